@@ -1,0 +1,87 @@
+# overflowd: `make run` and `make test` do all set-up on a fresh Debian machine (as root).
+#
+#   make run     install missing packages, build, run the main job on the bundled sample
+#   make test    install, then format check, banned-function check, -Werror build (gcc) with
+#                ctest, ASan+UBSan build (clang) with ctest, short libFuzzer runs
+#   make bench   build and run the benchmarks (bench/RESULTS.md explains the figures)
+#   make fuzz    longer libFuzzer runs (FUZZ_SECONDS per target)
+
+BUILD        ?= build
+BUILD_ASAN   ?= build-asan
+BUILD_FUZZ   ?= build-fuzz
+JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 10
+SAMPLE       := examples/netflow_4M.pcap.gz
+
+# Debian packages: build tools and libraries, then the peers the end-to-end tests compare with.
+PKGS_BUILD := cmake make gcc clang libclang-rt-14-dev clang-format pkg-config \
+              libpcap-dev zlib1g-dev libcmocka-dev
+PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind
+
+.PHONY: all deps deps-peers build run test check-format check-banned test-gcc test-asan \
+        test-fuzz fuzz bench format clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh $(PKGS_BUILD)
+
+deps-peers:
+	@./scripts/deps.sh $(PKGS_PEERS)
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=gcc
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/overflowd dump --limit 20 $(SAMPLE)
+
+test: deps deps-peers check-format check-banned test-gcc test-asan test-fuzz
+	@echo "make test: all checks passed"
+
+check-format:
+	@files=$$(git ls-files '*.c' '*.h'); \
+	clang-format --dry-run -Werror $$files || { echo "run 'make format'"; exit 1; }
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Functions that have no place in code that reads hostile input, and VLAs.
+check-banned:
+	@if grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|rand|gets|alloca)\s*\(' \
+	     src include tests fuzz bench; then echo "banned function in use"; exit 1; fi
+
+test-gcc: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DOFD_SANITIZE=ON
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+$(BUILD_FUZZ)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DOFD_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+
+# Short runs in `make test`; `make fuzz FUZZ_SECONDS=600` for real sessions.
+test-fuzz: deps $(BUILD_FUZZ)/Makefile
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	@for t in $(BUILD_FUZZ)/fuzz_*; do \
+	  name=$$(basename $$t); short=$${name#fuzz_}; \
+	  work=$(BUILD_FUZZ)/corpus-$$short; mkdir -p $$work; \
+	  echo "fuzzing $$short for $(FUZZ_SECONDS)s"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65535 -rss_limit_mb=1024 -print_final_stats=0 \
+	      $$work fuzz/corpus/$$short >$(BUILD_FUZZ)/fuzz-$$short.log 2>&1 \
+	    || { tail -40 $(BUILD_FUZZ)/fuzz-$$short.log; exit 1; }; \
+	done
+
+fuzz: FUZZ_SECONDS = 300
+fuzz: test-fuzz
+
+bench: build deps-peers
+	./bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -1,0 +1,29 @@
+/* Logging to stderr, with a per-call-site rate limit for anything driven by network input. */
+#ifndef OFD_LOG_H
+#define OFD_LOG_H
+
+#include <stdint.h>
+
+enum ofd_log_level { OFD_LOG_ERR, OFD_LOG_WARN, OFD_LOG_INFO, OFD_LOG_DEBUG };
+
+void ofd_log_set_level(enum ofd_log_level lvl);
+void ofd_log(enum ofd_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* At most `burst` messages per second; the count of suppressed ones is reported with the next. */
+struct ofd_ratelimit {
+	uint64_t window_s;
+	uint32_t sent;
+	uint32_t suppressed;
+};
+
+#define OFD_RL_BURST 5
+
+void ofd_log_rl(struct ofd_ratelimit *rl, enum ofd_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define ofd_err(...)   ofd_log(OFD_LOG_ERR, __VA_ARGS__)
+#define ofd_warn(...)  ofd_log(OFD_LOG_WARN, __VA_ARGS__)
+#define ofd_info(...)  ofd_log(OFD_LOG_INFO, __VA_ARGS__)
+#define ofd_debug(...) ofd_log(OFD_LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,14 @@
+/* Subcommands of the overflowd binary. Each returns the process exit status. */
+#ifndef OFD_CLI_H
+#define OFD_CLI_H
+
+/* Exit statuses shared by all subcommands. */
+enum { OFD_EXIT_OK = 0, OFD_EXIT_FAIL = 1, OFD_EXIT_USAGE = 2 };
+
+int ofd_cmd_dump(int argc, char **argv);
+
+/* Set by SIGINT/SIGTERM; long-running loops poll it. */
+extern volatile int ofd_stop;
+void ofd_signals_install(void);
+
+#endif

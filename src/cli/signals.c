@@ -1,0 +1,23 @@
+#include <signal.h>
+#include <string.h>
+
+#include "cli.h"
+
+volatile int ofd_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	ofd_stop = 1;
+}
+
+void ofd_signals_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}

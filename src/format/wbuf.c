@@ -1,0 +1,47 @@
+#include "wbuf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int ofd_wbuf_init(struct ofd_wbuf *w, int fd, size_t cap)
+{
+	if (cap < 2 * OFD_WBUF_RECORD_MAX)
+		cap = 2 * OFD_WBUF_RECORD_MAX;
+	w->buf = malloc(cap);
+	if (!w->buf)
+		return -ENOMEM;
+	w->len = 0;
+	w->cap = cap;
+	w->fd = fd;
+	w->errors = 0;
+	return 0;
+}
+
+void ofd_wbuf_fini(struct ofd_wbuf *w)
+{
+	if (!w->buf)
+		return;
+	(void)ofd_wbuf_flush(w);
+	free(w->buf);
+	w->buf = NULL;
+}
+
+int ofd_wbuf_flush(struct ofd_wbuf *w)
+{
+	size_t off = 0;
+	int err = 0;
+	while (off < w->len) {
+		ssize_t n = write(w->fd, w->buf + off, w->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			w->errors++;
+			break;
+		}
+		off += (size_t)n;
+	}
+	w->len = 0;
+	return err;
+}

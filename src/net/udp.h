@@ -1,0 +1,40 @@
+/*
+ * UDP listeners from a flowpipeline-style listen string:
+ * "udp://:2055,sflow://[::]:6343,netflow://127.0.0.1:9995" (netflow:// and sflow:// are aliases
+ * of udp://; an empty address listens on all IPv4 and IPv6 addresses). Datagrams are received
+ * with recvmmsg() in bursts into a preallocated slab; the receive time is taken per burst.
+ */
+#ifndef OFD_UDP_H
+#define OFD_UDP_H
+
+#include <stdint.h>
+
+#include "decode/decode.h"
+
+struct ofd_udp;
+
+struct ofd_udp_stats {
+	uint64_t datagrams;
+	uint64_t bytes;
+	uint64_t drops[OFD_DROP__COUNT]; /* OFD_DROP_SOCKET, OFD_DROP_KERNEL (SO_RXQ_OVFL) */
+};
+
+typedef void (*ofd_udp_fn)(const struct ofd_dgram *dg, void *ctx);
+
+/* Open and bind every socket in `listen`; rcvbuf 0 keeps the system default. */
+int ofd_udp_open(struct ofd_udp **out, const char *listen, int rcvbuf) OFD_MUST_CHECK;
+
+/* The local port of socket i (0 when there is no such socket): tests bind port 0. */
+uint16_t ofd_udp_port(const struct ofd_udp *u, unsigned i);
+
+/*
+ * Wait up to timeout_ms for datagrams on any socket and hand each to fn. Returns the number of
+ * datagrams delivered, 0 on timeout or EINTR, a negative error otherwise.
+ */
+int ofd_udp_poll(struct ofd_udp *u, int timeout_ms, ofd_udp_fn fn, void *ctx);
+
+const struct ofd_udp_stats *ofd_udp_stats(const struct ofd_udp *u);
+
+void ofd_udp_close(struct ofd_udp *u);
+
+#endif
