@@ -183,10 +183,8 @@ static void put_dst_net(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
 	put_net(w, &f->dst_addr, f->dst_net, quote);
 }
 
-#define F(name)                                                                                              \
-	{                                                                                                    \
-#name, put_##name                                                                            \
-	}
+/* clang-format off */
+#define F(name) {#name, sizeof(#name) - 1, put_##name}
 const struct ofd_fmt_field ofd_fmt_fields[] = {
     F(type),
     F(time_received_ns),
@@ -232,9 +230,10 @@ const struct ofd_fmt_field ofd_fmt_fields[] = {
     F(observation_point_id),
     F(engine_type),
     F(engine_id),
-    {NULL, NULL},
+    {NULL, 0, NULL},
 };
 #undef F
+/* clang-format on */
 
 #define NFIELDS ((int)(sizeof(ofd_fmt_fields) / sizeof(ofd_fmt_fields[0])) - 1)
 
@@ -255,7 +254,7 @@ void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)
 		if (i)
 			ofd_wbuf_ch(w, ',');
 		ofd_wbuf_ch(w, '"');
-		ofd_wbuf_mem(w, d->name, strlen(d->name));
+		ofd_wbuf_mem(w, d->name, d->name_len);
 		ofd_wbuf_lit(w, "\":");
 		d->put(w, f, 1);
 	}
@@ -267,10 +266,10 @@ void ofd_fmt_csv_header(struct ofd_wbuf *w, const int *idx, int n)
 	ofd_wbuf_reserve(w);
 	int count = idx ? n : NFIELDS;
 	for (int i = 0; i < count; i++) {
-		const char *name = ofd_fmt_fields[idx ? idx[i] : i].name;
+		const struct ofd_fmt_field *d = &ofd_fmt_fields[idx ? idx[i] : i];
 		if (i)
 			ofd_wbuf_ch(w, ',');
-		ofd_wbuf_mem(w, name, strlen(name));
+		ofd_wbuf_mem(w, d->name, d->name_len);
 	}
 	ofd_wbuf_ch(w, '\n');
 }

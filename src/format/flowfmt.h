@@ -12,6 +12,7 @@ enum ofd_fmt_kind { OFD_FMT_JSON, OFD_FMT_CSV };
 
 struct ofd_fmt_field {
 	const char *name;
+	unsigned name_len;
 	void (*put)(struct ofd_wbuf *w, const struct ofd_flow *f, int quote);
 };
 

@@ -1,0 +1,135 @@
+/* JSON and CSV rendering of flow records: exact text for known records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format/flowfmt.h"
+
+/* Render into a pipe-free buffer: a wbuf whose fd is a temp file we read back. */
+static char *render(void (*fn)(struct ofd_wbuf *, const struct ofd_flow *), const struct ofd_flow *f)
+{
+	char path[] = "/tmp/ofd-fmt-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	struct ofd_wbuf w;
+	assert_int_equal(ofd_wbuf_init(&w, fd, 0), 0);
+	fn(&w, f);
+	ofd_wbuf_fini(&w);
+	off_t n = lseek(fd, 0, SEEK_END);
+	char *s = calloc(1, (size_t)n + 1);
+	assert_non_null(s);
+	assert_int_equal(pread(fd, s, (size_t)n, 0), n);
+	close(fd);
+	return s;
+}
+
+static void json(struct ofd_wbuf *w, const struct ofd_flow *f)
+{
+	ofd_fmt_json(w, f);
+}
+static void csv(struct ofd_wbuf *w, const struct ofd_flow *f)
+{
+	ofd_fmt_csv(w, f, NULL, 0);
+}
+
+static void sample(struct ofd_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->type = OFD_FT_NETFLOW_V5;
+	f->time_received_ns = 1185523201000000000ull;
+	f->sequence_num = 4242;
+	f->sampling_rate = 100;
+	ofd_ip_set4u(&f->sampler_address, 0x7aa604f2);
+	f->time_flow_start_ns = 1185523190500000000ull;
+	f->time_flow_end_ns = 1185523199500000000ull;
+	f->bytes = 15000;
+	f->packets = 10;
+	ofd_ip_set4u(&f->src_addr, 0xc0000281);
+	ofd_ip_set4u(&f->dst_addr, 0xc6336402);
+	f->etype = 0x0800;
+	f->proto = 17;
+	f->src_port = 123;
+	f->dst_port = 44321;
+	f->in_if = 3;
+	f->out_if = 4;
+	f->src_mac = 0x0a1b2c3d4e5full;
+	f->ip_tos = 0xb8;
+	f->src_as = 64496;
+	f->dst_as = 4200000000u;
+	ofd_ip_set4u(&f->next_hop, 0x0a000001);
+	f->src_net = 25;
+	f->dst_net = 0;
+	f->engine_id = 7;
+}
+
+static void test_json_v5(void **state)
+{
+	(void)state;
+	struct ofd_flow f;
+	sample(&f);
+	char *s = render(json, &f);
+	assert_string_equal(
+	    s, "{\"type\":\"NETFLOW_V5\",\"time_received_ns\":1185523201000000000,\"sequence_num\":4242,"
+	       "\"sampling_rate\":100,\"sampler_address\":\"122.166.4.242\","
+	       "\"time_flow_start_ns\":1185523190500000000,\"time_flow_end_ns\":1185523199500000000,"
+	       "\"bytes\":15000,\"packets\":10,\"src_addr\":\"192.0.2.129\",\"dst_addr\":\"198.51.100.2\","
+	       "\"etype\":\"IPv4\",\"proto\":\"UDP\",\"src_port\":123,\"dst_port\":44321,\"in_if\":3,"
+	       "\"out_if\":4,\"src_mac\":\"0a:1b:2c:3d:4e:5f\",\"dst_mac\":\"00:00:00:00:00:00\","
+	       "\"src_vlan\":0,\"dst_vlan\":0,\"vlan_id\":0,\"ip_tos\":184,\"forwarding_status\":0,"
+	       "\"ip_ttl\":0,\"ip_flags\":0,\"tcp_flags\":0,\"icmp_type\":0,\"icmp_code\":0,"
+	       "\"ipv6_flow_label\":0,\"fragment_id\":0,\"fragment_offset\":0,\"src_as\":64496,"
+	       "\"dst_as\":4200000000,\"next_hop\":\"10.0.0.1\",\"next_hop_as\":0,"
+	       "\"src_net\":\"192.0.2.128/25\",\"dst_net\":\"0.0.0.0/0\",\"bgp_next_hop\":\"\","
+	       "\"mpls_label\":0,\"observation_domain_id\":0,\"observation_point_id\":0,"
+	       "\"engine_type\":0,\"engine_id\":7}\n");
+	free(s);
+}
+
+static void test_ipv6_and_names(void **state)
+{
+	(void)state;
+	struct ofd_flow f;
+	sample(&f);
+	uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	ofd_ip_set6(&f.src_addr, a);
+	f.src_net = 48;
+	f.etype = 0x86dd;
+	f.proto = 250;
+	char *s = render(json, &f);
+	assert_non_null(strstr(s, "\"src_addr\":\"2001:db8::1\""));
+	assert_non_null(strstr(s, "\"src_net\":\"2001:db8::/48\""));
+	assert_non_null(strstr(s, "\"etype\":\"IPv6\""));
+	assert_non_null(strstr(s, "\"proto\":\"250\""));
+	free(s);
+}
+
+static void test_csv(void **state)
+{
+	(void)state;
+	struct ofd_flow f;
+	sample(&f);
+	char *s = render(csv, &f);
+	assert_true(strncmp(s, "NETFLOW_V5,1185523201000000000,4242,100,122.166.4.242,", 54) == 0);
+	assert_non_null(strstr(s, ",192.0.2.129,198.51.100.2,IPv4,UDP,123,44321,3,4,0a:1b:2c:3d:4e:5f,"));
+	assert_true(s[strlen(s) - 1] == '\n');
+	free(s);
+	assert_int_equal(ofd_fmt_field_find("src_addr"), 9);
+	assert_int_equal(ofd_fmt_field_find("nope"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json_v5),
+	    cmocka_unit_test(test_ipv6_and_names),
+	    cmocka_unit_test(test_csv),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
