@@ -13,7 +13,7 @@ void ofd_log_set_level(enum ofd_log_level lvl)
 	max_level = lvl;
 }
 
-static void vlog(enum ofd_log_level lvl, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(enum ofd_log_level lvl, const char *fmt, va_list ap)
 {
 	char line[1024];
 	vsnprintf(line, sizeof(line), fmt, ap);
