@@ -67,7 +67,7 @@ $(BUILD_FUZZ)/Makefile: CMakeLists.txt
 
 # Short runs in `make test`; `make fuzz FUZZ_SECONDS=600` for real sessions.
 test-fuzz: deps $(BUILD_FUZZ)/Makefile
-	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzzers
 	@for t in $(BUILD_FUZZ)/fuzz_*; do \
 	  name=$$(basename $$t); short=$${name#fuzz_}; \
 	  work=$(BUILD_FUZZ)/corpus-$$short; mkdir -p $$work; \
