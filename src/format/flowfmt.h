@@ -13,6 +13,8 @@ enum ofd_fmt_kind { OFD_FMT_JSON, OFD_FMT_CSV };
 struct ofd_fmt_field {
 	const char *name;
 	unsigned name_len;
+	char json_key[32]; /* ,"name": (padded, so that it can be copied as a whole) */
+	unsigned json_key_len;
 	void (*put)(struct ofd_wbuf *w, const struct ofd_flow *f, int quote);
 };
 

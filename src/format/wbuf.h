@@ -47,16 +47,29 @@ static inline void ofd_wbuf_ch(struct ofd_wbuf *w, char c)
 	w->buf[w->len++] = c;
 }
 
+/* Decimal digits, two at a time: the time fields have 19 digits. */
 static inline void ofd_wbuf_u64(struct ofd_wbuf *w, uint64_t v)
 {
+	static const char pairs[201] =
+	    "00010203040506070809101112131415161718192021222324252627282930313233343536"
+	    "37383940414243444546474849505152535455565758596061626364656667686970"
+	    "71727374757677787980818283848586878889909192939495969798990";
 	char tmp[20];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		w->buf[w->len++] = tmp[--n];
+	int n = 20;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100) * 2;
+		v /= 100;
+		tmp[--n] = pairs[r + 1];
+		tmp[--n] = pairs[r];
+	}
+	if (v >= 10) {
+		tmp[--n] = pairs[v * 2 + 1];
+		tmp[--n] = pairs[v * 2];
+	} else {
+		tmp[--n] = (char)('0' + v);
+	}
+	memcpy(w->buf + w->len, tmp + n, (size_t)(20 - n));
+	w->len += (size_t)(20 - n);
 }
 
 #endif
