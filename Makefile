@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 10
 SAMPLE       := examples/netflow_4M.pcap.gz
 
 # Debian packages: build tools and libraries, then the peers the end-to-end tests compare with.
-PKGS_BUILD := cmake make gcc clang libclang-rt-14-dev clang-format pkg-config \
+PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-config \
               libpcap-dev zlib1g-dev libcmocka-dev
 PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind
 
