@@ -36,7 +36,7 @@ pid=$!
 for _ in $(seq 100); do ss -lun 2>/dev/null | grep -q ":$port " && break; sleep 0.05; done
 # one v5 datagram with two records, built as hex
 hdr="0005000200000e10469c8a401dcd6500000010920107000a"
-rec="c0000201c63364020a00000100030004000000030000012c0036ee8000371b00007b0050000011000000fdf0fdff1810 0000"
+rec="c0000201c63364020a0000010003000400000003 0000012c0036ee8000371b00007b005000001100fdf0fdff18100000"
 hex="$hdr${rec// /}${rec// /}"
 printf "$(printf '%s' "$hex" | sed 's/../\\x&/g')" >"$tmp/dg.bin"
 [ "$(wc -c <"$tmp/dg.bin")" = 120 ] || fail "datagram builder"
@@ -47,5 +47,7 @@ kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 [ "$(wc -l <"$tmp/udp.csv")" = 3 ] || fail "udp: $(cat "$tmp/udp.csv")"
 sed -n 2p "$tmp/udp.csv" | grep -q '^NETFLOW_V5,[0-9]*,4242,10,127.0.0.1,.*,192.0.2.1,198.51.100.2,IPv4,UDP,123,80,' \
 	|| fail "udp record: $(sed -n 2p "$tmp/udp.csv")"
+[ "$(sed -n 2p "$tmp/udp.csv")" = "$(sed -n 3p "$tmp/udp.csv")" ] || fail "udp: the two records differ"
+sed -n 2p "$tmp/udp.csv" | grep -q ',65008,65023,10.0.0.1,0,192.0.2.0/24,198.51.0.0/16,' || fail "udp AS/nets: $(sed -n 2p "$tmp/udp.csv")"
 grep -q 'records 2' "$tmp/udp.err" || fail "udp summary: $(cat "$tmp/udp.err")"
 echo "dump: all checks passed"
