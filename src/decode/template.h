@@ -1,10 +1,72 @@
-/* NetFlow v9 / IPFIX template cache: keyed by exporter, domain and template id. */
+/*
+ * NetFlow v9 / IPFIX template cache: keyed by exporter (address, port, version, source id or
+ * observation domain) and template id; each template compiled once into a copy plan (ie.h).
+ *
+ * Bounds (struct ofd_decode_limits): exporters, templates per exporter, templates in total,
+ * fields per template, plus OFD_TMPL_MEM_MAX bytes of plans. A template beyond a bound is
+ * refused and counted under OFD_DROP_TEMPLATE_LIMIT; templates already known keep working, so a
+ * flood from fake exporters cannot push out real ones (it is locked out until its own templates
+ * expire). An exporter entry lives while it has a template; it also holds the sampling rates
+ * and systemInitTimeMilliseconds learned from its options data. Templates not refreshed for
+ * lim.template_timeout_s (in datagram time) expire, counted in st.templates_expired.
+ *
+ * Not thread safe: one cache per decoder, one decoder per thread.
+ */
 #ifndef OFD_TEMPLATE_H
 #define OFD_TEMPLATE_H
 
 #include "decode.h"
+#include "ie.h"
+
+#define OFD_TMPL_MEM_MAX  (64u << 20) /* bytes of exporters, templates and plans */
+#define OFD_TMPL_SAMPLERS 8	      /* per-sampler rates remembered per exporter */
 
 int ofd_tmpl_cache_new(struct ofd_tmpl_cache **out, const struct ofd_decode_limits *lim) OFD_MUST_CHECK;
 void ofd_tmpl_cache_free(struct ofd_tmpl_cache *tc);
+
+struct ofd_tmpl_exporter;
+
+/* What one message's sets share: the exporter, its times, header values for the records. */
+struct ofd_tmpl_msg {
+	const struct ofd_dgram *dg;
+	struct ofd_tmpl_exporter *ex; /* NULL while the cache does not know the exporter */
+	struct ofd_ie_ctx ctx;
+	uint32_t domain; /* v9 source id / IPFIX observation domain id */
+	uint32_t seq;
+	uint8_t version; /* 9 or 10 */
+	uint8_t type;	 /* OFD_FT_NETFLOW_V9 or OFD_FT_IPFIX */
+};
+
+/* Start a message: look the exporter up and fill m (ctx.export_ns, ctx.uptime_ms set by caller). */
+void ofd_tmpl_msg_begin(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const struct ofd_dgram *dg,
+			uint8_t version, uint32_t domain, uint32_t seq);
+
+/* Scratch room for lim.max_fields fields, where a decoder parses a template before defining it. */
+struct ofd_tmpl_field *ofd_tmpl_fields(struct ofd_tmpl_cache *tc);
+
+/*
+ * Define, refresh or redefine template `tid` of m's exporter from the n fields in the scratch
+ * array (the first nscope are scope fields of an options template). Counts st.templates or
+ * st.options_templates on success; refusals and malformed templates are counted as drops.
+ * Returns 0, OFD_ELIMIT, OFD_EFORMAT or -ENOMEM.
+ */
+int ofd_tmpl_define(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, int options, uint32_t n,
+		    uint32_t nscope);
+
+/* Withdraw template tid (IPFIX); tid 2 withdraws all templates, 3 all options templates. */
+void ofd_tmpl_withdraw(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid);
+
+/*
+ * Decode the body of data set `tid` (len bytes at p) into b. Trailing bytes too short for a
+ * record are padding. A set without a (live) template is counted as OFD_DROP_UNKNOWN_TEMPLATE.
+ * Options data updates the exporter's sampling state. Returns the number of flow records added.
+ */
+int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, const uint8_t *p, size_t len,
+		  struct ofd_batch *b);
+
+/* Introspection for tests and metrics. */
+uint32_t ofd_tmpl_cache_templates(const struct ofd_tmpl_cache *tc);
+uint32_t ofd_tmpl_cache_exporters(const struct ofd_tmpl_cache *tc);
+size_t ofd_tmpl_cache_mem(const struct ofd_tmpl_cache *tc);
 
 #endif

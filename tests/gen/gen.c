@@ -30,6 +30,8 @@ void gen_free(struct gen_buf *g)
 
 void gen_bytes(struct gen_buf *g, const void *p, size_t n)
 {
+	if (!n)
+		return;
 	grow(g, n);
 	memcpy(g->p + g->len, p, n);
 	g->len += n;

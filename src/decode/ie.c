@@ -1,0 +1,440 @@
+/*
+ * Information elements -> flow fields (goflow2 FlowMessage semantics), template compilation and
+ * the per-record copy loop. See ie.h for the plan's contract.
+ *
+ * Times: flowStart/EndSeconds, -Milliseconds are epoch based; -Microseconds and -Nanoseconds are
+ * NTP timestamps (seconds since 1900 + a 2^-32 fraction; values before 1970 become 0); the
+ * -DeltaMicroseconds are subtracted from the message's export time. flowStart/EndSysUpTime are
+ * router uptime in ms: in v9 converted through the header's sysUptime and export time (unsigned
+ * 32-bit differences make the 49.7-day wrap harmless); in IPFIX added to
+ * systemInitTimeMilliseconds (IE 160) taken from the same record or from the exporter's options
+ * data; without one, IPFIX uptime times are left unset (their `present` bits stay clear).
+ */
+#include "ie.h"
+
+#include "ofd/err.h"
+#include "ofd/rd.h"
+
+#define NS_PER_S  1000000000ull
+#define NTP_EPOCH 2208988800ull /* seconds from 1900-01-01 to 1970-01-01 */
+
+enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id)
+{
+	if (pen)
+		return OFD_IE_SKIP;
+	switch (id) {
+	case 1:
+	case 85: return OFD_IE_BYTES;
+	case 2:
+	case 86: return OFD_IE_PACKETS;
+	case 4: return OFD_IE_PROTO;
+	case 5: return OFD_IE_TOS;
+	case 6: return OFD_IE_TCP_FLAGS;
+	case 7: return OFD_IE_SRC_PORT;
+	case 8: return OFD_IE_SRC_ADDR4;
+	case 9:
+	case 29: return OFD_IE_SRC_NET;
+	case 10: return OFD_IE_IN_IF;
+	case 11: return OFD_IE_DST_PORT;
+	case 12: return OFD_IE_DST_ADDR4;
+	case 13:
+	case 30: return OFD_IE_DST_NET;
+	case 14: return OFD_IE_OUT_IF;
+	case 15: return OFD_IE_NEXT_HOP4;
+	case 16: return OFD_IE_SRC_AS;
+	case 17: return OFD_IE_DST_AS;
+	case 18: return OFD_IE_BGP_NEXT_HOP4;
+	case 21: return OFD_IE_END_UPTIME;
+	case 22: return OFD_IE_START_UPTIME;
+	case 27: return OFD_IE_SRC_ADDR6;
+	case 28: return OFD_IE_DST_ADDR6;
+	case 31: return OFD_IE_FLOW_LABEL;
+	case 32:
+	case 139: return OFD_IE_ICMP;
+	case 34:
+	case 50: return OFD_IE_SAMPLING;
+	case 38: return OFD_IE_ENGINE_TYPE;
+	case 39: return OFD_IE_ENGINE_ID;
+	case 48:
+	case 302: return OFD_IE_SAMPLER_ID;
+	case 52:
+	case 192: return OFD_IE_TTL;
+	case 54: return OFD_IE_FRAG_ID;
+	case 56:
+	case 81: return OFD_IE_SRC_MAC;
+	case 57:
+	case 80: return OFD_IE_DST_MAC;
+	case 58:
+	case 243: return OFD_IE_VLAN;
+	case 59: return OFD_IE_POST_VLAN;
+	case 60: return OFD_IE_IP_VERSION;
+	case 62: return OFD_IE_NEXT_HOP6;
+	case 63: return OFD_IE_BGP_NEXT_HOP6;
+	case 70: return OFD_IE_MPLS;
+	case 88: return OFD_IE_FRAG_OFF;
+	case 89: return OFD_IE_FWD_STATUS;
+	case 128: return OFD_IE_NEXT_HOP_AS;
+	case 138: return OFD_IE_OBS_POINT;
+	case 150: return OFD_IE_START_S;
+	case 151: return OFD_IE_END_S;
+	case 152: return OFD_IE_START_MS;
+	case 153: return OFD_IE_END_MS;
+	case 154:
+	case 156: return OFD_IE_START_NTP;
+	case 155:
+	case 157: return OFD_IE_END_NTP;
+	case 158: return OFD_IE_START_DELTA_US;
+	case 159: return OFD_IE_END_DELTA_US;
+	case 160: return OFD_IE_SYS_INIT_MS;
+	case 197: return OFD_IE_IP_FLAGS;
+	case 305: return OFD_IE_PKT_INTERVAL;
+	case 306: return OFD_IE_PKT_SPACE;
+	default: return OFD_IE_SKIP;
+	}
+}
+
+int ofd_ie_len_ok(enum ofd_ie_kind kind, uint32_t len)
+{
+	switch (kind) {
+	case OFD_IE_SKIP: return 1;
+	case OFD_IE_SRC_ADDR4:
+	case OFD_IE_DST_ADDR4:
+	case OFD_IE_NEXT_HOP4:
+	case OFD_IE_BGP_NEXT_HOP4: return len == 4;
+	case OFD_IE_SRC_ADDR6:
+	case OFD_IE_DST_ADDR6:
+	case OFD_IE_NEXT_HOP6:
+	case OFD_IE_BGP_NEXT_HOP6: return len == 16;
+	case OFD_IE_SRC_MAC:
+	case OFD_IE_DST_MAC: return len == 6;
+	case OFD_IE_START_NTP:
+	case OFD_IE_END_NTP: return len == 8;
+	case OFD_IE_MPLS: return len >= 3 && len <= 16;
+	default: return len >= 1 && len <= 8;
+	}
+}
+
+/* The `present` bits a kind sets unconditionally (the aux kinds set theirs in ofd_ie_post). */
+static uint64_t kind_present(enum ofd_ie_kind k)
+{
+	switch (k) {
+	case OFD_IE_BYTES: return OFD_BIT(OFD_F_BYTES);
+	case OFD_IE_PACKETS: return OFD_BIT(OFD_F_PACKETS);
+	case OFD_IE_PROTO: return OFD_BIT(OFD_F_PROTO);
+	case OFD_IE_TOS: return OFD_BIT(OFD_F_IP_TOS);
+	case OFD_IE_TCP_FLAGS: return OFD_BIT(OFD_F_TCP_FLAGS);
+	case OFD_IE_SRC_PORT: return OFD_BIT(OFD_F_SRC_PORT);
+	case OFD_IE_DST_PORT: return OFD_BIT(OFD_F_DST_PORT);
+	case OFD_IE_SRC_ADDR4:
+	case OFD_IE_SRC_ADDR6: return OFD_BIT(OFD_F_SRC_ADDR);
+	case OFD_IE_DST_ADDR4:
+	case OFD_IE_DST_ADDR6: return OFD_BIT(OFD_F_DST_ADDR);
+	case OFD_IE_SRC_NET: return OFD_BIT(OFD_F_SRC_NET);
+	case OFD_IE_DST_NET: return OFD_BIT(OFD_F_DST_NET);
+	case OFD_IE_IN_IF: return OFD_BIT(OFD_F_IN_IF);
+	case OFD_IE_OUT_IF: return OFD_BIT(OFD_F_OUT_IF);
+	case OFD_IE_NEXT_HOP4:
+	case OFD_IE_NEXT_HOP6: return OFD_BIT(OFD_F_NEXT_HOP);
+	case OFD_IE_BGP_NEXT_HOP4:
+	case OFD_IE_BGP_NEXT_HOP6: return OFD_BIT(OFD_F_BGP_NEXT_HOP);
+	case OFD_IE_SRC_AS: return OFD_BIT(OFD_F_SRC_AS);
+	case OFD_IE_DST_AS: return OFD_BIT(OFD_F_DST_AS);
+	case OFD_IE_NEXT_HOP_AS: return OFD_BIT(OFD_F_NEXT_HOP_AS);
+	case OFD_IE_FLOW_LABEL: return OFD_BIT(OFD_F_IPV6_FLOW_LABEL);
+	case OFD_IE_ICMP: return OFD_BIT(OFD_F_ICMP_TYPE) | OFD_BIT(OFD_F_ICMP_CODE);
+	case OFD_IE_SRC_MAC: return OFD_BIT(OFD_F_SRC_MAC);
+	case OFD_IE_DST_MAC: return OFD_BIT(OFD_F_DST_MAC);
+	case OFD_IE_VLAN: return OFD_BIT(OFD_F_SRC_VLAN) | OFD_BIT(OFD_F_VLAN_ID);
+	case OFD_IE_POST_VLAN: return OFD_BIT(OFD_F_DST_VLAN);
+	case OFD_IE_MPLS: return OFD_BIT(OFD_F_MPLS_LABEL);
+	case OFD_IE_TTL: return OFD_BIT(OFD_F_IP_TTL);
+	case OFD_IE_FRAG_ID: return OFD_BIT(OFD_F_FRAGMENT_ID);
+	case OFD_IE_FRAG_OFF: return OFD_BIT(OFD_F_FRAGMENT_OFFSET);
+	case OFD_IE_IP_FLAGS: return OFD_BIT(OFD_F_IP_FLAGS);
+	case OFD_IE_FWD_STATUS: return OFD_BIT(OFD_F_FORWARDING_STATUS);
+	case OFD_IE_OBS_POINT: return OFD_BIT(OFD_F_OBSERVATION_POINT_ID);
+	case OFD_IE_ENGINE_TYPE: return OFD_BIT(OFD_F_ENGINE_TYPE);
+	case OFD_IE_ENGINE_ID: return OFD_BIT(OFD_F_ENGINE_ID);
+	case OFD_IE_START_S:
+	case OFD_IE_START_MS:
+	case OFD_IE_START_NTP:
+	case OFD_IE_START_DELTA_US: return OFD_BIT(OFD_F_TIME_FLOW_START);
+	case OFD_IE_END_S:
+	case OFD_IE_END_MS:
+	case OFD_IE_END_NTP:
+	case OFD_IE_END_DELTA_US: return OFD_BIT(OFD_F_TIME_FLOW_END);
+	default: return 0;
+	}
+}
+
+/*
+ * Resolve the elements that only count when their primary is absent: post MACs (81, 57) behind
+ * source/destination MAC (56, 80), dot1qVlanId (243) behind vlanId (58), minimumTTL (52) behind
+ * ipTTL (192), packetTotalCount/octetTotalCount behind the delta counts.
+ */
+static enum ofd_ie_kind resolve(const struct ofd_tmpl_field *f, uint32_t n, uint32_t first, uint16_t id)
+{
+	uint16_t primary;
+	switch (id) {
+	case 81: primary = 56; break;
+	case 57: primary = 80; break;
+	case 243: primary = 58; break;
+	case 52: primary = 192; break;
+	case 85: primary = 1; break;
+	case 86: primary = 2; break;
+	default: return ofd_ie_kind_of(0, id);
+	}
+	for (uint32_t i = first; i < n; i++)
+		if (f[i].pen == 0 && f[i].id == primary)
+			return OFD_IE_SKIP;
+	return ofd_ie_kind_of(0, id);
+}
+
+int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, int v9,
+		   struct ofd_ie_plan *plan, struct ofd_ie_step *steps)
+{
+	uint32_t first = v9 ? nscope : 0; /* v9 scope fields are not information elements */
+	memset(plan, 0, sizeof(*plan));
+	for (uint32_t i = 0; i < n; i++)
+		if (!v9 && f[i].len == OFD_IE_VARLEN)
+			plan->varlen = 1;
+	uint32_t off = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t len = f[i].len;
+		enum ofd_ie_kind k = OFD_IE_SKIP;
+		if (i >= first && f[i].pen == 0)
+			k = resolve(f, n, first, f[i].id);
+		if (plan->varlen && len == OFD_IE_VARLEN) {
+			steps[plan->nsteps++] = (struct ofd_ie_step){0, OFD_IE_VARLEN, OFD_IE_SKIP};
+			off += 1;
+			continue;
+		}
+		if (!ofd_ie_len_ok(k, len))
+			k = OFD_IE_SKIP;
+		if (plan->varlen || k != OFD_IE_SKIP)
+			steps[plan->nsteps++] =
+			    (struct ofd_ie_step){(uint16_t)off, (uint16_t)len, (uint8_t)k};
+		off += len;
+		if (off > OFD_IE_MAX_RECORD)
+			return OFD_EFORMAT;
+		plan->present |= kind_present(k);
+		if (k >= OFD_IE_START_UPTIME)
+			plan->aux = 1;
+		if (k == OFD_IE_SAMPLING || k == OFD_IE_SAMPLER_ID || k == OFD_IE_PKT_INTERVAL)
+			plan->sampling = 1;
+	}
+	if (off == 0)
+		return OFD_EFORMAT;
+	plan->min_len = off;
+	return 0;
+}
+
+size_t ofd_ie_var_len(const struct ofd_ie_plan *plan, const struct ofd_ie_step *steps, const uint8_t *p,
+		      size_t left)
+{
+	size_t at = 0;
+	for (uint32_t i = 0; i < plan->nsteps; i++) {
+		size_t len = steps[i].len;
+		if (len == OFD_IE_VARLEN) {
+			if (at >= left)
+				return 0;
+			len = p[at++];
+			if (len == 255) {
+				if (left - at < 2)
+					return 0;
+				len = ofd_be16(p + at);
+				at += 2;
+			}
+		}
+		if (left - at < len)
+			return 0;
+		at += len;
+	}
+	return at;
+}
+
+static inline uint64_t be_uint(const uint8_t *p, uint32_t n)
+{
+	switch (n) {
+	case 1: return p[0];
+	case 2: return ofd_be16(p);
+	case 4: return ofd_be32(p);
+	case 8: return ofd_be64(p);
+	default: return ofd_be_uint(p, n);
+	}
+}
+
+static inline uint64_t ntp_ns(uint64_t v)
+{
+	uint64_t sec = v >> 32;
+	if (sec < NTP_EPOCH)
+		return 0;
+	return (sec - NTP_EPOCH) * NS_PER_S + (((v & 0xffffffffu) * NS_PER_S) >> 32);
+}
+
+static inline uint64_t minus_us(uint64_t export_ns, uint64_t us)
+{
+	return us < export_ns / 1000 ? export_ns - us * 1000 : 0;
+}
+
+/* One step. `kind` and `n` were checked against each other by ofd_ie_compile(). */
+static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const struct ofd_ie_ctx *c,
+			     unsigned kind, const uint8_t *p, uint32_t n)
+{
+	switch (kind) {
+	case OFD_IE_SKIP: break;
+	case OFD_IE_BYTES: f->bytes = be_uint(p, n); break;
+	case OFD_IE_PACKETS: f->packets = be_uint(p, n); break;
+	case OFD_IE_PROTO: f->proto = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_TOS: f->ip_tos = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_TCP_FLAGS: f->tcp_flags = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_SRC_PORT: f->src_port = (uint16_t)be_uint(p, n); break;
+	case OFD_IE_DST_PORT: f->dst_port = (uint16_t)be_uint(p, n); break;
+	case OFD_IE_SRC_ADDR4: ofd_ip_set4(&f->src_addr, p); break;
+	case OFD_IE_DST_ADDR4: ofd_ip_set4(&f->dst_addr, p); break;
+	case OFD_IE_SRC_ADDR6: ofd_ip_set6(&f->src_addr, p); break;
+	case OFD_IE_DST_ADDR6: ofd_ip_set6(&f->dst_addr, p); break;
+	case OFD_IE_SRC_NET: f->src_net = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_DST_NET: f->dst_net = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_IN_IF: f->in_if = (uint32_t)be_uint(p, n); break;
+	case OFD_IE_OUT_IF: f->out_if = (uint32_t)be_uint(p, n); break;
+	case OFD_IE_NEXT_HOP4: ofd_ip_set4(&f->next_hop, p); break;
+	case OFD_IE_NEXT_HOP6: ofd_ip_set6(&f->next_hop, p); break;
+	case OFD_IE_BGP_NEXT_HOP4: ofd_ip_set4(&f->bgp_next_hop, p); break;
+	case OFD_IE_BGP_NEXT_HOP6: ofd_ip_set6(&f->bgp_next_hop, p); break;
+	case OFD_IE_SRC_AS: f->src_as = (uint32_t)be_uint(p, n); break;
+	case OFD_IE_DST_AS: f->dst_as = (uint32_t)be_uint(p, n); break;
+	case OFD_IE_NEXT_HOP_AS: f->next_hop_as = (uint32_t)be_uint(p, n); break;
+	case OFD_IE_FLOW_LABEL: f->ipv6_flow_label = (uint32_t)be_uint(p, n) & 0xfffff; break;
+	case OFD_IE_ICMP: {
+		uint64_t v = be_uint(p, n);
+		f->icmp_type = (uint8_t)(v >> 8);
+		f->icmp_code = (uint8_t)v;
+		break;
+	}
+	case OFD_IE_SRC_MAC: f->src_mac = ofd_be_uint(p, 6); break;
+	case OFD_IE_DST_MAC: f->dst_mac = ofd_be_uint(p, 6); break;
+	case OFD_IE_VLAN: f->src_vlan = f->vlan_id = (uint16_t)(be_uint(p, n) & 0xfff); break;
+	case OFD_IE_POST_VLAN: f->dst_vlan = (uint16_t)(be_uint(p, n) & 0xfff); break;
+	case OFD_IE_IP_VERSION: {
+		uint64_t v = be_uint(p, n);
+		if (v == 4 || v == 6) {
+			f->etype = v == 4 ? 0x0800 : 0x86dd;
+			f->present |= OFD_BIT(OFD_F_ETYPE);
+		}
+		break;
+	}
+	case OFD_IE_MPLS: f->mpls_label = (uint32_t)ofd_be_uint(p, 3) >> 4; break;
+	case OFD_IE_TTL: f->ip_ttl = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_FRAG_ID: f->fragment_id = (uint32_t)be_uint(p, n); break;
+	case OFD_IE_FRAG_OFF: f->fragment_offset = (uint16_t)be_uint(p, n); break;
+	case OFD_IE_IP_FLAGS: f->ip_flags = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_FWD_STATUS: f->forwarding_status = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_OBS_POINT: f->observation_point_id = (uint32_t)be_uint(p, n); break;
+	case OFD_IE_ENGINE_TYPE: f->engine_type = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_ENGINE_ID: f->engine_id = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_START_S: f->time_flow_start_ns = be_uint(p, n) * NS_PER_S; break;
+	case OFD_IE_END_S: f->time_flow_end_ns = be_uint(p, n) * NS_PER_S; break;
+	case OFD_IE_START_MS: f->time_flow_start_ns = be_uint(p, n) * 1000000u; break;
+	case OFD_IE_END_MS: f->time_flow_end_ns = be_uint(p, n) * 1000000u; break;
+	case OFD_IE_START_NTP: f->time_flow_start_ns = ntp_ns(ofd_be64(p)); break;
+	case OFD_IE_END_NTP: f->time_flow_end_ns = ntp_ns(ofd_be64(p)); break;
+	case OFD_IE_START_DELTA_US: f->time_flow_start_ns = minus_us(c->export_ns, be_uint(p, n)); break;
+	case OFD_IE_END_DELTA_US: f->time_flow_end_ns = minus_us(c->export_ns, be_uint(p, n)); break;
+	case OFD_IE_START_UPTIME:
+		a->up_start = (uint32_t)be_uint(p, n);
+		a->have |= OFD_IEA_UP_START;
+		break;
+	case OFD_IE_END_UPTIME:
+		a->up_end = (uint32_t)be_uint(p, n);
+		a->have |= OFD_IEA_UP_END;
+		break;
+	case OFD_IE_SYS_INIT_MS:
+		a->sys_init_ms = be_uint(p, n);
+		a->have |= OFD_IEA_SYS_INIT;
+		break;
+	case OFD_IE_SAMPLING:
+		a->sampling = be_uint(p, n);
+		a->have |= OFD_IEA_SAMPLING;
+		break;
+	case OFD_IE_SAMPLER_ID:
+		a->sampler_id = be_uint(p, n);
+		a->have |= OFD_IEA_SAMPLER_ID;
+		break;
+	case OFD_IE_PKT_INTERVAL:
+		a->pkt_interval = be_uint(p, n);
+		a->have |= OFD_IEA_PKT_INTERVAL;
+		break;
+	case OFD_IE_PKT_SPACE:
+		a->pkt_space = be_uint(p, n);
+		a->have |= OFD_IEA_PKT_SPACE;
+		break;
+	default: break;
+	}
+}
+
+void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *steps, const uint8_t *p,
+		  struct ofd_flow *f, struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx)
+{
+	f->present |= plan->present;
+	const struct ofd_ie_step *s = steps, *end = steps + plan->nsteps;
+	if (!plan->varlen) {
+		for (; s < end; s++)
+			apply_one(f, aux, ctx, s->kind, p + s->off, s->len);
+		return;
+	}
+	for (; s < end; s++) {
+		uint32_t len = s->len;
+		if (len == OFD_IE_VARLEN) { /* the record was measured by ofd_ie_var_len() */
+			len = *p++;
+			if (len == 255) {
+				len = ofd_be16(p);
+				p += 2;
+			}
+		} else {
+			apply_one(f, aux, ctx, s->kind, p, len);
+		}
+		p += len;
+	}
+}
+
+static uint64_t uptime_ns(uint32_t t, const struct ofd_ie_ctx *c, uint64_t sys_init_ms)
+{
+	if (c->v9)
+		return c->export_ns - (uint64_t)(uint32_t)(c->uptime_ms - t) * 1000000u;
+	return (sys_init_ms + t) * 1000000u;
+}
+
+void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
+{
+	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END)) {
+		int ok = c->v9 || (a->have & OFD_IEA_SYS_INIT) || c->has_sys_init;
+		uint64_t init = (a->have & OFD_IEA_SYS_INIT) ? a->sys_init_ms : c->sys_init_ms;
+		if (ok && (a->have & OFD_IEA_UP_START)) {
+			f->time_flow_start_ns = uptime_ns(a->up_start, c, init);
+			f->present |= OFD_BIT(OFD_F_TIME_FLOW_START);
+		}
+		if (ok && (a->have & OFD_IEA_UP_END)) {
+			f->time_flow_end_ns = uptime_ns(a->up_end, c, init);
+			f->present |= OFD_BIT(OFD_F_TIME_FLOW_END);
+		}
+	}
+	if (!(f->present & OFD_BIT(OFD_F_ETYPE))) {
+		uint8_t fam = f->src_addr.family ? f->src_addr.family : f->dst_addr.family;
+		if (fam) {
+			f->etype = fam == OFD_AF_INET ? 0x0800 : 0x86dd;
+			f->present |= OFD_BIT(OFD_F_ETYPE);
+		}
+	}
+	ofd_flow_icmp_from_port(f);
+}
+
+uint32_t ofd_ie_rate(const struct ofd_ie_aux *a)
+{
+	uint64_t r = 0;
+	if ((a->have & OFD_IEA_PKT_INTERVAL) && a->pkt_interval)
+		r = ((a->have & OFD_IEA_PKT_SPACE ? a->pkt_space : 0) + a->pkt_interval) / a->pkt_interval;
+	else if (a->have & OFD_IEA_SAMPLING)
+		r = a->sampling;
+	return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+}

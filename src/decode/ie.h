@@ -1,0 +1,167 @@
+/*
+ * NetFlow v9 / IPFIX information elements: the mapping of element ids to flow fields, the
+ * compilation of a template into a copy plan, and the plan's application to one record.
+ *
+ * A plan is an array of steps {offset, length, kind}. `kind` is resolved once, when the template
+ * arrives: unmapped elements, enterprise elements, wrong-size addresses and the "post" variants
+ * shadowed by their primary element become no step at all (fixed-length templates) or a skip
+ * step (templates with variable-length fields, whose offsets are only known per record). So
+ * applying a plan is one loop over a switch on `kind`, with no per-field lookups.
+ */
+#ifndef OFD_IE_H
+#define OFD_IE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ofd/flow.h"
+
+/* One field of a template as sent: element id (enterprise bit cleared), length, enterprise. */
+struct ofd_tmpl_field {
+	uint16_t id;
+	uint16_t len; /* OFD_IE_VARLEN: IPFIX variable length */
+	uint32_t pen; /* 0: IANA element */
+};
+
+#define OFD_IE_VARLEN 65535
+/* Longest record a template may describe (it must fit in one set of one UDP message). */
+#define OFD_IE_MAX_RECORD 65515
+
+enum ofd_ie_kind {
+	OFD_IE_SKIP = 0,
+	OFD_IE_BYTES,
+	OFD_IE_PACKETS,
+	OFD_IE_PROTO,
+	OFD_IE_TOS,
+	OFD_IE_TCP_FLAGS,
+	OFD_IE_SRC_PORT,
+	OFD_IE_DST_PORT,
+	OFD_IE_SRC_ADDR4,
+	OFD_IE_DST_ADDR4,
+	OFD_IE_SRC_ADDR6,
+	OFD_IE_DST_ADDR6,
+	OFD_IE_SRC_NET,
+	OFD_IE_DST_NET,
+	OFD_IE_IN_IF,
+	OFD_IE_OUT_IF,
+	OFD_IE_NEXT_HOP4,
+	OFD_IE_NEXT_HOP6,
+	OFD_IE_BGP_NEXT_HOP4,
+	OFD_IE_BGP_NEXT_HOP6,
+	OFD_IE_SRC_AS,
+	OFD_IE_DST_AS,
+	OFD_IE_NEXT_HOP_AS,
+	OFD_IE_FLOW_LABEL,
+	OFD_IE_ICMP,
+	OFD_IE_SRC_MAC,
+	OFD_IE_DST_MAC,
+	OFD_IE_VLAN,	  /* src_vlan and vlan_id */
+	OFD_IE_POST_VLAN, /* dst_vlan */
+	OFD_IE_IP_VERSION,
+	OFD_IE_MPLS,
+	OFD_IE_TTL,
+	OFD_IE_FRAG_ID,
+	OFD_IE_FRAG_OFF,
+	OFD_IE_IP_FLAGS,
+	OFD_IE_FWD_STATUS,
+	OFD_IE_OBS_POINT,
+	OFD_IE_ENGINE_TYPE,
+	OFD_IE_ENGINE_ID,
+	OFD_IE_START_S,
+	OFD_IE_END_S,
+	OFD_IE_START_MS,
+	OFD_IE_END_MS,
+	OFD_IE_START_NTP,
+	OFD_IE_END_NTP,
+	OFD_IE_START_DELTA_US,
+	OFD_IE_END_DELTA_US,
+	/* kinds that go through struct ofd_ie_aux and ofd_ie_post() */
+	OFD_IE_START_UPTIME,
+	OFD_IE_END_UPTIME,
+	OFD_IE_SYS_INIT_MS,
+	OFD_IE_SAMPLING,
+	OFD_IE_SAMPLER_ID,
+	OFD_IE_PKT_INTERVAL,
+	OFD_IE_PKT_SPACE,
+	OFD_IE__COUNT
+};
+
+struct ofd_ie_step {
+	uint16_t off; /* fixed plans: offset in the record; variable plans: unused */
+	uint16_t len; /* OFD_IE_VARLEN in variable plans for a variable-length field */
+	uint8_t kind; /* enum ofd_ie_kind */
+};
+
+/* The compiled form of a template (its steps follow it in memory, see template.c). */
+struct ofd_ie_plan {
+	uint64_t present; /* the `present` bits every record of this template sets */
+	uint32_t nsteps;
+	uint32_t min_len; /* fixed plans: the record length; variable plans: the least one */
+	uint8_t varlen;	  /* 1: some field has variable length, steps cover every field */
+	uint8_t aux;	  /* 1: some step fills struct ofd_ie_aux (times, sampling) */
+	uint8_t sampling; /* 1: some step carries samplingInterval or a sampler id */
+	uint8_t reserved;
+};
+
+/* Values of a record that need the message, the exporter or each other to become fields. */
+struct ofd_ie_aux {
+	uint32_t have; /* OFD_IEA_* bits */
+	uint32_t up_start, up_end;
+	uint64_t sys_init_ms;
+	uint64_t sampling;
+	uint64_t sampler_id;
+	uint64_t pkt_interval, pkt_space;
+};
+
+enum {
+	OFD_IEA_UP_START = 1,
+	OFD_IEA_UP_END = 2,
+	OFD_IEA_SYS_INIT = 4,
+	OFD_IEA_SAMPLING = 8,
+	OFD_IEA_SAMPLER_ID = 16,
+	OFD_IEA_PKT_INTERVAL = 32,
+	OFD_IEA_PKT_SPACE = 64,
+};
+
+/* What a record's times are relative to. */
+struct ofd_ie_ctx {
+	uint64_t export_ns;   /* the message's export time */
+	uint64_t sys_init_ms; /* IPFIX: exporter's systemInitTimeMilliseconds, if has_sys_init */
+	uint32_t uptime_ms;   /* v9: the header's sysUptime */
+	uint8_t v9;
+	uint8_t has_sys_init;
+};
+
+/* The kind an element maps to (before length checks); enterprise elements map to OFD_IE_SKIP. */
+enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id);
+
+/* 1 if a field of `len` bytes can be read as `kind` (addresses exact size, integers 1..8). */
+int ofd_ie_len_ok(enum ofd_ie_kind kind, uint32_t len);
+
+/*
+ * Compile n fields into *plan and steps[] (room for n steps). The first nscope fields of a v9
+ * options template are scope fields of their own type space and become skips. Returns 0, or
+ * OFD_EFORMAT for a template whose records would be empty or longer than OFD_IE_MAX_RECORD.
+ */
+int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, int v9,
+		   struct ofd_ie_plan *plan, struct ofd_ie_step *steps);
+
+/* Length of the variable-length record at p (at most `left` bytes), or 0 if it does not fit. */
+size_t ofd_ie_var_len(const struct ofd_ie_plan *plan, const struct ofd_ie_step *steps, const uint8_t *p,
+		      size_t left);
+
+/*
+ * Apply a plan to one record of the plan's length (variable plans: as measured by
+ * ofd_ie_var_len). Sets f->present |= plan->present and the fields; fills aux (aux->have must
+ * be 0 on entry) when plan->aux.
+ */
+void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *steps, const uint8_t *p,
+		  struct ofd_flow *f, struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx);
+
+/* Finish a record: uptime-relative times, etype from the addresses, ICMP type/code from dst_port. */
+void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx);
+
+/* Sampling rate an options (or data) record states: 0 if none. */
+uint32_t ofd_ie_rate(const struct ofd_ie_aux *aux);
+
+#endif
