@@ -15,19 +15,19 @@
 
 /* Link types, numbered as pcap's LINKTYPE_* values. */
 enum ofd_link {
-	OFD_LINK_NULL = 0,       /* BSD loopback: 4-byte address family in host byte order */
+	OFD_LINK_NULL = 0, /* BSD loopback: 4-byte address family in host byte order */
 	OFD_LINK_ETHERNET = 1,
-	OFD_LINK_RAW = 101,      /* raw IPv4 or IPv6 */
-	OFD_LINK_LOOP = 108,     /* OpenBSD loopback: family in network byte order */
-	OFD_LINK_SLL = 113,      /* Linux cooked v1 */
-	OFD_LINK_SLL2 = 276,     /* Linux cooked v2 */
+	OFD_LINK_RAW = 101,  /* raw IPv4 or IPv6 */
+	OFD_LINK_LOOP = 108, /* OpenBSD loopback: family in network byte order */
+	OFD_LINK_SLL = 113,  /* Linux cooked v1 */
+	OFD_LINK_SLL2 = 276, /* Linux cooked v2 */
 	OFD_LINK_IPV4 = 228,
 	OFD_LINK_IPV6 = 229,
 };
 
 /* Which layers were seen (bits of ofd_pkt.layers). */
 enum {
-	OFD_PKT_L2 = 1 << 0,   /* MACs present (Ethernet) */
+	OFD_PKT_L2 = 1 << 0, /* MACs present (Ethernet) */
 	OFD_PKT_VLAN = 1 << 1,
 	OFD_PKT_MPLS = 1 << 2,
 	OFD_PKT_IP = 1 << 3,   /* a complete IPv4 or IPv6 header */
@@ -38,8 +38,8 @@ enum {
 struct ofd_pkt {
 	unsigned layers;
 	uint64_t src_mac, dst_mac;
-	uint16_t vlan;       /* outermost 802.1Q VLAN id */
-	uint16_t etype;      /* EtherType of the network layer (after tags), 0x0800 or 0x86dd for IP */
+	uint16_t vlan;	     /* outermost 802.1Q VLAN id */
+	uint16_t etype;	     /* EtherType of the network layer (after tags), 0x0800 or 0x86dd for IP */
 	uint32_t mpls_label; /* top label */
 	struct ofd_ip src, dst;
 	uint8_t proto; /* IPv4 protocol / IPv6 final next header */
