@@ -1,41 +1,7 @@
-/*
- * Fuzz target: NetFlow v9 datagrams into one long-lived decoder, so that templates, options state and
- * expiry carry over between inputs. The first byte picks the exporter (bits 0-1: address, bit 2:
- * port) and advances the datagram clock by bits 3-7 seconds; the rest is the datagram, passed
- * to the NetFlow v9 decoder whatever its version field says. Small limits make the bounds reachable.
- */
-#include <stdint.h>
-
-#include "decode/decode.h"
-
-static struct ofd_decoder *dec;
-static struct ofd_batch batch;
-static uint64_t clock_ns = 1700000000000000000ull;
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* libFuzzer target: NetFlow v9 (input layout in fuzz_dgram.h). */
+#include "fuzz_dgram.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!dec) {
-		const struct ofd_decode_limits lim = {.max_exporters = 4,
-						      .max_templates_per_exporter = 16,
-						      .max_templates_total = 32,
-						      .max_fields = 64,
-						      .template_timeout_s = 60};
-		if (ofd_decoder_new(&dec, &lim))
-			return 0;
-		ofd_batch_init(&batch, NULL, NULL);
-		ofd_log_set_level(OFD_LOG_ERR);
-	}
-	if (size < 1)
-		return 0;
-	clock_ns += (uint64_t)(data[0] >> 3) * 1000000000ull;
-	struct ofd_dgram dg = {.data = data + 1,
-			       .len = size - 1,
-			       .src_port = (uint16_t)(2055 + (data[0] >> 2 & 1)),
-			       .time_ns = clock_ns};
-	ofd_ip_set4u(&dg.src, 0x0a000001u + (data[0] & 3u));
-	(void)ofd_nf9_decode(dec, &dg, &batch);
-	ofd_batch_reset(&batch);
-	return 0;
+	return fuzz_dgram(ofd_nf9_decode, data, size);
 }

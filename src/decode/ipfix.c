@@ -17,19 +17,6 @@
 
 #define IPFIX_HDR_LEN 16
 
-static int all_zero(const struct ofd_rd *r)
-{
-	for (const uint8_t *p = r->p; p < r->end; p++)
-		if (*p)
-			return 0;
-	return 1;
-}
-
-static int bad_template(struct ofd_decoder *d, const struct ofd_tmpl_msg *m, const char *what)
-{
-	return ofd_decode_drop(d, m->dg, OFD_DROP_BAD_TEMPLATE, OFD_EFORMAT, what);
-}
-
 /* Read n field specifiers, keeping at most max of them in f. Returns 0, or -1 if cut short. */
 static int ipfix_fields(struct ofd_rd *r, struct ofd_tmpl_field *f, uint32_t n, uint32_t max)
 {
@@ -49,7 +36,7 @@ static void ipfix_templates(struct ofd_decoder *d, struct ofd_tmpl_msg *m, int o
 	struct ofd_rd r = ofd_rd_make(p, len);
 	struct ofd_tmpl_field *f = ofd_tmpl_fields(d->tc);
 	while (ofd_rd_left(&r) >= 4) {
-		if (all_zero(&r))
+		if (ofd_tmpl_padding(&r))
 			return; /* padding */
 		uint16_t tid = ofd_rd_u16(&r), n = ofd_rd_u16(&r);
 		if (n == 0 && (tid >= 256 || tid == (options ? 3 : 2))) {
@@ -57,16 +44,16 @@ static void ipfix_templates(struct ofd_decoder *d, struct ofd_tmpl_msg *m, int o
 			continue;
 		}
 		if (tid < 256 || n == 0) {
-			bad_template(d, m, "IPFIX template with id below 256");
+			ofd_tmpl_bad(d, m, "IPFIX template with id below 256");
 			return;
 		}
 		uint16_t nscope = options ? ofd_rd_u16(&r) : 0;
 		if (options && (nscope == 0 || nscope > n)) {
-			bad_template(d, m, "IPFIX options template with a bad scope count");
+			ofd_tmpl_bad(d, m, "IPFIX options template with a bad scope count");
 			return;
 		}
 		if (ipfix_fields(&r, f, n, d->lim.max_fields)) {
-			bad_template(d, m, "IPFIX template longer than its set");
+			ofd_tmpl_bad(d, m, "IPFIX template longer than its set");
 			return;
 		}
 		(void)ofd_tmpl_define(d, m, tid, options, n, nscope);

@@ -16,19 +16,6 @@
 
 #define NF9_HDR_LEN 20
 
-static int all_zero(const struct ofd_rd *r)
-{
-	for (const uint8_t *p = r->p; p < r->end; p++)
-		if (*p)
-			return 0;
-	return 1;
-}
-
-static int bad_template(struct ofd_decoder *d, const struct ofd_tmpl_msg *m, const char *what)
-{
-	return ofd_decode_drop(d, m->dg, OFD_DROP_BAD_TEMPLATE, OFD_EFORMAT, what);
-}
-
 /* Read n (type, length) pairs, keeping at most max of them in f. */
 static void nf9_fields(struct ofd_rd *r, struct ofd_tmpl_field *f, uint32_t n, uint32_t max)
 {
@@ -44,15 +31,15 @@ static void nf9_templates(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const u
 	struct ofd_rd r = ofd_rd_make(p, len);
 	struct ofd_tmpl_field *f = ofd_tmpl_fields(d->tc);
 	while (ofd_rd_left(&r) >= 4) {
-		if (all_zero(&r))
+		if (ofd_tmpl_padding(&r))
 			return; /* padding */
 		uint16_t tid = ofd_rd_u16(&r), n = ofd_rd_u16(&r);
 		if (tid < 256 || n == 0) {
-			bad_template(d, m, "v9 template with id below 256 or no fields");
+			ofd_tmpl_bad(d, m, "v9 template with id below 256 or no fields");
 			return;
 		}
 		if ((size_t)n * 4 > ofd_rd_left(&r)) {
-			bad_template(d, m, "v9 template longer than its flowset");
+			ofd_tmpl_bad(d, m, "v9 template longer than its flowset");
 			return;
 		}
 		nf9_fields(&r, f, n, d->lim.max_fields);
@@ -65,15 +52,15 @@ static void nf9_options_templates(struct ofd_decoder *d, struct ofd_tmpl_msg *m,
 	struct ofd_rd r = ofd_rd_make(p, len);
 	struct ofd_tmpl_field *f = ofd_tmpl_fields(d->tc);
 	while (ofd_rd_left(&r) >= 6) {
-		if (all_zero(&r))
+		if (ofd_tmpl_padding(&r))
 			return; /* padding */
 		uint16_t tid = ofd_rd_u16(&r), slen = ofd_rd_u16(&r), olen = ofd_rd_u16(&r);
 		if (tid < 256 || slen % 4 || olen % 4 || slen + olen == 0) {
-			bad_template(d, m, "v9 options template with a bad id or lengths");
+			ofd_tmpl_bad(d, m, "v9 options template with a bad id or lengths");
 			return;
 		}
 		if ((size_t)slen + olen > ofd_rd_left(&r)) {
-			bad_template(d, m, "v9 options template longer than its flowset");
+			ofd_tmpl_bad(d, m, "v9 options template longer than its flowset");
 			return;
 		}
 		uint32_t nscope = slen / 4u, n = nscope + olen / 4u;

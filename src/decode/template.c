@@ -496,3 +496,16 @@ int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, c
 	}
 	return n;
 }
+
+int ofd_tmpl_padding(const struct ofd_rd *r)
+{
+	for (const uint8_t *p = r->p; p < r->end; p++)
+		if (*p)
+			return 0;
+	return 1;
+}
+
+int ofd_tmpl_bad(struct ofd_decoder *d, const struct ofd_tmpl_msg *m, const char *what)
+{
+	return ofd_decode_drop(d, m->dg, OFD_DROP_BAD_TEMPLATE, OFD_EFORMAT, what);
+}

@@ -17,6 +17,7 @@
 
 #include "decode.h"
 #include "ie.h"
+#include "ofd/rd.h"
 
 #define OFD_TMPL_MEM_MAX  (64u << 20) /* bytes of exporters, templates and plans */
 #define OFD_TMPL_SAMPLERS 8	      /* per-sampler rates remembered per exporter */
@@ -63,6 +64,12 @@ void ofd_tmpl_withdraw(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t t
  */
 int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, const uint8_t *p, size_t len,
 		  struct ofd_batch *b);
+
+/* True if the rest of a template set is padding (all zero bytes). */
+int ofd_tmpl_padding(const struct ofd_rd *r);
+
+/* Count a malformed template (OFD_DROP_BAD_TEMPLATE) and log it. Returns OFD_EFORMAT. */
+int ofd_tmpl_bad(struct ofd_decoder *d, const struct ofd_tmpl_msg *m, const char *what);
 
 /* Introspection for tests and metrics. */
 uint32_t ofd_tmpl_cache_templates(const struct ofd_tmpl_cache *tc);
