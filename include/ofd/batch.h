@@ -4,6 +4,9 @@
  * Producers (decoders) append with ofd_batch_add(); when the batch is full it is handed to its
  * `full` callback, which must consume the records and leave the batch empty (ofd_batch_reset).
  * Segments drop a record by clearing its live bit; they never keep pointers into a batch.
+ *
+ * `flows` points at the batch's own `store` after ofd_batch_init(), or at another batch's store
+ * after ofd_batch_swap(): the pipeline hands a full batch on by swapping stores, never by copying.
  */
 #ifndef OFD_BATCH_H
 #define OFD_BATCH_H
@@ -23,7 +26,8 @@ struct ofd_batch {
 	uint64_t live[OFD_BATCH_CAP / 64];
 	ofd_batch_full_fn full;
 	void *full_ctx;
-	struct ofd_flow flows[OFD_BATCH_CAP];
+	struct ofd_flow *flows; /* OFD_BATCH_CAP records */
+	struct ofd_flow store[OFD_BATCH_CAP];
 };
 
 static inline void ofd_batch_reset(struct ofd_batch *b)
@@ -36,7 +40,33 @@ static inline void ofd_batch_init(struct ofd_batch *b, ofd_batch_full_fn full, v
 {
 	b->full = full;
 	b->full_ctx = ctx;
+	b->flows = b->store;
 	ofd_batch_reset(b);
+}
+
+/* Exchange the records (store, count, live mask) of two batches; callbacks stay. */
+static inline void ofd_batch_swap(struct ofd_batch *a, struct ofd_batch *b)
+{
+	struct ofd_flow *f = a->flows;
+	a->flows = b->flows;
+	b->flows = f;
+	uint32_t n = a->n;
+	a->n = b->n;
+	b->n = n;
+	for (unsigned i = 0; i < OFD_BATCH_CAP / 64; i++) {
+		uint64_t l = a->live[i];
+		a->live[i] = b->live[i];
+		b->live[i] = l;
+	}
+}
+
+/* Number of live records. */
+static inline uint32_t ofd_batch_live_count(const struct ofd_batch *b)
+{
+	uint32_t c = 0;
+	for (unsigned i = 0; i < OFD_BATCH_CAP / 64; i++)
+		c += (uint32_t)__builtin_popcountll(b->live[i]);
+	return c;
 }
 
 /* Hand a non-empty batch to its consumer. */

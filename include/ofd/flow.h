@@ -72,10 +72,36 @@ enum ofd_field {
 	OFD_F_OBSERVATION_POINT_ID,
 	OFD_F_ENGINE_TYPE,
 	OFD_F_ENGINE_ID,
+	/* enriched fields (flowpipeline's EnrichedFlow), set by decoders where the export has them */
+	OFD_F_IN_IF_NAME,
+	OFD_F_IN_IF_DESC,
+	OFD_F_IN_IF_SPEED,
+	OFD_F_OUT_IF_NAME,
+	OFD_F_OUT_IF_DESC,
+	OFD_F_OUT_IF_SPEED,
+	OFD_F_SRC_CID,
+	OFD_F_DST_CID,
+	OFD_F_SRC_VRF,
+	OFD_F_DST_VRF,
+	OFD_F_MED,
+	OFD_F_LOCAL_PREF,
+	OFD_F_AS_PATH,
+	OFD_F_SRC_COUNTRY,
+	OFD_F_DST_COUNTRY,
+	OFD_F_FLOW_DIRECTION,
+	OFD_F_NORMALIZED,
+	OFD_F_RPKI,
 	OFD_F__COUNT
 };
 
 #define OFD_BIT(f) (UINT64_C(1) << (f))
+
+#define OFD_AS_PATH_MAX 12 /* AS path entries kept; longer paths keep their first entries */
+
+enum ofd_direction { OFD_DIR_INGRESS = 0, OFD_DIR_EGRESS = 1 };
+
+/* RFC 6811 route origin validation state, as an enricher found it. */
+enum ofd_rpki { OFD_RPKI_UNKNOWN = 0, OFD_RPKI_VALID, OFD_RPKI_INVALID, OFD_RPKI_NOTFOUND };
 
 struct ofd_flow {
 	uint64_t present;
@@ -127,6 +153,30 @@ struct ofd_flow {
 	uint8_t dst_net;
 	uint8_t engine_type;
 	uint8_t engine_id;
+
+	/*
+	 * Enriched fields. Strings point at immutable text owned by the segment that set them
+	 * and kept until the pipeline ends (enrichers intern their strings); NULL when unset.
+	 */
+	uint8_t flow_direction; /* enum ofd_direction */
+	uint8_t normalized;	/* 1: bytes/packets were scaled by sampling_rate */
+	uint8_t rpki;		/* enum ofd_rpki */
+	uint8_t as_path_len;
+	char src_country[2]; /* ISO 3166 alpha-2, not terminated */
+	char dst_country[2];
+	uint32_t src_cid; /* customer ids */
+	uint32_t dst_cid;
+	uint32_t src_vrf; /* ingressVRFID */
+	uint32_t dst_vrf; /* egressVRFID */
+	uint32_t med;
+	uint32_t local_pref;
+	uint32_t as_path[OFD_AS_PATH_MAX];
+	uint64_t in_if_speed; /* bit/s */
+	uint64_t out_if_speed;
+	const char *in_if_name;
+	const char *in_if_desc;
+	const char *out_if_name;
+	const char *out_if_desc;
 };
 
 static inline void ofd_ip_set4(struct ofd_ip *ip, const uint8_t v4[4])
