@@ -1,0 +1,16 @@
+/*
+ * The built-in segments: X(name) for each `const struct ofd_segment_type ofd_seg_<name>`
+ * defined in src/segments/. `branch` is not listed: the pipeline engine implements it.
+ */
+#ifndef OFD_SEGMENTS_BUILTIN_H
+#define OFD_SEGMENTS_BUILTIN_H
+
+#include "ofd/segment.h"
+
+#define OFD_BUILTIN_SEGMENTS(X)
+
+#define OFD_DECLARE_SEGMENT(name) extern const struct ofd_segment_type ofd_seg_##name;
+OFD_BUILTIN_SEGMENTS(OFD_DECLARE_SEGMENT)
+#undef OFD_DECLARE_SEGMENT
+
+#endif
