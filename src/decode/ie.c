@@ -75,6 +75,9 @@ enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id)
 	case 89: return OFD_IE_FWD_STATUS;
 	case 128: return OFD_IE_NEXT_HOP_AS;
 	case 138: return OFD_IE_OBS_POINT;
+	case 61: return OFD_IE_DIRECTION;
+	case 234: return OFD_IE_SRC_VRF;
+	case 235: return OFD_IE_DST_VRF;
 	case 150: return OFD_IE_START_S;
 	case 151: return OFD_IE_END_S;
 	case 152: return OFD_IE_START_MS;
@@ -153,6 +156,9 @@ static uint64_t kind_present(enum ofd_ie_kind k)
 	case OFD_IE_IP_FLAGS: return OFD_BIT(OFD_F_IP_FLAGS);
 	case OFD_IE_FWD_STATUS: return OFD_BIT(OFD_F_FORWARDING_STATUS);
 	case OFD_IE_OBS_POINT: return OFD_BIT(OFD_F_OBSERVATION_POINT_ID);
+	case OFD_IE_DIRECTION: return OFD_BIT(OFD_F_FLOW_DIRECTION);
+	case OFD_IE_SRC_VRF: return OFD_BIT(OFD_F_SRC_VRF);
+	case OFD_IE_DST_VRF: return OFD_BIT(OFD_F_DST_VRF);
 	case OFD_IE_ENGINE_TYPE: return OFD_BIT(OFD_F_ENGINE_TYPE);
 	case OFD_IE_ENGINE_ID: return OFD_BIT(OFD_F_ENGINE_ID);
 	case OFD_IE_START_S:
@@ -331,6 +337,9 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 	case OFD_IE_IP_FLAGS: f->ip_flags = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_FWD_STATUS: f->forwarding_status = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_OBS_POINT: f->observation_point_id = (uint32_t)be_uint(p, n); break;
+	case OFD_IE_DIRECTION: f->flow_direction = (uint8_t)(be_uint(p, n) & 1); break;
+	case OFD_IE_SRC_VRF: f->src_vrf = (uint32_t)be_uint(p, n); break;
+	case OFD_IE_DST_VRF: f->dst_vrf = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_ENGINE_TYPE: f->engine_type = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_ENGINE_ID: f->engine_id = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_START_S: f->time_flow_start_ns = be_uint(p, n) * NS_PER_S; break;

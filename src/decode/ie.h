@@ -65,6 +65,9 @@ enum ofd_ie_kind {
 	OFD_IE_IP_FLAGS,
 	OFD_IE_FWD_STATUS,
 	OFD_IE_OBS_POINT,
+	OFD_IE_DIRECTION, /* flowDirection (61): 0 ingress, 1 egress */
+	OFD_IE_SRC_VRF,	  /* ingressVRFID (234) */
+	OFD_IE_DST_VRF,	  /* egressVRFID (235) */
 	OFD_IE_ENGINE_TYPE,
 	OFD_IE_ENGINE_ID,
 	OFD_IE_START_S,

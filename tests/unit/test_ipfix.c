@@ -360,11 +360,40 @@ static void test_bad_lengths(void **state)
 	ofd_decoder_free(d);
 }
 
+/* flowDirection and the VRF ids land in the enriched fields flowfilter matches on. */
+static void test_direction_vrf(void **state)
+{
+	(void)state;
+	struct ofd_decoder *d = new_decoder();
+	static const struct gv_field fd[] = {{8, 4, 0}, {61, 1, 0}, {234, 4, 0}, {235, 4, 0}};
+	struct gv_msg m = {0};
+	gv_ipfix_begin(&m, EXPORT_S, 1, 42);
+	gv_set_begin(&m, 2);
+	gv_template(&m, 300, fd, 4);
+	gv_set_begin(&m, 300);
+	gv_record(&m, fd, 4, (const uint64_t[]){0xc0000201, 1, 7, 9});
+	gv_record(&m, fd, 4, (const uint64_t[]){0xc0000202, 0, 0, 65536});
+	size_t len = gv_end(&m);
+	assert_int_equal(dec(d, &m, len), 2);
+	assert_int_equal(sink.got[0].flow_direction, OFD_DIR_EGRESS);
+	assert_int_equal(sink.got[0].src_vrf, 7);
+	assert_int_equal(sink.got[0].dst_vrf, 9);
+	assert_true(sink.got[0].present & OFD_BIT(OFD_F_FLOW_DIRECTION));
+	assert_true(sink.got[0].present & OFD_BIT(OFD_F_SRC_VRF));
+	assert_int_equal(sink.got[1].flow_direction, OFD_DIR_INGRESS);
+	assert_int_equal(sink.got[1].dst_vrf, 65536);
+	gv_free(&m);
+	ofd_decoder_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fields),	cmocka_unit_test(test_varlen_enterprise_padding),
-	    cmocka_unit_test(test_options),	cmocka_unit_test(test_truncations),
+	    cmocka_unit_test(test_fields),
+	    cmocka_unit_test(test_direction_vrf),
+	    cmocka_unit_test(test_varlen_enterprise_padding),
+	    cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_truncations),
 	    cmocka_unit_test(test_bad_lengths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
