@@ -60,4 +60,35 @@ int ofd_cfg_apply(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *con
 /* Free what ofd_cfg_apply allocated in state (strings, string lists). */
 void ofd_cfg_release(const struct ofd_cfg_key *keys, void *state);
 
+/* Bounds of a loaded config (exceeding one is a config error). */
+#define OFD_CFG_MAX_FILE   (1u << 20)  /* bytes of YAML text */
+#define OFD_CFG_MAX_NODES  65536u      /* nodes and map keys */
+#define OFD_CFG_MAX_DEPTH  128u	       /* nesting of YAML lists and maps */
+#define OFD_CFG_MAX_BRANCH 32u	       /* nesting of branch segments */
+#define OFD_CFG_MAX_SCALAR (1u << 20)  /* bytes of one value after expansion */
+#define OFD_CFG_MAX_BYTES  (64u << 20) /* all memory of one loaded file */
+#define OFD_CFG_MAX_JOBS   64u
+
+/* The root node of a loaded file (the top-level list), or NULL for an empty one. */
+const struct ofd_cfg_node *ofd_cfg_root(const struct ofd_cfg_file *f);
+
+/*
+ * Parse YAML text into a node tree only (no pipeline checks, no shape required); expansion of
+ * $VAR/$N only when `expand`. Used for the defaults of config maps; free with ofd_cfg_free.
+ */
+int ofd_cfg_parse_tree(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len, int expand,
+		       char *err, size_t errlen) OFD_MUST_CHECK;
+
+/*
+ * Write "FILE:LINE: segment SEG: key KEY: " and the formatted reason into err; file, seg and key
+ * may be NULL and line 0 to leave that part out. Returns OFD_ECONFIG (for the engine's own
+ * messages such as "unknown segment" too).
+ */
+int ofd_cfg_errorf(char *err, size_t errlen, const char *file, unsigned line, const char *seg,
+		   const char *key, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* Check and convert one value for key k into state (ofd_cfg_apply's step for one key). */
+int ofd_cfg_apply_one(const struct ofd_cfg_key *k, const struct ofd_cfg_node *v, void *state,
+		      const char *file, const char *seg, char *err, size_t errlen) OFD_MUST_CHECK;
+
 #endif

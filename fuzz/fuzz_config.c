@@ -1,0 +1,91 @@
+/*
+ * libFuzzer target: the config loader. The input is loaded as a config file (with two extra
+ * arguments for $1 and $2), the tree is walked, and a fixed key map with every type is applied to
+ * every entry's config (nested branches included) and released. LeakSanitizer checks that the
+ * loaded file and the applied state free everything.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+struct fuzz_state {
+	int flag;
+	int64_t i;
+	uint64_t u;
+	double d;
+	char *s;
+	struct ofd_strlist l;
+	int e;
+	uint64_t dur;
+	uint64_t size;
+	const struct ofd_cfg_node *node;
+};
+
+static const char *const fuzz_choices[] = {"none", "zstd", "gzip", NULL};
+
+static const struct ofd_cfg_key fuzz_keys[] = {
+    {"flag", OFD_CFG_BOOL, offsetof(struct fuzz_state, flag), "no", 0, 0, 0, NULL, NULL},
+    {"int", OFD_CFG_INT, offsetof(struct fuzz_state, i), "-1", 0, -1000, 1000, NULL, NULL},
+    {"uint", OFD_CFG_UINT, offsetof(struct fuzz_state, u), NULL, 0, 0, 0, NULL, NULL},
+    {"rate", OFD_CFG_DOUBLE, offsetof(struct fuzz_state, d), "0.5", 0, 0, 1, NULL, NULL},
+    {"filename", OFD_CFG_STRING, offsetof(struct fuzz_state, s), "out.txt", 0, 0, 0, NULL, NULL},
+    {"fields", OFD_CFG_STRLIST, offsetof(struct fuzz_state, l), "[a, b]", 0, 0, 0, NULL, NULL},
+    {"compression", OFD_CFG_ENUM, offsetof(struct fuzz_state, e), "none", 0, 0, 0, fuzz_choices, NULL},
+    {"window", OFD_CFG_DURATION, offsetof(struct fuzz_state, dur), "10s", 0, 0, 0, NULL, NULL},
+    {"buffer", OFD_CFG_SIZE, offsetof(struct fuzz_state, size), "64k", 0, 1024, 1 << 30, NULL, NULL},
+    {"rules", OFD_CFG_NODE, offsetof(struct fuzz_state, node), NULL, 0, 0, 0, NULL, NULL},
+    {NULL, OFD_CFG_BOOL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* Sum of the text lengths in a subtree, to touch every node. */
+static size_t fuzz_walk(const struct ofd_cfg_node *n)
+{
+	size_t sum = n->line + n->col;
+	if (n->kind == OFD_CFGN_SCALAR)
+		return sum + __builtin_strlen(n->text);
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->kind == OFD_CFGN_MAP)
+			sum += __builtin_strlen(n->keys[i]) + n->key_lines[i];
+		sum += fuzz_walk(n->items[i]);
+	}
+	return sum;
+}
+
+static size_t fuzz_pipeline(const struct ofd_cfg_pipeline *p, const char *path)
+{
+	size_t sum = 0;
+	if (!p)
+		return 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct ofd_cfg_entry *e = &p->v[i];
+		struct fuzz_state st = {0};
+		char err[256];
+		sum += e->line + e->jobs;
+		if (e->config)
+			sum += fuzz_walk(e->config);
+		if (ofd_cfg_apply(fuzz_keys, e->config, &st, path, e->segment, e->line, err, sizeof(err)) ==
+		    0)
+			sum += st.l.n + (st.s ? 1 : 0) + (st.node ? st.node->n : 0);
+		ofd_cfg_release(fuzz_keys, &st);
+		sum += fuzz_pipeline(e->if_, path) + fuzz_pipeline(e->then_, path) +
+		       fuzz_pipeline(e->else_, path);
+	}
+	return sum;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char *const args[] = {"first", "second"};
+	struct ofd_cfg_file *f;
+	char err[512];
+	if (ofd_cfg_load_string(&f, "fuzz.yml", (const char *)data, size, args, 2, err, sizeof(err)))
+		return 0;
+	volatile size_t sum = fuzz_walk(ofd_cfg_root(f));
+	sum += fuzz_pipeline(ofd_cfg_pipeline(f), ofd_cfg_path(f));
+	(void)sum;
+	ofd_cfg_free(f);
+	return 0;
+}
