@@ -1,0 +1,240 @@
+/*
+ * flowfilter evaluation (see eval.h): a loop over the compiled tests. Nothing here allocates.
+ */
+#include "flowfilter/eval.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static inline int in_range(uint64_t v, const struct ofd_ff_insn *in)
+{
+	return v >= in->lo && v <= in->hi;
+}
+
+static inline int has(const struct ofd_flow *f, enum ofd_field fld)
+{
+	return (f->present & OFD_BIT(fld)) != 0;
+}
+
+static inline int has_range(const struct ofd_flow *f, enum ofd_field fld, uint64_t v,
+			    const struct ofd_ff_insn *in)
+{
+	return has(f, fld) && in_range(v, in);
+}
+
+static int match_prefix(const struct ofd_ff_prefix *p, const struct ofd_ip *ip)
+{
+	uint64_t a[2];
+	memcpy(a, ip->b, sizeof(a));
+	return ip->family == p->family && (a[0] & p->mask[0]) == p->net[0] &&
+	       (a[1] & p->mask[1]) == p->net[1];
+}
+
+static uint64_t duration_ns(const struct ofd_flow *f)
+{
+	return f->time_flow_end_ns > f->time_flow_start_ns ? f->time_flow_end_ns - f->time_flow_start_ns : 0;
+}
+
+/* count * mult per second over the flow's duration (rounded down, saturated); durations below
+ * one second count as one second */
+static uint64_t per_second(uint64_t count, unsigned mult, const struct ofd_flow *f)
+{
+	uint64_t d = duration_ns(f);
+	unsigned __int128 r = (unsigned __int128)count * mult;
+	if (d > 1000000000u)
+		r = r * 1000000000u / d;
+	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+}
+
+static unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* ASCII case-insensitive substring search; pat is lowercase already. */
+static int contains(const char *s, const char *pat)
+{
+	if (!s)
+		return 0;
+	if (!*pat)
+		return 1;
+	for (; *s; s++) {
+		size_t i = 0;
+		while (pat[i] && lower((unsigned char)s[i]) == (unsigned char)pat[i])
+			i++;
+		if (!pat[i])
+			return 1;
+	}
+	return 0;
+}
+
+static int match_string(const struct ofd_filter *flt, const struct ofd_ff_insn *in, const struct ofd_flow *f,
+			enum ofd_field fld, const char *s)
+{
+	return has(f, fld) && contains(s, flt->strings + in->aux);
+}
+
+static unsigned char upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (unsigned char)(c - ('a' - 'A')) : (unsigned char)c;
+}
+
+static int country_is(const struct ofd_flow *f, enum ofd_field fld, const char cc[2], uint64_t want)
+{
+	return has(f, fld) && ((uint64_t)upper(cc[0]) << 8 | upper(cc[1])) == want;
+}
+
+/* The remote side's country: the source of an incoming flow, the destination of an outgoing one;
+ * either side when the record has no direction. */
+static int match_country(const struct ofd_flow *f, uint64_t want)
+{
+	if (has(f, OFD_F_FLOW_DIRECTION)) {
+		if (f->flow_direction == OFD_DIR_INGRESS)
+			return country_is(f, OFD_F_SRC_COUNTRY, f->src_country, want);
+		return country_is(f, OFD_F_DST_COUNTRY, f->dst_country, want);
+	}
+	return country_is(f, OFD_F_SRC_COUNTRY, f->src_country, want) ||
+	       country_is(f, OFD_F_DST_COUNTRY, f->dst_country, want);
+}
+
+static int match_passes(const struct ofd_filter *flt, const struct ofd_ff_insn *in, const struct ofd_flow *f)
+{
+	if (!has(f, OFD_F_AS_PATH))
+		return 0;
+	const uint32_t *want = flt->asns + in->aux;
+	uint32_t n = (uint32_t)in->lo;
+	uint32_t len = f->as_path_len < OFD_AS_PATH_MAX ? f->as_path_len : OFD_AS_PATH_MAX;
+	for (uint32_t i = 0; i + n <= len; i++) {
+		uint32_t k = 0;
+		while (k < n && f->as_path[i + k] == want[k])
+			k++;
+		if (k == n)
+			return 1;
+	}
+	return 0;
+}
+
+static int is_icmp(const struct ofd_flow *f)
+{
+	return f->proto == 1 || f->proto == 58;
+}
+
+static int match_icmp(const struct ofd_ff_insn *in, const struct ofd_flow *f)
+{
+	if (!is_icmp(f))
+		return 0;
+	uint64_t v;
+	if (in->op == OFD_FF_OP_ICMP_TYPE)
+		v = has(f, OFD_F_ICMP_TYPE) ? f->icmp_type : (uint64_t)(f->dst_port >> 8);
+	else
+		v = has(f, OFD_F_ICMP_CODE) ? f->icmp_code : (uint64_t)(f->dst_port & 0xff);
+	return in_range(v, in);
+}
+
+/* Tests that read only plain fields of the record. */
+static inline int test_plain(const struct ofd_ff_insn *in, const struct ofd_flow *f)
+{
+	switch (in->op) {
+	case OFD_FF_OP_SRC_PORT: return in_range(f->src_port, in);
+	case OFD_FF_OP_DST_PORT: return in_range(f->dst_port, in);
+	case OFD_FF_OP_SRC_AS: return in_range(f->src_as, in);
+	case OFD_FF_OP_DST_AS: return in_range(f->dst_as, in);
+	case OFD_FF_OP_SRC_NET: return in_range(f->src_net, in);
+	case OFD_FF_OP_DST_NET: return in_range(f->dst_net, in);
+	case OFD_FF_OP_IN_IF: return in_range(f->in_if, in);
+	case OFD_FF_OP_OUT_IF: return in_range(f->out_if, in);
+	case OFD_FF_OP_IN_SPEED: return has_range(f, OFD_F_IN_IF_SPEED, f->in_if_speed, in);
+	case OFD_FF_OP_OUT_SPEED: return has_range(f, OFD_F_OUT_IF_SPEED, f->out_if_speed, in);
+	case OFD_FF_OP_SRC_CID: return has_range(f, OFD_F_SRC_CID, f->src_cid, in);
+	case OFD_FF_OP_DST_CID: return has_range(f, OFD_F_DST_CID, f->dst_cid, in);
+	case OFD_FF_OP_SRC_VRF: return has_range(f, OFD_F_SRC_VRF, f->src_vrf, in);
+	case OFD_FF_OP_DST_VRF: return has_range(f, OFD_F_DST_VRF, f->dst_vrf, in);
+	case OFD_FF_OP_NEXTHOP_AS: return in_range(f->next_hop_as, in);
+	case OFD_FF_OP_BYTES: return in_range(f->bytes, in);
+	case OFD_FF_OP_PACKETS: return in_range(f->packets, in);
+	case OFD_FF_OP_DURATION: return in_range(duration_ns(f) / 1000000000u, in);
+	case OFD_FF_OP_BPS: return in_range(per_second(f->bytes, 8, f), in);
+	case OFD_FF_OP_PPS: return in_range(per_second(f->packets, 1, f), in);
+	case OFD_FF_OP_IPTOS: return in_range(f->ip_tos, in);
+	case OFD_FF_OP_IPTOS_MASK: return (f->ip_tos & in->lo) == in->lo;
+	case OFD_FF_OP_DSCP: return in_range(f->ip_tos >> 2, in);
+	case OFD_FF_OP_ECN: return in_range(f->ip_tos & 3, in);
+	case OFD_FF_OP_SAMPLING: return in_range(f->sampling_rate, in);
+	case OFD_FF_OP_MED: return has_range(f, OFD_F_MED, f->med, in);
+	case OFD_FF_OP_LOCALPREF: return has_range(f, OFD_F_LOCAL_PREF, f->local_pref, in);
+	case OFD_FF_OP_ETYPE: return in_range(f->etype, in);
+	case OFD_FF_OP_PROTO: return in_range(f->proto, in);
+	case OFD_FF_OP_STATUS: return has_range(f, OFD_F_FORWARDING_STATUS, f->forwarding_status, in);
+	case OFD_FF_OP_STATUS_CLASS:
+		return has(f, OFD_F_FORWARDING_STATUS) && (uint64_t)(f->forwarding_status >> 6) == in->lo;
+	case OFD_FF_OP_TCPFLAGS: return f->proto == 6 && in_range(f->tcp_flags, in);
+	case OFD_FF_OP_TCPFLAGS_MASK: return f->proto == 6 && (f->tcp_flags & in->lo) == in->lo;
+	case OFD_FF_OP_ICMP_TYPE:
+	case OFD_FF_OP_ICMP_CODE: return match_icmp(in, f);
+	case OFD_FF_OP_COUNTRY: return match_country(f, in->lo);
+	case OFD_FF_OP_SRC_COUNTRY: return country_is(f, OFD_F_SRC_COUNTRY, f->src_country, in->lo);
+	case OFD_FF_OP_DST_COUNTRY: return country_is(f, OFD_F_DST_COUNTRY, f->dst_country, in->lo);
+	case OFD_FF_OP_DIRECTION: return has(f, OFD_F_FLOW_DIRECTION) && f->flow_direction == in->lo;
+	case OFD_FF_OP_NORMALIZED: return has(f, OFD_F_NORMALIZED) && f->normalized != 0;
+	case OFD_FF_OP_RPKI: return has(f, OFD_F_RPKI) && f->rpki == in->lo;
+	default: return 0;
+	}
+}
+
+static inline int test(const struct ofd_filter *flt, const struct ofd_ff_insn *in, const struct ofd_flow *f)
+{
+	switch (in->op) {
+	case OFD_FF_OP_SRC_ADDR: return match_prefix(&flt->prefixes[in->aux], &f->src_addr);
+	case OFD_FF_OP_DST_ADDR: return match_prefix(&flt->prefixes[in->aux], &f->dst_addr);
+	case OFD_FF_OP_ROUTER: return match_prefix(&flt->prefixes[in->aux], &f->sampler_address);
+	case OFD_FF_OP_NEXTHOP: return match_prefix(&flt->prefixes[in->aux], &f->next_hop);
+	case OFD_FF_OP_IN_NAME: return match_string(flt, in, f, OFD_F_IN_IF_NAME, f->in_if_name);
+	case OFD_FF_OP_OUT_NAME: return match_string(flt, in, f, OFD_F_OUT_IF_NAME, f->out_if_name);
+	case OFD_FF_OP_IN_DESC: return match_string(flt, in, f, OFD_F_IN_IF_DESC, f->in_if_desc);
+	case OFD_FF_OP_OUT_DESC: return match_string(flt, in, f, OFD_F_OUT_IF_DESC, f->out_if_desc);
+	case OFD_FF_OP_PASSES: return match_passes(flt, in, f);
+	default: return test_plain(in, f);
+	}
+}
+
+int ofd_filter_match(const struct ofd_filter *f, const struct ofd_flow *flow)
+{
+	uint32_t i = 0;
+	const struct ofd_ff_insn *code = f->code;
+	while (i < f->n) {
+		const struct ofd_ff_insn *in = &code[i];
+		i = test(f, in, flow) ? in->jt : in->jf;
+	}
+	return i == OFD_FF_ACCEPT;
+}
+
+uint32_t ofd_filter_batch(const struct ofd_filter *f, struct ofd_batch *b)
+{
+	uint32_t kept = 0;
+	uint32_t words = (b->n + 63) / 64;
+	for (uint32_t w = 0; w < words; w++) {
+		uint64_t live = b->live[w];
+		uint64_t keep = live;
+		while (live) {
+			unsigned bit = (unsigned)__builtin_ctzll(live);
+			live &= live - 1;
+			uint32_t i = w * 64 + bit;
+			uint64_t m = i < b->n && ofd_filter_match(f, &b->flows[i]);
+			keep &= ~((m ^ 1) << bit);
+		}
+		b->live[w] = keep;
+		kept += (uint32_t)__builtin_popcountll(keep);
+	}
+	return kept;
+}
+
+void ofd_filter_free(struct ofd_filter *f)
+{
+	if (!f)
+		return;
+	free(f->code);
+	free(f->prefixes);
+	free(f->strings);
+	free(f->asns);
+	free(f);
+}
