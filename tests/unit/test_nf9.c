@@ -184,6 +184,7 @@ static void test_v4_fields(void **state)
 	    OFD_F_OBSERVATION_POINT_ID,
 	    OFD_F_ENGINE_TYPE,
 	    OFD_F_ENGINE_ID,
+	    OFD_F_FLOW_DIRECTION,
 	};
 	uint64_t mask = 0;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -517,7 +518,7 @@ static void test_bad_templates(void **state)
 	assert_int_equal(sink.got[0].src_port, 53);
 	assert_false(sink.got[0].present & OFD_BIT(OFD_F_SRC_ADDR));
 	/* nothing mapped at all (a plan of no steps): records still count, with header fields only */
-	static const struct gv_field none[] = {{61, 1, 0}, {999, 2, 0}};
+	static const struct gv_field none[] = {{998, 1, 0}, {999, 2, 0}};
 	gv_v9_begin(&m, UPTIME, EXPORT_S, 1, 0);
 	gv_set_begin(&m, 0);
 	gv_template(&m, 257, none, 2);
