@@ -7,9 +7,13 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: overflowd COMMAND [OPTIONS]\n"
+		   "       overflowd -c CONFIG.yml [--check] [-p MODULE.so]... [ARG...]\n"
 		   "commands:\n"
+		   "  -c CONFIG.yml [ARG...]   run the pipeline in CONFIG.yml (also: overflowd run -c ...);\n"
+		   "                           --check validates it, -p loads custom segments,\n"
+		   "                           --segments lists the segments\n"
 		   "  dump [--format json|csv] [--limit N] SOURCE...   print decoded flow records\n"
-		   "run 'overflowd COMMAND --help' for a command's options\n");
+		   "run 'overflowd COMMAND --help' (or 'overflowd -c x --help') for a command's options\n");
 }
 
 int main(int argc, char **argv)
@@ -24,6 +28,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return OFD_EXIT_OK;
 	}
+	if (strcmp(argv[1], "run") == 0)
+		return ofd_cmd_run(argc - 1, argv + 1);
+	if (argv[1][0] == '-')
+		return ofd_cmd_run(argc, argv);
 	fprintf(stderr, "overflowd: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return OFD_EXIT_USAGE;

@@ -1,0 +1,202 @@
+/*
+ * overflowd -c CONFIG.yml [--check] [-p MODULE.so]... [ARG...]
+ *
+ * Runs the pipeline described by CONFIG.yml. ARGs are $1, $2... in the config. Everything is
+ * checked before anything is opened: plugin modules (ABI), the YAML, segment names, every
+ * segment's config map; errors are printed as "FILE:LINE: segment NAME: key KEY: reason" and
+ * the exit status is 2. `--check` stops there (exit 0 when valid): no segment's init() runs.
+ * Then every segment is initialised (a failure: exit 2), the inputs start, and the pipeline
+ * runs until every input ends (end of files) or SIGINT/SIGTERM; either way queues drain, outputs
+ * flush and close, the counters go to stderr and the exit status is 0 (1 if an input failed).
+ * SIGUSR1 prints the counters while running. A second SIGINT/SIGTERM during the drain ends the
+ * process at once.
+ *
+ * Signals are blocked in every thread and taken with sigtimedwait() by the main thread, which
+ * also does the printing: no work happens in a signal handler.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/config.h"
+#include "core/pipeline.h"
+#include "core/registry.h"
+
+#define RUN_MAX_PLUGINS 64
+
+struct run_opts {
+	const char *config;
+	int check;
+	int list;
+	const char *plugins[RUN_MAX_PLUGINS];
+	size_t nplugins;
+	char **args;
+	size_t nargs;
+};
+
+static void run_usage(FILE *f)
+{
+	fprintf(f, "usage: overflowd -c CONFIG.yml [--check] [-p MODULE.so]... [ARG...]\n"
+		   "  -c, --config FILE   the pipeline (YAML); ARGs are $1, $2... in it\n"
+		   "      --check         validate config, segments, config keys and modules, run nothing\n"
+		   "  -p, --plugin FILE   load custom segments from a shared object (repeatable)\n"
+		   "      --segments      list the available segments and exit\n"
+		   "  -v, --verbose       debug messages\n"
+		   "SIGUSR1 prints the counters; SIGINT/SIGTERM stop the inputs, drain and exit.\n");
+}
+
+static int run_parse(struct run_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'C'},
+	    {"plugin", required_argument, NULL, 'p'},
+	    {"segments", no_argument, NULL, 'L'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:p:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'C': o->check = 1; break;
+		case 'L': o->list = 1; break;
+		case 'v': ofd_log_set_level(OFD_LOG_DEBUG); break;
+		case 'p':
+			if (o->nplugins == RUN_MAX_PLUGINS) {
+				fprintf(stderr, "overflowd: at most %d plugins\n", RUN_MAX_PLUGINS);
+				return -1;
+			}
+			o->plugins[o->nplugins++] = optarg;
+			break;
+		case 'h': run_usage(stdout); exit(OFD_EXIT_OK);
+		default: return -1;
+		}
+	}
+	o->args = argv + optind;
+	o->nargs = (size_t)(argc - optind);
+	if (!o->config && !o->list) {
+		fprintf(stderr, "overflowd: -c CONFIG.yml is required\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void run_list(const struct ofd_registry *reg)
+{
+	static const char *const kinds[] = {"input", "flow", "enrich", "analyze", "output"};
+	const char *origin;
+	const struct ofd_segment_type *t;
+	for (size_t i = 0; (t = ofd_registry_at(reg, i, &origin)) != NULL; i++) {
+		printf("%-16s %-8s %s", t->name, kinds[t->kind], t->summary ? t->summary : "");
+		if (strcmp(origin, "built-in"))
+			printf(" (%s)", origin);
+		putchar('\n');
+	}
+	printf("%-16s %-8s %s\n", "branch", "flow",
+	       "route flows: if, then (survivors of if), else (the others)");
+}
+
+/* Run until the inputs end or a stop signal; SIGUSR1 prints the counters. */
+static void run_loop(struct ofd_pipeline *p, const sigset_t *set)
+{
+	int stopping = 0;
+	while (!ofd_pipeline_wait(p, 0)) {
+		struct timespec ts = {0, 100 * 1000000};
+		int sig = sigtimedwait(set, NULL, &ts);
+		if (sig == SIGUSR1) {
+			ofd_pipeline_print(p, stderr);
+		} else if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
+			stopping = 1;
+			ofd_info("%s: stopping", strsignal(sig));
+			ofd_pipeline_stop(p);
+			/* a second one ends the process (default action) if the drain hangs */
+			sigset_t again;
+			sigemptyset(&again);
+			sigaddset(&again, SIGINT);
+			sigaddset(&again, SIGTERM);
+			pthread_sigmask(SIG_UNBLOCK, &again, NULL);
+		}
+	}
+}
+
+/* Init, start, run, drain, print. Returns the exit status. */
+static int run_pipeline(struct ofd_pipeline *p, const sigset_t *set)
+{
+	char err[1024];
+	if (ofd_pipeline_init(p, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return OFD_EXIT_USAGE;
+	}
+	int status = OFD_EXIT_OK;
+	if (ofd_pipeline_start(p))
+		status = OFD_EXIT_FAIL;
+	else
+		run_loop(p, set);
+	if (ofd_pipeline_finish(p))
+		status = OFD_EXIT_FAIL;
+	ofd_pipeline_print(p, stderr);
+	return status;
+}
+
+int ofd_cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {0};
+	struct ofd_registry *reg = NULL;
+	struct ofd_cfg_file *cfg = NULL;
+	struct ofd_pipeline *p = NULL;
+	char err[1024];
+	int status = OFD_EXIT_USAGE;
+	/* from the start: a signal during start-up is taken once the pipeline runs, and threads
+	   that segments or the engine create inherit the mask */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (run_parse(&o, argc, argv)) {
+		run_usage(stderr);
+		return OFD_EXIT_USAGE;
+	}
+	if (ofd_registry_new(&reg)) {
+		fprintf(stderr, "overflowd: cannot set up the segment registry\n");
+		return OFD_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < o.nplugins; i++) {
+		if (ofd_registry_load(reg, o.plugins[i], err, sizeof(err))) {
+			fprintf(stderr, "overflowd: plugin %s\n", err);
+			goto free_reg;
+		}
+	}
+	if (o.list) {
+		run_list(reg);
+		status = OFD_EXIT_OK;
+		goto free_reg;
+	}
+	if (ofd_cfg_load(&cfg, o.config, o.args, o.nargs, err, sizeof(err)) ||
+	    ofd_pipeline_new(&p, reg, ofd_cfg_pipeline(cfg), o.config, NULL, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		goto free_cfg;
+	}
+	if (o.check) {
+		printf("%s: ok, %zu segments\n", o.config, ofd_pipeline_entries(p));
+		status = OFD_EXIT_OK;
+	} else {
+		status = run_pipeline(p, &set);
+	}
+	ofd_pipeline_free(p);
+free_cfg:
+	ofd_cfg_free(cfg);
+free_reg:
+	ofd_registry_free(reg);
+	return status;
+}

@@ -1,0 +1,799 @@
+/*
+ * The pipeline engine (see pipeline.h for the threading model, branches and counters).
+ *
+ * Ownership: the pipeline owns its entries, instances, their state (config released after
+ * fini), the batch pool and the rings; the config tree and the registry belong to the caller
+ * and must outlive it. Nothing on the per-batch path allocates: batches come from the pool,
+ * copies for blocking segments from their own bounded set, branch masks travel in the batch.
+ */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/registry.h"
+
+#define PL_POOL_DEFAULT	  16
+#define PL_COPIES_DEFAULT 4
+#define PL_TICK_DEFAULT	  (100u * 1000000u)
+#define PL_WORDS	  (OFD_BATCH_CAP / 64)
+
+enum pl_op_kind { PL_SEG, PL_BLOCK, PL_BEGIN, PL_THEN, PL_ELSE, PL_END };
+
+struct pl_op {
+	enum pl_op_kind kind;
+	struct pl_entry *e;
+	unsigned slot; /* branches: index of the branch's three saved masks */
+};
+
+/* A pool batch: the records, their sequence number, and the branch masks. */
+struct pl_batch {
+	struct ofd_batch b;
+	uint64_t seq;
+	uint64_t (*mask)[PL_WORDS]; /* 3 per branch: entry, if survivors, then survivors */
+};
+
+struct pl_stage;
+
+struct pl_worker {
+	struct ofd_pipeline *p;
+	struct pl_stage *st;
+	unsigned idx; /* instance index in a parallel stage */
+	pthread_t thread;
+	int started;
+};
+
+/* A range of operations run by one worker, or by `jobs` workers for a parallel segment. */
+struct pl_stage {
+	size_t op0, op1;
+	unsigned nworkers;
+	int reorder; /* one worker after a parallel stage: put batches back in sequence */
+	int last;
+	struct ofd_ring in;
+	struct pl_worker *w;
+	struct pl_batch **park; /* reorder table, npool slots */
+	uint64_t expect;
+};
+
+enum pl_phase { PL_BUILT, PL_INITED, PL_STARTED, PL_DONE };
+
+struct ofd_pipeline {
+	const char *file;
+	const struct ofd_registry *reg;
+	struct ofd_pipeline_opts o;
+	struct pl_entry *e;
+	size_t ne;
+	struct pl_op *ops;
+	size_t nops;
+	unsigned nslots;
+	size_t ninputs; /* input instances */
+	struct pl_stage *st;
+	size_t nst;
+	struct pl_batch *pool;
+	uint64_t (*masks)[PL_WORDS];
+	size_t npool;
+	struct ofd_ring free;
+	int free_ok;
+	enum pl_phase phase;
+	_Atomic int stopping;
+	_Atomic uint64_t seq, batches, rec_in, rec_out;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned inputs_running;
+	int failed;
+};
+
+static const struct ofd_cfg_key pl_no_keys[] = {{.key = NULL}};
+
+/* ---- building ---- */
+
+static void pl_count(const struct ofd_cfg_pipeline *c, size_t *ne, size_t *nops)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ofd_cfg_entry *ce = &c->v[i];
+		(*ne)++;
+		if (strcmp(ce->segment, "branch") == 0) {
+			*nops += 4;
+			pl_count(ce->if_, ne, nops);
+			pl_count(ce->then_, ne, nops);
+			pl_count(ce->else_, ne, nops);
+		} else {
+			(*nops)++;
+		}
+	}
+}
+
+struct pl_build {
+	struct ofd_pipeline *p;
+	char *err;
+	size_t errlen;
+};
+
+static void pl_op(struct ofd_pipeline *p, enum pl_op_kind k, struct pl_entry *e, unsigned slot)
+{
+	p->ops[p->nops++] = (struct pl_op){k, e, slot};
+}
+
+static int pl_build_list(struct pl_build *B, const struct ofd_cfg_pipeline *c, unsigned depth);
+
+static int pl_build_branch(struct pl_build *B, const struct ofd_cfg_entry *ce, struct pl_entry *e)
+{
+	struct ofd_pipeline *p = B->p;
+	if (ce->config)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, ce->config->line, e->name, "config",
+				      "a branch has no config (it takes if, then, else)");
+	if (e->jobs > 1)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, "jobs",
+				      "a branch runs no jobs (give jobs to the segments inside it)");
+	unsigned slot = p->nslots++;
+	int rc;
+	pl_op(p, PL_BEGIN, e, slot);
+	if ((rc = pl_build_list(B, ce->if_, e->depth + 1)) != 0)
+		return rc;
+	pl_op(p, PL_THEN, e, slot);
+	if ((rc = pl_build_list(B, ce->then_, e->depth + 1)) != 0)
+		return rc;
+	pl_op(p, PL_ELSE, e, slot);
+	if ((rc = pl_build_list(B, ce->else_, e->depth + 1)) != 0)
+		return rc;
+	pl_op(p, PL_END, e, slot);
+	return 0;
+}
+
+/* Create the instances of a segment entry and write its config into their state. */
+static int pl_build_instances(struct pl_build *B, const struct ofd_cfg_entry *ce, struct pl_entry *e)
+{
+	struct ofd_pipeline *p = B->p;
+	const struct ofd_segment_type *t = e->type;
+	e->inst = calloc(e->jobs, sizeof(*e->inst));
+	if (!e->inst)
+		return -ENOMEM;
+	for (unsigned j = 0; j < e->jobs; j++) {
+		struct ofd_segment *s = &e->inst[j];
+		*s = (struct ofd_segment){.type = t, .entry = e, .p = p, .dmu = PTHREAD_MUTEX_INITIALIZER};
+		s->state = calloc(1, t->state_size ? t->state_size : 1);
+		if (!s->state)
+			return -ENOMEM;
+		s->applied = 1;
+		int rc = ofd_cfg_apply(t->config ? t->config : pl_no_keys, ce->config, s->state, p->file,
+				       e->name, e->line, B->err, B->errlen);
+		if (rc)
+			return rc;
+		if (t->kind == OFD_SEG_INPUT) {
+			s->ibatch = malloc(sizeof(*s->ibatch));
+			if (!s->ibatch)
+				return -ENOMEM;
+			ofd_batch_init(s->ibatch, ofd_pipeline_input_full, s);
+			p->ninputs++;
+		}
+	}
+	return 0;
+}
+
+static int pl_build_entry(struct pl_build *B, const struct ofd_cfg_entry *ce, unsigned depth)
+{
+	struct ofd_pipeline *p = B->p;
+	struct pl_entry *e = &p->e[p->ne++];
+	e->name = ce->segment;
+	e->file = p->file;
+	e->line = ce->line;
+	e->depth = depth;
+	e->jobs = ce->jobs ? ce->jobs : 1;
+	if (strcmp(ce->segment, "branch") == 0)
+		return pl_build_branch(B, ce, e);
+
+	const struct ofd_segment_type *t = ofd_registry_find(p->reg, ce->segment);
+	if (!t)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL, "unknown segment");
+	e->type = t;
+	if (t->kind == OFD_SEG_INPUT && depth)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
+				      "an input cannot be inside a branch");
+	if (e->jobs > 1 && !(t->flags & OFD_SEGF_PARALLEL))
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, "jobs",
+				      "%s does not run parallel jobs (jobs must be 1)", e->name);
+	if (e->jobs > 1 && (t->flags & OFD_SEGF_BLOCKING) && t->kind != OFD_SEG_INPUT)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, "jobs",
+				      "a blocking segment runs in one thread (jobs must be 1)");
+	while (t->counters && e->ncounters < OFD_SEGMENT_COUNTERS_MAX && t->counters[e->ncounters])
+		e->ncounters++;
+	int rc = pl_build_instances(B, ce, e);
+	if (rc == -ENOMEM)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL, "out of memory");
+	if (rc)
+		return rc;
+	if (t->kind != OFD_SEG_INPUT) {
+		e->blocking = (t->flags & OFD_SEGF_BLOCKING) != 0;
+		pl_op(p, e->blocking ? PL_BLOCK : PL_SEG, e, 0);
+	}
+	return 0;
+}
+
+static int pl_build_list(struct pl_build *B, const struct ofd_cfg_pipeline *c, unsigned depth)
+{
+	if (!c)
+		return 0;
+	for (size_t i = 0; i < c->n; i++) {
+		int rc = pl_build_entry(B, &c->v[i], depth);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ofd_pipeline_new(struct ofd_pipeline **out, const struct ofd_registry *reg,
+		     const struct ofd_cfg_pipeline *cfg, const char *file,
+		     const struct ofd_pipeline_opts *opts, char *err, size_t errlen)
+{
+	int rc = -ENOMEM;
+	size_t ne = 0, nops = 0;
+	struct ofd_pipeline *p = calloc(1, sizeof(*p));
+	*out = NULL;
+	if (!p)
+		goto fail;
+	p->file = file;
+	p->reg = reg;
+	if (opts)
+		p->o = *opts;
+	if (!p->o.pool_batches)
+		p->o.pool_batches = PL_POOL_DEFAULT;
+	if (!p->o.blocking_batches)
+		p->o.blocking_batches = PL_COPIES_DEFAULT;
+	if (!p->o.tick_ns)
+		p->o.tick_ns = PL_TICK_DEFAULT;
+	if (pthread_mutex_init(&p->mu, NULL)) {
+		free(p);
+		p = NULL;
+		goto fail;
+	}
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cv, &ca);
+	pthread_condattr_destroy(&ca);
+
+	pl_count(cfg, &ne, &nops);
+	p->e = calloc(ne ? ne : 1, sizeof(*p->e));
+	p->ops = calloc(nops ? nops : 1, sizeof(*p->ops));
+	if (!p->e || !p->ops)
+		goto fail;
+	struct pl_build B = {p, err, errlen};
+	if ((rc = pl_build_list(&B, cfg, 0)) != 0)
+		goto fail;
+	if (!p->ninputs) {
+		rc = ofd_cfg_errorf(err, errlen, file, 0, NULL, NULL,
+				    "no input segment (a pipeline starts with an input such as pcap or udp)");
+		goto fail;
+	}
+	*out = p;
+	return 0;
+
+fail:
+	if (rc == -ENOMEM)
+		(void)ofd_cfg_errorf(err, errlen, file, 0, NULL, NULL, "out of memory");
+	ofd_pipeline_free(p);
+	return rc;
+}
+
+/* ---- init and fini ---- */
+
+static void pl_fini_instance(struct ofd_segment *s)
+{
+	if (s->inited && s->type->fini)
+		s->type->fini(s, s->state);
+	s->inited = 0;
+}
+
+/* fini every instance, in config order (forward) or in reverse from entry `from`. */
+static void pl_fini_all(struct ofd_pipeline *p, int reverse, size_t from)
+{
+	if (!reverse) {
+		for (size_t i = 0; i < p->ne; i++)
+			for (unsigned j = 0; p->e[i].type && j < p->e[i].jobs; j++)
+				pl_fini_instance(&p->e[i].inst[j]);
+		return;
+	}
+	for (size_t i = from + 1; i-- > 0;)
+		for (unsigned j = p->e[i].jobs; p->e[i].type && j-- > 0;)
+			pl_fini_instance(&p->e[i].inst[j]);
+}
+
+int ofd_pipeline_init(struct ofd_pipeline *p, char *err, size_t errlen)
+{
+	if (p->phase != PL_BUILT)
+		return -EINVAL;
+	for (size_t i = 0; i < p->ne; i++) {
+		struct pl_entry *e = &p->e[i];
+		for (unsigned j = 0; e->type && j < e->jobs; j++) {
+			struct ofd_segment *s = &e->inst[j];
+			s->inited = 1;
+			int rc = e->type->init ? e->type->init(s, s->state) : 0;
+			if (rc) {
+				(void)ofd_cfg_errorf(err, errlen, p->file, e->line, e->name, NULL,
+						     "init failed: %s", ofd_strerror(rc));
+				pl_fini_all(p, 1, i);
+				p->phase = PL_DONE;
+				return rc < 0 ? rc : OFD_ECONFIG;
+			}
+		}
+	}
+	p->phase = PL_INITED;
+	return 0;
+}
+
+/* ---- running ---- */
+
+static uint64_t pl_wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void ofd_pipeline_input_full(struct ofd_batch *b, void *ctx)
+{
+	struct ofd_segment *s = ctx;
+	struct ofd_pipeline *p = s->p;
+	uint32_t live = ofd_batch_live_count(b);
+	void *v;
+	if (p->phase != PL_STARTED || ofd_ring_pop(&p->free, &v)) {
+		/* records added outside start(): a segment bug, not silently ignored */
+		ofd_err("segment %s (%s:%u): records added before the pipeline started (dropped %u)",
+			s->entry->name, p->file, s->entry->line, live);
+		ofd_batch_reset(b);
+		return;
+	}
+	struct pl_batch *pb = v;
+	ofd_batch_swap(b, &pb->b);
+	ofd_batch_reset(b);
+	pb->seq = atomic_fetch_add_explicit(&p->seq, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->entry->out, live, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->rec_in, live, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
+	(void)ofd_ring_push(&p->st[0].in, pb);
+}
+
+/* Copy the live records of b into a free copy of blocking entry e and queue it. */
+static void pl_hand_copy(struct pl_entry *e, const struct ofd_batch *b)
+{
+	void *v;
+	if (ofd_ring_pop(&e->free, &v))
+		return;
+	struct ofd_batch *c = v;
+	ofd_batch_reset(c);
+	for (unsigned w = 0; w < PL_WORDS; w++) {
+		for (uint64_t m = b->live[w]; m; m &= m - 1) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(m);
+			c->flows[c->n] = b->flows[i];
+			c->live[c->n >> 6] |= UINT64_C(1) << (c->n & 63);
+			c->n++;
+		}
+	}
+	(void)ofd_ring_push(&e->queue, c);
+}
+
+static void pl_count_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* Run one operation on a batch; idx is the worker's instance index. */
+static void pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
+{
+	struct ofd_batch *b = &pb->b;
+	struct pl_entry *e = op->e;
+	uint64_t(*m)[PL_WORDS] = pb->mask ? pb->mask + 3 * (size_t)op->slot : NULL;
+	uint32_t in;
+	switch (op->kind) {
+	case PL_SEG: {
+		if (!(in = ofd_batch_live_count(b)))
+			break;
+		struct ofd_segment *s = &e->inst[e->jobs > 1 ? idx : 0];
+		e->type->process(s, s->state, b);
+		pl_count_add(&e->in, in);
+		pl_count_add(&e->out, ofd_batch_live_count(b));
+		break;
+	}
+	case PL_BLOCK:
+		if (!(in = ofd_batch_live_count(b)))
+			break;
+		pl_hand_copy(e, b);
+		pl_count_add(&e->in, in);
+		pl_count_add(&e->out, in);
+		break;
+	case PL_BEGIN:
+		memcpy(m[0], b->live, sizeof(b->live));
+		pl_count_add(&e->in, ofd_batch_live_count(b));
+		break;
+	case PL_THEN: memcpy(m[1], b->live, sizeof(b->live)); break;
+	case PL_ELSE:
+		memcpy(m[2], b->live, sizeof(b->live));
+		for (unsigned w = 0; w < PL_WORDS; w++)
+			b->live[w] = m[0][w] & ~m[1][w];
+		break;
+	case PL_END:
+		for (unsigned w = 0; w < PL_WORDS; w++)
+			b->live[w] |= m[2][w];
+		pl_count_add(&e->out, ofd_batch_live_count(b));
+		break;
+	}
+}
+
+static void pl_run(struct ofd_pipeline *p, struct pl_stage *st, unsigned idx, struct pl_batch *pb)
+{
+	for (size_t i = st->op0; i < st->op1; i++)
+		pl_exec(&p->ops[i], pb, idx);
+	if (st->last) {
+		pl_count_add(&p->rec_out, ofd_batch_live_count(&pb->b));
+		(void)ofd_ring_push(&p->free, pb);
+	} else {
+		(void)ofd_ring_push(&st[1].in, pb);
+	}
+}
+
+/* A batch arrives at a stage: run it now, or park it until its predecessors have run. */
+static void pl_stage_take(struct ofd_pipeline *p, struct pl_stage *st, unsigned idx, struct pl_batch *pb)
+{
+	if (!st->reorder) {
+		pl_run(p, st, idx, pb);
+		return;
+	}
+	if (pb->seq != st->expect) {
+		st->park[pb->seq % p->npool] = pb;
+		return;
+	}
+	for (;;) {
+		pl_run(p, st, idx, pb);
+		st->expect++;
+		size_t k = st->expect % p->npool;
+		pb = st->park[k];
+		if (!pb || pb->seq != st->expect)
+			break;
+		st->park[k] = NULL;
+	}
+}
+
+static void pl_tick_stage(struct ofd_pipeline *p, struct pl_stage *st, unsigned idx)
+{
+	uint64_t now = pl_wall_ns();
+	for (size_t i = st->op0; i < st->op1; i++) {
+		struct pl_entry *e = p->ops[i].e;
+		if (p->ops[i].kind != PL_SEG || !e->type->tick)
+			continue;
+		struct ofd_segment *s = &e->inst[e->jobs > 1 ? idx : 0];
+		e->type->tick(s, s->state, now);
+	}
+}
+
+static void *pl_worker_main(void *arg)
+{
+	struct pl_worker *w = arg;
+	struct ofd_pipeline *p = w->p;
+	uint64_t next = ofd_mono_ns() + p->o.tick_ns;
+	for (;;) {
+		void *v;
+		int rc = ofd_ring_pop_until(&w->st->in, &v, next);
+		if (rc == 0)
+			pl_stage_take(p, w->st, w->idx, v);
+		else if (rc == OFD_EEOF)
+			break;
+		uint64_t now = ofd_mono_ns();
+		if (now >= next) {
+			pl_tick_stage(p, w->st, w->idx);
+			next = now + p->o.tick_ns;
+		}
+	}
+	pl_tick_stage(p, w->st, w->idx);
+	return NULL;
+}
+
+static void *pl_blocking_main(void *arg)
+{
+	struct pl_entry *e = arg;
+	struct ofd_segment *s = &e->inst[0];
+	const struct ofd_segment_type *t = e->type;
+	uint64_t next = ofd_mono_ns() + s->p->o.tick_ns;
+	for (;;) {
+		void *v;
+		int rc = ofd_ring_pop_until(&e->queue, &v, next);
+		if (rc == 0) {
+			t->process(s, s->state, v);
+			(void)ofd_ring_push(&e->free, v);
+		} else if (rc == OFD_EEOF) {
+			break;
+		}
+		uint64_t now = ofd_mono_ns();
+		if (now >= next) {
+			if (t->tick)
+				t->tick(s, s->state, pl_wall_ns());
+			next = now + s->p->o.tick_ns;
+		}
+	}
+	if (t->tick)
+		t->tick(s, s->state, pl_wall_ns());
+	return NULL;
+}
+
+static void *pl_input_main(void *arg)
+{
+	struct ofd_segment *s = arg;
+	struct ofd_pipeline *p = s->p;
+	int rc = s->type->start(s, s->state);
+	ofd_batch_flush(s->ibatch);
+	pthread_mutex_lock(&p->mu);
+	if (rc < 0) {
+		ofd_err("segment %s (%s:%u): %s", s->entry->name, p->file, s->entry->line, ofd_strerror(rc));
+		if (!p->failed)
+			p->failed = rc;
+		atomic_store(&p->stopping, 1);
+	}
+	p->inputs_running--;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* ---- starting and stopping ---- */
+
+/* Split the operations into stages: each parallel segment alone, the runs between in one. */
+static int pl_alloc_stages(struct ofd_pipeline *p)
+{
+	p->st = calloc(2 * p->nops + 1, sizeof(*p->st));
+	if (!p->st)
+		return -ENOMEM;
+	size_t start = 0;
+	for (size_t i = 0; i <= p->nops; i++) {
+		int par = i < p->nops && p->ops[i].kind == PL_SEG && p->ops[i].e->jobs > 1;
+		if ((i == p->nops || par) && (i > start || (i == p->nops && p->nst == 0)))
+			p->st[p->nst++] = (struct pl_stage){.op0 = start, .op1 = i, .nworkers = 1};
+		if (par)
+			p->st[p->nst++] =
+			    (struct pl_stage){.op0 = i, .op1 = i + 1, .nworkers = p->ops[i].e->jobs};
+		if (i == p->nops || par)
+			start = i + 1;
+	}
+	for (size_t s = 0; s < p->nst; s++) {
+		struct pl_stage *st = &p->st[s];
+		st->last = s + 1 == p->nst;
+		st->reorder = s > 0 && st->nworkers == 1;
+		int rc = ofd_ring_init(&st->in, p->npool);
+		if (rc)
+			return rc;
+		st->w = calloc(st->nworkers, sizeof(*st->w));
+		if (!st->w || (st->reorder && !(st->park = calloc(p->npool, sizeof(*st->park)))))
+			return -ENOMEM;
+		for (unsigned j = 0; j < st->nworkers; j++)
+			st->w[j] = (struct pl_worker){.p = p, .st = st, .idx = j};
+	}
+	return 0;
+}
+
+static int pl_alloc_pool(struct ofd_pipeline *p)
+{
+	p->npool = p->o.pool_batches;
+	p->pool = calloc(p->npool, sizeof(*p->pool));
+	if (!p->pool)
+		return -ENOMEM;
+	if (p->nslots && !(p->masks = calloc(p->npool * 3 * p->nslots, sizeof(*p->masks))))
+		return -ENOMEM;
+	int rc = ofd_ring_init(&p->free, p->npool);
+	if (rc)
+		return rc;
+	p->free_ok = 1;
+	ofd_ring_set_wait_hook(&p->free, p->o.on_queue_wait, p->o.on_queue_wait_ctx);
+	for (size_t i = 0; i < p->npool; i++) {
+		ofd_batch_init(&p->pool[i].b, NULL, NULL);
+		p->pool[i].mask = p->masks ? p->masks + i * 3 * p->nslots : NULL;
+		(void)ofd_ring_push(&p->free, &p->pool[i]);
+	}
+	return 0;
+}
+
+static int pl_alloc_blocking(struct ofd_pipeline *p, struct pl_entry *e)
+{
+	unsigned n = p->o.blocking_batches;
+	int rc;
+	if (!(e->copies = calloc(n, sizeof(*e->copies))))
+		return -ENOMEM;
+	if ((rc = ofd_ring_init(&e->queue, n)) != 0 || (rc = ofd_ring_init(&e->free, n)) != 0)
+		return rc;
+	ofd_ring_set_wait_hook(&e->free, p->o.on_queue_wait, p->o.on_queue_wait_ctx);
+	for (unsigned i = 0; i < n; i++) {
+		ofd_batch_init(&e->copies[i], NULL, NULL);
+		(void)ofd_ring_push(&e->free, &e->copies[i]);
+	}
+	return 0;
+}
+
+static int pl_start_threads(struct ofd_pipeline *p)
+{
+	int rc;
+	for (size_t s = 0; s < p->nst; s++) {
+		for (unsigned j = 0; j < p->st[s].nworkers; j++) {
+			struct pl_worker *w = &p->st[s].w[j];
+			if ((rc = pthread_create(&w->thread, NULL, pl_worker_main, w)) != 0)
+				return -rc;
+			w->started = 1;
+		}
+	}
+	for (size_t i = 0; i < p->ne; i++) {
+		struct pl_entry *e = &p->e[i];
+		if (!e->blocking)
+			continue;
+		if ((rc = pthread_create(&e->thread, NULL, pl_blocking_main, e)) != 0)
+			return -rc;
+		e->started = 1;
+	}
+	unsigned started = 0;
+	pthread_mutex_lock(&p->mu);
+	p->inputs_running = (unsigned)p->ninputs;
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->ne; i++) {
+		struct pl_entry *e = &p->e[i];
+		for (unsigned j = 0; e->type && e->type->kind == OFD_SEG_INPUT && j < e->jobs; j++) {
+			struct ofd_segment *s = &e->inst[j];
+			if ((rc = pthread_create(&s->thread, NULL, pl_input_main, s)) != 0) {
+				pthread_mutex_lock(&p->mu);
+				p->inputs_running -= (unsigned)p->ninputs - started;
+				pthread_mutex_unlock(&p->mu);
+				return -rc;
+			}
+			s->started = 1;
+			started++;
+		}
+	}
+	return 0;
+}
+
+int ofd_pipeline_start(struct ofd_pipeline *p)
+{
+	int rc;
+	if (p->phase != PL_INITED)
+		return -EINVAL;
+	if ((rc = pl_alloc_pool(p)) != 0 || (rc = pl_alloc_stages(p)) != 0)
+		goto fail;
+	for (size_t i = 0; i < p->ne; i++)
+		if (p->e[i].blocking && (rc = pl_alloc_blocking(p, &p->e[i])) != 0)
+			goto fail;
+	p->phase = PL_STARTED;
+	if ((rc = pl_start_threads(p)) != 0) {
+		ofd_err("cannot start the pipeline's threads: %s", ofd_strerror(rc));
+		ofd_pipeline_stop(p);
+	}
+	return rc;
+
+fail:
+	ofd_err("cannot start the pipeline: %s", ofd_strerror(rc));
+	return rc;
+}
+
+int ofd_pipeline_wait(struct ofd_pipeline *p, unsigned timeout_ms)
+{
+	uint64_t end = ofd_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+	struct timespec ts = {(time_t)(end / 1000000000u), (long)(end % 1000000000u)};
+	pthread_mutex_lock(&p->mu);
+	while (p->phase == PL_STARTED && p->inputs_running)
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT)
+			break;
+	int done = p->phase != PL_STARTED || p->inputs_running == 0;
+	pthread_mutex_unlock(&p->mu);
+	return done;
+}
+
+void ofd_pipeline_stop(struct ofd_pipeline *p)
+{
+	atomic_store(&p->stopping, 1);
+}
+
+int ofd_segment_stopping(const struct ofd_segment *seg)
+{
+	return atomic_load_explicit(&seg->p->stopping, memory_order_relaxed);
+}
+
+/* Join the inputs, then each stage in order after closing its ring (it drains it first). */
+static void pl_join_all(struct ofd_pipeline *p)
+{
+	for (size_t i = 0; i < p->ne; i++)
+		for (unsigned j = 0; p->e[i].type && j < p->e[i].jobs; j++)
+			if (p->e[i].inst[j].started)
+				pthread_join(p->e[i].inst[j].thread, NULL);
+	for (size_t s = 0; s < p->nst; s++) {
+		struct pl_stage *st = &p->st[s];
+		ofd_ring_close(&st->in);
+		for (unsigned j = 0; j < st->nworkers; j++)
+			if (st->w[j].started)
+				pthread_join(st->w[j].thread, NULL);
+		for (size_t i = st->op0; i < st->op1; i++)
+			if (p->ops[i].kind == PL_BLOCK)
+				ofd_ring_close(&p->ops[i].e->queue);
+	}
+	for (size_t i = 0; i < p->ne; i++) {
+		if (p->e[i].started)
+			pthread_join(p->e[i].thread, NULL);
+	}
+}
+
+int ofd_pipeline_finish(struct ofd_pipeline *p)
+{
+	if (p->phase == PL_STARTED) {
+		ofd_pipeline_stop(p);
+		pl_join_all(p);
+	}
+	if (p->phase == PL_STARTED || p->phase == PL_INITED)
+		pl_fini_all(p, 0, 0);
+	p->phase = PL_DONE;
+	return p->failed;
+}
+
+void ofd_pipeline_free(struct ofd_pipeline *p)
+{
+	if (!p)
+		return;
+	(void)ofd_pipeline_finish(p);
+	for (size_t i = 0; i < p->ne; i++) {
+		struct pl_entry *e = &p->e[i];
+		for (unsigned j = 0; e->inst && j < e->jobs; j++) {
+			struct ofd_segment *s = &e->inst[j];
+			if (s->applied)
+				ofd_cfg_release(e->type->config ? e->type->config : pl_no_keys, s->state);
+			free(s->state);
+			free(s->ibatch);
+		}
+		free(e->inst);
+		if (e->copies) {
+			ofd_ring_fini(&e->queue);
+			ofd_ring_fini(&e->free);
+			free(e->copies);
+		}
+	}
+	for (size_t s = 0; s < p->nst; s++) {
+		ofd_ring_fini(&p->st[s].in);
+		free(p->st[s].w);
+		free(p->st[s].park);
+	}
+	if (p->free_ok)
+		ofd_ring_fini(&p->free);
+	free(p->st);
+	free(p->pool);
+	free(p->masks);
+	free(p->ops);
+	free(p->e);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+/* ---- counters ---- */
+
+size_t ofd_pipeline_entries(const struct ofd_pipeline *p)
+{
+	return p->ne;
+}
+
+const char *ofd_pipeline_entry_name(const struct ofd_pipeline *p, size_t i)
+{
+	return i < p->ne ? p->e[i].name : NULL;
+}
+
+struct pl_entry *ofd_pipeline_entry_at(struct ofd_pipeline *p, size_t i)
+{
+	return i < p->ne ? &p->e[i] : NULL;
+}
+
+static uint64_t pl_load(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void ofd_pipeline_totals(struct ofd_pipeline *p, struct ofd_pipeline_totals *t)
+{
+	t->out = pl_load(&p->rec_out);
+	t->in = pl_load(&p->rec_in);
+	t->dropped = t->in > t->out ? t->in - t->out : 0;
+	t->batches = pl_load(&p->batches);
+	t->queue_waits = p->free_ok ? ofd_ring_pop_waits(&p->free) : 0;
+}

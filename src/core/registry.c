@@ -1,0 +1,228 @@
+#include "registry.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "segments/builtin.h"
+
+#define OFD_MODULE_TYPES_MAX 256 /* types per module; a longer array is not NULL-terminated */
+
+struct reg_item {
+	const struct ofd_segment_type *type;
+	const char *origin; /* "built-in", or the module path (owned by a module entry) */
+};
+
+struct ofd_registry {
+	struct reg_item *v;
+	size_t n, cap;
+	struct {
+		void *handle;
+		char *path;
+	} * mod;
+	size_t nmod;
+};
+
+#define OFD_BUILTIN_PTR(name) &ofd_seg_##name,
+static const struct ofd_segment_type *const builtin[] = {OFD_BUILTIN_SEGMENTS(OFD_BUILTIN_PTR) NULL};
+#undef OFD_BUILTIN_PTR
+
+int ofd_registry_new_empty(struct ofd_registry **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+int ofd_registry_new(struct ofd_registry **out)
+{
+	char err[256];
+	int rc = ofd_registry_new_empty(out);
+	if (rc)
+		return rc;
+	for (size_t i = 0; builtin[i]; i++) {
+		rc = ofd_registry_add(*out, builtin[i], "built-in", err, sizeof(err));
+		if (rc) {
+			ofd_err("built-in segment: %s", err);
+			ofd_registry_free(*out);
+			*out = NULL;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void ofd_registry_free(struct ofd_registry *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nmod; i++) {
+		dlclose(r->mod[i].handle);
+		free(r->mod[i].path);
+	}
+	free(r->mod);
+	free(r->v);
+	free(r);
+}
+
+int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errlen)
+{
+	if (t->abi != OFD_SEGMENT_ABI) {
+		snprintf(err, errlen,
+			 "segment ABI version %u, this overflowd has %u (rebuild it against its headers)",
+			 t->abi, OFD_SEGMENT_ABI);
+		return OFD_EVERSION;
+	}
+	const char *why = NULL;
+	size_t nc = 0;
+	if (t->counters)
+		while (t->counters[nc] && nc <= OFD_SEGMENT_COUNTERS_MAX)
+			nc++;
+	if (!t->name || !t->name[0])
+		why = "a segment type without a name";
+	else if (strcmp(t->name, "branch") == 0)
+		why = "the name 'branch' is reserved for the engine";
+	else if ((unsigned)t->kind > OFD_SEG_OUTPUT)
+		why = "an unknown kind";
+	else if (t->kind == OFD_SEG_INPUT && !t->start)
+		why = "an input without start()";
+	else if (t->kind != OFD_SEG_INPUT && !t->process)
+		why = "a segment without process()";
+	else if (nc > OFD_SEGMENT_COUNTERS_MAX)
+		why = "more counters than OFD_SEGMENT_COUNTERS_MAX";
+	else if (t->flags & ~(unsigned)(OFD_SEGF_BLOCKING | OFD_SEGF_PARALLEL))
+		why = "unknown flags";
+	if (why) {
+		snprintf(err, errlen, "segment %s: %s", t->name ? t->name : "?", why);
+		return OFD_ECONFIG;
+	}
+	return 0;
+}
+
+int ofd_registry_add(struct ofd_registry *r, const struct ofd_segment_type *t, const char *origin, char *err,
+		     size_t errlen)
+{
+	int rc = ofd_registry_check(t, err, errlen);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->v[i].type->name, t->name) == 0) {
+			snprintf(err, errlen, "segment %s: already defined (%s)", t->name, r->v[i].origin);
+			return OFD_ECONFIG;
+		}
+	}
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 32;
+		struct reg_item *v = realloc(r->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = (struct reg_item){t, origin};
+	return 0;
+}
+
+/* Check every type of a module against the registry and against each other. */
+static int registry_check_module(const struct ofd_registry *r, const struct ofd_segment_type *const *types,
+				 size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = ofd_registry_check(types[i], err, errlen);
+		if (rc)
+			return rc;
+		if (ofd_registry_find(r, types[i]->name)) {
+			snprintf(err, errlen, "segment %s: already defined", types[i]->name);
+			return OFD_ECONFIG;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(types[j]->name, types[i]->name) == 0) {
+				snprintf(err, errlen, "segment %s: defined twice", types[i]->name);
+				return OFD_ECONFIG;
+			}
+		}
+	}
+	return 0;
+}
+
+static int registry_add_module(struct ofd_registry *r, void *handle, const char *path,
+			       const struct ofd_segment_type *const *types, size_t n, char *err,
+			       size_t errlen)
+{
+	int rc = -ENOMEM;
+	void *mod = realloc(r->mod, (r->nmod + 1) * sizeof(*r->mod));
+	if (!mod)
+		return rc;
+	r->mod = mod;
+	char *copy = strdup(path);
+	if (!copy)
+		return rc;
+	size_t n0 = r->n;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = ofd_registry_add(r, types[i], copy, err, errlen)) != 0) {
+			r->n = n0;
+			free(copy);
+			return rc;
+		}
+	}
+	r->mod[r->nmod].handle = handle;
+	r->mod[r->nmod].path = copy;
+	r->nmod++;
+	return 0;
+}
+
+int ofd_registry_load(struct ofd_registry *r, const char *path, char *err, size_t errlen)
+{
+	char why[256];
+	int rc = OFD_ECONFIG;
+	/* dlopen searches the library path for a bare name: make a file name a path */
+	char buf[4096];
+	if (!strchr(path, '/'))
+		snprintf(buf, sizeof(buf), "./%s", path);
+	void *h = dlopen(strchr(path, '/') ? path : buf, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, errlen, "%s", dlerror());
+		return OFD_ECONFIG;
+	}
+	const struct ofd_segment_type *const *types = dlsym(h, "ofd_segments");
+	if (!types) {
+		snprintf(err, errlen, "%s: exports no ofd_segments[] (a custom segment module must)", path);
+		goto close;
+	}
+	size_t n = 0;
+	while (n < OFD_MODULE_TYPES_MAX && types[n])
+		n++;
+	if (n == OFD_MODULE_TYPES_MAX || n == 0) {
+		snprintf(err, errlen, "%s: ofd_segments[] is %s", path,
+			 n ? "not NULL-terminated (or too long)" : "empty");
+		goto close;
+	}
+	if ((rc = registry_check_module(r, types, n, why, sizeof(why))) != 0 ||
+	    (rc = registry_add_module(r, h, path, types, n, why, sizeof(why))) != 0) {
+		snprintf(err, errlen, "%s: %s", path, rc == -ENOMEM ? "out of memory" : why);
+		goto close;
+	}
+	return 0;
+
+close:
+	dlclose(h);
+	return rc;
+}
+
+const struct ofd_segment_type *ofd_registry_find(const struct ofd_registry *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->v[i].type->name, name) == 0)
+			return r->v[i].type;
+	return NULL;
+}
+
+const struct ofd_segment_type *ofd_registry_at(const struct ofd_registry *r, size_t i, const char **origin)
+{
+	if (i >= r->n)
+		return NULL;
+	if (origin)
+		*origin = r->v[i].origin;
+	return r->v[i].type;
+}

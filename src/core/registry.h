@@ -1,0 +1,44 @@
+/*
+ * The segment registry: the built-in segment types (src/segments/builtin.h) and custom ones
+ * loaded from shared objects (`overflowd -p FILE.so`).
+ *
+ * A custom segment module exports `const struct ofd_segment_type *ofd_segments[]`, a
+ * NULL-terminated array. Every type is checked before any is added (ABI version first, since a
+ * different ABI may mean a different struct layout; then name, kind, callbacks, counters), and
+ * a name already registered is refused: a module is taken whole or not at all. `branch` is
+ * reserved for the engine. Modules stay loaded until ofd_registry_free(), which must come after
+ * every pipeline built from the registry is freed.
+ */
+#ifndef OFD_REGISTRY_H
+#define OFD_REGISTRY_H
+
+#include <stddef.h>
+
+#include "ofd/segment.h"
+
+struct ofd_registry;
+
+/* A registry holding the built-in segments. */
+int ofd_registry_new(struct ofd_registry **out) OFD_MUST_CHECK;
+void ofd_registry_free(struct ofd_registry *r);
+
+/* An empty registry (tests). */
+int ofd_registry_new_empty(struct ofd_registry **out) OFD_MUST_CHECK;
+
+/* Check one type descriptor; on error OFD_EVERSION (ABI) or OFD_ECONFIG, reason in err. */
+int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errlen) OFD_MUST_CHECK;
+
+/* Add one type (checked, name unique); `origin` names where it came from in messages. */
+int ofd_registry_add(struct ofd_registry *r, const struct ofd_segment_type *t, const char *origin, char *err,
+		     size_t errlen) OFD_MUST_CHECK;
+
+/* Load a module and add its types. Errors: "PATH: reason" in err. */
+int ofd_registry_load(struct ofd_registry *r, const char *path, char *err, size_t errlen) OFD_MUST_CHECK;
+
+/* The type called name, or NULL. */
+const struct ofd_segment_type *ofd_registry_find(const struct ofd_registry *r, const char *name);
+
+/* Iterate: the i-th registered type (built-ins first, in their order), NULL past the end. */
+const struct ofd_segment_type *ofd_registry_at(const struct ofd_registry *r, size_t i, const char **origin);
+
+#endif
