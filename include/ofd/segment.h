@@ -58,6 +58,9 @@ struct ofd_segment_type {
 	   at most OFD_SEGMENT_COUNTERS_MAX; printed on exit and SIGUSR1 beside in/out */
 	const char *const *counters;
 
+	/* optional: validate the applied config without opening anything (run by --check and at
+	   start, before any init); on error write the reason into err and return OFD_ECONFIG */
+	int (*check)(const void *state, char *err, size_t errlen);
 	/* after config is applied; return 0 or a negative OFD_E* (the start is refused) */
 	int (*init)(struct ofd_segment *seg, void *state);
 	/* inputs only: produce records until done (end of file) or ofd_segment_stopping() */

@@ -163,6 +163,12 @@ static int pl_build_instances(struct pl_build *B, const struct ofd_cfg_entry *ce
 				       e->name, e->line, B->err, B->errlen);
 		if (rc)
 			return rc;
+		if (t->check && j == 0) {
+			char why[512] = "";
+			if (t->check(s->state, why, sizeof(why)))
+				return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
+						      "%s", why[0] ? why : "invalid configuration");
+		}
 		if (t->kind == OFD_SEG_INPUT) {
 			s->ibatch = malloc(sizeof(*s->ibatch));
 			if (!s->ibatch)
