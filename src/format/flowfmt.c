@@ -284,3 +284,294 @@ void ofd_fmt_csv(struct ofd_wbuf *w, const struct ofd_flow *f, const int *idx, i
 	}
 	ofd_wbuf_ch(w, '\n');
 }
+
+/* ---- enriched fields ---------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one (RFC 3629). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	unsigned cp = c & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* JSON string body: escapes quote, backslash and control bytes; invalid UTF-8 becomes '?'. */
+static void put_json_text(struct ofd_wbuf *w, const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = s[i];
+		if (c == '"' || c == '\\') {
+			ofd_wbuf_ch(w, '\\');
+			ofd_wbuf_ch(w, (char)c);
+			i++;
+		} else if (c < 0x20) {
+			ofd_wbuf_lit(w, "\\u00");
+			ofd_wbuf_ch(w, hex[c >> 4]);
+			ofd_wbuf_ch(w, hex[c & 15]);
+			i++;
+		} else {
+			size_t len = utf8_seq(s + i, n - i);
+			if (!len) {
+				ofd_wbuf_ch(w, '?');
+				i++;
+			} else {
+				ofd_wbuf_mem(w, (const char *)s + i, len);
+				i += len;
+			}
+		}
+	}
+}
+
+/* A string field: JSON-escaped and quoted (quote), or a CSV cell quoted when it must be. */
+static void put_text(struct ofd_wbuf *w, const char *s, size_t n, int quote)
+{
+	if (!s)
+		s = "", n = 0;
+	if (n > OFD_FMT_TEXT_MAX) {
+		n = OFD_FMT_TEXT_MAX;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80) /* not inside a UTF-8 sequence */
+			n--;
+	}
+	if (quote) {
+		ofd_wbuf_ch(w, '"');
+		put_json_text(w, (const unsigned char *)s, n);
+		ofd_wbuf_ch(w, '"');
+		return;
+	}
+	if (n == 0 ||
+	    (!memchr(s, '"', n) && !memchr(s, ',', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n))) {
+		ofd_wbuf_mem(w, s, n);
+		return;
+	}
+	ofd_wbuf_ch(w, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			ofd_wbuf_ch(w, '"');
+		ofd_wbuf_ch(w, s[i]);
+	}
+	ofd_wbuf_ch(w, '"');
+}
+
+const char *ofd_rpki_name(unsigned rpki)
+{
+	switch (rpki) {
+	case OFD_RPKI_VALID: return "valid";
+	case OFD_RPKI_INVALID: return "invalid";
+	case OFD_RPKI_NOTFOUND: return "notfound";
+	default: return "unknown";
+	}
+}
+
+#define STR(field)                                                                                           \
+	static void put_##field(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                     \
+	{                                                                                                    \
+		put_text(w, f->field, f->field ? strlen(f->field) : 0, quote);                               \
+	}
+#define CC(field)                                                                                            \
+	static void put_##field(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                     \
+	{                                                                                                    \
+		put_text(w, f->field, f->field[0] ? 2 : 0, quote);                                           \
+	}
+
+STR(in_if_name)
+STR(in_if_desc)
+STR(out_if_name)
+STR(out_if_desc)
+NUM(in_if_speed)
+NUM(out_if_speed)
+NUM(src_cid)
+NUM(dst_cid)
+NUM(src_vrf)
+NUM(dst_vrf)
+NUM(med)
+NUM(local_pref)
+NUM(flow_direction)
+NUM(normalized)
+CC(src_country)
+CC(dst_country)
+
+/* JSON: [64496,64511]; CSV: 64496 64511 (space-separated, one cell). */
+static void put_as_path(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
+{
+	unsigned n = f->as_path_len > OFD_AS_PATH_MAX ? OFD_AS_PATH_MAX : f->as_path_len;
+	if (quote)
+		ofd_wbuf_ch(w, '[');
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			ofd_wbuf_ch(w, quote ? ',' : ' ');
+		ofd_wbuf_u64(w, f->as_path[i]);
+	}
+	if (quote)
+		ofd_wbuf_ch(w, ']');
+}
+
+static void put_rpki(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
+{
+	const char *s = ofd_rpki_name(f->rpki);
+	put_str(w, s, strlen(s), quote);
+}
+
+/* clang-format off */
+#define F(name) {#name, sizeof(#name) - 1, ",\"" #name "\":", sizeof(#name) + 3, put_##name}
+/* in enum ofd_field order, from OFD_F_IN_IF_NAME */
+static const struct ofd_fmt_field fmt_enriched[] = {
+    F(in_if_name),
+    F(in_if_desc),
+    F(in_if_speed),
+    F(out_if_name),
+    F(out_if_desc),
+    F(out_if_speed),
+    F(src_cid),
+    F(dst_cid),
+    F(src_vrf),
+    F(dst_vrf),
+    F(med),
+    F(local_pref),
+    F(as_path),
+    F(src_country),
+    F(dst_country),
+    F(flow_direction),
+    F(normalized),
+    F(rpki),
+};
+#undef F
+/* clang-format on */
+
+_Static_assert(OFD_F_IN_IF_NAME == 44 && OFD_F__COUNT == 44 + sizeof(fmt_enriched) / sizeof(fmt_enriched[0]),
+	       "ofd_fmt_fields and fmt_enriched must follow enum ofd_field");
+
+const struct ofd_fmt_field *ofd_fmt_field_get(unsigned id)
+{
+	if (id < OFD_F_IN_IF_NAME)
+		return &ofd_fmt_fields[id];
+	if (id < OFD_F__COUNT)
+		return &fmt_enriched[id - OFD_F_IN_IF_NAME];
+	return NULL;
+}
+
+/* Lower-case name without underscores into out (cap bytes); 0 when it does not fit. */
+static int fold_name(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (; *s; s++) {
+		if (*s == '_')
+			continue;
+		if (n + 1 >= cap)
+			return 0;
+		out[n++] = (char)(*s >= 'A' && *s <= 'Z' ? *s + ('a' - 'A') : *s);
+	}
+	out[n] = 0;
+	return 1;
+}
+
+int ofd_fmt_field_id(const char *name)
+{
+	static const struct {
+		const char *alias; /* folded */
+		int id;
+	} aliases[] = {
+	    {"srcifname", OFD_F_IN_IF_NAME},   {"srcifdesc", OFD_F_IN_IF_DESC},
+	    {"srcifspeed", OFD_F_IN_IF_SPEED}, {"dstifname", OFD_F_OUT_IF_NAME},
+	    {"dstifdesc", OFD_F_OUT_IF_DESC},  {"dstifspeed", OFD_F_OUT_IF_SPEED},
+	};
+	for (unsigned id = 0; id < OFD_F__COUNT; id++)
+		if (strcmp(ofd_fmt_field_get(id)->name, name) == 0)
+			return (int)id;
+	char want[64], have[64];
+	if (!fold_name(name, want, sizeof(want)) || !want[0])
+		return -1;
+	for (unsigned id = 0; id < OFD_F__COUNT; id++) {
+		if (!fold_name(ofd_fmt_field_get(id)->name, have, sizeof(have)))
+			continue;
+		if (strcmp(have, want) == 0)
+			return (int)id;
+		size_t hl = strlen(have);
+		if (hl > 2 && strcmp(have + hl - 2, "ns") == 0 && strlen(want) == hl - 2 &&
+		    strncmp(have, want, hl - 2) == 0)
+			return (int)id;
+	}
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(aliases[i].alias, want) == 0)
+			return aliases[i].id;
+	return -1;
+}
+
+void ofd_fmt_json_enriched(struct ofd_wbuf *w, const struct ofd_flow *f)
+{
+	uint64_t extra = f->present & OFD_FMT_ENRICHED_MASK;
+	if (!extra) {
+		ofd_fmt_json(w, f);
+		return;
+	}
+	ofd_wbuf_reserve(w);
+	ofd_wbuf_ch(w, '{');
+	for (int i = 0; i < NFIELDS; i++) {
+		const struct ofd_fmt_field *d = &ofd_fmt_fields[i];
+		unsigned skip = i == 0;
+		memcpy(w->buf + w->len, d->json_key + skip, sizeof(d->json_key) - 1);
+		w->len += d->json_key_len - skip;
+		d->put(w, f, 1);
+	}
+	for (unsigned id = OFD_F_IN_IF_NAME; id < OFD_F__COUNT; id++) {
+		if (!(extra & OFD_BIT(id)))
+			continue;
+		/* one enriched field takes at most 6 * OFD_FMT_TEXT_MAX + 40 bytes: room per field */
+		ofd_wbuf_reserve(w);
+		const struct ofd_fmt_field *d = &fmt_enriched[id - OFD_F_IN_IF_NAME];
+		ofd_wbuf_mem(w, d->json_key, d->json_key_len);
+		d->put(w, f, 1);
+	}
+	ofd_wbuf_lit(w, "}\n");
+}
+
+void ofd_fmt_csv_ids_header(struct ofd_wbuf *w, const uint8_t *ids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		ofd_wbuf_reserve(w);
+		const struct ofd_fmt_field *d = ofd_fmt_field_get(ids[i]);
+		if (i)
+			ofd_wbuf_ch(w, ',');
+		if (d)
+			ofd_wbuf_mem(w, d->name, d->name_len);
+	}
+	ofd_wbuf_reserve(w);
+	ofd_wbuf_ch(w, '\n');
+}
+
+void ofd_fmt_csv_ids(struct ofd_wbuf *w, const struct ofd_flow *f, const uint8_t *ids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		/* one cell is at most a few hundred bytes: reserving per cell bounds any field list */
+		ofd_wbuf_reserve(w);
+		const struct ofd_fmt_field *d = ofd_fmt_field_get(ids[i]);
+		if (i)
+			ofd_wbuf_ch(w, ',');
+		if (d)
+			d->put(w, f, 0);
+	}
+	ofd_wbuf_reserve(w);
+	ofd_wbuf_ch(w, '\n');
+}

@@ -7,7 +7,21 @@
 
 #include "ofd/segment.h"
 
-#define OFD_BUILTIN_SEGMENTS(X)
+#define OFD_BUILTIN_SEGMENTS(X)                                                                              \
+	X(udp)                                                                                               \
+	X(pcap)                                                                                              \
+	X(stdin)                                                                                             \
+	X(flowfilter)                                                                                        \
+	X(drop)                                                                                              \
+	X(pass)                                                                                              \
+	X(elephant)                                                                                          \
+	X(sync_timestamps)                                                                                   \
+	X(dropfields)                                                                                        \
+	X(json)                                                                                              \
+	X(csv)                                                                                               \
+	X(print)                                                                                             \
+	X(printflowdump)                                                                                     \
+	X(count)
 
 #define OFD_DECLARE_SEGMENT(name) extern const struct ofd_segment_type ofd_seg_##name;
 OFD_BUILTIN_SEGMENTS(OFD_DECLARE_SEGMENT)

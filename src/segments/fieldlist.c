@@ -1,0 +1,51 @@
+#include "fieldlist.h"
+
+#include <string.h>
+
+#include "format/flowfmt.h"
+
+static int refuse(struct ofd_segment *seg, const char *key, const char *what, const char *name, size_t n)
+{
+	ofd_err("%s:%u: segment %s: key %s: %s \"%.*s\"", ofd_segment_file(seg), ofd_segment_line(seg),
+		ofd_segment_name(seg), key, what, (int)(n > 64 ? 64 : n), name);
+	return OFD_ECONFIG;
+}
+
+int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
+			uint8_t *ids, unsigned *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < list->n; i++) {
+		const char *p = list->v[i];
+		for (;;) {
+			const char *comma = strchr(p, ',');
+			size_t len = comma ? (size_t)(comma - p) : strlen(p);
+			const char *b = p, *e = p + len;
+			while (b < e && (*b == ' ' || *b == '\t'))
+				b++;
+			while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			char name[64];
+			size_t nl = (size_t)(e - b);
+			if (nl == 0 && !comma && list->n == 1 && p == list->v[i] && len == 0)
+				break; /* fields: "" (flowpipeline's default): no names */
+			if (nl == 0)
+				return refuse(seg, key, "empty field name in", list->v[i],
+					      strlen(list->v[i]));
+			if (nl >= sizeof(name))
+				return refuse(seg, key, "unknown field", b, nl);
+			memcpy(name, b, nl);
+			name[nl] = 0;
+			int id = ofd_fmt_field_id(name);
+			if (id < 0)
+				return refuse(seg, key, "unknown field", b, nl);
+			if (*n >= OFD_FIELDLIST_MAX)
+				return refuse(seg, key, "too many fields at", b, nl);
+			ids[(*n)++] = (uint8_t)id;
+			if (!comma)
+				break;
+			p = comma + 1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* Field-name lists in segment configs (csv fields, dropfields fields). */
+#ifndef OFD_SEG_FIELDLIST_H
+#define OFD_SEG_FIELDLIST_H
+
+#include <stdint.h>
+
+#include "ofd/cfg.h"
+#include "ofd/segment.h"
+
+#define OFD_FIELDLIST_MAX 256 /* entries, repeats included */
+
+/*
+ * Resolve the names in list (each item may itself be a comma-separated string, as flowpipeline
+ * writes them; spaces around names are ignored) into field ids (enum ofd_field) in order.
+ * An unknown or empty name, or more than OFD_FIELDLIST_MAX, is logged as
+ * "FILE:LINE: segment NAME: key KEY: ..." and returns OFD_ECONFIG.
+ */
+int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
+			uint8_t *ids, unsigned *n) OFD_MUST_CHECK;
+
+#endif

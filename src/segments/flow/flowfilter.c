@@ -1,0 +1,63 @@
+/* flowfilter: keep the flows that match a flowfilter expression (src/flowfilter), drop the rest. */
+#include <stddef.h>
+
+#include "flowfilter/flowfilter.h"
+#include "ofd/segment.h"
+
+struct flowfilter_state {
+	char *filter;
+	struct ofd_filter *f;
+};
+
+static int flowfilter_init(struct ofd_segment *seg, void *state)
+{
+	struct flowfilter_state *s = state;
+	char why[256] = "";
+	if (!s->filter) {
+		ofd_err("%s:%u: segment %s: key filter: required", ofd_segment_file(seg),
+			ofd_segment_line(seg), ofd_segment_name(seg));
+		return OFD_ECONFIG;
+	}
+	if (ofd_filter_compile(&s->f, s->filter, why, sizeof(why))) {
+		ofd_err("%s:%u: segment %s: key filter: %s", ofd_segment_file(seg), ofd_segment_line(seg),
+			ofd_segment_name(seg), why);
+		s->f = NULL;
+		return OFD_ECONFIG;
+	}
+	return 0;
+}
+
+static void flowfilter_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
+{
+	struct flowfilter_state *s = state;
+	(void)seg;
+	(void)ofd_filter_batch(s->f, b);
+}
+
+static void flowfilter_fini(struct ofd_segment *seg, void *state)
+{
+	struct flowfilter_state *s = state;
+	(void)seg;
+	ofd_filter_free(s->f);
+	s->f = NULL;
+}
+
+static const struct ofd_cfg_key flowfilter_keys[] = {
+    {"filter", OFD_CFG_STRING, offsetof(struct flowfilter_state, filter), NULL, 1, 0, 0, NULL,
+     "flowfilter expression; flows that match go on, the others are dropped (a syntax error is refused "
+     "at start with its column)"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct ofd_segment_type ofd_seg_flowfilter = {
+    .abi = OFD_SEGMENT_ABI,
+    .name = "flowfilter",
+    .kind = OFD_SEG_FLOW,
+    .flags = OFD_SEGF_PARALLEL,
+    .summary = "keep the flows matching a flowfilter expression",
+    .state_size = sizeof(struct flowfilter_state),
+    .config = flowfilter_keys,
+    .init = flowfilter_init,
+    .process = flowfilter_process,
+    .fini = flowfilter_fini,
+};

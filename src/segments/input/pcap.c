@@ -1,0 +1,118 @@
+/*
+ * pcap: reads export datagrams from capture files (pcap or pcapng, plain or gzip; see
+ * src/decode/pcapfile.h), one after the other, and decodes them into the pipeline, as
+ * `overflowd dump FILE...` does. The input ends when the last file ends. Every file is opened
+ * once at init, so that a missing or unreadable one refuses the start. Frames that are not
+ * export datagrams and truncated captures are counted with the decoder's drops.
+ */
+#include <inttypes.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "decode/decode.h"
+#include "decode/pcapfile.h"
+#include "ofd/segment.h"
+
+struct pcap_state {
+	struct ofd_strlist filename;
+	struct ofd_decoder *dec;
+	uint64_t drops[OFD_DROP__COUNT]; /* capture drops of the files done so far */
+};
+
+static int pcap_init(struct ofd_segment *seg, void *state)
+{
+	struct pcap_state *s = state;
+	if (!s->filename.n) {
+		ofd_err("%s:%u: segment %s: key filename: required", ofd_segment_file(seg),
+			ofd_segment_line(seg), ofd_segment_name(seg));
+		return OFD_ECONFIG;
+	}
+	for (size_t i = 0; i < s->filename.n; i++) {
+		struct ofd_pcapfile *pf;
+		int err = ofd_pcapfile_open(&pf, s->filename.v[i]); /* logs the reason with the path */
+		if (err)
+			return err;
+		ofd_pcapfile_close(pf);
+	}
+	return ofd_decoder_new(&s->dec, NULL);
+}
+
+static void pcap_report(struct ofd_segment *seg, struct pcap_state *s, const struct ofd_pcapfile *pf)
+{
+	struct ofd_decode_stats st = s->dec->st;
+	const struct ofd_pcap_stats *ps = pf ? ofd_pcapfile_stats(pf) : NULL;
+	for (int i = 0; i < OFD_DROP__COUNT; i++)
+		st.drops[i] += s->drops[i] + (ps ? ps->drops[i] : 0);
+	ofd_input_decode_stats(seg, &st);
+}
+
+/* Decode one file; 1 when stopped early. */
+static int pcap_file(struct ofd_segment *seg, struct pcap_state *s, const char *path, int *rc)
+{
+	struct ofd_pcapfile *pf;
+	int err = ofd_pcapfile_open(&pf, path);
+	if (err) {
+		*rc = err;
+		return 0;
+	}
+	struct ofd_dgram dg;
+	unsigned n = 0;
+	int stopped = 0;
+	while (ofd_pcapfile_next(pf, &dg, NULL) > 0) {
+		(void)ofd_decode(s->dec, &dg, ofd_input_batch(seg));
+		if ((++n & 63) == 0) {
+			if (ofd_segment_stopping(seg)) {
+				stopped = 1;
+				break;
+			}
+			if ((n & 4095) == 0)
+				pcap_report(seg, s, pf);
+		}
+	}
+	const struct ofd_pcap_stats *ps = ofd_pcapfile_stats(pf);
+	ofd_debug("%s: frames %" PRIu64 ", udp datagrams %" PRIu64, path, ps->frames, ps->datagrams);
+	for (int i = 0; i < OFD_DROP__COUNT; i++)
+		s->drops[i] += ps->drops[i];
+	ofd_pcapfile_close(pf);
+	return stopped;
+}
+
+static int pcap_start(struct ofd_segment *seg, void *state)
+{
+	struct pcap_state *s = state;
+	int rc = 0;
+	for (size_t i = 0; i < s->filename.n && !ofd_segment_stopping(seg); i++)
+		if (pcap_file(seg, s, s->filename.v[i], &rc))
+			break;
+	ofd_input_flush(seg);
+	pcap_report(seg, s, NULL);
+	return rc;
+}
+
+static void pcap_fini(struct ofd_segment *seg, void *state)
+{
+	struct pcap_state *s = state;
+	(void)seg;
+	ofd_decoder_free(s->dec);
+	s->dec = NULL;
+}
+
+static const struct ofd_cfg_key pcap_keys[] = {
+    {"filename", OFD_CFG_STRLIST, offsetof(struct pcap_state, filename), NULL, 1, 0, 0, NULL,
+     "capture file, or a list of them read in order: pcap or pcapng, plain or gzip-compressed, with "
+     "NetFlow/IPFIX/sFlow export datagrams over UDP"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct ofd_segment_type ofd_seg_pcap = {
+    .abi = OFD_SEGMENT_ABI,
+    .name = "pcap",
+    .kind = OFD_SEG_INPUT,
+    .flags = 0,
+    .summary = "decode the export datagrams in capture files (pcap, pcapng, gzip)",
+    .state_size = sizeof(struct pcap_state),
+    .config = pcap_keys,
+    .init = pcap_init,
+    .start = pcap_start,
+    .fini = pcap_fini,
+};

@@ -1,0 +1,100 @@
+/*
+ * count: counts the flows passing (and their packets and bytes) and prints the totals once the
+ * pipeline ends, as "PREFIX<flows> flows, <packets> packets, <bytes> bytes", to standard error
+ * or to `filename` (appended, so that several count segments may share one file).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ofd/segment.h"
+
+struct count_state {
+	char *prefix;
+	char *filename;
+	uint64_t flows, packets, bytes;
+	int ready; /* init succeeded: fini prints */
+};
+
+static const char *const counters[] = {"write_errors", NULL};
+
+static int count_init(struct ofd_segment *seg, void *state)
+{
+	struct count_state *s = state;
+	(void)seg;
+	if (s->filename && s->filename[0]) { /* refuse an unwritable file at start, not at the end */
+		int fd = open(s->filename, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			int err = -errno;
+			ofd_err("%s: cannot open for writing: %s", s->filename, strerror(errno));
+			return err;
+		}
+		close(fd);
+	}
+	s->ready = 1;
+	return 0;
+}
+
+static void count_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
+{
+	struct count_state *s = state;
+	(void)seg;
+	for (uint32_t w = 0; w < (b->n + 63) / 64; w++) {
+		uint64_t live = b->live[w];
+		while (live) {
+			const struct ofd_flow *f = &b->flows[w * 64 + (unsigned)__builtin_ctzll(live)];
+			live &= live - 1;
+			s->flows++;
+			s->packets += f->packets;
+			s->bytes += f->bytes;
+		}
+	}
+}
+
+static void count_fini(struct ofd_segment *seg, void *state)
+{
+	struct count_state *s = state;
+	char line[512];
+	if (!s->ready)
+		return;
+	int n = snprintf(line, sizeof(line), "%s%" PRIu64 " flows, %" PRIu64 " packets, %" PRIu64 " bytes\n",
+			 s->prefix ? s->prefix : "", s->flows, s->packets, s->bytes);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1, line[n - 1] = '\n';
+	int fd = STDERR_FILENO;
+	if (s->filename && s->filename[0])
+		fd = open(s->filename, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/* one write of one line: O_APPEND keeps lines of several writers whole */
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		ofd_segment_count(seg, 0, 1);
+	if (fd >= 0 && fd != STDERR_FILENO)
+		close(fd);
+}
+
+static const struct ofd_cfg_key count_keys[] = {
+    {"prefix", OFD_CFG_STRING, offsetof(struct count_state, prefix), "", 0, 0, 0, NULL,
+     "text printed before the totals, e.g. \"pre-filter: \" and \"post-filter: \" around a flowfilter"},
+    {"filename", OFD_CFG_STRING, offsetof(struct count_state, filename), NULL, 0, 0, 0, NULL,
+     "file to append the totals to; standard error when not given"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct ofd_segment_type ofd_seg_count = {
+    .abi = OFD_SEGMENT_ABI,
+    .name = "count",
+    .kind = OFD_SEG_OUTPUT,
+    .flags = 0,
+    .summary = "count flows, packets and bytes; print the totals when the pipeline ends",
+    .state_size = sizeof(struct count_state),
+    .config = count_keys,
+    .counters = counters,
+    .init = count_init,
+    .process = count_process,
+    .tick = NULL,
+    .fini = count_fini,
+};

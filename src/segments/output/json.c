@@ -1,0 +1,92 @@
+/*
+ * json: one JSON object per line and flow, goflow2's field names (src/format/flowfmt.c), plus
+ * the enriched fields that are present; optionally zstd-compressed.
+ */
+#include <stddef.h>
+
+#include "format/flowfmt.h"
+#include "ofd/segment.h"
+#include "outfile.h"
+
+struct json_state {
+	char *filename;
+	int compression; /* 0 none, 1 zstd */
+	int64_t zstd;	 /* flowpipeline's key: a level > 0 turns zstd on */
+	int64_t level;
+	struct ofd_outfile out;
+};
+
+static const char *const compressions[] = {"none", "zstd", NULL};
+static const char *const counters[] = {"write_errors", NULL};
+
+static int json_init(struct ofd_segment *seg, void *state)
+{
+	struct json_state *s = state;
+	int level = 0;
+	(void)seg;
+	if (s->zstd > 0)
+		level = (int)s->zstd;
+	else if (s->compression == 1)
+		level = (int)s->level;
+	return ofd_outfile_open(&s->out, s->filename, level);
+}
+
+static void json_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
+{
+	struct json_state *s = state;
+	for (uint32_t i = 0; i < b->n; i++) {
+		if (!ofd_batch_is_live(b, i))
+			continue;
+		ofd_outfile_room(&s->out);
+		ofd_fmt_json_enriched(&s->out.w, &b->flows[i]);
+	}
+	uint64_t e = ofd_outfile_new_errors(&s->out);
+	if (e)
+		ofd_segment_count(seg, 0, e);
+}
+
+static void json_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
+{
+	struct json_state *s = state;
+	(void)now_ns;
+	ofd_outfile_flush(&s->out);
+	uint64_t e = ofd_outfile_new_errors(&s->out);
+	if (e)
+		ofd_segment_count(seg, 0, e);
+}
+
+static void json_fini(struct ofd_segment *seg, void *state)
+{
+	struct json_state *s = state;
+	ofd_outfile_close(&s->out);
+	uint64_t e = ofd_outfile_new_errors(&s->out);
+	if (e)
+		ofd_segment_count(seg, 0, e);
+}
+
+static const struct ofd_cfg_key json_keys[] = {
+    {"filename", OFD_CFG_STRING, offsetof(struct json_state, filename), NULL, 0, 0, 0, NULL,
+     "file to write (created or truncated); standard output when not given"},
+    {"compression", OFD_CFG_ENUM, offsetof(struct json_state, compression), "none", 0, 0, 0, compressions,
+     "none, or zstd: a zstd stream (ZSTD_compressStream2), a complete .zst frame once the pipeline ends"},
+    {"level", OFD_CFG_INT, offsetof(struct json_state, level), "3", 0, 1, 19, NULL,
+     "zstd compression level (1-19) with compression: zstd"},
+    {"zstd", OFD_CFG_INT, offsetof(struct json_state, zstd), "0", 0, 0, 22, NULL,
+     "flowpipeline's key: a level > 0 compresses with zstd at that level (overrides compression/level)"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct ofd_segment_type ofd_seg_json = {
+    .abi = OFD_SEGMENT_ABI,
+    .name = "json",
+    .kind = OFD_SEG_OUTPUT,
+    .flags = OFD_SEGF_BLOCKING,
+    .summary = "write flows as JSON lines (goflow2 field names), optionally zstd-compressed",
+    .state_size = sizeof(struct json_state),
+    .config = json_keys,
+    .counters = counters,
+    .init = json_init,
+    .process = json_process,
+    .tick = json_tick,
+    .fini = json_fini,
+};

@@ -1,0 +1,146 @@
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ofd/log.h"
+
+/* Buffered bytes before a write; at least 2 records of room stay free after the drain. */
+#define OUT_BUF (256 * 1024)
+
+static void write_all(struct ofd_outfile *o, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t r = write(o->fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			o->errors++;
+			return;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+}
+
+/* Feed the buffered text to the compressor (mode: continue, flush or end) and write its output. */
+static void zstd_drain(struct ofd_outfile *o, ZSTD_EndDirective mode)
+{
+	ZSTD_inBuffer in = {o->w.buf, o->w.len, 0};
+	for (;;) {
+		ZSTD_outBuffer out = {o->zbuf, o->zcap, 0};
+		size_t left = ZSTD_compressStream2(o->zc, &out, &in, mode);
+		if (ZSTD_isError(left)) {
+			o->errors++;
+			ofd_warn("zstd: %s", ZSTD_getErrorName(left));
+			break;
+		}
+		if (out.pos)
+			write_all(o, o->zbuf, out.pos);
+		int done = mode == ZSTD_e_continue ? in.pos == in.size : left == 0;
+		if (done)
+			break;
+	}
+	o->w.len = 0;
+}
+
+static void drain(struct ofd_outfile *o, ZSTD_EndDirective mode)
+{
+	if (o->zc) {
+		zstd_drain(o, mode);
+		return;
+	}
+	if (o->w.len)
+		write_all(o, o->w.buf, o->w.len);
+	o->w.len = 0;
+}
+
+int ofd_outfile_open(struct ofd_outfile *o, const char *filename, int zstd_level)
+{
+	int err;
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	if (filename && filename[0]) {
+		o->fd = open(filename, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (o->fd < 0) {
+			err = -errno;
+			ofd_err("%s: cannot open for writing: %s", filename, strerror(errno));
+			return err;
+		}
+		o->own_fd = 1;
+	} else {
+		o->fd = STDOUT_FILENO;
+	}
+	/* room() drains the buffer before it runs low, so the formatters' own reserve never writes
+	   by itself; if a record were larger still, a plain file gets the bytes in order, and a zstd
+	   stream (whose fd here is a dead end) counts a write error */
+	err = ofd_wbuf_init(&o->w, zstd_level > 0 ? -1 : o->fd, OUT_BUF + 2 * OFD_OUTFILE_RECORD_MAX);
+	if (err)
+		goto close_fd;
+	if (zstd_level > 0) {
+		err = -ENOMEM;
+		o->zc = ZSTD_createCCtx();
+		o->zcap = ZSTD_CStreamOutSize();
+		o->zbuf = malloc(o->zcap);
+		if (!o->zc || !o->zbuf)
+			goto free_zstd;
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(o->zc, ZSTD_c_compressionLevel, zstd_level))) {
+			ofd_err("zstd: compression level %d refused", zstd_level);
+			err = OFD_ECONFIG;
+			goto free_zstd;
+		}
+	}
+	return 0;
+free_zstd:
+	ZSTD_freeCCtx(o->zc);
+	free(o->zbuf);
+	o->zc = NULL;
+	o->zbuf = NULL;
+	o->w.len = 0;
+	ofd_wbuf_fini(&o->w);
+close_fd:
+	if (o->own_fd)
+		close(o->fd);
+	o->fd = -1;
+	o->own_fd = 0;
+	return err;
+}
+
+void ofd_outfile_room(struct ofd_outfile *o)
+{
+	if (o->w.cap - o->w.len < 2 * OFD_OUTFILE_RECORD_MAX)
+		drain(o, ZSTD_e_continue);
+}
+
+void ofd_outfile_flush(struct ofd_outfile *o)
+{
+	if (o->fd < 0)
+		return;
+	drain(o, ZSTD_e_flush);
+}
+
+void ofd_outfile_close(struct ofd_outfile *o)
+{
+	if (o->fd >= 0 && o->w.buf)
+		drain(o, ZSTD_e_end);
+	o->w.len = 0;
+	ofd_wbuf_fini(&o->w);
+	ZSTD_freeCCtx(o->zc);
+	free(o->zbuf);
+	o->zc = NULL;
+	o->zbuf = NULL;
+	if (o->own_fd && o->fd >= 0 && close(o->fd) < 0)
+		o->errors++;
+	o->fd = -1;
+	o->own_fd = 0;
+}
+
+uint64_t ofd_outfile_new_errors(struct ofd_outfile *o)
+{
+	uint64_t n = o->errors + o->w.errors - o->reported;
+	o->reported = o->errors + o->w.errors;
+	return n;
+}

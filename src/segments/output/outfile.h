@@ -1,0 +1,51 @@
+/*
+ * The output side shared by the text outputs (json, csv, print, count): a file or standard
+ * output, buffered, optionally zstd-compressed with libzstd's streaming API.
+ *
+ * Use: ofd_outfile_open(); for every record ofd_outfile_room() and then format straight into
+ * `w` (a record of up to OFD_OUTFILE_RECORD_MAX bytes); ofd_outfile_flush() on tick;
+ * ofd_outfile_close() at the end (a zstd stream is ended there, so the file is a complete .zst
+ * frame). Failed writes lose their data and are counted in `errors`.
+ */
+#ifndef OFD_SEG_OUTFILE_H
+#define OFD_SEG_OUTFILE_H
+
+#include <stdint.h>
+#include <zstd.h>
+
+#include "format/wbuf.h"
+#include "ofd/err.h"
+
+/* The most one formatted record may take (ofd_fmt_json_enriched with four long strings). */
+#define OFD_OUTFILE_RECORD_MAX 12288
+
+struct ofd_outfile {
+	struct ofd_wbuf w; /* format records here */
+	int fd;		   /* -1: not open */
+	int own_fd;	   /* opened by us: closed at the end */
+	ZSTD_CCtx *zc;	   /* NULL: no compression */
+	char *zbuf;
+	size_t zcap;
+	uint64_t errors;
+	uint64_t reported; /* errors already passed to ofd_segment_count */
+};
+
+/*
+ * Open `filename` (created or truncated, mode 0644), or standard output when it is NULL or "".
+ * zstd_level > 0 compresses at that level. Errors are logged with the path.
+ */
+int ofd_outfile_open(struct ofd_outfile *o, const char *filename, int zstd_level) OFD_MUST_CHECK;
+
+/* Make room for one record in o->w, writing out (or compressing) what is buffered if needed. */
+void ofd_outfile_room(struct ofd_outfile *o);
+
+/* Write out everything buffered (zstd: compress and flush the current block). */
+void ofd_outfile_flush(struct ofd_outfile *o);
+
+/* Flush, end the zstd frame, close what we opened, release. Safe on a zeroed or closed o. */
+void ofd_outfile_close(struct ofd_outfile *o);
+
+/* Errors not yet reported; marks them reported. */
+uint64_t ofd_outfile_new_errors(struct ofd_outfile *o);
+
+#endif
