@@ -1,5 +1,6 @@
 /* flowfilter: keep the flows that match a flowfilter expression (src/flowfilter), drop the rest. */
 #include <stddef.h>
+#include <stdio.h>
 
 #include "flowfilter/flowfilter.h"
 #include "ofd/segment.h"
@@ -8,6 +9,20 @@ struct flowfilter_state {
 	char *filter;
 	struct ofd_filter *f;
 };
+
+/* --check and start: the expression must compile. */
+static int flowfilter_check(const void *state, char *err, size_t errlen)
+{
+	const struct flowfilter_state *s = state;
+	char why[256] = "";
+	struct ofd_filter *f = NULL;
+	if (!s->filter || ofd_filter_compile(&f, s->filter, why, sizeof(why))) {
+		snprintf(err, errlen, "key filter: %s", s->filter ? why : "required");
+		return OFD_ECONFIG;
+	}
+	ofd_filter_free(f);
+	return 0;
+}
 
 static int flowfilter_init(struct ofd_segment *seg, void *state)
 {
@@ -57,6 +72,7 @@ const struct ofd_segment_type ofd_seg_flowfilter = {
     .summary = "keep the flows matching a flowfilter expression",
     .state_size = sizeof(struct flowfilter_state),
     .config = flowfilter_keys,
+    .check = flowfilter_check,
     .init = flowfilter_init,
     .process = flowfilter_process,
     .fini = flowfilter_fini,
