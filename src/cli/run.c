@@ -89,6 +89,27 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* One line per config key, under its segment: name, type, default or "required", help. */
+static void run_list_keys(const struct ofd_cfg_key *k)
+{
+	static const char *const types[] = {"bool", "int",  "uint",	"number", "string",
+					    "list", "enum", "duration", "size",	  "tree"};
+	for (; k && k->key; k++) {
+		printf("    %-14s %-8s", k->key, types[k->type]);
+		if (k->required)
+			printf(" required");
+		else if (k->def)
+			printf(" default %s", k->def);
+		if (k->type == OFD_CFG_ENUM && k->choices) {
+			printf(" (");
+			for (const char *const *c = k->choices; *c; c++)
+				printf("%s%s", c == k->choices ? "" : "|", *c);
+			printf(")");
+		}
+		printf("\n      %s\n", k->help ? k->help : "");
+	}
+}
+
 static void run_list(const struct ofd_registry *reg)
 {
 	static const char *const kinds[] = {"input", "flow", "enrich", "analyze", "output"};
@@ -99,6 +120,7 @@ static void run_list(const struct ofd_registry *reg)
 		if (strcmp(origin, "built-in"))
 			printf(" (%s)", origin);
 		putchar('\n');
+		run_list_keys(t->config);
 	}
 	printf("%-16s %-8s %s\n", "branch", "flow",
 	       "route flows: if, then (survivors of if), else (the others)");
