@@ -55,7 +55,7 @@ static void consume(struct ofd_batch *b, void *ctx)
 		if (bn->mode == MODE_JSON)
 			ofd_fmt_json(&bn->out, &b->flows[i]);
 		else
-			ofd_fmt_csv(&bn->out, &b->flows[i], NULL, 0);
+			ofd_fmt_csv(&bn->out, &b->flows[i]);
 		bn->records++;
 	}
 }

@@ -40,7 +40,7 @@ static void dump_batch(struct ofd_batch *b, void *ctx)
 		if (d->kind == OFD_FMT_JSON)
 			ofd_fmt_json(&d->out, &b->flows[i]);
 		else
-			ofd_fmt_csv(&d->out, &b->flows[i], NULL, 0);
+			ofd_fmt_csv(&d->out, &b->flows[i]);
 		d->printed++;
 	}
 }
@@ -187,7 +187,7 @@ int ofd_cmd_dump(int argc, char **argv)
 	ofd_batch_init(&d->batch, dump_batch, d);
 	ofd_signals_install();
 	if (d->kind == OFD_FMT_CSV)
-		ofd_fmt_csv_header(&d->out, NULL, 0);
+		ofd_fmt_csv_header(&d->out);
 
 	rc = OFD_EXIT_OK;
 	for (int i = optind; i < argc && !ofd_stop; i++)

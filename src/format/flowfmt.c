@@ -237,14 +237,6 @@ const struct ofd_fmt_field ofd_fmt_fields[] = {
 
 #define NFIELDS ((int)(sizeof(ofd_fmt_fields) / sizeof(ofd_fmt_fields[0])) - 1)
 
-int ofd_fmt_field_find(const char *name)
-{
-	for (int i = 0; i < NFIELDS; i++)
-		if (strcmp(ofd_fmt_fields[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
 	ofd_wbuf_reserve(w);
@@ -260,27 +252,24 @@ void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)
 	ofd_wbuf_lit(w, "}\n");
 }
 
-void ofd_fmt_csv_header(struct ofd_wbuf *w, const int *idx, int n)
+void ofd_fmt_csv_header(struct ofd_wbuf *w)
 {
 	ofd_wbuf_reserve(w);
-	int count = idx ? n : NFIELDS;
-	for (int i = 0; i < count; i++) {
-		const struct ofd_fmt_field *d = &ofd_fmt_fields[idx ? idx[i] : i];
+	for (int i = 0; i < NFIELDS; i++) {
 		if (i)
 			ofd_wbuf_ch(w, ',');
-		ofd_wbuf_mem(w, d->name, d->name_len);
+		ofd_wbuf_mem(w, ofd_fmt_fields[i].name, ofd_fmt_fields[i].name_len);
 	}
 	ofd_wbuf_ch(w, '\n');
 }
 
-void ofd_fmt_csv(struct ofd_wbuf *w, const struct ofd_flow *f, const int *idx, int n)
+void ofd_fmt_csv(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
 	ofd_wbuf_reserve(w);
-	int count = idx ? n : NFIELDS;
-	for (int i = 0; i < count; i++) {
+	for (int i = 0; i < NFIELDS; i++) {
 		if (i)
 			ofd_wbuf_ch(w, ',');
-		ofd_fmt_fields[idx ? idx[i] : i].put(w, f, 0);
+		ofd_fmt_fields[i].put(w, f, 0);
 	}
 	ofd_wbuf_ch(w, '\n');
 }

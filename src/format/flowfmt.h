@@ -21,15 +21,12 @@ struct ofd_fmt_field {
 /* Every field in output order; terminated by a NULL name. */
 extern const struct ofd_fmt_field ofd_fmt_fields[];
 
-/* Index of a field by name in ofd_fmt_fields, or -1. */
-int ofd_fmt_field_find(const char *name);
-
 /* One JSON object and a newline, with all fields. */
 void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f);
 
-/* CSV over a chosen list of field indexes (NULL, 0: all fields). */
-void ofd_fmt_csv_header(struct ofd_wbuf *w, const int *idx, int n);
-void ofd_fmt_csv(struct ofd_wbuf *w, const struct ofd_flow *f, const int *idx, int n);
+/* CSV over every goflow2 field (`dump --format csv`); ofd_fmt_csv_ids below for chosen fields. */
+void ofd_fmt_csv_header(struct ofd_wbuf *w);
+void ofd_fmt_csv(struct ofd_wbuf *w, const struct ofd_flow *f);
 
 /* Names used for etype and proto (goflow2's renderings); numbers for the rest. */
 const char *ofd_etype_name(uint16_t etype);

@@ -36,7 +36,7 @@ static void json(struct ofd_wbuf *w, const struct ofd_flow *f)
 }
 static void csv(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
-	ofd_fmt_csv(w, f, NULL, 0);
+	ofd_fmt_csv(w, f);
 }
 
 static void sample(struct ofd_flow *f)
@@ -120,8 +120,9 @@ static void test_csv(void **state)
 	assert_non_null(strstr(s, ",192.0.2.129,198.51.100.2,IPv4,UDP,123,44321,3,4,0a:1b:2c:3d:4e:5f,"));
 	assert_true(s[strlen(s) - 1] == '\n');
 	free(s);
-	assert_int_equal(ofd_fmt_field_find("src_addr"), 9);
-	assert_int_equal(ofd_fmt_field_find("nope"), -1);
+	assert_int_equal(ofd_fmt_field_id("src_addr"), OFD_F_SRC_ADDR);
+	assert_int_equal(ofd_fmt_field_id("SrcAddr"), OFD_F_SRC_ADDR);
+	assert_int_equal(ofd_fmt_field_id("nope"), -1);
 }
 
 int main(void)
