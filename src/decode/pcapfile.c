@@ -27,6 +27,7 @@ struct ofd_pcapfile {
 	int link; /* enum ofd_link */
 	int done; /* end of file (or truncation) seen */
 	struct ofd_pcap_stats st;
+	char *iobuf; /* the stream's buffer: libpcap reads frame by frame, stdio batches the reads */
 	char path[]; /* for log messages */
 };
 
@@ -44,8 +45,10 @@ static int gz_cookie_close(void *cookie)
 	return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
 }
 
+#define CAPTURE_BUF (256u << 10)
+
 /* A stdio stream that inflates `path`. Returns NULL (errno set) on failure. */
-static FILE *gz_fopen(const char *path)
+static FILE *gz_fopen(const char *path, char *iobuf)
 {
 	static const cookie_io_functions_t io = {
 	    .read = gz_cookie_read,
@@ -60,20 +63,23 @@ static FILE *gz_fopen(const char *path)
 	FILE *f = fopencookie(gz, "rb", io);
 	if (!f)
 		gzclose(gz);
+	else
+		setvbuf(f, iobuf, _IOFBF, CAPTURE_BUF);
 	return f;
 }
 
 /* Open `path` for reading, inflating it if it starts with the gzip magic. */
-static int capture_fopen(FILE **out, const char *path)
+static int capture_fopen(FILE **out, const char *path, char *iobuf)
 {
 	unsigned char magic[2] = {0, 0};
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return -errno;
+	setvbuf(f, iobuf, _IOFBF, CAPTURE_BUF);
 	size_t n = fread(magic, 1, sizeof(magic), f);
 	if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
 		fclose(f);
-		f = gz_fopen(path);
+		f = gz_fopen(path, iobuf);
 		if (!f)
 			return errno ? -errno : -ENOMEM;
 	} else if (fseek(f, 0, SEEK_SET) != 0) {
@@ -121,9 +127,13 @@ int ofd_pcapfile_open(struct ofd_pcapfile **out, const char *path)
 	if (!pf)
 		return -ENOMEM;
 	memcpy(pf->path, path, plen + 1);
+	int err = -ENOMEM;
+	pf->iobuf = malloc(CAPTURE_BUF);
+	if (!pf->iobuf)
+		goto free_pf;
 
 	FILE *f = NULL;
-	int err = capture_fopen(&f, path);
+	err = capture_fopen(&f, path, pf->iobuf);
 	if (err) {
 		ofd_err("%s: cannot open: %s", path, strerror(-err));
 		goto free_pf;
@@ -151,6 +161,7 @@ int ofd_pcapfile_open(struct ofd_pcapfile **out, const char *path)
 close_pcap:
 	pcap_close(pf->pc); /* closes the stream too */
 free_pf:
+	free(pf->iobuf);
 	free(pf);
 	return err;
 }
@@ -242,5 +253,6 @@ void ofd_pcapfile_close(struct ofd_pcapfile *pf)
 	if (!pf)
 		return;
 	pcap_close(pf->pc);
+	free(pf->iobuf); /* after the stream that used it is closed */
 	free(pf);
 }
