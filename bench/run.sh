@@ -2,13 +2,15 @@
 # bench/run.sh [BUILD_DIR]: overflowd's benchmark suite and its side-by-side figures against
 # the peers (tshark, pmacct nfacctd/sfacctd, nfdump nfcapd), all on the same input files in one
 # run. `make bench` runs it after building. bench/RESULTS.md explains every figure and method.
+# The `pipeline` stage (the engine, `overflowd -c`, against nfdump's filter scan) is in
+# bench/pipelines/stage.sh.
 #
 # Environment:
 #   BENCH_SECONDS=2        CPU seconds per bench_decode measurement
 #   BENCH_FLOWS=300000     distinct flows in the synthetic traffic that softflowd exports
 #   BENCH_PORT=39100       first of the loopback UDP ports used (39100..39102)
 #   BENCH_WORK=DIR         cached inputs (default BUILD_DIR/bench-data)
-#   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd callgrind
+#   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd pipeline callgrind
 #   BENCH_NO_CALLGRIND=1   skip the callgrind part
 #   BENCH_NO_PEERS=1       skip the peers
 #   BENCH_UPDATE_BASELINE=1  write this run's callgrind figures to bench/callgrind-baseline.txt
@@ -57,7 +59,7 @@ declare -A PEER_REC # the same as tshark counts them (the peers are checked agai
 NOTES=()
 declare -A R     # results: R[key]=value
 
-BIN=(bench_decode bench_mktraffic bench_pcapcat bench_replay bench_sink bench_cputime overflowd)
+BIN=(bench_decode bench_filter bench_mktraffic bench_pcapcat bench_replay bench_sink bench_cputime overflowd)
 
 log() { printf '== %s\n' "$*" >&2; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; WARNINGS+=("$*"); }
@@ -70,6 +72,8 @@ cleanup() {
 	for p in $(jobs -p); do
 		kill -TERM "$p" 2>/dev/null || true
 	done
+	# the nfcapd store the pipeline stage keeps (~850 MB in /dev/shm), if a failure left it
+	rm -rf "${NFCAPD_TMP:?}/nfcapd-v5-store" "${NFCAPD_TMP:?}/nfcapd-v5-lz4"
 }
 trap cleanup EXIT
 
@@ -500,6 +504,10 @@ run_nfcapd() {
 				nfcapd -b 127.0.0.1 -p $NFCAPD_PORT -w "$dir" -t 3600 -B 16777216
 			[ $run = 1 ] && note "nfdump ${NAME[$f]}" nfdump -R "$dir" -I
 			flows=$(nfdump -R "$dir" -I 2>/dev/null | sed -n 's/^Flows: *\([0-9]*\).*/\1/p') || true
+			if [ $f = v5 ] && [ $run = $LOOPBACK_RUNS ] && stage pipeline; then
+				rm -rf "$NFCAPD_TMP/nfcapd-v5-store" # kept for nfdump's filter scan (pipeline stage)
+				mv "$dir" "$NFCAPD_TMP/nfcapd-v5-store"
+			fi
 			rm -rf "$dir"
 			loopback_result "nfcapd_$f" "$f" "$times" "$flows"
 		done
@@ -675,6 +683,7 @@ report() {
 		"$((${R[grow_dump_100_rss]:-0} / 1024))" "$(human "${R[grow_v5_100x]:-}")"
 	echo
 	echo "(bench_decode holds the whole file in memory by design; its RSS is not a collector figure.)"
+	stage pipeline && pipe_report
 	if [ $HAVE_VALGRIND = 1 ]; then
 		echo
 		echo "### callgrind, instructions per record (decode: ofd_decode inclusive; JSON adds ofd_fmt_json inclusive)"
@@ -719,7 +728,7 @@ report() {
 	echo '```'
 }
 
-STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd callgrind} "
+STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd pipeline callgrind} "
 stage() { [[ $STAGES == *" $1 "* ]]; }
 
 main() {
@@ -744,6 +753,7 @@ main() {
 		stage pmacct && run_pmacct
 		stage nfcapd && run_nfcapd && run_dump_udp
 	fi
+	stage pipeline && run_pipeline
 	[ $HAVE_VALGRIND = 1 ] && stage callgrind && run_callgrind
 	report | tee "$RESULTS"
 	if [ ${#CALLGRIND_CMP[@]} -gt 0 ]; then
@@ -752,5 +762,7 @@ main() {
 	log "done in $((SECONDS - t0)) s; results in $RESULTS"
 }
 
+# shellcheck source=bench/pipelines/stage.sh
+. "$SRC/bench/pipelines/stage.sh"
 CALLGRIND_CMP=()
 main
