@@ -1,0 +1,255 @@
+/* The pipeline engine, building: the config's entries into instances and operations, init. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/registry.h"
+#include "pipeline_int.h"
+
+const struct ofd_cfg_key ofd_pl_no_keys[] = {{.key = NULL}};
+
+/* ---- building ---- */
+
+static void pl_count(const struct ofd_cfg_pipeline *c, size_t *ne, size_t *nops)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ofd_cfg_entry *ce = &c->v[i];
+		(*ne)++;
+		if (strcmp(ce->segment, "branch") == 0) {
+			*nops += 4;
+			pl_count(ce->if_, ne, nops);
+			pl_count(ce->then_, ne, nops);
+			pl_count(ce->else_, ne, nops);
+		} else {
+			(*nops)++;
+		}
+	}
+}
+
+struct pl_build {
+	struct ofd_pipeline *p;
+	char *err;
+	size_t errlen;
+};
+
+static void pl_op(struct ofd_pipeline *p, enum pl_op_kind k, struct pl_entry *e, unsigned slot)
+{
+	p->ops[p->nops++] = (struct pl_op){k, e, slot};
+}
+
+static int pl_build_list(struct pl_build *B, const struct ofd_cfg_pipeline *c, unsigned depth);
+
+static int pl_build_branch(struct pl_build *B, const struct ofd_cfg_entry *ce, struct pl_entry *e)
+{
+	struct ofd_pipeline *p = B->p;
+	if (ce->config)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, ce->config->line, e->name, "config",
+				      "a branch has no config (it takes if, then, else)");
+	if (e->jobs > 1)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, "jobs",
+				      "a branch runs no jobs (give jobs to the segments inside it)");
+	unsigned slot = p->nslots++;
+	int rc;
+	pl_op(p, PL_BEGIN, e, slot);
+	if ((rc = pl_build_list(B, ce->if_, e->depth + 1)) != 0)
+		return rc;
+	pl_op(p, PL_THEN, e, slot);
+	if ((rc = pl_build_list(B, ce->then_, e->depth + 1)) != 0)
+		return rc;
+	pl_op(p, PL_ELSE, e, slot);
+	if ((rc = pl_build_list(B, ce->else_, e->depth + 1)) != 0)
+		return rc;
+	pl_op(p, PL_END, e, slot);
+	return 0;
+}
+
+/* Create the instances of a segment entry and write its config into their state. */
+static int pl_build_instances(struct pl_build *B, const struct ofd_cfg_entry *ce, struct pl_entry *e)
+{
+	struct ofd_pipeline *p = B->p;
+	const struct ofd_segment_type *t = e->type;
+	e->inst = calloc(e->jobs, sizeof(*e->inst));
+	if (!e->inst)
+		return -ENOMEM;
+	for (unsigned j = 0; j < e->jobs; j++) {
+		struct ofd_segment *s = &e->inst[j];
+		*s = (struct ofd_segment){.type = t, .entry = e, .p = p, .dmu = PTHREAD_MUTEX_INITIALIZER};
+		s->state = calloc(1, t->state_size ? t->state_size : 1);
+		if (!s->state)
+			return -ENOMEM;
+		s->applied = 1;
+		int rc = ofd_cfg_apply(t->config ? t->config : ofd_pl_no_keys, ce->config, s->state, p->file,
+				       e->name, e->line, B->err, B->errlen);
+		if (rc)
+			return rc;
+		if (t->check && j == 0) {
+			char why[512] = "";
+			if (t->check(s->state, why, sizeof(why)))
+				return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
+						      "%s", why[0] ? why : "invalid configuration");
+		}
+		if (t->kind == OFD_SEG_INPUT) {
+			s->ibatch = malloc(sizeof(*s->ibatch));
+			if (!s->ibatch)
+				return -ENOMEM;
+			ofd_batch_init(s->ibatch, ofd_pipeline_input_full, s);
+			p->ninputs++;
+		}
+	}
+	return 0;
+}
+
+static int pl_build_entry(struct pl_build *B, const struct ofd_cfg_entry *ce, unsigned depth)
+{
+	struct ofd_pipeline *p = B->p;
+	struct pl_entry *e = &p->e[p->ne++];
+	e->name = ce->segment;
+	e->file = p->file;
+	e->line = ce->line;
+	e->depth = depth;
+	e->jobs = ce->jobs ? ce->jobs : 1;
+	if (strcmp(ce->segment, "branch") == 0)
+		return pl_build_branch(B, ce, e);
+
+	const struct ofd_segment_type *t = ofd_registry_find(p->reg, ce->segment);
+	if (!t)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL, "unknown segment");
+	e->type = t;
+	if (t->kind == OFD_SEG_INPUT && depth)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
+				      "an input cannot be inside a branch");
+	if (e->jobs > 1 && !(t->flags & OFD_SEGF_PARALLEL))
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, "jobs",
+				      "%s does not run parallel jobs (jobs must be 1)", e->name);
+	if (e->jobs > 1 && (t->flags & OFD_SEGF_BLOCKING) && t->kind != OFD_SEG_INPUT)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, "jobs",
+				      "a blocking segment runs in one thread (jobs must be 1)");
+	while (t->counters && e->ncounters < OFD_SEGMENT_COUNTERS_MAX && t->counters[e->ncounters])
+		e->ncounters++;
+	int rc = pl_build_instances(B, ce, e);
+	if (rc == -ENOMEM)
+		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL, "out of memory");
+	if (rc)
+		return rc;
+	if (t->kind != OFD_SEG_INPUT) {
+		e->blocking = (t->flags & OFD_SEGF_BLOCKING) != 0;
+		pl_op(p, e->blocking ? PL_BLOCK : PL_SEG, e, 0);
+	}
+	return 0;
+}
+
+static int pl_build_list(struct pl_build *B, const struct ofd_cfg_pipeline *c, unsigned depth)
+{
+	if (!c)
+		return 0;
+	for (size_t i = 0; i < c->n; i++) {
+		int rc = pl_build_entry(B, &c->v[i], depth);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ofd_pipeline_new(struct ofd_pipeline **out, const struct ofd_registry *reg,
+		     const struct ofd_cfg_pipeline *cfg, const char *file,
+		     const struct ofd_pipeline_opts *opts, char *err, size_t errlen)
+{
+	int rc = -ENOMEM;
+	size_t ne = 0, nops = 0;
+	struct ofd_pipeline *p = calloc(1, sizeof(*p));
+	*out = NULL;
+	if (!p)
+		goto fail;
+	p->file = file;
+	p->reg = reg;
+	if (opts)
+		p->o = *opts;
+	if (!p->o.pool_batches)
+		p->o.pool_batches = PL_POOL_DEFAULT;
+	if (!p->o.blocking_batches)
+		p->o.blocking_batches = PL_COPIES_DEFAULT;
+	if (!p->o.tick_ns)
+		p->o.tick_ns = PL_TICK_DEFAULT;
+	if (pthread_mutex_init(&p->mu, NULL)) {
+		free(p);
+		p = NULL;
+		goto fail;
+	}
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cv, &ca);
+	pthread_condattr_destroy(&ca);
+
+	pl_count(cfg, &ne, &nops);
+	p->e = calloc(ne ? ne : 1, sizeof(*p->e));
+	p->ops = calloc(nops ? nops : 1, sizeof(*p->ops));
+	if (!p->e || !p->ops)
+		goto fail;
+	struct pl_build B = {p, err, errlen};
+	if ((rc = pl_build_list(&B, cfg, 0)) != 0)
+		goto fail;
+	if (!p->ninputs) {
+		rc = ofd_cfg_errorf(err, errlen, file, 0, NULL, NULL,
+				    "no input segment (a pipeline starts with an input such as pcap or udp)");
+		goto fail;
+	}
+	*out = p;
+	return 0;
+
+fail:
+	if (rc == -ENOMEM)
+		(void)ofd_cfg_errorf(err, errlen, file, 0, NULL, NULL, "out of memory");
+	ofd_pipeline_free(p);
+	return rc;
+}
+
+/* ---- init and fini ---- */
+
+static void pl_fini_instance(struct ofd_segment *s)
+{
+	if (s->inited && s->type->fini)
+		s->type->fini(s, s->state);
+	s->inited = 0;
+}
+
+/* fini every instance, in config order (forward) or in reverse from entry `from`. */
+void ofd_pl_fini_all(struct ofd_pipeline *p, int reverse, size_t from)
+{
+	if (!reverse) {
+		for (size_t i = 0; i < p->ne; i++)
+			for (unsigned j = 0; p->e[i].type && j < p->e[i].jobs; j++)
+				pl_fini_instance(&p->e[i].inst[j]);
+		return;
+	}
+	for (size_t i = from + 1; i-- > 0;)
+		for (unsigned j = p->e[i].jobs; p->e[i].type && j-- > 0;)
+			pl_fini_instance(&p->e[i].inst[j]);
+}
+
+int ofd_pipeline_init(struct ofd_pipeline *p, char *err, size_t errlen)
+{
+	if (p->phase != PL_BUILT)
+		return -EINVAL;
+	for (size_t i = 0; i < p->ne; i++) {
+		struct pl_entry *e = &p->e[i];
+		for (unsigned j = 0; e->type && j < e->jobs; j++) {
+			struct ofd_segment *s = &e->inst[j];
+			s->inited = 1;
+			int rc = e->type->init ? e->type->init(s, s->state) : 0;
+			if (rc) {
+				(void)ofd_cfg_errorf(err, errlen, p->file, e->line, e->name, NULL,
+						     "init failed: %s", ofd_strerror(rc));
+				ofd_pl_fini_all(p, 1, i);
+				p->phase = PL_DONE;
+				return rc < 0 ? rc : OFD_ECONFIG;
+			}
+		}
+	}
+	p->phase = PL_INITED;
+	return 0;
+}
+
+/* ---- running ---- */

@@ -1,0 +1,86 @@
+/*
+ * The pipeline engine's private types, shared by pipeline_build.c (configuration into
+ * instances and operations) and pipeline.c (threads, running, counters). Not for segments.
+ */
+#ifndef OFD_PIPELINE_INT_H
+#define OFD_PIPELINE_INT_H
+
+#include "pipeline.h"
+
+#define PL_POOL_DEFAULT	  16
+#define PL_COPIES_DEFAULT 4
+#define PL_TICK_DEFAULT	  (100u * 1000000u)
+#define PL_WORDS	  (OFD_BATCH_CAP / 64)
+
+enum pl_op_kind { PL_SEG, PL_BLOCK, PL_BEGIN, PL_THEN, PL_ELSE, PL_END };
+
+struct pl_op {
+	enum pl_op_kind kind;
+	struct pl_entry *e;
+	unsigned slot; /* branches: index of the branch's three saved masks */
+};
+
+/* A pool batch: the records, their sequence number, and the branch masks. */
+struct pl_batch {
+	struct ofd_batch b;
+	uint64_t seq;
+	uint64_t (*mask)[PL_WORDS]; /* 3 per branch: entry, if survivors, then survivors */
+};
+
+struct pl_stage;
+
+struct pl_worker {
+	struct ofd_pipeline *p;
+	struct pl_stage *st;
+	unsigned idx; /* instance index in a parallel stage */
+	pthread_t thread;
+	int started;
+};
+
+/* A range of operations run by one worker, or by `jobs` workers for a parallel segment. */
+struct pl_stage {
+	size_t op0, op1;
+	unsigned nworkers;
+	int reorder; /* one worker after a parallel stage: put batches back in sequence */
+	int last;
+	struct ofd_ring in;
+	struct pl_worker *w;
+	struct pl_batch **park; /* reorder table, npool slots */
+	uint64_t expect;
+};
+
+enum pl_phase { PL_BUILT, PL_INITED, PL_STARTED, PL_DONE };
+
+struct ofd_pipeline {
+	const char *file;
+	const struct ofd_registry *reg;
+	struct ofd_pipeline_opts o;
+	struct pl_entry *e;
+	size_t ne;
+	struct pl_op *ops;
+	size_t nops;
+	unsigned nslots;
+	size_t ninputs; /* input instances */
+	struct pl_stage *st;
+	size_t nst;
+	struct pl_batch *pool;
+	uint64_t (*masks)[PL_WORDS];
+	size_t npool;
+	struct ofd_ring free;
+	int free_ok;
+	enum pl_phase phase;
+	_Atomic int stopping;
+	_Atomic uint64_t seq, batches, rec_in, rec_out;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned inputs_running;
+	int failed;
+};
+
+/* The empty config map of segment types that declare none. */
+extern const struct ofd_cfg_key ofd_pl_no_keys[];
+
+/* fini() every initialised instance: in config order, or in reverse from entry `from`. */
+void ofd_pl_fini_all(struct ofd_pipeline *p, int reverse, size_t from);
+
+#endif
