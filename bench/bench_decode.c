@@ -21,26 +21,14 @@
 
 #include "decode/decode.h"
 #include "decode/pcapfile.h"
+#include "gen_load.h"
 #include "format/flowfmt.h"
-
-struct dgram_set {
-	struct ofd_dgram *dg;
-	uint8_t *bytes;
-	size_t n, bytes_len;
-};
 
 struct bench {
 	enum { MODE_DECODE, MODE_JSON, MODE_CSV } mode;
 	struct ofd_wbuf out;
 	uint64_t records;
 };
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void consume(struct ofd_batch *b, void *ctx)
 {
@@ -60,39 +48,10 @@ static void consume(struct ofd_batch *b, void *ctx)
 	}
 }
 
-static int load(const char *path, struct dgram_set *s)
-{
-	struct ofd_pcapfile *pf;
-	if (ofd_pcapfile_open(&pf, path))
-		return -1;
-	size_t cap = 1024, bcap = 1 << 20;
-	s->dg = malloc(cap * sizeof(*s->dg));
-	s->bytes = malloc(bcap);
-	struct ofd_dgram dg;
-	while (s->dg && s->bytes && ofd_pcapfile_next(pf, &dg, NULL) > 0) {
-		if (s->n == cap)
-			s->dg = realloc(s->dg, (cap *= 2) * sizeof(*s->dg));
-		while (s->bytes_len + dg.len > bcap)
-			s->bytes = realloc(s->bytes, bcap *= 2);
-		if (!s->dg || !s->bytes)
-			break;
-		memcpy(s->bytes + s->bytes_len, dg.data, dg.len);
-		dg.data = (const uint8_t *)(uintptr_t)s->bytes_len; /* rebased below */
-		s->dg[s->n++] = dg;
-		s->bytes_len += dg.len;
-	}
-	ofd_pcapfile_close(pf);
-	if (!s->dg || !s->bytes)
-		return -1;
-	for (size_t i = 0; i < s->n; i++)
-		s->dg[i].data = s->bytes + (uintptr_t)s->dg[i].data;
-	return 0;
-}
-
 static int run(const char *path, struct bench *bn, double seconds)
 {
-	struct dgram_set s = {0};
-	if (load(path, &s) || s.n == 0) {
+	struct gen_dgrams s;
+	if (gen_load(path, &s) || s.n == 0) {
 		fprintf(stderr, "%s: no datagrams\n", path);
 		return -1;
 	}
@@ -108,17 +67,17 @@ static int run(const char *path, struct bench *bn, double seconds)
 		(void)ofd_decode(dec, &s.dg[i], b);
 	ofd_batch_flush(b);
 	bn->records = 0;
-	double t0 = cpu_now(), t1;
+	double t0 = gen_cpu_now(), t1;
 	uint64_t passes = 0;
 	do {
 		for (size_t i = 0; i < s.n; i++)
 			(void)ofd_decode(dec, &s.dg[i], b);
 		passes++;
-		t1 = cpu_now();
+		t1 = gen_cpu_now();
 	} while (t1 - t0 < seconds);
 	ofd_batch_flush(b);
 	(void)ofd_wbuf_flush(&bn->out);
-	t1 = cpu_now();
+	t1 = gen_cpu_now();
 	static const char *const modes[] = {"decode", "json", "csv"};
 	double cpu = t1 - t0;
 	printf("RESULT file=%s mode=%s datagrams=%zu passes=%" PRIu64 " records=%" PRIu64
@@ -127,8 +86,7 @@ static int run(const char *path, struct bench *bn, double seconds)
 	       cpu * 1e9 / (double)bn->records);
 	free(b);
 	ofd_decoder_free(dec);
-	free(s.dg);
-	free(s.bytes);
+	gen_load_free(&s);
 	return 0;
 }
 

@@ -22,25 +22,13 @@
 
 #include "decode/decode.h"
 #include "decode/pcapfile.h"
+#include "gen_load.h"
 #include "flowfilter/flowfilter.h"
-
-struct dgram_set {
-	struct ofd_dgram *dg;
-	uint8_t *bytes;
-	size_t n, bytes_len;
-};
 
 struct bench {
 	const struct ofd_filter *filter;
 	uint64_t records, matched;
 };
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void consume(struct ofd_batch *b, void *ctx)
 {
@@ -49,50 +37,13 @@ static void consume(struct ofd_batch *b, void *ctx)
 	bn->matched += ofd_filter_batch(bn->filter, b);
 }
 
-/* Every datagram of the capture, copied into one buffer. */
-static int load(const char *path, struct dgram_set *s)
-{
-	struct ofd_pcapfile *pf;
-	if (ofd_pcapfile_open(&pf, path))
-		return -1;
-	size_t cap = 1024, bcap = 1 << 20;
-	s->dg = malloc(cap * sizeof(*s->dg));
-	s->bytes = malloc(bcap);
-	struct ofd_dgram dg;
-	while (s->dg && s->bytes && ofd_pcapfile_next(pf, &dg, NULL) > 0) {
-		if (s->n == cap) {
-			struct ofd_dgram *d = realloc(s->dg, (cap *= 2) * sizeof(*s->dg));
-			if (!d)
-				break;
-			s->dg = d;
-		}
-		while (s->bytes_len + dg.len > bcap) {
-			uint8_t *nb = realloc(s->bytes, bcap *= 2);
-			if (!nb)
-				goto out;
-			s->bytes = nb;
-		}
-		memcpy(s->bytes + s->bytes_len, dg.data, dg.len);
-		dg.data = (const uint8_t *)(uintptr_t)s->bytes_len; /* rebased below */
-		s->dg[s->n++] = dg;
-		s->bytes_len += dg.len;
-	}
-out:
-	ofd_pcapfile_close(pf);
-	if (!s->dg || !s->bytes)
-		return -1;
-	for (size_t i = 0; i < s->n; i++)
-		s->dg[i].data = s->bytes + (uintptr_t)s->dg[i].data;
-	return 0;
-}
-
 static int run(const char *path, const char *expr, struct bench *bn, double seconds)
 {
-	struct dgram_set s = {0};
+	struct gen_dgrams s;
 	struct ofd_decoder *dec = NULL;
 	struct ofd_batch *b = NULL;
 	int rc = -1;
-	if (load(path, &s) || s.n == 0) {
+	if (gen_load(path, &s) || s.n == 0) {
 		fprintf(stderr, "%s: no datagrams\n", path);
 		goto out;
 	}
@@ -107,16 +58,16 @@ static int run(const char *path, const char *expr, struct bench *bn, double seco
 		(void)ofd_decode(dec, &s.dg[i], b);
 	ofd_batch_flush(b);
 	bn->records = bn->matched = 0;
-	double t0 = cpu_now(), t1;
+	double t0 = gen_cpu_now(), t1;
 	uint64_t passes = 0;
 	do {
 		for (size_t i = 0; i < s.n; i++)
 			(void)ofd_decode(dec, &s.dg[i], b);
 		passes++;
-		t1 = cpu_now();
+		t1 = gen_cpu_now();
 	} while (t1 - t0 < seconds);
 	ofd_batch_flush(b);
-	t1 = cpu_now();
+	t1 = gen_cpu_now();
 	double cpu = t1 - t0;
 	printf("RESULT file=%s mode=filter filter=\"%s\" datagrams=%zu passes=%" PRIu64 " records=%" PRIu64
 	       " matched=%" PRIu64 " cpu_s=%.3f rate=%.0f ns_per_record=%.1f\n",
@@ -126,8 +77,7 @@ static int run(const char *path, const char *expr, struct bench *bn, double seco
 out:
 	free(b);
 	ofd_decoder_free(dec);
-	free(s.dg);
-	free(s.bytes);
+	gen_load_free(&s);
 	return rc;
 }
 
