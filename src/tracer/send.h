@@ -1,0 +1,101 @@
+/*
+ * Tracer delivery: to both ends of a flow (UDP to port 65535, HTTP and HTTPS POST to
+ * /.well-known/overflowd) or to fixed relays, with the safety rules of the wire format:
+ * no reserved, private, loopback, link-local, multicast or broadcast destinations and no `deny`
+ * prefixes unless `allow` names them; per-address and global token buckets; the same flow to the
+ * same address at most once per dedup window; a bounded queue. ofd_sender_offer() never blocks;
+ * a sender thread does the network work (UDP sendto, libcurl multi). Every tracer not sent is
+ * counted under a reason.
+ */
+#ifndef OFD_TRACER_SEND_H
+#define OFD_TRACER_SEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ofd/err.h"
+#include "ofd/flow.h"
+#include "tracer/tracer.h"
+
+enum { OFD_SEND_UDP = 1 << 0, OFD_SEND_HTTP = 1 << 1, OFD_SEND_HTTPS = 1 << 2 };
+
+enum ofd_send_drop {
+	OFD_SD_RESERVED,   /* destination in a reserved/private/loopback/... range, not allowed */
+	OFD_SD_DENIED,	   /* destination in a `deny` prefix */
+	OFD_SD_DUPLICATE,  /* same flow to the same address within the dedup window */
+	OFD_SD_ADDR_RATE,  /* per-address token bucket empty */
+	OFD_SD_RATE,	   /* global (or relay) token bucket empty */
+	OFD_SD_QUEUE_FULL, /* the send queue was full */
+	OFD_SD_TOO_LARGE,  /* too large for UDP */
+	OFD_SD_ERROR,	   /* the send failed (socket error, HTTP error status, timeout) */
+	OFD_SD__COUNT
+};
+
+const char *ofd_send_drop_name(enum ofd_send_drop d);
+
+struct ofd_prefix {
+	struct ofd_ip addr; /* v4-mapped for IPv4 */
+	uint8_t len;	    /* 0-128 (IPv4: 96 + v4 length) */
+};
+
+/* Parse "a.b.c.d/len", "v6/len" or a bare address into p; 0 or OFD_EFORMAT. */
+int ofd_prefix_parse(struct ofd_prefix *p, const char *s);
+int ofd_prefix_match(const struct ofd_prefix *p, const struct ofd_ip *a);
+
+struct ofd_sender_recipient { /* sealing: tracers to addresses in `prefix` are sealed to `key` */
+	struct ofd_prefix prefix;
+	uint8_t key[OFD_KEY_PUB_LEN];
+};
+
+struct ofd_sender_cfg {
+	unsigned methods;    /* OFD_SEND_* to flow ends */
+	uint16_t udp_port;   /* 65535 */
+	uint16_t http_port;  /* 80 (tests: another) */
+	uint16_t https_port; /* 443 */
+	const struct ofd_prefix *allow;
+	size_t nallow;
+	const struct ofd_prefix *deny;
+	size_t ndeny;
+	double addr_rate, addr_burst;	  /* tracers per second per destination address */
+	double global_rate, global_burst; /* all flow-end deliveries together */
+	double relay_rate, relay_burst;	  /* each relay */
+	uint32_t dedup_window_s;	  /* 0: off */
+	uint32_t queue_max;		  /* tracers waiting to be sent */
+	uint32_t max_inflight;		  /* concurrent HTTP(S) requests */
+	uint32_t connect_timeout_ms, total_timeout_ms;
+	const char *const *relays; /* udp://HOST:PORT, http://..., https://... (NULL-terminated or NULL) */
+	const struct ofd_sender_recipient *recipients;
+	size_t nrecipients;
+};
+
+struct ofd_sender_stats {
+	uint64_t offered;  /* tracers offered (each goes to up to two ends, or to every relay) */
+	uint64_t sent_udp; /* deliveries */
+	uint64_t sent_http;
+	uint64_t sent_https;
+	uint64_t sealed;
+	uint64_t not_sent[OFD_SD__COUNT]; /* deliveries not made, by reason */
+};
+
+struct ofd_sender;
+
+int ofd_sender_new(struct ofd_sender **out, const struct ofd_sender_cfg *cfg, char *err,
+		   size_t errlen) OFD_MUST_CHECK;
+
+/*
+ * Offer a signed tracer about flow f: it is queued for the flow's source and destination (or for
+ * the relays, if any are configured). Never blocks; what cannot be queued is counted.
+ * now_ns is wall-clock time (rate limits, dedup).
+ */
+void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char *tracer, size_t len,
+		      uint64_t now_ns);
+
+/* Wait up to timeout_ms for everything queued and in flight to finish; then stop the thread. */
+void ofd_sender_flush(struct ofd_sender *s, unsigned timeout_ms);
+
+/* A consistent copy of the counters. */
+void ofd_sender_stats(struct ofd_sender *s, struct ofd_sender_stats *st);
+
+void ofd_sender_free(struct ofd_sender *s);
+
+#endif

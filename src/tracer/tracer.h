@@ -1,0 +1,142 @@
+/*
+ * Overflowd tracers: the odds of reporting a flow, the signed message, keys, verification and
+ * sealing. Delivery is in send.h. Wire format v1 (compatible with the 2016 prototype):
+ *
+ *   {"flowdata": {"sourcetype": {"type": "Netflow", "version": 5},
+ *                 "data": {"saddr": ..., "daddr": ..., "sport": ..., "dport": ..., "protocol": ...,
+ *                          "pcount": ..., "bcount": ..., "stime": ..., "etime": ..., "flags": ...,
+ *                          "tos": ..., ...}},
+ *    "metadata": {"info": "FLOWSEEN", "class": "INFORMATIONAL", "time": 1477778027.138109,
+ *                 "contact": {...}},
+ *    "signature": {"key": "<hex Ed25519 public key>",
+ *                  "signature": "<base64 of the 64-byte signature || the signed bytes>"}}
+ *
+ * The signed bytes are the exact JSON text of {"flowdata": ..., "metadata": ...}; a verifier
+ * checks them and reads the message from them, never from a re-encoding.
+ */
+#ifndef OFD_TRACER_H
+#define OFD_TRACER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ofd/err.h"
+#include "ofd/flow.h"
+
+/* ---- odds (odds.c) ---- */
+
+/* Selection randomness: xoshiro256** from a seed (tests, --seed) or libsodium's CSPRNG. */
+struct ofd_odds {
+	int seeded;
+	uint64_t s[4];
+	uint64_t pool[64]; /* CSPRNG output, refilled in bulk */
+	unsigned pool_left;
+};
+
+void ofd_odds_init(struct ofd_odds *o, int seeded, uint64_t seed);
+/* A uniform double in [0, 1). */
+double ofd_odds_uniform(struct ofd_odds *o);
+/* min(1, rate * packets) */
+double ofd_odds_p(double rate, uint64_t packets);
+/* 1 with probability p. */
+int ofd_odds_pick(struct ofd_odds *o, double p);
+
+/* ---- keys (keystore.c) ---- */
+
+struct ofd_key; /* the secret key lives in sodium_malloc'd, locked memory */
+
+#define OFD_KEY_PUB_LEN 32
+#define OFD_SIG_LEN	64
+
+/*
+ * Load a key file: the 32-byte Ed25519 seed as 64 hex digits on one line ('#' comment lines
+ * allowed). Refused, with the reason in err: a file readable or writable by group or others,
+ * not a regular file, malformed content.
+ */
+int ofd_key_load(struct ofd_key **out, const char *path, char *err, size_t errlen) OFD_MUST_CHECK;
+/* Create a new key file (mode 0600, O_EXCL: never overwrites) and return the key. */
+int ofd_key_create(struct ofd_key **out, const char *path, char *err, size_t errlen) OFD_MUST_CHECK;
+const uint8_t *ofd_key_public(const struct ofd_key *k);
+/* Lower-case hex of the public key into hex[65]. */
+void ofd_key_public_hex(const struct ofd_key *k, char hex[2 * OFD_KEY_PUB_LEN + 1]);
+void ofd_key_sign(const struct ofd_key *k, const uint8_t *m, size_t n, uint8_t sig[OFD_SIG_LEN]);
+/* Open a sealed box addressed to this key's X25519 form; 0 or OFD_EFORMAT. */
+int ofd_key_unseal(const struct ofd_key *k, const uint8_t *c, size_t clen, uint8_t *m, size_t *mlen);
+void ofd_key_free(struct ofd_key *k);
+
+/* ---- messages (wire.c) ---- */
+
+enum ofd_tracer_class {
+	OFD_TC_INFORMATIONAL,
+	OFD_TC_MACHINE_SUSPECTED,
+	OFD_TC_HUMAN_SUSPECTED,
+	OFD_TC_HUMAN_CONFIRMED,
+};
+
+const char *ofd_tracer_class_name(enum ofd_tracer_class c);
+/* The class of a name (case-insensitive), or -1. */
+int ofd_tracer_class_parse(const char *name);
+
+struct ofd_tracer_meta {
+	enum ofd_tracer_class cls;
+	const char *contact; /* abuse contact, free text (e-mail, RDAP handle, ...); may be NULL */
+	double time;	     /* epoch seconds with microseconds: when the tracer was made */
+};
+
+#define OFD_TRACER_UDP_MAX 1200 /* a tracer sent over UDP stays below this (no fragmentation) */
+#define OFD_TRACER_MAX	   8192 /* any tracer line */
+
+/*
+ * The signed part, {"flowdata": ..., "metadata": ...}, for flow f into buf. Optional data fields
+ * (exporter, sampling rate, AS numbers, interfaces) are left out, and "truncated": true is added
+ * to metadata, when the whole tracer would not stay below max_tracer bytes. Returns the length,
+ * or OFD_ELIMIT if even the required fields do not fit.
+ */
+int ofd_tracer_body(char *buf, size_t cap, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
+		    size_t max_tracer);
+
+/*
+ * The whole tracer line (no newline): the body's members, then "signature" with the key and
+ * base64(signature || body). Returns the length or OFD_ELIMIT.
+ */
+int ofd_tracer_sign(char *out, size_t cap, const char *body, size_t blen, const struct ofd_key *k);
+
+/* ---- verification (verify.c) ---- */
+
+enum ofd_tv_error {
+	OFD_TV_OK,
+	OFD_TV_TOO_LARGE,     /* over OFD_TRACER_MAX */
+	OFD_TV_NOT_JSON,      /* the line is not a JSON object */
+	OFD_TV_NO_SIGNATURE,  /* no signature.key / signature.signature strings */
+	OFD_TV_BAD_KEY,	      /* key is not 64 hex digits */
+	OFD_TV_BAD_BASE64,    /* signature is not base64, or shorter than 64 bytes */
+	OFD_TV_BAD_SIGNATURE, /* Ed25519 verification failed */
+	OFD_TV_BODY_NOT_JSON, /* the signed bytes are not a JSON object */
+	OFD_TV_BAD_BODY,      /* no flowdata / metadata objects in the signed bytes */
+	OFD_TV_SEALED,	      /* a sealed tracer that could not be opened (not for us) */
+	OFD_TV__COUNT
+};
+
+const char *ofd_tv_error_name(enum ofd_tv_error e);
+
+struct ofd_tracer_msg {
+	uint8_t key[OFD_KEY_PUB_LEN];
+	const char *body; /* the signed bytes, inside the caller's scratch buffer */
+	size_t body_len;
+	int sealed; /* it came sealed and was opened with our key */
+};
+
+/*
+ * Verify one tracer line (plain, or {"sealed": B64, "to": HEX} opened with `ours`, which may be
+ * NULL). Cheap checks first (size, JSON shape, base64, key form), the signature last, then the
+ * signed bytes must parse as a JSON object with flowdata and metadata. scratch must hold
+ * OFD_TRACER_MAX bytes. Returns OFD_TV_OK or the reason.
+ */
+enum ofd_tv_error ofd_tracer_verify(const char *line, size_t len, const struct ofd_key *ours,
+				    uint8_t *scratch, struct ofd_tracer_msg *out);
+
+/* Seal a tracer to a recipient's Ed25519 public key: {"sealed": B64, "to": HEX}. Length or error. */
+int ofd_tracer_seal(char *out, size_t cap, const char *tracer, size_t len,
+		    const uint8_t pub[OFD_KEY_PUB_LEN]);
+
+#endif
