@@ -14,17 +14,15 @@
 
 #include "cli.h"
 #include "decode/decode.h"
-#include "decode/pcapfile.h"
 #include "format/flowfmt.h"
-#include "net/udp.h"
+#include "sources.h"
 
 struct dump {
-	struct ofd_decoder *dec;
+	struct ofd_sources src;
 	struct ofd_wbuf out;
 	enum ofd_fmt_kind kind;
 	uint64_t limit; /* 0: no limit */
 	uint64_t printed;
-	struct ofd_batch batch;
 };
 
 static void dump_batch(struct ofd_batch *b, void *ctx)
@@ -45,67 +43,10 @@ static void dump_batch(struct ofd_batch *b, void *ctx)
 	}
 }
 
-static int is_udp_source(const char *s)
-{
-	return strncmp(s, "udp://", 6) == 0 || strncmp(s, "netflow://", 10) == 0 ||
-	       strncmp(s, "sflow://", 8) == 0;
-}
-
-static void print_drops(const char *what, const uint64_t *drops)
-{
-	for (int i = 0; i < OFD_DROP__COUNT; i++)
-		if (drops[i])
-			fprintf(stderr, "  %s dropped %s: %" PRIu64 "\n", what,
-				ofd_drop_name((enum ofd_drop)i), drops[i]);
-}
-
-static int dump_file(struct dump *d, const char *path)
-{
-	struct ofd_pcapfile *pf;
-	if (ofd_pcapfile_open(&pf, path))
-		return -1;
-	struct ofd_dgram dg;
-	while (!ofd_stop && ofd_pcapfile_next(pf, &dg, NULL) > 0)
-		(void)ofd_decode(d->dec, &dg, &d->batch);
-	ofd_batch_flush(&d->batch);
-	const struct ofd_pcap_stats *st = ofd_pcapfile_stats(pf);
-	fprintf(stderr, "%s: frames %" PRIu64 ", udp datagrams %" PRIu64 "\n", path, st->frames,
-		st->datagrams);
-	print_drops("capture", st->drops);
-	ofd_pcapfile_close(pf);
-	return 0;
-}
-
-static void on_dgram(const struct ofd_dgram *dg, void *ctx)
+static void dump_idle(void *ctx)
 {
 	struct dump *d = ctx;
-	(void)ofd_decode(d->dec, dg, &d->batch);
-}
-
-static int dump_udp(struct dump *d, const char *listen)
-{
-	struct ofd_udp *u;
-	int err = ofd_udp_open(&u, listen, 0);
-	if (err) {
-		ofd_err("cannot listen on %s: %s", listen, ofd_strerror(err));
-		return -1;
-	}
-	while (!ofd_stop) {
-		int n = ofd_udp_poll(u, 200, on_dgram, d);
-		if (n < 0)
-			break;
-		/* deliver what we have whenever the socket goes quiet, so output is timely */
-		if (n == 0 || d->batch.n >= OFD_BATCH_CAP / 2) {
-			ofd_batch_flush(&d->batch);
-			(void)ofd_wbuf_flush(&d->out);
-		}
-	}
-	ofd_batch_flush(&d->batch);
-	const struct ofd_udp_stats *st = ofd_udp_stats(u);
-	fprintf(stderr, "%s: udp datagrams %" PRIu64 "\n", listen, st->datagrams);
-	print_drops("socket", st->drops);
-	ofd_udp_close(u);
-	return 0;
+	(void)ofd_wbuf_flush(&d->out);
 }
 
 static void usage(FILE *f)
@@ -167,45 +108,28 @@ int ofd_cmd_dump(int argc, char **argv)
 		rc = OFD_EXIT_USAGE;
 		goto free_dump;
 	}
-	char listen[4096] = "";
-	size_t ll = 0;
-	for (int i = optind; i < argc; i++) {
-		if (!is_udp_source(argv[i]))
-			continue;
-		int n = snprintf(listen + ll, sizeof(listen) - ll, "%s%s", ll ? "," : "", argv[i]);
-		if (n < 0 || (size_t)n >= sizeof(listen) - ll) {
-			fprintf(stderr, "dump: too many UDP sources\n");
-			rc = OFD_EXIT_USAGE;
-			goto free_dump;
-		}
-		ll += (size_t)n;
-	}
-	if (ofd_decoder_new(&d->dec, NULL))
+	if (ofd_sources_init(&d->src, dump_batch, d))
 		goto free_dump;
+	d->src.idle = dump_idle;
+	d->src.ctx = d;
 	if (ofd_wbuf_init(&d->out, STDOUT_FILENO, 1 << 20))
-		goto free_decoder;
-	ofd_batch_init(&d->batch, dump_batch, d);
+		goto free_sources;
 	ofd_signals_install();
 	if (d->kind == OFD_FMT_CSV)
 		ofd_fmt_csv_header(&d->out);
 
-	rc = OFD_EXIT_OK;
-	for (int i = optind; i < argc && !ofd_stop; i++)
-		if (!is_udp_source(argv[i]) && dump_file(d, argv[i]))
-			rc = OFD_EXIT_FAIL;
-	if (ll && !ofd_stop && dump_udp(d, listen))
-		rc = OFD_EXIT_FAIL;
+	rc = ofd_sources_run(&d->src, argv + optind, argc - optind) ? OFD_EXIT_FAIL : OFD_EXIT_OK;
 
 	(void)ofd_wbuf_flush(&d->out);
-	ofd_decode_stats_print(&d->dec->st, "");
+	ofd_sources_fini(&d->src);
 	fprintf(stderr, "records printed %" PRIu64 "\n", d->printed);
 	if (d->out.errors) {
 		fprintf(stderr, "output write errors: %" PRIu64 "\n", d->out.errors);
 		rc = OFD_EXIT_FAIL;
 	}
 	ofd_wbuf_fini(&d->out);
-free_decoder:
-	ofd_decoder_free(d->dec);
+free_sources:
+	ofd_sources_fini(&d->src);
 free_dump:
 	free(d);
 	return rc;
