@@ -1,6 +1,6 @@
 # overflowd: `make run` and `make test` do all set-up on a fresh Debian machine (as root).
 #
-#   make run     install missing packages, build, run the main job on the bundled sample
+#   make run     install missing packages, build, print signed tracers for the bundled sample
 #   make test    install, then format check, banned-function check, -Werror build (gcc) with
 #                ctest, ASan+UBSan build (clang) with ctest, short libFuzzer runs
 #   make bench   build and run the benchmarks (bench/RESULTS.md explains the figures)
@@ -36,8 +36,11 @@ $(BUILD)/Makefile: CMakeLists.txt
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The 2016 prototype's quick start: signed tracers about the sample's flows (the key is created
+# in the build directory on first use), checked by `overflowd verify`.
 run: build
-	$(BUILD)/overflowd dump --limit 20 $(SAMPLE)
+	$(BUILD)/overflowd -f $(SAMPLE) -r 1e-5 -k $(BUILD)/signing.key | tee $(BUILD)/tracers.jsonl
+	$(BUILD)/overflowd verify $(BUILD)/tracers.jsonl
 
 test: deps deps-peers check-format check-banned test-gcc test-asan test-fuzz
 	@echo "make test: all checks passed"

@@ -13,6 +13,9 @@ static void usage(FILE *f)
 		   "                           --check validates it, -p loads custom segments,\n"
 		   "                           --segments lists the segments\n"
 		   "  dump [--format json|csv] [--limit N] SOURCE...   print decoded flow records\n"
+		   "  -f FILE... | -u [PORT] [-r RATE] [--send] ...     signed tracers about flows\n"
+		   "  keygen [-k KEYFILE]                              create a signing key\n"
+		   "  verify [-k KEYFILE] [FILE|-]                     check tracers\n"
 		   "run 'overflowd COMMAND --help' (or 'overflowd -c x --help') for a command's options\n");
 }
 
@@ -30,6 +33,14 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return ofd_cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "keygen") == 0)
+		return ofd_cmd_keygen(argc - 1, argv + 1);
+	if (strcmp(argv[1], "verify") == 0)
+		return ofd_cmd_verify(argc - 1, argv + 1);
+	for (int i = 1; i < argc; i++) /* the prototype's -f / -u modes */
+		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--file") == 0 ||
+		    strncmp(argv[i], "-u", 2) == 0 || strncmp(argv[i], "--udp", 5) == 0)
+			return ofd_cmd_tracer(argc, argv);
 	if (argv[1][0] == '-')
 		return ofd_cmd_run(argc, argv);
 	fprintf(stderr, "overflowd: unknown command '%s'\n", argv[1]);

@@ -8,6 +8,10 @@ enum { OFD_EXIT_OK = 0, OFD_EXIT_FAIL = 1, OFD_EXIT_USAGE = 2 };
 int ofd_cmd_dump(int argc, char **argv);
 /* overflowd -c CONFIG.yml [--check] [-p MODULE.so]... [ARG...] (argv[0] is the program) */
 int ofd_cmd_run(int argc, char **argv);
+/* overflowd -f FILE... | -u [PORT] [options]: tracers, the 2016 prototype's command line */
+int ofd_cmd_tracer(int argc, char **argv);
+int ofd_cmd_keygen(int argc, char **argv);
+int ofd_cmd_verify(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM; long-running loops poll it. */
 extern volatile int ofd_stop;

@@ -21,7 +21,8 @@
 	X(csv)                                                                                               \
 	X(print)                                                                                             \
 	X(printflowdump)                                                                                     \
-	X(count)
+	X(count)                                                                                             \
+	X(tracer)
 
 #define OFD_DECLARE_SEGMENT(name) extern const struct ofd_segment_type ofd_seg_##name;
 OFD_BUILTIN_SEGMENTS(OFD_DECLARE_SEGMENT)

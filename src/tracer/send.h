@@ -47,27 +47,48 @@ struct ofd_sender_recipient { /* sealing: tracers to addresses in `prefix` are s
 	uint8_t key[OFD_KEY_PUB_LEN];
 };
 
+/*
+ * Sender configuration. Zero fields take the defaults in brackets; a negative rate means no
+ * limit. The arrays and strings are copied by ofd_sender_new.
+ *
+ * Certificates: HTTPS to a flow end (and to a relay given as a bare address) does not verify the
+ * server's certificate (CURLOPT_SSL_VERIFYPEER/HOST 0): there is no name to check an address
+ * against, and the payload is signed (and sealed where the recipient's key is known), so TLS only
+ * adds privacy on the path. HTTPS to a relay given by name verifies as usual.
+ * Redirects are never followed, environment proxies are not used, and an answer counts as sent
+ * only with a 2xx status.
+ */
 struct ofd_sender_cfg {
-	unsigned methods;    /* OFD_SEND_* to flow ends */
-	uint16_t udp_port;   /* 65535 */
-	uint16_t http_port;  /* 80 (tests: another) */
-	uint16_t https_port; /* 443 */
+	unsigned methods;    /* OFD_SEND_* to flow ends [OFD_SEND_UDP] */
+	uint16_t udp_port;   /* [65535] */
+	uint16_t http_port;  /* [80] (tests: another) */
+	uint16_t https_port; /* [443] */
 	const struct ofd_prefix *allow;
 	size_t nallow;
 	const struct ofd_prefix *deny;
 	size_t ndeny;
-	double addr_rate, addr_burst;	  /* tracers per second per destination address */
-	double global_rate, global_burst; /* all flow-end deliveries together */
-	double relay_rate, relay_burst;	  /* each relay */
-	uint32_t dedup_window_s;	  /* 0: off */
-	uint32_t queue_max;		  /* tracers waiting to be sent */
-	uint32_t max_inflight;		  /* concurrent HTTP(S) requests */
-	uint32_t connect_timeout_ms, total_timeout_ms;
+	double addr_rate, addr_burst;		       /* tracers per second per destination address [1, 5] */
+	double global_rate, global_burst;	       /* all flow-end deliveries together [100, 200] */
+	double relay_rate, relay_burst;		       /* each relay [1000, 1000] */
+	uint32_t dedup_window_s;		       /* [300]; OFD_SEND_DEDUP_OFF turns it off */
+	uint32_t queue_max;			       /* tracers waiting to be sent [1024] */
+	uint32_t max_inflight;			       /* concurrent HTTP(S) requests [32] */
+	uint32_t connect_timeout_ms, total_timeout_ms; /* [2000, 5000] */
 	const char *const *relays; /* udp://HOST:PORT, http://..., https://... (NULL-terminated or NULL) */
 	const struct ofd_sender_recipient *recipients;
 	size_t nrecipients;
+	uint32_t addr_table;  /* per-address buckets remembered [4096] */
+	uint32_t dedup_table; /* (flow, address) pairs remembered for the dedup window [16384] */
 };
 
+#define OFD_SEND_DEDUP_OFF  UINT32_MAX
+#define OFD_SEND_MAX_RELAYS 32
+
+/*
+ * Counters. A delivery is one tracer to one destination (a flow end or a relay). The checks in
+ * ofd_sender_offer (policy, dedup, buckets, queue) count once per delivery; a flow end is then
+ * tried by every configured method, and sent_* / TOO_LARGE / ERROR count per method tried.
+ */
 struct ofd_sender_stats {
 	uint64_t offered;  /* tracers offered (each goes to up to two ends, or to every relay) */
 	uint64_t sent_udp; /* deliveries */
@@ -79,18 +100,33 @@ struct ofd_sender_stats {
 
 struct ofd_sender;
 
+/*
+ * Start a sender (its thread, sockets and curl handles; every buffer is allocated here). Relay
+ * URLs are checked and their host names resolved here, once (getaddrinfo; curl is then pinned
+ * to that address). Relays replace the flow ends: every tracer goes to every relay, limited only
+ * by the relay's own bucket (no flow-end policy, dedup, per-address or global limit). Errors:
+ * OFD_ECONFIG with the reason in err, -ENOMEM, -errno.
+ */
 int ofd_sender_new(struct ofd_sender **out, const struct ofd_sender_cfg *cfg, char *err,
 		   size_t errlen) OFD_MUST_CHECK;
 
 /*
  * Offer a signed tracer about flow f: it is queued for the flow's source and destination (or for
  * the relays, if any are configured). Never blocks; what cannot be queued is counted.
- * now_ns is wall-clock time (rate limits, dedup).
+ * now_ns is wall-clock time (rate limits, dedup). For each flow end (an address without a
+ * family is skipped): policy (RESERVED, DENIED), dedup (DUPLICATE), per-address bucket
+ * (ADDR_RATE), global bucket (RATE), queue (QUEUE_FULL); a tracer of 0 or more than
+ * OFD_TRACER_MAX bytes counts TOO_LARGE. A destination matching a recipient prefix (the most
+ * specific one) gets the tracer sealed to that key; sealed, it must still fit UDP's bound.
  */
 void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char *tracer, size_t len,
 		      uint64_t now_ns);
 
-/* Wait up to timeout_ms for everything queued and in flight to finish; then stop the thread. */
+/*
+ * Wait up to timeout_ms for everything queued and in flight to finish; then stop the thread.
+ * What is left (queued, in flight) is counted under OFD_SD_ERROR, and so is every delivery
+ * offered after the flush.
+ */
 void ofd_sender_flush(struct ofd_sender *s, unsigned timeout_ms);
 
 /* A consistent copy of the counters. */

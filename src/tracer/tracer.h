@@ -25,15 +25,22 @@
 
 /* ---- odds (odds.c) ---- */
 
-/* Selection randomness: xoshiro256** from a seed (tests, --seed) or libsodium's CSPRNG. */
+/*
+ * Selection randomness: xoshiro256** from a seed (tests, --seed) or a CSPRNG: ChaCha20 with
+ * fast key erasure (the key in s, replaced from each block's output), keyed from libsodium's
+ * randombytes_buf and rekeyed from it every 4096 refills. See odds.c.
+ */
 struct ofd_odds {
 	int seeded;
-	uint64_t s[4];
+	uint64_t s[4];	   /* xoshiro state, or the ChaCha20 key */
 	uint64_t pool[64]; /* CSPRNG output, refilled in bulk */
 	unsigned pool_left;
+	unsigned refills; /* CSPRNG refills since init */
 };
 
 void ofd_odds_init(struct ofd_odds *o, int seeded, uint64_t seed);
+/* The next 64 random bits. */
+uint64_t ofd_odds_u64(struct ofd_odds *o);
 /* A uniform double in [0, 1). */
 double ofd_odds_uniform(struct ofd_odds *o);
 /* min(1, rate * packets) */
@@ -56,6 +63,8 @@ struct ofd_key; /* the secret key lives in sodium_malloc'd, locked memory */
 int ofd_key_load(struct ofd_key **out, const char *path, char *err, size_t errlen) OFD_MUST_CHECK;
 /* Create a new key file (mode 0600, O_EXCL: never overwrites) and return the key. */
 int ofd_key_create(struct ofd_key **out, const char *path, char *err, size_t errlen) OFD_MUST_CHECK;
+/* A key from its 32-byte Ed25519 seed (tests, fuzzing); 0 or -ENOMEM. */
+int ofd_key_from_seed(struct ofd_key **out, const uint8_t seed[32]) OFD_MUST_CHECK;
 const uint8_t *ofd_key_public(const struct ofd_key *k);
 /* Lower-case hex of the public key into hex[65]. */
 void ofd_key_public_hex(const struct ofd_key *k, char hex[2 * OFD_KEY_PUB_LEN + 1]);
@@ -100,6 +109,8 @@ int ofd_tracer_body(char *buf, size_t cap, const struct ofd_flow *f, const struc
  * base64(signature || body). Returns the length or OFD_ELIMIT.
  */
 int ofd_tracer_sign(char *out, size_t cap, const char *body, size_t blen, const struct ofd_key *k);
+/* The length of the line ofd_tracer_sign() makes from a body of blen bytes. */
+size_t ofd_tracer_signed_len(size_t blen);
 
 /* ---- verification (verify.c) ---- */
 
@@ -138,5 +149,7 @@ enum ofd_tv_error ofd_tracer_verify(const char *line, size_t len, const struct o
 /* Seal a tracer to a recipient's Ed25519 public key: {"sealed": B64, "to": HEX}. Length or error. */
 int ofd_tracer_seal(char *out, size_t cap, const char *tracer, size_t len,
 		    const uint8_t pub[OFD_KEY_PUB_LEN]);
+/* The length of the sealed form of a tracer of len bytes. */
+size_t ofd_tracer_sealed_len(size_t len);
 
 #endif

@@ -19,7 +19,7 @@ expect_eq() { # expect_eq WHAT GOT WANT
 }
 
 for y in "$OFD_SRC"/examples/*.yml; do
-	"$OFD_BIN" -c "$y" --check a b c >"$D/check.out" 2>&1 || e2e_fail "--check $y: $(cat "$D/check.out")"
+	OVERFLOWD_KEY=$D/key "$OFD_BIN" -c "$y" --check a b c >"$D/check.out" 2>&1 || e2e_fail "--check $y: $(cat "$D/check.out")"
 done
 
 # The reference: columns 8 bytes, 9 packets, 10 src_addr, 13 proto, 14/15 ports, 27 tcp_flags,
@@ -54,4 +54,12 @@ expect_eq "csv header" "$(head -1 "$D/attack.csv")" \
 expect_eq "attack packets" "$(tail -n +2 "$D/attack.csv" | awk -F, '{ p += $8 } END { print p }')" \
 	"$(awk -F, '$13 == "UDP" && ($14 == 123 || $15 == 123) { p += $9 } END { print p }' "$D/all.csv")"
 expect_eq "all flows" "$(sed -n 's/^all flows: //p' "$D/ls.err")" "$(ref '1')"
+
+# Tracers from a pipeline: every printed tracer verifies, and the count segment saw every flow.
+OVERFLOWD_KEY=$D/key "$OFD_BIN" -c "$OFD_SRC/examples/tracers.yml" "$SAMPLE" >"$D/tr.jsonl" 2>"$D/tr.err" ||
+	e2e_fail "tracers.yml exited $?: $(cat "$D/tr.err")"
+grep -q "created a new signing key in $D/key" "$D/tr.err" || e2e_fail "no key creation message: $(cat "$D/tr.err")"
+[ "$(wc -l <"$D/tr.jsonl")" -gt 0 ] || e2e_fail "tracers.yml printed no tracer"
+"$OFD_BIN" verify "$D/tr.jsonl" >"$D/trv.txt" 2>&1 || e2e_fail "tracers.yml: $(grep -v '^valid' "$D/trv.txt")"
+expect_eq "flows seen by the tracer pipeline" "$(sed -n 's/^flows: //p' "$D/tr.err")" "$(ref '1')"
 e2e_result

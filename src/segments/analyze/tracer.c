@@ -1,0 +1,322 @@
+/*
+ * tracer: picks flows with odds min(1, rate × packets) (escalate rules raise the odds and the
+ * class for flows that match a filter), signs a tracer about each and delivers it to both ends
+ * of the flow (or to relays), and/or prints it. Flows pass on unchanged. A summary of tracers
+ * and deliveries, with every one not sent by reason, goes to stderr when the pipeline ends.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ofd/segment.h"
+#include "tracer/emit.h"
+#include "tracer/keypath.h"
+
+#define TR_MAX_ESC   16
+#define TR_MAX_PFX   256
+#define TR_MAX_RELAY 16
+
+struct tracer_state {
+	/* config */
+	double rate;
+	char *key;
+	char *contact;
+	int cls;
+	const struct ofd_cfg_node *escalate;
+	int normalize, print;
+	struct ofd_strlist send, send_to, allow, deny;
+	double addr_rate, addr_burst, global_rate, global_burst, relay_rate, relay_burst;
+	uint64_t dedup_ns, timeout_ns, connect_timeout_ns;
+	uint64_t queue, udp_port, http_port, https_port, seed;
+	/* running */
+	struct ofd_escalate esc[TR_MAX_ESC];
+	size_t nesc;
+	struct ofd_prefix pallow[TR_MAX_PFX], pdeny[TR_MAX_PFX];
+	const char *relays[TR_MAX_RELAY + 1];
+	struct ofd_key *k;
+	struct ofd_sender *snd;
+	struct ofd_wbuf out;
+	struct ofd_emit *emit;
+};
+
+static const char *const classes[] = {"INFORMATIONAL", "MACHINE_SUSPECTED", "HUMAN_SUSPECTED",
+				      "HUMAN_CONFIRMED", NULL};
+static const char *const counters[] = {"selected", "failed", NULL};
+
+/* Parse (and with keep, compile into s->esc) the escalate list; errors into err. */
+static int escalate_parse(struct tracer_state *s, int keep, char *err, size_t errlen)
+{
+	const struct ofd_cfg_node *l = s->escalate;
+	if (!l)
+		return 0;
+	if (l->kind != OFD_CFGN_LIST || l->n > TR_MAX_ESC) {
+		snprintf(err, errlen,
+			 "key escalate: expected a list of at most %d {filter, multiplier, class}",
+			 TR_MAX_ESC);
+		return OFD_ECONFIG;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ofd_cfg_node *m = l->items[i];
+		const struct ofd_cfg_node *fn =
+		    m->kind == OFD_CFGN_MAP ? ofd_cfg_node_get(m, "filter") : NULL;
+		const struct ofd_cfg_node *mn =
+		    m->kind == OFD_CFGN_MAP ? ofd_cfg_node_get(m, "multiplier") : NULL;
+		const struct ofd_cfg_node *cn = m->kind == OFD_CFGN_MAP ? ofd_cfg_node_get(m, "class") : NULL;
+		struct ofd_escalate e = {NULL, 1, OFD_TC_MACHINE_SUSPECTED};
+		char why[256] = "", *end = NULL;
+		if (!fn || fn->kind != OFD_CFGN_SCALAR)
+			snprintf(why, sizeof(why), "a filter is required");
+		else if (mn && (mn->kind != OFD_CFGN_SCALAR || (e.mult = strtod(mn->text, &end)) < 1 || *end))
+			snprintf(why, sizeof(why), "multiplier must be a number >= 1");
+		else if (cn && (cn->kind != OFD_CFGN_SCALAR || ofd_tracer_class_parse(cn->text) < 0))
+			snprintf(why, sizeof(why),
+				 "class must be one of INFORMATIONAL, MACHINE_SUSPECTED, "
+				 "HUMAN_SUSPECTED, HUMAN_CONFIRMED");
+		else if (ofd_filter_compile(&e.filter, fn->text, why, sizeof(why)))
+			e.filter = NULL;
+		if (why[0]) {
+			snprintf(err, errlen, "key escalate: line %u: %s", m->line, why);
+			return OFD_ECONFIG;
+		}
+		if (cn)
+			e.cls = (enum ofd_tracer_class)ofd_tracer_class_parse(cn->text);
+		if (keep)
+			s->esc[s->nesc++] = e;
+		else
+			ofd_filter_free(e.filter);
+	}
+	return 0;
+}
+
+static int prefixes(const struct ofd_strlist *l, struct ofd_prefix *out, const char *key, char *err,
+		    size_t errlen)
+{
+	if (l->n > TR_MAX_PFX) {
+		snprintf(err, errlen, "key %s: at most %d prefixes", key, TR_MAX_PFX);
+		return OFD_ECONFIG;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (ofd_prefix_parse(&out[i], l->v[i])) {
+			snprintf(err, errlen, "key %s: '%s' is not an address prefix", key, l->v[i]);
+			return OFD_ECONFIG;
+		}
+	return 0;
+}
+
+static int methods(const struct ofd_strlist *l, unsigned *m, char *err, size_t errlen)
+{
+	*m = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i], "udp") == 0)
+			*m |= OFD_SEND_UDP;
+		else if (strcmp(l->v[i], "http") == 0)
+			*m |= OFD_SEND_HTTP;
+		else if (strcmp(l->v[i], "https") == 0)
+			*m |= OFD_SEND_HTTPS;
+		else {
+			snprintf(err, errlen, "key send: '%s' is not one of: udp, http, https", l->v[i]);
+			return OFD_ECONFIG;
+		}
+	}
+	return 0;
+}
+
+static int tracer_check(const void *state, char *err, size_t errlen)
+{
+	struct tracer_state *s = (struct tracer_state *)state; /* only scratch arrays are written */
+	unsigned m;
+	if (s->send_to.n > TR_MAX_RELAY) {
+		snprintf(err, errlen, "key send_to: at most %d relays", TR_MAX_RELAY);
+		return OFD_ECONFIG;
+	}
+	int rc = methods(&s->send, &m, err, errlen);
+	if (!rc)
+		rc = prefixes(&s->allow, s->pallow, "allow", err, errlen);
+	if (!rc)
+		rc = prefixes(&s->deny, s->pdeny, "deny", err, errlen);
+	if (!rc)
+		rc = escalate_parse(s, 0, err, errlen);
+	return rc;
+}
+
+static int make_sender(struct tracer_state *s, char *err, size_t errlen)
+{
+	struct ofd_sender_cfg sc = {0};
+	if (methods(&s->send, &sc.methods, err, errlen))
+		return OFD_ECONFIG;
+	if (!sc.methods && !s->send_to.n)
+		return 0; /* print only */
+	for (size_t i = 0; i < s->send_to.n; i++)
+		s->relays[i] = s->send_to.v[i];
+	sc.relays = s->send_to.n ? s->relays : NULL;
+	sc.udp_port = (uint16_t)s->udp_port, sc.http_port = (uint16_t)s->http_port;
+	sc.https_port = (uint16_t)s->https_port;
+	sc.allow = s->pallow, sc.nallow = s->allow.n, sc.deny = s->pdeny, sc.ndeny = s->deny.n;
+	sc.addr_rate = s->addr_rate, sc.addr_burst = s->addr_burst;
+	sc.global_rate = s->global_rate, sc.global_burst = s->global_burst;
+	sc.relay_rate = s->relay_rate, sc.relay_burst = s->relay_burst;
+	sc.dedup_window_s = s->dedup_ns ? (uint32_t)(s->dedup_ns / 1000000000u) : OFD_SEND_DEDUP_OFF;
+	sc.queue_max = (uint32_t)s->queue;
+	sc.total_timeout_ms = (uint32_t)(s->timeout_ns / 1000000u);
+	sc.connect_timeout_ms = (uint32_t)(s->connect_timeout_ns / 1000000u);
+	return ofd_sender_new(&s->snd, &sc, err, errlen);
+}
+
+static int tracer_init(struct ofd_segment *seg, void *state)
+{
+	struct tracer_state *s = state;
+	char err[512] = "";
+	int rc = tracer_check(s, err, sizeof(err));
+	if (!rc)
+		rc = escalate_parse(s, 1, err, sizeof(err));
+	if (!rc)
+		rc = ofd_keypath_open(&s->k, s->key, 1, err, sizeof(err));
+	if (!rc)
+		rc = make_sender(s, err, sizeof(err));
+	if (!rc && s->print)
+		rc = ofd_wbuf_init(&s->out, STDOUT_FILENO, 1 << 16);
+	if (!rc && !(s->emit = calloc(1, sizeof(*s->emit))))
+		rc = -ENOMEM;
+	if (rc) {
+		ofd_err("%s:%u: segment %s: %s", ofd_segment_file(seg), ofd_segment_line(seg),
+			ofd_segment_name(seg), err[0] ? err : ofd_strerror(rc));
+		return rc;
+	}
+	struct ofd_emit_cfg ec = {.rate = s->rate,
+				  .normalize = s->normalize,
+				  .cls = (enum ofd_tracer_class)s->cls,
+				  .contact = s->contact,
+				  .esc = s->esc,
+				  .nesc = s->nesc,
+				  .key = s->k,
+				  .sender = s->snd,
+				  .print = s->print ? &s->out : NULL,
+				  .seeded = s->seed != 0,
+				  .seed = s->seed};
+	ofd_emit_init(s->emit, &ec);
+	return 0;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void tracer_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
+{
+	struct tracer_state *s = state;
+	uint64_t sel = s->emit->st.selected, failed = s->emit->st.failed;
+	(void)ofd_emit_batch(s->emit, b, wall_ns());
+	if (s->emit->st.selected != sel)
+		ofd_segment_count(seg, 0, s->emit->st.selected - sel);
+	if (s->emit->st.failed != failed)
+		ofd_segment_count(seg, 1, s->emit->st.failed - failed);
+}
+
+static void tracer_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
+{
+	struct tracer_state *s = state;
+	(void)seg, (void)now_ns;
+	if (s->print && s->out.buf)
+		(void)ofd_wbuf_flush(&s->out);
+}
+
+static void tracer_fini(struct ofd_segment *seg, void *state)
+{
+	struct tracer_state *s = state;
+	if (s->snd) {
+		ofd_sender_flush(s->snd, (unsigned)(s->timeout_ns / 1000000u) + 1000);
+		struct ofd_sender_stats st;
+		ofd_sender_stats(s->snd, &st);
+		fprintf(stderr,
+			"%s: tracers offered %llu, sent udp %llu, http %llu, https %llu, sealed %llu\n",
+			ofd_segment_name(seg), (unsigned long long)st.offered,
+			(unsigned long long)st.sent_udp, (unsigned long long)st.sent_http,
+			(unsigned long long)st.sent_https, (unsigned long long)st.sealed);
+		for (int i = 0; i < OFD_SD__COUNT; i++)
+			if (st.not_sent[i])
+				fprintf(stderr, "%s: tracers not sent %s: %llu\n", ofd_segment_name(seg),
+					ofd_send_drop_name((enum ofd_send_drop)i),
+					(unsigned long long)st.not_sent[i]);
+		ofd_sender_free(s->snd);
+		s->snd = NULL;
+	}
+	ofd_wbuf_fini(&s->out);
+	for (size_t i = 0; i < s->nesc; i++)
+		ofd_filter_free(s->esc[i].filter);
+	s->nesc = 0;
+	free(s->emit);
+	s->emit = NULL;
+	ofd_key_free(s->k);
+	s->k = NULL;
+}
+
+#define O(f) offsetof(struct tracer_state, f)
+static const struct ofd_cfg_key tracer_keys[] = {
+    {"rate", OFD_CFG_DOUBLE, O(rate), "1e-6", 0, 0, 1, NULL,
+     "odds per packet: a flow is picked with min(1, rate x packets)"},
+    {"key", OFD_CFG_STRING, O(key), NULL, 0, 0, 0, NULL,
+     "signing key file (default $OVERFLOWD_KEY or /var/lib/overflowd/signing.key; created when missing)"},
+    {"contact", OFD_CFG_STRING, O(contact), NULL, 0, 0, 0, NULL,
+     "abuse contact in every tracer: e-mail, RDAP/whois handle or free text"},
+    {"class", OFD_CFG_ENUM, O(cls), "INFORMATIONAL", 0, 0, 0, classes, "class of tracers not escalated"},
+    {"escalate", OFD_CFG_NODE, O(escalate), NULL, 0, 0, 0, NULL,
+     "list of {filter: EXPR, multiplier: M, class: C}: flows matching EXPR (first rule wins) get odds x M "
+     "and class C"},
+    {"normalize", OFD_CFG_BOOL, O(normalize), "true", 0, 0, 0, NULL,
+     "scale packets by the exporter's sampling rate before computing the odds"},
+    {"print", OFD_CFG_BOOL, O(print), "false", 0, 0, 0, NULL,
+     "also print every tracer as a JSON line on stdout"},
+    {"send", OFD_CFG_STRLIST, O(send), "[udp, http]", 0, 0, 0, NULL,
+     "delivery to both ends of the flow: udp (port 65535), http, https (POST /.well-known/overflowd); [] for "
+     "none"},
+    {"send_to", OFD_CFG_STRLIST, O(send_to), "[]", 0, 0, 0, NULL,
+     "relays (udp://HOST:PORT, http://..., https://...) that get every tracer instead of the flow's ends"},
+    {"allow", OFD_CFG_STRLIST, O(allow), "[]", 0, 0, 0, NULL,
+     "prefixes that may be sent to although reserved or denied"},
+    {"deny", OFD_CFG_STRLIST, O(deny), "[]", 0, 0, 0, NULL,
+     "prefixes never sent to (besides the reserved ranges)"},
+    {"addr_rate", OFD_CFG_DOUBLE, O(addr_rate), "1", 0, 0, 1e6, NULL, "tracers per second to one address"},
+    {"addr_burst", OFD_CFG_DOUBLE, O(addr_burst), "5", 0, 0, 1e6, NULL, "burst to one address"},
+    {"global_rate", OFD_CFG_DOUBLE, O(global_rate), "100", 0, 0, 1e9, NULL,
+     "tracers per second to flow ends in all"},
+    {"global_burst", OFD_CFG_DOUBLE, O(global_burst), "200", 0, 0, 1e9, NULL, "burst to flow ends in all"},
+    {"relay_rate", OFD_CFG_DOUBLE, O(relay_rate), "1000", 0, 0, 1e9, NULL,
+     "tracers per second to each relay"},
+    {"relay_burst", OFD_CFG_DOUBLE, O(relay_burst), "2000", 0, 0, 1e9, NULL, "burst to each relay"},
+    {"dedup", OFD_CFG_DURATION, O(dedup_ns), "300s", 0, 0, 0, NULL,
+     "the same flow to the same address at most once per this window"},
+    {"queue", OFD_CFG_UINT, O(queue), "1024", 0, 1, 1e6, NULL,
+     "tracers waiting to be sent; more are counted as queue_full"},
+    {"timeout", OFD_CFG_DURATION, O(timeout_ns), "5s", 0, 0, 0, NULL, "total time for one HTTP(S) delivery"},
+    {"connect_timeout", OFD_CFG_DURATION, O(connect_timeout_ns), "2s", 0, 0, 0, NULL,
+     "TCP connect time for HTTP(S)"},
+    {"udp_port", OFD_CFG_UINT, O(udp_port), "65535", 0, 1, 65535, NULL, "UDP port of flow ends"},
+    {"http_port", OFD_CFG_UINT, O(http_port), "80", 0, 1, 65535, NULL, "HTTP port of flow ends"},
+    {"https_port", OFD_CFG_UINT, O(https_port), "443", 0, 1, 65535, NULL, "HTTPS port of flow ends"},
+    {"seed", OFD_CFG_UINT, O(seed), "0", 0, 0, 0, NULL,
+     "non-zero: reproducible selection (tests); 0: a CSPRNG"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+#undef O
+
+const struct ofd_segment_type ofd_seg_tracer = {
+    .abi = OFD_SEGMENT_ABI,
+    .name = "tracer",
+    .kind = OFD_SEG_ANALYZE,
+    .summary = "sign tracers about flows (odds grow with packets) and deliver them to both ends of the flow",
+    .state_size = sizeof(struct tracer_state),
+    .config = tracer_keys,
+    .counters = counters,
+    .check = tracer_check,
+    .init = tracer_init,
+    .process = tracer_process,
+    .tick = tracer_tick,
+    .fini = tracer_fini,
+};

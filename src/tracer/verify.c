@@ -1,0 +1,235 @@
+/*
+ * Tracer verification. Order of checks, cheapest first: the size cap, a nesting-depth scan,
+ * the JSON parse of the line, the signature member's shape (key: 64 hex digits, signature:
+ * standard base64 with padding of at least 64 bytes), then Ed25519 over the signed bytes, and
+ * only then a parse of those bytes, which must be an object holding objects "flowdata" and
+ * "metadata". The line's own flowdata/metadata members are never read: the message is the
+ * signed bytes.
+ *
+ * Sealed form {"sealed": B64, "to": HEX}: opened only when `to` is our public key; the inner
+ * line must be a plain tracer (a sealed tracer inside a sealed tracer is OFD_TV_SEALED).
+ */
+#include <jansson.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "tracer/tracer.h"
+
+#define DEPTH_MAX 16 /* a tracer nests 3 deep; anything beyond this is not one */
+
+static const char *const tv_names[OFD_TV__COUNT] = {
+    [OFD_TV_OK] = "valid",
+    [OFD_TV_TOO_LARGE] = "too large",
+    [OFD_TV_NOT_JSON] = "not a JSON object",
+    [OFD_TV_NO_SIGNATURE] = "no signature",
+    [OFD_TV_BAD_KEY] = "bad key",
+    [OFD_TV_BAD_BASE64] = "bad base64 in signature",
+    [OFD_TV_BAD_SIGNATURE] = "bad signature",
+    [OFD_TV_BODY_NOT_JSON] = "signed part is not a JSON object",
+    [OFD_TV_BAD_BODY] = "signed part lacks flowdata or metadata",
+    [OFD_TV_SEALED] = "sealed, not for us",
+};
+
+const char *ofd_tv_error_name(enum ofd_tv_error e)
+{
+	return (unsigned)e < OFD_TV__COUNT ? tv_names[e] : "unknown";
+}
+
+/* 1 if JSON text s never nests deeper than DEPTH_MAX (strings skipped), else 0. */
+static int depth_ok(const char *s, size_t n)
+{
+	int depth = 0, in_str = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > DEPTH_MAX)
+				return 0;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return 1;
+}
+
+/* Parse s as a JSON object into *root (a new reference). */
+static json_t *parse_object(const char *s, size_t n)
+{
+	if (!depth_ok(s, n))
+		return NULL;
+	json_error_t jerr;
+	json_t *root = json_loadb(s, n, JSON_REJECT_DUPLICATES, &jerr);
+	if (root && !json_is_object(root)) {
+		json_decref(root);
+		root = NULL;
+	}
+	return root;
+}
+
+/* 64 hex digits into 32 bytes; 0 or -1. */
+static int key_from_hex(const json_t *s, uint8_t key[OFD_KEY_PUB_LEN])
+{
+	size_t n = json_string_length(s), got = 0;
+	const char *h = json_string_value(s);
+	if (n != 2 * OFD_KEY_PUB_LEN)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = h[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return -1;
+	}
+	if (sodium_hex2bin(key, OFD_KEY_PUB_LEN, h, n, NULL, &got, NULL) != 0 || got != OFD_KEY_PUB_LEN)
+		return -1;
+	return 0;
+}
+
+static int b64_val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Strict standard base64 with padding (what sodium_base642bin accepts with
+ * sodium_base64_VARIANT_ORIGINAL and no ignored characters): length a multiple of 4, '=' only
+ * as the last one or two characters, unused bits zero, so that every byte string has exactly
+ * one encoding. Not constant-time: the input is public. Length or -1.
+ */
+static long b64_decode(const json_t *js, uint8_t *out, size_t cap)
+{
+	const unsigned char *s = (const unsigned char *)json_string_value(js);
+	size_t n = json_string_length(js), o = 0;
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 > cap)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		int a = b64_val(s[i]), b = b64_val(s[i + 1]), c = b64_val(s[i + 2]), d = b64_val(s[i + 3]);
+		int last = i + 4 == n;
+		if (a < 0 || b < 0)
+			return -1;
+		if (c < 0 || d < 0) { /* padding: "xx==" or "xxx=" at the very end only */
+			if (!last || s[i + 3] != '=' || (c < 0 && s[i + 2] != '='))
+				return -1;
+			if (c < 0) {
+				if (b & 15)
+					return -1;
+				out[o++] = (uint8_t)(a << 2 | b >> 4);
+			} else {
+				if (c & 3)
+					return -1;
+				out[o++] = (uint8_t)(a << 2 | b >> 4);
+				out[o++] = (uint8_t)((b & 15) << 4 | c >> 2);
+			}
+			break;
+		}
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		out[o++] = (uint8_t)(v >> 16);
+		out[o++] = (uint8_t)(v >> 8);
+		out[o++] = (uint8_t)v;
+	}
+	return (long)o;
+}
+
+static enum ofd_tv_error verify_plain(json_t *root, uint8_t *scratch, struct ofd_tracer_msg *out)
+{
+	json_t *sig = json_object_get(root, "signature");
+	json_t *key = json_object_get(sig, "key");
+	json_t *s = json_object_get(sig, "signature");
+	if (!json_is_object(sig) || !json_is_string(key) || !json_is_string(s))
+		return OFD_TV_NO_SIGNATURE;
+	if (key_from_hex(key, out->key) != 0)
+		return OFD_TV_BAD_KEY;
+	long n = b64_decode(s, scratch, OFD_TRACER_MAX);
+	if (n < OFD_SIG_LEN)
+		return OFD_TV_BAD_BASE64;
+	const uint8_t *body = scratch + OFD_SIG_LEN;
+	size_t blen = (size_t)n - OFD_SIG_LEN;
+	if (crypto_sign_verify_detached(scratch, body, blen, out->key) != 0)
+		return OFD_TV_BAD_SIGNATURE;
+
+	json_t *msg = parse_object((const char *)body, blen);
+	if (!msg)
+		return OFD_TV_BODY_NOT_JSON;
+	enum ofd_tv_error e = OFD_TV_OK;
+	if (!json_is_object(json_object_get(msg, "flowdata")) ||
+	    !json_is_object(json_object_get(msg, "metadata")))
+		e = OFD_TV_BAD_BODY;
+	json_decref(msg);
+	if (e == OFD_TV_OK) {
+		out->body = (const char *)body;
+		out->body_len = blen;
+	}
+	return e;
+}
+
+static enum ofd_tv_error verify_sealed(json_t *root, const struct ofd_key *ours, uint8_t *scratch,
+				       struct ofd_tracer_msg *out)
+{
+	uint8_t to[OFD_KEY_PUB_LEN];
+	uint8_t ct[OFD_TRACER_MAX];
+	uint8_t pt[OFD_TRACER_MAX];
+	size_t ptlen = 0;
+	json_t *sealed = json_object_get(root, "sealed"), *jto = json_object_get(root, "to");
+	if (!json_is_string(sealed) || !json_is_string(jto))
+		return OFD_TV_SEALED;
+	if (key_from_hex(jto, to) != 0)
+		return OFD_TV_BAD_KEY;
+	if (!ours || sodium_memcmp(to, ofd_key_public(ours), OFD_KEY_PUB_LEN) != 0)
+		return OFD_TV_SEALED;
+	long n = b64_decode(sealed, ct, sizeof(ct));
+	if (n < 0)
+		return OFD_TV_BAD_BASE64;
+	if (ofd_key_unseal(ours, ct, (size_t)n, pt, &ptlen) != 0)
+		return OFD_TV_SEALED;
+
+	enum ofd_tv_error e;
+	json_t *inner = parse_object((const char *)pt, ptlen);
+	if (!inner)
+		e = OFD_TV_NOT_JSON;
+	else if (json_object_get(inner, "sealed"))
+		e = OFD_TV_SEALED; /* sealed twice: not opened again */
+	else
+		e = verify_plain(inner, scratch, out);
+	json_decref(inner);
+	out->sealed = 1;
+	sodium_memzero(pt, ptlen);
+	return e;
+}
+
+enum ofd_tv_error ofd_tracer_verify(const char *line, size_t len, const struct ofd_key *ours,
+				    uint8_t *scratch, struct ofd_tracer_msg *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sodium_init() < 0)
+		return OFD_TV_BAD_SIGNATURE; /* cannot verify anything */
+	if (len > OFD_TRACER_MAX)
+		return OFD_TV_TOO_LARGE;
+	json_t *root = parse_object(line, len);
+	if (!root)
+		return OFD_TV_NOT_JSON;
+	enum ofd_tv_error e;
+	if (json_object_get(root, "sealed"))
+		e = verify_sealed(root, ours, scratch, out);
+	else
+		e = verify_plain(root, scratch, out);
+	json_decref(root);
+	if (e != OFD_TV_OK) {
+		out->body = NULL;
+		out->body_len = 0;
+	}
+	return e;
+}

@@ -1,0 +1,126 @@
+#!/bin/bash
+# Tracers from the command line: keygen and key-file refusals, -f on the shared capture with a
+# seed (reproducible, every tracer verifies and names a flow that is really in the capture),
+# tampering, the four 2016 tracers, -u on a real UDP port, and delivery over real UDP and HTTP
+# to a sink on 127.0.0.1 (as relays) where every tracer received verifies.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+: "${OFD_BIN:?}" "${OFD_BUILD:?}" "${OFD_DATA:?}"
+PCAP=$OFD_DATA/netflow_4M.pcap
+E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ofd-tracer.XXXXXX") || e2e_die "mktemp failed"
+trap e2e_cleanup EXIT
+D=$E2E_DIR
+E2E_VARIANT=tracer
+cd "$D" || exit 1
+
+expect_eq() { # expect_eq WHAT GOT WANT
+	[ "$2" = "$3" ] || e2e_fail "$1: got '$2', want '$3'"
+	echo "ok: $1 = $3"
+}
+
+# keys
+"$OFD_BIN" keygen -k key >pub.txt 2>keygen.err || e2e_die "keygen: $(cat keygen.err)"
+grep -Eq '^[0-9a-f]{64}$' pub.txt || e2e_fail "keygen printed: $(cat pub.txt)"
+expect_eq "key file mode" "$(stat -c %a key)" 600
+"$OFD_BIN" keygen -k key >/dev/null 2>&1 && e2e_fail "keygen overwrote an existing key"
+chmod 640 key
+"$OFD_BIN" -f "$PCAP" -k key >/dev/null 2>perm.err && e2e_fail "a group-readable key was accepted"
+grep -q "chmod" perm.err || e2e_fail "no hint in: $(cat perm.err)"
+chmod 600 key
+printf 'not a key\n' >bad.key && chmod 600 bad.key
+"$OFD_BIN" -f "$PCAP" -k bad.key >/dev/null 2>bad.err && e2e_fail "a malformed key was accepted"
+
+# -f: reproducible, verifiable, about real flows
+"$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key >t1.jsonl 2>t1.err || e2e_fail "-f exited $?: $(cat t1.err)"
+"$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key >t2.jsonl 2>/dev/null
+n=$(wc -l <t1.jsonl)
+[ "$n" -gt 100 ] && [ "$n" -lt 600 ] || e2e_fail "tracers at rate 1e-4: $n"
+expect_eq "same seed, same count" "$(wc -l <t2.jsonl)" "$n"
+"$OFD_BIN" verify t1.jsonl >v1.txt 2>v1.err || e2e_fail "verify: $(grep -v '^valid' v1.txt | head -3)"
+expect_eq "valid tracers" "$(grep -c '^valid ' v1.txt)" "$n"
+grep -q "^valid $(cat pub.txt) " v1.txt || e2e_fail "tracers not signed by our key"
+"$OFD_BIN" dump --format csv "$PCAP" 2>/dev/null | awk -F, 'BEGIN {
+	split("ICMP 1 IGMP 2 TCP 6 UDP 17 IPv6 41 GRE 47 ESP 50 AH 51 ICMPv6 58 OSPF 89 PIM 103 VRRP 112 SCTP 132", t, " ")
+	for (i = 1; i < 26; i += 2) num[t[i]] = t[i + 1] }
+	NR > 1 { p = ($13 in num) ? num[$13] : $13
+	print $10 ":" $14 " -> " $11 ":" $15 " proto " p " packets " $9 " bytes " $8 }' | sort -u >flows.txt
+sed -E 's/^valid [0-9a-f]+ //; s/ class .*//' v1.txt | sort -u >named.txt
+expect_eq "tracers naming a flow not in the capture" "$(comm -23 named.txt flows.txt | wc -l)" 0
+
+# tampering: one changed base64 character of the signature is caught
+first=$(head -1 t1.jsonl)
+sig=$(printf '%s' "$first" | sed -E 's/.*"signature": "([^"]+)".*/\1/')
+c=${sig:10:1}; [ "$c" = A ] && r=B || r=A
+printf '%s\n' "${first/$sig/${sig:0:10}$r${sig:11}}" >tampered.jsonl
+"$OFD_BIN" verify tampered.jsonl >tv.txt 2>/dev/null && e2e_fail "a tampered tracer verified"
+grep -q '^invalid ' tv.txt || e2e_fail "tampered: $(cat tv.txt)"
+
+# the 2016 prototype's four tracers
+V=$OFD_DATA/overflowd-2016-tracers.json
+paste -d' ' <(sed -n 's/^ *"key": "\([0-9a-f]*\)".*/\1/p' "$V") <(sed -n 's/^ *"signature": "\([^"]*\)".*/\1/p' "$V") |
+	awk '{ printf "{\"signature\": {\"key\": \"%s\", \"signature\": \"%s\"}}\n", $1, $2 }' >proto.jsonl
+expect_eq "2016 tracers" "$(wc -l <proto.jsonl)" 4
+"$OFD_BIN" verify proto.jsonl >pv.txt 2>&1 || e2e_fail "2016 tracers: $(cat pv.txt)"
+expect_eq "2016 tracers valid" "$(grep -c '^valid d52b9644' pv.txt)" 4
+
+# -u PORT: the port is really used
+port=$((20000 + RANDOM % 20000))
+"$OFD_BIN" -u "$port" -r 1 -k key >u.jsonl 2>u.err &
+upid=$!
+E2E_PIDS="$E2E_PIDS $upid"
+e2e_wait 10 sh -c "ss -lun | grep -q ':$port '" || e2e_fail "-u did not listen on $port"
+hdr="0005000200000e10469c8a401dcd6500000010920107000a"
+rec="c0000201c63364020a0000010003000400000003 0000012c0036ee8000371b00007b005000001100fdf0fdff18100000"
+hex="$hdr${rec// /}${rec// /}"
+printf "$(printf '%s' "$hex" | sed 's/../\\x&/g')" >dg.bin
+cat dg.bin >"/dev/udp/127.0.0.1/$port" # one write, one datagram
+e2e_wait 10 sh -c '[ "$(wc -l <u.jsonl)" -ge 2 ]' || e2e_fail "-u made $(wc -l <u.jsonl) tracers"
+kill -TERM "$upid"; wait "$upid"
+"$OFD_BIN" verify u.jsonl >uv.txt 2>/dev/null || e2e_fail "-u tracers: $(cat uv.txt)"
+grep -q ' 192.0.2.1:123 -> 198.51.100.2:80 proto 17 packets 3 bytes 300 ' uv.txt || e2e_fail "-u flow: $(cat uv.txt)"
+
+# delivery over real UDP and HTTP to relays on 127.0.0.1
+"$OFD_BUILD/tracer_sink" sink &
+spid=$!
+E2E_PIDS="$E2E_PIDS $spid"
+e2e_wait 10 test -s sink.ports || e2e_die "tracer_sink did not start"
+read -r pu ph <sink.ports
+"$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key --print --send-to "udp://127.0.0.1:$pu" \
+	--send-to "http://127.0.0.1:$ph/.well-known/overflowd" >sent.jsonl 2>sent.err || e2e_fail "send: $(cat sent.err)"
+expect_eq "printed while sending" "$(wc -l <sent.jsonl)" "$n"
+e2e_wait 10 sh -c "[ \$(wc -l <sink.udp) -ge $n ] && [ \$(wc -l <sink.http) -ge $n ]" ||
+	e2e_fail "received udp $(wc -l <sink.udp), http $(wc -l <sink.http) of $n"
+kill -TERM "$spid"; wait "$spid"
+grep -q "sent udp $n, http $n" sent.err || e2e_fail "sender summary: $(grep tracers: sent.err)"
+for m in udp http; do
+	"$OFD_BIN" verify "sink.$m" >"sv.$m" 2>/dev/null || e2e_fail "$m: invalid tracers received"
+	expect_eq "$m tracers received and valid" "$(grep -c '^valid ' "sv.$m")" "$n"
+done
+
+# the same through a pipeline's tracer segment: same seed, same flows, same deliveries
+"$OFD_BUILD/tracer_sink" sink2 &
+spid=$!
+E2E_PIDS="$E2E_PIDS $spid"
+e2e_wait 10 test -s sink2.ports || e2e_die "tracer_sink did not start"
+read -r pu ph <sink2.ports
+cat >tracer.yml <<YAML
+- segment: pcap
+  config: { filename: $PCAP }
+- segment: tracer
+  config:
+    rate: 1e-4
+    seed: 7
+    key: $D/key
+    send: []
+    send_to: [ "udp://127.0.0.1:$pu", "http://127.0.0.1:$ph/.well-known/overflowd" ]
+- segment: count
+YAML
+"$OFD_BIN" -c tracer.yml >pipe.out 2>pipe.err || e2e_fail "pipeline: $(cat pipe.err)"
+grep -q "selected $n" pipe.err || e2e_fail "pipeline selected: $(grep 'segment tracer' pipe.err)"
+grep -q "tracers offered $n, sent udp $n, http $n" pipe.err || e2e_fail "pipeline sender: $(grep tracers pipe.err)"
+e2e_wait 10 sh -c "[ \$(wc -l <sink2.udp) -ge $n ] && [ \$(wc -l <sink2.http) -ge $n ]" ||
+	e2e_fail "pipeline: received udp $(wc -l <sink2.udp), http $(wc -l <sink2.http) of $n"
+kill -TERM "$spid"; wait "$spid"
+"$OFD_BIN" verify sink2.udp >/dev/null 2>&1 || e2e_fail "pipeline: invalid tracers received"
+e2e_result
