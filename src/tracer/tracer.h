@@ -63,13 +63,13 @@ struct ofd_key; /* the secret key lives in sodium_malloc'd, locked memory */
 int ofd_key_load(struct ofd_key **out, const char *path, char *err, size_t errlen) OFD_MUST_CHECK;
 /* Create a new key file (mode 0600, O_EXCL: never overwrites) and return the key. */
 int ofd_key_create(struct ofd_key **out, const char *path, char *err, size_t errlen) OFD_MUST_CHECK;
-/* A key from its 32-byte Ed25519 seed (tests, fuzzing); 0 or -ENOMEM. */
+/* A key from its 32-byte Ed25519 seed (tests, fuzzing); 0, -ENOMEM or OFD_EFORMAT. */
 int ofd_key_from_seed(struct ofd_key **out, const uint8_t seed[32]) OFD_MUST_CHECK;
 const uint8_t *ofd_key_public(const struct ofd_key *k);
 /* Lower-case hex of the public key into hex[65]. */
 void ofd_key_public_hex(const struct ofd_key *k, char hex[2 * OFD_KEY_PUB_LEN + 1]);
 void ofd_key_sign(const struct ofd_key *k, const uint8_t *m, size_t n, uint8_t sig[OFD_SIG_LEN]);
-/* Open a sealed box addressed to this key's X25519 form; 0 or OFD_EFORMAT. */
+/* Open a sealed box addressed to this key's X25519 form into m (clen - 48 bytes); 0 or OFD_EFORMAT. */
 int ofd_key_unseal(const struct ofd_key *k, const uint8_t *c, size_t clen, uint8_t *m, size_t *mlen);
 void ofd_key_free(struct ofd_key *k);
 
@@ -82,6 +82,7 @@ enum ofd_tracer_class {
 	OFD_TC_HUMAN_CONFIRMED,
 };
 
+/* "INFORMATIONAL", ...; "UNKNOWN" for a value outside the enum. */
 const char *ofd_tracer_class_name(enum ofd_tracer_class c);
 /* The class of a name (case-insensitive), or -1. */
 int ofd_tracer_class_parse(const char *name);
@@ -98,15 +99,20 @@ struct ofd_tracer_meta {
 /*
  * The signed part, {"flowdata": ..., "metadata": ...}, for flow f into buf. Optional data fields
  * (exporter, sampling rate, AS numbers, interfaces) are left out, and "truncated": true is added
- * to metadata, when the whole tracer would not stay below max_tracer bytes. Returns the length,
- * or OFD_ELIMIT if even the required fields do not fit.
+ * to metadata, when the whole tracer would not stay below max_tracer bytes: the signed line is
+ * always strictly shorter than max_tracer (0, or anything above OFD_TRACER_MAX, means
+ * OFD_TRACER_MAX). They are dropped from the last one (out_if) backwards until it fits. buf is
+ * NUL-terminated. Returns the length, OFD_ELIMIT if even the required fields do not fit (or
+ * cap is too small), OFD_EFORMAT for a class outside the enum.
  */
 int ofd_tracer_body(char *buf, size_t cap, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
 		    size_t max_tracer);
 
 /*
  * The whole tracer line (no newline): the body's members, then "signature" with the key and
- * base64(signature || body). Returns the length or OFD_ELIMIT.
+ * base64(signature || body). body must be a JSON object with members ("{...}", else
+ * OFD_EFORMAT). out is NUL-terminated, so cap must exceed the length. Returns the length, or
+ * OFD_ELIMIT when cap is too small or the line would exceed OFD_TRACER_MAX.
  */
 int ofd_tracer_sign(char *out, size_t cap, const char *body, size_t blen, const struct ofd_key *k);
 /* The length of the line ofd_tracer_sign() makes from a body of blen bytes. */
@@ -141,12 +147,22 @@ struct ofd_tracer_msg {
  * Verify one tracer line (plain, or {"sealed": B64, "to": HEX} opened with `ours`, which may be
  * NULL). Cheap checks first (size, JSON shape, base64, key form), the signature last, then the
  * signed bytes must parse as a JSON object with flowdata and metadata. scratch must hold
- * OFD_TRACER_MAX bytes. Returns OFD_TV_OK or the reason.
+ * OFD_TRACER_MAX bytes. Returns OFD_TV_OK or the reason. out->body is set only on OFD_TV_OK;
+ * out->key is the signer's key once it was read (also when the signature then fails); both are
+ * zero/NULL for a sealed tracer that was not opened. out->sealed is 1 when a sealed tracer was
+ * opened with `ours`, whatever the inner verdict.
  */
 enum ofd_tv_error ofd_tracer_verify(const char *line, size_t len, const struct ofd_key *ours,
 				    uint8_t *scratch, struct ofd_tracer_msg *out);
 
-/* Seal a tracer to a recipient's Ed25519 public key: {"sealed": B64, "to": HEX}. Length or error. */
+/*
+ * Seal a tracer to a recipient's Ed25519 public key: {"sealed": B64, "to": HEX}, NUL-terminated.
+ * Length, OFD_EFORMAT for a key that does not convert to X25519 (small order, not on the
+ * curve), OFD_ELIMIT when cap is too small or the sealed line would exceed OFD_TRACER_MAX.
+ * Note: sealing makes a line about 4/3 longer plus 152 bytes, so a sealed tracer does not fit
+ * below OFD_TRACER_UDP_MAX: even a minimal IPv4 tracer (about 960 bytes signed) is about 1440
+ * sealed.
+ */
 int ofd_tracer_seal(char *out, size_t cap, const char *tracer, size_t len,
 		    const uint8_t pub[OFD_KEY_PUB_LEN]);
 /* The length of the sealed form of a tracer of len bytes. */
