@@ -110,6 +110,12 @@ struct ofd_flow {
 	uint64_t time_flow_end_ns;
 	uint64_t bytes;
 	uint64_t packets;
+	/* hot for the odds and for filters: in the first cache line with the counters */
+	uint32_t sampling_rate;
+	uint8_t normalized; /* 1: bytes/packets were scaled by sampling_rate */
+	uint8_t type;	    /* enum ofd_flow_type */
+	uint8_t proto;
+	uint8_t tcp_flags;
 	uint64_t src_mac; /* 48 bits, most significant byte first */
 	uint64_t dst_mac;
 
@@ -120,7 +126,6 @@ struct ofd_flow {
 	struct ofd_ip bgp_next_hop;
 
 	uint32_t sequence_num;
-	uint32_t sampling_rate;
 	uint32_t observation_domain_id;
 	uint32_t observation_point_id;
 	uint32_t in_if;
@@ -140,12 +145,9 @@ struct ofd_flow {
 	uint16_t vlan_id;
 	uint16_t fragment_offset;
 
-	uint8_t type; /* enum ofd_flow_type */
-	uint8_t proto;
 	uint8_t ip_tos;
 	uint8_t ip_ttl;
 	uint8_t ip_flags;
-	uint8_t tcp_flags;
 	uint8_t icmp_type;
 	uint8_t icmp_code;
 	uint8_t forwarding_status;
@@ -159,7 +161,6 @@ struct ofd_flow {
 	 * and kept until the pipeline ends (enrichers intern their strings); NULL when unset.
 	 */
 	uint8_t flow_direction; /* enum ofd_direction */
-	uint8_t normalized;	/* 1: bytes/packets were scaled by sampling_rate */
 	uint8_t rpki;		/* enum ofd_rpki */
 	uint8_t as_path_len;
 	char src_country[2]; /* ISO 3166 alpha-2, not terminated */

@@ -1,5 +1,6 @@
 #include "emit.h"
 
+#include <math.h>
 #include <string.h>
 
 void ofd_emit_init(struct ofd_emit *e, const struct ofd_emit_cfg *cfg)
@@ -7,6 +8,15 @@ void ofd_emit_init(struct ofd_emit *e, const struct ofd_emit_cfg *cfg)
 	memset(&e->st, 0, sizeof(e->st));
 	e->cfg = *cfg;
 	ofd_odds_init(&e->odds, cfg->seeded, cfg->seed);
+}
+
+/* packets as the odds see them: scaled by the sampling rate when normalizing */
+static inline uint64_t emit_packets(const struct ofd_emit *e, const struct ofd_flow *f)
+{
+	uint64_t packets = f->packets;
+	if (e->cfg.normalize && !f->normalized && f->sampling_rate > 1)
+		packets = packets > UINT64_MAX / f->sampling_rate ? UINT64_MAX : packets * f->sampling_rate;
+	return packets;
 }
 
 double ofd_emit_p(const struct ofd_emit *e, const struct ofd_flow *f, enum ofd_tracer_class *cls)
@@ -21,10 +31,7 @@ double ofd_emit_p(const struct ofd_emit *e, const struct ofd_flow *f, enum ofd_t
 			break;
 		}
 	}
-	uint64_t packets = f->packets;
-	if (e->cfg.normalize && !f->normalized && f->sampling_rate > 1)
-		packets = packets > UINT64_MAX / f->sampling_rate ? UINT64_MAX : packets * f->sampling_rate;
-	return ofd_odds_p(e->cfg.rate * mult, packets);
+	return ofd_odds_p(e->cfg.rate * mult, emit_packets(e, f));
 }
 
 /* Build, sign, print and offer one tracer about f. */
@@ -49,17 +56,48 @@ static void emit_one(struct ofd_emit *e, const struct ofd_flow *f, enum ofd_trac
 		ofd_sender_offer(e->cfg.sender, f, e->line, (size_t)len, now_ns);
 }
 
+/*
+ * Thinning: one pass finds q, an upper bound of every live flow's odds (rate × the largest
+ * escalation multiplier × packets); flows then become candidates with probability q each,
+ * found by geometric skips (one random number per candidate, not per flow), and a candidate is
+ * picked with probability p/q. Each flow is still picked with exactly its own odds p, but at the
+ * default rate almost no flow costs more than a multiply and a compare, and escalation filters
+ * run on candidates only.
+ */
 uint32_t ofd_emit_batch(struct ofd_emit *e, const struct ofd_batch *b, uint64_t now_ns)
 {
-	uint32_t made = 0;
+	double mmax = 1;
+	for (size_t i = 0; i < e->cfg.nesc; i++)
+		if (e->cfg.esc[i].mult > mmax)
+			mmax = e->cfg.esc[i].mult;
+	uint64_t pmax = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
-		if (!ofd_batch_is_live(b, i))
+		uint64_t pk = emit_packets(e, &b->flows[i]);
+		if (ofd_batch_is_live(b, i) && pk > pmax)
+			pmax = pk;
+	}
+	e->st.flows += ofd_batch_live_count(b);
+	double q = ofd_odds_p(e->cfg.rate * mmax, pmax);
+	if (q <= 0)
+		return 0;
+	double lq = q < 1 ? log1p(-q) : 0;
+	uint32_t made = 0;
+	for (uint64_t i = 0;; i++) {
+		if (q < 1) { /* skip the flows that are not candidates */
+			double u = ofd_odds_uniform(&e->odds);
+			double skip = floor(log1p(-u) / lq);
+			if (skip >= (double)(b->n - i))
+				break;
+			i += (uint64_t)skip;
+		}
+		if (i >= b->n)
+			break;
+		if (!ofd_batch_is_live(b, (uint32_t)i))
 			continue;
 		const struct ofd_flow *f = &b->flows[i];
 		enum ofd_tracer_class cls;
 		double p = ofd_emit_p(e, f, &cls);
-		e->st.flows++;
-		if (!ofd_odds_pick(&e->odds, p))
+		if (!ofd_odds_pick(&e->odds, p / q))
 			continue;
 		e->st.selected++;
 		if (cls != e->cfg.cls)
