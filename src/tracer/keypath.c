@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ofd/log.h"
+#include "tracer/send.h"
 
 #define SYSTEM_DIR "/var/lib/overflowd"
 
@@ -82,4 +83,23 @@ int ofd_keypath_open(struct ofd_key **out, const char *path, int create, char *e
 		ofd_info("created a new signing key in %s (public key %s)", path, hex);
 	}
 	return rc;
+}
+
+int ofd_recipient_parse(struct ofd_sender_recipient *r, const char *s)
+{
+	const char *eq = strchr(s, '=');
+	char pfx[128];
+	if (!eq || (size_t)(eq - s) >= sizeof(pfx) || strlen(eq + 1) != 2 * OFD_KEY_PUB_LEN)
+		return OFD_EFORMAT;
+	memcpy(pfx, s, (size_t)(eq - s));
+	pfx[eq - s] = 0;
+	if (ofd_prefix_parse(&r->prefix, pfx))
+		return OFD_EFORMAT;
+	for (int i = 0; i < OFD_KEY_PUB_LEN; i++) {
+		unsigned v;
+		if (sscanf(eq + 1 + 2 * i, "%2x", &v) != 1)
+			return OFD_EFORMAT;
+		r->key[i] = (uint8_t)v;
+	}
+	return 0;
 }

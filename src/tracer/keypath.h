@@ -16,4 +16,8 @@ int ofd_keypath_default(char *out, size_t cap) OFD_MUST_CHECK;
 int ofd_keypath_open(struct ofd_key **out, const char *path, int create, char *err,
 		     size_t errlen) OFD_MUST_CHECK;
 
+/* Parse "PREFIX=HEXKEY" (a sealing recipient) into r; 0 or OFD_EFORMAT. */
+struct ofd_sender_recipient;
+int ofd_recipient_parse(struct ofd_sender_recipient *r, const char *s) OFD_MUST_CHECK;
+
 #endif

@@ -98,6 +98,23 @@ for m in udp http; do
 	expect_eq "$m tracers received and valid" "$(grep -c '^valid ' "sv.$m")" "$n"
 done
 
+# sealed to a recipient's key: opened and verified with that key only
+"$OFD_BIN" keygen -k key2 >pub2.txt 2>/dev/null || e2e_die "keygen key2"
+"$OFD_BUILD/tracer_sink" sink3 &
+spid=$!
+E2E_PIDS="$E2E_PIDS $spid"
+e2e_wait 10 test -s sink3.ports || e2e_die "tracer_sink did not start"
+read -r pu ph <sink3.ports
+"$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key --send-to "http://127.0.0.1:$ph/.well-known/overflowd" \
+	--seal "127.0.0.0/8=$(cat pub2.txt)" >/dev/null 2>sealed.err || e2e_fail "sealed send: $(cat sealed.err)"
+grep -q "sent udp 0, http $n, https 0, sealed $n" sealed.err || e2e_fail "sealed: $(grep tracers: sealed.err)"
+e2e_wait 10 sh -c "[ \$(wc -l <sink3.http) -ge $n ]" || e2e_fail "sealed: received $(wc -l <sink3.http) of $n"
+kill -TERM "$spid"; wait "$spid"
+expect_eq "sealed tracers on the wire" "$(grep -c '^{"sealed": "' sink3.http)" "$n"
+"$OFD_BIN" verify -k key2 sink3.http >sv3.txt 2>/dev/null || e2e_fail "sealed: not opened with key2"
+expect_eq "sealed tracers valid with key2" "$(grep -c '^valid .*(sealed)$' sv3.txt)" "$n"
+"$OFD_BIN" verify -k key sink3.http >/dev/null 2>&1 && e2e_fail "sealed tracers opened with the wrong key"
+
 # the same through a pipeline's tracer segment: same seed, same flows, same deliveries
 "$OFD_BUILD/tracer_sink" sink2 &
 spid=$!

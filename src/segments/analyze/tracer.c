@@ -28,7 +28,7 @@ struct tracer_state {
 	int cls;
 	const struct ofd_cfg_node *escalate;
 	int normalize, print;
-	struct ofd_strlist send, send_to, allow, deny;
+	struct ofd_strlist send, send_to, allow, deny, seal;
 	double addr_rate, addr_burst, global_rate, global_burst, relay_rate, relay_burst;
 	uint64_t dedup_ns, timeout_ns, connect_timeout_ns;
 	uint64_t queue, udp_port, http_port, https_port, seed;
@@ -37,6 +37,7 @@ struct tracer_state {
 	size_t nesc;
 	struct ofd_prefix pallow[TR_MAX_PFX], pdeny[TR_MAX_PFX];
 	const char *relays[TR_MAX_RELAY + 1];
+	struct ofd_sender_recipient recip[TR_MAX_PFX];
 	struct ofd_key *k;
 	struct ofd_sender *snd;
 	struct ofd_wbuf out;
@@ -138,6 +139,16 @@ static int tracer_check(const void *state, char *err, size_t errlen)
 		rc = prefixes(&s->allow, s->pallow, "allow", err, errlen);
 	if (!rc)
 		rc = prefixes(&s->deny, s->pdeny, "deny", err, errlen);
+	if (!rc && s->seal.n > TR_MAX_PFX) {
+		snprintf(err, errlen, "key seal: at most %d recipients", TR_MAX_PFX);
+		rc = OFD_ECONFIG;
+	}
+	for (size_t i = 0; !rc && i < s->seal.n; i++)
+		if (ofd_recipient_parse(&s->recip[i], s->seal.v[i])) {
+			snprintf(err, errlen, "key seal: '%s' is not PREFIX=HEXKEY (64 hex digits)",
+				 s->seal.v[i]);
+			rc = OFD_ECONFIG;
+		}
 	if (!rc)
 		rc = escalate_parse(s, 0, err, errlen);
 	return rc;
@@ -156,6 +167,7 @@ static int make_sender(struct tracer_state *s, char *err, size_t errlen)
 	sc.udp_port = (uint16_t)s->udp_port, sc.http_port = (uint16_t)s->http_port;
 	sc.https_port = (uint16_t)s->https_port;
 	sc.allow = s->pallow, sc.nallow = s->allow.n, sc.deny = s->pdeny, sc.ndeny = s->deny.n;
+	sc.recipients = s->recip, sc.nrecipients = s->seal.n;
 	sc.addr_rate = s->addr_rate, sc.addr_burst = s->addr_burst;
 	sc.global_rate = s->global_rate, sc.global_burst = s->global_burst;
 	sc.relay_rate = s->relay_rate, sc.relay_burst = s->relay_burst;
@@ -282,6 +294,9 @@ static const struct ofd_cfg_key tracer_keys[] = {
      "prefixes that may be sent to although reserved or denied"},
     {"deny", OFD_CFG_STRLIST, O(deny), "[]", 0, 0, 0, NULL,
      "prefixes never sent to (besides the reserved ranges)"},
+    {"seal", OFD_CFG_STRLIST, O(seal), "[]", 0, 0, 0, NULL,
+     "PREFIX=HEXKEY entries: tracers to addresses in PREFIX are sealed to that Ed25519 public key (sent over "
+     "HTTP(S): a sealed tracer is too large for one UDP datagram)"},
     {"addr_rate", OFD_CFG_DOUBLE, O(addr_rate), "1", 0, 0, 1e6, NULL, "tracers per second to one address"},
     {"addr_burst", OFD_CFG_DOUBLE, O(addr_burst), "5", 0, 0, 1e6, NULL, "burst to one address"},
     {"global_rate", OFD_CFG_DOUBLE, O(global_rate), "100", 0, 0, 1e9, NULL,
