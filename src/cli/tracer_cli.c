@@ -40,6 +40,7 @@ struct tcli {
 	struct ofd_sender_recipient seal[MAX_LIST];
 	size_t nseal;
 	uint16_t udp_port, http_port;
+	double relay_rate;
 	char *srcs[MAX_LIST];
 	int nsrcs;
 	char udp_src[64];
@@ -148,6 +149,7 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 	case 'M': return parse_methods(arg, &t->methods);
 	case 'A': return add_prefix(t->allow, &t->nallow, arg);
 	case 'D': return add_prefix(t->deny, &t->ndeny, arg);
+	case 'Y': return parse_num(arg, 0.001, 1e9, &t->relay_rate);
 	case 'E':
 		if (t->nseal == MAX_LIST || ofd_recipient_parse(&t->seal[t->nseal], arg))
 			return -1;
@@ -171,25 +173,16 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 static int parse_args(struct tcli *t, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"file", required_argument, NULL, 'f'},
-	    {"udp", optional_argument, NULL, 'u'},
-	    {"rate", required_argument, NULL, 'r'},
-	    {"seed", required_argument, NULL, 'S'},
-	    {"raw-counts", no_argument, NULL, 'R'},
-	    {"key", required_argument, NULL, 'k'},
-	    {"contact", required_argument, NULL, 'C'},
-	    {"class", required_argument, NULL, 'L'},
-	    {"print", no_argument, NULL, 'P'},
-	    {"send", no_argument, NULL, 's'},
-	    {"send-to", required_argument, NULL, 'T'},
-	    {"methods", required_argument, NULL, 'M'},
-	    {"allow", required_argument, NULL, 'A'},
-	    {"deny", required_argument, NULL, 'D'},
-	    {"seal", required_argument, NULL, 'E'},
-	    {"udp-port", required_argument, NULL, 'U'},
-	    {"http-port", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"file", required_argument, NULL, 'f'},	{"udp", optional_argument, NULL, 'u'},
+	    {"rate", required_argument, NULL, 'r'},	{"seed", required_argument, NULL, 'S'},
+	    {"raw-counts", no_argument, NULL, 'R'},	{"key", required_argument, NULL, 'k'},
+	    {"contact", required_argument, NULL, 'C'},	{"class", required_argument, NULL, 'L'},
+	    {"print", no_argument, NULL, 'P'},		{"send", no_argument, NULL, 's'},
+	    {"send-to", required_argument, NULL, 'T'},	{"methods", required_argument, NULL, 'M'},
+	    {"allow", required_argument, NULL, 'A'},	{"deny", required_argument, NULL, 'D'},
+	    {"seal", required_argument, NULL, 'E'},	{"relay-rate", required_argument, NULL, 'Y'},
+	    {"udp-port", required_argument, NULL, 'U'}, {"http-port", required_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -264,6 +257,7 @@ static int make_sender(struct tcli *t, struct ofd_sender **snd)
 	sc.deny = t->deny, sc.ndeny = t->ndeny;
 	sc.relays = t->nrelays ? t->relays : NULL;
 	sc.recipients = t->seal, sc.nrecipients = t->nseal;
+	sc.relay_rate = t->relay_rate, sc.relay_burst = t->relay_rate; /* 0: the sender's defaults */
 	char err[256] = "";
 	if (ofd_sender_new(snd, &sc, err, sizeof(err))) {
 		fprintf(stderr, "overflowd: %s\n", err);
