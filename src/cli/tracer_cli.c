@@ -21,6 +21,7 @@
 #include "sources.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
+#include "tracer/policy.h"
 
 #define MAX_LIST 64
 
@@ -79,14 +80,10 @@ static int parse_methods(const char *s, unsigned *m)
 	char buf[64];
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (strcmp(t, "udp") == 0)
-			*m |= OFD_SEND_UDP;
-		else if (strcmp(t, "http") == 0)
-			*m |= OFD_SEND_HTTP;
-		else if (strcmp(t, "https") == 0)
-			*m |= OFD_SEND_HTTPS;
-		else
+		unsigned bit = ofd_send_method(t);
+		if (!bit)
 			return -1;
+		*m |= bit;
 	}
 	return *m ? 0 : -1;
 }

@@ -260,3 +260,14 @@ int ofd_dest_url_parse(struct ofd_dest_url *u, const char *url)
 	u->path = p;
 	return 0;
 }
+
+unsigned ofd_send_method(const char *name)
+{
+	if (strcmp(name, "udp") == 0)
+		return OFD_SEND_UDP;
+	if (strcmp(name, "http") == 0)
+		return OFD_SEND_HTTP;
+	if (strcmp(name, "https") == 0)
+		return OFD_SEND_HTTPS;
+	return 0;
+}

@@ -64,4 +64,7 @@ struct ofd_dest_url {
 
 int ofd_dest_url_parse(struct ofd_dest_url *u, const char *url);
 
+/* The OFD_SEND_* bit of a delivery method name ("udp", "http", "https"), or 0. */
+unsigned ofd_send_method(const char *name);
+
 #endif

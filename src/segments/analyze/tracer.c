@@ -15,6 +15,7 @@
 #include "ofd/segment.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
+#include "tracer/policy.h"
 
 #define TR_MAX_ESC   16
 #define TR_MAX_PFX   256
@@ -112,16 +113,12 @@ static int methods(const struct ofd_strlist *l, unsigned *m, char *err, size_t e
 {
 	*m = 0;
 	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->v[i], "udp") == 0)
-			*m |= OFD_SEND_UDP;
-		else if (strcmp(l->v[i], "http") == 0)
-			*m |= OFD_SEND_HTTP;
-		else if (strcmp(l->v[i], "https") == 0)
-			*m |= OFD_SEND_HTTPS;
-		else {
+		unsigned bit = ofd_send_method(l->v[i]);
+		if (!bit) {
 			snprintf(err, errlen, "key send: '%s' is not one of: udp, http, https", l->v[i]);
 			return OFD_ECONFIG;
 		}
+		*m |= bit;
 	}
 	return 0;
 }
