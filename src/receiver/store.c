@@ -1,0 +1,533 @@
+/*
+ * The receiver's SQLite store. One connection, used by one thread at a time (the caller
+ * serialises); readers (overflowd tracers / keys) open their own connection, and WAL mode lets
+ * them read while the receiver writes.
+ *
+ * Schema version 1 (PRAGMA user_version):
+ *   tracers       one row per distinct (key, signed bytes); the flow's fields parsed from the
+ *                 signed bytes, the sender and its /24 or /48, the raw line, and `dups`, how many
+ *                 more times the same tracer arrived
+ *   keys          per signing key: first/last seen (receive ns), tracers stored, duplicates,
+ *                 whether its contact ever changed, the last contact it carried
+ *   key_networks  per key and sender network (/24, /48): first/last seen, count
+ *   key_contacts  per key and contact: first/last seen, count
+ * Times are ns since the epoch for receive times, seconds for the flow's stime/etime.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "receiver/store.h"
+
+/* migrations[i] takes a database from version i to i + 1 */
+static const char *const migrations[] = {
+    "CREATE TABLE tracers ("
+    " id INTEGER PRIMARY KEY,"
+    " recv_ns INTEGER NOT NULL,"
+    " sender TEXT NOT NULL,"
+    " sender_net TEXT NOT NULL,"
+    " key TEXT NOT NULL,"
+    " class TEXT, info TEXT, contact TEXT, msg_time REAL,"
+    " saddr TEXT, daddr TEXT, sport INTEGER, dport INTEGER, proto INTEGER,"
+    " packets INTEGER, bytes INTEGER, stime INTEGER, etime INTEGER, exporter TEXT,"
+    " src_type TEXT, src_version INTEGER,"
+    " body_hash BLOB NOT NULL, body TEXT NOT NULL, raw TEXT NOT NULL,"
+    " sealed INTEGER NOT NULL DEFAULT 0,"
+    " dups INTEGER NOT NULL DEFAULT 0,"
+    " UNIQUE (key, body_hash));"
+    "CREATE INDEX tracers_recv ON tracers (recv_ns);"
+    "CREATE INDEX tracers_key ON tracers (key, recv_ns);"
+    "CREATE INDEX tracers_class ON tracers (class, recv_ns);"
+    "CREATE TABLE keys ("
+    " key TEXT PRIMARY KEY,"
+    " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    " count INTEGER NOT NULL, duplicates INTEGER NOT NULL DEFAULT 0,"
+    " contact_changed INTEGER NOT NULL DEFAULT 0, last_contact TEXT);"
+    "CREATE TABLE key_networks ("
+    " key TEXT NOT NULL, network TEXT NOT NULL,"
+    " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,"
+    " PRIMARY KEY (key, network)) WITHOUT ROWID;"
+    "CREATE TABLE key_contacts ("
+    " key TEXT NOT NULL, contact TEXT NOT NULL,"
+    " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,"
+    " PRIMARY KEY (key, contact)) WITHOUT ROWID;",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVE,
+	ST_RELEASE,
+	ST_UNDO,
+	ST_INSERT,
+	ST_DUP,
+	ST_KEY,
+	ST_KEY_DUP,
+	ST_NET,
+	ST_CONTACT,
+	ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVE] = "SAVEPOINT ofd_add",
+    [ST_RELEASE] = "RELEASE ofd_add",
+    [ST_UNDO] = "ROLLBACK TO ofd_add",
+    [ST_INSERT] = "INSERT INTO tracers (recv_ns, sender, sender_net, key, class, info, contact, msg_time,"
+		  " saddr, daddr, sport, dport, proto, packets, bytes, stime, etime, exporter, src_type,"
+		  " src_version, body_hash, body, raw, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		  " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+		  " ON CONFLICT (key, body_hash) DO NOTHING",
+    [ST_DUP] = "UPDATE tracers SET dups = dups + 1 WHERE key = ?1 AND body_hash = ?2",
+    [ST_KEY] = "INSERT INTO keys (key, first_seen, last_seen, count, last_contact) VALUES (?1, ?2, ?2, 1, ?3)"
+	       " ON CONFLICT (key) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),"
+	       " last_seen = max(last_seen, excluded.last_seen), count = count + 1,"
+	       " contact_changed = contact_changed OR (excluded.last_contact IS NOT NULL AND"
+	       " last_contact IS NOT NULL AND excluded.last_contact <> last_contact),"
+	       " last_contact = coalesce(excluded.last_contact, last_contact)",
+    [ST_KEY_DUP] =
+	"UPDATE keys SET duplicates = duplicates + 1, last_seen = max(last_seen, ?2) WHERE key = ?1",
+    [ST_NET] =
+	"INSERT INTO key_networks (key, network, first_seen, last_seen, count) VALUES (?1, ?2, ?3, ?3, 1)"
+	" ON CONFLICT (key, network) DO UPDATE SET count = count + 1,"
+	" first_seen = min(first_seen, excluded.first_seen),"
+	" last_seen = max(last_seen, excluded.last_seen)",
+    [ST_CONTACT] = "INSERT INTO key_contacts (key, contact, first_seen, last_seen, count)"
+		   " VALUES (?1, ?2, ?3, ?3, 1) ON CONFLICT (key, contact) DO UPDATE SET count = count + 1,"
+		   " first_seen = min(first_seen, excluded.first_seen),"
+		   " last_seen = max(last_seen, excluded.last_seen)",
+};
+
+struct ofd_store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+	struct ofd_store_stats stats;
+	int batch; /* inside ofd_store_begin .. ofd_store_commit: each add is a savepoint */
+};
+
+static int user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+	*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Bring the schema to SCHEMA_VERSION in one transaction; a newer schema is refused. */
+static int migrate(sqlite3 *db, int readonly, char *err, size_t errlen)
+{
+	int v;
+	char *msg = NULL;
+	if (sqlite3_exec(db, readonly ? "BEGIN" : "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+	    user_version(db, &v)) {
+		snprintf(err, errlen, "cannot read the schema version: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return OFD_EFORMAT;
+	}
+	int rc = 0;
+	if (v > SCHEMA_VERSION) {
+		snprintf(err, errlen,
+			 "database schema version %d is newer than this overflowd supports (%d); "
+			 "use a newer overflowd",
+			 v, SCHEMA_VERSION);
+		rc = OFD_EVERSION;
+	} else if (v < SCHEMA_VERSION && readonly) {
+		snprintf(err, errlen,
+			 "database schema version %d is older than %d; open it with the receiver first", v,
+			 SCHEMA_VERSION);
+		rc = OFD_EVERSION;
+	}
+	for (; rc == 0 && v < SCHEMA_VERSION; v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "schema migration to version %d failed: %s", v + 1,
+				 msg ? msg : sqlite3_errmsg(db));
+			sqlite3_free(msg);
+			rc = OFD_EFORMAT;
+		}
+	}
+	sqlite3_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int ofd_store_open_mode(struct ofd_store **out, const char *path, int readonly, char *err, size_t errlen)
+{
+	struct ofd_store *s = calloc(1, sizeof(*s));
+	int rc = -ENOMEM;
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		rc = OFD_ECONFIG;
+		goto close_db;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	char *msg = NULL;
+	if (!readonly && sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL,
+				      NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		rc = OFD_ECONFIG;
+		goto close_db;
+	}
+	rc = migrate(s->db, readonly, err, errlen);
+	if (rc)
+		goto close_db;
+	for (int i = 0; i < ST__COUNT && !readonly; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+			rc = OFD_ECONFIG;
+			goto close_db;
+		}
+	}
+	*out = s;
+	return 0;
+close_db:
+	ofd_store_close(s);
+	return rc;
+}
+
+int ofd_store_open(struct ofd_store **out, const char *path, char *err, size_t errlen)
+{
+	return ofd_store_open_mode(out, path, 0, err, errlen);
+}
+
+void ofd_store_close(struct ofd_store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+struct sqlite3 *ofd_store_db(struct ofd_store *s)
+{
+	return s->db;
+}
+
+void ofd_store_get_stats(const struct ofd_store *s, struct ofd_store_stats *st)
+{
+	*st = s->stats;
+}
+
+int ofd_store_network(const struct ofd_ip *a, char *buf, size_t cap)
+{
+	struct ofd_ip m = *a;
+	char ip[OFD_IP_STRLEN];
+	int bits = a->family == OFD_AF_INET ? 24 : 48;
+	if (a->family != OFD_AF_INET && a->family != OFD_AF_INET6) {
+		if (cap)
+			buf[0] = 0;
+		return 0;
+	}
+	/* IPv4 is v4-mapped: its /24 is bits 96..119 */
+	unsigned keep = a->family == OFD_AF_INET ? 15 : 6; /* bytes kept */
+	memset(m.b + keep, 0, 16 - keep);
+	ofd_ip_str(&m, ip);
+	int n = snprintf(buf, cap, "%s/%d", ip, bits);
+	return n < 0 || (size_t)n >= cap ? OFD_ELIMIT : n;
+}
+
+/* ---- one tracer's fields, from the signed bytes ---- */
+
+struct fields {
+	json_t *root;
+	const char *cls, *info, *saddr, *daddr, *exporter, *src_type;
+	char *contact; /* a string contact as is; any other JSON value in compact form */
+	json_t *sport, *dport, *proto, *packets, *bytes, *stime, *etime, *src_version, *time;
+};
+
+static int fields_parse(struct fields *f, const struct ofd_tracer_msg *m)
+{
+	memset(f, 0, sizeof(*f));
+	f->root = json_loadb(m->body, m->body_len, 0, NULL);
+	json_t *fd = json_object_get(f->root, "flowdata");
+	json_t *d = json_object_get(fd, "data"), *src = json_object_get(fd, "sourcetype");
+	json_t *meta = json_object_get(f->root, "metadata");
+	if (!json_is_object(d) || !json_is_object(meta))
+		return OFD_EFORMAT;
+	f->cls = json_string_value(json_object_get(meta, "class"));
+	f->info = json_string_value(json_object_get(meta, "info"));
+	f->time = json_object_get(meta, "time");
+	json_t *c = json_object_get(meta, "contact");
+	if (json_is_string(c))
+		f->contact = strdup(json_string_value(c));
+	else if (c && !json_is_null(c))
+		f->contact = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+	f->saddr = json_string_value(json_object_get(d, "saddr"));
+	f->daddr = json_string_value(json_object_get(d, "daddr"));
+	f->exporter = json_string_value(json_object_get(d, "exporter"));
+	f->sport = json_object_get(d, "sport");
+	f->dport = json_object_get(d, "dport");
+	f->proto = json_object_get(d, "protocol");
+	f->packets = json_object_get(d, "pcount");
+	f->bytes = json_object_get(d, "bcount");
+	f->stime = json_object_get(d, "stime");
+	f->etime = json_object_get(d, "etime");
+	f->src_type = json_string_value(json_object_get(src, "type"));
+	f->src_version = json_object_get(src, "version");
+	return 0;
+}
+
+static void fields_free(struct fields *f)
+{
+	free(f->contact);
+	json_decref(f->root);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* An integer member as an integer, a real one as a real, anything else as NULL. */
+static void bind_num(sqlite3_stmt *st, int i, json_t *v)
+{
+	if (json_is_integer(v))
+		sqlite3_bind_int64(st, i, (sqlite3_int64)json_integer_value(v));
+	else if (json_is_real(v))
+		sqlite3_bind_double(st, i, json_real_value(v));
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : OFD_EFORMAT;
+}
+
+static int insert_tracer(struct ofd_store *s, const struct fields *f, const char *key, const uint8_t hash[32],
+			 const struct ofd_tracer_msg *m, const char *raw, size_t rawlen, const char *sender,
+			 const char *net, uint64_t recv_ns)
+{
+	sqlite3_stmt *st = s->st[ST_INSERT];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)recv_ns);
+	bind_text(st, 2, sender);
+	bind_text(st, 3, net);
+	bind_text(st, 4, key);
+	bind_text(st, 5, f->cls);
+	bind_text(st, 6, f->info);
+	bind_text(st, 7, f->contact);
+	bind_num(st, 8, f->time);
+	bind_text(st, 9, f->saddr);
+	bind_text(st, 10, f->daddr);
+	bind_num(st, 11, f->sport);
+	bind_num(st, 12, f->dport);
+	bind_num(st, 13, f->proto);
+	bind_num(st, 14, f->packets);
+	bind_num(st, 15, f->bytes);
+	bind_num(st, 16, f->stime);
+	bind_num(st, 17, f->etime);
+	bind_text(st, 18, f->exporter);
+	bind_text(st, 19, f->src_type);
+	bind_num(st, 20, f->src_version);
+	sqlite3_bind_blob(st, 21, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 22, m->body, (int)m->body_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 23, raw ? raw : "", raw ? (int)rawlen : 0, SQLITE_STATIC);
+	sqlite3_bind_int(st, 24, m->sealed ? 1 : 0);
+	if (step_done(st))
+		return OFD_EFORMAT;
+	return sqlite3_changes(s->db) == 1 ? 1 : 0;
+}
+
+/* The key's history for a stored tracer (fresh = 1) or a duplicate (fresh = 0). */
+static int update_key(struct ofd_store *s, const char *key, const uint8_t hash[32], const char *contact,
+		      const char *net, uint64_t recv_ns, int fresh)
+{
+	sqlite3_stmt *st;
+	if (!fresh) {
+		st = s->st[ST_DUP];
+		bind_text(st, 1, key);
+		sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+		if (step_done(st))
+			return OFD_EFORMAT;
+		st = s->st[ST_KEY_DUP];
+		bind_text(st, 1, key);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)recv_ns);
+		return step_done(st);
+	}
+	st = s->st[ST_KEY];
+	bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)recv_ns);
+	bind_text(st, 3, contact);
+	if (step_done(st))
+		return OFD_EFORMAT;
+	if (net[0]) {
+		st = s->st[ST_NET];
+		bind_text(st, 1, key);
+		bind_text(st, 2, net);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)recv_ns);
+		if (step_done(st))
+			return OFD_EFORMAT;
+	}
+	if (contact) {
+		st = s->st[ST_CONTACT];
+		bind_text(st, 1, key);
+		bind_text(st, 2, contact);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)recv_ns);
+		if (step_done(st))
+			return OFD_EFORMAT;
+	}
+	return 0;
+}
+
+int ofd_store_add(struct ofd_store *s, const struct ofd_tracer_msg *m, const char *raw, size_t rawlen,
+		  const struct ofd_ip *sender, uint64_t recv_ns)
+{
+	struct fields f;
+	char key[2 * OFD_KEY_PUB_LEN + 1], addr[OFD_IP_STRLEN] = "", net[OFD_IP_STRLEN + 8] = "";
+	uint8_t hash[32];
+	int rc = OFD_EFORMAT;
+	if (!m->body || m->body_len > OFD_TRACER_MAX || rawlen > (size_t)OFD_TRACER_MAX * 2 ||
+	    recv_ns > INT64_MAX)
+		return OFD_EFORMAT;
+	if (fields_parse(&f, m))
+		goto free_fields;
+	sodium_bin2hex(key, sizeof(key), m->key, OFD_KEY_PUB_LEN);
+	crypto_generichash(hash, sizeof(hash), (const uint8_t *)m->body, m->body_len, NULL, 0);
+	if (sender && sender->family != OFD_AF_NONE) {
+		ofd_ip_str(sender, addr);
+		if (ofd_store_network(sender, net, sizeof(net)) < 0)
+			goto free_fields;
+	}
+	if (step_done(s->st[s->batch ? ST_SAVE : ST_BEGIN]))
+		goto free_fields;
+	rc = insert_tracer(s, &f, key, hash, m, raw, rawlen, addr, net, recv_ns);
+	if (rc >= 0 && update_key(s, key, hash, f.contact, net, recv_ns, rc) != 0)
+		rc = OFD_EFORMAT;
+	if (rc < 0 || step_done(s->st[s->batch ? ST_RELEASE : ST_COMMIT])) {
+		if (s->batch) {
+			step_done(s->st[ST_UNDO]);
+			step_done(s->st[ST_RELEASE]);
+		} else {
+			step_done(s->st[ST_ROLLBACK]);
+		}
+		rc = rc < 0 ? rc : OFD_EFORMAT;
+		s->stats.errors++;
+		goto free_fields;
+	}
+	if (rc == 1)
+		s->stats.stored++;
+	else
+		s->stats.duplicates++;
+free_fields:
+	fields_free(&f);
+	return rc;
+}
+
+int ofd_store_begin(struct ofd_store *s)
+{
+	if (s->batch || step_done(s->st[ST_BEGIN]))
+		return OFD_EFORMAT;
+	s->batch = 1;
+	return 0;
+}
+
+int ofd_store_commit(struct ofd_store *s)
+{
+	if (!s->batch)
+		return OFD_EFORMAT;
+	s->batch = 0;
+	if (step_done(s->st[ST_COMMIT]) == 0)
+		return 0;
+	step_done(s->st[ST_ROLLBACK]);
+	return OFD_EFORMAT;
+}
+
+/* ---- retention ---- */
+
+#define PRUNE_STEP 1000
+
+/* Run a DELETE with LIMIT-bound parameter ?2 repeatedly (one transaction each) until it deletes
+   fewer than asked or `budget` rows are gone; the rows deleted. */
+static int64_t prune_loop(struct ofd_store *s, const char *sql, int64_t arg, int64_t budget)
+{
+	sqlite3_stmt *st;
+	int64_t total = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return OFD_EFORMAT;
+	while (budget > 0) {
+		int64_t step = budget < PRUNE_STEP ? budget : PRUNE_STEP;
+		sqlite3_bind_int64(st, 1, arg);
+		sqlite3_bind_int64(st, 2, step);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			total = total ? total : OFD_EFORMAT;
+			break;
+		}
+		int n = sqlite3_changes(s->db);
+		total += n;
+		budget -= n;
+		if (n < step)
+			break;
+	}
+	sqlite3_finalize(st);
+	return total;
+}
+
+int64_t ofd_store_prune(struct ofd_store *s, uint64_t now_s, uint64_t max_age_s, uint64_t max_rows)
+{
+	int64_t total = 0;
+	if (s->batch)
+		return OFD_EFORMAT;
+	if (max_age_s && max_age_s < now_s) {
+		uint64_t cut = (now_s - max_age_s) * UINT64_C(1000000000);
+		int64_t n =
+		    prune_loop(s,
+			       "DELETE FROM tracers WHERE id IN (SELECT id FROM tracers WHERE recv_ns < ?1"
+			       " ORDER BY recv_ns LIMIT ?2)",
+			       cut > INT64_MAX ? INT64_MAX : (int64_t)cut, INT64_MAX);
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	if (max_rows && max_rows < INT64_MAX) {
+		sqlite3_stmt *st;
+		int64_t rows = 0;
+		if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM tracers", -1, &st, NULL) != SQLITE_OK)
+			return total ? total : OFD_EFORMAT;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			rows = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (rows > (int64_t)max_rows) {
+			int64_t n =
+			    prune_loop(s,
+				       "DELETE FROM tracers WHERE id IN (SELECT id FROM tracers WHERE ?1 = ?1"
+				       " ORDER BY recv_ns, id LIMIT ?2)",
+				       0, rows - (int64_t)max_rows);
+			if (n < 0)
+				return total ? total : n;
+			total += n;
+		}
+	}
+	s->stats.pruned += (uint64_t)total;
+	return total;
+}
