@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/receive_cli.h"
 #include "cli/tracers_cli.h"
 
 static void usage(FILE *f)
@@ -17,6 +18,7 @@ static void usage(FILE *f)
 		   "  -f FILE... | -u [PORT] [-r RATE] [--send] ...     signed tracers about flows\n"
 		   "  keygen [-k KEYFILE]                              create a signing key\n"
 		   "  verify [-k KEYFILE] [FILE|-]                     check tracers\n"
+		   "  receive [--udp ADDR:PORT] [--http ADDR:PORT] [--db FILE]  receive and store tracers\n"
 		   "  tracers [--db FILE] [--mine PREFIX...] [--spoofed] ...  list received tracers\n"
 		   "  keys [--db FILE]                                 signing keys seen, with history\n"
 		   "run 'overflowd COMMAND --help' (or 'overflowd -c x --help') for a command's options\n");
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
 		return ofd_cmd_keygen(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
 		return ofd_cmd_verify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "receive") == 0)
+		return ofd_cmd_receive(argc - 1, argv + 1);
 	if (strcmp(argv[1], "tracers") == 0)
 		return ofd_cmd_tracers(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keys") == 0)

@@ -1,0 +1,241 @@
+/*
+ * overflowd receive: the tracer receiver. The listener (receiver/listen.h) verifies; the store
+ * (receiver/store.h) keeps valid tracers, called under the listener's accept mutex, which the
+ * periodic prune (every 60 s when --max-age or --max-rows is set) shares.
+ */
+#include "receive_cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "receiver/listen.h"
+#include "receiver/store.h"
+#include "tracer/keypath.h"
+
+#define PRUNE_EVERY_S 60
+
+struct rcli {
+	char udp[300];
+	const char *http;
+	const char *db;
+	const char *key;
+	uint64_t max_age_s;
+	uint64_t max_rows;
+	struct ofd_store *store;
+	unsigned batch; /* adds in the open transaction (0: none open) */
+};
+
+/* Tracers share a transaction (SQLite commits cost more than the adds): at most BATCH_MAX adds
+   or BATCH_MS of time, whichever comes first; a crash loses at most that. */
+#define BATCH_MAX 512
+#define BATCH_MS  50
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: overflowd receive [--udp ADDR:PORT|none] [--http ADDR:PORT|none] [--db FILE]\n"
+		   "                         [-k KEYFILE] [--max-age DURATION] [--max-rows N]\n"
+		   "  --udp      tracers over UDP (default [::]:65535, IPv4 and IPv6)\n"
+		   "  --http     POST /.well-known/overflowd and GET /metrics (default [::]:8080)\n"
+		   "  --db       SQLite database (default $OVERFLOWD_DB or /var/lib/overflowd/tracers.db)\n"
+		   "  -k         our key, to open tracers sealed to us (default: the signing key, if any)\n"
+		   "  --max-age  prune tracers older than this (90s, 15m, 12h, 30d, 2w)\n"
+		   "  --max-rows keep at most N tracers\n");
+}
+
+int ofd_duration_parse(const char *s, uint64_t *out_s)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return OFD_EFORMAT;
+	unsigned long long v = strtoull(s, &end, 10);
+	uint64_t mul = 1;
+	switch (*end) {
+	case 0:
+	case 's': break;
+	case 'm': mul = 60; break;
+	case 'h': mul = 3600; break;
+	case 'd': mul = 86400; break;
+	case 'w': mul = 7 * 86400; break;
+	default: return OFD_EFORMAT;
+	}
+	if ((*end && end[1]) || v > UINT64_MAX / mul)
+		return OFD_EFORMAT;
+	*out_s = v * mul;
+	return 0;
+}
+
+static int parse_args(struct rcli *r, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"udp", required_argument, NULL, 'u'},     {"http", required_argument, NULL, 'H'},
+	    {"db", required_argument, NULL, 'd'},      {"key", required_argument, NULL, 'k'},
+	    {"max-age", required_argument, NULL, 'a'}, {"max-rows", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	};
+	const char *udp = "[::]:65535";
+	char *end;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': udp = optarg; break;
+		case 'H': r->http = optarg; break;
+		case 'd': r->db = optarg; break;
+		case 'k': r->key = optarg; break;
+		case 'a':
+			if (ofd_duration_parse(optarg, &r->max_age_s))
+				goto bad_value;
+			break;
+		case 'n':
+			r->max_rows = strtoull(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end)
+				goto bad_value;
+			break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "overflowd receive: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (strcmp(udp, "none") == 0)
+		r->udp[0] = 0;
+	else if ((size_t)snprintf(r->udp, sizeof(r->udp), "%s%s", strstr(udp, "://") ? "" : "udp://", udp) >=
+		 sizeof(r->udp))
+		goto bad_value;
+	if (r->http && strcmp(r->http, "none") == 0)
+		r->http = NULL;
+	if (!r->db)
+		r->db = getenv("OVERFLOWD_DB");
+	if (!r->db || !*r->db)
+		r->db = "/var/lib/overflowd/tracers.db";
+	return 0;
+bad_value:
+	fprintf(stderr, "overflowd receive: bad value '%s' for --%s\n", optarg,
+		c == 'a'   ? "max-age"
+		: c == 'n' ? "max-rows"
+			   : "udp");
+	return -1;
+}
+
+static int store_accept(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+			const struct ofd_ip *sender, uint64_t recv_ns)
+{
+	struct rcli *r = ctx;
+	if (!r->batch && ofd_store_begin(r->store) == 0)
+		r->batch = 1;
+	int rc = ofd_store_add(r->store, m, raw, len, sender, recv_ns);
+	if (r->batch && ++r->batch > BATCH_MAX) {
+		(void)ofd_store_commit(r->store);
+		r->batch = 0;
+	}
+	return rc;
+}
+
+/* Commit the open batch (under the accept lock, or after the listener stopped). */
+static int64_t commit(void *ctx)
+{
+	struct rcli *r = ctx;
+	if (r->batch && ofd_store_commit(r->store) != 0)
+		fprintf(stderr, "overflowd receive: commit failed\n");
+	r->batch = 0;
+	return 0;
+}
+
+static int64_t prune(void *ctx)
+{
+	struct rcli *r = ctx;
+	(void)commit(r); /* pruning runs outside a batch */
+	return ofd_store_prune(r->store, (uint64_t)time(NULL), r->max_age_s, r->max_rows);
+}
+
+static void print_counters(const struct ofd_listen *l)
+{
+	struct ofd_listen_counters c;
+	ofd_listen_counters(l, &c);
+	fprintf(stderr,
+		"overflowd receive: received %llu valid %llu stored %llu duplicate %llu store-errors %llu "
+		"invalid %llu ratelimited %llu\n",
+		(unsigned long long)c.received, (unsigned long long)c.valid, (unsigned long long)c.stored,
+		(unsigned long long)c.duplicate, (unsigned long long)c.store_errors,
+		(unsigned long long)c.invalid_total, (unsigned long long)c.ratelimited);
+	for (unsigned i = 1; i < OFD_TV__COUNT; i++)
+		if (c.invalid[i])
+			fprintf(stderr, "overflowd receive:   invalid %s: %llu\n",
+				ofd_tv_error_name((enum ofd_tv_error)i), (unsigned long long)c.invalid[i]);
+}
+
+/* Our key for sealed tracers: -k (must load), else the default signing key if there is one. */
+static struct ofd_key *open_key(const struct rcli *r, int *fail)
+{
+	struct ofd_key *k = NULL;
+	char err[512] = "";
+	*fail = 0;
+	if (ofd_keypath_open(&k, r->key, 0, err, sizeof(err)) == 0)
+		return k;
+	if (r->key) {
+		fprintf(stderr, "overflowd receive: %s\n", err);
+		*fail = 1;
+	} else {
+		fprintf(stderr, "overflowd receive: no key (%s): sealed tracers will not be opened\n", err);
+	}
+	return NULL;
+}
+
+static void run_loop(struct ofd_listen *l, struct rcli *r)
+{
+	struct timespec tick = {0, BATCH_MS * 1000000};
+	time_t last_prune = 0;
+	int pruning = r->max_age_s || r->max_rows;
+	while (!ofd_stop) {
+		time_t now = time(NULL);
+		if (pruning && now - last_prune >= PRUNE_EVERY_S) {
+			int64_t n = ofd_listen_locked(l, prune, r);
+			if (n > 0)
+				fprintf(stderr, "overflowd receive: pruned %lld tracers\n", (long long)n);
+			last_prune = now;
+		}
+		nanosleep(&tick, NULL);
+		(void)ofd_listen_locked(l, commit, r);
+	}
+}
+
+int ofd_cmd_receive(int argc, char **argv)
+{
+	struct rcli r = {.http = "[::]:8080"};
+	char err[512] = "";
+	int rc = parse_args(&r, argc, argv), fail;
+	if (rc)
+		return rc > 0 ? OFD_EXIT_OK : OFD_EXIT_USAGE;
+	struct ofd_key *ours = open_key(&r, &fail);
+	if (fail)
+		return OFD_EXIT_FAIL;
+	rc = OFD_EXIT_FAIL;
+	if (ofd_store_open(&r.store, r.db, err, sizeof(err))) {
+		fprintf(stderr, "overflowd receive: %s: %s\n", r.db, err);
+		goto free_key;
+	}
+	struct ofd_listen_cfg cfg = {
+	    .udp = r.udp[0] ? r.udp : NULL, .http = r.http, .ours = ours, .accept = store_accept, .ctx = &r};
+	struct ofd_listen *l;
+	ofd_signals_install();
+	if (ofd_listen_start(&l, &cfg))
+		goto close_store;
+	fprintf(stderr, "overflowd receive: udp %s, http %s (port %u), db %s\n", cfg.udp ? cfg.udp : "off",
+		r.http ? r.http : "off", ofd_listen_http_port(l), r.db);
+	run_loop(l, &r);
+	print_counters(l);
+	ofd_listen_stop(l);
+	(void)commit(&r);
+	rc = OFD_EXIT_OK;
+close_store:
+	ofd_store_close(r.store);
+free_key:
+	ofd_key_free(ours);
+	return rc;
+}

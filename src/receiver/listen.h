@@ -1,0 +1,89 @@
+/*
+ * The tracer receiver's network side: UDP sockets (one tracer per datagram) and an HTTP server
+ * (libmicrohttpd: POST /.well-known/overflowd with one tracer as the body, GET /metrics in the
+ * Prometheus text format). Every tracer goes through the same steps:
+ *
+ *   1. size cap (over OFD_TRACER_MAX: invalid "too_large"; HTTP bodies over max_body: 413);
+ *   2. the per-source invalid-tracer limiter: an address (IPv4 /32, IPv6 /64) whose bucket of
+ *      invalid tracers is empty is refused before any parsing or signature check and counted
+ *      as ratelimited (HTTP 429);
+ *   3. ofd_tracer_verify (cheap checks first, the signature last; sealed ones opened with
+ *      `ours`); an invalid verdict is counted by reason and takes a token from the address;
+ *   4. the accept callback, called under one mutex (never concurrently).
+ *
+ * Counters are atomics, readable at any time with ofd_listen_counters().
+ */
+#ifndef OFD_RECEIVER_LISTEN_H
+#define OFD_RECEIVER_LISTEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ofd/err.h"
+#include "ofd/flow.h"
+#include "tracer/tracer.h"
+
+/* Store one verified tracer: 1 stored, 0 duplicate, <0 error. Never called concurrently. */
+typedef int (*ofd_listen_accept_fn)(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+				    const struct ofd_ip *sender, uint64_t recv_ns);
+
+struct ofd_listen_cfg {
+	const char *udp;	    /* listen string for src/net/udp.h ("udp://[::]:65535"); NULL: no UDP */
+	const char *http;	    /* "ADDR:PORT", "[V6]:PORT" or ":PORT" (all, dual stack); NULL: no HTTP */
+	const struct ofd_key *ours; /* opens sealed tracers; may be NULL */
+	ofd_listen_accept_fn accept;
+	void *ctx;
+	size_t max_body;       /* HTTP body cap; 0: 16 KiB */
+	double invalid_rate;   /* invalid tracers per second per address; 0: 10 */
+	double invalid_burst;  /* 0: 100 */
+	unsigned http_threads; /* MHD thread pool size; 0: 2 */
+	int rcvbuf;	       /* UDP receive buffer bytes; 0: 4 MiB asked (the system may grant less) */
+};
+
+enum ofd_lc_class { OFD_LC_CLASS_UNKNOWN = 4, OFD_LC_CLASS__COUNT = 5 };
+
+struct ofd_listen_counters {
+	uint64_t received;
+	uint64_t valid;
+	uint64_t invalid[OFD_TV__COUNT]; /* by reason; [OFD_TV_OK] unused */
+	uint64_t invalid_total;
+	uint64_t stored;
+	uint64_t duplicate;
+	uint64_t store_errors;
+	uint64_t ratelimited;
+	uint64_t by_class[OFD_LC_CLASS__COUNT]; /* enum ofd_tracer_class, then UNKNOWN */
+};
+
+struct ofd_listen;
+
+/* Bind everything in cfg and start the threads. Errors are logged. */
+int ofd_listen_start(struct ofd_listen **out, const struct ofd_listen_cfg *cfg) OFD_MUST_CHECK;
+
+/* The bound ports (tests bind port 0): UDP socket i, and the HTTP server (0: none). */
+uint16_t ofd_listen_udp_port(const struct ofd_listen *l, unsigned i);
+uint16_t ofd_listen_http_port(const struct ofd_listen *l);
+
+/* A consistent-enough snapshot of the counters (each one read atomically). */
+void ofd_listen_counters(const struct ofd_listen *l, struct ofd_listen_counters *c);
+
+/* The Prometheus text exposition of the counters into buf; its length, or OFD_ELIMIT. */
+int ofd_listen_metrics(const struct ofd_listen *l, char *buf, size_t cap);
+
+/* Label value of an invalid reason in the metrics ("bad_signature", ...). */
+const char *ofd_listen_reason_label(enum ofd_tv_error e);
+
+/*
+ * Handle one tracer as if received from sender (the UDP and HTTP paths call this): returns the
+ * verdict (OFD_TV_OK when valid), or -1 when rate-limited. *stored gets the accept result.
+ * Thread-safe; scratch must hold OFD_TRACER_MAX bytes and belong to the caller's thread.
+ */
+int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const struct ofd_ip *sender,
+		      uint64_t recv_ns, uint8_t *scratch, int *stored);
+
+/* Run fn(ctx) under the mutex that serializes accept calls (e.g. pruning the store). */
+int64_t ofd_listen_locked(struct ofd_listen *l, int64_t (*fn)(void *ctx), void *ctx);
+
+/* Stop the threads, close the sockets, free l (NULL: nothing). */
+void ofd_listen_stop(struct ofd_listen *l);
+
+#endif

@@ -1,0 +1,100 @@
+#!/bin/bash
+# The receiver end to end: one overflowd sends the sample's tracers over UDP and HTTP to
+# `overflowd receive` on 127.0.0.1; after SIGTERM the database holds exactly the tracers the
+# sender reports as sent (UDP and HTTP carry the same tracers: stored once, the second copy
+# counted as a duplicate), all valid; the four 2016 tracers posted over HTTP and sent over UDP
+# are stored; /metrics, `tracers`, `--spoofed` and `keys` answer from it.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+: "${OFD_BIN:?}" "${OFD_BUILD:?}" "${OFD_DATA:?}"
+PCAP=$OFD_DATA/netflow_4M.pcap
+E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ofd-receive.XXXXXX") || e2e_die "mktemp failed"
+trap e2e_cleanup EXIT
+D=$E2E_DIR
+E2E_VARIANT=receive
+cd "$D" || exit 1
+
+expect_eq() { # expect_eq WHAT GOT WANT
+	[ "$2" = "$3" ] || e2e_fail "$1: got '$2', want '$3'"
+	echo "ok: $1 = $3"
+}
+
+free_port() { # a port free for both UDP and TCP on 127.0.0.1
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		ss -lnu | grep -q ":$p " || ss -lnt | grep -q ":$p " || { echo "$p"; return; }
+	done
+}
+
+http() { # http METHOD PATH [BODY-FILE]: the response (status line, headers, body) on stdout
+	local len=0
+	[ -n "${3:-}" ] && len=$(wc -c <"$3")
+	exec 3<>"/dev/tcp/127.0.0.1/$PH"
+	printf '%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n' \
+		"$1" "$2" "$len" >&3
+	[ -n "${3:-}" ] && cat "$3" >&3
+	cat <&3
+	exec 3>&-
+}
+
+metric() { # metric NAME: its value in /metrics
+	http GET /metrics | tr -d '\r' | awk -v m="$1" '$1 == m { print $2 }'
+}
+
+metric_is() { # metric_is NAME VALUE
+	[ "$(metric "$1")" = "$2" ]
+}
+
+"$OFD_BIN" keygen -k key >pub.txt 2>/dev/null || e2e_die "keygen"
+"$OFD_BIN" keygen -k rxkey >/dev/null 2>&1 || e2e_die "keygen rx"
+PU=$(free_port)
+PH=$(free_port)
+"$OFD_BIN" receive --udp "127.0.0.1:$PU" --http "127.0.0.1:$PH" --db rx.db -k rxkey >rx.out 2>rx.err &
+rpid=$!
+E2E_PIDS="$E2E_PIDS $rpid"
+e2e_wait 10 sh -c "ss -lnt | grep -q ':$PH ' && ss -lnu | grep -q ':$PU '" || e2e_die "receiver not listening: $(cat rx.err)"
+
+"$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key --send-to "udp://127.0.0.1:$PU" \
+	--send-to "http://127.0.0.1:$PH/.well-known/overflowd" >/dev/null 2>sent.err || e2e_fail "sender: $(cat sent.err)"
+n=$(sed -n 's/^tracers: flows [0-9]*, selected \([0-9]*\).*/\1/p' sent.err)
+[ "${n:-0}" -gt 100 ] || e2e_fail "selected: $n"
+grep -q "sent udp $n, http $n," sent.err || e2e_fail "sender summary: $(grep tracers: sent.err)"
+e2e_wait 10 metric_is overflowd_tracers_received_total $((2 * n)) ||
+	e2e_fail "received $(metric overflowd_tracers_received_total) of $((2 * n))"
+expect_eq "valid" "$(metric overflowd_tracers_valid_total)" $((2 * n))
+expect_eq "stored" "$(metric overflowd_tracers_stored_total)" "$n"
+expect_eq "duplicates" "$(metric overflowd_tracers_duplicate_total)" "$n"
+
+# the 2016 tracers: posted over HTTP, sent over UDP
+V=$OFD_DATA/overflowd-2016-tracers.json
+paste -d' ' <(sed -n 's/^ *"key": "\([0-9a-f]*\)".*/\1/p' "$V") <(sed -n 's/^ *"signature": "\([^"]*\)".*/\1/p' "$V") |
+	awk '{ printf "{\"signature\": {\"key\": \"%s\", \"signature\": \"%s\"}}\n", $1, $2 }' >proto.jsonl
+i=0
+while read -r line; do
+	i=$((i + 1))
+	printf '%s' "$line" >"p$i.json"
+	if [ $((i % 2)) = 1 ]; then
+		http POST /.well-known/overflowd "p$i.json" | head -1 | grep -q ' 202' || e2e_fail "2016 tracer $i: not accepted over HTTP"
+	else
+		cat "p$i.json" >"/dev/udp/127.0.0.1/$PU"
+	fi
+done <proto.jsonl
+printf 'not a tracer' >bad.json
+http POST /.well-known/overflowd bad.json | head -1 | grep -q ' 400' || e2e_fail "an invalid tracer was not refused"
+e2e_wait 10 metric_is overflowd_tracers_stored_total $((n + 4)) ||
+	e2e_fail "2016 tracers: stored $(metric overflowd_tracers_stored_total) of $((n + 4))"
+kill -TERM "$rpid"; wait "$rpid"
+expect_eq "receiver exit" "$?" 0
+
+# queries
+"$OFD_BIN" tracers --db rx.db --format csv >all.csv 2>q.err || e2e_fail "tracers: $(cat q.err)"
+expect_eq "tracers stored" "$(($(wc -l <all.csv) - 1))" $((n + 4))
+"$OFD_BIN" tracers --db rx.db --key d52b9644ba6ffd2bdaa6505e649fd80ca80fad72baf2f46f5c83ab8a2a354df3 --format json >p.json 2>/dev/null
+expect_eq "2016 tracers stored" "$(wc -l <p.json)" 4
+"$OFD_BIN" tracers --db rx.db --mine 122.166.0.0/16 --spoofed >spoof.txt 2>&1 || e2e_fail "--spoofed: $(cat spoof.txt)"
+grep -q "$(cut -c1-16 pub.txt)" spoof.txt || e2e_fail "--spoofed does not name our key: $(head -5 spoof.txt)"
+"$OFD_BIN" keys --db rx.db --format csv >keys.csv 2>/dev/null || e2e_fail "keys"
+grep -q "$(cat pub.txt)" keys.csv || e2e_fail "keys: $(cat keys.csv)"
+e2e_result
