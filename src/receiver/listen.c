@@ -66,22 +66,9 @@ struct ofd_listen {
 	uint16_t http_port;
 };
 
-static const char *const reason_labels[OFD_TV__COUNT] = {
-    [OFD_TV_OK] = "valid",
-    [OFD_TV_TOO_LARGE] = "too_large",
-    [OFD_TV_NOT_JSON] = "not_json",
-    [OFD_TV_NO_SIGNATURE] = "no_signature",
-    [OFD_TV_BAD_KEY] = "bad_key",
-    [OFD_TV_BAD_BASE64] = "bad_base64",
-    [OFD_TV_BAD_SIGNATURE] = "bad_signature",
-    [OFD_TV_BODY_NOT_JSON] = "body_not_json",
-    [OFD_TV_BAD_BODY] = "bad_body",
-    [OFD_TV_SEALED] = "sealed_not_for_us",
-};
-
 const char *ofd_listen_reason_label(enum ofd_tv_error e)
 {
-	return (unsigned)e < OFD_TV__COUNT ? reason_labels[e] : "unknown";
+	return ofd_tv_error_slug(e);
 }
 
 static uint64_t now_ns(void)
@@ -275,7 +262,7 @@ int ofd_listen_metrics(const struct ofd_listen *l, char *buf, size_t cap)
 		   "# TYPE overflowd_tracers_invalid_total counter\n");
 	for (unsigned i = 1; i < OFD_TV__COUNT; i++)
 		err |= put(buf, cap, &off, "overflowd_tracers_invalid_total{reason=\"%s\"} %llu\n",
-			   reason_labels[i], (unsigned long long)c.invalid[i]);
+			   ofd_tv_error_slug((enum ofd_tv_error)i), (unsigned long long)c.invalid[i]);
 	err |= metric(buf, cap, &off, "tracers_stored_total", "Valid tracers stored.", c.stored);
 	err |=
 	    metric(buf, cap, &off, "tracers_duplicate_total", "Valid tracers already stored.", c.duplicate);

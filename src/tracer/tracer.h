@@ -135,6 +135,8 @@ enum ofd_tv_error {
 };
 
 const char *ofd_tv_error_name(enum ofd_tv_error e);
+/* A stable snake_case label for metrics: "bad_signature", "sealed_not_for_us", ... */
+const char *ofd_tv_error_slug(enum ofd_tv_error e);
 
 struct ofd_tracer_msg {
 	uint8_t key[OFD_KEY_PUB_LEN];

@@ -30,6 +30,24 @@ static const char *const tv_names[OFD_TV__COUNT] = {
     [OFD_TV_SEALED] = "sealed, not for us",
 };
 
+static const char *const tv_slugs[OFD_TV__COUNT] = {
+    [OFD_TV_OK] = "valid",
+    [OFD_TV_TOO_LARGE] = "too_large",
+    [OFD_TV_NOT_JSON] = "not_json",
+    [OFD_TV_NO_SIGNATURE] = "no_signature",
+    [OFD_TV_BAD_KEY] = "bad_key",
+    [OFD_TV_BAD_BASE64] = "bad_base64",
+    [OFD_TV_BAD_SIGNATURE] = "bad_signature",
+    [OFD_TV_BODY_NOT_JSON] = "body_not_json",
+    [OFD_TV_BAD_BODY] = "bad_body",
+    [OFD_TV_SEALED] = "sealed_not_for_us",
+};
+
+const char *ofd_tv_error_slug(enum ofd_tv_error e)
+{
+	return (unsigned)e < OFD_TV__COUNT ? tv_slugs[e] : "unknown";
+}
+
 const char *ofd_tv_error_name(enum ofd_tv_error e)
 {
 	return (unsigned)e < OFD_TV__COUNT ? tv_names[e] : "unknown";
