@@ -208,6 +208,15 @@ e2e_stop_ofd() {
 	[ "$E2E_RC" = 0 ] || e2e_fail "overflowd exited with status $E2E_RC"
 }
 
+# expect_eq WHAT GOT WANT: marks the variant failed unless GOT equals WANT; says what was checked.
+expect_eq() {
+	if [ "$2" != "$3" ]; then
+		e2e_fail "$1: got '$2', want '$3'"
+	else
+		echo "ok: $1 = $3"
+	fi
+}
+
 # Marks the current variant failed; the test exits 1 at the end (e2e_result).
 e2e_fail() {
 	echo "FAIL [$E2E_VARIANT]: $*"

@@ -13,10 +13,6 @@ trap e2e_cleanup EXIT
 D=$E2E_DIR
 E2E_VARIANT=examples
 
-expect_eq() { # expect_eq WHAT GOT WANT
-	[ "$2" = "$3" ] || e2e_fail "$1: got '$2', want '$3'"
-	echo "ok: $1 = $3"
-}
 
 for y in "$OFD_SRC"/examples/*.yml; do
 	OVERFLOWD_KEY=$D/key "$OFD_BIN" -c "$y" --check a b c >"$D/check.out" 2>&1 || e2e_fail "--check $y: $(cat "$D/check.out")"

@@ -15,10 +15,6 @@ D=$E2E_DIR
 E2E_VARIANT=receive
 cd "$D" || exit 1
 
-expect_eq() { # expect_eq WHAT GOT WANT
-	[ "$2" = "$3" ] || e2e_fail "$1: got '$2', want '$3'"
-	echo "ok: $1 = $3"
-}
 
 free_port() { # a port free for both UDP and TCP on 127.0.0.1
 	local p

@@ -28,13 +28,6 @@ counter() { # counter FILE REGEX NAME
 	grep -E "$2" "$1" | tail -1 | sed -E "s/.*[: ]$3 ([0-9]+).*/\1/"
 }
 
-expect_eq() { # expect_eq WHAT GOT WANT
-	if [ "$2" != "$3" ]; then
-		e2e_fail "$1: got '$2', want '$3'"
-	else
-		echo "ok: $1 = $3"
-	fi
-}
 
 # The reference: records in the capture, and how many are TCP / UDP (dump's CSV).
 "$OFD_BIN" dump --format csv "$PCAP" >dump.csv 2>/dev/null || e2e_die "dump failed"

@@ -14,10 +14,6 @@ D=$E2E_DIR
 E2E_VARIANT=tracer
 cd "$D" || exit 1
 
-expect_eq() { # expect_eq WHAT GOT WANT
-	[ "$2" = "$3" ] || e2e_fail "$1: got '$2', want '$3'"
-	echo "ok: $1 = $3"
-}
 
 # keys
 "$OFD_BIN" keygen -k key >pub.txt 2>keygen.err || e2e_die "keygen: $(cat keygen.err)"
