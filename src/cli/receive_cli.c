@@ -6,12 +6,14 @@
 #include "receive_cli.h"
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "core/config.h"
 #include "receiver/listen.h"
 #include "receiver/store.h"
 #include "tracer/keypath.h"
@@ -26,6 +28,11 @@ struct rcli {
 	uint64_t max_age_s;
 	uint64_t max_rows;
 	struct ofd_store *store;
+	struct ofd_cfg_file *cfg; /* -c: the config the strings below may point into */
+	struct rconf {		  /* its values, as the config map writes them */
+		char *udp, *http, *db, *key;
+		uint64_t max_age_ns, max_rows;
+	} conf;
 	unsigned batch; /* adds in the open transaction (0: none open) */
 };
 
@@ -36,14 +43,17 @@ struct rcli {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: overflowd receive [--udp ADDR:PORT|none] [--http ADDR:PORT|none] [--db FILE]\n"
-		   "                         [-k KEYFILE] [--max-age DURATION] [--max-rows N]\n"
-		   "  --udp      tracers over UDP (default [::]:65535, IPv4 and IPv6)\n"
-		   "  --http     POST /.well-known/overflowd and GET /metrics (default [::]:8080)\n"
-		   "  --db       SQLite database (default $OVERFLOWD_DB or /var/lib/overflowd/tracers.db)\n"
-		   "  -k         our key, to open tracers sealed to us (default: the signing key, if any)\n"
-		   "  --max-age  prune tracers older than this (90s, 15m, 12h, 30d, 2w)\n"
-		   "  --max-rows keep at most N tracers\n");
+	fprintf(
+	    f, "usage: overflowd receive [--udp ADDR:PORT|none] [--http ADDR:PORT|none] [--db FILE]\n"
+	       "                         [-k KEYFILE] [--max-age DURATION] [--max-rows N] [-c receiver.yml]\n"
+	       "  -c         a config file: `- segment: receiver` with keys udp, http, db, key, max_age,\n"
+	       "             max_rows (the options override it)\n"
+	       "  --udp      tracers over UDP (default [::]:65535, IPv4 and IPv6)\n"
+	       "  --http     POST /.well-known/overflowd and GET /metrics (default [::]:8080)\n"
+	       "  --db       SQLite database (default $OVERFLOWD_DB or /var/lib/overflowd/tracers.db)\n"
+	       "  -k         our key, to open tracers sealed to us (default: the signing key, if any)\n"
+	       "  --max-age  prune tracers older than this (90s, 15m, 12h, 30d, 2w)\n"
+	       "  --max-rows keep at most N tracers\n");
 }
 
 int ofd_duration_parse(const char *s, uint64_t *out_s)
@@ -68,20 +78,70 @@ int ofd_duration_parse(const char *s, uint64_t *out_s)
 	return 0;
 }
 
+#define RC(f) offsetof(struct rconf, f)
+static const struct ofd_cfg_key receiver_keys[] = {
+    {"udp", OFD_CFG_STRING, RC(udp), NULL, 0, 0, 0, NULL, "UDP listen address (none: off)"},
+    {"http", OFD_CFG_STRING, RC(http), NULL, 0, 0, 0, NULL, "HTTP listen address (none: off)"},
+    {"db", OFD_CFG_STRING, RC(db), NULL, 0, 0, 0, NULL, "SQLite database"},
+    {"key", OFD_CFG_STRING, RC(key), NULL, 0, 0, 0, NULL, "our key, for sealed tracers"},
+    {"max_age", OFD_CFG_DURATION, RC(max_age_ns), "0", 0, 0, 0, NULL, "retention by age (0: none)"},
+    {"max_rows", OFD_CFG_UINT, RC(max_rows), "0", 0, 0, 0, NULL, "retention by rows (0: none)"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+#undef RC
+
+/* -c FILE: one entry `segment: receiver` whose config sets the defaults of the options. */
+static int load_config(struct rcli *r, const char *path, const char **udp)
+{
+	char err[512] = "";
+	int rc = ofd_cfg_load(&r->cfg, path, NULL, 0, err, sizeof(err));
+	const struct ofd_cfg_pipeline *pl = rc ? NULL : ofd_cfg_pipeline(r->cfg);
+	if (!rc && (pl->n != 1 || strcmp(pl->v[0].segment, "receiver") != 0)) {
+		rc = ofd_cfg_errorf(err, sizeof(err), path, pl->n ? pl->v[0].line : 1, NULL, NULL,
+				    "expected one entry, `segment: receiver`");
+	}
+	if (!rc)
+		rc = ofd_cfg_apply(receiver_keys, pl->v[0].config, &r->conf, path, "receiver", pl->v[0].line,
+				   err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (r->conf.udp)
+		*udp = r->conf.udp;
+	if (r->conf.http)
+		r->http = r->conf.http;
+	r->db = r->conf.db, r->key = r->conf.key;
+	r->max_age_s = r->conf.max_age_ns / 1000000000u, r->max_rows = r->conf.max_rows;
+	return 0;
+}
+
 static int parse_args(struct rcli *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"udp", required_argument, NULL, 'u'},     {"http", required_argument, NULL, 'H'},
-	    {"db", required_argument, NULL, 'd'},      {"key", required_argument, NULL, 'k'},
-	    {"max-age", required_argument, NULL, 'a'}, {"max-rows", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"udp", required_argument, NULL, 'u'},
+	    {"http", required_argument, NULL, 'H'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"max-age", required_argument, NULL, 'a'},
+	    {"max-rows", required_argument, NULL, 'n'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *udp = "[::]:65535";
 	char *end;
 	int c;
+	opterr = 0; /* first pass: only -c, so that the options override the file */
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:hc:", opts, NULL)) != -1)
+		if (c == 'c' && load_config(r, optarg, &udp))
+			return -1;
+	opterr = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:hc:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c': break;
 		case 'u': udp = optarg; break;
 		case 'H': r->http = optarg; break;
 		case 'd': r->db = optarg; break;
@@ -209,13 +269,16 @@ int ofd_cmd_receive(int argc, char **argv)
 {
 	struct rcli r = {.http = "[::]:8080"};
 	char err[512] = "";
-	int rc = parse_args(&r, argc, argv), fail;
-	if (rc)
-		return rc > 0 ? OFD_EXIT_OK : OFD_EXIT_USAGE;
-	struct ofd_key *ours = open_key(&r, &fail);
-	if (fail)
-		return OFD_EXIT_FAIL;
+	int rc = parse_args(&r, argc, argv), fail = 0;
+	struct ofd_key *ours = NULL;
+	if (rc) {
+		rc = rc > 0 ? OFD_EXIT_OK : OFD_EXIT_USAGE;
+		goto free_config;
+	}
+	ours = open_key(&r, &fail);
 	rc = OFD_EXIT_FAIL;
+	if (fail)
+		goto free_config;
 	if (ofd_store_open(&r.store, r.db, err, sizeof(err))) {
 		fprintf(stderr, "overflowd receive: %s: %s\n", r.db, err);
 		goto free_key;
@@ -237,5 +300,8 @@ close_store:
 	ofd_store_close(r.store);
 free_key:
 	ofd_key_free(ours);
+free_config:
+	ofd_cfg_release(receiver_keys, &r.conf);
+	ofd_cfg_free(r.cfg);
 	return rc;
 }

@@ -45,9 +45,16 @@ metric_is() { # metric_is NAME VALUE
 
 "$OFD_BIN" keygen -k key >pub.txt 2>/dev/null || e2e_die "keygen"
 "$OFD_BIN" keygen -k rxkey >/dev/null 2>&1 || e2e_die "keygen rx"
+printf -- '- segment: receiver\n  config:\n    db: rx.db\n    max_age: 30d\n    bogus: 1\n' >bad.yml
+"$OFD_BIN" receive -c bad.yml >/dev/null 2>bad.err
+expect_eq "bad receiver config exit" "$?" 2
+expect_eq "bad receiver config message" "$(head -1 bad.err)" \
+	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, max_age, max_rows)"
+grep -v bogus bad.yml >rx.yml
 PU=$(free_port)
 PH=$(free_port)
-"$OFD_BIN" receive --udp "127.0.0.1:$PU" --http "127.0.0.1:$PH" --db rx.db -k rxkey >rx.out 2>rx.err &
+# the database and retention from the config file, the addresses from the options
+"$OFD_BIN" receive -c rx.yml --udp "127.0.0.1:$PU" --http "127.0.0.1:$PH" -k rxkey >rx.out 2>rx.err &
 rpid=$!
 E2E_PIDS="$E2E_PIDS $rpid"
 e2e_wait 10 sh -c "ss -lnt | grep -q ':$PH ' && ss -lnu | grep -q ':$PU '" || e2e_die "receiver not listening: $(cat rx.err)"
