@@ -56,28 +56,6 @@ static void usage(FILE *f)
 	       "  --max-rows keep at most N tracers\n");
 }
 
-int ofd_duration_parse(const char *s, uint64_t *out_s)
-{
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return OFD_EFORMAT;
-	unsigned long long v = strtoull(s, &end, 10);
-	uint64_t mul = 1;
-	switch (*end) {
-	case 0:
-	case 's': break;
-	case 'm': mul = 60; break;
-	case 'h': mul = 3600; break;
-	case 'd': mul = 86400; break;
-	case 'w': mul = 7 * 86400; break;
-	default: return OFD_EFORMAT;
-	}
-	if ((*end && end[1]) || v > UINT64_MAX / mul)
-		return OFD_EFORMAT;
-	*out_s = v * mul;
-	return 0;
-}
-
 #define RC(f) offsetof(struct rconf, f)
 static const struct ofd_cfg_key receiver_keys[] = {
     {"udp", OFD_CFG_STRING, RC(udp), NULL, 0, 0, 0, NULL, "UDP listen address (none: off)"},
@@ -116,6 +94,17 @@ static int load_config(struct rcli *r, const char *path, const char **udp)
 	return 0;
 }
 
+/* An option's value, checked and converted like the config key of the same meaning. */
+static int option_value(struct rcli *r, const char *key, const char *text)
+{
+	const struct ofd_cfg_key *k = receiver_keys;
+	while (k->key && strcmp(k->key, key) != 0)
+		k++;
+	struct ofd_cfg_node v = {.kind = OFD_CFGN_SCALAR, .line = 0, .text = text};
+	char err[256];
+	return ofd_cfg_apply_one(k, &v, &r->conf, "command line", "receive", err, sizeof(err));
+}
+
 static int parse_args(struct rcli *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -147,8 +136,9 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 		case 'd': r->db = optarg; break;
 		case 'k': r->key = optarg; break;
 		case 'a':
-			if (ofd_duration_parse(optarg, &r->max_age_s))
+			if (option_value(r, "max_age", optarg))
 				goto bad_value;
+			r->max_age_s = r->conf.max_age_ns / 1000000000u;
 			break;
 		case 'n':
 			r->max_rows = strtoull(optarg, &end, 10);

@@ -12,7 +12,4 @@
 
 int ofd_cmd_receive(int argc, char **argv);
 
-/* "90", "90s", "15m", "12h", "30d", "2w" into seconds; 0 or OFD_EFORMAT. */
-int ofd_duration_parse(const char *s, uint64_t *out_s);
-
 #endif

@@ -100,6 +100,7 @@ static const struct cfg_unit cfg_dur_units[] = {
     {"m", 60000000000ull, 1},
     {"h", 3600000000000ull, 1},
     {"d", 86400000000000ull, 1},
+    {"w", 604800000000000ull, 1},
     {NULL, 0, 0},
 };
 
@@ -264,7 +265,7 @@ static const char *cfg_expected(enum ofd_cfg_type t)
 	case OFD_CFG_DOUBLE: return "a number";
 	case OFD_CFG_STRING: return "a string";
 	case OFD_CFG_STRLIST: return "a list of strings";
-	case OFD_CFG_DURATION: return "a duration (a number with ns, us, ms, s, m, h or d; none: seconds)";
+	case OFD_CFG_DURATION: return "a duration (a number with ns, us, ms, s, m, h, d or w; none: seconds)";
 	case OFD_CFG_SIZE: return "a size (a number with k, M, G or T; none: bytes)";
 	default: return "a value";
 	}
