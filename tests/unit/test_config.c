@@ -535,6 +535,7 @@ static void test_units(void **state)
 		 {"5m", 300000000000ull},
 		 {"1h", 3600000000000ull},
 		 {"2d", 172800000000000ull},
+		 {"2w", 1209600000000000ull},
 		 {"0.5", 500000000ull},
 		 {"1.25m", 75000000000ull},
 		 {"0", 0},
@@ -545,7 +546,7 @@ static void test_units(void **state)
 		assert_true(s.dur == d[n].ns);
 	}
 	static const char dur_err[] =
-	    "expected a duration (a number with ns, us, ms, s, m, h or d; none: seconds), got ";
+	    "expected a duration (a number with ns, us, ms, s, m, h, d or w; none: seconds), got ";
 	char want[256];
 	static const char *const bad_durs[] = {"10x", "s", "-1s", "1.2.3s", "10 s", "1e3s", "."};
 	for (size_t n = 0; n < sizeof(bad_durs) / sizeof(bad_durs[0]); n++) {
@@ -556,7 +557,7 @@ static void test_units(void **state)
 	}
 	bad("dur", "18446744074s", "18446744074s is out of range");
 	bad("dur", "{}",
-	    "expected a duration (a number with ns, us, ms, s, m, h or d; none: seconds), got a map");
+	    "expected a duration (a number with ns, us, ms, s, m, h, d or w; none: seconds), got a map");
 	static const struct {
 		const char *text;
 		uint64_t bytes;
