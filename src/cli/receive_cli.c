@@ -25,12 +25,13 @@ struct rcli {
 	const char *http;
 	const char *db;
 	const char *key;
+	const char *tls_cert, *tls_key;
 	uint64_t max_age_s;
 	uint64_t max_rows;
 	struct ofd_store *store;
 	struct ofd_cfg_file *cfg; /* -c: the config the strings below may point into */
 	struct rconf {		  /* its values, as the config map writes them */
-		char *udp, *http, *db, *key;
+		char *udp, *http, *db, *key, *tls_cert, *tls_key;
 		uint64_t max_age_ns, max_rows;
 	} conf;
 	unsigned batch; /* adds in the open transaction (0: none open) */
@@ -62,6 +63,8 @@ static const struct ofd_cfg_key receiver_keys[] = {
     {"http", OFD_CFG_STRING, RC(http), NULL, 0, 0, 0, NULL, "HTTP listen address (none: off)"},
     {"db", OFD_CFG_STRING, RC(db), NULL, 0, 0, 0, NULL, "SQLite database"},
     {"key", OFD_CFG_STRING, RC(key), NULL, 0, 0, 0, NULL, "our key, for sealed tracers"},
+    {"tls_cert", OFD_CFG_STRING, RC(tls_cert), NULL, 0, 0, 0, NULL, "HTTPS: certificate (PEM file)"},
+    {"tls_key", OFD_CFG_STRING, RC(tls_key), NULL, 0, 0, 0, NULL, "HTTPS: private key (PEM file)"},
     {"max_age", OFD_CFG_DURATION, RC(max_age_ns), "0", 0, 0, 0, NULL, "retention by age (0: none)"},
     {"max_rows", OFD_CFG_UINT, RC(max_rows), "0", 0, 0, 0, NULL, "retention by rows (0: none)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
@@ -90,6 +93,7 @@ static int load_config(struct rcli *r, const char *path, const char **udp)
 	if (r->conf.http)
 		r->http = r->conf.http;
 	r->db = r->conf.db, r->key = r->conf.key;
+	r->tls_cert = r->conf.tls_cert, r->tls_key = r->conf.tls_key;
 	r->max_age_s = r->conf.max_age_ns / 1000000000u, r->max_rows = r->conf.max_rows;
 	return 0;
 }
@@ -115,6 +119,8 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 	    {"max-age", required_argument, NULL, 'a'},
 	    {"max-rows", required_argument, NULL, 'n'},
 	    {"config", required_argument, NULL, 'c'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -131,6 +137,8 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "k:hc:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': break;
+		case 'C': r->tls_cert = optarg; break;
+		case 'K': r->tls_key = optarg; break;
 		case 'u': udp = optarg; break;
 		case 'H': r->http = optarg; break;
 		case 'd': r->db = optarg; break;
@@ -273,8 +281,13 @@ int ofd_cmd_receive(int argc, char **argv)
 		fprintf(stderr, "overflowd receive: %s: %s\n", r.db, err);
 		goto free_key;
 	}
-	struct ofd_listen_cfg cfg = {
-	    .udp = r.udp[0] ? r.udp : NULL, .http = r.http, .ours = ours, .accept = store_accept, .ctx = &r};
+	struct ofd_listen_cfg cfg = {.udp = r.udp[0] ? r.udp : NULL,
+				     .http = r.http,
+				     .ours = ours,
+				     .accept = store_accept,
+				     .ctx = &r,
+				     .tls_cert = r.tls_cert,
+				     .tls_key = r.tls_key};
 	struct ofd_listen *l;
 	ofd_signals_install();
 	if (ofd_listen_start(&l, &cfg))

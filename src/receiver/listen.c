@@ -45,6 +45,7 @@ struct lim_entry {
 
 struct ofd_listen {
 	struct ofd_listen_cfg cfg;
+	char *tls_cert, *tls_key; /* PEM text (HTTPS), NUL-terminated */
 	/* counters */
 	_Atomic uint64_t received, valid, stored, duplicate, store_errors, ratelimited;
 	_Atomic uint64_t invalid[OFD_TV__COUNT];
@@ -484,8 +485,40 @@ static int http_addr(const char *s, struct sockaddr_in6 *a6, struct sockaddr_in 
 	return 0;
 }
 
+/* A whole PEM file as a NUL-terminated string (at most 256 KiB), or NULL with the reason logged. */
+static char *read_pem(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = f ? malloc((256u << 10) + 1) : NULL;
+	size_t n = buf ? fread(buf, 1, 256u << 10, f) : 0;
+	if (!buf || n == 0 || n == 256u << 10) {
+		ofd_err("receiver: %s: cannot read a PEM file%s", path, f ? "" : " (missing?)");
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[n] = 0;
+	}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
 static int http_start(struct ofd_listen *l, const char *addr)
 {
+	if (!l->cfg.tls_cert != !l->cfg.tls_key) {
+		ofd_err("receiver: HTTPS needs both a certificate and a key");
+		return OFD_ECONFIG;
+	}
+	if (l->cfg.tls_cert) {
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			ofd_err("receiver: this libmicrohttpd has no TLS support");
+			return OFD_EUNSUPPORTED;
+		}
+		l->tls_cert = read_pem(l->cfg.tls_cert);
+		l->tls_key = read_pem(l->cfg.tls_key);
+		if (!l->tls_cert || !l->tls_key)
+			return OFD_ECONFIG;
+	}
 	struct sockaddr_in6 a6;
 	struct sockaddr_in a4;
 	int family;
@@ -502,20 +535,33 @@ static int http_start(struct ofd_listen *l, const char *addr)
 	else
 		sa = (const struct sockaddr *)&a4;
 	uint16_t port = ntohs(a4.sin_port);
-	l->mhd = MHD_start_daemon(flags, port, NULL, NULL, http_access, l, MHD_OPTION_THREAD_POOL_SIZE,
-				  l->cfg.http_threads, MHD_OPTION_NOTIFY_COMPLETED, http_done, l,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 512u,
-				  sa ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, sa, MHD_OPTION_END);
+	struct MHD_OptionItem ops[8];
+	int n = 0;
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, l->cfg.http_threads, NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_done, l};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 512, NULL};
+	if (l->tls_cert) {
+		flags |= MHD_USE_TLS;
+		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, l->tls_key};
+		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, l->tls_cert};
+	}
+	int nsa = n;
+	ops[n++] =
+	    (struct MHD_OptionItem){sa ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0, (void *)(uintptr_t)sa};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	l->mhd =
+	    MHD_start_daemon(flags, port, NULL, NULL, http_access, l, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (!l->mhd && family == AF_UNSPEC) {
 		ofd_info("receiver: http \"%s\": IPv6 unavailable, listening on 0.0.0.0", addr);
 		flags &= ~(unsigned)MHD_USE_DUAL_STACK;
-		l->mhd = MHD_start_daemon(
-		    flags, port, NULL, NULL, http_access, l, MHD_OPTION_THREAD_POOL_SIZE, l->cfg.http_threads,
-		    MHD_OPTION_NOTIFY_COMPLETED, http_done, l, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-		    MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_END);
+		ops[nsa] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+		l->mhd = MHD_start_daemon(flags, port, NULL, NULL, http_access, l, MHD_OPTION_ARRAY, ops,
+					  MHD_OPTION_END);
 	}
 	if (!l->mhd) {
-		ofd_err("receiver: http \"%s\": could not start the server (address in use?)", addr);
+		ofd_err("receiver: http \"%s\": could not start the server (address in use%s?)", addr,
+			l->tls_cert ? ", or a bad certificate or key" : "");
 		return -EADDRNOTAVAIL;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -583,6 +629,8 @@ free_lim:
 	pthread_mutex_destroy(&l->acc_mu);
 	free(l->lim);
 free_l:
+	free(l->tls_cert);
+	free(l->tls_key);
 	free(l);
 	return err;
 }
@@ -611,5 +659,7 @@ void ofd_listen_stop(struct ofd_listen *l)
 	pthread_mutex_destroy(&l->lim_mu);
 	pthread_mutex_destroy(&l->acc_mu);
 	free(l->lim);
+	free(l->tls_cert);
+	free(l->tls_key);
 	free(l);
 }

@@ -38,6 +38,8 @@ struct ofd_listen_cfg {
 	double invalid_burst;  /* 0: 100 */
 	unsigned http_threads; /* MHD thread pool size; 0: 2 */
 	int rcvbuf;	       /* UDP receive buffer bytes; 0: 4 MiB asked (the system may grant less) */
+	const char *tls_cert;  /* PEM files: both set, the HTTP server speaks HTTPS only */
+	const char *tls_key;
 };
 
 enum ofd_lc_class { OFD_LC_CLASS_UNKNOWN = 4, OFD_LC_CLASS__COUNT = 5 };

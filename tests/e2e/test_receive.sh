@@ -49,7 +49,7 @@ printf -- '- segment: receiver\n  config:\n    db: rx.db\n    max_age: 30d\n    
 "$OFD_BIN" receive -c bad.yml >/dev/null 2>bad.err
 expect_eq "bad receiver config exit" "$?" 2
 expect_eq "bad receiver config message" "$(head -1 bad.err)" \
-	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, max_age, max_rows)"
+	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, tls_cert, tls_key, max_age, max_rows)"
 grep -v bogus bad.yml >rx.yml
 PU=$(free_port)
 PH=$(free_port)
@@ -100,4 +100,25 @@ expect_eq "2016 tracers stored" "$(wc -l <p.json)" 4
 grep -q "$(cut -c1-16 pub.txt)" spoof.txt || e2e_fail "--spoofed does not name our key: $(head -5 spoof.txt)"
 "$OFD_BIN" keys --db rx.db --format csv >keys.csv 2>/dev/null || e2e_fail "keys"
 grep -q "$(cat pub.txt)" keys.csv || e2e_fail "keys: $(cat keys.csv)"
+
+# HTTPS: a receiver with a certificate, the sender's https:// delivery (bare address: no
+# certificate check, the payload is signed)
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key -out tls.crt \
+		-days 2 -subj /CN=localhost >/dev/null 2>&1 || e2e_die "openssl"
+	PS=$(free_port)
+	"$OFD_BIN" receive --udp none --http "127.0.0.1:$PS" --tls-cert tls.crt --tls-key tls.key --db rx2.db \
+		-k rxkey >rx2.out 2>rx2.err &
+	rpid=$!
+	E2E_PIDS="$E2E_PIDS $rpid"
+	e2e_wait 10 sh -c "ss -lnt | grep -q ':$PS '" || e2e_die "https receiver not listening: $(cat rx2.err)"
+	"$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key --send-to "https://127.0.0.1:$PS/.well-known/overflowd" \
+		>/dev/null 2>sent2.err || e2e_fail "https sender: $(cat sent2.err)"
+	grep -q "sent udp 0, http 0, https $n," sent2.err || e2e_fail "https: $(grep tracers: sent2.err)"
+	kill -TERM "$rpid"; wait "$rpid"
+	grep -q "stored $n " rx2.err || e2e_fail "https receiver: $(tail -2 rx2.err)"
+	expect_eq "tracers stored over https" "$(($("$OFD_BIN" tracers --db rx2.db --format csv | wc -l) - 1))" "$n"
+else
+	e2e_log "openssl missing: HTTPS not tested"
+fi
 e2e_result
