@@ -210,8 +210,16 @@ close:
 	return rc;
 }
 
+/* flowpipeline's names for segments we call otherwise, so that its configs load unchanged */
+static const char *const aliases[][2] = {
+    {"printflowdump", "print"},
+};
+
 const struct ofd_segment_type *ofd_registry_find(const struct ofd_registry *r, const char *name)
 {
+	for (size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++)
+		if (strcmp(name, aliases[a][0]) == 0)
+			name = aliases[a][1];
 	for (size_t i = 0; i < r->n; i++)
 		if (strcmp(r->v[i].type->name, name) == 0)
 			return r->v[i].type;

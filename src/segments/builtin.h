@@ -20,7 +20,6 @@
 	X(json)                                                                                              \
 	X(csv)                                                                                               \
 	X(print)                                                                                             \
-	X(printflowdump)                                                                                     \
 	X(count)                                                                                             \
 	X(tracer)
 

@@ -256,19 +256,3 @@ const struct ofd_segment_type ofd_seg_print = {
     .tick = print_tick,
     .fini = print_fini,
 };
-
-/* flowpipeline's name for the same segment, so that its configs load unchanged. */
-const struct ofd_segment_type ofd_seg_printflowdump = {
-    .abi = OFD_SEGMENT_ABI,
-    .name = "printflowdump",
-    .kind = OFD_SEG_OUTPUT,
-    .flags = OFD_SEGF_BLOCKING,
-    .summary = "flowpipeline's name of print",
-    .state_size = sizeof(struct print_state),
-    .config = print_keys,
-    .counters = counters,
-    .init = print_init,
-    .process = print_process,
-    .tick = print_tick,
-    .fini = print_fini,
-};
