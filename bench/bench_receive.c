@@ -57,7 +57,18 @@ static int count_accept(void *ctx, const struct ofd_tracer_msg *m, const char *r
 {
 	(void)ctx;
 	atomic_fetch_add(&accepted, 1);
-	return store ? ofd_store_add(store, m, raw, len, sender, recv_ns) : 1;
+	if (!store)
+		return 1;
+	/* as `overflowd receive` does: adds share a transaction, 512 at a time */
+	static unsigned batch;
+	if (!batch && ofd_store_begin(store) == 0)
+		batch = 1;
+	int rc = ofd_store_add(store, m, raw, len, sender, recv_ns);
+	if (batch && ++batch > 512) {
+		(void)ofd_store_commit(store);
+		batch = 0;
+	}
+	return rc;
 }
 
 static int make_lines(struct lines *t, size_t n, const struct ofd_key *k)
@@ -238,8 +249,10 @@ static int run(size_t count, double seconds, const char *db, const struct ofd_ke
 		close(fd);
 		ofd_listen_stop(l);
 	}
-	if (store)
+	if (store) {
+		(void)ofd_store_commit(store); /* the last, partial batch (no-op when none is open) */
 		ofd_store_close(store);
+	}
 	free_lines(&valid);
 	free_lines(&badsig);
 	return 0;

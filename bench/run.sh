@@ -10,7 +10,7 @@
 #   BENCH_FLOWS=300000     distinct flows in the synthetic traffic that softflowd exports
 #   BENCH_PORT=39100       first of the loopback UDP ports used (39100..39102)
 #   BENCH_WORK=DIR         cached inputs (default BUILD_DIR/bench-data)
-#   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd pipeline callgrind
+#   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd pipeline tracers callgrind
 #   BENCH_NO_CALLGRIND=1   skip the callgrind part
 #   BENCH_NO_PEERS=1       skip the peers
 #   BENCH_UPDATE_BASELINE=1  write this run's callgrind figures to bench/callgrind-baseline.txt
@@ -728,7 +728,7 @@ report() {
 	echo '```'
 }
 
-STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd pipeline callgrind} "
+STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd pipeline tracers callgrind} "
 stage() { [[ $STAGES == *" $1 "* ]]; }
 
 main() {
@@ -754,8 +754,9 @@ main() {
 		stage nfcapd && run_nfcapd && run_dump_udp
 	fi
 	stage pipeline && run_pipeline
+	stage tracers && run_tracers
 	[ $HAVE_VALGRIND = 1 ] && stage callgrind && run_callgrind
-	report | tee "$RESULTS"
+	{ report; report_tracers; } | tee "$RESULTS"
 	if [ ${#CALLGRIND_CMP[@]} -gt 0 ]; then
 		printf '%s\n' "${CALLGRIND_CMP[@]}" >&2
 	fi
@@ -764,5 +765,7 @@ main() {
 
 # shellcheck source=bench/pipelines/stage.sh
 . "$SRC/bench/pipelines/stage.sh"
+# shellcheck source=bench/tracers_stage.sh
+. "$SRC/bench/tracers_stage.sh"
 CALLGRIND_CMP=()
 main
