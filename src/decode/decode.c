@@ -83,6 +83,14 @@ int ofd_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_bat
 	return n;
 }
 
+uint64_t ofd_decode_drops_total(const struct ofd_decode_stats *st)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < OFD_DROP__COUNT; i++)
+		n += st->drops[i];
+	return n;
+}
+
 void ofd_decode_stats_print(const struct ofd_decode_stats *st, const char *prefix)
 {
 	static const char *const tn[5] = {"unknown", "sflow5", "netflow5", "netflow9", "ipfix"};

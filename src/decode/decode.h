@@ -81,6 +81,9 @@ int ofd_sflow5_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct 
 int ofd_decode_drop(struct ofd_decoder *d, const struct ofd_dgram *dg, enum ofd_drop why, int err,
 		    const char *what);
 
+/* The sum of all drop reasons. */
+uint64_t ofd_decode_drops_total(const struct ofd_decode_stats *st);
+
 /* Print the counters (non-zero drops only) to stderr. */
 void ofd_decode_stats_print(const struct ofd_decode_stats *st, const char *prefix);
 

@@ -72,8 +72,10 @@ uint32_t ofd_emit_batch(struct ofd_emit *e, const struct ofd_batch *b, uint64_t 
 			mmax = e->cfg.esc[i].mult;
 	uint64_t pmax = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
+		if (!ofd_batch_is_live(b, i))
+			continue;
 		uint64_t pk = emit_packets(e, &b->flows[i]);
-		if (ofd_batch_is_live(b, i) && pk > pmax)
+		if (pk > pmax)
 			pmax = pk;
 	}
 	e->st.flows += ofd_batch_live_count(b);

@@ -29,14 +29,6 @@ static struct ofd_decoder *new_decoder(void)
 	return d;
 }
 
-static uint64_t total_drops(const struct ofd_decoder *d)
-{
-	uint64_t n = 0;
-	for (int i = 0; i < OFD_DROP__COUNT; i++)
-		n += d->st.drops[i];
-	return n;
-}
-
 static const struct gv_field v4f[] = {
     {1, 4, 0},	{2, 4, 0},  {4, 1, 0},	 {5, 1, 0},   {6, 1, 0},  {7, 2, 0},  {8, 4, 0},   {9, 1, 0},
     {10, 2, 0}, {11, 2, 0}, {12, 4, 0},	 {13, 1, 0},  {14, 2, 0}, {15, 4, 0}, {16, 2, 0},  {17, 4, 0},
@@ -191,7 +183,7 @@ static void test_v4_fields(void **state)
 		mask |= OFD_BIT(want[i]);
 	assert_int_equal(f->present, mask);
 	assert_int_equal(d->st.templates, 1);
-	assert_int_equal(total_drops(d), 0);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 0);
 	gv_free(&m);
 	ofd_decoder_free(d);
 }
@@ -420,7 +412,7 @@ static void test_truncations(void **state)
 		size_t boundary = len >= full ? full : len >= end_1 ? end_1 : len >= end_t ? end_t : 20;
 		uint64_t drops = len < 20 || len - boundary >= 4;
 		assert_int_equal(sink.n, (unsigned)want);
-		assert_int_equal(total_drops(d), drops);
+		assert_int_equal(ofd_decode_drops_total(&d->st), drops);
 		if (want)
 			assert_int_equal(n, want);
 		else if (drops)

@@ -59,14 +59,6 @@ static int decode(struct ofd_decoder *d, const uint8_t *data, size_t len, struct
 	return n;
 }
 
-static uint64_t drops(const struct ofd_decoder *d)
-{
-	uint64_t n = 0;
-	for (int i = 0; i < OFD_DROP__COUNT; i++)
-		n += d->st.drops[i];
-	return n;
-}
-
 static struct gen_sflow_hdr hdr4(void)
 {
 	struct gen_sflow_hdr h = {.sub_agent = 3, .seq = 5908, .uptime_ms = 2294190};
@@ -256,7 +248,7 @@ static void test_all_types(void **state)
 
 	assert_int_equal(d->st.sflow_counter_samples, 2);
 	assert_int_equal(d->st.drops[OFD_DROP_UNKNOWN_SAMPLE], 1);
-	assert_int_equal(drops(d), 1);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 1);
 	assert_int_equal(d->st.records_by_type[OFD_FT_SFLOW_5], 3);
 	free(s);
 	gen_free(&g);
@@ -301,7 +293,7 @@ static void test_ipv6_agent_and_link_ipv4(void **state)
 	assert_int_equal(f->dst_as, 65000);		  /* empty path: the AS field */
 	assert_false(f->present & OFD_BIT(OFD_F_NEXT_HOP_AS));
 	assert_int_equal(f->bgp_next_hop.family, OFD_AF_INET6);
-	assert_int_equal(drops(d), 0);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 0);
 	free(sk);
 	gen_free(&ip);
 	gen_free(&g);
@@ -387,7 +379,7 @@ static void expect_malformed(const uint8_t *p, size_t len, int want_n)
 	int n = decode(d, p, len, s);
 	assert_int_equal(n < 0 ? -1 : n, want_n);
 	assert_int_equal(d->st.drops[OFD_DROP_MALFORMED_SAMPLE], 1);
-	assert_int_equal(drops(d), 1);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 1);
 	free(s);
 	ofd_decoder_free(d);
 }
@@ -414,7 +406,7 @@ static void test_lying_lengths(void **state)
 	struct sink *s = calloc(1, sizeof(*s));
 	assert_non_null(s);
 	assert_int_equal(decode(d, g.p, g.len, s), 2);
-	assert_int_equal(drops(d), 0);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 0);
 	assert_int_equal(s->got[1].dst_port, 8080);
 	free(s);
 	ofd_decoder_free(d);
@@ -511,7 +503,7 @@ static void test_real_capture(void **state)
 	assert_int_equal(dgrams, 1000);
 	assert_int_equal(s->total, 5855);
 	assert_int_equal(d->st.sflow_counter_samples, 502);
-	assert_int_equal(drops(d), 0);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 0);
 	assert_int_equal(s->bytes, 6058714); /* sum of the raw headers' frame lengths (tshark) */
 	assert_int_equal(s->tcp, 5855);
 	assert_int_equal(s->rate300, 5855);
