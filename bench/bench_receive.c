@@ -1,7 +1,7 @@
 /*
  * bench_receive: the receiver's UDP path on loopback, next to libsodium's verification rate.
  *
- *   bench_receive [--count N] [--seconds S] [--db FILE]
+ *   bench_receive [--count N] [--seconds S] [--db FILE] [--workers W]
  *
  * N distinct valid tracers (default 20000, signed first) are sent over UDP to a listener on
  * 127.0.0.1 with a bounded window in flight (so nothing is lost to the socket buffer); the
@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ struct lines {
 };
 
 static atomic_ulong accepted;
+static unsigned workers; /* --workers: verification threads (0: the receiving thread) */
 static struct ofd_store *store;
 
 static double now_s(void)
@@ -69,6 +71,15 @@ static int count_accept(void *ctx, const struct ofd_tracer_msg *m, const char *r
 		batch = 0;
 	}
 	return rc;
+}
+
+/* CPU time of the whole process (receiver threads and the sender), user + system. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static int make_lines(struct lines *t, size_t n, const struct ofd_key *k)
@@ -213,8 +224,10 @@ static int run(size_t count, double seconds, const char *db, const struct ofd_ke
 	}
 	for (int phase = 0; phase < 4; phase++) {
 		struct ofd_listen *l;
-		struct ofd_listen_cfg cfg = {
-		    .udp = "udp://127.0.0.1:0", .accept = count_accept, .invalid_rate = phase == 1 ? -1 : 0};
+		struct ofd_listen_cfg cfg = {.udp = "udp://127.0.0.1:0",
+					     .accept = count_accept,
+					     .invalid_rate = phase == 1 ? -1 : 0,
+					     .udp_workers = workers};
 		if (ofd_listen_start(&l, &cfg))
 			return 1;
 		int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -223,13 +236,15 @@ static int run(size_t count, double seconds, const char *db, const struct ofd_ke
 		double secs;
 		struct ofd_listen_counters c;
 		if (phase == 0) {
+			double cpu0 = cpu_s();
 			size_t n = blast(l, fd, &to, &valid, valid.n, 1e9, &secs);
+			double cpu = cpu_s() - cpu0;
 			ofd_listen_counters(l, &c);
 			double r = (double)c.valid / secs, sr = sodium_rate(&valid, k);
-			printf(
-			    "RESULT bench=receive_valid count=%zu line_avg=%.0f rate=%.0f sodium_rate=%.0f "
-			    "ratio=%.3f stored=%llu store=%s\n",
-			    n, line_avg, r, sr, r / sr, (unsigned long long)c.stored, db ? "sqlite" : "none");
+			printf("RESULT bench=receive_valid count=%zu line_avg=%.0f workers=%u rate=%.0f "
+			       "per_cpu_s=%.0f sodium_rate=%.0f ratio=%.3f stored=%llu store=%s\n",
+			       n, line_avg, workers, r, (double)c.valid / cpu, sr, r / sr,
+			       (unsigned long long)c.stored, db ? "sqlite" : "none");
 		} else {
 			const struct lines *t = phase == 3 ? &badsig : &junk;
 			size_t n = blast(l, fd, &to, t, (size_t)-1, seconds, &secs);
@@ -263,6 +278,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {{"count", required_argument, NULL, 'n'},
 					     {"seconds", required_argument, NULL, 's'},
 					     {"db", required_argument, NULL, 'd'},
+					     {"workers", required_argument, NULL, 'w'},
 					     {NULL, 0, NULL, 0}};
 	size_t count = 20000;
 	double seconds = 2;
@@ -275,6 +291,8 @@ int main(int argc, char **argv)
 			seconds = strtod(optarg, NULL);
 		else if (c == 'd')
 			db = optarg;
+		else if (c == 'w')
+			workers = (unsigned)strtoul(optarg, NULL, 10);
 		else
 			return 2;
 	}

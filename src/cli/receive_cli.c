@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "core/config.h"
+#include "core/cpus.h"
 #include "receiver/listen.h"
 #include "receiver/store.h"
 #include "tracer/keypath.h"
@@ -28,11 +29,12 @@ struct rcli {
 	const char *tls_cert, *tls_key;
 	uint64_t max_age_s;
 	uint64_t max_rows;
+	uint64_t workers; /* verification threads for UDP; 0: one per core */
 	struct ofd_store *store;
 	struct ofd_cfg_file *cfg; /* -c: the config the strings below may point into */
 	struct rconf {		  /* its values, as the config map writes them */
 		char *udp, *http, *db, *key, *tls_cert, *tls_key;
-		uint64_t max_age_ns, max_rows;
+		uint64_t max_age_ns, max_rows, workers;
 	} conf;
 	unsigned batch; /* adds in the open transaction (0: none open) */
 };
@@ -44,17 +46,19 @@ struct rcli {
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f, "usage: overflowd receive [--udp ADDR:PORT|none] [--http ADDR:PORT|none] [--db FILE]\n"
-	       "                         [-k KEYFILE] [--max-age DURATION] [--max-rows N] [-c receiver.yml]\n"
-	       "  -c         a config file: `- segment: receiver` with keys udp, http, db, key, max_age,\n"
-	       "             max_rows (the options override it)\n"
-	       "  --udp      tracers over UDP (default [::]:65535, IPv4 and IPv6)\n"
-	       "  --http     POST /.well-known/overflowd and GET /metrics (default [::]:8080)\n"
-	       "  --db       SQLite database (default $OVERFLOWD_DB or /var/lib/overflowd/tracers.db)\n"
-	       "  -k         our key, to open tracers sealed to us (default: the signing key, if any)\n"
-	       "  --max-age  prune tracers older than this (90s, 15m, 12h, 30d, 2w)\n"
-	       "  --max-rows keep at most N tracers\n");
+	fprintf(f,
+		"usage: overflowd receive [--udp ADDR:PORT|none] [--http ADDR:PORT|none] [--db FILE]\n"
+		"                         [-k KEYFILE] [--max-age DURATION] [--max-rows N] [--workers N]\n"
+		"                         [-c receiver.yml]\n"
+		"  -c         a config file: `- segment: receiver` with keys udp, http, db, key, max_age,\n"
+		"             max_rows (the options override it)\n"
+		"  --udp      tracers over UDP (default [::]:65535, IPv4 and IPv6)\n"
+		"  --http     POST /.well-known/overflowd and GET /metrics (default [::]:8080)\n"
+		"  --db       SQLite database (default $OVERFLOWD_DB or /var/lib/overflowd/tracers.db)\n"
+		"  -k         our key, to open tracers sealed to us (default: the signing key, if any)\n"
+		"  --max-age  prune tracers older than this (90s, 15m, 12h, 30d, 2w)\n"
+		"  --max-rows keep at most N tracers\n"
+		"  --workers  threads verifying UDP tracers (default: one per core)\n");
 }
 
 #define RC(f) offsetof(struct rconf, f)
@@ -67,6 +71,8 @@ static const struct ofd_cfg_key receiver_keys[] = {
     {"tls_key", OFD_CFG_STRING, RC(tls_key), NULL, 0, 0, 0, NULL, "HTTPS: private key (PEM file)"},
     {"max_age", OFD_CFG_DURATION, RC(max_age_ns), "0", 0, 0, 0, NULL, "retention by age (0: none)"},
     {"max_rows", OFD_CFG_UINT, RC(max_rows), "0", 0, 0, 0, NULL, "retention by rows (0: none)"},
+    {"workers", OFD_CFG_UINT, RC(workers), "0", 0, 0, 64, NULL,
+     "threads verifying UDP tracers (0: one per core; 1: the receiving thread alone)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 #undef RC
@@ -95,6 +101,7 @@ static int load_config(struct rcli *r, const char *path, const char **udp)
 	r->db = r->conf.db, r->key = r->conf.key;
 	r->tls_cert = r->conf.tls_cert, r->tls_key = r->conf.tls_key;
 	r->max_age_s = r->conf.max_age_ns / 1000000000u, r->max_rows = r->conf.max_rows;
+	r->workers = r->conf.workers;
 	return 0;
 }
 
@@ -112,17 +119,12 @@ static int option_value(struct rcli *r, const char *key, const char *text)
 static int parse_args(struct rcli *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"udp", required_argument, NULL, 'u'},
-	    {"http", required_argument, NULL, 'H'},
-	    {"db", required_argument, NULL, 'd'},
-	    {"key", required_argument, NULL, 'k'},
-	    {"max-age", required_argument, NULL, 'a'},
-	    {"max-rows", required_argument, NULL, 'n'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"tls-cert", required_argument, NULL, 'C'},
-	    {"tls-key", required_argument, NULL, 'K'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"udp", required_argument, NULL, 'u'},     {"http", required_argument, NULL, 'H'},
+	    {"db", required_argument, NULL, 'd'},      {"key", required_argument, NULL, 'k'},
+	    {"max-age", required_argument, NULL, 'a'}, {"max-rows", required_argument, NULL, 'n'},
+	    {"config", required_argument, NULL, 'c'},  {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'}, {"workers", required_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	const char *udp = "[::]:65535";
 	char *end;
@@ -147,6 +149,11 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 			if (option_value(r, "max_age", optarg))
 				goto bad_value;
 			r->max_age_s = r->conf.max_age_ns / 1000000000u;
+			break;
+		case 'w':
+			if (option_value(r, "workers", optarg))
+				goto bad_value;
+			r->workers = r->conf.workers;
 			break;
 		case 'n':
 			r->max_rows = strtoull(optarg, &end, 10);
@@ -177,6 +184,7 @@ bad_value:
 	fprintf(stderr, "overflowd receive: bad value '%s' for --%s\n", optarg,
 		c == 'a'   ? "max-age"
 		: c == 'n' ? "max-rows"
+		: c == 'w' ? "workers"
 			   : "udp");
 	return -1;
 }
@@ -287,7 +295,8 @@ int ofd_cmd_receive(int argc, char **argv)
 				     .accept = store_accept,
 				     .ctx = &r,
 				     .tls_cert = r.tls_cert,
-				     .tls_key = r.tls_key};
+				     .tls_key = r.tls_key,
+				     .udp_workers = r.workers ? (unsigned)r.workers : ofd_online_cpus()};
 	struct ofd_listen *l;
 	ofd_signals_install();
 	if (ofd_listen_start(&l, &cfg))

@@ -29,6 +29,7 @@
 
 #include "net/udp.h"
 #include "ofd/log.h"
+#include "receiver/vpool.h"
 #include "tracer/ratelimit.h"
 
 #define LIM_SETS     4096
@@ -61,6 +62,7 @@ struct ofd_listen {
 	pthread_t udp_thread;
 	int udp_running;
 	atomic_int stop;
+	struct ofd_vpool *vpool; /* cfg.udp_workers > 1: verification threads */
 	uint8_t udp_scratch[OFD_TRACER_MAX];
 	/* HTTP */
 	struct MHD_Daemon *mhd;
@@ -156,10 +158,8 @@ static void lim_charge(struct ofd_listen *l, const struct ofd_ip *a)
 /* The class named in the signed bytes' metadata, or OFD_LC_CLASS_UNKNOWN. */
 static int body_class(const struct ofd_tracer_msg *m)
 {
-	json_t *root = json_loadb(m->body, m->body_len, 0, NULL);
-	const char *s = json_string_value(json_object_get(json_object_get(root, "metadata"), "class"));
+	const char *s = json_string_value(json_object_get(json_object_get(m->doc, "metadata"), "class"));
 	int c = s ? ofd_tracer_class_parse(s) : -1;
-	json_decref(root);
 	return c >= 0 && c < OFD_LC_CLASS_UNKNOWN ? c : OFD_LC_CLASS_UNKNOWN;
 }
 
@@ -168,15 +168,17 @@ int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const 
 {
 	*stored = 0;
 	atomic_fetch_add_explicit(&l->received, 1, memory_order_relaxed);
-	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+	/* over the cap the bytes are never looked at (the pool copies no more than the cap + 2) */
+	while (len && len <= OFD_TRACER_MAX + 2 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	if (!lim_allows(l, sender)) {
 		atomic_fetch_add_explicit(&l->ratelimited, 1, memory_order_relaxed);
 		return -1;
 	}
 	struct ofd_tracer_msg m;
-	enum ofd_tv_error e =
-	    len > OFD_TRACER_MAX ? OFD_TV_TOO_LARGE : ofd_tracer_verify(line, len, l->cfg.ours, scratch, &m);
+	enum ofd_tv_error e = len > OFD_TRACER_MAX
+				  ? OFD_TV_TOO_LARGE
+				  : ofd_tracer_verify_doc(line, len, l->cfg.ours, scratch, &m);
 	if (e != OFD_TV_OK) {
 		atomic_fetch_add_explicit(&l->invalid[(unsigned)e < OFD_TV__COUNT ? e : OFD_TV_NOT_JSON], 1,
 					  memory_order_relaxed);
@@ -191,6 +193,7 @@ int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const 
 		rc = l->cfg.accept(l->cfg.ctx, &m, line, len, sender, recv_ns);
 		pthread_mutex_unlock(&l->acc_mu);
 	}
+	ofd_tracer_msg_release(&m);
 	*stored = rc;
 	if (rc > 0)
 		atomic_fetch_add_explicit(&l->stored, 1, memory_order_relaxed);
@@ -283,12 +286,20 @@ int ofd_listen_metrics(const struct ofd_listen *l, char *buf, size_t cap)
 
 /* ---- UDP ---- */
 
+static void handle_dgram(void *ctx, const struct ofd_dgram *dg, uint8_t *scratch)
+{
+	int stored;
+	(void)ofd_listen_handle(ctx, (const char *)dg->data, dg->len, &dg->src, dg->time_ns, scratch,
+				&stored);
+}
+
 static void on_dgram(const struct ofd_dgram *dg, void *ctx)
 {
 	struct ofd_listen *l = ctx;
-	int stored;
-	(void)ofd_listen_handle(l, (const char *)dg->data, dg->len, &dg->src, dg->time_ns, l->udp_scratch,
-				&stored);
+	if (l->vpool)
+		ofd_vpool_submit(l->vpool, dg);
+	else
+		handle_dgram(l, dg, l->udp_scratch);
 }
 
 static void *udp_main(void *arg)
@@ -610,6 +621,12 @@ int ofd_listen_start(struct ofd_listen **out, const struct ofd_listen_cfg *cfg)
 		if (err)
 			goto close_udp;
 	}
+	if (l->udp && l->cfg.udp_workers > 1) {
+		err = ofd_vpool_start(&l->vpool, l->cfg.udp_workers, 64 * l->cfg.udp_workers,
+				      OFD_TRACER_MAX + 2, handle_dgram, l);
+		if (err)
+			goto stop_http;
+	}
 	if (l->udp) {
 		err = -pthread_create(&l->udp_thread, NULL, udp_main, l);
 		if (err)
@@ -619,6 +636,7 @@ int ofd_listen_start(struct ofd_listen **out, const struct ofd_listen_cfg *cfg)
 	*out = l;
 	return 0;
 stop_http:
+	ofd_vpool_stop(l->vpool);
 	if (l->mhd)
 		MHD_stop_daemon(l->mhd);
 close_udp:
@@ -652,6 +670,7 @@ void ofd_listen_stop(struct ofd_listen *l)
 	atomic_store(&l->stop, 1);
 	if (l->udp_running)
 		pthread_join(l->udp_thread, NULL);
+	ofd_vpool_stop(l->vpool); /* what was received is verified and handed on first */
 	if (l->mhd)
 		MHD_stop_daemon(l->mhd);
 	if (l->udp)

@@ -38,6 +38,7 @@ struct ofd_listen_cfg {
 	double invalid_burst;  /* 0: 100 */
 	unsigned http_threads; /* MHD thread pool size; 0: 2 */
 	int rcvbuf;	       /* UDP receive buffer bytes; 0: 4 MiB asked (the system may grant less) */
+	unsigned udp_workers;  /* threads verifying UDP tracers; 0 or 1: the receiving thread itself */
 	const char *tls_cert;  /* PEM files: both set, the HTTP server speaks HTTPS only */
 	const char *tls_key;
 };

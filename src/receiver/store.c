@@ -261,7 +261,8 @@ struct fields {
 static int fields_parse(struct fields *f, const struct ofd_tracer_msg *m)
 {
 	memset(f, 0, sizeof(*f));
-	f->root = json_loadb(m->body, m->body_len, 0, NULL);
+	/* the listener hands the signed bytes parsed; other callers get them parsed here */
+	f->root = m->doc ? json_incref((json_t *)m->doc) : json_loadb(m->body, m->body_len, 0, NULL);
 	json_t *fd = json_object_get(f->root, "flowdata");
 	json_t *d = json_object_get(fd, "data"), *src = json_object_get(fd, "sourcetype");
 	json_t *meta = json_object_get(f->root, "metadata");

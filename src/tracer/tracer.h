@@ -143,6 +143,10 @@ struct ofd_tracer_msg {
 	const char *body; /* the signed bytes, inside the caller's scratch buffer */
 	size_t body_len;
 	int sealed; /* it came sealed and was opened with our key */
+	/* the signed bytes parsed (a jansson json_t object), set only by ofd_tracer_verify_doc on
+	   OFD_TV_OK and released by its caller with ofd_tracer_msg_release: the receiver reads the
+	   class and the flow from it instead of parsing the signed bytes again */
+	void *doc;
 };
 
 /*
@@ -156,6 +160,11 @@ struct ofd_tracer_msg {
  */
 enum ofd_tv_error ofd_tracer_verify(const char *line, size_t len, const struct ofd_key *ours,
 				    uint8_t *scratch, struct ofd_tracer_msg *out);
+/* As ofd_tracer_verify, and on OFD_TV_OK out->doc holds the parsed signed bytes. */
+enum ofd_tv_error ofd_tracer_verify_doc(const char *line, size_t len, const struct ofd_key *ours,
+					uint8_t *scratch, struct ofd_tracer_msg *out);
+/* Release out->doc (no-op when there is none). */
+void ofd_tracer_msg_release(struct ofd_tracer_msg *m);
 
 /*
  * Seal a tracer to a recipient's Ed25519 public key: {"sealed": B64, "to": HEX}, NUL-terminated.

@@ -162,7 +162,7 @@ static long b64_decode(const json_t *js, uint8_t *out, size_t cap)
 	return (long)o;
 }
 
-static enum ofd_tv_error verify_plain(json_t *root, uint8_t *scratch, struct ofd_tracer_msg *out)
+static enum ofd_tv_error verify_plain(json_t *root, uint8_t *scratch, struct ofd_tracer_msg *out, int keep)
 {
 	json_t *sig = json_object_get(root, "signature");
 	json_t *key = json_object_get(sig, "key");
@@ -186,16 +186,19 @@ static enum ofd_tv_error verify_plain(json_t *root, uint8_t *scratch, struct ofd
 	if (!json_is_object(json_object_get(msg, "flowdata")) ||
 	    !json_is_object(json_object_get(msg, "metadata")))
 		e = OFD_TV_BAD_BODY;
-	json_decref(msg);
 	if (e == OFD_TV_OK) {
 		out->body = (const char *)body;
 		out->body_len = blen;
 	}
+	if (e == OFD_TV_OK && keep)
+		out->doc = msg;
+	else
+		json_decref(msg);
 	return e;
 }
 
 static enum ofd_tv_error verify_sealed(json_t *root, const struct ofd_key *ours, uint8_t *scratch,
-				       struct ofd_tracer_msg *out)
+				       struct ofd_tracer_msg *out, int keep)
 {
 	uint8_t to[OFD_KEY_PUB_LEN];
 	uint8_t ct[OFD_TRACER_MAX];
@@ -221,15 +224,15 @@ static enum ofd_tv_error verify_sealed(json_t *root, const struct ofd_key *ours,
 	else if (json_object_get(inner, "sealed"))
 		e = OFD_TV_SEALED; /* sealed twice: not opened again */
 	else
-		e = verify_plain(inner, scratch, out);
+		e = verify_plain(inner, scratch, out, keep);
 	json_decref(inner);
 	out->sealed = 1;
 	sodium_memzero(pt, ptlen);
 	return e;
 }
 
-enum ofd_tv_error ofd_tracer_verify(const char *line, size_t len, const struct ofd_key *ours,
-				    uint8_t *scratch, struct ofd_tracer_msg *out)
+static enum ofd_tv_error verify(const char *line, size_t len, const struct ofd_key *ours, uint8_t *scratch,
+				struct ofd_tracer_msg *out, int keep)
 {
 	memset(out, 0, sizeof(*out));
 	if (sodium_init() < 0)
@@ -241,13 +244,31 @@ enum ofd_tv_error ofd_tracer_verify(const char *line, size_t len, const struct o
 		return OFD_TV_NOT_JSON;
 	enum ofd_tv_error e;
 	if (json_object_get(root, "sealed"))
-		e = verify_sealed(root, ours, scratch, out);
+		e = verify_sealed(root, ours, scratch, out, keep);
 	else
-		e = verify_plain(root, scratch, out);
+		e = verify_plain(root, scratch, out, keep);
 	json_decref(root);
 	if (e != OFD_TV_OK) {
 		out->body = NULL;
 		out->body_len = 0;
 	}
 	return e;
+}
+
+enum ofd_tv_error ofd_tracer_verify(const char *line, size_t len, const struct ofd_key *ours,
+				    uint8_t *scratch, struct ofd_tracer_msg *out)
+{
+	return verify(line, len, ours, scratch, out, 0);
+}
+
+enum ofd_tv_error ofd_tracer_verify_doc(const char *line, size_t len, const struct ofd_key *ours,
+					uint8_t *scratch, struct ofd_tracer_msg *out)
+{
+	return verify(line, len, ours, scratch, out, 1);
+}
+
+void ofd_tracer_msg_release(struct ofd_tracer_msg *m)
+{
+	json_decref(m->doc);
+	m->doc = NULL;
 }

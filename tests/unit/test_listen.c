@@ -26,7 +26,7 @@
 #include "receiver/listen.h"
 #include "tracer/tracer.h"
 
-#define MAXSEEN 64
+#define MAXSEEN 256
 
 /* The test's store: bodies seen (for duplicates), accept calls, signalled to the waiter. */
 struct sink {
@@ -123,6 +123,8 @@ static size_t make_tracer(char *line, size_t cap, const struct ofd_key *k, unsig
 	return (size_t)n;
 }
 
+static unsigned g_workers; /* udp_workers of the next setup */
+
 static int setup(void **state)
 {
 	struct fx *x = calloc(1, sizeof(*x));
@@ -139,6 +141,7 @@ static int setup(void **state)
 	    .ctx = &x->s,
 	    .invalid_rate = 0.001, /* about no refill during a test */
 	    .invalid_burst = 20,
+	    .udp_workers = g_workers,
 	};
 	if (ofd_listen_start(&x->l, &cfg))
 		return -1;
@@ -276,6 +279,51 @@ static void test_udp(void **state)
 	assert_non_null(strstr(x->s.body[2], "\"class\": \"HUMAN_CONFIRMED\""));
 	assert_int_equal(x->s.sender.family, OFD_AF_INET);
 	assert_int_equal(x->s.sender.b[12], 127);
+}
+
+static int setup_workers(void **state)
+{
+	g_workers = 3;
+	int rc = setup(state);
+	g_workers = 0;
+	return rc;
+}
+
+/* Three verification threads: every tracer is handled once, whatever thread took it; an
+   oversized datagram is refused unread; stopping hands on everything already received. */
+static void test_udp_workers(void **state)
+{
+	struct fx *x = *state;
+	char line[OFD_TRACER_MAX];
+	static char big[OFD_TRACER_MAX + 100];
+	unsigned valid = 0, invalid = 0;
+	for (unsigned i = 0; i < 120; i++) {
+		size_t n = make_tracer(line, sizeof(line), x->signer, i, OFD_TC_MACHINE_SUSPECTED);
+		if (i % 10 == 9) {
+			line[n - 10] ^= 1; /* tampered */
+			invalid++;
+		} else {
+			valid++;
+		}
+		udp_send(x, line, n);
+		if (i % 40 == 0)
+			udp_send(x, line, n); /* a duplicate (or a second invalid one) */
+		valid += i % 40 == 0 && i % 10 != 9, invalid += i % 40 == 0 && i % 10 == 9;
+	}
+	memset(big, '{', sizeof(big));
+	udp_send(x, big, sizeof(big));
+	invalid++;
+	settle(x, valid + invalid);
+	struct ofd_listen_counters c;
+	ofd_listen_counters(x->l, &c);
+	assert_int_equal(c.received, 124);
+	assert_int_equal(c.valid, 111);
+	assert_int_equal(c.stored, 108);
+	assert_int_equal(c.duplicate, 3);
+	assert_int_equal(c.invalid_total, 13);
+	assert_int_equal(c.invalid[OFD_TV_TOO_LARGE], 1);
+	assert_int_equal(c.by_class[OFD_TC_MACHINE_SUSPECTED], 111);
+	assert_int_equal(x->s.n, 108);
 }
 
 static void test_http(void **state)
@@ -435,6 +483,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_udp_workers, setup_workers, teardown),
 	    cmocka_unit_test_setup_teardown(test_http, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flood, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sealed, setup, teardown),
