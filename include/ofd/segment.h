@@ -95,6 +95,11 @@ int ofd_segment_stopping(const struct ofd_segment *seg);
 struct ofd_batch *ofd_input_batch(struct ofd_segment *seg);
 void ofd_input_flush(struct ofd_segment *seg);
 
+/* Inputs that run threads of their own (the udp input's workers): set up b as a further batch
+   of this input, for one such thread; full batches go on as ofd_input_batch()'s do. The thread
+   flushes it (ofd_batch_flush) before start() returns. */
+void ofd_input_batch_init(struct ofd_segment *seg, struct ofd_batch *b);
+
 /* Inputs: report decoder counters for the exit summary and metrics (may be called repeatedly
    with cumulative values). */
 struct ofd_decode_stats;

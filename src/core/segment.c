@@ -41,6 +41,11 @@ void ofd_input_flush(struct ofd_segment *seg)
 		ofd_batch_flush(seg->ibatch);
 }
 
+void ofd_input_batch_init(struct ofd_segment *seg, struct ofd_batch *b)
+{
+	ofd_batch_init(b, ofd_pipeline_input_full, seg);
+}
+
 void ofd_input_decode_stats(struct ofd_segment *seg, const struct ofd_decode_stats *st)
 {
 	pthread_mutex_lock(&seg->dmu);

@@ -10,6 +10,7 @@
 #include "udp.h"
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@
 
 #ifndef SO_RXQ_OVFL
 #define SO_RXQ_OVFL 40
+#endif
+#ifndef SO_ATTACH_REUSEPORT_CBPF
+#define SO_ATTACH_REUSEPORT_CBPF 51
 #endif
 
 struct udp_sock {
@@ -136,11 +140,14 @@ bad_port:
 	return OFD_ECONFIG;
 }
 
-/* Socket options common to every listener; rcvbuf > 0 asks for that receive buffer. */
-static int sock_setup(int fd, int rcvbuf, const char *what)
+/* Socket options common to every listener; rcvbuf > 0 asks for that receive buffer; reuse: one
+   of several workers' sockets on the same address and port (SO_REUSEPORT). */
+static int sock_setup(int fd, int rcvbuf, int reuse, const char *what)
 {
 	int one = 1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+		return -errno;
+	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) != 0)
 		ofd_warn("%s: SO_RXQ_OVFL unavailable, kernel drops will not be counted", what);
@@ -158,14 +165,15 @@ static int sock_setup(int fd, int rcvbuf, const char *what)
 }
 
 /* Bind one socket for spec; family AF_UNSPEC means [::] dual-stack, else 0.0.0.0. */
-static int sock_open(struct udp_sock *s, const struct udp_spec *sp, int family, int rcvbuf, const char *what)
+static int sock_open(struct udp_sock *s, const struct udp_spec *sp, int family, int rcvbuf, int reuse,
+		     const char *what)
 {
 	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(sp->port)};
 	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(sp->port)};
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	int err = sock_setup(fd, rcvbuf, what);
+	int err = sock_setup(fd, rcvbuf, reuse, what);
 	if (err)
 		goto close_fd;
 	int rc;
@@ -202,14 +210,18 @@ close_fd:
 	return err;
 }
 
-/* Open the socket(s) of one listen item. */
-static int udp_add(struct ofd_udp *u, const char *item, size_t n, int rcvbuf)
+/* Open the socket(s) of one listen item; with `like` (a worker after the first), on the port
+   that worker's socket of the same item got, and with SO_REUSEPORT. */
+static int udp_add(struct ofd_udp *u, const char *item, size_t n, int rcvbuf, int reuse,
+		   const struct ofd_udp *like)
 {
 	struct udp_spec sp;
 	char what[128];
 	int err = spec_parse(&sp, item, n);
 	if (err)
 		return err;
+	if (like && u->n < like->n)
+		sp.port = like->s[u->n].port; /* port 0 got a port from the kernel: share it */
 	if (u->n == UDP_MAX_SOCKS) {
 		ofd_err("listen \"%.*s\": more than %d listeners", (int)n, item, UDP_MAX_SOCKS);
 		return OFD_ELIMIT;
@@ -217,13 +229,13 @@ static int udp_add(struct ofd_udp *u, const char *item, size_t n, int rcvbuf)
 	snprintf(what, sizeof(what), "listen \"%.*s\"", (int)n, item);
 	struct udp_sock *s = &u->s[u->n];
 	if (sp.family == AF_UNSPEC) {
-		err = sock_open(s, &sp, AF_INET6, rcvbuf, what);
+		err = sock_open(s, &sp, AF_INET6, rcvbuf, reuse, what);
 		if (err == -EAFNOSUPPORT || err == -EADDRNOTAVAIL) {
 			ofd_info("%s: IPv6 unavailable (%s), listening on 0.0.0.0", what, strerror(-err));
-			err = sock_open(s, &sp, AF_INET, rcvbuf, what);
+			err = sock_open(s, &sp, AF_INET, rcvbuf, reuse, what);
 		}
 	} else {
-		err = sock_open(s, &sp, sp.family, rcvbuf, what);
+		err = sock_open(s, &sp, sp.family, rcvbuf, reuse, what);
 	}
 	if (err) {
 		ofd_err("%s: %s", what, strerror(-err));
@@ -235,7 +247,8 @@ static int udp_add(struct ofd_udp *u, const char *item, size_t n, int rcvbuf)
 	return 0;
 }
 
-int ofd_udp_open(struct ofd_udp **out, const char *listen, int rcvbuf)
+static int udp_open(struct ofd_udp **out, const char *listen, int rcvbuf, int reuse,
+		    const struct ofd_udp *like)
 {
 	int err = 0;
 	struct ofd_udp *u = calloc(1, sizeof(*u));
@@ -258,7 +271,7 @@ int ofd_udp_open(struct ofd_udp **out, const char *listen, int rcvbuf)
 			err = OFD_ECONFIG;
 			goto close_socks;
 		}
-		err = udp_add(u, p, n, rcvbuf);
+		err = udp_add(u, p, n, rcvbuf, reuse, like);
 		if (err)
 			goto close_socks;
 		if (!comma)
@@ -281,6 +294,71 @@ close_socks:
 	free(u->slab);
 free_u:
 	free(u);
+	return err;
+}
+
+int ofd_udp_open(struct ofd_udp **out, const char *listen, int rcvbuf)
+{
+	return udp_open(out, listen, rcvbuf, 0, NULL);
+}
+
+/*
+ * The reuseport program (classic BPF, run by the kernel on each datagram's UDP payload; its
+ * result is the index of the worker socket, in the order the sockets were bound; a result
+ * beyond the last socket falls back to the kernel's hash of addresses and ports). NetFlow v5
+ * and sFlow v5 datagrams carry no state between them, so they are spread by a hash of their
+ * sequence numbers, and one busy exporter keeps every worker busy. NetFlow v9 and IPFIX go by
+ * the address hash, so that each exporter's templates stay with one worker. A datagram too
+ * short to read ends the program with 0: worker 0 gets it, and counts it as malformed.
+ */
+static int attach_spread(int fd, unsigned workers)
+{
+	enum { NOT_V5 = 4, SPREAD = 12, OTHER = 16 };
+	struct sock_filter code[] = {
+	    /* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0),		   /* version (16 bits) */
+	    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, NOT_V5 - 2), /* NetFlow v5? */
+	    /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16),		   /* flow_sequence */
+	    /* 3 */ BPF_JUMP(BPF_JMP | BPF_JA, SPREAD - 4, 0, 0),
+	    /* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* sFlow: version (32 bits) */
+	    /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, OTHER - 6),
+	    /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4), /* agent address type */
+	    /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2),
+	    /* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16), /* IPv4 agent: sequence number */
+	    /* 9 */ BPF_JUMP(BPF_JMP | BPF_JA, SPREAD - 10, 0, 0),
+	    /* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, OTHER - 11),
+	    /* 11 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 28),	       /* IPv6 agent: sequence number */
+	    /* 12 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u), /* v5 sequences step by records */
+	    /* 13 */ BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+	    /* 14 */ BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, workers),
+	    /* 15 */ BPF_STMT(BPF_RET | BPF_A, 0),
+	    /* 16 */ BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+	};
+	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) == 0 ? 0 : -errno;
+}
+
+int ofd_udp_open_workers(struct ofd_udp **out, unsigned workers, const char *listen, int rcvbuf)
+{
+	int err = 0;
+	if (workers == 0 || workers > OFD_UDP_MAX_WORKERS)
+		return OFD_ECONFIG;
+	memset(out, 0, workers * sizeof(*out));
+	if (workers == 1)
+		return udp_open(out, listen, rcvbuf, 0, NULL);
+	for (unsigned w = 0; w < workers && !err; w++)
+		err = udp_open(&out[w], listen, rcvbuf, 1, w ? out[0] : NULL);
+	for (unsigned i = 0; !err && i < out[0]->n; i++) {
+		int rc = attach_spread(out[0]->s[i].fd, workers);
+		if (rc)
+			ofd_warn("udp port %u: no reuseport program (%s): datagrams go by the kernel's "
+				 "address hash, one exporter to one worker",
+				 out[0]->s[i].port, strerror(-rc));
+	}
+	if (err) {
+		for (unsigned w = 0; w < workers; w++)
+			ofd_udp_close(out[w]);
+		memset(out, 0, workers * sizeof(*out));
+	}
 	return err;
 }
 

@@ -24,6 +24,18 @@ typedef void (*ofd_udp_fn)(const struct ofd_dgram *dg, void *ctx);
 /* Open and bind every socket in `listen`; rcvbuf 0 keeps the system default. */
 int ofd_udp_open(struct ofd_udp **out, const char *listen, int rcvbuf) OFD_MUST_CHECK;
 
+/*
+ * Open the listeners of `listen` once per worker (1..OFD_UDP_MAX_WORKERS) into out[0..workers):
+ * with more than one, every worker binds the same addresses and ports with SO_REUSEPORT and the
+ * kernel hands each datagram to one of them: NetFlow v5 and sFlow v5 spread by their sequence
+ * numbers (a reuseport BPF program), NetFlow v9 and IPFIX by the exporter's address and port,
+ * so that an exporter's templates are learned by the worker that decodes its data. Each worker
+ * polls its own handle from its own thread.
+ */
+#define OFD_UDP_MAX_WORKERS 64
+int ofd_udp_open_workers(struct ofd_udp **out, unsigned workers, const char *listen,
+			 int rcvbuf) OFD_MUST_CHECK;
+
 /* The local port of socket i (0 when there is no such socket): tests bind port 0. */
 uint16_t ofd_udp_port(const struct ofd_udp *u, unsigned i);
 

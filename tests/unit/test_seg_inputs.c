@@ -195,6 +195,45 @@ static void test_udp(void **state)
 	close(fd);
 }
 
+/* Three workers on one port: every record arrives once, and the input's decoder counters are
+   the sum over the workers (datagrams spread by their v5 sequence numbers). */
+static void test_udp_workers(void **state)
+{
+	(void)state;
+	struct ofd_segment_type udp = ofd_seg_udp;
+	udp.init = udp_init_wrap;
+	const struct ofd_segment_type *const types[] = {&udp, NULL};
+	struct seg_pipeline sp;
+	collected_reset();
+	assert_int_equal(
+	    seg_pipeline_open(&sp,
+			      "- segment: udp\n  config: {listen: 'udp://127.0.0.1:0', workers: 3}\n"
+			      "- segment: t_collect\n",
+			      types),
+	    0);
+	uint16_t port = ofd_seg_udp_port(udp_state, 0);
+	assert_int_equal(ofd_pipeline_start(sp.p), 0);
+	uint64_t want_bytes = 0;
+	for (unsigned d = 0; d < 40; d++) {
+		send_nf5(port, d * 30, 30);
+		for (unsigned i = 0; i < 30; i++)
+			want_bytes += 100 + d * 30 + i;
+	}
+	collected_wait(1200);
+	ofd_pipeline_stop(sp.p);
+	assert_int_equal(ofd_pipeline_finish(sp.p), 0);
+	assert_int_equal(collected.n, 1200);
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < collected.n; i++)
+		bytes += collected.v[i].bytes;
+	assert_int_equal(bytes, want_bytes);
+	struct ofd_segment *in = &ofd_pipeline_entry_at(sp.p, 0)->inst[0];
+	assert_int_equal(in->dstats.datagrams, 40);
+	assert_int_equal(in->dstats.records, 1200);
+	assert_int_equal(in->dstats.records_by_type[OFD_FT_NETFLOW_V5], 1200);
+	seg_pipeline_close(&sp);
+}
+
 /* ---- stdin: what the json output wrote comes back field for field ---- */
 
 static void assert_same(const struct ofd_flow *a, const struct ofd_flow *b)
@@ -328,6 +367,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pcap),
 	    cmocka_unit_test(test_udp),
+	    cmocka_unit_test(test_udp_workers),
 	    cmocka_unit_test(test_stdin_round_trip),
 	    cmocka_unit_test(test_stdin_bad_lines),
 	};

@@ -344,6 +344,77 @@ static void test_kernel_drops(void **state)
 	ofd_udp_close(u);
 }
 
+/* Received by worker handles w[0..n) until `want` in all; counts per worker in got[]. */
+static void poll_workers(struct ofd_udp **w, unsigned n, unsigned want, unsigned *got)
+{
+	unsigned total = 0, idle = 0;
+	while (total < want && idle < n) {
+		idle = 0;
+		for (unsigned i = 0; i < n; i++) {
+			memset(&R, 0, sizeof(R));
+			int rc = ofd_udp_poll(w[i], 100, on_dgram, &R);
+			assert_true(rc >= 0);
+			got[i] += R.n;
+			total += R.n;
+			idle += rc == 0;
+		}
+	}
+	assert_int_equal(total, want);
+}
+
+/*
+ * Two workers on one port (SO_REUSEPORT): datagrams from one exporter socket are spread over
+ * both when they are NetFlow v5 or sFlow v5 (by sequence number), and all go to one worker
+ * when they are NetFlow v9 (by address hash, templates in one place).
+ */
+static void test_workers_spread(void **state)
+{
+	(void)state;
+	struct ofd_udp *w[2];
+	assert_int_equal(ofd_udp_open_workers(w, 2, "udp://127.0.0.1:0", 1 << 20), 0);
+	uint16_t port = ofd_udp_port(w[0], 0), sport;
+	assert_true(port != 0);
+	assert_int_equal(ofd_udp_port(w[1], 0), port);
+	int fd = sender(AF_INET, &sport);
+	uint8_t d[32];
+	unsigned got[2] = {0, 0};
+	/* NetFlow v5 headers, flow_sequence stepping by 30 records */
+	for (uint32_t i = 0; i < 200; i++) {
+		memset(d, 0, sizeof(d));
+		d[1] = 5;
+		uint32_t seq = htonl(i * 30);
+		memcpy(d + 16, &seq, 4);
+		send_to(fd, AF_INET, port, d, 24);
+	}
+	poll_workers(w, 2, 200, got);
+	assert_true(got[0] > 20 && got[1] > 20);
+	/* sFlow v5 headers with an IPv4 agent, sequence stepping by 1 */
+	got[0] = got[1] = 0;
+	for (uint32_t i = 0; i < 200; i++) {
+		memset(d, 0, sizeof(d));
+		d[3] = 5, d[7] = 1;
+		uint32_t seq = htonl(i + 1000);
+		memcpy(d + 16, &seq, 4);
+		send_to(fd, AF_INET, port, d, 28);
+	}
+	poll_workers(w, 2, 200, got);
+	assert_true(got[0] > 20 && got[1] > 20);
+	/* NetFlow v9 headers: one exporter, one worker */
+	got[0] = got[1] = 0;
+	for (uint32_t i = 0; i < 100; i++) {
+		memset(d, 0, sizeof(d));
+		d[1] = 9;
+		uint32_t seq = htonl(i);
+		memcpy(d + 12, &seq, 4);
+		send_to(fd, AF_INET, port, d, 20);
+	}
+	poll_workers(w, 2, 100, got);
+	assert_true((got[0] == 100 && got[1] == 0) || (got[0] == 0 && got[1] == 100));
+	close(fd);
+	ofd_udp_close(w[0]);
+	ofd_udp_close(w[1]);
+}
+
 /* Throughput on loopback, reported (not asserted: machines differ). */
 static void test_burst_rate(void **state)
 {
@@ -387,7 +458,7 @@ int main(void)
 	    cmocka_unit_test(test_ipv4_loopback),      cmocka_unit_test(test_ipv6_loopback),
 	    cmocka_unit_test(test_all_addresses),      cmocka_unit_test(test_several_sockets),
 	    cmocka_unit_test(test_bad_listen_strings), cmocka_unit_test(test_kernel_drops),
-	    cmocka_unit_test(test_burst_rate),
+	    cmocka_unit_test(test_workers_spread),     cmocka_unit_test(test_burst_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

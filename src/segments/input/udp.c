@@ -1,13 +1,19 @@
 /*
  * udp: receives NetFlow v5/v9, IPFIX and sFlow v5 export datagrams on the sockets of a listen
- * string (src/net/udp.h) and decodes them (src/decode/decode.h) into the pipeline. The sockets
- * are bound at init, so that a taken port refuses the start. Records go on when a batch is
- * full, and at once whenever the sockets go quiet; ofd_segment_stopping() is checked at least
- * every 100 ms. Decoder and socket counters are reported as they change.
+ * string (src/net/udp.h) and decodes them (src/decode/decode.h) into the pipeline, in `workers`
+ * threads, each with its own SO_REUSEPORT sockets, decoder and batch (ofd_udp_open_workers says
+ * which datagrams go to which worker). The sockets are bound at init, so that a taken port
+ * refuses the start. Records go on when a batch is full, and at once whenever the sockets go
+ * quiet; ofd_segment_stopping() is checked at least every 100 ms. Decoder and socket counters
+ * are reported, summed over the workers, as they change.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/cpus.h"
 #include "decode/decode.h"
 #include "net/udp.h"
 #include "ofd/segment.h"
@@ -16,78 +22,169 @@
 #define UDP_POLL_MS 100
 #define UDP_QUIET   64 /* fewer datagrams than this in one poll: the sockets went quiet */
 
+struct udp_state;
+
+/* One receiving thread: its sockets (SO_REUSEPORT siblings of the others'), its decoder with
+   its own templates, and its batch (worker 0: the input's own). */
+struct udp_worker {
+	struct udp_state *s;
+	struct ofd_udp *udp;
+	struct ofd_decoder *dec;
+	struct ofd_batch *b;
+	struct ofd_batch *own; /* workers after the first */
+	pthread_t thread;
+	int started;
+	int rc;
+};
+
 struct udp_state {
 	char *listen;
 	uint64_t rcvbuf;
-	struct ofd_udp *udp;
-	struct ofd_decoder *dec;
+	uint64_t workers; /* 0: one per core */
+	unsigned nw;
+	struct udp_worker *w;
 	struct ofd_segment *seg; /* during start() */
+	atomic_int failed;
+	pthread_mutex_t mu;	      /* pub and the sums reported */
+	struct ofd_decode_stats *pub; /* each worker's counters as it last reported them */
 };
+
+static void udp_free_workers(struct udp_state *s)
+{
+	for (unsigned i = 0; s->w && i < s->nw; i++) {
+		ofd_udp_close(s->w[i].udp);
+		ofd_decoder_free(s->w[i].dec);
+		free(s->w[i].own);
+	}
+	free(s->w);
+	free(s->pub);
+	s->w = NULL;
+	s->pub = NULL;
+}
 
 static int udp_init(struct ofd_segment *seg, void *state)
 {
 	struct udp_state *s = state;
+	struct ofd_udp *socks[OFD_UDP_MAX_WORKERS];
 	int err;
 	if (s->rcvbuf > INT32_MAX) {
 		ofd_err("%s:%u: segment %s: key rcvbuf: at most 2G", ofd_segment_file(seg),
 			ofd_segment_line(seg), ofd_segment_name(seg));
 		return OFD_ECONFIG;
 	}
-	err = ofd_decoder_new(&s->dec, NULL);
-	if (err)
-		return err;
-	err = ofd_udp_open(&s->udp, s->listen, (int)s->rcvbuf);
+	s->nw = s->workers ? (unsigned)s->workers : ofd_online_cpus();
+	s->w = calloc(s->nw, sizeof(*s->w));
+	s->pub = calloc(s->nw, sizeof(*s->pub));
+	if (!s->w || !s->pub) {
+		udp_free_workers(s);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	err = ofd_udp_open_workers(socks, s->nw, s->listen, (int)s->rcvbuf);
 	if (err) {
 		ofd_err("%s:%u: segment %s: cannot listen on %s: %s", ofd_segment_file(seg),
 			ofd_segment_line(seg), ofd_segment_name(seg), s->listen, ofd_strerror(err));
-		s->udp = NULL;
+		udp_free_workers(s);
 		return err;
 	}
-	return 0;
+	for (unsigned i = 0; i < s->nw; i++) {
+		struct udp_worker *w = &s->w[i];
+		w->s = s;
+		w->udp = socks[i];
+		if (!err)
+			err = ofd_decoder_new(&w->dec, NULL);
+		if (!err && i > 0 && !(w->own = malloc(sizeof(*w->own))))
+			err = -ENOMEM;
+	}
+	if (err)
+		udp_free_workers(s);
+	return err;
 }
 
 uint16_t ofd_seg_udp_port(const void *state, unsigned i)
 {
 	const struct udp_state *s = state;
-	return s->udp ? ofd_udp_port(s->udp, i) : 0;
+	return s->w ? ofd_udp_port(s->w[0].udp, i) : 0;
 }
 
 static void on_dgram(const struct ofd_dgram *dg, void *ctx)
 {
-	struct udp_state *s = ctx;
-	(void)ofd_decode(s->dec, dg, ofd_input_batch(s->seg));
+	struct udp_worker *w = ctx;
+	(void)ofd_decode(w->dec, dg, w->b);
 }
 
-/* Decoder counters with the sockets' drops added. */
-static void udp_report(struct udp_state *s)
+/* Publish this worker's decoder counters (with its sockets' drops) and report every worker's
+   sum: each worker's counters are written by its own thread only. */
+static void udp_report(struct udp_worker *w)
 {
-	struct ofd_decode_stats st = s->dec->st;
-	const struct ofd_udp_stats *us = ofd_udp_stats(s->udp);
+	struct udp_state *s = w->s;
+	struct ofd_decode_stats st = w->dec->st, sum;
+	const struct ofd_udp_stats *us = ofd_udp_stats(w->udp);
 	for (int i = 0; i < OFD_DROP__COUNT; i++)
 		st.drops[i] += us->drops[i];
-	ofd_input_decode_stats(s->seg, &st);
+	pthread_mutex_lock(&s->mu);
+	s->pub[w - s->w] = st;
+	sum = s->pub[0];
+	for (unsigned k = 1; k < s->nw; k++) {
+		const uint64_t *a = (const uint64_t *)(const void *)&s->pub[k];
+		uint64_t *t = (uint64_t *)(void *)&sum;
+		for (size_t j = 0; j < sizeof(sum) / sizeof(uint64_t); j++)
+			t[j] += a[j];
+	}
+	ofd_input_decode_stats(s->seg, &sum);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void *udp_worker_main(void *arg)
+{
+	struct udp_worker *w = arg;
+	struct udp_state *s = w->s;
+	unsigned polls = 0;
+	while (!ofd_segment_stopping(s->seg) && !atomic_load(&s->failed)) {
+		int n = ofd_udp_poll(w->udp, UDP_POLL_MS, on_dgram, w);
+		if (n < 0) {
+			ofd_err("segment %s: receive failed: %s", ofd_segment_name(s->seg), ofd_strerror(n));
+			w->rc = n;
+			atomic_store(&s->failed, 1);
+			break;
+		}
+		if (n < UDP_QUIET)
+			ofd_batch_flush(w->b);
+		if (n == 0 || ++polls % 64 == 0)
+			udp_report(w);
+	}
+	ofd_batch_flush(w->b);
+	udp_report(w);
+	return NULL;
 }
 
 static int udp_start(struct ofd_segment *seg, void *state)
 {
 	struct udp_state *s = state;
 	int rc = 0;
-	unsigned polls = 0;
 	s->seg = seg;
-	while (!ofd_segment_stopping(seg)) {
-		int n = ofd_udp_poll(s->udp, UDP_POLL_MS, on_dgram, s);
-		if (n < 0) {
-			ofd_err("segment %s: receive failed: %s", ofd_segment_name(seg), ofd_strerror(n));
-			rc = n;
+	s->w[0].b = ofd_input_batch(seg);
+	for (unsigned i = 1; i < s->nw; i++) {
+		struct udp_worker *w = &s->w[i];
+		ofd_input_batch_init(seg, w->own);
+		w->b = w->own;
+		int e = pthread_create(&w->thread, NULL, udp_worker_main, w);
+		if (e) {
+			ofd_err("segment %s: cannot start worker %u: %s", ofd_segment_name(seg), i,
+				strerror(e));
+			atomic_store(&s->failed, 1);
+			rc = -e;
 			break;
 		}
-		if (n < UDP_QUIET)
-			ofd_input_flush(seg);
-		if (n == 0 || ++polls % 64 == 0)
-			udp_report(s);
+		w->started = 1;
 	}
-	ofd_input_flush(seg);
-	udp_report(s);
+	if (!rc)
+		udp_worker_main(&s->w[0]);
+	for (unsigned i = 1; i < s->nw; i++)
+		if (s->w[i].started)
+			pthread_join(s->w[i].thread, NULL);
+	for (unsigned i = 0; i < s->nw && !rc; i++)
+		rc = s->w[i].rc;
 	return rc;
 }
 
@@ -95,10 +192,9 @@ static void udp_fini(struct ofd_segment *seg, void *state)
 {
 	struct udp_state *s = state;
 	(void)seg;
-	ofd_udp_close(s->udp);
-	ofd_decoder_free(s->dec);
-	s->udp = NULL;
-	s->dec = NULL;
+	if (s->w)
+		pthread_mutex_destroy(&s->mu);
+	udp_free_workers(s);
 }
 
 static const struct ofd_cfg_key udp_keys[] = {
@@ -107,7 +203,9 @@ static const struct ofd_cfg_key udp_keys[] = {
      "comma-separated sockets, scheme://[address]:port with scheme udp, netflow or sflow (all alike: the "
      "format is told by each datagram); no address: every IPv4 and IPv6 address"},
     {"rcvbuf", OFD_CFG_SIZE, offsetof(struct udp_state, rcvbuf), "0", 0, 0, 0, NULL,
-     "socket receive buffer (SO_RCVBUF, e.g. 16M); 0 keeps the system default"},
+     "socket receive buffer (SO_RCVBUF, e.g. 16M) of each worker's socket; 0 keeps the system default"},
+    {"workers", OFD_CFG_UINT, offsetof(struct udp_state, workers), "0", 0, 0, OFD_UDP_MAX_WORKERS, NULL,
+     "receiving threads, each with its own SO_REUSEPORT socket, decoder and templates (0: one per core)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
