@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "receiver/keyhist.h"
 #include "receiver/store.h"
 
 /* migrations[i] takes a database from version i to i + 1 */
@@ -59,21 +60,7 @@ static const char *const migrations[] = {
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-enum stmt {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_SAVE,
-	ST_RELEASE,
-	ST_UNDO,
-	ST_INSERT,
-	ST_DUP,
-	ST_KEY,
-	ST_KEY_DUP,
-	ST_NET,
-	ST_CONTACT,
-	ST__COUNT
-};
+enum stmt { ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVE, ST_RELEASE, ST_UNDO, ST_INSERT, ST_DUP, ST__COUNT };
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -88,28 +75,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 		  " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
 		  " ON CONFLICT (key, body_hash) DO NOTHING",
     [ST_DUP] = "UPDATE tracers SET dups = dups + 1 WHERE key = ?1 AND body_hash = ?2",
-    [ST_KEY] = "INSERT INTO keys (key, first_seen, last_seen, count, last_contact) VALUES (?1, ?2, ?2, 1, ?3)"
-	       " ON CONFLICT (key) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),"
-	       " last_seen = max(last_seen, excluded.last_seen), count = count + 1,"
-	       " contact_changed = contact_changed OR (excluded.last_contact IS NOT NULL AND"
-	       " last_contact IS NOT NULL AND excluded.last_contact <> last_contact),"
-	       " last_contact = coalesce(excluded.last_contact, last_contact)",
-    [ST_KEY_DUP] =
-	"UPDATE keys SET duplicates = duplicates + 1, last_seen = max(last_seen, ?2) WHERE key = ?1",
-    [ST_NET] =
-	"INSERT INTO key_networks (key, network, first_seen, last_seen, count) VALUES (?1, ?2, ?3, ?3, 1)"
-	" ON CONFLICT (key, network) DO UPDATE SET count = count + 1,"
-	" first_seen = min(first_seen, excluded.first_seen),"
-	" last_seen = max(last_seen, excluded.last_seen)",
-    [ST_CONTACT] = "INSERT INTO key_contacts (key, contact, first_seen, last_seen, count)"
-		   " VALUES (?1, ?2, ?3, ?3, 1) ON CONFLICT (key, contact) DO UPDATE SET count = count + 1,"
-		   " first_seen = min(first_seen, excluded.first_seen),"
-		   " last_seen = max(last_seen, excluded.last_seen)",
 };
 
 struct ofd_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
+	struct ofd_keyhist *kh; /* key history, written at each commit */
 	struct ofd_store_stats stats;
 	int batch; /* inside ofd_store_begin .. ofd_store_commit: each add is a savepoint */
 };
@@ -199,6 +170,11 @@ int ofd_store_open_mode(struct ofd_store **out, const char *path, int readonly, 
 			goto close_db;
 		}
 	}
+	if (!readonly && ofd_keyhist_open(&s->kh, s->db) != 0) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		rc = OFD_ECONFIG;
+		goto close_db;
+	}
 	*out = s;
 	return 0;
 close_db:
@@ -215,6 +191,7 @@ void ofd_store_close(struct ofd_store *s)
 {
 	if (!s)
 		return;
+	ofd_keyhist_close(s->kh);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
@@ -358,45 +335,13 @@ static int insert_tracer(struct ofd_store *s, const struct fields *f, const char
 	return sqlite3_changes(s->db) == 1 ? 1 : 0;
 }
 
-/* The key's history for a stored tracer (fresh = 1) or a duplicate (fresh = 0). */
-static int update_key(struct ofd_store *s, const char *key, const uint8_t hash[32], const char *contact,
-		      const char *net, uint64_t recv_ns, int fresh)
+/* A duplicate: counted on its row (the key's count goes to the key history). */
+static int count_dup(struct ofd_store *s, const char *key, const uint8_t hash[32])
 {
-	sqlite3_stmt *st;
-	if (!fresh) {
-		st = s->st[ST_DUP];
-		bind_text(st, 1, key);
-		sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
-		if (step_done(st))
-			return OFD_EFORMAT;
-		st = s->st[ST_KEY_DUP];
-		bind_text(st, 1, key);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)recv_ns);
-		return step_done(st);
-	}
-	st = s->st[ST_KEY];
+	sqlite3_stmt *st = s->st[ST_DUP];
 	bind_text(st, 1, key);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)recv_ns);
-	bind_text(st, 3, contact);
-	if (step_done(st))
-		return OFD_EFORMAT;
-	if (net[0]) {
-		st = s->st[ST_NET];
-		bind_text(st, 1, key);
-		bind_text(st, 2, net);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)recv_ns);
-		if (step_done(st))
-			return OFD_EFORMAT;
-	}
-	if (contact) {
-		st = s->st[ST_CONTACT];
-		bind_text(st, 1, key);
-		bind_text(st, 2, contact);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)recv_ns);
-		if (step_done(st))
-			return OFD_EFORMAT;
-	}
-	return 0;
+	sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+	return step_done(st);
 }
 
 int ofd_store_add(struct ofd_store *s, const struct ofd_tracer_msg *m, const char *raw, size_t rawlen,
@@ -418,11 +363,18 @@ int ofd_store_add(struct ofd_store *s, const struct ofd_tracer_msg *m, const cha
 		if (ofd_store_network(sender, net, sizeof(net)) < 0)
 			goto free_fields;
 	}
+	if (s->batch && ofd_keyhist_full(s->kh) && ofd_keyhist_flush(s->kh))
+		goto free_fields; /* the commit fails too, and rolls the batch back */
 	if (step_done(s->st[s->batch ? ST_SAVE : ST_BEGIN]))
 		goto free_fields;
 	rc = insert_tracer(s, &f, key, hash, m, raw, rawlen, addr, net, recv_ns);
-	if (rc >= 0 && update_key(s, key, hash, f.contact, net, recv_ns, rc) != 0)
+	if (rc == 0 && count_dup(s, key, hash) != 0)
 		rc = OFD_EFORMAT;
+	if (rc >= 0 && !s->batch) { /* alone: the history goes into this add's transaction */
+		ofd_keyhist_add(s->kh, key, f.contact, net, recv_ns, rc);
+		if (ofd_keyhist_flush(s->kh))
+			rc = OFD_EFORMAT;
+	}
 	if (rc < 0 || step_done(s->st[s->batch ? ST_RELEASE : ST_COMMIT])) {
 		if (s->batch) {
 			step_done(s->st[ST_UNDO]);
@@ -434,6 +386,8 @@ int ofd_store_add(struct ofd_store *s, const struct ofd_tracer_msg *m, const cha
 		s->stats.errors++;
 		goto free_fields;
 	}
+	if (s->batch) /* in a batch: counted now that the add stands, written at the commit */
+		ofd_keyhist_add(s->kh, key, f.contact, net, recv_ns, rc);
 	if (rc == 1)
 		s->stats.stored++;
 	else
@@ -456,7 +410,7 @@ int ofd_store_commit(struct ofd_store *s)
 	if (!s->batch)
 		return OFD_EFORMAT;
 	s->batch = 0;
-	if (step_done(s->st[ST_COMMIT]) == 0)
+	if (ofd_keyhist_flush(s->kh) == 0 && step_done(s->st[ST_COMMIT]) == 0)
 		return 0;
 	step_done(s->st[ST_ROLLBACK]);
 	return OFD_EFORMAT;

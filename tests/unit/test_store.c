@@ -187,9 +187,10 @@ static void check_key(struct ofd_store *s, const char *key, int64_t count, uint6
 	sqlite3_finalize(st);
 }
 
-static void test_key_history(void **state)
+/* batched: 0 every add alone; 1 the adds in two batches (the history is counted in memory and
+   written at each commit, so a batch's counts must merge with what is already stored) */
+static void key_history(int batched)
 {
-	(void)state;
 	struct tdir d;
 	th_dir(&d);
 	struct ofd_store *s = th_open(d.db);
@@ -211,11 +212,17 @@ static void test_key_history(void **state)
 	    {"2001:db8:1:ffff::2", "noc@b.example", 400},
 	    {"2001:db8:2::1", NULL, 500},
 	};
+	if (batched)
+		assert_int_equal(ofd_store_begin(s), 0);
 	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 		f.packets = i + 1;
 		f.contact = a[i].contact;
 		th_make(&t, ka, &f);
 		assert_int_equal(th_add(s, &t, a[i].sender, a[i].t * NS), 1);
+		if (batched && i == 2) {
+			assert_int_equal(ofd_store_commit(s), 0);
+			assert_int_equal(ofd_store_begin(s), 0);
+		}
 	}
 	f.contact = "noc@b.example";
 	for (uint64_t i = 0; i < 3; i++) {
@@ -226,6 +233,8 @@ static void test_key_history(void **state)
 	f.contact = NULL;
 	th_make(&t, kc, &f);
 	assert_int_equal(th_add(s, &t, "2001:db8:9::1", 7 * NS), 1);
+	if (batched)
+		assert_int_equal(ofd_store_commit(s), 0);
 
 	check_key(s, ha, 6, 50 * NS, 500 * NS, 1, "noc@b.example", 4, 2);
 	check_net(s, ha, "198.51.100.0/24", 2, 100 * NS, 200 * NS);
@@ -240,6 +249,47 @@ static void test_key_history(void **state)
 	ofd_key_free(ka);
 	ofd_key_free(kb);
 	ofd_key_free(kc);
+	ofd_store_close(s);
+	th_dir_rm(&d);
+}
+
+static void test_key_history(void **state)
+{
+	(void)state;
+	key_history(0);
+}
+
+static void test_key_history_batched(void **state)
+{
+	(void)state;
+	key_history(1);
+}
+
+/* More keys in one batch than the history keeps in memory: written early, nothing lost. */
+static void test_key_history_many(void **state)
+{
+	(void)state;
+	struct tdir d;
+	th_dir(&d);
+	struct ofd_store *s = th_open(d.db);
+	static struct tr t;
+	struct tflow f = flow1;
+	assert_int_equal(ofd_store_begin(s), 0);
+	for (unsigned i = 0; i < 150; i++) {
+		struct ofd_key *k = th_key((uint8_t)(20 + i % 100));
+		f.packets = i + 1;
+		th_make(&t, k, &f);
+		assert_int_equal(th_add(s, &t, i % 2 ? "192.0.2.1" : "198.51.100.1", (100 + i) * NS), 1);
+		assert_int_equal(th_add(s, &t, "192.0.2.1", (100 + i) * NS), 0); /* and its duplicate */
+		ofd_key_free(k);
+	}
+	assert_int_equal(ofd_store_commit(s), 0);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM keys"), 100);
+	assert_int_equal(scalar(s, "SELECT sum(count) FROM keys"), 150);
+	assert_int_equal(scalar(s, "SELECT sum(duplicates) FROM keys"), 150);
+	assert_int_equal(scalar(s, "SELECT sum(count) FROM key_networks"), 150);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM key_networks"), 100); /* i, i + 100: one network */
+	assert_int_equal(scalar(s, "SELECT max(last_seen) FROM keys"), (int64_t)(249 * NS));
 	ofd_store_close(s);
 	th_dir_rm(&d);
 }
@@ -404,10 +454,11 @@ static void test_batch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fields),	 cmocka_unit_test(test_duplicates),
-	    cmocka_unit_test(test_key_history),	 cmocka_unit_test(test_network),
-	    cmocka_unit_test(test_retention),	 cmocka_unit_test(test_reopen),
-	    cmocka_unit_test(test_newer_schema), cmocka_unit_test(test_batch),
+	    cmocka_unit_test(test_fields),	     cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_key_history),	     cmocka_unit_test(test_key_history_batched),
+	    cmocka_unit_test(test_key_history_many), cmocka_unit_test(test_network),
+	    cmocka_unit_test(test_retention),	     cmocka_unit_test(test_reopen),
+	    cmocka_unit_test(test_newer_schema),     cmocka_unit_test(test_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
