@@ -9,8 +9,10 @@
 #   BENCH_SECONDS=2        CPU seconds per bench_decode measurement
 #   BENCH_FLOWS=300000     distinct flows in the synthetic traffic that softflowd exports
 #   BENCH_PORT=39100       first of the loopback UDP ports used (39100..39102)
+#   INGEST_SECS, INGEST_START, INGEST_STEPS  the ingest stage's steps (bench/ingest_stage.sh)
 #   BENCH_WORK=DIR         cached inputs (default BUILD_DIR/bench-data)
-#   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd pipeline tracers callgrind
+#   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd ingest pipeline tracers
+#                          callgrind
 #   BENCH_NO_CALLGRIND=1   skip the callgrind part
 #   BENCH_NO_PEERS=1       skip the peers
 #   BENCH_UPDATE_BASELINE=1  write this run's callgrind figures to bench/callgrind-baseline.txt
@@ -728,7 +730,7 @@ report() {
 	echo '```'
 }
 
-STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd pipeline tracers callgrind} "
+STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd ingest pipeline tracers callgrind} "
 stage() { [[ $STAGES == *" $1 "* ]]; }
 
 main() {
@@ -753,10 +755,11 @@ main() {
 		stage pmacct && run_pmacct
 		stage nfcapd && run_nfcapd && run_dump_udp
 	fi
+	stage ingest && run_ingest
 	stage pipeline && run_pipeline
 	stage tracers && run_tracers
 	[ $HAVE_VALGRIND = 1 ] && stage callgrind && run_callgrind
-	{ report; report_tracers; } | tee "$RESULTS"
+	{ report; report_ingest; report_tracers; } | tee "$RESULTS"
 	if [ ${#CALLGRIND_CMP[@]} -gt 0 ]; then
 		printf '%s\n' "${CALLGRIND_CMP[@]}" >&2
 	fi
@@ -767,5 +770,7 @@ main() {
 . "$SRC/bench/pipelines/stage.sh"
 # shellcheck source=bench/tracers_stage.sh
 . "$SRC/bench/tracers_stage.sh"
+# shellcheck source=bench/ingest_stage.sh
+. "$SRC/bench/ingest_stage.sh"
 CALLGRIND_CMP=()
 main

@@ -15,6 +15,7 @@ static void usage(FILE *f)
 		   "                           --check validates it, -p loads custom segments,\n"
 		   "                           --segments lists the segments\n"
 		   "  dump [--format json|csv] [--limit N] SOURCE...   print decoded flow records\n"
+		   "  replay FILE... --to udp://HOST:PORT [--rate N]   send captured datagrams to a collector\n"
 		   "  -f FILE... | -u [PORT] [-r RATE] [--send] ...     signed tracers about flows\n"
 		   "  keygen [-k KEYFILE]                              create a signing key\n"
 		   "  verify [-k KEYFILE] [FILE|-]                     check tracers\n"
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "dump") == 0)
 		return ofd_cmd_dump(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return ofd_cmd_replay(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return OFD_EXIT_OK;

@@ -6,6 +6,8 @@
 enum { OFD_EXIT_OK = 0, OFD_EXIT_FAIL = 1, OFD_EXIT_USAGE = 2 };
 
 int ofd_cmd_dump(int argc, char **argv);
+/* overflowd replay FILE... --to udp://HOST:PORT [...]: send a capture's datagrams to a collector */
+int ofd_cmd_replay(int argc, char **argv);
 /* overflowd -c CONFIG.yml [--check] [-p MODULE.so]... [ARG...] (argv[0] is the program) */
 int ofd_cmd_run(int argc, char **argv);
 /* overflowd -f FILE... | -u [PORT] [options]: tracers, the 2016 prototype's command line */
