@@ -8,21 +8,22 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: overflowd COMMAND [OPTIONS]\n"
-		   "       overflowd -c CONFIG.yml [--check] [-p MODULE.so]... [ARG...]\n"
-		   "commands:\n"
-		   "  -c CONFIG.yml [ARG...]   run the pipeline in CONFIG.yml (also: overflowd run -c ...);\n"
-		   "                           --check validates it, -p loads custom segments,\n"
-		   "                           --segments lists the segments\n"
-		   "  dump [--format json|csv] [--limit N] SOURCE...   print decoded flow records\n"
-		   "  replay FILE... --to udp://HOST:PORT [--rate N]   send captured datagrams to a collector\n"
-		   "  -f FILE... | -u [PORT] [-r RATE] [--send] ...     signed tracers about flows\n"
-		   "  keygen [-k KEYFILE]                              create a signing key\n"
-		   "  verify [-k KEYFILE] [FILE|-]                     check tracers\n"
-		   "  receive [--udp ADDR:PORT] [--http ADDR:PORT] [--db FILE]  receive and store tracers\n"
-		   "  tracers [--db FILE] [--mine PREFIX...] [--spoofed] ...  list received tracers\n"
-		   "  keys [--db FILE]                                 signing keys seen, with history\n"
-		   "run 'overflowd COMMAND --help' (or 'overflowd -c x --help') for a command's options\n");
+	fprintf(f,
+		"usage: overflowd COMMAND [OPTIONS]\n"
+		"       overflowd -c CONFIG.yml [--check] [-p MODULE.so]... [ARG...]\n"
+		"commands:\n"
+		"  -c CONFIG.yml [ARG...]   run the pipeline in CONFIG.yml (also: overflowd run -c ...);\n"
+		"                           --check validates it, -p loads custom segments,\n"
+		"                           --segments lists the segments\n"
+		"  dump [--format json|csv] [--limit N] SOURCE...   print decoded flow records\n"
+		"  replay FILE... --to udp://HOST:PORT [--rate N]   send captured datagrams to a collector\n"
+		"  -f FILE... | -u [PORT] [-r RATE] [--send] ...     signed tracers about flows\n"
+		"  keygen [-k KEYFILE]                              create a signing key\n"
+		"  verify [-k KEYFILE] [FILE|-]                     check tracers\n"
+		"  receive [--udp ADDR:PORT] [--http ADDR:PORT] [--db FILE]  receive and store tracers\n"
+		"  tracers [--db FILE] [--mine PREFIX...] [--spoofed] ...  list received tracers\n"
+		"  keys [--db FILE]                                 signing keys seen, with history\n"
+		"run 'overflowd COMMAND --help' (or 'overflowd -c x --help') for a command's options\n");
 }
 
 int main(int argc, char **argv)
