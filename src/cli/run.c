@@ -1,5 +1,5 @@
 /*
- * overflowd -c CONFIG.yml [--check] [-p MODULE.so]... [ARG...]
+ * overflowd -c CONFIG.yml [--check] [--metrics ADDR:PORT] [-p MODULE.so]... [ARG...]
  *
  * Runs the pipeline described by CONFIG.yml. ARGs are $1, $2... in the config. Everything is
  * checked before anything is opened: plugin modules (ABI), the YAML, segment names, every
@@ -10,6 +10,11 @@
  * flush and close, the counters go to stderr and the exit status is 0 (1 if an input failed).
  * SIGUSR1 prints the counters while running. A second SIGINT/SIGTERM during the drain ends the
  * process at once.
+ *
+ * Metrics: `--metrics ADDR:PORT`, or else the config's top-level `metrics:`, serves GET /metrics
+ * (core/metrics.h, families in core/pipeline_metrics.c) from before the segments are initialised
+ * until after the drain. The address is bound first: a taken one refuses the start (exit 1)
+ * before any segment opens anything.
  *
  * Signals are blocked in every thread and taken with sigtimedwait() by the main thread, which
  * also does the printing: no work happens in a signal handler.
@@ -24,6 +29,7 @@
 
 #include "cli.h"
 #include "core/config.h"
+#include "core/metrics.h"
 #include "core/pipeline.h"
 #include "core/registry.h"
 
@@ -31,6 +37,7 @@
 
 struct run_opts {
 	const char *config;
+	const char *metrics;
 	int check;
 	int list;
 	const char *plugins[RUN_MAX_PLUGINS];
@@ -41,25 +48,25 @@ struct run_opts {
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "usage: overflowd -c CONFIG.yml [--check] [-p MODULE.so]... [ARG...]\n"
-		   "  -c, --config FILE   the pipeline (YAML); ARGs are $1, $2... in it\n"
-		   "      --check         validate config, segments, config keys and modules, run nothing\n"
-		   "  -p, --plugin FILE   load custom segments from a shared object (repeatable)\n"
-		   "      --segments      list the available segments and exit\n"
-		   "  -v, --verbose       debug messages\n"
-		   "SIGUSR1 prints the counters; SIGINT/SIGTERM stop the inputs, drain and exit.\n");
+	fprintf(f,
+		"usage: overflowd -c CONFIG.yml [--check] [--metrics ADDR:PORT] [-p MODULE.so]... [ARG...]\n"
+		"  -c, --config FILE   the pipeline (YAML); ARGs are $1, $2... in it\n"
+		"      --check         validate config, segments, config keys and modules, run nothing\n"
+		"      --metrics ADDR  serve Prometheus metrics at http://ADDR/metrics; ADDR is\n"
+		"                      IPV4:PORT, [IPV6]:PORT or :PORT; overrides the config's metrics:\n"
+		"  -p, --plugin FILE   load custom segments from a shared object (repeatable)\n"
+		"      --segments      list the available segments and exit\n"
+		"  -v, --verbose       debug messages\n"
+		"SIGUSR1 prints the counters; SIGINT/SIGTERM stop the inputs, drain and exit.\n");
 }
 
 static int run_parse(struct run_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"check", no_argument, NULL, 'C'},
-	    {"plugin", required_argument, NULL, 'p'},
-	    {"segments", no_argument, NULL, 'L'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},  {"check", no_argument, NULL, 'C'},
+	    {"metrics", required_argument, NULL, 'M'}, {"plugin", required_argument, NULL, 'p'},
+	    {"segments", no_argument, NULL, 'L'},      {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -67,6 +74,15 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'C': o->check = 1; break;
+		case 'M':
+			if (ofd_metrics_addr_parse(optarg, NULL, NULL)) {
+				fprintf(stderr,
+					"overflowd: --metrics %s: expected ADDR:PORT, [IPV6]:PORT or :PORT\n",
+					optarg);
+				return -1;
+			}
+			o->metrics = optarg;
+			break;
 		case 'L': o->list = 1; break;
 		case 'v': ofd_log_set_level(OFD_LOG_DEBUG); break;
 		case 'p':
@@ -150,7 +166,7 @@ static void run_loop(struct ofd_pipeline *p, const sigset_t *set)
 }
 
 /* Init, start, run, drain, print. Returns the exit status. */
-static int run_pipeline(struct ofd_pipeline *p, const sigset_t *set)
+static int run_segments(struct ofd_pipeline *p, const sigset_t *set)
 {
 	char err[1024];
 	if (ofd_pipeline_init(p, err, sizeof(err))) {
@@ -165,6 +181,28 @@ static int run_pipeline(struct ofd_pipeline *p, const sigset_t *set)
 	if (ofd_pipeline_finish(p))
 		status = OFD_EXIT_FAIL;
 	ofd_pipeline_print(p, stderr);
+	return status;
+}
+
+static int run_metrics_fill(void *ctx, struct ofd_prom *w)
+{
+	return ofd_pipeline_metrics(ctx, w);
+}
+
+/* Serve the metrics (when asked) around run_segments(). */
+static int run_pipeline(struct ofd_pipeline *p, const sigset_t *set, const char *metrics)
+{
+	char err[1024];
+	struct ofd_metrics *m = NULL;
+	if (metrics) {
+		if (ofd_metrics_start(&m, metrics, run_metrics_fill, p, err, sizeof(err))) {
+			fprintf(stderr, "overflowd: %s\n", err);
+			return OFD_EXIT_FAIL;
+		}
+		ofd_info("metrics: serving %s", ofd_metrics_url(m));
+	}
+	int status = run_segments(p, set);
+	ofd_metrics_stop(m); /* before the pipeline is freed: the server reads it */
 	return status;
 }
 
@@ -213,7 +251,7 @@ int ofd_cmd_run(int argc, char **argv)
 		printf("%s: ok, %zu segments\n", o.config, ofd_pipeline_entries(p));
 		status = OFD_EXIT_OK;
 	} else {
-		status = run_pipeline(p, &set);
+		status = run_pipeline(p, &set, o.metrics ? o.metrics : ofd_cfg_metrics(cfg));
 	}
 	ofd_pipeline_free(p);
 free_cfg:

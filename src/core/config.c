@@ -19,6 +19,10 @@
  * - An empty value (`then:` with nothing after it) is a scalar "". For `config:`, `then:` and
  *   `else:` it means absent (then/else absent: the flows pass through).
  * - An empty file and an empty top-level list are refused.
+ * - The top level is the list of segments, or a map of process-wide settings that holds it under
+ *   `pipeline:` beside `metrics: ADDR:PORT` (the HTTP /metrics address, core/metrics.h). A map
+ *   with neither key is refused as before ("expected a list of segments"), since it is most
+ *   likely a single entry written without its dash.
  */
 #include "core/config.h"
 
@@ -27,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+
+#include "core/metrics.h"
 
 struct cfg_block {
 	struct cfg_block *next;
@@ -40,6 +46,7 @@ struct ofd_cfg_file {
 	const char *path;
 	struct ofd_cfg_node *root;
 	struct ofd_cfg_pipeline pipeline;
+	const char *metrics; /* top-level `metrics:`, NULL when absent or empty */
 };
 
 /* A list or map being built: its items are collected here, then copied into the arena. */
@@ -703,6 +710,39 @@ static int cfg_build_pipeline(struct cfg_shape *S, const struct ofd_cfg_node *li
 	return 0;
 }
 
+/* The top-level map: `pipeline:` (the list, into *list) and `metrics:`. */
+static int cfg_build_top(struct cfg_shape *S, const struct ofd_cfg_node *map,
+			 const struct ofd_cfg_node **list)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const char *k = map->keys[i];
+		const struct ofd_cfg_node *v = map->items[i];
+		if (!strcmp(k, "pipeline")) {
+			*list = v;
+		} else if (!strcmp(k, "metrics")) {
+			if (v->kind != OFD_CFGN_SCALAR)
+				return ofd_cfg_errorf(S->err, S->errlen, S->name, v->line, NULL, k,
+						      "expected ADDR:PORT, got %s", cfg_kind_name(v));
+			if (v->text[0] && ofd_metrics_addr_parse(v->text, NULL, NULL))
+				return ofd_cfg_errorf(S->err, S->errlen, S->name, v->line, NULL, k,
+						      "expected ADDR:PORT, [IPV6]:PORT or :PORT (e.g. "
+						      "127.0.0.1:9100), got \"%s\"",
+						      v->text);
+			S->f->metrics = v->text[0] ? v->text : NULL;
+		} else {
+			return ofd_cfg_errorf(S->err, S->errlen, S->name, map->key_lines[i], NULL, k,
+					      "unknown top-level key (known: pipeline, metrics)");
+		}
+	}
+	if (!*list)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, map->line, NULL, "pipeline",
+				      "missing required key (the list of segments)");
+	if ((*list)->kind != OFD_CFGN_LIST)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, (*list)->line, NULL, "pipeline",
+				      "expected a list of segments, got %s", cfg_kind_name(*list));
+	return 0;
+}
+
 int ofd_cfg_load_string(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
 			char *const *args, size_t nargs, char *err, size_t errlen)
 {
@@ -713,6 +753,15 @@ int ofd_cfg_load_string(struct ofd_cfg_file **out, const char *name, const char 
 		return rc;
 	const struct ofd_cfg_node *root = f->root;
 	struct cfg_shape S = {f, f->path, err, errlen};
+	if (root && root->kind == OFD_CFGN_MAP &&
+	    (ofd_cfg_node_get(root, "pipeline") || ofd_cfg_node_get(root, "metrics"))) {
+		const struct ofd_cfg_node *list = NULL;
+		if ((rc = cfg_build_top(&S, root, &list)) != 0) {
+			ofd_cfg_free(f);
+			return rc;
+		}
+		root = list;
+	}
 	rc = OFD_ECONFIG;
 	if (!root || (root->kind == OFD_CFGN_SCALAR && !root->text[0]))
 		ofd_cfg_errorf(err, errlen, name, 1, NULL, NULL,
@@ -773,6 +822,11 @@ const struct ofd_cfg_pipeline *ofd_cfg_pipeline(const struct ofd_cfg_file *f)
 const char *ofd_cfg_path(const struct ofd_cfg_file *f)
 {
 	return f->path;
+}
+
+const char *ofd_cfg_metrics(const struct ofd_cfg_file *f)
+{
+	return f->metrics;
 }
 
 const struct ofd_cfg_node *ofd_cfg_root(const struct ofd_cfg_file *f)

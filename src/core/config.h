@@ -4,10 +4,11 @@
  *
  * File shape (flowpipeline's): a list of entries, each a map with `segment: NAME`, optional
  * `config: {...}`, optional `jobs: N`, and for `segment: branch` the lists `if`, `then`,
- * `else`. `$VAR` and `${VAR}` in scalars expand from the environment, `$1`, `$2`... from the
- * extra command-line arguments, `$$` is a literal `$`; an undefined one is an error.
- * Errors are reported as "FILE:LINE: segment NAME: key KEY: reason" (parts that do not apply
- * are left out) and the whole config is refused.
+ * `else`. Or, at the top, a map: `pipeline:` holding that list, and `metrics: ADDR:PORT` (the
+ * /metrics HTTP address of `overflowd -c`). `$VAR` and `${VAR}` in scalars expand from the
+ * environment, `$1`, `$2`... from the extra command-line arguments, `$$` is a literal `$`; an
+ * undefined one is an error. Errors are reported as "FILE:LINE: segment NAME: key KEY: reason"
+ * (parts that do not apply are left out) and the whole config is refused.
  */
 #ifndef OFD_CONFIG_H
 #define OFD_CONFIG_H
@@ -46,6 +47,9 @@ int ofd_cfg_load_string(struct ofd_cfg_file **out, const char *name, const char 
 			char *const *args, size_t nargs, char *err, size_t errlen) OFD_MUST_CHECK;
 
 const struct ofd_cfg_pipeline *ofd_cfg_pipeline(const struct ofd_cfg_file *f);
+
+/* The top-level `metrics:` address (checked with ofd_metrics_addr_parse), or NULL (off). */
+const char *ofd_cfg_metrics(const struct ofd_cfg_file *f);
 const char *ofd_cfg_path(const struct ofd_cfg_file *f);
 void ofd_cfg_free(struct ofd_cfg_file *f);
 
@@ -69,7 +73,8 @@ void ofd_cfg_release(const struct ofd_cfg_key *keys, void *state);
 #define OFD_CFG_MAX_BYTES  (64u << 20) /* all memory of one loaded file */
 #define OFD_CFG_MAX_JOBS   64u
 
-/* The root node of a loaded file (the top-level list), or NULL for an empty one. */
+/* The root node of a loaded file (the top-level list, or the map that holds it under `pipeline:`),
+   or NULL for an empty one. */
 const struct ofd_cfg_node *ofd_cfg_root(const struct ofd_cfg_file *f);
 
 /*

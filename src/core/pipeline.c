@@ -82,8 +82,11 @@ static void pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
 			break;
 		struct ofd_segment *s = &e->inst[e->jobs > 1 ? idx : 0];
 		e->type->process(s, s->state, b);
+		uint32_t out = ofd_batch_live_count(b);
 		pl_count_add(&e->in, in);
-		pl_count_add(&e->out, ofd_batch_live_count(b));
+		pl_count_add(&e->out, out);
+		if (in != out)
+			pl_count_add(&e->dropped, in - out);
 		break;
 	}
 	case PL_BLOCK:
@@ -103,11 +106,18 @@ static void pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
 		for (unsigned w = 0; w < PL_WORDS; w++)
 			b->live[w] = m[0][w] & ~m[1][w];
 		break;
-	case PL_END:
-		for (unsigned w = 0; w < PL_WORDS; w++)
+	case PL_END: {
+		uint32_t began = 0, out;
+		for (unsigned w = 0; w < PL_WORDS; w++) {
 			b->live[w] |= m[2][w];
-		pl_count_add(&e->out, ofd_batch_live_count(b));
+			began += (uint32_t)__builtin_popcountll(m[0][w]);
+		}
+		out = ofd_batch_live_count(b);
+		pl_count_add(&e->out, out);
+		if (began > out) /* the flows at end are a subset of those at begin */
+			pl_count_add(&e->dropped, began - out);
 		break;
+	}
 	}
 }
 
@@ -348,6 +358,7 @@ int ofd_pipeline_start(struct ofd_pipeline *p)
 		if (p->e[i].blocking && (rc = pl_alloc_blocking(p, &p->e[i])) != 0)
 			goto fail;
 	p->phase = PL_STARTED;
+	atomic_store_explicit(&p->rings_ready, 1, memory_order_release); /* for metrics readers */
 	if ((rc = pl_start_threads(p)) != 0) {
 		ofd_err("cannot start the pipeline's threads: %s", ofd_strerror(rc));
 		ofd_pipeline_stop(p);

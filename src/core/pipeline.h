@@ -114,6 +114,24 @@ const char *ofd_pipeline_entry_name(const struct ofd_pipeline *p, size_t i);
 void ofd_pipeline_entry_counters(struct ofd_pipeline *p, size_t i, struct ofd_seg_counters *c);
 void ofd_pipeline_totals(struct ofd_pipeline *p, struct ofd_pipeline_totals *t);
 
+/*
+ * Metrics (pipeline_metrics.c): the engine's counters, the inputs' decoder statistics and the
+ * queue depths in the Prometheus text format, every family prefixed overflowd_ (the operator's
+ * list is in the README). Any thread, at any time from ofd_pipeline_new() until
+ * ofd_pipeline_free() (which must not run concurrently): counters are atomics, decoder
+ * statistics are read under the lock their input publishes them with, queue depths under the
+ * rings' locks and only once the pipeline started. Returns 0, or -ENOMEM.
+ */
+struct ofd_prom;
+int ofd_pipeline_metrics(struct ofd_pipeline *p, struct ofd_prom *w) OFD_MUST_CHECK;
+
+/* The drops_by_exporter family from a table: the `top` exporters with the most drops (ties by
+   address), the rest with the table's own `other` under exporter="other" (always present). */
+struct ofd_exporter_drop_table;
+void ofd_pipeline_metrics_exporters(struct ofd_prom *w, const struct ofd_exporter_drop_table *t,
+				    unsigned top);
+#define OFD_METRICS_TOP_EXPORTERS 64
+
 /* ---- Engine internals, shared by pipeline.c and segment.c only. ---- */
 
 #include <pthread.h>
@@ -150,6 +168,7 @@ struct pl_entry {
 	unsigned ncounters;
 	struct ofd_segment *inst;
 	_Atomic uint64_t in, out;
+	_Atomic uint64_t dropped; /* in - out, added at once per batch: never seen to go back */
 	_Atomic uint64_t own[OFD_SEGMENT_COUNTERS_MAX];
 	/* blocking segments: copies go through queue, come back through free */
 	int blocking;

@@ -71,6 +71,7 @@ struct ofd_pipeline {
 	enum pl_phase phase;
 	_Atomic int stopping;
 	_Atomic uint64_t seq, batches, rec_in, rec_out;
+	_Atomic int rings_ready; /* the pool, stages and rings exist (set once, at start) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	unsigned inputs_running;

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ofd/rd.h"
 #include "template.h"
@@ -31,11 +32,94 @@ void ofd_decoder_free(struct ofd_decoder *d)
 	free(d);
 }
 
+/* ---- drops by exporter (see decode.h) ---- */
+
+static size_t exd_home(const struct ofd_ip *a)
+{
+	uint64_t x, y;
+	memcpy(&x, a->b, 8);
+	memcpy(&y, a->b + 8, 8);
+	uint64_t h = (x ^ (y * 0x9e3779b97f4a7c15ull) ^ a->family) * 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 31;
+	h *= 0x94d049bb133111ebull;
+	return (size_t)(h >> 40) & (OFD_EXPORTER_DROP_SLOTS - 1);
+}
+
+void ofd_exporter_drops_add(struct ofd_exporter_drop_table *t, const struct ofd_ip *a, uint64_t n)
+{
+	struct ofd_exporter_drops *min = NULL;
+	size_t home = exd_home(a);
+	if (!n)
+		return;
+	/* Slots never become empty again, so an address is always found before the first empty
+	   slot of its window: each address has at most one slot. */
+	for (size_t i = 0; i < OFD_EXPORTER_DROP_WINDOW; i++) {
+		struct ofd_exporter_drops *e = &t->slot[(home + i) & (OFD_EXPORTER_DROP_SLOTS - 1)];
+		if (!e->drops) {
+			e->addr = *a;
+			e->drops = n;
+			return;
+		}
+		if (e->addr.family == a->family && !memcmp(e->addr.b, a->b, sizeof(a->b))) {
+			e->drops += n;
+			return;
+		}
+		if (!min || e->drops < min->drops)
+			min = e;
+	}
+	if (min->drops <= n) {
+		t->other += min->drops;
+		min->addr = *a;
+		min->drops = n;
+	} else {
+		t->other += n;
+	}
+}
+
+void ofd_exporter_drops_merge(struct ofd_exporter_drop_table *dst, const struct ofd_exporter_drop_table *src)
+{
+	for (size_t i = 0; i < OFD_EXPORTER_DROP_SLOTS; i++)
+		if (src->slot[i].drops)
+			ofd_exporter_drops_add(dst, &src->slot[i].addr, src->slot[i].drops);
+	dst->other += src->other;
+}
+
+void ofd_decode_stats_add(struct ofd_decode_stats *dst, const struct ofd_decode_stats *src)
+{
+	dst->datagrams += src->datagrams;
+	dst->records += src->records;
+	for (size_t t = 0; t < sizeof(dst->datagrams_by_type) / sizeof(dst->datagrams_by_type[0]); t++) {
+		dst->datagrams_by_type[t] += src->datagrams_by_type[t];
+		dst->records_by_type[t] += src->records_by_type[t];
+	}
+	dst->templates += src->templates;
+	dst->options_templates += src->options_templates;
+	dst->template_withdrawals += src->template_withdrawals;
+	dst->templates_expired += src->templates_expired;
+	dst->templates_loaded += src->templates_loaded;
+	dst->options_records += src->options_records;
+	dst->sflow_counter_samples += src->sflow_counter_samples;
+	for (int i = 0; i < OFD_DROP__COUNT; i++)
+		dst->drops[i] += src->drops[i];
+	dst->templates_active += src->templates_active;
+	dst->options_templates_active += src->options_templates_active;
+	dst->template_exporters_active += src->template_exporters_active;
+	ofd_exporter_drops_merge(&dst->by_exporter, &src->by_exporter);
+}
+
+void ofd_decode_stats_refresh(struct ofd_decoder *d)
+{
+	d->st.templates_active = ofd_tmpl_cache_templates(d->tc);
+	d->st.options_templates_active = ofd_tmpl_cache_options_templates(d->tc);
+	d->st.template_exporters_active = ofd_tmpl_cache_exporters(d->tc);
+}
+
 int ofd_decode_drop(struct ofd_decoder *d, const struct ofd_dgram *dg, enum ofd_drop why, int err,
 		    const char *what)
 {
 	char addr[OFD_IP_STRLEN];
 	d->st.drops[why]++;
+	ofd_exporter_drops_add(&d->st.by_exporter, &dg->src, 1);
 	ofd_ip_str(&dg->src, addr);
 	ofd_log_rl(&d->rl, OFD_LOG_WARN, "exporter %s:%u: %s: %s", addr, dg->src_port, ofd_drop_name(why),
 		   what);
@@ -76,6 +160,8 @@ int ofd_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_bat
 				       "not NetFlow v5/v9, IPFIX or sFlow v5");
 	}
 	d->st.datagrams_by_type[t]++;
+	if (t == OFD_FT_NETFLOW_V9 || t == OFD_FT_IPFIX)
+		ofd_decode_stats_refresh(d); /* only these messages change the cache */
 	if (n > 0) {
 		d->st.records += (uint64_t)n;
 		d->st.records_by_type[t] += (uint64_t)n;
@@ -101,11 +187,12 @@ void ofd_decode_stats_print(const struct ofd_decode_stats *st, const char *prefi
 			fprintf(stderr, "%s  %s: datagrams %llu, records %llu\n", prefix, tn[t],
 				(unsigned long long)st->datagrams_by_type[t],
 				(unsigned long long)st->records_by_type[t]);
-	if (st->templates || st->options_templates)
+	if (st->templates || st->options_templates || st->templates_loaded)
 		fprintf(stderr,
-			"%s  templates %llu, options templates %llu, withdrawn %llu, expired %llu, options "
-			"records %llu\n",
+			"%s  templates %llu, options templates %llu, loaded from state %llu, withdrawn %llu, "
+			"expired %llu, options records %llu\n",
 			prefix, (unsigned long long)st->templates, (unsigned long long)st->options_templates,
+			(unsigned long long)st->templates_loaded,
 			(unsigned long long)st->template_withdrawals,
 			(unsigned long long)st->templates_expired, (unsigned long long)st->options_records);
 	if (st->sflow_counter_samples)

@@ -9,20 +9,11 @@
 
 struct ofd_tmpl_exporter {
 	struct ofd_tmpl_exporter *hnext;
-	struct ofd_ip addr;
-	uint16_t port;
-	uint8_t version;
-	uint32_t domain;
+	struct ofd_tmpl_key k;
 	uint32_t serial; /* hashes templates; unique for the cache's life */
 	uint32_t ntemplates;
-	uint32_t rate; /* latest sampling rate from options data, 0: none */
-	uint8_t has_sys_init;
-	uint8_t nsamplers, next_sampler;
-	uint64_t sys_init_ms;
-	struct {
-		uint64_t id;
-		uint32_t rate;
-	} samplers[OFD_TMPL_SAMPLERS];
+	uint8_t next_sampler; /* the sampler slot to reuse when all are taken */
+	struct ofd_tmpl_opts o;
 };
 
 struct ofd_tmpl {
@@ -35,6 +26,9 @@ struct ofd_tmpl {
 	uint32_t cap; /* steps allocated */
 	struct ofd_ie_plan plan;
 	struct ofd_ie_step *steps;
+	/* the definition as received, kept for saving the cache (tmpl_state.h) */
+	struct ofd_tmpl_field *fields;
+	uint32_t nfields, nscope, fcap;
 };
 
 struct ofd_tmpl_cache {
@@ -43,6 +37,7 @@ struct ofd_tmpl_cache {
 	struct ofd_tmpl_exporter **eb;
 	uint32_t tmask, emask;
 	uint32_t ntemplates, nexporters, serial;
+	uint32_t noptions; /* of ntemplates, options templates */
 	size_t mem;
 	struct ofd_tmpl *oldest, *newest;
 	struct ofd_tmpl_field *fields; /* lim->max_fields */
@@ -88,6 +83,7 @@ void ofd_tmpl_cache_free(struct ofd_tmpl_cache *tc)
 	for (struct ofd_tmpl *t = tc->oldest, *next; t; t = next) {
 		next = t->newer;
 		free(t->steps);
+		free(t->fields);
 		free(t);
 	}
 	for (uint32_t i = 0; tc->eb && i <= tc->emask; i++)
@@ -110,6 +106,11 @@ struct ofd_tmpl_field *ofd_tmpl_fields(struct ofd_tmpl_cache *tc)
 uint32_t ofd_tmpl_cache_templates(const struct ofd_tmpl_cache *tc)
 {
 	return tc->ntemplates;
+}
+
+uint32_t ofd_tmpl_cache_options_templates(const struct ofd_tmpl_cache *tc)
+{
+	return tc->noptions;
 }
 
 uint32_t ofd_tmpl_cache_exporters(const struct ofd_tmpl_cache *tc)
@@ -139,9 +140,9 @@ static struct ofd_tmpl_exporter **ex_slot(struct ofd_tmpl_cache *tc, const struc
 	uint32_t h = ex_hash(&dg->src, dg->src_port, m->version, m->domain) & tc->emask;
 	struct ofd_tmpl_exporter **pp = &tc->eb[h];
 	for (; *pp; pp = &(*pp)->hnext) {
-		struct ofd_tmpl_exporter *e = *pp;
-		if (e->domain == m->domain && e->port == dg->src_port && e->version == m->version &&
-		    e->addr.family == dg->src.family && memcmp(e->addr.b, dg->src.b, 16) == 0)
+		const struct ofd_tmpl_key *k = &(*pp)->k;
+		if (k->domain == m->domain && k->port == dg->src_port && k->version == m->version &&
+		    k->addr.family == dg->src.family && memcmp(k->addr.b, dg->src.b, 16) == 0)
 			break;
 	}
 	return pp;
@@ -149,7 +150,7 @@ static struct ofd_tmpl_exporter **ex_slot(struct ofd_tmpl_cache *tc, const struc
 
 static void ex_unlink(struct ofd_tmpl_cache *tc, struct ofd_tmpl_exporter *e)
 {
-	uint32_t h = ex_hash(&e->addr, e->port, e->version, e->domain) & tc->emask;
+	uint32_t h = ex_hash(&e->k.addr, e->k.port, e->k.version, e->k.domain) & tc->emask;
 	for (struct ofd_tmpl_exporter **pp = &tc->eb[h]; *pp; pp = &(*pp)->hnext)
 		if (*pp == e) {
 			*pp = e->hnext;
@@ -171,8 +172,8 @@ void ofd_tmpl_msg_begin(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const str
 	m->seq = seq;
 	m->ctx.v9 = version == 9;
 	m->ex = *ex_slot(d->tc, m);
-	m->ctx.has_sys_init = m->ex ? m->ex->has_sys_init : 0;
-	m->ctx.sys_init_ms = m->ex ? m->ex->sys_init_ms : 0;
+	m->ctx.has_sys_init = m->ex ? m->ex->o.has_sys_init : 0;
+	m->ctx.sys_init_ms = m->ex ? m->ex->o.sys_init_ms : 0;
 }
 
 /* ---- templates ---- */
@@ -224,8 +225,10 @@ static void t_remove(struct ofd_tmpl_cache *tc, struct ofd_tmpl_msg *m, struct o
 	age_unlink(tc, t);
 	struct ofd_tmpl_exporter *e = t->ex;
 	tc->ntemplates--;
-	tc->mem -= sizeof(*t) + t->cap * sizeof(*t->steps);
+	tc->noptions -= t->options;
+	tc->mem -= sizeof(*t) + t->cap * sizeof(*t->steps) + t->fcap * sizeof(*t->fields);
 	free(t->steps);
+	free(t->fields);
 	free(t);
 	if (--e->ntemplates == 0) {
 		if (m && m->ex == e)
@@ -267,10 +270,10 @@ static struct ofd_tmpl_exporter *ex_get(struct ofd_decoder *d, struct ofd_tmpl_m
 	struct ofd_tmpl_exporter *e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	e->addr = m->dg->src;
-	e->port = m->dg->src_port;
-	e->version = m->version;
-	e->domain = m->domain;
+	e->k.addr = m->dg->src;
+	e->k.port = m->dg->src_port;
+	e->k.version = m->version;
+	e->k.domain = m->domain;
 	e->serial = ++tc->serial;
 	struct ofd_tmpl_exporter **pp = ex_slot(tc, m);
 	*pp = e;
@@ -281,14 +284,26 @@ static struct ofd_tmpl_exporter *ex_get(struct ofd_decoder *d, struct ofd_tmpl_m
 	return e;
 }
 
-/* Store the compiled scratch plan into t (growing its steps if needed). */
-static int t_store(struct ofd_tmpl_cache *tc, struct ofd_tmpl *t, const struct ofd_ie_plan *plan)
+/* Store the n scratch fields and their compiled plan into t (growing its arrays if needed). */
+static int t_store(struct ofd_tmpl_cache *tc, struct ofd_tmpl *t, const struct ofd_ie_plan *plan, uint32_t n,
+		   uint32_t nscope)
 {
-	uint32_t need = plan->nsteps ? plan->nsteps : 1; /* steps is never NULL */
-	if (need > t->cap) {
-		struct ofd_ie_step *s = malloc(need * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
+	uint32_t nf = n ? n : 1, need = plan->nsteps ? plan->nsteps : 1; /* arrays are never NULL */
+	/* both allocations first: on failure t stays as it was, consistent */
+	struct ofd_tmpl_field *f = nf > t->fcap ? malloc(nf * sizeof(*f)) : NULL;
+	struct ofd_ie_step *s = need > t->cap ? malloc(need * sizeof(*s)) : NULL;
+	if ((nf > t->fcap && !f) || (need > t->cap && !s)) {
+		free(f);
+		free(s);
+		return -ENOMEM;
+	}
+	if (f) {
+		free(t->fields);
+		tc->mem += (nf - t->fcap) * sizeof(*f);
+		t->fields = f;
+		t->fcap = nf;
+	}
+	if (s) {
 		free(t->steps);
 		tc->mem += (need - t->cap) * sizeof(*s);
 		t->steps = s;
@@ -297,6 +312,9 @@ static int t_store(struct ofd_tmpl_cache *tc, struct ofd_tmpl *t, const struct o
 	t->plan = *plan;
 	if (plan->nsteps)
 		memcpy(t->steps, tc->steps, plan->nsteps * sizeof(*t->steps));
+	memcpy(t->fields, tc->fields, n * sizeof(*t->fields));
+	t->nfields = n;
+	t->nscope = nscope;
 	return 0;
 }
 
@@ -307,7 +325,8 @@ static int t_new(struct ofd_decoder *d, struct ofd_tmpl_msg *m, struct ofd_tmpl 
 		return refuse(d, m, "template cache full");
 	if (m->ex && m->ex->ntemplates >= d->lim.max_templates_per_exporter)
 		return refuse(d, m, "too many templates from one exporter");
-	if (tc->mem + sizeof(struct ofd_tmpl) + d->lim.max_fields * sizeof(struct ofd_ie_step) >
+	if (tc->mem + sizeof(struct ofd_tmpl) +
+		d->lim.max_fields * (sizeof(struct ofd_ie_step) + sizeof(struct ofd_tmpl_field)) >
 	    OFD_TMPL_MEM_MAX)
 		return refuse(d, m, "template memory exhausted");
 	struct ofd_tmpl_exporter *e = ex_get(d, m);
@@ -330,8 +349,9 @@ static int t_new(struct ofd_decoder *d, struct ofd_tmpl_msg *m, struct ofd_tmpl 
 	return 0;
 }
 
-int ofd_tmpl_define(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, int options, uint32_t n,
-		    uint32_t nscope)
+/* ofd_tmpl_define(), and ofd_tmpl_restore() with `loaded` set. */
+static int define(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, int options, uint32_t n,
+		  uint32_t nscope, int loaded)
 {
 	struct ofd_tmpl_cache *tc = d->tc;
 	struct ofd_ie_plan plan;
@@ -355,18 +375,111 @@ int ofd_tmpl_define(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid,
 		age_unlink(tc, t);
 		age_push(tc, t);
 	}
-	err = t_store(tc, t, &plan);
+	err = t_store(tc, t, &plan, n, nscope);
 	if (err) {
 		if (created)
 			t_remove(tc, m, t);
 		return err;
 	}
+	tc->noptions -= t->options; /* a redefinition may change the kind */
 	t->options = (uint8_t)(options != 0);
+	tc->noptions += t->options;
 	t->seen_ns = m->dg->time_ns;
-	if (options)
+	if (loaded)
+		d->st.templates_loaded++;
+	else if (options)
 		d->st.options_templates++;
 	else
 		d->st.templates++;
+	return 0;
+}
+
+int ofd_tmpl_define(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, int options, uint32_t n,
+		    uint32_t nscope)
+{
+	return define(d, m, tid, options, n, nscope, 0);
+}
+
+/*
+ * A message from exporter k at time_ns, for restoring saved state through the same paths as
+ * received templates take. dg has no data: only the address, port and time are read.
+ */
+static void restore_msg(struct ofd_decoder *d, struct ofd_tmpl_msg *m, struct ofd_dgram *dg,
+			const struct ofd_tmpl_key *k, uint64_t time_ns)
+{
+	*dg = (struct ofd_dgram){
+	    .data = NULL, .len = 0, .src = k->addr, .src_port = k->port, .time_ns = time_ns};
+	ofd_tmpl_msg_begin(d, m, dg, k->version, k->domain, 0);
+}
+
+int ofd_tmpl_restore(struct ofd_decoder *d, const struct ofd_tmpl_key *k, uint16_t tid, int options,
+		     uint32_t n, uint32_t nscope, uint64_t seen_ns)
+{
+	struct ofd_dgram dg;
+	struct ofd_tmpl_msg m;
+	restore_msg(d, &m, &dg, k, seen_ns);
+	if (m.ex && *t_slot(d->tc, m.ex, tid))
+		return 1;
+	return define(d, &m, tid, options, n, nscope, 1);
+}
+
+int ofd_tmpl_restore_opts(struct ofd_decoder *d, const struct ofd_tmpl_key *k, const struct ofd_tmpl_opts *o)
+{
+	struct ofd_dgram dg;
+	struct ofd_tmpl_msg m;
+	restore_msg(d, &m, &dg, k, 0);
+	struct ofd_tmpl_opts *e = m.ex ? &m.ex->o : NULL;
+	if (!e)
+		return OFD_ENOTFOUND;
+	if (!e->rate)
+		e->rate = o->rate;
+	if (!e->has_sys_init && o->has_sys_init) {
+		e->has_sys_init = 1;
+		e->sys_init_ms = o->sys_init_ms;
+	}
+	for (unsigned i = 0; i < o->nsamplers && i < OFD_TMPL_SAMPLERS && e->nsamplers < OFD_TMPL_SAMPLERS;
+	     i++) {
+		unsigned j = 0;
+		while (j < e->nsamplers && e->samplers[j].id != o->samplers[i].id)
+			j++;
+		if (j == e->nsamplers) {
+			e->samplers[j].id = o->samplers[i].id;
+			e->samplers[j].rate = o->samplers[i].rate;
+			e->nsamplers++;
+		}
+	}
+	return 0;
+}
+
+int ofd_tmpl_cache_each(const struct ofd_tmpl_cache *tc, int (*fn)(const struct ofd_tmpl_view *v, void *ctx),
+			void *ctx)
+{
+	for (const struct ofd_tmpl *t = tc->oldest; t; t = t->newer) {
+		const struct ofd_tmpl_view v = {.key = &t->ex->k,
+						.fields = t->fields,
+						.seen_ns = t->seen_ns,
+						.nfields = t->nfields,
+						.nscope = t->nscope,
+						.id = t->id,
+						.options = t->options};
+		int rc = fn(&v, ctx);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ofd_tmpl_cache_each_exporter(const struct ofd_tmpl_cache *tc,
+				 int (*fn)(const struct ofd_tmpl_key *k, const struct ofd_tmpl_opts *o,
+					   void *ctx),
+				 void *ctx)
+{
+	for (uint32_t i = 0; i <= tc->emask; i++)
+		for (const struct ofd_tmpl_exporter *e = tc->eb[i]; e; e = e->hnext) {
+			int rc = fn(&e->k, &e->o, ctx);
+			if (rc)
+				return rc;
+		}
 	return 0;
 }
 
@@ -395,7 +508,7 @@ void ofd_tmpl_withdraw(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t t
 static int options_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const struct ofd_tmpl *t,
 			const uint8_t *p, size_t len)
 {
-	struct ofd_tmpl_exporter *e = m->ex;
+	struct ofd_tmpl_opts *e = &m->ex->o;
 	struct ofd_flow scratch = {0};
 	for (;;) {
 		size_t rl = t->plan.varlen ? ofd_ie_var_len(&t->plan, t->steps, p, len) : t->plan.min_len;
@@ -415,7 +528,7 @@ static int options_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const str
 					if (e->nsamplers < OFD_TMPL_SAMPLERS)
 						e->nsamplers++;
 					else
-						i = e->next_sampler++ % OFD_TMPL_SAMPLERS;
+						i = m->ex->next_sampler++ % OFD_TMPL_SAMPLERS;
 				}
 				e->samplers[i].id = a.sampler_id;
 				e->samplers[i].rate = rate;
@@ -432,7 +545,7 @@ static int options_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const str
 }
 
 /* Sampling rate of a data record with its own sampling elements. */
-static uint32_t record_rate(const struct ofd_tmpl_exporter *e, const struct ofd_ie_aux *a)
+static uint32_t record_rate(const struct ofd_tmpl_opts *e, const struct ofd_ie_aux *a)
 {
 	uint32_t r = ofd_ie_rate(a);
 	if (r)
@@ -466,7 +579,7 @@ int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, c
 		return options_data(d, m, t, p, len);
 	const struct ofd_ie_plan *plan = &t->plan;
 	const struct ofd_dgram *dg = m->dg;
-	uint32_t rate = m->ex->rate;
+	uint32_t rate = m->ex->o.rate;
 	uint64_t present = MSG_PRESENT | (rate ? OFD_BIT(OFD_F_SAMPLING_RATE) : 0);
 	int n = 0;
 	for (;;) {
@@ -485,7 +598,7 @@ int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, c
 		a.have = 0;
 		ofd_ie_apply(plan, t->steps, p, f, &a, &m->ctx);
 		if (plan->sampling) {
-			f->sampling_rate = record_rate(m->ex, &a);
+			f->sampling_rate = record_rate(&m->ex->o, &a);
 			if (f->sampling_rate)
 				f->present |= OFD_BIT(OFD_F_SAMPLING_RATE);
 		}

@@ -10,6 +10,10 @@
  * and systemInitTimeMilliseconds learned from its options data. Templates not refreshed for
  * lim.template_timeout_s (in datagram time) expire, counted in st.templates_expired.
  *
+ * Each template also keeps its fields as received, so that the cache can be saved and a
+ * restarted collector can define the same templates again through the same checks
+ * (ofd_tmpl_cache_each, ofd_tmpl_restore; the state file itself is tmpl_state.h's).
+ *
  * Not thread safe: one cache per decoder, one decoder per thread.
  */
 #ifndef OFD_TEMPLATE_H
@@ -19,8 +23,31 @@
 #include "ie.h"
 #include "ofd/rd.h"
 
-#define OFD_TMPL_MEM_MAX  (64u << 20) /* bytes of exporters, templates and plans */
+#define OFD_TMPL_MEM_MAX  (64u << 20) /* bytes of exporters, templates, plans and fields */
 #define OFD_TMPL_SAMPLERS 8	      /* per-sampler rates remembered per exporter */
+
+/*
+ * An exporter as templates are keyed: the address and port its datagrams come from, the
+ * protocol version, and the v9 source id / IPFIX observation domain id.
+ */
+struct ofd_tmpl_key {
+	struct ofd_ip addr;
+	uint16_t port;
+	uint8_t version; /* 9 or 10 */
+	uint32_t domain;
+};
+
+/* What an exporter's options data said: sampling rates and systemInitTimeMilliseconds. */
+struct ofd_tmpl_opts {
+	uint32_t rate; /* latest sampling rate from options data, 0: none */
+	uint8_t has_sys_init;
+	uint8_t nsamplers;
+	uint64_t sys_init_ms;
+	struct {
+		uint64_t id;
+		uint32_t rate;
+	} samplers[OFD_TMPL_SAMPLERS];
+};
 
 int ofd_tmpl_cache_new(struct ofd_tmpl_cache **out, const struct ofd_decode_limits *lim) OFD_MUST_CHECK;
 void ofd_tmpl_cache_free(struct ofd_tmpl_cache *tc);
@@ -71,8 +98,51 @@ int ofd_tmpl_padding(const struct ofd_rd *r);
 /* Count a malformed template (OFD_DROP_BAD_TEMPLATE) and log it. Returns OFD_EFORMAT. */
 int ofd_tmpl_bad(struct ofd_decoder *d, const struct ofd_tmpl_msg *m, const char *what);
 
+/* One cached template as it was received (what a saved state holds, see tmpl_state.h). */
+struct ofd_tmpl_view {
+	const struct ofd_tmpl_key *key;
+	const struct ofd_tmpl_field *fields;
+	uint64_t seen_ns; /* last definition or refresh, in datagram time */
+	uint32_t nfields;
+	uint32_t nscope; /* scope fields (options templates) */
+	uint16_t id;
+	uint8_t options;
+};
+
+/*
+ * Call fn for every template in refresh order, least recently refreshed first, and stop at the
+ * first non-zero return, which is returned. The cache must not change meanwhile.
+ */
+int ofd_tmpl_cache_each(const struct ofd_tmpl_cache *tc, int (*fn)(const struct ofd_tmpl_view *v, void *ctx),
+			void *ctx);
+
+/* Call fn for every exporter (each keeps at least one template) and its options state, alike. */
+int ofd_tmpl_cache_each_exporter(const struct ofd_tmpl_cache *tc,
+				 int (*fn)(const struct ofd_tmpl_key *k, const struct ofd_tmpl_opts *o,
+					   void *ctx),
+				 void *ctx);
+
+/*
+ * Define template tid of exporter k from saved state, without a datagram: the n fields are in
+ * the ofd_tmpl_fields() scratch array as for ofd_tmpl_define(), and go through the same
+ * compilation, limits and checks (refusals counted as drops alike). The template counts as
+ * last refreshed at seen_ns, and under st.templates_loaded instead of st.templates. A template
+ * the cache holds already is newer than any saved one and is kept: returns 1 then. Otherwise
+ * returns what ofd_tmpl_define() does.
+ */
+int ofd_tmpl_restore(struct ofd_decoder *d, const struct ofd_tmpl_key *k, uint16_t tid, int options,
+		     uint32_t n, uint32_t nscope, uint64_t seen_ns);
+
+/*
+ * Merge saved options state into exporter k's: what the exporter's own options data has said
+ * since takes precedence (a rate, the init time, each sampler id). Returns 0, or OFD_ENOTFOUND
+ * when the cache keeps no template of k (an exporter entry lives only with its templates).
+ */
+int ofd_tmpl_restore_opts(struct ofd_decoder *d, const struct ofd_tmpl_key *k, const struct ofd_tmpl_opts *o);
+
 /* Introspection for tests and metrics. */
-uint32_t ofd_tmpl_cache_templates(const struct ofd_tmpl_cache *tc);
+uint32_t ofd_tmpl_cache_templates(const struct ofd_tmpl_cache *tc); /* options templates included */
+uint32_t ofd_tmpl_cache_options_templates(const struct ofd_tmpl_cache *tc);
 uint32_t ofd_tmpl_cache_exporters(const struct ofd_tmpl_cache *tc);
 size_t ofd_tmpl_cache_mem(const struct ofd_tmpl_cache *tc);
 

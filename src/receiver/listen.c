@@ -19,7 +19,6 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "format/promtext.h"
 #include "net/udp.h"
 #include "ofd/log.h"
 #include "receiver/vpool.h"
@@ -231,57 +231,35 @@ void ofd_listen_counters(const struct ofd_listen *l, struct ofd_listen_counters 
 		c->by_class[i] = atomic_load(&l->by_class[i]);
 }
 
-/* Append to buf at *off; 0 or OFD_ELIMIT. */
-static int put(char *buf, size_t cap, size_t *off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int put(char *buf, size_t cap, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf + *off, cap - *off, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= cap - *off)
-		return OFD_ELIMIT;
-	*off += (size_t)n;
-	return 0;
-}
-
-static int metric(char *buf, size_t cap, size_t *off, const char *name, const char *help, uint64_t v)
-{
-	return put(buf, cap, off, "# HELP overflowd_%s %s\n# TYPE overflowd_%s counter\noverflowd_%s %llu\n",
-		   name, help, name, name, (unsigned long long)v);
-}
-
 int ofd_listen_metrics(const struct ofd_listen *l, char *buf, size_t cap)
 {
 	struct ofd_listen_counters c;
-	size_t off = 0;
-	int err = 0;
+	struct ofd_prom w;
 	ofd_listen_counters(l, &c);
-	err |=
-	    metric(buf, cap, &off, "tracers_received_total", "Tracers received (UDP and HTTP).", c.received);
-	err |= metric(buf, cap, &off, "tracers_valid_total", "Tracers whose signature verified.", c.valid);
-	err |= put(buf, cap, &off,
-		   "# HELP overflowd_tracers_invalid_total Tracers rejected, by reason.\n"
-		   "# TYPE overflowd_tracers_invalid_total counter\n");
+	ofd_prom_init(&w, buf, cap);
+	ofd_prom_single(&w, "overflowd_tracers_received_total", OFD_PROM_COUNTER,
+			"Tracers received (UDP and HTTP).", c.received);
+	ofd_prom_single(&w, "overflowd_tracers_valid_total", OFD_PROM_COUNTER,
+			"Tracers whose signature verified.", c.valid);
+	ofd_prom_family(&w, "overflowd_tracers_invalid_total", OFD_PROM_COUNTER,
+			"Tracers rejected, by reason.");
 	for (unsigned i = 1; i < OFD_TV__COUNT; i++)
-		err |= put(buf, cap, &off, "overflowd_tracers_invalid_total{reason=\"%s\"} %llu\n",
-			   ofd_tv_error_slug((enum ofd_tv_error)i), (unsigned long long)c.invalid[i]);
-	err |= metric(buf, cap, &off, "tracers_stored_total", "Valid tracers stored.", c.stored);
-	err |=
-	    metric(buf, cap, &off, "tracers_duplicate_total", "Valid tracers already stored.", c.duplicate);
-	err |= metric(buf, cap, &off, "tracers_store_errors_total", "Valid tracers the store failed on.",
-		      c.store_errors);
-	err |= put(buf, cap, &off,
-		   "# HELP overflowd_tracers_by_class_total Valid tracers by class.\n"
-		   "# TYPE overflowd_tracers_by_class_total counter\n");
+		ofd_prom_u64(&w, OFD_PROM_LABELS({"reason", ofd_tv_error_slug((enum ofd_tv_error)i)}),
+			     c.invalid[i]);
+	ofd_prom_single(&w, "overflowd_tracers_stored_total", OFD_PROM_COUNTER, "Valid tracers stored.",
+			c.stored);
+	ofd_prom_single(&w, "overflowd_tracers_duplicate_total", OFD_PROM_COUNTER,
+			"Valid tracers already stored.", c.duplicate);
+	ofd_prom_single(&w, "overflowd_tracers_store_errors_total", OFD_PROM_COUNTER,
+			"Valid tracers the store failed on.", c.store_errors);
+	ofd_prom_family(&w, "overflowd_tracers_by_class_total", OFD_PROM_COUNTER, "Valid tracers by class.");
 	for (unsigned i = 0; i < OFD_LC_CLASS__COUNT; i++)
-		err |=
-		    put(buf, cap, &off, "overflowd_tracers_by_class_total{class=\"%s\"} %llu\n",
-			ofd_tracer_class_name((enum ofd_tracer_class)i), (unsigned long long)c.by_class[i]);
-	err |= metric(buf, cap, &off, "tracers_ratelimited_total",
-		      "Tracers refused unverified: their address sent too many invalid ones.", c.ratelimited);
-	return err ? OFD_ELIMIT : (int)off;
+		ofd_prom_u64(&w, OFD_PROM_LABELS({"class", ofd_tracer_class_name((enum ofd_tracer_class)i)}),
+			     c.by_class[i]);
+	ofd_prom_single(&w, "overflowd_tracers_ratelimited_total", OFD_PROM_COUNTER,
+			"Tracers refused unverified: their address sent too many invalid ones.",
+			c.ratelimited);
+	return ofd_prom_end(&w);
 }
 
 /* ---- UDP ---- */
