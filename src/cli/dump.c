@@ -1,9 +1,11 @@
 /*
- * overflowd dump [--format json|csv] [--limit N] SOURCE...
+ * overflowd dump [--format json|csv] [--limit N] [--state FILE [--state-interval S]] SOURCE...
  *
  * Decodes every SOURCE (capture files first, in order, then the UDP listeners until SIGINT or
  * SIGTERM) and prints one line per flow record. A summary of datagrams, records and drops by
- * reason goes to stderr at the end.
+ * reason goes to stderr at the end. --state keeps NetFlow v9 / IPFIX templates across runs: FILE
+ * is loaded at the start and saved every S seconds (default 60, 0: only at the end) and at the
+ * end, so that a restarted dump decodes data before the exporters send their templates again.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -23,6 +25,8 @@ struct dump {
 	enum ofd_fmt_kind kind;
 	uint64_t limit; /* 0: no limit */
 	uint64_t printed;
+	const char *state;	 /* --state FILE, NULL: none */
+	uint32_t state_interval; /* --state-interval seconds */
 };
 
 static void dump_batch(struct ofd_batch *b, void *ctx)
@@ -51,21 +55,25 @@ static void dump_idle(void *ctx)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: overflowd dump [--format json|csv] [--limit N] SOURCE...\n"
-		   "  SOURCE: a capture file (pcap or pcapng, plain or .gz) or udp://[ADDR]:PORT\n"
-		   "          (netflow:// and sflow:// are aliases; several may be given)\n");
+	fprintf(f,
+		"usage: overflowd dump [--format json|csv] [--limit N] [--state FILE [--state-interval S]]\n"
+		"                     SOURCE...\n"
+		"  SOURCE: a capture file (pcap or pcapng, plain or .gz) or udp://[ADDR]:PORT\n"
+		"          (netflow:// and sflow:// are aliases; several may be given)\n"
+		"  --state FILE: load NetFlow v9/IPFIX templates from FILE at the start; save them\n"
+		"          there at the end and every S seconds (--state-interval, default 60, 0: never)\n");
 }
 
 static int parse_args(struct dump *d, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"format", required_argument, NULL, 'F'},
-	    {"limit", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'F'}, {"limit", required_argument, NULL, 'n'},
+	    {"state", required_argument, NULL, 's'},  {"state-interval", required_argument, NULL, 'i'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
+	d->state_interval = 60;
 	while ((c = getopt_long(argc, argv, "F:n:h", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
@@ -86,6 +94,23 @@ static int parse_args(struct dump *d, int argc, char **argv)
 				return -1;
 			}
 			break;
+		case 's':
+			if (!optarg[0]) {
+				fprintf(stderr, "dump: --state needs a file name\n");
+				return -1;
+			}
+			d->state = optarg;
+			break;
+		case 'i': {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || optarg[0] == '-' || !optarg[0] || v > UINT32_MAX) {
+				fprintf(stderr, "dump: --state-interval needs whole seconds, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			d->state_interval = (uint32_t)v;
+			break;
+		}
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -112,6 +137,8 @@ int ofd_cmd_dump(int argc, char **argv)
 		goto free_dump;
 	d->src.idle = dump_idle;
 	d->src.ctx = d;
+	if (d->state && ofd_sources_state(&d->src, d->state, d->state_interval))
+		goto free_sources;
 	if (ofd_wbuf_init(&d->out, STDOUT_FILENO, 1 << 20))
 		goto free_sources;
 	ofd_signals_install();

@@ -15,6 +15,7 @@
 
 #include "format/flowfmt.h"
 #include "gen_nf5.h"
+#include "gen_v9ipfix.h"
 #include "seghelp.h"
 #include "segments/builtin.h"
 #include "segments/input/udp_seg.h"
@@ -219,6 +220,18 @@ static void test_udp_workers(void **state)
 		for (unsigned i = 0; i < 30; i++)
 			want_bytes += 100 + d * 30 + i;
 	}
+	/* malformed: v5 headers announcing 30 records and carrying none, spread over the workers */
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (uint32_t i = 0; i < 12; i++) {
+		uint8_t h[24] = {0, 5, 0, 30};
+		uint32_t seq = htonl(i * 30);
+		memcpy(h + 16, &seq, 4);
+		assert_int_equal(sendto(fd, h, sizeof(h), 0, (struct sockaddr *)&to, sizeof(to)),
+				 (ssize_t)sizeof(h));
+	}
+	close(fd);
 	collected_wait(1200);
 	ofd_pipeline_stop(sp.p);
 	assert_int_equal(ofd_pipeline_finish(sp.p), 0);
@@ -228,10 +241,113 @@ static void test_udp_workers(void **state)
 		bytes += collected.v[i].bytes;
 	assert_int_equal(bytes, want_bytes);
 	struct ofd_segment *in = &ofd_pipeline_entry_at(sp.p, 0)->inst[0];
-	assert_int_equal(in->dstats.datagrams, 40);
+	assert_int_equal(in->dstats.datagrams, 52);
 	assert_int_equal(in->dstats.records, 1200);
 	assert_int_equal(in->dstats.records_by_type[OFD_FT_NETFLOW_V5], 1200);
+	/* the drops of one exporter, counted by several workers, are one entry with their sum */
+	uint64_t drops = 0;
+	for (int i = 0; i < OFD_DROP__COUNT; i++)
+		drops += in->dstats.drops[i];
+	assert_int_equal(drops, 12);
+	unsigned entries = 0;
+	for (size_t i = 0; i < OFD_EXPORTER_DROP_SLOTS; i++) {
+		const struct ofd_exporter_drops *e = &in->dstats.by_exporter.slot[i];
+		if (!e->drops)
+			continue;
+		entries++;
+		assert_int_equal(ofd_ip_v4(&e->addr), 0x7f000001);
+		assert_int_equal(e->drops, 12);
+	}
+	assert_int_equal(entries, 1);
+	assert_int_equal(in->dstats.by_exporter.other, 0);
 	seg_pipeline_close(&sp);
+}
+
+/* IPFIX from one exporter socket: with templates (tmpl = 1) or data only; n records. */
+static void send_ipfix(int fd, uint16_t port, int tmpl, uint32_t seq, unsigned n)
+{
+	static const struct gv_field f[] = {{8, 4, 0}, {12, 4, 0}, {2, 8, 0}, {1, 8, 0}, {4, 1, 0}};
+	struct gv_msg m = {0};
+	gv_ipfix_begin(&m, 1700000000, seq, 7);
+	if (tmpl) {
+		gv_set_begin(&m, 2);
+		gv_template(&m, 256, f, 5);
+	}
+	gv_set_begin(&m, 256);
+	for (unsigned i = 0; i < n; i++)
+		gv_record(&m, f, 5, (const uint64_t[]){0xc0000201, 0xc6336400 + i, 10 + i, 1000 + i, 17});
+	size_t len = gv_end(&m);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(sendto(fd, m.g.p, len, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)len);
+	gv_free(&m);
+}
+
+/*
+ * Templates survive a restart through state_file: the first pipeline learns them and saves at
+ * its end; the second (two workers, each loading the file) decodes data-only datagrams from
+ * the same exporter at once. Without the file the same data is dropped as unknown-template.
+ */
+static void test_udp_state(void **state)
+{
+	(void)state;
+	struct ofd_segment_type udp = ofd_seg_udp;
+	udp.init = udp_init_wrap;
+	const struct ofd_segment_type *const types[] = {&udp, NULL};
+	struct seg_pipeline sp;
+	char yaml[512];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0); /* the exporter: one source port throughout */
+	struct sockaddr_in self = {.sin_family = AF_INET};
+	self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&self, sizeof(self)), 0);
+	for (int run = 0; run < 3; run++) {
+		collected_reset();
+		snprintf(yaml, sizeof(yaml),
+			 "- segment: udp\n  config: {listen: 'udp://127.0.0.1:0', workers: %d, state_file: "
+			 "'%s/%s', state_interval: 0}\n- segment: t_collect\n",
+			 run + 1, dir, run == 2 ? "other.state" : "templates.state");
+		assert_int_equal(seg_pipeline_open(&sp, yaml, types), 0);
+		uint16_t port = ofd_seg_udp_port(udp_state, 0);
+		assert_int_equal(ofd_pipeline_start(sp.p), 0);
+		if (run == 0) {
+			send_ipfix(fd, port, 1, 1, 2);
+			collected_wait(2);
+		} else {
+			send_ipfix(fd, port, 0, 10, 3);
+			if (run == 1)
+				collected_wait(3);
+		}
+		struct ofd_segment *in = &ofd_pipeline_entry_at(sp.p, 0)->inst[0];
+		if (run == 2) { /* nothing to wait for: poll the counters until the drop shows */
+			for (int i = 0; i < 5000; i++) { /* at most 5 s */
+				pthread_mutex_lock(&in->dmu);
+				int seen = in->dstats.drops[OFD_DROP_UNKNOWN_TEMPLATE] > 0;
+				pthread_mutex_unlock(&in->dmu);
+				if (seen)
+					break;
+				sched_yield();
+				usleep(1000);
+			}
+		}
+		ofd_pipeline_stop(sp.p);
+		assert_int_equal(ofd_pipeline_finish(sp.p), 0);
+		if (run == 0) {
+			assert_int_equal(collected.n, 2);
+			assert_int_equal(in->dstats.templates, 1);
+		} else if (run == 1) {
+			assert_int_equal(collected.n, 3);
+			assert_int_equal(ofd_ip_v4(&collected.v[2].dst_addr) & 0xff, 2);
+			assert_int_equal(
+			    collected.v[0].packets + collected.v[1].packets + collected.v[2].packets, 33);
+			assert_int_equal(in->dstats.drops[OFD_DROP_UNKNOWN_TEMPLATE], 0);
+			assert_int_equal(in->dstats.templates_loaded, 2); /* both workers loaded it */
+		} else {
+			assert_int_equal(collected.n, 0);
+			assert_int_equal(in->dstats.drops[OFD_DROP_UNKNOWN_TEMPLATE], 1);
+		}
+		seg_pipeline_close(&sp);
+	}
+	close(fd);
 }
 
 /* ---- stdin: what the json output wrote comes back field for field ---- */
@@ -368,6 +484,7 @@ int main(void)
 	    cmocka_unit_test(test_pcap),
 	    cmocka_unit_test(test_udp),
 	    cmocka_unit_test(test_udp_workers),
+	    cmocka_unit_test(test_udp_state),
 	    cmocka_unit_test(test_stdin_round_trip),
 	    cmocka_unit_test(test_stdin_bad_lines),
 	};

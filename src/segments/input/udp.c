@@ -12,9 +12,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/cpus.h"
 #include "decode/decode.h"
+#include "decode/tmpl_state.h"
 #include "net/udp.h"
 #include "ofd/segment.h"
 #include "udp_seg.h"
@@ -35,18 +37,23 @@ struct udp_worker {
 	pthread_t thread;
 	int started;
 	int rc;
+	uint64_t next_save_ns; /* CLOCK_MONOTONIC */
 };
 
 struct udp_state {
 	char *listen;
 	uint64_t rcvbuf;
 	uint64_t workers; /* 0: one per core */
+	char *
+	    state_file; /* templates and options state: loaded at init, saved at an interval and at the end */
+	uint64_t state_interval_ns;
 	unsigned nw;
 	struct udp_worker *w;
 	struct ofd_segment *seg; /* during start() */
 	atomic_int failed;
 	pthread_mutex_t mu;	      /* pub and the sums reported */
 	struct ofd_decode_stats *pub; /* each worker's counters as it last reported them */
+	struct ofd_tmpl_snap **snap;  /* each worker's templates as it last took them (state_file) */
 };
 
 static void udp_free_workers(struct udp_state *s)
@@ -56,10 +63,66 @@ static void udp_free_workers(struct udp_state *s)
 		ofd_decoder_free(s->w[i].dec);
 		free(s->w[i].own);
 	}
+	for (unsigned i = 0; s->snap && i < s->nw; i++)
+		ofd_tmpl_snap_free(s->snap[i]);
 	free(s->w);
 	free(s->pub);
+	free(s->snap);
 	s->w = NULL;
 	s->pub = NULL;
+	s->snap = NULL;
+}
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Every worker loads the whole state file: an exporter's datagrams may go to any of them. */
+static int udp_load_state(struct ofd_segment *seg, struct udp_state *s)
+{
+	struct ofd_tmpl_state_info info;
+	uint64_t now = clock_ns(CLOCK_REALTIME);
+	for (unsigned i = 0; i < s->nw; i++) {
+		int err = ofd_tmpl_state_load(s->w[i].dec, s->state_file, now, &info);
+		if (err == -ENOMEM)
+			return err;
+		ofd_decode_stats_refresh(s->w[i].dec); /* the template gauges, before any datagram */
+	}
+	if (info.missing)
+		ofd_info("segment %s: state file %s: none yet", ofd_segment_name(seg), s->state_file);
+	else if (!info.ignored)
+		ofd_info(
+		    "segment %s: state file %s: %u templates, %u options templates of %u exporters loaded "
+		    "(%u stale, %u refused)",
+		    ofd_segment_name(seg), s->state_file, info.templates, info.options_templates,
+		    info.exporters, info.stale, info.refused);
+	return 0;
+}
+
+/* Take this worker's snapshot (in its own thread); with `write`, write every worker's latest. */
+static void udp_save_state(struct udp_worker *w, int write)
+{
+	struct udp_state *s = w->s;
+	struct ofd_tmpl_snap *snap;
+	if (ofd_tmpl_snap_take(&snap, w->dec) != 0) {
+		ofd_warn("segment %s: no memory for a state snapshot", ofd_segment_name(s->seg));
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	ofd_tmpl_snap_free(s->snap[w - s->w]);
+	s->snap[w - s->w] = snap;
+	if (write) {
+		unsigned n = 0;
+		const struct ofd_tmpl_snap *all[OFD_UDP_MAX_WORKERS];
+		for (unsigned i = 0; i < s->nw; i++)
+			if (s->snap[i])
+				all[n++] = s->snap[i];
+		(void)ofd_tmpl_state_write(all, n, s->state_file); /* failures are logged */
+	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 static int udp_init(struct ofd_segment *seg, void *state)
@@ -75,7 +138,8 @@ static int udp_init(struct ofd_segment *seg, void *state)
 	s->nw = s->workers ? (unsigned)s->workers : ofd_online_cpus();
 	s->w = calloc(s->nw, sizeof(*s->w));
 	s->pub = calloc(s->nw, sizeof(*s->pub));
-	if (!s->w || !s->pub) {
+	s->snap = calloc(s->nw, sizeof(*s->snap));
+	if (!s->w || !s->pub || !s->snap) {
 		udp_free_workers(s);
 		return -ENOMEM;
 	}
@@ -96,6 +160,8 @@ static int udp_init(struct ofd_segment *seg, void *state)
 		if (!err && i > 0 && !(w->own = malloc(sizeof(*w->own))))
 			err = -ENOMEM;
 	}
+	if (!err && s->state_file)
+		err = udp_load_state(seg, s);
 	if (err)
 		udp_free_workers(s);
 	return err;
@@ -125,12 +191,8 @@ static void udp_report(struct udp_worker *w)
 	pthread_mutex_lock(&s->mu);
 	s->pub[w - s->w] = st;
 	sum = s->pub[0];
-	for (unsigned k = 1; k < s->nw; k++) {
-		const uint64_t *a = (const uint64_t *)(const void *)&s->pub[k];
-		uint64_t *t = (uint64_t *)(void *)&sum;
-		for (size_t j = 0; j < sizeof(sum) / sizeof(uint64_t); j++)
-			t[j] += a[j];
-	}
+	for (unsigned k = 1; k < s->nw; k++)
+		ofd_decode_stats_add(&sum, &s->pub[k]);
 	ofd_input_decode_stats(s->seg, &sum);
 	pthread_mutex_unlock(&s->mu);
 }
@@ -150,11 +212,19 @@ static void *udp_worker_main(void *arg)
 		}
 		if (n < UDP_QUIET)
 			ofd_batch_flush(w->b);
-		if (n == 0 || ++polls % 64 == 0)
+		if (n == 0 || ++polls % 64 == 0) {
 			udp_report(w);
+			if (s->state_file && s->state_interval_ns &&
+			    clock_ns(CLOCK_MONOTONIC) >= w->next_save_ns) {
+				udp_save_state(w, w == s->w); /* worker 0 writes what all took */
+				w->next_save_ns = clock_ns(CLOCK_MONOTONIC) + s->state_interval_ns;
+			}
+		}
 	}
 	ofd_batch_flush(w->b);
 	udp_report(w);
+	if (s->state_file)
+		udp_save_state(w, 0); /* written once all workers are done */
 	return NULL;
 }
 
@@ -164,6 +234,8 @@ static int udp_start(struct ofd_segment *seg, void *state)
 	int rc = 0;
 	s->seg = seg;
 	s->w[0].b = ofd_input_batch(seg);
+	for (unsigned i = 0; i < s->nw; i++)
+		s->w[i].next_save_ns = clock_ns(CLOCK_MONOTONIC) + s->state_interval_ns;
 	for (unsigned i = 1; i < s->nw; i++) {
 		struct udp_worker *w = &s->w[i];
 		ofd_input_batch_init(seg, w->own);
@@ -183,6 +255,14 @@ static int udp_start(struct ofd_segment *seg, void *state)
 	for (unsigned i = 1; i < s->nw; i++)
 		if (s->w[i].started)
 			pthread_join(s->w[i].thread, NULL);
+	if (s->state_file && !rc) {
+		const struct ofd_tmpl_snap *all[OFD_UDP_MAX_WORKERS];
+		unsigned n = 0;
+		for (unsigned i = 0; i < s->nw; i++)
+			if (s->snap[i])
+				all[n++] = s->snap[i];
+		(void)ofd_tmpl_state_write(all, n, s->state_file);
+	}
 	for (unsigned i = 0; i < s->nw && !rc; i++)
 		rc = s->w[i].rc;
 	return rc;
@@ -206,6 +286,11 @@ static const struct ofd_cfg_key udp_keys[] = {
      "socket receive buffer (SO_RCVBUF, e.g. 16M) of each worker's socket; 0 keeps the system default"},
     {"workers", OFD_CFG_UINT, offsetof(struct udp_state, workers), "0", 0, 0, OFD_UDP_MAX_WORKERS, NULL,
      "receiving threads, each with its own SO_REUSEPORT socket, decoder and templates (0: one per core)"},
+    {"state_file", OFD_CFG_STRING, offsetof(struct udp_state, state_file), NULL, 0, 0, 0, NULL,
+     "NetFlow v9/IPFIX templates and options (sampling) state: loaded at start, saved every state_interval "
+     "and at the end, so that a restart decodes at once (none: not kept)"},
+    {"state_interval", OFD_CFG_DURATION, offsetof(struct udp_state, state_interval_ns), "60s", 0, 0, 0, NULL,
+     "how often the state file is written (0: only at the end)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
