@@ -140,12 +140,15 @@ e2e_init() {
 	e2e_log "work dir $E2E_DIR, in.pcap: $E2E_NPKTS packets"
 }
 
-# e2e_free_port: print a UDP port nobody listens on (a different start per process).
+# e2e_free_port: print a port no TCP or UDP socket uses (a different start per process).
 e2e_free_port() {
-	local start=$(((${$} * 37 + RANDOM) % 20000)) i p
+	local start=$(((${$} * 37 + RANDOM) % 12000)) i p
+	# below the kernel's ephemeral range (32768-60999 by default), so that no client socket of
+	# a test running beside this one takes the port between this check and the bind; any
+	# socket on the port, TCP or UDP, in any state, makes it taken
 	for i in $(seq 0 500); do
-		p=$((30000 + (start + i * 97) % 20000))
-		if [ -z "$(ss -Hlun "sport = :$p" 2>/dev/null)" ]; then
+		p=$((20000 + (start + i * 97) % 12000))
+		if [ -z "$(ss -Hantu "sport = :$p" 2>/dev/null)" ]; then
 			echo "$p"
 			return 0
 		fi
