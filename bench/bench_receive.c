@@ -5,14 +5,16 @@
  *
  * N distinct valid tracers (default 20000, signed first) are sent over UDP to a listener on
  * 127.0.0.1 with a bounded window in flight (so nothing is lost to the socket buffer); the
- * accept callback counts them, or stores them with --db FILE (a fresh SQLite file). Then
+ * accept callback counts them, or with --db FILE (a fresh SQLite file) queues them to the store
+ * writer, as `overflowd receive` does. --workers W: the listener's verification threads. Then
  * malformed datagrams (not JSON) are sent for S seconds (default 2) with the per-address limiter
  * off (every one parsed and rejected), then with it on (all but the first burst refused
  * unparsed), then tracers with bad signatures with the limiter on. Finally
- * crypto_sign_verify_detached runs over the same bodies. The receiver is one thread, so each
- * rate is per core. Prints:
+ * crypto_sign_verify_detached runs over the same bodies (one thread). per_cpu_s divides the
+ * valid tracers by the CPU time of the whole process (receiver threads and sender). Prints:
  *
- *   RESULT bench=receive_valid count=N line_avg=L rate=R sodium_rate=R2 ratio=X store=none|sqlite
+ *   RESULT bench=receive_valid count=N line_avg=L workers=W rate=R per_cpu_s=C sodium_rate=R2
+ *          ratio=X stored=S store=none|sqlite
  *   RESULT bench=receive_malformed limiter=off|on count=N rate=R
  *   RESULT bench=receive_badsig limiter=on count=N rate=R verified=V
  */
@@ -32,6 +34,7 @@
 
 #include "receiver/listen.h"
 #include "receiver/store.h"
+#include "receiver/writer.h"
 #include "tracer/tracer.h"
 
 #define WINDOW 1024 /* datagrams in flight (the listener asks for a 4 MiB socket buffer) */
@@ -46,6 +49,8 @@ struct lines {
 static atomic_ulong accepted;
 static unsigned workers; /* --workers: verification threads (0: the receiving thread) */
 static struct ofd_store *store;
+static struct ofd_writer *writer;
+static struct ofd_listen *cur; /* the listener of the phase running */
 
 static double now_s(void)
 {
@@ -59,18 +64,16 @@ static int count_accept(void *ctx, const struct ofd_tracer_msg *m, const char *r
 {
 	(void)ctx;
 	atomic_fetch_add(&accepted, 1);
-	if (!store)
+	if (!writer)
 		return 1;
-	/* as `overflowd receive` does: adds share a transaction, 512 at a time */
-	static unsigned batch;
-	if (!batch && ofd_store_begin(store) == 0)
-		batch = 1;
-	int rc = ofd_store_add(store, m, raw, len, sender, recv_ns);
-	if (batch && ++batch > 512) {
-		(void)ofd_store_commit(store);
-		batch = 0;
-	}
-	return rc;
+	/* as `overflowd receive` does: queued to the store writer, results counted as they come */
+	return ofd_writer_submit(writer, m, raw, len, sender, recv_ns) == 0 ? OFD_LISTEN_QUEUED : OFD_EFORMAT;
+}
+
+static void store_done(void *ctx, int rc)
+{
+	(void)ctx;
+	ofd_listen_result(cur, rc);
 }
 
 /* CPU time of the whole process (receiver threads and the sender), user + system. */
@@ -222,14 +225,18 @@ static int run(size_t count, double seconds, const char *db, const struct ofd_ke
 		fprintf(stderr, "bench_receive: %s: %s\n", db, err);
 		return 1;
 	}
+	struct ofd_writer_cfg wcfg = {.store = store, .done = store_done};
+	if (store && ofd_writer_start(&writer, &wcfg))
+		return 1;
 	for (int phase = 0; phase < 4; phase++) {
-		struct ofd_listen *l;
 		struct ofd_listen_cfg cfg = {.udp = "udp://127.0.0.1:0",
 					     .accept = count_accept,
+					     .accept_concurrent = 1,
 					     .invalid_rate = phase == 1 ? -1 : 0,
 					     .udp_workers = workers};
-		if (ofd_listen_start(&l, &cfg))
+		if (ofd_listen_start(&cur, &cfg))
 			return 1;
+		struct ofd_listen *l = cur;
 		int fd = socket(AF_INET, SOCK_DGRAM, 0);
 		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(ofd_listen_udp_port(l, 0))};
 		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -265,7 +272,7 @@ static int run(size_t count, double seconds, const char *db, const struct ofd_ke
 		ofd_listen_stop(l);
 	}
 	if (store) {
-		(void)ofd_store_commit(store); /* the last, partial batch (no-op when none is open) */
+		ofd_writer_stop(writer);
 		ofd_store_close(store);
 	}
 	free_lines(&valid);

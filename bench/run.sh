@@ -333,16 +333,20 @@ run_overflowd() {
 
 # dump_json FORMAT INPUT EXPECTED KEY: CPU time of overflowd dump --format json INPUT > /dev/null
 dump_json() {
-	local f=$1 in=$WORK/$2.pcap want=$3 key=$4 got cpu
+	local f=$1 in=$WORK/$2.pcap want=$3 key=$4 got cpu run best=""
 	note "overflowd dump $2" "$BUILD/overflowd" dump --format json "$in"
-	"$BUILD/bench_cputime" -o "$OUT/$key.cpu" "$BUILD/overflowd" dump --format json "$in" \
-		>/dev/null 2>"$OUT/$key.err" || die "overflowd dump $in failed: $(tail -3 "$OUT/$key.err")"
-	got=$(sed -n 's/^records printed \([0-9]*\).*/\1/p' "$OUT/$key.err")
-	cpu=$(kv "$OUT/$key.cpu" cpu_s)
-	R[$key]=$(div "$got" "$cpu")
-	R[${key}_rss]=$(kv "$OUT/$key.cpu" maxrss_kb)
-	R[${key}_recs]=$got
-	R[${key}_cpu]=$cpu
+	for run in 1 2 3; do # the least CPU time of three runs (one run is at the mercy of the VM)
+		"$BUILD/bench_cputime" -o "$OUT/$key.cpu" "$BUILD/overflowd" dump --format json "$in" \
+			>/dev/null 2>"$OUT/$key.err" || die "overflowd dump $in failed: $(tail -3 "$OUT/$key.err")"
+		got=$(sed -n 's/^records printed \([0-9]*\).*/\1/p' "$OUT/$key.err")
+		cpu=$(kv "$OUT/$key.cpu" cpu_s)
+		[ -z "$best" ] || awk -v a="$cpu" -v b="$best" 'BEGIN {exit !(a < b)}' || continue
+		best=$cpu
+		R[$key]=$(div "$got" "$cpu")
+		R[${key}_rss]=$(kv "$OUT/$key.cpu" maxrss_kb)
+		R[${key}_recs]=$got
+		R[${key}_cpu]=$cpu
+	done
 	[ "$got" = "$want" ] || warn "overflowd dump $2: $got records, expected $want"
 }
 

@@ -11,16 +11,26 @@ run_tracers() {
 		{ warn "bench_sign failed: $(tail -2 "$OUT/bench_sign.err")"; return 0; }
 	recv=$("$BUILD/bench_receive" --count 20000 --seconds 10 2>"$OUT/bench_receive.err") ||
 		{ warn "bench_receive failed: $(tail -2 "$OUT/bench_receive.err")"; return 0; }
-	stored=$("$BUILD/bench_receive" --count 20000 --seconds 10 --db "$OUT/bench-receive.db" 2>>"$OUT/bench_receive.err" |
-		grep 'receive_valid' | sed 's/bench=receive_valid/bench=receive_valid_stored/') ||
-		warn "bench_receive --db failed"
+	# valid tracers again: two verification threads (the receive command's default here, one
+	# per core), without and with the SQLite store (its writer thread, as the command runs it)
+	local w db
+	for w in 1 2; do
+		for db in none sqlite; do
+			[ $w = 1 ] && [ $db = none ] && continue # the first run above
+			local opt=()
+			[ $db = sqlite ] && opt=(--db "$OUT/bench-receive.db")
+			recv+=$'\n'$("$BUILD/bench_receive" --count 20000 --seconds 0.1 --workers $w "${opt[@]}" \
+				2>>"$OUT/bench_receive.err" | grep 'receive_valid') || warn "bench_receive --workers $w $db failed"
+		done
+	done
+	stored=""
 	printf '%s\n%s\n%s\n' "$sign" "$recv" "$stored" >"$OUT/tracers.txt"
 	TRACER_MD=$(printf '%s\n%s\n%s\n' "$sign" "$recv" "$stored" | awk '
 	BEGIN { print "\n## Tracers and receiver\n"; print "| benchmark | figures |"; print "|---|---|" }
 	/^RESULT/ { b = $2; sub(/^bench=/, "", b); line = ""
 		for (i = 3; i <= NF; i++) line = line (i > 3 ? ", " : "") $i
 		print "| " b " | " line " |" }
-	END { print "\nCommands: `bench_sign netflow_4M.pcap`, `bench_receive --count 20000 --seconds 10 [--db FILE]`." }')
+	END { print "\nCommands: `bench_sign netflow_4M.pcap`, `bench_receive --count 20000 --seconds 10`, `bench_receive --count 20000 --seconds 0.1 --workers 1|2 [--db FILE]`." }')
 }
 
 report_tracers() {

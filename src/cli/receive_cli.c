@@ -1,7 +1,9 @@
 /*
- * overflowd receive: the tracer receiver. The listener (receiver/listen.h) verifies; the store
- * (receiver/store.h) keeps valid tracers, called under the listener's accept mutex, which the
- * periodic prune (every 60 s when --max-age or --max-rows is set) shares.
+ * overflowd receive: the tracer receiver. The listener (receiver/listen.h) verifies, in its
+ * verification threads and the HTTP server's; valid tracers are queued to the store writer
+ * (receiver/writer.h), whose thread alone adds them to the store (receiver/store.h) in
+ * transactions of at most 512 tracers or 50 ms, and prunes every 60 s when --max-age or
+ * --max-rows is set. The listener's stored/duplicate counters follow the writer's results.
  */
 #include "receive_cli.h"
 
@@ -17,9 +19,8 @@
 #include "core/cpus.h"
 #include "receiver/listen.h"
 #include "receiver/store.h"
+#include "receiver/writer.h"
 #include "tracer/keypath.h"
-
-#define PRUNE_EVERY_S 60
 
 struct rcli {
 	char udp[300];
@@ -31,18 +32,14 @@ struct rcli {
 	uint64_t max_rows;
 	uint64_t workers; /* verification threads for UDP; 0: one per core */
 	struct ofd_store *store;
+	struct ofd_writer *writer;
+	struct ofd_listen *l;	  /* set by ofd_listen_start before any tracer arrives */
 	struct ofd_cfg_file *cfg; /* -c: the config the strings below may point into */
 	struct rconf {		  /* its values, as the config map writes them */
 		char *udp, *http, *db, *key, *tls_cert, *tls_key;
 		uint64_t max_age_ns, max_rows, workers;
 	} conf;
-	unsigned batch; /* adds in the open transaction (0: none open) */
 };
-
-/* Tracers share a transaction (SQLite commits cost more than the adds): at most BATCH_MAX adds
-   or BATCH_MS of time, whichever comes first; a crash loses at most that. */
-#define BATCH_MAX 512
-#define BATCH_MS  50
 
 static void usage(FILE *f)
 {
@@ -189,35 +186,20 @@ bad_value:
 	return -1;
 }
 
+/* In a verifying thread: queue the tracer to the store writer (its result comes to done()). */
 static int store_accept(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
 			const struct ofd_ip *sender, uint64_t recv_ns)
 {
 	struct rcli *r = ctx;
-	if (!r->batch && ofd_store_begin(r->store) == 0)
-		r->batch = 1;
-	int rc = ofd_store_add(r->store, m, raw, len, sender, recv_ns);
-	if (r->batch && ++r->batch > BATCH_MAX) {
-		(void)ofd_store_commit(r->store);
-		r->batch = 0;
-	}
-	return rc;
+	return ofd_writer_submit(r->writer, m, raw, len, sender, recv_ns) == 0 ? OFD_LISTEN_QUEUED
+									       : OFD_EFORMAT;
 }
 
-/* Commit the open batch (under the accept lock, or after the listener stopped). */
-static int64_t commit(void *ctx)
+/* In the writer thread: an add's result, into the listener's counters. */
+static void store_done(void *ctx, int rc)
 {
 	struct rcli *r = ctx;
-	if (r->batch && ofd_store_commit(r->store) != 0)
-		fprintf(stderr, "overflowd receive: commit failed\n");
-	r->batch = 0;
-	return 0;
-}
-
-static int64_t prune(void *ctx)
-{
-	struct rcli *r = ctx;
-	(void)commit(r); /* pruning runs outside a batch */
-	return ofd_store_prune(r->store, (uint64_t)time(NULL), r->max_age_s, r->max_rows);
+	ofd_listen_result(r->l, rc);
 }
 
 static void print_counters(const struct ofd_listen *l)
@@ -253,22 +235,11 @@ static struct ofd_key *open_key(const struct rcli *r, int *fail)
 	return NULL;
 }
 
-static void run_loop(struct ofd_listen *l, struct rcli *r)
+static void run_loop(void)
 {
-	struct timespec tick = {0, BATCH_MS * 1000000};
-	time_t last_prune = 0;
-	int pruning = r->max_age_s || r->max_rows;
-	while (!ofd_stop) {
-		time_t now = time(NULL);
-		if (pruning && now - last_prune >= PRUNE_EVERY_S) {
-			int64_t n = ofd_listen_locked(l, prune, r);
-			if (n > 0)
-				fprintf(stderr, "overflowd receive: pruned %lld tracers\n", (long long)n);
-			last_prune = now;
-		}
-		nanosleep(&tick, NULL);
-		(void)ofd_listen_locked(l, commit, r);
-	}
+	const struct timespec nap = {0, 100 * 1000000};
+	while (!ofd_stop)
+		nanosleep(&nap, NULL);
 }
 
 int ofd_cmd_receive(int argc, char **argv)
@@ -289,24 +260,36 @@ int ofd_cmd_receive(int argc, char **argv)
 		fprintf(stderr, "overflowd receive: %s: %s\n", r.db, err);
 		goto free_key;
 	}
+	struct ofd_writer_cfg wcfg = {.store = r.store,
+				      .max_age_s = r.max_age_s,
+				      .max_rows = r.max_rows,
+				      .done = store_done,
+				      .ctx = &r};
+	if (ofd_writer_start(&r.writer, &wcfg)) {
+		fprintf(stderr, "overflowd receive: cannot start the store writer\n");
+		goto close_store;
+	}
 	struct ofd_listen_cfg cfg = {.udp = r.udp[0] ? r.udp : NULL,
 				     .http = r.http,
 				     .ours = ours,
 				     .accept = store_accept,
 				     .ctx = &r,
+				     .accept_concurrent = 1,
 				     .tls_cert = r.tls_cert,
 				     .tls_key = r.tls_key,
 				     .udp_workers = r.workers ? (unsigned)r.workers : ofd_online_cpus()};
-	struct ofd_listen *l;
 	ofd_signals_install();
-	if (ofd_listen_start(&l, &cfg))
+	if (ofd_listen_start(&r.l, &cfg)) {
+		ofd_writer_stop(r.writer);
 		goto close_store;
+	}
 	fprintf(stderr, "overflowd receive: udp %s, http %s (port %u), db %s\n", cfg.udp ? cfg.udp : "off",
-		r.http ? r.http : "off", ofd_listen_http_port(l), r.db);
-	run_loop(l, &r);
-	print_counters(l);
-	ofd_listen_stop(l);
-	(void)commit(&r);
+		r.http ? r.http : "off", ofd_listen_http_port(r.l), r.db);
+	run_loop();
+	ofd_listen_halt(r.l);	   /* everything received is verified and queued */
+	ofd_writer_stop(r.writer); /* and stored */
+	print_counters(r.l);
+	ofd_listen_stop(r.l);
 	rc = OFD_EXIT_OK;
 close_store:
 	ofd_store_close(r.store);

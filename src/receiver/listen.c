@@ -188,28 +188,28 @@ int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const 
 	atomic_fetch_add_explicit(&l->valid, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&l->by_class[body_class(&m)], 1, memory_order_relaxed);
 	int rc = 1;
-	if (l->cfg.accept) {
+	if (l->cfg.accept && l->cfg.accept_concurrent) {
+		rc = l->cfg.accept(l->cfg.ctx, &m, line, len, sender, recv_ns);
+	} else if (l->cfg.accept) {
 		pthread_mutex_lock(&l->acc_mu);
 		rc = l->cfg.accept(l->cfg.ctx, &m, line, len, sender, recv_ns);
 		pthread_mutex_unlock(&l->acc_mu);
 	}
 	ofd_tracer_msg_release(&m);
 	*stored = rc;
+	if (rc != OFD_LISTEN_QUEUED)
+		ofd_listen_result(l, rc);
+	return OFD_TV_OK;
+}
+
+void ofd_listen_result(struct ofd_listen *l, int rc)
+{
 	if (rc > 0)
 		atomic_fetch_add_explicit(&l->stored, 1, memory_order_relaxed);
 	else if (rc == 0)
 		atomic_fetch_add_explicit(&l->duplicate, 1, memory_order_relaxed);
 	else
 		atomic_fetch_add_explicit(&l->store_errors, 1, memory_order_relaxed);
-	return OFD_TV_OK;
-}
-
-int64_t ofd_listen_locked(struct ofd_listen *l, int64_t (*fn)(void *ctx), void *ctx)
-{
-	pthread_mutex_lock(&l->acc_mu);
-	int64_t r = fn(ctx);
-	pthread_mutex_unlock(&l->acc_mu);
-	return r;
 }
 
 /* ---- counters and metrics ---- */
@@ -589,6 +589,7 @@ int ofd_listen_start(struct ofd_listen **out, const struct ofd_listen_cfg *cfg)
 	}
 	pthread_mutex_init(&l->lim_mu, NULL);
 	pthread_mutex_init(&l->acc_mu, NULL);
+	*out = l; /* before any thread starts: accept callbacks may use it (ofd_listen_result) */
 	if (cfg->udp) {
 		err = ofd_udp_open(&l->udp, cfg->udp, l->cfg.rcvbuf);
 		if (err)
@@ -625,6 +626,7 @@ free_lim:
 	pthread_mutex_destroy(&l->acc_mu);
 	free(l->lim);
 free_l:
+	*out = NULL;
 	free(l->tls_cert);
 	free(l->tls_key);
 	free(l);
@@ -641,16 +643,24 @@ uint16_t ofd_listen_http_port(const struct ofd_listen *l)
 	return l->http_port;
 }
 
+void ofd_listen_halt(struct ofd_listen *l)
+{
+	atomic_store(&l->stop, 1);
+	if (l->udp_running)
+		pthread_join(l->udp_thread, NULL);
+	l->udp_running = 0;
+	ofd_vpool_stop(l->vpool); /* what was received is verified and handed on first */
+	l->vpool = NULL;
+	if (l->mhd)
+		MHD_stop_daemon(l->mhd);
+	l->mhd = NULL;
+}
+
 void ofd_listen_stop(struct ofd_listen *l)
 {
 	if (!l)
 		return;
-	atomic_store(&l->stop, 1);
-	if (l->udp_running)
-		pthread_join(l->udp_thread, NULL);
-	ofd_vpool_stop(l->vpool); /* what was received is verified and handed on first */
-	if (l->mhd)
-		MHD_stop_daemon(l->mhd);
+	ofd_listen_halt(l);
 	if (l->udp)
 		ofd_udp_close(l->udp);
 	pthread_mutex_destroy(&l->lim_mu);

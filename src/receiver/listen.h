@@ -9,7 +9,9 @@
  *      as ratelimited (HTTP 429);
  *   3. ofd_tracer_verify (cheap checks first, the signature last; sealed ones opened with
  *      `ours`); an invalid verdict is counted by reason and takes a token from the address;
- *   4. the accept callback, called under one mutex (never concurrently).
+ *   4. the accept callback, called under one mutex (never concurrently), or from every
+ *      verifying thread at once when it says it is thread-safe (accept_concurrent: the
+ *      receive command queues to its store writer and counts the results as they come).
  *
  * Counters are atomics, readable at any time with ofd_listen_counters().
  */
@@ -23,9 +25,13 @@
 #include "ofd/flow.h"
 #include "tracer/tracer.h"
 
-/* Store one verified tracer: 1 stored, 0 duplicate, <0 error. Never called concurrently. */
+/* Store one verified tracer: 1 stored, 0 duplicate, <0 error, or OFD_LISTEN_QUEUED: handed on
+   (to a store writer), its result comes later through ofd_listen_result(). Never called
+   concurrently unless cfg.accept_concurrent. m->doc belongs to the caller (incref to keep it). */
 typedef int (*ofd_listen_accept_fn)(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
 				    const struct ofd_ip *sender, uint64_t recv_ns);
+
+#define OFD_LISTEN_QUEUED 2
 
 struct ofd_listen_cfg {
 	const char *udp;	    /* listen string for src/net/udp.h ("udp://[::]:65535"); NULL: no UDP */
@@ -33,6 +39,7 @@ struct ofd_listen_cfg {
 	const struct ofd_key *ours; /* opens sealed tracers; may be NULL */
 	ofd_listen_accept_fn accept;
 	void *ctx;
+	int accept_concurrent; /* accept is thread-safe: called from every verifying thread at once */
 	size_t max_body;       /* HTTP body cap; 0: 16 KiB */
 	double invalid_rate;   /* invalid tracers per second per address; 0: 10 */
 	double invalid_burst;  /* 0: 100 */
@@ -83,10 +90,14 @@ const char *ofd_listen_reason_label(enum ofd_tv_error e);
 int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const struct ofd_ip *sender,
 		      uint64_t recv_ns, uint8_t *scratch, int *stored);
 
-/* Run fn(ctx) under the mutex that serializes accept calls (e.g. pruning the store). */
-int64_t ofd_listen_locked(struct ofd_listen *l, int64_t (*fn)(void *ctx), void *ctx);
+/* Count the result of a queued accept (1 stored, 0 duplicate, <0 error). Thread-safe. */
+void ofd_listen_result(struct ofd_listen *l, int rc);
 
-/* Stop the threads, close the sockets, free l (NULL: nothing). */
+/* Stop receiving: the threads end, everything received is verified and accepted; the counters
+   stay readable (ofd_listen_result still counts). Idempotent. */
+void ofd_listen_halt(struct ofd_listen *l);
+
+/* Halt, close the sockets, free l (NULL: nothing). */
 void ofd_listen_stop(struct ofd_listen *l);
 
 #endif

@@ -1,0 +1,186 @@
+/*
+ * The store writer (see writer.h): a bounded set of preallocated slots moves between a free
+ * ring and a work ring; the writer thread pops work until a transaction is full or old enough,
+ * commits, and prunes in between. The parsed signed bytes (a jansson object) are shared with
+ * the verifying thread by reference count (atomic in jansson 2.11 and later) and only read.
+ */
+#include "receiver/writer.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/ring.h"
+#include "ofd/log.h"
+
+struct wslot {
+	struct ofd_tracer_msg m; /* m.body points into body */
+	struct ofd_ip sender;
+	int has_sender;
+	uint64_t recv_ns;
+	size_t rawlen;
+	char body[OFD_TRACER_MAX];
+	char raw[OFD_TRACER_MAX + 2];
+};
+
+struct ofd_writer {
+	struct ofd_writer_cfg cfg;
+	struct wslot *slots;
+	struct ofd_ring free, work;
+	pthread_t thread;
+	int started;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void commit(struct ofd_writer *w, unsigned *open)
+{
+	if (*open && ofd_store_commit(w->cfg.store) != 0)
+		ofd_err("receiver: a transaction of %u tracers could not be committed", *open);
+	*open = 0;
+}
+
+static void prune(struct ofd_writer *w)
+{
+	int64_t n = ofd_store_prune(w->cfg.store, (uint64_t)time(NULL), w->cfg.max_age_s, w->cfg.max_rows);
+	if (n > 0)
+		ofd_info("receiver: pruned %lld tracers", (long long)n);
+}
+
+static void add(struct ofd_writer *w, struct wslot *s, unsigned *open)
+{
+	if (!*open && ofd_store_begin(w->cfg.store) == 0)
+		*open = 1;
+	else if (*open)
+		(*open)++;
+	int rc = ofd_store_add(w->cfg.store, &s->m, s->raw, s->rawlen, s->has_sender ? &s->sender : NULL,
+			       s->recv_ns);
+	ofd_tracer_msg_release(&s->m);
+	if (w->cfg.done)
+		w->cfg.done(w->cfg.ctx, rc);
+}
+
+static void *writer_main(void *arg)
+{
+	struct ofd_writer *w = arg;
+	unsigned open = 0; /* adds in the open transaction */
+	uint64_t opened = 0, batch_ns = (uint64_t)w->cfg.batch_ms * 1000000u;
+	uint64_t prune_ns = (uint64_t)w->cfg.prune_every_s * 1000000000u, next_prune = mono_ns() + prune_ns;
+	int pruning = w->cfg.max_age_s || w->cfg.max_rows;
+	for (;;) {
+		void *v;
+		uint64_t now = mono_ns();
+		uint64_t deadline = open ? opened + batch_ns : now + batch_ns;
+		int rc = ofd_ring_pop_until(&w->work, &v, deadline);
+		if (rc == 0) {
+			if (!open)
+				opened = mono_ns();
+			add(w, v, &open);
+			(void)ofd_ring_push(&w->free, v);
+			if (open >= w->cfg.batch_max)
+				commit(w, &open);
+		} else if (rc == -ETIMEDOUT) {
+			commit(w, &open);
+		} else {
+			break; /* closed and drained */
+		}
+		if (open && mono_ns() - opened >= batch_ns)
+			commit(w, &open);
+		if (pruning && mono_ns() >= next_prune) {
+			commit(w, &open); /* pruning runs outside a transaction */
+			prune(w);
+			next_prune = mono_ns() + prune_ns;
+		}
+	}
+	commit(w, &open);
+	return NULL;
+}
+
+static void writer_free(struct ofd_writer *w)
+{
+	ofd_ring_fini(&w->free);
+	ofd_ring_fini(&w->work);
+	free(w->slots);
+	free(w);
+}
+
+int ofd_writer_start(struct ofd_writer **out, const struct ofd_writer_cfg *cfg)
+{
+	*out = NULL;
+	if (!cfg->store)
+		return OFD_ECONFIG;
+	struct ofd_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->cfg = *cfg;
+	if (!w->cfg.queue)
+		w->cfg.queue = 256;
+	if (!w->cfg.batch_max)
+		w->cfg.batch_max = 512;
+	if (!w->cfg.batch_ms)
+		w->cfg.batch_ms = 50;
+	if (!w->cfg.prune_every_s)
+		w->cfg.prune_every_s = 60;
+	int rc = -ENOMEM;
+	w->slots = calloc(w->cfg.queue, sizeof(*w->slots));
+	if (!w->slots || (rc = ofd_ring_init(&w->free, w->cfg.queue)) != 0 ||
+	    (rc = ofd_ring_init(&w->work, w->cfg.queue)) != 0) {
+		writer_free(w);
+		return rc;
+	}
+	for (unsigned i = 0; i < w->cfg.queue; i++)
+		(void)ofd_ring_push(&w->free, &w->slots[i]);
+	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		writer_free(w);
+		return -rc;
+	}
+	w->started = 1;
+	*out = w;
+	return 0;
+}
+
+int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+		      const struct ofd_ip *sender, uint64_t recv_ns)
+{
+	void *v;
+	if (!m->body || m->body_len > OFD_TRACER_MAX || len > sizeof(((struct wslot *)0)->raw))
+		return OFD_EFORMAT;
+	if (ofd_ring_pop(&w->free, &v) != 0)
+		return OFD_EEOF;
+	struct wslot *s = v;
+	s->m = *m;
+	memcpy(s->body, m->body, m->body_len);
+	s->m.body = s->body;
+	s->m.doc = m->doc ? json_incref((json_t *)m->doc) : NULL;
+	memcpy(s->raw, raw, len);
+	s->rawlen = len;
+	s->has_sender = sender != NULL;
+	if (sender)
+		s->sender = *sender;
+	s->recv_ns = recv_ns;
+	if (ofd_ring_push(&w->work, s) != 0) {
+		ofd_tracer_msg_release(&s->m);
+		return OFD_EEOF;
+	}
+	return 0;
+}
+
+void ofd_writer_stop(struct ofd_writer *w)
+{
+	if (!w)
+		return;
+	ofd_ring_close(&w->work);
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	ofd_ring_close(&w->free);
+	writer_free(w);
+}

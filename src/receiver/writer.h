@@ -1,0 +1,48 @@
+/*
+ * The receiver's store writer: one thread owns the SQLite store and adds the verified tracers
+ * that the verifying threads queue, in transactions of at most batch_max adds or batch_ms, and
+ * prunes at its interval. Verification (a signature check per tracer) then never waits for the
+ * database, and the database sees one writer with long transactions. The queue is bounded: a
+ * full queue makes the verifying threads wait (and the sockets' buffers fill), it never grows.
+ * Each add's result goes to a callback in the writer thread (the listener's counters).
+ */
+#ifndef OFD_RECEIVER_WRITER_H
+#define OFD_RECEIVER_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ofd/err.h"
+#include "ofd/flow.h"
+#include "receiver/store.h"
+#include "tracer/tracer.h"
+
+/* An add's result: 1 stored, 0 duplicate, < 0 store error. */
+typedef void (*ofd_writer_done_fn)(void *ctx, int rc);
+
+struct ofd_writer_cfg {
+	struct ofd_store *store; /* used by the writer thread alone until ofd_writer_stop */
+	unsigned queue;		 /* slots (0: 256) */
+	unsigned batch_max;	 /* adds per transaction (0: 512) */
+	unsigned batch_ms;	 /* the longest a transaction stays open (0: 50) */
+	uint64_t max_age_s;	 /* retention (0: none), checked every prune_every_s (0: 60) */
+	uint64_t max_rows;
+	unsigned prune_every_s;
+	ofd_writer_done_fn done; /* may be NULL */
+	void *ctx;
+};
+
+struct ofd_writer;
+
+int ofd_writer_start(struct ofd_writer **out, const struct ofd_writer_cfg *cfg) OFD_MUST_CHECK;
+
+/* Queue a copy of a verified tracer (m from ofd_tracer_verify_doc: its parsed signed bytes are
+   shared, not copied); waits while the queue is full. Thread-safe. 0, or OFD_EEOF once the
+   writer is stopping. */
+int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+		      const struct ofd_ip *sender, uint64_t recv_ns);
+
+/* Add everything queued, commit, stop the thread and free the writer (the store stays open). */
+void ofd_writer_stop(struct ofd_writer *w);
+
+#endif
