@@ -162,6 +162,8 @@ run_ingest() {
 	local f
 	declare -gA DGRAMS
 	: >"$OUT/ingest.log"
+	note "ingest, every step" "$BUILD/overflowd" replay "$WORK/FORMAT_1x.pcap" --to "udp://127.0.0.1:$INGEST_PORT" \
+		--rate RATE --loop K
 	for f in "${INGEST_FORMATS[@]}"; do
 		[ -n "${REC[$f]:-}" ] || continue
 		# every datagram, sent or refused by the closed port
