@@ -1,0 +1,261 @@
+/*
+ * Pipeline config loader, second half: the node tree (config.c) checked into the pipeline's
+ * entries (segment, config, jobs, branches with if/then/else), allocated in the file's arena,
+ * and the top level's process-wide settings.
+ *
+ * The top level is the list of segments, or a map of process-wide settings that holds it under
+ * `pipeline:` beside `metrics: ADDR:PORT` (the HTTP /metrics address, core/metrics.h). A map
+ * with neither key is refused as before ("expected a list of segments"), since it is most
+ * likely a single entry written without its dash.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/config_int.h"
+#include "core/metrics.h"
+
+/* Checking the shape of a parsed tree into pipeline entries (allocated in f's arena). */
+struct cfg_shape {
+	struct ofd_cfg_file *f;
+	const char *name;
+	char *err;
+	size_t errlen;
+};
+
+static int cfg_build_pipeline(struct cfg_shape *S, const struct ofd_cfg_node *list, unsigned depth,
+			      struct ofd_cfg_pipeline *out);
+
+static const char *cfg_kind_name(const struct ofd_cfg_node *n)
+{
+	return n->kind == OFD_CFGN_MAP ? "a map" : n->kind == OFD_CFGN_LIST ? "a list" : "a string";
+}
+
+/* `if`, `then` or `else` of a branch at `depth` (branch nesting) into *out (NULL: absent). */
+static int cfg_build_branch(struct cfg_shape *S, const struct ofd_cfg_entry *e, const char *key,
+			    const struct ofd_cfg_node *v, unsigned line, unsigned depth,
+			    struct ofd_cfg_pipeline **out)
+{
+	if (strcmp(e->segment, "branch"))
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, line, e->segment, key,
+				      "only allowed on segment: branch");
+	if (v->kind == OFD_CFGN_SCALAR && !v->text[0] && strcmp(key, "if"))
+		return 0;
+	if (v->kind != OFD_CFGN_LIST)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, v->line, e->segment, key,
+				      "expected a list of segments, got %s",
+				      v->kind == OFD_CFGN_SCALAR && !v->text[0] ? "an empty value"
+										: cfg_kind_name(v));
+	if (depth + 1 > OFD_CFG_MAX_BRANCH)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, line, e->segment, key,
+				      "branches nested deeper than %u", OFD_CFG_MAX_BRANCH);
+	*out = ofd_cfg_alloc(S->f, sizeof(**out));
+	if (!*out)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, line, NULL, NULL, "out of memory");
+	return cfg_build_pipeline(S, v, depth + 1, *out);
+}
+
+static int cfg_build_jobs(struct cfg_shape *S, struct ofd_cfg_entry *e, const struct ofd_cfg_node *v)
+{
+	static const struct ofd_cfg_key jobs = {"jobs", OFD_CFG_UINT,	  0,	NULL, 0,
+						1,	OFD_CFG_MAX_JOBS, NULL, NULL};
+	uint64_t n = 0;
+	int rc = ofd_cfg_apply_one(&jobs, v, &n, S->name, e->segment, S->err, S->errlen);
+	if (!rc)
+		e->jobs = (unsigned)n;
+	return rc;
+}
+
+static int cfg_build_entry(struct cfg_shape *S, const struct ofd_cfg_node *m, unsigned depth,
+			   struct ofd_cfg_entry *e)
+{
+	if (m->kind != OFD_CFGN_MAP)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, m->line, NULL, NULL,
+				      "expected a map with a segment key, got %s", cfg_kind_name(m));
+	const struct ofd_cfg_node *seg = ofd_cfg_node_get(m, "segment");
+	if (!seg)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, m->line, NULL, "segment",
+				      "missing required key");
+	if (seg->kind != OFD_CFGN_SCALAR || !seg->text[0])
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, seg->line, NULL, "segment",
+				      "expected a segment name, got %s",
+				      seg->kind == OFD_CFGN_SCALAR ? "an empty value" : cfg_kind_name(seg));
+	*e = (struct ofd_cfg_entry){.segment = seg->text, .line = m->line, .jobs = 1};
+	int branch = !strcmp(e->segment, "branch");
+	int rc = 0;
+	for (size_t i = 0; i < m->n && !rc; i++) {
+		const char *k = m->keys[i];
+		const struct ofd_cfg_node *v = m->items[i];
+		if (!strcmp(k, "segment"))
+			continue;
+		if (!strcmp(k, "config")) {
+			if (v->kind == OFD_CFGN_MAP)
+				e->config = v;
+			else if (v->kind != OFD_CFGN_SCALAR || v->text[0])
+				rc = ofd_cfg_errorf(S->err, S->errlen, S->name, v->line, e->segment, k,
+						    "expected a map, got %s", cfg_kind_name(v));
+		} else if (!strcmp(k, "jobs")) {
+			rc = cfg_build_jobs(S, e, v);
+		} else if (!strcmp(k, "if")) {
+			rc = cfg_build_branch(S, e, k, v, m->key_lines[i], depth, &e->if_);
+		} else if (!strcmp(k, "then")) {
+			rc = cfg_build_branch(S, e, k, v, m->key_lines[i], depth, &e->then_);
+		} else if (!strcmp(k, "else")) {
+			rc = cfg_build_branch(S, e, k, v, m->key_lines[i], depth, &e->else_);
+		} else {
+			rc = ofd_cfg_errorf(S->err, S->errlen, S->name, m->key_lines[i], e->segment, k,
+					    "unknown key (%s)",
+					    branch ? "a branch takes segment, config, jobs, if, then, else"
+						   : "an entry takes segment, config, jobs");
+		}
+	}
+	if (!rc && branch && !e->if_)
+		rc = ofd_cfg_errorf(S->err, S->errlen, S->name, e->line, e->segment, "if",
+				    "missing required key");
+	return rc;
+}
+
+static int cfg_build_pipeline(struct cfg_shape *S, const struct ofd_cfg_node *list, unsigned depth,
+			      struct ofd_cfg_pipeline *out)
+{
+	out->n = 0;
+	out->v = NULL;
+	if (!list->n)
+		return 0;
+	out->v = ofd_cfg_alloc(S->f, list->n * sizeof(*out->v));
+	if (!out->v)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, list->line, NULL, NULL, "out of memory");
+	for (size_t i = 0; i < list->n; i++) {
+		int rc = cfg_build_entry(S, list->items[i], depth, &out->v[i]);
+		if (rc)
+			return rc;
+		out->n++;
+	}
+	return 0;
+}
+
+/* The top-level map: `pipeline:` (the list, into *list) and `metrics:`. */
+static int cfg_build_top(struct cfg_shape *S, const struct ofd_cfg_node *map,
+			 const struct ofd_cfg_node **list)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const char *k = map->keys[i];
+		const struct ofd_cfg_node *v = map->items[i];
+		if (!strcmp(k, "pipeline")) {
+			*list = v;
+		} else if (!strcmp(k, "metrics")) {
+			if (v->kind != OFD_CFGN_SCALAR)
+				return ofd_cfg_errorf(S->err, S->errlen, S->name, v->line, NULL, k,
+						      "expected ADDR:PORT, got %s", cfg_kind_name(v));
+			if (v->text[0] && ofd_metrics_addr_parse(v->text, NULL, NULL))
+				return ofd_cfg_errorf(S->err, S->errlen, S->name, v->line, NULL, k,
+						      "expected ADDR:PORT, [IPV6]:PORT or :PORT (e.g. "
+						      "127.0.0.1:9100), got \"%s\"",
+						      v->text);
+			S->f->metrics = v->text[0] ? v->text : NULL;
+		} else {
+			return ofd_cfg_errorf(S->err, S->errlen, S->name, map->key_lines[i], NULL, k,
+					      "unknown top-level key (known: pipeline, metrics)");
+		}
+	}
+	if (!*list)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, map->line, NULL, "pipeline",
+				      "missing required key (the list of segments)");
+	if ((*list)->kind != OFD_CFGN_LIST)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, (*list)->line, NULL, "pipeline",
+				      "expected a list of segments, got %s", cfg_kind_name(*list));
+	return 0;
+}
+
+int ofd_cfg_load_string(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
+			char *const *args, size_t nargs, char *err, size_t errlen)
+{
+	struct ofd_cfg_file *f;
+	int rc = ofd_cfg_parse(&f, name, yaml, len, args, nargs, 1, err, errlen);
+	*out = NULL;
+	if (rc)
+		return rc;
+	const struct ofd_cfg_node *root = f->root;
+	struct cfg_shape S = {f, f->path, err, errlen};
+	if (root && root->kind == OFD_CFGN_MAP &&
+	    (ofd_cfg_node_get(root, "pipeline") || ofd_cfg_node_get(root, "metrics"))) {
+		const struct ofd_cfg_node *list = NULL;
+		if ((rc = cfg_build_top(&S, root, &list)) != 0) {
+			ofd_cfg_free(f);
+			return rc;
+		}
+		root = list;
+	}
+	rc = OFD_ECONFIG;
+	if (!root || (root->kind == OFD_CFGN_SCALAR && !root->text[0]))
+		ofd_cfg_errorf(err, errlen, name, 1, NULL, NULL,
+			       "the file is empty, expected a list of segments");
+	else if (root->kind != OFD_CFGN_LIST)
+		ofd_cfg_errorf(err, errlen, name, root->line, NULL, NULL, "expected a list of segments");
+	else if (root->n == 0)
+		ofd_cfg_errorf(err, errlen, name, root->line, NULL, NULL, "the list of segments is empty");
+	else
+		rc = cfg_build_pipeline(&S, root, 0, &f->pipeline);
+	if (rc) {
+		ofd_cfg_free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+int ofd_cfg_load(struct ofd_cfg_file **out, const char *path, char *const *args, size_t nargs, char *err,
+		 size_t errlen)
+{
+	*out = NULL;
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		int e = errno;
+		ofd_cfg_errorf(err, errlen, path, 0, NULL, NULL, "cannot open: %s", strerror(e));
+		return -e;
+	}
+	int rc = 0;
+	char *buf = malloc(OFD_CFG_MAX_FILE + 1);
+	if (!buf) {
+		rc = -ENOMEM;
+		ofd_cfg_errorf(err, errlen, path, 0, NULL, NULL, "out of memory");
+		goto out_file;
+	}
+	errno = 0;
+	size_t n = fread(buf, 1, OFD_CFG_MAX_FILE + 1, fp);
+	if (ferror(fp)) {
+		rc = errno ? -errno : -EIO;
+		ofd_cfg_errorf(err, errlen, path, 0, NULL, NULL, "cannot read: %s", strerror(-rc));
+	} else if (n > OFD_CFG_MAX_FILE) {
+		rc = ofd_cfg_errorf(err, errlen, path, 0, NULL, NULL, "larger than %u bytes",
+				    OFD_CFG_MAX_FILE);
+	} else {
+		rc = ofd_cfg_load_string(out, path, buf, n, args, nargs, err, errlen);
+	}
+	free(buf);
+out_file:
+	fclose(fp);
+	return rc;
+}
+
+const struct ofd_cfg_pipeline *ofd_cfg_pipeline(const struct ofd_cfg_file *f)
+{
+	return &f->pipeline;
+}
+
+const char *ofd_cfg_path(const struct ofd_cfg_file *f)
+{
+	return f->path;
+}
+
+const char *ofd_cfg_metrics(const struct ofd_cfg_file *f)
+{
+	return f->metrics;
+}
+
+const struct ofd_cfg_node *ofd_cfg_root(const struct ofd_cfg_file *f)
+{
+	return f->root;
+}
