@@ -115,6 +115,18 @@ static int udp_init_wrap(struct ofd_segment *seg, void *state)
 	return ofd_seg_udp.init(seg, state);
 }
 
+/* One datagram to 127.0.0.1:port, from fd (-1: a fresh socket, closed after). */
+static void send_to(int fd, uint16_t port, const void *p, size_t len)
+{
+	int own = fd < 0 ? socket(AF_INET, SOCK_DGRAM, 0) : -1;
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(sendto(fd < 0 ? own : fd, p, len, 0, (struct sockaddr *)&to, sizeof(to)),
+			 (ssize_t)len);
+	if (own >= 0)
+		close(own);
+}
+
 static void send_nf5(uint16_t port, uint32_t seq, unsigned n)
 {
 	struct gen_buf g = {0};
@@ -133,12 +145,7 @@ static void send_nf5(uint16_t port, uint32_t seq, unsigned n)
 		r[i].proto = 17;
 	}
 	gen_nf5(&g, &h, r, n);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(sendto(fd, g.p, g.len, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)g.len);
-	close(fd);
+	send_to(-1, port, g.p, g.len);
 	gen_free(&g);
 }
 
@@ -221,17 +228,12 @@ static void test_udp_workers(void **state)
 			want_bytes += 100 + d * 30 + i;
 	}
 	/* malformed: v5 headers announcing 30 records and carrying none, spread over the workers */
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (uint32_t i = 0; i < 12; i++) {
 		uint8_t h[24] = {0, 5, 0, 30};
 		uint32_t seq = htonl(i * 30);
 		memcpy(h + 16, &seq, 4);
-		assert_int_equal(sendto(fd, h, sizeof(h), 0, (struct sockaddr *)&to, sizeof(to)),
-				 (ssize_t)sizeof(h));
+		send_to(-1, port, h, sizeof(h));
 	}
-	close(fd);
 	collected_wait(1200);
 	ofd_pipeline_stop(sp.p);
 	assert_int_equal(ofd_pipeline_finish(sp.p), 0);
@@ -277,9 +279,7 @@ static void send_ipfix(int fd, uint16_t port, int tmpl, uint32_t seq, unsigned n
 	for (unsigned i = 0; i < n; i++)
 		gv_record(&m, f, 5, (const uint64_t[]){0xc0000201, 0xc6336400 + i, 10 + i, 1000 + i, 17});
 	size_t len = gv_end(&m);
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(sendto(fd, m.g.p, len, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)len);
+	send_to(fd, port, m.g.p, len);
 	gv_free(&m);
 }
 
