@@ -21,6 +21,7 @@
 #include "sources.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
+#include "tracer/learned.h"
 #include "tracer/policy.h"
 
 #define MAX_LIST 64
@@ -40,6 +41,8 @@ struct tcli {
 	size_t nallow, ndeny;
 	struct ofd_sender_recipient seal[MAX_LIST];
 	size_t nseal;
+	const char *seal_db; /* --seal-learned: a receiver's database */
+	double seal_min;
 	uint16_t udp_port, http_port;
 	double relay_rate;
 	char *srcs[MAX_LIST];
@@ -70,6 +73,10 @@ static void usage(FILE *f)
 	    "      --methods LIST     udp,http,https for --send (default udp,http)\n"
 	    "      --allow PREFIX     allow a reserved or denied destination range (repeatable)\n"
 	    "      --deny PREFIX      never send to this range (repeatable)\n"
+	    "      --seal PREFIX=KEY  seal tracers to addresses in PREFIX to that public key (hex)\n"
+	    "      --seal-learned DB  seal to the keys a receiver's database learned per network\n"
+	    "      --seal-min N       ... from networks whose one key sent at least N tracers (10)\n"
+	    "      --relay-rate R     tracers per second to each --send-to relay\n"
 	    "      --udp-port N       UDP port of flow ends (default 65535)\n"
 	    "      --http-port N      HTTP port of flow ends (default 80)\n");
 }
@@ -152,6 +159,8 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 			return -1;
 		t->nseal++;
 		return 0;
+	case 'B': t->seal_db = arg; return 0;
+	case 'N': return parse_num(arg, 0, 1e15, &t->seal_min);
 	case 'U':
 		if (parse_num(arg, 1, 65535, &v))
 			return -1;
@@ -170,16 +179,28 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 static int parse_args(struct tcli *t, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"file", required_argument, NULL, 'f'},	{"udp", optional_argument, NULL, 'u'},
-	    {"rate", required_argument, NULL, 'r'},	{"seed", required_argument, NULL, 'S'},
-	    {"raw-counts", no_argument, NULL, 'R'},	{"key", required_argument, NULL, 'k'},
-	    {"contact", required_argument, NULL, 'C'},	{"class", required_argument, NULL, 'L'},
-	    {"print", no_argument, NULL, 'P'},		{"send", no_argument, NULL, 's'},
-	    {"send-to", required_argument, NULL, 'T'},	{"methods", required_argument, NULL, 'M'},
-	    {"allow", required_argument, NULL, 'A'},	{"deny", required_argument, NULL, 'D'},
-	    {"seal", required_argument, NULL, 'E'},	{"relay-rate", required_argument, NULL, 'Y'},
-	    {"udp-port", required_argument, NULL, 'U'}, {"http-port", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	    {"file", required_argument, NULL, 'f'},
+	    {"udp", optional_argument, NULL, 'u'},
+	    {"rate", required_argument, NULL, 'r'},
+	    {"seed", required_argument, NULL, 'S'},
+	    {"raw-counts", no_argument, NULL, 'R'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"contact", required_argument, NULL, 'C'},
+	    {"class", required_argument, NULL, 'L'},
+	    {"print", no_argument, NULL, 'P'},
+	    {"send", no_argument, NULL, 's'},
+	    {"send-to", required_argument, NULL, 'T'},
+	    {"methods", required_argument, NULL, 'M'},
+	    {"allow", required_argument, NULL, 'A'},
+	    {"deny", required_argument, NULL, 'D'},
+	    {"seal", required_argument, NULL, 'E'},
+	    {"relay-rate", required_argument, NULL, 'Y'},
+	    {"udp-port", required_argument, NULL, 'U'},
+	    {"http-port", required_argument, NULL, 'H'},
+	    {"seal-learned", required_argument, NULL, 'B'},
+	    {"seal-min", required_argument, NULL, 'N'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -256,7 +277,20 @@ static int make_sender(struct tcli *t, struct ofd_sender **snd)
 	sc.recipients = t->seal, sc.nrecipients = t->nseal;
 	sc.relay_rate = t->relay_rate, sc.relay_burst = t->relay_rate; /* 0: the sender's defaults */
 	char err[256] = "";
-	if (ofd_sender_new(snd, &sc, err, sizeof(err))) {
+	struct ofd_sender_recipient *all = NULL;
+	if (t->seal_db) {
+		int n = ofd_learned_recipients(t->seal_db, (uint64_t)t->seal_min, t->seal, t->nseal, &all,
+					       &sc.nrecipients, err, sizeof(err));
+		if (n < 0) {
+			fprintf(stderr, "overflowd: --seal-learned: %s\n", err);
+			return -1;
+		}
+		fprintf(stderr, "overflowd: %d sealing keys learned from %s\n", n, t->seal_db);
+		sc.recipients = all;
+	}
+	int rc = ofd_sender_new(snd, &sc, err, sizeof(err)); /* copies the recipients */
+	free(all);
+	if (rc) {
 		fprintf(stderr, "overflowd: %s\n", err);
 		return -1;
 	}
@@ -273,6 +307,7 @@ int ofd_cmd_tracer(int argc, char **argv)
 	if (!t)
 		return OFD_EXIT_FAIL;
 	t->rate = OFD_TRACER_RATE_DEFAULT;
+	t->seal_min = 10;
 	if (parse_args(t, argc, argv)) {
 		usage(stderr);
 		goto free_t;

@@ -15,6 +15,7 @@
 #include "ofd/segment.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
+#include "tracer/learned.h"
 #include "tracer/policy.h"
 
 #define TR_MAX_ESC   16
@@ -30,6 +31,8 @@ struct tracer_state {
 	const struct ofd_cfg_node *escalate;
 	int normalize, print;
 	struct ofd_strlist send, send_to, allow, deny, seal;
+	char *seal_learned; /* a receiver's database: sealing keys learned per network */
+	uint64_t seal_min;
 	double addr_rate, addr_burst, global_rate, global_burst, relay_rate, relay_burst;
 	uint64_t dedup_ns, timeout_ns, connect_timeout_ns;
 	uint64_t queue, udp_port, http_port, https_port, seed;
@@ -165,6 +168,15 @@ static int make_sender(struct tracer_state *s, char *err, size_t errlen)
 	sc.https_port = (uint16_t)s->https_port;
 	sc.allow = s->pallow, sc.nallow = s->allow.n, sc.deny = s->pdeny, sc.ndeny = s->deny.n;
 	sc.recipients = s->recip, sc.nrecipients = s->seal.n;
+	struct ofd_sender_recipient *all = NULL;
+	if (s->seal_learned) {
+		int n = ofd_learned_recipients(s->seal_learned, s->seal_min, s->recip, s->seal.n, &all,
+					       &sc.nrecipients, err, errlen);
+		if (n < 0)
+			return n;
+		ofd_info("tracer: %d sealing keys learned from %s", n, s->seal_learned);
+		sc.recipients = all;
+	}
 	sc.addr_rate = s->addr_rate, sc.addr_burst = s->addr_burst;
 	sc.global_rate = s->global_rate, sc.global_burst = s->global_burst;
 	sc.relay_rate = s->relay_rate, sc.relay_burst = s->relay_burst;
@@ -172,7 +184,9 @@ static int make_sender(struct tracer_state *s, char *err, size_t errlen)
 	sc.queue_max = (uint32_t)s->queue;
 	sc.total_timeout_ms = (uint32_t)(s->timeout_ns / 1000000u);
 	sc.connect_timeout_ms = (uint32_t)(s->connect_timeout_ns / 1000000u);
-	return ofd_sender_new(&s->snd, &sc, err, errlen);
+	int rc = ofd_sender_new(&s->snd, &sc, err, errlen); /* copies the recipients */
+	free(all);
+	return rc;
 }
 
 static int tracer_init(struct ofd_segment *seg, void *state)
@@ -294,6 +308,11 @@ static const struct ofd_cfg_key tracer_keys[] = {
     {"seal", OFD_CFG_STRLIST, O(seal), "[]", 0, 0, 0, NULL,
      "PREFIX=HEXKEY entries: tracers to addresses in PREFIX are sealed to that Ed25519 public key (sent over "
      "HTTP(S): a sealed tracer is too large for one UDP datagram)"},
+    {"seal_learned", OFD_CFG_STRING, O(seal_learned), NULL, 0, 0, 0, NULL,
+     "a receiver's database (overflowd receive --db): tracers to a network from which exactly one key "
+     "sent us tracers, at least seal_min of them, are sealed to that key (read at start)"},
+    {"seal_min", OFD_CFG_UINT, O(seal_min), "10", 0, 0, 0, NULL,
+     "tracers a network's one key must have sent before it is used for sealing"},
     {"addr_rate", OFD_CFG_DOUBLE, O(addr_rate), "1", 0, 0, 1e6, NULL, "tracers per second to one address"},
     {"addr_burst", OFD_CFG_DOUBLE, O(addr_burst), "5", 0, 0, 1e6, NULL, "burst to one address"},
     {"global_rate", OFD_CFG_DOUBLE, O(global_rate), "100", 0, 0, 1e9, NULL,
