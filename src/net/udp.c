@@ -308,30 +308,33 @@ int ofd_udp_open(struct ofd_udp **out, const char *listen, int rcvbuf)
  * beyond the last socket falls back to the kernel's hash of addresses and ports). NetFlow v5
  * and sFlow v5 datagrams carry no state between them, so they are spread by a hash of their
  * sequence numbers, and one busy exporter keeps every worker busy. NetFlow v9 and IPFIX go by
- * the address hash, so that each exporter's templates stay with one worker. A datagram too
- * short to read ends the program with 0: worker 0 gets it, and counts it as malformed.
+ * the address hash, so that each exporter's templates stay with one worker. A datagram shorter
+ * than 32 bytes (too short for a record or a sample) also goes by the address hash, so that a
+ * flood of runts is not all put on one worker.
  */
 static int attach_spread(int fd, unsigned workers)
 {
-	enum { NOT_V5 = 4, SPREAD = 12, OTHER = 16 };
+	enum { NOT_V5 = 6, SPREAD = 14, OTHER = 18 };
 	struct sock_filter code[] = {
-	    /* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0),		   /* version (16 bits) */
-	    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, NOT_V5 - 2), /* NetFlow v5? */
-	    /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16),		   /* flow_sequence */
-	    /* 3 */ BPF_JUMP(BPF_JMP | BPF_JA, SPREAD - 4, 0, 0),
-	    /* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* sFlow: version (32 bits) */
-	    /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, OTHER - 6),
-	    /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4), /* agent address type */
-	    /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2),
-	    /* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16), /* IPv4 agent: sequence number */
-	    /* 9 */ BPF_JUMP(BPF_JMP | BPF_JA, SPREAD - 10, 0, 0),
-	    /* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, OTHER - 11),
-	    /* 11 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 28),	       /* IPv6 agent: sequence number */
-	    /* 12 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u), /* v5 sequences step by records */
-	    /* 13 */ BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
-	    /* 14 */ BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, workers),
-	    /* 15 */ BPF_STMT(BPF_RET | BPF_A, 0),
-	    /* 16 */ BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+	    /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),			/* payload length */
+	    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 32, 0, OTHER - 2),	/* a runt? */
+	    /* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0),			/* version (16 bits) */
+	    /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, NOT_V5 - 4),	/* NetFlow v5? */
+	    /* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16),			/* flow_sequence */
+	    /* 5 */ BPF_JUMP(BPF_JMP | BPF_JA, SPREAD - 6, 0, 0),
+	    /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* sFlow: version (32 bits) */
+	    /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, OTHER - 8),
+	    /* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4), /* agent address type */
+	    /* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2),
+	    /* 10 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16), /* IPv4 agent: sequence number */
+	    /* 11 */ BPF_JUMP(BPF_JMP | BPF_JA, SPREAD - 12, 0, 0),
+	    /* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, OTHER - 13),
+	    /* 13 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 28), /* IPv6 agent: sequence number */
+	    /* 14 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u), /* v5 sequences step by records */
+	    /* 15 */ BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+	    /* 16 */ BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, workers),
+	    /* 17 */ BPF_STMT(BPF_RET | BPF_A, 0),
+	    /* 18 */ BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) == 0 ? 0 : -errno;

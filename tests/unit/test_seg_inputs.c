@@ -229,7 +229,7 @@ static void test_udp_workers(void **state)
 	}
 	/* malformed: v5 headers announcing 30 records and carrying none, spread over the workers */
 	for (uint32_t i = 0; i < 12; i++) {
-		uint8_t h[24] = {0, 5, 0, 30};
+		uint8_t h[40] = {0, 5, 0, 30}; /* 32 bytes at least: spread, not a runt */
 		uint32_t seq = htonl(i * 30);
 		memcpy(h + 16, &seq, 4);
 		send_to(-1, port, h, sizeof(h));
