@@ -199,7 +199,8 @@ static int store_accept(void *ctx, const struct ofd_tracer_msg *m, const char *r
 static void store_done(void *ctx, int rc)
 {
 	struct rcli *r = ctx;
-	ofd_listen_result(r->l, rc);
+	if (r->l) /* NULL when the listener failed to start: nothing to count into */
+		ofd_listen_result(r->l, rc);
 }
 
 static void print_counters(const struct ofd_listen *l)

@@ -428,26 +428,11 @@ int ofd_tmpl_restore_opts(struct ofd_decoder *d, const struct ofd_tmpl_key *k, c
 	struct ofd_dgram dg;
 	struct ofd_tmpl_msg m;
 	restore_msg(d, &m, &dg, k, 0);
-	struct ofd_tmpl_opts *e = m.ex ? &m.ex->o : NULL;
-	if (!e)
+	if (!m.ex)
 		return OFD_ENOTFOUND;
-	if (!e->rate)
-		e->rate = o->rate;
-	if (!e->has_sys_init && o->has_sys_init) {
-		e->has_sys_init = 1;
-		e->sys_init_ms = o->sys_init_ms;
-	}
-	for (unsigned i = 0; i < o->nsamplers && i < OFD_TMPL_SAMPLERS && e->nsamplers < OFD_TMPL_SAMPLERS;
-	     i++) {
-		unsigned j = 0;
-		while (j < e->nsamplers && e->samplers[j].id != o->samplers[i].id)
-			j++;
-		if (j == e->nsamplers) {
-			e->samplers[j].id = o->samplers[i].id;
-			e->samplers[j].rate = o->samplers[i].rate;
-			e->nsamplers++;
-		}
-	}
+	struct ofd_tmpl_opts restored = *o;
+	restored.opts_ns = 0; /* older than anything the exporter says from now on */
+	ofd_tmpl_opts_merge(&m.ex->o, &restored);
 	return 0;
 }
 
@@ -504,6 +489,34 @@ void ofd_tmpl_withdraw(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t t
 	}
 }
 
+void ofd_tmpl_opts_merge(struct ofd_tmpl_opts *into, const struct ofd_tmpl_opts *o)
+{
+	struct ofd_tmpl_opts older = *o;
+	if (o->opts_ns > into->opts_ns) {
+		older = *into;
+		*into = *o;
+	}
+	if (into->nsamplers > OFD_TMPL_SAMPLERS)
+		into->nsamplers = OFD_TMPL_SAMPLERS;
+	if (!into->rate)
+		into->rate = older.rate;
+	if (!into->has_sys_init && older.has_sys_init) {
+		into->has_sys_init = 1;
+		into->sys_init_ms = older.sys_init_ms;
+	}
+	for (unsigned i = 0;
+	     i < older.nsamplers && i < OFD_TMPL_SAMPLERS && into->nsamplers < OFD_TMPL_SAMPLERS; i++) {
+		unsigned j = 0;
+		while (j < into->nsamplers && into->samplers[j].id != older.samplers[i].id)
+			j++;
+		if (j == into->nsamplers) {
+			into->samplers[j].id = older.samplers[i].id;
+			into->samplers[j].rate = older.samplers[i].rate;
+			into->nsamplers++;
+		}
+	}
+}
+
 /* Options data: learn sampling rates and the system init time. */
 static int options_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const struct ofd_tmpl *t,
 			const uint8_t *p, size_t len)
@@ -518,6 +531,8 @@ static int options_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const str
 		ofd_ie_apply(&t->plan, t->steps, p, &scratch, &a, &m->ctx);
 		d->st.options_records++;
 		uint32_t rate = ofd_ie_rate(&a);
+		if (rate || (a.have & OFD_IEA_SYS_INIT))
+			e->opts_ns = m->dg->time_ns;
 		if (rate) {
 			e->rate = rate;
 			if (a.have & OFD_IEA_SAMPLER_ID) {

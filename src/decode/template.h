@@ -39,7 +39,8 @@ struct ofd_tmpl_key {
 
 /* What an exporter's options data said: sampling rates and systemInitTimeMilliseconds. */
 struct ofd_tmpl_opts {
-	uint32_t rate; /* latest sampling rate from options data, 0: none */
+	uint64_t opts_ns; /* datagram time of the options data that last set a value; 0: restored */
+	uint32_t rate;	  /* latest sampling rate from options data, 0: none */
 	uint8_t has_sys_init;
 	uint8_t nsamplers;
 	uint64_t sys_init_ms;
@@ -48,6 +49,10 @@ struct ofd_tmpl_opts {
 		uint32_t rate;
 	} samplers[OFD_TMPL_SAMPLERS];
 };
+
+/* Merge what o says into `into`: the newer (opts_ns) wins, the older fills in what the newer
+   lacks (a rate, the init time, samplers while room is left). */
+void ofd_tmpl_opts_merge(struct ofd_tmpl_opts *into, const struct ofd_tmpl_opts *o);
 
 int ofd_tmpl_cache_new(struct ofd_tmpl_cache **out, const struct ofd_decode_limits *lim) OFD_MUST_CHECK;
 void ofd_tmpl_cache_free(struct ofd_tmpl_cache *tc);

@@ -204,27 +204,6 @@ static int m_t_by_age(const void *pa, const void *pb)
 	return 0;
 }
 
-/* Merge options state: what `into` has wins; samplers it lacks are added while room is left. */
-static void opts_merge(struct ofd_tmpl_opts *into, const struct ofd_tmpl_opts *o)
-{
-	if (!into->rate)
-		into->rate = o->rate;
-	if (!into->has_sys_init && o->has_sys_init) {
-		into->has_sys_init = 1;
-		into->sys_init_ms = o->sys_init_ms;
-	}
-	for (unsigned i = 0; i < o->nsamplers && i < OFD_TMPL_SAMPLERS; i++) {
-		unsigned j = 0;
-		while (j < into->nsamplers && into->samplers[j].id != o->samplers[i].id)
-			j++;
-		if (j == into->nsamplers && j < OFD_TMPL_SAMPLERS) {
-			into->samplers[j].id = o->samplers[i].id;
-			into->samplers[j].rate = o->samplers[i].rate;
-			into->nsamplers++;
-		}
-	}
-}
-
 /* Unique exporters of all snapshots, in key order (*out, *nout). */
 static int merge_exporters(const struct ofd_tmpl_snap *const *snaps, size_t n, struct u_ex **out,
 			   size_t *nout)
@@ -246,7 +225,7 @@ static int merge_exporters(const struct ofd_tmpl_snap *const *snaps, size_t n, s
 	qsort(m, total, sizeof(*m), m_ex_cmp);
 	for (size_t i = 0; i < total; i++) {
 		if (nu && key_cmp(&u[nu - 1].key, &m[i].e->key) == 0) {
-			opts_merge(&u[nu - 1].opts, &m[i].e->opts);
+			ofd_tmpl_opts_merge(&u[nu - 1].opts, &m[i].e->opts); /* the newest wins */
 			continue;
 		}
 		u[nu].key = m[i].e->key;
@@ -695,6 +674,11 @@ static int load_buf(struct ofd_decoder *d, const uint8_t *p, size_t len, uint64_
 	size_t body = len - HDR_LEN - SUM_LEN;
 	if ((uint64_t)nex * EX_LEN + (uint64_t)nt * T_LEN > body)
 		return ignore(info, name, "record counts larger than the file");
+	/* several workers' decoders may have been merged into one file, but never more than this:
+	   the bound keeps a crafted file from making the loader allocate for millions of exporters */
+	if ((uint64_t)nex > (uint64_t)d->lim.max_exporters * OFD_TMPL_STATE_MERGE_MAX ||
+	    (uint64_t)nt > (uint64_t)d->lim.max_templates_total * OFD_TMPL_STATE_MERGE_MAX)
+		return ignore(info, name, "more exporters or templates than any collector keeps");
 
 	/* check everything first: a bad file must change nothing */
 	struct l_ex *ex = calloc(nex ? nex : 1, sizeof(*ex));

@@ -38,6 +38,10 @@
 #define OFD_TMPL_STATE_MAX     (256u << 20) /* larger files are refused (write) and ignored (load) */
 
 /* What one load did. */
+/* A file holds at most this many decoders' worth of exporters and templates (the decoder's own
+   limits times this); a larger one is ignored. */
+#define OFD_TMPL_STATE_MERGE_MAX 64
+
 struct ofd_tmpl_state_info {
 	uint8_t missing;	    /* no such file: nothing loaded (not an error) */
 	uint8_t ignored;	    /* the file was unusable and ignored whole; nothing loaded */

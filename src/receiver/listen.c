@@ -195,10 +195,11 @@ int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const 
 		rc = l->cfg.accept(l->cfg.ctx, &m, line, len, sender, recv_ns);
 		pthread_mutex_unlock(&l->acc_mu);
 	}
-	ofd_tracer_msg_release(&m);
 	*stored = rc;
-	if (rc != OFD_LISTEN_QUEUED)
+	if (rc != OFD_LISTEN_QUEUED) {
+		ofd_tracer_msg_release(&m); /* queued: the parsed signed bytes went with the tracer */
 		ofd_listen_result(l, rc);
+	}
 	return OFD_TV_OK;
 }
 
@@ -612,7 +613,6 @@ int ofd_listen_start(struct ofd_listen **out, const struct ofd_listen_cfg *cfg)
 			goto stop_http;
 		l->udp_running = 1;
 	}
-	*out = l;
 	return 0;
 stop_http:
 	ofd_vpool_stop(l->vpool);

@@ -27,7 +27,9 @@
 
 /* Store one verified tracer: 1 stored, 0 duplicate, <0 error, or OFD_LISTEN_QUEUED: handed on
    (to a store writer), its result comes later through ofd_listen_result(). Never called
-   concurrently unless cfg.accept_concurrent. m->doc belongs to the caller (incref to keep it). */
+   concurrently unless cfg.accept_concurrent. An accept that returns OFD_LISTEN_QUEUED has taken
+   m->doc (the parsed signed bytes) and releases it later with ofd_tracer_msg_release(); any
+   other result leaves it to the listener. */
 typedef int (*ofd_listen_accept_fn)(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
 				    const struct ofd_ip *sender, uint64_t recv_ns);
 

@@ -82,7 +82,9 @@ struct ofd_store {
 	sqlite3_stmt *st[ST__COUNT];
 	struct ofd_keyhist *kh; /* key history, written at each commit */
 	struct ofd_store_stats stats;
-	int batch; /* inside ofd_store_begin .. ofd_store_commit: each add is a savepoint */
+	int batch;	  /* inside ofd_store_begin .. ofd_store_commit: each add is a savepoint */
+	int batch_failed; /* a write of the batch's key history failed: the commit rolls back */
+	uint64_t pend_stored, pend_dups; /* the open batch's adds, counted in stats at its commit */
 };
 
 static int user_version(sqlite3 *db, int *v)
@@ -363,8 +365,11 @@ int ofd_store_add(struct ofd_store *s, const struct ofd_tracer_msg *m, const cha
 		if (ofd_store_network(sender, net, sizeof(net)) < 0)
 			goto free_fields;
 	}
-	if (s->batch && ofd_keyhist_full(s->kh) && ofd_keyhist_flush(s->kh))
-		goto free_fields; /* the commit fails too, and rolls the batch back */
+	if (s->batch && ofd_keyhist_full(s->kh) && ofd_keyhist_flush(s->kh)) {
+		s->batch_failed = 1; /* the history of the batch's adds is lost: the batch goes too */
+		s->stats.errors++;
+		goto free_fields;
+	}
 	if (step_done(s->st[s->batch ? ST_SAVE : ST_BEGIN]))
 		goto free_fields;
 	rc = insert_tracer(s, &f, key, hash, m, raw, rawlen, addr, net, recv_ns);
@@ -386,12 +391,12 @@ int ofd_store_add(struct ofd_store *s, const struct ofd_tracer_msg *m, const cha
 		s->stats.errors++;
 		goto free_fields;
 	}
-	if (s->batch) /* in a batch: counted now that the add stands, written at the commit */
+	if (s->batch) { /* in a batch: the history counted now, written and counted at the commit */
 		ofd_keyhist_add(s->kh, key, f.contact, net, recv_ns, rc);
-	if (rc == 1)
-		s->stats.stored++;
-	else
-		s->stats.duplicates++;
+		*(rc == 1 ? &s->pend_stored : &s->pend_dups) += 1;
+	} else {
+		*(rc == 1 ? &s->stats.stored : &s->stats.duplicates) += 1;
+	}
 free_fields:
 	fields_free(&f);
 	return rc;
@@ -410,10 +415,21 @@ int ofd_store_commit(struct ofd_store *s)
 	if (!s->batch)
 		return OFD_EFORMAT;
 	s->batch = 0;
-	if (ofd_keyhist_flush(s->kh) == 0 && step_done(s->st[ST_COMMIT]) == 0)
-		return 0;
-	step_done(s->st[ST_ROLLBACK]);
-	return OFD_EFORMAT;
+	int ok = !s->batch_failed;
+	if (ofd_keyhist_flush(s->kh) != 0) /* flushed (and forgotten) also when failed */
+		ok = 0;
+	if (ok && step_done(s->st[ST_COMMIT]) != 0)
+		ok = 0;
+	if (ok) {
+		s->stats.stored += s->pend_stored;
+		s->stats.duplicates += s->pend_dups;
+	} else {
+		step_done(s->st[ST_ROLLBACK]);
+		s->stats.errors += s->pend_stored + s->pend_dups;
+	}
+	s->pend_stored = s->pend_dups = 0;
+	s->batch_failed = 0;
+	return ok ? 0 : OFD_EFORMAT;
 }
 
 /* ---- retention ---- */

@@ -49,7 +49,9 @@ struct ofd_store_stats {
 
 /*
  * Batching, for throughput: ofd_store_add calls between ofd_store_begin and ofd_store_commit
- * share one transaction (each add still all-or-nothing, through a savepoint). Measured: about
+ * share one transaction (each add still all-or-nothing, through a savepoint); an add's result
+ * stands once the commit succeeded (a failed commit rolls every add of the batch back: they are
+ * then counted as errors, not as stored). Measured: about
  * 13,500 adds/s one transaction each, 25,000-28,000/s in batches of 100-1000. Commit at least every few
  * milliseconds so that readers see new rows and ofd_store_prune (which must not run inside a batch) gets its
  * turn. 0 or OFD_EFORMAT (begin inside a batch, commit outside one, or an SQLite error: the batch is then

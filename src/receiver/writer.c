@@ -1,13 +1,13 @@
 /*
  * The store writer (see writer.h): a bounded set of preallocated slots moves between a free
  * ring and a work ring; the writer thread pops work until a transaction is full or old enough,
- * commits, and prunes in between. The parsed signed bytes (a jansson object) are shared with
- * the verifying thread by reference count (atomic in jansson 2.11 and later) and only read.
+ * commits, and prunes in between. The parsed signed bytes (a jansson object) are handed over
+ * with the tracer: the queue's lock orders the verifying thread's writes before the writer's
+ * reads, and the writer alone releases them.
  */
 #include "receiver/writer.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +31,8 @@ struct ofd_writer {
 	struct ofd_writer_cfg cfg;
 	struct wslot *slots;
 	struct ofd_ring free, work;
+	int *pending; /* results of the adds in the open transaction (batch_max) */
+	unsigned npending;
 	pthread_t thread;
 	int started;
 };
@@ -42,10 +44,17 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Commit the open transaction and report its adds' results: as they were, or all failed. */
 static void commit(struct ofd_writer *w, unsigned *open)
 {
-	if (*open && ofd_store_commit(w->cfg.store) != 0)
+	int ok = 1;
+	if (*open && ofd_store_commit(w->cfg.store) != 0) {
 		ofd_err("receiver: a transaction of %u tracers could not be committed", *open);
+		ok = 0;
+	}
+	for (unsigned i = 0; i < w->npending && w->cfg.done; i++)
+		w->cfg.done(w->cfg.ctx, ok ? w->pending[i] : OFD_EFORMAT);
+	w->npending = 0;
 	*open = 0;
 }
 
@@ -65,7 +74,9 @@ static void add(struct ofd_writer *w, struct wslot *s, unsigned *open)
 	int rc = ofd_store_add(w->cfg.store, &s->m, s->raw, s->rawlen, s->has_sender ? &s->sender : NULL,
 			       s->recv_ns);
 	ofd_tracer_msg_release(&s->m);
-	if (w->cfg.done)
+	if (*open) /* the result stands once the transaction is committed */
+		w->pending[w->npending++] = rc;
+	else if (w->cfg.done)
 		w->cfg.done(w->cfg.ctx, rc);
 }
 
@@ -110,6 +121,7 @@ static void writer_free(struct ofd_writer *w)
 	ofd_ring_fini(&w->free);
 	ofd_ring_fini(&w->work);
 	free(w->slots);
+	free(w->pending);
 	free(w);
 }
 
@@ -132,7 +144,8 @@ int ofd_writer_start(struct ofd_writer **out, const struct ofd_writer_cfg *cfg)
 		w->cfg.prune_every_s = 60;
 	int rc = -ENOMEM;
 	w->slots = calloc(w->cfg.queue, sizeof(*w->slots));
-	if (!w->slots || (rc = ofd_ring_init(&w->free, w->cfg.queue)) != 0 ||
+	w->pending = calloc(w->cfg.batch_max, sizeof(*w->pending));
+	if (!w->slots || !w->pending || (rc = ofd_ring_init(&w->free, w->cfg.queue)) != 0 ||
 	    (rc = ofd_ring_init(&w->work, w->cfg.queue)) != 0) {
 		writer_free(w);
 		return rc;
@@ -160,17 +173,15 @@ int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, cons
 	s->m = *m;
 	memcpy(s->body, m->body, m->body_len);
 	s->m.body = s->body;
-	s->m.doc = m->doc ? json_incref((json_t *)m->doc) : NULL;
+	/* m->doc is the caller's until the tracer is queued; then it is ours (see listen.h) */
 	memcpy(s->raw, raw, len);
 	s->rawlen = len;
 	s->has_sender = sender != NULL;
 	if (sender)
 		s->sender = *sender;
 	s->recv_ns = recv_ns;
-	if (ofd_ring_push(&w->work, s) != 0) {
-		ofd_tracer_msg_release(&s->m);
-		return OFD_EEOF;
-	}
+	if (ofd_ring_push(&w->work, s) != 0)
+		return OFD_EEOF; /* closed: the slot is not used again, the caller keeps m->doc */
 	return 0;
 }
 

@@ -36,9 +36,10 @@ struct ofd_writer;
 
 int ofd_writer_start(struct ofd_writer **out, const struct ofd_writer_cfg *cfg) OFD_MUST_CHECK;
 
-/* Queue a copy of a verified tracer (m from ofd_tracer_verify_doc: its parsed signed bytes are
-   shared, not copied); waits while the queue is full. Thread-safe. 0, or OFD_EEOF once the
-   writer is stopping. */
+/* Queue a copy of a verified tracer (m from ofd_tracer_verify_doc); on success the writer has
+   taken m->doc, the parsed signed bytes (not copied: the caller must not release them), on
+   failure they stay the caller's. Waits while the queue is full. Thread-safe. 0, or OFD_EEOF
+   once the writer is stopping. */
 int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
 		      const struct ofd_ip *sender, uint64_t recv_ns);
 

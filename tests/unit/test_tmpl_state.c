@@ -511,6 +511,53 @@ static void test_merge(void **state)
 	ofd_decoder_free(a2);
 }
 
+/* v9 options data of the v9 exporter stating sampling interval `rate`. */
+static void v9_rate(struct ofd_decoder *d, uint64_t t, uint64_t rate)
+{
+	struct gv_msg m = {0};
+	gv_v9_begin(&m, 100000, (uint32_t)(t / S), 3, 7);
+	gv_set_begin(&m, 301);
+	gv_record(&m, (const struct gv_field[]){{1, 4, 0}, {34, 4, 0}}, 2, (const uint64_t[]){0, rate});
+	assert_int_equal(decode_msg(d, &m, V9_4, 2055, t), 0);
+}
+
+/*
+ * After a restart every worker holds the exporter's saved options; one worker then hears the
+ * exporter's new sampling rate. Saving the workers merges them: the newer statement wins,
+ * whatever the order of the workers, and the next start decodes with the new rate.
+ */
+static void test_options_newest_wins(void **state)
+{
+	(void)state;
+	char path[512], path2[512];
+	path_in(path, sizeof(path), "opts1");
+	path_in(path2, sizeof(path2), "opts2");
+	struct ofd_decoder *a = learned(NULL, T0);
+	save1(a, path);
+	struct ofd_decoder *w0 = new_decoder(NULL), *w1 = new_decoder(NULL);
+	struct ofd_tmpl_state_info info;
+	assert_int_equal(ofd_tmpl_state_load(w0, path, T0 + S, &info), 0);
+	assert_int_equal(ofd_tmpl_state_load(w1, path, T0 + S, &info), 0);
+	v9_rate(w1, T0 + 2 * S, 2000);
+	for (int order = 0; order < 2; order++) {
+		const struct ofd_decoder *const ws[2] = {order ? w1 : w0, order ? w0 : w1};
+		assert_int_equal(ofd_tmpl_state_save(ws, 2, path2), 0);
+		struct ofd_decoder *b = new_decoder(NULL);
+		assert_int_equal(ofd_tmpl_state_load(b, path2, T0 + 3 * S, &info), 0);
+		sink.n = 0;
+		assert_int_equal(v9_data(b, T0 + 3 * S), 1);
+		assert_int_equal(sink.got[0].sampling_rate, 2000);
+		ofd_decoder_free(b);
+	}
+	/* and a worker that loaded the file keeps what it hears over what it loaded */
+	sink.n = 0;
+	assert_int_equal(v9_data(w1, T0 + 3 * S), 1);
+	assert_int_equal(sink.got[0].sampling_rate, 2000);
+	ofd_decoder_free(a);
+	ofd_decoder_free(w0);
+	ofd_decoder_free(w1);
+}
+
 /* Loaded templates meet the loading decoder's limits; templates it has are not replaced. */
 static void test_limits_and_kept(void **state)
 {
@@ -643,8 +690,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	static const char *const names[] = {"state", "state2", "empty-state", "stale", "good",
-					    "bad",   "merged", "merged2",     "limits"};
+	static const char *const names[] = {"state",  "state2",	 "empty-state", "stale", "good", "bad",
+					    "merged", "merged2", "limits",	"opts1", "opts2"};
 	char path[512];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		path_in(path, sizeof(path), names[i]);
@@ -656,10 +703,15 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roundtrip),	  cmocka_unit_test(test_missing_and_empty_decoder),
-	    cmocka_unit_test(test_stale),	  cmocka_unit_test(test_bad_files),
-	    cmocka_unit_test(test_merge),	  cmocka_unit_test(test_limits_and_kept),
-	    cmocka_unit_test(test_options_count), cmocka_unit_test(test_seed),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_missing_and_empty_decoder),
+	    cmocka_unit_test(test_stale),
+	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_options_newest_wins),
+	    cmocka_unit_test(test_limits_and_kept),
+	    cmocka_unit_test(test_options_count),
+	    cmocka_unit_test(test_seed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -53,7 +53,10 @@ struct udp_state {
 	atomic_int failed;
 	pthread_mutex_t mu;	      /* pub and the sums reported */
 	struct ofd_decode_stats *pub; /* each worker's counters as it last reported them */
-	struct ofd_tmpl_snap **snap;  /* each worker's templates as it last took them (state_file) */
+	/* snap, and writing the state file: apart from mu, so that a write with its fsyncs does not
+	   hold up the other workers' reports */
+	pthread_mutex_t snap_mu;
+	struct ofd_tmpl_snap **snap; /* each worker's templates as it last took them (state_file) */
 };
 
 static void udp_free_workers(struct udp_state *s)
@@ -111,7 +114,7 @@ static void udp_save_state(struct udp_worker *w, int write)
 		ofd_warn("segment %s: no memory for a state snapshot", ofd_segment_name(s->seg));
 		return;
 	}
-	pthread_mutex_lock(&s->mu);
+	pthread_mutex_lock(&s->snap_mu);
 	ofd_tmpl_snap_free(s->snap[w - s->w]);
 	s->snap[w - s->w] = snap;
 	if (write) {
@@ -122,7 +125,7 @@ static void udp_save_state(struct udp_worker *w, int write)
 				all[n++] = s->snap[i];
 		(void)ofd_tmpl_state_write(all, n, s->state_file); /* failures are logged */
 	}
-	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->snap_mu);
 }
 
 static int udp_init(struct ofd_segment *seg, void *state)
@@ -144,6 +147,7 @@ static int udp_init(struct ofd_segment *seg, void *state)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->snap_mu, NULL);
 	err = ofd_udp_open_workers(socks, s->nw, s->listen, (int)s->rcvbuf);
 	if (err) {
 		ofd_err("%s:%u: segment %s: cannot listen on %s: %s", ofd_segment_file(seg),
@@ -272,8 +276,10 @@ static void udp_fini(struct ofd_segment *seg, void *state)
 {
 	struct udp_state *s = state;
 	(void)seg;
-	if (s->w)
+	if (s->w) {
 		pthread_mutex_destroy(&s->mu);
+		pthread_mutex_destroy(&s->snap_mu);
+	}
 	udp_free_workers(s);
 }
 
