@@ -316,11 +316,11 @@ static int attach_spread(int fd, unsigned workers)
 {
 	enum { NOT_V5 = 6, SPREAD = 14, OTHER = 18 };
 	struct sock_filter code[] = {
-	    /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),			/* payload length */
-	    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 32, 0, OTHER - 2),	/* a runt? */
-	    /* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0),			/* version (16 bits) */
-	    /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, NOT_V5 - 4),	/* NetFlow v5? */
-	    /* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16),			/* flow_sequence */
+	    /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),		   /* payload length */
+	    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 32, 0, OTHER - 2), /* a runt? */
+	    /* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0),		   /* version (16 bits) */
+	    /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, NOT_V5 - 4), /* NetFlow v5? */
+	    /* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16),		   /* flow_sequence */
 	    /* 5 */ BPF_JUMP(BPF_JMP | BPF_JA, SPREAD - 6, 0, 0),
 	    /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* sFlow: version (32 bits) */
 	    /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, OTHER - 8),
@@ -329,7 +329,7 @@ static int attach_spread(int fd, unsigned workers)
 	    /* 10 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16), /* IPv4 agent: sequence number */
 	    /* 11 */ BPF_JUMP(BPF_JMP | BPF_JA, SPREAD - 12, 0, 0),
 	    /* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, OTHER - 13),
-	    /* 13 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 28), /* IPv6 agent: sequence number */
+	    /* 13 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 28),	       /* IPv6 agent: sequence number */
 	    /* 14 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u), /* v5 sequences step by records */
 	    /* 15 */ BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
 	    /* 16 */ BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, workers),
