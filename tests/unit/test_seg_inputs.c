@@ -115,6 +115,16 @@ static int udp_init_wrap(struct ofd_segment *seg, void *state)
 	return ofd_seg_udp.init(seg, state);
 }
 
+/* The udp segment with its state remembered in udp_state (for its port), as a type list. */
+static const struct ofd_segment_type *const *udp_types(void)
+{
+	static struct ofd_segment_type udp;
+	static const struct ofd_segment_type *types[] = {&udp, NULL};
+	udp = ofd_seg_udp;
+	udp.init = udp_init_wrap;
+	return types;
+}
+
 /* One datagram to 127.0.0.1:port, from fd (-1: a fresh socket, closed after). */
 static void send_to(int fd, uint16_t port, const void *p, size_t len)
 {
@@ -152,9 +162,7 @@ static void send_nf5(uint16_t port, uint32_t seq, unsigned n)
 static void test_udp(void **state)
 {
 	(void)state;
-	struct ofd_segment_type udp = ofd_seg_udp;
-	udp.init = udp_init_wrap;
-	const struct ofd_segment_type *const types[] = {&udp, NULL};
+	const struct ofd_segment_type *const *types = udp_types();
 	struct seg_pipeline sp;
 	collected_reset();
 	assert_int_equal(seg_pipeline_open(&sp,
@@ -208,9 +216,7 @@ static void test_udp(void **state)
 static void test_udp_workers(void **state)
 {
 	(void)state;
-	struct ofd_segment_type udp = ofd_seg_udp;
-	udp.init = udp_init_wrap;
-	const struct ofd_segment_type *const types[] = {&udp, NULL};
+	const struct ofd_segment_type *const *types = udp_types();
 	struct seg_pipeline sp;
 	collected_reset();
 	assert_int_equal(
@@ -291,9 +297,7 @@ static void send_ipfix(int fd, uint16_t port, int tmpl, uint32_t seq, unsigned n
 static void test_udp_state(void **state)
 {
 	(void)state;
-	struct ofd_segment_type udp = ofd_seg_udp;
-	udp.init = udp_init_wrap;
-	const struct ofd_segment_type *const types[] = {&udp, NULL};
+	const struct ofd_segment_type *const *types = udp_types();
 	struct seg_pipeline sp;
 	char yaml[512];
 	int fd = socket(AF_INET, SOCK_DGRAM, 0); /* the exporter: one source port throughout */
