@@ -68,7 +68,8 @@ e2e_wait 10 metric_is overflowd_tracers_received_total $((2 * n)) ||
 	e2e_fail "received $(metric overflowd_tracers_received_total) of $((2 * n))"
 expect_eq "valid" "$(metric overflowd_tracers_valid_total)" $((2 * n))
 # stored and duplicate count once the store writer's transaction is committed (50 ms at most)
-results_counted() { [ $(($(metric overflowd_tracers_stored_total) + $(metric overflowd_tracers_duplicate_total))) -ge $((2 * n)) ]; }
+RESULTS=$((2 * n)) # (not n inside the function: e2e_wait has a local n)
+results_counted() { [ $(($(metric overflowd_tracers_stored_total) + $(metric overflowd_tracers_duplicate_total))) -ge "$RESULTS" ]; }
 e2e_wait 10 results_counted || e2e_fail "not all results counted"
 expect_eq "stored" "$(metric overflowd_tracers_stored_total)" "$n"
 expect_eq "duplicates" "$(metric overflowd_tracers_duplicate_total)" "$n"
