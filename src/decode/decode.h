@@ -16,16 +16,9 @@
 #include "ofd/log.h"
 #include "ofd/stats.h"
 
-struct ofd_tmpl_cache;
+#include "net/dgram.h"
 
-/* One received export datagram. */
-struct ofd_dgram {
-	const uint8_t *data;
-	size_t len;
-	struct ofd_ip src; /* the exporter's address as seen by us */
-	uint16_t src_port;
-	uint64_t time_ns; /* receive time (capture time for files) */
-};
+struct ofd_tmpl_cache;
 
 struct ofd_decode_limits {
 	uint32_t max_exporters; /* template-keeping exporters (addr, port, domain) */

@@ -9,7 +9,9 @@
 
 #include <stdint.h>
 
-#include "decode/decode.h"
+#include "net/dgram.h"
+#include "ofd/err.h"
+#include "ofd/stats.h"
 
 struct ofd_udp;
 

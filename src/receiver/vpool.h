@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decode/decode.h"
+#include "net/dgram.h"
 #include "ofd/err.h"
 
 /* Handle one datagram in a worker; scratch holds OFD_TRACER_MAX bytes owned by the worker. */
