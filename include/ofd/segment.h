@@ -1,6 +1,6 @@
 /*
  * The segment contract: everything a built-in or custom segment needs (with flow.h, batch.h,
- * cfg.h, err.h, log.h, stats.h). A custom segment is a shared object loaded with `-p FILE.so`
+ * cfg.h, err.h, log.h, metrics.h, stats.h). A custom segment is a shared object loaded with `-p FILE.so`
  * that exports `const struct ofd_segment_type *ofd_segments[]` (NULL-terminated), each with
  * abi == OFD_SEGMENT_ABI; a mismatch is refused at load.
  *
@@ -8,8 +8,8 @@
  * config keys into them, calls init(); inputs then get start() in their own thread; flow,
  * enrich, analyze and output segments get process() for every batch and tick() about every
  * 100 ms of wall time; fini() at the end (also after a failed init: it must tolerate a half-done
- * init). An instance is never called concurrently and keeps no mutable globals; it keeps no
- * pointer into a batch after process() returns.
+ * init). An instance's callbacks are never called concurrently, except collect() (metrics.h);
+ * it keeps no mutable globals and no pointer into a batch after process() returns.
  */
 #ifndef OFD_SEGMENT_H
 #define OFD_SEGMENT_H
@@ -17,14 +17,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "batch.h"
 #include "cfg.h"
 #include "err.h"
 #include "flow.h"
 #include "log.h"
+#include "metrics.h"
 #include "stats.h"
 
-#define OFD_SEGMENT_ABI 1
+#define OFD_SEGMENT_ABI 2
 
 enum ofd_segment_kind {
 	OFD_SEG_INPUT,
@@ -57,6 +59,10 @@ struct ofd_segment_type {
 	/* names of the segment's own counters (drop reasons and the like), NULL-terminated;
 	   at most OFD_SEGMENT_COUNTERS_MAX; printed on exit and SIGUSR1 beside in/out */
 	const char *const *counters;
+	/* optional: metric families of its own (include/ofd/metrics.h), ending with {NULL}, and the
+	   callback that reports their values; collect() runs on another thread (see metrics.h) */
+	const struct ofd_metric *metrics;
+	void (*collect)(struct ofd_segment *seg, void *state, struct ofd_metric_sink *s);
 
 	/* optional: validate the applied config without opening anything (run by --check and at
 	   start, before any init); on error write the reason into err and return OFD_ECONFIG */
@@ -74,17 +80,39 @@ struct ofd_segment_type {
 };
 
 /* The instance's name as configured, for log messages. */
-const char *ofd_segment_name(const struct ofd_segment *seg);
+OFD_API const char *ofd_segment_name(const struct ofd_segment *seg);
 
 /* The config file path and the line of this segment's entry, for error messages. */
-const char *ofd_segment_file(const struct ofd_segment *seg);
-unsigned ofd_segment_line(const struct ofd_segment *seg);
+OFD_API const char *ofd_segment_file(const struct ofd_segment *seg);
+OFD_API unsigned ofd_segment_line(const struct ofd_segment *seg);
+
+/* Log as the instance: "FILE:LINE: segment NAME: message". */
+OFD_API void ofd_seg_log(const struct ofd_segment *seg, enum ofd_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Add n to the segment's own counter i (index into the type's `counters`). Thread-safe. */
-void ofd_segment_count(struct ofd_segment *seg, unsigned i, uint64_t n);
+OFD_API void ofd_segment_count(struct ofd_segment *seg, unsigned i, uint64_t n);
 
 /* Inputs: true once the pipeline is stopping (SIGINT, SIGTERM, or a fatal error). */
-int ofd_segment_stopping(const struct ofd_segment *seg);
+OFD_API int ofd_segment_stopping(const struct ofd_segment *seg);
+
+/*
+ * Background work a segment owns (feed refresh, pollers, delivery): ofd_segment_spawn() from
+ * init() (or later) starts fn(seg, arg) in a thread of its own, at most OFD_SEGMENT_THREADS per
+ * instance. The thread runs while the pipeline does and while it drains; it must return soon
+ * after ofd_segment_thread_stopping() turns true, and may sleep with ofd_segment_thread_wait(),
+ * which wakes at once when it does. Shutdown order: the inputs return, every stage drains, the
+ * final tick() runs, then each instance in config order is taken out of metrics, its threads
+ * are told to stop and joined (in the order spawned), and its fini() runs. A failed init()
+ * gets the same: threads it spawned are joined before its fini(). Returns 0, OFD_ELIMIT, or a
+ * negative errno from pthread_create.
+ */
+#define OFD_SEGMENT_THREADS 8
+typedef void (*ofd_segment_thread_fn)(struct ofd_segment *seg, void *arg);
+OFD_API int ofd_segment_spawn(struct ofd_segment *seg, ofd_segment_thread_fn fn, void *arg) OFD_MUST_CHECK;
+OFD_API int ofd_segment_thread_stopping(const struct ofd_segment *seg);
+/* Sleep up to ns nanoseconds, or until the threads are told to stop; returns stopping. */
+OFD_API int ofd_segment_thread_wait(struct ofd_segment *seg, uint64_t ns);
 
 /*
  * Inputs: the batch to append records to (with ofd_batch_add, or by handing it to a decoder).
@@ -92,17 +120,12 @@ int ofd_segment_stopping(const struct ofd_segment *seg);
  * full (back-pressure, counted); ofd_input_flush() passes a partly filled batch on now (call it
  * when the source goes idle, so that records are not held back).
  */
-struct ofd_batch *ofd_input_batch(struct ofd_segment *seg);
-void ofd_input_flush(struct ofd_segment *seg);
+OFD_API struct ofd_batch *ofd_input_batch(struct ofd_segment *seg);
+OFD_API void ofd_input_flush(struct ofd_segment *seg);
 
 /* Inputs that run threads of their own (the udp input's workers): set up b as a further batch
    of this input, for one such thread; full batches go on as ofd_input_batch()'s do. The thread
    flushes it (ofd_batch_flush) before start() returns. */
-void ofd_input_batch_init(struct ofd_segment *seg, struct ofd_batch *b);
-
-/* Inputs: report decoder counters for the exit summary and metrics (may be called repeatedly
-   with cumulative values). */
-struct ofd_decode_stats;
-void ofd_input_decode_stats(struct ofd_segment *seg, const struct ofd_decode_stats *st);
+OFD_API void ofd_input_batch_init(struct ofd_segment *seg, struct ofd_batch *b);
 
 #endif

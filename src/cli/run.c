@@ -12,7 +12,7 @@
  * process at once.
  *
  * Metrics: `--metrics ADDR:PORT`, or else the config's top-level `metrics:`, serves GET /metrics
- * (core/metrics.h, families in core/pipeline_metrics.c) from before the segments are initialised
+ * (core/metrics.h, families in obs/pipeline_metrics.c) from before the segments are initialised
  * until after the drain. The address is bound first: a taken one refuses the start (exit 1)
  * before any segment opens anything.
  *
@@ -32,6 +32,7 @@
 #include "core/metrics.h"
 #include "core/pipeline.h"
 #include "core/registry.h"
+#include "obs/pipeline_metrics.h"
 
 #define RUN_MAX_PLUGINS 64
 

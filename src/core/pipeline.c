@@ -8,6 +8,8 @@
  */
 #include "pipeline_int.h"
 
+#include "core/metric_table.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,6 +445,10 @@ void ofd_pipeline_free(struct ofd_pipeline *p)
 			free(s->ibatch);
 		}
 		free(e->inst);
+		if (e->final) {
+			ofd_mt_fini(e->final);
+			free(e->final);
+		}
 		if (e->copies) {
 			ofd_ring_fini(&e->queue);
 			ofd_ring_fini(&e->free);
@@ -463,6 +469,7 @@ void ofd_pipeline_free(struct ofd_pipeline *p)
 	free(p->e);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
+	pthread_mutex_destroy(&p->mmu);
 	free(p);
 }
 

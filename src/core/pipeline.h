@@ -41,6 +41,7 @@
 
 #include "core/config.h"
 #include "core/ring.h"
+#include "ofd/metrics.h"
 #include "ofd/segment.h"
 
 struct ofd_registry;
@@ -115,29 +116,42 @@ void ofd_pipeline_entry_counters(struct ofd_pipeline *p, size_t i, struct ofd_se
 void ofd_pipeline_totals(struct ofd_pipeline *p, struct ofd_pipeline_totals *t);
 
 /*
- * Metrics (pipeline_metrics.c): the engine's counters, the inputs' decoder statistics and the
- * queue depths in the Prometheus text format, every family prefixed overflowd_ (the operator's
- * list is in the README). Any thread, at any time from ofd_pipeline_new() until
- * ofd_pipeline_free() (which must not run concurrently): counters are atomics, decoder
- * statistics are read under the lock their input publishes them with, queue depths under the
- * rings' locks and only once the pipeline started. Returns 0, or -ENOMEM.
+ * Metrics of the segments (include/ofd/metrics.h): call every initialised instance's collect()
+ * with `s` (s->segment set to the entry's label first: its name, or NAME#2, NAME#3... for a later
+ * entry of the same name). Any thread, from ofd_pipeline_new() until ofd_pipeline_free() (not
+ * concurrently with it); an instance being finished is skipped, never called during its fini().
  */
-struct ofd_prom;
-int ofd_pipeline_metrics(struct ofd_pipeline *p, struct ofd_prom *w) OFD_MUST_CHECK;
+void ofd_pipeline_collect(struct ofd_pipeline *p, struct ofd_metric_sink *s);
 
-/* The drops_by_exporter family from a table: the `top` exporters with the most drops (ties by
-   address), the rest with the table's own `other` under exporter="other" (always present). */
-struct ofd_exporter_drop_table;
-void ofd_pipeline_metrics_exporters(struct ofd_prom *w, const struct ofd_exporter_drop_table *t,
-				    unsigned top);
-#define OFD_METRICS_TOP_EXPORTERS 64
+/* The label of entry i in metrics (see above); buf holds OFD_PIPELINE_LABEL_MAX bytes. */
+#define OFD_PIPELINE_LABEL_MAX 128
+void ofd_pipeline_entry_label(const struct ofd_pipeline *p, size_t i, char *buf);
 
-/* ---- Engine internals, shared by pipeline.c and segment.c only. ---- */
+/*
+ * A consistent snapshot of every entry's counters and the totals, for exposition: read
+ * downstream before upstream (the pipeline's out, the entries from the last to the first, each
+ * out before its dropped and in, then the pipeline's in), so that one snapshot never shows more
+ * leaving a point than entering it. c has ofd_pipeline_entries() elements.
+ */
+void ofd_pipeline_snapshot(struct ofd_pipeline *p, struct ofd_seg_counters *c, struct ofd_pipeline_totals *t);
+
+/* Queue depths, once the pipeline started (0 before: the rings do not exist yet). */
+struct ofd_pipeline_queues {
+	int ready;		/* the pipeline started: the figures below are real */
+	size_t pool, pool_free; /* batches of the pool, and of them free */
+	size_t stages;		/* stages; depth of each with ofd_pipeline_stage_depth() */
+};
+void ofd_pipeline_queues(struct ofd_pipeline *p, struct ofd_pipeline_queues *q);
+size_t ofd_pipeline_stage_depth(struct ofd_pipeline *p, size_t stage);
+
+/* Entry i's kind, and whether it is a blocking segment with a queue of copies (depth in *depth). */
+int ofd_pipeline_entry_is_input(const struct ofd_pipeline *p, size_t i);
+int ofd_pipeline_entry_queue(struct ofd_pipeline *p, size_t i, size_t *depth);
+
+/* ---- Engine internals, shared by the engine's files only. ---- */
 
 #include <pthread.h>
 #include <stdatomic.h>
-
-#include "decode/decode.h"
 
 struct pl_entry;
 
@@ -152,9 +166,18 @@ struct ofd_segment {
 	struct ofd_batch *ibatch;
 	pthread_t thread;
 	int started;
-	pthread_mutex_t dmu; /* guards dstats */
-	int has_dstats;
-	struct ofd_decode_stats dstats;
+	int collectable; /* between a successful init() and fini(): collect() may run (under p->mmu) */
+	/* segment-owned background threads (ofd_segment_spawn) */
+	pthread_mutex_t bgmu;
+	pthread_cond_t bgcv;
+	int bg_stop;
+	unsigned nbg;
+	struct pl_bg {
+		pthread_t thread;
+		ofd_segment_thread_fn fn;
+		void *arg;
+		struct ofd_segment *seg;
+	} bg[OFD_SEGMENT_THREADS];
 };
 
 /* One config entry (a branch too): its instances (jobs of them) and counters. */
@@ -176,10 +199,18 @@ struct pl_entry {
 	struct ofd_batch *copies;
 	pthread_t thread;
 	int started;
+	/* the last values of finished instances' metrics, so they outlive fini() (under p->mmu) */
+	struct ofd_metric_table *final;
 };
 
 /* An input's batch is full: hand it to the pipeline (the batch's `full` callback). */
 void ofd_pipeline_input_full(struct ofd_batch *b, void *ctx);
+
+/* Take an instance out of metrics, keeping its last values for the entry (before its fini). */
+void ofd_pl_collect_final(struct ofd_segment *s);
+
+/* Stop and join an instance's background threads (before its fini). */
+void ofd_pl_bg_join(struct ofd_segment *s);
 
 /* Entry i in config order, or NULL. */
 struct pl_entry *ofd_pipeline_entry_at(struct ofd_pipeline *p, size_t i);

@@ -75,7 +75,11 @@ static int pl_build_instances(struct pl_build *B, const struct ofd_cfg_entry *ce
 		return -ENOMEM;
 	for (unsigned j = 0; j < e->jobs; j++) {
 		struct ofd_segment *s = &e->inst[j];
-		*s = (struct ofd_segment){.type = t, .entry = e, .p = p, .dmu = PTHREAD_MUTEX_INITIALIZER};
+		*s = (struct ofd_segment){.type = t,
+					  .entry = e,
+					  .p = p,
+					  .bgmu = PTHREAD_MUTEX_INITIALIZER,
+					  .bgcv = PTHREAD_COND_INITIALIZER};
 		s->state = calloc(1, t->state_size ? t->state_size : 1);
 		if (!s->state)
 			return -ENOMEM;
@@ -177,6 +181,7 @@ int ofd_pipeline_new(struct ofd_pipeline **out, const struct ofd_registry *reg,
 		p = NULL;
 		goto fail;
 	}
+	pthread_mutex_init(&p->mmu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -208,8 +213,11 @@ fail:
 
 /* ---- init and fini ---- */
 
+/* Out of metrics, background threads stopped and joined, then fini(). */
 static void pl_fini_instance(struct ofd_segment *s)
 {
+	ofd_pl_collect_final(s);
+	ofd_pl_bg_join(s);
 	if (s->inited && s->type->fini)
 		s->type->fini(s, s->state);
 	s->inited = 0;
@@ -246,6 +254,9 @@ int ofd_pipeline_init(struct ofd_pipeline *p, char *err, size_t errlen)
 				p->phase = PL_DONE;
 				return rc < 0 ? rc : OFD_ECONFIG;
 			}
+			pthread_mutex_lock(&p->mmu);
+			s->collectable = 1;
+			pthread_mutex_unlock(&p->mmu);
 		}
 	}
 	p->phase = PL_INITED;

@@ -74,6 +74,7 @@ struct ofd_pipeline {
 	_Atomic int rings_ready; /* the pool, stages and rings exist (set once, at start) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_mutex_t mmu; /* collect() against fini(): guards every instance's collectable */
 	unsigned inputs_running;
 	int failed;
 };

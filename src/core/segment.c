@@ -1,9 +1,11 @@
 /*
- * The functions the core provides to segments (include/ofd/segment.h), and the counters of
- * the pipeline's entries (pipeline.h).
+ * The functions the core provides to segments (include/ofd/segment.h): names, logging,
+ * counters, the input batch, and segment-owned background threads.
  */
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "core/pipeline.h"
 #include "ofd/segment.h"
@@ -21,6 +23,16 @@ const char *ofd_segment_file(const struct ofd_segment *seg)
 unsigned ofd_segment_line(const struct ofd_segment *seg)
 {
 	return seg->entry->line;
+}
+
+void ofd_seg_log(const struct ofd_segment *seg, enum ofd_log_level lvl, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ofd_log(lvl, "%s:%u: segment %s: %s", seg->entry->file, seg->entry->line, seg->entry->name, msg);
 }
 
 void ofd_segment_count(struct ofd_segment *seg, unsigned i, uint64_t n)
@@ -46,91 +58,59 @@ void ofd_input_batch_init(struct ofd_segment *seg, struct ofd_batch *b)
 	ofd_batch_init(b, ofd_pipeline_input_full, seg);
 }
 
-void ofd_input_decode_stats(struct ofd_segment *seg, const struct ofd_decode_stats *st)
+/* ---- background threads ---- */
+
+static void *seg_bg_main(void *arg)
 {
-	pthread_mutex_lock(&seg->dmu);
-	seg->dstats = *st;
-	seg->has_dstats = 1;
-	pthread_mutex_unlock(&seg->dmu);
+	struct pl_bg *bg = arg;
+	bg->fn(bg->seg, bg->arg);
+	return NULL;
 }
 
-/* ---- counters ---- */
-
-static uint64_t seg_load(_Atomic uint64_t *c)
+int ofd_segment_spawn(struct ofd_segment *seg, ofd_segment_thread_fn fn, void *arg)
 {
-	return atomic_load_explicit(c, memory_order_relaxed);
-}
-
-void ofd_pipeline_entry_counters(struct ofd_pipeline *p, size_t i, struct ofd_seg_counters *c)
-{
-	*c = (struct ofd_seg_counters){0};
-	struct pl_entry *e = ofd_pipeline_entry_at(p, i);
-	if (!e)
-		return;
-	c->out = seg_load(&e->out); /* out first: while running, in >= out stays true */
-	c->in = seg_load(&e->in);
-	c->dropped = c->in > c->out ? c->in - c->out : 0;
-	if (e->copies)
-		c->queue_waits = ofd_ring_pop_waits(&e->free);
-	c->nown = e->ncounters;
-	for (unsigned k = 0; k < e->ncounters; k++)
-		c->own[k] = seg_load(&e->own[k]);
-}
-
-/* The decoder statistics of an input, summed over its instances. */
-static void pl_print_decode(struct pl_entry *e, FILE *f)
-{
-	struct ofd_decode_stats sum = {0};
-	int any = 0;
-	for (unsigned j = 0; j < e->jobs; j++) {
-		struct ofd_segment *s = &e->inst[j];
-		pthread_mutex_lock(&s->dmu);
-		if (s->has_dstats) {
-			any = 1;
-			sum.datagrams += s->dstats.datagrams;
-			sum.records += s->dstats.records;
-			for (int k = 0; k < OFD_DROP__COUNT; k++)
-				sum.drops[k] += s->dstats.drops[k];
-		}
-		pthread_mutex_unlock(&s->dmu);
+	pthread_mutex_lock(&seg->bgmu);
+	int rc = OFD_ELIMIT;
+	if (seg->nbg < OFD_SEGMENT_THREADS && !seg->bg_stop) {
+		struct pl_bg *bg = &seg->bg[seg->nbg];
+		*bg = (struct pl_bg){.fn = fn, .arg = arg, .seg = seg};
+		rc = -pthread_create(&bg->thread, NULL, seg_bg_main, bg);
+		if (rc == 0)
+			seg->nbg++;
 	}
-	if (!any)
-		return;
-	fprintf(f, "%*s  decoded: datagrams %llu, records %llu", 2 * e->depth, "",
-		(unsigned long long)sum.datagrams, (unsigned long long)sum.records);
-	for (int k = 0; k < OFD_DROP__COUNT; k++)
-		if (sum.drops[k])
-			fprintf(f, ", dropped %s %llu", ofd_drop_name((enum ofd_drop)k),
-				(unsigned long long)sum.drops[k]);
-	fputc('\n', f);
+	pthread_mutex_unlock(&seg->bgmu);
+	return rc;
 }
 
-void ofd_pipeline_print(struct ofd_pipeline *p, FILE *f)
+int ofd_segment_thread_stopping(const struct ofd_segment *seg)
 {
-	struct pl_entry *e;
-	for (size_t i = 0; (e = ofd_pipeline_entry_at(p, i)) != NULL; i++) {
-		struct ofd_seg_counters c;
-		ofd_pipeline_entry_counters(p, i, &c);
-		fprintf(f, "%*ssegment %s (%s:%u", 2 * e->depth, "", e->name, e->file, e->line);
-		if (e->jobs > 1)
-			fprintf(f, ", jobs %u", e->jobs);
-		if (e->type && e->type->kind == OFD_SEG_INPUT)
-			fprintf(f, "): out %llu", (unsigned long long)c.out);
-		else
-			fprintf(f, "): in %llu out %llu dropped %llu", (unsigned long long)c.in,
-				(unsigned long long)c.out, (unsigned long long)c.dropped);
-		if (e->copies)
-			fprintf(f, ", queue-full waits %llu", (unsigned long long)c.queue_waits);
-		for (unsigned k = 0; k < c.nown; k++)
-			fprintf(f, ", %s %llu", e->type->counters[k], (unsigned long long)c.own[k]);
-		fputc('\n', f);
-		if (e->type && e->type->kind == OFD_SEG_INPUT)
-			pl_print_decode(e, f);
-	}
-	struct ofd_pipeline_totals t;
-	ofd_pipeline_totals(p, &t);
-	fprintf(f, "pipeline: in %llu out %llu dropped %llu, batches %llu, queue-full waits %llu\n",
-		(unsigned long long)t.in, (unsigned long long)t.out, (unsigned long long)t.dropped,
-		(unsigned long long)t.batches, (unsigned long long)t.queue_waits);
-	fflush(f);
+	return __atomic_load_n(&seg->bg_stop, __ATOMIC_ACQUIRE);
+}
+
+int ofd_segment_thread_wait(struct ofd_segment *seg, uint64_t ns)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t at = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + ns;
+	ts.tv_sec = (time_t)(at / 1000000000u);
+	ts.tv_nsec = (long)(at % 1000000000u);
+	pthread_mutex_lock(&seg->bgmu);
+	int rc = 0;
+	while (!seg->bg_stop && rc == 0)
+		rc = pthread_cond_timedwait(&seg->bgcv, &seg->bgmu, &ts);
+	int stop = seg->bg_stop;
+	pthread_mutex_unlock(&seg->bgmu);
+	return stop;
+}
+
+void ofd_pl_bg_join(struct ofd_segment *s)
+{
+	pthread_mutex_lock(&s->bgmu);
+	__atomic_store_n(&s->bg_stop, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&s->bgcv);
+	unsigned n = s->nbg;
+	pthread_mutex_unlock(&s->bgmu);
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(s->bg[i].thread, NULL);
+	s->nbg = 0;
 }

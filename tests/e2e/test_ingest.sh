@@ -57,12 +57,14 @@ EOF
 
 ingest v5 2 "$NF" 1
 expect_eq "v5 counted" "$(cat "$D/v5.counts")" "all: 78684 flows, 2862857 packets, 2048144412 bytes"
-expect_eq "v5 decoder counters (both workers)" "$(grep -o 'datagrams [0-9]*, records [0-9]*' "$D/v5.err")" \
-	"datagrams 2708, records 78684"
+expect_eq "v5 decoder counters (both workers)" \
+	"$(grep -o 'datagrams_total{format="netflow_v5"} [0-9]*, records_total{format="netflow_v5"} [0-9]*' "$D/v5.err")" \
+	'datagrams_total{format="netflow_v5"} 2708, records_total{format="netflow_v5"} 78684'
 
 ingest sflow 3 "$SF" 2
 expect_eq "sFlow counted" "$(sed 's/ flows.*//' "$D/sflow.counts")" "all: 11710"
 expect_eq "sFlow decoder counters (three workers)" \
-	"$(grep -o 'datagrams [0-9]*, records [0-9]*' "$D/sflow.err")" "datagrams 2000, records 11710"
+	"$(grep -o 'datagrams_total{format="sflow_v5"} [0-9]*, records_total{format="sflow_v5"} [0-9]*' "$D/sflow.err")" \
+	'datagrams_total{format="sflow_v5"} 2000, records_total{format="sflow_v5"} 11710'
 
 e2e_result

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/metric_table.h"
 #include "core/pipeline.h"
 #include "core/registry.h"
 #include "ofd/segment.h"
@@ -205,6 +206,33 @@ static inline int seg_pipeline_open(struct seg_pipeline *sp, const char *yaml,
 	if (rc)
 		fprintf(stderr, "init: %s\n", err);
 	return rc;
+}
+
+/* The sum of the series of a segments' metric family (include/ofd/metrics.h) whose first label
+   value is `value` (any, when NULL); *nseries (when not NULL): how many series were summed. */
+static inline uint64_t seg_metric_n(struct ofd_pipeline *p, const char *family, const char *value,
+				    size_t *nseries)
+{
+	struct ofd_metric_table t;
+	uint64_t sum = 0;
+	size_t n = 0;
+	ofd_mt_init(&t);
+	ofd_pipeline_collect(p, &t.sink);
+	for (size_t i = 0; i < t.n; i++) {
+		if (strcmp(t.v[i].m->name, family) != 0 || (value && strcmp(t.v[i].values[0], value) != 0))
+			continue;
+		sum += t.v[i].v;
+		n++;
+	}
+	ofd_mt_fini(&t);
+	if (nseries)
+		*nseries = n;
+	return sum;
+}
+
+static inline uint64_t seg_metric(struct ofd_pipeline *p, const char *family, const char *value)
+{
+	return seg_metric_n(p, family, value, NULL);
 }
 
 static inline void seg_pipeline_close(struct seg_pipeline *sp)

@@ -248,26 +248,17 @@ static void test_udp_workers(void **state)
 	for (size_t i = 0; i < collected.n; i++)
 		bytes += collected.v[i].bytes;
 	assert_int_equal(bytes, want_bytes);
-	struct ofd_segment *in = &ofd_pipeline_entry_at(sp.p, 0)->inst[0];
-	assert_int_equal(in->dstats.datagrams, 52);
-	assert_int_equal(in->dstats.records, 1200);
-	assert_int_equal(in->dstats.records_by_type[OFD_FT_NETFLOW_V5], 1200);
-	/* the drops of one exporter, counted by several workers, are one entry with their sum */
-	uint64_t drops = 0;
-	for (int i = 0; i < OFD_DROP__COUNT; i++)
-		drops += in->dstats.drops[i];
-	assert_int_equal(drops, 12);
-	unsigned entries = 0;
-	for (size_t i = 0; i < OFD_EXPORTER_DROP_SLOTS; i++) {
-		const struct ofd_exporter_drops *e = &in->dstats.by_exporter.slot[i];
-		if (!e->drops)
-			continue;
-		entries++;
-		assert_int_equal(ofd_ip_v4(&e->addr), 0x7f000001);
-		assert_int_equal(e->drops, 12);
-	}
-	assert_int_equal(entries, 1);
-	assert_int_equal(in->dstats.by_exporter.other, 0);
+	assert_int_equal(seg_metric(sp.p, "datagrams_total", NULL), 52);
+	assert_int_equal(seg_metric(sp.p, "records_total", NULL), 1200);
+	assert_int_equal(seg_metric(sp.p, "records_total", "netflow_v5"), 1200);
+	/* the drops of one exporter, counted by several workers, are one series with their sum */
+	assert_int_equal(seg_metric(sp.p, "drops_total", NULL), 12);
+	size_t series;
+	assert_int_equal(seg_metric_n(sp.p, "drops_by_exporter_total", "127.0.0.1", &series), 12);
+	assert_int_equal(series, 1);
+	assert_int_equal(seg_metric_n(sp.p, "drops_by_exporter_total", NULL, &series), 12);
+	assert_int_equal(series, 2); /* and "other" */
+	assert_int_equal(seg_metric(sp.p, "drops_by_exporter_total", "other"), 0);
 	seg_pipeline_close(&sp);
 }
 
@@ -321,13 +312,9 @@ static void test_udp_state(void **state)
 			if (run == 1)
 				collected_wait(3);
 		}
-		struct ofd_segment *in = &ofd_pipeline_entry_at(sp.p, 0)->inst[0];
 		if (run == 2) { /* nothing to wait for: poll the counters until the drop shows */
 			for (int i = 0; i < 5000; i++) { /* at most 5 s */
-				pthread_mutex_lock(&in->dmu);
-				int seen = in->dstats.drops[OFD_DROP_UNKNOWN_TEMPLATE] > 0;
-				pthread_mutex_unlock(&in->dmu);
-				if (seen)
+				if (seg_metric(sp.p, "drops_total", "unknown_template") > 0)
 					break;
 				sched_yield();
 				usleep(1000);
@@ -337,17 +324,18 @@ static void test_udp_state(void **state)
 		assert_int_equal(ofd_pipeline_finish(sp.p), 0);
 		if (run == 0) {
 			assert_int_equal(collected.n, 2);
-			assert_int_equal(in->dstats.templates, 1);
+			assert_int_equal(seg_metric(sp.p, "templates", "template"), 1);
 		} else if (run == 1) {
 			assert_int_equal(collected.n, 3);
 			assert_int_equal(ofd_ip_v4(&collected.v[2].dst_addr) & 0xff, 2);
 			assert_int_equal(
 			    collected.v[0].packets + collected.v[1].packets + collected.v[2].packets, 33);
-			assert_int_equal(in->dstats.drops[OFD_DROP_UNKNOWN_TEMPLATE], 0);
-			assert_int_equal(in->dstats.templates_loaded, 2); /* both workers loaded it */
+			assert_int_equal(seg_metric(sp.p, "drops_total", "unknown_template"), 0);
+			/* both workers loaded it, and each holds it */
+			assert_int_equal(seg_metric(sp.p, "templates", "template"), 2);
 		} else {
 			assert_int_equal(collected.n, 0);
-			assert_int_equal(in->dstats.drops[OFD_DROP_UNKNOWN_TEMPLATE], 1);
+			assert_int_equal(seg_metric(sp.p, "drops_total", "unknown_template"), 1);
 		}
 		seg_pipeline_close(&sp);
 	}

@@ -5,11 +5,15 @@
  * once at init, so that a missing or unreadable one refuses the start. Frames that are not
  * export datagrams and truncated captures are counted with the decoder's drops.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode/decode.h"
+#include "decode/decode_metrics.h"
 #include "decode/pcapfile.h"
 #include "ofd/segment.h"
 
@@ -17,6 +21,9 @@ struct pcap_state {
 	struct ofd_strlist filename;
 	struct ofd_decoder *dec;
 	uint64_t drops[OFD_DROP__COUNT]; /* capture drops of the files done so far */
+	int mu_ok;
+	pthread_mutex_t mu;	     /* pub */
+	struct ofd_decode_stats pub; /* the counters as last published, for collect() */
 };
 
 static int pcap_init(struct ofd_segment *seg, void *state)
@@ -34,16 +41,35 @@ static int pcap_init(struct ofd_segment *seg, void *state)
 			return err;
 		ofd_pcapfile_close(pf);
 	}
+	if (pthread_mutex_init(&s->mu, NULL))
+		return -ENOMEM;
+	s->mu_ok = 1;
 	return ofd_decoder_new(&s->dec, NULL);
 }
 
-static void pcap_report(struct ofd_segment *seg, struct pcap_state *s, const struct ofd_pcapfile *pf)
+static void pcap_report(struct pcap_state *s, const struct ofd_pcapfile *pf)
 {
 	struct ofd_decode_stats st = s->dec->st;
 	const struct ofd_pcap_stats *ps = pf ? ofd_pcapfile_stats(pf) : NULL;
 	for (int i = 0; i < OFD_DROP__COUNT; i++)
 		st.drops[i] += s->drops[i] + (ps ? ps->drops[i] : 0);
-	ofd_input_decode_stats(seg, &st);
+	pthread_mutex_lock(&s->mu);
+	s->pub = st;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void pcap_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
+{
+	struct pcap_state *s = state;
+	struct ofd_decode_stats *st = malloc(sizeof(*st));
+	(void)seg;
+	if (!st)
+		return;
+	pthread_mutex_lock(&s->mu);
+	*st = s->pub;
+	pthread_mutex_unlock(&s->mu);
+	ofd_decode_metrics_put(sink, st);
+	free(st);
 }
 
 /* Decode one file; 1 when stopped early. */
@@ -66,7 +92,7 @@ static int pcap_file(struct ofd_segment *seg, struct pcap_state *s, const char *
 				break;
 			}
 			if ((n & 4095) == 0)
-				pcap_report(seg, s, pf);
+				pcap_report(s, pf);
 		}
 	}
 	const struct ofd_pcap_stats *ps = ofd_pcapfile_stats(pf);
@@ -85,7 +111,7 @@ static int pcap_start(struct ofd_segment *seg, void *state)
 		if (pcap_file(seg, s, s->filename.v[i], &rc))
 			break;
 	ofd_input_flush(seg);
-	pcap_report(seg, s, NULL);
+	pcap_report(s, NULL);
 	return rc;
 }
 
@@ -95,6 +121,9 @@ static void pcap_fini(struct ofd_segment *seg, void *state)
 	(void)seg;
 	ofd_decoder_free(s->dec);
 	s->dec = NULL;
+	if (s->mu_ok)
+		pthread_mutex_destroy(&s->mu);
+	s->mu_ok = 0;
 }
 
 static const struct ofd_cfg_key pcap_keys[] = {
@@ -112,6 +141,8 @@ const struct ofd_segment_type ofd_seg_pcap = {
     .summary = "decode the export datagrams in capture files (pcap, pcapng, gzip)",
     .state_size = sizeof(struct pcap_state),
     .config = pcap_keys,
+    .metrics = ofd_decode_metrics,
+    .collect = pcap_collect,
     .init = pcap_init,
     .start = pcap_start,
     .fini = pcap_fini,

@@ -16,6 +16,7 @@
 
 #include "core/cpus.h"
 #include "decode/decode.h"
+#include "decode/decode_metrics.h"
 #include "decode/tmpl_state.h"
 #include "net/udp.h"
 #include "ofd/segment.h"
@@ -183,22 +184,35 @@ static void on_dgram(const struct ofd_dgram *dg, void *ctx)
 	(void)ofd_decode(w->dec, dg, w->b);
 }
 
-/* Publish this worker's decoder counters (with its sockets' drops) and report every worker's
-   sum: each worker's counters are written by its own thread only. */
+/* Publish this worker's decoder counters (with its sockets' drops): each worker's counters are
+   written by its own thread only; udp_collect() sums them. */
 static void udp_report(struct udp_worker *w)
 {
 	struct udp_state *s = w->s;
-	struct ofd_decode_stats st = w->dec->st, sum;
+	struct ofd_decode_stats st = w->dec->st;
 	const struct ofd_udp_stats *us = ofd_udp_stats(w->udp);
 	for (int i = 0; i < OFD_DROP__COUNT; i++)
 		st.drops[i] += us->drops[i];
 	pthread_mutex_lock(&s->mu);
 	s->pub[w - s->w] = st;
-	sum = s->pub[0];
-	for (unsigned k = 1; k < s->nw; k++)
-		ofd_decode_stats_add(&sum, &s->pub[k]);
-	ofd_input_decode_stats(s->seg, &sum);
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* Metrics: the sum of what the workers published. */
+static void udp_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
+{
+	struct udp_state *s = state;
+	struct ofd_decode_stats *sum = malloc(sizeof(*sum));
+	(void)seg;
+	if (!sum)
+		return;
+	pthread_mutex_lock(&s->mu);
+	*sum = s->pub[0];
+	for (unsigned k = 1; k < s->nw; k++)
+		ofd_decode_stats_add(sum, &s->pub[k]);
+	pthread_mutex_unlock(&s->mu);
+	ofd_decode_metrics_put(sink, sum);
+	free(sum);
 }
 
 static void *udp_worker_main(void *arg)
@@ -308,6 +322,8 @@ const struct ofd_segment_type ofd_seg_udp = {
     .summary = "receive and decode NetFlow v5/v9, IPFIX and sFlow v5 on UDP sockets",
     .state_size = sizeof(struct udp_state),
     .config = udp_keys,
+    .metrics = ofd_decode_metrics,
+    .collect = udp_collect,
     .init = udp_init,
     .start = udp_start,
     .fini = udp_fini,
