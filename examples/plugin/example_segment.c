@@ -69,7 +69,7 @@ static void sample_process(struct ofd_segment *seg, void *state, struct ofd_batc
 }
 
 static const struct ofd_segment_type sample_every = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "sample_every",
     .kind = OFD_SEG_FLOW,
     .summary = "keep one flow in every n (deterministic sampling)",

@@ -23,6 +23,8 @@
 #ifndef OFD_CFG_H
 #define OFD_CFG_H
 
+#include "api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +72,6 @@ struct ofd_cfg_node {
 };
 
 /* The value of key in a map node, or NULL. */
-const struct ofd_cfg_node *ofd_cfg_node_get(const struct ofd_cfg_node *map, const char *key);
+OFD_API const struct ofd_cfg_node *ofd_cfg_node_get(const struct ofd_cfg_node *map, const char *key);
 
 #endif

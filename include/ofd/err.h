@@ -2,6 +2,8 @@
 #ifndef OFD_ERR_H
 #define OFD_ERR_H
 
+#include "api.h"
+
 #include <errno.h>
 
 #define OFD_MUST_CHECK __attribute__((warn_unused_result))
@@ -19,6 +21,6 @@ enum {
 };
 
 /* Name an error code; never returns NULL. */
-const char *ofd_strerror(int err);
+OFD_API const char *ofd_strerror(int err);
 
 #endif

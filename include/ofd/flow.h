@@ -8,6 +8,8 @@
 #ifndef OFD_FLOW_H
 #define OFD_FLOW_H
 
+#include "api.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -207,13 +209,13 @@ static inline uint32_t ofd_ip_v4(const struct ofd_ip *ip)
 
 /* Text form of an address ("" for none); buf must hold OFD_IP_STRLEN bytes. Returns length. */
 #define OFD_IP_STRLEN 46
-int ofd_ip_str(const struct ofd_ip *ip, char *buf);
+OFD_API int ofd_ip_str(const struct ofd_ip *ip, char *buf);
 
 /* Parse "a.b.c.d" or an IPv6 literal. Returns 0 or OFD_EFORMAT. */
-int ofd_ip_parse(struct ofd_ip *ip, const char *s);
+OFD_API int ofd_ip_parse(struct ofd_ip *ip, const char *s);
 
 /* Names for the type field, as goflow2 writes them. */
-const char *ofd_flow_type_name(unsigned type);
+OFD_API const char *ofd_flow_type_name(unsigned type);
 
 /* ICMP type/code from a destination port as some exporters encode them (type << 8 | code). */
 static inline void ofd_flow_icmp_from_port(struct ofd_flow *f)

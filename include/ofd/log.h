@@ -2,12 +2,14 @@
 #ifndef OFD_LOG_H
 #define OFD_LOG_H
 
+#include "api.h"
+
 #include <stdint.h>
 
 enum ofd_log_level { OFD_LOG_ERR, OFD_LOG_WARN, OFD_LOG_INFO, OFD_LOG_DEBUG };
 
-void ofd_log_set_level(enum ofd_log_level lvl);
-void ofd_log(enum ofd_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+OFD_API void ofd_log_set_level(enum ofd_log_level lvl);
+OFD_API void ofd_log(enum ofd_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* At most `burst` messages per second; the count of suppressed ones is reported with the next. */
 struct ofd_ratelimit {
@@ -18,7 +20,7 @@ struct ofd_ratelimit {
 
 #define OFD_RL_BURST 5
 
-void ofd_log_rl(struct ofd_ratelimit *rl, enum ofd_log_level lvl, const char *fmt, ...)
+OFD_API void ofd_log_rl(struct ofd_ratelimit *rl, enum ofd_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define ofd_err(...)   ofd_log(OFD_LOG_ERR, __VA_ARGS__)

@@ -2,6 +2,8 @@
 #ifndef OFD_STATS_H
 #define OFD_STATS_H
 
+#include "api.h"
+
 #include <stdint.h>
 
 enum ofd_drop {
@@ -25,6 +27,6 @@ enum ofd_drop {
 };
 
 /* Stable snake_case name of a drop reason, for logs and metrics. */
-const char *ofd_drop_name(enum ofd_drop d);
+OFD_API const char *ofd_drop_name(enum ofd_drop d);
 
 #endif

@@ -33,6 +33,7 @@
 #include "core/pipeline.h"
 #include "core/registry.h"
 #include "obs/pipeline_metrics.h"
+#include "segments/builtin.h"
 
 #define RUN_MAX_PLUGINS 64
 

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "segments/builtin.h"
-
 #define OFD_MODULE_TYPES_MAX 256 /* types per module; a longer array is not NULL-terminated */
 
 struct reg_item {
@@ -25,32 +23,10 @@ struct ofd_registry {
 	size_t nmod;
 };
 
-#define OFD_BUILTIN_PTR(name) &ofd_seg_##name,
-static const struct ofd_segment_type *const builtin[] = {OFD_BUILTIN_SEGMENTS(OFD_BUILTIN_PTR) NULL};
-#undef OFD_BUILTIN_PTR
-
 int ofd_registry_new_empty(struct ofd_registry **out)
 {
 	*out = calloc(1, sizeof(**out));
 	return *out ? 0 : -ENOMEM;
-}
-
-int ofd_registry_new(struct ofd_registry **out)
-{
-	char err[256];
-	int rc = ofd_registry_new_empty(out);
-	if (rc)
-		return rc;
-	for (size_t i = 0; builtin[i]; i++) {
-		rc = ofd_registry_add(*out, builtin[i], "built-in", err, sizeof(err));
-		if (rc) {
-			ofd_err("built-in segment: %s", err);
-			ofd_registry_free(*out);
-			*out = NULL;
-			return rc;
-		}
-	}
-	return 0;
 }
 
 void ofd_registry_free(struct ofd_registry *r)
@@ -72,6 +48,13 @@ int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errle
 		snprintf(err, errlen,
 			 "segment ABI version %u, this overflowd has %u (rebuild it against its headers)",
 			 t->abi, OFD_SEGMENT_ABI);
+		return OFD_EVERSION;
+	}
+	if (t->layout != OFD_FLOW_LAYOUT) {
+		snprintf(err, errlen,
+			 "segment %s: built against flow record layout %08x, this overflowd has %08x "
+			 "(rebuild it against its headers)",
+			 t->name ? t->name : "?", (unsigned)t->layout, (unsigned)OFD_FLOW_LAYOUT);
 		return OFD_EVERSION;
 	}
 	const char *why = NULL;

@@ -1,6 +1,6 @@
 /*
- * The segment registry: the built-in segment types (src/segments/builtin.h) and custom ones
- * loaded from shared objects (`overflowd -p FILE.so`).
+ * The segment registry: segment types by name, the built-in ones (added by segments/builtin.h's
+ * ofd_registry_new) and custom ones loaded from shared objects (`overflowd -p FILE.so`).
  *
  * A custom segment module exports `const struct ofd_segment_type *ofd_segments[]`, a
  * NULL-terminated array. Every type is checked before any is added (ABI version first, since a
@@ -18,12 +18,9 @@
 
 struct ofd_registry;
 
-/* A registry holding the built-in segments. */
-int ofd_registry_new(struct ofd_registry **out) OFD_MUST_CHECK;
-void ofd_registry_free(struct ofd_registry *r);
-
-/* An empty registry (tests). */
+/* An empty registry (the built-in segments: ofd_registry_new() in segments/builtin.h). */
 int ofd_registry_new_empty(struct ofd_registry **out) OFD_MUST_CHECK;
+void ofd_registry_free(struct ofd_registry *r);
 
 /* Check one type descriptor; on error OFD_EVERSION (ABI) or OFD_ECONFIG, reason in err. */
 int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errlen) OFD_MUST_CHECK;

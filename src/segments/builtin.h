@@ -1,30 +1,21 @@
 /*
- * The built-in segments: X(name) for each `const struct ofd_segment_type ofd_seg_<name>`
- * defined in src/segments/. `branch` is not listed: the pipeline engine implements it.
+ * The built-in segments of this build: one `const struct ofd_segment_type ofd_seg_<name>` per
+ * stanza of src/segments/segments.cmake whose option is on (OFD_HAVE_SEGMENT_<NAME> is defined
+ * for each), declared by the generated builtin_decls.h and listed in the generated builtin.c.
+ * `branch` is not a segment type: the pipeline engine implements it.
  */
 #ifndef OFD_SEGMENTS_BUILTIN_H
 #define OFD_SEGMENTS_BUILTIN_H
 
+#include "core/registry.h"
 #include "ofd/segment.h"
 
-#define OFD_BUILTIN_SEGMENTS(X)                                                                              \
-	X(udp)                                                                                               \
-	X(pcap)                                                                                              \
-	X(stdin)                                                                                             \
-	X(flowfilter)                                                                                        \
-	X(drop)                                                                                              \
-	X(pass)                                                                                              \
-	X(elephant)                                                                                          \
-	X(sync_timestamps)                                                                                   \
-	X(dropfields)                                                                                        \
-	X(json)                                                                                              \
-	X(csv)                                                                                               \
-	X(print)                                                                                             \
-	X(count)                                                                                             \
-	X(tracer)
+#include "builtin_decls.h"
 
-#define OFD_DECLARE_SEGMENT(name) extern const struct ofd_segment_type ofd_seg_##name;
-OFD_BUILTIN_SEGMENTS(OFD_DECLARE_SEGMENT)
-#undef OFD_DECLARE_SEGMENT
+/* NULL-terminated, in the order of segments.cmake. */
+extern const struct ofd_segment_type *const ofd_builtin_segments[];
+
+/* A registry holding the built-in segments. */
+int ofd_registry_new(struct ofd_registry **out) OFD_MUST_CHECK;
 
 #endif

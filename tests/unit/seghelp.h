@@ -143,7 +143,7 @@ static inline void collect_process(struct ofd_segment *seg, void *state, struct 
 }
 
 static const struct ofd_segment_type t_collect = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "t_collect",
     .kind = OFD_SEG_OUTPUT,
     .process = collect_process,

@@ -58,7 +58,7 @@ static const struct ofd_cfg_key tin_keys[] = {
 };
 static const char *const tin_counters[] = {"made", NULL};
 static const struct ofd_segment_type t_input = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "t_input",
     .kind = OFD_SEG_INPUT,
     .flags = OFD_SEGF_PARALLEL,
@@ -90,7 +90,7 @@ static const struct ofd_cfg_key tkeep_keys[] = {
 };
 static const char *const tkeep_counters[] = {"killed", NULL};
 static const struct ofd_segment_type t_keep = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "t_keep",
     .kind = OFD_SEG_FLOW,
     .flags = OFD_SEGF_PARALLEL,
@@ -181,7 +181,7 @@ static const struct ofd_cfg_key tcoll_keys[] = {
     {.key = NULL},
 };
 static const struct ofd_segment_type t_collect = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "t_collect",
     .kind = OFD_SEG_OUTPUT,
     .state_size = sizeof(struct tcoll),
@@ -191,7 +191,7 @@ static const struct ofd_segment_type t_collect = {
     .fini = tcoll_fini,
 };
 static const struct ofd_segment_type t_bcollect = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "t_bcollect",
     .kind = OFD_SEG_OUTPUT,
     .flags = OFD_SEGF_BLOCKING,
@@ -243,7 +243,7 @@ static const struct ofd_cfg_key tlife_keys[] = {
     {.key = NULL},
 };
 static const struct ofd_segment_type t_life = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "t_life",
     .kind = OFD_SEG_FLOW,
     .state_size = sizeof(struct tlife),

@@ -15,6 +15,7 @@
 
 #include "core/config.h"
 #include "core/pipeline.h"
+#include "segments/builtin.h"
 #include "core/registry.h"
 
 static char err[512];
@@ -63,6 +64,14 @@ static void test_check(void **st)
 		 OFD_SEGMENT_ABI + 1, OFD_SEGMENT_ABI);
 	assert_string_equal(err, want);
 	t.abi = OFD_SEGMENT_ABI;
+	t.layout = OFD_FLOW_LAYOUT + 1;
+	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_EVERSION);
+	snprintf(want, sizeof(want),
+		 "segment x: built against flow record layout %08x, this overflowd has %08x (rebuild it "
+		 "against its headers)",
+		 (unsigned)OFD_FLOW_LAYOUT + 1, (unsigned)OFD_FLOW_LAYOUT);
+	assert_string_equal(err, want);
+	t.layout = OFD_FLOW_LAYOUT;
 	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), 0);
 	t.name = "branch";
 	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
@@ -94,10 +103,10 @@ static void test_check(void **st)
 static void test_duplicates(void **st)
 {
 	(void)st;
-	static const struct ofd_segment_type a = {
-	    .abi = OFD_SEGMENT_ABI, .name = "dup", .kind = OFD_SEG_FLOW, .process = nop_process};
-	static const struct ofd_segment_type b = {
-	    .abi = OFD_SEGMENT_ABI, .name = "dup", .kind = OFD_SEG_OUTPUT, .process = nop_process};
+	static const struct ofd_segment_type a = {OFD_SEGMENT_VERSION, .name = "dup", .kind = OFD_SEG_FLOW,
+						  .process = nop_process};
+	static const struct ofd_segment_type b = {OFD_SEGMENT_VERSION, .name = "dup", .kind = OFD_SEG_OUTPUT,
+						  .process = nop_process};
 	static const struct ofd_segment_type old = {
 	    .abi = 0, .name = "old", .kind = OFD_SEG_OUTPUT, .process = nop_process};
 	struct ofd_registry *r;
@@ -142,12 +151,9 @@ static const struct ofd_cfg_key tin_keys[] = {
     {"count", OFD_CFG_UINT, offsetof(struct tin, count), "1000", 0, 0, 0, NULL, NULL},
     {.key = NULL},
 };
-static const struct ofd_segment_type t_input = {.abi = OFD_SEGMENT_ABI,
-						.name = "t_input",
-						.kind = OFD_SEG_INPUT,
-						.state_size = sizeof(struct tin),
-						.config = tin_keys,
-						.start = tin_start};
+static const struct ofd_segment_type t_input = {OFD_SEGMENT_VERSION,   .name = "t_input",
+						.kind = OFD_SEG_INPUT, .state_size = sizeof(struct tin),
+						.config = tin_keys,    .start = tin_start};
 
 static uint64_t seen, seen_bytes, seen_ports;
 
@@ -165,8 +171,8 @@ static void tsum_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 	}
 }
 
-static const struct ofd_segment_type t_sum = {
-    .abi = OFD_SEGMENT_ABI, .name = "t_sum", .kind = OFD_SEG_OUTPUT, .process = tsum_process};
+static const struct ofd_segment_type t_sum = {OFD_SEGMENT_VERSION, .name = "t_sum", .kind = OFD_SEG_OUTPUT,
+					      .process = tsum_process};
 
 static void test_plugin(void **st)
 {
@@ -187,10 +193,21 @@ static void test_plugin(void **st)
 
 	/* the same module again: its name is taken, the module is refused whole */
 	assert_int_equal(ofd_registry_load(r, path, err, sizeof(err)), OFD_ECONFIG);
-	char want[4200];
+	char want[8400];
 	snprintf(want, sizeof(want), "%s: segment sample_every: already defined", path);
 	assert_string_equal(err, want);
 	assert_null(ofd_registry_at(r, 3, NULL));
+
+	/* a module built against another record layout: refused, both layouts named */
+	char other[4096];
+	snprintf(other, sizeof(other), "%.*s/other_layout.so", (int)(strrchr(path, '/') - path), path);
+	assert_int_equal(ofd_registry_load(r, other, err, sizeof(err)), OFD_EVERSION);
+	snprintf(want, sizeof(want),
+		 "%s: segment other_layout: built against flow record layout %08x, this overflowd has %08x "
+		 "(rebuild it against its headers)",
+		 other, (unsigned)(OFD_FLOW_LAYOUT ^ 0x5a5a0000u), (unsigned)OFD_FLOW_LAYOUT);
+	assert_string_equal(err, want);
+	assert_null(ofd_registry_find(r, "other_layout"));
 
 	/* not a module, no such file */
 	assert_int_equal(ofd_registry_load(r, "/nonexistent/x.so", err, sizeof(err)), OFD_ECONFIG);

@@ -338,7 +338,7 @@ static const struct ofd_cfg_key tracer_keys[] = {
 #undef O
 
 const struct ofd_segment_type ofd_seg_tracer = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "tracer",
     .kind = OFD_SEG_ANALYZE,
     .summary = "sign tracers about flows (odds grow with packets) and deliver them to both ends of the flow",

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "segments/fieldlist.h"
+#include "segments/common/fieldlist.h"
 #include "ofd/segment.h"
 
 enum { POLICY_KEEP, POLICY_DROP };
@@ -148,7 +148,7 @@ static const struct ofd_cfg_key dropfields_keys[] = {
 };
 
 const struct ofd_segment_type ofd_seg_dropfields = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "dropfields",
     .kind = OFD_SEG_FLOW,
     .flags = OFD_SEGF_PARALLEL,

@@ -199,7 +199,7 @@ static const struct ofd_cfg_key elephant_keys[] = {
 };
 
 const struct ofd_segment_type ofd_seg_elephant = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "elephant",
     .kind = OFD_SEG_FLOW,
     .flags = 0,

@@ -65,7 +65,7 @@ static const struct ofd_cfg_key flowfilter_keys[] = {
 };
 
 const struct ofd_segment_type ofd_seg_flowfilter = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "flowfilter",
     .kind = OFD_SEG_FLOW,
     .flags = OFD_SEGF_PARALLEL,

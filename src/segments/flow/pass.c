@@ -9,7 +9,7 @@ static void pass_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 }
 
 const struct ofd_segment_type ofd_seg_pass = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "pass",
     .kind = OFD_SEG_FLOW,
     .flags = OFD_SEGF_PARALLEL,

@@ -39,7 +39,7 @@ static void sync_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 }
 
 const struct ofd_segment_type ofd_seg_sync_timestamps = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "sync_timestamps",
     .kind = OFD_SEG_FLOW,
     .flags = OFD_SEGF_PARALLEL,

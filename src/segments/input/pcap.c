@@ -134,7 +134,7 @@ static const struct ofd_cfg_key pcap_keys[] = {
 };
 
 const struct ofd_segment_type ofd_seg_pcap = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "pcap",
     .kind = OFD_SEG_INPUT,
     .flags = 0,

@@ -175,7 +175,7 @@ static const struct ofd_cfg_key stdin_keys[] = {
 };
 
 const struct ofd_segment_type ofd_seg_stdin = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "stdin",
     .kind = OFD_SEG_INPUT,
     .flags = 0,

@@ -315,7 +315,7 @@ static const struct ofd_cfg_key udp_keys[] = {
 };
 
 const struct ofd_segment_type ofd_seg_udp = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "udp",
     .kind = OFD_SEG_INPUT,
     .flags = 0,

@@ -85,7 +85,7 @@ static const struct ofd_cfg_key count_keys[] = {
 };
 
 const struct ofd_segment_type ofd_seg_count = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "count",
     .kind = OFD_SEG_OUTPUT,
     .flags = 0,

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "segments/fieldlist.h"
+#include "segments/common/fieldlist.h"
 #include "format/flowfmt.h"
 #include "ofd/segment.h"
-#include "outfile.h"
+#include "segments/common/outfile.h"
 
 struct csv_state {
 	char *filename;
@@ -83,7 +83,7 @@ static const struct ofd_cfg_key csv_keys[] = {
 };
 
 const struct ofd_segment_type ofd_seg_csv = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "csv",
     .kind = OFD_SEG_OUTPUT,
     .flags = OFD_SEGF_BLOCKING,

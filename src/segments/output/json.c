@@ -6,7 +6,7 @@
 
 #include "format/flowfmt.h"
 #include "ofd/segment.h"
-#include "outfile.h"
+#include "segments/common/outfile.h"
 
 struct json_state {
 	char *filename;
@@ -77,7 +77,7 @@ static const struct ofd_cfg_key json_keys[] = {
 };
 
 const struct ofd_segment_type ofd_seg_json = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "json",
     .kind = OFD_SEG_OUTPUT,
     .flags = OFD_SEGF_BLOCKING,

@@ -18,7 +18,7 @@
 
 #include "format/flowfmt.h"
 #include "ofd/segment.h"
-#include "outfile.h"
+#include "segments/common/outfile.h"
 
 struct print_state {
 	char *filename;
@@ -243,7 +243,7 @@ static const struct ofd_cfg_key print_keys[] = {
 };
 
 const struct ofd_segment_type ofd_seg_print = {
-    .abi = OFD_SEGMENT_ABI,
+    OFD_SEGMENT_VERSION,
     .name = "print",
     .kind = OFD_SEG_OUTPUT,
     .flags = OFD_SEGF_BLOCKING,

@@ -1,4 +1,4 @@
-#include "outfile.h"
+#include "segments/common/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,0 +1,24 @@
+# The built-in segments, one stanza each (scripts/new-segment.sh appends one):
+#
+#   ofd_segment(NAME SOURCES file.c... [PKGS pkg-config-module...])
+#
+# Each stanza makes an option OFD_SEGMENT_<NAME> (ON by default). A segment with PKGS is
+# optional: when a module is missing it is left out with a notice (or the configure fails if
+# the option was set ON explicitly), and OFD_OPTIONAL_SEGMENTS=OFF leaves out every such
+# segment. The enabled segments are registered from the generated builtin.c in this order.
+# Shared helpers live in src/segments/common/ and are always built.
+
+ofd_segment(udp SOURCES input/udp.c)
+ofd_segment(pcap SOURCES input/pcap.c)
+ofd_segment(stdin SOURCES input/stdin.c)
+ofd_segment(flowfilter SOURCES flow/flowfilter.c)
+ofd_segment(drop SOURCES flow/drop.c)
+ofd_segment(pass SOURCES flow/pass.c)
+ofd_segment(elephant SOURCES flow/elephant.c)
+ofd_segment(sync_timestamps SOURCES flow/sync_timestamps.c)
+ofd_segment(dropfields SOURCES flow/dropfields.c)
+ofd_segment(json SOURCES output/json.c)
+ofd_segment(csv SOURCES output/csv.c)
+ofd_segment(print SOURCES output/print.c)
+ofd_segment(count SOURCES output/count.c)
+ofd_segment(tracer SOURCES analyze/tracer.c)
