@@ -29,9 +29,18 @@ enum { C_KEPT, C_SKIPPED };
 static const char *const sample_counters[] = {"kept", "skipped", NULL};
 
 static const struct ofd_cfg_key sample_keys[] = {
-    {"n", OFD_CFG_UINT, offsetof(struct sample_every, n), "10", 0, 1, 1e9, NULL, "keep one flow in every n"},
-    {"scale", OFD_CFG_BOOL, offsetof(struct sample_every, scale), "false", 0, 0, 0, NULL,
-     "multiply bytes and packets of kept flows by n"},
+    {.key = "n",
+     .type = OFD_CFG_UINT,
+     .offset = offsetof(struct sample_every, n),
+     .def = "10",
+     .min = 1,
+     .max = 1e9,
+     .help = "keep one flow in every n"},
+    {.key = "scale",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct sample_every, scale),
+     .def = "false",
+     .help = "multiply bytes and packets of kept flows by n"},
     {.key = NULL},
 };
 

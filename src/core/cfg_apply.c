@@ -265,6 +265,7 @@ static const char *cfg_expected(enum ofd_cfg_type t)
 	case OFD_CFG_DOUBLE: return "a number";
 	case OFD_CFG_STRING: return "a string";
 	case OFD_CFG_STRLIST: return "a list of strings";
+	case OFD_CFG_LIST: return "a list of maps";
 	case OFD_CFG_DURATION: return "a duration (a number with ns, us, ms, s, m, h, d or w; none: seconds)";
 	case OFD_CFG_SIZE: return "a size (a number with k, M, G or T; none: bytes)";
 	default: return "a value";
@@ -324,6 +325,76 @@ static int cfg_conv_strlist(const struct ofd_cfg_key *k, const struct ofd_cfg_no
 	return 0;
 }
 
+/* Name element i of list key in the error a sub-key wrote: "key KEY[i].SUB: ..." (0-based i). */
+static void cfg_nest_key(char *err, size_t errlen, const char *seg, const char *key, size_t i)
+{
+	char mark[160], prefix[96];
+	if (!err)
+		return;
+	snprintf(mark, sizeof(mark), "%s%s%skey ", seg ? "segment " : "", seg ? seg : "", seg ? ": " : "");
+	char *at = strstr(err, mark);
+	int n = snprintf(prefix, sizeof(prefix), "%s[%zu].", key, i);
+	size_t len = strlen(err);
+	if (!at || n <= 0 || len + (size_t)n >= errlen)
+		return;
+	at += strlen(mark);
+	memmove(at + n, at, len - (size_t)(at - err) + 1);
+	memcpy(at, prefix, (size_t)n);
+}
+
+static void cfg_list_free(const struct ofd_cfg_key *k, struct ofd_cfg_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		ofd_cfg_release(k->sub, (char *)l->v + i * k->elem_size);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* A list of maps (or one map) into elements, each applied with k->sub. */
+static int cfg_conv_list(const struct ofd_cfg_key *k, const struct ofd_cfg_node *v, struct ofd_cfg_list *out,
+			 const char *file, const char *seg, char *err, size_t errlen)
+{
+	char got[64];
+	const struct ofd_cfg_node *const *items = (const struct ofd_cfg_node *const *)v->items;
+	size_t n = v->n;
+	if (v->kind == OFD_CFGN_MAP) {
+		items = &v;
+		n = 1;
+	} else if (v->kind != OFD_CFGN_LIST) {
+		return ofd_cfg_errorf(err, errlen, file, v->line, seg, k->key, "expected %s, got %s",
+				      cfg_expected(k->type), cfg_got(v, got, sizeof(got)));
+	}
+	if (!k->sub || !k->elem_size)
+		return ofd_cfg_errorf(err, errlen, file, v->line, seg, k->key, "a list key without sub-keys");
+	if (k->min < k->max && (double)n > k->max)
+		return ofd_cfg_errorf(err, errlen, file, v->line, seg, k->key, "at most %.0f items, got %zu",
+				      k->max, n);
+	struct ofd_cfg_list l = {calloc(n ? n : 1, k->elem_size), 0};
+	if (!l.v)
+		return -ENOMEM;
+	int rc = 0;
+	for (; l.n < n && !rc; l.n++) {
+		const struct ofd_cfg_node *it = items[l.n];
+		if (it->kind != OFD_CFGN_MAP) {
+			rc = ofd_cfg_errorf(err, errlen, file, it->line, seg, k->key,
+					    "item %zu: expected a map, got %s", l.n,
+					    cfg_got(it, got, sizeof(got)));
+			break;
+		}
+		rc = ofd_cfg_apply(k->sub, it, (char *)l.v + l.n * k->elem_size, file, seg, it->line, err,
+				   errlen);
+		if (rc && rc != -ENOMEM)
+			cfg_nest_key(err, errlen, seg, k->key, l.n);
+	}
+	if (rc) {
+		cfg_list_free(k, &l);
+		return rc;
+	}
+	cfg_list_free(k, out);
+	*out = l;
+	return 0;
+}
+
 /* Convert v for k into the field at p (errors carry v's line). */
 static int cfg_convert(const struct ofd_cfg_key *k, const struct ofd_cfg_node *v, void *p, const char *file,
 		       const char *seg, char *err, size_t errlen)
@@ -334,6 +405,7 @@ static int cfg_convert(const struct ofd_cfg_key *k, const struct ofd_cfg_node *v
 	case OFD_CFG_NODE: memcpy(p, &v, sizeof(v)); return 0;
 	case OFD_CFG_STRLIST: return cfg_conv_strlist(k, v, p, file, seg, err, errlen);
 	case OFD_CFG_ENUM: return cfg_conv_enum(k, v, p, file, seg, err, errlen);
+	case OFD_CFG_LIST: return cfg_conv_list(k, v, p, file, seg, err, errlen);
 	default: break;
 	}
 	if (v->kind != OFD_CFGN_SCALAR)
@@ -353,7 +425,7 @@ static int cfg_convert(const struct ofd_cfg_key *k, const struct ofd_cfg_node *v
 					      cfg_expected(k->type), cfg_got(v, got, sizeof(got)));
 		return 0;
 	}
-	if (k->type > OFD_CFG_NODE)
+	if (k->type > OFD_CFG_LIST)
 		return ofd_cfg_errorf(err, errlen, file, v->line, seg, k->key, "unknown key type %d",
 				      (int)k->type);
 	double x = 0;
@@ -388,7 +460,7 @@ int ofd_cfg_apply_one(const struct ofd_cfg_key *k, const struct ofd_cfg_node *v,
 static int cfg_apply_default(const struct ofd_cfg_key *k, void *state, const char *file, const char *seg,
 			     unsigned line, char *err, size_t errlen)
 {
-	if (k->type == OFD_CFG_NODE)
+	if (k->type == OFD_CFG_NODE || k->type == OFD_CFG_LIST)
 		return 0;
 	struct ofd_cfg_file *t;
 	int rc = ofd_cfg_parse_tree(&t, file ? file : "default", k->def, strlen(k->def), 0, err, errlen);
@@ -470,6 +542,11 @@ void ofd_cfg_release(const struct ofd_cfg_key *keys, void *state)
 			for (size_t i = 0; i < l.n; i++)
 				free(l.v[i]);
 			free(l.v);
+			memset(p, 0, sizeof(l));
+		} else if (k->type == OFD_CFG_LIST) {
+			struct ofd_cfg_list l;
+			memcpy(&l, p, sizeof(l));
+			cfg_list_free(k, &l);
 			memset(p, 0, sizeof(l));
 		}
 	}

@@ -59,8 +59,8 @@ static int cfg_build_branch(struct cfg_shape *S, const struct ofd_cfg_entry *e, 
 
 static int cfg_build_jobs(struct cfg_shape *S, struct ofd_cfg_entry *e, const struct ofd_cfg_node *v)
 {
-	static const struct ofd_cfg_key jobs = {"jobs", OFD_CFG_UINT,	  0,	NULL, 0,
-						1,	OFD_CFG_MAX_JOBS, NULL, NULL};
+	static const struct ofd_cfg_key jobs = {
+	    .key = "jobs", .type = OFD_CFG_UINT, .min = 1, .max = OFD_CFG_MAX_JOBS};
 	uint64_t n = 0;
 	int rc = ofd_cfg_apply_one(&jobs, v, &n, S->name, e->segment, S->err, S->errlen);
 	if (!rc)

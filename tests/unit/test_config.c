@@ -767,6 +767,88 @@ static void test_release_after_error(void **state)
 	ofd_cfg_release(all_keys, &s); /* twice is harmless */
 }
 
+/* Typed lists of maps: elements applied with their own map, defaults, bounds, errors named KEY[i].SUB. */
+struct peer {
+	char *addr;
+	uint64_t asn;
+	int passive;
+};
+struct peers_state {
+	struct ofd_cfg_list peers;
+};
+static const struct ofd_cfg_key peer_keys[] = {
+    OFD_KEY("address", OFD_CFG_STRING, struct peer, addr, .required = 1),
+    OFD_KEY("asn", OFD_CFG_UINT, struct peer, asn, .def = "65000", .min = 1, .max = 4294967295.0),
+    OFD_KEY("passive", OFD_CFG_BOOL, struct peer, passive, .def = "false"),
+    OFD_KEY_END,
+};
+static const struct ofd_cfg_key peers_keys[] = {
+    OFD_KEY("peers", OFD_CFG_LIST, struct peers_state, peers, .sub = peer_keys,
+	    .elem_size = sizeof(struct peer), .max = 3),
+    OFD_KEY_END,
+};
+
+static void test_list_of_maps(void **state)
+{
+	(void)state;
+	struct peers_state s = {0};
+	assert_int_equal(apply("- segment: bgp\n"
+			       "  config:\n"
+			       "    peers:\n"
+			       "      - {address: 192.0.2.1, asn: 64500}\n"
+			       "      - address: 192.0.2.2\n"
+			       "        passive: yes\n",
+			       peers_keys, &s),
+			 0);
+	assert_int_equal(s.peers.n, 2);
+	const struct peer *p0 = OFD_CFG_ITEM(s.peers, struct peer, 0),
+			  *p1 = OFD_CFG_ITEM(s.peers, struct peer, 1);
+	assert_string_equal(p0->addr, "192.0.2.1");
+	assert_int_equal(p0->asn, 64500);
+	assert_int_equal(p0->passive, 0);
+	assert_string_equal(p1->addr, "192.0.2.2");
+	assert_int_equal(p1->asn, 65000); /* the default */
+	assert_int_equal(p1->passive, 1);
+	ofd_cfg_release(peers_keys, &s);
+	assert_int_equal(s.peers.n, 0);
+	assert_null(s.peers.v);
+
+	/* one map is a list of one */
+	assert_int_equal(
+	    apply("- segment: bgp\n  config:\n    peers: {address: 2001:db8::1}\n", peers_keys, &s), 0);
+	assert_int_equal(s.peers.n, 1);
+	ofd_cfg_release(peers_keys, &s);
+
+	/* errors name the element and the sub-key, at the line of the value */
+	assert_int_equal(
+	    apply(
+		"- segment: bgp\n  config:\n    peers:\n      - {address: a}\n      - {asn: 0, address: b}\n",
+		peers_keys, &s),
+	    OFD_ECONFIG);
+	assert_string_equal(err, "config.yml:5: segment bgp: key peers[1].asn: 0 is below the minimum 1");
+	assert_int_equal(
+	    apply("- segment: bgp\n  config:\n    peers:\n      - {address: a}\n      - {passive: no}\n",
+		  peers_keys, &s),
+	    OFD_ECONFIG);
+	assert_string_equal(err, "config.yml:5: segment bgp: key peers[1].address: missing required key");
+	assert_int_equal(
+	    apply("- segment: bgp\n  config:\n    peers:\n      - {address: a, port: 179}\n", peers_keys, &s),
+	    OFD_ECONFIG);
+	assert_string_equal(
+	    err, "config.yml:4: segment bgp: key peers[0].port: unknown key (known: address, asn, passive)");
+	assert_int_equal(apply("- segment: bgp\n  config:\n    peers: [a]\n", peers_keys, &s), OFD_ECONFIG);
+	assert_string_equal(err, "config.yml:3: segment bgp: key peers: item 0: expected a map, got 'a'");
+	assert_int_equal(apply("- segment: bgp\n  config:\n    peers: x\n", peers_keys, &s), OFD_ECONFIG);
+	assert_string_equal(err, "config.yml:3: segment bgp: key peers: expected a list of maps, got 'x'");
+	assert_int_equal(
+	    apply("- segment: bgp\n  config:\n    peers: [{address: a}, {address: b}, {address: c}, "
+		  "{address: d}]\n",
+		  peers_keys, &s),
+	    OFD_ECONFIG);
+	assert_string_equal(err, "config.yml:3: segment bgp: key peers: at most 3 items, got 4");
+	assert_null(s.peers.v); /* nothing kept from a refused list */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +870,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_release_after_error),
 	    cmocka_unit_test(test_unit_bounds),
+	    cmocka_unit_test(test_list_of_maps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,8 +52,8 @@ static int tin_start(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key tin_keys[] = {
-    {"count", OFD_CFG_UINT, offsetof(struct tin, count), "1000", 0, 0, 0, NULL, NULL},
-    {"forever", OFD_CFG_BOOL, offsetof(struct tin, forever), "false", 0, 0, 0, NULL, NULL},
+    {.key = "count", .type = OFD_CFG_UINT, .offset = offsetof(struct tin, count), .def = "1000"},
+    {.key = "forever", .type = OFD_CFG_BOOL, .offset = offsetof(struct tin, forever), .def = "false"},
     {.key = NULL},
 };
 static const char *const tin_counters[] = {"made", NULL};
@@ -84,8 +84,13 @@ static void tkeep_process(struct ofd_segment *seg, void *state, struct ofd_batch
 }
 
 static const struct ofd_cfg_key tkeep_keys[] = {
-    {"mod", OFD_CFG_UINT, offsetof(struct tkeep, mod), "2", 0, 1, 1e9, NULL, NULL},
-    {"rem", OFD_CFG_UINT, offsetof(struct tkeep, rem), "0", 0, 0, 0, NULL, NULL},
+    {.key = "mod",
+     .type = OFD_CFG_UINT,
+     .offset = offsetof(struct tkeep, mod),
+     .def = "2",
+     .min = 1,
+     .max = 1e9},
+    {.key = "rem", .type = OFD_CFG_UINT, .offset = offsetof(struct tkeep, rem), .def = "0"},
     {.key = NULL},
 };
 static const char *const tkeep_counters[] = {"killed", NULL};
@@ -175,20 +180,16 @@ static void tcoll_fini(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key tcoll_keys[] = {
-    {"id", OFD_CFG_UINT, offsetof(struct tcoll, id), "0", 0, 0, NCOLL - 1, NULL, NULL},
-    {"gate", OFD_CFG_BOOL, offsetof(struct tcoll, gate), "false", 0, 0, 0, NULL, NULL},
-    {"notify", OFD_CFG_UINT, offsetof(struct tcoll, notify), "0", 0, 0, 0, NULL, NULL},
+    {.key = "id", .type = OFD_CFG_UINT, .offset = offsetof(struct tcoll, id), .def = "0", .max = NCOLL - 1},
+    {.key = "gate", .type = OFD_CFG_BOOL, .offset = offsetof(struct tcoll, gate), .def = "false"},
+    {.key = "notify", .type = OFD_CFG_UINT, .offset = offsetof(struct tcoll, notify), .def = "0"},
     {.key = NULL},
 };
 static const struct ofd_segment_type t_collect = {
-    OFD_SEGMENT_VERSION,
-    .name = "t_collect",
-    .kind = OFD_SEG_OUTPUT,
-    .state_size = sizeof(struct tcoll),
-    .config = tcoll_keys,
-    .process = tcoll_process,
-    .tick = tcoll_tick,
-    .fini = tcoll_fini,
+    OFD_SEGMENT_VERSION,    .name = "t_collect",
+    .kind = OFD_SEG_OUTPUT, .state_size = sizeof(struct tcoll),
+    .config = tcoll_keys,   .process = tcoll_process,
+    .tick = tcoll_tick,	    .fini = tcoll_fini,
 };
 static const struct ofd_segment_type t_bcollect = {
     OFD_SEGMENT_VERSION,
@@ -238,19 +239,13 @@ static void tlife_process(struct ofd_segment *seg, void *state, struct ofd_batch
 }
 
 static const struct ofd_cfg_key tlife_keys[] = {
-    {"id", OFD_CFG_UINT, offsetof(struct tlife, id), NULL, 1, 0, 0, NULL, NULL},
-    {"fail", OFD_CFG_BOOL, offsetof(struct tlife, fail), "false", 0, 0, 0, NULL, NULL},
+    {.key = "id", .type = OFD_CFG_UINT, .offset = offsetof(struct tlife, id), .required = 1},
+    {.key = "fail", .type = OFD_CFG_BOOL, .offset = offsetof(struct tlife, fail), .def = "false"},
     {.key = NULL},
 };
 static const struct ofd_segment_type t_life = {
-    OFD_SEGMENT_VERSION,
-    .name = "t_life",
-    .kind = OFD_SEG_FLOW,
-    .state_size = sizeof(struct tlife),
-    .config = tlife_keys,
-    .init = tlife_init,
-    .process = tlife_process,
-    .fini = tlife_fini,
+    OFD_SEGMENT_VERSION,  .name = "t_life",   .kind = OFD_SEG_FLOW,	.state_size = sizeof(struct tlife),
+    .config = tlife_keys, .init = tlife_init, .process = tlife_process, .fini = tlife_fini,
 };
 
 /* ---- helpers ---- */

@@ -148,7 +148,7 @@ static int tin_start(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key tin_keys[] = {
-    {"count", OFD_CFG_UINT, offsetof(struct tin, count), "1000", 0, 0, 0, NULL, NULL},
+    {.key = "count", .type = OFD_CFG_UINT, .offset = offsetof(struct tin, count), .def = "1000"},
     {.key = NULL},
 };
 static const struct ofd_segment_type t_input = {OFD_SEGMENT_VERSION,   .name = "t_input",

@@ -28,7 +28,7 @@ struct tracer_state {
 	char *key;
 	char *contact;
 	int cls;
-	const struct ofd_cfg_node *escalate;
+	struct ofd_cfg_list escalate; /* of struct tr_rule */
 	int normalize, print;
 	struct ofd_strlist send, send_to, allow, deny, seal;
 	char *seal_learned; /* a receiver's database: sealing keys learned per network */
@@ -52,43 +52,34 @@ static const char *const classes[] = {"INFORMATIONAL", "MACHINE_SUSPECTED", "HUM
 				      "HUMAN_CONFIRMED", NULL};
 static const char *const counters[] = {"selected", "failed", NULL};
 
-/* Parse (and with keep, compile into s->esc) the escalate list; errors into err. */
+/* One `escalate` rule as configured. */
+struct tr_rule {
+	char *filter;
+	double mult;
+	int cls;
+};
+
+static const struct ofd_cfg_key rule_keys[] = {
+    OFD_KEY("filter", OFD_CFG_STRING, struct tr_rule, filter, .required = 1,
+	    .help = "flowfilter expression: the flows this rule escalates"),
+    OFD_KEY("multiplier", OFD_CFG_DOUBLE, struct tr_rule, mult, .def = "1", .min = 1, .max = 1e12,
+	    .help = "odds multiplier (>= 1)"),
+    OFD_KEY("class", OFD_CFG_ENUM, struct tr_rule, cls, .def = "MACHINE_SUSPECTED", .choices = classes,
+	    .help = "class of the tracers this rule picks"),
+    OFD_KEY_END,
+};
+
+/* Compile the escalate rules (with keep, into s->esc); errors into err. */
 static int escalate_parse(struct tracer_state *s, int keep, char *err, size_t errlen)
 {
-	const struct ofd_cfg_node *l = s->escalate;
-	if (!l)
-		return 0;
-	if (l->kind != OFD_CFGN_LIST || l->n > TR_MAX_ESC) {
-		snprintf(err, errlen,
-			 "key escalate: expected a list of at most %d {filter, multiplier, class}",
-			 TR_MAX_ESC);
-		return OFD_ECONFIG;
-	}
-	for (size_t i = 0; i < l->n; i++) {
-		const struct ofd_cfg_node *m = l->items[i];
-		const struct ofd_cfg_node *fn =
-		    m->kind == OFD_CFGN_MAP ? ofd_cfg_node_get(m, "filter") : NULL;
-		const struct ofd_cfg_node *mn =
-		    m->kind == OFD_CFGN_MAP ? ofd_cfg_node_get(m, "multiplier") : NULL;
-		const struct ofd_cfg_node *cn = m->kind == OFD_CFGN_MAP ? ofd_cfg_node_get(m, "class") : NULL;
-		struct ofd_escalate e = {NULL, 1, OFD_TC_MACHINE_SUSPECTED};
-		char why[256] = "", *end = NULL;
-		if (!fn || fn->kind != OFD_CFGN_SCALAR)
-			snprintf(why, sizeof(why), "a filter is required");
-		else if (mn && (mn->kind != OFD_CFGN_SCALAR || (e.mult = strtod(mn->text, &end)) < 1 || *end))
-			snprintf(why, sizeof(why), "multiplier must be a number >= 1");
-		else if (cn && (cn->kind != OFD_CFGN_SCALAR || ofd_tracer_class_parse(cn->text) < 0))
-			snprintf(why, sizeof(why),
-				 "class must be one of INFORMATIONAL, MACHINE_SUSPECTED, "
-				 "HUMAN_SUSPECTED, HUMAN_CONFIRMED");
-		else if (ofd_filter_compile(&e.filter, fn->text, why, sizeof(why)))
-			e.filter = NULL;
-		if (why[0]) {
-			snprintf(err, errlen, "key escalate: line %u: %s", m->line, why);
+	for (size_t i = 0; i < s->escalate.n; i++) {
+		const struct tr_rule *r = OFD_CFG_ITEM(s->escalate, struct tr_rule, i);
+		struct ofd_escalate e = {NULL, r->mult, (enum ofd_tracer_class)r->cls};
+		char why[256] = "";
+		if (ofd_filter_compile(&e.filter, r->filter, why, sizeof(why))) {
+			snprintf(err, errlen, "key escalate[%zu].filter: %s", i, why);
 			return OFD_ECONFIG;
 		}
-		if (cn)
-			e.cls = (enum ofd_tracer_class)ofd_tracer_class_parse(cn->text);
 		if (keep)
 			s->esc[s->nesc++] = e;
 		else
@@ -282,58 +273,171 @@ static void tracer_fini(struct ofd_segment *seg, void *state)
 
 #define O(f) offsetof(struct tracer_state, f)
 static const struct ofd_cfg_key tracer_keys[] = {
-    {"rate", OFD_CFG_DOUBLE, O(rate), "1e-6", 0, 0, 1, NULL,
-     "odds per packet: a flow is picked with min(1, rate x packets)"},
-    {"key", OFD_CFG_STRING, O(key), NULL, 0, 0, 0, NULL,
-     "signing key file (default $OVERFLOWD_KEY or /var/lib/overflowd/signing.key; created when missing)"},
-    {"contact", OFD_CFG_STRING, O(contact), NULL, 0, 0, 0, NULL,
-     "abuse contact in every tracer: e-mail, RDAP/whois handle or free text"},
-    {"class", OFD_CFG_ENUM, O(cls), "INFORMATIONAL", 0, 0, 0, classes, "class of tracers not escalated"},
-    {"escalate", OFD_CFG_NODE, O(escalate), NULL, 0, 0, 0, NULL,
-     "list of {filter: EXPR, multiplier: M, class: C}: flows matching EXPR (first rule wins) get odds x M "
-     "and class C"},
-    {"normalize", OFD_CFG_BOOL, O(normalize), "true", 0, 0, 0, NULL,
-     "scale packets by the exporter's sampling rate before computing the odds"},
-    {"print", OFD_CFG_BOOL, O(print), "false", 0, 0, 0, NULL,
-     "also print every tracer as a JSON line on stdout"},
-    {"send", OFD_CFG_STRLIST, O(send), "[udp, http]", 0, 0, 0, NULL,
-     "delivery to both ends of the flow: udp (port 65535), http, https (POST /.well-known/overflowd); [] for "
-     "none"},
-    {"send_to", OFD_CFG_STRLIST, O(send_to), "[]", 0, 0, 0, NULL,
-     "relays (udp://HOST:PORT, http://..., https://...) that get every tracer instead of the flow's ends"},
-    {"allow", OFD_CFG_STRLIST, O(allow), "[]", 0, 0, 0, NULL,
-     "prefixes that may be sent to although reserved or denied"},
-    {"deny", OFD_CFG_STRLIST, O(deny), "[]", 0, 0, 0, NULL,
-     "prefixes never sent to (besides the reserved ranges)"},
-    {"seal", OFD_CFG_STRLIST, O(seal), "[]", 0, 0, 0, NULL,
-     "PREFIX=HEXKEY entries: tracers to addresses in PREFIX are sealed to that Ed25519 public key (sent over "
-     "HTTP(S): a sealed tracer is too large for one UDP datagram)"},
-    {"seal_learned", OFD_CFG_STRING, O(seal_learned), NULL, 0, 0, 0, NULL,
-     "a receiver's database (overflowd receive --db): tracers to a network from which exactly one key "
-     "sent us tracers, at least seal_min of them, are sealed to that key (read at start)"},
-    {"seal_min", OFD_CFG_UINT, O(seal_min), "10", 0, 0, 0, NULL,
-     "tracers a network's one key must have sent before it is used for sealing"},
-    {"addr_rate", OFD_CFG_DOUBLE, O(addr_rate), "1", 0, 0, 1e6, NULL, "tracers per second to one address"},
-    {"addr_burst", OFD_CFG_DOUBLE, O(addr_burst), "5", 0, 0, 1e6, NULL, "burst to one address"},
-    {"global_rate", OFD_CFG_DOUBLE, O(global_rate), "100", 0, 0, 1e9, NULL,
-     "tracers per second to flow ends in all"},
-    {"global_burst", OFD_CFG_DOUBLE, O(global_burst), "200", 0, 0, 1e9, NULL, "burst to flow ends in all"},
-    {"relay_rate", OFD_CFG_DOUBLE, O(relay_rate), "1000", 0, 0, 1e9, NULL,
-     "tracers per second to each relay"},
-    {"relay_burst", OFD_CFG_DOUBLE, O(relay_burst), "2000", 0, 0, 1e9, NULL, "burst to each relay"},
-    {"dedup", OFD_CFG_DURATION, O(dedup_ns), "300s", 0, 0, 0, NULL,
-     "the same flow to the same address at most once per this window"},
-    {"queue", OFD_CFG_UINT, O(queue), "1024", 0, 1, 1e6, NULL,
-     "tracers waiting to be sent; more are counted as queue_full"},
-    {"timeout", OFD_CFG_DURATION, O(timeout_ns), "5s", 0, 0, 0, NULL, "total time for one HTTP(S) delivery"},
-    {"connect_timeout", OFD_CFG_DURATION, O(connect_timeout_ns), "2s", 0, 0, 0, NULL,
-     "TCP connect time for HTTP(S)"},
-    {"udp_port", OFD_CFG_UINT, O(udp_port), "65535", 0, 1, 65535, NULL, "UDP port of flow ends"},
-    {"http_port", OFD_CFG_UINT, O(http_port), "80", 0, 1, 65535, NULL, "HTTP port of flow ends"},
-    {"https_port", OFD_CFG_UINT, O(https_port), "443", 0, 1, 65535, NULL, "HTTPS port of flow ends"},
-    {"seed", OFD_CFG_UINT, O(seed), "0", 0, 0, 0, NULL,
-     "non-zero: reproducible selection (tests); 0: a CSPRNG"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "rate",
+     .type = OFD_CFG_DOUBLE,
+     .offset = O(rate),
+     .def = "1e-6",
+     .max = 1,
+     .help = "odds per packet: a flow is picked with min(1, rate x packets)"},
+    {.key = "key",
+     .type = OFD_CFG_STRING,
+     .offset = O(key),
+     .help =
+	 "signing key file (default $OVERFLOWD_KEY or /var/lib/overflowd/signing.key; created when missing)"},
+    {.key = "contact",
+     .type = OFD_CFG_STRING,
+     .offset = O(contact),
+     .help = "abuse contact in every tracer: e-mail, RDAP/whois handle or free text"},
+    {.key = "class",
+     .type = OFD_CFG_ENUM,
+     .offset = O(cls),
+     .def = "INFORMATIONAL",
+     .choices = classes,
+     .help = "class of tracers not escalated"},
+    {.key = "escalate",
+     .type = OFD_CFG_LIST,
+     .offset = O(escalate),
+     .max = TR_MAX_ESC,
+     .sub = rule_keys,
+     .elem_size = sizeof(struct tr_rule),
+     .help = "list of {filter: EXPR, multiplier: M, class: C}: flows matching EXPR (first rule wins) get "
+	     "odds x M and class C"},
+    {.key = "normalize",
+     .type = OFD_CFG_BOOL,
+     .offset = O(normalize),
+     .def = "true",
+     .help = "scale packets by the exporter's sampling rate before computing the odds"},
+    {.key = "print",
+     .type = OFD_CFG_BOOL,
+     .offset = O(print),
+     .def = "false",
+     .help = "also print every tracer as a JSON line on stdout"},
+    {.key = "send",
+     .type = OFD_CFG_STRLIST,
+     .offset = O(send),
+     .def = "[udp, http]",
+     .help = "delivery to both ends of the flow: udp (port 65535), http, https (POST "
+	     "/.well-known/overflowd); [] for "
+	     "none"},
+    {.key = "send_to",
+     .type = OFD_CFG_STRLIST,
+     .offset = O(send_to),
+     .def = "[]",
+     .help = "relays (udp://HOST:PORT, http://..., https://...) that get every tracer instead of the flow's "
+	     "ends"},
+    {.key = "allow",
+     .type = OFD_CFG_STRLIST,
+     .offset = O(allow),
+     .def = "[]",
+     .help = "prefixes that may be sent to although reserved or denied"},
+    {.key = "deny",
+     .type = OFD_CFG_STRLIST,
+     .offset = O(deny),
+     .def = "[]",
+     .help = "prefixes never sent to (besides the reserved ranges)"},
+    {.key = "seal",
+     .type = OFD_CFG_STRLIST,
+     .offset = O(seal),
+     .def = "[]",
+     .help = "PREFIX=HEXKEY entries: tracers to addresses in PREFIX are sealed to that Ed25519 public key "
+	     "(sent over "
+	     "HTTP(S): a sealed tracer is too large for one UDP datagram)"},
+    {.key = "seal_learned",
+     .type = OFD_CFG_STRING,
+     .offset = O(seal_learned),
+     .help =
+	 "a receiver's database (overflowd receive --db): tracers to a network from which exactly one key "
+	 "sent us tracers, at least seal_min of them, are sealed to that key (read at start)"},
+    {.key = "seal_min",
+     .type = OFD_CFG_UINT,
+     .offset = O(seal_min),
+     .def = "10",
+     .help = "tracers a network's one key must have sent before it is used for sealing"},
+    {.key = "addr_rate",
+     .type = OFD_CFG_DOUBLE,
+     .offset = O(addr_rate),
+     .def = "1",
+     .max = 1e6,
+     .help = "tracers per second to one address"},
+    {.key = "addr_burst",
+     .type = OFD_CFG_DOUBLE,
+     .offset = O(addr_burst),
+     .def = "5",
+     .max = 1e6,
+     .help = "burst to one address"},
+    {.key = "global_rate",
+     .type = OFD_CFG_DOUBLE,
+     .offset = O(global_rate),
+     .def = "100",
+     .max = 1e9,
+     .help = "tracers per second to flow ends in all"},
+    {.key = "global_burst",
+     .type = OFD_CFG_DOUBLE,
+     .offset = O(global_burst),
+     .def = "200",
+     .max = 1e9,
+     .help = "burst to flow ends in all"},
+    {.key = "relay_rate",
+     .type = OFD_CFG_DOUBLE,
+     .offset = O(relay_rate),
+     .def = "1000",
+     .max = 1e9,
+     .help = "tracers per second to each relay"},
+    {.key = "relay_burst",
+     .type = OFD_CFG_DOUBLE,
+     .offset = O(relay_burst),
+     .def = "2000",
+     .max = 1e9,
+     .help = "burst to each relay"},
+    {.key = "dedup",
+     .type = OFD_CFG_DURATION,
+     .offset = O(dedup_ns),
+     .def = "300s",
+     .help = "the same flow to the same address at most once per this window"},
+    {.key = "queue",
+     .type = OFD_CFG_UINT,
+     .offset = O(queue),
+     .def = "1024",
+     .min = 1,
+     .max = 1e6,
+     .help = "tracers waiting to be sent; more are counted as queue_full"},
+    {.key = "timeout",
+     .type = OFD_CFG_DURATION,
+     .offset = O(timeout_ns),
+     .def = "5s",
+     .help = "total time for one HTTP(S) delivery"},
+    {.key = "connect_timeout",
+     .type = OFD_CFG_DURATION,
+     .offset = O(connect_timeout_ns),
+     .def = "2s",
+     .help = "TCP connect time for HTTP(S)"},
+    {.key = "udp_port",
+     .type = OFD_CFG_UINT,
+     .offset = O(udp_port),
+     .def = "65535",
+     .min = 1,
+     .max = 65535,
+     .help = "UDP port of flow ends"},
+    {.key = "http_port",
+     .type = OFD_CFG_UINT,
+     .offset = O(http_port),
+     .def = "80",
+     .min = 1,
+     .max = 65535,
+     .help = "HTTP port of flow ends"},
+    {.key = "https_port",
+     .type = OFD_CFG_UINT,
+     .offset = O(https_port),
+     .def = "443",
+     .min = 1,
+     .max = 65535,
+     .help = "HTTPS port of flow ends"},
+    {.key = "seed",
+     .type = OFD_CFG_UINT,
+     .offset = O(seed),
+     .def = "0",
+     .help = "non-zero: reproducible selection (tests); 0: a CSPRNG"},
+    {.key = NULL},
 };
 #undef O
 

@@ -139,12 +139,20 @@ static void dropfields_process(struct ofd_segment *seg, void *state, struct ofd_
 }
 
 static const struct ofd_cfg_key dropfields_keys[] = {
-    {"policy", OFD_CFG_ENUM, offsetof(struct dropfields_state, policy), NULL, 1, 0, 0, policies,
-     "drop: clear the fields named in `fields`; keep: clear all the others"},
-    {"fields", OFD_CFG_STRLIST, offsetof(struct dropfields_state, names), NULL, 1, 0, 0, NULL,
-     "field names, a list or a comma-separated string (JSON output names, or flowpipeline's CamelCase "
-     "ones); unknown names are refused"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "policy",
+     .type = OFD_CFG_ENUM,
+     .offset = offsetof(struct dropfields_state, policy),
+     .required = 1,
+     .choices = policies,
+     .help = "drop: clear the fields named in `fields`; keep: clear all the others"},
+    {.key = "fields",
+     .type = OFD_CFG_STRLIST,
+     .offset = offsetof(struct dropfields_state, names),
+     .required = 1,
+     .help =
+	 "field names, a list or a comma-separated string (JSON output names, or flowpipeline's CamelCase "
+	 "ones); unknown names are refused"},
+    {.key = NULL},
 };
 
 const struct ofd_segment_type ofd_seg_dropfields = {

@@ -182,20 +182,44 @@ static void elephant_fini(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key elephant_keys[] = {
-    {"aspect", OFD_CFG_ENUM, offsetof(struct elephant_state, aspect), "bytes", 0, 0, 0, aspects,
-     "what is compared: bytes, packets, bps or pps (per second of the flow's duration, at least 1 s)"},
-    {"percentile", OFD_CFG_DOUBLE, offsetof(struct elephant_state, percentile), "99.00", 0, 0, 100, NULL,
-     "keep the flows strictly above this percentile (0-100) of the aspect; the rest are dropped"},
-    {"window", OFD_CFG_DURATION, offsetof(struct elephant_state, window_ns), "60s", 0, 0, 0, NULL,
-     "sliding window, in flow time, over which the percentile is taken (a bare number is seconds)"},
-    {"samples", OFD_CFG_UINT, offsetof(struct elephant_state, samples), "65536", 0, 16, 16777216, NULL,
-     "most recent flows kept for the estimate (bounds memory: 24 bytes each); the percentile is exact "
-     "over them"},
-    {"exact", OFD_CFG_BOOL, offsetof(struct elephant_state, exact), "false", 0, 0, 0, NULL,
-     "flowpipeline's key, accepted for its configs: the percentile is always exact over the samples"},
-    {"rampuptime", OFD_CFG_DURATION, offsetof(struct elephant_state, rampup_ns), "0", 0, 0, 0, NULL,
-     "drop every flow for this long (flow time) after the first one, while the window fills; 0: off"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "aspect",
+     .type = OFD_CFG_ENUM,
+     .offset = offsetof(struct elephant_state, aspect),
+     .def = "bytes",
+     .choices = aspects,
+     .help =
+	 "what is compared: bytes, packets, bps or pps (per second of the flow's duration, at least 1 s)"},
+    {.key = "percentile",
+     .type = OFD_CFG_DOUBLE,
+     .offset = offsetof(struct elephant_state, percentile),
+     .def = "99.00",
+     .max = 100,
+     .help = "keep the flows strictly above this percentile (0-100) of the aspect; the rest are dropped"},
+    {.key = "window",
+     .type = OFD_CFG_DURATION,
+     .offset = offsetof(struct elephant_state, window_ns),
+     .def = "60s",
+     .help = "sliding window, in flow time, over which the percentile is taken (a bare number is seconds)"},
+    {.key = "samples",
+     .type = OFD_CFG_UINT,
+     .offset = offsetof(struct elephant_state, samples),
+     .def = "65536",
+     .min = 16,
+     .max = 16777216,
+     .help =
+	 "most recent flows kept for the estimate (bounds memory: 24 bytes each); the percentile is exact "
+	 "over them"},
+    {.key = "exact",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct elephant_state, exact),
+     .def = "false",
+     .help = "flowpipeline's key, accepted for its configs: the percentile is always exact over the samples"},
+    {.key = "rampuptime",
+     .type = OFD_CFG_DURATION,
+     .offset = offsetof(struct elephant_state, rampup_ns),
+     .def = "0",
+     .help = "drop every flow for this long (flow time) after the first one, while the window fills; 0: off"},
+    {.key = NULL},
 };
 
 const struct ofd_segment_type ofd_seg_elephant = {

@@ -58,10 +58,14 @@ static void flowfilter_fini(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key flowfilter_keys[] = {
-    {"filter", OFD_CFG_STRING, offsetof(struct flowfilter_state, filter), NULL, 1, 0, 0, NULL,
-     "flowfilter expression; flows that match go on, the others are dropped (a syntax error is refused "
-     "at start with its column)"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "filter",
+     .type = OFD_CFG_STRING,
+     .offset = offsetof(struct flowfilter_state, filter),
+     .required = 1,
+     .help =
+	 "flowfilter expression; flows that match go on, the others are dropped (a syntax error is refused "
+	 "at start with its column)"},
+    {.key = NULL},
 };
 
 const struct ofd_segment_type ofd_seg_flowfilter = {

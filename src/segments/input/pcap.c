@@ -127,10 +127,13 @@ static void pcap_fini(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key pcap_keys[] = {
-    {"filename", OFD_CFG_STRLIST, offsetof(struct pcap_state, filename), NULL, 1, 0, 0, NULL,
-     "capture file, or a list of them read in order: pcap or pcapng, plain or gzip-compressed, with "
-     "NetFlow/IPFIX/sFlow export datagrams over UDP"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "filename",
+     .type = OFD_CFG_STRLIST,
+     .offset = offsetof(struct pcap_state, filename),
+     .required = 1,
+     .help = "capture file, or a list of them read in order: pcap or pcapng, plain or gzip-compressed, with "
+	     "NetFlow/IPFIX/sFlow export datagrams over UDP"},
+    {.key = NULL},
 };
 
 const struct ofd_segment_type ofd_seg_pcap = {

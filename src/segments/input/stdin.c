@@ -166,12 +166,18 @@ static void stdin_fini(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key stdin_keys[] = {
-    {"filename", OFD_CFG_STRING, offsetof(struct stdin_state, filename), NULL, 0, 0, 0, NULL,
-     "read this file instead of standard input"},
-    {"eofcloses", OFD_CFG_BOOL, offsetof(struct stdin_state, eofcloses), "true", 0, 0, 0, NULL,
-     "the input ends at the end of the file; false keeps it open (idle) until the pipeline is stopped, "
-     "as flowpipeline does by default"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "filename",
+     .type = OFD_CFG_STRING,
+     .offset = offsetof(struct stdin_state, filename),
+     .help = "read this file instead of standard input"},
+    {.key = "eofcloses",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct stdin_state, eofcloses),
+     .def = "true",
+     .help =
+	 "the input ends at the end of the file; false keeps it open (idle) until the pipeline is stopped, "
+	 "as flowpipeline does by default"},
+    {.key = NULL},
 };
 
 const struct ofd_segment_type ofd_seg_stdin = {

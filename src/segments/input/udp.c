@@ -298,20 +298,38 @@ static void udp_fini(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key udp_keys[] = {
-    {"listen", OFD_CFG_STRING, offsetof(struct udp_state, listen), "sflow://:6343,netflow://:2055", 0, 0, 0,
-     NULL,
-     "comma-separated sockets, scheme://[address]:port with scheme udp, netflow or sflow (all alike: the "
-     "format is told by each datagram); no address: every IPv4 and IPv6 address"},
-    {"rcvbuf", OFD_CFG_SIZE, offsetof(struct udp_state, rcvbuf), "0", 0, 0, 0, NULL,
-     "socket receive buffer (SO_RCVBUF, e.g. 16M) of each worker's socket; 0 keeps the system default"},
-    {"workers", OFD_CFG_UINT, offsetof(struct udp_state, workers), "0", 0, 0, OFD_UDP_MAX_WORKERS, NULL,
-     "receiving threads, each with its own SO_REUSEPORT socket, decoder and templates (0: one per core)"},
-    {"state_file", OFD_CFG_STRING, offsetof(struct udp_state, state_file), NULL, 0, 0, 0, NULL,
-     "NetFlow v9/IPFIX templates and options (sampling) state: loaded at start, saved every state_interval "
-     "and at the end, so that a restart decodes at once (none: not kept)"},
-    {"state_interval", OFD_CFG_DURATION, offsetof(struct udp_state, state_interval_ns), "60s", 0, 0, 0, NULL,
-     "how often the state file is written (0: only at the end)"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "listen",
+     .type = OFD_CFG_STRING,
+     .offset = offsetof(struct udp_state, listen),
+     .def = "sflow://:6343,netflow://:2055",
+     .help =
+	 "comma-separated sockets, scheme://[address]:port with scheme udp, netflow or sflow (all alike: the "
+	 "format is told by each datagram); no address: every IPv4 and IPv6 address"},
+    {.key = "rcvbuf",
+     .type = OFD_CFG_SIZE,
+     .offset = offsetof(struct udp_state, rcvbuf),
+     .def = "0",
+     .help =
+	 "socket receive buffer (SO_RCVBUF, e.g. 16M) of each worker's socket; 0 keeps the system default"},
+    {.key = "workers",
+     .type = OFD_CFG_UINT,
+     .offset = offsetof(struct udp_state, workers),
+     .def = "0",
+     .max = OFD_UDP_MAX_WORKERS,
+     .help =
+	 "receiving threads, each with its own SO_REUSEPORT socket, decoder and templates (0: one per core)"},
+    {.key = "state_file",
+     .type = OFD_CFG_STRING,
+     .offset = offsetof(struct udp_state, state_file),
+     .help = "NetFlow v9/IPFIX templates and options (sampling) state: loaded at start, saved every "
+	     "state_interval "
+	     "and at the end, so that a restart decodes at once (none: not kept)"},
+    {.key = "state_interval",
+     .type = OFD_CFG_DURATION,
+     .offset = offsetof(struct udp_state, state_interval_ns),
+     .def = "60s",
+     .help = "how often the state file is written (0: only at the end)"},
+    {.key = NULL},
 };
 
 const struct ofd_segment_type ofd_seg_udp = {

@@ -77,11 +77,17 @@ static void count_fini(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key count_keys[] = {
-    {"prefix", OFD_CFG_STRING, offsetof(struct count_state, prefix), "", 0, 0, 0, NULL,
-     "text printed before the totals, e.g. \"pre-filter: \" and \"post-filter: \" around a flowfilter"},
-    {"filename", OFD_CFG_STRING, offsetof(struct count_state, filename), NULL, 0, 0, 0, NULL,
-     "file to append the totals to; standard error when not given"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "prefix",
+     .type = OFD_CFG_STRING,
+     .offset = offsetof(struct count_state, prefix),
+     .def = "",
+     .help =
+	 "text printed before the totals, e.g. \"pre-filter: \" and \"post-filter: \" around a flowfilter"},
+    {.key = "filename",
+     .type = OFD_CFG_STRING,
+     .offset = offsetof(struct count_state, filename),
+     .help = "file to append the totals to; standard error when not given"},
+    {.key = NULL},
 };
 
 const struct ofd_segment_type ofd_seg_count = {

@@ -74,12 +74,17 @@ static void csv_fini(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key csv_keys[] = {
-    {"filename", OFD_CFG_STRING, offsetof(struct csv_state, filename), NULL, 0, 0, 0, NULL,
-     "file to write (created or truncated); standard output when not given"},
-    {"fields", OFD_CFG_STRLIST, offsetof(struct csv_state, fields), NULL, 0, 0, 0, NULL,
-     "columns in this order, a list or a comma-separated string of field names (as in the JSON output, "
-     "or flowpipeline's CamelCase names); default: every goflow2 field, no enriched ones"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "filename",
+     .type = OFD_CFG_STRING,
+     .offset = offsetof(struct csv_state, filename),
+     .help = "file to write (created or truncated); standard output when not given"},
+    {.key = "fields",
+     .type = OFD_CFG_STRLIST,
+     .offset = offsetof(struct csv_state, fields),
+     .help =
+	 "columns in this order, a list or a comma-separated string of field names (as in the JSON output, "
+	 "or flowpipeline's CamelCase names); default: every goflow2 field, no enriched ones"},
+    {.key = NULL},
 };
 
 const struct ofd_segment_type ofd_seg_csv = {

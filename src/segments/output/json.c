@@ -65,15 +65,32 @@ static void json_fini(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key json_keys[] = {
-    {"filename", OFD_CFG_STRING, offsetof(struct json_state, filename), NULL, 0, 0, 0, NULL,
-     "file to write (created or truncated); standard output when not given"},
-    {"compression", OFD_CFG_ENUM, offsetof(struct json_state, compression), "none", 0, 0, 0, compressions,
-     "none, or zstd: a zstd stream (ZSTD_compressStream2), a complete .zst frame once the pipeline ends"},
-    {"level", OFD_CFG_INT, offsetof(struct json_state, level), "3", 0, 1, 19, NULL,
-     "zstd compression level (1-19) with compression: zstd"},
-    {"zstd", OFD_CFG_INT, offsetof(struct json_state, zstd), "0", 0, 0, 22, NULL,
-     "flowpipeline's key: a level > 0 compresses with zstd at that level (overrides compression/level)"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "filename",
+     .type = OFD_CFG_STRING,
+     .offset = offsetof(struct json_state, filename),
+     .help = "file to write (created or truncated); standard output when not given"},
+    {.key = "compression",
+     .type = OFD_CFG_ENUM,
+     .offset = offsetof(struct json_state, compression),
+     .def = "none",
+     .choices = compressions,
+     .help =
+	 "none, or zstd: a zstd stream (ZSTD_compressStream2), a complete .zst frame once the pipeline ends"},
+    {.key = "level",
+     .type = OFD_CFG_INT,
+     .offset = offsetof(struct json_state, level),
+     .def = "3",
+     .min = 1,
+     .max = 19,
+     .help = "zstd compression level (1-19) with compression: zstd"},
+    {.key = "zstd",
+     .type = OFD_CFG_INT,
+     .offset = offsetof(struct json_state, zstd),
+     .def = "0",
+     .max = 22,
+     .help =
+	 "flowpipeline's key: a level > 0 compresses with zstd at that level (overrides compression/level)"},
+    {.key = NULL},
 };
 
 const struct ofd_segment_type ofd_seg_json = {

@@ -231,15 +231,26 @@ static void print_fini(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_cfg_key print_keys[] = {
-    {"filename", OFD_CFG_STRING, offsetof(struct print_state, filename), NULL, 0, 0, 0, NULL,
-     "file to write (created or truncated); standard output when not given"},
-    {"useprotoname", OFD_CFG_BOOL, offsetof(struct print_state, useprotoname), "true", 0, 0, 0, NULL,
-     "protocol names (UDP, ICMP with type and code) instead of numbers"},
-    {"verbose", OFD_CFG_BOOL, offsetof(struct print_state, verbose), "false", 0, 0, 0, NULL,
-     "add source and destination AS numbers and the forwarding status with its reason"},
-    {"highlight", OFD_CFG_BOOL, offsetof(struct print_state, highlight), "false", 0, 0, 0, NULL,
-     "print the lines in red (ANSI escape codes)"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+    {.key = "filename",
+     .type = OFD_CFG_STRING,
+     .offset = offsetof(struct print_state, filename),
+     .help = "file to write (created or truncated); standard output when not given"},
+    {.key = "useprotoname",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct print_state, useprotoname),
+     .def = "true",
+     .help = "protocol names (UDP, ICMP with type and code) instead of numbers"},
+    {.key = "verbose",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct print_state, verbose),
+     .def = "false",
+     .help = "add source and destination AS numbers and the forwarding status with its reason"},
+    {.key = "highlight",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct print_state, highlight),
+     .def = "false",
+     .help = "print the lines in red (ANSI escape codes)"},
+    {.key = NULL},
 };
 
 const struct ofd_segment_type ofd_seg_print = {
