@@ -21,7 +21,7 @@
 #include "sources.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
-#include "tracer/learned.h"
+#include "receiver/learned.h"
 #include "tracer/policy.h"
 
 #define MAX_LIST 64
