@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "batch.h"
 #include "cfg.h"
 #include "err.h"
@@ -85,6 +86,14 @@ void ofd_segment_count(struct ofd_segment *seg, unsigned i, uint64_t n);
 
 /* Inputs: true once the pipeline is stopping (SIGINT, SIGTERM, or a fatal error). */
 int ofd_segment_stopping(const struct ofd_segment *seg);
+
+/*
+ * Ask the pipeline to stop, as SIGINT/SIGTERM does (e.g. a segment that has seen enough: limit):
+ * the inputs see ofd_segment_stopping() and return; what is already on its way still reaches
+ * every segment, so a segment that wants no more records must drop them itself. Any segment,
+ * any thread, any number of times.
+ */
+OFD_API void ofd_segment_stop_pipeline(struct ofd_segment *seg);
 
 /*
  * Inputs: the batch to append records to (with ofd_batch_add, or by handing it to a decoder).

@@ -134,3 +134,10 @@ void ofd_pipeline_print(struct ofd_pipeline *p, FILE *f)
 		(unsigned long long)t.batches, (unsigned long long)t.queue_waits);
 	fflush(f);
 }
+
+/* A segment's request to stop (limit): the same flag ofd_pipeline_stop() sets; the inputs poll
+   it, nothing else changes (the records already under way still flow). */
+void ofd_segment_stop_pipeline(struct ofd_segment *seg)
+{
+	ofd_pipeline_stop(seg->p);
+}

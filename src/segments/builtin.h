@@ -14,6 +14,7 @@
 	X(flowfilter)                                                                                        \
 	X(drop)                                                                                              \
 	X(pass)                                                                                              \
+	X(limit)                                                                                             \
 	X(elephant)                                                                                          \
 	X(sync_timestamps)                                                                                   \
 	X(dropfields)                                                                                        \
