@@ -124,6 +124,14 @@ OFD_API int ofd_segment_thread_stopping(const struct ofd_segment *seg);
 OFD_API int ofd_segment_thread_wait(struct ofd_segment *seg, uint64_t ns);
 
 /*
+ * Ask the pipeline to stop, as SIGINT/SIGTERM does (e.g. a segment that has seen enough: limit):
+ * the inputs see ofd_segment_stopping() and return; what is already on its way still reaches
+ * every segment, so a segment that wants no more records must drop them itself. Any segment,
+ * any thread, any number of times.
+ */
+OFD_API void ofd_segment_stop_pipeline(struct ofd_segment *seg);
+
+/*
  * Inputs: the batch to append records to (with ofd_batch_add, or by handing it to a decoder).
  * When it fills up it is passed to the pipeline by itself, waiting while the pipeline's queue is
  * full (back-pressure, counted); ofd_input_flush() passes a partly filled batch on now (call it

@@ -6,51 +6,43 @@
  * reason goes to stderr at the end. --state keeps NetFlow v9 / IPFIX templates across runs: FILE
  * is loaded at the start and saved every S seconds (default 60, 0: only at the end) and at the
  * end, so that a restarted dump decodes data before the exporters send their templates again.
+ *
+ * dump is a pipeline run by the engine (clipipe.h), written as YAML:
+ *
+ *   - segment: pcap          the capture files, if any, read in order
+ *     config: {filename: [FILE...], summary: true, state_file: F, state_interval: Ss}
+ *   - segment: udp           the UDP sources, if any, in one listen string, one worker
+ *     config: {listen: "udp://...,...", workers: 1, summary: true, state_file: F, ...}
+ *   - segment: limit         with --limit N only
+ *     config: {count: N}
+ *   - segment: json          (or csv) to standard output
+ *
+ * The inputs print their summaries (summary: true), dump the records printed: the records that
+ * left the output. With both files and UDP sources the two inputs run side by side, each with
+ * its own decoder (and each loading and saving the state file).
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "decode/decode.h"
-#include "format/flowfmt.h"
-#include "sources.h"
+#include "clipipe.h"
 
 struct dump {
-	struct ofd_sources src;
-	struct ofd_wbuf out;
-	enum ofd_fmt_kind kind;
-	uint64_t limit; /* 0: no limit */
-	uint64_t printed;
+	int csv;
+	uint64_t limit;		 /* 0: no limit */
 	const char *state;	 /* --state FILE, NULL: none */
 	uint32_t state_interval; /* --state-interval seconds */
+	uint64_t printed, write_errors;
 };
 
-static void dump_batch(struct ofd_batch *b, void *ctx)
+/* True for udp://, netflow:// and sflow:// sources. */
+static int is_udp(const char *s)
 {
-	struct dump *d = ctx;
-	for (uint32_t i = 0; i < b->n; i++) {
-		if (!ofd_batch_is_live(b, i))
-			continue;
-		if (d->limit && d->printed >= d->limit) {
-			ofd_stop = 1;
-			return;
-		}
-		if (d->kind == OFD_FMT_JSON)
-			ofd_fmt_json(&d->out, &b->flows[i]);
-		else
-			ofd_fmt_csv(&d->out, &b->flows[i]);
-		d->printed++;
-	}
-}
-
-static void dump_idle(void *ctx)
-{
-	struct dump *d = ctx;
-	(void)ofd_wbuf_flush(&d->out);
+	return strncmp(s, "udp://", 6) == 0 || strncmp(s, "netflow://", 10) == 0 ||
+	       strncmp(s, "sflow://", 8) == 0;
 }
 
 static void usage(FILE *f)
@@ -79,9 +71,9 @@ static int parse_args(struct dump *d, int argc, char **argv)
 		switch (c) {
 		case 'F':
 			if (strcmp(optarg, "json") == 0)
-				d->kind = OFD_FMT_JSON;
+				d->csv = 0;
 			else if (strcmp(optarg, "csv") == 0)
-				d->kind = OFD_FMT_CSV;
+				d->csv = 1;
 			else {
 				fprintf(stderr, "dump: --format must be json or csv, not '%s'\n", optarg);
 				return -1;
@@ -122,42 +114,86 @@ static int parse_args(struct dump *d, int argc, char **argv)
 	return 0;
 }
 
+/* The template state keys of an input (--state). */
+static void state_keys(struct ofd_clipipe *c, const struct dump *d)
+{
+	if (!d->state)
+		return;
+	ofd_clipipe_printf(c, "    state_file: ");
+	ofd_clipipe_arg(c, d->state);
+	ofd_clipipe_printf(c, "\n    state_interval: %" PRIu32 "s\n", d->state_interval);
+}
+
+/* The pipeline of a dump over srcs[0..n) (see the top of this file); -1 when the UDP sources
+   do not fit into listen[0..cap). */
+static int build(struct ofd_clipipe *c, const struct dump *d, char *const *srcs, int n, char *listen,
+		 size_t cap)
+{
+	size_t ll = 0, nfiles = 0;
+	for (int i = 0; i < n; i++) {
+		if (is_udp(srcs[i])) {
+			int w = snprintf(listen + ll, cap - ll, "%s%s", ll ? "," : "", srcs[i]);
+			if (w < 0 || (size_t)w >= cap - ll)
+				return -1;
+			ll += (size_t)w;
+			continue;
+		}
+		if (!nfiles++)
+			ofd_clipipe_printf(c,
+					   "- segment: pcap\n  config:\n    summary: true\n    filename:\n");
+		ofd_clipipe_printf(c, "    - ");
+		ofd_clipipe_arg(c, srcs[i]);
+		ofd_clipipe_printf(c, "\n");
+	}
+	if (nfiles)
+		state_keys(c, d);
+	if (ll) {
+		ofd_clipipe_printf(
+		    c, "- segment: udp\n  config:\n    summary: true\n    workers: 1\n    listen: ");
+		ofd_clipipe_arg(c, listen);
+		ofd_clipipe_printf(c, "\n");
+		state_keys(c, d);
+	}
+	if (d->limit)
+		ofd_clipipe_printf(c, "- segment: limit\n  config: {count: %" PRIu64 "}\n", d->limit);
+	ofd_clipipe_printf(c, "- segment: %s\n", d->csv ? "csv" : "json");
+	return 0;
+}
+
+/* After the run: the records that left the output, and its write errors. */
+static void dump_done(struct ofd_pipeline *p, void *ctx)
+{
+	struct dump *d = ctx;
+	struct ofd_pipeline_totals t;
+	struct ofd_seg_counters c;
+	ofd_pipeline_totals(p, &t);
+	ofd_pipeline_entry_counters(p, ofd_clipipe_last(p), &c);
+	d->printed = t.out;
+	d->write_errors = c.nown ? c.own[0] : 0;
+}
+
 int ofd_cmd_dump(int argc, char **argv)
 {
-	struct dump *d = calloc(1, sizeof(*d));
-	int rc = OFD_EXIT_FAIL;
-	if (!d)
-		return OFD_EXIT_FAIL;
-	if (parse_args(d, argc, argv)) {
+	struct dump d = {0};
+	struct ofd_clipipe c;
+	char listen[4096] = "";
+	if (parse_args(&d, argc, argv)) {
 		usage(stderr);
-		rc = OFD_EXIT_USAGE;
-		goto free_dump;
+		return OFD_EXIT_USAGE;
 	}
-	if (ofd_sources_init(&d->src, dump_batch, d))
-		goto free_dump;
-	d->src.idle = dump_idle;
-	d->src.ctx = d;
-	if (d->state && ofd_sources_state(&d->src, d->state, d->state_interval))
-		goto free_sources;
-	if (ofd_wbuf_init(&d->out, STDOUT_FILENO, 1 << 20))
-		goto free_sources;
-	ofd_signals_install();
-	if (d->kind == OFD_FMT_CSV)
-		ofd_fmt_csv_header(&d->out);
-
-	rc = ofd_sources_run(&d->src, argv + optind, argc - optind) ? OFD_EXIT_FAIL : OFD_EXIT_OK;
-
-	(void)ofd_wbuf_flush(&d->out);
-	ofd_sources_fini(&d->src);
-	fprintf(stderr, "records printed %" PRIu64 "\n", d->printed);
-	if (d->out.errors) {
-		fprintf(stderr, "output write errors: %" PRIu64 "\n", d->out.errors);
+	if (ofd_clipipe_init(&c, "dump"))
+		return OFD_EXIT_FAIL;
+	if (build(&c, &d, argv + optind, argc - optind, listen, sizeof(listen))) {
+		ofd_err("too many UDP sources");
+		ofd_clipipe_fini(&c);
+		return OFD_EXIT_FAIL;
+	}
+	int rc = ofd_clipipe_run(&c, dump_done, &d);
+	ofd_clipipe_fini(&c);
+	fprintf(stderr, "records printed %" PRIu64 "\n", d.printed);
+	if (d.write_errors) {
+		fprintf(stderr, "output write errors: %" PRIu64 "\n", d.write_errors);
 		rc = OFD_EXIT_FAIL;
 	}
-	ofd_wbuf_fini(&d->out);
-free_sources:
-	ofd_sources_fini(&d->src);
-free_dump:
-	free(d);
 	return rc;
 }

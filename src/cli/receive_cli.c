@@ -1,9 +1,7 @@
 /*
- * overflowd receive: the tracer receiver. The listener (receiver/listen.h) verifies, in its
- * verification threads and the HTTP server's; valid tracers are queued to the store writer
- * (receiver/writer.h), whose thread alone adds them to the store (receiver/store.h) in
- * transactions of at most 512 tracers or 50 ms, and prunes every 60 s when --max-age or
- * --max-rows is set. The listener's stored/duplicate counters follow the writer's results.
+ * overflowd receive: the tracer receiver's command line. It parses the options (and -c's
+ * config), opens our key, and runs the receiver (receiver/receiver.h: store, writer,
+ * listeners) until SIGINT/SIGTERM; then prints the counters.
  */
 #include "receive_cli.h"
 
@@ -16,10 +14,7 @@
 
 #include "cli.h"
 #include "core/config.h"
-#include "core/cpus.h"
-#include "receiver/listen.h"
-#include "receiver/store.h"
-#include "receiver/writer.h"
+#include "receiver/receiver.h"
 #include "tracer/keypath.h"
 
 struct rcli {
@@ -30,10 +25,7 @@ struct rcli {
 	const char *tls_cert, *tls_key;
 	uint64_t max_age_s;
 	uint64_t max_rows;
-	uint64_t workers; /* verification threads for UDP; 0: one per core */
-	struct ofd_store *store;
-	struct ofd_writer *writer;
-	struct ofd_listen *l;	  /* set by ofd_listen_start before any tracer arrives */
+	uint64_t workers;	  /* verification threads for UDP; 0: one per core */
 	struct ofd_cfg_file *cfg; /* -c: the config the strings below may point into */
 	struct rconf {		  /* its values, as the config map writes them */
 		char *udp, *http, *db, *key, *tls_cert, *tls_key;
@@ -204,27 +196,10 @@ bad_value:
 	return -1;
 }
 
-/* In a verifying thread: queue the tracer to the store writer (its result comes to done()). */
-static int store_accept(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
-			const struct ofd_ip *sender, uint64_t recv_ns)
-{
-	struct rcli *r = ctx;
-	return ofd_writer_submit(r->writer, m, raw, len, sender, recv_ns) == 0 ? OFD_LISTEN_QUEUED
-									       : OFD_EFORMAT;
-}
-
-/* In the writer thread: an add's result, into the listener's counters. */
-static void store_done(void *ctx, int rc)
-{
-	struct rcli *r = ctx;
-	if (r->l) /* NULL when the listener failed to start: nothing to count into */
-		ofd_listen_result(r->l, rc);
-}
-
-static void print_counters(const struct ofd_listen *l)
+static void print_counters(const struct ofd_receiver *rx)
 {
 	struct ofd_listen_counters c;
-	ofd_listen_counters(l, &c);
+	ofd_receiver_counters(rx, &c);
 	fprintf(stderr,
 		"overflowd receive: received %llu valid %llu stored %llu duplicate %llu store-errors %llu "
 		"invalid %llu ratelimited %llu\n",
@@ -264,6 +239,7 @@ static void run_loop(void)
 int ofd_cmd_receive(int argc, char **argv)
 {
 	struct rcli r = {.http = "[::]:8080"};
+	struct ofd_receiver *rx = NULL;
 	char err[512] = "";
 	int rc = parse_args(&r, argc, argv), fail = 0;
 	struct ofd_key *ours = NULL;
@@ -275,43 +251,33 @@ int ofd_cmd_receive(int argc, char **argv)
 	rc = OFD_EXIT_FAIL;
 	if (fail)
 		goto free_config;
-	if (ofd_store_open(&r.store, r.db, err, sizeof(err))) {
-		fprintf(stderr, "overflowd receive: %s: %s\n", r.db, err);
-		goto free_key;
-	}
-	struct ofd_writer_cfg wcfg = {.store = r.store,
+	struct ofd_receiver_opts o = {.udp = r.udp[0] ? r.udp : NULL,
+				      .http = r.http,
+				      .db = r.db,
+				      .ours = ours,
+				      .tls_cert = r.tls_cert,
+				      .tls_key = r.tls_key,
 				      .max_age_s = r.max_age_s,
 				      .max_rows = r.max_rows,
-				      .done = store_done,
-				      .ctx = &r};
-	if (ofd_writer_start(&r.writer, &wcfg)) {
-		fprintf(stderr, "overflowd receive: cannot start the store writer\n");
-		goto close_store;
+				      .workers = (unsigned)r.workers};
+	if (ofd_receiver_new(&rx, &o, err, sizeof(err))) {
+		fprintf(stderr, "overflowd receive: %s\n", err);
+		goto free_key;
 	}
-	struct ofd_listen_cfg cfg = {.udp = r.udp[0] ? r.udp : NULL,
-				     .http = r.http,
-				     .ours = ours,
-				     .accept = store_accept,
-				     .ctx = &r,
-				     .accept_concurrent = 1,
-				     .tls_cert = r.tls_cert,
-				     .tls_key = r.tls_key,
-				     .udp_workers = r.workers ? (unsigned)r.workers : ofd_online_cpus()};
 	ofd_signals_install();
-	if (ofd_listen_start(&r.l, &cfg)) {
-		ofd_writer_stop(r.writer);
-		goto close_store;
+	if (ofd_receiver_start(rx, err, sizeof(err))) {
+		if (err[0]) /* else the listener logged its reason */
+			fprintf(stderr, "overflowd receive: %s\n", err);
+		goto free_rx;
 	}
-	fprintf(stderr, "overflowd receive: udp %s, http %s (port %u), db %s\n", cfg.udp ? cfg.udp : "off",
-		r.http ? r.http : "off", ofd_listen_http_port(r.l), r.db);
+	fprintf(stderr, "overflowd receive: udp %s, http %s (port %u), db %s\n", o.udp ? o.udp : "off",
+		r.http ? r.http : "off", ofd_receiver_http_port(rx), r.db);
 	run_loop();
-	ofd_listen_halt(r.l);	   /* everything received is verified and queued */
-	ofd_writer_stop(r.writer); /* and stored */
-	print_counters(r.l);
-	ofd_listen_stop(r.l);
+	ofd_receiver_stop(rx);
+	print_counters(rx);
 	rc = OFD_EXIT_OK;
-close_store:
-	ofd_store_close(r.store);
+free_rx:
+	ofd_receiver_free(rx);
 free_key:
 	ofd_key_free(ours);
 free_config:

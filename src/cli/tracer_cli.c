@@ -8,6 +8,20 @@
  * line (the default), and/or delivered to both ends of the flow (--send) or to relays
  * (--send-to). A summary of flows, tracers and deliveries, with every one not sent by reason,
  * goes to stderr at the end.
+ *
+ * The mode is a pipeline run by the engine (clipipe.h): the inputs as `overflowd dump` builds
+ * them (pcap for the files, udp with one worker for -u; summary: true), then the tracer segment
+ * (src/segments/analyze/tracer.c) with the options mapped onto its keys:
+ *
+ *   -r rate, --seed seed, --raw-counts normalize: false, -k key, --contact contact,
+ *   --class class, --print (or neither --send nor --send-to) print: true,
+ *   --send send: [--methods, default udp, http] (else send: []), --send-to send_to,
+ *   --allow allow, --deny deny, --seal seal, --seal-learned seal_learned, --seal-min seal_min,
+ *   --relay-rate relay_rate and relay_burst (default 1000 both), --udp-port udp_port,
+ *   --http-port http_port
+ *
+ * The segment prints its sender's summary when it ends ("tracer: tracers offered ..."); this
+ * command then adds the flows seen, selected and failed (the segment's counters).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -18,10 +32,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "sources.h"
+#include "clipipe.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
-#include "tracer/learned.h"
 #include "tracer/policy.h"
 
 #define MAX_LIST 64
@@ -35,22 +48,19 @@ struct tcli {
 	const char *contact;
 	int cls;
 	unsigned methods;
-	const char *relays[MAX_LIST + 1];
+	const char *relays[MAX_LIST];
 	size_t nrelays;
-	struct ofd_prefix allow[MAX_LIST], deny[MAX_LIST];
-	size_t nallow, ndeny;
-	struct ofd_sender_recipient seal[MAX_LIST];
-	size_t nseal;
+	const char *allow[MAX_LIST], *deny[MAX_LIST], *seal[MAX_LIST]; /* checked */
+	size_t nallow, ndeny, nseal;
 	const char *seal_db; /* --seal-learned: a receiver's database */
 	double seal_min;
 	uint16_t udp_port, http_port;
 	double relay_rate;
-	char *srcs[MAX_LIST];
-	int nsrcs;
-	char udp_src[64];
-	struct ofd_sources src;
-	struct ofd_wbuf out;
-	struct ofd_emit emit;
+	char *files[MAX_LIST];
+	int nfiles;
+	char udp_src[1024]; /* -u: udp://:PORT[,udp://:PORT...], "" when not given */
+	/* the segment's counters after the run */
+	uint64_t flows, selected, failed;
 };
 
 static void usage(FILE *f)
@@ -102,21 +112,22 @@ static int parse_num(const char *s, double lo, double hi, double *v)
 	return *s && !*end && *v >= lo && *v <= hi ? 0 : -1;
 }
 
-static int add_prefix(struct ofd_prefix *list, size_t *n, const char *s)
+static int add_prefix(const char **list, size_t *n, const char *s)
 {
-	if (*n == MAX_LIST || ofd_prefix_parse(&list[*n], s)) {
+	struct ofd_prefix p;
+	if (*n == MAX_LIST || ofd_prefix_parse(&p, s)) {
 		fprintf(stderr, "overflowd: '%s' is not an address prefix\n", s);
 		return -1;
 	}
-	(*n)++;
+	list[(*n)++] = s;
 	return 0;
 }
 
-static int add_source(struct tcli *t, char *s)
+static int add_file(struct tcli *t, char *s)
 {
-	if (t->nsrcs == MAX_LIST)
+	if (t->nfiles == MAX_LIST)
 		return -1;
-	t->srcs[t->nsrcs++] = s;
+	t->files[t->nfiles++] = s;
 	return 0;
 }
 
@@ -125,14 +136,18 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 {
 	double v;
 	switch (c) {
-	case 'f': return add_source(t, arg);
+	case 'f': return add_file(t, arg);
 	case 'u':
 		if (!arg && optind < argc && argv[optind][0] != '-')
 			arg = argv[optind++]; /* -u PORT with a space */
 		if (arg && parse_num(arg, 1, 65535, &v))
 			return -1;
-		snprintf(t->udp_src, sizeof(t->udp_src), "udp://:%u", arg ? (unsigned)v : 7777u);
-		return add_source(t, t->udp_src);
+		{
+			size_t ul = strlen(t->udp_src);
+			int w = snprintf(t->udp_src + ul, sizeof(t->udp_src) - ul, "%sudp://:%u",
+					 ul ? "," : "", arg ? (unsigned)v : 7777u);
+			return w > 0 && (size_t)w < sizeof(t->udp_src) - ul ? 0 : -1;
+		}
 	case 'r': return parse_num(arg, 0, 1, &t->rate);
 	case 'S':
 		if (parse_num(arg, 0, 1e18, &v))
@@ -154,11 +169,13 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 	case 'A': return add_prefix(t->allow, &t->nallow, arg);
 	case 'D': return add_prefix(t->deny, &t->ndeny, arg);
 	case 'Y': return parse_num(arg, 0.001, 1e9, &t->relay_rate);
-	case 'E':
-		if (t->nseal == MAX_LIST || ofd_recipient_parse(&t->seal[t->nseal], arg))
+	case 'E': {
+		struct ofd_sender_recipient r;
+		if (t->nseal == MAX_LIST || ofd_recipient_parse(&r, arg))
 			return -1;
-		t->nseal++;
+		t->seal[t->nseal++] = arg;
 		return 0;
+	}
 	case 'B': t->seal_db = arg; return 0;
 	case 'N': return parse_num(arg, 0, 1e15, &t->seal_min);
 	case 'U':
@@ -211,9 +228,9 @@ static int parse_args(struct tcli *t, int argc, char **argv)
 			return -1;
 		}
 	for (; optind < argc; optind++) /* bare file names after -f FILE */
-		if (add_source(t, argv[optind]))
+		if (add_file(t, argv[optind]))
 			return -1;
-	if (!t->nsrcs) {
+	if (!t->nfiles && !t->udp_src[0]) {
 		fprintf(stderr, "overflowd: give -f FILE or -u [PORT]\n");
 		return -1;
 	}
@@ -222,88 +239,89 @@ static int parse_args(struct tcli *t, int argc, char **argv)
 	return 0;
 }
 
-static uint64_t now_ns(void)
+/* A YAML list of user strings under key (none: nothing). */
+static void list_key(struct ofd_clipipe *c, const char *key, const char *const *v, size_t n)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void on_batch(struct ofd_batch *b, void *ctx)
-{
-	struct tcli *t = ctx;
-	(void)ofd_emit_batch(&t->emit, b, now_ns());
-}
-
-static void on_idle(void *ctx)
-{
-	struct tcli *t = ctx;
-	(void)ofd_wbuf_flush(&t->out);
-}
-
-static void summary(const struct tcli *t, struct ofd_sender *snd)
-{
-	const struct ofd_emit_stats *e = &t->emit.st;
-	fprintf(stderr,
-		"tracers: flows %" PRIu64 ", selected %" PRIu64 " (escalated %" PRIu64 "), failed %" PRIu64
-		"\n",
-		e->flows, e->selected, e->escalated, e->failed);
-	if (!snd)
+	if (!n)
 		return;
-	struct ofd_sender_stats st;
-	ofd_sender_stats(snd, &st);
-	fprintf(stderr,
-		"tracers: offered %" PRIu64 ", sent udp %" PRIu64 ", http %" PRIu64 ", https %" PRIu64
-		", sealed %" PRIu64 "\n",
-		st.offered, st.sent_udp, st.sent_http, st.sent_https, st.sealed);
-	for (int i = 0; i < OFD_SD__COUNT; i++)
-		if (st.not_sent[i])
-			fprintf(stderr, "tracers: not sent %s: %" PRIu64 "\n",
-				ofd_send_drop_name((enum ofd_send_drop)i), st.not_sent[i]);
+	ofd_clipipe_printf(c, "    %s:\n", key);
+	for (size_t i = 0; i < n; i++) {
+		ofd_clipipe_printf(c, "    - ");
+		ofd_clipipe_arg(c, v[i]);
+		ofd_clipipe_printf(c, "\n");
+	}
 }
 
-static int make_sender(struct tcli *t, struct ofd_sender **snd)
+/* One string key (NULL: left out, the segment's default). */
+static void str_key(struct ofd_clipipe *c, const char *key, const char *v)
 {
-	*snd = NULL;
-	if (!t->send && !t->nrelays)
-		return 0;
-	struct ofd_sender_cfg sc = {0};
-	sc.methods = t->methods ? t->methods : OFD_SEND_UDP | OFD_SEND_HTTP;
-	sc.udp_port = t->udp_port;
-	sc.http_port = t->http_port;
-	sc.allow = t->allow, sc.nallow = t->nallow;
-	sc.deny = t->deny, sc.ndeny = t->ndeny;
-	sc.relays = t->nrelays ? t->relays : NULL;
-	sc.recipients = t->seal, sc.nrecipients = t->nseal;
-	sc.relay_rate = t->relay_rate, sc.relay_burst = t->relay_rate; /* 0: the sender's defaults */
-	char err[256] = "";
-	struct ofd_sender_recipient *all = NULL;
-	if (t->seal_db) {
-		int n = ofd_learned_recipients(t->seal_db, (uint64_t)t->seal_min, t->seal, t->nseal, &all,
-					       &sc.nrecipients, err, sizeof(err));
-		if (n < 0) {
-			fprintf(stderr, "overflowd: --seal-learned: %s\n", err);
-			return -1;
-		}
-		fprintf(stderr, "overflowd: %d sealing keys learned from %s\n", n, t->seal_db);
-		sc.recipients = all;
+	if (!v)
+		return;
+	ofd_clipipe_printf(c, "    %s: ", key);
+	ofd_clipipe_arg(c, v);
+	ofd_clipipe_printf(c, "\n");
+}
+
+/* The inputs: the files, then -u's socket (see dump.c). */
+static void build_inputs(struct ofd_clipipe *c, struct tcli *t)
+{
+	if (t->nfiles) {
+		ofd_clipipe_printf(c, "- segment: pcap\n  config:\n    summary: true\n");
+		list_key(c, "filename", (const char *const *)t->files, (size_t)t->nfiles);
 	}
-	int rc = ofd_sender_new(snd, &sc, err, sizeof(err)); /* copies the recipients */
-	free(all);
-	if (rc) {
-		fprintf(stderr, "overflowd: %s\n", err);
-		return -1;
+	if (t->udp_src[0]) {
+		ofd_clipipe_printf(c, "- segment: udp\n  config:\n    summary: true\n    workers: 1\n");
+		str_key(c, "listen", t->udp_src);
 	}
-	return 0;
+}
+
+/* The tracer segment with the options mapped onto its keys (see the top of this file). */
+static void build_tracer(struct ofd_clipipe *c, struct tcli *t)
+{
+	static const char *const names[] = {"udp", "http", "https"};
+	ofd_clipipe_printf(c, "- segment: tracer\n  config:\n    rate: %.17g\n    normalize: %s\n", t->rate,
+			   t->raw ? "false" : "true");
+	if (t->seeded)
+		ofd_clipipe_printf(c, "    seed: %" PRIu64 "\n", t->seed);
+	str_key(c, "key", t->key);
+	str_key(c, "contact", t->contact);
+	ofd_clipipe_printf(c, "    class: %s\n    print: %s\n    send: [",
+			   ofd_tracer_class_name((enum ofd_tracer_class)t->cls), t->print ? "true" : "false");
+	unsigned m = t->methods ? t->methods : OFD_SEND_UDP | OFD_SEND_HTTP, k = 0;
+	for (unsigned i = 0; t->send && i < 3; i++)
+		if (m & (1u << i))
+			ofd_clipipe_printf(c, "%s%s", k++ ? ", " : "", names[i]);
+	ofd_clipipe_printf(c, "]\n");
+	list_key(c, "send_to", t->relays, t->nrelays);
+	list_key(c, "allow", t->allow, t->nallow);
+	list_key(c, "deny", t->deny, t->ndeny);
+	list_key(c, "seal", t->seal, t->nseal);
+	str_key(c, "seal_learned", t->seal_db);
+	ofd_clipipe_printf(c, "    seal_min: %.0f\n", t->seal_min);
+	double rr = t->relay_rate ? t->relay_rate : 1000; /* the sender's defaults: 1000, 1000 */
+	ofd_clipipe_printf(c, "    relay_rate: %.17g\n    relay_burst: %.17g\n", rr, rr);
+	if (t->udp_port)
+		ofd_clipipe_printf(c, "    udp_port: %u\n", t->udp_port);
+	if (t->http_port)
+		ofd_clipipe_printf(c, "    http_port: %u\n", t->http_port);
+}
+
+/* After the run: the tracer segment's counters (the last entry). */
+static void tracer_done(struct ofd_pipeline *p, void *ctx)
+{
+	struct tcli *t = ctx;
+	struct ofd_seg_counters c;
+	ofd_pipeline_entry_counters(p, ofd_clipipe_last(p), &c);
+	t->flows = c.in;
+	t->selected = c.nown > 0 ? c.own[0] : 0;
+	t->failed = c.nown > 1 ? c.own[1] : 0;
 }
 
 int ofd_cmd_tracer(int argc, char **argv)
 {
 	struct tcli *t = calloc(1, sizeof(*t));
-	struct ofd_key *key = NULL;
-	struct ofd_sender *snd = NULL;
+	struct ofd_clipipe c;
 	int rc = OFD_EXIT_USAGE;
-	char err[512] = "";
 	if (!t)
 		return OFD_EXIT_FAIL;
 	t->rate = OFD_TRACER_RATE_DEFAULT;
@@ -313,41 +331,17 @@ int ofd_cmd_tracer(int argc, char **argv)
 		goto free_t;
 	}
 	rc = OFD_EXIT_FAIL;
-	if (ofd_keypath_open(&key, t->key, 1, err, sizeof(err))) {
-		fprintf(stderr, "overflowd: %s\n", err);
+	if (ofd_clipipe_init(&c, "overflowd"))
 		goto free_t;
-	}
-	if (make_sender(t, &snd))
-		goto free_key;
-	if (ofd_wbuf_init(&t->out, STDOUT_FILENO, 1 << 20) || ofd_sources_init(&t->src, on_batch, t))
-		goto free_sender;
-	t->src.idle = on_idle;
-	t->src.ctx = t;
-	struct ofd_emit_cfg ec = {.rate = t->rate,
-				  .normalize = !t->raw,
-				  .cls = (enum ofd_tracer_class)t->cls,
-				  .contact = t->contact,
-				  .key = key,
-				  .sender = snd,
-				  .print = t->print ? &t->out : NULL,
-				  .seeded = t->seeded,
-				  .seed = t->seed};
-	ofd_emit_init(&t->emit, &ec);
-	ofd_signals_install();
-	rc = ofd_sources_run(&t->src, t->srcs, t->nsrcs) ? OFD_EXIT_FAIL : OFD_EXIT_OK;
-	(void)ofd_wbuf_flush(&t->out);
-	if (snd)
-		ofd_sender_flush(snd, 10000);
-	ofd_sources_fini(&t->src);
-	summary(t, snd);
-	if (t->out.errors)
-		rc = OFD_EXIT_FAIL;
-free_sender:
-	ofd_wbuf_fini(&t->out);
-	ofd_sources_fini(&t->src);
-	ofd_sender_free(snd);
-free_key:
-	ofd_key_free(key);
+	build_inputs(&c, t);
+	build_tracer(&c, t);
+	rc = ofd_clipipe_run(&c, tracer_done, t);
+	ofd_clipipe_fini(&c);
+	if (rc == OFD_EXIT_OK)
+		fprintf(stderr,
+			"tracers: flows %" PRIu64 ", selected %" PRIu64 " (escalated 0), failed %" PRIu64
+			"\n",
+			t->flows, t->selected, t->failed);
 free_t:
 	free(t);
 	return rc;

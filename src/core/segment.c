@@ -114,3 +114,10 @@ void ofd_pl_bg_join(struct ofd_segment *s)
 		pthread_join(s->bg[i].thread, NULL);
 	s->nbg = 0;
 }
+
+/* A segment's request to stop (limit): the same flag ofd_pipeline_stop() sets; the inputs poll
+   it, nothing else changes (the records already under way still flow). */
+void ofd_segment_stop_pipeline(struct ofd_segment *seg)
+{
+	ofd_pipeline_stop(seg->p);
+}

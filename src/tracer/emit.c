@@ -34,17 +34,33 @@ double ofd_emit_p(const struct ofd_emit *e, const struct ofd_flow *f, enum ofd_t
 	return ofd_odds_p(e->cfg.rate * mult, emit_packets(e, f));
 }
 
-/* Build, sign, print and offer one tracer about f. */
+/*
+ * Build, admit, sign, print and queue one tracer about f. The body is built first (cheap; a
+ * field too large even when truncated fails here, before anything is counted by the sender);
+ * the sender then admits its destinations (policy, dedup, buckets, queue room: see
+ * ofd_sender_admit); only a tracer that is printed or admitted somewhere is signed.
+ */
 static void emit_one(struct ofd_emit *e, const struct ofd_flow *f, enum ofd_tracer_class cls, uint64_t now_ns)
 {
 	struct ofd_tracer_meta m = {cls, e->cfg.contact, (double)(now_ns / 1000) / 1e6};
 	int blen = ofd_tracer_body(e->body, sizeof(e->body), f, &m, OFD_TRACER_UDP_MAX);
-	int len =
-	    blen < 0 ? blen : ofd_tracer_sign(e->line, sizeof(e->line), e->body, (size_t)blen, e->cfg.key);
-	if (len < 0) {
+	if (blen < 0) {
 		e->st.failed++;
 		return;
 	}
+	struct ofd_send_ticket t = {0};
+	if (e->cfg.sender)
+		(void)ofd_sender_admit(e->cfg.sender, f, now_ns, &t);
+	if (!t.n && !e->cfg.print)
+		return; /* nobody takes it: no signature spent */
+	int len = ofd_tracer_sign(e->line, sizeof(e->line), e->body, (size_t)blen, e->cfg.key);
+	if (len < 0) {
+		e->st.failed++;
+		if (e->cfg.sender)
+			ofd_sender_queue(e->cfg.sender, &t, NULL, 0); /* counted too_large */
+		return;
+	}
+	e->st.signatures++;
 	if (e->cfg.print) {
 		ofd_wbuf_reserve(e->cfg.print);
 		if (e->cfg.print->cap - e->cfg.print->len > (size_t)len + 1) {
@@ -53,7 +69,7 @@ static void emit_one(struct ofd_emit *e, const struct ofd_flow *f, enum ofd_trac
 		}
 	}
 	if (e->cfg.sender)
-		ofd_sender_offer(e->cfg.sender, f, e->line, (size_t)len, now_ns);
+		ofd_sender_queue(e->cfg.sender, &t, e->line, (size_t)len);
 }
 
 /*

@@ -1,5 +1,6 @@
 /*
- * Turning flows into tracers: the odds, escalation, signing, printing and handing to the sender.
+ * Turning flows into tracers: the odds, escalation, admission by the sender, signing, printing
+ * and queueing to the sender (admission before signing: see emit.c's emit_one).
  * One instance per thread (the CLI's tracer modes, or one tracer segment instance).
  *
  * A flow is picked with probability min(1, rate × m × packets), where packets is scaled by the
@@ -39,10 +40,12 @@ struct ofd_emit_cfg {
 };
 
 struct ofd_emit_stats {
-	uint64_t flows;	    /* live flows considered */
-	uint64_t selected;  /* picked by the odds */
-	uint64_t escalated; /* of those, picked under an escalate rule */
-	uint64_t failed;    /* could not be built (a field too large even when truncated) */
+	uint64_t flows;	     /* live flows considered */
+	uint64_t selected;   /* picked by the odds */
+	uint64_t escalated;  /* of those, picked under an escalate rule */
+	uint64_t failed;     /* could not be built (a field too large even when truncated) */
+	uint64_t signatures; /* tracers signed: the selected ones printed or admitted by the sender
+				(a tracer no destination admits is not signed) */
 };
 
 struct ofd_emit {

@@ -1,14 +1,15 @@
 /*
  * Tracer delivery (contracts in send.h).
  *
- * ofd_sender_offer() runs the checks for each destination under the mutex (policy, dedup,
- * per-address bucket, global bucket for flow ends; the relay's bucket for relays) and copies the
- * tracer into a preallocated slot of a ring (queue_max slots of OFD_TRACER_MAX bytes: nothing is
- * allocated after ofd_sender_new). The sender thread takes the head slot, sends UDP at once
- * (non-blocking sendto) and hands HTTP(S) attempts to a fixed pool of max_inflight curl easy
- * handles driven by one curl multi handle; when the pool is busy the head slot waits, and the
- * queue fills up behind it. The head slot is read without the mutex: offer only writes the slot
- * at head + count, and count only shrinks once the thread is done with the head.
+ * ofd_sender_admit() runs the checks for each destination under the mutex (policy, dedup,
+ * per-address bucket, global bucket for flow ends; the relay's bucket for relays) before the
+ * tracer is signed; ofd_sender_queue() then copies the signed tracer into a preallocated slot of
+ * a ring (queue_max slots of OFD_TRACER_MAX bytes: nothing is allocated after ofd_sender_new).
+ * The sender thread takes the head slot, sends UDP at once (non-blocking sendto) and hands
+ * HTTP(S) attempts to a fixed pool of max_inflight curl easy handles driven by one curl multi
+ * handle; when the pool is busy the head slot waits, and the queue fills up behind it. The head
+ * slot is read without the mutex: queueing only writes the slot at head + count, and count only
+ * shrinks once the thread is done with the head.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -58,15 +59,9 @@ struct relay {
 	struct ofd_bucket bucket;
 };
 
-struct dests {
-	uint8_t ndest;
-	struct ofd_ip dest[2]; /* flow ends that passed the checks */
-	uint64_t relays;       /* relays that passed their bucket (when relays are configured) */
-};
-
 struct slot {
 	uint32_t len;
-	struct dests d;
+	struct ofd_send_dests d;
 	char data[OFD_TRACER_MAX];
 };
 
@@ -477,7 +472,8 @@ static int end_check(struct ofd_sender *s, const struct ofd_flow *f, const struc
 }
 
 /* Pick the destinations of one tracer, under mu; the number of deliveries to queue. */
-static unsigned pick(struct ofd_sender *s, const struct ofd_flow *f, uint64_t now_ns, struct dests *tmp)
+static unsigned pick(struct ofd_sender *s, const struct ofd_flow *f, uint64_t now_ns,
+		     struct ofd_send_dests *tmp)
 {
 	unsigned n = 0;
 	tmp->ndest = 0;
@@ -511,25 +507,39 @@ static unsigned pick(struct ofd_sender *s, const struct ofd_flow *f, uint64_t no
 	return n;
 }
 
-void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char *tracer, size_t len,
-		      uint64_t now_ns)
+unsigned ofd_sender_admit(struct ofd_sender *s, const struct ofd_flow *f, uint64_t now_ns,
+			  struct ofd_send_ticket *t)
 {
-	int queued = 0;
 	pthread_mutex_lock(&s->mu);
 	s->st.offered++;
-	struct dests d;
-	unsigned n = pick(s, f, now_ns, &d);
+	unsigned n = pick(s, f, now_ns, &t->d);
+	int why = s->stopped ? OFD_SD_ERROR : s->count >= s->cfg.queue_max ? OFD_SD_QUEUE_FULL : -1;
+	if (n && why >= 0) {
+		s->st.not_sent[why] += n;
+		n = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	t->n = n;
+	return n;
+}
+
+void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, const char *tracer, size_t len)
+{
+	if (!t->n)
+		return;
+	int queued = 0;
+	pthread_mutex_lock(&s->mu);
 	int why = len == 0 || len > OFD_TRACER_MAX ? OFD_SD_TOO_LARGE
 		  : s->stopped			   ? OFD_SD_ERROR
 		  : s->count >= s->cfg.queue_max   ? OFD_SD_QUEUE_FULL
 						   : -1;
-	if (n == 0 || why >= 0) {
-		s->st.not_sent[why >= 0 ? why : 0] += n;
+	if (why >= 0) {
+		s->st.not_sent[why] += t->n;
 		goto out;
 	}
 	struct slot *q = &s->slots[(s->head + s->count) % s->cfg.queue_max];
 	q->len = (uint32_t)len;
-	q->d = d;
+	q->d = t->d;
 	memcpy(q->data, tracer, len);
 	s->count++;
 	queued = 1;
@@ -537,6 +547,21 @@ out:
 	pthread_mutex_unlock(&s->mu);
 	if (queued)
 		curl_multi_wakeup(s->multi);
+}
+
+void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char *tracer, size_t len,
+		      uint64_t now_ns)
+{
+	struct ofd_send_ticket t;
+	if (len == 0 || len > OFD_TRACER_MAX) { /* every check, then too_large (before the queue's) */
+		pthread_mutex_lock(&s->mu);
+		s->st.offered++;
+		s->st.not_sent[OFD_SD_TOO_LARGE] += pick(s, f, now_ns, &t.d);
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	if (ofd_sender_admit(s, f, now_ns, &t))
+		ofd_sender_queue(s, &t, tracer, len);
 }
 
 /* ---- life cycle ---- */

@@ -122,6 +122,36 @@ int ofd_sender_new(struct ofd_sender **out, const struct ofd_sender_cfg *cfg, ch
 void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char *tracer, size_t len,
 		      uint64_t now_ns);
 
+/* The destinations of one tracer that passed the checks (flow ends, or a mask of relays). */
+struct ofd_send_dests {
+	uint8_t ndest;
+	struct ofd_ip dest[2]; /* flow ends */
+	uint64_t relays;       /* bit i: relay i (when relays are configured) */
+};
+
+/* What ofd_sender_admit() let through, for ofd_sender_queue(). */
+struct ofd_send_ticket {
+	unsigned n; /* deliveries admitted; 0: none */
+	struct ofd_send_dests d;
+};
+
+/*
+ * ofd_sender_offer() in two steps, so that a tracer is built and signed only when a destination
+ * takes it (the emitter does this). ofd_sender_admit() counts the tracer as offered and runs
+ * every check of ofd_sender_offer() for the flow's ends or the relays, with the same spending
+ * (dedup entry, per-address and global or relay tokens of the destinations that pass) and the
+ * same counting of those that do not, then the queue's room (QUEUE_FULL, or ERROR once flushed,
+ * counted per admitted delivery: nothing is admitted then). It returns t->n, the deliveries
+ * admitted. Only then the caller signs, and hands the tracer over with ofd_sender_queue(),
+ * exactly once per ticket with t->n > 0: a tracer of 0 or more than OFD_TRACER_MAX bytes (pass
+ * len 0 when it could not be made) counts TOO_LARGE per admitted delivery, as a full queue or a
+ * flushed sender then does. The only difference to offer: a too-large tracer whose deliveries
+ * meet a full queue counts QUEUE_FULL rather than TOO_LARGE. Never blocks; any thread.
+ */
+unsigned ofd_sender_admit(struct ofd_sender *s, const struct ofd_flow *f, uint64_t now_ns,
+			  struct ofd_send_ticket *t);
+void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, const char *tracer, size_t len);
+
 /*
  * Wait up to timeout_ms for everything queued and in flight to finish; then stop the thread.
  * What is left (queued, in flight) is counted under OFD_SD_ERROR, and so is every delivery

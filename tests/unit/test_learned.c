@@ -12,7 +12,7 @@
 
 #include "store_help.h"
 #include "tracer/keypath.h"
-#include "tracer/learned.h"
+#include "receiver/learned.h"
 
 #define NS UINT64_C(1000000000)
 

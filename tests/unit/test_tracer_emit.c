@@ -1,7 +1,9 @@
 /*
  * The emitter's thinning (candidates by geometric skips under an upper bound, accepted with
  * p/q) must pick every flow with exactly its own odds: per-flow frequencies over many seeded
- * batches, the issue's 20-seed check on the shared capture, and escalation.
+ * batches, the issue's 20-seed check on the shared capture, and escalation. Admission before
+ * signing: a tracer that no destination admits (reserved, duplicate, rate-limited) costs no
+ * signature unless it is printed, and the sender's counters keep their meaning.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "gen_load.h"
 #include "tracer/emit.h"
@@ -203,13 +210,127 @@ static void test_escalate(void **state)
 	ofd_key_free(k);
 }
 
+static void set_flow(struct ofd_flow *f, const char *src, uint16_t sport, const char *dst)
+{
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(ofd_ip_parse(&f->src_addr, src), 0);
+	assert_int_equal(ofd_ip_parse(&f->dst_addr, dst), 0);
+	f->src_port = sport;
+	f->dst_port = 80;
+	f->proto = 17;
+	f->packets = 10;
+	f->bytes = 1000;
+	f->time_flow_start_ns = UINT64_C(1700000000000000000);
+	f->time_flow_end_ns = UINT64_C(1700000001000000000);
+	f->type = OFD_FT_NETFLOW_V5;
+}
+
+/* A UDP socket on 127.0.0.1 (any port) that the tracers to flow ends go to. */
+static int udp_sink(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t al = sizeof(a);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/*
+ * Five selected flows (rate 1), sent to flow ends over UDP with loopback allowed, one token per
+ * address: reserved ends (10/8 to 192.168/16), a flow between two loopback addresses (admitted:
+ * the only signature), another flow between them (no tokens left: address_rate), the first flow
+ * again (duplicate), one reserved end and one without tokens. Without print exactly one tracer
+ * is signed; with print every selected one is, and the sender counts the same.
+ */
+static void run_admission(int print, uint64_t signatures)
+{
+	struct ofd_key *k = test_key();
+	uint16_t port;
+	int sink = udp_sink(&port);
+	struct ofd_prefix loop;
+	assert_int_equal(ofd_prefix_parse(&loop, "127.0.0.0/8"), 0);
+	struct ofd_sender_cfg sc = {.methods = OFD_SEND_UDP,
+				    .udp_port = port,
+				    .allow = &loop,
+				    .nallow = 1,
+				    .addr_rate = 0.001,
+				    .addr_burst = 1};
+	struct ofd_sender *snd = NULL;
+	char err[256] = "";
+	assert_int_equal(ofd_sender_new(&snd, &sc, err, sizeof(err)), 0);
+	char path[] = "/tmp/ofd-emit-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	struct ofd_wbuf out;
+	assert_int_equal(ofd_wbuf_init(&out, fd, 1 << 16), 0);
+	struct ofd_emit *e = malloc(sizeof(*e));
+	struct ofd_emit_cfg c = {
+	    .rate = 1, .key = k, .sender = snd, .print = print ? &out : NULL, .seeded = 1, .seed = 3};
+	ofd_emit_init(e, &c);
+	struct ofd_batch *b = malloc(sizeof(*b));
+	ofd_batch_init(b, NULL, NULL);
+	set_flow(ofd_batch_add(b), "10.0.0.1", 1000, "192.168.0.1");
+	set_flow(ofd_batch_add(b), "127.0.0.1", 1000, "127.0.0.2");
+	set_flow(ofd_batch_add(b), "127.0.0.1", 1001, "127.0.0.2");
+	set_flow(ofd_batch_add(b), "127.0.0.1", 1000, "127.0.0.2");
+	set_flow(ofd_batch_add(b), "10.0.0.1", 1002, "127.0.0.2");
+	assert_int_equal(ofd_emit_batch(e, b, UINT64_C(1700000002000000000)), 5);
+	assert_int_equal(e->st.selected, 5);
+	assert_int_equal(e->st.failed, 0);
+	assert_int_equal(e->st.signatures, signatures);
+	ofd_sender_flush(snd, 5000);
+	struct ofd_sender_stats st;
+	ofd_sender_stats(snd, &st);
+	assert_int_equal(st.offered, 5);
+	assert_int_equal(st.sent_udp, 2);
+	assert_int_equal(st.not_sent[OFD_SD_RESERVED], 3);
+	assert_int_equal(st.not_sent[OFD_SD_ADDR_RATE], 3);
+	assert_int_equal(st.not_sent[OFD_SD_DUPLICATE], 2);
+	assert_int_equal(st.not_sent[OFD_SD_RATE] + st.not_sent[OFD_SD_QUEUE_FULL] +
+			     st.not_sent[OFD_SD_ERROR] + st.not_sent[OFD_SD_DENIED] +
+			     st.not_sent[OFD_SD_TOO_LARGE],
+			 0);
+	/* the printed tracers: one line each */
+	assert_int_equal(ofd_wbuf_flush(&out), 0);
+	assert_int_equal(out.errors, 0);
+	char text[65536];
+	ssize_t got = pread(fd, text, sizeof(text), 0);
+	assert_true(got >= 0);
+	uint64_t lines = 0;
+	for (ssize_t i = 0; i < got; i++)
+		lines += text[i] == '\n';
+	assert_int_equal(lines, print ? 5 : 0);
+	ofd_wbuf_fini(&out);
+	close(fd);
+	ofd_sender_free(snd);
+	close(sink);
+	free(b);
+	free(e);
+	ofd_key_free(k);
+}
+
+static void test_admission_without_print(void **state)
+{
+	(void)state;
+	run_admission(0, 1);
+}
+
+static void test_admission_with_print(void **state)
+{
+	(void)state;
+	run_admission(1, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_per_flow_odds),
-	    cmocka_unit_test(test_batch_total),
-	    cmocka_unit_test(test_capture_20_seeds),
-	    cmocka_unit_test(test_escalate),
+	    cmocka_unit_test(test_per_flow_odds),	    cmocka_unit_test(test_batch_total),
+	    cmocka_unit_test(test_capture_20_seeds),	    cmocka_unit_test(test_escalate),
+	    cmocka_unit_test(test_admission_without_print), cmocka_unit_test(test_admission_with_print),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@
 #include "ofd/segment.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
-#include "tracer/learned.h"
+#include "receiver/learned.h"
 #include "tracer/policy.h"
 
 #define TR_MAX_ESC   16

@@ -5,11 +5,15 @@
  * which datagrams go to which worker). The sockets are bound at init, so that a taken port
  * refuses the start. Records go on when a batch is full, and at once whenever the sockets go
  * quiet; ofd_segment_stopping() is checked at least every 100 ms. Decoder and socket counters
- * are reported, summed over the workers, as they change.
+ * are reported, summed over the workers, as they change. summary prints what `overflowd dump`
+ * shows on stderr (summary.h) when the input ends: datagrams and socket drops, the state file's
+ * load and save, the decoder's counters, each summed over the workers.
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,9 +21,11 @@
 #include "core/cpus.h"
 #include "decode/decode.h"
 #include "decode/decode_metrics.h"
+#include "decode/template.h"
 #include "decode/tmpl_state.h"
 #include "net/udp.h"
 #include "ofd/segment.h"
+#include "segments/common/insum.h"
 #include "udp_seg.h"
 
 #define UDP_POLL_MS 100
@@ -48,6 +54,7 @@ struct udp_state {
 	char *
 	    state_file; /* templates and options state: loaded at init, saved at an interval and at the end */
 	uint64_t state_interval_ns;
+	int summary; /* print dump's summary to stderr at the end */
 	unsigned nw;
 	struct udp_worker *w;
 	struct ofd_segment *seg; /* during start() */
@@ -95,7 +102,9 @@ static int udp_load_state(struct ofd_segment *seg, struct udp_state *s)
 			return err;
 		ofd_decode_stats_refresh(s->w[i].dec); /* the template gauges, before any datagram */
 	}
-	if (info.missing)
+	if (s->summary)
+		ofd_insum_state_loaded(s->state_file, &info, now);
+	else if (info.missing)
 		ofd_info("segment %s: state file %s: none yet", ofd_segment_name(seg), s->state_file);
 	else if (!info.ignored)
 		ofd_info(
@@ -246,6 +255,29 @@ static void *udp_worker_main(void *arg)
 	return NULL;
 }
 
+/* The summary (key summary), once every worker is done: the sums over the workers. */
+static void udp_summary(struct udp_state *s, int saved)
+{
+	struct ofd_decode_stats sum = s->w[0].dec->st;
+	uint64_t datagrams = 0, drops[OFD_DROP__COUNT] = {0};
+	uint32_t templates = 0, exporters = 0;
+	for (unsigned i = 0; i < s->nw; i++) {
+		const struct ofd_udp_stats *us = ofd_udp_stats(s->w[i].udp);
+		datagrams += us->datagrams;
+		for (int k = 0; k < OFD_DROP__COUNT; k++)
+			drops[k] += us->drops[k];
+		if (i)
+			ofd_decode_stats_add(&sum, &s->w[i].dec->st);
+		templates += ofd_tmpl_cache_templates(s->w[i].dec->tc);
+		exporters += ofd_tmpl_cache_exporters(s->w[i].dec->tc);
+	}
+	fprintf(stderr, "%s: udp datagrams %" PRIu64 "\n", s->listen, datagrams);
+	ofd_insum_drops("socket", drops);
+	if (saved)
+		ofd_insum_state_saved(s->state_file, templates, exporters);
+	ofd_decode_stats_print(&sum, "");
+}
+
 static int udp_start(struct ofd_segment *seg, void *state)
 {
 	struct udp_state *s = state;
@@ -273,14 +305,17 @@ static int udp_start(struct ofd_segment *seg, void *state)
 	for (unsigned i = 1; i < s->nw; i++)
 		if (s->w[i].started)
 			pthread_join(s->w[i].thread, NULL);
+	int saved = 0;
 	if (s->state_file && !rc) {
 		const struct ofd_tmpl_snap *all[OFD_UDP_MAX_WORKERS];
 		unsigned n = 0;
 		for (unsigned i = 0; i < s->nw; i++)
 			if (s->snap[i])
 				all[n++] = s->snap[i];
-		(void)ofd_tmpl_state_write(all, n, s->state_file);
+		saved = ofd_tmpl_state_write(all, n, s->state_file) == 0;
 	}
+	if (s->summary)
+		udp_summary(s, saved);
 	for (unsigned i = 0; i < s->nw && !rc; i++)
 		rc = s->w[i].rc;
 	return rc;
@@ -329,6 +364,12 @@ static const struct ofd_cfg_key udp_keys[] = {
      .offset = offsetof(struct udp_state, state_interval_ns),
      .def = "60s",
      .help = "how often the state file is written (0: only at the end)"},
+    {.key = "summary",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct udp_state, summary),
+     .def = "false",
+     .help = "print the datagrams and drops, the state file's load and save and the decoder's counters to "
+	     "stderr when the input ends (as overflowd dump does; summed over the workers)"},
     {.key = NULL},
 };
 

@@ -1,5 +1,5 @@
 /* Sealing keys learned from the receiver's key history (see learned.h). */
-#include "tracer/learned.h"
+#include "receiver/learned.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

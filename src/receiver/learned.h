@@ -2,10 +2,12 @@
  * Sealing keys learned from tracers we received: a key that signed tracers sent from one
  * network (/24 or /48), and no other key from there, in quantity, is taken to be that
  * network's own overflowd key, and tracers we send to addresses in that network are sealed to
- * it. The receiver's key history (receiver/store.h, table key_networks) is the source.
+ * it. The receiver's key history (receiver/store.h, table key_networks) is the source; this
+ * lives with the receiver because it reads the receiver's tables (tracer/ includes nothing from
+ * receiver/; the tracer segment and the CLI call it).
  */
-#ifndef OFD_TRACER_LEARNED_H
-#define OFD_TRACER_LEARNED_H
+#ifndef OFD_RECEIVER_LEARNED_H
+#define OFD_RECEIVER_LEARNED_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,142 @@
+/* The command line's in-memory pipelines (see clipipe.h). */
+#include "clipipe.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "core/config.h"
+#include "core/registry.h"
+#include "segments/builtin.h"
+
+int ofd_clipipe_init(struct ofd_clipipe *c, const char *name)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->f = open_memstream(&c->yaml, &c->len);
+	return c->f ? 0 : -ENOMEM;
+}
+
+void ofd_clipipe_printf(struct ofd_clipipe *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (c->f && vfprintf(c->f, fmt, ap) < 0)
+		c->failed = 1;
+	va_end(ap);
+}
+
+void ofd_clipipe_arg(struct ofd_clipipe *c, const char *s)
+{
+	if (c->nargs == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		char **a = realloc(c->args, cap * sizeof(*a));
+		if (!a) {
+			c->failed = 1;
+			return;
+		}
+		c->args = a;
+		c->cap = cap;
+	}
+	c->args[c->nargs++] = (char *)s; /* the loader only reads them */
+	ofd_clipipe_printf(c, "\"${%zu}\"", c->nargs);
+}
+
+const char *ofd_clipipe_text(struct ofd_clipipe *c)
+{
+	if (!c->f || fflush(c->f) != 0)
+		c->failed = 1;
+	return c->failed ? NULL : c->yaml;
+}
+
+size_t ofd_clipipe_last(const struct ofd_pipeline *p)
+{
+	size_t n = ofd_pipeline_entries(p);
+	return n ? n - 1 : 0;
+}
+
+/* Until the inputs end or a stop signal; a second signal then ends the process. */
+static void clipipe_wait(struct ofd_pipeline *p, const sigset_t *set)
+{
+	const struct timespec now = {0, 0};
+	int stopping = 0;
+	while (!ofd_pipeline_wait(p, 100)) {
+		int sig = sigtimedwait(set, NULL, &now);
+		if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
+			stopping = 1;
+			ofd_pipeline_stop(p);
+			pthread_sigmask(SIG_UNBLOCK, set, NULL);
+		}
+	}
+}
+
+static int clipipe_start(struct ofd_pipeline *p, const sigset_t *set)
+{
+	char err[1024];
+	if (ofd_pipeline_init(p, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return OFD_EXIT_FAIL;
+	}
+	int status = OFD_EXIT_OK;
+	if (ofd_pipeline_start(p))
+		status = OFD_EXIT_FAIL;
+	else
+		clipipe_wait(p, set);
+	if (ofd_pipeline_finish(p))
+		status = OFD_EXIT_FAIL;
+	return status;
+}
+
+int ofd_clipipe_run(struct ofd_clipipe *c, void (*done)(struct ofd_pipeline *p, void *ctx), void *ctx)
+{
+	struct ofd_registry *reg = NULL;
+	struct ofd_cfg_file *cfg = NULL;
+	struct ofd_pipeline *p = NULL;
+	char err[1024] = "";
+	const char *yaml = ofd_clipipe_text(c);
+	if (!yaml) {
+		fprintf(stderr, "overflowd: out of memory\n");
+		return OFD_EXIT_FAIL;
+	}
+	/* blocked before any thread starts, so that every thread inherits the mask */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int status = OFD_EXIT_FAIL;
+	if (ofd_registry_new(&reg)) {
+		fprintf(stderr, "overflowd: cannot set up the segment registry\n");
+		goto unblock;
+	}
+	if (ofd_cfg_load_string(&cfg, c->name, yaml, c->len, c->args, c->nargs, err, sizeof(err)) ||
+	    ofd_pipeline_new(&p, reg, ofd_cfg_pipeline(cfg), c->name, NULL, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		goto free_cfg;
+	}
+	status = clipipe_start(p, &set);
+	if (done)
+		done(p, ctx);
+	ofd_pipeline_free(p);
+free_cfg:
+	ofd_cfg_free(cfg);
+	ofd_registry_free(reg);
+unblock:
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	return status;
+}
+
+void ofd_clipipe_fini(struct ofd_clipipe *c)
+{
+	if (c->f)
+		fclose(c->f);
+	free(c->yaml);
+	free(c->args);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,142 @@
+/* The tracer receiver, composed (see receiver.h). */
+#include "receiver/receiver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpus.h"
+#include "receiver/store.h"
+#include "receiver/writer.h"
+
+struct ofd_receiver {
+	struct ofd_receiver_opts o;
+	char *udp, *http, *db, *tls_cert, *tls_key; /* the copies o points to */
+	struct ofd_store *store;
+	struct ofd_writer *writer; /* NULL once stopped */
+	struct ofd_listen *l;	   /* set by ofd_listen_start before any tracer arrives */
+};
+
+/* In a verifying thread: queue the tracer to the store writer (its result comes to done()). */
+static int receiver_accept(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+			   const struct ofd_ip *sender, uint64_t recv_ns)
+{
+	struct ofd_receiver *r = ctx;
+	return ofd_writer_submit(r->writer, m, raw, len, sender, recv_ns) == 0 ? OFD_LISTEN_QUEUED
+									       : OFD_EFORMAT;
+}
+
+/* In the writer thread: an add's result, into the listener's counters. */
+static void receiver_done(void *ctx, int rc)
+{
+	struct ofd_receiver *r = ctx;
+	if (r->l) /* NULL when the listener failed to start: nothing to count into */
+		ofd_listen_result(r->l, rc);
+}
+
+/* A copy of s into *dst (NULL stays NULL); 0 or -ENOMEM. */
+static int receiver_dup(char **dst, const char *s)
+{
+	*dst = s ? strdup(s) : NULL;
+	return s && !*dst ? -ENOMEM : 0;
+}
+
+int ofd_receiver_new(struct ofd_receiver **out, const struct ofd_receiver_opts *o, char *err, size_t errlen)
+{
+	struct ofd_receiver *r = calloc(1, sizeof(*r));
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	r->o = *o;
+	if (receiver_dup(&r->udp, o->udp) || receiver_dup(&r->http, o->http) || receiver_dup(&r->db, o->db) ||
+	    receiver_dup(&r->tls_cert, o->tls_cert) || receiver_dup(&r->tls_key, o->tls_key)) {
+		ofd_receiver_free(r);
+		return -ENOMEM;
+	}
+	r->o.udp = r->udp, r->o.http = r->http, r->o.db = r->db;
+	r->o.tls_cert = r->tls_cert, r->o.tls_key = r->tls_key;
+	char why[512] = "";
+	int rc = ofd_store_open(&r->store, r->db ? r->db : "", why, sizeof(why));
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", r->db ? r->db : "(no database)", why);
+		ofd_receiver_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
+{
+	struct ofd_writer_cfg wcfg = {.store = r->store,
+				      .max_age_s = r->o.max_age_s,
+				      .max_rows = r->o.max_rows,
+				      .done = receiver_done,
+				      .ctx = r};
+	if (ofd_writer_start(&r->writer, &wcfg)) {
+		r->writer = NULL;
+		snprintf(err, errlen, "cannot start the store writer");
+		return -ENOMEM;
+	}
+	struct ofd_listen_cfg cfg = {.udp = r->o.udp,
+				     .http = r->o.http,
+				     .ours = r->o.ours,
+				     .accept = receiver_accept,
+				     .ctx = r,
+				     .accept_concurrent = 1,
+				     .tls_cert = r->o.tls_cert,
+				     .tls_key = r->o.tls_key,
+				     .udp_workers = r->o.workers ? r->o.workers : ofd_online_cpus()};
+	int rc = ofd_listen_start(&r->l, &cfg);
+	if (rc) {
+		r->l = NULL;
+		ofd_writer_stop(r->writer);
+		r->writer = NULL;
+		if (errlen)
+			err[0] = 0; /* the listener logged why */
+		return rc;
+	}
+	return 0;
+}
+
+uint16_t ofd_receiver_http_port(const struct ofd_receiver *r)
+{
+	return r->l ? ofd_listen_http_port(r->l) : 0;
+}
+
+uint16_t ofd_receiver_udp_port(const struct ofd_receiver *r, unsigned i)
+{
+	return r->l ? ofd_listen_udp_port(r->l, i) : 0;
+}
+
+void ofd_receiver_counters(const struct ofd_receiver *r, struct ofd_listen_counters *c)
+{
+	if (r->l)
+		ofd_listen_counters(r->l, c);
+	else
+		memset(c, 0, sizeof(*c));
+}
+
+void ofd_receiver_stop(struct ofd_receiver *r)
+{
+	if (r->l)
+		ofd_listen_halt(r->l); /* everything received is verified and queued */
+	if (r->writer)
+		ofd_writer_stop(r->writer); /* and stored */
+	r->writer = NULL;
+}
+
+void ofd_receiver_free(struct ofd_receiver *r)
+{
+	if (!r)
+		return;
+	ofd_receiver_stop(r);
+	ofd_listen_stop(r->l);
+	ofd_store_close(r->store);
+	free(r->udp);
+	free(r->http);
+	free(r->db);
+	free(r->tls_cert);
+	free(r->tls_key);
+	free(r);
+}

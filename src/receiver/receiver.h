@@ -1,0 +1,61 @@
+/*
+ * The tracer receiver, composed: the store (store.h, SQLite), its writer thread (writer.h), and
+ * the listeners (listen.h: UDP sockets with their verification threads, the HTTP server).
+ * Verified tracers go from any verifying thread to the writer's queue, whose thread alone adds
+ * them to the store in transactions and prunes by max_age_s / max_rows; the writer's results
+ * come back into the listener's stored / duplicate / store-error counters.
+ *
+ *   ofd_receiver_new     open the store (nothing runs yet)
+ *   ofd_receiver_start   start the writer, bind and start the listeners
+ *   ofd_receiver_stop    halt the listeners (everything received is verified and queued), then
+ *                        stop the writer (everything queued is stored): the counters are final
+ *   ofd_receiver_free    close the listeners and the store (after a stop, or instead of one)
+ *
+ * `overflowd receive` parses its options into struct ofd_receiver_opts and runs this.
+ */
+#ifndef OFD_RECEIVER_RECEIVER_H
+#define OFD_RECEIVER_RECEIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ofd/err.h"
+#include "receiver/listen.h"
+
+struct ofd_receiver_opts {
+	const char *udp;	    /* listen string (udp://[::]:65535,...); NULL: no UDP */
+	const char *http;	    /* ADDR:PORT, [V6]:PORT or :PORT; NULL: no HTTP */
+	const char *db;		    /* the SQLite database (created when missing) */
+	const struct ofd_key *ours; /* opens tracers sealed to us; NULL: they stay closed. Borrowed:
+				       must outlive the receiver */
+	const char *tls_cert;	    /* both set: the HTTP server speaks HTTPS only */
+	const char *tls_key;
+	uint64_t max_age_s; /* retention by age (0: none) */
+	uint64_t max_rows;  /* retention by rows (0: none) */
+	unsigned workers;   /* threads verifying UDP tracers; 0: one per core */
+};
+
+struct ofd_receiver;
+
+/* Open the store at o->db (the strings in o are copied). Errors: the reason in err. */
+int ofd_receiver_new(struct ofd_receiver **out, const struct ofd_receiver_opts *o, char *err,
+		     size_t errlen) OFD_MUST_CHECK;
+
+/* Start the writer and the listeners. On error nothing runs and the reason is in err, or err is
+   "" when a listener failed (it logged why); the receiver can then only be freed. */
+int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen) OFD_MUST_CHECK;
+
+/* The HTTP server's bound port (0: none), and UDP socket i's. After a successful start. */
+uint16_t ofd_receiver_http_port(const struct ofd_receiver *r);
+uint16_t ofd_receiver_udp_port(const struct ofd_receiver *r, unsigned i);
+
+/* The listener's counters (zero before the start). Any thread. */
+void ofd_receiver_counters(const struct ofd_receiver *r, struct ofd_listen_counters *c);
+
+/* Halt the listeners, then store everything queued (see above). Idempotent. */
+void ofd_receiver_stop(struct ofd_receiver *r);
+
+/* Stop if still running, close the listeners and the store, free r (NULL: nothing). */
+void ofd_receiver_free(struct ofd_receiver *r);
+
+#endif
