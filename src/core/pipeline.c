@@ -47,14 +47,21 @@ void ofd_pipeline_input_full(struct ofd_batch *b, void *ctx)
 	(void)ofd_ring_push(&p->st[0].in, pb);
 }
 
-/* Copy the live records of b into a free copy of blocking entry e and queue it. */
-static void pl_hand_copy(struct pl_entry *e, const struct ofd_batch *b)
+/* Copy the live records of b into a free copy of blocking entry e and queue it; with `take`
+   (nothing runs after e), hand over b's records by swapping stores instead, leaving b empty. */
+static void pl_hand_copy(struct pl_entry *e, struct ofd_batch *b, int take)
 {
 	void *v;
 	if (ofd_ring_pop(&e->free, &v))
 		return;
 	struct ofd_batch *c = v;
 	ofd_batch_reset(c);
+	if (take) {
+		ofd_batch_swap(c, b);
+		ofd_batch_reset(b);
+		(void)ofd_ring_push(&e->queue, c);
+		return;
+	}
 	for (unsigned w = 0; w < PL_WORDS; w++) {
 		for (uint64_t m = b->live[w]; m; m &= m - 1) {
 			unsigned i = w * 64 + (unsigned)__builtin_ctzll(m);
@@ -92,11 +99,14 @@ static void pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
 		break;
 	}
 	case PL_BLOCK:
+	case PL_BLOCK_TAIL:
 		if (!(in = ofd_batch_live_count(b)))
 			break;
-		pl_hand_copy(e, b);
 		pl_count_add(&e->in, in);
 		pl_count_add(&e->out, in);
+		if (op->kind == PL_BLOCK_TAIL) /* the pipeline's out, before the records go */
+			pl_count_add(&e->inst[0].p->rec_out, in);
+		pl_hand_copy(e, b, op->kind == PL_BLOCK_TAIL);
 		break;
 	case PL_BEGIN:
 		memcpy(m[0], b->live, sizeof(b->live));
@@ -128,7 +138,8 @@ static void pl_run(struct ofd_pipeline *p, struct pl_stage *st, unsigned idx, st
 	for (size_t i = st->op0; i < st->op1; i++)
 		pl_exec(&p->ops[i], pb, idx);
 	if (st->last) {
-		pl_count_add(&p->rec_out, ofd_batch_live_count(&pb->b));
+		if (st->op1 == st->op0 || p->ops[st->op1 - 1].kind != PL_BLOCK_TAIL) /* else counted then */
+			pl_count_add(&p->rec_out, ofd_batch_live_count(&pb->b));
 		(void)ofd_ring_push(&p->free, pb);
 	} else {
 		(void)ofd_ring_push(&st[1].in, pb);
@@ -409,7 +420,7 @@ static void pl_join_all(struct ofd_pipeline *p)
 			if (st->w[j].started)
 				pthread_join(st->w[j].thread, NULL);
 		for (size_t i = st->op0; i < st->op1; i++)
-			if (p->ops[i].kind == PL_BLOCK)
+			if (p->ops[i].kind == PL_BLOCK || p->ops[i].kind == PL_BLOCK_TAIL)
 				ofd_ring_close(&p->ops[i].e->queue);
 	}
 	for (size_t i = 0; i < p->ne; i++) {

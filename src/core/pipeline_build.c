@@ -196,6 +196,9 @@ int ofd_pipeline_new(struct ofd_pipeline **out, const struct ofd_registry *reg,
 	struct pl_build B = {p, err, errlen};
 	if ((rc = pl_build_list(&B, cfg, 0)) != 0)
 		goto fail;
+	/* a blocking segment at the very end takes the batch's records instead of a copy */
+	if (p->nops && p->ops[p->nops - 1].kind == PL_BLOCK && p->ops[p->nops - 1].e->depth == 0)
+		p->ops[p->nops - 1].kind = PL_BLOCK_TAIL;
 	if (!p->ninputs) {
 		rc = ofd_cfg_errorf(err, errlen, file, 0, NULL, NULL,
 				    "no input segment (a pipeline starts with an input such as pcap or udp)");

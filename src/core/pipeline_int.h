@@ -12,7 +12,9 @@
 #define PL_TICK_DEFAULT	  (100u * 1000000u)
 #define PL_WORDS	  (OFD_BATCH_CAP / 64)
 
-enum pl_op_kind { PL_SEG, PL_BLOCK, PL_BEGIN, PL_THEN, PL_ELSE, PL_END };
+/* PL_BLOCK_TAIL: a blocking segment that is the last operation of all: its thread gets the
+   batch's records themselves (stores swapped with a free copy), not a copy of them. */
+enum pl_op_kind { PL_SEG, PL_BLOCK, PL_BLOCK_TAIL, PL_BEGIN, PL_THEN, PL_ELSE, PL_END };
 
 struct pl_op {
 	enum pl_op_kind kind;
