@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "net/prefix.h"
 #include "sources.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
