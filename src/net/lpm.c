@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "net/lpm.h"
 
@@ -30,7 +31,7 @@ __extension__ typedef unsigned __int128 u128;
 #define LPM_BUCKET     0x80000000u
 #define LPM_BUCKET_MAX 4
 #define LPM_FAILED     2  /* t->frozen after a failed freeze: lookups miss */
-#define LPM_GROUP      16 /* lookups interleaved by ofd_lpm_lookup_batch */
+#define LPM_GROUP      32 /* lookups interleaved by ofd_lpm_lookup_batch */
 
 struct item { /* a prefix being compiled */
 	u128 key;
@@ -58,6 +59,8 @@ struct trie {
 	size_t nleaves, capleaves;
 	struct ent *ents;
 	size_t nents, capents;
+	void *arena; /* when not NULL: root, nodes, leaves and ents live in this mapping */
+	size_t arena_len;
 };
 
 struct ofd_lpm {
@@ -351,11 +354,59 @@ static void shrink(void **arr, size_t n, size_t sz)
 
 static void trie_free(struct trie *t)
 {
-	free(t->root);
-	free(t->nodes);
-	free(t->leaves);
-	free(t->ents);
+	if (t->arena) {
+		munmap(t->arena, t->arena_len);
+	} else {
+		free(t->root);
+		free(t->nodes);
+		free(t->leaves);
+		free(t->ents);
+	}
 	memset(t, 0, sizeof(*t));
+}
+
+#define LPM_HUGE     (2u << 20) /* a huge page */
+#define LPM_ALIGN(x) (((x) + 63) & ~(size_t)63)
+
+/*
+ * Move a large trie's arrays into one mapping backed by huge pages where the system allows
+ * (transparent huge pages, madvise): random lookups then miss the TLB far less. Small tries,
+ * and any failure here, keep their (trimmed) heap arrays.
+ */
+static void pack(struct trie *t)
+{
+	size_t lr = sizeof(*t->root) << t->rbits, ln = t->nnodes * sizeof(struct node);
+	size_t ll = t->nleaves * sizeof(uint32_t), le = t->nents * sizeof(struct ent);
+	size_t len = LPM_ALIGN(lr) + LPM_ALIGN(ln) + LPM_ALIGN(ll) + LPM_ALIGN(le);
+	if (len < LPM_HUGE / 2) {
+		shrink((void **)&t->nodes, t->nnodes, sizeof(struct node));
+		shrink((void **)&t->leaves, t->nleaves, sizeof(uint32_t));
+		shrink((void **)&t->ents, t->nents, sizeof(struct ent));
+		return;
+	}
+	len = (len + LPM_HUGE - 1) & ~(size_t)(LPM_HUGE - 1);
+	uint8_t *m = mmap(NULL, len + LPM_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	uint8_t *a = (uint8_t *)(((uintptr_t)m + LPM_HUGE - 1) & ~(uintptr_t)(LPM_HUGE - 1));
+	if (a > m) /* keep the aligned part only */
+		munmap(m, (size_t)(a - m));
+	if (a + len < m + len + LPM_HUGE)
+		munmap(a + len, (size_t)(m + len + LPM_HUGE - (a + len)));
+	(void)madvise(a, len, MADV_HUGEPAGE);
+	void *src[4] = {t->root, t->nodes, t->leaves, t->ents}, **dst[4];
+	size_t sz[4] = {lr, ln, ll, le}, off = 0;
+	dst[0] = (void **)&t->root, dst[1] = (void **)&t->nodes, dst[2] = (void **)&t->leaves;
+	dst[3] = (void **)&t->ents;
+	for (int i = 0; i < 4; i++) {
+		if (sz[i])
+			memcpy(a + off, src[i], sz[i]);
+		free(src[i]);
+		*dst[i] = a + off;
+		off += LPM_ALIGN(sz[i]);
+	}
+	t->arena = a;
+	t->arena_len = len;
 }
 
 int ofd_lpm_freeze(struct ofd_lpm *t)
@@ -384,12 +435,8 @@ int ofd_lpm_freeze(struct ofd_lpm *t)
 		t->frozen = LPM_FAILED; /* the list is sorted and split now: unusable */
 		return rc;
 	}
-	struct trie *tr[2] = {&t->t4, &t->t6};
-	for (int i = 0; i < 2; i++) {
-		shrink((void **)&tr[i]->nodes, tr[i]->nnodes, sizeof(struct node));
-		shrink((void **)&tr[i]->leaves, tr[i]->nleaves, sizeof(uint32_t));
-		shrink((void **)&tr[i]->ents, tr[i]->nents, sizeof(struct ent));
-	}
+	pack(&t->t4);
+	pack(&t->t6);
 	t->count = n4 + n6;
 	free(t->items);
 	t->items = NULL;
