@@ -9,8 +9,8 @@
  * 2a00::, 2c00::), each prefix with its own value. Then, for each family, measures lookups per
  * CPU-second on one thread over M (default 1,000,000) addresses, for single lookups
  * (ofd_lpm_lookup in a loop) and batches of 512 (ofd_lpm_lookup_batch), on random addresses
- * (IPv4: any unicast; IPv6: anywhere in 2000::/3) and on addresses that hit (inside a random
- * prefix of the table). Fixed seed (xorshift). Prints:
+ * (IPv4: 1.0.0.0-223.255.255.255; IPv6: anywhere in the six /12 blocks) and on addresses that
+ * hit (inside a random prefix of the table). Fixed seed (xorshift). Prints:
  *
  *   RESULT bench=lpm_build family=F prefixes=N distinct=D build_s=T memory_bytes=B bytes_per_prefix=X
  *   RESULT bench=lpm family=F mode=single|batch addrs=random|hit lookups=L cpu_s=T rate=R
@@ -26,6 +26,9 @@
 #include "net/lpm.h"
 
 #define BATCH 512
+
+/* The IPv6 prefixes' /12 blocks, as the RIRs' */
+static const uint16_t BLOCKS[] = {0x2000, 0x2400, 0x2600, 0x2800, 0x2a00, 0x2c00};
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -57,13 +60,12 @@ static struct ofd_prefix prefix4(void)
 
 static struct ofd_prefix prefix6(void)
 {
-	static const uint16_t blocks[] = {0x2000, 0x2400, 0x2600, 0x2800, 0x2a00, 0x2c00}; /* /12 each */
 	struct ofd_prefix p;
 	memset(&p, 0, sizeof(p));
 	uint64_t r = xorshift(), lo = xorshift();
 	unsigned pick = r % 100;
 	unsigned len = pick < 80 ? 32 + (r >> 8) % 17 : pick < 95 ? 56 + (r >> 8) % 9 : 20 + (r >> 8) % 12;
-	uint16_t top = (uint16_t)(blocks[(r >> 16) % 6] | ((r >> 24) & 0xf));
+	uint16_t top = (uint16_t)(BLOCKS[(r >> 16) % 6] | ((r >> 24) & 0xf));
 	p.addr.family = OFD_AF_INET6;
 	p.addr.b[0] = (uint8_t)(top >> 8);
 	p.addr.b[1] = (uint8_t)top;
@@ -100,7 +102,9 @@ static struct ofd_ip random_addr(int fam)
 		a.b[i] = (uint8_t)(hi >> (56 - 8 * i));
 		a.b[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
 	}
-	a.b[0] = (uint8_t)(0x20 | (a.b[0] & 0x1f)); /* 2000::/3 */
+	uint16_t top = (uint16_t)(BLOCKS[hi % 6] | (hi >> 8 & 0xf)); /* inside the six /12 */
+	a.b[0] = (uint8_t)(top >> 8);
+	a.b[1] = (uint8_t)top;
 	return a;
 }
 

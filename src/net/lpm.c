@@ -7,11 +7,14 @@
  * ending at or above it is (a leaf), unless longer prefixes lie below (a child).
  *
  * Root: 2^rbits uint64 entries, LPM_CHILD | node index, or a leaf value.
- * Node (6 bits of the key at offset off): bit s of vec says slot s has a child, at
- * nodes[base1 + rank of s in vec]; a slot without one takes leaves[base0 + rank - 1] where the
- * rank counts the bits of leafvec up to s (leafvec marks where a run of equal leaves starts,
- * child slots skipped). A bucket (base1 has LPM_BUCKET) is up to LPM_BUCKET_MAX prefixes in
- * ents[base0...], longest first, with the inherited leaf in leafvec.
+ * Node (6 bits of the key at offset off; 64 bytes, one cache line): bit s of vec says slot s
+ * has a child, at nodes[base1 + rank of s in vec - 1]; a slot without one takes leaf number
+ * rank - 1, where the rank counts the bits of leafvec up to s (leafvec marks where a run of
+ * equal leaves starts, child slots skipped). Up to LPM_INLINE leaves are kept in the node
+ * itself, more in leaves[base0...] (LPM_EXT). A bucket (LPM_BUCKET) holds up to
+ * LPM_BUCKET_MAX prefixes, longest first, and the inherited leaf: up to LPM_INLINE_ENTS of
+ * length 64 or less (key bits [0, 64)) in the node itself, otherwise in ents[ext...].
+ * So a lookup that ends in a node reads one line per level, and most end in their second line.
  *
  * Leaf values are the prefix values themselves, and a miss is a value no prefix has (t->miss),
  * so that a lookup ends on the leaf without a further indirection.
@@ -26,12 +29,16 @@
 
 __extension__ typedef unsigned __int128 u128;
 
-#define LPM_STRIDE     6
-#define LPM_CHILD      (1ull << 32)
-#define LPM_BUCKET     0x80000000u
-#define LPM_BUCKET_MAX 4
-#define LPM_FAILED     2  /* t->frozen after a failed freeze: lookups miss */
-#define LPM_GROUP      32 /* lookups interleaved by ofd_lpm_lookup_batch */
+#define LPM_STRIDE	6
+#define LPM_CHILD	(1ull << 32)
+#define LPM_BUCKET	0x80000000u /* in base1: the node is a bucket */
+#define LPM_EXT		0x40000000u /* in base1: leaves or entries outside the node */
+#define LPM_IDX		0x3fffffffu /* the index part of base1; also the bound on array lengths */
+#define LPM_BUCKET_MAX	4
+#define LPM_INLINE	10 /* leaves inside a node */
+#define LPM_INLINE_ENTS 3  /* bucket entries inside a node */
+#define LPM_FAILED	2  /* t->frozen after a failed freeze: lookups miss */
+#define LPM_GROUP	32 /* lookups interleaved by ofd_lpm_lookup_batch */
 
 struct item { /* a prefix being compiled */
 	u128 key;
@@ -40,20 +47,35 @@ struct item { /* a prefix being compiled */
 	uint32_t len;
 };
 
-struct node {
-	uint64_t vec, leafvec;
-	uint32_t base1, base0;
-};
-
-struct ent { /* a bucket entry */
+struct ent { /* a bucket entry outside the node */
 	uint64_t hi, lo;
 	uint32_t value, len;
 };
 
+struct ent64 { /* a bucket entry inside the node: key bits [0, 64), length 1-64 */
+	uint64_t hi;
+	uint32_t value, len;
+};
+
+union node {
+	struct {
+		uint32_t base1, base0;
+		uint64_t vec, leafvec;
+		uint32_t leaf[LPM_INLINE];
+	} t;
+	struct {
+		uint32_t base1; /* LPM_BUCKET [| LPM_EXT] | count */
+		uint32_t def, ext, pad;
+		struct ent64 e[LPM_INLINE_ENTS];
+	} b;
+};
+
+_Static_assert(sizeof(union node) == 64, "a node is one cache line");
+
 struct trie {
 	uint64_t *root;
 	unsigned rbits;
-	struct node *nodes;
+	union node *nodes;
 	size_t nnodes, capnodes;
 	uint32_t *leaves;
 	size_t nleaves, capleaves;
@@ -98,14 +120,27 @@ static inline int ent_match(const struct ent *e, u128 k)
 	return ((k ^ ek) >> (128 - e->len)) == 0;
 }
 
-static uint32_t bucket_scan(const struct trie *t, const struct node *n, u128 k)
+static inline uint32_t bucket_scan(const struct trie *t, const union node *n, u128 k)
 {
-	const struct ent *e = &t->ents[n->base0];
-	unsigned c = n->base1 & ~LPM_BUCKET;
+	unsigned c = n->b.base1 & LPM_IDX;
+	if (n->b.base1 & LPM_EXT) {
+		const struct ent *e = &t->ents[n->b.ext];
+		for (unsigned i = 0; i < c; i++)
+			if (ent_match(&e[i], k))
+				return e[i].value;
+		return n->b.def;
+	}
+	uint64_t hi = (uint64_t)(k >> 64);
 	for (unsigned i = 0; i < c; i++)
-		if (ent_match(&e[i], k))
-			return e[i].value;
-	return (uint32_t)n->leafvec;
+		if (((hi ^ n->b.e[i].hi) >> (64 - n->b.e[i].len)) == 0)
+			return n->b.e[i].value;
+	return n->b.def;
+}
+
+/* Leaf number i of node n. */
+static inline uint32_t node_leaf(const struct trie *t, const union node *n, unsigned i)
+{
+	return n->t.base1 & LPM_EXT ? t->leaves[n->t.base0 + i] : n->t.leaf[i];
 }
 
 static inline uint32_t trie_lookup(const struct trie *t, u128 k)
@@ -113,15 +148,15 @@ static inline uint32_t trie_lookup(const struct trie *t, u128 k)
 	uint64_t e = t->root[kbits(k, 0, t->rbits)];
 	if (!(e & LPM_CHILD))
 		return (uint32_t)e;
-	const struct node *n = &t->nodes[(uint32_t)e];
+	const union node *n = &t->nodes[(uint32_t)e];
 	unsigned off = t->rbits;
 	for (;;) {
-		if (n->base1 & LPM_BUCKET)
+		if (n->t.base1 & LPM_BUCKET)
 			return bucket_scan(t, n, k);
 		unsigned s = kbits(k, off, LPM_STRIDE);
-		if (!(n->vec >> s & 1))
-			return t->leaves[n->base0 + rank(n->leafvec, s) - 1];
-		n = &t->nodes[n->base1 + rank(n->vec, s) - 1];
+		if (!(n->t.vec >> s & 1))
+			return node_leaf(t, n, rank(n->t.leafvec, s) - 1);
+		n = &t->nodes[(n->t.base1 & LPM_IDX) + rank(n->t.vec, s) - 1];
 		off += LPM_STRIDE;
 	}
 }
@@ -136,7 +171,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t sz)
 	size_t c = *cap ? *cap : 64;
 	while (c < need)
 		c *= 2;
-	if (c > SIZE_MAX / sz || c > LPM_BUCKET - 1)
+	if (c > SIZE_MAX / sz || c > LPM_IDX)
 		return -ENOMEM;
 	void *p = realloc(*arr, c * sz);
 	if (!p)
@@ -146,28 +181,63 @@ static int grow(void **arr, size_t *cap, size_t need, size_t sz)
 	return 0;
 }
 
+/* Resize the node array to cap nodes, aligned on a cache line. */
+static int nodes_resize(struct trie *t, size_t cap)
+{
+	union node *p = aligned_alloc(64, (cap ? cap : 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (t->nnodes)
+		memcpy(p, t->nodes, t->nnodes * sizeof(*p));
+	free(t->nodes);
+	t->nodes = p;
+	t->capnodes = cap;
+	return 0;
+}
+
 /* Reserve n consecutive nodes; their first index in *at. */
 static int nodes_alloc(struct trie *t, size_t n, uint32_t *at)
 {
-	if (grow((void **)&t->nodes, &t->capnodes, t->nnodes + n, sizeof(*t->nodes)))
+	if (t->nnodes + n > LPM_IDX)
 		return -ENOMEM;
+	if (t->nnodes + n > t->capnodes) {
+		size_t c = t->capnodes ? t->capnodes : 64;
+		while (c < t->nnodes + n)
+			c *= 2;
+		if (nodes_resize(t, c))
+			return -ENOMEM;
+	}
 	*at = (uint32_t)t->nnodes;
+	memset(&t->nodes[*at], 0, n * sizeof(*t->nodes));
 	t->nnodes += n;
 	return 0;
 }
 
 static int make_bucket(struct trie *t, uint32_t at, const struct item *it, size_t n, uint32_t def)
 {
-	if (grow((void **)&t->ents, &t->capents, t->nents + n, sizeof(*t->ents)))
-		return -ENOMEM;
-	struct ent *e = &t->ents[t->nents];
+	struct ent e[LPM_BUCKET_MAX];
+	int inl = n <= LPM_INLINE_ENTS;
 	for (size_t i = 0; i < n; i++) { /* insertion by length, longest first */
 		size_t j = i;
 		for (; j > 0 && e[j - 1].len < it[i].len; j--)
 			e[j] = e[j - 1];
 		e[j] = (struct ent){(uint64_t)(it[i].key >> 64), (uint64_t)it[i].key, it[i].value, it[i].len};
+		inl &= it[i].len <= 64;
 	}
-	t->nodes[at] = (struct node){0, def, LPM_BUCKET | (uint32_t)n, (uint32_t)t->nents};
+	union node *b = &t->nodes[at];
+	b->b.base1 = LPM_BUCKET | (uint32_t)n;
+	b->b.def = def;
+	if (inl) {
+		for (size_t i = 0; i < n; i++)
+			b->b.e[i] = (struct ent64){e[i].hi, e[i].value, e[i].len};
+		return 0;
+	}
+	if (grow((void **)&t->ents, &t->capents, t->nents + n, sizeof(*t->ents)))
+		return -ENOMEM;
+	b = &t->nodes[at];
+	b->b.base1 |= LPM_EXT;
+	b->b.ext = (uint32_t)t->nents;
+	memcpy(&t->ents[t->nents], e, n * sizeof(*e));
 	t->nents += n;
 	return 0;
 }
@@ -218,14 +288,24 @@ static int fill(struct trie *t, uint32_t at, const struct item *it, size_t n, un
 			leafvec |= 1ull << s;
 		}
 	}
-	uint32_t base0 = (uint32_t)t->nleaves, base1;
-	if (grow((void **)&t->leaves, &t->capleaves, t->nleaves + nl, sizeof(*t->leaves)))
-		return -ENOMEM;
-	memcpy(t->leaves + base0, runs, nl * sizeof(*runs));
-	t->nleaves += nl;
+	uint32_t base0 = 0, base1, ext = 0;
+	if (nl > LPM_INLINE) {
+		if (grow((void **)&t->leaves, &t->capleaves, t->nleaves + nl, sizeof(*t->leaves)))
+			return -ENOMEM;
+		base0 = (uint32_t)t->nleaves;
+		memcpy(t->leaves + base0, runs, nl * sizeof(*runs));
+		t->nleaves += nl;
+		ext = LPM_EXT;
+	}
 	if (nodes_alloc(t, (size_t)__builtin_popcountll(vec), &base1))
 		return -ENOMEM;
-	t->nodes[at] = (struct node){vec, leafvec, base1, base0};
+	union node *nd = &t->nodes[at];
+	nd->t.base1 = base1 | ext;
+	nd->t.base0 = base0;
+	nd->t.vec = vec;
+	nd->t.leafvec = leafvec;
+	if (!ext)
+		memcpy(nd->t.leaf, runs, nl * sizeof(*runs));
 	for (size_t i = 0; i < n;) {
 		if (it[i].len <= off + LPM_STRIDE) {
 			i++;
@@ -325,7 +405,8 @@ static const u128 MAPPED = (u128)0xffff << 32; /* ::ffff:0:0 */
 /* Sort, drop duplicates (the last added wins) and split into v4-mapped and other prefixes. */
 static size_t split(struct item *it, size_t n, struct item *v4, size_t *n4)
 {
-	qsort(it, n, sizeof(*it), item_cmp);
+	if (n > 1)
+		qsort(it, n, sizeof(*it), item_cmp);
 	size_t m = 0, k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i + 1 < n && it[i + 1].key == it[i].key && it[i + 1].len == it[i].len)
@@ -375,11 +456,11 @@ static void trie_free(struct trie *t)
  */
 static void pack(struct trie *t)
 {
-	size_t lr = sizeof(*t->root) << t->rbits, ln = t->nnodes * sizeof(struct node);
+	size_t lr = sizeof(*t->root) << t->rbits, ln = t->nnodes * sizeof(union node);
 	size_t ll = t->nleaves * sizeof(uint32_t), le = t->nents * sizeof(struct ent);
 	size_t len = LPM_ALIGN(lr) + LPM_ALIGN(ln) + LPM_ALIGN(ll) + LPM_ALIGN(le);
 	if (len < LPM_HUGE / 2) {
-		shrink((void **)&t->nodes, t->nnodes, sizeof(struct node));
+		(void)nodes_resize(t, t->nnodes); /* on failure, keep the larger array */
 		shrink((void **)&t->leaves, t->nleaves, sizeof(uint32_t));
 		shrink((void **)&t->ents, t->nents, sizeof(struct ent));
 		return;
@@ -479,80 +560,101 @@ int ofd_lpm_lookup(const struct ofd_lpm *t, const struct ofd_ip *a, uint32_t *v)
 	return 1;
 }
 
-enum { ST_NODE, ST_LEAF, ST_BUCKET };
+enum { ST_ROOT, ST_NODE, ST_LEAF, ST_BUCKET, ST_IDLE };
 
 struct bstate {
 	u128 k;
 	const struct trie *tr;
-	const struct node *nd;
+	const union node *nd;
 	uint32_t leaf;
 	uint16_t off;
 	uint16_t st;
+	size_t i; /* the index of the address in the batch */
 };
 
-/* One step of lookup i (its memory prefetched by the previous step): 1 when done. */
+/* Start looking up a: prefetch its root entry. */
+static void start(struct bstate *b, const struct ofd_lpm *t, const struct ofd_ip *a, size_t i)
+{
+	u128 k = load_key(a);
+	int v4 = (k >> 32) == (MAPPED >> 32);
+	b->tr = v4 ? &t->t4 : &t->t6;
+	b->k = v4 ? k << 96 : k;
+	b->st = ST_ROOT;
+	b->i = i;
+	__builtin_prefetch(&b->tr->root[kbits(b->k, 0, b->tr->rbits)]);
+}
+
+/* One step of lookup b (its memory prefetched by the previous step): 1 when done. */
 static int step(struct bstate *b, uint32_t *out)
 {
 	const struct trie *tr = b->tr;
+	if (b->st == ST_ROOT) {
+		uint64_t e = tr->root[kbits(b->k, 0, tr->rbits)];
+		if (!(e & LPM_CHILD)) {
+			*out = (uint32_t)e;
+			return 1;
+		}
+		b->nd = &tr->nodes[(uint32_t)e];
+		b->off = (uint16_t)tr->rbits;
+		b->st = ST_NODE;
+		__builtin_prefetch(b->nd);
+		return 0;
+	}
 	if (b->st == ST_LEAF) {
 		*out = tr->leaves[b->leaf];
 		return 1;
 	}
-	if (b->st == ST_BUCKET) {
-		*out = bucket_scan(tr, b->nd, b->k);
+	const union node *n = b->nd;
+	if (b->st == ST_BUCKET || ((n->b.base1 & (LPM_BUCKET | LPM_EXT)) == LPM_BUCKET)) {
+		*out = bucket_scan(tr, n, b->k);
 		return 1;
 	}
-	const struct node *n = b->nd;
-	if (n->base1 & LPM_BUCKET) {
+	if (n->b.base1 & LPM_BUCKET) {
 		b->st = ST_BUCKET;
-		__builtin_prefetch(&tr->ents[n->base0]);
+		__builtin_prefetch(&tr->ents[n->b.ext]);
 		return 0;
 	}
 	unsigned s = kbits(b->k, b->off, LPM_STRIDE);
-	if (!(n->vec >> s & 1)) {
-		b->leaf = n->base0 + rank(n->leafvec, s) - 1;
+	if (!(n->t.vec >> s & 1)) {
+		unsigned i = rank(n->t.leafvec, s) - 1;
+		if (!(n->t.base1 & LPM_EXT)) {
+			*out = n->t.leaf[i];
+			return 1;
+		}
+		b->leaf = n->t.base0 + i;
 		b->st = ST_LEAF;
 		__builtin_prefetch(&tr->leaves[b->leaf]);
 		return 0;
 	}
-	b->nd = &tr->nodes[n->base1 + rank(n->vec, s) - 1];
+	b->nd = &tr->nodes[(n->t.base1 & LPM_IDX) + rank(n->t.vec, s) - 1];
 	b->off = (uint16_t)(b->off + LPM_STRIDE);
 	__builtin_prefetch(b->nd);
 	return 0;
 }
 
-/* Lookups a[0..g) into out[0..g), g <= LPM_GROUP, level by level. */
-static void lookup_group(const struct ofd_lpm *t, const struct ofd_ip *const *a, size_t g, uint32_t *out)
+/*
+ * Up to LPM_GROUP lookups in flight, stepped in turn: each step reads what the previous step
+ * of the same lookup prefetched a whole turn earlier, and a finished lookup hands its place to
+ * the next address at once, so the prefetch distance stays constant.
+ */
+static void lookup_rolling(const struct ofd_lpm *t, const struct ofd_ip *const *a, size_t n, uint32_t *out)
 {
 	struct bstate b[LPM_GROUP];
-	uint8_t pend[LPM_GROUP];
-	size_t np = 0;
-	for (size_t i = 0; i < g; i++) {
-		u128 k = load_key(a[i]);
-		int v4 = (k >> 32) == (MAPPED >> 32);
-		b[i].tr = v4 ? &t->t4 : &t->t6;
-		b[i].k = v4 ? k << 96 : k;
-		__builtin_prefetch(&b[i].tr->root[kbits(b[i].k, 0, b[i].tr->rbits)]);
-	}
-	for (size_t i = 0; i < g; i++) {
-		const struct trie *tr = b[i].tr;
-		uint64_t e = tr->root[kbits(b[i].k, 0, tr->rbits)];
-		if (!(e & LPM_CHILD)) {
-			out[i] = (uint32_t)e;
-			continue;
+	size_t w = n < LPM_GROUP ? n : LPM_GROUP, next = 0, live = w;
+	for (; next < w; next++)
+		start(&b[next], t, a[next], next);
+	while (live > 0) {
+		for (size_t j = 0; j < w; j++) {
+			if (b[j].st == ST_IDLE || !step(&b[j], &out[b[j].i]))
+				continue;
+			if (next < n) {
+				start(&b[j], t, a[next], next);
+				next++;
+			} else {
+				b[j].st = ST_IDLE;
+				live--;
+			}
 		}
-		b[i].nd = &tr->nodes[(uint32_t)e];
-		b[i].off = (uint16_t)tr->rbits;
-		b[i].st = ST_NODE;
-		__builtin_prefetch(b[i].nd);
-		pend[np++] = (uint8_t)i;
-	}
-	while (np > 0) {
-		size_t keep = 0;
-		for (size_t j = 0; j < np; j++)
-			if (!step(&b[pend[j]], &out[pend[j]]))
-				pend[keep++] = pend[j];
-		np = keep;
 	}
 }
 
@@ -565,8 +667,7 @@ size_t ofd_lpm_lookup_batch(const struct ofd_lpm *t, const struct ofd_ip *const 
 			out[i] = miss;
 		return 0;
 	}
-	for (size_t i = 0; i < n; i += LPM_GROUP)
-		lookup_group(t, a + i, n - i < LPM_GROUP ? n - i : LPM_GROUP, out + i);
+	lookup_rolling(t, a, n, out);
 	for (size_t i = 0; i < n; i++) {
 		int hit = out[i] != t->miss;
 		hits += (size_t)hit;
@@ -582,7 +683,7 @@ size_t ofd_lpm_count(const struct ofd_lpm *t)
 
 static size_t trie_memory(const struct trie *t)
 {
-	return (t->root ? (sizeof(*t->root) << t->rbits) : 0) + t->nnodes * sizeof(struct node) +
+	return (t->root ? (sizeof(*t->root) << t->rbits) : 0) + t->nnodes * sizeof(union node) +
 	       t->nleaves * sizeof(uint32_t) + t->nents * sizeof(struct ent);
 }
 
