@@ -130,11 +130,16 @@ static inline uint32_t bucket_scan(const struct trie *t, const union node *n, u1
 				return e[i].value;
 		return n->b.def;
 	}
+	/* without branches: unused entries have length 64 and are masked out by the count */
 	uint64_t hi = (uint64_t)(k >> 64);
-	for (unsigned i = 0; i < c; i++)
-		if (((hi ^ n->b.e[i].hi) >> (64 - n->b.e[i].len)) == 0)
-			return n->b.e[i].value;
-	return n->b.def;
+	const struct ent64 *e = n->b.e;
+	int m0 = ((hi ^ e[0].hi) >> (64 - e[0].len)) == 0;
+	int m1 = c > 1 && ((hi ^ e[1].hi) >> (64 - e[1].len)) == 0;
+	int m2 = c > 2 && ((hi ^ e[2].hi) >> (64 - e[2].len)) == 0;
+	_Static_assert(LPM_INLINE_ENTS == 3, "bucket_scan reads three entries");
+	uint32_t v = m2 ? e[2].value : n->b.def;
+	v = m1 ? e[1].value : v;
+	return m0 ? e[0].value : v;
 }
 
 /* Leaf number i of node n. */
@@ -228,8 +233,9 @@ static int make_bucket(struct trie *t, uint32_t at, const struct item *it, size_
 	b->b.base1 = LPM_BUCKET | (uint32_t)n;
 	b->b.def = def;
 	if (inl) {
-		for (size_t i = 0; i < n; i++)
-			b->b.e[i] = (struct ent64){e[i].hi, e[i].value, e[i].len};
+		for (size_t i = 0; i < LPM_INLINE_ENTS; i++)
+			b->b.e[i] =
+			    i < n ? (struct ent64){e[i].hi, e[i].value, e[i].len} : (struct ent64){0, 0, 64};
 		return 0;
 	}
 	if (grow((void **)&t->ents, &t->capents, t->nents + n, sizeof(*t->ents)))
@@ -262,7 +268,10 @@ static size_t slot_end(const struct item *it, size_t n, size_t i, unsigned off, 
  */
 static int fill(struct trie *t, uint32_t at, const struct item *it, size_t n, unsigned off, uint32_t def)
 {
-	if (n <= LPM_BUCKET_MAX)
+	int deep = 0; /* a bucket only saves levels when a prefix would need another node */
+	for (size_t i = 0; i < n && !deep; i++)
+		deep = it[i].len > off + LPM_STRIDE;
+	if (n <= LPM_BUCKET_MAX && deep)
 		return make_bucket(t, at, it, n, def);
 	uint32_t sv[1u << LPM_STRIDE];
 	uint64_t vec = 0, leafvec = 0;
