@@ -148,22 +148,41 @@ static inline uint32_t node_leaf(const struct trie *t, const union node *n, unsi
 	return n->t.base1 & LPM_EXT ? t->leaves[n->t.base0 + i] : n->t.leaf[i];
 }
 
+/* The stride's bits at off: most nodes sit in the key's first 64 bits. */
+static inline unsigned stride_bits(u128 k, unsigned off)
+{
+	if (off <= 64 - LPM_STRIDE)
+		return (unsigned)((uint64_t)(k >> 64) << off >> (64 - LPM_STRIDE));
+	return kbits(k, off, LPM_STRIDE);
+}
+
+/* Node n of a walk at offset off: 1 with the result in *v, or 0 with the child in *n. */
+static inline int node_step(const struct trie *t, const union node **n, u128 k, unsigned off, uint32_t *v)
+{
+	const union node *nd = *n;
+	if (nd->t.base1 & LPM_BUCKET) {
+		*v = bucket_scan(t, nd, k);
+		return 1;
+	}
+	unsigned s = stride_bits(k, off);
+	if (!(nd->t.vec >> s & 1)) {
+		*v = node_leaf(t, nd, rank(nd->t.leafvec, s) - 1);
+		return 1;
+	}
+	*n = &t->nodes[(nd->t.base1 & LPM_IDX) + rank(nd->t.vec, s) - 1];
+	return 0;
+}
+
 static inline uint32_t trie_lookup(const struct trie *t, u128 k)
 {
-	uint64_t e = t->root[kbits(k, 0, t->rbits)];
+	uint64_t e = t->root[(uint64_t)(k >> 64) >> (64 - t->rbits)];
 	if (!(e & LPM_CHILD))
 		return (uint32_t)e;
 	const union node *n = &t->nodes[(uint32_t)e];
-	unsigned off = t->rbits;
-	for (;;) {
-		if (n->t.base1 & LPM_BUCKET)
-			return bucket_scan(t, n, k);
-		unsigned s = kbits(k, off, LPM_STRIDE);
-		if (!(n->t.vec >> s & 1))
-			return node_leaf(t, n, rank(n->t.leafvec, s) - 1);
-		n = &t->nodes[(n->t.base1 & LPM_IDX) + rank(n->t.vec, s) - 1];
-		off += LPM_STRIDE;
-	}
+	uint32_t v;
+	for (unsigned off = t->rbits; !node_step(t, &n, k, off, &v); off += LPM_STRIDE)
+		;
+	return v;
 }
 
 /* ---- building ---- */
@@ -569,101 +588,47 @@ int ofd_lpm_lookup(const struct ofd_lpm *t, const struct ofd_ip *a, uint32_t *v)
 	return 1;
 }
 
-enum { ST_ROOT, ST_NODE, ST_LEAF, ST_BUCKET, ST_IDLE };
-
-struct bstate {
-	u128 k;
-	const struct trie *tr;
-	const union node *nd;
-	uint32_t leaf;
-	uint16_t off;
-	uint16_t st;
-	size_t i; /* the index of the address in the batch */
-};
-
-/* Start looking up a: prefetch its root entry. */
-static void start(struct bstate *b, const struct ofd_lpm *t, const struct ofd_ip *a, size_t i)
-{
-	u128 k = load_key(a);
-	int v4 = (k >> 32) == (MAPPED >> 32);
-	b->tr = v4 ? &t->t4 : &t->t6;
-	b->k = v4 ? k << 96 : k;
-	b->st = ST_ROOT;
-	b->i = i;
-	__builtin_prefetch(&b->tr->root[kbits(b->k, 0, b->tr->rbits)]);
-}
-
-/* One step of lookup b (its memory prefetched by the previous step): 1 when done. */
-static int step(struct bstate *b, uint32_t *out)
-{
-	const struct trie *tr = b->tr;
-	if (b->st == ST_ROOT) {
-		uint64_t e = tr->root[kbits(b->k, 0, tr->rbits)];
-		if (!(e & LPM_CHILD)) {
-			*out = (uint32_t)e;
-			return 1;
-		}
-		b->nd = &tr->nodes[(uint32_t)e];
-		b->off = (uint16_t)tr->rbits;
-		b->st = ST_NODE;
-		__builtin_prefetch(b->nd);
-		return 0;
-	}
-	if (b->st == ST_LEAF) {
-		*out = tr->leaves[b->leaf];
-		return 1;
-	}
-	const union node *n = b->nd;
-	if (b->st == ST_BUCKET || ((n->b.base1 & (LPM_BUCKET | LPM_EXT)) == LPM_BUCKET)) {
-		*out = bucket_scan(tr, n, b->k);
-		return 1;
-	}
-	if (n->b.base1 & LPM_BUCKET) {
-		b->st = ST_BUCKET;
-		__builtin_prefetch(&tr->ents[n->b.ext]);
-		return 0;
-	}
-	unsigned s = kbits(b->k, b->off, LPM_STRIDE);
-	if (!(n->t.vec >> s & 1)) {
-		unsigned i = rank(n->t.leafvec, s) - 1;
-		if (!(n->t.base1 & LPM_EXT)) {
-			*out = n->t.leaf[i];
-			return 1;
-		}
-		b->leaf = n->t.base0 + i;
-		b->st = ST_LEAF;
-		__builtin_prefetch(&tr->leaves[b->leaf]);
-		return 0;
-	}
-	b->nd = &tr->nodes[(n->t.base1 & LPM_IDX) + rank(n->t.vec, s) - 1];
-	b->off = (uint16_t)(b->off + LPM_STRIDE);
-	__builtin_prefetch(b->nd);
-	return 0;
-}
-
 /*
- * Up to LPM_GROUP lookups in flight, stepped in turn: each step reads what the previous step
- * of the same lookup prefetched a whole turn earlier, and a finished lookup hands its place to
- * the next address at once, so the prefetch distance stays constant.
+ * Lookups a[0..g) into out[0..g), g <= LPM_GROUP, one level at a time: every lookup still
+ * walking takes its next step, prefetching the node the step after will read, so that the
+ * group's memory accesses overlap.
  */
-static void lookup_rolling(const struct ofd_lpm *t, const struct ofd_ip *const *a, size_t n, uint32_t *out)
+static void lookup_group(const struct ofd_lpm *t, const struct ofd_ip *const *a, size_t g, uint32_t *out)
 {
-	struct bstate b[LPM_GROUP];
-	size_t w = n < LPM_GROUP ? n : LPM_GROUP, next = 0, live = w;
-	for (; next < w; next++)
-		start(&b[next], t, a[next], next);
-	while (live > 0) {
-		for (size_t j = 0; j < w; j++) {
-			if (b[j].st == ST_IDLE || !step(&b[j], &out[b[j].i]))
-				continue;
-			if (next < n) {
-				start(&b[j], t, a[next], next);
-				next++;
-			} else {
-				b[j].st = ST_IDLE;
-				live--;
-			}
+	u128 k[LPM_GROUP];
+	const struct trie *tr[LPM_GROUP];
+	const union node *nd[LPM_GROUP];
+	uint8_t off[LPM_GROUP], act[LPM_GROUP];
+	size_t na = 0;
+	for (size_t i = 0; i < g; i++) {
+		u128 x = load_key(a[i]);
+		int v4 = (x >> 32) == (MAPPED >> 32);
+		tr[i] = v4 ? &t->t4 : &t->t6;
+		k[i] = v4 ? x << 96 : x;
+		__builtin_prefetch(&tr[i]->root[(uint64_t)(k[i] >> 64) >> (64 - tr[i]->rbits)]);
+	}
+	for (size_t i = 0; i < g; i++) {
+		uint64_t e = tr[i]->root[(uint64_t)(k[i] >> 64) >> (64 - tr[i]->rbits)];
+		if (!(e & LPM_CHILD)) {
+			out[i] = (uint32_t)e;
+			continue;
 		}
+		nd[i] = &tr[i]->nodes[(uint32_t)e];
+		off[i] = (uint8_t)tr[i]->rbits;
+		__builtin_prefetch(nd[i]);
+		act[na++] = (uint8_t)i;
+	}
+	while (na > 0) {
+		size_t nn = 0;
+		for (size_t j = 0; j < na; j++) {
+			size_t i = act[j];
+			if (node_step(tr[i], &nd[i], k[i], off[i], &out[i]))
+				continue;
+			off[i] = (uint8_t)(off[i] + LPM_STRIDE);
+			__builtin_prefetch(nd[i]);
+			act[nn++] = (uint8_t)i;
+		}
+		na = nn;
 	}
 }
 
@@ -676,7 +641,8 @@ size_t ofd_lpm_lookup_batch(const struct ofd_lpm *t, const struct ofd_ip *const 
 			out[i] = miss;
 		return 0;
 	}
-	lookup_rolling(t, a, n, out);
+	for (size_t i = 0; i < n; i += LPM_GROUP)
+		lookup_group(t, a + i, n - i < LPM_GROUP ? n - i : LPM_GROUP, out + i);
 	for (size_t i = 0; i < n; i++) {
 		int hit = out[i] != t->miss;
 		hits += (size_t)hit;

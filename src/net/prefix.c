@@ -27,8 +27,12 @@ static int parse_len(const char *s, unsigned max, unsigned *out)
 /* 1 if a bit at or after position len (0 = the most significant of b[0]) is set. */
 static int host_bits(const struct ofd_ip *a, unsigned len)
 {
-	for (unsigned bit = len; bit < 128; bit++)
-		if (a->b[bit / 8] & (0x80u >> (bit % 8)))
+	if (len >= 128)
+		return 0;
+	if (len % 8 && (a->b[len / 8] & (0xffu >> (len % 8))))
+		return 1;
+	for (unsigned i = (len + 7) / 8; i < 16; i++)
+		if (a->b[i])
 			return 1;
 	return 0;
 }
