@@ -14,7 +14,8 @@
  * itself, more in leaves[base0...] (LPM_EXT). A bucket (LPM_BUCKET) holds up to
  * LPM_BUCKET_MAX prefixes, longest first, and the inherited leaf: up to LPM_INLINE_ENTS of
  * length 64 or less (key bits [0, 64)) in the node itself, otherwise in ents[ext...].
- * So a lookup that ends in a node reads one line per level, and most end in their second line.
+ * A subtree becomes a bucket only where a node would need children. A lookup reads one line
+ * per level; a /24 among a million IPv4 routes reads two (root entry, node).
  *
  * Leaf values are the prefix values themselves, and a miss is a value no prefix has (t->miss),
  * so that a lookup ends on the leaf without a further indirection.
