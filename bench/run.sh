@@ -12,7 +12,8 @@
 #   INGEST_SECS, INGEST_START, INGEST_STEPS  the ingest stage's steps (bench/ingest_stage.sh)
 #   BENCH_WORK=DIR         cached inputs (default BUILD_DIR/bench-data)
 #   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd ingest pipeline tracers
-#                          callgrind
+#                          lpm callgrind
+#   LPM_SECONDS=2          CPU seconds per bench_lpm lookup figure (the lpm stage)
 #   BENCH_NO_CALLGRIND=1   skip the callgrind part
 #   BENCH_NO_PEERS=1       skip the peers
 #   BENCH_UPDATE_BASELINE=1  write this run's callgrind figures to bench/callgrind-baseline.txt
@@ -61,7 +62,7 @@ declare -A PEER_REC # the same as tshark counts them (the peers are checked agai
 NOTES=()
 declare -A R     # results: R[key]=value
 
-BIN=(bench_decode bench_filter bench_mktraffic bench_pcapcat bench_replay bench_sink bench_cputime overflowd)
+BIN=(bench_decode bench_filter bench_mktraffic bench_pcapcat bench_replay bench_sink bench_cputime bench_lpm overflowd)
 
 log() { printf '== %s\n' "$*" >&2; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; WARNINGS+=("$*"); }
@@ -544,6 +545,39 @@ run_dump_udp() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# lpm: the longest-prefix-match table (net/lpm.h), a million IPv4 and a million IPv6 prefixes,
+# lookups per CPU-second on one thread (bench_lpm), single and batched, random and hitting
+
+LPM_MD=""
+
+run_lpm() {
+	local secs=${LPM_SECONDS:-2}
+	log "lpm: bench_lpm, ${secs}s per figure"
+	note "lpm" "$BUILD/bench_lpm" --seconds "$secs"
+	"$BUILD/bench_cputime" -o "$OUT/lpm.cpu" "$BUILD/bench_lpm" --seconds "$secs" >"$OUT/lpm.txt" 2>"$OUT/lpm.err" ||
+		{ warn "bench_lpm failed: $(tail -2 "$OUT/lpm.err")"; return 0; }
+	LPM_MD=$(awk -v rss="$(kv "$OUT/lpm.cpu" maxrss_kb)" '
+	function v(k,   i) { for (i = 2; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2); return "" }
+	BEGIN { print "\n## Longest-prefix match (bench_lpm, one thread)\n" }
+	/bench=lpm_build/ { b = b sprintf("| %s | %s | %s | %.2f s | %.1f MB | %s |\n", v("family"), v("prefixes"),
+		v("distinct"), v("build_s"), v("memory_bytes") / 1e6, v("bytes_per_prefix")) }
+	/bench=lpm / { l = l sprintf("| %s | %s | %s | %.1fM | %s | %s | %s |\n", v("family"), v("mode"), v("addrs"),
+		v("rate") / 1e6, v("ns_per_lookup"), v("hit_ratio"), (v("rate") + 0 >= 20e6 ? "yes" : "**no**")) }
+	END {
+		print "| family | prefixes | distinct | build (CPU) | memory | bytes/prefix |"; print "|---|---:|---:|---:|---:|---:|"
+		printf "%s\n", b
+		print "| family | lookup | addresses | lookups/CPU-s | ns/lookup | hit ratio | 20M target met |"
+		print "|---|---|---|---:|---:|---:|---|"
+		printf "%s\n", l
+		print "Peak RSS of the run: " int(rss / 1024) " MB. Batches of 512 (`ofd_lpm_lookup_batch`). Command: `bench_lpm --seconds S`." }' "$OUT/lpm.txt")
+}
+
+report_lpm() {
+	[ -n "$LPM_MD" ] && printf '%s\n' "$LPM_MD"
+	return 0
+}
+
+# ---------------------------------------------------------------------------------------------
 # callgrind: instructions per record for a fixed workload (bench_decode --seconds 0 makes one
 # warm-up and one timed pass, so every record is decoded twice)
 
@@ -734,7 +768,7 @@ report() {
 	echo '```'
 }
 
-STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd ingest pipeline tracers callgrind} "
+STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd ingest pipeline tracers lpm callgrind} "
 stage() { [[ $STAGES == *" $1 "* ]]; }
 
 main() {
@@ -762,8 +796,9 @@ main() {
 	stage ingest && run_ingest
 	stage pipeline && run_pipeline
 	stage tracers && run_tracers
+	stage lpm && run_lpm
 	[ $HAVE_VALGRIND = 1 ] && stage callgrind && run_callgrind
-	{ report; report_ingest; report_tracers; } | tee "$RESULTS"
+	{ report; report_ingest; report_tracers; report_lpm; } | tee "$RESULTS"
 	if [ ${#CALLGRIND_CMP[@]} -gt 0 ]; then
 		printf '%s\n' "${CALLGRIND_CMP[@]}" >&2
 	fi

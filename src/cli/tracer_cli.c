@@ -33,6 +33,7 @@
 
 #include "cli.h"
 #include "clipipe.h"
+#include "net/prefix.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
 #include "tracer/policy.h"

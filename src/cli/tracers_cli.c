@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "cli/tracers_cli.h"
+#include "net/prefix.h"
 #include "receiver/query.h"
 
 #define DEFAULT_DB "/var/lib/overflowd/tracers.db"

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "net/prefix.h"
 #include "receiver/query.h"
 
 int ofd_qfmt_parse(const char *s)

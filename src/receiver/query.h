@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "receiver/store.h"
-#include "tracer/send.h"
+#include "net/prefix.h"
 
 enum ofd_qfmt { OFD_QF_TABLE, OFD_QF_JSON, OFD_QF_CSV };
 

@@ -1,5 +1,5 @@
 /*
- * Prefixes and the flow-end address policy (see policy.h for the precedence rules).
+ * The flow-end address policy (see policy.h for the precedence rules).
  *
  * The reserved table is the IANA IPv4 and IPv6 Special-Purpose Address Registries' entries whose
  * "Globally Reachable" column is False (RFC 6890 and its updates), plus:
@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "tracer/policy.h"
+#include "tracer/send.h"
 
 struct reserved {
 	const char *text; /* prefix, parsed once */
@@ -80,81 +81,6 @@ static void table_init(void)
 	for (size_t i = 0; i < NV6; i++)
 		if (ofd_prefix_parse(&table_v6[i], reserved_v6[i].text) != 0)
 			abort();
-}
-
-/* A decimal prefix length of 1-3 digits, no sign or leading zero, up to max. */
-static int parse_len(const char *s, unsigned max, unsigned *out)
-{
-	unsigned v = 0;
-	size_t n = strlen(s);
-	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
-		return OFD_EFORMAT;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return OFD_EFORMAT;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return OFD_EFORMAT;
-	*out = v;
-	return 0;
-}
-
-/*
- * Host bits set after the length ("10.1.2.3/8") are refused rather than masked: a typo in an
- * allow list must not silently open a wider range than the one written.
- */
-int ofd_prefix_parse(struct ofd_prefix *p, const char *s)
-{
-	char buf[64];
-	size_t n = strlen(s);
-	if (n == 0 || n >= sizeof(buf))
-		return OFD_EFORMAT;
-	memcpy(buf, s, n + 1);
-	char *slash = strchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	struct ofd_ip ip;
-	if (ofd_ip_parse(&ip, buf) != 0)
-		return OFD_EFORMAT;
-	unsigned base = ip.family == OFD_AF_INET ? 96 : 0, max = 128 - base, len = max;
-	if (slash && parse_len(slash + 1, max, &len) != 0)
-		return OFD_EFORMAT;
-	len += base;
-	for (unsigned bit = len; bit < 128; bit++)
-		if (ip.b[bit / 8] & (0x80u >> (bit % 8)))
-			return OFD_EFORMAT;
-	p->addr = ip;
-	p->len = (uint8_t)len;
-	return 0;
-}
-
-int ofd_prefix_match(const struct ofd_prefix *p, const struct ofd_ip *a)
-{
-	unsigned full = p->len / 8, rest = p->len % 8;
-	if (p->len > 128)
-		return 0;
-	if (memcmp(p->addr.b, a->b, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	uint8_t mask = (uint8_t)(0xffu << (8 - rest));
-	return (p->addr.b[full] & mask) == (a->b[full] & mask);
-}
-
-int ofd_ip_is_v4mapped(const struct ofd_ip *a)
-{
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	return memcmp(a->b, mapped, sizeof(mapped)) == 0;
-}
-
-int ofd_prefix_longest(const struct ofd_prefix *list, size_t n, const struct ofd_ip *a)
-{
-	int best = -1;
-	for (size_t i = 0; i < n; i++)
-		if ((int)list[i].len > best && ofd_prefix_match(&list[i], a))
-			best = list[i].len;
-	return best;
 }
 
 int ofd_policy_reserved(const struct ofd_ip *a, const char **name)

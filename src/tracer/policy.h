@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #include "ofd/flow.h"
-#include "tracer/send.h"
+#include "net/prefix.h"
 
 enum ofd_policy_verdict {
 	OFD_PV_ALLOW = 0,
@@ -32,17 +32,11 @@ struct ofd_policy { /* the caller owns the arrays */
 	size_t ndeny;
 };
 
-/* 1 if a is v4-mapped (::ffff:0:0/96), whatever its family field says. */
-int ofd_ip_is_v4mapped(const struct ofd_ip *a);
-
 /*
  * The most specific reserved range containing a: its length (0-128, IPv4 as 96 + length), and
  * its name in *name if name is not NULL; -1 if a is globally reachable.
  */
 int ofd_policy_reserved(const struct ofd_ip *a, const char **name);
-
-/* The length of the longest prefix in list[0..n) containing a, or -1. */
-int ofd_prefix_longest(const struct ofd_prefix *list, size_t n, const struct ofd_ip *a);
 
 /* The decision for one flow-end address. An address without a family is refused as RESERVED. */
 enum ofd_policy_verdict ofd_policy_check(const struct ofd_policy *p, const struct ofd_ip *a);

@@ -15,6 +15,7 @@
 
 #include "ofd/err.h"
 #include "ofd/flow.h"
+#include "net/prefix.h"
 #include "tracer/tracer.h"
 
 enum { OFD_SEND_UDP = 1 << 0, OFD_SEND_HTTP = 1 << 1, OFD_SEND_HTTPS = 1 << 2 };
@@ -32,15 +33,6 @@ enum ofd_send_drop {
 };
 
 const char *ofd_send_drop_name(enum ofd_send_drop d);
-
-struct ofd_prefix {
-	struct ofd_ip addr; /* v4-mapped for IPv4 */
-	uint8_t len;	    /* 0-128 (IPv4: 96 + v4 length) */
-};
-
-/* Parse "a.b.c.d/len", "v6/len" or a bare address into p; 0 or OFD_EFORMAT. */
-int ofd_prefix_parse(struct ofd_prefix *p, const char *s);
-int ofd_prefix_match(const struct ofd_prefix *p, const struct ofd_ip *a);
 
 struct ofd_sender_recipient { /* sealing: tracers to addresses in `prefix` are sealed to `key` */
 	struct ofd_prefix prefix;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/prefix.h"
 #include "ofd/segment.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
