@@ -1,8 +1,10 @@
 # overflowd: `make run` and `make test` do all set-up on a fresh Debian machine (as root).
 #
 #   make run     install missing packages, build, print signed tracers for the bundled sample
-#   make test    install, then format check, banned-function check, -Werror build (gcc) with
-#                ctest, ASan+UBSan build (clang) with ctest, short libFuzzer runs
+#   make test    install, then format check, banned-function check, shellcheck, -Werror build
+#                (gcc) with ctest, README segment reference check, ASan+UBSan build (clang) with
+#                ctest, short libFuzzer runs
+#   make readme  rewrite README.md's segment reference from `overflowd --segments --markdown`
 #   make bench   build and run the benchmarks (bench/RESULTS.md explains the figures)
 #   make fuzz    longer libFuzzer runs (FUZZ_SECONDS per target)
 
@@ -16,11 +18,11 @@ SAMPLE       := examples/netflow_4M.pcap.gz
 # Debian packages: build tools and libraries, then the peers the end-to-end tests compare with.
 PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-config \
               libpcap-dev zlib1g-dev libcmocka-dev libyaml-dev libjansson-dev libzstd-dev \
-              libsodium-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev
+              libsodium-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev shellcheck
 PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl
 
-.PHONY: all deps deps-peers build run test check-format check-banned test-gcc test-asan \
-        test-fuzz fuzz bench format clean
+.PHONY: all deps deps-peers build run test check-format check-banned check-shell check-readme \
+        readme test-gcc test-asan test-fuzz fuzz bench format clean
 
 all: build
 
@@ -42,7 +44,7 @@ run: build
 	$(BUILD)/overflowd -f $(SAMPLE) -r 1e-5 -k $(BUILD)/signing.key | tee $(BUILD)/tracers.jsonl
 	$(BUILD)/overflowd verify $(BUILD)/tracers.jsonl
 
-test: deps deps-peers check-format check-banned test-gcc test-asan test-fuzz
+test: deps deps-peers check-format check-banned check-shell test-gcc check-readme test-asan test-fuzz
 	@echo "make test: all checks passed"
 
 check-format:
@@ -56,6 +58,19 @@ format:
 check-banned:
 	@if grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|rand|gets|alloca)\s*\(' \
 	     src include tests fuzz bench; then echo "banned function in use"; exit 1; fi
+
+# Every shell script, with the files it sources (-x: the `# shellcheck source=` paths are from
+# the top of the tree). A `# shellcheck disable=` needs its reason beside it.
+check-shell: deps
+	@shellcheck -x $$(git ls-files '*.sh' .ci/run) || { echo "shellcheck: fix the scripts above"; exit 1; }
+
+# README.md's segment reference (between <!-- segments:begin --> and <!-- segments:end -->) is
+# what the built overflowd prints with --segments --markdown.
+check-readme: build
+	@./scripts/readme-segments.sh --check $(BUILD)/overflowd README.md
+
+readme: build
+	./scripts/readme-segments.sh $(BUILD)/overflowd README.md
 
 test-gcc: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

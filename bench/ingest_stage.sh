@@ -17,6 +17,7 @@ INGEST_STEPS=${INGEST_STEPS:-16}
 INGEST_RUNS=${INGEST_RUNS:-2} # ladders per collector; the highest loss-free rate is kept
 INGEST_FORMATS=(v5 ipfix)
 INGEST_KEYS=()
+declare -A R REC # run.sh's (declared there; this keeps their contents)
 INGEST_PORT=$((PORT0 + 2))
 
 # sock_drops PORT: the kernel's drop counter summed over every UDP socket bound to PORT
@@ -172,7 +173,7 @@ run_ingest() {
 		log "ingest: ${NAME[$f]} (${DGRAMS[$f]} datagrams, ${REC[$f]} records per pass)"
 		ingest_overflowd "$f" 1
 		ingest_overflowd "$f" 2
-		if [ $HAVE_PEERS = 1 ]; then
+		if [ "$HAVE_PEERS" = 1 ]; then
 			ingest_nfcapd "$f"
 			ingest_nfacctd "$f"
 		fi
@@ -182,7 +183,7 @@ run_ingest() {
 report_ingest() {
 	[ ${#INGEST_KEYS[@]} -gt 0 ] || return 0
 	local k f base
-	printf '\n## UDP ingest without loss (loopback, `overflowd replay --rate`)\n\n'
+	printf '\n## UDP ingest without loss (loopback, %s)\n\n' "\`overflowd replay --rate\`"
 	printf '| collector | format | highest loss-free rate, records/s | datagrams/s | ratio to nfcapd | records counted |\n'
 	printf '|---|---|---:|---:|---:|---:|\n'
 	for k in "${INGEST_KEYS[@]}"; do

@@ -136,7 +136,7 @@ check_tools() {
 	for b in "${BIN[@]}"; do
 		[ -x "$BUILD/$b" ] || die "$BUILD/$b missing: build first (make build)"
 	done
-	[ -r "$DATA/netflow_4M.pcap" ] && [ -r "$DATA/sflow.pcap" ] || die "sample captures not in $DATA"
+	{ [ -r "$DATA/netflow_4M.pcap" ] && [ -r "$DATA/sflow.pcap" ]; } || die "sample captures not in $DATA"
 	HAVE_PEERS=1
 	for b in tshark nfacctd sfacctd nfcapd nfdump softflowd softflowctl tcpdump; do
 		if ! command -v $b >/dev/null; then
@@ -175,15 +175,15 @@ export_capture() {
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	chmod 777 "$tmp" # tcpdump may drop privileges to its own user before it writes
-	udp_bound $EXPORT_PORT && die "udp port $EXPORT_PORT in use (set BENCH_PORT)"
-	"$BUILD/bench_sink" --port $EXPORT_PORT >"$tmp/sink.txt" &
+	udp_bound "$EXPORT_PORT" && die "udp port $EXPORT_PORT in use (set BENCH_PORT)"
+	"$BUILD/bench_sink" --port "$EXPORT_PORT" >"$tmp/sink.txt" &
 	local sink=$!
 	tcpdump -i lo -n -U -B 65536 -w "$tmp/cap.pcap" "udp and dst port $EXPORT_PORT" \
 		2>"$tmp/tcpdump.log" &
 	local td=$!
 	poll_until 10 grep -q 'listening on' "$tmp/tcpdump.log" || die "tcpdump did not start: $(cat "$tmp/tcpdump.log")"
-	poll_until 10 udp_bound $EXPORT_PORT || die "bench_sink did not bind"
-	softflowd -r "$WORK/traffic.pcap" -n 127.0.0.1:$EXPORT_PORT -v "$ver" -m $((FLOWS * 2)) -d \
+	poll_until 10 udp_bound "$EXPORT_PORT" || die "bench_sink did not bind"
+	softflowd -r "$WORK/traffic.pcap" -n "127.0.0.1:$EXPORT_PORT" -v "$ver" -m $((FLOWS * 2)) -d \
 		-c "$tmp/ctl" -p "$tmp/pid" >"$tmp/softflowd.log" 2>&1 &
 	local sf=$! asked=0
 	# Debian's softflowd 1.1.0 flushes and exits at the end of the file; older ones wait, so
@@ -203,7 +203,7 @@ export_capture() {
 	# "Flows exported: 300000 (300000 records) in 10353 packets (0 failures)"
 	sent_recs=$(sed -E 's/.*\(([0-9]+) records\).*/\1/' <<<"$line")
 	sent_dgrams=$(sed -E 's/.* in ([0-9]+) packets.*/\1/' <<<"$line")
-	poll_until 20 udp_drained $EXPORT_PORT || die "bench_sink queue not drained"
+	poll_until 20 udp_drained "$EXPORT_PORT" || die "bench_sink queue not drained"
 	capframes() { "$BUILD/bench_pcapcat" "$tmp/cap.pcap" /dev/null 2>/dev/null | sed -E 's/frames=([0-9]+).*/\1/'; }
 	cap_complete() { [ "$(capframes)" = "$sent_dgrams" ]; }
 	poll_until 10 cap_complete || true
@@ -254,7 +254,7 @@ prepare_inputs() {
 			note "input, capture of softflowd's export" tcpdump -i lo -n -U -B 65536 -w CAP.pcap \
 				"udp and dst port $EXPORT_PORT"
 			note "input, softflowd v$v (with tcpdump -i lo and bench_sink on the port)" softflowd -r "$WORK/traffic.pcap" \
-				-n 127.0.0.1:$EXPORT_PORT -v "$v" -m $((FLOWS * 2)) -d -c CTL -p PIDFILE
+				-n "127.0.0.1:$EXPORT_PORT" -v "$v" -m $((FLOWS * 2)) -d -c CTL -p PIDFILE
 			if [ ! -s "$WORK/${f}_1x.pcap" ] || [ ! -s "$WORK/${f}_1x.pcap.records" ]; then
 				local try
 				for try in 1 2 3; do
@@ -618,7 +618,7 @@ run_callgrind() {
 	if [ -r "$BASELINE" ]; then
 		local fm md v old pct
 		while read -r fm md v; do
-			[ -n "$fm" ] && [ "${fm:0:1}" != "#" ] || continue
+			{ [ -n "$fm" ] && [ "${fm:0:1}" != "#" ]; } || continue
 			old=$(awk -v f="$fm" -v m="$md" '$1 == f && $2 == m {print $3}' "$BASELINE")
 			[ -n "$old" ] || continue
 			pct=$(awk -v a="$v" -v b="$old" 'BEGIN {printf "%+.1f", (a - b) * 100 / b}')

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The `tracers` stage of bench/run.sh (sourced by it): tracer signing and verification against
 # libsodium (bench_sign) and the receiver's rates over UDP (bench_receive), in the same run.
 # Prints a Markdown section after the main report.

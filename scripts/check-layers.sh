@@ -30,8 +30,11 @@ for f in $(git ls-files 'src/*.c' 'src/*.h'); do
 		bad=1
 		continue
 	fi
-	for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
+	incs=$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+	# one include a line, read in this shell (a pipe into the loop would lose bad=1)
+	while read -r inc; do
 		case "$inc" in
+		"") continue ;;
 		*/*) target=${inc%%/*} ;;
 		*) continue ;; # a header of its own folder
 		esac
@@ -43,7 +46,9 @@ for f in $(git ls-files 'src/*.c' 'src/*.h'); do
 			bad=1
 			;;
 		esac
-	done
+	done <<EOF
+$incs
+EOF
 done
 [ $bad = 0 ] && echo "layers: every include follows docs/ARCHITECTURE.md"
 exit $bad

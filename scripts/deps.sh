@@ -1,18 +1,19 @@
 #!/bin/sh
 # Install the named Debian packages that are missing; do nothing when all are present.
 set -eu
-missing=""
+# keep only the missing packages in "$@" (the loop's word list is read once, before the shifts)
 for p in "$@"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	shift
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || set -- "$@" "$p"
 done
-[ -z "$missing" ] && exit 0
-echo "installing:$missing"
+[ $# -eq 0 ] && exit 0
+echo "installing: $*"
 if [ "$(id -u)" != 0 ]; then
-	echo "missing Debian packages:$missing; run as root or install them" >&2
+	echo "missing Debian packages: $*; run as root or install them" >&2
 	exit 1
 fi
 # tshark asks whether non-root users may capture; answer no, non-interactively.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing
+apt-get install -y -qq --no-install-recommends "$@"

@@ -14,7 +14,8 @@ declare -A R REC # run.sh's (declared there; this keeps their contents)
 PIPE_RUNS=5 # runs per engine figure; the least CPU time is kept
 PIPE_SECS=1 # CPU seconds per in-process figure
 # the CPU the pinned runs use (the last one); none when taskset is missing
-PIPE_CPU=$(command -v taskset >/dev/null && echo $(($(nproc) - 1)) || true)
+PIPE_CPU=""
+if command -v taskset >/dev/null; then PIPE_CPU=$(($(nproc) - 1)); fi
 PIPE_DIR=$SRC/bench/pipelines
 PIPE_TARGET=10000000 # decode + filter + count on NetFlow v5, per core (issue 3)
 PIPE_FORMATS=(v5 ipfix)
@@ -89,7 +90,7 @@ pipe_nfdump_store() {
 	if [ ! -d "$dir" ]; then
 		log "pipeline: nfcapd store of NetFlow v5 x100 for nfdump"
 		mkdir -p "$dir"
-		loopback_run nfcapd_store v5 100 8000000 nfcapd -b 127.0.0.1 -p $NFCAPD_PORT -w "$dir" -t 3600 -B 16777216
+		loopback_run nfcapd_store v5 100 8000000 nfcapd -b 127.0.0.1 -p "$NFCAPD_PORT" -w "$dir" -t 3600 -B 16777216
 	fi
 	flows=$(nfdump -R "$dir" -I 2>/dev/null | sed -n 's/^Flows: *\([0-9]*\).*/\1/p') || true
 	[ "$flows" = $((REC[v5] * 100)) ] || {
@@ -138,10 +139,10 @@ run_pipeline() {
 		all=$(pipe_count "$OUT/pipe_branch_$f.counts" all)
 		R[pipe_then_$f]=$yes
 		R[pipe_else_$f]=$no
-		[ "$yes" = "$kept" ] && [ $((yes + no)) = "$n" ] && [ "$all" = "$n" ] ||
+		{ [ "$yes" = "$kept" ] && [ $((yes + no)) = "$n" ] && [ "$all" = "$n" ]; } ||
 			warn "pipeline ${NAME[$f]}: the branch split $n records into $yes + $no (all: $all)"
 	done
-	[ $HAVE_PEERS = 1 ] && [ -n "${REC[v5]:-}" ] || return 0
+	{ [ "$HAVE_PEERS" = 1 ] && [ -n "${REC[v5]:-}" ]; } || return 0
 	local store=$NFCAPD_TMP/nfcapd-v5-store lz4=$NFCAPD_TMP/nfcapd-v5-lz4
 	if pipe_nfdump_store "$store"; then
 		log "pipeline: nfdump filter scan, uncompressed and LZ4 store"
@@ -217,8 +218,8 @@ pipe_report() {
 	echo "file; the branch's then + else = all, then = kept; nfdump's output lines = kept."
 	echo "In process: bench_decode / bench_filter --seconds $PIPE_SECS on the same file held in memory;"
 	echo "overhead = 1e9 / engine rate - 1e9 / in-process rate."
-	[ -n "${R[pipe_nfdump]:-}" ] || [ $HAVE_PEERS = 0 ] ||
+	[ -n "${R[pipe_nfdump]:-}" ] || [ "$HAVE_PEERS" = 0 ] ||
 		echo "nfdump's filter scan was not measured (see warnings); the issue's figure for it is ~2.4M/s."
-	[ $HAVE_PEERS = 1 ] || echo "nfdump not measured (no peers); the issue's figure for its filter scan is ~2.4M/s."
+	[ "$HAVE_PEERS" = 1 ] || echo "nfdump not measured (no peers); the issue's figure for its filter scan is ~2.4M/s."
 	return 0
 }

@@ -16,6 +16,9 @@
  * until after the drain. The address is bound first: a taken one refuses the start (exit 1)
  * before any segment opens anything.
  *
+ * `--segments` lists the segment types (with -p, the modules' too) and exits; with `--markdown`
+ * it prints the README's segment reference instead (cli/segdoc.h).
+ *
  * Signals are blocked in every thread and taken with sigtimedwait() by the main thread, which
  * also does the printing: no work happens in a signal handler.
  */
@@ -33,6 +36,7 @@
 #include "core/pipeline.h"
 #include "core/registry.h"
 #include "obs/pipeline_metrics.h"
+#include "segdoc.h"
 #include "segments/builtin.h"
 
 #define RUN_MAX_PLUGINS 64
@@ -42,6 +46,7 @@ struct run_opts {
 	const char *metrics;
 	int check;
 	int list;
+	int markdown;
 	const char *plugins[RUN_MAX_PLUGINS];
 	size_t nplugins;
 	char **args;
@@ -58,6 +63,7 @@ static void run_usage(FILE *f)
 		"                      IPV4:PORT, [IPV6]:PORT or :PORT; overrides the config's metrics:\n"
 		"  -p, --plugin FILE   load custom segments from a shared object (repeatable)\n"
 		"      --segments      list the available segments and exit\n"
+		"      --markdown      with --segments: print the README's segment reference\n"
 		"  -v, --verbose       debug messages\n"
 		"SIGUSR1 prints the counters; SIGINT/SIGTERM stop the inputs, drain and exit.\n");
 }
@@ -65,10 +71,15 @@ static void run_usage(FILE *f)
 static int run_parse(struct run_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},  {"check", no_argument, NULL, 'C'},
-	    {"metrics", required_argument, NULL, 'M'}, {"plugin", required_argument, NULL, 'p'},
-	    {"segments", no_argument, NULL, 'L'},      {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'C'},
+	    {"metrics", required_argument, NULL, 'M'},
+	    {"plugin", required_argument, NULL, 'p'},
+	    {"segments", no_argument, NULL, 'L'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"markdown", no_argument, NULL, 'D'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -86,6 +97,7 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
 			o->metrics = optarg;
 			break;
 		case 'L': o->list = 1; break;
+		case 'D': o->markdown = 1; break;
 		case 'v': ofd_log_set_level(OFD_LOG_DEBUG); break;
 		case 'p':
 			if (o->nplugins == RUN_MAX_PLUGINS) {
@@ -100,48 +112,15 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
 	}
 	o->args = argv + optind;
 	o->nargs = (size_t)(argc - optind);
+	if (o->markdown && !o->list) {
+		fprintf(stderr, "overflowd: --markdown goes with --segments\n");
+		return -1;
+	}
 	if (!o->config && !o->list) {
 		fprintf(stderr, "overflowd: -c CONFIG.yml is required\n");
 		return -1;
 	}
 	return 0;
-}
-
-/* One line per config key, under its segment: name, type, default or "required", help. */
-static void run_list_keys(const struct ofd_cfg_key *k)
-{
-	static const char *const types[] = {"bool", "int",  "uint",	"number", "string",
-					    "list", "enum", "duration", "size",	  "tree"};
-	for (; k && k->key; k++) {
-		printf("    %-14s %-8s", k->key, types[k->type]);
-		if (k->required)
-			printf(" required");
-		else if (k->def)
-			printf(" default %s", k->def);
-		if (k->type == OFD_CFG_ENUM && k->choices) {
-			printf(" (");
-			for (const char *const *c = k->choices; *c; c++)
-				printf("%s%s", c == k->choices ? "" : "|", *c);
-			printf(")");
-		}
-		printf("\n      %s\n", k->help ? k->help : "");
-	}
-}
-
-static void run_list(const struct ofd_registry *reg)
-{
-	static const char *const kinds[] = {"input", "flow", "enrich", "analyze", "output"};
-	const char *origin;
-	const struct ofd_segment_type *t;
-	for (size_t i = 0; (t = ofd_registry_at(reg, i, &origin)) != NULL; i++) {
-		printf("%-16s %-8s %s", t->name, kinds[t->kind], t->summary ? t->summary : "");
-		if (strcmp(origin, "built-in"))
-			printf(" (%s)", origin);
-		putchar('\n');
-		run_list_keys(t->config);
-	}
-	printf("%-16s %-8s %s\n", "branch", "flow",
-	       "route flows: if, then (survivors of if), else (the others)");
 }
 
 /* Run until the inputs end or a stop signal; SIGUSR1 prints the counters. */
@@ -240,8 +219,8 @@ int ofd_cmd_run(int argc, char **argv)
 		}
 	}
 	if (o.list) {
-		run_list(reg);
-		status = OFD_EXIT_OK;
+		int rc = o.markdown ? ofd_segdoc_markdown(reg, stdout) : ofd_segdoc_list(reg, stdout);
+		status = rc || fflush(stdout) ? OFD_EXIT_FAIL : OFD_EXIT_OK;
 		goto free_reg;
 	}
 	if (ofd_cfg_load(&cfg, o.config, o.args, o.nargs, err, sizeof(err)) ||

@@ -217,3 +217,13 @@ const struct ofd_segment_type *ofd_registry_at(const struct ofd_registry *r, siz
 		*origin = r->v[i].origin;
 	return r->v[i].type;
 }
+
+const char *ofd_registry_alias_at(const struct ofd_registry *r, size_t i, const char **target)
+{
+	(void)r; /* the aliases are the same for every registry, for now */
+	if (i >= sizeof(aliases) / sizeof(aliases[0]))
+		return NULL;
+	if (target)
+		*target = aliases[i][1];
+	return aliases[i][0];
+}

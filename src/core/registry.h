@@ -38,4 +38,8 @@ const struct ofd_segment_type *ofd_registry_find(const struct ofd_registry *r, c
 /* Iterate: the i-th registered type (built-ins first, in their order), NULL past the end. */
 const struct ofd_segment_type *ofd_registry_at(const struct ofd_registry *r, size_t i, const char **origin);
 
+/* Iterate the aliases (other names ofd_registry_find() accepts, e.g. flowpipeline's): the i-th
+   alias, with the name of the type it stands for in *target; NULL past the end. */
+const char *ofd_registry_alias_at(const struct ofd_registry *r, size_t i, const char **target);
+
 #endif

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared functions of the end-to-end tests (source it from tests/e2e/test_*.sh).
 #
 # A test writes a synthetic capture with mkflows, has a real exporter (softflowd, pmacctd) turn

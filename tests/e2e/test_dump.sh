@@ -38,7 +38,7 @@ for _ in $(seq 100); do ss -lun 2>/dev/null | grep -q ":$port " && break; sleep 
 hdr="0005000200000e10469c8a401dcd6500000010920107000a"
 rec="c0000201c63364020a0000010003000400000003 0000012c0036ee8000371b00007b005000001100fdf0fdff18100000"
 hex="$hdr${rec// /}${rec// /}"
-printf "$(printf '%s' "$hex" | sed 's/../\\x&/g')" >"$tmp/dg.bin"
+printf '%b' "$(printf '%s' "$hex" | sed 's/../\\x&/g')" >"$tmp/dg.bin"
 [ "$(wc -c <"$tmp/dg.bin")" = 120 ] || fail "datagram builder"
 cat "$tmp/dg.bin" >"/dev/udp/127.0.0.1/$port"
 for _ in $(seq 100); do [ "$(wc -l <"$tmp/udp.csv")" -ge 3 ] && break; sleep 0.05; done

@@ -4,6 +4,7 @@
 # `overflowd dump --format csv` of the same capture), so the filters, branches and outputs are
 # checked against the decoder alone.
 set -u
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 : "${OFD_BIN:?}" "${OFD_SRC:?}"
@@ -28,13 +29,16 @@ ref() { # ref AWK-CONDITION: "N flows, P packets, B bytes"
 # DoS drill-down
 "$OFD_BIN" -c "$OFD_SRC/examples/dos-drilldown.yml" "$SAMPLE" >"$D/dd.out" 2>"$D/dd.err" ||
 	e2e_fail "dos-drilldown exited $?: $(cat "$D/dd.err")"
+# shellcheck disable=SC2016 # an awk program: its $N are awk's fields, not the shell's
 ntp=$(ref '$13 == "UDP" && $14 == 123')
 expect_eq "ntp responses" "$(sed -n 's/^ntp responses: //p' "$D/dd.err")" "$ntp"
 expect_eq "ntp responses (value)" "$ntp" "453 flows, 455 packets, 34700 bytes"
+# shellcheck disable=SC2016 # an awk program: its $N are awk's fields, not the shell's
 expect_eq "ntp and port 0" "$(sed -n 's/^ntp responses to or from port 0: //p' "$D/dd.err")" \
 	"$(ref '$13 == "UDP" && $14 == 123 && ($14 == 0 || $15 == 0)')"
 # pps over the duration in whole seconds, flows under a second count as one second
 # (bit tests by arithmetic: mawk has no and())
+# shellcheck disable=SC2016 # an awk program: its $N are awk's fields, not the shell's
 syn='$13 == "TCP" && int($27 / 2) % 2 == 1 && int($27 / 16) % 2 == 0 { d = int(($7 - $6) / 1e9); if (d < 1) d = 1 }
 	$13 == "TCP" && int($27 / 2) % 2 == 1 && int($27 / 16) % 2 == 0 && int($9 / d) > 9000'
 expect_eq "syn floods" "$(sed -n 's/^syn floods: //p' "$D/dd.err")" "$(ref "$syn")"

@@ -10,12 +10,13 @@
 #
 # Environment (set by ctest): OFD_BIN, OFD_DATA. No fixed sleeps: waits poll with a deadline.
 set -u
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 : "${OFD_BIN:?}" "${OFD_DATA:?}"
 NF=$OFD_DATA/netflow_4M.pcap
 SF=$OFD_DATA/sflow.pcap
-[ -r "$NF" ] && [ -r "$SF" ] || e2e_skip "the shared captures are missing in $OFD_DATA"
+{ [ -r "$NF" ] && [ -r "$SF" ]; } || e2e_skip "the shared captures are missing in $OFD_DATA"
 e2e_need ss setsid awk
 E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ofd-ingest.XXXXXX") || e2e_die "mktemp failed"
 trap e2e_cleanup EXIT
@@ -24,6 +25,7 @@ D=$E2E_DIR
 RATE=${REPLAY_RATE:-10000} # paced: the test checks counting, not speed (bench/ measures that)
 
 # queue_empty PORT: no datagram waits in any socket bound to PORT
+# shellcheck disable=SC2317 # called through e2e_wait, which shellcheck does not follow
 queue_empty() { [ -z "$(ss -Hlun "sport = :$1" 2>/dev/null | awk '$2 != 0')" ]; }
 
 # ingest NAME WORKERS FILE LOOPS: replay FILE LOOPS times into a fresh pipeline; leaves

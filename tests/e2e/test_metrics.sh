@@ -12,6 +12,7 @@
 #
 # Environment (set by ctest): OFD_BIN, OFD_BUILD, OFD_DATA. No fixed sleeps: every wait polls.
 set -u
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 : "${OFD_BIN:?}" "${OFD_BUILD:?}" "${OFD_DATA:?}"
@@ -75,10 +76,12 @@ metric() { awk -v m="$2" '$1 == m { print $2 }' "$1"; }
 scrape() { curl -sf --max-time 5 "$URL" >"$1"; }
 
 # scrape until SERIES has VALUE (into last.prom)
+# shellcheck disable=SC2317 # called through e2e_wait, which shellcheck does not follow
 metric_is() { scrape last.prom && [ "$(metric last.prom "$1")" = "$2" ]; }
 
 # the metrics URL from overflowd's log line "metrics: serving http://.../metrics"
 url_of() { sed -n 's/.*metrics: serving \(http:[^ ]*\).*/\1/p' "$1" | head -1; }
+# shellcheck disable=SC2317 # called through e2e_wait, which shellcheck does not follow
 has_url() { [ -n "$(url_of "$1")" ]; }
 
 UPORT=$(e2e_free_port) || e2e_die "no free UDP port"
@@ -99,7 +102,7 @@ e2e_wait 10 has_url err.txt || e2e_die "no 'metrics: serving' line: $(cat err.tx
 e2e_wait 10 e2e_listening "$UPORT" || e2e_die "the udp input is not listening: $(cat err.txt)"
 URL=$(url_of err.txt)
 MPORT=$(echo "$URL" | sed -n 's|http://127.0.0.1:\([0-9]*\)/metrics|\1|p')
-[ -n "$MPORT" ] && [ "$MPORT" -gt 0 ] || e2e_die "no port in $URL"
+{ [ -n "$MPORT" ] && [ "$MPORT" -gt 0 ]; } || e2e_die "no port in $URL"
 e2e_log "metrics at $URL, udp input on $UPORT"
 scrape before.prom || e2e_die "cannot scrape $URL"
 promcheck before.prom || e2e_fail "promcheck on the first scrape"

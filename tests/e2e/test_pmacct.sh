@@ -8,6 +8,7 @@
 # its end, after the plugins have flushed; it may exit with status 1 there after a complete
 # export, so its status is only logged.
 
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" || exit 1
 
 e2e_need pmacctd

@@ -5,6 +5,7 @@
 # counted as a duplicate), all valid; the four 2016 tracers posted over HTTP and sent over UDP
 # are stored; /metrics, `tracers`, `--spoofed` and `keys` answer from it.
 set -u
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 : "${OFD_BIN:?}" "${OFD_BUILD:?}" "${OFD_DATA:?}"
@@ -39,6 +40,7 @@ metric() { # metric NAME: its value in /metrics
 	http GET /metrics | tr -d '\r' | awk -v m="$1" '$1 == m { print $2 }'
 }
 
+# shellcheck disable=SC2317 # called through e2e_wait, which shellcheck does not follow
 metric_is() { # metric_is NAME VALUE
 	[ "$(metric "$1")" = "$2" ]
 }
@@ -69,6 +71,7 @@ e2e_wait 10 metric_is overflowd_tracers_received_total $((2 * n)) ||
 expect_eq "valid" "$(metric overflowd_tracers_valid_total)" $((2 * n))
 # stored and duplicate count once the store writer's transaction is committed (50 ms at most)
 RESULTS=$((2 * n)) # (not n inside the function: e2e_wait has a local n)
+# shellcheck disable=SC2317 # called through e2e_wait, which shellcheck does not follow
 results_counted() { [ $(($(metric overflowd_tracers_stored_total) + $(metric overflowd_tracers_duplicate_total))) -ge "$RESULTS" ]; }
 e2e_wait 10 results_counted || e2e_fail "not all results counted"
 expect_eq "stored" "$(metric overflowd_tracers_stored_total)" "$n"

@@ -12,6 +12,7 @@
 #
 # Environment (set by ctest): OFD_BIN, OFD_DATA. No fixed sleeps: waits poll with a deadline.
 set -u
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 : "${OFD_BIN:?}" "${OFD_DATA:?}"

@@ -11,6 +11,7 @@
 #
 # Environment (set by ctest): OFD_BIN, OFD_BUILD, OFD_DATA. No fixed sleeps.
 set -u
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 : "${OFD_BIN:?}" "${OFD_BUILD:?}" "${OFD_DATA:?}"
@@ -36,7 +37,7 @@ PCOL=$(head -1 dump.csv | tr ',' '\n' | grep -nx proto | cut -d: -f1)
 NTCP=$(awk -F, -v c="$PCOL" 'NR > 1 && ($c == "TCP" || $c == 6)' dump.csv | wc -l)
 NUDP=$(awk -F, -v c="$PCOL" 'NR > 1 && ($c == "UDP" || $c == 17)' dump.csv | wc -l)
 expect_eq "records in the capture" "$TOTAL" 78684
-[ "$NTCP" -gt 0 ] && [ "$NUDP" -gt 0 ] || e2e_die "reference counts: tcp $NTCP udp $NUDP"
+{ [ "$NTCP" -gt 0 ] && [ "$NUDP" -gt 0 ]; } || e2e_die "reference counts: tcp $NTCP udp $NUDP"
 
 # --- 1. pcap -> flowfilter -> count, the capture given as $1
 cat >filter.yml <<'YML'
@@ -114,7 +115,10 @@ printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config: 
 check_bad badseg "badseg.yml:5: segment nosuch: unknown segment"
 printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: count\n  jobs: 4\n' "$PCAP" >badjobs.yml
 check_bad badjobs "badjobs.yml:3: segment count: key jobs: count does not run parallel jobs (jobs must be 1)"
-printf -- '- segment: pcap\n  config: {filename: $1}\n' >badarg.yml
+cat >badarg.yml <<'EOF'
+- segment: pcap
+  config: {filename: $1}
+EOF
 check_bad badarg "badarg.yml:2: undefined argument \$1 (0 given)"
 printf -- '- segment: pcap\n- segment: csv\n  config: {filename: created.csv}\n' >badreq.yml
 check_bad badreq "badreq.yml:1: segment pcap: key filename: missing required key"
@@ -174,6 +178,7 @@ e2e_bg OFD_PID "$OFD_BIN" -c stdin.yml -p "$PLUGIN" 2>sig.err
 exec 3>&-
 # the json output exists once the segments are initialised (signals are taken from then on)
 e2e_wait "$E2E_WAIT_S" test -e out.jsonl || e2e_fail "overflowd did not start: $(cat sig.err)"
+# shellcheck disable=SC2317 # called through e2e_wait, which shellcheck does not follow
 usr1_shows_records() {
 	kill -USR1 "$OFD_PID" 2>/dev/null || return 1
 	e2e_wait 2 grep -q "^pipeline: in [1-9]" sig.err

@@ -9,6 +9,7 @@
 # `softflowctl statistics` until every packet is accounted for, then sends expire-all and
 # shutdown. -a takes the clock from the capture, so flow and export times are the capture's.
 
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" || exit 1
 
 e2e_need softflowd softflowctl

@@ -17,6 +17,7 @@
 # Datagrams are turned from tshark's hex into files with printf %b; `cat FILE >&3` sends each as
 # one datagram. No fixed sleeps: every wait polls a condition (e2e_wait).
 
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" || exit 1
 
 e2e_need softflowd softflowctl
@@ -109,6 +110,7 @@ stop_dump() {
 	e2e_stop_ofd "$1" "$2"
 }
 
+# shellcheck disable=SC2317 # called through e2e_wait, which shellcheck does not follow
 state_has_templates() { [ -f "$state" ] && [ "$(wc -c <"$state")" -gt 64 ]; }
 
 # run 1: the templates; the periodic save writes them while dump runs
@@ -155,7 +157,6 @@ expect_eq "sampling rates of run 2 (from the saved options data)" "$rates" "2 "
 
 # run 3, the control: without the state the same datagrams decode to nothing. The head frames
 # are sent after them: once their records are out, the data frames were handled (one socket).
-# shellcheck disable=SC2034 # read by lib.sh
 E2E_VARIANT=run3-control
 mkdir "$dir/run3"
 start_dump "$dir/run3"

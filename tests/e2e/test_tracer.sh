@@ -4,6 +4,7 @@
 # tampering, the four 2016 tracers, -u on a real UDP port, and delivery over real UDP and HTTP
 # to a sink on 127.0.0.1 (as relays) where every tracer received verifies.
 set -u
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 : "${OFD_BIN:?}" "${OFD_BUILD:?}" "${OFD_DATA:?}"
@@ -31,7 +32,7 @@ printf 'not a key\n' >bad.key && chmod 600 bad.key
 "$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key >t1.jsonl 2>t1.err || e2e_fail "-f exited $?: $(cat t1.err)"
 "$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key >t2.jsonl 2>/dev/null
 n=$(wc -l <t1.jsonl)
-[ "$n" -gt 100 ] && [ "$n" -lt 600 ] || e2e_fail "tracers at rate 1e-4: $n"
+{ [ "$n" -gt 100 ] && [ "$n" -lt 600 ]; } || e2e_fail "tracers at rate 1e-4: $n"
 expect_eq "same seed, same count" "$(wc -l <t2.jsonl)" "$n"
 "$OFD_BIN" verify t1.jsonl >v1.txt 2>v1.err || e2e_fail "verify: $(grep -v '^valid' v1.txt | head -3)"
 expect_eq "valid tracers" "$(grep -c '^valid ' v1.txt)" "$n"
@@ -69,9 +70,11 @@ e2e_wait 10 sh -c "ss -lun | grep -q ':$port '" || e2e_fail "-u did not listen o
 hdr="0005000200000e10469c8a401dcd6500000010920107000a"
 rec="c0000201c63364020a0000010003000400000003 0000012c0036ee8000371b00007b005000001100fdf0fdff18100000"
 hex="$hdr${rec// /}${rec// /}"
-printf "$(printf '%s' "$hex" | sed 's/../\\x&/g')" >dg.bin
+printf '%b' "$(printf '%s' "$hex" | sed 's/../\\x&/g')" >dg.bin
 cat dg.bin >"/dev/udp/127.0.0.1/$port" # one write, one datagram
-e2e_wait 10 sh -c '[ "$(wc -l <u.jsonl)" -ge 2 ]' || e2e_fail "-u made $(wc -l <u.jsonl) tracers"
+# shellcheck disable=SC2317 # called through e2e_wait, which shellcheck does not follow
+tracers_at_least() { [ "$(wc -l <u.jsonl)" -ge "$1" ]; }
+e2e_wait 10 tracers_at_least 2 || e2e_fail "-u made $(wc -l <u.jsonl) tracers"
 kill -TERM "$upid"; wait "$upid"
 "$OFD_BIN" verify u.jsonl >uv.txt 2>/dev/null || e2e_fail "-u tracers: $(cat uv.txt)"
 grep -q ' 192.0.2.1:123 -> 198.51.100.2:80 proto 17 packets 3 bytes 300 ' uv.txt || e2e_fail "-u flow: $(cat uv.txt)"
