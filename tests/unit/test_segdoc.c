@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 /* cli/ is linked into the overflowd program only (CMakeLists.txt): the test compiles the module */
-#include "cli/segdoc.c"
+#include "cli/segdoc.h"
 #include "core/registry.h"
 
 static void nop_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
