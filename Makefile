@@ -1,7 +1,7 @@
 # overflowd: `make run` and `make test` do all set-up on a fresh Debian machine (as root).
 #
 #   make run     install missing packages, build, print signed tracers for the bundled sample
-#   make test    install, then format check, banned-function check, shellcheck, -Werror build
+#   make test    install, then format check, banned-function check, shellcheck, layer check, -Werror build
 #                (gcc) with ctest, README segment reference check, ASan+UBSan build (clang) with
 #                ctest, short libFuzzer runs
 #   make readme  rewrite README.md's segment reference from `overflowd --segments --markdown`
@@ -21,7 +21,7 @@ PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-
               libsodium-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev shellcheck
 PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl
 
-.PHONY: all deps deps-peers build run test check-format check-banned check-shell check-readme \
+.PHONY: all deps deps-peers build run test check-format check-banned check-shell check-layers check-readme \
         readme test-gcc test-asan test-fuzz fuzz bench format clean
 
 all: build
@@ -44,7 +44,7 @@ run: build
 	$(BUILD)/overflowd -f $(SAMPLE) -r 1e-5 -k $(BUILD)/signing.key | tee $(BUILD)/tracers.jsonl
 	$(BUILD)/overflowd verify $(BUILD)/tracers.jsonl
 
-test: deps deps-peers check-format check-banned check-shell test-gcc check-readme test-asan test-fuzz
+test: deps deps-peers check-format check-banned check-shell check-layers test-gcc check-readme test-asan test-fuzz
 	@echo "make test: all checks passed"
 
 check-format:
@@ -61,6 +61,10 @@ check-banned:
 
 # Every shell script, with the files it sources (-x: the `# shellcheck source=` paths are from
 # the top of the tree). A `# shellcheck disable=` needs its reason beside it.
+# The include rule of docs/ARCHITECTURE.md (section 2): no layer includes one above it.
+check-layers:
+	@./scripts/check-layers.sh
+
 check-shell: deps
 	@shellcheck -x $$(git ls-files '*.sh' .ci/run) || { echo "shellcheck: fix the scripts above"; exit 1; }
 
