@@ -79,7 +79,7 @@ struct ofd_sender {
 	struct relay *relay;
 	size_t nrelays;
 	struct ofd_policy policy;
-	struct ofd_addrlim *addrlim;
+	struct ofd_limiter *addrlim;
 	struct ofd_dedup *dedup; /* NULL: off */
 	struct ofd_bucket global;
 	int fd4, fd6;
@@ -464,7 +464,7 @@ static int end_check(struct ofd_sender *s, const struct ofd_flow *f, const struc
 	}
 	if (s->dedup && ofd_dedup_seen(s->dedup, f, a, now_ns))
 		return OFD_SD_DUPLICATE + 1;
-	if (!ofd_addrlim_take(s->addrlim, a, now_ns))
+	if (!ofd_limiter_take(s->addrlim, a, now_ns))
 		return OFD_SD_ADDR_RATE + 1;
 	if (!ofd_bucket_take(&s->global, now_ns))
 		return OFD_SD_RATE + 1;
@@ -705,7 +705,7 @@ static void sender_release(struct ofd_sender *s, int locks)
 		close(s->fd4);
 	if (s->fd6 >= 0)
 		close(s->fd6);
-	ofd_addrlim_free(s->addrlim);
+	ofd_limiter_free(s->addrlim);
 	ofd_dedup_free(s->dedup);
 	free(s->allow);
 	free(s->deny);
@@ -720,7 +720,7 @@ static void sender_release(struct ofd_sender *s, int locks)
 static int limits_setup(struct ofd_sender *s)
 {
 	const struct ofd_sender_cfg *c = &s->cfg;
-	int rc = ofd_addrlim_new(&s->addrlim, c->addr_table, c->addr_rate, c->addr_burst);
+	int rc = ofd_limiter_new(&s->addrlim, c->addr_table, c->addr_rate, c->addr_burst, 128);
 	if (rc == 0 && c->dedup_window_s)
 		rc = ofd_dedup_new(&s->dedup, c->dedup_table, c->dedup_window_s);
 	ofd_bucket_init(&s->global, c->global_rate, c->global_burst, 0);
