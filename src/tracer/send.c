@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 
 #include "ofd/log.h"
+#include "ofd/time.h"
 #include "tracer/policy.h"
 #include "tracer/ratelimit.h"
 #include "tracer/send.h"
@@ -787,14 +788,7 @@ void ofd_sender_flush(struct ofd_sender *s, unsigned timeout_ms)
 {
 	if (!s->started)
 		return;
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	struct timespec dl = ofd_time_ts(ofd_time_mono_ns() + (uint64_t)timeout_ms * 1000000u);
 	pthread_mutex_lock(&s->mu);
 	while (s->count || s->inflight)
 		if (pthread_cond_timedwait(&s->idle, &s->mu, &dl) != 0)
