@@ -44,10 +44,14 @@ struct body_req {
 
 void ofd_httpd_text(struct ofd_httpd_resp *rs, unsigned status, const char *text)
 {
+	size_t n = strlen(text);
+	n = n < sizeof(rs->text) ? n : sizeof(rs->text) - 1;
+	memmove(rs->text, text, n); /* text may be rs->text itself */
+	rs->text[n] = 0;
 	rs->status = status;
 	rs->type = OFD_HTTPD_TEXT;
-	rs->body = text;
-	rs->len = strlen(text);
+	rs->body = rs->text;
+	rs->len = n;
 	rs->owned = 0;
 }
 

@@ -32,6 +32,7 @@
 
 #define OFD_HTTPD_ROUTES_MAX 8
 #define OFD_HTTPD_TEXT	     "text/plain; charset=utf-8"
+#define OFD_HTTPD_TEXT_MAX   256
 
 struct ofd_httpd;
 
@@ -48,9 +49,10 @@ struct ofd_httpd_req {
 struct ofd_httpd_resp {
 	unsigned status;
 	const char *type; /* Content-Type; NULL: OFD_HTTPD_TEXT */
-	const char *body; /* len bytes; copied, unless owned */
+	const char *body; /* len bytes that outlive the handler: static, owned, or text below */
 	size_t len;
-	int owned; /* body is malloc'd and the server frees it */
+	int owned;		       /* body is malloc'd and the server frees it */
+	char text[OFD_HTTPD_TEXT_MAX]; /* ofd_httpd_text()'s copy */
 };
 
 /* Runs on a server thread (see Threads above). */
@@ -94,7 +96,8 @@ const char *ofd_httpd_addr(const struct ofd_httpd *h);
 /* Connections the server holds now. */
 unsigned ofd_httpd_connections(const struct ofd_httpd *h);
 
-/* Set a response: status and a text copied from text (NUL-terminated), of type OFD_HTTPD_TEXT. */
+/* Set a response: status and a copy of text (into rs->text: at most OFD_HTTPD_TEXT_MAX - 1
+   bytes, a longer one is cut), of type OFD_HTTPD_TEXT. text may be on the handler's stack. */
 void ofd_httpd_text(struct ofd_httpd_resp *rs, unsigned status, const char *text);
 
 /* Stop serving: waits for the handlers in progress, closes every connection and the socket,

@@ -40,14 +40,15 @@ ssize_t ofd_read_all(int fd, void *buf, size_t cap)
 	return (ssize_t)got;
 }
 
-/* The first buffer size: the file's size when fstat knows it, else 64 KiB; at most max + 1. */
+/* The first buffer size: the file's size when fstat knows it, else 64 KiB; + 1 to see that
+   the file goes on; at most max + 1. */
 static size_t first_size(int fd, size_t max)
 {
 	struct stat st;
-	size_t n = 64u << 10;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < n)
-		n = (size_t)st.st_size;
-	return n < max ? n + 1 : max + 1; /* + 1: room to see that the file goes on */
+	uint64_t n = 64u << 10;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = (uint64_t)st.st_size;
+	return n < max ? (size_t)n + 1 : max + 1;
 }
 
 int ofd_read_file(const char *path, size_t max, char **out, size_t *len)
