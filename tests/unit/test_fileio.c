@@ -42,6 +42,16 @@ static unsigned char pattern(size_t i)
 	return (unsigned char)(i * 7 + (i >> 11));
 }
 
+/* BIG bytes of pattern(), malloc'd. */
+static unsigned char *patterned(void)
+{
+	unsigned char *p = malloc(BIG);
+	assert_non_null(p);
+	for (size_t i = 0; i < BIG; i++)
+		p[i] = pattern(i);
+	return p;
+}
+
 struct peer {
 	int fd;
 	pthread_t target; /* the thread to interrupt */
@@ -80,6 +90,16 @@ static void *slow_writer(void *arg)
 	return NULL;
 }
 
+/* Run fn(p) in a thread, with the signal count at 0. */
+static pthread_t start(void *(*fn)(void *), struct peer *p)
+{
+	pthread_t t;
+	assert_non_null(p->buf);
+	atomic_store(&signals, 0);
+	assert_int_equal(pthread_create(&t, NULL, fn, p), 0);
+	return t;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -105,15 +125,9 @@ static void test_write_all_pipe(void **state)
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
 	assert_true(fcntl(fds[1], F_GETPIPE_SZ) <= 1 << 20); /* the pipe is far smaller than BIG */
-	unsigned char *src = malloc(BIG), *dst = calloc(1, BIG);
-	assert_non_null(src);
-	assert_non_null(dst);
-	for (size_t i = 0; i < BIG; i++)
-		src[i] = pattern(i);
+	unsigned char *src = patterned(), *dst = calloc(1, BIG);
 	struct peer p = {.fd = fds[0], .target = pthread_self(), .buf = dst, .n = BIG};
-	pthread_t t;
-	atomic_store(&signals, 0);
-	assert_int_equal(pthread_create(&t, NULL, slow_reader, &p), 0);
+	pthread_t t = start(slow_reader, &p);
 	assert_int_equal(ofd_write_all(fds[1], src, BIG), 0);
 	pthread_join(t, NULL);
 	assert_int_equal(p.n, BIG);
@@ -134,15 +148,10 @@ static void test_read_all_pipe(void **state)
 	(void)state;
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
-	unsigned char *src = malloc(BIG), *dst = calloc(1, BIG + 100);
-	assert_non_null(src);
+	unsigned char *src = patterned(), *dst = calloc(1, BIG + 100);
 	assert_non_null(dst);
-	for (size_t i = 0; i < BIG; i++)
-		src[i] = pattern(i);
 	struct peer p = {.fd = fds[1], .target = pthread_self(), .buf = src, .n = BIG};
-	pthread_t t;
-	atomic_store(&signals, 0);
-	assert_int_equal(pthread_create(&t, NULL, slow_writer, &p), 0);
+	pthread_t t = start(slow_writer, &p);
 	/* a cap of 100 less than the whole: full; the rest: fewer than asked, at the end */
 	assert_int_equal(ofd_read_all(fds[0], dst, BIG - 100), BIG - 100);
 	assert_int_equal(ofd_read_all(fds[0], dst + BIG - 100, 200), 100);
