@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "decode/pcapfile.h"
 #include "ofd/log.h"
+#include "ofd/time.h"
 
 #define BURST_MAX  64
 #define GRAIN_NS   1000000ull	/* a burst covers at most 1 ms of due times */
@@ -73,13 +74,6 @@ struct replay {
 	struct mmsghdr msgs[BURST_MAX];
 	struct iovec iov[BURST_MAX];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* When the current datagram is due; the cast is clamped, or a tiny --speed would overflow it. */
 static void set_due(struct replay *r)
@@ -190,9 +184,9 @@ static int load(struct replay *r, int keep)
 
 static void sleep_until(uint64_t due)
 {
-	for (uint64_t now; !ofd_stop && (now = now_ns()) < due;) {
+	for (uint64_t now; !ofd_stop && (now = ofd_time_mono_ns()) < due;) {
 		uint64_t t = due - now > NAP_MAX_NS ? now + NAP_MAX_NS : due;
-		struct timespec ts = {(time_t)(t / 1000000000u), (long)(t % 1000000000u)};
+		struct timespec ts = ofd_time_ts(t);
 		(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL); /* EINTR: loop */
 	}
 }
@@ -231,7 +225,7 @@ static void send_burst(struct replay *r, unsigned n)
 
 static void run_pass(struct replay *r)
 {
-	r->pass_t0_ns = now_ns(), r->pass_first = 1, r->pos = 0, r->next_file = 0;
+	r->pass_t0_ns = ofd_time_mono_ns(), r->pass_first = 1, r->pos = 0, r->next_file = 0;
 	int more = next_dgram(r);
 	if (more)
 		r->passes++;
@@ -431,11 +425,11 @@ int ofd_cmd_replay(int argc, char **argv)
 		rc = OFD_EXIT_FAIL;
 		goto out;
 	}
-	r->t0_ns = now_ns();
+	r->t0_ns = ofd_time_mono_ns();
 	/* held input: an empty one would make --loop 0 spin through empty passes */
 	for (unsigned long k = 0; (r->loops == 0 || k < r->loops) && !ofd_stop && (r->slab || r->nheld); k++)
 		run_pass(r);
-	double wall = (double)(now_ns() - r->t0_ns) / 1e9;
+	double wall = (double)(ofd_time_mono_ns() - r->t0_ns) / 1e9;
 	if (!r->quiet)
 		fprintf(stderr,
 			"replay: datagrams=%" PRIu64 " bytes=%" PRIu64 " files=%u passes=%" PRIu64

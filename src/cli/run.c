@@ -12,7 +12,7 @@
  * process at once.
  *
  * Metrics: `--metrics ADDR:PORT`, or else the config's top-level `metrics:`, serves GET /metrics
- * (core/metrics.h, families in obs/pipeline_metrics.c) from before the segments are initialised
+ * (obs/metrics_http.h, families in obs/pipeline_metrics.c) from before the segments are initialised
  * until after the drain. The address is bound first: a taken one refuses the start (exit 1)
  * before any segment opens anything.
  *
@@ -32,7 +32,8 @@
 
 #include "cli.h"
 #include "core/config.h"
-#include "core/metrics.h"
+#include "net/hostport.h"
+#include "obs/metrics_http.h"
 #include "core/pipeline.h"
 #include "core/registry.h"
 #include "obs/pipeline_metrics.h"
@@ -88,9 +89,8 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
 		case 'c': o->config = optarg; break;
 		case 'C': o->check = 1; break;
 		case 'M':
-			if (ofd_metrics_addr_parse(optarg, NULL, NULL)) {
-				fprintf(stderr,
-					"overflowd: --metrics %s: expected ADDR:PORT, [IPV6]:PORT or :PORT\n",
+			if (ofd_hostport_parse(optarg, NULL, NULL)) {
+				fprintf(stderr, "overflowd: --metrics %s: expected " OFD_HOSTPORT_FORMS "\n",
 					optarg);
 				return -1;
 			}

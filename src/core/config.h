@@ -48,7 +48,7 @@ int ofd_cfg_load_string(struct ofd_cfg_file **out, const char *name, const char 
 
 const struct ofd_cfg_pipeline *ofd_cfg_pipeline(const struct ofd_cfg_file *f);
 
-/* The top-level `metrics:` address (checked with ofd_metrics_addr_parse), or NULL (off). */
+/* The top-level `metrics:` address (checked with ofd_hostport_parse), or NULL (off). */
 const char *ofd_cfg_metrics(const struct ofd_cfg_file *f);
 const char *ofd_cfg_path(const struct ofd_cfg_file *f);
 void ofd_cfg_free(struct ofd_cfg_file *f);

@@ -4,7 +4,7 @@
  * and the top level's process-wide settings.
  *
  * The top level is the list of segments, or a map of process-wide settings that holds it under
- * `pipeline:` beside `metrics: ADDR:PORT` (the HTTP /metrics address, core/metrics.h). A map
+ * `pipeline:` beside `metrics: ADDR:PORT` (the HTTP /metrics address, net/hostport.h). A map
  * with neither key is refused as before ("expected a list of segments"), since it is most
  * likely a single entry written without its dash.
  */
@@ -15,7 +15,7 @@
 
 #include "core/config.h"
 #include "core/config_int.h"
-#include "core/metrics.h"
+#include "net/hostport.h"
 
 /* Checking the shape of a parsed tree into pipeline entries (allocated in f's arena). */
 struct cfg_shape {
@@ -149,9 +149,9 @@ static int cfg_build_top(struct cfg_shape *S, const struct ofd_cfg_node *map,
 			if (v->kind != OFD_CFGN_SCALAR)
 				return ofd_cfg_errorf(S->err, S->errlen, S->name, v->line, NULL, k,
 						      "expected ADDR:PORT, got %s", cfg_kind_name(v));
-			if (v->text[0] && ofd_metrics_addr_parse(v->text, NULL, NULL))
+			if (v->text[0] && ofd_hostport_parse(v->text, NULL, NULL))
 				return ofd_cfg_errorf(S->err, S->errlen, S->name, v->line, NULL, k,
-						      "expected ADDR:PORT, [IPV6]:PORT or :PORT (e.g. "
+						      "expected " OFD_HOSTPORT_FORMS " (e.g. "
 						      "127.0.0.1:9100), got \"%s\"",
 						      v->text);
 			S->f->metrics = v->text[0] ? v->text : NULL;

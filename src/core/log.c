@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "ofd/time.h"
+
 static enum ofd_log_level max_level = OFD_LOG_INFO;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
@@ -34,9 +36,7 @@ void ofd_log_rl(struct ofd_ratelimit *rl, enum ofd_log_level lvl, const char *fm
 {
 	if (lvl > max_level)
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec;
+	uint64_t now = ofd_time_coarse_ns() / OFD_NS_PER_S;
 	if (now != rl->window_s) {
 		if (rl->suppressed)
 			ofd_log(lvl, "(%u similar messages suppressed)", rl->suppressed);

@@ -4,13 +4,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-uint64_t ofd_mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int ofd_ring_init(struct ofd_ring *r, size_t cap)
 {
 	int err = 0;
@@ -108,7 +101,7 @@ static void *ring_take(struct ofd_ring *r)
 static int ring_pop(struct ofd_ring *r, void **p, uint64_t deadline_ns)
 {
 	int err = 0;
-	struct timespec ts = {(time_t)(deadline_ns / 1000000000u), (long)(deadline_ns % 1000000000u)};
+	struct timespec ts = ofd_time_ts(deadline_ns);
 	pthread_mutex_lock(&r->mu);
 	if (r->count == 0 && !r->closed) {
 		ring_waiting(r, &r->pop_waits);

@@ -9,6 +9,7 @@
 
 #include "core/pipeline.h"
 #include "ofd/segment.h"
+#include "ofd/time.h"
 
 const char *ofd_segment_name(const struct ofd_segment *seg)
 {
@@ -89,11 +90,7 @@ int ofd_segment_thread_stopping(const struct ofd_segment *seg)
 
 int ofd_segment_thread_wait(struct ofd_segment *seg, uint64_t ns)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t at = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + ns;
-	ts.tv_sec = (time_t)(at / 1000000000u);
-	ts.tv_nsec = (long)(at % 1000000000u);
+	struct timespec ts = ofd_time_ts(ofd_time_now_ns() + ns);
 	pthread_mutex_lock(&seg->bgmu);
 	int rc = 0;
 	while (!seg->bg_stop && rc == 0)

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "ofd/rd.h"
+#include "ofd/time.h"
 #include "template.h"
+#include "util/fileio.h"
 
 #define HDR_LEN	    32
 #define SUM_LEN	    32 /* crypto_generichash_BYTES: BLAKE2b-256 */
@@ -409,27 +411,6 @@ free_exporters:
 
 /* ---- writing ---- */
 
-static uint64_t now_realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Make the rename durable; a file system that cannot sync a directory still renamed the file. */
 static void sync_dir(const char *path)
 {
@@ -464,7 +445,7 @@ static int write_atomic(const char *path, const uint8_t *p, size_t len)
 		err = -errno;
 		goto free_tmp;
 	}
-	err = write_all(fd, p, len);
+	err = ofd_write_all(fd, p, len);
 	if (!err && fsync(fd) != 0)
 		err = -errno;
 	if (close(fd) != 0 && !err)
@@ -484,7 +465,7 @@ int ofd_tmpl_state_write(const struct ofd_tmpl_snap *const *snaps, size_t n, con
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int err = ofd_tmpl_state_encode(snaps, n, now_realtime_ns(), &buf, &len);
+	int err = ofd_tmpl_state_encode(snaps, n, ofd_time_now_ns(), &buf, &len);
 	if (!err)
 		err = write_atomic(path, buf, len);
 	free(buf);
@@ -749,25 +730,18 @@ int ofd_tmpl_state_load(struct ofd_decoder *d, const char *path, uint64_t now_ns
 		err = ignore(info, path, "larger than a state file can be");
 		goto close_fd;
 	}
-	size_t size = (size_t)st.st_size, got = 0;
+	size_t size = (size_t)st.st_size;
 	uint8_t *buf = malloc(size ? size : 1);
 	if (!buf) {
 		err = -ENOMEM;
 		goto close_fd;
 	}
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = ignore_err(info, path, "read error", ofd_strerror(-errno));
-			goto free_buf;
-		}
-		if (n == 0)
-			break; /* shrank meanwhile: the checksum tells */
-		got += (size_t)n;
+	ssize_t got = ofd_read_all(fd, buf, size); /* fewer: it shrank meanwhile, the checksum tells */
+	if (got < 0) {
+		err = ignore_err(info, path, "read error", ofd_strerror((int)got));
+		goto free_buf;
 	}
-	err = load_buf(d, buf, got, now_ns, info, path);
+	err = load_buf(d, buf, (size_t)got, now_ns, info, path);
 free_buf:
 	free(buf);
 close_fd:

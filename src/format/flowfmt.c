@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "util/utf8.h"
+
 static void put_str(struct ofd_wbuf *w, const char *s, size_t n, int quote)
 {
 	if (quote)
@@ -276,35 +278,6 @@ void ofd_fmt_csv(struct ofd_wbuf *w, const struct ofd_flow *f)
 
 /* ---- enriched fields ---------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one (RFC 3629). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	unsigned cp = c & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* JSON string body: escapes quote, backslash and control bytes; invalid UTF-8 becomes '?'. */
 static void put_json_text(struct ofd_wbuf *w, const unsigned char *s, size_t n)
 {
@@ -322,7 +295,7 @@ static void put_json_text(struct ofd_wbuf *w, const unsigned char *s, size_t n)
 			ofd_wbuf_ch(w, hex[c & 15]);
 			i++;
 		} else {
-			size_t len = utf8_seq(s + i, n - i);
+			size_t len = ofd_utf8_decode(s + i, n - i, NULL);
 			if (!len) {
 				ofd_wbuf_ch(w, '?');
 				i++;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 void ofd_prom_init(struct ofd_prom *w, char *buf, size_t cap)
 {
 	memset(w, 0, sizeof(*w));
@@ -58,34 +60,6 @@ static void put_str(struct ofd_prom *w, const char *s)
 	put(w, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* a NUL ends the loop here too */
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* s escaped: backslash and newline always, double quote when `quote` (label values). */
 static void put_escaped(struct ofd_prom *w, const char *s, int quote)
 {
@@ -106,7 +80,7 @@ static void put_escaped(struct ofd_prom *w, const char *s, int quote)
 			put(w, "\\\"", 2), p++;
 		else if (*p == '\n')
 			put(w, "\\n", 2), p++;
-		else if ((n = utf8_len(p)) != 0)
+		else if ((n = ofd_utf8_decode(p, strnlen((const char *)p, 4), NULL)) != 0)
 			put(w, (const char *)p, n),
 			    p += n; /* other control bytes pass: the format allows them */
 		else

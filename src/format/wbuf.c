@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "util/fileio.h"
+
 int ofd_wbuf_init(struct ofd_wbuf *w, int fd, size_t cap)
 {
 	if (cap < 2 * OFD_WBUF_RECORD_MAX)
@@ -29,19 +31,9 @@ void ofd_wbuf_fini(struct ofd_wbuf *w)
 
 int ofd_wbuf_flush(struct ofd_wbuf *w)
 {
-	size_t off = 0;
-	int err = 0;
-	while (off < w->len) {
-		ssize_t n = write(w->fd, w->buf + off, w->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? -errno : -EIO;
-			w->errors++;
-			break;
-		}
-		off += (size_t)n;
-	}
+	int err = ofd_write_all(w->fd, w->buf, w->len);
+	if (err)
+		w->errors++;
 	w->len = 0;
 	return err;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ofd/log.h"
+#include "ofd/time.h"
 
 #define UDP_MAX_SOCKS 16
 #define UDP_BURST     64
@@ -420,9 +421,7 @@ static int udp_burst(struct ofd_udp *u, unsigned i, ofd_udp_fn fn, void *ctx, in
 	int n = recvmmsg(s->fd, u->msgs, UDP_BURST, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct ofd_dgram dg = {.time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec};
+	struct ofd_dgram dg = {.time_ns = ofd_time_now_ns()};
 	int delivered = 0;
 	for (int k = 0; k < n; k++) {
 		struct msghdr *h = &u->msgs[k].msg_hdr;

@@ -2,59 +2,49 @@
  * The tracer receiver's network side; see listen.h for the steps every tracer goes through.
  *
  * Threads: one UDP thread (ofd_udp_poll in a loop, 100 ms poll timeout so that stop is
- * prompt) and libmicrohttpd's internal thread pool. Verification runs in those threads in
+ * prompt) and the HTTP server's thread pool (net/httpd.h). Verification runs in those threads in
  * parallel, each with its own scratch buffer; only the invalid-tracer limiter (a short lookup)
  * and the accept callback take a mutex.
  *
- * The limiter is a fixed table of token buckets (set-associative, 4 ways, indexed by a keyed
- * SipHash of the address, IPv6 by its /64): memory never grows. A bucket only loses tokens to
- * invalid tracers, so valid senders are never limited; an address whose bucket is empty is
- * refused before its tracer is even parsed. Under a flood of distinct addresses an evicted
- * address starts again with a full bucket: the limiter bounds what one address (or /64) costs.
+ * The limiter is net/limiter.h's bounded table (LIM_ENTRIES buckets, IPv6 by its /64): memory
+ * never grows. A bucket only loses tokens to invalid tracers, so valid senders are never
+ * limited; an address whose bucket is empty is refused (a peek, spending nothing) before its
+ * tracer is even parsed. Under a flood of distinct addresses an evicted address starts again
+ * with a full bucket: the limiter bounds what one address (or /64) costs.
  */
 #include "listen.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/socket.h>
 
 #include "format/promtext.h"
+#include "net/httpd.h"
+#include "net/limiter.h"
 #include "net/udp.h"
 #include "ofd/log.h"
+#include "ofd/time.h"
 #include "receiver/vpool.h"
-#include "tracer/ratelimit.h"
 
-#define LIM_SETS     4096
-#define LIM_WAYS     4
-#define HTTP_PATH    "/.well-known/overflowd"
-#define DEFAULT_BODY 16384
-#define METRICS_CAP  8192
-
-struct lim_entry {
-	uint64_t tag; /* 0: empty */
-	uint64_t last_ns;
-	struct ofd_bucket b;
-};
+#define LIM_ENTRIES   16384
+#define LIM_V6_PREFIX 64
+#define HTTP_PATH     "/.well-known/overflowd"
+#define DEFAULT_BODY  16384
+#define METRICS_CAP   8192
 
 struct ofd_listen {
 	struct ofd_listen_cfg cfg;
-	char *tls_cert, *tls_key; /* PEM text (HTTPS), NUL-terminated */
 	/* counters */
 	_Atomic uint64_t received, valid, stored, duplicate, store_errors, ratelimited;
 	_Atomic uint64_t invalid[OFD_TV__COUNT];
 	_Atomic uint64_t by_class[OFD_LC_CLASS__COUNT];
 	/* the invalid-tracer limiter */
 	pthread_mutex_t lim_mu;
-	uint8_t lim_key[crypto_shorthash_KEYBYTES];
-	struct lim_entry *lim; /* LIM_SETS * LIM_WAYS */
+	struct ofd_limiter *lim;
 	/* accept calls */
 	pthread_mutex_t acc_mu;
 	/* UDP */
@@ -65,7 +55,7 @@ struct ofd_listen {
 	struct ofd_vpool *vpool; /* cfg.udp_workers > 1: verification threads */
 	uint8_t udp_scratch[OFD_TRACER_MAX];
 	/* HTTP */
-	struct MHD_Daemon *mhd;
+	struct ofd_httpd *http;
 	uint16_t http_port;
 };
 
@@ -74,82 +64,23 @@ const char *ofd_listen_reason_label(enum ofd_tv_error e)
 	return ofd_tv_error_slug(e);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- the invalid-tracer limiter (callers hold lim_mu) ---- */
-
-/* The address's tag (never 0) and its set. IPv6 addresses count by /64. */
-static uint64_t lim_tag(const struct ofd_listen *l, const struct ofd_ip *a, size_t *set)
-{
-	uint8_t in[17], h[crypto_shorthash_BYTES];
-	size_t n = a->family == OFD_AF_INET6 ? 8 : 16;
-	in[0] = a->family;
-	memcpy(in + 1, a->b, n);
-	crypto_shorthash(h, in, n + 1, l->lim_key);
-	uint64_t t;
-	memcpy(&t, h, sizeof(t));
-	*set = (size_t)(t % LIM_SETS);
-	return t | 1;
-}
-
-static struct lim_entry *lim_find(struct ofd_listen *l, const struct ofd_ip *a, int create, uint64_t now)
-{
-	size_t set;
-	uint64_t tag = lim_tag(l, a, &set);
-	struct lim_entry *s = l->lim + set * LIM_WAYS, *victim = NULL;
-	for (unsigned w = 0; w < LIM_WAYS; w++)
-		if (s[w].tag == tag)
-			return &s[w];
-	if (!create)
-		return NULL;
-	for (unsigned w = 0; w < LIM_WAYS && !victim; w++)
-		if (!s[w].tag || ofd_bucket_full(&s[w].b, now))
-			victim = &s[w]; /* empty, or refilled: forgetting it loses nothing */
-	if (!victim) {
-		victim = &s[0]; /* else the least recently charged */
-		for (unsigned w = 1; w < LIM_WAYS; w++)
-			if (s[w].last_ns < victim->last_ns)
-				victim = &s[w];
-	}
-	victim->tag = tag;
-	ofd_bucket_init(&victim->b, l->cfg.invalid_rate, l->cfg.invalid_burst, now);
-	return victim;
-}
 
 /* 1 if a may still send an invalid tracer (a token is left), without taking it. */
 static int lim_allows(struct ofd_listen *l, const struct ofd_ip *a)
 {
-	uint64_t now = now_ns();
-	int ok = 1;
+	uint64_t now = ofd_time_mono_ns();
 	pthread_mutex_lock(&l->lim_mu);
-	struct lim_entry *e = lim_find(l, a, 0, now);
-	if (e) {
-		struct ofd_bucket peek = e->b;
-		ok = ofd_bucket_take(&peek, now);
-	}
+	int ok = ofd_limiter_peek(l->lim, a, now);
 	pthread_mutex_unlock(&l->lim_mu);
 	return ok;
 }
 
 static void lim_charge(struct ofd_listen *l, const struct ofd_ip *a)
 {
-	uint64_t now = now_ns();
+	uint64_t now = ofd_time_mono_ns();
 	pthread_mutex_lock(&l->lim_mu);
-	struct lim_entry *e = lim_find(l, a, 1, now);
-	(void)ofd_bucket_take(&e->b, now);
-	e->last_ns = now;
+	(void)ofd_limiter_take(l->lim, a, now);
 	pthread_mutex_unlock(&l->lim_mu);
 }
 
@@ -296,266 +227,78 @@ static void *udp_main(void *arg)
 
 /* ---- HTTP ---- */
 
-/* One POST being read: the body so far, and a verification scratch buffer. */
-struct http_req {
-	size_t len;
-	int too_big;
+/* POST HTTP_PATH: one tracer as the body (at most max_body bytes, else 413). */
+static void http_tracer(void *ctx, const struct ofd_httpd_req *rq, struct ofd_httpd_resp *rs)
+{
+	struct ofd_listen *l = ctx;
 	uint8_t scratch[OFD_TRACER_MAX];
-	char body[]; /* max_body bytes */
-};
-
-static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned status, const char *type,
-				  const char *text, size_t len)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result http_text(struct MHD_Connection *c, unsigned status, const char *text)
-{
-	return http_reply(c, status, "text/plain; charset=utf-8", text, strlen(text));
-}
-
-/* The peer's address; a zero IPv4 address when unknown. */
-static void http_peer(struct MHD_Connection *c, struct ofd_ip *ip)
-{
-	static const uint8_t zero[4];
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	ofd_ip_set4(ip, zero);
-	if (sa && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *a4 = (const struct sockaddr_in *)(const void *)sa;
-		ofd_ip_set4(ip, (const uint8_t *)&a4->sin_addr);
-	} else if (sa && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)(const void *)sa;
-		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
-			ofd_ip_set4(ip, a6->sin6_addr.s6_addr + 12);
-		else
-			ofd_ip_set6(ip, a6->sin6_addr.s6_addr);
-	}
-}
-
-/* A body over max_body: counted as an invalid tracer (too large), 413. */
-static enum MHD_Result http_too_big(struct ofd_listen *l, struct MHD_Connection *c)
-{
-	struct ofd_ip peer;
-	http_peer(c, &peer);
-	atomic_fetch_add_explicit(&l->received, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&l->invalid[OFD_TV_TOO_LARGE], 1, memory_order_relaxed);
-	lim_charge(l, &peer);
-	return http_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "invalid tracer: too large\n");
-}
-
-/* The whole body is in: verify, store, answer. */
-static enum MHD_Result http_tracer(struct ofd_listen *l, struct MHD_Connection *c, struct http_req *q)
-{
-	struct ofd_ip peer;
 	char msg[160];
 	int stored;
-	if (q->too_big)
-		return http_too_big(l, c);
-	http_peer(c, &peer);
-	int v = ofd_listen_handle(l, q->body, q->len, &peer, wall_ns(), q->scratch, &stored);
-	if (v < 0)
-		return http_text(c, MHD_HTTP_TOO_MANY_REQUESTS,
-				 "too many invalid tracers from your address\n");
-	if (v != OFD_TV_OK) {
+	if (rq->too_large) { /* counted as an invalid tracer (too large) */
+		atomic_fetch_add_explicit(&l->received, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&l->invalid[OFD_TV_TOO_LARGE], 1, memory_order_relaxed);
+		lim_charge(l, &rq->peer);
+		ofd_httpd_text(rs, 413, "invalid tracer: too large\n");
+		return;
+	}
+	int v = ofd_listen_handle(l, rq->body, rq->len, &rq->peer, ofd_time_now_ns(), scratch, &stored);
+	if (v < 0) {
+		ofd_httpd_text(rs, 429, "too many invalid tracers from your address\n");
+	} else if (v != OFD_TV_OK) {
 		snprintf(msg, sizeof(msg), "invalid tracer: %s\n", ofd_tv_error_name((enum ofd_tv_error)v));
-		return http_text(c, MHD_HTTP_BAD_REQUEST, msg);
-	}
-	if (stored < 0)
-		return http_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 "valid tracer, but it could not be stored\n");
-	return http_text(c, MHD_HTTP_ACCEPTED, stored ? "accepted\n" : "accepted (duplicate)\n");
-}
-
-static enum MHD_Result http_metrics(struct ofd_listen *l, struct MHD_Connection *c)
-{
-	char buf[METRICS_CAP];
-	int n = ofd_listen_metrics(l, buf, sizeof(buf));
-	if (n < 0)
-		return http_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics too large\n");
-	return http_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf, (size_t)n);
-}
-
-/* The first call of a request: answer at once, or set up the body buffer. */
-static enum MHD_Result http_first(struct ofd_listen *l, struct MHD_Connection *c, const char *url,
-				  const char *method, void **con_cls)
-{
-	if (strcmp(url, "/metrics") == 0) {
-		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-			return http_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
-		return http_metrics(l, c);
-	}
-	if (strcmp(url, HTTP_PATH) != 0)
-		return http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
-	if (strcmp(method, "POST") != 0)
-		return http_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "POST a tracer here\n");
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > l->cfg.max_body)
-		return http_too_big(l, c); /* at once: the body is never read */
-	struct http_req *q = malloc(sizeof(*q) + l->cfg.max_body);
-	if (!q)
-		return MHD_NO;
-	q->len = 0;
-	q->too_big = 0;
-	*con_cls = q;
-	return MHD_YES;
-}
-
-static enum MHD_Result http_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-				   const char *version, const char *upload, size_t *upload_size,
-				   void **con_cls)
-{
-	struct ofd_listen *l = cls;
-	struct http_req *q = *con_cls;
-	(void)version;
-	if (!q)
-		return http_first(l, c, url, method, con_cls);
-	if (*upload_size) {
-		if (!q->too_big && *upload_size <= l->cfg.max_body - q->len) {
-			memcpy(q->body + q->len, upload, *upload_size);
-			q->len += *upload_size;
-		} else {
-			q->too_big = 1;
-		}
-		*upload_size = 0;
-		return MHD_YES;
-	}
-	return http_tracer(l, c, q);
-}
-
-static void http_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
-{
-	(void)cls, (void)c, (void)t;
-	free(*con_cls);
-	*con_cls = NULL;
-}
-
-/* "ADDR:PORT", "[V6]:PORT" or ":PORT" into a; *dual when it means all addresses. */
-static int http_addr(const char *s, struct sockaddr_in6 *a6, struct sockaddr_in *a4, int *family)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon[1] == 0 || strlen(colon + 1) > 5 ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
-		return OFD_ECONFIG;
-	unsigned long port = strtoul(colon + 1, NULL, 10);
-	size_t hl = (size_t)(colon - s);
-	if (port > 65535 || hl >= sizeof(host))
-		return OFD_ECONFIG;
-	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-		memcpy(host, s + 1, hl - 2);
-		host[hl - 2] = 0;
+		ofd_httpd_text(rs, 400, msg);
+	} else if (stored < 0) {
+		ofd_httpd_text(rs, 503, "valid tracer, but it could not be stored\n");
 	} else {
-		memcpy(host, s, hl);
-		host[hl] = 0;
+		ofd_httpd_text(rs, 202, stored ? "accepted\n" : "accepted (duplicate)\n");
 	}
-	memset(a6, 0, sizeof(*a6));
-	memset(a4, 0, sizeof(*a4));
-	a6->sin6_family = AF_INET6;
-	a6->sin6_port = htons((uint16_t)port);
-	a4->sin_family = AF_INET;
-	a4->sin_port = htons((uint16_t)port);
-	if (!host[0] || strcmp(host, "::") == 0)
-		*family = AF_UNSPEC;
-	else if (inet_pton(AF_INET, host, &a4->sin_addr) == 1)
-		*family = AF_INET;
-	else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1)
-		*family = AF_INET6;
-	else
-		return OFD_ECONFIG;
-	return 0;
 }
 
-/* A whole PEM file as a NUL-terminated string (at most 256 KiB), or NULL with the reason logged. */
-static char *read_pem(const char *path)
+/* GET /metrics: the counters in the Prometheus text format. */
+static void http_metrics(void *ctx, const struct ofd_httpd_req *rq, struct ofd_httpd_resp *rs)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = f ? malloc((256u << 10) + 1) : NULL;
-	size_t n = buf ? fread(buf, 1, 256u << 10, f) : 0;
-	if (!buf || n == 0 || n == 256u << 10) {
-		ofd_err("receiver: %s: cannot read a PEM file%s", path, f ? "" : " (missing?)");
+	char *buf = malloc(METRICS_CAP);
+	int n = buf ? ofd_listen_metrics(ctx, buf, METRICS_CAP) : -ENOMEM;
+	(void)rq;
+	if (n < 0) {
 		free(buf);
-		buf = NULL;
-	} else {
-		buf[n] = 0;
+		ofd_httpd_text(rs, 500, "metrics too large\n");
+		return;
 	}
-	if (f)
-		fclose(f);
-	return buf;
+	*rs = (struct ofd_httpd_resp){.status = 200,
+				      .type = "text/plain; version=0.0.4; charset=utf-8",
+				      .body = buf,
+				      .len = (size_t)n,
+				      .owned = 1};
 }
 
 static int http_start(struct ofd_listen *l, const char *addr)
 {
-	if (!l->cfg.tls_cert != !l->cfg.tls_key) {
-		ofd_err("receiver: HTTPS needs both a certificate and a key");
-		return OFD_ECONFIG;
+	const struct ofd_httpd_route routes[] = {
+	    {.path = HTTP_PATH,
+	     .methods = "POST",
+	     .max_body = l->cfg.max_body,
+	     .handle = http_tracer,
+	     .ctx = l},
+	    {.path = "/metrics", .methods = "GET, HEAD", .handle = http_metrics, .ctx = l},
+	};
+	const struct ofd_httpd_cfg cfg = {.name = "receiver: http",
+					  .addr = addr,
+					  .routes = routes,
+					  .nroutes = 2,
+					  .connections = 512,
+					  .timeout_s = 30,
+					  .threads = l->cfg.http_threads,
+					  .backlog = SOMAXCONN,
+					  .tls_cert = l->cfg.tls_cert,
+					  .tls_key = l->cfg.tls_key};
+	char err[512];
+	int rc = ofd_httpd_start(&l->http, &cfg, err, sizeof(err));
+	if (rc) {
+		ofd_err("%s", err);
+		return rc;
 	}
-	if (l->cfg.tls_cert) {
-		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
-			ofd_err("receiver: this libmicrohttpd has no TLS support");
-			return OFD_EUNSUPPORTED;
-		}
-		l->tls_cert = read_pem(l->cfg.tls_cert);
-		l->tls_key = read_pem(l->cfg.tls_key);
-		if (!l->tls_cert || !l->tls_key)
-			return OFD_ECONFIG;
-	}
-	struct sockaddr_in6 a6;
-	struct sockaddr_in a4;
-	int family;
-	if (http_addr(addr, &a6, &a4, &family)) {
-		ofd_err("receiver: http \"%s\": expected ADDR:PORT, [IPV6]:PORT or :PORT", addr);
-		return OFD_ECONFIG;
-	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-	const struct sockaddr *sa = NULL;
-	if (family == AF_UNSPEC)
-		flags |= MHD_USE_DUAL_STACK;
-	else if (family == AF_INET6)
-		flags |= MHD_USE_IPv6, sa = (const struct sockaddr *)&a6;
-	else
-		sa = (const struct sockaddr *)&a4;
-	uint16_t port = ntohs(a4.sin_port);
-	struct MHD_OptionItem ops[8];
-	int n = 0;
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, l->cfg.http_threads, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_done, l};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 512, NULL};
-	if (l->tls_cert) {
-		flags |= MHD_USE_TLS;
-		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, l->tls_key};
-		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, l->tls_cert};
-	}
-	int nsa = n;
-	ops[n++] =
-	    (struct MHD_OptionItem){sa ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0, (void *)(uintptr_t)sa};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	l->mhd =
-	    MHD_start_daemon(flags, port, NULL, NULL, http_access, l, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
-	if (!l->mhd && family == AF_UNSPEC) {
-		ofd_info("receiver: http \"%s\": IPv6 unavailable, listening on 0.0.0.0", addr);
-		flags &= ~(unsigned)MHD_USE_DUAL_STACK;
-		ops[nsa] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-		l->mhd = MHD_start_daemon(flags, port, NULL, NULL, http_access, l, MHD_OPTION_ARRAY, ops,
-					  MHD_OPTION_END);
-	}
-	if (!l->mhd) {
-		ofd_err("receiver: http \"%s\": could not start the server (address in use%s?)", addr,
-			l->tls_cert ? ", or a bad certificate or key" : "");
-		return -EADDRNOTAVAIL;
-	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	l->http_port = di ? di->port : port;
+	l->http_port = ofd_httpd_port(l->http);
 	return 0;
 }
 
@@ -578,16 +321,9 @@ int ofd_listen_start(struct ofd_listen **out, const struct ofd_listen_cfg *cfg)
 		l->cfg.rcvbuf = 4 << 20;
 	if (!l->cfg.http_threads)
 		l->cfg.http_threads = 2;
-	if (sodium_init() < 0) {
-		err = -ENOMEM;
+	err = ofd_limiter_new(&l->lim, LIM_ENTRIES, l->cfg.invalid_rate, l->cfg.invalid_burst, LIM_V6_PREFIX);
+	if (err)
 		goto free_l;
-	}
-	randombytes_buf(l->lim_key, sizeof(l->lim_key));
-	l->lim = calloc((size_t)LIM_SETS * LIM_WAYS, sizeof(*l->lim));
-	if (!l->lim) {
-		err = -ENOMEM;
-		goto free_l;
-	}
 	pthread_mutex_init(&l->lim_mu, NULL);
 	pthread_mutex_init(&l->acc_mu, NULL);
 	*out = l; /* before any thread starts: accept callbacks may use it (ofd_listen_result) */
@@ -616,19 +352,16 @@ int ofd_listen_start(struct ofd_listen **out, const struct ofd_listen_cfg *cfg)
 	return 0;
 stop_http:
 	ofd_vpool_stop(l->vpool);
-	if (l->mhd)
-		MHD_stop_daemon(l->mhd);
+	ofd_httpd_stop(l->http);
 close_udp:
 	if (l->udp)
 		ofd_udp_close(l->udp);
 free_lim:
 	pthread_mutex_destroy(&l->lim_mu);
 	pthread_mutex_destroy(&l->acc_mu);
-	free(l->lim);
+	ofd_limiter_free(l->lim);
 free_l:
 	*out = NULL;
-	free(l->tls_cert);
-	free(l->tls_key);
 	free(l);
 	return err;
 }
@@ -651,9 +384,8 @@ void ofd_listen_halt(struct ofd_listen *l)
 	l->udp_running = 0;
 	ofd_vpool_stop(l->vpool); /* what was received is verified and handed on first */
 	l->vpool = NULL;
-	if (l->mhd)
-		MHD_stop_daemon(l->mhd);
-	l->mhd = NULL;
+	ofd_httpd_stop(l->http);
+	l->http = NULL;
 }
 
 void ofd_listen_stop(struct ofd_listen *l)
@@ -665,8 +397,6 @@ void ofd_listen_stop(struct ofd_listen *l)
 		ofd_udp_close(l->udp);
 	pthread_mutex_destroy(&l->lim_mu);
 	pthread_mutex_destroy(&l->acc_mu);
-	free(l->lim);
-	free(l->tls_cert);
-	free(l->tls_key);
+	ofd_limiter_free(l->lim);
 	free(l);
 }

@@ -16,6 +16,7 @@
 
 #include "core/ring.h"
 #include "ofd/log.h"
+#include "ofd/time.h"
 
 struct wslot {
 	struct ofd_tracer_msg m; /* m.body points into body */
@@ -36,13 +37,6 @@ struct ofd_writer {
 	pthread_t thread;
 	int started;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Commit the open transaction and report its adds' results: as they were, or all failed. */
 static void commit(struct ofd_writer *w, unsigned *open)
@@ -85,16 +79,17 @@ static void *writer_main(void *arg)
 	struct ofd_writer *w = arg;
 	unsigned open = 0; /* adds in the open transaction */
 	uint64_t opened = 0, batch_ns = (uint64_t)w->cfg.batch_ms * 1000000u;
-	uint64_t prune_ns = (uint64_t)w->cfg.prune_every_s * 1000000000u, next_prune = mono_ns() + prune_ns;
+	uint64_t prune_ns = (uint64_t)w->cfg.prune_every_s * 1000000000u,
+		 next_prune = ofd_time_mono_ns() + prune_ns;
 	int pruning = w->cfg.max_age_s || w->cfg.max_rows;
 	for (;;) {
 		void *v;
-		uint64_t now = mono_ns();
+		uint64_t now = ofd_time_mono_ns();
 		uint64_t deadline = open ? opened + batch_ns : now + batch_ns;
 		int rc = ofd_ring_pop_until(&w->work, &v, deadline);
 		if (rc == 0) {
 			if (!open)
-				opened = mono_ns();
+				opened = ofd_time_mono_ns();
 			add(w, v, &open);
 			(void)ofd_ring_push(&w->free, v);
 			if (open >= w->cfg.batch_max)
@@ -104,12 +99,12 @@ static void *writer_main(void *arg)
 		} else {
 			break; /* closed and drained */
 		}
-		if (open && mono_ns() - opened >= batch_ns)
+		if (open && ofd_time_mono_ns() - opened >= batch_ns)
 			commit(w, &open);
-		if (pruning && mono_ns() >= next_prune) {
+		if (pruning && ofd_time_mono_ns() >= next_prune) {
 			commit(w, &open); /* pruning runs outside a transaction */
 			prune(w);
-			next_prune = mono_ns() + prune_ns;
+			next_prune = ofd_time_mono_ns() + prune_ns;
 		}
 	}
 	commit(w, &open);

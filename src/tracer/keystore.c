@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tracer/tracer.h"
+#include "util/fileio.h"
 
 #define KEYFILE_MAX 4096 /* a key file is a few lines; anything larger is not one */
 
@@ -131,23 +132,6 @@ static int keyfile_parse(const char *t, size_t n, uint8_t seed[32], char *why, s
 	return 0;
 }
 
-/* Read all of fd (a regular file of at most KEYFILE_MAX bytes) into buf; length or -errno. */
-static ssize_t read_all(int fd, char *buf, size_t cap)
-{
-	size_t n = 0;
-	while (n < cap) {
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	return (ssize_t)n;
-}
-
 static int check_file(int fd, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
@@ -200,7 +184,7 @@ int ofd_key_load(struct ofd_key **out, const char *path, char *err, size_t errle
 		snprintf(err, errlen, "key file %s: out of memory", path);
 		goto close_fd;
 	}
-	ssize_t n = read_all(fd, text, KEYFILE_MAX + 1);
+	ssize_t n = ofd_read_all(fd, text, KEYFILE_MAX + 1);
 	if (n < 0) {
 		rc = (int)n;
 		snprintf(err, errlen, "cannot read key file %s: %s", path, strerror((int)-n));
@@ -226,20 +210,6 @@ free_text:
 close_fd:
 	close(fd);
 	return rc;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* The key file's text: a comment naming the public key, then the seed. Length of text. */
@@ -295,7 +265,7 @@ int ofd_key_create(struct ofd_key **out, const char *path, char *err, size_t err
 		snprintf(err, errlen, "key file %s: out of memory", path);
 		goto free_key;
 	}
-	rc = write_all(fd, text, n);
+	rc = ofd_write_all(fd, text, n);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
 	if (rc) {

@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 
 #include "ofd/log.h"
+#include "ofd/time.h"
 #include "tracer/policy.h"
 #include "tracer/ratelimit.h"
 #include "tracer/send.h"
@@ -79,7 +80,7 @@ struct ofd_sender {
 	struct relay *relay;
 	size_t nrelays;
 	struct ofd_policy policy;
-	struct ofd_addrlim *addrlim;
+	struct ofd_limiter *addrlim;
 	struct ofd_dedup *dedup; /* NULL: off */
 	struct ofd_bucket global;
 	int fd4, fd6;
@@ -464,7 +465,7 @@ static int end_check(struct ofd_sender *s, const struct ofd_flow *f, const struc
 	}
 	if (s->dedup && ofd_dedup_seen(s->dedup, f, a, now_ns))
 		return OFD_SD_DUPLICATE + 1;
-	if (!ofd_addrlim_take(s->addrlim, a, now_ns))
+	if (!ofd_limiter_take(s->addrlim, a, now_ns))
 		return OFD_SD_ADDR_RATE + 1;
 	if (!ofd_bucket_take(&s->global, now_ns))
 		return OFD_SD_RATE + 1;
@@ -705,7 +706,7 @@ static void sender_release(struct ofd_sender *s, int locks)
 		close(s->fd4);
 	if (s->fd6 >= 0)
 		close(s->fd6);
-	ofd_addrlim_free(s->addrlim);
+	ofd_limiter_free(s->addrlim);
 	ofd_dedup_free(s->dedup);
 	free(s->allow);
 	free(s->deny);
@@ -720,7 +721,7 @@ static void sender_release(struct ofd_sender *s, int locks)
 static int limits_setup(struct ofd_sender *s)
 {
 	const struct ofd_sender_cfg *c = &s->cfg;
-	int rc = ofd_addrlim_new(&s->addrlim, c->addr_table, c->addr_rate, c->addr_burst);
+	int rc = ofd_limiter_new(&s->addrlim, c->addr_table, c->addr_rate, c->addr_burst, 128);
 	if (rc == 0 && c->dedup_window_s)
 		rc = ofd_dedup_new(&s->dedup, c->dedup_table, c->dedup_window_s);
 	ofd_bucket_init(&s->global, c->global_rate, c->global_burst, 0);
@@ -787,14 +788,7 @@ void ofd_sender_flush(struct ofd_sender *s, unsigned timeout_ms)
 {
 	if (!s->started)
 		return;
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	struct timespec dl = ofd_time_ts(ofd_time_mono_ns() + (uint64_t)timeout_ms * 1000000u);
 	pthread_mutex_lock(&s->mu);
 	while (s->count || s->inflight)
 		if (pthread_cond_timedwait(&s->idle, &s->mu, &dl) != 0)

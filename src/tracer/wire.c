@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "tracer/tracer.h"
+#include "util/utf8.h"
 
 static const char *const class_names[] = {
     [OFD_TC_INFORMATIONAL] = "INFORMATIONAL",
@@ -85,35 +86,6 @@ static void jw_u16esc(struct jw *w, unsigned cp)
 	jw_raw(w, b, 6);
 }
 
-/* Decode one UTF-8 sequence at s (n > 0 bytes left); its length, or 0 if invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
-{
-	unsigned c = s[0], len, min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, min = 0x80, c &= 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, min = 0x800, c &= 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, min = 0x10000, c &= 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (unsigned i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /* A JSON string: quote, backslash and controls escaped, non-ASCII as \uXXXX, bad UTF-8 as FFFD. */
 static void jw_str(struct jw *w, const char *str)
 {
@@ -129,8 +101,8 @@ static void jw_str(struct jw *w, const char *str)
 		n -= run;
 		if (n == 0)
 			break;
-		unsigned cp;
-		size_t len = utf8_decode(s, n, &cp);
+		uint32_t cp;
+		size_t len = ofd_utf8_decode(s, n, &cp);
 		if (len == 0)
 			cp = 0xfffd, len = 1;
 		s += len;

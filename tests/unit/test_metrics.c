@@ -27,8 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/metrics.h"
 #include "decode/decode_metrics.h"
+#include "net/hostport.h"
+#include "obs/metrics_http.h"
 #include "obs/pipeline_metrics.h"
 #include "decode/template.h"
 #include "format/promtext.h"
@@ -310,20 +311,20 @@ static void test_addr(void **state)
 	(void)state;
 	struct sockaddr_storage ss;
 	int dual = -1;
-	assert_int_equal(ofd_metrics_addr_parse("127.0.0.1:9100", &ss, &dual), 0);
+	assert_int_equal(ofd_hostport_parse("127.0.0.1:9100", &ss, &dual), 0);
 	assert_int_equal(ss.ss_family, AF_INET);
 	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 9100);
 	assert_int_equal(ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr), 0x7f000001);
 	assert_int_equal(dual, 0);
-	assert_int_equal(ofd_metrics_addr_parse("[::]:9100", &ss, &dual), 0);
+	assert_int_equal(ofd_hostport_parse("[::]:9100", &ss, &dual), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
 	assert_int_equal(dual, 1);
-	assert_int_equal(ofd_metrics_addr_parse("[::1]:0", &ss, &dual), 0);
+	assert_int_equal(ofd_hostport_parse("[::1]:0", &ss, &dual), 0);
 	assert_int_equal(dual, 0);
 	assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 0);
-	assert_int_equal(ofd_metrics_addr_parse(":65535", &ss, &dual), 0);
+	assert_int_equal(ofd_hostport_parse(":65535", &ss, &dual), 0);
 	assert_int_equal(dual, 1);
-	assert_int_equal(ofd_metrics_addr_parse("0.0.0.0:1", NULL, NULL), 0);
+	assert_int_equal(ofd_hostport_parse("0.0.0.0:1", NULL, NULL), 0);
 	static const char *const bad[] = {"",
 					  ":",
 					  "9100",
@@ -345,9 +346,9 @@ static void test_addr(void **state)
 					  " 127.0.0.1:80",
 					  NULL};
 	for (int i = 0; bad[i]; i++)
-		if (ofd_metrics_addr_parse(bad[i], NULL, NULL) != OFD_ECONFIG)
+		if (ofd_hostport_parse(bad[i], NULL, NULL) != OFD_ECONFIG)
 			fail_msg("accepted \"%s\"", bad[i]);
-	assert_int_equal(ofd_metrics_addr_parse(NULL, NULL, NULL), OFD_ECONFIG);
+	assert_int_equal(ofd_hostport_parse(NULL, NULL, NULL), OFD_ECONFIG);
 }
 
 /* ---- the server alone ---- */

@@ -76,74 +76,74 @@ static struct ofd_ip v4(uint32_t a)
 static void test_addrlim(void **state)
 {
 	(void)state;
-	struct ofd_addrlim *l;
-	assert_int_equal(ofd_addrlim_new(&l, 4096, 1, 5), 0);
-	assert_int_equal(ofd_addrlim_capacity(l), 4096);
+	struct ofd_limiter *l;
+	assert_int_equal(ofd_limiter_new(&l, 4096, 1, 5, 128), 0);
+	assert_int_equal(ofd_limiter_capacity(l), 4096);
 	struct ofd_ip victim = v4(0x08080808), other = v4(0x01010101);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(ofd_addrlim_take(l, &victim, T0), 1);
-	assert_int_equal(ofd_addrlim_take(l, &victim, T0), 0);
-	assert_int_equal(ofd_addrlim_take(l, &other, T0), 1); /* addresses are independent */
-	assert_int_equal(ofd_addrlim_take(l, &victim, T0 + SEC), 1);
-	assert_int_equal(ofd_addrlim_take(l, &victim, T0 + SEC), 0);
+		assert_int_equal(ofd_limiter_take(l, &victim, T0), 1);
+	assert_int_equal(ofd_limiter_take(l, &victim, T0), 0);
+	assert_int_equal(ofd_limiter_take(l, &other, T0), 1); /* addresses are independent */
+	assert_int_equal(ofd_limiter_take(l, &victim, T0 + SEC), 1);
+	assert_int_equal(ofd_limiter_take(l, &victim, T0 + SEC), 0);
 	/* the same host as v4-mapped IPv6 shares the bucket */
 	struct ofd_ip mapped = victim;
 	mapped.family = OFD_AF_INET6;
-	assert_int_equal(ofd_addrlim_take(l, &mapped, T0 + SEC), 0);
+	assert_int_equal(ofd_limiter_take(l, &mapped, T0 + SEC), 0);
 
 	/* a few hundred other addresses do not make the victim forget its state */
 	for (uint32_t i = 0; i < 300; i++) {
 		struct ofd_ip a = v4(0x0b000000 + i);
-		assert_int_equal(ofd_addrlim_take(l, &a, T0 + SEC), 1);
+		assert_int_equal(ofd_limiter_take(l, &a, T0 + SEC), 1);
 	}
-	assert_int_equal(ofd_addrlim_take(l, &victim, T0 + SEC), 0);
+	assert_int_equal(ofd_limiter_take(l, &victim, T0 + SEC), 0);
 
 	/* 100k distinct addresses: each is new (gets its burst), the table stays at its size */
 	for (uint32_t i = 0; i < 100000; i++) {
 		struct ofd_ip a = v4(0x0c000000 + i);
-		assert_int_equal(ofd_addrlim_take(l, &a, T0 + 2 * SEC), 1);
-		assert_true(ofd_addrlim_used(l) <= 4096);
+		assert_int_equal(ofd_limiter_take(l, &a, T0 + 2 * SEC), 1);
+		assert_true(ofd_limiter_used(l) <= 4096);
 	}
-	assert_int_equal(ofd_addrlim_used(l), 4096);
-	ofd_addrlim_free(l);
+	assert_int_equal(ofd_limiter_used(l), 4096);
+	ofd_limiter_free(l);
 
 	/* the size rounds up to a power of two */
-	assert_int_equal(ofd_addrlim_new(&l, 1000, 1, 1), 0);
-	assert_int_equal(ofd_addrlim_capacity(l), 1024);
-	ofd_addrlim_free(l);
+	assert_int_equal(ofd_limiter_new(&l, 1000, 1, 1, 128), 0);
+	assert_int_equal(ofd_limiter_capacity(l), 1024);
+	ofd_limiter_free(l);
 	/* no limit */
-	assert_int_equal(ofd_addrlim_new(&l, 8, -1, 1), 0);
+	assert_int_equal(ofd_limiter_new(&l, 8, -1, 1, 128), 0);
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(ofd_addrlim_take(l, &victim, T0), 1);
-	ofd_addrlim_free(l);
+		assert_int_equal(ofd_limiter_take(l, &victim, T0), 1);
+	ofd_limiter_free(l);
 }
 
 /* Refilled entries are evicted before depleted ones: a table of 8 (one set). */
 static void test_addrlim_eviction(void **state)
 {
 	(void)state;
-	struct ofd_addrlim *l;
-	assert_int_equal(ofd_addrlim_new(&l, 8, 1, 1), 0);
+	struct ofd_limiter *l;
+	assert_int_equal(ofd_limiter_new(&l, 8, 1, 1, 128), 0);
 	struct ofd_ip victim = v4(0x08080808);
-	assert_int_equal(ofd_addrlim_take(l, &victim, T0), 1);
+	assert_int_equal(ofd_limiter_take(l, &victim, T0), 1);
 	/* 7 more fill the set; 10 s later they and the victim are full again, but the victim is
 	 * used again first: depleted */
 	for (uint32_t i = 0; i < 7; i++) {
 		struct ofd_ip a = v4(0x0b000000 + i);
-		assert_int_equal(ofd_addrlim_take(l, &a, T0), 1);
+		assert_int_equal(ofd_limiter_take(l, &a, T0), 1);
 	}
-	assert_int_equal(ofd_addrlim_take(l, &victim, T0 + 10 * SEC), 1);
+	assert_int_equal(ofd_limiter_take(l, &victim, T0 + 10 * SEC), 1);
 	/* newcomers now evict the 7 refilled entries, never the depleted victim */
 	for (uint32_t i = 0; i < 7; i++) {
 		struct ofd_ip a = v4(0x0c000000 + i);
-		assert_int_equal(ofd_addrlim_take(l, &a, T0 + 10 * SEC), 1);
+		assert_int_equal(ofd_limiter_take(l, &a, T0 + 10 * SEC), 1);
 	}
-	assert_int_equal(ofd_addrlim_take(l, &victim, T0 + 10 * SEC), 0);
-	assert_int_equal(ofd_addrlim_used(l), 8);
+	assert_int_equal(ofd_limiter_take(l, &victim, T0 + 10 * SEC), 0);
+	assert_int_equal(ofd_limiter_used(l), 8);
 	/* when nothing is refilled, the least recently used goes */
 	struct ofd_ip n = v4(0x0d000000);
-	assert_int_equal(ofd_addrlim_take(l, &n, T0 + 10 * SEC), 1);
-	ofd_addrlim_free(l);
+	assert_int_equal(ofd_limiter_take(l, &n, T0 + 10 * SEC), 1);
+	ofd_limiter_free(l);
 }
 
 static struct ofd_flow flow(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint64_t start)

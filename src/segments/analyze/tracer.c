@@ -14,6 +14,7 @@
 
 #include "net/prefix.h"
 #include "ofd/segment.h"
+#include "ofd/time.h"
 #include "tracer/emit.h"
 #include "tracer/keypath.h"
 #include "receiver/learned.h"
@@ -216,18 +217,11 @@ static int tracer_init(struct ofd_segment *seg, void *state)
 	return 0;
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void tracer_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
 {
 	struct tracer_state *s = state;
 	uint64_t sel = s->emit->st.selected, failed = s->emit->st.failed;
-	(void)ofd_emit_batch(s->emit, b, wall_ns());
+	(void)ofd_emit_batch(s->emit, b, ofd_time_now_ns());
 	if (s->emit->st.selected != sel)
 		ofd_segment_count(seg, 0, s->emit->st.selected - sel);
 	if (s->emit->st.failed != failed)

@@ -7,23 +7,15 @@
 #include <unistd.h>
 
 #include "ofd/log.h"
+#include "util/fileio.h"
 
 /* Buffered bytes before a write; at least 2 records of room stay free after the drain. */
 #define OUT_BUF (256 * 1024)
 
 static void write_all(struct ofd_outfile *o, const char *p, size_t n)
 {
-	while (n) {
-		ssize_t r = write(o->fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			o->errors++;
-			return;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
+	if (ofd_write_all(o->fd, p, n))
+		o->errors++;
 }
 
 /* Feed the buffered text to the compressor (mode: continue, flush or end) and write its output. */

@@ -25,6 +25,7 @@
 #include "decode/template.h"
 #include "decode/tmpl_state.h"
 #include "ofd/segment.h"
+#include "ofd/time.h"
 #include "segments/common/insum.h"
 
 struct pcap_state {
@@ -40,17 +41,10 @@ struct pcap_state {
 	struct ofd_decode_stats pub; /* the counters as last published, for collect() */
 };
 
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int pcap_load_state(struct ofd_segment *seg, struct pcap_state *s)
 {
 	struct ofd_tmpl_state_info in;
-	uint64_t now = clock_ns(CLOCK_REALTIME); /* template times are datagram times: wall clock */
+	uint64_t now = ofd_time_now_ns(); /* template times are datagram times: wall clock */
 	int err = ofd_tmpl_state_load(s->dec, s->state_file, now, &in);
 	if (err)
 		return err;
@@ -147,9 +141,9 @@ static int pcap_file(struct ofd_segment *seg, struct pcap_state *s, const char *
 			if ((n & 4095) == 0) {
 				pcap_report(s, pf);
 				if (s->state_file && s->state_interval_ns &&
-				    clock_ns(CLOCK_MONOTONIC) >= s->next_save_ns) {
+				    ofd_time_mono_ns() >= s->next_save_ns) {
 					pcap_save_state(s, 0);
-					s->next_save_ns = clock_ns(CLOCK_MONOTONIC) + s->state_interval_ns;
+					s->next_save_ns = ofd_time_mono_ns() + s->state_interval_ns;
 				}
 			}
 		}
@@ -172,7 +166,7 @@ static int pcap_start(struct ofd_segment *seg, void *state)
 {
 	struct pcap_state *s = state;
 	int rc = 0;
-	s->next_save_ns = clock_ns(CLOCK_MONOTONIC) + s->state_interval_ns;
+	s->next_save_ns = ofd_time_mono_ns() + s->state_interval_ns;
 	for (size_t i = 0; i < s->filename.n && !ofd_segment_stopping(seg); i++)
 		if (pcap_file(seg, s, s->filename.v[i], &rc))
 			break;

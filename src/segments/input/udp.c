@@ -25,6 +25,7 @@
 #include "decode/tmpl_state.h"
 #include "net/udp.h"
 #include "ofd/segment.h"
+#include "ofd/time.h"
 #include "segments/common/insum.h"
 #include "udp_seg.h"
 
@@ -84,18 +85,11 @@ static void udp_free_workers(struct udp_state *s)
 	s->snap = NULL;
 }
 
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Every worker loads the whole state file: an exporter's datagrams may go to any of them. */
 static int udp_load_state(struct ofd_segment *seg, struct udp_state *s)
 {
 	struct ofd_tmpl_state_info info;
-	uint64_t now = clock_ns(CLOCK_REALTIME);
+	uint64_t now = ofd_time_now_ns();
 	for (unsigned i = 0; i < s->nw; i++) {
 		int err = ofd_tmpl_state_load(s->w[i].dec, s->state_file, now, &info);
 		if (err == -ENOMEM)
@@ -241,10 +235,9 @@ static void *udp_worker_main(void *arg)
 			ofd_batch_flush(w->b);
 		if (n == 0 || ++polls % 64 == 0) {
 			udp_report(w);
-			if (s->state_file && s->state_interval_ns &&
-			    clock_ns(CLOCK_MONOTONIC) >= w->next_save_ns) {
+			if (s->state_file && s->state_interval_ns && ofd_time_mono_ns() >= w->next_save_ns) {
 				udp_save_state(w, w == s->w); /* worker 0 writes what all took */
-				w->next_save_ns = clock_ns(CLOCK_MONOTONIC) + s->state_interval_ns;
+				w->next_save_ns = ofd_time_mono_ns() + s->state_interval_ns;
 			}
 		}
 	}
@@ -285,7 +278,7 @@ static int udp_start(struct ofd_segment *seg, void *state)
 	s->seg = seg;
 	s->w[0].b = ofd_input_batch(seg);
 	for (unsigned i = 0; i < s->nw; i++)
-		s->w[i].next_save_ns = clock_ns(CLOCK_MONOTONIC) + s->state_interval_ns;
+		s->w[i].next_save_ns = ofd_time_mono_ns() + s->state_interval_ns;
 	for (unsigned i = 1; i < s->nw; i++) {
 		struct udp_worker *w = &s->w[i];
 		ofd_input_batch_init(seg, w->own);

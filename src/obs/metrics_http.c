@@ -1,0 +1,112 @@
+/*
+ * The metrics HTTP server (see metrics_http.h) on net/httpd with one thread: scrapes never run
+ * concurrently, so the fill callback needs no lock of its own against itself; it reads the
+ * pipeline's counters the race-free ways the engine provides.
+ */
+#include "obs/metrics_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "format/promtext.h"
+#include "net/hostport.h"
+#include "net/httpd.h"
+#include "ofd/log.h"
+
+#define METRICS_FIRST_BYTES (64u << 10)
+#define METRICS_CONTENT	    "text/plain; version=0.0.4; charset=utf-8"
+
+struct ofd_metrics {
+	struct ofd_httpd *h;
+	ofd_metrics_fill_fn fill;
+	void *ctx;
+	size_t hint; /* the buffer size the last scrape needed (server thread only) */
+	char url[OFD_HOSTPORT_STRLEN + 32];
+};
+
+/* Build the text into a buffer that grows until it fits; the response takes the buffer. */
+static void on_metrics(void *ctx, const struct ofd_httpd_req *rq, struct ofd_httpd_resp *rs)
+{
+	struct ofd_metrics *m = ctx;
+	(void)rq;
+	for (size_t cap = m->hint;; cap *= 2) {
+		char *buf = malloc(cap);
+		if (!buf) {
+			ofd_httpd_text(rs, 500, "out of memory\n");
+			return;
+		}
+		struct ofd_prom w;
+		ofd_prom_init(&w, buf, cap);
+		int rc = m->fill(m->ctx, &w);
+		int n = rc ? rc : ofd_prom_end(&w);
+		if (n >= 0) {
+			m->hint = cap;
+			*rs = (struct ofd_httpd_resp){.status = 200,
+						      .type = METRICS_CONTENT,
+						      .body = buf,
+						      .len = (size_t)n,
+						      .owned = 1};
+			return;
+		}
+		free(buf);
+		if (n != OFD_ELIMIT || cap >= OFD_METRICS_MAX_BYTES) {
+			ofd_err("metrics: cannot build the text: %s", ofd_strerror(n));
+			ofd_httpd_text(rs, 500, "metrics unavailable\n");
+			return;
+		}
+	}
+}
+
+int ofd_metrics_start(struct ofd_metrics **out, const char *addr, ofd_metrics_fill_fn fill, void *ctx,
+		      char *err, size_t errlen)
+{
+	*out = NULL;
+	struct ofd_metrics *m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(err, errlen, "metrics: out of memory");
+		return -ENOMEM;
+	}
+	m->fill = fill;
+	m->ctx = ctx;
+	m->hint = METRICS_FIRST_BYTES;
+	const struct ofd_httpd_route route = {
+	    .path = "/metrics", .methods = "GET, HEAD", .handle = on_metrics, .ctx = m};
+	const struct ofd_httpd_cfg cfg = {.name = "metrics",
+					  .addr = addr,
+					  .routes = &route,
+					  .nroutes = 1,
+					  .not_found = "not found: the metrics are at /metrics\n",
+					  .connections = OFD_METRICS_CONNECTIONS,
+					  .timeout_s = OFD_METRICS_TIMEOUT_S};
+	int rc = ofd_httpd_start(&m->h, &cfg, err, errlen);
+	if (rc) {
+		free(m);
+		return rc;
+	}
+	snprintf(m->url, sizeof(m->url), "http://%s/metrics", ofd_httpd_addr(m->h));
+	*out = m;
+	return 0;
+}
+
+uint16_t ofd_metrics_port(const struct ofd_metrics *m)
+{
+	return m ? ofd_httpd_port(m->h) : 0;
+}
+
+const char *ofd_metrics_url(const struct ofd_metrics *m)
+{
+	return m ? m->url : "";
+}
+
+unsigned ofd_metrics_connections(const struct ofd_metrics *m)
+{
+	return m ? ofd_httpd_connections(m->h) : 0;
+}
+
+void ofd_metrics_stop(struct ofd_metrics *m)
+{
+	if (!m)
+		return;
+	ofd_httpd_stop(m->h);
+	free(m);
+}
