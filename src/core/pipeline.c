@@ -8,6 +8,8 @@
  */
 #include "pipeline_int.h"
 
+#include "ofd/time.h"
+
 #include "core/metric_table.h"
 
 #include <errno.h>
@@ -16,13 +18,6 @@
 #include <time.h>
 
 #include "core/registry.h"
-
-static uint64_t pl_wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void ofd_pipeline_input_full(struct ofd_batch *b, void *ctx)
 {
@@ -170,7 +165,7 @@ static void pl_stage_take(struct ofd_pipeline *p, struct pl_stage *st, unsigned 
 
 static void pl_tick_stage(struct ofd_pipeline *p, struct pl_stage *st, unsigned idx)
 {
-	uint64_t now = pl_wall_ns();
+	uint64_t now = ofd_time_now_ns();
 	for (size_t i = st->op0; i < st->op1; i++) {
 		struct pl_entry *e = p->ops[i].e;
 		if (p->ops[i].kind != PL_SEG || !e->type->tick)
@@ -184,7 +179,7 @@ static void *pl_worker_main(void *arg)
 {
 	struct pl_worker *w = arg;
 	struct ofd_pipeline *p = w->p;
-	uint64_t next = ofd_mono_ns() + p->o.tick_ns;
+	uint64_t next = ofd_time_mono_ns() + p->o.tick_ns;
 	for (;;) {
 		void *v;
 		int rc = ofd_ring_pop_until(&w->st->in, &v, next);
@@ -192,7 +187,7 @@ static void *pl_worker_main(void *arg)
 			pl_stage_take(p, w->st, w->idx, v);
 		else if (rc == OFD_EEOF)
 			break;
-		uint64_t now = ofd_mono_ns();
+		uint64_t now = ofd_time_mono_ns();
 		if (now >= next) {
 			pl_tick_stage(p, w->st, w->idx);
 			next = now + p->o.tick_ns;
@@ -207,7 +202,7 @@ static void *pl_blocking_main(void *arg)
 	struct pl_entry *e = arg;
 	struct ofd_segment *s = &e->inst[0];
 	const struct ofd_segment_type *t = e->type;
-	uint64_t next = ofd_mono_ns() + s->p->o.tick_ns;
+	uint64_t next = ofd_time_mono_ns() + s->p->o.tick_ns;
 	for (;;) {
 		void *v;
 		int rc = ofd_ring_pop_until(&e->queue, &v, next);
@@ -217,15 +212,15 @@ static void *pl_blocking_main(void *arg)
 		} else if (rc == OFD_EEOF) {
 			break;
 		}
-		uint64_t now = ofd_mono_ns();
+		uint64_t now = ofd_time_mono_ns();
 		if (now >= next) {
 			if (t->tick)
-				t->tick(s, s->state, pl_wall_ns());
+				t->tick(s, s->state, ofd_time_now_ns());
 			next = now + s->p->o.tick_ns;
 		}
 	}
 	if (t->tick)
-		t->tick(s, s->state, pl_wall_ns());
+		t->tick(s, s->state, ofd_time_now_ns());
 	return NULL;
 }
 
@@ -385,7 +380,7 @@ fail:
 
 int ofd_pipeline_wait(struct ofd_pipeline *p, unsigned timeout_ms)
 {
-	uint64_t end = ofd_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t end = ofd_time_mono_ns() + (uint64_t)timeout_ms * 1000000u;
 	struct timespec ts = {(time_t)(end / 1000000000u), (long)(end % 1000000000u)};
 	pthread_mutex_lock(&p->mu);
 	while (p->phase == PL_STARTED && p->inputs_running)

@@ -67,11 +67,4 @@ static inline uint64_t ofd_ring_pop_waits(struct ofd_ring *r)
 	return atomic_load_explicit(&r->pop_waits, memory_order_relaxed);
 }
 
-/* CLOCK_MONOTONIC in ns (the clock of ofd_ring_pop_until deadlines): ofd_time_mono_ns(), under
-   the name src/core/pipeline.c still calls it by. */
-static inline uint64_t ofd_mono_ns(void)
-{
-	return ofd_time_mono_ns();
-}
-
 #endif
