@@ -8,6 +8,14 @@
 #include "seghelp.h"
 #include "segments/builtin.h"
 
+/* `present` is exactly the word-0 mask w0. */
+static void assert_present(const struct ofd_fieldset *s, uint64_t w0)
+{
+	assert_int_equal(s->w[0], w0);
+	for (unsigned i = 1; i < OFD_FIELDSET_WORDS; i++)
+		assert_int_equal(s->w[i], 0);
+}
+
 static uint32_t live_mask32(const struct ofd_batch *b)
 {
 	return (uint32_t)b->live[0];
@@ -27,7 +35,7 @@ static void test_flowfilter(void **state)
 	b->flows[2].proto = 17, b->flows[2].src_port = 124;
 	b->flows[3].proto = 17, b->flows[3].src_port = 123; /* kept */
 	for (int i = 0; i < 4; i++)
-		b->flows[i].present = OFD_BIT(OFD_F_PROTO) | OFD_BIT(OFD_F_SRC_PORT);
+		b->flows[i].present.w[0] = OFD_W0(OFD_F_PROTO) | OFD_W0(OFD_F_SRC_PORT);
 	ofd_batch_kill(b, 3); /* already dropped: stays dropped */
 	seg_run(&fx, b);
 	assert_int_equal(live_mask32(b), 0x1);
@@ -207,14 +215,14 @@ static void test_sync_timestamps(void **state)
 	seg_open(&fx, &ofd_seg_sync_timestamps, NULL);
 	seg_run(&fx, b);
 	const uint64_t want[5][3] = {{50, 50, 60}, {40, 40, 60}, {70, 70, 70}, {10, 20, 20}, {1, 2, 3}};
-	const uint64_t bits[5] = {OFD_BIT(OFD_F_TIME_FLOW_START), OFD_BIT(OFD_F_TIME_FLOW_END),
-				  OFD_BIT(OFD_F_TIME_FLOW_START) | OFD_BIT(OFD_F_TIME_FLOW_END),
-				  OFD_BIT(OFD_F_TIME_RECEIVED), 0};
+	const uint64_t bits[5] = {OFD_W0(OFD_F_TIME_FLOW_START), OFD_W0(OFD_F_TIME_FLOW_END),
+				  OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END),
+				  OFD_W0(OFD_F_TIME_RECEIVED), 0};
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(b->flows[i].time_flow_start_ns, want[i][0]);
 		assert_int_equal(b->flows[i].time_flow_end_ns, want[i][1]);
 		assert_int_equal(b->flows[i].time_received_ns, want[i][2]);
-		assert_int_equal(b->flows[i].present, bits[i]);
+		assert_present(&b->flows[i].present, bits[i]);
 	}
 	seg_close(&fx);
 	free(b);
@@ -225,7 +233,7 @@ static void test_sync_timestamps(void **state)
 static void full_flow(struct ofd_flow *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->present = OFD_BIT(OFD_F__COUNT) - 1;
+	f->present = ofd_fieldset_all();
 	f->bytes = 1000;
 	f->packets = 10;
 	ofd_ip_set4u(&f->src_addr, 0xc0000201);
@@ -258,8 +266,8 @@ static void test_dropfields_drop(void **state)
 	want.in_if_desc = NULL;
 	want.as_path_len = 0;
 	memset(want.as_path, 0, sizeof(want.as_path));
-	want.present &= ~(OFD_BIT(OFD_F_SRC_ADDR) | OFD_BIT(OFD_F_BYTES) | OFD_BIT(OFD_F_AS_PATH) |
-			  OFD_BIT(OFD_F_IN_IF_DESC));
+	want.present.w[0] &= ~(OFD_W0(OFD_F_SRC_ADDR) | OFD_W0(OFD_F_BYTES) | OFD_W0(OFD_F_AS_PATH) |
+			       OFD_W0(OFD_F_IN_IF_DESC));
 	assert_memory_equal(&b->flows[0], &want, sizeof(want));
 	full_flow(&want);
 	assert_memory_equal(&b->flows[1], &want, sizeof(want));
@@ -281,7 +289,7 @@ static void test_dropfields_keep(void **state)
 	want.bytes = 1000;
 	want.packets = 10;
 	memcpy(want.src_country, "SE", 2);
-	want.present = OFD_BIT(OFD_F_BYTES) | OFD_BIT(OFD_F_PACKETS) | OFD_BIT(OFD_F_SRC_COUNTRY);
+	want.present.w[0] = OFD_W0(OFD_F_BYTES) | OFD_W0(OFD_F_PACKETS) | OFD_W0(OFD_F_SRC_COUNTRY);
 	assert_memory_equal(&b->flows[0], &want, sizeof(want));
 	seg_close(&fx);
 	free(b);
