@@ -357,6 +357,9 @@ enum {
 };
 #define OFD_FLOW_LAYOUT ((uint32_t)OFD_FLOW_LAYOUT_)
 
+/* OFD_FLOW_LAYOUT as the core was built (a loader compares a module's constant with it). */
+OFD_API uint32_t ofd_flow_layout(void);
+
 static inline void ofd_ip_set4(struct ofd_ip *ip, const uint8_t v4[4])
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

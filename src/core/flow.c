@@ -47,6 +47,11 @@ const struct ofd_field_info ofd_fields[OFD_F__COUNT] = {
 	_Static_assert(MSIZE(m) == KIND_SIZE_##kind, "field " #m ": member size does not fit kind " #kind);
 #include "ofd/fields.def"
 
+uint32_t ofd_flow_layout(void)
+{
+	return OFD_FLOW_LAYOUT;
+}
+
 const struct ofd_field_info *ofd_field_get(unsigned id)
 {
 	return id < OFD_F__COUNT ? &ofd_fields[id] : NULL;

@@ -295,6 +295,49 @@ static void test_dropfields_keep(void **state)
 	free(b);
 }
 
+/* Fields of the table's tail, by their snake_case and flowpipeline names. */
+static void test_dropfields_new_fields(void **state)
+{
+	(void)state;
+	struct seg_fixture fx;
+	struct ofd_batch *b = batch_new(2);
+	for (int i = 0; i < 2; i++) {
+		full_flow(&b->flows[i]);
+		b->flows[i].note = "hello";
+		b->flows[i].cid = 17;
+		b->flows[i].remote_addr = OFD_REMOTE_SRC;
+		b->flows[i].bgp_communities.n = 1;
+		b->flows[i].bgp_communities.v[0] = 65000;
+		memcpy(b->flows[i].remote_country, "NL", 2);
+	}
+	seg_open(&fx, &ofd_seg_dropfields, "{policy: drop, fields: [Note, bgp_communities, RemoteAddr]}");
+	assert_int_equal(fx.init_rc, 0);
+	seg_run(&fx, b);
+	struct ofd_flow *f = &b->flows[0];
+	assert_null(f->note);
+	assert_int_equal(f->bgp_communities.n, 0);
+	assert_int_equal(f->bgp_communities.v[0], 0);
+	assert_int_equal(f->remote_addr, 0);
+	assert_false(ofd_flow_has(f, OFD_F_NOTE) || ofd_flow_has(f, OFD_F_BGP_COMMUNITIES) ||
+		     ofd_flow_has(f, OFD_F_REMOTE_ADDR));
+	assert_int_equal(f->cid, 17);
+	assert_true(ofd_flow_has(f, OFD_F_CID) && ofd_flow_has(f, OFD_F_REMOTE_COUNTRY));
+	seg_close(&fx);
+	seg_open(&fx, &ofd_seg_dropfields, "{policy: keep, fields: 'Cid, bytes'}");
+	assert_int_equal(fx.init_rc, 0);
+	seg_run(&fx, b);
+	f = &b->flows[1];
+	assert_int_equal(f->cid, 17);
+	assert_int_equal(f->bytes, 1000);
+	assert_null(f->note);
+	assert_int_equal(f->remote_country[0], 0);
+	assert_int_equal(f->present.w[0], OFD_W0(OFD_F_BYTES));
+	assert_int_equal(f->present.w[1], OFD_FS_BIT(OFD_F_CID)); /* Cid's bit is in word 1 */
+	assert_int_equal(f->present.w[2] | f->present.w[3], 0);
+	seg_close(&fx);
+	free(b);
+}
+
 static void test_dropfields_errors(void **state)
 {
 	(void)state;
@@ -321,6 +364,7 @@ int main(void)
 	    cmocka_unit_test(test_sync_timestamps),
 	    cmocka_unit_test(test_dropfields_drop),
 	    cmocka_unit_test(test_dropfields_keep),
+	    cmocka_unit_test(test_dropfields_new_fields),
 	    cmocka_unit_test(test_dropfields_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
