@@ -3,7 +3,11 @@
  *
  * Addresses are 16 bytes plus a family; IPv4 is stored v4-mapped (::ffff:a.b.c.d) so that one
  * comparison and one prefix trie serve both families. Times are ns since the epoch. Counters are
- * u64. `present` says which fields the exporter really sent (bit OFD_F_x for field x).
+ * u64. `present` says which fields are set (bit OFD_F_x for field x; ofd_flow_has/set/clear).
+ *
+ * Every field is a line of the field table include/ofd/fields.def, from which the ids, the
+ * per-field offsets/sizes/kinds/names (ofd_fields[]), the record's tail members and the layout
+ * guard OFD_FLOW_LAYOUT are generated here and in src/core/flow.c.
  */
 #ifndef OFD_FLOW_H
 #define OFD_FLOW_H
