@@ -302,7 +302,7 @@ static inline void ofd_flow_clear(struct ofd_flow *f, unsigned id)
  */
 static inline void ofd_flow_zero(struct ofd_flow *f)
 {
-#if defined(__GNUC__) && defined(__SSE2__)
+#if defined(__GNUC__) && defined(__SSE2__) && defined(__OPTIMIZE__)
 	typedef uint64_t ofd_v2 __attribute__((vector_size(16), may_alias, aligned(8)));
 	ofd_v2 *p = (ofd_v2 *)(void *)f;
 	ofd_v2 z = {0, 0};
