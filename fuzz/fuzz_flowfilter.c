@@ -17,8 +17,13 @@ static void fill(struct ofd_flow *r, unsigned k)
 	memset(r, 0, sizeof(*r));
 	if (k == 3)
 		return; /* an empty record */
-	r->present =
-	    k == 0 ? UINT64_MAX : OFD_BIT(OFD_F_SRC_ADDR) | OFD_BIT(OFD_F_DST_ADDR) | OFD_BIT(OFD_F_PROTO);
+	if (k == 0) {
+		r->present = ofd_fieldset_all();
+	} else {
+		ofd_flow_set(r, OFD_F_SRC_ADDR);
+		ofd_flow_set(r, OFD_F_DST_ADDR);
+		ofd_flow_set(r, OFD_F_PROTO);
+	}
 	if (k == 1) {
 		ofd_ip_set4u(&r->src_addr, 0x0a000001);
 		ofd_ip_set4u(&r->dst_addr, 0xc0000201);

@@ -70,7 +70,7 @@ static void sample_process(struct ofd_segment *seg, void *state, struct ofd_batc
 			f->bytes *= s->n;
 			f->packets *= s->n;
 			f->sampling_rate = (uint32_t)(f->sampling_rate ? f->sampling_rate * s->n : s->n);
-			f->present |= OFD_BIT(OFD_F_SAMPLING_RATE);
+			ofd_flow_set(f, OFD_F_SAMPLING_RATE);
 		}
 	}
 	ofd_segment_count(seg, C_KEPT, kept);

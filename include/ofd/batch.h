@@ -85,7 +85,7 @@ static inline struct ofd_flow *ofd_batch_add(struct ofd_batch *b)
 	uint32_t i = b->n++;
 	b->live[i >> 6] |= UINT64_C(1) << (i & 63);
 	struct ofd_flow *f = &b->flows[i];
-	memset(f, 0, sizeof(*f));
+	ofd_flow_zero(f);
 	return f;
 }
 

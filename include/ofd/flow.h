@@ -3,15 +3,22 @@
  *
  * Addresses are 16 bytes plus a family; IPv4 is stored v4-mapped (::ffff:a.b.c.d) so that one
  * comparison and one prefix trie serve both families. Times are ns since the epoch. Counters are
- * u64. `present` says which fields the exporter really sent (bit OFD_F_x for field x).
+ * u64. `present` says which fields are set (bit OFD_F_x for field x; ofd_flow_has/set/clear).
+ *
+ * Every field is a line of the field table include/ofd/fields.def, from which the ids, the
+ * per-field offsets/sizes/kinds/names (ofd_fields[]), the record's tail members and the layout
+ * guard OFD_FLOW_LAYOUT are generated here and in src/core/flow.c.
  */
 #ifndef OFD_FLOW_H
 #define OFD_FLOW_H
 
-#include "api.h"
-
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "api.h"
+
+#include "api.h"
 
 enum ofd_flow_type {
 	OFD_FT_UNKNOWN = 0,
@@ -28,91 +35,109 @@ struct ofd_ip {
 	uint8_t b[16];	/* network order; IPv4 as ::ffff:a.b.c.d */
 };
 
-/* Field bits for `present`; also the field ids used by formatters and filters. */
+/*
+ * Field ids (the `present` bits, the ids formatters, filters and segment configs use), generated
+ * from the field table include/ofd/fields.def: OFD_F_<ID> for each line, in table order.
+ */
 enum ofd_field {
-	OFD_F_TYPE,
-	OFD_F_TIME_RECEIVED,
-	OFD_F_SEQUENCE_NUM,
-	OFD_F_SAMPLING_RATE,
-	OFD_F_SAMPLER_ADDRESS,
-	OFD_F_TIME_FLOW_START,
-	OFD_F_TIME_FLOW_END,
-	OFD_F_BYTES,
-	OFD_F_PACKETS,
-	OFD_F_SRC_ADDR,
-	OFD_F_DST_ADDR,
-	OFD_F_ETYPE,
-	OFD_F_PROTO,
-	OFD_F_SRC_PORT,
-	OFD_F_DST_PORT,
-	OFD_F_IN_IF,
-	OFD_F_OUT_IF,
-	OFD_F_SRC_MAC,
-	OFD_F_DST_MAC,
-	OFD_F_SRC_VLAN,
-	OFD_F_DST_VLAN,
-	OFD_F_VLAN_ID,
-	OFD_F_IP_TOS,
-	OFD_F_FORWARDING_STATUS,
-	OFD_F_IP_TTL,
-	OFD_F_IP_FLAGS,
-	OFD_F_TCP_FLAGS,
-	OFD_F_ICMP_TYPE,
-	OFD_F_ICMP_CODE,
-	OFD_F_IPV6_FLOW_LABEL,
-	OFD_F_FRAGMENT_ID,
-	OFD_F_FRAGMENT_OFFSET,
-	OFD_F_SRC_AS,
-	OFD_F_DST_AS,
-	OFD_F_NEXT_HOP,
-	OFD_F_NEXT_HOP_AS,
-	OFD_F_SRC_NET,
-	OFD_F_DST_NET,
-	OFD_F_BGP_NEXT_HOP,
-	OFD_F_MPLS_LABEL,
-	OFD_F_OBSERVATION_DOMAIN_ID,
-	OFD_F_OBSERVATION_POINT_ID,
-	OFD_F_ENGINE_TYPE,
-	OFD_F_ENGINE_ID,
-	/* enriched fields (flowpipeline's EnrichedFlow), set by decoders where the export has them */
-	OFD_F_IN_IF_NAME,
-	OFD_F_IN_IF_DESC,
-	OFD_F_IN_IF_SPEED,
-	OFD_F_OUT_IF_NAME,
-	OFD_F_OUT_IF_DESC,
-	OFD_F_OUT_IF_SPEED,
-	OFD_F_SRC_CID,
-	OFD_F_DST_CID,
-	OFD_F_SRC_VRF,
-	OFD_F_DST_VRF,
-	OFD_F_MED,
-	OFD_F_LOCAL_PREF,
-	OFD_F_AS_PATH,
-	OFD_F_SRC_COUNTRY,
-	OFD_F_DST_COUNTRY,
-	OFD_F_FLOW_DIRECTION,
-	OFD_F_NORMALIZED,
-	OFD_F_RPKI,
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) OFD_F_##ID,
+#include "fields.def"
 	OFD_F__COUNT
 };
 
-#define OFD_BIT(f) (UINT64_C(1) << (f))
+/* Value kinds of fields (the KIND column of fields.def): how a field is stored and written. */
+enum ofd_field_kind {
+	OFD_FK_U8, /* plain numbers of 1, 2, 4, 8 bytes */
+	OFD_FK_U16,
+	OFD_FK_U32,
+	OFD_FK_U64,
+	OFD_FK_IP,	 /* struct ofd_ip */
+	OFD_FK_MAC,	 /* uint64_t, 48 bits */
+	OFD_FK_NET,	 /* uint8_t prefix length of the address in `aux` */
+	OFD_FK_STR,	 /* const char *, NULL when unset */
+	OFD_FK_CC,	 /* char[2], ISO 3166 alpha-2, not terminated */
+	OFD_FK_ASPATH,	 /* uint32_t[OFD_AS_PATH_MAX], count (uint8_t) in `aux` */
+	OFD_FK_COMMS,	 /* struct ofd_communities */
+	OFD_FK_LCOMMS,	 /* struct ofd_large_communities */
+	OFD_FK_FLOWTYPE, /* uint8_t enum ofd_flow_type, written by name */
+	OFD_FK_ETYPE,	 /* uint16_t, written by name where it has one */
+	OFD_FK_PROTO,	 /* uint8_t, written by name where it has one */
+	OFD_FK_RPKI,	 /* uint8_t enum ofd_rpki, written by name */
+	OFD_FK__COUNT
+};
 
-#define OFD_AS_PATH_MAX 12 /* AS path entries kept; longer paths keep their first entries */
+/* Field classes (the CLASS column): BASE fields are always written, ENRICHED ones when present. */
+enum ofd_field_class { OFD_FC_BASE, OFD_FC_ENRICHED };
+
+/*
+ * The `present` set: one bit per field id. Room for 256 fields; the table may not grow beyond.
+ */
+#define OFD_FIELDSET_WORDS 4
+struct ofd_fieldset {
+	uint64_t w[OFD_FIELDSET_WORDS];
+};
+_Static_assert(OFD_F__COUNT <= 64 * OFD_FIELDSET_WORDS, "struct ofd_fieldset has room for 256 fields");
+
+/* The word of a fieldset that holds field id, and the field's bit in it. */
+#define OFD_FS_WORD(id) ((unsigned)(id) >> 6)
+#define OFD_FS_BIT(id)	(UINT64_C(1) << ((unsigned)(id)&63))
+
+/*
+ * Bit of a field in word 0 (ids 0..63: the base fields and the first enriched ones), for
+ * constant masks such as a decoder's "every record has these" set; id must be a constant, and
+ * an id of 64 or more does not compile. Use as `f->present.w[0] |= OFD_W0(a) | OFD_W0(b)`.
+ */
+#define OFD_W0(id) (OFD_FS_BIT(id) * (uint64_t)sizeof(char[(unsigned)(id) < 64 ? 1 : -1]))
+
+#define OFD_AS_PATH_MAX		  12 /* AS path entries kept; longer paths keep their first entries */
+#define OFD_COMMUNITIES_MAX	  8  /* BGP communities kept (RFC 1997), the first ones */
+#define OFD_LARGE_COMMUNITIES_MAX 4  /* BGP large communities kept (RFC 8092), the first ones */
+
+/* BGP communities: v[0..n), each ASN << 16 | value. */
+struct ofd_communities {
+	uint32_t v[OFD_COMMUNITIES_MAX];
+	uint8_t n;
+};
+
+struct ofd_large_community {
+	uint32_t global, local1, local2;
+};
+
+struct ofd_large_communities {
+	struct ofd_large_community v[OFD_LARGE_COMMUNITIES_MAX];
+	uint8_t n;
+};
 
 enum ofd_direction { OFD_DIR_INGRESS = 0, OFD_DIR_EGRESS = 1 };
 
 /* RFC 6811 route origin validation state, as an enricher found it. */
 enum ofd_rpki { OFD_RPKI_UNKNOWN = 0, OFD_RPKI_VALID, OFD_RPKI_INVALID, OFD_RPKI_NOTFOUND };
 
+/* Which side of a flow is the remote one (remote_addr, flowpipeline's RemoteAddr). */
+enum ofd_remote_addr { OFD_REMOTE_NEITHER = 0, OFD_REMOTE_SRC = 1, OFD_REMOTE_DST = 2 };
+
+/* How an address was anonymized (src_addr_anon etc., flowpipeline's AnonymizedType). */
+enum ofd_anon { OFD_ANON_NONE = 0, OFD_ANON_CRYPTOPAN = 1, OFD_ANON_SUBNET = 2, OFD_ANON_BOTH = 3 };
+
+/* C declarations of the tail members, by kind. */
+#define OFD_DECL_U8(m)	   uint8_t m;
+#define OFD_DECL_U16(m)	   uint16_t m;
+#define OFD_DECL_U32(m)	   uint32_t m;
+#define OFD_DECL_U64(m)	   uint64_t m;
+#define OFD_DECL_IP(m)	   struct ofd_ip m;
+#define OFD_DECL_MAC(m)	   uint64_t m;
+#define OFD_DECL_STR(m)	   const char *m;
+#define OFD_DECL_CC(m)	   char m[2];
+#define OFD_DECL_COMMS(m)  struct ofd_communities m;
+#define OFD_DECL_LCOMMS(m) struct ofd_large_communities m;
+
 struct ofd_flow {
-	uint64_t present;
+	/* hot for the odds and for filters: the first cache line */
 	uint64_t time_received_ns;
 	uint64_t time_flow_start_ns;
 	uint64_t time_flow_end_ns;
 	uint64_t bytes;
 	uint64_t packets;
-	/* hot for the odds and for filters: in the first cache line with the counters */
 	uint32_t sampling_rate;
 	uint8_t normalized; /* 1: bytes/packets were scaled by sampling_rate */
 	uint8_t type;	    /* enum ofd_flow_type */
@@ -120,6 +145,8 @@ struct ofd_flow {
 	uint8_t tcp_flags;
 	uint64_t src_mac; /* 48 bits, most significant byte first */
 	uint64_t dst_mac;
+
+	struct ofd_fieldset present; /* which fields are set: bit OFD_F_x for field x */
 
 	struct ofd_ip sampler_address; /* the exporter (sFlow: agent address) */
 	struct ofd_ip src_addr;
@@ -180,7 +207,164 @@ struct ofd_flow {
 	const char *in_if_desc;
 	const char *out_if_name;
 	const char *out_if_desc;
+
+	/* the tail: the OFD_FIELD_TAIL lines of fields.def, in their order */
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)
+#define OFD_FIELD_TAIL(ID, m, json, csv, fp, kind, cls, aux) OFD_DECL_##kind(m)
+#include "fields.def"
 };
+
+/* ---- fieldsets: `present` and sets of fields (template plans, dropfields, masks) ---- */
+
+static inline int ofd_fieldset_has(const struct ofd_fieldset *s, unsigned id)
+{
+	return (int)(s->w[OFD_FS_WORD(id)] >> (id & 63) & 1);
+}
+
+static inline void ofd_fieldset_set(struct ofd_fieldset *s, unsigned id)
+{
+	s->w[OFD_FS_WORD(id)] |= OFD_FS_BIT(id);
+}
+
+static inline void ofd_fieldset_clear(struct ofd_fieldset *s, unsigned id)
+{
+	s->w[OFD_FS_WORD(id)] &= ~OFD_FS_BIT(id);
+}
+
+/* d |= s */
+static inline void ofd_fieldset_or(struct ofd_fieldset *d, const struct ofd_fieldset *s)
+{
+	for (unsigned i = 0; i < OFD_FIELDSET_WORDS; i++)
+		d->w[i] |= s->w[i];
+}
+
+/* d &= s */
+static inline void ofd_fieldset_and(struct ofd_fieldset *d, const struct ofd_fieldset *s)
+{
+	for (unsigned i = 0; i < OFD_FIELDSET_WORDS; i++)
+		d->w[i] &= s->w[i];
+}
+
+/* d &= ~s */
+static inline void ofd_fieldset_andnot(struct ofd_fieldset *d, const struct ofd_fieldset *s)
+{
+	for (unsigned i = 0; i < OFD_FIELDSET_WORDS; i++)
+		d->w[i] &= ~s->w[i];
+}
+
+/* 1 when s has any field of m (m NULL: any field at all). */
+static inline int ofd_fieldset_any(const struct ofd_fieldset *s, const struct ofd_fieldset *m)
+{
+	uint64_t a = 0;
+	for (unsigned i = 0; i < OFD_FIELDSET_WORDS; i++)
+		a |= s->w[i] & (m ? m->w[i] : UINT64_MAX);
+	return a != 0;
+}
+
+static inline int ofd_fieldset_eq(const struct ofd_fieldset *a, const struct ofd_fieldset *b)
+{
+	uint64_t d = 0;
+	for (unsigned i = 0; i < OFD_FIELDSET_WORDS; i++)
+		d |= a->w[i] ^ b->w[i];
+	return d == 0;
+}
+
+/* The set of every field of the table. */
+static inline struct ofd_fieldset ofd_fieldset_all(void)
+{
+	struct ofd_fieldset s;
+	for (unsigned i = 0; i < OFD_FIELDSET_WORDS; i++) {
+		unsigned lo = 64 * i;
+		s.w[i] = OFD_F__COUNT >= lo + 64 ? UINT64_MAX
+			 : OFD_F__COUNT > lo	 ? (UINT64_C(1) << (OFD_F__COUNT - lo)) - 1
+						 : 0;
+	}
+	return s;
+}
+
+/* Whether field id of f is set (its `present` bit), set it, clear it (the value stays). */
+static inline int ofd_flow_has(const struct ofd_flow *f, unsigned id)
+{
+	return ofd_fieldset_has(&f->present, id);
+}
+
+static inline void ofd_flow_set(struct ofd_flow *f, unsigned id)
+{
+	ofd_fieldset_set(&f->present, id);
+}
+
+static inline void ofd_flow_clear(struct ofd_flow *f, unsigned id)
+{
+	ofd_fieldset_clear(&f->present, id);
+}
+
+/*
+ * Zero a record (what ofd_batch_add does to every record it hands out). Whole 16-byte stores:
+ * cheaper than a library memset or `rep stos` for a record of this size.
+ */
+static inline void ofd_flow_zero(struct ofd_flow *f)
+{
+#if defined(__GNUC__) && defined(__SSE2__) && defined(__OPTIMIZE__)
+	typedef uint64_t ofd_v2 __attribute__((vector_size(16), may_alias, aligned(8)));
+	ofd_v2 *p = (ofd_v2 *)(void *)f;
+	ofd_v2 z = {0, 0};
+	__asm__("" : "+x"(z)); /* keeps the compiler from turning the stores back into memset */
+#pragma GCC unroll 64
+	for (unsigned i = 0; i < sizeof(*f) / 16; i++)
+		p[i] = z;
+	if (sizeof(*f) % 16)
+		memset((char *)f + sizeof(*f) / 16 * 16, 0, sizeof(*f) % 16);
+#else
+	memset(f, 0, sizeof(*f));
+#endif
+}
+
+/* One field of the table (ofd_fields[id]); offsets and sizes are those of struct ofd_flow. */
+struct ofd_field_info {
+	const char *name; /* goflow2-style snake_case: JSON key, dropfields/csv `fields` name */
+	const char *csv;  /* CSV column */
+	const char *fp;	  /* flowpipeline's (EnrichedFlow) name */
+	uint16_t off, size;
+	uint16_t aux_off, aux_size; /* the companion member (fields.def `aux`) */
+	uint8_t kind;		    /* enum ofd_field_kind */
+	uint8_t cls;		    /* enum ofd_field_class */
+};
+
+/* The field table, indexed by enum ofd_field. */
+OFD_API extern const struct ofd_field_info ofd_fields[OFD_F__COUNT];
+
+/* ofd_fields[id], or NULL when id is out of range. */
+OFD_API const struct ofd_field_info *ofd_field_get(unsigned id);
+
+/*
+ * The field id (enum ofd_field) of a name, or -1. Takes a field's snake_case name, its CSV
+ * column and flowpipeline's name exactly, then any of them with case and underscores ignored
+ * and a trailing "ns" optional (TimeReceived = time_received_ns, NextHopAS = next_hop_as).
+ */
+OFD_API int ofd_field_by_name(const char *name);
+
+/*
+ * The layout guard: a number that changes whenever the record layout changes (a field added,
+ * removed, moved, resized or of another kind, or the record's size). A module built against
+ * another layout must not touch records. An integer constant expression (usable in static
+ * initializers).
+ */
+#define OFD_LAYOUT_MIX_(id, m, kind)                                                                         \
+	+(((uint32_t)offsetof(struct ofd_flow, m) << 12 ^ (uint32_t)sizeof(((struct ofd_flow *)0)->m) << 2 ^ \
+	   (uint32_t)(kind) << 26) *                                                                         \
+	  (2u * (uint32_t)(id) + 1u) * 2654435761u)
+enum {
+	OFD_FLOW_LAYOUT_ =
+	    (int)((0x0fd10000u + (uint32_t)sizeof(struct ofd_flow) * 40503u + (uint32_t)OFD_F__COUNT * 97u
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) OFD_LAYOUT_MIX_(OFD_F_##ID, m, OFD_FK_##kind)
+#include "fields.def"
+		   ) &
+		  0x7fffffffu)
+};
+#define OFD_FLOW_LAYOUT ((uint32_t)OFD_FLOW_LAYOUT_)
+
+/* OFD_FLOW_LAYOUT as the core was built (a loader compares a module's constant with it). */
+OFD_API uint32_t ofd_flow_layout(void);
 
 static inline void ofd_ip_set4(struct ofd_ip *ip, const uint8_t v4[4])
 {
@@ -220,10 +404,10 @@ OFD_API const char *ofd_flow_type_name(unsigned type);
 /* ICMP type/code from a destination port as some exporters encode them (type << 8 | code). */
 static inline void ofd_flow_icmp_from_port(struct ofd_flow *f)
 {
-	if ((f->proto == 1 || f->proto == 58) && !(f->present & OFD_BIT(OFD_F_ICMP_TYPE))) {
+	if ((f->proto == 1 || f->proto == 58) && !(f->present.w[0] & OFD_W0(OFD_F_ICMP_TYPE))) {
 		f->icmp_type = (uint8_t)(f->dst_port >> 8);
 		f->icmp_code = (uint8_t)f->dst_port;
-		f->present |= OFD_BIT(OFD_F_ICMP_TYPE) | OFD_BIT(OFD_F_ICMP_CODE);
+		f->present.w[0] |= OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE);
 	}
 }
 

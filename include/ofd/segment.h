@@ -28,11 +28,6 @@
 
 #define OFD_SEGMENT_ABI 2
 
-/* The record layout a module was built against (flow.h): a different one is refused at load. */
-#ifndef OFD_FLOW_LAYOUT
-#define OFD_FLOW_LAYOUT ((uint32_t)sizeof(struct ofd_flow))
-#endif
-
 /* The first members of every descriptor: { OFD_SEGMENT_VERSION, .name = "...", ... }. */
 #define OFD_SEGMENT_VERSION .abi = OFD_SEGMENT_ABI, .layout = OFD_FLOW_LAYOUT
 
@@ -58,7 +53,7 @@ struct ofd_segment; /* an instance, owned by the core */
 
 struct ofd_segment_type {
 	uint32_t abi;	 /* OFD_SEGMENT_ABI (set both with OFD_SEGMENT_VERSION) */
-	uint32_t layout; /* OFD_FLOW_LAYOUT */
+	uint32_t layout; /* OFD_FLOW_LAYOUT (flow.h): a module of another record layout is refused */
 	const char *name;
 	enum ofd_segment_kind kind;
 	unsigned flags;

@@ -117,58 +117,62 @@ int ofd_ie_len_ok(enum ofd_ie_kind kind, uint32_t len)
 	}
 }
 
-/* The `present` bits a kind sets unconditionally (the aux kinds set theirs in ofd_ie_post). */
+/*
+ * The `present` bits a kind sets unconditionally (the aux kinds set theirs in ofd_ie_post), as a
+ * word-0 mask: every field an element maps to has an id below 64 (OFD_W0 fails to compile
+ * otherwise); a kind for a later field needs ofd_fieldset_set in ofd_ie_compile instead.
+ */
 static uint64_t kind_present(enum ofd_ie_kind k)
 {
 	switch (k) {
-	case OFD_IE_BYTES: return OFD_BIT(OFD_F_BYTES);
-	case OFD_IE_PACKETS: return OFD_BIT(OFD_F_PACKETS);
-	case OFD_IE_PROTO: return OFD_BIT(OFD_F_PROTO);
-	case OFD_IE_TOS: return OFD_BIT(OFD_F_IP_TOS);
-	case OFD_IE_TCP_FLAGS: return OFD_BIT(OFD_F_TCP_FLAGS);
-	case OFD_IE_SRC_PORT: return OFD_BIT(OFD_F_SRC_PORT);
-	case OFD_IE_DST_PORT: return OFD_BIT(OFD_F_DST_PORT);
+	case OFD_IE_BYTES: return OFD_W0(OFD_F_BYTES);
+	case OFD_IE_PACKETS: return OFD_W0(OFD_F_PACKETS);
+	case OFD_IE_PROTO: return OFD_W0(OFD_F_PROTO);
+	case OFD_IE_TOS: return OFD_W0(OFD_F_IP_TOS);
+	case OFD_IE_TCP_FLAGS: return OFD_W0(OFD_F_TCP_FLAGS);
+	case OFD_IE_SRC_PORT: return OFD_W0(OFD_F_SRC_PORT);
+	case OFD_IE_DST_PORT: return OFD_W0(OFD_F_DST_PORT);
 	case OFD_IE_SRC_ADDR4:
-	case OFD_IE_SRC_ADDR6: return OFD_BIT(OFD_F_SRC_ADDR);
+	case OFD_IE_SRC_ADDR6: return OFD_W0(OFD_F_SRC_ADDR);
 	case OFD_IE_DST_ADDR4:
-	case OFD_IE_DST_ADDR6: return OFD_BIT(OFD_F_DST_ADDR);
-	case OFD_IE_SRC_NET: return OFD_BIT(OFD_F_SRC_NET);
-	case OFD_IE_DST_NET: return OFD_BIT(OFD_F_DST_NET);
-	case OFD_IE_IN_IF: return OFD_BIT(OFD_F_IN_IF);
-	case OFD_IE_OUT_IF: return OFD_BIT(OFD_F_OUT_IF);
+	case OFD_IE_DST_ADDR6: return OFD_W0(OFD_F_DST_ADDR);
+	case OFD_IE_SRC_NET: return OFD_W0(OFD_F_SRC_NET);
+	case OFD_IE_DST_NET: return OFD_W0(OFD_F_DST_NET);
+	case OFD_IE_IN_IF: return OFD_W0(OFD_F_IN_IF);
+	case OFD_IE_OUT_IF: return OFD_W0(OFD_F_OUT_IF);
 	case OFD_IE_NEXT_HOP4:
-	case OFD_IE_NEXT_HOP6: return OFD_BIT(OFD_F_NEXT_HOP);
+	case OFD_IE_NEXT_HOP6: return OFD_W0(OFD_F_NEXT_HOP);
 	case OFD_IE_BGP_NEXT_HOP4:
-	case OFD_IE_BGP_NEXT_HOP6: return OFD_BIT(OFD_F_BGP_NEXT_HOP);
-	case OFD_IE_SRC_AS: return OFD_BIT(OFD_F_SRC_AS);
-	case OFD_IE_DST_AS: return OFD_BIT(OFD_F_DST_AS);
-	case OFD_IE_NEXT_HOP_AS: return OFD_BIT(OFD_F_NEXT_HOP_AS);
-	case OFD_IE_FLOW_LABEL: return OFD_BIT(OFD_F_IPV6_FLOW_LABEL);
-	case OFD_IE_ICMP: return OFD_BIT(OFD_F_ICMP_TYPE) | OFD_BIT(OFD_F_ICMP_CODE);
-	case OFD_IE_SRC_MAC: return OFD_BIT(OFD_F_SRC_MAC);
-	case OFD_IE_DST_MAC: return OFD_BIT(OFD_F_DST_MAC);
-	case OFD_IE_VLAN: return OFD_BIT(OFD_F_SRC_VLAN) | OFD_BIT(OFD_F_VLAN_ID);
-	case OFD_IE_POST_VLAN: return OFD_BIT(OFD_F_DST_VLAN);
-	case OFD_IE_MPLS: return OFD_BIT(OFD_F_MPLS_LABEL);
-	case OFD_IE_TTL: return OFD_BIT(OFD_F_IP_TTL);
-	case OFD_IE_FRAG_ID: return OFD_BIT(OFD_F_FRAGMENT_ID);
-	case OFD_IE_FRAG_OFF: return OFD_BIT(OFD_F_FRAGMENT_OFFSET);
-	case OFD_IE_IP_FLAGS: return OFD_BIT(OFD_F_IP_FLAGS);
-	case OFD_IE_FWD_STATUS: return OFD_BIT(OFD_F_FORWARDING_STATUS);
-	case OFD_IE_OBS_POINT: return OFD_BIT(OFD_F_OBSERVATION_POINT_ID);
-	case OFD_IE_DIRECTION: return OFD_BIT(OFD_F_FLOW_DIRECTION);
-	case OFD_IE_SRC_VRF: return OFD_BIT(OFD_F_SRC_VRF);
-	case OFD_IE_DST_VRF: return OFD_BIT(OFD_F_DST_VRF);
-	case OFD_IE_ENGINE_TYPE: return OFD_BIT(OFD_F_ENGINE_TYPE);
-	case OFD_IE_ENGINE_ID: return OFD_BIT(OFD_F_ENGINE_ID);
+	case OFD_IE_BGP_NEXT_HOP6: return OFD_W0(OFD_F_BGP_NEXT_HOP);
+	case OFD_IE_SRC_AS: return OFD_W0(OFD_F_SRC_AS);
+	case OFD_IE_DST_AS: return OFD_W0(OFD_F_DST_AS);
+	case OFD_IE_NEXT_HOP_AS: return OFD_W0(OFD_F_NEXT_HOP_AS);
+	case OFD_IE_FLOW_LABEL: return OFD_W0(OFD_F_IPV6_FLOW_LABEL);
+	case OFD_IE_ICMP: return OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE);
+	case OFD_IE_SRC_MAC: return OFD_W0(OFD_F_SRC_MAC);
+	case OFD_IE_DST_MAC: return OFD_W0(OFD_F_DST_MAC);
+	case OFD_IE_VLAN: return OFD_W0(OFD_F_SRC_VLAN) | OFD_W0(OFD_F_VLAN_ID);
+	case OFD_IE_POST_VLAN: return OFD_W0(OFD_F_DST_VLAN);
+	case OFD_IE_MPLS: return OFD_W0(OFD_F_MPLS_LABEL);
+	case OFD_IE_TTL: return OFD_W0(OFD_F_IP_TTL);
+	case OFD_IE_FRAG_ID: return OFD_W0(OFD_F_FRAGMENT_ID);
+	case OFD_IE_FRAG_OFF: return OFD_W0(OFD_F_FRAGMENT_OFFSET);
+	case OFD_IE_IP_FLAGS: return OFD_W0(OFD_F_IP_FLAGS);
+	case OFD_IE_FWD_STATUS: return OFD_W0(OFD_F_FORWARDING_STATUS);
+	case OFD_IE_OBS_POINT: return OFD_W0(OFD_F_OBSERVATION_POINT_ID);
+	case OFD_IE_DIRECTION: return OFD_W0(OFD_F_FLOW_DIRECTION);
+	case OFD_IE_SRC_VRF: return OFD_W0(OFD_F_SRC_VRF);
+	case OFD_IE_DST_VRF: return OFD_W0(OFD_F_DST_VRF);
+	case OFD_IE_ENGINE_TYPE: return OFD_W0(OFD_F_ENGINE_TYPE);
+	case OFD_IE_ENGINE_ID: return OFD_W0(OFD_F_ENGINE_ID);
 	case OFD_IE_START_S:
 	case OFD_IE_START_MS:
 	case OFD_IE_START_NTP:
-	case OFD_IE_START_DELTA_US: return OFD_BIT(OFD_F_TIME_FLOW_START);
+	case OFD_IE_START_DELTA_US: return OFD_W0(OFD_F_TIME_FLOW_START);
 	case OFD_IE_END_S:
 	case OFD_IE_END_MS:
 	case OFD_IE_END_NTP:
-	case OFD_IE_END_DELTA_US: return OFD_BIT(OFD_F_TIME_FLOW_END);
+	case OFD_IE_END_DELTA_US: return OFD_W0(OFD_F_TIME_FLOW_END);
 	default: return 0;
 	}
 }
@@ -223,7 +227,7 @@ int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, 
 		off += len;
 		if (off > OFD_IE_MAX_RECORD)
 			return OFD_EFORMAT;
-		plan->present |= kind_present(k);
+		plan->present.w[0] |= kind_present(k);
 		if (k >= OFD_IE_START_UPTIME)
 			plan->aux = 1;
 		if (k == OFD_IE_SAMPLING || k == OFD_IE_SAMPLER_ID || k == OFD_IE_PKT_INTERVAL)
@@ -326,7 +330,7 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 		uint64_t v = be_uint(p, n);
 		if (v == 4 || v == 6) {
 			f->etype = v == 4 ? 0x0800 : 0x86dd;
-			f->present |= OFD_BIT(OFD_F_ETYPE);
+			f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
 		}
 		break;
 	}
@@ -385,7 +389,6 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *steps, const uint8_t *p,
 		  struct ofd_flow *f, struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx)
 {
-	f->present |= plan->present;
 	const struct ofd_ie_step *s = steps, *end = steps + plan->nsteps;
 	if (!plan->varlen) {
 		for (; s < end; s++)
@@ -421,18 +424,18 @@ void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct of
 		uint64_t init = (a->have & OFD_IEA_SYS_INIT) ? a->sys_init_ms : c->sys_init_ms;
 		if (ok && (a->have & OFD_IEA_UP_START)) {
 			f->time_flow_start_ns = uptime_ns(a->up_start, c, init);
-			f->present |= OFD_BIT(OFD_F_TIME_FLOW_START);
+			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START);
 		}
 		if (ok && (a->have & OFD_IEA_UP_END)) {
 			f->time_flow_end_ns = uptime_ns(a->up_end, c, init);
-			f->present |= OFD_BIT(OFD_F_TIME_FLOW_END);
+			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_END);
 		}
 	}
-	if (!(f->present & OFD_BIT(OFD_F_ETYPE))) {
+	if (!(f->present.w[0] & OFD_W0(OFD_F_ETYPE))) {
 		uint8_t fam = f->src_addr.family ? f->src_addr.family : f->dst_addr.family;
 		if (fam) {
 			f->etype = fam == OFD_AF_INET ? 0x0800 : 0x86dd;
-			f->present |= OFD_BIT(OFD_F_ETYPE);
+			f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
 		}
 	}
 	ofd_flow_icmp_from_port(f);

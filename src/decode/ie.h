@@ -97,7 +97,7 @@ struct ofd_ie_step {
 
 /* The compiled form of a template (its steps follow it in memory, see template.c). */
 struct ofd_ie_plan {
-	uint64_t present; /* the `present` bits every record of this template sets */
+	struct ofd_fieldset present; /* the `present` bits every record of this template sets */
 	uint32_t nsteps;
 	uint32_t min_len; /* fixed plans: the record length; variable plans: the least one */
 	uint8_t varlen;	  /* 1: some field has variable length, steps cover every field */
@@ -155,8 +155,9 @@ size_t ofd_ie_var_len(const struct ofd_ie_plan *plan, const struct ofd_ie_step *
 
 /*
  * Apply a plan to one record of the plan's length (variable plans: as measured by
- * ofd_ie_var_len). Sets f->present |= plan->present and the fields; fills aux (aux->have must
- * be 0 on entry) when plan->aux.
+ * ofd_ie_var_len). Sets the fields, not their present bits: the caller sets plan->present
+ * (once per set, with its own bits; see ofd_tmpl_data). Fills aux (aux->have must be 0 on entry)
+ * when plan->aux.
  */
 void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *steps, const uint8_t *p,
 		  struct ofd_flow *f, struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx);

@@ -36,14 +36,14 @@ static void nf5_record(struct ofd_flow *f, const uint8_t *p, uint64_t export_ns,
 }
 
 #define NF5_PRESENT                                                                                          \
-	(OFD_BIT(OFD_F_TYPE) | OFD_BIT(OFD_F_TIME_RECEIVED) | OFD_BIT(OFD_F_SEQUENCE_NUM) |                  \
-	 OFD_BIT(OFD_F_SAMPLING_RATE) | OFD_BIT(OFD_F_SAMPLER_ADDRESS) | OFD_BIT(OFD_F_TIME_FLOW_START) |    \
-	 OFD_BIT(OFD_F_TIME_FLOW_END) | OFD_BIT(OFD_F_BYTES) | OFD_BIT(OFD_F_PACKETS) |                      \
-	 OFD_BIT(OFD_F_SRC_ADDR) | OFD_BIT(OFD_F_DST_ADDR) | OFD_BIT(OFD_F_ETYPE) | OFD_BIT(OFD_F_PROTO) |   \
-	 OFD_BIT(OFD_F_SRC_PORT) | OFD_BIT(OFD_F_DST_PORT) | OFD_BIT(OFD_F_IN_IF) | OFD_BIT(OFD_F_OUT_IF) |  \
-	 OFD_BIT(OFD_F_IP_TOS) | OFD_BIT(OFD_F_TCP_FLAGS) | OFD_BIT(OFD_F_SRC_AS) | OFD_BIT(OFD_F_DST_AS) |  \
-	 OFD_BIT(OFD_F_NEXT_HOP) | OFD_BIT(OFD_F_SRC_NET) | OFD_BIT(OFD_F_DST_NET) |                         \
-	 OFD_BIT(OFD_F_ENGINE_TYPE) | OFD_BIT(OFD_F_ENGINE_ID))
+	(OFD_W0(OFD_F_TYPE) | OFD_W0(OFD_F_TIME_RECEIVED) | OFD_W0(OFD_F_SEQUENCE_NUM) |                     \
+	 OFD_W0(OFD_F_SAMPLING_RATE) | OFD_W0(OFD_F_SAMPLER_ADDRESS) | OFD_W0(OFD_F_TIME_FLOW_START) |       \
+	 OFD_W0(OFD_F_TIME_FLOW_END) | OFD_W0(OFD_F_BYTES) | OFD_W0(OFD_F_PACKETS) |                         \
+	 OFD_W0(OFD_F_SRC_ADDR) | OFD_W0(OFD_F_DST_ADDR) | OFD_W0(OFD_F_ETYPE) | OFD_W0(OFD_F_PROTO) |       \
+	 OFD_W0(OFD_F_SRC_PORT) | OFD_W0(OFD_F_DST_PORT) | OFD_W0(OFD_F_IN_IF) | OFD_W0(OFD_F_OUT_IF) |      \
+	 OFD_W0(OFD_F_IP_TOS) | OFD_W0(OFD_F_TCP_FLAGS) | OFD_W0(OFD_F_SRC_AS) | OFD_W0(OFD_F_DST_AS) |      \
+	 OFD_W0(OFD_F_NEXT_HOP) | OFD_W0(OFD_F_SRC_NET) | OFD_W0(OFD_F_DST_NET) |                            \
+	 OFD_W0(OFD_F_ENGINE_TYPE) | OFD_W0(OFD_F_ENGINE_ID))
 
 int ofd_nf5_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_batch *b)
 {
@@ -62,7 +62,7 @@ int ofd_nf5_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd
 	const uint8_t *p = h + NF5_HDR_LEN;
 	for (uint32_t i = 0; i < n; i++, p += NF5_REC_LEN) {
 		struct ofd_flow *f = ofd_batch_add(b);
-		f->present = NF5_PRESENT;
+		f->present.w[0] = NF5_PRESENT; /* the record is zeroed: words 1.. stay 0 */
 		f->type = OFD_FT_NETFLOW_V5;
 		f->time_received_ns = dg->time_ns;
 		f->sequence_num = seq;

@@ -55,9 +55,9 @@ struct sf_sample {
 };
 
 #define SF_BASE_PRESENT                                                                                      \
-	(OFD_BIT(OFD_F_TYPE) | OFD_BIT(OFD_F_TIME_RECEIVED) | OFD_BIT(OFD_F_SEQUENCE_NUM) |                  \
-	 OFD_BIT(OFD_F_SAMPLING_RATE) | OFD_BIT(OFD_F_SAMPLER_ADDRESS) | OFD_BIT(OFD_F_TIME_FLOW_START) |    \
-	 OFD_BIT(OFD_F_TIME_FLOW_END) | OFD_BIT(OFD_F_PACKETS) | OFD_BIT(OFD_F_OBSERVATION_DOMAIN_ID))
+	(OFD_W0(OFD_F_TYPE) | OFD_W0(OFD_F_TIME_RECEIVED) | OFD_W0(OFD_F_SEQUENCE_NUM) |                     \
+	 OFD_W0(OFD_F_SAMPLING_RATE) | OFD_W0(OFD_F_SAMPLER_ADDRESS) | OFD_W0(OFD_F_TIME_FLOW_START) |       \
+	 OFD_W0(OFD_F_TIME_FLOW_END) | OFD_W0(OFD_F_PACKETS) | OFD_W0(OFD_F_OBSERVATION_DOMAIN_ID))
 
 /* An sFlow address: type 1 IPv4, 2 IPv6, 0 unknown (no bytes). Sets r->err on anything else. */
 static void sf_addr(struct ofd_rd *r, struct ofd_ip *ip)
@@ -84,19 +84,19 @@ static void sf_apply_pkt(struct ofd_flow *f, const struct ofd_pkt *p)
 	if (p->layers & OFD_PKT_L2) {
 		f->src_mac = p->src_mac;
 		f->dst_mac = p->dst_mac;
-		f->present |= OFD_BIT(OFD_F_SRC_MAC) | OFD_BIT(OFD_F_DST_MAC);
+		f->present.w[0] |= OFD_W0(OFD_F_SRC_MAC) | OFD_W0(OFD_F_DST_MAC);
 	}
 	if (p->layers & OFD_PKT_VLAN) {
 		f->vlan_id = p->vlan;
-		f->present |= OFD_BIT(OFD_F_VLAN_ID);
+		f->present.w[0] |= OFD_W0(OFD_F_VLAN_ID);
 	}
 	if (p->layers & OFD_PKT_MPLS) {
 		f->mpls_label = p->mpls_label;
-		f->present |= OFD_BIT(OFD_F_MPLS_LABEL);
+		f->present.w[0] |= OFD_W0(OFD_F_MPLS_LABEL);
 	}
 	if (p->etype) {
 		f->etype = p->etype;
-		f->present |= OFD_BIT(OFD_F_ETYPE);
+		f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
 	}
 	if (!(p->layers & OFD_PKT_IP))
 		return;
@@ -105,33 +105,33 @@ static void sf_apply_pkt(struct ofd_flow *f, const struct ofd_pkt *p)
 	f->proto = p->proto;
 	f->ip_tos = p->tos;
 	f->ip_ttl = p->ttl;
-	f->present |= OFD_BIT(OFD_F_SRC_ADDR) | OFD_BIT(OFD_F_DST_ADDR) | OFD_BIT(OFD_F_PROTO) |
-		      OFD_BIT(OFD_F_IP_TOS) | OFD_BIT(OFD_F_IP_TTL);
+	f->present.w[0] |= OFD_W0(OFD_F_SRC_ADDR) | OFD_W0(OFD_F_DST_ADDR) | OFD_W0(OFD_F_PROTO) |
+			   OFD_W0(OFD_F_IP_TOS) | OFD_W0(OFD_F_IP_TTL);
 	if (p->src.family == OFD_AF_INET6) {
 		f->ipv6_flow_label = p->flow_label;
-		f->present |= OFD_BIT(OFD_F_IPV6_FLOW_LABEL);
+		f->present.w[0] |= OFD_W0(OFD_F_IPV6_FLOW_LABEL);
 	}
 	if (p->src.family == OFD_AF_INET || (p->layers & OFD_PKT_FRAG)) {
 		f->ip_flags = p->ip_flags;
 		f->fragment_id = p->frag_id;
 		f->fragment_offset = p->frag_offset;
-		f->present |=
-		    OFD_BIT(OFD_F_IP_FLAGS) | OFD_BIT(OFD_F_FRAGMENT_ID) | OFD_BIT(OFD_F_FRAGMENT_OFFSET);
+		f->present.w[0] |=
+		    OFD_W0(OFD_F_IP_FLAGS) | OFD_W0(OFD_F_FRAGMENT_ID) | OFD_W0(OFD_F_FRAGMENT_OFFSET);
 	}
 	if (!(p->layers & OFD_PKT_L4))
 		return;
 	if (p->proto == 1 || p->proto == 58) {
 		f->icmp_type = p->icmp_type;
 		f->icmp_code = p->icmp_code;
-		f->present |= OFD_BIT(OFD_F_ICMP_TYPE) | OFD_BIT(OFD_F_ICMP_CODE);
+		f->present.w[0] |= OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE);
 		return;
 	}
 	f->src_port = p->src_port;
 	f->dst_port = p->dst_port;
-	f->present |= OFD_BIT(OFD_F_SRC_PORT) | OFD_BIT(OFD_F_DST_PORT);
+	f->present.w[0] |= OFD_W0(OFD_F_SRC_PORT) | OFD_W0(OFD_F_DST_PORT);
 	if (p->proto == 6) {
 		f->tcp_flags = p->tcp_flags;
-		f->present |= OFD_BIT(OFD_F_TCP_FLAGS);
+		f->present.w[0] |= OFD_W0(OFD_F_TCP_FLAGS);
 	}
 }
 
@@ -149,7 +149,7 @@ static int sf_rec_raw(struct sf_sample *s, struct ofd_rd *r)
 	s->have_pkt = 1;
 	struct ofd_flow *f = s->f;
 	f->bytes = frame_len;
-	f->present |= OFD_BIT(OFD_F_BYTES);
+	f->present.w[0] |= OFD_W0(OFD_F_BYTES);
 	int link;
 	switch (proto) {
 	case 1: link = OFD_LINK_ETHERNET; break;
@@ -170,15 +170,15 @@ static int sf_rec_eth(struct sf_sample *s, struct ofd_rd *r)
 		return OFD_EFORMAT;
 	const uint8_t *p = r->p;
 	struct ofd_flow *f = s->f;
-	if (f->present & OFD_BIT(OFD_F_SRC_MAC))
+	if (f->present.w[0] & OFD_W0(OFD_F_SRC_MAC))
 		return 0;
 	f->src_mac = (uint64_t)ofd_be16(p + 4) << 32 | ofd_be32(p + 6);
 	f->dst_mac = (uint64_t)ofd_be16(p + 12) << 32 | ofd_be32(p + 14);
 	f->etype = (uint16_t)ofd_be32(p + 20);
-	f->present |= OFD_BIT(OFD_F_SRC_MAC) | OFD_BIT(OFD_F_DST_MAC) | OFD_BIT(OFD_F_ETYPE);
+	f->present.w[0] |= OFD_W0(OFD_F_SRC_MAC) | OFD_W0(OFD_F_DST_MAC) | OFD_W0(OFD_F_ETYPE);
 	if (!s->have_pkt) {
 		f->bytes = ofd_be32(p);
-		f->present |= OFD_BIT(OFD_F_BYTES);
+		f->present.w[0] |= OFD_W0(OFD_F_BYTES);
 	}
 	return 0;
 }
@@ -209,9 +209,9 @@ static int sf_rec_ip(struct sf_sample *s, struct ofd_rd *r, int v6)
 	f->tcp_flags = (uint8_t)ofd_be32(p + 8);
 	f->ip_tos = (uint8_t)ofd_be32(p + 12);
 	f->etype = v6 ? 0x86dd : 0x0800;
-	f->present |= OFD_BIT(OFD_F_BYTES) | OFD_BIT(OFD_F_PROTO) | OFD_BIT(OFD_F_SRC_ADDR) |
-		      OFD_BIT(OFD_F_DST_ADDR) | OFD_BIT(OFD_F_SRC_PORT) | OFD_BIT(OFD_F_DST_PORT) |
-		      OFD_BIT(OFD_F_TCP_FLAGS) | OFD_BIT(OFD_F_IP_TOS) | OFD_BIT(OFD_F_ETYPE);
+	f->present.w[0] |= OFD_W0(OFD_F_BYTES) | OFD_W0(OFD_F_PROTO) | OFD_W0(OFD_F_SRC_ADDR) |
+			   OFD_W0(OFD_F_DST_ADDR) | OFD_W0(OFD_F_SRC_PORT) | OFD_W0(OFD_F_DST_PORT) |
+			   OFD_W0(OFD_F_TCP_FLAGS) | OFD_W0(OFD_F_IP_TOS) | OFD_W0(OFD_F_ETYPE);
 	ofd_flow_icmp_from_port(f);
 	return 0;
 }
@@ -242,14 +242,14 @@ static int sf_rec_gateway(struct sf_sample *s, struct ofd_rd *r)
 	}
 	if (nh.family) {
 		f->bgp_next_hop = nh;
-		f->present |= OFD_BIT(OFD_F_BGP_NEXT_HOP);
+		f->present.w[0] |= OFD_W0(OFD_F_BGP_NEXT_HOP);
 	}
 	f->src_as = src_as;
 	f->dst_as = n ? last : as;
-	f->present |= OFD_BIT(OFD_F_SRC_AS) | OFD_BIT(OFD_F_DST_AS);
+	f->present.w[0] |= OFD_W0(OFD_F_SRC_AS) | OFD_W0(OFD_F_DST_AS);
 	if (n) {
 		f->next_hop_as = first;
-		f->present |= OFD_BIT(OFD_F_NEXT_HOP_AS);
+		f->present.w[0] |= OFD_W0(OFD_F_NEXT_HOP_AS);
 	}
 	return 0;
 }
@@ -267,7 +267,7 @@ static int sf_flow_record(struct sf_sample *s, uint32_t tag, struct ofd_rd *r)
 			return OFD_EFORMAT;
 		f->src_vlan = (uint16_t)ofd_be32(r->p);
 		f->dst_vlan = (uint16_t)ofd_be32(r->p + 8);
-		f->present |= OFD_BIT(OFD_F_SRC_VLAN) | OFD_BIT(OFD_F_DST_VLAN);
+		f->present.w[0] |= OFD_W0(OFD_F_SRC_VLAN) | OFD_W0(OFD_F_DST_VLAN);
 		return 0;
 	case SF_REC_ROUTER: {
 		struct ofd_ip nh = {0};
@@ -277,11 +277,11 @@ static int sf_flow_record(struct sf_sample *s, uint32_t tag, struct ofd_rd *r)
 			return OFD_EFORMAT;
 		if (nh.family) {
 			f->next_hop = nh;
-			f->present |= OFD_BIT(OFD_F_NEXT_HOP);
+			f->present.w[0] |= OFD_W0(OFD_F_NEXT_HOP);
 		}
 		f->src_net = (uint8_t)(src_mask > 128 ? 0 : src_mask);
 		f->dst_net = (uint8_t)(dst_mask > 128 ? 0 : dst_mask);
-		f->present |= OFD_BIT(OFD_F_SRC_NET) | OFD_BIT(OFD_F_DST_NET);
+		f->present.w[0] |= OFD_W0(OFD_F_SRC_NET) | OFD_W0(OFD_F_DST_NET);
 		return 0;
 	}
 	case SF_REC_GATEWAY: return sf_rec_gateway(s, r);
@@ -315,15 +315,35 @@ static void sf_iface(struct ofd_flow *f, uint32_t fmt, uint32_t val, int out)
 			f->out_if = val;
 		else
 			f->in_if = val;
-		f->present |= OFD_BIT(out ? OFD_F_OUT_IF : OFD_F_IN_IF);
+		f->present.w[0] |= out ? OFD_W0(OFD_F_OUT_IF) : OFD_W0(OFD_F_IN_IF);
 	} else if (out && fmt == 1) {
 		f->forwarding_status = 0x80;
-		f->present |= OFD_BIT(OFD_F_FORWARDING_STATUS);
+		f->present.w[0] |= OFD_W0(OFD_F_FORWARDING_STATUS);
 	}
 }
 
+/* What every record of a datagram shares (sf_header fills it). */
+struct sf_base {
+	struct ofd_ip agent;
+	uint32_t seq;
+	uint64_t time_ns;
+};
+
+/* The datagram's fields of a (zeroed) record. */
+static void sf_from_base(struct ofd_flow *f, const struct sf_base *base)
+{
+	f->present.w[0] = SF_BASE_PRESENT;
+	f->type = OFD_FT_SFLOW_5;
+	f->time_received_ns = base->time_ns;
+	f->time_flow_start_ns = base->time_ns;
+	f->time_flow_end_ns = base->time_ns;
+	f->packets = 1;
+	f->sampler_address = base->agent;
+	f->sequence_num = base->seq;
+}
+
 /* A flow sample (compact or expanded) into one flow record; 0 or OFD_EFORMAT (nothing added). */
-static int sf_flow_sample(const struct ofd_flow *base, struct ofd_rd *r, int expanded, struct ofd_batch *b)
+static int sf_flow_sample(const struct sf_base *base, struct ofd_rd *r, int expanded, struct ofd_batch *b)
 {
 	uint32_t in_fmt, in, out_fmt, out, src_index;
 	ofd_rd_u32(r); /* sample sequence number */
@@ -351,7 +371,7 @@ static int sf_flow_sample(const struct ofd_flow *base, struct ofd_rd *r, int exp
 	if (r->err)
 		return OFD_EFORMAT;
 	struct ofd_flow *f = ofd_batch_add(b);
-	*f = *base;
+	sf_from_base(f, base);
 	f->sampling_rate = rate;
 	f->observation_domain_id = src_index;
 	sf_iface(f, in_fmt, in, 0);
@@ -372,16 +392,16 @@ static int sf_counter_sample(struct ofd_rd *r, int expanded)
 
 /* The datagram header up to the sample count; fills the fields shared by every record. */
 static int sf_header(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_rd *r,
-		     struct ofd_flow *base, uint32_t *nsamples)
+		     struct sf_base *base, uint32_t *nsamples)
 {
 	uint32_t atype = dg->len >= 8 ? ofd_be32(dg->data + 4) : 1;
 	if (atype != 1 && atype != 2)
 		return ofd_decode_drop(d, dg, OFD_DROP_MALFORMED_SAMPLE, OFD_EFORMAT,
 				       "sFlow agent address of unknown type");
 	ofd_rd_u32(r); /* version, checked by ofd_decode */
-	sf_addr(r, &base->sampler_address);
+	sf_addr(r, &base->agent);
 	ofd_rd_u32(r); /* sub-agent id */
-	base->sequence_num = ofd_rd_u32(r);
+	base->seq = ofd_rd_u32(r);
 	ofd_rd_u32(r); /* uptime ms */
 	*nsamples = ofd_rd_u32(r);
 	if (r->err)
@@ -389,19 +409,14 @@ static int sf_header(struct ofd_decoder *d, const struct ofd_dgram *dg, struct o
 	if (*nsamples > ofd_rd_left(r) / 8)
 		return ofd_decode_drop(d, dg, OFD_DROP_MALFORMED_SAMPLE, OFD_EFORMAT,
 				       "sFlow sample count exceeds the datagram");
-	base->present = SF_BASE_PRESENT;
-	base->type = OFD_FT_SFLOW_5;
-	base->time_received_ns = dg->time_ns;
-	base->time_flow_start_ns = dg->time_ns;
-	base->time_flow_end_ns = dg->time_ns;
-	base->packets = 1;
+	base->time_ns = dg->time_ns;
 	return 0;
 }
 
 int ofd_sflow5_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_batch *b)
 {
 	struct ofd_rd r = ofd_rd_make(dg->data, dg->len);
-	struct ofd_flow base = {0};
+	struct sf_base base = {0};
 	uint32_t nsamples = 0;
 	int err = sf_header(d, dg, &r, &base, &nsamples);
 	if (err)

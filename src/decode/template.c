@@ -573,8 +573,8 @@ static uint32_t record_rate(const struct ofd_tmpl_opts *e, const struct ofd_ie_a
 }
 
 #define MSG_PRESENT                                                                                          \
-	(OFD_BIT(OFD_F_TYPE) | OFD_BIT(OFD_F_TIME_RECEIVED) | OFD_BIT(OFD_F_SEQUENCE_NUM) |                  \
-	 OFD_BIT(OFD_F_SAMPLER_ADDRESS) | OFD_BIT(OFD_F_OBSERVATION_DOMAIN_ID))
+	(OFD_W0(OFD_F_TYPE) | OFD_W0(OFD_F_TIME_RECEIVED) | OFD_W0(OFD_F_SEQUENCE_NUM) |                     \
+	 OFD_W0(OFD_F_SAMPLER_ADDRESS) | OFD_W0(OFD_F_OBSERVATION_DOMAIN_ID))
 
 int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, const uint8_t *p, size_t len,
 		  struct ofd_batch *b)
@@ -595,7 +595,8 @@ int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, c
 	const struct ofd_ie_plan *plan = &t->plan;
 	const struct ofd_dgram *dg = m->dg;
 	uint32_t rate = m->ex->o.rate;
-	uint64_t present = MSG_PRESENT | (rate ? OFD_BIT(OFD_F_SAMPLING_RATE) : 0);
+	struct ofd_fieldset present = plan->present; /* every record of the set has these */
+	present.w[0] |= MSG_PRESENT | (rate ? OFD_W0(OFD_F_SAMPLING_RATE) : 0);
 	int n = 0;
 	for (;;) {
 		size_t rl = plan->varlen ? ofd_ie_var_len(plan, t->steps, p, len) : plan->min_len;
@@ -615,7 +616,7 @@ int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, c
 		if (plan->sampling) {
 			f->sampling_rate = record_rate(&m->ex->o, &a);
 			if (f->sampling_rate)
-				f->present |= OFD_BIT(OFD_F_SAMPLING_RATE);
+				f->present.w[0] |= OFD_W0(OFD_F_SAMPLING_RATE);
 		}
 		ofd_ie_post(f, &a, &m->ctx);
 		p += rl;

@@ -13,7 +13,7 @@ static inline int in_range(uint64_t v, const struct ofd_ff_insn *in)
 
 static inline int has(const struct ofd_flow *f, enum ofd_field fld)
 {
-	return (f->present & OFD_BIT(fld)) != 0;
+	return ofd_flow_has(f, fld);
 }
 
 static inline int has_range(const struct ofd_flow *f, enum ofd_field fld, uint64_t v,

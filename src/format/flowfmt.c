@@ -102,182 +102,6 @@ static void put_named(struct ofd_wbuf *w, const char *name, uint64_t v, int quot
 		ofd_wbuf_ch(w, '"');
 }
 
-#define NUM(field)                                                                                           \
-	static void put_##field(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                     \
-	{                                                                                                    \
-		(void)quote;                                                                                 \
-		ofd_wbuf_u64(w, f->field);                                                                   \
-	}
-#define IP(field)                                                                                            \
-	static void put_##field(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                     \
-	{                                                                                                    \
-		put_ip(w, &f->field, quote);                                                                 \
-	}
-#define MAC(field)                                                                                           \
-	static void put_##field(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                     \
-	{                                                                                                    \
-		put_mac(w, f->field, quote);                                                                 \
-	}
-
-NUM(time_received_ns)
-NUM(sequence_num)
-NUM(sampling_rate)
-NUM(time_flow_start_ns)
-NUM(time_flow_end_ns)
-NUM(bytes)
-NUM(packets)
-NUM(src_port)
-NUM(dst_port)
-NUM(in_if)
-NUM(out_if)
-NUM(src_vlan)
-NUM(dst_vlan)
-NUM(vlan_id)
-NUM(ip_tos)
-NUM(forwarding_status)
-NUM(ip_ttl)
-NUM(ip_flags)
-NUM(tcp_flags)
-NUM(icmp_type)
-NUM(icmp_code)
-NUM(ipv6_flow_label)
-NUM(fragment_id)
-NUM(fragment_offset)
-NUM(src_as)
-NUM(dst_as)
-NUM(next_hop_as)
-NUM(mpls_label)
-NUM(observation_domain_id)
-NUM(observation_point_id)
-NUM(engine_type)
-NUM(engine_id)
-IP(sampler_address)
-IP(src_addr)
-IP(dst_addr)
-IP(next_hop)
-IP(bgp_next_hop)
-MAC(src_mac)
-MAC(dst_mac)
-
-static void put_type(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
-{
-	const char *s = ofd_flow_type_name(f->type);
-	put_str(w, s, strlen(s), quote);
-}
-
-static void put_etype(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
-{
-	put_named(w, ofd_etype_name(f->etype), f->etype, quote);
-}
-
-static void put_proto(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
-{
-	put_named(w, ofd_proto_name(f->proto), f->proto, quote);
-}
-
-static void put_src_net(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
-{
-	put_net(w, &f->src_addr, f->src_net, quote);
-}
-
-static void put_dst_net(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
-{
-	put_net(w, &f->dst_addr, f->dst_net, quote);
-}
-
-/* clang-format off */
-#define F(name) {#name, sizeof(#name) - 1, ",\"" #name "\":", sizeof(#name) + 3, put_##name}
-const struct ofd_fmt_field ofd_fmt_fields[] = {
-    F(type),
-    F(time_received_ns),
-    F(sequence_num),
-    F(sampling_rate),
-    F(sampler_address),
-    F(time_flow_start_ns),
-    F(time_flow_end_ns),
-    F(bytes),
-    F(packets),
-    F(src_addr),
-    F(dst_addr),
-    F(etype),
-    F(proto),
-    F(src_port),
-    F(dst_port),
-    F(in_if),
-    F(out_if),
-    F(src_mac),
-    F(dst_mac),
-    F(src_vlan),
-    F(dst_vlan),
-    F(vlan_id),
-    F(ip_tos),
-    F(forwarding_status),
-    F(ip_ttl),
-    F(ip_flags),
-    F(tcp_flags),
-    F(icmp_type),
-    F(icmp_code),
-    F(ipv6_flow_label),
-    F(fragment_id),
-    F(fragment_offset),
-    F(src_as),
-    F(dst_as),
-    F(next_hop),
-    F(next_hop_as),
-    F(src_net),
-    F(dst_net),
-    F(bgp_next_hop),
-    F(mpls_label),
-    F(observation_domain_id),
-    F(observation_point_id),
-    F(engine_type),
-    F(engine_id),
-    {NULL, 0, "", 0, NULL},
-};
-#undef F
-/* clang-format on */
-
-#define NFIELDS ((int)(sizeof(ofd_fmt_fields) / sizeof(ofd_fmt_fields[0])) - 1)
-
-void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)
-{
-	ofd_wbuf_reserve(w);
-	ofd_wbuf_ch(w, '{');
-	for (int i = 0; i < NFIELDS; i++) {
-		const struct ofd_fmt_field *d = &ofd_fmt_fields[i];
-		/* copy the whole padded key: a fixed-size copy is two vector moves */
-		unsigned skip = i == 0; /* no comma before the first key */
-		memcpy(w->buf + w->len, d->json_key + skip, sizeof(d->json_key) - 1);
-		w->len += d->json_key_len - skip;
-		d->put(w, f, 1);
-	}
-	ofd_wbuf_lit(w, "}\n");
-}
-
-void ofd_fmt_csv_header(struct ofd_wbuf *w)
-{
-	ofd_wbuf_reserve(w);
-	for (int i = 0; i < NFIELDS; i++) {
-		if (i)
-			ofd_wbuf_ch(w, ',');
-		ofd_wbuf_mem(w, ofd_fmt_fields[i].name, ofd_fmt_fields[i].name_len);
-	}
-	ofd_wbuf_ch(w, '\n');
-}
-
-void ofd_fmt_csv(struct ofd_wbuf *w, const struct ofd_flow *f)
-{
-	ofd_wbuf_reserve(w);
-	for (int i = 0; i < NFIELDS; i++) {
-		if (i)
-			ofd_wbuf_ch(w, ',');
-		ofd_fmt_fields[i].put(w, f, 0);
-	}
-	ofd_wbuf_ch(w, '\n');
-}
-
-/* ---- enriched fields ---------------------------------------------------------------------- */
-
 /* JSON string body: escapes quote, backslash and control bytes; invalid UTF-8 becomes '?'. */
 static void put_json_text(struct ofd_wbuf *w, const unsigned char *s, size_t n)
 {
@@ -347,164 +171,187 @@ const char *ofd_rpki_name(unsigned rpki)
 	}
 }
 
-#define STR(field)                                                                                           \
-	static void put_##field(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                     \
-	{                                                                                                    \
-		put_text(w, f->field, f->field ? strlen(f->field) : 0, quote);                               \
-	}
-#define CC(field)                                                                                            \
-	static void put_##field(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                     \
-	{                                                                                                    \
-		put_text(w, f->field, f->field[0] ? 2 : 0, quote);                                           \
-	}
-
-STR(in_if_name)
-STR(in_if_desc)
-STR(out_if_name)
-STR(out_if_desc)
-NUM(in_if_speed)
-NUM(out_if_speed)
-NUM(src_cid)
-NUM(dst_cid)
-NUM(src_vrf)
-NUM(dst_vrf)
-NUM(med)
-NUM(local_pref)
-NUM(flow_direction)
-NUM(normalized)
-CC(src_country)
-CC(dst_country)
-
-/* JSON: [64496,64511]; CSV: 64496 64511 (space-separated, one cell). */
-static void put_as_path(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
+/* Numbers as a list: JSON [1,2,3]; CSV 1 2 3 (space-separated, one cell). */
+static void put_u32s(struct ofd_wbuf *w, const uint32_t *v, unsigned n, unsigned max, int quote)
 {
-	unsigned n = f->as_path_len > OFD_AS_PATH_MAX ? OFD_AS_PATH_MAX : f->as_path_len;
+	if (n > max)
+		n = max;
 	if (quote)
 		ofd_wbuf_ch(w, '[');
 	for (unsigned i = 0; i < n; i++) {
 		if (i)
 			ofd_wbuf_ch(w, quote ? ',' : ' ');
-		ofd_wbuf_u64(w, f->as_path[i]);
+		ofd_wbuf_u64(w, v[i]);
 	}
 	if (quote)
 		ofd_wbuf_ch(w, ']');
 }
 
-static void put_rpki(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
+/* Large communities as RFC 8092 text: JSON ["64496:1:2"]; CSV 64496:1:2 64496:3:4. */
+static void put_lcomms(struct ofd_wbuf *w, const struct ofd_large_communities *c, int quote)
 {
-	const char *s = ofd_rpki_name(f->rpki);
+	unsigned n = c->n > OFD_LARGE_COMMUNITIES_MAX ? OFD_LARGE_COMMUNITIES_MAX : c->n;
+	if (quote)
+		ofd_wbuf_ch(w, '[');
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			ofd_wbuf_ch(w, quote ? ',' : ' ');
+		if (quote)
+			ofd_wbuf_ch(w, '"');
+		ofd_wbuf_u64(w, c->v[i].global);
+		ofd_wbuf_ch(w, ':');
+		ofd_wbuf_u64(w, c->v[i].local1);
+		ofd_wbuf_ch(w, ':');
+		ofd_wbuf_u64(w, c->v[i].local2);
+		if (quote)
+			ofd_wbuf_ch(w, '"');
+	}
+	if (quote)
+		ofd_wbuf_ch(w, ']');
+}
+
+static void put_cstr(struct ofd_wbuf *w, const char *s, int quote)
+{
 	put_str(w, s, strlen(s), quote);
 }
 
-/* clang-format off */
-#define F(name) {#name, sizeof(#name) - 1, ",\"" #name "\":", sizeof(#name) + 3, put_##name}
-/* in enum ofd_field order, from OFD_F_IN_IF_NAME */
-static const struct ofd_fmt_field fmt_enriched[] = {
-    F(in_if_name),
-    F(in_if_desc),
-    F(in_if_speed),
-    F(out_if_name),
-    F(out_if_desc),
-    F(out_if_speed),
-    F(src_cid),
-    F(dst_cid),
-    F(src_vrf),
-    F(dst_vrf),
-    F(med),
-    F(local_pref),
-    F(as_path),
-    F(src_country),
-    F(dst_country),
-    F(flow_direction),
-    F(normalized),
-    F(rpki),
-};
-#undef F
-/* clang-format on */
+/* ---- one writer per field, generated from the field table ----------------------------------- */
 
-_Static_assert(OFD_F_IN_IF_NAME == 44 && OFD_F__COUNT == 44 + sizeof(fmt_enriched) / sizeof(fmt_enriched[0]),
-	       "ofd_fmt_fields and fmt_enriched must follow enum ofd_field");
+/* How each kind writes member m (aux: its companion member); w, f and quote are in scope. */
+#define PUT_U8(m, aux)	     ((void)quote, ofd_wbuf_u64(w, f->m))
+#define PUT_U16(m, aux)	     PUT_U8(m, aux)
+#define PUT_U32(m, aux)	     PUT_U8(m, aux)
+#define PUT_U64(m, aux)	     PUT_U8(m, aux)
+#define PUT_IP(m, aux)	     put_ip(w, &f->m, quote)
+#define PUT_MAC(m, aux)	     put_mac(w, f->m, quote)
+#define PUT_NET(m, aux)	     put_net(w, &f->aux, f->m, quote)
+#define PUT_STR(m, aux)	     put_text(w, f->m, f->m ? strlen(f->m) : 0, quote)
+#define PUT_CC(m, aux)	     put_text(w, f->m, f->m[0] ? 2 : 0, quote)
+#define PUT_ASPATH(m, aux)   put_u32s(w, f->m, f->aux, OFD_AS_PATH_MAX, quote)
+#define PUT_COMMS(m, aux)    put_u32s(w, f->m.v, f->m.n, OFD_COMMUNITIES_MAX, quote)
+#define PUT_LCOMMS(m, aux)   put_lcomms(w, &f->m, quote)
+#define PUT_FLOWTYPE(m, aux) put_cstr(w, ofd_flow_type_name(f->m), quote)
+#define PUT_ETYPE(m, aux)    put_named(w, ofd_etype_name(f->m), f->m, quote)
+#define PUT_PROTO(m, aux)    put_named(w, ofd_proto_name(f->m), f->m, quote)
+#define PUT_RPKI(m, aux)     put_cstr(w, ofd_rpki_name(f->m), quote)
+
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)                                                      \
+	static void put_##m(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                         \
+	{                                                                                                    \
+		PUT_##kind(m, aux);                                                                          \
+	}                                                                                                    \
+	_Static_assert(sizeof(json) + 3 < 32, "JSON key of " #m " too long for json_key");
+#include "ofd/fields.def"
+
+/* clang-format off */
+#define ENTRY(m, json, csv)                                                                                  \
+	{json, sizeof(json) - 1, ",\"" json "\":", sizeof(json) + 3, put_##m, csv, sizeof(csv) - 1}
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) [OFD_F_##ID] = ENTRY(m, json, csv),
+const struct ofd_fmt_field ofd_fmt_fields[OFD_F__COUNT] = {
+#include "ofd/fields.def"
+};
+
+/* The base fields, in table order (what ofd_fmt_json and ofd_fmt_csv write). */
+#define SEL_BASE(...) __VA_ARGS__
+#define SEL_ENRICHED(...)
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) SEL_##cls(ENTRY(m, json, csv),)
+static const struct ofd_fmt_field fmt_base[] = {
+#include "ofd/fields.def"
+};
+
+/* The enriched fields as a set (JSON writes those whose present bit is set). */
+#define ENRICHED_IN_WORD(id, cls, word)                                                                      \
+	| ((cls) == OFD_FC_ENRICHED && OFD_FS_WORD(id) == (word) ? OFD_FS_BIT(id) : 0)
+const struct ofd_fieldset ofd_fmt_enriched = {{
+	0
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) ENRICHED_IN_WORD(OFD_F_##ID, OFD_FC_##cls, 0)
+#include "ofd/fields.def"
+	, 0
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) ENRICHED_IN_WORD(OFD_F_##ID, OFD_FC_##cls, 1)
+#include "ofd/fields.def"
+	, 0
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) ENRICHED_IN_WORD(OFD_F_##ID, OFD_FC_##cls, 2)
+#include "ofd/fields.def"
+	, 0
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) ENRICHED_IN_WORD(OFD_F_##ID, OFD_FC_##cls, 3)
+#include "ofd/fields.def"
+}};
+/* clang-format on */
+_Static_assert(OFD_FIELDSET_WORDS == 4, "ofd_fmt_enriched is built for four words");
+
+#define NBASE ((int)(sizeof(fmt_base) / sizeof(fmt_base[0])))
+
+void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)
+{
+	ofd_wbuf_reserve(w);
+	ofd_wbuf_ch(w, '{');
+	for (int i = 0; i < NBASE; i++) {
+		const struct ofd_fmt_field *d = &fmt_base[i];
+		/* copy the whole padded key: a fixed-size copy is two vector moves */
+		unsigned skip = i == 0; /* no comma before the first key */
+		memcpy(w->buf + w->len, d->json_key + skip, sizeof(d->json_key) - 1);
+		w->len += d->json_key_len - skip;
+		d->put(w, f, 1);
+	}
+	ofd_wbuf_lit(w, "}\n");
+}
+
+void ofd_fmt_csv_header(struct ofd_wbuf *w)
+{
+	ofd_wbuf_reserve(w);
+	for (int i = 0; i < NBASE; i++) {
+		if (i)
+			ofd_wbuf_ch(w, ',');
+		ofd_wbuf_mem(w, fmt_base[i].csv, fmt_base[i].csv_len);
+	}
+	ofd_wbuf_ch(w, '\n');
+}
+
+void ofd_fmt_csv(struct ofd_wbuf *w, const struct ofd_flow *f)
+{
+	ofd_wbuf_reserve(w);
+	for (int i = 0; i < NBASE; i++) {
+		if (i)
+			ofd_wbuf_ch(w, ',');
+		fmt_base[i].put(w, f, 0);
+	}
+	ofd_wbuf_ch(w, '\n');
+}
 
 const struct ofd_fmt_field *ofd_fmt_field_get(unsigned id)
 {
-	if (id < OFD_F_IN_IF_NAME)
-		return &ofd_fmt_fields[id];
-	if (id < OFD_F__COUNT)
-		return &fmt_enriched[id - OFD_F_IN_IF_NAME];
-	return NULL;
-}
-
-/* Lower-case name without underscores into out (cap bytes); 0 when it does not fit. */
-static int fold_name(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; *s; s++) {
-		if (*s == '_')
-			continue;
-		if (n + 1 >= cap)
-			return 0;
-		out[n++] = (char)(*s >= 'A' && *s <= 'Z' ? *s + ('a' - 'A') : *s);
-	}
-	out[n] = 0;
-	return 1;
+	return id < OFD_F__COUNT ? &ofd_fmt_fields[id] : NULL;
 }
 
 int ofd_fmt_field_id(const char *name)
 {
-	static const struct {
-		const char *alias; /* folded */
-		int id;
-	} aliases[] = {
-	    {"srcifname", OFD_F_IN_IF_NAME},   {"srcifdesc", OFD_F_IN_IF_DESC},
-	    {"srcifspeed", OFD_F_IN_IF_SPEED}, {"dstifname", OFD_F_OUT_IF_NAME},
-	    {"dstifdesc", OFD_F_OUT_IF_DESC},  {"dstifspeed", OFD_F_OUT_IF_SPEED},
-	};
-	for (unsigned id = 0; id < OFD_F__COUNT; id++)
-		if (strcmp(ofd_fmt_field_get(id)->name, name) == 0)
-			return (int)id;
-	char want[64], have[64];
-	if (!fold_name(name, want, sizeof(want)) || !want[0])
-		return -1;
-	for (unsigned id = 0; id < OFD_F__COUNT; id++) {
-		if (!fold_name(ofd_fmt_field_get(id)->name, have, sizeof(have)))
-			continue;
-		if (strcmp(have, want) == 0)
-			return (int)id;
-		size_t hl = strlen(have);
-		if (hl > 2 && strcmp(have + hl - 2, "ns") == 0 && strlen(want) == hl - 2 &&
-		    strncmp(have, want, hl - 2) == 0)
-			return (int)id;
-	}
-	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
-		if (strcmp(aliases[i].alias, want) == 0)
-			return aliases[i].id;
-	return -1;
+	return ofd_field_by_name(name);
 }
 
 void ofd_fmt_json_enriched(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
-	uint64_t extra = f->present & OFD_FMT_ENRICHED_MASK;
-	if (!extra) {
+	if (!ofd_fieldset_any(&f->present, &ofd_fmt_enriched)) {
 		ofd_fmt_json(w, f);
 		return;
 	}
 	ofd_wbuf_reserve(w);
 	ofd_wbuf_ch(w, '{');
-	for (int i = 0; i < NFIELDS; i++) {
-		const struct ofd_fmt_field *d = &ofd_fmt_fields[i];
+	for (int i = 0; i < NBASE; i++) {
+		const struct ofd_fmt_field *d = &fmt_base[i];
 		unsigned skip = i == 0;
 		memcpy(w->buf + w->len, d->json_key + skip, sizeof(d->json_key) - 1);
 		w->len += d->json_key_len - skip;
 		d->put(w, f, 1);
 	}
-	for (unsigned id = OFD_F_IN_IF_NAME; id < OFD_F__COUNT; id++) {
-		if (!(extra & OFD_BIT(id)))
-			continue;
-		/* one enriched field takes at most 6 * OFD_FMT_TEXT_MAX + 40 bytes: room per field */
-		ofd_wbuf_reserve(w);
-		const struct ofd_fmt_field *d = &fmt_enriched[id - OFD_F_IN_IF_NAME];
-		ofd_wbuf_mem(w, d->json_key, d->json_key_len);
-		d->put(w, f, 1);
+	for (unsigned k = 0; k < OFD_FIELDSET_WORDS; k++) {
+		for (uint64_t m = f->present.w[k] & ofd_fmt_enriched.w[k]; m; m &= m - 1) {
+			const struct ofd_fmt_field *d =
+			    &ofd_fmt_fields[64 * k + (unsigned)__builtin_ctzll(m)];
+			/* one enriched field takes at most 6 * OFD_FMT_TEXT_MAX + 40 bytes: room per field */
+			ofd_wbuf_reserve(w);
+			ofd_wbuf_mem(w, d->json_key, d->json_key_len);
+			d->put(w, f, 1);
+		}
 	}
 	ofd_wbuf_lit(w, "}\n");
 }
@@ -517,7 +364,7 @@ void ofd_fmt_csv_ids_header(struct ofd_wbuf *w, const uint8_t *ids, unsigned n)
 		if (i)
 			ofd_wbuf_ch(w, ',');
 		if (d)
-			ofd_wbuf_mem(w, d->name, d->name_len);
+			ofd_wbuf_mem(w, d->csv, d->csv_len);
 	}
 	ofd_wbuf_reserve(w);
 	ofd_wbuf_ch(w, '\n');

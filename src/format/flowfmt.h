@@ -1,6 +1,7 @@
 /*
  * Flow records as text: JSON lines (goflow2's field names and renderings) and CSV, both driven
- * by one field table so that every output names and renders a field the same way.
+ * by the field table (include/ofd/fields.def) so that every output names and renders a field
+ * the same way: one writer per field, generated from its kind.
  */
 #ifndef OFD_FLOWFMT_H
 #define OFD_FLOWFMT_H
@@ -11,15 +12,17 @@
 enum ofd_fmt_kind { OFD_FMT_JSON, OFD_FMT_CSV };
 
 struct ofd_fmt_field {
-	const char *name;
+	const char *name; /* the JSON key */
 	unsigned name_len;
 	char json_key[32]; /* ,"name": (padded, so that it can be copied as a whole) */
 	unsigned json_key_len;
 	void (*put)(struct ofd_wbuf *w, const struct ofd_flow *f, int quote);
+	const char *csv; /* the CSV column */
+	unsigned csv_len;
 };
 
-/* Every field in output order; terminated by a NULL name. */
-extern const struct ofd_fmt_field ofd_fmt_fields[];
+/* Every field, indexed by id (enum ofd_field). */
+extern const struct ofd_fmt_field ofd_fmt_fields[OFD_F__COUNT];
 
 /* One JSON object and a newline, with all fields. */
 void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f);
@@ -33,24 +36,21 @@ const char *ofd_etype_name(uint16_t etype);
 const char *ofd_proto_name(uint8_t proto);
 
 /*
- * Enriched fields (OFD_F_IN_IF_NAME .. OFD_F_RPKI): written to JSON only when their present bit
- * is set, always as a column in CSV. Names are snake_case like the rest: in_if_name in_if_desc
- * in_if_speed out_if_name out_if_desc out_if_speed src_cid dst_cid src_vrf dst_vrf med local_pref
- * as_path src_country dst_country flow_direction normalized rpki. Strings are cut at
- * OFD_FMT_TEXT_MAX bytes (on a UTF-8 boundary); invalid UTF-8 bytes are written as '?'.
+ * Enriched fields (class ENRICHED in fields.def): written to JSON only when their present bit
+ * is set, always as a column in CSV. Names are snake_case like the rest. Strings are cut at
+ * OFD_FMT_TEXT_MAX bytes (on a UTF-8 boundary); invalid UTF-8 bytes are written as '?'. Lists
+ * (as_path, bgp_communities) are JSON arrays of numbers and space-separated numbers in CSV;
+ * bgp_large_communities are "global:local1:local2" strings (a JSON array; space-separated in CSV).
  */
-#define OFD_FMT_TEXT_MAX      255
-#define OFD_FMT_ENRICHED_MASK (~(OFD_BIT(OFD_F_IN_IF_NAME) - 1) & (OFD_BIT(OFD_F__COUNT) - 1))
+#define OFD_FMT_TEXT_MAX 255
+
+/* The enriched fields as a set. */
+extern const struct ofd_fieldset ofd_fmt_enriched;
 
 /* The entry of any field by its id (enum ofd_field), base or enriched; NULL when out of range. */
 const struct ofd_fmt_field *ofd_fmt_field_get(unsigned id);
 
-/*
- * The field id (enum ofd_field) of a name, or -1. Accepts our snake_case names, and
- * flowpipeline's CamelCase names where they map onto ours: case and underscores are ignored, a
- * trailing "ns" is optional (TimeReceived = time_received_ns), and SrcIf/DstIf{Name,Desc,Speed}
- * stand for in_if_* / out_if_*.
- */
+/* ofd_field_by_name(): snake_case, CSV or flowpipeline names (SrcIfName = in_if_name, ...). */
 int ofd_fmt_field_id(const char *name);
 
 /* ofd_fmt_json, plus the enriched fields whose present bit is set. Same text when none is. */

@@ -229,19 +229,57 @@ static int get_country(const json_t *v, char cc[2])
 	return 0;
 }
 
-static int get_as_path(const json_t *v, struct ofd_flow *f)
+/* A JSON array of at most `max` u32 numbers into v[], its length into *n (longer: the first). */
+static int get_u32s(const json_t *v, uint32_t *out, unsigned max, uint8_t *n)
 {
 	if (!json_is_array(v))
 		return -1;
-	size_t n = json_array_size(v);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t as;
-		if (get_uint(json_array_get(v, i), UINT32_MAX, &as))
+	size_t len = json_array_size(v);
+	for (size_t i = 0; i < len; i++) {
+		uint64_t x;
+		if (get_uint(json_array_get(v, i), UINT32_MAX, &x))
 			return -1;
-		if (i < OFD_AS_PATH_MAX)
-			f->as_path[i] = (uint32_t)as;
+		if (i < max)
+			out[i] = (uint32_t)x;
 	}
-	f->as_path_len = (uint8_t)(n < OFD_AS_PATH_MAX ? n : OFD_AS_PATH_MAX);
+	*n = (uint8_t)(len < max ? len : max);
+	return 0;
+}
+
+/* "global:local1:local2" (RFC 8092), each a decimal u32 */
+static int get_lcomm(const json_t *v, struct ofd_large_community *c)
+{
+	if (!json_is_string(v))
+		return -1;
+	const char *s = json_string_value(v);
+	uint32_t part[3];
+	for (int k = 0; k < 3; k++) {
+		uint64_t x = 0;
+		int digits = 0;
+		for (; *s >= '0' && *s <= '9' && digits <= 10; s++, digits++)
+			x = x * 10 + (uint64_t)(*s - '0');
+		if (!digits || x > UINT32_MAX || *s != (k < 2 ? ':' : 0))
+			return -1;
+		part[k] = (uint32_t)x;
+		s += k < 2;
+	}
+	c->global = part[0], c->local1 = part[1], c->local2 = part[2];
+	return 0;
+}
+
+static int get_lcomms(const json_t *v, struct ofd_large_communities *c)
+{
+	if (!json_is_array(v))
+		return -1;
+	size_t len = json_array_size(v);
+	for (size_t i = 0; i < len; i++) {
+		struct ofd_large_community x;
+		if (get_lcomm(json_array_get(v, i), &x))
+			return -1;
+		if (i < OFD_LARGE_COMMUNITIES_MAX)
+			c->v[i] = x;
+	}
+	c->n = (uint8_t)(len < OFD_LARGE_COMMUNITIES_MAX ? len : OFD_LARGE_COMMUNITIES_MAX);
 	return 0;
 }
 
@@ -258,103 +296,69 @@ static int get_text(const json_t *v, struct ofd_strtab *strs, const char **out)
 
 /* ---- fields ------------------------------------------------------------------------------ */
 
-#define U(id, field) [id] = {offsetof(struct ofd_flow, field), sizeof(((struct ofd_flow *)0)->field)}
-
-/* Plain unsigned fields: where they live and how wide they are. */
-static const struct {
-	unsigned short off;
-	unsigned char size; /* 0: not a plain number */
-} plain[OFD_F__COUNT] = {
-    U(OFD_F_TIME_RECEIVED, time_received_ns),
-    U(OFD_F_SEQUENCE_NUM, sequence_num),
-    U(OFD_F_SAMPLING_RATE, sampling_rate),
-    U(OFD_F_TIME_FLOW_START, time_flow_start_ns),
-    U(OFD_F_TIME_FLOW_END, time_flow_end_ns),
-    U(OFD_F_BYTES, bytes),
-    U(OFD_F_PACKETS, packets),
-    U(OFD_F_SRC_PORT, src_port),
-    U(OFD_F_DST_PORT, dst_port),
-    U(OFD_F_IN_IF, in_if),
-    U(OFD_F_OUT_IF, out_if),
-    U(OFD_F_SRC_VLAN, src_vlan),
-    U(OFD_F_DST_VLAN, dst_vlan),
-    U(OFD_F_VLAN_ID, vlan_id),
-    U(OFD_F_IP_TOS, ip_tos),
-    U(OFD_F_FORWARDING_STATUS, forwarding_status),
-    U(OFD_F_IP_TTL, ip_ttl),
-    U(OFD_F_IP_FLAGS, ip_flags),
-    U(OFD_F_TCP_FLAGS, tcp_flags),
-    U(OFD_F_ICMP_TYPE, icmp_type),
-    U(OFD_F_ICMP_CODE, icmp_code),
-    U(OFD_F_IPV6_FLOW_LABEL, ipv6_flow_label),
-    U(OFD_F_FRAGMENT_ID, fragment_id),
-    U(OFD_F_FRAGMENT_OFFSET, fragment_offset),
-    U(OFD_F_SRC_AS, src_as),
-    U(OFD_F_DST_AS, dst_as),
-    U(OFD_F_NEXT_HOP_AS, next_hop_as),
-    U(OFD_F_MPLS_LABEL, mpls_label),
-    U(OFD_F_OBSERVATION_DOMAIN_ID, observation_domain_id),
-    U(OFD_F_OBSERVATION_POINT_ID, observation_point_id),
-    U(OFD_F_ENGINE_TYPE, engine_type),
-    U(OFD_F_ENGINE_ID, engine_id),
-    U(OFD_F_IN_IF_SPEED, in_if_speed),
-    U(OFD_F_OUT_IF_SPEED, out_if_speed),
-    U(OFD_F_SRC_CID, src_cid),
-    U(OFD_F_DST_CID, dst_cid),
-    U(OFD_F_SRC_VRF, src_vrf),
-    U(OFD_F_DST_VRF, dst_vrf),
-    U(OFD_F_MED, med),
-    U(OFD_F_LOCAL_PREF, local_pref),
-    U(OFD_F_FLOW_DIRECTION, flow_direction),
-    U(OFD_F_NORMALIZED, normalized),
-};
-#undef U
-
-static int set_plain(struct ofd_flow *f, unsigned id, const json_t *v)
+/* A plain unsigned number of `size` bytes at p. */
+static int set_uint(unsigned char *p, unsigned size, const json_t *v)
 {
-	unsigned size = plain[id].size;
 	uint64_t max = size == 8 ? INT64_MAX : (UINT64_C(1) << (8 * size)) - 1;
 	uint64_t x;
 	if (get_uint(v, max, &x))
 		return -1;
-	unsigned char *p = (unsigned char *)f + plain[id].off;
 	switch (size) {
 	case 1: *p = (uint8_t)x; break;
 	case 2: memcpy(p, &(uint16_t){(uint16_t)x}, 2); break;
 	case 4: memcpy(p, &(uint32_t){(uint32_t)x}, 4); break;
 	default: memcpy(p, &x, 8); break;
 	}
-	return 1;
+	return 0;
 }
 
-/* Set field id from v: 1 when set, 0 when left unset, -1 when v is not a valid value. */
-static int set_field(struct ofd_flow *f, unsigned id, const json_t *v, struct ofd_strtab *strs)
+/* A named number (type, etype, proto, rpki) of `size` bytes at p. */
+static int set_named(unsigned char *p, unsigned kind, const json_t *v)
 {
 	uint64_t x = 0;
 	int r;
-	if (plain[id].size)
-		return set_plain(f, id, v);
-	switch (id) {
-	case OFD_F_TYPE: r = get_named(v, type_name, OFD_FT_IPFIX, &x), f->type = (uint8_t)x; break;
-	case OFD_F_ETYPE: r = get_named(v, etype_name, UINT16_MAX, &x), f->etype = (uint16_t)x; break;
-	case OFD_F_PROTO: r = get_named(v, proto_name, UINT8_MAX, &x), f->proto = (uint8_t)x; break;
-	case OFD_F_RPKI: r = get_named(v, ofd_rpki_name, OFD_RPKI_NOTFOUND, &x), f->rpki = (uint8_t)x; break;
-	case OFD_F_SAMPLER_ADDRESS: r = get_ip(v, &f->sampler_address); break;
-	case OFD_F_SRC_ADDR: r = get_ip(v, &f->src_addr); break;
-	case OFD_F_DST_ADDR: r = get_ip(v, &f->dst_addr); break;
-	case OFD_F_NEXT_HOP: r = get_ip(v, &f->next_hop); break;
-	case OFD_F_BGP_NEXT_HOP: r = get_ip(v, &f->bgp_next_hop); break;
-	case OFD_F_SRC_MAC: r = get_mac(v, &f->src_mac); break;
-	case OFD_F_DST_MAC: r = get_mac(v, &f->dst_mac); break;
-	case OFD_F_SRC_NET: r = get_net(v, &f->src_net); break;
-	case OFD_F_DST_NET: r = get_net(v, &f->dst_net); break;
-	case OFD_F_SRC_COUNTRY: r = get_country(v, f->src_country); break;
-	case OFD_F_DST_COUNTRY: r = get_country(v, f->dst_country); break;
-	case OFD_F_AS_PATH: r = get_as_path(v, f); break;
-	case OFD_F_IN_IF_NAME: return get_text(v, strs, &f->in_if_name);
-	case OFD_F_IN_IF_DESC: return get_text(v, strs, &f->in_if_desc);
-	case OFD_F_OUT_IF_NAME: return get_text(v, strs, &f->out_if_name);
-	case OFD_F_OUT_IF_DESC: return get_text(v, strs, &f->out_if_desc);
+	switch (kind) {
+	case OFD_FK_FLOWTYPE: r = get_named(v, type_name, OFD_FT_IPFIX, &x); break;
+	case OFD_FK_ETYPE: r = get_named(v, etype_name, UINT16_MAX, &x); break;
+	case OFD_FK_PROTO: r = get_named(v, proto_name, UINT8_MAX, &x); break;
+	default: r = get_named(v, ofd_rpki_name, OFD_RPKI_NOTFOUND, &x); break;
+	}
+	if (r)
+		return -1;
+	if (kind == OFD_FK_ETYPE)
+		memcpy(p, &(uint16_t){(uint16_t)x}, 2);
+	else
+		*p = (uint8_t)x;
+	return 0;
+}
+
+/* Set field id from v by its kind: 1 when set, 0 when left unset, -1 when v is not a valid value. */
+static int set_field(struct ofd_flow *f, unsigned id, const json_t *v, struct ofd_strtab *strs)
+{
+	const struct ofd_field_info *d = &ofd_fields[id];
+	unsigned char *p = (unsigned char *)f + d->off, *aux = (unsigned char *)f + d->aux_off;
+	int r;
+	switch (d->kind) {
+	case OFD_FK_U8:
+	case OFD_FK_U16:
+	case OFD_FK_U32:
+	case OFD_FK_U64: r = set_uint(p, d->size, v); break;
+	case OFD_FK_FLOWTYPE:
+	case OFD_FK_ETYPE:
+	case OFD_FK_PROTO:
+	case OFD_FK_RPKI: r = set_named(p, d->kind, v); break;
+	case OFD_FK_IP: r = get_ip(v, (struct ofd_ip *)(void *)p); break;
+	case OFD_FK_MAC: r = get_mac(v, (uint64_t *)(void *)p); break;
+	case OFD_FK_NET: r = get_net(v, p); break;
+	case OFD_FK_CC: r = get_country(v, (char *)p); break;
+	case OFD_FK_ASPATH: r = get_u32s(v, (uint32_t *)(void *)p, OFD_AS_PATH_MAX, aux); break;
+	case OFD_FK_COMMS: {
+		struct ofd_communities *c = (struct ofd_communities *)(void *)p;
+		r = get_u32s(v, c->v, OFD_COMMUNITIES_MAX, &c->n);
+		break;
+	}
+	case OFD_FK_LCOMMS: r = get_lcomms(v, (struct ofd_large_communities *)(void *)p); break;
+	case OFD_FK_STR: return get_text(v, strs, (const char **)(void *)p);
 	default: return 0;
 	}
 	return r ? -1 : 1;
@@ -367,10 +371,10 @@ static int set_field(struct ofd_flow *f, unsigned id, const json_t *v, struct of
  */
 static int field_id(const char *key, unsigned hint)
 {
-	if (hint < OFD_F__COUNT && strcmp(ofd_fmt_field_get(hint)->name, key) == 0)
+	if (hint < OFD_F__COUNT && strcmp(ofd_fields[hint].name, key) == 0)
 		return (int)hint;
 	for (unsigned id = 0; id < OFD_F__COUNT; id++)
-		if (strcmp(ofd_fmt_field_get(id)->name, key) == 0)
+		if (strcmp(ofd_fields[id].name, key) == 0)
 			return (int)id;
 	return -1;
 }
@@ -398,7 +402,7 @@ int ofd_flowjson_parse(struct ofd_flow *f, const char *line, size_t len, struct 
 		if (r < 0)
 			goto free_root;
 		if (r > 0)
-			f->present |= OFD_BIT(id);
+			ofd_flow_set(f, (unsigned)id);
 	}
 	rc = 0;
 free_root:

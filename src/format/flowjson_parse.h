@@ -5,8 +5,9 @@
  * the wrong type or out of range, is refused as a whole. Unknown keys are ignored, so that
  * newer or foreign producers still load. Each known key sets its present bit.
  *
- * Strings that records point at (interface names and descriptions) are interned in a bounded
- * table that lives as long as the records may (until the pipeline ends).
+ * Strings that records point at (string fields: interface names, host names, notes, ...) are
+ * interned in a bounded table that lives as long as the records may (until the pipeline ends).
+ * Keys and value types come from the field table (include/ofd/fields.def).
  */
 #ifndef OFD_FLOWJSON_PARSE_H
 #define OFD_FLOWJSON_PARSE_H

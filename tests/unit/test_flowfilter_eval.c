@@ -20,7 +20,7 @@
 static void base(struct ofd_flow *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->present = UINT64_MAX;
+	r->present = ofd_fieldset_all();
 	ofd_ip_set4u(&r->src_addr, 0x0a010203);	       /* 10.1.2.3 */
 	ofd_ip_set4u(&r->dst_addr, 0xc000024d);	       /* 192.0.2.77 */
 	ofd_ip_set4u(&r->sampler_address, 0xc6336401); /* 198.51.100.1 */
@@ -234,7 +234,7 @@ static void test_status(void **state)
 		assert_int_equal(match(cases[i].no, &r), 0);
 	}
 	/* not exported: nothing matches */
-	r.present &= ~OFD_BIT(OFD_F_FORWARDING_STATUS);
+	ofd_flow_clear(&r, OFD_F_FORWARDING_STATUS);
 	TABLE(&r, {"status 0", 0}, {"status forwarded", 0}, {"not status dropped", 1});
 }
 
@@ -254,14 +254,15 @@ static void test_icmp(void **state)
 	r.icmp_code = 0;
 	TABLE(&r, {"icmp type 135", 1}, {"icmp code 0", 1}, {"icmp type 3", 0});
 	/* without the ICMP fields: the destination port (type << 8 | code) */
-	r.present &= ~(OFD_BIT(OFD_F_ICMP_TYPE) | OFD_BIT(OFD_F_ICMP_CODE));
+	ofd_flow_clear(&r, OFD_F_ICMP_TYPE);
+	ofd_flow_clear(&r, OFD_F_ICMP_CODE);
 	r.dst_port = 0x0301;
 	TABLE(&r, {"icmp type 3", 1}, {"icmp code 1", 1}, {"icmp type 135", 0});
 	/* other protocols never match */
 	r.proto = 17;
 	TABLE(&r, {"icmp type 3", 0}, {"icmp code 1", 0}, {"not icmp type 3", 1});
 	r.proto = 6;
-	r.present |= OFD_BIT(OFD_F_ICMP_TYPE);
+	ofd_flow_set(&r, OFD_F_ICMP_TYPE);
 	r.icmp_type = 3;
 	TABLE(&r, {"icmp type 3", 0});
 }
@@ -306,14 +307,15 @@ static void test_country(void **state)
 	r.flow_direction = OFD_DIR_EGRESS;
 	TABLE(&r, {"country DE", 0}, {"country US", 1}, {"country us", 1}, {"src country DE", 1});
 	/* no direction: either side */
-	r.present &= ~OFD_BIT(OFD_F_FLOW_DIRECTION);
+	ofd_flow_clear(&r, OFD_F_FLOW_DIRECTION);
 	TABLE(&r, {"country DE", 1}, {"country US", 1}, {"country FR", 0}, {"incoming", 0}, {"outgoing", 0},
 	      {"not incoming and not outgoing", 1});
 	/* lowercase codes in the record compare equal */
 	memcpy(r.src_country, "fr", 2);
 	TABLE(&r, {"country FR", 1}, {"src country fr", 1});
 	/* without the country fields */
-	r.present &= ~(OFD_BIT(OFD_F_SRC_COUNTRY) | OFD_BIT(OFD_F_DST_COUNTRY));
+	ofd_flow_clear(&r, OFD_F_SRC_COUNTRY);
+	ofd_flow_clear(&r, OFD_F_DST_COUNTRY);
 	TABLE(&r, {"country FR", 0}, {"country US", 0}, {"dst country US", 0});
 }
 
@@ -330,7 +332,7 @@ static void test_absent(void **state)
 						  OFD_F_AS_PATH,	OFD_F_SRC_COUNTRY, OFD_F_DST_COUNTRY,
 						  OFD_F_FLOW_DIRECTION, OFD_F_NORMALIZED,  OFD_F_RPKI};
 	for (size_t i = 0; i < sizeof(enriched) / sizeof(enriched[0]); i++)
-		r.present &= ~OFD_BIT(enriched[i]);
+		ofd_flow_clear(&r, enriched[i]);
 	r.rpki = OFD_RPKI_UNKNOWN;
 	TABLE(&r, {"iface name ''", 0}, {"iface desc ''", 0}, {"iface speed >=0", 0}, {"cid >=0", 0},
 	      {"vrf >=0", 0}, {"med >=0", 0}, {"localpref >=0", 0}, {"passes-through 553", 0},

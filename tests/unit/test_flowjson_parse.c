@@ -12,6 +12,14 @@
 #include "format/flowjson_parse.h"
 #include "gen_flow.h"
 
+/* `present` is exactly the word-0 mask w0. */
+static void assert_present(const struct ofd_fieldset *s, uint64_t w0)
+{
+	assert_int_equal(s->w[0], w0);
+	for (unsigned i = 1; i < OFD_FIELDSET_WORDS; i++)
+		assert_int_equal(s->w[i], 0);
+}
+
 /* Render into memory: a buffer large enough that the wbuf never writes. */
 struct render {
 	struct ofd_wbuf w;
@@ -70,7 +78,8 @@ static void assert_same(const struct ofd_flow *a, const struct ofd_flow *b)
 		}
 		*xs[i] = *ys[i] = NULL;
 	}
-	x.present = y.present = 0;
+	memset(&x.present, 0, sizeof(x.present));
+	memset(&y.present, 0, sizeof(y.present));
 	assert_memory_equal(&x, &y, sizeof(x));
 }
 
@@ -84,7 +93,9 @@ static void test_round_trip_base(void **state)
 	assert_int_equal(ofd_flowjson_parse(&g, s, strlen(s), NULL), 0);
 	assert_same(&f, &g);
 	/* every base key was in the line: every base bit is set, no enriched one */
-	assert_int_equal(g.present, OFD_BIT(OFD_F_IN_IF_NAME) - 1);
+	struct ofd_fieldset base = ofd_fieldset_all();
+	ofd_fieldset_andnot(&base, &ofd_fmt_enriched);
+	assert_true(ofd_fieldset_eq(&g.present, &base));
 	assert_int_equal(g.sampler_address.family, OFD_AF_INET);
 	assert_int_equal(g.bgp_next_hop.family, OFD_AF_INET6);
 }
@@ -109,9 +120,12 @@ static void test_round_trip_enriched(void **state)
 	memcpy(f.dst_country, "DE", 2);
 	f.flow_direction = OFD_DIR_EGRESS;
 	f.rpki = OFD_RPKI_INVALID;
-	f.present = OFD_BIT(OFD_F_IN_IF_NAME) | OFD_BIT(OFD_F_IN_IF_DESC) | OFD_BIT(OFD_F_OUT_IF_SPEED) |
-		    OFD_BIT(OFD_F_SRC_CID) | OFD_BIT(OFD_F_LOCAL_PREF) | OFD_BIT(OFD_F_AS_PATH) |
-		    OFD_BIT(OFD_F_DST_COUNTRY) | OFD_BIT(OFD_F_FLOW_DIRECTION) | OFD_BIT(OFD_F_RPKI);
+	static const unsigned ids[] = {OFD_F_IN_IF_NAME,  OFD_F_IN_IF_DESC,	OFD_F_OUT_IF_SPEED,
+				       OFD_F_SRC_CID,	  OFD_F_LOCAL_PREF,	OFD_F_AS_PATH,
+				       OFD_F_DST_COUNTRY, OFD_F_FLOW_DIRECTION, OFD_F_RPKI};
+	memset(&f.present, 0, sizeof(f.present));
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		ofd_flow_set(&f, ids[i]);
 	const char *s = render_json(&r, &f);
 	const char *tail = strstr(s, ",\"engine_id\":7");
 	assert_non_null(tail);
@@ -122,7 +136,9 @@ static void test_round_trip_enriched(void **state)
 				  "\"flow_direction\":1,\"rpki\":\"invalid\"}\n");
 	assert_int_equal(ofd_flowjson_parse(&g, s, strlen(s), t), 0);
 	assert_same(&f, &g);
-	assert_int_equal(g.present & OFD_FMT_ENRICHED_MASK, f.present);
+	struct ofd_fieldset ge = g.present;
+	ofd_fieldset_and(&ge, &ofd_fmt_enriched);
+	assert_true(ofd_fieldset_eq(&ge, &f.present));
 	/* interned: the same text gives the same pointer */
 	struct ofd_flow h;
 	assert_int_equal(ofd_flowjson_parse(&h, s, strlen(s), t), 0);
@@ -130,7 +146,7 @@ static void test_round_trip_enriched(void **state)
 	/* without a table the strings stay unset */
 	assert_int_equal(ofd_flowjson_parse(&h, s, strlen(s), NULL), 0);
 	assert_null(h.in_if_name);
-	assert_false(h.present & OFD_BIT(OFD_F_IN_IF_NAME));
+	assert_false(ofd_flow_has(&h, OFD_F_IN_IF_NAME));
 	ofd_strtab_free(t);
 }
 
@@ -140,7 +156,7 @@ static void test_no_enriched_same_as_base(void **state)
 	struct ofd_flow f;
 	struct render r1, r2;
 	sample(&f);
-	f.present = OFD_BIT(OFD_F_BYTES); /* base bits only */
+	f.present = (struct ofd_fieldset){{OFD_W0(OFD_F_BYTES)}}; /* base bits only */
 	render_json(&r1, &f);
 	assert_int_equal(ofd_wbuf_init(&r2.w, -1, 1 << 16), 0);
 	ofd_fmt_json(&r2.w, &f);
@@ -170,9 +186,8 @@ static void test_partial_and_names(void **state)
 	assert_int_equal(f.type, OFD_FT_IPFIX);
 	assert_int_equal(f.src_addr.family, OFD_AF_INET6);
 	assert_int_equal(f.src_net, 48);
-	assert_int_equal(f.present, OFD_BIT(OFD_F_BYTES) | OFD_BIT(OFD_F_PROTO) | OFD_BIT(OFD_F_ETYPE) |
-					OFD_BIT(OFD_F_TYPE) | OFD_BIT(OFD_F_SRC_ADDR) |
-					OFD_BIT(OFD_F_SRC_NET));
+	assert_present(&f.present, OFD_W0(OFD_F_BYTES) | OFD_W0(OFD_F_PROTO) | OFD_W0(OFD_F_ETYPE) |
+				       OFD_W0(OFD_F_TYPE) | OFD_W0(OFD_F_SRC_ADDR) | OFD_W0(OFD_F_SRC_NET));
 	assert_int_equal(parse("{\"proto\":\"ICMPv6\",\"etype\":2054,\"type\":0,\"src_net\":17,"
 			       "\"rpki\":\"notfound\",\"dst_addr\":\"\"}",
 			       &f),
@@ -183,7 +198,7 @@ static void test_partial_and_names(void **state)
 	assert_int_equal(f.rpki, OFD_RPKI_NOTFOUND);
 	assert_int_equal(f.dst_addr.family, OFD_AF_NONE);
 	assert_int_equal(parse("{}", &f), 0);
-	assert_int_equal(f.present, 0);
+	assert_false(ofd_fieldset_any(&f.present, NULL));
 	assert_int_equal(parse("{\"as_path\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14]}", &f), 0);
 	assert_int_equal(f.as_path_len, OFD_AS_PATH_MAX);
 	assert_int_equal(f.as_path[11], 12);
@@ -233,7 +248,7 @@ static void test_malformed(void **state)
 		memset(&f, 0xa5, sizeof(f));
 		if (parse(bad[i], &f) != OFD_EFORMAT)
 			fail_msg("accepted: %s", bad[i]);
-		assert_int_equal(f.present, 0); /* zeroed on failure */
+		assert_false(ofd_fieldset_any(&f.present, NULL)); /* zeroed on failure */
 	}
 }
 
@@ -252,7 +267,7 @@ static void test_strtab_bound(void **state)
 	assert_int_equal(ofd_flowjson_parse(&f, s, strlen(s), t), 0);
 	assert_null(f.in_if_name);
 	assert_string_equal(f.out_if_name, "b");
-	assert_int_equal(f.present, OFD_BIT(OFD_F_OUT_IF_NAME));
+	assert_true(ofd_fieldset_eq(&f.present, &(struct ofd_fieldset){{OFD_W0(OFD_F_OUT_IF_NAME)}}));
 	/* long strings are cut at OFD_FMT_TEXT_MAX on a UTF-8 boundary */
 	char longs[400];
 	memset(longs, 'x', 254);
@@ -271,7 +286,7 @@ static void test_text_rendering(void **state)
 	struct render r;
 	memset(&f, 0, sizeof(f));
 	f.in_if_desc = "ok\xc3\xa4 bad\xff\xc3 end"; /* valid 2-byte char, invalid bytes */
-	f.present = OFD_BIT(OFD_F_IN_IF_DESC);
+	f.present = (struct ofd_fieldset){{OFD_W0(OFD_F_IN_IF_DESC)}};
 	const char *s = render_json(&r, &f);
 	assert_non_null(strstr(s, ",\"in_if_desc\":\"ok\xc3\xa4 bad?? end\"}\n"));
 	/* CSV: quoted when needed */

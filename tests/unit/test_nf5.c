@@ -89,8 +89,8 @@ static void test_fields(void **state)
 	assert_int_equal(f->engine_id, 7);
 	assert_int_equal(f->sampling_rate, 100); /* mode bits masked */
 	assert_int_equal(f->etype, 0x0800);
-	assert_true(f->present & OFD_BIT(OFD_F_NEXT_HOP));
-	assert_false(f->present & OFD_BIT(OFD_F_SRC_MAC));
+	assert_true(ofd_flow_has(f, OFD_F_NEXT_HOP));
+	assert_false(ofd_flow_has(f, OFD_F_SRC_MAC));
 	/* ICMP: type and code come from the destination port, which stays as sent */
 	f = &s.got[1];
 	assert_int_equal(f->proto, 1);

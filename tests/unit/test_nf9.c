@@ -9,6 +9,14 @@
 #include "decode/decode.h"
 #include "gen_v9ipfix.h"
 
+/* `present` is exactly the word-0 mask w0. */
+static void assert_present(const struct ofd_fieldset *s, uint64_t w0)
+{
+	assert_int_equal(s->w[0], w0);
+	for (unsigned i = 1; i < OFD_FIELDSET_WORDS; i++)
+		assert_int_equal(s->w[i], 0);
+}
+
 #define EXPORT_S 1700000000u
 #define UPTIME	 3600000u
 #define RECV_NS	 1700000001000000000ull
@@ -180,8 +188,8 @@ static void test_v4_fields(void **state)
 	};
 	uint64_t mask = 0;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		mask |= OFD_BIT(want[i]);
-	assert_int_equal(f->present, mask);
+		mask |= OFD_FS_BIT(want[i]);
+	assert_present(&f->present, mask);
 	assert_int_equal(d->st.templates, 1);
 	assert_int_equal(ofd_decode_drops_total(&d->st), 0);
 	gv_free(&m);
@@ -237,9 +245,9 @@ static void test_v6_fields(void **state)
 	assert_int_equal(f->bytes, 123456789012ull);
 	assert_int_equal(f->packets, 99);
 	assert_int_equal(f->etype, 0x86dd); /* from the address family */
-	assert_true(f->present & OFD_BIT(OFD_F_ETYPE));
-	assert_true(f->present & OFD_BIT(OFD_F_IPV6_FLOW_LABEL));
-	assert_false(f->present & OFD_BIT(OFD_F_SAMPLING_RATE));
+	assert_true(ofd_flow_has(f, OFD_F_ETYPE));
+	assert_true(ofd_flow_has(f, OFD_F_IPV6_FLOW_LABEL));
+	assert_false(ofd_flow_has(f, OFD_F_SAMPLING_RATE));
 	gv_free(&m);
 	ofd_decoder_free(d);
 }
@@ -267,7 +275,7 @@ static void test_icmp_and_post_mac(void **state)
 	assert_int_equal(f->icmp_type, 11);
 	assert_int_equal(f->icmp_code, 2);
 	assert_int_equal(f->dst_port, 0x0b02);
-	assert_true(f->present & OFD_BIT(OFD_F_ICMP_TYPE));
+	assert_true(ofd_flow_has(f, OFD_F_ICMP_TYPE));
 	assert_int_equal(f->src_mac, 0xa1);
 	assert_int_equal(f->dst_mac, 0xb2);
 	assert_int_equal(f->bytes, 1234);
@@ -276,9 +284,9 @@ static void test_icmp_and_post_mac(void **state)
 	assert_int_equal(f->etype, 0x0800);
 	f = &sink.got[1];
 	assert_int_equal(f->src_mac, 0x111111111111ull);
-	assert_false(f->present & OFD_BIT(OFD_F_DST_MAC));
+	assert_false(ofd_flow_has(f, OFD_F_DST_MAC));
 	assert_int_equal(f->ip_ttl, 60); /* ipTTL wins over minimumTTL */
-	assert_false(f->present & OFD_BIT(OFD_F_ETYPE));
+	assert_false(ofd_flow_has(f, OFD_F_ETYPE));
 	gv_free(&m);
 	ofd_decoder_free(d);
 }
@@ -346,7 +354,7 @@ static void test_options_sampling(void **state)
 	for (int i = 0; i < 6; i++) {
 		assert_int_equal(ofd_ip_v4(&sink.got[i].src_addr), (uint32_t)i + 1);
 		assert_int_equal(sink.got[i].sampling_rate, want[i]);
-		assert_int_equal(!!(sink.got[i].present & OFD_BIT(OFD_F_SAMPLING_RATE)), want[i] != 0);
+		assert_int_equal(!!(ofd_flow_has(&sink.got[i], OFD_F_SAMPLING_RATE)), want[i] != 0);
 	}
 	/* a later datagram from the same exporter keeps the rate; another source id does not */
 	sink.n = 0;
@@ -508,7 +516,7 @@ static void test_bad_templates(void **state)
 	gv_record(&m, odd, 2, (const uint64_t[]){0x0102, 53});
 	assert_int_equal(dec(d, &m, gv_end(&m)), 1);
 	assert_int_equal(sink.got[0].src_port, 53);
-	assert_false(sink.got[0].present & OFD_BIT(OFD_F_SRC_ADDR));
+	assert_false(ofd_flow_has(&sink.got[0], OFD_F_SRC_ADDR));
 	/* nothing mapped at all (a plan of no steps): records still count, with header fields only */
 	static const struct gv_field none[] = {{998, 1, 0}, {999, 2, 0}};
 	gv_v9_begin(&m, UPTIME, EXPORT_S, 1, 0);
@@ -518,9 +526,9 @@ static void test_bad_templates(void **state)
 	gv_record(&m, none, 2, (const uint64_t[]){1, 2});
 	gv_record(&m, none, 2, (const uint64_t[]){0, 3});
 	assert_int_equal(dec(d, &m, gv_end(&m)), 2);
-	assert_int_equal(sink.got[2].present,
-			 OFD_BIT(OFD_F_TYPE) | OFD_BIT(OFD_F_TIME_RECEIVED) | OFD_BIT(OFD_F_SEQUENCE_NUM) |
-			     OFD_BIT(OFD_F_SAMPLER_ADDRESS) | OFD_BIT(OFD_F_OBSERVATION_DOMAIN_ID));
+	assert_present(&sink.got[2].present, OFD_W0(OFD_F_TYPE) | OFD_W0(OFD_F_TIME_RECEIVED) |
+						 OFD_W0(OFD_F_SEQUENCE_NUM) | OFD_W0(OFD_F_SAMPLER_ADDRESS) |
+						 OFD_W0(OFD_F_OBSERVATION_DOMAIN_ID));
 	gv_free(&m);
 	ofd_decoder_free(d);
 }

@@ -8,6 +8,14 @@
 #include "seghelp.h"
 #include "segments/builtin.h"
 
+/* `present` is exactly the word-0 mask w0. */
+static void assert_present(const struct ofd_fieldset *s, uint64_t w0)
+{
+	assert_int_equal(s->w[0], w0);
+	for (unsigned i = 1; i < OFD_FIELDSET_WORDS; i++)
+		assert_int_equal(s->w[i], 0);
+}
+
 static uint32_t live_mask32(const struct ofd_batch *b)
 {
 	return (uint32_t)b->live[0];
@@ -27,7 +35,7 @@ static void test_flowfilter(void **state)
 	b->flows[2].proto = 17, b->flows[2].src_port = 124;
 	b->flows[3].proto = 17, b->flows[3].src_port = 123; /* kept */
 	for (int i = 0; i < 4; i++)
-		b->flows[i].present = OFD_BIT(OFD_F_PROTO) | OFD_BIT(OFD_F_SRC_PORT);
+		b->flows[i].present.w[0] = OFD_W0(OFD_F_PROTO) | OFD_W0(OFD_F_SRC_PORT);
 	ofd_batch_kill(b, 3); /* already dropped: stays dropped */
 	seg_run(&fx, b);
 	assert_int_equal(live_mask32(b), 0x1);
@@ -207,14 +215,14 @@ static void test_sync_timestamps(void **state)
 	seg_open(&fx, &ofd_seg_sync_timestamps, NULL);
 	seg_run(&fx, b);
 	const uint64_t want[5][3] = {{50, 50, 60}, {40, 40, 60}, {70, 70, 70}, {10, 20, 20}, {1, 2, 3}};
-	const uint64_t bits[5] = {OFD_BIT(OFD_F_TIME_FLOW_START), OFD_BIT(OFD_F_TIME_FLOW_END),
-				  OFD_BIT(OFD_F_TIME_FLOW_START) | OFD_BIT(OFD_F_TIME_FLOW_END),
-				  OFD_BIT(OFD_F_TIME_RECEIVED), 0};
+	const uint64_t bits[5] = {OFD_W0(OFD_F_TIME_FLOW_START), OFD_W0(OFD_F_TIME_FLOW_END),
+				  OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END),
+				  OFD_W0(OFD_F_TIME_RECEIVED), 0};
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(b->flows[i].time_flow_start_ns, want[i][0]);
 		assert_int_equal(b->flows[i].time_flow_end_ns, want[i][1]);
 		assert_int_equal(b->flows[i].time_received_ns, want[i][2]);
-		assert_int_equal(b->flows[i].present, bits[i]);
+		assert_present(&b->flows[i].present, bits[i]);
 	}
 	seg_close(&fx);
 	free(b);
@@ -225,7 +233,7 @@ static void test_sync_timestamps(void **state)
 static void full_flow(struct ofd_flow *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->present = OFD_BIT(OFD_F__COUNT) - 1;
+	f->present = ofd_fieldset_all();
 	f->bytes = 1000;
 	f->packets = 10;
 	ofd_ip_set4u(&f->src_addr, 0xc0000201);
@@ -258,8 +266,8 @@ static void test_dropfields_drop(void **state)
 	want.in_if_desc = NULL;
 	want.as_path_len = 0;
 	memset(want.as_path, 0, sizeof(want.as_path));
-	want.present &= ~(OFD_BIT(OFD_F_SRC_ADDR) | OFD_BIT(OFD_F_BYTES) | OFD_BIT(OFD_F_AS_PATH) |
-			  OFD_BIT(OFD_F_IN_IF_DESC));
+	want.present.w[0] &= ~(OFD_W0(OFD_F_SRC_ADDR) | OFD_W0(OFD_F_BYTES) | OFD_W0(OFD_F_AS_PATH) |
+			       OFD_W0(OFD_F_IN_IF_DESC));
 	assert_memory_equal(&b->flows[0], &want, sizeof(want));
 	full_flow(&want);
 	assert_memory_equal(&b->flows[1], &want, sizeof(want));
@@ -281,8 +289,51 @@ static void test_dropfields_keep(void **state)
 	want.bytes = 1000;
 	want.packets = 10;
 	memcpy(want.src_country, "SE", 2);
-	want.present = OFD_BIT(OFD_F_BYTES) | OFD_BIT(OFD_F_PACKETS) | OFD_BIT(OFD_F_SRC_COUNTRY);
+	want.present.w[0] = OFD_W0(OFD_F_BYTES) | OFD_W0(OFD_F_PACKETS) | OFD_W0(OFD_F_SRC_COUNTRY);
 	assert_memory_equal(&b->flows[0], &want, sizeof(want));
+	seg_close(&fx);
+	free(b);
+}
+
+/* Fields of the table's tail, by their snake_case and flowpipeline names. */
+static void test_dropfields_new_fields(void **state)
+{
+	(void)state;
+	struct seg_fixture fx;
+	struct ofd_batch *b = batch_new(2);
+	for (int i = 0; i < 2; i++) {
+		full_flow(&b->flows[i]);
+		b->flows[i].note = "hello";
+		b->flows[i].cid = 17;
+		b->flows[i].remote_addr = OFD_REMOTE_SRC;
+		b->flows[i].bgp_communities.n = 1;
+		b->flows[i].bgp_communities.v[0] = 65000;
+		memcpy(b->flows[i].remote_country, "NL", 2);
+	}
+	seg_open(&fx, &ofd_seg_dropfields, "{policy: drop, fields: [Note, bgp_communities, RemoteAddr]}");
+	assert_int_equal(fx.init_rc, 0);
+	seg_run(&fx, b);
+	struct ofd_flow *f = &b->flows[0];
+	assert_null(f->note);
+	assert_int_equal(f->bgp_communities.n, 0);
+	assert_int_equal(f->bgp_communities.v[0], 0);
+	assert_int_equal(f->remote_addr, 0);
+	assert_false(ofd_flow_has(f, OFD_F_NOTE) || ofd_flow_has(f, OFD_F_BGP_COMMUNITIES) ||
+		     ofd_flow_has(f, OFD_F_REMOTE_ADDR));
+	assert_int_equal(f->cid, 17);
+	assert_true(ofd_flow_has(f, OFD_F_CID) && ofd_flow_has(f, OFD_F_REMOTE_COUNTRY));
+	seg_close(&fx);
+	seg_open(&fx, &ofd_seg_dropfields, "{policy: keep, fields: 'Cid, bytes'}");
+	assert_int_equal(fx.init_rc, 0);
+	seg_run(&fx, b);
+	f = &b->flows[1];
+	assert_int_equal(f->cid, 17);
+	assert_int_equal(f->bytes, 1000);
+	assert_null(f->note);
+	assert_int_equal(f->remote_country[0], 0);
+	assert_int_equal(f->present.w[0], OFD_W0(OFD_F_BYTES));
+	assert_int_equal(f->present.w[1], OFD_FS_BIT(OFD_F_CID)); /* Cid's bit is in word 1 */
+	assert_int_equal(f->present.w[2] | f->present.w[3], 0);
 	seg_close(&fx);
 	free(b);
 }
@@ -313,6 +364,7 @@ int main(void)
 	    cmocka_unit_test(test_sync_timestamps),
 	    cmocka_unit_test(test_dropfields_drop),
 	    cmocka_unit_test(test_dropfields_keep),
+	    cmocka_unit_test(test_dropfields_new_fields),
 	    cmocka_unit_test(test_dropfields_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

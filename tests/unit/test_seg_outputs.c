@@ -106,7 +106,7 @@ static void test_json(void **state)
 	sample(&b->flows[1]);
 	b->flows[1].in_if_name = "xe-0/0/0";
 	b->flows[1].med = 50;
-	b->flows[1].present = OFD_BIT(OFD_F_IN_IF_NAME) | OFD_BIT(OFD_F_MED) | OFD_BIT(OFD_F_BYTES);
+	b->flows[1].present.w[0] = OFD_W0(OFD_F_IN_IF_NAME) | OFD_W0(OFD_F_MED) | OFD_W0(OFD_F_BYTES);
 	char cfg[600];
 	snprintf(cfg, sizeof(cfg), "{filename: %s}", path("out.json"));
 	run_output(&ofd_seg_json, cfg, b);

@@ -196,10 +196,10 @@ static void check_first(const struct ofd_flow *f, uint32_t agent)
 	    OFD_F_TCP_FLAGS, OFD_F_NEXT_HOP,	   OFD_F_BGP_NEXT_HOP, OFD_F_DST_AS,   OFD_F_NEXT_HOP_AS,
 	    OFD_F_SRC_NET,   OFD_F_SAMPLER_ADDRESS};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		assert_true(f->present & OFD_BIT(want[i]));
-	assert_false(f->present & OFD_BIT(OFD_F_ICMP_TYPE));
-	assert_false(f->present & OFD_BIT(OFD_F_MPLS_LABEL));
-	assert_false(f->present & OFD_BIT(OFD_F_IPV6_FLOW_LABEL));
+		assert_true(ofd_flow_has(f, want[i]));
+	assert_false(ofd_flow_has(f, OFD_F_ICMP_TYPE));
+	assert_false(ofd_flow_has(f, OFD_F_MPLS_LABEL));
+	assert_false(ofd_flow_has(f, OFD_F_IPV6_FLOW_LABEL));
 }
 
 static void test_all_types(void **state)
@@ -231,8 +231,8 @@ static void test_all_types(void **state)
 	assert_int_equal(f->dst_port, 4567);
 	assert_int_equal(f->ip_tos, 0xb8);
 	assert_int_equal(f->etype, 0x0800);
-	assert_false(f->present & OFD_BIT(OFD_F_SRC_VLAN));
-	assert_false(f->present & OFD_BIT(OFD_F_DST_AS));
+	assert_false(ofd_flow_has(f, OFD_F_SRC_VLAN));
+	assert_false(ofd_flow_has(f, OFD_F_DST_AS));
 
 	f = &s->got[2]; /* sampled IPv6 ICMPv6, unknown input, multiple outputs */
 	assert_int_equal(f->src_addr.family, OFD_AF_INET6);
@@ -242,8 +242,8 @@ static void test_all_types(void **state)
 	assert_int_equal(f->proto, 58);
 	assert_int_equal(f->icmp_type, 0x80);
 	assert_int_equal(f->icmp_code, 0);
-	assert_false(f->present & OFD_BIT(OFD_F_IN_IF));
-	assert_false(f->present & OFD_BIT(OFD_F_OUT_IF));
+	assert_false(ofd_flow_has(f, OFD_F_IN_IF));
+	assert_false(ofd_flow_has(f, OFD_F_OUT_IF));
 	assert_int_equal(f->sampling_rate, 64);
 
 	assert_int_equal(d->st.sflow_counter_samples, 2);
@@ -287,11 +287,11 @@ static void test_ipv6_agent_and_link_ipv4(void **state)
 	assert_int_equal(ofd_ip_v4(&f->src_addr), 0x08080808);
 	assert_int_equal(f->src_port, 53);
 	assert_int_equal(f->ip_ttl, 50);
-	assert_false(f->present & OFD_BIT(OFD_F_SRC_MAC));
+	assert_false(ofd_flow_has(f, OFD_F_SRC_MAC));
 	assert_int_equal(f->in_if, 1);
-	assert_false(f->present & OFD_BIT(OFD_F_OUT_IF)); /* 0x3fffffff: internal */
-	assert_int_equal(f->dst_as, 65000);		  /* empty path: the AS field */
-	assert_false(f->present & OFD_BIT(OFD_F_NEXT_HOP_AS));
+	assert_false(ofd_flow_has(f, OFD_F_OUT_IF)); /* 0x3fffffff: internal */
+	assert_int_equal(f->dst_as, 65000);	     /* empty path: the AS field */
+	assert_false(ofd_flow_has(f, OFD_F_NEXT_HOP_AS));
 	assert_int_equal(f->bgp_next_hop.family, OFD_AF_INET6);
 	assert_int_equal(ofd_decode_drops_total(&d->st), 0);
 	free(sk);
@@ -316,7 +316,7 @@ static void test_interfaces(void **state)
 	fs.out = 258;
 	gen_sflow_simple(&g, &h, &fs, &fr, 0);
 	assert_int_equal(decode(d, g.p, g.len, s), 1);
-	assert_false(s->got[0].present & OFD_BIT(OFD_F_OUT_IF));
+	assert_false(ofd_flow_has(&s->got[0], OFD_F_OUT_IF));
 	assert_int_equal(s->got[0].forwarding_status, 0x80);
 	assert_int_equal(s->got[0].in_if, 48);
 	assert_int_equal(s->got[0].bytes, 14 + 20 + 8 + 4);
@@ -328,7 +328,7 @@ static void test_interfaces(void **state)
 	fs.out = 0x7fffffff;
 	gen_sflow_simple(&g, &h, &fs, &fr, 0);
 	assert_int_equal(decode(d, g.p, g.len, s), 1);
-	assert_false(s->got[1].present & OFD_BIT(OFD_F_IN_IF));
+	assert_false(ofd_flow_has(&s->got[1], OFD_F_IN_IF));
 	assert_int_equal(s->got[1].out_if, 0x7fffffff);
 	free(s);
 	gen_free(&g);

@@ -155,7 +155,7 @@ static void check_records(uint64_t t)
 	assert_int_equal(f->time_flow_end_ns, (INIT_MS + 5000) * 1000000ull);
 	/* samplingPacketInterval 1, samplingPacketSpace 99 */
 	assert_int_equal(f->sampling_rate, 100);
-	assert_true(f->present & OFD_BIT(OFD_F_SAMPLING_RATE));
+	assert_true(ofd_flow_has(f, OFD_F_SAMPLING_RATE));
 	/* sampler 7's own rate; sampler 8 unknown: the exporter's rate */
 	assert_int_equal(ofd_ip_v4(&sink.got[1].src_addr), 0x0a000003);
 	assert_int_equal(sink.got[1].sampling_rate, 4096);

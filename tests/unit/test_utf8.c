@@ -102,7 +102,7 @@ static void test_flowfmt_text(void **state)
 	struct ofd_flow f;
 	memset(&f, 0, sizeof(f));
 	f.in_if_name = "a\xc3\xb6\xc0\xaf\xed\xa0\x80\xf0\x9f\x98\x80\xe2\x82";
-	f.present = OFD_BIT(OFD_F_IN_IF_NAME);
+	ofd_flow_set(&f, OFD_F_IN_IF_NAME);
 	assert_int_equal(ofd_wbuf_init(&w, -1, 1 << 16), 0);
 	ofd_fmt_json_enriched(&w, &f);
 	w.buf[w.len] = 0;

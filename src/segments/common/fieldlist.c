@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "format/flowfmt.h"
+#include "ofd/flow.h"
 
 static int refuse(struct ofd_segment *seg, const char *key, const char *what, const char *name, size_t n)
 {
@@ -36,7 +36,7 @@ int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct o
 				return refuse(seg, key, "unknown field", b, nl);
 			memcpy(name, b, nl);
 			name[nl] = 0;
-			int id = ofd_fmt_field_id(name);
+			int id = ofd_field_by_name(name);
 			if (id < 0)
 				return refuse(seg, key, "unknown field", b, nl);
 			if (*n >= OFD_FIELDLIST_MAX)

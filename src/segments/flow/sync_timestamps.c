@@ -15,17 +15,18 @@ static void sync_one(struct ofd_flow *f)
 	uint64_t *start = &f->time_flow_start_ns, *end = &f->time_flow_end_ns;
 	if (!*start && *end) {
 		*start = *end;
-		f->present |= OFD_BIT(OFD_F_TIME_FLOW_START);
+		ofd_flow_set(f, OFD_F_TIME_FLOW_START);
 	} else if (*start && !*end) {
 		*end = *start;
-		f->present |= OFD_BIT(OFD_F_TIME_FLOW_END);
+		ofd_flow_set(f, OFD_F_TIME_FLOW_END);
 	} else if (!*start && !*end && f->time_received_ns) {
 		*start = *end = f->time_received_ns;
-		f->present |= OFD_BIT(OFD_F_TIME_FLOW_START) | OFD_BIT(OFD_F_TIME_FLOW_END);
+		ofd_flow_set(f, OFD_F_TIME_FLOW_START);
+		ofd_flow_set(f, OFD_F_TIME_FLOW_END);
 	}
 	if (!f->time_received_ns && *end) {
 		f->time_received_ns = *end;
-		f->present |= OFD_BIT(OFD_F_TIME_RECEIVED);
+		ofd_flow_set(f, OFD_F_TIME_RECEIVED);
 	}
 }
 

@@ -131,7 +131,7 @@ static void add_proto(struct line *l, const struct ofd_flow *f, int useprotoname
 	add(l, "%s", name);
 	if (f->proto != 1 && f->proto != 58)
 		return;
-	if (f->present & OFD_BIT(OFD_F_ICMP_TYPE))
+	if (ofd_flow_has(f, OFD_F_ICMP_TYPE))
 		add(l, " (type %u, code %u)", f->icmp_type, f->icmp_code);
 	else if (f->dst_port)
 		add(l, " (type %u, code %u)", f->dst_port >> 8, f->dst_port & 0xff);
