@@ -7,6 +7,12 @@
  *
  * `flows` points at the batch's own `store` after ofd_batch_init(), or at another batch's store
  * after ofd_batch_swap(): the pipeline hands a full batch on by swapping stores, never by copying.
+ *
+ * Strings. A string field that a segment sets points into the batch's arena (ofd_batch_strdup):
+ * OFD_BATCH_ARENA bytes that travel with the records (swapped with them, emptied by
+ * ofd_batch_reset, copied with the pointers rebased by ofd_batch_copy_live). A string that
+ * outlives the pipeline (configuration text, a segment's own table kept until its fini) may be
+ * pointed at directly. Nobody keeps a pointer into the records or the arena after process().
  */
 #ifndef OFD_BATCH_H
 #define OFD_BATCH_H
@@ -14,25 +20,31 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "api.h"
 #include "flow.h"
 
-#define OFD_BATCH_CAP 512
+#define OFD_BATCH_CAP	512
+#define OFD_BATCH_ARENA (64u * 1024) /* bytes of strings per batch */
 
 struct ofd_batch;
 typedef void (*ofd_batch_full_fn)(struct ofd_batch *b, void *ctx);
 
 struct ofd_batch {
 	uint32_t n;
+	uint32_t arena_used;
 	uint64_t live[OFD_BATCH_CAP / 64];
 	ofd_batch_full_fn full;
 	void *full_ctx;
 	struct ofd_flow *flows; /* OFD_BATCH_CAP records */
+	char *arena;		/* OFD_BATCH_ARENA bytes, arena_used of them taken */
 	struct ofd_flow store[OFD_BATCH_CAP];
+	char arena_store[OFD_BATCH_ARENA];
 };
 
 static inline void ofd_batch_reset(struct ofd_batch *b)
 {
 	b->n = 0;
+	b->arena_used = 0;
 	memset(b->live, 0, sizeof(b->live));
 }
 
@@ -41,18 +53,25 @@ static inline void ofd_batch_init(struct ofd_batch *b, ofd_batch_full_fn full, v
 	b->full = full;
 	b->full_ctx = ctx;
 	b->flows = b->store;
+	b->arena = b->arena_store;
 	ofd_batch_reset(b);
 }
 
-/* Exchange the records (store, count, live mask) of two batches; callbacks stay. */
+/* Exchange the records (store, count, live mask, arena) of two batches; callbacks stay. */
 static inline void ofd_batch_swap(struct ofd_batch *a, struct ofd_batch *b)
 {
 	struct ofd_flow *f = a->flows;
 	a->flows = b->flows;
 	b->flows = f;
+	char *ar = a->arena;
+	a->arena = b->arena;
+	b->arena = ar;
 	uint32_t n = a->n;
 	a->n = b->n;
 	b->n = n;
+	n = a->arena_used;
+	a->arena_used = b->arena_used;
+	b->arena_used = n;
 	for (unsigned i = 0; i < OFD_BATCH_CAP / 64; i++) {
 		uint64_t l = a->live[i];
 		a->live[i] = b->live[i];
@@ -97,6 +116,35 @@ static inline void ofd_batch_unadd(struct ofd_batch *b)
 		b->live[b->n >> 6] &= ~(UINT64_C(1) << (b->n & 63));
 	}
 }
+
+/* Free bytes in the arena. */
+static inline uint32_t ofd_batch_arena_free(const struct ofd_batch *b)
+{
+	return OFD_BATCH_ARENA - b->arena_used;
+}
+
+/*
+ * A NUL-terminated copy of s[0..len) in the batch's arena, for a string field of one of its
+ * records; NULL when the arena has no room (leave the field unset, and count it). Valid while
+ * the record is in this batch (see the top of this file).
+ */
+static inline const char *ofd_batch_strdup(struct ofd_batch *b, const char *s, size_t len)
+{
+	if (len >= ofd_batch_arena_free(b))
+		return NULL;
+	char *d = b->arena + b->arena_used;
+	memcpy(d, s, len);
+	d[len] = 0;
+	b->arena_used += (uint32_t)len + 1;
+	return d;
+}
+
+/*
+ * Append src's live records to dst, with the strings they point at in src's arena copied into
+ * dst's arena and the pointers rebased (strings elsewhere are kept as they are). dst must have
+ * room for the records (OFD_BATCH_CAP - dst->n) and the arena bytes; an empty dst always does.
+ */
+OFD_API void ofd_batch_copy_live(struct ofd_batch *dst, const struct ofd_batch *src);
 
 static inline int ofd_batch_is_live(const struct ofd_batch *b, uint32_t i)
 {

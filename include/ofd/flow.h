@@ -186,8 +186,9 @@ struct ofd_flow {
 	uint8_t engine_id;
 
 	/*
-	 * Enriched fields. Strings point at immutable text owned by the segment that set them
-	 * and kept until the pipeline ends (enrichers intern their strings); NULL when unset.
+	 * Enriched fields. Strings point into the arena of the batch the record is in
+	 * (ofd_batch_strdup, include/ofd/batch.h), or at text that outlives the pipeline
+	 * (configuration); NULL when unset.
 	 */
 	uint8_t flow_direction; /* enum ofd_direction */
 	uint8_t rpki;		/* enum ofd_rpki */

@@ -54,16 +54,8 @@ static void pl_hand_copy(struct pl_entry *e, struct ofd_batch *b, int take)
 	if (take) {
 		ofd_batch_swap(c, b);
 		ofd_batch_reset(b);
-		(void)ofd_ring_push(&e->queue, c);
-		return;
-	}
-	for (unsigned w = 0; w < PL_WORDS; w++) {
-		for (uint64_t m = b->live[w]; m; m &= m - 1) {
-			unsigned i = w * 64 + (unsigned)__builtin_ctzll(m);
-			c->flows[c->n] = b->flows[i];
-			c->live[c->n >> 6] |= UINT64_C(1) << (c->n & 63);
-			c->n++;
-		}
+	} else {
+		ofd_batch_copy_live(c, b);
 	}
 	(void)ofd_ring_push(&e->queue, c);
 }

@@ -7,87 +7,26 @@
 
 #include "flowfmt.h"
 
-/* ---- interned strings ------------------------------------------------------------------- */
+/* ---- strings ---------------------------------------------------------------------------- */
 
-struct ofd_strtab {
-	char **slot; /* open addressing, cap slots (a power of two, at least 2 * max) */
-	unsigned cap;
-	unsigned n;
-	unsigned max;
-	unsigned long refused;
+struct fj_strs {
+	struct ofd_batch *b;
+	unsigned *dropped;
 };
 
-int ofd_strtab_new(struct ofd_strtab **out, unsigned max_strings)
-{
-	struct ofd_strtab *t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	if (max_strings == 0)
-		max_strings = 1;
-	if (max_strings > (1u << 24))
-		max_strings = 1u << 24;
-	t->cap = 16;
-	while (t->cap < 2 * max_strings)
-		t->cap *= 2;
-	t->max = max_strings;
-	t->slot = calloc(t->cap, sizeof(*t->slot));
-	if (!t->slot) {
-		free(t);
-		return -ENOMEM;
-	}
-	*out = t;
-	return 0;
-}
-
-void ofd_strtab_free(struct ofd_strtab *t)
-{
-	if (!t)
-		return;
-	for (unsigned i = 0; i < t->cap; i++)
-		free(t->slot[i]);
-	free(t->slot);
-	free(t);
-}
-
-unsigned long ofd_strtab_refused(const struct ofd_strtab *t)
-{
-	return t ? t->refused : 0;
-}
-
-const char *ofd_strtab_intern(struct ofd_strtab *t, const char *s, size_t n)
+/* A copy of s[0..n) (cut at OFD_FMT_TEXT_MAX on a UTF-8 boundary) in the batch's arena, NULL when
+   there is no room (counted) or s holds a NUL. */
+static const char *fj_strdup(const struct fj_strs *st, const char *s, size_t n)
 {
 	if (n > OFD_FMT_TEXT_MAX) {
 		n = OFD_FMT_TEXT_MAX;
 		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
 	}
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	for (unsigned i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-		char *e = t->slot[i];
-		if (!e)
-			break;
-		if (strncmp(e, s, n) == 0 && e[n] == 0 && memchr(s, 0, n) == NULL)
-			return e;
-	}
-	if (t->n >= t->max || memchr(s, 0, n)) {
-		t->refused++;
-		return NULL;
-	}
-	char *e = malloc(n + 1);
-	if (!e) {
-		t->refused++;
-		return NULL;
-	}
-	memcpy(e, s, n);
-	e[n] = 0;
-	unsigned i = h & (t->cap - 1);
-	while (t->slot[i])
-		i = (i + 1) & (t->cap - 1);
-	t->slot[i] = e;
-	t->n++;
-	return e;
+	const char *d = memchr(s, 0, n) ? NULL : ofd_batch_strdup(st->b, s, n);
+	if (!d && st->dropped)
+		(*st->dropped)++;
+	return d;
 }
 
 /* ---- values ------------------------------------------------------------------------------ */
@@ -284,13 +223,13 @@ static int get_lcomms(const json_t *v, struct ofd_large_communities *c)
 }
 
 /* String fields: 1 when set, 0 when left unset (no table, or the table is full). */
-static int get_text(const json_t *v, struct ofd_strtab *strs, const char **out)
+static int get_text(const json_t *v, const struct fj_strs *strs, const char **out)
 {
 	if (!json_is_string(v))
 		return -1;
-	if (!strs)
+	if (!strs->b)
 		return 0;
-	*out = ofd_strtab_intern(strs, json_string_value(v), json_string_length(v));
+	*out = fj_strdup(strs, json_string_value(v), json_string_length(v));
 	return *out != NULL;
 }
 
@@ -333,7 +272,7 @@ static int set_named(unsigned char *p, unsigned kind, const json_t *v)
 }
 
 /* Set field id from v by its kind: 1 when set, 0 when left unset, -1 when v is not a valid value. */
-static int set_field(struct ofd_flow *f, unsigned id, const json_t *v, struct ofd_strtab *strs)
+static int set_field(struct ofd_flow *f, unsigned id, const json_t *v, const struct fj_strs *strs)
 {
 	const struct ofd_field_info *d = &ofd_fields[id];
 	unsigned char *p = (unsigned char *)f + d->off, *aux = (unsigned char *)f + d->aux_off;
@@ -379,9 +318,11 @@ static int field_id(const char *key, unsigned hint)
 	return -1;
 }
 
-int ofd_flowjson_parse(struct ofd_flow *f, const char *line, size_t len, struct ofd_strtab *strs)
+int ofd_flowjson_parse(struct ofd_flow *f, const char *line, size_t len, struct ofd_batch *strs,
+		       unsigned *dropped)
 {
 	int rc = OFD_EFORMAT;
+	const struct fj_strs st = {strs, dropped};
 	memset(f, 0, sizeof(*f));
 	json_error_t jerr;
 	json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -398,7 +339,7 @@ int ofd_flowjson_parse(struct ofd_flow *f, const char *line, size_t len, struct 
 		if (id < 0)
 			continue;
 		hint = (unsigned)id + 1;
-		int r = set_field(f, (unsigned)id, v, strs);
+		int r = set_field(f, (unsigned)id, v, &st);
 		if (r < 0)
 			goto free_root;
 		if (r > 0)

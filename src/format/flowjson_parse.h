@@ -6,7 +6,8 @@
  * newer or foreign producers still load. Each known key sets its present bit.
  *
  * Strings that records point at (string fields: interface names, host names, notes, ...) are
- * interned in a bounded table that lives as long as the records may (until the pipeline ends).
+ * copied into the arena of the batch the record is in (include/ofd/batch.h), so they live as
+ * long as the record does, and cut at OFD_FMT_TEXT_MAX bytes on a UTF-8 boundary.
  * Keys and value types come from the field table (include/ofd/fields.def).
  */
 #ifndef OFD_FLOWJSON_PARSE_H
@@ -14,26 +15,18 @@
 
 #include <stddef.h>
 
+#include "ofd/batch.h"
 #include "ofd/err.h"
 #include "ofd/flow.h"
 
-struct ofd_strtab;
-
-/* A table of at most max_strings distinct strings of at most OFD_FMT_TEXT_MAX bytes each. */
-int ofd_strtab_new(struct ofd_strtab **out, unsigned max_strings) OFD_MUST_CHECK;
-void ofd_strtab_free(struct ofd_strtab *t);
-
-/* The interned copy of s[0..n) (cut at OFD_FMT_TEXT_MAX on a UTF-8 boundary), NULL when full. */
-const char *ofd_strtab_intern(struct ofd_strtab *t, const char *s, size_t n);
-
-/* Strings refused because the table was full (their fields were left unset). */
-unsigned long ofd_strtab_refused(const struct ofd_strtab *t);
-
 /*
  * Parse one JSON object (line[0..len), surrounding white space allowed) into f, which is
- * zeroed first. strs may be NULL: string fields are then left unset. Returns 0 or OFD_EFORMAT.
+ * zeroed first. Strings go to the arena of strs (the batch f is in), at most len + the number
+ * of string fields bytes; strs may be NULL: string fields are then left unset. A string that
+ * does not fit leaves its field unset and adds 1 to *dropped (when not NULL). Returns 0 or
+ * OFD_EFORMAT (a refused line may have used arena bytes until the batch is reset).
  */
-int ofd_flowjson_parse(struct ofd_flow *f, const char *line, size_t len,
-		       struct ofd_strtab *strs) OFD_MUST_CHECK;
+int ofd_flowjson_parse(struct ofd_flow *f, const char *line, size_t len, struct ofd_batch *strs,
+		       unsigned *dropped) OFD_MUST_CHECK;
 
 #endif

@@ -90,7 +90,7 @@ static void test_round_trip_base(void **state)
 	struct render r;
 	sample(&f);
 	const char *s = render_json(&r, &f);
-	assert_int_equal(ofd_flowjson_parse(&g, s, strlen(s), NULL), 0);
+	assert_int_equal(ofd_flowjson_parse(&g, s, strlen(s), NULL, NULL), 0);
 	assert_same(&f, &g);
 	/* every base key was in the line: every base bit is set, no enriched one */
 	struct ofd_fieldset base = ofd_fieldset_all();
@@ -103,8 +103,9 @@ static void test_round_trip_base(void **state)
 static void test_round_trip_enriched(void **state)
 {
 	(void)state;
-	struct ofd_strtab *t;
-	assert_int_equal(ofd_strtab_new(&t, 16), 0);
+	struct ofd_batch *t = malloc(sizeof(*t)); /* the strings' arena */
+	assert_non_null(t);
+	ofd_batch_init(t, NULL, NULL);
 	struct ofd_flow f, g;
 	struct render r;
 	sample(&f);
@@ -134,20 +135,20 @@ static void test_round_trip_enriched(void **state)
 				  "\"out_if_speed\":100000000000,\"src_cid\":17,\"local_pref\":200,"
 				  "\"as_path\":[64500,64511,4200000000],\"dst_country\":\"DE\","
 				  "\"flow_direction\":1,\"rpki\":\"invalid\"}\n");
-	assert_int_equal(ofd_flowjson_parse(&g, s, strlen(s), t), 0);
+	assert_int_equal(ofd_flowjson_parse(&g, s, strlen(s), t, NULL), 0);
 	assert_same(&f, &g);
 	struct ofd_fieldset ge = g.present;
 	ofd_fieldset_and(&ge, &ofd_fmt_enriched);
 	assert_true(ofd_fieldset_eq(&ge, &f.present));
-	/* interned: the same text gives the same pointer */
+	/* the strings are in the batch's arena */
+	assert_true(g.in_if_name >= t->arena && g.in_if_name < t->arena + t->arena_used);
+	assert_int_equal(t->arena_used, strlen("et-0/0/1") + 1 + strlen(f.in_if_desc) + 1);
+	/* without an arena the strings stay unset */
 	struct ofd_flow h;
-	assert_int_equal(ofd_flowjson_parse(&h, s, strlen(s), t), 0);
-	assert_ptr_equal(h.in_if_name, g.in_if_name);
-	/* without a table the strings stay unset */
-	assert_int_equal(ofd_flowjson_parse(&h, s, strlen(s), NULL), 0);
+	assert_int_equal(ofd_flowjson_parse(&h, s, strlen(s), NULL, NULL), 0);
 	assert_null(h.in_if_name);
 	assert_false(ofd_flow_has(&h, OFD_F_IN_IF_NAME));
-	ofd_strtab_free(t);
+	free(t);
 }
 
 static void test_no_enriched_same_as_base(void **state)
@@ -168,7 +169,7 @@ static void test_no_enriched_same_as_base(void **state)
 
 static int parse(const char *s, struct ofd_flow *f)
 {
-	return ofd_flowjson_parse(f, s, strlen(s), NULL);
+	return ofd_flowjson_parse(f, s, strlen(s), NULL, NULL);
 }
 
 static void test_partial_and_names(void **state)
@@ -252,31 +253,78 @@ static void test_malformed(void **state)
 	}
 }
 
-static void test_strtab_bound(void **state)
+static void test_arena_bound(void **state)
 {
 	(void)state;
-	struct ofd_strtab *t;
-	assert_int_equal(ofd_strtab_new(&t, 2), 0);
-	assert_non_null(ofd_strtab_intern(t, "a", 1));
-	assert_non_null(ofd_strtab_intern(t, "b", 1));
-	assert_null(ofd_strtab_intern(t, "c", 1));
-	assert_string_equal(ofd_strtab_intern(t, "a", 1), "a"); /* known ones still resolve */
-	assert_int_equal(ofd_strtab_refused(t), 1);
+	struct ofd_batch *t = malloc(sizeof(*t));
+	assert_non_null(t);
+	ofd_batch_init(t, NULL, NULL);
+	/* an arena with room for "b" and its NUL only: the first string is dropped and counted */
+	t->arena_used = OFD_BATCH_ARENA - 3;
 	struct ofd_flow f;
-	const char *s = "{\"in_if_name\":\"x\",\"out_if_name\":\"b\"}";
-	assert_int_equal(ofd_flowjson_parse(&f, s, strlen(s), t), 0);
+	unsigned dropped = 0;
+	const char *s = "{\"in_if_name\":\"xyz\",\"out_if_name\":\"b\"}";
+	assert_int_equal(ofd_flowjson_parse(&f, s, strlen(s), t, &dropped), 0);
 	assert_null(f.in_if_name);
 	assert_string_equal(f.out_if_name, "b");
+	assert_int_equal(dropped, 1);
 	assert_true(ofd_fieldset_eq(&f.present, &(struct ofd_fieldset){{OFD_W0(OFD_F_OUT_IF_NAME)}}));
 	/* long strings are cut at OFD_FMT_TEXT_MAX on a UTF-8 boundary */
 	char longs[400];
 	memset(longs, 'x', 254);
 	memcpy(longs + 254, "\xc3\xa4", 2); /* a two-byte character across the limit */
-	ofd_strtab_free(t);
-	assert_int_equal(ofd_strtab_new(&t, 4), 0);
-	const char *cut = ofd_strtab_intern(t, longs, 256);
-	assert_int_equal(strlen(cut), 254);
-	ofd_strtab_free(t);
+	char line[512];
+	snprintf(line, sizeof(line), "{\"note\":\"%.256s\"}", longs);
+	ofd_batch_reset(t);
+	assert_int_equal(ofd_flowjson_parse(&f, line, strlen(line), t, NULL), 0);
+	assert_int_equal(strlen(f.note), 254);
+	free(t);
+}
+
+/* Records copied between batches take their strings along; other strings are kept. */
+static void test_arena_copy(void **state)
+{
+	(void)state;
+	struct ofd_batch *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	assert_non_null(a);
+	assert_non_null(b);
+	ofd_batch_init(a, NULL, NULL);
+	ofd_batch_init(b, NULL, NULL);
+	static const char config_text[] = "from the config";
+	for (int i = 0; i < 3; i++) {
+		struct ofd_flow *f = ofd_batch_add(a);
+		char name[16];
+		snprintf(name, sizeof(name), "host-%d", i);
+		f->src_host_name = ofd_batch_strdup(a, name, strlen(name));
+		f->note = config_text;
+		f->bytes = (uint64_t)i;
+	}
+	ofd_batch_kill(a, 1);
+	ofd_batch_copy_live(b, a);
+	assert_int_equal(b->n, 2);
+	assert_int_equal(b->arena_used, a->arena_used);
+	assert_string_equal(b->flows[0].src_host_name, "host-0");
+	assert_string_equal(b->flows[1].src_host_name, "host-2");
+	assert_true(b->flows[1].src_host_name >= b->arena &&
+		    b->flows[1].src_host_name < b->arena + b->arena_used);
+	assert_ptr_equal(b->flows[0].note, config_text);
+	assert_int_equal(b->flows[1].bytes, 2);
+	/* a's arena may be reused at once: b's strings are its own */
+	ofd_batch_reset(a);
+	memset(a->arena, 'Z', 64);
+	assert_string_equal(b->flows[1].src_host_name, "host-2");
+	/* swapping hands the arena over with the records */
+	ofd_batch_swap(a, b);
+	assert_int_equal(a->n, 2);
+	assert_string_equal(a->flows[0].src_host_name, "host-0");
+	assert_int_equal(b->arena_used, 0);
+	/* a full arena refuses */
+	a->arena_used = OFD_BATCH_ARENA - 4;
+	assert_null(ofd_batch_strdup(a, "abcd", 4));
+	assert_non_null(ofd_batch_strdup(a, "abc", 3));
+	assert_int_equal(ofd_batch_arena_free(a), 0);
+	free(a);
+	free(b);
 }
 
 static void test_text_rendering(void **state)
@@ -337,7 +385,8 @@ int main(void)
 	    cmocka_unit_test(test_no_enriched_same_as_base),
 	    cmocka_unit_test(test_partial_and_names),
 	    cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_strtab_bound),
+	    cmocka_unit_test(test_arena_bound),
+	    cmocka_unit_test(test_arena_copy),
 	    cmocka_unit_test(test_text_rendering),
 	    cmocka_unit_test(test_field_names),
 	};

@@ -3,9 +3,10 @@
  * names; src/format/flowjson_parse.h) from standard input or a file, so that pipelines can be
  * chained through pipes and files. A line that does not parse is counted (malformed) and
  * skipped, as is a line longer than STDIN_LINE_MAX (too_long); blank lines are ignored.
- * Strings of the enriched fields are interned in a bounded table for the life of the pipeline
- * (strings_dropped counts the ones left out once it is full). ofd_segment_stopping() is checked
- * at least every 100 ms, also while the input is silent.
+ * Strings of the enriched fields go into the batch's arena (include/ofd/batch.h); a batch whose
+ * arena could not hold the next line's strings is passed on first, so strings are only dropped
+ * (strings_dropped) when one line's own strings exceed an arena. ofd_segment_stopping() is
+ * checked at least every 100 ms, also while the input is silent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +18,11 @@
 #include "format/flowjson_parse.h"
 #include "ofd/segment.h"
 
-#define STDIN_LINE_MAX	  (64 * 1024)
-#define STDIN_STRINGS_MAX 65536
-#define STDIN_POLL_MS	  100
+#define STDIN_LINE_MAX (64 * 1024)
+/* Arena bytes a line's strings may take: its length and a NUL per string field, at most every
+   string field at OFD_FMT_TEXT_MAX bytes. */
+#define STDIN_LINE_STRINGS(n) ((n) < 64 * 257 ? (n) + 64 : 64 * 257)
+#define STDIN_POLL_MS	      100
 
 enum { C_MALFORMED, C_TOO_LONG, C_STRINGS };
 static const char *const counters[] = {"malformed", "too_long", "strings_dropped", NULL};
@@ -30,8 +33,6 @@ struct stdin_state {
 	int fd;
 	int own_fd;
 	char *buf; /* STDIN_LINE_MAX bytes */
-	struct ofd_strtab *strs;
-	unsigned long strs_reported;
 };
 
 static int stdin_init(struct ofd_segment *seg, void *state)
@@ -51,10 +52,10 @@ static int stdin_init(struct ofd_segment *seg, void *state)
 	s->buf = malloc(STDIN_LINE_MAX);
 	if (!s->buf)
 		return -ENOMEM;
-	return ofd_strtab_new(&s->strs, STDIN_STRINGS_MAX);
+	return 0;
 }
 
-static void stdin_line(struct ofd_segment *seg, struct stdin_state *s, const char *p, size_t n)
+static void stdin_line(struct ofd_segment *seg, const char *p, size_t n)
 {
 	size_t i = 0;
 	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
@@ -62,8 +63,14 @@ static void stdin_line(struct ofd_segment *seg, struct stdin_state *s, const cha
 	if (i == n)
 		return;
 	struct ofd_batch *b = ofd_input_batch(seg);
+	if (ofd_batch_arena_free(b) < STDIN_LINE_STRINGS(n - i))
+		ofd_input_flush(seg);
 	struct ofd_flow *f = ofd_batch_add(b);
-	if (ofd_flowjson_parse(f, p, n, s->strs)) {
+	unsigned dropped = 0;
+	int rc = ofd_flowjson_parse(f, p, n, b, &dropped);
+	if (dropped)
+		ofd_segment_count(seg, C_STRINGS, dropped);
+	if (rc) {
 		ofd_batch_unadd(b);
 		ofd_segment_count(seg, C_MALFORMED, 1);
 	}
@@ -83,7 +90,7 @@ static void stdin_lines(struct ofd_segment *seg, struct stdin_state *s, size_t *
 		if (*skip)
 			*skip = 0;
 		else
-			stdin_line(seg, s, p, (size_t)(nl - p));
+			stdin_line(seg, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
 	*len = (size_t)(end - p);
@@ -107,14 +114,6 @@ static int stdin_wait(int fd)
 	return r > 0 || (r < 0 && errno != EINTR);
 }
 
-static void stdin_report(struct ofd_segment *seg, struct stdin_state *s)
-{
-	unsigned long r = ofd_strtab_refused(s->strs);
-	if (r != s->strs_reported)
-		ofd_segment_count(seg, C_STRINGS, r - s->strs_reported);
-	s->strs_reported = r;
-}
-
 static int stdin_start(struct ofd_segment *seg, void *state)
 {
 	struct stdin_state *s = state;
@@ -136,17 +135,15 @@ static int stdin_start(struct ofd_segment *seg, void *state)
 		}
 		if (r == 0) { /* end of input: a last line without a newline counts too */
 			if (len && !skip)
-				stdin_line(seg, s, s->buf, len);
+				stdin_line(seg, s->buf, len);
 			break;
 		}
 		len += (size_t)r;
 		stdin_lines(seg, s, &len, &skip);
 		if ((size_t)r < want)
 			ofd_input_flush(seg);
-		stdin_report(seg, s);
 	}
 	ofd_input_flush(seg);
-	stdin_report(seg, s);
 	while (!s->eofcloses && rc == 0 && !ofd_segment_stopping(seg))
 		(void)poll(NULL, 0, STDIN_POLL_MS); /* flowpipeline's eofcloses: false */
 	return rc;
@@ -161,8 +158,6 @@ static void stdin_fini(struct ofd_segment *seg, void *state)
 	s->own_fd = 0;
 	free(s->buf);
 	s->buf = NULL;
-	ofd_strtab_free(s->strs);
-	s->strs = NULL;
 }
 
 static const struct ofd_cfg_key stdin_keys[] = {
