@@ -8,6 +8,9 @@
 # build: the segment is registered, has its option OFD_SEGMENT_<NAME>, and its test runs as
 # the ctest seg_NAME. Both files compile and pass as generated; then make them yours.
 #
+# The new files are run through clang-format (the repository's .clang-format) when it is
+# installed.
+#
 # NAME: [a-z][a-z0-9_]* (at most 40 characters), not a segment that exists, not "branch".
 # KIND: input, flow, enrich, analyze or output.
 set -eu
@@ -70,6 +73,10 @@ mkdir -p "$root/src/segments/$kind" "$root/tests/seg"
 fill "$tmpl/$src" >"$root/$out_src"
 fill "$tmpl/$test" >"$root/$out_test"
 printf 'ofd_segment(%s SOURCES %s/%s.c)\n' "$name" "$kind" "$name" >>"$stanzas"
+# the name's length moves line breaks: format as the repository does, where clang-format is
+if command -v clang-format >/dev/null 2>&1; then
+	clang-format -i "$root/$out_src" "$root/$out_test"
+fi
 
 echo "created $out_src"
 echo "created $out_test"
