@@ -32,9 +32,9 @@
 struct ofd_harness;
 
 /*
- * Build and init one instance of t with config (YAML flow-map text such as "{filter: proto
- * udp}", or NULL for none). On error returns OFD_ECONFIG (a config key, or check()), or init()'s
- * error, with the reason in err; *out is then NULL and nothing is left to free.
+ * Build and init one instance of t with config (YAML flow-map text on one line, such as
+ * "{filter: proto udp}", or NULL for none). On error returns OFD_ECONFIG (a config key, or check()), or
+ * init()'s error, with the reason in err; *out is then NULL and nothing is left to free.
  */
 OFD_API int ofd_harness_new(struct ofd_harness **out, const struct ofd_segment_type *t, const char *config,
 			    char *err, size_t errlen) OFD_MUST_CHECK;
@@ -58,8 +58,11 @@ OFD_API void ofd_harness_tick(struct ofd_harness *h, uint64_t now_ns);
 OFD_API uint64_t ofd_harness_counter(struct ofd_harness *h, const char *name);
 
 /* The sum of the series of one of the type's metric families whose first label value is
-   `value` (any, when NULL), as collect() reports them now. */
+   `value` (any, when NULL), as collect() reports them now; ofd_harness_metric_n also says how
+   many series that sum covers (*nseries, when not NULL). */
 OFD_API uint64_t ofd_harness_metric(struct ofd_harness *h, const char *family, const char *value);
+OFD_API uint64_t ofd_harness_metric_n(struct ofd_harness *h, const char *family, const char *value,
+				      size_t *nseries);
 
 /*
  * Inputs: start the input in a pipeline; on_batch(ctx, b) is called for every batch in order,

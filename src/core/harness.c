@@ -221,17 +221,27 @@ uint64_t ofd_harness_counter(struct ofd_harness *h, const char *name)
 
 uint64_t ofd_harness_metric(struct ofd_harness *h, const char *family, const char *value)
 {
+	return ofd_harness_metric_n(h, family, value, NULL);
+}
+
+uint64_t ofd_harness_metric_n(struct ofd_harness *h, const char *family, const char *value, size_t *nseries)
+{
 	struct ofd_metric_table t;
 	uint64_t sum = 0;
+	size_t n = 0;
 	ofd_mt_init(&t);
 	if (h->p)
 		ofd_pipeline_collect(h->p, &t.sink);
 	else if (h->t->collect && h->seg.collectable)
 		h->t->collect(&h->seg, h->seg.state, &t.sink);
 	for (size_t i = 0; i < t.n; i++)
-		if (strcmp(t.v[i].m->name, family) == 0 && (!value || strcmp(t.v[i].values[0], value) == 0))
+		if (strcmp(t.v[i].m->name, family) == 0 && (!value || strcmp(t.v[i].values[0], value) == 0)) {
 			sum += t.v[i].v;
+			n++;
+		}
 	ofd_mt_fini(&t);
+	if (nseries)
+		*nseries = n;
 	return sum;
 }
 

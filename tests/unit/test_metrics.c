@@ -34,7 +34,7 @@
 #include "decode/template.h"
 #include "format/promtext.h"
 #include "gen_v9ipfix.h"
-#include "seghelp.h"
+#include "pipehelp.h"
 #include "segments/builtin.h"
 #include "segments/input/udp_seg.h"
 

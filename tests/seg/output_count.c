@@ -1,0 +1,53 @@
+/* count: totals of the live records (flows, packets, bytes), one line at the end, appended. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "gen_flow.h"
+#include "segtest.h"
+
+extern const struct ofd_segment_type ofd_seg_count;
+
+/* h's batch of 5 sample flows, flow i with bytes 1000 + i; flow 1 not live. */
+static struct ofd_batch *samples(struct ofd_harness *h)
+{
+	struct ofd_batch *b = ofd_harness_batch(h, 5);
+	for (uint32_t i = 0; i < 5; i++) {
+		gen_sample_flow(&b->flows[i]);
+		b->flows[i].bytes = 1000 + i;
+	}
+	ofd_batch_kill(b, 1);
+	return b;
+}
+
+static void test_count(void **state)
+{
+	(void)state;
+	char cfg[600];
+	/* 4 live: bytes 1000 1002 1003 1004, 10 packets each */
+	snprintf(cfg, sizeof(cfg), "{filename: %s, prefix: 'pre-filter: '}", st_path("count.txt"));
+	struct ofd_harness *h = st_open(&ofd_seg_count, cfg);
+	ofd_harness_process(h, samples(h));
+	struct ofd_batch *b = samples(h);
+	ofd_harness_process(h, b);
+	assert_int_equal(ofd_batch_live_count(b), 4); /* outputs pass everything on */
+	ofd_harness_free(h);
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("count.txt")); /* appends */
+	h = st_open(&ofd_seg_count, cfg);
+	ofd_harness_process(h, samples(h));
+	ofd_harness_free(h);
+	char *s = st_slurp(st_path("count.txt"), NULL);
+	assert_string_equal(s,
+			    "pre-filter: 8 flows, 80 packets, 8018 bytes\n4 flows, 40 packets, 4009 bytes\n");
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_count),
+	};
+	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
+}

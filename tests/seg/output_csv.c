@@ -1,0 +1,110 @@
+/*
+ * csv: a header line, then one line per live record with the configured fields (every goflow2
+ * field by default), quoted where needed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "gen_flow.h"
+#include "segtest.h"
+
+extern const struct ofd_segment_type ofd_seg_csv;
+
+/*
+ * Write 3 sample flows (flow i with bytes 1000 + i, flow 1 not live, flow 2 with the interface
+ * description desc2, every flow with desc when not NULL) with config, and check that the
+ * output passed every record on.
+ */
+static void write_samples(const char *config, const char *desc2, const char *desc)
+{
+	struct ofd_harness *h = st_open(&ofd_seg_csv, config);
+	struct ofd_batch *b = ofd_harness_batch(h, 3);
+	for (uint32_t i = 0; i < 3; i++) {
+		gen_sample_flow(&b->flows[i]);
+		b->flows[i].bytes = 1000 + i;
+		if (desc)
+			b->flows[i].in_if_desc = desc;
+	}
+	if (desc2)
+		b->flows[2].in_if_desc = desc2;
+	ofd_batch_kill(b, 1);
+	ofd_harness_process(h, b);
+	assert_int_equal(ofd_batch_live_count(b), 2); /* outputs pass everything on */
+	ofd_harness_free(h);
+}
+
+static void test_csv(void **state)
+{
+	(void)state;
+	char cfg[600];
+	const char *transit = "Transit, \"A\"";
+	snprintf(cfg, sizeof(cfg), "{filename: %s, fields: [src_addr, SrcPort, 'bytes,proto', in_if_desc]}",
+		 st_path("out.csv"));
+	write_samples(cfg, transit, NULL);
+	char *s = st_slurp(st_path("out.csv"), NULL);
+	assert_string_equal(s, "src_addr,src_port,bytes,proto,in_if_desc\n"
+			       "192.0.2.129,123,1000,UDP,\n"
+			       "192.0.2.129,123,1002,UDP,\"Transit, \"\"A\"\"\"\n");
+	free(s);
+	/* default: every goflow2 field, as `overflowd dump --format csv` */
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("all.csv"));
+	write_samples(cfg, transit, NULL);
+	s = st_slurp(st_path("all.csv"), NULL);
+	assert_true(strncmp(s, "type,time_received_ns,sequence_num,sampling_rate,sampler_address,", 65) == 0);
+	assert_non_null(strstr(s, ",engine_type,engine_id\nNETFLOW_V5,1185523201000000000,4242,100,"));
+	assert_non_null(
+	    strstr(s, ",1000,10,192.0.2.129,198.51.100.2,IPv4,UDP,123,44321,3,4,0a:1b:2c:3d:4e:5f,"));
+	free(s);
+}
+
+static void test_csv_big_records(void **state)
+{
+	(void)state;
+	/* records larger than the room kept per record still come out whole and in order */
+	char *big = malloc(8192);
+	assert_non_null(big);
+	size_t bl = (size_t)snprintf(big, 8192, "{filename: %s, fields: [bytes", st_path("big.csv"));
+	for (int i = 0; i < 100; i++)
+		bl += (size_t)snprintf(big + bl, 8192 - bl, ", in_if_desc");
+	snprintf(big + bl, 8192 - bl, "]}");
+	char desc[201];
+	memset(desc, '"', 200);
+	desc[200] = 0;
+	write_samples(big, NULL, desc);
+	size_t len;
+	char *s = st_slurp(st_path("big.csv"), &len);
+	/* header: "bytes" + 100 names; 2 rows: 4 digits + 100 cells of 402 quoted bytes */
+	assert_int_equal(len, 5 + 100 * 11 + 1 + 2 * (4 + 100 * 403 + 1));
+	assert_int_equal(strncmp(s + 5 + 100 * 11 + 1, "1000,\"\"\"", 8), 0);
+	free(s);
+	free(big);
+}
+
+static void test_csv_errors(void **state)
+{
+	(void)state;
+	struct ofd_harness *h;
+	char err[512] = "";
+	/* an unknown field refuses the start */
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_csv, "{fields: [bytes, byte]}", err, sizeof(err)),
+			 OFD_ECONFIG);
+	assert_null(h);
+	st_assert_prefix(err, "test.yml:1: segment csv: ");
+	/* an unwritable file refuses the start */
+	assert_true(
+	    ofd_harness_new(&h, &ofd_seg_csv, "{filename: /nonexistent/dir/x.csv}", err, sizeof(err)) < 0);
+	assert_null(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_csv),
+	    cmocka_unit_test(test_csv_big_records),
+	    cmocka_unit_test(test_csv_errors),
+	};
+	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
+}

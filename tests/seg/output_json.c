@@ -1,0 +1,132 @@
+/*
+ * json: one JSON object per live record, goflow2's fields in its order and names, then the
+ * enriched fields that are present; optionally zstd-compressed; write errors counted.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "gen_flow.h"
+#include "segtest.h"
+
+extern const struct ofd_segment_type ofd_seg_json;
+
+static const char sample_json[] =
+    "{\"type\":\"NETFLOW_V5\",\"time_received_ns\":1185523201000000000,\"sequence_num\":4242,"
+    "\"sampling_rate\":100,\"sampler_address\":\"122.166.4.242\","
+    "\"time_flow_start_ns\":1185523190500000000,\"time_flow_end_ns\":1185523199500000000,"
+    "\"bytes\":15000,\"packets\":10,\"src_addr\":\"192.0.2.129\",\"dst_addr\":\"198.51.100.2\","
+    "\"etype\":\"IPv4\",\"proto\":\"UDP\",\"src_port\":123,\"dst_port\":44321,\"in_if\":3,"
+    "\"out_if\":4,\"src_mac\":\"0a:1b:2c:3d:4e:5f\",\"dst_mac\":\"00:00:00:00:00:00\","
+    "\"src_vlan\":0,\"dst_vlan\":0,\"vlan_id\":0,\"ip_tos\":184,\"forwarding_status\":0,"
+    "\"ip_ttl\":0,\"ip_flags\":0,\"tcp_flags\":0,\"icmp_type\":0,\"icmp_code\":0,"
+    "\"ipv6_flow_label\":0,\"fragment_id\":0,\"fragment_offset\":0,\"src_as\":64496,"
+    "\"dst_as\":4200000000,\"next_hop\":\"10.0.0.1\",\"next_hop_as\":0,"
+    "\"src_net\":\"192.0.2.128/25\",\"dst_net\":\"0.0.0.0/0\",\"bgp_next_hop\":\"\","
+    "\"mpls_label\":0,\"observation_domain_id\":0,\"observation_point_id\":0,"
+    "\"engine_type\":0,\"engine_id\":7";
+
+/* h's batch of n sample flows, flow i with bytes 1000 + i; flow 1 not live. */
+static struct ofd_batch *samples(struct ofd_harness *h, uint32_t n)
+{
+	struct ofd_batch *b = ofd_harness_batch(h, n);
+	for (uint32_t i = 0; i < n; i++) {
+		gen_sample_flow(&b->flows[i]);
+		b->flows[i].bytes = 1000 + i;
+	}
+	if (n > 1)
+		ofd_batch_kill(b, 1);
+	return b;
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	char cfg[600];
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("out.json"));
+	struct ofd_harness *h = st_open(&ofd_seg_json, cfg);
+	struct ofd_batch *b = ofd_harness_batch(h, 2);
+	gen_sample_flow(&b->flows[0]);
+	gen_sample_flow(&b->flows[1]);
+	b->flows[1].in_if_name = "xe-0/0/0";
+	b->flows[1].med = 50;
+	b->flows[1].present.w[0] = OFD_W0(OFD_F_IN_IF_NAME) | OFD_W0(OFD_F_MED) | OFD_W0(OFD_F_BYTES);
+	ofd_harness_process(h, b);
+	assert_int_equal(ofd_batch_live_count(b), 2); /* outputs pass everything on */
+	ofd_harness_free(h);
+	char *s = st_slurp(st_path("out.json"), NULL);
+	char want[4096];
+	snprintf(want, sizeof(want), "%s}\n%s,\"in_if_name\":\"xe-0/0/0\",\"med\":50}\n", sample_json,
+		 sample_json);
+	assert_string_equal(s, want);
+	free(s);
+}
+
+static void test_json_zstd(void **state)
+{
+	(void)state;
+	char cfg[600];
+	/* plain and compressed from the same records, with flushes (ticks) in between */
+	const char *const modes[] = {"", ", compression: zstd", ", zstd: 9"};
+	const char *const files[] = {"plain.json", "z.json.zst", "z9.json.zst"};
+	for (int m = 0; m < 3; m++) {
+		snprintf(cfg, sizeof(cfg), "{filename: %s%s}", st_path(files[m]), modes[m]);
+		struct ofd_harness *h = st_open(&ofd_seg_json, cfg);
+		for (int round = 0; round < 20; round++) {
+			struct ofd_batch *b = samples(h, OFD_BATCH_CAP);
+			for (uint32_t i = 0; i < b->n; i++)
+				b->flows[i].packets = (uint64_t)round * 1000 + i;
+			ofd_harness_process(h, b);
+			if (round % 7 == 3)
+				ofd_harness_tick(h, 0);
+		}
+		ofd_harness_free(h);
+	}
+	size_t plain_len, zlen;
+	char *plain = st_slurp(st_path("plain.json"), &plain_len);
+	for (int m = 1; m < 3; m++) {
+		char *z = st_slurp(st_path(files[m]), &zlen);
+		assert_true(zlen < plain_len / 10);
+		char *out = malloc(plain_len + 1);
+		assert_non_null(out);
+		size_t got = ZSTD_decompress(out, plain_len + 1, z, zlen);
+		assert_false(ZSTD_isError(got));
+		assert_int_equal(got, plain_len);
+		assert_memory_equal(out, plain, plain_len);
+		free(out);
+		free(z);
+	}
+	/* 20 batches of 511 live records */
+	size_t lines = 0;
+	for (size_t i = 0; i < plain_len; i++)
+		lines += plain[i] == '\n';
+	assert_int_equal(lines, 20 * (OFD_BATCH_CAP - 1));
+	free(plain);
+}
+
+static void test_json_write_errors(void **state)
+{
+	(void)state;
+	if (access("/dev/full", W_OK) != 0)
+		skip();
+	struct ofd_harness *h = st_open(&ofd_seg_json, "{filename: /dev/full}");
+	assert_int_equal(ofd_harness_counter(h, "write_errors"), 0);
+	ofd_harness_process(h, samples(h, OFD_BATCH_CAP));
+	ofd_harness_tick(h, 0);
+	assert_true(ofd_harness_counter(h, "write_errors") >= 1);
+	ofd_harness_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_json_zstd),
+	    cmocka_unit_test(test_json_write_errors),
+	};
+	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
+}

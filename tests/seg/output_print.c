@@ -1,0 +1,84 @@
+/* print: one human-readable line per live record (verbose, numeric, highlighted on request). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "gen_flow.h"
+#include "segtest.h"
+
+extern const struct ofd_segment_type ofd_seg_print;
+
+/* h's batch of 4 records: the sample flow (bytes 1000 + i; flow 1 not live), flow 0 of
+   15000 bytes, flow 2 ICMP to IPv6 and dropped by the router, flow 3 a large TCP flow. */
+static struct ofd_batch *records(struct ofd_harness *h)
+{
+	struct ofd_batch *b = ofd_harness_batch(h, 4);
+	for (uint32_t i = 0; i < 4; i++) {
+		gen_sample_flow(&b->flows[i]);
+		b->flows[i].bytes = 1000 + i;
+	}
+	ofd_batch_kill(b, 1);
+	b->flows[0].bytes = 15000;
+	uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	ofd_ip_set6(&b->flows[2].dst_addr, v6);
+	b->flows[2].proto = 1;
+	b->flows[2].dst_port = 0x0301;
+	b->flows[2].forwarding_status = 129;
+	b->flows[2].time_flow_start_ns = 0;
+	b->flows[2].out_if_desc = "cust\x1b[2J";
+	b->flows[3].proto = 6;
+	b->flows[3].bytes = 3000000000ull;
+	b->flows[3].packets = 2500000;
+	b->flows[3].forwarding_status = 64;
+	return b;
+}
+
+static void test_print(void **state)
+{
+	(void)state;
+	char cfg[600];
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("out.txt"));
+	struct ofd_harness *h = st_open(&ofd_seg_print, cfg);
+	struct ofd_batch *b = records(h);
+	ofd_harness_process(h, b);
+	assert_int_equal(ofd_batch_live_count(b), 3); /* outputs pass everything on */
+	ofd_harness_free(h);
+	char *s = st_slurp(st_path("out.txt"), NULL);
+	assert_string_equal(
+	    s,
+	    "07:59:59: 192.0.2.129:123 -> 198.51.100.2:44321 [3 → @122.166.4.242 → 4], UDP, 9s, 15000 B, "
+	    "10 pkts, 13.33 kbps, 1.11 pps\n"
+	    "07:59:59: 192.0.2.129:123 -> [2001:db8::1]:769 [3 → DROP/129 @122.166.4.242 → cust?[2J], ICMP "
+	    "(type 3, code 1), 1s, 1002 B, 10 pkts, 8.02 kbps, 10.00 pps\n"
+	    "07:59:59: 192.0.2.129:123 -> 198.51.100.2:44321 [3 → @122.166.4.242 → 4], TCP, 9s, 3000000000 "
+	    "B, 2500000 pkts, 2.67 Gbps, 277.78 kpps\n");
+	free(s);
+
+	/* verbose, numbers, highlight */
+	snprintf(cfg, sizeof(cfg), "{filename: %s, verbose: true, useprotoname: false, highlight: true}",
+		 st_path("v.txt"));
+	h = st_open(&ofd_seg_print, cfg);
+	b = records(h);
+	b->flows[0].forwarding_status = 66;
+	ofd_batch_kill(b, 2);
+	ofd_batch_kill(b, 3);
+	ofd_harness_process(h, b);
+	assert_int_equal(ofd_batch_live_count(b), 1);
+	ofd_harness_free(h);
+	s = st_slurp(st_path("v.txt"), NULL);
+	assert_string_equal(
+	    s, "\033[31m07:59:59: AS64496/192.0.2.129:123 -> AS4200000000/198.51.100.2:44321 [3 → "
+	       "FORWARD/66 (not fragmented) @122.166.4.242 → 4], 17, 9s, 15000 B, 10 pkts, 13.33 "
+	       "kbps, 1.11 pps\033[0m\n");
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_print),
+	};
+	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
+}
