@@ -60,27 +60,35 @@ size_t ofd_clipipe_last(const struct ofd_pipeline *p)
 	return n ? n - 1 : 0;
 }
 
-/* Until the inputs end or a stop signal; a second signal then ends the process. */
+/* Until the inputs end or a stop signal; SIGUSR1 (when in set) prints the counters, a second
+   stop signal ends the process (the default action) if the drain hangs. */
 static void clipipe_wait(struct ofd_pipeline *p, const sigset_t *set)
 {
-	const struct timespec now = {0, 0};
 	int stopping = 0;
-	while (!ofd_pipeline_wait(p, 100)) {
-		int sig = sigtimedwait(set, NULL, &now);
-		if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
+	while (!ofd_pipeline_wait(p, 0)) {
+		struct timespec ts = {0, 100 * 1000000};
+		int sig = sigtimedwait(set, NULL, &ts);
+		if (sig == SIGUSR1) {
+			ofd_pipeline_print(p, stderr);
+		} else if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
 			stopping = 1;
+			ofd_info("%s: stopping", strsignal(sig));
 			ofd_pipeline_stop(p);
-			pthread_sigmask(SIG_UNBLOCK, set, NULL);
+			sigset_t again;
+			sigemptyset(&again);
+			sigaddset(&again, SIGINT);
+			sigaddset(&again, SIGTERM);
+			pthread_sigmask(SIG_UNBLOCK, &again, NULL);
 		}
 	}
 }
 
-static int clipipe_start(struct ofd_pipeline *p, const sigset_t *set)
+int ofd_cli_pipeline_run(struct ofd_pipeline *p, const sigset_t *set, int init_failed)
 {
 	char err[1024];
 	if (ofd_pipeline_init(p, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
-		return OFD_EXIT_FAIL;
+		return init_failed;
 	}
 	int status = OFD_EXIT_OK;
 	if (ofd_pipeline_start(p))
@@ -120,7 +128,7 @@ int ofd_clipipe_run(struct ofd_clipipe *c, void (*done)(struct ofd_pipeline *p, 
 		fprintf(stderr, "%s\n", err);
 		goto free_cfg;
 	}
-	status = clipipe_start(p, &set);
+	status = ofd_cli_pipeline_run(p, &set, OFD_EXIT_FAIL);
 	if (done)
 		done(p, ctx);
 	ofd_pipeline_free(p);

@@ -15,6 +15,8 @@
 #ifndef OFD_CLI_CLIPIPE_H
 #define OFD_CLI_CLIPIPE_H
 
+#include <signal.h>
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -55,5 +57,13 @@ void ofd_clipipe_fini(struct ofd_clipipe *c);
 
 /* The index of the last top-level entry of p (the output whose counters a command reports). */
 size_t ofd_clipipe_last(const struct ofd_pipeline *p);
+
+/*
+ * Init, start and run p until its inputs end or SIGINT/SIGTERM (taken from set, blocked by the
+ * caller before any thread started; SIGUSR1 in set prints the counters), then drain and finish.
+ * Returns init_failed when an init() refused the start (its reason printed), else the exit status.
+ */
+struct ofd_pipeline;
+int ofd_cli_pipeline_run(struct ofd_pipeline *p, const sigset_t *set, int init_failed);
 
 #endif

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clipipe.h"
 #include "core/config.h"
 #include "net/hostport.h"
 #include "obs/metrics_http.h"
@@ -123,45 +124,12 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
 	return 0;
 }
 
-/* Run until the inputs end or a stop signal; SIGUSR1 prints the counters. */
-static void run_loop(struct ofd_pipeline *p, const sigset_t *set)
-{
-	int stopping = 0;
-	while (!ofd_pipeline_wait(p, 0)) {
-		struct timespec ts = {0, 100 * 1000000};
-		int sig = sigtimedwait(set, NULL, &ts);
-		if (sig == SIGUSR1) {
-			ofd_pipeline_print(p, stderr);
-		} else if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
-			stopping = 1;
-			ofd_info("%s: stopping", strsignal(sig));
-			ofd_pipeline_stop(p);
-			/* a second one ends the process (default action) if the drain hangs */
-			sigset_t again;
-			sigemptyset(&again);
-			sigaddset(&again, SIGINT);
-			sigaddset(&again, SIGTERM);
-			pthread_sigmask(SIG_UNBLOCK, &again, NULL);
-		}
-	}
-}
-
 /* Init, start, run, drain, print. Returns the exit status. */
 static int run_segments(struct ofd_pipeline *p, const sigset_t *set)
 {
-	char err[1024];
-	if (ofd_pipeline_init(p, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		return OFD_EXIT_USAGE;
-	}
-	int status = OFD_EXIT_OK;
-	if (ofd_pipeline_start(p))
-		status = OFD_EXIT_FAIL;
-	else
-		run_loop(p, set);
-	if (ofd_pipeline_finish(p))
-		status = OFD_EXIT_FAIL;
-	ofd_pipeline_print(p, stderr);
+	int status = ofd_cli_pipeline_run(p, set, OFD_EXIT_USAGE);
+	if (status != OFD_EXIT_USAGE)
+		ofd_pipeline_print(p, stderr);
 	return status;
 }
 

@@ -9,12 +9,6 @@ static void drop_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 }
 
 const struct ofd_segment_type ofd_seg_drop = {
-    OFD_SEGMENT_VERSION,
-    .name = "drop",
-    .kind = OFD_SEG_FLOW,
-    .flags = OFD_SEGF_PARALLEL,
-    .summary = "drop every flow",
-    .state_size = 0,
-    .config = NULL,
-    .process = drop_process,
+    OFD_SEGMENT_VERSION,	  .name = "drop",  .kind = OFD_SEG_FLOW, .flags = OFD_SEGF_PARALLEL,
+    .summary = "drop every flow", .state_size = 0, .config = NULL,	 .process = drop_process,
 };
