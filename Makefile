@@ -2,8 +2,8 @@
 #
 #   make run     install missing packages, build, print signed tracers for the bundled sample
 #   make test    install, then format check, banned-function check, shellcheck, layer check, -Werror build
-#                (gcc) with ctest, README segment reference check, ASan+UBSan build (clang) with
-#                ctest, short libFuzzer runs
+#                (gcc) with ctest, README segment reference check, a build with the optional
+#                segments off, ASan+UBSan build (clang) with ctest, short libFuzzer runs
 #   make readme  rewrite README.md's segment reference from `overflowd --segments --markdown`
 #   make bench   build and run the benchmarks (bench/RESULTS.md explains the figures)
 #   make fuzz    longer libFuzzer runs (FUZZ_SECONDS per target)
@@ -11,6 +11,7 @@
 BUILD        ?= build
 BUILD_ASAN   ?= build-asan
 BUILD_FUZZ   ?= build-fuzz
+BUILD_MIN    ?= build-min
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 10
 SAMPLE       := examples/netflow_4M.pcap.gz
@@ -21,7 +22,7 @@ PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-
               libsodium-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev shellcheck
 PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl
 
-.PHONY: all deps deps-peers build run test check-format check-banned check-shell check-layers check-readme \
+.PHONY: all deps deps-peers build run test check-format check-banned check-shell check-layers check-readme test-minimal \
         readme test-gcc test-asan test-fuzz fuzz bench format clean
 
 all: build
@@ -44,7 +45,7 @@ run: build
 	$(BUILD)/overflowd -f $(SAMPLE) -r 1e-5 -k $(BUILD)/signing.key | tee $(BUILD)/tracers.jsonl
 	$(BUILD)/overflowd verify $(BUILD)/tracers.jsonl
 
-test: deps deps-peers check-format check-banned check-shell check-layers test-gcc check-readme test-asan test-fuzz
+test: deps deps-peers check-format check-banned check-shell check-layers test-gcc check-readme test-minimal test-asan test-fuzz
 	@echo "make test: all checks passed"
 
 check-format:
@@ -80,6 +81,14 @@ readme: build
 test-gcc: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# A build with every optional segment off and only the segments the commands need (dump, -f/-u):
+# what remains builds and passes its unit and segment tests (the end-to-end tests use the others).
+MINIMAL_OFF := OPTIONAL_SEGMENTS STDIN FLOWFILTER DROP PASS ELEPHANT SYNC_TIMESTAMPS DROPFIELDS PRINT COUNT
+test-minimal: deps
+	cmake -S . -B $(BUILD_MIN) -DCMAKE_C_COMPILER=gcc $(foreach s,$(MINIMAL_OFF),$(if $(filter OPTIONAL_SEGMENTS,$(s)),-DOFD_OPTIONAL_SEGMENTS=OFF,-DOFD_SEGMENT_$(s)=OFF))
+	cmake --build $(BUILD_MIN) -j $(JOBS)
+	cd $(BUILD_MIN) && ctest --output-on-failure -j $(JOBS) -E '^e2e_'
+
 test-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DOFD_SANITIZE=ON
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
@@ -108,4 +117,4 @@ bench: build deps-peers
 	./bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_MIN)
