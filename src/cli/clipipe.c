@@ -119,12 +119,14 @@ int ofd_clipipe_run(struct ofd_clipipe *c, void (*done)(struct ofd_pipeline *p, 
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int status = OFD_EXIT_FAIL;
+	/* a command's pipeline runs in its input's thread: the least CPU per record */
+	const struct ofd_pipeline_opts opts = {.inline_run = 1};
 	if (ofd_registry_new(&reg)) {
 		fprintf(stderr, "overflowd: cannot set up the segment registry\n");
 		goto unblock;
 	}
 	if (ofd_cfg_load_string(&cfg, c->name, yaml, c->len, c->args, c->nargs, err, sizeof(err)) ||
-	    ofd_pipeline_new(&p, reg, ofd_cfg_pipeline(cfg), c->name, NULL, err, sizeof(err))) {
+	    ofd_pipeline_new(&p, reg, ofd_cfg_pipeline(cfg), c->name, &opts, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		goto free_cfg;
 	}

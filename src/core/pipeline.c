@@ -23,6 +23,10 @@ void ofd_pipeline_input_full(struct ofd_batch *b, void *ctx)
 {
 	struct ofd_segment *s = ctx;
 	struct ofd_pipeline *p = s->p;
+	if (p->inline_mode && p->phase == PL_STARTED) {
+		ofd_pl_inline_full(p, s, b);
+		return;
+	}
 	uint32_t live = ofd_batch_live_count(b);
 	void *v;
 	if (p->phase != PL_STARTED || ofd_ring_pop(&p->free, &v)) {
@@ -51,6 +55,13 @@ static void pl_hand_copy(struct pl_entry *e, struct ofd_batch *b, int take)
 		return;
 	struct ofd_batch *c = v;
 	ofd_batch_reset(c);
+	if (e->inst[0].p->inline_mode) { /* run it here, on the batch or a copy; nothing waits */
+		if (!take)
+			ofd_batch_copy_live(c, b);
+		e->type->process(&e->inst[0], e->inst[0].state, take ? b : c);
+		(void)ofd_ring_push(&e->free, c);
+		return;
+	}
 	if (take) {
 		ofd_batch_swap(c, b);
 		ofd_batch_reset(b);
@@ -65,8 +76,7 @@ static void pl_count_add(_Atomic uint64_t *c, uint64_t n)
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
-/* Run one operation on a batch; idx is the worker's instance index. */
-static void pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
+void ofd_pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
 {
 	struct ofd_batch *b = &pb->b;
 	struct pl_entry *e = op->e;
@@ -123,7 +133,7 @@ static void pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
 static void pl_run(struct ofd_pipeline *p, struct pl_stage *st, unsigned idx, struct pl_batch *pb)
 {
 	for (size_t i = st->op0; i < st->op1; i++)
-		pl_exec(&p->ops[i], pb, idx);
+		ofd_pl_exec(&p->ops[i], pb, idx);
 	if (st->last) {
 		if (st->op1 == st->op0 || p->ops[st->op1 - 1].kind != PL_BLOCK_TAIL) /* else counted then */
 			pl_count_add(&p->rec_out, ofd_batch_live_count(&pb->b));
@@ -310,7 +320,9 @@ static int pl_alloc_blocking(struct ofd_pipeline *p, struct pl_entry *e)
 static int pl_start_threads(struct ofd_pipeline *p)
 {
 	int rc;
-	for (size_t s = 0; s < p->nst; s++) {
+	if ((rc = ofd_pl_inline_start(p)) != 0)
+		return rc;
+	for (size_t s = 0; !p->inline_mode && s < p->nst; s++) {
 		for (unsigned j = 0; j < p->st[s].nworkers; j++) {
 			struct pl_worker *w = &p->st[s].w[j];
 			if ((rc = pthread_create(&w->thread, NULL, pl_worker_main, w)) != 0)
@@ -320,7 +332,7 @@ static int pl_start_threads(struct ofd_pipeline *p)
 	}
 	for (size_t i = 0; i < p->ne; i++) {
 		struct pl_entry *e = &p->e[i];
-		if (!e->blocking)
+		if (!e->blocking || p->inline_mode)
 			continue;
 		if ((rc = pthread_create(&e->thread, NULL, pl_blocking_main, e)) != 0)
 			return -rc;
@@ -421,6 +433,7 @@ int ofd_pipeline_finish(struct ofd_pipeline *p)
 	if (p->phase == PL_STARTED) {
 		ofd_pipeline_stop(p);
 		pl_join_all(p);
+		ofd_pl_inline_finish(p);
 	}
 	if (p->phase == PL_STARTED || p->phase == PL_INITED)
 		ofd_pl_fini_all(p, 0, 0);
@@ -468,6 +481,10 @@ void ofd_pipeline_free(struct ofd_pipeline *p)
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	pthread_mutex_destroy(&p->mmu);
+	if (p->inline_mode) {
+		pthread_cond_destroy(&p->icv);
+		pthread_mutex_destroy(&p->imu);
+	}
 	free(p);
 }
 

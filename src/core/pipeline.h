@@ -24,7 +24,9 @@
  * them.
  *
  * tick(now) runs about every tick_ns (100 ms) in the thread that runs the instance's process(),
- * and once more after that thread drained its input. fini() runs for every instance in config
+ * and once more after that thread drained its input. With opts.inline_run (pipeline_inline.c)
+ * every segment runs in the thread of the input that filled the batch, one batch at a time, and
+ * ticks come from a ticker thread; never concurrently with a process(). fini() runs for every instance in config
  * order on the thread that calls ofd_pipeline_finish(), after all threads are joined.
  *
  * Counters: per config entry in (live records entering), out (leaving), dropped (in - out) and
@@ -54,6 +56,10 @@ struct ofd_pipeline_opts {
 	/* called by a thread about to wait for a free batch (pool or blocking copies) */
 	ofd_ring_wait_fn on_queue_wait;
 	void *on_queue_wait_ctx;
+	/* run every segment in the thread of the input that filled the batch, one batch at a time
+	   (pipeline_inline.c): for batch commands (dump, -f) where one thread per record is the
+	   cheapest; ignored when a segment has jobs > 1 */
+	int inline_run;
 };
 
 /*

@@ -79,10 +79,25 @@ struct ofd_pipeline {
 	pthread_mutex_t mmu; /* collect() against fini(): guards every instance's collectable */
 	unsigned inputs_running;
 	int failed;
+	/* inline mode (pipeline_inline.c) */
+	int inline_mode;
+	pthread_mutex_t imu; /* one batch or one round of ticks at a time */
+	pthread_cond_t icv;
+	int ticker_stop, ticker_started;
+	pthread_t ticker;
 };
 
 /* The empty config map of segment types that declare none. */
 extern const struct ofd_cfg_key ofd_pl_no_keys[];
+
+/* Inline mode: decide it at start (0, or a negative errno), hand a full input batch through every
+   segment in the calling thread, stop the ticker and run the final ticks (at finish). */
+int ofd_pl_inline_start(struct ofd_pipeline *p);
+void ofd_pl_inline_full(struct ofd_pipeline *p, struct ofd_segment *in, struct ofd_batch *b);
+void ofd_pl_inline_finish(struct ofd_pipeline *p);
+
+/* Run one operation on a batch (pipeline.c); idx is the worker's instance index. */
+void ofd_pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx);
 
 /* fini() every initialised instance: in config order, or in reverse from entry `from`. */
 void ofd_pl_fini_all(struct ofd_pipeline *p, int reverse, size_t from);

@@ -572,6 +572,53 @@ static void test_blocking(void **st)
 	ofd_pipeline_free(p);
 }
 
+static int p_then1_even(uint64_t id)
+{
+	return p_after1(id) && id % 2 == 0;
+}
+
+/*
+ * Inline mode: every segment runs in the input's thread, with the threaded engine's results:
+ * branches, a blocking segment in the middle (on a copy: its drops do not reach the segments
+ * after it) and one at the end, counters, and the final tick.
+ */
+static void test_inline(void **st)
+{
+	(void)st;
+	struct ofd_pipeline_opts o = {.inline_run = 1};
+	struct ofd_pipeline *p = run("- segment: t_input\n"
+				     "  config: {count: 12000}\n"
+				     "- segment: branch\n"
+				     "  if: [{segment: t_keep, config: {mod: 2, rem: 0}}]\n"
+				     "  then:\n"
+				     "    - {segment: t_keep, config: {mod: 4, rem: 0}}\n"
+				     "    - {segment: t_collect, config: {id: 0}}\n"
+				     "  else:\n"
+				     "    - {segment: t_collect, config: {id: 1}}\n"
+				     "    - {segment: t_keep, config: {mod: 3, rem: 1}}\n"
+				     "- segment: t_bcollect\n"
+				     "  config: {id: 3}\n"
+				     "- segment: t_keep\n"
+				     "  config: {mod: 2, rem: 0}\n"
+				     "- segment: t_bcollect\n"
+				     "  config: {id: 2}\n",
+				     &o);
+	/* the ticks come from the ticker thread in this mode, never during a process() */
+	for (int c = 0; c < 4; c++)
+		C[c].tick_thread_mismatch = 0;
+	saw(0, 12000, p_then1);
+	saw(1, 12000, p_odd);
+	saw(3, 12000, p_after1);
+	saw(2, 12000, p_then1_even);
+	for (int c = 1; c < 4; c++)
+		assert_true(pthread_equal(C[0].thread, C[c].thread)); /* one thread for all */
+	counters(p, 7, "t_bcollect", 5000, 5000);
+	counters(p, 8, "t_keep", 5000, 3000);
+	counters(p, 9, "t_bcollect", 3000, 3000);
+	totals(p, 12000, 3000);
+	ofd_pipeline_free(p);
+}
+
 static int p_mod4_2(uint64_t id)
 {
 	return id % 4 == 2;
@@ -737,6 +784,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_branch_absent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blocking, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_init_failure, setup, teardown),
