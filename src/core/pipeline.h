@@ -26,8 +26,8 @@
  * tick(now) runs about every tick_ns (100 ms) in the thread that runs the instance's process(),
  * and once more after that thread drained its input. With opts.inline_run (pipeline_inline.c)
  * every segment runs in the thread of the input that filled the batch, one batch at a time, and
- * ticks come from a ticker thread; never concurrently with a process(). fini() runs for every instance in config
- * order on the thread that calls ofd_pipeline_finish(), after all threads are joined.
+ * ticks come from a ticker thread; never concurrently with a process(). fini() runs for every instance in
+ * config order on the thread that calls ofd_pipeline_finish(), after all threads are joined.
  *
  * Counters: per config entry in (live records entering), out (leaving), dropped (in - out) and
  * the type's own counters; for inputs the records handed on and decoder statistics; for the
