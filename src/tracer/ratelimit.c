@@ -98,6 +98,20 @@ int ofd_dedup_seen(struct ofd_dedup *d, const struct ofd_flow *f, const struct o
 	return 0;
 }
 
+int ofd_dedup_peek(const struct ofd_dedup *d, const struct ofd_flow *f, const struct ofd_ip *dest,
+		   uint64_t now_ns)
+{
+	if (d->window_ns == 0)
+		return 0;
+	uint8_t k[64];
+	uint64_t fp = keyed_hash(d->key, k, dedup_key(k, f, dest));
+	const struct dedup_entry *s = &d->e[(fp & (d->nsets - 1)) * WAYS];
+	for (unsigned w = 0; w < WAYS; w++)
+		if (s[w].expires_ns > now_ns && s[w].fp == fp)
+			return 1;
+	return 0;
+}
+
 size_t ofd_dedup_capacity(const struct ofd_dedup *d)
 {
 	return d->nsets * WAYS;

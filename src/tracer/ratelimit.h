@@ -24,6 +24,9 @@ struct ofd_dedup;
 int ofd_dedup_new(struct ofd_dedup **out, size_t entries, uint32_t window_s) OFD_MUST_CHECK;
 /* 1 if (f, dest) was seen within the window; else remember it and return 0. */
 int ofd_dedup_seen(struct ofd_dedup *d, const struct ofd_flow *f, const struct ofd_ip *dest, uint64_t now_ns);
+/* Whether (f, dest) was seen within the window, without remembering it. */
+int ofd_dedup_peek(const struct ofd_dedup *d, const struct ofd_flow *f, const struct ofd_ip *dest,
+		   uint64_t now_ns);
 size_t ofd_dedup_capacity(const struct ofd_dedup *d);
 void ofd_dedup_free(struct ofd_dedup *d); /* NULL: nothing */
 

@@ -455,7 +455,11 @@ static void *sender_main(void *arg)
 
 /* ---- offering (any thread) ---- */
 
-/* The checks for one flow end, under mu: 0 if it may be queued, else the reason it is not. */
+/*
+ * The checks for one flow end, under mu: 0 if it may be queued, else the reason it is not. Each
+ * check only looks until all passed, and then all are spent: an end refused by a later check
+ * keeps its address's token and is not remembered as sent (a retry is not a duplicate).
+ */
 static int end_check(struct ofd_sender *s, const struct ofd_flow *f, const struct ofd_ip *a, uint64_t now_ns)
 {
 	switch (ofd_policy_check(&s->policy, a)) {
@@ -463,12 +467,16 @@ static int end_check(struct ofd_sender *s, const struct ofd_flow *f, const struc
 	case OFD_PV_DENIED: return OFD_SD_DENIED + 1;
 	case OFD_PV_ALLOW: break;
 	}
-	if (s->dedup && ofd_dedup_seen(s->dedup, f, a, now_ns))
+	if (s->dedup && ofd_dedup_peek(s->dedup, f, a, now_ns))
 		return OFD_SD_DUPLICATE + 1;
-	if (!ofd_limiter_take(s->addrlim, a, now_ns))
+	if (!ofd_limiter_peek(s->addrlim, a, now_ns))
 		return OFD_SD_ADDR_RATE + 1;
-	if (!ofd_bucket_take(&s->global, now_ns))
+	if (!ofd_bucket_peek(&s->global, now_ns))
 		return OFD_SD_RATE + 1;
+	if (s->dedup)
+		(void)ofd_dedup_seen(s->dedup, f, a, now_ns);
+	(void)ofd_limiter_take(s->addrlim, a, now_ns);
+	(void)ofd_bucket_take(&s->global, now_ns);
 	return 0;
 }
 

@@ -263,6 +263,29 @@ static void test_udp_limits(void **state)
 	assert_int_equal(drain(a, &G) + drain(b, &G), 4);
 	ofd_sender_free(s);
 
+	/* an end refused by the global bucket keeps its address token and is not remembered as
+	   sent: offered again once the bucket refilled, it goes out (not a duplicate) */
+	cfg_loopback(&c, OFD_SEND_UDP);
+	c.udp_port = port;
+	c.global_rate = 1;
+	c.global_burst = 1;
+	c.addr_rate = 1e-3;
+	c.addr_burst = 1;
+	c.dedup_window_s = 300;
+	s = sender(&c);
+	f = flow("127.0.0.1", "127.0.0.2", 3500);
+	offer(s, &f, "{\"r\": 1}", T0);	      /* .1 sent, .2 refused: no global token */
+	offer(s, &f, "{\"r\": 1}", T0 + SEC); /* .1 a duplicate, .2 sent now */
+	ofd_sender_flush(s, 10000);
+	ofd_sender_stats(s, &st);
+	assert_int_equal(st.sent_udp, 2);
+	assert_int_equal(st.not_sent[OFD_SD_RATE], 1);
+	assert_int_equal(st.not_sent[OFD_SD_DUPLICATE], 1);
+	assert_int_equal(st.not_sent[OFD_SD_ADDR_RATE], 0);
+	assert_int_equal(drain(a, &G), 1);
+	assert_int_equal(drain(b, &G), 1);
+	ofd_sender_free(s);
+
 	/* UDP size bound */
 	cfg_loopback(&c, OFD_SEND_UDP);
 	c.udp_port = port;

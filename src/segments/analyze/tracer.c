@@ -198,8 +198,7 @@ static int tracer_init(struct ofd_segment *seg, void *state)
 	if (!rc && !(s->emit = calloc(1, sizeof(*s->emit))))
 		rc = -ENOMEM;
 	if (rc) {
-		ofd_err("%s:%u: segment %s: %s", ofd_segment_file(seg), ofd_segment_line(seg),
-			ofd_segment_name(seg), err[0] ? err : ofd_strerror(rc));
+		ofd_seg_log(seg, OFD_LOG_ERR, "%s", err[0] ? err : ofd_strerror(rc));
 		return rc;
 	}
 	struct ofd_emit_cfg ec = {.rate = s->rate,

@@ -6,8 +6,7 @@
 
 static int refuse(struct ofd_segment *seg, const char *key, const char *what, const char *name, size_t n)
 {
-	ofd_err("%s:%u: segment %s: key %s: %s \"%.*s\"", ofd_segment_file(seg), ofd_segment_line(seg),
-		ofd_segment_name(seg), key, what, (int)(n > 64 ? 64 : n), name);
+	ofd_seg_log(seg, OFD_LOG_ERR, "key %s: %s \"%.*s\"", key, what, (int)(n > 64 ? 64 : n), name);
 	return OFD_ECONFIG;
 }
 

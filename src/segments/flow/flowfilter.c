@@ -34,8 +34,7 @@ static int flowfilter_init(struct ofd_segment *seg, void *state)
 		return OFD_ECONFIG;
 	}
 	if (ofd_filter_compile(&s->f, s->filter, why, sizeof(why))) {
-		ofd_err("%s:%u: segment %s: key filter: %s", ofd_segment_file(seg), ofd_segment_line(seg),
-			ofd_segment_name(seg), why);
+		ofd_seg_log(seg, OFD_LOG_ERR, "key filter: %s", why);
 		s->f = NULL;
 		return OFD_ECONFIG;
 	}

@@ -43,8 +43,7 @@ static int stdin_init(struct ofd_segment *seg, void *state)
 		s->fd = open(s->filename, O_RDONLY | O_CLOEXEC);
 		if (s->fd < 0) {
 			int err = -errno;
-			ofd_err("%s:%u: segment %s: %s: %s", ofd_segment_file(seg), ofd_segment_line(seg),
-				ofd_segment_name(seg), s->filename, strerror(errno));
+			ofd_seg_log(seg, OFD_LOG_ERR, "%s: %s", s->filename, strerror(errno));
 			return err;
 		}
 		s->own_fd = 1;
