@@ -142,7 +142,8 @@ static inline const char *ofd_batch_strdup(struct ofd_batch *b, const char *s, s
 /*
  * Append src's live records to dst, with the strings they point at in src's arena copied into
  * dst's arena and the pointers rebased (strings elsewhere are kept as they are). dst must have
- * room for the records (OFD_BATCH_CAP - dst->n) and the arena bytes; an empty dst always does.
+ * room for the records (OFD_BATCH_CAP - dst->n; more are not copied) and the arena bytes (an
+ * empty dst always has; without room the copies' strings from src's arena are unset).
  */
 OFD_API void ofd_batch_copy_live(struct ofd_batch *dst, const struct ofd_batch *src);
 

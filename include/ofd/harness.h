@@ -54,6 +54,9 @@ OFD_API struct ofd_batch *ofd_harness_batch(struct ofd_harness *h, uint32_t n);
 OFD_API void ofd_harness_process(struct ofd_harness *h, struct ofd_batch *b);
 OFD_API void ofd_harness_tick(struct ofd_harness *h, uint64_t now_ns);
 
+/* Not inputs: whether the segment asked to stop the pipeline (ofd_segment_stop_pipeline). */
+OFD_API int ofd_harness_stop_requested(struct ofd_harness *h);
+
 /* The segment's own counter of that name (the type's `counters`); UINT64_MAX if none is. */
 OFD_API uint64_t ofd_harness_counter(struct ofd_harness *h, const char *name);
 

@@ -29,7 +29,18 @@
 #define OFD_SEGMENT_ABI 2
 
 /* The first members of every descriptor: { OFD_SEGMENT_VERSION, .name = "...", ... }. */
-#define OFD_SEGMENT_VERSION .abi = OFD_SEGMENT_ABI, .layout = OFD_FLOW_LAYOUT
+#define OFD_SEGMENT_VERSION .abi = OFD_SEGMENT_ABI, .layout = OFD_SEGMENT_LAYOUT
+
+/*
+ * The layouts a module compiles in and shares with the core: the flow record (OFD_FLOW_LAYOUT),
+ * the batch (its inline functions, capacity and arena), the config key and metric descriptors.
+ * Any change to one of them changes this constant, and a module built with another is refused.
+ */
+#define OFD_SEGMENT_LAYOUT                                                                                   \
+	((uint32_t)(OFD_FLOW_LAYOUT ^ (uint32_t)sizeof(struct ofd_batch) * 2654435761u ^                     \
+		    (uint32_t)offsetof(struct ofd_batch, arena) << 7 ^                                       \
+		    (uint32_t)sizeof(struct ofd_cfg_key) << 13 ^ (uint32_t)sizeof(struct ofd_metric) << 19 ^ \
+		    (uint32_t)OFD_METRIC_LABELS_MAX << 27))
 
 enum ofd_segment_kind {
 	OFD_SEG_INPUT,
@@ -53,7 +64,7 @@ struct ofd_segment; /* an instance, owned by the core */
 
 struct ofd_segment_type {
 	uint32_t abi;	 /* OFD_SEGMENT_ABI (set both with OFD_SEGMENT_VERSION) */
-	uint32_t layout; /* OFD_FLOW_LAYOUT (flow.h): a module of another record layout is refused */
+	uint32_t layout; /* OFD_SEGMENT_LAYOUT: a module built with other layouts is refused */
 	const char *name;
 	enum ofd_segment_kind kind;
 	unsigned flags;
@@ -106,8 +117,9 @@ OFD_API int ofd_segment_stopping(const struct ofd_segment *seg);
  * instance. The thread runs while the pipeline does and while it drains; it must return soon
  * after ofd_segment_thread_stopping() turns true, and may sleep with ofd_segment_thread_wait(),
  * which wakes at once when it does. Shutdown order: the inputs return, every stage drains, the
- * final tick() runs, then each instance in config order is taken out of metrics, its threads
- * are told to stop and joined (in the order spawned), and its fini() runs. A failed init()
+ * final tick() runs, then for each instance in config order its threads are told to stop and
+ * joined (in the order spawned), its metrics are taken a last time (kept for the exit summary
+ * and later scrapes; what fini() counts is not reported), and its fini() runs. A failed init()
  * gets the same: threads it spawned are joined before its fini(). Returns 0, OFD_ELIMIT, or a
  * negative errno from pthread_create.
  */

@@ -331,11 +331,14 @@ static void cfg_nest_key(char *err, size_t errlen, const char *seg, const char *
 	char mark[160], prefix[96];
 	if (!err)
 		return;
-	snprintf(mark, sizeof(mark), "%s%s%skey ", seg ? "segment " : "", seg ? seg : "", seg ? ": " : "");
-	char *at = strstr(err, mark);
+	int m = snprintf(mark, sizeof(mark), "%s%s%skey ", seg ? "segment " : "", seg ? seg : "",
+			 seg ? ": " : "");
 	int n = snprintf(prefix, sizeof(prefix), "%s[%zu].", key, i);
+	if (m <= 0 || (size_t)m >= sizeof(mark) || n <= 0 || (size_t)n >= sizeof(prefix))
+		return; /* names too long to rewrite: the message keeps the sub-key alone */
+	char *at = strstr(err, mark);
 	size_t len = strlen(err);
-	if (!at || n <= 0 || len + (size_t)n >= errlen)
+	if (!at || len + (size_t)n >= errlen)
 		return;
 	at += strlen(mark);
 	memmove(at + n, at, len - (size_t)(at - err) + 1);

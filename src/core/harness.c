@@ -159,8 +159,8 @@ void ofd_harness_free(struct ofd_harness *h)
 		(void)ofd_harness_stop(h);
 		ofd_pipeline_free(h->p);
 	} else if (h->seg.state) {
-		h->seg.collectable = 0;
 		ofd_pl_bg_join(&h->seg);
+		h->seg.collectable = 0;
 		if (h->seg.inited && h->t->fini)
 			h->t->fini(&h->seg, h->seg.state);
 		if (h->seg.applied && h->t->config)
@@ -208,6 +208,11 @@ void ofd_harness_tick(struct ofd_harness *h, uint64_t now_ns)
 {
 	if (!h->p && h->t->tick)
 		h->t->tick(&h->seg, h->seg.state, now_ns);
+}
+
+int ofd_harness_stop_requested(struct ofd_harness *h)
+{
+	return ofd_segment_stopping(hn_seg(h));
 }
 
 uint64_t ofd_harness_counter(struct ofd_harness *h, const char *name)

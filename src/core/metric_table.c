@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void mt_sink_put(struct ofd_metric_sink *s, const struct ofd_metric *m, const char *const *values,
-			uint64_t v)
+void ofd_mt_sink_put(struct ofd_metric_sink *s, const struct ofd_metric *m, const char *const *values,
+		     uint64_t v)
 {
 	ofd_mt_put((struct ofd_metric_table *)s, s->segment, m, values, v);
 }
@@ -13,7 +13,7 @@ static void mt_sink_put(struct ofd_metric_sink *s, const struct ofd_metric *m, c
 void ofd_mt_init(struct ofd_metric_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->sink.put = mt_sink_put;
+	t->sink.put = ofd_mt_sink_put;
 	t->sink.segment = "";
 }
 

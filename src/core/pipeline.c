@@ -402,7 +402,7 @@ void ofd_pipeline_stop(struct ofd_pipeline *p)
 
 int ofd_segment_stopping(const struct ofd_segment *seg)
 {
-	return atomic_load_explicit(&seg->p->stopping, memory_order_relaxed);
+	return seg->p ? atomic_load_explicit(&seg->p->stopping, memory_order_relaxed) : seg->stop_requested;
 }
 
 /* Join the inputs, then each stage in order after closing its ring (it drains it first). */

@@ -172,7 +172,8 @@ struct ofd_segment {
 	struct ofd_batch *ibatch;
 	pthread_t thread;
 	int started;
-	int collectable; /* between a successful init() and fini(): collect() may run (under p->mmu) */
+	int collectable;    /* between a successful init() and fini(): collect() may run (under p->mmu) */
+	int stop_requested; /* without a pipeline (a harness instance): ofd_segment_stop_pipeline() */
 	/* segment-owned background threads (ofd_segment_spawn) */
 	pthread_mutex_t bgmu;
 	pthread_cond_t bgcv;

@@ -219,8 +219,8 @@ fail:
 /* Out of metrics, background threads stopped and joined, then fini(). */
 static void pl_fini_instance(struct ofd_segment *s)
 {
-	ofd_pl_collect_final(s);
 	ofd_pl_bg_join(s);
+	ofd_pl_collect_final(s);
 	if (s->inited && s->type->fini)
 		s->type->fini(s, s->state);
 	s->inited = 0;

@@ -42,7 +42,7 @@ void ofd_pipeline_entry_counters(struct ofd_pipeline *p, size_t i, struct ofd_se
 	c->out = ps_load(&e->out); /* out first: while running, in >= out stays true */
 	c->dropped = ps_load(&e->dropped);
 	c->in = ps_load(&e->in);
-	if (e->copies)
+	if (atomic_load_explicit(&p->rings_ready, memory_order_acquire) && e->copies)
 		c->queue_waits = ofd_ring_pop_waits(&e->free);
 	c->nown = e->ncounters;
 	for (unsigned k = 0; k < e->ncounters; k++)
@@ -108,6 +108,8 @@ size_t ofd_pipeline_stage_depth(struct ofd_pipeline *p, size_t stage)
 /* The kept values of an entry's finished instances into s. */
 static void ps_replay_final(const struct ofd_metric_table *t, struct ofd_metric_sink *s)
 {
+	if (s->put == ofd_mt_sink_put) /* a table: the refusals carry over */
+		((struct ofd_metric_table *)s)->refused += t->refused;
 	for (size_t k = 0; k < t->n; k++) {
 		const struct ofd_mt_series *v = &t->v[k];
 		const char *values[OFD_METRIC_LABELS_MAX];

@@ -42,6 +42,80 @@ void ofd_registry_free(struct ofd_registry *r)
 	free(r);
 }
 
+/* Bytes a config key's value takes in the state (include/ofd/cfg.h); 0 for an unknown type. */
+static size_t reg_key_size(enum ofd_cfg_type t)
+{
+	switch (t) {
+	case OFD_CFG_BOOL:
+	case OFD_CFG_ENUM: return sizeof(int);
+	case OFD_CFG_INT: return sizeof(int64_t);
+	case OFD_CFG_UINT:
+	case OFD_CFG_DURATION:
+	case OFD_CFG_SIZE: return sizeof(uint64_t);
+	case OFD_CFG_DOUBLE: return sizeof(double);
+	case OFD_CFG_STRING: return sizeof(char *);
+	case OFD_CFG_STRLIST: return sizeof(struct ofd_strlist);
+	case OFD_CFG_NODE: return sizeof(const struct ofd_cfg_node *);
+	case OFD_CFG_LIST: return sizeof(struct ofd_cfg_list);
+	}
+	return 0;
+}
+
+/* A config map against the state it is written into: every value inside it. */
+static const char *reg_check_keys(const struct ofd_cfg_key *k, size_t size, int depth)
+{
+	for (; k && k->key; k++) {
+		size_t sz = reg_key_size(k->type);
+		if (!sz)
+			return "a config key of an unknown type";
+		if (k->offset > size || sz > size - k->offset)
+			return "a config key outside the segment's state (state_size)";
+		if (k->type == OFD_CFG_ENUM && !k->choices)
+			return "an enum config key without choices";
+		if (k->type == OFD_CFG_LIST) {
+			if (!k->sub || !k->elem_size || depth >= 4)
+				return "a list config key without sub-keys or element size";
+			const char *why = reg_check_keys(k->sub, k->elem_size, depth + 1);
+			if (why)
+				return why;
+		}
+	}
+	return NULL;
+}
+
+static int reg_name_ok(const char *s)
+{
+	if (!s || !((*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* Metric families: names and labels valid, none named like the engine's own families. */
+static const char *reg_check_metrics(const struct ofd_segment_type *t)
+{
+	static const char *const engine[] = {"pipeline_", "segment_",	   "pool_",
+					     "stage_",	  "output_queue_", "metric_series_"};
+	if (!t->metrics)
+		return t->collect ? "collect() without metric families" : NULL;
+	if (!t->collect)
+		return "metric families without collect()";
+	for (const struct ofd_metric *m = t->metrics; m->name; m++) {
+		if (!reg_name_ok(m->name) || (unsigned)m->kind > OFD_METRIC_GAUGE)
+			return "a metric family with an invalid name or kind";
+		for (size_t i = 0; i < sizeof(engine) / sizeof(engine[0]); i++)
+			if (strncmp(m->name, engine[i], strlen(engine[i])) == 0)
+				return "a metric family named like the engine's own";
+		for (unsigned l = 0; l < OFD_METRIC_LABELS_MAX && m->labels[l]; l++)
+			if (!reg_name_ok(m->labels[l]) || strcmp(m->labels[l], "segment") == 0 ||
+			    strncmp(m->labels[l], "__", 2) == 0)
+				return "a metric family with an invalid label name";
+	}
+	return NULL;
+}
+
 int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errlen)
 {
 	if (t->abi != OFD_SEGMENT_ABI) {
@@ -50,11 +124,11 @@ int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errle
 			 t->abi, OFD_SEGMENT_ABI);
 		return OFD_EVERSION;
 	}
-	if (t->layout != OFD_FLOW_LAYOUT) {
+	if (t->layout != OFD_SEGMENT_LAYOUT) {
 		snprintf(err, errlen,
-			 "segment %s: built against flow record layout %08x, this overflowd has %08x "
+			 "segment %s: built against record layout %08x, this overflowd has %08x "
 			 "(rebuild it against its headers)",
-			 t->name ? t->name : "?", (unsigned)t->layout, (unsigned)OFD_FLOW_LAYOUT);
+			 t->name ? t->name : "?", (unsigned)t->layout, (unsigned)OFD_SEGMENT_LAYOUT);
 		return OFD_EVERSION;
 	}
 	const char *why = NULL;
@@ -76,6 +150,10 @@ int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errle
 		why = "more counters than OFD_SEGMENT_COUNTERS_MAX";
 	else if (t->flags & ~(unsigned)(OFD_SEGF_BLOCKING | OFD_SEGF_PARALLEL))
 		why = "unknown flags";
+	if (!why)
+		why = reg_check_keys(t->config, t->state_size, 0);
+	if (!why)
+		why = reg_check_metrics(t);
 	if (why) {
 		snprintf(err, errlen, "segment %s: %s", t->name ? t->name : "?", why);
 		return OFD_ECONFIG;

@@ -90,7 +90,8 @@ int ofd_segment_thread_stopping(const struct ofd_segment *seg)
 
 int ofd_segment_thread_wait(struct ofd_segment *seg, uint64_t ns)
 {
-	struct timespec ts = ofd_time_ts(ofd_time_now_ns() + ns);
+	uint64_t now = ofd_time_now_ns(); /* bgcv is a default (CLOCK_REALTIME) condition */
+	struct timespec ts = ofd_time_ts(ns > UINT64_MAX - now ? UINT64_MAX : now + ns);
 	pthread_mutex_lock(&seg->bgmu);
 	int rc = 0;
 	while (!seg->bg_stop && rc == 0)
@@ -116,5 +117,8 @@ void ofd_pl_bg_join(struct ofd_segment *s)
    it, nothing else changes (the records already under way still flow). */
 void ofd_segment_stop_pipeline(struct ofd_segment *seg)
 {
-	ofd_pipeline_stop(seg->p);
+	if (seg->p)
+		ofd_pipeline_stop(seg->p);
+	else
+		seg->stop_requested = 1; /* a harness instance (include/ofd/harness.h) */
 }

@@ -1,6 +1,6 @@
 /*
- * A custom segment module as if built against another flow record layout (headers of another
- * overflowd): its descriptor carries a different OFD_FLOW_LAYOUT. test_registry loads it and
+ * A custom segment module as if built against another record layout (headers of another
+ * overflowd): its descriptor carries a different OFD_SEGMENT_LAYOUT. test_registry loads it and
  * expects it refused with both layouts named.
  */
 #include "ofd/segment.h"
@@ -14,7 +14,7 @@ static void other_process(struct ofd_segment *seg, void *state, struct ofd_batch
 
 static const struct ofd_segment_type other = {
     .abi = OFD_SEGMENT_ABI,
-    .layout = OFD_FLOW_LAYOUT ^ 0x5a5a0000u,
+    .layout = OFD_SEGMENT_LAYOUT ^ 0x5a5a0000u,
     .name = "other_layout",
     .kind = OFD_SEG_FLOW,
     .summary = "built against another record layout",

@@ -51,6 +51,13 @@ static void test_builtin(void **st)
 	ofd_registry_free(r);
 }
 
+static void nop_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *s)
+{
+	(void)seg;
+	(void)state;
+	(void)s;
+}
+
 static void test_check(void **st)
 {
 	(void)st;
@@ -64,14 +71,14 @@ static void test_check(void **st)
 		 OFD_SEGMENT_ABI + 1, OFD_SEGMENT_ABI);
 	assert_string_equal(err, want);
 	t.abi = OFD_SEGMENT_ABI;
-	t.layout = OFD_FLOW_LAYOUT + 1;
+	t.layout = OFD_SEGMENT_LAYOUT + 1;
 	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_EVERSION);
 	snprintf(want, sizeof(want),
-		 "segment x: built against flow record layout %08x, this overflowd has %08x (rebuild it "
+		 "segment x: built against record layout %08x, this overflowd has %08x (rebuild it "
 		 "against its headers)",
-		 (unsigned)OFD_FLOW_LAYOUT + 1, (unsigned)OFD_FLOW_LAYOUT);
+		 (unsigned)OFD_SEGMENT_LAYOUT + 1, (unsigned)OFD_SEGMENT_LAYOUT);
 	assert_string_equal(err, want);
-	t.layout = OFD_FLOW_LAYOUT;
+	t.layout = OFD_SEGMENT_LAYOUT;
 	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), 0);
 	t.name = "branch";
 	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
@@ -98,6 +105,39 @@ static void test_check(void **st)
 	t.kind = (enum ofd_segment_kind)9;
 	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
 	assert_string_equal(err, "segment x: an unknown kind");
+	t.kind = OFD_SEG_INPUT;
+
+	/* a config map must fit the state it is written into */
+	struct two {
+		uint64_t a;
+		char *s;
+	};
+	static const struct ofd_cfg_key keys[] = {OFD_KEY("a", OFD_CFG_UINT, struct two, a),
+						  OFD_KEY("s", OFD_CFG_STRING, struct two, s), OFD_KEY_END};
+	t.config = keys;
+	t.state_size = sizeof(struct two);
+	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), 0);
+	t.state_size = sizeof(struct two) - 1;
+	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
+	assert_string_equal(err, "segment x: a config key outside the segment's state (state_size)");
+	t.config = NULL;
+
+	/* metric families: with collect(), valid names, none named like the engine's */
+	static const struct ofd_metric fams[] = {{"x_total", OFD_METRIC_COUNTER, 0, "x", {"peer"}}, {NULL}};
+	static const struct ofd_metric engine[] = {{"pipeline_x_total", OFD_METRIC_COUNTER, 0, "x", {NULL}},
+						   {NULL}};
+	static const struct ofd_metric seglabel[] = {{"y", OFD_METRIC_GAUGE, 0, "y", {"segment"}}, {NULL}};
+	t.metrics = fams;
+	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
+	assert_string_equal(err, "segment x: metric families without collect()");
+	t.collect = nop_collect;
+	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), 0);
+	t.metrics = engine;
+	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
+	assert_string_equal(err, "segment x: a metric family named like the engine's own");
+	t.metrics = seglabel;
+	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
+	assert_string_equal(err, "segment x: a metric family with an invalid label name");
 }
 
 static void test_duplicates(void **st)
@@ -203,9 +243,9 @@ static void test_plugin(void **st)
 	snprintf(other, sizeof(other), "%.*s/other_layout.so", (int)(strrchr(path, '/') - path), path);
 	assert_int_equal(ofd_registry_load(r, other, err, sizeof(err)), OFD_EVERSION);
 	snprintf(want, sizeof(want),
-		 "%s: segment other_layout: built against flow record layout %08x, this overflowd has %08x "
+		 "%s: segment other_layout: built against record layout %08x, this overflowd has %08x "
 		 "(rebuild it against its headers)",
-		 other, (unsigned)(OFD_FLOW_LAYOUT ^ 0x5a5a0000u), (unsigned)OFD_FLOW_LAYOUT);
+		 other, (unsigned)(OFD_SEGMENT_LAYOUT ^ 0x5a5a0000u), (unsigned)OFD_SEGMENT_LAYOUT);
 	assert_string_equal(err, want);
 	assert_null(ofd_registry_find(r, "other_layout"));
 

@@ -77,11 +77,19 @@ static const struct ofd_metric doc_metrics[] = {
     {NULL, 0, 0, NULL, {NULL}},
 };
 
+static void nop_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *s)
+{
+	(void)seg;
+	(void)state;
+	(void)s;
+}
+
 static const struct ofd_segment_type doc_out = {
     OFD_SEGMENT_VERSION,	   .name = "out",
     .kind = OFD_SEG_OUTPUT,	   .flags = OFD_SEGF_BLOCKING,
     .summary = "write somewhere.", .counters = doc_counters,
-    .metrics = doc_metrics,	   .process = nop_process,
+    .metrics = doc_metrics,	   .collect = nop_collect,
+    .process = nop_process,
 };
 /* "print": the registry's alias printflowdump stands for it */
 static const struct ofd_segment_type doc_print = {
