@@ -44,6 +44,19 @@ unsigned ofd_mt_nlabels(const struct ofd_metric *m)
 	return n;
 }
 
+/* src into dst[0..n), cut on a UTF-8 character boundary when it does not fit. */
+static void mt_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+	if (len >= n) {
+		len = n - 1;
+		while (len && ((unsigned char)src[len] & 0xc0) == 0x80)
+			len--; /* src[len] starts the character that does not fit */
+	}
+	memcpy(dst, src, len);
+	dst[len] = 0;
+}
+
 /* FNV-1a over a string and its terminator, continuing h. */
 static uint64_t mt_hash(uint64_t h, const char *s)
 {
@@ -130,11 +143,11 @@ void ofd_mt_put(struct ofd_metric_table *t, const char *segment, const struct of
 	struct ofd_mt_series key = {.m = m};
 	unsigned nl = ofd_mt_nlabels(m);
 	if (!(m->flags & OFD_METRIC_GLOBAL) && segment)
-		snprintf(key.segment, sizeof(key.segment), "%s", segment);
+		mt_copy(key.segment, sizeof(key.segment), segment);
 	uint64_t h = mt_hash(UINT64_C(0xcbf29ce484222325), m->name);
 	h = mt_hash(h, key.segment);
 	for (unsigned i = 0; i < nl; i++) {
-		snprintf(key.values[i], sizeof(key.values[i]), "%s", values && values[i] ? values[i] : "");
+		mt_copy(key.values[i], sizeof(key.values[i]), values && values[i] ? values[i] : "");
 		h = mt_hash(h, key.values[i]);
 	}
 	key.hash = h;
