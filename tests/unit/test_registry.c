@@ -123,10 +123,12 @@ static void test_check(void **st)
 	t.config = NULL;
 
 	/* metric families: with collect(), valid names, none named like the engine's */
-	static const struct ofd_metric fams[] = {{"x_total", OFD_METRIC_COUNTER, 0, "x", {"peer"}}, {NULL}};
+	static const struct ofd_metric fams[] = {{"x_total", OFD_METRIC_COUNTER, 0, "x", {"peer"}},
+						 {.name = NULL}};
 	static const struct ofd_metric engine[] = {{"pipeline_x_total", OFD_METRIC_COUNTER, 0, "x", {NULL}},
-						   {NULL}};
-	static const struct ofd_metric seglabel[] = {{"y", OFD_METRIC_GAUGE, 0, "y", {"segment"}}, {NULL}};
+						   {.name = NULL}};
+	static const struct ofd_metric seglabel[] = {{"y", OFD_METRIC_GAUGE, 0, "y", {"segment"}},
+						     {.name = NULL}};
 	t.metrics = fams;
 	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
 	assert_string_equal(err, "segment x: metric families without collect()");
