@@ -18,11 +18,12 @@
  *   OFD_CFG_SIZE      uint64_t       bytes; "64k", "16M", "1G" (powers of 1024), bare bytes
  *   OFD_CFG_NODE      const struct ofd_cfg_node *  the raw subtree, for segments that read it
  *                                    with the ofd_cfg_node_* helpers; valid until fini()
- *   OFD_CFG_LIST      struct ofd_cfg_list  a YAML list of maps (one map: a list of one), each map
- *                                    applied with the key's own map `sub` into an element of
- *                                    `elem_size` zeroed bytes (defaults, required keys, bounds and
- *                                    errors as at the top level, named KEY[i].SUBKEY); at most
- *                                    `max` items when min < max; released with the segment
+ *   OFD_CFG_LIST      struct ofd_cfg_list  a YAML list of maps (one map: a list of one; no value:
+ *                                    an empty list), each map applied with the key's own map `sub`
+ *                                    into an element of `elem_size` zeroed bytes (defaults, required
+ *                                    keys, bounds and errors as at the top level, named KEY[i].SUB,
+ *                                    i from 0); min..max items when min < max; released with the
+ *                                    segment
  *
  * Declare keys with the OFD_KEY macro and end the map with OFD_KEY_END:
  *

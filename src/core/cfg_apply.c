@@ -363,6 +363,8 @@ static int cfg_conv_list(const struct ofd_cfg_key *k, const struct ofd_cfg_node 
 	if (v->kind == OFD_CFGN_MAP) {
 		items = &v;
 		n = 1;
+	} else if (v->kind == OFD_CFGN_SCALAR && !v->text[0]) {
+		n = 0; /* `key:` with no value: an empty list, as for a list of strings */
 	} else if (v->kind != OFD_CFGN_LIST) {
 		return ofd_cfg_errorf(err, errlen, file, v->line, seg, k->key, "expected %s, got %s",
 				      cfg_expected(k->type), cfg_got(v, got, sizeof(got)));
@@ -372,6 +374,9 @@ static int cfg_conv_list(const struct ofd_cfg_key *k, const struct ofd_cfg_node 
 	if (k->min < k->max && (double)n > k->max)
 		return ofd_cfg_errorf(err, errlen, file, v->line, seg, k->key, "at most %.0f items, got %zu",
 				      k->max, n);
+	if (k->min < k->max && (double)n < k->min)
+		return ofd_cfg_errorf(err, errlen, file, v->line, seg, k->key, "at least %.0f items, got %zu",
+				      k->min, n);
 	struct ofd_cfg_list l = {calloc(n ? n : 1, k->elem_size), 0};
 	if (!l.v)
 		return -ENOMEM;
@@ -379,8 +384,9 @@ static int cfg_conv_list(const struct ofd_cfg_key *k, const struct ofd_cfg_node 
 	for (; l.n < n && !rc; l.n++) {
 		const struct ofd_cfg_node *it = items[l.n];
 		if (it->kind != OFD_CFGN_MAP) {
-			rc = ofd_cfg_errorf(err, errlen, file, it->line, seg, k->key,
-					    "item %zu: expected a map, got %s", l.n,
+			char name[128];
+			snprintf(name, sizeof(name), "%s[%zu]", k->key, l.n);
+			rc = ofd_cfg_errorf(err, errlen, file, it->line, seg, name, "expected a map, got %s",
 					    cfg_got(it, got, sizeof(got)));
 			break;
 		}

@@ -837,7 +837,7 @@ static void test_list_of_maps(void **state)
 	assert_string_equal(
 	    err, "config.yml:4: segment bgp: key peers[0].port: unknown key (known: address, asn, passive)");
 	assert_int_equal(apply("- segment: bgp\n  config:\n    peers: [a]\n", peers_keys, &s), OFD_ECONFIG);
-	assert_string_equal(err, "config.yml:3: segment bgp: key peers: item 0: expected a map, got 'a'");
+	assert_string_equal(err, "config.yml:3: segment bgp: key peers[0]: expected a map, got 'a'");
 	assert_int_equal(apply("- segment: bgp\n  config:\n    peers: x\n", peers_keys, &s), OFD_ECONFIG);
 	assert_string_equal(err, "config.yml:3: segment bgp: key peers: expected a list of maps, got 'x'");
 	assert_int_equal(
@@ -847,6 +847,10 @@ static void test_list_of_maps(void **state)
 	    OFD_ECONFIG);
 	assert_string_equal(err, "config.yml:3: segment bgp: key peers: at most 3 items, got 4");
 	assert_null(s.peers.v); /* nothing kept from a refused list */
+	/* no value is an empty list */
+	assert_int_equal(apply("- segment: bgp\n  config:\n    peers:\n", peers_keys, &s), 0);
+	assert_int_equal(s.peers.n, 0);
+	ofd_cfg_release(peers_keys, &s);
 }
 
 int main(void)
