@@ -1,10 +1,9 @@
 /*
  * Tracer delivery (contracts in send.h).
  *
- * ofd_sender_admit() runs the checks for each destination under the mutex (policy, dedup,
- * per-address bucket, global bucket for flow ends; the relay's bucket for relays) before the
- * tracer is signed; ofd_sender_queue() then copies the signed tracer into a preallocated slot of
- * a ring (queue_max slots of OFD_TRACER_MAX bytes: nothing is allocated after ofd_sender_new).
+ * Admission and queueing are in admit.c: ofd_sender_queue() copies a signed tracer into a
+ * preallocated slot of a ring (queue_max slots of OFD_TRACER_MAX bytes: nothing is allocated
+ * after ofd_sender_new).
  * The sender thread takes the head slot, sends UDP at once (non-blocking sendto) and hands
  * HTTP(S) attempts to a fixed pool of max_inflight curl easy handles driven by one curl multi
  * handle; when the pool is busy the head slot waits, and the queue fills up behind it. The head
@@ -29,15 +28,7 @@
 #include "tracer/policy.h"
 #include "tracer/ratelimit.h"
 #include "tracer/send.h"
-
-/* The sealed form of the largest tracer: base64 of tracer + 48 bytes, in a small JSON object. */
-#define SEAL_MAX       (4 * ((OFD_TRACER_MAX + 48 + 2) / 3) + 256)
-#define QUEUE_LIMIT    65536u
-#define INFLIGHT_LIMIT 4096u
-#define WELL_KNOWN     "/.well-known/overflowd"
-
-/* attempt kinds; bit k of cfg.methods is OFD_SEND_UDP << k */
-enum { K_UDP = OFD_DEST_UDP, K_HTTP = OFD_DEST_HTTP, K_HTTPS = OFD_DEST_HTTPS, K__COUNT };
+#include "tracer/send_int.h"
 
 static const char *const drop_names[OFD_SD__COUNT] = {
     [OFD_SD_RESERVED] = "reserved",	 [OFD_SD_DENIED] = "denied", [OFD_SD_DUPLICATE] = "duplicate",
@@ -49,60 +40,6 @@ const char *ofd_send_drop_name(enum ofd_send_drop d)
 {
 	return (unsigned)d < OFD_SD__COUNT ? drop_names[d] : "unknown";
 }
-
-struct relay {
-	int kind;
-	int named;		    /* HOST was a name, resolved once in ofd_sender_new */
-	char *url;		    /* http(s): as configured */
-	struct curl_slist *resolve; /* named http(s): HOST:PORT:ADDR, so that curl never resolves */
-	struct ofd_ip addr;	    /* recipients' prefixes are matched against it */
-	uint16_t port;
-	struct ofd_bucket bucket;
-};
-
-struct slot {
-	uint32_t len;
-	struct ofd_send_dests d;
-	char data[OFD_TRACER_MAX];
-};
-
-struct xfer {
-	CURL *easy;
-	int busy, kind;
-	char url[96];
-	char body[SEAL_MAX];
-};
-
-struct ofd_sender {
-	struct ofd_sender_cfg cfg; /* defaults applied; arrays point at the copies below */
-	struct ofd_prefix *allow, *deny;
-	struct ofd_sender_recipient *recip;
-	struct relay *relay;
-	size_t nrelays;
-	struct ofd_policy policy;
-	struct ofd_limiter *addrlim;
-	struct ofd_dedup *dedup; /* NULL: off */
-	struct ofd_bucket global;
-	int fd4, fd6;
-	CURLM *multi;
-	struct curl_slist *headers;
-	struct xfer *xfer;
-	pthread_t thread;
-	int started;
-	pthread_mutex_t mu;
-	pthread_cond_t idle;
-	/* under mu */
-	struct slot *slots;
-	uint32_t head, count, inflight;
-	int stop, stopped;
-	struct ofd_sender_stats st;
-	/* sender thread only */
-	uint32_t cursor; /* next attempt in the head slot */
-	int sealed_dest; /* destination whose sealed form is in sealbuf, or -1 */
-	size_t seal_len;
-	struct ofd_ratelimit rl;
-	char sealbuf[SEAL_MAX];
-};
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
@@ -451,126 +388,6 @@ static void *sender_main(void *arg)
 			curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
 	}
 	return NULL;
-}
-
-/* ---- offering (any thread) ---- */
-
-/*
- * The checks for one flow end, under mu: 0 if it may be queued, else the reason it is not. Each
- * check only looks until all passed, and then all are spent: an end refused by a later check
- * keeps its address's token and is not remembered as sent (a retry is not a duplicate).
- */
-static int end_check(struct ofd_sender *s, const struct ofd_flow *f, const struct ofd_ip *a, uint64_t now_ns)
-{
-	switch (ofd_policy_check(&s->policy, a)) {
-	case OFD_PV_RESERVED: return OFD_SD_RESERVED + 1;
-	case OFD_PV_DENIED: return OFD_SD_DENIED + 1;
-	case OFD_PV_ALLOW: break;
-	}
-	if (s->dedup && ofd_dedup_peek(s->dedup, f, a, now_ns))
-		return OFD_SD_DUPLICATE + 1;
-	if (!ofd_limiter_peek(s->addrlim, a, now_ns))
-		return OFD_SD_ADDR_RATE + 1;
-	if (!ofd_bucket_peek(&s->global, now_ns))
-		return OFD_SD_RATE + 1;
-	if (s->dedup)
-		(void)ofd_dedup_seen(s->dedup, f, a, now_ns);
-	(void)ofd_limiter_take(s->addrlim, a, now_ns);
-	(void)ofd_bucket_take(&s->global, now_ns);
-	return 0;
-}
-
-/* Pick the destinations of one tracer, under mu; the number of deliveries to queue. */
-static unsigned pick(struct ofd_sender *s, const struct ofd_flow *f, uint64_t now_ns,
-		     struct ofd_send_dests *tmp)
-{
-	unsigned n = 0;
-	tmp->ndest = 0;
-	tmp->relays = 0;
-	if (s->nrelays) {
-		for (size_t i = 0; i < s->nrelays; i++) {
-			if (ofd_bucket_take(&s->relay[i].bucket, now_ns)) {
-				tmp->relays |= UINT64_C(1) << i;
-				n++;
-			} else {
-				s->st.not_sent[OFD_SD_RATE]++;
-			}
-		}
-		return n;
-	}
-	const struct ofd_ip *ends[2] = {&f->src_addr, &f->dst_addr};
-	for (int i = 0; i < 2; i++) {
-		if (ends[i]->family != OFD_AF_INET && ends[i]->family != OFD_AF_INET6)
-			continue;
-		struct ofd_ip a = *ends[i];
-		if (ofd_ip_is_v4mapped(&a))
-			a.family = OFD_AF_INET;
-		int why = end_check(s, f, &a, now_ns);
-		if (why) {
-			s->st.not_sent[why - 1]++;
-			continue;
-		}
-		tmp->dest[tmp->ndest++] = a;
-		n++;
-	}
-	return n;
-}
-
-unsigned ofd_sender_admit(struct ofd_sender *s, const struct ofd_flow *f, uint64_t now_ns,
-			  struct ofd_send_ticket *t)
-{
-	pthread_mutex_lock(&s->mu);
-	s->st.offered++;
-	unsigned n = pick(s, f, now_ns, &t->d);
-	int why = s->stopped ? OFD_SD_ERROR : s->count >= s->cfg.queue_max ? OFD_SD_QUEUE_FULL : -1;
-	if (n && why >= 0) {
-		s->st.not_sent[why] += n;
-		n = 0;
-	}
-	pthread_mutex_unlock(&s->mu);
-	t->n = n;
-	return n;
-}
-
-void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, const char *tracer, size_t len)
-{
-	if (!t->n)
-		return;
-	int queued = 0;
-	pthread_mutex_lock(&s->mu);
-	int why = len == 0 || len > OFD_TRACER_MAX ? OFD_SD_TOO_LARGE
-		  : s->stopped			   ? OFD_SD_ERROR
-		  : s->count >= s->cfg.queue_max   ? OFD_SD_QUEUE_FULL
-						   : -1;
-	if (why >= 0) {
-		s->st.not_sent[why] += t->n;
-		goto out;
-	}
-	struct slot *q = &s->slots[(s->head + s->count) % s->cfg.queue_max];
-	q->len = (uint32_t)len;
-	q->d = t->d;
-	memcpy(q->data, tracer, len);
-	s->count++;
-	queued = 1;
-out:
-	pthread_mutex_unlock(&s->mu);
-	if (queued)
-		curl_multi_wakeup(s->multi);
-}
-
-void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char *tracer, size_t len,
-		      uint64_t now_ns)
-{
-	struct ofd_send_ticket t;
-	if (len == 0 || len > OFD_TRACER_MAX) { /* every check, then too_large (before the queue's) */
-		pthread_mutex_lock(&s->mu);
-		s->st.offered++;
-		s->st.not_sent[OFD_SD_TOO_LARGE] += pick(s, f, now_ns, &t.d);
-		pthread_mutex_unlock(&s->mu);
-		return;
-	}
-	if (ofd_sender_admit(s, f, now_ns, &t))
-		ofd_sender_queue(s, &t, tracer, len);
 }
 
 /* ---- life cycle ---- */
