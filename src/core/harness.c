@@ -236,7 +236,7 @@ uint64_t ofd_harness_metric_n(struct ofd_harness *h, const char *family, const c
 	size_t n = 0;
 	ofd_mt_init(&t);
 	if (h->p)
-		ofd_pipeline_collect(h->p, &t.sink);
+		ofd_pipeline_collect(h->p, &t);
 	else if (h->t->collect && h->seg.collectable)
 		h->t->collect(&h->seg, h->seg.state, &t.sink);
 	for (size_t i = 0; i < t.n; i++)

@@ -1,11 +1,13 @@
 #include "core/metric_table.h"
 
+#include "util/utf8.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void ofd_mt_sink_put(struct ofd_metric_sink *s, const struct ofd_metric *m, const char *const *values,
-		     uint64_t v)
+static void mt_sink_put(struct ofd_metric_sink *s, const struct ofd_metric *m, const char *const *values,
+			uint64_t v)
 {
 	ofd_mt_put((struct ofd_metric_table *)s, s->segment, m, values, v);
 }
@@ -13,7 +15,7 @@ void ofd_mt_sink_put(struct ofd_metric_sink *s, const struct ofd_metric *m, cons
 void ofd_mt_init(struct ofd_metric_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->sink.put = ofd_mt_sink_put;
+	t->sink.put = mt_sink_put;
 	t->sink.segment = "";
 }
 
@@ -47,12 +49,7 @@ unsigned ofd_mt_nlabels(const struct ofd_metric *m)
 /* src into dst[0..n), cut on a UTF-8 character boundary when it does not fit. */
 static void mt_copy(char *dst, size_t n, const char *src)
 {
-	size_t len = strlen(src);
-	if (len >= n) {
-		len = n - 1;
-		while (len && ((unsigned char)src[len] & 0xc0) == 0x80)
-			len--; /* src[len] starts the character that does not fit */
-	}
+	size_t len = ofd_utf8_cut(src, strlen(src), n - 1);
 	memcpy(dst, src, len);
 	dst[len] = 0;
 }

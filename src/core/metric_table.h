@@ -46,10 +46,6 @@ void ofd_mt_fini(struct ofd_metric_table *t);
 /* Forget every series (keeps the memory). */
 void ofd_mt_clear(struct ofd_metric_table *t);
 
-/* The sink's put (a sink whose put is this one is a struct ofd_metric_table). */
-void ofd_mt_sink_put(struct ofd_metric_sink *s, const struct ofd_metric *m, const char *const *values,
-		     uint64_t v);
-
 /* Put one series directly (what the sink's put does, with the sink's segment). */
 void ofd_mt_put(struct ofd_metric_table *t, const char *segment, const struct ofd_metric *m,
 		const char *const *values, uint64_t v);

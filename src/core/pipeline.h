@@ -122,12 +122,14 @@ void ofd_pipeline_entry_counters(struct ofd_pipeline *p, size_t i, struct ofd_se
 void ofd_pipeline_totals(struct ofd_pipeline *p, struct ofd_pipeline_totals *t);
 
 /*
- * Metrics of the segments (include/ofd/metrics.h): call every initialised instance's collect()
- * with `s` (s->segment set to the entry's label first: its name, or NAME#2, NAME#3... for a later
- * entry of the same name). Any thread, from ofd_pipeline_new() until ofd_pipeline_free() (not
- * concurrently with it); an instance being finished is skipped, never called during its fini().
+ * Metrics of the segments (include/ofd/metrics.h) into the table t (core/metric_table.h): every
+ * initialised instance's collect() with t's sink (its segment set to the entry's label first:
+ * its name, or NAME#2, NAME#3... for a later entry of the same name), and the last values of
+ * finished ones. Any thread, from ofd_pipeline_new() until ofd_pipeline_free() (not concurrently
+ * with it); an instance being finished is skipped, never called during its fini().
  */
-void ofd_pipeline_collect(struct ofd_pipeline *p, struct ofd_metric_sink *s);
+struct ofd_metric_table;
+void ofd_pipeline_collect(struct ofd_pipeline *p, struct ofd_metric_table *t);
 
 /* The label of entry i in metrics (see above); buf holds OFD_PIPELINE_LABEL_MAX bytes. */
 #define OFD_PIPELINE_LABEL_MAX 128

@@ -105,23 +105,23 @@ size_t ofd_pipeline_stage_depth(struct ofd_pipeline *p, size_t stage)
 	return ps_ring_depth(&p->st[stage].in);
 }
 
-/* The kept values of an entry's finished instances into s. */
-static void ps_replay_final(const struct ofd_metric_table *t, struct ofd_metric_sink *s)
+/* The kept values of an entry's finished instances into t, with their refusals. */
+static void ps_replay_final(const struct ofd_metric_table *final, struct ofd_metric_table *t)
 {
-	if (s->put == ofd_mt_sink_put) /* a table: the refusals carry over */
-		((struct ofd_metric_table *)s)->refused += t->refused;
-	for (size_t k = 0; k < t->n; k++) {
-		const struct ofd_mt_series *v = &t->v[k];
+	t->refused += final->refused;
+	for (size_t k = 0; k < final->n; k++) {
+		const struct ofd_mt_series *v = &final->v[k];
 		const char *values[OFD_METRIC_LABELS_MAX];
 		for (unsigned l = 0; l < OFD_METRIC_LABELS_MAX; l++)
 			values[l] = v->values[l];
-		s->put(s, v->m, values, v->v);
+		ofd_mt_put(t, t->sink.segment, v->m, values, v->v);
 	}
 }
 
-/* Entry i's instances into s (under mmu). */
-static void ps_collect_entry(struct ofd_pipeline *p, size_t i, struct ofd_metric_sink *s)
+/* Entry i's instances into t (under mmu). */
+static void ps_collect_entry(struct ofd_pipeline *p, size_t i, struct ofd_metric_table *t)
 {
+	struct ofd_metric_sink *s = &t->sink;
 	struct pl_entry *e = &p->e[i];
 	if (!e->type || !e->type->collect)
 		return;
@@ -133,7 +133,7 @@ static void ps_collect_entry(struct ofd_pipeline *p, size_t i, struct ofd_metric
 		if (e->inst[j].collectable)
 			e->type->collect(&e->inst[j], e->inst[j].state, s);
 	if (e->final)
-		ps_replay_final(e->final, s);
+		ps_replay_final(e->final, t);
 	s->segment = prev;
 }
 
@@ -153,11 +153,11 @@ void ofd_pl_collect_final(struct ofd_segment *s)
 	pthread_mutex_unlock(&s->p->mmu);
 }
 
-void ofd_pipeline_collect(struct ofd_pipeline *p, struct ofd_metric_sink *s)
+void ofd_pipeline_collect(struct ofd_pipeline *p, struct ofd_metric_table *t)
 {
 	pthread_mutex_lock(&p->mmu);
 	for (size_t i = 0; i < p->ne; i++)
-		ps_collect_entry(p, i, s);
+		ps_collect_entry(p, i, t);
 	pthread_mutex_unlock(&p->mmu);
 }
 
@@ -167,7 +167,7 @@ static void ps_print_metrics(struct ofd_pipeline *p, size_t i, unsigned indent, 
 	struct ofd_metric_table t;
 	ofd_mt_init(&t);
 	pthread_mutex_lock(&p->mmu);
-	ps_collect_entry(p, i, &t.sink);
+	ps_collect_entry(p, i, &t);
 	pthread_mutex_unlock(&p->mmu);
 	ofd_mt_sort(&t);
 	const struct ofd_mt_series *v;

@@ -136,11 +136,7 @@ static void put_text(struct ofd_wbuf *w, const char *s, size_t n, int quote)
 {
 	if (!s)
 		s = "", n = 0;
-	if (n > OFD_FMT_TEXT_MAX) {
-		n = OFD_FMT_TEXT_MAX;
-		while (n && ((unsigned char)s[n] & 0xc0) == 0x80) /* not inside a UTF-8 sequence */
-			n--;
-	}
+	n = ofd_utf8_cut(s, n, OFD_FMT_TEXT_MAX);
 	if (quote) {
 		ofd_wbuf_ch(w, '"');
 		put_json_text(w, (const unsigned char *)s, n);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "flowfmt.h"
+#include "util/utf8.h"
 
 /* ---- strings ---------------------------------------------------------------------------- */
 
@@ -18,11 +19,7 @@ struct fj_strs {
    there is no room (counted) or s holds a NUL. */
 static const char *fj_strdup(const struct fj_strs *st, const char *s, size_t n)
 {
-	if (n > OFD_FMT_TEXT_MAX) {
-		n = OFD_FMT_TEXT_MAX;
-		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
+	n = ofd_utf8_cut(s, n, OFD_FMT_TEXT_MAX);
 	const char *d = memchr(s, 0, n) ? NULL : ofd_batch_strdup(st->b, s, n);
 	if (!d && st->dropped)
 		(*st->dropped)++;

@@ -131,7 +131,7 @@ int ofd_pipeline_metrics(struct ofd_pipeline *p, struct ofd_prom *w)
 	ofd_pipeline_snapshot(p, c, &t);
 	struct ofd_metric_table mt;
 	ofd_mt_init(&mt);
-	ofd_pipeline_collect(p, &mt.sink);
+	ofd_pipeline_collect(p, &mt);
 	ofd_mt_sort(&mt);
 	pm_engine(w, &t);
 	ofd_obs_write_table(w, &mt);

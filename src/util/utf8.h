@@ -19,4 +19,16 @@
  */
 size_t ofd_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
+/* The length of s[0..n) cut to at most max bytes, not inside a UTF-8 sequence (s[n] readable
+   when n > max: the byte after the cut is looked at). */
+static inline size_t ofd_utf8_cut(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	n = max;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
 #endif
