@@ -116,6 +116,14 @@ enum ofd_rpki { OFD_RPKI_UNKNOWN = 0, OFD_RPKI_VALID, OFD_RPKI_INVALID, OFD_RPKI
 /* Which side of a flow is the remote one (remote_addr, flowpipeline's RemoteAddr). */
 enum ofd_remote_addr { OFD_REMOTE_NEITHER = 0, OFD_REMOTE_SRC = 1, OFD_REMOTE_DST = 2 };
 
+/*
+ * Where a record came from (ofd_flow.origin), set by its input. Tracers are only made about
+ * records whose export the operator vouches for (src/tracer/admit.c): local ones (capture files,
+ * stdin, exporters on loopback) and those of an exporter on the input's `exporters` list. A
+ * network input that knows no list marks its records UNLISTED.
+ */
+enum ofd_origin { OFD_ORIGIN_LOCAL = 0, OFD_ORIGIN_LISTED = 1, OFD_ORIGIN_UNLISTED = 2 };
+
 /* How an address was anonymized (src_addr_anon etc., flowpipeline's AnonymizedType). */
 enum ofd_anon { OFD_ANON_NONE = 0, OFD_ANON_CRYPTOPAN = 1, OFD_ANON_SUBNET = 2, OFD_ANON_BOTH = 3 };
 
@@ -184,6 +192,16 @@ struct ofd_flow {
 	uint8_t dst_net;
 	uint8_t engine_type;
 	uint8_t engine_id;
+
+	/*
+	 * Provenance, set by inputs; not fields (never rendered, parsed or filtered on):
+	 * origin        enum ofd_origin
+	 * export_bytes  this record's share of the export datagram it came in (its length divided
+	 *               by the records decoded from it, at least 1), 0 when unknown; the tracer's
+	 *               per-exporter budget of bytes sent per byte received is earned from it
+	 */
+	uint8_t origin;
+	uint16_t export_bytes;
 
 	/*
 	 * Enriched fields. Strings point into the arena of the batch the record is in
