@@ -86,16 +86,17 @@ unsigned ofd_sender_admit(struct ofd_sender *s, const struct ofd_flow *f, uint64
 	return n;
 }
 
-void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, const char *tracer, size_t len)
+void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, const char *tracer, size_t len,
+		      const char *udp, size_t udp_len)
 {
 	if (!t->n)
 		return;
 	int queued = 0;
 	pthread_mutex_lock(&s->mu);
-	int why = len == 0 || len > OFD_TRACER_MAX ? OFD_SD_TOO_LARGE
-		  : s->stopped			   ? OFD_SD_ERROR
-		  : s->count >= s->cfg.queue_max   ? OFD_SD_QUEUE_FULL
-						   : -1;
+	int why = len == 0 || len > OFD_TRACER_MAX || (udp && udp_len > OFD_TRACER_UDP_MAX) ? OFD_SD_TOO_LARGE
+		  : s->stopped								    ? OFD_SD_ERROR
+		  : s->count >= s->cfg.queue_max ? OFD_SD_QUEUE_FULL
+						 : -1;
 	if (why >= 0) {
 		s->st.not_sent[why] += t->n;
 		goto out;
@@ -104,6 +105,9 @@ void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, con
 	q->len = (uint32_t)len;
 	q->d = t->d;
 	memcpy(q->data, tracer, len);
+	q->udp_len = udp ? (uint32_t)udp_len : 0;
+	if (udp)
+		memcpy(q->udp, udp, udp_len);
 	s->count++;
 	queued = 1;
 out:
@@ -124,5 +128,5 @@ void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char
 		return;
 	}
 	if (ofd_sender_admit(s, f, now_ns, &t))
-		ofd_sender_queue(s, &t, tracer, len);
+		ofd_sender_queue(s, &t, tracer, len, NULL, 0);
 }

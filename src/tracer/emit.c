@@ -57,7 +57,7 @@ static void emit_one(struct ofd_emit *e, const struct ofd_flow *f, enum ofd_trac
 	if (len < 0) {
 		e->st.failed++;
 		if (e->cfg.sender)
-			ofd_sender_queue(e->cfg.sender, &t, NULL, 0); /* counted too_large */
+			ofd_sender_queue(e->cfg.sender, &t, NULL, 0, NULL, 0); /* counted too_large */
 		return;
 	}
 	e->st.signatures++;
@@ -69,7 +69,7 @@ static void emit_one(struct ofd_emit *e, const struct ofd_flow *f, enum ofd_trac
 		}
 	}
 	if (e->cfg.sender)
-		ofd_sender_queue(e->cfg.sender, &t, e->line, (size_t)len);
+		ofd_sender_queue(e->cfg.sender, &t, e->line, (size_t)len, NULL, 0);
 }
 
 /*

@@ -277,15 +277,18 @@ static int http_start(struct ofd_sender *s, struct xfer *x, int dest, int kind, 
 	return 0;
 }
 
-/* Seal for attempts to dest (once per destination); the body to send in *body, *len. */
-static int seal_for(struct ofd_sender *s, const struct slot *q, int dest, const uint8_t *key,
-		    const char **body, size_t *len)
+/*
+ * Seal *body for attempts to dest (once per destination and form: `form` tells the UDP form from
+ * the other); the sealed body to send in *body, *len.
+ */
+static int seal_for(struct ofd_sender *s, int dest, int form, const uint8_t *key, const char **body,
+		    size_t *len)
 {
-	if (s->sealed_dest != dest) {
-		int n = ofd_tracer_seal(s->sealbuf, sizeof(s->sealbuf), q->data, q->len, key);
+	if (s->sealed_dest != 2 * dest + form) {
+		int n = ofd_tracer_seal(s->sealbuf, sizeof(s->sealbuf), *body, *len, key);
 		if (n < 0)
 			return n;
-		s->sealed_dest = dest;
+		s->sealed_dest = 2 * dest + form;
 		s->seal_len = (size_t)n;
 		stat_add(s, &s->st.sealed, 1);
 	}
@@ -304,10 +307,11 @@ static int attempt(struct ofd_sender *s, const struct slot *q, uint32_t i)
 	struct xfer *x = NULL;
 	if (kind != K_UDP && !(x = xfer_free(s)))
 		return 1;
-	const char *body = q->data;
-	size_t len = q->len;
+	int udp_form = kind == K_UDP && q->udp_len;
+	const char *body = udp_form ? q->udp : q->data;
+	size_t len = udp_form ? q->udp_len : q->len;
 	const uint8_t *key = recipient_key(s, addr);
-	if (key && seal_for(s, q, dest, key, &body, &len) != 0) {
+	if (key && seal_for(s, dest, udp_form, key, &body, &len) != 0) {
 		stat_add(s, &s->st.not_sent[OFD_SD_ERROR], 1);
 		return 0;
 	}

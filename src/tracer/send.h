@@ -139,10 +139,15 @@ struct ofd_send_ticket {
  * len 0 when it could not be made) counts TOO_LARGE per admitted delivery, as a full queue or a
  * flushed sender then does. The only difference to offer: a too-large tracer whose deliveries
  * meet a full queue counts QUEUE_FULL rather than TOO_LARGE. Never blocks; any thread.
+ *
+ * Two forms of one tracer: `tracer` goes over HTTP(S) (up to OFD_TRACER_MAX bytes); `udp`, when
+ * not NULL, is the form fitted to one datagram (at most OFD_TRACER_UDP_MAX bytes, see emit.c) and
+ * goes over UDP instead. udp NULL: `tracer` is used for UDP too.
  */
 unsigned ofd_sender_admit(struct ofd_sender *s, const struct ofd_flow *f, uint64_t now_ns,
 			  struct ofd_send_ticket *t);
-void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, const char *tracer, size_t len);
+void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, const char *tracer, size_t len,
+		      const char *udp, size_t udp_len);
 
 /*
  * Wait up to timeout_ms for everything queued and in flight to finish; then stop the thread.

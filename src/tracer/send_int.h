@@ -36,8 +36,10 @@ struct relay {
 
 struct slot {
 	uint32_t len;
+	uint32_t udp_len; /* 0: data is the UDP form too */
 	struct ofd_send_dests d;
 	char data[OFD_TRACER_MAX];
+	char udp[OFD_TRACER_UDP_MAX];
 };
 
 struct xfer {
@@ -72,7 +74,7 @@ struct ofd_sender {
 	struct ofd_sender_stats st;
 	/* sender thread only */
 	uint32_t cursor; /* next attempt in the head slot */
-	int sealed_dest; /* destination whose sealed form is in sealbuf, or -1 */
+	int sealed_dest; /* 2 x destination + form (1: UDP form) sealed in sealbuf, or -1 */
 	size_t seal_len;
 	struct ofd_ratelimit rl;
 	char sealbuf[SEAL_MAX];
