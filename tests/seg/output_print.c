@@ -75,9 +75,16 @@ static void test_print(void **state)
 	free(s);
 }
 
+static void test_print_symlink(void **state)
+{
+	(void)state;
+	st_assert_symlink_refused(&ofd_seg_print, ", highlight: true");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_print_symlink),
 	    cmocka_unit_test(test_print),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);

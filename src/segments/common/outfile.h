@@ -31,10 +31,20 @@ struct ofd_outfile {
 };
 
 /*
- * Open `filename` (created or truncated, mode 0644), or standard output when it is NULL or "".
+ * Open path for writing, as the outputs do: a new file is created with O_EXCL (mode 0644, less
+ * the umask); an existing one is opened without O_CREAT and, unless append, truncated (a FIFO or
+ * a device is written as it is). A symbolic link at path is refused unless follow_symlinks
+ * (then a dangling link creates its target, as before). The fd, or -errno (-ELOOP: a symbolic
+ * link), logged with the path and how to allow a link.
+ */
+int ofd_outfile_open_path(const char *path, int append, int follow_symlinks) OFD_MUST_CHECK;
+
+/*
+ * Open `filename` (ofd_outfile_open_path, truncated), or standard output when it is NULL or "".
  * zstd_level > 0 compresses at that level. Errors are logged with the path.
  */
-int ofd_outfile_open(struct ofd_outfile *o, const char *filename, int zstd_level) OFD_MUST_CHECK;
+int ofd_outfile_open(struct ofd_outfile *o, const char *filename, int zstd_level,
+		     int follow_symlinks) OFD_MUST_CHECK;
 
 /* Make room for one record in o->w, writing out (or compressing) what is buffered if needed. */
 void ofd_outfile_room(struct ofd_outfile *o);

@@ -13,6 +13,7 @@
 
 struct csv_state {
 	char *filename;
+	int follow_symlinks;
 	struct ofd_strlist fields;
 	uint8_t ids[OFD_FIELDLIST_MAX];
 	unsigned nids;
@@ -38,7 +39,7 @@ static int csv_init(struct ofd_segment *seg, void *state)
 	if (!s->nids) /* all of goflow2's fields, as `overflowd dump --format csv` writes them */
 		for (unsigned id = 0; id < OFD_F_IN_IF_NAME; id++)
 			s->ids[s->nids++] = (uint8_t)id;
-	err = ofd_outfile_open(&s->out, s->filename, 0);
+	err = ofd_outfile_open(&s->out, s->filename, 0, s->follow_symlinks);
 	if (err)
 		return err;
 	ofd_outfile_room(&s->out);
@@ -77,7 +78,12 @@ static const struct ofd_cfg_key csv_keys[] = {
     {.key = "filename",
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct csv_state, filename),
-     .help = "file to write (created or truncated); standard output when not given"},
+     .help = "file to write (created, or truncated when it exists); standard output when not given"},
+    {.key = "follow_symlinks",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct csv_state, follow_symlinks),
+     .def = "false",
+     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = "fields",
      .type = OFD_CFG_STRLIST,
      .offset = offsetof(struct csv_state, fields),

@@ -22,6 +22,7 @@
 
 struct print_state {
 	char *filename;
+	int follow_symlinks;
 	int useprotoname;
 	int verbose;
 	int highlight;
@@ -193,7 +194,7 @@ static int print_init(struct ofd_segment *seg, void *state)
 {
 	struct print_state *s = state;
 	(void)seg;
-	return ofd_outfile_open(&s->out, s->filename, 0);
+	return ofd_outfile_open(&s->out, s->filename, 0, s->follow_symlinks);
 }
 
 static void print_report(struct ofd_segment *seg, struct print_state *s)
@@ -234,7 +235,12 @@ static const struct ofd_cfg_key print_keys[] = {
     {.key = "filename",
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct print_state, filename),
-     .help = "file to write (created or truncated); standard output when not given"},
+     .help = "file to write (created, or truncated when it exists); standard output when not given"},
+    {.key = "follow_symlinks",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct print_state, follow_symlinks),
+     .def = "false",
+     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = "useprotoname",
      .type = OFD_CFG_BOOL,
      .offset = offsetof(struct print_state, useprotoname),
