@@ -79,17 +79,17 @@ static const struct ofd_cfg_key csv_keys[] = {
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct csv_state, filename),
      .help = "file to write (created, or truncated when it exists); standard output when not given"},
-    {.key = "follow_symlinks",
-     .type = OFD_CFG_BOOL,
-     .offset = offsetof(struct csv_state, follow_symlinks),
-     .def = "false",
-     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = "fields",
      .type = OFD_CFG_STRLIST,
      .offset = offsetof(struct csv_state, fields),
      .help =
 	 "columns in this order, a list or a comma-separated string of field names (as in the JSON output, "
 	 "or flowpipeline's CamelCase names); default: every goflow2 field, no enriched ones"},
+    {.key = "follow_symlinks",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct csv_state, follow_symlinks),
+     .def = "false",
+     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = NULL},
 };
 

@@ -70,11 +70,6 @@ static const struct ofd_cfg_key json_keys[] = {
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct json_state, filename),
      .help = "file to write (created, or truncated when it exists); standard output when not given"},
-    {.key = "follow_symlinks",
-     .type = OFD_CFG_BOOL,
-     .offset = offsetof(struct json_state, follow_symlinks),
-     .def = "false",
-     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = "compression",
      .type = OFD_CFG_ENUM,
      .offset = offsetof(struct json_state, compression),
@@ -96,6 +91,11 @@ static const struct ofd_cfg_key json_keys[] = {
      .max = 22,
      .help =
 	 "flowpipeline's key: a level > 0 compresses with zstd at that level (overrides compression/level)"},
+    {.key = "follow_symlinks",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct json_state, follow_symlinks),
+     .def = "false",
+     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = NULL},
 };
 

@@ -236,11 +236,6 @@ static const struct ofd_cfg_key print_keys[] = {
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct print_state, filename),
      .help = "file to write (created, or truncated when it exists); standard output when not given"},
-    {.key = "follow_symlinks",
-     .type = OFD_CFG_BOOL,
-     .offset = offsetof(struct print_state, follow_symlinks),
-     .def = "false",
-     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = "useprotoname",
      .type = OFD_CFG_BOOL,
      .offset = offsetof(struct print_state, useprotoname),
@@ -256,6 +251,11 @@ static const struct ofd_cfg_key print_keys[] = {
      .offset = offsetof(struct print_state, highlight),
      .def = "false",
      .help = "print the lines in red (ANSI escape codes)"},
+    {.key = "follow_symlinks",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct print_state, follow_symlinks),
+     .def = "false",
+     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = NULL},
 };
 
