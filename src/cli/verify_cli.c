@@ -86,6 +86,8 @@ static int verify_stream(FILE *in, const struct ofd_key *ours, unsigned long *nv
 		if (e != OFD_TV_OK) {
 			printf("invalid %s\n", ofd_tv_error_name(e));
 			(*ninvalid)++;
+			if (ferror(stdout))
+				break;
 			continue;
 		}
 		char hex[2 * OFD_KEY_PUB_LEN + 1], flow[512];
@@ -94,6 +96,8 @@ static int verify_stream(FILE *in, const struct ofd_key *ours, unsigned long *nv
 		describe(&m, flow, sizeof(flow));
 		printf("valid %s %s\n", hex, flow);
 		(*nvalid)++;
+		if (ferror(stdout))
+			break; /* the output failed: nothing more can be reported */
 	}
 	free(line);
 	free(scratch);
@@ -130,6 +134,14 @@ int ofd_cmd_verify(int argc, char **argv)
 	unsigned long nvalid = 0, ninvalid = 0;
 	if (verify_stream(in, ours, &nvalid, &ninvalid) == 0)
 		rc = ninvalid ? OFD_EXIT_FAIL : OFD_EXIT_OK;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (ofd_cli_stdout_gone()) {
+			fprintf(stderr, "verify: output closed by its reader (broken pipe); stopped\n");
+		} else {
+			fprintf(stderr, "verify: cannot write the results\n");
+			rc = OFD_EXIT_FAIL;
+		}
+	}
 	fprintf(stderr, "verify: %lu valid, %lu invalid\n", nvalid, ninvalid);
 	if (in != stdin)
 		fclose(in);

@@ -142,6 +142,8 @@ static int64_t emit(sqlite3_stmt *st, const struct col *cols, int n, enum ofd_qf
 	int rc;
 	header(out, cols, n, fmt);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ferror(out))
+			break; /* the output failed (a reader that went away): stop */
 		rows++;
 		if (fmt == OFD_QF_JSON) {
 			if (json_row(st, cols, n, out))

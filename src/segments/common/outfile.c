@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ofd/log.h"
+#include "ofd/segment.h"
 #include "util/fileio.h"
 
 /* Buffered bytes before a write; at least 2 records of room stay free after the drain. */
@@ -15,7 +16,12 @@
 
 static void write_all(struct ofd_outfile *o, const char *p, size_t n)
 {
-	if (ofd_write_all(o->fd, p, n))
+	if (o->reader_gone) /* nothing more is written once the reader closed its end */
+		return;
+	int err = ofd_write_all(o->fd, p, n);
+	if (err == -EPIPE)
+		o->reader_gone = 1;
+	else if (err)
 		o->errors++;
 }
 
@@ -166,6 +172,18 @@ void ofd_outfile_close(struct ofd_outfile *o)
 		o->errors++;
 	o->fd = -1;
 	o->own_fd = 0;
+}
+
+void ofd_outfile_report(struct ofd_outfile *o, struct ofd_segment *seg)
+{
+	uint64_t e = ofd_outfile_new_errors(o);
+	if (e)
+		ofd_segment_count(seg, 0, e);
+	if (o->reader_gone == 1) {
+		o->reader_gone = 2;
+		ofd_seg_log(seg, OFD_LOG_INFO, "output closed by its reader (broken pipe); stopping");
+		ofd_segment_stop_pipeline(seg);
+	}
 }
 
 uint64_t ofd_outfile_new_errors(struct ofd_outfile *o)

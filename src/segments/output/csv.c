@@ -24,9 +24,7 @@ static const char *const counters[] = {"write_errors", NULL};
 
 static void csv_report(struct ofd_segment *seg, struct csv_state *s)
 {
-	uint64_t e = ofd_outfile_new_errors(&s->out);
-	if (e)
-		ofd_segment_count(seg, 0, e);
+	ofd_outfile_report(&s->out, seg);
 }
 
 static int csv_init(struct ofd_segment *seg, void *state)

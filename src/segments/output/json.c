@@ -41,9 +41,7 @@ static void json_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 		ofd_outfile_room(&s->out);
 		ofd_fmt_json_enriched(&s->out.w, &b->flows[i]);
 	}
-	uint64_t e = ofd_outfile_new_errors(&s->out);
-	if (e)
-		ofd_segment_count(seg, 0, e);
+	ofd_outfile_report(&s->out, seg);
 }
 
 static void json_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
@@ -51,18 +49,14 @@ static void json_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 	struct json_state *s = state;
 	(void)now_ns;
 	ofd_outfile_flush(&s->out);
-	uint64_t e = ofd_outfile_new_errors(&s->out);
-	if (e)
-		ofd_segment_count(seg, 0, e);
+	ofd_outfile_report(&s->out, seg);
 }
 
 static void json_fini(struct ofd_segment *seg, void *state)
 {
 	struct json_state *s = state;
 	ofd_outfile_close(&s->out);
-	uint64_t e = ofd_outfile_new_errors(&s->out);
-	if (e)
-		ofd_segment_count(seg, 0, e);
+	ofd_outfile_report(&s->out, seg);
 }
 
 static const struct ofd_cfg_key json_keys[] = {

@@ -199,9 +199,7 @@ static int print_init(struct ofd_segment *seg, void *state)
 
 static void print_report(struct ofd_segment *seg, struct print_state *s)
 {
-	uint64_t e = ofd_outfile_new_errors(&s->out);
-	if (e)
-		ofd_segment_count(seg, 0, e);
+	ofd_outfile_report(&s->out, seg);
 }
 
 static void print_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
