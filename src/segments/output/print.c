@@ -6,9 +6,10 @@
  *
  * (one line). The time is the flow's end (or, without one, its receive time) in UTC; IPv6
  * addresses are bracketed before the port; interfaces show their description when an enricher
- * set one, else their index; a forwarding status other than "forwarded" shows before the
- * exporter (DROP/129, CONSUMED/192, with its reason under `verbose`). The duration is whole
- * seconds, at least 1, and the rates are bytes * 8 and packets over it, with SI prefixes.
+ * set one (control characters escaped, as \x1b or \u009b), else their index; a forwarding
+ * status other than "forwarded" shows before the exporter (DROP/129, CONSUMED/192, with its
+ * reason under `verbose`). The duration is whole seconds, at least 1, and the rates are
+ * bytes * 8 and packets over it, with SI prefixes.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -19,6 +20,8 @@
 #include "format/flowfmt.h"
 #include "ofd/segment.h"
 #include "segments/common/outfile.h"
+#include "util/termtext.h"
+#include "util/utf8.h"
 
 struct print_state {
 	char *filename;
@@ -48,14 +51,13 @@ static void add(struct line *l, const char *fmt, ...)
 		l->n += (size_t)r < l->cap - l->n ? (size_t)r : l->cap - l->n - 1;
 }
 
-/* Enricher text, at most 64 bytes, control characters shown as '?'. */
+/* Enricher text, at most 64 bytes (cut on a UTF-8 boundary), control characters and invalid
+   UTF-8 escaped (util/termtext.h): an interface description must not drive the terminal. */
 static void add_text(struct line *l, const char *s)
 {
-	char buf[65];
-	size_t n = 0;
-	for (; s[n] && n < 64; n++)
-		buf[n] = (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? '?' : s[n];
-	buf[n] = 0;
+	char buf[OFD_TERMTEXT_CAP(64)];
+	size_t n = strnlen(s, 65);
+	ofd_termtext_escape(buf, sizeof(buf), s, ofd_utf8_cut(s, n, 64));
 	add(l, "%s", buf);
 }
 
