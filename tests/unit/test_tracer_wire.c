@@ -82,9 +82,9 @@ static void flow_v6(struct ofd_flow *f)
 	"1700000100.250000, \"contact\": \"abuse@example.net\""
 
 static const char body_v6[] = V6_HEAD V6_OPTS V6_META "}}";
-static const char body_v6_trunc[] = V6_HEAD V6_META ", \"truncated\": true}}";
+static const char body_v6_trunc[] = V6_HEAD V6_META ", \"truncated\": [\"data\"]}}";
 static const char body_v6_trunc2[] =
-    V6_HEAD ", \"exporter\": \"192.0.2.10\", \"sampling_rate\": 1000" V6_META ", \"truncated\": true}}";
+    V6_HEAD ", \"exporter\": \"192.0.2.10\", \"sampling_rate\": 1000" V6_META ", \"truncated\": [\"data\"]}}";
 
 static const struct ofd_tracer_meta meta_v6 = {OFD_TC_HUMAN_SUSPECTED, "abuse@example.net", 1700000100.25};
 
