@@ -170,7 +170,7 @@ static int make_forms(struct ofd_emit *e, const struct ofd_flow *f, const struct
 	return 0;
 }
 
-/* The most the deliveries of a tracer about f could cost. */
+/* The most the deliveries of a tracer about f could cost (fm: the bodies' lengths). */
 static uint64_t worst_cost(const struct ofd_emit *e, const struct ofd_flow *f, const struct forms *fm)
 {
 	unsigned n = e->cfg.nrelays;
@@ -206,14 +206,19 @@ static size_t sign(struct ofd_emit *e, char *out, size_t cap, const char *body, 
  */
 static void emit_one(struct ofd_emit *e, const struct ofd_flow *f, enum ofd_tracer_class cls, uint64_t now_ns)
 {
+	int budgeted = f->origin != OFD_ORIGIN_LOCAL;
+	struct forms fm = {.blen = OFD_EMIT_BODY_MIN};
+	if (budgeted && e->cfg.sender && !e->cfg.print &&
+	    !ofd_budget_covers(&e->budget, &f->sampler_address, worst_cost(e, f, &fm))) {
+		e->st.budget++; /* not even the smallest tracer: no body made (floods end here) */
+		return;
+	}
 	struct ofd_flow copy;
 	const struct ofd_flow *bf = redact(e, f, &copy);
 	struct ofd_tracer_meta m = {cls, e->cfg.contact, (double)(now_ns / 1000) / 1e6};
-	struct forms fm;
 	if (make_forms(e, bf, &m, &fm))
 		return;
 	struct ofd_send_ticket t = {0};
-	int budgeted = f->origin != OFD_ORIGIN_LOCAL;
 	if (e->cfg.sender) {
 		if (budgeted && !ofd_budget_covers(&e->budget, &f->sampler_address, worst_cost(e, f, &fm)))
 			e->st.budget++;

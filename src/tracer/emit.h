@@ -28,6 +28,7 @@
 
 #define OFD_TRACER_RATE_DEFAULT 1e-6
 #define OFD_EMIT_AMPLIFICATION	0.5   /* bytes of tracers per byte of export, per exporter */
+#define OFD_EMIT_BODY_MIN	256   /* less than any body: the credit a tracer needs at the very least */
 #define OFD_EMIT_BURST_MIN	65536 /* an exporter's credit is capped at max(this, 4 x the dearest tracer) */
 
 /* What a delivery costs beyond the tracer's bytes (counted against the budget, conservatively). */
