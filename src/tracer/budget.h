@@ -53,13 +53,14 @@ void ofd_budget_init(struct ofd_budget *b, double ratio, uint64_t burst);
 /* The slot of exporter a, added when missing (never NULL). */
 struct ofd_budget_slot *ofd_budget_slot(struct ofd_budget *b, const struct ofd_ip *a);
 
-/* Exporter a received export_bytes in one record: credit += export_bytes x ratio, capped. */
-static inline void ofd_budget_earn(struct ofd_budget *b, const struct ofd_ip *a, uint32_t export_bytes)
+/* Exporter a received export_bytes (in one record or several): credit += export_bytes x ratio,
+   capped at the burst. */
+static inline void ofd_budget_earn(struct ofd_budget *b, const struct ofd_ip *a, uint64_t export_bytes)
 {
 	struct ofd_budget_slot *s = b->last;
 	if (!s || memcmp(&s->a, a, sizeof(*a)) != 0)
 		s = ofd_budget_slot(b, a);
-	uint64_t add = (uint64_t)export_bytes * b->ratio_q;
+	uint64_t add = export_bytes * b->ratio_q;
 	b->earned_q += add;
 	s->credit = s->credit + add > b->burst_q ? b->burst_q : s->credit + add;
 }

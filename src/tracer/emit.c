@@ -257,6 +257,8 @@ static uint64_t admit_pass(struct ofd_emit *e, const struct ofd_batch *b)
 {
 	uint64_t pmax = 0;
 	int budget = e->cfg.sender != NULL;
+	const struct ofd_ip *cur = NULL; /* the exporter of the records being summed up */
+	uint64_t sum = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
 		if (!ofd_batch_is_live(b, i))
 			continue;
@@ -267,13 +269,19 @@ static uint64_t admit_pass(struct ofd_emit *e, const struct ofd_batch *b)
 				if (!e->cfg.from_any)
 					continue;
 			}
-			if (budget && f->export_bytes)
-				ofd_budget_earn(&e->budget, &f->sampler_address, f->export_bytes);
+			if (budget && (!cur || memcmp(cur, &f->sampler_address, sizeof(*cur)) != 0)) {
+				if (sum)
+					ofd_budget_earn(&e->budget, cur, sum);
+				cur = &f->sampler_address, sum = 0;
+			}
+			sum += f->export_bytes;
 		}
 		uint64_t pk = emit_packets(e, f);
 		if (pk > pmax)
 			pmax = pk;
 	}
+	if (sum)
+		ofd_budget_earn(&e->budget, cur, sum);
 	return pmax;
 }
 
