@@ -405,6 +405,11 @@ static void tracer_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 	struct tracer_state *s = state;
 	if (s->print && s->out.buf)
 		(void)ofd_wbuf_flush(&s->out);
+	if (s->print && s->out.reader_gone == 1) {
+		s->out.reader_gone = 2;
+		ofd_seg_log(seg, OFD_LOG_INFO, "output closed by its reader (broken pipe); stopping");
+		ofd_segment_stop_pipeline(seg);
+	}
 	if (s->emit)
 		tracer_notes(seg, s, now_ns);
 }
