@@ -140,13 +140,13 @@ static int cfg_apply(struct ofd_sender_cfg *c, char *err, size_t errlen)
 	else if (c->dedup_window_s == OFD_SEND_DEDUP_OFF)
 		c->dedup_window_s = 0;
 	c->queue_max = c->queue_max ? c->queue_max : 1024;
-	c->max_inflight = c->max_inflight ? c->max_inflight : 32;
+	c->max_inflight = c->max_inflight ? c->max_inflight : 128;
 	c->connect_timeout_ms = c->connect_timeout_ms ? c->connect_timeout_ms : 2000;
 	c->total_timeout_ms = c->total_timeout_ms ? c->total_timeout_ms : 5000;
 	c->end_connect_timeout_ms = c->end_connect_timeout_ms ? c->end_connect_timeout_ms : 1000;
-	c->http_queue = c->http_queue ? c->http_queue : 512;
+	c->http_queue = c->http_queue ? c->http_queue : 1024;
 	c->dest_inflight = c->dest_inflight ? c->dest_inflight : 1;
-	c->dest_queue = c->dest_queue ? c->dest_queue : 8;
+	c->dest_queue = c->dest_queue ? c->dest_queue : 4;
 	c->unreachable_table = c->unreachable_table ? c->unreachable_table : 4096;
 	c->unreachable_min_s = c->unreachable_min_s ? c->unreachable_min_s : 600;
 	c->unreachable_max_s = c->unreachable_max_s ? c->unreachable_max_s : 86400;

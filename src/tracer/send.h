@@ -80,12 +80,12 @@ struct ofd_sender_cfg {
 	double relay_rate, relay_burst;		       /* each relay [1000, 1000] */
 	uint32_t dedup_window_s;		       /* [300]; OFD_SEND_DEDUP_OFF turns it off */
 	uint32_t queue_max;			       /* tracers waiting to be sent [1024] */
-	uint32_t max_inflight;			       /* concurrent HTTP(S) requests [32] */
+	uint32_t max_inflight;			       /* concurrent HTTP(S) requests [128] */
 	uint32_t connect_timeout_ms, total_timeout_ms; /* [2000, 5000]; connect: relays */
 	uint32_t end_connect_timeout_ms;	       /* TCP connect to a flow end [1000] */
-	uint32_t http_queue;			       /* HTTP(S) attempts waiting or in flight [512] */
+	uint32_t http_queue;			       /* HTTP(S) attempts waiting or in flight [1024] */
 	uint32_t dest_inflight;			       /* transfers in flight to one flow end [1] */
-	uint32_t dest_queue;			       /* attempts waiting for one flow end [8] */
+	uint32_t dest_queue;			       /* attempts waiting for one flow end [4] */
 	uint32_t unreachable_table;		       /* (address, port) pairs remembered [4096] */
 	uint32_t unreachable_min_s, unreachable_max_s; /* skip for [600], doubling up to [86400] */
 	const char *const *relays; /* udp://HOST:PORT, http://..., https://... (NULL-terminated or NULL) */

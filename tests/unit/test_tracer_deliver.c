@@ -237,7 +237,7 @@ static void test_silent_do_not_delay(void **state)
 	ls[0] = silent("127.0.0.10", hport, 1, &cl[0]); /* SYNs dropped */
 	ls[1] = silent("127.0.0.11", hport, 0, &cl[1]); /* tarpits */
 	ls[2] = silent("127.0.0.12", hport, 0, &cl[2]);
-	struct ofd_sender_cfg c = {.max_inflight = 4, .total_timeout_ms = 1500};
+	struct ofd_sender_cfg c = {.max_inflight = 4, .dest_queue = 8, .total_timeout_ms = 1500};
 	struct ofd_sender *s = sender(&c, uport, hport);
 
 	/* 5 tracers to each silent host first: each holds one transfer (1 s to connect, 1.5 s for
