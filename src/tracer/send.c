@@ -147,6 +147,8 @@ static int cfg_apply(struct ofd_sender_cfg *c, char *err, size_t errlen)
 	c->http_queue = c->http_queue ? c->http_queue : 1024;
 	c->dest_inflight = c->dest_inflight ? c->dest_inflight : 1;
 	c->dest_queue = c->dest_queue ? c->dest_queue : 4;
+	if (!c->relay_inflight)
+		c->relay_inflight = c->max_inflight < 32 ? c->max_inflight : 32;
 	c->unreachable_table = c->unreachable_table ? c->unreachable_table : 4096;
 	c->unreachable_min_s = c->unreachable_min_s ? c->unreachable_min_s : 600;
 	c->unreachable_max_s = c->unreachable_max_s ? c->unreachable_max_s : 86400;
@@ -154,8 +156,8 @@ static int cfg_apply(struct ofd_sender_cfg *c, char *err, size_t errlen)
 	c->dedup_table = c->dedup_table ? c->dedup_table : 16384;
 	if (c->methods & ~(unsigned)(OFD_SEND_UDP | OFD_SEND_HTTP | OFD_SEND_HTTPS) ||
 	    c->queue_max > QUEUE_LIMIT || c->max_inflight > INFLIGHT_LIMIT || c->http_queue > HTTPQ_LIMIT ||
-	    c->dest_inflight > c->max_inflight || c->dest_queue > c->http_queue ||
-	    c->unreachable_max_s < c->unreachable_min_s) {
+	    c->dest_inflight > c->max_inflight || c->relay_inflight > c->max_inflight ||
+	    c->dest_queue > c->http_queue || c->unreachable_max_s < c->unreachable_min_s) {
 		snprintf(
 		    err, errlen,
 		    "sender: methods, queue size (max %u), concurrency (max %u), HTTP queue (max %u), "

@@ -51,7 +51,7 @@ struct ofd_sender_recipient { /* sealing: tracers to addresses in `prefix` are s
  * Delivery: UDP is sent when the sender thread takes a tracer from the queue, never behind
  * HTTP(S). HTTP(S) attempts go to per-destination queues (a flow end's address, or a relay):
  * at most dest_inflight transfers in flight and dest_queue attempts waiting per flow end (a
- * relay: max_inflight and http_queue), http_queue attempts waiting or in flight and max_inflight
+ * relay: relay_inflight and http_queue), http_queue attempts waiting or in flight and max_inflight
  * transfers in flight overall, destinations served round robin. A flow end's (address, port) that
  * does not answer (refused, reset, connect timeout, no answer within total_timeout_ms) is
  * remembered in a table of unreachable_table entries and skipped (counted `unreachable`) for
@@ -86,7 +86,8 @@ struct ofd_sender_cfg {
 	uint32_t http_queue;			       /* HTTP(S) attempts waiting or in flight [1024] */
 	uint32_t dest_inflight;			       /* transfers in flight to one flow end [1] */
 	uint32_t dest_queue;			       /* attempts waiting for one flow end [4] */
-	uint32_t unreachable_table;		       /* (address, port) pairs remembered [4096] */
+	uint32_t relay_inflight;    /* transfers in flight to one relay [32, at most max_inflight] */
+	uint32_t unreachable_table; /* (address, port) pairs remembered [4096] */
 	uint32_t unreachable_min_s, unreachable_max_s; /* skip for [600], doubling up to [86400] */
 	const char *const *relays; /* udp://HOST:PORT, http://..., https://... (NULL-terminated or NULL) */
 	const struct ofd_sender_recipient *recipients;

@@ -179,7 +179,7 @@ static void http_queue(struct ofd_sender *s, uint32_t si, int dest, int kind, co
 	}
 	struct ofd_sendq_key k = {.addr = *addr, .relay = s->nrelays ? (uint8_t)(dest + 1) : 0};
 	struct ofd_sendq_job j = {.slot = si, .kind = (uint8_t)kind, .dest = (uint8_t)dest};
-	int rc = s->nrelays ? ofd_sendq_push(s->q, &k, &j, s->cfg.max_inflight, s->cfg.http_queue)
+	int rc = s->nrelays ? ofd_sendq_push(s->q, &k, &j, s->cfg.relay_inflight, s->cfg.http_queue)
 			    : ofd_sendq_push(s->q, &k, &j, s->cfg.dest_inflight, s->cfg.dest_queue);
 	if (rc == OFD_SENDQ_DEST_FULL || rc == OFD_SENDQ_FULL) {
 		count(s, rc == OFD_SENDQ_FULL ? OFD_SD_HTTP_FULL : OFD_SD_DEST_FULL);

@@ -315,6 +315,7 @@ static void test_bounds(void **state)
 	/* configurations that cannot work are refused */
 	struct ofd_sender_cfg bad[] = {
 	    {.max_inflight = 4, .dest_inflight = 5},
+	    {.max_inflight = 4, .relay_inflight = 5},
 	    {.http_queue = 4, .dest_queue = 5},
 	    {.unreachable_min_s = 60, .unreachable_max_s = 30},
 	    {.http_queue = 65537},

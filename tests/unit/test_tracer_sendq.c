@@ -171,6 +171,7 @@ static void test_relay_keys(void **state)
 	assert_int_equal(got[2], 1);
 	assert_int_equal(got[3], 2);
 	assert_int_equal(got[4], 3);
+	ofd_sendq_free(q);
 	assert_int_equal(ofd_sendq_new(&q, 0), -EINVAL);
 	ofd_sendq_free(NULL);
 }
