@@ -93,7 +93,7 @@ void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, con
 		return;
 	int queued = 0;
 	pthread_mutex_lock(&s->mu);
-	int why = len == 0 || len > OFD_TRACER_MAX || (udp && udp_len > OFD_TRACER_UDP_MAX) ? OFD_SD_TOO_LARGE
+	int why = len == 0 || len > OFD_TRACER_HTTP_MAX || (udp && udp_len > OFD_TRACER_UDP_MAX) ? OFD_SD_TOO_LARGE
 		  : s->stopped								    ? OFD_SD_ERROR
 		  : s->count >= s->cfg.queue_max ? OFD_SD_QUEUE_FULL
 						 : -1;
@@ -124,7 +124,7 @@ void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char
 		      uint64_t now_ns)
 {
 	struct ofd_send_ticket t;
-	if (len == 0 || len > OFD_TRACER_MAX) { /* every check, then too_large (before the queue's) */
+	if (len == 0 || len > OFD_TRACER_HTTP_MAX) { /* every check, then too_large (before the queue's) */
 		pthread_mutex_lock(&s->mu);
 		s->st.offered++;
 		s->st.not_sent[OFD_SD_TOO_LARGE] += pick(s, f, now_ns, &t.d);

@@ -66,7 +66,7 @@ void ofd_emit_init(struct ofd_emit *e, const struct ofd_emit_cfg *cfg)
 	e->cfg = *cfg;
 	if (!e->cfg.amplification)
 		e->cfg.amplification = OFD_EMIT_AMPLIFICATION;
-	if (!e->cfg.full_max || e->cfg.full_max > OFD_TRACER_MAX)
+	if (!e->cfg.full_max || e->cfg.full_max > OFD_TRACER_HTTP_MAX)
 		e->cfg.full_max = OFD_TRACER_HTTP_MAX;
 	if (!e->cfg.methods && !e->cfg.relay_kinds)
 		e->cfg.methods = OFD_SEND_UDP | OFD_SEND_HTTP | OFD_SEND_HTTPS;

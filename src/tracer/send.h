@@ -133,7 +133,7 @@ int ofd_sender_new(struct ofd_sender **out, const struct ofd_sender_cfg *cfg, ch
  * now_ns is wall-clock time (rate limits, dedup). For each flow end (an address without a
  * family is skipped): policy (RESERVED, DENIED), dedup (DUPLICATE), per-address bucket
  * (ADDR_RATE), global bucket (RATE), queue (QUEUE_FULL); a tracer of 0 or more than
- * OFD_TRACER_MAX bytes counts TOO_LARGE. A destination matching a recipient prefix (the most
+ * OFD_TRACER_HTTP_MAX bytes counts TOO_LARGE. A destination matching a recipient prefix (the most
  * specific one) gets the tracer sealed to that key; sealed, it must still fit UDP's bound.
  */
 void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char *tracer, size_t len,
@@ -160,12 +160,12 @@ struct ofd_send_ticket {
  * same counting of those that do not, then the queue's room (QUEUE_FULL, or ERROR once flushed,
  * counted per admitted delivery: nothing is admitted then). It returns t->n, the deliveries
  * admitted. Only then the caller signs, and hands the tracer over with ofd_sender_queue(),
- * exactly once per ticket with t->n > 0: a tracer of 0 or more than OFD_TRACER_MAX bytes (pass
+ * exactly once per ticket with t->n > 0: a tracer of 0 or more than OFD_TRACER_HTTP_MAX bytes (pass
  * len 0 when it could not be made) counts TOO_LARGE per admitted delivery, as a full queue or a
  * flushed sender then does. The only difference to offer: a too-large tracer whose deliveries
  * meet a full queue counts QUEUE_FULL rather than TOO_LARGE. Never blocks; any thread.
  *
- * Two forms of one tracer: `tracer` goes over HTTP(S) (up to OFD_TRACER_MAX bytes); `udp`, when
+ * Two forms of one tracer: `tracer` goes over HTTP(S) (up to OFD_TRACER_HTTP_MAX bytes); `udp`, when
  * not NULL, is the form fitted to one datagram (at most OFD_TRACER_UDP_MAX bytes, see emit.c) and
  * goes over UDP instead. udp NULL: `tracer` is used for UDP too.
  */

@@ -51,7 +51,7 @@ struct slot {
 	uint32_t refs;	  /* sender thread: HTTP(S) attempts still to make */
 	uint64_t sealed;  /* sender thread: bit 2 x dest + form: counted as sealed */
 	struct ofd_send_dests d;
-	char data[OFD_TRACER_MAX];
+	char data[OFD_TRACER_HTTP_MAX];
 	char udp[OFD_TRACER_UDP_MAX];
 };
 

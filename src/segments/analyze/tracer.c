@@ -285,6 +285,7 @@ static int make_sender(struct tracer_state *s, char *err, size_t errlen)
 	sc.queue_max = (uint32_t)s->queue;
 	sc.total_timeout_ms = (uint32_t)(s->timeout_ns / 1000000u);
 	sc.connect_timeout_ms = (uint32_t)(s->connect_timeout_ns / 1000000u);
+	sc.end_connect_timeout_ms = sc.connect_timeout_ms;
 	int rc = ofd_sender_new(&s->snd, &sc, err, errlen); /* copies the recipients */
 	free(all);
 	return rc;
@@ -612,8 +613,9 @@ static const struct ofd_cfg_key tracer_keys[] = {
     {.key = "connect_timeout",
      .type = OFD_CFG_DURATION,
      .offset = O(connect_timeout_ns),
-     .def = "2s",
-     .help = "TCP connect time for HTTP(S)"},
+     .def = "1s",
+     .help = "TCP connect time for HTTP(S); a flow end that does not connect in time is remembered "
+	     "and skipped (10 min, doubling up to 24 h)"},
     {.key = "udp_port",
      .type = OFD_CFG_UINT,
      .offset = O(udp_port),
