@@ -162,9 +162,9 @@ static const uint8_t *member_at(const uint8_t *p, const uint8_t *e, const char *
 /* The first member `"name": <open>` in [p, e): the position after <open>, or NULL. */
 static const uint8_t *find_member(const uint8_t *p, const uint8_t *e, const char *name, uint8_t open)
 {
-	for (; p < e; p++) {
-		const uint8_t *q;
-		if (*p == '"' && (q = member_at(p, e, name, open)) != NULL)
+	for (; p < e && (p = memchr(p, '"', (size_t)(e - p))) != NULL; p++) {
+		const uint8_t *q = member_at(p, e, name, open);
+		if (q)
 			return q;
 	}
 	return NULL;
@@ -209,16 +209,14 @@ void ofd_vbudget_scan(const uint8_t *data, size_t len, struct ofd_vb_hint *h)
 		p++;
 	if (p >= e || *p != '{')
 		return;
-	if (find_member(p, e, "sealed", '"') && find_member(p, e, "to", '"')) {
-		h->sealed = 1;
-		return;
-	}
 	/* the last "signature" object: the one a decoy in flowdata cannot come after */
 	const uint8_t *obj = NULL, *q = p;
 	while ((q = find_member(q, e, "signature", '{')) != NULL)
 		obj = q;
 	if (obj)
 		scan_sig_object(obj, e, h);
+	else if (find_member(p, e, "sealed", '"') && find_member(p, e, "to", '"'))
+		h->sealed = 1;
 }
 
 /* ---- the good-key table (callers hold mu) ---- */
