@@ -199,15 +199,15 @@ static int decode_any(struct ofd_decoder *d, const struct ofd_dgram *dg, struct 
 
 /*
  * The n records of the datagram just decoded get their share of its length. They are the last
- * n of b, or, when b was handed on in the middle, all of b (those handed on keep 1). Then the
+ * n of b, or, when b was handed on in the middle, all of b (those handed on keep 0). Then the
  * hint of records per datagram: the most of the last window of 256 datagrams, or more at once.
  */
 static void share(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_batch *b, uint32_t n)
 {
 	size_t per = dg->len / n;
 	uint16_t v = per < 1 ? 1 : per > UINT16_MAX ? UINT16_MAX : (uint16_t)per;
-	for (uint32_t i = b->n >= n ? b->n - n : 0; i < b->n; i++)
-		b->flows[i].export_bytes = v;
+	for (struct ofd_flow *f = b->flows + (b->n >= n ? b->n - n : 0), *end = b->flows + b->n; f < end; f++)
+		f->export_bytes = v;
 	uint16_t h = n > OFD_DECODE_HINT_MAX ? OFD_DECODE_HINT_MAX : (uint16_t)n;
 	if (h > d->hint_max)
 		d->hint_max = h;

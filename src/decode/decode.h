@@ -141,8 +141,9 @@ void ofd_decoder_free(struct ofd_decoder *d);
  *
  * The records get provenance (include/ofd/flow.h): origin, and export_bytes = the datagram's
  * length / the records decoded from it (at least 1). A record handed on before its datagram is
- * done (b filled up in the middle) keeps export_bytes 1; to make that rare, b (when it has a
- * `full` callback) is flushed first when it has less room than recent datagrams needed.
+ * done (b filled up in the middle) keeps export_bytes 0, unknown (it earns nothing); to make
+ * that rare, b (when it has a `full` callback) is flushed first when it has less room than
+ * recent datagrams needed (at most OFD_DECODE_HINT_MAX records).
  * New templates of the datagram's exporter go to `budget` (template.h). ofd_decode() is
  * ofd_decode_from() with OFD_ORIGIN_LOCAL and the main budget: for capture files and tests.
  */
@@ -153,12 +154,11 @@ int ofd_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_bat
 #define OFD_DECODE_HINT_MAX (OFD_BATCH_CAP / 4)
 
 /* For the format decoders: a new record of the datagram being decoded (ofd_batch_add, with
-   its origin and a provisional export_bytes of 1). */
+   its origin; export_bytes is set when the datagram is done). */
 static inline struct ofd_flow *ofd_decode_add(struct ofd_decoder *d, struct ofd_batch *b)
 {
 	struct ofd_flow *f = ofd_batch_add(b);
 	f->origin = d->origin;
-	f->export_bytes = 1;
 	return f;
 }
 
