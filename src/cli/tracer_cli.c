@@ -65,6 +65,7 @@ struct tcli {
 	char *files[MAX_LIST];
 	int nfiles;
 	char udp_src[1024]; /* -u: udp://:PORT[,udp://:PORT...], "" when not given */
+	char *exporters;    /* --exporters A,B...: -u's allow-list, NULL: none */
 	/* the segment's counters after the run */
 	uint64_t flows, selected, failed, unlisted, budget;
 };
@@ -76,6 +77,8 @@ static void usage(FILE *f)
 	    "usage: overflowd -f FILE... | -u [PORT]  [options]\n"
 	    "  -f, --file FILE        read flows from a capture (repeatable; pcap/pcapng, .gz)\n"
 	    "  -u, --udp [PORT]       receive NetFlow/IPFIX/sFlow on UDP PORT (default 7777)\n"
+	    "      --exporters LIST   with -u: accept datagrams only from these addresses or prefixes\n"
+	    "                         (comma-separated; loopback always); the others are dropped\n"
 	    "  -r, --rate R           report a flow with odds min(1, R x packets) (default 1e-6)\n"
 	    "      --seed N           reproducible selection (default: a CSPRNG)\n"
 	    "      --raw-counts       do not scale packets by the sampling rate (the prototype)\n"
@@ -181,6 +184,7 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 		t->seeded = 1, t->seed = (uint64_t)v;
 		return 0;
 	case 'R': t->raw = 1; return 0;
+	case 'X': t->exporters = arg; return 0;
 	case 'k': t->key = arg; return 0;
 	case 'C': t->contact = arg; return 0;
 	case 'L': return (t->cls = ofd_tracer_class_parse(arg)) < 0 ? -1 : 0;
@@ -231,6 +235,7 @@ static int parse_args(struct tcli *t, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"file", required_argument, NULL, 'f'},
 	    {"udp", optional_argument, NULL, 'u'},
+	    {"exporters", required_argument, NULL, 'X'},
 	    {"rate", required_argument, NULL, 'r'},
 	    {"seed", required_argument, NULL, 'S'},
 	    {"raw-counts", no_argument, NULL, 'R'},
@@ -308,6 +313,8 @@ static void build_inputs(struct ofd_clipipe *c, struct tcli *t)
 	if (t->udp_src[0]) {
 		ofd_clipipe_printf(c, "- segment: udp\n  config:\n    summary: true\n    workers: 1\n");
 		str_key(c, "listen", t->udp_src);
+		if (t->exporters)
+			ofd_clipipe_list(c, "exporters", t->exporters);
 	}
 }
 

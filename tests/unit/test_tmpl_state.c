@@ -317,7 +317,7 @@ static void test_missing_and_empty_decoder(void **state)
 static void test_stale(void **state)
 {
 	(void)state;
-	const struct ofd_decode_limits lim = {16, 16, 64, 64, 60};
+	const struct ofd_decode_limits lim = {16, 16, 64, 64, 60, 0, 0, 0};
 	char path[512];
 	path_in(path, sizeof(path), "stale");
 	struct ofd_decoder *a = new_decoder(&lim);
@@ -344,7 +344,7 @@ static void test_stale(void **state)
 	ofd_decoder_free(b);
 
 	/* timeout 0: nothing is stale */
-	const struct ofd_decode_limits forever = {16, 16, 64, 64, 0};
+	const struct ofd_decode_limits forever = {16, 16, 64, 64, 0, 0, 0, 0};
 	b = new_decoder(&forever);
 	assert_int_equal(ofd_tmpl_state_load(b, path, T0 + 86400 * S, &info), 0);
 	assert_int_equal(info.stale, 0);
@@ -570,7 +570,7 @@ static void test_limits_and_kept(void **state)
 	ofd_decoder_free(a);
 
 	/* 8 fields at most: 256 (12 fields) and 300 (9) are refused, counted as drops */
-	const struct ofd_decode_limits small = {16, 16, 64, 8, 1800};
+	const struct ofd_decode_limits small = {16, 16, 64, 8, 1800, 0, 0, 0};
 	struct ofd_decoder *b = new_decoder(&small);
 	struct ofd_tmpl_state_info info;
 	assert_int_equal(ofd_tmpl_state_load(b, path, T0 + S, &info), 0);
@@ -581,13 +581,14 @@ static void test_limits_and_kept(void **state)
 	assert_int_equal(b->st.drops[OFD_DROP_TEMPLATE_LIMIT], 2);
 	ofd_decoder_free(b);
 
-	/* one exporter at most: the other's templates are refused */
-	const struct ofd_decode_limits one = {1, 16, 64, 64, 1800};
+	/* one exporter at most: the one loaded later evicts the other (neither had data) */
+	const struct ofd_decode_limits one = {1, 16, 64, 64, 1800, 0, 0, 0};
 	b = new_decoder(&one);
 	assert_int_equal(ofd_tmpl_state_load(b, path, T0 + S, &info), 0);
 	assert_int_equal(info.exporters, 1);
 	assert_int_equal(ofd_tmpl_cache_exporters(b->tc), 1);
-	assert_int_equal(info.refused, 2);
+	assert_int_equal(info.refused, 0);
+	assert_int_equal(b->st.template_evictions[OFD_TMPL_BUDGET_MAIN][OFD_TMPL_EVICT_NO_DATA], 1);
 	ofd_decoder_free(b);
 
 	/* a template the decoder learned already stays as it is */
