@@ -224,7 +224,7 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 		t->from = arg;
 		return 0;
 	case 'G': return parse_num(arg, 1e-9, 0.999999999, &t->amplification);
-	case 'X': return parse_redact(t, arg);
+	case 'Z': return parse_redact(t, arg);
 	case 'h': usage(stdout); exit(0);
 	default: return -1;
 	}
@@ -256,7 +256,7 @@ static int parse_args(struct tcli *t, int argc, char **argv)
 	    {"seal-min", required_argument, NULL, 'N'},
 	    {"from", required_argument, NULL, 'F'},
 	    {"amplification", required_argument, NULL, 'G'},
-	    {"redact", required_argument, NULL, 'X'},
+	    {"redact", required_argument, NULL, 'Z'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
