@@ -366,9 +366,10 @@ static const struct ofd_cfg_key udp_keys[] = {
     {.key = "rcvbuf",
      .type = OFD_CFG_SIZE,
      .offset = offsetof(struct udp_state, rcvbuf),
-     .def = "0",
-     .help =
-	 "socket receive buffer (SO_RCVBUF, e.g. 16M) of each worker's socket; 0 keeps the system default"},
+     .def = "8M",
+     .help = "socket receive buffer (SO_RCVBUF) of each worker's socket: room for about 5,000 full "
+	     "datagrams while the worker is descheduled; as root granted in full (SO_RCVBUFFORCE), else "
+	     "up to net.core.rmem_max; 0 keeps the system default"},
     {.key = "workers",
      .type = OFD_CFG_UINT,
      .offset = offsetof(struct udp_state, workers),
