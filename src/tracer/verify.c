@@ -3,8 +3,10 @@
  * the JSON parse of the line, the signature member's shape (key: 64 hex digits, signature:
  * standard base64 with padding of at least 64 bytes), then Ed25519 over the signed bytes, and
  * only then a parse of those bytes, which must be an object holding objects "flowdata" and
- * "metadata". The line's own flowdata/metadata members are never read: the message is the
- * signed bytes.
+ * "metadata", and their values within bounds (bounds.c). The line's own flowdata/metadata
+ * members are never read: the message is the signed bytes. A receiver's limits
+ * (ofd_tracer_verify_at) add a size cap, checked before anything is parsed, and a freshness
+ * window on metadata.time, checked last.
  *
  * Sealed form {"sealed": B64, "to": HEX}: opened only when `to` is our public key; the inner
  * line must be a plain tracer (a sealed tracer inside a sealed tracer is OFD_TV_SEALED).
@@ -28,6 +30,8 @@ static const char *const tv_names[OFD_TV__COUNT] = {
     [OFD_TV_BODY_NOT_JSON] = "signed part is not a JSON object",
     [OFD_TV_BAD_BODY] = "signed part lacks flowdata or metadata",
     [OFD_TV_SEALED] = "sealed, not for us",
+    [OFD_TV_BAD_VALUE] = "a value out of bounds",
+    [OFD_TV_STALE] = "stale (its time is outside the freshness window)",
 };
 
 static const char *const tv_slugs[OFD_TV__COUNT] = {
@@ -41,6 +45,8 @@ static const char *const tv_slugs[OFD_TV__COUNT] = {
     [OFD_TV_BODY_NOT_JSON] = "body_not_json",
     [OFD_TV_BAD_BODY] = "bad_body",
     [OFD_TV_SEALED] = "sealed_not_for_us",
+    [OFD_TV_BAD_VALUE] = "bad_value",
+    [OFD_TV_STALE] = "stale",
 };
 
 const char *ofd_tv_error_slug(enum ofd_tv_error e)
@@ -186,9 +192,12 @@ static enum ofd_tv_error verify_plain(json_t *root, uint8_t *scratch, struct ofd
 	if (!json_is_object(json_object_get(msg, "flowdata")) ||
 	    !json_is_object(json_object_get(msg, "metadata")))
 		e = OFD_TV_BAD_BODY;
+	else
+		e = ofd_tracer_check_values(msg, &out->time);
 	if (e == OFD_TV_OK) {
 		out->body = (const char *)body;
 		out->body_len = blen;
+		memcpy(out->sig, scratch, OFD_SIG_LEN);
 	}
 	if (e == OFD_TV_OK && keep)
 		out->doc = msg;
@@ -197,8 +206,8 @@ static enum ofd_tv_error verify_plain(json_t *root, uint8_t *scratch, struct ofd
 	return e;
 }
 
-static enum ofd_tv_error verify_sealed(json_t *root, const struct ofd_key *ours, uint8_t *scratch,
-				       struct ofd_tracer_msg *out, int keep)
+static enum ofd_tv_error verify_sealed(json_t *root, const struct ofd_key *ours, size_t max_len,
+				       uint8_t *scratch, struct ofd_tracer_msg *out, int keep)
 {
 	uint8_t to[OFD_KEY_PUB_LEN];
 	uint8_t ct[OFD_TRACER_MAX];
@@ -218,8 +227,10 @@ static enum ofd_tv_error verify_sealed(json_t *root, const struct ofd_key *ours,
 		return OFD_TV_SEALED;
 
 	enum ofd_tv_error e;
-	json_t *inner = parse_object((const char *)pt, ptlen);
-	if (!inner)
+	json_t *inner = ptlen > max_len ? NULL : parse_object((const char *)pt, ptlen);
+	if (ptlen > max_len)
+		e = OFD_TV_TOO_LARGE;
+	else if (!inner)
 		e = OFD_TV_NOT_JSON;
 	else if (json_object_get(inner, "sealed"))
 		e = OFD_TV_SEALED; /* sealed twice: not opened again */
@@ -231,20 +242,25 @@ static enum ofd_tv_error verify_sealed(json_t *root, const struct ofd_key *ours,
 	return e;
 }
 
-static enum ofd_tv_error verify(const char *line, size_t len, const struct ofd_key *ours, uint8_t *scratch,
-				struct ofd_tracer_msg *out, int keep)
+static enum ofd_tv_error verify(const char *line, size_t len, const struct ofd_key *ours, size_t max_len,
+				uint8_t *scratch, struct ofd_tracer_msg *out, int keep)
 {
 	memset(out, 0, sizeof(*out));
 	if (sodium_init() < 0)
 		return OFD_TV_BAD_SIGNATURE; /* cannot verify anything */
-	if (len > OFD_TRACER_MAX)
+	if (max_len == 0 || max_len > OFD_TRACER_MAX)
+		max_len = OFD_TRACER_MAX;
+	size_t sealed_max = ofd_tracer_sealed_len(max_len);
+	if (len > OFD_TRACER_MAX || len > sealed_max)
 		return OFD_TV_TOO_LARGE;
 	json_t *root = parse_object(line, len);
 	if (!root)
 		return OFD_TV_NOT_JSON;
 	enum ofd_tv_error e;
 	if (json_object_get(root, "sealed"))
-		e = verify_sealed(root, ours, scratch, out, keep);
+		e = verify_sealed(root, ours, max_len, scratch, out, keep);
+	else if (len > max_len)
+		e = OFD_TV_TOO_LARGE;
 	else
 		e = verify_plain(root, scratch, out, keep);
 	json_decref(root);
@@ -258,13 +274,31 @@ static enum ofd_tv_error verify(const char *line, size_t len, const struct ofd_k
 enum ofd_tv_error ofd_tracer_verify(const char *line, size_t len, const struct ofd_key *ours,
 				    uint8_t *scratch, struct ofd_tracer_msg *out)
 {
-	return verify(line, len, ours, scratch, out, 0);
+	return verify(line, len, ours, 0, scratch, out, 0);
 }
 
 enum ofd_tv_error ofd_tracer_verify_doc(const char *line, size_t len, const struct ofd_key *ours,
 					uint8_t *scratch, struct ofd_tracer_msg *out)
 {
-	return verify(line, len, ours, scratch, out, 1);
+	return verify(line, len, ours, 0, scratch, out, 1);
+}
+
+enum ofd_tv_error ofd_tracer_verify_at(const char *line, size_t len, const struct ofd_key *ours,
+				       const struct ofd_tv_limits *lim, uint64_t now_ns, uint8_t *scratch,
+				       struct ofd_tracer_msg *out)
+{
+	enum ofd_tv_error e = verify(line, len, ours, lim ? lim->max_len : 0, scratch, out, 1);
+	if (e != OFD_TV_OK || !lim || (!lim->past_s && !lim->future_s))
+		return e;
+	double now = (double)(now_ns / 1000000000u) + (double)(now_ns % 1000000000u) / 1e9;
+	int stale = out->time <= 0 || (lim->past_s && out->time < now - lim->past_s) ||
+		    (lim->future_s && out->time > now + lim->future_s);
+	if (!stale)
+		return OFD_TV_OK;
+	ofd_tracer_msg_release(out);
+	out->body = NULL;
+	out->body_len = 0;
+	return OFD_TV_STALE;
 }
 
 void ofd_tracer_msg_release(struct ofd_tracer_msg *m)
