@@ -1,4 +1,5 @@
 /* overflowd: flow collector, pipeline and tracer daemon. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* a closed stdout (`| head -1`) is an EPIPE each command handles: it ends the run */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return OFD_EXIT_USAGE;

@@ -23,6 +23,8 @@ enum ofd_drop {
 	OFD_DROP_CAPTURE_TRUNCATED, /* a capture cut short (frame or snaplen) */
 	OFD_DROP_SOCKET,	    /* receive errors on a socket */
 	OFD_DROP_KERNEL,	    /* the kernel's own socket drop counter */
+	/* inputs */
+	OFD_DROP_UNLISTED_EXPORTER, /* a datagram from an exporter not on the input's `exporters` list */
 	OFD_DROP__COUNT
 };
 

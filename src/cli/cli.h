@@ -19,4 +19,12 @@ int ofd_cmd_verify(int argc, char **argv);
 extern volatile int ofd_stop;
 void ofd_signals_install(void);
 
+/*
+ * With SIGPIPE ignored (every command ignores it), a reader that closed its end of our standard
+ * output shows as EPIPE on the next write. True when stdout's reader is gone: a failed write on
+ * stdout and a pipe or socket without a reader (poll reports POLLERR). A command then ends as
+ * tcpdump does: a one-line note on stderr, its summary, status 0.
+ */
+int ofd_cli_stdout_gone(void);
+
 #endif

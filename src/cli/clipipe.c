@@ -47,6 +47,22 @@ void ofd_clipipe_arg(struct ofd_clipipe *c, const char *s)
 	ofd_clipipe_printf(c, "\"${%zu}\"", c->nargs);
 }
 
+void ofd_clipipe_list(struct ofd_clipipe *c, const char *key, char *csv)
+{
+	ofd_clipipe_printf(c, "    %s:\n", key);
+	for (char *item = csv;;) {
+		char *comma = strchr(item, ',');
+		if (comma)
+			*comma = 0;
+		ofd_clipipe_printf(c, "    - ");
+		ofd_clipipe_arg(c, item);
+		ofd_clipipe_printf(c, "\n");
+		if (!comma)
+			break;
+		item = comma + 1;
+	}
+}
+
 const char *ofd_clipipe_text(struct ofd_clipipe *c)
 {
 	if (!c->f || fflush(c->f) != 0)

@@ -41,6 +41,14 @@ void ofd_clipipe_printf(struct ofd_clipipe *c, const char *fmt, ...) __attribute
 /* Append a double-quoted reference to the string s (kept, not copied: s must outlive the run). */
 void ofd_clipipe_arg(struct ofd_clipipe *c, const char *s);
 
+/*
+ * Append a segment config key (at the indent of `- segment:`'s config keys) whose value is the
+ * list of the comma-separated items of csv, each a reference as ofd_clipipe_arg() writes:
+ * for command-line options such as --exporters A,B. csv is split in place (its commas become
+ * NULs) and must outlive the run, like argv.
+ */
+void ofd_clipipe_list(struct ofd_clipipe *c, const char *key, char *csv);
+
 /* The text written so far (NUL-terminated), e.g. for -v; NULL if building failed. */
 const char *ofd_clipipe_text(struct ofd_clipipe *c);
 

@@ -1,5 +1,6 @@
 /*
- * overflowd dump [--format json|csv] [--limit N] [--state FILE [--state-interval S]] SOURCE...
+ * overflowd dump [--format json|csv] [--limit N] [--state FILE [--state-interval S]]
+ *               [--exporters LIST] SOURCE...
  *
  * Decodes every SOURCE (capture files first, in order, then the UDP listeners until SIGINT or
  * SIGTERM) and prints one line per flow record. A summary of datagrams, records and drops by
@@ -12,7 +13,8 @@
  *   - segment: pcap          the capture files, if any, read in order
  *     config: {filename: [FILE...], summary: true, state_file: F, state_interval: Ss}
  *   - segment: udp           the UDP sources, if any, in one listen string, one worker
- *     config: {listen: "udp://...,...", workers: 1, summary: true, state_file: F, ...}
+ *     config: {listen: "udp://...,...", workers: 1, summary: true, state_file: F, ...,
+ *              exporters: [A, B...] with --exporters A,B...}
  *   - segment: limit         with --limit N only
  *     config: {count: N}
  *   - segment: json          (or csv) to standard output
@@ -35,6 +37,7 @@ struct dump {
 	uint64_t limit;		 /* 0: no limit */
 	const char *state;	 /* --state FILE, NULL: none */
 	uint32_t state_interval; /* --state-interval seconds */
+	char *exporters;	 /* --exporters A,B...: the UDP sources' allow-list, NULL: none */
 	uint64_t printed, write_errors;
 };
 
@@ -53,15 +56,21 @@ static void usage(FILE *f)
 		"  SOURCE: a capture file (pcap or pcapng, plain or .gz) or udp://[ADDR]:PORT\n"
 		"          (netflow:// and sflow:// are aliases; several may be given)\n"
 		"  --state FILE: load NetFlow v9/IPFIX templates from FILE at the start; save them\n"
-		"          there at the end and every S seconds (--state-interval, default 60, 0: never)\n");
+		"          there at the end and every S seconds (--state-interval, default 60, 0: never)\n"
+		"  --exporters LIST: accept UDP datagrams only from these addresses or prefixes\n"
+		"          (comma-separated; loopback always); the others are dropped and counted\n");
 }
 
 static int parse_args(struct dump *d, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"format", required_argument, NULL, 'F'}, {"limit", required_argument, NULL, 'n'},
-	    {"state", required_argument, NULL, 's'},  {"state-interval", required_argument, NULL, 'i'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'F'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"state", required_argument, NULL, 's'},
+	    {"state-interval", required_argument, NULL, 'i'},
+	    {"exporters", required_argument, NULL, 'e'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -103,6 +112,13 @@ static int parse_args(struct dump *d, int argc, char **argv)
 			d->state_interval = (uint32_t)v;
 			break;
 		}
+		case 'e':
+			if (!optarg[0]) {
+				fprintf(stderr, "dump: --exporters needs addresses or prefixes\n");
+				return -1;
+			}
+			d->exporters = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -153,6 +169,8 @@ static int build(struct ofd_clipipe *c, const struct dump *d, char *const *srcs,
 		ofd_clipipe_arg(c, listen);
 		ofd_clipipe_printf(c, "\n");
 		state_keys(c, d);
+		if (d->exporters)
+			ofd_clipipe_list(c, "exporters", d->exporters);
 	}
 	if (d->limit)
 		ofd_clipipe_printf(c, "- segment: limit\n  config: {count: %" PRIu64 "}\n", d->limit);

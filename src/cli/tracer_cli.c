@@ -18,7 +18,7 @@
  *   --send send: [--methods, default udp, http] (else send: []), --send-to send_to,
  *   --allow allow, --deny deny, --seal seal, --seal-learned seal_learned, --seal-min seal_min,
  *   --relay-rate relay_rate and relay_burst (default 1000 both), --udp-port udp_port,
- *   --http-port http_port
+ *   --http-port http_port, --from from, --amplification amplification, --redact redact
  *
  * The segment prints its sender's summary when it ends ("tracer: tracers offered ..."); this
  * command then adds the flows seen, selected and failed (the segment's counters).
@@ -57,11 +57,17 @@ struct tcli {
 	double seal_min;
 	uint16_t udp_port, http_port;
 	double relay_rate;
+	const char *from;      /* listed, any; NULL: the segment's default */
+	double amplification;  /* 0: the segment's default */
+	const char *redact[8]; /* checked names, in redact_buf */
+	char redact_buf[128];
+	size_t nredact;
 	char *files[MAX_LIST];
 	int nfiles;
 	char udp_src[1024]; /* -u: udp://:PORT[,udp://:PORT...], "" when not given */
+	char *exporters;    /* --exporters A,B...: -u's allow-list, NULL: none */
 	/* the segment's counters after the run */
-	uint64_t flows, selected, failed;
+	uint64_t flows, selected, failed, unlisted, budget;
 };
 
 static void usage(FILE *f)
@@ -71,6 +77,8 @@ static void usage(FILE *f)
 	    "usage: overflowd -f FILE... | -u [PORT]  [options]\n"
 	    "  -f, --file FILE        read flows from a capture (repeatable; pcap/pcapng, .gz)\n"
 	    "  -u, --udp [PORT]       receive NetFlow/IPFIX/sFlow on UDP PORT (default 7777)\n"
+	    "      --exporters LIST   with -u: accept datagrams only from these addresses or prefixes\n"
+	    "                         (comma-separated; loopback always); the others are dropped\n"
 	    "  -r, --rate R           report a flow with odds min(1, R x packets) (default 1e-6)\n"
 	    "      --seed N           reproducible selection (default: a CSPRNG)\n"
 	    "      --raw-counts       do not scale packets by the sampling rate (the prototype)\n"
@@ -89,7 +97,13 @@ static void usage(FILE *f)
 	    "      --seal-min N       ... from networks whose one key sent at least N tracers (10)\n"
 	    "      --relay-rate R     tracers per second to each --send-to relay\n"
 	    "      --udp-port N       UDP port of flow ends (default 65535)\n"
-	    "      --http-port N      HTTP port of flow ends (default 80)\n");
+	    "      --http-port N      HTTP port of flow ends (default 80)\n"
+	    "      --from listed|any  tracers about flows of listed exporters and local inputs only\n"
+	    "                         (default), or of any exporter: anyone who can forge an export\n"
+	    "                         then has tracers signed and sent where he likes\n"
+	    "      --amplification R  bytes of tracers per byte of export, per exporter (default 0.5)\n"
+	    "      --redact LIST      exporter,interfaces,as,nexthop, all or none: left out of tracers\n"
+	    "                         (default: all to flow ends, none to relays or when printing)\n");
 }
 
 static int parse_methods(const char *s, unsigned *m)
@@ -111,6 +125,20 @@ static int parse_num(const char *s, double lo, double hi, double *v)
 	char *end;
 	*v = strtod(s, &end);
 	return *s && !*end && *v >= lo && *v <= hi ? 0 : -1;
+}
+
+/* --redact LIST: names checked, kept in t->redact_buf for the segment's list. */
+static int parse_redact(struct tcli *t, const char *s)
+{
+	snprintf(t->redact_buf, sizeof(t->redact_buf), "%s", s);
+	t->nredact = 0;
+	char *save = NULL;
+	for (char *w = strtok_r(t->redact_buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (ofd_redact_parse(w) < 0 || t->nredact == sizeof(t->redact) / sizeof(t->redact[0]))
+			return -1;
+		t->redact[t->nredact++] = w;
+	}
+	return t->nredact ? 0 : -1;
 }
 
 static int add_prefix(const char **list, size_t *n, const char *s)
@@ -156,6 +184,7 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 		t->seeded = 1, t->seed = (uint64_t)v;
 		return 0;
 	case 'R': t->raw = 1; return 0;
+	case 'X': t->exporters = arg; return 0;
 	case 'k': t->key = arg; return 0;
 	case 'C': t->contact = arg; return 0;
 	case 'L': return (t->cls = ofd_tracer_class_parse(arg)) < 0 ? -1 : 0;
@@ -189,6 +218,13 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 			return -1;
 		t->http_port = (uint16_t)v;
 		return 0;
+	case 'F':
+		if (strcmp(arg, "listed") && strcmp(arg, "any"))
+			return -1;
+		t->from = arg;
+		return 0;
+	case 'G': return parse_num(arg, 1e-9, 0.999999999, &t->amplification);
+	case 'Z': return parse_redact(t, arg);
 	case 'h': usage(stdout); exit(0);
 	default: return -1;
 	}
@@ -199,6 +235,7 @@ static int parse_args(struct tcli *t, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"file", required_argument, NULL, 'f'},
 	    {"udp", optional_argument, NULL, 'u'},
+	    {"exporters", required_argument, NULL, 'X'},
 	    {"rate", required_argument, NULL, 'r'},
 	    {"seed", required_argument, NULL, 'S'},
 	    {"raw-counts", no_argument, NULL, 'R'},
@@ -217,6 +254,9 @@ static int parse_args(struct tcli *t, int argc, char **argv)
 	    {"http-port", required_argument, NULL, 'H'},
 	    {"seal-learned", required_argument, NULL, 'B'},
 	    {"seal-min", required_argument, NULL, 'N'},
+	    {"from", required_argument, NULL, 'F'},
+	    {"amplification", required_argument, NULL, 'G'},
+	    {"redact", required_argument, NULL, 'Z'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -273,6 +313,8 @@ static void build_inputs(struct ofd_clipipe *c, struct tcli *t)
 	if (t->udp_src[0]) {
 		ofd_clipipe_printf(c, "- segment: udp\n  config:\n    summary: true\n    workers: 1\n");
 		str_key(c, "listen", t->udp_src);
+		if (t->exporters)
+			ofd_clipipe_list(c, "exporters", t->exporters);
 	}
 }
 
@@ -305,6 +347,10 @@ static void build_tracer(struct ofd_clipipe *c, struct tcli *t)
 		ofd_clipipe_printf(c, "    udp_port: %u\n", t->udp_port);
 	if (t->http_port)
 		ofd_clipipe_printf(c, "    http_port: %u\n", t->http_port);
+	str_key(c, "from", t->from);
+	if (t->amplification)
+		ofd_clipipe_printf(c, "    amplification: %.17g\n", t->amplification);
+	list_key(c, "redact", t->redact, t->nredact);
 }
 
 /* After the run: the tracer segment's counters (the last entry). */
@@ -316,6 +362,8 @@ static void tracer_done(struct ofd_pipeline *p, void *ctx)
 	t->flows = c.in;
 	t->selected = c.nown > 0 ? c.own[0] : 0;
 	t->failed = c.nown > 1 ? c.own[1] : 0;
+	t->unlisted = c.nown > 2 ? c.own[2] : 0; /* the segment's counters: selected, failed, unlisted, */
+	t->budget = c.nown > 3 ? c.own[3] : 0;	 /* budget, ... */
 }
 
 int ofd_cmd_tracer(int argc, char **argv)
@@ -341,8 +389,8 @@ int ofd_cmd_tracer(int argc, char **argv)
 	if (rc == OFD_EXIT_OK)
 		fprintf(stderr,
 			"tracers: flows %" PRIu64 ", selected %" PRIu64 " (escalated 0), failed %" PRIu64
-			"\n",
-			t->flows, t->selected, t->failed);
+			", over budget %" PRIu64 ", flows of unlisted exporters %" PRIu64 "\n",
+			t->flows, t->selected, t->failed, t->budget, t->unlisted);
 free_t:
 	free(t);
 	return rc;

@@ -139,10 +139,14 @@ static int cmd(int argc, char **argv, int keys)
 	int64_t n = keys	? ofd_query_keys(s, &o.q, stdout)
 		    : o.spoofed ? ofd_query_spoofed(s, &o.q, stdout)
 				: ofd_query_tracers(s, &o.q, stdout);
-	if (fflush(stdout) != 0 || n < 0)
-		fprintf(stderr, "overflowd: query failed\n");
-	else
+	if ((fflush(stdout) != 0 || ferror(stdout)) && ofd_cli_stdout_gone()) {
+		fprintf(stderr, "overflowd: output closed by its reader (broken pipe); stopped\n");
 		rc = OFD_EXIT_OK;
+	} else if (ferror(stdout) || n < 0) {
+		fprintf(stderr, "overflowd: query failed\n");
+	} else {
+		rc = OFD_EXIT_OK;
+	}
 	ofd_store_close(s);
 free_mine:
 	free(o.mine);

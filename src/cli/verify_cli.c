@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "tracer/keypath.h"
 #include "tracer/tracer.h"
+#include "util/termtext.h"
 
 int ofd_cmd_keygen(int argc, char **argv)
 {
@@ -49,22 +50,35 @@ int ofd_cmd_keygen(int argc, char **argv)
 	return OFD_EXIT_OK;
 }
 
-/* "SADDR:SPORT -> DADDR:DPORT proto P packets N bytes B class C" from the signed body. */
+/* The string member name of o, escaped for the terminal (termtext.h) into buf, or "?". */
+static const char *text(json_t *o, const char *name, char *buf, size_t cap)
+{
+	json_t *v = json_object_get(o, name);
+	const char *s = json_string_value(v);
+	if (!s)
+		return "?";
+	ofd_termtext_escape(buf, cap, s, json_string_length(v));
+	return buf;
+}
+
+/* "SADDR:SPORT -> DADDR:DPORT proto P packets N bytes B class C" from the signed body; the
+   signer's strings with their control characters escaped (a valid signature says who wrote
+   them, not that they are harmless). */
 static void describe(const struct ofd_tracer_msg *m, char *out, size_t cap)
 {
 	json_t *root = json_loadb(m->body, m->body_len, 0, NULL);
 	json_t *d = json_object_get(json_object_get(root, "flowdata"), "data");
 	json_t *meta = json_object_get(root, "metadata");
-	const char *sa = json_string_value(json_object_get(d, "saddr"));
-	const char *da = json_string_value(json_object_get(d, "daddr"));
-	const char *cls = json_string_value(json_object_get(meta, "class"));
-	snprintf(out, cap, "%s:%lld -> %s:%lld proto %lld packets %lld bytes %lld class %s%s", sa ? sa : "?",
-		 json_integer_value(json_object_get(d, "sport")), da ? da : "?",
+	char sbuf[160], dbuf[160], cbuf[160];
+	const char *sa = text(d, "saddr", sbuf, sizeof(sbuf));
+	const char *da = text(d, "daddr", dbuf, sizeof(dbuf));
+	const char *cls = text(meta, "class", cbuf, sizeof(cbuf));
+	snprintf(out, cap, "%s:%lld -> %s:%lld proto %lld packets %lld bytes %lld class %s%s", sa,
+		 json_integer_value(json_object_get(d, "sport")), da,
 		 json_integer_value(json_object_get(d, "dport")),
 		 json_integer_value(json_object_get(d, "protocol")),
 		 json_integer_value(json_object_get(d, "pcount")),
-		 json_integer_value(json_object_get(d, "bcount")), cls ? cls : "?",
-		 m->sealed ? " (sealed)" : "");
+		 json_integer_value(json_object_get(d, "bcount")), cls, m->sealed ? " (sealed)" : "");
 	json_decref(root);
 }
 
@@ -86,14 +100,18 @@ static int verify_stream(FILE *in, const struct ofd_key *ours, unsigned long *nv
 		if (e != OFD_TV_OK) {
 			printf("invalid %s\n", ofd_tv_error_name(e));
 			(*ninvalid)++;
+			if (ferror(stdout))
+				break;
 			continue;
 		}
-		char hex[2 * OFD_KEY_PUB_LEN + 1], flow[512];
+		char hex[2 * OFD_KEY_PUB_LEN + 1], flow[1024];
 		for (int i = 0; i < OFD_KEY_PUB_LEN; i++)
 			snprintf(hex + 2 * i, 3, "%02x", m.key[i]);
 		describe(&m, flow, sizeof(flow));
 		printf("valid %s %s\n", hex, flow);
 		(*nvalid)++;
+		if (ferror(stdout))
+			break; /* the output failed: nothing more can be reported */
 	}
 	free(line);
 	free(scratch);
@@ -130,6 +148,14 @@ int ofd_cmd_verify(int argc, char **argv)
 	unsigned long nvalid = 0, ninvalid = 0;
 	if (verify_stream(in, ours, &nvalid, &ninvalid) == 0)
 		rc = ninvalid ? OFD_EXIT_FAIL : OFD_EXIT_OK;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (ofd_cli_stdout_gone()) {
+			fprintf(stderr, "verify: output closed by its reader (broken pipe); stopped\n");
+		} else {
+			fprintf(stderr, "verify: cannot write the results\n");
+			rc = OFD_EXIT_FAIL;
+		}
+	}
 	fprintf(stderr, "verify: %lu valid, %lu invalid\n", nvalid, ninvalid);
 	if (in != stdin)
 		fclose(in);

@@ -32,6 +32,27 @@ void ofd_decoder_free(struct ofd_decoder *d)
 	free(d);
 }
 
+const char *ofd_tmpl_budget_name(enum ofd_tmpl_budget b)
+{
+	return b == OFD_TMPL_BUDGET_UNLISTED ? "unlisted" : "main";
+}
+
+const char *ofd_tmpl_evict_name(enum ofd_tmpl_evict e)
+{
+	return e == OFD_TMPL_EVICT_IDLE ? "idle" : "no_data";
+}
+
+const char *ofd_tmpl_refuse_name(enum ofd_tmpl_refuse r)
+{
+	static const char *const names[OFD_TMPL_REFUSE__COUNT] = {
+	    [OFD_TMPL_REFUSE_FIELDS] = "fields",
+	    [OFD_TMPL_REFUSE_EXPORTER_TEMPLATES] = "exporter_templates",
+	    [OFD_TMPL_REFUSE_EXPORTER_BYTES] = "exporter_bytes",
+	    [OFD_TMPL_REFUSE_BUDGET] = "budget_full",
+	};
+	return (unsigned)r < OFD_TMPL_REFUSE__COUNT ? names[r] : "unknown";
+}
+
 /* ---- drops by exporter (see decode.h) ---- */
 
 static size_t exd_home(const struct ofd_ip *a)
@@ -104,6 +125,12 @@ void ofd_decode_stats_add(struct ofd_decode_stats *dst, const struct ofd_decode_
 	dst->templates_active += src->templates_active;
 	dst->options_templates_active += src->options_templates_active;
 	dst->template_exporters_active += src->template_exporters_active;
+	for (int p = 0; p < OFD_TMPL_BUDGET__COUNT; p++) {
+		for (int k = 0; k < OFD_TMPL_EVICT__COUNT; k++)
+			dst->template_evictions[p][k] += src->template_evictions[p][k];
+		for (int k = 0; k < OFD_TMPL_REFUSE__COUNT; k++)
+			dst->template_refusals[p][k] += src->template_refusals[p][k];
+	}
 	ofd_exporter_drops_merge(&dst->by_exporter, &src->by_exporter);
 }
 
@@ -126,7 +153,8 @@ int ofd_decode_drop(struct ofd_decoder *d, const struct ofd_dgram *dg, enum ofd_
 	return err;
 }
 
-int ofd_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_batch *b)
+/* Decode by the version field (see ofd_decode_from). */
+static int decode_any(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_batch *b)
 {
 	d->st.datagrams++;
 	if (dg->len < 4)
@@ -169,6 +197,47 @@ int ofd_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_bat
 	return n;
 }
 
+/*
+ * The n records of the datagram just decoded get their share of its length. They are the last
+ * n of b, or, when b was handed on in the middle, all of b (those handed on keep 0). Then the
+ * hint of records per datagram: the most of the last window of 256 datagrams, or more at once.
+ */
+static void share(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_batch *b, uint32_t n)
+{
+	size_t per = dg->len / n;
+	uint16_t v = per < 1 ? 1 : per > UINT16_MAX ? UINT16_MAX : (uint16_t)per;
+	for (struct ofd_flow *f = b->flows + (b->n >= n ? b->n - n : 0), *end = b->flows + b->n; f < end; f++)
+		f->export_bytes = v;
+	uint16_t h = n > OFD_DECODE_HINT_MAX ? OFD_DECODE_HINT_MAX : (uint16_t)n;
+	if (h > d->hint_max)
+		d->hint_max = h;
+	if (h > d->hint)
+		d->hint = h;
+	if (++d->hint_seen == 256) {
+		d->hint = d->hint_max;
+		d->hint_max = 0;
+		d->hint_seen = 0;
+	}
+}
+
+int ofd_decode_from(struct ofd_decoder *d, const struct ofd_dgram *dg, enum ofd_origin origin,
+		    enum ofd_tmpl_budget budget, struct ofd_batch *b)
+{
+	d->origin = (uint8_t)origin;
+	d->budget = (uint8_t)budget;
+	if (b->full && b->n && b->n + d->hint > OFD_BATCH_CAP)
+		ofd_batch_flush(b); /* room for this datagram's records, as far as recent ones tell */
+	int n = decode_any(d, dg, b);
+	if (n > 0)
+		share(d, dg, b, (uint32_t)n);
+	return n;
+}
+
+int ofd_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_batch *b)
+{
+	return ofd_decode_from(d, dg, OFD_ORIGIN_LOCAL, OFD_TMPL_BUDGET_MAIN, b);
+}
+
 uint64_t ofd_decode_drops_total(const struct ofd_decode_stats *st)
 {
 	uint64_t n = 0;
@@ -195,6 +264,20 @@ void ofd_decode_stats_print(const struct ofd_decode_stats *st, const char *prefi
 			(unsigned long long)st->templates_loaded,
 			(unsigned long long)st->template_withdrawals,
 			(unsigned long long)st->templates_expired, (unsigned long long)st->options_records);
+	for (int p = 0; p < OFD_TMPL_BUDGET__COUNT; p++) {
+		for (int k = 0; k < OFD_TMPL_EVICT__COUNT; k++)
+			if (st->template_evictions[p][k])
+				fprintf(stderr, "%s  template exporters evicted (%s budget, %s): %llu\n",
+					prefix, ofd_tmpl_budget_name((enum ofd_tmpl_budget)p),
+					ofd_tmpl_evict_name((enum ofd_tmpl_evict)k),
+					(unsigned long long)st->template_evictions[p][k]);
+		for (int k = 0; k < OFD_TMPL_REFUSE__COUNT; k++)
+			if (st->template_refusals[p][k])
+				fprintf(stderr, "%s  templates refused (%s budget, %s): %llu\n", prefix,
+					ofd_tmpl_budget_name((enum ofd_tmpl_budget)p),
+					ofd_tmpl_refuse_name((enum ofd_tmpl_refuse)k),
+					(unsigned long long)st->template_refusals[p][k]);
+	}
 	if (st->sflow_counter_samples)
 		fprintf(stderr, "%s  sflow counter samples %llu\n", prefix,
 			(unsigned long long)st->sflow_counter_samples);

@@ -21,17 +21,49 @@
 struct ofd_tmpl_cache;
 
 struct ofd_decode_limits {
-	uint32_t max_exporters; /* template-keeping exporters (addr, port, domain) */
+	uint32_t max_exporters; /* template-keeping exporters (addr, port, domain) of the main budget */
 	uint32_t max_templates_per_exporter;
-	uint32_t max_templates_total;
-	uint32_t max_fields;	     /* per template */
-	uint32_t template_timeout_s; /* 0: never expire */
+	uint32_t max_templates_total;	 /* templates of the main budget */
+	uint32_t max_fields;		 /* per template */
+	uint32_t template_timeout_s;	 /* 0: never expire */
+	uint32_t max_bytes_per_exporter; /* an exporter's templates, plans and fields; 0: no bound */
+	uint32_t unlisted_exporters;	 /* the unlisted budget (see template.h) */
+	uint32_t unlisted_templates;
 };
 
 #define OFD_DECODE_LIMITS_DEFAULT                                                                            \
 	{                                                                                                    \
-		4096, 1024, 65536, 256, 1800                                                                 \
+		4096, 1024, 65536, 256, 1800, 1u << 20, 64, 512                                              \
 	}
+
+/*
+ * Template budgets (template.h): the main one holds the templates of local and listed
+ * exporters, and of every exporter of an input without an `exporters` list; the unlisted one
+ * (limits unlisted_exporters, unlisted_templates) those of exporters off an input's list, which
+ * can never take room from the main one.
+ */
+enum ofd_tmpl_budget { OFD_TMPL_BUDGET_MAIN, OFD_TMPL_BUDGET_UNLISTED, OFD_TMPL_BUDGET__COUNT };
+
+/* Why an exporter's templates were evicted to make room for another's. */
+enum ofd_tmpl_evict {
+	OFD_TMPL_EVICT_NO_DATA, /* no data was ever decoded with its templates */
+	OFD_TMPL_EVICT_IDLE,	/* it had data, and was the least recently heard of */
+	OFD_TMPL_EVICT__COUNT
+};
+
+/* Why a template was refused (each also counted as a drop, OFD_DROP_TEMPLATE_LIMIT). */
+enum ofd_tmpl_refuse {
+	OFD_TMPL_REFUSE_FIELDS,		    /* more fields than max_fields */
+	OFD_TMPL_REFUSE_EXPORTER_TEMPLATES, /* the exporter has max_templates_per_exporter */
+	OFD_TMPL_REFUSE_EXPORTER_BYTES,	    /* the exporter's templates would pass max_bytes_per_exporter */
+	OFD_TMPL_REFUSE_BUDGET,		    /* the budget is full and nothing else can be evicted */
+	OFD_TMPL_REFUSE__COUNT
+};
+
+/* Stable snake_case names, for metric labels and the summary. */
+const char *ofd_tmpl_budget_name(enum ofd_tmpl_budget b);
+const char *ofd_tmpl_evict_name(enum ofd_tmpl_evict e);
+const char *ofd_tmpl_refuse_name(enum ofd_tmpl_refuse r);
 
 /*
  * Drops by exporter address (the datagram's source), bounded: an open-addressed table of
@@ -79,6 +111,9 @@ struct ofd_decode_stats {
 	uint64_t templates_active;	   /* templates and options templates held */
 	uint64_t options_templates_active; /* of which options templates */
 	uint64_t template_exporters_active;
+	/* the template budgets: exporters evicted, templates refused */
+	uint64_t template_evictions[OFD_TMPL_BUDGET__COUNT][OFD_TMPL_EVICT__COUNT];
+	uint64_t template_refusals[OFD_TMPL_BUDGET__COUNT][OFD_TMPL_REFUSE__COUNT];
 	/* the decoder's drops (not the sockets' or capture files') by exporter */
 	struct ofd_exporter_drop_table by_exporter;
 };
@@ -88,6 +123,12 @@ struct ofd_decoder {
 	struct ofd_decode_stats st;
 	struct ofd_tmpl_cache *tc;
 	struct ofd_ratelimit rl; /* log limiter for malformed-input messages */
+	/* the datagram being decoded (ofd_decode_from) */
+	uint8_t origin;	    /* enum ofd_origin, given to its records */
+	uint8_t budget;	    /* enum ofd_tmpl_budget of its exporter's new templates */
+	uint16_t hint;	    /* most records of a recent datagram (at most OFD_DECODE_HINT_MAX) */
+	uint16_t hint_max;  /* most records of a datagram in this window */
+	uint16_t hint_seen; /* datagrams with records in this window */
 };
 
 int ofd_decoder_new(struct ofd_decoder **out, const struct ofd_decode_limits *lim) OFD_MUST_CHECK;
@@ -97,8 +138,29 @@ void ofd_decoder_free(struct ofd_decoder *d);
  * Decode one datagram, appending its records to b (flushing b when full). Returns the number
  * of records added, or a negative OFD_E* code; every failure is already counted under a drop
  * reason and logged at a rate limit. Records decoded before an error in a later set are kept.
+ *
+ * The records get provenance (include/ofd/flow.h): origin, and export_bytes = the datagram's
+ * length / the records decoded from it (at least 1). A record handed on before its datagram is
+ * done (b filled up in the middle) keeps export_bytes 0, unknown (it earns nothing); to make
+ * that rare, b (when it has a `full` callback) is flushed first when it has less room than
+ * recent datagrams needed (at most OFD_DECODE_HINT_MAX records).
+ * New templates of the datagram's exporter go to `budget` (template.h). ofd_decode() is
+ * ofd_decode_from() with OFD_ORIGIN_LOCAL and the main budget: for capture files and tests.
  */
+int ofd_decode_from(struct ofd_decoder *d, const struct ofd_dgram *dg, enum ofd_origin origin,
+		    enum ofd_tmpl_budget budget, struct ofd_batch *b);
 int ofd_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_batch *b);
+
+#define OFD_DECODE_HINT_MAX (OFD_BATCH_CAP / 4)
+
+/* For the format decoders: a new record of the datagram being decoded (ofd_batch_add, with
+   its origin; export_bytes is set when the datagram is done). */
+static inline struct ofd_flow *ofd_decode_add(struct ofd_decoder *d, struct ofd_batch *b)
+{
+	struct ofd_flow *f = ofd_batch_add(b);
+	f->origin = d->origin;
+	return f;
+}
 
 /* Per-format entry points, called by ofd_decode() after it looked at the version field. */
 int ofd_nf5_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_batch *b);

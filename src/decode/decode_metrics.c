@@ -3,7 +3,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { DM_DATAGRAMS, DM_RECORDS, DM_DROPS, DM_TEMPLATES, DM_EXPORTERS, DM_BY_EXPORTER };
+enum {
+	DM_DATAGRAMS,
+	DM_RECORDS,
+	DM_DROPS,
+	DM_TEMPLATES,
+	DM_EXPORTERS,
+	DM_EVICTIONS,
+	DM_REFUSALS,
+	DM_BY_EXPORTER
+};
 
 const struct ofd_metric ofd_decode_metrics[] = {
     [DM_DATAGRAMS] = {"datagrams_total",
@@ -32,6 +41,20 @@ const struct ofd_metric ofd_decode_metrics[] = {
 		      0,
 		      "Exporters (address, port, domain) with templates held now, by input segment.",
 		      {NULL}},
+    [DM_EVICTIONS] = {"template_evictions_total",
+		      OFD_METRIC_COUNTER,
+		      0,
+		      "Exporters whose templates were evicted to make room for another's, by input segment, "
+		      "template budget (main, unlisted) and reason (no_data: none of its templates ever "
+		      "decoded data; idle: it had, and was heard of least recently).",
+		      {"budget", "reason"}},
+    [DM_REFUSALS] =
+	{"template_refusals_total",
+	 OFD_METRIC_COUNTER,
+	 0,
+	 "NetFlow v9/IPFIX templates refused, by input segment, template budget and reason "
+	 "(fields, exporter_templates, exporter_bytes, budget_full); each is a template_limit drop.",
+	 {"budget", "reason"}},
     [DM_BY_EXPORTER] = {"drops_by_exporter_total",
 			OFD_METRIC_COUNTER,
 			OFD_METRIC_GLOBAL | OFD_METRIC_DETAIL,
@@ -96,5 +119,16 @@ void ofd_decode_metrics_put(struct ofd_metric_sink *s, const struct ofd_decode_s
 	ofd_metric_put(s, &m[DM_TEMPLATES], OFD_METRIC_VALUES("template"), tmpl > opts ? tmpl - opts : 0);
 	ofd_metric_put(s, &m[DM_TEMPLATES], OFD_METRIC_VALUES("options"), opts);
 	ofd_metric_put(s, &m[DM_EXPORTERS], NULL, st->template_exporters_active);
+	for (int b = 0; b < OFD_TMPL_BUDGET__COUNT; b++) {
+		const char *bn = ofd_tmpl_budget_name((enum ofd_tmpl_budget)b);
+		for (int k = 0; k < OFD_TMPL_EVICT__COUNT; k++)
+			ofd_metric_put(s, &m[DM_EVICTIONS],
+				       OFD_METRIC_VALUES(bn, ofd_tmpl_evict_name((enum ofd_tmpl_evict)k)),
+				       st->template_evictions[b][k]);
+		for (int k = 0; k < OFD_TMPL_REFUSE__COUNT; k++)
+			ofd_metric_put(s, &m[DM_REFUSALS],
+				       OFD_METRIC_VALUES(bn, ofd_tmpl_refuse_name((enum ofd_tmpl_refuse)k)),
+				       st->template_refusals[b][k]);
+	}
 	ofd_decode_metrics_exporters(s, &st->by_exporter, OFD_METRICS_TOP_EXPORTERS);
 }

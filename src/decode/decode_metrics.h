@@ -1,8 +1,9 @@
 /*
  * The decoders' metric families (include/ofd/metrics.h), for the inputs that decode export
  * datagrams: datagrams and records by format, drops by reason (every reason, zeros included),
- * template gauges, and drops by exporter address (the OFD_METRICS_TOP_EXPORTERS exporters with
- * the most drops, the rest under exporter="other"; a GLOBAL family, summed over the inputs).
+ * template gauges, template evictions and refusals by budget and reason, and drops by exporter address (the
+ * OFD_METRICS_TOP_EXPORTERS exporters with the most drops, the rest under exporter="other"; a GLOBAL family,
+ * summed over the inputs).
  *
  * An input sets `.metrics = ofd_decode_metrics` in its segment type and, from its collect()
  * callback, calls ofd_decode_metrics_put() with the counters it last published.

@@ -61,7 +61,7 @@ int ofd_nf5_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd
 	uint32_t n = count <= avail ? count : (uint32_t)avail;
 	const uint8_t *p = h + NF5_HDR_LEN;
 	for (uint32_t i = 0; i < n; i++, p += NF5_REC_LEN) {
-		struct ofd_flow *f = ofd_batch_add(b);
+		struct ofd_flow *f = ofd_decode_add(d, b);
 		f->present.w[0] = NF5_PRESENT; /* the record is zeroed: words 1.. stay 0 */
 		f->type = OFD_FT_NETFLOW_V5;
 		f->time_received_ns = dg->time_ns;

@@ -343,7 +343,8 @@ static void sf_from_base(struct ofd_flow *f, const struct sf_base *base)
 }
 
 /* A flow sample (compact or expanded) into one flow record; 0 or OFD_EFORMAT (nothing added). */
-static int sf_flow_sample(const struct sf_base *base, struct ofd_rd *r, int expanded, struct ofd_batch *b)
+static int sf_flow_sample(struct ofd_decoder *d, const struct sf_base *base, struct ofd_rd *r, int expanded,
+			  struct ofd_batch *b)
 {
 	uint32_t in_fmt, in, out_fmt, out, src_index;
 	ofd_rd_u32(r); /* sample sequence number */
@@ -370,7 +371,7 @@ static int sf_flow_sample(const struct sf_base *base, struct ofd_rd *r, int expa
 	}
 	if (r->err)
 		return OFD_EFORMAT;
-	struct ofd_flow *f = ofd_batch_add(b);
+	struct ofd_flow *f = ofd_decode_add(d, b);
 	sf_from_base(f, base);
 	f->sampling_rate = rate;
 	f->observation_domain_id = src_index;
@@ -434,7 +435,7 @@ int ofd_sflow5_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct 
 		switch (tag) {
 		case SF_FLOW_SAMPLE:
 		case SF_FLOW_SAMPLE_EXP:
-			err = sf_flow_sample(&base, &s, tag == SF_FLOW_SAMPLE_EXP, b);
+			err = sf_flow_sample(d, &base, &s, tag == SF_FLOW_SAMPLE_EXP, b);
 			n += !err;
 			break;
 		case SF_COUNTER_SAMPLE:

@@ -1,55 +1,29 @@
 /*
  * The template cache (see template.h): two chained hash tables, exporters by key and templates
- * by (exporter, id), and one list of all templates in refresh order whose head is the next to
- * expire. Allocations happen only when a template is new or grows; data sets allocate nothing.
+ * by (exporter, id); one list of all templates in refresh order, whose head is the next to
+ * expire; each exporter's list of its templates; and per budget two lists of its exporters by
+ * their last message, those that never had data and those that did, whose old ends are the
+ * eviction candidates. Allocations happen only when a template is new or grows.
  */
-#include "template.h"
+#include "template_int.h"
 
 #include <stdlib.h>
 
-struct ofd_tmpl_exporter {
-	struct ofd_tmpl_exporter *hnext;
-	struct ofd_tmpl_key k;
-	uint32_t serial; /* hashes templates; unique for the cache's life */
-	uint32_t ntemplates;
-	uint8_t next_sampler; /* the sampler slot to reuse when all are taken */
-	struct ofd_tmpl_opts o;
-};
+#define UNLISTED_BYTES_PER_TEMPLATE 4096 /* the unlisted budget's bytes, per template it may hold */
 
-struct ofd_tmpl {
-	struct ofd_tmpl *hnext;
-	struct ofd_tmpl *older, *newer; /* refresh order */
-	struct ofd_tmpl_exporter *ex;
-	uint64_t seen_ns;
-	uint16_t id;
-	uint8_t options;
-	uint32_t cap; /* steps allocated */
-	struct ofd_ie_plan plan;
-	struct ofd_ie_step *steps;
-	/* the definition as received, kept for saving the cache (tmpl_state.h) */
-	struct ofd_tmpl_field *fields;
-	uint32_t nfields, nscope, fcap;
-};
-
-struct ofd_tmpl_cache {
-	const struct ofd_decode_limits *lim;
-	struct ofd_tmpl **tb; /* template buckets */
-	struct ofd_tmpl_exporter **eb;
-	uint32_t tmask, emask;
-	uint32_t ntemplates, nexporters, serial;
-	uint32_t noptions; /* of ntemplates, options templates */
-	size_t mem;
-	struct ofd_tmpl *oldest, *newest;
-	struct ofd_tmpl_field *fields; /* lim->max_fields */
-	struct ofd_ie_step *steps;     /* lim->max_fields, compile scratch */
-};
-
-static uint32_t pow2_at_least(uint32_t n)
+static uint32_t pow2_at_least(uint64_t n)
 {
 	uint32_t p = 16;
 	while (p < n && p < (1u << 20))
 		p <<= 1;
 	return p;
+}
+
+static void pool_init(struct ofd_tmpl_pool *p, uint32_t exporters, uint32_t templates, size_t mem)
+{
+	p->max_exporters = exporters;
+	p->max_templates = templates;
+	p->max_mem = mem;
 }
 
 int ofd_tmpl_cache_new(struct ofd_tmpl_cache **out, const struct ofd_decode_limits *lim)
@@ -59,10 +33,15 @@ int ofd_tmpl_cache_new(struct ofd_tmpl_cache **out, const struct ofd_decode_limi
 	if (!tc)
 		return -ENOMEM;
 	tc->lim = lim;
-	uint32_t tn = pow2_at_least(lim->max_templates_total), en = pow2_at_least(lim->max_exporters);
+	uint32_t tn = pow2_at_least((uint64_t)lim->max_templates_total + lim->unlisted_templates);
+	uint32_t en = pow2_at_least((uint64_t)lim->max_exporters + lim->unlisted_exporters);
 	uint32_t nf = lim->max_fields ? lim->max_fields : 1;
 	tc->tmask = tn - 1;
 	tc->emask = en - 1;
+	pool_init(&tc->pool[OFD_TMPL_BUDGET_MAIN], lim->max_exporters, lim->max_templates_total,
+		  OFD_TMPL_MEM_MAX);
+	pool_init(&tc->pool[OFD_TMPL_BUDGET_UNLISTED], lim->unlisted_exporters, lim->unlisted_templates,
+		  (size_t)lim->unlisted_templates * UNLISTED_BYTES_PER_TEMPLATE);
 	tc->tb = calloc(tn, sizeof(*tc->tb));
 	tc->eb = calloc(en, sizeof(*tc->eb));
 	tc->fields = calloc(nf, sizeof(*tc->fields));
@@ -123,7 +102,31 @@ size_t ofd_tmpl_cache_mem(const struct ofd_tmpl_cache *tc)
 	return tc->mem;
 }
 
-/* ---- exporters ---- */
+uint32_t ofd_tmpl_cache_budget_exporters(const struct ofd_tmpl_cache *tc, enum ofd_tmpl_budget b)
+{
+	return tc->pool[b].nexporters;
+}
+
+uint32_t ofd_tmpl_cache_budget_templates(const struct ofd_tmpl_cache *tc, enum ofd_tmpl_budget b)
+{
+	return tc->pool[b].ntemplates;
+}
+
+/* ---- memory, exporters and their lists ---- */
+
+static void mem_add(struct ofd_tmpl_cache *tc, struct ofd_tmpl_exporter *e, size_t n)
+{
+	tc->mem += n;
+	tc->pool[e->budget].mem += n;
+	e->mem += n;
+}
+
+static void mem_sub(struct ofd_tmpl_cache *tc, struct ofd_tmpl_exporter *e, size_t n)
+{
+	tc->mem -= n;
+	tc->pool[e->budget].mem -= n;
+	e->mem -= n;
+}
 
 static uint32_t ex_hash(const struct ofd_ip *a, uint16_t port, uint8_t version, uint32_t domain)
 {
@@ -148,6 +151,41 @@ static struct ofd_tmpl_exporter **ex_slot(struct ofd_tmpl_cache *tc, const struc
 	return pp;
 }
 
+/* Take e out of its budget's list (newest first). */
+static void ex_list_unlink(struct ofd_tmpl_cache *tc, struct ofd_tmpl_exporter *e)
+{
+	struct ofd_tmpl_pool *p = &tc->pool[e->budget];
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		p->list[e->had_data].newest = e->older;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		p->list[e->had_data].oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+static void ex_list_push(struct ofd_tmpl_cache *tc, struct ofd_tmpl_exporter *e)
+{
+	struct ofd_tmpl_pool *p = &tc->pool[e->budget];
+	e->newer = NULL;
+	e->older = p->list[e->had_data].newest;
+	if (e->older)
+		e->older->newer = e;
+	else
+		p->list[e->had_data].oldest = e;
+	p->list[e->had_data].newest = e;
+}
+
+void ofd_tmpl_had_data(struct ofd_tmpl_cache *tc, struct ofd_tmpl_exporter *e)
+{
+	ex_list_unlink(tc, e);
+	e->had_data = 1;
+	ex_list_push(tc, e);
+}
+
+/* Free exporter e (it has no template left). */
 static void ex_unlink(struct ofd_tmpl_cache *tc, struct ofd_tmpl_exporter *e)
 {
 	uint32_t h = ex_hash(&e->k.addr, e->k.port, e->k.version, e->k.domain) & tc->emask;
@@ -156,9 +194,33 @@ static void ex_unlink(struct ofd_tmpl_cache *tc, struct ofd_tmpl_exporter *e)
 			*pp = e->hnext;
 			break;
 		}
+	ex_list_unlink(tc, e);
 	tc->nexporters--;
-	tc->mem -= sizeof(*e);
+	tc->pool[e->budget].nexporters--;
+	mem_sub(tc, e, sizeof(*e));
 	free(e);
+}
+
+/* A new exporter entry for m's exporter, in m's budget; becomes m->ex. NULL: out of memory. */
+static struct ofd_tmpl_exporter *ex_new(struct ofd_tmpl_cache *tc, struct ofd_tmpl_msg *m)
+{
+	struct ofd_tmpl_exporter *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->k.addr = m->dg->src;
+	e->k.port = m->dg->src_port;
+	e->k.version = m->version;
+	e->k.domain = m->domain;
+	e->serial = ++tc->serial;
+	e->budget = m->budget;
+	*ex_slot(tc, m) = e;
+	tc->nexporters++;
+	tc->pool[e->budget].nexporters++;
+	mem_add(tc, e, sizeof(*e));
+	ex_list_push(tc, e);
+	m->ex = e;
+	m->ctx.has_sys_init = 0;
+	return e;
 }
 
 void ofd_tmpl_msg_begin(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const struct ofd_dgram *dg,
@@ -170,10 +232,15 @@ void ofd_tmpl_msg_begin(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const str
 	m->type = version == 9 ? OFD_FT_NETFLOW_V9 : OFD_FT_IPFIX;
 	m->domain = domain;
 	m->seq = seq;
+	m->budget = d->budget;
 	m->ctx.v9 = version == 9;
-	m->ex = *ex_slot(d->tc, m);
-	m->ctx.has_sys_init = m->ex ? m->ex->o.has_sys_init : 0;
-	m->ctx.sys_init_ms = m->ex ? m->ex->o.sys_init_ms : 0;
+	struct ofd_tmpl_exporter *e = m->ex = *ex_slot(d->tc, m);
+	if (e && d->tc->pool[e->budget].list[e->had_data].newest != e) {
+		ex_list_unlink(d->tc, e); /* heard of now: the newest of its list */
+		ex_list_push(d->tc, e);
+	}
+	m->ctx.has_sys_init = e ? e->o.has_sys_init : 0;
+	m->ctx.sys_init_ms = e ? e->o.sys_init_ms : 0;
 }
 
 /* ---- templates ---- */
@@ -216,6 +283,12 @@ static void age_push(struct ofd_tmpl_cache *tc, struct ofd_tmpl *t)
 	tc->newest = t;
 }
 
+/* The bytes template t holds. */
+static size_t t_bytes(const struct ofd_tmpl *t)
+{
+	return sizeof(*t) + t->cap * sizeof(*t->steps) + t->fcap * sizeof(*t->fields);
+}
+
 /* Remove a template; frees its exporter when it was the last one (and clears m->ex then). */
 static void t_remove(struct ofd_tmpl_cache *tc, struct ofd_tmpl_msg *m, struct ofd_tmpl *t)
 {
@@ -224,9 +297,16 @@ static void t_remove(struct ofd_tmpl_cache *tc, struct ofd_tmpl_msg *m, struct o
 		*pp = t->hnext;
 	age_unlink(tc, t);
 	struct ofd_tmpl_exporter *e = t->ex;
+	if (t->sib_prev)
+		t->sib_prev->sib_next = t->sib_next;
+	else
+		e->templates = t->sib_next;
+	if (t->sib_next)
+		t->sib_next->sib_prev = t->sib_prev;
 	tc->ntemplates--;
+	tc->pool[e->budget].ntemplates--;
 	tc->noptions -= t->options;
-	tc->mem -= sizeof(*t) + t->cap * sizeof(*t->steps) + t->fcap * sizeof(*t->fields);
+	mem_sub(tc, e, t_bytes(t));
 	free(t->steps);
 	free(t->fields);
 	free(t);
@@ -253,35 +333,137 @@ static void t_expire(struct ofd_decoder *d, struct ofd_tmpl_msg *m)
 	}
 }
 
-static int refuse(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const char *what)
+struct ofd_tmpl *ofd_tmpl_live(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid)
 {
+	struct ofd_tmpl *t = m->ex ? *t_slot(d->tc, m->ex, tid) : NULL;
+	if (t && t_expired(d, t, m->dg->time_ns)) {
+		t_remove(d->tc, m, t);
+		d->st.templates_expired++;
+		t = NULL;
+	}
+	return t;
+}
+
+/* ---- budgets: refusal and eviction ---- */
+
+/* The budget m's exporter's templates go to. */
+static enum ofd_tmpl_budget budget_of(const struct ofd_tmpl_msg *m)
+{
+	return (enum ofd_tmpl_budget)(m->ex ? m->ex->budget : m->budget);
+}
+
+static int refuse(struct ofd_decoder *d, struct ofd_tmpl_msg *m, enum ofd_tmpl_refuse why, const char *what)
+{
+	d->st.template_refusals[budget_of(m)][why]++;
 	return ofd_decode_drop(d, m->dg, OFD_DROP_TEMPLATE_LIMIT, OFD_ELIMIT, what);
 }
 
-static struct ofd_tmpl_exporter *ex_get(struct ofd_decoder *d, struct ofd_tmpl_msg *m)
+/* Evict exporter e with its templates (counted; e is freed). */
+static void ex_evict(struct ofd_decoder *d, struct ofd_tmpl_msg *m, struct ofd_tmpl_exporter *e)
 {
-	struct ofd_tmpl_cache *tc = d->tc;
-	if (m->ex)
-		return m->ex;
-	if (tc->nexporters >= d->lim.max_exporters || tc->mem + sizeof(*m->ex) > OFD_TMPL_MEM_MAX) {
-		refuse(d, m, "too many exporters keep templates");
+	d->st.template_evictions[e->budget][e->had_data ? OFD_TMPL_EVICT_IDLE : OFD_TMPL_EVICT_NO_DATA]++;
+	if (e->had_data) {
+		char addr[OFD_IP_STRLEN];
+		ofd_ip_str(&e->k.addr, addr);
+		ofd_log_rl(&d->rl, OFD_LOG_WARN,
+			   "exporter %s:%u: its %u templates evicted for a newcomer's (%s budget full)", addr,
+			   e->k.port, e->ntemplates, ofd_tmpl_budget_name((enum ofd_tmpl_budget)e->budget));
+	}
+	for (uint32_t n = e->ntemplates; n; n--)
+		t_remove(d->tc, m, e->templates); /* the last one frees e */
+}
+
+/*
+ * Room in m's budget for `bytes` more of m's exporter (`newt`: for a new template; no m->ex:
+ * of a new exporter, whose entry `bytes` includes): evict the exporter heard of least recently
+ * among those that never had data, else among those that did, never m's own, until it fits.
+ * What could not fit with every other exporter gone is refused at once, evicting nothing.
+ */
+static int make_room(struct ofd_decoder *d, struct ofd_tmpl_msg *m, size_t bytes, int newt)
+{
+	struct ofd_tmpl_pool *p = &d->tc->pool[budget_of(m)];
+	const struct ofd_tmpl_exporter *self = m->ex;
+	if ((!self && p->max_exporters == 0) ||
+	    (self ? self->ntemplates : 0) + (uint32_t)(newt != 0) > p->max_templates ||
+	    (self ? self->mem : 0) + bytes > p->max_mem)
+		return refuse(d, m, OFD_TMPL_REFUSE_BUDGET, "template budget too small for this exporter");
+	for (;;) {
+		if ((self || p->nexporters < p->max_exporters) &&
+		    (!newt || p->ntemplates < p->max_templates) && p->mem + bytes <= p->max_mem)
+			return 0;
+		struct ofd_tmpl_exporter *v = NULL;
+		for (int l = 0; l < 2 && !v; l++) {
+			v = p->list[l].oldest;
+			if (v && v == self)
+				v = v->newer;
+		}
+		if (!v) /* not reached: self alone fits */
+			return refuse(d, m, OFD_TMPL_REFUSE_BUDGET, "template budget full");
+		ex_evict(d, m, v);
+	}
+}
+
+/* The exporter's own bounds, then room in its budget, for template t (NULL: a new one) growing
+   by `bytes`. 0 or OFD_ELIMIT (refused, counted). */
+static int admit(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const struct ofd_tmpl *t, size_t bytes)
+{
+	const struct ofd_decode_limits *lim = &d->lim;
+	const struct ofd_tmpl_exporter *e = m->ex;
+	if (!e)
+		bytes += sizeof(struct ofd_tmpl_exporter);
+	if (!t && (e ? e->ntemplates : 0) >= lim->max_templates_per_exporter)
+		return refuse(d, m, OFD_TMPL_REFUSE_EXPORTER_TEMPLATES,
+			      "too many templates from one exporter");
+	if (lim->max_bytes_per_exporter && (e ? e->mem : 0) + bytes > lim->max_bytes_per_exporter)
+		return refuse(d, m, OFD_TMPL_REFUSE_EXPORTER_BYTES,
+			      "one exporter's templates take too many bytes");
+	if (t && !bytes)
+		return 0;
+	return make_room(d, m, bytes, !t);
+}
+
+/* A new template tid of m's exporter (and the exporter's entry if new), linked everywhere, with
+   no definition yet. NULL: out of memory (nothing changed). */
+static struct ofd_tmpl *t_new(struct ofd_tmpl_cache *tc, struct ofd_tmpl_msg *m, uint16_t tid)
+{
+	int fresh = !m->ex;
+	if (fresh && !ex_new(tc, m))
+		return NULL;
+	struct ofd_tmpl_exporter *e = m->ex;
+	struct ofd_tmpl *t = calloc(1, sizeof(*t));
+	if (!t) {
+		if (fresh) {
+			m->ex = NULL;
+			ex_unlink(tc, e);
+		}
 		return NULL;
 	}
-	struct ofd_tmpl_exporter *e = calloc(1, sizeof(*e));
-	if (!e)
-		return NULL;
-	e->k.addr = m->dg->src;
-	e->k.port = m->dg->src_port;
-	e->k.version = m->version;
-	e->k.domain = m->domain;
-	e->serial = ++tc->serial;
-	struct ofd_tmpl_exporter **pp = ex_slot(tc, m);
-	*pp = e;
-	tc->nexporters++;
-	tc->mem += sizeof(*e);
-	m->ex = e;
-	m->ctx.has_sys_init = 0;
-	return e;
+	t->ex = e;
+	t->id = tid;
+	t->sib_next = e->templates;
+	if (e->templates)
+		e->templates->sib_prev = t;
+	e->templates = t;
+	e->ntemplates++;
+	tc->ntemplates++;
+	tc->pool[e->budget].ntemplates++;
+	mem_add(tc, e, sizeof(*t));
+	age_push(tc, t);
+	*t_slot(tc, e, tid) = t;
+	return t;
+}
+
+/* Bytes a definition of n fields and nsteps steps needs beyond what t holds (NULL: all). */
+static size_t t_growth(const struct ofd_tmpl *t, uint32_t n, uint32_t nsteps)
+{
+	uint32_t nf = n ? n : 1, ns = nsteps ? nsteps : 1; /* arrays are never NULL */
+	size_t g = t ? 0 : sizeof(struct ofd_tmpl);
+	uint32_t fcap = t ? t->fcap : 0, cap = t ? t->cap : 0;
+	if (nf > fcap)
+		g += (nf - fcap) * sizeof(struct ofd_tmpl_field);
+	if (ns > cap)
+		g += (ns - cap) * sizeof(struct ofd_ie_step);
+	return g;
 }
 
 /* Store the n scratch fields and their compiled plan into t (growing its arrays if needed). */
@@ -299,13 +481,13 @@ static int t_store(struct ofd_tmpl_cache *tc, struct ofd_tmpl *t, const struct o
 	}
 	if (f) {
 		free(t->fields);
-		tc->mem += (nf - t->fcap) * sizeof(*f);
+		mem_add(tc, t->ex, (nf - t->fcap) * sizeof(*f));
 		t->fields = f;
 		t->fcap = nf;
 	}
 	if (s) {
 		free(t->steps);
-		tc->mem += (need - t->cap) * sizeof(*s);
+		mem_add(tc, t->ex, (need - t->cap) * sizeof(*s));
 		t->steps = s;
 		t->cap = need;
 	}
@@ -318,60 +500,37 @@ static int t_store(struct ofd_tmpl_cache *tc, struct ofd_tmpl *t, const struct o
 	return 0;
 }
 
-static int t_new(struct ofd_decoder *d, struct ofd_tmpl_msg *m, struct ofd_tmpl **out)
-{
-	struct ofd_tmpl_cache *tc = d->tc;
-	if (tc->ntemplates >= d->lim.max_templates_total)
-		return refuse(d, m, "template cache full");
-	if (m->ex && m->ex->ntemplates >= d->lim.max_templates_per_exporter)
-		return refuse(d, m, "too many templates from one exporter");
-	if (tc->mem + sizeof(struct ofd_tmpl) +
-		d->lim.max_fields * (sizeof(struct ofd_ie_step) + sizeof(struct ofd_tmpl_field)) >
-	    OFD_TMPL_MEM_MAX)
-		return refuse(d, m, "template memory exhausted");
-	struct ofd_tmpl_exporter *e = ex_get(d, m);
-	if (!e)
-		return OFD_ELIMIT;
-	struct ofd_tmpl *t = calloc(1, sizeof(*t));
-	if (!t) {
-		if (e->ntemplates == 0) {
-			m->ex = NULL;
-			ex_unlink(tc, e);
-		}
-		return -ENOMEM;
-	}
-	t->ex = e;
-	e->ntemplates++;
-	tc->ntemplates++;
-	tc->mem += sizeof(*t);
-	age_push(tc, t);
-	*out = t;
-	return 0;
-}
-
-/* ofd_tmpl_define(), and ofd_tmpl_restore() with `loaded` set. */
+/*
+ * ofd_tmpl_define(), and ofd_tmpl_restore() with `loaded` set. A redefinition that is refused
+ * removes the template: its old layout is no longer the exporter's.
+ */
 static int define(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, int options, uint32_t n,
 		  uint32_t nscope, int loaded)
 {
 	struct ofd_tmpl_cache *tc = d->tc;
 	struct ofd_ie_plan plan;
-	if (n > d->lim.max_fields)
-		return refuse(d, m, "template has too many fields");
+	t_expire(d, m);
+	struct ofd_tmpl *t = m->ex ? *t_slot(tc, m->ex, tid) : NULL;
+	int err;
+	if (n > d->lim.max_fields) {
+		err = refuse(d, m, OFD_TMPL_REFUSE_FIELDS, "template has too many fields");
+		if (t)
+			t_remove(tc, m, t);
+		return err;
+	}
 	if (ofd_ie_compile(tc->fields, n, nscope, m->version == 9, &plan, tc->steps))
 		return ofd_decode_drop(d, m->dg, OFD_DROP_BAD_TEMPLATE, OFD_EFORMAT,
 				       "template records empty or longer than a message");
-	t_expire(d, m);
-	struct ofd_tmpl *t = m->ex ? *t_slot(tc, m->ex, tid) : NULL;
-	int created = 0, err;
-	if (!t) {
-		err = t_new(d, m, &t);
-		if (err)
-			return err;
-		t->id = tid;
-		struct ofd_tmpl **pp = t_slot(tc, m->ex, tid);
-		*pp = t;
-		created = 1;
-	} else {
+	err = admit(d, m, t, t_growth(t, n, plan.nsteps));
+	if (err) {
+		if (t)
+			t_remove(tc, m, t);
+		return err;
+	}
+	int created = !t;
+	if (created && !(t = t_new(tc, m, tid)))
+		return -ENOMEM;
+	if (!created) {
 		age_unlink(tc, t);
 		age_push(tc, t);
 	}
@@ -402,7 +561,8 @@ int ofd_tmpl_define(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid,
 
 /*
  * A message from exporter k at time_ns, for restoring saved state through the same paths as
- * received templates take. dg has no data: only the address, port and time are read.
+ * received templates take (in the main budget). dg has no data: only the address, port and
+ * time are read.
  */
 static void restore_msg(struct ofd_decoder *d, struct ofd_tmpl_msg *m, struct ofd_dgram *dg,
 			const struct ofd_tmpl_key *k, uint64_t time_ns)
@@ -410,6 +570,7 @@ static void restore_msg(struct ofd_decoder *d, struct ofd_tmpl_msg *m, struct of
 	*dg = (struct ofd_dgram){
 	    .data = NULL, .len = 0, .src = k->addr, .src_port = k->port, .time_ns = time_ns};
 	ofd_tmpl_msg_begin(d, m, dg, k->version, k->domain, 0);
+	m->budget = OFD_TMPL_BUDGET_MAIN;
 }
 
 int ofd_tmpl_restore(struct ofd_decoder *d, const struct ofd_tmpl_key *k, uint16_t tid, int options,
@@ -480,161 +641,15 @@ void ofd_tmpl_withdraw(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t t
 			t_remove(tc, m, t);
 		return;
 	}
-	/* withdraw all (options) templates: walk the exporter's ids through the age list */
+	/* withdraw all (options) templates of the exporter */
 	struct ofd_tmpl_exporter *e = m->ex;
-	for (struct ofd_tmpl *t = tc->oldest, *next; t && m->ex == e; t = next) {
-		next = t->newer;
-		if (t->ex == e && t->options == (tid == 3))
-			t_remove(tc, m, t);
+	for (struct ofd_tmpl *t = e->templates, *next; t; t = next) {
+		next = t->sib_next;
+		if (t->options != (tid == 3))
+			continue;
+		int last = e->ntemplates == 1;
+		t_remove(tc, m, t);
+		if (last)
+			break; /* e is gone */
 	}
-}
-
-void ofd_tmpl_opts_merge(struct ofd_tmpl_opts *into, const struct ofd_tmpl_opts *o)
-{
-	struct ofd_tmpl_opts older = *o;
-	if (o->opts_ns > into->opts_ns) {
-		older = *into;
-		*into = *o;
-	}
-	if (into->nsamplers > OFD_TMPL_SAMPLERS)
-		into->nsamplers = OFD_TMPL_SAMPLERS;
-	if (!into->rate)
-		into->rate = older.rate;
-	if (!into->has_sys_init && older.has_sys_init) {
-		into->has_sys_init = 1;
-		into->sys_init_ms = older.sys_init_ms;
-	}
-	for (unsigned i = 0;
-	     i < older.nsamplers && i < OFD_TMPL_SAMPLERS && into->nsamplers < OFD_TMPL_SAMPLERS; i++) {
-		unsigned j = 0;
-		while (j < into->nsamplers && into->samplers[j].id != older.samplers[i].id)
-			j++;
-		if (j == into->nsamplers) {
-			into->samplers[j].id = older.samplers[i].id;
-			into->samplers[j].rate = older.samplers[i].rate;
-			into->nsamplers++;
-		}
-	}
-}
-
-/* Options data: learn sampling rates and the system init time. */
-static int options_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const struct ofd_tmpl *t,
-			const uint8_t *p, size_t len)
-{
-	struct ofd_tmpl_opts *e = &m->ex->o;
-	struct ofd_flow scratch = {0};
-	for (;;) {
-		size_t rl = t->plan.varlen ? ofd_ie_var_len(&t->plan, t->steps, p, len) : t->plan.min_len;
-		if (rl == 0 || rl > len)
-			break;
-		struct ofd_ie_aux a = {0};
-		ofd_ie_apply(&t->plan, t->steps, p, &scratch, &a, &m->ctx);
-		d->st.options_records++;
-		uint32_t rate = ofd_ie_rate(&a);
-		if (rate || (a.have & OFD_IEA_SYS_INIT))
-			e->opts_ns = m->dg->time_ns;
-		if (rate) {
-			e->rate = rate;
-			if (a.have & OFD_IEA_SAMPLER_ID) {
-				unsigned i = 0;
-				while (i < e->nsamplers && e->samplers[i].id != a.sampler_id)
-					i++;
-				if (i == e->nsamplers) {
-					if (e->nsamplers < OFD_TMPL_SAMPLERS)
-						e->nsamplers++;
-					else
-						i = m->ex->next_sampler++ % OFD_TMPL_SAMPLERS;
-				}
-				e->samplers[i].id = a.sampler_id;
-				e->samplers[i].rate = rate;
-			}
-		}
-		if (a.have & OFD_IEA_SYS_INIT) {
-			e->has_sys_init = m->ctx.has_sys_init = 1;
-			e->sys_init_ms = m->ctx.sys_init_ms = a.sys_init_ms;
-		}
-		p += rl;
-		len -= rl;
-	}
-	return 0;
-}
-
-/* Sampling rate of a data record with its own sampling elements. */
-static uint32_t record_rate(const struct ofd_tmpl_opts *e, const struct ofd_ie_aux *a)
-{
-	uint32_t r = ofd_ie_rate(a);
-	if (r)
-		return r;
-	if (a->have & OFD_IEA_SAMPLER_ID)
-		for (unsigned i = 0; i < e->nsamplers; i++)
-			if (e->samplers[i].id == a->sampler_id)
-				return e->samplers[i].rate;
-	return e->rate;
-}
-
-#define MSG_PRESENT                                                                                          \
-	(OFD_W0(OFD_F_TYPE) | OFD_W0(OFD_F_TIME_RECEIVED) | OFD_W0(OFD_F_SEQUENCE_NUM) |                     \
-	 OFD_W0(OFD_F_SAMPLER_ADDRESS) | OFD_W0(OFD_F_OBSERVATION_DOMAIN_ID))
-
-int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, const uint8_t *p, size_t len,
-		  struct ofd_batch *b)
-{
-	struct ofd_tmpl *t = m->ex ? *t_slot(d->tc, m->ex, tid) : NULL;
-	if (t && t_expired(d, t, m->dg->time_ns)) {
-		t_remove(d->tc, m, t);
-		d->st.templates_expired++;
-		t = NULL;
-	}
-	if (!t) {
-		ofd_decode_drop(d, m->dg, OFD_DROP_UNKNOWN_TEMPLATE, OFD_ENOTFOUND,
-				"data set without template");
-		return 0;
-	}
-	if (t->options)
-		return options_data(d, m, t, p, len);
-	const struct ofd_ie_plan *plan = &t->plan;
-	const struct ofd_dgram *dg = m->dg;
-	uint32_t rate = m->ex->o.rate;
-	struct ofd_fieldset present = plan->present; /* every record of the set has these */
-	present.w[0] |= MSG_PRESENT | (rate ? OFD_W0(OFD_F_SAMPLING_RATE) : 0);
-	int n = 0;
-	for (;;) {
-		size_t rl = plan->varlen ? ofd_ie_var_len(plan, t->steps, p, len) : plan->min_len;
-		if (rl == 0 || rl > len)
-			break; /* the rest is padding */
-		struct ofd_flow *f = ofd_batch_add(b);
-		f->present = present;
-		f->type = m->type;
-		f->time_received_ns = dg->time_ns;
-		f->sequence_num = m->seq;
-		f->sampling_rate = rate;
-		f->sampler_address = dg->src;
-		f->observation_domain_id = m->domain;
-		struct ofd_ie_aux a;
-		a.have = 0;
-		ofd_ie_apply(plan, t->steps, p, f, &a, &m->ctx);
-		if (plan->sampling) {
-			f->sampling_rate = record_rate(&m->ex->o, &a);
-			if (f->sampling_rate)
-				f->present.w[0] |= OFD_W0(OFD_F_SAMPLING_RATE);
-		}
-		ofd_ie_post(f, &a, &m->ctx);
-		p += rl;
-		len -= rl;
-		n++;
-	}
-	return n;
-}
-
-int ofd_tmpl_padding(const struct ofd_rd *r)
-{
-	for (const uint8_t *p = r->p; p < r->end; p++)
-		if (*p)
-			return 0;
-	return 1;
-}
-
-int ofd_tmpl_bad(struct ofd_decoder *d, const struct ofd_tmpl_msg *m, const char *what)
-{
-	return ofd_decode_drop(d, m->dg, OFD_DROP_BAD_TEMPLATE, OFD_EFORMAT, what);
 }

@@ -2,17 +2,34 @@
  * NetFlow v9 / IPFIX template cache: keyed by exporter (address, port, version, source id or
  * observation domain) and template id; each template compiled once into a copy plan (ie.h).
  *
- * Bounds (struct ofd_decode_limits): exporters, templates per exporter, templates in total,
- * fields per template, plus OFD_TMPL_MEM_MAX bytes of plans. A template beyond a bound is
- * refused and counted under OFD_DROP_TEMPLATE_LIMIT; templates already known keep working, so a
- * flood from fake exporters cannot push out real ones (it is locked out until its own templates
- * expire). An exporter entry lives while it has a template; it also holds the sampling rates
- * and systemInitTimeMilliseconds learned from its options data. Templates not refreshed for
+ * Budgets. Exporters and their templates live in one of two budgets (decode.h): the main one
+ * (struct ofd_decode_limits: max_exporters, max_templates_total, OFD_TMPL_MEM_MAX bytes) and the
+ * unlisted one (unlisted_exporters, unlisted_templates, 4 KiB per template of it), chosen when
+ * the exporter's first template arrives, by the budget its datagram was decoded under
+ * (ofd_decode_from): inputs with an `exporters` list put the exporters off the list in the
+ * unlisted budget, which can never take room from the main one. Per exporter: at most
+ * max_templates_per_exporter templates and max_bytes_per_exporter bytes (entry, plans and
+ * fields), and max_fields fields per template; beyond these a template is refused.
+ *
+ * Eviction. When a new template does not fit its budget, whole exporters of that budget are
+ * evicted with their templates until it does: first those that never had data (or options data)
+ * decoded with their templates, least recently heard of first (any message counts), then those
+ * that did, alike; never the newcomer's own exporter. A template that could not fit even with
+ * every other exporter gone is refused without evicting anything. So a flood of template-only
+ * messages from forged exporters evicts itself, and an exporter appearing after it (or one that
+ * restarted with a new source port) has its templates accepted and its data decoded at once.
+ * Evictions and refusals are counted by budget and reason (st.template_evictions,
+ * st.template_refusals), refusals also as drops (OFD_DROP_TEMPLATE_LIMIT). A redefinition that
+ * is refused removes the template: its old layout is no longer the exporter's.
+ *
+ * An exporter entry lives while it has a template; it also holds the sampling rates and
+ * systemInitTimeMilliseconds learned from its options data. Templates not refreshed for
  * lim.template_timeout_s (in datagram time) expire, counted in st.templates_expired.
  *
  * Each template also keeps its fields as received, so that the cache can be saved and a
  * restarted collector can define the same templates again through the same checks
- * (ofd_tmpl_cache_each, ofd_tmpl_restore; the state file itself is tmpl_state.h's).
+ * (ofd_tmpl_cache_each, ofd_tmpl_restore; the state file itself is tmpl_state.h's). Restored
+ * templates go to the main budget, as exporters that had no data yet.
  *
  * Not thread safe: one cache per decoder, one decoder per thread.
  */
@@ -23,7 +40,7 @@
 #include "ie.h"
 #include "ofd/rd.h"
 
-#define OFD_TMPL_MEM_MAX  (64u << 20) /* bytes of exporters, templates, plans and fields */
+#define OFD_TMPL_MEM_MAX  (64u << 20) /* the main budget's bytes of exporters, templates, plans, fields */
 #define OFD_TMPL_SAMPLERS 8	      /* per-sampler rates remembered per exporter */
 
 /*
@@ -68,9 +85,11 @@ struct ofd_tmpl_msg {
 	uint32_t seq;
 	uint8_t version; /* 9 or 10 */
 	uint8_t type;	 /* OFD_FT_NETFLOW_V9 or OFD_FT_IPFIX */
+	uint8_t budget;	 /* enum ofd_tmpl_budget of a new exporter entry (the decoder's, at begin) */
 };
 
-/* Start a message: look the exporter up and fill m (ctx.export_ns, ctx.uptime_ms set by caller). */
+/* Start a message: look the exporter up (it counts as heard of now) and fill m (ctx.export_ns,
+   ctx.uptime_ms set by caller). */
 void ofd_tmpl_msg_begin(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const struct ofd_dgram *dg,
 			uint8_t version, uint32_t domain, uint32_t seq);
 
@@ -150,5 +169,7 @@ uint32_t ofd_tmpl_cache_templates(const struct ofd_tmpl_cache *tc); /* options t
 uint32_t ofd_tmpl_cache_options_templates(const struct ofd_tmpl_cache *tc);
 uint32_t ofd_tmpl_cache_exporters(const struct ofd_tmpl_cache *tc);
 size_t ofd_tmpl_cache_mem(const struct ofd_tmpl_cache *tc);
+uint32_t ofd_tmpl_cache_budget_exporters(const struct ofd_tmpl_cache *tc, enum ofd_tmpl_budget b);
+uint32_t ofd_tmpl_cache_budget_templates(const struct ofd_tmpl_cache *tc, enum ofd_tmpl_budget b);
 
 #endif

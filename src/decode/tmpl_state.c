@@ -431,6 +431,43 @@ static void sync_dir(const char *path)
 	}
 }
 
+/* What is at path when it is not a regular file ("a symbolic link", "a device"...), NULL when
+   it is one or nothing is there. */
+static const char *not_regular(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0 || S_ISREG(st.st_mode))
+		return NULL;
+	if (S_ISLNK(st.st_mode))
+		return "a symbolic link";
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		return "a device";
+	if (S_ISFIFO(st.st_mode))
+		return "a FIFO";
+	if (S_ISDIR(st.st_mode))
+		return "a directory";
+	return "not a regular file";
+}
+
+/* Create tmp afresh (O_EXCL): a regular file left there by an earlier run is removed first,
+   anything else is refused. The fd, or a negative error. */
+static int open_tmp(const char *tmp)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+		const char *what = not_regular(tmp);
+		if (what) {
+			ofd_warn("template state %s: %s is there, not replaced", tmp, what);
+			return -EEXIST;
+		}
+		if (unlink(tmp) != 0 && errno != ENOENT)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
 /* Write path.tmp, fsync it and rename it over path. */
 static int write_atomic(const char *path, const uint8_t *p, size_t len)
 {
@@ -440,9 +477,9 @@ static int write_atomic(const char *path, const uint8_t *p, size_t len)
 		return -ENOMEM;
 	snprintf(tmp, pl + 5, "%s.tmp", path);
 	int err = 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+	int fd = open_tmp(tmp);
 	if (fd < 0) {
-		err = -errno;
+		err = fd;
 		goto free_tmp;
 	}
 	err = ofd_write_all(fd, p, len);
@@ -465,6 +502,12 @@ int ofd_tmpl_state_write(const struct ofd_tmpl_snap *const *snaps, size_t n, con
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	const char *what = not_regular(path);
+	if (what) { /* never replaced: a device, FIFO, directory or link is not ours to turn into a file */
+		ofd_warn("template state %s: %s, not a regular file; not replaced, templates not saved", path,
+			 what);
+		return -EEXIST;
+	}
 	int err = ofd_tmpl_state_encode(snaps, n, ofd_time_now_ns(), &buf, &len);
 	if (!err)
 		err = write_atomic(path, buf, len);
@@ -711,13 +754,15 @@ int ofd_tmpl_state_load(struct ofd_decoder *d, const char *path, uint64_t now_ns
 	if (!info)
 		info = &scratch;
 	memset(info, 0, sizeof(*info));
-	/* O_NONBLOCK: a FIFO put in the file's place must not hang the start */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang the start; links not followed */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			info->missing = 1;
 			return 0;
 		}
+		if (errno == ELOOP)
+			return ignore(info, path, "a symbolic link (not followed)");
 		return ignore_err(info, path, "cannot be opened", ofd_strerror(-errno));
 	}
 	struct stat st;

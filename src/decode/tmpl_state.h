@@ -62,14 +62,19 @@ struct ofd_tmpl_state_info {
  * recently refreshed definition is kept (the earlier decoder's on a tie). The decoders must not
  * be in use meanwhile; to save while threads decode, each thread takes a snapshot of its own
  * decoder (ofd_tmpl_snap_take) and one of them writes them (ofd_tmpl_state_write). Returns 0,
- * or a negative error (logged as a warning; path is left as it was).
+ * or a negative error (logged as a warning; path is left as it was). Only a regular file (or
+ * nothing) at path is replaced: a symbolic link, device, FIFO or directory there is refused
+ * (-EEXIST), and so is anything but a regular file at path.tmp (a stale regular one is removed).
  */
 int ofd_tmpl_state_save(const struct ofd_decoder *const *decs, size_t n, const char *path);
 
 /*
  * Load path into decoder d (call once per decoder, before it decodes; templates it holds
- * already are kept). now_ns (ns since the epoch) decides what is stale. info (may be NULL) says
- * what happened. Returns 0, also for a missing or an ignored file, or -ENOMEM.
+ * already are kept). Only a regular file is read: a symbolic link (not followed), device, FIFO
+ * or directory is ignored with a warning. The checksum is unkeyed: it finds truncation and
+ * corruption, not forgery, so the file is as trusted as the configuration naming it. now_ns (ns since the
+ * epoch) decides what is stale. info (may be NULL) says what happened. Returns 0, also for a missing or an
+ * ignored file, or -ENOMEM.
  */
 int ofd_tmpl_state_load(struct ofd_decoder *d, const char *path, uint64_t now_ns,
 			struct ofd_tmpl_state_info *info);

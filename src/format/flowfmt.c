@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "util/termtext.h"
 #include "util/utf8.h"
 
 static void put_str(struct ofd_wbuf *w, const char *s, size_t n, int quote)
@@ -102,32 +103,32 @@ static void put_named(struct ofd_wbuf *w, const char *name, uint64_t v, int quot
 		ofd_wbuf_ch(w, '"');
 }
 
-/* JSON string body: escapes quote, backslash and control bytes; invalid UTF-8 becomes '?'. */
+/* JSON string body: escapes quote, backslash, C0 controls, DEL and the C1 controls (so that
+   the text is safe on a terminal too); invalid UTF-8 becomes '?'. */
 static void put_json_text(struct ofd_wbuf *w, const unsigned char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i = 0;
 	while (i < n) {
 		unsigned c = s[i];
+		uint32_t cp = c;
+		size_t len = 1;
 		if (c == '"' || c == '\\') {
 			ofd_wbuf_ch(w, '\\');
 			ofd_wbuf_ch(w, (char)c);
-			i++;
-		} else if (c < 0x20) {
+		} else if (c >= 0x20 && c < 0x7f) {
+			ofd_wbuf_ch(w, (char)c);
+		} else if (c != 0x7f && c >= 0x20 && !(len = ofd_utf8_decode(s + i, n - i, &cp))) {
+			ofd_wbuf_ch(w, '?');
+			len = 1;
+		} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
 			ofd_wbuf_lit(w, "\\u00");
-			ofd_wbuf_ch(w, hex[c >> 4]);
-			ofd_wbuf_ch(w, hex[c & 15]);
-			i++;
+			ofd_wbuf_ch(w, hex[cp >> 4]);
+			ofd_wbuf_ch(w, hex[cp & 15]);
 		} else {
-			size_t len = ofd_utf8_decode(s + i, n - i, NULL);
-			if (!len) {
-				ofd_wbuf_ch(w, '?');
-				i++;
-			} else {
-				ofd_wbuf_mem(w, (const char *)s + i, len);
-				i += len;
-			}
+			ofd_wbuf_mem(w, (const char *)s + i, len);
 		}
+		i += len;
 	}
 }
 
@@ -143,8 +144,10 @@ static void put_text(struct ofd_wbuf *w, const char *s, size_t n, int quote)
 		ofd_wbuf_ch(w, '"');
 		return;
 	}
-	if (n == 0 ||
-	    (!memchr(s, '"', n) && !memchr(s, ',', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n))) {
+	char esc[OFD_TERMTEXT_CAP(OFD_FMT_TEXT_MAX)];
+	if (!ofd_termtext_plain(s, n)) /* control characters, invalid UTF-8: escaped, as \x1b */
+		n = ofd_termtext_escape(esc, sizeof(esc), s, n), s = esc;
+	if (n == 0 || (!memchr(s, '"', n) && !memchr(s, ',', n))) {
 		ofd_wbuf_mem(w, s, n);
 		return;
 	}

@@ -38,7 +38,9 @@ const char *ofd_proto_name(uint8_t proto);
 /*
  * Enriched fields (class ENRICHED in fields.def): written to JSON only when their present bit
  * is set, always as a column in CSV. Names are snake_case like the rest. Strings are cut at
- * OFD_FMT_TEXT_MAX bytes (on a UTF-8 boundary); invalid UTF-8 bytes are written as '?'. Lists
+ * OFD_FMT_TEXT_MAX bytes (on a UTF-8 boundary); in JSON, invalid UTF-8 bytes are written as
+ * '?' and C0, DEL and C1 controls as \u00XX; in CSV, controls and invalid bytes are escaped as
+ * util/termtext.h says (\x1b, \u009b), so neither output can drive a terminal. Lists
  * (as_path, bgp_communities) are JSON arrays of numbers and space-separated numbers in CSV;
  * bgp_large_communities are "global:local1:local2" strings (a JSON array; space-separated in CSV).
  */
@@ -56,7 +58,8 @@ int ofd_fmt_field_id(const char *name);
 /* ofd_fmt_json, plus the enriched fields whose present bit is set. Same text when none is. */
 void ofd_fmt_json_enriched(struct ofd_wbuf *w, const struct ofd_flow *f);
 
-/* CSV over field ids (base or enriched); strings are quoted when they hold , " CR or LF. */
+/* CSV over field ids (base or enriched); strings are quoted when they hold , or " (CR and LF
+   are escaped). */
 void ofd_fmt_csv_ids_header(struct ofd_wbuf *w, const uint8_t *ids, unsigned n);
 void ofd_fmt_csv_ids(struct ofd_wbuf *w, const struct ofd_flow *f, const uint8_t *ids, unsigned n);
 

@@ -17,6 +17,7 @@ int ofd_wbuf_init(struct ofd_wbuf *w, int fd, size_t cap)
 	w->cap = cap;
 	w->fd = fd;
 	w->errors = 0;
+	w->reader_gone = 0;
 	return 0;
 }
 
@@ -31,8 +32,10 @@ void ofd_wbuf_fini(struct ofd_wbuf *w)
 
 int ofd_wbuf_flush(struct ofd_wbuf *w)
 {
-	int err = ofd_write_all(w->fd, w->buf, w->len);
-	if (err)
+	int err = w->reader_gone ? -EPIPE : ofd_write_all(w->fd, w->buf, w->len);
+	if (err == -EPIPE && !w->reader_gone)
+		w->reader_gone = 1;
+	else if (err && err != -EPIPE)
 		w->errors++;
 	w->len = 0;
 	return err;

@@ -17,7 +17,9 @@ struct ofd_wbuf {
 	size_t len;
 	size_t cap;
 	int fd;		 /* where ofd_wbuf_flush writes */
-	uint64_t errors; /* failed writes (the data was lost and counted) */
+	uint64_t errors; /* failed writes (the data was lost and counted), but EPIPE */
+	int reader_gone; /* a write failed with EPIPE (the pipe's reader closed it): 1, and nothing
+			    more is written; a user may set 2 once it acted on it (stopped) */
 };
 
 /* The most any single formatted record may take. */
@@ -25,7 +27,8 @@ struct ofd_wbuf {
 
 int ofd_wbuf_init(struct ofd_wbuf *w, int fd, size_t cap) OFD_MUST_CHECK;
 void ofd_wbuf_fini(struct ofd_wbuf *w);
-/* Write out what is buffered; returns 0 or a negative errno (also counted in w->errors). */
+/* Write out what is buffered; returns 0 or a negative errno (counted in w->errors, but -EPIPE,
+   which sets reader_gone: from then on the buffer is discarded and -EPIPE returned). */
 int ofd_wbuf_flush(struct ofd_wbuf *w);
 
 static inline void ofd_wbuf_reserve(struct ofd_wbuf *w)

@@ -28,6 +28,7 @@
 #include "net/udp.h"
 #include "ofd/log.h"
 #include "ofd/time.h"
+#include "receiver/vbudget.h"
 #include "receiver/vpool.h"
 
 #define LIM_ENTRIES   16384
@@ -35,6 +36,7 @@
 #define HTTP_PATH     "/.well-known/overflowd"
 #define DEFAULT_BODY  16384
 #define METRICS_CAP   8192
+#define VPOOL_SLOTS   256 /* UDP datagrams queued for verification, per thread (8 KiB each) */
 
 struct ofd_listen {
 	struct ofd_listen_cfg cfg;
@@ -52,7 +54,9 @@ struct ofd_listen {
 	pthread_t udp_thread;
 	int udp_running;
 	atomic_int stop;
-	struct ofd_vpool *vpool; /* cfg.udp_workers > 1: verification threads */
+	struct ofd_vpool *vpool;       /* cfg.udp_workers > 1: verification threads */
+	struct ofd_vbudget *vb;	       /* which UDP tracers are verified (set with udp) */
+	_Atomic uint64_t kernel_drops; /* the UDP layer's, copied by the UDP thread */
 	uint8_t udp_scratch[OFD_TRACER_MAX];
 	/* HTTP */
 	struct ofd_httpd *http;
@@ -117,6 +121,7 @@ int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const 
 	}
 	m.transport = (uint8_t)transport;
 	atomic_fetch_add_explicit(&l->valid, 1, memory_order_relaxed);
+	ofd_listen_trust_key(l, m.key, sender); /* the key's UDP tracers are verified first from now on */
 	atomic_fetch_add_explicit(&l->by_class[body_class(&m)], 1, memory_order_relaxed);
 	int rc = 1;
 	if (l->cfg.accept && l->cfg.accept_concurrent) {
@@ -132,6 +137,13 @@ int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const 
 		ofd_listen_result(l, rc);
 	}
 	return OFD_TV_OK;
+}
+
+void ofd_listen_trust_key(struct ofd_listen *l, const uint8_t key[OFD_KEY_PUB_LEN],
+			  const struct ofd_ip *sender)
+{
+	if (l->vb)
+		ofd_vbudget_trust(l->vb, key, sender, ofd_time_mono_ns());
 }
 
 void ofd_listen_result(struct ofd_listen *l, int rc)
@@ -161,6 +173,9 @@ void ofd_listen_counters(const struct ofd_listen *l, struct ofd_listen_counters 
 	}
 	for (unsigned i = 0; i < OFD_LC_CLASS__COUNT; i++)
 		c->by_class[i] = atomic_load(&l->by_class[i]);
+	if (l->vb)
+		ofd_vbudget_counters(l->vb, &c->udp);
+	c->udp.kernel = atomic_load(&l->kernel_drops);
 }
 
 int ofd_listen_metrics(const struct ofd_listen *l, char *buf, size_t cap)
@@ -191,25 +206,85 @@ int ofd_listen_metrics(const struct ofd_listen *l, char *buf, size_t cap)
 	ofd_prom_single(&w, "overflowd_tracers_ratelimited_total", OFD_PROM_COUNTER,
 			"Tracers refused unverified: their address sent too many invalid ones.",
 			c.ratelimited);
+	if (l->vb)
+		ofd_vbudget_metrics(&c.udp, &w);
 	return ofd_prom_end(&w);
 }
 
 /* ---- UDP ---- */
 
-static void handle_dgram(void *ctx, const struct ofd_dgram *dg, uint8_t *scratch)
+/* Verify an admitted datagram; its verdict goes back to the budget. */
+static void udp_verify(struct ofd_listen *l, const struct ofd_dgram *dg, const struct ofd_vb_hint *h,
+		       uint8_t *scratch)
 {
 	int stored;
-	(void)ofd_listen_handle(ctx, (const char *)dg->data, dg->len, &dg->src, dg->time_ns,
-				OFD_TRANSPORT_UDP, scratch, &stored);
+	int v = ofd_listen_handle(l, (const char *)dg->data, dg->len, &dg->src, dg->time_ns,
+				  OFD_TRANSPORT_UDP, scratch, &stored);
+	if (v >= 0) /* else refused by the limiter, unverified */
+		ofd_vbudget_result(l->vb, h, v == OFD_TV_OK, ofd_time_mono_ns());
 }
 
+_Static_assert(sizeof(struct ofd_vb_hint) <= OFD_VPOOL_META, "the hint travels as a datagram's meta");
+
+/* In a verification thread: meta is the datagram's hint. */
+static void handle_dgram(void *ctx, const struct ofd_dgram *dg, const void *meta, uint8_t *scratch)
+{
+	struct ofd_vb_hint h;
+	memcpy(&h, meta, sizeof(h));
+	udp_verify(ctx, dg, &h, scratch);
+}
+
+/* 1 when the datagram is refused at no cost: too large, or not even the start of an object. */
+static int udp_trivial(const struct ofd_dgram *dg)
+{
+	size_t i = 0;
+	while (i < dg->len &&
+	       (dg->data[i] == ' ' || dg->data[i] == '\n' || dg->data[i] == '\r' || dg->data[i] == '\t'))
+		i++;
+	return dg->len > OFD_TRACER_MAX + 2 || i == dg->len || dg->data[i] != '{';
+}
+
+/* In the reading thread: decide (vbudget.h), then verify here or in the pool. */
 static void on_dgram(const struct ofd_dgram *dg, void *ctx)
 {
 	struct ofd_listen *l = ctx;
-	if (l->vpool)
-		ofd_vpool_submit(l->vpool, dg);
-	else
-		handle_dgram(l, dg, l->udp_scratch);
+	struct ofd_vb_hint h;
+	int stored;
+	if (udp_trivial(dg)) { /* refused at once, by the usual steps */
+		(void)ofd_listen_handle(l, (const char *)dg->data, dg->len, &dg->src, dg->time_ns,
+					OFD_TRANSPORT_UDP, l->udp_scratch, &stored);
+		return;
+	}
+	if (!lim_allows(l, &dg->src)) { /* before it takes any of the budget */
+		atomic_fetch_add_explicit(&l->received, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&l->ratelimited, 1, memory_order_relaxed);
+		return;
+	}
+	int lane = ofd_vbudget_admit(l->vb, dg->data, dg->len, &dg->src,
+				     !l->vpool || ofd_vpool_room(l->vpool, OFD_VPOOL_SECOND), &h,
+				     ofd_time_mono_ns());
+	if (lane >= 0 && !l->vpool) {
+		udp_verify(l, dg, &h, l->udp_scratch);
+		return;
+	}
+	if (lane >= 0 &&
+	    ofd_vpool_submit(l->vpool, dg, lane == OFD_VB_PRIORITY ? OFD_VPOOL_FIRST : OFD_VPOOL_SECOND,
+			     &h) != 0) {
+		ofd_vbudget_unadmit(l->vb, dg->data, dg->len, &h);
+		lane = -1;
+	}
+	if (lane < 0) /* dropped: counted by the budget */
+		atomic_fetch_add_explicit(&l->received, 1, memory_order_relaxed);
+}
+
+/* The budget lane's rate: the configured one, or a share of the verifying threads' rate. */
+static double udp_budget_rate(const struct ofd_listen_cfg *cfg)
+{
+	if (cfg->udp_budget > 0)
+		return cfg->udp_budget;
+	double share = cfg->udp_share > 0 && cfg->udp_share <= 1 ? cfg->udp_share : 0.5;
+	unsigned threads = cfg->udp_workers > 1 ? cfg->udp_workers : 1;
+	return share * threads * ofd_vbudget_calibrate();
 }
 
 static void *udp_main(void *arg)
@@ -217,6 +292,8 @@ static void *udp_main(void *arg)
 	struct ofd_listen *l = arg;
 	while (!atomic_load(&l->stop)) {
 		int n = ofd_udp_poll(l->udp, 100, on_dgram, l);
+		atomic_store_explicit(&l->kernel_drops, ofd_udp_stats(l->udp)->drops[OFD_DROP_KERNEL],
+				      memory_order_relaxed);
 		if (n < 0) {
 			ofd_err("receiver: udp: %s", strerror(-n));
 			break;
@@ -330,7 +407,10 @@ int ofd_listen_start(struct ofd_listen **out, const struct ofd_listen_cfg *cfg)
 	pthread_mutex_init(&l->acc_mu, NULL);
 	*out = l; /* before any thread starts: accept callbacks may use it (ofd_listen_result) */
 	if (cfg->udp) {
-		err = ofd_udp_open(&l->udp, cfg->udp, l->cfg.rcvbuf);
+		const struct ofd_vbudget_cfg vcfg = {.rate = udp_budget_rate(&l->cfg)};
+		err = ofd_vbudget_new(&l->vb, &vcfg);
+		if (!err)
+			err = ofd_udp_open(&l->udp, cfg->udp, l->cfg.rcvbuf);
 		if (err)
 			goto free_lim;
 	}
@@ -340,7 +420,7 @@ int ofd_listen_start(struct ofd_listen **out, const struct ofd_listen_cfg *cfg)
 			goto close_udp;
 	}
 	if (l->udp && l->cfg.udp_workers > 1) {
-		err = ofd_vpool_start(&l->vpool, l->cfg.udp_workers, 64 * l->cfg.udp_workers,
+		err = ofd_vpool_start(&l->vpool, l->cfg.udp_workers, VPOOL_SLOTS * l->cfg.udp_workers,
 				      OFD_TRACER_MAX + 2, handle_dgram, l);
 		if (err)
 			goto stop_http;
@@ -359,6 +439,7 @@ close_udp:
 	if (l->udp)
 		ofd_udp_close(l->udp);
 free_lim:
+	ofd_vbudget_free(l->vb);
 	pthread_mutex_destroy(&l->lim_mu);
 	pthread_mutex_destroy(&l->acc_mu);
 	ofd_limiter_free(l->lim);
@@ -400,5 +481,6 @@ void ofd_listen_stop(struct ofd_listen *l)
 	pthread_mutex_destroy(&l->lim_mu);
 	pthread_mutex_destroy(&l->acc_mu);
 	ofd_limiter_free(l->lim);
+	ofd_vbudget_free(l->vb);
 	free(l);
 }

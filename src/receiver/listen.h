@@ -7,6 +7,12 @@
  *   2. the per-source invalid-tracer limiter: an address (IPv4 /32, IPv6 /64) whose bucket of
  *      invalid tracers is empty is refused before any parsing or signature check and counted
  *      as ratelimited (HTTP 429);
+ *   2b. over UDP only, the verification budget (vbudget.h): a datagram with the bytes of one
+ *      admitted recently is dropped (a repeat); a tracer naming a key with a good history (a
+ *      tracer of it verified in this process, over UDP or HTTP) is verified first; any other
+ *      is verified only while the budget (udp_budget per second) has a token, else dropped.
+ *      Each drop is counted by reason (counters.udp, overflowd_udp_dropped_total). HTTP
+ *      tracers are verified in the HTTP server's threads and never wait for UDP work;
  *   3. ofd_tracer_verify_at (cheap checks first, the signature, the values' bounds, then the
  *      freshness window of cfg.limits; sealed ones opened with `ours`); an invalid verdict is
  *      counted by reason ("stale" for the window) and takes a token from the address;
@@ -24,6 +30,7 @@
 
 #include "ofd/err.h"
 #include "ofd/flow.h"
+#include "receiver/vbudget.h"
 #include "tracer/tracer.h"
 
 /* Store one verified tracer: 1 stored, 0 duplicate, <0 error, or OFD_LISTEN_QUEUED: handed on
@@ -49,6 +56,8 @@ struct ofd_listen_cfg {
 	unsigned http_threads; /* MHD thread pool size; 0: 2 */
 	int rcvbuf;	       /* UDP receive buffer bytes; 0: 4 MiB asked (the system may grant less) */
 	unsigned udp_workers;  /* threads verifying UDP tracers; 0 or 1: the receiving thread itself */
+	double udp_budget;     /* UDP verifications/s for keys without a good history (vbudget.h) */
+	double udp_share;      /* udp_budget 0: this share (0: 0.5) of the verifiers' measured rate */
 	const char *tls_cert;  /* PEM files: both set, the HTTP server speaks HTTPS only */
 	const char *tls_key;
 	struct ofd_tv_limits limits; /* size cap and freshness window (zero: OFD_TRACER_MAX, none) */
@@ -66,6 +75,7 @@ struct ofd_listen_counters {
 	uint64_t store_errors;
 	uint64_t ratelimited;
 	uint64_t by_class[OFD_LC_CLASS__COUNT]; /* enum ofd_tracer_class, then UNKNOWN */
+	struct ofd_vbudget_counters udp;	/* the UDP verification budget (zero without UDP) */
 };
 
 struct ofd_listen;
@@ -94,6 +104,12 @@ const char *ofd_listen_reason_label(enum ofd_tv_error e);
  */
 int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const struct ofd_ip *sender,
 		      uint64_t recv_ns, int transport, uint8_t *scratch, int *stored);
+
+/* Give key's UDP tracers priority, above all from sender's network (NULL: unknown): a valid
+   tracer of it came (ofd_listen_handle calls this), or the store knows the key. No-op without
+   UDP. Thread-safe. */
+void ofd_listen_trust_key(struct ofd_listen *l, const uint8_t key[OFD_KEY_PUB_LEN],
+			  const struct ofd_ip *sender);
 
 /* Count the result of a queued accept (1 stored, 0 duplicate, <0 error). Thread-safe. */
 void ofd_listen_result(struct ofd_listen *l, int rc);

@@ -15,6 +15,7 @@
 
 #include "net/prefix.h"
 #include "receiver/query.h"
+#include "util/termtext.h"
 
 int ofd_qfmt_parse(const char *s)
 {
@@ -72,30 +73,51 @@ static const char *cell(sqlite3_stmt *st, int i, enum kind k, char *tmp, size_t 
 	return NULL;
 }
 
+/* A CSV cell, control characters escaped (termtext.h: stored text is a stranger's). */
 static void csv_field(FILE *out, const char *s)
 {
 	if (!s)
 		return;
-	if (!strpbrk(s, ",\"\r\n")) {
+	size_t n = strlen(s);
+	char *e = NULL;
+	if (!ofd_termtext_plain(s, n)) {
+		e = malloc(OFD_TERMTEXT_CAP(n));
+		if (e)
+			ofd_termtext_escape(e, OFD_TERMTEXT_CAP(n), s, n);
+		s = e ? e : "?"; /* out of memory: never the raw text */
+	}
+	if (!strpbrk(s, ",\"")) {
 		fputs(s, out);
-		return;
+	} else {
+		fputc('"', out);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', out);
+			fputc(*s, out);
+		}
+		fputc('"', out);
 	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
+	free(e);
 }
 
-/* A table cell padded to width, then a space; width < 0: the last cell, unpadded. */
+/* A table cell, control characters escaped, padded to width, then a space; width < 0: the last
+   cell, unpadded. */
 static void table_cell(FILE *out, const char *v, int width)
 {
-	if (width < 0)
-		fputs(v, out);
-	else
-		fprintf(out, "%-*s ", width, v);
+	size_t n = strlen(v);
+	if (ofd_termtext_plain(v, n)) {
+		if (width < 0)
+			fputs(v, out);
+		else
+			fprintf(out, "%-*s ", width, v);
+		return;
+	}
+	size_t len = ofd_termtext_len(v, n);
+	ofd_termtext_fputs(out, v);
+	for (; width >= 0 && len < (size_t)width; len++)
+		fputc(' ', out);
+	if (width >= 0)
+		fputc(' ', out);
 }
 
 static void header(FILE *out, const struct col *cols, int n, enum ofd_qfmt fmt)
@@ -158,6 +180,8 @@ static int64_t emit(sqlite3_stmt *st, const struct col *cols, int n, enum ofd_qf
 	int rc, udp = 0;
 	header(out, cols, n, fmt);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ferror(out))
+			break; /* the output failed (a reader that went away): stop */
 		rows++;
 		udp = udp || udp_row(st, cols, n);
 		if (fmt == OFD_QF_JSON) {

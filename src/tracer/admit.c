@@ -2,8 +2,8 @@
  * Admission and queueing of tracers (send.h), from any thread, under the sender's mutex:
  * ofd_sender_admit() runs the checks for each destination (policy, dedup, per-address bucket,
  * global bucket for flow ends; the relay's bucket for relays) before the tracer is signed;
- * ofd_sender_queue() copies the signed tracer into the ring's next slot and wakes the sender
- * thread (send.c).
+ * ofd_sender_queue() copies the signed tracer into a free slot, appends it to the queue and
+ * wakes the sender thread (sendthr.c).
  */
 #include <string.h>
 
@@ -93,7 +93,7 @@ void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, con
 		return;
 	int queued = 0;
 	pthread_mutex_lock(&s->mu);
-	int why = len == 0 || len > OFD_TRACER_MAX || (udp && udp_len > OFD_TRACER_UDP_MAX) ? OFD_SD_TOO_LARGE
+	int why = len == 0 || len > OFD_TRACER_HTTP_MAX || (udp && udp_len > OFD_TRACER_UDP_MAX) ? OFD_SD_TOO_LARGE
 		  : s->stopped								    ? OFD_SD_ERROR
 		  : s->count >= s->cfg.queue_max ? OFD_SD_QUEUE_FULL
 						 : -1;
@@ -101,8 +101,12 @@ void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, con
 		s->st.not_sent[why] += t->n;
 		goto out;
 	}
-	struct slot *q = &s->slots[(s->head + s->count) % s->cfg.queue_max];
+	uint32_t i = s->free[--s->nfree]; /* see send_int.h: never empty while the queue has room */
+	struct slot *q = &s->slots[i];
+	s->ring[(s->head + s->count) % s->cfg.queue_max] = i;
 	q->len = (uint32_t)len;
+	q->refs = 0;
+	q->sealed = 0;
 	q->d = t->d;
 	memcpy(q->data, tracer, len);
 	q->udp_len = udp ? (uint32_t)udp_len : 0;
@@ -120,7 +124,7 @@ void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char
 		      uint64_t now_ns)
 {
 	struct ofd_send_ticket t;
-	if (len == 0 || len > OFD_TRACER_MAX) { /* every check, then too_large (before the queue's) */
+	if (len == 0 || len > OFD_TRACER_HTTP_MAX) { /* every check, then too_large (before the queue's) */
 		pthread_mutex_lock(&s->mu);
 		s->st.offered++;
 		s->st.not_sent[OFD_SD_TOO_LARGE] += pick(s, f, now_ns, &t.d);
@@ -129,4 +133,11 @@ void ofd_sender_offer(struct ofd_sender *s, const struct ofd_flow *f, const char
 	}
 	if (ofd_sender_admit(s, f, now_ns, &t))
 		ofd_sender_queue(s, &t, tracer, len, NULL, 0);
+}
+
+void ofd_sender_slot_release(struct ofd_sender *s, uint32_t i)
+{
+	pthread_mutex_lock(&s->mu);
+	s->free[s->nfree++] = i;
+	pthread_mutex_unlock(&s->mu);
 }

@@ -4,8 +4,12 @@
  * Key file: the 32-byte Ed25519 seed as 64 hex digits (either case) on one line, with optional
  * lines starting with '#' before or after it; the last line may or may not end in a newline.
  * Anything else (empty lines, spaces, CR, a second key, a short or long key) is refused as
- * malformed. The file must be a regular file (symbolic links are not followed) with no
- * permission bits for group or others.
+ * malformed. The file must be a regular file (symbolic links are not followed) owned by the
+ * effective user, with no permission bits for group or others. Its directory must belong to the
+ * effective user or root and be writable by its owner only, and no directory above it may be
+ * writable by group or others unless it is sticky (as /tmp is): whoever can rename or replace
+ * the key file could sign as us, or read what we write. The file is opened relative to the
+ * directory checked (openat), so the checks and the open see the same directory.
  *
  * Secret material lives only in sodium_malloc'd memory (guard pages, mlock'd, read-only once
  * set up, zeroed on free); stack copies of the seed are wiped with sodium_memzero.
@@ -13,7 +17,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,6 +138,96 @@ static int keyfile_parse(const char *t, size_t n, uint8_t seed[32], char *why, s
 	return 0;
 }
 
+/* The directory part of path into dir (".", "/" or the text before the last slash), its last
+   component into *base; 0 or OFD_ELIMIT. */
+static int split_path(const char *path, char *dir, size_t cap, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+	if (!slash)
+		n = snprintf(dir, cap, ".");
+	else if (slash == path)
+		n = snprintf(dir, cap, "/");
+	else
+		n = snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+	*base = slash ? slash + 1 : path;
+	return n < 0 || (size_t)n >= cap || !**base ? OFD_ELIMIT : 0;
+}
+
+/* The directories above dir (its resolved path) writable by group or others without the
+   sticky bit: the first one found is refused. */
+static int check_ancestors(const char *dir, char *err, size_t errlen)
+{
+	char *real = realpath(dir, NULL);
+	if (!real) {
+		snprintf(err, errlen, "key directory %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	int rc = 0;
+	for (char *p = strrchr(real, '/'); p && rc == 0; p = strrchr(real, '/')) {
+		*p = 0; /* real is now the parent of what it was ("" for the root) */
+		const char *name = p == real ? "/" : real;
+		struct stat st;
+		if (stat(name, &st) != 0) {
+			rc = -errno;
+			snprintf(err, errlen, "directory %s above key directory %s: %s", name, dir,
+				 strerror(errno));
+		} else if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
+			rc = -EACCES;
+			snprintf(err, errlen,
+				 "directory %s above key directory %s is writable by group or others "
+				 "(mode %04o) and not sticky; refused",
+				 name, dir, (unsigned)(st.st_mode & 07777));
+		}
+		if (p == real)
+			break;
+	}
+	free(real);
+	return rc;
+}
+
+/*
+ * Open the directory that is to hold the key file, and check it: a directory owned by the
+ * effective user or root, writable by its owner only, below no directory that others may
+ * write to (but sticky ones). The directory's fd, or a negative error described in err.
+ */
+static int open_key_dir(const char *dir, char *err, size_t errlen)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	int rc;
+	if (dfd < 0 || fstat(dfd, &st) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "key directory %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	uid_t me = geteuid();
+	if (st.st_uid != me && st.st_uid != 0) {
+		rc = -EACCES;
+		snprintf(err, errlen,
+			 "key directory %s is owned by uid %u, neither uid %u (who runs overflowd) nor "
+			 "root; refused",
+			 dir, (unsigned)st.st_uid, (unsigned)me);
+		goto fail;
+	}
+	if (st.st_mode & 022) {
+		rc = -EACCES;
+		snprintf(err, errlen,
+			 "key directory %s is writable by group or others (mode %04o); refused "
+			 "(fix it with: chmod go-w %s)",
+			 dir, (unsigned)(st.st_mode & 07777), dir);
+		goto fail;
+	}
+	rc = check_ancestors(dir, err, errlen);
+	if (rc)
+		goto fail;
+	return dfd;
+fail:
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
 static int check_file(int fd, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
@@ -142,6 +238,13 @@ static int check_file(int fd, const char *path, char *err, size_t errlen)
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "key file %s is not a regular file", path);
 		return OFD_EFORMAT;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+			 "key file %s is owned by uid %u, not by uid %u (who runs overflowd); refused "
+			 "(fix it with: chown %u %s)",
+			 path, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), path);
+		return -EACCES;
 	}
 	if (st.st_mode & 077) {
 		snprintf(err, errlen,
@@ -166,7 +269,17 @@ int ofd_key_load(struct ofd_key **out, const char *path, char *err, size_t errle
 	*out = NULL;
 	if (sodium_init() < 0)
 		return -ENOMEM;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	char dir[PATH_MAX];
+	const char *base;
+	if (split_path(path, dir, sizeof(dir), &base)) {
+		snprintf(err, errlen, "key file %s: not a file name", path);
+		return OFD_ELIMIT;
+	}
+	int dfd = open_key_dir(dir, err, errlen);
+	if (dfd < 0)
+		return dfd;
+	int fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	close(dfd);
 	if (fd < 0) {
 		rc = -errno;
 		if (errno == ELOOP)
@@ -234,9 +347,23 @@ int ofd_key_create(struct ofd_key **out, const char *path, char *err, size_t err
 	*out = NULL;
 	if (sodium_init() < 0)
 		return -ENOMEM;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+	char dir[PATH_MAX];
+	const char *base;
+	if (split_path(path, dir, sizeof(dir), &base)) {
+		snprintf(err, errlen, "key file %s: not a file name", path);
+		return OFD_ELIMIT;
+	}
+	int dfd = open_key_dir(dir, err, errlen);
+	if (dfd < 0) {
+		if (dfd == -ENOENT)
+			snprintf(err, errlen, "cannot create key file %s: its directory does not exist",
+				 path);
+		return dfd;
+	}
+	int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
+		close(dfd);
 		if (errno == EEXIST)
 			snprintf(err, errlen, "key file %s already exists; not overwritten", path);
 		else if (errno == ENOENT)
@@ -274,6 +401,7 @@ int ofd_key_create(struct ofd_key **out, const char *path, char *err, size_t err
 	}
 	sodium_free(text);
 	close(fd);
+	close(dfd);
 	*out = k;
 	return 0;
 free_key:
@@ -281,6 +409,7 @@ free_key:
 	ofd_key_free(k);
 remove_file:
 	close(fd);
-	unlink(path);
+	unlinkat(dfd, base, 0);
+	close(dfd);
 	return rc;
 }

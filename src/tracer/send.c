@@ -1,14 +1,6 @@
 /*
- * Tracer delivery (contracts in send.h).
- *
- * Admission and queueing are in admit.c: ofd_sender_queue() copies a signed tracer into a
- * preallocated slot of a ring (queue_max slots of OFD_TRACER_MAX bytes: nothing is allocated
- * after ofd_sender_new).
- * The sender thread takes the head slot, sends UDP at once (non-blocking sendto) and hands
- * HTTP(S) attempts to a fixed pool of max_inflight curl easy handles driven by one curl multi
- * handle; when the pool is busy the head slot waits, and the queue fills up behind it. The head
- * slot is read without the mutex: queueing only writes the slot at head + count, and count only
- * shrinks once the thread is done with the head.
+ * Tracer delivery (contracts in send.h): names, relays, the life cycle. Admission and queueing
+ * are in admit.c, the sender thread in sendthr.c, their shared data in send_int.h.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -31,9 +23,17 @@
 #include "tracer/send_int.h"
 
 static const char *const drop_names[OFD_SD__COUNT] = {
-    [OFD_SD_RESERVED] = "reserved",	 [OFD_SD_DENIED] = "denied", [OFD_SD_DUPLICATE] = "duplicate",
-    [OFD_SD_ADDR_RATE] = "address_rate", [OFD_SD_RATE] = "rate",     [OFD_SD_QUEUE_FULL] = "queue_full",
-    [OFD_SD_TOO_LARGE] = "too_large",	 [OFD_SD_ERROR] = "error",
+    [OFD_SD_RESERVED] = "reserved",
+    [OFD_SD_DENIED] = "denied",
+    [OFD_SD_DUPLICATE] = "duplicate",
+    [OFD_SD_ADDR_RATE] = "address_rate",
+    [OFD_SD_RATE] = "rate",
+    [OFD_SD_QUEUE_FULL] = "queue_full",
+    [OFD_SD_TOO_LARGE] = "too_large",
+    [OFD_SD_ERROR] = "error",
+    [OFD_SD_UNREACHABLE] = "unreachable",
+    [OFD_SD_DEST_FULL] = "dest_queue_full",
+    [OFD_SD_HTTP_FULL] = "http_queue_full",
 };
 
 const char *ofd_send_drop_name(enum ofd_send_drop d)
@@ -49,35 +49,9 @@ static void curl_init(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* Add to a counter of s->st from the sender thread. */
-static void stat_add(struct ofd_sender *s, uint64_t *c, uint64_t n)
-{
-	pthread_mutex_lock(&s->mu);
-	*c += n;
-	pthread_mutex_unlock(&s->mu);
-}
-
 /* ---- addresses ---- */
 
-static socklen_t ip_sockaddr(const struct ofd_ip *ip, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ofd_ip_is_v4mapped(ip)) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		memcpy(&in->sin_addr, ip->b + 12, 4);
-		return sizeof(*in);
-	}
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	in6->sin6_family = AF_INET6;
-	in6->sin6_port = htons(port);
-	memcpy(&in6->sin6_addr, ip->b, 16);
-	return sizeof(*in6);
-}
-
-/* "ADDR" or "[ADDR]" for IPv6, into buf (OFD_IP_STRLEN + 2 bytes). */
-static void ip_host(const struct ofd_ip *ip, char *buf)
+void ofd_sender_ip_host(const struct ofd_ip *ip, char *buf)
 {
 	struct ofd_ip a = *ip;
 	if (ofd_ip_is_v4mapped(&a)) {
@@ -89,19 +63,6 @@ static void ip_host(const struct ofd_ip *ip, char *buf)
 	int n = ofd_ip_str(&a, buf + 1);
 	buf[n + 1] = ']';
 	buf[n + 2] = 0;
-}
-
-static const uint8_t *recipient_key(const struct ofd_sender *s, const struct ofd_ip *a)
-{
-	int best = -1;
-	const uint8_t *key = NULL;
-	for (size_t i = 0; i < s->cfg.nrecipients; i++) {
-		if ((int)s->recip[i].prefix.len > best && ofd_prefix_match(&s->recip[i].prefix, a)) {
-			best = s->recip[i].prefix.len;
-			key = s->recip[i].key;
-		}
-	}
-	return key;
 }
 
 /* ---- relays ---- */
@@ -146,252 +107,12 @@ static int relay_parse(struct relay *r, const char *url, char *err, size_t errle
 		return -ENOMEM;
 	if (r->named) { /* pin the address for curl: it never resolves (nor blocks) on its own */
 		char entry[sizeof(u.host) + OFD_IP_STRLEN + 16], addr[OFD_IP_STRLEN + 2];
-		ip_host(&r->addr, addr);
+		ofd_sender_ip_host(&r->addr, addr);
 		snprintf(entry, sizeof(entry), "%s:%u:%s", u.host, r->port, addr);
 		if (!(r->resolve = curl_slist_append(NULL, entry)))
 			return -ENOMEM;
 	}
 	return 0;
-}
-
-/* ---- attempts: (destination, method) pairs of a slot, in order ---- */
-
-static uint32_t slot_attempts(const struct ofd_sender *s, const struct slot *q)
-{
-	return s->nrelays ? (uint32_t)s->nrelays : (uint32_t)q->d.ndest * K__COUNT;
-}
-
-/* Whether attempt i of slot q is to be made; its destination index, kind and address. */
-static int slot_attempt(const struct ofd_sender *s, const struct slot *q, uint32_t i, int *dest, int *kind,
-			const struct ofd_ip **addr)
-{
-	if (s->nrelays) {
-		if (!(q->d.relays & (UINT64_C(1) << i)))
-			return 0;
-		*dest = (int)i;
-		*kind = s->relay[i].kind;
-		*addr = &s->relay[i].addr;
-		return 1;
-	}
-	*dest = (int)(i / K__COUNT);
-	*kind = (int)(i % K__COUNT);
-	*addr = &q->d.dest[*dest];
-	return (s->cfg.methods & (OFD_SEND_UDP << *kind)) != 0;
-}
-
-static uint64_t slot_remaining(const struct ofd_sender *s, const struct slot *q, uint32_t from)
-{
-	uint64_t n = 0;
-	int dest, kind;
-	const struct ofd_ip *addr;
-	for (uint32_t i = from; i < slot_attempts(s, q); i++)
-		n += (uint64_t)slot_attempt(s, q, i, &dest, &kind, &addr);
-	return n;
-}
-
-/* ---- sending (sender thread) ---- */
-
-static void udp_send(struct ofd_sender *s, int dest, const struct ofd_ip *addr, const char *body, size_t len)
-{
-	enum ofd_send_drop fail = OFD_SD_ERROR;
-	if (len >= OFD_TRACER_UDP_MAX) {
-		fail = OFD_SD_TOO_LARGE;
-		goto failed;
-	}
-	struct sockaddr_storage ss;
-	uint16_t port = s->nrelays ? s->relay[dest].port : s->cfg.udp_port;
-	socklen_t sl = ip_sockaddr(addr, port, &ss);
-	int fd = ss.ss_family == AF_INET ? s->fd4 : s->fd6;
-	if (fd < 0)
-		goto failed;
-	ssize_t n = sendto(fd, body, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
-	if (n != (ssize_t)len) {
-		char a[OFD_IP_STRLEN];
-		ofd_ip_str(addr, a);
-		ofd_log_rl(&s->rl, OFD_LOG_DEBUG, "tracer to udp %s:%u: %s", a, port, strerror(errno));
-		goto failed;
-	}
-	stat_add(s, &s->st.sent_udp, 1);
-	return;
-failed:
-	stat_add(s, &s->st.not_sent[fail], 1);
-}
-
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
-{
-	(void)p;
-	(void)ctx;
-	return size * n;
-}
-
-static struct xfer *xfer_free(struct ofd_sender *s)
-{
-	for (uint32_t i = 0; i < s->cfg.max_inflight; i++)
-		if (!s->xfer[i].busy)
-			return &s->xfer[i];
-	return NULL;
-}
-
-/* Start a POST on x; 0, or an error (counted by the caller). */
-static int http_start(struct ofd_sender *s, struct xfer *x, int dest, int kind, const struct ofd_ip *addr,
-		      const char *body, size_t len)
-{
-	CURL *e = x->easy;
-	const struct relay *r = s->nrelays ? &s->relay[dest] : NULL;
-	memcpy(x->body, body, len);
-	x->kind = kind;
-	curl_easy_reset(e);
-	if (r) {
-		curl_easy_setopt(e, CURLOPT_URL, r->url);
-		if (r->resolve)
-			curl_easy_setopt(e, CURLOPT_RESOLVE, r->resolve);
-	} else {
-		char host[OFD_IP_STRLEN + 2];
-		ip_host(addr, host);
-		snprintf(x->url, sizeof(x->url), "%s://%s:%u" WELL_KNOWN, kind == K_HTTPS ? "https" : "http",
-			 host, kind == K_HTTPS ? s->cfg.https_port : s->cfg.http_port);
-		curl_easy_setopt(e, CURLOPT_URL, x->url);
-		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L); /* flow ends are rarely asked twice */
-	}
-	long verify = r && r->named ? 1L : 0L; /* see send.h: bare addresses have nothing to verify */
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)x);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)len);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)s->cfg.connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)s->cfg.total_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_PROXY, ""); /* no environment proxies */
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "overflowd");
-	if (curl_multi_add_handle(s->multi, e) != CURLM_OK)
-		return OFD_ELIMIT;
-	x->busy = 1;
-	pthread_mutex_lock(&s->mu);
-	s->inflight++;
-	pthread_mutex_unlock(&s->mu);
-	return 0;
-}
-
-/*
- * Seal *body for attempts to dest (once per destination and form: `form` tells the UDP form from
- * the other); the sealed body to send in *body, *len.
- */
-static int seal_for(struct ofd_sender *s, int dest, int form, const uint8_t *key, const char **body,
-		    size_t *len)
-{
-	if (s->sealed_dest != 2 * dest + form) {
-		int n = ofd_tracer_seal(s->sealbuf, sizeof(s->sealbuf), *body, *len, key);
-		if (n < 0)
-			return n;
-		s->sealed_dest = 2 * dest + form;
-		s->seal_len = (size_t)n;
-		stat_add(s, &s->st.sealed, 1);
-	}
-	*body = s->sealbuf;
-	*len = s->seal_len;
-	return 0;
-}
-
-/* Make attempt i of the head slot: 0 when done (sent, started or counted), 1 when no handle is free. */
-static int attempt(struct ofd_sender *s, const struct slot *q, uint32_t i)
-{
-	int dest, kind;
-	const struct ofd_ip *addr;
-	if (!slot_attempt(s, q, i, &dest, &kind, &addr))
-		return 0;
-	struct xfer *x = NULL;
-	if (kind != K_UDP && !(x = xfer_free(s)))
-		return 1;
-	int udp_form = kind == K_UDP && q->udp_len;
-	const char *body = udp_form ? q->udp : q->data;
-	size_t len = udp_form ? q->udp_len : q->len;
-	const uint8_t *key = recipient_key(s, addr);
-	if (key && seal_for(s, dest, udp_form, key, &body, &len) != 0) {
-		stat_add(s, &s->st.not_sent[OFD_SD_ERROR], 1);
-		return 0;
-	}
-	if (kind == K_UDP)
-		udp_send(s, dest, addr, body, len);
-	else if (http_start(s, x, dest, kind, addr, body, len) != 0)
-		stat_add(s, &s->st.not_sent[OFD_SD_ERROR], 1);
-	return 0;
-}
-
-/* Collect finished transfers; how many finished. */
-static int reap(struct ofd_sender *s)
-{
-	CURLMsg *m;
-	int left, done = 0;
-	while ((m = curl_multi_info_read(s->multi, &left))) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		CURL *e = m->easy_handle;
-		CURLcode rc = m->data.result;
-		struct xfer *x = NULL;
-		long status = 0;
-		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-		curl_multi_remove_handle(s->multi, e);
-		int ok = rc == CURLE_OK && status >= 200 && status < 300;
-		if (!ok)
-			ofd_log_rl(&s->rl, OFD_LOG_DEBUG, "tracer POST: %s, status %ld",
-				   curl_easy_strerror(rc), status);
-		x->busy = 0;
-		done++;
-		pthread_mutex_lock(&s->mu);
-		s->inflight--;
-		if (!ok)
-			s->st.not_sent[OFD_SD_ERROR]++;
-		else if (x->kind == K_HTTPS)
-			s->st.sent_https++;
-		else
-			s->st.sent_http++;
-		pthread_mutex_unlock(&s->mu);
-	}
-	return done;
-}
-
-static void *sender_main(void *arg)
-{
-	struct ofd_sender *s = arg;
-	for (;;) {
-		const struct slot *q = NULL;
-		pthread_mutex_lock(&s->mu);
-		int stop = s->stop;
-		if (s->count)
-			q = &s->slots[s->head];
-		pthread_mutex_unlock(&s->mu);
-		if (stop)
-			break;
-		int blocked = 0;
-		if (q) {
-			while (s->cursor < slot_attempts(s, q) && !(blocked = attempt(s, q, s->cursor)))
-				s->cursor++;
-			if (!blocked) {
-				s->cursor = 0;
-				s->sealed_dest = -1;
-				pthread_mutex_lock(&s->mu);
-				s->head = (s->head + 1) % s->cfg.queue_max;
-				s->count--;
-				pthread_mutex_unlock(&s->mu);
-			}
-		}
-		int running;
-		curl_multi_perform(s->multi, &running);
-		int freed = reap(s);
-		pthread_mutex_lock(&s->mu);
-		if (s->count == 0 && s->inflight == 0)
-			pthread_cond_broadcast(&s->idle);
-		pthread_mutex_unlock(&s->mu);
-		if (!q || (blocked && !freed))
-			curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
-	}
-	return NULL;
 }
 
 /* ---- life cycle ---- */
@@ -419,16 +140,30 @@ static int cfg_apply(struct ofd_sender_cfg *c, char *err, size_t errlen)
 	else if (c->dedup_window_s == OFD_SEND_DEDUP_OFF)
 		c->dedup_window_s = 0;
 	c->queue_max = c->queue_max ? c->queue_max : 1024;
-	c->max_inflight = c->max_inflight ? c->max_inflight : 32;
+	c->max_inflight = c->max_inflight ? c->max_inflight : 128;
 	c->connect_timeout_ms = c->connect_timeout_ms ? c->connect_timeout_ms : 2000;
 	c->total_timeout_ms = c->total_timeout_ms ? c->total_timeout_ms : 5000;
+	c->end_connect_timeout_ms = c->end_connect_timeout_ms ? c->end_connect_timeout_ms : 1000;
+	c->http_queue = c->http_queue ? c->http_queue : 1024;
+	c->dest_inflight = c->dest_inflight ? c->dest_inflight : 1;
+	c->dest_queue = c->dest_queue ? c->dest_queue : 4;
+	if (!c->relay_inflight)
+		c->relay_inflight = c->max_inflight < 32 ? c->max_inflight : 32;
+	c->unreachable_table = c->unreachable_table ? c->unreachable_table : 4096;
+	c->unreachable_min_s = c->unreachable_min_s ? c->unreachable_min_s : 600;
+	c->unreachable_max_s = c->unreachable_max_s ? c->unreachable_max_s : 86400;
 	c->addr_table = c->addr_table ? c->addr_table : 4096;
 	c->dedup_table = c->dedup_table ? c->dedup_table : 16384;
 	if (c->methods & ~(unsigned)(OFD_SEND_UDP | OFD_SEND_HTTP | OFD_SEND_HTTPS) ||
-	    c->queue_max > QUEUE_LIMIT || c->max_inflight > INFLIGHT_LIMIT) {
-		snprintf(err, errlen,
-			 "sender: methods, queue size (max %u) or concurrency (max %u) out of range",
-			 QUEUE_LIMIT, INFLIGHT_LIMIT);
+	    c->queue_max > QUEUE_LIMIT || c->max_inflight > INFLIGHT_LIMIT || c->http_queue > HTTPQ_LIMIT ||
+	    c->dest_inflight > c->max_inflight || c->relay_inflight > c->max_inflight ||
+	    c->dest_queue > c->http_queue || c->unreachable_max_s < c->unreachable_min_s) {
+		snprintf(
+		    err, errlen,
+		    "sender: methods, queue size (max %u), concurrency (max %u), HTTP queue (max %u), "
+		    "per-destination bounds (at most the global ones) or unreachable backoff (min <= max) "
+		    "out of range",
+		    QUEUE_LIMIT, INFLIGHT_LIMIT, HTTPQ_LIMIT);
 		return OFD_ECONFIG;
 	}
 	return 0;
@@ -493,17 +228,31 @@ static int io_setup(struct ofd_sender *s)
 	s->multi = curl_multi_init();
 	s->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	struct curl_slist *h = s->headers ? curl_slist_append(s->headers, "Expect:") : NULL;
+	s->nslots = s->cfg.queue_max + s->cfg.http_queue + 1; /* see send_int.h */
 	s->xfer = calloc(s->cfg.max_inflight, sizeof(*s->xfer));
-	s->slots = calloc(s->cfg.queue_max, sizeof(*s->slots));
-	if (!s->multi || !h || !s->xfer || !s->slots)
+	s->xfree = calloc(s->cfg.max_inflight, sizeof(*s->xfree));
+	s->slots = calloc(s->nslots, sizeof(*s->slots));
+	s->ring = calloc(s->cfg.queue_max, sizeof(*s->ring));
+	s->free = calloc(s->nslots, sizeof(*s->free));
+	if (!s->multi || !h || !s->xfer || !s->xfree || !s->slots || !s->ring || !s->free)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < s->cfg.max_inflight; i++)
+	for (uint32_t i = 0; i < s->nslots; i++)
+		s->free[s->nfree++] = s->nslots - 1 - i;
+	for (uint32_t i = 0; i < s->cfg.max_inflight; i++) {
 		if (!(s->xfer[i].easy = curl_easy_init()))
 			return -ENOMEM;
+		s->xfree[s->nxfree++] = s->cfg.max_inflight - 1 - i;
+	}
+	int rc = ofd_sendq_new(&s->q, s->cfg.http_queue);
+	if (rc == 0 && !s->nrelays)
+		rc = ofd_hostmem_new(&s->unreach, s->cfg.unreachable_table, s->cfg.unreachable_min_s,
+				     s->cfg.unreachable_max_s);
+	if (rc != 0)
+		return rc;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	int rc = pthread_cond_init(&s->idle, &ca);
+	rc = pthread_cond_init(&s->idle, &ca);
 	pthread_condattr_destroy(&ca);
 	if (rc != 0)
 		return -rc;
@@ -530,7 +279,12 @@ static void sender_release(struct ofd_sender *s, int locks)
 		curl_multi_cleanup(s->multi);
 	curl_slist_free_all(s->headers);
 	free(s->xfer);
+	free(s->xfree);
 	free(s->slots);
+	free(s->ring);
+	free(s->free);
+	ofd_sendq_free(s->q);
+	ofd_hostmem_free(s->unreach);
 	if (s->fd4 >= 0)
 		close(s->fd4);
 	if (s->fd6 >= 0)
@@ -571,14 +325,13 @@ int ofd_sender_new(struct ofd_sender **out, const struct ofd_sender_cfg *cfg, ch
 	if (!s)
 		return -ENOMEM;
 	s->fd4 = s->fd6 = -1;
-	s->sealed_dest = -1;
 	s->cfg = *cfg;
 	if ((rc = cfg_apply(&s->cfg, err, errlen)) != 0 || (rc = copy_lists(s, cfg)) != 0 ||
 	    (rc = relays_setup(s, cfg->relays, err, errlen)) != 0 || (rc = limits_setup(s)) != 0 ||
 	    (rc = io_setup(s)) != 0)
 		goto fail;
 	locks = 1;
-	if ((rc = -pthread_create(&s->thread, NULL, sender_main, s)) != 0)
+	if ((rc = -pthread_create(&s->thread, NULL, ofd_sender_main, s)) != 0)
 		goto fail;
 	s->started = 1;
 	*out = s;
@@ -601,13 +354,12 @@ static void count_leftovers(struct ofd_sender *s)
 			left++;
 		}
 	}
+	left += ofd_sendq_waiting(s->q);
 	pthread_mutex_lock(&s->mu);
-	for (uint32_t i = 0; i < s->count; i++) {
-		const struct slot *q = &s->slots[(s->head + i) % s->cfg.queue_max];
-		left += slot_remaining(s, q, i == 0 ? s->cursor : 0);
-	}
+	for (uint32_t i = 0; i < s->count; i++)
+		left += ofd_sender_slot_attempts(s, &s->slots[s->ring[(s->head + i) % s->cfg.queue_max]]);
 	s->count = 0;
-	s->inflight = 0;
+	s->jobs = 0;
 	s->stopped = 1;
 	s->st.not_sent[OFD_SD_ERROR] += left;
 	pthread_mutex_unlock(&s->mu);
@@ -619,7 +371,7 @@ void ofd_sender_flush(struct ofd_sender *s, unsigned timeout_ms)
 		return;
 	struct timespec dl = ofd_time_ts(ofd_time_mono_ns() + (uint64_t)timeout_ms * 1000000u);
 	pthread_mutex_lock(&s->mu);
-	while (s->count || s->inflight)
+	while (s->count || s->jobs)
 		if (pthread_cond_timedwait(&s->idle, &s->mu, &dl) != 0)
 			break;
 	s->stop = 1;

@@ -93,20 +93,37 @@ struct ofd_tracer_meta {
 	double time;	     /* epoch seconds with microseconds: when the tracer was made */
 };
 
-#define OFD_TRACER_UDP_MAX 1200 /* a tracer sent over UDP stays below this (no fragmentation) */
-#define OFD_TRACER_MAX	   8192 /* any tracer line */
+#define OFD_TRACER_UDP_MAX  1200 /* a tracer sent over UDP stays below this (no fragmentation) */
+#define OFD_TRACER_HTTP_MAX 4096 /* a tracer the sender makes for HTTP(S) or print stays below this */
+#define OFD_TRACER_MAX	    8192 /* any tracer line */
 
 /*
  * The signed part, {"flowdata": ..., "metadata": ...}, for flow f into buf. Optional data fields
- * (exporter, sampling rate, AS numbers, interfaces) are left out, and "truncated": true is added
- * to metadata, when the whole tracer would not stay below max_tracer bytes: the signed line is
- * always strictly shorter than max_tracer (0, or anything above OFD_TRACER_MAX, means
- * OFD_TRACER_MAX). They are dropped from the last one (out_if) backwards until it fits. buf is
- * NUL-terminated. Returns the length, OFD_ELIMIT if even the required fields do not fit (or
- * cap is too small), OFD_EFORMAT for a class outside the enum.
+ * (exporter, sampling rate, AS numbers, interfaces) are left out when the whole tracer would not
+ * stay below max_tracer bytes: the signed line is always strictly shorter than max_tracer (0, or
+ * anything above OFD_TRACER_MAX, means OFD_TRACER_MAX). They are dropped from the last one
+ * (out_if) backwards until it fits, and metadata then ends with "truncated": ["data"] (which
+ * ones are missing shows; a field left out because it is not known or redacted is not marked).
+ * buf is NUL-terminated.
+ * Returns the length, OFD_ELIMIT if even the required fields (with the whole contact) do not fit
+ * (or cap is too small), OFD_EFORMAT for a class outside the enum.
+ *
+ * Compatibility: verifiers (ours, the 2016 prototype's) read only the members they know; a
+ * reader that wants to know whether a tracer is complete tests "truncated" for presence (an
+ * earlier version wrote "truncated": true).
  */
 int ofd_tracer_body(char *buf, size_t cap, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
 		    size_t max_tracer);
+
+/*
+ * As ofd_tracer_body, for a transport with little room (one UDP datagram): when the required
+ * fields with the whole contact do not fit either, the contact is cut, at a UTF-8 character
+ * boundary, to the longest prefix with which the tracer fits (or left out when not even one
+ * character does), and "contact" ends the "truncated" list (["contact"] or ["data", "contact"]).
+ * OFD_ELIMIT only when the required fields alone do not fit.
+ */
+int ofd_tracer_body_cut(char *buf, size_t cap, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
+			size_t max_tracer);
 
 /*
  * The whole tracer line (no newline): the body's members, then "signature" with the key and

@@ -7,7 +7,8 @@
  * Member order: flowdata.sourcetype {type, version}, flowdata.data {saddr, daddr, sport, dport,
  * protocol, pcount, bcount, stime, etime, flags, tos, then those of exporter, sampling_rate,
  * src_as, dst_as, in_if, out_if that are set (address family / non-zero)}, metadata {info,
- * class, time, contact (when set), truncated (when optional fields were left out)}.
+ * class, time, contact (when set), truncated (when members were left out or shortened: ["data"]
+ * for optional data members, ["contact"] for the contact, or both)}.
  */
 #include <math.h>
 #include <sodium.h>
@@ -86,11 +87,11 @@ static void jw_u16esc(struct jw *w, unsigned cp)
 	jw_raw(w, b, 6);
 }
 
-/* A JSON string: quote, backslash and controls escaped, non-ASCII as \uXXXX, bad UTF-8 as FFFD. */
-static void jw_str(struct jw *w, const char *str)
+/* A JSON string of str[0..n): quote, backslash and controls escaped, non-ASCII as \uXXXX, bad
+   UTF-8 as FFFD. */
+static void jw_str(struct jw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strlen(str);
 	jw_lit(w, "\"");
 	while (n > 0 && !w->over) {
 		size_t run = 0; /* plain ASCII copied as is */
@@ -193,8 +194,29 @@ static unsigned opt_list(const struct ofd_flow *f, enum opt out[OPT__COUNT])
 	return n;
 }
 
+/* What a body holds besides the flow: the contact as written (NULL: none) and what was cut. */
+struct body_opts {
+	const enum opt *opts;
+	unsigned nopts;	     /* the optional fields kept (a prefix of opts) */
+	unsigned dropped;    /* bit o: optional field o left out */
+	const char *contact; /* NULL: not written */
+	size_t clen;
+	int contact_cut; /* the contact was shortened or left out */
+};
+
+/* "truncated": "data" when optional data members were left out, "contact" when it was cut. */
+static void truncated_list(struct jw *w, const struct body_opts *o)
+{
+	if (o->dropped && o->contact_cut)
+		jw_lit(w, ", \"truncated\": [\"data\", \"contact\"]");
+	else if (o->dropped)
+		jw_lit(w, ", \"truncated\": [\"data\"]");
+	else
+		jw_lit(w, ", \"truncated\": [\"contact\"]");
+}
+
 static void body_build(struct jw *w, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
-		       const enum opt *opts, unsigned nopts, int truncated)
+		       const struct body_opts *o)
 {
 	jw_lit(w, "{\"flowdata\": {\"sourcetype\": ");
 	sourcetype(w, f->type);
@@ -220,24 +242,65 @@ static void body_build(struct jw *w, const struct ofd_flow *f, const struct ofd_
 	jw_u64(w, f->tcp_flags);
 	jw_lit(w, ", \"tos\": ");
 	jw_u64(w, f->ip_tos);
-	for (unsigned i = 0; i < nopts; i++)
-		opt_field(w, f, opts[i]);
+	for (unsigned i = 0; i < o->nopts; i++)
+		opt_field(w, f, o->opts[i]);
 	jw_lit(w, "}}, \"metadata\": {\"info\": \"FLOWSEEN\", \"class\": \"");
 	const char *cls = ofd_tracer_class_name(m->cls);
 	jw_raw(w, cls, strlen(cls));
 	jw_lit(w, "\", \"time\": ");
 	jw_time(w, m->time);
-	if (m->contact) {
+	if (o->contact) {
 		jw_lit(w, ", \"contact\": ");
-		jw_str(w, m->contact);
+		jw_str(w, o->contact, o->clen);
 	}
-	if (truncated)
-		jw_lit(w, ", \"truncated\": true");
+	if (o->dropped || o->contact_cut)
+		truncated_list(w, o);
 	jw_lit(w, "}}");
 }
 
-int ofd_tracer_body(char *buf, size_t cap, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
-		    size_t max_tracer)
+/* Build with o into buf; the length when the signed line stays below max_tracer, else -1. */
+static int body_try(char *buf, size_t cap, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
+		    const struct body_opts *o, size_t max_tracer)
+{
+	struct jw w = {.p = buf, .cap = cap > 0 ? cap - 1 : 0};
+	body_build(&w, f, m, o);
+	if (w.over || ofd_tracer_signed_len(w.len) >= max_tracer)
+		return -1;
+	buf[w.len] = 0;
+	return (int)w.len;
+}
+
+/*
+ * The contact cut to the longest prefix (at a UTF-8 boundary, at least one byte) with which the
+ * body fits, else left out; o has every optional field dropped. The length, or OFD_ELIMIT.
+ */
+static int body_cut_contact(char *buf, size_t cap, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
+			    struct body_opts *o, size_t max_tracer)
+{
+	const char *c = o->contact;
+	size_t n = o->clen, lo = 0, hi = n; /* the longest cut that fits is in [lo, hi) */
+	o->contact_cut = 1;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		o->clen = ofd_utf8_cut(c, n, mid);
+		if (o->clen && body_try(buf, cap, f, m, o, max_tracer) >= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	o->clen = ofd_utf8_cut(c, n, lo);
+	if (!o->clen)
+		o->contact = NULL;
+	int len = body_try(buf, cap, f, m, o, max_tracer);
+	if (len < 0 && o->contact) { /* cannot happen: lo was tried; left out as a last resort */
+		o->contact = NULL;
+		len = body_try(buf, cap, f, m, o, max_tracer);
+	}
+	return len < 0 ? OFD_ELIMIT : len;
+}
+
+static int body_fit(char *buf, size_t cap, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
+		    size_t max_tracer, int cut)
 {
 	enum opt opts[OPT__COUNT];
 	unsigned nopts = opt_list(f, opts);
@@ -245,16 +308,33 @@ int ofd_tracer_body(char *buf, size_t cap, const struct ofd_flow *f, const struc
 		return OFD_EFORMAT;
 	if (max_tracer == 0 || max_tracer > OFD_TRACER_MAX)
 		max_tracer = OFD_TRACER_MAX;
+	struct body_opts o = {
+	    .opts = opts, .contact = m->contact, .clen = m->contact ? strlen(m->contact) : 0};
 	/* all optional fields first; then leave them out from the last until the tracer fits */
 	for (unsigned keep = nopts + 1; keep-- > 0;) {
-		struct jw w = {.p = buf, .cap = cap > 0 ? cap - 1 : 0};
-		body_build(&w, f, m, opts, keep, keep < nopts);
-		if (!w.over && ofd_tracer_signed_len(w.len) < max_tracer) {
-			buf[w.len] = 0;
-			return (int)w.len;
-		}
+		o.nopts = keep;
+		o.dropped = 0;
+		for (unsigned i = keep; i < nopts; i++)
+			o.dropped |= 1u << opts[i];
+		int len = body_try(buf, cap, f, m, &o, max_tracer);
+		if (len >= 0)
+			return len;
 	}
-	return OFD_ELIMIT;
+	if (!cut || !m->contact)
+		return OFD_ELIMIT;
+	return body_cut_contact(buf, cap, f, m, &o, max_tracer);
+}
+
+int ofd_tracer_body(char *buf, size_t cap, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
+		    size_t max_tracer)
+{
+	return body_fit(buf, cap, f, m, max_tracer, 0);
+}
+
+int ofd_tracer_body_cut(char *buf, size_t cap, const struct ofd_flow *f, const struct ofd_tracer_meta *m,
+			size_t max_tracer)
+{
+	return body_fit(buf, cap, f, m, max_tracer, 1);
 }
 
 /* ---- the signed line ---- */

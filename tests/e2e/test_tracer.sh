@@ -53,6 +53,57 @@ printf '%s\n' "${first/$sig/${sig:0:10}$r${sig:11}}" >tampered.jsonl
 "$OFD_BIN" verify tampered.jsonl >tv.txt 2>/dev/null && e2e_fail "a tampered tracer verified"
 grep -q '^invalid ' tv.txt || e2e_fail "tampered: $(cat tv.txt)"
 
+# printed tracers keep every field (no redact unless asked)
+expect_eq "printed tracers naming the exporter" "$(grep -c '"exporter": "122.166.4.242"' t1.jsonl)" "$n"
+
+# a real abuse contact, a 56-character RDAP URL: every tracer is made; printed (the full form,
+# as HTTP gets it) with the whole contact; fitted to one datagram for UDP (below 1,200 bytes,
+# marked truncated), where it verifies too and a receiver stores it
+RDAP="https://rdap.db.ripe.net/entity/ORG-EXAMPLE1-RIPE/abuse1"
+expect_eq "RDAP contact length" "${#RDAP}" 56
+"$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key --contact "$RDAP" >rdap.jsonl 2>rdap.err ||
+	e2e_fail "RDAP contact: $(cat rdap.err)"
+expect_eq "tracers with an RDAP contact" "$(wc -l <rdap.jsonl)" "$n"
+grep -q "selected $n (escalated 0), failed 0," rdap.err || e2e_fail "RDAP: $(grep tracers: rdap.err)"
+expect_eq "full forms with the whole contact" "$(grep -c "\"contact\": \"$RDAP\"}" rdap.jsonl)" "$n"
+"$OFD_BIN" verify rdap.jsonl >rv.txt 2>/dev/null || e2e_fail "RDAP full forms: $(grep -v '^valid' rv.txt | head -3)"
+expect_eq "RDAP full forms valid" "$(grep -c '^valid ' rv.txt)" "$n"
+"$OFD_BUILD/tracer_sink" sink5 &
+spid=$!
+E2E_PIDS="$E2E_PIDS $spid"
+e2e_wait 10 test -s sink5.ports || e2e_die "tracer_sink did not start"
+read -r pu ph <sink5.ports
+"$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key --contact "$RDAP" --send-to "udp://127.0.0.1:$pu" \
+	--send-to "http://127.0.0.1:$ph/.well-known/overflowd" >/dev/null 2>rdaps.err || e2e_fail "RDAP send: $(cat rdaps.err)"
+grep -q "sent udp $n, http $n" rdaps.err || e2e_fail "RDAP sender: $(grep tracers rdaps.err)"
+e2e_wait 10 sh -c "[ \$(wc -l <sink5.udp) -ge $n ] && [ \$(wc -l <sink5.http) -ge $n ]" ||
+	e2e_fail "RDAP: received udp $(wc -l <sink5.udp), http $(wc -l <sink5.http) of $n"
+kill -TERM "$spid"; wait "$spid"
+expect_eq "UDP forms of 1,200 bytes or more" "$(awk 'length($0) >= 1200' sink5.udp | wc -l)" 0
+expect_eq "UDP forms marked truncated" "$(grep -c '"truncated": \["data"' sink5.udp)" "$n"
+expect_eq "HTTP forms with the whole contact" "$(grep -c "\"contact\": \"$RDAP\"}" sink5.http)" "$n"
+for m in udp http; do
+	"$OFD_BIN" verify "sink5.$m" >"rv5.$m" 2>/dev/null || e2e_fail "RDAP $m: invalid tracers received"
+	expect_eq "RDAP $m tracers valid" "$(grep -c '^valid ' "rv5.$m")" "$n"
+done
+PR=$(e2e_free_port) || e2e_die "no free port"
+"$OFD_BIN" receive --udp "127.0.0.1:$PR" --http none --db rdap.db >rrx.out 2>rrx.err &
+rpid=$!
+E2E_PIDS="$E2E_PIDS $rpid"
+e2e_wait 10 e2e_listening "$PR" || e2e_die "receiver did not start: $(cat rrx.err)"
+"$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key --contact "$RDAP" --send-to "udp://127.0.0.1:$PR" >/dev/null \
+	2>rdapr.err || e2e_fail "RDAP to a receiver: $(cat rdapr.err)"
+kill -TERM "$rpid"; wait "$rpid"
+grep -q "stored $n " rrx.err || e2e_fail "receiver of RDAP UDP forms: $(grep received rrx.err)"
+
+# a contact no tracer can carry whole, where no delivery may cut it (HTTP, print): refused at start
+LONG=$(head -c 5000 /dev/zero | tr '\0' a)
+"$OFD_BIN" -f "$PCAP" -k key --contact "$LONG" >/dev/null 2>long.err && e2e_fail "a 5000-byte contact was accepted for print"
+grep -q "key contact: 5000 bytes is too long for any tracer" long.err || e2e_fail "long contact: $(head -3 long.err)"
+"$OFD_BIN" -f "$PCAP" -k key --contact "$LONG" --send-to "http://127.0.0.1:1/x" >/dev/null 2>long2.err &&
+	e2e_fail "a 5000-byte contact was accepted for HTTP"
+grep -q "key contact: 5000 bytes is too long" long2.err || e2e_fail "long contact, http: $(head -3 long2.err)"
+
 # the 2016 prototype's four tracers
 V=$OFD_DATA/overflowd-2016-tracers.json
 paste -d' ' <(sed -n 's/^ *"key": "\([0-9a-f]*\)".*/\1/p' "$V") <(sed -n 's/^ *"signature": "\([^"]*\)".*/\1/p' "$V") |

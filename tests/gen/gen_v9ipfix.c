@@ -190,8 +190,8 @@ static void gv_collect(struct ofd_batch *b, void *ctx)
 			s->got[s->n++] = b->flows[i];
 }
 
-int gv_decode(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4, uint16_t port,
-	      uint64_t time_ns, struct gv_sink *s)
+int gv_decode_from(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4, uint16_t port,
+		   uint64_t time_ns, enum ofd_origin origin, enum ofd_tmpl_budget budget, struct gv_sink *s)
 {
 	struct ofd_batch *b = malloc(sizeof(*b));
 	if (!b)
@@ -205,9 +205,15 @@ int gv_decode(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4
 		memcpy(copy, p, len);
 	struct ofd_dgram dg = {.data = copy, .len = len, .src_port = port, .time_ns = time_ns};
 	ofd_ip_set4u(&dg.src, src4);
-	int n = ofd_decode(d, &dg, b);
+	int n = ofd_decode_from(d, &dg, origin, budget, b);
 	ofd_batch_flush(b);
 	free(copy);
 	free(b);
 	return n;
+}
+
+int gv_decode(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4, uint16_t port,
+	      uint64_t time_ns, struct gv_sink *s)
+{
+	return gv_decode_from(d, p, len, src4, port, time_ns, OFD_ORIGIN_LOCAL, OFD_TMPL_BUDGET_MAIN, s);
 }

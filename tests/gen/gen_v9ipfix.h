@@ -73,4 +73,8 @@ struct gv_sink {
 int gv_decode(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4, uint16_t port,
 	      uint64_t time_ns, struct gv_sink *s);
 
+/* The same with ofd_decode_from(): records marked with origin, new templates in budget. */
+int gv_decode_from(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4, uint16_t port,
+		   uint64_t time_ns, enum ofd_origin origin, enum ofd_tmpl_budget budget, struct gv_sink *s);
+
 #endif

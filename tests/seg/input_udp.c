@@ -1,7 +1,9 @@
 /*
  * udp: receives export datagrams on 127.0.0.1 (built NetFlow v5 and IPFIX), over one or
  * several workers; decoder families summed over the workers; templates kept across a restart
- * through state_file. The test learns the bound port from the segment's own header.
+ * through state_file; the exporters allow-list and the records' origin and export_bytes (from
+ * forged-looking sources in a private network namespace, when this process may make one). The
+ * test learns the bound port from the segment's own header.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,9 +38,8 @@ static void send_to(int fd, uint16_t port, const void *p, size_t len)
 }
 
 /* A NetFlow v5 datagram of n records with sequence seq; record i has 100 + seq + i bytes. */
-static void send_nf5(uint16_t port, uint32_t seq, unsigned n)
+static void build_nf5(struct gen_buf *g, uint32_t seq, unsigned n)
 {
-	struct gen_buf g = {0};
 	struct gen_nf5_hdr h = {.uptime_ms = 100000, .unix_secs = 1700000000, .sequence = seq};
 	struct gen_nf5_rec r[30];
 	memset(r, 0, sizeof(r));
@@ -51,8 +54,30 @@ static void send_nf5(uint16_t port, uint32_t seq, unsigned n)
 		r[i].dst_port = (uint16_t)(1000 + i);
 		r[i].proto = 17;
 	}
-	gen_nf5(&g, &h, r, n);
+	gen_nf5(g, &h, r, n);
+}
+
+static void send_nf5(uint16_t port, uint32_t seq, unsigned n)
+{
+	struct gen_buf g = {0};
+	build_nf5(&g, seq, n);
 	send_to(-1, port, g.p, g.len);
+	gen_free(&g);
+}
+
+/* The same from a socket bound to src4, to dst4:port. */
+static void send_nf5_from(uint32_t src4, uint32_t dst4, uint16_t port, uint32_t seq, unsigned n)
+{
+	struct gen_buf g = {0};
+	build_nf5(&g, seq, n);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in from = {.sin_family = AF_INET},
+			   to = {.sin_family = AF_INET, .sin_port = htons(port)};
+	from.sin_addr.s_addr = htonl(src4);
+	to.sin_addr.s_addr = htonl(dst4);
+	assert_int_equal(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+	assert_int_equal(sendto(fd, g.p, g.len, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)g.len);
+	close(fd);
 	gen_free(&g);
 }
 
@@ -239,12 +264,125 @@ static void test_udp_state(void **state)
 	close(fd);
 }
 
+/* Loopback is local whatever the list says; a bad list item is refused with its index. */
+static void test_udp_exporters_loopback(void **state)
+{
+	(void)state;
+	struct st_collect c = ST_COLLECT_INIT;
+	struct ofd_harness *h = st_open(
+	    &ofd_seg_udp, "{listen: 'udp://127.0.0.1:0', workers: 1, exporters: [192.0.2.0/24, '::1']}");
+	assert_int_equal(ofd_harness_start(h, st_collect_batch, &c), 0);
+	send_nf5(port_of(h), 0, 2);
+	st_collect_wait(&c, 2);
+	assert_int_equal(ofd_harness_stop(h), 0);
+	for (size_t i = 0; i < c.n; i++) {
+		assert_int_equal(c.v[i].origin, OFD_ORIGIN_LOCAL);
+		assert_int_equal(c.v[i].export_bytes, (24 + 2 * 48) / 2);
+	}
+	ofd_harness_free(h);
+	st_collect_reset(&c);
+
+	char err[512] = "";
+	assert_true(ofd_harness_new(&h, &ofd_seg_udp,
+				    "{listen: 'udp://127.0.0.1:0', exporters: [192.0.2.1, 10.1.2.3/8]}", err,
+				    sizeof(err)) < 0);
+	st_assert_prefix(
+	    err, "test.yml:1: segment udp: key exporters[1]: '10.1.2.3/8' is not an address or prefix");
+	assert_true(ofd_harness_new(&h, &ofd_seg_udp, "{listen: 'udp://127.0.0.1:0', unlisted: keep}", err,
+				    sizeof(err)) < 0);
+}
+
+/* A private network namespace where 10.0.0.1 and 10.0.0.2 are local addresses (aliases of lo);
+   0, or -1 when this process may not make one. */
+static int netns_with_two_addresses(void)
+{
+	if (unshare(CLONE_NEWNET) != 0)
+		return -1;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
+	for (int i = 1; i <= 2; i++) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo:%d", i);
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		a.sin_addr.s_addr = htonl(0x0a000000u + (uint32_t)i);
+		memcpy(&ifr.ifr_addr, &a, sizeof(a));
+		assert_int_equal(ioctl(fd, SIOCSIFADDR, &ifr), 0);
+	}
+	close(fd);
+	return 0;
+}
+
+#define LISTED_A   0x0a000001u /* 10.0.0.1 */
+#define UNLISTED_A 0x0a000002u /* 10.0.0.2 */
+
+/* The records of c from exporter a: how many, and each one's origin and export_bytes checked. */
+static size_t from(const struct st_collect *c, uint32_t a, enum ofd_origin origin, uint16_t share)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (ofd_ip_v4(&c->v[i].sampler_address) != a)
+			continue;
+		assert_int_equal(c->v[i].origin, origin);
+		assert_int_equal(c->v[i].export_bytes, share);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Exporters judged by their UDP source (in a private network namespace, run last: the process
+ * stays in it): listed ones decode as listed, others are dropped and counted (unlisted: drop)
+ * or decoded as unlisted (unlisted: decode); loopback is local; without a list, unlisted.
+ * export_bytes is each datagram's length over its records: 24 + 48 n bytes over n.
+ */
+static void test_udp_exporters_netns(void **state)
+{
+	(void)state;
+	if (netns_with_two_addresses() != 0)
+		skip(); /* not root, or no user namespaces: nothing to test here */
+	static const char *const cfgs[3] = {
+	    "{listen: 'udp://:0', workers: 1, exporters: ['10.0.0.1', '2001:db8::/32']}",
+	    "{listen: 'udp://:0', workers: 1, exporters: ['10.0.0.0/31'], unlisted: decode}",
+	    "{listen: 'udp://:0', workers: 2}",
+	};
+	for (int k = 0; k < 3; k++) {
+		struct st_collect c = ST_COLLECT_INIT;
+		struct ofd_harness *h = st_open(&ofd_seg_udp, cfgs[k]);
+		uint16_t port = port_of(h);
+		assert_int_equal(ofd_harness_start(h, st_collect_batch, &c), 0);
+		send_nf5_from(LISTED_A, LISTED_A, port, 0, 3);
+		send_nf5_from(UNLISTED_A, LISTED_A, port, 100, 5);
+		send_nf5_from(0x7f000001, 0x7f000001, port, 200, 2);
+		size_t want = k == 0 ? 5 : 10;
+		st_collect_wait(&c, want);
+		if (k == 0)
+			assert_int_equal(metric_until(h, "drops_total", "unlisted_exporter", 1), 1);
+		assert_int_equal(ofd_harness_stop(h), 0);
+		assert_int_equal(c.n, want);
+		assert_int_equal(from(&c, LISTED_A, k == 2 ? OFD_ORIGIN_UNLISTED : OFD_ORIGIN_LISTED, 56), 3);
+		assert_int_equal(from(&c, UNLISTED_A, OFD_ORIGIN_UNLISTED, 52), k == 0 ? 0 : 5);
+		assert_int_equal(from(&c, 0x7f000001, OFD_ORIGIN_LOCAL, 60), 2);
+		assert_int_equal(ofd_harness_metric(h, "drops_total", "unlisted_exporter"), k == 0);
+		assert_int_equal(ofd_harness_metric(h, "drops_by_exporter_total", "10.0.0.2"), k == 0);
+		assert_int_equal(ofd_harness_metric(h, "records_total", "netflow_v5"), want);
+		ofd_harness_free(h);
+		st_collect_reset(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_udp),
 	    cmocka_unit_test(test_udp_workers),
 	    cmocka_unit_test(test_udp_state),
+	    cmocka_unit_test(test_udp_exporters_loopback),
+	    cmocka_unit_test(test_udp_exporters_netns), /* last: leaves the process in its namespace */
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }

@@ -44,9 +44,33 @@ static void test_count(void **state)
 	free(s);
 }
 
+static void test_count_symlink(void **state)
+{
+	(void)state;
+	st_assert_symlink_refused(&ofd_seg_count, "");
+}
+
+/* follow_symlinks: true appends through a link */
+static void test_count_follow(void **state)
+{
+	(void)state;
+	char cfg[700];
+	st_write(st_path("target.txt"), "first line\n");
+	assert_int_equal(symlink(st_path("target.txt"), st_path("count-link")), 0);
+	snprintf(cfg, sizeof(cfg), "{filename: %s, follow_symlinks: true}", st_path("count-link"));
+	struct ofd_harness *h = st_open(&ofd_seg_count, cfg);
+	ofd_harness_process(h, samples(h));
+	ofd_harness_free(h);
+	char *s = st_slurp(st_path("target.txt"), NULL);
+	assert_string_equal(s, "first line\n4 flows, 40 packets, 4009 bytes\n");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_count_symlink),
+	    cmocka_unit_test(test_count_follow),
 	    cmocka_unit_test(test_count),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);

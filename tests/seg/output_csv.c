@@ -99,9 +99,16 @@ static void test_csv_errors(void **state)
 	assert_null(h);
 }
 
+static void test_csv_symlink(void **state)
+{
+	(void)state;
+	st_assert_symlink_refused(&ofd_seg_csv, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_csv_symlink),
 	    cmocka_unit_test(test_csv),
 	    cmocka_unit_test(test_csv_big_records),
 	    cmocka_unit_test(test_csv_errors),

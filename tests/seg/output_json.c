@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -121,12 +122,65 @@ static void test_json_write_errors(void **state)
 	ofd_harness_free(h);
 }
 
+/* filename is a symbolic link (planted, or dangling towards a file to create), an existing
+   file, a device, a new file; follow_symlinks: true writes through a link. */
+static void test_json_filename(void **state)
+{
+	(void)state;
+	char cfg[1200];
+	st_assert_symlink_refused(&ofd_seg_json, "");
+	st_assert_symlink_refused(&ofd_seg_json, ", compression: zstd");
+	/* a dangling link is refused too, and its target is not created */
+	char link[512], target[512], err[512] = "";
+	struct ofd_harness *h = NULL;
+	snprintf(link, sizeof(link), "%s", st_path("dangling.json"));
+	snprintf(target, sizeof(target), "%s", st_path("created-through-the-link"));
+	assert_int_equal(symlink(target, link), 0);
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", link);
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_json, cfg, err, sizeof(err)), -ELOOP);
+	assert_int_not_equal(access(target, F_OK), 0);
+	/* with follow_symlinks: true the link is written through, its target created */
+	snprintf(cfg, sizeof(cfg), "{filename: %s, follow_symlinks: true}", link);
+	h = st_open(&ofd_seg_json, cfg);
+	ofd_harness_process(h, samples(h, 1));
+	ofd_harness_free(h);
+	char *s = st_slurp(target, NULL);
+	st_assert_prefix(s, "{\"type\":\"NETFLOW_V5\",");
+	assert_non_null(strstr(s, "\"bytes\":1000,"));
+	free(s);
+	/* an existing regular file is truncated */
+	st_write(st_path("old.json"), "old old old old old old old old old old old old\n");
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("old.json"));
+	h = st_open(&ofd_seg_json, cfg);
+	ofd_harness_free(h);
+	size_t len = 99;
+	free(st_slurp(st_path("old.json"), &len));
+	assert_int_equal(len, 0);
+	/* a new file: mode 0644 less the umask */
+	mode_t old = umask(027);
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("new.json"));
+	h = st_open(&ofd_seg_json, cfg);
+	umask(old);
+	ofd_harness_free(h);
+	struct stat st;
+	assert_int_equal(lstat(st_path("new.json"), &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0640);
+	/* a device is written as it is */
+	h = st_open(&ofd_seg_json, "{filename: /dev/null}");
+	ofd_harness_process(h, samples(h, 4));
+	ofd_harness_free(h);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_json_zstd),
 	    cmocka_unit_test(test_json_write_errors),
+	    cmocka_unit_test(test_json_filename),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }

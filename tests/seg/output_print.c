@@ -50,7 +50,8 @@ static void test_print(void **state)
 	    s,
 	    "07:59:59: 192.0.2.129:123 -> 198.51.100.2:44321 [3 → @122.166.4.242 → 4], UDP, 9s, 15000 B, "
 	    "10 pkts, 13.33 kbps, 1.11 pps\n"
-	    "07:59:59: 192.0.2.129:123 -> [2001:db8::1]:769 [3 → DROP/129 @122.166.4.242 → cust?[2J], ICMP "
+	    "07:59:59: 192.0.2.129:123 -> [2001:db8::1]:769 [3 → DROP/129 @122.166.4.242 → cust\\x1b[2J], "
+	    "ICMP "
 	    "(type 3, code 1), 1s, 1002 B, 10 pkts, 8.02 kbps, 10.00 pps\n"
 	    "07:59:59: 192.0.2.129:123 -> 198.51.100.2:44321 [3 → @122.166.4.242 → 4], TCP, 9s, 3000000000 "
 	    "B, 2500000 pkts, 2.67 Gbps, 277.78 kpps\n");
@@ -75,9 +76,16 @@ static void test_print(void **state)
 	free(s);
 }
 
+static void test_print_symlink(void **state)
+{
+	(void)state;
+	st_assert_symlink_refused(&ofd_seg_print, ", highlight: true");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_print_symlink),
 	    cmocka_unit_test(test_print),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);

@@ -6,6 +6,8 @@
  *   st_assert_prefix(err, "test.yml:1: ") fails unless err starts so
  *   st_dir_make/st_dir_remove, st_path    a scratch directory for files a test writes
  *   st_slurp(path, &len)                  a whole file, NUL-terminated (caller frees)
+ *   st_write(path, text)                  a file with that text
+ *   st_assert_symlink_refused(&type, more) an output refuses a symbolic link at its filename
  *   struct st_collect                     an input's records, copied as ofd_harness_start hands
  *                                         them over (st_collect_batch), with st_collect_wait
  *   st_run_to_end(h, &c)                  run an input that ends by itself (files) to its end
@@ -16,10 +18,12 @@
 #ifndef OFD_TEST_SEGTEST_H
 #define OFD_TEST_SEGTEST_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ofd/harness.h"
 
@@ -89,6 +93,43 @@ static inline char *st_slurp(const char *p, size_t *len)
 	if (len)
 		*len = (size_t)n;
 	return s;
+}
+
+/* Write text to path (created or truncated). */
+static inline void st_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * An output given a symbolic link planted at its filename: st_dir/victim holds "precious\n",
+ * st_dir/link points to it; opening "{filename: LINK<more>}" must fail, and the victim and the
+ * link stay as they were.
+ */
+static inline void st_assert_symlink_refused(const struct ofd_segment_type *t, const char *more)
+{
+	char victim[512], link[512], cfg[1200], err[512] = "";
+	snprintf(victim, sizeof(victim), "%s", st_path("victim"));
+	snprintf(link, sizeof(link), "%s", st_path("link"));
+	unlink(link);
+	st_write(victim, "precious\n");
+	assert_int_equal(symlink(victim, link), 0);
+	snprintf(cfg, sizeof(cfg), "{filename: %s%s}", link, more);
+	struct ofd_harness *h = NULL;
+	assert_int_equal(ofd_harness_new(&h, t, cfg, err, sizeof(err)), -ELOOP);
+	assert_null(h);
+	char *s = st_slurp(victim, NULL);
+	assert_string_equal(s, "precious\n");
+	free(s);
+	char target[512];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = 0;
+	assert_string_equal(target, victim);
+	assert_int_equal(unlink(link), 0);
 }
 
 /* ---- an input's records ---- */

@@ -1,6 +1,7 @@
 /*
  * Template lifecycle: data before its template, redefinition, withdrawal, the same id from
- * different exporters, a flood against the limits, expiry in datagram time.
+ * different exporters, a flood against the limits (eviction), expiry in datagram time. The
+ * budgets and their eviction order in detail: test_tmpl_budget.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -211,15 +212,21 @@ static void test_flood(void **state)
 					      .max_fields = 16,
 					      .template_timeout_s = 60};
 	struct ofd_decoder *d = new_decoder(&lim);
-	assert_int_equal(send(d, 0, 1, 4739, 0, T0, 256, fa, 2, NULL, 0), 0);
+	const uint64_t *st_ev = d->st.template_evictions[OFD_TMPL_BUDGET_MAIN];
+	const uint64_t *st_ref = d->st.template_refusals[OFD_TMPL_BUDGET_MAIN];
+	assert_int_equal(send(d, 0, 1, 4739, 0, T0, 256, fa, 2, (const uint64_t[]){0x0a000001, 80}, 1), 1);
 	for (uint32_t e = 0; e < 10; e++)
 		for (uint16_t t = 0; t < 10; t++)
 			assert_int_equal(
 			    send(d, 0, 100 + e, 4739, 0, T0 + S, (uint16_t)(256 + t), fb, 3, NULL, 0), 0);
-	/* the legitimate exporter keeps 1, the first fake 8 (2 refused), the second 7 (3), others 0 */
-	assert_int_equal(ofd_tmpl_cache_templates(d->tc), 16);
-	assert_int_equal(ofd_tmpl_cache_exporters(d->tc), 3);
-	assert_int_equal(d->st.drops[OFD_DROP_TEMPLATE_LIMIT], 85);
+	/* each fake keeps 8 templates (2 refused); the 16-template budget is full at each one's 8th,
+	   which evicts the fake before it (no data); the legitimate exporter, which had data, stays */
+	assert_int_equal(ofd_tmpl_cache_templates(d->tc), 9);
+	assert_int_equal(ofd_tmpl_cache_exporters(d->tc), 2);
+	assert_int_equal(st_ev[OFD_TMPL_EVICT_NO_DATA], 9);
+	assert_int_equal(st_ev[OFD_TMPL_EVICT_IDLE], 0);
+	assert_int_equal(st_ref[OFD_TMPL_REFUSE_EXPORTER_TEMPLATES], 20);
+	assert_int_equal(d->st.drops[OFD_DROP_TEMPLATE_LIMIT], 20);
 	assert_true(ofd_tmpl_cache_mem(d->tc) < 8192);
 	assert_int_equal(send_data(d, 0, 1, 4739, 0, T0 + S, 256, fa, 2, (const uint64_t[]){0x0a000001, 80}),
 			 1);
@@ -228,15 +235,22 @@ static void test_flood(void **state)
 	for (int i = 0; i < 17; i++)
 		many[i] = (struct gv_field){(uint16_t)(i + 1), 1, 0};
 	assert_int_equal(send(d, 0, 1, 4739, 0, T0 + S, 300, many, 17, NULL, 0), 0);
-	assert_int_equal(d->st.drops[OFD_DROP_TEMPLATE_LIMIT], 86);
-	/* after the timeout the flood's templates expire and a newcomer is accepted */
+	assert_int_equal(st_ref[OFD_TMPL_REFUSE_FIELDS], 1);
+	assert_int_equal(d->st.drops[OFD_DROP_TEMPLATE_LIMIT], 21);
+	/* a redefinition that is refused removes the old layout */
+	assert_int_equal(send(d, 0, 1, 4739, 0, T0 + S, 256, many, 17, NULL, 0), 0);
+	assert_int_equal(send_data(d, 0, 1, 4739, 0, T0 + S, 256, fa, 2, (const uint64_t[]){0x0a000001, 80}),
+			 0);
+	assert_int_equal(ofd_tmpl_cache_templates(d->tc), 8);
+	/* after the timeout the rest expires and a newcomer is accepted */
 	assert_int_equal(send(d, 0, 999, 4739, 0, T0 + 62 * S, 256, fc, 1, (const uint64_t[]){7}, 1), 1);
-	assert_int_equal(d->st.templates_expired, 16);
+	assert_int_equal(d->st.templates_expired, 8);
 	assert_int_equal(ofd_tmpl_cache_templates(d->tc), 1);
 	assert_int_equal(ofd_tmpl_cache_exporters(d->tc), 1);
 	ofd_decoder_free(d);
 
-	/* many exporters with one template each, and many observation domains from one address */
+	/* many exporters with one template each, and many observation domains from one address:
+	   each newcomer evicts the one heard of least recently */
 	const struct ofd_decode_limits lim2 = {.max_exporters = 64,
 					       .max_templates_per_exporter = 8,
 					       .max_templates_total = 1000,
@@ -249,7 +263,12 @@ static void test_flood(void **state)
 		assert_int_equal(send(d, dom & 1, 7, 4739, dom, T0, 256, fa, 2, NULL, 0), 0);
 	assert_int_equal(ofd_tmpl_cache_exporters(d->tc), 64);
 	assert_int_equal(ofd_tmpl_cache_templates(d->tc), 64);
-	assert_int_equal(d->st.drops[OFD_DROP_TEMPLATE_LIMIT], 200 + 5000 - 64);
+	assert_int_equal(d->st.drops[OFD_DROP_TEMPLATE_LIMIT], 0);
+	assert_int_equal(d->st.template_evictions[OFD_TMPL_BUDGET_MAIN][OFD_TMPL_EVICT_NO_DATA],
+			 200 + 5000 - 64);
+	/* the newest 64 are the ones kept: the last domain decodes, the first does not */
+	assert_int_equal(send_data(d, 1, 7, 4739, 4999, T0, 256, fa, 2, (const uint64_t[]){1, 2}), 1);
+	assert_int_equal(send_data(d, 0, 7, 4739, 4000, T0, 256, fa, 2, (const uint64_t[]){1, 2}), 0);
 	assert_true(ofd_tmpl_cache_mem(d->tc) < 64 * 1024);
 	ofd_decoder_free(d);
 }
@@ -280,7 +299,7 @@ static void test_expiry(void **state)
 		ofd_decoder_free(d);
 	}
 	/* timeout 0: never */
-	const struct ofd_decode_limits forever = {16, 16, 64, 16, 0};
+	const struct ofd_decode_limits forever = {16, 16, 64, 16, 0, 0, 0, 0};
 	struct ofd_decoder *d = new_decoder(&forever);
 	assert_int_equal(send(d, 0, 1, 2055, 0, T0, 256, fa, 2, NULL, 0), 0);
 	assert_int_equal(send_data(d, 0, 1, 2055, 0, T0 + 1000000 * S, 256, fa, 2, v), 1);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "decode/decode.h"
@@ -316,7 +317,7 @@ static void test_missing_and_empty_decoder(void **state)
 static void test_stale(void **state)
 {
 	(void)state;
-	const struct ofd_decode_limits lim = {16, 16, 64, 64, 60};
+	const struct ofd_decode_limits lim = {16, 16, 64, 64, 60, 0, 0, 0};
 	char path[512];
 	path_in(path, sizeof(path), "stale");
 	struct ofd_decoder *a = new_decoder(&lim);
@@ -343,7 +344,7 @@ static void test_stale(void **state)
 	ofd_decoder_free(b);
 
 	/* timeout 0: nothing is stale */
-	const struct ofd_decode_limits forever = {16, 16, 64, 64, 0};
+	const struct ofd_decode_limits forever = {16, 16, 64, 64, 0, 0, 0, 0};
 	b = new_decoder(&forever);
 	assert_int_equal(ofd_tmpl_state_load(b, path, T0 + 86400 * S, &info), 0);
 	assert_int_equal(info.stale, 0);
@@ -569,7 +570,7 @@ static void test_limits_and_kept(void **state)
 	ofd_decoder_free(a);
 
 	/* 8 fields at most: 256 (12 fields) and 300 (9) are refused, counted as drops */
-	const struct ofd_decode_limits small = {16, 16, 64, 8, 1800};
+	const struct ofd_decode_limits small = {16, 16, 64, 8, 1800, 0, 0, 0};
 	struct ofd_decoder *b = new_decoder(&small);
 	struct ofd_tmpl_state_info info;
 	assert_int_equal(ofd_tmpl_state_load(b, path, T0 + S, &info), 0);
@@ -580,13 +581,14 @@ static void test_limits_and_kept(void **state)
 	assert_int_equal(b->st.drops[OFD_DROP_TEMPLATE_LIMIT], 2);
 	ofd_decoder_free(b);
 
-	/* one exporter at most: the other's templates are refused */
-	const struct ofd_decode_limits one = {1, 16, 64, 64, 1800};
+	/* one exporter at most: the one loaded later evicts the other (neither had data) */
+	const struct ofd_decode_limits one = {1, 16, 64, 64, 1800, 0, 0, 0};
 	b = new_decoder(&one);
 	assert_int_equal(ofd_tmpl_state_load(b, path, T0 + S, &info), 0);
 	assert_int_equal(info.exporters, 1);
 	assert_int_equal(ofd_tmpl_cache_exporters(b->tc), 1);
-	assert_int_equal(info.refused, 2);
+	assert_int_equal(info.refused, 0);
+	assert_int_equal(b->st.template_evictions[OFD_TMPL_BUDGET_MAIN][OFD_TMPL_EVICT_NO_DATA], 1);
 	ofd_decoder_free(b);
 
 	/* a template the decoder learned already stays as it is */
@@ -679,6 +681,76 @@ static void test_seed(void **state)
 	free(buf);
 }
 
+/* A state file path that is not a regular file: a device node (a copy of /dev/null made here),
+   a FIFO, a directory, a symbolic link to a file; none is replaced by a save (the link's target
+   is untouched), none is loaded. Junk at path.tmp is never written through either. */
+static void test_not_regular(void **state)
+{
+	(void)state;
+	char sub[512], path[600], target[600], tmp[700];
+	path_in(sub, sizeof(sub), "nonreg");
+	assert_int_equal(mkdir(sub, 0700), 0);
+	struct ofd_decoder *a = learned(NULL, T0);
+	struct stat st;
+	/* a device node, when we may make one */
+	snprintf(path, sizeof(path), "%s/null", sub);
+	if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+		assert_int_equal(ofd_tmpl_state_save((const struct ofd_decoder *const[]){a}, 1, path),
+				 -EEXIST);
+		assert_int_equal(lstat(path, &st), 0);
+		assert_true(S_ISCHR(st.st_mode));
+		assert_int_equal(st.st_rdev, makedev(1, 3));
+		expect_ignored(path, "not a regular file");
+	}
+	snprintf(path, sizeof(path), "%s/fifo", sub);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(ofd_tmpl_state_save((const struct ofd_decoder *const[]){a}, 1, path), -EEXIST);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	expect_ignored(path, "not a regular file");
+	snprintf(path, sizeof(path), "%s/dir", sub);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(ofd_tmpl_state_save((const struct ofd_decoder *const[]){a}, 1, path), -EEXIST);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* a symbolic link to a good state file: neither replaced nor followed */
+	snprintf(target, sizeof(target), "%s/target", sub);
+	save1(a, target);
+	size_t len0, len1;
+	uint8_t *before = read_file(target, &len0);
+	snprintf(path, sizeof(path), "%s/link", sub);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(ofd_tmpl_state_save((const struct ofd_decoder *const[]){a}, 1, path), -EEXIST);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	uint8_t *after = read_file(target, &len1);
+	assert_int_equal(len0, len1);
+	assert_memory_equal(before, after, len0);
+	free(before);
+	free(after);
+	expect_ignored(path, "a symbolic link (not followed)");
+	/* path.tmp: a FIFO there is refused (the save must not hang on it), a leftover regular
+	   file is replaced */
+	snprintf(path, sizeof(path), "%s/state", sub);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(mkfifo(tmp, 0600), 0);
+	assert_int_equal(ofd_tmpl_state_save((const struct ofd_decoder *const[]){a}, 1, path), -EEXIST);
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_int_equal(unlink(tmp), 0);
+	FILE *f = fopen(tmp, "w");
+	assert_non_null(f);
+	assert_int_equal(fclose(f), 0);
+	save1(a, path);
+	assert_int_not_equal(access(tmp, F_OK), 0);
+	struct ofd_decoder *b = new_decoder(NULL);
+	struct ofd_tmpl_state_info info;
+	assert_int_equal(ofd_tmpl_state_load(b, path, T0 + S, &info), 0);
+	assert_false(info.ignored);
+	check_decodes(b, T0 + 2 * S);
+	ofd_decoder_free(b);
+	ofd_decoder_free(a);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -697,6 +769,13 @@ static int teardown(void **state)
 		path_in(path, sizeof(path), names[i]);
 		unlink(path);
 	}
+	static const char *const nonreg[] = {"null", "fifo",  "dir",	   "target",
+					     "link", "state", "state.tmp", ""};
+	for (size_t i = 0; i < sizeof(nonreg) / sizeof(nonreg[0]); i++) {
+		snprintf(path, sizeof(path), "%s/nonreg/%s", dir, nonreg[i]);
+		if (unlink(path) != 0)
+			rmdir(path);
+	}
 	return rmdir(dir);
 }
 
@@ -707,6 +786,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_and_empty_decoder),
 	    cmocka_unit_test(test_stale),
 	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_not_regular),
 	    cmocka_unit_test(test_merge),
 	    cmocka_unit_test(test_options_newest_wins),
 	    cmocka_unit_test(test_limits_and_kept),

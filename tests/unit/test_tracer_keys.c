@@ -1,7 +1,9 @@
 /*
  * Tracer keys: RFC 8032 section 7.1 vectors through a key file (seed -> public key, signature
  * of the message), create/load round trip, permission and file-type refusals, malformed files,
- * no overwriting, sealing and opening.
+ * no overwriting, sealing and opening; a key file planted by another user, key directories
+ * that others may write to or that belong to another user (refused for loading and creating),
+ * and the default path's creation (a new directory 0700, a loose existing one refused).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tracer/keypath.h"
 #include "tracer/tracer.h"
 
 static char tmpdir[256];
@@ -330,6 +333,131 @@ static void test_file_types(void **state)
 	assert_non_null(strstr(err, "cannot open key file"));
 }
 
+/* A key file owned by another user, planted at the key path (we are root: chown to nobody). */
+static void test_foreign_owner(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	char path[512], err[256] = "";
+	struct ofd_key *k;
+	write_file("planted.key", good, 0600, path, sizeof(path));
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(ofd_key_load(&k, path, err, sizeof(err)), -EACCES);
+	assert_null(k);
+	assert_non_null(strstr(err, "is owned by uid 65534, not by uid 0"));
+	assert_non_null(strstr(err, "chown 0 "));
+	/* the tracer segment's path (create on first use) loads it the same way: refused too */
+	assert_int_equal(ofd_keypath_open(&k, path, 1, err, sizeof(err)), -EACCES);
+	assert_null(k);
+	/* the same file, ours again, loads */
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(ofd_key_load(&k, path, err, sizeof(err)), 0);
+	ofd_key_free(k);
+}
+
+/* Make tmpdir/name a directory of the given mode (exactly) and return its path in dir. */
+static void make_dir(const char *name, mode_t mode, char *dir, size_t cap)
+{
+	path_of(dir, cap, name);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, mode), 0);
+}
+
+static void key_in(const char *dir, const char *name, char *path, size_t cap)
+{
+	snprintf(path, cap, "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, good, strlen(good)), (ssize_t)strlen(good));
+	close(fd);
+}
+
+static void test_key_dirs(void **state)
+{
+	(void)state;
+	char dir[512], sub[600], path[700], err[512] = "";
+	struct ofd_key *k;
+	/* group- or world-writable: refused for loading and for creating (nothing is created) */
+	static const mode_t loose[] = {0770, 0730, 0707, 0777, 01777};
+	for (size_t i = 0; i < sizeof(loose) / sizeof(loose[0]); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "loose%zu", i);
+		make_dir(name, 0700, dir, sizeof(dir));
+		key_in(dir, "a.key", path, sizeof(path));
+		assert_int_equal(chmod(dir, loose[i]), 0);
+		assert_int_equal(ofd_key_load(&k, path, err, sizeof(err)), -EACCES);
+		assert_null(k);
+		assert_non_null(strstr(err, "is writable by group or others"));
+		assert_non_null(strstr(err, "chmod go-w"));
+		snprintf(path, sizeof(path), "%s/new.key", dir);
+		assert_int_equal(ofd_key_create(&k, path, err, sizeof(err)), -EACCES);
+		assert_int_not_equal(access(path, F_OK), 0);
+	}
+	/* 0755 and 0700 are fine */
+	make_dir("d755", 0755, dir, sizeof(dir));
+	key_in(dir, "a.key", path, sizeof(path));
+	assert_int_equal(ofd_key_load(&k, path, err, sizeof(err)), 0);
+	ofd_key_free(k);
+	/* a directory above the key's that others may write to, not sticky: refused; sticky: fine */
+	make_dir("open", 0700, dir, sizeof(dir));
+	snprintf(sub, sizeof(sub), "%s/inner", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	key_in(sub, "a.key", path, sizeof(path));
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(ofd_key_load(&k, path, err, sizeof(err)), -EACCES);
+	assert_non_null(strstr(err, "above key directory"));
+	assert_non_null(strstr(err, "(mode 0777) and not sticky"));
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(ofd_key_load(&k, path, err, sizeof(err)), 0);
+	ofd_key_free(k);
+	if (geteuid() != 0)
+		return; /* the rest needs chown */
+	/* owned by another user (mode 0700; root may still enter it): refused */
+	make_dir("theirs", 0700, dir, sizeof(dir));
+	key_in(dir, "a.key", path, sizeof(path));
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	assert_int_equal(ofd_key_load(&k, path, err, sizeof(err)), -EACCES);
+	assert_non_null(strstr(err, "is owned by uid 65534, neither uid 0"));
+	snprintf(path, sizeof(path), "%s/new.key", dir);
+	assert_int_equal(ofd_key_create(&k, path, err, sizeof(err)), -EACCES);
+	assert_int_not_equal(access(path, F_OK), 0);
+}
+
+/* First use: the missing key and its directories are created (0700 directories, 0600 file);
+   an existing directory that others may write to is not used. */
+static void test_keypath_create(void **state)
+{
+	(void)state;
+	char path[512], dir[512], err[512] = "";
+	struct ofd_key *k;
+	struct stat st;
+	mode_t old = umask(0);
+	path_of(path, sizeof(path), "state/overflowd/signing.key");
+	int rc = ofd_keypath_open(&k, path, 1, err, sizeof(err));
+	umask(old);
+	assert_int_equal(rc, 0);
+	ofd_key_free(k);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_uid, geteuid());
+	path_of(dir, sizeof(dir), "state/overflowd");
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	path_of(dir, sizeof(dir), "state");
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	/* loaded again, not created again */
+	assert_int_equal(ofd_keypath_open(&k, path, 1, err, sizeof(err)), 0);
+	ofd_key_free(k);
+	/* an existing directory writable by others: refused, nothing created */
+	make_dir("shared", 0777, dir, sizeof(dir));
+	path_of(path, sizeof(path), "shared/signing.key");
+	assert_int_equal(ofd_keypath_open(&k, path, 1, err, sizeof(err)), -EACCES);
+	assert_non_null(strstr(err, "is writable by group or others"));
+	assert_int_not_equal(access(path, F_OK), 0);
+}
+
 static void test_unseal(void **state)
 {
 	(void)state;
@@ -359,7 +487,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rfc8032),	cmocka_unit_test(test_create_load),
 	    cmocka_unit_test(test_permissions), cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_file_types),	cmocka_unit_test(test_unseal),
+	    cmocka_unit_test(test_file_types),	cmocka_unit_test(test_foreign_owner),
+	    cmocka_unit_test(test_key_dirs),	cmocka_unit_test(test_keypath_create),
+	    cmocka_unit_test(test_unseal),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

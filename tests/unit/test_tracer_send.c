@@ -635,26 +635,45 @@ static void test_queue_full(void **state)
 	struct ofd_sender_cfg c;
 	cfg_loopback(&c, OFD_SEND_HTTP);
 	c.http_port = port;
-	c.queue_max = 2;
+	c.queue_max = 16;
 	c.max_inflight = 1;
+	c.dest_queue = 3;
+	c.http_queue = 8;
 	struct ofd_sender *s = sender(&c);
 	for (int i = 0; i < 10; i++) {
 		struct ofd_flow f = flow("127.0.0.1", NULL, (uint16_t)(8000 + i));
 		offer(s, &f, "{\"q\": 1}", T0);
 	}
-	/* one may already be in flight (stalled), two wait in the queue; the rest did not fit */
+	/* one in flight (stalled), three wait for that destination; the rest did not fit */
 	uint64_t t0 = mono_ms();
 	ofd_sender_flush(s, 200);
 	uint64_t dt = mono_ms() - t0;
 	struct ofd_sender_stats st;
 	ofd_sender_stats(s, &st);
-	uint64_t full = st.not_sent[OFD_SD_QUEUE_FULL];
-	if (full != 7 && full != 8)
-		fail_msg("queue full %llu, expected 7 or 8", (unsigned long long)full);
-	assert_int_equal(st.not_sent[OFD_SD_ERROR], 10 - full); /* left when the flush gave up */
+	assert_int_equal(st.not_sent[OFD_SD_DEST_FULL], 6);
+	assert_int_equal(st.not_sent[OFD_SD_ERROR], 4); /* left when the flush gave up */
+	assert_int_equal(st.not_sent[OFD_SD_QUEUE_FULL], 0);
 	assert_int_equal(st.sent_http, 0);
 	if (dt < 150 || dt > 3000)
 		fail_msg("flush(200) took %llu ms", (unsigned long long)dt);
+	ofd_sender_free(s);
+
+	/* the queue: 2 tracers; what the sender thread has not taken yet when more come is full */
+	c.queue_max = 2;
+	c.dest_queue = 8;
+	c.http_queue = 64;
+	s = sender(&c);
+	for (int i = 0; i < 40; i++) {
+		struct ofd_flow f = flow("127.0.0.1", NULL, (uint16_t)(8100 + i));
+		offer(s, &f, "{\"q\": 2}", T0);
+	}
+	ofd_sender_flush(s, 100);
+	ofd_sender_stats(s, &st);
+	uint64_t full = st.not_sent[OFD_SD_QUEUE_FULL], dest = st.not_sent[OFD_SD_DEST_FULL];
+	assert_int_equal(full + dest + st.not_sent[OFD_SD_ERROR], 40);
+	if (st.not_sent[OFD_SD_ERROR] > 9 || st.not_sent[OFD_SD_ERROR] < 1)
+		fail_msg("left %llu, expected 1 in flight and up to 8 waiting",
+			 (unsigned long long)st.not_sent[OFD_SD_ERROR]);
 	ofd_sender_free(s);
 	close(bh);
 }

@@ -82,9 +82,9 @@ static void flow_v6(struct ofd_flow *f)
 	"1700000100.250000, \"contact\": \"abuse@example.net\""
 
 static const char body_v6[] = V6_HEAD V6_OPTS V6_META "}}";
-static const char body_v6_trunc[] = V6_HEAD V6_META ", \"truncated\": true}}";
+static const char body_v6_trunc[] = V6_HEAD V6_META ", \"truncated\": [\"data\"]}}";
 static const char body_v6_trunc2[] =
-    V6_HEAD ", \"exporter\": \"192.0.2.10\", \"sampling_rate\": 1000" V6_META ", \"truncated\": true}}";
+    V6_HEAD ", \"exporter\": \"192.0.2.10\", \"sampling_rate\": 1000" V6_META ", \"truncated\": [\"data\"]}}";
 
 static const struct ofd_tracer_meta meta_v6 = {OFD_TC_HUMAN_SUSPECTED, "abuse@example.net", 1700000100.25};
 
@@ -247,6 +247,59 @@ static void test_truncation(void **state)
 	assert_int_equal(ofd_tracer_body(buf, sizeof(buf), &f, &m, 0), OFD_ELIMIT);
 }
 
+/* The UDP form: optional fields first, then the contact cut at a character boundary, marked. */
+static void test_cut_contact(void **state)
+{
+	(void)state;
+	struct ofd_flow f;
+	flow_v6(&f);
+	char buf[OFD_TRACER_MAX];
+	/* a contact of 60 two-byte characters (each written \u00e9: 6 bytes) */
+	char contact[121];
+	for (int i = 0; i < 60; i++)
+		contact[2 * i] = (char)0xc3, contact[2 * i + 1] = (char)0xa9;
+	contact[120] = 0;
+	struct ofd_tracer_meta m = meta_v6;
+	m.contact = contact;
+	assert_int_equal(ofd_tracer_body(buf, sizeof(buf), &f, &m, OFD_TRACER_UDP_MAX), OFD_ELIMIT);
+	int n = ofd_tracer_body_cut(buf, sizeof(buf), &f, &m, OFD_TRACER_UDP_MAX);
+	assert_true(n > 0);
+	assert_true(ofd_tracer_signed_len((size_t)n) < OFD_TRACER_UDP_MAX);
+	assert_null(strstr(buf, "\"exporter\""));
+	assert_non_null(strstr(buf, "\"truncated\": [\"data\", \"contact\"]}}"));
+	/* cut at a character boundary, the longest that fits */
+	json_t *j = json_loadb(buf, (size_t)n, 0, NULL);
+	assert_non_null(j);
+	const char *c = json_string_value(json_object_get(json_object_get(j, "metadata"), "contact"));
+	size_t kept = strlen(c);
+	assert_true(kept > 0 && kept % 2 == 0 && kept < 120);
+	assert_memory_equal(c, contact, kept);
+	json_decref(j);
+	/* one more character (6 bytes written) would not fit */
+	assert_true(ofd_tracer_signed_len((size_t)n + 6) >= OFD_TRACER_UDP_MAX);
+	/* cutting the contact is not needed: as ofd_tracer_body */
+	m.contact = "abuse@example.net";
+	assert_int_equal(ofd_tracer_body_cut(buf, sizeof(buf), &f, &m, OFD_TRACER_UDP_MAX),
+			 ofd_tracer_body(buf, sizeof(buf), &f, &m, OFD_TRACER_UDP_MAX));
+	assert_null(strstr(buf, "contact\"]"));
+	/* no room for one character: the contact is left out, still marked */
+	size_t bare = ofd_tracer_signed_len(
+	    strlen(body_v6_trunc) - strlen(", \"contact\": \"abuse@example.net\"") + strlen(", \"contact\""));
+	m.contact = contact;
+	n = ofd_tracer_body_cut(buf, sizeof(buf), &f, &m, bare + 1);
+	assert_true(n > 0);
+	assert_null(strstr(buf, "\"contact\": "));
+	assert_non_null(strstr(buf, "\"truncated\": [\"data\", \"contact\"]}}"));
+	/* the required fields alone do not fit */
+	assert_int_equal(ofd_tracer_body_cut(buf, sizeof(buf), &f, &m, 600), OFD_ELIMIT);
+	/* only the contact cut: a flow without optional fields */
+	memset(&f.sampler_address, 0, sizeof(f.sampler_address));
+	f.sampling_rate = f.src_as = f.dst_as = f.in_if = f.out_if = 0;
+	n = ofd_tracer_body_cut(buf, sizeof(buf), &f, &m, OFD_TRACER_UDP_MAX);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "\"truncated\": [\"contact\"]}}"));
+}
+
 static void test_sign(void **state)
 {
 	(void)state;
@@ -310,6 +363,7 @@ int main(void)
 	    cmocka_unit_test(test_sourcetypes_classes),
 	    cmocka_unit_test(test_contact_escaping),
 	    cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_cut_contact),
 	    cmocka_unit_test(test_sign),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * util/utf8: every class of sequence with its exact length and code point (the RFC 3629
  * bounds: 1..4 bytes, no overlong forms, no surrogates, nothing above U+10FFFF), sequences cut
- * short by the length or by a NUL, and the flow formatter's use of it (invalid bytes as '?').
+ * short by the length or by a NUL, and the flow formatter's use of it (invalid bytes as '?'),
+ * control characters escaped in JSON and CSV.
  * The Prometheus escaper ('?') and the tracer wire writer (U+FFFD) are checked by
  * test_promtext.c and test_tracer_wire.c.
  */
@@ -111,12 +112,42 @@ static void test_flowfmt_text(void **state)
 	ofd_wbuf_fini(&w);
 }
 
+/* Control characters from an enricher (or stdin JSON) reach neither output raw: JSON escapes
+   C0, DEL and C1 as \u00XX, CSV escapes them and invalid bytes as util/termtext.h says. */
+static void test_flowfmt_controls(void **state)
+{
+	(void)state;
+	struct ofd_wbuf w;
+	struct ofd_flow f;
+	memset(&f, 0, sizeof(f));
+	f.in_if_desc = "x\x1b]0;pwned\x07\x1b[2J\x7f\xc2\x9b"
+		       "1m\xc3\xa9\x9b,\"\n";
+	ofd_flow_set(&f, OFD_F_IN_IF_DESC);
+	assert_int_equal(ofd_wbuf_init(&w, -1, 1 << 16), 0);
+	ofd_fmt_json_enriched(&w, &f);
+	w.buf[w.len] = 0;
+	assert_non_null(strstr(
+	    w.buf,
+	    ",\"in_if_desc\":\"x\\u001b]0;pwned\\u0007\\u001b[2J\\u007f\\u009b1m\xc3\xa9?,\\\"\\u000a\"}"));
+	w.len = 0;
+	const uint8_t ids[] = {OFD_F_BYTES, OFD_F_IN_IF_DESC, OFD_F_PACKETS};
+	ofd_fmt_csv_ids(&w, &f, ids, 3);
+	w.buf[w.len] = 0;
+	assert_string_equal(w.buf,
+			    "0,\"x\\x1b]0;pwned\\x07\\x1b[2J\\x7f\\u009b1m\xc3\xa9\\x9b,\"\"\\x0a\",0\n");
+	for (size_t i = 0; i < w.len - 1; i++)
+		assert_true((unsigned char)w.buf[i] >= 0x20 && w.buf[i] != 0x7f);
+	w.len = 0;
+	ofd_wbuf_fini(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_invalid),
 	    cmocka_unit_test(test_flowfmt_text),
+	    cmocka_unit_test(test_flowfmt_controls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

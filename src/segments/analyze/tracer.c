@@ -3,12 +3,18 @@
  * class for flows that match a filter), signs a tracer about each and delivers it to both ends
  * of the flow (or to relays), and/or prints it. Flows pass on unchanged. A summary of tracers
  * and deliveries, with every one not sent by reason, goes to stderr when the pipeline ends.
+ *
+ * Admission (tracer/emit.h): records of unlisted exporters make no tracers (`from: listed`),
+ * bytes sent about an exporter's records stay below `amplification` x the bytes it exported,
+ * `redact` leaves fields out, and tracers are fitted to their transport. What is refused is
+ * counted (unlisted, budget, failed, http_only) and logged at most once per 10 s per reason.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +29,16 @@
 #define TR_MAX_ESC   16
 #define TR_MAX_PFX   256
 #define TR_MAX_RELAY 16
+#define TR_NOTE_NS   (10 * 1000000000ull) /* one log line per reason per 10 s at most */
+
+/* The counters logged at a rate limit, in the order of `counters` after selected. */
+enum { N_FAILED, N_UNLISTED, N_BUDGET, N_HTTP_ONLY, N_FITTED, N__COUNT };
+
+struct tr_note {
+	uint64_t reported; /* the count when last logged */
+	uint64_t last_ns;
+	int logged;
+};
 
 struct tracer_state {
 	/* config */
@@ -38,7 +54,12 @@ struct tracer_state {
 	double addr_rate, addr_burst, global_rate, global_burst, relay_rate, relay_burst;
 	uint64_t dedup_ns, timeout_ns, connect_timeout_ns;
 	uint64_t queue, udp_port, http_port, https_port, seed;
+	int from_any;
+	double amplification;
+	struct ofd_strlist redact;
 	/* running */
+	struct tr_note note[N__COUNT];
+	uint64_t counted[N__COUNT];
 	struct ofd_escalate esc[TR_MAX_ESC];
 	size_t nesc;
 	struct ofd_prefix pallow[TR_MAX_PFX], pdeny[TR_MAX_PFX];
@@ -52,7 +73,9 @@ struct tracer_state {
 
 static const char *const classes[] = {"INFORMATIONAL", "MACHINE_SUSPECTED", "HUMAN_SUSPECTED",
 				      "HUMAN_CONFIRMED", NULL};
-static const char *const counters[] = {"selected", "failed", NULL};
+static const char *const counters[] = {"selected",  "failed", "unlisted", "budget",
+				       "http_only", "fitted", NULL};
+static const char *const froms[] = {"listed", "any", NULL};
 
 /* One `escalate` rule as configured. */
 struct tr_rule {
@@ -119,15 +142,98 @@ static int methods(const struct ofd_strlist *l, unsigned *m, char *err, size_t e
 	return 0;
 }
 
+/* The OFD_SEND_* kinds of the relays, from their URLs' schemes (checked by the sender). */
+static unsigned relay_kinds(const struct tracer_state *s)
+{
+	unsigned k = 0;
+	for (size_t i = 0; i < s->send_to.n; i++) {
+		const char *u = s->send_to.v[i];
+		k |= strncasecmp(u, "udp://", 6) == 0	  ? OFD_SEND_UDP
+		     : strncasecmp(u, "https://", 8) == 0 ? OFD_SEND_HTTPS
+							  : OFD_SEND_HTTP;
+	}
+	return k;
+}
+
+/* `redact` as a mask: auto (the default) is all four to flow ends, none to relays or for print. */
+static int redact_mask(const struct tracer_state *s, unsigned methods, unsigned *mask, char *err,
+		       size_t errlen)
+{
+	int aut = s->redact.n == 0;
+	*mask = 0;
+	for (size_t i = 0; i < s->redact.n; i++) {
+		int r = strcasecmp(s->redact.v[i], "auto") == 0 ? 0 : ofd_redact_parse(s->redact.v[i]);
+		if (r < 0) {
+			snprintf(err, errlen,
+				 "key redact: '%s' is not one of: exporter, interfaces, as, nexthop, all, "
+				 "none, auto",
+				 s->redact.v[i]);
+			return OFD_ECONFIG;
+		}
+		aut |= strcasecmp(s->redact.v[i], "auto") == 0;
+		*mask |= (unsigned)r;
+	}
+	if (aut && s->redact.n > 1) {
+		snprintf(err, errlen, "key redact: auto stands alone");
+		return OFD_ECONFIG;
+	}
+	if (aut)
+		*mask = !s->send_to.n && methods ? OFD_REDACT_ALL : 0;
+	return 0;
+}
+
+/* The full form's bound: lower when sealing, so that a sealed tracer stays below the same bound. */
+static size_t full_max(const struct tracer_state *s)
+{
+	size_t l = OFD_TRACER_HTTP_MAX;
+	if (s->seal.n || s->seal_learned)
+		while (l > 1 && ofd_tracer_sealed_len(l - 1) >= OFD_TRACER_HTTP_MAX)
+			l--;
+	return l;
+}
+
+/*
+ * A contact that no tracer can carry whole is refused when no delivery can cut it (UDP tracers
+ * carry it shortened; HTTP(S) and printed ones carry it whole).
+ */
+static int contact_check(const struct tracer_state *s, unsigned methods, char *err, size_t errlen)
+{
+	unsigned k = s->send_to.n ? relay_kinds(s) : methods;
+	if (!s->contact || (k & OFD_SEND_UDP))
+		return 0;
+	enum ofd_tracer_class cls = (enum ofd_tracer_class)s->cls; /* the shortest class name in use */
+	for (size_t i = 0; i < s->escalate.n; i++) {
+		int c = OFD_CFG_ITEM(s->escalate, struct tr_rule, i)->cls;
+		if (strlen(classes[c]) < strlen(classes[cls]))
+			cls = (enum ofd_tracer_class)c;
+	}
+	size_t n = strlen(s->contact), fit = ofd_emit_contact_fit(s->contact, cls, full_max(s));
+	if (fit == n)
+		return 0;
+	snprintf(
+	    err, errlen,
+	    "key contact: %zu bytes is too long for any tracer: HTTP(S) and printed tracers carry it whole "
+	    "and hold at most %zu bytes of it here (UDP tracers carry it shortened: add udp to send)",
+	    n, fit);
+	return OFD_ECONFIG;
+}
+
 static int tracer_check(const void *state, char *err, size_t errlen)
 {
 	struct tracer_state *s = (struct tracer_state *)state; /* only scratch arrays are written */
-	unsigned m;
+	unsigned m, redact;
 	if (s->send_to.n > TR_MAX_RELAY) {
 		snprintf(err, errlen, "key send_to: at most %d relays", TR_MAX_RELAY);
 		return OFD_ECONFIG;
 	}
+	if (s->amplification <= 0 || s->amplification >= 1) {
+		snprintf(err, errlen, "key amplification: %g is not %s (bytes of tracers per byte of export)",
+			 s->amplification, s->amplification <= 0 ? "above 0" : "below 1");
+		return OFD_ECONFIG;
+	}
 	int rc = methods(&s->send, &m, err, errlen);
+	if (!rc)
+		rc = redact_mask(s, m, &redact, err, errlen);
 	if (!rc)
 		rc = prefixes(&s->allow, s->pallow, "allow", err, errlen);
 	if (!rc)
@@ -144,6 +250,8 @@ static int tracer_check(const void *state, char *err, size_t errlen)
 		}
 	if (!rc)
 		rc = escalate_parse(s, 0, err, errlen);
+	if (!rc)
+		rc = contact_check(s, m, err, errlen);
 	return rc;
 }
 
@@ -177,6 +285,7 @@ static int make_sender(struct tracer_state *s, char *err, size_t errlen)
 	sc.queue_max = (uint32_t)s->queue;
 	sc.total_timeout_ms = (uint32_t)(s->timeout_ns / 1000000u);
 	sc.connect_timeout_ms = (uint32_t)(s->connect_timeout_ns / 1000000u);
+	sc.end_connect_timeout_ms = sc.connect_timeout_ms;
 	int rc = ofd_sender_new(&s->snd, &sc, err, errlen); /* copies the recipients */
 	free(all);
 	return rc;
@@ -201,6 +310,9 @@ static int tracer_init(struct ofd_segment *seg, void *state)
 		ofd_seg_log(seg, OFD_LOG_ERR, "%s", err[0] ? err : ofd_strerror(rc));
 		return rc;
 	}
+	unsigned m = 0, redact = 0;
+	(void)methods(&s->send, &m, err, sizeof(err));
+	(void)redact_mask(s, m, &redact, err, sizeof(err));
 	struct ofd_emit_cfg ec = {.rate = s->rate,
 				  .normalize = s->normalize,
 				  .cls = (enum ofd_tracer_class)s->cls,
@@ -211,28 +323,96 @@ static int tracer_init(struct ofd_segment *seg, void *state)
 				  .sender = s->snd,
 				  .print = s->print ? &s->out : NULL,
 				  .seeded = s->seed != 0,
-				  .seed = s->seed};
+				  .seed = s->seed,
+				  .from_any = s->from_any,
+				  .amplification = s->amplification,
+				  .redact = redact,
+				  .methods = m,
+				  .relay_kinds = relay_kinds(s),
+				  .nrelays = (unsigned)s->send_to.n,
+				  .sealing = s->seal.n || s->seal_learned,
+				  .full_max = full_max(s)};
 	ofd_emit_init(s->emit, &ec);
 	return 0;
+}
+
+/* The emitter's counters in `counters` order from failed on (index 1 + N_*). */
+static void emitter_counts(const struct ofd_emit *e, uint64_t c[N__COUNT])
+{
+	c[N_FAILED] = e->st.failed;
+	c[N_UNLISTED] = e->st.unlisted;
+	c[N_BUDGET] = e->st.budget;
+	c[N_HTTP_ONLY] = e->st.http_only;
+	c[N_FITTED] = e->st.fitted;
 }
 
 static void tracer_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
 {
 	struct tracer_state *s = state;
-	uint64_t sel = s->emit->st.selected, failed = s->emit->st.failed;
+	uint64_t sel = s->emit->st.selected, c[N__COUNT];
 	(void)ofd_emit_batch(s->emit, b, ofd_time_now_ns());
 	if (s->emit->st.selected != sel)
 		ofd_segment_count(seg, 0, s->emit->st.selected - sel);
-	if (s->emit->st.failed != failed)
-		ofd_segment_count(seg, 1, s->emit->st.failed - failed);
+	emitter_counts(s->emit, c);
+	for (unsigned i = 0; i < N__COUNT; i++)
+		if (c[i] != s->counted[i]) {
+			ofd_segment_count(seg, 1 + i, c[i] - s->counted[i]);
+			s->counted[i] = c[i];
+		}
+}
+
+/* One line per reason with what was counted since the last one, at most once per TR_NOTE_NS. */
+static void tracer_notes(struct ofd_segment *seg, struct tracer_state *s, uint64_t now_ns)
+{
+	for (unsigned i = 0; i < N__COUNT; i++) {
+		struct tr_note *n = &s->note[i];
+		uint64_t d = s->counted[i] - n->reported;
+		if (!d || i == N_FITTED || (n->logged && now_ns - n->last_ns < TR_NOTE_NS))
+			continue;
+		n->reported = s->counted[i], n->last_ns = now_ns, n->logged = 1;
+		unsigned long long v = (unsigned long long)d;
+		switch (i) {
+		case N_FAILED:
+			ofd_seg_log(seg, OFD_LOG_WARN, "%llu tracers could not be made: %s", v,
+				    s->emit->st.why ? s->emit->st.why : "?");
+			break;
+		case N_UNLISTED:
+			ofd_seg_log(
+			    seg, OFD_LOG_WARN,
+			    "%llu records from exporters not on their input's exporters list: no tracers "
+			    "about them (from: listed)",
+			    v);
+			break;
+		case N_BUDGET:
+			ofd_seg_log(
+			    seg, OFD_LOG_INFO,
+			    "%llu tracers not sent: their exporter's budget (%g bytes of tracers per byte "
+			    "of export) was spent",
+			    v, s->amplification);
+			break;
+		case N_HTTP_ONLY:
+			ofd_seg_log(
+			    seg, OFD_LOG_INFO,
+			    "%llu tracers too long for one UDP datagram even shortened: sent over HTTP(S) "
+			    "only",
+			    v);
+			break;
+		}
+	}
 }
 
 static void tracer_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 {
 	struct tracer_state *s = state;
-	(void)seg, (void)now_ns;
 	if (s->print && s->out.buf)
 		(void)ofd_wbuf_flush(&s->out);
+	if (s->print && s->out.reader_gone == 1) {
+		s->out.reader_gone = 2;
+		ofd_seg_log(seg, OFD_LOG_INFO, "output closed by its reader (broken pipe); stopping");
+		ofd_segment_stop_pipeline(seg);
+	}
+	if (s->emit)
+		tracer_notes(seg, s, now_ns);
 }
 
 static void tracer_fini(struct ofd_segment *seg, void *state)
@@ -255,6 +435,14 @@ static void tracer_fini(struct ofd_segment *seg, void *state)
 		ofd_sender_free(s->snd);
 		s->snd = NULL;
 	}
+	const struct ofd_emit_stats *e = s->emit ? &s->emit->st : NULL;
+	if (e && (e->failed || e->unlisted || e->budget || e->http_only || e->fitted))
+		fprintf(stderr,
+			"%s: tracers failed %llu, over budget %llu, http only %llu, udp form shortened %llu; "
+			"records of unlisted exporters %llu\n",
+			ofd_segment_name(seg), (unsigned long long)e->failed, (unsigned long long)e->budget,
+			(unsigned long long)e->http_only, (unsigned long long)e->fitted,
+			(unsigned long long)e->unlisted);
 	ofd_wbuf_fini(&s->out);
 	for (size_t i = 0; i < s->nesc; i++)
 		ofd_filter_free(s->esc[i].filter);
@@ -301,6 +489,28 @@ static const struct ofd_cfg_key tracer_keys[] = {
      .offset = O(normalize),
      .def = "true",
      .help = "scale packets by the exporter's sampling rate before computing the odds"},
+    {.key = "from",
+     .type = OFD_CFG_ENUM,
+     .offset = O(from_any),
+     .def = "listed",
+     .choices = froms,
+     .help = "whose records may produce tracers: listed (local inputs and the exporters on a network "
+	     "input's exporters list) or any (also unlisted exporters: anyone who can forge an export then "
+	     "gets tracers signed and sent where he likes, bounded only by amplification)"},
+    {.key = "amplification",
+     .type = OFD_CFG_DOUBLE,
+     .offset = O(amplification),
+     .def = "0.5",
+     .min = 0,
+     .max = 1,
+     .help = "bytes of tracers sent per byte of export received, per exporter (above 0, below 1); "
+	     "local records are not counted"},
+    {.key = "redact",
+     .type = OFD_CFG_STRLIST,
+     .offset = O(redact),
+     .def = "[auto]",
+     .help = "fields left out of tracers: exporter, interfaces, as, nexthop, all or none; auto: all to "
+	     "flow ends, none to relays or when only printing"},
     {.key = "print",
      .type = OFD_CFG_BOOL,
      .offset = O(print),
@@ -403,8 +613,9 @@ static const struct ofd_cfg_key tracer_keys[] = {
     {.key = "connect_timeout",
      .type = OFD_CFG_DURATION,
      .offset = O(connect_timeout_ns),
-     .def = "2s",
-     .help = "TCP connect time for HTTP(S)"},
+     .def = "1s",
+     .help = "TCP connect time for HTTP(S); a flow end that does not connect in time is remembered "
+	     "and skipped (10 min, doubling up to 24 h)"},
     {.key = "udp_port",
      .type = OFD_CFG_UINT,
      .offset = O(udp_port),

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ofd/log.h"
+#include "ofd/segment.h"
 #include "util/fileio.h"
 
 /* Buffered bytes before a write; at least 2 records of room stay free after the drain. */
@@ -14,7 +16,12 @@
 
 static void write_all(struct ofd_outfile *o, const char *p, size_t n)
 {
-	if (ofd_write_all(o->fd, p, n))
+	if (o->reader_gone) /* nothing more is written once the reader closed its end */
+		return;
+	int err = ofd_write_all(o->fd, p, n);
+	if (err == -EPIPE)
+		o->reader_gone = 1;
+	else if (err)
 		o->errors++;
 }
 
@@ -50,18 +57,55 @@ static void drain(struct ofd_outfile *o, ZSTD_EndDirective mode)
 	o->w.len = 0;
 }
 
-int ofd_outfile_open(struct ofd_outfile *o, const char *filename, int zstd_level)
+/* Open an existing path (no O_CREAT unless following links): the fd, or -errno. */
+static int open_existing(const char *path, int flags, int append, int follow_symlinks)
+{
+	int fd = open(path, flags | (follow_symlinks ? O_CREAT : 0), 0644);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (!append && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int ofd_outfile_open_path(const char *path, int append, int follow_symlinks)
+{
+	int flags =
+	    O_WRONLY | O_NOCTTY | O_CLOEXEC | (append ? O_APPEND : 0) | (follow_symlinks ? 0 : O_NOFOLLOW);
+	int fd = -EEXIST;
+	/* new: O_EXCL; existing: opened as it is. A file removed in between is created again. */
+	for (int tries = 0; tries < 3 && (fd == -EEXIST || fd == -ENOENT); tries++) {
+		fd = open(path, flags | O_CREAT | O_EXCL, 0644);
+		if (fd >= 0)
+			return fd;
+		fd = -errno;
+		if (fd == -EEXIST)
+			fd = open_existing(path, flags, append, follow_symlinks);
+	}
+	if (fd >= 0)
+		return fd;
+	if (fd == -ELOOP)
+		ofd_err("%s: cannot open for writing: it is a symbolic link (refused; set "
+			"follow_symlinks: true to write through it)",
+			path);
+	else
+		ofd_err("%s: cannot open for writing: %s", path, strerror(-fd));
+	return fd;
+}
+
+int ofd_outfile_open(struct ofd_outfile *o, const char *filename, int zstd_level, int follow_symlinks)
 {
 	int err;
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
 	if (filename && filename[0]) {
-		o->fd = open(filename, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (o->fd < 0) {
-			err = -errno;
-			ofd_err("%s: cannot open for writing: %s", filename, strerror(errno));
-			return err;
-		}
+		o->fd = ofd_outfile_open_path(filename, 0, follow_symlinks);
+		if (o->fd < 0)
+			return o->fd;
 		o->own_fd = 1;
 	} else {
 		o->fd = STDOUT_FILENO;
@@ -128,6 +172,18 @@ void ofd_outfile_close(struct ofd_outfile *o)
 		o->errors++;
 	o->fd = -1;
 	o->own_fd = 0;
+}
+
+void ofd_outfile_report(struct ofd_outfile *o, struct ofd_segment *seg)
+{
+	uint64_t e = ofd_outfile_new_errors(o);
+	if (e)
+		ofd_segment_count(seg, 0, e);
+	if (o->reader_gone == 1) {
+		o->reader_gone = 2;
+		ofd_seg_log(seg, OFD_LOG_INFO, "output closed by its reader (broken pipe); stopping");
+		ofd_segment_stop_pipeline(seg);
+	}
 }
 
 uint64_t ofd_outfile_new_errors(struct ofd_outfile *o)

@@ -3,7 +3,9 @@
  * src/decode/pcapfile.h), one after the other, and decodes them into the pipeline, as
  * `overflowd dump FILE...` does. The input ends when the last file ends. Every file is opened
  * once at init, so that a missing or unreadable one refuses the start. Frames that are not
- * export datagrams and truncated captures are counted with the decoder's drops.
+ * export datagrams and truncated captures are counted with the decoder's drops. Its records are
+ * local (origin OFD_ORIGIN_LOCAL: the operator chose the file), with export_bytes each captured
+ * datagram's length over its records, as the decoder sets them (ofd_decode, decode.h).
  *
  * state_file keeps NetFlow v9 / IPFIX templates across runs (src/decode/tmpl_state.h): loaded
  * at init, saved every state_interval while reading and at the end. summary prints what

@@ -8,6 +8,13 @@
  * are reported, summed over the workers, as they change. summary prints what `overflowd dump`
  * shows on stderr (summary.h) when the input ends: datagrams and socket drops, the state file's
  * load and save, the decoder's counters, each summed over the workers.
+ *
+ * exporters / unlisted: the allow-list (segments/common/exporters.h). Each datagram is judged by
+ * its UDP source address: loopback is local, listed is listed, anything else is dropped (counted
+ * as the decoder drop unlisted_exporter, logged at a rate limit) or, with `unlisted: decode`,
+ * decoded with its templates in the small unlisted budget. Without a list everything but
+ * loopback is decoded as unlisted, in the main budget. The decoder gives each record its
+ * origin and export_bytes (decode.h).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -26,6 +33,7 @@
 #include "net/udp.h"
 #include "ofd/segment.h"
 #include "ofd/time.h"
+#include "segments/common/exporters.h"
 #include "segments/common/insum.h"
 #include "udp_seg.h"
 
@@ -56,6 +64,9 @@ struct udp_state {
 	    state_file; /* templates and options state: loaded at init, saved at an interval and at the end */
 	uint64_t state_interval_ns;
 	int summary; /* print dump's summary to stderr at the end */
+	struct ofd_strlist exporters;
+	int unlisted;		 /* enum ofd_unlisted */
+	struct ofd_exporters ex; /* the list, shared by the workers (read only) */
 	unsigned nw;
 	struct udp_worker *w;
 	struct ofd_segment *seg; /* during start() */
@@ -142,6 +153,13 @@ static int udp_init(struct ofd_segment *seg, void *state)
 			ofd_segment_line(seg), ofd_segment_name(seg));
 		return OFD_ECONFIG;
 	}
+	char why[256];
+	err = ofd_exporters_init(&s->ex, &s->exporters, s->unlisted, why, sizeof(why));
+	if (err) {
+		ofd_err("%s:%u: segment %s: %s", ofd_segment_file(seg), ofd_segment_line(seg),
+			ofd_segment_name(seg), why);
+		return err;
+	}
 	s->nw = s->workers ? (unsigned)s->workers : ofd_online_cpus();
 	s->w = calloc(s->nw, sizeof(*s->w));
 	s->pub = calloc(s->nw, sizeof(*s->pub));
@@ -184,7 +202,12 @@ uint16_t ofd_seg_udp_port(const void *state, unsigned i)
 static void on_dgram(const struct ofd_dgram *dg, void *ctx)
 {
 	struct udp_worker *w = ctx;
-	(void)ofd_decode(w->dec, dg, w->b);
+	enum ofd_origin origin;
+	enum ofd_tmpl_budget budget;
+	if (ofd_exporters_judge(&w->s->ex, &dg->src, &origin, &budget))
+		(void)ofd_decode_from(w->dec, dg, origin, budget, w->b);
+	else
+		(void)ofd_decode_drop(w->dec, dg, OFD_DROP_UNLISTED_EXPORTER, 0, "not on the exporters list");
 }
 
 /* Publish this worker's decoder counters (with its sockets' drops): each worker's counters are
@@ -323,6 +346,13 @@ static void udp_fini(struct ofd_segment *seg, void *state)
 		pthread_mutex_destroy(&s->snap_mu);
 	}
 	udp_free_workers(s);
+	ofd_exporters_fini(&s->ex);
+}
+
+static int udp_check(const void *state, char *err, size_t errlen)
+{
+	const struct udp_state *s = state;
+	return ofd_exporters_check(&s->exporters, err, errlen);
 }
 
 static const struct ofd_cfg_key udp_keys[] = {
@@ -357,6 +387,21 @@ static const struct ofd_cfg_key udp_keys[] = {
      .offset = offsetof(struct udp_state, state_interval_ns),
      .def = "60s",
      .help = "how often the state file is written (0: only at the end)"},
+    {.key = "exporters",
+     .type = OFD_CFG_STRLIST,
+     .offset = offsetof(struct udp_state, exporters),
+     .help = "the exporters whose datagrams are accepted, by UDP source address: addresses or prefixes "
+	     "(192.0.2.1, 198.51.100.0/24, 2001:db8::/32), one per item; loopback is always accepted (its "
+	     "records are local). Their records are marked listed (tracers may be sent about them); "
+	     "without a list, every exporter but loopback is decoded and marked unlisted"},
+    {.key = "unlisted",
+     .type = OFD_CFG_ENUM,
+     .offset = offsetof(struct udp_state, unlisted),
+     .def = "drop",
+     .choices = ofd_unlisted_choices,
+     .help = "with exporters: what becomes of a datagram from an exporter not on the list: drop (counted "
+	     "as unlisted_exporter, logged at a rate limit) or decode (marked unlisted, its templates in a "
+	     "small budget of their own: 64 exporters, 512 templates)"},
     {.key = "summary",
      .type = OFD_CFG_BOOL,
      .offset = offsetof(struct udp_state, summary),
@@ -376,6 +421,7 @@ const struct ofd_segment_type ofd_seg_udp = {
     .config = udp_keys,
     .metrics = ofd_decode_metrics,
     .collect = udp_collect,
+    .check = udp_check,
     .init = udp_init,
     .start = udp_start,
     .fini = udp_fini,

@@ -3,18 +3,17 @@
  * pipeline ends, as "PREFIX<flows> flows, <packets> packets, <bytes> bytes", to standard error
  * or to `filename` (appended, so that several count segments may share one file).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "ofd/segment.h"
+#include "segments/common/outfile.h"
 
 struct count_state {
 	char *prefix;
 	char *filename;
+	int follow_symlinks;
 	uint64_t flows, packets, bytes;
 	int ready; /* init succeeded: fini prints */
 };
@@ -26,12 +25,9 @@ static int count_init(struct ofd_segment *seg, void *state)
 	struct count_state *s = state;
 	(void)seg;
 	if (s->filename && s->filename[0]) { /* refuse an unwritable file at start, not at the end */
-		int fd = open(s->filename, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			int err = -errno;
-			ofd_err("%s: cannot open for writing: %s", s->filename, strerror(errno));
-			return err;
-		}
+		int fd = ofd_outfile_open_path(s->filename, 1, s->follow_symlinks); /* logs */
+		if (fd < 0)
+			return fd;
 		close(fd);
 	}
 	s->ready = 1;
@@ -68,7 +64,7 @@ static void count_fini(struct ofd_segment *seg, void *state)
 		n = sizeof(line) - 1, line[n - 1] = '\n';
 	int fd = STDERR_FILENO;
 	if (s->filename && s->filename[0])
-		fd = open(s->filename, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		fd = ofd_outfile_open_path(s->filename, 1, s->follow_symlinks);
 	/* one write of one line: O_APPEND keeps lines of several writers whole */
 	if (fd < 0 || write(fd, line, (size_t)n) != n)
 		ofd_segment_count(seg, 0, 1);
@@ -87,6 +83,11 @@ static const struct ofd_cfg_key count_keys[] = {
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct count_state, filename),
      .help = "file to append the totals to; standard error when not given"},
+    {.key = "follow_symlinks",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct count_state, follow_symlinks),
+     .def = "false",
+     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = NULL},
 };
 

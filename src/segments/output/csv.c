@@ -13,6 +13,7 @@
 
 struct csv_state {
 	char *filename;
+	int follow_symlinks;
 	struct ofd_strlist fields;
 	uint8_t ids[OFD_FIELDLIST_MAX];
 	unsigned nids;
@@ -23,9 +24,7 @@ static const char *const counters[] = {"write_errors", NULL};
 
 static void csv_report(struct ofd_segment *seg, struct csv_state *s)
 {
-	uint64_t e = ofd_outfile_new_errors(&s->out);
-	if (e)
-		ofd_segment_count(seg, 0, e);
+	ofd_outfile_report(&s->out, seg);
 }
 
 static int csv_init(struct ofd_segment *seg, void *state)
@@ -38,7 +37,7 @@ static int csv_init(struct ofd_segment *seg, void *state)
 	if (!s->nids) /* all of goflow2's fields, as `overflowd dump --format csv` writes them */
 		for (unsigned id = 0; id < OFD_F_IN_IF_NAME; id++)
 			s->ids[s->nids++] = (uint8_t)id;
-	err = ofd_outfile_open(&s->out, s->filename, 0);
+	err = ofd_outfile_open(&s->out, s->filename, 0, s->follow_symlinks);
 	if (err)
 		return err;
 	ofd_outfile_room(&s->out);
@@ -77,13 +76,18 @@ static const struct ofd_cfg_key csv_keys[] = {
     {.key = "filename",
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct csv_state, filename),
-     .help = "file to write (created or truncated); standard output when not given"},
+     .help = "file to write (created, or truncated when it exists); standard output when not given"},
     {.key = "fields",
      .type = OFD_CFG_STRLIST,
      .offset = offsetof(struct csv_state, fields),
      .help =
 	 "columns in this order, a list or a comma-separated string of field names (as in the JSON output, "
 	 "or flowpipeline's CamelCase names); default: every goflow2 field, no enriched ones"},
+    {.key = "follow_symlinks",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct csv_state, follow_symlinks),
+     .def = "false",
+     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = NULL},
 };
 

@@ -10,6 +10,7 @@
 
 struct json_state {
 	char *filename;
+	int follow_symlinks;
 	int compression; /* 0 none, 1 zstd */
 	int64_t zstd;	 /* flowpipeline's key: a level > 0 turns zstd on */
 	int64_t level;
@@ -28,7 +29,7 @@ static int json_init(struct ofd_segment *seg, void *state)
 		level = (int)s->zstd;
 	else if (s->compression == 1)
 		level = (int)s->level;
-	return ofd_outfile_open(&s->out, s->filename, level);
+	return ofd_outfile_open(&s->out, s->filename, level, s->follow_symlinks);
 }
 
 static void json_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
@@ -40,9 +41,7 @@ static void json_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 		ofd_outfile_room(&s->out);
 		ofd_fmt_json_enriched(&s->out.w, &b->flows[i]);
 	}
-	uint64_t e = ofd_outfile_new_errors(&s->out);
-	if (e)
-		ofd_segment_count(seg, 0, e);
+	ofd_outfile_report(&s->out, seg);
 }
 
 static void json_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
@@ -50,25 +49,21 @@ static void json_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 	struct json_state *s = state;
 	(void)now_ns;
 	ofd_outfile_flush(&s->out);
-	uint64_t e = ofd_outfile_new_errors(&s->out);
-	if (e)
-		ofd_segment_count(seg, 0, e);
+	ofd_outfile_report(&s->out, seg);
 }
 
 static void json_fini(struct ofd_segment *seg, void *state)
 {
 	struct json_state *s = state;
 	ofd_outfile_close(&s->out);
-	uint64_t e = ofd_outfile_new_errors(&s->out);
-	if (e)
-		ofd_segment_count(seg, 0, e);
+	ofd_outfile_report(&s->out, seg);
 }
 
 static const struct ofd_cfg_key json_keys[] = {
     {.key = "filename",
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct json_state, filename),
-     .help = "file to write (created or truncated); standard output when not given"},
+     .help = "file to write (created, or truncated when it exists); standard output when not given"},
     {.key = "compression",
      .type = OFD_CFG_ENUM,
      .offset = offsetof(struct json_state, compression),
@@ -90,6 +85,11 @@ static const struct ofd_cfg_key json_keys[] = {
      .max = 22,
      .help =
 	 "flowpipeline's key: a level > 0 compresses with zstd at that level (overrides compression/level)"},
+    {.key = "follow_symlinks",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct json_state, follow_symlinks),
+     .def = "false",
+     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = NULL},
 };
 

@@ -6,9 +6,10 @@
  *
  * (one line). The time is the flow's end (or, without one, its receive time) in UTC; IPv6
  * addresses are bracketed before the port; interfaces show their description when an enricher
- * set one, else their index; a forwarding status other than "forwarded" shows before the
- * exporter (DROP/129, CONSUMED/192, with its reason under `verbose`). The duration is whole
- * seconds, at least 1, and the rates are bytes * 8 and packets over it, with SI prefixes.
+ * set one (control characters escaped, as \x1b or \u009b), else their index; a forwarding
+ * status other than "forwarded" shows before the exporter (DROP/129, CONSUMED/192, with its
+ * reason under `verbose`). The duration is whole seconds, at least 1, and the rates are
+ * bytes * 8 and packets over it, with SI prefixes.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -19,9 +20,12 @@
 #include "format/flowfmt.h"
 #include "ofd/segment.h"
 #include "segments/common/outfile.h"
+#include "util/termtext.h"
+#include "util/utf8.h"
 
 struct print_state {
 	char *filename;
+	int follow_symlinks;
 	int useprotoname;
 	int verbose;
 	int highlight;
@@ -47,14 +51,13 @@ static void add(struct line *l, const char *fmt, ...)
 		l->n += (size_t)r < l->cap - l->n ? (size_t)r : l->cap - l->n - 1;
 }
 
-/* Enricher text, at most 64 bytes, control characters shown as '?'. */
+/* Enricher text, at most 64 bytes (cut on a UTF-8 boundary), control characters and invalid
+   UTF-8 escaped (util/termtext.h): an interface description must not drive the terminal. */
 static void add_text(struct line *l, const char *s)
 {
-	char buf[65];
-	size_t n = 0;
-	for (; s[n] && n < 64; n++)
-		buf[n] = (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? '?' : s[n];
-	buf[n] = 0;
+	char buf[OFD_TERMTEXT_CAP(64)];
+	size_t n = strnlen(s, 65);
+	ofd_termtext_escape(buf, sizeof(buf), s, ofd_utf8_cut(s, n, 64));
 	add(l, "%s", buf);
 }
 
@@ -193,14 +196,12 @@ static int print_init(struct ofd_segment *seg, void *state)
 {
 	struct print_state *s = state;
 	(void)seg;
-	return ofd_outfile_open(&s->out, s->filename, 0);
+	return ofd_outfile_open(&s->out, s->filename, 0, s->follow_symlinks);
 }
 
 static void print_report(struct ofd_segment *seg, struct print_state *s)
 {
-	uint64_t e = ofd_outfile_new_errors(&s->out);
-	if (e)
-		ofd_segment_count(seg, 0, e);
+	ofd_outfile_report(&s->out, seg);
 }
 
 static void print_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
@@ -234,7 +235,7 @@ static const struct ofd_cfg_key print_keys[] = {
     {.key = "filename",
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct print_state, filename),
-     .help = "file to write (created or truncated); standard output when not given"},
+     .help = "file to write (created, or truncated when it exists); standard output when not given"},
     {.key = "useprotoname",
      .type = OFD_CFG_BOOL,
      .offset = offsetof(struct print_state, useprotoname),
@@ -250,6 +251,11 @@ static const struct ofd_cfg_key print_keys[] = {
      .offset = offsetof(struct print_state, highlight),
      .def = "false",
      .help = "print the lines in red (ANSI escape codes)"},
+    {.key = "follow_symlinks",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct print_state, follow_symlinks),
+     .def = "false",
+     .help = "write through a symbolic link at filename (refused by default)"},
     {.key = NULL},
 };
 
