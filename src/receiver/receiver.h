@@ -43,9 +43,9 @@ struct ofd_receiver_opts {
 #define OFD_RECEIVER_MAX_AGE_S	  (30 * 24 * 3600)
 #define OFD_RECEIVER_MAX_SIZE	  (UINT64_C(1) << 30) /* 1 GiB of database */
 #define OFD_RECEIVER_MIN_FREE	  (UINT64_C(256) << 20)
-#define OFD_RECEIVER_KEY_HOUR	  10000 /* tracers stored per key per hour */
-#define OFD_RECEIVER_NET_HOUR	  20000 /* ... per sender network (/24, /48) per hour */
-#define OFD_RECEIVER_TRACER_MAX	  4096	/* = OFD_TRACER_HTTP_MAX: the longest tracer a sender makes */
+#define OFD_RECEIVER_KEY_HOUR	  10000		      /* tracers stored per key per hour */
+#define OFD_RECEIVER_NET_HOUR	  20000		      /* ... per sender network (/24, /48) per hour */
+#define OFD_RECEIVER_TRACER_MAX	  OFD_TRACER_HTTP_MAX /* the longest tracer a sender makes */
 #define OFD_RECEIVER_MAX_PAST_S	  (24 * 3600)
 #define OFD_RECEIVER_MAX_FUTURE_S 600
 
