@@ -106,8 +106,9 @@ static int make_lines(struct lines *t, size_t n, const struct ofd_key *k)
 		f.bytes = 1500 * (1 + i);
 		f.time_flow_start_ns = (1700000000ull + i) * 1000000000ull;
 		f.time_flow_end_ns = f.time_flow_start_ns + 30000000000ull;
+		/* made now: within the receiver's freshness window */
 		struct ofd_tracer_meta m = {(enum ofd_tracer_class)(i % 4), "abuse@example.net",
-					    1700000100.5 + (double)i};
+					    (double)time(NULL) - (double)(i % 3600)};
 		int bn = ofd_tracer_body(body, sizeof(body), &f, &m, OFD_TRACER_UDP_MAX);
 		int ln = bn > 0 ? ofd_tracer_sign(line, sizeof(line), body, (size_t)bn, k) : -1;
 		if (ln <= 0 || !(t->l[i] = malloc((size_t)ln)))
@@ -243,7 +244,9 @@ static int run(size_t count, double seconds, const char *db, const struct ofd_ke
 					     .accept = count_accept,
 					     .accept_concurrent = 1,
 					     .invalid_rate = phase == 1 ? -1 : 0,
-					     .udp_workers = workers};
+					     .udp_workers = workers,
+					     /* the receive command's size cap and freshness window */
+					     .limits = {4096, 24 * 3600, 600}};
 		if (ofd_listen_start(&cur, &cfg))
 			return 1;
 		struct ofd_listen *l = cur;

@@ -30,6 +30,9 @@ struct rcli {
 	struct rconf {		  /* its values, as the config map writes them */
 		char *udp, *http, *db, *key, *tls_cert, *tls_key;
 		uint64_t max_age_ns, max_rows, workers;
+		/* storage bounds and the freshness window: read from here (the defaults until -c or
+		   an option sets them) */
+		uint64_t max_size, min_free, key_quota, net_quota, max_tracer, max_past_ns, max_future_ns;
 	} conf;
 };
 
@@ -47,7 +50,15 @@ static void usage(FILE *f)
 		"  -k         our key, to open tracers sealed to us (default: the signing key, if any)\n"
 		"  --max-age  prune tracers older than this (90s, 15m, 12h, 30d, 2w)\n"
 		"  --max-rows keep at most N tracers\n"
-		"  --workers  threads verifying UDP tracers (default: one per core)\n");
+		"  --workers  threads verifying UDP tracers (default: one per core)\n"
+		"  --max-size N      the database's size budget: the oldest tracers are pruned above 90%%,\n"
+		"                    new ones refused at it (default 1G; 0: none)\n"
+		"  --min-free N      refuse new tracers when the filesystem has less free (default 256M)\n"
+		"  --key-quota N     tracers stored per key per hour (default 10000; 0: none)\n"
+		"  --net-quota N     tracers stored per sender network (/24, /48) per hour (default 20000)\n"
+		"  --max-tracer N    longer tracers are refused unverified (default 4096)\n"
+		"  --max-past D      refuse tracers made longer ago than this (default 24h; 0: no limit)\n"
+		"  --max-future D    ... or dated further ahead than this (default 10m; 0: no limit)\n");
 }
 
 #define RC(f) offsetof(struct rconf, f)
@@ -67,7 +78,7 @@ static const struct ofd_cfg_key receiver_keys[] = {
     {.key = "max_age",
      .type = OFD_CFG_DURATION,
      .offset = RC(max_age_ns),
-     .def = "0",
+     .def = "30d",
      .help = "retention by age (0: none)"},
     {.key = "max_rows",
      .type = OFD_CFG_UINT,
@@ -80,6 +91,45 @@ static const struct ofd_cfg_key receiver_keys[] = {
      .def = "0",
      .max = 64,
      .help = "threads verifying UDP tracers (0: one per core; 1: the receiving thread alone)"},
+    {.key = "max_size",
+     .type = OFD_CFG_SIZE,
+     .offset = RC(max_size),
+     .def = "1G",
+     .help = "the database's size budget: oldest tracers pruned above 90%, new ones refused at it (0: none)"},
+    {.key = "min_free",
+     .type = OFD_CFG_SIZE,
+     .offset = RC(min_free),
+     .def = "256M",
+     .help = "new tracers refused while the database's filesystem has less free (0: not checked)"},
+    {.key = "key_quota",
+     .type = OFD_CFG_UINT,
+     .offset = RC(key_quota),
+     .def = "10000",
+     .max = UINT32_MAX,
+     .help = "tracers stored per signing key per hour (0: no quota)"},
+    {.key = "net_quota",
+     .type = OFD_CFG_UINT,
+     .offset = RC(net_quota),
+     .def = "20000",
+     .max = UINT32_MAX,
+     .help = "tracers stored per sender network (/24, /48) per hour (0: no quota)"},
+    {.key = "max_tracer",
+     .type = OFD_CFG_SIZE,
+     .offset = RC(max_tracer),
+     .def = "4096",
+     .min = 1200,
+     .max = 8192,
+     .help = "longer tracers are refused before verification (sealed ones: their content)"},
+    {.key = "max_past",
+     .type = OFD_CFG_DURATION,
+     .offset = RC(max_past_ns),
+     .def = "24h",
+     .help = "tracers made longer ago are refused as stale (0: no limit)"},
+    {.key = "max_future",
+     .type = OFD_CFG_DURATION,
+     .offset = RC(max_future_ns),
+     .def = "10m",
+     .help = "tracers dated further ahead are refused as stale (0: no limit)"},
     {.key = NULL},
 };
 #undef RC
@@ -126,16 +176,36 @@ static int option_value(struct rcli *r, const char *key, const char *text)
 static int parse_args(struct rcli *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"udp", required_argument, NULL, 'u'},     {"http", required_argument, NULL, 'H'},
-	    {"db", required_argument, NULL, 'd'},      {"key", required_argument, NULL, 'k'},
-	    {"max-age", required_argument, NULL, 'a'}, {"max-rows", required_argument, NULL, 'n'},
-	    {"config", required_argument, NULL, 'c'},  {"tls-cert", required_argument, NULL, 'C'},
-	    {"tls-key", required_argument, NULL, 'K'}, {"workers", required_argument, NULL, 'w'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"udp", required_argument, NULL, 'u'},
+	    {"http", required_argument, NULL, 'H'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"max-age", required_argument, NULL, 'a'},
+	    {"max-rows", required_argument, NULL, 'n'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"max-size", required_argument, NULL, 1},
+	    {"min-free", required_argument, NULL, 2},
+	    {"key-quota", required_argument, NULL, 3},
+	    {"net-quota", required_argument, NULL, 4},
+	    {"max-tracer", required_argument, NULL, 5},
+	    {"max-past", required_argument, NULL, 6},
+	    {"max-future", required_argument, NULL, 7},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
+	static const char *const bound_keys[] = {NULL,	      "max_size",   "min_free", "key_quota",
+						 "net_quota", "max_tracer", "max_past", "max_future"};
 	const char *udp = "[::]:65535";
-	char *end;
+	char *end, err[256];
 	int c;
+	if (ofd_cfg_apply(receiver_keys, NULL, &r->conf, "defaults", "receive", 0, err, sizeof(err))) {
+		fprintf(stderr, "overflowd receive: %s\n", err); /* cannot happen: the defaults parse */
+		return -1;
+	}
+	r->max_age_s = r->conf.max_age_ns / 1000000000u;
 	opterr = 0; /* first pass: only -c, so that the options override the file */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:hc:", opts, NULL)) != -1)
@@ -168,6 +238,19 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 				goto bad_value;
 			break;
 		case 'h': usage(stdout); return 1;
+		case 1:
+		case 2:
+		case 3:
+		case 4:
+		case 5:
+		case 6:
+		case 7:
+			if (option_value(r, bound_keys[c], optarg)) {
+				fprintf(stderr, "overflowd receive: bad value '%s' for --%s\n", optarg,
+					opts[c + 9].name);
+				return -1;
+			}
+			break;
 		default: usage(stderr); return -1;
 		}
 	}
@@ -210,6 +293,18 @@ static void print_counters(const struct ofd_receiver *rx)
 		if (c.invalid[i])
 			fprintf(stderr, "overflowd receive:   invalid %s: %llu\n",
 				ofd_tv_error_name((enum ofd_tv_error)i), (unsigned long long)c.invalid[i]);
+}
+
+static void print_store(const struct ofd_receiver *rx)
+{
+	struct ofd_store_stats st;
+	ofd_receiver_store_stats(rx, &st);
+	fprintf(stderr,
+		"overflowd receive: store: refused full %llu key-quota %llu net-quota %llu, pruned %llu "
+		"(key history rows %llu)\n",
+		(unsigned long long)st.full, (unsigned long long)st.quota_key,
+		(unsigned long long)st.quota_net, (unsigned long long)st.pruned,
+		(unsigned long long)st.history_pruned);
 }
 
 /* Our key for sealed tracers: -k (must load), else the default signing key if there is one. */
@@ -259,7 +354,14 @@ int ofd_cmd_receive(int argc, char **argv)
 				      .tls_key = r.tls_key,
 				      .max_age_s = r.max_age_s,
 				      .max_rows = r.max_rows,
-				      .workers = (unsigned)r.workers};
+				      .workers = (unsigned)r.workers,
+				      .limits = {.max_size = r.conf.max_size,
+						 .min_free = r.conf.min_free,
+						 .key_hour = (uint32_t)r.conf.key_quota,
+						 .net_hour = (uint32_t)r.conf.net_quota},
+				      .max_tracer = (size_t)r.conf.max_tracer,
+				      .max_past_s = (uint32_t)(r.conf.max_past_ns / 1000000000u),
+				      .max_future_s = (uint32_t)(r.conf.max_future_ns / 1000000000u)};
 	if (ofd_receiver_new(&rx, &o, err, sizeof(err))) {
 		fprintf(stderr, "overflowd receive: %s\n", err);
 		goto free_key;
@@ -275,6 +377,7 @@ int ofd_cmd_receive(int argc, char **argv)
 	run_loop();
 	ofd_receiver_stop(rx);
 	print_counters(rx);
+	print_store(rx);
 	rc = OFD_EXIT_OK;
 free_rx:
 	ofd_receiver_free(rx);

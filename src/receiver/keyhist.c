@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tracer/tracer.h"
+
 #define KH_SLOTS 64
 #define KH_KEY	 65 /* 64 hex digits */
 #define KH_NET	 64
@@ -25,6 +27,7 @@ struct kh_net {
 	char key[KH_KEY];
 	char net[KH_NET];
 	uint64_t first, last, count;
+	uint64_t tcp_first, tcp_last, tcp_count; /* those that came over HTTP(S) */
 };
 
 struct kh_dup {
@@ -46,10 +49,12 @@ static const char *const kh_sql[KH__COUNT] = {
 		   " VALUES (?1, ?5, ?2, ?3, ?4) ON CONFLICT (key, contact) DO UPDATE SET"
 		   " count = count + excluded.count, first_seen = min(first_seen, excluded.first_seen),"
 		   " last_seen = max(last_seen, excluded.last_seen)",
-    [KH_NETS] = "INSERT INTO key_networks (key, network, first_seen, last_seen, count)"
-		" VALUES (?1, ?5, ?2, ?3, ?4) ON CONFLICT (key, network) DO UPDATE SET"
+    [KH_NETS] = "INSERT INTO key_networks (key, network, first_seen, last_seen, count, tcp_first, tcp_last,"
+		" tcp_count) VALUES (?1, ?5, ?2, ?3, ?4, ?6, ?7, ?8) ON CONFLICT (key, network) DO UPDATE SET"
 		" count = count + excluded.count, first_seen = min(first_seen, excluded.first_seen),"
-		" last_seen = max(last_seen, excluded.last_seen)",
+		" last_seen = max(last_seen, excluded.last_seen), tcp_count = tcp_count + excluded.tcp_count,"
+		" tcp_first = coalesce(min(tcp_first, excluded.tcp_first), tcp_first, excluded.tcp_first),"
+		" tcp_last = coalesce(max(tcp_last, excluded.tcp_last), tcp_last, excluded.tcp_last)",
     [KH_DUPS] = "UPDATE keys SET last_seen = max(last_seen, ?3), duplicates = duplicates + ?4 WHERE key = ?1",
 };
 
@@ -115,7 +120,7 @@ static void span(uint64_t *first, uint64_t *last, uint64_t *count, uint64_t t)
 }
 
 void ofd_keyhist_add(struct ofd_keyhist *h, const char *key, const char *contact, const char *net,
-		     uint64_t recv_ns, int fresh)
+		     uint64_t recv_ns, int fresh, int transport)
 {
 	unsigned i;
 	if (!fresh) {
@@ -147,6 +152,8 @@ void ofd_keyhist_add(struct ofd_keyhist *h, const char *key, const char *contact
 		snprintf(h->net[i].net, KH_NET, "%s", net);
 	}
 	span(&h->net[i].first, &h->net[i].last, &h->net[i].count, recv_ns);
+	if (transport == OFD_TRANSPORT_HTTP || transport == OFD_TRANSPORT_HTTPS)
+		span(&h->net[i].tcp_first, &h->net[i].tcp_last, &h->net[i].tcp_count, recv_ns);
 }
 
 /* Run statement st with ?1 key, ?2 first, ?3 last, ?4 count, ?5 text (NULL: SQL NULL). */
@@ -183,9 +190,16 @@ int ofd_keyhist_flush(struct ofd_keyhist *h)
 		if (!rc && u->contact)
 			rc = put(h->st[KH_CONTACT], u->key, u->first, u->last, u->count, u->contact);
 	}
-	for (unsigned i = 0; i < h->nnet && !rc; i++)
-		rc = put(h->st[KH_NETS], h->net[i].key, h->net[i].first, h->net[i].last, h->net[i].count,
-			 h->net[i].net);
+	for (unsigned i = 0; i < h->nnet && !rc; i++) {
+		const struct kh_net *n = &h->net[i];
+		sqlite3_stmt *st = h->st[KH_NETS];
+		if (n->tcp_count) {
+			sqlite3_bind_int64(st, 6, (sqlite3_int64)n->tcp_first);
+			sqlite3_bind_int64(st, 7, (sqlite3_int64)n->tcp_last);
+		} /* else NULL: no HTTP(S) time to keep */
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)n->tcp_count);
+		rc = put(st, n->key, n->first, n->last, n->count, n->net);
+	}
 	for (unsigned i = 0; i < h->ndup && !rc; i++)
 		rc = put(h->st[KH_DUPS], h->dup[i].key, 0, h->dup[i].last, h->dup[i].count, NULL);
 	forget(h);

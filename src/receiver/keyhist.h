@@ -21,9 +21,10 @@ void ofd_keyhist_close(struct ofd_keyhist *h);
 int ofd_keyhist_full(const struct ofd_keyhist *h);
 
 /* Count a stored tracer (fresh = 1: its contact, may be NULL, and the sender's network, may be
-   "") or a duplicate (fresh = 0) of key at recv_ns. Needs room (ofd_keyhist_full false). */
+   "", reached over transport, enum ofd_transport: HTTP(S) ones are counted apart too) or a
+   duplicate (fresh = 0) of key at recv_ns. Needs room (ofd_keyhist_full false). */
 void ofd_keyhist_add(struct ofd_keyhist *h, const char *key, const char *contact, const char *net,
-		     uint64_t recv_ns, int fresh);
+		     uint64_t recv_ns, int fresh, int transport);
 
 /* Write everything counted, inside the caller's transaction; 0 or OFD_EFORMAT. Counts are
    forgotten either way (a failed write rolls the caller's transaction back). */

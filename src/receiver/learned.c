@@ -5,19 +5,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "receiver/store.h"
 #include "tracer/keypath.h"
 
-/* One row per network with a single key; the networks that reported most first. */
+/* One row per network with a single key over HTTP(S) in the window, that key's tracers many
+   enough and spread enough; the networks that reported most first. Times are ns. */
 static const char learned_sql[] =
-    "SELECT network, min(key) FROM key_networks GROUP BY network"
-    " HAVING count(*) = 1 AND max(count) >= ?1 ORDER BY max(count) DESC, network"
-    " LIMIT ?2";
+    "SELECT network, min(key) FROM key_networks WHERE tcp_count > 0 AND tcp_last >= ?3"
+    " GROUP BY network HAVING count(*) = 1 AND max(tcp_count) >= ?1 AND max(tcp_last - tcp_first) >= ?4"
+    " ORDER BY max(tcp_count) DESC, network LIMIT ?2";
+
+static sqlite3_int64 clamp_ns(uint64_t s)
+{
+	return s > (uint64_t)INT64_MAX / 1000000000u ? INT64_MAX : (sqlite3_int64)(s * 1000000000u);
+}
 
 int ofd_learned_recipients(const char *db, uint64_t min_count, const struct ofd_sender_recipient *conf,
 			   size_t nconf, struct ofd_sender_recipient **out, size_t *n, char *err,
 			   size_t errlen)
+{
+	struct ofd_learned_rule rule = {
+	    .min_count = min_count, .min_span_s = OFD_LEARNED_SPAN_S, .window_s = OFD_LEARNED_WINDOW_S};
+	return ofd_learned_recipients_rule(db, &rule, conf, nconf, out, n, err, errlen);
+}
+
+int ofd_learned_recipients_rule(const char *db, const struct ofd_learned_rule *rule,
+				const struct ofd_sender_recipient *conf, size_t nconf,
+				struct ofd_sender_recipient **out, size_t *n, char *err, size_t errlen)
 {
 	struct ofd_store *s;
 	sqlite3_stmt *st = NULL;
@@ -39,8 +55,13 @@ int ofd_learned_recipients(const char *db, uint64_t min_count, const struct ofd_
 		rc = OFD_EFORMAT;
 		goto out;
 	}
+	uint64_t now = rule->now_s ? rule->now_s : (uint64_t)time(NULL);
+	uint64_t min_count = rule->min_count ? rule->min_count : 1;
 	sqlite3_bind_int64(st, 1, min_count > INT64_MAX ? INT64_MAX : (sqlite3_int64)min_count);
 	sqlite3_bind_int(st, 2, OFD_LEARNED_MAX);
+	sqlite3_bind_int64(st, 3,
+			   rule->window_s && rule->window_s < now ? clamp_ns(now - rule->window_s) : 0);
+	sqlite3_bind_int64(st, 4, clamp_ns(rule->min_span_s));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char entry[256];
 		const char *net = (const char *)sqlite3_column_text(st, 0);

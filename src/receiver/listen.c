@@ -99,7 +99,7 @@ static int body_class(const struct ofd_tracer_msg *m)
 }
 
 int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const struct ofd_ip *sender,
-		      uint64_t recv_ns, uint8_t *scratch, int *stored)
+		      uint64_t recv_ns, int transport, uint8_t *scratch, int *stored)
 {
 	*stored = 0;
 	atomic_fetch_add_explicit(&l->received, 1, memory_order_relaxed);
@@ -111,15 +111,15 @@ int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const 
 		return -1;
 	}
 	struct ofd_tracer_msg m;
-	enum ofd_tv_error e = len > OFD_TRACER_MAX
-				  ? OFD_TV_TOO_LARGE
-				  : ofd_tracer_verify_doc(line, len, l->cfg.ours, scratch, &m);
+	enum ofd_tv_error e =
+	    ofd_tracer_verify_at(line, len, l->cfg.ours, &l->cfg.limits, recv_ns, scratch, &m);
 	if (e != OFD_TV_OK) {
 		atomic_fetch_add_explicit(&l->invalid[(unsigned)e < OFD_TV__COUNT ? e : OFD_TV_NOT_JSON], 1,
 					  memory_order_relaxed);
 		lim_charge(l, sender);
 		return (int)e;
 	}
+	m.transport = (uint8_t)transport;
 	atomic_fetch_add_explicit(&l->valid, 1, memory_order_relaxed);
 	ofd_listen_trust_key(l, m.key, sender); /* the key's UDP tracers are verified first from now on */
 	atomic_fetch_add_explicit(&l->by_class[body_class(&m)], 1, memory_order_relaxed);
@@ -218,8 +218,8 @@ static void udp_verify(struct ofd_listen *l, const struct ofd_dgram *dg, const s
 		       uint8_t *scratch)
 {
 	int stored;
-	int v =
-	    ofd_listen_handle(l, (const char *)dg->data, dg->len, &dg->src, dg->time_ns, scratch, &stored);
+	int v = ofd_listen_handle(l, (const char *)dg->data, dg->len, &dg->src, dg->time_ns,
+				  OFD_TRANSPORT_UDP, scratch, &stored);
 	if (v >= 0) /* else refused by the limiter, unverified */
 		ofd_vbudget_result(l->vb, h, v == OFD_TV_OK, ofd_time_mono_ns());
 }
@@ -252,7 +252,7 @@ static void on_dgram(const struct ofd_dgram *dg, void *ctx)
 	int stored;
 	if (udp_trivial(dg)) { /* refused at once, by the usual steps */
 		(void)ofd_listen_handle(l, (const char *)dg->data, dg->len, &dg->src, dg->time_ns,
-					l->udp_scratch, &stored);
+					OFD_TRANSPORT_UDP, l->udp_scratch, &stored);
 		return;
 	}
 	if (!lim_allows(l, &dg->src)) { /* before it takes any of the budget */
@@ -318,7 +318,9 @@ static void http_tracer(void *ctx, const struct ofd_httpd_req *rq, struct ofd_ht
 		ofd_httpd_text(rs, 413, "invalid tracer: too large\n");
 		return;
 	}
-	int v = ofd_listen_handle(l, rq->body, rq->len, &rq->peer, ofd_time_now_ns(), scratch, &stored);
+	int v =
+	    ofd_listen_handle(l, rq->body, rq->len, &rq->peer, ofd_time_now_ns(),
+			      l->cfg.tls_cert ? OFD_TRANSPORT_HTTPS : OFD_TRANSPORT_HTTP, scratch, &stored);
 	if (v < 0) {
 		ofd_httpd_text(rs, 429, "too many invalid tracers from your address\n");
 	} else if (v != OFD_TV_OK) {

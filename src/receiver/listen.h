@@ -3,7 +3,7 @@
  * (libmicrohttpd: POST /.well-known/overflowd with one tracer as the body, GET /metrics in the
  * Prometheus text format). Every tracer goes through the same steps:
  *
- *   1. size cap (over OFD_TRACER_MAX: invalid "too_large"; HTTP bodies over max_body: 413);
+ *   1. size cap (over cfg.limits.max_len: invalid "too_large"; HTTP bodies over max_body: 413);
  *   2. the per-source invalid-tracer limiter: an address (IPv4 /32, IPv6 /64) whose bucket of
  *      invalid tracers is empty is refused before any parsing or signature check and counted
  *      as ratelimited (HTTP 429);
@@ -13,8 +13,9 @@
  *      is verified only while the budget (udp_budget per second) has a token, else dropped.
  *      Each drop is counted by reason (counters.udp, overflowd_udp_dropped_total). HTTP
  *      tracers are verified in the HTTP server's threads and never wait for UDP work;
- *   3. ofd_tracer_verify (cheap checks first, the signature last; sealed ones opened with
- *      `ours`); an invalid verdict is counted by reason and takes a token from the address;
+ *   3. ofd_tracer_verify_at (cheap checks first, the signature, the values' bounds, then the
+ *      freshness window of cfg.limits; sealed ones opened with `ours`); an invalid verdict is
+ *      counted by reason ("stale" for the window) and takes a token from the address;
  *   4. the accept callback, called under one mutex (never concurrently), or from every
  *      verifying thread at once when it says it is thread-safe (accept_concurrent: the
  *      receive command queues to its store writer and counts the results as they come).
@@ -59,6 +60,7 @@ struct ofd_listen_cfg {
 	double udp_share;      /* udp_budget 0: this share (0: 0.5) of the verifiers' measured rate */
 	const char *tls_cert;  /* PEM files: both set, the HTTP server speaks HTTPS only */
 	const char *tls_key;
+	struct ofd_tv_limits limits; /* size cap and freshness window (zero: OFD_TRACER_MAX, none) */
 };
 
 enum ofd_lc_class { OFD_LC_CLASS_UNKNOWN = 4, OFD_LC_CLASS__COUNT = 5 };
@@ -95,12 +97,13 @@ int ofd_listen_metrics(const struct ofd_listen *l, char *buf, size_t cap);
 const char *ofd_listen_reason_label(enum ofd_tv_error e);
 
 /*
- * Handle one tracer as if received from sender (the UDP and HTTP paths call this): returns the
- * verdict (OFD_TV_OK when valid), or -1 when rate-limited. *stored gets the accept result.
+ * Handle one tracer as if received from sender over transport (enum ofd_transport; the UDP and
+ * HTTP paths call this; the accept callback finds it in m->transport): returns the verdict
+ * (OFD_TV_OK when valid), or -1 when rate-limited. *stored gets the accept result.
  * Thread-safe; scratch must hold OFD_TRACER_MAX bytes and belong to the caller's thread.
  */
 int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const struct ofd_ip *sender,
-		      uint64_t recv_ns, uint8_t *scratch, int *stored);
+		      uint64_t recv_ns, int transport, uint8_t *scratch, int *stored);
 
 /* Give key's UDP tracers priority, above all from sender's network (NULL: unknown): a valid
    tracer of it came (ofd_listen_handle calls this), or the store knows the key. No-op without

@@ -157,16 +157,33 @@ static int json_row(sqlite3_stmt *st, const struct col *cols, int n, FILE *out)
 	return rc ? OFD_EFORMAT : 0;
 }
 
-/* Step st to the end, writing each row; the rows written or a negative error. */
+#define UDP_NOTE                                                                                             \
+	"note: transport udp: the sender is the source address the datagram claimed, and UDP sources "       \
+	"can be forged; http and https senders completed a TCP handshake from theirs\n"
+
+/* 1 when a column named "transport" of the current row says udp. */
+static int udp_row(sqlite3_stmt *st, const struct col *cols, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(cols[i].name, "transport") == 0) {
+			const unsigned char *v = sqlite3_column_text(st, i);
+			return v && strcmp((const char *)v, "udp") == 0;
+		}
+	return 0;
+}
+
+/* Step st to the end, writing each row; the rows written or a negative error. A table with
+   rows that came over UDP ends with UDP_NOTE. */
 static int64_t emit(sqlite3_stmt *st, const struct col *cols, int n, enum ofd_qfmt fmt, FILE *out)
 {
 	int64_t rows = 0;
-	int rc;
+	int rc, udp = 0;
 	header(out, cols, n, fmt);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (ferror(out))
 			break; /* the output failed (a reader that went away): stop */
 		rows++;
+		udp = udp || udp_row(st, cols, n);
 		if (fmt == OFD_QF_JSON) {
 			if (json_row(st, cols, n, out))
 				return OFD_EFORMAT;
@@ -185,6 +202,8 @@ static int64_t emit(sqlite3_stmt *st, const struct col *cols, int n, enum ofd_qf
 		}
 		fputc('\n', out);
 	}
+	if (rc == SQLITE_DONE && udp && fmt == OFD_QF_TABLE)
+		fputs(UDP_NOTE, out);
 	return rc == SQLITE_DONE ? rows : OFD_EFORMAT;
 }
 
@@ -235,11 +254,11 @@ static void finish(struct ofd_store *s, sqlite3_stmt *st)
 	" recv_ns >= ?1 AND (?2 IS NULL OR class = ?2 COLLATE NOCASE) AND (?3 IS NULL OR t.key = lower(?3))"
 
 static const struct col tracer_cols[] = {
-    {"id", K_INT, 6},	       {"received", K_NS, 24}, {"sender", K_TEXT, 15},	 {"key", K_TEXT, 64},
-    {"class", K_TEXT, 17},     {"saddr", K_TEXT, 15},  {"sport", K_INT, 5},	 {"daddr", K_TEXT, 15},
-    {"dport", K_INT, 5},       {"proto", K_INT, 5},    {"packets", K_INT, 10},	 {"bytes", K_INT, 12},
-    {"stime", K_S, 20},	       {"etime", K_S, 20},     {"exporter", K_TEXT, 15}, {"source", K_TEXT, 7},
-    {"duplicates", K_INT, 10}, {"info", K_TEXT, 8},    {"contact", K_TEXT, 0},
+    {"id", K_INT, 6},	   {"received", K_NS, 24},    {"sender", K_TEXT, 15}, {"transport", K_TEXT, 9},
+    {"key", K_TEXT, 64},   {"class", K_TEXT, 17},     {"saddr", K_TEXT, 15},  {"sport", K_INT, 5},
+    {"daddr", K_TEXT, 15}, {"dport", K_INT, 5},	      {"proto", K_INT, 5},    {"packets", K_INT, 10},
+    {"bytes", K_INT, 12},  {"stime", K_S, 20},	      {"etime", K_S, 20},     {"exporter", K_TEXT, 15},
+    {"source", K_TEXT, 7}, {"duplicates", K_INT, 10}, {"info", K_TEXT, 8},    {"contact", K_TEXT, 0},
 };
 
 static int64_t query_out(struct ofd_store *s, const struct ofd_query *q, const char *sql,
@@ -256,25 +275,28 @@ static int64_t query_out(struct ofd_store *s, const struct ofd_query *q, const c
 int64_t ofd_query_tracers(struct ofd_store *s, const struct ofd_query *q, FILE *out)
 {
 	static const char sql[] =
-	    "SELECT id, recv_ns, sender, t.key, class, saddr, sport, daddr, dport, proto, packets, bytes,"
+	    "SELECT id, recv_ns, sender, transport, t.key, class, saddr, sport, daddr, dport, proto, "
+	    "packets, bytes,"
 	    " stime, etime, exporter, src_type, dups, info, contact FROM tracers t WHERE" FILTERS
 	    " AND (?4 = 0 OR ofd_mine(saddr) OR ofd_mine(daddr)) ORDER BY recv_ns, id";
 	return query_out(s, q, sql, tracer_cols, (int)(sizeof(tracer_cols) / sizeof(tracer_cols[0])), out);
 }
 
 static const struct col spoof_cols[] = {
-    {"key", K_TEXT, 64},       {"network", K_TEXT, 20}, {"tracers", K_INT, 8},
-    {"duplicates", K_INT, 10}, {"packets", K_INT, 12},	{"bytes", K_INT, 14},
-    {"first", K_S, 20},	       {"last", K_S, 20},	{"contact", K_TEXT, 0},
+    {"key", K_TEXT, 64},       {"network", K_TEXT, 20}, {"transport", K_TEXT, 9}, {"tracers", K_INT, 8},
+    {"duplicates", K_INT, 10}, {"packets", K_INT, 12},	{"bytes", K_INT, 14},	  {"first", K_S, 20},
+    {"last", K_S, 20},	       {"contact", K_TEXT, 0},
 };
 
 int64_t ofd_query_spoofed(struct ofd_store *s, const struct ofd_query *q, FILE *out)
 {
 	static const char sql[] =
-	    "SELECT t.key, t.sender_net, count(*), sum(t.dups), sum(t.packets), sum(t.bytes), min(t.stime),"
-	    " max(t.etime), k.last_contact FROM tracers t LEFT JOIN keys k ON k.key = t.key WHERE" FILTERS
-	    " AND ?4 > 0 AND ofd_mine(t.saddr) GROUP BY t.key, t.sender_net"
-	    " ORDER BY count(*) DESC, t.key, t.sender_net";
+	    "SELECT t.key, t.sender_net, t.transport, count(*), sum(t.dups), CAST(total(t.packets) AS "
+	    "INTEGER),"
+	    " CAST(total(t.bytes) AS INTEGER), min(t.stime), max(t.etime), k.last_contact FROM tracers t"
+	    " LEFT JOIN keys k ON k.key = t.key WHERE" FILTERS " AND ?4 > 0 AND ofd_mine(t.saddr)"
+	    " GROUP BY t.key, t.sender_net, t.transport ORDER BY count(*) DESC, t.key, t.sender_net, "
+	    "t.transport";
 	if (!q->nmine)
 		return OFD_ECONFIG;
 	return query_out(s, q, sql, spoof_cols, (int)(sizeof(spoof_cols) / sizeof(spoof_cols[0])), out);

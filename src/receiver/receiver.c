@@ -62,6 +62,7 @@ int ofd_receiver_new(struct ofd_receiver **out, const struct ofd_receiver_opts *
 		ofd_receiver_free(r);
 		return rc;
 	}
+	ofd_store_set_limits(r->store, &o->limits);
 	*out = r;
 	return 0;
 }
@@ -87,6 +88,7 @@ int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
 				     .tls_cert = r->o.tls_cert,
 				     .tls_key = r->o.tls_key,
 				     .udp_workers = r->o.workers ? r->o.workers : ofd_online_cpus()};
+	cfg.limits = (struct ofd_tv_limits){r->o.max_tracer, r->o.max_past_s, r->o.max_future_s};
 	int rc = ofd_listen_start(&r->l, &cfg);
 	if (rc) {
 		r->l = NULL;
@@ -115,6 +117,11 @@ void ofd_receiver_counters(const struct ofd_receiver *r, struct ofd_listen_count
 		ofd_listen_counters(r->l, c);
 	else
 		memset(c, 0, sizeof(*c));
+}
+
+void ofd_receiver_store_stats(const struct ofd_receiver *r, struct ofd_store_stats *st)
+{
+	ofd_store_get_stats(r->store, st);
 }
 
 void ofd_receiver_stop(struct ofd_receiver *r)

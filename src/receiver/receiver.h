@@ -21,6 +21,7 @@
 
 #include "ofd/err.h"
 #include "receiver/listen.h"
+#include "receiver/store.h"
 
 struct ofd_receiver_opts {
 	const char *udp;	    /* listen string (udp://[::]:65535,...); NULL: no UDP */
@@ -30,10 +31,23 @@ struct ofd_receiver_opts {
 				       must outlive the receiver */
 	const char *tls_cert;	    /* both set: the HTTP server speaks HTTPS only */
 	const char *tls_key;
-	uint64_t max_age_s; /* retention by age (0: none) */
-	uint64_t max_rows;  /* retention by rows (0: none) */
-	unsigned workers;   /* threads verifying UDP tracers; 0: one per core */
+	uint64_t max_age_s;		   /* retention by age (0: none) */
+	uint64_t max_rows;		   /* retention by rows (0: none) */
+	unsigned workers;		   /* threads verifying UDP tracers; 0: one per core */
+	struct ofd_store_limits limits;	   /* the disk budget and the hourly quotas (0: none; store.h) */
+	size_t max_tracer;		   /* the size cap on a tracer (0: OFD_TRACER_MAX) */
+	uint32_t max_past_s, max_future_s; /* the freshness window (0: none on that side) */
 };
+
+/* The defaults of `overflowd receive` (the receiver itself takes 0 as "none"). */
+#define OFD_RECEIVER_MAX_AGE_S	  (30 * 24 * 3600)
+#define OFD_RECEIVER_MAX_SIZE	  (UINT64_C(1) << 30) /* 1 GiB of database */
+#define OFD_RECEIVER_MIN_FREE	  (UINT64_C(256) << 20)
+#define OFD_RECEIVER_KEY_HOUR	  10000		      /* tracers stored per key per hour */
+#define OFD_RECEIVER_NET_HOUR	  20000		      /* ... per sender network (/24, /48) per hour */
+#define OFD_RECEIVER_TRACER_MAX	  OFD_TRACER_HTTP_MAX /* the longest tracer a sender makes */
+#define OFD_RECEIVER_MAX_PAST_S	  (24 * 3600)
+#define OFD_RECEIVER_MAX_FUTURE_S 600
 
 struct ofd_receiver;
 
@@ -51,6 +65,10 @@ uint16_t ofd_receiver_udp_port(const struct ofd_receiver *r, unsigned i);
 
 /* The listener's counters (zero before the start). Any thread. */
 void ofd_receiver_counters(const struct ofd_receiver *r, struct ofd_listen_counters *c);
+
+/* The store's counters (stored, refused for the budget or a quota, pruned): after a stop (the
+   writer thread writes them while it runs). */
+void ofd_receiver_store_stats(const struct ofd_receiver *r, struct ofd_store_stats *st);
 
 /* Halt the listeners, then store everything queued (see above). Idempotent. */
 void ofd_receiver_stop(struct ofd_receiver *r);

@@ -3,15 +3,20 @@
  * serialises); readers (overflowd tracers / keys) open their own connection, and WAL mode lets
  * them read while the receiver writes.
  *
- * Schema version 1 (PRAGMA user_version):
- *   tracers       one row per distinct (key, signed bytes); the flow's fields parsed from the
- *                 signed bytes, the sender and its /24 or /48, the raw line, and `dups`, how many
- *                 more times the same tracer arrived
+ * Schema version 2 (PRAGMA user_version):
+ *   tracers       one row per distinct (key, signed bytes): the flow's fields parsed from the
+ *                 signed bytes, the sender, its /24 or /48 and the transport it used (udp,
+ *                 http, https; NULL for rows from before version 2), the signed bytes and the
+ *                 signature (stored once: version 1 also kept the raw line, which repeats them
+ *                 in base64), and `dups`, how many more times the same tracer arrived
  *   keys          per signing key: first/last seen (receive ns), tracers stored, duplicates,
  *                 whether its contact ever changed, the last contact it carried
- *   key_networks  per key and sender network (/24, /48): first/last seen, count
+ *   key_networks  per key and sender network (/24, /48): first/last seen, count, and the same
+ *                 for the tracers that came over HTTP(S) (tcp_count, tcp_first, tcp_last): what
+ *                 learned sealing keys trust (learned.h)
  *   key_contacts  per key and contact: first/last seen, count
  * Times are ns since the epoch for receive times, seconds for the flow's stime/etime.
+ * Retention and the key history's pruning are in prune.c.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -20,9 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
-#include "receiver/keyhist.h"
-#include "receiver/store.h"
+#include "ofd/time.h"
+#include "receiver/store_int.h"
 
 /* migrations[i] takes a database from version i to i + 1 */
 static const char *const migrations[] = {
@@ -56,11 +62,16 @@ static const char *const migrations[] = {
     " key TEXT NOT NULL, contact TEXT NOT NULL,"
     " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,"
     " PRIMARY KEY (key, contact)) WITHOUT ROWID;",
+    /* 2: the transport, the signature, the raw line no more; HTTP(S) counts per key network */
+    "ALTER TABLE tracers ADD COLUMN transport TEXT;"
+    "ALTER TABLE tracers ADD COLUMN sig BLOB;"
+    "ALTER TABLE tracers DROP COLUMN raw;"
+    "ALTER TABLE key_networks ADD COLUMN tcp_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE key_networks ADD COLUMN tcp_first INTEGER;"
+    "ALTER TABLE key_networks ADD COLUMN tcp_last INTEGER;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-enum stmt { ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVE, ST_RELEASE, ST_UNDO, ST_INSERT, ST_DUP, ST__COUNT };
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -71,20 +82,12 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_UNDO] = "ROLLBACK TO ofd_add",
     [ST_INSERT] = "INSERT INTO tracers (recv_ns, sender, sender_net, key, class, info, contact, msg_time,"
 		  " saddr, daddr, sport, dport, proto, packets, bytes, stime, etime, exporter, src_type,"
-		  " src_version, body_hash, body, raw, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		  " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
-		  " ON CONFLICT (key, body_hash) DO NOTHING",
+		  " src_version, body_hash, body, sig, sealed, transport) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		  " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
+		  " ?25) ON CONFLICT (key, body_hash) DO NOTHING",
     [ST_DUP] = "UPDATE tracers SET dups = dups + 1 WHERE key = ?1 AND body_hash = ?2",
-};
-
-struct ofd_store {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST__COUNT];
-	struct ofd_keyhist *kh; /* key history, written at each commit */
-	struct ofd_store_stats stats;
-	int batch;	  /* inside ofd_store_begin .. ofd_store_commit: each add is a savepoint */
-	int batch_failed; /* a write of the batch's key history failed: the commit rolls back */
-	uint64_t pend_stored, pend_dups; /* the open batch's adds, counted in stats at its commit */
+    [ST_PAGES] = "PRAGMA page_count",
+    [ST_FREE] = "PRAGMA freelist_count",
 };
 
 static int user_version(sqlite3 *db, int *v)
@@ -137,6 +140,34 @@ static int migrate(sqlite3 *db, int readonly, char *err, size_t errlen)
 	return rc;
 }
 
+/* What the writer needs besides the schema: statements, key history, quotas, the directory. */
+static int open_writer(struct ofd_store *s, const char *path, char *err, size_t errlen)
+{
+	for (int i = 0; i < ST__COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+			return OFD_ECONFIG;
+		}
+	}
+	if (ofd_keyhist_open(&s->kh, s->db) != 0) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		return OFD_ECONFIG;
+	}
+	if (ofd_quota_new(&s->qkey) || ofd_quota_new(&s->qnet)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	const char *slash = strrchr(path, '/');
+	s->dir = slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		s->page_size = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return s->dir ? 0 : -ENOMEM;
+}
+
 int ofd_store_open_mode(struct ofd_store **out, const char *path, int readonly, char *err, size_t errlen)
 {
 	struct ofd_store *s = calloc(1, sizeof(*s));
@@ -154,29 +185,21 @@ int ofd_store_open_mode(struct ofd_store **out, const char *path, int readonly, 
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	char *msg = NULL;
-	if (!readonly && sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL,
-				      NULL, &msg) != SQLITE_OK) {
+	/* the WAL is truncated to 8 MiB after a checkpoint: the disk budget counts the database */
+	if (!readonly && sqlite3_exec(s->db,
+				      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+				      " PRAGMA journal_size_limit = 8388608",
+				      NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		rc = OFD_ECONFIG;
 		goto close_db;
 	}
 	rc = migrate(s->db, readonly, err, errlen);
+	if (rc == 0 && !readonly)
+		rc = open_writer(s, path, err, errlen);
 	if (rc)
 		goto close_db;
-	for (int i = 0; i < ST__COUNT && !readonly; i++) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
-		    SQLITE_OK) {
-			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-			rc = OFD_ECONFIG;
-			goto close_db;
-		}
-	}
-	if (!readonly && ofd_keyhist_open(&s->kh, s->db) != 0) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-		rc = OFD_ECONFIG;
-		goto close_db;
-	}
 	*out = s;
 	return 0;
 close_db:
@@ -194,9 +217,12 @@ void ofd_store_close(struct ofd_store *s)
 	if (!s)
 		return;
 	ofd_keyhist_close(s->kh);
+	ofd_quota_free(s->qkey);
+	ofd_quota_free(s->qnet);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	free(s->dir);
 	free(s);
 }
 
@@ -245,7 +271,8 @@ static int fields_parse(struct fields *f, const struct ofd_tracer_msg *m)
 	json_t *fd = json_object_get(f->root, "flowdata");
 	json_t *d = json_object_get(fd, "data"), *src = json_object_get(fd, "sourcetype");
 	json_t *meta = json_object_get(f->root, "metadata");
-	if (!json_is_object(d) || !json_is_object(meta))
+	/* what ofd_tracer_verify accepts, the store holds: flowdata.data may be left out */
+	if ((d && !json_is_object(d)) || !json_is_object(meta))
 		return OFD_EFORMAT;
 	f->cls = json_string_value(json_object_get(meta, "class"));
 	f->info = json_string_value(json_object_get(meta, "info"));
@@ -295,17 +322,18 @@ static void bind_num(sqlite3_stmt *st, int i, json_t *v)
 		sqlite3_bind_null(st, i);
 }
 
+/* Step to the end: 0, OFD_STORE_FULL when the disk is full (SQLITE_FULL), else OFD_EFORMAT. */
 static int step_done(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : OFD_EFORMAT;
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_FULL ? OFD_STORE_FULL : OFD_EFORMAT;
 }
 
 static int insert_tracer(struct ofd_store *s, const struct fields *f, const char *key, const uint8_t hash[32],
-			 const struct ofd_tracer_msg *m, const char *raw, size_t rawlen, const char *sender,
-			 const char *net, uint64_t recv_ns)
+			 const struct ofd_tracer_msg *m, const char *sender, const char *net,
+			 uint64_t recv_ns)
 {
 	sqlite3_stmt *st = s->st[ST_INSERT];
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)recv_ns);
@@ -330,10 +358,12 @@ static int insert_tracer(struct ofd_store *s, const struct fields *f, const char
 	bind_num(st, 20, f->src_version);
 	sqlite3_bind_blob(st, 21, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 22, m->body, (int)m->body_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 23, raw ? raw : "", raw ? (int)rawlen : 0, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 23, m->sig, OFD_SIG_LEN, SQLITE_STATIC);
 	sqlite3_bind_int(st, 24, m->sealed ? 1 : 0);
-	if (step_done(st))
-		return OFD_EFORMAT;
+	bind_text(st, 25, ofd_transport_name(m->transport));
+	int rc = step_done(st);
+	if (rc)
+		return rc;
 	return sqlite3_changes(s->db) == 1 ? 1 : 0;
 }
 
@@ -346,6 +376,99 @@ static int count_dup(struct ofd_store *s, const char *key, const uint8_t hash[32
 	return step_done(st);
 }
 
+/* ---- the disk budget and the quotas ---- */
+
+void ofd_store_set_limits(struct ofd_store *s, const struct ofd_store_limits *lim)
+{
+	s->lim = *lim;
+	s->since_measure = 0;
+	s->free_at_ns = 0;
+}
+
+uint64_t ofd_store_used(struct ofd_store *s)
+{
+	int64_t pages = 0, freel = 0;
+	if (sqlite3_step(s->st[ST_PAGES]) == SQLITE_ROW)
+		pages = sqlite3_column_int64(s->st[ST_PAGES], 0);
+	sqlite3_reset(s->st[ST_PAGES]);
+	if (sqlite3_step(s->st[ST_FREE]) == SQLITE_ROW)
+		freel = sqlite3_column_int64(s->st[ST_FREE], 0);
+	sqlite3_reset(s->st[ST_FREE]);
+	return pages > freel ? (uint64_t)(pages - freel) * s->page_size : 0;
+}
+
+int ofd_store_wants_prune(const struct ofd_store *s)
+{
+	return s->lim.max_size && (double)s->used > OFD_STORE_PRUNE_MARK * (double)s->lim.max_size;
+}
+
+/* 1 when an add now would go over the budget. The database's size is measured every 64 adds,
+   every add once it is above the prune mark; the free space once a second at most. */
+static int budget_full(struct ofd_store *s)
+{
+	if (!s->lim.max_size && !s->lim.min_free)
+		return 0;
+	if (s->since_measure++ % 64 == 0 || ofd_store_wants_prune(s))
+		s->used = ofd_store_used(s);
+	uint64_t now = ofd_time_mono_ns();
+	if (s->lim.min_free && (!s->free_at_ns || now - s->free_at_ns >= 1000000000u)) {
+		struct statvfs v;
+		s->free_bytes = statvfs(s->dir, &v) == 0 ? (uint64_t)v.f_bavail * v.f_frsize : 0;
+		s->free_at_ns = now;
+	}
+	s->full = (s->lim.max_size && s->used >= s->lim.max_size) ||
+		  (s->lim.min_free && s->free_bytes < s->lim.min_free);
+	return s->full;
+}
+
+/* 1 (and counted) when key or net has had its hourly quota. */
+static int over_quota(struct ofd_store *s, const struct ofd_tracer_msg *m, const char *net, uint64_t recv_ns)
+{
+	uint64_t hour = recv_ns / (UINT64_C(3600) * 1000000000u);
+	if (s->lim.key_hour && ofd_quota_count(s->qkey, m->key, OFD_KEY_PUB_LEN, hour) >= s->lim.key_hour) {
+		s->stats.quota_key++;
+		return 1;
+	}
+	if (s->lim.net_hour && net[0] &&
+	    ofd_quota_count(s->qnet, net, strlen(net), hour) >= s->lim.net_hour) {
+		s->stats.quota_net++;
+		return 1;
+	}
+	return 0;
+}
+
+static void charge_quota(struct ofd_store *s, const struct ofd_tracer_msg *m, const char *net,
+			 uint64_t recv_ns)
+{
+	uint64_t hour = recv_ns / (UINT64_C(3600) * 1000000000u);
+	if (s->lim.key_hour)
+		ofd_quota_charge(s->qkey, m->key, OFD_KEY_PUB_LEN, hour);
+	if (s->lim.net_hour && net[0])
+		ofd_quota_charge(s->qnet, net, strlen(net), hour);
+}
+
+/* ---- adding ---- */
+
+/* Insert in the open savepoint (batch) or transaction: 1 stored, 0 duplicate, or an error; a
+   new tracer over its quota is taken back (OFD_STORE_QUOTA). Leaves the savepoint open. */
+static int add_row(struct ofd_store *s, const struct fields *f, const char *key, const uint8_t hash[32],
+		   const struct ofd_tracer_msg *m, const char *addr, const char *net, uint64_t recv_ns)
+{
+	int rc = insert_tracer(s, f, key, hash, m, addr, net, recv_ns);
+	if (rc == 0 && count_dup(s, key, hash) != 0)
+		rc = OFD_EFORMAT;
+	if (rc == 1 && over_quota(s, m, net, recv_ns))
+		rc = OFD_STORE_QUOTA;
+	else if (rc == 1)
+		charge_quota(s, m, net, recv_ns);
+	if (rc >= 0 && !s->batch) { /* alone: the history goes into this add's transaction */
+		ofd_keyhist_add(s->kh, key, f->contact, net, recv_ns, rc, m->transport);
+		if (ofd_keyhist_flush(s->kh))
+			rc = OFD_EFORMAT;
+	}
+	return rc;
+}
+
 int ofd_store_add(struct ofd_store *s, const struct ofd_tracer_msg *m, const char *raw, size_t rawlen,
 		  const struct ofd_ip *sender, uint64_t recv_ns)
 {
@@ -353,11 +476,17 @@ int ofd_store_add(struct ofd_store *s, const struct ofd_tracer_msg *m, const cha
 	char key[2 * OFD_KEY_PUB_LEN + 1], addr[OFD_IP_STRLEN] = "", net[OFD_IP_STRLEN + 8] = "";
 	uint8_t hash[32];
 	int rc = OFD_EFORMAT;
+	(void)raw;
 	if (!m->body || m->body_len > OFD_TRACER_MAX || rawlen > (size_t)OFD_TRACER_MAX * 2 ||
 	    recv_ns > INT64_MAX)
 		return OFD_EFORMAT;
 	if (fields_parse(&f, m))
 		goto free_fields;
+	if (budget_full(s)) {
+		s->stats.full++;
+		rc = OFD_STORE_FULL;
+		goto free_fields;
+	}
 	sodium_bin2hex(key, sizeof(key), m->key, OFD_KEY_PUB_LEN);
 	crypto_generichash(hash, sizeof(hash), (const uint8_t *)m->body, m->body_len, NULL, 0);
 	if (sender && sender->family != OFD_AF_NONE) {
@@ -372,14 +501,7 @@ int ofd_store_add(struct ofd_store *s, const struct ofd_tracer_msg *m, const cha
 	}
 	if (step_done(s->st[s->batch ? ST_SAVE : ST_BEGIN]))
 		goto free_fields;
-	rc = insert_tracer(s, &f, key, hash, m, raw, rawlen, addr, net, recv_ns);
-	if (rc == 0 && count_dup(s, key, hash) != 0)
-		rc = OFD_EFORMAT;
-	if (rc >= 0 && !s->batch) { /* alone: the history goes into this add's transaction */
-		ofd_keyhist_add(s->kh, key, f.contact, net, recv_ns, rc);
-		if (ofd_keyhist_flush(s->kh))
-			rc = OFD_EFORMAT;
-	}
+	rc = add_row(s, &f, key, hash, m, addr, net, recv_ns);
 	if (rc < 0 || step_done(s->st[s->batch ? ST_RELEASE : ST_COMMIT])) {
 		if (s->batch) {
 			step_done(s->st[ST_UNDO]);
@@ -387,12 +509,13 @@ int ofd_store_add(struct ofd_store *s, const struct ofd_tracer_msg *m, const cha
 		} else {
 			step_done(s->st[ST_ROLLBACK]);
 		}
+		if (rc != OFD_STORE_QUOTA)
+			s->stats.errors++;
 		rc = rc < 0 ? rc : OFD_EFORMAT;
-		s->stats.errors++;
 		goto free_fields;
 	}
 	if (s->batch) { /* in a batch: the history counted now, written and counted at the commit */
-		ofd_keyhist_add(s->kh, key, f.contact, net, recv_ns, rc);
+		ofd_keyhist_add(s->kh, key, f.contact, net, recv_ns, rc, m->transport);
 		*(rc == 1 ? &s->pend_stored : &s->pend_dups) += 1;
 	} else {
 		*(rc == 1 ? &s->stats.stored : &s->stats.duplicates) += 1;
@@ -415,10 +538,10 @@ int ofd_store_commit(struct ofd_store *s)
 	if (!s->batch)
 		return OFD_EFORMAT;
 	s->batch = 0;
-	int ok = !s->batch_failed;
+	int ok = !s->batch_failed, err = OFD_EFORMAT;
 	if (ofd_keyhist_flush(s->kh) != 0) /* flushed (and forgotten) also when failed */
 		ok = 0;
-	if (ok && step_done(s->st[ST_COMMIT]) != 0)
+	if (ok && (err = step_done(s->st[ST_COMMIT])) != 0)
 		ok = 0;
 	if (ok) {
 		s->stats.stored += s->pend_stored;
@@ -429,76 +552,5 @@ int ofd_store_commit(struct ofd_store *s)
 	}
 	s->pend_stored = s->pend_dups = 0;
 	s->batch_failed = 0;
-	return ok ? 0 : OFD_EFORMAT;
-}
-
-/* ---- retention ---- */
-
-#define PRUNE_STEP 1000
-
-/* Run a DELETE with LIMIT-bound parameter ?2 repeatedly (one transaction each) until it deletes
-   fewer than asked or `budget` rows are gone; the rows deleted. */
-static int64_t prune_loop(struct ofd_store *s, const char *sql, int64_t arg, int64_t budget)
-{
-	sqlite3_stmt *st;
-	int64_t total = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return OFD_EFORMAT;
-	while (budget > 0) {
-		int64_t step = budget < PRUNE_STEP ? budget : PRUNE_STEP;
-		sqlite3_bind_int64(st, 1, arg);
-		sqlite3_bind_int64(st, 2, step);
-		int rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			total = total ? total : OFD_EFORMAT;
-			break;
-		}
-		int n = sqlite3_changes(s->db);
-		total += n;
-		budget -= n;
-		if (n < step)
-			break;
-	}
-	sqlite3_finalize(st);
-	return total;
-}
-
-int64_t ofd_store_prune(struct ofd_store *s, uint64_t now_s, uint64_t max_age_s, uint64_t max_rows)
-{
-	int64_t total = 0;
-	if (s->batch)
-		return OFD_EFORMAT;
-	if (max_age_s && max_age_s < now_s) {
-		uint64_t cut = (now_s - max_age_s) * UINT64_C(1000000000);
-		int64_t n =
-		    prune_loop(s,
-			       "DELETE FROM tracers WHERE id IN (SELECT id FROM tracers WHERE recv_ns < ?1"
-			       " ORDER BY recv_ns LIMIT ?2)",
-			       cut > INT64_MAX ? INT64_MAX : (int64_t)cut, INT64_MAX);
-		if (n < 0)
-			return n;
-		total += n;
-	}
-	if (max_rows && max_rows < INT64_MAX) {
-		sqlite3_stmt *st;
-		int64_t rows = 0;
-		if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM tracers", -1, &st, NULL) != SQLITE_OK)
-			return total ? total : OFD_EFORMAT;
-		if (sqlite3_step(st) == SQLITE_ROW)
-			rows = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		if (rows > (int64_t)max_rows) {
-			int64_t n =
-			    prune_loop(s,
-				       "DELETE FROM tracers WHERE id IN (SELECT id FROM tracers WHERE ?1 = ?1"
-				       " ORDER BY recv_ns, id LIMIT ?2)",
-				       0, rows - (int64_t)max_rows);
-			if (n < 0)
-				return total ? total : n;
-			total += n;
-		}
-	}
-	s->stats.pruned += (uint64_t)total;
-	return total;
+	return ok ? 0 : err ? err : OFD_EFORMAT;
 }

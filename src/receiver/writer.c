@@ -41,13 +41,12 @@ struct ofd_writer {
 /* Commit the open transaction and report its adds' results: as they were, or all failed. */
 static void commit(struct ofd_writer *w, unsigned *open)
 {
-	int ok = 1;
-	if (*open && ofd_store_commit(w->cfg.store) != 0) {
-		ofd_err("receiver: a transaction of %u tracers could not be committed", *open);
-		ok = 0;
-	}
+	int rc = 0;
+	if (*open && (rc = ofd_store_commit(w->cfg.store)) != 0)
+		ofd_err("receiver: a transaction of %u tracers could not be committed: %s", *open,
+			rc == OFD_STORE_FULL ? "the disk is full" : "store error");
 	for (unsigned i = 0; i < w->npending && w->cfg.done; i++)
-		w->cfg.done(w->cfg.ctx, ok ? w->pending[i] : OFD_EFORMAT);
+		w->cfg.done(w->cfg.ctx, rc == 0 ? w->pending[i] : rc);
 	w->npending = 0;
 	*open = 0;
 }
@@ -101,7 +100,10 @@ static void *writer_main(void *arg)
 		}
 		if (open && ofd_time_mono_ns() - opened >= batch_ns)
 			commit(w, &open);
-		if (pruning && ofd_time_mono_ns() >= next_prune) {
+		/* at the interval, or within a second when the database nears its size budget */
+		uint64_t t = ofd_time_mono_ns();
+		if ((pruning && t >= next_prune) ||
+		    (ofd_store_wants_prune(w->cfg.store) && t >= next_prune - prune_ns + 1000000000u)) {
 			commit(w, &open); /* pruning runs outside a transaction */
 			prune(w);
 			next_prune = ofd_time_mono_ns() + prune_ns;

@@ -17,7 +17,8 @@
 #include "receiver/store.h"
 #include "tracer/tracer.h"
 
-/* An add's result: 1 stored, 0 duplicate, < 0 store error. */
+/* An add's result: 1 stored, 0 duplicate, < 0 store error: OFD_STORE_FULL (-ENOSPC) over the
+   disk budget, OFD_STORE_QUOTA (-EDQUOT) over a quota (store.h), anything else a failure. */
 typedef void (*ofd_writer_done_fn)(void *ctx, int rc);
 
 struct ofd_writer_cfg {
@@ -25,7 +26,8 @@ struct ofd_writer_cfg {
 	unsigned queue;		 /* slots (0: 256) */
 	unsigned batch_max;	 /* adds per transaction (0: 512) */
 	unsigned batch_ms;	 /* the longest a transaction stays open (0: 50) */
-	uint64_t max_age_s;	 /* retention (0: none), checked every prune_every_s (0: 60) */
+	uint64_t max_age_s;	 /* retention (0: none), checked every prune_every_s (0: 60), and
+				    at most once a second while the store wants it (its size) */
 	uint64_t max_rows;
 	unsigned prune_every_s;
 	ofd_writer_done_fn done; /* may be NULL */

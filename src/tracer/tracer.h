@@ -148,6 +148,8 @@ enum ofd_tv_error {
 	OFD_TV_BODY_NOT_JSON, /* the signed bytes are not a JSON object */
 	OFD_TV_BAD_BODY,      /* no flowdata / metadata objects in the signed bytes */
 	OFD_TV_SEALED,	      /* a sealed tracer that could not be opened (not for us) */
+	OFD_TV_BAD_VALUE,     /* a member of the signed bytes out of its bounds (ofd_tracer_check_values) */
+	OFD_TV_STALE,	      /* its time is outside the freshness window (ofd_tracer_verify_at) */
 	OFD_TV__COUNT
 };
 
@@ -157,9 +159,12 @@ const char *ofd_tv_error_slug(enum ofd_tv_error e);
 
 struct ofd_tracer_msg {
 	uint8_t key[OFD_KEY_PUB_LEN];
-	const char *body; /* the signed bytes, inside the caller's scratch buffer */
+	uint8_t sig[OFD_SIG_LEN]; /* the signature over body, set with it */
+	const char *body;	  /* the signed bytes, inside the caller's scratch buffer */
 	size_t body_len;
-	int sealed; /* it came sealed and was opened with our key */
+	int sealed;	   /* it came sealed and was opened with our key */
+	double time;	   /* metadata.time (epoch seconds) once the values were checked, else 0 */
+	uint8_t transport; /* enum ofd_transport: how it reached us; set by the receiver, not here */
 	/* the signed bytes parsed (a jansson json_t object), set only by ofd_tracer_verify_doc on
 	   OFD_TV_OK and released by its caller with ofd_tracer_msg_release: the receiver reads the
 	   class and the flow from it instead of parsing the signed bytes again */
@@ -182,6 +187,46 @@ enum ofd_tv_error ofd_tracer_verify_doc(const char *line, size_t len, const stru
 					uint8_t *scratch, struct ofd_tracer_msg *out);
 /* Release out->doc (no-op when there is none). */
 void ofd_tracer_msg_release(struct ofd_tracer_msg *m);
+
+/*
+ * Bounds of the signed bytes' values, checked by every verification (a tracer outside them is
+ * OFD_TV_BAD_VALUE): data.sport/dport 0-65535, protocol and tos 0-255, flags 0-65535,
+ * pcount/bcount 0-OFD_TRACER_COUNT_MAX (2^53: exact in a double and in any JSON reader; sums
+ * of them are taken as reals), stime/etime and metadata.time 0-OFD_TRACER_TIME_MAX
+ * seconds, sampling_rate, src_as, dst_as, in_if, out_if 0-2^32-1, sourcetype.version 0-65535,
+ * saddr/daddr/exporter IP address strings; counters, ports and AS numbers are integers. A member
+ * left out is not checked (stored as unknown); one of the wrong type is out of bounds.
+ */
+#define OFD_TRACER_COUNT_MAX (UINT64_C(1) << 53)
+#define OFD_TRACER_TIME_MAX  UINT64_C(8589934592) /* 2^33 s: the year 2242 */
+
+/* OFD_TV_OK or OFD_TV_BAD_VALUE for the parsed signed bytes doc; *time gets metadata.time (0
+   when it has none). */
+enum ofd_tv_error ofd_tracer_check_values(const void *doc, double *time);
+
+/* How a tracer reached a receiver: UDP sources can be forged, HTTP(S) ones made a handshake. */
+enum ofd_transport { OFD_TRANSPORT_UNKNOWN, OFD_TRANSPORT_UDP, OFD_TRANSPORT_HTTP, OFD_TRANSPORT_HTTPS };
+
+/* "udp", "http", "https"; NULL for OFD_TRANSPORT_UNKNOWN or anything else. */
+const char *ofd_transport_name(int t);
+
+/* A receiver's limits on what it verifies. */
+struct ofd_tv_limits {
+	size_t max_len;	   /* a plain tracer's bytes at most (0: OFD_TRACER_MAX); a sealed line may be
+			      ofd_tracer_sealed_len(max_len), its content max_len. A line longer than
+			      that is refused unparsed, a plain one over max_len before its signature */
+	uint32_t past_s;   /* metadata.time at most this long before now (0: no limit) */
+	uint32_t future_s; /* ... and at most this long after now (0: no limit) */
+};
+
+/*
+ * ofd_tracer_verify_doc within lim (NULL: none) at now_ns (epoch ns): over the size cap it is
+ * OFD_TV_TOO_LARGE before anything is parsed, outside the window OFD_TV_STALE (a tracer without
+ * a time is stale when a window is set): a captured tracer cannot be replayed for ever.
+ */
+enum ofd_tv_error ofd_tracer_verify_at(const char *line, size_t len, const struct ofd_key *ours,
+				       const struct ofd_tv_limits *lim, uint64_t now_ns, uint8_t *scratch,
+				       struct ofd_tracer_msg *out);
 
 /*
  * Seal a tracer to a recipient's Ed25519 public key: {"sealed": B64, "to": HEX}, NUL-terminated.

@@ -1,21 +1,25 @@
 /*
- * Tracer verification. Order of checks, cheapest first: the size cap, a nesting-depth scan,
- * the JSON parse of the line, the signature member's shape (key: 64 hex digits, signature:
- * standard base64 with padding of at least 64 bytes), then Ed25519 over the signed bytes, and
- * only then a parse of those bytes, which must be an object holding objects "flowdata" and
- * "metadata". The line's own flowdata/metadata members are never read: the message is the
- * signed bytes.
+ * Tracer verification. Order of checks, cheapest first: the size cap, a scan of the line's
+ * envelope (envelope.c: the whole line must be a JSON object, only the signature's and the
+ * sealed form's members are kept, nothing is built), the signature member's shape (key: 64 hex digits,
+ * signature: standard base64 with padding of at least 64 bytes), then Ed25519 over the signed bytes, and only
+ * then a parse of those bytes, which must be an object holding objects "flowdata" and "metadata", and their
+ * values within bounds (bounds.c). The line's own flowdata/metadata members are never read: the message is
+ * the signed bytes. A receiver's limits (ofd_tracer_verify_at) add a size cap, checked before anything is
+ * parsed, and a freshness window on metadata.time, checked last.
  *
  * Sealed form {"sealed": B64, "to": HEX}: opened only when `to` is our public key; the inner
  * line must be a plain tracer (a sealed tracer inside a sealed tracer is OFD_TV_SEALED).
  */
 #include <jansson.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "tracer/envelope.h"
 #include "tracer/tracer.h"
 
-#define DEPTH_MAX 16 /* a tracer nests 3 deep; anything beyond this is not one */
+#define DEPTH_MAX ENVELOPE_DEPTH
 
 static const char *const tv_names[OFD_TV__COUNT] = {
     [OFD_TV_OK] = "valid",
@@ -28,6 +32,8 @@ static const char *const tv_names[OFD_TV__COUNT] = {
     [OFD_TV_BODY_NOT_JSON] = "signed part is not a JSON object",
     [OFD_TV_BAD_BODY] = "signed part lacks flowdata or metadata",
     [OFD_TV_SEALED] = "sealed, not for us",
+    [OFD_TV_BAD_VALUE] = "a value out of bounds",
+    [OFD_TV_STALE] = "stale (its time is outside the freshness window)",
 };
 
 static const char *const tv_slugs[OFD_TV__COUNT] = {
@@ -41,6 +47,8 @@ static const char *const tv_slugs[OFD_TV__COUNT] = {
     [OFD_TV_BODY_NOT_JSON] = "body_not_json",
     [OFD_TV_BAD_BODY] = "bad_body",
     [OFD_TV_SEALED] = "sealed_not_for_us",
+    [OFD_TV_BAD_VALUE] = "bad_value",
+    [OFD_TV_STALE] = "stale",
 };
 
 const char *ofd_tv_error_slug(enum ofd_tv_error e)
@@ -90,21 +98,44 @@ static json_t *parse_object(const char *s, size_t n)
 	return root;
 }
 
-/* 64 hex digits into 32 bytes; 0 or -1. */
-static int key_from_hex(const json_t *s, uint8_t key[OFD_KEY_PUB_LEN])
+/* A string member's value: its bytes as written, or with escapes resolved into a malloc'd copy
+   (*copy, freed by the caller; escapes are rare: no encoder needs them in hex or base64). */
+static const char *str_value(const struct env_str *v, size_t *n, char **copy)
 {
-	size_t n = json_string_length(s), got = 0;
-	const char *h = json_string_value(s);
-	if (n != 2 * OFD_KEY_PUB_LEN)
-		return -1;
+	*copy = NULL;
+	*n = v->n;
+	if (!v->esc)
+		return v->p;
+	*copy = malloc(v->n ? v->n : 1);
+	long l = *copy ? ofd_envelope_unescape(v, *copy, v->n) : -1;
+	if (l < 0) {
+		free(*copy);
+		*copy = NULL;
+		return NULL;
+	}
+	*n = (size_t)l;
+	return *copy;
+}
+
+/* 64 hex digits into 32 bytes; 0 or -1. */
+static int key_from_hex(const struct env_str *v, uint8_t key[OFD_KEY_PUB_LEN])
+{
+	size_t n, got = 0;
+	char *copy;
+	const char *h = str_value(v, &n, &copy);
+	int rc = -1;
+	if (!h || n != 2 * OFD_KEY_PUB_LEN)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		char c = h[i];
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-			return -1;
+			goto out;
 	}
-	if (sodium_hex2bin(key, OFD_KEY_PUB_LEN, h, n, NULL, &got, NULL) != 0 || got != OFD_KEY_PUB_LEN)
-		return -1;
-	return 0;
+	if (sodium_hex2bin(key, OFD_KEY_PUB_LEN, h, n, NULL, &got, NULL) == 0 && got == OFD_KEY_PUB_LEN)
+		rc = 0;
+out:
+	free(copy);
+	return rc;
 }
 
 static int b64_val(unsigned char c)
@@ -128,10 +159,9 @@ static int b64_val(unsigned char c)
  * as the last one or two characters, unused bits zero, so that every byte string has exactly
  * one encoding. Not constant-time: the input is public. Length or -1.
  */
-static long b64_decode(const json_t *js, uint8_t *out, size_t cap)
+static long b64_decode_raw(const unsigned char *s, size_t n, uint8_t *out, size_t cap)
 {
-	const unsigned char *s = (const unsigned char *)json_string_value(js);
-	size_t n = json_string_length(js), o = 0;
+	size_t o = 0;
 	if (n == 0 || n % 4 != 0 || n / 4 * 3 > cap)
 		return -1;
 	for (size_t i = 0; i < n; i += 4) {
@@ -162,16 +192,25 @@ static long b64_decode(const json_t *js, uint8_t *out, size_t cap)
 	return (long)o;
 }
 
-static enum ofd_tv_error verify_plain(json_t *root, uint8_t *scratch, struct ofd_tracer_msg *out, int keep)
+/* Base64 of a string member (escapes resolved first). */
+static long b64_decode(const struct env_str *v, uint8_t *out, size_t cap)
 {
-	json_t *sig = json_object_get(root, "signature");
-	json_t *key = json_object_get(sig, "key");
-	json_t *s = json_object_get(sig, "signature");
-	if (!json_is_object(sig) || !json_is_string(key) || !json_is_string(s))
+	size_t n;
+	char *copy;
+	const char *s = str_value(v, &n, &copy);
+	long rc = s ? b64_decode_raw((const unsigned char *)s, n, out, cap) : -1;
+	free(copy);
+	return rc;
+}
+
+static enum ofd_tv_error verify_plain(const struct envelope *env, uint8_t *scratch,
+				      struct ofd_tracer_msg *out, int keep)
+{
+	if (!env->signature_object || env->key.kind != ENV_STRING || env->sig.kind != ENV_STRING)
 		return OFD_TV_NO_SIGNATURE;
-	if (key_from_hex(key, out->key) != 0)
+	if (key_from_hex(&env->key, out->key) != 0)
 		return OFD_TV_BAD_KEY;
-	long n = b64_decode(s, scratch, OFD_TRACER_MAX);
+	long n = b64_decode(&env->sig, scratch, OFD_TRACER_MAX);
 	if (n < OFD_SIG_LEN)
 		return OFD_TV_BAD_BASE64;
 	const uint8_t *body = scratch + OFD_SIG_LEN;
@@ -186,9 +225,12 @@ static enum ofd_tv_error verify_plain(json_t *root, uint8_t *scratch, struct ofd
 	if (!json_is_object(json_object_get(msg, "flowdata")) ||
 	    !json_is_object(json_object_get(msg, "metadata")))
 		e = OFD_TV_BAD_BODY;
+	else
+		e = ofd_tracer_check_values(msg, &out->time);
 	if (e == OFD_TV_OK) {
 		out->body = (const char *)body;
 		out->body_len = blen;
+		memcpy(out->sig, scratch, OFD_SIG_LEN);
 	}
 	if (e == OFD_TV_OK && keep)
 		out->doc = msg;
@@ -197,57 +239,61 @@ static enum ofd_tv_error verify_plain(json_t *root, uint8_t *scratch, struct ofd
 	return e;
 }
 
-static enum ofd_tv_error verify_sealed(json_t *root, const struct ofd_key *ours, uint8_t *scratch,
-				       struct ofd_tracer_msg *out, int keep)
+static enum ofd_tv_error verify_sealed(const struct envelope *env, const struct ofd_key *ours, size_t max_len,
+				       uint8_t *scratch, struct ofd_tracer_msg *out, int keep)
 {
 	uint8_t to[OFD_KEY_PUB_LEN];
 	uint8_t ct[OFD_TRACER_MAX];
 	uint8_t pt[OFD_TRACER_MAX];
 	size_t ptlen = 0;
-	json_t *sealed = json_object_get(root, "sealed"), *jto = json_object_get(root, "to");
-	if (!json_is_string(sealed) || !json_is_string(jto))
+	if (env->sealed.kind != ENV_STRING || env->to.kind != ENV_STRING)
 		return OFD_TV_SEALED;
-	if (key_from_hex(jto, to) != 0)
+	if (key_from_hex(&env->to, to) != 0)
 		return OFD_TV_BAD_KEY;
 	if (!ours || sodium_memcmp(to, ofd_key_public(ours), OFD_KEY_PUB_LEN) != 0)
 		return OFD_TV_SEALED;
-	long n = b64_decode(sealed, ct, sizeof(ct));
+	long n = b64_decode(&env->sealed, ct, sizeof(ct));
 	if (n < 0)
 		return OFD_TV_BAD_BASE64;
 	if (ofd_key_unseal(ours, ct, (size_t)n, pt, &ptlen) != 0)
 		return OFD_TV_SEALED;
 
 	enum ofd_tv_error e;
-	json_t *inner = parse_object((const char *)pt, ptlen);
-	if (!inner)
+	struct envelope inner;
+	if (ptlen > max_len)
+		e = OFD_TV_TOO_LARGE;
+	else if (ofd_envelope_scan((const char *)pt, ptlen, &inner) != 0)
 		e = OFD_TV_NOT_JSON;
-	else if (json_object_get(inner, "sealed"))
+	else if (inner.has_sealed)
 		e = OFD_TV_SEALED; /* sealed twice: not opened again */
 	else
-		e = verify_plain(inner, scratch, out, keep);
-	json_decref(inner);
+		e = verify_plain(&inner, scratch, out, keep);
 	out->sealed = 1;
 	sodium_memzero(pt, ptlen);
 	return e;
 }
 
-static enum ofd_tv_error verify(const char *line, size_t len, const struct ofd_key *ours, uint8_t *scratch,
-				struct ofd_tracer_msg *out, int keep)
+static enum ofd_tv_error verify(const char *line, size_t len, const struct ofd_key *ours, size_t max_len,
+				uint8_t *scratch, struct ofd_tracer_msg *out, int keep)
 {
 	memset(out, 0, sizeof(*out));
 	if (sodium_init() < 0)
 		return OFD_TV_BAD_SIGNATURE; /* cannot verify anything */
-	if (len > OFD_TRACER_MAX)
+	if (max_len == 0 || max_len > OFD_TRACER_MAX)
+		max_len = OFD_TRACER_MAX;
+	size_t sealed_max = ofd_tracer_sealed_len(max_len);
+	if (len > OFD_TRACER_MAX || len > sealed_max)
 		return OFD_TV_TOO_LARGE;
-	json_t *root = parse_object(line, len);
-	if (!root)
+	struct envelope env;
+	if (ofd_envelope_scan(line, len, &env) != 0)
 		return OFD_TV_NOT_JSON;
 	enum ofd_tv_error e;
-	if (json_object_get(root, "sealed"))
-		e = verify_sealed(root, ours, scratch, out, keep);
+	if (env.has_sealed)
+		e = verify_sealed(&env, ours, max_len, scratch, out, keep);
+	else if (len > max_len)
+		e = OFD_TV_TOO_LARGE;
 	else
-		e = verify_plain(root, scratch, out, keep);
-	json_decref(root);
+		e = verify_plain(&env, scratch, out, keep);
 	if (e != OFD_TV_OK) {
 		out->body = NULL;
 		out->body_len = 0;
@@ -258,13 +304,31 @@ static enum ofd_tv_error verify(const char *line, size_t len, const struct ofd_k
 enum ofd_tv_error ofd_tracer_verify(const char *line, size_t len, const struct ofd_key *ours,
 				    uint8_t *scratch, struct ofd_tracer_msg *out)
 {
-	return verify(line, len, ours, scratch, out, 0);
+	return verify(line, len, ours, 0, scratch, out, 0);
 }
 
 enum ofd_tv_error ofd_tracer_verify_doc(const char *line, size_t len, const struct ofd_key *ours,
 					uint8_t *scratch, struct ofd_tracer_msg *out)
 {
-	return verify(line, len, ours, scratch, out, 1);
+	return verify(line, len, ours, 0, scratch, out, 1);
+}
+
+enum ofd_tv_error ofd_tracer_verify_at(const char *line, size_t len, const struct ofd_key *ours,
+				       const struct ofd_tv_limits *lim, uint64_t now_ns, uint8_t *scratch,
+				       struct ofd_tracer_msg *out)
+{
+	enum ofd_tv_error e = verify(line, len, ours, lim ? lim->max_len : 0, scratch, out, 1);
+	if (e != OFD_TV_OK || !lim || (!lim->past_s && !lim->future_s))
+		return e;
+	double now = (double)(now_ns / 1000000000u) + (double)(now_ns % 1000000000u) / 1e9;
+	int stale = out->time <= 0 || (lim->past_s && out->time < now - lim->past_s) ||
+		    (lim->future_s && out->time > now + lim->future_s);
+	if (!stale)
+		return OFD_TV_OK;
+	ofd_tracer_msg_release(out);
+	out->body = NULL;
+	out->body_len = 0;
+	return OFD_TV_STALE;
 }
 
 void ofd_tracer_msg_release(struct ofd_tracer_msg *m)

@@ -3,7 +3,8 @@
 # `overflowd receive` on 127.0.0.1; after SIGTERM the database holds exactly the tracers the
 # sender reports as sent (UDP and HTTP carry the same tracers: stored once, the second copy
 # counted as a duplicate), all valid; the four 2016 tracers posted over HTTP and sent over UDP
-# are stored; /metrics, `tracers`, `--spoofed` and `keys` answer from it.
+# are refused as stale (made in 2016: outside the freshness window); /metrics, `tracers`,
+# `--spoofed` and `keys` answer from it.
 set -u
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -51,7 +52,7 @@ printf -- '- segment: receiver\n  config:\n    db: rx.db\n    max_age: 30d\n    
 "$OFD_BIN" receive -c bad.yml >/dev/null 2>bad.err
 expect_eq "bad receiver config exit" "$?" 2
 expect_eq "bad receiver config message" "$(head -1 bad.err)" \
-	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, tls_cert, tls_key, max_age, max_rows, workers)"
+	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, tls_cert, tls_key, max_age, max_rows, workers, max_size, min_free, key_quota, net_quota, max_tracer, max_past, max_future)"
 grep -v bogus bad.yml >rx.yml
 PU=$(free_port)
 PH=$(free_port)
@@ -86,23 +87,28 @@ while read -r line; do
 	i=$((i + 1))
 	printf '%s' "$line" >"p$i.json"
 	if [ $((i % 2)) = 1 ]; then
-		http POST /.well-known/overflowd "p$i.json" | head -1 | grep -q ' 202' || e2e_fail "2016 tracer $i: not accepted over HTTP"
+		http POST /.well-known/overflowd "p$i.json" >"p$i.resp"
+		head -1 "p$i.resp" | grep -q ' 400' || e2e_fail "2016 tracer $i: not refused over HTTP"
+		grep -q '^invalid tracer: stale' "p$i.resp" || e2e_fail "2016 tracer $i: $(tail -1 "p$i.resp")"
 	else
 		cat "p$i.json" >"/dev/udp/127.0.0.1/$PU"
 	fi
 done <proto.jsonl
 printf 'not a tracer' >bad.json
 http POST /.well-known/overflowd bad.json | head -1 | grep -q ' 400' || e2e_fail "an invalid tracer was not refused"
-e2e_wait 10 metric_is overflowd_tracers_stored_total $((n + 4)) ||
-	e2e_fail "2016 tracers: stored $(metric overflowd_tracers_stored_total) of $((n + 4))"
+e2e_wait 10 metric_is 'overflowd_tracers_invalid_total{reason="stale"}' 4 ||
+	e2e_fail "2016 tracers: stale $(metric 'overflowd_tracers_invalid_total{reason="stale"}') of 4"
+expect_eq "stored with the 2016 tracers" "$(metric overflowd_tracers_stored_total)" "$n"
 kill -TERM "$rpid"; wait "$rpid"
 expect_eq "receiver exit" "$?" 0
 
 # queries
 "$OFD_BIN" tracers --db rx.db --format csv >all.csv 2>q.err || e2e_fail "tracers: $(cat q.err)"
-expect_eq "tracers stored" "$(($(wc -l <all.csv) - 1))" $((n + 4))
+expect_eq "tracers stored" "$(($(wc -l <all.csv) - 1))" "$n"
 "$OFD_BIN" tracers --db rx.db --key d52b9644ba6ffd2bdaa6505e649fd80ca80fad72baf2f46f5c83ab8a2a354df3 --format json >p.json 2>/dev/null
-expect_eq "2016 tracers stored" "$(wc -l <p.json)" 4
+expect_eq "2016 tracers stored" "$(wc -l <p.json)" 0
+expect_eq "transport column" "$(head -1 all.csv | cut -d, -f4)" transport
+expect_eq "tracers stored neither from udp nor http" "$(cut -d, -f4 all.csv | sed 1d | grep -cv '^udp$\|^http$')" 0
 "$OFD_BIN" tracers --db rx.db --mine 122.166.0.0/16 --spoofed >spoof.txt 2>&1 || e2e_fail "--spoofed: $(cat spoof.txt)"
 grep -q "$(cut -c1-16 pub.txt)" spoof.txt || e2e_fail "--spoofed does not name our key: $(head -5 spoof.txt)"
 "$OFD_BIN" keys --db rx.db --format csv >keys.csv 2>/dev/null || e2e_fail "keys"

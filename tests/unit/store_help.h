@@ -69,6 +69,16 @@ static inline int th_add(struct ofd_store *s, struct tr *t, const char *sender, 
 	return ofd_store_add(s, &t->m, t->line, t->len, &ip, recv_ns);
 }
 
+/* th_add as if it came over transport (enum ofd_transport). */
+static inline int th_add_via(struct ofd_store *s, struct tr *t, const char *sender, uint64_t recv_ns,
+			     int transport)
+{
+	t->m.transport = (uint8_t)transport;
+	int rc = th_add(s, t, sender, recv_ns);
+	t->m.transport = 0;
+	return rc;
+}
+
 struct tdir {
 	char dir[64];
 	char db[128];

@@ -419,9 +419,10 @@ static void test_flood(void **state)
 	ofd_ip_set4u(&lo, 0x7f000001);
 	static uint8_t scratch[OFD_TRACER_MAX];
 	int stored;
-	assert_int_equal(ofd_listen_handle(x->l, line, n, &other, 1, scratch, &stored), OFD_TV_OK);
+	assert_int_equal(ofd_listen_handle(x->l, line, n, &other, 1, OFD_TRANSPORT_UDP, scratch, &stored),
+			 OFD_TV_OK);
 	assert_int_equal(stored, 1);
-	assert_int_equal(ofd_listen_handle(x->l, line, n, &lo, 1, scratch, &stored), -1);
+	assert_int_equal(ofd_listen_handle(x->l, line, n, &lo, 1, OFD_TRANSPORT_UDP, scratch, &stored), -1);
 	assert_int_equal(stored, 0);
 	ofd_listen_counters(x->l, &c);
 	assert_int_equal(c.invalid[OFD_TV_NO_SIGNATURE], 20);

@@ -25,6 +25,17 @@ struct fix {
 
 static struct fix fx;
 
+/* How the tracers of the fixture came: from 198.51.100.7/8 over UDP, from 203.0.113.9 over
+   HTTPS, from 2001:db8:ffff::/48 over HTTP, the rest unknown (rows from before version 2). */
+static int via(const char *sender)
+{
+	if (strncmp(sender, "198.51.100.", 11) == 0 && sender[11] != '2')
+		return OFD_TRANSPORT_UDP;
+	if (strcmp(sender, "203.0.113.9") == 0)
+		return OFD_TRANSPORT_HTTPS;
+	return strncmp(sender, "2001:db8:ffff:", 14) == 0 ? OFD_TRANSPORT_HTTP : OFD_TRANSPORT_UNKNOWN;
+}
+
 static void add(struct ofd_key *k, const char *sender, uint64_t recv_s, const char *sa, const char *da,
 		uint64_t pk, uint64_t by, uint64_t st, uint64_t et, const char *contact,
 		enum ofd_tracer_class cls, int expect)
@@ -42,7 +53,7 @@ static void add(struct ofd_key *k, const char *sender, uint64_t recv_s, const ch
 			  .contact = contact,
 			  .time = 1.5};
 	th_make(&t, k, &f);
-	assert_int_equal(th_add(fx.s, &t, sender, recv_s * NS), expect);
+	assert_int_equal(th_add_via(fx.s, &t, sender, recv_s * NS, via(sender)), expect);
 }
 
 static int setup(void **state)
@@ -121,20 +132,22 @@ static void test_spoofed(void **state)
 	assert_int_equal(ofd_query_spoofed(fx.s, &q, o.f), 3);
 	out_close(&o);
 	char ra[256], rb[256], ra2[256], want[1024];
-	snprintf(ra, sizeof(ra),
-		 "%s,198.51.100.0/24,2,1,30,3000,1970-01-01T00:01:40Z,1970-01-01T00:04:10Z,abuse@a.example\n",
-		 fx.ha);
 	snprintf(
-	    rb, sizeof(rb),
-	    "%s,2001:db8:ffff::/48,2,0,10,1000,1970-01-01T00:06:40Z,1970-01-01T00:09:10Z,noc@b.example\n",
-	    fx.hb);
-	snprintf(ra2, sizeof(ra2),
-		 "%s,203.0.113.0/24,1,0,5,500,1970-01-01T00:05:00Z,1970-01-01T00:05:50Z,abuse@a.example\n",
-		 fx.ha);
+	    ra, sizeof(ra),
+	    "%s,198.51.100.0/24,udp,2,1,30,3000,1970-01-01T00:01:40Z,1970-01-01T00:04:10Z,abuse@a.example\n",
+	    fx.ha);
+	snprintf(rb, sizeof(rb),
+		 "%s,2001:db8:ffff::/"
+		 "48,http,2,0,10,1000,1970-01-01T00:06:40Z,1970-01-01T00:09:10Z,noc@b.example\n",
+		 fx.hb);
+	snprintf(
+	    ra2, sizeof(ra2),
+	    "%s,203.0.113.0/24,https,1,0,5,500,1970-01-01T00:05:00Z,1970-01-01T00:05:50Z,abuse@a.example\n",
+	    fx.ha);
 	int a_first = strcmp(fx.ha, fx.hb) < 0;
 	snprintf(want, sizeof(want),
-		 "key,network,tracers,duplicates,packets,bytes,first,last,contact\n%s%s%s", a_first ? ra : rb,
-		 a_first ? rb : ra, ra2);
+		 "key,network,transport,tracers,duplicates,packets,bytes,first,last,contact\n%s%s%s",
+		 a_first ? ra : rb, a_first ? rb : ra, ra2);
 	assert_string_equal(o.buf, want);
 	free(o.buf);
 
@@ -181,6 +194,7 @@ static void test_listing(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r, "id")), 1);
 	assert_string_equal(json_string_value(json_object_get(r, "received")), "1970-01-01T00:16:40.000Z");
 	assert_string_equal(json_string_value(json_object_get(r, "sender")), "198.51.100.7");
+	assert_string_equal(json_string_value(json_object_get(r, "transport")), "udp");
 	assert_string_equal(json_string_value(json_object_get(r, "key")), fx.ha);
 	assert_string_equal(json_string_value(json_object_get(r, "class")), "INFORMATIONAL");
 	assert_string_equal(json_string_value(json_object_get(r, "saddr")), "192.0.2.10");
@@ -206,16 +220,16 @@ static void test_listing(void **state)
 		const char *cls, *key;
 		uint64_t since;
 		size_t nmine;
-		int rows;
+		int rows, udp; /* udp: rows that came over UDP, and the table's note about them */
 	} cases[] = {
-	    {NULL, NULL, 0, 0, 8},
-	    {"human_suspected", NULL, 0, 0, 1},
-	    {"INFORMATIONAL", NULL, 0, 2, 5},
-	    {NULL, fx.hb, 0, 0, 2},
-	    {NULL, fx.hc, 0, 2, 1},
-	    {NULL, NULL, 1005 * NS, 0, 4},
-	    {NULL, NULL, 1005 * NS, 2, 2},
-	    {"nosuch", NULL, 0, 0, 0},
+	    {NULL, NULL, 0, 0, 8, 1},
+	    {"human_suspected", NULL, 0, 0, 1, 0},
+	    {"INFORMATIONAL", NULL, 0, 2, 5, 1},
+	    {NULL, fx.hb, 0, 0, 2, 0},
+	    {NULL, fx.hc, 0, 2, 1, 0},
+	    {NULL, NULL, 1005 * NS, 0, 4, 0},
+	    {NULL, NULL, 1005 * NS, 2, 2, 0},
+	    {"nosuch", NULL, 0, 0, 0, 0},
 	};
 	char upper[65];
 	for (size_t i = 0; i < 65; i++)
@@ -231,8 +245,10 @@ static void test_listing(void **state)
 		out_open(&o);
 		assert_int_equal(ofd_query_tracers(fx.s, &c, o.f), cases[i].rows);
 		out_close(&o);
-		assert_int_equal(lines(o.buf), cases[i].rows + 1); /* with the header */
+		assert_int_equal(lines(o.buf), cases[i].rows + 1 + cases[i].udp); /* with the header */
 		assert_int_equal(strncmp(o.buf, "id     received ", 16), 0);
+		const char *note = strstr(o.buf, "note: transport udp: ");
+		assert_true(cases[i].udp ? note && strstr(note, "UDP sources can be forged") : !note);
 		free(o.buf);
 	}
 }

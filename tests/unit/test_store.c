@@ -59,11 +59,12 @@ static void test_fields(void **state)
 
 	sqlite3_stmt *st;
 	assert_int_equal(
-	    sqlite3_prepare_v2(ofd_store_db(s),
-			       "SELECT recv_ns, sender, sender_net, key, class, info, contact, msg_time,"
-			       " saddr, daddr, sport, dport, proto, packets, bytes, stime, etime,"
-			       " exporter, src_type, src_version, body, raw, sealed, dups FROM tracers",
-			       -1, &st, NULL),
+	    sqlite3_prepare_v2(
+		ofd_store_db(s),
+		"SELECT recv_ns, sender, sender_net, key, class, info, contact, msg_time,"
+		" saddr, daddr, sport, dport, proto, packets, bytes, stime, etime,"
+		" exporter, src_type, src_version, body, sig, sealed, dups, transport FROM tracers",
+		-1, &st, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	char hex[65];
@@ -90,12 +91,14 @@ static void test_fields(void **state)
 	assert_int_equal(sqlite3_column_int(st, 19), 5);
 	assert_int_equal(sqlite3_column_bytes(st, 20), (int)t.m.body_len);
 	assert_memory_equal(sqlite3_column_text(st, 20), t.m.body, t.m.body_len);
-	assert_string_equal(sqlite3_column_text(st, 21), t.line);
+	assert_int_equal(sqlite3_column_bytes(st, 21), OFD_SIG_LEN); /* the signature, once */
+	assert_memory_equal(sqlite3_column_blob(st, 21), t.m.sig, OFD_SIG_LEN);
 	assert_int_equal(sqlite3_column_int(st, 22), 0);
 	assert_int_equal(sqlite3_column_int(st, 23), 0);
+	assert_int_equal(sqlite3_column_type(st, 24), SQLITE_NULL); /* transport not said */
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
-	assert_int_equal(scalar(s, "PRAGMA user_version"), 1);
+	assert_int_equal(scalar(s, "PRAGMA user_version"), 2);
 	sqlite3_stmt *jm;
 	assert_int_equal(sqlite3_prepare_v2(ofd_store_db(s), "PRAGMA journal_mode", -1, &jm, NULL),
 			 SQLITE_OK);
