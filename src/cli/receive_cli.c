@@ -15,7 +15,10 @@
 #include "cli.h"
 #include "core/config.h"
 #include "receiver/receiver.h"
+#include "net/prefix.h"
 #include "tracer/keypath.h"
+
+#define MAX_PROXIES 64
 
 struct rcli {
 	char udp[300];
@@ -25,11 +28,17 @@ struct rcli {
 	const char *tls_cert, *tls_key;
 	uint64_t max_age_s;
 	uint64_t max_rows;
-	uint64_t workers;	  /* verification threads for UDP; 0: one per core */
+	uint64_t workers;		  /* verification threads for UDP; 0: one per core */
+	const char *proxies[MAX_PROXIES]; /* --trusted-proxy: override the config's list */
+	size_t nproxies;
+	struct ofd_prefix trusted[MAX_PROXIES]; /* parsed */
+	size_t ntrusted;
 	struct ofd_cfg_file *cfg; /* -c: the config the strings below may point into */
 	struct rconf {		  /* its values, as the config map writes them */
 		char *udp, *http, *db, *key, *tls_cert, *tls_key;
 		uint64_t max_age_ns, max_rows, workers;
+		struct ofd_strlist trusted_proxies;
+		int proxy_header;
 	} conf;
 };
 
@@ -38,6 +47,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: overflowd receive [--udp ADDR:PORT|none] [--http ADDR:PORT|none] [--db FILE]\n"
 		"                         [-k KEYFILE] [--max-age DURATION] [--max-rows N] [--workers N]\n"
+		"                         [--trusted-proxy PREFIX]... [--proxy-header "
+		"x-forwarded-for|forwarded]\n"
 		"                         [-c receiver.yml]\n"
 		"  -c         a config file: `- segment: receiver` with keys udp, http, db, key, max_age,\n"
 		"             max_rows (the options override it)\n"
@@ -47,8 +58,12 @@ static void usage(FILE *f)
 		"  -k         our key, to open tracers sealed to us (default: the signing key, if any)\n"
 		"  --max-age  prune tracers older than this (90s, 15m, 12h, 30d, 2w)\n"
 		"  --max-rows keep at most N tracers\n"
-		"  --workers  threads verifying UDP tracers (default: one per core)\n");
+		"  --workers  threads verifying UDP tracers (default: one per core)\n"
+		"  --trusted-proxy  a reverse proxy (address or prefix; repeat for more) whose\n"
+		"             X-Forwarded-For (or Forwarded, --proxy-header) names the client\n");
 }
+
+static const char *const proxy_headers[] = {"x-forwarded-for", "forwarded", NULL};
 
 #define RC(f) offsetof(struct rconf, f)
 static const struct ofd_cfg_key receiver_keys[] = {
@@ -80,6 +95,16 @@ static const struct ofd_cfg_key receiver_keys[] = {
      .def = "0",
      .max = 64,
      .help = "threads verifying UDP tracers (0: one per core; 1: the receiving thread alone)"},
+    {.key = "trusted_proxies",
+     .type = OFD_CFG_STRLIST,
+     .offset = RC(trusted_proxies),
+     .help = "reverse proxies (addresses or prefixes) whose forwarding header names the client"},
+    {.key = "proxy_header",
+     .type = OFD_CFG_ENUM,
+     .offset = RC(proxy_header),
+     .def = "x-forwarded-for",
+     .choices = proxy_headers,
+     .help = "the header the trusted proxies name the client in"},
     {.key = NULL},
 };
 #undef RC
@@ -123,15 +148,44 @@ static int option_value(struct rcli *r, const char *key, const char *text)
 	return ofd_cfg_apply_one(k, &v, &r->conf, "command line", "receive", err, sizeof(err));
 }
 
+/* The trusted proxies: the options', else the config's; parsed into r->trusted. */
+static int trusted_list(struct rcli *r)
+{
+	const char *const *v = r->nproxies ? r->proxies : (const char *const *)r->conf.trusted_proxies.v;
+	size_t n = r->nproxies ? r->nproxies : r->conf.trusted_proxies.n;
+	if (n > MAX_PROXIES) {
+		fprintf(stderr, "overflowd receive: trusted_proxies: %zu prefixes (at most %d)\n", n,
+			MAX_PROXIES);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ofd_prefix_parse(&r->trusted[i], v[i]) != 0) {
+			fprintf(stderr,
+				"overflowd receive: trusted proxy '%s': expected an address or a prefix\n",
+				v[i]);
+			return -1;
+		}
+	r->ntrusted = n;
+	return 0;
+}
+
 static int parse_args(struct rcli *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"udp", required_argument, NULL, 'u'},     {"http", required_argument, NULL, 'H'},
-	    {"db", required_argument, NULL, 'd'},      {"key", required_argument, NULL, 'k'},
-	    {"max-age", required_argument, NULL, 'a'}, {"max-rows", required_argument, NULL, 'n'},
-	    {"config", required_argument, NULL, 'c'},  {"tls-cert", required_argument, NULL, 'C'},
-	    {"tls-key", required_argument, NULL, 'K'}, {"workers", required_argument, NULL, 'w'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"udp", required_argument, NULL, 'u'},
+	    {"http", required_argument, NULL, 'H'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"max-age", required_argument, NULL, 'a'},
+	    {"max-rows", required_argument, NULL, 'n'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"trusted-proxy", required_argument, NULL, 'P'},
+	    {"proxy-header", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *udp = "[::]:65535";
 	char *end;
@@ -167,6 +221,15 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 			if (*optarg < '0' || *optarg > '9' || *end)
 				goto bad_value;
 			break;
+		case 'P':
+			if (r->nproxies == MAX_PROXIES)
+				goto bad_value;
+			r->proxies[r->nproxies++] = optarg;
+			break;
+		case 'F':
+			if (option_value(r, "proxy_header", optarg))
+				goto bad_value;
+			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -182,6 +245,8 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 		goto bad_value;
 	if (r->http && strcmp(r->http, "none") == 0)
 		r->http = NULL;
+	if (trusted_list(r))
+		return -1;
 	if (!r->db)
 		r->db = getenv("OVERFLOWD_DB");
 	if (!r->db || !*r->db)
@@ -192,6 +257,8 @@ bad_value:
 		c == 'a'   ? "max-age"
 		: c == 'n' ? "max-rows"
 		: c == 'w' ? "workers"
+		: c == 'P' ? "trusted-proxy"
+		: c == 'F' ? "proxy-header"
 			   : "udp");
 	return -1;
 }
@@ -259,7 +326,10 @@ int ofd_cmd_receive(int argc, char **argv)
 				      .tls_key = r.tls_key,
 				      .max_age_s = r.max_age_s,
 				      .max_rows = r.max_rows,
-				      .workers = (unsigned)r.workers};
+				      .workers = (unsigned)r.workers,
+				      .trusted_proxies = r.trusted,
+				      .ntrusted_proxies = r.ntrusted,
+				      .proxy_header = (enum ofd_httpd_fwd)r.conf.proxy_header};
 	if (ofd_receiver_new(&rx, &o, err, sizeof(err))) {
 		fprintf(stderr, "overflowd receive: %s\n", err);
 		goto free_key;

@@ -3,7 +3,9 @@
  * the listeners (listen.h: UDP sockets with their verification threads, the HTTP server).
  * Verified tracers go from any verifying thread to the writer's queue, whose thread alone adds
  * them to the store in transactions and prunes by max_age_s / max_rows; the writer's results
- * come back into the listener's stored / duplicate / store-error counters.
+ * come back into the listener's stored / duplicate / store-error counters and, for a tracer
+ * that came over HTTP, as its answer: 202 once its transaction committed, never before. An HTTP
+ * thread never waits for the store: a full queue is answered 503 (Retry-After) at once.
  *
  *   ofd_receiver_new     open the store (nothing runs yet)
  *   ofd_receiver_start   start the writer, bind and start the listeners
@@ -30,9 +32,12 @@ struct ofd_receiver_opts {
 				       must outlive the receiver */
 	const char *tls_cert;	    /* both set: the HTTP server speaks HTTPS only */
 	const char *tls_key;
-	uint64_t max_age_s; /* retention by age (0: none) */
-	uint64_t max_rows;  /* retention by rows (0: none) */
-	unsigned workers;   /* threads verifying UDP tracers; 0: one per core */
+	uint64_t max_age_s;			  /* retention by age (0: none) */
+	uint64_t max_rows;			  /* retention by rows (0: none) */
+	unsigned workers;			  /* threads verifying UDP tracers; 0: one per core */
+	const struct ofd_prefix *trusted_proxies; /* HTTP reverse proxies (copied); NULL: none */
+	size_t ntrusted_proxies;
+	enum ofd_httpd_fwd proxy_header; /* the header they name the client in */
 };
 
 struct ofd_receiver;

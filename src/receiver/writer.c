@@ -23,6 +23,7 @@ struct wslot {
 	struct ofd_ip sender;
 	int has_sender;
 	uint64_t recv_ns;
+	void *token; /* the submitter's, for the done callback */
 	size_t rawlen;
 	char body[OFD_TRACER_MAX];
 	char raw[OFD_TRACER_MAX + 2];
@@ -32,7 +33,8 @@ struct ofd_writer {
 	struct ofd_writer_cfg cfg;
 	struct wslot *slots;
 	struct ofd_ring free, work;
-	int *pending; /* results of the adds in the open transaction (batch_max) */
+	int *pending;  /* results of the adds in the open transaction (batch_max) */
+	void **tokens; /* and their tokens */
 	unsigned npending;
 	pthread_t thread;
 	int started;
@@ -41,13 +43,13 @@ struct ofd_writer {
 /* Commit the open transaction and report its adds' results: as they were, or all failed. */
 static void commit(struct ofd_writer *w, unsigned *open)
 {
-	int ok = 1;
-	if (*open && ofd_store_commit(w->cfg.store) != 0) {
+	int crc = *open ? ofd_store_commit(w->cfg.store) : 0;
+	if (crc != 0)
 		ofd_err("receiver: a transaction of %u tracers could not be committed", *open);
-		ok = 0;
-	}
+	if (crc >= 0 && crc != 0)
+		crc = OFD_EFORMAT;
 	for (unsigned i = 0; i < w->npending && w->cfg.done; i++)
-		w->cfg.done(w->cfg.ctx, ok ? w->pending[i] : OFD_EFORMAT);
+		w->cfg.done(w->cfg.ctx, crc ? crc : w->pending[i], w->tokens[i]);
 	w->npending = 0;
 	*open = 0;
 }
@@ -68,10 +70,12 @@ static void add(struct ofd_writer *w, struct wslot *s, unsigned *open)
 	int rc = ofd_store_add(w->cfg.store, &s->m, s->raw, s->rawlen, s->has_sender ? &s->sender : NULL,
 			       s->recv_ns);
 	ofd_tracer_msg_release(&s->m);
-	if (*open) /* the result stands once the transaction is committed */
+	if (*open) { /* the result stands once the transaction is committed */
+		w->tokens[w->npending] = s->token;
 		w->pending[w->npending++] = rc;
-	else if (w->cfg.done)
-		w->cfg.done(w->cfg.ctx, rc);
+	} else if (w->cfg.done) {
+		w->cfg.done(w->cfg.ctx, rc, s->token);
+	}
 }
 
 static void *writer_main(void *arg)
@@ -117,6 +121,7 @@ static void writer_free(struct ofd_writer *w)
 	ofd_ring_fini(&w->work);
 	free(w->slots);
 	free(w->pending);
+	free(w->tokens);
 	free(w);
 }
 
@@ -140,7 +145,8 @@ int ofd_writer_start(struct ofd_writer **out, const struct ofd_writer_cfg *cfg)
 	int rc = -ENOMEM;
 	w->slots = calloc(w->cfg.queue, sizeof(*w->slots));
 	w->pending = calloc(w->cfg.batch_max, sizeof(*w->pending));
-	if (!w->slots || !w->pending || (rc = ofd_ring_init(&w->free, w->cfg.queue)) != 0 ||
+	w->tokens = calloc(w->cfg.batch_max, sizeof(*w->tokens));
+	if (!w->slots || !w->pending || !w->tokens || (rc = ofd_ring_init(&w->free, w->cfg.queue)) != 0 ||
 	    (rc = ofd_ring_init(&w->work, w->cfg.queue)) != 0) {
 		writer_free(w);
 		return rc;
@@ -156,14 +162,16 @@ int ofd_writer_start(struct ofd_writer **out, const struct ofd_writer_cfg *cfg)
 	return 0;
 }
 
-int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
-		      const struct ofd_ip *sender, uint64_t recv_ns)
+/* Queue a tracer: wait for a free slot, or not (-EAGAIN). */
+static int submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+		  const struct ofd_ip *sender, uint64_t recv_ns, void *token, int wait)
 {
 	void *v;
 	if (!m->body || m->body_len > OFD_TRACER_MAX || len > sizeof(((struct wslot *)0)->raw))
 		return OFD_EFORMAT;
-	if (ofd_ring_pop(&w->free, &v) != 0)
-		return OFD_EEOF;
+	int rc = wait ? ofd_ring_pop(&w->free, &v) : ofd_ring_trypop(&w->free, &v);
+	if (rc != 0)
+		return rc == -EAGAIN ? -EAGAIN : OFD_EEOF;
 	struct wslot *s = v;
 	s->m = *m;
 	memcpy(s->body, m->body, m->body_len);
@@ -175,9 +183,22 @@ int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, cons
 	if (sender)
 		s->sender = *sender;
 	s->recv_ns = recv_ns;
+	s->token = token;
 	if (ofd_ring_push(&w->work, s) != 0)
 		return OFD_EEOF; /* closed: the slot is not used again, the caller keeps m->doc */
 	return 0;
+}
+
+int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+		      const struct ofd_ip *sender, uint64_t recv_ns)
+{
+	return submit(w, m, raw, len, sender, recv_ns, NULL, 1);
+}
+
+int ofd_writer_offer(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+		     const struct ofd_ip *sender, uint64_t recv_ns, void *token)
+{
+	return submit(w, m, raw, len, sender, recv_ns, token, 0);
 }
 
 void ofd_writer_stop(struct ofd_writer *w)
