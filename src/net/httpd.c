@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -59,6 +60,11 @@ struct ofd_httpd {
 	struct ofd_httpd_defer defers; /* the requests waiting for an answer (g.mu): a circular list */
 	int no_defer;		       /* stopping: no new deferred answers (g.mu) */
 	int guard_ok;
+	/* libmicrohttpd's messages, rate-limited (an attack makes one per closed connection) */
+	const char *name;
+	pthread_mutex_t log_mu;
+	uint64_t log_window_ns;
+	unsigned log_n, log_dropped;
 };
 
 /* A request in progress (MHD's con_cls): its body being collected, its deferred answer. */
@@ -455,6 +461,37 @@ static void bound_addr(struct ofd_httpd *h, int fd)
 	(void)ofd_hostport_str(&ss, h->addr, sizeof(h->addr));
 }
 
+/* ---- libmicrohttpd's messages ---- */
+
+#define LOG_WINDOW_NS  (60 * OFD_NS_PER_S)
+#define LOG_PER_WINDOW 10
+
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct ofd_httpd *h = cls;
+	char msg[256];
+	uint64_t now = ofd_time_mono_ns();
+	unsigned dropped = 0;
+	pthread_mutex_lock(&h->log_mu);
+	if (now - h->log_window_ns >= LOG_WINDOW_NS) {
+		dropped = h->log_dropped;
+		h->log_window_ns = now, h->log_n = 0, h->log_dropped = 0;
+	}
+	int say = h->log_n < LOG_PER_WINDOW;
+	h->log_n += say;
+	h->log_dropped += !say;
+	pthread_mutex_unlock(&h->log_mu);
+	if (dropped)
+		ofd_warn("%s: %u more messages of the HTTP server not shown", h->name, dropped);
+	if (!say)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = 0;
+	ofd_warn("%s: %s", h->name, msg);
+}
+
 /* ---- starting ---- */
 
 /* A whole PEM file into *out; 0, or OFD_ECONFIG with the reason in err. */
@@ -485,6 +522,7 @@ static int prepare(struct ofd_httpd *h, const struct ofd_httpd_cfg *cfg, char *e
 	memcpy(h->routes, cfg->routes, cfg->nroutes * sizeof(*cfg->routes));
 	h->nroutes = cfg->nroutes;
 	h->fwd = cfg->proxy_header;
+	h->name = cfg->name;
 	if (cfg->ntrusted && !cfg->trusted) {
 		snprintf(err, errlen, "%s: %zu trusted proxies, no list", cfg->name, cfg->ntrusted);
 		return OFD_ECONFIG;
@@ -517,6 +555,7 @@ static void httpd_free(struct ofd_httpd *h)
 		ofd_hguard_stop(&h->g);
 		ofd_hguard_fini(&h->g);
 	}
+	pthread_mutex_destroy(&h->log_mu);
 	free(h->tls_cert);
 	free(h->tls_key);
 	free(h);
@@ -545,8 +584,9 @@ static struct MHD_Daemon *mhd_start(struct ofd_httpd *h, const struct ofd_httpd_
 		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
 	}
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	return MHD_start_daemon(flags, 0, ofd_hguard_accept, &h->g, access_cb, h, MHD_OPTION_ARRAY, ops,
-				MHD_OPTION_END);
+	/* the logger first: MHD logs with its own until it has seen it */
+	return MHD_start_daemon(flags, 0, ofd_hguard_accept, &h->g, access_cb, h, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, h, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 }
 
 int ofd_httpd_start(struct ofd_httpd **out, const struct ofd_httpd_cfg *cfg, char *err, size_t errlen)
@@ -557,6 +597,8 @@ int ofd_httpd_start(struct ofd_httpd **out, const struct ofd_httpd_cfg *cfg, cha
 		snprintf(err, errlen, "%s: out of memory", cfg->name);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&h->log_mu, NULL);
+	h->log_window_ns = ofd_time_mono_ns();
 	int family = AF_UNSPEC, rc = prepare(h, cfg, err, errlen);
 	int fd = rc ? rc : bind_addr(cfg, &family, err, errlen);
 	if (fd < 0) {

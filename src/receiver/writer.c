@@ -1,9 +1,11 @@
 /*
  * The store writer (see writer.h): a bounded set of preallocated slots moves between a free
  * ring and a work ring; the writer thread pops work until a transaction is full or old enough,
- * commits, and prunes in between. The parsed signed bytes (a jansson object) are handed over
- * with the tracer: the queue's lock orders the verifying thread's writes before the writer's
- * reads, and the writer alone releases them.
+ * commits, and prunes in between. A transaction with a submitter waiting for its result (an
+ * HTTP request: a token) is committed as soon as the queue is empty (group commit: the waiters
+ * queued meanwhile share the next one), so an answer waits for one commit, not for batch_ms. The parsed
+ * signed bytes (a jansson object) are handed over with the tracer: the queue's lock orders the verifying
+ * thread's writes before the writer's reads, and the writer alone releases them.
  */
 #include "receiver/writer.h"
 
@@ -33,8 +35,9 @@ struct ofd_writer {
 	struct ofd_writer_cfg cfg;
 	struct wslot *slots;
 	struct ofd_ring free, work;
-	int *pending;  /* results of the adds in the open transaction (batch_max) */
-	void **tokens; /* and their tokens */
+	int *pending;	  /* results of the adds in the open transaction (batch_max) */
+	void **tokens;	  /* and their tokens */
+	unsigned waiting; /* how many of those are not NULL: someone waits for the commit */
 	unsigned npending;
 	pthread_t thread;
 	int started;
@@ -51,6 +54,7 @@ static void commit(struct ofd_writer *w, unsigned *open)
 	for (unsigned i = 0; i < w->npending && w->cfg.done; i++)
 		w->cfg.done(w->cfg.ctx, crc ? crc : w->pending[i], w->tokens[i]);
 	w->npending = 0;
+	w->waiting = 0;
 	*open = 0;
 }
 
@@ -71,6 +75,7 @@ static void add(struct ofd_writer *w, struct wslot *s, unsigned *open)
 			       s->recv_ns);
 	ofd_tracer_msg_release(&s->m);
 	if (*open) { /* the result stands once the transaction is committed */
+		w->waiting += s->token != NULL;
 		w->tokens[w->npending] = s->token;
 		w->pending[w->npending++] = rc;
 	} else if (w->cfg.done) {
@@ -90,7 +95,10 @@ static void *writer_main(void *arg)
 		void *v;
 		uint64_t now = ofd_time_mono_ns();
 		uint64_t deadline = open ? opened + batch_ns : now + batch_ns;
-		int rc = ofd_ring_pop_until(&w->work, &v, deadline);
+		/* group commit: while a submitter waits for its result (a token in the open
+		   transaction), the transaction ends as soon as nothing more is queued */
+		int rc = open && w->waiting ? ofd_ring_trypop(&w->work, &v)
+					    : ofd_ring_pop_until(&w->work, &v, deadline);
 		if (rc == 0) {
 			if (!open)
 				opened = ofd_time_mono_ns();
@@ -98,7 +106,7 @@ static void *writer_main(void *arg)
 			(void)ofd_ring_push(&w->free, v);
 			if (open >= w->cfg.batch_max)
 				commit(w, &open);
-		} else if (rc == -ETIMEDOUT) {
+		} else if (rc == -ETIMEDOUT || rc == -EAGAIN) {
 			commit(w, &open);
 		} else {
 			break; /* closed and drained */

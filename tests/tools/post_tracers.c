@@ -10,7 +10,8 @@
  * answer is printed as it comes, "i status" on its own line (stdout flushed each time, so a
  * killed receiver leaves an exact record); a tracer that got no answer (the connection failed
  * and a new one could not be made) prints status 0 and its thread stops. A summary goes to
- * stderr: "posted N answered A 202 B 503 C other D seconds S".
+ * stderr: "posted N answered A 202 B 503 C other D seconds S". With POST_STOP_ON_503=1 in the
+ * environment a thread also stops at its first 503 (a load that backs off instead of hammering).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -36,6 +37,7 @@ static unsigned nthreads;
 static struct sockaddr_in dst, src;
 static const char *extra = "";
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
+static int stop_on_503;
 
 static int make_tracer(char *line, size_t cap, unsigned long i)
 {
@@ -100,16 +102,17 @@ static int read_answer(int fd)
 /* Post one tracer on *fd (reconnecting once); its status, or 0. */
 static int post(int *fd, const char *line, size_t len)
 {
-	char head[512];
-	int hn =
-	    snprintf(head, sizeof(head),
-		     "POST /.well-known/overflowd HTTP/1.1\r\nHost: rx\r\n%s%sContent-Length: %zu\r\n\r\n",
-		     extra, *extra ? "\r\n" : "", len);
+	char head[512 + OFD_TRACER_MAX];
+	int hn = snprintf(
+	    head, 512, "POST /.well-known/overflowd HTTP/1.1\r\nHost: rx\r\n%s%sContent-Length: %zu\r\n\r\n",
+	    extra, *extra ? "\r\n" : "", len);
+	if (hn < 0 || hn >= 512 || len > OFD_TRACER_MAX)
+		return 0;
+	memcpy(head + hn, line, len); /* one send: two would wait for a delayed ACK */
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (*fd < 0 && (*fd = dial()) < 0)
 			return 0;
-		if (send(*fd, head, (size_t)hn, MSG_NOSIGNAL) == hn &&
-		    send(*fd, line, len, MSG_NOSIGNAL) == (ssize_t)len) {
+		if (send(*fd, head, (size_t)hn + len, MSG_NOSIGNAL) == (ssize_t)((size_t)hn + len)) {
 			int st = read_answer(*fd);
 			if (st)
 				return st;
@@ -136,6 +139,8 @@ static void *run(void *arg)
 			break;
 		j->answered++;
 		*(st == 202 ? &j->ok : st == 503 ? &j->busy : &j->other) += 1;
+		if (st == 503 && stop_on_503)
+			break;
 	}
 	if (fd >= 0)
 		close(fd);
@@ -163,6 +168,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 7)
 		extra = argv[7];
+	const char *stop = getenv("POST_STOP_ON_503");
+	stop_on_503 = stop && *stop == '1';
 	uint8_t seed[32];
 	memset(seed, 0x5a, sizeof(seed));
 	if (ofd_key_from_seed(&key, seed) != 0)
