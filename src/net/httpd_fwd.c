@@ -7,7 +7,6 @@
  *   X-Forwarded-For: 203.0.113.7, 2001:db8::1, [2001:db8::2]:443, 198.51.100.1:80
  *   Forwarded: for=192.0.2.60;proto=http;by=203.0.113.43, for="[2001:db8:cafe::17]:4711"
  */
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
