@@ -68,9 +68,9 @@ static void sleep_until(double t)
 }
 
 static int count_accept(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
-			const struct ofd_ip *sender, uint64_t recv_ns)
+			const struct ofd_ip *sender, uint64_t recv_ns, void *token)
 {
-	(void)ctx, (void)raw, (void)len, (void)sender, (void)recv_ns;
+	(void)ctx, (void)raw, (void)len, (void)sender, (void)recv_ns, (void)token;
 	for (unsigned i = 0; i < K__N; i++)
 		if (memcmp(m->key, ofd_key_public(keys[i]), OFD_KEY_PUB_LEN) == 0)
 			atomic_fetch_add(&got[i], 1);

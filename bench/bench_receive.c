@@ -60,9 +60,9 @@ static double now_s(void)
 }
 
 static int count_accept(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
-			const struct ofd_ip *sender, uint64_t recv_ns)
+			const struct ofd_ip *sender, uint64_t recv_ns, void *token)
 {
-	(void)ctx;
+	(void)ctx, (void)token;
 	atomic_fetch_add(&accepted, 1);
 	if (!writer)
 		return 1;
@@ -70,10 +70,10 @@ static int count_accept(void *ctx, const struct ofd_tracer_msg *m, const char *r
 	return ofd_writer_submit(writer, m, raw, len, sender, recv_ns) == 0 ? OFD_LISTEN_QUEUED : OFD_EFORMAT;
 }
 
-static void store_done(void *ctx, int rc)
+static void store_done(void *ctx, int rc, void *token)
 {
 	(void)ctx;
-	ofd_listen_result(cur, rc);
+	ofd_listen_result(cur, rc, token);
 }
 
 /* CPU time of the whole process (receiver threads and the sender), user + system. */

@@ -15,7 +15,10 @@
 #include "cli.h"
 #include "core/config.h"
 #include "receiver/receiver.h"
+#include "net/prefix.h"
 #include "tracer/keypath.h"
+
+#define MAX_PROXIES 64
 
 struct rcli {
 	char udp[300];
@@ -25,7 +28,11 @@ struct rcli {
 	const char *tls_cert, *tls_key;
 	uint64_t max_age_s;
 	uint64_t max_rows;
-	uint64_t workers;	  /* verification threads for UDP; 0: one per core */
+	uint64_t workers;		  /* verification threads for UDP; 0: one per core */
+	const char *proxies[MAX_PROXIES]; /* --trusted-proxy: override the config's list */
+	size_t nproxies;
+	struct ofd_prefix trusted[MAX_PROXIES]; /* parsed */
+	size_t ntrusted;
 	struct ofd_cfg_file *cfg; /* -c: the config the strings below may point into */
 	struct rconf {		  /* its values, as the config map writes them */
 		char *udp, *http, *db, *key, *tls_cert, *tls_key;
@@ -33,6 +40,8 @@ struct rcli {
 		/* storage bounds and the freshness window: read from here (the defaults until -c or
 		   an option sets them) */
 		uint64_t max_size, min_free, key_quota, net_quota, max_tracer, max_past_ns, max_future_ns;
+		struct ofd_strlist trusted_proxies;
+		int proxy_header;
 	} conf;
 };
 
@@ -41,6 +50,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: overflowd receive [--udp ADDR:PORT|none] [--http ADDR:PORT|none] [--db FILE]\n"
 		"                         [-k KEYFILE] [--max-age DURATION] [--max-rows N] [--workers N]\n"
+		"                         [--trusted-proxy PREFIX]... [--proxy-header "
+		"x-forwarded-for|forwarded]\n"
 		"                         [-c receiver.yml]\n"
 		"  -c         a config file: `- segment: receiver` with keys udp, http, db, key, max_age,\n"
 		"             max_rows (the options override it)\n"
@@ -58,8 +69,12 @@ static void usage(FILE *f)
 		"  --net-quota N     tracers stored per sender network (/24, /48) per hour (default 20000)\n"
 		"  --max-tracer N    longer tracers are refused unverified (default 4096)\n"
 		"  --max-past D      refuse tracers made longer ago than this (default 24h; 0: no limit)\n"
-		"  --max-future D    ... or dated further ahead than this (default 10m; 0: no limit)\n");
+		"  --max-future D    ... or dated further ahead than this (default 10m; 0: no limit)\n"
+		"  --trusted-proxy  a reverse proxy (address or prefix; repeat for more) whose\n"
+		"             X-Forwarded-For (or Forwarded, --proxy-header) names the client\n");
 }
+
+static const char *const proxy_headers[] = {"x-forwarded-for", "forwarded", NULL};
 
 #define RC(f) offsetof(struct rconf, f)
 static const struct ofd_cfg_key receiver_keys[] = {
@@ -130,6 +145,16 @@ static const struct ofd_cfg_key receiver_keys[] = {
      .offset = RC(max_future_ns),
      .def = "10m",
      .help = "tracers dated further ahead are refused as stale (0: no limit)"},
+    {.key = "trusted_proxies",
+     .type = OFD_CFG_STRLIST,
+     .offset = RC(trusted_proxies),
+     .help = "reverse proxies (addresses or prefixes) whose forwarding header names the client"},
+    {.key = "proxy_header",
+     .type = OFD_CFG_ENUM,
+     .offset = RC(proxy_header),
+     .def = "x-forwarded-for",
+     .choices = proxy_headers,
+     .help = "the header the trusted proxies name the client in"},
     {.key = NULL},
 };
 #undef RC
@@ -173,6 +198,27 @@ static int option_value(struct rcli *r, const char *key, const char *text)
 	return ofd_cfg_apply_one(k, &v, &r->conf, "command line", "receive", err, sizeof(err));
 }
 
+/* The trusted proxies: the options', else the config's; parsed into r->trusted. */
+static int trusted_list(struct rcli *r)
+{
+	const char *const *v = r->nproxies ? r->proxies : (const char *const *)r->conf.trusted_proxies.v;
+	size_t n = r->nproxies ? r->nproxies : r->conf.trusted_proxies.n;
+	if (n > MAX_PROXIES) {
+		fprintf(stderr, "overflowd receive: trusted_proxies: %zu prefixes (at most %d)\n", n,
+			MAX_PROXIES);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ofd_prefix_parse(&r->trusted[i], v[i]) != 0) {
+			fprintf(stderr,
+				"overflowd receive: trusted proxy '%s': expected an address or a prefix\n",
+				v[i]);
+			return -1;
+		}
+	r->ntrusted = n;
+	return 0;
+}
+
 static int parse_args(struct rcli *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -193,6 +239,8 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 	    {"max-tracer", required_argument, NULL, 5},
 	    {"max-past", required_argument, NULL, 6},
 	    {"max-future", required_argument, NULL, 7},
+	    {"trusted-proxy", required_argument, NULL, 'P'},
+	    {"proxy-header", required_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -237,6 +285,15 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 			if (*optarg < '0' || *optarg > '9' || *end)
 				goto bad_value;
 			break;
+		case 'P':
+			if (r->nproxies == MAX_PROXIES)
+				goto bad_value;
+			r->proxies[r->nproxies++] = optarg;
+			break;
+		case 'F':
+			if (option_value(r, "proxy_header", optarg))
+				goto bad_value;
+			break;
 		case 'h': usage(stdout); return 1;
 		case 1:
 		case 2:
@@ -265,6 +322,8 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 		goto bad_value;
 	if (r->http && strcmp(r->http, "none") == 0)
 		r->http = NULL;
+	if (trusted_list(r))
+		return -1;
 	if (!r->db)
 		r->db = getenv("OVERFLOWD_DB");
 	if (!r->db || !*r->db)
@@ -275,6 +334,8 @@ bad_value:
 		c == 'a'   ? "max-age"
 		: c == 'n' ? "max-rows"
 		: c == 'w' ? "workers"
+		: c == 'P' ? "trusted-proxy"
+		: c == 'F' ? "proxy-header"
 			   : "udp");
 	return -1;
 }
@@ -361,7 +422,10 @@ int ofd_cmd_receive(int argc, char **argv)
 						 .net_hour = (uint32_t)r.conf.net_quota},
 				      .max_tracer = (size_t)r.conf.max_tracer,
 				      .max_past_s = (uint32_t)(r.conf.max_past_ns / 1000000000u),
-				      .max_future_s = (uint32_t)(r.conf.max_future_ns / 1000000000u)};
+				      .max_future_s = (uint32_t)(r.conf.max_future_ns / 1000000000u),
+				      .trusted_proxies = r.trusted,
+				      .ntrusted_proxies = r.ntrusted,
+				      .proxy_header = (enum ofd_httpd_fwd)r.conf.proxy_header};
 	if (ofd_receiver_new(&rx, &o, err, sizeof(err))) {
 		fprintf(stderr, "overflowd receive: %s\n", err);
 		goto free_key;

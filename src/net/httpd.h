@@ -8,6 +8,21 @@
  * - Bounds: at most cfg.connections connections at once (more wait in the listen backlog,
  *   beyond it the kernel refuses them), each closed after cfg.timeout_s idle seconds; a body of
  *   at most route.max_body bytes is kept.
+ * - Connection guard (what a slow or greedy client cannot take from the others): an address
+ *   (IPv4 /32, IPv6 /64) holds at most cfg.per_address connections; once three quarters of
+ *   cfg.connections are held, the rest is only for addresses that hold none yet; a connection
+ *   over either bound is closed at accept, unanswered, and counted by reason. Deadlines that
+ *   trickled bytes cannot extend: the request's headers must be complete cfg.header_s after
+ *   the connection was accepted (or after the previous answer on a kept-alive connection), the
+ *   whole request and its answer cfg.request_s after; an overdue connection is closed and
+ *   counted. A request waiting for a deferred answer is exempt until it is answered. Trusted
+ *   proxies are exempt from the per-address and reserve bounds (the total still holds).
+ * - Trusted proxies (cfg.trusted): a request whose peer is one of them names its client in
+ *   X-Forwarded-For (or RFC 7239 Forwarded for=, cfg.proxy_header): the rightmost address that
+ *   is not itself a trusted proxy becomes rq.peer (rq.via the proxy). From any other peer the
+ *   headers are ignored.
+ * - Deferred answers: a handler may call ofd_httpd_defer() and answer later, from any thread,
+ *   with ofd_httpd_answer(); the connection waits (no thread is held) until then.
  * - Routing, before any handler runs: a path that no route has gets 404 (cfg.not_found, or
  *   "not found\n"); a method the route does not list gets 405 "method not allowed\n" with the
  *   route's methods as the Allow header. HEAD answers carry no body (the handler still runs).
@@ -27,12 +42,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/prefix.h"
 #include "ofd/err.h"
 #include "ofd/flow.h"
 
 #define OFD_HTTPD_ROUTES_MAX 8
 #define OFD_HTTPD_TEXT	     "text/plain; charset=utf-8"
 #define OFD_HTTPD_TEXT_MAX   256
+
+/* The header in which a trusted proxy names the client. */
+enum ofd_httpd_fwd {
+	OFD_HTTPD_FWD_XFF = 0,	 /* X-Forwarded-For: a, b, c */
+	OFD_HTTPD_FWD_FORWARDED, /* RFC 7239 Forwarded: for=a, for="[v6]:port" */
+};
 
 struct ofd_httpd;
 
@@ -42,7 +64,10 @@ struct ofd_httpd_req {
 	const char *body;   /* len bytes and a NUL after them; "" when none */
 	size_t len;
 	int too_large;	    /* the body was over the route's max_body (body "", len 0) */
-	struct ofd_ip peer; /* the client (v4-mapped IPv6 as IPv4); 0.0.0.0 when unknown */
+	struct ofd_ip peer; /* the client (v4-mapped IPv6 as IPv4); 0.0.0.0 when unknown; behind a
+			       trusted proxy, the client it forwarded */
+	struct ofd_ip via;  /* the trusted proxy the request came through; all zero when direct */
+	void *conn_;	    /* the server's: for ofd_httpd_defer() */
 };
 
 /* The answer a handler fills in. It starts as 500 "internal error\n". */
@@ -52,6 +77,7 @@ struct ofd_httpd_resp {
 	const char *body; /* len bytes that outlive the handler: static, owned, or text below */
 	size_t len;
 	int owned;		       /* body is malloc'd and the server frees it */
+	unsigned retry_after_s;	       /* > 0: a Retry-After header */
 	char text[OFD_HTTPD_TEXT_MAX]; /* ofd_httpd_text()'s copy */
 };
 
@@ -77,6 +103,22 @@ struct ofd_httpd_cfg {
 	unsigned threads;		      /* 0 or 1: one thread; more: a pool */
 	unsigned backlog;		      /* the listen backlog; 0: 64 */
 	const char *tls_cert, *tls_key;	      /* PEM files, or NULL */
+	unsigned per_address;		      /* connections per address (/32, /64); 0: 8 */
+	unsigned header_s;		      /* headers complete this long after accept; 0: 10 */
+	unsigned request_s;		      /* the request and its answer; 0: 30 */
+	const struct ofd_prefix *trusted;     /* trusted reverse proxies (copied), or NULL */
+	size_t ntrusted;
+	enum ofd_httpd_fwd proxy_header; /* which header a trusted proxy names the client in */
+};
+
+/* Counters of the connection guard, since the start. */
+struct ofd_httpd_stats {
+	uint64_t held;		      /* connections held now (admitted, not yet closed) */
+	uint64_t refused_per_address; /* closed at accept: the address held per_address already */
+	uint64_t refused_reserved;    /* closed at accept: the last quarter is for new addresses */
+	uint64_t deadline_headers;    /* closed: the headers were not complete in time */
+	uint64_t deadline_request;    /* closed: the request was not answered in time */
+	uint64_t deferred;	      /* requests waiting for a deferred answer now */
 };
 
 /*
@@ -95,6 +137,31 @@ const char *ofd_httpd_addr(const struct ofd_httpd *h);
 
 /* Connections the server holds now. */
 unsigned ofd_httpd_connections(const struct ofd_httpd *h);
+
+/* The connection guard's counters. Any thread. */
+void ofd_httpd_stats(const struct ofd_httpd *h, struct ofd_httpd_stats *s);
+
+/*
+ * Deferred answers. In a handler, ofd_httpd_defer(rq) says the answer comes later: the handler
+ * returns without filling rs (rs is ignored), and exactly one ofd_httpd_answer(d, rs) gives
+ * the answer, from any thread, before or after the handler returned (the request waits
+ * without holding a server thread). ofd_httpd_answer takes rs's owned body and copies a text
+ * one. A defer outlives its server: answering one whose client went away, or whose server
+ * stopped, frees it and nothing else. ofd_httpd_stop() waits up to 5 s for the answers still
+ * due, then answers them 503 "shutting down". NULL when out of memory: answer through rs.
+ */
+struct ofd_httpd_defer;
+struct ofd_httpd_defer *ofd_httpd_defer(const struct ofd_httpd_req *rq);
+void ofd_httpd_answer(struct ofd_httpd_defer *d, const struct ofd_httpd_resp *rs);
+
+/*
+ * The client a trusted proxy forwarded, from the value of its header (kind): walking the
+ * addresses from the right, the first that is not in trusted[0..n) (or the leftmost, when all
+ * are; the walk stops at an entry that is not an address, "unknown" or an obfuscated name,
+ * keeping the last address read). 1 with *client set, 0 when no address is named.
+ */
+int ofd_httpd_forwarded_client(const char *value, enum ofd_httpd_fwd kind, const struct ofd_prefix *trusted,
+			       size_t n, struct ofd_ip *client);
 
 /* Set a response: status and a copy of text (into rs->text: at most OFD_HTTPD_TEXT_MAX - 1
    bytes, a longer one is cut), of type OFD_HTTPD_TEXT. text may be on the handler's stack. */

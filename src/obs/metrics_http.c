@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "format/httpd_prom.h"
 #include "format/promtext.h"
 #include "net/hostport.h"
 #include "net/httpd.h"
@@ -38,6 +39,11 @@ static void on_metrics(void *ctx, const struct ofd_httpd_req *rq, struct ofd_htt
 		struct ofd_prom w;
 		ofd_prom_init(&w, buf, cap);
 		int rc = m->fill(m->ctx, &w);
+		if (!rc) {
+			struct ofd_httpd_stats hs;
+			ofd_httpd_stats(m->h, &hs);
+			ofd_prom_httpd(&w, &hs);
+		}
 		int n = rc ? rc : ofd_prom_end(&w);
 		if (n >= 0) {
 			m->hint = cap;
@@ -77,7 +83,10 @@ int ofd_metrics_start(struct ofd_metrics **out, const char *addr, ofd_metrics_fi
 					  .nroutes = 1,
 					  .not_found = "not found: the metrics are at /metrics\n",
 					  .connections = OFD_METRICS_CONNECTIONS,
-					  .timeout_s = OFD_METRICS_TIMEOUT_S};
+					  .timeout_s = OFD_METRICS_TIMEOUT_S,
+					  .per_address = OFD_METRICS_PER_ADDRESS,
+					  .header_s = OFD_METRICS_HEADER_S,
+					  .request_s = OFD_METRICS_TIMEOUT_S};
 	int rc = ofd_httpd_start(&m->h, &cfg, err, errlen);
 	if (rc) {
 		free(m);

@@ -4,7 +4,10 @@
  * src/format/promtext.h), any other method there 405 (Allow: GET, HEAD), any other path 404.
  *
  * Bounds: at most OFD_METRICS_CONNECTIONS connections at once (more wait in the listen
- * backlog of 64, beyond that the kernel refuses them), each closed after OFD_METRICS_TIMEOUT_S
+ * backlog of 64, beyond that the kernel refuses them), at most OFD_METRICS_PER_ADDRESS from one
+ * address (IPv6: /64) and the last quarter only for addresses holding none (net/httpd.h's
+ * connection guard, its counters appended to every scrape as overflowd_http_*), headers within
+ * OFD_METRICS_HEADER_S of the accept, each connection closed after OFD_METRICS_TIMEOUT_S
  * seconds of inactivity; a scrape's text is built into one buffer that starts at 64 KiB and
  * doubles while the text does not fit, up to OFD_METRICS_MAX_BYTES (then 500). The listening
  * socket is bound by ofd_metrics_start() itself, so a taken address is reported with its
@@ -20,6 +23,8 @@
 
 #define OFD_METRICS_CONNECTIONS 16
 #define OFD_METRICS_TIMEOUT_S	10
+#define OFD_METRICS_PER_ADDRESS 4
+#define OFD_METRICS_HEADER_S	5
 #define OFD_METRICS_MAX_BYTES	(16u << 20)
 
 struct ofd_prom;

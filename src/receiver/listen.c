@@ -6,14 +6,15 @@
  * parallel, each with its own scratch buffer; only the invalid-tracer limiter (a short lookup)
  * and the accept callback take a mutex.
  *
- * The limiter is net/limiter.h's bounded table (LIM_ENTRIES buckets, IPv6 by its /64): memory
- * never grows. A bucket only loses tokens to invalid tracers, so valid senders are never
- * limited; an address whose bucket is empty is refused (a peek, spending nothing) before its
- * tracer is even parsed. Under a flood of distinct addresses an evicted address starts again
- * with a full bucket: the limiter bounds what one address (or /64) costs.
+ * The limiters are net/limiter.h's bounded tables (LIM_ENTRIES buckets each, IPv6 by its /64),
+ * one for UDP and one for HTTP: memory never grows. A bucket only loses tokens to invalid tracers, so valid
+ * senders are never limited; an address whose bucket is empty is refused (a peek, spending nothing) before
+ * its tracer is even parsed. Under a flood of distinct addresses an evicted address starts again with a full
+ * bucket: the limiter bounds what one address (or /64) costs.
  */
 #include "listen.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "format/httpd_prom.h"
 #include "format/promtext.h"
 #include "net/httpd.h"
 #include "net/limiter.h"
@@ -35,18 +37,20 @@
 #define LIM_V6_PREFIX 64
 #define HTTP_PATH     "/.well-known/overflowd"
 #define DEFAULT_BODY  16384
-#define METRICS_CAP   8192
+#define METRICS_CAP   12288
 #define VPOOL_SLOTS   256 /* UDP datagrams queued for verification, per thread (8 KiB each) */
+#define BUSY_RETRY_S  5	  /* Retry-After of a 503 */
 
 struct ofd_listen {
 	struct ofd_listen_cfg cfg;
 	/* counters */
-	_Atomic uint64_t received, valid, stored, duplicate, store_errors, ratelimited;
+	_Atomic uint64_t received, valid, stored, duplicate, store_errors, ratelimited, ratelimited_http,
+	    busy;
 	_Atomic uint64_t invalid[OFD_TV__COUNT];
 	_Atomic uint64_t by_class[OFD_LC_CLASS__COUNT];
-	/* the invalid-tracer limiter */
+	/* the invalid-tracer limiters: UDP (lim) and HTTP (lim_http), apart */
 	pthread_mutex_t lim_mu;
-	struct ofd_limiter *lim;
+	struct ofd_limiter *lim, *lim_http;
 	/* accept calls */
 	pthread_mutex_t acc_mu;
 	/* UDP */
@@ -70,21 +74,22 @@ const char *ofd_listen_reason_label(enum ofd_tv_error e)
 
 /* ---- the invalid-tracer limiter (callers hold lim_mu) ---- */
 
-/* 1 if a may still send an invalid tracer (a token is left), without taking it. */
-static int lim_allows(struct ofd_listen *l, const struct ofd_ip *a)
+/* 1 if a may still send an invalid tracer over the transport (a token is left), without
+   taking it. */
+static int lim_allows(struct ofd_listen *l, int http, const struct ofd_ip *a)
 {
 	uint64_t now = ofd_time_mono_ns();
 	pthread_mutex_lock(&l->lim_mu);
-	int ok = ofd_limiter_peek(l->lim, a, now);
+	int ok = ofd_limiter_peek(http ? l->lim_http : l->lim, a, now);
 	pthread_mutex_unlock(&l->lim_mu);
 	return ok;
 }
 
-static void lim_charge(struct ofd_listen *l, const struct ofd_ip *a)
+static void lim_charge(struct ofd_listen *l, int http, const struct ofd_ip *a)
 {
 	uint64_t now = ofd_time_mono_ns();
 	pthread_mutex_lock(&l->lim_mu);
-	(void)ofd_limiter_take(l->lim, a, now);
+	(void)ofd_limiter_take(http ? l->lim_http : l->lim, a, now);
 	pthread_mutex_unlock(&l->lim_mu);
 }
 
@@ -98,16 +103,20 @@ static int body_class(const struct ofd_tracer_msg *m)
 	return c >= 0 && c < OFD_LC_CLASS_UNKNOWN ? c : OFD_LC_CLASS_UNKNOWN;
 }
 
-int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const struct ofd_ip *sender,
-		      uint64_t recv_ns, int transport, uint8_t *scratch, int *stored)
+/* One tracer over UDP (token NULL) or HTTP(S) (token: the request's deferred answer). */
+static int handle_one(struct ofd_listen *l, const char *line, size_t len, const struct ofd_ip *sender,
+		      uint64_t recv_ns, int transport, uint8_t *scratch, int *stored, void *token)
 {
+	int http = transport != OFD_TRANSPORT_UDP;
 	*stored = 0;
 	atomic_fetch_add_explicit(&l->received, 1, memory_order_relaxed);
 	/* over the cap the bytes are never looked at (the pool copies no more than the cap + 2) */
 	while (len && len <= OFD_TRACER_MAX + 2 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
-	if (!lim_allows(l, sender)) {
+	if (!lim_allows(l, http, sender)) {
 		atomic_fetch_add_explicit(&l->ratelimited, 1, memory_order_relaxed);
+		if (http)
+			atomic_fetch_add_explicit(&l->ratelimited_http, 1, memory_order_relaxed);
 		return -1;
 	}
 	struct ofd_tracer_msg m;
@@ -116,7 +125,7 @@ int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const 
 	if (e != OFD_TV_OK) {
 		atomic_fetch_add_explicit(&l->invalid[(unsigned)e < OFD_TV__COUNT ? e : OFD_TV_NOT_JSON], 1,
 					  memory_order_relaxed);
-		lim_charge(l, sender);
+		lim_charge(l, http, sender);
 		return (int)e;
 	}
 	m.transport = (uint8_t)transport;
@@ -125,16 +134,19 @@ int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const 
 	atomic_fetch_add_explicit(&l->by_class[body_class(&m)], 1, memory_order_relaxed);
 	int rc = 1;
 	if (l->cfg.accept && l->cfg.accept_concurrent) {
-		rc = l->cfg.accept(l->cfg.ctx, &m, line, len, sender, recv_ns);
+		rc = l->cfg.accept(l->cfg.ctx, &m, line, len, sender, recv_ns, token);
 	} else if (l->cfg.accept) {
 		pthread_mutex_lock(&l->acc_mu);
-		rc = l->cfg.accept(l->cfg.ctx, &m, line, len, sender, recv_ns);
+		rc = l->cfg.accept(l->cfg.ctx, &m, line, len, sender, recv_ns, token);
 		pthread_mutex_unlock(&l->acc_mu);
 	}
 	*stored = rc;
-	if (rc != OFD_LISTEN_QUEUED) {
+	if (rc == OFD_LISTEN_BUSY) {
+		ofd_tracer_msg_release(&m);
+		atomic_fetch_add_explicit(&l->busy, 1, memory_order_relaxed);
+	} else if (rc != OFD_LISTEN_QUEUED) {
 		ofd_tracer_msg_release(&m); /* queued: the parsed signed bytes went with the tracer */
-		ofd_listen_result(l, rc);
+		ofd_listen_result(l, rc, NULL);
 	}
 	return OFD_TV_OK;
 }
@@ -146,8 +158,36 @@ void ofd_listen_trust_key(struct ofd_listen *l, const uint8_t key[OFD_KEY_PUB_LE
 		ofd_vbudget_trust(l->vb, key, sender, ofd_time_mono_ns());
 }
 
-void ofd_listen_result(struct ofd_listen *l, int rc)
+int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const struct ofd_ip *sender,
+		      uint64_t recv_ns, int transport, uint8_t *scratch, int *stored)
 {
+	return handle_one(l, line, len, sender, recv_ns, transport, scratch, stored, NULL);
+}
+
+/* The answer to a valid tracer's request, by its store result. */
+static void http_stored(struct ofd_httpd_resp *rs, int rc)
+{
+	if (rc == 1 || rc == 0)
+		ofd_httpd_text(rs, 202, rc ? "accepted\n" : "accepted (duplicate)\n");
+	else if (rc == -ENOSPC)
+		ofd_httpd_text(rs, 507, "valid tracer, but the receiver's storage is full\n");
+	else if (rc == -EDQUOT) {
+		ofd_httpd_text(rs, 429, "valid tracer, but over the hourly quota of its key or network\n");
+		rs->retry_after_s = 3600;
+	} else if (rc == OFD_LISTEN_BUSY) {
+		ofd_httpd_text(rs, 503, "valid tracer, but the store is busy: retry later\n");
+		rs->retry_after_s = BUSY_RETRY_S;
+	} else
+		ofd_httpd_text(rs, 500, "valid tracer, but it could not be stored\n");
+}
+
+void ofd_listen_result(struct ofd_listen *l, int rc, void *token)
+{
+	if (token) {
+		struct ofd_httpd_resp rs;
+		http_stored(&rs, rc);
+		ofd_httpd_answer(token, &rs);
+	}
 	if (rc > 0)
 		atomic_fetch_add_explicit(&l->stored, 1, memory_order_relaxed);
 	else if (rc == 0)
@@ -167,6 +207,8 @@ void ofd_listen_counters(const struct ofd_listen *l, struct ofd_listen_counters 
 	c->duplicate = atomic_load(&l->duplicate);
 	c->store_errors = atomic_load(&l->store_errors);
 	c->ratelimited = atomic_load(&l->ratelimited);
+	c->ratelimited_http = atomic_load(&l->ratelimited_http);
+	c->busy = atomic_load(&l->busy);
 	for (unsigned i = 1; i < OFD_TV__COUNT; i++) {
 		c->invalid[i] = atomic_load(&l->invalid[i]);
 		c->invalid_total += c->invalid[i];
@@ -204,10 +246,20 @@ int ofd_listen_metrics(const struct ofd_listen *l, char *buf, size_t cap)
 		ofd_prom_u64(&w, OFD_PROM_LABELS({"class", ofd_tracer_class_name((enum ofd_tracer_class)i)}),
 			     c.by_class[i]);
 	ofd_prom_single(&w, "overflowd_tracers_ratelimited_total", OFD_PROM_COUNTER,
-			"Tracers refused unverified: their address sent too many invalid ones.",
+			"Tracers refused unverified: their address sent too many invalid ones (over the "
+			"same transport: UDP and HTTP are limited apart).",
 			c.ratelimited);
 	if (l->vb)
 		ofd_vbudget_metrics(&c.udp, &w);
+	ofd_prom_single(&w, "overflowd_tracers_ratelimited_http_total", OFD_PROM_COUNTER,
+			"Of those, over HTTP.", c.ratelimited_http);
+	ofd_prom_single(&w, "overflowd_tracers_busy_total", OFD_PROM_COUNTER,
+			"Valid tracers refused with 503: the store's queue was full.", c.busy);
+	if (l->http) {
+		struct ofd_httpd_stats hs;
+		ofd_httpd_stats(l->http, &hs);
+		ofd_prom_httpd(&w, &hs);
+	}
 	return ofd_prom_end(&w);
 }
 
@@ -255,7 +307,7 @@ static void on_dgram(const struct ofd_dgram *dg, void *ctx)
 					OFD_TRANSPORT_UDP, l->udp_scratch, &stored);
 		return;
 	}
-	if (!lim_allows(l, &dg->src)) { /* before it takes any of the budget */
+	if (!lim_allows(l, 0, &dg->src)) { /* before it takes any of the budget */
 		atomic_fetch_add_explicit(&l->received, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&l->ratelimited, 1, memory_order_relaxed);
 		return;
@@ -304,7 +356,8 @@ static void *udp_main(void *arg)
 
 /* ---- HTTP ---- */
 
-/* POST HTTP_PATH: one tracer as the body (at most max_body bytes, else 413). */
+/* POST HTTP_PATH: one tracer as the body (at most max_body bytes, else 413). A valid one is
+   answered once its store result is known (ofd_listen_result), from the writer's thread. */
 static void http_tracer(void *ctx, const struct ofd_httpd_req *rq, struct ofd_httpd_resp *rs)
 {
 	struct ofd_listen *l = ctx;
@@ -314,23 +367,30 @@ static void http_tracer(void *ctx, const struct ofd_httpd_req *rq, struct ofd_ht
 	if (rq->too_large) { /* counted as an invalid tracer (too large) */
 		atomic_fetch_add_explicit(&l->received, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&l->invalid[OFD_TV_TOO_LARGE], 1, memory_order_relaxed);
-		lim_charge(l, &rq->peer);
+		lim_charge(l, 1, &rq->peer);
 		ofd_httpd_text(rs, 413, "invalid tracer: too large\n");
 		return;
 	}
-	int v =
-	    ofd_listen_handle(l, rq->body, rq->len, &rq->peer, ofd_time_now_ns(),
-			      l->cfg.tls_cert ? OFD_TRANSPORT_HTTPS : OFD_TRANSPORT_HTTP, scratch, &stored);
+	struct ofd_httpd_defer *d = ofd_httpd_defer(rq);
+	if (!d) { /* stopping, or out of memory */
+		ofd_httpd_text(rs, 503, "the receiver is stopping: retry later\n");
+		rs->retry_after_s = BUSY_RETRY_S;
+		return;
+	}
+	int v = handle_one(l, rq->body, rq->len, &rq->peer, ofd_time_now_ns(),
+			   l->cfg.tls_cert ? OFD_TRANSPORT_HTTPS : OFD_TRANSPORT_HTTP, scratch, &stored, d);
+	struct ofd_httpd_resp ans;
 	if (v < 0) {
-		ofd_httpd_text(rs, 429, "too many invalid tracers from your address\n");
+		ofd_httpd_text(&ans, 429, "too many invalid tracers from your address\n");
 	} else if (v != OFD_TV_OK) {
 		snprintf(msg, sizeof(msg), "invalid tracer: %s\n", ofd_tv_error_name((enum ofd_tv_error)v));
-		ofd_httpd_text(rs, 400, msg);
-	} else if (stored < 0) {
-		ofd_httpd_text(rs, 503, "valid tracer, but it could not be stored\n");
+		ofd_httpd_text(&ans, 400, msg);
+	} else if (stored == OFD_LISTEN_QUEUED) {
+		return; /* the writer answers */
 	} else {
-		ofd_httpd_text(rs, 202, stored ? "accepted\n" : "accepted (duplicate)\n");
+		http_stored(&ans, stored);
 	}
+	ofd_httpd_answer(d, &ans);
 }
 
 /* GET /metrics: the counters in the Prometheus text format. */
@@ -367,6 +427,10 @@ static int http_start(struct ofd_listen *l, const char *addr)
 					  .nroutes = 2,
 					  .connections = 512,
 					  .timeout_s = 30,
+					  .per_address = OFD_LISTEN_PER_ADDRESS,
+					  .trusted = l->cfg.trusted_proxies,
+					  .ntrusted = l->cfg.ntrusted_proxies,
+					  .proxy_header = l->cfg.proxy_header,
 					  .threads = l->cfg.http_threads,
 					  .backlog = SOMAXCONN,
 					  .tls_cert = l->cfg.tls_cert,
@@ -401,8 +465,13 @@ int ofd_listen_start(struct ofd_listen **out, const struct ofd_listen_cfg *cfg)
 	if (!l->cfg.http_threads)
 		l->cfg.http_threads = 2;
 	err = ofd_limiter_new(&l->lim, LIM_ENTRIES, l->cfg.invalid_rate, l->cfg.invalid_burst, LIM_V6_PREFIX);
-	if (err)
+	if (!err)
+		err = ofd_limiter_new(&l->lim_http, LIM_ENTRIES, l->cfg.invalid_rate, l->cfg.invalid_burst,
+				      LIM_V6_PREFIX);
+	if (err) {
+		ofd_limiter_free(l->lim);
 		goto free_l;
+	}
 	pthread_mutex_init(&l->lim_mu, NULL);
 	pthread_mutex_init(&l->acc_mu, NULL);
 	*out = l; /* before any thread starts: accept callbacks may use it (ofd_listen_result) */
@@ -443,6 +512,7 @@ free_lim:
 	pthread_mutex_destroy(&l->lim_mu);
 	pthread_mutex_destroy(&l->acc_mu);
 	ofd_limiter_free(l->lim);
+	ofd_limiter_free(l->lim_http);
 free_l:
 	*out = NULL;
 	free(l);
@@ -482,5 +552,6 @@ void ofd_listen_stop(struct ofd_listen *l)
 	pthread_mutex_destroy(&l->acc_mu);
 	ofd_limiter_free(l->lim);
 	ofd_vbudget_free(l->vb);
+	ofd_limiter_free(l->lim_http);
 	free(l);
 }

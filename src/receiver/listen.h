@@ -6,7 +6,10 @@
  *   1. size cap (over cfg.limits.max_len: invalid "too_large"; HTTP bodies over max_body: 413);
  *   2. the per-source invalid-tracer limiter: an address (IPv4 /32, IPv6 /64) whose bucket of
  *      invalid tracers is empty is refused before any parsing or signature check and counted
- *      as ratelimited (HTTP 429);
+ *      as ratelimited (HTTP 429). UDP and HTTP have separate limiters: a UDP source address can
+ *      be forged, so junk sent over UDP in a reporter's name never refuses its HTTP tracers
+ *      (whose address the TCP handshake proved); behind a trusted proxy (trusted_proxies) the
+ *      HTTP address is the client the proxy names;
  *   2b. over UDP only, the verification budget (vbudget.h): a datagram with the bytes of one
  *      admitted recently is dropped (a repeat); a tracer naming a key with a good history (a
  *      tracer of it verified in this process, over UDP or HTTP) is verified first; any other
@@ -20,6 +23,12 @@
  *      verifying thread at once when it says it is thread-safe (accept_concurrent: the
  *      receive command queues to its store writer and counts the results as they come).
  *
+ * HTTP answers: 202 only once the tracer is stored (or found stored: "duplicate"): a queued
+ * tracer's request waits, holding no server thread, for its result through
+ * ofd_listen_result(); 503 with Retry-After at once when the store's queue is full
+ * (OFD_LISTEN_BUSY: counted as busy); 507 when the store's disk is full (-ENOSPC), 500 for any
+ * other store error; 400 invalid, 413 too large, 429 ratelimited.
+ *
  * Counters are atomics, readable at any time with ofd_listen_counters().
  */
 #ifndef OFD_RECEIVER_LISTEN_H
@@ -29,19 +38,24 @@
 #include <stdint.h>
 
 #include "ofd/err.h"
+#include "net/httpd.h"
+#include "net/prefix.h"
 #include "ofd/flow.h"
 #include "receiver/vbudget.h"
 #include "tracer/tracer.h"
 
 /* Store one verified tracer: 1 stored, 0 duplicate, <0 error, or OFD_LISTEN_QUEUED: handed on
-   (to a store writer), its result comes later through ofd_listen_result(). Never called
-   concurrently unless cfg.accept_concurrent. An accept that returns OFD_LISTEN_QUEUED has taken
-   m->doc (the parsed signed bytes) and releases it later with ofd_tracer_msg_release(); any
-   other result leaves it to the listener. */
+   (to a store writer), its result comes later through ofd_listen_result(l, rc, token). Never
+   called concurrently unless cfg.accept_concurrent. An accept that returns OFD_LISTEN_QUEUED has
+   taken m->doc (the parsed signed bytes) and releases it later with ofd_tracer_msg_release();
+   any other result leaves it to the listener. token is NULL over UDP (accept may wait for room);
+   an HTTP request's otherwise: accept must not wait, OFD_LISTEN_BUSY when it cannot queue now. */
 typedef int (*ofd_listen_accept_fn)(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
-				    const struct ofd_ip *sender, uint64_t recv_ns);
+				    const struct ofd_ip *sender, uint64_t recv_ns, void *token);
 
-#define OFD_LISTEN_QUEUED 2
+#define OFD_LISTEN_QUEUED      2
+#define OFD_LISTEN_BUSY	       3
+#define OFD_LISTEN_PER_ADDRESS 64 /* HTTP connections one address (/64) may hold */
 
 struct ofd_listen_cfg {
 	const char *udp;	    /* listen string for src/net/udp.h ("udp://[::]:65535"); NULL: no UDP */
@@ -61,6 +75,10 @@ struct ofd_listen_cfg {
 	const char *tls_cert;  /* PEM files: both set, the HTTP server speaks HTTPS only */
 	const char *tls_key;
 	struct ofd_tv_limits limits; /* size cap and freshness window (zero: OFD_TRACER_MAX, none) */
+	const struct ofd_prefix *trusted_proxies; /* HTTP peers whose X-Forwarded-For/Forwarded is
+						     honoured (copied); NULL: none */
+	size_t ntrusted_proxies;
+	enum ofd_httpd_fwd proxy_header; /* X-Forwarded-For (default) or Forwarded */
 };
 
 enum ofd_lc_class { OFD_LC_CLASS_UNKNOWN = 4, OFD_LC_CLASS__COUNT = 5 };
@@ -73,7 +91,9 @@ struct ofd_listen_counters {
 	uint64_t stored;
 	uint64_t duplicate;
 	uint64_t store_errors;
-	uint64_t ratelimited;
+	uint64_t ratelimited;			/* both transports */
+	uint64_t ratelimited_http;		/* of which over HTTP */
+	uint64_t busy;				/* valid, refused 503: the store's queue was full */
 	uint64_t by_class[OFD_LC_CLASS__COUNT]; /* enum ofd_tracer_class, then UNKNOWN */
 	struct ofd_vbudget_counters udp;	/* the UDP verification budget (zero without UDP) */
 };
@@ -111,8 +131,9 @@ int ofd_listen_handle(struct ofd_listen *l, const char *line, size_t len, const 
 void ofd_listen_trust_key(struct ofd_listen *l, const uint8_t key[OFD_KEY_PUB_LEN],
 			  const struct ofd_ip *sender);
 
-/* Count the result of a queued accept (1 stored, 0 duplicate, <0 error). Thread-safe. */
-void ofd_listen_result(struct ofd_listen *l, int rc);
+/* Count the result of a queued accept (1 stored, 0 duplicate, <0 error) and answer its HTTP
+   request (token as given to accept; NULL: none). Thread-safe. */
+void ofd_listen_result(struct ofd_listen *l, int rc, void *token);
 
 /* Stop receiving: the threads end, everything received is verified and accepted; the counters
    stay readable (ofd_listen_result still counts). Idempotent. */

@@ -1,6 +1,7 @@
 /* The tracer receiver, composed (see receiver.h). */
 #include "receiver/receiver.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,26 +13,30 @@
 struct ofd_receiver {
 	struct ofd_receiver_opts o;
 	char *udp, *http, *db, *tls_cert, *tls_key; /* the copies o points to */
+	struct ofd_prefix *trusted;
 	struct ofd_store *store;
 	struct ofd_writer *writer; /* NULL once stopped */
 	struct ofd_listen *l;	   /* set by ofd_listen_start before any tracer arrives */
 };
 
-/* In a verifying thread: queue the tracer to the store writer (its result comes to done()). */
+/* In a verifying thread: queue the tracer to the store writer (its result comes to done()).
+   An HTTP request's (token) never waits for room: busy, answered 503. */
 static int receiver_accept(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
-			   const struct ofd_ip *sender, uint64_t recv_ns)
+			   const struct ofd_ip *sender, uint64_t recv_ns, void *token)
 {
 	struct ofd_receiver *r = ctx;
-	return ofd_writer_submit(r->writer, m, raw, len, sender, recv_ns) == 0 ? OFD_LISTEN_QUEUED
-									       : OFD_EFORMAT;
+	int rc = token ? ofd_writer_offer(r->writer, m, raw, len, sender, recv_ns, token)
+		       : ofd_writer_submit(r->writer, m, raw, len, sender, recv_ns);
+	return rc == 0 ? OFD_LISTEN_QUEUED : rc == -EAGAIN ? OFD_LISTEN_BUSY : OFD_EFORMAT;
 }
 
-/* In the writer thread: an add's result, into the listener's counters. */
-static void receiver_done(void *ctx, int rc)
+/* In the writer thread: an add's committed result, into the listener's counters and, for an
+   HTTP tracer, its answer. */
+static void receiver_done(void *ctx, int rc, void *token)
 {
 	struct ofd_receiver *r = ctx;
 	if (r->l) /* NULL when the listener failed to start: nothing to count into */
-		ofd_listen_result(r->l, rc);
+		ofd_listen_result(r->l, rc, token);
 }
 
 /* A copy of s into *dst (NULL stays NULL); 0 or -ENOMEM. */
@@ -55,6 +60,15 @@ int ofd_receiver_new(struct ofd_receiver **out, const struct ofd_receiver_opts *
 	}
 	r->o.udp = r->udp, r->o.http = r->http, r->o.db = r->db;
 	r->o.tls_cert = r->tls_cert, r->o.tls_key = r->tls_key;
+	if (o->ntrusted_proxies) {
+		r->trusted = malloc(o->ntrusted_proxies * sizeof(*r->trusted));
+		if (!r->trusted) {
+			ofd_receiver_free(r);
+			return -ENOMEM;
+		}
+		memcpy(r->trusted, o->trusted_proxies, o->ntrusted_proxies * sizeof(*r->trusted));
+	}
+	r->o.trusted_proxies = r->trusted;
 	char why[512] = "";
 	int rc = ofd_store_open(&r->store, r->db ? r->db : "", why, sizeof(why));
 	if (rc) {
@@ -87,6 +101,9 @@ int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
 				     .accept_concurrent = 1,
 				     .tls_cert = r->o.tls_cert,
 				     .tls_key = r->o.tls_key,
+				     .trusted_proxies = r->o.trusted_proxies,
+				     .ntrusted_proxies = r->o.ntrusted_proxies,
+				     .proxy_header = r->o.proxy_header,
 				     .udp_workers = r->o.workers ? r->o.workers : ofd_online_cpus()};
 	cfg.limits = (struct ofd_tv_limits){r->o.max_tracer, r->o.max_past_s, r->o.max_future_s};
 	int rc = ofd_listen_start(&r->l, &cfg);
@@ -145,5 +162,6 @@ void ofd_receiver_free(struct ofd_receiver *r)
 	free(r->db);
 	free(r->tls_cert);
 	free(r->tls_key);
+	free(r->trusted);
 	free(r);
 }

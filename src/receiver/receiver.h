@@ -3,7 +3,9 @@
  * the listeners (listen.h: UDP sockets with their verification threads, the HTTP server).
  * Verified tracers go from any verifying thread to the writer's queue, whose thread alone adds
  * them to the store in transactions and prunes by max_age_s / max_rows; the writer's results
- * come back into the listener's stored / duplicate / store-error counters.
+ * come back into the listener's stored / duplicate / store-error counters and, for a tracer
+ * that came over HTTP, as its answer: 202 once its transaction committed, never before. An HTTP
+ * thread never waits for the store: a full queue is answered 503 (Retry-After) at once.
  *
  *   ofd_receiver_new     open the store (nothing runs yet)
  *   ofd_receiver_start   start the writer, bind and start the listeners
@@ -37,6 +39,9 @@ struct ofd_receiver_opts {
 	struct ofd_store_limits limits;	   /* the disk budget and the hourly quotas (0: none; store.h) */
 	size_t max_tracer;		   /* the size cap on a tracer (0: OFD_TRACER_MAX) */
 	uint32_t max_past_s, max_future_s; /* the freshness window (0: none on that side) */
+	const struct ofd_prefix *trusted_proxies; /* HTTP reverse proxies (copied); NULL: none */
+	size_t ntrusted_proxies;
+	enum ofd_httpd_fwd proxy_header; /* the header they name the client in */
 };
 
 /* The defaults of `overflowd receive` (the receiver itself takes 0 as "none"). */

@@ -1,9 +1,11 @@
 /*
  * The store writer (see writer.h): a bounded set of preallocated slots moves between a free
  * ring and a work ring; the writer thread pops work until a transaction is full or old enough,
- * commits, and prunes in between. The parsed signed bytes (a jansson object) are handed over
- * with the tracer: the queue's lock orders the verifying thread's writes before the writer's
- * reads, and the writer alone releases them.
+ * commits, and prunes in between. A transaction with a submitter waiting for its result (an
+ * HTTP request: a token) is committed as soon as the queue is empty (group commit: the waiters
+ * queued meanwhile share the next one), so an answer waits for one commit, not for batch_ms. The parsed
+ * signed bytes (a jansson object) are handed over with the tracer: the queue's lock orders the verifying
+ * thread's writes before the writer's reads, and the writer alone releases them.
  */
 #include "receiver/writer.h"
 
@@ -23,6 +25,7 @@ struct wslot {
 	struct ofd_ip sender;
 	int has_sender;
 	uint64_t recv_ns;
+	void *token; /* the submitter's, for the done callback */
 	size_t rawlen;
 	char body[OFD_TRACER_MAX];
 	char raw[OFD_TRACER_MAX + 2];
@@ -32,7 +35,9 @@ struct ofd_writer {
 	struct ofd_writer_cfg cfg;
 	struct wslot *slots;
 	struct ofd_ring free, work;
-	int *pending; /* results of the adds in the open transaction (batch_max) */
+	int *pending;	  /* results of the adds in the open transaction (batch_max) */
+	void **tokens;	  /* and their tokens */
+	unsigned waiting; /* how many of those are not NULL: someone waits for the commit */
 	unsigned npending;
 	pthread_t thread;
 	int started;
@@ -41,13 +46,16 @@ struct ofd_writer {
 /* Commit the open transaction and report its adds' results: as they were, or all failed. */
 static void commit(struct ofd_writer *w, unsigned *open)
 {
-	int rc = 0;
-	if (*open && (rc = ofd_store_commit(w->cfg.store)) != 0)
+	int crc = *open ? ofd_store_commit(w->cfg.store) : 0;
+	if (crc != 0)
 		ofd_err("receiver: a transaction of %u tracers could not be committed: %s", *open,
-			rc == OFD_STORE_FULL ? "the disk is full" : "store error");
+			crc == OFD_STORE_FULL ? "the disk is full" : "store error");
+	if (crc > 0)
+		crc = OFD_EFORMAT;
 	for (unsigned i = 0; i < w->npending && w->cfg.done; i++)
-		w->cfg.done(w->cfg.ctx, rc == 0 ? w->pending[i] : rc);
+		w->cfg.done(w->cfg.ctx, crc ? crc : w->pending[i], w->tokens[i]);
 	w->npending = 0;
+	w->waiting = 0;
 	*open = 0;
 }
 
@@ -67,10 +75,13 @@ static void add(struct ofd_writer *w, struct wslot *s, unsigned *open)
 	int rc = ofd_store_add(w->cfg.store, &s->m, s->raw, s->rawlen, s->has_sender ? &s->sender : NULL,
 			       s->recv_ns);
 	ofd_tracer_msg_release(&s->m);
-	if (*open) /* the result stands once the transaction is committed */
+	if (*open) { /* the result stands once the transaction is committed */
+		w->waiting += s->token != NULL;
+		w->tokens[w->npending] = s->token;
 		w->pending[w->npending++] = rc;
-	else if (w->cfg.done)
-		w->cfg.done(w->cfg.ctx, rc);
+	} else if (w->cfg.done) {
+		w->cfg.done(w->cfg.ctx, rc, s->token);
+	}
 }
 
 static void *writer_main(void *arg)
@@ -85,7 +96,10 @@ static void *writer_main(void *arg)
 		void *v;
 		uint64_t now = ofd_time_mono_ns();
 		uint64_t deadline = open ? opened + batch_ns : now + batch_ns;
-		int rc = ofd_ring_pop_until(&w->work, &v, deadline);
+		/* group commit: while a submitter waits for its result (a token in the open
+		   transaction), the transaction ends as soon as nothing more is queued */
+		int rc = open && w->waiting ? ofd_ring_trypop(&w->work, &v)
+					    : ofd_ring_pop_until(&w->work, &v, deadline);
 		if (rc == 0) {
 			if (!open)
 				opened = ofd_time_mono_ns();
@@ -93,7 +107,7 @@ static void *writer_main(void *arg)
 			(void)ofd_ring_push(&w->free, v);
 			if (open >= w->cfg.batch_max)
 				commit(w, &open);
-		} else if (rc == -ETIMEDOUT) {
+		} else if (rc == -ETIMEDOUT || rc == -EAGAIN) {
 			commit(w, &open);
 		} else {
 			break; /* closed and drained */
@@ -119,6 +133,7 @@ static void writer_free(struct ofd_writer *w)
 	ofd_ring_fini(&w->work);
 	free(w->slots);
 	free(w->pending);
+	free(w->tokens);
 	free(w);
 }
 
@@ -142,7 +157,8 @@ int ofd_writer_start(struct ofd_writer **out, const struct ofd_writer_cfg *cfg)
 	int rc = -ENOMEM;
 	w->slots = calloc(w->cfg.queue, sizeof(*w->slots));
 	w->pending = calloc(w->cfg.batch_max, sizeof(*w->pending));
-	if (!w->slots || !w->pending || (rc = ofd_ring_init(&w->free, w->cfg.queue)) != 0 ||
+	w->tokens = calloc(w->cfg.batch_max, sizeof(*w->tokens));
+	if (!w->slots || !w->pending || !w->tokens || (rc = ofd_ring_init(&w->free, w->cfg.queue)) != 0 ||
 	    (rc = ofd_ring_init(&w->work, w->cfg.queue)) != 0) {
 		writer_free(w);
 		return rc;
@@ -158,14 +174,16 @@ int ofd_writer_start(struct ofd_writer **out, const struct ofd_writer_cfg *cfg)
 	return 0;
 }
 
-int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
-		      const struct ofd_ip *sender, uint64_t recv_ns)
+/* Queue a tracer: wait for a free slot, or not (-EAGAIN). */
+static int submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+		  const struct ofd_ip *sender, uint64_t recv_ns, void *token, int wait)
 {
 	void *v;
 	if (!m->body || m->body_len > OFD_TRACER_MAX || len > sizeof(((struct wslot *)0)->raw))
 		return OFD_EFORMAT;
-	if (ofd_ring_pop(&w->free, &v) != 0)
-		return OFD_EEOF;
+	int rc = wait ? ofd_ring_pop(&w->free, &v) : ofd_ring_trypop(&w->free, &v);
+	if (rc != 0)
+		return rc == -EAGAIN ? -EAGAIN : OFD_EEOF;
 	struct wslot *s = v;
 	s->m = *m;
 	memcpy(s->body, m->body, m->body_len);
@@ -177,9 +195,22 @@ int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, cons
 	if (sender)
 		s->sender = *sender;
 	s->recv_ns = recv_ns;
+	s->token = token;
 	if (ofd_ring_push(&w->work, s) != 0)
 		return OFD_EEOF; /* closed: the slot is not used again, the caller keeps m->doc */
 	return 0;
+}
+
+int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+		      const struct ofd_ip *sender, uint64_t recv_ns)
+{
+	return submit(w, m, raw, len, sender, recv_ns, NULL, 1);
+}
+
+int ofd_writer_offer(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+		     const struct ofd_ip *sender, uint64_t recv_ns, void *token)
+{
+	return submit(w, m, raw, len, sender, recv_ns, token, 0);
 }
 
 void ofd_writer_stop(struct ofd_writer *w)

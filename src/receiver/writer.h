@@ -3,8 +3,10 @@
  * that the verifying threads queue, in transactions of at most batch_max adds or batch_ms, and
  * prunes at its interval. Verification (a signature check per tracer) then never waits for the
  * database, and the database sees one writer with long transactions. The queue is bounded: a
- * full queue makes the verifying threads wait (and the sockets' buffers fill), it never grows.
- * Each add's result goes to a callback in the writer thread (the listener's counters).
+ * full queue makes the verifying threads wait (and the sockets' buffers fill), it never grows;
+ * ofd_writer_offer() never waits (HTTP threads: a full queue is answered 503 at once).
+ * Each add's result goes to a callback in the writer thread (the listener's counters and the
+ * HTTP answers) with the submitter's token, once it stands: after its transaction committed.
  */
 #ifndef OFD_RECEIVER_WRITER_H
 #define OFD_RECEIVER_WRITER_H
@@ -17,9 +19,11 @@
 #include "receiver/store.h"
 #include "tracer/tracer.h"
 
-/* An add's result: 1 stored, 0 duplicate, < 0 store error: OFD_STORE_FULL (-ENOSPC) over the
-   disk budget, OFD_STORE_QUOTA (-EDQUOT) over a quota (store.h), anything else a failure. */
-typedef void (*ofd_writer_done_fn)(void *ctx, int rc);
+/* An add's result, once committed: 1 stored, 0 duplicate, < 0 store error (OFD_STORE_FULL
+   -ENOSPC over the disk budget, OFD_STORE_QUOTA -EDQUOT over a quota (store.h), the commit's own
+   error for every add of a transaction that failed to commit); token as
+   submitted (NULL from ofd_writer_submit). */
+typedef void (*ofd_writer_done_fn)(void *ctx, int rc, void *token);
 
 struct ofd_writer_cfg {
 	struct ofd_store *store; /* used by the writer thread alone until ofd_writer_stop */
@@ -44,6 +48,11 @@ int ofd_writer_start(struct ofd_writer **out, const struct ofd_writer_cfg *cfg) 
    once the writer is stopping. */
 int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
 		      const struct ofd_ip *sender, uint64_t recv_ns);
+
+/* As ofd_writer_submit, but never waits: -EAGAIN when the queue is full (nothing taken). The
+   result comes to the done callback with token. */
+int ofd_writer_offer(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
+		     const struct ofd_ip *sender, uint64_t recv_ns, void *token);
 
 /* Add everything queued, commit, stop the thread and free the writer (the store stays open). */
 void ofd_writer_stop(struct ofd_writer *w);

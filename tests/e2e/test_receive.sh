@@ -52,7 +52,7 @@ printf -- '- segment: receiver\n  config:\n    db: rx.db\n    max_age: 30d\n    
 "$OFD_BIN" receive -c bad.yml >/dev/null 2>bad.err
 expect_eq "bad receiver config exit" "$?" 2
 expect_eq "bad receiver config message" "$(head -1 bad.err)" \
-	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, tls_cert, tls_key, max_age, max_rows, workers, max_size, min_free, key_quota, net_quota, max_tracer, max_past, max_future)"
+	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, tls_cert, tls_key, max_age, max_rows, workers, max_size, min_free, key_quota, net_quota, max_tracer, max_past, max_future, trusted_proxies, proxy_header)"
 grep -v bogus bad.yml >rx.yml
 PU=$(free_port)
 PH=$(free_port)

@@ -21,7 +21,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "net/httpd.h"
@@ -35,14 +37,25 @@ struct reply {
 	char body[4096];
 };
 
-static int dial(uint16_t port)
+/* A connection to 127.0.0.1:port from src (host order; 0: any). */
+static int dial_from(uint32_t src, uint16_t port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_true(fd >= 0);
+	if (src) {
+		struct sockaddr_in me = {.sin_family = AF_INET};
+		me.sin_addr.s_addr = htonl(src);
+		assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	}
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	return fd;
+}
+
+static int dial(uint16_t port)
+{
+	return dial_from(0, port);
 }
 
 /* Read the whole answer (the server closes: HTTP/1.0 or Connection: close) into r. */
@@ -132,12 +145,33 @@ static void silent(void *ctx, const struct ofd_httpd_req *rq, struct ofd_httpd_r
 
 static int fixed_n = 7;
 
+/* Defers its answer: the test answers it (or, with ctx, answers at once from the handler). */
+static struct ofd_httpd_defer *pending;
+static void later(void *ctx, const struct ofd_httpd_req *rq, struct ofd_httpd_resp *rs)
+{
+	struct ofd_httpd_defer *d = ofd_httpd_defer(rq);
+	ofd_httpd_text(rs, 500, "ignored\n");
+	assert_non_null(d);
+	if (ctx) { /* answered before the handler returns */
+		struct ofd_httpd_resp now;
+		ofd_httpd_text(&now, 201, "at once\n");
+		ofd_httpd_answer(d, &now);
+		return;
+	}
+	__atomic_store_n(&pending, d, __ATOMIC_RELEASE);
+}
+
 static const struct ofd_httpd_route routes[] = {
     {.path = "/echo", .methods = "GET, HEAD, POST", .max_body = MAX_BODY, .handle = echo},
     {.path = "/get", .methods = "GET", .handle = echo},
     {.path = "/fixed", .methods = "PUT", .max_body = 8, .handle = fixed, .ctx = &fixed_n},
     {.path = "/silent", .methods = "GET", .handle = silent},
+    {.path = "/later", .methods = "POST", .max_body = 16, .handle = later},
+    {.path = "/now", .methods = "GET", .handle = later, .ctx = &fixed_n},
+    {.path = "/later-get", .methods = "GET", .handle = later},
 };
+
+static unsigned g_per_address, g_header_s, g_request_s; /* the next start's; 0: defaults */
 
 static struct ofd_httpd *start(const char *addr, unsigned connections, unsigned threads)
 {
@@ -147,7 +181,10 @@ static struct ofd_httpd *start(const char *addr, unsigned connections, unsigned 
 				    .nroutes = sizeof(routes) / sizeof(routes[0]),
 				    .connections = connections,
 				    .timeout_s = 10,
-				    .threads = threads};
+				    .threads = threads,
+				    .per_address = g_per_address,
+				    .header_s = g_header_s,
+				    .request_s = g_request_s};
 	struct ofd_httpd *h;
 	char err[256];
 	if (ofd_httpd_start(&h, &cfg, err, sizeof(err)))
@@ -337,6 +374,325 @@ static void test_text(void **state)
 	assert_string_equal(rs.body, "ok\n");
 }
 
+/* Wait (bounded: 5 s) until the server holds n connections. */
+static void held(struct ofd_httpd *h, uint64_t n)
+{
+	struct ofd_httpd_stats st;
+	uint64_t until = ofd_time_mono_ns() + 5 * OFD_NS_PER_S;
+	do {
+		ofd_httpd_stats(h, &st);
+	} while ((st.held != n || ofd_httpd_connections(h) != n) && ofd_time_mono_ns() < until &&
+		 !sched_yield());
+	assert_int_equal(st.held, n);
+	assert_int_equal(ofd_httpd_connections(h), n);
+}
+
+/* 1 if the server closed fd (end of stream or reset) within ms. */
+static int closed_within(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char c;
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	return recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* Slowloris: 512 idle connections from 127.0.0.1 against a server of 512 (32 per
+   address) hold 32, the other 480 are closed at once; clients at other
+   addresses are answered meanwhile. */
+static void test_slowloris(void **state)
+{
+	(void)state;
+	enum { SLOW = 512, PER = 32 };
+	raise_nofile();
+	g_per_address = PER;
+	struct ofd_httpd *h = start("127.0.0.1:0", 512, 2);
+	g_per_address = 0;
+	uint16_t port = ofd_httpd_port(h);
+	static int slow[SLOW];
+	for (int i = 0; i < SLOW; i++)
+		slow[i] = dial(port);
+	struct ofd_httpd_stats st;
+	uint64_t until = ofd_time_mono_ns() + 10 * OFD_NS_PER_S;
+	do {
+		ofd_httpd_stats(h, &st);
+	} while (st.refused_per_address < SLOW - PER && ofd_time_mono_ns() < until && !sched_yield());
+	held(h, PER);
+	ofd_httpd_stats(h, &st);
+	assert_int_equal(st.refused_per_address, SLOW - PER);
+	assert_int_equal(st.refused_reserved, 0);
+	unsigned refused = 0;
+	for (int i = 0; i < SLOW; i++)
+		refused += closed_within(slow[i], 0);
+	assert_int_equal(refused, SLOW - PER);
+	for (uint32_t src = 0x7f000002; src < 0x7f000002 + 20; src++) {
+		int fd = dial_from(src, port);
+		static const char req[] = "GET /get HTTP/1.0\r\n\r\n";
+		assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
+		struct reply r;
+		receive(fd, &r);
+		assert_int_equal(r.status, 200);
+	}
+	for (int i = 0; i < SLOW; i++)
+		close(slow[i]);
+	held(h, 0);
+	ofd_httpd_stop(h);
+}
+
+/* The reserve: once three quarters are held, only addresses holding none get in. */
+static void test_reserve(void **state)
+{
+	(void)state;
+	g_per_address = 4;
+	struct ofd_httpd *h = start("127.0.0.1:0", 16, 0);
+	g_per_address = 0;
+	uint16_t port = ofd_httpd_port(h);
+	int fds[64], n = 0;
+	/* 127.0.0.2-4: 4 each (12 held, the reserve starts), 127.0.0.5: 1 in, 1 refused (reserved) */
+	for (uint32_t a = 2; a <= 4; a++)
+		for (int i = 0; i < 5; i++) /* the fifth: refused per address */
+			fds[n++] = dial_from(0x7f000000 + a, port);
+	held(h, 12);
+	fds[n++] = dial_from(0x7f000005, port);
+	held(h, 13);
+	fds[n++] = dial_from(0x7f000005, port);
+	struct ofd_httpd_stats st;
+	uint64_t until = ofd_time_mono_ns() + 5 * OFD_NS_PER_S;
+	do {
+		ofd_httpd_stats(h, &st);
+	} while (st.refused_reserved == 0 && ofd_time_mono_ns() < until && !sched_yield());
+	assert_int_equal(st.refused_per_address, 3);
+	assert_int_equal(st.refused_reserved, 1);
+	assert_true(closed_within(fds[n - 1], 5000));
+	/* a new address is still answered */
+	struct reply r;
+	int fd = dial_from(0x7f000006, port);
+	static const char req[] = "GET /get HTTP/1.0\r\n\r\n";
+	assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
+	receive(fd, &r);
+	assert_int_equal(r.status, 200);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	ofd_httpd_stop(h);
+}
+
+/* Absolute deadlines: headers trickled a byte every 100 ms are cut at header_s (1 s), a body
+   trickled the same way at request_s (2 s), although the idle timeout (10 s) never expires. */
+static void test_deadlines(void **state)
+{
+	(void)state;
+	g_header_s = 1, g_request_s = 2;
+	struct ofd_httpd *h = start("127.0.0.1:0", 8, 0);
+	g_header_s = g_request_s = 0;
+	uint16_t port = ofd_httpd_port(h);
+	static const char head[] =
+	    "GET /get HTTP/1.1\r\nHost: t\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	static const char post[] = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 60\r\n\r\n";
+	int a = dial(port), b = dial(port);
+	assert_int_equal(send(b, post, sizeof(post) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(post) - 1);
+	uint64_t t0 = ofd_time_mono_ns(), a_closed = 0, b_closed = 0;
+	for (size_t i = 0; (!a_closed || !b_closed) && ofd_time_mono_ns() - t0 < 6 * OFD_NS_PER_S; i++) {
+		if (!a_closed && send(a, head + i % (sizeof(head) - 1), 1, MSG_NOSIGNAL) != 1)
+			a_closed = ofd_time_mono_ns() - t0;
+		if (!b_closed && send(b, "x", 1, MSG_NOSIGNAL) != 1)
+			b_closed = ofd_time_mono_ns() - t0;
+		if (!a_closed && closed_within(a, 50))
+			a_closed = ofd_time_mono_ns() - t0;
+		if (!b_closed && closed_within(b, 50))
+			b_closed = ofd_time_mono_ns() - t0;
+	}
+	assert_true(a_closed >= 1 * OFD_NS_PER_S && a_closed < 2 * OFD_NS_PER_S);
+	assert_true(b_closed >= 2 * OFD_NS_PER_S && b_closed < 3 * OFD_NS_PER_S);
+	struct ofd_httpd_stats st;
+	ofd_httpd_stats(h, &st);
+	assert_int_equal(st.deadline_headers, 1);
+	assert_int_equal(st.deadline_request, 1);
+	close(a);
+	close(b);
+	ofd_httpd_stop(h);
+}
+
+/* Deferred answers: the request waits without an answer until the test answers it from its
+   own thread; an answer given inside the handler goes out at once; a server stopped with an
+   answer due answers 503 itself, and the late answer frees what it must. */
+static void test_defer(void **state)
+{
+	(void)state;
+	struct ofd_httpd *h = start("127.0.0.1:0", 8, 2);
+	uint16_t port = ofd_httpd_port(h);
+	struct reply r;
+	assert_int_equal(request(port, "GET", "/now", "", "", &r), 201);
+	assert_string_equal(r.body, "at once\n");
+	for (int i = 0; i < 3; i++) {
+		int fd = dial(port);
+		static const char req[] = "POST /later HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi";
+		static const char get[] = "GET /later-get HTTP/1.0\r\n\r\n";
+		const char *q = i == 1 ? get : req;
+		assert_int_equal(send(fd, q, strlen(q), MSG_NOSIGNAL), (ssize_t)strlen(q));
+		struct ofd_httpd_defer *d;
+		uint64_t until = ofd_time_mono_ns() + 5 * OFD_NS_PER_S;
+		while (!(d = __atomic_exchange_n(&pending, NULL, __ATOMIC_ACQ_REL)) &&
+		       ofd_time_mono_ns() < until)
+			sched_yield();
+		assert_non_null(d);
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		assert_int_equal(poll(&p, 1, 200), 0); /* no answer yet */
+		struct ofd_httpd_stats st;
+		ofd_httpd_stats(h, &st);
+		assert_int_equal(st.deferred, 1);
+		char *body = strdup("later\n");
+		struct ofd_httpd_resp rs = {.status = 202, .body = body, .len = 6, .owned = 1};
+		if (i == 2) {
+			rs.owned = 0, rs.body = "busy\n", rs.len = 5, rs.status = 503, rs.retry_after_s = 7;
+			free(body);
+		}
+		ofd_httpd_answer(d, &rs);
+		receive(fd, &r);
+		assert_int_equal(r.status, i == 2 ? 503 : 202);
+		assert_string_equal(r.body, i == 2 ? "busy\n" : "later\n");
+		if (i == 2)
+			assert_string_equal(header(&r, "Retry-After"), "7");
+	}
+	/* stopped with an answer due: 503 "shutting down" after the wait, then a late answer */
+	int fd = dial(port);
+	static const char req[] = "POST /later HTTP/1.0\r\nContent-Length: 1\r\n\r\nx";
+	assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
+	struct ofd_httpd_defer *d;
+	uint64_t until = ofd_time_mono_ns() + 5 * OFD_NS_PER_S;
+	while (!(d = __atomic_exchange_n(&pending, NULL, __ATOMIC_ACQ_REL)) && ofd_time_mono_ns() < until)
+		sched_yield();
+	assert_non_null(d);
+	ofd_httpd_stop(h);
+	struct ofd_httpd_resp rs = {.status = 202, .body = strdup("late\n"), .len = 5, .owned = 1};
+	ofd_httpd_answer(d, &rs);
+	close(fd);
+}
+
+/* Which client a trusted proxy names. */
+static void test_forwarded(void **state)
+{
+	(void)state;
+	struct ofd_prefix tp[2];
+	assert_int_equal(ofd_prefix_parse(&tp[0], "10.0.0.0/8"), 0);
+	assert_int_equal(ofd_prefix_parse(&tp[1], "2001:db8:ffff::/48"), 0);
+	static const struct {
+		enum ofd_httpd_fwd kind;
+		const char *value;
+		const char *client; /* NULL: none */
+	} cases[] = {
+	    {OFD_HTTPD_FWD_XFF, "192.0.2.1", "192.0.2.1"},
+	    {OFD_HTTPD_FWD_XFF, "203.0.113.5, 192.0.2.1", "192.0.2.1"},
+	    {OFD_HTTPD_FWD_XFF, "203.0.113.5, 192.0.2.1, 10.1.1.1,10.2.2.2", "192.0.2.1"},
+	    {OFD_HTTPD_FWD_XFF, "10.1.1.1, 10.2.2.2", "10.1.1.1"},
+	    {OFD_HTTPD_FWD_XFF, "  2001:db8::5 ,\t[2001:db8:ffff::1]:443", "2001:db8::5"},
+	    {OFD_HTTPD_FWD_XFF, "192.0.2.9:8080", "192.0.2.9"},
+	    {OFD_HTTPD_FWD_XFF, "unknown, 10.0.0.1", "10.0.0.1"},
+	    {OFD_HTTPD_FWD_XFF, "192.0.2.1, unknown", NULL},
+	    {OFD_HTTPD_FWD_XFF, "", NULL},
+	    {OFD_HTTPD_FWD_XFF, "192.0.2.1/24", NULL},
+	    {OFD_HTTPD_FWD_FORWARDED, "for=192.0.2.60;proto=http;by=203.0.113.43", "192.0.2.60"},
+	    {OFD_HTTPD_FWD_FORWARDED, "for=192.0.2.43, for=\"[2001:db8:cafe::17]:4711\"",
+	     "2001:db8:cafe::17"},
+	    {OFD_HTTPD_FWD_FORWARDED, "For=\"198.51.100.17:80\";by=10.0.0.1, for=10.9.9.9", "198.51.100.17"},
+	    {OFD_HTTPD_FWD_FORWARDED, "for=_hidden, for=10.1.1.1", "10.1.1.1"},
+	    {OFD_HTTPD_FWD_FORWARDED, "proto=https;by=10.0.0.1", NULL},
+	    {OFD_HTTPD_FWD_FORWARDED, "for=unknown", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ofd_ip ip;
+		char s[OFD_IP_STRLEN];
+		int found = ofd_httpd_forwarded_client(cases[i].value, cases[i].kind, tp, 2, &ip);
+		if (!cases[i].client) {
+			if (found)
+				fail_msg("case %zu: %s: found a client", i, cases[i].value);
+			continue;
+		}
+		if (!found)
+			fail_msg("case %zu: %s: no client", i, cases[i].value);
+		ofd_ip_str(&ip, s);
+		assert_string_equal(s, cases[i].client);
+	}
+	struct ofd_ip ip;
+	assert_int_equal(ofd_httpd_forwarded_client("192.0.2.1, 10.0.0.1", OFD_HTTPD_FWD_XFF, NULL, 0, &ip),
+			 1);
+	char s[OFD_IP_STRLEN];
+	ofd_ip_str(&ip, s);
+	assert_string_equal(s, "10.0.0.1"); /* no trusted list: the rightmost */
+}
+
+/* A TCP connection from src (any address of the namespace's local 2001:db8::/48) to [::1]:port. */
+static int dial6_from(const char *src, uint16_t port)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in6 me = {.sin6_family = AF_INET6},
+			    a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	a.sin6_addr = in6addr_loopback;
+	assert_int_equal(inet_pton(AF_INET6, src, &me.sin6_addr), 1);
+	assert_int_equal(setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* Slowloris from many IPv6 addresses, in a private network namespace whose loopback takes all
+   of 2001:db8::/48 (skipped where one cannot be made): 16 /64s of 32 addresses each, one
+   connection per address. A /64 counts as one address: the first 12 /64s fill the server to
+   its reserve (384 of 512), the other 4 get one connection each, and more from the first /64
+   are refused; a client in another /64 is answered. This test moves the process into the
+   namespace: it runs last. */
+static void test_slowloris_v6(void **state)
+{
+	(void)state;
+	enum { NETS = 16, PER = 32 };
+	if (unshare(CLONE_NEWNET) != 0 ||
+	    system("ip link set lo up && ip -6 route add local 2001:db8::/48 dev lo 2>/dev/null") != 0)
+		skip();
+	raise_nofile();
+	g_per_address = PER;
+	struct ofd_httpd *h = start("[::1]:0", 512, 0);
+	g_per_address = 0;
+	uint16_t port = ofd_httpd_port(h);
+	static int fds[NETS * PER + 8];
+	char a[64];
+	int n = 0;
+	for (int net = 1; net <= NETS; net++)
+		for (int i = 1; i <= PER; i++) {
+			snprintf(a, sizeof(a), "2001:db8:0:%x::%x", net, i);
+			fds[n++] = dial6_from(a, port);
+		}
+	for (int i = 0; i < 8; i++) {
+		snprintf(a, sizeof(a), "2001:db8:0:1:%x::1", i + 1); /* other addresses, the first /64 */
+		fds[n++] = dial6_from(a, port);
+	}
+	struct ofd_httpd_stats st;
+	uint64_t until = ofd_time_mono_ns() + 10 * OFD_NS_PER_S;
+	do {
+		ofd_httpd_stats(h, &st);
+	} while (st.refused_reserved + st.refused_per_address < 4 * (PER - 1) + 8 &&
+		 ofd_time_mono_ns() < until && !sched_yield());
+	held(h, 12 * PER + 4);
+	assert_int_equal(st.refused_reserved, 4 * (PER - 1));
+	assert_int_equal(st.refused_per_address, 8);
+	int fd = dial6_from("2001:db8:0:ff::1", port);
+	static const char req[] = "GET /get HTTP/1.0\r\n\r\n";
+	assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
+	struct reply r;
+	receive(fd, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "peer=2001:db8:0:ff::1"));
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	ofd_httpd_stop(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +701,12 @@ int main(void)
 	    cmocka_unit_test(test_connection_limit),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_dual_and_pool),
+	    cmocka_unit_test(test_forwarded),
+	    cmocka_unit_test(test_defer),
+	    cmocka_unit_test(test_reserve),
+	    cmocka_unit_test(test_deadlines),
+	    cmocka_unit_test(test_slowloris),
+	    cmocka_unit_test(test_slowloris_v6), /* last: it leaves the process in a new namespace */
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/prefix.h"
 #include "receiver/listen.h"
 #include "tracer/tracer.h"
 
@@ -38,6 +41,9 @@ struct sink {
 	size_t len[MAXSEEN];
 	int sealed[MAXSEEN];
 	struct ofd_ip sender;
+	int mode;	  /* 0: store at once; OFD_LISTEN_BUSY; OFD_LISTEN_QUEUED: keep the token */
+	void *token;	  /* the last queued HTTP tracer's */
+	int token_is_udp; /* a tracer was queued without a token */
 };
 
 struct fx {
@@ -50,13 +56,26 @@ struct fx {
 };
 
 static int sink_accept(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
-		       const struct ofd_ip *sender, uint64_t recv_ns)
+		       const struct ofd_ip *sender, uint64_t recv_ns, void *token)
 {
 	struct sink *s = ctx;
 	int rc = 1;
 	(void)raw, (void)len;
 	assert_true(recv_ns > 0);
 	pthread_mutex_lock(&s->mu);
+	if (s->mode) {
+		int mode = s->mode;
+		s->sender = *sender;
+		s->calls++;
+		if (s->mode == OFD_LISTEN_QUEUED) {
+			ofd_tracer_msg_release((struct ofd_tracer_msg *)m); /* taken, as a writer would */
+			s->token = token;
+			s->token_is_udp |= token == NULL;
+		}
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		return mode;
+	}
 	for (unsigned i = 0; i < s->n; i++)
 		if (s->len[i] == m->body_len && memcmp(s->body[i], m->body, m->body_len) == 0)
 			rc = 0;
@@ -123,7 +142,9 @@ static size_t make_tracer(char *line, size_t cap, const struct ofd_key *k, unsig
 	return (size_t)n;
 }
 
-static unsigned g_workers; /* udp_workers of the next setup */
+static unsigned g_workers;		   /* udp_workers of the next setup */
+static const struct ofd_prefix *g_proxies; /* trusted_proxies of the next setup */
+static size_t g_nproxies;
 
 static int setup(void **state)
 {
@@ -142,6 +163,8 @@ static int setup(void **state)
 	    .invalid_rate = 0.001, /* about no refill during a test */
 	    .invalid_burst = 20,
 	    .udp_workers = g_workers,
+	    .trusted_proxies = g_proxies,
+	    .ntrusted_proxies = g_nproxies,
 	};
 	if (ofd_listen_start(&x->l, &cfg))
 		return -1;
@@ -381,7 +404,10 @@ static void test_http(void **state)
 	assert_non_null(strstr(m, "# TYPE overflowd_tracers_invalid_total counter\n"));
 }
 
-/* 20 invalid tracers empty the address's bucket: then even a valid one is refused unverified. */
+/* Forged junk does not silence a reporter: 20 invalid tracers over UDP "from" 127.0.0.1 (a
+   source anyone can forge) empty its UDP bucket, so its UDP tracers are refused unverified, but
+   its HTTP tracers (the TCP handshake proved the address) are still verified and accepted. 20
+   invalid ones over HTTP empty its HTTP bucket: then 429, valid or not. */
 static void test_flood(void **state)
 {
 	struct fx *x = *state;
@@ -389,18 +415,10 @@ static void test_flood(void **state)
 	size_t n = make_tracer(line, sizeof(line), x->signer, 9, OFD_TC_INFORMATIONAL);
 	for (unsigned i = 0; i < 19; i++)
 		udp_send(x, "{\"x\": 1}", 8);
-	udp_barrier(x, 0); /* valid: it does not use up the 20th token */
+	udp_barrier(x, 0); /* valid: it takes no token */
 	settle(x, 20);
-	assert_int_equal(http(x, "POST", "/.well-known/overflowd", "{}", 2, 0, resp, sizeof(resp)), 400);
-	struct ofd_listen_counters c;
-	ofd_listen_counters(x->l, &c);
-	assert_int_equal(c.invalid[OFD_TV_NO_SIGNATURE], 20);
-	assert_int_equal(c.ratelimited, 0);
-	/* refused now, valid or not, over HTTP and UDP, before verification */
-	assert_int_equal(http(x, "POST", "/.well-known/overflowd", line, n, 0, resp, sizeof(resp)), 429);
-	assert_int_equal(http(x, "POST", "/.well-known/overflowd", "{}", 2, 0, resp, sizeof(resp)), 429);
-	for (unsigned i = 0; i < 5; i++)
-		udp_send(x, "{\"x\": 1}", 8);
+	for (unsigned i = 0; i < 6; i++)
+		udp_send(x, "{\"x\": 1}", 8); /* the last token, then refused unparsed */
 	/* a marker from 127.0.0.2, another address, through the same socket: handled after those */
 	int fd2 = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in a2 = {.sin_family = AF_INET};
@@ -409,11 +427,26 @@ static void test_flood(void **state)
 	int fd1 = x->udp_fd;
 	x->udp_fd = fd2;
 	udp_barrier(x, 1);
-	settle(x, 20 + 1 + 2 + 5 + 1);
+	settle(x, 21 + 5 + 1);
 	x->udp_fd = fd1;
 	close(fd2);
 	assert_int_equal(x->s.sender.b[15], 2);
-	/* and directly, as if from 10.0.0.1 and from the flooding 127.0.0.1 */
+	struct ofd_listen_counters c;
+	ofd_listen_counters(x->l, &c);
+	assert_int_equal(c.invalid[OFD_TV_NO_SIGNATURE], 20);
+	assert_int_equal(c.ratelimited, 5);
+	assert_int_equal(c.ratelimited_http, 0);
+	/* over HTTP from the same 127.0.0.1: verified and accepted */
+	assert_int_equal(http(x, "POST", "/.well-known/overflowd", line, n, 0, resp, sizeof(resp)), 202);
+	assert_string_equal(resp, "accepted\n");
+	assert_int_equal(x->s.sender.b[15], 1);
+	for (unsigned i = 0; i < 20; i++)
+		assert_int_equal(http(x, "POST", "/.well-known/overflowd", "{}", 2, 0, resp, sizeof(resp)),
+				 400);
+	assert_int_equal(http(x, "POST", "/.well-known/overflowd", line, n, 0, resp, sizeof(resp)), 429);
+	assert_string_equal(resp, "too many invalid tracers from your address\n");
+	assert_int_equal(http(x, "POST", "/.well-known/overflowd", "{}", 2, 0, resp, sizeof(resp)), 429);
+	/* and directly (the UDP path), as if from 10.0.0.1 and from the flooding 127.0.0.1 */
 	struct ofd_ip other, lo;
 	ofd_ip_set4u(&other, 0x0a000001);
 	ofd_ip_set4u(&lo, 0x7f000001);
@@ -421,15 +454,20 @@ static void test_flood(void **state)
 	int stored;
 	assert_int_equal(ofd_listen_handle(x->l, line, n, &other, 1, OFD_TRANSPORT_UDP, scratch, &stored),
 			 OFD_TV_OK);
-	assert_int_equal(stored, 1);
+	assert_int_equal(stored, 0); /* the duplicate of the HTTP one */
 	assert_int_equal(ofd_listen_handle(x->l, line, n, &lo, 1, OFD_TRANSPORT_UDP, scratch, &stored), -1);
 	assert_int_equal(stored, 0);
 	ofd_listen_counters(x->l, &c);
-	assert_int_equal(c.invalid[OFD_TV_NO_SIGNATURE], 20);
-	assert_int_equal(c.invalid_total, 20);
-	assert_int_equal(c.ratelimited, 8);
-	assert_int_equal(c.valid, 3);
-	assert_int_equal(c.received, 20 + 8 + 3);
+	assert_int_equal(c.invalid[OFD_TV_NO_SIGNATURE], 40);
+	assert_int_equal(c.invalid_total, 40);
+	assert_int_equal(c.ratelimited, 5 + 2 + 1);
+	assert_int_equal(c.ratelimited_http, 2);
+	assert_int_equal(c.valid, 4);
+	assert_int_equal(c.received, 19 + 1 + 6 + 1 + 1 + 20 + 2 + 2);
+	static char m[16384];
+	assert_int_equal(http(x, "GET", "/metrics", NULL, 0, 0, m, sizeof(m)), 200);
+	assert_int_equal(metric(m, "overflowd_tracers_ratelimited_total"), 8);
+	assert_int_equal(metric(m, "overflowd_tracers_ratelimited_http_total"), 2);
 }
 
 /* Sealed to our key: accepted over HTTP and UDP. Sealed to another key: 400. */
@@ -462,6 +500,158 @@ static void test_sealed(void **state)
 	assert_int_equal(c.by_class[OFD_TC_HUMAN_SUSPECTED], 2);
 }
 
+/* Open a request from src (host order) with extra header lines; the socket, the answer unread. */
+static int post_from(struct fx *x, uint32_t src, const char *headers, const char *body, size_t blen)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in me = {.sin_family = AF_INET},
+			   a = {.sin_family = AF_INET, .sin_port = htons(x->http_port)};
+	me.sin_addr.s_addr = htonl(src);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	char head[512];
+	int hn = snprintf(head, sizeof(head),
+			  "POST /.well-known/overflowd HTTP/1.0\r\nHost: x\r\n%sContent-Length: %zu\r\n\r\n",
+			  headers, blen);
+	assert_int_equal(send(fd, head, (size_t)hn, MSG_NOSIGNAL), hn);
+	assert_int_equal(send(fd, body, blen, MSG_NOSIGNAL), (ssize_t)blen);
+	return fd;
+}
+
+/* Read the answer on fd: its status, the body into resp, the whole head into head. */
+static int answer_of(int fd, char *resp, size_t rcap, char *head, size_t hcap)
+{
+	static char buf[8192];
+	size_t got = 0;
+	ssize_t r;
+	while (got < sizeof(buf) - 1 && (r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
+		got += (size_t)r;
+	close(fd);
+	buf[got] = 0;
+	int status = 0;
+	assert_int_equal(sscanf(buf, "HTTP/1.%*d %d", &status), 1);
+	const char *b = strstr(buf, "\r\n\r\n");
+	assert_non_null(b);
+	snprintf(resp, rcap, "%s", b + 4);
+	snprintf(head, hcap, "%.*s", (int)(b - buf), buf);
+	return status;
+}
+
+/* 1 if fd has something to read within ms. */
+static int readable(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, ms) == 1;
+}
+
+/* HTTP 202 only once the store's result is in: a queued tracer's request waits (no answer),
+   then gets 202, 507 (disk full) or 500 by the result; a full queue is 503 with Retry-After at
+   once. UDP tracers are queued without a token (they may wait). */
+static void test_deferred(void **state)
+{
+	struct fx *x = *state;
+	char line[OFD_TRACER_MAX], resp[256], head[1024];
+	static const struct {
+		int rc;
+		int status;
+		const char *text;
+	} cases[] = {
+	    {1, 202, "accepted\n"},
+	    {0, 202, "accepted (duplicate)\n"},
+	    {-ENOSPC, 507, "valid tracer, but the receiver's storage is full\n"},
+	    {OFD_EFORMAT, 500, "valid tracer, but it could not be stored\n"},
+	};
+	x->s.mode = OFD_LISTEN_QUEUED;
+	for (unsigned i = 0; i < 4; i++) {
+		size_t n = make_tracer(line, sizeof(line), x->signer, 40 + i, OFD_TC_INFORMATIONAL);
+		int fd = post_from(x, 0x7f000001, "", line, n);
+		sink_wait(&x->s, i + 1);
+		assert_false(readable(fd, 200)); /* queued, not stored: no answer yet */
+		pthread_mutex_lock(&x->s.mu);
+		void *token = x->s.token;
+		pthread_mutex_unlock(&x->s.mu);
+		assert_non_null(token);
+		ofd_listen_result(x->l, cases[i].rc, token);
+		assert_int_equal(answer_of(fd, resp, sizeof(resp), head, sizeof(head)), cases[i].status);
+		assert_string_equal(resp, cases[i].text);
+	}
+	size_t n = make_tracer(line, sizeof(line), x->signer, 50, OFD_TC_INFORMATIONAL);
+	udp_send(x, line, n);
+	sink_wait(&x->s, 5);
+	assert_int_equal(x->s.token_is_udp, 1);
+	ofd_listen_result(x->l, 1, NULL);
+	/* the store's queue is full: 503 at once, with Retry-After */
+	pthread_mutex_lock(&x->s.mu);
+	x->s.mode = OFD_LISTEN_BUSY;
+	pthread_mutex_unlock(&x->s.mu);
+	int fd = post_from(x, 0x7f000001, "", line, n);
+	assert_int_equal(answer_of(fd, resp, sizeof(resp), head, sizeof(head)), 503);
+	assert_string_equal(resp, "valid tracer, but the store is busy: retry later\n");
+	assert_non_null(strstr(head, "\r\nRetry-After: 5"));
+	struct ofd_listen_counters c;
+	ofd_listen_counters(x->l, &c);
+	assert_int_equal(c.busy, 1);
+	assert_int_equal(c.stored, 2);
+	assert_int_equal(c.duplicate, 1);
+	assert_int_equal(c.store_errors, 2);
+}
+
+static int setup_proxy(void **state)
+{
+	static struct ofd_prefix proxies[2];
+	assert_int_equal(ofd_prefix_parse(&proxies[0], "127.0.0.2"), 0);
+	assert_int_equal(ofd_prefix_parse(&proxies[1], "10.9.0.0/16"), 0);
+	g_proxies = proxies;
+	g_nproxies = 2;
+	int rc = setup(state);
+	g_proxies = NULL;
+	g_nproxies = 0;
+	return rc;
+}
+
+/* Behind a reverse proxy: X-Forwarded-For names the client only when the peer is a trusted
+   proxy (the rightmost address not itself a proxy); from anyone else it is ignored. The
+   invalid-tracer limiter charges the client, not the proxy everybody shares. */
+static void test_trusted_proxy(void **state)
+{
+	struct fx *x = *state;
+	char line[OFD_TRACER_MAX], resp[256], head[1024], ip[OFD_IP_STRLEN];
+	static const struct {
+		uint32_t src;
+		const char *headers;
+		const char *sender;
+	} cases[] = {
+	    {0x7f000001, "X-Forwarded-For: 203.0.113.9\r\n", "127.0.0.1"},
+	    {0x7f000002, "X-Forwarded-For: 203.0.113.9\r\n", "203.0.113.9"},
+	    {0x7f000002, "X-Forwarded-For: 198.51.100.7, 203.0.113.9, 10.9.1.1\r\n", "203.0.113.9"},
+	    {0x7f000002, "X-Forwarded-For: 10.9.0.1, 10.9.0.2\r\n", "10.9.0.1"},
+	    {0x7f000002, "X-Forwarded-For: [2001:db8::7]:4711\r\n", "2001:db8::7"},
+	    {0x7f000002, "X-Forwarded-For: 198.51.100.7, garbage\r\n", "127.0.0.2"},
+	    {0x7f000002, "Forwarded: for=198.51.100.8\r\n", "127.0.0.2"}, /* not the configured one */
+	    {0x7f000002, "", "127.0.0.2"},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = make_tracer(line, sizeof(line), x->signer, 60 + i, OFD_TC_INFORMATIONAL);
+		int fd = post_from(x, cases[i].src, cases[i].headers, line, n);
+		assert_int_equal(answer_of(fd, resp, sizeof(resp), head, sizeof(head)), 202);
+		ofd_ip_str(&x->s.sender, ip);
+		assert_string_equal(ip, cases[i].sender);
+	}
+	/* 20 invalid tracers from one client behind the proxy: that client is limited, another is not */
+	for (unsigned i = 0; i < 20; i++) {
+		int fd = post_from(x, 0x7f000002, "X-Forwarded-For: 203.0.113.66\r\n", "{}", 2);
+		assert_int_equal(answer_of(fd, resp, sizeof(resp), head, sizeof(head)), 400);
+	}
+	int fd = post_from(x, 0x7f000002, "X-Forwarded-For: 203.0.113.66\r\n", "{}", 2);
+	assert_int_equal(answer_of(fd, resp, sizeof(resp), head, sizeof(head)), 429);
+	size_t n = make_tracer(line, sizeof(line), x->signer, 99, OFD_TC_INFORMATIONAL);
+	fd = post_from(x, 0x7f000002, "X-Forwarded-For: 203.0.113.67\r\n", line, n);
+	assert_int_equal(answer_of(fd, resp, sizeof(resp), head, sizeof(head)), 202);
+	fd = post_from(x, 0x7f000002, "", line, n);
+	assert_int_equal(answer_of(fd, resp, sizeof(resp), head, sizeof(head)), 202);
+}
+
 static void test_bad_config(void **state)
 {
 	(void)state;
@@ -490,6 +680,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_http, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flood, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sealed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trusted_proxy, setup_proxy, teardown),
 	    cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -89,6 +89,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 /* method "GET", "HEAD", "POST"... on http://127.0.0.1:port/path; the caller frees r->body.p
    (also on failure). */
 static long http_timeout_ms = 5000;
+static const char *http_source; /* the client's address, or NULL */
 
 static CURLcode http_try(uint16_t port, const char *method, const char *path, struct reply *r)
 {
@@ -99,6 +100,8 @@ static CURLcode http_try(uint16_t port, const char *method, const char *path, st
 	assert_non_null(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, http_timeout_ms);
+	if (http_source)
+		curl_easy_setopt(c, CURLOPT_INTERFACE, http_source);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -393,8 +396,12 @@ static void test_server(void **state)
 	http(port, "GET", "/metrics", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.type, "text/plain; version=0.0.4; charset=utf-8");
-	assert_string_equal(r.body.p, "# HELP t_scrapes_total Scrapes.\n# TYPE t_scrapes_total counter\n"
-				      "t_scrapes_total 1\n");
+	/* the fill's text, then the server's connection guard */
+	static const char head[] = "# HELP t_scrapes_total Scrapes.\n# TYPE t_scrapes_total counter\n"
+				   "t_scrapes_total 1\n# HELP overflowd_http_connections ";
+	assert_int_equal(strncmp(r.body.p, head, sizeof(head) - 1), 0);
+	assert_non_null(strstr(r.body.p, "\noverflowd_http_connections 1\n"));
+	assert_non_null(strstr(r.body.p, "\noverflowd_http_deferred 0\n"));
 	free(r.body.p);
 	http(port, "HEAD", "/metrics", &r);
 	assert_int_equal(r.status, 200);
@@ -436,32 +443,38 @@ static void test_server(void **state)
 	scrape(port);
 	assert_int_equal(val("t_scrapes_total"), f.scrapes);
 
-	/* more idle connections than the bound: the server holds OFD_METRICS_CONNECTIONS, the
-	   rest wait in the listen backlog, and so does a scrape (no answer within 300 ms);
-	   when they go, scrapes are answered again */
-	int idle[OFD_METRICS_CONNECTIONS + 4];
-	for (int i = 0; i < OFD_METRICS_CONNECTIONS + 4; i++) {
+	/* slowloris: 20 idle connections from 127.0.0.1 hold OFD_METRICS_PER_ADDRESS, the rest
+	   are closed at accept; a scraper at 127.0.0.2 is answered at once, and the scrape counts
+	   the refusals; past the header deadline the idle ones are closed */
+	enum { IDLE = 20 };
+	int idle[IDLE];
+	for (int i = 0; i < IDLE; i++) {
 		idle[i] = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		assert_int_equal(connect(idle[i], (struct sockaddr *)&a, sizeof(a)), 0);
 	}
 	uint64_t until = mono_ms() + 5000;
-	while (ofd_metrics_connections(m) < OFD_METRICS_CONNECTIONS && mono_ms() < until)
+	while (ofd_metrics_connections(m) != OFD_METRICS_PER_ADDRESS && mono_ms() < until)
 		sched_yield();
-	assert_int_equal(ofd_metrics_connections(m), OFD_METRICS_CONNECTIONS);
-	http_timeout_ms = 300;
-	assert_int_equal(http_try(port, "GET", "/metrics", &r), CURLE_OPERATION_TIMEDOUT);
-	free(r.body.p);
+	assert_int_equal(ofd_metrics_connections(m), OFD_METRICS_PER_ADDRESS);
+	http_source = "127.0.0.2";
+	http_timeout_ms = 1000;
+	scrape(port);
+	assert_int_equal(val("overflowd_http_refused_total{reason=\"per_address\"}"),
+			 IDLE - OFD_METRICS_PER_ADDRESS);
+	assert_int_equal(val("overflowd_http_connections"), OFD_METRICS_PER_ADDRESS + 1);
 	http_timeout_ms = 5000;
-	assert_int_equal(ofd_metrics_connections(m), OFD_METRICS_CONNECTIONS);
-	for (int i = 0; i < OFD_METRICS_CONNECTIONS + 4; i++)
+	until = mono_ms() + (OFD_METRICS_HEADER_S + 3) * 1000;
+	while (ofd_metrics_connections(m) != 0 && mono_ms() < until)
+		sched_yield();
+	assert_int_equal(ofd_metrics_connections(m), 0);
+	scrape(port);
+	assert_int_equal(val("overflowd_http_deadline_closed_total{phase=\"headers\"}"),
+			 OFD_METRICS_PER_ADDRESS);
+	http_source = NULL;
+	for (int i = 0; i < IDLE; i++)
 		close(idle[i]);
-	until = mono_ms() + 5000;
-	while (http_try(port, "GET", "/metrics", &r) != CURLE_OK && mono_ms() < until)
-		free(r.body.p);
-	assert_int_equal(r.status, 200);
-	free(r.body.p);
 
 	/* the same address again: refused with the reason, nothing started */
 	struct ofd_metrics *m2 = NULL;

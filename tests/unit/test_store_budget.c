@@ -238,9 +238,9 @@ static void test_quotas(void **state)
 
 /* The writer's callback gets -ENOSPC for an add over the budget. */
 static int results[4], nresults;
-static void done(void *ctx, int rc)
+static void done(void *ctx, int rc, void *token)
 {
-	(void)ctx;
+	(void)ctx, (void)token;
 	if (nresults < 4)
 		results[nresults] = rc;
 	nresults++;

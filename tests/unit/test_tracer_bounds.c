@@ -108,9 +108,9 @@ static void test_values(void **state)
    them invalid, bad_value, and never hands them on. */
 static int accepted;
 static int count_accept(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
-			const struct ofd_ip *sender, uint64_t recv_ns)
+			const struct ofd_ip *sender, uint64_t recv_ns, void *token)
 {
-	(void)ctx, (void)m, (void)raw, (void)len, (void)sender, (void)recv_ns;
+	(void)ctx, (void)m, (void)raw, (void)len, (void)sender, (void)recv_ns, (void)token;
 	accepted++;
 	return 1;
 }

@@ -239,10 +239,10 @@ struct sink {
 };
 
 static int sink_accept(void *ctx, const struct ofd_tracer_msg *m, const char *raw, size_t len,
-		       const struct ofd_ip *sender, uint64_t recv_ns)
+		       const struct ofd_ip *sender, uint64_t recv_ns, void *token)
 {
 	struct sink *s = ctx;
-	(void)raw, (void)len, (void)sender, (void)recv_ns;
+	(void)raw, (void)len, (void)sender, (void)recv_ns, (void)token;
 	pthread_mutex_lock(&s->mu);
 	if (memcmp(m->key, ofd_key_public(s->known), 32) == 0)
 		s->known_n++;

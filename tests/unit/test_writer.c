@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
+#include <errno.h>
 #include <time.h>
 
 #include "receiver/writer.h"
@@ -22,9 +23,13 @@
 
 static _Atomic unsigned n_stored, n_dup, n_err;
 
-static void done(void *ctx, int rc)
+static _Atomic unsigned tokens_seen; /* a bit per token of test_offer */
+
+static void done(void *ctx, int rc, void *token)
 {
 	(void)ctx;
+	if (token)
+		tokens_seen |= 1u << (*(unsigned *)token);
 	if (rc > 0)
 		n_stored++;
 	else if (rc == 0)
@@ -199,12 +204,58 @@ static void test_prune(void **state)
 	th_dir_rm(&d);
 }
 
+/* Never waiting: with the database's write lock held by another connection (an admin's
+   shell), a queue of 4 takes 4 tracers and refuses the fifth with -EAGAIN at once; once the
+   lock goes, the 4 are stored and their results come back with their tokens. */
+static void test_offer(void **state)
+{
+	(void)state;
+	struct tdir d;
+	th_dir(&d);
+	struct ofd_store *s = th_open(d.db);
+	sqlite3 *admin;
+	assert_int_equal(sqlite3_open(d.db, &admin), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(admin, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	struct ofd_writer *w;
+	n_stored = n_dup = n_err = 0;
+	tokens_seen = 0;
+	struct ofd_writer_cfg cfg = {.store = s, .queue = 4, .batch_ms = 10, .done = done};
+	assert_int_equal(ofd_writer_start(&w, &cfg), 0);
+	static struct tr t;
+	static unsigned ids[5] = {0, 1, 2, 3, 4};
+	struct ofd_key *k = th_key(12);
+	for (unsigned i = 0; i < 5; i++) {
+		struct tflow tf = {.saddr = "192.0.2.9",
+				   .daddr = "198.51.100.9",
+				   .packets = i + 1,
+				   .bytes = 1,
+				   .stime = 1700000000,
+				   .etime = 1700000001,
+				   .time = 1700000002};
+		th_make(&t, k, &tf);
+		int rc = ofd_writer_offer(w, &t.m, t.line, t.len, NULL, 1, &ids[i]);
+		assert_int_equal(rc, i < 4 ? 0 : -EAGAIN);
+		if (rc)
+			ofd_tracer_msg_release(&t.m);
+	}
+	assert_int_equal(n_stored + n_err, 0);
+	assert_int_equal(sqlite3_exec(admin, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(admin);
+	ofd_writer_stop(w);
+	assert_int_equal(n_stored, 4);
+	assert_int_equal(tokens_seen, 0xf);
+	ofd_key_free(k);
+	ofd_store_close(s);
+	th_dir_rm(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_concurrent),
 	    cmocka_unit_test(test_commit_by_time),
 	    cmocka_unit_test(test_prune),
+	    cmocka_unit_test(test_offer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
