@@ -93,8 +93,9 @@ void ofd_sender_queue(struct ofd_sender *s, const struct ofd_send_ticket *t, con
 		return;
 	int queued = 0;
 	pthread_mutex_lock(&s->mu);
-	int why = len == 0 || len > OFD_TRACER_HTTP_MAX || (udp && udp_len > OFD_TRACER_UDP_MAX) ? OFD_SD_TOO_LARGE
-		  : s->stopped								    ? OFD_SD_ERROR
+	int why = len == 0 || len > OFD_TRACER_HTTP_MAX || (udp && udp_len > OFD_TRACER_UDP_MAX)
+		      ? OFD_SD_TOO_LARGE
+		  : s->stopped			 ? OFD_SD_ERROR
 		  : s->count >= s->cfg.queue_max ? OFD_SD_QUEUE_FULL
 						 : -1;
 	if (why >= 0) {
