@@ -21,7 +21,6 @@ ip route add 10.2.0.0/16 dev ofdsilent0
 SECS=${DELIVER_SECONDS:-20}
 RATE=${DELIVER_RATE:-100}
 BAD=${DELIVER_BAD:-100}
-for run in "silent 0" "silent $BAD" "tarpit $BAD"; do
-	set -- $run
-	"$BUILD/bench_deliver" --kind "$1" --bad "$2" --rate "$RATE" --seconds "$SECS"
+for run in "silent:0" "silent:$BAD" "tarpit:$BAD"; do
+	"$BUILD/bench_deliver" --kind "${run%%:*}" --bad "${run#*:}" --rate "$RATE" --seconds "$SECS"
 done
