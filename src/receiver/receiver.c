@@ -104,6 +104,8 @@ int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
 				     .trusted_proxies = r->o.trusted_proxies,
 				     .ntrusted_proxies = r->o.ntrusted_proxies,
 				     .proxy_header = r->o.proxy_header,
+				     .udp_budget = r->o.udp_budget,
+				     .udp_share = r->o.udp_share,
 				     .udp_workers = r->o.workers ? r->o.workers : ofd_online_cpus()};
 	cfg.limits = (struct ofd_tv_limits){r->o.max_tracer, r->o.max_past_s, r->o.max_future_s};
 	int rc = ofd_listen_start(&r->l, &cfg);

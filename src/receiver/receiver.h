@@ -42,6 +42,8 @@ struct ofd_receiver_opts {
 	const struct ofd_prefix *trusted_proxies; /* HTTP reverse proxies (copied); NULL: none */
 	size_t ntrusted_proxies;
 	enum ofd_httpd_fwd proxy_header; /* the header they name the client in */
+	double udp_budget; /* UDP verifications/s for keys without a good history (0: automatic) */
+	double udp_share;  /* udp_budget 0: this share (0 < x <= 1; 0: 0.5) of the measured rate */
 };
 
 /* The defaults of `overflowd receive` (the receiver itself takes 0 as "none"). */
