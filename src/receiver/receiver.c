@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "core/cpus.h"
+#include "ofd/log.h"
+#include "receiver/learned.h"
 #include "receiver/store.h"
 #include "receiver/writer.h"
 
@@ -81,14 +83,46 @@ int ofd_receiver_new(struct ofd_receiver **out, const struct ofd_receiver_opts *
 	return 0;
 }
 
+/* The keys with a good history in the store (before the writer uses it), or NULL with *n 0
+   (without UDP, or when the store cannot say: the start goes on without them). */
+static struct ofd_learned_good *receiver_good_keys(struct ofd_receiver *r, size_t *n)
+{
+	*n = 0;
+	if (!r->o.udp)
+		return NULL;
+	struct ofd_learned_good *g = malloc(OFD_RECEIVER_GOOD_MAX * sizeof(*g));
+	int k = g ? ofd_learned_good_keys(r->store, r->o.good_min ? r->o.good_min : OFD_RECEIVER_GOOD_MIN, g,
+					  OFD_RECEIVER_GOOD_MAX)
+		  : -ENOMEM;
+	if (k <= 0) {
+		if (k < 0)
+			ofd_warn("receiver: key history unreadable (%d): no key starts with UDP priority", k);
+		free(g);
+		return NULL;
+	}
+	*n = (size_t)k;
+	return g;
+}
+
+/* Trust the good keys, the least active first: a key the table has no room for evicts the
+   oldest of the fewest tracers, so the most active ones stay. */
+static void receiver_trust(struct ofd_receiver *r, const struct ofd_learned_good *g, size_t n)
+{
+	while (n--)
+		ofd_listen_trust_key(r->l, g[n].key, g[n].net.family ? &g[n].net : NULL);
+}
+
 int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
 {
+	size_t ngood;
+	struct ofd_learned_good *good = receiver_good_keys(r, &ngood);
 	struct ofd_writer_cfg wcfg = {.store = r->store,
 				      .max_age_s = r->o.max_age_s,
 				      .max_rows = r->o.max_rows,
 				      .done = receiver_done,
 				      .ctx = r};
 	if (ofd_writer_start(&r->writer, &wcfg)) {
+		free(good);
 		r->writer = NULL;
 		snprintf(err, errlen, "cannot start the store writer");
 		return -ENOMEM;
@@ -109,6 +143,9 @@ int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
 				     .udp_workers = r->o.workers ? r->o.workers : ofd_online_cpus()};
 	cfg.limits = (struct ofd_tv_limits){r->o.max_tracer, r->o.max_past_s, r->o.max_future_s};
 	int rc = ofd_listen_start(&r->l, &cfg);
+	if (!rc)
+		receiver_trust(r, good, ngood);
+	free(good);
 	if (rc) {
 		r->l = NULL;
 		ofd_writer_stop(r->writer);
