@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/cpus.h"
+#include "format/promtext.h"
 #include "ofd/log.h"
 #include "receiver/learned.h"
 #include "receiver/store.h"
@@ -39,6 +40,27 @@ static void receiver_done(void *ctx, int rc, void *token)
 	struct ofd_receiver *r = ctx;
 	if (r->l) /* NULL when the listener failed to start: nothing to count into */
 		ofd_listen_result(r->l, rc, token);
+}
+
+/* In an HTTP thread: the store's counters in /metrics (as of the writer's last commit). */
+static void receiver_metrics(void *ctx, struct ofd_prom *w)
+{
+	struct ofd_receiver *r = ctx;
+	struct ofd_store_stats st;
+	ofd_receiver_store_stats(r, &st);
+	ofd_prom_family(w, "overflowd_store_refused_total", OFD_PROM_COUNTER,
+			"Valid tracers the store refused: over its disk budget (full), over the hourly "
+			"quota of their key (key_quota) or of their sender's network (net_quota).");
+	ofd_prom_u64(w, OFD_PROM_LABELS({"reason", "full"}), st.full);
+	ofd_prom_u64(w, OFD_PROM_LABELS({"reason", "key_quota"}), st.quota_key);
+	ofd_prom_u64(w, OFD_PROM_LABELS({"reason", "net_quota"}), st.quota_net);
+	ofd_prom_single(w, "overflowd_store_pruned_total", OFD_PROM_COUNTER,
+			"Tracers deleted by retention (age, rows, the disk budget).", st.pruned);
+	ofd_prom_single(w, "overflowd_store_history_pruned_total", OFD_PROM_COUNTER,
+			"Key history rows (keys, their networks and contacts) deleted with their tracers.",
+			st.history_pruned);
+	ofd_prom_single(w, "overflowd_store_errors_total", OFD_PROM_COUNTER,
+			"Tracers the store failed to add (SQLite errors).", st.errors);
 }
 
 /* A copy of s into *dst (NULL stays NULL); 0 or -ENOMEM. */
@@ -138,6 +160,7 @@ int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
 				     .trusted_proxies = r->o.trusted_proxies,
 				     .ntrusted_proxies = r->o.ntrusted_proxies,
 				     .proxy_header = r->o.proxy_header,
+				     .metrics = receiver_metrics,
 				     .udp_budget = r->o.udp_budget,
 				     .udp_share = r->o.udp_share,
 				     .udp_workers = r->o.workers ? r->o.workers : ofd_online_cpus()};
@@ -177,7 +200,10 @@ void ofd_receiver_counters(const struct ofd_receiver *r, struct ofd_listen_count
 
 void ofd_receiver_store_stats(const struct ofd_receiver *r, struct ofd_store_stats *st)
 {
-	ofd_store_get_stats(r->store, st);
+	if (r->writer)
+		ofd_writer_stats(r->writer, st); /* the writer thread owns the store */
+	else
+		ofd_store_get_stats(r->store, st);
 }
 
 void ofd_receiver_stop(struct ofd_receiver *r)

@@ -80,8 +80,11 @@ uint16_t ofd_receiver_udp_port(const struct ofd_receiver *r, unsigned i);
 /* The listener's counters (zero before the start). Any thread. */
 void ofd_receiver_counters(const struct ofd_receiver *r, struct ofd_listen_counters *c);
 
-/* The store's counters (stored, refused for the budget or a quota, pruned): after a stop (the
-   writer thread writes them while it runs). */
+/* The store's counters (stored, refused for the budget or a quota, pruned): final after a
+   stop; while the writer runs, as of its last commit or prune. Any thread. Also in /metrics:
+   overflowd_store_refused_total{reason="full|key_quota|net_quota"},
+   overflowd_store_pruned_total, overflowd_store_history_pruned_total,
+   overflowd_store_errors_total. */
 void ofd_receiver_store_stats(const struct ofd_receiver *r, struct ofd_store_stats *st);
 
 /* Halt the listeners, then store everything queued (see above). Idempotent. */

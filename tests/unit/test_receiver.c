@@ -4,7 +4,10 @@
  *     most active first, UDP tracers never counting (ofd_learned_good_keys);
  *   - a receiver started on such a store gives those keys' UDP tracers the priority lane at
  *     once, before any tracer of them came in this process; a key with too few HTTP(S)
- *     tracers (or only UDP ones) goes to the budget lane.
+ *     tracers (or only UDP ones) goes to the budget lane;
+ *   - the store's counters in /metrics: tracers refused over the key's and the network's hourly
+ *     quota (429) and over the disk budget (507), then the oldest pruned by the budget and
+ *     their key history with them, scraped over HTTP and checked exactly.
  * No sleeps: the counters are polled with a deadline.
  */
 #include <setjmp.h>
@@ -15,8 +18,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ofd/time.h"
 #include "receiver/learned.h"
@@ -181,11 +188,142 @@ static void test_seeded_priority(void **state)
 	th_dir_rm(&d);
 }
 
+/* One HTTP/1.0 request to 127.0.0.1:port; the status, the response's body in resp. */
+static int http(uint16_t port, const char *method, const char *path, const char *body, size_t blen,
+		char *resp, size_t cap)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	char head[256];
+	int hn = snprintf(head, sizeof(head), "%s %s HTTP/1.0\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
+			  method, path, blen);
+	assert_int_equal(send(fd, head, (size_t)hn, MSG_NOSIGNAL), hn);
+	if (blen)
+		assert_int_equal(send(fd, body, blen, MSG_NOSIGNAL), (ssize_t)blen);
+	static char buf[65536];
+	size_t got = 0;
+	ssize_t n;
+	while (got < sizeof(buf) - 1 && (n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = 0;
+	int status = 0;
+	assert_int_equal(sscanf(buf, "HTTP/1.%*d %d", &status), 1);
+	const char *b = strstr(buf, "\r\n\r\n");
+	snprintf(resp, cap, "%s", b ? b + 4 : "");
+	return status;
+}
+
+/* The value of `name` (labels included, as written) in a scrape; -1 when absent. */
+static long long metric(const char *text, const char *name)
+{
+	size_t nl = strlen(name);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, name, nl) == 0 && p[nl] == ' ')
+			return strtoll(p + nl + 1, NULL, 10);
+	return -1;
+}
+
+static char scrape[65536];
+
+/* POST a tracer of k numbered n to the receiver: the status. */
+static int post(struct ofd_receiver *rx, const struct ofd_key *k, uint64_t n)
+{
+	static struct tr t;
+	char resp[256];
+	make(&t, k, n);
+	return http(ofd_receiver_http_port(rx), "POST", "/.well-known/overflowd", t.line, t.len, resp,
+		    sizeof(resp));
+}
+
+static void get_metrics(struct ofd_receiver *rx)
+{
+	assert_int_equal(http(ofd_receiver_http_port(rx), "GET", "/metrics", NULL, 0, scrape, sizeof(scrape)),
+			 200);
+}
+
+static void test_metrics_quota(void **state)
+{
+	(void)state;
+	struct tdir d;
+	struct ofd_key *k[5];
+	char err[256] = "";
+	th_dir(&d);
+	keys_new(k);
+	struct ofd_receiver_opts o = {
+	    .http = "127.0.0.1:0", .db = d.db, .workers = 1, .limits = {.key_hour = 1, .net_hour = 2}};
+	struct ofd_receiver *rx;
+	assert_int_equal(ofd_receiver_new(&rx, &o, err, sizeof(err)), 0);
+	assert_int_equal(ofd_receiver_start(rx, err, sizeof(err)), 0);
+	get_metrics(rx);
+	assert_int_equal(metric(scrape, "overflowd_store_refused_total{reason=\"key_quota\"}"), 0);
+	/* answers come after the commit, and the counters are published before the answers */
+	assert_int_equal(post(rx, k[1], 1), 202);
+	assert_int_equal(post(rx, k[1], 2), 429); /* the key's quota */
+	assert_int_equal(post(rx, k[2], 3), 202);
+	assert_int_equal(post(rx, k[3], 4), 429); /* 127.0.0.0/24's quota */
+	assert_int_equal(post(rx, k[2], 5), 429);
+	get_metrics(rx);
+	assert_int_equal(metric(scrape, "overflowd_store_refused_total{reason=\"full\"}"), 0);
+	assert_int_equal(metric(scrape, "overflowd_store_refused_total{reason=\"key_quota\"}"), 2);
+	assert_int_equal(metric(scrape, "overflowd_store_refused_total{reason=\"net_quota\"}"), 1);
+	assert_int_equal(metric(scrape, "overflowd_store_pruned_total"), 0);
+	assert_int_equal(metric(scrape, "overflowd_store_history_pruned_total"), 0);
+	assert_int_equal(metric(scrape, "overflowd_store_errors_total"), 0);
+	assert_int_equal(metric(scrape, "overflowd_tracers_stored_total"), 2);
+	ofd_receiver_stop(rx);
+	struct ofd_store_stats st;
+	ofd_receiver_store_stats(rx, &st);
+	assert_int_equal(st.stored, 2);
+	assert_int_equal(st.quota_key, 2);
+	assert_int_equal(st.quota_net, 1);
+	ofd_receiver_free(rx);
+	keys_free(k);
+	th_dir_rm(&d);
+}
+
+/* Over the disk budget (1 byte): refused 507, then (within a second) the oldest pruned. */
+static void test_metrics_full(void **state)
+{
+	(void)state;
+	struct tdir d;
+	struct ofd_key *k[5];
+	char err[256] = "";
+	th_dir(&d);
+	keys_new(k);
+	struct ofd_store *s = th_open(d.db);
+	add_n(s, k[1], 100, 3, "198.51.100.7", OFD_TRANSPORT_HTTPS);
+	ofd_store_close(s);
+	struct ofd_receiver_opts o = {
+	    .http = "127.0.0.1:0", .db = d.db, .workers = 1, .limits = {.max_size = 1}};
+	struct ofd_receiver *rx;
+	assert_int_equal(ofd_receiver_new(&rx, &o, err, sizeof(err)), 0);
+	assert_int_equal(ofd_receiver_start(rx, err, sizeof(err)), 0);
+	assert_int_equal(post(rx, k[2], 1), 507);
+	get_metrics(rx);
+	assert_int_equal(metric(scrape, "overflowd_store_refused_total{reason=\"full\"}"), 1);
+	uint64_t deadline = ofd_time_mono_ns() + UINT64_C(5000000000);
+	while (metric(scrape, "overflowd_store_pruned_total") == 0 && ofd_time_mono_ns() < deadline)
+		get_metrics(rx); /* the writer prunes a second after its start at the latest */
+	assert_int_equal(metric(scrape, "overflowd_store_pruned_total"), 3);
+	/* key 1's row, its network's and its contact's */
+	assert_int_equal(metric(scrape, "overflowd_store_history_pruned_total"), 3);
+	assert_int_equal(metric(scrape, "overflowd_store_refused_total{reason=\"full\"}"), 1);
+	assert_int_equal(metric(scrape, "overflowd_store_refused_total{reason=\"key_quota\"}"), 0);
+	ofd_receiver_free(rx);
+	keys_free(k);
+	th_dir_rm(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_keys),
 	    cmocka_unit_test(test_seeded_priority),
+	    cmocka_unit_test(test_metrics_quota),
+	    cmocka_unit_test(test_metrics_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
