@@ -81,7 +81,8 @@ uint16_t ofd_receiver_udp_port(const struct ofd_receiver *r, unsigned i);
 void ofd_receiver_counters(const struct ofd_receiver *r, struct ofd_listen_counters *c);
 
 /* The store's counters (stored, refused for the budget or a quota, pruned): final after a
-   stop; while the writer runs, as of its last commit or prune. Any thread. Also in /metrics:
+   stop; while the writer runs, as of its last commit or prune. Any thread, but not during
+   ofd_receiver_stop (which halts /metrics first). Also in /metrics:
    overflowd_store_refused_total{reason="full|key_quota|net_quota"},
    overflowd_store_pruned_total, overflowd_store_history_pruned_total,
    overflowd_store_errors_total. */
