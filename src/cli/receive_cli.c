@@ -40,6 +40,7 @@ struct rcli {
 		/* storage bounds and the freshness window: read from here (the defaults until -c or
 		   an option sets them) */
 		uint64_t max_size, min_free, key_quota, net_quota, max_tracer, max_past_ns, max_future_ns;
+		double udp_budget, udp_share; /* the UDP verification budget */
 		struct ofd_strlist trusted_proxies;
 		int proxy_header;
 	} conf;
@@ -70,6 +71,9 @@ static void usage(FILE *f)
 		"  --max-tracer N    longer tracers are refused unverified (default 4096)\n"
 		"  --max-past D      refuse tracers made longer ago than this (default 24h; 0: no limit)\n"
 		"  --max-future D    ... or dated further ahead than this (default 10m; 0: no limit)\n"
+		"  --udp-budget N    UDP verifications/s for tracers of keys without a good history\n"
+		"                    (default 0: --udp-share of the verifying threads' measured rate)\n"
+		"  --udp-share X     that share, 0 < X <= 1 (default 0.5)\n"
 		"  --trusted-proxy  a reverse proxy (address or prefix; repeat for more) whose\n"
 		"             X-Forwarded-For (or Forwarded, --proxy-header) names the client\n");
 }
@@ -145,6 +149,21 @@ static const struct ofd_cfg_key receiver_keys[] = {
      .offset = RC(max_future_ns),
      .def = "10m",
      .help = "tracers dated further ahead are refused as stale (0: no limit)"},
+    {.key = "udp_budget",
+     .type = OFD_CFG_DOUBLE,
+     .offset = RC(udp_budget),
+     .def = "0",
+     .min = 0,
+     .max = 1e9,
+     .help = "UDP verifications/s for tracers of keys without a good history (0: udp_share of the measured "
+	     "rate)"},
+    {.key = "udp_share",
+     .type = OFD_CFG_DOUBLE,
+     .offset = RC(udp_share),
+     .def = "0.5",
+     .min = 0.001,
+     .max = 1,
+     .help = "udp_budget 0: this share (0 < x <= 1) of the verifying threads' measured rate"},
     {.key = "trusted_proxies",
      .type = OFD_CFG_STRLIST,
      .offset = RC(trusted_proxies),
@@ -239,13 +258,16 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 	    {"max-tracer", required_argument, NULL, 5},
 	    {"max-past", required_argument, NULL, 6},
 	    {"max-future", required_argument, NULL, 7},
+	    {"udp-budget", required_argument, NULL, 8},
+	    {"udp-share", required_argument, NULL, 9},
 	    {"trusted-proxy", required_argument, NULL, 'P'},
 	    {"proxy-header", required_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	static const char *const bound_keys[] = {NULL,	      "max_size",   "min_free", "key_quota",
-						 "net_quota", "max_tracer", "max_past", "max_future"};
+	static const char *const bound_keys[] = {NULL,	       "max_size",   "min_free", "key_quota",
+						 "net_quota",  "max_tracer", "max_past", "max_future",
+						 "udp_budget", "udp_share"};
 	const char *udp = "[::]:65535";
 	char *end, err[256];
 	int c;
@@ -302,6 +324,8 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 		case 5:
 		case 6:
 		case 7:
+		case 8:
+		case 9:
 			if (option_value(r, bound_keys[c], optarg)) {
 				fprintf(stderr, "overflowd receive: bad value '%s' for --%s\n", optarg,
 					opts[c + 9].name);
@@ -425,7 +449,9 @@ int ofd_cmd_receive(int argc, char **argv)
 				      .max_future_s = (uint32_t)(r.conf.max_future_ns / 1000000000u),
 				      .trusted_proxies = r.trusted,
 				      .ntrusted_proxies = r.ntrusted,
-				      .proxy_header = (enum ofd_httpd_fwd)r.conf.proxy_header};
+				      .proxy_header = (enum ofd_httpd_fwd)r.conf.proxy_header,
+				      .udp_budget = r.conf.udp_budget,
+				      .udp_share = r.conf.udp_share};
 	if (ofd_receiver_new(&rx, &o, err, sizeof(err))) {
 		fprintf(stderr, "overflowd receive: %s\n", err);
 		goto free_key;

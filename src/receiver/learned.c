@@ -1,12 +1,14 @@
 /* Sealing keys learned from the receiver's key history (see learned.h). */
 #include "receiver/learned.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "net/prefix.h"
 #include "receiver/store.h"
 #include "tracer/keypath.h"
 
@@ -87,4 +89,41 @@ out:
 	*out = r;
 	*n = k;
 	return rc;
+}
+
+/* Per key its tracers over HTTP(S), and the network most of them came from. */
+static const char good_sql[] =
+    "SELECT key, n, (SELECT network FROM key_networks AS w WHERE w.key = g.key"
+    " ORDER BY tcp_count DESC, network LIMIT 1)"
+    " FROM (SELECT key, sum(tcp_count) AS n FROM key_networks WHERE tcp_count > 0"
+    " GROUP BY key HAVING n >= ?1 ORDER BY n DESC, key LIMIT ?2) AS g ORDER BY n DESC, key";
+
+int ofd_learned_good_keys(struct ofd_store *s, uint64_t min_count, struct ofd_learned_good *out, size_t max)
+{
+	sqlite3_stmt *st = NULL;
+	size_t k = 0;
+	int rc = SQLITE_DONE;
+	if (sqlite3_prepare_v2(ofd_store_db(s), good_sql, -1, &st, NULL) != SQLITE_OK)
+		return OFD_EFORMAT;
+	sqlite3_bind_int64(st, 1,
+			   min_count > INT64_MAX ? INT64_MAX : (sqlite3_int64)(min_count ? min_count : 1));
+	sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+	while (k < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(st, 0);
+		const char *net = (const char *)sqlite3_column_text(st, 2);
+		struct ofd_learned_good *g = &out[k];
+		struct ofd_prefix p;
+		size_t bin = 0;
+		memset(g, 0, sizeof(*g));
+		/* rows the receiver wrote; a key that does not parse is skipped */
+		if (!key || strlen(key) != 64 ||
+		    sodium_hex2bin(g->key, sizeof(g->key), key, 64, NULL, &bin, NULL) != 0 || bin != 32)
+			continue;
+		g->count = (uint64_t)sqlite3_column_int64(st, 1);
+		if (net && ofd_prefix_parse(&p, net) == 0)
+			g->net = p.addr;
+		k++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || k == max ? (int)k : OFD_EFORMAT;
 }

@@ -16,7 +16,10 @@
 #include <stdint.h>
 
 #include "ofd/err.h"
+#include "ofd/flow.h"
 #include "tracer/send.h"
+
+struct ofd_store;
 
 #define OFD_LEARNED_MAX 4096 /* learned recipients at most (the busiest networks first) */
 
@@ -46,5 +49,21 @@ int ofd_learned_recipients_rule(const char *db, const struct ofd_learned_rule *r
 int ofd_learned_recipients(const char *db, uint64_t min_count, const struct ofd_sender_recipient *conf,
 			   size_t nconf, struct ofd_sender_recipient **out, size_t *n, char *err,
 			   size_t errlen);
+
+/* A key with a good history in the receiver's store: count tracers of it came over HTTP(S),
+   most of them from net (its network's address, a.b.c.0 for a.b.c.0/24; family 0: unknown). */
+struct ofd_learned_good {
+	uint8_t key[32];
+	struct ofd_ip net;
+	uint64_t count;
+};
+
+/*
+ * The keys of the open store s with at least min_count (0: 1) tracers over HTTP(S) in the key
+ * history (key_networks.tcp_count, summed over the key's networks), the most such first, at
+ * most max of them, into out[0..max). Tracers that came over UDP never count (their source can
+ * be forged). Returns how many, or OFD_EFORMAT (SQLite errors). The store's single user only.
+ */
+int ofd_learned_good_keys(struct ofd_store *s, uint64_t min_count, struct ofd_learned_good *out, size_t max);
 
 #endif

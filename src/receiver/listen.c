@@ -260,6 +260,8 @@ int ofd_listen_metrics(const struct ofd_listen *l, char *buf, size_t cap)
 		ofd_httpd_stats(l->http, &hs);
 		ofd_prom_httpd(&w, &hs);
 	}
+	if (l->cfg.metrics)
+		l->cfg.metrics(l->cfg.ctx, &w);
 	return ofd_prom_end(&w);
 }
 

@@ -44,6 +44,8 @@
 #include "receiver/vbudget.h"
 #include "tracer/tracer.h"
 
+struct ofd_prom;
+
 /* Store one verified tracer: 1 stored, 0 duplicate, <0 error, or OFD_LISTEN_QUEUED: handed on
    (to a store writer), its result comes later through ofd_listen_result(l, rc, token). Never
    called concurrently unless cfg.accept_concurrent. An accept that returns OFD_LISTEN_QUEUED has
@@ -79,6 +81,9 @@ struct ofd_listen_cfg {
 						     honoured (copied); NULL: none */
 	size_t ntrusted_proxies;
 	enum ofd_httpd_fwd proxy_header; /* X-Forwarded-For (default) or Forwarded */
+	/* more families for /metrics, written after the listener's (ctx as for accept); NULL: none.
+	   Called from the HTTP server's threads, concurrently: must be thread-safe */
+	void (*metrics)(void *ctx, struct ofd_prom *w);
 };
 
 enum ofd_lc_class { OFD_LC_CLASS_UNKNOWN = 4, OFD_LC_CLASS__COUNT = 5 };

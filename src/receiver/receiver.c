@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "core/cpus.h"
+#include "format/promtext.h"
+#include "ofd/log.h"
+#include "receiver/learned.h"
 #include "receiver/store.h"
 #include "receiver/writer.h"
 
@@ -37,6 +40,27 @@ static void receiver_done(void *ctx, int rc, void *token)
 	struct ofd_receiver *r = ctx;
 	if (r->l) /* NULL when the listener failed to start: nothing to count into */
 		ofd_listen_result(r->l, rc, token);
+}
+
+/* In an HTTP thread: the store's counters in /metrics (as of the writer's last commit). */
+static void receiver_metrics(void *ctx, struct ofd_prom *w)
+{
+	struct ofd_receiver *r = ctx;
+	struct ofd_store_stats st;
+	ofd_receiver_store_stats(r, &st);
+	ofd_prom_family(w, "overflowd_store_refused_total", OFD_PROM_COUNTER,
+			"Valid tracers the store refused: over its disk budget (full), over the hourly "
+			"quota of their key (key_quota) or of their sender's network (net_quota).");
+	ofd_prom_u64(w, OFD_PROM_LABELS({"reason", "full"}), st.full);
+	ofd_prom_u64(w, OFD_PROM_LABELS({"reason", "key_quota"}), st.quota_key);
+	ofd_prom_u64(w, OFD_PROM_LABELS({"reason", "net_quota"}), st.quota_net);
+	ofd_prom_single(w, "overflowd_store_pruned_total", OFD_PROM_COUNTER,
+			"Tracers deleted by retention (age, rows, the disk budget).", st.pruned);
+	ofd_prom_single(w, "overflowd_store_history_pruned_total", OFD_PROM_COUNTER,
+			"Key history rows (keys, their networks and contacts) deleted with their tracers.",
+			st.history_pruned);
+	ofd_prom_single(w, "overflowd_store_errors_total", OFD_PROM_COUNTER,
+			"Tracers the store failed to add (SQLite errors).", st.errors);
 }
 
 /* A copy of s into *dst (NULL stays NULL); 0 or -ENOMEM. */
@@ -81,14 +105,46 @@ int ofd_receiver_new(struct ofd_receiver **out, const struct ofd_receiver_opts *
 	return 0;
 }
 
+/* The keys with a good history in the store (before the writer uses it), or NULL with *n 0
+   (without UDP, or when the store cannot say: the start goes on without them). */
+static struct ofd_learned_good *receiver_good_keys(struct ofd_receiver *r, size_t *n)
+{
+	*n = 0;
+	if (!r->o.udp)
+		return NULL;
+	struct ofd_learned_good *g = malloc(OFD_RECEIVER_GOOD_MAX * sizeof(*g));
+	int k = g ? ofd_learned_good_keys(r->store, r->o.good_min ? r->o.good_min : OFD_RECEIVER_GOOD_MIN, g,
+					  OFD_RECEIVER_GOOD_MAX)
+		  : -ENOMEM;
+	if (k <= 0) {
+		if (k < 0)
+			ofd_warn("receiver: key history unreadable (%d): no key starts with UDP priority", k);
+		free(g);
+		return NULL;
+	}
+	*n = (size_t)k;
+	return g;
+}
+
+/* Trust the good keys, the least active first: a key the table has no room for evicts the
+   oldest of the fewest tracers, so the most active ones stay. */
+static void receiver_trust(struct ofd_receiver *r, const struct ofd_learned_good *g, size_t n)
+{
+	while (n--)
+		ofd_listen_trust_key(r->l, g[n].key, g[n].net.family ? &g[n].net : NULL);
+}
+
 int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
 {
+	size_t ngood;
+	struct ofd_learned_good *good = receiver_good_keys(r, &ngood);
 	struct ofd_writer_cfg wcfg = {.store = r->store,
 				      .max_age_s = r->o.max_age_s,
 				      .max_rows = r->o.max_rows,
 				      .done = receiver_done,
 				      .ctx = r};
 	if (ofd_writer_start(&r->writer, &wcfg)) {
+		free(good);
 		r->writer = NULL;
 		snprintf(err, errlen, "cannot start the store writer");
 		return -ENOMEM;
@@ -104,9 +160,15 @@ int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
 				     .trusted_proxies = r->o.trusted_proxies,
 				     .ntrusted_proxies = r->o.ntrusted_proxies,
 				     .proxy_header = r->o.proxy_header,
+				     .metrics = receiver_metrics,
+				     .udp_budget = r->o.udp_budget,
+				     .udp_share = r->o.udp_share,
 				     .udp_workers = r->o.workers ? r->o.workers : ofd_online_cpus()};
 	cfg.limits = (struct ofd_tv_limits){r->o.max_tracer, r->o.max_past_s, r->o.max_future_s};
 	int rc = ofd_listen_start(&r->l, &cfg);
+	if (!rc)
+		receiver_trust(r, good, ngood);
+	free(good);
 	if (rc) {
 		r->l = NULL;
 		ofd_writer_stop(r->writer);
@@ -138,7 +200,10 @@ void ofd_receiver_counters(const struct ofd_receiver *r, struct ofd_listen_count
 
 void ofd_receiver_store_stats(const struct ofd_receiver *r, struct ofd_store_stats *st)
 {
-	ofd_store_get_stats(r->store, st);
+	if (r->writer)
+		ofd_writer_stats(r->writer, st); /* the writer thread owns the store */
+	else
+		ofd_store_get_stats(r->store, st);
 }
 
 void ofd_receiver_stop(struct ofd_receiver *r)

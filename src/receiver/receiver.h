@@ -8,7 +8,10 @@
  * thread never waits for the store: a full queue is answered 503 (Retry-After) at once.
  *
  *   ofd_receiver_new     open the store (nothing runs yet)
- *   ofd_receiver_start   start the writer, bind and start the listeners
+ *   ofd_receiver_start   start the writer, bind and start the listeners; the keys with a
+ *                        good history in the store (good_min tracers over HTTP(S), the most
+ *                        active first, at most OFD_RECEIVER_GOOD_MAX) keep their UDP priority
+ *                        across a restart (listen.h, ofd_listen_trust_key)
  *   ofd_receiver_stop    halt the listeners (everything received is verified and queued), then
  *                        stop the writer (everything queued is stored): the counters are final
  *   ofd_receiver_free    close the listeners and the store (after a stop, or instead of one)
@@ -42,6 +45,10 @@ struct ofd_receiver_opts {
 	const struct ofd_prefix *trusted_proxies; /* HTTP reverse proxies (copied); NULL: none */
 	size_t ntrusted_proxies;
 	enum ofd_httpd_fwd proxy_header; /* the header they name the client in */
+	double udp_budget; /* UDP verifications/s for keys without a good history (0: automatic) */
+	double udp_share;  /* udp_budget 0: this share (0 < x <= 1; 0: 0.5) of the measured rate */
+	uint64_t good_min; /* tracers over HTTP(S) in the store that make a key good at the start
+			      (0: OFD_RECEIVER_GOOD_MIN) */
 };
 
 /* The defaults of `overflowd receive` (the receiver itself takes 0 as "none"). */
@@ -53,6 +60,8 @@ struct ofd_receiver_opts {
 #define OFD_RECEIVER_TRACER_MAX	  OFD_TRACER_HTTP_MAX /* the longest tracer a sender makes */
 #define OFD_RECEIVER_MAX_PAST_S	  (24 * 3600)
 #define OFD_RECEIVER_MAX_FUTURE_S 600
+#define OFD_RECEIVER_GOOD_MIN	  3    /* HTTP(S) tracers of a key in the store: good at the start */
+#define OFD_RECEIVER_GOOD_MAX	  4096 /* keys made good at the start: the good-key table's size */
 
 struct ofd_receiver;
 
@@ -71,8 +80,12 @@ uint16_t ofd_receiver_udp_port(const struct ofd_receiver *r, unsigned i);
 /* The listener's counters (zero before the start). Any thread. */
 void ofd_receiver_counters(const struct ofd_receiver *r, struct ofd_listen_counters *c);
 
-/* The store's counters (stored, refused for the budget or a quota, pruned): after a stop (the
-   writer thread writes them while it runs). */
+/* The store's counters (stored, refused for the budget or a quota, pruned): final after a
+   stop; while the writer runs, as of its last commit or prune. Any thread, but not during
+   ofd_receiver_stop (which halts /metrics first). Also in /metrics:
+   overflowd_store_refused_total{reason="full|key_quota|net_quota"},
+   overflowd_store_pruned_total, overflowd_store_history_pruned_total,
+   overflowd_store_errors_total. */
 void ofd_receiver_store_stats(const struct ofd_receiver *r, struct ofd_store_stats *st);
 
 /* Halt the listeners, then store everything queued (see above). Idempotent. */

@@ -41,7 +41,26 @@ struct ofd_writer {
 	unsigned npending;
 	pthread_t thread;
 	int started;
+	pthread_mutex_t stats_mu; /* guards stats, the store's counters as last published */
+	struct ofd_store_stats stats;
 };
+
+/* Publish the store's counters for other threads (ofd_writer_stats). Writer thread. */
+static void publish(struct ofd_writer *w)
+{
+	struct ofd_store_stats st;
+	ofd_store_get_stats(w->cfg.store, &st);
+	pthread_mutex_lock(&w->stats_mu);
+	w->stats = st;
+	pthread_mutex_unlock(&w->stats_mu);
+}
+
+void ofd_writer_stats(struct ofd_writer *w, struct ofd_store_stats *st)
+{
+	pthread_mutex_lock(&w->stats_mu);
+	*st = w->stats;
+	pthread_mutex_unlock(&w->stats_mu);
+}
 
 /* Commit the open transaction and report its adds' results: as they were, or all failed. */
 static void commit(struct ofd_writer *w, unsigned *open)
@@ -52,6 +71,8 @@ static void commit(struct ofd_writer *w, unsigned *open)
 			crc == OFD_STORE_FULL ? "the disk is full" : "store error");
 	if (crc > 0)
 		crc = OFD_EFORMAT;
+	if (*open || w->npending)
+		publish(w); /* before the results: whoever sees a result sees its count */
 	for (unsigned i = 0; i < w->npending && w->cfg.done; i++)
 		w->cfg.done(w->cfg.ctx, crc ? crc : w->pending[i], w->tokens[i]);
 	w->npending = 0;
@@ -64,6 +85,7 @@ static void prune(struct ofd_writer *w)
 	int64_t n = ofd_store_prune(w->cfg.store, (uint64_t)time(NULL), w->cfg.max_age_s, w->cfg.max_rows);
 	if (n > 0)
 		ofd_info("receiver: pruned %lld tracers", (long long)n);
+	publish(w);
 }
 
 static void add(struct ofd_writer *w, struct wslot *s, unsigned *open)
@@ -134,6 +156,7 @@ static void writer_free(struct ofd_writer *w)
 	free(w->slots);
 	free(w->pending);
 	free(w->tokens);
+	pthread_mutex_destroy(&w->stats_mu);
 	free(w);
 }
 
@@ -146,6 +169,8 @@ int ofd_writer_start(struct ofd_writer **out, const struct ofd_writer_cfg *cfg)
 	if (!w)
 		return -ENOMEM;
 	w->cfg = *cfg;
+	pthread_mutex_init(&w->stats_mu, NULL);
+	ofd_store_get_stats(w->cfg.store, &w->stats);
 	if (!w->cfg.queue)
 		w->cfg.queue = 256;
 	if (!w->cfg.batch_max)

@@ -54,6 +54,11 @@ int ofd_writer_submit(struct ofd_writer *w, const struct ofd_tracer_msg *m, cons
 int ofd_writer_offer(struct ofd_writer *w, const struct ofd_tracer_msg *m, const char *raw, size_t len,
 		     const struct ofd_ip *sender, uint64_t recv_ns, void *token);
 
+/* The store's counters (store.h) as of the last commit or prune: published by the writer
+   thread before the results of a commit are reported, so a done callback's tracer is counted.
+   Thread-safe (while the writer runs, the store's own ofd_store_get_stats is not). */
+void ofd_writer_stats(struct ofd_writer *w, struct ofd_store_stats *st);
+
 /* Add everything queued, commit, stop the thread and free the writer (the store stays open). */
 void ofd_writer_stop(struct ofd_writer *w);
 

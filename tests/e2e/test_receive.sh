@@ -52,8 +52,13 @@ printf -- '- segment: receiver\n  config:\n    db: rx.db\n    max_age: 30d\n    
 "$OFD_BIN" receive -c bad.yml >/dev/null 2>bad.err
 expect_eq "bad receiver config exit" "$?" 2
 expect_eq "bad receiver config message" "$(head -1 bad.err)" \
-	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, tls_cert, tls_key, max_age, max_rows, workers, max_size, min_free, key_quota, net_quota, max_tracer, max_past, max_future, trusted_proxies, proxy_header)"
+	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, tls_cert, tls_key, max_age, max_rows, workers, max_size, min_free, key_quota, net_quota, max_tracer, max_past, max_future, udp_budget, udp_share, trusted_proxies, proxy_header)"
+"$OFD_BIN" receive --udp-share 0 --db bad.db >/dev/null 2>share.err
+expect_eq "udp_share 0 exit" "$?" 2
+grep -q "bad value '0' for --udp-share" share.err || e2e_fail "udp_share 0: $(cat share.err)"
 grep -v bogus bad.yml >rx.yml
+# the budget lane wide enough for the sample's burst of a new key's UDP tracers; seen in /metrics
+printf '    udp_budget: 100000\n' >>rx.yml
 PU=$(free_port)
 PH=$(free_port)
 # the database and retention from the config file, the addresses from the options
@@ -70,6 +75,7 @@ grep -q "sent udp $n, http $n," sent.err || e2e_fail "sender summary: $(grep tra
 e2e_wait 10 metric_is overflowd_tracers_received_total $((2 * n)) ||
 	e2e_fail "received $(metric overflowd_tracers_received_total) of $((2 * n))"
 expect_eq "valid" "$(metric overflowd_tracers_valid_total)" $((2 * n))
+expect_eq "udp_budget from the config" "$(metric overflowd_udp_verify_budget)" 100000
 # stored and duplicate count once the store writer's transaction is committed (50 ms at most)
 RESULTS=$((2 * n)) # (not n inside the function: e2e_wait has a local n)
 # shellcheck disable=SC2317 # called through e2e_wait, which shellcheck does not follow
