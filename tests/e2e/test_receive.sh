@@ -133,7 +133,7 @@ if command -v openssl >/dev/null; then
 	e2e_wait 10 sh -c "ss -lnt | grep -q ':$PS '" || e2e_die "https receiver not listening: $(cat rx2.err)"
 	"$OFD_BIN" -f "$PCAP" -r 1e-4 --seed 7 -k key --send-to "https://127.0.0.1:$PS/.well-known/overflowd" \
 		>/dev/null 2>sent2.err || e2e_fail "https sender: $(cat sent2.err)"
-	grep -q "sent udp 0, http 0, https $n," sent2.err || e2e_fail "https: $(grep tracers: sent2.err)"
+	grep -q "sent udp 0, http 0, https $n," sent2.err || e2e_fail "https: $(grep tracers sent2.err)"
 	kill -TERM "$rpid"; wait "$rpid"
 	grep -q "stored $n " rx2.err || e2e_fail "https receiver: $(tail -2 rx2.err)"
 	expect_eq "tracers stored over https" "$(($("$OFD_BIN" tracers --db rx2.db --format csv | wc -l) - 1))" "$n"

@@ -613,9 +613,9 @@ static const struct ofd_cfg_key tracer_keys[] = {
     {.key = "connect_timeout",
      .type = OFD_CFG_DURATION,
      .offset = O(connect_timeout_ns),
-     .def = "1s",
-     .help = "TCP connect time for HTTP(S); a flow end that does not connect in time is remembered "
-	     "and skipped (10 min, doubling up to 24 h)"},
+     .def = "3s",
+     .help = "TCP connect time for HTTP(S) (3 s lets one lost SYN be sent again); a flow end that "
+	     "does not connect in time is remembered and skipped (10 min, doubling up to 24 h)"},
     {.key = "udp_port",
      .type = OFD_CFG_UINT,
      .offset = O(udp_port),
