@@ -44,6 +44,8 @@ enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id)
 	case 16: return OFD_IE_SRC_AS;
 	case 17: return OFD_IE_DST_AS;
 	case 18: return OFD_IE_BGP_NEXT_HOP4;
+	case 23: return OFD_IE_BYTES;	/* postOctetDeltaCount, v9 OUT_BYTES */
+	case 24: return OFD_IE_PACKETS; /* postPacketDeltaCount, v9 OUT_PKTS */
 	case 21: return OFD_IE_END_UPTIME;
 	case 22: return OFD_IE_START_UPTIME;
 	case 27: return OFD_IE_SRC_ADDR6;
@@ -180,22 +182,25 @@ static uint64_t kind_present(enum ofd_ie_kind k)
 /*
  * Resolve the elements that only count when their primary is absent: post MACs (81, 57) behind
  * source/destination MAC (56, 80), dot1qVlanId (243) behind vlanId (58), minimumTTL (52) behind
- * ipTTL (192), packetTotalCount/octetTotalCount behind the delta counts.
+ * ipTTL (192), the egress counts postOctet/PacketDeltaCount (23, 24; v9 OUT_BYTES/OUT_PKTS)
+ * behind the delta counts (1, 2), octetTotalCount/packetTotalCount (85, 86) behind either.
  */
 static enum ofd_ie_kind resolve(const struct ofd_tmpl_field *f, uint32_t n, uint32_t first, uint16_t id)
 {
-	uint16_t primary;
+	uint16_t primary, second = 0;
 	switch (id) {
 	case 81: primary = 56; break;
 	case 57: primary = 80; break;
 	case 243: primary = 58; break;
 	case 52: primary = 192; break;
-	case 85: primary = 1; break;
-	case 86: primary = 2; break;
+	case 23: primary = 1; break;
+	case 24: primary = 2; break;
+	case 85: primary = 1, second = 23; break;
+	case 86: primary = 2, second = 24; break;
 	default: return ofd_ie_kind_of(0, id);
 	}
 	for (uint32_t i = first; i < n; i++)
-		if (f[i].pen == 0 && f[i].id == primary)
+		if (f[i].pen == 0 && (f[i].id == primary || (second && f[i].id == second)))
 			return OFD_IE_SKIP;
 	return ofd_ie_kind_of(0, id);
 }

@@ -142,12 +142,54 @@ static void test_both_families_next_hop(void **state)
 	ofd_decoder_free(d);
 }
 
+/* postOctet/PacketDeltaCount (23/24, v9 OUT_BYTES/OUT_PKTS) when 1/2 are absent. */
+static void egress(int v9)
+{
+	struct ofd_decoder *d = new_decoder();
+	struct gv_msg m = {0};
+	const struct gv_field fo[] = {{23, 8, 0}, {24, 4, 0}, {4, 1, 0}};
+	const struct gv_field fboth[] = {{23, 8, 0}, {24, 4, 0}, {1, 4, 0}, {2, 4, 0}};
+	const struct gv_field ftot[] = {{85, 8, 0}, {86, 8, 0}, {23, 4, 0}, {24, 4, 0}};
+	if (v9)
+		gv_v9_begin(&m, 100000, EXPORT_S, 1, 7);
+	else
+		gv_ipfix_begin(&m, EXPORT_S, 1, 7);
+	gv_set_begin(&m, v9 ? 0 : 2);
+	gv_template(&m, 300, fo, 3);
+	gv_template(&m, 301, fboth, 4);
+	gv_template(&m, 302, ftot, 4);
+	gv_set_begin(&m, 300);
+	gv_record(&m, fo, 3, (const uint64_t[]){123456, 78, 6});
+	gv_set_begin(&m, 301);
+	gv_record(&m, fboth, 4, (const uint64_t[]){999, 9, 1500, 15});
+	gv_set_begin(&m, 302);
+	gv_record(&m, ftot, 4, (const uint64_t[]){1000000, 10000, 2000, 20});
+	assert_int_equal(dec(d, &m), 3);
+	assert_int_equal(sink.got[0].bytes, 123456);
+	assert_int_equal(sink.got[0].packets, 78);
+	assert_true(ofd_flow_has(&sink.got[0], OFD_F_BYTES));
+	assert_true(ofd_flow_has(&sink.got[0], OFD_F_PACKETS));
+	assert_int_equal(sink.got[1].bytes, 1500); /* the ingress counts win */
+	assert_int_equal(sink.got[1].packets, 15);
+	assert_int_equal(sink.got[2].bytes, 2000); /* deltas before totals */
+	assert_int_equal(sink.got[2].packets, 20);
+	ofd_decoder_free(d);
+}
+
+static void test_egress_counters(void **state)
+{
+	(void)state;
+	egress(1);
+	egress(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_both_families_ipfix),
 	    cmocka_unit_test(test_both_families_v9),
 	    cmocka_unit_test(test_both_families_next_hop),
+	    cmocka_unit_test(test_egress_counters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
