@@ -91,6 +91,10 @@ enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id)
 	case 158: return OFD_IE_START_DELTA_US;
 	case 159: return OFD_IE_END_DELTA_US;
 	case 160: return OFD_IE_SYS_INIT_MS;
+	case 176:
+	case 178: return OFD_IE_ICMP_TYPE;
+	case 177:
+	case 179: return OFD_IE_ICMP_CODE;
 	case 197: return OFD_IE_IP_FLAGS;
 	case 305: return OFD_IE_PKT_INTERVAL;
 	case 306: return OFD_IE_PKT_SPACE;
@@ -150,7 +154,9 @@ static uint64_t kind_present(enum ofd_ie_kind k)
 	case OFD_IE_DST_AS: return OFD_W0(OFD_F_DST_AS);
 	case OFD_IE_NEXT_HOP_AS: return OFD_W0(OFD_F_NEXT_HOP_AS);
 	case OFD_IE_FLOW_LABEL: return OFD_W0(OFD_F_IPV6_FLOW_LABEL);
-	case OFD_IE_ICMP: return OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE);
+	case OFD_IE_ICMP:
+	case OFD_IE_ICMP_TYPE:
+	case OFD_IE_ICMP_CODE: return OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE);
 	case OFD_IE_SRC_MAC: return OFD_W0(OFD_F_SRC_MAC);
 	case OFD_IE_DST_MAC: return OFD_W0(OFD_F_DST_MAC);
 	case OFD_IE_VLAN: return OFD_W0(OFD_F_SRC_VLAN) | OFD_W0(OFD_F_VLAN_ID);
@@ -346,10 +352,24 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 	case OFD_IE_DST_AS: f->dst_as = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_NEXT_HOP_AS: f->next_hop_as = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_FLOW_LABEL: f->ipv6_flow_label = (uint32_t)be_uint(p, n) & 0xfffff; break;
-	case OFD_IE_ICMP: {
+	case OFD_IE_ICMP: { /* the family not in use is zero: a non-zero value wins */
 		uint64_t v = be_uint(p, n);
-		f->icmp_type = (uint8_t)(v >> 8);
-		f->icmp_code = (uint8_t)v;
+		if (v) {
+			f->icmp_type = (uint8_t)(v >> 8);
+			f->icmp_code = (uint8_t)v;
+		}
+		break;
+	}
+	case OFD_IE_ICMP_TYPE: {
+		uint64_t v = be_uint(p, n);
+		if (v)
+			f->icmp_type = (uint8_t)v;
+		break;
+	}
+	case OFD_IE_ICMP_CODE: {
+		uint64_t v = be_uint(p, n);
+		if (v)
+			f->icmp_code = (uint8_t)v;
 		break;
 	}
 	case OFD_IE_SRC_MAC: f->src_mac = ofd_be_uint(p, 6); break;
@@ -368,7 +388,7 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 	case OFD_IE_TTL: f->ip_ttl = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_FRAG_ID: f->fragment_id = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_FRAG_OFF: f->fragment_offset = (uint16_t)be_uint(p, n); break;
-	case OFD_IE_IP_FLAGS: f->ip_flags = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_IP_FLAGS: f->ip_flags = (uint8_t)be_uint(p, n) >> 5; break; /* RS DF MF -> 4 2 1 */
 	case OFD_IE_FWD_STATUS: f->forwarding_status = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_OBS_POINT: f->observation_point_id = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_DIRECTION: f->flow_direction = (uint8_t)(be_uint(p, n) & 1); break;
@@ -476,6 +496,19 @@ static void post_etype(struct ofd_flow *f)
 	f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
 }
 
+/*
+ * ICMP type/code: from the ICMP elements (32/139, 176-179) when they say something, else from the
+ * destination port as v9 exporters encode them (type << 8 | code), also when a template carries
+ * the elements but leaves them zero.
+ */
+static void post_icmp(struct ofd_flow *f)
+{
+	if ((f->proto == 1 || f->proto == 58) && (f->present.w[0] & OFD_W0(OFD_F_ICMP_TYPE)) &&
+	    !f->icmp_type && !f->icmp_code && f->dst_port)
+		f->present.w[0] &= ~(OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE));
+	ofd_flow_icmp_from_port(f);
+}
+
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
 {
 	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END)) {
@@ -491,7 +524,7 @@ void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct of
 		}
 	}
 	post_etype(f);
-	ofd_flow_icmp_from_port(f);
+	post_icmp(f);
 }
 
 uint32_t ofd_ie_rate(const struct ofd_ie_aux *a)

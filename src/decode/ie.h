@@ -52,7 +52,9 @@ enum ofd_ie_kind {
 	OFD_IE_DST_AS,
 	OFD_IE_NEXT_HOP_AS,
 	OFD_IE_FLOW_LABEL,
-	OFD_IE_ICMP,
+	OFD_IE_ICMP,	  /* icmpTypeCode IPv4/IPv6 (32/139): type << 8 | code */
+	OFD_IE_ICMP_TYPE, /* icmpTypeIPv4/IPv6 (176/178) */
+	OFD_IE_ICMP_CODE, /* icmpCodeIPv4/IPv6 (177/179) */
 	OFD_IE_SRC_MAC,
 	OFD_IE_DST_MAC,
 	OFD_IE_VLAN,	  /* src_vlan and vlan_id */

@@ -183,6 +183,58 @@ static void test_egress_counters(void **state)
 	egress(0);
 }
 
+/*
+ * fragmentFlags (197) -> the IPv4 header's 3 flag bits (DF = 2, MF = 1); ICMP from 176-179, from
+ * 32/139 with the family not in use zero, and from dst_port when the elements are all zero.
+ */
+static void test_scaling(void **state)
+{
+	(void)state;
+	struct ofd_decoder *d = new_decoder();
+	struct gv_msg m = {0};
+	const struct gv_field fx[] = {{4, 1, 0},   {197, 1, 0}, {176, 1, 0}, {177, 1, 0},
+				      {178, 1, 0}, {179, 1, 0}, {11, 2, 0}};
+	const struct gv_field fy[] = {{4, 1, 0}, {139, 2, 0}, {32, 2, 0}, {11, 2, 0}};
+	gv_ipfix_begin(&m, EXPORT_S, 1, 7);
+	gv_set_begin(&m, 2);
+	gv_template(&m, 300, fx, 7);
+	gv_template(&m, 301, fy, 4);
+	gv_set_begin(&m, 300);
+	gv_record(&m, fx, 7, (const uint64_t[]){1, 0x40, 3, 1, 0, 0, 0});	   /* v4 unreachable, DF */
+	gv_record(&m, fx, 7, (const uint64_t[]){58, 0x20, 0, 0, 128, 0, 0});	   /* v6 echo request, MF */
+	gv_record(&m, fx, 7, (const uint64_t[]){6, 0x60 | 0x1f, 0, 0, 0, 0, 443}); /* DF|MF, DC bits */
+	gv_set_begin(&m, 301);
+	gv_record(&m, fy, 4, (const uint64_t[]){1, 0, 0x0b01, 0});  /* v4: 139 zero, 32 later */
+	gv_record(&m, fy, 4, (const uint64_t[]){58, 0x0104, 0, 0}); /* v6: 32 zero after 139 */
+	gv_record(&m, fy, 4, (const uint64_t[]){1, 0, 0, 0x0302});  /* elements zero: dst_port */
+	gv_record(&m, fy, 4, (const uint64_t[]){1, 0, 0, 0});	    /* echo reply */
+	assert_int_equal(dec(d, &m), 7);
+	const struct ofd_flow *g = sink.got;
+	assert_int_equal(g[0].ip_flags, 2);
+	assert_int_equal(g[0].icmp_type, 3);
+	assert_int_equal(g[0].icmp_code, 1);
+	assert_true(ofd_flow_has(&g[0], OFD_F_ICMP_TYPE));
+	assert_true(ofd_flow_has(&g[0], OFD_F_ICMP_CODE));
+	assert_true(ofd_flow_has(&g[0], OFD_F_IP_FLAGS));
+	assert_int_equal(g[1].ip_flags, 1);
+	assert_int_equal(g[1].icmp_type, 128);
+	assert_int_equal(g[1].icmp_code, 0);
+	assert_int_equal(g[2].ip_flags, 3);
+	assert_int_equal(g[2].icmp_type, 0);
+	assert_int_equal(g[2].dst_port, 443);
+	assert_int_equal(g[3].icmp_type, 11);
+	assert_int_equal(g[3].icmp_code, 1);
+	assert_int_equal(g[4].icmp_type, 1);
+	assert_int_equal(g[4].icmp_code, 4);
+	assert_int_equal(g[5].icmp_type, 3);
+	assert_int_equal(g[5].icmp_code, 2);
+	assert_true(ofd_flow_has(&g[5], OFD_F_ICMP_TYPE));
+	assert_int_equal(g[6].icmp_type, 0);
+	assert_int_equal(g[6].icmp_code, 0);
+	assert_true(ofd_flow_has(&g[6], OFD_F_ICMP_TYPE));
+	ofd_decoder_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +242,7 @@ int main(void)
 	    cmocka_unit_test(test_both_families_v9),
 	    cmocka_unit_test(test_both_families_next_hop),
 	    cmocka_unit_test(test_egress_counters),
+	    cmocka_unit_test(test_scaling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,7 +81,7 @@ static const uint64_t v4v[NV4] = {
     2,
     512,
     77,
-    2,
+    0x40, /* fragmentFlags: DF */
 };
 
 static void test_v4_fields(void **state)
@@ -139,7 +139,7 @@ static void test_v4_fields(void **state)
 	assert_int_equal(f->engine_id, 2);
 	assert_int_equal(f->sampling_rate, 512);
 	assert_int_equal(f->observation_point_id, 77);
-	assert_int_equal(f->ip_flags, 2);
+	assert_int_equal(f->ip_flags, 2); /* DF, as in the IPv4 header */
 	/* TCP: no ICMP fields invented */
 	assert_int_equal(f->icmp_type, 0);
 	static const enum ofd_field want[] = {
