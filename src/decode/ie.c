@@ -333,7 +333,7 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 	case OFD_IE_PACKETS: f->packets = be_uint(p, n); break;
 	case OFD_IE_PROTO: f->proto = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_TOS: f->ip_tos = (uint8_t)be_uint(p, n); break;
-	case OFD_IE_TCP_FLAGS: f->tcp_flags = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_TCP_FLAGS: f->tcp_flags = (uint16_t)(be_uint(p, n) & 0x0fff); break; /* no data offset */
 	case OFD_IE_SRC_PORT: f->src_port = (uint16_t)be_uint(p, n); break;
 	case OFD_IE_DST_PORT: f->dst_port = (uint16_t)be_uint(p, n); break;
 	case OFD_IE_SRC_ADDR4: set4(&f->src_addr, p); break;
@@ -389,7 +389,7 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 	case OFD_IE_FRAG_ID: f->fragment_id = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_FRAG_OFF: f->fragment_offset = (uint16_t)be_uint(p, n); break;
 	case OFD_IE_IP_FLAGS: f->ip_flags = (uint8_t)be_uint(p, n) >> 5; break; /* RS DF MF -> 4 2 1 */
-	case OFD_IE_FWD_STATUS: f->forwarding_status = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_FWD_STATUS: f->forwarding_status = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_OBS_POINT: f->observation_point_id = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_DIRECTION: f->flow_direction = (uint8_t)(be_uint(p, n) & 1); break;
 	case OFD_IE_SRC_VRF: f->src_vrf = (uint32_t)be_uint(p, n); break;

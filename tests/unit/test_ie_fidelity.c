@@ -235,6 +235,34 @@ static void test_scaling(void **state)
 	ofd_decoder_free(d);
 }
 
+/* tcpControlBits (6) at 16 bits (NS 0x100; the data-offset nibble ignored), forwardingStatus (89)
+ * at 4 bytes. */
+static void test_full_width(void **state)
+{
+	(void)state;
+	struct ofd_decoder *d = new_decoder();
+	struct gv_msg m = {0};
+	const struct gv_field f[] = {{4, 1, 0}, {6, 2, 0}, {89, 4, 0}};
+	const struct gv_field f1[] = {{4, 1, 0}, {6, 1, 0}, {89, 1, 0}};
+	gv_ipfix_begin(&m, EXPORT_S, 1, 7);
+	gv_set_begin(&m, 2);
+	gv_template(&m, 300, f, 3);
+	gv_template(&m, 301, f1, 3);
+	gv_set_begin(&m, 300);
+	gv_record(&m, f, 3, (const uint64_t[]){6, 0x5112, 0x89});
+	gv_record(&m, f, 3, (const uint64_t[]){6, 0x0002, 0x40000000});
+	gv_set_begin(&m, 301);
+	gv_record(&m, f1, 3, (const uint64_t[]){6, 0x12, 0x42});
+	assert_int_equal(dec(d, &m), 3);
+	assert_int_equal(sink.got[0].tcp_flags, 0x112);
+	assert_int_equal(sink.got[0].forwarding_status, 0x89);
+	assert_int_equal(sink.got[1].tcp_flags, 2);
+	assert_int_equal(sink.got[1].forwarding_status, 0x40000000u);
+	assert_int_equal(sink.got[2].tcp_flags, 0x12);
+	assert_int_equal(sink.got[2].forwarding_status, 0x42);
+	ofd_decoder_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +271,7 @@ int main(void)
 	    cmocka_unit_test(test_both_families_next_hop),
 	    cmocka_unit_test(test_egress_counters),
 	    cmocka_unit_test(test_scaling),
+	    cmocka_unit_test(test_full_width),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
