@@ -5,10 +5,11 @@
  * Times: flowStart/EndSeconds, -Milliseconds are epoch based; -Microseconds and -Nanoseconds are
  * NTP timestamps (seconds since 1900 + a 2^-32 fraction; values before 1970 become 0); the
  * -DeltaMicroseconds are subtracted from the message's export time. flowStart/EndSysUpTime are
- * router uptime in ms: in v9 converted through the header's sysUptime and export time (unsigned
- * 32-bit differences make the 49.7-day wrap harmless); in IPFIX added to
- * systemInitTimeMilliseconds (IE 160) taken from the same record or from the exporter's options
- * data; without one, IPFIX uptime times are left unset (their `present` bits stay clear).
+ * router uptime in ms, resolved relative to the exporter's uptime at the export time modulo 2^32
+ * (the 49.7-day wrap is harmless): v9 the header's sysUptime; IPFIX the export time minus
+ * systemInitTimeMilliseconds (IE 160) from the same record or the exporter's options data.
+ * A record left without a start or end time (no time element, or IPFIX uptimes without 160)
+ * gets the export time for the end, and the end for the start.
  */
 #include "ie.h"
 
@@ -460,11 +461,50 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 	}
 }
 
+/*
+ * An uptime-relative time (ms, 32 bits, wrapping every 49.7 days) as epoch ns, through the
+ * exporter's uptime at the export time: v9 the header's sysUptime, IPFIX export time minus
+ * systemInitTimeMilliseconds, both taken modulo 2^32. IPFIX export time has whole seconds, so a
+ * flow may end up to a second "after" it: the difference is signed (flows within 24.8 days).
+ */
 static uint64_t uptime_ns(uint32_t t, const struct ofd_ie_ctx *c, uint64_t sys_init_ms)
 {
 	if (c->v9)
 		return c->export_ns - (uint64_t)(uint32_t)(c->uptime_ms - t) * 1000000u;
-	return (sys_init_ms + t) * 1000000u;
+	uint32_t export_up = (uint32_t)(c->export_ns / 1000000u - sys_init_ms);
+	int64_t ago_ns = (int64_t)(int32_t)(export_up - t) * 1000000;
+	if (ago_ns > 0 && (uint64_t)ago_ns > c->export_ns)
+		return 0;
+	return c->export_ns - (uint64_t)ago_ns;
+}
+
+/*
+ * Times: uptime-relative ones resolved (IPFIX: when systemInitTimeMilliseconds is known); a
+ * record still without a start or end time takes the export time (as goflow2 and nfdump do),
+ * a start without one takes the end time.
+ */
+static void post_times(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
+{
+	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END)) {
+		int ok = c->v9 || (a->have & OFD_IEA_SYS_INIT) || c->has_sys_init;
+		uint64_t init = (a->have & OFD_IEA_SYS_INIT) ? a->sys_init_ms : c->sys_init_ms;
+		if (ok && (a->have & OFD_IEA_UP_START)) {
+			f->time_flow_start_ns = uptime_ns(a->up_start, c, init);
+			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START);
+		}
+		if (ok && (a->have & OFD_IEA_UP_END)) {
+			f->time_flow_end_ns = uptime_ns(a->up_end, c, init);
+			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_END);
+		}
+	}
+	uint64_t both = OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END);
+	if ((f->present.w[0] & both) == both)
+		return;
+	if (!(f->present.w[0] & OFD_W0(OFD_F_TIME_FLOW_END)))
+		f->time_flow_end_ns = c->export_ns;
+	if (!(f->present.w[0] & OFD_W0(OFD_F_TIME_FLOW_START)))
+		f->time_flow_start_ns = f->time_flow_end_ns;
+	f->present.w[0] |= both;
 }
 
 /*
@@ -511,18 +551,7 @@ static void post_icmp(struct ofd_flow *f)
 
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
 {
-	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END)) {
-		int ok = c->v9 || (a->have & OFD_IEA_SYS_INIT) || c->has_sys_init;
-		uint64_t init = (a->have & OFD_IEA_SYS_INIT) ? a->sys_init_ms : c->sys_init_ms;
-		if (ok && (a->have & OFD_IEA_UP_START)) {
-			f->time_flow_start_ns = uptime_ns(a->up_start, c, init);
-			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START);
-		}
-		if (ok && (a->have & OFD_IEA_UP_END)) {
-			f->time_flow_end_ns = uptime_ns(a->up_end, c, init);
-			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_END);
-		}
-	}
+	post_times(f, a, c);
 	post_etype(f);
 	post_icmp(f);
 }

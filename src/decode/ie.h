@@ -164,7 +164,11 @@ size_t ofd_ie_var_len(const struct ofd_ie_plan *plan, const struct ofd_ie_step *
 void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *steps, const uint8_t *p,
 		  struct ofd_flow *f, struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx);
 
-/* Finish a record: uptime-relative times, etype from the addresses, ICMP type/code from dst_port. */
+/*
+ * Finish a record: uptime-relative times (modulo 2^32 around the export time), the export time for
+ * a missing end (and the end for a missing start), etype from the non-zero address, ICMP
+ * type/code from dst_port when the ICMP elements are absent or zero.
+ */
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx);
 
 /* Sampling rate an options (or data) record states: 0 if none. */

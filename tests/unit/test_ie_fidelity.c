@@ -263,6 +263,49 @@ static void test_full_width(void **state)
 	ofd_decoder_free(d);
 }
 
+/*
+ * IPFIX flowStart/EndSysUpTime (22/21) with systemInitTimeMilliseconds (160) on a router up for
+ * more than 2^32 ms: resolved modulo 2^32 around the export time. Without 160 or any time field:
+ * the export time.
+ */
+static void test_uptime_wrap_ipfix(void **state)
+{
+	(void)state;
+	struct ofd_decoder *d = new_decoder();
+	struct gv_msg m = {0};
+	const struct gv_field fup[] = {{160, 8, 0}, {22, 4, 0}, {21, 4, 0}};
+	const struct gv_field fnone[] = {{8, 4, 0}, {4, 1, 0}};
+	const struct gv_field fend[] = {{153, 8, 0}};
+	const uint64_t export_ms = EXPORT_S * 1000ull, wrap = 1ull << 32;
+	const uint64_t init = export_ms - (wrap + 5000); /* the exporter's uptime: 2^32 + 5 s */
+	gv_ipfix_begin(&m, EXPORT_S, 1, 7);
+	gv_set_begin(&m, 2);
+	gv_template(&m, 300, fup, 3);
+	gv_template(&m, 301, fnone, 2);
+	gv_template(&m, 302, fend, 1);
+	gv_set_begin(&m, 300);
+	gv_record(&m, fup, 3, (const uint64_t[]){init, 1000, 4500});	    /* after the wrap */
+	gv_record(&m, fup, 3, (const uint64_t[]){init, 0xfffff830u, 5300}); /* before it; 0.3 s late */
+	gv_set_begin(&m, 301);
+	gv_record(&m, fnone, 2, (const uint64_t[]){0x0a000001, 6});
+	gv_set_begin(&m, 302);
+	gv_record(&m, fend, 1, (const uint64_t[]){export_ms - 7000});
+	assert_int_equal(dec(d, &m), 4);
+	const struct ofd_flow *g = sink.got;
+	assert_int_equal(g[0].time_flow_start_ns, (export_ms - 4000) * 1000000ull);
+	assert_int_equal(g[0].time_flow_end_ns, (export_ms - 500) * 1000000ull);
+	assert_int_equal(g[1].time_flow_start_ns, (export_ms - 7000) * 1000000ull);
+	assert_int_equal(g[1].time_flow_end_ns, (export_ms + 300) * 1000000ull);
+	assert_true(ofd_flow_has(&g[1], OFD_F_TIME_FLOW_END));
+	assert_int_equal(g[2].time_flow_start_ns, EXPORT_S * S); /* no time field: export time */
+	assert_int_equal(g[2].time_flow_end_ns, EXPORT_S * S);
+	assert_true(ofd_flow_has(&g[2], OFD_F_TIME_FLOW_START));
+	assert_true(ofd_flow_has(&g[2], OFD_F_TIME_FLOW_END));
+	assert_int_equal(g[3].time_flow_end_ns, (export_ms - 7000) * 1000000ull);
+	assert_int_equal(g[3].time_flow_start_ns, (export_ms - 7000) * 1000000ull); /* the end's */
+	ofd_decoder_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +315,7 @@ int main(void)
 	    cmocka_unit_test(test_egress_counters),
 	    cmocka_unit_test(test_scaling),
 	    cmocka_unit_test(test_full_width),
+	    cmocka_unit_test(test_uptime_wrap_ipfix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
