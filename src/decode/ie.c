@@ -16,6 +16,9 @@
 #include "ofd/err.h"
 #include "ofd/rd.h"
 
+/* Rare paths out of line, so that the per-record ones keep their registers (gcc, clang). */
+#define IE_COLD __attribute__((noinline, cold))
+
 #define NS_PER_S  1000000000ull
 #define NTP_EPOCH 2208988800ull /* seconds from 1900-01-01 to 1970-01-01 */
 
@@ -221,6 +224,7 @@ int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, 
 		if (!v9 && f[i].len == OFD_IE_VARLEN)
 			plan->varlen = 1;
 	uint32_t off = 0;
+	unsigned fam = 0; /* 1: some IPv4 source/destination address, 2: some IPv6 one */
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t len = f[i].len;
 		enum ofd_ie_kind k = OFD_IE_SKIP;
@@ -244,7 +248,10 @@ int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, 
 			plan->aux = 1;
 		if (k == OFD_IE_SAMPLING || k == OFD_IE_SAMPLER_ID || k == OFD_IE_PKT_INTERVAL)
 			plan->sampling = 1;
+		fam |= (k == OFD_IE_SRC_ADDR4 || k == OFD_IE_DST_ADDR4) ? 1 : 0;
+		fam |= (k == OFD_IE_SRC_ADDR6 || k == OFD_IE_DST_ADDR6) ? 2 : 0;
 	}
+	plan->mixed = fam == 3;
 	if (off == 0)
 		return OFD_EFORMAT;
 	plan->min_len = off;
@@ -441,6 +448,8 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 		  struct ofd_flow *f, struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx)
 {
 	const struct ofd_ie_step *s = steps, *end = steps + plan->nsteps;
+	if (plan->mixed)
+		aux->have |= OFD_IEA_MIXED;
 	if (!plan->varlen) {
 		for (; s < end; s++)
 			apply_one(f, aux, ctx, s->kind, p + s->off, s->len);
@@ -461,58 +470,57 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 	}
 }
 
-/*
- * An uptime-relative time (ms, 32 bits, wrapping every 49.7 days) as epoch ns, through the
- * exporter's uptime at the export time: v9 the header's sysUptime, IPFIX export time minus
- * systemInitTimeMilliseconds, both taken modulo 2^32. IPFIX export time has whole seconds, so a
- * flow may end up to a second "after" it: the difference is signed (flows within 24.8 days).
- */
-static uint64_t uptime_ns(uint32_t t, const struct ofd_ie_ctx *c, uint64_t sys_init_ms)
+/* The epoch time of uptime t, `up` being the exporter's uptime at the export time (mod 2^32). */
+static inline uint64_t uptime_ns(uint32_t t, uint32_t up, uint64_t export_ns)
 {
-	if (c->v9)
-		return c->export_ns - (uint64_t)(uint32_t)(c->uptime_ms - t) * 1000000u;
-	uint32_t export_up = (uint32_t)(c->export_ns / 1000000u - sys_init_ms);
-	int64_t ago_ns = (int64_t)(int32_t)(export_up - t) * 1000000;
-	if (ago_ns > 0 && (uint64_t)ago_ns > c->export_ns)
-		return 0;
-	return c->export_ns - (uint64_t)ago_ns;
+	return export_ns - (uint64_t)((int64_t)(int32_t)(up - t) * 1000000);
 }
 
 /*
- * Times: uptime-relative ones resolved (IPFIX: when systemInitTimeMilliseconds is known); a
- * record still without a start or end time takes the export time (as goflow2 and nfdump do),
- * a start without one takes the end time.
+ * Uptime-relative times (ms, 32 bits, wrapping every 49.7 days) through the exporter's uptime at
+ * the export time, modulo 2^32: v9 the header's sysUptime; IPFIX the export time minus
+ * systemInitTimeMilliseconds (none known: left unset). The difference is signed (flows within
+ * 24.8 days of the export), as an IPFIX export time has whole seconds and a flow may end up to
+ * a second after it.
  */
-static void post_times(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
+static void post_uptimes(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
 {
-	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END)) {
-		int ok = c->v9 || (a->have & OFD_IEA_SYS_INIT) || c->has_sys_init;
-		uint64_t init = (a->have & OFD_IEA_SYS_INIT) ? a->sys_init_ms : c->sys_init_ms;
-		if (ok && (a->have & OFD_IEA_UP_START)) {
-			f->time_flow_start_ns = uptime_ns(a->up_start, c, init);
-			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START);
-		}
-		if (ok && (a->have & OFD_IEA_UP_END)) {
-			f->time_flow_end_ns = uptime_ns(a->up_end, c, init);
-			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_END);
-		}
-	}
-	uint64_t both = OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END);
-	if ((f->present.w[0] & both) == both)
+	uint32_t up;
+	if (c->v9)
+		up = c->uptime_ms;
+	else if (a->have & OFD_IEA_SYS_INIT)
+		up = (uint32_t)(c->export_ns / 1000000u - a->sys_init_ms);
+	else if (c->has_sys_init)
+		up = (uint32_t)(c->export_ns / 1000000u - c->sys_init_ms);
+	else
 		return;
+	if (a->have & OFD_IEA_UP_START) {
+		f->time_flow_start_ns = uptime_ns(a->up_start, up, c->export_ns);
+		f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START);
+	}
+	if (a->have & OFD_IEA_UP_END) {
+		f->time_flow_end_ns = uptime_ns(a->up_end, up, c->export_ns);
+		f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_END);
+	}
+}
+
+/* A record still without a start or end time: the export time for the end, the end for the start
+ * (goflow2 and nfdump use the export time). */
+IE_COLD static void post_time_fallback(struct ofd_flow *f, const struct ofd_ie_ctx *c)
+{
 	if (!(f->present.w[0] & OFD_W0(OFD_F_TIME_FLOW_END)))
 		f->time_flow_end_ns = c->export_ns;
 	if (!(f->present.w[0] & OFD_W0(OFD_F_TIME_FLOW_START)))
 		f->time_flow_start_ns = f->time_flow_end_ns;
-	f->present.w[0] |= both;
+	f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END);
 }
 
 /*
- * etype: from a non-zero source or destination address (it outranks ipVersion, which a template
- * with both families may carry for the family not in use), else from ipVersion (60), else from
- * the family of an all-zero address.
+ * etype of a record with addresses of both families: from a non-zero source or destination
+ * address (it outranks ipVersion, which a template with both families may carry for the family
+ * not in use), else from ipVersion (60), else from the family of an all-zero address.
  */
-static void post_etype(struct ofd_flow *f)
+IE_COLD static void post_etype_mixed(struct ofd_flow *f)
 {
 	const struct ofd_ip *a = NULL;
 	if (f->src_addr.family && !ip_zero(&f->src_addr))
@@ -541,19 +549,31 @@ static void post_etype(struct ofd_flow *f)
  * destination port as v9 exporters encode them (type << 8 | code), also when a template carries
  * the elements but leaves them zero.
  */
-static void post_icmp(struct ofd_flow *f)
+IE_COLD static void post_icmp(struct ofd_flow *f)
 {
-	if ((f->proto == 1 || f->proto == 58) && (f->present.w[0] & OFD_W0(OFD_F_ICMP_TYPE)) &&
-	    !f->icmp_type && !f->icmp_code && f->dst_port)
+	if ((f->present.w[0] & OFD_W0(OFD_F_ICMP_TYPE)) && !f->icmp_type && !f->icmp_code && f->dst_port)
 		f->present.w[0] &= ~(OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE));
 	ofd_flow_icmp_from_port(f);
 }
 
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
 {
-	post_times(f, a, c);
-	post_etype(f);
-	post_icmp(f);
+	uint64_t times = OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END);
+	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END))
+		post_uptimes(f, a, c);
+	if ((f->present.w[0] & times) != times)
+		post_time_fallback(f, c);
+	if (a->have & OFD_IEA_MIXED) {
+		post_etype_mixed(f);
+	} else if (!(f->present.w[0] & OFD_W0(OFD_F_ETYPE))) {
+		uint8_t fam = f->src_addr.family ? f->src_addr.family : f->dst_addr.family;
+		if (fam) {
+			f->etype = fam == OFD_AF_INET ? 0x0800 : 0x86dd;
+			f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
+		}
+	}
+	if (f->proto == 1 || f->proto == 58)
+		post_icmp(f);
 }
 
 uint32_t ofd_ie_rate(const struct ofd_ie_aux *a)

@@ -105,7 +105,7 @@ struct ofd_ie_plan {
 	uint8_t varlen;	  /* 1: some field has variable length, steps cover every field */
 	uint8_t aux;	  /* 1: some step fills struct ofd_ie_aux (times, sampling) */
 	uint8_t sampling; /* 1: some step carries samplingInterval or a sampler id */
-	uint8_t reserved;
+	uint8_t mixed;	  /* 1: source/destination addresses of both families (IOS XR) */
 };
 
 /* Values of a record that need the message, the exporter or each other to become fields. */
@@ -126,6 +126,7 @@ enum {
 	OFD_IEA_SAMPLER_ID = 16,
 	OFD_IEA_PKT_INTERVAL = 32,
 	OFD_IEA_PKT_SPACE = 64,
+	OFD_IEA_MIXED = 1 << 30, /* set by ofd_ie_apply for a plan->mixed record */
 };
 
 /* What a record's times are relative to. */
