@@ -147,11 +147,10 @@ struct ofd_flow {
 	uint64_t bytes;
 	uint64_t packets;
 	uint32_t sampling_rate;
-	uint8_t normalized; /* 1: bytes/packets were scaled by sampling_rate */
-	uint8_t type;	    /* enum ofd_flow_type */
+	uint8_t type; /* enum ofd_flow_type */
 	uint8_t proto;
-	uint8_t tcp_flags;
-	uint64_t src_mac; /* 48 bits, most significant byte first */
+	uint16_t tcp_flags; /* tcpControlBits at full width: NS (0x100) and the 8 classic bits */
+	uint64_t src_mac;   /* 48 bits, most significant byte first */
 	uint64_t dst_mac;
 
 	struct ofd_fieldset present; /* which fields are set: bit OFD_F_x for field x */
@@ -172,7 +171,8 @@ struct ofd_flow {
 	uint32_t next_hop_as;
 	uint32_t ipv6_flow_label;
 	uint32_t fragment_id;
-	uint32_t mpls_label; /* top label, 20 bits */
+	uint32_t mpls_label;	    /* top label, 20 bits */
+	uint32_t forwarding_status; /* RFC 7270 forwardingStatus as sent (status: low byte >> 6) */
 
 	uint16_t etype;
 	uint16_t src_port;
@@ -187,8 +187,8 @@ struct ofd_flow {
 	uint8_t ip_flags;
 	uint8_t icmp_type;
 	uint8_t icmp_code;
-	uint8_t forwarding_status;
-	uint8_t src_net; /* prefix length */
+	uint8_t normalized; /* 1: bytes/packets were scaled by sampling_rate */
+	uint8_t src_net;    /* prefix length */
 	uint8_t dst_net;
 	uint8_t engine_type;
 	uint8_t engine_id;

@@ -5,15 +5,19 @@
  * Times: flowStart/EndSeconds, -Milliseconds are epoch based; -Microseconds and -Nanoseconds are
  * NTP timestamps (seconds since 1900 + a 2^-32 fraction; values before 1970 become 0); the
  * -DeltaMicroseconds are subtracted from the message's export time. flowStart/EndSysUpTime are
- * router uptime in ms: in v9 converted through the header's sysUptime and export time (unsigned
- * 32-bit differences make the 49.7-day wrap harmless); in IPFIX added to
- * systemInitTimeMilliseconds (IE 160) taken from the same record or from the exporter's options
- * data; without one, IPFIX uptime times are left unset (their `present` bits stay clear).
+ * router uptime in ms, resolved relative to the exporter's uptime at the export time modulo 2^32
+ * (the 49.7-day wrap is harmless): v9 the header's sysUptime; IPFIX the export time minus
+ * systemInitTimeMilliseconds (IE 160) from the same record or the exporter's options data.
+ * A record left without a start or end time (no time element, or IPFIX uptimes without 160)
+ * gets the export time for the end, and the end for the start.
  */
 #include "ie.h"
 
 #include "ofd/err.h"
 #include "ofd/rd.h"
+
+/* Rare paths out of line, so that the per-record ones keep their registers (gcc, clang). */
+#define IE_COLD __attribute__((noinline, cold))
 
 #define NS_PER_S  1000000000ull
 #define NTP_EPOCH 2208988800ull /* seconds from 1900-01-01 to 1970-01-01 */
@@ -44,6 +48,8 @@ enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id)
 	case 16: return OFD_IE_SRC_AS;
 	case 17: return OFD_IE_DST_AS;
 	case 18: return OFD_IE_BGP_NEXT_HOP4;
+	case 23: return OFD_IE_BYTES;	/* postOctetDeltaCount, v9 OUT_BYTES */
+	case 24: return OFD_IE_PACKETS; /* postPacketDeltaCount, v9 OUT_PKTS */
 	case 21: return OFD_IE_END_UPTIME;
 	case 22: return OFD_IE_START_UPTIME;
 	case 27: return OFD_IE_SRC_ADDR6;
@@ -89,6 +95,10 @@ enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id)
 	case 158: return OFD_IE_START_DELTA_US;
 	case 159: return OFD_IE_END_DELTA_US;
 	case 160: return OFD_IE_SYS_INIT_MS;
+	case 176:
+	case 178: return OFD_IE_ICMP_TYPE;
+	case 177:
+	case 179: return OFD_IE_ICMP_CODE;
 	case 197: return OFD_IE_IP_FLAGS;
 	case 305: return OFD_IE_PKT_INTERVAL;
 	case 306: return OFD_IE_PKT_SPACE;
@@ -148,7 +158,9 @@ static uint64_t kind_present(enum ofd_ie_kind k)
 	case OFD_IE_DST_AS: return OFD_W0(OFD_F_DST_AS);
 	case OFD_IE_NEXT_HOP_AS: return OFD_W0(OFD_F_NEXT_HOP_AS);
 	case OFD_IE_FLOW_LABEL: return OFD_W0(OFD_F_IPV6_FLOW_LABEL);
-	case OFD_IE_ICMP: return OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE);
+	case OFD_IE_ICMP:
+	case OFD_IE_ICMP_TYPE:
+	case OFD_IE_ICMP_CODE: return OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE);
 	case OFD_IE_SRC_MAC: return OFD_W0(OFD_F_SRC_MAC);
 	case OFD_IE_DST_MAC: return OFD_W0(OFD_F_DST_MAC);
 	case OFD_IE_VLAN: return OFD_W0(OFD_F_SRC_VLAN) | OFD_W0(OFD_F_VLAN_ID);
@@ -180,22 +192,25 @@ static uint64_t kind_present(enum ofd_ie_kind k)
 /*
  * Resolve the elements that only count when their primary is absent: post MACs (81, 57) behind
  * source/destination MAC (56, 80), dot1qVlanId (243) behind vlanId (58), minimumTTL (52) behind
- * ipTTL (192), packetTotalCount/octetTotalCount behind the delta counts.
+ * ipTTL (192), the egress counts postOctet/PacketDeltaCount (23, 24; v9 OUT_BYTES/OUT_PKTS)
+ * behind the delta counts (1, 2), octetTotalCount/packetTotalCount (85, 86) behind either.
  */
 static enum ofd_ie_kind resolve(const struct ofd_tmpl_field *f, uint32_t n, uint32_t first, uint16_t id)
 {
-	uint16_t primary;
+	uint16_t primary, second = 0;
 	switch (id) {
 	case 81: primary = 56; break;
 	case 57: primary = 80; break;
 	case 243: primary = 58; break;
 	case 52: primary = 192; break;
-	case 85: primary = 1; break;
-	case 86: primary = 2; break;
+	case 23: primary = 1; break;
+	case 24: primary = 2; break;
+	case 85: primary = 1, second = 23; break;
+	case 86: primary = 2, second = 24; break;
 	default: return ofd_ie_kind_of(0, id);
 	}
 	for (uint32_t i = first; i < n; i++)
-		if (f[i].pen == 0 && f[i].id == primary)
+		if (f[i].pen == 0 && (f[i].id == primary || (second && f[i].id == second)))
 			return OFD_IE_SKIP;
 	return ofd_ie_kind_of(0, id);
 }
@@ -209,6 +224,7 @@ int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, 
 		if (!v9 && f[i].len == OFD_IE_VARLEN)
 			plan->varlen = 1;
 	uint32_t off = 0;
+	unsigned fam = 0; /* 1: some IPv4 source/destination address, 2: some IPv6 one */
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t len = f[i].len;
 		enum ofd_ie_kind k = OFD_IE_SKIP;
@@ -232,7 +248,10 @@ int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, 
 			plan->aux = 1;
 		if (k == OFD_IE_SAMPLING || k == OFD_IE_SAMPLER_ID || k == OFD_IE_PKT_INTERVAL)
 			plan->sampling = 1;
+		fam |= (k == OFD_IE_SRC_ADDR4 || k == OFD_IE_DST_ADDR4) ? 1 : 0;
+		fam |= (k == OFD_IE_SRC_ADDR6 || k == OFD_IE_DST_ADDR6) ? 2 : 0;
 	}
+	plan->mixed = fam == 3;
 	if (off == 0)
 		return OFD_EFORMAT;
 	plan->min_len = off;
@@ -287,6 +306,31 @@ static inline uint64_t minus_us(uint64_t export_ns, uint64_t us)
 	return us < export_ns / 1000 ? export_ns - us * 1000 : 0;
 }
 
+/*
+ * Addresses of both families in one template (Cisco IOS XR, physical-interface templates): the
+ * family not in use is exported as zeros. An all-zero address only fills a field still unset, so
+ * a non-zero address wins whichever of the two comes first.
+ */
+static inline void set4(struct ofd_ip *ip, const uint8_t *p)
+{
+	if (!ip->family || ofd_be32(p))
+		ofd_ip_set4(ip, p);
+}
+
+static inline void set6(struct ofd_ip *ip, const uint8_t *p)
+{
+	if (!ip->family || ofd_be64(p) || ofd_be64(p + 8))
+		ofd_ip_set6(ip, p);
+}
+
+static inline int ip_zero(const struct ofd_ip *ip)
+{
+	static const uint8_t zero[16];
+	if (ip->family == OFD_AF_INET)
+		return ofd_be32(ip->b + 12) == 0;
+	return memcmp(ip->b, zero, 16) == 0;
+}
+
 /* One step. `kind` and `n` were checked against each other by ofd_ie_compile(). */
 static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const struct ofd_ie_ctx *c,
 			     unsigned kind, const uint8_t *p, uint32_t n)
@@ -297,29 +341,43 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 	case OFD_IE_PACKETS: f->packets = be_uint(p, n); break;
 	case OFD_IE_PROTO: f->proto = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_TOS: f->ip_tos = (uint8_t)be_uint(p, n); break;
-	case OFD_IE_TCP_FLAGS: f->tcp_flags = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_TCP_FLAGS: f->tcp_flags = (uint16_t)(be_uint(p, n) & 0x0fff); break; /* no data offset */
 	case OFD_IE_SRC_PORT: f->src_port = (uint16_t)be_uint(p, n); break;
 	case OFD_IE_DST_PORT: f->dst_port = (uint16_t)be_uint(p, n); break;
-	case OFD_IE_SRC_ADDR4: ofd_ip_set4(&f->src_addr, p); break;
-	case OFD_IE_DST_ADDR4: ofd_ip_set4(&f->dst_addr, p); break;
-	case OFD_IE_SRC_ADDR6: ofd_ip_set6(&f->src_addr, p); break;
-	case OFD_IE_DST_ADDR6: ofd_ip_set6(&f->dst_addr, p); break;
+	case OFD_IE_SRC_ADDR4: set4(&f->src_addr, p); break;
+	case OFD_IE_DST_ADDR4: set4(&f->dst_addr, p); break;
+	case OFD_IE_SRC_ADDR6: set6(&f->src_addr, p); break;
+	case OFD_IE_DST_ADDR6: set6(&f->dst_addr, p); break;
 	case OFD_IE_SRC_NET: f->src_net = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_DST_NET: f->dst_net = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_IN_IF: f->in_if = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_OUT_IF: f->out_if = (uint32_t)be_uint(p, n); break;
-	case OFD_IE_NEXT_HOP4: ofd_ip_set4(&f->next_hop, p); break;
-	case OFD_IE_NEXT_HOP6: ofd_ip_set6(&f->next_hop, p); break;
-	case OFD_IE_BGP_NEXT_HOP4: ofd_ip_set4(&f->bgp_next_hop, p); break;
-	case OFD_IE_BGP_NEXT_HOP6: ofd_ip_set6(&f->bgp_next_hop, p); break;
+	case OFD_IE_NEXT_HOP4: set4(&f->next_hop, p); break;
+	case OFD_IE_NEXT_HOP6: set6(&f->next_hop, p); break;
+	case OFD_IE_BGP_NEXT_HOP4: set4(&f->bgp_next_hop, p); break;
+	case OFD_IE_BGP_NEXT_HOP6: set6(&f->bgp_next_hop, p); break;
 	case OFD_IE_SRC_AS: f->src_as = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_DST_AS: f->dst_as = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_NEXT_HOP_AS: f->next_hop_as = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_FLOW_LABEL: f->ipv6_flow_label = (uint32_t)be_uint(p, n) & 0xfffff; break;
-	case OFD_IE_ICMP: {
+	case OFD_IE_ICMP: { /* the family not in use is zero: a non-zero value wins */
 		uint64_t v = be_uint(p, n);
-		f->icmp_type = (uint8_t)(v >> 8);
-		f->icmp_code = (uint8_t)v;
+		if (v) {
+			f->icmp_type = (uint8_t)(v >> 8);
+			f->icmp_code = (uint8_t)v;
+		}
+		break;
+	}
+	case OFD_IE_ICMP_TYPE: {
+		uint64_t v = be_uint(p, n);
+		if (v)
+			f->icmp_type = (uint8_t)v;
+		break;
+	}
+	case OFD_IE_ICMP_CODE: {
+		uint64_t v = be_uint(p, n);
+		if (v)
+			f->icmp_code = (uint8_t)v;
 		break;
 	}
 	case OFD_IE_SRC_MAC: f->src_mac = ofd_be_uint(p, 6); break;
@@ -338,8 +396,8 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 	case OFD_IE_TTL: f->ip_ttl = (uint8_t)be_uint(p, n); break;
 	case OFD_IE_FRAG_ID: f->fragment_id = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_FRAG_OFF: f->fragment_offset = (uint16_t)be_uint(p, n); break;
-	case OFD_IE_IP_FLAGS: f->ip_flags = (uint8_t)be_uint(p, n); break;
-	case OFD_IE_FWD_STATUS: f->forwarding_status = (uint8_t)be_uint(p, n); break;
+	case OFD_IE_IP_FLAGS: f->ip_flags = (uint8_t)be_uint(p, n) >> 5; break; /* RS DF MF -> 4 2 1 */
+	case OFD_IE_FWD_STATUS: f->forwarding_status = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_OBS_POINT: f->observation_point_id = (uint32_t)be_uint(p, n); break;
 	case OFD_IE_DIRECTION: f->flow_direction = (uint8_t)(be_uint(p, n) & 1); break;
 	case OFD_IE_SRC_VRF: f->src_vrf = (uint32_t)be_uint(p, n); break;
@@ -390,6 +448,8 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 		  struct ofd_flow *f, struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx)
 {
 	const struct ofd_ie_step *s = steps, *end = steps + plan->nsteps;
+	if (plan->mixed)
+		aux->have |= OFD_IEA_MIXED;
 	if (!plan->varlen) {
 		for (; s < end; s++)
 			apply_one(f, aux, ctx, s->kind, p + s->off, s->len);
@@ -410,35 +470,110 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 	}
 }
 
-static uint64_t uptime_ns(uint32_t t, const struct ofd_ie_ctx *c, uint64_t sys_init_ms)
+/* The epoch time of uptime t, `up` being the exporter's uptime at the export time (mod 2^32). */
+static inline uint64_t uptime_ns(uint32_t t, uint32_t up, uint64_t export_ns)
 {
+	return export_ns - (uint64_t)((int64_t)(int32_t)(up - t) * 1000000);
+}
+
+/*
+ * Uptime-relative times (ms, 32 bits, wrapping every 49.7 days) through the exporter's uptime at
+ * the export time, modulo 2^32: v9 the header's sysUptime; IPFIX the export time minus
+ * systemInitTimeMilliseconds (none known: left unset). The difference is signed (flows within
+ * 24.8 days of the export), as an IPFIX export time has whole seconds and a flow may end up to
+ * a second after it.
+ */
+static void post_uptimes(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
+{
+	uint32_t up;
 	if (c->v9)
-		return c->export_ns - (uint64_t)(uint32_t)(c->uptime_ms - t) * 1000000u;
-	return (sys_init_ms + t) * 1000000u;
+		up = c->uptime_ms;
+	else if (a->have & OFD_IEA_SYS_INIT)
+		up = (uint32_t)(c->export_ns / 1000000u - a->sys_init_ms);
+	else if (c->has_sys_init)
+		up = (uint32_t)(c->export_ns / 1000000u - c->sys_init_ms);
+	else
+		return;
+	if (a->have & OFD_IEA_UP_START) {
+		f->time_flow_start_ns = uptime_ns(a->up_start, up, c->export_ns);
+		f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START);
+	}
+	if (a->have & OFD_IEA_UP_END) {
+		f->time_flow_end_ns = uptime_ns(a->up_end, up, c->export_ns);
+		f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_END);
+	}
+}
+
+/* A record still without a start or end time: the export time for the end, the end for the start
+ * (goflow2 and nfdump use the export time). */
+IE_COLD static void post_time_fallback(struct ofd_flow *f, const struct ofd_ie_ctx *c)
+{
+	if (!(f->present.w[0] & OFD_W0(OFD_F_TIME_FLOW_END)))
+		f->time_flow_end_ns = c->export_ns;
+	if (!(f->present.w[0] & OFD_W0(OFD_F_TIME_FLOW_START)))
+		f->time_flow_start_ns = f->time_flow_end_ns;
+	f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END);
+}
+
+/*
+ * etype of a record with addresses of both families: from a non-zero source or destination
+ * address (it outranks ipVersion, which a template with both families may carry for the family
+ * not in use), else from ipVersion (60), else from the family of an all-zero address.
+ */
+IE_COLD static void post_etype_mixed(struct ofd_flow *f)
+{
+	const struct ofd_ip *a = NULL;
+	if (f->src_addr.family && !ip_zero(&f->src_addr))
+		a = &f->src_addr;
+	else if (f->dst_addr.family && !ip_zero(&f->dst_addr))
+		a = &f->dst_addr;
+	else if (f->present.w[0] & OFD_W0(OFD_F_ETYPE))
+		return;
+	else if (f->src_addr.family)
+		a = &f->src_addr;
+	else if (f->dst_addr.family)
+		a = &f->dst_addr;
+	if (!a)
+		return;
+	static const uint8_t zero[16];
+	if (f->src_addr.family != a->family && ip_zero(&f->src_addr)) /* the family not in use */
+		a->family == OFD_AF_INET ? ofd_ip_set4(&f->src_addr, zero) : ofd_ip_set6(&f->src_addr, zero);
+	if (f->dst_addr.family != a->family && ip_zero(&f->dst_addr))
+		a->family == OFD_AF_INET ? ofd_ip_set4(&f->dst_addr, zero) : ofd_ip_set6(&f->dst_addr, zero);
+	f->etype = a->family == OFD_AF_INET ? 0x0800 : 0x86dd;
+	f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
+}
+
+/*
+ * ICMP type/code: from the ICMP elements (32/139, 176-179) when they say something, else from the
+ * destination port as v9 exporters encode them (type << 8 | code), also when a template carries
+ * the elements but leaves them zero.
+ */
+IE_COLD static void post_icmp(struct ofd_flow *f)
+{
+	if ((f->present.w[0] & OFD_W0(OFD_F_ICMP_TYPE)) && !f->icmp_type && !f->icmp_code && f->dst_port)
+		f->present.w[0] &= ~(OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE));
+	ofd_flow_icmp_from_port(f);
 }
 
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
 {
-	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END)) {
-		int ok = c->v9 || (a->have & OFD_IEA_SYS_INIT) || c->has_sys_init;
-		uint64_t init = (a->have & OFD_IEA_SYS_INIT) ? a->sys_init_ms : c->sys_init_ms;
-		if (ok && (a->have & OFD_IEA_UP_START)) {
-			f->time_flow_start_ns = uptime_ns(a->up_start, c, init);
-			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START);
-		}
-		if (ok && (a->have & OFD_IEA_UP_END)) {
-			f->time_flow_end_ns = uptime_ns(a->up_end, c, init);
-			f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_END);
-		}
-	}
-	if (!(f->present.w[0] & OFD_W0(OFD_F_ETYPE))) {
+	uint64_t times = OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END);
+	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END))
+		post_uptimes(f, a, c);
+	if ((f->present.w[0] & times) != times)
+		post_time_fallback(f, c);
+	if (a->have & OFD_IEA_MIXED) {
+		post_etype_mixed(f);
+	} else if (!(f->present.w[0] & OFD_W0(OFD_F_ETYPE))) {
 		uint8_t fam = f->src_addr.family ? f->src_addr.family : f->dst_addr.family;
 		if (fam) {
 			f->etype = fam == OFD_AF_INET ? 0x0800 : 0x86dd;
 			f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
 		}
 	}
-	ofd_flow_icmp_from_port(f);
+	if (f->proto == 1 || f->proto == 58)
+		post_icmp(f);
 }
 
 uint32_t ofd_ie_rate(const struct ofd_ie_aux *a)

@@ -52,7 +52,9 @@ enum ofd_ie_kind {
 	OFD_IE_DST_AS,
 	OFD_IE_NEXT_HOP_AS,
 	OFD_IE_FLOW_LABEL,
-	OFD_IE_ICMP,
+	OFD_IE_ICMP,	  /* icmpTypeCode IPv4/IPv6 (32/139): type << 8 | code */
+	OFD_IE_ICMP_TYPE, /* icmpTypeIPv4/IPv6 (176/178) */
+	OFD_IE_ICMP_CODE, /* icmpCodeIPv4/IPv6 (177/179) */
 	OFD_IE_SRC_MAC,
 	OFD_IE_DST_MAC,
 	OFD_IE_VLAN,	  /* src_vlan and vlan_id */
@@ -103,7 +105,7 @@ struct ofd_ie_plan {
 	uint8_t varlen;	  /* 1: some field has variable length, steps cover every field */
 	uint8_t aux;	  /* 1: some step fills struct ofd_ie_aux (times, sampling) */
 	uint8_t sampling; /* 1: some step carries samplingInterval or a sampler id */
-	uint8_t reserved;
+	uint8_t mixed;	  /* 1: source/destination addresses of both families (IOS XR) */
 };
 
 /* Values of a record that need the message, the exporter or each other to become fields. */
@@ -124,6 +126,7 @@ enum {
 	OFD_IEA_SAMPLER_ID = 16,
 	OFD_IEA_PKT_INTERVAL = 32,
 	OFD_IEA_PKT_SPACE = 64,
+	OFD_IEA_MIXED = 1 << 30, /* set by ofd_ie_apply for a plan->mixed record */
 };
 
 /* What a record's times are relative to. */
@@ -162,7 +165,11 @@ size_t ofd_ie_var_len(const struct ofd_ie_plan *plan, const struct ofd_ie_step *
 void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *steps, const uint8_t *p,
 		  struct ofd_flow *f, struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx);
 
-/* Finish a record: uptime-relative times, etype from the addresses, ICMP type/code from dst_port. */
+/*
+ * Finish a record: uptime-relative times (modulo 2^32 around the export time), the export time for
+ * a missing end (and the end for a missing start), etype from the non-zero address, ICMP
+ * type/code from dst_port when the ICMP elements are absent or zero.
+ */
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx);
 
 /* Sampling rate an options (or data) record states: 0 if none. */

@@ -254,6 +254,12 @@ static int sf_rec_gateway(struct sf_sample *s, struct ofd_rd *r)
 	return 0;
 }
 
+/* extended_switch VLAN: 0xFFFFFFFF (unknown) is "no VLAN", 0; otherwise the 12-bit id. */
+static inline uint16_t sf_vlan(uint32_t v)
+{
+	return v == 0xffffffffu ? 0 : (uint16_t)(v & 0xfff);
+}
+
 static int sf_flow_record(struct sf_sample *s, uint32_t tag, struct ofd_rd *r)
 {
 	struct ofd_flow *f = s->f;
@@ -265,8 +271,8 @@ static int sf_flow_record(struct sf_sample *s, uint32_t tag, struct ofd_rd *r)
 	case SF_REC_SWITCH:
 		if (!ofd_rd_need(r, 16))
 			return OFD_EFORMAT;
-		f->src_vlan = (uint16_t)ofd_be32(r->p);
-		f->dst_vlan = (uint16_t)ofd_be32(r->p + 8);
+		f->src_vlan = sf_vlan(ofd_be32(r->p));
+		f->dst_vlan = sf_vlan(ofd_be32(r->p + 8));
 		f->present.w[0] |= OFD_W0(OFD_F_SRC_VLAN) | OFD_W0(OFD_F_DST_VLAN);
 		return 0;
 	case SF_REC_ROUTER: {

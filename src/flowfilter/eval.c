@@ -166,7 +166,8 @@ static inline int test_plain(const struct ofd_ff_insn *in, const struct ofd_flow
 	case OFD_FF_OP_PROTO: return in_range(f->proto, in);
 	case OFD_FF_OP_STATUS: return has_range(f, OFD_F_FORWARDING_STATUS, f->forwarding_status, in);
 	case OFD_FF_OP_STATUS_CLASS:
-		return has(f, OFD_F_FORWARDING_STATUS) && (uint64_t)(f->forwarding_status >> 6) == in->lo;
+		return has(f, OFD_F_FORWARDING_STATUS) &&
+		       (uint64_t)((f->forwarding_status & 0xff) >> 6) == in->lo;
 	case OFD_FF_OP_TCPFLAGS: return f->proto == 6 && in_range(f->tcp_flags, in);
 	case OFD_FF_OP_TCPFLAGS_MASK: return f->proto == 6 && (f->tcp_flags & in->lo) == in->lo;
 	case OFD_FF_OP_ICMP_TYPE:

@@ -81,7 +81,7 @@ static const uint64_t v4v[NV4] = {
     2,
     512,
     77,
-    2,
+    0x40, /* fragmentFlags: DF */
 };
 
 static void test_v4_fields(void **state)
@@ -139,7 +139,7 @@ static void test_v4_fields(void **state)
 	assert_int_equal(f->engine_id, 2);
 	assert_int_equal(f->sampling_rate, 512);
 	assert_int_equal(f->observation_point_id, 77);
-	assert_int_equal(f->ip_flags, 2);
+	assert_int_equal(f->ip_flags, 2); /* DF, as in the IPv4 header */
 	/* TCP: no ICMP fields invented */
 	assert_int_equal(f->icmp_type, 0);
 	static const enum ofd_field want[] = {
@@ -517,7 +517,8 @@ static void test_bad_templates(void **state)
 	assert_int_equal(dec(d, &m, gv_end(&m)), 1);
 	assert_int_equal(sink.got[0].src_port, 53);
 	assert_false(ofd_flow_has(&sink.got[0], OFD_F_SRC_ADDR));
-	/* nothing mapped at all (a plan of no steps): records still count, with header fields only */
+	/* nothing mapped at all (a plan of no steps): records still count, with header fields only
+	 * (the export time stands for the flow's times) */
 	static const struct gv_field none[] = {{998, 1, 0}, {999, 2, 0}};
 	gv_v9_begin(&m, UPTIME, EXPORT_S, 1, 0);
 	gv_set_begin(&m, 0);
@@ -528,7 +529,10 @@ static void test_bad_templates(void **state)
 	assert_int_equal(dec(d, &m, gv_end(&m)), 2);
 	assert_present(&sink.got[2].present, OFD_W0(OFD_F_TYPE) | OFD_W0(OFD_F_TIME_RECEIVED) |
 						 OFD_W0(OFD_F_SEQUENCE_NUM) | OFD_W0(OFD_F_SAMPLER_ADDRESS) |
-						 OFD_W0(OFD_F_OBSERVATION_DOMAIN_ID));
+						 OFD_W0(OFD_F_OBSERVATION_DOMAIN_ID) |
+						 OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END));
+	assert_int_equal(sink.got[2].time_flow_start_ns, EXPORT_S * 1000000000ull);
+	assert_int_equal(sink.got[2].time_flow_end_ns, EXPORT_S * 1000000000ull);
 	gv_free(&m);
 	ofd_decoder_free(d);
 }

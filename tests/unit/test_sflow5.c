@@ -545,13 +545,45 @@ static void test_real_capture(void **state)
 	ofd_pcapfile_close(pf);
 }
 
+/* extended_switch: VLAN 0xFFFFFFFF is "no VLAN" (0), not 65535; a real id is kept. */
+static void test_switch_vlan_unknown(void **state)
+{
+	(void)state;
+	struct ofd_decoder *d;
+	assert_int_equal(ofd_decoder_new(&d, NULL), 0);
+	struct gen_sflow_hdr h = hdr4();
+	struct sink *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	struct gen_buf g = {0}, fr = {0};
+	tcp_frame(&fr);
+	struct gen_sflow sf;
+	gen_sflow_begin(&sf, &g, &h);
+	gen_sflow_flow_begin(&sf, &fs1);
+	gen_sflow_rec_raw(&sf, 1, 1518, 4, fr.p, fr.len);
+	gen_sflow_rec_switch(&sf, 0xffffffff, 0, 0xffffffff, 0);
+	gen_sflow_sample_end(&sf);
+	gen_sflow_flow_begin(&sf, &fs1);
+	gen_sflow_rec_switch(&sf, 4094, 0, 0xffffffff, 0);
+	gen_sflow_sample_end(&sf);
+	gen_sflow_end(&sf);
+	assert_int_equal(decode(d, g.p, g.len, s), 2);
+	assert_int_equal(s->got[0].src_vlan, 0);
+	assert_int_equal(s->got[0].dst_vlan, 0);
+	assert_int_equal(s->got[1].src_vlan, 4094);
+	assert_int_equal(s->got[1].dst_vlan, 0);
+	gen_free(&g);
+	gen_free(&fr);
+	free(s);
+	ofd_decoder_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_all_types),	  cmocka_unit_test(test_ipv6_agent_and_link_ipv4),
 	    cmocka_unit_test(test_interfaces),	  cmocka_unit_test(test_truncations),
 	    cmocka_unit_test(test_lying_lengths), cmocka_unit_test(test_lying_as_path),
-	    cmocka_unit_test(test_real_capture),
+	    cmocka_unit_test(test_real_capture),  cmocka_unit_test(test_switch_vlan_unknown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

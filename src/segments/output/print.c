@@ -107,10 +107,10 @@ static const char *status_reason(unsigned st)
 static void add_status(struct line *l, unsigned st, int verbose)
 {
 	static const char *const cls[] = {"UNKNOWN", "FORWARD", "DROP", "CONSUMED"};
-	if (!verbose && (st >> 6) < 2)
+	if (!verbose && ((st & 0xff) >> 6) < 2)
 		return; /* forwarded, or no status exported */
-	add(l, "%s/%u", cls[st >> 6], st);
-	const char *why = verbose ? status_reason(st) : NULL;
+	add(l, "%s/%u", cls[(st & 0xff) >> 6], st);
+	const char *why = verbose ? status_reason(st & 0xff) : NULL;
 	if (why)
 		add(l, " (%s)", why);
 	add(l, " ");
