@@ -86,6 +86,13 @@ enum ofd_ie_kind {
 	OFD_IE_SAMPLER_ID,
 	OFD_IE_PKT_INTERVAL,
 	OFD_IE_PKT_SPACE,
+	OFD_IE_SEL_ALGO,      /* selectorAlgorithm (304) */
+	OFD_IE_SAMPLING_ALGO, /* samplingAlgorithm (35), v9 FLOW_SAMPLER_MODE (49) */
+	OFD_IE_TIME_INTERVAL, /* samplingTimeInterval (307) */
+	OFD_IE_TIME_SPACE,    /* samplingTimeSpace (308) */
+	OFD_IE_SAMPLING_SIZE, /* samplingSize (309): n of n-out-of-N */
+	OFD_IE_SAMPLING_POP,  /* samplingPopulation (310): N of n-out-of-N */
+	OFD_IE_SAMPLING_PROB, /* samplingProbability (311): float64, or float32 reduced size */
 	OFD_IE__COUNT
 };
 
@@ -114,6 +121,10 @@ struct ofd_ie_aux {
 	uint64_t sampling;
 	uint64_t sampler_id;
 	uint64_t pkt_interval, pkt_space;
+	uint64_t sel_algo, sampling_algo;
+	uint64_t time_interval, time_space;
+	uint64_t sampling_size, sampling_pop;
+	double sampling_prob;
 };
 
 enum {
@@ -124,6 +135,13 @@ enum {
 	OFD_IEA_SAMPLER_ID = 16,
 	OFD_IEA_PKT_INTERVAL = 32,
 	OFD_IEA_PKT_SPACE = 64,
+	OFD_IEA_SEL_ALGO = 128,
+	OFD_IEA_SAMPLING_ALGO = 256,
+	OFD_IEA_TIME_INTERVAL = 512,
+	OFD_IEA_TIME_SPACE = 1024,
+	OFD_IEA_SAMPLING_SIZE = 2048,
+	OFD_IEA_SAMPLING_POP = 4096,
+	OFD_IEA_SAMPLING_PROB = 8192,
 };
 
 /* What a record's times are relative to. */
@@ -165,7 +183,19 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 /* Finish a record: uptime-relative times, etype from the addresses, ICMP type/code from dst_port. */
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx);
 
-/* Sampling rate an options (or data) record states: 0 if none. */
+/* Read one selector element (OFD_IE_SEL_ALGO .. OFD_IE_SAMPLING_PROB, n bytes at p) into a. */
+void ofd_ie_sampling_one(struct ofd_ie_aux *a, unsigned kind, const uint8_t *p, uint32_t n);
+
+/*
+ * Sampling rate (1 in N packets) an options (or data) record states, 0 if none. With
+ * selectorAlgorithm (304, RFC 5477): 1 systematic count-based, (305 + 306) / 305; 2 systematic
+ * time-based, the same from 305/306, else (307 + 308) / 307; 3 random n-out-of-N, 310 / 309
+ * (rounded); 4 uniform probabilistic (and 5 when it carries one), 1 / samplingProbability (311,
+ * rounded). Without 304, or when the algorithm's own elements are missing: 310/309, 305/306,
+ * 307/308, 311, in that order. Last: samplingInterval (34) or v9 FLOW_SAMPLER_RANDOM_INTERVAL
+ * (50); samplingAlgorithm / FLOW_SAMPLER_MODE (35/49, deterministic or random) do not change
+ * it. Clamped to UINT32_MAX.
+ */
 uint32_t ofd_ie_rate(const struct ofd_ie_aux *aux);
 
 #endif
