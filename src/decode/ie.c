@@ -297,6 +297,13 @@ static inline uint64_t minus_us(uint64_t export_ns, uint64_t us)
 	return us < export_ns / 1000 ? export_ns - us * 1000 : 0;
 }
 
+/* A selector element (struct ofd_ie_aux.sel): constant bits, no variable shift in the hot switch. */
+#define SEL_PUT(i)                                                                                           \
+	do {                                                                                                 \
+		a->sel[i] = be_uint(p, n);                                                                   \
+		a->have |= (uint32_t)OFD_IEA_SEL_ALGO << (i);                                                \
+	} while (0)
+
 /* One step. `kind` and `n` were checked against each other by ofd_ie_compile(). */
 static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const struct ofd_ie_ctx *c,
 			     unsigned kind, const uint8_t *p, uint32_t n)
@@ -392,13 +399,13 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 		a->pkt_space = be_uint(p, n);
 		a->have |= OFD_IEA_PKT_SPACE;
 		break;
-	case OFD_IE_SEL_ALGO:
-	case OFD_IE_SAMPLING_ALGO:
-	case OFD_IE_TIME_INTERVAL:
-	case OFD_IE_TIME_SPACE:
-	case OFD_IE_SAMPLING_SIZE:
-	case OFD_IE_SAMPLING_POP:
-	case OFD_IE_SAMPLING_PROB: ofd_ie_sampling_one(a, kind, p, n); break;
+	case OFD_IE_SEL_ALGO: SEL_PUT(0); break;
+	case OFD_IE_SAMPLING_ALGO: SEL_PUT(1); break;
+	case OFD_IE_TIME_INTERVAL: SEL_PUT(2); break;
+	case OFD_IE_TIME_SPACE: SEL_PUT(3); break;
+	case OFD_IE_SAMPLING_SIZE: SEL_PUT(4); break;
+	case OFD_IE_SAMPLING_POP: SEL_PUT(5); break;
+	case OFD_IE_SAMPLING_PROB: SEL_PUT(6); break;
 	default: break;
 	}
 }

@@ -121,10 +121,10 @@ struct ofd_ie_aux {
 	uint64_t sampling;
 	uint64_t sampler_id;
 	uint64_t pkt_interval, pkt_space;
-	uint64_t sel_algo, sampling_algo;
-	uint64_t time_interval, time_space;
-	uint64_t sampling_size, sampling_pop;
-	double sampling_prob;
+	/* the elements OFD_IE_SEL_ALGO .. OFD_IE_SAMPLING_PROB as sent, indexed by kind minus
+	   OFD_IE_SEL_ALGO (have: OFD_IEA_SEL_ALGO shifted as much); samplingProbability as its
+	   float64 bits, or float32 bits for the reduced size */
+	uint64_t sel[7];
 };
 
 enum {
@@ -182,9 +182,6 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 
 /* Finish a record: uptime-relative times, etype from the addresses, ICMP type/code from dst_port. */
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx);
-
-/* Read one selector element (OFD_IE_SEL_ALGO .. OFD_IE_SAMPLING_PROB, n bytes at p) into a. */
-void ofd_ie_sampling_one(struct ofd_ie_aux *a, unsigned kind, const uint8_t *p, uint32_t n);
 
 /*
  * Sampling rate (1 in N packets) an options (or data) record states, 0 if none. With

@@ -1,59 +1,23 @@
 /*
- * Sampling elements of NetFlow v9 / IPFIX records (RFC 3954, RFC 5477 selector algorithms):
- * what a record says, and the rate it makes. See ofd_ie_rate() in ie.h for the rules.
+ * Sampling elements of NetFlow v9 / IPFIX records (RFC 3954, RFC 5477 selector algorithms): the
+ * rate they make. See ofd_ie_rate() in ie.h for the rules.
  */
 #include <string.h>
 
 #include "ie.h"
 
-#include "ofd/rd.h"
+_Static_assert(OFD_IE_SAMPLING_PROB - OFD_IE_SEL_ALGO == 6 && OFD_IEA_SAMPLING_PROB == OFD_IEA_SEL_ALGO << 6,
+	       "the selector kinds and their OFD_IEA_ bits are in the same order");
 
-void ofd_ie_sampling_one(struct ofd_ie_aux *a, unsigned kind, const uint8_t *p, uint32_t n)
+/* Element `kind` of a, if the record had it: 1 and *v. */
+static int sel(const struct ofd_ie_aux *a, enum ofd_ie_kind kind, uint64_t *v)
 {
-	uint64_t v = ofd_be_uint(p, n);
-	switch (kind) {
-	case OFD_IE_SEL_ALGO:
-		a->sel_algo = v;
-		a->have |= OFD_IEA_SEL_ALGO;
-		break;
-	case OFD_IE_SAMPLING_ALGO:
-		a->sampling_algo = v;
-		a->have |= OFD_IEA_SAMPLING_ALGO;
-		break;
-	case OFD_IE_TIME_INTERVAL:
-		a->time_interval = v;
-		a->have |= OFD_IEA_TIME_INTERVAL;
-		break;
-	case OFD_IE_TIME_SPACE:
-		a->time_space = v;
-		a->have |= OFD_IEA_TIME_SPACE;
-		break;
-	case OFD_IE_SAMPLING_SIZE:
-		a->sampling_size = v;
-		a->have |= OFD_IEA_SAMPLING_SIZE;
-		break;
-	case OFD_IE_SAMPLING_POP:
-		a->sampling_pop = v;
-		a->have |= OFD_IEA_SAMPLING_POP;
-		break;
-	case OFD_IE_SAMPLING_PROB:
-		if (n == 8) {
-			double d;
-			memcpy(&d, &v, sizeof(d));
-			a->sampling_prob = d;
-		} else { /* reduced-size encoding (RFC 7011 6.2): float32 */
-			uint32_t w = (uint32_t)v;
-			float f;
-			memcpy(&f, &w, sizeof(f));
-			a->sampling_prob = f;
-		}
-		a->have |= OFD_IEA_SAMPLING_PROB;
-		break;
-	default: break;
-	}
+	unsigned i = (unsigned)kind - OFD_IE_SEL_ALGO;
+	*v = a->sel[i];
+	return (a->have & ((uint32_t)OFD_IEA_SEL_ALGO << i)) != 0;
 }
 
-/* (interval + space) / interval: one packet (or time unit) of `interval` is selected. */
+/* (interval + space) / interval: `interval` packets (or microseconds) of every interval + space. */
 static uint64_t systematic(uint64_t interval, uint64_t space)
 {
 	return interval ? (interval + space) / interval : 0;
@@ -68,26 +32,43 @@ static uint64_t by_count(const struct ofd_ie_aux *a)
 
 static uint64_t by_time(const struct ofd_ie_aux *a)
 {
-	if (!(a->have & OFD_IEA_TIME_INTERVAL))
+	uint64_t interval, space;
+	if (!sel(a, OFD_IE_TIME_INTERVAL, &interval))
 		return 0;
-	return systematic(a->time_interval, a->have & OFD_IEA_TIME_SPACE ? a->time_space : 0);
+	if (!sel(a, OFD_IE_TIME_SPACE, &space))
+		space = 0;
+	return systematic(interval, space);
 }
 
 /* n-out-of-N: N / n, rounded to the nearest. */
 static uint64_t by_n_of_n(const struct ofd_ie_aux *a)
 {
-	uint32_t both = OFD_IEA_SAMPLING_SIZE | OFD_IEA_SAMPLING_POP;
-	if ((a->have & both) != both || a->sampling_size == 0 || a->sampling_pop < a->sampling_size)
+	uint64_t n, pop;
+	if (!sel(a, OFD_IE_SAMPLING_SIZE, &n) || !sel(a, OFD_IE_SAMPLING_POP, &pop) || n == 0 || pop < n)
 		return 0;
-	return a->sampling_pop / a->sampling_size +
-	       (a->sampling_pop % a->sampling_size >= (a->sampling_size + 1) / 2);
+	return pop / n + (pop % n >= (n + 1) / 2);
 }
 
-/* 1 / probability, rounded; a probability outside (0, 1] (or NaN) states nothing. */
+/*
+ * 1 / probability, rounded; a probability outside (0, 1] (or NaN) states nothing. The value is
+ * float64 bits, or float32 bits (reduced size): a float64 whose top half is zero is a denormal,
+ * never a probability in range, so the top half tells them apart.
+ */
 static uint64_t by_probability(const struct ofd_ie_aux *a)
 {
-	double p = a->sampling_prob;
-	if (!(a->have & OFD_IEA_SAMPLING_PROB) || !(p > 0.0 && p <= 1.0))
+	uint64_t v;
+	if (!sel(a, OFD_IE_SAMPLING_PROB, &v))
+		return 0;
+	double p;
+	if (v >> 32) {
+		memcpy(&p, &v, sizeof(p));
+	} else {
+		uint32_t w = (uint32_t)v;
+		float f;
+		memcpy(&f, &w, sizeof(f));
+		p = f;
+	}
+	if (!(p > 0.0 && p <= 1.0))
 		return 0;
 	double r = 1.0 / p + 0.5;
 	return r >= 4294967295.0 ? UINT32_MAX : (uint64_t)r;
@@ -95,9 +76,9 @@ static uint64_t by_probability(const struct ofd_ie_aux *a)
 
 uint32_t ofd_ie_rate(const struct ofd_ie_aux *a)
 {
-	uint64_t r = 0;
-	if (a->have & OFD_IEA_SEL_ALGO) {
-		switch (a->sel_algo) {
+	uint64_t r = 0, algo;
+	if (sel(a, OFD_IE_SEL_ALGO, &algo)) {
+		switch (algo) {
 		case 1: r = by_count(a); break;
 		case 2: r = by_count(a) ? by_count(a) : by_time(a); break;
 		case 3: r = by_n_of_n(a); break;
