@@ -59,6 +59,8 @@ enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id)
 	case 139: return OFD_IE_ICMP;
 	case 34:
 	case 50: return OFD_IE_SAMPLING;
+	case 35:
+	case 49: return OFD_IE_SAMPLING_ALGO;
 	case 38: return OFD_IE_ENGINE_TYPE;
 	case 39: return OFD_IE_ENGINE_ID;
 	case 48:
@@ -102,6 +104,12 @@ enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id)
 	case 197: return OFD_IE_IP_FLAGS;
 	case 305: return OFD_IE_PKT_INTERVAL;
 	case 306: return OFD_IE_PKT_SPACE;
+	case 304: return OFD_IE_SEL_ALGO;
+	case 307: return OFD_IE_TIME_INTERVAL;
+	case 308: return OFD_IE_TIME_SPACE;
+	case 309: return OFD_IE_SAMPLING_SIZE;
+	case 310: return OFD_IE_SAMPLING_POP;
+	case 311: return OFD_IE_SAMPLING_PROB;
 	default: return OFD_IE_SKIP;
 	}
 }
@@ -123,6 +131,7 @@ int ofd_ie_len_ok(enum ofd_ie_kind kind, uint32_t len)
 	case OFD_IE_START_NTP:
 	case OFD_IE_END_NTP: return len == 8;
 	case OFD_IE_MPLS: return len >= 3 && len <= 16;
+	case OFD_IE_SAMPLING_PROB: return len == 4 || len == 8;
 	default: return len >= 1 && len <= 8;
 	}
 }
@@ -246,7 +255,8 @@ int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, 
 		plan->present.w[0] |= kind_present(k);
 		if (k >= OFD_IE_START_UPTIME)
 			plan->aux = 1;
-		if (k == OFD_IE_SAMPLING || k == OFD_IE_SAMPLER_ID || k == OFD_IE_PKT_INTERVAL)
+		if (k == OFD_IE_SAMPLING || k == OFD_IE_SAMPLER_ID || k == OFD_IE_PKT_INTERVAL ||
+		    (k >= OFD_IE_SEL_ALGO && k <= OFD_IE_SAMPLING_PROB))
 			plan->sampling = 1;
 		fam |= (k == OFD_IE_SRC_ADDR4 || k == OFD_IE_DST_ADDR4) ? 1 : 0;
 		fam |= (k == OFD_IE_SRC_ADDR6 || k == OFD_IE_DST_ADDR6) ? 2 : 0;
@@ -330,6 +340,13 @@ static inline int ip_zero(const struct ofd_ip *ip)
 		return ofd_be32(ip->b + 12) == 0;
 	return memcmp(ip->b, zero, 16) == 0;
 }
+
+/* A selector element (struct ofd_ie_aux.sel): constant bits, no variable shift in the hot switch. */
+#define SEL_PUT(i)                                                                                           \
+	do {                                                                                                 \
+		a->sel[i] = be_uint(p, n);                                                                   \
+		a->have |= (uint32_t)OFD_IEA_SEL_ALGO << (i);                                                \
+	} while (0)
 
 /* One step. `kind` and `n` were checked against each other by ofd_ie_compile(). */
 static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const struct ofd_ie_ctx *c,
@@ -440,6 +457,13 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 		a->pkt_space = be_uint(p, n);
 		a->have |= OFD_IEA_PKT_SPACE;
 		break;
+	case OFD_IE_SEL_ALGO: SEL_PUT(0); break;
+	case OFD_IE_SAMPLING_ALGO: SEL_PUT(1); break;
+	case OFD_IE_TIME_INTERVAL: SEL_PUT(2); break;
+	case OFD_IE_TIME_SPACE: SEL_PUT(3); break;
+	case OFD_IE_SAMPLING_SIZE: SEL_PUT(4); break;
+	case OFD_IE_SAMPLING_POP: SEL_PUT(5); break;
+	case OFD_IE_SAMPLING_PROB: SEL_PUT(6); break;
 	default: break;
 	}
 }
@@ -574,14 +598,4 @@ void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct of
 	}
 	if (f->proto == 1 || f->proto == 58)
 		post_icmp(f);
-}
-
-uint32_t ofd_ie_rate(const struct ofd_ie_aux *a)
-{
-	uint64_t r = 0;
-	if ((a->have & OFD_IEA_PKT_INTERVAL) && a->pkt_interval)
-		r = ((a->have & OFD_IEA_PKT_SPACE ? a->pkt_space : 0) + a->pkt_interval) / a->pkt_interval;
-	else if (a->have & OFD_IEA_SAMPLING)
-		r = a->sampling;
-	return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }

@@ -88,6 +88,13 @@ enum ofd_ie_kind {
 	OFD_IE_SAMPLER_ID,
 	OFD_IE_PKT_INTERVAL,
 	OFD_IE_PKT_SPACE,
+	OFD_IE_SEL_ALGO,      /* selectorAlgorithm (304) */
+	OFD_IE_SAMPLING_ALGO, /* samplingAlgorithm (35), v9 FLOW_SAMPLER_MODE (49) */
+	OFD_IE_TIME_INTERVAL, /* samplingTimeInterval (307) */
+	OFD_IE_TIME_SPACE,    /* samplingTimeSpace (308) */
+	OFD_IE_SAMPLING_SIZE, /* samplingSize (309): n of n-out-of-N */
+	OFD_IE_SAMPLING_POP,  /* samplingPopulation (310): N of n-out-of-N */
+	OFD_IE_SAMPLING_PROB, /* samplingProbability (311): float64, or float32 reduced size */
 	OFD_IE__COUNT
 };
 
@@ -116,6 +123,10 @@ struct ofd_ie_aux {
 	uint64_t sampling;
 	uint64_t sampler_id;
 	uint64_t pkt_interval, pkt_space;
+	/* the elements OFD_IE_SEL_ALGO .. OFD_IE_SAMPLING_PROB as sent, indexed by kind minus
+	   OFD_IE_SEL_ALGO (have: OFD_IEA_SEL_ALGO shifted as much); samplingProbability as its
+	   float64 bits, or float32 bits for the reduced size */
+	uint64_t sel[7];
 };
 
 enum {
@@ -126,6 +137,13 @@ enum {
 	OFD_IEA_SAMPLER_ID = 16,
 	OFD_IEA_PKT_INTERVAL = 32,
 	OFD_IEA_PKT_SPACE = 64,
+	OFD_IEA_SEL_ALGO = 128,
+	OFD_IEA_SAMPLING_ALGO = 256,
+	OFD_IEA_TIME_INTERVAL = 512,
+	OFD_IEA_TIME_SPACE = 1024,
+	OFD_IEA_SAMPLING_SIZE = 2048,
+	OFD_IEA_SAMPLING_POP = 4096,
+	OFD_IEA_SAMPLING_PROB = 8192,
 	OFD_IEA_MIXED = 1 << 30, /* set by ofd_ie_apply for a plan->mixed record */
 };
 
@@ -172,7 +190,16 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
  */
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx);
 
-/* Sampling rate an options (or data) record states: 0 if none. */
+/*
+ * Sampling rate (1 in N packets) an options (or data) record states, 0 if none. With
+ * selectorAlgorithm (304, RFC 5477): 1 systematic count-based, (305 + 306) / 305; 2 systematic
+ * time-based, the same from 305/306, else (307 + 308) / 307; 3 random n-out-of-N, 310 / 309
+ * (rounded); 4 uniform probabilistic (and 5 when it carries one), 1 / samplingProbability (311,
+ * rounded). Without 304, or when the algorithm's own elements are missing: 310/309, 305/306,
+ * 307/308, 311, in that order. Last: samplingInterval (34) or v9 FLOW_SAMPLER_RANDOM_INTERVAL
+ * (50); samplingAlgorithm / FLOW_SAMPLER_MODE (35/49, deterministic or random) do not change
+ * it. Clamped to UINT32_MAX.
+ */
 uint32_t ofd_ie_rate(const struct ofd_ie_aux *aux);
 
 #endif

@@ -42,6 +42,7 @@
 
 #define OFD_TMPL_MEM_MAX  (64u << 20) /* the main budget's bytes of exporters, templates, plans, fields */
 #define OFD_TMPL_SAMPLERS 8	      /* per-sampler rates remembered per exporter */
+#define OFD_TMPL_IFACES	  16	      /* per-interface rates remembered per exporter */
 
 /*
  * An exporter as templates are keyed: the address and port its datagrams come from, the
@@ -54,21 +55,33 @@ struct ofd_tmpl_key {
 	uint32_t domain;
 };
 
-/* What an exporter's options data said: sampling rates and systemInitTimeMilliseconds. */
+/* A sampling rate keyed by sampler / selector id or by interface. */
+struct ofd_tmpl_rate {
+	uint64_t id;
+	uint32_t rate;
+};
+
+/*
+ * What an exporter's options data said: sampling rates and systemInitTimeMilliseconds. Where an
+ * options record's rate goes depends on its scope (RFC 3954 6.1, RFC 7011 3.4.2.1): one naming a
+ * sampler or selector id (48, 302, in the scope or not) sets that sampler's rate only; one scoped
+ * by an interface (v9 scope type 2, IPFIX ingressInterface 10) that interface's only; any other
+ * (System, line card, cache, template, observation domain...) the exporter-wide rate. The
+ * per-interface rates are not saved with the templates (tmpl_state.h): options data restates them.
+ */
 struct ofd_tmpl_opts {
 	uint64_t opts_ns; /* datagram time of the options data that last set a value; 0: restored */
-	uint32_t rate;	  /* latest sampling rate from options data, 0: none */
+	uint32_t rate;	  /* latest exporter-wide sampling rate from options data, 0: none */
 	uint8_t has_sys_init;
 	uint8_t nsamplers;
+	uint8_t nifaces;
 	uint64_t sys_init_ms;
-	struct {
-		uint64_t id;
-		uint32_t rate;
-	} samplers[OFD_TMPL_SAMPLERS];
+	struct ofd_tmpl_rate samplers[OFD_TMPL_SAMPLERS];
+	struct ofd_tmpl_rate ifaces[OFD_TMPL_IFACES]; /* id: ifIndex */
 };
 
 /* Merge what o says into `into`: the newer (opts_ns) wins, the older fills in what the newer
-   lacks (a rate, the init time, samplers while room is left). */
+   lacks (a rate, the init time, samplers and interfaces while room is left). */
 void ofd_tmpl_opts_merge(struct ofd_tmpl_opts *into, const struct ofd_tmpl_opts *o);
 
 int ofd_tmpl_cache_new(struct ofd_tmpl_cache **out, const struct ofd_decode_limits *lim) OFD_MUST_CHECK;
@@ -111,10 +124,17 @@ void ofd_tmpl_withdraw(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t t
 /*
  * Decode the body of data set `tid` (len bytes at p) into b. Trailing bytes too short for a
  * record are padding. A set without a (live) template is counted as OFD_DROP_UNKNOWN_TEMPLATE.
- * Options data updates the exporter's sampling state. Returns the number of flow records added.
+ * Options data updates the exporter's sampling state (see struct ofd_tmpl_opts). A flow
+ * record's sampling rate is, first found: what its own sampling elements state (ie.h,
+ * ofd_ie_rate); its sampler's (48/302; a non-zero id never announced gives no rate and the note
+ * OFD_TMPL_NOTE_UNKNOWN_SAMPLER); its ingress interface's; the exporter-wide rate. Returns the
+ * number of flow records added.
  */
 int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, const uint8_t *p, size_t len,
 		  struct ofd_batch *b);
+
+/* The `note` of a record whose sampler id no options data announced (it has no rate). */
+#define OFD_TMPL_NOTE_UNKNOWN_SAMPLER "sampler id not announced: no sampling rate"
 
 /* True if the rest of a template set is padding (all zero bytes). */
 int ofd_tmpl_padding(const struct ofd_rd *r);

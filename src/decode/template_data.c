@@ -5,6 +5,46 @@
  */
 #include "template_int.h"
 
+/* Rate of `id` in table t of n entries: 1 and *rate if there. */
+static int rate_get(const struct ofd_tmpl_rate *t, unsigned n, uint64_t id, uint32_t *rate)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (t[i].id == id) {
+			*rate = t[i].rate;
+			return 1;
+		}
+	return 0;
+}
+
+/* Set the rate of `id` in table t (*n entries, room for cap); when full, reuse slot *next. */
+static void rate_put(struct ofd_tmpl_rate *t, uint8_t *n, unsigned cap, uint8_t *next, uint64_t id,
+		     uint32_t rate)
+{
+	unsigned i = 0;
+	while (i < *n && t[i].id != id)
+		i++;
+	if (i == *n) {
+		if (*n < cap)
+			(*n)++;
+		else
+			i = (*next)++ % cap;
+	}
+	t[i].id = id;
+	t[i].rate = rate;
+}
+
+/* Add the entries of `older` that t lacks, while room is left. */
+static void rate_fill(struct ofd_tmpl_rate *t, uint8_t *n, unsigned cap, const struct ofd_tmpl_rate *older,
+		      unsigned on)
+{
+	if (*n > cap)
+		*n = (uint8_t)cap;
+	uint32_t r;
+	for (unsigned i = 0; i < on && i < cap && *n < cap; i++)
+		if (!rate_get(t, *n, older[i].id, &r))
+			t[(*n)++] = older[i];
+}
+
 void ofd_tmpl_opts_merge(struct ofd_tmpl_opts *into, const struct ofd_tmpl_opts *o)
 {
 	struct ofd_tmpl_opts older = *o;
@@ -12,25 +52,61 @@ void ofd_tmpl_opts_merge(struct ofd_tmpl_opts *into, const struct ofd_tmpl_opts 
 		older = *into;
 		*into = *o;
 	}
-	if (into->nsamplers > OFD_TMPL_SAMPLERS)
-		into->nsamplers = OFD_TMPL_SAMPLERS;
 	if (!into->rate)
 		into->rate = older.rate;
 	if (!into->has_sys_init && older.has_sys_init) {
 		into->has_sys_init = 1;
 		into->sys_init_ms = older.sys_init_ms;
 	}
-	for (unsigned i = 0;
-	     i < older.nsamplers && i < OFD_TMPL_SAMPLERS && into->nsamplers < OFD_TMPL_SAMPLERS; i++) {
-		unsigned j = 0;
-		while (j < into->nsamplers && into->samplers[j].id != older.samplers[i].id)
-			j++;
-		if (j == into->nsamplers) {
-			into->samplers[j].id = older.samplers[i].id;
-			into->samplers[j].rate = older.samplers[i].rate;
-			into->nsamplers++;
+	rate_fill(into->samplers, &into->nsamplers, OFD_TMPL_SAMPLERS, older.samplers, older.nsamplers);
+	rate_fill(into->ifaces, &into->nifaces, OFD_TMPL_IFACES, older.ifaces, older.nifaces);
+}
+
+/*
+ * The interface an options record (rl bytes at p) is scoped to: a v9 scope field of type 2
+ * (Interface) or an IPFIX scope field ingressInterface (10). 1 and *ifindex if it has one.
+ */
+static int scope_iface(const struct ofd_tmpl *t, int v9, const uint8_t *p, size_t rl, uint64_t *ifindex)
+{
+	size_t at = 0;
+	for (uint32_t i = 0; i < t->nscope && i < t->nfields; i++) {
+		const struct ofd_tmpl_field *f = &t->fields[i];
+		size_t len = f->len;
+		if (!v9 && len == OFD_IE_VARLEN) {
+			if (at >= rl)
+				return 0;
+			len = p[at++];
+			if (len == 255) {
+				if (rl - at < 2)
+					return 0;
+				len = ofd_be16(p + at);
+				at += 2;
+			}
 		}
+		if (rl - at < len)
+			return 0;
+		if ((v9 ? f->id == 2 : f->id == 10 && f->pen == 0) && len >= 1 && len <= 8) {
+			*ifindex = ofd_be_uint(p + at, len);
+			return 1;
+		}
+		at += len;
 	}
+	return 0;
+}
+
+/* A rate an options record states, stored by its scope (see struct ofd_tmpl_opts). */
+static void options_rate(struct ofd_tmpl_exporter *ex, const struct ofd_tmpl *t, int v9, const uint8_t *p,
+			 size_t rl, const struct ofd_ie_aux *a, uint32_t rate)
+{
+	struct ofd_tmpl_opts *e = &ex->o;
+	uint64_t ifindex;
+	if (a->have & OFD_IEA_SAMPLER_ID)
+		rate_put(e->samplers, &e->nsamplers, OFD_TMPL_SAMPLERS, &ex->next_sampler, a->sampler_id,
+			 rate);
+	else if (scope_iface(t, v9, p, rl, &ifindex))
+		rate_put(e->ifaces, &e->nifaces, OFD_TMPL_IFACES, &ex->next_iface, ifindex, rate);
+	else
+		e->rate = rate;
 }
 
 /* Options data: learn sampling rates and the system init time. */
@@ -49,22 +125,8 @@ static int options_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const str
 		uint32_t rate = ofd_ie_rate(&a);
 		if (rate || (a.have & OFD_IEA_SYS_INIT))
 			e->opts_ns = m->dg->time_ns;
-		if (rate) {
-			e->rate = rate;
-			if (a.have & OFD_IEA_SAMPLER_ID) {
-				unsigned i = 0;
-				while (i < e->nsamplers && e->samplers[i].id != a.sampler_id)
-					i++;
-				if (i == e->nsamplers) {
-					if (e->nsamplers < OFD_TMPL_SAMPLERS)
-						e->nsamplers++;
-					else
-						i = m->ex->next_sampler++ % OFD_TMPL_SAMPLERS;
-				}
-				e->samplers[i].id = a.sampler_id;
-				e->samplers[i].rate = rate;
-			}
-		}
+		if (rate)
+			options_rate(m->ex, t, m->version == 9, p, rl, &a, rate);
 		if (a.have & OFD_IEA_SYS_INIT) {
 			e->has_sys_init = m->ctx.has_sys_init = 1;
 			e->sys_init_ms = m->ctx.sys_init_ms = a.sys_init_ms;
@@ -77,16 +139,26 @@ static int options_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const str
 	return 0;
 }
 
-/* Sampling rate of a data record with its own sampling elements. */
-static uint32_t record_rate(const struct ofd_tmpl_opts *e, const struct ofd_ie_aux *a)
+/*
+ * Sampling rate of data record f (aux a), first found: its own sampling elements, its sampler's,
+ * its ingress interface's, the exporter's. A non-zero sampler id never announced: 0 and a note.
+ */
+static uint32_t record_rate(const struct ofd_tmpl_opts *e, const struct ofd_ie_aux *a, struct ofd_flow *f)
 {
 	uint32_t r = ofd_ie_rate(a);
 	if (r)
 		return r;
-	if (a->have & OFD_IEA_SAMPLER_ID)
-		for (unsigned i = 0; i < e->nsamplers; i++)
-			if (e->samplers[i].id == a->sampler_id)
-				return e->samplers[i].rate;
+	if (a->have & OFD_IEA_SAMPLER_ID) {
+		if (rate_get(e->samplers, e->nsamplers, a->sampler_id, &r))
+			return r;
+		if (a->sampler_id) {
+			f->note = OFD_TMPL_NOTE_UNKNOWN_SAMPLER;
+			ofd_flow_set(f, OFD_F_NOTE);
+			return 0;
+		}
+	}
+	if (e->nifaces && ofd_flow_has(f, OFD_F_IN_IF) && rate_get(e->ifaces, e->nifaces, f->in_if, &r))
+		return r;
 	return e->rate;
 }
 
@@ -110,6 +182,7 @@ int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, c
 	uint32_t rate = m->ex->o.rate;
 	struct ofd_fieldset present = plan->present; /* every record of the set has these */
 	present.w[0] |= MSG_PRESENT | (rate ? OFD_W0(OFD_F_SAMPLING_RATE) : 0);
+	int per_record = plan->sampling || m->ex->o.nifaces; /* rates not the same for the whole set */
 	int n = 0;
 	for (;;) {
 		size_t rl = plan->varlen ? ofd_ie_var_len(plan, t->steps, p, len) : plan->min_len;
@@ -126,10 +199,12 @@ int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, c
 		struct ofd_ie_aux a;
 		a.have = 0;
 		ofd_ie_apply(plan, t->steps, p, f, &a, &m->ctx);
-		if (plan->sampling) {
-			f->sampling_rate = record_rate(&m->ex->o, &a);
+		if (per_record) {
+			f->sampling_rate = record_rate(&m->ex->o, &a, f);
 			if (f->sampling_rate)
 				f->present.w[0] |= OFD_W0(OFD_F_SAMPLING_RATE);
+			else
+				f->present.w[0] &= ~OFD_W0(OFD_F_SAMPLING_RATE);
 		}
 		ofd_ie_post(f, &a, &m->ctx);
 		p += rl;

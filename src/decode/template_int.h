@@ -20,6 +20,7 @@ struct ofd_tmpl_exporter {
 	uint8_t budget;	      /* enum ofd_tmpl_budget */
 	uint8_t had_data;     /* data (or options data) was decoded with one of its templates */
 	uint8_t next_sampler; /* the sampler slot to reuse when all are taken */
+	uint8_t next_iface;   /* the interface slot to reuse when all are taken */
 	struct ofd_tmpl_opts o;
 };
 

@@ -350,17 +350,18 @@ static void test_options_sampling(void **state)
 	assert_int_equal(d->st.templates, 3);
 	assert_int_equal(d->st.options_records, 2);
 	assert_int_equal(sink.n, 6);
-	static const uint32_t want[6] = {0, 1000, 100, 1000, 1000, 77};
+	/* sampler-scoped rates are not the exporter's; sampler 9 was never announced */
+	static const uint32_t want[6] = {0, 0, 100, 1000, 0, 77};
 	for (int i = 0; i < 6; i++) {
 		assert_int_equal(ofd_ip_v4(&sink.got[i].src_addr), (uint32_t)i + 1);
 		assert_int_equal(sink.got[i].sampling_rate, want[i]);
 		assert_int_equal(!!(ofd_flow_has(&sink.got[i], OFD_F_SAMPLING_RATE)), want[i] != 0);
 	}
-	/* a later datagram from the same exporter keeps the rate; another source id does not */
+	/* a later datagram from the same exporter keeps the rate */
 	sink.n = 0;
 	gv_v9_begin(&m, UPTIME, EXPORT_S, 2, 5);
-	gv_set_begin(&m, 300);
-	gv_record(&m, plain, 2, (const uint64_t[]){7, 1});
+	gv_set_begin(&m, 301);
+	gv_record(&m, bysampler, 2, (const uint64_t[]){7, 2});
 	len = gv_end(&m);
 	assert_int_equal(dec(d, &m, len), 1);
 	assert_int_equal(sink.got[0].sampling_rate, 1000);
@@ -374,23 +375,26 @@ static void test_options_sampling_interval(void **state)
 	(void)state;
 	static const struct gv_field scope[] = {{2, 2, 0}};
 	static const struct gv_field opt[] = {{34, 4, 0}, {35, 1, 0}};
-	static const struct gv_field plain[] = {{8, 4, 0}};
+	static const struct gv_field plain[] = {{8, 4, 0}, {10, 2, 0}};
 	struct ofd_decoder *d = new_decoder();
 	struct gv_msg m = {0};
 	gv_v9_begin(&m, UPTIME, EXPORT_S, 1, 0);
 	gv_set_begin(&m, 1);
 	gv_options_template(&m, 257, scope, 1, opt, 2);
 	gv_set_begin(&m, 0);
-	gv_template(&m, 256, plain, 1);
+	gv_template(&m, 256, plain, 2);
 	gv_set_begin(&m, 257);
 	gv_uint(&m, 3, 2);
 	gv_record(&m, opt, 2, (const uint64_t[]){64, 2});
 	gv_set_end(&m, 1);
 	gv_set_begin(&m, 256);
-	gv_record(&m, plain, 1, (const uint64_t[]){9});
+	gv_record(&m, plain, 2, (const uint64_t[]){9, 3});
+	gv_record(&m, plain, 2, (const uint64_t[]){10, 4});
 	size_t len = gv_end(&m);
-	assert_int_equal(dec(d, &m, len), 1);
+	assert_int_equal(dec(d, &m, len), 2);
+	/* scoped by Interface 3: that interface's rate only */
 	assert_int_equal(sink.got[0].sampling_rate, 64);
+	assert_int_equal(sink.got[1].sampling_rate, 0);
 	assert_int_equal(d->st.options_records, 1);
 	gv_free(&m);
 	ofd_decoder_free(d);

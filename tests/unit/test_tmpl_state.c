@@ -157,11 +157,13 @@ static void check_records(uint64_t t)
 	/* samplingPacketInterval 1, samplingPacketSpace 99 */
 	assert_int_equal(f->sampling_rate, 100);
 	assert_true(ofd_flow_has(f, OFD_F_SAMPLING_RATE));
-	/* sampler 7's own rate; sampler 8 unknown: the exporter's rate */
+	/* sampler 7's own rate; sampler 8 never announced: no rate (not the exporter's), a note */
 	assert_int_equal(ofd_ip_v4(&sink.got[1].src_addr), 0x0a000003);
 	assert_int_equal(sink.got[1].sampling_rate, 4096);
 	assert_int_equal(ofd_ip_v4(&sink.got[2].src_addr), 0x0a000004);
-	assert_int_equal(sink.got[2].sampling_rate, 100);
+	assert_int_equal(sink.got[2].sampling_rate, 0);
+	assert_false(ofd_flow_has(&sink.got[2], OFD_F_SAMPLING_RATE));
+	assert_true(ofd_flow_has(&sink.got[2], OFD_F_NOTE));
 	f = &sink.got[3];
 	assert_int_equal(f->type, OFD_FT_NETFLOW_V9);
 	assert_int_equal(f->observation_domain_id, 7);
