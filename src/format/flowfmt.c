@@ -70,6 +70,158 @@ const char *ofd_etype_name(uint16_t etype)
 	}
 }
 
+/* The IANA protocol-numbers registry's keywords (what goflow2 v2.2 prints), NULL where the
+   registry has none (61, 63, 68, 99, 114, 146-255). */
+static const char *const iana_proto[256] = {
+    [0] = "HOPOPT",
+    [1] = "ICMP",
+    [2] = "IGMP",
+    [3] = "GGP",
+    [4] = "IPv4",
+    [5] = "ST",
+    [6] = "TCP",
+    [7] = "CBT",
+    [8] = "EGP",
+    [9] = "IGP",
+    [10] = "BBN-RCC-MON",
+    [11] = "NVP-II",
+    [12] = "PUP",
+    [13] = "ARGUS",
+    [14] = "EMCON",
+    [15] = "XNET",
+    [16] = "CHAOS",
+    [17] = "UDP",
+    [18] = "MUX",
+    [19] = "DCN-MEAS",
+    [20] = "HMP",
+    [21] = "PRM",
+    [22] = "XNS-IDP",
+    [23] = "TRUNK-1",
+    [24] = "TRUNK-2",
+    [25] = "LEAF-1",
+    [26] = "LEAF-2",
+    [27] = "RDP",
+    [28] = "IRTP",
+    [29] = "ISO-TP4",
+    [30] = "NETBLT",
+    [31] = "MFE-NSP",
+    [32] = "MERIT-INP",
+    [33] = "DCCP",
+    [34] = "3PC",
+    [35] = "IDPR",
+    [36] = "XTP",
+    [37] = "DDP",
+    [38] = "IDPR-CMTP",
+    [39] = "TP++",
+    [40] = "IL",
+    [41] = "IPv6",
+    [42] = "SDRP",
+    [43] = "IPv6-Route",
+    [44] = "IPv6-Frag",
+    [45] = "IDRP",
+    [46] = "RSVP",
+    [47] = "GRE",
+    [48] = "DSR",
+    [49] = "BNA",
+    [50] = "ESP",
+    [51] = "AH",
+    [52] = "I-NLSP",
+    [53] = "SWIPE",
+    [54] = "NARP",
+    [55] = "Min-IPv4",
+    [56] = "TLSP",
+    [57] = "SKIP",
+    [58] = "IPv6-ICMP",
+    [59] = "IPv6-NoNxt",
+    [60] = "IPv6-Opts",
+    [62] = "CFTP",
+    [64] = "SAT-EXPAK",
+    [65] = "KRYPTOLAN",
+    [66] = "RVD",
+    [67] = "IPPC",
+    [69] = "SAT-MON",
+    [70] = "VISA",
+    [71] = "IPCV",
+    [72] = "CPNX",
+    [73] = "CPHB",
+    [74] = "WSN",
+    [75] = "PVP",
+    [76] = "BR-SAT-MON",
+    [77] = "SUN-ND",
+    [78] = "WB-MON",
+    [79] = "WB-EXPAK",
+    [80] = "ISO-IP",
+    [81] = "VMTP",
+    [82] = "SECURE-VMTP",
+    [83] = "VINES",
+    [84] = "IPTM",
+    [85] = "NSFNET-IGP",
+    [86] = "DGP",
+    [87] = "TCF",
+    [88] = "EIGRP",
+    [89] = "OSPFIGP",
+    [90] = "Sprite-RPC",
+    [91] = "LARP",
+    [92] = "MTP",
+    [93] = "AX.25",
+    [94] = "IPIP",
+    [95] = "MICP",
+    [96] = "SCC-SP",
+    [97] = "ETHERIP",
+    [98] = "ENCAP",
+    [100] = "GMTP",
+    [101] = "IFMP",
+    [102] = "PNNI",
+    [103] = "PIM",
+    [104] = "ARIS",
+    [105] = "SCPS",
+    [106] = "QNX",
+    [107] = "A/N",
+    [108] = "IPComp",
+    [109] = "SNP",
+    [110] = "Compaq-Peer",
+    [111] = "IPX-in-IP",
+    [112] = "VRRP",
+    [113] = "PGM",
+    [115] = "L2TP",
+    [116] = "DDX",
+    [117] = "IATP",
+    [118] = "STP",
+    [119] = "SRP",
+    [120] = "UTI",
+    [121] = "SMP",
+    [122] = "SM",
+    [123] = "PTP",
+    [124] = "ISIS over IPv4",
+    [125] = "FIRE",
+    [126] = "CRTP",
+    [127] = "CRUDP",
+    [128] = "SSCOPMCE",
+    [129] = "IPLT",
+    [130] = "SPS",
+    [131] = "PIPE",
+    [132] = "SCTP",
+    [133] = "FC",
+    [134] = "RSVP-E2E-IGNORE",
+    [135] = "Mobility Header",
+    [136] = "UDPLite",
+    [137] = "MPLS-in-IP",
+    [138] = "manet",
+    [139] = "HIP",
+    [140] = "Shim6",
+    [141] = "WESP",
+    [142] = "ROHC",
+    [143] = "Ethernet",
+    [144] = "AGGFRAG",
+    [145] = "NSH",
+};
+
+const char *ofd_proto_keyword(uint8_t proto)
+{
+	return iana_proto[proto];
+}
+
+/* overflowd's short names, for text meant for people (the print segment). */
 const char *ofd_proto_name(uint8_t proto)
 {
 	switch (proto) {
@@ -101,6 +253,16 @@ static void put_named(struct ofd_wbuf *w, const char *name, uint64_t v, int quot
 	ofd_wbuf_u64(w, v);
 	if (quote)
 		ofd_wbuf_ch(w, '"');
+}
+
+/* goflow2 writes "" for an etype it has no name for; so do we for 0 (no etype), the number for
+   the others (so that the value survives). */
+static void put_etype_name(struct ofd_wbuf *w, uint16_t etype, int quote)
+{
+	if (etype == 0)
+		put_str(w, "", 0, quote);
+	else
+		put_named(w, ofd_etype_name(etype), etype, quote);
 }
 
 /* JSON string body: escapes quote, backslash, C0 controls, DEL and the C1 controls (so that
@@ -230,8 +392,8 @@ static void put_cstr(struct ofd_wbuf *w, const char *s, int quote)
 #define PUT_COMMS(m, aux)    put_u32s(w, f->m.v, f->m.n, OFD_COMMUNITIES_MAX, quote)
 #define PUT_LCOMMS(m, aux)   put_lcomms(w, &f->m, quote)
 #define PUT_FLOWTYPE(m, aux) put_cstr(w, ofd_flow_type_name(f->m), quote)
-#define PUT_ETYPE(m, aux)    put_named(w, ofd_etype_name(f->m), f->m, quote)
-#define PUT_PROTO(m, aux)    put_named(w, ofd_proto_name(f->m), f->m, quote)
+#define PUT_ETYPE(m, aux)    put_etype_name(w, f->m, quote)
+#define PUT_PROTO(m, aux)    put_named(w, ofd_proto_keyword(f->m), f->m, quote)
 #define PUT_RPKI(m, aux)     put_cstr(w, ofd_rpki_name(f->m), quote)
 
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)                                                      \
@@ -239,7 +401,7 @@ static void put_cstr(struct ofd_wbuf *w, const char *s, int quote)
 	{                                                                                                    \
 		PUT_##kind(m, aux);                                                                          \
 	}                                                                                                    \
-	_Static_assert(sizeof(json) + 3 < 32, "JSON key of " #m " too long for json_key");
+	_Static_assert(sizeof(json) + 3 < 48, "JSON key of " #m " too long for json_key");
 #include "ofd/fields.def"
 
 /* clang-format off */
@@ -280,18 +442,92 @@ _Static_assert(OFD_FIELDSET_WORDS == 4, "ofd_fmt_enriched is built for four word
 
 #define NBASE ((int)(sizeof(fmt_base) / sizeof(fmt_base[0])))
 
-void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)
+/* ---- the JSON layout: goflow2 v2.2's keys ------------------------------------------------- */
+
+/* goflow2's mpls_label is the label stack as an array: [] without a label, [label] with one. */
+static void put_json_mpls_label(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
 {
-	ofd_wbuf_reserve(w);
+	(void)quote;
+	if (!f->mpls_label) {
+		ofd_wbuf_lit(w, "[]");
+		return;
+	}
+	ofd_wbuf_ch(w, '[');
+	ofd_wbuf_u64(w, f->mpls_label);
+	ofd_wbuf_ch(w, ']');
+}
+
+/* Keys goflow2 always prints that overflowd has no value for: their empty values. */
+static void put_json_empty_list(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
+{
+	(void)f, (void)quote;
+	ofd_wbuf_lit(w, "[]");
+}
+
+static void put_json_zero(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
+{
+	(void)f, (void)quote;
+	ofd_wbuf_ch(w, '0');
+}
+
+/* clang-format off */
+#define JF(json, fn) {json, sizeof(json) - 1, ",\"" json "\":", sizeof(json) + 3, fn, "", 0}
+#define JB(m, json)  JF(json, put_##m)
+/* Every base field (in the field table's order) and goflow2's always-printed lists, in goflow2's
+   key order: bgp_communities and as_path are written here (empty when absent), not again with the
+   enriched fields. */
+static const struct ofd_fmt_field fmt_json[] = {
+	JB(type, "type"), JB(time_received_ns, "time_received_ns"), JB(sequence_num, "sequence_num"),
+	JB(sampling_rate, "sampling_rate"), JB(sampler_address, "sampler_address"),
+	JB(time_flow_start_ns, "time_flow_start_ns"), JB(time_flow_end_ns, "time_flow_end_ns"),
+	JB(bytes, "bytes"), JB(packets, "packets"), JB(src_addr, "src_addr"), JB(dst_addr, "dst_addr"),
+	JB(etype, "etype"), JB(proto, "proto"), JB(src_port, "src_port"), JB(dst_port, "dst_port"),
+	JB(in_if, "in_if"), JB(out_if, "out_if"), JB(src_mac, "src_mac"), JB(dst_mac, "dst_mac"),
+	JB(src_vlan, "src_vlan"), JB(dst_vlan, "dst_vlan"), JB(vlan_id, "vlan_id"), JB(ip_tos, "ip_tos"),
+	JB(forwarding_status, "forwarding_status"), JB(ip_ttl, "ip_ttl"), JB(ip_flags, "ip_flags"),
+	JB(tcp_flags, "tcp_flags"), JB(icmp_type, "icmp_type"), JB(icmp_code, "icmp_code"),
+	JB(ipv6_flow_label, "ipv6_flow_label"), JB(fragment_id, "fragment_id"),
+	JB(fragment_offset, "fragment_offset"), JB(src_as, "src_as"), JB(dst_as, "dst_as"),
+	JB(next_hop, "next_hop"), JB(next_hop_as, "next_hop_as"), JB(src_net, "src_net"),
+	JB(dst_net, "dst_net"), JB(bgp_next_hop, "bgp_next_hop"),
+	JB(bgp_communities, "bgp_communities"), JB(as_path, "as_path"),
+	JF("mpls_ttl", put_json_empty_list), JF("mpls_label", put_json_mpls_label),
+	JF("mpls_ip", put_json_empty_list),
+	JB(observation_domain_id, "observation_domain_id"),
+	JB(observation_point_id, "observation_point_id"),
+	JF("layer_stack", put_json_empty_list), JF("layer_size", put_json_empty_list),
+	JF("ipv6_routing_header_addresses", put_json_empty_list),
+	JF("ipv6_routing_header_seg_left", put_json_zero),
+	JB(engine_type, "engine_type"), JB(engine_id, "engine_id"),
+};
+/* clang-format on */
+#define NJSON ((int)(sizeof(fmt_json) / sizeof(fmt_json[0])))
+/* a base field added to fields.def must be added to fmt_json too */
+_Static_assert(sizeof(fmt_json) / sizeof(fmt_json[0]) == sizeof(fmt_base) / sizeof(fmt_base[0]) + 8,
+	       "fmt_json lists every base field and goflow2's eight extra keys");
+
+/* The enriched fields written by ofd_fmt_json already (as goflow2's always-printed keys). */
+#define JSON_IN_BASE(k)                                                                                      \
+	((k) == OFD_FS_WORD(OFD_F_AS_PATH) ? OFD_FS_BIT(OFD_F_AS_PATH) : 0) |                                \
+	    ((k) == OFD_FS_WORD(OFD_F_BGP_COMMUNITIES) ? OFD_FS_BIT(OFD_F_BGP_COMMUNITIES) : 0)
+
+static void json_base(struct ofd_wbuf *w, const struct ofd_flow *f)
+{
 	ofd_wbuf_ch(w, '{');
-	for (int i = 0; i < NBASE; i++) {
-		const struct ofd_fmt_field *d = &fmt_base[i];
+	for (int i = 0; i < NJSON; i++) {
+		const struct ofd_fmt_field *d = &fmt_json[i];
 		/* copy the whole padded key: a fixed-size copy is two vector moves */
 		unsigned skip = i == 0; /* no comma before the first key */
 		memcpy(w->buf + w->len, d->json_key + skip, sizeof(d->json_key) - 1);
 		w->len += d->json_key_len - skip;
 		d->put(w, f, 1);
 	}
+}
+
+void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)
+{
+	ofd_wbuf_reserve(w);
+	json_base(w, f);
 	ofd_wbuf_lit(w, "}\n");
 }
 
@@ -329,21 +565,11 @@ int ofd_fmt_field_id(const char *name)
 
 void ofd_fmt_json_enriched(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
-	if (!ofd_fieldset_any(&f->present, &ofd_fmt_enriched)) {
-		ofd_fmt_json(w, f);
-		return;
-	}
 	ofd_wbuf_reserve(w);
-	ofd_wbuf_ch(w, '{');
-	for (int i = 0; i < NBASE; i++) {
-		const struct ofd_fmt_field *d = &fmt_base[i];
-		unsigned skip = i == 0;
-		memcpy(w->buf + w->len, d->json_key + skip, sizeof(d->json_key) - 1);
-		w->len += d->json_key_len - skip;
-		d->put(w, f, 1);
-	}
+	json_base(w, f);
 	for (unsigned k = 0; k < OFD_FIELDSET_WORDS; k++) {
-		for (uint64_t m = f->present.w[k] & ofd_fmt_enriched.w[k]; m; m &= m - 1) {
+		uint64_t m = f->present.w[k] & ofd_fmt_enriched.w[k] & ~(JSON_IN_BASE(k));
+		for (; m; m &= m - 1) {
 			const struct ofd_fmt_field *d =
 			    &ofd_fmt_fields[64 * k + (unsigned)__builtin_ctzll(m)];
 			/* one enriched field takes at most 6 * OFD_FMT_TEXT_MAX + 40 bytes: room per field */
