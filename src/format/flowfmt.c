@@ -14,8 +14,49 @@ static void put_str(struct ofd_wbuf *w, const char *s, size_t n, int quote)
 		ofd_wbuf_ch(w, '"');
 }
 
+/* "0." to "255.": each octet of an IPv4 address with its dot, and its length with the dot */
+struct octet {
+	char s[4];
+	uint8_t n;
+};
+#define OCT_D(x) ((char)('0' + (x)))
+#define OCT(v)                                                                                               \
+	{                                                                                                    \
+		{(v) < 10    ? OCT_D(v)                                                                      \
+		 : (v) < 100 ? OCT_D((v) / 10)                                                               \
+			     : OCT_D((v) / 100),                                                             \
+		 (v) < 10    ? '.'                                                                           \
+		 : (v) < 100 ? OCT_D((v) % 10)                                                               \
+			     : OCT_D((v) / 10 % 10),                                                         \
+		 (v) < 10    ? 0                                                                             \
+		 : (v) < 100 ? '.'                                                                           \
+			     : OCT_D((v) % 10),                                                              \
+		 (v) < 100 ? 0 : '.'},                                                                       \
+		    (v) < 10	? 2                                                                          \
+		    : (v) < 100 ? 3                                                                          \
+				: 4                                                                          \
+	}
+#define OCT4(v)	 OCT(v), OCT((v) + 1), OCT((v) + 2), OCT((v) + 3)
+#define OCT16(v) OCT4(v), OCT4((v) + 4), OCT4((v) + 8), OCT4((v) + 12)
+#define OCT64(v) OCT16(v), OCT16((v) + 16), OCT16((v) + 32), OCT16((v) + 48)
+static const struct octet octets[256] = {OCT64(0), OCT64(64), OCT64(128), OCT64(192)};
+
 static void put_ip(struct ofd_wbuf *w, const struct ofd_ip *ip, int quote)
 {
+	if (ip->family == OFD_AF_INET) { /* table-driven: four 4-byte copies */
+		char *p = w->buf + w->len;
+		size_t n = (size_t)quote;
+		p[0] = '"';
+		for (int i = 12; i < 16; i++) {
+			memcpy(p + n, octets[ip->b[i]].s, 4);
+			n += octets[ip->b[i]].n;
+		}
+		n--; /* the last dot */
+		if (quote)
+			p[n++] = '"';
+		w->len += n;
+		return;
+	}
 	char buf[OFD_IP_STRLEN];
 	int n = ofd_ip_str(ip, buf);
 	put_str(w, buf, (size_t)n, quote);
@@ -457,71 +498,118 @@ static void put_json_mpls_label(struct ofd_wbuf *w, const struct ofd_flow *f, in
 	ofd_wbuf_ch(w, ']');
 }
 
-/* Keys goflow2 always prints that overflowd has no value for: their empty values. */
-static void put_json_empty_list(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
-{
-	(void)f, (void)quote;
-	ofd_wbuf_lit(w, "[]");
-}
-
-static void put_json_zero(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
-{
-	(void)f, (void)quote;
-	ofd_wbuf_ch(w, '0');
-}
-
-/* clang-format off */
-#define JF(json, fn) {json, sizeof(json) - 1, ",\"" json "\":", sizeof(json) + 3, fn, "", 0}
-#define JB(m, json)  JF(json, put_##m)
-/* Every base field (in the field table's order) and goflow2's always-printed lists, in goflow2's
-   key order: bgp_communities and as_path are written here (empty when absent), not again with the
-   enriched fields. */
-static const struct ofd_fmt_field fmt_json[] = {
-	JB(type, "type"), JB(time_received_ns, "time_received_ns"), JB(sequence_num, "sequence_num"),
-	JB(sampling_rate, "sampling_rate"), JB(sampler_address, "sampler_address"),
-	JB(time_flow_start_ns, "time_flow_start_ns"), JB(time_flow_end_ns, "time_flow_end_ns"),
-	JB(bytes, "bytes"), JB(packets, "packets"), JB(src_addr, "src_addr"), JB(dst_addr, "dst_addr"),
-	JB(etype, "etype"), JB(proto, "proto"), JB(src_port, "src_port"), JB(dst_port, "dst_port"),
-	JB(in_if, "in_if"), JB(out_if, "out_if"), JB(src_mac, "src_mac"), JB(dst_mac, "dst_mac"),
-	JB(src_vlan, "src_vlan"), JB(dst_vlan, "dst_vlan"), JB(vlan_id, "vlan_id"), JB(ip_tos, "ip_tos"),
-	JB(forwarding_status, "forwarding_status"), JB(ip_ttl, "ip_ttl"), JB(ip_flags, "ip_flags"),
-	JB(tcp_flags, "tcp_flags"), JB(icmp_type, "icmp_type"), JB(icmp_code, "icmp_code"),
-	JB(ipv6_flow_label, "ipv6_flow_label"), JB(fragment_id, "fragment_id"),
-	JB(fragment_offset, "fragment_offset"), JB(src_as, "src_as"), JB(dst_as, "dst_as"),
-	JB(next_hop, "next_hop"), JB(next_hop_as, "next_hop_as"), JB(src_net, "src_net"),
-	JB(dst_net, "dst_net"), JB(bgp_next_hop, "bgp_next_hop"),
-	JB(bgp_communities, "bgp_communities"), JB(as_path, "as_path"),
-	JF("mpls_ttl", put_json_empty_list), JF("mpls_label", put_json_mpls_label),
-	JF("mpls_ip", put_json_empty_list),
-	JB(observation_domain_id, "observation_domain_id"),
-	JB(observation_point_id, "observation_point_id"),
-	JF("layer_stack", put_json_empty_list), JF("layer_size", put_json_empty_list),
-	JF("ipv6_routing_header_addresses", put_json_empty_list),
-	JF("ipv6_routing_header_seg_left", put_json_zero),
-	JB(engine_type, "engine_type"), JB(engine_id, "engine_id"),
-};
-/* clang-format on */
-#define NJSON ((int)(sizeof(fmt_json) / sizeof(fmt_json[0])))
-/* a base field added to fields.def must be added to fmt_json too */
-_Static_assert(sizeof(fmt_json) / sizeof(fmt_json[0]) == sizeof(fmt_base) / sizeof(fmt_base[0]) + 8,
-	       "fmt_json lists every base field and goflow2's eight extra keys");
+/* json_base below writes every base field: a field added to fields.def must be added there. */
+_Static_assert(sizeof(fmt_base) / sizeof(fmt_base[0]) == 44, "json_base writes the 44 base fields");
 
 /* The enriched fields written by ofd_fmt_json already (as goflow2's always-printed keys). */
 #define JSON_IN_BASE(k)                                                                                      \
 	((k) == OFD_FS_WORD(OFD_F_AS_PATH) ? OFD_FS_BIT(OFD_F_AS_PATH) : 0) |                                \
 	    ((k) == OFD_FS_WORD(OFD_F_BGP_COMMUNITIES) ? OFD_FS_BIT(OFD_F_BGP_COMMUNITIES) : 0)
 
+/*
+ * Every base field (in the field table's order) and goflow2's always-printed keys, in goflow2's
+ * key order: bgp_communities and as_path are written here ([] when absent), not again with the
+ * enriched fields; mpls_ttl, mpls_ip, layer_stack, layer_size, ipv6_routing_header_addresses are
+ * [] and ipv6_routing_header_seg_left 0 (not decoded). Straight-line code: the keys are literals
+ * (adjacent constant ones merged), the values formatted in place.
+ */
+#define JK(lit) ofd_wbuf_lit(w, lit)
 static void json_base(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
-	ofd_wbuf_ch(w, '{');
-	for (int i = 0; i < NJSON; i++) {
-		const struct ofd_fmt_field *d = &fmt_json[i];
-		/* copy the whole padded key: a fixed-size copy is two vector moves */
-		unsigned skip = i == 0; /* no comma before the first key */
-		memcpy(w->buf + w->len, d->json_key + skip, sizeof(d->json_key) - 1);
-		w->len += d->json_key_len - skip;
-		d->put(w, f, 1);
-	}
+	const int quote = 1;
+	JK("{\"type\":");
+	PUT_FLOWTYPE(type, type);
+	JK(",\"time_received_ns\":");
+	PUT_U64(time_received_ns, 0);
+	JK(",\"sequence_num\":");
+	PUT_U32(sequence_num, 0);
+	JK(",\"sampling_rate\":");
+	PUT_U32(sampling_rate, 0);
+	JK(",\"sampler_address\":");
+	PUT_IP(sampler_address, 0);
+	JK(",\"time_flow_start_ns\":");
+	PUT_U64(time_flow_start_ns, 0);
+	JK(",\"time_flow_end_ns\":");
+	PUT_U64(time_flow_end_ns, 0);
+	JK(",\"bytes\":");
+	PUT_U64(bytes, 0);
+	JK(",\"packets\":");
+	PUT_U64(packets, 0);
+	JK(",\"src_addr\":");
+	PUT_IP(src_addr, 0);
+	JK(",\"dst_addr\":");
+	PUT_IP(dst_addr, 0);
+	JK(",\"etype\":");
+	PUT_ETYPE(etype, 0);
+	JK(",\"proto\":");
+	PUT_PROTO(proto, 0);
+	JK(",\"src_port\":");
+	PUT_U16(src_port, 0);
+	JK(",\"dst_port\":");
+	PUT_U16(dst_port, 0);
+	JK(",\"in_if\":");
+	PUT_U32(in_if, 0);
+	JK(",\"out_if\":");
+	PUT_U32(out_if, 0);
+	JK(",\"src_mac\":");
+	PUT_MAC(src_mac, 0);
+	JK(",\"dst_mac\":");
+	PUT_MAC(dst_mac, 0);
+	JK(",\"src_vlan\":");
+	PUT_U16(src_vlan, 0);
+	JK(",\"dst_vlan\":");
+	PUT_U16(dst_vlan, 0);
+	JK(",\"vlan_id\":");
+	PUT_U16(vlan_id, 0);
+	JK(",\"ip_tos\":");
+	PUT_U8(ip_tos, 0);
+	JK(",\"forwarding_status\":");
+	PUT_U8(forwarding_status, 0);
+	JK(",\"ip_ttl\":");
+	PUT_U8(ip_ttl, 0);
+	JK(",\"ip_flags\":");
+	PUT_U8(ip_flags, 0);
+	JK(",\"tcp_flags\":");
+	PUT_U8(tcp_flags, 0);
+	JK(",\"icmp_type\":");
+	PUT_U8(icmp_type, 0);
+	JK(",\"icmp_code\":");
+	PUT_U8(icmp_code, 0);
+	JK(",\"ipv6_flow_label\":");
+	PUT_U32(ipv6_flow_label, 0);
+	JK(",\"fragment_id\":");
+	PUT_U32(fragment_id, 0);
+	JK(",\"fragment_offset\":");
+	PUT_U16(fragment_offset, 0);
+	JK(",\"src_as\":");
+	PUT_U32(src_as, 0);
+	JK(",\"dst_as\":");
+	PUT_U32(dst_as, 0);
+	JK(",\"next_hop\":");
+	PUT_IP(next_hop, 0);
+	JK(",\"next_hop_as\":");
+	PUT_U32(next_hop_as, 0);
+	JK(",\"src_net\":");
+	PUT_NET(src_net, src_addr);
+	JK(",\"dst_net\":");
+	PUT_NET(dst_net, dst_addr);
+	JK(",\"bgp_next_hop\":");
+	PUT_IP(bgp_next_hop, 0);
+	JK(",\"bgp_communities\":");
+	PUT_COMMS(bgp_communities, 0);
+	JK(",\"as_path\":");
+	PUT_ASPATH(as_path, as_path_len);
+	JK(",\"mpls_ttl\":[],\"mpls_label\":");
+	put_json_mpls_label(w, f, quote);
+	JK(",\"mpls_ip\":[],\"observation_domain_id\":");
+	PUT_U32(observation_domain_id, 0);
+	JK(",\"observation_point_id\":");
+	PUT_U32(observation_point_id, 0);
+	JK(",\"layer_stack\":[],\"layer_size\":[],\"ipv6_routing_header_addresses\":[],"
+	   "\"ipv6_routing_header_seg_left\":0,\"engine_type\":");
+	PUT_U8(engine_type, 0);
+	JK(",\"engine_id\":");
+	PUT_U8(engine_id, 0);
 }
 
 void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -440,12 +441,68 @@ static void test_parse_goflow2_line(void **state)
 	assert_int_equal(ofd_flowjson_parse(&f, bad, strlen(bad), NULL, NULL), OFD_EFORMAT);
 }
 
+/* The decimal writer at each length boundary (one digit, 8-digit chunks, 20 digits). */
+static void test_u64(void **state)
+{
+	(void)state;
+	static const uint64_t v[] = {0,
+				     9,
+				     10,
+				     99,
+				     100,
+				     4242,
+				     99999999,
+				     100000000,
+				     100000001,
+				     4200000000,
+				     9999999999999999ull,
+				     10000000000000000ull,
+				     1185523199500000000ull,
+				     10000000000000000000ull,
+				     UINT64_MAX};
+	char buf[64], want[32];
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct ofd_wbuf w = {.buf = buf, .cap = sizeof(buf)};
+		ofd_wbuf_ch(&w, '[');
+		ofd_wbuf_u64(&w, v[i]);
+		ofd_wbuf_ch(&w, ']');
+		snprintf(want, sizeof(want), "[%llu]", (unsigned long long)v[i]);
+		assert_int_equal(w.len, strlen(want));
+		assert_memory_equal(buf, want, w.len);
+	}
+}
+
+/* IPv4 addresses from the octet table: every octet length, both ends. */
+static void test_ipv4(void **state)
+{
+	(void)state;
+	static const struct {
+		uint32_t a;
+		const char *json;
+	} v[] = {{0, "\"0.0.0.0\""},
+		 {0xffffffff, "\"255.255.255.255\""},
+		 {0x0a09630c, "\"10.9.99.12\""},
+		 {0x64c80109, "\"100.200.1.9\""}};
+	struct ofd_flow f;
+	memset(&f, 0, sizeof(f));
+	char line[OFD_WBUF_RECORD_MAX];
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		ofd_ip_set4u(&f.src_addr, v[i].a);
+		json_t *o = render(&f, line, sizeof(line));
+		char *got = json_dumps(json_object_get(o, "src_addr"), JSON_ENCODE_ANY);
+		assert_string_equal(got, v[i].json);
+		free(got);
+		json_decref(o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_netflow_v5), cmocka_unit_test(test_netflow_v9),
 	    cmocka_unit_test(test_ipfix),      cmocka_unit_test(test_sflow5),
 	    cmocka_unit_test(test_names),      cmocka_unit_test(test_parse_goflow2_line),
+	    cmocka_unit_test(test_u64),	       cmocka_unit_test(test_ipv4),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
