@@ -90,6 +90,16 @@ static void put_net(struct ofd_wbuf *w, const struct ofd_ip *addr, unsigned len,
 		else if (bits - lo < 8)
 			net.b[i] &= (uint8_t)(0xff << (8 - (bits - lo)));
 	}
+	if (net.family == OFD_AF_INET) { /* the address from the octet table, then /len */
+		put_ip(w, &net, quote);
+		if (quote)
+			w->len--; /* reopen the string */
+		ofd_wbuf_ch(w, '/');
+		ofd_wbuf_u64(w, len);
+		if (quote)
+			ofd_wbuf_ch(w, '"');
+		return;
+	}
 	char buf[OFD_IP_STRLEN + 4];
 	int n = ofd_ip_str(&net, buf);
 	buf[n++] = '/';

@@ -56,7 +56,7 @@ extern const char ofd_wbuf_pairs[201];
 /* v < 10^8 in decimal at p, no leading zeros; returns the end. */
 static inline char *ofd_wbuf_u32_8(char *p, uint32_t v)
 {
-	char tmp[8];
+	char tmp[16]; /* the digits end at tmp[8]; the fixed 8-byte copy reads on into the rest */
 	int n = 8;
 	while (v >= 100) {
 		unsigned r = (v % 100) * 2;
@@ -85,28 +85,18 @@ static inline char *ofd_wbuf_8digits(char *p, uint32_t v)
 	return p + 8;
 }
 
-/* Decimal digits: one byte for 0-9 (most fields), 8-digit chunks in 32-bit arithmetic for the
-   19-digit time fields. Writes up to 8 bytes past the number (room is reserved per record). */
+/* ofd_wbuf_u64 for v >= 10 (wbuf.c). */
+void ofd_wbuf_u64_long(struct ofd_wbuf *w, uint64_t v);
+
+/* Decimal digits: one byte for 0-9 (most fields) in line, 8-digit chunks in 32-bit arithmetic
+   for the rest (the time fields have 19 digits). Writes up to 8 bytes past the number (room is
+   reserved per record). */
 static inline void ofd_wbuf_u64(struct ofd_wbuf *w, uint64_t v)
 {
-	char *p = w->buf + w->len, *e;
-	if (v < 10) {
-		*p = (char)('0' + v);
-		w->len++;
-		return;
-	}
-	if (v < 100000000u) {
-		e = ofd_wbuf_u32_8(p, (uint32_t)v);
-	} else if (v < 10000000000000000ull) {
-		e = ofd_wbuf_u32_8(p, (uint32_t)(v / 100000000u));
-		e = ofd_wbuf_8digits(e, (uint32_t)(v % 100000000u));
-	} else {
-		uint64_t top = v / 10000000000000000ull, rest = v % 10000000000000000ull;
-		e = ofd_wbuf_u32_8(p, (uint32_t)top);
-		e = ofd_wbuf_8digits(e, (uint32_t)(rest / 100000000u));
-		e = ofd_wbuf_8digits(e, (uint32_t)(rest % 100000000u));
-	}
-	w->len += (size_t)(e - p);
+	if (v < 10)
+		w->buf[w->len++] = (char)('0' + v);
+	else
+		ofd_wbuf_u64_long(w, v);
 }
 
 #endif
