@@ -80,17 +80,10 @@ static void put_mac(struct ofd_wbuf *w, uint64_t mac, int quote)
 static void put_net(struct ofd_wbuf *w, const struct ofd_ip *addr, unsigned len, int quote)
 {
 	struct ofd_ip net = *addr;
-	if (net.family == OFD_AF_NONE)
-		net.family = OFD_AF_INET, net.b[10] = net.b[11] = 0xff;
-	unsigned bits = net.family == OFD_AF_INET ? 96 + (len > 32 ? 32 : len) : (len > 128 ? 128 : len);
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned lo = i * 8;
-		if (lo >= bits)
-			net.b[i] = 0;
-		else if (bits - lo < 8)
-			net.b[i] &= (uint8_t)(0xff << (8 - (bits - lo)));
-	}
-	if (net.family == OFD_AF_INET) { /* the address from the octet table, then /len */
+	if (net.family != OFD_AF_INET6) { /* IPv4 (none: 0.0.0.0): mask the four bytes at once */
+		uint32_t a = net.family == OFD_AF_INET ? ofd_ip_v4(&net) : 0;
+		uint32_t mask = len == 0 ? 0 : len >= 32 ? UINT32_MAX : UINT32_MAX << (32 - len);
+		ofd_ip_set4u(&net, a & mask);
 		put_ip(w, &net, quote);
 		if (quote)
 			w->len--; /* reopen the string */
@@ -99,6 +92,14 @@ static void put_net(struct ofd_wbuf *w, const struct ofd_ip *addr, unsigned len,
 		if (quote)
 			ofd_wbuf_ch(w, '"');
 		return;
+	}
+	unsigned bits = len > 128 ? 128 : len;
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned lo = i * 8;
+		if (lo >= bits)
+			net.b[i] = 0;
+		else if (bits - lo < 8)
+			net.b[i] &= (uint8_t)(0xff << (8 - (bits - lo)));
 	}
 	char buf[OFD_IP_STRLEN + 4];
 	int n = ofd_ip_str(&net, buf);

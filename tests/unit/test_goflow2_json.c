@@ -494,6 +494,30 @@ static void test_ipv4(void **state)
 		free(got);
 		json_decref(o);
 	}
+	/* src_net: the masked network and the length as given */
+	static const struct {
+		uint32_t a;
+		uint8_t len;
+		const char *json;
+	} nets[] = {{0xc0000281, 25, "\"192.0.2.128/25\""}, {0xc0000281, 0, "\"0.0.0.0/0\""},
+		    {0xc0000281, 32, "\"192.0.2.129/32\""}, {0xc0000281, 33, "\"192.0.2.129/33\""},
+		    {0xffffffff, 1, "\"128.0.0.0/1\""},	    {0xffffffff, 31, "\"255.255.255.254/31\""}};
+	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
+		ofd_ip_set4u(&f.src_addr, nets[i].a);
+		f.src_net = nets[i].len;
+		json_t *o = render(&f, line, sizeof(line));
+		char *got = json_dumps(json_object_get(o, "src_net"), JSON_ENCODE_ANY);
+		assert_string_equal(got, nets[i].json);
+		free(got);
+		json_decref(o);
+	}
+	/* no address: goflow2's 0.0.0.0/len */
+	memset(&f.src_addr, 0, sizeof(f.src_addr));
+	f.src_net = 8;
+	json_t *o = render(&f, line, sizeof(line));
+	assert_string_equal(json_string_value(json_object_get(o, "src_net")), "0.0.0.0/8");
+	assert_string_equal(json_string_value(json_object_get(o, "src_addr")), "");
+	json_decref(o);
 }
 
 int main(void)
