@@ -14,8 +14,49 @@ static void put_str(struct ofd_wbuf *w, const char *s, size_t n, int quote)
 		ofd_wbuf_ch(w, '"');
 }
 
+/* "0." to "255.": each octet of an IPv4 address with its dot, and its length with the dot */
+struct octet {
+	char s[4];
+	uint8_t n;
+};
+#define OCT_D(x) ((char)('0' + (x)))
+#define OCT(v)                                                                                               \
+	{                                                                                                    \
+		{(v) < 10    ? OCT_D(v)                                                                      \
+		 : (v) < 100 ? OCT_D((v) / 10)                                                               \
+			     : OCT_D((v) / 100),                                                             \
+		 (v) < 10    ? '.'                                                                           \
+		 : (v) < 100 ? OCT_D((v) % 10)                                                               \
+			     : OCT_D((v) / 10 % 10),                                                         \
+		 (v) < 10    ? 0                                                                             \
+		 : (v) < 100 ? '.'                                                                           \
+			     : OCT_D((v) % 10),                                                              \
+		 (v) < 100 ? 0 : '.'},                                                                       \
+		    (v) < 10	? 2                                                                          \
+		    : (v) < 100 ? 3                                                                          \
+				: 4                                                                          \
+	}
+#define OCT4(v)	 OCT(v), OCT((v) + 1), OCT((v) + 2), OCT((v) + 3)
+#define OCT16(v) OCT4(v), OCT4((v) + 4), OCT4((v) + 8), OCT4((v) + 12)
+#define OCT64(v) OCT16(v), OCT16((v) + 16), OCT16((v) + 32), OCT16((v) + 48)
+static const struct octet octets[256] = {OCT64(0), OCT64(64), OCT64(128), OCT64(192)};
+
 static void put_ip(struct ofd_wbuf *w, const struct ofd_ip *ip, int quote)
 {
+	if (ip->family == OFD_AF_INET) { /* table-driven: four 4-byte copies */
+		char *p = w->buf + w->len;
+		size_t n = (size_t)quote;
+		p[0] = '"';
+		for (int i = 12; i < 16; i++) {
+			memcpy(p + n, octets[ip->b[i]].s, 4);
+			n += octets[ip->b[i]].n;
+		}
+		n--; /* the last dot */
+		if (quote)
+			p[n++] = '"';
+		w->len += n;
+		return;
+	}
 	char buf[OFD_IP_STRLEN];
 	int n = ofd_ip_str(ip, buf);
 	put_str(w, buf, (size_t)n, quote);
@@ -39,9 +80,20 @@ static void put_mac(struct ofd_wbuf *w, uint64_t mac, int quote)
 static void put_net(struct ofd_wbuf *w, const struct ofd_ip *addr, unsigned len, int quote)
 {
 	struct ofd_ip net = *addr;
-	if (net.family == OFD_AF_NONE)
-		net.family = OFD_AF_INET, net.b[10] = net.b[11] = 0xff;
-	unsigned bits = net.family == OFD_AF_INET ? 96 + (len > 32 ? 32 : len) : (len > 128 ? 128 : len);
+	if (net.family != OFD_AF_INET6) { /* IPv4 (none: 0.0.0.0): mask the four bytes at once */
+		uint32_t a = net.family == OFD_AF_INET ? ofd_ip_v4(&net) : 0;
+		uint32_t mask = len == 0 ? 0 : len >= 32 ? UINT32_MAX : UINT32_MAX << (32 - len);
+		ofd_ip_set4u(&net, a & mask);
+		put_ip(w, &net, quote);
+		if (quote)
+			w->len--; /* reopen the string */
+		ofd_wbuf_ch(w, '/');
+		ofd_wbuf_u64(w, len);
+		if (quote)
+			ofd_wbuf_ch(w, '"');
+		return;
+	}
+	unsigned bits = len > 128 ? 128 : len;
 	for (unsigned i = 0; i < 16; i++) {
 		unsigned lo = i * 8;
 		if (lo >= bits)
@@ -70,6 +122,158 @@ const char *ofd_etype_name(uint16_t etype)
 	}
 }
 
+/* The IANA protocol-numbers registry's keywords (what goflow2 v2.2 prints), NULL where the
+   registry has none (61, 63, 68, 99, 114, 146-255). */
+static const char *const iana_proto[256] = {
+    [0] = "HOPOPT",
+    [1] = "ICMP",
+    [2] = "IGMP",
+    [3] = "GGP",
+    [4] = "IPv4",
+    [5] = "ST",
+    [6] = "TCP",
+    [7] = "CBT",
+    [8] = "EGP",
+    [9] = "IGP",
+    [10] = "BBN-RCC-MON",
+    [11] = "NVP-II",
+    [12] = "PUP",
+    [13] = "ARGUS",
+    [14] = "EMCON",
+    [15] = "XNET",
+    [16] = "CHAOS",
+    [17] = "UDP",
+    [18] = "MUX",
+    [19] = "DCN-MEAS",
+    [20] = "HMP",
+    [21] = "PRM",
+    [22] = "XNS-IDP",
+    [23] = "TRUNK-1",
+    [24] = "TRUNK-2",
+    [25] = "LEAF-1",
+    [26] = "LEAF-2",
+    [27] = "RDP",
+    [28] = "IRTP",
+    [29] = "ISO-TP4",
+    [30] = "NETBLT",
+    [31] = "MFE-NSP",
+    [32] = "MERIT-INP",
+    [33] = "DCCP",
+    [34] = "3PC",
+    [35] = "IDPR",
+    [36] = "XTP",
+    [37] = "DDP",
+    [38] = "IDPR-CMTP",
+    [39] = "TP++",
+    [40] = "IL",
+    [41] = "IPv6",
+    [42] = "SDRP",
+    [43] = "IPv6-Route",
+    [44] = "IPv6-Frag",
+    [45] = "IDRP",
+    [46] = "RSVP",
+    [47] = "GRE",
+    [48] = "DSR",
+    [49] = "BNA",
+    [50] = "ESP",
+    [51] = "AH",
+    [52] = "I-NLSP",
+    [53] = "SWIPE",
+    [54] = "NARP",
+    [55] = "Min-IPv4",
+    [56] = "TLSP",
+    [57] = "SKIP",
+    [58] = "IPv6-ICMP",
+    [59] = "IPv6-NoNxt",
+    [60] = "IPv6-Opts",
+    [62] = "CFTP",
+    [64] = "SAT-EXPAK",
+    [65] = "KRYPTOLAN",
+    [66] = "RVD",
+    [67] = "IPPC",
+    [69] = "SAT-MON",
+    [70] = "VISA",
+    [71] = "IPCV",
+    [72] = "CPNX",
+    [73] = "CPHB",
+    [74] = "WSN",
+    [75] = "PVP",
+    [76] = "BR-SAT-MON",
+    [77] = "SUN-ND",
+    [78] = "WB-MON",
+    [79] = "WB-EXPAK",
+    [80] = "ISO-IP",
+    [81] = "VMTP",
+    [82] = "SECURE-VMTP",
+    [83] = "VINES",
+    [84] = "IPTM",
+    [85] = "NSFNET-IGP",
+    [86] = "DGP",
+    [87] = "TCF",
+    [88] = "EIGRP",
+    [89] = "OSPFIGP",
+    [90] = "Sprite-RPC",
+    [91] = "LARP",
+    [92] = "MTP",
+    [93] = "AX.25",
+    [94] = "IPIP",
+    [95] = "MICP",
+    [96] = "SCC-SP",
+    [97] = "ETHERIP",
+    [98] = "ENCAP",
+    [100] = "GMTP",
+    [101] = "IFMP",
+    [102] = "PNNI",
+    [103] = "PIM",
+    [104] = "ARIS",
+    [105] = "SCPS",
+    [106] = "QNX",
+    [107] = "A/N",
+    [108] = "IPComp",
+    [109] = "SNP",
+    [110] = "Compaq-Peer",
+    [111] = "IPX-in-IP",
+    [112] = "VRRP",
+    [113] = "PGM",
+    [115] = "L2TP",
+    [116] = "DDX",
+    [117] = "IATP",
+    [118] = "STP",
+    [119] = "SRP",
+    [120] = "UTI",
+    [121] = "SMP",
+    [122] = "SM",
+    [123] = "PTP",
+    [124] = "ISIS over IPv4",
+    [125] = "FIRE",
+    [126] = "CRTP",
+    [127] = "CRUDP",
+    [128] = "SSCOPMCE",
+    [129] = "IPLT",
+    [130] = "SPS",
+    [131] = "PIPE",
+    [132] = "SCTP",
+    [133] = "FC",
+    [134] = "RSVP-E2E-IGNORE",
+    [135] = "Mobility Header",
+    [136] = "UDPLite",
+    [137] = "MPLS-in-IP",
+    [138] = "manet",
+    [139] = "HIP",
+    [140] = "Shim6",
+    [141] = "WESP",
+    [142] = "ROHC",
+    [143] = "Ethernet",
+    [144] = "AGGFRAG",
+    [145] = "NSH",
+};
+
+const char *ofd_proto_keyword(uint8_t proto)
+{
+	return iana_proto[proto];
+}
+
+/* overflowd's short names, for text meant for people (the print segment). */
 const char *ofd_proto_name(uint8_t proto)
 {
 	switch (proto) {
@@ -101,6 +305,16 @@ static void put_named(struct ofd_wbuf *w, const char *name, uint64_t v, int quot
 	ofd_wbuf_u64(w, v);
 	if (quote)
 		ofd_wbuf_ch(w, '"');
+}
+
+/* goflow2 writes "" for an etype it has no name for; so do we for 0 (no etype), the number for
+   the others (so that the value survives). */
+static void put_etype_name(struct ofd_wbuf *w, uint16_t etype, int quote)
+{
+	if (etype == 0)
+		put_str(w, "", 0, quote);
+	else
+		put_named(w, ofd_etype_name(etype), etype, quote);
 }
 
 /* JSON string body: escapes quote, backslash, C0 controls, DEL and the C1 controls (so that
@@ -230,8 +444,8 @@ static void put_cstr(struct ofd_wbuf *w, const char *s, int quote)
 #define PUT_COMMS(m, aux)    put_u32s(w, f->m.v, f->m.n, OFD_COMMUNITIES_MAX, quote)
 #define PUT_LCOMMS(m, aux)   put_lcomms(w, &f->m, quote)
 #define PUT_FLOWTYPE(m, aux) put_cstr(w, ofd_flow_type_name(f->m), quote)
-#define PUT_ETYPE(m, aux)    put_named(w, ofd_etype_name(f->m), f->m, quote)
-#define PUT_PROTO(m, aux)    put_named(w, ofd_proto_name(f->m), f->m, quote)
+#define PUT_ETYPE(m, aux)    put_etype_name(w, f->m, quote)
+#define PUT_PROTO(m, aux)    put_named(w, ofd_proto_keyword(f->m), f->m, quote)
 #define PUT_RPKI(m, aux)     put_cstr(w, ofd_rpki_name(f->m), quote)
 
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)                                                      \
@@ -239,7 +453,7 @@ static void put_cstr(struct ofd_wbuf *w, const char *s, int quote)
 	{                                                                                                    \
 		PUT_##kind(m, aux);                                                                          \
 	}                                                                                                    \
-	_Static_assert(sizeof(json) + 3 < 32, "JSON key of " #m " too long for json_key");
+	_Static_assert(sizeof(json) + 3 < 48, "JSON key of " #m " too long for json_key");
 #include "ofd/fields.def"
 
 /* clang-format off */
@@ -280,18 +494,139 @@ _Static_assert(OFD_FIELDSET_WORDS == 4, "ofd_fmt_enriched is built for four word
 
 #define NBASE ((int)(sizeof(fmt_base) / sizeof(fmt_base[0])))
 
+/* ---- the JSON layout: goflow2 v2.2's keys ------------------------------------------------- */
+
+/* goflow2's mpls_label is the label stack as an array: [] without a label, [label] with one. */
+static void put_json_mpls_label(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
+{
+	(void)quote;
+	if (!f->mpls_label) {
+		ofd_wbuf_lit(w, "[]");
+		return;
+	}
+	ofd_wbuf_ch(w, '[');
+	ofd_wbuf_u64(w, f->mpls_label);
+	ofd_wbuf_ch(w, ']');
+}
+
+/* json_base below writes every base field: a field added to fields.def must be added there. */
+_Static_assert(sizeof(fmt_base) / sizeof(fmt_base[0]) == 44, "json_base writes the 44 base fields");
+
+/* The enriched fields written by ofd_fmt_json already (as goflow2's always-printed keys). */
+#define JSON_IN_BASE(k)                                                                                      \
+	((k) == OFD_FS_WORD(OFD_F_AS_PATH) ? OFD_FS_BIT(OFD_F_AS_PATH) : 0) |                                \
+	    ((k) == OFD_FS_WORD(OFD_F_BGP_COMMUNITIES) ? OFD_FS_BIT(OFD_F_BGP_COMMUNITIES) : 0)
+
+/*
+ * Every base field (in the field table's order) and goflow2's always-printed keys, in goflow2's
+ * key order: bgp_communities and as_path are written here ([] when absent), not again with the
+ * enriched fields; mpls_ttl, mpls_ip, layer_stack, layer_size, ipv6_routing_header_addresses are
+ * [] and ipv6_routing_header_seg_left 0 (not decoded). Straight-line code: the keys are literals
+ * (adjacent constant ones merged), the values formatted in place.
+ */
+#define JK(lit) ofd_wbuf_lit(w, lit)
+static void json_base(struct ofd_wbuf *w, const struct ofd_flow *f)
+{
+	const int quote = 1;
+	JK("{\"type\":");
+	PUT_FLOWTYPE(type, type);
+	JK(",\"time_received_ns\":");
+	PUT_U64(time_received_ns, 0);
+	JK(",\"sequence_num\":");
+	PUT_U32(sequence_num, 0);
+	JK(",\"sampling_rate\":");
+	PUT_U32(sampling_rate, 0);
+	JK(",\"sampler_address\":");
+	PUT_IP(sampler_address, 0);
+	JK(",\"time_flow_start_ns\":");
+	PUT_U64(time_flow_start_ns, 0);
+	JK(",\"time_flow_end_ns\":");
+	PUT_U64(time_flow_end_ns, 0);
+	JK(",\"bytes\":");
+	PUT_U64(bytes, 0);
+	JK(",\"packets\":");
+	PUT_U64(packets, 0);
+	JK(",\"src_addr\":");
+	PUT_IP(src_addr, 0);
+	JK(",\"dst_addr\":");
+	PUT_IP(dst_addr, 0);
+	JK(",\"etype\":");
+	PUT_ETYPE(etype, 0);
+	JK(",\"proto\":");
+	PUT_PROTO(proto, 0);
+	JK(",\"src_port\":");
+	PUT_U16(src_port, 0);
+	JK(",\"dst_port\":");
+	PUT_U16(dst_port, 0);
+	JK(",\"in_if\":");
+	PUT_U32(in_if, 0);
+	JK(",\"out_if\":");
+	PUT_U32(out_if, 0);
+	JK(",\"src_mac\":");
+	PUT_MAC(src_mac, 0);
+	JK(",\"dst_mac\":");
+	PUT_MAC(dst_mac, 0);
+	JK(",\"src_vlan\":");
+	PUT_U16(src_vlan, 0);
+	JK(",\"dst_vlan\":");
+	PUT_U16(dst_vlan, 0);
+	JK(",\"vlan_id\":");
+	PUT_U16(vlan_id, 0);
+	JK(",\"ip_tos\":");
+	PUT_U8(ip_tos, 0);
+	JK(",\"forwarding_status\":");
+	PUT_U8(forwarding_status, 0);
+	JK(",\"ip_ttl\":");
+	PUT_U8(ip_ttl, 0);
+	JK(",\"ip_flags\":");
+	PUT_U8(ip_flags, 0);
+	JK(",\"tcp_flags\":");
+	PUT_U8(tcp_flags, 0);
+	JK(",\"icmp_type\":");
+	PUT_U8(icmp_type, 0);
+	JK(",\"icmp_code\":");
+	PUT_U8(icmp_code, 0);
+	JK(",\"ipv6_flow_label\":");
+	PUT_U32(ipv6_flow_label, 0);
+	JK(",\"fragment_id\":");
+	PUT_U32(fragment_id, 0);
+	JK(",\"fragment_offset\":");
+	PUT_U16(fragment_offset, 0);
+	JK(",\"src_as\":");
+	PUT_U32(src_as, 0);
+	JK(",\"dst_as\":");
+	PUT_U32(dst_as, 0);
+	JK(",\"next_hop\":");
+	PUT_IP(next_hop, 0);
+	JK(",\"next_hop_as\":");
+	PUT_U32(next_hop_as, 0);
+	JK(",\"src_net\":");
+	PUT_NET(src_net, src_addr);
+	JK(",\"dst_net\":");
+	PUT_NET(dst_net, dst_addr);
+	JK(",\"bgp_next_hop\":");
+	PUT_IP(bgp_next_hop, 0);
+	JK(",\"bgp_communities\":");
+	PUT_COMMS(bgp_communities, 0);
+	JK(",\"as_path\":");
+	PUT_ASPATH(as_path, as_path_len);
+	JK(",\"mpls_ttl\":[],\"mpls_label\":");
+	put_json_mpls_label(w, f, quote);
+	JK(",\"mpls_ip\":[],\"observation_domain_id\":");
+	PUT_U32(observation_domain_id, 0);
+	JK(",\"observation_point_id\":");
+	PUT_U32(observation_point_id, 0);
+	JK(",\"layer_stack\":[],\"layer_size\":[],\"ipv6_routing_header_addresses\":[],"
+	   "\"ipv6_routing_header_seg_left\":0,\"engine_type\":");
+	PUT_U8(engine_type, 0);
+	JK(",\"engine_id\":");
+	PUT_U8(engine_id, 0);
+}
+
 void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
 	ofd_wbuf_reserve(w);
-	ofd_wbuf_ch(w, '{');
-	for (int i = 0; i < NBASE; i++) {
-		const struct ofd_fmt_field *d = &fmt_base[i];
-		/* copy the whole padded key: a fixed-size copy is two vector moves */
-		unsigned skip = i == 0; /* no comma before the first key */
-		memcpy(w->buf + w->len, d->json_key + skip, sizeof(d->json_key) - 1);
-		w->len += d->json_key_len - skip;
-		d->put(w, f, 1);
-	}
+	json_base(w, f);
 	ofd_wbuf_lit(w, "}\n");
 }
 
@@ -329,21 +664,11 @@ int ofd_fmt_field_id(const char *name)
 
 void ofd_fmt_json_enriched(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
-	if (!ofd_fieldset_any(&f->present, &ofd_fmt_enriched)) {
-		ofd_fmt_json(w, f);
-		return;
-	}
 	ofd_wbuf_reserve(w);
-	ofd_wbuf_ch(w, '{');
-	for (int i = 0; i < NBASE; i++) {
-		const struct ofd_fmt_field *d = &fmt_base[i];
-		unsigned skip = i == 0;
-		memcpy(w->buf + w->len, d->json_key + skip, sizeof(d->json_key) - 1);
-		w->len += d->json_key_len - skip;
-		d->put(w, f, 1);
-	}
+	json_base(w, f);
 	for (unsigned k = 0; k < OFD_FIELDSET_WORDS; k++) {
-		for (uint64_t m = f->present.w[k] & ofd_fmt_enriched.w[k]; m; m &= m - 1) {
+		uint64_t m = f->present.w[k] & ofd_fmt_enriched.w[k] & ~(JSON_IN_BASE(k));
+		for (; m; m &= m - 1) {
 			const struct ofd_fmt_field *d =
 			    &ofd_fmt_fields[64 * k + (unsigned)__builtin_ctzll(m)];
 			/* one enriched field takes at most 6 * OFD_FMT_TEXT_MAX + 40 bytes: room per field */

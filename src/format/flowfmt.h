@@ -14,7 +14,7 @@ enum ofd_fmt_kind { OFD_FMT_JSON, OFD_FMT_CSV };
 struct ofd_fmt_field {
 	const char *name; /* the JSON key */
 	unsigned name_len;
-	char json_key[32]; /* ,"name": (padded, so that it can be copied as a whole) */
+	char json_key[48]; /* ,"name": (padded, so that it can be copied as a whole) */
 	unsigned json_key_len;
 	void (*put)(struct ofd_wbuf *w, const struct ofd_flow *f, int quote);
 	const char *csv; /* the CSV column */
@@ -24,15 +24,28 @@ struct ofd_fmt_field {
 /* Every field, indexed by id (enum ofd_field). */
 extern const struct ofd_fmt_field ofd_fmt_fields[OFD_F__COUNT];
 
-/* One JSON object and a newline, with all fields. */
+/*
+ * One JSON object and a newline, with all base fields and the keys goflow2 v2.2 always prints:
+ * bgp_communities and as_path (arrays, [] when absent), mpls_label as an array ([] without a
+ * label, [label] with one), and mpls_ttl, mpls_ip, layer_stack, layer_size,
+ * ipv6_routing_header_addresses ([]) and ipv6_routing_header_seg_left (0), which overflowd does
+ * not decode.
+ */
 void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f);
 
 /* CSV over every goflow2 field (`dump --format csv`); ofd_fmt_csv_ids below for chosen fields. */
 void ofd_fmt_csv_header(struct ofd_wbuf *w);
 void ofd_fmt_csv(struct ofd_wbuf *w, const struct ofd_flow *f);
 
-/* Names used for etype and proto (goflow2's renderings); numbers for the rest. */
+/*
+ * etype and proto as goflow2 v2.2 renders them: etype "IPv4", "IPv6", "ARP" (ofd_etype_name),
+ * "" for 0 and the decimal number for others; proto the IANA protocol-numbers keyword
+ * (ofd_proto_keyword: "HOPOPT", "IPv6-ICMP", "OSPFIGP"), the decimal number where the registry
+ * has none. ofd_proto_name: overflowd's short names ("ICMPv6", "OSPF") for text meant for people.
+ * Each returns NULL for a value it has no name for.
+ */
 const char *ofd_etype_name(uint16_t etype);
+const char *ofd_proto_keyword(uint8_t proto);
 const char *ofd_proto_name(uint8_t proto);
 
 /*

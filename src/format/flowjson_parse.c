@@ -58,12 +58,19 @@ static int get_numstr(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+static const char *type_name(unsigned t);
+static const char *rpki_name(unsigned r);
+
 /* A name (by the field's naming function over 0..max), a numeric string, or an integer. */
 static int get_named(const json_t *v, const char *(*name)(unsigned), unsigned max, uint64_t *out)
 {
 	if (!json_is_string(v))
 		return get_uint(v, max, out);
 	const char *s = json_string_value(v);
+	if (!s[0] && name != type_name && name != rpki_name) { /* goflow2: no name (etype, proto) */
+		*out = 0;
+		return 0;
+	}
 	if (get_numstr(s, max, out) == 0)
 		return 0;
 	/* ofd_etype_name() names only these; the other naming functions cover 0..255 at most */
@@ -90,7 +97,16 @@ static const char *etype_name(unsigned e)
 }
 static const char *proto_name(unsigned p)
 {
+	return ofd_proto_keyword((uint8_t)p);
+}
+/* Older overflowd output, and other tools: the short names ("ICMPv6", "OSPF"). */
+static const char *proto_short_name(unsigned p)
+{
 	return ofd_proto_name((uint8_t)p);
+}
+static const char *rpki_name(unsigned r)
+{
+	return ofd_rpki_name(r);
 }
 
 static int get_ip(const json_t *v, struct ofd_ip *ip)
@@ -256,8 +272,12 @@ static int set_named(unsigned char *p, unsigned kind, const json_t *v)
 	switch (kind) {
 	case OFD_FK_FLOWTYPE: r = get_named(v, type_name, OFD_FT_IPFIX, &x); break;
 	case OFD_FK_ETYPE: r = get_named(v, etype_name, UINT16_MAX, &x); break;
-	case OFD_FK_PROTO: r = get_named(v, proto_name, UINT8_MAX, &x); break;
-	default: r = get_named(v, ofd_rpki_name, OFD_RPKI_NOTFOUND, &x); break;
+	case OFD_FK_PROTO:
+		r = get_named(v, proto_name, UINT8_MAX, &x);
+		if (r)
+			r = get_named(v, proto_short_name, UINT8_MAX, &x);
+		break;
+	default: r = get_named(v, rpki_name, OFD_RPKI_NOTFOUND, &x); break;
 	}
 	if (r)
 		return -1;
@@ -274,6 +294,14 @@ static int set_field(struct ofd_flow *f, unsigned id, const json_t *v, const str
 	const struct ofd_field_info *d = &ofd_fields[id];
 	unsigned char *p = (unsigned char *)f + d->off, *aux = (unsigned char *)f + d->aux_off;
 	int r;
+	if (id == OFD_F_MPLS_LABEL && json_is_array(v)) {
+		/* goflow2's label stack: we keep the top label; [] is no label (0) */
+		if (!json_array_size(v))
+			return f->mpls_label = 0, 1;
+		v = json_array_get(v, 0);
+	}
+	if ((d->kind == OFD_FK_ASPATH || d->kind == OFD_FK_COMMS) && json_is_array(v) && !json_array_size(v))
+		return 0; /* an empty list (goflow2 always writes them): not set */
 	switch (d->kind) {
 	case OFD_FK_U8:
 	case OFD_FK_U16:

@@ -50,29 +50,53 @@ static inline void ofd_wbuf_ch(struct ofd_wbuf *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/* Decimal digits, two at a time: the time fields have 19 digits. */
-static inline void ofd_wbuf_u64(struct ofd_wbuf *w, uint64_t v)
+/* Digit pairs "00".."99". */
+extern const char ofd_wbuf_pairs[201];
+
+/* v < 10^8 in decimal at p, no leading zeros; returns the end. */
+static inline char *ofd_wbuf_u32_8(char *p, uint32_t v)
 {
-	static const char pairs[201] =
-	    "00010203040506070809101112131415161718192021222324252627282930313233343536"
-	    "37383940414243444546474849505152535455565758596061626364656667686970"
-	    "71727374757677787980818283848586878889909192939495969798990";
-	char tmp[20];
-	int n = 20;
+	char tmp[16]; /* the digits end at tmp[8]; the fixed 8-byte copy reads on into the rest */
+	int n = 8;
 	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100) * 2;
+		unsigned r = (v % 100) * 2;
 		v /= 100;
-		tmp[--n] = pairs[r + 1];
-		tmp[--n] = pairs[r];
+		n -= 2;
+		memcpy(tmp + n, ofd_wbuf_pairs + r, 2);
 	}
 	if (v >= 10) {
-		tmp[--n] = pairs[v * 2 + 1];
-		tmp[--n] = pairs[v * 2];
+		n -= 2;
+		memcpy(tmp + n, ofd_wbuf_pairs + v * 2, 2);
 	} else {
 		tmp[--n] = (char)('0' + v);
 	}
-	memcpy(w->buf + w->len, tmp + n, (size_t)(20 - n));
-	w->len += (size_t)(20 - n);
+	memcpy(p, tmp + n, 8);
+	return p + (8 - n);
+}
+
+/* v < 10^8 as exactly 8 digits at p (32-bit arithmetic, two pairs at a time). */
+static inline char *ofd_wbuf_8digits(char *p, uint32_t v)
+{
+	uint32_t hi = v / 10000, lo = v % 10000;
+	memcpy(p, ofd_wbuf_pairs + hi / 100 * 2, 2);
+	memcpy(p + 2, ofd_wbuf_pairs + hi % 100 * 2, 2);
+	memcpy(p + 4, ofd_wbuf_pairs + lo / 100 * 2, 2);
+	memcpy(p + 6, ofd_wbuf_pairs + lo % 100 * 2, 2);
+	return p + 8;
+}
+
+/* ofd_wbuf_u64 for v >= 10 (wbuf.c). */
+void ofd_wbuf_u64_long(struct ofd_wbuf *w, uint64_t v);
+
+/* Decimal digits: one byte for 0-9 (most fields) in line, 8-digit chunks in 32-bit arithmetic
+   for the rest (the time fields have 19 digits). Writes up to 8 bytes past the number (room is
+   reserved per record). */
+static inline void ofd_wbuf_u64(struct ofd_wbuf *w, uint64_t v)
+{
+	if (v < 10)
+		w->buf[w->len++] = (char)('0' + v);
+	else
+		ofd_wbuf_u64_long(w, v);
 }
 
 #endif

@@ -399,8 +399,8 @@ e2e_norm_ofd() {
 	awk -F, "$E2E_AWK_LIB"'
 	function ms(ns) { return length(ns) > 6 ? substr(ns, 1, length(ns) - 6) : 0 }
 	BEGIN {
-		split("ICMP 1 IGMP 2 TCP 6 UDP 17 IPv6 41 GRE 47 ESP 50 AH 51 ICMPv6 58 OSPF 89 PIM 103 VRRP 112 SCTP 132", a, " ")
-		for (i = 1; i < 26; i += 2) pn[a[i]] = a[i + 1]
+		n = split("HOPOPT 0 ICMP 1 IGMP 2 IPv4 4 TCP 6 UDP 17 IPv6 41 GRE 47 ESP 50 AH 51 IPv6-ICMP 58 OSPFIGP 89 PIM 103 VRRP 112 SCTP 132", a, " ")
+		for (i = 1; i < n; i += 2) pn[a[i]] = a[i + 1]
 	}
 	NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	{

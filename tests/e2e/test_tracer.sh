@@ -38,8 +38,8 @@ expect_eq "same seed, same count" "$(wc -l <t2.jsonl)" "$n"
 expect_eq "valid tracers" "$(grep -c '^valid ' v1.txt)" "$n"
 grep -q "^valid $(cat pub.txt) " v1.txt || e2e_fail "tracers not signed by our key"
 "$OFD_BIN" dump --format csv "$PCAP" 2>/dev/null | awk -F, 'BEGIN {
-	split("ICMP 1 IGMP 2 TCP 6 UDP 17 IPv6 41 GRE 47 ESP 50 AH 51 ICMPv6 58 OSPF 89 PIM 103 VRRP 112 SCTP 132", t, " ")
-	for (i = 1; i < 26; i += 2) num[t[i]] = t[i + 1] }
+	n = split("HOPOPT 0 ICMP 1 IGMP 2 IPv4 4 TCP 6 UDP 17 IPv6 41 GRE 47 ESP 50 AH 51 IPv6-ICMP 58 OSPFIGP 89 PIM 103 VRRP 112 SCTP 132", t, " ")
+	for (i = 1; i < n; i += 2) num[t[i]] = t[i + 1] }
 	NR > 1 { p = ($13 in num) ? num[$13] : $13
 	print $10 ":" $14 " -> " $11 ":" $15 " proto " p " packets " $9 " bytes " $8 }' | sort -u >flows.txt
 sed -E 's/^valid [0-9a-f]+ //; s/ class .*//' v1.txt | sort -u >named.txt

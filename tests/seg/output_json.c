@@ -28,7 +28,10 @@ static const char sample_json[] =
     "\"ipv6_flow_label\":0,\"fragment_id\":0,\"fragment_offset\":0,\"src_as\":64496,"
     "\"dst_as\":4200000000,\"next_hop\":\"10.0.0.1\",\"next_hop_as\":0,"
     "\"src_net\":\"192.0.2.128/25\",\"dst_net\":\"0.0.0.0/0\",\"bgp_next_hop\":\"\","
-    "\"mpls_label\":0,\"observation_domain_id\":0,\"observation_point_id\":0,"
+    "\"bgp_communities\":[],\"as_path\":[],\"mpls_ttl\":[],\"mpls_label\":[],\"mpls_ip\":[],"
+    "\"observation_domain_id\":0,\"observation_point_id\":0,\"layer_stack\":[],"
+    "\"layer_size\":[],\"ipv6_routing_header_addresses\":[],"
+    "\"ipv6_routing_header_seg_left\":0,"
     "\"engine_type\":0,\"engine_id\":7";
 
 /* h's batch of n sample flows, flow i with bytes 1000 + i; flow 1 not live. */
