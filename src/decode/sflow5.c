@@ -22,9 +22,10 @@
  * - A header cut short is OFD_DROP_TRUNCATED; an agent address of unknown type ends the
  *   datagram as a malformed sample (the header length is unknown).
  * - observation_domain_id is the sample's source id index (the ifIndex or VLAN it samples).
- * - in_if / out_if: the compact form is only used when its format bits are 0 (a single ifIndex)
- *   and the value is not 0x3fffffff (internal / unknown); the expanded form when its format is 0.
- *   A compact output with format 1 (packet discarded) sets forwarding_status 0x80 (dropped).
+ * - in_if / out_if: set when the interface format is 0 (a single ifIndex), to the value as sent,
+ *   including the spec's "originates or terminates in the device" value (0x3fffffff compact,
+ *   0xffffffff expanded), as goflow2 prints it. Format 1 (packet discarded) and 2 (multiple
+ *   outputs) leave the field unset (0); an output of format 1 sets forwarding_status 0x80.
  */
 #include "decode.h"
 #include "ofd/rd.h"
@@ -45,8 +46,6 @@ enum {
 	SF_REC_ROUTER = SF_TAG(0, 1002),
 	SF_REC_GATEWAY = SF_TAG(0, 1003),
 };
-
-#define SF_IF_UNKNOWN 0x3fffffffu
 
 /* Per-sample state while its records are read. */
 struct sf_sample {
@@ -313,10 +312,10 @@ static int sf_records(struct sf_sample *s, struct ofd_rd *r)
 	return 0;
 }
 
-/* Compact interface: format in bits 30-31. Sets in/out_if for a single known ifIndex. */
+/* Interface of format fmt (compact: bits 30-31). Sets in/out_if for format 0 (one ifIndex). */
 static void sf_iface(struct ofd_flow *f, uint32_t fmt, uint32_t val, int out)
 {
-	if (fmt == 0 && val != SF_IF_UNKNOWN) {
+	if (fmt == 0) {
 		if (out)
 			f->out_if = val;
 		else

@@ -242,8 +242,10 @@ static void test_all_types(void **state)
 	assert_int_equal(f->proto, 58);
 	assert_int_equal(f->icmp_type, 0x80);
 	assert_int_equal(f->icmp_code, 0);
-	assert_false(ofd_flow_has(f, OFD_F_IN_IF));
-	assert_false(ofd_flow_has(f, OFD_F_OUT_IF));
+	assert_true(ofd_flow_has(f, OFD_F_IN_IF)); /* format 0, 0x3fffffff: the device itself */
+	assert_int_equal(f->in_if, 1073741823);
+	assert_false(ofd_flow_has(f, OFD_F_OUT_IF)); /* format 2: multiple outputs */
+	assert_int_equal(f->out_if, 0);
 	assert_int_equal(f->sampling_rate, 64);
 
 	assert_int_equal(d->st.sflow_counter_samples, 2);
@@ -289,8 +291,9 @@ static void test_ipv6_agent_and_link_ipv4(void **state)
 	assert_int_equal(f->ip_ttl, 50);
 	assert_false(ofd_flow_has(f, OFD_F_SRC_MAC));
 	assert_int_equal(f->in_if, 1);
-	assert_false(ofd_flow_has(f, OFD_F_OUT_IF)); /* 0x3fffffff: internal */
-	assert_int_equal(f->dst_as, 65000);	     /* empty path: the AS field */
+	assert_int_equal(f->out_if, 0x3fffffff); /* format 0: terminates in the device */
+	assert_true(ofd_flow_has(f, OFD_F_OUT_IF));
+	assert_int_equal(f->dst_as, 65000); /* empty path: the AS field */
 	assert_false(ofd_flow_has(f, OFD_F_NEXT_HOP_AS));
 	assert_int_equal(f->bgp_next_hop.family, OFD_AF_INET6);
 	assert_int_equal(ofd_decode_drops_total(&d->st), 0);
@@ -329,7 +332,41 @@ static void test_interfaces(void **state)
 	gen_sflow_simple(&g, &h, &fs, &fr, 0);
 	assert_int_equal(decode(d, g.p, g.len, s), 1);
 	assert_false(ofd_flow_has(&s->got[1], OFD_F_IN_IF));
+	assert_int_equal(s->got[1].in_if, 0);
 	assert_int_equal(s->got[1].out_if, 0x7fffffff);
+	/* compact format 0 with 0x3fffffff both ways: the spec's value, 1073741823 */
+	gen_reset(&g);
+	fs = fs1;
+	fs.in = 0x3fffffff;
+	fs.out = 0x3fffffff;
+	gen_sflow_simple(&g, &h, &fs, &fr, 0);
+	assert_int_equal(decode(d, g.p, g.len, s), 1);
+	assert_int_equal(s->got[2].in_if, 1073741823);
+	assert_int_equal(s->got[2].out_if, 1073741823);
+	assert_true(ofd_flow_has(&s->got[2], OFD_F_IN_IF));
+	assert_true(ofd_flow_has(&s->got[2], OFD_F_OUT_IF));
+	assert_false(ofd_flow_has(&s->got[2], OFD_F_FORWARDING_STATUS));
+	/* expanded format 0 with 0xffffffff (the expanded form's value for the device itself) */
+	gen_reset(&g);
+	fs = fs1;
+	fs.expanded = 1;
+	fs.in = 0xffffffff;
+	fs.out = 0xffffffff;
+	gen_sflow_simple(&g, &h, &fs, &fr, 0);
+	assert_int_equal(decode(d, g.p, g.len, s), 1);
+	assert_int_equal(s->got[3].in_if, 0xffffffffu);
+	assert_int_equal(s->got[3].out_if, 0xffffffffu);
+	/* compact discarded (format 1) and multiple (format 2) outputs stay 0 */
+	gen_reset(&g);
+	fs = fs1;
+	fs.out_fmt = 2;
+	fs.out = 3;
+	gen_sflow_simple(&g, &h, &fs, &fr, 0);
+	assert_int_equal(decode(d, g.p, g.len, s), 1);
+	assert_int_equal(s->got[4].out_if, 0);
+	assert_false(ofd_flow_has(&s->got[4], OFD_F_OUT_IF));
+	assert_false(ofd_flow_has(&s->got[4], OFD_F_FORWARDING_STATUS));
+	assert_int_equal(s->got[0].out_if, 0); /* the format-1 discard above */
 	free(s);
 	gen_free(&g);
 	ofd_decoder_free(d);
