@@ -6,9 +6,9 @@
  * convention: packets = 1, bytes = the sampled frame's length, sampling_rate as sent, never
  * multiplied); their records raw packet header (0:1, parsed with ofd_pkt_parse), sampled
  * Ethernet (0:2), sampled IPv4 (0:3) and IPv6 (0:4), extended switch (0:1001), router (0:1002)
- * and gateway (0:1003). Counter samples (0:2, 0:4) are walked and counted in
- * st.sflow_counter_samples. The packet fields come from the first raw header or sampled IP
- * record of a sample; later ones are ignored.
+ * and gateway (0:1003: BGP next hop, AS numbers, AS path and communities). Counter samples (0:2, 0:4) are
+ * walked and counted in st.sflow_counter_samples. The packet fields come from the first raw header or sampled
+ * IP record of a sample; later ones are ignored.
  *
  * Policy:
  * - A sample of another type or enterprise is skipped by its length and counted under
@@ -215,7 +215,53 @@ static int sf_rec_ip(struct sf_sample *s, struct ofd_rd *r, int v6)
 	return 0;
 }
 
-/* Extended gateway (0:1003): next hop, AS numbers and the destination AS path. */
+/*
+ * The destination AS path of an extended gateway: segments (type AS_SET 1 / AS_SEQUENCE 2, count,
+ * ASes), flattened in order. Keeps the first OFD_AS_PATH_MAX ASes in f->as_path; returns the whole
+ * count in *n and the first / last AS. A count larger than what is left is OFD_EFORMAT.
+ */
+static int sf_gw_path(struct ofd_flow *f, struct ofd_rd *r, uint32_t *n, uint32_t *first, uint32_t *last)
+{
+	uint32_t nseg = ofd_rd_u32(r);
+	if (r->err || nseg > ofd_rd_left(r) / 8)
+		return OFD_EFORMAT;
+	*n = 0;
+	for (uint32_t i = 0; i < nseg; i++) {
+		ofd_rd_u32(r); /* segment type: set or sequence */
+		uint32_t len = ofd_rd_u32(r);
+		if (r->err || len > ofd_rd_left(r) / 4)
+			return OFD_EFORMAT;
+		for (uint32_t j = 0; j < len; j++, (*n)++) {
+			*last = ofd_rd_u32(r);
+			if (*n == 0)
+				*first = *last;
+			if (*n < OFD_AS_PATH_MAX)
+				f->as_path[*n] = *last;
+		}
+	}
+	f->as_path_len = (uint8_t)(*n < OFD_AS_PATH_MAX ? *n : OFD_AS_PATH_MAX);
+	return 0;
+}
+
+/* The communities of an extended gateway (count, then each); the first OFD_COMMUNITIES_MAX kept. */
+static int sf_gw_communities(struct ofd_flow *f, struct ofd_rd *r)
+{
+	uint32_t nc = ofd_rd_u32(r);
+	if (r->err || nc > ofd_rd_left(r) / 4)
+		return OFD_EFORMAT;
+	struct ofd_communities *c = &f->bgp_communities;
+	c->n = (uint8_t)(nc < OFD_COMMUNITIES_MAX ? nc : OFD_COMMUNITIES_MAX);
+	for (uint32_t i = 0; i < c->n; i++)
+		c->v[i] = ofd_rd_u32(r);
+	ofd_rd_skip(r, 4 * (size_t)(nc - c->n));
+	ofd_rd_u32(r); /* local_pref */
+	return r->err ? OFD_EFORMAT : 0;
+}
+
+/*
+ * Extended gateway (0:1003): BGP next hop, AS numbers, the destination AS path (as_path, dst_as
+ * its last AS, next_hop_as its first) and the communities (bgp_communities).
+ */
 static int sf_rec_gateway(struct sf_sample *s, struct ofd_rd *r)
 {
 	struct ofd_flow *f = s->f;
@@ -224,21 +270,9 @@ static int sf_rec_gateway(struct sf_sample *s, struct ofd_rd *r)
 	uint32_t as = ofd_rd_u32(r);
 	uint32_t src_as = ofd_rd_u32(r);
 	ofd_rd_u32(r); /* src_peer_as */
-	uint32_t nseg = ofd_rd_u32(r);
-	if (r->err || nseg > ofd_rd_left(r) / 8)
-		return OFD_EFORMAT;
 	uint32_t first = 0, last = 0, n = 0;
-	for (uint32_t i = 0; i < nseg; i++) {
-		ofd_rd_u32(r); /* segment type: set or sequence */
-		uint32_t len = ofd_rd_u32(r);
-		if (r->err || len > ofd_rd_left(r) / 4)
-			return OFD_EFORMAT;
-		for (uint32_t j = 0; j < len; j++, n++) {
-			last = ofd_rd_u32(r);
-			if (n == 0)
-				first = last;
-		}
-	}
+	if (r->err || sf_gw_path(f, r, &n, &first, &last) || sf_gw_communities(f, r))
+		return OFD_EFORMAT;
 	if (nh.family) {
 		f->bgp_next_hop = nh;
 		f->present.w[0] |= OFD_W0(OFD_F_BGP_NEXT_HOP);
@@ -249,7 +283,10 @@ static int sf_rec_gateway(struct sf_sample *s, struct ofd_rd *r)
 	if (n) {
 		f->next_hop_as = first;
 		f->present.w[0] |= OFD_W0(OFD_F_NEXT_HOP_AS);
+		ofd_flow_set(f, OFD_F_AS_PATH);
 	}
+	if (f->bgp_communities.n)
+		ofd_flow_set(f, OFD_F_BGP_COMMUNITIES);
 	return 0;
 }
 

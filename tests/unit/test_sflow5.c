@@ -215,6 +215,10 @@ static void test_all_types(void **state)
 	assert_int_equal(decode(d, g.p, g.len, s), 3);
 	assert_int_equal(s->n, 3);
 	check_first(&s->got[0], 0xc0a80101);
+	assert_int_equal(s->got[0].as_path_len, 3); /* gen_sflow_rec_gateway: 64500 64501 64511 */
+	assert_int_equal(s->got[0].as_path[2], 64511);
+	assert_int_equal(s->got[0].bgp_communities.n, 1);
+	assert_int_equal(s->got[0].bgp_communities.v[0], 0xfde80001);
 
 	const struct ofd_flow *f = &s->got[1]; /* expanded: sampled Ethernet + IPv4 */
 	assert_int_equal(f->sampling_rate, 1000);
@@ -512,6 +516,129 @@ static void test_lying_as_path(void **state)
 	gen_free(&g);
 }
 
+/* Offsets in the extended gateway body built by gw_body. */
+#define GW_OFF_SEG2_LEN 44
+#define GW_OFF_NCOMM	96
+
+/* An extended gateway body: AS_SET {65001 65002}, AS_SEQUENCE 100..111, communities
+ * 0xfde80000..0xfde80009, local_pref 100. */
+static void gw_body(struct gen_buf *b)
+{
+	gen_u32(b, 1); /* next hop IPv4 */
+	gen_u32(b, 0x0a0000fe);
+	gen_u32(b, 64496); /* as */
+	gen_u32(b, 64497); /* src_as */
+	gen_u32(b, 64498); /* src_peer_as */
+	gen_u32(b, 2);	   /* segments */
+	gen_u32(b, 1);	   /* AS_SET */
+	gen_u32(b, 2);
+	gen_u32(b, 65001);
+	gen_u32(b, 65002);
+	gen_u32(b, 2); /* AS_SEQUENCE */
+	gen_u32(b, 12);
+	for (uint32_t i = 0; i < 12; i++)
+		gen_u32(b, 100 + i);
+	gen_u32(b, 10); /* communities */
+	for (uint32_t i = 0; i < 10; i++)
+		gen_u32(b, 0xfde80000 + i);
+	gen_u32(b, 100); /* local_pref */
+}
+
+/* A datagram of one flow sample: raw header, then the gateway record body last. */
+static void gw_datagram(struct gen_buf *g, const struct gen_buf *body)
+{
+	struct gen_sflow_hdr h = hdr4();
+	struct gen_buf fr = {0};
+	tcp_frame(&fr);
+	struct gen_sflow s;
+	gen_sflow_begin(&s, g, &h);
+	gen_sflow_flow_begin(&s, &fs1);
+	gen_sflow_rec_raw(&s, 1, 1518, 4, fr.p, fr.len);
+	gen_sflow_rec_opaque(&s, 1003, body->p, body->len);
+	gen_sflow_sample_end(&s);
+	gen_sflow_end(&s);
+	gen_free(&fr);
+}
+
+static void test_gateway_path_communities(void **state)
+{
+	(void)state;
+	struct gen_buf body = {0}, g = {0};
+	gw_body(&body);
+	assert_int_equal(ofd_be32(body.p + GW_OFF_SEG2_LEN), 12);
+	assert_int_equal(ofd_be32(body.p + GW_OFF_NCOMM), 10);
+	gw_datagram(&g, &body);
+	size_t boff = g.len - body.len; /* the body is the datagram's last bytes */
+	assert_memory_equal(g.p + boff, body.p, body.len);
+	struct ofd_decoder *d;
+	assert_int_equal(ofd_decoder_new(&d, NULL), 0);
+	struct sink *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	assert_int_equal(decode(d, g.p, g.len, s), 1);
+	const struct ofd_flow *f = &s->got[0];
+	assert_int_equal(ofd_decode_drops_total(&d->st), 0);
+	assert_true(ofd_flow_has(f, OFD_F_AS_PATH));
+	assert_int_equal(f->as_path_len, OFD_AS_PATH_MAX); /* 14 sent, the first 12 kept */
+	static const uint32_t want_path[OFD_AS_PATH_MAX] = {65001, 65002, 100, 101, 102, 103,
+							    104,   105,	  106, 107, 108, 109};
+	assert_memory_equal(f->as_path, want_path, sizeof(want_path));
+	assert_int_equal(f->src_as, 64497);
+	assert_int_equal(f->dst_as, 111); /* the path's last AS, past the kept ones */
+	assert_int_equal(f->next_hop_as, 65001);
+	assert_int_equal(ofd_ip_v4(&f->bgp_next_hop), 0x0a0000fe);
+	assert_true(ofd_flow_has(f, OFD_F_BGP_COMMUNITIES));
+	assert_int_equal(f->bgp_communities.n, OFD_COMMUNITIES_MAX); /* 10 sent, 8 kept */
+	for (unsigned i = 0; i < OFD_COMMUNITIES_MAX; i++)
+		assert_int_equal(f->bgp_communities.v[i], 0xfde80000 + i);
+	assert_int_equal(ofd_ip_v4(&f->src_addr), 0xc0a80102); /* the header record still applies */
+
+	/* lying counts: the sample is malformed, nothing is read past the record */
+	uint8_t *p = malloc(g.len);
+	assert_non_null(p);
+	static const struct {
+		size_t off;
+		uint32_t v;
+	} lies[] = {
+	    {GW_OFF_NCOMM, 11},		/* one more community than the record holds with local_pref */
+	    {GW_OFF_NCOMM, 12},		/* beyond the record */
+	    {GW_OFF_NCOMM, 0xffffffff}, /* ... by a lot */
+	    {GW_OFF_SEG2_LEN, 13},	/* a segment eating the communities count */
+	    {GW_OFF_SEG2_LEN, 0x40000000},
+	};
+	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		memcpy(p, g.p, g.len);
+		size_t o = boff + lies[i].off;
+		p[o] = (uint8_t)(lies[i].v >> 24);
+		p[o + 1] = (uint8_t)(lies[i].v >> 16);
+		p[o + 2] = (uint8_t)(lies[i].v >> 8);
+		p[o + 3] = (uint8_t)lies[i].v;
+		expect_malformed(p, g.len, 0);
+	}
+	/* a record cut before its communities count: malformed too */
+	gen_reset(&g);
+	body.len = GW_OFF_NCOMM;
+	gw_datagram(&g, &body);
+	expect_malformed(g.p, g.len, 0);
+	/* no communities, an empty path: neither present bit */
+	gen_reset(&g);
+	body.len = 20;
+	gen_u32(&body, 0); /* segments */
+	gen_u32(&body, 0); /* communities */
+	gen_u32(&body, 0); /* local_pref */
+	gw_datagram(&g, &body);
+	s->n = 0;
+	assert_int_equal(decode(d, g.p, g.len, s), 1);
+	assert_false(ofd_flow_has(&s->got[0], OFD_F_AS_PATH));
+	assert_false(ofd_flow_has(&s->got[0], OFD_F_BGP_COMMUNITIES));
+	assert_int_equal(s->got[0].dst_as, 64496);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 0);
+	free(p);
+	free(s);
+	ofd_decoder_free(d);
+	gen_free(&body);
+	gen_free(&g);
+}
+
 /* The real capture: 1,000 datagrams, 5,855 flow samples, 502 counter samples. */
 static void test_real_capture(void **state)
 {
@@ -617,10 +744,15 @@ static void test_switch_vlan_unknown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_all_types),	  cmocka_unit_test(test_ipv6_agent_and_link_ipv4),
-	    cmocka_unit_test(test_interfaces),	  cmocka_unit_test(test_truncations),
-	    cmocka_unit_test(test_lying_lengths), cmocka_unit_test(test_lying_as_path),
-	    cmocka_unit_test(test_real_capture),  cmocka_unit_test(test_switch_vlan_unknown),
+	    cmocka_unit_test(test_all_types),
+	    cmocka_unit_test(test_ipv6_agent_and_link_ipv4),
+	    cmocka_unit_test(test_interfaces),
+	    cmocka_unit_test(test_truncations),
+	    cmocka_unit_test(test_lying_lengths),
+	    cmocka_unit_test(test_lying_as_path),
+	    cmocka_unit_test(test_real_capture),
+	    cmocka_unit_test(test_switch_vlan_unknown),
+	    cmocka_unit_test(test_gateway_path_communities),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
