@@ -25,6 +25,8 @@ enum ofd_drop {
 	OFD_DROP_KERNEL,	    /* the kernel's own socket drop counter */
 	/* inputs */
 	OFD_DROP_UNLISTED_EXPORTER, /* a datagram from an exporter not on the input's `exporters` list */
+	/* decoders, later additions */
+	OFD_DROP_PARTIAL_SET, /* a v9/IPFIX data set cut by the datagram's end: the whole records kept */
 	OFD_DROP__COUNT
 };
 

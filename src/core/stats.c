@@ -16,6 +16,7 @@ static const char *const drop_names[OFD_DROP__COUNT] = {
     [OFD_DROP_SOCKET] = "socket_error",
     [OFD_DROP_KERNEL] = "kernel_drop",
     [OFD_DROP_UNLISTED_EXPORTER] = "unlisted_exporter",
+    [OFD_DROP_PARTIAL_SET] = "partial_set",
 };
 
 const char *ofd_drop_name(enum ofd_drop d)

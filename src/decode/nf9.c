@@ -4,8 +4,9 @@
  *
  * The header's `count` is wrong in many exporters and is not used. A flowset whose length is
  * below 4 or runs past the datagram ends the datagram (counted as BAD_LENGTH / TRUNCATED); the
- * records of the flowsets before it are kept, and a flowset cut by the end of the datagram is
- * dropped whole (no partial salvage). Within a template flowset a malformed template
+ * records of the flowsets before it are kept. A data flowset cut by the end of the datagram (a
+ * capture's snaplen) yields the whole records that fit and is counted as PARTIAL_SET; a cut
+ * template flowset is dropped (TRUNCATED). Within a template flowset a malformed template
  * (id below 256, no fields, fields past the flowset, options lengths not multiples of 4) is
  * counted as BAD_TEMPLATE and ends that flowset; trailing bytes too short for a template, or
  * all zero, are padding. v9 has no template withdrawal.
@@ -90,8 +91,13 @@ int ofd_nf9_decode(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd
 			break;
 		}
 		if (slen > ofd_rd_left(&r)) {
-			err = ofd_decode_drop(d, dg, OFD_DROP_TRUNCATED, OFD_ETRUNC,
-					      "v9 flowset longer than the datagram");
+			if (id >= 256) {
+				int k = ofd_tmpl_data_cut(d, &m, id, s + 4, ofd_rd_left(&r) - 4u, b);
+				n += k;
+				err = k ? 0 : OFD_ETRUNC;
+			} else
+				err = ofd_decode_drop(d, dg, OFD_DROP_TRUNCATED, OFD_ETRUNC,
+						      "v9 flowset longer than the datagram");
 			break;
 		}
 		ofd_rd_skip(&r, slen);

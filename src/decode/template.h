@@ -133,6 +133,14 @@ void ofd_tmpl_withdraw(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t t
 int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, const uint8_t *p, size_t len,
 		  struct ofd_batch *b);
 
+/*
+ * A data set cut short by the end of the datagram (p, len: the bytes of it that are there):
+ * the whole records that fit are decoded as by ofd_tmpl_data() and the set is counted once as
+ * PARTIAL_SET (without a template: UNKNOWN_TEMPLATE only). Returns the records added.
+ */
+int ofd_tmpl_data_cut(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, const uint8_t *p,
+		      size_t len, struct ofd_batch *b);
+
 /* The `note` of a record whose sampler id no options data announced (it has no rate). */
 #define OFD_TMPL_NOTE_UNKNOWN_SAMPLER "sampler id not announced: no sampling rate"
 

@@ -216,6 +216,17 @@ int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, c
 	return n;
 }
 
+int ofd_tmpl_data_cut(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, const uint8_t *p,
+		      size_t len, struct ofd_batch *b)
+{
+	if (!ofd_tmpl_live(d, m, tid))
+		return ofd_tmpl_data(d, m, tid, p, len, b); /* counted as UNKNOWN_TEMPLATE */
+	int n = ofd_tmpl_data(d, m, tid, p, len, b);
+	ofd_decode_drop(d, m->dg, OFD_DROP_PARTIAL_SET, OFD_ETRUNC,
+			"data set cut by the end of the datagram");
+	return n;
+}
+
 int ofd_tmpl_padding(const struct ofd_rd *r)
 {
 	for (const uint8_t *p = r->p; p < r->end; p++)

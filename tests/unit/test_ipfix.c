@@ -25,6 +25,12 @@ static int dec(struct ofd_decoder *d, const struct gv_msg *m, size_t len)
 	return gv_decode(d, m->g.p, len, SRC4, 4739, RECV_NS, &sink);
 }
 
+/* Length of a gv_v4_record(): the last data set (from end_1 to full) holds three of them. */
+static size_t gv_rec_len(size_t end_1, size_t full)
+{
+	return (full - end_1 - 4) / 3;
+}
+
 static struct ofd_decoder *new_decoder(void)
 {
 	struct ofd_decoder *d;
@@ -281,14 +287,18 @@ static void test_truncations(void **state)
 				gen_put16(&m.g, 2, (uint16_t)len);
 			int n = dec(d, &m, len);
 			gen_put16(&m.g, 2, (uint16_t)full);
-			int want = (len >= end_1 ? 2 : 0) + (len == full ? 3 : 0);
 			size_t boundary = len >= full	 ? full
 					  : len >= end_1 ? end_1
 					  : len >= end_t ? end_t
 							 : 16;
 			uint64_t drops = patch ? len != boundary : len != full;
+			/* cut by the datagram (not by the header length): whole records kept */
+			int partial = !patch && len >= end_t && len < full && len - boundary >= 4;
+			int want = (len >= end_1 ? 2 : 0) + (len == full ? 3 : 0) +
+				   (partial ? (int)((len - boundary - 4) / gv_rec_len(end_1, full)) : 0);
 			assert_int_equal(sink.n, (unsigned)want);
 			assert_int_equal(ofd_decode_drops_total(&d->st), drops);
+			assert_int_equal(d->st.drops[OFD_DROP_PARTIAL_SET], partial);
 			if (want)
 				assert_int_equal(n, want);
 			else if (drops)
@@ -380,6 +390,45 @@ static void test_direction_vrf(void **state)
 	ofd_decoder_free(d);
 }
 
+/*
+ * A data set of 5 records cut after 3.5 records by the end of the datagram (a small snaplen):
+ * the 3 whole records are decoded and the set is counted once as partial_set.
+ */
+static void test_cut_set(void **state)
+{
+	(void)state;
+	struct ofd_decoder *d = new_decoder();
+	struct gv_msg m = {0};
+	gv_ipfix_begin(&m, EXPORT_S, 7, 0);
+	gv_set_begin(&m, 2);
+	gv_template(&m, 256, gv_v4_fields, gv_v4_nfields);
+	gv_set_begin(&m, 256);
+	size_t set = m.set_off;
+	for (uint32_t i = 0; i < 5; i++)
+		gv_v4_record(&m, i);
+	size_t full = gv_end(&m);
+	size_t rl = (full - set - 4) / 5;
+	size_t cut = set + 4 + 3 * rl + rl / 2;
+	assert_int_equal(dec(d, &m, cut), 3);
+	assert_int_equal(sink.n, 3);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(ofd_ip_v4(&sink.got[i].src_addr), 0x0a000000u + i);
+	assert_int_equal(d->st.drops[OFD_DROP_PARTIAL_SET], 1);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 1);
+	assert_string_equal(ofd_drop_name(OFD_DROP_PARTIAL_SET), "partial_set");
+	/* the whole datagram afterwards: all 5, nothing more counted */
+	sink.n = 0;
+	assert_int_equal(dec(d, &m, full), 5);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 1);
+	/* cut inside the set header: the set is gone, counted as truncated */
+	sink.n = 0;
+	assert_true(dec(d, &m, set + 2) < 0);
+	assert_int_equal(sink.n, 0);
+	assert_int_equal(d->st.drops[OFD_DROP_TRUNCATED], 1);
+	gv_free(&m);
+	ofd_decoder_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +437,7 @@ int main(void)
 	    cmocka_unit_test(test_varlen_enterprise_padding),
 	    cmocka_unit_test(test_options),
 	    cmocka_unit_test(test_truncations),
+	    cmocka_unit_test(test_cut_set),
 	    cmocka_unit_test(test_bad_lengths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,12 @@ static int dec(struct ofd_decoder *d, const struct gv_msg *m, size_t len)
 	return gv_decode(d, m->g.p, len, SRC4, 2055, RECV_NS, &sink);
 }
 
+/* Length of a gv_v4_record(): the last data set (from end_1 to full) holds three of them. */
+static size_t gv_rec_len(size_t end_1, size_t full)
+{
+	return (full - end_1 - 4) / 3;
+}
+
 static struct ofd_decoder *new_decoder(void)
 {
 	struct ofd_decoder *d;
@@ -420,11 +426,15 @@ static void test_truncations(void **state)
 	for (size_t len = 0; len <= full; len++) {
 		struct ofd_decoder *d = new_decoder();
 		int n = dec(d, &m, len);
-		int want = (len >= end_1 ? 2 : 0) + (len == full ? 3 : 0);
 		size_t boundary = len >= full ? full : len >= end_1 ? end_1 : len >= end_t ? end_t : 20;
 		uint64_t drops = len < 20 || len - boundary >= 4;
+		/* a cut data flowset keeps its whole records (counted as partial_set) */
+		int partial = len >= end_t && len < full && len - boundary >= 4;
+		int want = (len >= end_1 ? 2 : 0) + (len == full ? 3 : 0) +
+			   (partial ? (int)((len - boundary - 4) / gv_rec_len(end_1, full)) : 0);
 		assert_int_equal(sink.n, (unsigned)want);
 		assert_int_equal(ofd_decode_drops_total(&d->st), drops);
+		assert_int_equal(d->st.drops[OFD_DROP_PARTIAL_SET], partial);
 		if (want)
 			assert_int_equal(n, want);
 		else if (drops)
@@ -457,10 +467,11 @@ static void test_bad_lengths(void **state)
 	gen_put16(&m.g, lie + 2, 2); /* shorter than its header */
 	assert_int_equal(dec(d, &m, len), 2);
 	assert_int_equal(d->st.drops[OFD_DROP_BAD_LENGTH], 1);
-	gen_put16(&m.g, lie + 2, 12); /* past the datagram */
-	assert_int_equal(dec(d, &m, len), 2);
-	assert_int_equal(d->st.drops[OFD_DROP_TRUNCATED], 1);
-	assert_int_equal(sink.n, 4);
+	gen_put16(&m.g, lie + 2, 12); /* past the datagram: its one whole record is kept */
+	assert_int_equal(dec(d, &m, len), 3);
+	assert_int_equal(d->st.drops[OFD_DROP_PARTIAL_SET], 1);
+	assert_int_equal(d->st.drops[OFD_DROP_TRUNCATED], 0);
+	assert_int_equal(sink.n, 5);
 	/* the header count is not trusted: 0 and 1000 both decode everything */
 	gen_put16(&m.g, lie + 2, 8);
 	gen_put16(&m.g, 2, 0);
@@ -541,14 +552,53 @@ static void test_bad_templates(void **state)
 	ofd_decoder_free(d);
 }
 
+/*
+ * A data set of 5 records cut after 3.5 records by the end of the datagram (a small snaplen):
+ * the 3 whole records are decoded and the set is counted once as partial_set.
+ */
+static void test_cut_set(void **state)
+{
+	(void)state;
+	struct ofd_decoder *d = new_decoder();
+	struct gv_msg m = {0};
+	gv_v9_begin(&m, UPTIME, EXPORT_S, 7, 0);
+	gv_set_begin(&m, 0);
+	gv_template(&m, 256, gv_v4_fields, gv_v4_nfields);
+	gv_set_begin(&m, 256);
+	size_t set = m.set_off;
+	for (uint32_t i = 0; i < 5; i++)
+		gv_v4_record(&m, i);
+	size_t full = gv_end(&m);
+	size_t rl = (full - set - 4) / 5;
+	size_t cut = set + 4 + 3 * rl + rl / 2;
+	assert_int_equal(dec(d, &m, cut), 3);
+	assert_int_equal(sink.n, 3);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(ofd_ip_v4(&sink.got[i].src_addr), 0x0a000000u + i);
+	assert_int_equal(d->st.drops[OFD_DROP_PARTIAL_SET], 1);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 1);
+	assert_string_equal(ofd_drop_name(OFD_DROP_PARTIAL_SET), "partial_set");
+	/* the whole datagram afterwards: all 5, nothing more counted */
+	sink.n = 0;
+	assert_int_equal(dec(d, &m, full), 5);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 1);
+	/* cut inside the flowset header: v9 has no message length, the 2 bytes are padding */
+	sink.n = 0;
+	assert_int_equal(dec(d, &m, set + 2), 0);
+	assert_int_equal(sink.n, 0);
+	assert_int_equal(ofd_decode_drops_total(&d->st), 1);
+	gv_free(&m);
+	ofd_decoder_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_v4_fields),	      cmocka_unit_test(test_v6_fields),
 	    cmocka_unit_test(test_icmp_and_post_mac), cmocka_unit_test(test_uptime_wrap),
 	    cmocka_unit_test(test_options_sampling),  cmocka_unit_test(test_options_sampling_interval),
-	    cmocka_unit_test(test_truncations),	      cmocka_unit_test(test_bad_lengths),
-	    cmocka_unit_test(test_bad_templates),
+	    cmocka_unit_test(test_truncations),	      cmocka_unit_test(test_cut_set),
+	    cmocka_unit_test(test_bad_lengths),	      cmocka_unit_test(test_bad_templates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
