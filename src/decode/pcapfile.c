@@ -175,8 +175,10 @@ static void frame_drop(struct ofd_pcapfile *pf, enum ofd_drop why)
 /*
  * Classify one frame: 1 and the datagram filled in when it is a UDP datagram, 0 when it was
  * skipped (and counted). A datagram cut by the snaplen after its UDP header is handed over as
- * captured (not counted here): the decoder keeps what fits and counts the rest (a cut v9/IPFIX
- * data set as partial_set, other cuts as truncated).
+ * captured and counted as capture_truncated: the decoder keeps what fits and counts what it
+ * loses (a cut v9/IPFIX data set as partial_set, other cuts as truncated). Both are counted
+ * because a NetFlow v9 datagram cut between two flowsets has no length that would tell the
+ * decoder what is missing: the frame's count keeps that loss from being silent.
  */
 static int frame_udp(struct ofd_pcapfile *pf, const struct pcap_pkthdr *h, const uint8_t *data,
 		     struct ofd_dgram *dg, uint16_t *dst_port)
@@ -205,9 +207,12 @@ static int frame_udp(struct ofd_pcapfile *pf, const struct pcap_pkthdr *h, const
 		frame_drop(pf, cut ? OFD_DROP_CAPTURE_TRUNCATED : OFD_DROP_BAD_FRAME); /* no UDP header */
 		return 0;
 	}
-	if (p.udp_payload_len < (size_t)p.udp_len - 8 && !cut) {
-		frame_drop(pf, OFD_DROP_BAD_FRAME); /* fewer payload bytes than the UDP length says */
-		return 0;
+	if (p.udp_payload_len < (size_t)p.udp_len - 8) {
+		if (!cut) {
+			frame_drop(pf, OFD_DROP_BAD_FRAME); /* fewer payload bytes than the UDP length says */
+			return 0;
+		}
+		frame_drop(pf, OFD_DROP_CAPTURE_TRUNCATED); /* cut by the snaplen: decoded as captured */
 	}
 	dg->data = p.udp_payload;
 	dg->len = p.udp_payload_len;

@@ -351,9 +351,10 @@ e2e_norm_cflow() {
 # e2e_norm_sflow PORT PCAP: tshark's sFlow decoding of PCAP, one normalised record per flow
 # sample: addresses, protocol, ports, TCP flags, TOS and ICMP type/code from the first IP
 # header of the sampled packet; bytes = the sample's frame length, packets = 1 (the sampling
-# rate is not multiplied in), in_if/out_if from the sample, where 0x3fffffff ("unknown" in
-# sFlow v5) and a non-zero format (discard, several interfaces) count as absent (0), as
-# overflowd's decoder documents; no times (sFlow has none).
+# rate is not multiplied in), in_if/out_if from the sample as tshark shows them (format 0, a
+# single ifIndex, as sent: 0x3fffffff, traffic the device originates or terminates, stays
+# 1073741823 as in goflow2), where a non-zero format (discard, several interfaces) counts as
+# absent (0), as overflowd's decoder documents; no times (sFlow has none).
 e2e_norm_sflow() {
 	tshark -n -r "$2" -d "udp.port==$1,sflow" -Y "!(frame contains \"$E2E_MARK\")" -T pdml 2>/dev/null |
 		awk "$E2E_AWK_LIB"'
@@ -361,8 +362,7 @@ e2e_norm_sflow() {
 		if (!inrec) return
 		inrec = 0
 		if (f["src"] == "") return # a sample without an IP packet
-		if (f["in"] == 1073741823) f["in"] = 0
-		if (f["out"] == 1073741823 || f["outfmt"] != 0) f["out"] = 0
+		if (f["outfmt"] != 0) f["out"] = 0
 		printf "%s %s %d %d %d %d %d %d %d %d %d %d %d | - -\n", f["src"], f["dst"], f["sport"],
 			f["dport"], f["proto"], 1, f["bytes"], f["flags"], f["in"], f["out"], f["tos"],
 			f["it"], f["ic"]
