@@ -217,3 +217,12 @@ int gv_decode(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4
 {
 	return gv_decode_from(d, p, len, src4, port, time_ns, OFD_ORIGIN_LOCAL, OFD_TMPL_BUDGET_MAIN, s);
 }
+
+int gv_decode_msg(struct ofd_decoder *d, struct gv_msg *m, uint32_t src4, uint16_t port, uint64_t time_ns,
+		  struct gv_sink *s)
+{
+	size_t len = gv_end(m);
+	int n = gv_decode(d, m->g.p, len, src4, port, time_ns, s);
+	gv_free(m);
+	return n;
+}

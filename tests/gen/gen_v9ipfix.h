@@ -73,6 +73,10 @@ struct gv_sink {
 int gv_decode(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4, uint16_t port,
 	      uint64_t time_ns, struct gv_sink *s);
 
+/* Finish message m (gv_end), decode it with gv_decode, free it; what gv_decode returned. */
+int gv_decode_msg(struct ofd_decoder *d, struct gv_msg *m, uint32_t src4, uint16_t port, uint64_t time_ns,
+		  struct gv_sink *s);
+
 /* The same with ofd_decode_from(): records marked with origin, new templates in budget. */
 int gv_decode_from(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4, uint16_t port,
 		   uint64_t time_ns, enum ofd_origin origin, enum ofd_tmpl_budget budget, struct gv_sink *s);

@@ -32,10 +32,7 @@ static struct ofd_decoder *new_decoder(void)
 
 static int dec(struct ofd_decoder *d, struct gv_msg *m)
 {
-	size_t len = gv_end(m);
-	int n = gv_decode(d, m->g.p, len, SRC4, 4739, RECV_NS, &sink);
-	gv_free(m);
-	return n;
+	return gv_decode_msg(d, m, SRC4, 4739, RECV_NS, &sink);
 }
 
 static const uint8_t v6a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
