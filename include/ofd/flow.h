@@ -63,6 +63,7 @@ enum ofd_field_kind {
 	OFD_FK_ETYPE,	 /* uint16_t, written by name where it has one */
 	OFD_FK_PROTO,	 /* uint8_t, written by name where it has one */
 	OFD_FK_RPKI,	 /* uint8_t enum ofd_rpki, written by name */
+	OFD_FK_MPLS,	 /* struct ofd_mpls_stack */
 	OFD_FK__COUNT
 };
 
@@ -98,6 +99,22 @@ struct ofd_communities {
 	uint32_t v[OFD_COMMUNITIES_MAX];
 	uint8_t n;
 };
+
+/*
+ * An MPLS label stack, top first: lse[0..n), each the whole 32-bit label stack entry as on the wire
+ * (RFC 3032: label << 12 | exp << 9 | bottom-of-stack << 8 | ttl; ttl 0 where the source carries
+ * none, as IPFIX/v9 mplsLabelStackSection elements do). n counts up to the last entry sent
+ * non-zero; entries before it that were not sent are 0.
+ */
+#define OFD_MPLS_MAX 10
+struct ofd_mpls_stack {
+	uint32_t lse[OFD_MPLS_MAX];
+	uint8_t n;
+};
+#define OFD_MPLS_LSE_LABEL(e) ((uint32_t)(e) >> 12)
+#define OFD_MPLS_LSE_EXP(e)   ((uint32_t)(e) >> 9 & 7)
+#define OFD_MPLS_LSE_S(e)     ((uint32_t)(e) >> 8 & 1)
+#define OFD_MPLS_LSE_TTL(e)   ((uint32_t)(e)&0xff)
 
 struct ofd_large_community {
 	uint32_t global, local1, local2;
@@ -138,6 +155,7 @@ enum ofd_anon { OFD_ANON_NONE = 0, OFD_ANON_CRYPTOPAN = 1, OFD_ANON_SUBNET = 2, 
 #define OFD_DECL_CC(m)	   char m[2];
 #define OFD_DECL_COMMS(m)  struct ofd_communities m;
 #define OFD_DECL_LCOMMS(m) struct ofd_large_communities m;
+#define OFD_DECL_MPLS(m)   struct ofd_mpls_stack m;
 
 struct ofd_flow {
 	/* hot for the odds and for filters: the first cache line */

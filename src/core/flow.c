@@ -43,6 +43,7 @@ const struct ofd_field_info ofd_fields[OFD_F__COUNT] = {
 #define KIND_SIZE_ETYPE	   2
 #define KIND_SIZE_PROTO	   1
 #define KIND_SIZE_RPKI	   1
+#define KIND_SIZE_MPLS	   sizeof(struct ofd_mpls_stack)
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)                                                      \
 	_Static_assert(MSIZE(m) == KIND_SIZE_##kind, "field " #m ": member size does not fit kind " #kind);
 #include "ofd/fields.def"

@@ -57,10 +57,10 @@ enum ofd_ie_kind {
 	OFD_IE_ICMP_CODE, /* icmpCodeIPv4/IPv6 (177/179) */
 	OFD_IE_SRC_MAC,
 	OFD_IE_DST_MAC,
-	OFD_IE_VLAN,	  /* src_vlan and vlan_id */
-	OFD_IE_POST_VLAN, /* dst_vlan */
+	OFD_IE_VLAN,	  /* vlanId (58), dot1qVlanId (243) without 58: src_vlan and vlan_id */
+	OFD_IE_POST_VLAN, /* postVlanId (59), postDot1qVlanId (254) without 59: dst_vlan */
 	OFD_IE_IP_VERSION,
-	OFD_IE_MPLS,
+	OFD_IE_MPLS, /* mplsTopLabelStackSection (70): mpls_label and mpls_stack.lse[0] */
 	OFD_IE_TTL,
 	OFD_IE_FRAG_ID,
 	OFD_IE_FRAG_OFF,
@@ -80,6 +80,31 @@ enum ofd_ie_kind {
 	OFD_IE_END_NTP,
 	OFD_IE_START_DELTA_US,
 	OFD_IE_END_DELTA_US,
+	/* more of what devices send: fields of the table's tail (present bits: see ofd_ie_compile) */
+	OFD_IE_MPLS_2, /* mplsLabelStackSection2..10 (71-79): mpls_stack.lse[1..9] (70 is OFD_IE_MPLS) */
+	OFD_IE_MPLS_3,
+	OFD_IE_MPLS_4,
+	OFD_IE_MPLS_5,
+	OFD_IE_MPLS_6,
+	OFD_IE_MPLS_7,
+	OFD_IE_MPLS_8,
+	OFD_IE_MPLS_9,
+	OFD_IE_MPLS_10,
+	OFD_IE_MPLS_IP4,	 /* mplsTopLabelIPv4Address (47) */
+	OFD_IE_MPLS_IP6,	 /* mplsTopLabelIPv6Address (140) */
+	OFD_IE_END_REASON,	 /* flowEndReason (136) */
+	OFD_IE_NAT_SRC4,	 /* postNATSourceIPv4Address (225) */
+	OFD_IE_NAT_DST4,	 /* postNATDestinationIPv4Address (226) */
+	OFD_IE_NAT_SRC6,	 /* postNATSourceIPv6Address (281) */
+	OFD_IE_NAT_DST6,	 /* postNATDestinationIPv6Address (282) */
+	OFD_IE_NAT_SRC_PORT,	 /* postNAPTSourceTransportPort (227) */
+	OFD_IE_NAT_DST_PORT,	 /* postNAPTDestinationTransportPort (228) */
+	OFD_IE_IN_IF_PHYS,	 /* ingressPhysicalInterface (252) */
+	OFD_IE_OUT_IF_PHYS,	 /* egressPhysicalInterface (253) */
+	OFD_IE_IN_IF_PHYS_BOTH,	 /* 252 in a template without ingressInterface (10): in_if too */
+	OFD_IE_OUT_IF_PHYS_BOTH, /* 253 in a template without egressInterface (14): out_if too */
+	OFD_IE_CVLAN,		 /* dot1qCustomerVlanId (245) */
+	OFD_IE_POST_CVLAN,	 /* postDot1qCustomerVlanId (255) */
 	/* kinds that go through struct ofd_ie_aux and ofd_ie_post() */
 	OFD_IE_START_UPTIME,
 	OFD_IE_END_UPTIME,

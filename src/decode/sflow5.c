@@ -90,6 +90,7 @@ static void sf_apply_pkt(struct ofd_flow *f, const struct ofd_pkt *p)
 		f->present.w[0] |= OFD_W0(OFD_F_VLAN_ID);
 	}
 	if (p->layers & OFD_PKT_MPLS) {
+		/* TODO(psamp): copy the whole stack with TTLs into f->mpls_stack once ofd_pkt has it */
 		f->mpls_label = p->mpls_label;
 		f->present.w[0] |= OFD_W0(OFD_F_MPLS_LABEL);
 	}
@@ -243,7 +244,8 @@ static int sf_gw_path(struct ofd_flow *f, struct ofd_rd *r, uint32_t *n, uint32_
 	return 0;
 }
 
-/* The communities of an extended gateway (count, then each); the first OFD_COMMUNITIES_MAX kept. */
+/* The communities of an extended gateway (count, then each; the first OFD_COMMUNITIES_MAX kept),
+   then its local_pref. */
 static int sf_gw_communities(struct ofd_flow *f, struct ofd_rd *r)
 {
 	uint32_t nc = ofd_rd_u32(r);
@@ -254,13 +256,13 @@ static int sf_gw_communities(struct ofd_flow *f, struct ofd_rd *r)
 	for (uint32_t i = 0; i < c->n; i++)
 		c->v[i] = ofd_rd_u32(r);
 	ofd_rd_skip(r, 4 * (size_t)(nc - c->n));
-	ofd_rd_u32(r); /* local_pref */
+	f->local_pref = ofd_rd_u32(r);
 	return r->err ? OFD_EFORMAT : 0;
 }
 
 /*
  * Extended gateway (0:1003): BGP next hop, AS numbers, the destination AS path (as_path, dst_as
- * its last AS, next_hop_as its first) and the communities (bgp_communities).
+ * its last AS, next_hop_as its first), the communities (bgp_communities) and local_pref.
  */
 static int sf_rec_gateway(struct sf_sample *s, struct ofd_rd *r)
 {
@@ -280,6 +282,7 @@ static int sf_rec_gateway(struct sf_sample *s, struct ofd_rd *r)
 	f->src_as = src_as;
 	f->dst_as = n ? last : as;
 	f->present.w[0] |= OFD_W0(OFD_F_SRC_AS) | OFD_W0(OFD_F_DST_AS);
+	ofd_flow_set(f, OFD_F_LOCAL_PREF);
 	if (n) {
 		f->next_hop_as = first;
 		f->present.w[0] |= OFD_W0(OFD_F_NEXT_HOP_AS);

@@ -428,6 +428,22 @@ static void put_cstr(struct ofd_wbuf *w, const char *s, int quote)
 	put_str(w, s, strlen(s), quote);
 }
 
+/* An MPLS label stack: JSON its entries as numbers, top first ([65540417,69888]); CSV its labels
+   joined by '/' (16001/17). */
+static void put_mpls(struct ofd_wbuf *w, const struct ofd_mpls_stack *s, int quote)
+{
+	unsigned n = s->n > OFD_MPLS_MAX ? OFD_MPLS_MAX : s->n;
+	if (quote) {
+		put_u32s(w, s->lse, n, OFD_MPLS_MAX, quote);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			ofd_wbuf_ch(w, '/');
+		ofd_wbuf_u64(w, OFD_MPLS_LSE_LABEL(s->lse[i]));
+	}
+}
+
 /* ---- one writer per field, generated from the field table ----------------------------------- */
 
 /* How each kind writes member m (aux: its companion member); w, f and quote are in scope. */
@@ -447,6 +463,7 @@ static void put_cstr(struct ofd_wbuf *w, const char *s, int quote)
 #define PUT_ETYPE(m, aux)    put_etype_name(w, f->m, quote)
 #define PUT_PROTO(m, aux)    put_named(w, ofd_proto_keyword(f->m), f->m, quote)
 #define PUT_RPKI(m, aux)     put_cstr(w, ofd_rpki_name(f->m), quote)
+#define PUT_MPLS(m, aux)     put_mpls(w, &f->m, quote)
 
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)                                                      \
 	static void put_##m(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                         \
@@ -496,17 +513,46 @@ _Static_assert(OFD_FIELDSET_WORDS == 4, "ofd_fmt_enriched is built for four word
 
 /* ---- the JSON layout: goflow2 v2.2's keys ------------------------------------------------- */
 
-/* goflow2's mpls_label is the label stack as an array: [] without a label, [label] with one. */
-static void put_json_mpls_label(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)
+/*
+ * goflow2's MPLS keys, from mpls_stack when the record has one: mpls_ttl the entries' TTLs ([]
+ * when none carries one, as IPFIX/v9 label sections do not), mpls_label all labels (else
+ * [mpls_label] for a record with only the top label, [] without a label), mpls_ip the top label's
+ * address (mplsTopLabelIPv4/IPv6Address) or [].
+ */
+__attribute__((noinline)) static void json_mpls_keys(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
-	(void)quote;
-	if (!f->mpls_label) {
-		ofd_wbuf_lit(w, "[]");
-		return;
+	const struct ofd_mpls_stack *s = &f->mpls_stack;
+	unsigned n = ofd_flow_has(f, OFD_F_MPLS_STACK) ? (s->n > OFD_MPLS_MAX ? OFD_MPLS_MAX : s->n) : 0;
+	uint32_t ttls = 0;
+	for (unsigned i = 0; i < n; i++)
+		ttls |= OFD_MPLS_LSE_TTL(s->lse[i]);
+	ofd_wbuf_lit(w, ",\"mpls_ttl\":[");
+	for (unsigned i = 0; ttls && i < n; i++) {
+		if (i)
+			ofd_wbuf_ch(w, ',');
+		ofd_wbuf_u64(w, OFD_MPLS_LSE_TTL(s->lse[i]));
 	}
-	ofd_wbuf_ch(w, '[');
-	ofd_wbuf_u64(w, f->mpls_label);
+	ofd_wbuf_lit(w, "],\"mpls_label\":[");
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			ofd_wbuf_ch(w, ',');
+		ofd_wbuf_u64(w, OFD_MPLS_LSE_LABEL(s->lse[i]));
+	}
+	if (!n && f->mpls_label)
+		ofd_wbuf_u64(w, f->mpls_label);
+	ofd_wbuf_lit(w, "],\"mpls_ip\":[");
+	if (ofd_flow_has(f, OFD_F_MPLS_IP))
+		put_ip(w, &f->mpls_ip, 1);
 	ofd_wbuf_ch(w, ']');
+}
+
+static inline void json_mpls(struct ofd_wbuf *w, const struct ofd_flow *f)
+{
+	if (!f->mpls_label && !(f->present.w[OFD_FS_WORD(OFD_F_MPLS_STACK)] & OFD_FS_BIT(OFD_F_MPLS_STACK)) &&
+	    !(f->present.w[OFD_FS_WORD(OFD_F_MPLS_IP)] & OFD_FS_BIT(OFD_F_MPLS_IP)))
+		ofd_wbuf_lit(w, ",\"mpls_ttl\":[],\"mpls_label\":[],\"mpls_ip\":[]");
+	else
+		json_mpls_keys(w, f);
 }
 
 /* json_base below writes every base field: a field added to fields.def must be added there. */
@@ -515,14 +561,16 @@ _Static_assert(sizeof(fmt_base) / sizeof(fmt_base[0]) == 44, "json_base writes t
 /* The enriched fields written by ofd_fmt_json already (as goflow2's always-printed keys). */
 #define JSON_IN_BASE(k)                                                                                      \
 	((k) == OFD_FS_WORD(OFD_F_AS_PATH) ? OFD_FS_BIT(OFD_F_AS_PATH) : 0) |                                \
-	    ((k) == OFD_FS_WORD(OFD_F_BGP_COMMUNITIES) ? OFD_FS_BIT(OFD_F_BGP_COMMUNITIES) : 0)
+	    ((k) == OFD_FS_WORD(OFD_F_BGP_COMMUNITIES) ? OFD_FS_BIT(OFD_F_BGP_COMMUNITIES) : 0) |            \
+	    ((k) == OFD_FS_WORD(OFD_F_MPLS_IP) ? OFD_FS_BIT(OFD_F_MPLS_IP) : 0)
 
 /*
  * Every base field (in the field table's order) and goflow2's always-printed keys, in goflow2's
- * key order: bgp_communities and as_path are written here ([] when absent), not again with the
- * enriched fields; mpls_ttl, mpls_ip, layer_stack, layer_size, ipv6_routing_header_addresses are
- * [] and ipv6_routing_header_seg_left 0 (not decoded). Straight-line code: the keys are literals
- * (adjacent constant ones merged), the values formatted in place.
+ * key order: bgp_communities, as_path and mpls_ip are written here ([] when absent), not again
+ * with the enriched fields; mpls_ttl and mpls_label come from the label stack (json_mpls);
+ * layer_stack, layer_size, ipv6_routing_header_addresses are [] and ipv6_routing_header_seg_left
+ * 0 (not decoded). Straight-line code: the keys are literals (adjacent constant ones merged), the
+ * values formatted in place.
  */
 #define JK(lit) ofd_wbuf_lit(w, lit)
 static void json_base(struct ofd_wbuf *w, const struct ofd_flow *f)
@@ -610,9 +658,8 @@ static void json_base(struct ofd_wbuf *w, const struct ofd_flow *f)
 	PUT_COMMS(bgp_communities, 0);
 	JK(",\"as_path\":");
 	PUT_ASPATH(as_path, as_path_len);
-	JK(",\"mpls_ttl\":[],\"mpls_label\":");
-	put_json_mpls_label(w, f, quote);
-	JK(",\"mpls_ip\":[],\"observation_domain_id\":");
+	json_mpls(w, f);
+	JK(",\"observation_domain_id\":");
 	PUT_U32(observation_domain_id, 0);
 	JK(",\"observation_point_id\":");
 	PUT_U32(observation_point_id, 0);

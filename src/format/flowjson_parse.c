@@ -300,7 +300,14 @@ static int set_field(struct ofd_flow *f, unsigned id, const json_t *v, const str
 			return f->mpls_label = 0, 1;
 		v = json_array_get(v, 0);
 	}
-	if ((d->kind == OFD_FK_ASPATH || d->kind == OFD_FK_COMMS) && json_is_array(v) && !json_array_size(v))
+	if (id == OFD_F_MPLS_IP && json_is_array(v)) {
+		/* goflow2's list of top-label addresses: we keep the first; [] is none (not set) */
+		if (!json_array_size(v))
+			return 0;
+		v = json_array_get(v, 0);
+	}
+	if ((d->kind == OFD_FK_ASPATH || d->kind == OFD_FK_COMMS || d->kind == OFD_FK_MPLS) &&
+	    json_is_array(v) && !json_array_size(v))
 		return 0; /* an empty list (goflow2 always writes them): not set */
 	switch (d->kind) {
 	case OFD_FK_U8:
@@ -322,6 +329,11 @@ static int set_field(struct ofd_flow *f, unsigned id, const json_t *v, const str
 		break;
 	}
 	case OFD_FK_LCOMMS: r = get_lcomms(v, (struct ofd_large_communities *)(void *)p); break;
+	case OFD_FK_MPLS: {
+		struct ofd_mpls_stack *m = (struct ofd_mpls_stack *)(void *)p;
+		r = get_u32s(v, m->lse, OFD_MPLS_MAX, &m->n);
+		break;
+	}
 	case OFD_FK_STR: return get_text(v, strs, (const char **)(void *)p);
 	default: return 0;
 	}

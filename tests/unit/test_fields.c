@@ -103,6 +103,7 @@ static unsigned kind_size(unsigned kind)
 	case OFD_FK_ASPATH: return 4 * OFD_AS_PATH_MAX;
 	case OFD_FK_COMMS: return sizeof(struct ofd_communities);
 	case OFD_FK_LCOMMS: return sizeof(struct ofd_large_communities);
+	case OFD_FK_MPLS: return sizeof(struct ofd_mpls_stack);
 	default: return 0;
 	}
 }
@@ -341,6 +342,103 @@ static void test_json_round_trip(void **state)
 	free(plain);
 }
 
+/* ---- the fields of devices' elements (issue 12, defect 8) through JSON, CSV and back ---- */
+
+static const unsigned more_ids[] = {OFD_F_MPLS_STACK,	     OFD_F_IN_IF_PHYS,	      OFD_F_OUT_IF_PHYS,
+				    OFD_F_POST_NAT_SRC_PORT, OFD_F_POST_NAT_DST_PORT, OFD_F_SRC_CVLAN,
+				    OFD_F_DST_CVLAN,	     OFD_F_MPLS_IP,	      OFD_F_POST_NAT_SRC_ADDR,
+				    OFD_F_POST_NAT_DST_ADDR, OFD_F_FLOW_END_REASON};
+#define NMORE (sizeof(more_ids) / sizeof(more_ids[0]))
+
+static void more_fields(struct ofd_flow *f)
+{
+	gen_sample_flow(f);
+	f->mpls_label = 16001;
+	f->mpls_stack.n = 2;
+	f->mpls_stack.lse[0] = 16001u << 12 | 5u << 9 | 64;
+	f->mpls_stack.lse[1] = 17u << 12 | 1u << 8 | 63;
+	f->in_if_phys = 4000000000u;
+	f->out_if_phys = 12;
+	f->post_nat_src_port = 65535;
+	f->post_nat_dst_port = 80;
+	f->src_cvlan = 4095;
+	f->dst_cvlan = 1;
+	ofd_ip_set4u(&f->mpls_ip, 0x0a0000fe);
+	ofd_ip_set4u(&f->post_nat_src_addr, 0xc6336401);
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07};
+	ofd_ip_set6(&f->post_nat_dst_addr, v6);
+	f->flow_end_reason = 5;
+	for (size_t i = 0; i < NMORE; i++)
+		ofd_flow_set(f, more_ids[i]);
+}
+
+static void test_json_round_trip_more(void **state)
+{
+	(void)state;
+	struct ofd_flow f, g;
+	more_fields(&f);
+	char *s = render(1, &f, NULL, 0);
+	/* goflow2's keys from the stack and the address, then ours in table order */
+	assert_non_null(
+	    strstr(s, ",\"mpls_ttl\":[64,63],\"mpls_label\":[16001,17],\"mpls_ip\":[\"10.0.0.254\"],"));
+	const char *tail = strstr(s, ",\"mpls_stack\"");
+	assert_non_null(tail);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 ",\"mpls_stack\":[%u,%u],\"in_if_phys\":4000000000,\"out_if_phys\":12,"
+		 "\"post_nat_src_port\":65535,\"post_nat_dst_port\":80,\"src_cvlan\":4095,\"dst_cvlan\":1,"
+		 "\"post_nat_src_addr\":\"198.51.100.1\",\"post_nat_dst_addr\":\"2001:db8::7\","
+		 "\"flow_end_reason\":5}\n",
+		 f.mpls_stack.lse[0], f.mpls_stack.lse[1]);
+	assert_string_equal(tail, want);
+	assert_int_equal(ofd_flowjson_parse(&g, s, strlen(s), NULL, NULL), 0);
+	for (size_t i = 0; i < NMORE; i++)
+		assert_true(ofd_flow_has(&g, more_ids[i]));
+	memset(&f.present, 0, sizeof(f.present));
+	memset(&g.present, 0, sizeof(g.present));
+	assert_memory_equal(&f, &g, sizeof(f));
+	/* the stack's top label alone (a record parsed from older output): [label] */
+	struct ofd_flow h;
+	more_fields(&h);
+	ofd_flow_clear(&h, OFD_F_MPLS_STACK);
+	ofd_flow_clear(&h, OFD_F_MPLS_IP);
+	char *t = render(1, &h, NULL, 0);
+	assert_non_null(strstr(t, ",\"mpls_ttl\":[],\"mpls_label\":[16001],\"mpls_ip\":[],"));
+	assert_null(strstr(t, "mpls_stack"));
+	/* values of the wrong type or out of range are refused */
+	static const char *bad[] = {"{\"mpls_stack\":[4294967296]}", "{\"mpls_stack\":7}",
+				    "{\"mpls_ip\":[7]}", "{\"post_nat_src_port\":65536}",
+				    "{\"flow_end_reason\":256}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(ofd_flowjson_parse(&g, bad[i], strlen(bad[i]), NULL, NULL), OFD_EFORMAT);
+	/* a longer stack than the record holds keeps its first OFD_MPLS_MAX entries */
+	static const char longer[] = "{\"mpls_stack\":[1,2,3,4,5,6,7,8,9,10,11]}";
+	assert_int_equal(ofd_flowjson_parse(&g, longer, strlen(longer), NULL, NULL), 0);
+	assert_int_equal(g.mpls_stack.n, OFD_MPLS_MAX);
+	assert_int_equal(g.mpls_stack.lse[9], 10);
+	/* CSV: the labels joined by '/', the rest as numbers and addresses */
+	const uint8_t ids[] = {OFD_F_MPLS_STACK,	OFD_F_MPLS_IP,	  OFD_F_POST_NAT_DST_ADDR,
+			       OFD_F_POST_NAT_SRC_PORT, OFD_F_IN_IF_PHYS, OFD_F_SRC_CVLAN,
+			       OFD_F_FLOW_END_REASON};
+	char *hd = render(0, NULL, ids, sizeof(ids));
+	assert_string_equal(hd,
+			    "mpls_labels,mpls_ip,post_nat_dst_addr,post_nat_src_port,in_if_phys,src_cvlan,"
+			    "flow_end_reason\n");
+	more_fields(&f);
+	char *c = render(0, &f, ids, sizeof(ids));
+	assert_string_equal(c, "16001/17,10.0.0.254,2001:db8::7,65535,4000000000,4095,5\n");
+	/* names: ours, the CSV column, and the other tools' */
+	assert_int_equal(ofd_field_by_name("mpls_labels"), OFD_F_MPLS_STACK);
+	assert_int_equal(ofd_field_by_name("SrcAddrNAT"), OFD_F_POST_NAT_SRC_ADDR);
+	assert_int_equal(ofd_field_by_name("DstPortNAT"), OFD_F_POST_NAT_DST_PORT);
+	assert_int_equal(ofd_field_by_name("ingressPhysicalInterface"), OFD_F_IN_IF_PHYS);
+	assert_int_equal(ofd_field_by_name("flowEndReason"), OFD_F_FLOW_END_REASON);
+	free(s);
+	free(t);
+	free(hd);
+	free(c);
+}
+
 static void test_csv(void **state)
 {
 	(void)state;
@@ -374,7 +472,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),    cmocka_unit_test(test_layout),
 	    cmocka_unit_test(test_fieldset), cmocka_unit_test(test_json_round_trip),
-	    cmocka_unit_test(test_csv),
+	    cmocka_unit_test(test_csv),	     cmocka_unit_test(test_json_round_trip_more),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -591,6 +591,8 @@ static void test_gateway_path_communities(void **state)
 	for (unsigned i = 0; i < OFD_COMMUNITIES_MAX; i++)
 		assert_int_equal(f->bgp_communities.v[i], 0xfde80000 + i);
 	assert_int_equal(ofd_ip_v4(&f->src_addr), 0xc0a80102); /* the header record still applies */
+	assert_true(ofd_flow_has(f, OFD_F_LOCAL_PREF));
+	assert_int_equal(f->local_pref, 100);
 
 	/* lying counts: the sample is malformed, nothing is read past the record */
 	uint8_t *p = malloc(g.len);
@@ -631,6 +633,8 @@ static void test_gateway_path_communities(void **state)
 	assert_false(ofd_flow_has(&s->got[0], OFD_F_AS_PATH));
 	assert_false(ofd_flow_has(&s->got[0], OFD_F_BGP_COMMUNITIES));
 	assert_int_equal(s->got[0].dst_as, 64496);
+	assert_true(ofd_flow_has(&s->got[0], OFD_F_LOCAL_PREF)); /* 0 is a local_pref too */
+	assert_int_equal(s->got[0].local_pref, 0);
 	assert_int_equal(ofd_decode_drops_total(&d->st), 0);
 	free(p);
 	free(s);
