@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "decode/decode.h"
+#include "decode/template.h"
 #include "gen_v9ipfix.h"
 
 #define EXPORT_S 1700000100u
@@ -391,12 +392,69 @@ static void test_batch_full(void **state)
 	ofd_decoder_free(d);
 }
 
+/* biflowDirection after a variable-length field with a 3-byte length (255, then 16 bits). */
+static void test_dir_after_long_varlen(void **state)
+{
+	(void)state;
+	struct ofd_decoder *d = new_decoder();
+	struct gv_msg m = {0};
+	const struct gv_field f[] = {{8, 4, 0},	  {12, 4, 0},  {96, GV_VARLEN, 0}, {1, 4, 0},
+				     {2, 4, REV}, {239, 1, 0}, {1, 4, REV}};
+	static uint8_t name[300];
+	memset(name, 'a', sizeof(name));
+	gv_ipfix_begin(&m, EXPORT_S, 1, 7);
+	gv_set_begin(&m, 2);
+	gv_template(&m, 300, f, 7);
+	gv_set_begin(&m, 300);
+	gv_ip4(&m, 0x0a000001);
+	gv_ip4(&m, 0x0a000002);
+	gv_varlen(&m, name, sizeof(name));
+	gv_uint(&m, 64, 4);
+	gv_uint(&m, 2, 4);
+	gv_uint(&m, 2, 1);
+	gv_uint(&m, 128, 4);
+	m.count++;
+	assert_int_equal(dec(d, &m), 2);
+	assert_int_equal(sink.got[0].bytes, 64);
+	assert_int_equal(sink.got[0].bi_flow_direction, 2);
+	assert_int_equal(sink.got[1].bytes, 128);
+	assert_int_equal(sink.got[1].packets, 2);
+	assert_int_equal(sink.got[1].bi_flow_direction, 1);
+	ofd_decoder_free(d);
+}
+
+/* The reverse plan is the template's memory too (the exporter's and the budget's bytes). */
+static void test_reverse_plan_memory(void **state)
+{
+	(void)state;
+	size_t mem[2];
+	for (int i = 0; i < 2; i++) {
+		struct ofd_decoder *d = new_decoder();
+		struct gv_msg m = {0};
+		struct gv_field f[NFWD + NREV];
+		memcpy(f, fwd_f, sizeof(fwd_f));
+		memcpy(f + NFWD, rev_f, sizeof(rev_f));
+		for (size_t k = NFWD; i == 1 && k < NFWD + NREV; k++)
+			if (f[k].pen)
+				f[k].pen = 6871; /* another enterprise's elements: skipped, no reverse plan */
+		gv_ipfix_begin(&m, EXPORT_S, 1, 7);
+		gv_set_begin(&m, 2);
+		gv_template(&m, 300, f, NFWD + NREV);
+		assert_int_equal(dec(d, &m), 0);
+		mem[i] = ofd_tmpl_cache_mem(d->tc);
+		ofd_decoder_free(d);
+	}
+	/* reverse steps: bytes, packets, start, end, flags, TTL, TOS (the interface is the key's) */
+	assert_int_equal(mem[0] - mem[1], 7 * sizeof(struct ofd_ie_step));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_two_records),	      cmocka_unit_test(test_forward_as_uniflow),
-	    cmocka_unit_test(test_no_reverse_counts), cmocka_unit_test(test_varlen_and_defaults),
-	    cmocka_unit_test(test_reverse_uptimes),   cmocka_unit_test(test_batch_full),
+	    cmocka_unit_test(test_two_records),		  cmocka_unit_test(test_forward_as_uniflow),
+	    cmocka_unit_test(test_no_reverse_counts),	  cmocka_unit_test(test_varlen_and_defaults),
+	    cmocka_unit_test(test_reverse_uptimes),	  cmocka_unit_test(test_batch_full),
+	    cmocka_unit_test(test_dir_after_long_varlen), cmocka_unit_test(test_reverse_plan_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
