@@ -135,71 +135,30 @@ int ofd_ie_biflow_dir_reverse(int dir)
 	}
 }
 
-/* Present bit `from` of f as bit `to` of r. */
-static inline void carry(struct ofd_flow *r, const struct ofd_flow *f, unsigned from, unsigned to)
-{
-	if (ofd_flow_has(f, from))
-		ofd_flow_set(r, to);
-}
+/* Word-0 present bits of the forward record that the reverse one keeps as they are. */
+#define SAME_W0                                                                                              \
+	(OFD_W0(OFD_F_TYPE) | OFD_W0(OFD_F_TIME_RECEIVED) | OFD_W0(OFD_F_SEQUENCE_NUM) |                     \
+	 OFD_W0(OFD_F_SAMPLING_RATE) | OFD_W0(OFD_F_SAMPLER_ADDRESS) | OFD_W0(OFD_F_OBSERVATION_DOMAIN_ID) | \
+	 OFD_W0(OFD_F_OBSERVATION_POINT_ID) | OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END) |  \
+	 OFD_W0(OFD_F_PROTO) | OFD_W0(OFD_F_IP_TOS) | OFD_W0(OFD_F_ETYPE) | OFD_W0(OFD_F_NEXT_HOP) |         \
+	 OFD_W0(OFD_F_BGP_NEXT_HOP) | OFD_W0(OFD_F_NEXT_HOP_AS) | OFD_W0(OFD_F_FORWARDING_STATUS) |          \
+	 OFD_W0(OFD_F_FLOW_DIRECTION) | OFD_W0(OFD_F_ENGINE_TYPE) | OFD_W0(OFD_F_ENGINE_ID) |                \
+	 OFD_W0(OFD_F_VLAN_ID))
 
-/* The key swapped: source and destination, in and out. */
-static void swap_key(struct ofd_flow *r, const struct ofd_flow *f)
-{
-	static const uint8_t pairs[][2] = {
-	    {OFD_F_SRC_ADDR, OFD_F_DST_ADDR}, {OFD_F_SRC_PORT, OFD_F_DST_PORT},
-	    {OFD_F_SRC_MAC, OFD_F_DST_MAC},   {OFD_F_SRC_AS, OFD_F_DST_AS},
-	    {OFD_F_SRC_NET, OFD_F_DST_NET},   {OFD_F_SRC_VLAN, OFD_F_DST_VLAN},
-	    {OFD_F_IN_IF, OFD_F_OUT_IF},      {OFD_F_SRC_VRF, OFD_F_DST_VRF},
-	};
-	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		carry(r, f, pairs[i][0], pairs[i][1]);
-		carry(r, f, pairs[i][1], pairs[i][0]);
-	}
-	r->src_addr = f->dst_addr;
-	r->dst_addr = f->src_addr;
-	r->src_port = f->dst_port;
-	r->dst_port = f->src_port;
-	r->src_mac = f->dst_mac;
-	r->dst_mac = f->src_mac;
-	r->src_as = f->dst_as;
-	r->dst_as = f->src_as;
-	r->src_net = f->dst_net;
-	r->dst_net = f->src_net;
-	r->src_vlan = f->dst_vlan;
-	r->dst_vlan = f->src_vlan;
-	r->in_if = f->out_if;
-	r->out_if = f->in_if;
-	r->src_vrf = f->dst_vrf;
-	r->dst_vrf = f->src_vrf;
-}
+/* Word-0 present bits a and b of w, exchanged. */
+#define SWAP_W0(w, a, b) (((w)&OFD_W0(a) ? OFD_W0(b) : 0) | ((w)&OFD_W0(b) ? OFD_W0(a) : 0))
 
 void ofd_ie_biflow_start(struct ofd_flow *r, const struct ofd_flow *f)
 {
-	static const uint8_t same[] = {
-	    OFD_F_TYPE,
-	    OFD_F_TIME_RECEIVED,
-	    OFD_F_SEQUENCE_NUM,
-	    OFD_F_SAMPLING_RATE,
-	    OFD_F_SAMPLER_ADDRESS,
-	    OFD_F_OBSERVATION_DOMAIN_ID,
-	    OFD_F_OBSERVATION_POINT_ID,
-	    OFD_F_TIME_FLOW_START,
-	    OFD_F_TIME_FLOW_END,
-	    OFD_F_PROTO,
-	    OFD_F_IP_TOS,
-	    OFD_F_ETYPE,
-	    OFD_F_NEXT_HOP,
-	    OFD_F_BGP_NEXT_HOP,
-	    OFD_F_NEXT_HOP_AS,
-	    OFD_F_FORWARDING_STATUS,
-	    OFD_F_FLOW_DIRECTION,
-	    OFD_F_ENGINE_TYPE,
-	    OFD_F_ENGINE_ID,
-	    OFD_F_VLAN_ID,
-	    OFD_F_NOTE,
-	};
-	for (size_t i = 0; i < sizeof(same); i++)
-		carry(r, f, same[i], same[i]);
+	uint64_t w = f->present.w[0];
+	r->present.w[0] = (w & SAME_W0) | SWAP_W0(w, OFD_F_SRC_ADDR, OFD_F_DST_ADDR) |
+			  SWAP_W0(w, OFD_F_SRC_PORT, OFD_F_DST_PORT) |
+			  SWAP_W0(w, OFD_F_SRC_MAC, OFD_F_DST_MAC) | SWAP_W0(w, OFD_F_SRC_AS, OFD_F_DST_AS) |
+			  SWAP_W0(w, OFD_F_SRC_NET, OFD_F_DST_NET) |
+			  SWAP_W0(w, OFD_F_SRC_VLAN, OFD_F_DST_VLAN) | SWAP_W0(w, OFD_F_IN_IF, OFD_F_OUT_IF) |
+			  SWAP_W0(w, OFD_F_SRC_VRF, OFD_F_DST_VRF);
+	if (ofd_flow_has(f, OFD_F_NOTE))
+		ofd_flow_set(r, OFD_F_NOTE);
 	r->type = f->type;
 	r->time_received_ns = f->time_received_ns;
 	r->sequence_num = f->sequence_num;
@@ -222,5 +181,21 @@ void ofd_ie_biflow_start(struct ofd_flow *r, const struct ofd_flow *f)
 	r->vlan_id = f->vlan_id;
 	r->note = f->note;
 	r->origin = f->origin;
-	swap_key(r, f);
+	/* the key swapped: source and destination, in and out */
+	r->src_addr = f->dst_addr;
+	r->dst_addr = f->src_addr;
+	r->src_port = f->dst_port;
+	r->dst_port = f->src_port;
+	r->src_mac = f->dst_mac;
+	r->dst_mac = f->src_mac;
+	r->src_as = f->dst_as;
+	r->dst_as = f->src_as;
+	r->src_net = f->dst_net;
+	r->dst_net = f->src_net;
+	r->src_vlan = f->dst_vlan;
+	r->dst_vlan = f->src_vlan;
+	r->in_if = f->out_if;
+	r->out_if = f->in_if;
+	r->src_vrf = f->dst_vrf;
+	r->dst_vrf = f->src_vrf;
 }
