@@ -227,4 +227,49 @@ void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *aux, const struct 
  */
 uint32_t ofd_ie_rate(const struct ofd_ie_aux *aux);
 
+/* ---- RFC 5103 biflows (ie_biflow.c) ---- */
+
+#define OFD_IE_PEN_REVERSE 29305 /* RFC 5103: reverse elements, same ids as their forward ones */
+
+/*
+ * A template's reverse side: a second plan over the same record bytes whose steps are its
+ * reverse elements (pen 29305) mapped to the kinds of their forward ids, and where
+ * biflowDirection (239) is. Reverse elements that name no per-direction value (sampling, the
+ * system init time, engine, observation point, flowDirection, ipVersion, the addresses of the
+ * key) become skips.
+ */
+struct ofd_ie_biflow {
+	struct ofd_ie_plan plan;
+	uint32_t dir_at;  /* biflowDirection: fixed plans its offset, variable plans its step index */
+	uint16_t dir_len; /* 0: the template has no biflowDirection */
+};
+
+/*
+ * Compile the reverse side of n fields (an IPFIX data template: v9 has no enterprise elements)
+ * into *bi and steps[] (room for n steps), with scratch room for n fields. Returns 1 when the
+ * template has a reverse octet or packet count (records get a reverse record), 0 when not (no
+ * second plan: the template decodes as a uniflow one; *bi is then undefined), or OFD_EFORMAT as
+ * ofd_ie_compile(). A template without enterprise-29305 fields costs one pass over its fields.
+ */
+int ofd_ie_biflow_compile(const struct ofd_tmpl_field *f, uint32_t n, struct ofd_ie_biflow *bi,
+			  struct ofd_ie_step *steps, struct ofd_tmpl_field *scratch);
+
+/* biflowDirection of record p (measured like any record of its template), or -1 if none. */
+int ofd_ie_biflow_dir(const struct ofd_ie_biflow *bi, const struct ofd_ie_step *steps, const uint8_t *p);
+
+/*
+ * Start reverse record r (zeroed) from finished forward record f: the key swapped (addresses,
+ * ports, MACs, AS, prefix lengths, VLANs, interfaces, VRFs; the next hops stay), the message's
+ * and the forward record's non-directional values (proto, tos, times, etype, sampling rate,
+ * forwarding status, ...) copied, and the values a direction measures on its own packets left
+ * unset (counters, TCP flags, TTL, fragment, IP flags, flow label, ICMP type/code, MPLS label),
+ * for the reverse plan to fill.
+ */
+void ofd_ie_biflow_start(struct ofd_flow *r, const struct ofd_flow *f);
+
+/* biflowDirection (RFC 5103: 0 arbitrary, 1 initiator, 2 reverseInitiator, 3 perimeter) as the
+   reverse record states it: the source and destination swap, so do 1 and 2; -1 for 3 (no value
+   says "the destination is inside"). */
+int ofd_ie_biflow_dir_reverse(int dir);
+
 #endif

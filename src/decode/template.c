@@ -44,8 +44,8 @@ int ofd_tmpl_cache_new(struct ofd_tmpl_cache **out, const struct ofd_decode_limi
 		  (size_t)lim->unlisted_templates * UNLISTED_BYTES_PER_TEMPLATE);
 	tc->tb = calloc(tn, sizeof(*tc->tb));
 	tc->eb = calloc(en, sizeof(*tc->eb));
-	tc->fields = calloc(nf, sizeof(*tc->fields));
-	tc->steps = calloc(nf, sizeof(*tc->steps));
+	tc->fields = calloc(2 * (size_t)nf, sizeof(*tc->fields)); /* the second half: biflow scratch */
+	tc->steps = calloc(2 * (size_t)nf, sizeof(*tc->steps));	  /* forward, reverse */
 	if (!tc->tb || !tc->eb || !tc->fields || !tc->steps)
 		goto free_cache;
 	*out = tc;
@@ -467,10 +467,11 @@ static size_t t_growth(const struct ofd_tmpl *t, uint32_t n, uint32_t nsteps)
 }
 
 /* Store the n scratch fields and their compiled plan into t (growing its arrays if needed). */
-static int t_store(struct ofd_tmpl_cache *tc, struct ofd_tmpl *t, const struct ofd_ie_plan *plan, uint32_t n,
-		   uint32_t nscope)
+static int t_store(struct ofd_tmpl_cache *tc, struct ofd_tmpl *t, const struct ofd_ie_plan *plan,
+		   const struct ofd_ie_biflow *bi, uint32_t n, uint32_t nscope)
 {
-	uint32_t nf = n ? n : 1, need = plan->nsteps ? plan->nsteps : 1; /* arrays are never NULL */
+	uint32_t all = plan->nsteps + (bi ? bi->plan.nsteps : 0);
+	uint32_t nf = n ? n : 1, need = all ? all : 1; /* arrays are never NULL */
 	/* both allocations first: on failure t stays as it was, consistent */
 	struct ofd_tmpl_field *f = nf > t->fcap ? malloc(nf * sizeof(*f)) : NULL;
 	struct ofd_ie_step *s = need > t->cap ? malloc(need * sizeof(*s)) : NULL;
@@ -492,8 +493,11 @@ static int t_store(struct ofd_tmpl_cache *tc, struct ofd_tmpl *t, const struct o
 		t->cap = need;
 	}
 	t->plan = *plan;
-	if (plan->nsteps)
-		memcpy(t->steps, tc->steps, plan->nsteps * sizeof(*t->steps));
+	t->biflow = bi != NULL;
+	if (bi)
+		t->bi = *bi;
+	if (all) /* the reverse steps were compiled right after the forward ones */
+		memcpy(t->steps, tc->steps, all * sizeof(*t->steps));
 	memcpy(t->fields, tc->fields, n * sizeof(*t->fields));
 	t->nfields = n;
 	t->nscope = nscope;
@@ -521,7 +525,10 @@ static int define(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, i
 	if (ofd_ie_compile(tc->fields, n, nscope, m->version == 9, &plan, tc->steps))
 		return ofd_decode_drop(d, m->dg, OFD_DROP_BAD_TEMPLATE, OFD_EFORMAT,
 				       "template records empty or longer than a message");
-	err = admit(d, m, t, t_growth(t, n, plan.nsteps));
+	struct ofd_ie_biflow bi;
+	int biflow = m->version == 10 && !options &&
+		     ofd_ie_biflow_compile(tc->fields, n, &bi, tc->steps + plan.nsteps, tc->fields + n) == 1;
+	err = admit(d, m, t, t_growth(t, n, plan.nsteps + (biflow ? bi.plan.nsteps : 0)));
 	if (err) {
 		if (t)
 			t_remove(tc, m, t);
@@ -534,7 +541,7 @@ static int define(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, i
 		age_unlink(tc, t);
 		age_push(tc, t);
 	}
-	err = t_store(tc, t, &plan, n, nscope);
+	err = t_store(tc, t, &plan, biflow ? &bi : NULL, n, nscope);
 	if (err) {
 		if (created)
 			t_remove(tc, m, t);

@@ -166,6 +166,97 @@ static uint32_t record_rate(const struct ofd_tmpl_opts *e, const struct ofd_ie_a
 	(OFD_W0(OFD_F_TYPE) | OFD_W0(OFD_F_TIME_RECEIVED) | OFD_W0(OFD_F_SEQUENCE_NUM) |                     \
 	 OFD_W0(OFD_F_SAMPLER_ADDRESS) | OFD_W0(OFD_F_OBSERVATION_DOMAIN_ID))
 
+/* What every record of a data set shares (ofd_tmpl_data). */
+struct set_ctx {
+	struct ofd_fieldset present; /* every record of the set has these */
+	uint32_t rate;
+	int per_record; /* rates not the same for the whole set */
+};
+
+/* Record p of data set t (its forward record, for a biflow template) into f; a: its aux values. */
+static inline __attribute__((always_inline)) void data_record(struct ofd_tmpl_msg *m,
+							      const struct ofd_tmpl *t,
+							      const struct set_ctx *sc, const uint8_t *p,
+							      struct ofd_flow *f, struct ofd_ie_aux *a)
+{
+	const struct ofd_dgram *dg = m->dg;
+	f->present = sc->present;
+	f->type = m->type;
+	f->time_received_ns = dg->time_ns;
+	f->sequence_num = m->seq;
+	f->sampling_rate = sc->rate;
+	f->sampler_address = dg->src;
+	f->observation_domain_id = m->domain;
+	a->have = 0;
+	ofd_ie_apply(&t->plan, t->steps, p, f, a, &m->ctx);
+	if (sc->per_record) {
+		f->sampling_rate = record_rate(&m->ex->o, a, f);
+		if (f->sampling_rate)
+			f->present.w[0] |= OFD_W0(OFD_F_SAMPLING_RATE);
+		else
+			f->present.w[0] &= ~OFD_W0(OFD_F_SAMPLING_RATE);
+	}
+	ofd_ie_post(f, a, &m->ctx);
+}
+
+/*
+ * The reverse record of biflow record p (forward record f finished, aux a): added after f when
+ * its reverse octet or packet count is not zero. When f took the batch's last slot, adding
+ * another hands the batch on (ofd_batch_add): f is read from a copy then. Returns 1 if added.
+ */
+static int reverse_record(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const struct ofd_tmpl *t,
+			  const uint8_t *p, const struct ofd_flow *f, const struct ofd_ie_aux *a,
+			  struct ofd_batch *b)
+{
+	struct ofd_flow keep;
+	if (b->n == OFD_BATCH_CAP) {
+		keep = *f;
+		f = &keep;
+	}
+	struct ofd_flow *r = ofd_decode_add(d, b);
+	ofd_ie_biflow_start(r, f);
+	struct ofd_ie_aux ra;
+	ra.have = a->have & OFD_IEA_SYS_INIT; /* the record's own systemInitTimeMilliseconds */
+	ra.sys_init_ms = a->sys_init_ms;
+	ofd_ie_apply(&t->bi.plan, t->steps + t->plan.nsteps, p, r, &ra, &m->ctx);
+	if (!r->bytes && !r->packets) {
+		ofd_batch_unadd(b);
+		return 0;
+	}
+	ofd_fieldset_or(&r->present, &t->bi.plan.present);
+	int dir = ofd_ie_biflow_dir_reverse(ofd_ie_biflow_dir(&t->bi, t->steps, p));
+	if (dir >= 0) {
+		r->bi_flow_direction = (uint8_t)dir;
+		ofd_flow_set(r, OFD_F_BI_FLOW_DIRECTION);
+	}
+	ofd_ie_post(r, &ra, &m->ctx);
+	return 1;
+}
+
+/* ofd_tmpl_data() for a template with reverse elements (RFC 5103): two records per record. */
+static int biflow_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, const struct ofd_tmpl *t,
+		       const struct set_ctx *sc, const uint8_t *p, size_t len, struct ofd_batch *b)
+{
+	int n = 0;
+	for (;;) {
+		size_t rl = t->plan.varlen ? ofd_ie_var_len(&t->plan, t->steps, p, len) : t->plan.min_len;
+		if (rl == 0 || rl > len)
+			break; /* the rest is padding */
+		struct ofd_flow *f = ofd_decode_add(d, b);
+		struct ofd_ie_aux a;
+		data_record(m, t, sc, p, f, &a);
+		int dir = ofd_ie_biflow_dir(&t->bi, t->steps, p);
+		if (dir >= 0) {
+			f->bi_flow_direction = (uint8_t)dir;
+			ofd_flow_set(f, OFD_F_BI_FLOW_DIRECTION);
+		}
+		n += 1 + reverse_record(d, m, t, p, f, &a, b);
+		p += rl;
+		len -= rl;
+	}
+	return n;
+}
+
 int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, const uint8_t *p, size_t len,
 		  struct ofd_batch *b)
 {
@@ -178,38 +269,25 @@ int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, c
 	if (t->options)
 		return options_data(d, m, t, p, len);
 	const struct ofd_ie_plan *plan = &t->plan;
-	const struct ofd_dgram *dg = m->dg;
-	uint32_t rate = m->ex->o.rate;
-	struct ofd_fieldset present = plan->present; /* every record of the set has these */
-	present.w[0] |= MSG_PRESENT | (rate ? OFD_W0(OFD_F_SAMPLING_RATE) : 0);
-	int per_record = plan->sampling || m->ex->o.nifaces; /* rates not the same for the whole set */
+	struct set_ctx sc;
+	sc.rate = m->ex->o.rate;
+	sc.present = plan->present;
+	sc.present.w[0] |= MSG_PRESENT | (sc.rate ? OFD_W0(OFD_F_SAMPLING_RATE) : 0);
+	sc.per_record = plan->sampling || m->ex->o.nifaces;
 	int n = 0;
-	for (;;) {
-		size_t rl = plan->varlen ? ofd_ie_var_len(plan, t->steps, p, len) : plan->min_len;
-		if (rl == 0 || rl > len)
-			break; /* the rest is padding */
-		struct ofd_flow *f = ofd_decode_add(d, b);
-		f->present = present;
-		f->type = m->type;
-		f->time_received_ns = dg->time_ns;
-		f->sequence_num = m->seq;
-		f->sampling_rate = rate;
-		f->sampler_address = dg->src;
-		f->observation_domain_id = m->domain;
-		struct ofd_ie_aux a;
-		a.have = 0;
-		ofd_ie_apply(plan, t->steps, p, f, &a, &m->ctx);
-		if (per_record) {
-			f->sampling_rate = record_rate(&m->ex->o, &a, f);
-			if (f->sampling_rate)
-				f->present.w[0] |= OFD_W0(OFD_F_SAMPLING_RATE);
-			else
-				f->present.w[0] &= ~OFD_W0(OFD_F_SAMPLING_RATE);
+	if (t->biflow) {
+		n = biflow_data(d, m, t, &sc, p, len, b);
+	} else {
+		for (;;) {
+			size_t rl = plan->varlen ? ofd_ie_var_len(plan, t->steps, p, len) : plan->min_len;
+			if (rl == 0 || rl > len)
+				break; /* the rest is padding */
+			struct ofd_ie_aux a;
+			data_record(m, t, &sc, p, ofd_decode_add(d, b), &a);
+			p += rl;
+			len -= rl;
+			n++;
 		}
-		ofd_ie_post(f, &a, &m->ctx);
-		p += rl;
-		len -= rl;
-		n++;
 	}
 	if (n && !m->ex->had_data)
 		ofd_tmpl_had_data(d->tc, m->ex);

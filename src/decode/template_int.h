@@ -32,9 +32,11 @@ struct ofd_tmpl {
 	uint64_t seen_ns;
 	uint16_t id;
 	uint8_t options;
-	uint32_t cap; /* steps allocated */
+	uint32_t cap;	/* steps allocated */
+	uint8_t biflow; /* 1: RFC 5103 reverse elements, bi holds the second plan (ie_biflow.c) */
 	struct ofd_ie_plan plan;
-	struct ofd_ie_step *steps;
+	struct ofd_ie_step *steps; /* plan's, then (biflow) bi.plan's */
+	struct ofd_ie_biflow bi;
 	/* the definition as received, kept for saving the cache (tmpl_state.h) */
 	struct ofd_tmpl_field *fields;
 	uint32_t nfields, nscope, fcap;
@@ -60,8 +62,8 @@ struct ofd_tmpl_cache {
 	size_t mem;
 	struct ofd_tmpl *oldest, *newest;
 	struct ofd_tmpl_pool pool[OFD_TMPL_BUDGET__COUNT];
-	struct ofd_tmpl_field *fields; /* lim->max_fields */
-	struct ofd_ie_step *steps;     /* lim->max_fields, compile scratch */
+	struct ofd_tmpl_field *fields; /* 2 * lim->max_fields: the fields, then compile scratch */
+	struct ofd_ie_step *steps;     /* 2 * lim->max_fields, compile scratch: forward, reverse */
 };
 
 /* Template tid of m's exporter, NULL if none; one that has expired by m's time is removed
