@@ -488,7 +488,7 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 	case OFD_IE_FRAME_SIZE:
 	case OFD_IE_IP_TOTAL_LEN:
 	case OFD_IE_SEC_OFFSET:
-	case OFD_IE_SEC_OCTETS: ofd_ie_section_put(a, kind, p, n); break;
+	case OFD_IE_SEC_OCTETS: ofd_ie_section_put(f, a, c, kind, p, n); break;
 	default: break;
 	}
 }
@@ -512,8 +512,8 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 				len = ofd_be16(p);
 				p += 2;
 			}
-			if (s->kind != OFD_IE_SKIP) /* a packet section */
-				apply_one(f, aux, ctx, s->kind, p, len);
+			if (s->kind != OFD_IE_SKIP) /* a packet section, the only kind read at any length */
+				ofd_ie_section_put(f, aux, ctx, s->kind, p, len);
 		} else {
 			apply_one(f, aux, ctx, s->kind, p, len);
 		}

@@ -227,10 +227,14 @@ uint32_t ofd_ie_rate(const struct ofd_ie_aux *aux);
 /*
  * Packet sections (RFC 7133, ie_section.c). ofd_ie_section_put() keeps an element of the kinds
  * OFD_IE_SEC_L2 .. OFD_IE_SEC_OCTETS (n bytes at p, which must stay valid until the record's
- * ofd_ie_post) in a->sec; ofd_ie_section_post() runs the packet parser on the sections and fills
- * the fields the record does not carry itself (see ie_section.c for the precedence).
+ * ofd_ie_post) in a->sec: the first section of each kind, the last value of the others. Its
+ * arguments are apply_one's (ie.c), in the same order, so that the call needs no moves and the
+ * per-step dispatch of the other kinds stays as short as before (f and c are unused).
+ * ofd_ie_section_post() runs the packet parser on the sections and fills the fields the record
+ * does not carry itself (see ie_section.c for the precedence).
  */
-void ofd_ie_section_put(struct ofd_ie_aux *a, unsigned kind, const uint8_t *p, uint32_t n);
+void ofd_ie_section_put(struct ofd_flow *f, struct ofd_ie_aux *a, const struct ofd_ie_ctx *c, unsigned kind,
+			const uint8_t *p, uint32_t n);
 void ofd_ie_section_post(struct ofd_flow *f, const struct ofd_ie_aux *a);
 
 #endif

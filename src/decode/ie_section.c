@@ -41,8 +41,11 @@
 		}                                                                                            \
 	} while (0)
 
-void ofd_ie_section_put(struct ofd_ie_aux *a, unsigned kind, const uint8_t *p, uint32_t n)
+void ofd_ie_section_put(struct ofd_flow *f, struct ofd_ie_aux *a, const struct ofd_ie_ctx *c, unsigned kind,
+			const uint8_t *p, uint32_t n)
 {
+	(void)f;
+	(void)c;
 	struct ofd_ie_sec *s = &a->sec;
 	if (!(a->have & OFD_IEA_SECTION)) {
 		s->have = 0;
@@ -50,11 +53,9 @@ void ofd_ie_section_put(struct ofd_ie_aux *a, unsigned kind, const uint8_t *p, u
 	}
 	if (kind < OFD_IE_SEC_L2 || kind > OFD_IE_SEC_OCTETS)
 		return;
-	if (kind >= OFD_IE_FRAME_SIZE) { /* an integer: 1..8 bytes (ofd_ie_len_ok) */
+	if (kind >= OFD_IE_FRAME_SIZE) { /* an integer of 1..8 bytes (ofd_ie_len_ok) */
 		SEC_VAL(s, kind) = ofd_be_uint(p, n);
-	} else {
-		if (s->have & SEC_BIT(kind)) /* the first section of a kind is read */
-			return;
+	} else if (!(s->have & SEC_BIT(kind))) { /* the first section of a kind is read */
 		s->p[kind - OFD_IE_SEC_L2] = p;
 		s->len[kind - OFD_IE_SEC_L2] = n;
 	}
