@@ -8,6 +8,7 @@
  */
 #include "pkt.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "ofd/rd.h"
@@ -270,7 +271,7 @@ static int pkt_family(struct ofd_pkt *p, uint32_t fam, const uint8_t *d, size_t 
 
 int ofd_pkt_parse(struct ofd_pkt *p, int link, const uint8_t *data, size_t len)
 {
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, offsetof(struct ofd_pkt, mpls)); /* mpls[]: up to mpls_n */
 	if (!data)
 		len = 0;
 	switch (link) {
@@ -313,7 +314,7 @@ int ofd_pkt_parse(struct ofd_pkt *p, int link, const uint8_t *data, size_t len)
 
 int ofd_pkt_parse_l4(struct ofd_pkt *p, uint8_t proto, const uint8_t *data, size_t len)
 {
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, offsetof(struct ofd_pkt, mpls)); /* mpls[]: up to mpls_n */
 	p->proto = proto;
 	if (data)
 		pkt_l4(p, data, len);

@@ -50,10 +50,7 @@ struct ofd_pkt {
 	uint16_t vlan;	     /* outermost 802.1Q VLAN id */
 	uint16_t etype;	     /* EtherType of the network layer (after tags), 0x0800 or 0x86dd for IP */
 	uint32_t mpls_label; /* top label */
-	/* the outermost label stack, top first, each entry as on the wire: label << 12 | exp << 9 |
-	   s << 8 | ttl (a stack inside a pseudowire's Ethernet frame is walked, not kept) */
-	uint32_t mpls[OFD_PKT_MPLS_MAX];
-	uint8_t mpls_n; /* entries in mpls[] */
+	uint8_t mpls_n;	     /* entries in mpls[] */
 	struct ofd_ip src, dst;
 	uint8_t proto; /* IPv4 protocol / IPv6 final next header */
 	uint8_t tos;   /* IPv4 TOS / IPv6 traffic class */
@@ -70,6 +67,10 @@ struct ofd_pkt {
 	const uint8_t *udp_payload;
 	size_t udp_payload_len;
 	uint16_t udp_len; /* from the UDP header (payload + 8) */
+	/* the outermost label stack, top first, each entry as on the wire: label << 12 | exp << 9 |
+	   s << 8 | ttl (a stack inside a pseudowire's Ethernet frame is walked, not kept); the
+	   entries from mpls_n on are not cleared (the parser clears the members before this one) */
+	uint32_t mpls[OFD_PKT_MPLS_MAX];
 };
 
 /*
