@@ -142,6 +142,15 @@ enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id)
 	case 309: return OFD_IE_SAMPLING_SIZE;
 	case 310: return OFD_IE_SAMPLING_POP;
 	case 311: return OFD_IE_SAMPLING_PROB;
+	case 312: return OFD_IE_FRAME_SIZE;
+	case 313: return OFD_IE_SEC_IP_HDR;
+	case 314: return OFD_IE_SEC_IP_PAYLOAD;
+	case 315: return OFD_IE_SEC_L2;
+	case 316: return OFD_IE_SEC_MPLS_STACK;
+	case 317: return OFD_IE_SEC_MPLS_PAYLOAD;
+	case 224: return OFD_IE_IP_TOTAL_LEN;
+	case 409: return OFD_IE_SEC_OFFSET;
+	case 410: return OFD_IE_SEC_OCTETS;
 	default: return kind_of_more(id);
 	}
 }
@@ -179,6 +188,11 @@ int ofd_ie_len_ok(enum ofd_ie_kind kind, uint32_t len)
 	case OFD_IE_MPLS_9:
 	case OFD_IE_MPLS_10: return len >= 3 && len <= 16;
 	case OFD_IE_SAMPLING_PROB: return len == 4 || len == 8;
+	case OFD_IE_SEC_L2:
+	case OFD_IE_SEC_IP_HDR:
+	case OFD_IE_SEC_IP_PAYLOAD:
+	case OFD_IE_SEC_MPLS_STACK:
+	case OFD_IE_SEC_MPLS_PAYLOAD: return len >= 1; /* packet sections: any length */
 	default: return len >= 1 && len <= 8;
 	}
 }
@@ -330,8 +344,10 @@ int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, 
 		enum ofd_ie_kind k = OFD_IE_SKIP;
 		if (i >= first && f[i].pen == 0)
 			k = resolve(f, n, first, f[i].id);
-		if (plan->varlen && len == OFD_IE_VARLEN) {
-			steps[plan->nsteps++] = (struct ofd_ie_step){0, OFD_IE_VARLEN, OFD_IE_SKIP};
+		if (plan->varlen && len == OFD_IE_VARLEN) { /* only packet sections are read at any length */
+			uint8_t vk =
+			    k >= OFD_IE_SEC_L2 && k <= OFD_IE_SEC_MPLS_PAYLOAD ? (uint8_t)k : OFD_IE_SKIP;
+			steps[plan->nsteps++] = (struct ofd_ie_step){0, OFD_IE_VARLEN, vk};
 			off += 1;
 			continue;
 		}
@@ -626,6 +642,15 @@ static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const str
 	case OFD_IE_SAMPLING_SIZE: SEL_PUT(4); break;
 	case OFD_IE_SAMPLING_POP: SEL_PUT(5); break;
 	case OFD_IE_SAMPLING_PROB: SEL_PUT(6); break;
+	case OFD_IE_SEC_L2:
+	case OFD_IE_SEC_IP_HDR:
+	case OFD_IE_SEC_IP_PAYLOAD:
+	case OFD_IE_SEC_MPLS_STACK:
+	case OFD_IE_SEC_MPLS_PAYLOAD:
+	case OFD_IE_FRAME_SIZE:
+	case OFD_IE_IP_TOTAL_LEN:
+	case OFD_IE_SEC_OFFSET:
+	case OFD_IE_SEC_OCTETS: ofd_ie_section_put(f, a, c, kind, p, n); break;
 	default: apply_tail(f, kind, p, n); break;
 	}
 }
@@ -649,6 +674,8 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 				len = ofd_be16(p);
 				p += 2;
 			}
+			if (s->kind != OFD_IE_SKIP) /* a packet section, the only kind read at any length */
+				ofd_ie_section_put(f, aux, ctx, s->kind, p, len);
 		} else {
 			apply_one(f, aux, ctx, s->kind, p, len);
 		}
@@ -745,6 +772,8 @@ IE_COLD static void post_icmp(struct ofd_flow *f)
 void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
 {
 	uint64_t times = OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END);
+	if (a->have & OFD_IEA_SECTION)
+		ofd_ie_section_post(f, a);
 	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END))
 		post_uptimes(f, a, c);
 	if ((f->present.w[0] & times) != times)

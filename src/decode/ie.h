@@ -120,6 +120,17 @@ enum ofd_ie_kind {
 	OFD_IE_SAMPLING_SIZE, /* samplingSize (309): n of n-out-of-N */
 	OFD_IE_SAMPLING_POP,  /* samplingPopulation (310): N of n-out-of-N */
 	OFD_IE_SAMPLING_PROB, /* samplingProbability (311): float64, or float32 reduced size */
+	/* RFC 7133 packet sections and their companions, through struct ofd_ie_sec (ie_section.c);
+	   the sections may be IPFIX variable-length fields */
+	OFD_IE_SEC_L2,		 /* dataLinkFrameSection (315) */
+	OFD_IE_SEC_IP_HDR,	 /* ipHeaderPacketSection (313) */
+	OFD_IE_SEC_IP_PAYLOAD,	 /* ipPayloadPacketSection (314) */
+	OFD_IE_SEC_MPLS_STACK,	 /* mplsLabelStackSection (316) */
+	OFD_IE_SEC_MPLS_PAYLOAD, /* mplsPayloadPacketSection (317) */
+	OFD_IE_FRAME_SIZE,	 /* dataLinkFrameSize (312) */
+	OFD_IE_IP_TOTAL_LEN,	 /* ipTotalLength (224) */
+	OFD_IE_SEC_OFFSET,	 /* sectionOffset (409) */
+	OFD_IE_SEC_OCTETS,	 /* sectionExportedOctets (410) */
 	OFD_IE__COUNT
 };
 
@@ -140,6 +151,15 @@ struct ofd_ie_plan {
 	uint8_t mixed;	  /* 1: source/destination addresses of both families (IOS XR) */
 };
 
+/* A record's packet sections (RFC 7133), valid when OFD_IEA_SECTION is set (see ie_section.c). */
+#define OFD_IE_NSEC (OFD_IE_SEC_MPLS_PAYLOAD - OFD_IE_SEC_L2 + 1)
+struct ofd_ie_sec {
+	uint32_t have; /* bit (kind - OFD_IE_SEC_L2) for each kind seen, OFD_IE_SEC_L2 .. _SEC_OCTETS */
+	const uint8_t *p[OFD_IE_NSEC]; /* each section, indexed by kind - OFD_IE_SEC_L2 */
+	uint32_t len[OFD_IE_NSEC];
+	uint64_t val[4]; /* 312, 224, 409, 410 as sent, by kind - OFD_IE_FRAME_SIZE */
+};
+
 /* Values of a record that need the message, the exporter or each other to become fields. */
 struct ofd_ie_aux {
 	uint32_t have; /* OFD_IEA_* bits */
@@ -152,6 +172,7 @@ struct ofd_ie_aux {
 	   OFD_IE_SEL_ALGO (have: OFD_IEA_SEL_ALGO shifted as much); samplingProbability as its
 	   float64 bits, or float32 bits for the reduced size */
 	uint64_t sel[7];
+	struct ofd_ie_sec sec; /* OFD_IEA_SECTION */
 };
 
 enum {
@@ -169,7 +190,8 @@ enum {
 	OFD_IEA_SAMPLING_SIZE = 2048,
 	OFD_IEA_SAMPLING_POP = 4096,
 	OFD_IEA_SAMPLING_PROB = 8192,
-	OFD_IEA_MIXED = 1 << 30, /* set by ofd_ie_apply for a plan->mixed record */
+	OFD_IEA_SECTION = 1 << 29, /* some packet section element: aux->sec (ie_section.c) */
+	OFD_IEA_MIXED = 1 << 30,   /* set by ofd_ie_apply for a plan->mixed record */
 };
 
 /* What a record's times are relative to. */
@@ -271,5 +293,18 @@ void ofd_ie_biflow_start(struct ofd_flow *r, const struct ofd_flow *f);
    reverse record states it: the source and destination swap, so do 1 and 2; -1 for 3 (no value
    says "the destination is inside"). */
 int ofd_ie_biflow_dir_reverse(int dir);
+
+/*
+ * Packet sections (RFC 7133, ie_section.c). ofd_ie_section_put() keeps an element of the kinds
+ * OFD_IE_SEC_L2 .. OFD_IE_SEC_OCTETS (n bytes at p, which must stay valid until the record's
+ * ofd_ie_post) in a->sec: the first section of each kind, the last value of the others. Its
+ * arguments are apply_one's (ie.c), in the same order, so that the call needs no moves and the
+ * per-step dispatch of the other kinds stays as short as before (f and c are unused).
+ * ofd_ie_section_post() runs the packet parser on the sections and fills the fields the record
+ * does not carry itself (see ie_section.c for the precedence).
+ */
+void ofd_ie_section_put(struct ofd_flow *f, struct ofd_ie_aux *a, const struct ofd_ie_ctx *c, unsigned kind,
+			const uint8_t *p, uint32_t n);
+void ofd_ie_section_post(struct ofd_flow *f, const struct ofd_ie_aux *a);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include "pkt.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "ofd/rd.h"
@@ -42,7 +43,7 @@ static void pkt_l4(struct ofd_pkt *p, const uint8_t *d, size_t len)
 		p->dst_port = ofd_be16(d + 2);
 		p->layers |= OFD_PKT_L4;
 		if (p->proto == 6 && len >= 14)
-			p->tcp_flags = d[13];
+			p->tcp_flags = (uint16_t)((d[12] & 1) << 8 | d[13]); /* NS, CWR .. FIN */
 		if (p->proto == 17 && len >= 8) {
 			p->udp_len = ofd_be16(d + 4);
 			size_t avail = len - 8;
@@ -181,25 +182,53 @@ static int pkt_ip_guess(struct ofd_pkt *p, const uint8_t *d, size_t len)
 	}
 }
 
-/* MPLS label stack, then IPv4/IPv6 guessed from the first nibble. */
+static int pkt_ether_type(struct ofd_pkt *p, uint16_t et, const uint8_t *d, size_t len);
+
+/*
+ * What follows the bottom of an MPLS stack: a pseudowire control word (first nibble 0) and an
+ * Ethernet frame (EoMPLS, EVPN), followed once (a control word inside it is not); else IPv4 or
+ * IPv6 by the first nibble. The first MACs and VLAN seen are kept (the outer frame's).
+ */
+static int pkt_mpls_payload(struct ofd_pkt *p, const uint8_t *d, size_t len)
+{
+	if (len >= 1 && (d[0] >> 4) == 0 && !(p->layers & OFD_PKT_PW)) {
+		p->layers |= OFD_PKT_PW;
+		if (len < 4 + 14)
+			return OFD_ETRUNC;
+		if (!(p->layers & OFD_PKT_L2)) {
+			p->dst_mac = pkt_mac(d + 4);
+			p->src_mac = pkt_mac(d + 10);
+			p->layers |= OFD_PKT_L2;
+		}
+		return pkt_ether_type(p, ofd_be16(d + 16), d + 18, len - 18);
+	}
+	int rc = pkt_ip_guess(p, d, len);
+	if (rc == OFD_EUNSUPPORTED)
+		p->etype = 0;
+	return rc;
+}
+
+/* MPLS label stack (the first one seen is kept in mpls[]), then what follows its bottom. */
 static int pkt_mpls(struct ofd_pkt *p, const uint8_t *d, size_t len)
 {
 	size_t off = 0;
+	int keep = !(p->layers & OFD_PKT_MPLS);
 	p->layers |= OFD_PKT_MPLS;
 	for (;;) {
 		if (len - off < 4)
 			return OFD_ETRUNC;
 		uint32_t lse = ofd_be32(d + off);
-		if (off == 0)
-			p->mpls_label = lse >> 12;
+		if (keep) {
+			if (off == 0)
+				p->mpls_label = lse >> 12;
+			if (p->mpls_n < OFD_PKT_MPLS_MAX)
+				p->mpls[p->mpls_n++] = lse;
+		}
 		off += 4;
 		if (lse & 0x100) /* bottom of stack */
 			break;
 	}
-	int rc = pkt_ip_guess(p, d + off, len - off);
-	if (rc == OFD_EUNSUPPORTED)
-		p->etype = 0;
-	return rc;
+	return pkt_mpls_payload(p, d + off, len - off);
 }
 
 /* Network layer by EtherType, after any 802.1Q/802.1ad tags. */
@@ -242,7 +271,7 @@ static int pkt_family(struct ofd_pkt *p, uint32_t fam, const uint8_t *d, size_t 
 
 int ofd_pkt_parse(struct ofd_pkt *p, int link, const uint8_t *data, size_t len)
 {
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, offsetof(struct ofd_pkt, mpls)); /* mpls[]: up to mpls_n */
 	if (!data)
 		len = 0;
 	switch (link) {
@@ -277,6 +306,17 @@ int ofd_pkt_parse(struct ofd_pkt *p, int link, const uint8_t *data, size_t len)
 		if (len < 4)
 			return OFD_ETRUNC;
 		return pkt_family(p, ofd_be32(data), data + 4, len - 4);
+	case OFD_LINK_MPLS: p->etype = ETH_MPLS; return pkt_mpls(p, data, len);
+	case OFD_LINK_MPLS_PAYLOAD: return pkt_mpls_payload(p, data, len);
 	default: return OFD_EUNSUPPORTED;
 	}
+}
+
+int ofd_pkt_parse_l4(struct ofd_pkt *p, uint8_t proto, const uint8_t *data, size_t len)
+{
+	memset(p, 0, offsetof(struct ofd_pkt, mpls)); /* mpls[]: up to mpls_n */
+	p->proto = proto;
+	if (data)
+		pkt_l4(p, data, len);
+	return (p->layers & OFD_PKT_L4) ? 0 : OFD_ETRUNC;
 }

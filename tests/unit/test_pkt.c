@@ -186,14 +186,18 @@ static void test_mpls(void **state)
 		assert_int_equal(p.ttl, 3);
 		gen_free(&g);
 	}
-	/* a label stack followed by something that is not IP */
+	/* a label stack followed by something that is neither IP nor a control word */
 	struct gen_buf g = {0};
 	gen_eth(&g, MAC_B, MAC_A, 0x8847);
 	gen_mpls(&g, 77, 0, 1, 64);
-	gen_u32(&g, 0);
+	gen_u32(&g, 0x20000000);
 	struct ofd_pkt p;
 	assert_int_equal(parse(&p, OFD_LINK_ETHERNET, g.p, g.len), OFD_EUNSUPPORTED);
 	assert_int_equal(p.mpls_label, 77);
+	/* a control word (first nibble 0) without the Ethernet frame after it: cut short */
+	gen_put32(&g, 14 + 4, 0);
+	assert_int_equal(parse(&p, OFD_LINK_ETHERNET, g.p, g.len), OFD_ETRUNC);
+	assert_true(p.layers & OFD_PKT_PW);
 	/* no bottom of stack: runs out of bytes */
 	gen_reset(&g);
 	gen_eth(&g, MAC_B, MAC_A, 0x8847);
