@@ -16,7 +16,8 @@
 # icmp_code | start_ms end_ms (bytes: IP total length; ms: the packet time truncated).
 # Normalised sFlow sample line: src dst proto sport dport bytes tcp_flags tos vlan icmp_type
 # icmp_code ip_flags frag_offset (bytes: frame length + 4, the FCS pmacct's sfprobe adds;
-# tcp_flags the 8-bit byte; frag_offset in 8-byte units).
+# frag_offset in 8-byte units; tcp_flags the low 8 bits on both sides: overflowd's packet parser
+# reads the NS bit (0x100) only from the psamp branch on; then compare % 512).
 
 # fid_packets PCAP: one line per packet of the input capture: t_us vlan src dst proto sport
 # dport iplen tos tcpflags icmp_type icmp_code ipflags fragoff ipid framelen (first occurrence
@@ -100,7 +101,7 @@ fid_ofd_samples() {
 	{
 		p = $c["proto"]; if (p in pn) p = pn[p]
 		printf "%s %s %d %d %d %d %d %d %d %d %d %d %d\n", $c["src_addr"], $c["dst_addr"], p,
-			$c["src_port"], $c["dst_port"], $c["bytes"], $c["tcp_flags"], $c["ip_tos"],
+			$c["src_port"], $c["dst_port"], $c["bytes"], $c["tcp_flags"] % 256, $c["ip_tos"],
 			$c["vlan_id"], $c["icmp_type"], $c["icmp_code"], $c["ip_flags"], $c["fragment_offset"]
 	}' "$1"
 }
