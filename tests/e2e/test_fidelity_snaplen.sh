@@ -125,7 +125,10 @@ run_variant() {
 	e2e_norm_cflow "$port" "$dir/export.pcap" >"$dir/cut/expected.txt"
 	unset -f tshark
 	expect_eq "tshark's records that fit" "$(wc -l <"$dir/cut/expected.txt")" "$n"
-	"$OFD_BIN" dump --format csv "$dir/cut.pcap" >"$dir/cut/cut.csv" 2>"$dir/cut/cut.err"
+	if ! "$OFD_BIN" dump --format csv "$dir/cut.pcap" >"$dir/cut/cut.csv" 2>"$dir/cut/cut.err"; then
+		cat "$dir/cut/cut.err"
+		e2e_fail "overflowd dump cut.pcap failed"
+	fi
 	e2e_norm_ofd "$dir/cut/cut.csv" >"$dir/cut/cut.txt"
 	e2e_compare "$dir/cut" cut
 	expect_eq "records printed" "$(sed -n 's/^records printed //p' "$dir/cut/cut.err")" "$n"
