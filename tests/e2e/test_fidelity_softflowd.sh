@@ -10,8 +10,9 @@
 #     seconds (the record may be up to 1 s early, never late), its IPFIX times uptime-relative
 #     to systemInitTimeMilliseconds (160), each truncated to the ms (2 ms early at most).
 # Sampling (-s N): softflowd counts packets 1, N+1, 2N+1, ... of the capture (the model keeps
-# those, counts not scaled), and v9 sends an options record scoped by interface with SAMPLING_INTERVAL (34)
-# and SAMPLING_ALGORITHM (35); IPFIX one scoped by meteringProcessId with selectorAlgorithm
+# those, counts not scaled), and v9 sends an options record scoped by interface with
+# SAMPLING_INTERVAL (34) and SAMPLING_ALGORITHM (35); IPFIX one scoped by meteringProcessId
+# (143) with selectorAlgorithm
 # 304 = 1 (systematic count-based), samplingPacketInterval 305 = 1 and samplingPacketSpace
 # 306 = N-1: every record must carry sampling_rate N.
 #
