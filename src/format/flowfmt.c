@@ -709,7 +709,9 @@ void ofd_fmt_json_enriched(struct ofd_wbuf *w, const struct ofd_flow *f)
 			    &ofd_fmt_fields[64 * k + (unsigned)__builtin_ctzll(m)];
 			/* one enriched field takes at most 6 * OFD_FMT_TEXT_MAX + 40 bytes: room per field */
 			ofd_wbuf_reserve(w);
-			ofd_wbuf_mem(w, d->json_key, d->json_key_len);
+			memcpy(ofd_wbuf_end(w), d->json_key,
+			       sizeof(d->json_key)); /* padded: one fixed copy */
+			w->len += d->json_key_len;
 			d->put(w, f, 1);
 		}
 	}
