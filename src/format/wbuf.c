@@ -41,17 +41,21 @@ int ofd_wbuf_flush(struct ofd_wbuf *w)
 	return err;
 }
 
-const char ofd_wbuf_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536"
-				 "37383940414243444546474849505152535455565758596061626364656667686970"
-				 "71727374757677787980818283848586878889909192939495969798990";
+/* clang-format off */
+#define D3(v) {(char)('0' + (v) / 100), (char)('0' + (v) / 10 % 10), (char)('0' + (v) % 10), \
+	       (char)((v) < 10 ? 1 : (v) < 100 ? 2 : 3)}
+#define D3X10(v)   D3(v), D3((v) + 1), D3((v) + 2), D3((v) + 3), D3((v) + 4), D3((v) + 5), D3((v) + 6), \
+		   D3((v) + 7), D3((v) + 8), D3((v) + 9)
+#define D3X100(v)  D3X10(v), D3X10((v) + 10), D3X10((v) + 20), D3X10((v) + 30), D3X10((v) + 40), \
+		   D3X10((v) + 50), D3X10((v) + 60), D3X10((v) + 70), D3X10((v) + 80), D3X10((v) + 90)
+const char ofd_wbuf_d3[1000][4] = {D3X100(0), D3X100(100), D3X100(200), D3X100(300), D3X100(400),
+				   D3X100(500), D3X100(600), D3X100(700), D3X100(800), D3X100(900)};
+/* clang-format on */
 
 #define HEX16(h)                                                                                             \
 	h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
 const char ofd_wbuf_hex2[513] = HEX16("0") HEX16("1") HEX16("2") HEX16("3") HEX16("4") HEX16("5") HEX16("6")
     HEX16("7") HEX16("8") HEX16("9") HEX16("a") HEX16("b") HEX16("c") HEX16("d") HEX16("e") HEX16("f");
-
-const uint32_t ofd_wbuf_pow10[10] = {0,	     10,      100,	1000,	   10000,
-				     100000, 1000000, 10000000, 100000000, 1000000000};
 
 /* clang-format off */
 #define OCT_D(x) ((char)('0' + (x)))
@@ -70,15 +74,16 @@ char *ofd_wbuf_put_u64_wide(char *p, uint64_t v)
 {
 	if (v <= UINT32_MAX)
 		return ofd_wbuf_put_u32(p, (uint32_t)v);
-	if (v < 10000000000000000ull) { /* 10 to 16 digits */
-		uint64_t hi = v / 100000000u;
+	if (v < 1000000000000000000ull) { /* 10 to 18 digits */
+		uint64_t hi = v / 1000000000u;
 		p = ofd_wbuf_put_u32(p, (uint32_t)hi);
-		return ofd_wbuf_put_8digits(p, (uint32_t)(v - hi * 100000000u));
+		return ofd_wbuf_put_9digits(p, (uint32_t)(v - hi * 1000000000u));
 	}
-	uint64_t top = v / 10000000000000000ull, rest = v % 10000000000000000ull; /* top < 1845 */
+	uint64_t top = v / 1000000000000000000ull, rest = v % 1000000000000000000ull; /* top < 19 */
+	uint64_t hi = rest / 1000000000u;
 	p = ofd_wbuf_put_u32(p, (uint32_t)top);
-	p = ofd_wbuf_put_8digits(p, (uint32_t)(rest / 100000000u));
-	return ofd_wbuf_put_8digits(p, (uint32_t)(rest % 100000000u));
+	p = ofd_wbuf_put_9digits(p, (uint32_t)hi);
+	return ofd_wbuf_put_9digits(p, (uint32_t)(rest - hi * 1000000000u));
 }
 
 /* One 16-bit word in lowercase hex, no leading zeros. */

@@ -58,11 +58,10 @@ static inline void ofd_wbuf_ch(struct ofd_wbuf *w, char c)
  * each; never more than 8): the reserved room covers it.
  */
 
-/* Digit pairs "00".."99"; lowercase hex pairs "00".."ff". */
-extern const char ofd_wbuf_pairs[201];
+/* "000".."999", each followed by its count of digits without leading zeros (1..3) as a byte. */
+extern const char ofd_wbuf_d3[1000][4];
+/* Lowercase hex pairs "00".."ff". */
 extern const char ofd_wbuf_hex2[513];
-/* 0, 10, 100, ..., 10^9 (0 first, so that 0 counts one digit). */
-extern const uint32_t ofd_wbuf_pow10[10];
 /* "0." .. "255.": each IPv4 octet with its dot, and its length with the dot (2..4). */
 struct ofd_wbuf_octet {
 	char s[4];
@@ -83,63 +82,71 @@ static inline void ofd_wbuf_set_end(struct ofd_wbuf *w, const char *e)
 /* A string literal at p (a fixed-size copy). */
 #define OFD_WBUF_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
 
-/* Decimal digits of v (1 for 0). */
-static inline unsigned ofd_wbuf_ndigits(uint32_t v)
+/* v < 1000, the first digits of a number: no leading zeros. Writes 4 bytes (up to 3 past the
+   end). */
+static inline char *ofd_wbuf_put_lead3(char *p, uint32_t v)
 {
-	unsigned t = (unsigned)(32 - __builtin_clz(v | 1)) * 1233 >> 12;
-	return t + (v >= ofd_wbuf_pow10[t]);
+	unsigned n = (unsigned char)ofd_wbuf_d3[v][3];
+	memcpy(p, ofd_wbuf_d3[v] + 3 - n, 4);
+	return p + n;
 }
 
-/* v in decimal, no leading zeros. */
+/* v < 1000 as exactly 3 digits. Writes 4 bytes (1 past the end). */
+static inline char *ofd_wbuf_put_3digits(char *p, uint32_t v)
+{
+	memcpy(p, ofd_wbuf_d3[v], 4);
+	return p + 3;
+}
+
+/* v < 10^9 as exactly 9 digits (32-bit arithmetic, three digits per step). */
+static inline char *ofd_wbuf_put_9digits(char *p, uint32_t v)
+{
+	uint32_t a = v / 1000000, r = v - a * 1000000, b = r / 1000;
+	p = ofd_wbuf_put_3digits(p, a);
+	p = ofd_wbuf_put_3digits(p, b);
+	return ofd_wbuf_put_3digits(p, r - b * 1000);
+}
+
+/* v in decimal, no leading zeros: by magnitude, one table copy per three digits. Writes up to
+   3 bytes past the end. */
 static inline char *ofd_wbuf_put_u32(char *p, uint32_t v)
 {
-	if (v < 10) {
-		*p = (char)('0' + v);
-		return p + 1;
+	if (v < 1000)
+		return ofd_wbuf_put_lead3(p, v);
+	if (v < 1000000) {
+		uint32_t hi = v / 1000;
+		p = ofd_wbuf_put_lead3(p, hi);
+		return ofd_wbuf_put_3digits(p, v - hi * 1000);
 	}
-	char *e = p + ofd_wbuf_ndigits(v), *q = e;
-	while (v >= 100) {
-		q -= 2;
-		memcpy(q, ofd_wbuf_pairs + v % 100 * 2, 2);
-		v /= 100;
+	if (v < 1000000000) {
+		uint32_t hi = v / 1000000, r = v - hi * 1000000, mid = r / 1000;
+		p = ofd_wbuf_put_lead3(p, hi);
+		p = ofd_wbuf_put_3digits(p, mid);
+		return ofd_wbuf_put_3digits(p, r - mid * 1000);
 	}
-	if (v >= 10)
-		memcpy(q - 2, ofd_wbuf_pairs + v * 2, 2);
-	else
-		q[-1] = (char)('0' + v);
-	return e;
-}
-
-/* v < 10^8 as exactly 8 digits (32-bit arithmetic, two digits per step). */
-static inline char *ofd_wbuf_put_8digits(char *p, uint32_t v)
-{
-	uint32_t hi = v / 10000, lo = v % 10000;
-	memcpy(p, ofd_wbuf_pairs + hi / 100 * 2, 2);
-	memcpy(p + 2, ofd_wbuf_pairs + hi % 100 * 2, 2);
-	memcpy(p + 4, ofd_wbuf_pairs + lo / 100 * 2, 2);
-	memcpy(p + 6, ofd_wbuf_pairs + lo % 100 * 2, 2);
-	return p + 8;
+	uint32_t top = v / 1000000000;
+	*p = (char)('0' + top);
+	return ofd_wbuf_put_9digits(p + 1, v - top * 1000000000);
 }
 
 /* ofd_wbuf_put_u64 for v > UINT32_MAX and not of 19 digits (wbuf.c). */
 char *ofd_wbuf_put_u64_wide(char *p, uint64_t v);
 
 /* v in decimal, no leading zeros. Values of 19 digits (nanosecond times of this era) take a
-   fixed path: three digits, then two 8-digit chunks in 32-bit arithmetic. */
+   fixed path: one digit, then two 9-digit chunks in 32-bit arithmetic. Writes up to 3 bytes
+   past the end. */
 static inline char *ofd_wbuf_put_u64(char *p, uint64_t v)
 {
 	if (v <= UINT32_MAX)
 		return ofd_wbuf_put_u32(p, (uint32_t)v);
 	if (v < 1000000000000000000ull || v >= 10000000000000000000ull)
 		return ofd_wbuf_put_u64_wide(p, v);
-	uint32_t top = (uint32_t)(v / 10000000000000000ull); /* 100..999 */
-	uint64_t rest = v - top * 10000000000000000ull;
-	uint32_t hi = (uint32_t)(rest / 100000000u), lo = (uint32_t)(rest - hi * 100000000ull);
-	p[0] = (char)('0' + top / 100);
-	memcpy(p + 1, ofd_wbuf_pairs + top % 100 * 2, 2);
-	ofd_wbuf_put_8digits(p + 3, hi);
-	ofd_wbuf_put_8digits(p + 11, lo);
-	return p + 19;
+	uint32_t top = (uint32_t)(v / 1000000000000000000ull); /* 1..9 */
+	uint64_t rest = v - top * 1000000000000000000ull;
+	uint32_t hi = (uint32_t)(rest / 1000000000u), lo = (uint32_t)(rest - hi * 1000000000ull);
+	*p = (char)('0' + top);
+	ofd_wbuf_put_9digits(p + 1, hi);
+	return ofd_wbuf_put_9digits(p + 10, lo);
 }
 
 /* An IPv4 address (b: 4 bytes, network order) as dotted quad. Writes up to 3 bytes past the end

