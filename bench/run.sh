@@ -11,8 +11,8 @@
 #   BENCH_PORT=39100       first of the loopback UDP ports used (39100..39102)
 #   INGEST_SECS, INGEST_START, INGEST_STEPS  the ingest stage's steps (bench/ingest_stage.sh)
 #   BENCH_WORK=DIR         cached inputs (default BUILD_DIR/bench-data)
-#   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd ingest pipeline tracers
-#                          lpm callgrind
+#   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd json ingest pipeline
+#                          tracers lpm callgrind (json: bench/json_stage.sh, JSON against nfdump -o json)
 #   LPM_SECONDS=2          CPU seconds per bench_lpm lookup figure (the lpm stage)
 #   BENCH_NO_CALLGRIND=1   skip the callgrind part
 #   BENCH_NO_PEERS=1       skip the peers
@@ -768,7 +768,7 @@ report() {
 	echo '```'
 }
 
-STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd ingest pipeline tracers lpm callgrind} "
+STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd json ingest pipeline tracers lpm callgrind} "
 stage() { [[ $STAGES == *" $1 "* ]]; }
 
 main() {
@@ -793,12 +793,13 @@ main() {
 		stage pmacct && run_pmacct
 		stage nfcapd && run_nfcapd && run_dump_udp
 	fi
+	stage json && run_json
 	stage ingest && run_ingest
 	stage pipeline && run_pipeline
 	stage tracers && run_tracers
 	stage lpm && run_lpm
 	[ $HAVE_VALGRIND = 1 ] && stage callgrind && run_callgrind
-	{ report; report_ingest; report_tracers; report_lpm; } | tee "$RESULTS"
+	{ report; report_json; report_ingest; report_tracers; report_lpm; } | tee "$RESULTS"
 	if [ ${#CALLGRIND_CMP[@]} -gt 0 ]; then
 		printf '%s\n' "${CALLGRIND_CMP[@]}" >&2
 	fi
@@ -811,5 +812,7 @@ main() {
 . "$SRC/bench/tracers_stage.sh"
 # shellcheck source=bench/ingest_stage.sh
 . "$SRC/bench/ingest_stage.sh"
+# shellcheck source=bench/json_stage.sh
+. "$SRC/bench/json_stage.sh"
 CALLGRIND_CMP=()
 main

@@ -14,102 +14,67 @@ static void put_str(struct ofd_wbuf *w, const char *s, size_t n, int quote)
 		ofd_wbuf_ch(w, '"');
 }
 
-/* "0." to "255.": each octet of an IPv4 address with its dot, and its length with the dot */
-struct octet {
-	char s[4];
-	uint8_t n;
-};
-#define OCT_D(x) ((char)('0' + (x)))
-#define OCT(v)                                                                                               \
-	{                                                                                                    \
-		{(v) < 10    ? OCT_D(v)                                                                      \
-		 : (v) < 100 ? OCT_D((v) / 10)                                                               \
-			     : OCT_D((v) / 100),                                                             \
-		 (v) < 10    ? '.'                                                                           \
-		 : (v) < 100 ? OCT_D((v) % 10)                                                               \
-			     : OCT_D((v) / 10 % 10),                                                         \
-		 (v) < 10    ? 0                                                                             \
-		 : (v) < 100 ? '.'                                                                           \
-			     : OCT_D((v) % 10),                                                              \
-		 (v) < 100 ? 0 : '.'},                                                                       \
-		    (v) < 10	? 2                                                                          \
-		    : (v) < 100 ? 3                                                                          \
-				: 4                                                                          \
-	}
-#define OCT4(v)	 OCT(v), OCT((v) + 1), OCT((v) + 2), OCT((v) + 3)
-#define OCT16(v) OCT4(v), OCT4((v) + 4), OCT4((v) + 8), OCT4((v) + 12)
-#define OCT64(v) OCT16(v), OCT16((v) + 16), OCT16((v) + 32), OCT16((v) + 48)
-static const struct octet octets[256] = {OCT64(0), OCT64(64), OCT64(128), OCT64(192)};
+/* An address at p: dotted quad, inet_ntop's IPv6 text, nothing for none; quoted when quote. */
+static inline char *put_ip_at(char *p, const struct ofd_ip *ip, int quote)
+{
+	*p = '"';
+	p += quote;
+	if (ip->family == OFD_AF_INET)
+		p = ofd_wbuf_put_ip4(p, ip->b + 12);
+	else if (ip->family == OFD_AF_INET6)
+		p = ofd_wbuf_put_ip6(p, ip->b);
+	*p = '"';
+	return p + quote;
+}
 
 static void put_ip(struct ofd_wbuf *w, const struct ofd_ip *ip, int quote)
 {
-	if (ip->family == OFD_AF_INET) { /* table-driven: four 4-byte copies */
-		char *p = w->buf + w->len;
-		size_t n = (size_t)quote;
-		p[0] = '"';
-		for (int i = 12; i < 16; i++) {
-			memcpy(p + n, octets[ip->b[i]].s, 4);
-			n += octets[ip->b[i]].n;
-		}
-		n--; /* the last dot */
-		if (quote)
-			p[n++] = '"';
-		w->len += n;
-		return;
-	}
-	char buf[OFD_IP_STRLEN];
-	int n = ofd_ip_str(ip, buf);
-	put_str(w, buf, (size_t)n, quote);
+	ofd_wbuf_set_end(w, put_ip_at(ofd_wbuf_end(w), ip, quote));
+}
+
+static inline char *put_mac_at(char *p, uint64_t mac, int quote)
+{
+	*p = '"';
+	p = ofd_wbuf_put_mac(p + quote, mac);
+	*p = '"';
+	return p + quote;
 }
 
 static void put_mac(struct ofd_wbuf *w, uint64_t mac, int quote)
 {
-	static const char hex[] = "0123456789abcdef";
-	char buf[17];
-	for (int i = 0; i < 6; i++) {
-		unsigned b = (unsigned)(mac >> (40 - 8 * i)) & 0xff;
-		buf[3 * i] = hex[b >> 4];
-		buf[3 * i + 1] = hex[b & 15];
-		if (i < 5)
-			buf[3 * i + 2] = ':';
-	}
-	put_str(w, buf, sizeof(buf), quote);
+	ofd_wbuf_set_end(w, put_mac_at(ofd_wbuf_end(w), mac, quote));
 }
 
 /* goflow2 renders src_net/dst_net as the masked network in CIDR form. */
+static char *put_net_at(char *p, const struct ofd_ip *addr, unsigned len, int quote)
+{
+	*p = '"';
+	p += quote;
+	if (addr->family != OFD_AF_INET6) { /* IPv4 (none: 0.0.0.0): mask the four bytes at once */
+		uint32_t a = addr->family == OFD_AF_INET ? ofd_ip_v4(addr) : 0;
+		uint32_t mask = len == 0 ? 0 : len >= 32 ? UINT32_MAX : UINT32_MAX << (32 - len);
+		uint8_t b[4];
+		a &= mask;
+		b[0] = (uint8_t)(a >> 24), b[1] = (uint8_t)(a >> 16), b[2] = (uint8_t)(a >> 8),
+		b[3] = (uint8_t)a;
+		p = ofd_wbuf_put_ip4(p, b);
+	} else {
+		uint8_t b[16] = {0};
+		unsigned bits = len > 128 ? 128 : len, full = bits / 8;
+		memcpy(b, addr->b, full);
+		if (bits % 8)
+			b[full] = (uint8_t)(addr->b[full] & (0xff << (8 - bits % 8)));
+		p = ofd_wbuf_put_ip6(p, b);
+	}
+	*p++ = '/';
+	p = ofd_wbuf_put_u32(p, len);
+	*p = '"';
+	return p + quote;
+}
+
 static void put_net(struct ofd_wbuf *w, const struct ofd_ip *addr, unsigned len, int quote)
 {
-	struct ofd_ip net = *addr;
-	if (net.family != OFD_AF_INET6) { /* IPv4 (none: 0.0.0.0): mask the four bytes at once */
-		uint32_t a = net.family == OFD_AF_INET ? ofd_ip_v4(&net) : 0;
-		uint32_t mask = len == 0 ? 0 : len >= 32 ? UINT32_MAX : UINT32_MAX << (32 - len);
-		ofd_ip_set4u(&net, a & mask);
-		put_ip(w, &net, quote);
-		if (quote)
-			w->len--; /* reopen the string */
-		ofd_wbuf_ch(w, '/');
-		ofd_wbuf_u64(w, len);
-		if (quote)
-			ofd_wbuf_ch(w, '"');
-		return;
-	}
-	unsigned bits = len > 128 ? 128 : len;
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned lo = i * 8;
-		if (lo >= bits)
-			net.b[i] = 0;
-		else if (bits - lo < 8)
-			net.b[i] &= (uint8_t)(0xff << (8 - (bits - lo)));
-	}
-	char buf[OFD_IP_STRLEN + 4];
-	int n = ofd_ip_str(&net, buf);
-	buf[n++] = '/';
-	if (len >= 100)
-		buf[n++] = (char)('0' + len / 100);
-	if (len >= 10)
-		buf[n++] = (char)('0' + len / 10 % 10);
-	buf[n++] = (char)('0' + len % 10);
-	put_str(w, buf, (size_t)n, quote);
+	ofd_wbuf_set_end(w, put_net_at(ofd_wbuf_end(w), addr, len, quote));
 }
 
 const char *ofd_etype_name(uint16_t etype)
@@ -124,153 +89,160 @@ const char *ofd_etype_name(uint16_t etype)
 
 /* The IANA protocol-numbers registry's keywords (what goflow2 v2.2 prints), NULL where the
    registry has none (61, 63, 68, 99, 114, 146-255). */
-static const char *const iana_proto[256] = {
-    [0] = "HOPOPT",
-    [1] = "ICMP",
-    [2] = "IGMP",
-    [3] = "GGP",
-    [4] = "IPv4",
-    [5] = "ST",
-    [6] = "TCP",
-    [7] = "CBT",
-    [8] = "EGP",
-    [9] = "IGP",
-    [10] = "BBN-RCC-MON",
-    [11] = "NVP-II",
-    [12] = "PUP",
-    [13] = "ARGUS",
-    [14] = "EMCON",
-    [15] = "XNET",
-    [16] = "CHAOS",
-    [17] = "UDP",
-    [18] = "MUX",
-    [19] = "DCN-MEAS",
-    [20] = "HMP",
-    [21] = "PRM",
-    [22] = "XNS-IDP",
-    [23] = "TRUNK-1",
-    [24] = "TRUNK-2",
-    [25] = "LEAF-1",
-    [26] = "LEAF-2",
-    [27] = "RDP",
-    [28] = "IRTP",
-    [29] = "ISO-TP4",
-    [30] = "NETBLT",
-    [31] = "MFE-NSP",
-    [32] = "MERIT-INP",
-    [33] = "DCCP",
-    [34] = "3PC",
-    [35] = "IDPR",
-    [36] = "XTP",
-    [37] = "DDP",
-    [38] = "IDPR-CMTP",
-    [39] = "TP++",
-    [40] = "IL",
-    [41] = "IPv6",
-    [42] = "SDRP",
-    [43] = "IPv6-Route",
-    [44] = "IPv6-Frag",
-    [45] = "IDRP",
-    [46] = "RSVP",
-    [47] = "GRE",
-    [48] = "DSR",
-    [49] = "BNA",
-    [50] = "ESP",
-    [51] = "AH",
-    [52] = "I-NLSP",
-    [53] = "SWIPE",
-    [54] = "NARP",
-    [55] = "Min-IPv4",
-    [56] = "TLSP",
-    [57] = "SKIP",
-    [58] = "IPv6-ICMP",
-    [59] = "IPv6-NoNxt",
-    [60] = "IPv6-Opts",
-    [62] = "CFTP",
-    [64] = "SAT-EXPAK",
-    [65] = "KRYPTOLAN",
-    [66] = "RVD",
-    [67] = "IPPC",
-    [69] = "SAT-MON",
-    [70] = "VISA",
-    [71] = "IPCV",
-    [72] = "CPNX",
-    [73] = "CPHB",
-    [74] = "WSN",
-    [75] = "PVP",
-    [76] = "BR-SAT-MON",
-    [77] = "SUN-ND",
-    [78] = "WB-MON",
-    [79] = "WB-EXPAK",
-    [80] = "ISO-IP",
-    [81] = "VMTP",
-    [82] = "SECURE-VMTP",
-    [83] = "VINES",
-    [84] = "IPTM",
-    [85] = "NSFNET-IGP",
-    [86] = "DGP",
-    [87] = "TCF",
-    [88] = "EIGRP",
-    [89] = "OSPFIGP",
-    [90] = "Sprite-RPC",
-    [91] = "LARP",
-    [92] = "MTP",
-    [93] = "AX.25",
-    [94] = "IPIP",
-    [95] = "MICP",
-    [96] = "SCC-SP",
-    [97] = "ETHERIP",
-    [98] = "ENCAP",
-    [100] = "GMTP",
-    [101] = "IFMP",
-    [102] = "PNNI",
-    [103] = "PIM",
-    [104] = "ARIS",
-    [105] = "SCPS",
-    [106] = "QNX",
-    [107] = "A/N",
-    [108] = "IPComp",
-    [109] = "SNP",
-    [110] = "Compaq-Peer",
-    [111] = "IPX-in-IP",
-    [112] = "VRRP",
-    [113] = "PGM",
-    [115] = "L2TP",
-    [116] = "DDX",
-    [117] = "IATP",
-    [118] = "STP",
-    [119] = "SRP",
-    [120] = "UTI",
-    [121] = "SMP",
-    [122] = "SM",
-    [123] = "PTP",
-    [124] = "ISIS over IPv4",
-    [125] = "FIRE",
-    [126] = "CRTP",
-    [127] = "CRUDP",
-    [128] = "SSCOPMCE",
-    [129] = "IPLT",
-    [130] = "SPS",
-    [131] = "PIPE",
-    [132] = "SCTP",
-    [133] = "FC",
-    [134] = "RSVP-E2E-IGNORE",
-    [135] = "Mobility Header",
-    [136] = "UDPLite",
-    [137] = "MPLS-in-IP",
-    [138] = "manet",
-    [139] = "HIP",
-    [140] = "Shim6",
-    [141] = "WESP",
-    [142] = "ROHC",
-    [143] = "Ethernet",
-    [144] = "AGGFRAG",
-    [145] = "NSH",
+struct proto_name {
+	char s[16];
+	uint8_t n; /* 0: the registry has none */
 };
+#define P(v, name) [v] = {name, sizeof(name) - 1}
+static const struct proto_name iana_proto[256] = {
+    P(0, "HOPOPT"),
+    P(1, "ICMP"),
+    P(2, "IGMP"),
+    P(3, "GGP"),
+    P(4, "IPv4"),
+    P(5, "ST"),
+    P(6, "TCP"),
+    P(7, "CBT"),
+    P(8, "EGP"),
+    P(9, "IGP"),
+    P(10, "BBN-RCC-MON"),
+    P(11, "NVP-II"),
+    P(12, "PUP"),
+    P(13, "ARGUS"),
+    P(14, "EMCON"),
+    P(15, "XNET"),
+    P(16, "CHAOS"),
+    P(17, "UDP"),
+    P(18, "MUX"),
+    P(19, "DCN-MEAS"),
+    P(20, "HMP"),
+    P(21, "PRM"),
+    P(22, "XNS-IDP"),
+    P(23, "TRUNK-1"),
+    P(24, "TRUNK-2"),
+    P(25, "LEAF-1"),
+    P(26, "LEAF-2"),
+    P(27, "RDP"),
+    P(28, "IRTP"),
+    P(29, "ISO-TP4"),
+    P(30, "NETBLT"),
+    P(31, "MFE-NSP"),
+    P(32, "MERIT-INP"),
+    P(33, "DCCP"),
+    P(34, "3PC"),
+    P(35, "IDPR"),
+    P(36, "XTP"),
+    P(37, "DDP"),
+    P(38, "IDPR-CMTP"),
+    P(39, "TP++"),
+    P(40, "IL"),
+    P(41, "IPv6"),
+    P(42, "SDRP"),
+    P(43, "IPv6-Route"),
+    P(44, "IPv6-Frag"),
+    P(45, "IDRP"),
+    P(46, "RSVP"),
+    P(47, "GRE"),
+    P(48, "DSR"),
+    P(49, "BNA"),
+    P(50, "ESP"),
+    P(51, "AH"),
+    P(52, "I-NLSP"),
+    P(53, "SWIPE"),
+    P(54, "NARP"),
+    P(55, "Min-IPv4"),
+    P(56, "TLSP"),
+    P(57, "SKIP"),
+    P(58, "IPv6-ICMP"),
+    P(59, "IPv6-NoNxt"),
+    P(60, "IPv6-Opts"),
+    P(62, "CFTP"),
+    P(64, "SAT-EXPAK"),
+    P(65, "KRYPTOLAN"),
+    P(66, "RVD"),
+    P(67, "IPPC"),
+    P(69, "SAT-MON"),
+    P(70, "VISA"),
+    P(71, "IPCV"),
+    P(72, "CPNX"),
+    P(73, "CPHB"),
+    P(74, "WSN"),
+    P(75, "PVP"),
+    P(76, "BR-SAT-MON"),
+    P(77, "SUN-ND"),
+    P(78, "WB-MON"),
+    P(79, "WB-EXPAK"),
+    P(80, "ISO-IP"),
+    P(81, "VMTP"),
+    P(82, "SECURE-VMTP"),
+    P(83, "VINES"),
+    P(84, "IPTM"),
+    P(85, "NSFNET-IGP"),
+    P(86, "DGP"),
+    P(87, "TCF"),
+    P(88, "EIGRP"),
+    P(89, "OSPFIGP"),
+    P(90, "Sprite-RPC"),
+    P(91, "LARP"),
+    P(92, "MTP"),
+    P(93, "AX.25"),
+    P(94, "IPIP"),
+    P(95, "MICP"),
+    P(96, "SCC-SP"),
+    P(97, "ETHERIP"),
+    P(98, "ENCAP"),
+    P(100, "GMTP"),
+    P(101, "IFMP"),
+    P(102, "PNNI"),
+    P(103, "PIM"),
+    P(104, "ARIS"),
+    P(105, "SCPS"),
+    P(106, "QNX"),
+    P(107, "A/N"),
+    P(108, "IPComp"),
+    P(109, "SNP"),
+    P(110, "Compaq-Peer"),
+    P(111, "IPX-in-IP"),
+    P(112, "VRRP"),
+    P(113, "PGM"),
+    P(115, "L2TP"),
+    P(116, "DDX"),
+    P(117, "IATP"),
+    P(118, "STP"),
+    P(119, "SRP"),
+    P(120, "UTI"),
+    P(121, "SMP"),
+    P(122, "SM"),
+    P(123, "PTP"),
+    P(124, "ISIS over IPv4"),
+    P(125, "FIRE"),
+    P(126, "CRTP"),
+    P(127, "CRUDP"),
+    P(128, "SSCOPMCE"),
+    P(129, "IPLT"),
+    P(130, "SPS"),
+    P(131, "PIPE"),
+    P(132, "SCTP"),
+    P(133, "FC"),
+    P(134, "RSVP-E2E-IGNORE"),
+    P(135, "Mobility Header"),
+    P(136, "UDPLite"),
+    P(137, "MPLS-in-IP"),
+    P(138, "manet"),
+    P(139, "HIP"),
+    P(140, "Shim6"),
+    P(141, "WESP"),
+    P(142, "ROHC"),
+    P(143, "Ethernet"),
+    P(144, "AGGFRAG"),
+    P(145, "NSH"),
+};
+
+#undef P
 
 const char *ofd_proto_keyword(uint8_t proto)
 {
-	return iana_proto[proto];
+	return iana_proto[proto].n ? iana_proto[proto].s : NULL;
 }
 
 /* overflowd's short names, for text meant for people (the print segment). */
@@ -573,87 +545,151 @@ _Static_assert(sizeof(fmt_base) / sizeof(fmt_base[0]) == 44, "json_base writes t
  * values formatted in place.
  */
 #define JK(lit) ofd_wbuf_lit(w, lit)
+
+/* The flow type, etype and proto values of json_head: quoted names from fixed literals. */
+static char *json_type(char *p, unsigned type)
+{
+	switch (type) {
+	case OFD_FT_SFLOW_5: return OFD_WBUF_LIT(p, "\"SFLOW_5\"");
+	case OFD_FT_NETFLOW_V5: return OFD_WBUF_LIT(p, "\"NETFLOW_V5\"");
+	case OFD_FT_NETFLOW_V9: return OFD_WBUF_LIT(p, "\"NETFLOW_V9\"");
+	case OFD_FT_IPFIX: return OFD_WBUF_LIT(p, "\"IPFIX\"");
+	default: {
+		const char *s = ofd_flow_type_name(type);
+		size_t n = strlen(s);
+		*p = '"';
+		memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		return p + n + 2;
+	}
+	}
+}
+
+static char *json_etype(char *p, uint16_t etype)
+{
+	switch (etype) { /* the names of ofd_etype_name */
+	case 0: return OFD_WBUF_LIT(p, "\"\"");
+	case 0x0800: return OFD_WBUF_LIT(p, "\"IPv4\"");
+	case 0x86dd: return OFD_WBUF_LIT(p, "\"IPv6\"");
+	case 0x0806: return OFD_WBUF_LIT(p, "\"ARP\"");
+	default:
+		*p = '"';
+		p = ofd_wbuf_put_u32(p + 1, etype);
+		*p = '"';
+		return p + 1;
+	}
+}
+
+static char *json_proto(char *p, uint8_t proto)
+{
+	const struct proto_name *e = &iana_proto[proto];
+	*p++ = '"';
+	if (e->n) {
+		memcpy(p, e->s, sizeof(e->s)); /* a fixed-size copy; the room is reserved */
+		p += e->n;
+	} else {
+		p = ofd_wbuf_put_u32(p, proto);
+	}
+	*p = '"';
+	return p + 1;
+}
+
+/* json_base up to bgp_next_hop: one cursor, literal keys, values formatted in place. */
+#define KEY(lit) (p = OFD_WBUF_LIT(p, lit))
+#define NUM(v)	 (p = ofd_wbuf_put_u32(p, (v)))
+#define NUM64(v) (p = ofd_wbuf_put_u64(p, (v)))
+#define IP(a)	 (p = put_ip_at(p, &(a), 1))
+static char *json_head(char *p, const struct ofd_flow *f)
+{
+	KEY("{\"type\":");
+	p = json_type(p, f->type);
+	KEY(",\"time_received_ns\":");
+	NUM64(f->time_received_ns);
+	KEY(",\"sequence_num\":");
+	NUM(f->sequence_num);
+	KEY(",\"sampling_rate\":");
+	NUM(f->sampling_rate);
+	KEY(",\"sampler_address\":");
+	IP(f->sampler_address);
+	KEY(",\"time_flow_start_ns\":");
+	NUM64(f->time_flow_start_ns);
+	KEY(",\"time_flow_end_ns\":");
+	NUM64(f->time_flow_end_ns);
+	KEY(",\"bytes\":");
+	NUM64(f->bytes);
+	KEY(",\"packets\":");
+	NUM64(f->packets);
+	KEY(",\"src_addr\":");
+	IP(f->src_addr);
+	KEY(",\"dst_addr\":");
+	IP(f->dst_addr);
+	KEY(",\"etype\":");
+	p = json_etype(p, f->etype);
+	KEY(",\"proto\":");
+	p = json_proto(p, f->proto);
+	KEY(",\"src_port\":");
+	NUM(f->src_port);
+	KEY(",\"dst_port\":");
+	NUM(f->dst_port);
+	KEY(",\"in_if\":");
+	NUM(f->in_if);
+	KEY(",\"out_if\":");
+	NUM(f->out_if);
+	KEY(",\"src_mac\":");
+	p = put_mac_at(p, f->src_mac, 1);
+	KEY(",\"dst_mac\":");
+	p = put_mac_at(p, f->dst_mac, 1);
+	KEY(",\"src_vlan\":");
+	NUM(f->src_vlan);
+	KEY(",\"dst_vlan\":");
+	NUM(f->dst_vlan);
+	KEY(",\"vlan_id\":");
+	NUM(f->vlan_id);
+	KEY(",\"ip_tos\":");
+	NUM(f->ip_tos);
+	KEY(",\"forwarding_status\":");
+	NUM(f->forwarding_status);
+	KEY(",\"ip_ttl\":");
+	NUM(f->ip_ttl);
+	KEY(",\"ip_flags\":");
+	NUM(f->ip_flags);
+	KEY(",\"tcp_flags\":");
+	NUM(f->tcp_flags);
+	KEY(",\"icmp_type\":");
+	NUM(f->icmp_type);
+	KEY(",\"icmp_code\":");
+	NUM(f->icmp_code);
+	KEY(",\"ipv6_flow_label\":");
+	NUM(f->ipv6_flow_label);
+	KEY(",\"fragment_id\":");
+	NUM(f->fragment_id);
+	KEY(",\"fragment_offset\":");
+	NUM(f->fragment_offset);
+	KEY(",\"src_as\":");
+	NUM(f->src_as);
+	KEY(",\"dst_as\":");
+	NUM(f->dst_as);
+	KEY(",\"next_hop\":");
+	IP(f->next_hop);
+	KEY(",\"next_hop_as\":");
+	NUM(f->next_hop_as);
+	KEY(",\"src_net\":");
+	p = put_net_at(p, &f->src_addr, f->src_net, 1);
+	KEY(",\"dst_net\":");
+	p = put_net_at(p, &f->dst_addr, f->dst_net, 1);
+	KEY(",\"bgp_next_hop\":");
+	IP(f->bgp_next_hop);
+	return p;
+}
+#undef KEY
+#undef NUM
+#undef NUM64
+#undef IP
+
 static void json_base(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
 	const int quote = 1;
-	JK("{\"type\":");
-	PUT_FLOWTYPE(type, type);
-	JK(",\"time_received_ns\":");
-	PUT_U64(time_received_ns, 0);
-	JK(",\"sequence_num\":");
-	PUT_U32(sequence_num, 0);
-	JK(",\"sampling_rate\":");
-	PUT_U32(sampling_rate, 0);
-	JK(",\"sampler_address\":");
-	PUT_IP(sampler_address, 0);
-	JK(",\"time_flow_start_ns\":");
-	PUT_U64(time_flow_start_ns, 0);
-	JK(",\"time_flow_end_ns\":");
-	PUT_U64(time_flow_end_ns, 0);
-	JK(",\"bytes\":");
-	PUT_U64(bytes, 0);
-	JK(",\"packets\":");
-	PUT_U64(packets, 0);
-	JK(",\"src_addr\":");
-	PUT_IP(src_addr, 0);
-	JK(",\"dst_addr\":");
-	PUT_IP(dst_addr, 0);
-	JK(",\"etype\":");
-	PUT_ETYPE(etype, 0);
-	JK(",\"proto\":");
-	PUT_PROTO(proto, 0);
-	JK(",\"src_port\":");
-	PUT_U16(src_port, 0);
-	JK(",\"dst_port\":");
-	PUT_U16(dst_port, 0);
-	JK(",\"in_if\":");
-	PUT_U32(in_if, 0);
-	JK(",\"out_if\":");
-	PUT_U32(out_if, 0);
-	JK(",\"src_mac\":");
-	PUT_MAC(src_mac, 0);
-	JK(",\"dst_mac\":");
-	PUT_MAC(dst_mac, 0);
-	JK(",\"src_vlan\":");
-	PUT_U16(src_vlan, 0);
-	JK(",\"dst_vlan\":");
-	PUT_U16(dst_vlan, 0);
-	JK(",\"vlan_id\":");
-	PUT_U16(vlan_id, 0);
-	JK(",\"ip_tos\":");
-	PUT_U8(ip_tos, 0);
-	JK(",\"forwarding_status\":");
-	PUT_U8(forwarding_status, 0);
-	JK(",\"ip_ttl\":");
-	PUT_U8(ip_ttl, 0);
-	JK(",\"ip_flags\":");
-	PUT_U8(ip_flags, 0);
-	JK(",\"tcp_flags\":");
-	PUT_U8(tcp_flags, 0);
-	JK(",\"icmp_type\":");
-	PUT_U8(icmp_type, 0);
-	JK(",\"icmp_code\":");
-	PUT_U8(icmp_code, 0);
-	JK(",\"ipv6_flow_label\":");
-	PUT_U32(ipv6_flow_label, 0);
-	JK(",\"fragment_id\":");
-	PUT_U32(fragment_id, 0);
-	JK(",\"fragment_offset\":");
-	PUT_U16(fragment_offset, 0);
-	JK(",\"src_as\":");
-	PUT_U32(src_as, 0);
-	JK(",\"dst_as\":");
-	PUT_U32(dst_as, 0);
-	JK(",\"next_hop\":");
-	PUT_IP(next_hop, 0);
-	JK(",\"next_hop_as\":");
-	PUT_U32(next_hop_as, 0);
-	JK(",\"src_net\":");
-	PUT_NET(src_net, src_addr);
-	JK(",\"dst_net\":");
-	PUT_NET(dst_net, dst_addr);
-	JK(",\"bgp_next_hop\":");
-	PUT_IP(bgp_next_hop, 0);
+	ofd_wbuf_set_end(w, json_head(ofd_wbuf_end(w), f));
 	JK(",\"bgp_communities\":");
 	PUT_COMMS(bgp_communities, 0);
 	JK(",\"as_path\":");
@@ -720,7 +756,9 @@ void ofd_fmt_json_enriched(struct ofd_wbuf *w, const struct ofd_flow *f)
 			    &ofd_fmt_fields[64 * k + (unsigned)__builtin_ctzll(m)];
 			/* one enriched field takes at most 6 * OFD_FMT_TEXT_MAX + 40 bytes: room per field */
 			ofd_wbuf_reserve(w);
-			ofd_wbuf_mem(w, d->json_key, d->json_key_len);
+			memcpy(ofd_wbuf_end(w), d->json_key,
+			       sizeof(d->json_key)); /* padded: one fixed copy */
+			w->len += d->json_key_len;
 			d->put(w, f, 1);
 		}
 	}

@@ -50,53 +50,146 @@ static inline void ofd_wbuf_ch(struct ofd_wbuf *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/* Digit pairs "00".."99". */
-extern const char ofd_wbuf_pairs[201];
+/*
+ * Cursor writers: each writes its text at p and returns the end, with no bounds checks (the
+ * caller reserved room for the record with ofd_wbuf_reserve, then keeps a local cursor:
+ * `char *p = ofd_wbuf_end(w); ... ofd_wbuf_set_end(w, p);`). Table-driven, no division loops
+ * over 64 bits, no library calls. Some write a few bytes past the end they return (noted at
+ * each; never more than 8): the reserved room covers it.
+ */
 
-/* v < 10^8 in decimal at p, no leading zeros; returns the end. */
-static inline char *ofd_wbuf_u32_8(char *p, uint32_t v)
+/* "000".."999", each followed by its count of digits without leading zeros (1..3) as a byte. */
+extern const char ofd_wbuf_d3[1000][4];
+/* Lowercase hex pairs "00".."ff". */
+extern const char ofd_wbuf_hex2[513];
+/* "0." .. "255.": each IPv4 octet with its dot, and its length with the dot (2..4). */
+struct ofd_wbuf_octet {
+	char s[4];
+	uint8_t n;
+};
+extern const struct ofd_wbuf_octet ofd_wbuf_octets[256];
+
+static inline char *ofd_wbuf_end(const struct ofd_wbuf *w)
 {
-	char tmp[16]; /* the digits end at tmp[8]; the fixed 8-byte copy reads on into the rest */
-	int n = 8;
-	while (v >= 100) {
-		unsigned r = (v % 100) * 2;
-		v /= 100;
-		n -= 2;
-		memcpy(tmp + n, ofd_wbuf_pairs + r, 2);
-	}
-	if (v >= 10) {
-		n -= 2;
-		memcpy(tmp + n, ofd_wbuf_pairs + v * 2, 2);
-	} else {
-		tmp[--n] = (char)('0' + v);
-	}
-	memcpy(p, tmp + n, 8);
-	return p + (8 - n);
+	return w->buf + w->len;
 }
 
-/* v < 10^8 as exactly 8 digits at p (32-bit arithmetic, two pairs at a time). */
-static inline char *ofd_wbuf_8digits(char *p, uint32_t v)
+static inline void ofd_wbuf_set_end(struct ofd_wbuf *w, const char *e)
 {
-	uint32_t hi = v / 10000, lo = v % 10000;
-	memcpy(p, ofd_wbuf_pairs + hi / 100 * 2, 2);
-	memcpy(p + 2, ofd_wbuf_pairs + hi % 100 * 2, 2);
-	memcpy(p + 4, ofd_wbuf_pairs + lo / 100 * 2, 2);
-	memcpy(p + 6, ofd_wbuf_pairs + lo % 100 * 2, 2);
-	return p + 8;
+	w->len = (size_t)(e - w->buf);
 }
 
-/* ofd_wbuf_u64 for v >= 10 (wbuf.c). */
-void ofd_wbuf_u64_long(struct ofd_wbuf *w, uint64_t v);
+/* A string literal at p (a fixed-size copy). */
+#define OFD_WBUF_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
 
-/* Decimal digits: one byte for 0-9 (most fields) in line, 8-digit chunks in 32-bit arithmetic
-   for the rest (the time fields have 19 digits). Writes up to 8 bytes past the number (room is
-   reserved per record). */
+/* v < 1000, the first digits of a number: no leading zeros. Writes 4 bytes (up to 3 past the
+   end). */
+static inline char *ofd_wbuf_put_lead3(char *p, uint32_t v)
+{
+	unsigned n = (unsigned char)ofd_wbuf_d3[v][3];
+	memcpy(p, ofd_wbuf_d3[v] + 3 - n, 4);
+	return p + n;
+}
+
+/* v < 1000 as exactly 3 digits. Writes 4 bytes (1 past the end). */
+static inline char *ofd_wbuf_put_3digits(char *p, uint32_t v)
+{
+	memcpy(p, ofd_wbuf_d3[v], 4);
+	return p + 3;
+}
+
+/* v < 10^9 as exactly 9 digits (32-bit arithmetic, three digits per step). */
+static inline char *ofd_wbuf_put_9digits(char *p, uint32_t v)
+{
+	uint32_t a = v / 1000000, r = v - a * 1000000, b = r / 1000;
+	p = ofd_wbuf_put_3digits(p, a);
+	p = ofd_wbuf_put_3digits(p, b);
+	return ofd_wbuf_put_3digits(p, r - b * 1000);
+}
+
+/* v in decimal, no leading zeros: by magnitude, one table copy per three digits. Writes up to
+   3 bytes past the end. */
+static inline char *ofd_wbuf_put_u32(char *p, uint32_t v)
+{
+	if (v < 1000)
+		return ofd_wbuf_put_lead3(p, v);
+	if (v < 1000000) {
+		uint32_t hi = v / 1000;
+		p = ofd_wbuf_put_lead3(p, hi);
+		return ofd_wbuf_put_3digits(p, v - hi * 1000);
+	}
+	if (v < 1000000000) {
+		uint32_t hi = v / 1000000, r = v - hi * 1000000, mid = r / 1000;
+		p = ofd_wbuf_put_lead3(p, hi);
+		p = ofd_wbuf_put_3digits(p, mid);
+		return ofd_wbuf_put_3digits(p, r - mid * 1000);
+	}
+	uint32_t top = v / 1000000000;
+	*p = (char)('0' + top);
+	return ofd_wbuf_put_9digits(p + 1, v - top * 1000000000);
+}
+
+/* ofd_wbuf_put_u64 for v > UINT32_MAX and not of 19 digits (wbuf.c). */
+char *ofd_wbuf_put_u64_wide(char *p, uint64_t v);
+
+/* v in decimal, no leading zeros. Values of 19 digits (nanosecond times of this era) take a
+   fixed path: one digit, then two 9-digit chunks in 32-bit arithmetic. Writes up to 3 bytes
+   past the end. */
+static inline char *ofd_wbuf_put_u64(char *p, uint64_t v)
+{
+	if (v <= UINT32_MAX)
+		return ofd_wbuf_put_u32(p, (uint32_t)v);
+	if (v < 1000000000000000000ull || v >= 10000000000000000000ull)
+		return ofd_wbuf_put_u64_wide(p, v);
+	uint32_t top = (uint32_t)(v / 1000000000000000000ull); /* 1..9 */
+	uint64_t rest = v - top * 1000000000000000000ull;
+	uint32_t hi = (uint32_t)(rest / 1000000000u), lo = (uint32_t)(rest - hi * 1000000000ull);
+	*p = (char)('0' + top);
+	ofd_wbuf_put_9digits(p + 1, hi);
+	return ofd_wbuf_put_9digits(p + 10, lo);
+}
+
+/* An IPv4 address (b: 4 bytes, network order) as dotted quad. Writes up to 3 bytes past the end
+   (four 4-byte copies). */
+static inline char *ofd_wbuf_put_ip4(char *p, const uint8_t *b)
+{
+	const struct ofd_wbuf_octet *o0 = &ofd_wbuf_octets[b[0]], *o1 = &ofd_wbuf_octets[b[1]];
+	const struct ofd_wbuf_octet *o2 = &ofd_wbuf_octets[b[2]], *o3 = &ofd_wbuf_octets[b[3]];
+	memcpy(p, o0->s, 4);
+	p += o0->n;
+	memcpy(p, o1->s, 4);
+	p += o1->n;
+	memcpy(p, o2->s, 4);
+	p += o2->n;
+	memcpy(p, o3->s, 4);
+	return p + o3->n - 1; /* the last dot is past the end */
+}
+
+/* An IPv6 address (16 bytes) exactly as glibc's inet_ntop(AF_INET6) writes it: lowercase hex
+   words without leading zeros, the longest run of two or more zero words (the first of equal
+   ones) as "::", and ::a.b.c.d / ::ffff:a.b.c.d for the IPv4-compatible and IPv4-mapped forms.
+   At most 39 bytes (45 with a dotted quad); writes up to 3 bytes past the end. */
+char *ofd_wbuf_put_ip6(char *p, const uint8_t *b);
+
+/* A MAC address (the low 48 bits of mac, first octet highest) as aa:bb:cc:dd:ee:ff. */
+static inline char *ofd_wbuf_put_mac(char *p, uint64_t mac)
+{
+#define OFD_WBUF_MAC_OCTET(i)                                                                                \
+	memcpy(p + 3 * (i), ofd_wbuf_hex2 + 2 * ((mac >> (40 - 8 * (i))) & 0xff), 2), p[3 * (i) + 2] = ':'
+	OFD_WBUF_MAC_OCTET(0);
+	OFD_WBUF_MAC_OCTET(1);
+	OFD_WBUF_MAC_OCTET(2);
+	OFD_WBUF_MAC_OCTET(3);
+	OFD_WBUF_MAC_OCTET(4);
+	memcpy(p + 15, ofd_wbuf_hex2 + 2 * (mac & 0xff), 2);
+#undef OFD_WBUF_MAC_OCTET
+	return p + 17;
+}
+
+/* Decimal digits of v at the end of the buffer. */
 static inline void ofd_wbuf_u64(struct ofd_wbuf *w, uint64_t v)
 {
-	if (v < 10)
-		w->buf[w->len++] = (char)('0' + v);
-	else
-		ofd_wbuf_u64_long(w, v);
+	ofd_wbuf_set_end(w, ofd_wbuf_put_u64(ofd_wbuf_end(w), v));
 }
 
 #endif

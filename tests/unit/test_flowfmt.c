@@ -104,12 +104,62 @@ static void test_csv(void **state)
 	assert_int_equal(ofd_fmt_field_id("nope"), -1);
 }
 
+/* The masked networks (src_net/dst_net) and the table-written values at their edges. */
+static void test_nets_and_edges(void **state)
+{
+	(void)state;
+	struct ofd_flow f;
+	sample(&f);
+	uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8};
+	ofd_ip_set6(&f.src_addr, a);
+	f.src_net = 33;
+	ofd_ip_set4u(&f.dst_addr, 0xffffffffu);
+	f.dst_net = 32;
+	f.type = OFD_FT_IPFIX;
+	f.etype = 0x8847; /* no name: the number */
+	f.proto = 255;
+	f.src_mac = 0xffffffffffffull;
+	f.bytes = UINT64_MAX;
+	f.packets = 0;
+	f.time_flow_start_ns = 999999999999999999ull; /* 18 digits */
+	f.src_port = 65535;
+	f.in_if = UINT32_MAX;
+	char *s = render(json, &f);
+	assert_non_null(strstr(s, "{\"type\":\"IPFIX\","));
+	assert_non_null(strstr(s, "\"src_addr\":\"2001:db8:ffff:ffff:102:304:506:708\""));
+	assert_non_null(strstr(s, "\"src_net\":\"2001:db8:8000::/33\""));
+	assert_non_null(strstr(s, "\"dst_addr\":\"255.255.255.255\""));
+	assert_non_null(strstr(s, "\"dst_net\":\"255.255.255.255/32\""));
+	assert_non_null(strstr(s, "\"etype\":\"34887\",\"proto\":\"255\""));
+	assert_non_null(strstr(s, "\"src_mac\":\"ff:ff:ff:ff:ff:ff\""));
+	assert_non_null(strstr(s, "\"time_flow_start_ns\":999999999999999999,"));
+	assert_non_null(strstr(s, "\"bytes\":18446744073709551615,\"packets\":0,"));
+	assert_non_null(strstr(s, "\"src_port\":65535,"));
+	assert_non_null(strstr(s, "\"in_if\":4294967295,"));
+	free(s);
+	f.src_net = 0;
+	f.dst_net = 0;
+	f.etype = 0;
+	f.proto = 132;
+	s = render(json, &f);
+	assert_non_null(strstr(s, "\"src_net\":\"::/0\",\"dst_net\":\"0.0.0.0/0\""));
+	assert_non_null(strstr(s, "\"etype\":\"\",\"proto\":\"SCTP\""));
+	free(s);
+	f.src_net = 128;
+	f.proto = 134; /* the longest registry keyword */
+	s = render(json, &f);
+	assert_non_null(strstr(s, "\"src_net\":\"2001:db8:ffff:ffff:102:304:506:708/128\""));
+	assert_non_null(strstr(s, "\"proto\":\"RSVP-E2E-IGNORE\""));
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_v5),
 	    cmocka_unit_test(test_ipv6_and_names),
 	    cmocka_unit_test(test_csv),
+	    cmocka_unit_test(test_nets_and_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
