@@ -148,6 +148,28 @@ int ofd_ie_biflow_dir_reverse(int dir)
 /* Word-0 present bits a and b of w, exchanged. */
 #define SWAP_W0(w, a, b) (((w)&OFD_W0(a) ? OFD_W0(b) : 0) | ((w)&OFD_W0(b) ? OFD_W0(a) : 0))
 
+/* tail field `to` of r takes f's field `from` (value and present bit) */
+#define TAIL_TAKE(to, from, mto, mfrom)                                                                      \
+	do {                                                                                                 \
+		if (ofd_flow_has(f, from)) {                                                                 \
+			ofd_flow_set(r, to);                                                                 \
+			r->mto = f->mfrom;                                                                   \
+		}                                                                                            \
+	} while (0)
+
+/*
+ * The tail fields of the key (physical interfaces, customer VLANs) swapped, the flow's end reason
+ * kept; NAT addresses and the MPLS stack describe one direction and stay unset.
+ */
+static void biflow_tail(struct ofd_flow *r, const struct ofd_flow *f)
+{
+	TAIL_TAKE(OFD_F_FLOW_END_REASON, OFD_F_FLOW_END_REASON, flow_end_reason, flow_end_reason);
+	TAIL_TAKE(OFD_F_IN_IF_PHYS, OFD_F_OUT_IF_PHYS, in_if_phys, out_if_phys);
+	TAIL_TAKE(OFD_F_OUT_IF_PHYS, OFD_F_IN_IF_PHYS, out_if_phys, in_if_phys);
+	TAIL_TAKE(OFD_F_SRC_CVLAN, OFD_F_DST_CVLAN, src_cvlan, dst_cvlan);
+	TAIL_TAKE(OFD_F_DST_CVLAN, OFD_F_SRC_CVLAN, dst_cvlan, src_cvlan);
+}
+
 void ofd_ie_biflow_start(struct ofd_flow *r, const struct ofd_flow *f)
 {
 	uint64_t w = f->present.w[0];
@@ -198,4 +220,5 @@ void ofd_ie_biflow_start(struct ofd_flow *r, const struct ofd_flow *f)
 	r->out_if = f->in_if;
 	r->src_vrf = f->dst_vrf;
 	r->dst_vrf = f->src_vrf;
+	biflow_tail(r, f);
 }

@@ -71,8 +71,10 @@ static void fill_l2(struct ofd_flow *f, const struct ofd_pkt *p)
 	}
 	if (p->layers & OFD_PKT_VLAN)
 		FILL(f, OFD_F_VLAN_ID, f->vlan_id = p->vlan);
-	if (p->layers & OFD_PKT_MPLS)
+	if (p->layers & OFD_PKT_MPLS) {
 		FILL(f, OFD_F_MPLS_LABEL, f->mpls_label = p->mpls_label);
+		ofd_pkt_put_mpls(f, p);
+	}
 	if (p->etype)
 		FILL(f, OFD_F_ETYPE, f->etype = p->etype);
 }

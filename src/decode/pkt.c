@@ -320,3 +320,13 @@ int ofd_pkt_parse_l4(struct ofd_pkt *p, uint8_t proto, const uint8_t *data, size
 		pkt_l4(p, data, len);
 	return (p->layers & OFD_PKT_L4) ? 0 : OFD_ETRUNC;
 }
+
+void ofd_pkt_put_mpls(struct ofd_flow *f, const struct ofd_pkt *p)
+{
+	if (!p->mpls_n || ofd_flow_has(f, OFD_F_MPLS_STACK))
+		return;
+	unsigned n = p->mpls_n < OFD_MPLS_MAX ? p->mpls_n : OFD_MPLS_MAX;
+	memcpy(f->mpls_stack.lse, p->mpls, n * sizeof(p->mpls[0]));
+	f->mpls_stack.n = (uint8_t)n;
+	ofd_flow_set(f, OFD_F_MPLS_STACK);
+}

@@ -88,4 +88,10 @@ int ofd_pkt_parse(struct ofd_pkt *p, int link, const uint8_t *data, size_t len);
  */
 int ofd_pkt_parse_l4(struct ofd_pkt *p, uint8_t proto, const uint8_t *data, size_t len);
 
+/*
+ * The packet's label stack (entries with their TTLs, top first) into f->mpls_stack with its
+ * present bit; nothing when the packet had no stack or f has one already.
+ */
+void ofd_pkt_put_mpls(struct ofd_flow *f, const struct ofd_pkt *p);
+
 #endif

@@ -90,9 +90,9 @@ static void sf_apply_pkt(struct ofd_flow *f, const struct ofd_pkt *p)
 		f->present.w[0] |= OFD_W0(OFD_F_VLAN_ID);
 	}
 	if (p->layers & OFD_PKT_MPLS) {
-		/* TODO(psamp): copy the whole stack with TTLs into f->mpls_stack once ofd_pkt has it */
 		f->mpls_label = p->mpls_label;
 		f->present.w[0] |= OFD_W0(OFD_F_MPLS_LABEL);
+		ofd_pkt_put_mpls(f, p);
 	}
 	if (p->etype) {
 		f->etype = p->etype;

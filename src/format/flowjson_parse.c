@@ -355,6 +355,32 @@ static int field_id(const char *key, unsigned hint)
 	return -1;
 }
 
+/*
+ * goflow2's label stack: "mpls_label" (labels, top first) with "mpls_ttl" (their TTLs) make the
+ * stack when our "mpls_stack" (whole entries) did not come and there is more than the top label
+ * to keep (several labels or a TTL); the last entry is the bottom of the stack.
+ */
+static void mpls_from_goflow2(struct ofd_flow *f, const json_t *root)
+{
+	const json_t *labels = json_object_get(root, "mpls_label"), *ttls = json_object_get(root, "mpls_ttl");
+	if (ofd_flow_has(f, OFD_F_MPLS_STACK) || !json_is_array(labels))
+		return;
+	size_t n = json_array_size(labels), nttl = json_is_array(ttls) ? json_array_size(ttls) : 0;
+	if (n < 2 && !nttl)
+		return;
+	if (n > OFD_MPLS_MAX)
+		n = OFD_MPLS_MAX;
+	for (size_t i = 0; i < n; i++) {
+		json_int_t label = json_integer_value(json_array_get(labels, i));
+		json_int_t ttl = i < nttl ? json_integer_value(json_array_get(ttls, i)) : 0;
+		f->mpls_stack.lse[i] =
+		    (uint32_t)(label & 0xfffff) << 12 | (uint32_t)(ttl & 0xff) | (i + 1 == n ? 1u << 8 : 0);
+	}
+	f->mpls_stack.n = (uint8_t)n;
+	if (n)
+		ofd_flow_set(f, OFD_F_MPLS_STACK);
+}
+
 int ofd_flowjson_parse(struct ofd_flow *f, const char *line, size_t len, struct ofd_batch *strs,
 		       unsigned *dropped)
 {
@@ -382,6 +408,7 @@ int ofd_flowjson_parse(struct ofd_flow *f, const char *line, size_t len, struct 
 		if (r > 0)
 			ofd_flow_set(f, (unsigned)id);
 	}
+	mpls_from_goflow2(f, root);
 	rc = 0;
 free_root:
 	json_decref(root);

@@ -89,7 +89,7 @@ fid_expect_flows() {
 
 # fid_expect_samples PACKETS: the sFlow samples (one per packet, sampling rate 1).
 fid_expect_samples() {
-	awk '{ printf "%s %s %d %d %d %d %d %d %d %d %d %d %d\n", $3, $4, $5, $6, $7, $16 + 4, $10 % 256,
+	awk '{ printf "%s %s %d %d %d %d %d %d %d %d %d %d %d\n", $3, $4, $5, $6, $7, $16 + 4, $10 % 512,
 		$9, $2, $11, $12, $13, $14 }' "$1"
 }
 
@@ -101,7 +101,7 @@ fid_ofd_samples() {
 	{
 		p = $c["proto"]; if (p in pn) p = pn[p]
 		printf "%s %s %d %d %d %d %d %d %d %d %d %d %d\n", $c["src_addr"], $c["dst_addr"], p,
-			$c["src_port"], $c["dst_port"], $c["bytes"], $c["tcp_flags"] % 256, $c["ip_tos"],
+			$c["src_port"], $c["dst_port"], $c["bytes"], $c["tcp_flags"] % 512, $c["ip_tos"],
 			$c["vlan_id"], $c["icmp_type"], $c["icmp_code"], $c["ip_flags"], $c["fragment_offset"]
 	}' "$1"
 }

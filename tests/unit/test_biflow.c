@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "decode/decode.h"
+#include "decode/ie.h"
 #include "decode/template.h"
 #include "gen_v9ipfix.h"
 
@@ -448,6 +449,34 @@ static void test_reverse_plan_memory(void **state)
 	assert_int_equal(mem[0] - mem[1], 7 * sizeof(struct ofd_ie_step));
 }
 
+/* the tail fields of the key swap in the reverse record; the end reason stays; NAT does not */
+static void test_tail_fields(void **state)
+{
+	(void)state;
+	static struct ofd_flow f, r;
+	memset(&f, 0, sizeof(f));
+	memset(&r, 0, sizeof(r));
+	f.in_if_phys = 11;
+	f.out_if_phys = 12;
+	f.src_cvlan = 101;
+	f.flow_end_reason = 3;
+	f.post_nat_src_port = 4000;
+	ofd_flow_set(&f, OFD_F_IN_IF_PHYS);
+	ofd_flow_set(&f, OFD_F_OUT_IF_PHYS);
+	ofd_flow_set(&f, OFD_F_SRC_CVLAN);
+	ofd_flow_set(&f, OFD_F_FLOW_END_REASON);
+	ofd_flow_set(&f, OFD_F_POST_NAT_SRC_PORT);
+	ofd_ie_biflow_start(&r, &f);
+	assert_int_equal(r.in_if_phys, 12);
+	assert_int_equal(r.out_if_phys, 11);
+	assert_true(ofd_flow_has(&r, OFD_F_DST_CVLAN));
+	assert_false(ofd_flow_has(&r, OFD_F_SRC_CVLAN));
+	assert_int_equal(r.dst_cvlan, 101);
+	assert_int_equal(r.flow_end_reason, 3);
+	assert_true(ofd_flow_has(&r, OFD_F_FLOW_END_REASON));
+	assert_false(ofd_flow_has(&r, OFD_F_POST_NAT_SRC_PORT));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +484,7 @@ int main(void)
 	    cmocka_unit_test(test_no_reverse_counts),	  cmocka_unit_test(test_varlen_and_defaults),
 	    cmocka_unit_test(test_reverse_uptimes),	  cmocka_unit_test(test_batch_full),
 	    cmocka_unit_test(test_dir_after_long_varlen), cmocka_unit_test(test_reverse_plan_memory),
+	    cmocka_unit_test(test_tail_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

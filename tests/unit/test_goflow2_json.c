@@ -355,6 +355,7 @@ static void test_sflow5(void **state)
 	    {"vlan_id", "10"},
 	    {"ip_ttl", "64"},
 	    {"mpls_label", "[300]"},
+	    {"mpls_ttl", "[64]"}, /* goflow2: the TTLs of the sampled packet's stack */
 	    {"bgp_communities", "[]"},
 	    {"as_path", "[]"},
 	};

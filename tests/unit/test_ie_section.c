@@ -220,6 +220,11 @@ static void test_mpls_pseudowire(void **state)
 	const struct ofd_flow *r = &sink.got[0];
 	assert_int_equal(r->mpls_label, 16005);
 	assert_true(ofd_flow_has(r, OFD_F_MPLS_LABEL));
+	/* the whole stack with TTLs, as on the wire */
+	assert_true(ofd_flow_has(r, OFD_F_MPLS_STACK));
+	assert_int_equal(r->mpls_stack.n, 2);
+	assert_int_equal(r->mpls_stack.lse[0], 16005u << 12 | 254);
+	assert_int_equal(r->mpls_stack.lse[1], 24017u << 12 | 1u << 8 | 254);
 	assert_int_equal(r->src_mac, MAC_C); /* the outer frame's MACs */
 	assert_int_equal(r->dst_mac, MAC_D);
 	assert_int_equal(r->etype, 0x0800);
