@@ -202,7 +202,9 @@ static inline __attribute__((always_inline)) void data_record(struct ofd_tmpl_ms
 		const struct ofd_tmpl_opts *e = &m->ex->o;
 		uint32_t r;
 		if (sc->per_record == SET_RATE_IFACE) { /* the set's present bits lack the rate's */
-			if (!rate_get(e->ifaces, e->nifaces, f->in_if, &r))
+			if (e->nifaces == 1) /* one interface's rate (softflowd's Interface 0 scope) */
+				r = f->in_if == e->ifaces[0].id ? e->ifaces[0].rate : e->rate;
+			else if (!rate_get(e->ifaces, e->nifaces, f->in_if, &r))
 				r = e->rate;
 			f->sampling_rate = r;
 			f->present.w[0] |= (uint64_t)(r != 0) << OFD_F_SAMPLING_RATE;
