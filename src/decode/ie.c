@@ -521,8 +521,9 @@ IE_COLD static void apply_tail(struct ofd_flow *f, unsigned kind, const uint8_t 
 }
 
 /* One step. `kind` and `n` were checked against each other by ofd_ie_compile(). */
-static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a, const struct ofd_ie_ctx *c,
-			     unsigned kind, const uint8_t *p, uint32_t n)
+__attribute__((always_inline)) static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a,
+							    const struct ofd_ie_ctx *c, unsigned kind,
+							    const uint8_t *p, uint32_t n)
 {
 	switch (kind) {
 	case OFD_IE_SKIP: break;

@@ -170,8 +170,17 @@ static uint32_t record_rate(const struct ofd_tmpl_opts *e, const struct ofd_ie_a
 struct set_ctx {
 	struct ofd_fieldset present; /* every record of the set has these */
 	uint32_t rate;
-	int per_record; /* rates not the same for the whole set */
+	int per_record; /* rates not the same for the whole set: SET_RATE_* */
 };
+
+/*
+ * How a data set's records get their sampling rate, decided once per set from the template's
+ * plan: SET_RATE_SET, the exporter-wide rate for all (no sampling elements, and no per-interface
+ * rates or no ingress interface in the template); SET_RATE_IFACE, the rate of the record's
+ * ingress interface else the exporter-wide one (no sampling elements: record_rate() would come
+ * to the same); SET_RATE_FULL, record_rate().
+ */
+enum { SET_RATE_SET = 0, SET_RATE_IFACE = 1, SET_RATE_FULL = 2 };
 
 /* Record p of data set t (its forward record, for a biflow template) into f; a: its aux values. */
 static inline __attribute__((always_inline)) void data_record(struct ofd_tmpl_msg *m,
@@ -190,11 +199,22 @@ static inline __attribute__((always_inline)) void data_record(struct ofd_tmpl_ms
 	a->have = 0;
 	ofd_ie_apply(&t->plan, t->steps, p, f, a, &m->ctx);
 	if (sc->per_record) {
-		f->sampling_rate = record_rate(&m->ex->o, a, f);
-		if (f->sampling_rate)
-			f->present.w[0] |= OFD_W0(OFD_F_SAMPLING_RATE);
-		else
-			f->present.w[0] &= ~OFD_W0(OFD_F_SAMPLING_RATE);
+		const struct ofd_tmpl_opts *e = &m->ex->o;
+		uint32_t r;
+		if (sc->per_record == SET_RATE_IFACE) { /* the set's present bits lack the rate's */
+			if (e->nifaces == 1) /* one interface's rate (softflowd's Interface 0 scope) */
+				r = f->in_if == e->ifaces[0].id ? e->ifaces[0].rate : e->rate;
+			else if (!rate_get(e->ifaces, e->nifaces, f->in_if, &r))
+				r = e->rate;
+			f->sampling_rate = r;
+			f->present.w[0] |= (uint64_t)(r != 0) << OFD_F_SAMPLING_RATE;
+		} else {
+			f->sampling_rate = r = record_rate(e, a, f);
+			if (r)
+				f->present.w[0] |= OFD_W0(OFD_F_SAMPLING_RATE);
+			else
+				f->present.w[0] &= ~OFD_W0(OFD_F_SAMPLING_RATE);
+		}
 	}
 	ofd_ie_post(f, a, &m->ctx);
 }
@@ -272,8 +292,15 @@ int ofd_tmpl_data(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, c
 	struct set_ctx sc;
 	sc.rate = m->ex->o.rate;
 	sc.present = plan->present;
-	sc.present.w[0] |= MSG_PRESENT | (sc.rate ? OFD_W0(OFD_F_SAMPLING_RATE) : 0);
-	sc.per_record = plan->sampling || m->ex->o.nifaces;
+	sc.present.w[0] |= MSG_PRESENT;
+	if (plan->sampling)
+		sc.per_record = SET_RATE_FULL;
+	else if (m->ex->o.nifaces && (plan->present.w[0] & OFD_W0(OFD_F_IN_IF)))
+		sc.per_record = SET_RATE_IFACE;
+	else
+		sc.per_record = SET_RATE_SET;
+	if (sc.rate && sc.per_record != SET_RATE_IFACE)
+		sc.present.w[0] |= OFD_W0(OFD_F_SAMPLING_RATE);
 	int n = 0;
 	if (t->biflow) {
 		n = biflow_data(d, m, t, &sc, p, len, b);
