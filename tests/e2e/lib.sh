@@ -363,6 +363,8 @@ e2e_norm_sflow() {
 		inrec = 0
 		if (f["src"] == "") return # a sample without an IP packet
 		if (f["outfmt"] != 0) f["out"] = 0
+		# ports are the packet'"'"'s own: not those of a header quoted inside an ICMP error
+		if (f["proto"] != 6 && f["proto"] != 17) { f["sport"] = 0; f["dport"] = 0 }
 		printf "%s %s %d %d %d %d %d %d %d %d %d %d %d | - -\n", f["src"], f["dst"], f["sport"],
 			f["dport"], f["proto"], 1, f["bytes"], f["flags"], f["in"], f["out"], f["tos"],
 			f["it"], f["ic"]
