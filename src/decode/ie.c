@@ -347,7 +347,7 @@ int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, 
 		if (plan->varlen && len == OFD_IE_VARLEN) { /* only packet sections are read at any length */
 			uint8_t vk =
 			    k >= OFD_IE_SEC_L2 && k <= OFD_IE_SEC_MPLS_PAYLOAD ? (uint8_t)k : OFD_IE_SKIP;
-			steps[plan->nsteps++] = (struct ofd_ie_step){0, OFD_IE_VARLEN, vk};
+			steps[plan->nsteps++] = (struct ofd_ie_step){0, OFD_IE_VARLEN, vk, 0};
 			off += 1;
 			continue;
 		}
@@ -355,7 +355,7 @@ int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, 
 			k = OFD_IE_SKIP;
 		if (plan->varlen || k != OFD_IE_SKIP)
 			steps[plan->nsteps++] =
-			    (struct ofd_ie_step){(uint16_t)off, (uint16_t)len, (uint8_t)k};
+			    (struct ofd_ie_step){(uint16_t)off, (uint16_t)len, (uint8_t)k, 0};
 		off += len;
 		if (off > OFD_IE_MAX_RECORD)
 			return OFD_EFORMAT;
@@ -445,14 +445,6 @@ static inline void set6(struct ofd_ip *ip, const uint8_t *p)
 		ofd_ip_set6(ip, p);
 }
 
-static inline int ip_zero(const struct ofd_ip *ip)
-{
-	static const uint8_t zero[16];
-	if (ip->family == OFD_AF_INET)
-		return ofd_be32(ip->b + 12) == 0;
-	return memcmp(ip->b, zero, 16) == 0;
-}
-
 /* A selector element (struct ofd_ie_aux.sel): constant bits, no variable shift in the hot switch. */
 #define SEL_PUT(i)                                                                                           \
 	do {                                                                                                 \
@@ -520,13 +512,48 @@ IE_COLD static void apply_tail(struct ofd_flow *f, unsigned kind, const uint8_t 
 	}
 }
 
-/* One step. `kind` and `n` were checked against each other by ofd_ie_compile(). */
+/* The flow member at byte dst (OFD_IE_ST_* steps, see ofd_ie_specialise). */
+#define ST_FN(name, type)                                                                                    \
+	static inline void name(struct ofd_flow *f, uint16_t dst, type v)                                    \
+	{                                                                                                    \
+		memcpy((char *)f + dst, &v, sizeof(v));                                                      \
+	}
+ST_FN(st_u8, uint8_t)
+ST_FN(st_u16, uint16_t)
+ST_FN(st_u32, uint32_t)
+ST_FN(st_u64, uint64_t)
+
+/*
+ * Every kind has its case (-Wswitch-enum below): the default is unreachable, which spares a
+ * range check per step.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wswitch-enum"
+/* One step. `kind` and `n` were checked against each other by ofd_ie_compile(); dst: the step's
+   (OFD_IE_ST_* kinds). */
 __attribute__((always_inline)) static inline void apply_one(struct ofd_flow *f, struct ofd_ie_aux *a,
 							    const struct ofd_ie_ctx *c, unsigned kind,
-							    const uint8_t *p, uint32_t n)
+							    const uint8_t *p, uint32_t n, uint16_t dst)
 {
-	switch (kind) {
+	switch ((enum ofd_ie_kind)kind) {
 	case OFD_IE_SKIP: break;
+	case OFD_IE_ST_U8: st_u8(f, dst, p[0]); break;
+	case OFD_IE_ST_U16: st_u16(f, dst, ofd_be16(p)); break;
+	case OFD_IE_ST_U16_1: st_u16(f, dst, p[0]); break;
+	case OFD_IE_ST_U32: st_u32(f, dst, ofd_be32(p)); break;
+	case OFD_IE_ST_U32_2: st_u32(f, dst, ofd_be16(p)); break;
+	case OFD_IE_ST_U64: st_u64(f, dst, ofd_be64(p)); break;
+	case OFD_IE_ST_U64_4: st_u64(f, dst, ofd_be32(p)); break;
+	case OFD_IE_ST_ADDR4: ofd_ip_set4((struct ofd_ip *)((char *)f + dst), p); break;
+	case OFD_IE_ST_ADDR6: ofd_ip_set6((struct ofd_ip *)((char *)f + dst), p); break;
+	case OFD_IE_ST_UP_START:
+		a->up_start = ofd_be32(p);
+		a->have |= OFD_IEA_UP_START;
+		break;
+	case OFD_IE_ST_UP_END:
+		a->up_end = ofd_be32(p);
+		a->have |= OFD_IEA_UP_END;
+		break;
 	case OFD_IE_BYTES: f->bytes = be_uint(p, n); break;
 	case OFD_IE_PACKETS: f->packets = be_uint(p, n); break;
 	case OFD_IE_PROTO: f->proto = (uint8_t)be_uint(p, n); break;
@@ -652,9 +679,35 @@ __attribute__((always_inline)) static inline void apply_one(struct ofd_flow *f, 
 	case OFD_IE_IP_TOTAL_LEN:
 	case OFD_IE_SEC_OFFSET:
 	case OFD_IE_SEC_OCTETS: ofd_ie_section_put(f, a, c, kind, p, n); break;
-	default: apply_tail(f, kind, p, n); break;
+	case OFD_IE_MPLS_2:
+	case OFD_IE_MPLS_3:
+	case OFD_IE_MPLS_4:
+	case OFD_IE_MPLS_5:
+	case OFD_IE_MPLS_6:
+	case OFD_IE_MPLS_7:
+	case OFD_IE_MPLS_8:
+	case OFD_IE_MPLS_9:
+	case OFD_IE_MPLS_10:
+	case OFD_IE_MPLS_IP4:
+	case OFD_IE_MPLS_IP6:
+	case OFD_IE_NAT_SRC4:
+	case OFD_IE_NAT_DST4:
+	case OFD_IE_NAT_SRC6:
+	case OFD_IE_NAT_DST6:
+	case OFD_IE_NAT_SRC_PORT:
+	case OFD_IE_NAT_DST_PORT:
+	case OFD_IE_IN_IF_PHYS:
+	case OFD_IE_OUT_IF_PHYS:
+	case OFD_IE_IN_IF_PHYS_BOTH:
+	case OFD_IE_OUT_IF_PHYS_BOTH:
+	case OFD_IE_CVLAN:
+	case OFD_IE_POST_CVLAN: apply_tail(f, kind, p, n); break;
+	case OFD_IE__COUNT:
+	default: __builtin_unreachable(); /* steps hold kinds below OFD_IE__COUNT only (compile) */
 	}
 }
+
+#pragma GCC diagnostic pop
 
 void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *steps, const uint8_t *p,
 		  struct ofd_flow *f, struct ofd_ie_aux *aux, const struct ofd_ie_ctx *ctx)
@@ -664,7 +717,7 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 		aux->have |= OFD_IEA_MIXED;
 	if (!plan->varlen) {
 		for (; s < end; s++)
-			apply_one(f, aux, ctx, s->kind, p + s->off, s->len);
+			apply_one(f, aux, ctx, s->kind, p + s->off, s->len, s->dst);
 		return;
 	}
 	for (; s < end; s++) {
@@ -678,116 +731,8 @@ void ofd_ie_apply(const struct ofd_ie_plan *plan, const struct ofd_ie_step *step
 			if (s->kind != OFD_IE_SKIP) /* a packet section, the only kind read at any length */
 				ofd_ie_section_put(f, aux, ctx, s->kind, p, len);
 		} else {
-			apply_one(f, aux, ctx, s->kind, p, len);
+			apply_one(f, aux, ctx, s->kind, p, len, 0);
 		}
 		p += len;
 	}
-}
-
-/* The epoch time of uptime t, `up` being the exporter's uptime at the export time (mod 2^32). */
-static inline uint64_t uptime_ns(uint32_t t, uint32_t up, uint64_t export_ns)
-{
-	return export_ns - (uint64_t)((int64_t)(int32_t)(up - t) * 1000000);
-}
-
-/*
- * Uptime-relative times (ms, 32 bits, wrapping every 49.7 days) through the exporter's uptime at
- * the export time, modulo 2^32: v9 the header's sysUptime; IPFIX the export time minus
- * systemInitTimeMilliseconds (none known: left unset). The difference is signed (flows within
- * 24.8 days of the export), as an IPFIX export time has whole seconds and a flow may end up to
- * a second after it.
- */
-static void post_uptimes(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
-{
-	uint32_t up;
-	if (c->v9)
-		up = c->uptime_ms;
-	else if (a->have & OFD_IEA_SYS_INIT)
-		up = (uint32_t)(c->export_ns / 1000000u - a->sys_init_ms);
-	else if (c->has_sys_init)
-		up = (uint32_t)(c->export_ns / 1000000u - c->sys_init_ms);
-	else
-		return;
-	if (a->have & OFD_IEA_UP_START) {
-		f->time_flow_start_ns = uptime_ns(a->up_start, up, c->export_ns);
-		f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START);
-	}
-	if (a->have & OFD_IEA_UP_END) {
-		f->time_flow_end_ns = uptime_ns(a->up_end, up, c->export_ns);
-		f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_END);
-	}
-}
-
-/* A record still without a start or end time: the export time for the end, the end for the start
- * (goflow2 and nfdump use the export time). */
-IE_COLD static void post_time_fallback(struct ofd_flow *f, const struct ofd_ie_ctx *c)
-{
-	if (!(f->present.w[0] & OFD_W0(OFD_F_TIME_FLOW_END)))
-		f->time_flow_end_ns = c->export_ns;
-	if (!(f->present.w[0] & OFD_W0(OFD_F_TIME_FLOW_START)))
-		f->time_flow_start_ns = f->time_flow_end_ns;
-	f->present.w[0] |= OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END);
-}
-
-/*
- * etype of a record with addresses of both families: from a non-zero source or destination
- * address (it outranks ipVersion, which a template with both families may carry for the family
- * not in use), else from ipVersion (60), else from the family of an all-zero address.
- */
-IE_COLD static void post_etype_mixed(struct ofd_flow *f)
-{
-	const struct ofd_ip *a = NULL;
-	if (f->src_addr.family && !ip_zero(&f->src_addr))
-		a = &f->src_addr;
-	else if (f->dst_addr.family && !ip_zero(&f->dst_addr))
-		a = &f->dst_addr;
-	else if (f->present.w[0] & OFD_W0(OFD_F_ETYPE))
-		return;
-	else if (f->src_addr.family)
-		a = &f->src_addr;
-	else if (f->dst_addr.family)
-		a = &f->dst_addr;
-	if (!a)
-		return;
-	static const uint8_t zero[16];
-	if (f->src_addr.family != a->family && ip_zero(&f->src_addr)) /* the family not in use */
-		a->family == OFD_AF_INET ? ofd_ip_set4(&f->src_addr, zero) : ofd_ip_set6(&f->src_addr, zero);
-	if (f->dst_addr.family != a->family && ip_zero(&f->dst_addr))
-		a->family == OFD_AF_INET ? ofd_ip_set4(&f->dst_addr, zero) : ofd_ip_set6(&f->dst_addr, zero);
-	f->etype = a->family == OFD_AF_INET ? 0x0800 : 0x86dd;
-	f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
-}
-
-/*
- * ICMP type/code: from the ICMP elements (32/139, 176-179) when they say something, else from the
- * destination port as v9 exporters encode them (type << 8 | code), also when a template carries
- * the elements but leaves them zero.
- */
-IE_COLD static void post_icmp(struct ofd_flow *f)
-{
-	if ((f->present.w[0] & OFD_W0(OFD_F_ICMP_TYPE)) && !f->icmp_type && !f->icmp_code && f->dst_port)
-		f->present.w[0] &= ~(OFD_W0(OFD_F_ICMP_TYPE) | OFD_W0(OFD_F_ICMP_CODE));
-	ofd_flow_icmp_from_port(f);
-}
-
-void ofd_ie_post(struct ofd_flow *f, const struct ofd_ie_aux *a, const struct ofd_ie_ctx *c)
-{
-	uint64_t times = OFD_W0(OFD_F_TIME_FLOW_START) | OFD_W0(OFD_F_TIME_FLOW_END);
-	if (a->have & OFD_IEA_SECTION)
-		ofd_ie_section_post(f, a);
-	if (a->have & (OFD_IEA_UP_START | OFD_IEA_UP_END))
-		post_uptimes(f, a, c);
-	if ((f->present.w[0] & times) != times)
-		post_time_fallback(f, c);
-	if (a->have & OFD_IEA_MIXED) {
-		post_etype_mixed(f);
-	} else if (!(f->present.w[0] & OFD_W0(OFD_F_ETYPE))) {
-		uint8_t fam = f->src_addr.family ? f->src_addr.family : f->dst_addr.family;
-		if (fam) {
-			f->etype = fam == OFD_AF_INET ? 0x0800 : 0x86dd;
-			f->present.w[0] |= OFD_W0(OFD_F_ETYPE);
-		}
-	}
-	if (f->proto == 1 || f->proto == 58)
-		post_icmp(f);
 }

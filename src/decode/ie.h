@@ -131,6 +131,19 @@ enum ofd_ie_kind {
 	OFD_IE_IP_TOTAL_LEN,	 /* ipTotalLength (224) */
 	OFD_IE_SEC_OFFSET,	 /* sectionOffset (409) */
 	OFD_IE_SEC_OCTETS,	 /* sectionExportedOctets (410) */
+	/* kinds only ofd_ie_specialise() makes (fixed plans of forward templates): the field is at
+	   step.off, of the length the kind names, its value goes to the flow member at byte step.dst */
+	OFD_IE_ST_U8,	    /* 1 byte -> uint8_t */
+	OFD_IE_ST_U16,	    /* 2 bytes -> uint16_t */
+	OFD_IE_ST_U16_1,    /* 1 byte -> uint16_t */
+	OFD_IE_ST_U32,	    /* 4 bytes -> uint32_t */
+	OFD_IE_ST_U32_2,    /* 2 bytes -> uint32_t */
+	OFD_IE_ST_U64,	    /* 8 bytes -> uint64_t */
+	OFD_IE_ST_U64_4,    /* 4 bytes -> uint64_t */
+	OFD_IE_ST_ADDR4,    /* 4 bytes -> struct ofd_ip, the template's only element for it */
+	OFD_IE_ST_ADDR6,    /* 16 bytes -> struct ofd_ip, the same */
+	OFD_IE_ST_UP_START, /* 4 bytes -> aux up_start (flowStartSysUpTime) */
+	OFD_IE_ST_UP_END,   /* 4 bytes -> aux up_end (flowEndSysUpTime) */
 	OFD_IE__COUNT
 };
 
@@ -138,6 +151,7 @@ struct ofd_ie_step {
 	uint16_t off; /* fixed plans: offset in the record; variable plans: unused */
 	uint16_t len; /* OFD_IE_VARLEN in variable plans for a variable-length field */
 	uint8_t kind; /* enum ofd_ie_kind */
+	uint16_t dst; /* OFD_IE_ST_*: offset of the flow member written; else 0 */
 };
 
 /* The compiled form of a template (its steps follow it in memory, see template.c). */
@@ -216,6 +230,16 @@ int ofd_ie_len_ok(enum ofd_ie_kind kind, uint32_t len);
  */
 int ofd_ie_compile(const struct ofd_tmpl_field *f, uint32_t n, uint32_t nscope, int v9,
 		   struct ofd_ie_plan *plan, struct ofd_ie_step *steps);
+
+/*
+ * Rewrite the steps of a fixed plan (no-op for a variable one) that ofd_ie_compile() made, for
+ * records applied into a zeroed flow (ofd_batch_add): integer steps whose field and member have
+ * a width the OFD_IE_ST_* kinds name become those (no length switch per record), and a source,
+ * destination, next-hop or BGP next-hop address that is the template's only element for its
+ * member becomes a plain copy (no zero check: nothing else could have set it). What a record
+ * decodes to does not change. Not for reverse (biflow) plans, whose records start as copies.
+ */
+void ofd_ie_specialise(struct ofd_ie_plan *plan, struct ofd_ie_step *steps);
 
 /* Length of the variable-length record at p (at most `left` bytes), or 0 if it does not fit. */
 size_t ofd_ie_var_len(const struct ofd_ie_plan *plan, const struct ofd_ie_step *steps, const uint8_t *p,

@@ -525,6 +525,7 @@ static int define(struct ofd_decoder *d, struct ofd_tmpl_msg *m, uint16_t tid, i
 	if (ofd_ie_compile(tc->fields, n, nscope, m->version == 9, &plan, tc->steps))
 		return ofd_decode_drop(d, m->dg, OFD_DROP_BAD_TEMPLATE, OFD_EFORMAT,
 				       "template records empty or longer than a message");
+	ofd_ie_specialise(&plan, tc->steps);
 	struct ofd_ie_biflow bi;
 	int biflow = m->version == 10 && !options &&
 		     ofd_ie_biflow_compile(tc->fields, n, &bi, tc->steps + plan.nsteps, tc->fields + n) == 1;
