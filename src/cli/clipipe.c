@@ -77,12 +77,14 @@ size_t ofd_clipipe_last(const struct ofd_pipeline *p)
 }
 
 /* Until the inputs end or a stop signal; SIGUSR1 (when in set) prints the counters, a second
-   stop signal ends the process (the default action) if the drain hangs. */
+   stop signal ends the process (the default action) if the drain hangs. The wait is on the
+   pipeline (which wakes it the moment its inputs end: `dump` of a small file does not sit out a
+   tick), signals are polled between waits: taken within 100 ms. */
 static void clipipe_wait(struct ofd_pipeline *p, const sigset_t *set)
 {
 	int stopping = 0;
-	while (!ofd_pipeline_wait(p, 0)) {
-		struct timespec ts = {0, 100 * 1000000};
+	while (!ofd_pipeline_wait(p, 100)) {
+		struct timespec ts = {0, 0};
 		int sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGUSR1) {
 			ofd_pipeline_print(p, stderr);
