@@ -155,8 +155,16 @@ enum ofd_ie_kind ofd_ie_kind_of(uint32_t pen, uint16_t id)
 	}
 }
 
+/* mplsTopLabelStackSection and mplsLabelStackSection2..10 (70-79): 3 bytes or more */
+static int is_mpls_section(unsigned kind)
+{
+	return kind == OFD_IE_MPLS || (kind >= OFD_IE_MPLS_2 && kind <= OFD_IE_MPLS_10);
+}
+
 int ofd_ie_len_ok(enum ofd_ie_kind kind, uint32_t len)
 {
+	if (is_mpls_section(kind))
+		return len >= 3 && len <= 16;
 	switch (kind) {
 	case OFD_IE_SKIP: return 1;
 	case OFD_IE_SRC_ADDR4:
@@ -177,16 +185,6 @@ int ofd_ie_len_ok(enum ofd_ie_kind kind, uint32_t len)
 	case OFD_IE_DST_MAC: return len == 6;
 	case OFD_IE_START_NTP:
 	case OFD_IE_END_NTP: return len == 8;
-	case OFD_IE_MPLS:
-	case OFD_IE_MPLS_2:
-	case OFD_IE_MPLS_3:
-	case OFD_IE_MPLS_4:
-	case OFD_IE_MPLS_5:
-	case OFD_IE_MPLS_6:
-	case OFD_IE_MPLS_7:
-	case OFD_IE_MPLS_8:
-	case OFD_IE_MPLS_9:
-	case OFD_IE_MPLS_10: return len >= 3 && len <= 16;
 	case OFD_IE_SAMPLING_PROB: return len == 4 || len == 8;
 	case OFD_IE_SEC_L2:
 	case OFD_IE_SEC_IP_HDR:
@@ -484,16 +482,11 @@ static inline void put_mpls_ip(struct ofd_flow *f, const uint8_t *p, uint32_t n)
  */
 IE_COLD static void apply_tail(struct ofd_flow *f, unsigned kind, const uint8_t *p, uint32_t n)
 {
+	if (kind >= OFD_IE_MPLS_2 && kind <= OFD_IE_MPLS_10) {
+		put_lse(f, kind - OFD_IE_MPLS_2 + 1, (uint32_t)ofd_be_uint(p, 3));
+		return;
+	}
 	switch (kind) {
-	case OFD_IE_MPLS_2:
-	case OFD_IE_MPLS_3:
-	case OFD_IE_MPLS_4:
-	case OFD_IE_MPLS_5:
-	case OFD_IE_MPLS_6:
-	case OFD_IE_MPLS_7:
-	case OFD_IE_MPLS_8:
-	case OFD_IE_MPLS_9:
-	case OFD_IE_MPLS_10: put_lse(f, kind - OFD_IE_MPLS_2 + 1, (uint32_t)ofd_be_uint(p, 3)); break;
 	case OFD_IE_MPLS_IP4:
 	case OFD_IE_MPLS_IP6: put_mpls_ip(f, p, n); break;
 	case OFD_IE_NAT_SRC4: set4(&f->post_nat_src_addr, p); break;

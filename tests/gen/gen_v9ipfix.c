@@ -218,6 +218,15 @@ int gv_decode(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4
 	return gv_decode_from(d, p, len, src4, port, time_ns, OFD_ORIGIN_LOCAL, OFD_TMPL_BUDGET_MAIN, s);
 }
 
+struct ofd_decoder *gv_decoder_new(struct gv_sink *s)
+{
+	struct ofd_decoder *d;
+	if (ofd_decoder_new(&d, NULL) != 0)
+		abort();
+	s->n = 0;
+	return d;
+}
+
 int gv_decode_msg(struct ofd_decoder *d, struct gv_msg *m, uint32_t src4, uint16_t port, uint64_t time_ns,
 		  struct gv_sink *s)
 {

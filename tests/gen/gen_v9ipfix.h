@@ -73,6 +73,9 @@ struct gv_sink {
 int gv_decode(struct ofd_decoder *d, const uint8_t *p, size_t len, uint32_t src4, uint16_t port,
 	      uint64_t time_ns, struct gv_sink *s);
 
+/* A decoder for a test (no metrics) with sink s emptied; aborts when it cannot be made. */
+struct ofd_decoder *gv_decoder_new(struct gv_sink *s);
+
 /* Finish message m (gv_end), decode it with gv_decode, free it; what gv_decode returned. */
 int gv_decode_msg(struct ofd_decoder *d, struct gv_msg *m, uint32_t src4, uint16_t port, uint64_t time_ns,
 		  struct gv_sink *s);

@@ -24,14 +24,6 @@
 
 static struct gv_sink sink;
 
-static struct ofd_decoder *new_decoder(void)
-{
-	struct ofd_decoder *d;
-	assert_int_equal(ofd_decoder_new(&d, NULL), 0);
-	sink.n = 0;
-	return d;
-}
-
 static int dec(struct ofd_decoder *d, struct gv_msg *m)
 {
 	return gv_decode_msg(d, m, SRC4, 4739, RECV_NS, &sink);
@@ -134,7 +126,7 @@ static struct ofd_flow plain(const struct ofd_flow *f)
 static void test_two_records(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	gv_ipfix_begin(&m, EXPORT_S, 1, 7);
 	bi_template(&m, 300);
@@ -226,7 +218,7 @@ static void test_two_records(void **state)
 static void test_forward_as_uniflow(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	gv_ipfix_begin(&m, EXPORT_S, 1, 7);
 	bi_template(&m, 300);
@@ -251,7 +243,7 @@ static void test_forward_as_uniflow(void **state)
 static void test_no_reverse_counts(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{8, 4, 0}, {12, 4, 0}, {1, 4, 0}, {2, 4, 0}, {6, 1, REV}, {239, 1, 0}};
 	const uint64_t v[] = {0x0a000001, 0x0a000002, 100, 1, 0x12, 3};
@@ -275,7 +267,7 @@ static void test_no_reverse_counts(void **state)
 static void test_varlen_and_defaults(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{8, 4, 0},	  {12, 4, 0},	{96, GV_VARLEN, 0}, {1, 8, 0},
 				     {2, 8, 0},	  {152, 8, 0},	{153, 8, 0},	    {192, 1, 0},
@@ -318,7 +310,7 @@ static void test_varlen_and_defaults(void **state)
 static void test_reverse_uptimes(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{8, 4, 0},	  {12, 4, 0},	{1, 4, 0},   {2, 4, 0},
 				     {160, 8, 0}, {22, 4, 0},	{21, 4, 0},  {1, 4, REV},
@@ -359,7 +351,7 @@ static void take(struct ofd_batch *b, void *ctx)
 static void test_batch_full(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	gv_ipfix_begin(&m, EXPORT_S, 1, 7);
 	bi_template(&m, 300);
@@ -397,7 +389,7 @@ static void test_batch_full(void **state)
 static void test_dir_after_long_varlen(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{8, 4, 0},	  {12, 4, 0},  {96, GV_VARLEN, 0}, {1, 4, 0},
 				     {2, 4, REV}, {239, 1, 0}, {1, 4, REV}};
@@ -430,7 +422,7 @@ static void test_reverse_plan_memory(void **state)
 	(void)state;
 	size_t mem[2];
 	for (int i = 0; i < 2; i++) {
-		struct ofd_decoder *d = new_decoder();
+		struct ofd_decoder *d = gv_decoder_new(&sink);
 		struct gv_msg m = {0};
 		struct gv_field f[NFWD + NREV];
 		memcpy(f, fwd_f, sizeof(fwd_f));

@@ -22,14 +22,6 @@
 
 static struct gv_sink sink;
 
-static struct ofd_decoder *new_decoder(void)
-{
-	struct ofd_decoder *d;
-	assert_int_equal(ofd_decoder_new(&d, NULL), 0);
-	sink.n = 0;
-	return d;
-}
-
 static int dec(struct ofd_decoder *d, struct gv_msg *m)
 {
 	return gv_decode_msg(d, m, SRC4, 4739, RECV_NS, &sink);
@@ -42,7 +34,7 @@ static const uint8_t zero16[16];
 /* IOS XR style: 8, 12, 27, 28 (and 60 when `ver`) in one template; one v4 and one v6 record. */
 static void both_families(int v9, int ver)
 {
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{8, 4, 0}, {12, 4, 0}, {27, 16, 0}, {28, 16, 0}, {4, 1, 0}, {60, 1, 0}};
 	size_t nf = ver ? 6 : 5;
@@ -118,7 +110,7 @@ static void test_both_families_v9(void **state)
 static void test_both_families_next_hop(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{62, 16, 0}, {15, 4, 0}, {18, 4, 0}, {63, 16, 0}};
 	gv_ipfix_begin(&m, EXPORT_S, 1, 7);
@@ -142,7 +134,7 @@ static void test_both_families_next_hop(void **state)
 /* postOctet/PacketDeltaCount (23/24, v9 OUT_BYTES/OUT_PKTS) when 1/2 are absent. */
 static void egress(int v9)
 {
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field fo[] = {{23, 8, 0}, {24, 4, 0}, {4, 1, 0}};
 	const struct gv_field fboth[] = {{23, 8, 0}, {24, 4, 0}, {1, 4, 0}, {2, 4, 0}};
@@ -187,7 +179,7 @@ static void test_egress_counters(void **state)
 static void test_scaling(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field fx[] = {{4, 1, 0},   {197, 1, 0}, {176, 1, 0}, {177, 1, 0},
 				      {178, 1, 0}, {179, 1, 0}, {11, 2, 0}};
@@ -237,7 +229,7 @@ static void test_scaling(void **state)
 static void test_full_width(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{4, 1, 0}, {6, 2, 0}, {89, 4, 0}};
 	const struct gv_field f1[] = {{4, 1, 0}, {6, 1, 0}, {89, 1, 0}};
@@ -268,7 +260,7 @@ static void test_full_width(void **state)
 static void test_uptime_wrap_ipfix(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field fup[] = {{160, 8, 0}, {22, 4, 0}, {21, 4, 0}};
 	const struct gv_field fnone[] = {{8, 4, 0}, {4, 1, 0}};

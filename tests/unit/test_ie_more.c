@@ -27,14 +27,6 @@
 
 static struct gv_sink sink;
 
-static struct ofd_decoder *new_decoder(void)
-{
-	struct ofd_decoder *d;
-	assert_int_equal(ofd_decoder_new(&d, NULL), 0);
-	sink.n = 0;
-	return d;
-}
-
 static void begin(struct gv_msg *m, int v9)
 {
 	if (v9)
@@ -109,7 +101,7 @@ static void round_trip(const struct ofd_flow *f, const char *line)
 
 static void mpls_stack(int v9)
 {
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{8, 4, 0},	 {12, 4, 0}, {4, 1, 0},	 {70, 3, 0},  {71, 3, 0},
 				     {72, 3, 0}, {73, 3, 0}, {47, 4, 0}, {140, 16, 0}};
@@ -192,7 +184,7 @@ static void test_mpls_stack_v9(void **state)
 static void test_mpls_positions(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{8, 4, 0}, {79, 3, 0}, {71, 3, 0}, {70, 3, 0}, {140, 16, 0}};
 	begin(&m, 0);
@@ -268,7 +260,7 @@ static const uint64_t more_v[NMORE] = {
 
 static void more(int v9)
 {
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	begin(&m, v9);
 	gv_set_begin(&m, v9 ? 0 : 2);
@@ -374,7 +366,7 @@ static void test_more_v9(void **state)
 static void test_primaries_win(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{253, 4, 0}, {252, 4, 0},	{10, 4, 0},  {14, 4, 0},
 				     {254, 2, 0}, {243, 2, 0},	{58, 2, 0},  {59, 2, 0},
@@ -419,7 +411,7 @@ static void test_primaries_win(void **state)
 static void test_absent(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	begin(&m, 0);
 	gv_set_begin(&m, 2);

@@ -27,14 +27,6 @@
 
 static struct gv_sink sink;
 
-static struct ofd_decoder *new_decoder(void)
-{
-	struct ofd_decoder *d;
-	assert_int_equal(ofd_decoder_new(&d, NULL), 0);
-	sink.n = 0;
-	return d;
-}
-
 static int dec(struct ofd_decoder *d, struct gv_msg *m)
 {
 	return gv_decode_msg(d, m, SRC4, 4739, RECV_NS, &sink);
@@ -97,7 +89,7 @@ static void check_tcp4(const struct ofd_flow *f)
 static void test_juniper_eth_ipv4_tcp(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{10, 4, 0}, {312, 2, 0}, {315, GV_VARLEN, 0}};
 	begin(&m, 0);
@@ -130,7 +122,7 @@ static void test_v9_fixed_vlan(void **state)
 {
 	(void)state;
 	for (int v9 = 0; v9 < 2; v9++) {
-		struct ofd_decoder *d = new_decoder();
+		struct ofd_decoder *d = gv_decoder_new(&sink);
 		struct gv_msg m = {0};
 		const struct gv_field f[] = {{410, 2, 0}, {315, 128, 0}, {312, 4, 0}};
 		begin(&m, v9);
@@ -161,7 +153,7 @@ static void test_v9_fixed_vlan(void **state)
 static void test_ipv6_udp_header_section(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{313, GV_VARLEN, 0}};
 	begin(&m, 0);
@@ -201,7 +193,7 @@ static void test_ipv6_udp_header_section(void **state)
 static void test_mpls_pseudowire(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{315, GV_VARLEN, 0}, {312, 2, 0}};
 	begin(&m, 0);
@@ -244,7 +236,7 @@ static void test_mpls_pseudowire(void **state)
 static void test_truncated_and_lying(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{312, 2, 0}, {315, GV_VARLEN, 0}};
 	const struct gv_field fo[] = {{409, 2, 0}, {315, GV_VARLEN, 0}};
@@ -303,7 +295,7 @@ static void test_truncated_and_lying(void **state)
 static void test_precedence(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{8, 4, 0}, {7, 2, 0}, {315, GV_VARLEN, 0}, {11, 2, 0},
 				     {2, 4, 0}, {1, 4, 0}, {312, 2, 0},		{58, 2, 0}};
@@ -340,7 +332,7 @@ static void test_precedence(void **state)
 static void test_header_payload_and_mpls_sections(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f1[] = {{313, 20, 0}, {314, GV_VARLEN, 0}, {224, 2, 0}};
 	const struct gv_field f2[] = {{316, GV_VARLEN, 0}, {317, GV_VARLEN, 0}};
@@ -383,7 +375,7 @@ static void test_header_payload_and_mpls_sections(void **state)
 static void test_icmp_section(void **state)
 {
 	(void)state;
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	const struct gv_field f[] = {{315, GV_VARLEN, 0}};
 	begin(&m, 0);

@@ -22,14 +22,6 @@
 
 static struct gv_sink sink;
 
-static struct ofd_decoder *new_decoder(void)
-{
-	struct ofd_decoder *d;
-	assert_int_equal(ofd_decoder_new(&d, NULL), 0);
-	sink.n = 0;
-	return d;
-}
-
 static int dec(struct ofd_decoder *d, struct gv_msg *m)
 {
 	return gv_decode_msg(d, m, SRC4, 4739, RECV_NS, &sink);
@@ -58,7 +50,7 @@ static const struct gv_field plain[] = {{8, 4, 0}, {2, 4, 0}};
 static uint32_t ipfix_rate(const struct gv_field *o, size_t n, const uint64_t *v)
 {
 	static const struct gv_field scope[] = {{149, 4, 0}};
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	gv_ipfix_begin(&m, EXPORT_S, 1, 3);
 	gv_set_begin(&m, 3);
@@ -145,7 +137,7 @@ static void test_interval_algorithm(void **state)
 static uint32_t v9_rate(const struct gv_field *o, size_t n, const uint64_t *v)
 {
 	static const struct gv_field scope[] = {{1, 4, 0}};
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	gv_v9_begin(&m, UPTIME, EXPORT_S, 1, 0);
 	gv_set_begin(&m, 1);
@@ -190,7 +182,7 @@ static void test_ipfix_selector_scope(void **state)
 	static const struct gv_field o_dom[] = {{34, 4, 0}};
 	static const struct gv_field sel[] = {{8, 4, 0}, {302, 8, 0}};
 	static const struct gv_field sampler[] = {{8, 4, 0}, {48, 2, 0}};
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	gv_ipfix_begin(&m, EXPORT_S, 1, 3);
 	gv_set_begin(&m, 3);
@@ -242,7 +234,7 @@ static void test_ipfix_interface_scope(void **state)
 	static const struct gv_field sc_dom[] = {{149, 4, 0}};
 	static const struct gv_field o_dom[] = {{34, 4, 0}};
 	static const struct gv_field rec[] = {{8, 4, 0}, {10, 4, 0}};
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	gv_ipfix_begin(&m, EXPORT_S, 1, 3);
 	gv_set_begin(&m, 3);
@@ -299,7 +291,7 @@ static void test_v9_scopes(void **state)
 	static const struct gv_field o_smp[] = {{48, 1, 0}, {49, 1, 0}, {50, 4, 0}};
 	static const struct gv_field rec[] = {{8, 4, 0}, {10, 2, 0}};
 	static const struct gv_field rec_smp[] = {{8, 4, 0}, {10, 2, 0}, {48, 1, 0}};
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	gv_v9_begin(&m, UPTIME, EXPORT_S, 1, 0);
 	gv_set_begin(&m, 1);
@@ -373,7 +365,7 @@ static void test_iface_table_full(void **state)
 	static const struct gv_field sc_if[] = {{10, 4, 0}};
 	static const struct gv_field o[] = {{34, 4, 0}};
 	static const struct gv_field rec[] = {{8, 4, 0}, {10, 4, 0}};
-	struct ofd_decoder *d = new_decoder();
+	struct ofd_decoder *d = gv_decoder_new(&sink);
 	struct gv_msg m = {0};
 	gv_ipfix_begin(&m, EXPORT_S, 1, 3);
 	gv_set_begin(&m, 3);
