@@ -16,11 +16,9 @@ static inline int has(const struct ofd_flow *f, enum ofd_field fld)
 	return ofd_flow_has(f, fld);
 }
 
-static inline int has_range(const struct ofd_flow *f, enum ofd_field fld, uint64_t v,
-			    const struct ofd_ff_insn *in)
-{
-	return has(f, fld) && in_range(v, in);
-}
+/* The member's value, or zero when the record does not have the field (flowpipeline reads an
+ * unset protobuf field as zero). */
+#define VAL(f, fld, m) (has((f), (fld)) ? (uint64_t)(f)->m : 0)
 
 static int match_prefix(const struct ofd_ff_prefix *p, const struct ofd_ip *ip)
 {
@@ -30,20 +28,18 @@ static int match_prefix(const struct ofd_ff_prefix *p, const struct ofd_ip *ip)
 	       (a[1] & p->mask[1]) == p->net[1];
 }
 
-static uint64_t duration_ns(const struct ofd_flow *f)
+/* Whole seconds between start and end, each rounded down to the second as flowpipeline's
+ * TimeFlowStart / TimeFlowEnd are; unsigned, so an end before the start wraps as it does there. */
+static uint64_t duration_s(const struct ofd_flow *f)
 {
-	return f->time_flow_end_ns > f->time_flow_start_ns ? f->time_flow_end_ns - f->time_flow_start_ns : 0;
+	return f->time_flow_end_ns / 1000000000u - f->time_flow_start_ns / 1000000000u;
 }
 
-/* count * mult per second over the flow's duration (rounded down, saturated); durations below
- * one second count as one second */
-static uint64_t per_second(uint64_t count, unsigned mult, const struct ofd_flow *f)
+/* count per second as flowpipeline computes it: integer division, a duration of 0 counting as 1 */
+static uint64_t per_second(uint64_t count, const struct ofd_flow *f)
 {
-	uint64_t d = duration_ns(f);
-	unsigned __int128 r = (unsigned __int128)count * mult;
-	if (d > 1000000000u)
-		r = r * 1000000000u / d;
-	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+	uint64_t d = duration_s(f);
+	return count / (d ? d : 1);
 }
 
 static unsigned char lower(unsigned char c)
@@ -71,39 +67,22 @@ static int contains(const char *s, const char *pat)
 static int match_string(const struct ofd_filter *flt, const struct ofd_ff_insn *in, const struct ofd_flow *f,
 			enum ofd_field fld, const char *s)
 {
-	return has(f, fld) && contains(s, flt->strings + in->aux);
+	return contains(has(f, fld) && s ? s : "", flt->strings + in->aux);
 }
 
-static unsigned char upper(char c)
-{
-	return c >= 'a' && c <= 'z' ? (unsigned char)(c - ('a' - 'A')) : (unsigned char)c;
-}
-
+/* A country field equals the two letters of the filter (flowpipeline: the field contains them). */
 static int country_is(const struct ofd_flow *f, enum ofd_field fld, const char cc[2], uint64_t want)
 {
-	return has(f, fld) && ((uint64_t)upper(cc[0]) << 8 | upper(cc[1])) == want;
-}
-
-/* The remote side's country: the source of an incoming flow, the destination of an outgoing one;
- * either side when the record has no direction. */
-static int match_country(const struct ofd_flow *f, uint64_t want)
-{
-	if (has(f, OFD_F_FLOW_DIRECTION)) {
-		if (f->flow_direction == OFD_DIR_INGRESS)
-			return country_is(f, OFD_F_SRC_COUNTRY, f->src_country, want);
-		return country_is(f, OFD_F_DST_COUNTRY, f->dst_country, want);
-	}
-	return country_is(f, OFD_F_SRC_COUNTRY, f->src_country, want) ||
-	       country_is(f, OFD_F_DST_COUNTRY, f->dst_country, want);
+	return has(f, fld) && ((uint64_t)(unsigned char)cc[0] << 8 | (unsigned char)cc[1]) == want;
 }
 
 static int match_passes(const struct ofd_filter *flt, const struct ofd_ff_insn *in, const struct ofd_flow *f)
 {
-	if (!has(f, OFD_F_AS_PATH))
-		return 0;
 	const uint32_t *want = flt->asns + in->aux;
 	uint32_t n = (uint32_t)in->lo;
-	uint32_t len = f->as_path_len < OFD_AS_PATH_MAX ? f->as_path_len : OFD_AS_PATH_MAX;
+	uint32_t len = !has(f, OFD_F_AS_PATH)		  ? 0
+		       : f->as_path_len < OFD_AS_PATH_MAX ? f->as_path_len
+							  : OFD_AS_PATH_MAX;
 	for (uint32_t i = 0; i + n <= len; i++) {
 		uint32_t k = 0;
 		while (k < n && f->as_path[i + k] == want[k])
@@ -114,20 +93,13 @@ static int match_passes(const struct ofd_filter *flt, const struct ofd_ff_insn *
 	return 0;
 }
 
-static int is_icmp(const struct ofd_flow *f)
-{
-	return f->proto == 1 || f->proto == 58;
-}
-
+/* flowpipeline: ICMP (protocol 1 only) with type and code from the destination port. */
 static int match_icmp(const struct ofd_ff_insn *in, const struct ofd_flow *f)
 {
-	if (!is_icmp(f))
+	if (f->proto != 1)
 		return 0;
-	uint64_t v;
-	if (in->op == OFD_FF_OP_ICMP_TYPE)
-		v = has(f, OFD_F_ICMP_TYPE) ? f->icmp_type : (uint64_t)(f->dst_port >> 8);
-	else
-		v = has(f, OFD_F_ICMP_CODE) ? f->icmp_code : (uint64_t)(f->dst_port & 0xff);
+	uint64_t v =
+	    in->op == OFD_FF_OP_ICMP_TYPE ? (uint64_t)(f->dst_port >> 8) : (uint64_t)(f->dst_port & 0xff);
 	return in_range(v, in);
 }
 
@@ -143,41 +115,46 @@ static inline int test_plain(const struct ofd_ff_insn *in, const struct ofd_flow
 	case OFD_FF_OP_DST_NET: return in_range(f->dst_net, in);
 	case OFD_FF_OP_IN_IF: return in_range(f->in_if, in);
 	case OFD_FF_OP_OUT_IF: return in_range(f->out_if, in);
-	case OFD_FF_OP_IN_SPEED: return has_range(f, OFD_F_IN_IF_SPEED, f->in_if_speed, in);
-	case OFD_FF_OP_OUT_SPEED: return has_range(f, OFD_F_OUT_IF_SPEED, f->out_if_speed, in);
-	case OFD_FF_OP_SRC_CID: return has_range(f, OFD_F_SRC_CID, f->src_cid, in);
-	case OFD_FF_OP_DST_CID: return has_range(f, OFD_F_DST_CID, f->dst_cid, in);
-	case OFD_FF_OP_SRC_VRF: return has_range(f, OFD_F_SRC_VRF, f->src_vrf, in);
-	case OFD_FF_OP_DST_VRF: return has_range(f, OFD_F_DST_VRF, f->dst_vrf, in);
+	case OFD_FF_OP_IN_SPEED: return in_range(VAL(f, OFD_F_IN_IF_SPEED, in_if_speed), in);
+	case OFD_FF_OP_OUT_SPEED: return in_range(VAL(f, OFD_F_OUT_IF_SPEED, out_if_speed), in);
+	case OFD_FF_OP_IN_SPEED_G: return in_range(VAL(f, OFD_F_IN_IF_SPEED, in_if_speed) / 1000000000u, in);
+	case OFD_FF_OP_OUT_SPEED_G:
+		return in_range(VAL(f, OFD_F_OUT_IF_SPEED, out_if_speed) / 1000000000u, in);
+	case OFD_FF_OP_CID:
+		return in_range(VAL(f, OFD_F_CID, cid), in) || in_range(VAL(f, OFD_F_SRC_CID, src_cid), in) ||
+		       in_range(VAL(f, OFD_F_DST_CID, dst_cid), in);
+	case OFD_FF_OP_SRC_CID: return in_range(VAL(f, OFD_F_SRC_CID, src_cid), in);
+	case OFD_FF_OP_DST_CID: return in_range(VAL(f, OFD_F_DST_CID, dst_cid), in);
+	case OFD_FF_OP_SRC_VRF: return in_range(VAL(f, OFD_F_SRC_VRF, src_vrf), in);
+	case OFD_FF_OP_DST_VRF: return in_range(VAL(f, OFD_F_DST_VRF, dst_vrf), in);
 	case OFD_FF_OP_NEXTHOP_AS: return in_range(f->next_hop_as, in);
 	case OFD_FF_OP_BYTES: return in_range(f->bytes, in);
 	case OFD_FF_OP_PACKETS: return in_range(f->packets, in);
-	case OFD_FF_OP_DURATION: return in_range(duration_ns(f) / 1000000000u, in);
-	case OFD_FF_OP_BPS: return in_range(per_second(f->bytes, 8, f), in);
-	case OFD_FF_OP_PPS: return in_range(per_second(f->packets, 1, f), in);
+	case OFD_FF_OP_DURATION: return in_range(duration_s(f), in);
+	case OFD_FF_OP_BPS: return in_range(per_second(f->bytes * 8, f), in);
+	case OFD_FF_OP_PPS: return in_range(per_second(f->packets, f), in);
 	case OFD_FF_OP_IPTOS: return in_range(f->ip_tos, in);
 	case OFD_FF_OP_IPTOS_MASK: return (f->ip_tos & in->lo) == in->lo;
 	case OFD_FF_OP_DSCP: return in_range(f->ip_tos >> 2, in);
 	case OFD_FF_OP_ECN: return in_range(f->ip_tos & 3, in);
 	case OFD_FF_OP_SAMPLING: return in_range(f->sampling_rate, in);
-	case OFD_FF_OP_MED: return has_range(f, OFD_F_MED, f->med, in);
-	case OFD_FF_OP_LOCALPREF: return has_range(f, OFD_F_LOCAL_PREF, f->local_pref, in);
+	case OFD_FF_OP_MED: return in_range(VAL(f, OFD_F_MED, med), in);
+	case OFD_FF_OP_LOCALPREF: return in_range(VAL(f, OFD_F_LOCAL_PREF, local_pref), in);
 	case OFD_FF_OP_ETYPE: return in_range(f->etype, in);
 	case OFD_FF_OP_PROTO: return in_range(f->proto, in);
-	case OFD_FF_OP_STATUS: return has_range(f, OFD_F_FORWARDING_STATUS, f->forwarding_status, in);
-	case OFD_FF_OP_STATUS_CLASS:
-		return has(f, OFD_F_FORWARDING_STATUS) &&
-		       (uint64_t)((f->forwarding_status & 0xff) >> 6) == in->lo;
+	case OFD_FF_OP_STATUS: return in_range(VAL(f, OFD_F_FORWARDING_STATUS, forwarding_status), in);
+	case OFD_FF_OP_STATUS_MASK:
+		return (VAL(f, OFD_F_FORWARDING_STATUS, forwarding_status) & in->lo) == in->lo;
 	case OFD_FF_OP_TCPFLAGS: return f->proto == 6 && in_range(f->tcp_flags, in);
 	case OFD_FF_OP_TCPFLAGS_MASK: return f->proto == 6 && (f->tcp_flags & in->lo) == in->lo;
 	case OFD_FF_OP_ICMP_TYPE:
 	case OFD_FF_OP_ICMP_CODE: return match_icmp(in, f);
-	case OFD_FF_OP_COUNTRY: return match_country(f, in->lo);
+	case OFD_FF_OP_COUNTRY: return country_is(f, OFD_F_REMOTE_COUNTRY, f->remote_country, in->lo);
 	case OFD_FF_OP_SRC_COUNTRY: return country_is(f, OFD_F_SRC_COUNTRY, f->src_country, in->lo);
 	case OFD_FF_OP_DST_COUNTRY: return country_is(f, OFD_F_DST_COUNTRY, f->dst_country, in->lo);
-	case OFD_FF_OP_DIRECTION: return has(f, OFD_F_FLOW_DIRECTION) && f->flow_direction == in->lo;
-	case OFD_FF_OP_NORMALIZED: return has(f, OFD_F_NORMALIZED) && f->normalized != 0;
-	case OFD_FF_OP_RPKI: return has(f, OFD_F_RPKI) && f->rpki == in->lo;
+	case OFD_FF_OP_DIRECTION: return VAL(f, OFD_F_FLOW_DIRECTION, flow_direction) == in->lo;
+	case OFD_FF_OP_NORMALIZED: return VAL(f, OFD_F_NORMALIZED, normalized) == 1;
+	case OFD_FF_OP_RPKI: return VAL(f, OFD_F_RPKI, rpki) == in->lo;
 	default: return 0;
 	}
 }
@@ -206,7 +183,7 @@ int ofd_filter_match(const struct ofd_filter *f, const struct ofd_flow *flow)
 		const struct ofd_ff_insn *in = &code[i];
 		i = test(f, in, flow) ? in->jt : in->jf;
 	}
-	return i == OFD_FF_ACCEPT;
+	return i == OFD_FF_ACCEPT || !f->n; /* the empty expression passes every flow */
 }
 
 uint32_t ofd_filter_batch(const struct ofd_filter *f, struct ofd_batch *b)

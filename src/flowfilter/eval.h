@@ -16,7 +16,8 @@
 
 /*
  * Tests. Unless noted, a test holds when a field value v lies in [lo, hi] (empty when lo > hi).
- * "(present)" tests are false on records whose `present` bit for the field is clear.
+ * As in flowpipeline, a field the record does not have reads as zero (an empty string, an empty
+ * AS path, no address).
  */
 enum ofd_ff_op {
 	OFD_FF_OP_SRC_ADDR, /* aux: index into prefixes */
@@ -31,44 +32,48 @@ enum ofd_ff_op {
 	OFD_FF_OP_DST_NET,
 	OFD_FF_OP_IN_IF,
 	OFD_FF_OP_OUT_IF,
-	OFD_FF_OP_IN_SPEED, /* bit/s (present) */
+	OFD_FF_OP_IN_SPEED, /* bit/s (a number with a unit suffix) */
 	OFD_FF_OP_OUT_SPEED,
-	OFD_FF_OP_SRC_CID, /* (present) */
+	OFD_FF_OP_IN_SPEED_G, /* whole Gbit/s, rounded down (a bare number, as flowpipeline) */
+	OFD_FF_OP_OUT_SPEED_G,
+	OFD_FF_OP_CID, /* cid, src_cid or dst_cid (`cid` without a direction) */
+	OFD_FF_OP_SRC_CID,
 	OFD_FF_OP_DST_CID,
-	OFD_FF_OP_SRC_VRF, /* (present) */
+	OFD_FF_OP_SRC_VRF,
 	OFD_FF_OP_DST_VRF,
 	OFD_FF_OP_NEXTHOP_AS,
 	OFD_FF_OP_BYTES,
 	OFD_FF_OP_PACKETS,
-	OFD_FF_OP_DURATION, /* whole seconds, end - start (0 if end < start) */
-	OFD_FF_OP_BPS,	    /* bytes * 8 / duration, a duration below one second counting as 1 s */
+	OFD_FF_OP_DURATION, /* end - start in whole seconds, each rounded down; wraps if end < start */
+	OFD_FF_OP_BPS,	    /* bytes * 8 / duration, a duration of 0 counting as 1 (integer division) */
 	OFD_FF_OP_PPS,	    /* packets / duration, likewise */
 	OFD_FF_OP_IPTOS,
 	OFD_FF_OP_IPTOS_MASK, /* (ip_tos & lo) == lo */
 	OFD_FF_OP_DSCP,	      /* ip_tos >> 2 */
 	OFD_FF_OP_ECN,	      /* ip_tos & 3 */
 	OFD_FF_OP_SAMPLING,
-	OFD_FF_OP_MED,	     /* (present) */
-	OFD_FF_OP_LOCALPREF, /* (present) */
+	OFD_FF_OP_MED,
+	OFD_FF_OP_LOCALPREF,
 	OFD_FF_OP_ETYPE,
 	OFD_FF_OP_PROTO,
-	OFD_FF_OP_STATUS,	 /* forwarding_status (present) */
-	OFD_FF_OP_STATUS_CLASS,	 /* forwarding_status >> 6 == lo (present) */
+	OFD_FF_OP_STATUS,	 /* forwarding_status */
+	OFD_FF_OP_STATUS_MASK,	 /* (forwarding_status & lo) == lo */
 	OFD_FF_OP_TCPFLAGS,	 /* proto 6 and tcp_flags in range */
 	OFD_FF_OP_TCPFLAGS_MASK, /* proto 6 and (tcp_flags & lo) == lo */
-	OFD_FF_OP_ICMP_TYPE,	 /* proto 1 or 58; icmp_type, or dst_port >> 8 when not present */
-	OFD_FF_OP_ICMP_CODE,	 /* proto 1 or 58; icmp_code, or dst_port & 0xff when not present */
-	OFD_FF_OP_IN_NAME,	 /* aux: offset into strings; ASCII case-insensitive substring (present) */
+	OFD_FF_OP_ICMP_TYPE,	 /* proto 1 and dst_port >> 8 */
+	OFD_FF_OP_ICMP_CODE,	 /* proto 1 and dst_port & 0xff */
+	OFD_FF_OP_IN_NAME,	 /* aux: offset into strings; ASCII case-insensitive substring */
 	OFD_FF_OP_OUT_NAME,
 	OFD_FF_OP_IN_DESC,
 	OFD_FF_OP_OUT_DESC,
-	OFD_FF_OP_COUNTRY,     /* lo: two uppercase letters c0 << 8 | c1; the remote side (see parse.c) */
-	OFD_FF_OP_SRC_COUNTRY, /* (present) */
+	OFD_FF_OP_COUNTRY,     /* lo: two uppercase letters c0 << 8 | c1; remote_country */
+	OFD_FF_OP_SRC_COUNTRY, /* src_country */
 	OFD_FF_OP_DST_COUNTRY,
-	OFD_FF_OP_DIRECTION,  /* flow_direction == lo (present) */
-	OFD_FF_OP_NORMALIZED, /* normalized != 0 (present) */
-	OFD_FF_OP_RPKI,	      /* rpki == lo (present) */
-	OFD_FF_OP_PASSES,     /* as_path holds asns[aux .. aux + lo) as a contiguous run (present) */
+	OFD_FF_OP_DIRECTION,  /* flow_direction */
+	OFD_FF_OP_NORMALIZED, /* normalized == 1 */
+	OFD_FF_OP_RPKI,	      /* rpki */
+	OFD_FF_OP_PASSES,     /* as_path holds asns[aux .. aux + lo) as a contiguous run */
+	OFD_FF_OP_NONE,	      /* never holds (a prefix length past the family's width) */
 	OFD_FF_OP__COUNT
 };
 

@@ -55,6 +55,10 @@ int ofd_ff_parse_uint(const char *s, size_t len, uint64_t *v)
 		base = 2;
 		s += 2;
 		len -= 2;
+	} else if (len > 1 && s[0] == '0') { /* as Go's ParseUint with base 0: 010 is 8 */
+		base = 8;
+		s++;
+		len--;
 	}
 	if (len == 0)
 		return OFD_EFORMAT;

@@ -40,7 +40,8 @@ int ofd_ff_lex(const char *expr, struct ofd_ff_tok **out, uint32_t *n, char *err
 int ofd_ff_tok_is(const char *src, const struct ofd_ff_tok *t, const char *kw);
 
 /*
- * Parse an unsigned integer from s[0..len): decimal, 0x hex or 0b binary. Returns 0, OFD_EFORMAT
+ * Parse an unsigned integer from s[0..len): decimal, 0x hex, 0b binary or, after a leading 0,
+ * octal (flowpipeline reads numbers as Go's strconv.ParseUint with base 0). Returns 0, OFD_EFORMAT
  * when the text is not a number, or OFD_ELIMIT when it does not fit in 64 bits.
  */
 int ofd_ff_parse_uint(const char *s, size_t len, uint64_t *v) OFD_MUST_CHECK;

@@ -14,31 +14,31 @@
  *   icmp type RANGE   icmp code RANGE   passes-through ASN...   rpki WORD
  *   direction incoming|outgoing   incoming   outgoing   normalized
  *
- * RANGE is N, A-B (or A - B), <N, >N, <=N or >=N; numbers are decimal, 0x hex or 0b binary.
- * Decisions where the flowfilter documentation leaves room:
+ * RANGE is N, A-B (also A - B, A -B, A- B), <N, >N, <=N or >=N; numbers are decimal, 0x hex, 0b
+ * binary or, after a leading 0, octal (flowpipeline reads them with Go's ParseUint, base 0).
+ * Semantics follow flowpipeline (BelWü flowfilter); see /work/notes/readme-fpfilter.md:
+ * - A field the record does not have compares as zero: `med 0`, `localpref 0`, `vrf 0`, `cid 0`,
+ *   `status 0`, `iface speed 0`, `rpki unknown`, `incoming` hold for a record without them.
  * - An IPv4 prefix matches only IPv4 addresses, an IPv6 prefix only IPv6 ones; host bits past
- *   the prefix length are ignored (10.1.2.3/8 is 10.0.0.0/8).
+ *   the prefix length are ignored; a length past the family's width is accepted and never holds.
  * - `iface name` / `iface desc`: ASCII case-insensitive substring ("hu" matches "Hu0/1/1/1").
- * - `iface speed`: a bare number is Mbit/s (SNMP ifHighSpeed); a suffix K, M, G or T gives the
- *   unit, so `iface speed 100G` and `iface speed 100000` are the same.
- * - `country CC`: the remote side's country, i.e. src_country for incoming flows and dst_country
- *   for outgoing ones; on a record without a direction, either side. `src country` / `dst
- *   country` name the side.
+ * - `iface speed`: a bare number is whole Gbit/s (rounded down: 2.5G is 2); a suffix K, M, G or T
+ *   compares bit/s instead (`iface speed 100G` is exactly 100 Gbit/s).
+ * - `cid` without a direction holds if cid, src_cid or dst_cid does; `src cid`, `dst cid` one side.
+ * - `country CC`: remote_country (as set by the geolocation enricher); `src country` /
+ *   `dst country` (ours) name the side.
  * - `iptos` / `dsfield` words (ce 3, ect0 2, ect1 1) match as bit masks on the TOS byte, numbers
  *   as ranges; `dscp` (ip_tos >> 2) and `ecn` (ip_tos & 3) match exactly.
- * - `status`: numbers match forwardingStatus exactly; `forwarded`, `dropped` and `consumed` match
- *   the status class (the two top bits, RFC 7270: 01, 10, 11), the reasons exactly: acldeny 129,
- *   acldrop 130, unroutable 131, policerdrop 138.
+ * - `status`: numbers match forwarding_status exactly, words as bit masks (status & w == w):
+ *   forwarded 0x40, dropped 0x80, consumed 0xc0, acldeny 0x81, acldrop 0x82, unroutable 0x83,
+ *   policerdrop 0x8a.
  * - `tcpflags`: words match as bit masks (`tcpflags syn` holds for SYN and SYN+ACK), numbers
- *   exactly; either also requires proto 6.
- * - `icmp type` / `icmp code`: require proto 1 or 58; use icmp_type / icmp_code, or the
- *   destination port (type << 8 | code) when the record has no ICMP fields.
+ *   exactly; either also requires proto 6. `cwr` is 0x80 and `ece` 0x100 (flowpipeline's values).
+ * - `icmp type` / `icmp code`: require proto 1; type is dst_port >> 8, code dst_port & 0xff.
  * - `passes-through A B ...`: the AS path holds A, B, ... next to each other in that order (one
- *   ASN: anywhere on the path); false on records without an AS path. At most 12 ASNs.
- * - `bps` / `pps`: bytes * 8 (packets) over the flow's duration; flows shorter than one second,
- *   including zero-duration flows, count as one second.
- * - Enriched fields (iface name/desc/speed, cid, vrf, med, localpref, country, direction,
- *   normalized, rpki, passes-through) are false on a record without that field.
+ *   ASN: anywhere on the path); false on an empty path. At most 12 ASNs.
+ * - `duration`: whole seconds, end - start each rounded down; `bps` / `pps`: bytes * 8 (packets)
+ *   divided by it, a duration of 0 counting as 1.
  */
 #include "flowfilter/parse.h"
 
@@ -66,23 +66,27 @@ static const struct ff_word ds_words[] = {{"ce", 3, 1}, {"ect0", 2, 1}, {"ect1",
 static const struct ff_word ecn_words[] = {{"ce", 3, 0},     {"ect0", 2, 0},	{"ect1", 1, 0},
 					   {"notect", 0, 0}, {"not-ect", 0, 0}, {NULL, 0, 0}};
 static const struct ff_word dscp_words[] = {
-    {"default", 0, 0}, {"be", 0, 0},	{"le", 1, 0},	 {"cs0", 0, 0},	  {"cs1", 8, 0},   {"cs2", 16, 0},
-    {"cs3", 24, 0},    {"cs4", 32, 0},	{"cs5", 40, 0},	 {"cs6", 48, 0},  {"cs7", 56, 0},  {"af11", 10, 0},
-    {"af12", 12, 0},   {"af13", 14, 0}, {"af21", 18, 0}, {"af22", 20, 0}, {"af23", 22, 0}, {"af31", 26, 0},
-    {"af32", 28, 0},   {"af33", 30, 0}, {"af41", 34, 0}, {"af42", 36, 0}, {"af43", 38, 0}, {"va", 44, 0},
+    {"default", 0, 0}, {"besteffort", 0, 0}, {"be", 0, 0},    {"le", 1, 0},    {"cs0", 0, 0},
+    {"cs1", 8, 0},     {"cs2", 16, 0},	     {"cs3", 24, 0},  {"cs4", 32, 0},  {"cs5", 40, 0},
+    {"cs6", 48, 0},    {"cs7", 56, 0},	     {"af11", 10, 0}, {"af12", 12, 0}, {"af13", 14, 0},
+    {"af21", 18, 0},   {"af22", 20, 0},	     {"af23", 22, 0}, {"af31", 26, 0}, {"af32", 28, 0},
+    {"af33", 30, 0},   {"af41", 34, 0},	     {"af42", 36, 0}, {"af43", 38, 0}, {"va", 44, 0},
     {"ef", 46, 0},     {NULL, 0, 0}};
 static const struct ff_word etype_words[] = {{"ipv4", 0x0800, 0}, {"arp", 0x0806, 0},  {"ipv6", 0x86dd, 0},
 					     {"vlan", 0x8100, 0}, {"mpls", 0x8847, 0}, {NULL, 0, 0}};
 static const struct ff_word proto_words[] = {
-    {"icmp", 1, 0},   {"igmp", 2, 0},	{"ipip", 4, 0},	  {"tcp", 6, 0},     {"udp", 17, 0},  {"ipv6", 41, 0},
+    {"icmp", 1, 0},   {"igmp", 2, 0},	{"ipip", 94, 0},  {"tcp", 6, 0},     {"udp", 17, 0},  {"ipv6", 41, 0},
     {"gre", 47, 0},   {"esp", 50, 0},	{"ah", 51, 0},	  {"icmpv6", 58, 0}, {"ospf", 89, 0}, {"pim", 103, 0},
     {"vrrp", 112, 0}, {"l2tp", 115, 0}, {"sctp", 132, 0}, {NULL, 0, 0}};
+/* flowpipeline's words; `ipip` is 94 there (IP-within-IP), not 4 (IPv4 encapsulation) */
+/* bit masks on forwarding_status, as flowpipeline: `dropped` also holds for every status with the
+ * 0x80 bit (all drops, and consumed 0xc0), `acldeny` for 0x81 and 0x83 */
 static const struct ff_word status_words[] = {
-    {"forwarded", 1, 1}, {"dropped", 2, 1},	 {"consumed", 3, 1},	  {"acldeny", 129, 0},
-    {"acldrop", 130, 0}, {"unroutable", 131, 0}, {"policerdrop", 138, 0}, {NULL, 0, 0}};
+    {"forwarded", 0x40, 1}, {"dropped", 0x80, 1},    {"consumed", 0xc0, 1},    {"acldeny", 0x81, 1},
+    {"acldrop", 0x82, 1},   {"unroutable", 0x83, 1}, {"policerdrop", 0x8a, 1}, {NULL, 0, 0}};
 static const struct ff_word tcpflag_words[] = {
-    {"fin", 0x01, 1}, {"syn", 0x02, 1}, {"rst", 0x04, 1}, {"psh", 0x08, 1},    {"ack", 0x10, 1},
-    {"urg", 0x20, 1}, {"ece", 0x40, 1}, {"cwr", 0x80, 1}, {"synack", 0x12, 1}, {NULL, 0, 0}};
+    {"fin", 0x01, 1}, {"syn", 0x02, 1}, {"rst", 0x04, 1},  {"psh", 0x08, 1},	{"ack", 0x10, 1},
+    {"urg", 0x20, 1}, {"cwr", 0x80, 1}, {"ece", 0x100, 1}, {"synack", 0x12, 1}, {NULL, 0, 0}};
 static const struct ff_word rpki_words[] = {{"unknown", OFD_RPKI_UNKNOWN, 0},
 					    {"valid", OFD_RPKI_VALID, 0},
 					    {"invalid", OFD_RPKI_INVALID, 0},
@@ -115,7 +119,7 @@ static const struct ff_kw kws[] = {
     {"ecn", OFD_FF_OP_ECN, 0, 0, 1, ecn_words, "an ECN value or ce, ect0, ect1, notect"},
     {"etype", OFD_FF_OP_ETYPE, 0, 0, 1, etype_words, "an ethertype or ipv4, ipv6, arp"},
     {"proto", OFD_FF_OP_PROTO, 0, 0, 1, proto_words, "a protocol number or name (tcp, udp, icmp, ...)"},
-    {"status", OFD_FF_OP_STATUS, 0, OFD_FF_OP_STATUS_CLASS, 1, status_words,
+    {"status", OFD_FF_OP_STATUS, 0, OFD_FF_OP_STATUS_MASK, 1, status_words,
      "a forwarding status (number, forwarded, dropped, consumed, acldeny, acldrop, unroutable, policerdrop)"},
     {"tcpflags", OFD_FF_OP_TCPFLAGS, 0, OFD_FF_OP_TCPFLAGS_MASK, 1, tcpflag_words,
      "TCP flags (number, fin, syn, rst, psh, ack, urg, ece, cwr, synack)"},
@@ -134,12 +138,12 @@ static int expected_after(struct ofd_ff_parser *p, const char *noun, const char 
 	return ofd_ff_expected(p, what);
 }
 
-/* A number from s[0..len), scaled by its unit suffix (UNIT_SPEED: K/M/G/T, bare = M). */
-static int parse_num(const char *s, size_t len, int unit, uint64_t *v)
+/* A number from s[0..len), scaled by its unit suffix (UNIT_SPEED: K/M/G/T to bit/s; a bare number
+ * is left as it is, in Gbit/s); *seen records which of the two was read. */
+static int parse_num(const char *s, size_t len, int unit, uint64_t *v, uint8_t *seen)
 {
 	uint64_t scale = 1;
 	if (unit == UNIT_SPEED) {
-		scale = 1000000;
 		char c = len > 1 ? s[len - 1] : 0;
 		const char *units = "kKmMgGtT";
 		const char *u = c ? strchr(units, c) : NULL;
@@ -148,6 +152,7 @@ static int parse_num(const char *s, size_t len, int unit, uint64_t *v)
 			scale = scales[(u - units) / 2];
 			len--;
 		}
+		*seen |= u ? 1 : 2;
 	}
 	int rc = ofd_ff_parse_uint(s, len, v);
 	if (rc)
@@ -162,7 +167,8 @@ static int parse_num(const char *s, size_t len, int unit, uint64_t *v)
 static int range_num(struct ofd_ff_parser *p, const char *s, size_t len, int unit, const char *noun,
 		     const char *kw, uint64_t *v)
 {
-	int rc = ofd_ff_cur(p)->type == OFD_FF_T_WORD ? parse_num(s, len, unit, v) : OFD_EFORMAT;
+	int rc =
+	    ofd_ff_cur(p)->type == OFD_FF_T_WORD ? parse_num(s, len, unit, v, &p->units_seen) : OFD_EFORMAT;
 	if (rc == OFD_ELIMIT)
 		return ofd_ff_fail(p, ofd_ff_cur(p)->col, "number '%.*s' too large",
 				   (int)(len > 40 ? 40 : len), s);
@@ -205,7 +211,8 @@ static int range_bound(struct ofd_ff_parser *p, const char *s, size_t len, int u
 
 /*
  * Parse a range at the current token into [lo, hi] (lo > hi: empty, e.g. `<0`). Accepts N, A-B,
- * A - B, <N, >N, <=N, >=N. Consumes the tokens read.
+ * A - B, A -B, A- B (flowfilter's lexer makes `-` a token of its own), <N, >N, <=N, >=N.
+ * Consumes the tokens read.
  */
 static int parse_range(struct ofd_ff_parser *p, const char *noun, const char *kw, int unit, uint64_t *lo,
 		       uint64_t *hi)
@@ -221,6 +228,10 @@ static int parse_range(struct ofd_ff_parser *p, const char *noun, const char *kw
 		if ((rc = range_num(p, s, (size_t)(dash - s), unit, noun, kw, &a)))
 			return rc;
 		size_t blen = len - (size_t)(dash - s) - 1;
+		if (!blen) { /* "A- B" */
+			p->pos++;
+			dash = cur_text(p, &blen) - 1;
+		}
 		if ((rc = range_num(p, dash + 1, blen, unit, noun, kw, &b)))
 			return rc;
 		p->pos++;
@@ -228,9 +239,15 @@ static int parse_range(struct ofd_ff_parser *p, const char *noun, const char *kw
 	} else {
 		if ((rc = range_bound(p, s, len, unit, noun, kw, &cmp, &a)))
 			return rc;
-		if (cmp == CMP_EQ && ofd_ff_at(p, "-")) { /* "A - B" */
-			p->pos++;
-			s = cur_text(p, &len);
+		s = cur_text(p, &len);
+		if (cmp == CMP_EQ && ofd_ff_cur(p)->type == OFD_FF_T_WORD && len && s[0] == '-') {
+			if (len == 1) { /* "A - B" */
+				p->pos++;
+				s = cur_text(p, &len);
+			} else { /* "A -B" */
+				s++;
+				len--;
+			}
 			if ((rc = range_num(p, s, len, unit, noun, kw, &b)))
 				return rc;
 			p->pos++;
@@ -258,8 +275,11 @@ static int parse_range(struct ofd_ff_parser *p, const char *noun, const char *kw
 	return 0;
 }
 
-/* IP[/LEN] at the current token into the prefix pool. */
-static int parse_prefix(struct ofd_ff_parser *p, const char *kw, uint32_t *index)
+/*
+ * IP[/LEN] at the current token into the prefix pool. A length past the family's width (/33 to
+ * /255 and on for IPv4) is accepted and matches no address, as flowpipeline does: *never is set.
+ */
+static int parse_prefix(struct ofd_ff_parser *p, const char *kw, uint32_t *index, int *never)
 {
 	static const char noun[] = "an address (IP or IP/LEN)";
 	const struct ofd_ff_tok *t = ofd_ff_cur(p);
@@ -279,11 +299,14 @@ static int parse_prefix(struct ofd_ff_parser *p, const char *kw, uint32_t *index
 	if (slash) {
 		size_t llen = t->len - alen - 1;
 		int rc = ofd_ff_parse_uint(slash + 1, llen, &len);
-		if (rc || len > max)
+		if (rc)
 			return ofd_ff_fail(p, t->col + (uint32_t)alen + 1,
-					   "prefix length '%.*s' out of range for %s (0-%u)",
-					   (int)(llen > 40 ? 40 : llen), slash + 1,
-					   ip.family == OFD_AF_INET ? "IPv4" : "IPv6", max);
+					   "prefix length '%.*s' is not a number",
+					   (int)(llen > 40 ? 40 : llen), slash + 1);
+		if (len > max) {
+			*never = 1;
+			len = max;
+		}
 	}
 	unsigned bits = (unsigned)len + (ip.family == OFD_AF_INET ? 96 : 0);
 	uint8_t mask[16] = {0}, net[16];
@@ -347,9 +370,18 @@ static int parse_iface(struct ofd_ff_parser *p, int dir, const char *kw, uint32_
 	if (ofd_ff_at(p, "speed")) {
 		snprintf(sub, sizeof(sub), "%s speed", kw);
 		p->pos++;
-		if ((rc = parse_range(p, "a speed range (Mbit/s, or with K, M, G, T)", sub, UNIT_SPEED,
+		uint32_t col = ofd_ff_cur(p)->col;
+		p->units_seen = 0;
+		if ((rc = parse_range(p, "a speed range (Gbit/s, or with K, M, G, T)", sub, UNIT_SPEED,
 				      &in.lo, &in.hi)))
 			return rc;
+		if (p->units_seen == 3)
+			return ofd_ff_fail(
+			    p, col,
+			    "a speed range with and without a unit: a bare number is Gbit/s (as "
+			    "flowpipeline), give both bounds a unit (K, M, G, T) or none");
+		if (p->units_seen == 2)
+			return emit_dir(p, dir, in, OFD_FF_OP_IN_SPEED_G, OFD_FF_OP_OUT_SPEED_G, node);
 		return emit_dir(p, dir, in, OFD_FF_OP_IN_SPEED, OFD_FF_OP_OUT_SPEED, node);
 	}
 	if (ofd_ff_at(p, "id")) {
@@ -435,6 +467,10 @@ static int parse_kw(struct ofd_ff_parser *p, const struct ff_kw *k, int dir, uin
 	int rc = parse_range(p, k->noun, k->name, UNIT_NONE, &in.lo, &in.hi);
 	if (rc)
 		return rc;
+	if (k->op == OFD_FF_OP_SRC_CID && dir == DIR_BOTH) { /* flowpipeline: Cid, SrcCid or DstCid */
+		in.op = OFD_FF_OP_CID;
+		return ofd_ff_add_leaf(p, &in, node);
+	}
 	if (k->op_dst)
 		return emit_dir(p, dir, in, k->op, k->op_dst, node);
 	return ofd_ff_add_leaf(p, &in, node);
@@ -457,9 +493,12 @@ static int parse_directional(struct ofd_ff_parser *p, int dir, uint32_t *node, i
 		*rc = parse_kw(p, k, dir, node);
 	} else if (ofd_ff_at(p, "address")) {
 		struct ofd_ff_insn in = {0};
+		int never = 0;
 		p->pos++;
-		*rc = parse_prefix(p, "address", &in.aux);
-		if (!*rc)
+		*rc = parse_prefix(p, "address", &in.aux, &never);
+		if (!*rc && never)
+			*rc = emit(p, OFD_FF_OP_NONE, 0, 0, node);
+		else if (!*rc)
 			*rc = emit_dir(p, dir, in, OFD_FF_OP_SRC_ADDR, OFD_FF_OP_DST_ADDR, node);
 	} else if (ofd_ff_at(p, "iface") || ofd_ff_at(p, "interface")) {
 		const char *kw = ofd_ff_at(p, "iface") ? "iface" : "interface";
@@ -478,7 +517,10 @@ static int parse_directional(struct ofd_ff_parser *p, int dir, uint32_t *node, i
 static int parse_addr_kw(struct ofd_ff_parser *p, const char *kw, uint8_t op, uint32_t *node)
 {
 	struct ofd_ff_insn in = {.op = op};
-	int rc = parse_prefix(p, kw, &in.aux);
+	int never = 0;
+	int rc = parse_prefix(p, kw, &in.aux, &never);
+	if (!rc && never)
+		in.op = OFD_FF_OP_NONE;
 	return rc ? rc : ofd_ff_add_leaf(p, &in, node);
 }
 

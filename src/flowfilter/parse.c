@@ -2,22 +2,18 @@
  * flowfilter parser: expression structure and code generation (the match keywords are in
  * match.c).
  *
- *   expr  := and ( "or" and )*
- *   and   := unary ( "and" unary )*
- *   unary := "not" unary | "(" expr ")" | match
+ *   input      := [ expression ]                 (empty: every flow passes)
+ *   expression := statement ( ("and" | "or") statement )*
+ *   statement  := [ "not" ] ( "(" expression ")" | match )
  *
- * Precedence: `not` binds to the one statement after it, `and` binds tighter than `or`, so
- * `a and b or c` is `(a and b) or c`. Parentheses and `not` nest at most OFD_FF_MAX_DEPTH (64)
- * deep; an expression holds at most 4096 tokens and 65536 characters.
- *
- * Configs written for flowpipeline: BelWü's flowfilter has no precedence; each `and` / `or` joins
- * the statement on its left with everything to its right, so it reads `a and b or c` as
- * `a and (b or c)`. The two readings agree whenever no `and` is followed by an `or` at the same
- * parenthesis level: expressions of only `and`s, of only `or`s, `a or b and c` (both:
- * `a or (b and c)`), anything fully parenthesized. They differ when an `and` is followed by an
- * `or`: `a and b or c`, `a or b and c or d` (flowpipeline: `a or (b and (c or d))`, here:
- * `a or (b and c) or d`). To keep flowpipeline's meaning, parenthesize what follows such an
- * `and`: `a and (b or c)`. `not` means the same in both.
+ * As BelWü's flowfilter (flowpipeline) reads it: `and` and `or` have no precedence, each joins
+ * the statement on its left with everything to its right, so `a and b or c` is `a and (b or c)`
+ * and `a or b and c or d` is `a or (b and (c or d))`. `not` negates the one statement after it
+ * and is not repeated (`not not a` is refused, `not (not a)` is not). `( )` is refused.
+ * ofd_filter_mixed() finds where `and` and `or` mix without parentheses, for --check to warn.
+ * Parentheses and `not` nest at most OFD_FF_MAX_DEPTH (64) deep, a chain changes between `and`
+ * and `or` at most OFD_FF_MAX_SWITCHES (256) times; an expression holds at most 4096 tokens and
+ * 65536 characters.
  *
  * Compilation (see eval.h): every leaf becomes one test; code generation walks the tree with
  * a "true target" and a "false target": an `and` sends each child's true exit to the next child
@@ -147,7 +143,7 @@ int ofd_ff_add_asns(struct ofd_ff_parser *p, const uint32_t *asns, uint32_t n, u
 	return 0;
 }
 
-static int parse_or(struct ofd_ff_parser *p, uint32_t *node);
+static int parse_expr(struct ofd_ff_parser *p, uint32_t *node);
 
 static int enter(struct ofd_ff_parser *p)
 {
@@ -158,19 +154,30 @@ static int enter(struct ofd_ff_parser *p)
 	return 0;
 }
 
-static int parse_unary(struct ofd_ff_parser *p, uint32_t *node)
+/* statement := ["not"] ( "(" expression ")" | match ) */
+static int parse_statement(struct ofd_ff_parser *p, uint32_t *node)
 {
-	const struct ofd_ff_tok *t = ofd_ff_cur(p);
 	uint32_t child;
 	int rc;
 	if (ofd_ff_at(p, "not")) {
-		if ((rc = enter(p)) || (rc = parse_unary(p, &child)))
+		if ((rc = enter(p)))
+			return rc;
+		if (ofd_ff_at(p, "not"))
+			return ofd_ff_fail(
+			    p, ofd_ff_cur(p)->col,
+			    "'not not' is refused (as flowpipeline does); write 'not (not ...)'");
+		if ((rc = parse_statement(p, &child)))
 			return rc;
 		p->depth--;
 		return add_node(p, OFD_FF_N_NOT, child, p->nodes[child].size, node);
 	}
+	const struct ofd_ff_tok *t = ofd_ff_cur(p);
 	if (t->type == OFD_FF_T_LPAREN) {
-		if ((rc = enter(p)) || (rc = parse_or(p, node)))
+		if ((rc = enter(p)))
+			return rc;
+		if (ofd_ff_cur(p)->type == OFD_FF_T_RPAREN)
+			return ofd_ff_expected(p, "a match, 'not' or '(' inside '( )'");
+		if ((rc = parse_expr(p, node)))
 			return rc;
 		if (ofd_ff_cur(p)->type != OFD_FF_T_RPAREN) {
 			char what[64];
@@ -186,40 +193,72 @@ static int parse_unary(struct ofd_ff_parser *p, uint32_t *node)
 	return ofd_ff_parse_match(p, node);
 }
 
-/* A list of operands joined by op ("and": parse_unary operands, "or": parse_and operands). */
-static int parse_list(struct ofd_ff_parser *p, uint32_t *node, const char *op, uint8_t type,
-		      int (*operand)(struct ofd_ff_parser *, uint32_t *))
+/*
+ * expression := statement ( ("and" | "or") statement )*, grouped to the right: each conjunction
+ * joins the statement on its left with everything to its right. The statements and conjunctions
+ * are collected on p->chain (a stack shared by nested expressions), then joined from the right;
+ * a conjunction equal to the one of the node on its right extends that node's list (`and` and
+ * `or` are associative), another one starts a new node.
+ */
+static int parse_expr(struct ofd_ff_parser *p, uint32_t *node)
 {
-	uint32_t first, last, list;
-	int rc = operand(p, &first);
-	if (rc || !ofd_ff_at(p, op)) {
-		*node = first;
-		return rc;
-	}
-	if ((rc = add_node(p, type, first, p->nodes[first].size, &list)))
-		return rc;
-	last = first;
-	while (ofd_ff_at(p, op)) {
-		uint32_t c;
-		p->pos++;
-		if ((rc = operand(p, &c)))
+	uint32_t base = p->nchain, n, switches = 0;
+	uint8_t op = 0;
+	int rc;
+	for (;;) {
+		uint32_t s;
+		if ((rc = parse_statement(p, &s)))
 			return rc;
-		p->nodes[last].next = c;
-		p->nodes[list].size += p->nodes[c].size;
-		last = c;
+		if (p->nchain == p->cap_chain) {
+			uint32_t c = p->cap_chain ? p->cap_chain * 2 : 16;
+			struct ofd_ff_link *a = realloc(p->chain, (size_t)c * sizeof(*a));
+			if (!a)
+				return -ENOMEM;
+			p->chain = a;
+			p->cap_chain = c;
+		}
+		struct ofd_ff_link *l = &p->chain[p->nchain++];
+		l->node = s;
+		l->op = 0;
+		l->col = ofd_ff_cur(p)->col;
+		if (ofd_ff_at(p, "and"))
+			l->op = OFD_FF_N_AND;
+		else if (ofd_ff_at(p, "or"))
+			l->op = OFD_FF_N_OR;
+		else
+			break;
+		if (op && l->op != op) {
+			if (!p->mix_col)
+				p->mix_col = l->col;
+			if (++switches > OFD_FF_MAX_SWITCHES)
+				return ofd_ff_fail(
+				    p, l->col,
+				    "more than %d changes between 'and' and 'or' without parentheses",
+				    OFD_FF_MAX_SWITCHES);
+		}
+		op = l->op;
+		p->pos++;
 	}
-	*node = list;
+	n = p->nchain - base;
+	uint32_t right = p->chain[base + n - 1].node;
+	for (uint32_t i = n - 1; i-- > 0;) {
+		const struct ofd_ff_link *l = &p->chain[base + i];
+		struct ofd_ff_node *r = &p->nodes[right];
+		if (r->type == l->op) {
+			p->nodes[l->node].next = r->child;
+			r->child = l->node;
+			r->size += p->nodes[l->node].size;
+			continue;
+		}
+		uint32_t list;
+		if ((rc = add_node(p, l->op, l->node, p->nodes[l->node].size + p->nodes[right].size, &list)))
+			return rc;
+		p->nodes[l->node].next = right;
+		right = list;
+	}
+	p->nchain = base;
+	*node = right;
 	return 0;
-}
-
-static int parse_and(struct ofd_ff_parser *p, uint32_t *node)
-{
-	return parse_list(p, node, "and", OFD_FF_N_AND, parse_unary);
-}
-
-static int parse_or(struct ofd_ff_parser *p, uint32_t *node)
-{
-	return parse_list(p, node, "or", OFD_FF_N_OR, parse_and);
 }
 
 /*
@@ -253,6 +292,7 @@ static void gen(const struct ofd_ff_parser *p, uint32_t n, uint32_t pos, uint16_
 
 static void parser_free(struct ofd_ff_parser *p)
 {
+	free(p->chain);
 	free(p->nodes);
 	free(p->leaves);
 	free(p->prefixes);
@@ -260,10 +300,14 @@ static void parser_free(struct ofd_ff_parser *p)
 	free(p->asns);
 }
 
-/* Parse the whole token array into p; returns the root node in *root. */
+/* Parse the whole token array into p; returns the root node in *root (OFD_FF_NONE: the empty
+ * expression, which passes every flow). */
 static int parse_all(struct ofd_ff_parser *p, uint32_t *root)
 {
-	int rc = parse_or(p, root);
+	*root = OFD_FF_NONE;
+	if (ofd_ff_cur(p)->type == OFD_FF_T_END)
+		return 0;
+	int rc = parse_expr(p, root);
 	if (rc)
 		return rc;
 	if (ofd_ff_cur(p)->type != OFD_FF_T_END)
@@ -271,7 +315,7 @@ static int parse_all(struct ofd_ff_parser *p, uint32_t *root)
 	return 0;
 }
 
-int ofd_filter_compile(struct ofd_filter **out, const char *expr, char *err, size_t errlen)
+static int compile(struct ofd_filter **out, const char *expr, char *err, size_t errlen, uint32_t *mix_col)
 {
 	struct ofd_ff_parser p = {.src = expr, .err = err, .errlen = err ? errlen : 0};
 	struct ofd_ff_tok *toks = NULL;
@@ -293,11 +337,13 @@ int ofd_filter_compile(struct ofd_filter **out, const char *expr, char *err, siz
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		goto fail_parse;
-	f->code = calloc(p.nleaves, sizeof(*f->code));
+	f->code = calloc(p.nleaves ? p.nleaves : 1, sizeof(*f->code));
 	if (!f->code)
 		goto fail_filter;
 	f->n = p.nleaves;
-	gen(&p, root, 0, OFD_FF_ACCEPT, OFD_FF_REJECT, f->code);
+	if (root != OFD_FF_NONE)
+		gen(&p, root, 0, OFD_FF_ACCEPT, OFD_FF_REJECT, f->code);
+	*mix_col = p.mix_col;
 	f->prefixes = p.prefixes;
 	f->strings = p.strings;
 	f->asns = p.asns;
@@ -315,4 +361,31 @@ fail_parse:
 	parser_free(&p);
 	free(toks);
 	return rc;
+}
+
+int ofd_filter_compile(struct ofd_filter **out, const char *expr, char *err, size_t errlen)
+{
+	uint32_t mix_col;
+	return compile(out, expr, err, errlen, &mix_col);
+}
+
+int ofd_filter_mixed(const char *expr, char *msg, size_t msglen)
+{
+	struct ofd_filter *f = NULL;
+	uint32_t col = 0;
+	if (msglen)
+		msg[0] = 0;
+	if (compile(&f, expr, NULL, 0, &col))
+		return 0;
+	ofd_filter_free(f);
+	if (!col)
+		return 0;
+	if (msglen)
+		snprintf(
+		    msg, msglen,
+		    "column %u: 'and' and 'or' mixed without parentheses; read as flowpipeline reads it, "
+		    "each joining the statement on its left with everything to its right "
+		    "('a and b or c' is 'a and (b or c)'); add parentheses to say which is meant",
+		    col);
+	return 1;
 }

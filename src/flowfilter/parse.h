@@ -3,8 +3,8 @@
  * match.c (the match keywords and their arguments).
  *
  * The parser builds a small tree of nodes (leaf, and, or, not; `and`/`or` nodes are n-ary with
- * their children in a sibling list) over a token array, then lays the leaves out as jump tests
- * (eval.h). Every array grows by doubling and is bounded by the token limit.
+ * their children in a sibling list, built from the right as flowfilter groups) over a token array, then lays
+ * the leaves out as jump tests (eval.h). Every array grows by doubling and is bounded by the token limit.
  */
 #ifndef OFD_FF_PARSE_H
 #define OFD_FF_PARSE_H
@@ -19,6 +19,15 @@
 enum ofd_ff_node_type { OFD_FF_N_LEAF, OFD_FF_N_AND, OFD_FF_N_OR, OFD_FF_N_NOT };
 
 #define OFD_FF_NONE UINT32_MAX
+
+/* Changes between `and` and `or` in one unparenthesized chain (each is a level of nesting). */
+#define OFD_FF_MAX_SWITCHES 256
+
+/* One statement of an expression being parsed, and the conjunction after it (0: none). */
+struct ofd_ff_link {
+	uint32_t node, col; /* col: of the conjunction */
+	uint8_t op;	    /* OFD_FF_N_AND, OFD_FF_N_OR or 0 */
+};
 
 struct ofd_ff_node {
 	uint8_t type;	/* enum ofd_ff_node_type */
@@ -43,6 +52,10 @@ struct ofd_ff_parser {
 	uint32_t strings_len, cap_strings;
 	uint32_t *asns;
 	uint32_t nasns, cap_asns;
+	struct ofd_ff_link *chain; /* statements of the expressions being parsed, innermost last */
+	uint32_t nchain, cap_chain;
+	uint32_t mix_col;   /* first conjunction that differs from the one before it, 0: none */
+	uint8_t units_seen; /* speed ranges: 1 a number with a unit suffix was read, 2 a bare one */
 
 	char *err;
 	size_t errlen;

@@ -62,6 +62,7 @@ static void base(struct ofd_flow *r)
 	r->as_path_len = 3;
 	memcpy(r->src_country, "DE", 2);
 	memcpy(r->dst_country, "US", 2);
+	memcpy(r->remote_country, "DE", 2);
 	r->flow_direction = OFD_DIR_INGRESS;
 	r->normalized = 1;
 	r->rpki = OFD_RPKI_VALID;
@@ -116,12 +117,12 @@ static void test_directional(void **state)
 	      {"dst iface name 'te0/0/0/1'", 1}, {"iface name 'xe'", 0}, {"iface name ''", 1},
 	      {"iface name '1/1/1/1'", 0}, {"iface desc 'IX'", 1}, {"src iface desc 'de-cix'", 1},
 	      {"dst iface desc 'IX'", 0}, {"dst iface desc 'tunnel'", 1}, {"iface desc 'PNI'", 0},
-	      {"iface speed 100G", 1}, {"iface speed 100000", 1}, {"src iface speed 100G", 1},
-	      {"dst iface speed 100G", 0}, {"dst iface speed 10G", 1}, {"iface speed >100G", 0},
-	      {"iface speed 1G-10G", 1}, {"src iface speed 1G-10G", 0}, {"iface speed <10G", 0},
-	      {"cid 100", 1}, {"cid 20000", 1}, {"cid <20000", 1}, {"dst cid <20000", 0},
-	      {"src cid 20000", 0}, {"vrf 1", 1}, {"src vrf 2", 0}, {"dst vrf 2", 1}, {"vrf 3", 0},
-	      {"country DE", 1}, {"country US", 0}, {"country de", 1}, {"src country de", 1},
+	      {"iface speed 100G", 1}, {"iface speed 100", 1}, {"iface speed 100000", 0},
+	      {"src iface speed 100G", 1}, {"dst iface speed 100G", 0}, {"dst iface speed 10G", 1},
+	      {"iface speed >100G", 0}, {"iface speed 1G-10G", 1}, {"src iface speed 1G-10G", 0},
+	      {"iface speed <10G", 0}, {"cid 100", 1}, {"cid 20000", 1}, {"cid <20000", 1},
+	      {"dst cid <20000", 0}, {"src cid 20000", 0}, {"vrf 1", 1}, {"src vrf 2", 0}, {"dst vrf 2", 1},
+	      {"vrf 3", 0}, {"country DE", 1}, {"country US", 0}, {"country de", 1}, {"src country de", 1},
 	      {"dst country us", 1}, {"dst country de", 0});
 }
 
@@ -193,13 +194,17 @@ static void test_regular(void **state)
 	      {"passes-through 3320 553", 0}, {"passes-through 64512", 0},
 	      {"passes-through 553 3320 15169 1", 0}, {"passes-through 553 and passes-through 15169", 1});
 
-	/* every tcpflags word on its own */
-	static const char *const flags[] = {"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"};
+	/* every tcpflags word on its own (flowpipeline's values: cwr 0x80, ece 0x100) */
+	static const struct {
+		const char *w;
+		uint16_t bit;
+	} flags[] = {{"fin", 0x01}, {"syn", 0x02}, {"rst", 0x04}, {"psh", 0x08},
+		     {"ack", 0x10}, {"urg", 0x20}, {"cwr", 0x80}, {"ece", 0x100}};
 	for (unsigned i = 0; i < 8; i++) {
 		char e[32];
-		r.tcp_flags = (uint8_t)(1u << i);
+		r.tcp_flags = flags[i].bit;
 		for (unsigned j = 0; j < 8; j++) {
-			snprintf(e, sizeof(e), "tcpflags %s", flags[j]);
+			snprintf(e, sizeof(e), "tcpflags %s", flags[j].w);
 			assert_int_equal(match(e, &r), i == j);
 		}
 		assert_int_equal(match("tcpflags synack", &r), 0);
@@ -225,7 +230,7 @@ static void test_status(void **state)
 	    {128, "status dropped", "status acldeny"},	   {129, "status acldeny", "status acldrop"},
 	    {130, "status acldrop", "status unroutable"},  {131, "status unroutable", "status policerdrop"},
 	    {138, "status policerdrop", "status acldeny"}, {143, "status dropped", "status forwarded"},
-	    {192, "status consumed", "status dropped"},	   {195, "status consumed", "status forwarded"},
+	    {192, "status consumed", "status acldeny"},	   {195, "status consumed", "status policerdrop"},
 	    {0, "status 0", "status forwarded"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -233,119 +238,119 @@ static void test_status(void **state)
 		assert_int_equal(match(cases[i].yes, &r), 1);
 		assert_int_equal(match(cases[i].no, &r), 0);
 	}
-	/* not exported: nothing matches */
+	/* words are bit masks: a consumed status has the forwarded and the dropped bit */
+	r.forwarding_status = 0xc0;
+	TABLE(&r, {"status dropped", 1}, {"status forwarded", 1}, {"status 192", 1}, {"status 128", 0});
+	r.forwarding_status = 0x83;
+	TABLE(&r, {"status acldeny", 1}, {"status acldrop", 1}, {"status unroutable", 1}, {"status 129", 0});
+	/* not exported: reads as 0 */
 	ofd_flow_clear(&r, OFD_F_FORWARDING_STATUS);
-	TABLE(&r, {"status 0", 0}, {"status forwarded", 0}, {"not status dropped", 1});
+	TABLE(&r, {"status 0", 1}, {"status forwarded", 0}, {"not status dropped", 1});
 }
 
+/* flowpipeline: protocol 1 only, type and code from the destination port. */
 static void test_icmp(void **state)
 {
 	(void)state;
 	struct ofd_flow r;
 	base(&r);
 	r.proto = 1;
-	r.icmp_type = 3;
-	r.icmp_code = 3;
-	r.dst_port = 0x0800; /* ignored while the ICMP fields are present */
+	r.dst_port = 0x0303;
+	r.icmp_type = 8; /* the ICMP fields are not read */
+	r.icmp_code = 0;
 	TABLE(&r, {"icmp type 3", 1}, {"icmp code 3", 1}, {"icmp type 3 and icmp code 3", 1},
 	      {"icmp type 8", 0}, {"icmp code 0", 0}, {"icmp type <4", 1});
+	r.dst_port = 0x0800;
+	TABLE(&r, {"icmp type 8", 1}, {"icmp code 0", 1}, {"icmp type 3", 0});
+	/* ICMPv6 (58) is not protocol 1 */
 	r.proto = 58;
-	r.icmp_type = 135;
-	r.icmp_code = 0;
-	TABLE(&r, {"icmp type 135", 1}, {"icmp code 0", 1}, {"icmp type 3", 0});
-	/* without the ICMP fields: the destination port (type << 8 | code) */
-	ofd_flow_clear(&r, OFD_F_ICMP_TYPE);
-	ofd_flow_clear(&r, OFD_F_ICMP_CODE);
-	r.dst_port = 0x0301;
-	TABLE(&r, {"icmp type 3", 1}, {"icmp code 1", 1}, {"icmp type 135", 0});
+	r.dst_port = 0x8700;
+	TABLE(&r, {"icmp type 135", 0}, {"icmp code 0", 0}, {"not icmp type 135", 1});
 	/* other protocols never match */
 	r.proto = 17;
+	r.dst_port = 0x0301;
 	TABLE(&r, {"icmp type 3", 0}, {"icmp code 1", 0}, {"not icmp type 3", 1});
-	r.proto = 6;
-	ofd_flow_set(&r, OFD_F_ICMP_TYPE);
-	r.icmp_type = 3;
-	TABLE(&r, {"icmp type 3", 0});
 }
 
+/* duration in whole seconds (each end rounded down), rates by integer division, 0 s as 1 s */
 static void test_rates(void **state)
 {
 	(void)state;
 	struct ofd_flow r;
 	base(&r);
-	/* zero duration counts as one second */
 	r.time_flow_end_ns = r.time_flow_start_ns;
 	TABLE(&r, {"duration 0", 1}, {"bps 12000000", 1}, {"pps 1000", 1});
-	/* below one second, too */
+	/* within one second */
 	r.time_flow_end_ns = r.time_flow_start_ns + SEC / 2;
 	TABLE(&r, {"duration 0", 1}, {"bps 12000000", 1}, {"pps 1000", 1});
-	/* exactly one second */
-	r.time_flow_end_ns = r.time_flow_start_ns + SEC;
+	/* across a second boundary: 10.9 s to 11.1 s is one second */
+	r.time_flow_start_ns = 10 * SEC + 9 * SEC / 10;
+	r.time_flow_end_ns = 11 * SEC + SEC / 10;
 	TABLE(&r, {"duration 1", 1}, {"bps 12000000", 1}, {"pps 1000", 1});
-	/* fractional: 2.5 s, rates rounded down; duration in whole seconds */
-	r.time_flow_end_ns = r.time_flow_start_ns + 5 * SEC / 2;
-	TABLE(&r, {"duration 2", 1}, {"bps 4800000", 1}, {"pps 400", 1});
+	/* 10.0 s to 12.9 s is two seconds */
+	r.time_flow_start_ns = 10 * SEC;
+	r.time_flow_end_ns = 12 * SEC + 9 * SEC / 10;
+	TABLE(&r, {"duration 2", 1}, {"bps 6000000", 1}, {"pps 500", 1});
 	r.packets = 1001;
-	TABLE(&r, {"pps 400", 1}, {"pps >400", 0});
-	/* an end before the start is a zero duration */
+	TABLE(&r, {"pps 500", 1}, {"pps >500", 0});
+	/* an end before the start wraps (unsigned), as in flowpipeline: a huge duration, rate 0 */
 	r.time_flow_end_ns = r.time_flow_start_ns - SEC;
-	TABLE(&r, {"duration 0", 1}, {"pps 1001", 1});
-	/* huge counters saturate instead of wrapping */
-	r.bytes = UINT64_MAX;
+	TABLE(&r, {"duration 18446744073709551615", 1}, {"duration >0", 1}, {"pps 0", 1}, {"bps 0", 1});
 	r.time_flow_end_ns = r.time_flow_start_ns + 2 * SEC;
-	TABLE(&r, {"bps 18446744073709551615", 1}, {"pps 1001", 0}, {"pps 500", 1},
-	      {"bytes 18446744073709551615", 1}, {"bytes >18446744073709551615", 0}, {"bytes <0", 0},
-	      {"bytes >=0", 1});
+	r.bytes = UINT64_MAX;
+	TABLE(&r, {"pps 500", 1}, {"bytes 18446744073709551615", 1}, {"bytes >18446744073709551615", 0},
+	      {"bytes <0", 0}, {"bytes >=0", 1});
 }
 
+/* `country` reads remote_country; `src country` / `dst country` one side. */
 static void test_country(void **state)
 {
 	(void)state;
 	struct ofd_flow r;
 	base(&r);
-	/* incoming: the remote side is the source */
-	TABLE(&r, {"country DE", 1}, {"country US", 0});
+	TABLE(&r, {"country DE", 1}, {"country de", 1}, {"country US", 0}, {"src country DE", 1},
+	      {"dst country us", 1});
+	/* the direction does not matter */
 	r.flow_direction = OFD_DIR_EGRESS;
-	TABLE(&r, {"country DE", 0}, {"country US", 1}, {"country us", 1}, {"src country DE", 1});
-	/* no direction: either side */
-	ofd_flow_clear(&r, OFD_F_FLOW_DIRECTION);
-	TABLE(&r, {"country DE", 1}, {"country US", 1}, {"country FR", 0}, {"incoming", 0}, {"outgoing", 0},
-	      {"not incoming and not outgoing", 1});
-	/* lowercase codes in the record compare equal */
-	memcpy(r.src_country, "fr", 2);
-	TABLE(&r, {"country FR", 1}, {"src country fr", 1});
-	/* without the country fields */
+	TABLE(&r, {"country DE", 1}, {"country US", 0});
+	/* without remote_country: no country matches, whatever the sides say */
+	ofd_flow_clear(&r, OFD_F_REMOTE_COUNTRY);
+	TABLE(&r, {"country DE", 0}, {"country US", 0}, {"src country DE", 1});
 	ofd_flow_clear(&r, OFD_F_SRC_COUNTRY);
 	ofd_flow_clear(&r, OFD_F_DST_COUNTRY);
-	TABLE(&r, {"country FR", 0}, {"country US", 0}, {"dst country US", 0});
+	TABLE(&r, {"src country DE", 0}, {"dst country US", 0});
 }
 
-/* Enriched-field matches are false on records without the field ("only if applicable"). */
+/* A field the record does not have reads as zero (flowpipeline's unset protobuf fields). */
 static void test_absent(void **state)
 {
 	(void)state;
 	struct ofd_flow r;
 	base(&r);
-	static const enum ofd_field enriched[] = {OFD_F_IN_IF_NAME,	OFD_F_IN_IF_DESC,  OFD_F_IN_IF_SPEED,
-						  OFD_F_OUT_IF_NAME,	OFD_F_OUT_IF_DESC, OFD_F_OUT_IF_SPEED,
-						  OFD_F_SRC_CID,	OFD_F_DST_CID,	   OFD_F_SRC_VRF,
-						  OFD_F_DST_VRF,	OFD_F_MED,	   OFD_F_LOCAL_PREF,
-						  OFD_F_AS_PATH,	OFD_F_SRC_COUNTRY, OFD_F_DST_COUNTRY,
-						  OFD_F_FLOW_DIRECTION, OFD_F_NORMALIZED,  OFD_F_RPKI};
+	static const enum ofd_field enriched[] = {
+	    OFD_F_IN_IF_NAME,  OFD_F_IN_IF_DESC,   OFD_F_IN_IF_SPEED,	 OFD_F_OUT_IF_NAME,
+	    OFD_F_OUT_IF_DESC, OFD_F_OUT_IF_SPEED, OFD_F_SRC_CID,	 OFD_F_DST_CID,
+	    OFD_F_CID,	       OFD_F_SRC_VRF,	   OFD_F_DST_VRF,	 OFD_F_MED,
+	    OFD_F_LOCAL_PREF,  OFD_F_AS_PATH,	   OFD_F_REMOTE_COUNTRY, OFD_F_FLOW_DIRECTION,
+	    OFD_F_NORMALIZED,  OFD_F_RPKI};
 	for (size_t i = 0; i < sizeof(enriched) / sizeof(enriched[0]); i++)
 		ofd_flow_clear(&r, enriched[i]);
-	r.rpki = OFD_RPKI_UNKNOWN;
-	TABLE(&r, {"iface name ''", 0}, {"iface desc ''", 0}, {"iface speed >=0", 0}, {"cid >=0", 0},
-	      {"vrf >=0", 0}, {"med >=0", 0}, {"localpref >=0", 0}, {"passes-through 553", 0},
-	      {"country DE", 0}, {"incoming", 0}, {"direction incoming", 0}, {"normalized", 0},
-	      {"rpki unknown", 0}, {"not rpki unknown", 1}, {"not cid 100", 1},
+	/* the members still hold values: they are not read */
+	r.flow_direction = OFD_DIR_EGRESS;
+	r.rpki = OFD_RPKI_VALID;
+	TABLE(&r, {"iface name ''", 1}, {"iface name 'hu'", 0}, {"iface desc ''", 1}, {"iface speed 0", 1},
+	      {"iface speed >0", 0}, {"cid 0", 1}, {"cid 100", 0}, {"vrf 0", 1}, {"vrf 1", 0}, {"med 0", 1},
+	      {"med 150", 0}, {"localpref 0", 1}, {"localpref 200", 0}, {"passes-through 553", 0},
+	      {"country DE", 0}, {"incoming", 1}, {"direction incoming", 1}, {"outgoing", 0},
+	      {"normalized", 0}, {"not normalized", 1}, {"rpki unknown", 1}, {"rpki valid", 0},
 	      /* plain fields still match */
 	      {"iface 5", 1}, {"port 443", 1}, {"proto tcp", 1});
-	/* a present name bit but no string */
+	/* a present name bit but no string: an empty name */
 	base(&r);
 	r.in_if_name = NULL;
 	r.out_if_name = NULL;
-	TABLE(&r, {"iface name ''", 0}, {"iface desc 'IX'", 1});
-	/* a zero flag is a present "not normalized" */
+	TABLE(&r, {"iface name ''", 1}, {"iface name 'hu'", 0}, {"iface desc 'IX'", 1});
+	/* a zero flag is "not normalized" */
 	r.normalized = 0;
 	TABLE(&r, {"normalized", 0}, {"not normalized", 1});
 	/* as_path_len beyond the array is cut at OFD_AS_PATH_MAX */

@@ -114,7 +114,7 @@ static void test_directional(void **state)
 	CHECK("dst asn 553", {OFD_FF_OP_DST_AS, 553, 553});
 	CHECK("src netsize <24", {OFD_FF_OP_SRC_NET, 0, 23});
 	CHECK("netsize 8", {OFD_FF_OP_SRC_NET, 8, 8}, {OFD_FF_OP_DST_NET, 8, 8});
-	CHECK("cid <20000", {OFD_FF_OP_SRC_CID, 0, 19999}, {OFD_FF_OP_DST_CID, 0, 19999});
+	CHECK("cid <20000", {OFD_FF_OP_CID, 0, 19999});
 	CHECK("dst cid 7", {OFD_FF_OP_DST_CID, 7, 7});
 	CHECK("vrf 3", {OFD_FF_OP_SRC_VRF, 3, 3}, {OFD_FF_OP_DST_VRF, 3, 3});
 	CHECK("src vrf 3", {OFD_FF_OP_SRC_VRF, 3, 3});
@@ -122,7 +122,8 @@ static void test_directional(void **state)
 	CHECK("interface 5", {OFD_FF_OP_IN_IF, 5, 5}, {OFD_FF_OP_OUT_IF, 5, 5});
 	CHECK("src iface id 1-3", {OFD_FF_OP_IN_IF, 1, 3});
 	CHECK("dst interface id 4", {OFD_FF_OP_OUT_IF, 4, 4});
-	CHECK("src iface speed 100", {OFD_FF_OP_IN_SPEED, 100000000, 100000000});
+	CHECK("src iface speed 100", {OFD_FF_OP_IN_SPEED_G, 100, 100});
+	CHECK("iface speed 1-10", {OFD_FF_OP_IN_SPEED_G, 1, 10}, {OFD_FF_OP_OUT_SPEED_G, 1, 10});
 	CHECK("dst iface speed 100G", {OFD_FF_OP_OUT_SPEED, 100000000000, 100000000000});
 	CHECK("iface speed 1g-10G", {OFD_FF_OP_IN_SPEED, 1000000000, 10000000000},
 	      {OFD_FF_OP_OUT_SPEED, 1000000000, 10000000000});
@@ -217,19 +218,19 @@ static void test_regular(void **state)
 	CHECK("proto tcp", {OFD_FF_OP_PROTO, 6, 6});
 	CHECK("proto udp", {OFD_FF_OP_PROTO, 17, 17});
 	CHECK("proto icmpv6", {OFD_FF_OP_PROTO, 58, 58});
-	CHECK("proto ipip", {OFD_FF_OP_PROTO, 4, 4});
+	CHECK("proto ipip", {OFD_FF_OP_PROTO, 94, 94});
 	CHECK("proto vrrp", {OFD_FF_OP_PROTO, 112, 112});
 	CHECK("proto gre", {OFD_FF_OP_PROTO, 47, 47});
 	CHECK("proto esp", {OFD_FF_OP_PROTO, 50, 50});
 	CHECK("proto sctp", {OFD_FF_OP_PROTO, 132, 132});
 	CHECK("proto 6", {OFD_FF_OP_PROTO, 6, 6});
-	CHECK("status forwarded", {OFD_FF_OP_STATUS_CLASS, 1, 1});
-	CHECK("status dropped", {OFD_FF_OP_STATUS_CLASS, 2, 2});
-	CHECK("status consumed", {OFD_FF_OP_STATUS_CLASS, 3, 3});
-	CHECK("status acldeny", {OFD_FF_OP_STATUS, 129, 129});
-	CHECK("status acldrop", {OFD_FF_OP_STATUS, 130, 130});
-	CHECK("status unroutable", {OFD_FF_OP_STATUS, 131, 131});
-	CHECK("status policerdrop", {OFD_FF_OP_STATUS, 138, 138});
+	CHECK("status forwarded", {OFD_FF_OP_STATUS_MASK, 0x40, 0x40});
+	CHECK("status dropped", {OFD_FF_OP_STATUS_MASK, 0x80, 0x80});
+	CHECK("status consumed", {OFD_FF_OP_STATUS_MASK, 0xc0, 0xc0});
+	CHECK("status acldeny", {OFD_FF_OP_STATUS_MASK, 129, 129});
+	CHECK("status acldrop", {OFD_FF_OP_STATUS_MASK, 130, 130});
+	CHECK("status unroutable", {OFD_FF_OP_STATUS_MASK, 131, 131});
+	CHECK("status policerdrop", {OFD_FF_OP_STATUS_MASK, 138, 138});
 	CHECK("status 0b10000000", {OFD_FF_OP_STATUS, 128, 128});
 	CHECK("tcpflags fin", {OFD_FF_OP_TCPFLAGS_MASK, 1, 1});
 	CHECK("tcpflags syn", {OFD_FF_OP_TCPFLAGS_MASK, 2, 2});
@@ -237,7 +238,7 @@ static void test_regular(void **state)
 	CHECK("tcpflags psh", {OFD_FF_OP_TCPFLAGS_MASK, 8, 8});
 	CHECK("tcpflags ack", {OFD_FF_OP_TCPFLAGS_MASK, 16, 16});
 	CHECK("tcpflags urg", {OFD_FF_OP_TCPFLAGS_MASK, 32, 32});
-	CHECK("tcpflags ece", {OFD_FF_OP_TCPFLAGS_MASK, 64, 64});
+	CHECK("tcpflags ece", {OFD_FF_OP_TCPFLAGS_MASK, 256, 256});
 	CHECK("tcpflags cwr", {OFD_FF_OP_TCPFLAGS_MASK, 128, 128});
 	CHECK("tcpflags synack", {OFD_FF_OP_TCPFLAGS_MASK, 18, 18});
 	CHECK("tcpflags 0b010000", {OFD_FF_OP_TCPFLAGS, 16, 16});
@@ -279,12 +280,18 @@ static void test_structure(void **state)
 	assert_int_equal(f->code[2].jt, OFD_FF_ACCEPT);
 	assert_int_equal(f->code[2].jf, OFD_FF_REJECT);
 	ofd_filter_free(f);
-	/* a and b or c: a false goes to c, b false goes to c */
+	/* a and b or c is a and (b or c): a false rejects, b false goes to c */
 	f = compile("proto 1 and proto 2 or proto 3");
 	assert_int_equal(f->code[0].jt, 1);
-	assert_int_equal(f->code[0].jf, 2);
+	assert_int_equal(f->code[0].jf, OFD_FF_REJECT);
 	assert_int_equal(f->code[1].jt, OFD_FF_ACCEPT);
 	assert_int_equal(f->code[1].jf, 2);
+	assert_int_equal(f->code[2].jt, OFD_FF_ACCEPT);
+	assert_int_equal(f->code[2].jf, OFD_FF_REJECT);
+	ofd_filter_free(f);
+	/* the empty expression: no tests, every flow passes */
+	f = compile("");
+	assert_int_equal(f->n, 0);
 	ofd_filter_free(f);
 	/* not swaps the exits */
 	f = compile("not proto 1");
@@ -293,7 +300,8 @@ static void test_structure(void **state)
 	ofd_filter_free(f);
 }
 
-/* Precedence and `not` binding, through evaluation: a = proto 6, b = src port 1, c = dst port 2. */
+/* Grouping (to the right, as flowfilter) and `not` binding, through evaluation: a = proto 6,
+ * b = src port 1, c = dst port 2. */
 static int eval3(const char *expr, int a, int b, int c)
 {
 	struct ofd_filter *f = compile(expr);
@@ -311,15 +319,21 @@ static void test_precedence(void **state)
 	(void)state;
 	for (int i = 0; i < 8; i++) {
 		int a = i & 1, b = i >> 1 & 1, c = i >> 2 & 1;
-		assert_int_equal(eval3("proto 6 and src port 1 or dst port 2", a, b, c), (a && b) || c);
+		assert_int_equal(eval3("proto 6 and src port 1 or dst port 2", a, b, c), a && (b || c));
+		assert_int_equal(eval3("dst port 2 or proto 6 and src port 1 or dst port 2", a, b, c),
+				 c || (a && (b || c)));
+		assert_int_equal(eval3("proto 6 and src port 1 or dst port 2 and proto 6", a, b, c),
+				 a && (b || (c && a)));
+		assert_int_equal(eval3("(proto 6 and src port 1) or dst port 2", a, b, c), (a && b) || c);
 		assert_int_equal(eval3("proto 6 or src port 1 and dst port 2", a, b, c), a || (b && c));
 		assert_int_equal(eval3("proto 6 and (src port 1 or dst port 2)", a, b, c), a && (b || c));
 		assert_int_equal(eval3("(proto 6 or src port 1) and dst port 2", a, b, c), (a || b) && c);
 		assert_int_equal(eval3("not proto 6 and src port 1", a, b, c), !a && b);
 		assert_int_equal(eval3("not proto 6 or src port 1", a, b, c), !a || b);
 		assert_int_equal(eval3("not (proto 6 and src port 1)", a, b, c), !(a && b));
-		assert_int_equal(eval3("not not proto 6", a, b, c), a);
-		assert_int_equal(eval3("proto 6 and not src port 1 or dst port 2", a, b, c), (a && !b) || c);
+		assert_int_equal(eval3("not (not proto 6)", a, b, c), a);
+		assert_int_equal(eval3("proto 6 and not src port 1 or dst port 2", a, b, c), a && (!b || c));
+		assert_int_equal(eval3("", a, b, c), 1);
 		assert_int_equal(eval3("proto 6 and not (src port 1 or not dst port 2)", a, b, c),
 				 a && !(b || !c));
 		assert_int_equal(eval3("((proto 6))", a, b, c), a);
@@ -331,14 +345,15 @@ static void test_precedence(void **state)
 static void test_errors(void **state)
 {
 	(void)state;
-	expect_err("", "column 1: expected a match, 'not' or '(', found end of expression");
-	expect_err("   ", "column 4: expected a match, 'not' or '(', found end of expression");
+	expect_err("()", "column 2: expected a match, 'not' or '(' inside '( )', found ')'");
+	expect_err("not not port 1",
+		   "column 5: 'not not' is refused (as flowpipeline does); write 'not (not ...)'");
+	expect_err("not", "column 4: expected a match, 'not' or '(', found end of expression");
 	expect_err("foo", "column 1: expected a match, 'not' or '(', found 'foo'");
 	expect_err("proto udp and", "column 14: expected a match, 'not' or '(', found end of expression");
 	expect_err("proto udp and or port 1", "column 15: expected a match, 'not' or '(', found 'or'");
 	expect_err("and", "column 1: expected a match, 'not' or '(', found 'and'");
 	expect_err("not", "column 4: expected a match, 'not' or '(', found end of expression");
-	expect_err("()", "column 2: expected a match, 'not' or '(', found ')'");
 	expect_err("'x'", "column 1: expected a match, 'not' or '(', found a string");
 	expect_err("proto udp port 1", "column 11: expected 'and', 'or' or end of expression, found 'port'");
 	expect_err("proto udp)", "column 10: expected 'and', 'or' or end of expression, found ')'");
@@ -354,7 +369,7 @@ static void test_errors(void **state)
 	expect_err("port abc", "column 6: expected a port range after 'port', found 'abc'");
 	expect_err("port 0x", "column 6: expected a port range after 'port', found '0x'");
 	expect_err("port 0b2", "column 6: expected a port range after 'port', found '0b2'");
-	expect_err("port 1-", "column 6: expected a port range after 'port', found '1-'");
+	expect_err("port 1-", "column 8: expected a port range after 'port', found end of expression");
 	expect_err("port 1-x", "column 6: expected a port range after 'port', found '1-x'");
 	expect_err("port 1 - x", "column 10: expected a port range after 'port', found 'x'");
 	expect_err("port <", "column 7: expected a port range after 'port', found end of expression");
@@ -380,10 +395,9 @@ static void test_errors(void **state)
 		   "column 8: expected an address (IP or IP/LEN) after 'address', found end of expression");
 	expect_err("address 10.0.0",
 		   "column 9: expected an address (IP or IP/LEN) after 'address', found '10.0.0'");
-	expect_err("address 10.0.0.0/33", "column 18: prefix length '33' out of range for IPv4 (0-32)");
-	expect_err("address ::/129", "column 12: prefix length '129' out of range for IPv6 (0-128)");
-	expect_err("address 10.0.0.0/", "column 18: prefix length '' out of range for IPv4 (0-32)");
-	expect_err("address 10.0.0.0/x", "column 18: prefix length 'x' out of range for IPv4 (0-32)");
+	expect_err("address 10.0.0.0/", "column 18: prefix length '' is not a number");
+	expect_err("address 10.0.0.0/x", "column 18: prefix length 'x' is not a number");
+	expect_err("address 10.0.0.0/-0", "column 18: prefix length '-0' is not a number");
 	expect_err("router 'x'",
 		   "column 8: expected an address (IP or IP/LEN) after 'router', found a string");
 	expect_err("nexthop foo",
@@ -400,7 +414,7 @@ static void test_errors(void **state)
 		   "column 15: expected a quoted string after 'interface desc', found end of "
 		   "expression");
 	expect_err("iface speed fast",
-		   "column 13: expected a speed range (Mbit/s, or with K, M, G, T) after 'iface "
+		   "column 13: expected a speed range (Gbit/s, or with K, M, G, T) after 'iface "
 		   "speed', found 'fast'");
 	expect_err("country DEU",
 		   "column 9: expected a two-letter country code after 'country', found 'DEU'");
@@ -514,13 +528,28 @@ static void test_limits(void **state)
 	assert_int_equal(ofd_filter_compile(&f, s, err, sizeof(err)), OFD_EFORMAT);
 	assert_string_equal(err, "column 65: nesting deeper than 64");
 	free(s);
-	s = repeat("", "not ", 64, "port 1");
-	f = compile(s);
+	s = repeat("", "not (", 32, "port 1");
+	t = repeat(s, ")", 32, "");
+	f = compile(t);
 	ofd_filter_free(f);
 	free(s);
-	s = repeat("", "not ", 65, "port 1");
+	free(t);
+	s = repeat("", "not (", 32, "not port 1");
+	t = repeat(s, ")", 32, "");
+	assert_int_equal(ofd_filter_compile(&f, t, err, sizeof(err)), OFD_EFORMAT);
+	assert_string_equal(err, "column 161: nesting deeper than 64");
+	free(s);
+	free(t);
+	/* 256 changes between `and` and `or` in one chain, not 257 */
+	s = repeat("port 1", " and port 2 or port 3", 128, " and port 4");
+	f = compile(s);
+	assert_int_equal(f->n, 2 * 258);
+	ofd_filter_free(f);
+	free(s);
+	s = repeat("port 1", " and port 2 or port 3", 128, " and port 4 or port 5");
 	assert_int_equal(ofd_filter_compile(&f, s, err, sizeof(err)), OFD_EFORMAT);
-	assert_string_equal(err, "column 257: nesting deeper than 64");
+	assert_string_equal(err,
+			    "column 2707: more than 256 changes between 'and' and 'or' without parentheses");
 	free(s);
 	s = repeat("", "( not ", 32, "port 1");
 	t = repeat(s, ")", 32, "");

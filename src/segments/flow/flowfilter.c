@@ -1,26 +1,39 @@
 /* flowfilter: keep the flows that match a flowfilter expression (src/flowfilter), drop the rest. */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "flowfilter/flowfilter.h"
 #include "ofd/segment.h"
+#include "util/termtext.h"
 
 struct flowfilter_state {
 	char *filter;
 	struct ofd_filter *f;
 };
 
-/* --check and start: the expression must compile. */
+/*
+ * --check and start: the expression must compile. Where it mixes `and` and `or` without
+ * parentheses, a warning says how it is read (to the right, as flowpipeline reads it), since a
+ * reader used to `and` binding tighter would expect another selection.
+ */
 static int flowfilter_check(const void *state, char *err, size_t errlen)
 {
 	const struct flowfilter_state *s = state;
-	char why[256] = "";
+	char why[384] = "";
 	struct ofd_filter *f = NULL;
-	if (!s->filter || ofd_filter_compile(&f, s->filter, why, sizeof(why))) {
-		snprintf(err, errlen, "key filter: %s", s->filter ? why : "required");
+	const char *expr = s->filter ? s->filter : "";
+	if (ofd_filter_compile(&f, expr, why, sizeof(why))) {
+		snprintf(err, errlen, "key filter: %s", why);
 		return OFD_ECONFIG;
 	}
 	ofd_filter_free(f);
+	if (ofd_filter_mixed(expr, why, sizeof(why))) {
+		char shown[OFD_TERMTEXT_CAP(120)];
+		size_t n = strlen(expr);
+		ofd_termtext_escape(shown, sizeof(shown), expr, n > 120 ? 120 : n);
+		ofd_warn("segment flowfilter: key filter \"%s%s\": %s", shown, n > 120 ? "..." : "", why);
+	}
 	return 0;
 }
 
@@ -28,12 +41,7 @@ static int flowfilter_init(struct ofd_segment *seg, void *state)
 {
 	struct flowfilter_state *s = state;
 	char why[256] = "";
-	if (!s->filter) {
-		ofd_err("%s:%u: segment %s: key filter: required", ofd_segment_file(seg),
-			ofd_segment_line(seg), ofd_segment_name(seg));
-		return OFD_ECONFIG;
-	}
-	if (ofd_filter_compile(&s->f, s->filter, why, sizeof(why))) {
+	if (ofd_filter_compile(&s->f, s->filter ? s->filter : "", why, sizeof(why))) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "key filter: %s", why);
 		s->f = NULL;
 		return OFD_ECONFIG;
@@ -60,10 +68,11 @@ static const struct ofd_cfg_key flowfilter_keys[] = {
     {.key = "filter",
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct flowfilter_state, filter),
-     .required = 1,
-     .help =
-	 "flowfilter expression; flows that match go on, the others are dropped (a syntax error is refused "
-	 "at start with its column)"},
+     .help = "flowfilter expression (flowpipeline's language and semantics: `and`/`or` group to the right); "
+	     "flows "
+	     "that match go on, the others are dropped; empty or absent: every flow passes (as flowpipeline) "
+	     "(a syntax error is refused at start "
+	     "with its column; `and` and `or` mixed without parentheses are warned about)"},
     {.key = NULL},
 };
 
