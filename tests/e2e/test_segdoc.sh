@@ -48,7 +48,7 @@ section flowfilter "$D/ref.md" >"$D/flowfilter.md"
 expect_eq "flowfilter summary" "$(sed -n 3p "$D/flowfilter.md")" "Keep the flows matching a flowfilter expression."
 grep -qx 'Stateless per flow: `jobs: N` may run N instances.' "$D/flowfilter.md" || e2e_fail "flowfilter: no jobs line"
 expect_eq "flowfilter filter row" "$(grep '^| `filter`' "$D/flowfilter.md")" \
-	'| `filter` | string |  | yes |  |  | flowfilter expression; flows that match go on, the others are dropped (a syntax error is refused at start with its column) |'
+	'| `filter` | string |  |  |  |  | flowfilter expression, read as flowpipeline reads it (`and` and `or` group to the right); flows that match go on, the others are dropped; empty or absent: every flow passes (a syntax error is refused at start with its column, `and` and `or` mixed without parentheses are warned about) |'
 expect_eq "table header" "$(grep -A1 '^| key' "$D/flowfilter.md" | tr '\n' '/')" \
 	'| key | type | default | required | bounds | choices | help |/|---|---|---|---|---|---|---|/'
 

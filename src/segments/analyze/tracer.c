@@ -105,10 +105,14 @@ static int escalate_parse(struct tracer_state *s, int keep, char *err, size_t er
 			snprintf(err, errlen, "key escalate[%zu].filter: %s", i, why);
 			return OFD_ECONFIG;
 		}
-		if (keep)
+		if (keep) {
 			s->esc[s->nesc++] = e;
-		else
+		} else {
 			ofd_filter_free(e.filter);
+			/* check() only: and/or read to the right, as flowpipeline (flowfilter.h) */
+			if (ofd_filter_mixed(r->filter, why, sizeof(why)))
+				ofd_warn("segment tracer: key escalate[%zu].filter: %s", i, why);
+		}
 	}
 	return 0;
 }

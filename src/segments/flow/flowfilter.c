@@ -68,11 +68,10 @@ static const struct ofd_cfg_key flowfilter_keys[] = {
     {.key = "filter",
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct flowfilter_state, filter),
-     .help = "flowfilter expression (flowpipeline's language and semantics: `and`/`or` group to the right); "
-	     "flows "
-	     "that match go on, the others are dropped; empty or absent: every flow passes (as flowpipeline) "
-	     "(a syntax error is refused at start "
-	     "with its column; `and` and `or` mixed without parentheses are warned about)"},
+     .help =
+	 "flowfilter expression, read as flowpipeline reads it (`and` and `or` group to the right); flows "
+	 "that match go on, the others are dropped; empty or absent: every flow passes (a syntax error is "
+	 "refused at start with its column, `and` and `or` mixed without parentheses are warned about)"},
     {.key = NULL},
 };
 
