@@ -540,17 +540,6 @@ static void test_limits(void **state)
 	assert_string_equal(err, "column 161: nesting deeper than 64");
 	free(s);
 	free(t);
-	/* 256 changes between `and` and `or` in one chain, not 257 */
-	s = repeat("port 1", " and port 2 or port 3", 128, " and port 4");
-	f = compile(s);
-	assert_int_equal(f->n, 2 * 258);
-	ofd_filter_free(f);
-	free(s);
-	s = repeat("port 1", " and port 2 or port 3", 128, " and port 4 or port 5");
-	assert_int_equal(ofd_filter_compile(&f, s, err, sizeof(err)), OFD_EFORMAT);
-	assert_string_equal(err,
-			    "column 2707: more than 256 changes between 'and' and 'or' without parentheses");
-	free(s);
 	s = repeat("", "( not ", 32, "port 1");
 	t = repeat(s, ")", 32, "");
 	f = compile(t);
