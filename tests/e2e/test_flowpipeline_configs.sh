@@ -28,10 +28,20 @@ FP_INPUTS=" bpf goflow kafkaconsumer packet replay stdin generator "
 # set_of TEXT: a comma-separated list or "-" as a sorted, lower-case, comma-separated set ("-"
 # when empty)
 set_of() {
-	local s
-	s=$(printf '%s\n' "$1" | tr ',' '\n' | tr '[:upper:]' '[:lower:]' | sed 's/^ *//; s/ *$//; /^-\{0,1\}$/d' |
-		sort -u | paste -sd, -)
-	printf '%s\n' "${s:--}"
+	local -A seen=()
+	local m out=""
+	local -a ms
+	IFS=, read -r -a ms <<<"${1,,}"
+	for m in "${ms[@]}"; do
+		m=${m// /}
+		[ -n "$m" ] && [ "$m" != - ] && seen[$m]=1
+	done
+	[ ${#seen[@]} = 0 ] && {
+		echo -
+		return
+	}
+	for m in $(printf '%s\n' "${!seen[@]}" | sort); do out=$out,$m; done
+	echo "${out#,}"
 }
 
 # only_in A B: the members of set A that are not in set B, comma-separated ("" when none)
@@ -103,15 +113,23 @@ for y in "$FP"/*.yml; do
 			ok=1
 			break
 		fi
-		hit=$(sed -n -E "s/^$name:([0-9]+): segment ([^:]+): unknown segment.*/\\1 \\2/p" "$w/check.out" | head -1)
+		hit=""
+		while IFS= read -r l; do
+			if [[ $l =~ ^$name:([0-9]+):\ segment\ ([^:]+):\ unknown\ segment ]]; then
+				hit=1
+				ln=${BASH_REMATCH[1]}
+				seg=${BASH_REMATCH[2],,}
+				break
+			fi
+		done <"$w/check.out"
 		if [ -z "$hit" ]; then
 			e2e_fail "$name: --check fails for another reason than a missing segment (exit $rc): $(cat "$w/check.out")"
 			break
 		fi
-		ln=${hit%% *}
-		seg=$(tr '[:upper:]' '[:lower:]' <<<"${hit#* }")
-		entry=$(sed -n "${ln}p" "$w/$name" | tr '[:upper:]' '[:lower:]' | tr -d "\"'")
-		if ! grep -q -E "^ *- segment: *$seg *$" <<<"$entry"; then
+		mapfile -t lines <"$w/$name"
+		entry=${lines[ln - 1],,}
+		entry=${entry//[\"\']/}
+		if ! [[ $entry =~ ^\ *-\ segment:\ *$seg\ *$ ]]; then
 			e2e_fail "$name:$ln: cannot find the entry of segment $seg to stand in for: '$entry'"
 			break
 		fi
