@@ -99,8 +99,8 @@ for y in "$FP"/*.yml; do
 	while [ $i -lt 40 ]; do
 		i=$((i + 1))
 		rc=0
-		(cd "$w" && env ${unset_env[@]+"${unset_env[@]}"} "$OFD_BIN" -c "$name" --check \
-			${args[@]+"${args[@]}"}) >"$w/check.out" 2>&1 || rc=$?
+		env -C "$w" ${unset_env[@]+"${unset_env[@]}"} "$OFD_BIN" -c "$name" --check \
+			${args[@]+"${args[@]}"} >"$w/check.out" 2>&1 || rc=$?
 		if [ $i = 1 ]; then
 			for v in $vars; do
 				while IFS=: read -r ln _; do
