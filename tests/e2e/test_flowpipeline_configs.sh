@@ -87,9 +87,10 @@ for y in "$FP"/*.yml; do
 	args=()
 	mapfile -d '' -t args < <(printf '%s' "${usage#"# usage: overflowd -c $name"}" | xargs -r printf '%s\0')
 
-	# every variable it names, unset for the run; the uses of each, as NAME.yml:LINE
+	# every variable it names outside comments, unset for the run; the uses of each, as NAME.yml:LINE
 	# shellcheck disable=SC2016 # a pattern for $NAME and ${NAME}, not an expansion
-	vars=$(grep -o '\$[A-Za-z_][A-Za-z0-9_]*\|\${[A-Za-z_][A-Za-z0-9_]*}' "$y" | tr -d '${}' | sort -u)
+	vars=$(grep -v '^[[:space:]]*#' "$y" | grep -o '\$[A-Za-z_][A-Za-z0-9_]*\|\${[A-Za-z_][A-Za-z0-9_]*}' |
+		tr -d '${}' | sort -u)
 	unset_env=()
 	for v in $vars; do unset_env+=(-u "$v"); done
 
@@ -106,7 +107,7 @@ for y in "$FP"/*.yml; do
 				while IFS=: read -r ln _; do
 					grep -E "$name:$ln([^0-9]|$)" "$w/check.out" | grep -q -F "$v" ||
 						e2e_fail "$name: no warning naming \$$v and $name:$ln (unset): $(head -3 "$w/check.out")"
-				done < <(grep -n -E "\\\$\{?$v([^A-Za-z0-9_]|$)" "$y")
+				done < <(grep -n -E "\\\$\{?$v([^A-Za-z0-9_]|$)" "$y" | grep -v -E '^[0-9]+:[[:space:]]*#')
 			done
 		fi
 		if [ $rc = 0 ]; then
