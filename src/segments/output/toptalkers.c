@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "ofd/segment.h"
 #include "ofd/time.h"
@@ -41,16 +42,17 @@
 #define TT_TOPN_MAX    100000
 #define NS	       1000000000ull
 
-struct tt_slot {
-	uint8_t addr[16];
-	uint8_t family; /* OFD_AF_*; OFD_AF_NONE for flows without a destination */
-	uint8_t used;
-	uint64_t cur;		 /* the bucket number (time / bucket width) last written */
-	uint64_t bytes, packets; /* sums over the window's buckets */
-};
-
 struct tt_bucket {
 	uint64_t bytes, packets;
+};
+
+/* A talker and its ring of buckets, side by side (one page, few cache lines per flow). */
+struct tt_slot {
+	uint8_t addr[16];
+	uint8_t family;		 /* OFD_AF_*; OFD_AF_NONE for flows without a destination */
+	uint64_t cur;		 /* the bucket number (time / bucket width) last written */
+	uint64_t bytes, packets; /* sums over the window's buckets */
+	struct tt_bucket b[];	 /* nbuckets */
 };
 
 struct toptalkers_state {
@@ -60,9 +62,10 @@ struct toptalkers_state {
 	char *filename, *logprefix;
 	int follow_symlinks;
 	/* the table */
-	struct tt_slot *slots;	   /* nsets * TT_WAYS */
-	struct tt_bucket *buckets; /* nbuckets per slot */
-	uint32_t *top;		   /* topn slot indices, for a report */
+	unsigned char *mem; /* nsets * TT_WAYS slots of stride bytes (mmap) */
+	size_t stride, mem_len;
+	uint32_t *tags; /* per slot: 0 free, else hash bits of its address (a set in 32 bytes) */
+	uint32_t *top;	/* topn slot indices, for a report */
 	uint64_t nsets;
 	uint32_t nbuckets;
 	uint64_t width_ns; /* a bucket's width */
@@ -100,10 +103,17 @@ static int toptalkers_init(struct ofd_segment *seg, void *state)
 		s->nsets <<= 1;
 	if (s->topn > s->nsets * TT_WAYS)
 		s->topn = s->nsets * TT_WAYS;
-	s->slots = calloc(s->nsets * TT_WAYS, sizeof(*s->slots));
-	s->buckets = calloc(s->nsets * TT_WAYS * s->nbuckets, sizeof(*s->buckets));
+	s->stride = (sizeof(struct tt_slot) + s->nbuckets * sizeof(struct tt_bucket) + 63) & ~(size_t)63;
+	s->mem_len = s->nsets * TT_WAYS * s->stride;
+	/* zeroed pages, touched only as talkers arrive (no huge pages: a few scattered talkers
+	   would commit 2 MiB each) */
+	void *m = mmap(NULL, s->mem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	s->mem = m == MAP_FAILED ? NULL : m;
+	s->tags = aligned_alloc(64, s->nsets * TT_WAYS * sizeof(*s->tags));
+	if (s->tags)
+		memset(s->tags, 0, s->nsets * TT_WAYS * sizeof(*s->tags));
 	s->top = calloc(s->topn, sizeof(*s->top));
-	if (!s->slots || !s->buckets || !s->top) {
+	if (!s->mem || !s->tags || !s->top) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "cannot allocate a table of %llu talkers",
 			    (unsigned long long)(s->nsets * TT_WAYS));
 		return -ENOMEM;
@@ -118,13 +128,18 @@ static int toptalkers_init(struct ofd_segment *seg, void *state)
 	return 0;
 }
 
+static inline struct tt_slot *tt_at(const struct toptalkers_state *s, uint64_t i)
+{
+	return (struct tt_slot *)(s->mem + i * s->stride);
+}
+
 /* Move slot i's window forward to bucket number c: buckets that fell out are emptied. */
 static void tt_advance(struct toptalkers_state *s, uint64_t i, uint64_t c)
 {
-	struct tt_slot *sl = &s->slots[i];
+	struct tt_slot *sl = tt_at(s, i);
 	if (c <= sl->cur)
 		return;
-	struct tt_bucket *bk = &s->buckets[i * s->nbuckets];
+	struct tt_bucket *bk = sl->b;
 	uint64_t steps = c - sl->cur;
 	if (steps >= s->nbuckets) {
 		memset(bk, 0, s->nbuckets * sizeof(*bk));
@@ -140,79 +155,137 @@ static void tt_advance(struct toptalkers_state *s, uint64_t i, uint64_t c)
 	sl->cur = c;
 }
 
+/* The keyed hash of an address: two set indices (at most 21 bits of each half) and a tag made
+   of the bits above them (never 0, which marks a free way). */
+struct tt_key {
+	uint64_t base[2];
+	uint32_t tag;
+};
+
+static struct tt_key tt_key(const struct toptalkers_state *s, const uint8_t *a)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	crypto_shorthash(h, a, 16, s->hkey);
+	uint64_t hv;
+	memcpy(&hv, h, sizeof(hv));
+	struct tt_key k = {{(hv & (s->nsets - 1)) * TT_WAYS, ((hv >> 32) & (s->nsets - 1)) * TT_WAYS},
+			   (uint32_t)((hv >> 21) & 0x7ff) | (uint32_t)(hv >> 53) << 11 | 0x80000000u};
+	return k;
+}
+
+/* The first way of either set whose tag is k's (the address not compared), or UINT64_MAX. */
+static uint64_t tt_candidate(const struct toptalkers_state *s, const struct tt_key *k)
+{
+	for (unsigned j = 0; j < 2; j++)
+		for (uint64_t w = k->base[j]; w < k->base[j] + TT_WAYS; w++)
+			if (s->tags[w] == k->tag)
+				return w;
+	return UINT64_MAX;
+}
+
+static int tt_is(const struct toptalkers_state *s, uint64_t w, uint32_t tag, uint8_t family, const uint8_t *a)
+{
+	const struct tt_slot *sl = tt_at(s, w);
+	return s->tags[w] == tag && sl->family == family && memcmp(sl->addr, a, 16) == 0;
+}
+
 /*
  * The slot of address (family, a), made if need be. Two sets are candidates (two halves of the
  * hash): a new address goes to the emptier one, and when both are full it evicts the way with
  * the fewest bytes in the window of either (counted). Two choices keep sets from overflowing
  * long before the table is full.
  */
-static uint64_t tt_slot_of(struct ofd_segment *seg, struct toptalkers_state *s, uint8_t family,
-			   const uint8_t *a, uint64_t c)
+static uint64_t tt_slot_of(struct ofd_segment *seg, struct toptalkers_state *s, const struct tt_key *k,
+			   uint8_t family, const uint8_t *a, uint64_t c)
 {
-	uint8_t h[crypto_shorthash_BYTES];
-	crypto_shorthash(h, a, 16, s->hkey);
-	uint64_t hv;
-	memcpy(&hv, h, sizeof(hv));
-	uint64_t base[2] = {(hv & (s->nsets - 1)) * TT_WAYS, ((hv >> 32) & (s->nsets - 1)) * TT_WAYS};
 	uint64_t free_way[2] = {UINT64_MAX, UINT64_MAX};
 	unsigned used[2] = {0, 0};
-	for (unsigned k = 0; k < 2; k++) {
-		for (uint64_t w = base[k]; w < base[k] + TT_WAYS; w++) {
-			struct tt_slot *sl = &s->slots[w];
-			if (!sl->used) {
-				if (free_way[k] == UINT64_MAX)
-					free_way[k] = w;
-			} else if (sl->family == family && memcmp(sl->addr, a, 16) == 0) {
-				return w;
-			} else {
-				used[k]++;
+	for (unsigned j = 0; j < 2; j++) {
+		for (uint64_t w = k->base[j]; w < k->base[j] + TT_WAYS; w++) {
+			if (!s->tags[w]) {
+				if (free_way[j] == UINT64_MAX)
+					free_way[j] = w;
+				continue;
 			}
+			used[j]++;
+			if (tt_is(s, w, k->tag, family, a))
+				return w;
 		}
 	}
 	uint64_t way = used[1] < used[0] ? free_way[1] : free_way[0];
 	if (way == UINT64_MAX) { /* both full: the way with the fewest bytes in the window goes */
 		uint64_t least = UINT64_MAX;
-		for (unsigned k = 0; k < 2; k++)
-			for (uint64_t w = base[k]; w < base[k] + TT_WAYS; w++) {
+		for (unsigned j = 0; j < 2; j++)
+			for (uint64_t w = k->base[j]; w < k->base[j] + TT_WAYS; w++) {
 				tt_advance(s, w, c);
-				if (s->slots[w].bytes < least)
-					least = s->slots[w].bytes, way = w;
+				if (tt_at(s, w)->bytes < least)
+					least = tt_at(s, w)->bytes, way = w;
 			}
 		s->evicted++;
 		ofd_segment_count(seg, C_EVICTED, 1);
 	}
-	struct tt_slot *sl = &s->slots[way];
+	struct tt_slot *sl = tt_at(s, way);
 	memcpy(sl->addr, a, 16);
 	sl->family = family;
-	sl->used = 1;
+	s->tags[way] = k->tag;
 	sl->cur = c;
 	sl->bytes = sl->packets = 0;
-	memset(&s->buckets[way * s->nbuckets], 0, s->nbuckets * sizeof(struct tt_bucket));
+	memset(sl->b, 0, s->nbuckets * sizeof(struct tt_bucket));
 	return way;
 }
 
+/*
+ * In three passes over the batch, so that the memory accesses of different records overlap
+ * (a table larger than the caches costs a miss per access): hash every record and prefetch
+ * its two tag lines; find each record's candidate way by tag and prefetch its slot and current
+ * bucket; then add, verifying the address (a miss, a tag collision or a way evicted meanwhile
+ * takes the full lookup, which also makes new talkers).
+ */
 static void toptalkers_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
 {
 	struct toptalkers_state *s = state;
-	uint64_t c = s->now_ns / s->width_ns, n = 0;
+	uint64_t c = s->now_ns / s->width_ns;
 	static const uint8_t none[16];
+	uint16_t rec[OFD_BATCH_CAP];
+	struct tt_key key[OFD_BATCH_CAP];
+	uint64_t cand[OFD_BATCH_CAP];
+	uint32_t n = 0;
 	for (uint32_t w = 0; w < (b->n + 63) / 64; w++) {
 		uint64_t live = b->live[w];
 		while (live) {
-			const struct ofd_flow *f = &b->flows[w * 64 + (unsigned)__builtin_ctzll(live)];
+			uint32_t i = w * 64 + (unsigned)__builtin_ctzll(live);
 			live &= live - 1;
-			uint8_t fam = f->dst_addr.family;
-			const uint8_t *a = fam == OFD_AF_NONE ? none : f->dst_addr.b;
-			uint64_t i = tt_slot_of(seg, s, fam, a, c);
-			uint64_t ci = c > s->slots[i].cur ? c : s->slots[i].cur; /* a clock that went back */
-			tt_advance(s, i, ci);
-			struct tt_bucket *bk = &s->buckets[i * s->nbuckets + ci % s->nbuckets];
-			bk->bytes += f->bytes;
-			bk->packets += f->packets;
-			s->slots[i].bytes += f->bytes;
-			s->slots[i].packets += f->packets;
+			const struct ofd_flow *f = &b->flows[i];
+			rec[n] = (uint16_t)i;
+			key[n] = tt_key(s, f->dst_addr.family == OFD_AF_NONE ? none : f->dst_addr.b);
+			__builtin_prefetch(&s->tags[key[n].base[0]]);
+			__builtin_prefetch(&s->tags[key[n].base[1]]);
 			n++;
 		}
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		cand[k] = tt_candidate(s, &key[k]);
+		if (cand[k] != UINT64_MAX) {
+			struct tt_slot *sl = tt_at(s, cand[k]);
+			__builtin_prefetch(sl, 1);
+			__builtin_prefetch(&sl->b[c % s->nbuckets], 1);
+		}
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		const struct ofd_flow *f = &b->flows[rec[k]];
+		uint8_t fam = f->dst_addr.family;
+		const uint8_t *a = fam == OFD_AF_NONE ? none : f->dst_addr.b;
+		uint64_t i = cand[k];
+		if (i == UINT64_MAX || !tt_is(s, i, key[k].tag, fam, a))
+			i = tt_slot_of(seg, s, &key[k], fam, a, c);
+		struct tt_slot *sl = tt_at(s, i);
+		uint64_t ci = c > sl->cur ? c : sl->cur; /* a clock that went back */
+		tt_advance(s, i, ci);
+		struct tt_bucket *bk = &sl->b[ci % s->nbuckets];
+		bk->bytes += f->bytes;
+		bk->packets += f->packets;
+		sl->bytes += f->bytes;
+		sl->packets += f->packets;
 	}
 	s->since_report += n;
 }
@@ -274,12 +347,12 @@ static void tt_report(struct ofd_segment *seg, struct toptalkers_state *s)
 	uint64_t c = s->now_ns / s->width_ns, ntop = 0;
 	double window_s = (double)(s->window_ns / NS);
 	for (uint64_t i = 0; i < s->nsets * TT_WAYS; i++) {
-		struct tt_slot *sl = &s->slots[i];
-		if (!sl->used)
+		struct tt_slot *sl = tt_at(s, i);
+		if (!s->tags[i])
 			continue;
 		tt_advance(s, i, c);
 		if (sl->bytes == 0 && sl->packets == 0) {
-			sl->used = 0; /* nothing left in the window: forgotten */
+			s->tags[i] = 0; /* nothing left in the window: forgotten */
 			continue;
 		}
 		if ((double)sl->bytes * 8 / window_s < (double)s->threshold_bps ||
@@ -287,11 +360,11 @@ static void tt_report(struct ofd_segment *seg, struct toptalkers_state *s)
 			continue;
 		/* insert into the sorted top list (topn is small) */
 		uint64_t k = ntop < s->topn ? ntop++ : s->topn;
-		if (k == s->topn && !tt_before(sl, &s->slots[s->top[k - 1]]))
+		if (k == s->topn && !tt_before(sl, tt_at(s, s->top[k - 1])))
 			continue;
 		if (k == s->topn)
 			k--;
-		while (k > 0 && tt_before(sl, &s->slots[s->top[k - 1]])) {
+		while (k > 0 && tt_before(sl, tt_at(s, s->top[k - 1]))) {
 			s->top[k] = s->top[k - 1];
 			k--;
 		}
@@ -300,7 +373,7 @@ static void tt_report(struct ofd_segment *seg, struct toptalkers_state *s)
 	static const char rule[] = "===================================================================\n";
 	tt_line(s, rule, sizeof(rule) - 1);
 	for (uint64_t k = 0; k < ntop; k++) {
-		const struct tt_slot *sl = &s->slots[s->top[k]];
+		const struct tt_slot *sl = tt_at(s, s->top[k]);
 		char addr[OFD_IP_STRLEN], bps[96], pps[96], line[256];
 		if (sl->family == OFD_AF_NONE) {
 			snprintf(addr, sizeof(addr), "invalid IP");
@@ -338,8 +411,9 @@ static void toptalkers_fini(struct ofd_segment *seg, void *state)
 	if (s->ready && s->since_report)
 		tt_report(seg, s);
 	ofd_outfile_close(&s->out);
-	free(s->slots);
-	free(s->buckets);
+	if (s->mem)
+		munmap(s->mem, s->mem_len);
+	free(s->tags);
 	free(s->top);
 }
 
