@@ -9,7 +9,7 @@
  *
  * Deterministic: the same seed and `start_time` give the same flows, field for field. Flow i
  * ends at start_time + i/rate (i ms when rate is 0) and lasted up to 10 s; start_time 0 is the
- * wall clock at start. The PRNG is splitmix64 (not rand()).
+ * wall clock at start. The PRNG is splitmix64, our own (not the C library's).
  */
 #include <stdatomic.h>
 #include <stddef.h>
