@@ -109,9 +109,10 @@ static int toptalkers_init(struct ofd_segment *seg, void *state)
 	   would commit 2 MiB each) */
 	void *m = mmap(NULL, s->mem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	s->mem = m == MAP_FAILED ? NULL : m;
-	s->tags = aligned_alloc(64, s->nsets * TT_WAYS * sizeof(*s->tags));
+	size_t tags_len = (s->nsets * TT_WAYS * sizeof(*s->tags) + 63) & ~(size_t)63; /* a multiple of 64 */
+	s->tags = aligned_alloc(64, tags_len);
 	if (s->tags)
-		memset(s->tags, 0, s->nsets * TT_WAYS * sizeof(*s->tags));
+		memset(s->tags, 0, tags_len);
 	s->top = calloc(s->topn, sizeof(*s->top));
 	if (!s->mem || !s->tags || !s->top) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "cannot allocate a table of %llu talkers",
