@@ -91,6 +91,7 @@ const struct ofd_segment_type ofd_seg_filegate = {
     OFD_SEGMENT_VERSION,
     .name = "filegate",
     .kind = OFD_SEG_FLOW,
+    .flags = OFD_SEGF_PARALLEL, /* the gate's state per instance: each looks at the file */
     .summary = "pass the flows while a file exists, drop them while it does not (or the reverse)",
     .state_size = sizeof(struct filegate_state),
     .config = filegate_keys,
