@@ -139,6 +139,41 @@ static void test_eviction(void **state)
 	free(r);
 }
 
+/* Within one batch: a talker evicted after its candidate way was found is counted anew, and
+   repeats of a new address find the slot made for the first. */
+static void test_eviction_within_a_batch(void **state)
+{
+	(void)state;
+	struct ofd_harness *h = open_tt(", maxtalkers: 8, window: 1, topn: 8");
+	ofd_harness_tick(h, 6000 * S);
+	feed(h, 0x0a090909, 1, 1, 1); /* B: the smallest, evicted first */
+	struct ofd_batch *b = ofd_harness_batch(h, 19);
+	for (uint32_t i = 0; i < 16; i++) {
+		ofd_ip_set4u(&b->flows[i].dst_addr, 0xc6336400 + i); /* 198.51.100.i */
+		b->flows[i].bytes = 1000 + i;
+		b->flows[i].packets = 1;
+	}
+	ofd_ip_set4u(&b->flows[16].dst_addr, 0xc633640f); /* 198.51.100.15 again */
+	b->flows[16].bytes = 1000;
+	b->flows[16].packets = 1;
+	ofd_ip_set4u(&b->flows[17].dst_addr, 0x0a090909); /* B again: its old way is gone */
+	b->flows[17].bytes = 5;
+	b->flows[17].packets = 1;
+	ofd_ip_set4u(&b->flows[18].dst_addr, 0x0a090909);
+	b->flows[18].bytes = 5;
+	b->flows[18].packets = 1;
+	ofd_harness_process(h, b);
+	/* 7 ways were free; 9 more new addresses and B's return evict 10 */
+	assert_int_equal(ofd_harness_counter(h, "evicted"), 10);
+	ofd_harness_free(h);
+	char *r = report();
+	assert_string_equal(r, RULE "\n198.51.100.15: 16.12 kbps, 2 pps\n198.51.100.14: 8.112 kbps, 1 pps\n"
+				    "198.51.100.13: 8.104 kbps, 1 pps\n198.51.100.12: 8.096 kbps, 1 pps\n"
+				    "198.51.100.11: 8.088 kbps, 1 pps\n198.51.100.10: 8.08 kbps, 1 pps\n"
+				    "198.51.100.9: 8.072 kbps, 1 pps\n10.9.9.9: 80 bps, 2 pps\n");
+	free(r);
+}
+
 static void test_config(void **state)
 {
 	(void)state;
@@ -169,6 +204,7 @@ int main(void)
 	    cmocka_unit_test(test_topn_thresholds_prefix_ties),
 	    cmocka_unit_test(test_ipv6_and_no_address),
 	    cmocka_unit_test(test_eviction),
+	    cmocka_unit_test(test_eviction_within_a_batch),
 	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
