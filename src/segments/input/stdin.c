@@ -1,7 +1,11 @@
 /*
- * stdin: reads flows as JSON lines in our own output format (the json segment's, goflow2's
- * names; src/format/flowjson_parse.h) from standard input or a file, so that pipelines can be
- * chained through pipes and files. A line that does not parse is counted (malformed) and
+ * stdin: reads flows as JSON lines from standard input or a file, so that pipelines can be
+ * chained through pipes and files: our own output format (the json segment's, goflow2's names)
+ * and flowpipeline's (protojson of its EnrichedFlow), recognised line by line
+ * (src/format/flowjson_parse.h, src/format/protojson.h). At the end of the input the segment
+ * stays up, idle, until the pipeline is stopped, as flowpipeline's does (`eofcloses: false`, its
+ * default); `eofcloses: true` ends the input there, and with it a run that has no other input.
+ * A line that does not parse is counted (malformed) and
  * skipped, as is a line longer than STDIN_LINE_MAX (too_long); blank lines are ignored.
  * Strings of the enriched fields go into the batch's arena (include/ofd/batch.h); a batch whose
  * arena could not hold the next line's strings is passed on first, so strings are only dropped
@@ -143,6 +147,9 @@ static int stdin_start(struct ofd_segment *seg, void *state)
 			ofd_input_flush(seg);
 	}
 	ofd_input_flush(seg);
+	if (!s->eofcloses && rc == 0 && !ofd_segment_stopping(seg))
+		ofd_seg_log(seg, OFD_LOG_INFO,
+			    "end of input; eofcloses is false: waiting until the pipeline is stopped");
 	while (!s->eofcloses && rc == 0 && !ofd_segment_stopping(seg))
 		(void)poll(NULL, 0, STDIN_POLL_MS); /* flowpipeline's eofcloses: false */
 	return rc;
@@ -167,10 +174,10 @@ static const struct ofd_cfg_key stdin_keys[] = {
     {.key = "eofcloses",
      .type = OFD_CFG_BOOL,
      .offset = offsetof(struct stdin_state, eofcloses),
-     .def = "true",
-     .help =
-	 "the input ends at the end of the file; false keeps it open (idle) until the pipeline is stopped, "
-	 "as flowpipeline does by default"},
+     .def = "false",
+     .help = "true: the input ends at the end of the file (or of standard input), and a run without other "
+	     "inputs ends with it; false (flowpipeline's default): the segment stays up, idle, until the "
+	     "pipeline is stopped (SIGINT, SIGTERM)"},
     {.key = NULL},
 };
 
@@ -179,7 +186,9 @@ const struct ofd_segment_type ofd_seg_stdin = {
     .name = "stdin",
     .kind = OFD_SEG_INPUT,
     .flags = 0,
-    .summary = "read flows as JSON lines (the json segment's format) from standard input or a file",
+    .summary = "read flows as JSON lines (the json segment's formats, ours or flowpipeline's protojson, per "
+	       "line) from "
+	       "standard input or a file",
     .state_size = sizeof(struct stdin_state),
     .config = stdin_keys,
     .counters = counters,
