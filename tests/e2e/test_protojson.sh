@@ -33,8 +33,11 @@ YML
 "$OFD_BIN" -c to-pj.yml 2>to.err || e2e_fail "to protojson: $(cat to.err)"
 expect_eq "protojson lines" "$(wc -l <b.jsonl)" 3000
 expect_eq "protojson keys" "$(head -c 40 b.jsonl)" '{"type":"NETFLOW_V5","timeReceivedNs":"1'
-"$OFD_BIN" -c from-pj.yml <b.jsonl 2>from.err || e2e_fail "from protojson: $(cat from.err)"
-grep -q "^segment stdin .* out 3000, malformed 0," from.err || e2e_fail "stdin counters: $(cat from.err)"
+# a hostile line at the end (3 bytes of address): counted and named by its line number
+{ cat b.jsonl; echo '{"bytes":"1","srcAddr":"wAAC"}'; } >b2.jsonl
+"$OFD_BIN" -c from-pj.yml <b2.jsonl 2>from.err || e2e_fail "from protojson: $(cat from.err)"
+grep -q "^segment stdin .* out 3000, malformed 1," from.err || e2e_fail "stdin counters: $(cat from.err)"
+grep -q "segment stdin: line 3001: not a flow" from.err || e2e_fail "no warning for line 3001: $(cat from.err)"
 strip() { sed 's/"engine_type":[0-9]*,"engine_id":[0-9]*/E/' "$1"; }
 cmp -s <(strip a.jsonl) <(strip c.jsonl) || e2e_fail "our json differs after the round trip"
 

@@ -5,7 +5,8 @@
  * (src/format/flowjson_parse.h, src/format/protojson.h). At the end of the input the segment
  * stays up, idle, until the pipeline is stopped, as flowpipeline's does (`eofcloses: false`, its
  * default); `eofcloses: true` ends the input there, and with it a run that has no other input.
- * A line that does not parse is counted (malformed) and
+ * A line that does not parse is counted (malformed), named in a rate-limited warning (its line
+ * number, not its text) and
  * skipped, as is a line longer than STDIN_LINE_MAX (too_long); blank lines are ignored.
  * Strings of the enriched fields go into the batch's arena (include/ofd/batch.h); a batch whose
  * arena could not hold the next line's strings is passed on first, so strings are only dropped
@@ -36,7 +37,9 @@ struct stdin_state {
 	int eofcloses;
 	int fd;
 	int own_fd;
-	char *buf; /* STDIN_LINE_MAX bytes */
+	char *buf;		 /* STDIN_LINE_MAX bytes */
+	uint64_t lineno;	 /* lines read so far */
+	struct ofd_ratelimit rl; /* the warning about refused lines */
 };
 
 static int stdin_init(struct ofd_segment *seg, void *state)
@@ -58,8 +61,9 @@ static int stdin_init(struct ofd_segment *seg, void *state)
 	return 0;
 }
 
-static void stdin_line(struct ofd_segment *seg, const char *p, size_t n)
+static void stdin_line(struct ofd_segment *seg, struct stdin_state *s, const char *p, size_t n)
 {
+	s->lineno++;
 	size_t i = 0;
 	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
 		i++;
@@ -76,6 +80,10 @@ static void stdin_line(struct ofd_segment *seg, const char *p, size_t n)
 	if (rc) {
 		ofd_batch_unadd(b);
 		ofd_segment_count(seg, C_MALFORMED, 1);
+		ofd_log_rl(
+		    &s->rl, OFD_LOG_WARN,
+		    "segment %s: line %llu: not a flow in our JSON or flowpipeline's protojson (skipped)",
+		    ofd_segment_name(seg), (unsigned long long)s->lineno);
 	}
 }
 
@@ -91,9 +99,9 @@ static void stdin_lines(struct ofd_segment *seg, struct stdin_state *s, size_t *
 		if (!nl)
 			break;
 		if (*skip)
-			*skip = 0;
+			*skip = 0, s->lineno++;
 		else
-			stdin_line(seg, p, (size_t)(nl - p));
+			stdin_line(seg, s, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
 	*len = (size_t)(end - p);
@@ -138,7 +146,7 @@ static int stdin_start(struct ofd_segment *seg, void *state)
 		}
 		if (r == 0) { /* end of input: a last line without a newline counts too */
 			if (len && !skip)
-				stdin_line(seg, s->buf, len);
+				stdin_line(seg, s, s->buf, len);
 			break;
 		}
 		len += (size_t)r;
