@@ -231,7 +231,7 @@ static void pj_field(struct pj_out *o, const struct ofd_flow *f, const struct of
 			n = s ? strlen(s) : 0;
 		} else {
 			s = (const char *)at;
-			n = s[0] ? (s[1] ? 2 : 1) : 0;
+			n = s[0] && s[1] ? 2 : 0; /* a code is two letters; anything less is no code */
 		}
 		if (!n)
 			return;
