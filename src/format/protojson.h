@@ -15,7 +15,8 @@
  * schema has but overflowd keeps no field for (proto/enrichedflow.proto, `SKIP` in
  * protojson_fields.def) and unknown keys are ignored. The line is refused (OFD_EFORMAT) as a whole
  * when a known key has a value of the wrong type or out of range (also: an address that is not
- * 0, 4 or 16 bytes, bad base64, a number beyond its field). The input is untrusted: nothing is
+ * 0, 4 or 16 bytes, bad base64, a number beyond its field; uint64 values beyond INT64_MAX, which
+ * our own format cannot carry). The input is untrusted: nothing is
  * allocated but jansson's parse of the line and the strings in the batch's arena.
  */
 #ifndef OFD_PROTOJSON_H

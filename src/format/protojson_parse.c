@@ -178,12 +178,14 @@ static void pj_store(unsigned char *p, unsigned size, uint64_t x)
 	}
 }
 
-/* The largest value of a plain field (NET: a prefix length). */
+/* The largest value of a plain field (NET: a prefix length). 64-bit fields stop at INT64_MAX,
+   as in our own format (a JSON number there), so that every record read can be written and read
+   again in either format. */
 static uint64_t pj_max(const struct ofd_field_info *d)
 {
 	if (d->kind == OFD_FK_NET)
 		return 128;
-	return d->size == 8 ? UINT64_MAX : (UINT64_C(1) << (8 * d->size)) - 1;
+	return d->size == 8 ? INT64_MAX : (UINT64_C(1) << (8 * d->size)) - 1;
 }
 
 /* A list of u32 into out[0..cap) (longer lists: the first), its length into *n. */
@@ -238,7 +240,7 @@ static int pj_set(struct pj_ctx *c, const struct ofd_pj_field *e, const json_t *
 	case OFD_PJ_SEC:
 	case OFD_PJ_MS: {
 		uint64_t mul = e->conv == OFD_PJ_SEC ? 1000000000u : 1000000u;
-		if (pj_uint(v, UINT64_MAX / mul, &x))
+		if (pj_uint(v, INT64_MAX / mul, &x))
 			return -1;
 		if (ofd_flow_has(f, (unsigned)e->field) && !ofd_fieldset_has(&c->legacy, (unsigned)e->field))
 			return 1; /* the *_ns field came first: it wins */
