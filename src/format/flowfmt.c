@@ -318,6 +318,11 @@ static void put_json_text(struct ofd_wbuf *w, const unsigned char *s, size_t n)
 	}
 }
 
+void ofd_fmt_json_text(struct ofd_wbuf *w, const char *s, size_t n)
+{
+	put_json_text(w, (const unsigned char *)s, ofd_utf8_cut(s, n, OFD_FMT_TEXT_MAX));
+}
+
 /* A string field: JSON-escaped and quoted (quote), or a CSV cell quoted when it must be. */
 static void put_text(struct ofd_wbuf *w, const char *s, size_t n, int quote)
 {

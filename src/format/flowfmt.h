@@ -76,6 +76,12 @@ void ofd_fmt_json_enriched(struct ofd_wbuf *w, const struct ofd_flow *f);
 void ofd_fmt_csv_ids_header(struct ofd_wbuf *w, const uint8_t *ids, unsigned n);
 void ofd_fmt_csv_ids(struct ofd_wbuf *w, const struct ofd_flow *f, const uint8_t *ids, unsigned n);
 
+/*
+ * A JSON string's body (no quotes) as the json output writes string fields: cut at
+ * OFD_FMT_TEXT_MAX bytes on a UTF-8 boundary, escaped as said above (up to 6 bytes per byte).
+ */
+void ofd_fmt_json_text(struct ofd_wbuf *w, const char *s, size_t n);
+
 /* Names for the rpki field: "unknown", "valid", "invalid", "notfound". */
 const char *ofd_rpki_name(unsigned rpki);
 

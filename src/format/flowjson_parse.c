@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "flowfmt.h"
+#include "protojson.h"
 #include "util/utf8.h"
 
 /* ---- strings ---------------------------------------------------------------------------- */
@@ -399,10 +400,15 @@ int ofd_flowjson_parse(struct ofd_flow *f, const char *line, size_t len, struct 
 	json_object_foreach(root, key, v)
 	{
 		int id = field_id(key, hint);
-		if (id < 0)
+		if (id < 0) {
+			if (ofd_protojson_key(key))
+				goto protojson; /* flowpipeline's format (lowerCamel keys) */
 			continue;
+		}
 		hint = (unsigned)id + 1;
 		int r = set_field(f, (unsigned)id, v, &st);
+		if (r < 0 && ofd_protojson_known(key))
+			goto protojson; /* not ours: protojson by proto names ("src_addr": base64)? */
 		if (r < 0)
 			goto free_root;
 		if (r > 0)
@@ -410,6 +416,9 @@ int ofd_flowjson_parse(struct ofd_flow *f, const char *line, size_t len, struct 
 	}
 	mpls_from_goflow2(f, root);
 	rc = 0;
+	goto free_root;
+protojson:
+	rc = ofd_protojson_from_object(f, root, strs, dropped);
 free_root:
 	json_decref(root);
 	if (rc)

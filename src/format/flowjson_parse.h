@@ -9,6 +9,12 @@
  * copied into the arena of the batch the record is in (include/ofd/batch.h), so they live as
  * long as the record does, and cut at OFD_FMT_TEXT_MAX bytes on a UTF-8 boundary.
  * Keys and value types come from the field table (include/ofd/fields.def).
+ *
+ * flowpipeline's JSON (protojson of its EnrichedFlow, format/protojson.h) is recognised per line
+ * and read as such: a key with an upper-case letter (ours have none) switches to it, and so does
+ * a value our format refuses under a key the protojson schema knows too (protojson by proto
+ * names: "src_addr" in base64, "bytes" as a string): the line is then read as protojson, and
+ * refused when that refuses it too.
  */
 #ifndef OFD_FLOWJSON_PARSE_H
 #define OFD_FLOWJSON_PARSE_H

@@ -1,6 +1,7 @@
 /*
  * json: one JSON object per live record, goflow2's fields in its order and names, then the
- * enriched fields that are present; optionally zstd-compressed; write errors counted.
+ * enriched fields that are present; or flowpipeline's protojson (format: protojson); pretty
+ * (indented) in either; optionally zstd-compressed; write errors counted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,6 +178,78 @@ static void test_json_filename(void **state)
 	assert_true(S_ISCHR(st.st_mode));
 }
 
+/* The sample flow as flowpipeline writes it: lowerCamel keys in the schema's order, uint64 as
+   strings, addresses as base64, zero fields left out (engine_id has no field there). */
+static const char sample_protojson[] =
+    "{\"type\":\"NETFLOW_V5\",\"timeReceivedNs\":\"1185523201000000000\",\"sequenceNum\":4242,"
+    "\"samplingRate\":\"100\",\"timeFlowStartNs\":\"1185523190500000000\","
+    "\"timeFlowEndNs\":\"1185523199500000000\",\"samplerAddress\":\"eqYE8g==\",\"bytes\":\"15000\","
+    "\"packets\":\"10\",\"srcAddr\":\"wAACgQ==\",\"dstAddr\":\"xjNkAg==\",\"etype\":2048,\"proto\":17,"
+    "\"srcPort\":123,\"dstPort\":44321,\"inIf\":3,\"outIf\":4,\"srcMac\":\"11111822610015\",\"ipTos\":184,"
+    "\"srcAs\":64496,\"dstAs\":4200000000,\"nextHop\":\"CgAAAQ==\",\"srcNet\":25";
+
+static void test_json_protojson(void **state)
+{
+	(void)state;
+	char cfg[600];
+	snprintf(cfg, sizeof(cfg), "{filename: %s, format: protojson}", st_path("out.json"));
+	struct ofd_harness *h = st_open(&ofd_seg_json, cfg);
+	struct ofd_batch *b = ofd_harness_batch(h, 2);
+	gen_sample_flow(&b->flows[0]);
+	gen_sample_flow(&b->flows[1]);
+	b->flows[1].in_if_name = "xe-0/0/0";
+	b->flows[1].med = 50;
+	b->flows[1].present.w[0] |= OFD_W0(OFD_F_IN_IF_NAME) | OFD_W0(OFD_F_MED);
+	ofd_harness_process(h, b);
+	ofd_harness_free(h);
+	char *s = st_slurp(st_path("out.json"), NULL);
+	char want[4096];
+	snprintf(want, sizeof(want), "%s}\n%s,\"Med\":50,\"SrcIfName\":\"xe-0/0/0\"}\n", sample_protojson,
+		 sample_protojson);
+	assert_string_equal(s, want);
+	free(s);
+}
+
+/* pretty: Go's multi-line form, in both formats; one key a line. */
+static void test_json_pretty(void **state)
+{
+	(void)state;
+	char cfg[600];
+	for (int fmt = 0; fmt < 2; fmt++) {
+		snprintf(cfg, sizeof(cfg), "{filename: %s, pretty: true%s}", st_path("out.json"),
+			 fmt ? ", format: protojson" : "");
+		struct ofd_harness *h = st_open(&ofd_seg_json, cfg);
+		struct ofd_batch *b = ofd_harness_batch(h, 1);
+		gen_sample_flow(&b->flows[0]);
+		b->flows[0].as_path[0] = 64500, b->flows[0].as_path[1] = 64501, b->flows[0].as_path_len = 2;
+		b->flows[0].in_if_desc = "a,\"b\":[c]";
+		b->flows[0].present.w[0] |= OFD_W0(OFD_F_AS_PATH) | OFD_W0(OFD_F_IN_IF_DESC);
+		ofd_harness_process(h, b);
+		ofd_harness_free(h);
+		char *s = st_slurp(st_path("out.json"), NULL);
+		if (fmt == 0) {
+			st_assert_prefix(
+			    s,
+			    "{\n  \"type\": \"NETFLOW_V5\",\n  \"time_received_ns\": 1185523201000000000,\n");
+			assert_non_null(strstr(s, ",\n  \"bgp_communities\": [],\n  \"as_path\": [\n    "
+						  "64500,\n    64501\n  ],\n"));
+			assert_non_null(
+			    strstr(s, ",\n  \"engine_id\": 7,\n  \"in_if_desc\": \"a,\\\"b\\\":[c]\"\n}\n"));
+		} else {
+			st_assert_prefix(s, "{\n  \"type\": \"NETFLOW_V5\",\n  \"timeReceivedNs\": "
+					    "\"1185523201000000000\",\n");
+			assert_non_null(strstr(
+			    s, ",\n  \"srcNet\": 25,\n  \"asPath\": [\n    64500,\n    64501\n  ],\n"));
+			assert_non_null(strstr(s, ",\n  \"SrcIfDesc\": \"a,\\\"b\\\":[c]\"\n}\n"));
+		}
+		unsigned lines = 0;
+		for (const char *p = s; *p; p++)
+			lines += *p == '\n';
+		assert_int_equal(lines, fmt ? 30 : 58);
+		free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +257,8 @@ int main(void)
 	    cmocka_unit_test(test_json_zstd),
 	    cmocka_unit_test(test_json_write_errors),
 	    cmocka_unit_test(test_json_filename),
+	    cmocka_unit_test(test_json_protojson),
+	    cmocka_unit_test(test_json_pretty),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }

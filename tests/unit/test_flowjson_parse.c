@@ -216,16 +216,14 @@ static void test_malformed(void **state)
 	    "\"bytes\"",
 	    "{\"bytes\":1",
 	    "{\"bytes\":1} {\"bytes\":2}",
-	    "{\"bytes\":\"1\"}",
 	    "{\"bytes\":-1}",
 	    "{\"bytes\":1.5}",
 	    "{\"bytes\":99999999999999999999}",
-	    "{\"bytes\":null}",
 	    "{\"src_port\":65536}",
 	    "{\"ip_tos\":256}",
 	    "{\"sequence_num\":4294967296}",
 	    "{\"type\":\"NETFLOW_V6\"}",
-	    "{\"type\":5}",
+	    "{\"type\":6}",
 	    "{\"proto\":\"UDPX\"}",
 	    "{\"proto\":\"256\"}",
 	    "{\"etype\":\"IPv5\"}",
@@ -251,7 +249,15 @@ static void test_malformed(void **state)
 		if (parse(bad[i], &f) != OFD_EFORMAT)
 			fail_msg("accepted: %s", bad[i]);
 		assert_false(ofd_fieldset_any(&f.present, NULL)); /* zeroed on failure */
-	}
+	} /* what our format refuses but flowpipeline's protojson reads (format/protojson.h): a uint64 as a
+     string, null as absent, flow type 5 (EBPF, unknown to us) */
+	struct ofd_flow f;
+	assert_int_equal(parse("{\"bytes\":\"1\"}", &f), 0);
+	assert_int_equal(f.bytes, 1);
+	assert_int_equal(parse("{\"bytes\":null}", &f), 0);
+	assert_false(ofd_flow_has(&f, OFD_F_BYTES));
+	assert_int_equal(parse("{\"type\":5}", &f), 0);
+	assert_int_equal(f.type, OFD_FT_UNKNOWN);
 }
 
 static void test_arena_bound(void **state)

@@ -1,7 +1,12 @@
 /*
- * stdin: reads flows as JSON lines in our own output format (the json segment's, goflow2's
- * names; src/format/flowjson_parse.h) from standard input or a file, so that pipelines can be
- * chained through pipes and files. A line that does not parse is counted (malformed) and
+ * stdin: reads flows as JSON lines from standard input or a file, so that pipelines can be
+ * chained through pipes and files: our own output format (the json segment's, goflow2's names)
+ * and flowpipeline's (protojson of its EnrichedFlow), recognised line by line
+ * (src/format/flowjson_parse.h, src/format/protojson.h). At the end of the input the segment
+ * stays up, idle, until the pipeline is stopped, as flowpipeline's does (`eofcloses: false`, its
+ * default); `eofcloses: true` ends the input there, and with it a run that has no other input.
+ * A line that does not parse is counted (malformed), named in a rate-limited warning (its line
+ * number, not its text) and
  * skipped, as is a line longer than STDIN_LINE_MAX (too_long); blank lines are ignored.
  * Strings of the enriched fields go into the batch's arena (include/ofd/batch.h); a batch whose
  * arena could not hold the next line's strings is passed on first, so strings are only dropped
@@ -32,7 +37,9 @@ struct stdin_state {
 	int eofcloses;
 	int fd;
 	int own_fd;
-	char *buf; /* STDIN_LINE_MAX bytes */
+	char *buf;		 /* STDIN_LINE_MAX bytes */
+	uint64_t lineno;	 /* lines read so far */
+	struct ofd_ratelimit rl; /* the warning about refused lines */
 };
 
 static int stdin_init(struct ofd_segment *seg, void *state)
@@ -54,8 +61,9 @@ static int stdin_init(struct ofd_segment *seg, void *state)
 	return 0;
 }
 
-static void stdin_line(struct ofd_segment *seg, const char *p, size_t n)
+static void stdin_line(struct ofd_segment *seg, struct stdin_state *s, const char *p, size_t n)
 {
+	s->lineno++;
 	size_t i = 0;
 	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
 		i++;
@@ -72,6 +80,10 @@ static void stdin_line(struct ofd_segment *seg, const char *p, size_t n)
 	if (rc) {
 		ofd_batch_unadd(b);
 		ofd_segment_count(seg, C_MALFORMED, 1);
+		ofd_log_rl(
+		    &s->rl, OFD_LOG_WARN,
+		    "segment %s: line %llu: not a flow in our JSON or flowpipeline's protojson (skipped)",
+		    ofd_segment_name(seg), (unsigned long long)s->lineno);
 	}
 }
 
@@ -87,9 +99,9 @@ static void stdin_lines(struct ofd_segment *seg, struct stdin_state *s, size_t *
 		if (!nl)
 			break;
 		if (*skip)
-			*skip = 0;
+			*skip = 0, s->lineno++;
 		else
-			stdin_line(seg, p, (size_t)(nl - p));
+			stdin_line(seg, s, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
 	*len = (size_t)(end - p);
@@ -134,7 +146,7 @@ static int stdin_start(struct ofd_segment *seg, void *state)
 		}
 		if (r == 0) { /* end of input: a last line without a newline counts too */
 			if (len && !skip)
-				stdin_line(seg, s->buf, len);
+				stdin_line(seg, s, s->buf, len);
 			break;
 		}
 		len += (size_t)r;
@@ -143,6 +155,9 @@ static int stdin_start(struct ofd_segment *seg, void *state)
 			ofd_input_flush(seg);
 	}
 	ofd_input_flush(seg);
+	if (!s->eofcloses && rc == 0 && !ofd_segment_stopping(seg))
+		ofd_seg_log(seg, OFD_LOG_INFO,
+			    "end of input; eofcloses is false: waiting until the pipeline is stopped");
 	while (!s->eofcloses && rc == 0 && !ofd_segment_stopping(seg))
 		(void)poll(NULL, 0, STDIN_POLL_MS); /* flowpipeline's eofcloses: false */
 	return rc;
@@ -167,10 +182,10 @@ static const struct ofd_cfg_key stdin_keys[] = {
     {.key = "eofcloses",
      .type = OFD_CFG_BOOL,
      .offset = offsetof(struct stdin_state, eofcloses),
-     .def = "true",
-     .help =
-	 "the input ends at the end of the file; false keeps it open (idle) until the pipeline is stopped, "
-	 "as flowpipeline does by default"},
+     .def = "false",
+     .help = "true: the input ends at the end of the file (or of standard input), and a run without other "
+	     "inputs ends with it; false (flowpipeline's default): the segment stays up, idle, until the "
+	     "pipeline is stopped (SIGINT, SIGTERM)"},
     {.key = NULL},
 };
 
@@ -179,7 +194,9 @@ const struct ofd_segment_type ofd_seg_stdin = {
     .name = "stdin",
     .kind = OFD_SEG_INPUT,
     .flags = 0,
-    .summary = "read flows as JSON lines (the json segment's format) from standard input or a file",
+    .summary = "read flows as JSON lines (the json segment's formats, ours or flowpipeline's protojson, per "
+	       "line) from "
+	       "standard input or a file",
     .state_size = sizeof(struct stdin_state),
     .config = stdin_keys,
     .counters = counters,
