@@ -99,3 +99,27 @@ void ofd_pl_inline_finish(struct ofd_pipeline *p)
 	pl_inline_tick(p); /* the final one, after the inputs drained */
 	pthread_mutex_unlock(&p->imu);
 }
+
+void ofd_pl_inline_drain(struct ofd_pipeline *p)
+{
+	if (!p->inline_mode || !p->nemit)
+		return;
+	pthread_mutex_lock(&p->imu);
+	struct pl_batch *pb = &p->pool[0];
+	for (;;) {
+		uint64_t before = atomic_load(&p->drain_added);
+		ofd_batch_reset(&pb->b);
+		pb->drain = 1;
+		atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
+		for (size_t i = 0; i < p->nops; i++)
+			ofd_pl_exec(&p->ops[i], pb, 0);
+		if (!p->nops || p->ops[p->nops - 1].kind != PL_BLOCK_TAIL)
+			atomic_fetch_add_explicit(&p->rec_out, ofd_batch_live_count(&pb->b),
+						  memory_order_relaxed);
+		pb->drain = 0;
+		ofd_batch_reset(&pb->b);
+		if (atomic_load(&p->drain_added) == before)
+			break;
+	}
+	pthread_mutex_unlock(&p->imu);
+}

@@ -2,7 +2,7 @@
  * aggregate (src/segments/analyze/aggregate.c): which records merge (the key), what a merged
  * flow holds, the inactive and active timeouts, emission into the slots merged records left and
  * after the batch's records, eviction from a full cache, records passed unmerged, the batch's
- * capacity, arena strings, and the config. Time is driven by tick(). Run as the ctest
+ * capacity, arena strings, the drain at the end, and the config. Time is driven by tick(). Run as the ctest
  * seg_aggregate.
  */
 #include <setjmp.h>
@@ -212,6 +212,45 @@ static void test_strings(void **state)
 	ofd_harness_free(h);
 }
 
+static void test_drain(void **state)
+{
+	(void)state;
+	struct ofd_harness *h =
+	    st_open(&ofd_seg_aggregate, "{maxflows: 1000, activetimeout: 1h, inactivetimeout: 1h}");
+	ofd_harness_tick(h, 100 * S);
+	struct ofd_batch *b = ofd_harness_batch(h, 2);
+	mk(&b->flows[0], 1, 1, 10, 1);
+	mk(&b->flows[1], 1, 1, 20, 1);
+	ofd_harness_process(h, b);
+	b = ofd_harness_batch(h, 0); /* nothing expired: an ordinary batch takes nothing */
+	ofd_harness_process(h, b);
+	assert_int_equal(b->n, 0);
+	for (int k = 0; k < 2; k++) { /* 600 more */
+		uint32_t n = k ? 88 : OFD_BATCH_CAP;
+		b = ofd_harness_batch(h, n);
+		for (uint32_t i = 0; i < n; i++)
+			mk(&b->flows[i], (uint8_t)(10 + k), (uint16_t)i, 1, 1);
+		ofd_harness_process(h, b);
+	}
+	/* the end: everything leaves, a batch at a time, oldest first */
+	b = ofd_harness_batch(h, 0);
+	ofd_harness_drain(h, b);
+	assert_int_equal(ofd_batch_live_count(b), OFD_BATCH_CAP);
+	assert_int_equal(b->flows[0].src_addr.b[15], 1);
+	assert_int_equal(b->flows[0].bytes, 30);
+	assert_int_equal(b->flows[0].packets, 2);
+	b = ofd_harness_batch(h, 0);
+	ofd_harness_drain(h, b);
+	assert_int_equal(ofd_batch_live_count(b), 89);
+	b = ofd_harness_batch(h, 0);
+	ofd_harness_drain(h, b);
+	assert_int_equal(b->n, 0);
+	assert_int_equal(ofd_harness_counter(h, "flows_out"), 601);
+	assert_int_equal(ofd_harness_metric(h, "aggregate_flows_cached", NULL), 0);
+	assert_int_equal(ofd_harness_metric(h, "aggregate_flows_waiting", NULL), 0);
+	ofd_harness_free(h);
+}
+
 static void test_config(void **state)
 {
 	(void)state;
@@ -234,6 +273,7 @@ int main(void)
 	    cmocka_unit_test(test_full_cache),
 	    cmocka_unit_test(test_batch_capacity),
 	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_drain),
 	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

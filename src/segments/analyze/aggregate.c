@@ -15,9 +15,10 @@
  *   they should add up); here they add up.
  * - Emission: a record that is merged is taken out of the batch (its slot is free), and flows
  *   that expired leave through the batches that pass: into the slots this segment freed, then
- *   appended after the batch's records, up to its capacity; the rest wait for the next batch.
- *   Expired flows and those still cached leave when the pipeline ends (the engine hands the
- *   segment empty batches on ticks and at the end: OFD_SEGF_EMITS).
+ *   appended after the batch's records, up to its capacity; the rest wait for the next batch (a
+ *   pipeline without records holds them until one comes). When the inputs have returned (end
+ *   of input, SIGTERM), every flow leaves: the engine sends drain batches (OFD_SEGF_EMITS,
+ *   include/ofd/segment.h) until the cache is empty.
  * - Bounds: at most `maxflows` flows are cached (allocated once at init: the hot path does not
  *   allocate). A new key in a full cache evicts the least recently updated flow, which leaves at
  *   once in the new record's place (evicted); when every flow is waiting to leave, the record
@@ -324,6 +325,9 @@ static void agg_process(struct ofd_segment *seg, void *state, struct ofd_batch *
 			bypassed++; /* every entry waits to leave: the record passes as it is */
 		}
 	}
+	if (ofd_segment_draining(seg)) /* the end: everything leaves */
+		while (s->age.head != NIL)
+			make_ready(s, s->age.head);
 	/* expired flows leave: into the freed slots, then after the records */
 	uint32_t k = 0;
 	while (s->ready.head != NIL) {
@@ -408,7 +412,8 @@ static void agg_fini(struct ofd_segment *seg, void *state)
 		uint64_t lost = atomic_load(&s->cached) + s->nready;
 		if (lost) {
 			ofd_segment_count(seg, C_LOST, lost);
-			ofd_seg_log(seg, OFD_LOG_WARN, "%llu flows still cached at the end were not emitted",
+			ofd_seg_log(seg, OFD_LOG_WARN,
+				    "%llu flows were still cached at the end (not emitted)",
 				    (unsigned long long)lost);
 		}
 	}
@@ -420,6 +425,7 @@ const struct ofd_segment_type ofd_seg_aggregate = {
     OFD_SEGMENT_VERSION,
     .name = "aggregate",
     .kind = OFD_SEG_ANALYZE,
+    .flags = OFD_SEGF_EMITS,
     .summary =
 	"a flow cache: merge records by 5-tuple, ip_tos and in_if; emit on active/inactive timeout and at "
 	"the end",
