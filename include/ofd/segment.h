@@ -63,11 +63,13 @@ enum {
  * OFD_SEGF_EMITS: process() may add records to the batch it is given: into the slots of records
  * it took out of that batch in the same call, and after b->n up to OFD_BATCH_CAP (setting their
  * live bits and b->n; strings only in the batch's arena or in text that outlives the pipeline).
- * When the inputs have returned, the engine sends batches without records down the pipeline
- * ("drain" batches, which other segments do not see): process() is called with each while
- * ofd_segment_draining() is true, until a round in which no such segment added a record, so a
- * segment empties itself into them, a batch at a time. Not for blocking segments (their records
- * are copies that go nowhere) nor inside a branch's `if`.
+ * The engine also calls it with batches without records, which other segments do not see:
+ * while running, a "flush" batch about every 10 ticks (1 s), so that what it holds can leave
+ * when no records come; and when the inputs have returned, "drain" batches, with
+ * ofd_segment_draining() true, until a round in which no such segment added a record, so that
+ * it empties itself into them, a batch at a time. Not for inputs and blocking segments (the
+ * registry refuses them: a blocking segment's records are copies that go nowhere), nor inside
+ * a branch's `if`.
  */
 
 #define OFD_SEGMENT_COUNTERS_MAX 8

@@ -84,8 +84,9 @@ void ofd_pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
 	uint32_t in;
 	switch (op->kind) {
 	case PL_SEG: {
-		int drain = pb->drain && (e->type->flags & OFD_SEGF_EMITS);
-		if (!(in = ofd_batch_live_count(b)) && !drain)
+		int emit = pb->drain && (e->type->flags & OFD_SEGF_EMITS);
+		int drain = emit && pb->drain == PL_DRAIN;
+		if (!(in = ofd_batch_live_count(b)) && !emit)
 			break;
 		struct ofd_segment *s = &e->inst[e->jobs > 1 ? idx : 0];
 		s->draining = drain;
@@ -145,7 +146,9 @@ static void pl_run(struct ofd_pipeline *p, struct pl_stage *st, unsigned idx, st
 	if (st->last) {
 		if (st->op1 == st->op0 || p->ops[st->op1 - 1].kind != PL_BLOCK_TAIL) /* else counted then */
 			pl_count_add(&p->rec_out, ofd_batch_live_count(&pb->b));
-		if (pb->drain) {
+		if (pb->drain == PL_FLUSH)
+			pb->drain = 0;
+		if (pb->drain == PL_DRAIN) {
 			pb->drain = 0;
 			pthread_mutex_lock(&p->mu);
 			p->drains_done++;
@@ -197,6 +200,8 @@ static void *pl_worker_main(void *arg)
 	struct pl_worker *w = arg;
 	struct ofd_pipeline *p = w->p;
 	uint64_t next = ofd_time_mono_ns() + p->o.tick_ns;
+	unsigned ticks = 0;
+	int flusher = p->nemit && w->st == &p->st[0] && w->idx == 0;
 	for (;;) {
 		void *v;
 		int rc = ofd_ring_pop_until(&w->st->in, &v, next);
@@ -208,6 +213,8 @@ static void *pl_worker_main(void *arg)
 		if (now >= next) {
 			pl_tick_stage(p, w->st, w->idx);
 			next = now + p->o.tick_ns;
+			if (flusher && ++ticks % PL_FLUSH_TICKS == 0)
+				ofd_pl_flush(p);
 		}
 	}
 	pl_tick_stage(p, w->st, w->idx);
@@ -425,6 +432,21 @@ int ofd_segment_draining(const struct ofd_segment *seg)
 	return seg->draining;
 }
 
+void ofd_pl_flush(struct ofd_pipeline *p)
+{
+	void *v;
+	if (ofd_ring_trypop(&p->free, &v)) /* none free: records are moving anyway */
+		return;
+	struct pl_batch *pb = v;
+	ofd_batch_reset(&pb->b);
+	pb->drain = PL_FLUSH;
+	pb->seq = atomic_fetch_add_explicit(&p->seq, 1, memory_order_relaxed);
+	if (ofd_ring_push(&p->st[0].in, pb)) { /* closed: the end is near */
+		pb->drain = 0;
+		(void)ofd_ring_push(&p->free, pb);
+	}
+}
+
 /* The inputs have returned: drain batches down the pipeline, one round at a time, until a round
    in which no emitting segment added a record (include/ofd/segment.h, OFD_SEGF_EMITS). */
 static void pl_drain(struct ofd_pipeline *p)
@@ -436,7 +458,7 @@ static void pl_drain(struct ofd_pipeline *p)
 			return;
 		struct pl_batch *pb = v;
 		ofd_batch_reset(&pb->b);
-		pb->drain = 1;
+		pb->drain = PL_DRAIN;
 		pb->seq = atomic_fetch_add_explicit(&p->seq, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
 		(void)ofd_ring_push(&p->st[0].in, pb);

@@ -11,6 +11,11 @@
 #define PL_COPIES_DEFAULT 4
 #define PL_TICK_DEFAULT	  (100u * 1000000u)
 #define PL_WORDS	  (OFD_BATCH_CAP / 64)
+#define PL_FLUSH_TICKS	  10 /* a flush batch for OFD_SEGF_EMITS segments every so many ticks */
+
+/* Batches without records for OFD_SEGF_EMITS segments (pl_batch.drain): a flush while running,
+   so that what they hold can leave in a pipeline without records; a drain at the end. */
+enum { PL_FLUSH = 1, PL_DRAIN = 2 };
 
 /* PL_BLOCK_TAIL: a blocking segment that is the last operation of all: its thread gets the
    batch's records themselves (stores swapped with a free copy), not a copy of them. */
@@ -27,7 +32,7 @@ struct pl_batch {
 	struct ofd_batch b;
 	uint64_t seq;
 	uint64_t (*mask)[PL_WORDS]; /* 3 per branch: entry, if survivors, then survivors */
-	int drain;		    /* a drain batch: OFD_SEGF_EMITS segments see it even empty */
+	int drain;		    /* PL_FLUSH, PL_DRAIN: OFD_SEGF_EMITS segments see it even empty */
 };
 
 struct pl_stage;
@@ -100,6 +105,9 @@ extern const struct ofd_cfg_key ofd_pl_no_keys[];
 int ofd_pl_inline_start(struct ofd_pipeline *p);
 void ofd_pl_inline_full(struct ofd_pipeline *p, struct ofd_segment *in, struct ofd_batch *b);
 void ofd_pl_inline_finish(struct ofd_pipeline *p);
+
+/* Threaded mode: a flush batch into the first stage if one is free (stage 0's worker 0). */
+void ofd_pl_flush(struct ofd_pipeline *p);
 
 /* Inline mode: the drain rounds, after the final ticks (pipeline_inline.c). */
 void ofd_pl_inline_drain(struct ofd_pipeline *p);

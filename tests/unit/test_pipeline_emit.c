@@ -4,7 +4,8 @@
  * batches, over several rounds when it holds more than a batch, in the threaded engine (one
  * stage, and behind a parallel stage that reorders), in inline mode, and behind a filter
  * that would drop empty batches; the segments after it see the records, the counters add up.
- * Segments before an emitter do not see drain batches.
+ * Segments before an emitter do not see drain batches. While no records come and the input
+ * has not ended, expired flows leave through flush batches (threaded and inline).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,11 +17,13 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "core/config.h"
 #include "core/pipeline.h"
 #include "core/registry.h"
+#include "ofd/time.h"
 
 extern const struct ofd_segment_type ofd_seg_aggregate;
 
@@ -50,6 +53,32 @@ static const struct ofd_cfg_key tin_keys[] = {
 static const struct ofd_segment_type t_in = {
     OFD_SEGMENT_VERSION, .name = "t_in",     .kind = OFD_SEG_INPUT, .state_size = sizeof(struct tin),
     .config = tin_keys,	 .start = tin_start,
+};
+
+/* the same records, then it waits (without ending) until the collector saw every key, at most
+   10 s: the flows can only have left through flush batches */
+static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cv = PTHREAD_COND_INITIALIZER;
+static int seen_all, hold_timed_out;
+
+static int thold_start(struct ofd_segment *seg, void *state)
+{
+	(void)tin_start(seg, state);
+	ofd_input_flush(seg);
+	uint64_t end = ofd_time_now_ns() + 10000000000ull;
+	pthread_mutex_lock(&hold_mu);
+	while (!seen_all && !ofd_segment_stopping(seg) && ofd_time_now_ns() < end) {
+		struct timespec ts = ofd_time_ts(ofd_time_now_ns() + 50000000ull);
+		pthread_cond_timedwait(&hold_cv, &hold_mu, &ts);
+	}
+	hold_timed_out = !seen_all;
+	pthread_mutex_unlock(&hold_mu);
+	return 0;
+}
+
+static const struct ofd_segment_type t_hold = {
+    OFD_SEGMENT_VERSION, .name = "t_hold",     .kind = OFD_SEG_INPUT, .state_size = sizeof(struct tin),
+    .config = tin_keys,	 .start = thold_start,
 };
 
 /* a stateless pass-through that counts the calls it got without records (it should get none) */
@@ -82,6 +111,12 @@ static void tcoll_process(struct ofd_segment *seg, void *state, struct ofd_batch
 		packets_out[f->src_port % KEYS] += f->packets;
 		recs_per_key[f->src_port % KEYS]++;
 	}
+	if (n_out >= KEYS) {
+		pthread_mutex_lock(&hold_mu);
+		seen_all = 1;
+		pthread_cond_broadcast(&hold_cv);
+		pthread_mutex_unlock(&hold_mu);
+	}
 }
 
 static const struct ofd_segment_type t_coll = {
@@ -97,10 +132,10 @@ static int setup(void **st)
 {
 	(void)st;
 	char err[256];
-	const struct ofd_segment_type *t[] = {&t_in, &t_pass, &t_coll, &ofd_seg_aggregate};
+	const struct ofd_segment_type *t[] = {&t_in, &t_hold, &t_pass, &t_coll, &ofd_seg_aggregate};
 	if (ofd_registry_new_empty(&reg))
 		return -1;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (ofd_registry_add(reg, t[i], "test", err, sizeof(err)))
 			return -1;
 	return 0;
@@ -124,6 +159,7 @@ static void run(const char *yaml, const struct ofd_pipeline_opts *o, uint64_t co
 	memset(packets_out, 0, sizeof(packets_out));
 	memset(recs_per_key, 0, sizeof(recs_per_key));
 	atomic_store(&empty_calls, 0);
+	seen_all = hold_timed_out = 0;
 	if (ofd_cfg_load_string(&cfg, "t.yml", yaml, strlen(yaml), NULL, 0, err, sizeof(err)) ||
 	    ofd_pipeline_new(&p, reg, ofd_cfg_pipeline(cfg), "t.yml", o, err, sizeof(err)) ||
 	    ofd_pipeline_init(p, err, sizeof(err)))
@@ -193,12 +229,37 @@ static void test_behind_jobs(void **st)
 	    &o, 20000);
 }
 
+/* No end of input: the expired flows leave through the engine's flush batches (every 10 ticks). */
+static const char *yaml_hold = "- segment: t_hold\n"
+			       "  config: {count: 5000}\n"
+			       "- segment: t_pass\n"
+			       "- segment: aggregate\n"
+			       "  config: {activetimeout: 1h, inactivetimeout: 300ms}\n"
+			       "- segment: t_pass\n"
+			       "- segment: t_coll\n";
+
+static void test_flush_threaded(void **st)
+{
+	(void)st;
+	struct ofd_pipeline_opts o = {.tick_ns = 10000000};
+	run(yaml_hold, &o, 5000);
+	assert_false(hold_timed_out);
+}
+
+static void test_flush_inline(void **st)
+{
+	(void)st;
+	struct ofd_pipeline_opts o = {.tick_ns = 10000000, .inline_run = 1};
+	run(yaml_hold, &o, 5000);
+	assert_false(hold_timed_out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_threaded),
-	    cmocka_unit_test(test_inline),
-	    cmocka_unit_test(test_behind_jobs),
+	    cmocka_unit_test(test_threaded),	 cmocka_unit_test(test_inline),
+	    cmocka_unit_test(test_behind_jobs),	 cmocka_unit_test(test_flush_threaded),
+	    cmocka_unit_test(test_flush_inline),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

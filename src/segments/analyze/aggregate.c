@@ -15,10 +15,10 @@
  *   they should add up); here they add up.
  * - Emission: a record that is merged is taken out of the batch (its slot is free), and flows
  *   that expired leave through the batches that pass: into the slots this segment freed, then
- *   appended after the batch's records, up to its capacity; the rest wait for the next batch (a
- *   pipeline without records holds them until one comes). When the inputs have returned (end
- *   of input, SIGTERM), every flow leaves: the engine sends drain batches (OFD_SEGF_EMITS,
- *   include/ofd/segment.h) until the cache is empty.
+ *   appended after the batch's records, up to its capacity; the rest wait for the next batch
+ *   (without records coming, the engine's flush batch about every second). When the inputs
+ *   have returned (end of input, SIGTERM), every flow leaves: the engine sends drain batches
+ *   (OFD_SEGF_EMITS, include/ofd/segment.h) until the cache is empty.
  * - Bounds: at most `maxflows` flows are cached (allocated once at init: the hot path does not
  *   allocate). A new key in a full cache evicts the least recently updated flow, which leaves at
  *   once in the new record's place (evicted); when every flow is waiting to leave, the record
