@@ -451,6 +451,10 @@ void ofd_pl_flush(struct ofd_pipeline *p)
    in which no emitting segment added a record (include/ofd/segment.h, OFD_SEGF_EMITS). */
 static void pl_drain(struct ofd_pipeline *p)
 {
+	for (size_t s = 0; s < p->nst; s++) /* a failed start: nobody would take them */
+		for (unsigned j = 0; j < p->st[s].nworkers; j++)
+			if (!p->st[s].w[j].started)
+				return;
 	for (uint64_t round = p->drains_done + 1; p->nemit && !p->inline_mode; round++) {
 		uint64_t before = atomic_load(&p->drain_added);
 		void *v;
