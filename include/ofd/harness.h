@@ -54,6 +54,10 @@ OFD_API struct ofd_batch *ofd_harness_batch(struct ofd_harness *h, uint32_t n);
 OFD_API void ofd_harness_process(struct ofd_harness *h, struct ofd_batch *b);
 OFD_API void ofd_harness_tick(struct ofd_harness *h, uint64_t now_ns);
 
+/* OFD_SEGF_EMITS segments: process() on b as on a drain batch (ofd_segment_draining() is true);
+   the engine sends them with no records when the inputs have returned. */
+OFD_API void ofd_harness_drain(struct ofd_harness *h, struct ofd_batch *b);
+
 /* Not inputs: whether the segment asked to stop the pipeline (ofd_segment_stop_pipeline). */
 OFD_API int ofd_harness_stop_requested(struct ofd_harness *h);
 

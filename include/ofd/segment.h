@@ -56,7 +56,21 @@ enum {
 				       own thread behind a bounded queue, on a copy of the live
 				       records; the original batch goes on at once */
 	OFD_SEGF_PARALLEL = 1 << 1, /* stateless per record: `jobs: N` may run N instances */
+	OFD_SEGF_EMITS = 1 << 2,    /* process() may add records (a flow cache): see below */
 };
+
+/*
+ * OFD_SEGF_EMITS: process() may add records to the batch it is given: into the slots of records
+ * it took out of that batch in the same call, and after b->n up to OFD_BATCH_CAP (setting their
+ * live bits and b->n; strings only in the batch's arena or in text that outlives the pipeline).
+ * The engine also calls it with batches without records, which other segments do not see:
+ * while running, a "flush" batch about every 10 ticks (1 s), so that what it holds can leave
+ * when no records come; and when the inputs have returned, "drain" batches, with
+ * ofd_segment_draining() true, until a round in which no such segment added a record, so that
+ * it empties itself into them, a batch at a time. Not for inputs and blocking segments (the
+ * registry refuses them: a blocking segment's records are copies that go nowhere), nor inside
+ * a branch's `if`.
+ */
 
 #define OFD_SEGMENT_COUNTERS_MAX 8
 
@@ -110,6 +124,9 @@ OFD_API void ofd_segment_count(struct ofd_segment *seg, unsigned i, uint64_t n);
 
 /* Inputs: true once the pipeline is stopping (SIGINT, SIGTERM, or a fatal error). */
 OFD_API int ofd_segment_stopping(const struct ofd_segment *seg);
+
+/* OFD_SEGF_EMITS segments, in process(): the batch is a drain batch (see OFD_SEGF_EMITS). */
+OFD_API int ofd_segment_draining(const struct ofd_segment *seg);
 
 /*
  * Background work a segment owns (feed refresh, pollers, delivery): ofd_segment_spawn() from

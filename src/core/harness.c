@@ -204,6 +204,15 @@ void ofd_harness_process(struct ofd_harness *h, struct ofd_batch *b)
 		h->t->process(&h->seg, h->seg.state, b);
 }
 
+void ofd_harness_drain(struct ofd_harness *h, struct ofd_batch *b)
+{
+	if (h->p || !h->t->process)
+		return;
+	h->seg.draining = 1;
+	h->t->process(&h->seg, h->seg.state, b);
+	h->seg.draining = 0;
+}
+
 void ofd_harness_tick(struct ofd_harness *h, uint64_t now_ns)
 {
 	if (!h->p && h->t->tick)

@@ -84,15 +84,24 @@ void ofd_pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
 	uint32_t in;
 	switch (op->kind) {
 	case PL_SEG: {
-		if (!(in = ofd_batch_live_count(b)))
+		int emit = pb->drain && (e->type->flags & OFD_SEGF_EMITS);
+		int drain = emit && pb->drain == PL_DRAIN;
+		if (!(in = ofd_batch_live_count(b)) && !emit)
 			break;
 		struct ofd_segment *s = &e->inst[e->jobs > 1 ? idx : 0];
+		s->draining = drain;
 		e->type->process(s, s->state, b);
+		s->draining = 0;
 		uint32_t out = ofd_batch_live_count(b);
 		pl_count_add(&e->in, in);
 		pl_count_add(&e->out, out);
-		if (in != out)
+		if (in > out) {
 			pl_count_add(&e->dropped, in - out);
+		} else if (out > in) { /* an emitting segment gave back records it took before */
+			atomic_fetch_sub_explicit(&e->dropped, out - in, memory_order_relaxed);
+			if (drain) /* another drain round */
+				pl_count_add(&s->p->drain_added, out - in);
+		}
 		break;
 	}
 	case PL_BLOCK:
@@ -137,6 +146,15 @@ static void pl_run(struct ofd_pipeline *p, struct pl_stage *st, unsigned idx, st
 	if (st->last) {
 		if (st->op1 == st->op0 || p->ops[st->op1 - 1].kind != PL_BLOCK_TAIL) /* else counted then */
 			pl_count_add(&p->rec_out, ofd_batch_live_count(&pb->b));
+		if (pb->drain == PL_FLUSH)
+			pb->drain = 0;
+		if (pb->drain == PL_DRAIN) {
+			pb->drain = 0;
+			pthread_mutex_lock(&p->mu);
+			p->drains_done++;
+			pthread_cond_broadcast(&p->cv);
+			pthread_mutex_unlock(&p->mu);
+		}
 		(void)ofd_ring_push(&p->free, pb);
 	} else {
 		(void)ofd_ring_push(&st[1].in, pb);
@@ -182,6 +200,8 @@ static void *pl_worker_main(void *arg)
 	struct pl_worker *w = arg;
 	struct ofd_pipeline *p = w->p;
 	uint64_t next = ofd_time_mono_ns() + p->o.tick_ns;
+	unsigned ticks = 0;
+	int flusher = p->nemit && w->st == &p->st[0] && w->idx == 0;
 	for (;;) {
 		void *v;
 		int rc = ofd_ring_pop_until(&w->st->in, &v, next);
@@ -193,6 +213,8 @@ static void *pl_worker_main(void *arg)
 		if (now >= next) {
 			pl_tick_stage(p, w->st, w->idx);
 			next = now + p->o.tick_ns;
+			if (flusher && ++ticks % PL_FLUSH_TICKS == 0)
+				ofd_pl_flush(p);
 		}
 	}
 	pl_tick_stage(p, w->st, w->idx);
@@ -405,6 +427,54 @@ int ofd_segment_stopping(const struct ofd_segment *seg)
 	return seg->p ? atomic_load_explicit(&seg->p->stopping, memory_order_relaxed) : seg->stop_requested;
 }
 
+int ofd_segment_draining(const struct ofd_segment *seg)
+{
+	return seg->draining;
+}
+
+void ofd_pl_flush(struct ofd_pipeline *p)
+{
+	void *v;
+	if (ofd_ring_trypop(&p->free, &v)) /* none free: records are moving anyway */
+		return;
+	struct pl_batch *pb = v;
+	ofd_batch_reset(&pb->b);
+	pb->drain = PL_FLUSH;
+	pb->seq = atomic_fetch_add_explicit(&p->seq, 1, memory_order_relaxed);
+	if (ofd_ring_push(&p->st[0].in, pb)) { /* closed: the end is near */
+		pb->drain = 0;
+		(void)ofd_ring_push(&p->free, pb);
+	}
+}
+
+/* The inputs have returned: drain batches down the pipeline, one round at a time, until a round
+   in which no emitting segment added a record (include/ofd/segment.h, OFD_SEGF_EMITS). */
+static void pl_drain(struct ofd_pipeline *p)
+{
+	for (size_t s = 0; s < p->nst; s++) /* a failed start: nobody would take them */
+		for (unsigned j = 0; j < p->st[s].nworkers; j++)
+			if (!p->st[s].w[j].started)
+				return;
+	for (uint64_t round = p->drains_done + 1; p->nemit && !p->inline_mode; round++) {
+		uint64_t before = atomic_load(&p->drain_added);
+		void *v;
+		if (ofd_ring_pop(&p->free, &v))
+			return;
+		struct pl_batch *pb = v;
+		ofd_batch_reset(&pb->b);
+		pb->drain = PL_DRAIN;
+		pb->seq = atomic_fetch_add_explicit(&p->seq, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
+		(void)ofd_ring_push(&p->st[0].in, pb);
+		pthread_mutex_lock(&p->mu);
+		while (p->drains_done < round)
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+		if (atomic_load(&p->drain_added) == before)
+			return;
+	}
+}
+
 /* Join the inputs, then each stage in order after closing its ring (it drains it first). */
 static void pl_join_all(struct ofd_pipeline *p)
 {
@@ -412,6 +482,7 @@ static void pl_join_all(struct ofd_pipeline *p)
 		for (unsigned j = 0; p->e[i].type && j < p->e[i].jobs; j++)
 			if (p->e[i].inst[j].started)
 				pthread_join(p->e[i].inst[j].thread, NULL);
+	pl_drain(p);
 	for (size_t s = 0; s < p->nst; s++) {
 		struct pl_stage *st = &p->st[s];
 		ofd_ring_close(&st->in);
@@ -434,6 +505,7 @@ int ofd_pipeline_finish(struct ofd_pipeline *p)
 		ofd_pipeline_stop(p);
 		pl_join_all(p);
 		ofd_pl_inline_finish(p);
+		ofd_pl_inline_drain(p);
 	}
 	if (p->phase == PL_STARTED || p->phase == PL_INITED)
 		ofd_pl_fini_all(p, 0, 0);

@@ -176,6 +176,7 @@ struct ofd_segment {
 	int started;
 	int collectable;    /* between a successful init() and fini(): collect() may run (under p->mmu) */
 	int stop_requested; /* without a pipeline (a harness instance): ofd_segment_stop_pipeline() */
+	int draining;	    /* in process() on a drain batch (OFD_SEGF_EMITS) */
 	/* segment-owned background threads (ofd_segment_spawn) */
 	pthread_mutex_t bgmu;
 	pthread_cond_t bgcv;

@@ -139,6 +139,8 @@ static int pl_build_entry(struct pl_build *B, const struct ofd_cfg_entry *ce, un
 		return rc;
 	if (t->kind != OFD_SEG_INPUT) {
 		e->blocking = (t->flags & OFD_SEGF_BLOCKING) != 0;
+		if ((t->flags & OFD_SEGF_EMITS) && !e->blocking)
+			p->nemit++;
 		pl_op(p, e->blocking ? PL_BLOCK : PL_SEG, e, 0);
 	}
 	return 0;

@@ -39,14 +39,20 @@ static void pl_inline_tick(struct ofd_pipeline *p)
 	}
 }
 
+static uint64_t pl_inline_empty(struct ofd_pipeline *p, int kind);
+
 static void *pl_ticker_main(void *arg)
 {
 	struct ofd_pipeline *p = arg;
+	unsigned ticks = 0;
 	pthread_mutex_lock(&p->imu);
 	while (!p->ticker_stop) {
 		struct timespec ts = ofd_time_ts(ofd_time_now_ns() + p->o.tick_ns);
-		if (pthread_cond_timedwait(&p->icv, &p->imu, &ts) == ETIMEDOUT && !p->ticker_stop)
+		if (pthread_cond_timedwait(&p->icv, &p->imu, &ts) == ETIMEDOUT && !p->ticker_stop) {
 			pl_inline_tick(p);
+			if (p->nemit && ++ticks % PL_FLUSH_TICKS == 0) /* pool[0] is free under imu */
+				(void)pl_inline_empty(p, PL_FLUSH);
+		}
 	}
 	pthread_mutex_unlock(&p->imu);
 	return NULL;
@@ -97,5 +103,33 @@ void ofd_pl_inline_finish(struct ofd_pipeline *p)
 	p->ticker_started = 0;
 	pthread_mutex_lock(&p->imu);
 	pl_inline_tick(p); /* the final one, after the inputs drained */
+	pthread_mutex_unlock(&p->imu);
+}
+
+/* One batch without records of kind PL_FLUSH or PL_DRAIN through every operation, under imu;
+   returns the records emitting segments added in it (a drain round goes on while they do). */
+static uint64_t pl_inline_empty(struct ofd_pipeline *p, int kind)
+{
+	struct pl_batch *pb = &p->pool[0];
+	uint64_t before = atomic_load(&p->drain_added);
+	ofd_batch_reset(&pb->b);
+	pb->drain = kind;
+	for (size_t i = 0; i < p->nops; i++)
+		ofd_pl_exec(&p->ops[i], pb, 0);
+	if (!p->nops || p->ops[p->nops - 1].kind != PL_BLOCK_TAIL)
+		atomic_fetch_add_explicit(&p->rec_out, ofd_batch_live_count(&pb->b), memory_order_relaxed);
+	pb->drain = 0;
+	ofd_batch_reset(&pb->b);
+	return atomic_load(&p->drain_added) - before;
+}
+
+void ofd_pl_inline_drain(struct ofd_pipeline *p)
+{
+	if (!p->inline_mode || !p->nemit)
+		return;
+	pthread_mutex_lock(&p->imu);
+	do
+		atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
+	while (pl_inline_empty(p, PL_DRAIN));
 	pthread_mutex_unlock(&p->imu);
 }

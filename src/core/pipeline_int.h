@@ -11,6 +11,11 @@
 #define PL_COPIES_DEFAULT 4
 #define PL_TICK_DEFAULT	  (100u * 1000000u)
 #define PL_WORDS	  (OFD_BATCH_CAP / 64)
+#define PL_FLUSH_TICKS	  10 /* a flush batch for OFD_SEGF_EMITS segments every so many ticks */
+
+/* Batches without records for OFD_SEGF_EMITS segments (pl_batch.drain): a flush while running,
+   so that what they hold can leave in a pipeline without records; a drain at the end. */
+enum { PL_FLUSH = 1, PL_DRAIN = 2 };
 
 /* PL_BLOCK_TAIL: a blocking segment that is the last operation of all: its thread gets the
    batch's records themselves (stores swapped with a free copy), not a copy of them. */
@@ -27,6 +32,7 @@ struct pl_batch {
 	struct ofd_batch b;
 	uint64_t seq;
 	uint64_t (*mask)[PL_WORDS]; /* 3 per branch: entry, if survivors, then survivors */
+	int drain;		    /* PL_FLUSH, PL_DRAIN: OFD_SEGF_EMITS segments see it even empty */
 };
 
 struct pl_stage;
@@ -79,6 +85,10 @@ struct ofd_pipeline {
 	pthread_mutex_t mmu; /* collect() against fini(): guards every instance's collectable */
 	unsigned inputs_running;
 	int failed;
+	/* drain batches (OFD_SEGF_EMITS): emitting entries, records they added, rounds done (mu) */
+	unsigned nemit;
+	_Atomic uint64_t drain_added;
+	uint64_t drains_done;
 	/* inline mode (pipeline_inline.c) */
 	int inline_mode;
 	pthread_mutex_t imu; /* one batch or one round of ticks at a time */
@@ -95,6 +105,12 @@ extern const struct ofd_cfg_key ofd_pl_no_keys[];
 int ofd_pl_inline_start(struct ofd_pipeline *p);
 void ofd_pl_inline_full(struct ofd_pipeline *p, struct ofd_segment *in, struct ofd_batch *b);
 void ofd_pl_inline_finish(struct ofd_pipeline *p);
+
+/* Threaded mode: a flush batch into the first stage if one is free (stage 0's worker 0). */
+void ofd_pl_flush(struct ofd_pipeline *p);
+
+/* Inline mode: the drain rounds, after the final ticks (pipeline_inline.c). */
+void ofd_pl_inline_drain(struct ofd_pipeline *p);
 
 /* Run one operation on a batch (pipeline.c); idx is the worker's instance index. */
 void ofd_pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx);

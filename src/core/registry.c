@@ -148,8 +148,10 @@ int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errle
 		why = "a segment without process()";
 	else if (nc > OFD_SEGMENT_COUNTERS_MAX)
 		why = "more counters than OFD_SEGMENT_COUNTERS_MAX";
-	else if (t->flags & ~(unsigned)(OFD_SEGF_BLOCKING | OFD_SEGF_PARALLEL))
+	else if (t->flags & ~(unsigned)(OFD_SEGF_BLOCKING | OFD_SEGF_PARALLEL | OFD_SEGF_EMITS))
 		why = "unknown flags";
+	else if ((t->flags & OFD_SEGF_EMITS) && (t->kind == OFD_SEG_INPUT || (t->flags & OFD_SEGF_BLOCKING)))
+		why = "OFD_SEGF_EMITS on an input or a blocking segment";
 	if (!why)
 		why = reg_check_keys(t->config, t->state_size, 0);
 	if (!why)
