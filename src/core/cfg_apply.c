@@ -20,6 +20,7 @@
  * what a failed ofd_cfg_apply() had written (state must have been zeroed before).
  */
 #include "core/config.h"
+#include "ofd/log.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -411,6 +412,7 @@ static int cfg_convert(const struct ofd_cfg_key *k, const struct ofd_cfg_node *v
 	char got[64];
 	int rc;
 	switch (k->type) {
+	case OFD_CFG_IGNORED: return 0;
 	case OFD_CFG_NODE: memcpy(p, &v, sizeof(v)); return 0;
 	case OFD_CFG_STRLIST: return cfg_conv_strlist(k, v, p, file, seg, err, errlen);
 	case OFD_CFG_ENUM: return cfg_conv_enum(k, v, p, file, seg, err, errlen);
@@ -486,21 +488,77 @@ static int cfg_apply_default(const struct ofd_cfg_key *k, void *state, const cha
 	return rc;
 }
 
-/* "unknown key (known: a, b)" for key i of config. */
+size_t ofd_cfg_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[65];
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			int same =
+			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ||
+			    ((a[i - 1] == '-' || a[i - 1] == '_') && (b[j - 1] == '-' || b[j - 1] == '_'));
+			size_t best = diag + (same ? 0 : 1);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+int ofd_cfg_is_close(const char *word, const char *cand)
+{
+	size_t d = ofd_cfg_edit_distance(word, cand), n = strlen(word);
+	return d <= 2 && d < n && d * 3 <= n + 1;
+}
+
+/* "unknown key (did you mean K? known: a, b)" for key i of config. */
 static int cfg_unknown_key(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *config, size_t i,
 			   const char *file, const char *seg, char *err, size_t errlen)
 {
 	char list[256] = "";
-	size_t o = 0;
-	for (const struct ofd_cfg_key *k = keys; k && k->key && o < sizeof(list); k++) {
-		int n = snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "", k->key);
-		o += n > 0 ? (size_t)n : 0;
+	size_t o = 0, best_d = SIZE_MAX;
+	const char *best = NULL;
+	for (const struct ofd_cfg_key *k = keys; k && k->key; k++) {
+		size_t d = ofd_cfg_edit_distance(config->keys[i], k->key);
+		if (ofd_cfg_is_close(config->keys[i], k->key) && d < best_d) {
+			best_d = d;
+			best = k->key;
+		}
+		if (o < sizeof(list)) {
+			int n = snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "", k->key);
+			o += n > 0 ? (size_t)n : 0;
+		}
 	}
 	if (!o)
 		return ofd_cfg_errorf(err, errlen, file, config->key_lines[i], seg, config->keys[i],
 				      "unknown key (this segment takes no config)");
+	if (best)
+		return ofd_cfg_errorf(err, errlen, file, config->key_lines[i], seg, config->keys[i],
+				      "unknown key (did you mean %s? known: %s)", best, list);
 	return ofd_cfg_errorf(err, errlen, file, config->key_lines[i], seg, config->keys[i],
 			      "unknown key (known: %s)", list);
+}
+
+/* A key flowpipeline takes and this segment ignores: the warning, with the key's reason. */
+static void cfg_ignored_key(const struct ofd_cfg_key *k, const char *key, unsigned line, const char *file,
+			    const char *seg)
+{
+	char msg[512];
+	(void)ofd_cfg_errorf(msg, sizeof(msg), file, line, seg, key,
+			     "accepted for flowpipeline's configs and ignored%s%s%s", k->help ? " (" : "",
+			     k->help ? k->help : "", k->help ? ")" : "");
+	ofd_warn("%s", msg);
 }
 
 int ofd_cfg_apply(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *config, void *state,
@@ -513,18 +571,25 @@ int ofd_cfg_apply(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *con
 	}
 	/* the given keys in the order of the file, so that the first error is the first one */
 	for (size_t i = 0; config && i < config->n; i++) {
-		const struct ofd_cfg_key *k = keys;
-		while (k && k->key && strcmp(k->key, config->keys[i]))
-			k++;
+		const struct ofd_cfg_key *k = keys, *any = NULL;
+		for (; k && k->key && strcmp(k->key, config->keys[i]); k++)
+			if (k->type == OFD_CFG_IGNORED && !strcmp(k->key, "*"))
+				any = k;
+		if ((!k || !k->key) && any)
+			k = any;
 		if (!k || !k->key)
 			return cfg_unknown_key(keys, config, i, file, seg, err, errlen);
+		if (k->type == OFD_CFG_IGNORED) {
+			cfg_ignored_key(k, config->keys[i], config->key_lines[i], file, seg);
+			continue;
+		}
 		int rc = ofd_cfg_apply_one(k, config->items[i], state, file, seg, err, errlen);
 		if (rc)
 			return rc;
 	}
 	for (const struct ofd_cfg_key *k = keys; k && k->key; k++) {
 		int rc = 0;
-		if (ofd_cfg_node_get(config, k->key))
+		if (k->type == OFD_CFG_IGNORED || ofd_cfg_node_get(config, k->key))
 			continue;
 		if (k->required)
 			rc = ofd_cfg_errorf(err, errlen, file, seg_line, seg, k->key, "missing required key");

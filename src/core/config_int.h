@@ -31,5 +31,9 @@ void *ofd_cfg_alloc(struct ofd_cfg_file *f, size_t size);
    and args. Errors as "NAME:LINE: reason" in err. */
 int ofd_cfg_parse(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
 		  char *const *args, size_t nargs, int expand, char *err, size_t errlen);
+/* The same with flags (OFD_CFG_STRICT_ENV). */
+int ofd_cfg_parse_flags(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
+			char *const *args, size_t nargs, int expand, unsigned flags, char *err,
+			size_t errlen);
 
 #endif
