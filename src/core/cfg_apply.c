@@ -488,40 +488,6 @@ static int cfg_apply_default(const struct ofd_cfg_key *k, void *state, const cha
 	return rc;
 }
 
-size_t ofd_cfg_edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[65];
-	if (la > 64 || lb > 64)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			int same =
-			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ||
-			    ((a[i - 1] == '-' || a[i - 1] == '_') && (b[j - 1] == '-' || b[j - 1] == '_'));
-			size_t best = diag + (same ? 0 : 1);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-int ofd_cfg_is_close(const char *word, const char *cand)
-{
-	size_t d = ofd_cfg_edit_distance(word, cand), n = strlen(word);
-	return d <= 2 && d < n && d * 3 <= n + 1;
-}
-
 /* "unknown key (did you mean K? known: a, b)" for key i of config. */
 static int cfg_unknown_key(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *config, size_t i,
 			   const char *file, const char *seg, char *err, size_t errlen)
