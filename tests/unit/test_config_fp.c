@@ -468,6 +468,8 @@ static void test_check_refusals(void **st)
 	    r, "- segment: goflow\n  config: {listen: \"netflow://::1:2055\"}\n",
 	    "fp.yml:1: segment goflow: key listen: \"::1:2055\": expected [address]:port with an IPv4 "
 	    "address, an IPv6 one in brackets or none, and a port 0-65535 (names are not resolved)");
+	build_fails(r, "- segment: goflow\n  config: {rcvbuf: 3G}\n",
+		    "fp.yml:1: segment goflow: key rcvbuf: at most 2G");
 	build_fails(r, "- segment: stdin\n- segment: csv\n  config: {fields: \"SrcAddr,Nonsense\"}\n",
 		    "fp.yml:2: segment csv: key fields: unknown field \"Nonsense\"");
 	build_fails(

@@ -447,6 +447,10 @@ static void udp_fini(struct ofd_segment *seg, void *state)
 static int udp_check(const void *state, char *err, size_t errlen)
 {
 	const struct udp_state *s = state;
+	if (s->rcvbuf > INT32_MAX) {
+		snprintf(err, errlen, "key rcvbuf: at most 2G");
+		return OFD_ECONFIG;
+	}
 	size_t cap = strlen(s->listen) * 2 + 64;
 	char *norm = malloc(cap);
 	int query, rc = norm ? udp_listen_normalize(s->listen, norm, cap, err, errlen, &query) : -1;
