@@ -290,6 +290,7 @@ close:
 static const char *const aliases[][2] = {
     {"printflowdump", "print"},
     {"goflow", "udp"},
+    {"blackhole", "drop"}, /* older flowpipeline releases' name for drop */
 };
 
 /* Names are matched in any letter case: `Goflow`, `FlowFilter` and `goflow` are one segment. */

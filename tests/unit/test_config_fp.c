@@ -244,6 +244,7 @@ static void test_names(void **st)
 	assert_ptr_equal(ofd_registry_find(r, "UDP"), udp);
 	assert_ptr_equal(ofd_registry_find(r, "PrintFlowDump"), ofd_registry_find(r, "print"));
 	assert_string_equal(ofd_registry_find(r, "FlowFilter")->name, "flowfilter");
+	assert_ptr_equal(ofd_registry_find(r, "Blackhole"), ofd_registry_find(r, "drop"));
 	assert_null(ofd_registry_find(r, "flowfilte"));
 	assert_string_equal(ofd_registry_closest(r, "flowfilte"), "flowfilter");
 	assert_string_equal(ofd_registry_closest(r, "printflowdmp"), "printflowdump");
