@@ -206,6 +206,10 @@ static int pl_build_entry(struct pl_build *B, const struct ofd_cfg_entry *ce, un
 	const struct ofd_segment_type *t = ofd_registry_find(p->reg, ce->segment);
 	if (!t) {
 		const char *near = ofd_registry_closest(p->reg, ce->segment);
+		if (ofd_registry_is_flowpipeline(ce->segment))
+			return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
+					      "unknown segment (flowpipeline's %s is not in this overflowd)",
+					      ce->segment);
 		if (near)
 			return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
 					      "unknown segment (did you mean %s?)", near);

@@ -305,6 +305,72 @@ const struct ofd_segment_type *ofd_registry_find(const struct ofd_registry *r, c
 	return NULL;
 }
 
+/* Every segment name flowpipeline registers (its segments/ directory, current and older releases) */
+static const char *const fp_names[] = {
+    "addcid",
+    "addrstrings",
+    "aggregate",
+    "anonymize",
+    "aslookup",
+    "bgp",
+    "blackhole",
+    "bpf",
+    "branch",
+    "clickhouse",
+    "count",
+    "csv",
+    "delay_monitoring",
+    "diskbuffer",
+    "drop",
+    "dropfields",
+    "elephant",
+    "filegate",
+    "flowfilter",
+    "generator",
+    "geolocation",
+    "goflow",
+    "http",
+    "influx",
+    "json",
+    "kafkaconsumer",
+    "kafkaproducer",
+    "lumberjack",
+    "mongodb",
+    "normalize",
+    "packet",
+    "pass",
+    "printdots",
+    "printflowdump",
+    "prometheus",
+    "protomap",
+    "remoteaddress",
+    "replay",
+    "reversedns",
+    "skip",
+    "snmp",
+    "snmpinterface",
+    "sqlite",
+    "stdin",
+    "subpipeline",
+    "sync_timestamps",
+    "toptalkers",
+    "toptalkers_metrics",
+    "traffic_specific_toptalkers",
+};
+
+const char *ofd_registry_flowpipeline_name(size_t i)
+{
+	return i < sizeof(fp_names) / sizeof(fp_names[0]) ? fp_names[i] : NULL;
+}
+
+int ofd_registry_is_flowpipeline(const char *name)
+{
+	for (size_t i = 0; i < sizeof(fp_names) / sizeof(fp_names[0]); i++)
+		if (strcasecmp(name, fp_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 const char *ofd_registry_closest(const struct ofd_registry *r, const char *name)
 {
 	const char *best = NULL;

@@ -35,6 +35,11 @@ int ofd_registry_load(struct ofd_registry *r, const char *path, char *err, size_
 /* The type called name (or one of its aliases), in any letter case, or NULL. */
 const struct ofd_segment_type *ofd_registry_find(const struct ofd_registry *r, const char *name);
 
+/* flowpipeline's segment names (all it registers, in any release): the i-th, NULL past the end;
+   whether name (any letter case) is one of them. */
+const char *ofd_registry_flowpipeline_name(size_t i);
+int ofd_registry_is_flowpipeline(const char *name);
+
 /* The registered name, alias or `branch` closest to an unknown name (for "did you mean"), or NULL. */
 const char *ofd_registry_closest(const struct ofd_registry *r, const char *name);
 

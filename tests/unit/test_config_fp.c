@@ -250,6 +250,13 @@ static void test_names(void **st)
 	assert_string_equal(ofd_registry_closest(r, "printflowdmp"), "printflowdump");
 	assert_string_equal(ofd_registry_closest(r, "Brnch"), "branch");
 	assert_null(ofd_registry_closest(r, "kafkaconsumer"));
+	assert_true(ofd_registry_is_flowpipeline("KafkaConsumer"));
+	assert_true(ofd_registry_is_flowpipeline("printflowdump"));
+	assert_false(ofd_registry_is_flowpipeline("udp"));
+	size_t nfp = 0;
+	while (ofd_registry_flowpipeline_name(nfp))
+		nfp++;
+	assert_int_equal(nfp, 49);
 	const char *target;
 	int seen = 0;
 	for (size_t i = 0; ofd_registry_alias_at(r, i, &target); i++)
@@ -279,6 +286,10 @@ static void test_names(void **st)
 		    "fp.yml:2: segment t_kep: unknown segment (did you mean t_keep?)");
 	build_fails(r, "- segment: t_in\n- segment: elsewhere\n",
 		    "fp.yml:2: segment elsewhere: unknown segment");
+	build_fails(
+	    r, "- segment: t_in\n- segment: KafkaProducer\n",
+	    "fp.yml:2: segment KafkaProducer: unknown segment (flowpipeline's KafkaProducer is not in this "
+	    "overflowd)");
 	ofd_registry_free(r);
 }
 
