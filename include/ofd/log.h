@@ -15,6 +15,7 @@ OFD_API void ofd_log_set_level(enum ofd_log_level lvl);
    them ({"level":"warn","time":UNIX_SECONDS,"message":"..."}). Not for segments. */
 int ofd_log_parse_level(const char *name, enum ofd_log_level *out);
 void ofd_log_set_json(int on);
+int ofd_log_json(void);
 
 /* Tests: every formatted line (with its newline) goes to fn instead of stderr; NULL: stderr. */
 typedef void (*ofd_log_sink_fn)(enum ofd_log_level lvl, const char *line, void *ctx);

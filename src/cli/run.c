@@ -176,6 +176,15 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* A refused config: its "FILE:LINE: ..." line as it is, or with -j as a JSON error line. */
+static void run_error(const char *err)
+{
+	if (ofd_log_json())
+		ofd_err("%s", err);
+	else
+		fprintf(stderr, "%s\n", err);
+}
+
 /* Init, start, run, drain, print. Returns the exit status. */
 static int run_segments(struct ofd_pipeline *p, const sigset_t *set)
 {
@@ -234,7 +243,9 @@ int ofd_cmd_run(int argc, char **argv)
 	}
 	for (size_t i = 0; i < o.nplugins; i++) {
 		if (ofd_registry_load(reg, o.plugins[i], err, sizeof(err))) {
-			fprintf(stderr, "overflowd: plugin %s\n", err);
+			char msg[1100];
+			snprintf(msg, sizeof(msg), "overflowd: plugin %s", err);
+			run_error(msg);
 			goto free_reg;
 		}
 	}
@@ -246,7 +257,7 @@ int ofd_cmd_run(int argc, char **argv)
 	struct ofd_pipeline_opts popts = {.input_workers = o.workers};
 	if (ofd_cfg_load_flags(&cfg, o.config, o.args, o.nargs, o.cfg_flags, err, sizeof(err)) ||
 	    ofd_pipeline_new(&p, reg, ofd_cfg_pipeline(cfg), o.config, &popts, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+		run_error(err);
 		goto free_cfg;
 	}
 	if (o.check) {

@@ -32,6 +32,11 @@ void ofd_log_set_json(int on)
 	json_logs = on;
 }
 
+int ofd_log_json(void)
+{
+	return json_logs;
+}
+
 void ofd_log_set_sink(ofd_log_sink_fn fn, void *ctx)
 {
 	sink_fn = fn;

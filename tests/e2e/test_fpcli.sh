@@ -73,6 +73,10 @@ expect_eq "undefined \$1: warning" "$(head -1 err.txt)" \
 # shellcheck disable=SC2016 # a regular expression: its $ are literal
 grep -qE '^\{"level":"warn","time":[0-9]+,"message":"config.yml:6: undefined argument \$1 \(1 given\), expanded to an empty string"\}$' err.txt ||
 	e2e_fail "-j warning: $(cat err.txt)"
+"$OFD_BIN" -j --strict-env --check "$SAMPLE" >out.txt 2>err.txt
+# shellcheck disable=SC2016 # a regular expression: its $ are literal
+grep -qE '^\{"level":"error","time":[0-9]+,"message":"config.yml:6: undefined argument \$1 \(1 given\)"\}$' err.txt ||
+	e2e_fail "-j refusal: $(cat err.txt)"
 "$OFD_BIN" --strict-env --check "$SAMPLE" >out.txt 2>err.txt
 expect_eq "--strict-env status" "$?" 2
 expect_eq "--strict-env message" "$(cat err.txt)" "config.yml:6: undefined argument \$1 (1 given)"
