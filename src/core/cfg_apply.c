@@ -20,7 +20,7 @@
  * what a failed ofd_cfg_apply() had written (state must have been zeroed before).
  */
 #include "core/config.h"
-#include "ofd/log.h"
+#include "core/config_int.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -488,45 +488,6 @@ static int cfg_apply_default(const struct ofd_cfg_key *k, void *state, const cha
 	return rc;
 }
 
-/* "unknown key (did you mean K? known: a, b)" for key i of config. */
-static int cfg_unknown_key(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *config, size_t i,
-			   const char *file, const char *seg, char *err, size_t errlen)
-{
-	char list[256] = "";
-	size_t o = 0, best_d = SIZE_MAX;
-	const char *best = NULL;
-	for (const struct ofd_cfg_key *k = keys; k && k->key; k++) {
-		size_t d = ofd_cfg_edit_distance(config->keys[i], k->key);
-		if (ofd_cfg_is_close(config->keys[i], k->key) && d < best_d) {
-			best_d = d;
-			best = k->key;
-		}
-		if (o < sizeof(list)) {
-			int n = snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "", k->key);
-			o += n > 0 ? (size_t)n : 0;
-		}
-	}
-	if (!o)
-		return ofd_cfg_errorf(err, errlen, file, config->key_lines[i], seg, config->keys[i],
-				      "unknown key (this segment takes no config)");
-	if (best)
-		return ofd_cfg_errorf(err, errlen, file, config->key_lines[i], seg, config->keys[i],
-				      "unknown key (did you mean %s? known: %s)", best, list);
-	return ofd_cfg_errorf(err, errlen, file, config->key_lines[i], seg, config->keys[i],
-			      "unknown key (known: %s)", list);
-}
-
-/* A key flowpipeline takes and this segment ignores: the warning, with the key's reason. */
-static void cfg_ignored_key(const struct ofd_cfg_key *k, const char *key, unsigned line, const char *file,
-			    const char *seg)
-{
-	char msg[512];
-	(void)ofd_cfg_errorf(msg, sizeof(msg), file, line, seg, key,
-			     "accepted for flowpipeline's configs and ignored%s%s%s", k->help ? " (" : "",
-			     k->help ? k->help : "", k->help ? ")" : "");
-	ofd_warn("%s", msg);
-}
-
 int ofd_cfg_apply(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *config, void *state,
 		  const char *file, const char *seg, unsigned seg_line, char *err, size_t errlen)
 {
@@ -544,9 +505,9 @@ int ofd_cfg_apply(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *con
 		if ((!k || !k->key) && any)
 			k = any;
 		if (!k || !k->key)
-			return cfg_unknown_key(keys, config, i, file, seg, err, errlen);
+			return ofd_cfg_unknown_key(keys, config, i, file, seg, err, errlen);
 		if (k->type == OFD_CFG_IGNORED) {
-			cfg_ignored_key(k, config->keys[i], config->key_lines[i], file, seg);
+			ofd_cfg_ignored_key(k, config->keys[i], config->key_lines[i], file, seg);
 			continue;
 		}
 		int rc = ofd_cfg_apply_one(k, config->items[i], state, file, seg, err, errlen);

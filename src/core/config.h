@@ -74,6 +74,10 @@ int ofd_cfg_apply(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *con
 		  const char *file, const char *seg, unsigned seg_line, char *err,
 		  size_t errlen) OFD_MUST_CHECK;
 
+/* In this thread, ofd_cfg_apply() leaves out its warnings (ignored keys) while on: for the further
+   instances of a `jobs: N` entry, whose config was applied (and warned about) once already. */
+void ofd_cfg_set_quiet(int on);
+
 /* Free what ofd_cfg_apply allocated in state (strings, string lists). */
 void ofd_cfg_release(const struct ofd_cfg_key *keys, void *state);
 

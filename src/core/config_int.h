@@ -36,4 +36,11 @@ int ofd_cfg_parse_flags(struct ofd_cfg_file **out, const char *name, const char 
 			char *const *args, size_t nargs, int expand, unsigned flags, char *err,
 			size_t errlen);
 
+/* cfg_suggest.c: "FILE:LINE: segment S: key K: unknown key (did you mean ...? known: ...)" for key
+   i of config (OFD_ECONFIG); the warning about an ignored key (none while ofd_cfg_set_quiet). */
+int ofd_cfg_unknown_key(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *config, size_t i,
+			const char *file, const char *seg, char *err, size_t errlen);
+void ofd_cfg_ignored_key(const struct ofd_cfg_key *k, const char *key, unsigned line, const char *file,
+			 const char *seg);
+
 #endif

@@ -168,8 +168,10 @@ static int pl_build_instances(struct pl_build *B, const struct ofd_cfg_entry *ce
 		if (!s->state)
 			return -ENOMEM;
 		s->applied = 1;
+		ofd_cfg_set_quiet(j > 0);
 		int rc = ofd_cfg_apply(t->config ? t->config : ofd_pl_no_keys, ce->config, s->state, p->file,
 				       e->name, e->line, B->err, B->errlen);
+		ofd_cfg_set_quiet(0);
 		if (!rc)
 			rc = pl_apply_workers(B, ce, e, ce->jobs, s->state);
 		if (rc)

@@ -383,6 +383,11 @@ static void test_jobs(void **st)
 	struct ofd_registry *r = test_registry();
 	build_ok(r, "- segment: t_in\n- segment: t_keep\n  jobs: 4\n", NULL);
 	assert_string_equal(logbuf, "");
+	build_ok(r, "- segment: t_in\n- segment: t_keep\n  jobs: 4\n  config: {buckets: 1}\n", NULL);
+	assert_string_equal(logbuf,
+			    "overflowd: warning: fp.yml:4: segment t_keep: key buckets: accepted for "
+			    "flowpipeline's configs and ignored (flowpipeline's buckets, not needed here)\n");
+	logbuf[0] = 0;
 	build_ok(r, "- segment: t_in\n- segment: t_sum\n  jobs: 4\n", NULL);
 	assert_string_equal(logbuf,
 			    "overflowd: warning: fp.yml:2: segment t_sum: key jobs: t_sum keeps state across "
