@@ -1,13 +1,15 @@
 /*
  * libFuzzer target: the config loader. The input is loaded as a config file (with two extra
- * arguments for $1 and $2), the tree is walked, and a fixed key map with every type is applied to
- * every entry's config (nested branches included) and released. LeakSanitizer checks that the
+ * arguments for $0 and $1; every other input with strict expansion), the tree is walked, and a
+ * fixed key map with every type (an ignored key and edit distances to the map's keys included)
+ * is applied to every entry's config (nested branches included) and released. LeakSanitizer checks that the
  * loaded file and the applied state free everything.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/config.h"
+#include "ofd/log.h"
 
 struct fuzz_state {
 	int flag;
@@ -49,6 +51,7 @@ static const struct ofd_cfg_key fuzz_keys[] = {
      .min = 1024,
      .max = 1 << 30},
     {.key = "rules", .type = OFD_CFG_NODE, .offset = offsetof(struct fuzz_state, node)},
+    {.key = "buckets", .type = OFD_CFG_IGNORED, .help = "ignored"},
     {.key = NULL},
 };
 
@@ -78,6 +81,8 @@ static size_t fuzz_pipeline(const struct ofd_cfg_pipeline *p, const char *path)
 		sum += e->line + e->jobs;
 		if (e->config)
 			sum += fuzz_walk(e->config);
+		for (size_t k = 0; e->config && k < e->config->n; k++)
+			sum += ofd_cfg_is_close(e->config->keys[k], "compression");
 		if (ofd_cfg_apply(fuzz_keys, e->config, &st, path, e->segment, e->line, err, sizeof(err)) ==
 		    0)
 			sum += st.l.n + (st.s ? 1 : 0) + (st.node ? st.node->n : 0);
@@ -95,7 +100,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char *const args[] = {"first", "second"};
 	struct ofd_cfg_file *f;
 	char err[512];
-	if (ofd_cfg_load_string(&f, "fuzz.yml", (const char *)data, size, args, 2, err, sizeof(err)))
+	ofd_log_set_level(OFD_LOG_ERR); /* undefined variables warn: not in the fuzzer's output */
+	if (ofd_cfg_load_string_flags(&f, "fuzz.yml", (const char *)data, size, args, 2,
+				      size % 2 ? OFD_CFG_STRICT_ENV : 0, err, sizeof(err)))
 		return 0;
 	volatile size_t sum = fuzz_walk(ofd_cfg_root(f));
 	sum += fuzz_pipeline(ofd_cfg_pipeline(f), ofd_cfg_path(f));

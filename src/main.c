@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/receive_cli.h"
@@ -9,29 +10,36 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: overflowd COMMAND [OPTIONS]\n"
-		"       overflowd -c CONFIG.yml [--check] [-p MODULE.so]... [ARG...]\n"
-		"commands:\n"
-		"  -c CONFIG.yml [ARG...]   run the pipeline in CONFIG.yml (also: overflowd run -c ...);\n"
-		"                           --check validates it, -p loads custom segments,\n"
-		"                           --segments lists the segments\n"
-		"  dump [--format json|csv] [--limit N] SOURCE...   print decoded flow records\n"
-		"  replay FILE... --to udp://HOST:PORT [--rate N]   send captured datagrams to a collector\n"
-		"  -f FILE... | -u [PORT] [-r RATE] [--send] ...     signed tracers about flows\n"
-		"  keygen [-k KEYFILE]                              create a signing key\n"
-		"  verify [-k KEYFILE] [FILE|-]                     check tracers\n"
-		"  receive [--udp ADDR:PORT] [--http ADDR:PORT] [--db FILE]  receive and store tracers\n"
-		"  tracers [--db FILE] [--mine PREFIX...] [--spoofed] ...  list received tracers\n"
-		"  keys [--db FILE]                                 signing keys seen, with history\n"
-		"run 'overflowd COMMAND --help' (or 'overflowd -c x --help') for a command's options\n");
+	fprintf(
+	    f,
+	    "usage: overflowd COMMAND [OPTIONS]\n"
+	    "       overflowd [-c CONFIG.yml] [--check] [-l LEVEL] [-j] [-n N] [-p MODULE.so]... [ARG...]\n"
+	    "commands:\n"
+	    "  [-c CONFIG.yml] [ARG...] run the pipeline in CONFIG.yml (default config.yml; also:\n"
+	    "                           overflowd run ...); ARGs are $0, $1...; --check validates it,\n"
+	    "                           -p loads custom segments, --segments lists the segments,\n"
+	    "                           -v prints the version\n"
+	    "  dump [--format json|csv] [--limit N] SOURCE...   print decoded flow records\n"
+	    "  replay FILE... --to udp://HOST:PORT [--rate N]   send captured datagrams to a collector\n"
+	    "  -f FILE... | -u [PORT] [-r RATE] [--send] ...     signed tracers about flows\n"
+	    "  keygen [-k KEYFILE]                              create a signing key\n"
+	    "  verify [-k KEYFILE] [FILE|-]                     check tracers\n"
+	    "  receive [--udp ADDR:PORT] [--http ADDR:PORT] [--db FILE]  receive and store tracers\n"
+	    "  tracers [--db FILE] [--mine PREFIX...] [--spoofed] ...  list received tracers\n"
+	    "  keys [--db FILE]                                 signing keys seen, with history\n"
+	    "run 'overflowd COMMAND --help' (or 'overflowd -c x --help') for a command's options\n");
 }
 
 int main(int argc, char **argv)
 {
 	/* a closed stdout (`| head -1`) is an EPIPE each command handles: it ends the run */
 	signal(SIGPIPE, SIG_IGN);
+	/* flowpipeline's `flowpipeline` and `flowpipeline "proto tcp"`: config.yml in the current
+	   directory, when there is one */
+	int have_default = access("config.yml", F_OK) == 0;
 	if (argc < 2) {
+		if (have_default)
+			return ofd_cmd_run(argc, argv);
 		usage(stderr);
 		return OFD_EXIT_USAGE;
 	}
@@ -59,9 +67,10 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--file") == 0 ||
 		    strncmp(argv[i], "-u", 2) == 0 || strncmp(argv[i], "--udp", 5) == 0)
 			return ofd_cmd_tracer(argc, argv);
-	if (argv[1][0] == '-')
+	if (argv[1][0] == '-' || have_default)
 		return ofd_cmd_run(argc, argv);
-	fprintf(stderr, "overflowd: unknown command '%s'\n", argv[1]);
+	fprintf(stderr, "overflowd: unknown command '%s' (and no config.yml here to run it as $0)\n",
+		argv[1]);
 	usage(stderr);
 	return OFD_EXIT_USAGE;
 }

@@ -24,6 +24,11 @@
  *                                    keys, bounds and errors as at the top level, named KEY[i].SUB,
  *                                    i from 0); min..max items when min < max; released with the
  *                                    segment
+ *   OFD_CFG_IGNORED   (nothing)      a key flowpipeline's segment takes and this one does not: any
+ *                                    value is accepted and ignored with a warning naming the key
+ *                                    and `help` (why); offset unused. The key "*" of this type
+ *                                    accepts every key the map does not name (flowpipeline's
+ *                                    `pass`). An unknown key is refused with "did you mean KEY".
  *
  * Declare keys with the OFD_KEY macro and end the map with OFD_KEY_END:
  *
@@ -58,6 +63,7 @@ enum ofd_cfg_type {
 	OFD_CFG_SIZE,
 	OFD_CFG_NODE,
 	OFD_CFG_LIST,
+	OFD_CFG_IGNORED,
 };
 
 struct ofd_strlist {

@@ -9,6 +9,17 @@
 enum ofd_log_level { OFD_LOG_ERR, OFD_LOG_WARN, OFD_LOG_INFO, OFD_LOG_DEBUG };
 
 OFD_API void ofd_log_set_level(enum ofd_log_level lvl);
+
+/* The command line's: -l LEVEL (debug, info, warning, error; also trace, warn, fatal, panic as
+   flowpipeline takes them) into *out, 0 or -1; -j: JSON lines as flowpipeline's zerolog writes
+   them ({"level":"warn","time":UNIX_SECONDS,"message":"..."}). Not for segments. */
+int ofd_log_parse_level(const char *name, enum ofd_log_level *out);
+void ofd_log_set_json(int on);
+int ofd_log_json(void);
+
+/* Tests: every formatted line (with its newline) goes to fn instead of stderr; NULL: stderr. */
+typedef void (*ofd_log_sink_fn)(enum ofd_log_level lvl, const char *line, void *ctx);
+void ofd_log_set_sink(ofd_log_sink_fn fn, void *ctx);
 OFD_API void ofd_log(enum ofd_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* At most `burst` messages per second; the count of suppressed ones is reported with the next. */

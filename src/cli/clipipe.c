@@ -43,8 +43,8 @@ void ofd_clipipe_arg(struct ofd_clipipe *c, const char *s)
 		c->args = a;
 		c->cap = cap;
 	}
-	c->args[c->nargs++] = (char *)s; /* the loader only reads them */
-	ofd_clipipe_printf(c, "\"${%zu}\"", c->nargs);
+	ofd_clipipe_printf(c, "\"${%zu}\"", c->nargs); /* arguments count from $0 */
+	c->args[c->nargs++] = (char *)s;	       /* the loader only reads them */
 }
 
 void ofd_clipipe_list(struct ofd_clipipe *c, const char *key, char *csv)
@@ -143,7 +143,8 @@ int ofd_clipipe_run(struct ofd_clipipe *c, void (*done)(struct ofd_pipeline *p, 
 		fprintf(stderr, "overflowd: cannot set up the segment registry\n");
 		goto unblock;
 	}
-	if (ofd_cfg_load_string(&cfg, c->name, yaml, c->len, c->args, c->nargs, err, sizeof(err)) ||
+	if (ofd_cfg_load_string_flags(&cfg, c->name, yaml, c->len, c->args, c->nargs, OFD_CFG_STRICT_ENV, err,
+				      sizeof(err)) ||
 	    ofd_pipeline_new(&p, reg, ofd_cfg_pipeline(cfg), c->name, &opts, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		goto free_cfg;

@@ -1,9 +1,13 @@
 /*
- * overflowd -c CONFIG.yml [--check] [--metrics ADDR:PORT] [-p MODULE.so]... [ARG...]
+ * overflowd [-c CONFIG.yml] [--check] [-l LEVEL] [-j] [-n N] [--metrics ADDR:PORT]
+ *           [-p MODULE.so]... [--strict-env] [ARG...]
  *
- * Runs the pipeline described by CONFIG.yml. ARGs are $1, $2... in the config. Everything is
- * checked before anything is opened: plugin modules (ABI), the YAML, segment names, every
- * segment's config map; errors are printed as "FILE:LINE: segment NAME: key KEY: reason" and
+ * Runs the pipeline described by CONFIG.yml (default: config.yml, as flowpipeline). ARGs are
+ * $0, $1... in the config, numbered from 0 as flowpipeline numbers them; options end at the
+ * first ARG (as Go's flag package does), so a filter such as "proto tcp" goes last. An undefined
+ * variable or ARG expands to "" with a warning (`--strict-env`: refused). Everything is checked
+ * before anything is opened: plugin modules (ABI), the YAML, segment names, every segment's
+ * config map and check(); errors are printed as "FILE:LINE: segment NAME: key KEY: reason" and
  * the exit status is 2. `--check` stops there (exit 0 when valid): no segment's init() runs.
  * Then every segment is initialised (a failure: exit 2), the inputs start, and the pipeline
  * runs until every input ends (end of files) or SIGINT/SIGTERM; either way queues drain, outputs
@@ -11,13 +15,19 @@
  * SIGUSR1 prints the counters while running. A second SIGINT/SIGTERM during the drain ends the
  * process at once.
  *
+ * flowpipeline's flags: -l LEVEL (debug, info, warning, error; default info), -j (JSON log
+ * lines), -n N (the `workers` of every input that takes them and is not given them in the
+ * config, 0: one per core; flowpipeline runs N copies of the whole pipeline instead, which for
+ * us would mean N writers per output file), -v prints the version (so does --version; debug
+ * messages are `-l debug` or --verbose), -p as before.
+ *
  * Metrics: `--metrics ADDR:PORT`, or else the config's top-level `metrics:`, serves GET /metrics
  * (obs/metrics_http.h, families in obs/pipeline_metrics.c) from before the segments are initialised
  * until after the drain. The address is bound first: a taken one refuses the start (exit 1)
  * before any segment opens anything.
  *
- * `--segments` lists the segment types (with -p, the modules' too) and exits; with `--markdown`
- * it prints the README's segment reference instead (cli/segdoc.h).
+ * `--segments` lists the segment types (with -p, the modules' too) and their aliases and exits;
+ * with `--markdown` it prints the README's segment reference instead (cli/segdoc.h).
  *
  * Signals are blocked in every thread and taken with sigtimedwait() by the main thread, which
  * also does the printing: no work happens in a signal handler.
@@ -43,9 +53,15 @@
 
 #define RUN_MAX_PLUGINS 64
 
+#ifndef OFD_VERSION
+#define OFD_VERSION "unknown"
+#endif
+
 struct run_opts {
 	const char *config;
 	const char *metrics;
+	const char *workers; /* -n */
+	unsigned cfg_flags;  /* OFD_CFG_STRICT_ENV */
 	int check;
 	int list;
 	int markdown;
@@ -58,34 +74,50 @@ struct run_opts {
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: overflowd -c CONFIG.yml [--check] [--metrics ADDR:PORT] [-p MODULE.so]... [ARG...]\n"
-		"  -c, --config FILE   the pipeline (YAML); ARGs are $1, $2... in it\n"
+		"usage: overflowd [-c CONFIG.yml] [--check] [-l LEVEL] [-j] [-n N] [--metrics ADDR:PORT]\n"
+		"                 [-p MODULE.so]... [--strict-env] [ARG...]\n"
+		"  -c, --config FILE   the pipeline (YAML; default config.yml); ARGs are $0, $1... in it\n"
 		"      --check         validate config, segments, config keys and modules, run nothing\n"
+		"  -l, --log-level L   debug, info, warning or error (default info)\n"
+		"  -j, --json-logs     log lines as JSON objects\n"
+		"  -n, --pipelines N   workers of every input that takes them and has none configured\n"
+		"                      (0: one per core)\n"
 		"      --metrics ADDR  serve Prometheus metrics at http://ADDR/metrics; ADDR is\n"
 		"                      IPV4:PORT, [IPV6]:PORT or :PORT; overrides the config's metrics:\n"
 		"  -p, --plugin FILE   load custom segments from a shared object (repeatable)\n"
+		"      --strict-env    refuse an undefined $VARIABLE or $N (default: empty, warned)\n"
 		"      --segments      list the available segments and exit\n"
 		"      --markdown      with --segments: print the README's segment reference\n"
-		"  -v, --verbose       debug messages\n"
-		"SIGUSR1 prints the counters; SIGINT/SIGTERM stop the inputs, drain and exit.\n");
+		"  -v, --version       print the version and exit\n"
+		"      --verbose       debug messages (as -l debug)\n"
+		"Options end at the first ARG. SIGUSR1 prints the counters; SIGINT/SIGTERM stop the inputs,\n"
+		"drain and exit.\n");
+}
+
+/* -n N: a decimal count of workers, 0 (one per core) to 64. */
+static int run_workers_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 2 || strspn(s, "0123456789") != n)
+		return 0;
+	return strtoul(s, NULL, 10) <= 64;
 }
 
 static int run_parse(struct run_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"check", no_argument, NULL, 'C'},
-	    {"metrics", required_argument, NULL, 'M'},
-	    {"plugin", required_argument, NULL, 'p'},
-	    {"segments", no_argument, NULL, 'L'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"markdown", no_argument, NULL, 'D'},
-	    {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},  {"check", no_argument, NULL, 'C'},
+	    {"metrics", required_argument, NULL, 'M'}, {"plugin", required_argument, NULL, 'p'},
+	    {"segments", no_argument, NULL, 'L'},      {"log-level", required_argument, NULL, 'l'},
+	    {"json-logs", no_argument, NULL, 'j'},     {"pipelines", required_argument, NULL, 'n'},
+	    {"strict-env", no_argument, NULL, 'S'},    {"verbose", no_argument, NULL, 'V'},
+	    {"version", no_argument, NULL, 'v'},       {"help", no_argument, NULL, 'h'},
+	    {"markdown", no_argument, NULL, 'D'},      {NULL, 0, NULL, 0},
 	};
+	enum ofd_log_level lvl;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:p:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:p:l:jn:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'C': o->check = 1; break;
@@ -99,7 +131,29 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
 			break;
 		case 'L': o->list = 1; break;
 		case 'D': o->markdown = 1; break;
-		case 'v': ofd_log_set_level(OFD_LOG_DEBUG); break;
+		case 'l':
+			if (ofd_log_parse_level(optarg, &lvl)) {
+				fprintf(stderr, "overflowd: -l %s: expected debug, info, warning or error\n",
+					optarg);
+				return -1;
+			}
+			ofd_log_set_level(lvl);
+			break;
+		case 'j': ofd_log_set_json(1); break;
+		case 'n':
+			if (!run_workers_ok(optarg)) {
+				fprintf(stderr,
+					"overflowd: -n %s: expected a number from 0 (one per core) to 64\n",
+					optarg);
+				return -1;
+			}
+			o->workers = optarg;
+			break;
+		case 'S': o->cfg_flags |= OFD_CFG_STRICT_ENV; break;
+		case 'V': ofd_log_set_level(OFD_LOG_DEBUG); break;
+		case 'v':
+			printf("overflowd %s\n", OFD_VERSION);
+			exit(fflush(stdout) ? OFD_EXIT_FAIL : OFD_EXIT_OK);
 		case 'p':
 			if (o->nplugins == RUN_MAX_PLUGINS) {
 				fprintf(stderr, "overflowd: at most %d plugins\n", RUN_MAX_PLUGINS);
@@ -117,11 +171,18 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
 		fprintf(stderr, "overflowd: --markdown goes with --segments\n");
 		return -1;
 	}
-	if (!o->config && !o->list) {
-		fprintf(stderr, "overflowd: -c CONFIG.yml is required\n");
-		return -1;
-	}
+	if (!o->config)
+		o->config = "config.yml";
 	return 0;
+}
+
+/* A refused config: its "FILE:LINE: ..." line as it is, or with -j as a JSON error line. */
+static void run_error(const char *err)
+{
+	if (ofd_log_json())
+		ofd_err("%s", err);
+	else
+		fprintf(stderr, "%s\n", err);
 }
 
 /* Init, start, run, drain, print. Returns the exit status. */
@@ -182,7 +243,9 @@ int ofd_cmd_run(int argc, char **argv)
 	}
 	for (size_t i = 0; i < o.nplugins; i++) {
 		if (ofd_registry_load(reg, o.plugins[i], err, sizeof(err))) {
-			fprintf(stderr, "overflowd: plugin %s\n", err);
+			char msg[1100];
+			snprintf(msg, sizeof(msg), "overflowd: plugin %s", err);
+			run_error(msg);
 			goto free_reg;
 		}
 	}
@@ -191,9 +254,10 @@ int ofd_cmd_run(int argc, char **argv)
 		status = rc || fflush(stdout) ? OFD_EXIT_FAIL : OFD_EXIT_OK;
 		goto free_reg;
 	}
-	if (ofd_cfg_load(&cfg, o.config, o.args, o.nargs, err, sizeof(err)) ||
-	    ofd_pipeline_new(&p, reg, ofd_cfg_pipeline(cfg), o.config, NULL, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+	struct ofd_pipeline_opts popts = {.input_workers = o.workers};
+	if (ofd_cfg_load_flags(&cfg, o.config, o.args, o.nargs, o.cfg_flags, err, sizeof(err)) ||
+	    ofd_pipeline_new(&p, reg, ofd_cfg_pipeline(cfg), o.config, &popts, err, sizeof(err))) {
+		run_error(err);
 		goto free_cfg;
 	}
 	if (o.check) {

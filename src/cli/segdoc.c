@@ -26,7 +26,7 @@ static const char *segdoc_key_name(const char *parent, const char *key, char *bu
 static void segdoc_list_keys(const struct ofd_cfg_key *k, const char *parent, int depth, FILE *f)
 {
 	static const char *const types[] = {"bool", "int",	"uint", "number", "string", "list",
-					    "enum", "duration", "size", "tree",	  "maps"};
+					    "enum", "duration", "size", "tree",	  "maps",   "ignored"};
 	char name[128];
 	for (; k && k->key; k++) {
 		const char *n = segdoc_key_name(parent, k->key, name, sizeof(name));
@@ -57,10 +57,16 @@ int ofd_segdoc_list(const struct ofd_registry *r, FILE *f)
 		if (strcmp(origin, "built-in"))
 			fprintf(f, " (%s)", origin);
 		fputc('\n', f);
+		const char *alias, *target;
+		for (size_t a = 0; (alias = ofd_registry_alias_at(r, a, &target)) != NULL; a++)
+			if (!strcmp(target, t->name))
+				fprintf(f, "    also accepted as %s (flowpipeline's name)\n", alias);
 		segdoc_list_keys(t->config, NULL, 0, f);
 	}
 	fprintf(f, "%-16s %-8s %s\n", "branch", "flow",
 		"route flows: if, then (survivors of if), else (the others)");
+	fprintf(f, "    %-14s %-8s default false\n      %s\n", "bypass-messages", "bool",
+		"every flow that entered the branch leaves it, whether then or else dropped it");
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -102,6 +108,7 @@ static const char *segdoc_type_words(enum ofd_cfg_type t)
 	    [OFD_CFG_SIZE] = "size",
 	    [OFD_CFG_NODE] = "YAML tree",
 	    [OFD_CFG_LIST] = "list of maps",
+	    [OFD_CFG_IGNORED] = "accepted, ignored",
 	};
 	return (unsigned)t < sizeof(words) / sizeof(words[0]) && words[t] ? words[t] : "?";
 }

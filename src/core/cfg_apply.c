@@ -20,6 +20,7 @@
  * what a failed ofd_cfg_apply() had written (state must have been zeroed before).
  */
 #include "core/config.h"
+#include "core/config_int.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -411,6 +412,7 @@ static int cfg_convert(const struct ofd_cfg_key *k, const struct ofd_cfg_node *v
 	char got[64];
 	int rc;
 	switch (k->type) {
+	case OFD_CFG_IGNORED: return 0;
 	case OFD_CFG_NODE: memcpy(p, &v, sizeof(v)); return 0;
 	case OFD_CFG_STRLIST: return cfg_conv_strlist(k, v, p, file, seg, err, errlen);
 	case OFD_CFG_ENUM: return cfg_conv_enum(k, v, p, file, seg, err, errlen);
@@ -486,23 +488,6 @@ static int cfg_apply_default(const struct ofd_cfg_key *k, void *state, const cha
 	return rc;
 }
 
-/* "unknown key (known: a, b)" for key i of config. */
-static int cfg_unknown_key(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *config, size_t i,
-			   const char *file, const char *seg, char *err, size_t errlen)
-{
-	char list[256] = "";
-	size_t o = 0;
-	for (const struct ofd_cfg_key *k = keys; k && k->key && o < sizeof(list); k++) {
-		int n = snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "", k->key);
-		o += n > 0 ? (size_t)n : 0;
-	}
-	if (!o)
-		return ofd_cfg_errorf(err, errlen, file, config->key_lines[i], seg, config->keys[i],
-				      "unknown key (this segment takes no config)");
-	return ofd_cfg_errorf(err, errlen, file, config->key_lines[i], seg, config->keys[i],
-			      "unknown key (known: %s)", list);
-}
-
 int ofd_cfg_apply(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *config, void *state,
 		  const char *file, const char *seg, unsigned seg_line, char *err, size_t errlen)
 {
@@ -513,18 +498,25 @@ int ofd_cfg_apply(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *con
 	}
 	/* the given keys in the order of the file, so that the first error is the first one */
 	for (size_t i = 0; config && i < config->n; i++) {
-		const struct ofd_cfg_key *k = keys;
-		while (k && k->key && strcmp(k->key, config->keys[i]))
-			k++;
+		const struct ofd_cfg_key *k = keys, *any = NULL;
+		for (; k && k->key && strcmp(k->key, config->keys[i]); k++)
+			if (k->type == OFD_CFG_IGNORED && !strcmp(k->key, "*"))
+				any = k;
+		if ((!k || !k->key) && any)
+			k = any;
 		if (!k || !k->key)
-			return cfg_unknown_key(keys, config, i, file, seg, err, errlen);
+			return ofd_cfg_unknown_key(keys, config, i, file, seg, err, errlen);
+		if (k->type == OFD_CFG_IGNORED) {
+			ofd_cfg_ignored_key(k, config->keys[i], config->key_lines[i], file, seg);
+			continue;
+		}
 		int rc = ofd_cfg_apply_one(k, config->items[i], state, file, seg, err, errlen);
 		if (rc)
 			return rc;
 	}
 	for (const struct ofd_cfg_key *k = keys; k && k->key; k++) {
 		int rc = 0;
-		if (ofd_cfg_node_get(config, k->key))
+		if (k->type == OFD_CFG_IGNORED || ofd_cfg_node_get(config, k->key))
 			continue;
 		if (k->required)
 			rc = ofd_cfg_errorf(err, errlen, file, seg_line, seg, k->key, "missing required key");

@@ -6,9 +6,11 @@
  * Decisions:
  * - Expansion applies to every scalar VALUE (list items and map values, whatever their quoting
  *   style), never to map keys: keys name config fields and stay literal. `$NAME` and `${NAME}`
- *   (NAME = [A-Za-z_][A-Za-z0-9_]*) come from the environment, `$1`..`$9` (one digit) and `${N}`
- *   from the extra arguments, `$$` is one `$`. An undefined variable or argument (`$0`
- *   included) is an error, a defined empty one is "". A `$` followed by anything else (a space,
+ *   (NAME = [A-Za-z_][A-Za-z0-9_]*) come from the environment, `$0`..`$9` (one digit) and `${N}`
+ *   from the extra arguments, numbered from 0 as flowpipeline numbers them (`$0` is the first),
+ *   `$$` is one `$`. An undefined variable or argument expands to "" as in flowpipeline, with a
+ *   warning "FILE:LINE: undefined variable $NAME, expanded to an empty string"; with
+ *   OFD_CFG_STRICT_ENV it is an error instead. A `$` followed by anything else (a space,
  *   punctuation, the end of the value) is kept as it is, so "5$" and "a $ b" need no escaping;
  *   a malformed `${...}` is an error. Expansion is done once; expanded text is not expanded
  *   again.
@@ -22,6 +24,7 @@
  */
 #include "core/config.h"
 #include "core/config_int.h"
+#include "ofd/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +48,7 @@ struct cfg_loader {
 	char *const *args;
 	size_t nargs;
 	int expand;
+	unsigned flags; /* OFD_CFG_STRICT_ENV */
 	char *err;
 	size_t errlen;
 	struct cfg_frame stack[OFD_CFG_MAX_DEPTH];
@@ -158,7 +162,23 @@ static int cfg_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Append the value of variable name[0..len) (a name or a positional number) to b. */
+/* An undefined variable or argument: "" with a warning, or (strict) an error. */
+static int cfg_undefined(struct cfg_loader *L, unsigned line, const char *what, const char *name, size_t len,
+			 size_t given)
+{
+	char why[32] = "";
+	if (what[0] == 'a')
+		snprintf(why, sizeof(why), " (%zu given)", given);
+	int n = (int)(len > 64 ? 64 : len);
+	if (L->flags & OFD_CFG_STRICT_ENV)
+		return ofd_cfg_errorf(L->err, L->errlen, L->name, line, NULL, NULL, "undefined %s $%.*s%s",
+				      what, n, name, why);
+	ofd_warn("%s:%u: undefined %s $%.*s%s, expanded to an empty string", L->name, line, what, n, name,
+		 why);
+	return 0;
+}
+
+/* Append the value of variable name[0..len) (a name or a positional number from 0) to b. */
 static int cfg_expand_var(struct cfg_loader *L, struct cfg_buf *b, const char *name, size_t len,
 			  unsigned line)
 {
@@ -167,12 +187,10 @@ static int cfg_expand_var(struct cfg_loader *L, struct cfg_buf *b, const char *n
 		size_t idx = 0;
 		for (size_t i = 0; i < len; i++)
 			idx = idx < 100000 ? idx * 10 + (size_t)(name[i] - '0') : idx;
-		if (idx >= 1 && idx <= L->nargs)
-			val = L->args[idx - 1];
+		if (idx < L->nargs)
+			val = L->args[idx];
 		if (!val)
-			return ofd_cfg_errorf(L->err, L->errlen, L->name, line, NULL, NULL,
-					      "undefined argument $%.*s (%zu given)",
-					      (int)(len > 20 ? 20 : len), name, L->nargs);
+			return cfg_undefined(L, line, "argument", name, len > 20 ? 20 : len, L->nargs);
 	} else {
 		char tmp[256];
 		if (len < sizeof(tmp)) {
@@ -181,8 +199,7 @@ static int cfg_expand_var(struct cfg_loader *L, struct cfg_buf *b, const char *n
 			val = getenv(tmp);
 		}
 		if (!val)
-			return ofd_cfg_errorf(L->err, L->errlen, L->name, line, NULL, NULL,
-					      "undefined variable $%.*s", (int)(len > 64 ? 64 : len), name);
+			return cfg_undefined(L, line, "variable", name, len, 0);
 	}
 	int rc = cfg_buf_put(b, val, strlen(val));
 	if (rc)
@@ -531,6 +548,12 @@ void ofd_cfg_free(struct ofd_cfg_file *f)
 int ofd_cfg_parse(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
 		  char *const *args, size_t nargs, int expand, char *err, size_t errlen)
 {
+	return ofd_cfg_parse_flags(out, name, yaml, len, args, nargs, expand, 0, err, errlen);
+}
+
+int ofd_cfg_parse_flags(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
+			char *const *args, size_t nargs, int expand, unsigned flags, char *err, size_t errlen)
+{
 	*out = NULL;
 	if (len > OFD_CFG_MAX_FILE)
 		return ofd_cfg_errorf(err, errlen, name, 0, NULL, NULL, "larger than %u bytes",
@@ -547,6 +570,7 @@ int ofd_cfg_parse(struct ofd_cfg_file **out, const char *name, const char *yaml,
 				 .args = args,
 				 .nargs = nargs,
 				 .expand = expand,
+				 .flags = flags,
 				 .err = err,
 				 .errlen = errlen};
 	if (!(f->path = cfg_strndup(f, name, strlen(name)))) {

@@ -6,9 +6,10 @@
  * `config: {...}`, optional `jobs: N`, and for `segment: branch` the lists `if`, `then`,
  * `else`. Or, at the top, a map: `pipeline:` holding that list, and `metrics: ADDR:PORT` (the
  * /metrics HTTP address of `overflowd -c`). `$VAR` and `${VAR}` in scalars expand from the
- * environment, `$1`, `$2`... from the extra command-line arguments, `$$` is a literal `$`; an
- * undefined one is an error. Errors are reported as "FILE:LINE: segment NAME: key KEY: reason"
- * (parts that do not apply are left out) and the whole config is refused.
+ * environment, `$0`, `$1`... from the extra command-line arguments (`$0` the first, as in
+ * flowpipeline), `$$` is a literal `$`; an undefined one expands to "" with a warning naming it
+ * and its line (OFD_CFG_STRICT_ENV: an error). Errors are reported as "FILE:LINE: segment NAME: key KEY:
+ * reason" (parts that do not apply are left out) and the whole config is refused.
  */
 #ifndef OFD_CONFIG_H
 #define OFD_CONFIG_H
@@ -36,11 +37,23 @@ struct ofd_cfg_pipeline {
 struct ofd_cfg_file; /* owns every node and string of one loaded file */
 
 /*
- * Load and expand a config file. args/nargs are $1..$N. On error returns a negative code and
+ * Load and expand a config file. args/nargs are $0..$N-1. On error returns a negative code and
  * writes the message (FILE:LINE: reason) into err.
  */
 int ofd_cfg_load(struct ofd_cfg_file **out, const char *path, char *const *args, size_t nargs, char *err,
 		 size_t errlen) OFD_MUST_CHECK;
+
+/* Flags of ofd_cfg_load_flags(). */
+enum {
+	OFD_CFG_STRICT_ENV = 1 << 0, /* an undefined variable or argument is an error, not "" */
+};
+
+/* ofd_cfg_load() and ofd_cfg_load_string() with flags. */
+int ofd_cfg_load_flags(struct ofd_cfg_file **out, const char *path, char *const *args, size_t nargs,
+		       unsigned flags, char *err, size_t errlen) OFD_MUST_CHECK;
+int ofd_cfg_load_string_flags(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
+			      char *const *args, size_t nargs, unsigned flags, char *err,
+			      size_t errlen) OFD_MUST_CHECK;
 
 /* The same from a string (tests, fuzzing); `name` stands for the file name in messages. */
 int ofd_cfg_load_string(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
@@ -60,6 +73,10 @@ void ofd_cfg_free(struct ofd_cfg_file *f);
 int ofd_cfg_apply(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *config, void *state,
 		  const char *file, const char *seg, unsigned seg_line, char *err,
 		  size_t errlen) OFD_MUST_CHECK;
+
+/* In this thread, ofd_cfg_apply() leaves out its warnings (ignored keys) while on: for the further
+   instances of a `jobs: N` entry, whose config was applied (and warned about) once already. */
+void ofd_cfg_set_quiet(int on);
 
 /* Free what ofd_cfg_apply allocated in state (strings, string lists). */
 void ofd_cfg_release(const struct ofd_cfg_key *keys, void *state);
@@ -91,6 +108,11 @@ int ofd_cfg_parse_tree(struct ofd_cfg_file **out, const char *name, const char *
  */
 int ofd_cfg_errorf(char *err, size_t errlen, const char *file, unsigned line, const char *seg,
 		   const char *key, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* Levenshtein distance of a and b, letter case ignored and `-` equal to `_` (SIZE_MAX past 64
+   characters); ofd_cfg_is_close() says whether cand is close enough to word for "did you mean". */
+size_t ofd_cfg_edit_distance(const char *a, const char *b);
+int ofd_cfg_is_close(const char *word, const char *cand);
 
 /* Check and convert one value for key k into state (ofd_cfg_apply's step for one key). */
 int ofd_cfg_apply_one(const struct ofd_cfg_key *k, const struct ofd_cfg_node *v, void *state,

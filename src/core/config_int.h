@@ -31,5 +31,16 @@ void *ofd_cfg_alloc(struct ofd_cfg_file *f, size_t size);
    and args. Errors as "NAME:LINE: reason" in err. */
 int ofd_cfg_parse(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
 		  char *const *args, size_t nargs, int expand, char *err, size_t errlen);
+/* The same with flags (OFD_CFG_STRICT_ENV). */
+int ofd_cfg_parse_flags(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
+			char *const *args, size_t nargs, int expand, unsigned flags, char *err,
+			size_t errlen);
+
+/* cfg_suggest.c: "FILE:LINE: segment S: key K: unknown key (did you mean ...? known: ...)" for key
+   i of config (OFD_ECONFIG); the warning about an ignored key (none while ofd_cfg_set_quiet). */
+int ofd_cfg_unknown_key(const struct ofd_cfg_key *keys, const struct ofd_cfg_node *config, size_t i,
+			const char *file, const char *seg, char *err, size_t errlen);
+void ofd_cfg_ignored_key(const struct ofd_cfg_key *k, const char *key, unsigned line, const char *file,
+			 const char *seg);
 
 #endif

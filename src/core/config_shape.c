@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/config.h"
 #include "core/config_int.h"
@@ -38,7 +39,7 @@ static int cfg_build_branch(struct cfg_shape *S, const struct ofd_cfg_entry *e, 
 			    const struct ofd_cfg_node *v, unsigned line, unsigned depth,
 			    struct ofd_cfg_pipeline **out)
 {
-	if (strcmp(e->segment, "branch"))
+	if (strcasecmp(e->segment, "branch"))
 		return ofd_cfg_errorf(S->err, S->errlen, S->name, line, e->segment, key,
 				      "only allowed on segment: branch");
 	if (v->kind == OFD_CFGN_SCALAR && !v->text[0] && strcmp(key, "if"))
@@ -68,6 +69,21 @@ static int cfg_build_jobs(struct cfg_shape *S, struct ofd_cfg_entry *e, const st
 	return rc;
 }
 
+/* An entry key neither project knows, with "did you mean" when one is close. */
+static int cfg_unknown_entry_key(struct cfg_shape *S, const struct ofd_cfg_entry *e, const char *k,
+				 unsigned line, int branch)
+{
+	static const char *const known[] = {"segment", "config", "jobs", "if", "then", "else"};
+	const char *near = NULL;
+	for (size_t i = 0; i < (branch ? 6u : 3u) && !near; i++)
+		if (ofd_cfg_is_close(k, known[i]))
+			near = known[i];
+	return ofd_cfg_errorf(S->err, S->errlen, S->name, line, e->segment, k, "unknown key (%s%s%s%s)",
+			      near ? "did you mean " : "", near ? near : "", near ? "? " : "",
+			      branch ? "a branch takes segment, config, jobs, if, then, else"
+				     : "an entry takes segment, config, jobs");
+}
+
 static int cfg_build_entry(struct cfg_shape *S, const struct ofd_cfg_node *m, unsigned depth,
 			   struct ofd_cfg_entry *e)
 {
@@ -83,7 +99,7 @@ static int cfg_build_entry(struct cfg_shape *S, const struct ofd_cfg_node *m, un
 				      "expected a segment name, got %s",
 				      seg->kind == OFD_CFGN_SCALAR ? "an empty value" : cfg_kind_name(seg));
 	*e = (struct ofd_cfg_entry){.segment = seg->text, .line = m->line, .jobs = 1};
-	int branch = !strcmp(e->segment, "branch");
+	int branch = !strcasecmp(e->segment, "branch");
 	int rc = 0;
 	for (size_t i = 0; i < m->n && !rc; i++) {
 		const char *k = m->keys[i];
@@ -105,10 +121,7 @@ static int cfg_build_entry(struct cfg_shape *S, const struct ofd_cfg_node *m, un
 		} else if (!strcmp(k, "else")) {
 			rc = cfg_build_branch(S, e, k, v, m->key_lines[i], depth, &e->else_);
 		} else {
-			rc = ofd_cfg_errorf(S->err, S->errlen, S->name, m->key_lines[i], e->segment, k,
-					    "unknown key (%s)",
-					    branch ? "a branch takes segment, config, jobs, if, then, else"
-						   : "an entry takes segment, config, jobs");
+			rc = cfg_unknown_entry_key(S, e, k, m->key_lines[i], branch);
 		}
 	}
 	if (!rc && branch && !e->if_)
@@ -172,8 +185,14 @@ static int cfg_build_top(struct cfg_shape *S, const struct ofd_cfg_node *map,
 int ofd_cfg_load_string(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
 			char *const *args, size_t nargs, char *err, size_t errlen)
 {
+	return ofd_cfg_load_string_flags(out, name, yaml, len, args, nargs, 0, err, errlen);
+}
+
+int ofd_cfg_load_string_flags(struct ofd_cfg_file **out, const char *name, const char *yaml, size_t len,
+			      char *const *args, size_t nargs, unsigned flags, char *err, size_t errlen)
+{
 	struct ofd_cfg_file *f;
-	int rc = ofd_cfg_parse(&f, name, yaml, len, args, nargs, 1, err, errlen);
+	int rc = ofd_cfg_parse_flags(&f, name, yaml, len, args, nargs, 1, flags, err, errlen);
 	*out = NULL;
 	if (rc)
 		return rc;
@@ -209,6 +228,12 @@ int ofd_cfg_load_string(struct ofd_cfg_file **out, const char *name, const char 
 int ofd_cfg_load(struct ofd_cfg_file **out, const char *path, char *const *args, size_t nargs, char *err,
 		 size_t errlen)
 {
+	return ofd_cfg_load_flags(out, path, args, nargs, 0, err, errlen);
+}
+
+int ofd_cfg_load_flags(struct ofd_cfg_file **out, const char *path, char *const *args, size_t nargs,
+		       unsigned flags, char *err, size_t errlen)
+{
 	*out = NULL;
 	FILE *fp = fopen(path, "rb");
 	if (!fp) {
@@ -232,7 +257,7 @@ int ofd_cfg_load(struct ofd_cfg_file **out, const char *path, char *const *args,
 		rc = ofd_cfg_errorf(err, errlen, path, 0, NULL, NULL, "larger than %u bytes",
 				    OFD_CFG_MAX_FILE);
 	} else {
-		rc = ofd_cfg_load_string(out, path, buf, n, args, nargs, err, errlen);
+		rc = ofd_cfg_load_string_flags(out, path, buf, n, args, nargs, flags, err, errlen);
 	}
 	free(buf);
 out_file:

@@ -1,25 +1,103 @@
+/*
+ * Logging to stderr: "overflowd: LEVEL: message" lines, or with ofd_log_set_json() one JSON
+ * object per line as flowpipeline's `-j` writes them (zerolog's fields: {"level":"warn",
+ * "time":UNIX_SECONDS,"message":"..."}, level one of debug, info, warn, error). A per-call-site
+ * rate limit for anything driven by network input.
+ */
 #include "ofd/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "ofd/time.h"
 
 static enum ofd_log_level max_level = OFD_LOG_INFO;
+static int json_logs;
+static ofd_log_sink_fn sink_fn;
+static void *sink_ctx;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
+static const char *const json_level_names[] = {"error", "warn", "info", "debug"};
 
 void ofd_log_set_level(enum ofd_log_level lvl)
 {
 	max_level = lvl;
 }
 
+void ofd_log_set_json(int on)
+{
+	json_logs = on;
+}
+
+int ofd_log_json(void)
+{
+	return json_logs;
+}
+
+void ofd_log_set_sink(ofd_log_sink_fn fn, void *ctx)
+{
+	sink_fn = fn;
+	sink_ctx = ctx;
+}
+
+int ofd_log_parse_level(const char *name, enum ofd_log_level *out)
+{
+	static const struct {
+		const char *name;
+		enum ofd_log_level lvl;
+	} names[] = {
+	    {"debug", OFD_LOG_DEBUG},  {"trace", OFD_LOG_DEBUG}, {"info", OFD_LOG_INFO},
+	    {"warning", OFD_LOG_WARN}, {"warn", OFD_LOG_WARN},	 {"error", OFD_LOG_ERR},
+	    {"fatal", OFD_LOG_ERR},    {"panic", OFD_LOG_ERR},
+	};
+	for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(name, names[i].name) == 0) {
+			*out = names[i].lvl;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* msg as the body of a JSON string into out (always terminated; cut short when out is full). */
+static void json_escape(char *out, size_t len, const char *msg)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 7 < len; p++) {
+		if (*p == '"' || *p == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)*p;
+		} else if (*p == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			o += (size_t)snprintf(out + o, len - o, "\\u%04x", *p);
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+}
+
 __attribute__((format(printf, 2, 0))) static void vlog(enum ofd_log_level lvl, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char line[1024], out[1280];
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "overflowd: %s: %s\n", level_names[lvl], line);
+	if (json_logs) {
+		char esc[1100];
+		json_escape(esc, sizeof(esc), line);
+		snprintf(out, sizeof(out), "{\"level\":\"%s\",\"time\":%lld,\"message\":\"%s\"}\n",
+			 json_level_names[lvl], (long long)time(NULL), esc);
+	} else {
+		snprintf(out, sizeof(out), "overflowd: %s: %s\n", level_names[lvl], line);
+	}
+	if (sink_fn)
+		sink_fn(lvl, out, sink_ctx);
+	else
+		fputs(out, stderr);
 }
 
 void ofd_log(enum ofd_log_level lvl, const char *fmt, ...)

@@ -60,6 +60,9 @@ struct ofd_pipeline_opts {
 	   (pipeline_inline.c): for batch commands (dump, -f) where one thread per record is the
 	   cheapest; ignored when a segment has jobs > 1 */
 	int inline_run;
+	/* `overflowd -n N`: the `workers` of every input whose config map takes that key and whose
+	   config does not give it (YAML text, "0": one per core); NULL: the inputs' own default */
+	const char *input_workers;
 };
 
 /*
@@ -198,6 +201,7 @@ struct pl_entry {
 	unsigned depth;			     /* branch nesting */
 	const struct ofd_segment_type *type; /* NULL: branch */
 	unsigned jobs;
+	int bypass; /* branch: `bypass-messages`, every flow that entered leaves it */
 	unsigned ncounters;
 	struct ofd_segment *inst;
 	_Atomic uint64_t in, out;

@@ -1,7 +1,10 @@
 /* The pipeline engine, building: the config's entries into instances and operations, init. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/registry.h"
 #include "pipeline_int.h"
@@ -17,7 +20,7 @@ static void pl_count(const struct ofd_cfg_pipeline *c, size_t *ne, size_t *nops)
 	for (size_t i = 0; i < c->n; i++) {
 		const struct ofd_cfg_entry *ce = &c->v[i];
 		(*ne)++;
-		if (strcmp(ce->segment, "branch") == 0) {
+		if (strcasecmp(ce->segment, "branch") == 0) {
 			*nops += 4;
 			pl_count(ce->if_, ne, nops);
 			pl_count(ce->then_, ne, nops);
@@ -41,17 +44,45 @@ static void pl_op(struct ofd_pipeline *p, enum pl_op_kind k, struct pl_entry *e,
 
 static int pl_build_list(struct pl_build *B, const struct ofd_cfg_pipeline *c, unsigned depth);
 
+/* A warning about an entry, as "FILE:LINE: segment NAME: key KEY: reason". */
+__attribute__((format(printf, 3, 4))) static void pl_warn(const struct pl_entry *e, const char *key,
+							  const char *fmt, ...)
+{
+	char why[256], msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	(void)ofd_cfg_errorf(msg, sizeof(msg), e->file, e->line, e->name, key, "%s", why);
+	ofd_warn("%s", msg);
+}
+
+struct pl_branch_cfg {
+	int bypass;
+};
+
+static const struct ofd_cfg_key pl_branch_keys[] = {
+    OFD_KEY("bypass-messages", OFD_CFG_BOOL, struct pl_branch_cfg, bypass, .def = "false",
+	    .help = "every flow that entered the branch leaves it, whether then or else dropped it"),
+    OFD_KEY_END,
+};
+
 static int pl_build_branch(struct pl_build *B, const struct ofd_cfg_entry *ce, struct pl_entry *e)
 {
 	struct ofd_pipeline *p = B->p;
-	if (ce->config)
-		return ofd_cfg_errorf(B->err, B->errlen, p->file, ce->config->line, e->name, "config",
-				      "a branch has no config (it takes if, then, else)");
-	if (e->jobs > 1)
-		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, "jobs",
-				      "a branch runs no jobs (give jobs to the segments inside it)");
+	struct pl_branch_cfg bc = {0};
+	int rc = ofd_cfg_apply(pl_branch_keys, ce->config, &bc, p->file, e->name, e->line, B->err, B->errlen);
+	if (rc)
+		return rc;
+	e->bypass = bc.bypass;
+	if (e->jobs > 1) {
+		pl_warn(
+		    e, "jobs",
+		    "a branch runs no jobs of its own: jobs %u ignored (give jobs to the segments inside it)",
+		    e->jobs);
+		e->jobs = 1;
+	}
 	unsigned slot = p->nslots++;
-	int rc;
 	pl_op(p, PL_BEGIN, e, slot);
 	if ((rc = pl_build_list(B, ce->if_, e->depth + 1)) != 0)
 		return rc;
@@ -63,6 +94,59 @@ static int pl_build_branch(struct pl_build *B, const struct ofd_cfg_entry *ce, s
 		return rc;
 	pl_op(p, PL_END, e, slot);
 	return 0;
+}
+
+/* The key `workers` of an input's config map, or NULL. */
+static const struct ofd_cfg_key *pl_workers_key(const struct ofd_segment_type *t)
+{
+	for (const struct ofd_cfg_key *k = t->config; t->kind == OFD_SEG_INPUT && k && k->key; k++)
+		if (!strcmp(k->key, "workers") && (k->type == OFD_CFG_UINT || k->type == OFD_CFG_INT))
+			return k;
+	return NULL;
+}
+
+/* An input's `workers` when its config does not give them: from its `jobs`, else from -n. */
+static int pl_apply_workers(struct pl_build *B, const struct ofd_cfg_entry *ce, struct pl_entry *e,
+			    unsigned jobs, void *state)
+{
+	const struct ofd_cfg_key *k = pl_workers_key(e->type);
+	char text[16];
+	if (!k || ofd_cfg_node_get(ce->config, "workers"))
+		return 0;
+	snprintf(text, sizeof(text), "%u", jobs);
+	struct ofd_cfg_node v = {.kind = OFD_CFGN_SCALAR, .line = e->line, .text = text};
+	if (jobs <= 1 && !B->p->o.input_workers)
+		return 0;
+	if (jobs <= 1)
+		v.text = B->p->o.input_workers;
+	return ofd_cfg_apply_one(k, &v, state, e->file, e->name, B->err, B->errlen);
+}
+
+/*
+ * `jobs: N` is taken on every segment, as flowpipeline takes it; what it does depends on the
+ * segment: a stateless one (OFD_SEGF_PARALLEL) runs N instances and the next stage restores the
+ * order; an input with `workers` gets N workers (unless its config gives them); anything else
+ * keeps one instance with a warning that says why (an output writes one ordered stream, a
+ * stateful segment such as count or elephant would split its state). Returns the jobs to run.
+ */
+static unsigned pl_jobs(const struct ofd_segment_type *t, struct pl_entry *e)
+{
+	if (e->jobs <= 1 || ((t->flags & OFD_SEGF_PARALLEL) && !(t->flags & OFD_SEGF_BLOCKING)))
+		return e->jobs;
+	if (pl_workers_key(t))
+		return 1; /* pl_apply_workers() */
+	if (t->kind == OFD_SEG_INPUT)
+		pl_warn(e, "jobs", "an input reads its source once: jobs %u ignored", e->jobs);
+	else if (t->flags & OFD_SEGF_BLOCKING)
+		pl_warn(e, "jobs",
+			"%s writes one stream in order from one thread: jobs %u ignored (parallel writers "
+			"would interleave the records)",
+			t->name, e->jobs);
+	else
+		pl_warn(e, "jobs",
+			"%s keeps state across all flows (one instance sees them all): jobs %u ignored",
+			t->name, e->jobs);
+	return 1;
 }
 
 /* Create the instances of a segment entry and write its config into their state. */
@@ -84,8 +168,12 @@ static int pl_build_instances(struct pl_build *B, const struct ofd_cfg_entry *ce
 		if (!s->state)
 			return -ENOMEM;
 		s->applied = 1;
+		ofd_cfg_set_quiet(j > 0);
 		int rc = ofd_cfg_apply(t->config ? t->config : ofd_pl_no_keys, ce->config, s->state, p->file,
 				       e->name, e->line, B->err, B->errlen);
+		ofd_cfg_set_quiet(0);
+		if (!rc)
+			rc = pl_apply_workers(B, ce, e, ce->jobs, s->state);
 		if (rc)
 			return rc;
 		if (t->check && j == 0) {
@@ -114,22 +202,26 @@ static int pl_build_entry(struct pl_build *B, const struct ofd_cfg_entry *ce, un
 	e->line = ce->line;
 	e->depth = depth;
 	e->jobs = ce->jobs ? ce->jobs : 1;
-	if (strcmp(ce->segment, "branch") == 0)
+	if (strcasecmp(ce->segment, "branch") == 0)
 		return pl_build_branch(B, ce, e);
 
 	const struct ofd_segment_type *t = ofd_registry_find(p->reg, ce->segment);
-	if (!t)
+	if (!t) {
+		const char *near = ofd_registry_closest(p->reg, ce->segment);
+		if (ofd_registry_is_flowpipeline(ce->segment))
+			return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
+					      "unknown segment (flowpipeline's %s is not in this overflowd)",
+					      ce->segment);
+		if (near)
+			return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
+					      "unknown segment (did you mean %s?)", near);
 		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL, "unknown segment");
+	}
 	e->type = t;
 	if (t->kind == OFD_SEG_INPUT && depth)
 		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
 				      "an input cannot be inside a branch");
-	if (e->jobs > 1 && !(t->flags & OFD_SEGF_PARALLEL))
-		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, "jobs",
-				      "%s does not run parallel jobs (jobs must be 1)", e->name);
-	if (e->jobs > 1 && (t->flags & OFD_SEGF_BLOCKING) && t->kind != OFD_SEG_INPUT)
-		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, "jobs",
-				      "a blocking segment runs in one thread (jobs must be 1)");
+	e->jobs = pl_jobs(t, e);
 	while (t->counters && e->ncounters < OFD_SEGMENT_COUNTERS_MAX && t->counters[e->ncounters])
 		e->ncounters++;
 	int rc = pl_build_instances(B, ce, e);

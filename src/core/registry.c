@@ -1,10 +1,13 @@
 #include "registry.h"
 
+#include "core/config.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define OFD_MODULE_TYPES_MAX 256 /* types per module; a longer array is not NULL-terminated */
 
@@ -57,6 +60,7 @@ static size_t reg_key_size(enum ofd_cfg_type t)
 	case OFD_CFG_STRLIST: return sizeof(struct ofd_strlist);
 	case OFD_CFG_NODE: return sizeof(const struct ofd_cfg_node *);
 	case OFD_CFG_LIST: return sizeof(struct ofd_cfg_list);
+	case OFD_CFG_IGNORED: return 0;
 	}
 	return 0;
 }
@@ -65,6 +69,8 @@ static size_t reg_key_size(enum ofd_cfg_type t)
 static const char *reg_check_keys(const struct ofd_cfg_key *k, size_t size, int depth)
 {
 	for (; k && k->key; k++) {
+		if (k->type == OFD_CFG_IGNORED)
+			continue; /* takes no room in the state */
 		size_t sz = reg_key_size(k->type);
 		if (!sz)
 			return "a config key of an unknown type";
@@ -138,7 +144,7 @@ int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errle
 			nc++;
 	if (!t->name || !t->name[0])
 		why = "a segment type without a name";
-	else if (strcmp(t->name, "branch") == 0)
+	else if (strcasecmp(t->name, "branch") == 0)
 		why = "the name 'branch' is reserved for the engine";
 	else if ((unsigned)t->kind > OFD_SEG_OUTPUT)
 		why = "an unknown kind";
@@ -170,8 +176,16 @@ int ofd_registry_add(struct ofd_registry *r, const struct ofd_segment_type *t, c
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->v[i].type->name, t->name) == 0) {
+		if (strcasecmp(r->v[i].type->name, t->name) == 0) {
 			snprintf(err, errlen, "segment %s: already defined (%s)", t->name, r->v[i].origin);
+			return OFD_ECONFIG;
+		}
+	}
+	const char *target;
+	for (size_t a = 0; ofd_registry_alias_at(r, a, &target); a++) {
+		if (strcasecmp(ofd_registry_alias_at(r, a, NULL), t->name) == 0) {
+			snprintf(err, errlen, "segment %s: already defined (the name flowpipeline gives %s)",
+				 t->name, target);
 			return OFD_ECONFIG;
 		}
 	}
@@ -200,7 +214,7 @@ static int registry_check_module(const struct ofd_registry *r, const struct ofd_
 			return OFD_ECONFIG;
 		}
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(types[j]->name, types[i]->name) == 0) {
+			if (strcasecmp(types[j]->name, types[i]->name) == 0) {
 				snprintf(err, errlen, "segment %s: defined twice", types[i]->name);
 				return OFD_ECONFIG;
 			}
@@ -273,20 +287,107 @@ close:
 	return rc;
 }
 
-/* flowpipeline's names for segments we call otherwise, so that its configs load unchanged */
+/* flowpipeline's names for segments we call otherwise, so that its configs load unchanged
+   (flowpipeline's own names that are also ours need no alias) */
 static const char *const aliases[][2] = {
     {"printflowdump", "print"},
+    {"goflow", "udp"},
+    {"blackhole", "drop"}, /* older flowpipeline releases' name for drop */
 };
 
+/* Names are matched in any letter case: `Goflow`, `FlowFilter` and `goflow` are one segment. */
 const struct ofd_segment_type *ofd_registry_find(const struct ofd_registry *r, const char *name)
 {
 	for (size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++)
-		if (strcmp(name, aliases[a][0]) == 0)
+		if (strcasecmp(name, aliases[a][0]) == 0)
 			name = aliases[a][1];
 	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->v[i].type->name, name) == 0)
+		if (strcasecmp(r->v[i].type->name, name) == 0)
 			return r->v[i].type;
 	return NULL;
+}
+
+/* Every segment name flowpipeline registers (its segments/ directory, current and older releases) */
+static const char *const fp_names[] = {
+    "addcid",
+    "addrstrings",
+    "aggregate",
+    "anonymize",
+    "aslookup",
+    "bgp",
+    "blackhole",
+    "bpf",
+    "branch",
+    "clickhouse",
+    "count",
+    "csv",
+    "delay_monitoring",
+    "diskbuffer",
+    "drop",
+    "dropfields",
+    "elephant",
+    "filegate",
+    "flowfilter",
+    "generator",
+    "geolocation",
+    "goflow",
+    "http",
+    "influx",
+    "json",
+    "kafkaconsumer",
+    "kafkaproducer",
+    "lumberjack",
+    "mongodb",
+    "normalize",
+    "packet",
+    "pass",
+    "printdots",
+    "printflowdump",
+    "prometheus",
+    "protomap",
+    "remoteaddress",
+    "replay",
+    "reversedns",
+    "skip",
+    "snmp",
+    "snmpinterface",
+    "sqlite",
+    "stdin",
+    "subpipeline",
+    "sync_timestamps",
+    "toptalkers",
+    "toptalkers_metrics",
+    "traffic_specific_toptalkers",
+};
+
+const char *ofd_registry_flowpipeline_name(size_t i)
+{
+	return i < sizeof(fp_names) / sizeof(fp_names[0]) ? fp_names[i] : NULL;
+}
+
+int ofd_registry_is_flowpipeline(const char *name)
+{
+	for (size_t i = 0; i < sizeof(fp_names) / sizeof(fp_names[0]); i++)
+		if (strcasecmp(name, fp_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+const char *ofd_registry_closest(const struct ofd_registry *r, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+	for (size_t i = 0; i < r->n + sizeof(aliases) / sizeof(aliases[0]) + 1; i++) {
+		const char *cand = i < r->n    ? r->v[i].type->name
+				   : i == r->n ? "branch"
+					       : aliases[i - r->n - 1][0];
+		size_t d = ofd_cfg_edit_distance(name, cand);
+		if (ofd_cfg_is_close(name, cand) && d < best_d) {
+			best_d = d;
+			best = cand;
+		}
+	}
+	return best;
 }
 
 const struct ofd_segment_type *ofd_registry_at(const struct ofd_registry *r, size_t i, const char **origin)

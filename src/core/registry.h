@@ -32,8 +32,16 @@ int ofd_registry_add(struct ofd_registry *r, const struct ofd_segment_type *t, c
 /* Load a module and add its types. Errors: "PATH: reason" in err. */
 int ofd_registry_load(struct ofd_registry *r, const char *path, char *err, size_t errlen) OFD_MUST_CHECK;
 
-/* The type called name, or NULL. */
+/* The type called name (or one of its aliases), in any letter case, or NULL. */
 const struct ofd_segment_type *ofd_registry_find(const struct ofd_registry *r, const char *name);
+
+/* flowpipeline's segment names (all it registers, in any release): the i-th, NULL past the end;
+   whether name (any letter case) is one of them. */
+const char *ofd_registry_flowpipeline_name(size_t i);
+int ofd_registry_is_flowpipeline(const char *name);
+
+/* The registered name, alias or `branch` closest to an unknown name (for "did you mean"), or NULL. */
+const char *ofd_registry_closest(const struct ofd_registry *r, const char *name);
 
 /* Iterate: the i-th registered type (built-ins first, in their order), NULL past the end. */
 const struct ofd_segment_type *ofd_registry_at(const struct ofd_registry *r, size_t i, const char **origin);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # overflowd -c CONFIG.yml end to end: pipelines on the shared NetFlow v5 capture (pcap input,
 # flowfilter, branch into two CSV files, count), `--check` on good and bad configs (exact error
-# lines, exit status 2, nothing created), an init failure, the example custom segment loaded
+# lines, exit status 2, nothing created; warnings for what flowpipeline accepts), an init failure, the example custom segment loaded
 # with -p, SIGUSR1 counters while running, and SIGTERM while an input is still producing, after
 # which nothing accepted is lost (records in == records out + records dropped, and every output
 # saw exactly the pipeline's out).
@@ -39,11 +39,11 @@ NUDP=$(awk -F, -v c="$PCOL" 'NR > 1 && ($c == "UDP" || $c == 17)' dump.csv | wc 
 expect_eq "records in the capture" "$TOTAL" 78684
 { [ "$NTCP" -gt 0 ] && [ "$NUDP" -gt 0 ]; } || e2e_die "reference counts: tcp $NTCP udp $NUDP"
 
-# --- 1. pcap -> flowfilter -> count, the capture given as $1
+# --- 1. pcap -> flowfilter -> count, the capture given as $0 (flowpipeline numbers from 0)
 cat >filter.yml <<'YML'
 - segment: pcap
   config:
-    filename: $1
+    filename: $0
 - segment: flowfilter
   config:
     filter: "proto udp"
@@ -57,6 +57,7 @@ expect_eq "pcap out" "$(counter err.txt '^segment pcap \(filter.yml:1\)' out)" "
 grep -qx "segment flowfilter (filter.yml:4): in $TOTAL out $NUDP dropped $((TOTAL - NUDP))" err.txt ||
 	e2e_fail "no exact flowfilter counter line in: $(cat err.txt)"
 grep -q "^udp: $NUDP flows, " err.txt || e2e_fail "count did not print $NUDP flows: $(cat err.txt)"
+expect_eq "nothing on stdout" "$(cat out.txt)" ""
 grep -qx "pipeline: in $TOTAL out $NUDP dropped $((TOTAL - NUDP)), batches [0-9]*, queue-full waits [0-9]*" err.txt ||
 	e2e_fail "no pipeline line: $(cat err.txt)"
 
@@ -111,15 +112,32 @@ rm -f tcp.csv rest.csv
 
 printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config:\n    filename: created.csv\n    colour: red\n' "$PCAP" >badkey.yml
 check_bad badkey "badkey.yml:6: segment csv: key colour: unknown key (known: filename, fields, follow_symlinks)"
+printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config:\n    filename: created.csv\n    field: [proto]\n' "$PCAP" >nearkey.yml
+check_bad nearkey "nearkey.yml:6: segment csv: key field: unknown key (did you mean fields? known: filename, fields, follow_symlinks)"
+printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config: {filename: created.csv, fields: [proto, nosuchfield]}\n' "$PCAP" >badfield.yml
+check_bad badfield "badfield.yml:3: segment csv: key fields: unknown field \"nosuchfield\""
 printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config: {filename: created.csv}\n- segment: nosuch\n' "$PCAP" >badseg.yml
 check_bad badseg "badseg.yml:5: segment nosuch: unknown segment"
-printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: count\n  jobs: 4\n' "$PCAP" >badjobs.yml
-check_bad badjobs "badjobs.yml:3: segment count: key jobs: count does not run parallel jobs (jobs must be 1)"
+printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: count\n  jobs: 4\n' "$PCAP" >jobs.yml
+"$OFD_BIN" -c jobs.yml --check >check.out 2>check.err
+expect_eq "--check jobs.yml (jobs on count): status" "$?" 0
+expect_eq "--check jobs.yml: warning" "$(cat check.err)" \
+	"overflowd: warning: jobs.yml:3: segment count: key jobs: count keeps state across all flows (one instance sees them all): jobs 4 ignored"
 cat >badarg.yml <<'EOF'
 - segment: pcap
-  config: {filename: $1}
+  config: {filename: $0}
+- segment: csv
+  config: {filename: created.csv}
 EOF
-check_bad badarg "badarg.yml:2: undefined argument \$1 (0 given)"
+# an undefined $0 is "" with a warning (as in flowpipeline), refused with --strict-env
+"$OFD_BIN" -c badarg.yml --check >/dev/null 2>check.err
+expect_eq "--check badarg exit status" "$?" 0
+expect_eq "--check badarg warning" "$(cat check.err)" \
+	"overflowd: warning: badarg.yml:2: undefined argument \$0 (0 given), expanded to an empty string"
+"$OFD_BIN" --strict-env -c badarg.yml --check >/dev/null 2>check.err
+expect_eq "--strict-env badarg exit status" "$?" 2
+expect_eq "--strict-env badarg message" "$(cat check.err)" "badarg.yml:2: undefined argument \$0 (0 given)"
+[ ! -e created.csv ] || e2e_fail "badarg: an output file was created although the config is refused"
 printf -- '- segment: pcap\n- segment: csv\n  config: {filename: created.csv}\n' >badreq.yml
 check_bad badreq "badreq.yml:1: segment pcap: key filename: missing required key"
 printf -- '- segment: csv\n  config: {filename: created.csv}\n' >noinput.yml

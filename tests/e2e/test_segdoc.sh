@@ -95,8 +95,9 @@ awk '$0 == "##### `sample_every`" { s = 1 } /^#### / { s = 0 } !s' "$D/plug.md" 
 E2E_VARIANT=plain
 "$OFD_BIN" --segments >"$D/plain.out" 2>&1 || e2e_fail "--segments failed"
 expect_eq "plain first line" "$(head -1 "$D/plain.out")" \
-	"udp              input    receive and decode NetFlow v5/v9, IPFIX and sFlow v5 on UDP sockets"
-expect_eq "plain last line" "$(tail -1 "$D/plain.out")" \
+	"udp              input    receive and decode NetFlow v5/v9, IPFIX and sFlow v5 on UDP sockets (flowpipeline's goflow)"
+expect_eq "plain alias line" "$(sed -n 2p "$D/plain.out")" "    also accepted as goflow (flowpipeline's name)"
+expect_eq "plain branch line" "$(tail -3 "$D/plain.out" | head -1)" \
 	"branch           flow     route flows: if, then (survivors of if), else (the others)"
 "$OFD_BIN" --markdown >"$D/md.out" 2>&1
 expect_eq "--markdown alone: exit status" "$?" 2

@@ -292,6 +292,34 @@ static void test_udp_exporters_loopback(void **state)
 				    sizeof(err)) < 0);
 }
 
+/* flowpipeline's goflow listen syntax: nfl:// and flow:// schemes, spaces, a ?query ignored;
+   a bad scheme refused before anything is bound */
+static void test_udp_goflow_listen(void **state)
+{
+	(void)state;
+	struct st_collect c = ST_COLLECT_INIT;
+	struct ofd_harness *h = st_open(&ofd_seg_udp, "{listen: ' nfl://127.0.0.1:0?count=4 ', workers: 1}");
+	uint16_t port = port_of(h);
+	assert_int_not_equal(port, 0);
+	assert_int_equal(ofd_harness_start(h, st_collect_batch, &c), 0);
+	send_nf5(port, 0, 5);
+	st_collect_wait(&c, 5);
+	assert_int_equal(ofd_harness_stop(h), 0);
+	assert_int_equal(c.n, 5);
+	assert_int_equal(c.v[0].type, OFD_FT_NETFLOW_V5);
+	ofd_harness_free(h);
+	st_collect_reset(&c);
+	h = st_open(&ofd_seg_udp, "{listen: 'flow://127.0.0.1:0,sflow://[::1]:0', workers: 1}");
+	assert_int_not_equal(port_of(h), 0);
+	ofd_harness_free(h);
+
+	char err[512] = "";
+	assert_true(ofd_harness_new(&h, &ofd_seg_udp, "{listen: 'netflow://:2055, ipfix://:4739'}", err,
+				    sizeof(err)) < 0);
+	assert_string_equal(err, "test.yml:1: segment udp: key listen: \"ipfix://:4739\": expected "
+				 "scheme://[address]:port with scheme sflow, netflow, nfl, flow or udp");
+}
+
 /* A private network namespace where 10.0.0.1 and 10.0.0.2 are local addresses (aliases of lo);
    0, or -1 when this process may not make one. */
 static int netns_with_two_addresses(void)
@@ -380,6 +408,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_udp),
 	    cmocka_unit_test(test_udp_workers),
+	    cmocka_unit_test(test_udp_goflow_listen),
 	    cmocka_unit_test(test_udp_state),
 	    cmocka_unit_test(test_udp_exporters_loopback),
 	    cmocka_unit_test(test_udp_exporters_netns), /* last: leaves the process in its namespace */

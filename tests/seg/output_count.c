@@ -1,9 +1,12 @@
-/* count: totals of the live records (flows, packets, bytes), one line at the end, appended. */
+/* count: totals of the live records (flows, packets, bytes), one line at the end, appended;
+   with `stdout: true` flowpipeline's bare PREFIX<flows> line on standard output too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "gen_flow.h"
 #include "segtest.h"
@@ -44,6 +47,35 @@ static void test_count(void **state)
 	free(s);
 }
 
+/* stdout: true: flowpipeline's line, PREFIX<flows>, on standard output (the totals still in the file) */
+static void test_count_stdout(void **state)
+{
+	(void)state;
+	char cfg[600];
+	snprintf(cfg, sizeof(cfg), "{filename: %s, prefix: 'post-filter: ', stdout: true}",
+		 st_path("count2.txt"));
+	int fd = open(st_path("stdout.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int saved = dup(STDOUT_FILENO);
+	assert_true(fd >= 0 && saved >= 0);
+	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	struct ofd_harness *h = st_open(&ofd_seg_count, cfg);
+	ofd_harness_process(h, samples(h));
+	ofd_harness_process(h, samples(h));
+	ofd_harness_free(h);
+	h = st_open(&ofd_seg_count, "{prefix: 'not: '}"); /* not by default */
+	ofd_harness_process(h, samples(h));
+	ofd_harness_free(h);
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	char *s = st_slurp(st_path("stdout.txt"), NULL);
+	assert_string_equal(s, "post-filter: 8\n");
+	free(s);
+	s = st_slurp(st_path("count2.txt"), NULL);
+	assert_string_equal(s, "post-filter: 8 flows, 80 packets, 8018 bytes\n");
+	free(s);
+}
+
 static void test_count_symlink(void **state)
 {
 	(void)state;
@@ -72,6 +104,7 @@ int main(void)
 	    cmocka_unit_test(test_count_symlink),
 	    cmocka_unit_test(test_count_follow),
 	    cmocka_unit_test(test_count),
+	    cmocka_unit_test(test_count_stdout),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }

@@ -29,12 +29,13 @@ static struct ofd_cfg_file *load(const char *yaml)
 	return load_args(yaml, NULL, 0);
 }
 
-/* Loading yaml fails with exactly msg. */
+/* Loading yaml fails with exactly msg (undefined variables refused: --strict-env). */
 static void load_fails_args(const char *yaml, size_t len, char *const *args, size_t nargs, const char *msg)
 {
 	struct ofd_cfg_file *f = (struct ofd_cfg_file *)1;
 	err[0] = '\0';
-	int rc = ofd_cfg_load_string(&f, "config.yml", yaml, len, args, nargs, err, sizeof(err));
+	int rc = ofd_cfg_load_string_flags(&f, "config.yml", yaml, len, args, nargs, OFD_CFG_STRICT_ENV, err,
+					   sizeof(err));
 	assert_true(rc < 0);
 	assert_null(f);
 	assert_string_equal(err, msg);
@@ -162,13 +163,13 @@ static void test_nested_branches(void **state)
 static void test_entry_errors(void **state)
 {
 	(void)state;
-	load_fails(
-	    "- segment: csv\n  config: {}\n  confgi: {}\n",
-	    "config.yml:3: segment csv: key confgi: unknown key (an entry takes segment, config, jobs)");
-	load_fails(
-	    "- segment: branch\n  if: []\n  when: []\n",
-	    "config.yml:3: segment branch: key when: unknown key (a branch takes segment, config, jobs, if, "
-	    "then, else)");
+	load_fails("- segment: csv\n  config: {}\n  confgi: {}\n",
+		   "config.yml:3: segment csv: key confgi: unknown key (did you mean config? an entry takes "
+		   "segment, config, jobs)");
+	load_fails("- segment: branch\n  if: []\n  when: []\n",
+		   "config.yml:3: segment branch: key when: unknown key (did you mean then? a branch takes "
+		   "segment, config, jobs, if, "
+		   "then, else)");
 	load_fails("- segment: csv\n  then: []\n",
 		   "config.yml:2: segment csv: key then: only allowed on segment: branch");
 	load_fails("- segment: pass\n- segment: branch\n  then: [ {segment: pass} ]\n",
@@ -333,15 +334,15 @@ static void test_expansion(void **state)
 	assert_string_equal(expand("$OFD_T_HOST:2055", NULL, 0, out, sizeof(out)), "example.org:2055");
 	assert_string_equal(expand("${OFD_T_HOST}x", NULL, 0, out, sizeof(out)), "example.orgx");
 	assert_string_equal(expand("a${OFD_T_EMPTY}b$OFD_T_EMPTY", NULL, 0, out, sizeof(out)), "ab");
-	assert_string_equal(expand("$1-$2-${10}-$9", args, 10, out, sizeof(out)), "one-two-ten-9");
-	assert_string_equal(expand("$12", args, 2, out, sizeof(out)), "one2"); /* one digit without braces */
+	assert_string_equal(expand("$0-$1-${9}-$8", args, 10, out, sizeof(out)), "one-two-ten-9");
+	assert_string_equal(expand("$12", args, 2, out, sizeof(out)), "two2"); /* one digit without braces */
 	assert_string_equal(expand("$$1 $$$OFD_T_HOST", args, 1, out, sizeof(out)), "$1 $example.org");
 	assert_string_equal(expand("5$", NULL, 0, out, sizeof(out)), "5$");
 	assert_string_equal(expand("a $ b $- $.", NULL, 0, out, sizeof(out)), "a $ b $- $.");
 	assert_string_equal(expand("$OFD_T_DOLLAR", NULL, 0, out, sizeof(out)),
 			    "$OFD_T_HOST"); /* once only */
 	/* every value expands, whatever its quoting, list items and segment names too; keys do not */
-	struct ofd_cfg_file *f = load_args("- segment: $1\n  config:\n    l: [\"$2\", $OFD_T_HOST]\n"
+	struct ofd_cfg_file *f = load_args("- segment: $0\n  config:\n    l: [\"$1\", $OFD_T_HOST]\n"
 					   "    $1: x\n",
 					   args, 2);
 	const struct ofd_cfg_entry *e = &ofd_cfg_pipeline(f)->v[0];
@@ -357,7 +358,7 @@ static void test_expansion(void **state)
 	load_fails_args("- segment: $3\n", 14, args, 2, "config.yml:1: undefined argument $3 (2 given)");
 	load_fails_args("- segment: ${11}\n", 17, args, 10,
 			"config.yml:1: undefined argument $11 (10 given)");
-	load_fails_args("- segment: $0\n", 14, args, 2, "config.yml:1: undefined argument $0 (2 given)");
+	load_fails_args("- segment: $2\n", 14, args, 2, "config.yml:1: undefined argument $2 (2 given)");
 	load_fails("- segment: a${OFD_T_HOST\n", "config.yml:1: unterminated ${ in value");
 	load_fails("- segment: a${}\n", "config.yml:1: bad variable name '${}'");
 	load_fails("- segment: a${A-B}\n", "config.yml:1: bad variable name '${A-B}'");
@@ -373,7 +374,7 @@ static void test_load_file(void **state)
 	char path[] = "/tmp/ofd_test_config_XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
-	const char yaml[] = "- segment: print\n  config: {x: $1}\n";
+	const char yaml[] = "- segment: print\n  config: {x: $0}\n";
 	assert_int_equal(write(fd, yaml, sizeof(yaml) - 1), (ssize_t)sizeof(yaml) - 1);
 	close(fd);
 	struct ofd_cfg_file *f;
@@ -382,9 +383,9 @@ static void test_load_file(void **state)
 	assert_string_equal(ofd_cfg_path(f), path);
 	assert_string_equal(ofd_cfg_node_get(ofd_cfg_pipeline(f)->v[0].config, "x")->text, "arg");
 	ofd_cfg_free(f);
-	assert_int_not_equal(ofd_cfg_load(&f, path, NULL, 0, err, sizeof(err)), 0);
+	assert_int_not_equal(ofd_cfg_load_flags(&f, path, NULL, 0, OFD_CFG_STRICT_ENV, err, sizeof(err)), 0);
 	char want[128];
-	snprintf(want, sizeof(want), "%s:2: undefined argument $1 (0 given)", path);
+	snprintf(want, sizeof(want), "%s:2: undefined argument $0 (0 given)", path);
 	assert_string_equal(err, want);
 	unlink(path);
 	assert_int_equal(ofd_cfg_load(&f, path, NULL, 0, err, sizeof(err)), -ENOENT);

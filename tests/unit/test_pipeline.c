@@ -749,11 +749,10 @@ static void test_config_errors(void **st)
 	expect_error("- segment: t_input\n"
 		     "- segment: nosuch\n",
 		     "t.yml:2: segment nosuch: unknown segment");
-	expect_error(
-	    "- segment: t_input\n"
-	    "- segment: t_collect\n"
-	    "  jobs: 2\n",
-	    "t.yml:2: segment t_collect: key jobs: t_collect does not run parallel jobs (jobs must be 1)");
+	expect_error("- segment: t_input\n"
+		     "- segment: t_collect\n"
+		     "  jobs: 65\n",
+		     "t.yml:3: segment t_collect: key jobs: 65 is above the maximum 64");
 	expect_error("- segment: t_input\n"
 		     "- segment: t_keep\n"
 		     "  config: {mod: 2, nope: 1}\n",
@@ -768,7 +767,7 @@ static void test_config_errors(void **st)
 		     "- segment: branch\n"
 		     "  config: {a: 1}\n"
 		     "  if: [{segment: t_collect}]\n",
-		     "t.yml:3: segment branch: key config: a branch has no config (it takes if, then, else)");
+		     "t.yml:3: segment branch: key a: unknown key (known: bypass-messages)");
 	expect_error("- segment: t_input\n"
 		     "- segment: t_life\n",
 		     "t.yml:2: segment t_life: key id: missing required key");

@@ -192,7 +192,8 @@ static void test_limit_not_reached(void **state)
 	ofd_cfg_free(cfg);
 }
 
-/* count is required and at least 1; jobs are refused (the count is over the whole stream). */
+/* count is required and at least 1; jobs are ignored with a warning (the count is over the whole
+   stream: one instance), as flowpipeline takes jobs on every segment. */
 static void test_limit_config(void **state)
 {
 	(void)state;
@@ -200,7 +201,6 @@ static void test_limit_config(void **state)
 	    "- segment: t_gen\n- segment: limit\n",
 	    "- segment: t_gen\n- segment: limit\n  config: {count: 0}\n",
 	    "- segment: t_gen\n- segment: limit\n  config: {count: x}\n",
-	    "- segment: t_gen\n- segment: limit\n  jobs: 2\n  config: {count: 5}\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ofd_cfg_file *cfg = NULL;
@@ -211,6 +211,15 @@ static void test_limit_config(void **state)
 		ofd_pipeline_free(p);
 		ofd_cfg_free(cfg);
 	}
+	struct ofd_cfg_file *cfg = NULL;
+	struct ofd_pipeline *p;
+	char err[512] = "";
+	assert_int_equal(build(&cfg, &p,
+			       "- segment: t_gen\n- segment: limit\n  jobs: 2\n  config: {count: 5}\n", err,
+			       sizeof(err)),
+			 0);
+	ofd_pipeline_free(p);
+	ofd_cfg_free(cfg);
 }
 
 int main(void)

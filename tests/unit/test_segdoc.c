@@ -201,7 +201,7 @@ static void test_alias_at(void **st)
 	size_t n = 0;
 	while (ofd_registry_alias_at(r, n, NULL))
 		n++;
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 3); /* printflowdump, goflow, blackhole */
 	ofd_registry_free(r);
 }
 
@@ -213,6 +213,7 @@ static void test_list(void **st)
 	assert_string_equal(
 	    got, "out              output   write somewhere.\n"
 		 "print            flow     look at flows\n"
+		 "    also accepted as printflowdump (flowpipeline's name)\n"
 		 "    every          duration default 10s\n"
 		 "      how often\n"
 		 "    buf            size     default 64k\n"
@@ -236,7 +237,9 @@ static void test_list(void **st)
 		 "    rules[].weight int      default -1\n"
 		 "      how much\n"
 		 "src              input    make flows (/x/my.so)\n"
-		 "branch           flow     route flows: if, then (survivors of if), else (the others)\n");
+		 "branch           flow     route flows: if, then (survivors of if), else (the others)\n"
+		 "    bypass-messages bool     default false\n"
+		 "      every flow that entered the branch leaves it, whether then or else dropped it\n");
 	free(got);
 	ofd_registry_free(r);
 }

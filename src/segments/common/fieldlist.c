@@ -1,17 +1,19 @@
 #include "fieldlist.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ofd/flow.h"
 
-static int refuse(struct ofd_segment *seg, const char *key, const char *what, const char *name, size_t n)
+static int refuse(char *err, size_t errlen, const char *what, const char *name, size_t n)
 {
-	ofd_seg_log(seg, OFD_LOG_ERR, "key %s: %s \"%.*s\"", key, what, (int)(n > 64 ? 64 : n), name);
+	snprintf(err, errlen, "%s \"%.*s\"", what, (int)(n > 64 ? 64 : n), name);
 	return OFD_ECONFIG;
 }
 
-int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
-			uint8_t *ids, unsigned *n)
+/* The names in list into ids (NULL: only checked); the reason of a refusal in err. */
+static int fieldlist_parse(const struct ofd_strlist *list, uint8_t *ids, unsigned *n, char *err,
+			   size_t errlen)
 {
 	*n = 0;
 	for (size_t i = 0; i < list->n; i++) {
@@ -29,22 +31,44 @@ int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct o
 			if (nl == 0 && !comma && list->n == 1 && p == list->v[i] && len == 0)
 				break; /* fields: "" (flowpipeline's default): no names */
 			if (nl == 0)
-				return refuse(seg, key, "empty field name in", list->v[i],
+				return refuse(err, errlen, "empty field name in", list->v[i],
 					      strlen(list->v[i]));
 			if (nl >= sizeof(name))
-				return refuse(seg, key, "unknown field", b, nl);
+				return refuse(err, errlen, "unknown field", b, nl);
 			memcpy(name, b, nl);
 			name[nl] = 0;
 			int id = ofd_field_by_name(name);
 			if (id < 0)
-				return refuse(seg, key, "unknown field", b, nl);
+				return refuse(err, errlen, "unknown field", b, nl);
 			if (*n >= OFD_FIELDLIST_MAX)
-				return refuse(seg, key, "too many fields at", b, nl);
-			ids[(*n)++] = (uint8_t)id;
+				return refuse(err, errlen, "too many fields at", b, nl);
+			if (ids)
+				ids[*n] = (uint8_t)id;
+			(*n)++;
 			if (!comma)
 				break;
 			p = comma + 1;
 		}
 	}
 	return 0;
+}
+
+int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
+			uint8_t *ids, unsigned *n)
+{
+	char why[160];
+	int rc = fieldlist_parse(list, ids, n, why, sizeof(why));
+	if (rc)
+		ofd_seg_log(seg, OFD_LOG_ERR, "key %s: %s", key, why);
+	return rc;
+}
+
+int ofd_fieldlist_check(const char *key, const struct ofd_strlist *list, char *err, size_t errlen)
+{
+	char why[160];
+	unsigned n;
+	int rc = fieldlist_parse(list, NULL, &n, why, sizeof(why));
+	if (rc)
+		snprintf(err, errlen, "key %s: %s", key, why);
+	return rc;
 }

@@ -18,4 +18,8 @@
 int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
 			uint8_t *ids, unsigned *n) OFD_MUST_CHECK;
 
+/* The same check for a segment's check() (--check): "key KEY: unknown field \"x\"" in err. */
+int ofd_fieldlist_check(const char *key, const struct ofd_strlist *list, char *err,
+			size_t errlen) OFD_MUST_CHECK;
+
 #endif

@@ -74,6 +74,13 @@ static void dropfields_process(struct ofd_segment *seg, void *state, struct ofd_
 	}
 }
 
+/* --check refuses what init would: an unknown field name */
+static int dropfields_check(const void *state, char *err, size_t errlen)
+{
+	const struct dropfields_state *s = state;
+	return ofd_fieldlist_check("fields", &s->names, err, errlen);
+}
+
 static const struct ofd_cfg_key dropfields_keys[] = {
     {.key = "policy",
      .type = OFD_CFG_ENUM,
@@ -99,6 +106,7 @@ const struct ofd_segment_type ofd_seg_dropfields = {
     .summary = "clear named fields of every flow (policy drop), or all others (policy keep)",
     .state_size = sizeof(struct dropfields_state),
     .config = dropfields_keys,
+    .check = dropfields_check,
     .init = dropfields_init,
     .process = dropfields_process,
 };

@@ -3,12 +3,14 @@
  * over a sliding window, and drops the rest ("the lower 99%" by default).
  *
  * How the percentile is estimated: the segment keeps a ring of the most recent `samples` values
- * (one per flow, with the flow's time) and forgets the ones older than `window` before the
- * newest flow seen. Time is the flows' own (time_received_ns, else time_flow_end_ns), so a
- * capture replayed at full speed behaves as it did live. For every batch, its flows are added
- * to the ring first, then the threshold is the exact nearest-rank percentile of the values in
- * the ring (the value at rank ceil(p/100 * n) in ascending order, found by quickselect, O(n)),
- * and a flow is kept when its value is strictly greater. So the estimate is exact over the
+ * (one per flow, with its time) and forgets the ones older than `window` (300 s, flowpipeline's
+ * default) before the newest. Time is wall-clock time when the flow reaches the segment, as in
+ * flowpipeline (`clock: wall`), or with `clock: flow` the flows' own (time_received_ns, else
+ * time_flow_end_ns), so that a capture replayed at full speed behaves as it did live. For every
+ * batch, its flows are added to the ring first, then the threshold is the exact nearest-rank
+ * percentile of the values in the ring (the value at rank ceil(p/100 * n) in ascending order,
+ * found by quickselect, O(n)), and a flow is kept when its value is at least the threshold
+ * (`>=`, as flowpipeline compares). So the estimate is exact over the
  * last `samples` flows of the window; when the window holds more flows than that, it is the
  * percentile of the most recent ones. bps and pps are bytes * 8 and packets over the flow's
  * duration in seconds, taken as at least one second.
@@ -17,11 +19,14 @@
 #include <stdlib.h>
 
 #include "ofd/segment.h"
+#include "ofd/time.h"
 
+enum { CLOCK_WALL, CLOCK_FLOW };
 enum { ASPECT_BYTES, ASPECT_PACKETS, ASPECT_BPS, ASPECT_PPS };
 
 struct elephant_state {
 	int aspect;
+	int clock;
 	double percentile;
 	uint64_t window_ns;
 	uint64_t samples;
@@ -37,6 +42,7 @@ struct elephant_state {
 };
 
 static const char *const aspects[] = {"bytes", "packets", "bps", "pps", NULL};
+static const char *const clocks[] = {"wall", "flow", NULL};
 
 static int elephant_init(struct ofd_segment *seg, void *state)
 {
@@ -146,11 +152,12 @@ static void elephant_process(struct ofd_segment *seg, void *state, struct ofd_ba
 {
 	struct elephant_state *s = state;
 	(void)seg;
+	uint64_t now = s->clock == CLOCK_WALL ? ofd_time_now_ns() : 0;
 	for (uint32_t i = 0; i < b->n; i++) {
 		if (!ofd_batch_is_live(b, i))
 			continue;
 		const struct ofd_flow *f = &b->flows[i];
-		uint64_t t = flow_time(f);
+		uint64_t t = now ? now : flow_time(f);
 		if (!s->first)
 			s->first = t ? t : 1;
 		add_sample(s, aspect_value(s->aspect, f), t);
@@ -163,9 +170,9 @@ static void elephant_process(struct ofd_segment *seg, void *state, struct ofd_ba
 		if (!ofd_batch_is_live(b, i))
 			continue;
 		const struct ofd_flow *f = &b->flows[i];
-		if (s->rampup_ns && flow_time(f) < s->first + s->rampup_ns)
+		if (s->rampup_ns && (now ? now : flow_time(f)) < s->first + s->rampup_ns)
 			ofd_batch_kill(b, i);
-		else if (!(aspect_value(s->aspect, f) > th))
+		else if (!(aspect_value(s->aspect, f) >= th))
 			ofd_batch_kill(b, i);
 	}
 }
@@ -194,12 +201,19 @@ static const struct ofd_cfg_key elephant_keys[] = {
      .offset = offsetof(struct elephant_state, percentile),
      .def = "99.00",
      .max = 100,
-     .help = "keep the flows strictly above this percentile (0-100) of the aspect; the rest are dropped"},
+     .help = "keep the flows at or above this percentile (0-100) of the aspect; the rest are dropped"},
     {.key = "window",
      .type = OFD_CFG_DURATION,
      .offset = offsetof(struct elephant_state, window_ns),
-     .def = "60s",
-     .help = "sliding window, in flow time, over which the percentile is taken (a bare number is seconds)"},
+     .def = "300s",
+     .help = "sliding window over which the percentile is taken (a bare number is seconds)"},
+    {.key = "clock",
+     .type = OFD_CFG_ENUM,
+     .offset = offsetof(struct elephant_state, clock),
+     .def = "wall",
+     .choices = clocks,
+     .help = "the window's time: wall (when the flow reaches the segment, as flowpipeline) or flow (the "
+	     "flow's own receive or end time: a replayed capture behaves as it did live)"},
     {.key = "samples",
      .type = OFD_CFG_UINT,
      .offset = offsetof(struct elephant_state, samples),
@@ -218,7 +232,9 @@ static const struct ofd_cfg_key elephant_keys[] = {
      .type = OFD_CFG_DURATION,
      .offset = offsetof(struct elephant_state, rampup_ns),
      .def = "0",
-     .help = "drop every flow for this long (flow time) after the first one, while the window fills; 0: off"},
+     .help =
+	 "drop every flow for this long (the window's time) after the first one, while the window fills; 0: "
+	 "off"},
     {.key = NULL},
 };
 

@@ -9,6 +9,12 @@
  * shows on stderr (summary.h) when the input ends: datagrams and socket drops, the state file's
  * load and save, the decoder's counters, each summed over the workers.
  *
+ * listen: flowpipeline's goflow syntax, comma-separated `scheme://[address]:port` items with the
+ * schemes sflow, netflow, nfl (goflow2's NetFlow v5 legacy) and flow, and ours, udp; every
+ * scheme is alike (each datagram tells its format). Spaces around items are ignored; a URL query
+ * (`?count=4`, goflow2's per-listener options) is accepted and ignored with a warning (`workers`
+ * sets the threads). check() refuses a bad scheme, address or port, so that --check does.
+ *
  * exporters / unlisted: the allow-list (segments/common/exporters.h). Each datagram is judged by
  * its UDP source address: loopback is local, listed is listed, anything else is dropped (counted
  * as the decoder drop unlisted_exporter, logged at a rate limit) or, with `unlisted: decode`,
@@ -16,6 +22,7 @@
  * loopback is decoded as unlisted, in the main budget. The decoder gives each record its
  * origin and export_bytes (decode.h).
  */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <inttypes.h>
@@ -23,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/cpus.h"
@@ -58,6 +66,7 @@ struct udp_worker {
 
 struct udp_state {
 	char *listen;
+	char *norm; /* listen in net/udp.h's form (init to fini) */
 	uint64_t rcvbuf;
 	uint64_t workers; /* 0: one per core */
 	char *
@@ -143,6 +152,78 @@ static void udp_save_state(struct udp_worker *w, int write)
 	pthread_mutex_unlock(&s->snap_mu);
 }
 
+/*
+ * flowpipeline's listen string into net/udp.h's ("udp://HOST:PORT,..."), into out (outlen >= the
+ * input's length + 1 + 3 per item). Returns 0, or -1 with the reason in err; *query is set when
+ * an item had a `?query` (dropped).
+ */
+static int udp_listen_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen,
+				int *query)
+{
+	static const char *const schemes[] = {"udp", "netflow", "sflow", "nfl", "flow"};
+	size_t o = 0;
+	*query = 0;
+	out[0] = '\0';
+	for (const char *p = in;;) {
+		const char *comma = strchr(p, ','), *e = comma ? comma : p + strlen(p);
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		const char *sep = p, *q;
+		while (sep + 2 < e && memcmp(sep, "://", 3))
+			sep++;
+		size_t sl = (size_t)(sep - p), i = 0;
+		while (i < sizeof(schemes) / sizeof(schemes[0]) &&
+		       (strlen(schemes[i]) != sl || strncasecmp(p, schemes[i], sl)))
+			i++;
+		if (sep + 2 >= e || i == sizeof(schemes) / sizeof(schemes[0])) {
+			snprintf(err, errlen,
+				 "key listen: \"%.*s\": expected scheme://[address]:port with scheme sflow, "
+				 "netflow, nfl, flow or udp",
+				 (int)(e - p > 64 ? 64 : e - p), p);
+			return -1;
+		}
+		const char *h = sep + 3;
+		if ((q = memchr(h, '?', (size_t)(e - h))) != NULL) {
+			*query = 1;
+			e = q;
+		}
+		const char *colon = h < e && *h == '[' ? memchr(h, ']', (size_t)(e - h)) : h;
+		colon = colon ? memrchr(colon, ':', (size_t)(e - colon)) : NULL;
+		char host[64] = "";
+		size_t hl = colon ? (size_t)(colon - h) : 0;
+		int ok = colon && e - colon >= 2 && e - colon <= 6 &&
+			 strspn(colon + 1, "0123456789") >= (size_t)(e - colon - 1) && hl < sizeof(host) &&
+			 strtoul(colon + 1, NULL, 10) <= 65535;
+		if (ok && hl) {
+			unsigned char a[16];
+			int v6 = h[0] == '[';
+			memcpy(host, h + v6, hl - 2 * (size_t)v6);
+			host[hl - 2 * (size_t)v6] = '\0';
+			ok = (!v6 || h[hl - 1] == ']') &&
+			     (inet_pton(v6 ? AF_INET6 : AF_INET, host, a) == 1 || (v6 && !host[0]));
+		}
+		if (!ok) {
+			snprintf(
+			    err, errlen,
+			    "key listen: \"%.*s\": expected [address]:port with an IPv4 address, an IPv6 "
+			    "one in brackets or none, and a port 0-65535 (names are not resolved)",
+			    (int)(e - h > 64 ? 64 : e - h), h);
+			return -1;
+		}
+		int n = snprintf(out + o, outlen - o, "%sudp://%.*s", o ? "," : "", (int)(e - h), h);
+		if (n < 0 || (size_t)n >= outlen - o) {
+			snprintf(err, errlen, "key listen: too long");
+			return -1;
+		}
+		o += (size_t)n;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
 static int udp_init(struct ofd_segment *seg, void *state)
 {
 	struct udp_state *s = state;
@@ -154,6 +235,18 @@ static int udp_init(struct ofd_segment *seg, void *state)
 		return OFD_ECONFIG;
 	}
 	char why[256];
+	int query;
+	size_t cap = strlen(s->listen) * 2 + 64;
+	if (!(s->norm = malloc(cap)))
+		return -ENOMEM;
+	if (udp_listen_normalize(s->listen, s->norm, cap, why, sizeof(why), &query)) {
+		ofd_seg_log(seg, OFD_LOG_ERR, "%s", why);
+		return OFD_ECONFIG;
+	}
+	if (query)
+		ofd_seg_log(
+		    seg, OFD_LOG_WARN,
+		    "key listen: \"?...\" options of a listener are ignored (workers sets the threads)");
 	err = ofd_exporters_init(&s->ex, &s->exporters, s->unlisted, why, sizeof(why));
 	if (err) {
 		ofd_err("%s:%u: segment %s: %s", ofd_segment_file(seg), ofd_segment_line(seg),
@@ -170,7 +263,7 @@ static int udp_init(struct ofd_segment *seg, void *state)
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->snap_mu, NULL);
-	err = ofd_udp_open_workers(socks, s->nw, s->listen, (int)s->rcvbuf);
+	err = ofd_udp_open_workers(socks, s->nw, s->norm, (int)s->rcvbuf);
 	if (err) {
 		ofd_err("%s:%u: segment %s: cannot listen on %s: %s", ofd_segment_file(seg),
 			ofd_segment_line(seg), ofd_segment_name(seg), s->listen, ofd_strerror(err));
@@ -347,11 +440,26 @@ static void udp_fini(struct ofd_segment *seg, void *state)
 	}
 	udp_free_workers(s);
 	ofd_exporters_fini(&s->ex);
+	free(s->norm);
+	s->norm = NULL;
 }
 
 static int udp_check(const void *state, char *err, size_t errlen)
 {
 	const struct udp_state *s = state;
+	if (s->rcvbuf > INT32_MAX) {
+		snprintf(err, errlen, "key rcvbuf: at most 2G");
+		return OFD_ECONFIG;
+	}
+	size_t cap = strlen(s->listen) * 2 + 64;
+	char *norm = malloc(cap);
+	int query, rc = norm ? udp_listen_normalize(s->listen, norm, cap, err, errlen, &query) : -1;
+	free(norm);
+	if (rc) {
+		if (!norm)
+			snprintf(err, errlen, "out of memory");
+		return OFD_ECONFIG;
+	}
 	return ofd_exporters_check(&s->exporters, err, errlen);
 }
 
@@ -361,8 +469,9 @@ static const struct ofd_cfg_key udp_keys[] = {
      .offset = offsetof(struct udp_state, listen),
      .def = "sflow://:6343,netflow://:2055",
      .help =
-	 "comma-separated sockets, scheme://[address]:port with scheme udp, netflow or sflow (all alike: the "
-	 "format is told by each datagram); no address: every IPv4 and IPv6 address"},
+	 "comma-separated sockets, scheme://[address]:port with scheme sflow, netflow, nfl, flow or udp (all "
+	 "alike: the format is told by each datagram; a ?query is ignored); no address: every IPv4 and IPv6 "
+	 "address"},
     {.key = "rcvbuf",
      .type = OFD_CFG_SIZE,
      .offset = offsetof(struct udp_state, rcvbuf),
@@ -375,8 +484,8 @@ static const struct ofd_cfg_key udp_keys[] = {
      .offset = offsetof(struct udp_state, workers),
      .def = "0",
      .max = OFD_UDP_MAX_WORKERS,
-     .help =
-	 "receiving threads, each with its own SO_REUSEPORT socket, decoder and templates (0: one per core)"},
+     .help = "receiving threads, each with its own SO_REUSEPORT socket, decoder and templates (0: one per "
+	     "core); `overflowd -n N` and `jobs: N` set it when it is not given"},
     {.key = "state_file",
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct udp_state, state_file),
@@ -417,7 +526,7 @@ const struct ofd_segment_type ofd_seg_udp = {
     .name = "udp",
     .kind = OFD_SEG_INPUT,
     .flags = 0,
-    .summary = "receive and decode NetFlow v5/v9, IPFIX and sFlow v5 on UDP sockets",
+    .summary = "receive and decode NetFlow v5/v9, IPFIX and sFlow v5 on UDP sockets (flowpipeline's goflow)",
     .state_size = sizeof(struct udp_state),
     .config = udp_keys,
     .metrics = ofd_decode_metrics,

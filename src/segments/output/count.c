@@ -1,7 +1,10 @@
 /*
  * count: counts the flows passing (and their packets and bytes) and prints the totals once the
  * pipeline ends, as "PREFIX<flows> flows, <packets> packets, <bytes> bytes", to standard error
- * or to `filename` (appended, so that several count segments may share one file).
+ * or to `filename` (appended, so that several count segments may share one file). flowpipeline
+ * logs "PREFIX<flows>" to standard error, which this line begins with; `stdout: true` also
+ * writes that bare line to standard output (not by default: it would mix into a json, csv or
+ * print stream there, as it did into the tracers example's). Each is one write of one line.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@ struct count_state {
 	char *prefix;
 	char *filename;
 	int follow_symlinks;
+	int to_stdout;
 	uint64_t flows, packets, bytes;
 	int ready; /* init succeeded: fini prints */
 };
@@ -62,6 +66,12 @@ static void count_fini(struct ofd_segment *seg, void *state)
 		return;
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1, line[n - 1] = '\n';
+	char total[320];
+	int tn =
+	    snprintf(total, sizeof(total), "%.*s%" PRIu64 "\n", 256, s->prefix ? s->prefix : "", s->flows);
+	if (s->to_stdout && tn > 0 && (size_t)tn < sizeof(total) &&
+	    write(STDOUT_FILENO, total, (size_t)tn) != tn)
+		ofd_segment_count(seg, 0, 1);
 	int fd = STDERR_FILENO;
 	if (s->filename && s->filename[0])
 		fd = ofd_outfile_open_path(s->filename, 1, s->follow_symlinks);
@@ -83,6 +93,11 @@ static const struct ofd_cfg_key count_keys[] = {
      .type = OFD_CFG_STRING,
      .offset = offsetof(struct count_state, filename),
      .help = "file to append the totals to; standard error when not given"},
+    {.key = "stdout",
+     .type = OFD_CFG_BOOL,
+     .offset = offsetof(struct count_state, to_stdout),
+     .def = "false",
+     .help = "also write flowpipeline's bare PREFIX<flows> line to standard output"},
     {.key = "follow_symlinks",
      .type = OFD_CFG_BOOL,
      .offset = offsetof(struct count_state, follow_symlinks),

@@ -72,6 +72,13 @@ static void csv_fini(struct ofd_segment *seg, void *state)
 	csv_report(seg, s);
 }
 
+/* --check refuses what init would: an unknown field name */
+static int csv_check(const void *state, char *err, size_t errlen)
+{
+	const struct csv_state *s = state;
+	return ofd_fieldlist_check("fields", &s->fields, err, errlen);
+}
+
 static const struct ofd_cfg_key csv_keys[] = {
     {.key = "filename",
      .type = OFD_CFG_STRING,
@@ -100,6 +107,7 @@ const struct ofd_segment_type ofd_seg_csv = {
     .state_size = sizeof(struct csv_state),
     .config = csv_keys,
     .counters = counters,
+    .check = csv_check,
     .init = csv_init,
     .process = csv_process,
     .tick = csv_tick,
