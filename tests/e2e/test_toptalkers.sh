@@ -73,7 +73,7 @@ run() {
 	cat >"$tmp/tt.yml" <<EOF
 - segment: pcap
   config:
-    filename: \$1
+    filename: \$0
 - segment: toptalkers
   config:
     window: 3600
