@@ -219,6 +219,11 @@ struct ofd_flow {
 	 *               per-exporter budget of bytes sent per byte received is earned from it
 	 */
 	uint8_t origin;
+	/*
+	 * 1: the outputs write only the fields whose present bit is set, base ones included
+	 * (dropfields sets it: a cleared field is left out of JSON instead of written as zero).
+	 */
+	uint8_t sparse;
 	uint16_t export_bytes;
 
 	/*

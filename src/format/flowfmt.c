@@ -706,8 +706,54 @@ static void json_base(struct ofd_wbuf *w, const struct ofd_flow *f)
 	PUT_U8(engine_id, 0);
 }
 
+/*
+ * A sparse record (f->sparse, set by dropfields): only the fields whose present bit is set (and of
+ * those, in `only`), in table order, each as the full writer renders it: mpls_label and mpls_ip
+ * as goflow2's one-element arrays; goflow2's always-printed keys only when their field is set.
+ */
+__attribute__((noinline)) static void json_sparse(struct ofd_wbuf *w, const struct ofd_flow *f,
+						  const struct ofd_fieldset *only)
+{
+	ofd_wbuf_reserve(w);
+	ofd_wbuf_ch(w, '{');
+	int first = 1;
+	for (unsigned k = 0; k < OFD_FIELDSET_WORDS; k++) {
+		uint64_t m = f->present.w[k] & only->w[k];
+		for (; m; m &= m - 1) {
+			unsigned id = 64 * k + (unsigned)__builtin_ctzll(m);
+			if (id >= OFD_F__COUNT)
+				break;
+			const struct ofd_fmt_field *d = &ofd_fmt_fields[id];
+			ofd_wbuf_reserve(w);
+			ofd_wbuf_mem(w, d->json_key + first, d->json_key_len - (unsigned)first);
+			first = 0;
+			if (id == OFD_F_MPLS_LABEL || id == OFD_F_MPLS_IP) {
+				ofd_wbuf_ch(w, '[');
+				d->put(w, f, 1);
+				ofd_wbuf_ch(w, ']');
+			} else {
+				d->put(w, f, 1);
+			}
+		}
+	}
+	ofd_wbuf_lit(w, "}\n");
+}
+
+/* The base fields as a set (what ofd_fmt_json writes of a sparse record). */
+static struct ofd_fieldset base_set(void)
+{
+	struct ofd_fieldset s = ofd_fieldset_all();
+	ofd_fieldset_andnot(&s, &ofd_fmt_enriched);
+	return s;
+}
+
 void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
+	if (f->sparse) {
+		struct ofd_fieldset only = base_set();
+		json_sparse(w, f, &only);
+		return;
+	}
 	ofd_wbuf_reserve(w);
 	json_base(w, f);
 	ofd_wbuf_lit(w, "}\n");
@@ -747,6 +793,11 @@ int ofd_fmt_field_id(const char *name)
 
 void ofd_fmt_json_enriched(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
+	if (f->sparse) {
+		struct ofd_fieldset all = ofd_fieldset_all();
+		json_sparse(w, f, &all);
+		return;
+	}
 	ofd_wbuf_reserve(w);
 	json_base(w, f);
 	for (unsigned k = 0; k < OFD_FIELDSET_WORDS; k++) {
