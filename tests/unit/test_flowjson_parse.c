@@ -364,7 +364,9 @@ static void test_field_names(void **state)
 	assert_int_equal(ofd_fmt_field_id("rpki"), OFD_F_RPKI);
 	assert_int_equal(ofd_fmt_field_id("SrcAddr"), OFD_F_SRC_ADDR);
 	assert_int_equal(ofd_fmt_field_id("Bytes"), OFD_F_BYTES);
-	assert_int_equal(ofd_fmt_field_id("TimeReceived"), OFD_F_TIME_RECEIVED);
+	assert_int_equal(ofd_fmt_field_id("TimeReceived"),
+			 OFD_F_TIME_RECEIVED_SEC); /* flowpipeline: seconds */
+	assert_int_equal(ofd_fmt_field_id("TimeReceivedNs"), OFD_F_TIME_RECEIVED);
 	assert_int_equal(ofd_fmt_field_id("TimeFlowStartNs"), OFD_F_TIME_FLOW_START);
 	assert_int_equal(ofd_fmt_field_id("NextHopAS"), OFD_F_NEXT_HOP_AS);
 	assert_int_equal(ofd_fmt_field_id("SrcIfDesc"), OFD_F_IN_IF_DESC);

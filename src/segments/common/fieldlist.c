@@ -10,10 +10,9 @@ static int refuse(struct ofd_segment *seg, const char *key, const char *what, co
 	return OFD_ECONFIG;
 }
 
-int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
-			uint8_t *ids, unsigned *n)
+int ofd_fieldlist_each(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
+		       int (*fn)(void *ctx, const char *name), void *ctx)
 {
-	*n = 0;
 	for (size_t i = 0; i < list->n; i++) {
 		const char *p = list->v[i];
 		for (;;) {
@@ -35,16 +34,40 @@ int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct o
 				return refuse(seg, key, "unknown field", b, nl);
 			memcpy(name, b, nl);
 			name[nl] = 0;
-			int id = ofd_field_by_name(name);
-			if (id < 0)
+			int r = fn(ctx, name);
+			if (r == OFD_FIELDLIST_UNKNOWN)
 				return refuse(seg, key, "unknown field", b, nl);
-			if (*n >= OFD_FIELDLIST_MAX)
+			if (r == OFD_FIELDLIST_FULL)
 				return refuse(seg, key, "too many fields at", b, nl);
-			ids[(*n)++] = (uint8_t)id;
 			if (!comma)
 				break;
 			p = comma + 1;
 		}
 	}
 	return 0;
+}
+
+struct ids_ctx {
+	uint8_t *ids;
+	unsigned *n;
+};
+
+static int add_id(void *ctx, const char *name)
+{
+	struct ids_ctx *c = ctx;
+	int id = ofd_field_by_name(name);
+	if (id < 0)
+		return OFD_FIELDLIST_UNKNOWN;
+	if (*c->n >= OFD_FIELDLIST_MAX)
+		return OFD_FIELDLIST_FULL;
+	c->ids[(*c->n)++] = (uint8_t)id;
+	return 0;
+}
+
+int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
+			uint8_t *ids, unsigned *n)
+{
+	struct ids_ctx c = {ids, n};
+	*n = 0;
+	return ofd_fieldlist_each(seg, key, list, add_id, &c);
 }
