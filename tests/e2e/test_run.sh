@@ -110,7 +110,7 @@ rm -f tcp.csv rest.csv
 [ ! -e tcp.csv ] || e2e_fail "--check opened an output"
 
 printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config:\n    filename: created.csv\n    colour: red\n' "$PCAP" >badkey.yml
-check_bad badkey "badkey.yml:6: segment csv: key colour: unknown key (known: filename, fields, follow_symlinks)"
+check_bad badkey "badkey.yml:6: segment csv: key colour: unknown key (known: filename, fields, format, follow_symlinks)"
 printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config: {filename: created.csv}\n- segment: nosuch\n' "$PCAP" >badseg.yml
 check_bad badseg "badseg.yml:5: segment nosuch: unknown segment"
 printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: count\n  jobs: 4\n' "$PCAP" >badjobs.yml
