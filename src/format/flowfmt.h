@@ -32,6 +32,8 @@ extern const struct ofd_fmt_field ofd_fmt_fields[OFD_F__COUNT];
  * not decode.
  */
 void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f);
+/* A record marked sparse (ofd_flow.sparse, dropfields) is written with only its present fields,
+   base ones included, by both JSON writers: what dropfields cleared is left out, not zero. */
 
 /* CSV over every goflow2 field (`dump --format csv`); ofd_fmt_csv_ids below for chosen fields. */
 void ofd_fmt_csv_header(struct ofd_wbuf *w);
