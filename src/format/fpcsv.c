@@ -284,20 +284,6 @@ static const char *const flow_types[] = {"FLOWUNKNOWN", "SFLOW_5", "NETFLOW_V5",
 static const char *const anon_types[] = {"NotAnonymized", "CryptoPAN", "Subnet", "SubnetAndCryptoPAN"};
 static const char *const normalized_types[] = {"No", "Yes"};
 static const char *const remote_types[] = {"Neither", "Src", "Dst"};
-static const char *const layer_names[] = {"Ethernet",
-					  "IPv4",
-					  "IPv6",
-					  "TCP",
-					  "UDP",
-					  "MPLS",
-					  "Dot1Q",
-					  "ICMP",
-					  "ICMPv6",
-					  "GRE",
-					  "IPv6HeaderRouting",
-					  "IPv6HeaderFragment",
-					  "Geneve",
-					  "Teredo"};
 #define N(a) (unsigned)(sizeof(a) / sizeof((a)[0]))
 
 /* ValidationStatus: Unknown 0, Valid 1, NotFound 2, Invalid 3 (ours numbers them otherwise). */
@@ -333,27 +319,38 @@ static int put_special(struct ofd_wbuf *w, const struct ofd_flow *f, unsigned id
 	case OFD_F_NEXT_HOP_ANON:
 		put_enum(w, name_of(anon_types, N(anon_types), f->next_hop_anon), f->next_hop_anon);
 		return 1;
-	case OFD_F_HAS_MPLS: put_cstr(w, f->has_mpls ? "true" : "false"); return 1;
-	case OFD_F_LAYER_STACK: {
-		unsigned n =
-		    f->fp_layer_stack.n > OFD_COMMUNITIES_MAX ? OFD_COMMUNITIES_MAX : f->fp_layer_stack.n;
-		ofd_wbuf_ch(w, '[');
-		for (unsigned i = 0; i < n; i++) {
-			uint32_t v = f->fp_layer_stack.v[i];
-			if (i)
-				ofd_wbuf_ch(w, ' ');
-			put_enum(w, v == 99 ? "Custom" : name_of(layer_names, N(layer_names), v), v);
-		}
-		ofd_wbuf_ch(w, ']');
-		return 1;
-	}
 	default: return 0;
+	}
+}
+
+/*
+ * A storage-less field (fields.def OFD_FIELD_NAME: no member, nothing produces it) as Go prints
+ * an unset field of its type: 0, "" (strings, bytes), [] (repeated fields), false (HasMpls),
+ * the zero enum's name.
+ */
+static void put_zero(struct ofd_wbuf *w, unsigned id)
+{
+	switch ((enum ofd_field_kind)ofd_fields[id].kind) {
+	case OFD_FK_IP:
+	case OFD_FK_STR:
+	case OFD_FK_CC: return;
+	case OFD_FK_ASPATH:
+	case OFD_FK_COMMS:
+	case OFD_FK_LCOMMS:
+	case OFD_FK_MPLS: put_cstr(w, "[]"); return;
+	case OFD_FK_FLOWTYPE: put_cstr(w, flow_types[0]); return;
+	case OFD_FK_RPKI: put_cstr(w, rpki_name(OFD_RPKI_UNKNOWN)); return;
+	default: put_cstr(w, id == OFD_F_HAS_MPLS ? "false" : "0"); return;
 	}
 }
 
 /* One cell of field id of f, by its kind. */
 static void put_field(struct ofd_wbuf *w, const struct ofd_flow *f, unsigned id)
 {
+	if (!ofd_field_stored(id)) {
+		put_zero(w, id);
+		return;
+	}
 	if (put_special(w, f, id))
 		return;
 	const struct ofd_field_info *d = &ofd_fields[id];

@@ -313,6 +313,17 @@ static void test_layout(void **state)
 	for (unsigned id = 0; id < OFD_F__COUNT; id++) {
 		const struct ofd_field_info *d = &ofd_fields[id];
 		assert_true(d->kind < OFD_FK__COUNT);
+		if (!ofd_field_stored(id)) { /* storage-less: no bytes, its offset past the record */
+			assert_int_equal(d->cls, OFD_FC_NAMED);
+			assert_int_equal(d->size, 0);
+			assert_int_equal(d->aux_size, 0);
+			assert_int_equal(d->off, sizeof(struct ofd_flow));
+			assert_int_equal(d->aux_off, sizeof(struct ofd_flow));
+			assert_false(ofd_fieldset_has(&ofd_fmt_enriched, id) ||
+				     ofd_fieldset_has(&ofd_fmt_base, id));
+			continue;
+		}
+		assert_true(d->cls != OFD_FC_NAMED);
 		assert_int_equal(d->size, kind_size(d->kind));
 		assert_true(d->off + d->size <= sizeof(struct ofd_flow));
 		assert_true(d->aux_off + d->aux_size <= sizeof(struct ofd_flow));
@@ -329,12 +340,13 @@ static void test_layout(void **state)
 		else
 			assert_int_equal(d->aux_off, d->off);
 		assert_int_equal(ofd_fieldset_has(&ofd_fmt_enriched, id), d->cls == OFD_FC_ENRICHED);
+		assert_int_equal(ofd_fieldset_has(&ofd_fmt_base, id), d->cls == OFD_FC_BASE);
 	}
 	/* the hot counters open the record, `present` follows them; tail fields in table order */
 	assert_int_equal(ofd_fields[OFD_F_TIME_RECEIVED].off, 0);
 	assert_true(ofd_fields[OFD_F_PACKETS].off + 8 <= 64);
 	assert_int_equal(offsetof(struct ofd_flow, present), 64);
-	for (unsigned id = OFD_F_PROTO_NAME + 1; id < OFD_F__COUNT; id++)
+	for (unsigned id = OFD_F_PROTO_NAME + 1; id < OFD_F__STORED; id++)
 		assert_true(ofd_fields[id].off > ofd_fields[id - 1].off);
 	/* bytes no field owns: as_path_len, `present` and alignment padding */
 	unsigned spare = (unsigned)sizeof(struct ofd_flow) - used;
@@ -512,7 +524,7 @@ static void test_json_round_trip(void **state)
 	for (size_t i = 0; i < NNEW; i++)
 		assert_true(ofd_flow_has(&g, new_ids[i]));
 	/* strings by content, then everything else byte for byte */
-	for (unsigned id = 0; id < OFD_F__COUNT; id++) {
+	for (unsigned id = 0; id < OFD_F__STORED; id++) {
 		if (ofd_fields[id].kind != OFD_FK_STR)
 			continue;
 		const char **a = (const char **)(void *)((char *)&f + ofd_fields[id].off);

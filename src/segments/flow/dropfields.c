@@ -5,7 +5,8 @@
  * keeps marked present, so the JSON output leaves the cleared fields out instead of writing
  * zeros (as flowpipeline's protojson leaves out a dropped field). Names are those of the JSON
  * output or flowpipeline's EnrichedFlow names (all 149, through the field table); an unknown
- * name is refused at start.
+ * name is refused at start. Clearing a storage-less field (fields.def OFD_FIELD_NAME: nothing
+ * produces it, it is never present) does nothing.
  */
 #include <stddef.h>
 #include <string.h>
@@ -52,12 +53,15 @@ static int dropfields_init(struct ofd_segment *seg, void *state)
 		s->clear = ofd_fieldset_all();
 		ofd_fieldset_andnot(&s->clear, &named);
 	}
-	s->base = ofd_fieldset_all();
-	ofd_fieldset_andnot(&s->base, &ofd_fmt_enriched);
+	/* storage-less fields have no value to clear; their present bits (never set) go in any case */
+	struct ofd_fieldset stored = ofd_fieldset_stored(), nameonly = ofd_fieldset_all();
+	ofd_fieldset_andnot(&nameonly, &stored);
+	ofd_fieldset_or(&s->clear, &nameonly);
+	s->base = ofd_fmt_base;
 	ofd_fieldset_andnot(&s->base, &s->clear);
 	s->nops = 0;
 	for (unsigned id = 0; id < OFD_F__COUNT; id++) {
-		if (!ofd_fieldset_has(&s->clear, id))
+		if (!ofd_fieldset_has(&s->clear, id) || !ofd_field_stored(id))
 			continue;
 		const struct ofd_field_info *d = &ofd_fields[id];
 		add_op(s, d->off, d->size);
