@@ -18,8 +18,6 @@
 
 #include "api.h"
 
-#include "api.h"
-
 enum ofd_flow_type {
 	OFD_FT_UNKNOWN = 0,
 	OFD_FT_SFLOW_5 = 1,
@@ -38,11 +36,20 @@ struct ofd_ip {
 /*
  * Field ids (the `present` bits, the ids formatters, filters and segment configs use), generated
  * from the field table include/ofd/fields.def: OFD_F_<ID> for each line, in table order.
+ * Storage-less fields (the OFD_FIELD_NAME lines, class NAMED) come last: ids OFD_F__STORED ..
+ * OFD_F__COUNT-1 have a name and no member (ofd_field_stored).
  */
 enum ofd_field {
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) OFD_F_##ID,
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)		OFD_F_##ID,
 #include "fields.def"
-	OFD_F__COUNT
+	OFD_F__COUNT,
+	OFD_F__NAMED = 0
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind) +1
+#include "fields.def"
+	,
+	OFD_F__STORED = OFD_F__COUNT - OFD_F__NAMED
 };
 
 /* Value kinds of fields (the KIND column of fields.def): how a field is stored and written. */
@@ -67,8 +74,11 @@ enum ofd_field_kind {
 	OFD_FK__COUNT
 };
 
-/* Field classes (the CLASS column): BASE fields are always written, ENRICHED ones when present. */
-enum ofd_field_class { OFD_FC_BASE, OFD_FC_ENRICHED };
+/*
+ * Field classes (the CLASS column): BASE fields are always written, ENRICHED ones when present;
+ * NAMED ones (OFD_FIELD_NAME lines) have no member and are never present.
+ */
+enum ofd_field_class { OFD_FC_BASE, OFD_FC_ENRICHED, OFD_FC_NAMED };
 
 /*
  * The `present` set: one bit per field id. Room for 256 fields; the table may not grow beyond.
@@ -219,6 +229,11 @@ struct ofd_flow {
 	 *               per-exporter budget of bytes sent per byte received is earned from it
 	 */
 	uint8_t origin;
+	/*
+	 * 1: the outputs write only the fields whose present bit is set, base ones included
+	 * (dropfields sets it: a cleared field is left out of JSON instead of written as zero).
+	 */
+	uint8_t sparse;
 	uint16_t export_bytes;
 
 	/*
@@ -248,6 +263,7 @@ struct ofd_flow {
 	/* the tail: the OFD_FIELD_TAIL lines of fields.def, in their order */
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)
 #define OFD_FIELD_TAIL(ID, m, json, csv, fp, kind, cls, aux) OFD_DECL_##kind(m)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)
 #include "fields.def"
 };
 
@@ -319,6 +335,19 @@ static inline struct ofd_fieldset ofd_fieldset_all(void)
 	return s;
 }
 
+/* The set of the fields with a member (all but the storage-less ones). */
+static inline struct ofd_fieldset ofd_fieldset_stored(void)
+{
+	struct ofd_fieldset s;
+	for (unsigned i = 0; i < OFD_FIELDSET_WORDS; i++) {
+		unsigned lo = 64 * i;
+		s.w[i] = OFD_F__STORED >= lo + 64 ? UINT64_MAX
+			 : OFD_F__STORED > lo	  ? (UINT64_C(1) << (OFD_F__STORED - lo)) - 1
+						  : 0;
+	}
+	return s;
+}
+
 /* Whether field id of f is set (its `present` bit), set it, clear it (the value stays). */
 static inline int ofd_flow_has(const struct ofd_flow *f, unsigned id)
 {
@@ -356,7 +385,11 @@ static inline void ofd_flow_zero(struct ofd_flow *f)
 #endif
 }
 
-/* One field of the table (ofd_fields[id]); offsets and sizes are those of struct ofd_flow. */
+/*
+ * One field of the table (ofd_fields[id]); offsets and sizes are those of struct ofd_flow. A
+ * storage-less field (cls OFD_FC_NAMED) has size and aux_size 0 and off and aux_off just past the
+ * record: code that reads fields through the table tests ofd_field_stored() first.
+ */
 struct ofd_field_info {
 	const char *name; /* goflow2-style snake_case: JSON key, dropfields/csv `fields` name */
 	const char *csv;  /* CSV column */
@@ -369,6 +402,12 @@ struct ofd_field_info {
 
 /* The field table, indexed by enum ofd_field. */
 OFD_API extern const struct ofd_field_info ofd_fields[OFD_F__COUNT];
+
+/* 1 when field id has a member in struct ofd_flow, 0 for a storage-less one (or no field). */
+static inline int ofd_field_stored(unsigned id)
+{
+	return id < OFD_F__STORED;
+}
 
 /* ofd_fields[id], or NULL when id is out of range. */
 OFD_API const struct ofd_field_info *ofd_field_get(unsigned id);
@@ -394,6 +433,8 @@ enum {
 	OFD_FLOW_LAYOUT_ =
 	    (int)((0x0fd10000u + (uint32_t)sizeof(struct ofd_flow) * 40503u + (uint32_t)OFD_F__COUNT * 97u
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) OFD_LAYOUT_MIX_(OFD_F_##ID, m, OFD_FK_##kind)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)                                                              \
+	+(((uint32_t)(OFD_FK_##kind) << 26) * (2u * (uint32_t)(OFD_F_##ID) + 1u) * 2654435761u)
 #include "fields.def"
 		   ) &
 		  0x7fffffffu)

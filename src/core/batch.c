@@ -13,7 +13,7 @@ static pthread_once_t str_once = PTHREAD_ONCE_INIT;
 
 static void str_fields(void)
 {
-	for (unsigned i = 0; i < OFD_F__COUNT; i++)
+	for (unsigned i = 0; i < OFD_F__STORED; i++)
 		if (ofd_fields[i].kind == OFD_FK_STR)
 			str_off[nstr++] = ofd_fields[i].off;
 }

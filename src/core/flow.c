@@ -21,6 +21,10 @@ const char *ofd_flow_type_name(unsigned type)
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)                                                      \
 	[OFD_F_##ID] = {json, csv, fp, offsetof(struct ofd_flow, m), MSIZE(m), offsetof(struct ofd_flow, aux), \
 			MSIZE(aux), OFD_FK_##kind, OFD_FC_##cls},
+/* storage-less: no member; off just past the record, so that a read by offset reads no field */
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)                                                              \
+	[OFD_F_##ID] = {json, csv, fp, sizeof(struct ofd_flow), 0, sizeof(struct ofd_flow), 0, OFD_FK_##kind,  \
+			OFD_FC_NAMED},
 const struct ofd_field_info ofd_fields[OFD_F__COUNT] = {
 #include "ofd/fields.def"
 };
@@ -45,7 +49,13 @@ const struct ofd_field_info ofd_fields[OFD_F__COUNT] = {
 #define KIND_SIZE_RPKI	   1
 #define KIND_SIZE_MPLS	   sizeof(struct ofd_mpls_stack)
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)                                                      \
-	_Static_assert(MSIZE(m) == KIND_SIZE_##kind, "field " #m ": member size does not fit kind " #kind);
+	_Static_assert(MSIZE(m) == KIND_SIZE_##kind, "field " #m ": member size does not fit kind " #kind);  \
+	_Static_assert(OFD_F_##ID < OFD_F__STORED,                                                           \
+		       "field " #m ": member fields come before storage-less ones");
+/* storage-less fields come last (ofd_field_stored tells them by id) */
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)                                                              \
+	_Static_assert(OFD_F_##ID >= OFD_F__STORED && KIND_SIZE_##kind > 0,                                  \
+		       "field " json ": storage-less fields come last");
 #include "ofd/fields.def"
 
 uint32_t ofd_flow_layout(void)

@@ -442,18 +442,45 @@ static void put_mpls(struct ofd_wbuf *w, const struct ofd_mpls_stack *s, int quo
 #define PUT_RPKI(m, aux)     put_cstr(w, ofd_rpki_name(f->m), quote)
 #define PUT_MPLS(m, aux)     put_mpls(w, &f->m, quote)
 
+/* How each kind writes its zero: a storage-less field (OFD_FIELD_NAME) as an unset one. */
+#define PUT0_U8	      ofd_wbuf_u64(w, 0)
+#define PUT0_U16      PUT0_U8
+#define PUT0_U32      PUT0_U8
+#define PUT0_U64      PUT0_U8
+#define PUT0_IP	      put_ip(w, &(const struct ofd_ip){0}, quote)
+#define PUT0_MAC      put_mac(w, 0, quote)
+#define PUT0_NET      put_net(w, &(const struct ofd_ip){0}, 0, quote)
+#define PUT0_STR      put_text(w, NULL, 0, quote)
+#define PUT0_CC	      PUT0_STR
+#define PUT0_ASPATH   put_u32s(w, NULL, 0, 0, quote)
+#define PUT0_COMMS    PUT0_ASPATH
+#define PUT0_LCOMMS   put_lcomms(w, &(const struct ofd_large_communities){0}, quote)
+#define PUT0_FLOWTYPE put_cstr(w, ofd_flow_type_name(0), quote)
+#define PUT0_ETYPE    put_etype_name(w, 0, quote)
+#define PUT0_PROTO    put_named(w, ofd_proto_keyword(0), 0, quote)
+#define PUT0_RPKI     put_cstr(w, ofd_rpki_name(0), quote)
+#define PUT0_MPLS     put_mpls(w, &(const struct ofd_mpls_stack){0}, quote)
+
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux)                                                      \
 	static void put_##m(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                         \
 	{                                                                                                    \
 		PUT_##kind(m, aux);                                                                          \
 	}                                                                                                    \
 	_Static_assert(sizeof(json) + 3 < 48, "JSON key of " #m " too long for json_key");
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)                                                              \
+	static void put_named_##ID(struct ofd_wbuf *w, const struct ofd_flow *f, int quote)                  \
+	{                                                                                                    \
+		(void)f, (void)quote;                                                                        \
+		PUT0_##kind;                                                                                 \
+	}                                                                                                    \
+	_Static_assert(sizeof(json) + 3 < 48, "JSON key of " json " too long for json_key");
 #include "ofd/fields.def"
 
 /* clang-format off */
 #define ENTRY(m, json, csv)                                                                                  \
 	{json, sizeof(json) - 1, ",\"" json "\":", sizeof(json) + 3, put_##m, csv, sizeof(csv) - 1}
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) [OFD_F_##ID] = ENTRY(m, json, csv),
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind) [OFD_F_##ID] = ENTRY(named_##ID, json, csv),
 const struct ofd_fmt_field ofd_fmt_fields[OFD_F__COUNT] = {
 #include "ofd/fields.def"
 };
@@ -462,29 +489,52 @@ const struct ofd_fmt_field ofd_fmt_fields[OFD_F__COUNT] = {
 #define SEL_BASE(...) __VA_ARGS__
 #define SEL_ENRICHED(...)
 #define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) SEL_##cls(ENTRY(m, json, csv),)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)
 static const struct ofd_fmt_field fmt_base[] = {
 #include "ofd/fields.def"
 };
 
-/* The enriched fields as a set (JSON writes those whose present bit is set). */
-#define ENRICHED_IN_WORD(id, cls, word)                                                                      \
-	| ((cls) == OFD_FC_ENRICHED && OFD_FS_WORD(id) == (word) ? OFD_FS_BIT(id) : 0)
+/* The base and the enriched fields as sets (JSON writes enriched ones whose present bit is set);
+   storage-less fields are in neither. */
+#define CLS_IN_WORD(id, cls, want, word) | ((cls) == (want) && OFD_FS_WORD(id) == (word) ? OFD_FS_BIT(id) : 0)
+const struct ofd_fieldset ofd_fmt_base = {{
+	0
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) CLS_IN_WORD(OFD_F_##ID, OFD_FC_##cls, OFD_FC_BASE, 0)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)
+#include "ofd/fields.def"
+	, 0
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) CLS_IN_WORD(OFD_F_##ID, OFD_FC_##cls, OFD_FC_BASE, 1)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)
+#include "ofd/fields.def"
+	, 0
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) CLS_IN_WORD(OFD_F_##ID, OFD_FC_##cls, OFD_FC_BASE, 2)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)
+#include "ofd/fields.def"
+	, 0
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) CLS_IN_WORD(OFD_F_##ID, OFD_FC_##cls, OFD_FC_BASE, 3)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)
+#include "ofd/fields.def"
+}};
 const struct ofd_fieldset ofd_fmt_enriched = {{
 	0
-#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) ENRICHED_IN_WORD(OFD_F_##ID, OFD_FC_##cls, 0)
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) CLS_IN_WORD(OFD_F_##ID, OFD_FC_##cls, OFD_FC_ENRICHED, 0)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)
 #include "ofd/fields.def"
 	, 0
-#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) ENRICHED_IN_WORD(OFD_F_##ID, OFD_FC_##cls, 1)
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) CLS_IN_WORD(OFD_F_##ID, OFD_FC_##cls, OFD_FC_ENRICHED, 1)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)
 #include "ofd/fields.def"
 	, 0
-#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) ENRICHED_IN_WORD(OFD_F_##ID, OFD_FC_##cls, 2)
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) CLS_IN_WORD(OFD_F_##ID, OFD_FC_##cls, OFD_FC_ENRICHED, 2)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)
 #include "ofd/fields.def"
 	, 0
-#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) ENRICHED_IN_WORD(OFD_F_##ID, OFD_FC_##cls, 3)
+#define OFD_FIELD(ID, m, json, csv, fp, kind, cls, aux) CLS_IN_WORD(OFD_F_##ID, OFD_FC_##cls, OFD_FC_ENRICHED, 3)
+#define OFD_FIELD_NAME(ID, json, csv, fp, kind)
 #include "ofd/fields.def"
 }};
 /* clang-format on */
-_Static_assert(OFD_FIELDSET_WORDS == 4, "ofd_fmt_enriched is built for four words");
+_Static_assert(OFD_FIELDSET_WORDS == 4, "ofd_fmt_base and ofd_fmt_enriched are built for four words");
 
 #define NBASE ((int)(sizeof(fmt_base) / sizeof(fmt_base[0])))
 
@@ -711,8 +761,45 @@ static void json_base(struct ofd_wbuf *w, const struct ofd_flow *f)
 	PUT_U8(engine_id, 0);
 }
 
+/*
+ * A sparse record (f->sparse, set by dropfields): only the fields whose present bit is set (and of
+ * those, in `only`: never a storage-less one), in table order, each as the full writer renders it: mpls_label
+ * and mpls_ip as goflow2's one-element arrays; goflow2's always-printed keys only when their field is set.
+ */
+__attribute__((noinline)) static void json_sparse(struct ofd_wbuf *w, const struct ofd_flow *f,
+						  const struct ofd_fieldset *only)
+{
+	ofd_wbuf_reserve(w);
+	ofd_wbuf_ch(w, '{');
+	int first = 1;
+	for (unsigned k = 0; k < OFD_FIELDSET_WORDS; k++) {
+		uint64_t m = f->present.w[k] & only->w[k];
+		for (; m; m &= m - 1) {
+			unsigned id = 64 * k + (unsigned)__builtin_ctzll(m);
+			if (id >= OFD_F__COUNT)
+				break;
+			const struct ofd_fmt_field *d = &ofd_fmt_fields[id];
+			ofd_wbuf_reserve(w);
+			ofd_wbuf_mem(w, d->json_key + first, d->json_key_len - (unsigned)first);
+			first = 0;
+			if (id == OFD_F_MPLS_LABEL || id == OFD_F_MPLS_IP) {
+				ofd_wbuf_ch(w, '[');
+				d->put(w, f, 1);
+				ofd_wbuf_ch(w, ']');
+			} else {
+				d->put(w, f, 1);
+			}
+		}
+	}
+	ofd_wbuf_lit(w, "}\n");
+}
+
 void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
+	if (f->sparse) {
+		json_sparse(w, f, &ofd_fmt_base);
+		return;
+	}
 	ofd_wbuf_reserve(w);
 	json_base(w, f);
 	ofd_wbuf_lit(w, "}\n");
@@ -752,6 +839,12 @@ int ofd_fmt_field_id(const char *name)
 
 void ofd_fmt_json_enriched(struct ofd_wbuf *w, const struct ofd_flow *f)
 {
+	if (f->sparse) {
+		struct ofd_fieldset stored = ofd_fmt_base;
+		ofd_fieldset_or(&stored, &ofd_fmt_enriched);
+		json_sparse(w, f, &stored);
+		return;
+	}
 	ofd_wbuf_reserve(w);
 	json_base(w, f);
 	for (unsigned k = 0; k < OFD_FIELDSET_WORDS; k++) {

@@ -32,6 +32,8 @@ extern const struct ofd_fmt_field ofd_fmt_fields[OFD_F__COUNT];
  * not decode.
  */
 void ofd_fmt_json(struct ofd_wbuf *w, const struct ofd_flow *f);
+/* A record marked sparse (ofd_flow.sparse, dropfields) is written with only its present fields,
+   base ones included, by both JSON writers: what dropfields cleared is left out, not zero. */
 
 /* CSV over every goflow2 field (`dump --format csv`); ofd_fmt_csv_ids below for chosen fields. */
 void ofd_fmt_csv_header(struct ofd_wbuf *w);
@@ -59,10 +61,15 @@ const char *ofd_proto_name(uint8_t proto);
  */
 #define OFD_FMT_TEXT_MAX 255
 
-/* The enriched fields as a set. */
+/* The base fields and the enriched fields as sets (storage-less fields are in neither). */
+extern const struct ofd_fieldset ofd_fmt_base;
 extern const struct ofd_fieldset ofd_fmt_enriched;
 
-/* The entry of any field by its id (enum ofd_field), base or enriched; NULL when out of range. */
+/*
+ * The entry of any field by its id (enum ofd_field), base, enriched or storage-less (whose
+ * writer writes its kind's zero: 0, "", [], as an unset field of that kind); NULL when out of
+ * range.
+ */
 const struct ofd_fmt_field *ofd_fmt_field_get(unsigned id);
 
 /* ofd_field_by_name(): snake_case, CSV or flowpipeline names (SrcIfName = in_if_name, ...). */

@@ -342,15 +342,16 @@ static int set_field(struct ofd_flow *f, unsigned id, const json_t *v, const str
 }
 
 /*
- * The field id of an exact name in our output format, or -1. Our own output writes the fields
- * in id order, so the id after the previous key (`hint`) is tried first: one comparison per key
- * for our lines, a scan for anyone else's order.
+ * The field id of an exact name in our output format, or -1 (also for a storage-less field's
+ * name: its key is skipped like an unknown one). Our own output writes the fields in id order,
+ * so the id after the previous key (`hint`) is tried first: one comparison per key for our
+ * lines, a scan for anyone else's order.
  */
 static int field_id(const char *key, unsigned hint)
 {
-	if (hint < OFD_F__COUNT && strcmp(ofd_fields[hint].name, key) == 0)
+	if (hint < OFD_F__STORED && strcmp(ofd_fields[hint].name, key) == 0)
 		return (int)hint;
-	for (unsigned id = 0; id < OFD_F__COUNT; id++)
+	for (unsigned id = 0; id < OFD_F__STORED; id++)
 		if (strcmp(ofd_fields[id].name, key) == 0)
 			return (int)id;
 	return -1;

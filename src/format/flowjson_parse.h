@@ -3,7 +3,8 @@
  * the same field names. The input is untrusted (a pipe, a file from elsewhere): every value is
  * type- and range-checked, and a line that does not parse, or holds a known key with a value of
  * the wrong type or out of range, is refused as a whole. Unknown keys are ignored, so that
- * newer or foreign producers still load. Each known key sets its present bit.
+ * newer or foreign producers still load, and so are the keys of storage-less fields (fields.def
+ * OFD_FIELD_NAME), whatever their value. Each known key sets its present bit.
  *
  * Strings that records point at (string fields: interface names, host names, notes, ...) are
  * copied into the arena of the batch the record is in (include/ofd/batch.h), so they live as

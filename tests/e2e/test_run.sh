@@ -111,9 +111,9 @@ rm -f tcp.csv rest.csv
 [ ! -e tcp.csv ] || e2e_fail "--check opened an output"
 
 printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config:\n    filename: created.csv\n    colour: red\n' "$PCAP" >badkey.yml
-check_bad badkey "badkey.yml:6: segment csv: key colour: unknown key (known: filename, fields, follow_symlinks)"
+check_bad badkey "badkey.yml:6: segment csv: key colour: unknown key (known: filename, fields, format, follow_symlinks)"
 printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config:\n    filename: created.csv\n    field: [proto]\n' "$PCAP" >nearkey.yml
-check_bad nearkey "nearkey.yml:6: segment csv: key field: unknown key (did you mean fields? known: filename, fields, follow_symlinks)"
+check_bad nearkey "nearkey.yml:6: segment csv: key field: unknown key (did you mean fields? known: filename, fields, format, follow_symlinks)"
 printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config: {filename: created.csv, fields: [proto, nosuchfield]}\n' "$PCAP" >badfield.yml
 check_bad badfield "badfield.yml:3: segment csv: key fields: unknown field \"nosuchfield\""
 printf -- '- segment: pcap\n  config: {filename: %s}\n- segment: csv\n  config: {filename: created.csv}\n- segment: nosuch\n' "$PCAP" >badseg.yml

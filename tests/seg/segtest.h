@@ -149,7 +149,7 @@ struct st_collect {
 /* Every string field of f (the field table's STR kind) through fn. */
 static inline void st_strings(struct ofd_flow *f, void (*fn)(const char **p))
 {
-	for (unsigned id = 0; id < OFD_F__COUNT; id++)
+	for (unsigned id = 0; id < OFD_F__STORED; id++) /* storage-less ones have no member */
 		if (ofd_fields[id].kind == OFD_FK_STR)
 			fn((const char **)(void *)((char *)f + ofd_fields[id].off));
 }

@@ -64,7 +64,9 @@ static void test_names(void **state)
 	/* flowpipeline's spellings */
 	assert_int_equal(ofd_field_by_name("SrcIfName"), OFD_F_IN_IF_NAME);
 	assert_int_equal(ofd_field_by_name("DstIfSpeed"), OFD_F_OUT_IF_SPEED);
-	assert_int_equal(ofd_field_by_name("TimeReceived"), OFD_F_TIME_RECEIVED);
+	assert_int_equal(ofd_field_by_name("TimeReceived"), OFD_F_TIME_RECEIVED_SEC); /* its seconds */
+	assert_int_equal(ofd_field_by_name("TimeReceivedNs"), OFD_F_TIME_RECEIVED);
+	assert_int_equal(ofd_field_by_name("time_received_ns"), OFD_F_TIME_RECEIVED);
 	assert_int_equal(ofd_field_by_name("NextHopAS"), OFD_F_NEXT_HOP_AS);
 	assert_int_equal(ofd_field_by_name("IngressVrfId"), OFD_F_SRC_VRF);
 	assert_int_equal(ofd_field_by_name("ValidationStatus"), OFD_F_RPKI);
@@ -82,6 +84,200 @@ static void test_names(void **state)
 	assert_int_equal(ofd_field_by_name("nope"), -1);
 	assert_int_equal(ofd_field_by_name(""), -1);
 	assert_int_equal(ofd_field_by_name("ns"), -1);
+}
+
+/* flowpipeline's EnrichedFlow (pb/enrichedflow.proto), its 149 Go field names in struct order */
+static const char *const fp_names[] = {
+    "Type",
+    "TimeReceived",
+    "TimeReceivedNs",
+    "SequenceNum",
+    "SamplingRate",
+    "FlowDirection",
+    "TimeFlowStartNs",
+    "TimeFlowEndNs",
+    "SamplerAddress",
+    "TimeFlowEnd",
+    "TimeFlowStartMs",
+    "TimeFlowEndMs",
+    "Bytes",
+    "Packets",
+    "SrcAddr",
+    "DstAddr",
+    "Etype",
+    "Proto",
+    "SrcPort",
+    "DstPort",
+    "InIf",
+    "OutIf",
+    "SrcMac",
+    "DstMac",
+    "SrcVlan",
+    "DstVlan",
+    "VlanId",
+    "IngressVrfId",
+    "EgressVrfId",
+    "IpTos",
+    "ForwardingStatus",
+    "IpTtl",
+    "IpFlags",
+    "TcpFlags",
+    "IcmpType",
+    "IcmpCode",
+    "Ipv6FlowLabel",
+    "FragmentId",
+    "FragmentOffset",
+    "BiFlowDirection",
+    "SrcAs",
+    "DstAs",
+    "NextHop",
+    "NextHopAs",
+    "SrcNet",
+    "DstNet",
+    "BgpNextHop",
+    "BgpCommunities",
+    "AsPath",
+    "MplsTtl",
+    "MplsLabel",
+    "MplsIp",
+    "HasMpls",
+    "MplsCount",
+    "Mpls_1Ttl",
+    "Mpls_1Label",
+    "Mpls_2Ttl",
+    "Mpls_2Label",
+    "Mpls_3Ttl",
+    "Mpls_3Label",
+    "MplsLastTtl",
+    "MplsLastLabel",
+    "MplsLabelIp",
+    "ObservationDomainId",
+    "ObservationPointId",
+    "SrcCountry",
+    "DstCountry",
+    "LayerStack",
+    "LayerSize",
+    "Ipv6RoutingHeaderAddresses",
+    "Ipv6RoutingHeaderSegLeft",
+    "PacketBytesMin",
+    "PacketBytesMax",
+    "PacketBytesMean",
+    "PacketBytesStdDev",
+    "PacketIATMin",
+    "PacketIATMax",
+    "PacketIATMean",
+    "PacketIATStdDev",
+    "HeaderBytes",
+    "FINFlagCount",
+    "SYNFlagCount",
+    "RSTFlagCount",
+    "PSHFlagCount",
+    "ACKFlagCount",
+    "URGFlagCount",
+    "CWRFlagCount",
+    "ECEFlagCount",
+    "PayloadPackets",
+    "TimeActiveMin",
+    "TimeActiveMax",
+    "TimeActiveMean",
+    "TimeActiveStdDev",
+    "TimeIdleMin",
+    "TimeIdleMax",
+    "TimeIdleMean",
+    "TimeIdleStdDev",
+    "Cid",
+    "CidString",
+    "SrcCid",
+    "DstCid",
+    "NetId",
+    "NetIdString",
+    "SrcId",
+    "SrcIdString",
+    "DstId",
+    "DstIdString",
+    "SrcAddrAnon",
+    "DstAddrAnon",
+    "SrcAddrPreservedLen",
+    "DstAddrPreservedLen",
+    "SamplerAddrAnon",
+    "SamplerAddrPreservedPrefixLen",
+    "NextHopAnon",
+    "NextHopAnonPreservedPrefixLen",
+    "Med",
+    "LocalPref",
+    "ValidationStatus",
+    "RemoteCountry",
+    "SrcCountryBW",
+    "DstCountryBW",
+    "Normalized",
+    "ProtoName",
+    "RemoteAddr",
+    "SrcHostName",
+    "DstHostName",
+    "NextHopHostName",
+    "SrcASName",
+    "DstASName",
+    "NextHopASName",
+    "SamplerHostName",
+    "SrcIfName",
+    "SrcIfDesc",
+    "SrcIfSpeed",
+    "DstIfName",
+    "DstIfDesc",
+    "DstIfSpeed",
+    "Note",
+    "SourceIP",
+    "DestinationIP",
+    "NextHopIP",
+    "SamplerIP",
+    "SourceMAC",
+    "DestinationMAC",
+    "IngressVrfIDBW",
+    "EgressVrfIDBW",
+    "TimeFlowStart",
+    "SrcAsPath",
+    "DstAsPath",
+};
+
+static void test_flowpipeline_names(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(fp_names) / sizeof(fp_names[0]), 149);
+	static unsigned char seen[OFD_F__COUNT];
+	memset(seen, 0, sizeof(seen));
+	for (size_t i = 0; i < sizeof(fp_names) / sizeof(fp_names[0]); i++) {
+		int id = ofd_field_by_name(fp_names[i]);
+		if (id < 0)
+			fail_msg("flowpipeline field %s unknown", fp_names[i]);
+		/* the table holds the name itself, but for the label list (our top label's JSON key) */
+		if (strcmp(fp_names[i], "MplsLabel") == 0)
+			assert_int_equal(id, OFD_F_MPLS_LABEL);
+		else if (strcmp(ofd_fields[id].fp, fp_names[i]) != 0)
+			fail_msg("%s resolves to %s (%s)", fp_names[i], ofd_fields[id].name,
+				 ofd_fields[id].fp);
+		seen[id]++;
+	}
+	/* 148 fields: MplsLabel and Mpls_1Label both name the top label */
+	unsigned distinct = 0;
+	for (unsigned id = 0; id < OFD_F__COUNT; id++)
+		distinct += seen[id] != 0;
+	assert_int_equal(distinct, 148);
+	assert_int_equal(seen[OFD_F_MPLS_LABEL], 2);
+	/* the kinds of some that overflowd did not have */
+	assert_int_equal(ofd_fields[ofd_field_by_name("SourceIP")].kind, OFD_FK_STR);
+	assert_int_equal(ofd_fields[ofd_field_by_name("SrcCountryBW")].kind, OFD_FK_STR);
+	assert_int_equal(ofd_fields[ofd_field_by_name("FINFlagCount")].kind, OFD_FK_U64);
+	assert_int_equal(ofd_fields[ofd_field_by_name("PacketBytesMean")].kind, OFD_FK_U32);
+	assert_int_equal(ofd_fields[ofd_field_by_name("MplsLabelIp")].kind, OFD_FK_IP);
+	assert_int_equal(ofd_fields[ofd_field_by_name("SrcAsPath")].kind, OFD_FK_COMMS);
+	assert_int_equal(ofd_fields[ofd_field_by_name("HasMpls")].kind, OFD_FK_U8);
+	/* distinct from the ns fields they resemble */
+	assert_int_equal(ofd_field_by_name("TimeFlowStart"), OFD_F_TIME_FLOW_START_SEC);
+	assert_int_equal(ofd_field_by_name("TimeFlowStartNs"), OFD_F_TIME_FLOW_START);
+	assert_int_equal(ofd_field_by_name("TimeFlowEnd"), OFD_F_TIME_FLOW_END_SEC);
+	assert_int_equal(ofd_field_by_name("Mpls_1Label"), OFD_F_MPLS_LABEL);
+	assert_int_equal(ofd_field_by_name("mpls1label"), OFD_F_MPLS_LABEL);
+	assert_int_equal(ofd_field_by_name("Mpls_1Ttl"), OFD_F_MPLS_1_TTL);
 }
 
 static unsigned kind_size(unsigned kind)
@@ -117,6 +313,17 @@ static void test_layout(void **state)
 	for (unsigned id = 0; id < OFD_F__COUNT; id++) {
 		const struct ofd_field_info *d = &ofd_fields[id];
 		assert_true(d->kind < OFD_FK__COUNT);
+		if (!ofd_field_stored(id)) { /* storage-less: no bytes, its offset past the record */
+			assert_int_equal(d->cls, OFD_FC_NAMED);
+			assert_int_equal(d->size, 0);
+			assert_int_equal(d->aux_size, 0);
+			assert_int_equal(d->off, sizeof(struct ofd_flow));
+			assert_int_equal(d->aux_off, sizeof(struct ofd_flow));
+			assert_false(ofd_fieldset_has(&ofd_fmt_enriched, id) ||
+				     ofd_fieldset_has(&ofd_fmt_base, id));
+			continue;
+		}
+		assert_true(d->cls != OFD_FC_NAMED);
 		assert_int_equal(d->size, kind_size(d->kind));
 		assert_true(d->off + d->size <= sizeof(struct ofd_flow));
 		assert_true(d->aux_off + d->aux_size <= sizeof(struct ofd_flow));
@@ -133,12 +340,13 @@ static void test_layout(void **state)
 		else
 			assert_int_equal(d->aux_off, d->off);
 		assert_int_equal(ofd_fieldset_has(&ofd_fmt_enriched, id), d->cls == OFD_FC_ENRICHED);
+		assert_int_equal(ofd_fieldset_has(&ofd_fmt_base, id), d->cls == OFD_FC_BASE);
 	}
 	/* the hot counters open the record, `present` follows them; tail fields in table order */
 	assert_int_equal(ofd_fields[OFD_F_TIME_RECEIVED].off, 0);
 	assert_true(ofd_fields[OFD_F_PACKETS].off + 8 <= 64);
 	assert_int_equal(offsetof(struct ofd_flow, present), 64);
-	for (unsigned id = OFD_F_PROTO_NAME + 1; id < OFD_F__COUNT; id++)
+	for (unsigned id = OFD_F_PROTO_NAME + 1; id < OFD_F__STORED; id++)
 		assert_true(ofd_fields[id].off > ofd_fields[id - 1].off);
 	/* bytes no field owns: as_path_len, `present` and alignment padding */
 	unsigned spare = (unsigned)sizeof(struct ofd_flow) - used;
@@ -316,7 +524,7 @@ static void test_json_round_trip(void **state)
 	for (size_t i = 0; i < NNEW; i++)
 		assert_true(ofd_flow_has(&g, new_ids[i]));
 	/* strings by content, then everything else byte for byte */
-	for (unsigned id = 0; id < OFD_F__COUNT; id++) {
+	for (unsigned id = 0; id < OFD_F__STORED; id++) {
 		if (ofd_fields[id].kind != OFD_FK_STR)
 			continue;
 		const char **a = (const char **)(void *)((char *)&f + ofd_fields[id].off);
@@ -470,9 +678,13 @@ static void test_csv(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_names),    cmocka_unit_test(test_layout),
-	    cmocka_unit_test(test_fieldset), cmocka_unit_test(test_json_round_trip),
-	    cmocka_unit_test(test_csv),	     cmocka_unit_test(test_json_round_trip_more),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_flowpipeline_names),
+	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_fieldset),
+	    cmocka_unit_test(test_json_round_trip),
+	    cmocka_unit_test(test_csv),
+	    cmocka_unit_test(test_json_round_trip_more),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

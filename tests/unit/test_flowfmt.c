@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "format/flowfmt.h"
+#include "format/fpcsv.h"
 #include "gen_flow.h"
 
 /* Render into a pipe-free buffer: a wbuf whose fd is a temp file we read back. */
@@ -153,12 +154,38 @@ static void test_nets_and_edges(void **state)
 	free(s);
 }
 
+/* flowpipeline's CSV columns: each of the 149 names resolves to the field of that name */
+static void test_fpcsv_columns(void **state)
+{
+	(void)state;
+	static struct ofd_fpcsv_col cols[OFD_FPCSV_NCOLS];
+	ofd_fpcsv_all(cols);
+	for (unsigned i = 0; i < OFD_FPCSV_NCOLS; i++) {
+		struct ofd_fpcsv_col c;
+		assert_int_equal(ofd_fpcsv_col_by_name(&c, cols[i].name), 0);
+		assert_int_equal(c.id, cols[i].id);
+		if (strcmp(c.name, "MplsLabel") == 0)
+			assert_int_equal(c.id, OFD_F_MPLS_STACK);
+		else if (strcmp(ofd_fields[c.id].fp, c.name) != 0)
+			fail_msg("column %s renders %s", c.name, ofd_fields[c.id].fp);
+	}
+	assert_string_equal(cols[0].name, "Type");
+	assert_string_equal(cols[OFD_FPCSV_NCOLS - 1].name, "DstAsPath");
+	/* our own names: the field, headed by its flowpipeline name */
+	struct ofd_fpcsv_col c;
+	assert_int_equal(ofd_fpcsv_col_by_name(&c, "src_addr"), 0);
+	assert_string_equal(c.name, "SrcAddr");
+	assert_int_equal(c.id, OFD_F_SRC_ADDR);
+	assert_int_equal(ofd_fpcsv_col_by_name(&c, "in_if_name"), 0);
+	assert_string_equal(c.name, "SrcIfName");
+	assert_int_equal(ofd_fpcsv_col_by_name(&c, "NoSuchField"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_json_v5),
-	    cmocka_unit_test(test_ipv6_and_names),
-	    cmocka_unit_test(test_csv),
+	    cmocka_unit_test(test_json_v5),	   cmocka_unit_test(test_fpcsv_columns),
+	    cmocka_unit_test(test_ipv6_and_names), cmocka_unit_test(test_csv),
 	    cmocka_unit_test(test_nets_and_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,11 +11,10 @@ static int refuse(char *err, size_t errlen, const char *what, const char *name, 
 	return OFD_ECONFIG;
 }
 
-/* The names in list into ids (NULL: only checked); the reason of a refusal in err. */
-static int fieldlist_parse(const struct ofd_strlist *list, uint8_t *ids, unsigned *n, char *err,
-			   size_t errlen)
+/* The names of list one by one to fn; the reason of a refusal in err. */
+static int fieldlist_each(const struct ofd_strlist *list, int (*fn)(void *ctx, const char *name), void *ctx,
+			  char *err, size_t errlen)
 {
-	*n = 0;
 	for (size_t i = 0; i < list->n; i++) {
 		const char *p = list->v[i];
 		for (;;) {
@@ -31,20 +30,16 @@ static int fieldlist_parse(const struct ofd_strlist *list, uint8_t *ids, unsigne
 			if (nl == 0 && !comma && list->n == 1 && p == list->v[i] && len == 0)
 				break; /* fields: "" (flowpipeline's default): no names */
 			if (nl == 0)
-				return refuse(err, errlen, "empty field name in", list->v[i],
-					      strlen(list->v[i]));
+				return refuse(err, errlen, "empty field name in", list->v[i], strlen(list->v[i]));
 			if (nl >= sizeof(name))
 				return refuse(err, errlen, "unknown field", b, nl);
 			memcpy(name, b, nl);
 			name[nl] = 0;
-			int id = ofd_field_by_name(name);
-			if (id < 0)
+			int r = fn(ctx, name);
+			if (r == OFD_FIELDLIST_UNKNOWN)
 				return refuse(err, errlen, "unknown field", b, nl);
-			if (*n >= OFD_FIELDLIST_MAX)
+			if (r == OFD_FIELDLIST_FULL)
 				return refuse(err, errlen, "too many fields at", b, nl);
-			if (ids)
-				ids[*n] = (uint8_t)id;
-			(*n)++;
 			if (!comma)
 				break;
 			p = comma + 1;
@@ -53,21 +48,49 @@ static int fieldlist_parse(const struct ofd_strlist *list, uint8_t *ids, unsigne
 	return 0;
 }
 
-int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
-			uint8_t *ids, unsigned *n)
+int ofd_fieldlist_each(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
+		       int (*fn)(void *ctx, const char *name), void *ctx)
 {
 	char why[160];
-	int rc = fieldlist_parse(list, ids, n, why, sizeof(why));
+	int rc = fieldlist_each(list, fn, ctx, why, sizeof(why));
 	if (rc)
 		ofd_seg_log(seg, OFD_LOG_ERR, "key %s: %s", key, why);
 	return rc;
 }
 
+struct ids_ctx {
+	uint8_t *ids; /* NULL: count only */
+	unsigned *n;
+};
+
+static int add_id(void *ctx, const char *name)
+{
+	struct ids_ctx *c = ctx;
+	int id = ofd_field_by_name(name);
+	if (id < 0)
+		return OFD_FIELDLIST_UNKNOWN;
+	if (*c->n >= OFD_FIELDLIST_MAX)
+		return OFD_FIELDLIST_FULL;
+	if (c->ids)
+		c->ids[*c->n] = (uint8_t)id;
+	(*c->n)++;
+	return 0;
+}
+
+int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
+			uint8_t *ids, unsigned *n)
+{
+	struct ids_ctx c = {ids, n};
+	*n = 0;
+	return ofd_fieldlist_each(seg, key, list, add_id, &c);
+}
+
 int ofd_fieldlist_check(const char *key, const struct ofd_strlist *list, char *err, size_t errlen)
 {
 	char why[160];
-	unsigned n;
-	int rc = fieldlist_parse(list, NULL, &n, why, sizeof(why));
+	unsigned n = 0;
+	struct ids_ctx c = {NULL, &n};
+	int rc = fieldlist_each(list, add_id, &c, why, sizeof(why));
 	if (rc)
 		snprintf(err, errlen, "key %s: %s", key, why);
 	return rc;

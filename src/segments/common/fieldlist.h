@@ -15,6 +15,15 @@
  * An unknown or empty name, or more than OFD_FIELDLIST_MAX, is logged as
  * "FILE:LINE: segment NAME: key KEY: ..." and returns OFD_ECONFIG.
  */
+/*
+ * The names of list one by one (split, trimmed and checked as ofd_fieldlist_parse does) to fn,
+ * which returns 0, OFD_FIELDLIST_UNKNOWN (refused as an unknown field) or OFD_FIELDLIST_FULL
+ * (refused as too many). Returns 0 or OFD_ECONFIG (logged).
+ */
+enum { OFD_FIELDLIST_UNKNOWN = 1, OFD_FIELDLIST_FULL = 2 };
+int ofd_fieldlist_each(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
+		       int (*fn)(void *ctx, const char *name), void *ctx) OFD_MUST_CHECK;
+
 int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
 			uint8_t *ids, unsigned *n) OFD_MUST_CHECK;
 

@@ -1,15 +1,19 @@
 /*
  * dropfields: clears fields of every flow: with `policy: drop` the named ones, with
  * `policy: keep` all but the named ones. A cleared field is zeroed (strings become unset) and
- * loses its present bit, so the JSON output leaves out the enriched ones and writes the others
- * as zero / empty. Names are those of the JSON output (flowpipeline's CamelCase names work
- * too); an unknown name is refused at start.
+ * loses its present bit; the record is marked sparse (ofd_flow.sparse) with every base field it
+ * keeps marked present, so the JSON output leaves the cleared fields out instead of writing
+ * zeros (as flowpipeline's protojson leaves out a dropped field). Names are those of the JSON
+ * output or flowpipeline's EnrichedFlow names (all 149, through the field table); an unknown
+ * name is refused at start. Clearing a storage-less field (fields.def OFD_FIELD_NAME: nothing
+ * produces it, it is never present) does nothing.
  */
 #include <stddef.h>
 #include <string.h>
 
-#include "segments/common/fieldlist.h"
+#include "format/flowfmt.h"
 #include "ofd/segment.h"
+#include "segments/common/fieldlist.h"
 
 enum { POLICY_KEEP, POLICY_DROP };
 
@@ -17,6 +21,7 @@ struct dropfields_state {
 	int policy;
 	struct ofd_strlist names;
 	struct ofd_fieldset clear; /* fields to clear */
+	struct ofd_fieldset base;  /* base fields not cleared: present in the sparse record */
 	unsigned nops;
 	struct {
 		unsigned short off, size;
@@ -48,9 +53,15 @@ static int dropfields_init(struct ofd_segment *seg, void *state)
 		s->clear = ofd_fieldset_all();
 		ofd_fieldset_andnot(&s->clear, &named);
 	}
+	/* storage-less fields have no value to clear; their present bits (never set) go in any case */
+	struct ofd_fieldset stored = ofd_fieldset_stored(), nameonly = ofd_fieldset_all();
+	ofd_fieldset_andnot(&nameonly, &stored);
+	ofd_fieldset_or(&s->clear, &nameonly);
+	s->base = ofd_fmt_base;
+	ofd_fieldset_andnot(&s->base, &s->clear);
 	s->nops = 0;
 	for (unsigned id = 0; id < OFD_F__COUNT; id++) {
-		if (!ofd_fieldset_has(&s->clear, id))
+		if (!ofd_fieldset_has(&s->clear, id) || !ofd_field_stored(id))
 			continue;
 		const struct ofd_field_info *d = &ofd_fields[id];
 		add_op(s, d->off, d->size);
@@ -70,7 +81,9 @@ static void dropfields_process(struct ofd_segment *seg, void *state, struct ofd_
 		unsigned char *f = (unsigned char *)&b->flows[i];
 		for (unsigned k = 0; k < s->nops; k++)
 			memset(f + s->ops[k].off, 0, s->ops[k].size);
+		ofd_fieldset_or(&b->flows[i].present, &s->base);
 		ofd_fieldset_andnot(&b->flows[i].present, &s->clear);
+		b->flows[i].sparse = 1;
 	}
 }
 
@@ -92,9 +105,8 @@ static const struct ofd_cfg_key dropfields_keys[] = {
      .type = OFD_CFG_STRLIST,
      .offset = offsetof(struct dropfields_state, names),
      .required = 1,
-     .help =
-	 "field names, a list or a comma-separated string (JSON output names, or flowpipeline's CamelCase "
-	 "ones); unknown names are refused"},
+     .help = "field names, a list or a comma-separated string (JSON output names, or flowpipeline's "
+	     "EnrichedFlow names such as SrcAddr, Bytes, SrcIfDesc); unknown names are refused"},
     {.key = NULL},
 };
 

@@ -1,5 +1,22 @@
 /*
- * print: one human-readable line per flow, in the manner of flowpipeline's printflowdump:
+ * print (also printflowdump): one human-readable line per flow.
+ *
+ * format: flowpipeline (the default) prints flowpipeline's printflowdump line:
+ *
+ *   ESC[0m09:59:59: 192.0.2.129:123 → 198.51.100.2:44321 [3 → UNKNOWN/0@122.166.4.242 → 4], UDP, 9s,
+ *   13.333 kbps, 1 pps  (then a space and the newline)
+ *
+ * (one line): ESC[0m (ESC[31m under `highlight`) opens every line; the flow's end in local time;
+ * addresses as Go prints them (no brackets, "<nil>" for none), with "AS64496/" and the reverse-DNS
+ * name glued before them under `verbose`; interface descriptions or indexes; the forwarding status
+ * as flowpipeline writes it (UNKNOWN/0 for none, FORWARD/n unless 64, DROP/n, CONSUMED/n, with
+ * flowpipeline's reasons under `verbose`); the protocol name (the protomap name, else IANA's, and
+ * "ICMP (type t, code c)" from the destination port) or its number; whole seconds (at least 1),
+ * bits and packets per second divided in whole numbers and printed with SI prefixes as Go's
+ * humanize.SI does; " - NOTE" when a note is set. On standard output the colour is reset at the
+ * end ("ESC[0m" and a newline), as flowpipeline does.
+ *
+ * format: overflowd prints overflowd's own line:
  *
  *   09:59:59: 192.0.2.129:123 -> 198.51.100.2:44321 [3 → @122.166.4.242 → 4], UDP, 9s, 15000 B, 10 pkts,
  *   13.33 kbps, 1.11 pps
@@ -10,6 +27,8 @@
  * status other than "forwarded" shows before the exporter (DROP/129, CONSUMED/192, with its
  * reason under `verbose`). The duration is whole seconds, at least 1, and the rates are
  * bytes * 8 and packets over it, with SI prefixes.
+ *
+ * Text from enrichers (descriptions, names, notes) is escaped in both (util/termtext.h).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -29,8 +48,12 @@ struct print_state {
 	int useprotoname;
 	int verbose;
 	int highlight;
+	int format; /* FORMAT_* */
 	struct ofd_outfile out;
 };
+
+enum { FORMAT_FLOWPIPELINE, FORMAT_OVERFLOWD };
+static const char *const formats[] = {"flowpipeline", "overflowd", NULL};
 
 static const char *const counters[] = {"write_errors", NULL};
 
@@ -192,6 +215,161 @@ static size_t print_format(const struct print_state *s, const struct ofd_flow *f
 	return l.n;
 }
 
+/* ---- flowpipeline's printflowdump line ------------------------------------------------------ */
+
+/* An address as Go's net.IP prints it: "<nil>" for none, IPv6 without brackets. */
+static void add_goip(struct line *l, const struct ofd_ip *ip)
+{
+	char a[OFD_IP_STRLEN];
+	ofd_ip_str(ip, a);
+	add(l, "%s", a[0] ? a : "<nil>");
+}
+
+/* flowpipeline's reasons, by the whole status value (others print nothing under verbose). */
+static const char *fp_reason(unsigned st)
+{
+	static const char *const fwd[] = {"regular", "fragmented", "not fragmented"};
+	static const char *const drop[] = {"unknown",
+					   "ACL deny",
+					   "ACL drop",
+					   "unroutable",
+					   "adjacency",
+					   "fragmentation but DF set",
+					   "bad header checksum",
+					   "bad total length",
+					   "bad header length",
+					   "bad TTL",
+					   "policer",
+					   "WRED",
+					   "RPF",
+					   "for us",
+					   "bad output interface",
+					   "hardware"};
+	static const char *const cons[] = {"unknown", "terminate punt adjacency",
+					   "terminate incomplete adjacency", "terminate for us"};
+	if (st >= 64 && st < 67)
+		return fwd[st - 64];
+	if (st >= 128 && st < 144)
+		return drop[st - 128];
+	if (st >= 192 && st < 196)
+		return cons[st - 192];
+	return NULL;
+}
+
+/* The status before "@router": flowpipeline's classes of the two top bits of the low byte. */
+static void add_fp_status(struct line *l, uint32_t st, int verbose)
+{
+	static const char *const cls[] = {"UNKNOWN", "FORWARD", "DROP", "CONSUMED"};
+	unsigned c = (st & 0xc0) >> 6;
+	if (c == 0) {
+		add(l, "UNKNOWN/%" PRIu32, st);
+		return;
+	}
+	if (verbose) {
+		const char *why = fp_reason(st);
+		if (why)
+			add(l, "%s/%" PRIu32 " (%s)", cls[c], st, why);
+		return;
+	}
+	if (c != 1 || st != 64)
+		add(l, "%s/%" PRIu32, cls[c], st);
+}
+
+/* IANA's descriptions where the registry has no keyword (flowpipeline prints those). */
+static const char *iana_description(uint8_t proto)
+{
+	switch (proto) {
+	case 61: return "any host internal protocol";
+	case 63: return "any local network";
+	case 68: return "any distributed file system";
+	case 99: return "any private encryption scheme";
+	case 114: return "any 0-hop protocol";
+	case 253:
+	case 254: return "Use for experimentation and testing";
+	case 255: return "Reserved";
+	default: return ""; /* 146-252: unassigned */
+	}
+}
+
+static void add_fp_proto(struct line *l, const struct ofd_flow *f, int useprotoname)
+{
+	if (!useprotoname) {
+		add(l, "%u", f->proto);
+		return;
+	}
+	const char *name = f->proto_name && f->proto_name[0] ? f->proto_name : ofd_proto_keyword(f->proto);
+	if (!name)
+		name = iana_description(f->proto);
+	if (strcmp(name, "ICMP") == 0 && f->dst_port)
+		add(l, "ICMP (type %u, code %u)", f->dst_port / 256u, f->dst_port % 256u);
+	else
+		add_text(l, name);
+}
+
+/* v (a whole number) as Go's humanize.SI prints it: up to 6 decimals, trailing zeros cut, then
+   a space, the SI prefix and the unit ("52.015384 Mbps", "190 pps", "0 bps"). */
+static void add_si(struct line *l, uint64_t v, const char *unit)
+{
+	static const char *const pre[] = {"", "k", "M", "G", "T", "P", "E"};
+	double mag = (double)v, scale = 1;
+	unsigned e = 0;
+	while (e + 1 < sizeof(pre) / sizeof(pre[0]) && mag >= scale * 1000)
+		scale *= 1000, e++;
+	char num[48];
+	int n = snprintf(num, sizeof(num), "%.6f", mag / scale);
+	while (n > 0 && num[n - 1] == '0')
+		num[--n] = 0;
+	if (n > 0 && num[n - 1] == '.')
+		num[--n] = 0;
+	add(l, "%s %s%s", num, pre[e], unit);
+}
+
+static size_t print_format_fp(const struct print_state *s, const struct ofd_flow *f, char *buf, size_t cap)
+{
+	struct line l = {buf, 0, cap};
+	buf[0] = 0;
+	uint64_t end = f->time_flow_end_ns / 1000000000u, start = f->time_flow_start_ns / 1000000000u;
+	time_t secs = (time_t)end;
+	struct tm tm;
+	localtime_r(&secs, &tm);
+	add(&l, "%s%02d:%02d:%02d: ", s->highlight ? "\033[31m" : "\033[0m", tm.tm_hour, tm.tm_min,
+	    tm.tm_sec);
+	if (s->verbose && f->src_as)
+		add(&l, "AS%" PRIu32 "/", f->src_as);
+	if (s->verbose && f->src_host_name && f->src_host_name[0])
+		add_text(&l, f->src_host_name);
+	add_goip(&l, &f->src_addr);
+	add(&l, ":%u → ", f->src_port);
+	if (s->verbose && f->dst_as)
+		add(&l, "AS%" PRIu32 "/", f->dst_as);
+	if (s->verbose && f->dst_host_name && f->dst_host_name[0])
+		add_text(&l, f->dst_host_name);
+	add_goip(&l, &f->dst_addr);
+	add(&l, ":%u [", f->dst_port);
+	add_iface(&l, f->in_if_desc, f->in_if);
+	add(&l, " → ");
+	add_fp_status(&l, f->forwarding_status, s->verbose);
+	add(&l, "@");
+	add_goip(&l, &f->sampler_address);
+	add(&l, " → ");
+	add_iface(&l, f->out_if_desc, f->out_if);
+	add(&l, "], ");
+	add_fp_proto(&l, f, s->useprotoname);
+	uint64_t dur = end > start ? end - start : 1;
+	add(&l, ", %" PRIu64 "s, ", dur);
+	add_si(&l, f->bytes * 8 / dur, "bps");
+	add(&l, ", ");
+	add_si(&l, f->packets / dur, "pps");
+	if (f->note && f->note[0]) {
+		add(&l, " - ");
+		add_text(&l, f->note);
+	}
+	add(&l, " \n");
+	if (buf[l.n - 1] != '\n') /* cut short: still one line */
+		buf[l.n - 1] = '\n';
+	return l.n;
+}
+
 static int print_init(struct ofd_segment *seg, void *state)
 {
 	struct print_state *s = state;
@@ -211,7 +389,9 @@ static void print_process(struct ofd_segment *seg, void *state, struct ofd_batch
 		if (!ofd_batch_is_live(b, i))
 			continue;
 		ofd_outfile_room(&s->out);
-		s->out.w.len += print_format(s, &b->flows[i], s->out.w.buf + s->out.w.len, 1024);
+		char *at = s->out.w.buf + s->out.w.len;
+		s->out.w.len += s->format == FORMAT_FLOWPIPELINE ? print_format_fp(s, &b->flows[i], at, 1024)
+								 : print_format(s, &b->flows[i], at, 1024);
 	}
 	print_report(seg, s);
 }
@@ -227,6 +407,10 @@ static void print_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 static void print_fini(struct ofd_segment *seg, void *state)
 {
 	struct print_state *s = state;
+	if (s->format == FORMAT_FLOWPIPELINE && !s->filename && s->out.w.buf) { /* reset the colour */
+		ofd_outfile_room(&s->out);
+		ofd_wbuf_lit(&s->out.w, "\033[0m\n");
+	}
 	ofd_outfile_close(&s->out);
 	print_report(seg, s);
 }
@@ -241,11 +425,19 @@ static const struct ofd_cfg_key print_keys[] = {
      .offset = offsetof(struct print_state, useprotoname),
      .def = "true",
      .help = "protocol names (UDP, ICMP with type and code) instead of numbers"},
+    {.key = "format",
+     .type = OFD_CFG_ENUM,
+     .offset = offsetof(struct print_state, format),
+     .def = "flowpipeline",
+     .choices = formats,
+     .help = "flowpipeline: printflowdump's line (local time, Go's address and rate text, its status "
+	     "words); overflowd: overflowd's line (UTC, bytes and packets, rates with two decimals)"},
     {.key = "verbose",
      .type = OFD_CFG_BOOL,
      .offset = offsetof(struct print_state, verbose),
      .def = "false",
-     .help = "add source and destination AS numbers and the forwarding status with its reason"},
+     .help = "add source and destination AS numbers (and, format flowpipeline, reverse-DNS names) and "
+	     "the forwarding status with its reason"},
     {.key = "highlight",
      .type = OFD_CFG_BOOL,
      .offset = offsetof(struct print_state, highlight),
