@@ -30,7 +30,8 @@ static int fieldlist_each(const struct ofd_strlist *list, int (*fn)(void *ctx, c
 			if (nl == 0 && !comma && list->n == 1 && p == list->v[i] && len == 0)
 				break; /* fields: "" (flowpipeline's default): no names */
 			if (nl == 0)
-				return refuse(err, errlen, "empty field name in", list->v[i], strlen(list->v[i]));
+				return refuse(err, errlen, "empty field name in", list->v[i],
+					      strlen(list->v[i]));
 			if (nl >= sizeof(name))
 				return refuse(err, errlen, "unknown field", b, nl);
 			memcpy(name, b, nl);
