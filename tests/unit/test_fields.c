@@ -14,6 +14,7 @@
 
 #include "format/flowfmt.h"
 #include "format/flowjson_parse.h"
+#include "format/fpcsv.h"
 #include "gen_flow.h"
 
 /* usable in a static initializer: what a segment descriptor will carry */
@@ -86,166 +87,65 @@ static void test_names(void **state)
 	assert_int_equal(ofd_field_by_name("ns"), -1);
 }
 
-/* flowpipeline's EnrichedFlow (pb/enrichedflow.proto), its 149 Go field names in struct order */
-static const char *const fp_names[] = {
-    "Type",
-    "TimeReceived",
-    "TimeReceivedNs",
-    "SequenceNum",
-    "SamplingRate",
-    "FlowDirection",
-    "TimeFlowStartNs",
-    "TimeFlowEndNs",
-    "SamplerAddress",
-    "TimeFlowEnd",
-    "TimeFlowStartMs",
-    "TimeFlowEndMs",
-    "Bytes",
-    "Packets",
-    "SrcAddr",
-    "DstAddr",
-    "Etype",
-    "Proto",
-    "SrcPort",
-    "DstPort",
-    "InIf",
-    "OutIf",
-    "SrcMac",
-    "DstMac",
-    "SrcVlan",
-    "DstVlan",
-    "VlanId",
-    "IngressVrfId",
-    "EgressVrfId",
-    "IpTos",
-    "ForwardingStatus",
-    "IpTtl",
-    "IpFlags",
-    "TcpFlags",
-    "IcmpType",
-    "IcmpCode",
-    "Ipv6FlowLabel",
-    "FragmentId",
-    "FragmentOffset",
-    "BiFlowDirection",
-    "SrcAs",
-    "DstAs",
-    "NextHop",
-    "NextHopAs",
-    "SrcNet",
-    "DstNet",
-    "BgpNextHop",
-    "BgpCommunities",
-    "AsPath",
-    "MplsTtl",
-    "MplsLabel",
-    "MplsIp",
-    "HasMpls",
-    "MplsCount",
-    "Mpls_1Ttl",
-    "Mpls_1Label",
-    "Mpls_2Ttl",
-    "Mpls_2Label",
-    "Mpls_3Ttl",
-    "Mpls_3Label",
-    "MplsLastTtl",
-    "MplsLastLabel",
-    "MplsLabelIp",
-    "ObservationDomainId",
-    "ObservationPointId",
-    "SrcCountry",
-    "DstCountry",
-    "LayerStack",
-    "LayerSize",
-    "Ipv6RoutingHeaderAddresses",
-    "Ipv6RoutingHeaderSegLeft",
-    "PacketBytesMin",
-    "PacketBytesMax",
-    "PacketBytesMean",
-    "PacketBytesStdDev",
-    "PacketIATMin",
-    "PacketIATMax",
-    "PacketIATMean",
-    "PacketIATStdDev",
-    "HeaderBytes",
-    "FINFlagCount",
-    "SYNFlagCount",
-    "RSTFlagCount",
-    "PSHFlagCount",
-    "ACKFlagCount",
-    "URGFlagCount",
-    "CWRFlagCount",
-    "ECEFlagCount",
-    "PayloadPackets",
-    "TimeActiveMin",
-    "TimeActiveMax",
-    "TimeActiveMean",
-    "TimeActiveStdDev",
-    "TimeIdleMin",
-    "TimeIdleMax",
-    "TimeIdleMean",
-    "TimeIdleStdDev",
-    "Cid",
-    "CidString",
-    "SrcCid",
-    "DstCid",
-    "NetId",
-    "NetIdString",
-    "SrcId",
-    "SrcIdString",
-    "DstId",
-    "DstIdString",
-    "SrcAddrAnon",
-    "DstAddrAnon",
-    "SrcAddrPreservedLen",
-    "DstAddrPreservedLen",
-    "SamplerAddrAnon",
-    "SamplerAddrPreservedPrefixLen",
-    "NextHopAnon",
-    "NextHopAnonPreservedPrefixLen",
-    "Med",
-    "LocalPref",
-    "ValidationStatus",
-    "RemoteCountry",
-    "SrcCountryBW",
-    "DstCountryBW",
-    "Normalized",
-    "ProtoName",
-    "RemoteAddr",
-    "SrcHostName",
-    "DstHostName",
-    "NextHopHostName",
-    "SrcASName",
-    "DstASName",
-    "NextHopASName",
-    "SamplerHostName",
-    "SrcIfName",
-    "SrcIfDesc",
-    "SrcIfSpeed",
-    "DstIfName",
-    "DstIfDesc",
-    "DstIfSpeed",
-    "Note",
-    "SourceIP",
-    "DestinationIP",
-    "NextHopIP",
-    "SamplerIP",
-    "SourceMAC",
-    "DestinationMAC",
-    "IngressVrfIDBW",
-    "EgressVrfIDBW",
-    "TimeFlowStart",
-    "SrcAsPath",
-    "DstAsPath",
-};
+/* flowpipeline's EnrichedFlow field names as Go spells them, in declaration order, read from
+   proto/enrichedflow.proto (the schema written down from flowpipeline's): protoc-gen-go drops an
+   underscore before a lower-case letter and capitalises it, and keeps one before a digit
+   (mpls_1_label -> Mpls_1Label). Returns the count. */
+#define FP_MAX 200
+static char fp_names[FP_MAX][64];
+
+static size_t fp_load(void)
+{
+	const char *src = getenv("OFD_SRC");
+	char path[4096];
+	assert_non_null(src);
+	snprintf(path, sizeof(path), "%s/proto/enrichedflow.proto", src);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	char line[512], type[64], name[64];
+	unsigned num;
+	size_t n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *l = line + strspn(line, " \t");
+		if (strncmp(l, "//", 2) == 0)
+			continue;
+		if (strncmp(l, "repeated ", 9) == 0)
+			l += 9;
+		if (sscanf(l, "%63s %63s = %u ;", type, name, &num) != 3)
+			continue;
+		assert_true(n < FP_MAX);
+		char *o = fp_names[n++];
+		int up = 1;
+		for (const char *c = name; *c; c++) {
+			if (*c == '_' && c[1] >= 'a' && c[1] <= 'z') {
+				up = 1;
+				continue;
+			}
+			*o++ = up && *c >= 'a' && *c <= 'z' ? (char)(*c - 'a' + 'A') : *c;
+			up = 0;
+		}
+		*o = 0;
+	}
+	fclose(f);
+	return n;
+}
 
 static void test_flowpipeline_names(void **state)
 {
 	(void)state;
-	assert_int_equal(sizeof(fp_names) / sizeof(fp_names[0]), 149);
+	size_t nfp = fp_load();
+	assert_int_equal(nfp, 149);
+	assert_string_equal(fp_names[0], "Type");
+	assert_string_equal(fp_names[2], "TimeReceivedNs");
 	static unsigned char seen[OFD_F__COUNT];
 	memset(seen, 0, sizeof(seen));
-	for (size_t i = 0; i < sizeof(fp_names) / sizeof(fp_names[0]); i++) {
+	/* csv format: flowpipeline's default columns are the schema's, in its order */
+	static struct ofd_fpcsv_col all[OFD_FPCSV_NCOLS];
+	ofd_fpcsv_all(all);
+	for (size_t i = 0; i < nfp; i++)
+		assert_string_equal(all[i].name, fp_names[i]);
+	for (size_t i = 0; i < nfp; i++) {
 		int id = ofd_field_by_name(fp_names[i]);
 		if (id < 0)
 			fail_msg("flowpipeline field %s unknown", fp_names[i]);
