@@ -1,7 +1,8 @@
 /*
  * http (src/segments/output/http.c) against a real HTTP server on 127.0.0.1 run by this test:
- * the bodies, path, method and type it receives, retries after a 503, giving up after 500s and
- * at once on a 400, the bounded queue (a server that holds its answer), a shutdown that does not
+ * the bodies (flowpipeline's protojson by default, overflowd's JSON with format: overflowd, a
+ * record longer than a slot dropped), path, method and type it receives, retries after a 503, giving up after
+ * 500s and at once on a 400, the bounded queue (a server that holds its answer), a shutdown that does not
  * wait for a dead endpoint's backoff, and the config. Run as the ctest seg_http.
  */
 #include <setjmp.h>
@@ -201,14 +202,82 @@ static void test_bodies_and_retry(void **state)
 		size_t n = strlen(S.req[i].body);
 		assert_true(n > 2 && S.req[i].body[0] == '{' && S.req[i].body[n - 1] == '}');
 	}
-	/* the first record twice (a 503, then 200), then the second */
-	assert_string_equal(S.req[0].body, S.req[1].body);
-	assert_has(S.req[1].body, "\"src_addr\":\"192.0.2.1\"");
-	assert_has(S.req[1].body, "\"bytes\":1500,");
-	assert_has(S.req[1].body, "\"proto\":\"UDP\"");
-	assert_has(S.req[1].body, "\"dst_port\":123,");
-	assert_has(S.req[2].body, "\"src_addr\":\"192.0.2.2\"");
-	assert_has(S.req[2].body, "\"bytes\":64,");
+	/* the first record twice (a 503, then 200), then the second; flowpipeline's protojson: the
+	   schema's order, uint64 as strings, the address as base64 of its 4 bytes, zeros left out */
+	static const char want1[] =
+	    "{\"bytes\":\"1500\",\"srcAddr\":\"wAACAQ==\",\"proto\":17,\"dstPort\":123}";
+	assert_string_equal(S.req[0].body, want1);
+	assert_string_equal(S.req[1].body, want1);
+	assert_string_equal(S.req[2].body,
+			    "{\"bytes\":\"64\",\"srcAddr\":\"wAACAg==\",\"proto\":17,\"dstPort\":123}");
+	srv_stop();
+}
+
+/* format: protojson and format: overflowd (the json output's default rendering), enriched fields too. */
+static void test_formats(void **state)
+{
+	(void)state;
+	srv_start(NULL, 0);
+	for (int fmt = 0; fmt < 2; fmt++) {
+		struct ofd_harness *h = open_http(fmt ? ", format: overflowd" : ", format: protojson");
+		struct ofd_batch *b = ofd_harness_batch(h, 1);
+		flow(&b->flows[0], 7, 1500);
+		b->flows[0].in_if_name = "xe-0/0/0";
+		b->flows[0].med = 50;
+		b->flows[0].present.w[0] |= OFD_W0(OFD_F_IN_IF_NAME) | OFD_W0(OFD_F_MED);
+		ofd_harness_process(h, b);
+		srv_wait(fmt + 1);
+		ofd_harness_free(h);
+	}
+	assert_int_equal(S.n, 2);
+	assert_string_equal(S.req[0].body, "{\"bytes\":\"1500\",\"srcAddr\":\"wAACBw==\",\"proto\":17,"
+					   "\"dstPort\":123,\"Med\":50,\"SrcIfName\":\"xe-0/0/0\"}");
+	/* every base field by value, as goflow2 writes it, then the enriched ones present */
+	static const char want_ofd[] =
+	    "{\"type\":\"UNKNOWN\",\"time_received_ns\":0,\"sequence_num\":0,\"sampling_rate\":0,"
+	    "\"sampler_address\":\"\",\"time_flow_start_ns\":0,\"time_flow_end_ns\":0,\"bytes\":1500,"
+	    "\"packets\":0,\"src_addr\":\"192.0.2.7\",\"dst_addr\":\"\",\"etype\":\"\","
+	    "\"proto\":\"UDP\",\"src_port\":0,\"dst_port\":123,\"in_if\":0,\"out_if\":0,"
+	    "\"src_mac\":\"00:00:00:00:00:00\",\"dst_mac\":\"00:00:00:00:00:00\",\"src_vlan\":0,"
+	    "\"dst_vlan\":0,\"vlan_id\":0,\"ip_tos\":0,\"forwarding_status\":0,\"ip_ttl\":0,"
+	    "\"ip_flags\":0,\"tcp_flags\":0,\"icmp_type\":0,\"icmp_code\":0,\"ipv6_flow_label\":0,"
+	    "\"fragment_id\":0,\"fragment_offset\":0,\"src_as\":0,\"dst_as\":0,\"next_hop\":\"\","
+	    "\"next_hop_as\":0,\"src_net\":\"0.0.0.0/0\",\"dst_net\":\"0.0.0.0/0\","
+	    "\"bgp_next_hop\":\"\",\"bgp_communities\":[],\"as_path\":[],\"mpls_ttl\":[],"
+	    "\"mpls_label\":[],\"mpls_ip\":[],\"observation_domain_id\":0,\"observation_point_id\":0,"
+	    "\"layer_stack\":[],\"layer_size\":[],\"ipv6_routing_header_addresses\":[],"
+	    "\"ipv6_routing_header_seg_left\":0,\"engine_type\":0,\"engine_id\":0,"
+	    "\"in_if_name\":\"xe-0/0/0\",\"med\":50}";
+	assert_string_equal(S.req[1].body, want_ofd);
+	assert_string_equal(S.req[1].type, "application/json");
+	srv_stop();
+}
+
+/* A record that renders longer than its 4 KiB slot is dropped and counted, not posted cut. */
+static void test_large(void **state)
+{
+	(void)state;
+	srv_start(NULL, 0);
+	static char ctl[256]; /* 255 control bytes: each escaped to 6 (\u0001), 4 fields > 4 KiB */
+	memset(ctl, 1, sizeof(ctl) - 1);
+	for (int fmt = 0; fmt < 2; fmt++) {
+		struct ofd_harness *h = open_http(fmt ? ", format: overflowd" : "");
+		struct ofd_batch *b = ofd_harness_batch(h, 2);
+		flow(&b->flows[0], 40, 100);
+		flow(&b->flows[1], 41, 100);
+		struct ofd_flow *f = &b->flows[0];
+		f->in_if_name = f->in_if_desc = f->out_if_name = f->out_if_desc = ctl;
+		f->present.w[0] |= OFD_W0(OFD_F_IN_IF_NAME) | OFD_W0(OFD_F_IN_IF_DESC) |
+				   OFD_W0(OFD_F_OUT_IF_NAME) | OFD_W0(OFD_F_OUT_IF_DESC);
+		ofd_harness_process(h, b);
+		assert_int_equal(ofd_harness_counter(h, "dropped_large"), 1);
+		assert_int_equal(ofd_batch_live_count(b), 2); /* passed on all the same */
+		srv_wait(fmt + 1);
+		ofd_harness_free(h);
+	}
+	assert_int_equal(S.n, 2);
+	assert_has(S.req[0].body, "\"srcAddr\":\"wAACKQ==\"");
+	assert_has(S.req[1].body, "\"src_addr\":\"192.0.2.41\"");
 	srv_stop();
 }
 
@@ -231,7 +300,7 @@ static void test_counters(void **state)
 	assert_int_equal(ofd_harness_counter(h, "failed"), 2);
 	assert_int_equal(ofd_harness_counter(h, "retries"), 1);
 	assert_int_equal(ofd_harness_counter(h, "dropped_full"), 0);
-	assert_has(S.req[3].body, "\"src_addr\":\"192.0.2.12\"");
+	assert_has(S.req[3].body, "\"srcAddr\":\"wAACDA==\""); /* 192.0.2.12 */
 	ofd_harness_free(h);
 	srv_stop();
 }
@@ -257,8 +326,8 @@ static void test_queue_bound(void **state)
 	srv_wait(2);
 	ofd_harness_free(h);
 	assert_int_equal(S.n, 2);
-	assert_has(S.req[0].body, "\"src_addr\":\"192.0.2.20\"");
-	assert_has(S.req[1].body, "\"src_addr\":\"192.0.2.21\"");
+	assert_has(S.req[0].body, "\"srcAddr\":\"wAACFA==\""); /* 192.0.2.20 */
+	assert_has(S.req[1].body, "\"srcAddr\":\"wAACFQ==\""); /* 192.0.2.21 */
 	srv_stop();
 }
 
@@ -297,6 +366,11 @@ static void test_config(void **state)
 	    ofd_harness_new(&h, &ofd_seg_http, "{url: \"http://127.0.0.1:9/\", queue: 0}", err, sizeof(err)),
 	    OFD_ECONFIG);
 	assert_non_null(strstr(err, "key queue: "));
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_http, "{url: \"http://127.0.0.1:9/\", format: json}",
+					 err, sizeof(err)),
+			 OFD_ECONFIG);
+	assert_null(h);
+	assert_non_null(strstr(err, "format"));
 	/* upper-case schemes are schemes */
 	h = st_open(&ofd_seg_http, "{url: \"HTTPS://127.0.0.1:9/\"}");
 	ofd_harness_free(h);
@@ -305,8 +379,12 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bodies_and_retry), cmocka_unit_test(test_counters),
-	    cmocka_unit_test(test_queue_bound),	     cmocka_unit_test(test_stop_during_backoff),
+	    cmocka_unit_test(test_bodies_and_retry),
+	    cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_large),
+	    cmocka_unit_test(test_counters),
+	    cmocka_unit_test(test_queue_bound),
+	    cmocka_unit_test(test_stop_during_backoff),
 	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

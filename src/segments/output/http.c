@@ -1,9 +1,13 @@
 /*
- * http: POSTs every live record as one JSON object (the json segment's rendering, without the
- * newline; Content-Type: application/json) to `url`, as flowpipeline's http alert segment does,
- * without holding the pipeline up: records are rendered into a bounded queue of `queue` slots
- * and a background thread sends them one after the other; a record that finds the queue full
- * is dropped and counted (dropped_full). Records pass on unchanged.
+ * http: POSTs every live record as one JSON object (without a newline; Content-Type:
+ * application/json) to `url`, as flowpipeline's http alert segment does, without holding the
+ * pipeline up. The body is flowpipeline's by default (`format: protojson`: the proto3 JSON of its
+ * EnrichedFlow, src/format/protojson.h, compact, as the json segment writes it), or overflowd's
+ * JSON (`format: overflowd`: goflow2's keys, the json segment's default). Records are rendered
+ * into a bounded queue of `queue` slots and a background thread sends them one after the other;
+ * a record that finds the queue full is dropped and counted (dropped_full), one that renders
+ * longer than a slot (4 KiB: only with many long strings) is dropped and counted (dropped_large)
+ * rather than posted cut. Records pass on unchanged.
  *
  *   - segment: http
  *     config: {url: "https://example.com/postable-endpoint"}
@@ -14,8 +18,9 @@
  * logged rate-limited, and once more when a post succeeds again. At the end of the pipeline the
  * thread sends what is queued, one attempt each; after the first failure then the rest is
  * dropped and counted (dropped_stop), so a dead endpoint cannot hold the shutdown up.
- * Differences from flowpipeline, which posts synchronously in the pipeline: the body is
- * overflowd's JSON (goflow2's keys and renderings), not protojson; redirects are not followed.
+ * Differences from flowpipeline, which posts synchronously in the pipeline: records are queued and
+ * may be dropped (above); redirects are not followed; Go's protojson sometimes puts a blank after
+ * a `:` or `,` at random (to keep users from relying on its bytes), we never do.
  * Proxies come from the environment as curl reads them (http_proxy, https_proxy, no_proxy).
  */
 #include <curl/curl.h>
@@ -29,16 +34,21 @@
 #include <strings.h>
 
 #include "format/flowfmt.h"
+#include "format/protojson.h"
 #include "ofd/segment.h"
 #include "ofd/time.h"
 
 #define SLOT	    OFD_WBUF_RECORD_MAX
 #define BACKOFF_MAX (60ull * 1000000000ull)
+/* The render buffer: room for the longest record (17 strings of 6 * OFD_FMT_TEXT_MAX escaped
+   bytes and the rest), so that ofd_wbuf_reserve never flushes in the middle of one. */
+#define RENDER_CAP (64u * 1024u)
 
 struct http_state {
 	/* config */
 	char *url;
 	uint64_t queue, retries, backoff_ns, timeout_ns, connect_timeout_ns;
+	int format; /* 0 protojson, 1 overflowd */
 	/* the queue: slots[head..head+count) are waiting, the one at head is being sent */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -57,9 +67,10 @@ struct http_state {
 	_Atomic uint64_t queued; /* for collect() */
 };
 
-enum { C_SENT, C_FAILED, C_RETRIES, C_DROPPED_FULL, C_DROPPED_STOP };
-static const char *const http_counters[] = {"sent",	    "failed",	    "retries",
-					    "dropped_full", "dropped_stop", NULL};
+enum { C_SENT, C_FAILED, C_RETRIES, C_DROPPED_FULL, C_DROPPED_STOP, C_DROPPED_LARGE };
+static const char *const http_counters[] = {"sent",	    "failed",	     "retries", "dropped_full",
+					    "dropped_stop", "dropped_large", NULL};
+static const char *const http_formats[] = {"protojson", "overflowd", NULL};
 
 enum { M_QUEUED };
 static const struct ofd_metric http_metrics[] = {
@@ -74,9 +85,14 @@ static const struct ofd_metric http_metrics[] = {
 static const struct ofd_cfg_key http_keys[] = {
     OFD_KEY("url", OFD_CFG_STRING, struct http_state, url, .required = 1,
 	    .help = "the endpoint every record is POSTed to, http:// or https://"),
+    OFD_KEY("format", OFD_CFG_ENUM, struct http_state, format, .def = "protojson", .choices = http_formats,
+	    .help = "the body: protojson, flowpipeline's (the proto3 JSON of its EnrichedFlow, as the json "
+		    "output's format: protojson writes it, on one line: lowerCamel keys, 64-bit numbers as "
+		    "strings, addresses as base64, zero fields left out); or overflowd, the json output's "
+		    "default (goflow2's snake_case keys and renderings plus the enriched fields present)"),
     OFD_KEY("queue", OFD_CFG_UINT, struct http_state, queue, .def = "1024", .min = 1, .max = 65536,
-	    .help =
-		"records waiting to be sent at most (4 KiB each); a record beyond is dropped and counted"),
+	    .help = "records waiting to be sent at most (4 KiB each); a record beyond is dropped and counted "
+		    "(dropped_full), as is one that renders longer than 4 KiB (dropped_large)"),
     OFD_KEY("retries", OFD_CFG_UINT, struct http_state, retries, .def = "3", .min = 0, .max = 100,
 	    .help = "further attempts after a transport error, 408, 429 or 5xx"),
     OFD_KEY("backoff", OFD_CFG_DURATION, struct http_state, backoff_ns, .def = "500ms",
@@ -216,7 +232,7 @@ static int http_init(struct ofd_segment *seg, void *state)
 	if (!s->slots || !s->lens || !s->easy || !h)
 		return -ENOMEM;
 	s->headers = h;
-	int rc = ofd_wbuf_init(&s->w, -1, 2 * OFD_WBUF_RECORD_MAX);
+	int rc = ofd_wbuf_init(&s->w, -1, RENDER_CAP);
 	if (rc)
 		return rc;
 	CURL *e = s->easy;
@@ -242,7 +258,7 @@ static void http_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 	pthread_mutex_unlock(&s->mu);
 	/* the slots from tail on are free until they are counted in: render there unlocked */
 	size_t k = 0;
-	uint64_t dropped = 0;
+	uint64_t dropped = 0, large = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
 		if (!ofd_batch_is_live(b, i))
 			continue;
@@ -251,12 +267,18 @@ static void http_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 			continue;
 		}
 		s->w.len = 0;
-		ofd_fmt_json_enriched(&s->w, &b->flows[i]);
+		uint64_t errors = s->w.errors; /* a flush (to no fd) would count one: not reached */
+		if (s->format == 0)
+			ofd_protojson_write(&s->w, &b->flows[i], 0);
+		else
+			ofd_fmt_json_enriched(&s->w, &b->flows[i]);
 		size_t len = s->w.len;
 		if (len && s->w.buf[len - 1] == '\n')
 			len--;
-		if (len > SLOT)
-			len = SLOT; /* not reached: a record renders in less than OFD_WBUF_RECORD_MAX */
+		if (len > SLOT || s->w.errors != errors) {
+			large++;
+			continue;
+		}
 		size_t slot = (tail + k) % s->queue;
 		memcpy(s->slots + slot * SLOT, s->w.buf, len);
 		s->lens[slot] = (uint32_t)len;
@@ -272,6 +294,8 @@ static void http_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 	}
 	if (dropped)
 		ofd_segment_count(seg, C_DROPPED_FULL, dropped);
+	if (large)
+		ofd_segment_count(seg, C_DROPPED_LARGE, large);
 }
 
 static void http_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
@@ -307,7 +331,8 @@ const struct ofd_segment_type ofd_seg_http = {
     .name = "http",
     .kind = OFD_SEG_OUTPUT,
     .summary =
-	"POST every record as JSON to a URL, from a bounded queue, with retries (flowpipeline's http alert)",
+	"POST every record as JSON (flowpipeline's protojson, or overflowd's) to a URL, from a bounded "
+	"queue, with retries (flowpipeline's http alert)",
     .state_size = sizeof(struct http_state),
     .config = http_keys,
     .check = http_check,
