@@ -67,12 +67,12 @@ int ofd_segdoc_list(const struct ofd_registry *r, FILE *f)
 				fprintf(f, "    also accepted as %s (flowpipeline's name)\n", alias);
 		segdoc_list_keys(t->config, NULL, 0, f);
 	}
+	fprintf(f, "%-16s %-8s %s\n", "skip", "flow", SEGDOC_SKIP_SUMMARY);
+	segdoc_list_keys(ofd_cfg_skip_keys, NULL, 0, f);
 	fprintf(f, "%-16s %-8s %s\n", "branch", "flow",
 		"route flows: if, then (survivors of if), else (the others)");
 	fprintf(f, "    %-14s %-8s default false\n      %s\n", "bypass-messages", "bool",
 		"every flow that entered the branch leaves it, whether then or else dropped it");
-	fprintf(f, "%-16s %-8s %s\n", "skip", "flow", SEGDOC_SKIP_SUMMARY);
-	segdoc_list_keys(ofd_cfg_skip_keys, NULL, 0, f);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -273,8 +273,9 @@ static void segdoc_type(const struct ofd_registry *r, const struct ofd_segment_t
 		segdoc_metrics(t->metrics, f);
 }
 
-/* skip: no segment type but a rewrite of the config into a branch; its keys as a segment's. */
-static void segdoc_skip(FILE *f)
+/* skip: no segment type but a rewrite of the config into a branch; its keys as a segment's, after
+   the built-in flow segments. Returns 1. */
+static int segdoc_skip(FILE *f)
 {
 	fputs("\n##### `skip`\n\n", f);
 	segdoc_sentence(SEGDOC_SKIP_SUMMARY, f);
@@ -285,6 +286,7 @@ static void segdoc_skip(FILE *f)
 	fputs("\n| key | type | default | required | bounds | choices | help |\n", f);
 	fputs("|---|---|---|---|---|---|---|\n", f);
 	segdoc_key_rows(ofd_cfg_skip_keys, NULL, 0, f);
+	return 1;
 }
 
 int ofd_segdoc_markdown(const struct ofd_registry *r, FILE *f)
@@ -301,16 +303,19 @@ int ofd_segdoc_markdown(const struct ofd_registry *r, FILE *f)
 	for (size_t kind = 0; kind < SEGDOC_NKINDS; kind++) {
 		const char *origin;
 		const struct ofd_segment_type *t;
-		int heading = 0;
+		int heading = 0, skip = 0;
 		for (size_t i = 0; (t = ofd_registry_at(r, i, &origin)) != NULL; i++) {
 			if ((size_t)t->kind != kind)
 				continue;
 			if (!heading++)
 				fprintf(f, "\n#### %s segments\n", segdoc_kind_titles[kind]);
+			if (kind == OFD_SEG_FLOW && !skip &&
+			    strcmp(origin, "built-in")) /* before custom ones */
+				skip = segdoc_skip(f);
 			segdoc_type(r, t, origin, f);
 		}
-		if (kind == OFD_SEG_FLOW)
-			segdoc_skip(f);
+		if (kind == OFD_SEG_FLOW && !skip)
+			skip = segdoc_skip(f);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -253,9 +253,6 @@ static void test_list(void **st)
 	    "    rules[].weight int      default -1\n"
 	    "      how much\n"
 	    "src              input    make flows (/x/my.so)\n"
-	    "branch           flow     route flows: if, then (survivors of if), else (the others)\n"
-	    "    bypass-messages bool     default false\n"
-	    "      every flow that entered the branch leaves it, whether then or else dropped it\n"
 	    "skip             flow     the flows matching condition skip the next segments (flowpipeline's "
 	    "skip)\n"
 	    "    condition      string  \n"
@@ -265,7 +262,10 @@ static void test_list(void **st)
 	    "      how many of the following segments to skip; 0, or more than follow in this list (with a "
 	    "warning, as flowpipeline), skips nothing\n"
 	    "    invert         bool     default false\n"
-	    "      the flows the condition does not match skip instead\n");
+	    "      the flows the condition does not match skip instead\n"
+	    "branch           flow     route flows: if, then (survivors of if), else (the others)\n"
+	    "    bypass-messages bool     default false\n"
+	    "      every flow that entered the branch leaves it, whether then or else dropped it\n");
 	free(got);
 	ofd_registry_free(r);
 }
