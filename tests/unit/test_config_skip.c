@@ -437,6 +437,26 @@ static void test_run_not_arg(void **st)
 		assert_int_equal(seen[i], (i % 2 && i < 20 ? 1u : 10u) + 1);
 }
 
+/* a syntax error in the condition: refused at build, on the skip's line, with the user's column */
+static void test_bad_condition(void **st)
+{
+	(void)st;
+	struct ofd_registry *r;
+	struct ofd_pipeline *p = NULL;
+	assert_int_equal(ofd_registry_new(&r), 0);
+	const struct ofd_cfg_pipeline *c = load("- segment: stdin\n"
+						"- segment: skip\n"
+						"  config:\n"
+						"    condition: proto tcpp\n"
+						"- segment: count\n",
+						NULL, 0);
+	assert_non_null(c);
+	assert_int_not_equal(ofd_pipeline_new(&p, r, c, "skip.yml", NULL, err, sizeof(err)), 0);
+	assert_null(p);
+	assert_non_null(strstr(err, "skip.yml:2: segment flowfilter: key filter: column 7: "));
+	ofd_registry_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +467,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nesting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_depth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_condition, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_run_skip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_run_drop_inside, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_run_not_arg, setup, teardown),
