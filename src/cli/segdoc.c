@@ -1,5 +1,7 @@
 #include "segdoc.h"
 
+#include "core/config_int.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -9,6 +11,8 @@ static const char *const segdoc_kinds[] = {"input", "flow", "enrich", "analyze",
 static const char *const segdoc_kind_titles[] = {"Input", "Flow", "Enrich", "Analyze", "Output"};
 #define SEGDOC_NKINDS	 (sizeof(segdoc_kinds) / sizeof(segdoc_kinds[0]))
 #define SEGDOC_DEPTH_MAX 4 /* lists of maps in lists of maps... */
+/* flowpipeline's skip, which the config loader rewrites into a branch (core/config_shape.c) */
+#define SEGDOC_SKIP_SUMMARY "the flows matching condition skip the next segments (flowpipeline's skip)"
 
 /* --- the plain list ------------------------------------------------------------------------ */
 
@@ -63,6 +67,8 @@ int ofd_segdoc_list(const struct ofd_registry *r, FILE *f)
 				fprintf(f, "    also accepted as %s (flowpipeline's name)\n", alias);
 		segdoc_list_keys(t->config, NULL, 0, f);
 	}
+	fprintf(f, "%-16s %-8s %s\n", "skip", "flow", SEGDOC_SKIP_SUMMARY);
+	segdoc_list_keys(ofd_cfg_skip_keys, NULL, 0, f);
 	fprintf(f, "%-16s %-8s %s\n", "branch", "flow",
 		"route flows: if, then (survivors of if), else (the others)");
 	fprintf(f, "    %-14s %-8s default false\n      %s\n", "bypass-messages", "bool",
@@ -267,6 +273,22 @@ static void segdoc_type(const struct ofd_registry *r, const struct ofd_segment_t
 		segdoc_metrics(t->metrics, f);
 }
 
+/* skip: no segment type but a rewrite of the config into a branch; its keys as a segment's, after
+   the built-in flow segments. Returns 1. */
+static int segdoc_skip(FILE *f)
+{
+	fputs("\n##### `skip`\n\n", f);
+	segdoc_sentence(SEGDOC_SKIP_SUMMARY, f);
+	fputs("The config loader rewrites it into a `branch` whose `if` is a `flowfilter` on `condition` "
+	      "(same line, same `jobs`) and whose other side holds the skipped segments: the exit "
+	      "summary and /metrics show those.\n",
+	      f);
+	fputs("\n| key | type | default | required | bounds | choices | help |\n", f);
+	fputs("|---|---|---|---|---|---|---|\n", f);
+	segdoc_key_rows(ofd_cfg_skip_keys, NULL, 0, f);
+	return 1;
+}
+
 int ofd_segdoc_markdown(const struct ofd_registry *r, FILE *f)
 {
 	fputs(
@@ -281,14 +303,19 @@ int ofd_segdoc_markdown(const struct ofd_registry *r, FILE *f)
 	for (size_t kind = 0; kind < SEGDOC_NKINDS; kind++) {
 		const char *origin;
 		const struct ofd_segment_type *t;
-		int heading = 0;
+		int heading = 0, skip = 0;
 		for (size_t i = 0; (t = ofd_registry_at(r, i, &origin)) != NULL; i++) {
 			if ((size_t)t->kind != kind)
 				continue;
 			if (!heading++)
 				fprintf(f, "\n#### %s segments\n", segdoc_kind_titles[kind]);
+			if (kind == OFD_SEG_FLOW && !skip &&
+			    strcmp(origin, "built-in")) /* before custom ones */
+				skip = segdoc_skip(f);
 			segdoc_type(r, t, origin, f);
 		}
+		if (kind == OFD_SEG_FLOW && !skip)
+			skip = segdoc_skip(f);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -43,4 +43,8 @@ int ofd_cfg_unknown_key(const struct ofd_cfg_key *keys, const struct ofd_cfg_nod
 void ofd_cfg_ignored_key(const struct ofd_cfg_key *k, const char *key, unsigned line, const char *file,
 			 const char *seg);
 
+/* config_shape.c: the keys of flowpipeline's `skip`, which the loader rewrites into a branch
+   (also for --segments). */
+extern const struct ofd_cfg_key ofd_cfg_skip_keys[];
+
 #endif

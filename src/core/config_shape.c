@@ -7,8 +7,19 @@
  * `pipeline:` beside `metrics: ADDR:PORT` (the HTTP /metrics address, net/hostport.h). A map
  * with neither key is refused as before ("expected a list of segments"), since it is most
  * likely a single entry written without its dash.
+ *
+ * flowpipeline's `skip` (condition, skip: N, invert) is no segment here: each list is rewritten
+ * once built (cfg_skip_list), a skip entry and the N entries after it becoming one branch whose
+ * `if` is a flowfilter on the condition (the skip's line and jobs) and whose `else` (`then` when
+ * inverted) holds those N entries: the flows the condition selects take the empty side, which
+ * skips them. An empty or absent condition selects every flow, as flowpipeline's empty filter
+ * does. `skip: 0`, and as in flowpipeline a count past the end of the list (with a warning), keep
+ * the branch with both sides empty: nothing is skipped, the condition is still checked. A skip
+ * among the entries another skip skips must end within them (else refused: overlapping skips are
+ * no nesting of branches).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +28,7 @@
 #include "core/config.h"
 #include "core/config_int.h"
 #include "net/hostport.h"
+#include "ofd/log.h"
 
 /* Checking the shape of a parsed tree into pipeline entries (allocated in f's arena). */
 struct cfg_shape {
@@ -130,6 +142,175 @@ static int cfg_build_entry(struct cfg_shape *S, const struct ofd_cfg_node *m, un
 	return rc;
 }
 
+/* ---- flowpipeline's skip, rewritten as a branch ---- */
+
+struct cfg_skip {
+	char *condition;
+	uint64_t skip;
+	int invert;
+};
+
+const struct ofd_cfg_key ofd_cfg_skip_keys[] = {
+    OFD_KEY("condition", OFD_CFG_STRING, struct cfg_skip, condition,
+	    .help = "flowfilter expression: the flows it matches skip the next `skip` segments of this "
+		    "list, the others go through them; empty or absent: every flow skips"),
+    OFD_KEY("skip", OFD_CFG_UINT, struct cfg_skip, skip, .def = "1", .min = 0, .max = 4294967295.0,
+	    .help = "how many of the following segments to skip; 0, or more than follow in this list "
+		    "(with a warning, as flowpipeline), skips nothing"),
+    OFD_KEY("invert", OFD_CFG_BOOL, struct cfg_skip, invert, .def = "false",
+	    .help = "the flows the condition does not match skip instead"),
+    OFD_KEY_END,
+};
+
+static int cfg_is_skip(const struct ofd_cfg_entry *e)
+{
+	return !strcasecmp(e->segment, "skip");
+}
+
+/* Check skip entry e's config; *n the segments it skips in a list where `after` follow it. */
+static int cfg_skip_count(struct cfg_shape *S, const struct ofd_cfg_entry *e, size_t after, size_t *n,
+			  int *invert)
+{
+	struct cfg_skip k = {0};
+	int rc =
+	    ofd_cfg_apply(ofd_cfg_skip_keys, e->config, &k, S->name, e->segment, e->line, S->err, S->errlen);
+	ofd_cfg_release(ofd_cfg_skip_keys, &k);
+	if (rc)
+		return rc;
+	*invert = k.invert;
+	*n = (size_t)k.skip;
+	if (k.skip > after) {
+		ofd_warn("%s:%u: segment %s: key skip: %llu segments, but %zu follow in this list: nothing "
+			 "is skipped (as flowpipeline does)",
+			 S->name, e->line, e->segment, (unsigned long long)k.skip, after);
+		*n = 0;
+	}
+	return 0;
+}
+
+/* A list of the n entries at v, in f's arena (NULL for none). */
+static struct ofd_cfg_pipeline *cfg_sublist(struct cfg_shape *S, const struct ofd_cfg_entry *v, size_t n,
+					    unsigned line)
+{
+	if (!n)
+		return NULL;
+	struct ofd_cfg_pipeline *l = ofd_cfg_alloc(S->f, sizeof(*l));
+	if (l)
+		l->v = ofd_cfg_alloc(S->f, n * sizeof(*l->v));
+	if (!l || !l->v) {
+		ofd_cfg_errorf(S->err, S->errlen, S->name, line, NULL, NULL, "out of memory");
+		return NULL;
+	}
+	memcpy(l->v, v, n * sizeof(*v));
+	l->n = n;
+	return l;
+}
+
+/* Skip entry *e (with side = the entries it skips, or NULL) into a branch on its condition. */
+static int cfg_skip_branch(struct cfg_shape *S, struct ofd_cfg_entry *e, struct ofd_cfg_pipeline *side,
+			   int invert)
+{
+	struct ofd_cfg_pipeline *if_ = ofd_cfg_alloc(S->f, sizeof(*if_));
+	struct ofd_cfg_entry *ff = ofd_cfg_alloc(S->f, sizeof(*ff));
+	if (!if_ || !ff)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, e->line, NULL, NULL, "out of memory");
+	const struct ofd_cfg_node *cond = ofd_cfg_node_get(e->config, "condition");
+	*ff = (struct ofd_cfg_entry){.segment = "flowfilter", .line = e->line, .jobs = e->jobs};
+	if (cond) {
+		struct ofd_cfg_node *m = ofd_cfg_alloc(S->f, sizeof(*m));
+		struct ofd_cfg_node **items = ofd_cfg_alloc(S->f, sizeof(*items));
+		const char **keys = ofd_cfg_alloc(S->f, sizeof(*keys));
+		unsigned *lines = ofd_cfg_alloc(S->f, sizeof(*lines));
+		if (!m || !items || !keys || !lines)
+			return ofd_cfg_errorf(S->err, S->errlen, S->name, e->line, NULL, NULL,
+					      "out of memory");
+		items[0] = (struct ofd_cfg_node *)cond;
+		keys[0] = "filter";
+		lines[0] = cond->line;
+		*m = (struct ofd_cfg_node){.kind = OFD_CFGN_MAP,
+					   .line = e->config->line,
+					   .col = e->config->col,
+					   .n = 1,
+					   .items = items,
+					   .keys = keys,
+					   .key_lines = lines};
+		ff->config = m;
+	}
+	*if_ = (struct ofd_cfg_pipeline){.v = ff, .n = 1};
+	*e = (struct ofd_cfg_entry){.segment = "branch", .line = e->line, .jobs = 1, .if_ = if_};
+	if (invert)
+		e->then_ = side;
+	else
+		e->else_ = side;
+	return 0;
+}
+
+/*
+ * The entries v[lo, hi) of a list of `all` entries with every skip in them rewritten, appended
+ * at out[*n]. `inside` is the skip whose skipped entries these are (NULL: the whole list), depth
+ * the branch nesting they sit at (a skip's branch counts as one).
+ */
+static int cfg_skip_range(struct cfg_shape *S, struct ofd_cfg_entry *v, size_t lo, size_t hi, size_t all,
+			  const struct ofd_cfg_entry *inside, unsigned depth, struct ofd_cfg_entry *out,
+			  size_t *n)
+{
+	size_t i = lo;
+	while (i < hi) {
+		if (!cfg_is_skip(&v[i])) {
+			out[(*n)++] = v[i++];
+			continue;
+		}
+		size_t k = 0, m = 0;
+		int invert = 0, rc = cfg_skip_count(S, &v[i], all - i - 1, &k, &invert);
+		if (rc)
+			return rc;
+		if (k > hi - i - 1 && inside)
+			return ofd_cfg_errorf(S->err, S->errlen, S->name, v[i].line, v[i].segment, "skip",
+					      "%zu segments reach past the %zu that the %s on line %u skips "
+					      "(overlapping skips are not supported)",
+					      k, hi - lo, inside->segment, inside->line);
+		if (depth + 1 > OFD_CFG_MAX_BRANCH)
+			return ofd_cfg_errorf(S->err, S->errlen, S->name, v[i].line, v[i].segment, NULL,
+					      "branches nested deeper than %u (a skip is a branch)",
+					      OFD_CFG_MAX_BRANCH);
+		struct ofd_cfg_entry *sub = NULL;
+		if (k && !(sub = ofd_cfg_alloc(S->f, k * sizeof(*sub))))
+			return ofd_cfg_errorf(S->err, S->errlen, S->name, v[i].line, NULL, NULL,
+					      "out of memory");
+		if (k && (rc = cfg_skip_range(S, v, i + 1, i + 1 + k, all, &v[i], depth + 1, sub, &m)))
+			return rc;
+		struct ofd_cfg_pipeline *side = cfg_sublist(S, sub, m, v[i].line);
+		if (m && !side)
+			return OFD_ECONFIG;
+		out[*n] = v[i];
+		if ((rc = cfg_skip_branch(S, &out[*n], side, invert)))
+			return rc;
+		(*n)++;
+		i += 1 + k;
+	}
+	return 0;
+}
+
+/* Rewrite the skips of a built list (its entries stay in the arena; the array shrinks). */
+static int cfg_skip_list(struct cfg_shape *S, struct ofd_cfg_pipeline *l, unsigned depth)
+{
+	size_t i = 0;
+	while (i < l->n && !cfg_is_skip(&l->v[i]))
+		i++;
+	if (i == l->n)
+		return 0;
+	struct ofd_cfg_entry *out = ofd_cfg_alloc(S->f, l->n * sizeof(*out));
+	if (!out)
+		return ofd_cfg_errorf(S->err, S->errlen, S->name, l->v[0].line, NULL, NULL, "out of memory");
+	size_t n = 0;
+	int rc = cfg_skip_range(S, l->v, 0, l->n, l->n, NULL, depth, out, &n);
+	if (!rc) {
+		l->v = out;
+		l->n = n;
+	}
+	return rc;
+}
+
 static int cfg_build_pipeline(struct cfg_shape *S, const struct ofd_cfg_node *list, unsigned depth,
 			      struct ofd_cfg_pipeline *out)
 {
@@ -146,7 +327,7 @@ static int cfg_build_pipeline(struct cfg_shape *S, const struct ofd_cfg_node *li
 			return rc;
 		out->n++;
 	}
-	return 0;
+	return cfg_skip_list(S, out, depth);
 }
 
 /* The top-level map: `pipeline:` (the list, into *list) and `metrics:`. */
