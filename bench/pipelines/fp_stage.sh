@@ -19,7 +19,7 @@
 #
 # The outputs that write every record (json, csv, printflowdump) and the JSON readers cost 10 to
 # 100 times the CPU of a scan per record, so they run on x10 and x1 to keep the stage within
-# about 2.5 minutes on 2 cores. Every process runs with TZ=UTC (nfdump formats times with
+# about 2 minutes on 2 cores. Every process runs with TZ=UTC (nfdump formats times with
 # localtime(); with TZ unset glibc rereads /etc/localtime every time).
 #
 # Environment: FP_RUNS (3) runs per figure, free and pinned each.
