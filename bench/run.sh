@@ -3,7 +3,8 @@
 # the peers (tshark, pmacct nfacctd/sfacctd, nfdump nfcapd), all on the same input files in one
 # run. `make bench` runs it after building. bench/RESULTS.md explains every figure and method.
 # The `pipeline` stage (the engine, `overflowd -c`, against nfdump's filter scan) is in
-# bench/pipelines/stage.sh.
+# bench/pipelines/stage.sh, the `fpipe` stage (flowpipeline's pipelines against nfdump) in
+# bench/pipelines/fp_stage.sh.
 #
 # Environment:
 #   BENCH_SECONDS=2        CPU seconds per bench_decode measurement
@@ -12,7 +13,9 @@
 #   INGEST_SECS, INGEST_START, INGEST_STEPS  the ingest stage's steps (bench/ingest_stage.sh)
 #   BENCH_WORK=DIR         cached inputs (default BUILD_DIR/bench-data)
 #   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd json ingest pipeline
-#                          tracers lpm callgrind (json: bench/json_stage.sh, JSON against nfdump -o json)
+#                          fpipe tracers lpm callgrind (json: bench/json_stage.sh, JSON against
+#                          nfdump -o json; fpipe: flowpipeline's pipelines against nfdump)
+#   FP_RUNS=3              runs per fpipe figure, free and pinned each
 #   LPM_SECONDS=2          CPU seconds per bench_lpm lookup figure (the lpm stage)
 #   BENCH_NO_CALLGRIND=1   skip the callgrind part
 #   BENCH_NO_PEERS=1       skip the peers
@@ -76,7 +79,7 @@ cleanup() {
 		kill -TERM "$p" 2>/dev/null || true
 	done
 	# the nfcapd store the pipeline stage keeps (~850 MB in /dev/shm), if a failure left it
-	rm -rf "${NFCAPD_TMP:?}/nfcapd-v5-store" "${NFCAPD_TMP:?}/nfcapd-v5-lz4"
+	rm -rf "${NFCAPD_TMP:?}/nfcapd-v5-store" "${NFCAPD_TMP:?}/nfcapd-v5-lz4" "${NFCAPD_TMP:?}/fpipe-json"
 }
 trap cleanup EXIT
 
@@ -511,8 +514,8 @@ run_nfcapd() {
 				nfcapd -b 127.0.0.1 -p $NFCAPD_PORT -w "$dir" -t 3600 -B 16777216
 			[ $run = 1 ] && note "nfdump ${NAME[$f]}" nfdump -R "$dir" -I
 			flows=$(nfdump -R "$dir" -I 2>/dev/null | sed -n 's/^Flows: *\([0-9]*\).*/\1/p') || true
-			if [ $f = v5 ] && [ $run = $LOOPBACK_RUNS ] && stage pipeline; then
-				rm -rf "$NFCAPD_TMP/nfcapd-v5-store" # kept for nfdump's filter scan (pipeline stage)
+			if [ $f = v5 ] && [ $run = $LOOPBACK_RUNS ] && { stage pipeline || stage fpipe; }; then
+				rm -rf "$NFCAPD_TMP/nfcapd-v5-store" # kept for nfdump (pipeline and fpipe stages)
 				mv "$dir" "$NFCAPD_TMP/nfcapd-v5-store"
 			fi
 			rm -rf "$dir"
@@ -768,7 +771,7 @@ report() {
 	echo '```'
 }
 
-STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd json ingest pipeline tracers lpm callgrind} "
+STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd json ingest pipeline fpipe tracers lpm callgrind} "
 stage() { [[ $STAGES == *" $1 "* ]]; }
 
 main() {
@@ -796,10 +799,11 @@ main() {
 	stage json && run_json
 	stage ingest && run_ingest
 	stage pipeline && run_pipeline
+	stage fpipe && run_fpipe
 	stage tracers && run_tracers
 	stage lpm && run_lpm
 	[ $HAVE_VALGRIND = 1 ] && stage callgrind && run_callgrind
-	{ report; report_json; report_ingest; report_tracers; report_lpm; } | tee "$RESULTS"
+	{ report; report_json; report_ingest; report_tracers; report_lpm; report_fpipe; } | tee "$RESULTS"
 	if [ ${#CALLGRIND_CMP[@]} -gt 0 ]; then
 		printf '%s\n' "${CALLGRIND_CMP[@]}" >&2
 	fi
@@ -808,6 +812,8 @@ main() {
 
 # shellcheck source=bench/pipelines/stage.sh
 . "$SRC/bench/pipelines/stage.sh"
+# shellcheck source=bench/pipelines/fp_stage.sh
+. "$SRC/bench/pipelines/fp_stage.sh"
 # shellcheck source=bench/tracers_stage.sh
 . "$SRC/bench/tracers_stage.sh"
 # shellcheck source=bench/ingest_stage.sh
