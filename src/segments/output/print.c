@@ -96,16 +96,19 @@ static void add_addr(struct line *l, const struct ofd_ip *ip, uint16_t port, uin
 		add(l, "%s:%u", a[0] ? a : "?", port);
 }
 
-/* RFC 7270 forwardingStatus reason codes. */
-static const char *status_reason(unsigned st)
+/*
+ * RFC 7270 forwardingStatus reason codes of a status of at most 8 bits (NULL otherwise, and for
+ * codes it has none for). fp: flowpipeline's two spellings ("regular", "but DF set").
+ */
+static const char *status_reason(uint32_t st, int fp)
 {
-	static const char *const fwd[] = {"unknown", "fragmented", "not fragmented"};
+	static const char *const fwd[] = {NULL, "fragmented", "not fragmented"};
 	static const char *const drop[] = {"unknown",
 					   "ACL deny",
 					   "ACL drop",
 					   "unroutable",
 					   "adjacency",
-					   "fragmentation and DF set",
+					   NULL,
 					   "bad header checksum",
 					   "bad total length",
 					   "bad header length",
@@ -119,9 +122,14 @@ static const char *status_reason(unsigned st)
 	static const char *const cons[] = {"unknown", "terminate punt adjacency",
 					   "terminate incomplete adjacency", "terminate for us"};
 	unsigned r = st & 0x3f;
+	if (st > 0xff)
+		return NULL;
 	switch (st >> 6) {
-	case 1: return r < 3 ? fwd[r] : NULL;
-	case 2: return r < 16 ? drop[r] : NULL;
+	case 1: return r == 0 ? (fp ? "regular" : "unknown") : r < 3 ? fwd[r] : NULL;
+	case 2:
+		return r == 5	? (fp ? "fragmentation but DF set" : "fragmentation and DF set")
+		       : r < 16 ? drop[r]
+				: NULL;
 	case 3: return r < 4 ? cons[r] : NULL;
 	default: return NULL;
 	}
@@ -133,7 +141,7 @@ static void add_status(struct line *l, unsigned st, int verbose)
 	if (!verbose && ((st & 0xff) >> 6) < 2)
 		return; /* forwarded, or no status exported */
 	add(l, "%s/%u", cls[(st & 0xff) >> 6], st);
-	const char *why = verbose ? status_reason(st & 0xff) : NULL;
+	const char *why = verbose ? status_reason(st & 0xff, 0) : NULL;
 	if (why)
 		add(l, " (%s)", why);
 	add(l, " ");
@@ -225,37 +233,6 @@ static void add_goip(struct line *l, const struct ofd_ip *ip)
 	add(l, "%s", a[0] ? a : "<nil>");
 }
 
-/* flowpipeline's reasons, by the whole status value (others print nothing under verbose). */
-static const char *fp_reason(unsigned st)
-{
-	static const char *const fwd[] = {"regular", "fragmented", "not fragmented"};
-	static const char *const drop[] = {"unknown",
-					   "ACL deny",
-					   "ACL drop",
-					   "unroutable",
-					   "adjacency",
-					   "fragmentation but DF set",
-					   "bad header checksum",
-					   "bad total length",
-					   "bad header length",
-					   "bad TTL",
-					   "policer",
-					   "WRED",
-					   "RPF",
-					   "for us",
-					   "bad output interface",
-					   "hardware"};
-	static const char *const cons[] = {"unknown", "terminate punt adjacency",
-					   "terminate incomplete adjacency", "terminate for us"};
-	if (st >= 64 && st < 67)
-		return fwd[st - 64];
-	if (st >= 128 && st < 144)
-		return drop[st - 128];
-	if (st >= 192 && st < 196)
-		return cons[st - 192];
-	return NULL;
-}
-
 /* The status before "@router": flowpipeline's classes of the two top bits of the low byte. */
 static void add_fp_status(struct line *l, uint32_t st, int verbose)
 {
@@ -266,7 +243,7 @@ static void add_fp_status(struct line *l, uint32_t st, int verbose)
 		return;
 	}
 	if (verbose) {
-		const char *why = fp_reason(st);
+		const char *why = status_reason(st, 1);
 		if (why)
 			add(l, "%s/%" PRIu32 " (%s)", cls[c], st, why);
 		return;
