@@ -20,33 +20,19 @@
 #include "ofd/segment.h"
 #include "segments/builtin.h"
 
-/* ---- log lines, captured ---- */
-
-static char logbuf[8192];
-
-static void capture(enum ofd_log_level lvl, const char *line, void *ctx)
-{
-	(void)lvl;
-	(void)ctx;
-	size_t n = strlen(logbuf);
-	snprintf(logbuf + n, sizeof(logbuf) - n, "%s", line);
-}
+#include "logcap.h"
 
 static int setup(void **st)
 {
 	(void)st;
-	logbuf[0] = 0;
-	ofd_log_set_sink(capture, NULL);
-	ofd_log_set_json(0);
-	ofd_log_set_level(OFD_LOG_INFO);
+	logcap_start();
 	return 0;
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	ofd_log_set_sink(NULL, NULL);
-	ofd_log_set_json(0);
+	logcap_stop();
 	return 0;
 }
 
@@ -311,10 +297,10 @@ static void test_arguments(void **st)
 	assert_string_equal(expand("$0", args, 2, 0), "proto tcp");
 	assert_string_equal(expand("${0}/$1/${10}", args, 11, 0), "proto tcp/eth0/eleven");
 	assert_string_equal(expand("$10", args, 2, 0), "eth00"); /* one digit without braces */
-	assert_string_equal(logbuf, "");
+	assert_string_equal(logcap_buf, "");
 	assert_string_equal(expand("[$2]", args, 2, 0), "[]");
 	assert_string_equal(
-	    logbuf,
+	    logcap_buf,
 	    "overflowd: warning: fp.yml:2: undefined argument $2 (2 given), expanded to an empty string\n");
 	assert_null(expand("[$2]", args, 2, OFD_CFG_STRICT_ENV));
 	assert_string_equal(err, "fp.yml:2: undefined argument $2 (2 given)");
@@ -338,8 +324,8 @@ static void test_unset_env(void **st)
 	const struct ofd_cfg_node *c = ofd_cfg_pipeline(f)->v[0].config;
 	assert_string_equal(ofd_cfg_node_get(c, "user")->text, "flows");
 	assert_string_equal(ofd_cfg_node_get(c, "pass")->text, "");
-	assert_string_equal(logbuf, "overflowd: warning: kafka.yml:4: undefined variable "
-				    "$OFD_FP_KAFKA_SASL_PASS, expanded to an empty string\n");
+	assert_string_equal(logcap_buf, "overflowd: warning: kafka.yml:4: undefined variable "
+					"$OFD_FP_KAFKA_SASL_PASS, expanded to an empty string\n");
 	ofd_cfg_free(f);
 	/* --strict-env */
 	assert_int_not_equal(ofd_cfg_load_string_flags(&f, "kafka.yml", yaml, strlen(yaml), NULL, 0,
@@ -358,7 +344,7 @@ static void test_ignored_and_unknown_keys(void **st)
 	(void)st;
 	struct ofd_registry *r = test_registry();
 	build_ok(r, "- segment: t_in\n- segment: t_keep\n  config:\n    mod: 3\n    buckets: 60\n", NULL);
-	assert_string_equal(logbuf,
+	assert_string_equal(logcap_buf,
 			    "overflowd: warning: fp.yml:5: segment t_keep: key buckets: accepted for "
 			    "flowpipeline's configs and ignored (flowpipeline's buckets, not needed here)\n");
 	build_fails(
@@ -372,12 +358,13 @@ static void test_ignored_and_unknown_keys(void **st)
 
 	/* flowpipeline's pass takes any key */
 	assert_int_equal(ofd_registry_new(&r), 0);
-	logbuf[0] = 0;
+	logcap_buf[0] = 0;
 	build_ok(r, "- segment: stdin\n- segment: Pass\n  config:\n    jk: this segment has no config\n",
 		 NULL);
 	assert_string_equal(
-	    logbuf, "overflowd: warning: fp.yml:4: segment Pass: key jk: accepted for flowpipeline's "
-		    "configs and ignored (pass uses no config; any key is accepted, as by flowpipeline)\n");
+	    logcap_buf,
+	    "overflowd: warning: fp.yml:4: segment Pass: key jk: accepted for flowpipeline's "
+	    "configs and ignored (pass uses no config; any key is accepted, as by flowpipeline)\n");
 	ofd_registry_free(r);
 
 	assert_int_equal(ofd_cfg_edit_distance("kitten", "sitting"), 3);
@@ -394,32 +381,32 @@ static void test_jobs(void **st)
 	(void)st;
 	struct ofd_registry *r = test_registry();
 	build_ok(r, "- segment: t_in\n- segment: t_keep\n  jobs: 4\n", NULL);
-	assert_string_equal(logbuf, "");
+	assert_string_equal(logcap_buf, "");
 	build_ok(r, "- segment: t_in\n- segment: t_keep\n  jobs: 4\n  config: {buckets: 1}\n", NULL);
-	assert_string_equal(logbuf,
+	assert_string_equal(logcap_buf,
 			    "overflowd: warning: fp.yml:4: segment t_keep: key buckets: accepted for "
 			    "flowpipeline's configs and ignored (flowpipeline's buckets, not needed here)\n");
-	logbuf[0] = 0;
+	logcap_buf[0] = 0;
 	build_ok(r, "- segment: t_in\n- segment: t_sum\n  jobs: 4\n", NULL);
-	assert_string_equal(logbuf,
+	assert_string_equal(logcap_buf,
 			    "overflowd: warning: fp.yml:2: segment t_sum: key jobs: t_sum keeps state across "
 			    "all flows (one instance sees them all): jobs 4 ignored\n");
-	logbuf[0] = 0;
+	logcap_buf[0] = 0;
 	build_ok(r, "- segment: t_in\n- segment: t_write\n  jobs: 3\n", NULL);
-	assert_string_equal(logbuf,
+	assert_string_equal(logcap_buf,
 			    "overflowd: warning: fp.yml:2: segment t_write: key jobs: t_write writes one "
 			    "stream in order from one thread: jobs 3 ignored (parallel writers would "
 			    "interleave the records)\n");
-	logbuf[0] = 0;
+	logcap_buf[0] = 0;
 	build_ok(r, "- segment: t_in\n  jobs: 2\n", NULL);
-	assert_string_equal(logbuf,
+	assert_string_equal(logcap_buf,
 			    "overflowd: warning: fp.yml:1: segment t_in: key jobs: an input reads its source "
 			    "once: jobs 2 ignored\n");
-	logbuf[0] = 0;
+	logcap_buf[0] = 0;
 	build_ok(r, "- segment: t_in\n- segment: branch\n  jobs: 2\n  if: [{segment: t_keep}]\n", NULL);
 	assert_string_equal(
-	    logbuf, "overflowd: warning: fp.yml:2: segment branch: key jobs: a branch runs no jobs of "
-		    "its own: jobs 2 ignored (give jobs to the segments inside it)\n");
+	    logcap_buf, "overflowd: warning: fp.yml:2: segment branch: key jobs: a branch runs no jobs of "
+			"its own: jobs 2 ignored (give jobs to the segments inside it)\n");
 	ofd_registry_free(r);
 }
 
@@ -439,7 +426,7 @@ static void test_workers(void **st)
 	assert_int_equal(seen_workers, 5);
 	run(r, "- segment: t_win\n  jobs: 5\n  config: {workers: 2}\n", &n3);
 	assert_int_equal(seen_workers, 2);
-	assert_string_equal(logbuf, "");
+	assert_string_equal(logcap_buf, "");
 	ofd_registry_free(r);
 }
 
@@ -531,14 +518,14 @@ static void test_log(void **st)
 	ofd_log_set_level(OFD_LOG_WARN);
 	ofd_info("not shown");
 	ofd_warn("shown");
-	assert_string_equal(logbuf, "overflowd: warning: shown\n");
-	logbuf[0] = 0;
+	assert_string_equal(logcap_buf, "overflowd: warning: shown\n");
+	logcap_buf[0] = 0;
 	ofd_log_set_json(1);
 	ofd_err("a \"quoted\"\tline");
 	unsigned long long t = 0;
 	char msg[128] = "";
 	assert_int_equal(
-	    sscanf(logbuf, "{\"level\":\"error\",\"time\":%llu,\"message\":\"%127[^\n]", &t, msg), 2);
+	    sscanf(logcap_buf, "{\"level\":\"error\",\"time\":%llu,\"message\":\"%127[^\n]", &t, msg), 2);
 	assert_true(t > 1600000000ull);
 	assert_string_equal(msg, "a \\\"quoted\\\"\\u0009line\"}");
 	ofd_log_set_level(OFD_LOG_INFO);

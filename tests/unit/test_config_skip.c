@@ -19,31 +19,22 @@
 #include "ofd/segment.h"
 #include "segments/builtin.h"
 
-static char logbuf[4096];
+#include "logcap.h"
+
 static char err[1024];
 static struct ofd_cfg_file *cfgf;
-
-static void capture(enum ofd_log_level lvl, const char *line, void *ctx)
-{
-	(void)lvl;
-	(void)ctx;
-	size_t n = strlen(logbuf);
-	snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", line);
-}
 
 static int setup(void **st)
 {
 	(void)st;
-	logbuf[0] = 0;
-	ofd_log_set_sink(capture, NULL);
-	ofd_log_set_level(OFD_LOG_INFO);
+	logcap_start();
 	return 0;
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	ofd_log_set_sink(NULL, NULL);
+	logcap_stop();
 	ofd_cfg_free(cfgf);
 	cfgf = NULL;
 	return 0;
@@ -121,7 +112,7 @@ static void test_default_one(void **st)
 	assert_int_equal(p->v[1].else_->v[0].line, 5);
 	assert_string_equal(p->v[2].segment, "json");
 	assert_int_equal(p->v[2].line, 6);
-	assert_string_equal(logbuf, "");
+	assert_string_equal(logcap_buf, "");
 }
 
 static void test_invert_two(void **st)
@@ -167,7 +158,7 @@ static void test_zero_and_empty(void **st)
 	assert_int_equal(p->n, 2);
 	assert_skip_branch(&p->v[1], 2, NULL);
 	assert_int_equal(p->v[1].else_->n, 1);
-	assert_string_equal(logbuf, "");
+	assert_string_equal(logcap_buf, "");
 }
 
 /* past the end of its list: nothing skipped, as flowpipeline, with a warning naming the line */
@@ -187,17 +178,17 @@ static void test_past_end(void **st)
 	assert_null(p->v[1].else_);
 	assert_string_equal(p->v[2].segment, "count");
 	assert_string_equal(p->v[3].segment, "json");
-	assert_non_null(strstr(logbuf, "skip.yml:2: segment skip: key skip: 3 segments, but 2 follow in "
-				       "this list: nothing is skipped"));
+	assert_non_null(strstr(logcap_buf, "skip.yml:2: segment skip: key skip: 3 segments, but 2 follow in "
+					   "this list: nothing is skipped"));
 	/* up to the end is allowed */
-	logbuf[0] = 0;
+	logcap_buf[0] = 0;
 	p = load(
 	    "- segment: stdin\n- segment: skip\n  config: {skip: 2}\n- segment: count\n- segment: json\n",
 	    NULL, 0);
 	assert_non_null(p);
 	assert_int_equal(p->n, 2);
 	assert_int_equal(p->v[1].else_->n, 2);
-	assert_string_equal(logbuf, "");
+	assert_string_equal(logcap_buf, "");
 }
 
 static void test_keys(void **st)
