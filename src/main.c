@@ -35,10 +35,9 @@ int main(int argc, char **argv)
 	/* a closed stdout (`| head -1`) is an EPIPE each command handles: it ends the run */
 	signal(SIGPIPE, SIG_IGN);
 	/* flowpipeline's `flowpipeline` and `flowpipeline "proto tcp"`: config.yml in the current
-	   directory, when there is one */
-	int have_default = access("config.yml", F_OK) == 0;
+	   directory, when there is one (looked for only where no command is named) */
 	if (argc < 2) {
-		if (have_default)
+		if (access("config.yml", F_OK) == 0)
 			return ofd_cmd_run(argc, argv);
 		usage(stderr);
 		return OFD_EXIT_USAGE;
@@ -67,7 +66,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--file") == 0 ||
 		    strncmp(argv[i], "-u", 2) == 0 || strncmp(argv[i], "--udp", 5) == 0)
 			return ofd_cmd_tracer(argc, argv);
-	if (argv[1][0] == '-' || have_default)
+	if (argv[1][0] == '-' || access("config.yml", F_OK) == 0)
 		return ofd_cmd_run(argc, argv);
 	fprintf(stderr, "overflowd: unknown command '%s' (and no config.yml here to run it as $0)\n",
 		argv[1]);

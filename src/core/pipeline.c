@@ -127,7 +127,8 @@ void ofd_pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
 	case PL_END: {
 		uint32_t began = 0, out;
 		for (unsigned w = 0; w < PL_WORDS; w++) {
-			b->live[w] = e->bypass ? m[0][w] : b->live[w] | m[2][w];
+			/* bypass: every flow that entered leaves, and so do records then/else added */
+			b->live[w] = b->live[w] | m[2][w] | (e->bypass ? m[0][w] : 0);
 			began += (uint32_t)__builtin_popcountll(m[0][w]);
 		}
 		out = ofd_batch_live_count(b);

@@ -144,8 +144,8 @@ int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errle
 			nc++;
 	if (!t->name || !t->name[0])
 		why = "a segment type without a name";
-	else if (strcasecmp(t->name, "branch") == 0)
-		why = "the name 'branch' is reserved for the engine";
+	else if (strcasecmp(t->name, "branch") == 0 || strcasecmp(t->name, "skip") == 0)
+		why = "the names 'branch' and 'skip' are reserved for the engine";
 	else if ((unsigned)t->kind > OFD_SEG_OUTPUT)
 		why = "an unknown kind";
 	else if (t->kind == OFD_SEG_INPUT && !t->start)
@@ -156,8 +156,10 @@ int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errle
 		why = "more counters than OFD_SEGMENT_COUNTERS_MAX";
 	else if (t->flags & ~(unsigned)(OFD_SEGF_BLOCKING | OFD_SEGF_PARALLEL | OFD_SEGF_EMITS))
 		why = "unknown flags";
-	else if ((t->flags & OFD_SEGF_EMITS) && (t->kind == OFD_SEG_INPUT || (t->flags & OFD_SEGF_BLOCKING)))
-		why = "OFD_SEGF_EMITS on an input or a blocking segment";
+	else if ((t->flags & OFD_SEGF_EMITS) &&
+		 (t->kind == OFD_SEG_INPUT || (t->flags & (OFD_SEGF_BLOCKING | OFD_SEGF_PARALLEL))))
+		why = "OFD_SEGF_EMITS on an input, a blocking or a parallel segment (a drain batch reaches "
+		      "one instance)";
 	if (!why)
 		why = reg_check_keys(t->config, t->state_size, 0);
 	if (!why)

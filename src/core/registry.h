@@ -5,9 +5,9 @@
  * A custom segment module exports `const struct ofd_segment_type *ofd_segments[]`, a
  * NULL-terminated array. Every type is checked before any is added (ABI version first, since a
  * different ABI may mean a different struct layout; then name, kind, callbacks, counters), and
- * a name already registered is refused: a module is taken whole or not at all. `branch` is
- * reserved for the engine. Modules stay loaded until ofd_registry_free(), which must come after
- * every pipeline built from the registry is freed.
+ * a name already registered is refused: a module is taken whole or not at all. `branch` and
+ * `skip` are reserved for the engine (the config loader builds them). Modules stay loaded until
+ * ofd_registry_free(), which must come after every pipeline built from the registry is freed.
  */
 #ifndef OFD_REGISTRY_H
 #define OFD_REGISTRY_H

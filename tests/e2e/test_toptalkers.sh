@@ -4,7 +4,7 @@
 # the printed ranking and the Mbps/kpps figures must equal what python3 computes from the
 # records `dump` decodes: bytes and packets summed per destination address, bits/s = bytes * 8
 # / window, packets/s = packets / window, written as go-humanize's SI() writes them (the
-# shortest decimal that reads back as the same double, scaled by a power of 1000 named by its
+# six decimals with the trailing zeros cut, as its Ftoa does, scaled by a power of 1000 named by its
 # SI prefix). The window (3600 s) is far longer than the run, so every flow is in it; the
 # report interval too, so the one report is the final one at the end of the input.
 set -u
@@ -44,11 +44,8 @@ def si(v, unit):
     if val == 1000.0:
         e += 3
         val = mag / math.pow(10, e)
-    s = repr(math.copysign(val, v))
-    if "e" in s:
-        s = format(val, "f")
-    if "." in s:
-        s = s.rstrip("0").rstrip(".")
+    s = "%.6f" % math.copysign(val, v)  # go-humanize's Ftoa: six decimals, zeros cut
+    s = s.rstrip("0").rstrip(".")
     return s + " " + PREFIXES.get(e, "") + unit
 
 def key(item):
@@ -97,7 +94,7 @@ EOF
 # 1. The bundled sample: the 10 largest receivers.
 run "$src/examples/netflow_4M.pcap.gz" 10 "" 0 0
 [ "$(wc -l <"$tmp/got.txt")" = 11 ] || fail "sample: $(wc -l <"$tmp/got.txt") lines"
-sed -n 2p "$tmp/got.txt" | grep -q '^122\.166\.253\.119: 749\.2987866666666 kbps, ' || fail "sample top: $(sed -n 2p "$tmp/got.txt")"
+sed -n 2p "$tmp/got.txt" | grep -q '^122\.166\.253\.119: 749\.298787 kbps, ' || fail "sample top: $(sed -n 2p "$tmp/got.txt")"
 
 # 2. An NTP reflection: 40 reflectors answer from port 123 to two victims with 468-byte
 # monlist responses, beside background traffic to 200 other addresses; NetFlow v5 from one
@@ -133,9 +130,9 @@ EOF
 run "$tmp/ntp.pcap" 5 "ntp: " 0 0
 [ "$(wc -l <"$tmp/got.txt")" = 6 ] || fail "ntp: $(wc -l <"$tmp/got.txt") lines"
 # 193.192.168.5: 40 flows of 7000..7039 packets of 468 bytes in 3600 s
-#   bytes 468 * (40 * 7000 + 780) = 131,405,040 -> 292.0112 kbps (as a double: 292.01120000000003,
-#   printed so, as Go prints it); packets 280,780 -> 77.99444... pps
-sed -n 1,3p "$tmp/got.txt" | tr '\n' '|' | grep -q '^ntp: =*|ntp: 193\.192\.168\.5: 292\.01120000000003 kbps, 77\.99444444444444 pps|ntp: 193\.192\.168\.9: 124\.8 kbps, 33\.333333333333336 pps|$' ||
+#   bytes 468 * (40 * 7000 + 780) = 131,405,040 -> 292.0112 kbps (six decimals, zeros cut, as
+#   go-humanize prints it); packets 280,780 -> 77.994444 pps
+sed -n 1,3p "$tmp/got.txt" | tr '\n' '|' | grep -q '^ntp: =*|ntp: 193\.192\.168\.5: 292\.0112 kbps, 77\.994444 pps|ntp: 193\.192\.168\.9: 124\.8 kbps, 33\.333333 pps|$' ||
 	fail "ntp ranking: $(head -3 "$tmp/got.txt")"
 # thresholds: only the victims pass 50 kbps; 40 pps leaves only the first
 run "$tmp/ntp.pcap" 5 "" 50000 40

@@ -18,6 +18,7 @@
 
 #include "core/config.h"
 #include "core/pipeline.h"
+#include "logcap.h"
 #include "core/registry.h"
 #include "segments/builtin.h"
 
@@ -214,10 +215,14 @@ static void test_limit_config(void **state)
 	struct ofd_cfg_file *cfg = NULL;
 	struct ofd_pipeline *p;
 	char err[512] = "";
+	logcap_start();
 	assert_int_equal(build(&cfg, &p,
 			       "- segment: t_gen\n- segment: limit\n  jobs: 2\n  config: {count: 5}\n", err,
 			       sizeof(err)),
 			 0);
+	logcap_stop();
+	if (!strstr(logcap_buf, "segment limit: key jobs: ") || !strstr(logcap_buf, "jobs 2 ignored"))
+		fail_msg("no jobs warning: %s", logcap_buf);
 	ofd_pipeline_free(p);
 	ofd_cfg_free(cfg);
 }

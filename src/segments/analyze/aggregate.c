@@ -225,7 +225,7 @@ static void entry_free(struct agg_state *s, uint32_t i)
 static unsigned strip_arena(struct ofd_flow *f, const struct ofd_batch *b)
 {
 	unsigned n = 0;
-	for (unsigned id = 0; id < OFD_F__COUNT; id++) {
+	for (unsigned id = 0; id < OFD_F__STORED; id++) { /* storage-less fields have no member */
 		if (ofd_fields[id].kind != OFD_FK_STR)
 			continue;
 		const char **p = (const char **)(void *)((char *)f + ofd_fields[id].off);

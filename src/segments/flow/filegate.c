@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "ofd/segment.h"
@@ -61,9 +62,7 @@ static void filegate_process(struct ofd_segment *seg, void *state, struct ofd_ba
 	if (s->open)
 		return;
 	uint64_t n = ofd_batch_live_count(b);
-	for (uint32_t i = 0; i < b->n; i++)
-		if (ofd_batch_is_live(b, i))
-			ofd_batch_kill(b, i);
+	memset(b->live, 0, sizeof(b->live));
 	if (n)
 		ofd_segment_count(seg, C_GATED, n);
 }

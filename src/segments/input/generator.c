@@ -157,7 +157,8 @@ static int generator_start(struct ofd_segment *seg, void *state)
 	uint64_t mono0 = ofd_time_mono_ns();
 	for (uint64_t i = 0; (s->count == 0 || i < s->count) && !ofd_segment_stopping(seg); i++) {
 		if (s->rate && i % 64 == 0) { /* pace in steps of 64 flows */
-			uint64_t due = mono0 + i * NS / s->rate;
+			uint64_t due =
+			    mono0 + i / s->rate * NS + i % s->rate * NS / s->rate; /* no i * NS overflow */
 			if (due > ofd_time_mono_ns() + 1000000) {
 				ofd_input_flush(seg);
 				if (gen_wait(seg, due))

@@ -73,7 +73,6 @@ struct toptalkers_state {
 	/* time and reports */
 	uint64_t now_ns, last_report_ns;
 	uint64_t since_report; /* flows counted since the last report */
-	uint64_t evicted;
 	struct ofd_outfile out;
 	int ready;
 };
@@ -222,7 +221,6 @@ static uint64_t tt_slot_of(struct ofd_segment *seg, struct toptalkers_state *s, 
 				if (tt_at(s, w)->bytes < least)
 					least = tt_at(s, w)->bytes, way = w;
 			}
-		s->evicted++;
 		ofd_segment_count(seg, C_EVICTED, 1);
 	}
 	struct tt_slot *sl = tt_at(s, way);
@@ -293,8 +291,8 @@ static void toptalkers_process(struct ofd_segment *seg, void *state, struct ofd_
 
 /*
  * v as go-humanize's SI(v, unit) writes it: scaled to [1, 1000) by a power of 1000 named by its
- * SI prefix, in the shortest decimal form that reads back as the same double, without trailing
- * zeros: "524.24576 Mbps", "0 bps".
+ * SI prefix, with six decimals and the trailing zeros (and a bare point) cut, as its Ftoa does:
+ * "524.24576 Mbps", "333.333333 bps", "0 bps".
  */
 static int tt_si(char *out, size_t len, double v, const char *unit)
 {
@@ -314,11 +312,11 @@ static int tt_si(char *out, size_t len, double v, const char *unit)
 	if (e >= -30 && e <= 30)
 		pre = prefixes[(int)(e / 3) + 10];
 	char num[64];
-	for (int p = 0; p <= 17; p++) {
-		snprintf(num, sizeof(num), "%.*f", p, val);
-		if (strtod(num, NULL) == val)
-			break;
-	}
+	int n = snprintf(num, sizeof(num), "%.6f", val);
+	while (n > 1 && num[n - 1] == '0')
+		num[--n] = 0;
+	if (n > 1 && num[n - 1] == '.')
+		num[--n] = 0;
 	return snprintf(out, len, "%s %s%s", num, pre, unit);
 }
 
