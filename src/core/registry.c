@@ -144,8 +144,10 @@ int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errle
 			nc++;
 	if (!t->name || !t->name[0])
 		why = "a segment type without a name";
-	else if (strcasecmp(t->name, "branch") == 0 || strcasecmp(t->name, "skip") == 0)
-		why = "the names 'branch' and 'skip' are reserved for the engine";
+	else if (strcasecmp(t->name, "branch") == 0)
+		why = "the name 'branch' is reserved for the engine";
+	else if (strcasecmp(t->name, "skip") == 0)
+		why = "the name 'skip' is reserved for the engine (the config loader turns it into a branch)";
 	else if ((unsigned)t->kind > OFD_SEG_OUTPUT)
 		why = "an unknown kind";
 	else if (t->kind == OFD_SEG_INPUT && !t->start)

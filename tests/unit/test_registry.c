@@ -83,6 +83,18 @@ static void test_check(void **st)
 	t.name = "branch";
 	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
 	assert_string_equal(err, "segment branch: the name 'branch' is reserved for the engine");
+	t.name = "Skip";
+	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
+	assert_string_equal(err,
+			    "segment Skip: the name 'skip' is reserved for the engine (the config loader "
+			    "turns it into a branch)");
+	t.name = "x";
+	t.flags = OFD_SEGF_EMITS | OFD_SEGF_PARALLEL;
+	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
+	assert_non_null(strstr(err, "OFD_SEGF_EMITS on an input, a blocking or a parallel segment"));
+	t.flags = OFD_SEGF_EMITS;
+	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), 0);
+	t.flags = 0;
 	t.name = "";
 	assert_int_equal(ofd_registry_check(&t, err, sizeof(err)), OFD_ECONFIG);
 	t.name = "x";
