@@ -19,8 +19,10 @@ SAMPLE       := examples/netflow_4M.pcap.gz
 # Debian packages: build tools and libraries, then the peers the end-to-end tests compare with.
 PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-config \
               libpcap-dev zlib1g-dev libcmocka-dev libyaml-dev libjansson-dev libzstd-dev \
-              libsodium-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev shellcheck
-PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl sqlite3 python3-ipfix
+              libsodium-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev shellcheck \
+              librdkafka-dev libprotobuf-c-dev protobuf-c-compiler
+PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl sqlite3 python3-ipfix \
+              kcat protobuf-compiler
 
 .PHONY: all deps deps-peers build run test check-format check-banned check-shell check-layers check-readme test-minimal \
         readme test-gcc test-asan test-fuzz fuzz bench format clean
