@@ -129,6 +129,19 @@ OFD_API int ofd_segment_stopping(const struct ofd_segment *seg);
 OFD_API int ofd_segment_draining(const struct ofd_segment *seg);
 
 /*
+ * Inputs that acknowledge their source only once the records are through (at-least-once, e.g.
+ * kafkaconsumer's offset commits). Every batch the pipeline takes gets the next number of one
+ * sequence: ofd_segment_handed() is the number after the last batch this input handed on (read
+ * it right after ofd_batch_flush(); 0 before the first), ofd_segment_done() the number below
+ * which every batch has passed every segment, the blocking ones' own threads included (outputs
+ * have written it). What an input handed on before noting H is through once done >= H. After
+ * the pipeline has finished (in fini()) everything handed on is through. Without a pipeline (a
+ * harness instance) both are 0.
+ */
+OFD_API uint64_t ofd_segment_handed(const struct ofd_segment *seg);
+OFD_API uint64_t ofd_segment_done(const struct ofd_segment *seg);
+
+/*
  * Background work a segment owns (feed refresh, pollers, delivery): ofd_segment_spawn() from
  * init() (or later) starts fn(seg, arg) in a thread of its own, at most OFD_SEGMENT_THREADS per
  * instance. The thread runs while the pipeline does and while it drains; it must return soon

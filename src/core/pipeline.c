@@ -19,6 +19,9 @@
 
 #include "core/registry.h"
 
+static uint64_t pl_push_first(struct ofd_pipeline *p, struct pl_batch *pb);
+static void pl_finished(struct ofd_pipeline *p, uint64_t seq);
+
 void ofd_pipeline_input_full(struct ofd_batch *b, void *ctx)
 {
 	struct ofd_segment *s = ctx;
@@ -39,16 +42,71 @@ void ofd_pipeline_input_full(struct ofd_batch *b, void *ctx)
 	struct pl_batch *pb = v;
 	ofd_batch_swap(b, &pb->b);
 	ofd_batch_reset(b);
-	pb->seq = atomic_fetch_add_explicit(&p->seq, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->entry->out, live, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->rec_in, live, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
-	(void)ofd_ring_push(&p->st[0].in, pb);
+	s->handed = pl_push_first(p, pb) + 1;
+}
+
+/* Number a batch and queue it into the first stage in one step (see pushmu); its number. */
+static uint64_t pl_push_first(struct ofd_pipeline *p, struct pl_batch *pb)
+{
+	pthread_mutex_lock(&p->pushmu);
+	uint64_t seq = atomic_fetch_add_explicit(&p->seq, 1, memory_order_relaxed);
+	pb->seq = seq;
+	if (ofd_ring_push(&p->st[0].in, pb)) { /* closed (a flush at the end): through at once */
+		pb->drain = 0;
+		pl_finished(p, seq);
+		(void)ofd_ring_push(&p->free, pb);
+	}
+	pthread_mutex_unlock(&p->pushmu);
+	return seq;
+}
+
+/* Batch seq has left the last stage: move `done` over every finished one in a row. */
+static void pl_finished(struct ofd_pipeline *p, uint64_t seq)
+{
+	pthread_mutex_lock(&p->donemu);
+	uint64_t d = atomic_load_explicit(&p->done, memory_order_relaxed);
+	if (seq == d) {
+		do
+			p->fin[d++ % p->npool] = 0;
+		while (p->fin[d % p->npool] && d < atomic_load_explicit(&p->seq, memory_order_relaxed));
+		atomic_store_explicit(&p->done, d, memory_order_release);
+	} else {
+		p->fin[seq % p->npool] = 1;
+	}
+	pthread_mutex_unlock(&p->donemu);
+}
+
+uint64_t ofd_segment_handed(const struct ofd_segment *seg)
+{
+	return seg->p ? seg->handed : 0;
+}
+
+uint64_t ofd_segment_done(const struct ofd_segment *seg)
+{
+	struct ofd_pipeline *p = seg->p;
+	if (!p)
+		return 0;
+	if (p->phase == PL_DONE || p->inline_mode)
+		return atomic_load(&p->seq);
+	/* the main path first: a batch it has finished queued its copies before (see pl_exec) */
+	uint64_t d = atomic_load_explicit(&p->done, memory_order_acquire);
+	for (size_t i = 0; i < p->ne; i++) {
+		struct pl_entry *e = &p->e[i];
+		if (!e->blocking)
+			continue;
+		uint64_t h = atomic_load(&e->handed), r = atomic_load(&e->processed);
+		if (r < h && r < d) /* copies wait: those below r are through, the next may be r */
+			d = r;
+	}
+	return d;
 }
 
 /* Copy the live records of b into a free copy of blocking entry e and queue it; with `take`
    (nothing runs after e), hand over b's records by swapping stores instead, leaving b empty. */
-static void pl_hand_copy(struct pl_entry *e, struct ofd_batch *b, int take)
+static void pl_hand_copy(struct pl_entry *e, struct ofd_batch *b, uint64_t seq, int take)
 {
 	void *v;
 	if (ofd_ring_pop(&e->free, &v))
@@ -68,6 +126,8 @@ static void pl_hand_copy(struct pl_entry *e, struct ofd_batch *b, int take)
 	} else {
 		ofd_batch_copy_live(c, b);
 	}
+	e->copy_seq[c - e->copies] = seq;
+	atomic_store(&e->handed, seq + 1);
 	(void)ofd_ring_push(&e->queue, c);
 }
 
@@ -112,7 +172,7 @@ void ofd_pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
 		pl_count_add(&e->out, in);
 		if (op->kind == PL_BLOCK_TAIL) /* the pipeline's out, before the records go */
 			pl_count_add(&e->inst[0].p->rec_out, in);
-		pl_hand_copy(e, b, op->kind == PL_BLOCK_TAIL);
+		pl_hand_copy(e, b, pb->seq, op->kind == PL_BLOCK_TAIL);
 		break;
 	case PL_BEGIN:
 		memcpy(m[0], b->live, sizeof(b->live));
@@ -156,6 +216,7 @@ static void pl_run(struct ofd_pipeline *p, struct pl_stage *st, unsigned idx, st
 			pthread_cond_broadcast(&p->cv);
 			pthread_mutex_unlock(&p->mu);
 		}
+		pl_finished(p, pb->seq);
 		(void)ofd_ring_push(&p->free, pb);
 	} else {
 		(void)ofd_ring_push(&st[1].in, pb);
@@ -232,8 +293,11 @@ static void *pl_blocking_main(void *arg)
 		void *v;
 		int rc = ofd_ring_pop_until(&e->queue, &v, next);
 		if (rc == 0) {
-			t->process(s, s->state, v);
-			(void)ofd_ring_push(&e->free, v);
+			struct ofd_batch *c = v;
+			uint64_t seq = e->copy_seq[c - e->copies];
+			t->process(s, s->state, c);
+			atomic_store(&e->processed, seq + 1);
+			(void)ofd_ring_push(&e->free, c);
 		} else if (rc == OFD_EEOF) {
 			break;
 		}
@@ -307,7 +371,8 @@ static int pl_alloc_pool(struct ofd_pipeline *p)
 {
 	p->npool = p->o.pool_batches;
 	p->pool = calloc(p->npool, sizeof(*p->pool));
-	if (!p->pool)
+	p->fin = calloc(p->npool, 1);
+	if (!p->pool || !p->fin)
 		return -ENOMEM;
 	if (p->nslots && !(p->masks = calloc(p->npool * 3 * p->nslots, sizeof(*p->masks))))
 		return -ENOMEM;
@@ -328,7 +393,7 @@ static int pl_alloc_blocking(struct ofd_pipeline *p, struct pl_entry *e)
 {
 	unsigned n = p->o.blocking_batches;
 	int rc;
-	if (!(e->copies = calloc(n, sizeof(*e->copies))))
+	if (!(e->copies = calloc(n, sizeof(*e->copies))) || !(e->copy_seq = calloc(n, sizeof(*e->copy_seq))))
 		return -ENOMEM;
 	if ((rc = ofd_ring_init(&e->queue, n)) != 0 || (rc = ofd_ring_init(&e->free, n)) != 0)
 		return rc;
@@ -441,11 +506,7 @@ void ofd_pl_flush(struct ofd_pipeline *p)
 	struct pl_batch *pb = v;
 	ofd_batch_reset(&pb->b);
 	pb->drain = PL_FLUSH;
-	pb->seq = atomic_fetch_add_explicit(&p->seq, 1, memory_order_relaxed);
-	if (ofd_ring_push(&p->st[0].in, pb)) { /* closed: the end is near */
-		pb->drain = 0;
-		(void)ofd_ring_push(&p->free, pb);
-	}
+	(void)pl_push_first(p, pb);
 }
 
 /* The inputs have returned: drain batches down the pipeline, one round at a time, until a round
@@ -464,9 +525,8 @@ static void pl_drain(struct ofd_pipeline *p)
 		struct pl_batch *pb = v;
 		ofd_batch_reset(&pb->b);
 		pb->drain = PL_DRAIN;
-		pb->seq = atomic_fetch_add_explicit(&p->seq, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
-		(void)ofd_ring_push(&p->st[0].in, pb);
+		(void)pl_push_first(p, pb);
 		pthread_mutex_lock(&p->mu);
 		while (p->drains_done < round)
 			pthread_cond_wait(&p->cv, &p->mu);
@@ -537,6 +597,7 @@ void ofd_pipeline_free(struct ofd_pipeline *p)
 			ofd_ring_fini(&e->queue);
 			ofd_ring_fini(&e->free);
 			free(e->copies);
+			free(e->copy_seq);
 		}
 	}
 	for (size_t s = 0; s < p->nst; s++) {
@@ -548,12 +609,15 @@ void ofd_pipeline_free(struct ofd_pipeline *p)
 		ofd_ring_fini(&p->free);
 	free(p->st);
 	free(p->pool);
+	free(p->fin);
 	free(p->masks);
 	free(p->ops);
 	free(p->e);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	pthread_mutex_destroy(&p->mmu);
+	pthread_mutex_destroy(&p->donemu);
+	pthread_mutex_destroy(&p->pushmu);
 	if (p->inline_mode) {
 		pthread_cond_destroy(&p->icv);
 		pthread_mutex_destroy(&p->imu);

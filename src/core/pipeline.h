@@ -180,6 +180,7 @@ struct ofd_segment {
 	int collectable;    /* between a successful init() and fini(): collect() may run (under p->mmu) */
 	int stop_requested; /* without a pipeline (a harness instance): ofd_segment_stop_pipeline() */
 	int draining;	    /* in process() on a drain batch (OFD_SEGF_EMITS) */
+	uint64_t handed;    /* inputs: the pipeline's sequence after the last batch handed on */
 	/* segment-owned background threads (ofd_segment_spawn) */
 	pthread_mutex_t bgmu;
 	pthread_cond_t bgcv;
@@ -211,6 +212,10 @@ struct pl_entry {
 	int blocking;
 	struct ofd_ring queue, free;
 	struct ofd_batch *copies;
+	uint64_t *copy_seq; /* the sequence number of the batch each copy came from */
+	/* the sequence after the last copy queued and after the last one processed: when equal,
+	   nothing waits here (ofd_segment_done) */
+	_Atomic uint64_t handed, processed;
 	pthread_t thread;
 	int started;
 	/* the last values of finished instances' metrics, so they outlive fini() (under p->mmu) */

@@ -276,6 +276,8 @@ int ofd_pipeline_new(struct ofd_pipeline **out, const struct ofd_registry *reg,
 		goto fail;
 	}
 	pthread_mutex_init(&p->mmu, NULL);
+	pthread_mutex_init(&p->donemu, NULL);
+	pthread_mutex_init(&p->pushmu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

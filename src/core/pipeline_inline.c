@@ -86,6 +86,7 @@ void ofd_pl_inline_full(struct ofd_pipeline *p, struct ofd_segment *in, struct o
 	if (!p->nops || p->ops[p->nops - 1].kind != PL_BLOCK_TAIL) /* else counted as it took them */
 		atomic_fetch_add_explicit(&p->rec_out, ofd_batch_live_count(&pb->b), memory_order_relaxed);
 	ofd_batch_reset(&pb->b);
+	in->handed = atomic_fetch_add(&p->seq, 1) + 1; /* through at once: ofd_segment_done is seq */
 	pthread_mutex_unlock(&p->imu);
 	ofd_batch_reset(b);
 }

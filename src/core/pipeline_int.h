@@ -79,6 +79,13 @@ struct ofd_pipeline {
 	enum pl_phase phase;
 	_Atomic int stopping;
 	_Atomic uint64_t seq, batches, rec_in, rec_out;
+	/* ofd_segment_done(): batches below `done` have left the last stage; fin marks the ones
+	   above it that have (in flight are at most npool, so seq % npool is their slot). pushmu
+	   numbers a batch and queues it in one step, so that every single-worker stage and every
+	   blocking segment's queue sees batches in sequence */
+	pthread_mutex_t donemu, pushmu;
+	_Atomic uint64_t done;
+	uint8_t *fin;
 	_Atomic int rings_ready; /* the pool, stages and rings exist (set once, at start) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;

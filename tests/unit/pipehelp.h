@@ -22,10 +22,11 @@ struct seg_pipeline {
 	struct ofd_pipeline *p;
 };
 
-/* Build and init a pipeline from yaml over the NULL-terminated types; 0 or init's error (the
-   reason printed). A config that does not load or build aborts the test program. */
-static inline int seg_pipeline_open(struct seg_pipeline *sp, const char *yaml,
-				    const struct ofd_segment_type *const *types)
+/* Build and init a pipeline from yaml over the NULL-terminated types with opts (may be NULL);
+   0 or init's error (the reason printed). A config that does not load or build aborts. */
+static inline int seg_pipeline_open_opts(struct seg_pipeline *sp, const char *yaml,
+					 const struct ofd_segment_type *const *types,
+					 const struct ofd_pipeline_opts *opts)
 {
 	char err[512] = "";
 	memset(sp, 0, sizeof(*sp));
@@ -40,7 +41,7 @@ static inline int seg_pipeline_open(struct seg_pipeline *sp, const char *yaml,
 		fprintf(stderr, "%s\n", err);
 		abort();
 	}
-	if (ofd_pipeline_new(&sp->p, sp->reg, ofd_cfg_pipeline(sp->cfg), "test.yml", NULL, err,
+	if (ofd_pipeline_new(&sp->p, sp->reg, ofd_cfg_pipeline(sp->cfg), "test.yml", opts, err,
 			     sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		abort();
@@ -49,6 +50,12 @@ static inline int seg_pipeline_open(struct seg_pipeline *sp, const char *yaml,
 	if (rc)
 		fprintf(stderr, "init: %s\n", err);
 	return rc;
+}
+
+static inline int seg_pipeline_open(struct seg_pipeline *sp, const char *yaml,
+				    const struct ofd_segment_type *const *types)
+{
+	return seg_pipeline_open_opts(sp, yaml, types, NULL);
 }
 
 /* Finish (when still running) and free everything. */
