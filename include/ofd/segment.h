@@ -142,6 +142,15 @@ OFD_API uint64_t ofd_segment_handed(const struct ofd_segment *seg);
 OFD_API uint64_t ofd_segment_done(const struct ofd_segment *seg);
 
 /*
+ * Such an input says so from its init() (ofd_segment_set_acking); then "through" must mean
+ * written: outputs that buffer write out (or wait for delivery of) what a batch gave them before
+ * process() returns when ofd_segment_acking() is true, so that a crash after the source was
+ * acknowledged loses nothing. Otherwise they keep their own pace (flush on tick).
+ */
+OFD_API void ofd_segment_set_acking(struct ofd_segment *seg);
+OFD_API int ofd_segment_acking(const struct ofd_segment *seg);
+
+/*
  * Background work a segment owns (feed refresh, pollers, delivery): ofd_segment_spawn() from
  * init() (or later) starts fn(seg, arg) in a thread of its own, at most OFD_SEGMENT_THREADS per
  * instance. The thread runs while the pipeline does and while it drains; it must return soon

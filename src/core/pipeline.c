@@ -79,6 +79,17 @@ static void pl_finished(struct ofd_pipeline *p, uint64_t seq)
 	pthread_mutex_unlock(&p->donemu);
 }
 
+void ofd_segment_set_acking(struct ofd_segment *seg)
+{
+	if (seg->p)
+		atomic_store(&seg->p->acking, 1);
+}
+
+int ofd_segment_acking(const struct ofd_segment *seg)
+{
+	return seg->p && atomic_load_explicit(&seg->p->acking, memory_order_relaxed);
+}
+
 uint64_t ofd_segment_handed(const struct ofd_segment *seg)
 {
 	return seg->p ? seg->handed : 0;

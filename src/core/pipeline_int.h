@@ -85,6 +85,7 @@ struct ofd_pipeline {
 	   blocking segment's queue sees batches in sequence */
 	pthread_mutex_t donemu, pushmu;
 	_Atomic uint64_t done;
+	_Atomic int acking; /* an input acknowledges its source: outputs write out per batch */
 	uint8_t *fin;
 	_Atomic int rings_ready; /* the pool, stages and rings exist (set once, at start) */
 	pthread_mutex_t mu;

@@ -176,6 +176,8 @@ void ofd_outfile_close(struct ofd_outfile *o)
 
 void ofd_outfile_report(struct ofd_outfile *o, struct ofd_segment *seg)
 {
+	if (o->w.len && ofd_segment_acking(seg)) /* an input acknowledges what we return from */
+		ofd_outfile_flush(o);
 	uint64_t e = ofd_outfile_new_errors(o);
 	if (e)
 		ofd_segment_count(seg, 0, e);

@@ -61,7 +61,9 @@ void ofd_outfile_close(struct ofd_outfile *o);
 uint64_t ofd_outfile_new_errors(struct ofd_outfile *o);
 
 /*
- * After writing: count the new errors in seg's counter 0 (write_errors), and once the reader
+ * After writing (every process() ends with it): write out what is buffered when the pipeline's
+ * input acknowledges its source (ofd_segment_acking); count the new errors in seg's counter 0
+ * (write_errors), and once the reader
  * of a pipe closed its end (EPIPE, with SIGPIPE ignored, as `| head -1` does) log one line and
  * stop the pipeline, as SIGTERM would: a reader that went away is the end of the run, not an
  * error (nothing more is written or counted).
