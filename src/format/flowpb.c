@@ -22,7 +22,8 @@
 
 /* What an entry does with its value. */
 enum pb_op {
-	PB_N8, /* a plain number in a member of 1, 2, 4, 8 bytes */
+	PB_NUM, /* writing: a plain number, MAC included, read as 8 bytes and masked (`mask`) */
+	PB_N8,	/* a plain number in a member of 1, 2, 4, 8 bytes */
 	PB_N16,
 	PB_N32,
 	PB_N64,
@@ -50,6 +51,8 @@ struct pb_ent {
 	uint8_t u32;		/* a 32-bit schema type: values read are cut to 32 bits */
 	uint8_t aux;		/* PB_ENUM: index in ofd_pj_enums */
 	uint16_t off;		/* the member */
+	uint64_t mask;		/* PB_NUM: the member's bits of the 8 bytes at off */
+	uint8_t at;		/* an enriched entry: the base entries before it (by number) */
 	uint16_t num;
 	int16_t field; /* enum ofd_field, OFD_PJ_NONE for SKIP */
 	uint64_t max;  /* the largest value read into the member */
@@ -77,12 +80,13 @@ static const uint16_t pb_legacy_nums[] = {1,  3,   4,	6,   7,	  9,   10,  11,	 1
 #define PB_SCRATCH 8192 /* room for any record (checked at init) */
 
 struct pb_schema {
-	struct pb_ent all[PB_NDEF];  /* written fields by number */
-	struct pb_ent base[PB_NDEF]; /* the BASE ones of them */
+	struct pb_ent base[PB_NDEF]; /* the written BASE fields, by number */
+	struct pb_ent enr[PB_NDEF];  /* the written ENRICHED fields, by number */
 	struct pb_ent dec[PB_NDEF];  /* every field of the schema */
-	unsigned nall, nbase, ndec;
-	size_t worst;	      /* the longest message a record can make */
-	uint8_t idx[PB_NUMS]; /* number -> dec index + 1, 0: unknown */
+	unsigned nbase, nenr, ndec;
+	size_t worst;			/* the longest message a record can make */
+	uint8_t idx[PB_NUMS];		/* number -> dec index + 1, 0: unknown */
+	uint8_t enr_idx[OFD_F__STORED]; /* enriched field -> enr index + 1, 0: not written */
 };
 
 static struct pb_schema pb_schemas[2];
@@ -96,8 +100,12 @@ static int pb_cmp(const void *a, const void *b)
 	return (int)x->num - (int)y->num;
 }
 
-static uint8_t *pb_varint(uint8_t *p, uint64_t v)
+static inline uint8_t *pb_varint(uint8_t *p, uint64_t v)
 {
+	if (v < 0x80) {
+		*p = (uint8_t)v;
+		return p + 1;
+	}
 	while (v >= 0x80) {
 		*p++ = (uint8_t)(v | 0x80);
 		v >>= 7;
@@ -169,6 +177,19 @@ static size_t pb_worst(const struct pb_ent *e)
 	}
 }
 
+/* A plain number whose member can be read as 8 bytes (inside the record) is written as PB_NUM. */
+static void pb_fast(struct pb_ent *e)
+{
+	unsigned size = e->op == PB_N8 ? 1 : e->op == PB_N16 ? 2 : e->op == PB_N32 ? 4 : 8;
+	if (e->op > PB_MAC || e->off + 8u > sizeof(struct ofd_flow))
+		return;
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	return; /* the mask takes the member's bytes from the low end */
+#endif
+	e->op = PB_NUM;
+	e->mask = size == 8 ? UINT64_MAX : (UINT64_C(1) << (8 * size)) - 1; /* little-endian loads */
+}
+
 static int pb_is_legacy(unsigned num)
 {
 	for (unsigned i = 0; i < sizeof(pb_legacy_nums) / sizeof(pb_legacy_nums[0]); i++)
@@ -199,13 +220,22 @@ static void pb_init(void)
 			S->idx[d->num] = (uint8_t)S->ndec;
 			if (e.op == PB_SKIP || e.op == PB_SEC || e.op == PB_MS)
 				continue;
-			S->all[S->nall++] = e;
+			pb_fast(&e);
 			S->worst += pb_worst(&e);
-			if (!e.enriched)
+			if (e.enriched)
+				S->enr[S->nenr++] = e;
+			else
 				S->base[S->nbase++] = e;
 		}
-		qsort(S->all, S->nall, sizeof(S->all[0]), pb_cmp);
+		qsort(S->enr, S->nenr, sizeof(S->enr[0]), pb_cmp);
 		qsort(S->base, S->nbase, sizeof(S->base[0]), pb_cmp);
+		for (unsigned i = 0; i < S->nenr; i++) {
+			while (S->enr[i].at < S->nbase && S->base[S->enr[i].at].num < S->enr[i].num)
+				S->enr[i].at++;
+			if (S->enr_idx[S->enr[i].field])
+				abort(); /* one written entry per enriched field */
+			S->enr_idx[S->enr[i].field] = (uint8_t)(i + 1);
+		}
 		if (S->worst > PB_SCRATCH || PB_NDEF >= 255)
 			abort();
 	}
@@ -284,110 +314,173 @@ static uint8_t *pb_ip(uint8_t *p, const struct pb_ent *e, const struct ofd_ip *i
 	return p + 16;
 }
 
-/* The entries [e, end) of a record into out (room for the schema's worst case). */
-static size_t pb_encode(const struct ofd_flow *f, const struct pb_ent *e, const struct pb_ent *end,
-			uint8_t *out)
+/* One entry's field of a record at p (when it has a value): the end of what was written. */
+static inline __attribute__((always_inline)) uint8_t *pb_put(uint8_t *p, const struct pb_ent *e,
+							     const struct ofd_flow *f)
 {
-	const unsigned char *rec = (const unsigned char *)f;
-	unsigned sparse = f->sparse;
+	const unsigned char *at = (const unsigned char *)f + e->off;
+	uint64_t v;
+	if (e->op == PB_NUM) { /* most fields: no jump table */
+		memcpy(&v, at, 8);
+		v &= e->mask;
+		if (!v) /* a branch, not a select: p must not wait for the load */
+			return p;
+		return pb_varint(pb_tag(p, e), v);
+	}
+	switch (e->op) {
+	case PB_N8:
+	case PB_ENUM: v = *at; break;
+	case PB_N16: {
+		uint16_t x;
+		memcpy(&x, at, 2);
+		v = x;
+		break;
+	}
+	case PB_N32: {
+		uint32_t x;
+		memcpy(&x, at, 4);
+		v = x;
+		break;
+	}
+	case PB_N64:
+	case PB_MAC: memcpy(&v, at, 8); break;
+	case PB_MBPS:
+		memcpy(&v, at, 8);
+		v /= 1000000;
+		v = v > UINT32_MAX ? UINT32_MAX : v;
+		break;
+	case PB_IP: {
+		const struct ofd_ip *ip = (const struct ofd_ip *)(const void *)at;
+		if (ip->family == OFD_AF_INET || ip->family == OFD_AF_INET6)
+			p = pb_ip(p, e, ip);
+		return p;
+	}
+	case PB_STR: {
+		const char *s;
+		memcpy(&s, at, sizeof(s));
+		if (s && *s)
+			p = pb_text(p, e, s, strlen(s));
+		return p;
+	}
+	case PB_CC:
+		if (at[0] && at[1])
+			p = pb_text(p, e, (const char *)at, 2);
+		return p;
+	case PB_PATH: {
+		unsigned n = f->as_path_len;
+		if (n)
+			p = pb_packed(p, e, f->as_path, n < OFD_AS_PATH_MAX ? n : OFD_AS_PATH_MAX, 0,
+				      UINT32_MAX);
+		return p;
+	}
+	case PB_COMMS: {
+		unsigned n = f->bgp_communities.n;
+		if (n)
+			p = pb_packed(p, e, f->bgp_communities.v,
+				      n < OFD_COMMUNITIES_MAX ? n : OFD_COMMUNITIES_MAX, 0, UINT32_MAX);
+		return p;
+	}
+	case PB_MTTL: {
+		unsigned n = ofd_pj_mpls_n(f);
+		if (ofd_pj_mpls_ttls(f, n))
+			p = pb_packed(p, e, f->mpls_stack.lse, n, 0, 0xff);
+		return p;
+	}
+	case PB_MLABEL: {
+		unsigned n = ofd_pj_mpls_n(f);
+		if (n)
+			p = pb_packed(p, e, f->mpls_stack.lse, n, 12, 0xfffff);
+		else if (f->mpls_label)
+			p = pb_packed(p, e, &f->mpls_label, 1, 0, UINT32_MAX);
+		return p;
+	}
+	case PB_MIP:
+		if (f->mpls_ip.family == OFD_AF_INET || f->mpls_ip.family == OFD_AF_INET6)
+			p = pb_ip(p, e, &f->mpls_ip);
+		return p;
+	default: return p;
+	}
+	if (!v)
+		return p;
+	if (e->op == PB_ENUM && v < 8)
+		v = pb_enum_num[e->aux][v];
+	return pb_varint(pb_tag(p, e), v);
+}
+
+__attribute__((noinline)) static uint8_t *pb_put_cold(uint8_t *p, const struct pb_ent *e,
+						      const struct ofd_flow *f)
+{
+	return pb_put(p, e, f);
+}
+
+/* The base entries [e, end). */
+static uint8_t *pb_run(uint8_t *p, const struct pb_ent *e, const struct pb_ent *end, const struct ofd_flow *f)
+{
+	for (; e < end; e++)
+		p = pb_put(p, e, f);
+	return p;
+}
+
+/* The written entries of the present enriched fields into sel[] (enr indexes, ascending): their
+   count. */
+static unsigned pb_select(const struct ofd_flow *f, const struct pb_schema *S, uint8_t *sel)
+{
+	unsigned n = 0;
+	for (unsigned w = 0; w < OFD_FIELDSET_WORDS; w++)
+		for (uint64_t m = f->present.w[w] & pb_enriched.w[w]; m; m &= m - 1) {
+			unsigned i = S->enr_idx[64 * w + (unsigned)__builtin_ctzll(m)], k = n;
+			if (!i--)
+				continue; /* a field the schema does not have */
+			for (; k && sel[k - 1] > i; k--)
+				sel[k] = sel[k - 1];
+			sel[k] = (uint8_t)i;
+			n++;
+		}
+	return n;
+}
+
+/* A sparse record (dropfields): base fields too only when present. */
+__attribute__((noinline)) static size_t pb_encode_sparse(const struct ofd_flow *f, const struct pb_schema *S,
+							 uint8_t *out)
+{
+	uint8_t sel[PB_NDEF];
+	unsigned n = pb_select(f, S, sel), j = 0;
 	uint8_t *p = out;
-	for (; e < end; e++) {
-		if ((e->enriched | sparse) && !ofd_flow_has(f, (unsigned)e->field))
-			continue;
-		const unsigned char *at = rec + e->off;
-		uint64_t v;
-		switch (e->op) {
-		case PB_N8:
-		case PB_ENUM: v = *at; break;
-		case PB_N16: {
-			uint16_t x;
-			memcpy(&x, at, 2);
-			v = x;
-			break;
-		}
-		case PB_N32: {
-			uint32_t x;
-			memcpy(&x, at, 4);
-			v = x;
-			break;
-		}
-		case PB_N64:
-		case PB_MAC: memcpy(&v, at, 8); break;
-		case PB_MBPS:
-			memcpy(&v, at, 8);
-			v /= 1000000;
-			v = v > UINT32_MAX ? UINT32_MAX : v;
-			break;
-		case PB_IP: {
-			const struct ofd_ip *ip = (const struct ofd_ip *)(const void *)at;
-			if (ip->family == OFD_AF_INET || ip->family == OFD_AF_INET6)
-				p = pb_ip(p, e, ip);
-			continue;
-		}
-		case PB_STR: {
-			const char *s;
-			memcpy(&s, at, sizeof(s));
-			if (s && *s)
-				p = pb_text(p, e, s, strlen(s));
-			continue;
-		}
-		case PB_CC:
-			if (at[0] && at[1])
-				p = pb_text(p, e, (const char *)at, 2);
-			continue;
-		case PB_PATH: {
-			unsigned n = f->as_path_len;
-			if (n)
-				p = pb_packed(p, e, f->as_path, n < OFD_AS_PATH_MAX ? n : OFD_AS_PATH_MAX, 0,
-					      UINT32_MAX);
-			continue;
-		}
-		case PB_COMMS: {
-			unsigned n = f->bgp_communities.n;
-			if (n)
-				p = pb_packed(p, e, f->bgp_communities.v,
-					      n < OFD_COMMUNITIES_MAX ? n : OFD_COMMUNITIES_MAX, 0,
-					      UINT32_MAX);
-			continue;
-		}
-		case PB_MTTL: {
-			unsigned n = ofd_pj_mpls_n(f);
-			if (ofd_pj_mpls_ttls(f, n))
-				p = pb_packed(p, e, f->mpls_stack.lse, n, 0, 0xff);
-			continue;
-		}
-		case PB_MLABEL: {
-			unsigned n = ofd_pj_mpls_n(f);
-			if (n)
-				p = pb_packed(p, e, f->mpls_stack.lse, n, 12, 0xfffff);
-			else if (f->mpls_label)
-				p = pb_packed(p, e, &f->mpls_label, 1, 0, UINT32_MAX);
-			continue;
-		}
-		case PB_MIP:
-			if (f->mpls_ip.family == OFD_AF_INET || f->mpls_ip.family == OFD_AF_INET6)
-				p = pb_ip(p, e, &f->mpls_ip);
-			continue;
-		default: continue;
-		}
-		if (!v)
-			continue;
-		if (e->op == PB_ENUM && v < 8)
-			v = pb_enum_num[e->aux][v];
-		p = pb_tag(p, e);
-		if (v < 0x80)
-			*p++ = (uint8_t)v;
-		else
-			p = pb_varint(p, v);
+	for (unsigned b = 0; b <= S->nbase; b++) {
+		for (; j < n && (b == S->nbase || S->enr[sel[j]].at <= b); j++)
+			p = pb_put_cold(p, &S->enr[sel[j]], f);
+		if (b < S->nbase && ofd_flow_has(f, (unsigned)S->base[b].field))
+			p = pb_put_cold(p, &S->base[b], f);
 	}
 	return (size_t)(p - out);
 }
 
-__attribute__((noinline)) static size_t pb_encode_small(const struct ofd_flow *f, const struct pb_ent *e,
-							const struct pb_ent *end, uint8_t *out, size_t cap)
+/* A record into out (room for the schema's worst case): the BASE entries in a plain loop, the
+   ENRICHED ones present (a few, mostly) found from the present bits and merged in by number. */
+static size_t pb_encode(const struct ofd_flow *f, const struct pb_schema *S, int enriched, uint8_t *out)
+{
+	if (f->sparse)
+		return pb_encode_sparse(f, S, out);
+	if (!enriched)
+		return (size_t)(pb_run(out, S->base, S->base + S->nbase, f) - out);
+	uint8_t sel[PB_NDEF]; /* enr indexes of the present enriched fields, ascending */
+	unsigned n = pb_select(f, S, sel);
+	uint8_t *p = out;
+	unsigned b = 0;
+	for (unsigned j = 0; j < n; j++) { /* the base entries before each enriched one, then it */
+		const struct pb_ent *x = &S->enr[sel[j]];
+		p = pb_run(p, S->base + b, S->base + x->at, f);
+		p = pb_put_cold(p, x, f);
+		b = x->at;
+	}
+	return (size_t)(pb_run(p, S->base + b, S->base + S->nbase, f) - out);
+}
+
+__attribute__((noinline)) static size_t pb_encode_small(const struct ofd_flow *f, const struct pb_schema *S,
+							int enriched, uint8_t *out, size_t cap)
 {
 	uint8_t tmp[PB_SCRATCH + 16];
-	size_t n = pb_encode(f, e, end, tmp);
+	size_t n = pb_encode(f, S, enriched, tmp);
 	if (n > cap)
 		return 0;
 	memcpy(out, tmp, n);
@@ -398,12 +491,10 @@ size_t ofd_pb_encode(const struct ofd_flow *f, enum ofd_pb_schema s, uint8_t *ou
 {
 	pthread_once(&pb_once, pb_init);
 	const struct pb_schema *S = &pb_schemas[s == OFD_PB_LEGACY];
-	const struct pb_ent *e = S->all, *end = S->all + S->nall;
-	if (!ofd_fieldset_any(&f->present, &pb_enriched))
-		e = S->base, end = S->base + S->nbase;
+	int enriched = ofd_fieldset_any(&f->present, &pb_enriched);
 	if (cap < S->worst + 16) /* + 16: pb_tag writes 3 bytes for a shorter tag */
-		return pb_encode_small(f, e, end, out, cap);
-	return pb_encode(f, e, end, out);
+		return pb_encode_small(f, S, enriched, out, cap);
+	return pb_encode(f, S, enriched, out);
 }
 
 size_t ofd_pb_put_len(uint8_t *out, uint64_t len)
