@@ -125,13 +125,13 @@ static void pb_make(struct pb_ent *e, const struct pb_def *d)
 	const struct ofd_field_info *fi = &ofd_fields[d->field];
 	e->off = fi->off;
 	e->enriched = fi->cls == OFD_FC_ENRICHED;
-	e->max = ofd_pj_max(fi);
 	static const uint8_t by_size[9] = {[1] = PB_N8, [2] = PB_N16, [4] = PB_N32, [8] = PB_N64};
 	switch (d->conv) {
 	case OFD_PJ_U32:
 	case OFD_PJ_U64:
 		e->op = by_size[fi->size];
 		e->u32 = d->conv == OFD_PJ_U32;
+		e->max = ofd_pj_max(fi);
 		break;
 	case OFD_PJ_SEC: e->op = PB_SEC; break;
 	case OFD_PJ_MS: e->op = PB_MS; break;
