@@ -1,13 +1,17 @@
 /*
  * Flows as protobuf (flowpb.h): EnrichedFlow and FlowMessage from the protojson table.
  *
- * At first use (pthread_once) each schema gets its entries from protojson_fields.def: for
- * writing, the written fields sorted by number (all of them, and the BASE ones alone for records
- * with no enriched field present: a NetFlow record then walks 40 entries, not 110), each with its
- * tag bytes, member offset and an operation; for reading, a number -> entry index. Encoding and
- * decoding are one loop over entries with a switch on the operation; values follow the shared
- * conversions of pjconv.h (ranges, enum numbering, the label stack, strings), so a record reads
- * and writes the same in flowpipeline's JSON and in protobuf.
+ * At first use (pthread_once) each schema gets its entries from protojson_fields.def, each with
+ * its tag bytes, member offset and an operation: for writing, the BASE fields sorted by number
+ * and the ENRICHED ones sorted by number (each knowing how many base entries come before it); for
+ * reading, a field number -> entry table.
+ *
+ * Writing walks the base entries in one loop; the enriched fields present (few, mostly none) are
+ * found from the present bits and merged in by number, so a NetFlow record never looks at the 70
+ * enriched entries. Plain numbers, most fields, are PB_NUM both ways: read as 8 masked bytes
+ * (written as their own size), without a call or a jump table. Values follow the conversions
+ * shared with protojson (pjconv.h: ranges, enum numbering, the label stack, strings), so a
+ * record reads and writes the same in flowpipeline's JSON and in protobuf.
  */
 #include "flowpb.h"
 
@@ -22,7 +26,8 @@
 
 /* What an entry does with its value. */
 enum pb_op {
-	PB_NUM, /* writing: a plain number, MAC included, read as 8 bytes and masked (`mask`) */
+	PB_NUM, /* a plain number (MAC included) whose member lies 8 bytes inside the record: `mask`, `size`
+		 */
 	PB_N8,	/* a plain number in a member of 1, 2, 4, 8 bytes */
 	PB_N16,
 	PB_N32,
