@@ -57,7 +57,7 @@ decode() {
 
 # one partition keeps the order (message N is record N); the mock keeps about 5 MB of batches
 # per partition and deletes older ones: 78,684 records fit with snappy (the default), ~131k did
-kafka_start "$E2E_DIR" flows:1 flowsjson:8
+kafka_start "$E2E_DIR" flows:1 flowsjson:8 flowsterm:4
 
 E2E_VARIANT=protobuf
 cat >p.yml <<YML
@@ -98,5 +98,34 @@ expect_eq "json messages" "$(wc -l <j.json)" "$RECORDS"
 # eight partitions (room for the long lines): the same lines, in another order
 cmp -s <(sort j.json) <(sort out.json) || e2e_fail "the json messages differ from the json output's lines"
 
+E2E_VARIANT=sigterm
+# stdin with eofcloses false stays up after its file: SIGTERM ends the run, and the flush at
+# the end still delivers everything
+cat >t.yml <<YML
+- segment: stdin
+  config: {filename: out.json}
+- segment: kafkaproducer
+  config: {server: "$KAFKA_ADDR", topic: flowsterm, tls: false, auth: false}
+YML
+e2e_bg OFD_PID "$OFD_BIN" -c t.yml 2>t.err
+e2e_wait 60 grep -q "end of input; eofcloses is false" t.err || e2e_fail "no end-of-input note: $(cat t.err)"
+kill -TERM "$OFD_PID"
+e2e_reap "$OFD_PID" 60
+expect_eq "SIGTERM exit status" "$E2E_RC" 0
+grep -q "produced $RECORDS, acked $RECORDS, failed 0," t.err || e2e_fail "counters: $(grep kafkaproducer t.err)"
+expect_eq "messages after SIGTERM" "$(kafka_count flowsterm)" "$RECORDS"
+
+E2E_VARIANT=broker-gone
+# no broker at the end: what the final flush cannot deliver is counted as failed, not lost
 kafka_stop
+cat >g.yml <<YML
+- segment: pcap
+  config: {filename: "$PCAP"}
+- segment: kafkaproducer
+  config: {server: "$KAFKA_ADDR", topic: flows, tls: false, auth: false, flush_timeout: 1s}
+YML
+"$OFD_BIN" -c g.yml 2>g.err || e2e_fail "the run without a broker failed: $(tail -3 g.err)"
+grep -q "produced $RECORDS, acked 0, failed $RECORDS," g.err || e2e_fail "counters: $(grep 'segment kafkaproducer' g.err)"
+grep -q "$RECORDS messages not delivered within flush_timeout" g.err || e2e_fail "no flush log: $(tail -3 g.err)"
+
 e2e_result
