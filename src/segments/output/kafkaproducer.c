@@ -449,12 +449,13 @@ static int kp_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 			sum += (uint64_t)json_integer_value(r);
 	}
 	json_decref(root);
-	/* brokers come and go (their counters with them): count only growth */
+	/* brokers come and go (their counters with them): count only growth; two pollers may
+	   serve two reports at once */
 	uint64_t seen = atomic_load_explicit(&s->retries_seen, memory_order_relaxed);
-	if (sum > seen) {
+	while (sum > seen && !atomic_compare_exchange_weak(&s->retries_seen, &seen, sum))
+		;
+	if (sum > seen)
 		ofd_segment_count(s->seg, C_RETRIES, sum - seen);
-		atomic_store_explicit(&s->retries_seen, sum, memory_order_relaxed);
-	}
 	return 0; /* librdkafka frees json */
 }
 
