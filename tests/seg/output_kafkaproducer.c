@@ -291,6 +291,30 @@ static void test_delivery_failure(void **state)
 	mock_stop(&m2);
 }
 
+/* Produce requests the broker refuses with a retriable error are retried: acked in the end,
+   the retries counted (from librdkafka's statistics, once a second). */
+static void test_retries(void **state)
+{
+	struct mock *m = *state;
+	rd_kafka_mock_topic_create(m->mc, "rty", 1, 1);
+	struct ofd_harness *h = open_seg("{server: \"%s\", topic: rty, tls: false, auth: false}", m->addr);
+	struct ofd_batch *b = ofd_harness_batch(h, 1);
+	fill(&b->flows[0], 0);
+	/* ApiKey 0: Produce */
+	rd_kafka_mock_push_request_errors(m->mc, 0, 2, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+					  RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+	ofd_harness_process(h, b);
+	wait_counter(h, "acked", 1);
+	uint64_t end = ofd_time_mono_ns() + DEADLINE_MS * 1000000ull;
+	while (ofd_harness_counter(h, "retries") < 2 && ofd_time_mono_ns() < end) {
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(ofd_harness_counter(h, "retries"), 2);
+	assert_int_equal(ofd_harness_counter(h, "failed"), 0);
+	ofd_harness_free(h);
+}
+
 /* A full queue blocks process() until deliveries make room: everything arrives. */
 static void test_queue_full(void **state)
 {
@@ -364,8 +388,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip),	     cmocka_unit_test(test_topicsuffix),
 	    cmocka_unit_test(test_key_partition),    cmocka_unit_test(test_json),
-	    cmocka_unit_test(test_delivery_failure), cmocka_unit_test(test_queue_full),
-	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_delivery_failure), cmocka_unit_test(test_retries),
+	    cmocka_unit_test(test_queue_full),	     cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

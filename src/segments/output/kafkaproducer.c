@@ -15,7 +15,7 @@
  * (with its bytes) or failed (logged rate-limited with librdkafka's reason). A background
  * thread serves the reports; at the end it flushes for `flush_timeout`, then purges what is
  * still queued, which reports those messages as failed: nothing is lost silently. Retries
- * are librdkafka's (produce requests retried, from its statistics: txretries).
+ * are librdkafka's, counted from its statistics (requests retried, messages sent again).
  *
  * Differences from flowpipeline (sarama): a message that cannot be delivered is counted and
  * logged (flowpipeline discards errors); compression is the `compression` key (flowpipeline
@@ -432,21 +432,33 @@ static void kp_errcb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	pthread_mutex_unlock(&s->logmu);
 }
 
-/* Statistics (every second): produce requests retried, summed over the brokers (txretries). */
+/* Statistics (every second): retries. librdkafka counts request retries per broker
+   (txretries: timeouts, transport errors) and, per partition, messages transmitted (txmsgs,
+   resends included) and produced (msgs); a partition's txmsgs - msgs are its messages sent
+   again after an error answer (a lower bound: messages that never left count against it). */
 static int kp_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
 	struct kp_state *s = opaque;
 	(void)rk;
 	json_t *root = json_loadb(json, len, 0, NULL);
-	json_t *brokers = root ? json_object_get(root, "brokers") : NULL;
-	const char *name;
-	json_t *b;
+	const char *name, *pname;
+	json_t *v, *p;
 	uint64_t sum = 0;
-	json_object_foreach(brokers, name, b)
+	json_object_foreach(json_object_get(root, "brokers"), name, v)
 	{
-		json_t *r = json_object_get(b, "txretries");
+		json_t *r = json_object_get(v, "txretries");
 		if (json_is_integer(r) && json_integer_value(r) > 0)
 			sum += (uint64_t)json_integer_value(r);
+	}
+	json_object_foreach(json_object_get(root, "topics"), name, v)
+	{
+		json_object_foreach(json_object_get(v, "partitions"), pname, p)
+		{
+			json_int_t tx = json_integer_value(json_object_get(p, "txmsgs"));
+			json_int_t msgs = json_integer_value(json_object_get(p, "msgs"));
+			if (tx > msgs)
+				sum += (uint64_t)(tx - msgs);
+		}
 	}
 	json_decref(root);
 	/* brokers come and go (their counters with them): count only growth; two pollers may
