@@ -353,6 +353,9 @@ static void test_config(void **state)
 	refused("{server: x:9092, topic: t, topicsuffix: SrcAddr}",
 		"key topicsuffix: field SrcAddr is not a number");
 	refused("{server: x:9092, topic: t, key: [SrcAddr, Nope]}", "key key: ");
+	refused("{server: x:9092, topic: t, auth: false, key: [SrcAddr, DstAddr, SrcPort, DstPort, Proto, "
+		"Bytes, Packets, SrcAs, DstAs]}",
+		"segment kafkaproducer");
 	refused("{server: x:9092, topic: t, auth: false, properties: {no.such.thing: 1}}",
 		"librdkafka setting no.such.thing");
 	refused("{server: x:9092, topic: t, auth: false, properties: {linger.ms: many}}", "linger.ms");

@@ -511,12 +511,16 @@ static int kp_init(struct ofd_segment *seg, void *state)
 		ofd_seg_log(seg, OFD_LOG_ERR, "%s", err);
 		return OFD_ECONFIG;
 	}
-	if (s->key.n && ofd_fieldlist_parse(seg, "key", &s->key, s->key_ids, &s->nkey))
+	uint8_t ids[OFD_FIELDLIST_MAX];
+	unsigned nids = 0;
+	if (s->key.n && ofd_fieldlist_parse(seg, "key", &s->key, ids, &nids))
 		return OFD_ECONFIG;
-	if (s->nkey > KEY_FIELDS) {
-		ofd_seg_log(seg, OFD_LOG_ERR, "key: at most %d fields", KEY_FIELDS);
+	if (nids > KEY_FIELDS) {
+		ofd_seg_log(seg, OFD_LOG_ERR, "key: at most %d fields (got %u)", KEY_FIELDS, nids);
 		return OFD_ECONFIG;
 	}
+	memcpy(s->key_ids, ids, nids);
+	s->nkey = nids;
 	s->buf = malloc(OFD_PB_MAX);
 	s->slots = calloc(SLOTS, sizeof(*s->slots));
 	if (!s->buf || !s->slots)
