@@ -188,6 +188,27 @@ static void test_roundtrip(void **state)
 	ofd_harness_free(h);
 }
 
+/* legacy: goflow2's FlowMessage; the values come back through that schema. */
+static void test_legacy(void **state)
+{
+	struct mock *m = *state;
+	rd_kafka_mock_topic_create(m->mc, "lg", 1, 1);
+	struct ofd_harness *h =
+	    open_seg("{server: \"%s\", topic: lg, legacy: true, tls: false, auth: false}", m->addr);
+	struct ofd_batch *b = ofd_harness_batch(h, 1);
+	fill(&b->flows[0], 5);
+	ofd_harness_process(h, b);
+	wait_counter(h, "acked", 1);
+	assert_int_equal(consume(m->addr, "lg", 1, msgs, 1), 1);
+	struct ofd_flow f;
+	assert_int_equal(ofd_pb_decode(&f, msgs[0].buf, msgs[0].len, OFD_PB_LEGACY, NULL, NULL), 0);
+	assert_int_equal(ofd_ip_v4(&f.src_addr), 0xc0000206u);
+	assert_int_equal(f.bytes, 6000);
+	assert_int_equal(f.src_port, 40005);
+	assert_int_equal(f.src_as, 65005);
+	ofd_harness_free(h);
+}
+
 /* topicsuffix: SrcAs (by its snake_case name) picks the topic TOPIC-VALUE per record. */
 static void test_topicsuffix(void **state)
 {
@@ -389,10 +410,11 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roundtrip),	     cmocka_unit_test(test_topicsuffix),
-	    cmocka_unit_test(test_key_partition),    cmocka_unit_test(test_json),
-	    cmocka_unit_test(test_delivery_failure), cmocka_unit_test(test_retries),
-	    cmocka_unit_test(test_queue_full),	     cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_roundtrip),	cmocka_unit_test(test_legacy),
+	    cmocka_unit_test(test_topicsuffix), cmocka_unit_test(test_key_partition),
+	    cmocka_unit_test(test_json),	cmocka_unit_test(test_delivery_failure),
+	    cmocka_unit_test(test_retries),	cmocka_unit_test(test_queue_full),
+	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
