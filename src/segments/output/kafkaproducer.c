@@ -38,6 +38,7 @@
 #include "format/flowpb.h"
 #include "ofd/segment.h"
 #include "segments/common/fieldlist.h"
+#include "segments/kafka/kafkaconf.h"
 
 #define TOPIC_MAX  249 /* Kafka's limit on a topic name */
 #define SUFFIX_MAX 128
@@ -55,11 +56,11 @@ struct topic_slot {
 
 struct kp_state {
 	/* config */
-	char *server, *topic, *topicsuffix, *user, *pass, *kafka_version;
-	int tls, auth, mechanism, legacy, compression, format;
+	struct ofd_kafka_conn conn; /* server, user, pass, tls, auth, mechanism, kafka-version, properties */
+	char *topic, *topicsuffix;
+	int legacy, compression, format;
 	struct ofd_strlist key;
 	uint64_t queue, queue_bytes, delivery_timeout_ns, flush_timeout_ns, linger_ns;
-	const struct ofd_cfg_node *properties;
 	/* set up by init() */
 	struct ofd_segment *seg;
 	rd_kafka_t *rk;
@@ -105,11 +106,9 @@ static const struct ofd_metric kp_metrics[] = {
 
 static const char *const kp_compressions[] = {"snappy", "none", "gzip", "lz4", "zstd", NULL};
 static const char *const kp_formats[] = {"protobuf", "json", NULL};
-static const char *const kp_mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL};
 
 static const struct ofd_cfg_key kp_keys[] = {
-    OFD_KEY("server", OFD_CFG_STRING, struct kp_state, server, .required = 1,
-	    .help = "the brokers to start from, HOST:PORT[,HOST:PORT...] (librdkafka's bootstrap.servers)"),
+    OFD_KAFKA_CONN_KEYS(struct kp_state, conn),
     OFD_KEY("topic", OFD_CFG_STRING, struct kp_state, topic, .required = 1,
 	    .help = "the topic every record is produced to (with topicsuffix: its prefix)"),
     OFD_KEY("topicsuffix", OFD_CFG_STRING, struct kp_state, topicsuffix,
@@ -120,22 +119,9 @@ static const struct ofd_cfg_key kp_keys[] = {
     OFD_KEY("topic-suffix", OFD_CFG_IGNORED, struct kp_state, topicsuffix,
 	    .help = "flowpipeline reads topicsuffix; this spelling (of its splitter example) is ignored "
 		    "there as here"),
-    OFD_KEY("user", OFD_CFG_STRING, struct kp_state, user, .help = "SASL user name (with auth: true)"),
-    OFD_KEY("pass", OFD_CFG_STRING, struct kp_state, pass, .help = "SASL password (with auth: true)"),
-    OFD_KEY("tls", OFD_CFG_BOOL, struct kp_state, tls, .def = "true",
-	    .help = "TLS to the brokers, verified against the system's CA certificates and the broker's "
-		    "name (flowpipeline's default: true)"),
-    OFD_KEY("auth", OFD_CFG_BOOL, struct kp_state, auth, .def = "true",
-	    .help = "SASL authentication with user and pass, both required (flowpipeline's default: true)"),
-    OFD_KEY("mechanism", OFD_CFG_ENUM, struct kp_state, mechanism, .def = "PLAIN", .choices = kp_mechanisms,
-	    .help = "the SASL mechanism: PLAIN (flowpipeline's, sarama's default), SCRAM-SHA-256 or "
-		    "SCRAM-SHA-512"),
     OFD_KEY("legacy", OFD_CFG_BOOL, struct kp_state, legacy, .def = "false",
 	    .help =
 		"protobuf messages in goflow2's FlowMessage schema instead of flowpipeline's EnrichedFlow"),
-    OFD_KEY("kafka-version", OFD_CFG_STRING, struct kp_state, kafka_version,
-	    .help = "the brokers' version, as librdkafka's broker.version.fallback: used only where a broker "
-		    "does not answer ApiVersionRequest (before Kafka 0.10); newer brokers say themselves"),
     OFD_KEY("key", OFD_CFG_STRLIST, struct kp_state, key,
 	    .help = "fields whose values form the message key (a name or a list), so the records of one flow "
 		    "or host land in one partition; default none: no key, librdkafka's partitioner spreads "
@@ -158,9 +144,6 @@ static const struct ofd_cfg_key kp_keys[] = {
 	    .help = "a message not acknowledged within this (retries included) fails (message.timeout.ms)"),
     OFD_KEY("flush_timeout", OFD_CFG_DURATION, struct kp_state, flush_timeout_ns, .def = "10s",
 	    .help = "at the end, wait this long for the queue to be delivered; what is left fails"),
-    OFD_KEY("properties", OFD_CFG_NODE, struct kp_state, properties,
-	    .help = "a map of librdkafka settings applied last (e.g. {ssl.ca.location: /etc/kafka/ca.pem, "
-		    "partitioner: murmur2_random}), for operators"),
     OFD_KEY_END,
 };
 
@@ -297,68 +280,24 @@ static int resolve_suffix(const struct kp_state *s, int *id, char *err, size_t e
 	return 0;
 }
 
-static int conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *err, size_t errlen)
-{
-	char why[256];
-	if (rd_kafka_conf_set(c, k, v, why, sizeof(why)) == RD_KAFKA_CONF_OK)
-		return 0;
-	snprintf(err, errlen, "librdkafka setting %s: %s", k, why);
-	return OFD_ECONFIG;
-}
-
-static int conf_ms(rd_kafka_conf_t *c, const char *k, uint64_t ns, uint64_t max_ms, char *err, size_t errlen)
-{
-	char v[24];
-	uint64_t ms = ns / 1000000u;
-	snprintf(v, sizeof(v), "%llu", (unsigned long long)(ms > max_ms ? max_ms : ms));
-	return conf_set(c, k, v, err, errlen);
-}
-
 /* librdkafka's configuration from the keys (properties last); NULL with the reason in err. */
 static rd_kafka_conf_t *build_conf(const struct kp_state *s, char *err, size_t errlen)
 {
-	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	rd_kafka_conf_t *c = ofd_kafka_conf_new(&s->conn, err, errlen);
+	if (!c)
+		return NULL;
 	char v[32];
-	const char *proto =
-	    s->tls ? (s->auth ? "SASL_SSL" : "SSL") : (s->auth ? "SASL_PLAINTEXT" : "PLAINTEXT");
-	int rc = conf_set(c, "bootstrap.servers", s->server, err, errlen);
-	rc = rc ? rc : conf_set(c, "client.id", "overflowd", err, errlen);
-	rc = rc ? rc : conf_set(c, "security.protocol", proto, err, errlen);
-	if (s->auth) {
-		rc = rc ? rc : conf_set(c, "sasl.mechanisms", kp_mechanisms[s->mechanism], err, errlen);
-		if (!rc && s->user)
-			rc = conf_set(c, "sasl.username", s->user, err, errlen);
-		if (!rc && s->pass)
-			rc = conf_set(c, "sasl.password", s->pass, err, errlen);
-	}
-	rc = rc ? rc : conf_set(c, "acks", "1", err, errlen); /* flowpipeline's WaitForLocal */
-	rc = rc ? rc : conf_set(c, "compression.codec", kp_compressions[s->compression], err, errlen);
+	int rc = ofd_kafka_set(c, "acks", "1", err, errlen); /* flowpipeline's WaitForLocal */
+	rc = rc ? rc : ofd_kafka_set(c, "compression.codec", kp_compressions[s->compression], err, errlen);
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)s->queue);
-	rc = rc ? rc : conf_set(c, "queue.buffering.max.messages", v, err, errlen);
+	rc = rc ? rc : ofd_kafka_set(c, "queue.buffering.max.messages", v, err, errlen);
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)(s->queue_bytes / 1024));
-	rc = rc ? rc : conf_set(c, "queue.buffering.max.kbytes", v, err, errlen);
-	rc = rc ? rc : conf_ms(c, "linger.ms", s->linger_ns, 900000, err, errlen);
-	rc = rc ? rc : conf_ms(c, "message.timeout.ms", s->delivery_timeout_ns, 2147483647, err, errlen);
-	rc = rc ? rc : conf_set(c, "statistics.interval.ms", "1000", err, errlen);
-	if (!rc && s->kafka_version && *s->kafka_version)
-		rc = conf_set(c, "broker.version.fallback", s->kafka_version, err, errlen);
-	const struct ofd_cfg_node *p = s->properties;
-	if (!rc && p && p->kind != OFD_CFGN_MAP) {
-		snprintf(err, errlen, "key properties: a map of librdkafka settings expected");
-		rc = OFD_ECONFIG;
-	}
-	for (size_t i = 0; !rc && p && i < p->n; i++) {
-		if (p->items[i]->kind != OFD_CFGN_SCALAR) {
-			snprintf(err, errlen, "key properties.%.64s: a scalar expected", p->keys[i]);
-			rc = OFD_ECONFIG;
-			break;
-		}
-		char why[300];
-		if (conf_set(c, p->keys[i], p->items[i]->text, why, sizeof(why))) {
-			snprintf(err, errlen, "key properties: %s", why);
-			rc = OFD_ECONFIG;
-		}
-	}
+	rc = rc ? rc : ofd_kafka_set(c, "queue.buffering.max.kbytes", v, err, errlen);
+	rc = rc ? rc : ofd_kafka_set_ms(c, "linger.ms", s->linger_ns, 900000, err, errlen);
+	rc = rc ? rc
+		: ofd_kafka_set_ms(c, "message.timeout.ms", s->delivery_timeout_ns, 2147483647, err, errlen);
+	rc = rc ? rc : ofd_kafka_set(c, "statistics.interval.ms", "1000", err, errlen);
+	rc = rc ? rc : ofd_kafka_conf_properties(c, &s->conn, err, errlen);
 	if (rc) {
 		rd_kafka_conf_destroy(c);
 		return NULL;
@@ -370,8 +309,8 @@ static int kp_check(const void *state, char *err, size_t errlen)
 {
 	const struct kp_state *s = state;
 	int id;
-	if (!*s->server || !*s->topic) {
-		snprintf(err, errlen, "key %s: must not be empty", *s->server ? "topic" : "server");
+	if (!*s->conn.server || !*s->topic) {
+		snprintf(err, errlen, "key %s: must not be empty", *s->conn.server ? "topic" : "server");
 		return OFD_ECONFIG;
 	}
 	if (strlen(s->topic) > TOPIC_MAX) {
@@ -500,13 +439,8 @@ static int kp_init(struct ofd_segment *seg, void *state)
 	if (pthread_mutex_init(&s->logmu, NULL))
 		return -ENOMEM;
 	s->logmu_inited = 1;
-	if (s->auth && (!s->user || !*s->user || !s->pass || !*s->pass)) {
-		ofd_seg_log(seg, OFD_LOG_ERR, "auth is true but %s empty (set user and pass, or auth: false)",
-			    !s->user || !*s->user ? "user is" : "pass is");
+	if (ofd_kafka_conn_start(seg, &s->conn))
 		return OFD_ECONFIG;
-	}
-	if (s->auth && !s->tls)
-		ofd_seg_log(seg, OFD_LOG_WARN, "auth without tls: the password crosses the network in clear");
 	if (resolve_suffix(s, &s->suffix_id, err, sizeof(err))) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "%s", err);
 		return OFD_ECONFIG;
