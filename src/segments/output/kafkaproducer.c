@@ -47,6 +47,7 @@
 #define SLOTS	   256 /* cached topic handles (one per suffix value) */
 #define PROBE	   8
 #define JSON_CAP   (64u * 1024u)
+#define RUN_BYTES  (1u << 20) /* the encoded messages of one produce_batch() call at most */
 
 struct topic_slot {
 	uint64_t hash;
@@ -70,7 +71,9 @@ struct kp_state {
 	unsigned nkey;
 	struct topic_slot *slots;
 	unsigned clock;
-	uint8_t *buf; /* one encoded record (OFD_PB_MAX) */
+	uint8_t *buf;		 /* one encoded record (OFD_PB_MAX) */
+	uint8_t *runbuf;	 /* the messages (and keys) of a run for produce_batch (RUN_BYTES) */
+	rd_kafka_message_t *run; /* OFD_BATCH_CAP */
 	struct ofd_wbuf w;
 	int wbuf_inited;
 	/* delivery reports and logs come from two threads (the poller, process() when the queue
@@ -457,7 +460,9 @@ static int kp_init(struct ofd_segment *seg, void *state)
 	s->nkey = nids;
 	s->buf = malloc(OFD_PB_MAX);
 	s->slots = calloc(SLOTS, sizeof(*s->slots));
-	if (!s->buf || !s->slots)
+	s->runbuf = malloc(RUN_BYTES);
+	s->run = calloc(OFD_BATCH_CAP, sizeof(*s->run));
+	if (!s->buf || !s->slots || !s->runbuf || !s->run)
 		return -ENOMEM;
 	if (s->format == 1) {
 		int rc = ofd_wbuf_init(&s->w, -1, JSON_CAP);
@@ -552,18 +557,96 @@ static void fail_one(struct kp_state *s, const char *what, const char *topic)
 	pthread_mutex_unlock(&s->logmu);
 }
 
+/* Produce one message, waiting while the queue is full: 1 produced, 0 failed (counted). */
+static int produce_one(struct kp_state *s, rd_kafka_topic_t *rkt, const void *msg, size_t len,
+		       const void *key, size_t klen, uint64_t *full)
+{
+	int counted = 0;
+	while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)msg, len,
+				(void *)key, klen, NULL) == -1) {
+		rd_kafka_resp_err_t e = rd_kafka_last_error();
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			fail_one(s, rd_kafka_err2str(e), rd_kafka_topic_name(rkt));
+			return 0;
+		}
+		if (!counted++) /* back-pressure: wait for deliveries to make room */
+			(*full)++;
+		rd_kafka_poll(s->rk, 100);
+	}
+	return 1;
+}
+
+/* The run's n messages in produce_batch() calls (one lock and one partitioner pass per call
+   instead of per message), each waiting first until the queue has room for all of it: a queue
+   that fills part-way would take later messages before earlier ones (the byte bound can still
+   do that; those messages go one by one). Returns the messages produced. */
+static uint64_t produce_run(struct kp_state *s, rd_kafka_topic_t *rkt, unsigned n, uint64_t *full)
+{
+	uint64_t done = 0;
+	unsigned step = s->queue / 4 ? (unsigned)(s->queue / 4 < n ? s->queue / 4 : n) : 1;
+	for (unsigned off = 0; off < n;) {
+		unsigned k = n - off < step ? n - off : step;
+		int counted = 0;
+		while ((uint64_t)rd_kafka_outq_len(s->rk) + k > s->queue) {
+			if (!counted++)
+				(*full)++;
+			rd_kafka_poll(s->rk, 100);
+		}
+		rd_kafka_message_t *m = s->run + off;
+		int got = rd_kafka_produce_batch(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, m, (int)k);
+		done += got > 0 ? (uint64_t)got : 0;
+		for (unsigned i = 0; got != (int)k && i < k; i++) {
+			if (!m[i].err)
+				continue;
+			if (m[i].err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+				done += (uint64_t)produce_one(s, rkt, m[i].payload, m[i].len, m[i].key,
+							      m[i].key_len, full);
+			else
+				fail_one(s, rd_kafka_err2str(m[i].err), rd_kafka_topic_name(rkt));
+		}
+		off += k;
+	}
+	return done;
+}
+
 static void kp_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
 {
 	struct kp_state *s = state;
 	uint8_t key[KEY_MAX];
 	uint64_t produced = 0, full = 0;
+	unsigned nrun = 0;
+	size_t used = 0;
+	/* one topic: the batch's messages in runs (per-record topics go one by one: a cached topic
+	   handle may be evicted while a run would still point at it) */
+	int batched = s->suffix_id < 0 && s->format == 0;
 	for (uint32_t i = 0; i < b->n; i++) {
 		if (!ofd_batch_is_live(b, i))
 			continue;
 		const struct ofd_flow *f = &b->flows[i];
+		if (i + 2 < b->n) /* the records came from another thread: their lines are not here yet */
+			__builtin_prefetch(&b->flows[i + 2]);
 		rd_kafka_topic_t *rkt = topic_of(s, f);
 		if (!rkt) {
 			fail_one(s, "the topic name (topic-suffix) is too long or refused", s->topic);
+			continue;
+		}
+		if (batched) {
+			if (RUN_BYTES - used < OFD_PB_MAX + KEY_MAX) {
+				produced += produce_run(s, rkt, nrun, &full);
+				nrun = 0;
+				used = 0;
+			}
+			uint8_t *p = s->runbuf + used;
+			size_t len =
+			    ofd_pb_encode(f, s->legacy ? OFD_PB_LEGACY : OFD_PB_ENRICHED, p, OFD_PB_MAX);
+			if (!len) {
+				fail_one(s, "the record does not encode", s->topic);
+				continue;
+			}
+			size_t klen = s->nkey ? key_bytes(s, f, p + len) : 0;
+			s->run[nrun++] = (rd_kafka_message_t){
+			    .payload = p, .len = len, .key = klen ? p + len : NULL, .key_len = klen};
+			used += len + klen;
 			continue;
 		}
 		size_t len, klen = s->nkey ? key_bytes(s, f, key) : 0;
@@ -572,26 +655,20 @@ static void kp_process(struct ofd_segment *seg, void *state, struct ofd_batch *b
 			fail_one(s, "the record does not encode", rd_kafka_topic_name(rkt));
 			continue;
 		}
-		int counted = 0;
-		while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)msg, len,
-					klen ? key : NULL, klen, NULL) == -1) {
-			rd_kafka_resp_err_t e = rd_kafka_last_error();
-			if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-				fail_one(s, rd_kafka_err2str(e), rd_kafka_topic_name(rkt));
-				goto next;
-			}
-			if (!counted++) /* back-pressure: wait for deliveries to make room */
-				full++;
-			rd_kafka_poll(s->rk, 100);
-		}
-		produced++;
-	next:;
+		produced += (uint64_t)produce_one(s, rkt, msg, len, klen ? key : NULL, klen, &full);
 	}
+	if (nrun)
+		produced += produce_run(s, s->rkt, nrun, &full);
 	if (produced)
 		ofd_segment_count(seg, C_PRODUCED, produced);
 	if (full)
 		ofd_segment_count(seg, C_QUEUE_FULL, full);
-	rd_kafka_poll(s->rk, 0);
+	if (ofd_segment_acking(seg)) { /* an input acknowledges its source once we return */
+		uint64_t ms = s->delivery_timeout_ns / 1000000u;
+		(void)rd_kafka_flush(s->rk, ms > 2147483647 ? 2147483647 : (int)ms);
+	} else {
+		rd_kafka_poll(s->rk, 0);
+	}
 }
 
 static void kp_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
@@ -626,6 +703,8 @@ static void kp_fini(struct ofd_segment *seg, void *state)
 		ofd_wbuf_fini(&s->w);
 	}
 	free(s->buf);
+	free(s->runbuf);
+	free(s->run);
 	if (s->logmu_inited)
 		pthread_mutex_destroy(&s->logmu);
 }
