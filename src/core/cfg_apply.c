@@ -117,12 +117,6 @@ static const struct cfg_unit cfg_size_units[] = {
     {"GiB", 1ull << 30, 0},
     {"T", 1ull << 40, 1},
     {"TiB", 1ull << 40, 0},
-    /* decimal, as flowpipeline's sizes (go-humanize) read them: "50 MB" is 50,000,000 bytes */
-    {"kB", 1000ull, 0},
-    {"KB", 1000ull, 0},
-    {"MB", 1000000ull, 0},
-    {"GB", 1000000000ull, 0},
-    {"TB", 1000000000000ull, 0},
     {NULL, 0, 0},
 };
 
@@ -147,8 +141,6 @@ static int cfg_parse_units(const char *s, const struct cfg_unit *units, uint64_t
 	}
 	if (!digits)
 		return -1;
-	if (*s == ' ' && s[1]) /* "50 MB", as go-humanize takes it */
-		s++;
 	const struct cfg_unit *u = units;
 	while (u->name && strcmp(u->name, s))
 		u++;

@@ -25,20 +25,29 @@
 int ofd_pl_spill_place(struct ofd_pipeline *p, struct pl_entry *e, char *err, size_t errlen)
 {
 	const char *why = NULL;
+	size_t before = 0; /* segments between the inputs and the diskbuffer */
 	if (e->depth)
-		why = "diskbuffer cannot be inside a branch: it must come directly after the input(s)";
+		why =
+		    "diskbuffer cannot be inside a branch: it buffers the inputs' batches, all of them, and "
+		    "belongs at the top level, directly after the input(s)";
 	else if (p->spill_e)
 		why = "only one diskbuffer per pipeline (directly after the input(s))";
-	for (size_t i = 0; !why && p->e + i < e; i++)
-		if (!p->e[i].type || p->e[i].type->kind != OFD_SEG_INPUT)
-			why =
-			    "diskbuffer must come directly after the input(s): it takes the inputs' batches "
-			    "when the segments after it cannot keep up";
+	else if (e == p->e)
+		why = "diskbuffer must come after an input";
 	if (why)
 		return ofd_cfg_errorf(err, errlen, p->file, e->line, e->name, NULL, "%s", why);
-	if (e - p->e == 0)
-		return ofd_cfg_errorf(err, errlen, p->file, e->line, e->name, NULL,
-				      "diskbuffer must come after an input");
+	for (const struct pl_entry *x = p->e; x < e; x++)
+		if (!x->type || x->type->kind != OFD_SEG_INPUT)
+			before++;
+	if (before) { /* flowpipeline's configs put it before the slow segment, wherever that is */
+		char msg[512];
+		(void)ofd_cfg_errorf(msg, sizeof(msg), p->file, e->line, e->name, NULL,
+				     "diskbuffer buffers where the inputs hand their batches on: the %zu "
+				     "entr%s before it run%s on batches as they come back from disk (put it "
+				     "directly after the input(s) to say so)",
+				     before, before == 1 ? "y" : "ies", before == 1 ? "s" : "");
+		ofd_warn("%s", msg);
+	}
 	p->spill_e = e;
 	return 0;
 }

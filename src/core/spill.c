@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -39,11 +40,11 @@ const struct ofd_cfg_key ofd_spill_keys[] = {
 	    .help = "read-back pauses while this percentage of the pool or more is in use"),
     OFD_KEY("readingmemorymark", OFD_CFG_UINT, struct ofd_spill_state, cfg.reading, .def = "5", .min = 1,
 	    .max = 50, .help = "read-back (re)starts once the pool's use falls below this percentage"),
-    OFD_KEY("filesize", OFD_CFG_SIZE, struct ofd_spill_state, cfg.filesize, .def = "50 MB", .min = 4096,
-	    .max = 1e15, .help = "a new buffer file is begun once the current one is this big"),
-    OFD_KEY("maxcachesize", OFD_CFG_SIZE, struct ofd_spill_state, cfg.maxcachesize, .def = "1 GB",
-	    .min = 4096, .max = 1e18,
-	    .help = "bytes of all buffer files at most; beyond, batches are dropped"),
+    OFD_KEY("filesize", OFD_CFG_STRING, struct ofd_spill_state, cfg.filesize_text, .def = "50 MB",
+	    .help = "a new buffer file is begun once the current one is this big (50 MB: 50,000,000 bytes, "
+		    "50 MiB: 50 x 2^20, as flowpipeline reads sizes)"),
+    OFD_KEY("maxcachesize", OFD_CFG_STRING, struct ofd_spill_state, cfg.maxcache_text, .def = "1 GB",
+	    .help = "bytes of all buffer files at most; beyond, batches are dropped (counted)"),
     OFD_KEY("batchsize", OFD_CFG_UINT, struct ofd_spill_state, cfg.batchsize, .def = "128",
 	    .help = "flowpipeline's flows per write; here a whole batch (512 records) is one frame"),
     OFD_KEY("queuesize", OFD_CFG_UINT, struct ofd_spill_state, cfg.queuesize, .def = "65536",
@@ -55,9 +56,88 @@ const struct ofd_cfg_key ofd_spill_keys[] = {
     OFD_KEY_END,
 };
 
+int ofd_spill_size(const char *t, uint64_t *out)
+{
+	static const struct {
+		const char *u;
+		uint64_t mult;
+	} units[] = {{"", 1},
+		     {"b", 1},
+		     {"k", 1000},
+		     {"kb", 1000},
+		     {"m", 1000000},
+		     {"mb", 1000000},
+		     {"g", 1000000000},
+		     {"gb", 1000000000},
+		     {"t", 1000000000000},
+		     {"tb", 1000000000000},
+		     {"p", 1000000000000000},
+		     {"pb", 1000000000000000},
+		     {"ki", 1ull << 10},
+		     {"kib", 1ull << 10},
+		     {"mi", 1ull << 20},
+		     {"mib", 1ull << 20},
+		     {"gi", 1ull << 30},
+		     {"gib", 1ull << 30},
+		     {"ti", 1ull << 40},
+		     {"tib", 1ull << 40},
+		     {"pi", 1ull << 50},
+		     {"pib", 1ull << 50}};
+	uint64_t ip = 0, frac = 0, scale = 1;
+	int digits = 0;
+	for (; *t >= '0' && *t <= '9'; t++, digits++) {
+		if (ip > (UINT64_MAX - 9) / 10)
+			return -1;
+		ip = ip * 10 + (uint64_t)(*t - '0');
+	}
+	if (*t == '.')
+		for (t++; *t >= '0' && *t <= '9'; t++, digits++)
+			if (scale <= UINT64_MAX / 100) {
+				frac = frac * 10 + (uint64_t)(*t - '0');
+				scale *= 10;
+			}
+	if (!digits)
+		return -1;
+	if (*t == ' ')
+		t++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(t, units[i].u) != 0)
+			continue;
+		uint64_t m = units[i].mult;
+		if (ip > UINT64_MAX / m)
+			return -1;
+		unsigned __int128 f = (unsigned __int128)frac * m / scale;
+		if (f > UINT64_MAX - ip * m)
+			return -1;
+		*out = ip * m + (uint64_t)f;
+		return 0;
+	}
+	return -1;
+}
+
+int ofd_spill_cfg_sizes(struct ofd_spill_cfg *c, char *err, size_t errlen)
+{
+	const char *t = c->filesize_text;
+	if (t && (ofd_spill_size(t, &c->filesize) || c->filesize < 4096)) {
+		snprintf(err, errlen,
+			 "key filesize: expected a size of 4096 bytes or more (such as 50 MB), got '%s'", t);
+		return OFD_ECONFIG;
+	}
+	t = c->maxcache_text;
+	if (t && (ofd_spill_size(t, &c->maxcachesize) || c->maxcachesize < 4096)) {
+		snprintf(err, errlen,
+			 "key maxcachesize: expected a size of 4096 bytes or more (such as 1 GB), got '%s'",
+			 t);
+		return OFD_ECONFIG;
+	}
+	return 0;
+}
+
 int ofd_spill_check(const void *state, char *err, size_t errlen)
 {
-	const struct ofd_spill_cfg *c = state;
+	struct ofd_spill_cfg cc = *(const struct ofd_spill_cfg *)state, *c = &cc;
+	if (ofd_spill_cfg_sizes(c, err, errlen))
+		return OFD_ECONFIG;
 	if (c->low >= c->high) {
 		snprintf(err, errlen,
 			 "lowmemorymark (%" PRIu64 ") must be below highmemorymark (%" PRIu64 ")", c->low,
@@ -711,6 +791,20 @@ void ofd_spill_through(struct ofd_spill *sp, uint64_t done)
 		memmove(sp->f, sp->f + k, (sp->nf - k) * sizeof(*sp->f));
 		sp->nf -= k;
 		sp->r -= k;
+	}
+	/* caught up: the file being written is read and through; begin afresh on the next put,
+	   so that frames already through do not count against maxcachesize */
+	struct sp_file *w = sp->nf ? &sp->f[sp->nf - 1] : NULL;
+	if (w && sp->r == sp->nf - 1 && sp->wfd >= 0 && w->frames && sp->rread == w->frames &&
+	    w->through_end == w->size) {
+		close(sp->wfd);
+		sp->wfd = -1;
+		if (sp->rfd >= 0)
+			close(sp->rfd);
+		sp->rfd = -1;
+		sp_delete(sp, w);
+		sp->nf = sp->r = 0;
+		sp->rread = sp->roff = 0;
 	}
 	pthread_mutex_unlock(&sp->mu);
 }

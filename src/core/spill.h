@@ -34,11 +34,12 @@
 /* The diskbuffer segment's configuration (flowpipeline's keys), the start of its state. */
 struct ofd_spill_cfg {
 	char *bufferdir;
-	uint64_t high, low, reading; /* pool occupancy marks, percent */
-	uint64_t filesize, maxcachesize;
-	uint64_t batchsize, queuesize; /* flowpipeline's; taken and checked, see the README */
-	uint64_t status_ns;	       /* queuestatusinterval: log the occupancy; 0: never */
-	int debug;		       /* batchdebug: log every spill and read-back */
+	uint64_t high, low, reading;	     /* pool occupancy marks, percent */
+	char *filesize_text, *maxcache_text; /* as flowpipeline reads sizes: see ofd_spill_size */
+	uint64_t filesize, maxcachesize;     /* bytes (ofd_spill_cfg_sizes) */
+	uint64_t batchsize, queuesize;	     /* flowpipeline's; taken and checked, see the README */
+	uint64_t status_ns;		     /* queuestatusinterval: log the occupancy; 0: never */
+	int debug;			     /* batchdebug: log every spill and read-back */
 };
 
 struct ofd_spill;
@@ -52,8 +53,16 @@ struct ofd_spill_state {
 /* The config map of the diskbuffer segment; the engine knows the segment by it. */
 extern const struct ofd_cfg_key ofd_spill_keys[];
 
-/* check(): the marks in order (reading <= low < high). */
+/* check(): the sizes and the marks in order (reading <= low < high). */
 int ofd_spill_check(const void *state, char *err, size_t errlen);
+
+/* A size as flowpipeline (go-humanize) reads it: a number, an optional space, a unit in any
+   case: none or B bytes, k kB M MB G GB T TB P PB powers of 1000, KiB MiB GiB TiB PiB (also
+   Ki, Mi, ...) powers of 1024. 0, or -1 (not a size, or beyond 2^64). */
+int ofd_spill_size(const char *text, uint64_t *out);
+
+/* The texts of filesize and maxcachesize into their byte counts: 0 or OFD_ECONFIG (err). */
+int ofd_spill_cfg_sizes(struct ofd_spill_cfg *c, char *err, size_t errlen);
 
 /* Open the spill over cfg->bufferdir (it must exist and be a writable directory) and queue the
    files an earlier run left. 0, or OFD_ECONFIG / a negative errno with the reason in err. */

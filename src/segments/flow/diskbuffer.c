@@ -58,7 +58,9 @@ static int diskbuffer_init(struct ofd_segment *seg, void *state)
 {
 	struct diskbuffer_state *s = state;
 	char err[512];
-	int rc = ofd_spill_open(&s->sp.sp, &s->sp.cfg, err, sizeof(err));
+	int rc = ofd_spill_cfg_sizes(&s->sp.cfg, err, sizeof(err));
+	if (!rc)
+		rc = ofd_spill_open(&s->sp.sp, &s->sp.cfg, err, sizeof(err));
 	if (rc)
 		ofd_seg_log(seg, OFD_LOG_ERR, "%s", err);
 	return rc;
