@@ -360,7 +360,8 @@ static int sp_scan(struct ofd_spill *sp)
 		ids[n++] = id;
 	}
 	closedir(d);
-	qsort(ids, n, sizeof(*ids), cmp_u64);
+	if (n)
+		qsort(ids, n, sizeof(*ids), cmp_u64);
 	for (size_t i = 0; i < n; i++) {
 		sp_adopt(sp, ids[i]);
 		if (ids[i] >= sp->next_id)
@@ -795,7 +796,7 @@ void ofd_spill_through(struct ofd_spill *sp, uint64_t done)
 	/* caught up: the file being written is read and through; begin afresh on the next put,
 	   so that frames already through do not count against maxcachesize */
 	struct sp_file *w = sp->nf ? &sp->f[sp->nf - 1] : NULL;
-	if (w && sp->r == sp->nf - 1 && sp->wfd >= 0 && w->frames && sp->rread == w->frames &&
+	if (w && sp->nf == 1 && sp->r == 0 && sp->wfd >= 0 && w->frames && sp->rread == w->frames &&
 	    w->through_end == w->size) {
 		close(sp->wfd);
 		sp->wfd = -1;

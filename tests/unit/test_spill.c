@@ -223,6 +223,36 @@ static void test_rotation(void **st)
 	assert_int_equal(count_files(".ofdspill"), 0);
 }
 
+/* Everything read, the older file not yet through: it stays, and so does the newest. */
+static void test_through_late(void **st)
+{
+	(void)st;
+	struct ofd_spill *sp = NULL;
+	char err[256];
+	struct ofd_spill_cfg c = cfg(0);
+	c.filesize = 4096;
+	assert_int_equal(ofd_spill_open(&sp, &c, err, sizeof(err)), 0);
+	put_n(sp, 0, 4); /* two files: three frames, one */
+	for (unsigned k = 0; k < 4; k++) {
+		assert_int_equal(get(sp), 1);
+		check(k);
+		ofd_spill_pushed(sp, k);
+	}
+	ofd_spill_through(sp, 2); /* batch 2 (the first file's last) is not through */
+	assert_int_equal(count_files(".ofdspill"), 2);
+	ofd_spill_through(sp, 3);
+	assert_int_equal(count_files(".ofdspill"), 1);
+	put_n(sp, 4, 1);
+	ofd_spill_through(sp, 4);
+	assert_int_equal(count_files(".ofdspill"), 1); /* batch 4 not read yet */
+	assert_int_equal(get(sp), 1);
+	check(4);
+	ofd_spill_pushed(sp, 4);
+	ofd_spill_through(sp, 5);
+	assert_int_equal(count_files(".ofdspill"), 0);
+	ofd_spill_free(sp);
+}
+
 /* An earlier run's files are read first, from where it stopped. */
 static void test_restart(void **st)
 {
@@ -469,6 +499,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_through_late, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
