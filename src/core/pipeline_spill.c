@@ -64,7 +64,7 @@ static int sp_above(struct ofd_pipeline *p, uint64_t mark)
 int ofd_pl_spill_full(struct ofd_pipeline *p, struct ofd_segment *in, struct ofd_batch *b)
 {
 	struct ofd_spill_cfg *c = &((struct ofd_spill_state *)p->spill_e->inst[0].state)->cfg;
-	uint32_t live = ofd_batch_live_count(b);
+	uint32_t live = ofd_batch_live_count(b), live_in = live;
 	void *v;
 	pthread_mutex_lock(&p->spillmu);
 	if (!ofd_spill_pending(p->spill) && !sp_above(p, c->high) && !ofd_ring_trypop(&p->free, &v)) {
@@ -75,13 +75,15 @@ int ofd_pl_spill_full(struct ofd_pipeline *p, struct ofd_segment *in, struct ofd
 	} else {
 		/* on disk, or dropped (counted by the spill): the diskbuffer answers for it now, so
 		   what the input handed on is through once every batch numbered so far is */
-		(void)ofd_spill_put(p->spill, b);
+		if (ofd_spill_put(p->spill, b)) /* dropped: the pipeline's in, never out */
+			atomic_fetch_add_explicit(&p->rec_in, live, memory_order_relaxed);
 		in->handed = atomic_load(&p->seq);
+		live_in = 0; /* on disk: counted into the pipeline's in when it comes back */
 	}
 	pthread_mutex_unlock(&p->spillmu);
 	ofd_batch_reset(b);
 	atomic_fetch_add_explicit(&in->entry->out, live, memory_order_relaxed);
-	atomic_fetch_add_explicit(&p->rec_in, live, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->rec_in, live_in, memory_order_relaxed);
 	return 1;
 }
 
@@ -126,16 +128,14 @@ static void *sp_reader(void *arg)
 		} else {
 			reading = 0;
 		}
-		void *v;
-		if (!reading || ofd_ring_pop_until(&p->free, &v, now + SP_POLL_NS)) {
-			if (!reading) {
-				uint64_t end = now + SP_POLL_NS;
-				struct timespec ts = {(time_t)(end / 1000000000u), (long)(end % 1000000000u)};
-				pthread_mutex_lock(&p->spillmu);
-				if (!p->spill_quit)
-					pthread_cond_timedwait(&p->spillcv, &p->spillmu, &ts);
-				pthread_mutex_unlock(&p->spillmu);
-			}
+		void *v; /* trypop: the free ring's waits count the inputs' waits, and these are not */
+		if (!reading || ofd_ring_trypop(&p->free, &v)) {
+			uint64_t end = now + (reading ? SP_POLL_NS / 20 : SP_POLL_NS);
+			struct timespec ts = {(time_t)(end / 1000000000u), (long)(end % 1000000000u)};
+			pthread_mutex_lock(&p->spillmu);
+			if (!p->spill_quit || reading)
+				pthread_cond_timedwait(&p->spillcv, &p->spillmu, &ts);
+			pthread_mutex_unlock(&p->spillmu);
 			continue;
 		}
 		struct pl_batch *pb = v;
@@ -147,6 +147,7 @@ static void *sp_reader(void *arg)
 		}
 		pthread_mutex_lock(&p->spillmu);
 		atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&p->rec_in, pb->b.n, memory_order_relaxed);
 		uint64_t seq = ofd_pl_push_first(p, pb);
 		ofd_spill_pushed(p->spill, seq);
 		pthread_mutex_unlock(&p->spillmu);
