@@ -1,5 +1,7 @@
-/* The spill: batches in zstd files under a directory, read back in order (core/spill.h). */
+/* The spill: batches in zstd files under a directory, read back in order (core/spill.h): the
+   files, the queue of them, writing and reading frames. Frames: spill_frame.c; keys: spill_cfg.c. */
 #include "core/spill.h"
+#include "core/spill_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -29,129 +30,6 @@
 #define SP_FMAGIC      0x4f464446u /* "OFDF" */
 #define SP_FHDR	       16u	   /* magic, compressed length, records, raw length */
 #define SP_EXT	       ".ofdspill"
-#define SP_RAW_MAX     (8u + OFD_BATCH_CAP * sizeof(struct ofd_flow) + OFD_BATCH_ARENA)
-
-const struct ofd_cfg_key ofd_spill_keys[] = {
-    OFD_KEY("bufferdir", OFD_CFG_STRING, struct ofd_spill_state, cfg.bufferdir, .required = 1,
-	    .help = "directory of the buffer files (must exist and be writable)"),
-    OFD_KEY("highmemorymark", OFD_CFG_UINT, struct ofd_spill_state, cfg.high, .def = "70", .min = 10,
-	    .max = 95, .help = "batches go to disk once this percentage of the batch pool is in use"),
-    OFD_KEY("lowmemorymark", OFD_CFG_UINT, struct ofd_spill_state, cfg.low, .def = "30", .min = 5, .max = 70,
-	    .help = "read-back pauses while this percentage of the pool or more is in use"),
-    OFD_KEY("readingmemorymark", OFD_CFG_UINT, struct ofd_spill_state, cfg.reading, .def = "5", .min = 1,
-	    .max = 50, .help = "read-back (re)starts once the pool's use falls below this percentage"),
-    OFD_KEY("filesize", OFD_CFG_STRING, struct ofd_spill_state, cfg.filesize_text, .def = "50 MB",
-	    .help = "a new buffer file is begun once the current one is this big (50 MB: 50,000,000 bytes, "
-		    "50 MiB: 50 x 2^20, as flowpipeline reads sizes)"),
-    OFD_KEY("maxcachesize", OFD_CFG_STRING, struct ofd_spill_state, cfg.maxcache_text, .def = "1 GB",
-	    .help = "bytes of all buffer files at most; beyond, batches are dropped (counted)"),
-    OFD_KEY("batchsize", OFD_CFG_UINT, struct ofd_spill_state, cfg.batchsize, .def = "128",
-	    .help = "flowpipeline's flows per write; here a whole batch (512 records) is one frame"),
-    OFD_KEY("queuesize", OFD_CFG_UINT, struct ofd_spill_state, cfg.queuesize, .def = "65536",
-	    .help = "flowpipeline's in-memory queue; here the memory is the pipeline's batch pool"),
-    OFD_KEY("queuestatusinterval", OFD_CFG_DURATION, struct ofd_spill_state, cfg.status_ns, .def = "0s",
-	    .help = "log the pool's use and the spill's state this often; 0: never"),
-    OFD_KEY("batchdebug", OFD_CFG_BOOL, struct ofd_spill_state, cfg.debug, .def = "false",
-	    .help = "log every batch written to and read from disk (debug level)"),
-    OFD_KEY_END,
-};
-
-int ofd_spill_size(const char *t, uint64_t *out)
-{
-	static const struct {
-		const char *u;
-		uint64_t mult;
-	} units[] = {{"", 1},
-		     {"b", 1},
-		     {"k", 1000},
-		     {"kb", 1000},
-		     {"m", 1000000},
-		     {"mb", 1000000},
-		     {"g", 1000000000},
-		     {"gb", 1000000000},
-		     {"t", 1000000000000},
-		     {"tb", 1000000000000},
-		     {"p", 1000000000000000},
-		     {"pb", 1000000000000000},
-		     {"ki", 1ull << 10},
-		     {"kib", 1ull << 10},
-		     {"mi", 1ull << 20},
-		     {"mib", 1ull << 20},
-		     {"gi", 1ull << 30},
-		     {"gib", 1ull << 30},
-		     {"ti", 1ull << 40},
-		     {"tib", 1ull << 40},
-		     {"pi", 1ull << 50},
-		     {"pib", 1ull << 50}};
-	uint64_t ip = 0, frac = 0, scale = 1;
-	int digits = 0;
-	for (; *t >= '0' && *t <= '9'; t++, digits++) {
-		if (ip > (UINT64_MAX - 9) / 10)
-			return -1;
-		ip = ip * 10 + (uint64_t)(*t - '0');
-	}
-	if (*t == '.')
-		for (t++; *t >= '0' && *t <= '9'; t++, digits++)
-			if (scale <= UINT64_MAX / 100) {
-				frac = frac * 10 + (uint64_t)(*t - '0');
-				scale *= 10;
-			}
-	if (!digits)
-		return -1;
-	if (*t == ' ')
-		t++;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(t, units[i].u) != 0)
-			continue;
-		uint64_t m = units[i].mult;
-		if (ip > UINT64_MAX / m)
-			return -1;
-		unsigned __int128 f = (unsigned __int128)frac * m / scale;
-		if (f > UINT64_MAX - ip * m)
-			return -1;
-		*out = ip * m + (uint64_t)f;
-		return 0;
-	}
-	return -1;
-}
-
-int ofd_spill_cfg_sizes(struct ofd_spill_cfg *c, char *err, size_t errlen)
-{
-	const char *t = c->filesize_text;
-	if (t && (ofd_spill_size(t, &c->filesize) || c->filesize < 4096)) {
-		snprintf(err, errlen,
-			 "key filesize: expected a size of 4096 bytes or more (such as 50 MB), got '%s'", t);
-		return OFD_ECONFIG;
-	}
-	t = c->maxcache_text;
-	if (t && (ofd_spill_size(t, &c->maxcachesize) || c->maxcachesize < 4096)) {
-		snprintf(err, errlen,
-			 "key maxcachesize: expected a size of 4096 bytes or more (such as 1 GB), got '%s'",
-			 t);
-		return OFD_ECONFIG;
-	}
-	return 0;
-}
-
-int ofd_spill_check(const void *state, char *err, size_t errlen)
-{
-	struct ofd_spill_cfg cc = *(const struct ofd_spill_cfg *)state, *c = &cc;
-	if (ofd_spill_cfg_sizes(c, err, errlen))
-		return OFD_ECONFIG;
-	if (c->low >= c->high) {
-		snprintf(err, errlen,
-			 "lowmemorymark (%" PRIu64 ") must be below highmemorymark (%" PRIu64 ")", c->low,
-			 c->high);
-		return OFD_ECONFIG;
-	}
-	if (c->reading > c->low) {
-		snprintf(err, errlen,
-			 "readingmemorymark (%" PRIu64 ") must not be above lowmemorymark (%" PRIu64 ")",
-			 c->reading, c->low);
-		return OFD_ECONFIG;
-	}
-	return 0;
-}
 
 struct sp_file {
 	uint64_t id, size, frames;
@@ -178,21 +56,6 @@ struct ofd_spill {
 	ZSTD_CCtx *cc;
 	ZSTD_DCtx *dc;
 };
-
-/* ---- string fields ---- */
-
-static uint16_t str_off[OFD_F__COUNT], str_id[OFD_F__COUNT];
-static unsigned nstr;
-static pthread_once_t str_once = PTHREAD_ONCE_INIT;
-
-static void str_fields(void)
-{
-	for (unsigned i = 0; i < OFD_F__STORED; i++)
-		if (ofd_fields[i].kind == OFD_FK_STR) {
-			str_id[nstr] = (uint16_t)i;
-			str_off[nstr++] = ofd_fields[i].off;
-		}
-}
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -386,7 +249,6 @@ int ofd_spill_open(struct ofd_spill **out, const struct ofd_spill_cfg *cfg, char
 	struct ofd_spill *sp = calloc(1, sizeof(*sp));
 	if (!sp)
 		return -ENOMEM;
-	pthread_once(&str_once, str_fields);
 	sp->cfg = *cfg;
 	sp->wfd = sp->rfd = -1;
 	pthread_mutex_init(&sp->mu, NULL);
@@ -416,49 +278,6 @@ int ofd_spill_open(struct ofd_spill **out, const struct ofd_spill_cfg *cfg, char
 fail:
 	ofd_spill_free(sp);
 	return rc;
-}
-
-/* ---- writing ---- */
-
-/* b's live records and strings into sp->raw; its length. */
-static size_t sp_serialize(struct ofd_spill *sp, const struct ofd_batch *b, uint32_t *nrec)
-{
-	const size_t fs = sizeof(struct ofd_flow);
-	uint32_t n = ofd_batch_live_count(b), k = 0;
-	unsigned char *rec = sp->raw + 8;
-	char *ar = (char *)rec + (size_t)n * fs;
-	uint32_t alen = b->arena_used;
-	memcpy(ar, b->arena, alen);
-	for (unsigned w = 0; w < OFD_BATCH_CAP / 64; w++) {
-		for (uint64_t m = b->live[w]; m; m &= m - 1) {
-			unsigned i = w * 64 + (unsigned)__builtin_ctzll(m);
-			struct ofd_flow f = b->flows[i];
-			for (unsigned s = 0; s < nstr; s++) {
-				const char *p;
-				uint64_t o = 0;
-				memcpy(&p, (char *)&f + str_off[s], sizeof(p));
-				if (p && (uintptr_t)p >= (uintptr_t)b->arena &&
-				    (uintptr_t)p < (uintptr_t)b->arena + alen) {
-					o = (uint64_t)(p - b->arena) + 1;
-				} else if (p) { /* text outside the arena (configuration): copied in */
-					size_t len = strlen(p);
-					if (alen + len + 1 <= OFD_BATCH_ARENA) {
-						memcpy(ar + alen, p, len + 1);
-						o = alen + 1u;
-						alen += (uint32_t)len + 1;
-					} else {
-						ofd_flow_clear(&f, str_id[s]);
-					}
-				}
-				memcpy((char *)&f + str_off[s], &o, sizeof(o));
-			}
-			memcpy(rec + (size_t)k++ * fs, &f, fs);
-		}
-	}
-	put32(sp->raw, n);
-	put32(sp->raw + 4, alen);
-	*nrec = n;
-	return 8 + (size_t)n * fs + alen;
 }
 
 static int sp_write_all(int fd, const struct iovec *iov0, int n)
@@ -522,7 +341,7 @@ int ofd_spill_put(struct ofd_spill *sp, const struct ofd_batch *b)
 	uint32_t n;
 	int rc;
 	pthread_mutex_lock(&sp->mu);
-	size_t raw = sp_serialize(sp, b, &n);
+	size_t raw = ofd_spill_encode(sp->raw, b, &n);
 	size_t clen = ZSTD_compress2(sp->cc, sp->z, sp->zcap, sp->raw, raw);
 	if (ZSTD_isError(clen)) {
 		rc = -EIO;
@@ -574,89 +393,6 @@ drop:
 uint64_t ofd_spill_pending(struct ofd_spill *sp)
 {
 	return atomic_load(&sp->pending);
-}
-
-/* ---- reading ---- */
-
-static void sp_sanitize(struct ofd_flow *f)
-{
-	for (unsigned i = 0; i < OFD_F__STORED; i++) {
-		const struct ofd_field_info *fi = &ofd_fields[i];
-		unsigned char *p = (unsigned char *)f + fi->off;
-		switch (fi->kind) {
-		case OFD_FK_IP: {
-			struct ofd_ip *ip = (struct ofd_ip *)(void *)p;
-			if (ip->family != OFD_AF_INET && ip->family != OFD_AF_INET6)
-				ip->family = OFD_AF_NONE;
-			break;
-		}
-		case OFD_FK_ASPATH:
-			if (fi->aux_size == 1 && ((unsigned char *)f)[fi->aux_off] > OFD_AS_PATH_MAX)
-				((unsigned char *)f)[fi->aux_off] = OFD_AS_PATH_MAX;
-			break;
-		case OFD_FK_COMMS: {
-			struct ofd_communities *c = (struct ofd_communities *)(void *)p;
-			if (c->n > OFD_COMMUNITIES_MAX)
-				c->n = OFD_COMMUNITIES_MAX;
-			break;
-		}
-		case OFD_FK_LCOMMS: {
-			struct ofd_large_communities *c = (struct ofd_large_communities *)(void *)p;
-			if (c->n > OFD_LARGE_COMMUNITIES_MAX)
-				c->n = OFD_LARGE_COMMUNITIES_MAX;
-			break;
-		}
-		case OFD_FK_MPLS: {
-			struct ofd_mpls_stack *m = (struct ofd_mpls_stack *)(void *)p;
-			if (m->n > OFD_MPLS_MAX)
-				m->n = OFD_MPLS_MAX;
-			break;
-		}
-		case OFD_FK_FLOWTYPE:
-			if (*p > OFD_FT_IPFIX)
-				*p = OFD_FT_UNKNOWN;
-			break;
-		case OFD_FK_RPKI:
-			if (*p > OFD_RPKI_NOTFOUND)
-				*p = OFD_RPKI_UNKNOWN;
-			break;
-		default: break;
-		}
-	}
-}
-
-/* sp->rraw[0..raw) into the empty batch b: 0, or -1 when it does not hold together. */
-static int sp_deserialize(struct ofd_spill *sp, size_t raw, uint32_t nrec, struct ofd_batch *b)
-{
-	const size_t fs = sizeof(struct ofd_flow);
-	if (raw < 8)
-		return -1;
-	uint32_t n = get32(sp->rraw), alen = get32(sp->rraw + 4);
-	if (n != nrec || n > OFD_BATCH_CAP || alen > OFD_BATCH_ARENA || raw != 8 + (size_t)n * fs + alen)
-		return -1;
-	const unsigned char *rec = sp->rraw + 8;
-	const char *ar = (const char *)rec + (size_t)n * fs;
-	memcpy(b->arena, ar, alen);
-	for (uint32_t i = 0; i < n; i++) {
-		struct ofd_flow *f = &b->flows[i];
-		memcpy(f, rec + (size_t)i * fs, fs);
-		for (unsigned s = 0; s < nstr; s++) {
-			uint64_t o;
-			const char *p = NULL;
-			memcpy(&o, (char *)f + str_off[s], sizeof(o));
-			if (o) {
-				if (o > alen || !memchr(ar + o - 1, 0, alen - (o - 1)))
-					return -1;
-				p = b->arena + o - 1;
-			}
-			memcpy((char *)f + str_off[s], &p, sizeof(p));
-		}
-		sp_sanitize(f);
-		b->live[i >> 6] |= UINT64_C(1) << (i & 63);
-	}
-	b->n = n;
-	b->arena_used = alen;
-	return 0;
 }
 
 /* Reader: f[r] is read to the end; go on with the next file. Under mu. */
@@ -722,7 +458,7 @@ int ofd_spill_get(struct ofd_spill *sp, struct ofd_batch *b)
 				     got = ZSTD_decompressDCtx(sp->dc, sp->rraw, SP_RAW_MAX, sp->rz, clen)) ||
 				 got != raw)
 				why = "frame does not decompress (corrupt)";
-			else if (sp_deserialize(sp, raw, get32(fh + 8), b)) {
+			else if (ofd_spill_decode(sp->rraw, raw, get32(fh + 8), b)) {
 				ofd_batch_reset(b);
 				why = "frame does not hold together (corrupt)";
 			}
