@@ -64,26 +64,27 @@ static int sp_above(struct ofd_pipeline *p, uint64_t mark)
 int ofd_pl_spill_full(struct ofd_pipeline *p, struct ofd_segment *in, struct ofd_batch *b)
 {
 	struct ofd_spill_cfg *c = &((struct ofd_spill_state *)p->spill_e->inst[0].state)->cfg;
-	uint32_t live = ofd_batch_live_count(b), live_in = live;
+	uint32_t live = ofd_batch_live_count(b);
 	void *v;
+	atomic_fetch_add_explicit(&in->entry->out, live, memory_order_relaxed);
 	pthread_mutex_lock(&p->spillmu);
 	if (!ofd_spill_pending(p->spill) && !sp_above(p, c->high) && !ofd_ring_trypop(&p->free, &v)) {
 		struct pl_batch *pb = v;
 		ofd_batch_swap(b, &pb->b);
+		atomic_fetch_add_explicit(&p->rec_in, live, memory_order_relaxed); /* before it can leave */
 		atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
 		in->handed = ofd_pl_push_first(p, pb) + 1;
 	} else {
-		/* on disk, or dropped (counted by the spill): the diskbuffer answers for it now, so
-		   what the input handed on is through once every batch numbered so far is */
-		if (ofd_spill_put(p->spill, b)) /* dropped: the pipeline's in, never out */
+		/* on disk (counted into the pipeline's in when it comes back), or dropped (counted by
+		   the spill, and into the in at once: it never leaves); either way the diskbuffer
+		   answers for it now, so what the input handed on is through once every batch
+		   numbered so far is */
+		if (ofd_spill_put(p->spill, b))
 			atomic_fetch_add_explicit(&p->rec_in, live, memory_order_relaxed);
 		in->handed = atomic_load(&p->seq);
-		live_in = 0; /* on disk: counted into the pipeline's in when it comes back */
 	}
 	pthread_mutex_unlock(&p->spillmu);
 	ofd_batch_reset(b);
-	atomic_fetch_add_explicit(&in->entry->out, live, memory_order_relaxed);
-	atomic_fetch_add_explicit(&p->rec_in, live_in, memory_order_relaxed);
 	return 1;
 }
 
