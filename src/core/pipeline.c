@@ -19,7 +19,6 @@
 
 #include "core/registry.h"
 
-static uint64_t pl_push_first(struct ofd_pipeline *p, struct pl_batch *pb);
 static void pl_finished(struct ofd_pipeline *p, uint64_t seq);
 
 void ofd_pipeline_input_full(struct ofd_batch *b, void *ctx)
@@ -30,6 +29,8 @@ void ofd_pipeline_input_full(struct ofd_batch *b, void *ctx)
 		ofd_pl_inline_full(p, s, b);
 		return;
 	}
+	if (p->spill && ofd_pl_spill_full(p, s, b)) /* diskbuffer: to disk, or on in order */
+		return;
 	uint32_t live = ofd_batch_live_count(b);
 	void *v;
 	if (p->phase != PL_STARTED || ofd_ring_pop(&p->free, &v)) {
@@ -45,11 +46,11 @@ void ofd_pipeline_input_full(struct ofd_batch *b, void *ctx)
 	atomic_fetch_add_explicit(&s->entry->out, live, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->rec_in, live, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
-	s->handed = pl_push_first(p, pb) + 1;
+	s->handed = ofd_pl_push_first(p, pb) + 1;
 }
 
 /* Number a batch and queue it into the first stage in one step (see pushmu); its number. */
-static uint64_t pl_push_first(struct ofd_pipeline *p, struct pl_batch *pb)
+uint64_t ofd_pl_push_first(struct ofd_pipeline *p, struct pl_batch *pb)
 {
 	pthread_mutex_lock(&p->pushmu);
 	uint64_t seq = atomic_fetch_add_explicit(&p->seq, 1, memory_order_relaxed);
@@ -97,9 +98,11 @@ uint64_t ofd_segment_handed(const struct ofd_segment *seg)
 
 uint64_t ofd_segment_done(const struct ofd_segment *seg)
 {
-	struct ofd_pipeline *p = seg->p;
-	if (!p)
-		return 0;
+	return seg->p ? ofd_pl_done(seg->p) : 0;
+}
+
+uint64_t ofd_pl_done(struct ofd_pipeline *p)
+{
 	if (p->phase == PL_DONE || p->inline_mode)
 		return atomic_load(&p->seq);
 	/* the main path first: a batch it has finished queued its copies before (see pl_exec) */
@@ -437,6 +440,8 @@ static int pl_start_threads(struct ofd_pipeline *p)
 			return -rc;
 		e->started = 1;
 	}
+	if ((rc = ofd_pl_spill_start(p)) != 0)
+		return rc;
 	unsigned started = 0;
 	pthread_mutex_lock(&p->mu);
 	p->inputs_running = (unsigned)p->ninputs;
@@ -517,7 +522,7 @@ void ofd_pl_flush(struct ofd_pipeline *p)
 	struct pl_batch *pb = v;
 	ofd_batch_reset(&pb->b);
 	pb->drain = PL_FLUSH;
-	(void)pl_push_first(p, pb);
+	(void)ofd_pl_push_first(p, pb);
 }
 
 /* The inputs have returned: drain batches down the pipeline, one round at a time, until a round
@@ -537,7 +542,7 @@ static void pl_drain(struct ofd_pipeline *p)
 		ofd_batch_reset(&pb->b);
 		pb->drain = PL_DRAIN;
 		atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
-		(void)pl_push_first(p, pb);
+		(void)ofd_pl_push_first(p, pb);
 		pthread_mutex_lock(&p->mu);
 		while (p->drains_done < round)
 			pthread_cond_wait(&p->cv, &p->mu);
@@ -547,13 +552,16 @@ static void pl_drain(struct ofd_pipeline *p)
 	}
 }
 
-/* Join the inputs, then each stage in order after closing its ring (it drains it first). */
-static void pl_join_all(struct ofd_pipeline *p)
+/* Join the inputs, then each stage in order after closing its ring (it drains it first). A
+   diskbuffer's reader stops before: at once when the pipeline was asked to stop (`asked`: the
+   rest stays on disk for the next start), else after reading everything back. */
+static void pl_join_all(struct ofd_pipeline *p, int asked)
 {
 	for (size_t i = 0; i < p->ne; i++)
 		for (unsigned j = 0; p->e[i].type && j < p->e[i].jobs; j++)
 			if (p->e[i].inst[j].started)
 				pthread_join(p->e[i].inst[j].thread, NULL);
+	ofd_pl_spill_stop(p, asked);
 	pl_drain(p);
 	for (size_t s = 0; s < p->nst; s++) {
 		struct pl_stage *st = &p->st[s];
@@ -569,13 +577,15 @@ static void pl_join_all(struct ofd_pipeline *p)
 		if (p->e[i].started)
 			pthread_join(p->e[i].thread, NULL);
 	}
+	ofd_pl_spill_through(p); /* everything read back is through */
 }
 
 int ofd_pipeline_finish(struct ofd_pipeline *p)
 {
 	if (p->phase == PL_STARTED) {
+		int asked = atomic_load(&p->stopping);
 		ofd_pipeline_stop(p);
-		pl_join_all(p);
+		pl_join_all(p, asked);
 		ofd_pl_inline_finish(p);
 		ofd_pl_inline_drain(p);
 	}
@@ -629,6 +639,8 @@ void ofd_pipeline_free(struct ofd_pipeline *p)
 	pthread_mutex_destroy(&p->mmu);
 	pthread_mutex_destroy(&p->donemu);
 	pthread_mutex_destroy(&p->pushmu);
+	pthread_mutex_destroy(&p->spillmu);
+	pthread_cond_destroy(&p->spillcv);
 	if (p->inline_mode) {
 		pthread_cond_destroy(&p->icv);
 		pthread_mutex_destroy(&p->imu);

@@ -111,7 +111,7 @@ struct ofd_seg_counters {
 };
 
 struct ofd_pipeline_totals {
-	uint64_t in;	  /* records the inputs handed on */
+	uint64_t in;	  /* records the inputs handed on (a diskbuffer's: once back from disk, or dropped) */
 	uint64_t out;	  /* live records that left the last segment */
 	uint64_t dropped; /* in - out once finished */
 	uint64_t batches;

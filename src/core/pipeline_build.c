@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "core/registry.h"
+#include "core/spill.h"
 #include "pipeline_int.h"
 
 const struct ofd_cfg_key ofd_pl_no_keys[] = {{.key = NULL}};
@@ -221,10 +222,13 @@ static int pl_build_entry(struct pl_build *B, const struct ofd_cfg_entry *ce, un
 	if (t->kind == OFD_SEG_INPUT && depth)
 		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
 				      "an input cannot be inside a branch");
+	int rc;
+	if (t->config == ofd_spill_keys && (rc = ofd_pl_spill_place(p, e, B->err, B->errlen)) != 0)
+		return rc;
 	e->jobs = pl_jobs(t, e);
 	while (t->counters && e->ncounters < OFD_SEGMENT_COUNTERS_MAX && t->counters[e->ncounters])
 		e->ncounters++;
-	int rc = pl_build_instances(B, ce, e);
+	rc = pl_build_instances(B, ce, e);
 	if (rc == -ENOMEM)
 		return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL, "out of memory");
 	if (rc)
@@ -278,10 +282,12 @@ int ofd_pipeline_new(struct ofd_pipeline **out, const struct ofd_registry *reg,
 	pthread_mutex_init(&p->mmu, NULL);
 	pthread_mutex_init(&p->donemu, NULL);
 	pthread_mutex_init(&p->pushmu, NULL);
+	pthread_mutex_init(&p->spillmu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&p->cv, &ca);
+	pthread_cond_init(&p->spillcv, &ca);
 	pthread_condattr_destroy(&ca);
 
 	pl_count(cfg, &ne, &nops);

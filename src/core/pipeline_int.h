@@ -7,6 +7,8 @@
 
 #include "pipeline.h"
 
+struct ofd_spill;
+
 #define PL_POOL_DEFAULT	  16
 #define PL_COPIES_DEFAULT 4
 #define PL_TICK_DEFAULT	  (100u * 1000000u)
@@ -97,6 +99,16 @@ struct ofd_pipeline {
 	unsigned nemit;
 	_Atomic uint64_t drain_added;
 	uint64_t drains_done;
+	/* diskbuffer (pipeline_spill.c, core/spill.h): the entry, its spill once running threaded
+	   (NULL: none, the one comparison on the input path), the reader thread; spillmu orders
+	   the inputs' batches against the ones read back */
+	struct pl_entry *spill_e;
+	struct ofd_spill *spill;
+	pthread_mutex_t spillmu;
+	pthread_cond_t spillcv;
+	pthread_t spill_thread;
+	int spill_started;
+	int spill_quit; /* under spillmu: 1 leave the rest on disk, 2 read everything back first */
 	/* inline mode (pipeline_inline.c) */
 	int inline_mode;
 	pthread_mutex_t imu; /* one batch or one round of ticks at a time */
@@ -119,6 +131,23 @@ void ofd_pl_flush(struct ofd_pipeline *p);
 
 /* Inline mode: the drain rounds, after the final ticks (pipeline_inline.c). */
 void ofd_pl_inline_drain(struct ofd_pipeline *p);
+
+/* Number a batch and queue it into the first stage (pipeline.c); its number. */
+uint64_t ofd_pl_push_first(struct ofd_pipeline *p, struct pl_batch *pb);
+
+/* The at-least-once watermark (ofd_segment_done) of the pipeline. */
+uint64_t ofd_pl_done(struct ofd_pipeline *p);
+
+/* diskbuffer (pipeline_spill.c): refuse it anywhere but directly after the inputs (at build);
+   start its reader (threaded mode; a warning in inline mode); an input's full batch: to disk
+   or on in order (1), or the normal path (0); the inputs have returned: stop the reader
+   (`leave`: the rest stays on disk) or let it read everything back, and join it; everything
+   is through: let the spill delete what it read. */
+int ofd_pl_spill_place(struct ofd_pipeline *p, struct pl_entry *e, char *err, size_t errlen);
+int ofd_pl_spill_start(struct ofd_pipeline *p);
+int ofd_pl_spill_full(struct ofd_pipeline *p, struct ofd_segment *in, struct ofd_batch *b);
+void ofd_pl_spill_stop(struct ofd_pipeline *p, int leave);
+void ofd_pl_spill_through(struct ofd_pipeline *p);
 
 /* Run one operation on a batch (pipeline.c); idx is the worker's instance index. */
 void ofd_pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx);
