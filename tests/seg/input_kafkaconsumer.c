@@ -170,7 +170,7 @@ static int64_t committed(const char *group, const char *t, int32_t part)
 }
 
 #define CFG(extra)                                                                                           \
-	"{server: '%s', tls: false, auth: false, commitinterval: 50ms, "                                     \
+	"{server: '%s', tls: false, auth: false, "                                                           \
 	"properties: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}, " extra "}"
 
 /* Protobuf EnrichedFlow messages with a malformed one between: values, counters, commits; a
@@ -187,7 +187,8 @@ static void test_protobuf_and_commit(void **state)
 	produce("t_pb", 0, junk, sizeof(junk));
 	for (int i = 3; i < 5; i++)
 		produce_flow("t_pb", 0, 100 + (uint64_t)i, 1 + (uint64_t)i, (uint16_t)(1000 + i));
-	snprintf(cfg, sizeof(cfg), CFG("topic: t_pb, group: g_pb, startat: oldest"), boot);
+	snprintf(cfg, sizeof(cfg), CFG("topic: t_pb, group: g_pb, startat: oldest, commitinterval: 50ms"),
+		 boot);
 	struct ofd_harness *h = start(cfg, &s);
 	assert_int_equal(wait_records(&s, 5, WAIT_NS), 5);
 	assert_int_equal(ofd_harness_stop(h), 0);
@@ -346,6 +347,7 @@ static void test_workers(void **state)
 		 boot);
 	struct ofd_harness *h = start(cfg, &s);
 	assert_int_equal(wait_records(&s, 41, WAIT_NS), 41);
+	assert_int_equal(ofd_harness_metric(h, "kafkaconsumer_assigned_partitions", NULL), 5);
 	assert_int_equal(ofd_harness_stop(h), 0);
 	uint64_t sum = 0;
 	for (size_t i = 0; i < s.n; i++)
@@ -356,6 +358,51 @@ static void test_workers(void **state)
 	for (int p = 0; p < 4; p++)
 		assert_int_equal(committed("g_w", "t_w1", p), 10);
 	assert_int_equal(committed("g_w", "t_w2", 0), 1);
+}
+
+static uint64_t wait_metric(struct ofd_harness *h, const char *family, uint64_t want)
+{
+	uint64_t until = ofd_time_mono_ns() + WAIT_NS;
+	while (ofd_harness_metric(h, family, NULL) != want && ofd_time_mono_ns() < until)
+		(void)poll(NULL, 0, 10);
+	return ofd_harness_metric(h, family, NULL);
+}
+
+/* A rebalance: a second instance joins the group; the first commits what it consumed before it
+   gives a partition up, so the newcomer starts after it (nothing consumed twice). */
+static void test_revoke_commits(void **state)
+{
+	(void)state;
+	struct seen a = {.mu = PTHREAD_MUTEX_INITIALIZER}, b = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	char cfg[512];
+	topic("t_rb", 2);
+	for (int i = 0; i < 10; i++)
+		produce_flow("t_rb", i % 2, 1 + (uint64_t)i, 1, 1);
+	snprintf(cfg, sizeof(cfg), CFG("topic: t_rb, group: g_rb, startat: oldest, commitinterval: 60s"),
+		 boot);
+	struct ofd_harness *ha = start(cfg, &a);
+	assert_int_equal(wait_records(&a, 10, WAIT_NS), 10);
+	struct ofd_harness *hb = start(cfg, &b);
+	assert_int_equal(wait_metric(hb, "kafkaconsumer_assigned_partitions", 1), 1);
+	assert_int_equal(wait_metric(ha, "kafkaconsumer_assigned_partitions", 1), 1);
+	/* not the periodic commit (60 s): the one on revocation */
+	assert_int_equal(committed("g_rb", "t_rb", 0) + committed("g_rb", "t_rb", 1), 10);
+	produce_flow("t_rb", 0, 100, 1, 1);
+	produce_flow("t_rb", 1, 101, 1, 1);
+	assert_int_equal(wait_records(&b, 1, WAIT_NS), 1);
+	assert_int_equal(wait_records(&a, 11, WAIT_NS), 11);
+	assert_int_equal(b.n, 1);
+	assert_true(b.r[0].bytes == 100 || b.r[0].bytes == 101);
+	assert_int_equal(a.r[10].bytes, b.r[0].bytes == 100 ? 101 : 100);
+	/* the first leaves while the second runs (which then takes both partitions over) */
+	assert_int_equal(ofd_harness_stop(ha), 0);
+	ofd_harness_free(ha);
+	assert_int_equal(wait_metric(hb, "kafkaconsumer_assigned_partitions", 2), 2);
+	assert_int_equal(ofd_harness_stop(hb), 0);
+	assert_int_equal(b.n, 1); /* nothing again */
+	ofd_harness_free(hb);
+	assert_int_equal(committed("g_rb", "t_rb", 0), 6);
+	assert_int_equal(committed("g_rb", "t_rb", 1), 6);
 }
 
 /* commit: false: librdkafka's auto commit; the records still arrive. */
@@ -445,6 +492,7 @@ int main(void)
 	    cmocka_unit_test(test_legacy_delimited),
 	    cmocka_unit_test(test_startat),
 	    cmocka_unit_test(test_workers),
+	    cmocka_unit_test(test_revoke_commits),
 	    cmocka_unit_test(test_autocommit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -36,6 +36,7 @@
 #define KC_FLUSH_NS	  (100 * 1000000ull)   /* a batch's longest wait for more records */
 #define KC_REVOKE_WAIT_NS (10 * 1000000000ull) /* on revocation, for the records to be through */
 #define KC_LAG_NS	  (1000000000ull)
+#define KC_FINAL_NS	  (5 * 1000000000ull) /* fini(): retrying a commit refused during a rebalance */
 
 static const char *const kc_counters[] = {"messages", "records",	 "decode_errors",   "consumer_errors",
 					  "commits",  "commit_failures", "strings_dropped", NULL};
@@ -116,7 +117,7 @@ static void kc_revoke(struct kc_worker *w, rd_kafka_t *rk, rd_kafka_topic_partit
 			    "revoked partitions: records still on their way after %llu s; their messages "
 			    "will be consumed again by the partitions' next owner",
 			    (unsigned long long)(KC_REVOKE_WAIT_NS / 1000000000ull));
-		kc_off_commit(w, 1);
+		(void)kc_off_commit(w, 1);
 	}
 	kc_off_forget(w, parts);
 }
@@ -235,7 +236,7 @@ static void kc_run(struct kc_worker *w)
 			since = 0;
 		if (now >= w->next_commit_ns) {
 			kc_publish(w);
-			kc_off_commit(w, 0);
+			(void)kc_off_commit(w, 0);
 			kc_off_serve(w);
 			w->next_commit_ns = now + s->commit_interval_ns;
 		}
@@ -367,7 +368,21 @@ static void kc_collect(struct ofd_segment *seg, void *state, struct ofd_metric_s
 	ofd_metric_put(sink, &kc_metrics[M_PARTITIONS], NULL, parts);
 }
 
-/* Everything handed on is through now: commit it all, then leave the group. */
+/* fini(): a final commit that failed (a rebalance in progress, e.g. another consumer of the
+   group just left) is tried again while the consumer takes part in the rebalance, for up to
+   KC_FINAL_NS; messages polled meanwhile are not handed on, nor committed. */
+static void kc_final_commit(struct kc_worker *w)
+{
+	uint64_t until = ofd_time_mono_ns() + KC_FINAL_NS;
+	while (kc_off_commit(w, 1) && ofd_time_mono_ns() < until) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, KC_POLL_MS);
+		if (m)
+			rd_kafka_message_destroy(m);
+	}
+}
+
+/* Everything handed on is through now: commit it all (every consumer before any leaves the
+   group, which would start a rebalance), then leave. */
 static void kc_fini(struct ofd_segment *seg, void *state)
 {
 	struct kc_state *s = state;
@@ -375,13 +390,17 @@ static void kc_fini(struct ofd_segment *seg, void *state)
 	for (unsigned i = 0; s->w && i < s->nw; i++) {
 		struct kc_worker *w = &s->w[i];
 		w->finishing = 1;
+		if (w->rk && s->commit)
+			kc_final_commit(w);
+	}
+	for (unsigned i = 0; s->w && i < s->nw; i++) {
+		struct kc_worker *w = &s->w[i];
 		if (w->rk) {
-			kc_off_commit(w, 1);
-			kc_off_serve(w);
 			rd_kafka_resp_err_t r = rd_kafka_consumer_close(w->rk);
 			if (r)
 				ofd_seg_log(s->seg, OFD_LOG_WARN, "consumer %u: close: %s", i,
 					    rd_kafka_err2str(r));
+			kc_off_serve(w);
 		}
 		kc_off_free(w); /* the commit queue goes before its client */
 		if (w->rk)

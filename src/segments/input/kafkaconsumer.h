@@ -53,6 +53,8 @@ struct kc_worker {
 	int rc;
 	/* offsets: consumed since the last flush point, and the flush points not yet through */
 	rd_kafka_topic_partition_list_t *dirty;
+	rd_kafka_topic_partition_list_t *through; /* what may be committed (all of it, each time) */
+	int pending;				  /* through has offsets not known committed */
 	int last_idx; /* a cache into dirty: the element of the last message's partition */
 	const char *last_topic;
 	int32_t last_part;
@@ -117,8 +119,9 @@ void kc_off_free(struct kc_worker *w);
 void kc_off_consumed(struct kc_worker *w, const char *topic, int32_t partition, int64_t offset);
 /* Pass the batch on and note the flush point (under the state's flushmu). */
 void kc_off_flush(struct kc_worker *w);
-/* Commit what is through (async, or sync at the end); the partitions committed. */
-void kc_off_commit(struct kc_worker *w, int sync);
+/* Commit what is through (async, or sync on revocation and at the end); -1 when a synchronous
+   commit (or queueing an asynchronous one) failed: it stays pending. */
+int kc_off_commit(struct kc_worker *w, int sync);
 /* Count the results of asynchronous commits that have arrived. */
 void kc_off_serve(struct kc_worker *w);
 /* Forget revoked partitions (their offsets are no longer ours to commit). */

@@ -7,9 +7,11 @@
  * previous flush point) appended to a FIFO of at most KC_SNAPSHOTS_MAX snapshots (when full, the
  * newest absorbs the next, taking its later H: commits then wait a little longer, memory does
  * not grow). kc_off_commit() takes the snapshots whose H is at most ofd_segment_done(), i.e.
- * whose records have passed every segment, merges them (the later offset of a partition wins)
- * and commits that explicit list: asynchronously while running (the result is counted when the
- * worker's own commit queue is served, kc_off_serve), synchronously on revocation and at the end.
+ * whose records have passed every segment, merges them into `through` (per partition the offset
+ * after the last message whose records are through; the later one wins; revoked partitions
+ * leave it) and commits that explicit list, again after a failure (a rebalance in progress): asynchronously
+ * while running (the result is counted when the worker's own commit queue is served, kc_off_serve),
+ * synchronously on revocation and at the end.
  *
  * The flush and its H are taken under the state's flushmu: ofd_segment_handed() is the
  * instance's, and the workers would otherwise race on it. No batch is handed on by itself (the
@@ -37,6 +39,7 @@ void kc_off_serve(struct kc_worker *w)
 void kc_off_init(struct kc_worker *w)
 {
 	w->dirty = rd_kafka_topic_partition_list_new(8);
+	w->through = rd_kafka_topic_partition_list_new(8);
 	w->last_idx = -1;
 }
 
@@ -50,7 +53,9 @@ void kc_off_free(struct kc_worker *w)
 	w->cq = NULL;
 	if (w->dirty)
 		rd_kafka_topic_partition_list_destroy(w->dirty);
-	w->dirty = NULL;
+	if (w->through)
+		rd_kafka_topic_partition_list_destroy(w->through);
+	w->dirty = w->through = NULL;
 }
 
 /* Set (topic, partition)'s offset in l, adding it when absent; its index. */
@@ -104,7 +109,8 @@ void kc_off_flush(struct kc_worker *w)
 	w->last_idx = -1;
 }
 
-/* A commit's result: an event on the worker's commit queue, or a synchronous commit's return. */
+/* A commit's result: an event on the worker's commit queue, or a synchronous commit's return.
+   A failed one leaves the offsets pending: the next commit sends them again. */
 static void kc_committed(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offs,
 			 void *opaque)
 {
@@ -118,36 +124,39 @@ static void kc_committed(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 	}
 	if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
 		return;
+	w->pending = 1;
 	ofd_segment_count(w->s->seg, KC_C_COMMIT_FAILURES, 1);
 	ofd_log_rl(&w->rl_commit, OFD_LOG_WARN,
-		   "segment %s: offset commit failed: %s (the records are redelivered after a restart)",
-		   ofd_segment_name(w->s->seg), rd_kafka_err2str(err));
+		   "segment %s: consumer %u: offset commit failed: %s (tried again)",
+		   ofd_segment_name(w->s->seg), w->idx, rd_kafka_err2str(err));
 }
 
-void kc_off_commit(struct kc_worker *w, int sync)
+int kc_off_commit(struct kc_worker *w, int sync)
 {
 	struct kc_state *s = w->s;
 	if (!s->commit || !w->rk)
-		return;
+		return 0;
 	uint64_t done = w->finishing ? UINT64_MAX : ofd_segment_done(s->seg);
 	unsigned k = 0;
 	while (k < w->nsnap && w->snap[k].handed <= done)
 		k++;
-	if (k == 0)
-		return;
-	rd_kafka_topic_partition_list_t *l = w->snap[0].offs;
-	for (unsigned i = 1; i < k; i++) {
-		kc_merge(l, w->snap[i].offs);
+	for (unsigned i = 0; i < k; i++) {
+		kc_merge(w->through, w->snap[i].offs);
 		rd_kafka_topic_partition_list_destroy(w->snap[i].offs);
 	}
 	memmove(w->snap, w->snap + k, (w->nsnap - k) * sizeof(w->snap[0]));
 	w->nsnap -= k;
+	if (k)
+		w->pending = 1;
+	if (!w->pending || w->through->cnt == 0)
+		return 0;
+	w->pending = 0;
 	/* async: the result comes as an event on cq (kc_off_serve); sync: it is returned (a
 	   synchronous commit does not call back) */
-	rd_kafka_resp_err_t err = rd_kafka_commit_queue(w->rk, l, sync ? NULL : w->cq, NULL, w);
+	rd_kafka_resp_err_t err = rd_kafka_commit_queue(w->rk, w->through, sync ? NULL : w->cq, NULL, w);
 	if (sync || err)
-		kc_committed(w->rk, err, sync ? l : NULL, w);
-	rd_kafka_topic_partition_list_destroy(l);
+		kc_committed(w->rk, err, NULL, w);
+	return err && err != RD_KAFKA_RESP_ERR__NO_OFFSET ? -1 : 0;
 }
 
 static void kc_drop(rd_kafka_topic_partition_list_t *l, const rd_kafka_topic_partition_list_t *revoked)
@@ -162,6 +171,7 @@ void kc_off_forget(struct kc_worker *w, const rd_kafka_topic_partition_list_t *r
 	if (!w->dirty || !revoked)
 		return;
 	kc_drop(w->dirty, revoked);
+	kc_drop(w->through, revoked);
 	for (unsigned i = 0; i < w->nsnap; i++)
 		kc_drop(w->snap[i].offs, revoked);
 	w->last_idx = -1;
