@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "flowfmt.h"
+#include "pjconv.h"
 
 const struct ofd_pj_field ofd_pj_fields[] = {
 #define OFD_PJ(num, json, proto, conv, field) {json, proto, num, OFD_PJ_##conv, field},
@@ -27,25 +28,7 @@ static const char *const remote_names[] = {"Neither", "Src", "Dst"};
 /* The value of a plain number field of any width. */
 static uint64_t pj_num(const struct ofd_flow *f, const struct ofd_field_info *d)
 {
-	const unsigned char *p = (const unsigned char *)f + d->off;
-	switch (d->size) {
-	case 1: return *p;
-	case 2: {
-		uint16_t v;
-		memcpy(&v, p, 2);
-		return v;
-	}
-	case 4: {
-		uint32_t v;
-		memcpy(&v, p, 4);
-		return v;
-	}
-	default: {
-		uint64_t v;
-		memcpy(&v, p, 8);
-		return v;
-	}
-	}
+	return ofd_pj_num((const unsigned char *)f + d->off, d->size);
 }
 
 /* Standard base64 with padding of b[0..n) at p. */
@@ -163,14 +146,9 @@ static void pj_enum(struct pj_out *o, const char *key, const char *const *names,
 static void pj_mpls(struct pj_out *o, const struct ofd_flow *f, unsigned conv, const char *key)
 {
 	const struct ofd_mpls_stack *s = &f->mpls_stack;
-	unsigned n = ofd_flow_has(f, OFD_F_MPLS_STACK) ? s->n : 0;
-	if (n > OFD_MPLS_MAX)
-		n = OFD_MPLS_MAX;
+	unsigned n = ofd_pj_mpls_n(f);
 	if (conv == OFD_PJ_MPLS_TTL) {
-		uint32_t ttls = 0;
-		for (unsigned i = 0; i < n; i++)
-			ttls |= OFD_MPLS_LSE_TTL(s->lse[i]);
-		if (ttls)
+		if (ofd_pj_mpls_ttls(f, n))
 			pj_u32s(o, key, s->lse, n, 0, 0xff);
 	} else if (conv == OFD_PJ_MPLS_LABEL) {
 		if (n)

@@ -11,26 +11,8 @@
 #include <string.h>
 
 #include "flowfmt.h"
+#include "pjconv.h"
 #include "protojson.h"
-#include "util/utf8.h"
-
-/* Enum values by name, in the schema's numbering, and our value of each schema number. */
-struct pj_enum {
-	const char *names[6];
-	uint8_t ours[6];
-	unsigned n;
-};
-static const struct pj_enum pj_enums[] = {
-    /* EFT: EBPF (5) has no counterpart: read as unknown */
-    {{"FLOWUNKNOWN", "SFLOW_5", "NETFLOW_V5", "NETFLOW_V9", "IPFIX", "EBPF"}, {0, 1, 2, 3, 4, 0}, 6},
-    /* ERPKI: the schema's NotFound is 2, Invalid 3; ours the other way round */
-    {{"Unknown", "Valid", "NotFound", "Invalid"},
-     {OFD_RPKI_UNKNOWN, OFD_RPKI_VALID, OFD_RPKI_NOTFOUND, OFD_RPKI_INVALID},
-     4},
-    {{"NotAnonymized", "CryptoPAN", "Subnet", "SubnetAndCryptoPAN"}, {0, 1, 2, 3}, 4}, /* EANON */
-    {{"No", "Yes"}, {0, 1}, 2},							       /* ENORM */
-    {{"Neither", "Src", "Dst"}, {0, 1, 2}, 3},					       /* EREMOTE */
-};
 
 struct pj_ctx {
 	struct ofd_flow *f;
@@ -150,7 +132,7 @@ static int pj_addr(const json_t *v, struct ofd_ip *ip)
 	return 1;
 }
 
-static int pj_enum_value(const json_t *v, const struct pj_enum *e, uint64_t *out)
+static int pj_enum_value(const json_t *v, const struct ofd_pj_enum *e, uint64_t *out)
 {
 	uint64_t x;
 	if (json_is_string(v)) {
@@ -166,26 +148,6 @@ static int pj_enum_value(const json_t *v, const struct pj_enum *e, uint64_t *out
 		return -1;
 	*out = e->ours[x];
 	return 0;
-}
-
-static void pj_store(unsigned char *p, unsigned size, uint64_t x)
-{
-	switch (size) {
-	case 1: *p = (uint8_t)x; break;
-	case 2: memcpy(p, &(uint16_t){(uint16_t)x}, 2); break;
-	case 4: memcpy(p, &(uint32_t){(uint32_t)x}, 4); break;
-	default: memcpy(p, &x, 8); break;
-	}
-}
-
-/* The largest value of a plain field (NET: a prefix length). 64-bit fields stop at INT64_MAX,
-   as in our own format (a JSON number there), so that every record read can be written and read
-   again in either format. */
-static uint64_t pj_max(const struct ofd_field_info *d)
-{
-	if (d->kind == OFD_FK_NET)
-		return 128;
-	return d->size == 8 ? INT64_MAX : (UINT64_C(1) << (8 * d->size)) - 1;
 }
 
 /* A list of u32 into out[0..cap) (longer lists: the first), its length into *n. */
@@ -209,15 +171,7 @@ static int pj_text(struct pj_ctx *c, const json_t *v, const char **out)
 {
 	if (!json_is_string(v))
 		return -1;
-	size_t n = json_string_length(v);
-	const char *s = json_string_value(v);
-	if (!n || !c->strs)
-		return 0;
-	n = ofd_utf8_cut(s, n, OFD_FMT_TEXT_MAX);
-	*out = memchr(s, 0, n) ? NULL : ofd_batch_strdup(c->strs, s, n);
-	if (!*out && c->dropped)
-		(*c->dropped)++;
-	return *out != NULL;
+	return ofd_pj_text(c->strs, c->dropped, json_string_value(v), json_string_length(v), out);
 }
 
 /* Set our field from v: 1 set, 0 left unset, -1 refused. */
@@ -231,10 +185,10 @@ static int pj_set(struct pj_ctx *c, const struct ofd_pj_field *e, const json_t *
 	switch (e->conv) {
 	case OFD_PJ_U32:
 	case OFD_PJ_U64: {
-		uint64_t max = pj_max(d), proto_max = e->conv == OFD_PJ_U32 ? UINT32_MAX : UINT64_MAX;
+		uint64_t max = ofd_pj_max(d), proto_max = e->conv == OFD_PJ_U32 ? UINT32_MAX : UINT64_MAX;
 		if (pj_uint(v, max < proto_max ? max : proto_max, &x))
 			return -1;
-		pj_store(p, d->size, x);
+		ofd_pj_store(p, d->size, x);
 		return 1;
 	}
 	case OFD_PJ_SEC:
@@ -245,19 +199,19 @@ static int pj_set(struct pj_ctx *c, const struct ofd_pj_field *e, const json_t *
 		if (ofd_flow_has(f, (unsigned)e->field) && !ofd_fieldset_has(&c->legacy, (unsigned)e->field))
 			return 1; /* the *_ns field came first: it wins */
 		ofd_fieldset_set(&c->legacy, (unsigned)e->field);
-		pj_store(p, d->size, x * mul);
+		ofd_pj_store(p, d->size, x * mul);
 		return 1;
 	}
 	case OFD_PJ_MBPS:
 		if (pj_uint(v, UINT32_MAX, &x))
 			return -1;
-		pj_store(p, d->size, x * 1000000u);
+		ofd_pj_store(p, d->size, x * 1000000u);
 		return 1;
 	case OFD_PJ_IP: return pj_addr(v, (struct ofd_ip *)(void *)p);
 	case OFD_PJ_MAC:
 		if (pj_uint(v, (UINT64_C(1) << 48) - 1, &x))
 			return -1;
-		pj_store(p, 8, x);
+		ofd_pj_store(p, 8, x);
 		return 1;
 	case OFD_PJ_STR: return pj_text(c, v, (const char **)(void *)p);
 	case OFD_PJ_CC: {
@@ -277,9 +231,9 @@ static int pj_set(struct pj_ctx *c, const struct ofd_pj_field *e, const json_t *
 	case OFD_PJ_EANON:
 	case OFD_PJ_ENORM:
 	case OFD_PJ_EREMOTE:
-		if (pj_enum_value(v, &pj_enums[e->conv - OFD_PJ_EFT], &x))
+		if (pj_enum_value(v, &ofd_pj_enums[e->conv - OFD_PJ_EFT], &x))
 			return -1;
-		pj_store(p, d->size, x);
+		ofd_pj_store(p, d->size, x);
 		return 1;
 	case OFD_PJ_REPEATED:
 		if (d->kind == OFD_FK_ASPATH) {
@@ -311,29 +265,10 @@ static int pj_set(struct pj_ctx *c, const struct ofd_pj_field *e, const json_t *
 	}
 }
 
-/* The label stack from the gathered lists: the top label always; the stack when there is more
-   to keep than it (several labels, or TTLs). The last entry is the bottom of the stack. */
+/* The label stack from the gathered lists (pjconv.h). */
 static int pj_mpls_finish(struct pj_ctx *c)
 {
-	struct ofd_flow *f = c->f;
-	unsigned n = c->nlabels;
-	for (unsigned i = 0; i < n; i++)
-		if (c->labels[i] > 0xfffff)
-			return -1;
-	if (c->have_labels)
-		ofd_flow_set(f, OFD_F_MPLS_LABEL);
-	if (!n)
-		return 0;
-	f->mpls_label = c->labels[0];
-	if (n < 2 && !c->nttls)
-		return 0;
-	for (unsigned i = 0; i < n; i++) {
-		uint32_t ttl = i < c->nttls ? c->ttls[i] & 0xff : 0;
-		f->mpls_stack.lse[i] = c->labels[i] << 12 | ttl | (i + 1 == n ? 1u << 8 : 0);
-	}
-	f->mpls_stack.n = (uint8_t)n;
-	ofd_flow_set(f, OFD_F_MPLS_STACK);
-	return 0;
+	return ofd_pj_mpls_apply(c->f, c->labels, c->nlabels, c->ttls, c->nttls, c->have_labels);
 }
 
 /* The schema entry of a key (JSON or proto name), or NULL; the entry at *hint is tried first. */

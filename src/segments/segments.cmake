@@ -32,5 +32,6 @@ ofd_segment(addrstrings SOURCES enrich/addrstrings.c)
 ofd_segment(delay_monitoring SOURCES analyze/delay_monitoring.c)
 ofd_segment(http SOURCES output/http.c PKGS libcurl)
 ofd_segment(aggregate SOURCES analyze/aggregate.c)
+ofd_segment(kafkaproducer SOURCES output/kafkaproducer.c kafka/kafkaconf.c PKGS rdkafka)
 ofd_segment(kafkaconsumer SOURCES input/kafkaconsumer.c input/kafkaconsumer_conf.c input/kafkaconsumer_decode.c
-  input/kafkaconsumer_offsets.c PKGS rdkafka)
+  input/kafkaconsumer_offsets.c kafka/kafkaconf.c PKGS rdkafka)
