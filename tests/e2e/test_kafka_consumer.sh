@@ -47,6 +47,8 @@ cat >consume.yml <<YML
     tls: false
     auth: false
     startat: oldest
+    # the mock cluster holds a restarted group back until the old member's session times out
+    properties: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}
 - segment: json
   config: {filename: \$0}
 YML

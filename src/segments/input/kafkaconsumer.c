@@ -298,13 +298,9 @@ static int kc_init(struct ofd_segment *seg, void *state)
 			    "key strategy: sticky left out (librdkafka's sticky assignor is cooperative and "
 			    "cannot be mixed with roundrobin or range): %s",
 			    strat);
-	if (s->kafka_version && s->kafka_version[0])
-		ofd_seg_log(seg, OFD_LOG_DEBUG,
-			    "kafka-version %s: librdkafka negotiates the protocol with the broker; used only "
-			    "for brokers that cannot tell (broker.version.fallback)",
-			    s->kafka_version);
-	if (s->auth && !s->tls)
-		ofd_seg_log(seg, OFD_LOG_WARN, "authentication will be done in plain text (tls: false)");
+	int rc = ofd_kafka_conn_start(seg, &s->conn);
+	if (rc)
+		return rc;
 	if (pthread_mutex_init(&s->flushmu, NULL))
 		return -ENOMEM;
 	s->mu_ok = 1;
@@ -318,15 +314,20 @@ static int kc_init(struct ofd_segment *seg, void *state)
 		kc_off_init(w);
 		if (i > 0 && !(w->own = malloc(sizeof(*w->own))))
 			return -ENOMEM;
-		int rc = kc_open(w);
-		if (rc)
+		if ((rc = kc_open(w)))
 			return rc;
 	}
 	char topics[256];
-	kc_parts_text(s->subscription, topics, sizeof(topics));
-	ofd_seg_log(seg, OFD_LOG_INFO, "%u consumer(s) of group %s on %s, strategy %s, commit %s", s->nw,
-		    s->group, s->server, strat, s->commit ? "when through" : "by librdkafka");
-	(void)topics;
+	size_t o = 0;
+	topics[0] = '\0';
+	for (int i = 0; i < s->subscription->cnt && o < sizeof(topics); i++) {
+		int r = snprintf(topics + o, sizeof(topics) - o, "%s%s", i ? "," : "",
+				 s->subscription->elems[i].topic);
+		o += r > 0 ? (size_t)r : 0;
+	}
+	ofd_seg_log(seg, OFD_LOG_INFO, "%u consumer(s) of group %s, topic %s on %s, strategy %s, commit %s",
+		    s->nw, s->group, topics, s->conn.server, strat,
+		    s->commit ? "when through" : "by librdkafka");
 	return 0;
 }
 
@@ -434,17 +435,10 @@ static int kc_check(const void *state, char *err, size_t errlen)
 
 #define KC_KEY(name, type, field, ...) OFD_KEY(name, type, struct kc_state, field, __VA_ARGS__)
 static const struct ofd_cfg_key kc_keys[] = {
-    KC_KEY("server", OFD_CFG_STRING, server, .required = 1,
-	   .help = "bootstrap servers, host:port[,host:port...] (librdkafka bootstrap.servers)"),
+    OFD_KAFKA_CONN_KEYS(struct kc_state, conn),
     KC_KEY("topic", OFD_CFG_STRLIST, topic, .required = 1,
 	   .help = "topic(s) to consume: a name, a comma-separated list (flowpipeline) or a YAML list"),
     KC_KEY("group", OFD_CFG_STRING, group, .required = 1, .help = "consumer group (group.id)"),
-    KC_KEY("user", OFD_CFG_STRING, user, .help = "SASL PLAIN user name (required while auth is true)"),
-    KC_KEY("pass", OFD_CFG_STRING, pass, .help = "SASL PLAIN password (required while auth is true)"),
-    KC_KEY("tls", OFD_CFG_BOOL, tls, .def = "true",
-	   .help = "TLS to the brokers, verified against the system's CA certificates"),
-    KC_KEY("auth", OFD_CFG_BOOL, auth, .def = "true",
-	   .help = "SASL authentication with user and pass, mechanism PLAIN (flowpipeline's)"),
     KC_KEY("startat", OFD_CFG_ENUM, startat, .def = "newest", .choices = kc_startat_names,
 	   .help = "where a group without committed offsets starts: newest or oldest (auto.offset.reset)"),
     KC_KEY("strategy", OFD_CFG_STRING, strategy, .def = "sticky",
@@ -455,9 +449,6 @@ static const struct ofd_cfg_key kc_keys[] = {
 		   "socket.connection.setup.timeout.ms)"),
     KC_KEY("legacy", OFD_CFG_BOOL, legacy, .def = "false",
 	   .help = "messages are goflow2's FlowMessage instead of flowpipeline's EnrichedFlow"),
-    KC_KEY("kafka-version", OFD_CFG_STRING, kafka_version,
-	   .help = "accepted for flowpipeline's configs: librdkafka negotiates the protocol version; the "
-		   "value is used only with brokers older than 0.10 (broker.version.fallback)"),
     KC_KEY("format", OFD_CFG_ENUM, format, .def = "protobuf", .choices = kc_format_names,
 	   .help = "message format: protobuf, or json (JSON lines: ours, goflow2's or flowpipeline's)"),
     KC_KEY("delimited", OFD_CFG_ENUM, delimited, .def = "auto", .choices = kc_delim_names,
@@ -470,8 +461,6 @@ static const struct ofd_cfg_key kc_keys[] = {
 	   .help = "how often what is through is committed (commit: true)"),
     KC_KEY("workers", OFD_CFG_UINT, workers, .def = "1", .min = 1, .max = KC_WORKERS_MAX,
 	   .help = "consumers of the group in this process, each in a thread of its own (also jobs, -n)"),
-    KC_KEY("properties", OFD_CFG_NODE, properties,
-	   .help = "further librdkafka settings, name: value (applied last: they override the above)"),
     OFD_KEY_END,
 };
 

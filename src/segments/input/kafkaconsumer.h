@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ofd/segment.h"
+#include "segments/kafka/kafkaconf.h"
 
 #define KC_WORKERS_MAX	 64
 #define KC_SNAPSHOTS_MAX 64 /* flush points waiting for their records to be through */
@@ -72,24 +73,18 @@ struct kc_worker {
 
 struct kc_state {
 	/* config */
-	char *server;
+	struct ofd_kafka_conn conn; /* server, user, pass, tls, auth, mechanism, kafka-version, properties */
 	struct ofd_strlist topic;
 	char *group;
-	char *user;
-	char *pass;
-	int tls;
-	int auth;
 	int startat;
 	char *strategy;
 	uint64_t timeout_ns;
 	int legacy;
-	char *kafka_version;
 	int format;
 	int delimited;
 	int commit;
 	uint64_t commit_interval_ns;
 	uint64_t workers;
-	const struct ofd_cfg_node *properties;
 	/* run */
 	struct ofd_segment *seg;
 	rd_kafka_topic_partition_list_t *subscription;

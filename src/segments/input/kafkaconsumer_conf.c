@@ -1,6 +1,7 @@
 /*
  * kafkaconsumer: the librdkafka configuration of the segment's keys (flowpipeline's meanings,
- * see kafkaconsumer.c) and the topic list. Built once by check() (so a bad value or property is
+ * see kafkaconsumer.c; the connection keys shared with kafkaproducer in
+ * src/segments/kafka/kafkaconf.h) and the topic list. Built once by check() (so a bad value or property is
  * refused by --check, nothing opened) and once per worker by init().
  */
 #include <ctype.h>
@@ -9,15 +10,6 @@
 #include <strings.h>
 
 #include "kafkaconsumer.h"
-
-static int kc_set(rd_kafka_conf_t *c, const char *k, const char *v, char *err, size_t errlen)
-{
-	char e[256];
-	if (rd_kafka_conf_set(c, k, v, e, sizeof(e)) == RD_KAFKA_CONF_OK)
-		return 0;
-	snprintf(err, errlen, "%s", e);
-	return -1;
-}
 
 /* One name of a comma-separated list: p[0..n) without surrounding blanks. */
 static void kc_trim(const char **p, size_t *n)
@@ -76,26 +68,6 @@ int kc_strategy(const char *names, char *out, size_t outlen, int *dropped_sticky
 	return 0;
 }
 
-/* N.N[.N[.N]] */
-static int kc_version_ok(const char *v)
-{
-	int parts = 0, digits = 0;
-	for (const char *p = v;; p++) {
-		if (isdigit((unsigned char)*p)) {
-			digits++;
-			continue;
-		}
-		if (!digits || digits > 5)
-			return 0;
-		parts++, digits = 0;
-		if (*p == '\0')
-			break;
-		if (*p != '.')
-			return 0;
-	}
-	return parts >= 2 && parts <= 4;
-}
-
 rd_kafka_topic_partition_list_t *kc_topics(const struct kc_state *s, char *err, size_t errlen)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
@@ -132,71 +104,28 @@ rd_kafka_topic_partition_list_t *kc_topics(const struct kc_state *s, char *err, 
 	return l;
 }
 
-static int kc_properties(rd_kafka_conf_t *c, const struct ofd_cfg_node *m, char *err, size_t errlen)
-{
-	if (!m)
-		return 0;
-	if (m->kind != OFD_CFGN_MAP) {
-		snprintf(err, errlen, "key properties: a map of librdkafka settings expected (name: value)");
-		return -1;
-	}
-	for (size_t i = 0; i < m->n; i++) {
-		const struct ofd_cfg_node *v = m->items[i];
-		if (v->kind != OFD_CFGN_SCALAR) {
-			snprintf(err, errlen, "key properties.%s: a scalar value expected", m->keys[i]);
-			return -1;
-		}
-		char e[256];
-		if (kc_set(c, m->keys[i], v->text ? v->text : "", e, sizeof(e))) {
-			snprintf(err, errlen, "key properties.%s: %s", m->keys[i], e);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 rd_kafka_conf_t *kc_conf_new(const struct kc_state *s, char *err, size_t errlen)
 {
-	char strat[64], num[32], e[256];
+	char strat[64];
 	int dropped;
-	if (s->auth && (!s->user || !s->user[0] || !s->pass || !s->pass[0])) {
-		snprintf(err, errlen,
-			 "keys user and pass are required while auth is true (auth: false for none)");
-		return NULL;
-	}
-	if (s->kafka_version && s->kafka_version[0] && !kc_version_ok(s->kafka_version)) {
-		snprintf(err, errlen, "key kafka-version: '%s' is not a version (such as 2.4.0)",
-			 s->kafka_version);
-		return NULL;
-	}
 	if (kc_strategy(s->strategy, strat, sizeof(strat), &dropped, err, errlen))
 		return NULL;
-	rd_kafka_conf_t *c = rd_kafka_conf_new();
-	const char *proto =
-	    s->tls ? (s->auth ? "SASL_SSL" : "SSL") : (s->auth ? "SASL_PLAINTEXT" : "PLAINTEXT");
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)(s->timeout_ns / 1000000));
-	int bad = kc_set(c, "bootstrap.servers", s->server, e, sizeof(e)) ||
-		  kc_set(c, "group.id", s->group, e, sizeof(e)) ||
-		  kc_set(c, "client.id", "overflowd", e, sizeof(e)) ||
-		  kc_set(c, "security.protocol", proto, e, sizeof(e)) ||
-		  kc_set(c, "auto.offset.reset", s->startat == KC_START_OLDEST ? "earliest" : "latest", e,
-			 sizeof(e)) ||
-		  kc_set(c, "partition.assignment.strategy", strat, e, sizeof(e)) ||
-		  kc_set(c, "socket.connection.setup.timeout.ms", num, e, sizeof(e)) ||
-		  kc_set(c, "enable.auto.commit", s->commit ? "false" : "true", e, sizeof(e)) ||
-		  kc_set(c, "enable.auto.offset.store", s->commit ? "false" : "true", e, sizeof(e));
-	if (!bad && s->auth)
-		bad = kc_set(c, "sasl.mechanism", "PLAIN", e, sizeof(e)) ||
-		      kc_set(c, "sasl.username", s->user, e, sizeof(e)) ||
-		      kc_set(c, "sasl.password", s->pass, e, sizeof(e));
-	if (!bad && s->kafka_version && s->kafka_version[0])
-		bad = kc_set(c, "broker.version.fallback", s->kafka_version, e, sizeof(e));
-	if (bad) {
-		snprintf(err, errlen, "%s", e);
-		rd_kafka_conf_destroy(c);
+	rd_kafka_conf_t *c = ofd_kafka_conf_new(&s->conn, err, errlen);
+	if (!c)
 		return NULL;
-	}
-	if (kc_properties(c, s->properties, err, errlen)) {
+	int rc = ofd_kafka_set(c, "group.id", s->group, err, errlen);
+	rc = rc ? rc
+		: ofd_kafka_set(c, "auto.offset.reset", s->startat == KC_START_OLDEST ? "earliest" : "latest",
+				err, errlen);
+	rc = rc ? rc : ofd_kafka_set(c, "partition.assignment.strategy", strat, err, errlen);
+	rc = rc ? rc
+		: ofd_kafka_set_ms(c, "socket.connection.setup.timeout.ms", s->timeout_ns, INT32_MAX, err,
+				   errlen);
+	rc = rc ? rc : ofd_kafka_set(c, "enable.auto.commit", s->commit ? "false" : "true", err, errlen);
+	rc =
+	    rc ? rc : ofd_kafka_set(c, "enable.auto.offset.store", s->commit ? "false" : "true", err, errlen);
+	rc = rc ? rc : ofd_kafka_conf_properties(c, &s->conn, err, errlen);
+	if (rc) {
 		rd_kafka_conf_destroy(c);
 		return NULL;
 	}
