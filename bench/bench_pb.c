@@ -2,7 +2,7 @@
  * bench_pb: records per CPU-second of our protobuf codec (format/flowpb.c) and of protobuf-c on
  * the same records, side by side.
  *
- *   bench_pb [--seconds S] [--records N] [--cpu C] FILE...
+ *   bench_pb [--seconds S] [--records N] [--cpu C] [--prefetch] FILE...
  *
  * The capture's datagrams are decoded with the project's decoder (as bench_decode does) and the
  * first N records kept (default 65536). Every record's encoding is checked equal to protobuf-c's
@@ -12,7 +12,8 @@
  * FlowMessage), each of four loops runs over the set until S seconds of this thread's CPU time
  * have passed (CLOCK_THREAD_CPUTIME_ID), pinned to CPU C when given:
  *
- *   ofd encode     ofd_pb_encode into one buffer
+ *   ofd encode     ofd_pb_encode into one buffer (--prefetch: the first 320 bytes of the record
+ *                  two ahead prefetched first, as a caller streaming records from memory could)
  *   ofd decode     ofd_pb_decode of the encoded records into one record (strings into a batch)
  *   pbc pack       protobuf-c's message built from the record, then protobuf_c_message_pack
  *   pbc unpack     protobuf-c unpack of the encoded records, then free_unpacked
@@ -64,6 +65,7 @@ enum op { OFD_ENCODE, OFD_DECODE, PBC_PACK, PBC_UNPACK };
 static const char *const op_names[] = {"ofd_encode", "ofd_decode", "pbc_pack", "pbc_unpack"};
 
 static volatile size_t sink; /* keeps the loops' results alive */
+static int prefetch;	     /* --prefetch: ofd encode prefetches the record two ahead */
 
 /* One pass over the records; the bytes produced or consumed. */
 static size_t pass(enum op op, enum ofd_pb_schema s, const struct recs *r, const struct encoded *e,
@@ -73,7 +75,12 @@ static size_t pass(enum op op, enum ofd_pb_schema s, const struct recs *r, const
 	struct ofd_flow g;
 	for (size_t i = 0; i < r->n; i++) {
 		switch (op) {
-		case OFD_ENCODE: bytes += ofd_pb_encode(&r->f[i], s, out, OFD_PB_MAX); break;
+		case OFD_ENCODE:
+			if (prefetch && i + 2 < r->n) /* what a caller streaming records could do */
+				for (unsigned c = 0; c < 320; c += 64)
+					__builtin_prefetch((const char *)&r->f[i + 2] + c);
+			bytes += ofd_pb_encode(&r->f[i], s, out, OFD_PB_MAX);
+			break;
 		case OFD_DECODE:
 			if ((i & (OFD_BATCH_CAP - 1)) == 0)
 				ofd_batch_reset(strs);
@@ -231,18 +238,22 @@ int main(int argc, char **argv)
 	    {"seconds", required_argument, NULL, 's'},
 	    {"records", required_argument, NULL, 'n'},
 	    {"cpu", required_argument, NULL, 'c'},
+	    {"prefetch", no_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
 	double seconds = 2;
 	size_t nrec = 65536;
 	int c, cpu = -1;
-	while ((c = getopt_long(argc, argv, "s:n:c:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:c:p", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': seconds = strtod(optarg, NULL); break;
 		case 'n': nrec = strtoul(optarg, NULL, 10); break;
 		case 'c': cpu = (int)strtol(optarg, NULL, 10); break;
+		case 'p': prefetch = 1; break;
 		default:
-			fprintf(stderr, "usage: bench_pb [--seconds S] [--records N] [--cpu C] FILE...\n");
+			fprintf(
+			    stderr,
+			    "usage: bench_pb [--seconds S] [--records N] [--cpu C] [--prefetch] FILE...\n");
 			return 2;
 		}
 	}

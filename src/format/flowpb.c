@@ -1,13 +1,17 @@
 /*
  * Flows as protobuf (flowpb.h): EnrichedFlow and FlowMessage from the protojson table.
  *
- * At first use (pthread_once) each schema gets its entries from protojson_fields.def: for
- * writing, the written fields sorted by number (all of them, and the BASE ones alone for records
- * with no enriched field present: a NetFlow record then walks 40 entries, not 110), each with its
- * tag bytes, member offset and an operation; for reading, a number -> entry index. Encoding and
- * decoding are one loop over entries with a switch on the operation; values follow the shared
- * conversions of pjconv.h (ranges, enum numbering, the label stack, strings), so a record reads
- * and writes the same in flowpipeline's JSON and in protobuf.
+ * At first use (pthread_once) each schema gets its entries from protojson_fields.def, each with
+ * its tag bytes, member offset and an operation: for writing, the BASE fields sorted by number
+ * and the ENRICHED ones sorted by number (each knowing how many base entries come before it); for
+ * reading, a field number -> entry table.
+ *
+ * Writing walks the base entries in one loop; the enriched fields present (few, mostly none) are
+ * found from the present bits and merged in by number, so a NetFlow record never looks at the 70
+ * enriched entries. Plain numbers, most fields, are PB_NUM both ways: read as 8 masked bytes
+ * (written as their own size), without a call or a jump table. Values follow the conversions
+ * shared with protojson (pjconv.h: ranges, enum numbering, the label stack, strings), so a
+ * record reads and writes the same in flowpipeline's JSON and in protobuf.
  */
 #include "flowpb.h"
 
@@ -22,7 +26,8 @@
 
 /* What an entry does with its value. */
 enum pb_op {
-	PB_NUM, /* writing: a plain number, MAC included, read as 8 bytes and masked (`mask`) */
+	PB_NUM, /* a plain number (MAC included) whose member lies 8 bytes inside the record: `mask`, `size`
+		 */
 	PB_N8,	/* a plain number in a member of 1, 2, 4, 8 bytes */
 	PB_N16,
 	PB_N32,
@@ -53,9 +58,12 @@ struct pb_ent {
 	uint16_t off;		/* the member */
 	uint64_t mask;		/* PB_NUM: the member's bits of the 8 bytes at off */
 	uint8_t at;		/* an enriched entry: the base entries before it (by number) */
+	uint8_t size;		/* PB_NUM: the member's size */
 	uint16_t num;
-	int16_t field; /* enum ofd_field, OFD_PJ_NONE for SKIP */
-	uint64_t max;  /* the largest value read into the member */
+	int16_t field;	     /* enum ofd_field, OFD_PJ_NONE for SKIP */
+	uint64_t max;	     /* the largest value read into the member */
+	uint64_t trunc;	     /* what a value read keeps: the low 32 bits for a 32-bit schema type */
+	uint64_t legacy_bit; /* the field's bit in pb_dec.legacy (ids < 64) */
 };
 
 /* The def's lines: number, conversion, field. */
@@ -124,14 +132,16 @@ static void pb_make(struct pb_ent *e, const struct pb_def *d)
 		return;
 	const struct ofd_field_info *fi = &ofd_fields[d->field];
 	e->off = fi->off;
+	e->trunc = UINT64_MAX;
+	e->legacy_bit = d->field < 64 ? UINT64_C(1) << d->field : 0;
 	e->enriched = fi->cls == OFD_FC_ENRICHED;
-	e->max = ofd_pj_max(fi);
 	static const uint8_t by_size[9] = {[1] = PB_N8, [2] = PB_N16, [4] = PB_N32, [8] = PB_N64};
 	switch (d->conv) {
 	case OFD_PJ_U32:
 	case OFD_PJ_U64:
 		e->op = by_size[fi->size];
 		e->u32 = d->conv == OFD_PJ_U32;
+		e->max = ofd_pj_max(fi);
 		break;
 	case OFD_PJ_SEC: e->op = PB_SEC; break;
 	case OFD_PJ_MS: e->op = PB_MS; break;
@@ -156,6 +166,8 @@ static void pb_make(struct pb_ent *e, const struct pb_def *d)
 	case OFD_PJ_MPLS_IP: e->op = PB_MIP, e->wt = 2; break;
 	default: break;
 	}
+	if (e->u32)
+		e->trunc = UINT32_MAX;
 	uint8_t t[10];
 	e->taglen = (uint8_t)(pb_varint(t, (uint64_t)d->num << 3 | e->wt) - t);
 	memcpy(e->tag, t, 3);
@@ -187,6 +199,7 @@ static void pb_fast(struct pb_ent *e)
 	return; /* the mask takes the member's bytes from the low end */
 #endif
 	e->op = PB_NUM;
+	e->size = (uint8_t)size;
 	e->mask = size == 8 ? UINT64_MAX : (UINT64_C(1) << (8 * size)) - 1; /* little-endian loads */
 }
 
@@ -216,11 +229,11 @@ static void pb_init(void)
 				continue;
 			struct pb_ent e;
 			pb_make(&e, d);
+			pb_fast(&e); /* reading takes PB_NUM entries the same way */
 			S->dec[S->ndec++] = e;
 			S->idx[d->num] = (uint8_t)S->ndec;
 			if (e.op == PB_SKIP || e.op == PB_SEC || e.op == PB_MS)
 				continue;
-			pb_fast(&e);
 			S->worst += pb_worst(&e);
 			if (e.enriched)
 				S->enr[S->nenr++] = e;
@@ -746,6 +759,30 @@ static int pb_decode(struct pb_dec *d, const struct pb_schema *S, const uint8_t 
 		if (!e || e->op == PB_SKIP) {
 			if ((rc = pb_skip(&p, end, wt)))
 				return rc;
+			continue;
+		}
+		if (wt == 0 && e->op == PB_NUM) { /* most fields: no calls, no jump table */
+			uint64_t v;
+			if (p < end && *p < 0x80)
+				v = *p++;
+			else if ((rc = pb_get(&p, end, &v)))
+				return rc;
+			v &= e->trunc;
+			if (v > e->max)
+				return OFD_EFORMAT;
+			unsigned char *at = (unsigned char *)d->f + e->off;
+			/* stores of the member's size: a read-modify-write of 8 bytes would wait for
+			   the previous field's store to the same bytes */
+			if (e->size == 1)
+				*at = (uint8_t)v;
+			else if (e->size == 2)
+				memcpy(at, &(uint16_t){(uint16_t)v}, 2);
+			else if (e->size == 4)
+				memcpy(at, &(uint32_t){(uint32_t)v}, 4);
+			else
+				memcpy(at, &v, 8);
+			d->f->present.w[(unsigned)e->field >> 6] |= UINT64_C(1) << (e->field & 63);
+			d->legacy &= ~e->legacy_bit; /* a *_ns field wins over legacy ones */
 			continue;
 		}
 		if (wt == 0) {

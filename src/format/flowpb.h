@@ -4,15 +4,27 @@
  * message per record.
  *
  * The codec is ours, driven by the same table as protojson (protojson_fields.def: schema number,
- * conversion, our field id), and checked byte for byte against protobuf-c's packing of the same
- * message (tests/unit/test_flowpb.c): fields in ascending number order, as protobuf-c and Go
- * write them; zero values and absent enriched fields left out (proto3); repeated scalars packed.
- * Measured faster than building protobuf-c's message struct and packing it (bench/bench_pb.c).
+ * conversion, our field id) and the same value rules (pjconv.h), and checked byte for byte
+ * against protobuf-c's packing of the same message (tests/unit/test_flowpb.c): fields in
+ * ascending number order, as protobuf-c and Go write them; zero values and absent enriched
+ * fields left out (proto3; a sparse record, from dropfields, leaves out every absent field);
+ * repeated scalars packed; the legacy second/millisecond times and the fields overflowd keeps
+ * nothing for (SKIP) never written. Strings as the json output writes them: cut at 255 bytes on a
+ * UTF-8 boundary, invalid UTF-8 bytes as '?'. FlowMessage is the subset of EnrichedFlow's fields
+ * goflow2 v2 has, at the same numbers with the same types. Measured faster than building
+ * protobuf-c's message struct and packing it (bench/bench_pb.c).
  *
- * Decoding takes untrusted bytes: any field order, unknown fields skipped by wire type, packed
- * and unpacked repeated fields, a length past the end, a varint of more than ten bytes, a wire
- * type that does not match the schema's: the message is refused (OFD_EFORMAT / OFD_ETRUNC) and
- * nothing is allocated (strings go to the batch's arena).
+ * Decoding takes untrusted bytes: any field order, unknown fields (and the schema's SKIP ones)
+ * skipped by wire type, packed and unpacked repeated fields (appended, the first ones kept), the
+ * last of a repeated scalar winning. Refused (OFD_ETRUNC: a length, varint or fixed field past
+ * the end; OFD_EFORMAT otherwise): a varint of more than ten bytes or beyond 64 bits, a group or
+ * wire type 6/7, a wire type that does not match the schema's field, field number 0, a value
+ * our field cannot hold (as protojson refuses it: a uint32 is first cut to 32 bits, as protobuf
+ * does; 64-bit fields stop at INT64_MAX), an address not of 0, 4 or 16 bytes, a country not of
+ * two printable letters, a string that is not UTF-8 (Go refuses those too), an enum number
+ * without a name. Nothing is allocated: strings go to the batch's arena, and a refused message
+ * leaves none there. Legacy second/millisecond times fill the *_ns field only when it did not
+ * come.
  *
  * Delimited streams (goflow2's `-format=bin`, protodelim): each message preceded by its length
  * as a varint.
@@ -32,10 +44,12 @@ enum ofd_pb_schema {
 	OFD_PB_LEGACY,	 /* flowpb.FlowMessage (goflow2): the fields it has, same numbers */
 };
 
-/* Room that always holds one encoded record (strings included) and its length prefix. */
+/* Room that always holds one encoded record (strings included) and its length prefix (the
+   longest record takes under 8 KiB). */
 #define OFD_PB_MAX (OFD_BATCH_ARENA + 4096)
 
-/* One record into out[0..cap): the bytes written, or 0 when cap is too small. */
+/* One record into out[0..cap): the bytes written, or 0 when cap is too small (or the record
+   has nothing to write). Thread-safe; tables are built at the first call. */
 size_t ofd_pb_encode(const struct ofd_flow *f, enum ofd_pb_schema s, uint8_t *out, size_t cap);
 
 /*

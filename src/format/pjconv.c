@@ -38,7 +38,10 @@ int ofd_pj_mpls_apply(struct ofd_flow *f, const uint32_t *labels, unsigned n, co
 	if (!n)
 		return 0;
 	f->mpls_label = labels[0];
-	if (n < 2 && !nttls)
+	uint32_t ttl_any = 0; /* TTLs of 0 are none: the writers leave them out */
+	for (unsigned i = 0; i < n && i < nttls; i++)
+		ttl_any |= ttls[i] & 0xff;
+	if (n < 2 && !ttl_any)
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t ttl = i < nttls ? ttls[i] & 0xff : 0;

@@ -110,7 +110,8 @@ int ofd_pj_text(struct ofd_batch *strs, unsigned *dropped, const char *s, size_t
 /*
  * The label stack from the lists of labels and TTLs read (top first): the top label (mpls_label,
  * present whenever a label list came); the stack when there is more to keep than it (several
- * labels, or TTLs), its last entry the bottom of the stack. -1 when a label exceeds 20 bits.
+ * labels, or a TTL other than 0), its last entry the bottom of the stack. -1 when a label exceeds
+ * 20 bits.
  */
 int ofd_pj_mpls_apply(struct ofd_flow *f, const uint32_t *labels, unsigned nlabels, const uint32_t *ttls,
 		      unsigned nttls, int have_labels);

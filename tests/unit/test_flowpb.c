@@ -639,6 +639,10 @@ static void test_repeated(void **st)
 	assert_int_equal(g.mpls_stack.n, 2);
 	assert_int_equal(g.mpls_stack.lse[0], 0x10u << 12 | 0x40);
 	assert_int_equal(g.mpls_stack.lse[1], 0x11u << 12 | 1u << 8 | 0x3f);
+	/* TTLs of 0 are no TTLs: one label and a TTL of 0 make the top label alone (as written back) */
+	assert_int_equal(DEC(&g, 0x88, 0x05, 0x05, 0x82, 0x05, 0x01, 0x00), 0);
+	assert_int_equal(g.mpls_label, 5);
+	assert_false(ofd_flow_has(&g, OFD_F_MPLS_STACK));
 	/* a label beyond 20 bits */
 	assert_int_equal(DEC(&g, 0x88, 0x05, 0x80, 0x80, 0x40), OFD_EFORMAT);
 	/* 82 mpls_ip: the first address kept, every one checked */
