@@ -33,8 +33,10 @@
 #include "ofd/time.h"
 
 #define KC_POLL_MS	  100
-#define KC_FLUSH_NS	  (100 * 1000000ull)   /* a batch's longest wait for more records */
-#define KC_REVOKE_WAIT_NS (10 * 1000000000ull) /* on revocation, for the records to be through */
+#define KC_BATCH	  256			   /* messages taken from the consumer queue at a time */
+#define KC_QUIET_NS	  (KC_POLL_MS * 900000ull) /* a short batch after this long: the topic is quiet */
+#define KC_FLUSH_NS	  (100 * 1000000ull)	   /* a batch's longest wait for more records */
+#define KC_REVOKE_WAIT_NS (10 * 1000000000ull)	   /* on revocation, for the records to be through */
 #define KC_LAG_NS	  (1000000000ull)
 #define KC_FINAL_NS	  (5 * 1000000000ull) /* fini(): retrying a commit refused during a rebalance */
 
@@ -217,18 +219,23 @@ static void kc_message(struct kc_worker *w, rd_kafka_message_t *m)
 static void kc_run(struct kc_worker *w)
 {
 	struct kc_state *s = w->s;
+	rd_kafka_message_t *ms[KC_BATCH];
 	uint64_t since = 0, next_lag = 0;
 	w->next_commit_ns = ofd_time_mono_ns() + s->commit_interval_ns;
 	while (!ofd_segment_stopping(s->seg)) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, KC_POLL_MS);
+		/* up to KC_BATCH messages; the consumer queue's rebalances and errors are served here */
+		uint64_t before = ofd_time_mono_ns();
+		ssize_t n = rd_kafka_consume_batch_queue(w->q, KC_POLL_MS, ms, KC_BATCH);
 		uint64_t now = ofd_time_mono_ns();
-		if (m) {
-			kc_message(w, m);
-			rd_kafka_message_destroy(m);
+		for (ssize_t i = 0; i < n; i++) {
+			kc_message(w, ms[i]);
+			rd_kafka_message_destroy(ms[i]);
 		}
 		if (w->b->n && !since)
 			since = now;
-		if (w->b->n && (!m || now - since >= KC_FLUSH_NS)) { /* quiet, or held long enough */
+		/* quiet (nothing, or a short batch after waiting), or held long enough */
+		int quiet = n <= 0 || (n < KC_BATCH && now - before >= KC_QUIET_NS);
+		if (w->b->n && (quiet || now - since >= KC_FLUSH_NS)) {
 			kc_off_flush(w);
 			kc_publish(w);
 		}
@@ -274,6 +281,7 @@ static int kc_open(struct kc_worker *w)
 		return OFD_ECONFIG;
 	}
 	rd_kafka_poll_set_consumer(w->rk);
+	w->q = rd_kafka_queue_get_consumer(w->rk);
 	w->cq = rd_kafka_queue_new(w->rk);
 	rd_kafka_resp_err_t r = rd_kafka_subscribe(w->rk, s->subscription);
 	if (r) {
@@ -374,11 +382,12 @@ static void kc_collect(struct ofd_segment *seg, void *state, struct ofd_metric_s
    KC_FINAL_NS; messages polled meanwhile are not handed on, nor committed. */
 static void kc_final_commit(struct kc_worker *w)
 {
+	rd_kafka_message_t *ms[KC_BATCH];
 	uint64_t until = ofd_time_mono_ns() + KC_FINAL_NS;
 	while (kc_off_commit(w, 1) && ofd_time_mono_ns() < until) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, KC_POLL_MS);
-		if (m)
-			rd_kafka_message_destroy(m);
+		ssize_t n = rd_kafka_consume_batch_queue(w->q, KC_POLL_MS, ms, KC_BATCH);
+		for (ssize_t i = 0; i < n; i++)
+			rd_kafka_message_destroy(ms[i]);
 	}
 }
 
@@ -403,7 +412,10 @@ static void kc_fini(struct ofd_segment *seg, void *state)
 					    rd_kafka_err2str(r));
 			kc_off_serve(w);
 		}
-		kc_off_free(w); /* the commit queue goes before its client */
+		if (w->q)
+			rd_kafka_queue_destroy(w->q);
+		w->q = NULL;
+		kc_off_free(w); /* the queues go before their client */
 		if (w->rk)
 			rd_kafka_destroy(w->rk);
 		w->rk = NULL;

@@ -46,6 +46,7 @@ struct kc_worker {
 	struct kc_state *s;
 	unsigned idx;
 	rd_kafka_t *rk;
+	rd_kafka_queue_t *q;   /* the consumer queue: messages, rebalances, errors */
 	rd_kafka_queue_t *cq;  /* results of asynchronous commits */
 	struct ofd_batch *b;   /* worker 0: ofd_input_batch(); the others: own */
 	struct ofd_batch *own; /* workers after the first */
