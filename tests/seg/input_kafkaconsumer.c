@@ -300,6 +300,25 @@ static void test_legacy_delimited(void **state)
 	assert_int_equal(ofd_harness_counter(h, "records"), 4);
 	assert_int_equal(ofd_harness_counter(h, "decode_errors"), 0);
 	ofd_harness_free(h);
+
+	/* delimited: true refuses a bare message (its first byte, 0x48, is no length of the rest) */
+	struct seen s2 = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	topic("t_leg2", 1);
+	n = legacy_msg(buf, 50, 5, 90);
+	produce("t_leg2", 0, buf, n);
+	buf[0] = 10;
+	n = 1 + legacy_msg(buf + 1, 51, 6, 91);
+	produce("t_leg2", 0, buf, n);
+	snprintf(cfg, sizeof(cfg),
+		 CFG("topic: t_leg2, group: g_leg2, startat: oldest, legacy: true, delimited: true"), boot);
+	h = start(cfg, &s2);
+	assert_int_equal(wait_records(&s2, 1, WAIT_NS), 1);
+	assert_int_equal(ofd_harness_stop(h), 0);
+	assert_int_equal(s2.n, 1);
+	assert_int_equal(s2.r[0].bytes, 51);
+	assert_int_equal(ofd_harness_counter(h, "messages"), 2);
+	assert_int_equal(ofd_harness_counter(h, "decode_errors"), 1);
+	ofd_harness_free(h);
 }
 
 /* startat: newest skips what the topic held; oldest (another group) starts at the beginning. */
@@ -479,10 +498,25 @@ static void test_config_flowpipeline(void **state)
 		 "startat: newest, kafka-version: 3.8.0, timeout: 15s, strategy: 'roundrobin,sticky', "
 		 "properties: {fetch.wait.max.ms: 50}}",
 		 boot);
+	logcap_start();
 	int rc = ofd_harness_new(&h, &ofd_seg_kafkaconsumer, cfg, err, sizeof(err));
+	logcap_stop();
 	if (rc)
 		print_error("%s\n", err);
 	assert_int_equal(rc, 0);
+	/* sticky cannot join roundrobin in librdkafka (cooperative vs eager): left out, said so */
+	assert_non_null(strstr(logcap_buf, "key strategy: sticky left out"));
+	assert_non_null(strstr(logcap_buf, ", strategy roundrobin, commit when through"));
+	ofd_harness_free(h);
+	snprintf(cfg, sizeof(cfg),
+		 "{server: '%s', topic: t_fp, group: g_fp2, tls: false, auth: false, strategy: 'range, "
+		 "roundrobin'}",
+		 boot);
+	logcap_start();
+	rc = ofd_harness_new(&h, &ofd_seg_kafkaconsumer, cfg, err, sizeof(err));
+	logcap_stop();
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(logcap_buf, ", strategy range,roundrobin, commit when through"));
 	ofd_harness_free(h);
 }
 
