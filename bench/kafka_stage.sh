@@ -15,7 +15,8 @@
 #   kcat_p     kcat -P of the same messages as base64 lines (4/3 of their size: kcat splits its
 #              input at a one-byte delimiter, and every byte value occurs in our messages)
 #   kcat_c     kcat -C -e of the same topic, output discarded
-#   ours_c     HOOK: overflowd -c kafkaconsumer -> count, when the kafkaconsumer segment exists
+#   ours_c     overflowd -c: kafkaconsumer -> limit -> count over topic bare (what bare_c reads),
+#              when the kafkaconsumer segment is built
 #
 # Each CPU figure is the least of RUNS (3) runs (bench_cputime: the whole process tree).
 # Prints one line per figure and the ratios ours/bare.
@@ -97,14 +98,21 @@ bare_rate=$(rate "$NF" "$(cat bare_p.cpu)")
 echo "ratio ours_marginal/bare_p (rates) $(awk -v r="$(rate "$N" "$marg")" -v b="$bare_rate" 'BEGIN { printf "%.2f", r / b }')"
 echo "ratio ours(end to end)/bare_p (rates) $(awk -v r="$(rate "$N" "$cpu_ours")" -v b="$bare_rate" 'BEGIN { printf "%.2f", r / b }')"
 
-# HOOK (kafkaconsumer, another helper's segment): consumer side of (b). When the segment is
-# built, read topic `ours` back through it into count and compare with bare_c, e.g.:
-#   - segment: kafkaconsumer
-#     config: {server: "$ADDR", topic: ours, group: bench, startat: oldest, tls: false, auth: false}
-#   - segment: count
-# (it must end on its own after N records, or run under a limit: adapt when its keys are known)
+# ours_c: the consumer side of (b): topic `bare` (NB messages) read back through kafkaconsumer
+# (its defaults: commits once through, cooperative-sticky) into count, under a limit of NB so that
+# the run ends by itself; a new group per run (startat oldest), so every run reads it all.
 if "$OFD" --segments 2>/dev/null | grep -qw kafkaconsumer; then
-	echo "ours_c: kafkaconsumer is built: HOOK not wired yet (see the comment above)"
+	cat >ours_c.yml <<YML
+- segment: kafkaconsumer
+  config: {server: "$ADDR", topic: bare, group: \$0, startat: oldest, tls: false, auth: false}
+- segment: limit
+  config: {count: $NB}
+- segment: count
+YML
+	best ours_c sh -c "exec '$OFD' -c ours_c.yml \"bench\$(date +%s%N)\""
+	grep -q "segment count.* in $NB " ours_c.err || { echo "ours_c: not $NB records: $(cat ours_c.err)" >&2; exit 1; }
+	printf '%-8s records %-7s cpu_s %-8s records/cpu-s %s\n' ours_c "$NB" "$(cat ours_c.cpu)" "$(rate "$NB" "$(cat ours_c.cpu)")"
+	echo "ratio ours_c/bare_c (rates) $(awk -v a="$(cat bare_c.cpu)" -v b="$(cat ours_c.cpu)" 'BEGIN { printf "%.2f", a / b }')"
 else
 	echo "ours_c: kafkaconsumer not built: skipped"
 fi

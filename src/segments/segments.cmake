@@ -34,3 +34,5 @@ ofd_segment(http SOURCES output/http.c PKGS libcurl)
 ofd_segment(aggregate SOURCES analyze/aggregate.c)
 ofd_segment(kafkaproducer SOURCES output/kafkaproducer.c kafka/kafkaconf.c PKGS rdkafka)
 ofd_segment(diskbuffer SOURCES flow/diskbuffer.c)
+ofd_segment(kafkaconsumer SOURCES input/kafkaconsumer.c input/kafkaconsumer_conf.c input/kafkaconsumer_decode.c
+  input/kafkaconsumer_offsets.c kafka/kafkaconf.c PKGS rdkafka)
