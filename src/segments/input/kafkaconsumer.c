@@ -469,7 +469,7 @@ static const struct ofd_cfg_key kc_keys[] = {
     KC_KEY("commit", OFD_CFG_BOOL, commit, .def = "true",
 	   .help = "commit offsets only once their records have passed every segment (at least once); "
 		   "false: librdkafka's auto commit"),
-    KC_KEY("commitinterval", OFD_CFG_DURATION, commit_interval_ns, .def = "1s", .min = 10e6, .max = 60e9,
+    KC_KEY("commitinterval", OFD_CFG_DURATION, commit_interval_ns, .def = "1s", .min = 10e6, .max = 3600e9,
 	   .help = "how often what is through is committed (commit: true)"),
     KC_KEY("workers", OFD_CFG_UINT, workers, .def = "1", .min = 1, .max = KC_WORKERS_MAX,
 	   .help = "consumers of the group in this process, each in a thread of its own (also jobs, -n)"),
