@@ -7,6 +7,8 @@
 # cleanly. Then the same group again: its offsets were committed at the end of the first run, so
 # only the message produced since arrives (at least once, nothing twice after a clean stop).
 # Variant json: `format: json` takes flowpipeline's protojson lines as kcat sends them.
+# Variant sigterm: two workers over 16 partitions, SIGTERM mid-way; a second run of the group
+# reads exactly the rest (no message lost, none twice).
 # Skips (77) without kafka_mock (librdkafka), kcat, protoc or the segment.
 set -u
 # shellcheck source=tests/e2e/lib.sh
@@ -24,7 +26,7 @@ trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM HUP
 cd "$E2E_DIR" || e2e_die "cd $E2E_DIR"
 
-kafka_start "$E2E_DIR" flows:1 lines:1
+kafka_start "$E2E_DIR" flows:1 lines:1 many:16
 
 # encode NAME TEXT: flowpb.EnrichedFlow from protoc's text format into NAME.bin
 encode() {
@@ -91,6 +93,29 @@ sed -i 's/topic: flows/topic: lines/; s/startat: oldest/startat: oldest\n    for
 run out3.jsonl 2
 grep -q '"bytes":30,"packets":3,' out3.jsonl || e2e_fail "protojson line: $(cat out3.jsonl)"
 grep -q '"bytes":20,"packets":2,' out3.jsonl || e2e_fail "our line: $(cat out3.jsonl)"
+
+E2E_VARIANT=sigterm
+# 600,000 numbered JSON messages over 16 partitions, two workers; a SIGTERM while they are
+# being read (the first 1000 written out): a second run of the group reads exactly the rest, each
+# message once (what the first wrote out was committed at its end, nothing it had not written)
+seq 1 600000 | sed 's/.*/{"bytes":&,"packets":1}/' >many.json
+kcat -P -b "$KAFKA_ADDR" -t many -X linger.ms=20 -X queue.buffering.max.messages=1000000 -l many.json \
+	2>kcat.err || e2e_die "kcat -P: $(cat kcat.err)"
+N=$(kafka_count many) # what the topic holds (kcat may not have delivered every line)
+[ "$N" -gt 500000 ] || e2e_die "kcat delivered only $N of 600000 messages"
+sed -i 's/topic: lines/topic: many/; s/startat: oldest/startat: oldest\n    workers: 2/' consume.yml
+run out4.jsonl 1000
+e2e_bg OFD_PID "$OFD_BIN" -c consume.yml out5.jsonl 2>out5.jsonl.err
+# shellcheck disable=SC2317 # called through e2e_wait
+both() { [ $(($(wc -l <out4.jsonl) + $(wc -l <out5.jsonl 2>/dev/null || echo 0))) -ge "$N" ]; }
+e2e_wait 120 both || e2e_fail "the two runs wrote fewer than $N records: $(tail -n 3 out5.jsonl.err)"
+kill -TERM "$OFD_PID"
+e2e_reap "$OFD_PID" 30
+expect_eq "second run: SIGTERM exit status" "$E2E_RC" 0
+e2e_log "first run $(wc -l <out4.jsonl) records, second $(wc -l <out5.jsonl)"
+expect_eq "records of both runs, each once" \
+	"$(cat out4.jsonl out5.jsonl | sed 's/.*"bytes":\([0-9]*\),.*/\1/' | sort -n | uniq | wc -l) $(cat out4.jsonl out5.jsonl | wc -l)" \
+	"$N $N"
 
 kafka_stop
 e2e_result
