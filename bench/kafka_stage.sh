@@ -116,3 +116,33 @@ YML
 else
 	echo "ours_c: kafkaconsumer not built: skipped"
 fi
+
+# gone_*: memory while the broker does not accept (nothing listens on 127.0.0.1:1): the
+# producer's queue (queue: 50000) fills, the segment waits (queue_full) while librdkafka times
+# messages out (delivery_timeout 1s: each counted failed), back-pressure holds the generator;
+# the peak RSS must not grow with the records sent. gone_db: the same behind a diskbuffer, whose
+# files are bounded by maxcachesize (batches beyond it dropped and counted).
+mkdir -p spill
+for g in 200000 1000000; do
+	cat >gone.yml <<YML
+- segment: generator
+  config: {count: $g}
+- segment: kafkaproducer
+  config: {server: "127.0.0.1:1", topic: flows, tls: false, auth: false, queue: 50000, delivery_timeout: 1s, flush_timeout: 1s}
+YML
+	"$BUILD/bench_cputime" -o "gone_$g.cpu" "$OFD" -c gone.yml >/dev/null 2>"gone_$g.err" || true
+	printf 'gone_%-8s %s; %s\n' "$g" "$(grep -o 'maxrss_kb=[0-9]*' "gone_$g.cpu")" \
+		"$(grep -o 'produced [0-9]*, acked [0-9]*, failed [0-9]*, retries [0-9]*, queue_full [0-9]*' "gone_$g.err")"
+done
+cat >gone_db.yml <<YML
+- segment: generator
+  config: {count: 1000000}
+- segment: diskbuffer
+  config: {bufferdir: spill, maxcachesize: 8 MB, filesize: 1 MB}
+- segment: kafkaproducer
+  config: {server: "127.0.0.1:1", topic: flows, tls: false, auth: false, queue: 50000, delivery_timeout: 1s, flush_timeout: 1s}
+YML
+"$BUILD/bench_cputime" -o gone_db.cpu "$OFD" -c gone_db.yml >/dev/null 2>gone_db.err || true
+printf 'gone_db  %s; %s; diskbuffer: %s\n' "$(grep -o 'maxrss_kb=[0-9]*' gone_db.cpu)" \
+	"$(grep -o 'failed [0-9]*, retries [0-9]*, queue_full [0-9]*' gone_db.err)" \
+	"$(grep '^segment diskbuffer' gone_db.err | sed 's/.*dropped [0-9]*, //')"
