@@ -13,8 +13,9 @@
 #   INGEST_SECS, INGEST_START, INGEST_STEPS  the ingest stage's steps (bench/ingest_stage.sh)
 #   BENCH_WORK=DIR         cached inputs (default BUILD_DIR/bench-data)
 #   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd json ingest pipeline
-#                          fpipe tracers lpm callgrind (json: bench/json_stage.sh, JSON against
-#                          nfdump -o json; fpipe: flowpipeline's pipelines against nfdump)
+#                          fpipe tracers lpm kafka callgrind (json: bench/json_stage.sh, JSON against
+#                          nfdump -o json; fpipe: flowpipeline's pipelines against nfdump; kafka:
+#                          bench_pb and bench/kafka_stage.sh, needs librdkafka and protobuf-c)
 #   FP_RUNS=3              runs per fpipe figure, free and pinned each
 #   LPM_SECONDS=2          CPU seconds per bench_lpm lookup figure (the lpm stage)
 #   BENCH_NO_CALLGRIND=1   skip the callgrind part
@@ -580,6 +581,31 @@ report_lpm() {
 	return 0
 }
 
+# kafka (issue 14): the protobuf codec against protobuf-c (bench_pb), then overflowd's Kafka
+# segments against bare librdkafka loops and kcat on the mock cluster (bench/kafka_stage.sh)
+KAFKA_MD=""
+run_kafka() {
+	if [ ! -x "$BUILD/bench_pb" ] || [ ! -x "$BUILD/kafka_mock" ] || [ ! -x "$BUILD/bench_kafka" ]; then
+		warn "kafka: bench_pb, kafka_mock or bench_kafka not built (protobuf-c, librdkafka missing?)"
+		return 0
+	fi
+	log "kafka: bench_pb and bench/kafka_stage.sh"
+	note "kafka" "$BUILD/bench_pb" --seconds 2 --cpu 1 "$SRC/examples/netflow_4M.pcap.gz"
+	note "kafka" "$SRC/bench/kafka_stage.sh" "$BUILD" 10
+	"$BUILD/bench_pb" --seconds 2 --cpu 1 "$SRC/examples/netflow_4M.pcap.gz" >"$OUT/pb.txt" 2>&1 ||
+		warn "bench_pb failed: $(tail -2 "$OUT/pb.txt")"
+	OFD_DATA=$DATA "$SRC/bench/kafka_stage.sh" "$BUILD" 10 >"$OUT/kafka.txt" 2>&1 ||
+		warn "kafka_stage failed: $(tail -2 "$OUT/kafka.txt")"
+	local fence='```'
+	KAFKA_MD=$(printf '\n## Kafka and protobuf (issue 14)\n\n%s\n%s\n\n%s\n%s\n' "$fence" "$(cat "$OUT/pb.txt")" \
+		"$(cat "$OUT/kafka.txt")" "$fence")
+}
+
+report_kafka() {
+	[ -n "$KAFKA_MD" ] && printf '%s\n' "$KAFKA_MD"
+	return 0
+}
+
 # ---------------------------------------------------------------------------------------------
 # callgrind: instructions per record for a fixed workload (bench_decode --seconds 0 makes one
 # warm-up and one timed pass, so every record is decoded twice)
@@ -771,7 +797,7 @@ report() {
 	echo '```'
 }
 
-STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd json ingest pipeline fpipe tracers lpm callgrind} "
+STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd json ingest pipeline fpipe tracers lpm kafka callgrind} "
 stage() { [[ $STAGES == *" $1 "* ]]; }
 
 main() {
@@ -802,8 +828,9 @@ main() {
 	stage fpipe && run_fpipe
 	stage tracers && run_tracers
 	stage lpm && run_lpm
+	stage kafka && run_kafka
 	[ $HAVE_VALGRIND = 1 ] && stage callgrind && run_callgrind
-	{ report; report_json; report_ingest; report_tracers; report_lpm; report_fpipe; } | tee "$RESULTS"
+	{ report; report_json; report_ingest; report_tracers; report_lpm; report_fpipe; report_kafka; } | tee "$RESULTS"
 	if [ ${#CALLGRIND_CMP[@]} -gt 0 ]; then
 		printf '%s\n' "${CALLGRIND_CMP[@]}" >&2
 	fi

@@ -151,6 +151,15 @@ OFD_API void ofd_segment_set_acking(struct ofd_segment *seg);
 OFD_API int ofd_segment_acking(const struct ofd_segment *seg);
 
 /*
+ * An output that could not write or deliver what a batch gave it (call it from that batch's
+ * process(), or from the thread that learned it while that batch was being processed): nothing
+ * from that batch on counts as through any more (ofd_segment_done stops where it is), and the
+ * pipeline stops, so that an acknowledging source keeps what was not written and gives it again
+ * at the next start. Any thread; without a pipeline a no-op.
+ */
+OFD_API void ofd_segment_not_through(struct ofd_segment *seg);
+
+/*
  * Background work a segment owns (feed refresh, pollers, delivery): ofd_segment_spawn() from
  * init() (or later) starts fn(seg, arg) in a thread of its own, at most OFD_SEGMENT_THREADS per
  * instance. The thread runs while the pipeline does and while it drains; it must return soon

@@ -101,10 +101,30 @@ uint64_t ofd_segment_done(const struct ofd_segment *seg)
 	return seg->p ? ofd_pl_done(seg->p) : 0;
 }
 
+void ofd_pl_hold(struct ofd_pipeline *p, uint64_t limit)
+{
+	uint64_t cur = atomic_load(&p->hold);
+	while (limit < cur && !atomic_compare_exchange_weak(&p->hold, &cur, limit))
+		;
+	atomic_store(&p->stopping, 1);
+}
+
+void ofd_segment_not_through(struct ofd_segment *seg)
+{
+	if (seg->p)
+		ofd_pl_hold(seg->p, ofd_pl_done(seg->p));
+}
+
+static uint64_t pl_held(struct ofd_pipeline *p, uint64_t d)
+{
+	uint64_t h = atomic_load(&p->hold);
+	return d < h ? d : h;
+}
+
 uint64_t ofd_pl_done(struct ofd_pipeline *p)
 {
 	if (p->phase == PL_DONE || p->inline_mode)
-		return atomic_load(&p->seq);
+		return pl_held(p, atomic_load(&p->seq));
 	/* the main path first: a batch it has finished queued its copies before (see pl_exec) */
 	uint64_t d = atomic_load_explicit(&p->done, memory_order_acquire);
 	for (size_t i = 0; i < p->ne; i++) {
@@ -115,7 +135,7 @@ uint64_t ofd_pl_done(struct ofd_pipeline *p)
 		if (r < h && r < d) /* copies wait: those below r are through, the next may be r */
 			d = r;
 	}
-	return d;
+	return pl_held(p, d);
 }
 
 /* Copy the live records of b into a free copy of blocking entry e and queue it; with `take`

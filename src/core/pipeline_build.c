@@ -281,6 +281,7 @@ int ofd_pipeline_new(struct ofd_pipeline **out, const struct ofd_registry *reg,
 	}
 	pthread_mutex_init(&p->mmu, NULL);
 	pthread_mutex_init(&p->donemu, NULL);
+	atomic_init(&p->hold, UINT64_MAX);
 	pthread_mutex_init(&p->pushmu, NULL);
 	pthread_mutex_init(&p->spillmu, NULL);
 	pthread_condattr_t ca;

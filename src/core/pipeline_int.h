@@ -87,7 +87,8 @@ struct ofd_pipeline {
 	   blocking segment's queue sees batches in sequence */
 	pthread_mutex_t donemu, pushmu;
 	_Atomic uint64_t done;
-	_Atomic int acking; /* an input acknowledges its source: outputs write out per batch */
+	_Atomic int acking;    /* an input acknowledges its source: outputs write out per batch */
+	_Atomic uint64_t hold; /* ofd_pl_hold: `done` goes no higher (UINT64_MAX: no hold) */
 	uint8_t *fin;
 	_Atomic int rings_ready; /* the pool, stages and rings exist (set once, at start) */
 	pthread_mutex_t mu;
@@ -108,7 +109,8 @@ struct ofd_pipeline {
 	pthread_cond_t spillcv;
 	pthread_t spill_thread;
 	int spill_started;
-	int spill_quit; /* under spillmu: 1 leave the rest on disk, 2 read everything back first */
+	int spill_quit;	     /* under spillmu: 1 leave the rest on disk, 2 read everything back first */
+	unsigned spill_held; /* under spillmu: batches dropped while the input acknowledges */
 	/* inline mode (pipeline_inline.c) */
 	int inline_mode;
 	pthread_mutex_t imu; /* one batch or one round of ticks at a time */
@@ -137,6 +139,9 @@ uint64_t ofd_pl_push_first(struct ofd_pipeline *p, struct pl_batch *pb);
 
 /* The at-least-once watermark (ofd_segment_done) of the pipeline. */
 uint64_t ofd_pl_done(struct ofd_pipeline *p);
+
+/* Nothing at or above limit is through any more, and the pipeline stops (a lost write). */
+void ofd_pl_hold(struct ofd_pipeline *p, uint64_t limit);
 
 /* diskbuffer (pipeline_spill.c): refuse it anywhere but directly after the inputs (at build);
    start its reader (threaded mode; a warning in inline mode); an input's full batch: to disk

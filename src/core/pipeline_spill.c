@@ -79,9 +79,19 @@ int ofd_pl_spill_full(struct ofd_pipeline *p, struct ofd_segment *in, struct ofd
 		   the spill, and into the in at once: it never leaves); either way the diskbuffer
 		   answers for it now, so what the input handed on is through once every batch
 		   numbered so far is */
-		if (ofd_spill_put(p->spill, b))
+		uint64_t seq = atomic_load(&p->seq);
+		int rc = ofd_spill_put(p->spill, b);
+		if (rc)
 			atomic_fetch_add_explicit(&p->rec_in, live, memory_order_relaxed);
-		in->handed = atomic_load(&p->seq);
+		if (rc && atomic_load(&p->acking)) { /* dropped, but its source must not be told so */
+			if (!p->spill_held++)
+				ofd_err("diskbuffer: a batch dropped (maxcachesize or a write error) while "
+					"the input "
+					"acknowledges its source: stopping; nothing from here on is "
+					"acknowledged");
+			ofd_pl_hold(p, seq ? seq - 1 : 0);
+		}
+		in->handed = seq;
 	}
 	pthread_mutex_unlock(&p->spillmu);
 	ofd_batch_reset(b);

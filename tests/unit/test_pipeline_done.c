@@ -2,7 +2,9 @@
  * ofd_segment_handed / ofd_segment_done, the engine's at-least-once watermark: an input hands
  * on three batches and watches `done` while a blocking output holds the first one behind a gate
  * (done must stay below what it handed), then opens the gate (done must reach it); the same
- * with a parallel stage between (batches finish out of order there), and in inline mode.
+ * with a parallel stage between (batches finish out of order there), and in inline mode. An
+ * output that loses the second batch (ofd_segment_not_through) holds done below it for good and
+ * stops the pipeline.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,6 +82,38 @@ static void pass_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 	(void)b;
 }
 
+/* the lossy output: the second batch it sees is "not written" */
+static unsigned lossy_seen;
+static uint64_t lost_done, lost_handed, lost_final;
+
+static void lossy_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
+{
+	(void)state;
+	(void)b;
+	if (++lossy_seen == 2)
+		ofd_segment_not_through(seg);
+}
+
+static int lsrc_start(struct ofd_segment *seg, void *state)
+{
+	(void)state;
+	for (unsigned k = 0; k < NBATCH; k++) {
+		for (unsigned i = 0; i < OFD_BATCH_CAP; i++)
+			ofd_batch_add(ofd_input_batch(seg))->bytes = i;
+		ofd_batch_flush(ofd_input_batch(seg));
+		seen_handed[k] = ofd_segment_handed(seg);
+	}
+	lost_handed = seen_handed[NBATCH - 1];
+	lost_done = wait_done(seg, 1); /* the first batch is through, the others never are */
+	return 0;
+}
+
+static void lsrc_fini(struct ofd_segment *seg, void *state)
+{
+	(void)state;
+	lost_final = ofd_segment_done(seg);
+}
+
 static const struct ofd_segment_type t_src = {
     OFD_SEGMENT_VERSION, .name = "t_src", .kind = OFD_SEG_INPUT, .start = src_start, .fini = src_fini,
 };
@@ -97,7 +131,15 @@ static const struct ofd_segment_type t_tail = {
     .kind = OFD_SEG_OUTPUT,
     .process = pass_process,
 };
-static const struct ofd_segment_type *const types[] = {&t_src, &t_gated, &t_par, &t_tail, NULL};
+static const struct ofd_segment_type t_lsrc = {
+    OFD_SEGMENT_VERSION, .name = "t_lsrc", .kind = OFD_SEG_INPUT, .start = lsrc_start, .fini = lsrc_fini,
+};
+static const struct ofd_segment_type t_lossy = {
+    OFD_SEGMENT_VERSION,	.name = "t_lossy",	  .kind = OFD_SEG_OUTPUT,
+    .flags = OFD_SEGF_BLOCKING, .process = lossy_process,
+};
+static const struct ofd_segment_type *const types[] = {&t_src,	&t_gated, &t_par, &t_tail,
+						       &t_lsrc, &t_lossy, NULL};
 
 static void run(const char *yaml, int inline_mode)
 {
@@ -147,13 +189,29 @@ static void test_inline(void **st)
 	run("pipeline:\n  - segment: t_src\n  - segment: t_gated\n  - segment: t_tail\n", 1);
 }
 
+static void test_not_through(void **st)
+{
+	(void)st;
+	struct seg_pipeline sp;
+	assert_int_equal(
+	    seg_pipeline_open(&sp, "pipeline:\n  - segment: t_lsrc\n  - segment: t_lossy\n", types), 0);
+	assert_int_equal(ofd_pipeline_start(sp.p), 0);
+	while (!ofd_pipeline_wait(sp.p, 1000))
+		;
+	assert_int_equal(ofd_pipeline_finish(sp.p), 0);
+	assert_int_equal(lossy_seen, NBATCH); /* what was on its way still came */
+	assert_int_equal(lost_handed, NBATCH);
+	assert_int_equal(lost_done, 1);
+	assert_int_equal(lost_final, 1); /* held at the end too: nothing after the loss is through */
+	seg_pipeline_close(&sp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_blocking_holds_done),
-	    cmocka_unit_test(test_blocking_tail_holds_done),
-	    cmocka_unit_test(test_parallel_last),
-	    cmocka_unit_test(test_inline),
+	    cmocka_unit_test(test_blocking_holds_done), cmocka_unit_test(test_blocking_tail_holds_done),
+	    cmocka_unit_test(test_parallel_last),	cmocka_unit_test(test_inline),
+	    cmocka_unit_test(test_not_through),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

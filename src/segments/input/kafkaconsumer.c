@@ -309,6 +309,8 @@ static int kc_init(struct ofd_segment *seg, void *state)
 	int rc = ofd_kafka_conn_start(seg, &s->conn);
 	if (rc)
 		return rc;
+	if (s->commit) /* outputs write out (or deliver) a batch before it counts as through */
+		ofd_segment_set_acking(seg);
 	if (pthread_mutex_init(&s->flushmu, NULL))
 		return -ENOMEM;
 	s->mu_ok = 1;
@@ -391,8 +393,8 @@ static void kc_final_commit(struct kc_worker *w)
 	}
 }
 
-/* Everything handed on is through now: commit it all (every consumer before any leaves the
-   group, which would start a rebalance), then leave. */
+/* Everything handed on is through now (unless an output lost records): commit it (every consumer before any
+   leaves the group, which would start a rebalance), then leave. */
 static void kc_fini(struct ofd_segment *seg, void *state)
 {
 	struct kc_state *s = state;

@@ -121,10 +121,12 @@ rd_kafka_conf_t *kc_conf_new(const struct kc_state *s, char *err, size_t errlen)
 	rc = rc ? rc
 		: ofd_kafka_set_ms(c, "socket.connection.setup.timeout.ms", s->timeout_ns, INT32_MAX, err,
 				   errlen);
+	rc = rc ? rc : ofd_kafka_conf_properties(c, &s->conn, err, errlen);
+	/* after `properties`: with commit, an auto commit or offset store there would commit what is
+	   not through (use commit: false for that) */
 	rc = rc ? rc : ofd_kafka_set(c, "enable.auto.commit", s->commit ? "false" : "true", err, errlen);
 	rc =
 	    rc ? rc : ofd_kafka_set(c, "enable.auto.offset.store", s->commit ? "false" : "true", err, errlen);
-	rc = rc ? rc : ofd_kafka_conf_properties(c, &s->conn, err, errlen);
 	if (rc) {
 		rd_kafka_conf_destroy(c);
 		return NULL;

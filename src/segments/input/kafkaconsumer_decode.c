@@ -95,8 +95,13 @@ static int kc_protobuf(struct kc_worker *w, const uint8_t *p, size_t n)
 	case KC_DELIM_NO: return kc_one(w, p, n) ? -1 : 0;
 	default:
 		cnt = kc_chain(p, n);
-		if (cnt > 0 && kc_delimited(w, p, n, cnt, 1) == 0)
-			return 0;
+		if (cnt > 0) {
+			uint64_t f0 = w->flushes;
+			if (kc_delimited(w, p, n, cnt, 1) == 0)
+				return 0;
+			if (w->flushes != f0) /* some of its records passed on already: no second reading */
+				return -1;
+		}
 		return kc_one(w, p, n) ? -1 : 0;
 	}
 }

@@ -136,7 +136,8 @@ int kc_off_commit(struct kc_worker *w, int sync)
 	struct kc_state *s = w->s;
 	if (!s->commit || !w->rk)
 		return 0;
-	uint64_t done = w->finishing ? UINT64_MAX : ofd_segment_done(s->seg);
+	/* at the end too: an output that lost records holds `done` below them */
+	uint64_t done = ofd_segment_done(s->seg);
 	unsigned k = 0;
 	while (k < w->nsnap && w->snap[k].handed <= done)
 		k++;

@@ -37,6 +37,7 @@
 #include "format/flowfmt.h"
 #include "format/flowpb.h"
 #include "ofd/segment.h"
+#include "ofd/time.h"
 #include "segments/common/fieldlist.h"
 #include "segments/kafka/kafkaconf.h"
 
@@ -82,6 +83,7 @@ struct kp_state {
 	int logmu_inited;
 	struct ofd_ratelimit rl_dr, rl_log;
 	_Atomic uint64_t acked_bytes, retries_seen, queued, topics;
+	_Atomic uint64_t nfailed; /* every failure, for process() with an acking input */
 };
 
 enum { C_PRODUCED, C_ACKED, C_FAILED, C_RETRIES, C_QUEUE_FULL };
@@ -144,6 +146,7 @@ static const struct ofd_cfg_key kp_keys[] = {
     OFD_KEY("linger", OFD_CFG_DURATION, struct kp_state, linger_ns, .def = "50ms",
 	    .help = "how long messages wait to fill a batch (linger.ms)"),
     OFD_KEY("delivery_timeout", OFD_CFG_DURATION, struct kp_state, delivery_timeout_ns, .def = "5m",
+	    .min = 1e6,
 	    .help = "a message not acknowledged within this (retries included) fails (message.timeout.ms)"),
     OFD_KEY("flush_timeout", OFD_CFG_DURATION, struct kp_state, flush_timeout_ns, .def = "10s",
 	    .help = "at the end, wait this long for the queue to be delivered; what is left fails"),
@@ -290,7 +293,9 @@ static rd_kafka_conf_t *build_conf(const struct kp_state *s, char *err, size_t e
 	if (!c)
 		return NULL;
 	char v[32];
-	int rc = ofd_kafka_set(c, "acks", "1", err, errlen); /* flowpipeline's WaitForLocal */
+	/* flowpipeline's WaitForLocal; every replica when an input acknowledges its source (a leader
+	   that fails over after acking could lose what the source was told is through) */
+	int rc = ofd_kafka_set(c, "acks", s->seg && ofd_segment_acking(s->seg) ? "all" : "1", err, errlen);
 	rc = rc ? rc : ofd_kafka_set(c, "compression.codec", kp_compressions[s->compression], err, errlen);
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)s->queue);
 	rc = rc ? rc : ofd_kafka_set(c, "queue.buffering.max.messages", v, err, errlen);
@@ -343,6 +348,7 @@ static void kp_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		return;
 	}
 	ofd_segment_count(s->seg, C_FAILED, 1);
+	atomic_fetch_add(&s->nfailed, 1);
 	pthread_mutex_lock(&s->logmu);
 	ofd_log_rl(&s->rl_dr, OFD_LOG_ERR, "%s:%u: segment %s: a message to %s failed: %s",
 		   ofd_segment_file(s->seg), ofd_segment_line(s->seg), ofd_segment_name(s->seg),
@@ -551,10 +557,36 @@ static const void *encode(struct kp_state *s, const struct ofd_flow *f, size_t *
 static void fail_one(struct kp_state *s, const char *what, const char *topic)
 {
 	ofd_segment_count(s->seg, C_FAILED, 1);
+	atomic_fetch_add(&s->nfailed, 1);
 	pthread_mutex_lock(&s->logmu);
 	ofd_log_rl(&s->rl_dr, OFD_LOG_ERR, "%s:%u: segment %s: a record not produced to %s: %s",
 		   ofd_segment_file(s->seg), ofd_segment_line(s->seg), ofd_segment_name(s->seg), topic, what);
 	pthread_mutex_unlock(&s->logmu);
+}
+
+/* An input acknowledges its source once we return: wait until the brokers have every message
+   (each fails at delivery_timeout at the latest; once stopping, flush_timeout more at most). A
+   message that failed, or that is still undelivered then, was not written: the source must
+   keep it (ofd_segment_not_through stops the pipeline; the next start reads it again). */
+static void kp_deliver(struct ofd_segment *seg, struct kp_state *s, uint64_t failed0)
+{
+	uint64_t give_up = 0;
+	while (rd_kafka_outq_len(s->rk) > 0) {
+		if (ofd_segment_stopping(seg)) {
+			uint64_t now = ofd_time_mono_ns();
+			if (!give_up)
+				give_up = now + s->flush_timeout_ns;
+			else if (now >= give_up)
+				break;
+		}
+		(void)rd_kafka_flush(s->rk, 100);
+	}
+	if (atomic_load(&s->nfailed) == failed0 && rd_kafka_outq_len(s->rk) == 0)
+		return;
+	ofd_seg_log(seg, OFD_LOG_ERR,
+		    "records not delivered while the input acknowledges its source: stopping, nothing from "
+		    "here on is acknowledged (it will be read again)");
+	ofd_segment_not_through(seg);
 }
 
 /* Produce one message, waiting while the queue is full: 1 produced, 0 failed (counted). */
@@ -619,6 +651,7 @@ static void kp_process(struct ofd_segment *seg, void *state, struct ofd_batch *b
 	/* one topic: the batch's messages in runs (per-record topics go one by one: a cached topic
 	   handle may be evicted while a run would still point at it) */
 	int batched = s->suffix_id < 0 && s->format == 0;
+	uint64_t failed0 = atomic_load(&s->nfailed);
 	for (uint32_t i = 0; i < b->n; i++) {
 		if (!ofd_batch_is_live(b, i))
 			continue;
@@ -663,12 +696,10 @@ static void kp_process(struct ofd_segment *seg, void *state, struct ofd_batch *b
 		ofd_segment_count(seg, C_PRODUCED, produced);
 	if (full)
 		ofd_segment_count(seg, C_QUEUE_FULL, full);
-	if (ofd_segment_acking(seg)) { /* an input acknowledges its source once we return */
-		uint64_t ms = s->delivery_timeout_ns / 1000000u;
-		(void)rd_kafka_flush(s->rk, ms > 2147483647 ? 2147483647 : (int)ms);
-	} else {
+	if (ofd_segment_acking(seg))
+		kp_deliver(seg, s, failed0);
+	else
 		rd_kafka_poll(s->rk, 0);
-	}
 }
 
 static void kp_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
