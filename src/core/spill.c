@@ -30,6 +30,9 @@
 #define SP_FMAGIC      0x4f464446u /* "OFDF" */
 #define SP_FHDR	       16u	   /* magic, compressed length, records, raw length */
 #define SP_EXT	       ".ofdspill"
+#define SP_ID_MAX      (UINT64_C(1) << 63) /* ids from here on are refused: the order cannot wrap */
+/* Opening a queued file: a FIFO must not block, a symlink is not followed (then S_ISREG). */
+#define SP_OPEN_FLAGS (O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)
 
 struct sp_file {
 	uint64_t id, size, frames;
@@ -139,16 +142,34 @@ static int sp_frame_ok(const unsigned char fh[SP_FHDR], uint64_t off, uint64_t s
 	       off + SP_FHDR + clen <= size;
 }
 
-/* Queue a file an earlier run left: check its header, count its frames. */
+/* Open a queued file for reading: the fd, or -1 with errno set (ENOTSUP: not a regular file). */
+static int sp_open_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | SP_OPEN_FLAGS);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	int bad = fstat(fd, &st) ? errno : S_ISREG(st.st_mode) ? 0 : ENOTSUP;
+	if (bad) {
+		close(fd);
+		errno = bad;
+		return -1;
+	}
+	return fd;
+}
+
+/* Queue a file an earlier run left: check its header, count its frames. Anything but a regular
+   file (a FIFO, a directory, a symlink) is logged, counted and left alone. */
 static void sp_adopt(struct ofd_spill *sp, uint64_t id)
 {
 	char path[4096];
 	unsigned char h[SP_HDR], fh[SP_FHDR];
 	sp_path(sp, id, "", path, sizeof(path));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = sp_open_file(path);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st)) {
-		ofd_warn("diskbuffer: cannot read %s: %s", path, strerror(errno));
+		ofd_warn("diskbuffer: cannot read %s: %s; skipped", path,
+			 errno == ENOTSUP ? "not a regular file" : strerror(errno));
 		atomic_fetch_add(&sp->errors, 1);
 		if (fd >= 0)
 			close(fd);
@@ -156,7 +177,9 @@ static void sp_adopt(struct ofd_spill *sp, uint64_t id)
 	}
 	uint64_t size = (uint64_t)st.st_size, consumed;
 	const char *bad = NULL;
-	if (pread(fd, h, SP_HDR, 0) != (ssize_t)SP_HDR || memcmp(h, SP_MAGIC, 8) != 0)
+	if (id >= SP_ID_MAX)
+		bad = "number too high (2^63 or above: not a file of ours)";
+	else if (pread(fd, h, SP_HDR, 0) != (ssize_t)SP_HDR || memcmp(h, SP_MAGIC, 8) != 0)
 		bad = "not a buffer file (header)";
 	else if (get32(h + 8) != SP_BOM || get32(h + 12) != SP_VERSION)
 		bad = "written by another version or byte order";
@@ -187,8 +210,10 @@ static void sp_adopt(struct ofd_spill *sp, uint64_t id)
 	if (sp_grow(sp))
 		return;
 	sp->f[sp->nf++] = (struct sp_file){.id = id, .size = size, .frames = frames, .through_end = consumed};
-	if (sp->nf == 1)
+	if (sp->r == sp->nf - 1) { /* the reader is positioned on it */
 		sp->roff = consumed;
+		sp->rread = 0;
+	}
 	atomic_fetch_add(&sp->pending, frames);
 	atomic_fetch_add(&sp->bytes, size);
 	atomic_fetch_add(&sp->files, 1);
@@ -227,7 +252,7 @@ static int sp_scan(struct ofd_spill *sp)
 		qsort(ids, n, sizeof(*ids), cmp_u64);
 	for (size_t i = 0; i < n; i++) {
 		sp_adopt(sp, ids[i]);
-		if (ids[i] >= sp->next_id)
+		if (ids[i] < SP_ID_MAX && ids[i] >= sp->next_id)
 			sp->next_id = ids[i] + 1;
 	}
 	free(ids);
@@ -329,8 +354,10 @@ static int sp_begin_file(struct ofd_spill *sp)
 	}
 	sp->wfd = fd;
 	sp->f[sp->nf++] = (struct sp_file){.id = id, .size = SP_HDR, .through_end = SP_HDR};
-	if (sp->nf == 1)
+	if (sp->r == sp->nf - 1) { /* the reader is past every other file: it reads this one next */
 		sp->roff = SP_HDR;
+		sp->rread = 0;
+	}
 	atomic_fetch_add(&sp->bytes, SP_HDR);
 	atomic_fetch_add(&sp->files, 1);
 	return 0;
@@ -370,6 +397,10 @@ int ofd_spill_put(struct ofd_spill *sp, const struct ofd_batch *b)
 			 ofd_strerror(rc));
 		if (ftruncate(sp->wfd, (off_t)f->size)) /* a torn frame would end the file for reading */
 			ofd_warn("diskbuffer: cannot truncate buffer file %016" PRIx64, f->id);
+		/* no more frames after a torn one (were the truncate to fail): the next put begins
+		   a new file; this one is read up to its last whole frame */
+		close(sp->wfd);
+		sp->wfd = -1;
 		goto drop;
 	}
 	f->size += SP_FHDR + clen;
@@ -406,14 +437,19 @@ static void sp_next_file(struct ofd_spill *sp)
 	sp->roff = sp->r < sp->nf ? sp->f[sp->r].through_end : 0;
 }
 
-/* Reader: skip the rest of f[r] (broken), counting its frames as gone. Under mu. */
+/* Reader: skip the rest of f[r] (broken), counting its frames as gone, and go on with the next
+   file. When f[r] is the file being written, it is closed for writing: frames appended after
+   the broken spot could not be found, so the next put begins a new file. Under mu. */
 static void sp_skip_rest(struct ofd_spill *sp)
 {
 	struct sp_file *f = &sp->f[sp->r];
 	atomic_fetch_sub(&sp->pending, f->frames - sp->rread);
 	sp->rread = f->frames;
-	if (sp->r + 1 < sp->nf || sp->wfd < 0)
-		sp_next_file(sp);
+	if (sp->r + 1 == sp->nf && sp->wfd >= 0) {
+		close(sp->wfd);
+		sp->wfd = -1;
+	}
+	sp_next_file(sp);
 }
 
 int ofd_spill_get(struct ofd_spill *sp, struct ofd_batch *b)
@@ -438,8 +474,8 @@ int ofd_spill_get(struct ofd_spill *sp, struct ofd_batch *b)
 		size_t clen = 0;
 		if (sp->rfd < 0) {
 			sp_path(sp, id, "", path, sizeof(path));
-			if ((sp->rfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-				why = strerror(errno);
+			if ((sp->rfd = sp_open_file(path)) < 0) {
+				why = errno == ENOTSUP ? "not a regular file" : strerror(errno);
 				rest = 1;
 			}
 		}
@@ -480,8 +516,6 @@ int ofd_spill_get(struct ofd_spill *sp, struct ofd_batch *b)
 		atomic_fetch_add(&sp->errors, 1);
 		if (rest) {
 			sp_skip_rest(sp);
-			if (sp->r < sp->nf && sp->f[sp->r].id == id) /* still written to: wait for more */
-				break;
 		} else {
 			sp->roff = off + SP_FHDR + clen;
 			sp->rread++;
@@ -586,7 +620,13 @@ void ofd_spill_free(struct ofd_spill *sp)
 		}
 		char path[4096];
 		sp_path(sp, f->id, "", path, sizeof(path));
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		int fd = open(path, O_WRONLY | SP_OPEN_FLAGS);
+		struct stat st;
+		if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+			close(fd);
+			fd = -1;
+			errno = ENOTSUP;
+		}
 		if (fd < 0 || pwrite(fd, &end, sizeof(end), SP_CONSUMED_AT) != (ssize_t)sizeof(end))
 			ofd_warn("diskbuffer: cannot note the read position in %s: %s", path,
 				 strerror(errno));

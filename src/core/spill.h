@@ -10,8 +10,11 @@
  * stored as its offset + 1 into the frame's string area; strings outside the batch's arena are
  * copied in). A new file is begun once the current one reaches `filesize`. The files of an
  * earlier run are queued first at open (survives a restart); a file of another build (layout)
- * or with a broken header is renamed NAME.bad, logged and counted; a broken frame is counted,
- * logged and skipped. Reading is bounds-checked throughout (counts, lengths, string offsets).
+ * or with a broken header, or numbered 2^63 or above, is renamed NAME.bad, logged and counted;
+ * anything there but a regular file (a FIFO, a directory, a symlink) is logged, counted and left
+ * alone. A broken frame is counted, logged and skipped; when the framing is lost the rest of the
+ * file is skipped (the file being written is then closed, and the next batch begins a new file,
+ * as after a failed write). Reading is bounds-checked throughout (counts, lengths, offsets).
  *
  * Bounds. The bytes of every queued file together stay below `maxcachesize`: a batch that
  * would pass it is dropped and counted. Nothing here allocates per batch: the serialization and

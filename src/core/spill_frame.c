@@ -47,7 +47,7 @@ size_t ofd_spill_encode(unsigned char *raw, const struct ofd_batch *b, uint32_t 
 				uint64_t o = 0;
 				memcpy(&p, (char *)&f + str_off[s], sizeof(p));
 				if (p && (uintptr_t)p >= (uintptr_t)b->arena &&
-				    (uintptr_t)p < (uintptr_t)b->arena + alen) {
+				    (uintptr_t)p < (uintptr_t)b->arena + b->arena_used) {
 					o = (uint64_t)(p - b->arena) + 1;
 				} else if (p) { /* text outside the arena (configuration): copied in */
 					size_t len = strlen(p);

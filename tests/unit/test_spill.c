@@ -16,7 +16,10 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -45,7 +48,8 @@ static int teardown(void **st)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
+		if (unlink(path))
+			rmdir(path); /* test_hostile_names: a directory named like a buffer file */
 	}
 	if (d)
 		closedir(d);
@@ -473,6 +477,210 @@ static void test_maxcachesize(void **st)
 	assert_int_equal(count_files(".ofdspill"), 0);
 }
 
+/* Issue 14 review, 1: after a restart, the earlier run's file read to the end but not yet
+   through, a new file is read from its first frame (not from byte 0, its header). */
+static void test_restart_new_file(void **st)
+{
+	(void)st;
+	struct ofd_spill_stats s;
+	struct ofd_spill *sp = open_spill(0);
+	put_n(sp, 0, 2);
+	ofd_spill_free(sp);
+
+	sp = open_spill(0);
+	assert_int_equal(ofd_spill_pending(sp), 2);
+	for (unsigned k = 0; k < 2; k++) {
+		assert_int_equal(get(sp), 1);
+		check(k);
+		ofd_spill_pushed(sp, k);
+	}
+	assert_int_equal(get(sp), 0);
+	ofd_spill_through(sp, 0); /* nothing through: the earlier file stays queued */
+	assert_int_equal(count_files(".ofdspill"), 1);
+	put_n(sp, 2, 2);
+	assert_int_equal(count_files(".ofdspill"), 2);
+	assert_int_equal(ofd_spill_pending(sp), 2);
+	for (unsigned k = 2; k < 4; k++) {
+		assert_int_equal(get(sp), 1);
+		check(k);
+		ofd_spill_pushed(sp, k);
+	}
+	assert_int_equal(get(sp), 0);
+	put_n(sp, 4, 1); /* and later ones appended to it */
+	assert_int_equal(get(sp), 1);
+	check(4);
+	ofd_spill_pushed(sp, 4);
+	ofd_spill_stats(sp, &s);
+	assert_int_equal(s.read_errors, 0);
+	assert_int_equal(s.read, 5);
+	assert_int_equal(s.pending, 0);
+	ofd_spill_through(sp, 5);
+	ofd_spill_free(sp);
+	assert_int_equal(count_files(".ofdspill"), 0);
+}
+
+/* Issue 14 review, 2: a broken frame header in the file being written skips the rest of that
+   file; the batches put afterwards go to a new file and are read. */
+static void test_broken_frame_written(void **st)
+{
+	(void)st;
+	char path[512];
+	struct ofd_spill_stats s;
+	struct ofd_spill *sp = open_spill(0);
+	put_n(sp, 0, 2);
+	first_file(path, sizeof(path));
+	flip(path, frame_at(path, 1)); /* the second frame's magic: the framing is lost */
+	assert_int_equal(get(sp), 1);
+	check(0);
+	ofd_spill_pushed(sp, 0);
+	assert_int_equal(get(sp), 0);
+	ofd_spill_stats(sp, &s);
+	assert_int_equal(s.read_errors, 1);
+	assert_int_equal(s.pending, 0);
+	put_n(sp, 2, 2);
+	assert_int_equal(count_files(".ofdspill"), 2); /* not appended after the broken frame */
+	assert_int_equal(ofd_spill_pending(sp), 2);
+	for (unsigned k = 2; k < 4; k++) {
+		assert_int_equal(get(sp), 1);
+		check(k);
+		ofd_spill_pushed(sp, k - 1);
+	}
+	assert_int_equal(get(sp), 0);
+	ofd_spill_stats(sp, &s);
+	assert_int_equal(s.read_errors, 1);
+	assert_int_equal(s.read, 3);
+	assert_int_equal(s.pending, 0);
+	ofd_spill_through(sp, 3);
+	ofd_spill_free(sp);
+	assert_int_equal(count_files(".ofdspill"), 0);
+}
+
+/* Issue 14 review, 2: a failed write (here: RLIMIT_FSIZE, EFBIG) drops the batch and closes the
+   file for writing; the next put begins a new file; every whole frame is read back. */
+static void test_write_failure(void **st)
+{
+	(void)st;
+	char path[512];
+	struct stat sb;
+	struct rlimit old, lim;
+	struct ofd_spill_stats s;
+	struct ofd_spill *sp = open_spill(0);
+	put_n(sp, 0, 1);
+	first_file(path, sizeof(path));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)sb.st_size + 20; /* the next frame is torn after 20 bytes */
+	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	make(1);
+	int rc = ofd_spill_put(sp, &bat);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	assert_int_equal(rc, -EFBIG);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, frame_at(path, 1)); /* the torn frame is cut off */
+	put_n(sp, 2, 2);
+	assert_int_equal(count_files(".ofdspill"), 2); /* a new file after the failed write */
+	ofd_spill_stats(sp, &s);
+	assert_int_equal(s.dropped, 1);
+	assert_int_equal(s.spilled, 3);
+	assert_int_equal(s.pending, 3);
+	const unsigned want[] = {0, 2, 3};
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(get(sp), 1);
+		check(want[i]);
+		ofd_spill_pushed(sp, i);
+	}
+	assert_int_equal(get(sp), 0);
+	ofd_spill_stats(sp, &s);
+	assert_int_equal(s.read_errors, 0);
+	ofd_spill_through(sp, 3);
+	ofd_spill_free(sp);
+	assert_int_equal(count_files(".ofdspill"), 0);
+}
+
+/* Issue 14 review, 3: a FIFO, a directory and a symlink named like buffer files are counted
+   and left alone (the FIFO does not block the open); a file numbered 2^63 or above is not
+   queued (renamed .bad) and does not make the numbering wrap. */
+static void test_hostile_names(void **st)
+{
+	(void)st;
+	char path[512], p[512];
+	struct stat sb;
+	struct ofd_spill_stats s;
+	struct ofd_spill *sp = open_spill(0);
+	put_n(sp, 0, 1);
+	ofd_spill_free(sp); /* 0000000000000000.ofdspill, one batch */
+	first_file(path, sizeof(path));
+	snprintf(p, sizeof(p), "%s/0000000000000005.ofdspill", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	snprintf(p, sizeof(p), "%s/0000000000000006.ofdspill", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/0000000000000003.ofdspill", dir);
+	assert_int_equal(symlink(path, p), 0);
+	snprintf(p, sizeof(p), "%s/ffffffffffffffff.ofdspill", dir);
+	assert_int_equal(link(path, p), 0); /* a well-formed file, but numbered too high */
+
+	sp = open_spill(0);
+	ofd_spill_stats(sp, &s);
+	assert_int_equal(s.read_errors, 4);
+	assert_int_equal(s.pending, 1);
+	assert_int_equal(s.files, 1);
+	assert_int_equal(count_files(".bad"), 1);
+	assert_int_equal(stat(p, &sb), -1); /* renamed */
+	snprintf(p, sizeof(p), "%s/0000000000000005.ofdspill", dir);
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
+	snprintf(p, sizeof(p), "%s/0000000000000006.ofdspill", dir);
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	snprintf(p, sizeof(p), "%s/0000000000000003.ofdspill", dir);
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	put_n(sp, 1, 1);
+	snprintf(p, sizeof(p), "%s/0000000000000007.ofdspill", dir); /* after the highest id < 2^63 */
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	for (unsigned k = 0; k < 2; k++) {
+		assert_int_equal(get(sp), 1);
+		check(k);
+		ofd_spill_pushed(sp, k);
+	}
+	assert_int_equal(get(sp), 0);
+	ofd_spill_through(sp, 2);
+	ofd_spill_free(sp);
+	assert_int_equal(count_files(".ofdspill"), 3); /* the FIFO, the directory, the symlink */
+}
+
+/* Issue 14 review, 4: a string pointer into the arena past arena_used (not a string of the
+   batch) is copied as text from outside, not taken for a copy made while encoding. */
+static void test_string_past_arena(void **st)
+{
+	(void)st;
+	static const char stale[] = "stale text";
+	struct ofd_spill *sp = open_spill(0);
+	ofd_batch_init(&bat, NULL, NULL);
+	struct ofd_flow *f = ofd_batch_add(&bat);
+	f->note = ofd_batch_strdup(&bat, "first", 5);
+	ofd_flow_set(f, OFD_F_NOTE);
+	f->in_if_name = cfgtext; /* copied in while encoding, right after the arena's strings */
+	ofd_flow_set(f, OFD_F_IN_IF_NAME);
+	f = ofd_batch_add(&bat);
+	memcpy(bat.arena + bat.arena_used, stale, sizeof(stale));
+	f->note = bat.arena + bat.arena_used;
+	ofd_flow_set(f, OFD_F_NOTE);
+	assert_int_equal(ofd_spill_put(sp, &bat), 0);
+	assert_int_equal(get(sp), 1);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.flows[0].note, "first");
+	assert_string_equal(got.flows[0].in_if_name, cfgtext);
+	assert_string_equal(got.flows[1].note, stale);
+	ofd_spill_pushed(sp, 0);
+	ofd_spill_through(sp, 1);
+	ofd_spill_free(sp);
+}
+
 static void test_config(void **st)
 {
 	(void)st;
@@ -506,6 +714,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_foreign, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maxcachesize, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_new_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_broken_frame_written, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_string_past_arena, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
