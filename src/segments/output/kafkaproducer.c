@@ -293,9 +293,13 @@ static rd_kafka_conf_t *build_conf(const struct kp_state *s, char *err, size_t e
 	if (!c)
 		return NULL;
 	char v[32];
-	/* flowpipeline's WaitForLocal; every replica when an input acknowledges its source (a leader
-	   that fails over after acking could lose what the source was told is through) */
-	int rc = ofd_kafka_set(c, "acks", s->seg && ofd_segment_acking(s->seg) ? "all" : "1", err, errlen);
+	/* flowpipeline's WaitForLocal; when an input acknowledges its source, every replica (a leader
+	   that fails over after acking could lose what the source was told is through) and the
+	   idempotent producer (a retried request can then not land behind a later one: a partition
+	   keeps its order) */
+	int acking = s->seg && ofd_segment_acking(s->seg);
+	int rc = ofd_kafka_set(c, "acks", acking ? "all" : "1", err, errlen);
+	rc = rc ? rc : ofd_kafka_set(c, "enable.idempotence", acking ? "true" : "false", err, errlen);
 	rc = rc ? rc : ofd_kafka_set(c, "compression.codec", kp_compressions[s->compression], err, errlen);
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)s->queue);
 	rc = rc ? rc : ofd_kafka_set(c, "queue.buffering.max.messages", v, err, errlen);
