@@ -13,7 +13,7 @@
  * shared with protojson (pjconv.h: ranges, enum numbering, the label stack, strings), so a
  * record reads and writes the same in flowpipeline's JSON and in protobuf.
  */
-#include "flowpb.h"
+#include "flowpb_int.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -23,48 +23,6 @@
 #include "pjconv.h"
 #include "protojson.h"
 #include "util/utf8.h"
-
-/* What an entry does with its value. */
-enum pb_op {
-	PB_NUM, /* a plain number (MAC included) whose member lies 8 bytes inside the record: `mask`, `size`
-		 */
-	PB_N8,	/* a plain number in a member of 1, 2, 4, 8 bytes */
-	PB_N16,
-	PB_N32,
-	PB_N64,
-	PB_MAC,	   /* uint64, 48 bits */
-	PB_MBPS,   /* uint32 Mbit/s, bit/s in the record */
-	PB_ENUM,   /* one of ofd_pj_enums (aux) */
-	PB_SEC,	   /* legacy uint64 seconds / milliseconds: read only, into an absent *_ns field */
-	PB_MS,	   /*   */
-	PB_IP,	   /* bytes: 4 or 16 */
-	PB_STR,	   /* string */
-	PB_CC,	   /* string of two letters */
-	PB_PATH,   /* repeated uint32: as_path */
-	PB_COMMS,  /* repeated uint32: bgp_communities */
-	PB_MTTL,   /* repeated uint32: the label stack's TTLs */
-	PB_MLABEL, /* repeated uint32: its labels */
-	PB_MIP,	   /* repeated bytes: the top label's address (the first kept) */
-	PB_SKIP,   /* in the schema, not kept: skipped like an unknown field */
-};
-
-struct pb_ent {
-	uint8_t tag[3], taglen; /* the tag as written, wire type included */
-	uint8_t op;		/* enum pb_op */
-	uint8_t wt;		/* the schema's wire type: 0 varint, 2 length-delimited */
-	uint8_t enriched;	/* written only when the field is present */
-	uint8_t u32;		/* a 32-bit schema type: values read are cut to 32 bits */
-	uint8_t aux;		/* PB_ENUM: index in ofd_pj_enums */
-	uint16_t off;		/* the member */
-	uint64_t mask;		/* PB_NUM: the member's bits of the 8 bytes at off */
-	uint8_t at;		/* an enriched entry: the base entries before it (by number) */
-	uint8_t size;		/* PB_NUM: the member's size */
-	uint16_t num;
-	int16_t field;	     /* enum ofd_field, OFD_PJ_NONE for SKIP */
-	uint64_t max;	     /* the largest value read into the member */
-	uint64_t trunc;	     /* what a value read keeps: the low 32 bits for a 32-bit schema type */
-	uint64_t legacy_bit; /* the field's bit in pb_dec.legacy (ids < 64) */
-};
 
 /* The def's lines: number, conversion, field. */
 struct pb_def {
@@ -76,26 +34,13 @@ static const struct pb_def pb_defs[] = {
 #define OFD_PJ(num, json, proto, conv, field) {num, OFD_PJ_##conv, field},
 #include "protojson_fields.def"
 };
-enum { PB_NDEF = sizeof(pb_defs) / sizeof(pb_defs[0]) };
+_Static_assert(sizeof(pb_defs) / sizeof(pb_defs[0]) == PB_NDEF, "one entry per line of the def");
 
 /* FlowMessage's numbers (proto/flow.proto); tests/unit/test_flowpb.c holds them against it. */
 static const uint16_t pb_legacy_nums[] = {1,  3,   4,	6,   7,	  9,   10,  11,	 12,  13,  14, 15, 16,
 					  17, 18,  19,	20,  21,  22,  23,  24,	 25,  26,  27, 28, 29,
 					  30, 31,  32,	33,  34,  35,  36,  37,	 38,  70,  71, 80, 81,
 					  82, 100, 101, 102, 103, 104, 105, 106, 110, 111, 112};
-
-#define PB_NUMS	   2560 /* field numbers below this are looked up in a table (the schema's top: 2540) */
-#define PB_SCRATCH 8192 /* room for any record (checked at init) */
-
-struct pb_schema {
-	struct pb_ent base[PB_NDEF]; /* the written BASE fields, by number */
-	struct pb_ent enr[PB_NDEF];  /* the written ENRICHED fields, by number */
-	struct pb_ent dec[PB_NDEF];  /* every field of the schema */
-	unsigned nbase, nenr, ndec;
-	size_t worst;			/* the longest message a record can make */
-	uint8_t idx[PB_NUMS];		/* number -> dec index + 1, 0: unknown */
-	uint8_t enr_idx[OFD_F__STORED]; /* enriched field -> enr index + 1, 0: not written */
-};
 
 static struct pb_schema pb_schemas[2];
 static struct ofd_fieldset pb_enriched; /* every ENRICHED field */
@@ -252,6 +197,12 @@ static void pb_init(void)
 		if (S->worst > PB_SCRATCH || PB_NDEF >= 255)
 			abort();
 	}
+}
+
+const struct pb_schema *ofd_pb_schema(enum ofd_pb_schema s)
+{
+	pthread_once(&pb_once, pb_init);
+	return &pb_schemas[s];
 }
 
 _Static_assert(OFD_PB_MAX >= PB_SCRATCH + 10, "OFD_PB_MAX holds any record and its length");
@@ -513,330 +464,4 @@ size_t ofd_pb_encode(const struct ofd_flow *f, enum ofd_pb_schema s, uint8_t *ou
 size_t ofd_pb_put_len(uint8_t *out, uint64_t len)
 {
 	return (size_t)(pb_varint(out, len) - out);
-}
-
-/* ---- decoding ---- */
-
-/* A varint at *pp (before end): 0, OFD_ETRUNC, or OFD_EFORMAT (more than ten bytes, or beyond
-   64 bits). */
-static inline int pb_get(const uint8_t **pp, const uint8_t *end, uint64_t *out)
-{
-	const uint8_t *p = *pp;
-	if (p < end && *p < 0x80) {
-		*out = *p;
-		*pp = p + 1;
-		return 0;
-	}
-	uint64_t v = 0;
-	for (unsigned i = 0; i < 10; i++) {
-		if (p >= end)
-			return OFD_ETRUNC;
-		uint8_t b = *p++;
-		v |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (b < 0x80) {
-			if (i == 9 && b > 1)
-				return OFD_EFORMAT;
-			*out = v;
-			*pp = p;
-			return 0;
-		}
-	}
-	return OFD_EFORMAT;
-}
-
-/* A length-delimited payload: its start in *pp, its length in *len (both checked). */
-static inline int pb_len(const uint8_t **pp, const uint8_t *end, size_t *len)
-{
-	uint64_t v;
-	int rc = pb_get(pp, end, &v);
-	if (rc)
-		return rc;
-	if (v > (uint64_t)(end - *pp))
-		return OFD_ETRUNC;
-	*len = (size_t)v;
-	return 0;
-}
-
-/* Skip a field of wire type wt (groups refused). */
-static int pb_skip(const uint8_t **pp, const uint8_t *end, unsigned wt)
-{
-	uint64_t v;
-	size_t n;
-	int rc;
-	switch (wt) {
-	case 0: return pb_get(pp, end, &v);
-	case 1: n = 8; break;
-	case 2:
-		if ((rc = pb_len(pp, end, &n)))
-			return rc;
-		break;
-	case 5: n = 4; break;
-	default: return OFD_EFORMAT;
-	}
-	if (n > (size_t)(end - *pp))
-		return OFD_ETRUNC;
-	*pp += n;
-	return 0;
-}
-
-/* What a message gathers before it ends: the label stack's lists, the legacy time fields. */
-struct pb_dec {
-	struct ofd_flow *f;
-	struct ofd_batch *strs;
-	unsigned *dropped;
-	uint32_t labels[OFD_MPLS_MAX], ttls[OFD_MPLS_MAX];
-	unsigned nlabels, nttls;
-	int have_labels, have_mpls_ip;
-	uint64_t legacy; /* bits of the time fields (ids < 64) set from seconds/milliseconds */
-};
-
-/* One element of a repeated uint32 field into its list. */
-static void pb_elem(struct pb_dec *d, const struct pb_ent *e, uint32_t v)
-{
-	struct ofd_flow *f = d->f;
-	switch (e->op) {
-	case PB_PATH:
-		if (f->as_path_len < OFD_AS_PATH_MAX)
-			f->as_path[f->as_path_len++] = v;
-		ofd_flow_set(f, OFD_F_AS_PATH);
-		break;
-	case PB_COMMS:
-		if (f->bgp_communities.n < OFD_COMMUNITIES_MAX)
-			f->bgp_communities.v[f->bgp_communities.n++] = v;
-		ofd_flow_set(f, OFD_F_BGP_COMMUNITIES);
-		break;
-	case PB_MTTL:
-		if (d->nttls < OFD_MPLS_MAX)
-			d->ttls[d->nttls++] = v;
-		break;
-	default:
-		if (d->nlabels < OFD_MPLS_MAX)
-			d->labels[d->nlabels++] = v;
-		break;
-	}
-}
-
-/* 4 or 16 bytes of address (1), none (0), anything else (-1). */
-static int pb_addr(struct ofd_ip *ip, const uint8_t *p, size_t n)
-{
-	if (n == 4)
-		ofd_ip_set4(ip, p);
-	else if (n == 16)
-		ofd_ip_set6(ip, p);
-	else
-		return n == 0 ? 0 : -1;
-	return 1;
-}
-
-/* A length-delimited value of entry e, p[0..n). */
-static int pb_bytes(struct pb_dec *d, const struct pb_ent *e, const uint8_t *p, size_t n)
-{
-	struct ofd_flow *f = d->f;
-	unsigned char *at = (unsigned char *)f + e->off;
-	int r;
-	switch (e->op) {
-	case PB_IP:
-		if ((r = pb_addr((struct ofd_ip *)(void *)at, p, n)) < 0)
-			return OFD_EFORMAT;
-		break;
-	case PB_MIP: {
-		struct ofd_ip ip;
-		if ((r = pb_addr(&ip, p, n)) < 0)
-			return OFD_EFORMAT;
-		if (r && !d->have_mpls_ip) /* the first address is kept */
-			f->mpls_ip = ip, d->have_mpls_ip = 1;
-		break;
-	}
-	case PB_STR: {
-		unsigned char hi = 0;
-		for (size_t i = 0; i < n; i++)
-			hi |= p[i];
-		if (hi >= 0x80) /* proto3 strings are UTF-8 (Go refuses the message otherwise) */
-			for (size_t i = 0, k; i < n; i += k)
-				if (!(k = ofd_utf8_decode(p + i, n - i, NULL)))
-					return OFD_EFORMAT;
-		r = ofd_pj_text(d->strs, d->dropped, (const char *)p, n, (const char **)(void *)at);
-		break;
-	}
-	case PB_CC:
-		if (n == 0)
-			return 0;
-		if (n != 2 || p[0] < 0x21 || p[0] > 0x7e || p[1] < 0x21 || p[1] > 0x7e)
-			return OFD_EFORMAT;
-		memcpy(at, p, 2);
-		r = 1;
-		break;
-	default: { /* a packed list */
-		const uint8_t *end = p + n;
-		if (e->op == PB_MLABEL)
-			d->have_labels = 1;
-		while (p < end) {
-			uint64_t v;
-			if (pb_get(&p, end, &v))
-				return OFD_EFORMAT;
-			pb_elem(d, e, (uint32_t)v);
-		}
-		return 0;
-	}
-	}
-	if (r > 0)
-		ofd_flow_set(f, (unsigned)e->field);
-	return 0;
-}
-
-/* A varint value of entry e. */
-static int pb_number(struct pb_dec *d, const struct pb_ent *e, uint64_t v)
-{
-	struct ofd_flow *f = d->f;
-	unsigned char *at = (unsigned char *)f + e->off;
-	if (e->u32)
-		v = (uint32_t)v; /* protobuf's reading of a uint32 field */
-	switch (e->op) {
-	case PB_SEC:
-	case PB_MS: {
-		uint64_t mul = e->op == PB_SEC ? 1000000000u : 1000000u, bit = UINT64_C(1) << (e->field & 63);
-		if (v > INT64_MAX / mul)
-			return OFD_EFORMAT;
-		if (ofd_flow_has(f, (unsigned)e->field) && !(d->legacy & bit))
-			return 0; /* the *_ns field came: it wins */
-		d->legacy |= bit;
-		v *= mul;
-		memcpy(at, &v, 8);
-		break;
-	}
-	case PB_MBPS:
-		v *= 1000000u;
-		memcpy(at, &v, 8);
-		break;
-	case PB_ENUM:
-		if (v > e->max)
-			return OFD_EFORMAT;
-		*at = ofd_pj_enums[e->aux].ours[v];
-		break;
-	case PB_PATH:
-	case PB_COMMS:
-	case PB_MTTL:
-	case PB_MLABEL: /* an unpacked element */
-		if (e->op == PB_MLABEL)
-			d->have_labels = 1;
-		pb_elem(d, e, (uint32_t)v);
-		return 0;
-	default: /* plain numbers, MAC */
-		if (v > e->max)
-			return OFD_EFORMAT;
-		switch (e->op) {
-		case PB_N8: *at = (uint8_t)v; break;
-		case PB_N16: memcpy(at, &(uint16_t){(uint16_t)v}, 2); break;
-		case PB_N32: memcpy(at, &(uint32_t){(uint32_t)v}, 4); break;
-		default:
-			memcpy(at, &v, 8);
-			if (e->field < 64)
-				d->legacy &=
-				    ~(UINT64_C(1) << e->field); /* a *_ns field wins over legacy ones */
-			break;
-		}
-		break;
-	}
-	ofd_flow_set(f, (unsigned)e->field);
-	return 0;
-}
-
-static int pb_decode(struct pb_dec *d, const struct pb_schema *S, const uint8_t *p, const uint8_t *end)
-{
-	int rc;
-	while (p < end) {
-		uint64_t tag;
-		if (*p < 0x80)
-			tag = *p++;
-		else if ((rc = pb_get(&p, end, &tag)))
-			return rc;
-		uint64_t num = tag >> 3;
-		unsigned wt = (unsigned)tag & 7;
-		if (num == 0 || num > 0x1fffffff)
-			return OFD_EFORMAT;
-		unsigned i = num < PB_NUMS ? S->idx[num] : 0;
-		const struct pb_ent *e = i ? &S->dec[i - 1] : NULL;
-		if (!e || e->op == PB_SKIP) {
-			if ((rc = pb_skip(&p, end, wt)))
-				return rc;
-			continue;
-		}
-		if (wt == 0 && e->op == PB_NUM) { /* most fields: no calls, no jump table */
-			uint64_t v;
-			if (p < end && *p < 0x80)
-				v = *p++;
-			else if ((rc = pb_get(&p, end, &v)))
-				return rc;
-			v &= e->trunc;
-			if (v > e->max)
-				return OFD_EFORMAT;
-			unsigned char *at = (unsigned char *)d->f + e->off;
-			/* stores of the member's size: a read-modify-write of 8 bytes would wait for
-			   the previous field's store to the same bytes */
-			if (e->size == 1)
-				*at = (uint8_t)v;
-			else if (e->size == 2)
-				memcpy(at, &(uint16_t){(uint16_t)v}, 2);
-			else if (e->size == 4)
-				memcpy(at, &(uint32_t){(uint32_t)v}, 4);
-			else
-				memcpy(at, &v, 8);
-			d->f->present.w[(unsigned)e->field >> 6] |= UINT64_C(1) << (e->field & 63);
-			d->legacy &= ~e->legacy_bit; /* a *_ns field wins over legacy ones */
-			continue;
-		}
-		if (wt == 0) {
-			uint64_t v;
-			if (e->wt != 0 && e->op != PB_PATH && e->op != PB_COMMS && e->op != PB_MTTL &&
-			    e->op != PB_MLABEL)
-				return OFD_EFORMAT;
-			if ((rc = pb_get(&p, end, &v)) || (rc = pb_number(d, e, v)))
-				return rc;
-		} else if (wt == 2 && e->wt == 2) {
-			size_t n;
-			if ((rc = pb_len(&p, end, &n)) || (rc = pb_bytes(d, e, p, n)))
-				return rc;
-			p += n;
-		} else {
-			return OFD_EFORMAT; /* a wire type the schema's field cannot have */
-		}
-	}
-	return ofd_pj_mpls_apply(d->f, d->labels, d->nlabels, d->ttls, d->nttls, d->have_labels) ? OFD_EFORMAT
-												 : 0;
-}
-
-int ofd_pb_decode(struct ofd_flow *f, const uint8_t *p, size_t n, enum ofd_pb_schema s,
-		  struct ofd_batch *strs, unsigned *dropped)
-{
-	pthread_once(&pb_once, pb_init);
-	ofd_flow_zero(f);
-	struct pb_dec d;
-	d.f = f, d.strs = strs, d.dropped = dropped;
-	d.nlabels = d.nttls = 0;
-	d.have_labels = d.have_mpls_ip = 0;
-	d.legacy = 0;
-	uint32_t arena = strs ? strs->arena_used : 0;
-	unsigned drops = dropped ? *dropped : 0;
-	int rc = pb_decode(&d, &pb_schemas[s == OFD_PB_LEGACY], p, p + n);
-	if (rc) { /* nothing of a refused message stays: fields, strings, their count */
-		ofd_flow_zero(f);
-		if (strs)
-			strs->arena_used = arena;
-		if (dropped)
-			*dropped = drops;
-	}
-	return rc;
-}
-
-int ofd_pb_next_delim(const uint8_t *p, size_t n, size_t *off, const uint8_t **msg, size_t *len)
-{
-	if (*off >= n)
-		return *off == n ? 0 : OFD_EFORMAT;
-	const uint8_t *q = p + *off;
-	int rc = pb_len(&q, p + n, len);
-	if (rc)
-		return rc;
-	*msg = q;
-	*off = (size_t)(q - p) + *len;
-	return 1;
 }

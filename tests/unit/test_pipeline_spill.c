@@ -25,6 +25,7 @@
 #include "logcap.h"
 #include "ofd/time.h"
 #include "pipehelp.h"
+#include "tmpdir.h"
 
 extern const struct ofd_segment_type ofd_seg_diskbuffer;
 
@@ -52,41 +53,19 @@ static struct {
 static int setup(void **st)
 {
 	(void)st;
-	snprintf(dir, sizeof(dir), "/tmp/ofd-plspill-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return tmpdir_make(dir, sizeof(dir), "plspill");
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[512];
-	while (d && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
+	tmpdir_remove(dir);
 	return 0;
 }
 
 static unsigned count_files(void)
 {
-	unsigned n = 0;
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	while (d && (de = readdir(d)) != NULL) {
-		size_t l = strlen(de->d_name);
-		if (l > 9 && strcmp(de->d_name + l - 9, ".ofdspill") == 0)
-			n++;
-	}
-	if (d)
-		closedir(d);
-	return n;
+	return tmpdir_count(dir, ".ofdspill");
 }
 
 /* Batch k of the source: bytes base + k*CAP + i, a note in the arena on every 7th record, an

@@ -25,6 +25,7 @@
 #include <zstd.h>
 
 #include "core/spill.h"
+#include "tmpdir.h"
 
 static char dir[64];
 static struct ofd_batch bat, got;
@@ -33,44 +34,20 @@ static const char cfgtext[] = "configuration text";
 static int setup(void **st)
 {
 	(void)st;
-	snprintf(dir, sizeof(dir), "/tmp/ofd-spill-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return tmpdir_make(dir, sizeof(dir), "spill");
 }
 
-/* Remove what is left in dir, and dir. */
 static int teardown(void **st)
 {
 	(void)st;
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[512];
-	while (d && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path))
-			rmdir(path); /* test_hostile_names: a directory named like a buffer file */
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
+	tmpdir_remove(dir);
 	return 0;
 }
 
 /* Files in dir whose names end with suffix. */
 static unsigned count_files(const char *suffix)
 {
-	unsigned n = 0;
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	while (d && (de = readdir(d)) != NULL) {
-		size_t l = strlen(de->d_name), s = strlen(suffix);
-		if (l > s && strcmp(de->d_name + l - s, suffix) == 0)
-			n++;
-	}
-	if (d)
-		closedir(d);
-	return n;
+	return tmpdir_count(dir, suffix);
 }
 
 /* The path of the only (or first by name) buffer file. */
