@@ -187,6 +187,16 @@ OFD_API int ofd_segment_thread_wait(struct ofd_segment *seg, uint64_t ns);
 OFD_API void ofd_segment_stop_pipeline(struct ofd_segment *seg);
 
 /*
+ * Reloading data files (prefix lists, databases): SIGHUP, or a test, calls ofd_reload_request(),
+ * which only counts up a process-wide generation (async-signal-safe). A segment that reloads
+ * compares ofd_reload_generation() with the one it last saw (in tick() or its own thread), builds
+ * the new table aside and swaps it in whole; on a failure it logs why and keeps the old one. The
+ * pipeline itself is not rebuilt (issue 20 does that).
+ */
+OFD_API void ofd_reload_request(void);
+OFD_API uint64_t ofd_reload_generation(void);
+
+/*
  * Inputs: the batch to append records to (with ofd_batch_add, or by handing it to a decoder).
  * When it fills up it is passed to the pipeline by itself, waiting while the pipeline's queue is
  * full (back-pressure, counted); ofd_input_flush() passes a partly filled batch on now (call it

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ofd/segment.h"
 
 volatile int ofd_stop;
 
@@ -12,6 +13,13 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	ofd_stop = 1;
+}
+
+/* SIGHUP: segments with data files reload them (ofd_reload_request); the run goes on */
+static void on_reload(int sig)
+{
+	(void)sig;
+	ofd_reload_request();
 }
 
 void ofd_signals_install(void)
@@ -22,6 +30,9 @@ void ofd_signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_reload;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 

@@ -115,6 +115,19 @@ void ofd_pl_bg_join(struct ofd_segment *s)
 
 /* A segment's request to stop (limit): the same flag ofd_pipeline_stop() sets; the inputs poll
    it, nothing else changes (the records already under way still flow). */
+/* a lock-free atomic: the SIGHUP handler counts up, any thread reads */
+static atomic_uint_fast64_t reload_gen;
+
+void ofd_reload_request(void)
+{
+	atomic_fetch_add_explicit(&reload_gen, 1, memory_order_release);
+}
+
+uint64_t ofd_reload_generation(void)
+{
+	return (uint64_t)atomic_load_explicit(&reload_gen, memory_order_acquire);
+}
+
 void ofd_segment_stop_pipeline(struct ofd_segment *seg)
 {
 	if (seg->p)
