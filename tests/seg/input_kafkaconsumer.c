@@ -351,8 +351,35 @@ static void test_startat(void **state)
 	ofd_harness_free(h);
 }
 
+static uint64_t wait_metric(struct ofd_harness *h, const char *family, uint64_t want)
+{
+	uint64_t until = ofd_time_mono_ns() + WAIT_NS;
+	while (ofd_harness_metric(h, family, NULL) != want && ofd_time_mono_ns() < until)
+		(void)poll(NULL, 0, 10);
+	return ofd_harness_metric(h, family, NULL);
+}
+
+/* Records with bytes 1..n arrived: each exactly once, or, when the group took partitions away
+   without a revocation (a consumer's assignment lost: a commit or heartbeat refused under load),
+   each at least once: their uncommitted messages come again, as at-least-once promises. */
+static void assert_every_once(struct seen *s, unsigned n, uint64_t lost)
+{
+	unsigned char times[64] = {0};
+	assert_true(n < sizeof(times));
+	for (size_t i = 0; i < s->n; i++) {
+		assert_true(s->r[i].bytes >= 1 && s->r[i].bytes <= n);
+		times[s->r[i].bytes]++;
+	}
+	for (unsigned v = 1; v <= n; v++)
+		assert_true(lost ? times[v] >= 1 : times[v] == 1);
+	if (lost)
+		print_message("partitions lost (%llu): %zu records for %u messages\n",
+			      (unsigned long long)lost, s->n, n);
+}
+
 /* workers: two consumers of the group share four partitions (cooperative-sticky); every message
-   arrives once and every partition's offset is committed. A topic list too. */
+   arrives once (at least once after a lost assignment) and every partition's offset is
+   committed. A topic list too. */
 static void test_workers(void **state)
 {
 	(void)state;
@@ -366,26 +393,14 @@ static void test_workers(void **state)
 	snprintf(cfg, sizeof(cfg), CFG("topic: [t_w1, 't_w2'], group: g_w, startat: oldest, workers: 2"),
 		 boot);
 	struct ofd_harness *h = start(cfg, &s);
-	assert_int_equal(wait_records(&s, 41, WAIT_NS), 41);
-	assert_int_equal(ofd_harness_metric(h, "kafkaconsumer_assigned_partitions", NULL), 5);
+	assert_true(wait_records(&s, 41, WAIT_NS) >= 41);
+	assert_int_equal(wait_metric(h, "kafkaconsumer_assigned_partitions", 5), 5);
 	assert_int_equal(ofd_harness_stop(h), 0);
-	uint64_t sum = 0;
-	for (size_t i = 0; i < s.n; i++)
-		sum += s.r[i].bytes;
-	assert_int_equal(s.n, 41);
-	assert_int_equal(sum, 41 * 42 / 2);
+	assert_every_once(&s, 41, ofd_harness_counter(h, "partitions_lost"));
 	ofd_harness_free(h);
 	for (int p = 0; p < 4; p++)
 		assert_int_equal(committed("g_w", "t_w1", p), 10);
 	assert_int_equal(committed("g_w", "t_w2", 0), 1);
-}
-
-static uint64_t wait_metric(struct ofd_harness *h, const char *family, uint64_t want)
-{
-	uint64_t until = ofd_time_mono_ns() + WAIT_NS;
-	while (ofd_harness_metric(h, family, NULL) != want && ofd_time_mono_ns() < until)
-		(void)poll(NULL, 0, 10);
-	return ofd_harness_metric(h, family, NULL);
 }
 
 /* A rebalance: a second instance joins the group; the first commits what it consumed before it

@@ -40,8 +40,9 @@
 #define KC_LAG_NS	  (1000000000ull)
 #define KC_FINAL_NS	  (5 * 1000000000ull) /* fini(): retrying a commit refused during a rebalance */
 
-static const char *const kc_counters[] = {"messages", "records",	 "decode_errors",   "consumer_errors",
-					  "commits",  "commit_failures", "strings_dropped", NULL};
+static const char *const kc_counters[] = {"messages",	     "records",		"decode_errors",
+					  "consumer_errors", "commits",		"commit_failures",
+					  "strings_dropped", "partitions_lost", NULL};
 
 enum { M_LAG, M_PARTITIONS };
 static const struct ofd_metric kc_metrics[] = {
@@ -145,8 +146,11 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_to
 			w->npart = coop ? w->npart + (unsigned)parts->cnt : (unsigned)parts->cnt;
 		}
 	} else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-		ofd_seg_log(s->seg, OFD_LOG_INFO, "consumer %u: %s %d partition(s): %s", w->idx,
-			    rd_kafka_assignment_lost(rk) ? "lost" : "revoked", parts ? parts->cnt : 0, text);
+		int lost = rd_kafka_assignment_lost(rk);
+		ofd_seg_log(s->seg, lost ? OFD_LOG_WARN : OFD_LOG_INFO, "consumer %u: %s %d partition(s): %s",
+			    w->idx, lost ? "lost" : "revoked", parts ? parts->cnt : 0, text);
+		if (lost && parts && parts->cnt > 0)
+			ofd_segment_count(s->seg, KC_C_LOST, (uint64_t)parts->cnt);
 		kc_revoke(w, rk, parts);
 		if (coop)
 			e = rd_kafka_incremental_unassign(rk, parts);

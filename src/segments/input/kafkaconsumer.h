@@ -31,6 +31,7 @@ enum {
 	KC_C_COMMITS,
 	KC_C_COMMIT_FAILURES,
 	KC_C_STRINGS,
+	KC_C_LOST, /* partitions whose assignment was lost (their uncommitted messages come again) */
 };
 
 /* The offsets consumed up to one flush point: through once ofd_segment_done() >= handed. */
