@@ -98,7 +98,7 @@ static void test_matchboth(void **state)
 	assert_string_equal(cc(&b->flows[1], OFD_F_REMOTE_COUNTRY), "CN");
 	assert_string_equal(cc(&b->flows[0], OFD_F_REMOTE_COUNTRY), "");
 	assert_int_equal(ofd_harness_counter(h, "unmatched"), 4);
-	assert_int_equal(ofd_harness_counter(h, "dropped"), 0);
+	assert_int_equal(ofd_harness_counter(h, "dropped_unmatched"), 0);
 	assert_int_equal(ofd_harness_counter(h, "lookups"), 9); /* 1.1.1.1 twice: cached */
 	assert_int_equal(ofd_harness_counter(h, "cache_hits"), 1);
 	ofd_harness_free(h);
@@ -141,7 +141,7 @@ static void test_remote(void **state)
 		assert_int_equal(ofd_batch_is_live(b, 4) != 0, !drop);
 		assert_int_equal(ofd_harness_counter(h, "no_remote"), 1);
 		assert_int_equal(ofd_harness_counter(h, "unmatched"), 2);
-		assert_int_equal(ofd_harness_counter(h, "dropped"), drop ? 3 : 0);
+		assert_int_equal(ofd_harness_counter(h, "dropped_unmatched"), drop ? 3 : 0);
 		assert_int_equal(ofd_harness_counter(h, "lookups"), 3);
 		ofd_harness_free(h);
 	}
@@ -165,7 +165,7 @@ static void test_matchboth_drop(void **state)
 	assert_true(ofd_batch_is_live(b, 2));
 	assert_string_equal(cc(&b->flows[0], OFD_F_SRC_COUNTRY), "GB");
 	assert_string_equal(cc(&b->flows[2], OFD_F_DST_COUNTRY), "SE");
-	assert_int_equal(ofd_harness_counter(h, "dropped"), 1);
+	assert_int_equal(ofd_harness_counter(h, "dropped_unmatched"), 1);
 	ofd_harness_free(h);
 }
 

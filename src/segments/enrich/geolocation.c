@@ -41,7 +41,7 @@ struct geo_state {
 
 enum { C_NO_REMOTE, C_UNMATCHED, C_DROPPED, C_ERRORS, C_HITS, C_LOOKUPS, C_RELOADS };
 static const char *const geo_counters[] = {
-    "no_remote", "unmatched", "dropped", "lookup_errors", "cache_hits", "lookups", "reloads", NULL,
+    "no_remote", "unmatched", "dropped_unmatched", "lookup_errors", "cache_hits", "lookups", "reloads", NULL,
 };
 
 /* Per-batch tallies, added to the counters once per batch. */
