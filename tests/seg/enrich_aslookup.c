@@ -277,14 +277,28 @@ static void test_mrt_built(void **state)
 	entry(&body, 0, &a);
 	rec(&f, 4, &body);
 
+	/* 100.64.0.0/10 in an ADD-PATH record (RFC 8050: a path identifier after the time) */
+	static const uint32_t s5[] = {4200000000u, 64505};
+	body.n = a.n = p.n = 0;
+	rib_head(&body, 5, (const uint8_t *)"\x64\x40", 10, 1);
+	seg(&p, 2, 4, s5, 2);
+	attr(&a, 2, &p, 0);
+	u16(&body, 1);
+	u32(&body, 1700000000);
+	u32(&body, 7);
+	u16(&body, (unsigned)a.n);
+	put(&body, a.b, a.n);
+	rec(&f, 8, &body);
+
 	write_bytes(st_path("built.mrt"), f.b, f.n);
 	struct ofd_harness *h = open_cfg(st_path("built.mrt"), "mrt");
 	static const struct want w[] = {
 	    {"192.0.2.1", "198.51.100.1", 4200000002u, 64497, 2, {4200000000u, 64497}},
 	    {"2001:db8::1", "192.0.2.200", 64499, 4200000002u, 3, {64500, 4200000001u, 4200000002u}},
 	    {"203.0.113.1", "203.0.113.9", 0, 0, 2, {4200000000u, 64510}},
+	    {"100.64.1.1", "100.127.255.255", 64505, 64505, 2, {4200000000u, 64505}},
 	};
-	check(h, w, 3);
+	check(h, w, 4);
 	assert_int_equal(ofd_harness_counter(h, "no_origin"), 2);
 	ofd_harness_free(h);
 }
