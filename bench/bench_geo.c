@@ -189,6 +189,9 @@ int main(int argc, char **argv)
 	if (bigdb) {
 		snprintf(cfg, sizeof(cfg), "{filename: \"%s\", matchboth: true}", bigdb);
 		rc |= run("geolocation", "big-matchboth-cached", &ofd_seg_geolocation, cfg, &r, passes, 0);
+		snprintf(cfg, sizeof(cfg), "{filename: \"%s\", matchboth: true, cachesize: 262144}", bigdb);
+		rc |=
+		    run("geolocation", "big-matchboth-cached256k", &ofd_seg_geolocation, cfg, &r, passes, 0);
 		snprintf(cfg, sizeof(cfg), "{filename: \"%s\", matchboth: true, cachesize: 0}", bigdb);
 		rc |= run("geolocation", "big-matchboth-uncached", &ofd_seg_geolocation, cfg, &r, passes, 0);
 		snprintf(cfg, sizeof(cfg), "{filename: \"%s\"}", bigdb);
