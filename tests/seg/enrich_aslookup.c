@@ -300,6 +300,22 @@ static void test_mrt_built(void **state)
 	};
 	check(h, w, 4);
 	assert_int_equal(ofd_harness_counter(h, "no_origin"), 2);
+
+	/* SIGHUP: a corrupt file keeps the table; the Route Views file replaces it */
+	write_bytes(st_path("built.mrt"), f.b, f.n - 3);
+	ofd_reload_request();
+	ofd_harness_tick(h, 1);
+	assert_int_equal(ofd_harness_counter(h, "reloads"), 0);
+	check(h, w, 1);
+	size_t len;
+	uint8_t *m = (uint8_t *)st_slurp(data(MRT), &len);
+	write_bytes(st_path("built.mrt"), m, len);
+	free(m);
+	ofd_reload_request();
+	ofd_harness_tick(h, 2);
+	assert_int_equal(ofd_harness_counter(h, "reloads"), 1);
+	static const struct want after[] = {{"192.0.2.1", "8.8.8.8", 0, 15169, 2, {30844, 15169}}};
+	check(h, after, 1);
 	ofd_harness_free(h);
 }
 
