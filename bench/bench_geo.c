@@ -32,6 +32,7 @@
 #include "gen_load.h"
 #include "ofd/harness.h"
 
+#if defined(OFD_HAVE_SEGMENT_GEOLOCATION) && defined(OFD_HAVE_SEGMENT_ASLOOKUP)
 extern const struct ofd_segment_type ofd_seg_geolocation;
 extern const struct ofd_segment_type ofd_seg_aslookup;
 
@@ -213,3 +214,11 @@ int main(int argc, char **argv)
 	gen_load_free(&s);
 	return rc ? 1 : 0;
 }
+#else
+/* built without libmaxminddb: the segments are not there */
+int main(void)
+{
+	fprintf(stderr, "bench_geo: geolocation/aslookup are not in this build (libmaxminddb missing)\n");
+	return 0;
+}
+#endif

@@ -14,6 +14,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 : "${OFD_BIN:?}" "${OFD_DATA:?}"
+"$OFD_BIN" --segments 2>/dev/null | grep -q '^aslookup ' || e2e_skip "aslookup/geolocation not in this build (libmaxminddb)"
 command -v mmdblookup >/dev/null || e2e_skip "mmdblookup (mmdb-bin) is not installed"
 command -v bgpdump >/dev/null || e2e_skip "bgpdump is not installed"
 command -v jq >/dev/null || e2e_skip "jq is not installed"
