@@ -16,9 +16,12 @@
  * `type: mrt` the AS path of the destination's route goes to AsPath when the flow has none
  * (flowpipeline's aslookup sets no path). A route whose path ends in an AS_SET of several ASNs
  * has no origin: the AS stays 0 (counted no_origin). A file that cannot be read, is truncated
- * or corrupt is refused at start with the reason; SIGHUP (the reload generation) reloads it in
- * tick() and keeps the old table when the new file is refused.
+ * or corrupt is refused at start with the reason. SIGHUP (the reload generation): a background
+ * thread of the segment reads the file again (a full RIB takes seconds: not in the pipeline's
+ * thread) and hands the new table over; tick(), which runs in the thread of process(), swaps it
+ * in and frees the old one. A file refused then keeps the old table (logged, reload_failed).
  */
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,17 +41,21 @@ struct asl_state {
 	struct astable *table; /* TYPE_MRT */
 	MMDB_s *db;	       /* TYPE_DB */
 	struct addrcache cache;
-	uint64_t gen;
+	uint64_t gen; /* the reload generation loaded (the reloader thread's) */
 	struct ofd_ratelimit rl;
+	/* a table or database the reloader built, for tick() to swap in */
+	_Atomic(struct astable *) pending_table;
+	_Atomic(MMDB_s *) pending_db;
 	/* batch lookups (TYPE_MRT): addresses and answers, allocated at init */
 	const struct ofd_ip **addr;
 	uint32_t *val;
 	uint32_t *idx;
 };
 
-enum { C_SRC, C_DST, C_PATH, C_UNMATCHED, C_NO_ORIGIN, C_ERRORS, C_RELOADS };
+enum { C_SRC, C_DST, C_PATH, C_UNMATCHED, C_NO_ORIGIN, C_ERRORS, C_RELOADS, C_RELOAD_FAILED };
 static const char *const asl_counters[] = {
-    "src_as_set", "dst_as_set", "as_path_set", "unmatched", "no_origin", "lookup_errors", "reloads", NULL,
+    "src_as_set",    "dst_as_set", "as_path_set",   "unmatched", "no_origin",
+    "lookup_errors", "reloads",	   "reload_failed", NULL,
 };
 
 #define NO_ROUTE UINT32_MAX
@@ -204,9 +211,33 @@ static int asl_load(struct ofd_segment *seg, struct asl_state *s, struct astable
 	return rc;
 }
 
+/* The reloader thread: on a new reload generation, load the file aside and hand it to tick(). */
+static void asl_reloader(struct ofd_segment *seg, void *arg)
+{
+	struct asl_state *s = arg;
+	while (!ofd_segment_thread_wait(seg, 50 * 1000000ull)) {
+		uint64_t g = ofd_reload_generation();
+		if (g == s->gen)
+			continue;
+		s->gen = g;
+		struct astable *table = NULL;
+		MMDB_s *db = NULL;
+		if (asl_load(seg, s, &table, &db) != 0) {
+			ofd_seg_log(seg, OFD_LOG_WARN, "reload failed: keeping the table loaded before");
+			ofd_segment_count(seg, C_RELOAD_FAILED, 1);
+			continue;
+		}
+		/* one not taken yet is replaced by the newer one */
+		astable_free(atomic_exchange(&s->pending_table, table));
+		seg_mmdb_close(atomic_exchange(&s->pending_db, db));
+	}
+}
+
 static int asl_init(struct ofd_segment *seg, void *state)
 {
 	struct asl_state *s = state;
+	atomic_init(&s->pending_table, NULL);
+	atomic_init(&s->pending_db, NULL);
 	int rc = asl_load(seg, s, &s->table, &s->db);
 	if (rc)
 		return rc;
@@ -217,25 +248,19 @@ static int asl_init(struct ofd_segment *seg, void *state)
 		s->idx = calloc(2 * OFD_BATCH_CAP, sizeof(*s->idx));
 		if (!s->addr || !s->val || !s->idx)
 			return -ENOMEM;
-		return 0;
+	} else if ((rc = addrcache_init(&s->cache, s->cachesize)) != 0) {
+		return rc;
 	}
-	return addrcache_init(&s->cache, s->cachesize);
+	return ofd_segment_spawn(seg, asl_reloader, s);
 }
 
+/* Swap in what the reloader built (this is process()'s thread: nobody reads the old one). */
 static void asl_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 {
 	struct asl_state *s = state;
 	(void)now_ns;
-	uint64_t g = ofd_reload_generation();
-	if (g == s->gen)
-		return;
-	s->gen = g;
-	struct astable *table = NULL;
-	MMDB_s *db = NULL;
-	if (asl_load(seg, s, &table, &db) != 0) {
-		ofd_seg_log(seg, OFD_LOG_WARN, "reload failed: keeping the table loaded before");
-		return;
-	}
+	struct astable *table = atomic_exchange(&s->pending_table, NULL);
+	MMDB_s *db = atomic_exchange(&s->pending_db, NULL);
 	if (table) {
 		astable_free(s->table);
 		s->table = table;
@@ -245,7 +270,10 @@ static void asl_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 		s->db = db;
 		addrcache_clear(&s->cache);
 	}
-	ofd_segment_count(seg, C_RELOADS, 1);
+	if (table || db) {
+		ofd_segment_count(seg, C_RELOADS, 1);
+		ofd_seg_log(seg, OFD_LOG_INFO, "%s reloaded", s->filename);
+	}
 }
 
 static void asl_fini(struct ofd_segment *seg, void *state)
@@ -254,6 +282,8 @@ static void asl_fini(struct ofd_segment *seg, void *state)
 	(void)seg;
 	astable_free(s->table);
 	seg_mmdb_close(s->db);
+	astable_free(atomic_exchange(&s->pending_table, NULL));
+	seg_mmdb_close(atomic_exchange(&s->pending_db, NULL));
 	addrcache_free(&s->cache);
 	free(s->addr);
 	free(s->val);
