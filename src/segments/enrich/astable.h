@@ -1,0 +1,61 @@
+/*
+ * aslookup's route table from an MRT RIB dump: a longest-prefix-match table (net/lpm.h) from
+ * each prefix to one AS path (the first RIB entry of the prefix whose origin is defined, else
+ * its first entry), paths interned once (a full table's million prefixes share a few hundred
+ * thousand paths) and kept to their first OFD_AS_PATH_MAX ASNs, with the origin beside.
+ *
+ * Memory is bounded: at most ASTABLE_PREFIXES_MAX prefixes and ASTABLE_PATHS_MAX distinct paths
+ * (a file with more is refused, with the cap named); the file itself is mapped, read once and
+ * unmapped. Default routes (0.0.0.0/0, ::/0) are left out (counted): they would give every
+ * address outside the table the origin of whoever announced the default.
+ */
+#ifndef OFD_SEG_ASTABLE_H
+#define OFD_SEG_ASTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/lpm.h"
+#include "net/mrt.h"
+#include "ofd/flow.h"
+
+#define ASTABLE_PREFIXES_MAX (8u << 20)
+#define ASTABLE_PATHS_MAX    (4u << 20)
+
+struct astable_path {
+	uint32_t origin; /* 0: undefined (an AS_SET of several, an empty path) */
+	uint32_t as[OFD_AS_PATH_MAX];
+	uint8_t len;
+};
+
+struct astable {
+	struct ofd_lpm *lpm; /* prefix -> index into paths */
+	struct astable_path *paths;
+	size_t npaths, cap;
+	uint32_t *slots; /* intern hash: path index + 1, 0 empty */
+	size_t nslots;
+	/* what the file held */
+	struct ofd_mrt_stats st;
+	uint64_t prefixes, defaults_skipped, no_origin, paths_cut;
+};
+
+/*
+ * Build from the MRT file at path. 0, or an error with the reason in err (the file cannot be
+ * read, is compressed, is truncated or corrupt at record N / byte B, exceeds a cap, holds no
+ * routes). *out is NULL on error.
+ */
+int astable_load_mrt(const char *path, struct astable **out, char *err, size_t errlen);
+
+/* Build from bytes (the fuzz target and tests). */
+int astable_build(const uint8_t *buf, size_t len, struct astable **out, char *err, size_t errlen);
+
+void astable_free(struct astable *t);
+
+/* The path of the route for a, or NULL. */
+static inline const struct astable_path *astable_lookup(const struct astable *t, const struct ofd_ip *a)
+{
+	uint32_t v;
+	return ofd_lpm_lookup(t->lpm, a, &v) ? &t->paths[v] : NULL;
+}
+
+#endif
