@@ -79,11 +79,13 @@ static void consume(struct ofd_batch *b, void *ctx)
 		}
 		const struct ofd_flow *f = &b->flows[i];
 		struct rec4 *r = &c->r[c->n++];
-		r->a[0] = f->src_addr, r->a[1] = f->dst_addr, r->a[2] = f->next_hop, r->a[3] = f->sampler_address;
+		r->a[0] = f->src_addr, r->a[1] = f->dst_addr, r->a[2] = f->next_hop,
+		r->a[3] = f->sampler_address;
 		for (int k = 0; k < 4; k++)
 			if (r->a[k].family == OFD_AF_INET) {
 				const uint8_t *p = r->a[k].b + 12;
-				c->addr[c->naddr++] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+				c->addr[c->naddr++] =
+				    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 			}
 	}
 	b->n = 0;
@@ -91,15 +93,15 @@ static void consume(struct ofd_batch *b, void *ctx)
 
 static void report(const char *mode, uint64_t n, double cpu, const char *extra)
 {
-	printf("RESULT mode=%s addresses=%" PRIu64 " cpu_s=%.3f rate=%.0f ns_per_address=%.1f%s%s\n", mode, n, cpu,
-	       (double)n / cpu, cpu * 1e9 / (double)n, extra ? " " : "", extra ? extra : "");
+	printf("RESULT mode=%s addresses=%" PRIu64 " cpu_s=%.3f rate=%.0f ns_per_address=%.1f%s%s\n", mode, n,
+	       cpu, (double)n / cpu, cpu * 1e9 / (double)n, extra ? " " : "", extra ? extra : "");
 	fflush(stdout);
 }
 
 static volatile uint32_t sink;
 
-static void bench_core(const struct coll *c, const uint8_t key[32], uint32_t cache, int plain, const char *mode,
-		       double seconds)
+static void bench_core(const struct coll *c, const uint8_t key[32], uint32_t cache, int plain,
+		       const char *mode, double seconds)
 {
 	char why[200];
 	struct ofd_cpan *cp = ofd_cpan_new(key, cache, why, sizeof(why));
@@ -120,8 +122,8 @@ static void bench_core(const struct coll *c, const uint8_t key[32], uint32_t cac
 	struct ofd_cpan_stats st;
 	ofd_cpan_get_stats(cp, &st);
 	char extra[160];
-	snprintf(extra, sizeof(extra), "hits=%" PRIu64 " misses=%" PRIu64 " hits24=%" PRIu64, st.hits4, st.misses4,
-		 st.hits24);
+	snprintf(extra, sizeof(extra), "hits=%" PRIu64 " misses=%" PRIu64 " hits24=%" PRIu64, st.hits4,
+		 st.misses4, st.hits24);
 	report(mode, n, t1 - t0, extra);
 	ofd_cpan_free(cp);
 }
@@ -157,7 +159,8 @@ static void bench_v6(const struct coll *c, const uint8_t key[32], double seconds
 	do {
 		for (size_t i = 0; i < c->naddr && i < 100000; i++) {
 			uint32_t v = c->addr[i];
-			a[12] = (uint8_t)(v >> 24), a[13] = (uint8_t)(v >> 16), a[14] = (uint8_t)(v >> 8), a[15] = (uint8_t)v;
+			a[12] = (uint8_t)(v >> 24), a[13] = (uint8_t)(v >> 16), a[14] = (uint8_t)(v >> 8),
+			a[15] = (uint8_t)v;
 			ofd_cpan_anon6(cp, a, o);
 			n++;
 		}
@@ -186,8 +189,10 @@ static void bench_segment(const struct coll *c, const char *key, double seconds)
 		for (uint32_t k = 0; k < m; k++) {
 			const struct rec4 *r = &c->r[i + k];
 			struct ofd_flow *f = &b->flows[k];
-			f->src_addr = r->a[0], f->dst_addr = r->a[1], f->next_hop = r->a[2], f->sampler_address = r->a[3];
-			n += (r->a[0].family != 0) + (r->a[1].family != 0) + (r->a[2].family != 0) + (r->a[3].family != 0);
+			f->src_addr = r->a[0], f->dst_addr = r->a[1], f->next_hop = r->a[2],
+			f->sampler_address = r->a[3];
+			n += (r->a[0].family != 0) + (r->a[1].family != 0) + (r->a[2].family != 0) +
+			     (r->a[3].family != 0);
 		}
 		double t0 = gen_cpu_now();
 		ofd_harness_process(h, b);
@@ -236,7 +241,8 @@ static int free_udp_port(void)
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof(sa);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || getsockname(fd, (struct sockaddr *)&sa, &sl))
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl))
 		return -1;
 	close(fd);
 	return ntohs(sa.sin_port);
@@ -250,7 +256,8 @@ static void bench_nfanon(const char *path, const struct coll *c, const char *key
 	int port = free_udp_port();
 	char ports[16], file[512] = "", out[600], copy[600];
 	snprintf(ports, sizeof(ports), "%d", port);
-	char *capd[] = {"nfcapd", "-b", "127.0.0.1", "-p", ports, "-w", dir, "-t", "3600", "-B", "16777216", NULL};
+	char *capd[] = {"nfcapd", "-b", "127.0.0.1", "-p", ports,      "-w",
+			dir,	  "-t", "3600",	     "-B", "16777216", NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -267,7 +274,8 @@ static void bench_nfanon(const char *path, const struct coll *c, const char *key
 	nanosleep(&ms100, NULL); /* a bench, not a test: let it bind */
 	struct gen_dgrams s;
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	if (fd >= 0 && gen_load(path, &s) == 0) {
 		for (size_t i = 0; i < s.n; i++) {
@@ -301,8 +309,8 @@ static void bench_nfanon(const char *path, const struct coll *c, const char *key
 	if (ta > 0) {
 		/* nfanon anonymizes the same four addresses per v5 record as the list holds */
 		char extra[200];
-		snprintf(extra, sizeof(extra), "records=%zu nfdump_copy_cpu_s=%.3f rate_minus_copy=%.0f", c->n, tc,
-			 tc > 0 && ta > tc ? (double)c->naddr / (ta - tc) : 0.0);
+		snprintf(extra, sizeof(extra), "records=%zu nfdump_copy_cpu_s=%.3f rate_minus_copy=%.0f",
+			 c->n, tc, tc > 0 && ta > tc ? (double)c->naddr / (ta - tc) : 0.0);
 		report("nfanon", c->naddr, ta, extra);
 	}
 	unlink(out), unlink(copy), unlink(file);
@@ -331,7 +339,9 @@ int main(int argc, char **argv)
 		case 's': seconds = strtod(optarg, NULL); break;
 		case 'k': key = optarg; break;
 		case 'n': nfanon = 0; break;
-		default: fprintf(stderr, "usage: bench_anon [--seconds S] [--key KEY] [--no-nfanon] [FILE]\n"); return 2;
+		default:
+			fprintf(stderr, "usage: bench_anon [--seconds S] [--key KEY] [--no-nfanon] [FILE]\n");
+			return 2;
 		}
 	}
 	ofd_log_set_level(OFD_LOG_ERR);

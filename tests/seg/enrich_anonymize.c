@@ -109,7 +109,8 @@ static void test_vectors(void **state)
 {
 	(void)state;
 	char path[512];
-	snprintf(path, sizeof(path), "%s/cryptopan-vectors.json", getenv("OFD_DATA") ? getenv("OFD_DATA") : ".");
+	snprintf(path, sizeof(path), "%s/cryptopan-vectors.json",
+		 getenv("OFD_DATA") ? getenv("OFD_DATA") : ".");
 	json_error_t jerr;
 	json_t *root = json_load_file(path, 0, &jerr);
 	if (!root) {
@@ -140,7 +141,8 @@ static void test_vectors(void **state)
 
 /* The Crypto-PAn reference key, in the ASCII form the segment's `key` takes when printable:
    here through the 0x form, as nfanon's -K. */
-static const char ref_key_cfg[] = "{key: \"0x1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202\"}";
+static const char ref_key_cfg[] =
+    "{key: \"0x1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202\"}";
 
 static void test_record_v4_v6(void **state)
 {
@@ -148,9 +150,9 @@ static void test_record_v4_v6(void **state)
 	struct ofd_harness *h = st_open(&ofd_seg_anonymize, ref_key_cfg);
 	struct ofd_batch *b = ofd_harness_batch(h, 2);
 	struct ofd_flow *f = &b->flows[0];
-	v4(&f->src_addr, 24, 5, 0, 80);		  /* -> 100.9.15.210 */
-	v4(&f->dst_addr, 127, 0, 0, 1);		  /* -> 33.0.243.129 */
-	v4(&f->sampler_address, 0, 0, 0, 0);	  /* -> 120.255.240.1 */
+	v4(&f->src_addr, 24, 5, 0, 80);	     /* -> 100.9.15.210 */
+	v4(&f->dst_addr, 127, 0, 0, 1);	     /* -> 33.0.243.129 */
+	v4(&f->sampler_address, 0, 0, 0, 0); /* -> 120.255.240.1 */
 	struct ofd_flow *g = &b->flows[1];
 	g->src_addr.family = OFD_AF_INET6;
 	ip6("2001:db8::1", g->src_addr.b);
@@ -166,7 +168,8 @@ static void test_record_v4_v6(void **state)
 	assert_int_equal(f->src_addr.b[13], 9);
 	assert_int_equal(f->src_addr.b[14], 15);
 	assert_int_equal(f->src_addr.b[15], 210);
-	assert_int_equal(f->dst_addr.b[12] << 24 | f->dst_addr.b[13] << 16 | f->dst_addr.b[14] << 8 | f->dst_addr.b[15],
+	assert_int_equal(f->dst_addr.b[12] << 24 | f->dst_addr.b[13] << 16 | f->dst_addr.b[14] << 8 |
+			     f->dst_addr.b[15],
 			 ip4("33.0.243.129"));
 	assert_int_equal(f->sampler_address.b[12], 120);
 	assert_int_equal(f->sampler_address.b[15], 1);
@@ -203,15 +206,17 @@ static void fp_record(struct ofd_batch *b)
 static void assert_v4(const struct ofd_ip *a, const char *want)
 {
 	assert_int_equal(a->family, OFD_AF_INET);
-	assert_int_equal((uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 | a->b[15],
+	assert_int_equal((uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 |
+			     a->b[15],
 			 ip4(want));
 }
 
 static void test_flowpipeline_modes(void **state)
 {
 	(void)state;
-	struct ofd_harness *h = st_open(&ofd_seg_anonymize, "{key: ExampleKeyWithExactly32Character, "
-							    "fields: \"SrcAddr,DstAddr,NextHop\", mode: cryptopan}");
+	struct ofd_harness *h =
+	    st_open(&ofd_seg_anonymize, "{key: ExampleKeyWithExactly32Character, "
+					"fields: \"SrcAddr,DstAddr,NextHop\", mode: cryptopan}");
 	struct ofd_batch *b = ofd_harness_batch(h, 1);
 	fp_record(b);
 	v4(&b->flows[0].sampler_address, 10, 0, 0, 1);
@@ -226,8 +231,9 @@ static void test_flowpipeline_modes(void **state)
 	assert_false(ofd_flow_has(f, OFD_F_SAMPLER_ADDR_ANON));
 	ofd_harness_free(h);
 
-	h = st_open(&ofd_seg_anonymize, "{key: ExampleKeyWithExactly32Character, fields: \"SrcAddr,DstAddr,NextHop\", "
-					 "mode: subnet, maskV4: 24, maskV6: 112}");
+	h = st_open(&ofd_seg_anonymize,
+		    "{key: ExampleKeyWithExactly32Character, fields: \"SrcAddr,DstAddr,NextHop\", "
+		    "mode: subnet, maskV4: 24, maskV6: 112}");
 	b = ofd_harness_batch(h, 1);
 	fp_record(b);
 	ofd_harness_process(h, b);
@@ -243,8 +249,9 @@ static void test_flowpipeline_modes(void **state)
 	assert_int_equal(f->sampler_addr_anon, OFD_ANON_NONE);
 	ofd_harness_free(h);
 
-	h = st_open(&ofd_seg_anonymize, "{key: ExampleKeyWithExactly32Character, fields: \"SrcAddr,DstAddr,NextHop\", "
-					 "mode: all, maskV4: 24, maskV6: 112}");
+	h = st_open(&ofd_seg_anonymize,
+		    "{key: ExampleKeyWithExactly32Character, fields: \"SrcAddr,DstAddr,NextHop\", "
+		    "mode: all, maskV4: 24, maskV6: 112}");
 	b = ofd_harness_batch(h, 2);
 	fp_record(b);
 	/* an IPv6 address with a shorter earlier cut: 112 bits of it, and the earlier 100 kept */
@@ -358,7 +365,8 @@ static void test_refused(void **state)
 {
 	(void)state;
 	refused("{key: \"a 31 character key for tests!!!\"}",
-		"segment anonymize: key key: 31 characters; the key is 32 characters (32 bytes), or 0x and 64 hex digits");
+		"segment anonymize: key key: 31 characters; the key is 32 characters (32 bytes), or 0x and "
+		"64 hex digits");
 	refused("{key: \"a 33 character key for tests 1234\"}", "key key: 33 characters");
 	refused("{mode: cryptopan}", "key key: missing");
 	refused("{mode: all, maskV4: 24}", "key key: missing");

@@ -43,11 +43,14 @@ struct afield {
 		    offsetof(struct ofd_flow, P), offsetof(struct ofd_flow, PL)                              \
 	}
 static const struct afield afields[] = {
-    AF("SrcAddr", SRC_ADDR, src_addr, SRC_ADDR_ANON, src_addr_anon, SRC_ADDR_PRESERVED_LEN, src_addr_preserved_len),
-    AF("DstAddr", DST_ADDR, dst_addr, DST_ADDR_ANON, dst_addr_anon, DST_ADDR_PRESERVED_LEN, dst_addr_preserved_len),
+    AF("SrcAddr", SRC_ADDR, src_addr, SRC_ADDR_ANON, src_addr_anon, SRC_ADDR_PRESERVED_LEN,
+       src_addr_preserved_len),
+    AF("DstAddr", DST_ADDR, dst_addr, DST_ADDR_ANON, dst_addr_anon, DST_ADDR_PRESERVED_LEN,
+       dst_addr_preserved_len),
     AF("SamplerAddress", SAMPLER_ADDRESS, sampler_address, SAMPLER_ADDR_ANON, sampler_addr_anon,
        SAMPLER_ADDR_PRESERVED_LEN, sampler_addr_preserved_len),
-    AF("NextHop", NEXT_HOP, next_hop, NEXT_HOP_ANON, next_hop_anon, NEXT_HOP_PRESERVED_LEN, next_hop_preserved_len),
+    AF("NextHop", NEXT_HOP, next_hop, NEXT_HOP_ANON, next_hop_anon, NEXT_HOP_PRESERVED_LEN,
+       next_hop_preserved_len),
 };
 #define NAF (sizeof(afields) / sizeof(afields[0]))
 
@@ -73,8 +76,9 @@ static const char *const anonymize_counters[] = {"addresses", "unset", "cache_mi
 
 static const struct ofd_cfg_key anonymize_keys[] = {
     OFD_KEY("key", OFD_CFG_STRING, struct anonymize_state, key,
-	    .help = "the Crypto-PAn key: 32 characters taken as bytes (flowpipeline, nfanon), or 0x and 64 hex "
-		    "digits (nfanon's -K); required for the modes cryptopan and all"),
+	    .help =
+		"the Crypto-PAn key: 32 characters taken as bytes (flowpipeline, nfanon), or 0x and 64 hex "
+		"digits (nfanon's -K); required for the modes cryptopan and all"),
     OFD_KEY("mode", OFD_CFG_ENUM, struct anonymize_state, mode, .def = "cryptopan", .choices = anon_modes,
 	    .help = "cryptopan (prefix-preserving pseudonyms), subnet (zero the host bits), all (both)"),
     OFD_KEY("maskV4", OFD_CFG_UINT, struct anonymize_state, mask_v4, .def = "16", .min = 8, .max = 32,
@@ -82,10 +86,12 @@ static const struct ofd_cfg_key anonymize_keys[] = {
     OFD_KEY("maskV6", OFD_CFG_UINT, struct anonymize_state, mask_v6, .def = "52", .min = 4, .max = 128,
 	    .help = "subnet and all: IPv6 prefix bits kept"),
     OFD_KEY("fields", OFD_CFG_STRLIST, struct anonymize_state, fields, .def = "",
-	    .help = "the address fields, comma-separated: SrcAddr, DstAddr, SamplerAddress, NextHop (empty: all "
-		    "four)"),
+	    .help =
+		"the address fields, comma-separated: SrcAddr, DstAddr, SamplerAddress, NextHop (empty: all "
+		"four)"),
     OFD_KEY("cache", OFD_CFG_UINT, struct anonymize_state, cache, .def = "65536", .min = 0, .max = 16777216,
-	    .help = "entries of the IPv4 result cache (a quarter as many for /24 prefixes and IPv6; 0: none)"),
+	    .help =
+		"entries of the IPv4 result cache (a quarter as many for /24 prefixes and IPv6; 0: none)"),
     OFD_KEY_END,
 };
 
@@ -145,10 +151,11 @@ static int pick_fields(const struct anonymize_state *s, const struct afield **f,
 			memcpy(name, b, nl);
 			name[nl] = 0;
 			if (pick(&c, name) != 0) {
-				snprintf(err, errlen,
-					 "key fields: \"%s\" is not an address field anonymize handles (SrcAddr, "
-					 "DstAddr, SamplerAddress, NextHop)",
-					 c.bad);
+				snprintf(
+				    err, errlen,
+				    "key fields: \"%s\" is not an address field anonymize handles (SrcAddr, "
+				    "DstAddr, SamplerAddress, NextHop)",
+				    c.bad);
 				return OFD_ECONFIG;
 			}
 			if (!comma)
@@ -167,7 +174,8 @@ static int anonymize_check(const void *state, char *err, size_t errlen)
 		uint8_t k[32];
 		char why[160];
 		if (!s->key || !s->key[0]) {
-			snprintf(err, errlen, "key key: missing; modes cryptopan and all need the Crypto-PAn key");
+			snprintf(err, errlen,
+				 "key key: missing; modes cryptopan and all need the Crypto-PAn key");
 			return OFD_ECONFIG;
 		}
 		if (ofd_cpan_parse_key(s->key, k, why, sizeof(why)) != 0) {
@@ -219,7 +227,8 @@ static void anon_ip(struct anonymize_state *s, struct ofd_ip *ip)
 			a = ofd_cpan_anon4(s->cp, a);
 		if (s->mode != MODE_CRYPTOPAN)
 			a &= s->m4;
-		p[0] = (uint8_t)(a >> 24), p[1] = (uint8_t)(a >> 16), p[2] = (uint8_t)(a >> 8), p[3] = (uint8_t)a;
+		p[0] = (uint8_t)(a >> 24), p[1] = (uint8_t)(a >> 16), p[2] = (uint8_t)(a >> 8),
+		p[3] = (uint8_t)a;
 	} else {
 		if (s->cp)
 			ofd_cpan_anon6(s->cp, ip->b, ip->b);

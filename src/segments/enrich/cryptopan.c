@@ -21,10 +21,10 @@ struct c6_entry {
 struct ofd_cpan {
 	EVP_CIPHER_CTX *ctx;
 	uint8_t pad[16];
-	uint32_t padw;	       /* pad bits 0..31 */
-	uint64_t padh, padl;   /* the pad as two big-endian words */
-	uint64_t *c4, *c24;    /* (addr << 32 | anon), (prefix24 << 24 | anon24); NULL: none */
-	struct c6_entry *c6;   /* NULL: none */
+	uint32_t padw;		 /* pad bits 0..31 */
+	uint64_t padh, padl;	 /* the pad as two big-endian words */
+	uint64_t *c4, *c24;	 /* (addr << 32 | anon), (prefix24 << 24 | anon24); NULL: none */
+	struct c6_entry *c6;	 /* NULL: none */
 	unsigned sh4, sh24, sh6; /* 64 - bits (hash shift) */
 	struct ofd_cpan_stats st;
 	uint16_t top16[65536]; /* anonymized first 16 bits of each 16-bit prefix */
@@ -113,7 +113,8 @@ int ofd_cpan_parse_key(const char *text, uint8_t key[32], char *why, size_t whyl
 				else if (ch >= 'A' && ch <= 'F')
 					d = (unsigned)(ch - 'A' + 10);
 				else {
-					snprintf(why, whylen, "not a hex digit at character %u of the 0x form",
+					snprintf(why, whylen,
+						 "not a hex digit at character %u of the 0x form",
 						 2 + 2 * i + j + 1);
 					return -1;
 				}
@@ -123,9 +124,10 @@ int ofd_cpan_parse_key(const char *text, uint8_t key[32], char *why, size_t whyl
 		}
 		return 0;
 	}
-	snprintf(why, whylen,
-		 "%zu characters; the key is 32 characters (32 bytes), or 0x and 64 hex digits (nfanon's -K form)",
-		 n);
+	snprintf(
+	    why, whylen,
+	    "%zu characters; the key is 32 characters (32 bytes), or 0x and 64 hex digits (nfanon's -K form)",
+	    n);
 	return -1;
 }
 
@@ -300,7 +302,8 @@ struct ofd_cpan *ofd_cpan_new(const uint8_t key[32], uint32_t cache_entries, cha
 		return NULL;
 	}
 	aes(c, key + 16, c->pad, 1);
-	c->padw = (uint32_t)c->pad[0] << 24 | (uint32_t)c->pad[1] << 16 | (uint32_t)c->pad[2] << 8 | c->pad[3];
+	c->padw =
+	    (uint32_t)c->pad[0] << 24 | (uint32_t)c->pad[1] << 16 | (uint32_t)c->pad[2] << 8 | c->pad[3];
 	c->padh = get64(c->pad);
 	c->padl = get64(c->pad + 8);
 	if (build_top(c) != 0) {
