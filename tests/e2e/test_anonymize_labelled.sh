@@ -8,7 +8,7 @@
 # exactly n (sorted neighbours and 200,000 random pairs). One pseudonym is pinned (the first
 # record's source under the test key, the value nfanon gives too), and a second run with the
 # key in nfanon's hex form of the same bytes gives the same files. A run without the key is
-# refused with the config line and the reason.
+# refused with the config line and the reason, and so is a key of the wrong length.
 #
 # Environment (set by ctest): OFD_BIN, OFD_DATA, OFD_SRC.
 set -u
@@ -62,5 +62,10 @@ if env -u OFD_ANON_KEY "$OFD_BIN" -c "$CFG" "$NF" "$D/a3.csv" "$D/r3.csv" >/dev/
 fi
 expect_eq "refusal" "$(grep -c 'labelled-anon.yml:17: segment anonymize: key key: missing' "$D/run3.err")" 1
 [ ! -e "$D/a3.csv" ] || e2e_fail "a refused run wrote a file"
+# a key of the wrong length: refused with the line, the length and what is expected
+if OFD_ANON_KEY=short "$OFD_BIN" -c "$CFG" --check "$NF" a b >/dev/null 2>"$D/run4.err"; then
+	e2e_fail "a 5-character key was not refused"
+fi
+expect_eq "bad key length" "$(grep -c 'labelled-anon.yml:17: segment anonymize: key key: 5 characters; the key is 32 characters (32 bytes), or 0x and 64 hex digits' "$D/run4.err")" 1
 
 e2e_result

@@ -92,7 +92,7 @@ EOF
 # ---- IPv4: the real capture ----
 E2E_VARIANT=v4
 nfcapd_start v4
-"$OFD_BIN" replay "$NF" --to "udp://127.0.0.1:$PORT" --rate 20000 >"$D/replay.out" 2>&1 ||
+"$OFD_BIN" replay "$NF" --to "udp://127.0.0.1:$PORT" --rate 5000 >"$D/replay.out" 2>&1 ||
 	e2e_die "replay failed: $(cat "$D/replay.out")"
 F4=$(nfcapd_stop v4)
 expect_eq "records nfcapd stored" "$(nfdump -r "$F4" -I | sed -n 's/^Flows: *//p')" 78684
