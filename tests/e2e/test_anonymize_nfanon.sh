@@ -26,6 +26,7 @@ set -u
 : "${OFD_BIN:?}" "${OFD_DATA:?}"
 NF=$OFD_DATA/netflow_4M.pcap
 [ -r "$NF" ] || e2e_skip "the shared capture is missing in $OFD_DATA"
+"$OFD_BIN" --segments 2>/dev/null | grep -q '^anonymize ' || e2e_skip "the anonymize segment is not built (libcrypto)"
 e2e_need nfcapd nfanon nfdump ss setsid awk python3 diff
 E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ofd-anon.XXXXXX") || e2e_die "mktemp failed"
 trap e2e_cleanup EXIT
