@@ -38,3 +38,4 @@ ofd_segment(kafkaconsumer SOURCES input/kafkaconsumer.c input/kafkaconsumer_conf
   input/kafkaconsumer_offsets.c kafka/kafkaconf.c PKGS rdkafka)
 ofd_segment(geolocation SOURCES enrich/geolocation.c enrich/mmdb.c PKGS libmaxminddb)
 ofd_segment(aslookup SOURCES enrich/aslookup.c enrich/astable.c enrich/mmdb.c PKGS libmaxminddb)
+ofd_segment(anonymize SOURCES enrich/anonymize.c enrich/cryptopan.c PKGS libcrypto)
