@@ -306,15 +306,17 @@ static int on_answer(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu,
 	agent_text(&q->agent, who, sizeof(who));
 	if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE) {
 		ofd_segment_count(p->seg, SNMP_C_BAD_ANSWERS, 1);
-		ofd_log_rl(&p->rl, OFD_LOG_WARN, "segment snmp: agent %s answered error status %ld", who,
+		ofd_log_rl(&p->rl, OFD_LOG_WARN, "%s:%u: segment %s: agent %s answered error status %ld",
+			   ofd_segment_file(p->seg), ofd_segment_line(p->seg), ofd_segment_name(p->seg), who,
 			   pdu ? pdu->errstat : -1L);
 	} else if (op == NETSNMP_CALLBACK_OP_TIMED_OUT) {
 		ofd_segment_count(p->seg, SNMP_C_TIMEOUTS, 1);
 		dead_mark(p, &q->agent, retry);
 		ofd_log_rl(&p->rl, OFD_LOG_WARN,
-			   "segment snmp: agent %s did not answer (down, or not our community): left alone "
-			   "for %llu s",
-			   who, (unsigned long long)(st->backoff / OFD_NS_PER_S));
+			   "%s:%u: segment %s: agent %s did not answer (down, or not our community): left "
+			   "alone for %llu s",
+			   ofd_segment_file(p->seg), ofd_segment_line(p->seg), ofd_segment_name(p->seg), who,
+			   (unsigned long long)(st->backoff / OFD_NS_PER_S));
 	} else {
 		ofd_segment_count(p->seg, SNMP_C_SEND_ERRORS, 1);
 	}
@@ -363,7 +365,8 @@ static void query_send(struct poller *p, struct query *q)
 		}
 	}
 	if (!pdu) {
-		ofd_log_rl(&p->rl, OFD_LOG_WARN, "segment snmp: cannot ask agent %s: %s", peer,
+		ofd_log_rl(&p->rl, OFD_LOG_WARN, "%s:%u: segment %s: cannot ask agent %s: %s",
+			   ofd_segment_file(p->seg), ofd_segment_line(p->seg), ofd_segment_name(p->seg), peer,
 			   q->sess ? "the request was not sent" : snmp_api_errstring(s.s_snmp_errno));
 		if (q->sess)
 			snmp_sess_close(q->sess);
