@@ -196,8 +196,10 @@ static const struct snmp_entry *lookup(struct pass *ps, const struct snmp_key *k
 			ps->qfull++;
 		}
 	}
-	if (e->has_data && ps->now - e->fetched < 2 * s->cache_interval) {
-		if (ps->now - e->fetched >= s->cache_interval)
+	/* the poller's clock may have read a little later than this batch's */
+	uint64_t age = ps->now > e->fetched ? ps->now - e->fetched : 0;
+	if (e->has_data && age < 2 * s->cache_interval) {
+		if (age >= s->cache_interval)
 			ps->stale++;
 		else
 			ps->hit++;

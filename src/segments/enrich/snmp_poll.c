@@ -5,11 +5,11 @@
  * socket, per agent being asked), waits for answers and timeouts in select() together with the
  * wake-up eventfd, and publishes what it learned into the shared cache under its lock.
  *
- * net-snmp is set up once per process without init_snmp(): no configuration files (none from
- * $HOME), no MIBs (the OIDs are numeric), no persistent state, its logging off; only the
- * transports are registered. Its single-session API keeps state per session, but parts of the
- * library are process-wide, so every net-snmp call of every instance is made under one global
- * mutex (never held across the wait).
+ * net-snmp is set up without init_snmp(): no configuration files (none from $HOME), no MIBs
+ * (the OIDs are numeric), no persistent state, its logging off; only the transports are
+ * registered, while any poller runs (the last one out unregisters them). Its single-session API keeps state
+ * per session, but parts of the library are process-wide, so every net-snmp call of every instance is made
+ * under one global mutex (never held across the wait).
  *
  * An answer is checked before use: the error status, each varbind's OID (one of those asked
  * for), its type (OCTET STRING for ifName and ifAlias; Gauge32, Counter32 or a non-negative
@@ -32,7 +32,7 @@
 #include "segments/enrich/snmp_int.h"
 
 static pthread_mutex_t netsnmp_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t netsnmp_once = PTHREAD_ONCE_INIT;
+static unsigned netsnmp_users; /* pollers running: the transports are registered while any is */
 
 static void netsnmp_setup(void)
 {
@@ -43,6 +43,23 @@ static void netsnmp_setup(void)
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_LOAD_HOST_FILES, 1);
 	snmp_disable_log();
 	netsnmp_tdomain_init();
+}
+
+static void netsnmp_acquire(void)
+{
+	pthread_mutex_lock(&netsnmp_mu);
+	if (netsnmp_users++ == 0)
+		netsnmp_setup();
+	pthread_mutex_unlock(&netsnmp_mu);
+}
+
+/* The last poller out unregisters the transports (what netsnmp_tdomain_init allocated). */
+static void netsnmp_release(void)
+{
+	pthread_mutex_lock(&netsnmp_mu);
+	if (--netsnmp_users == 0)
+		netsnmp_clear_tdomain_list();
+	pthread_mutex_unlock(&netsnmp_mu);
 }
 
 /* IF-MIB ifXTable columns: ifName, ifHighSpeed, ifAlias */
@@ -455,7 +472,7 @@ void snmp_poller_run(struct ofd_segment *seg, void *pp)
 	struct poller *p = pp;
 	struct snmp_state *st = p->st;
 	p->seg = seg;
-	pthread_once(&netsnmp_once, netsnmp_setup);
+	netsnmp_acquire();
 	netsnmp_large_fd_set fds;
 	netsnmp_large_fd_set_init(&fds, FD_SETSIZE);
 	while (!ofd_segment_thread_stopping(seg)) {
@@ -514,4 +531,5 @@ void snmp_poller_run(struct ofd_segment *seg, void *pp)
 	}
 	pthread_mutex_unlock(&netsnmp_mu);
 	netsnmp_large_fd_set_cleanup(&fds);
+	netsnmp_release();
 }
