@@ -36,5 +36,5 @@ ofd_segment(kafkaproducer SOURCES output/kafkaproducer.c kafka/kafkaconf.c PKGS 
 ofd_segment(diskbuffer SOURCES flow/diskbuffer.c)
 ofd_segment(kafkaconsumer SOURCES input/kafkaconsumer.c input/kafkaconsumer_conf.c input/kafkaconsumer_decode.c
   input/kafkaconsumer_offsets.c kafka/kafkaconf.c PKGS rdkafka)
-ofd_segment(snmp SOURCES enrich/snmp.c enrich/snmp_cache.c enrich/snmp_poll.c enrich/snmp_text.c
-  PKGS netsnmp libpcre2-8)
+ofd_segment(snmp SOURCES enrich/snmp.c enrich/snmp_cache.c enrich/snmp_poll.c enrich/snmp_pdu.c
+  enrich/snmp_text.c PKGS netsnmp libpcre2-8)

@@ -82,8 +82,9 @@ static void snmpd_start(const char *conf, unsigned port)
 	st_write(st_path("snmpd.conf"), conf);
 	for (int attempt = 0; attempt < 5; attempt++) {
 		snmpd_port = port ? port : free_port();
-		char listen[64], persist[600], confpath[600];
+		char listen[64], listen6[64], persist[600], confpath[600];
 		snprintf(listen, sizeof(listen), "udp:127.0.0.1:%u", snmpd_port);
+		snprintf(listen6, sizeof(listen6), "udp6:[::1]:%u", snmpd_port);
 		snprintf(persist, sizeof(persist), "SNMP_PERSISTENT_DIR=%s", st_path("persist"));
 		snprintf(confpath, sizeof(confpath), "%s", st_path("snmpd.conf"));
 		pid_t pid = fork();
@@ -96,8 +97,8 @@ static void snmpd_start(const char *conf, unsigned port)
 			}
 			char *env[] = {persist, "MIBS=", "MIBDIRS=/nonexistent", "PATH=/usr/sbin:/usr/bin",
 				       NULL};
-			char *argv[] = {SNMPD,	 "-f", "-Lo",	 "-C",	 "-I",
-					"-smux", "-c", confpath, listen, NULL};
+			char *argv[] = {SNMPD, "-f",	 "-Lo",	 "-C",	  "-I", "-smux",
+					"-c",  confpath, listen, listen6, NULL};
 			execve(SNMPD, argv, env);
 			_exit(127);
 		}
@@ -142,6 +143,7 @@ static void dead_open(void)
 }
 
 static const char conf_main[] = "rocommunity testcomm 127.0.0.1\n"
+				"rocommunity6 testcomm ::1\n"
 				"override " IFX "1.7 octet_str \"xe-0/0/7\"\n"
 				"override " IFX "18.7 octet_str \"Customer A [123]\"\n"
 				"override " IFX "15.7 unsigned 10000\n"
@@ -286,6 +288,25 @@ static void test_interfaces(void **state)
 	ofd_harness_free(h);
 }
 
+static void test_ipv6_agent(void **state)
+{
+	(void)state;
+	struct ofd_harness *h = open_snmp(", community: testcomm");
+	struct ofd_batch *b = ofd_harness_batch(h, 1);
+	b->flows[0].sampler_address.family = OFD_AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "::1", b->flows[0].sampler_address.b), 1);
+	b->flows[0].in_if = 7;
+	struct ofd_flow keep = b->flows[0];
+	ofd_harness_process(h, b);
+	wait_metric(h, "snmp_answers_total", "ok", 1);
+	b = ofd_harness_batch(h, 1);
+	b->flows[0] = keep;
+	ofd_harness_process(h, b);
+	assert_string_equal(b->flows[0].in_if_name, "xe-0/0/7");
+	assert_int_equal(b->flows[0].in_if_speed, 10000);
+	ofd_harness_free(h);
+}
+
 static void test_dead_agent(void **state)
 {
 	(void)state;
@@ -365,6 +386,7 @@ static void test_refresh(void **state)
 	   new one is asked for, then the new one */
 	snmpd_stop();
 	snmpd_start("rocommunity testcomm 127.0.0.1\n"
+		    "rocommunity6 testcomm ::1\n"
 		    "override " IFX "1.7 octet_str \"xe-0/0/7\"\n"
 		    "override " IFX "18.7 octet_str \"Customer B\"\n",
 		    snmpd_port);
@@ -446,13 +468,10 @@ static void test_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_text),
-	    cmocka_unit_test(test_config),
-	    cmocka_unit_test(test_interfaces),
-	    cmocka_unit_test(test_dead_agent),
-	    cmocka_unit_test(test_wrong_community),
-	    cmocka_unit_test(test_queue_bound),
-	    cmocka_unit_test(test_refresh),
+	    cmocka_unit_test(test_text),	cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_interfaces),	cmocka_unit_test(test_ipv6_agent),
+	    cmocka_unit_test(test_dead_agent),	cmocka_unit_test(test_wrong_community),
+	    cmocka_unit_test(test_queue_bound), cmocka_unit_test(test_refresh),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,7 @@
 /*
  * The snmp segment's parts (snmp.c the segment, snmp_cache.c the shared cache and request
- * queue, snmp_poll.c the net-snmp poller thread, snmp_text.c what is made of an agent's text).
+ * queue, snmp_poll.c the net-snmp poller thread, snmp_pdu.c requests and answers, snmp_text.c
+ * what is made of an agent's text).
  *
  * Two threads share one `struct snmp_shared` under its mutex: process() (the pipeline's) looks
  * interfaces up, once per batch under the lock, and queues the misses; the poller (a thread of
@@ -144,6 +145,20 @@ void snmp_regex_free(void *re);
    capture group, the description becomes group 1 ("" when it took no part); otherwise it
    stays. Returns the new length, with *start its offset in d; -1 on a match error (limits). */
 long snmp_regex_apply(void *re, const char *d, size_t n, size_t *start);
+
+/* snmp_pdu.c: requests and answers (net-snmp's struct snmp_pdu). */
+struct snmp_pdu;
+struct snmp_ifvals {
+	char name[SNMP_TEXT_MAX + 1], desc[SNMP_TEXT_MAX + 1]; /* snmp_text_clean'ed */
+	size_t name_len, desc_len;
+	uint64_t speed;
+	int has_name, has_desc, has_speed;
+};
+/* Ask for ifName, ifAlias and ifHighSpeed of ifindex in a GET. */
+void snmp_request_add(struct snmp_pdu *pdu, uint32_t ifindex);
+/* The values of the n interfaces ifs[] in an answer into vals[0..n); 1 when something in it was
+   refused (an OID not asked for, a wrong type, more varbinds than asked for), else 0. */
+int snmp_answer_parse(const struct snmp_pdu *pdu, const uint32_t *ifs, unsigned n, struct snmp_ifvals *vals);
 
 /* snmp_poll.c: the poller (allocated in init, run as a thread of the segment, freed in fini
    after the thread was joined). */

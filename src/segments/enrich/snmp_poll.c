@@ -7,15 +7,14 @@
  *
  * net-snmp is set up without init_snmp(): no configuration files (none from $HOME), no MIBs
  * (the OIDs are numeric), no persistent state, its logging off; only the transports are
- * registered, while any poller runs (the last one out unregisters them). Its single-session API keeps state
- * per session, but parts of the library are process-wide, so every net-snmp call of every instance is made
- * under one global mutex (never held across the wait).
+ * registered, while any poller runs (the last one out unregisters them). Its single-session
+ * API keeps state per session, but parts of the library are process-wide, so every net-snmp
+ * call of every instance is made under one global mutex (never held across the wait).
  *
- * An answer is checked before use: the error status, each varbind's OID (one of those asked
- * for), its type (OCTET STRING for ifName and ifAlias; Gauge32, Counter32 or a non-negative
- * INTEGER for ifHighSpeed); text goes through snmp_text_clean and the regex. An agent that does
- * not answer (timeout, or a wrong community: agents drop those silently) is left alone for
- * `backoff`: its queued requests are dropped and counted (agent_down).
+ * An answer is checked before use: the error status here, the varbinds in snmp_pdu.c; the
+ * description then goes through the regex. An agent that does not answer (timeout, or a wrong
+ * community: agents drop those silently) is left alone for `backoff`: its queued requests are
+ * dropped and counted (agent_down).
  */
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
@@ -61,13 +60,6 @@ static void netsnmp_release(void)
 		netsnmp_clear_tdomain_list();
 	pthread_mutex_unlock(&netsnmp_mu);
 }
-
-/* IF-MIB ifXTable columns: ifName, ifHighSpeed, ifAlias */
-static const oid if_x_entry[] = {1, 3, 6, 1, 2, 1, 31, 1, 1, 1};
-#define IFX_LEN	  (sizeof(if_x_entry) / sizeof(if_x_entry[0]))
-#define COL_NAME  1
-#define COL_SPEED 15
-#define COL_ALIAS 18
 
 struct query {
 	struct poller *p;
@@ -194,83 +186,15 @@ static void agent_text(const struct snmp_key *a, char *buf, size_t len)
 		inet_ntop(AF_INET6, a->addr, buf, (socklen_t)len);
 }
 
-/* The values of one interface in an answer. */
-struct ifvals {
-	char name[SNMP_TEXT_MAX + 1], desc[SNMP_TEXT_MAX + 1];
-	size_t name_len, desc_len;
-	uint64_t speed;
-	int has_name, has_desc, has_speed;
-};
-
-static int take_speed(const netsnmp_variable_list *v, uint64_t *out)
-{
-	switch (v->type) {
-	case ASN_GAUGE: /* also ASN_UNSIGNED */
-	case ASN_COUNTER: *out = (uint64_t)(unsigned long)*v->val.integer & 0xffffffffu; return 1;
-	case ASN_INTEGER:
-		if (*v->val.integer < 0)
-			return 0;
-		*out = (uint64_t)*v->val.integer & 0xffffffffu;
-		return 1;
-	default: return 0;
-	}
-}
-
 /* A response: 0, or 1 when something in it was refused (counted once per answer). */
 static int take_answer(struct poller *p, struct query *q, const netsnmp_pdu *pdu)
 {
 	struct snmp_state *st = p->st;
-	struct ifvals vals[SNMP_PER_PDU];
-	memset(vals, 0, sizeof(vals));
-	int bad = 0;
-	unsigned seen = 0;
-	for (const netsnmp_variable_list *v = pdu->variables; v; v = v->next_variable) {
-		if (++seen > 3 * SNMP_PER_PDU) { /* more than asked for */
-			bad = 1;
-			break;
-		}
-		if (v->name_length != IFX_LEN + 2 || memcmp(v->name, if_x_entry, sizeof(if_x_entry)) != 0) {
-			bad = 1;
-			continue;
-		}
-		unsigned i = 0;
-		while (i < q->n && q->ifs[i] != v->name[IFX_LEN + 1])
-			i++;
-		if (i == q->n) {
-			bad = 1;
-			continue;
-		}
-		if (v->type == SNMP_NOSUCHOBJECT || v->type == SNMP_NOSUCHINSTANCE ||
-		    v->type == SNMP_ENDOFMIBVIEW)
-			continue;
-		struct ifvals *x = &vals[i];
-		switch (v->name[IFX_LEN]) {
-		case COL_NAME:
-		case COL_ALIAS:
-			if (v->type != ASN_OCTET_STR || (!v->val.string && v->val_len)) {
-				bad = 1;
-				break;
-			}
-			if (v->name[IFX_LEN] == COL_NAME) {
-				x->name_len = snmp_text_clean(x->name, v->val.string, v->val_len);
-				x->has_name = 1;
-			} else {
-				x->desc_len = snmp_text_clean(x->desc, v->val.string, v->val_len);
-				x->has_desc = 1;
-			}
-			break;
-		case COL_SPEED:
-			if (take_speed(v, &x->speed))
-				x->has_speed = 1;
-			else
-				bad = 1;
-			break;
-		default: bad = 1;
-		}
-	}
+	struct snmp_ifvals vals[SNMP_PER_PDU];
+	int bad = snmp_answer_parse(pdu, q->ifs, q->n, vals);
 	uint64_t retry = p->now + st->cache_interval;
 	for (unsigned i = 0; i < q->n; i++) {
-		struct ifvals *x = &vals[i];
+		struct snmp_ifvals *x = &vals[i];
 		size_t dstart = 0;
 		if (st->re && x->desc_len) {
 			long l = snmp_regex_apply(st->re, x->desc, x->desc_len, &dstart);
@@ -366,16 +290,8 @@ static void query_send(struct poller *p, struct query *q)
 	q->sess = snmp_sess_open(&s);
 	netsnmp_pdu *pdu = q->sess ? snmp_pdu_create(SNMP_MSG_GET) : NULL;
 	if (pdu) {
-		oid name[IFX_LEN + 2];
-		memcpy(name, if_x_entry, sizeof(if_x_entry));
-		static const oid cols[] = {COL_NAME, COL_ALIAS, COL_SPEED};
-		for (unsigned i = 0; i < q->n; i++) {
-			name[IFX_LEN + 1] = q->ifs[i];
-			for (unsigned c = 0; c < 3; c++) {
-				name[IFX_LEN] = cols[c];
-				snmp_add_null_var(pdu, name, IFX_LEN + 2);
-			}
-		}
+		for (unsigned i = 0; i < q->n; i++)
+			snmp_request_add(pdu, q->ifs[i]);
 		if (snmp_sess_async_send(q->sess, pdu, on_answer, q) == 0) {
 			snmp_free_pdu(pdu);
 			pdu = NULL;
