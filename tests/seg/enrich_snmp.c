@@ -336,6 +336,12 @@ static void test_dead_agent(void **state)
 	wait_counter(h, "agent_down", 1);
 	assert_int_equal(ofd_harness_counter(h, "timeouts"), 1);
 	assert_int_equal(ofd_harness_counter(h, "bad_answers"), 0);
+	/* SIGHUP: the agent is asked again (and times out again) */
+	ofd_reload_request();
+	ofd_harness_tick(h, ofd_time_now_ns());
+	b = flows(h, DEAD_ADDR, more, 1);
+	ofd_harness_process(h, b);
+	wait_counter(h, "timeouts", 2);
 	ofd_harness_free(h);
 }
 

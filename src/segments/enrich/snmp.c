@@ -121,7 +121,7 @@ static int snmp_check(const void *state, char *err, size_t errlen)
 		snprintf(err, errlen, "key timeout: at most 60s");
 		return OFD_ECONFIG;
 	}
-	if (!s->community || strlen(s->community) > 255) {
+	if (s->community && strlen(s->community) > 255) {
 		snprintf(err, errlen, "key community: at most 255 bytes");
 		return OFD_ECONFIG;
 	}
@@ -142,6 +142,8 @@ static int snmp_init(struct ofd_segment *seg, void *state)
 	struct snmp_state *s = state;
 	char why[256];
 	s->seg = seg;
+	s->comm = s->community && *s->community ? s->community : "public";
+	s->reload_gen = ofd_reload_generation();
 	if (!regex_is_default(s->regex) && !(s->re = snmp_regex_compile(s->regex, why, sizeof(why)))) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "key regex: %s", why);
 		return OFD_ECONFIG;
@@ -323,6 +325,26 @@ static void snmp_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 	atomic_fetch_add_explicit(&s->lookups_none, ps.none, memory_order_relaxed);
 }
 
+/* SIGHUP (ofd_reload_generation): every interface is asked for again at its next lookup (its
+   data served meanwhile) and agents that were down are asked again. */
+static void snmp_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
+{
+	struct snmp_state *s = state;
+	(void)now_ns;
+	uint64_t gen = ofd_reload_generation();
+	if (gen == s->reload_gen)
+		return;
+	s->reload_gen = gen;
+	struct snmp_shared *sh = &s->sh;
+	pthread_mutex_lock(&sh->mu);
+	for (size_t i = 0; i < sh->nbuckets * SNMP_BUCKET; i++)
+		sh->tab[i].retry = 0;
+	sh->forget_dead = 1;
+	size_t n = sh->used;
+	pthread_mutex_unlock(&sh->mu);
+	ofd_seg_log(seg, OFD_LOG_INFO, "reload: %zu interfaces and every agent are asked again", n);
+}
+
 static void snmp_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
 {
 	struct snmp_state *s = state;
@@ -371,5 +393,6 @@ const struct ofd_segment_type ofd_seg_snmp = {
     .check = snmp_check,
     .init = snmp_init,
     .process = snmp_process,
+    .tick = snmp_tick,
     .fini = snmp_fini,
 };

@@ -91,6 +91,7 @@ struct snmp_shared {
 	size_t qcap, qhead, qlen;
 	int wakefd;	  /* eventfd: process() -> poller, when it queued into an empty queue */
 	int wake_pending; /* a wake-up is written and not yet read */
+	int forget_dead;  /* SIGHUP: the poller forgets which agents are down */
 };
 
 /* The segment's state (config first, written by the core). */
@@ -112,6 +113,8 @@ struct snmp_state {
 	struct snmp_shared sh;
 	int sh_ready;
 	void *poller;
+	const char *comm;    /* the community ("" or none: flowpipeline's default, public) */
+	uint64_t reload_gen; /* ofd_reload_generation() last seen (tick) */
 	struct ofd_segment *seg;
 	/* published for collect() */
 	_Atomic uint64_t hits, stale, misses, lookups_none;			  /* process() */

@@ -88,6 +88,8 @@ struct poller {
 	struct dead dead[SNMP_DEAD_SLOTS];
 	uint64_t now;
 	uint64_t inflight;
+	uint64_t cnt[OFD_SEGMENT_COUNTERS_MAX]; /* counted once the results are published */
+	uint64_t answered, none;
 	struct ofd_ratelimit rl;
 };
 
@@ -222,7 +224,10 @@ static int take_answer(struct poller *p, struct query *q, const netsnmp_pdu *pdu
 				r->desc_len = (uint16_t)x->desc_len;
 			}
 		}
-		atomic_fetch_add_explicit(any ? &st->answered : &st->none, 1, memory_order_relaxed);
+		if (any)
+			p->answered++;
+		else
+			p->none++;
 	}
 	return bad;
 }
@@ -240,18 +245,18 @@ static int on_answer(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu,
 	q->done = 1;
 	if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu && pdu->errstat == SNMP_ERR_NOERROR) {
 		if (take_answer(p, q, pdu))
-			ofd_segment_count(p->seg, SNMP_C_BAD_ANSWERS, 1);
+			p->cnt[SNMP_C_BAD_ANSWERS]++;
 		return 1;
 	}
 	uint64_t retry = p->now + st->backoff;
 	agent_text(&q->agent, who, sizeof(who));
 	if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE) {
-		ofd_segment_count(p->seg, SNMP_C_BAD_ANSWERS, 1);
+		p->cnt[SNMP_C_BAD_ANSWERS]++;
 		ofd_log_rl(&p->rl, OFD_LOG_WARN, "%s:%u: segment %s: agent %s answered error status %ld",
 			   ofd_segment_file(p->seg), ofd_segment_line(p->seg), ofd_segment_name(p->seg), who,
 			   pdu ? pdu->errstat : -1L);
 	} else if (op == NETSNMP_CALLBACK_OP_TIMED_OUT) {
-		ofd_segment_count(p->seg, SNMP_C_TIMEOUTS, 1);
+		p->cnt[SNMP_C_TIMEOUTS]++;
 		dead_mark(p, &q->agent, retry);
 		ofd_log_rl(&p->rl, OFD_LOG_WARN,
 			   "%s:%u: segment %s: agent %s did not answer (down, or not our community): left "
@@ -259,7 +264,7 @@ static int on_answer(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu,
 			   ofd_segment_file(p->seg), ofd_segment_line(p->seg), ofd_segment_name(p->seg), who,
 			   (unsigned long long)(st->backoff / OFD_NS_PER_S));
 	} else {
-		ofd_segment_count(p->seg, SNMP_C_SEND_ERRORS, 1);
+		p->cnt[SNMP_C_SEND_ERRORS]++;
 	}
 	for (unsigned i = 0; i < q->n; i++)
 		result(p, &q->agent, q->ifs[i], SNMP_FAILED, retry);
@@ -280,8 +285,8 @@ static void query_send(struct poller *p, struct query *q)
 	snmp_sess_init(&s);
 	s.peername = peer;
 	s.version = SNMP_VERSION_2c;
-	s.community = (u_char *)st->community;
-	s.community_len = strlen(st->community);
+	s.community = (u_char *)st->comm;
+	s.community_len = strlen(st->comm);
 	s.timeout = (long)(st->timeout / 1000);
 	s.retries = (int)st->retries;
 	s.callback = on_answer;
@@ -356,8 +361,7 @@ static void dispatch(struct poller *p)
 		p->stage[keep++] = p->stage[i]; /* its agent is being asked, or no slot is free */
 	}
 	p->nstage = keep;
-	if (down)
-		ofd_segment_count(p->seg, SNMP_C_AGENT_DOWN, down);
+	p->cnt[SNMP_C_AGENT_DOWN] += down;
 	for (size_t j = 0; j < p->nq; j++) {
 		if (!p->qs[j].building)
 			continue;
@@ -367,18 +371,37 @@ static void dispatch(struct poller *p)
 	(void)st;
 }
 
-/* Publish the results, take new requests; under the shared lock. */
-static void exchange(struct poller *p)
+/* Publish the results and, with take, take new requests; under the shared lock. The counters
+   follow, so that what they say is in the cache when they say it. */
+static void exchange(struct poller *p, int take)
 {
 	struct snmp_shared *sh = &p->st->sh;
 	pthread_mutex_lock(&sh->mu);
-	for (size_t i = 0; i < p->nres; i++)
-		snmp_cache_publish(sh, &p->res[i], p->now);
-	p->nstage += snmp_queue_pop(sh, p->stage + p->nstage, p->capstage - p->nstage);
-	sh->wake_pending = 0;
+	for (size_t i = 0; i < p->nres; i++) {
+		struct snmp_result *r = &p->res[i];
+		if (sh->forget_dead && (r->outcome == SNMP_FAILED || r->outcome == SNMP_DROPPED))
+			r->retry = p->now; /* decided before a SIGHUP that asks for everything again */
+		snmp_cache_publish(sh, r, p->now);
+	}
+	if (take) {
+		p->nstage += snmp_queue_pop(sh, p->stage + p->nstage, p->capstage - p->nstage);
+		sh->wake_pending = 0;
+		if (sh->forget_dead) {
+			memset(p->dead, 0, sizeof(p->dead));
+			sh->forget_dead = 0;
+		}
+	}
 	size_t used = sh->used, qlen = sh->qlen;
 	pthread_mutex_unlock(&sh->mu);
 	p->nres = 0;
+	for (unsigned c = 0; c < OFD_SEGMENT_COUNTERS_MAX; c++) {
+		if (p->cnt[c])
+			ofd_segment_count(p->seg, c, p->cnt[c]);
+		p->cnt[c] = 0;
+	}
+	atomic_fetch_add_explicit(&p->st->answered, p->answered, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->st->none, p->none, memory_order_relaxed);
+	p->answered = p->none = 0;
 	atomic_store_explicit(&p->st->entries, used, memory_order_relaxed);
 	atomic_store_explicit(&p->st->qdepth, qlen + p->nstage, memory_order_relaxed);
 }
@@ -393,9 +416,13 @@ void snmp_poller_run(struct ofd_segment *seg, void *pp)
 	netsnmp_large_fd_set_init(&fds, FD_SETSIZE);
 	while (!ofd_segment_thread_stopping(seg)) {
 		p->now = ofd_time_coarse_ns();
-		exchange(p);
+		exchange(p, 1);
 		pthread_mutex_lock(&netsnmp_mu);
 		dispatch(p);
+		pthread_mutex_unlock(&netsnmp_mu);
+		if (p->nres)
+			exchange(p, 0); /* dropped requests and failed sends */
+		pthread_mutex_lock(&netsnmp_mu);
 		NETSNMP_LARGE_FD_ZERO(&fds);
 		int nfds = st->sh.wakefd + 1, block = 0;
 		struct timeval tv = {0, 100000};
