@@ -6,7 +6,7 @@
  * Decodes every record of each capture (default: $OFD_DATA/netflow_4M.pcap, else
  * /work/shared/data/netflow_4M.pcap) once into memory, fills the segment's cache with an entry
  * for every (sampler, interface) the records name, as the poller publishes an answer (a name, a
- * 20-byte description, a speed), then runs the records through process() N times (default 100),
+ * 17-byte description, a speed), then runs the records through process() N times (default 100),
  * 512 to a batch, copying them into a fresh batch first. process() and the copy are timed
  * apart on the thread's CPU clock. Prints:
  *
