@@ -361,6 +361,31 @@ static void test_wrong_community(void **state)
 	ofd_harness_free(h);
 }
 
+static void test_agents(void **state)
+{
+	(void)state;
+	/* only 127.0.0.2 and 2001:db8::/32 may be asked: 127.0.0.1's interfaces are not */
+	struct ofd_harness *h = open_snmp(", community: testcomm, agents: [127.0.0.2, \"2001:db8::/32\"]");
+	static const uint32_t ifs[][2] = {{7, 8}};
+	struct ofd_batch *b = flows(h, "127.0.0.1", ifs, 1);
+	ofd_harness_process(h, b);
+	wait_metric(h, "snmp_agents_refused_total", NULL, 2);
+	b = flows(h, "127.0.0.1", ifs, 1);
+	ofd_harness_process(h, b);
+	assert_null(b->flows[0].in_if_name);
+	assert_int_equal(ofd_harness_metric(h, "snmp_answers_total", NULL), 0);
+	assert_int_equal(ofd_harness_counter(h, "timeouts"), 0);
+	assert_int_equal(ofd_harness_metric(h, "snmp_queue_depth", NULL), 0); /* not asked again soon */
+	ofd_harness_free(h);
+	/* listed: asked */
+	h = open_snmp(", community: testcomm, agents: [127.0.0.0/8]");
+	b = flows(h, "127.0.0.1", ifs, 1);
+	ofd_harness_process(h, b);
+	wait_metric(h, "snmp_answers_total", "ok", 2);
+	assert_int_equal(ofd_harness_metric(h, "snmp_agents_refused_total", NULL), 0);
+	ofd_harness_free(h);
+}
+
 static void test_queue_bound(void **state)
 {
 	(void)state;
@@ -373,6 +398,33 @@ static void test_queue_bound(void **state)
 	assert_true(ofd_harness_counter(h, "queue_full") >= 30);
 	assert_int_equal(ofd_harness_counter(h, "pending"), 40);
 	wait_counter(h, "timeouts", 1);
+	assert_true(ofd_harness_metric(h, "snmp_cache_entries", NULL) <= 8);
+	ofd_harness_free(h);
+}
+
+static void test_eviction(void **state)
+{
+	(void)state;
+	/* one bucket of 8: answered interfaces make room for new ones, those being asked stay */
+	struct ofd_harness *h = open_snmp(", community: testcomm, maxentries: 8");
+	static const uint32_t known[][2] = {{7, 0}, {8, 0}, {9, 0}, {10, 0}};
+	struct ofd_batch *b = flows(h, "127.0.0.1", known, 4);
+	ofd_harness_process(h, b);
+	wait_metric(h, "snmp_answers_total", "ok", 4);
+	uint32_t many[16][2];
+	for (uint32_t i = 0; i < 16; i++)
+		many[i][0] = 200 + i, many[i][1] = 0;
+	b = flows(h, "127.0.0.1", (const uint32_t(*)[2])many, 16);
+	ofd_harness_process(h, b);
+	assert_int_equal(ofd_harness_counter(h, "cache_full"), 8); /* 8 asked for, 8 not cached */
+	wait_metric(h, "snmp_answers_total", "none", 8);
+	b = flows(h, "127.0.0.1", known, 4); /* replaced: asked for again */
+	ofd_harness_process(h, b);
+	assert_null(b->flows[0].in_if_name);
+	wait_metric(h, "snmp_answers_total", "ok", 8);
+	b = flows(h, "127.0.0.1", known, 4);
+	ofd_harness_process(h, b);
+	assert_string_equal(b->flows[3].in_if_name, "et-10");
 	assert_true(ofd_harness_metric(h, "snmp_cache_entries", NULL) <= 8);
 	ofd_harness_free(h);
 }
@@ -431,6 +483,9 @@ static void test_config(void **state)
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_snmp, "{cache_interval: 0s}", err, sizeof(err)),
 			 OFD_ECONFIG);
 	assert_non_null(strstr(err, "key cache_interval"));
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_snmp, "{agents: [10.0.0.1/8]}", err, sizeof(err)),
+			 OFD_ECONFIG);
+	st_assert_prefix(err, "test.yml:1: segment snmp: key agents[0]: '10.0.0.1/8' is not an address");
 	assert_null(h);
 	/* flowpipeline's keys as its configs write them */
 	h = st_open(&ofd_seg_snmp, "{community: public, regex: \".*\", connlimit: 16, synchronous: true, "
@@ -474,10 +529,11 @@ static void test_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_text),	cmocka_unit_test(test_config),
-	    cmocka_unit_test(test_interfaces),	cmocka_unit_test(test_ipv6_agent),
-	    cmocka_unit_test(test_dead_agent),	cmocka_unit_test(test_wrong_community),
-	    cmocka_unit_test(test_queue_bound), cmocka_unit_test(test_refresh),
+	    cmocka_unit_test(test_text),       cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_interfaces), cmocka_unit_test(test_ipv6_agent),
+	    cmocka_unit_test(test_dead_agent), cmocka_unit_test(test_wrong_community),
+	    cmocka_unit_test(test_agents),     cmocka_unit_test(test_queue_bound),
+	    cmocka_unit_test(test_eviction),   cmocka_unit_test(test_refresh),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

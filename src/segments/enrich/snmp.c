@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/prefix.h"
 #include "ofd/segment.h"
 #include "ofd/time.h"
 #include "segments/enrich/snmp_int.h"
@@ -46,7 +47,7 @@ static const char *const snmp_counters[] = {
     NULL,
 };
 
-enum { M_LOOKUPS, M_ANSWERS, M_REGEX_ERRORS, M_ENTRIES, M_QUEUE, M_INFLIGHT };
+enum { M_LOOKUPS, M_ANSWERS, M_REGEX_ERRORS, M_REFUSED, M_ENTRIES, M_QUEUE, M_INFLIGHT };
 static const struct ofd_metric snmp_metrics[] = {
     [M_LOOKUPS] = {"snmp_lookups_total",
 		   OFD_METRIC_COUNTER,
@@ -64,6 +65,12 @@ static const struct ofd_metric snmp_metrics[] = {
 			0,
 			"Descriptions the regex could not be applied to (match limits); kept whole.",
 			{NULL}},
+    [M_REFUSED] =
+	{"snmp_agents_refused_total",
+	 OFD_METRIC_COUNTER,
+	 0,
+	 "Requests not sent: the sampler address is not in `agents` (asked again after cache_interval).",
+	 {NULL}},
     [M_ENTRIES] = {"snmp_cache_entries", OFD_METRIC_GAUGE, 0, "Interfaces in the cache.", {NULL}},
     [M_QUEUE] = {"snmp_queue_depth", OFD_METRIC_GAUGE, 0, "Interfaces waiting to be asked for.", {NULL}},
     [M_INFLIGHT] =
@@ -99,6 +106,11 @@ static const struct ofd_cfg_key snmp_keys[] = {
 	    .max = 16777216, .help = "interfaces cached (the least recently used is replaced)"),
     OFD_KEY("queuesize", OFD_CFG_UINT, struct snmp_state, queuesize, .def = "4096", .min = 1, .max = 1048576,
 	    .help = "interfaces waiting to be asked for; a miss beyond it is counted and asked for later"),
+    OFD_KEY(
+	"agents", OFD_CFG_STRLIST, struct snmp_state, agents,
+	.help =
+	    "the sampler addresses (addresses or prefixes) that are asked; none: every one, as flowpipeline "
+	    "(the community then goes wherever a flow says it was exported)"),
     OFD_KEY_END,
 };
 
@@ -125,6 +137,15 @@ static int snmp_check(const void *state, char *err, size_t errlen)
 		snprintf(err, errlen, "key community: at most 255 bytes");
 		return OFD_ECONFIG;
 	}
+	for (size_t i = 0; i < s->agents.n; i++) {
+		struct ofd_prefix p;
+		if (ofd_prefix_parse(&p, s->agents.v[i])) {
+			snprintf(err, errlen,
+				 "key agents[%zu]: '%s' is not an address or prefix (host bits clear)", i,
+				 s->agents.v[i]);
+			return OFD_ECONFIG;
+		}
+	}
 	if (!regex_is_default(s->regex)) {
 		char why[256];
 		void *re = snmp_regex_compile(s->regex, why, sizeof(why));
@@ -147,6 +168,21 @@ static int snmp_init(struct ofd_segment *seg, void *state)
 	if (!regex_is_default(s->regex) && !(s->re = snmp_regex_compile(s->regex, why, sizeof(why)))) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "key regex: %s", why);
 		return OFD_ECONFIG;
+	}
+	if (s->agents.n) {
+		int rc = ofd_lpm_new(&s->agents_lpm);
+		for (size_t i = 0; !rc && i < s->agents.n; i++) {
+			struct ofd_prefix p;
+			rc = ofd_prefix_parse(&p, s->agents.v[i]);
+			if (!rc)
+				rc = ofd_lpm_add(s->agents_lpm, &p, 1);
+		}
+		if (!rc)
+			rc = ofd_lpm_freeze(s->agents_lpm);
+		if (rc) {
+			ofd_seg_log(seg, OFD_LOG_ERR, "key agents: %s", ofd_strerror(rc));
+			return rc;
+		}
 	}
 	if (snmp_shared_init(&s->sh, s->maxentries, s->queuesize) != 0)
 		return -ENOMEM;
@@ -183,7 +219,7 @@ static const struct snmp_entry *lookup(struct pass *ps, const struct snmp_key *k
 	struct snmp_entry *e = snmp_cache_find(sh, k);
 	if (!e) {
 		int fresh;
-		if (!(e = snmp_cache_slot(sh, k, &fresh))) {
+		if (!(e = snmp_cache_slot(sh, k, &fresh, 1))) {
 			ps->cfull++;
 			ps->pending++;
 			return NULL;
@@ -357,6 +393,7 @@ static void snmp_collect(struct ofd_segment *seg, void *state, struct ofd_metric
 	ofd_metric_put(sink, &snmp_metrics[M_ANSWERS], OFD_METRIC_VALUES("ok"), LD(answered));
 	ofd_metric_put(sink, &snmp_metrics[M_ANSWERS], OFD_METRIC_VALUES("none"), LD(none));
 	ofd_metric_put(sink, &snmp_metrics[M_REGEX_ERRORS], NULL, LD(regex_errors));
+	ofd_metric_put(sink, &snmp_metrics[M_REFUSED], NULL, LD(refused));
 	ofd_metric_put(sink, &snmp_metrics[M_ENTRIES], NULL, LD(entries));
 	ofd_metric_put(sink, &snmp_metrics[M_QUEUE], NULL, LD(qdepth));
 	ofd_metric_put(sink, &snmp_metrics[M_INFLIGHT], NULL, LD(inflight));
@@ -376,6 +413,8 @@ static void snmp_fini(struct ofd_segment *seg, void *state)
 	if (s->re)
 		snmp_regex_free(s->re);
 	s->re = NULL;
+	ofd_lpm_free(s->agents_lpm);
+	s->agents_lpm = NULL;
 }
 
 const struct ofd_segment_type ofd_seg_snmp = {

@@ -20,7 +20,8 @@ int snmp_shared_init(struct snmp_shared *sh, size_t maxentries, size_t queuesize
 	sh->wakefd = -1;
 	sh->tab = calloc(nb * SNMP_BUCKET, sizeof(*sh->tab));
 	sh->q = calloc(queuesize, sizeof(*sh->q));
-	if (!sh->tab || !sh->q)
+	sh->garbage = calloc(SNMP_GARBAGE, sizeof(*sh->garbage));
+	if (!sh->tab || !sh->q || !sh->garbage)
 		goto fail;
 	sh->nbuckets = nb;
 	sh->qcap = queuesize;
@@ -33,6 +34,7 @@ int snmp_shared_init(struct snmp_shared *sh, size_t maxentries, size_t queuesize
 fail:
 	free(sh->tab);
 	free(sh->q);
+	free(sh->garbage);
 	if (sh->wakefd >= 0)
 		close(sh->wakefd);
 	memset(sh, 0, sizeof(*sh));
@@ -46,6 +48,8 @@ void snmp_shared_fini(struct snmp_shared *sh)
 		return;
 	for (size_t i = 0; i < sh->nbuckets * SNMP_BUCKET; i++)
 		free(sh->tab[i].text);
+	snmp_cache_collect(sh);
+	free(sh->garbage);
 	free(sh->tab);
 	free(sh->q);
 	close(sh->wakefd);
@@ -81,7 +85,14 @@ struct snmp_entry *snmp_cache_find(struct snmp_shared *sh, const struct snmp_key
 	return NULL;
 }
 
-struct snmp_entry *snmp_cache_slot(struct snmp_shared *sh, const struct snmp_key *k, int *fresh)
+void snmp_cache_collect(struct snmp_shared *sh)
+{
+	for (size_t i = 0; i < sh->ngarbage; i++)
+		free(sh->garbage[i]);
+	sh->ngarbage = 0;
+}
+
+struct snmp_entry *snmp_cache_slot(struct snmp_shared *sh, const struct snmp_key *k, int *fresh, int defer)
 {
 	struct snmp_entry *b = &sh->tab[bucket_of(sh, k) * SNMP_BUCKET], *victim = NULL;
 	*fresh = 0;
@@ -99,7 +110,10 @@ struct snmp_entry *snmp_cache_slot(struct snmp_shared *sh, const struct snmp_key
 	if (!victim)
 		return NULL;
 	if (victim->used) {
-		free(victim->text);
+		if (defer && victim->text && sh->ngarbage < SNMP_GARBAGE)
+			sh->garbage[sh->ngarbage++] = victim->text; /* no free() in process() */
+		else
+			free(victim->text); /* the poller's, or a full garbage list */
 	} else {
 		sh->used++;
 	}
@@ -133,7 +147,7 @@ size_t snmp_queue_pop(struct snmp_shared *sh, struct snmp_req *out, size_t n)
 void snmp_cache_publish(struct snmp_shared *sh, struct snmp_result *r, uint64_t now)
 {
 	int fresh = 0;
-	struct snmp_entry *e = snmp_cache_slot(sh, &r->key, &fresh);
+	struct snmp_entry *e = snmp_cache_slot(sh, &r->key, &fresh, 0);
 	if (!e) { /* the bucket is all queued: the answer is lost, it is asked for again later */
 		free(r->text);
 		r->text = NULL;

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/lpm.h"
 #include "ofd/segment.h"
 
 #define SNMP_TEXT_MAX	255 /* bytes of a name or description kept (cut at a UTF-8 boundary) */
@@ -92,7 +93,10 @@ struct snmp_shared {
 	int wakefd;	  /* eventfd: process() -> poller, when it queued into an empty queue */
 	int wake_pending; /* a wake-up is written and not yet read */
 	int forget_dead;  /* SIGHUP: the poller forgets which agents are down */
+	char **garbage;	  /* texts of entries process() replaced, freed by the poller */
+	size_t ngarbage;
 };
+#define SNMP_GARBAGE 1024
 
 /* The segment's state (config first, written by the core). */
 struct snmp_state {
@@ -107,7 +111,9 @@ struct snmp_state {
 	uint64_t backoff;
 	uint64_t maxentries;
 	uint64_t queuesize;
+	struct ofd_strlist agents;
 	/* built in init() */
+	struct ofd_lpm *agents_lpm; /* NULL: every sampler address is asked */
 	void *re; /* pcre2_code_8 *, NULL: no capture group rule (the default keeps the text) */
 	uint32_t re_groups;
 	struct snmp_shared sh;
@@ -117,8 +123,8 @@ struct snmp_state {
 	uint64_t reload_gen; /* ofd_reload_generation() last seen (tick) */
 	struct ofd_segment *seg;
 	/* published for collect() */
-	_Atomic uint64_t hits, stale, misses, lookups_none;			  /* process() */
-	_Atomic uint64_t answered, none, regex_errors, entries, qdepth, inflight; /* the poller */
+	_Atomic uint64_t hits, stale, misses, lookups_none;				   /* process() */
+	_Atomic uint64_t answered, none, regex_errors, refused, entries, qdepth, inflight; /* the poller */
 };
 
 /* snmp_cache.c: the shared table and queue; every call but _init/_fini under sh->mu. */
@@ -127,8 +133,11 @@ void snmp_shared_fini(struct snmp_shared *sh);
 /* The entry of k, or NULL. */
 struct snmp_entry *snmp_cache_find(struct snmp_shared *sh, const struct snmp_key *k);
 /* A slot for k: its entry, a free one, or the least recently used one not queued of its bucket
-   (emptied); NULL when every entry of the bucket is queued. *fresh says it is new. */
-struct snmp_entry *snmp_cache_slot(struct snmp_shared *sh, const struct snmp_key *k, int *fresh);
+   (emptied); NULL when every entry of the bucket is queued. *fresh says it is new. With defer
+   (process()), a replaced entry's text goes to the garbage for the poller to free. */
+struct snmp_entry *snmp_cache_slot(struct snmp_shared *sh, const struct snmp_key *k, int *fresh, int defer);
+/* Free the texts process() replaced (the poller). */
+void snmp_cache_collect(struct snmp_shared *sh);
 /* Queue a request for k; 0, or -1 when the queue is full. */
 int snmp_queue_push(struct snmp_shared *sh, const struct snmp_key *k);
 /* Take up to n requests; how many. */

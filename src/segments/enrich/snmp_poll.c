@@ -89,7 +89,7 @@ struct poller {
 	uint64_t now;
 	uint64_t inflight;
 	uint64_t cnt[OFD_SEGMENT_COUNTERS_MAX]; /* counted once the results are published */
-	uint64_t answered, none;
+	uint64_t answered, none, refused;
 	struct ofd_ratelimit rl;
 };
 
@@ -323,6 +323,17 @@ static void dispatch(struct poller *p)
 	uint64_t down = 0;
 	for (size_t i = 0; i < p->nstage; i++) {
 		const struct snmp_key *k = &p->stage[i].key;
+		if (st->agents_lpm) {
+			struct ofd_ip a = {.family = k->family};
+			uint32_t v;
+			memcpy(a.b, k->addr, 16);
+			if (!ofd_lpm_lookup(st->agents_lpm, &a,
+					    &v)) { /* not ours to ask: not asked again soon */
+				result(p, k, k->ifindex, SNMP_DROPPED, p->now + st->cache_interval);
+				p->refused++;
+				continue;
+			}
+		}
 		uint64_t until = dead_until(p, k);
 		if (until) {
 			result(p, k, k->ifindex, SNMP_DROPPED, until);
@@ -368,7 +379,6 @@ static void dispatch(struct poller *p)
 		p->qs[j].building = 0;
 		query_send(p, &p->qs[j]);
 	}
-	(void)st;
 }
 
 /* Publish the results and, with take, take new requests; under the shared lock. The counters
@@ -377,6 +387,7 @@ static void exchange(struct poller *p, int take)
 {
 	struct snmp_shared *sh = &p->st->sh;
 	pthread_mutex_lock(&sh->mu);
+	snmp_cache_collect(sh);
 	for (size_t i = 0; i < p->nres; i++) {
 		struct snmp_result *r = &p->res[i];
 		if (sh->forget_dead && (r->outcome == SNMP_FAILED || r->outcome == SNMP_DROPPED))
@@ -401,7 +412,8 @@ static void exchange(struct poller *p, int take)
 	}
 	atomic_fetch_add_explicit(&p->st->answered, p->answered, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->st->none, p->none, memory_order_relaxed);
-	p->answered = p->none = 0;
+	atomic_fetch_add_explicit(&p->st->refused, p->refused, memory_order_relaxed);
+	p->answered = p->none = p->refused = 0;
 	atomic_store_explicit(&p->st->entries, used, memory_order_relaxed);
 	atomic_store_explicit(&p->st->qdepth, qlen + p->nstage, memory_order_relaxed);
 }
