@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -95,6 +96,7 @@ static void snmpd_start(const char *conf, unsigned port)
 				dup2(fd, 1);
 				dup2(fd, 2);
 			}
+			prctl(PR_SET_PDEATHSIG, SIGKILL); /* a crashed test leaves no snmpd behind */
 			char *env[] = {persist, "MIBS=", "MIBDIRS=/nonexistent", "PATH=/usr/sbin:/usr/bin",
 				       NULL};
 			char *argv[] = {SNMPD, "-f",	 "-Lo",	 "-C",	  "-I", "-smux",
