@@ -133,6 +133,11 @@ static int snmp_check(const void *state, char *err, size_t errlen)
 		snprintf(err, errlen, "key timeout: at most 60s");
 		return OFD_ECONFIG;
 	}
+	if (s->cache_interval > 365 * 86400 * OFD_NS_PER_S || s->backoff > 365 * 86400 * OFD_NS_PER_S) {
+		snprintf(err, errlen, "key %s: at most 365d",
+			 s->cache_interval > 365 * 86400 * OFD_NS_PER_S ? "cache_interval" : "backoff");
+		return OFD_ECONFIG;
+	}
 	if (s->community && strlen(s->community) > 255) {
 		snprintf(err, errlen, "key community: at most 255 bytes");
 		return OFD_ECONFIG;
