@@ -388,6 +388,33 @@ static void test_agents(void **state)
 	ofd_harness_free(h);
 }
 
+static void test_connlimit(void **state)
+{
+	(void)state;
+	/* two agents that never answer, one asked at a time */
+	int fd2 = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd2 >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)snmpd_port)};
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.4", &a.sin_addr), 1);
+	assert_int_equal(bind(fd2, (struct sockaddr *)&a, sizeof(a)), 0);
+	struct ofd_harness *h = open_snmp(", community: testcomm, connlimit: 1");
+	static const uint32_t ifs[][2] = {{7, 8}};
+	struct ofd_batch *b = flows(h, DEAD_ADDR, ifs, 1);
+	ofd_harness_process(h, b);
+	b = flows(h, "127.0.0.4", ifs, 1);
+	ofd_harness_process(h, b);
+	uint64_t end = ofd_time_mono_ns() + 10 * OFD_NS_PER_S, most = 0;
+	while (ofd_harness_counter(h, "timeouts") < 2) {
+		uint64_t asked = ofd_harness_metric(h, "snmp_agents_asked", NULL);
+		most = asked > most ? asked : most;
+		assert_true(ofd_time_mono_ns() < end);
+		poll(NULL, 0, 2);
+	}
+	assert_int_equal(most, 1);
+	ofd_harness_free(h);
+	close(fd2);
+}
+
 static void test_queue_bound(void **state)
 {
 	(void)state;
@@ -531,11 +558,12 @@ static void test_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_text),       cmocka_unit_test(test_config),
-	    cmocka_unit_test(test_interfaces), cmocka_unit_test(test_ipv6_agent),
-	    cmocka_unit_test(test_dead_agent), cmocka_unit_test(test_wrong_community),
-	    cmocka_unit_test(test_agents),     cmocka_unit_test(test_queue_bound),
-	    cmocka_unit_test(test_eviction),   cmocka_unit_test(test_refresh),
+	    cmocka_unit_test(test_text),	cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_interfaces),	cmocka_unit_test(test_ipv6_agent),
+	    cmocka_unit_test(test_dead_agent),	cmocka_unit_test(test_wrong_community),
+	    cmocka_unit_test(test_agents),	cmocka_unit_test(test_connlimit),
+	    cmocka_unit_test(test_queue_bound), cmocka_unit_test(test_eviction),
+	    cmocka_unit_test(test_refresh),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
