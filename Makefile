@@ -21,7 +21,7 @@ PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-
               libpcap-dev zlib1g-dev libcmocka-dev libyaml-dev libjansson-dev libzstd-dev \
               libsodium-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev shellcheck \
               librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev libmaxminddb-dev \
-              libc-ares-dev libsnmp-dev
+              libc-ares-dev libsnmp-dev libpcre2-dev
 PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl sqlite3 python3-ipfix \
               kcat protobuf-compiler mmdb-bin dnsmasq-base snmpd snmp bgpdump \
               libmaxmind-db-writer-perl

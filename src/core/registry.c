@@ -296,7 +296,8 @@ close:
 static const char *const aliases[][2] = {
     {"printflowdump", "print"},
     {"goflow", "udp"},
-    {"blackhole", "drop"}, /* older flowpipeline releases' name for drop */
+    {"blackhole", "drop"},     /* older flowpipeline releases' name for drop */
+    {"snmpinterface", "snmp"}, /* older flowpipeline releases' name for snmp */
 };
 
 /* Names are matched in any letter case: `Goflow`, `FlowFilter` and `goflow` are one segment. */

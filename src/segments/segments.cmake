@@ -39,3 +39,5 @@ ofd_segment(kafkaconsumer SOURCES input/kafkaconsumer.c input/kafkaconsumer_conf
 ofd_segment(geolocation SOURCES enrich/geolocation.c enrich/mmdb.c PKGS libmaxminddb)
 ofd_segment(aslookup SOURCES enrich/aslookup.c enrich/astable.c enrich/mmdb.c PKGS libmaxminddb)
 ofd_segment(anonymize SOURCES enrich/anonymize.c enrich/cryptopan.c PKGS libcrypto)
+ofd_segment(snmp SOURCES enrich/snmp.c enrich/snmp_cache.c enrich/snmp_poll.c enrich/snmp_pdu.c
+  enrich/snmp_text.c PKGS netsnmp libpcre2-8)

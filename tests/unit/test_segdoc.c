@@ -216,7 +216,7 @@ static void test_alias_at(void **st)
 	size_t n = 0;
 	while (ofd_registry_alias_at(r, n, NULL))
 		n++;
-	assert_int_equal(n, 3); /* printflowdump, goflow, blackhole */
+	assert_int_equal(n, 4); /* printflowdump, goflow, blackhole, snmpinterface */
 	ofd_registry_free(r);
 }
 
