@@ -125,15 +125,18 @@ static void pass(const struct stored *st, struct seg *sg, int nseg, struct ofd_b
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench_seg [--file F] [--times N] [--warmup N] [--settle MS] NAME [CONFIG] ...\n");
+	fprintf(stderr,
+		"usage: bench_seg [--file F] [--times N] [--warmup N] [--settle MS] NAME [CONFIG] ...\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"file", required_argument, NULL, 'f'},   {"times", required_argument, NULL, 't'},
-	    {"warmup", required_argument, NULL, 'w'}, {"settle", required_argument, NULL, 's'},
+	    {"file", required_argument, NULL, 'f'},
+	    {"times", required_argument, NULL, 't'},
+	    {"warmup", required_argument, NULL, 'w'},
+	    {"settle", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
 	char def[4096];
@@ -165,7 +168,8 @@ int main(int argc, char **argv)
 		const char *cfg = i + 1 < argc && argv[i + 1][0] == '{' ? argv[i + 1] : NULL;
 		const struct ofd_segment_type *t = ofd_registry_find(reg, argv[i]);
 		if (!t || nseg == MAX_SEGS) {
-			fprintf(stderr, "bench_seg: %s: %s\n", argv[i], t ? "too many segments" : "no such segment");
+			fprintf(stderr, "bench_seg: %s: %s\n", argv[i],
+				t ? "too many segments" : "no such segment");
 			goto out;
 		}
 		sg[nseg] = (struct seg){.name = argv[i]};
@@ -182,7 +186,8 @@ int main(int argc, char **argv)
 		goto out;
 	for (long p = 0; p < warmup; p++)
 		pass(&st, sg, nseg, w, 0);
-	for (uint64_t until = ofd_time_mono_ns() + (uint64_t)settle * 1000000ull; ofd_time_mono_ns() < until;) {
+	for (uint64_t until = ofd_time_mono_ns() + (uint64_t)settle * 1000000ull;
+	     ofd_time_mono_ns() < until;) {
 		(void)poll(NULL, 0, 10);
 		for (int k = 0; k < nseg; k++)
 			ofd_harness_tick(sg[k].h, ofd_time_now_ns());
@@ -193,7 +198,8 @@ int main(int argc, char **argv)
 	char chain[512] = "";
 	for (int k = 0; k < nseg; k++) {
 		double cpu = (double)sg[k].ns / 1e9;
-		printf("RESULT seg=%s records=%" PRIu64 " live_out=%" PRIu64 " cpu_s=%.3f rate=%.0f ns_per_record=%.2f\n",
+		printf("RESULT seg=%s records=%" PRIu64 " live_out=%" PRIu64
+		       " cpu_s=%.3f rate=%.0f ns_per_record=%.2f\n",
 		       sg[k].name, sg[k].in, sg[k].out, cpu, cpu > 0 ? (double)sg[k].in / cpu : 0,
 		       sg[k].in ? (double)sg[k].ns / (double)sg[k].in : 0);
 		ns += sg[k].ns;
@@ -202,8 +208,8 @@ int main(int argc, char **argv)
 	}
 	if (nseg > 1) {
 		double cpu = (double)ns / 1e9;
-		printf("RESULT seg=chain(%s) records=%" PRIu64 " cpu_s=%.3f rate=%.0f ns_per_record=%.2f\n", chain,
-		       sg[0].in, cpu, cpu > 0 ? (double)sg[0].in / cpu : 0,
+		printf("RESULT seg=chain(%s) records=%" PRIu64 " cpu_s=%.3f rate=%.0f ns_per_record=%.2f\n",
+		       chain, sg[0].in, cpu, cpu > 0 ? (double)sg[0].in / cpu : 0,
 		       sg[0].in ? (double)ns / (double)sg[0].in : 0);
 	}
 	printf("RESULT file=%s batches=%zu records=%" PRIu64 " passes=%ld\n", file, st.n, st.records, times);

@@ -319,6 +319,10 @@ static int put_special(struct ofd_wbuf *w, const struct ofd_flow *f, unsigned id
 	case OFD_F_NEXT_HOP_ANON:
 		put_enum(w, name_of(anon_types, N(anon_types), f->next_hop_anon), f->next_hop_anon);
 		return 1;
+	case OFD_F_IN_IF_SPEED: /* bit/s here, Mbit/s in flowpipeline (as its protobuf and JSON) */
+		ofd_wbuf_u64(w, f->in_if_speed / 1000000u);
+		return 1;
+	case OFD_F_OUT_IF_SPEED: ofd_wbuf_u64(w, f->out_if_speed / 1000000u); return 1;
 	default: return 0;
 	}
 }

@@ -1,9 +1,9 @@
 /*
  * snmp (src/segments/enrich/snmp*.c) against a real snmpd (Debian's), started here on 127.0.0.1
  * with an ephemeral UDP port and a configuration that gives the interfaces' IF-MIB values by
- * `override` lines: names, descriptions through the regex, speeds in Mbit/s, hostile text made
- * safe, wrong types refused, a dead agent (a socket that never answers) and a wrong community
- * counted as timeouts without process() waiting, the queue bound. Run as the ctest seg_snmp.
+ * `override` lines: names, descriptions through the regex, speeds (Mbit/s from the agent, bit/s in the
+ * record), hostile text made safe, wrong types refused, a dead agent (a socket that never answers) and a
+ * wrong community counted as timeouts without process() waiting, the queue bound. Run as the ctest seg_snmp.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -143,12 +143,12 @@ static void test_interfaces(void **state)
 	struct ofd_flow *f = &b->flows[0];
 	assert_string_equal(f->in_if_name, "xe-0/0/7");
 	assert_string_equal(f->in_if_desc, "Customer A"); /* group 1 of the regex */
-	assert_int_equal(f->in_if_speed, 10000);	  /* Mbit/s, as ifHighSpeed gives it */
+	assert_int_equal(f->in_if_speed, 10000000000ull); /* ifHighSpeed's 10000 Mbit/s, in bit/s */
 	assert_true(ofd_flow_has(f, OFD_F_IN_IF_NAME) && ofd_flow_has(f, OFD_F_IN_IF_DESC) &&
 		    ofd_flow_has(f, OFD_F_IN_IF_SPEED));
 	assert_string_equal(f->out_if_name, "ge-0/0/8");
 	assert_string_equal(f->out_if_desc, "uplink"); /* no match: the description stays */
-	assert_int_equal(f->out_if_speed, 1000);
+	assert_int_equal(f->out_if_speed, 1000000000ull);
 	assert_true(ofd_flow_has(f, OFD_F_OUT_IF_SPEED));
 
 	f = &b->flows[1]; /* only a name; no out_if */
@@ -196,7 +196,7 @@ static void test_ipv6_agent(void **state)
 	b->flows[0] = keep;
 	ofd_harness_process(h, b);
 	assert_string_equal(b->flows[0].in_if_name, "xe-0/0/7");
-	assert_int_equal(b->flows[0].in_if_speed, 10000);
+	assert_int_equal(b->flows[0].in_if_speed, 10000000000ull);
 	ofd_harness_free(h);
 }
 

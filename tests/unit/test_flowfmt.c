@@ -181,12 +181,33 @@ static void test_fpcsv_columns(void **state)
 	assert_int_equal(ofd_fpcsv_col_by_name(&c, "NoSuchField"), -1);
 }
 
+/* Interface speeds: bit/s in the record, Mbit/s in flowpipeline's CSV (as in its protobuf). */
+static void test_fpcsv_speed(void **state)
+{
+	(void)state;
+	struct ofd_flow f;
+	memset(&f, 0, sizeof(f));
+	f.in_if_speed = 10000000000ull, f.out_if_speed = 2500000000ull;
+	ofd_flow_set(&f, OFD_F_IN_IF_SPEED);
+	ofd_flow_set(&f, OFD_F_OUT_IF_SPEED);
+	struct ofd_fpcsv_col c[2];
+	assert_int_equal(ofd_fpcsv_col_by_name(&c[0], "SrcIfSpeed"), 0);
+	assert_int_equal(ofd_fpcsv_col_by_name(&c[1], "out_if_speed"), 0);
+	struct ofd_wbuf w;
+	assert_int_equal(ofd_wbuf_init(&w, -1, 1 << 12), 0);
+	ofd_wbuf_reserve(&w);
+	ofd_fpcsv_row(&w, &f, c, 2);
+	assert_true(w.len >= 10);
+	assert_memory_equal(w.buf, "10000,2500", 10);
+	ofd_wbuf_fini(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_json_v5),	   cmocka_unit_test(test_fpcsv_columns),
-	    cmocka_unit_test(test_ipv6_and_names), cmocka_unit_test(test_csv),
-	    cmocka_unit_test(test_nets_and_edges),
+	    cmocka_unit_test(test_json_v5),	cmocka_unit_test(test_fpcsv_columns),
+	    cmocka_unit_test(test_fpcsv_speed), cmocka_unit_test(test_ipv6_and_names),
+	    cmocka_unit_test(test_csv),		cmocka_unit_test(test_nets_and_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

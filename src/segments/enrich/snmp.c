@@ -11,8 +11,9 @@
  *
  * Sets in_if_name/in_if_desc/in_if_speed (SrcIfName, SrcIfDesc, SrcIfSpeed) from IF-MIB ifName,
  * ifAlias and ifHighSpeed of in_if, and out_if_* (DstIf*) of out_if, where the interface is not
- * 0; speeds in Mbit/s as ifHighSpeed gives them (flowpipeline's unit). As in flowpipeline,
- * process() never waits for an agent: an interface not known yet is asked for in the background
+ * 0; speeds in bit/s in the record (ifHighSpeed's Mbit/s times 10^6), so flowpipeline's formats
+ * (protojson, protobuf, its CSV) write its unit, Mbit/s, and `iface speed` filters compare alike. As in
+ * flowpipeline, process() never waits for an agent: an interface not known yet is asked for in the background
  * and its first flows pass without its data (counted: pending); the answers are cached, asked
  * again after `cache_interval` (older data served meanwhile, up to twice that age). Unlike
  * flowpipeline the three fields are left alone for a record without a sampler address.
@@ -280,7 +281,7 @@ static void set_side(struct pass *ps, struct ofd_flow *f, const struct snmp_entr
 	if (!e)
 		return;
 	if (e->has_speed) {
-		*speed = e->speed;
+		*speed = e->speed * 1000000u; /* ifHighSpeed's Mbit/s; the record holds bit/s */
 		ofd_flow_set(f, id_speed);
 	}
 	if (!e->text)
@@ -426,7 +427,7 @@ const struct ofd_segment_type ofd_seg_snmp = {
     OFD_SEGMENT_VERSION,
     .name = "snmp",
     .kind = OFD_SEG_ENRICH,
-    .summary = "interface name, description and speed (Mbit/s) of in_if/out_if from the exporter by SNMPv2c "
+    .summary = "interface name, description and speed of in_if/out_if from the exporter by SNMPv2c "
 	       "(IF-MIB ifName, ifAlias, ifHighSpeed), polled in the background and cached (SrcIfName... as "
 	       "flowpipeline)",
     .state_size = sizeof(struct snmp_state),
