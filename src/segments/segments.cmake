@@ -36,3 +36,7 @@ ofd_segment(kafkaproducer SOURCES output/kafkaproducer.c kafka/kafkaconf.c PKGS 
 ofd_segment(diskbuffer SOURCES flow/diskbuffer.c)
 ofd_segment(kafkaconsumer SOURCES input/kafkaconsumer.c input/kafkaconsumer_conf.c input/kafkaconsumer_decode.c
   input/kafkaconsumer_offsets.c kafka/kafkaconf.c PKGS rdkafka)
+ofd_segment(addcid SOURCES enrich/addcid.c)
+ofd_segment(addnetid SOURCES enrich/addnetid.c)
+ofd_segment(remoteaddress SOURCES enrich/remoteaddress.c)
+ofd_segment(normalize SOURCES enrich/normalize.c)
