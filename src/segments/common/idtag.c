@@ -63,7 +63,7 @@ struct ctx {
 };
 
 /* Set field id (and its string companion) from a looked-up value v (0: none); 1 if set. */
-static int put(struct ctx *c, struct ofd_flow *f, unsigned id, unsigned id_str, uint32_t v)
+static inline int put(struct ctx *c, struct ofd_flow *f, unsigned id, unsigned id_str, uint32_t v)
 {
 	if (c->s->useintids) {
 		if (id == OFD_F__COUNT)
@@ -102,6 +102,7 @@ static void process_local(struct ctx *c, uint64_t *unmatched, uint64_t *noremote
 	uint32_t v[OFD_BATCH_CAP];
 	size_t n = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
+		pfx_prefetch(b, i + PFX_PREFETCH_AHEAD);
 		if (!ofd_batch_is_live(b, i))
 			continue;
 		struct ofd_flow *f = &b->flows[i];
@@ -120,6 +121,25 @@ static void process_local(struct ctx *c, uint64_t *unmatched, uint64_t *noremote
 		at[n++] = (uint16_t)i;
 	}
 	pfx_lookup(c->t, a, n, v);
+	if (c->s->useintids) { /* the common case, without put()'s branches */
+		unsigned id = fl->id;
+		size_t off = ofd_fields[id].off;
+		for (size_t k = 0; k < n; k++) {
+			struct ofd_flow *f = &b->flows[at[k]];
+			*(uint32_t *)(void *)((char *)f + off) = v[k];
+			if (v[k]) {
+				ofd_flow_set(f, id);
+				continue;
+			}
+			ofd_flow_clear(f, id);
+			(*unmatched)++;
+			if (c->s->dropunmatched) {
+				ofd_batch_kill(b, at[k]);
+				(*dropped)++;
+			}
+		}
+		return;
+	}
 	for (size_t k = 0; k < n; k++) {
 		struct ofd_flow *f = &b->flows[at[k]];
 		if (put(c, f, fl->id, fl->id_str, v[k]))
@@ -141,6 +161,7 @@ static void process_both(struct ctx *c, uint64_t *unmatched, uint64_t *dropped)
 	uint32_t v[2 * OFD_BATCH_CAP];
 	size_t n = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
+		pfx_prefetch(b, i + PFX_PREFETCH_AHEAD);
 		if (!ofd_batch_is_live(b, i))
 			continue;
 		struct ofd_flow *f = &b->flows[i];

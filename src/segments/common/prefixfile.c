@@ -314,6 +314,7 @@ void pfx_table_free(struct pfx_table *t)
 	free(t->blob);
 	free(t->cache);
 	free(t->stamp);
+	free(t->memo);
 	free(t);
 }
 
@@ -329,6 +330,8 @@ int pfx_parse(const char *path, const char *text, size_t len, enum pfx_mode mode
 	if (!rc)
 		rc = ofd_lpm_freeze(bd.lpm);
 	if (!rc && !(t = calloc(1, sizeof(*t))))
+		rc = -ENOMEM;
+	if (!rc && !(t->memo = calloc(PFX_MEMO, sizeof(*t->memo))))
 		rc = -ENOMEM;
 	if (!rc && bd.ss.n) {
 		t->str = calloc(bd.ss.n, sizeof(*t->str));
@@ -438,7 +441,13 @@ const char *pfx_str_in_batch(struct pfx_table *t, uint32_t v, uint32_t stamp, st
 	return c;
 }
 
-void pfx_lookup(const struct pfx_table *t, const struct ofd_ip **a, size_t n, uint32_t *out)
+static inline uint32_t memo_slot(uint64_t hi, uint64_t lo)
+{
+	uint64_t h = (hi ^ (lo * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(h >> 52) & (PFX_MEMO - 1);
+}
+
+void pfx_lookup(struct pfx_table *t, const struct ofd_ip **a, size_t n, uint32_t *out)
 {
 	const struct ofd_ip *q[256];
 	uint32_t r[256];
@@ -447,13 +456,27 @@ void pfx_lookup(const struct pfx_table *t, const struct ofd_ip **a, size_t n, ui
 	for (size_t i = 0; i < n; i++) {
 		out[i] = 0;
 		if (a[i]) {
-			q[k] = a[i];
-			at[k++] = (uint16_t)i;
+			uint64_t hi, lo;
+			memcpy(&hi, a[i]->b, 8);
+			memcpy(&lo, a[i]->b + 8, 8);
+			const struct pfx_memo *m = &t->memo[memo_slot(hi, lo)];
+			if (m->valid && m->hi == hi && m->lo == lo) {
+				out[i] = m->v;
+			} else {
+				q[k] = a[i];
+				at[k++] = (uint16_t)i;
+			}
 		}
 		if (k == 256 || (i + 1 == n && k)) {
 			(void)ofd_lpm_lookup_batch(t->lpm, q, k, r, 0);
-			for (size_t j = 0; j < k; j++)
+			for (size_t j = 0; j < k; j++) {
+				uint64_t hi, lo;
+				memcpy(&hi, q[j]->b, 8);
+				memcpy(&lo, q[j]->b + 8, 8);
+				struct pfx_memo *m = &t->memo[memo_slot(hi, lo)];
+				*m = (struct pfx_memo){hi, lo, r[j], 1};
 				out[at[j]] = r[j];
+			}
 			k = 0;
 		}
 	}

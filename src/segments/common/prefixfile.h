@@ -49,6 +49,19 @@ struct pfx_table {
 	const char **cache;	/* [nstr] a string's copy in the current batch's arena */
 	uint32_t *stamp;	/* [nstr] the batch stamp the copy belongs to */
 	struct pfx_table *next; /* on the retired list */
+	struct pfx_memo *memo;	/* [PFX_MEMO] recent answers of this table (its own thread's) */
+};
+
+/*
+ * Answers of a table to recent addresses: direct-mapped by a hash of the 16 bytes, exact (the
+ * table never changes; a new table starts with none), so a flow's addresses that came by in
+ * the last few thousand lookups cost a hash and a compare instead of a walk of the trie.
+ * Addresses a sender chooses can only make it miss: they cost the walk, as without it.
+ */
+#define PFX_MEMO 4096
+struct pfx_memo {
+	uint64_t hi, lo;
+	uint32_t v, valid;
 };
 
 /* What identifies a file's version: device, inode, size, mtime and ctime. */
@@ -123,7 +136,23 @@ static inline const struct ofd_ip *pfx_addr(const struct ofd_ip *a)
 	return a->family == OFD_AF_NONE ? NULL : a;
 }
 
+/*
+ * Ask for the cache lines of record f that the prefix segments touch (the present bits and the
+ * addresses; the remote side and the ids of the tail), a few records ahead: a batch of 512
+ * records is 400 KB, and records replayed from memory would otherwise wait on each line.
+ */
+#define PFX_PREFETCH_AHEAD 32
+static inline void pfx_prefetch(const struct ofd_batch *b, uint32_t i)
+{
+	if (i < b->n) {
+		const char *p = (const char *)&b->flows[i];
+		__builtin_prefetch(p + offsetof(struct ofd_flow, present));
+		__builtin_prefetch(p + offsetof(struct ofd_flow, dst_addr));
+		__builtin_prefetch(p + offsetof(struct ofd_flow, remote_addr));
+	}
+}
+
 /* Look up n addresses (NULL entries miss) into out (0 on a miss). */
-void pfx_lookup(const struct pfx_table *t, const struct ofd_ip **a, size_t n, uint32_t *out);
+void pfx_lookup(struct pfx_table *t, const struct ofd_ip **a, size_t n, uint32_t *out);
 
 #endif

@@ -16,6 +16,7 @@
  * tracer segment's own `normalize` also skips such flows, and toptalkers sums what it is given.
  * A product that does not fit in 64 bits is saturated (counted `saturated`).
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ofd/segment.h"
@@ -44,6 +45,12 @@ static void normalize_process(struct ofd_segment *seg, void *state, struct ofd_b
 	for (unsigned w = 0; w < (b->n + 63) / 64; w++) {
 		for (uint64_t live = b->live[w]; live; live &= live - 1) {
 			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(live);
+			if (i + 8 < b->n) { /* the lines it reads and writes, a few records ahead */
+				const char *p = (const char *)&b->flows[i + 8];
+				__builtin_prefetch(p, 1);
+				__builtin_prefetch(p + offsetof(struct ofd_flow, present), 1);
+				__builtin_prefetch(p + offsetof(struct ofd_flow, normalized), 1);
+			}
 			struct ofd_flow *f = &b->flows[i];
 			if (f->normalized) {
 				already++;

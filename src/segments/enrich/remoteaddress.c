@@ -62,34 +62,46 @@ static inline void set_remote(struct ofd_flow *f, uint8_t r)
 	ofd_flow_set(f, OFD_F_REMOTE_ADDR);
 }
 
+/*
+ * The sources of a batch are looked up together, then the destinations of the flows whose
+ * source was not ours (flowpipeline's order: a source that is ours decides).
+ */
 static void process_cidr(struct ofd_segment *seg, struct remoteaddress_state *s, struct ofd_batch *b)
 {
 	struct pfx_table *t = pfx_src_begin(&s->src);
-	const struct ofd_ip *a[2 * OFD_BATCH_CAP];
+	const struct ofd_ip *a[OFD_BATCH_CAP];
 	uint16_t at[OFD_BATCH_CAP];
-	uint32_t v[2 * OFD_BATCH_CAP];
-	size_t n = 0;
+	uint32_t v[OFD_BATCH_CAP];
+	size_t n = 0, m = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
+		pfx_prefetch(b, i + PFX_PREFETCH_AHEAD);
 		if (!ofd_batch_is_live(b, i))
 			continue;
-		a[2 * n] = pfx_addr(&b->flows[i].src_addr);
-		a[2 * n + 1] = pfx_addr(&b->flows[i].dst_addr);
+		a[n] = pfx_addr(&b->flows[i].src_addr);
 		at[n++] = (uint16_t)i;
 	}
-	pfx_lookup(t, a, 2 * n, v);
-	uint64_t unmatched = 0, dropped = 0;
+	pfx_lookup(t, a, n, v);
 	for (size_t k = 0; k < n; k++) {
 		struct ofd_flow *f = &b->flows[at[k]];
-		if (v[2 * k])
+		if (v[k]) {
 			set_remote(f, OFD_REMOTE_DST);
-		else if (v[2 * k + 1])
+		} else { /* the source is not ours: its destination next */
+			a[m] = pfx_addr(&f->dst_addr);
+			at[m++] = at[k];
+		}
+	}
+	pfx_lookup(t, a, m, v);
+	uint64_t unmatched = 0, dropped = 0;
+	for (size_t k = 0; k < m; k++) {
+		struct ofd_flow *f = &b->flows[at[k]];
+		if (v[k]) {
 			set_remote(f, OFD_REMOTE_SRC);
-		else {
-			unmatched++;
-			if (s->dropunmatched) {
-				ofd_batch_kill(b, at[k]);
-				dropped++;
-			}
+			continue;
+		}
+		unmatched++;
+		if (s->dropunmatched) {
+			ofd_batch_kill(b, at[k]);
+			dropped++;
 		}
 	}
 	if (unmatched)
@@ -110,6 +122,7 @@ static void remoteaddress_process(struct ofd_segment *seg, void *state, struct o
 					     {OFD_REMOTE_DST, OFD_REMOTE_SRC}};
 	uint64_t nodir = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
+		pfx_prefetch(b, i + PFX_PREFETCH_AHEAD);
 		if (!ofd_batch_is_live(b, i))
 			continue;
 		struct ofd_flow *f = &b->flows[i];
