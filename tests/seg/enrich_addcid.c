@@ -271,7 +271,7 @@ static void test_file_errors(void **state)
 	char *lng = malloc(6000);
 	assert_non_null(lng);
 	memset(lng, ' ', 5000);
-	strcpy(lng + 5000, "10.0.0.0/8,1\n");
+	memcpy(lng + 5000, "10.0.0.0/8,1\n", sizeof("10.0.0.0/8,1\n"));
 	st_write(st_path("bad.csv"), lng);
 	free(lng);
 	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("bad.csv"));
