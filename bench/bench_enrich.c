@@ -2,7 +2,7 @@
  * bench_enrich: records per CPU-second of the prefix and counter enrichers (addcid, addnetid,
  * remoteaddress, normalize) on decoded records held in memory.
  *
- *   bench_enrich [--passes N] [--prefixes N] [--warm] [FILE]
+ *   bench_enrich [--passes N] [--prefixes N] [--warm] [--only CASE] [FILE]
  *
  * FILE (default $OFD_DATA/netflow_4M.pcap, else /work/shared/data/netflow_4M.pcap: the
  * examples/netflow_4M.pcap.gz sample unpacked) is decoded once into batches; each case then
@@ -73,6 +73,7 @@ static int write_prefixes(const char *path, const struct store *st, unsigned nra
 	if (!f)
 		return -1;
 	fprintf(f, "prefix,id\n");
+	size_t nsample = 0;
 	uint8_t *seen = calloc(1, 1u << 24); /* /24s written (IPv4) */
 	if (!seen) {
 		fclose(f);
@@ -103,6 +104,7 @@ static int write_prefixes(const char *path, const struct store *st, unsigned nra
 				if (as[j]->family != OFD_AF_INET || seen[s24])
 					continue;
 				seen[s24] = 1;
+				nsample++;
 				unsigned id = (unsigned)(rnd() % 1000) + 1;
 				fprintf(f, "%u.%u.%u.0/24,", p[0], p[1], p[2]);
 				fprintf(f, strings ? "customer-%u\n" : "%u\n", id);
@@ -110,6 +112,7 @@ static int write_prefixes(const char *path, const struct store *st, unsigned nra
 		}
 	}
 	free(seen);
+	printf("# %s: %u random prefixes and %zu /24s of the sample\n", path, nrand, nsample);
 	return fclose(f);
 }
 
@@ -131,6 +134,7 @@ struct saved {
 };
 
 static int warm;
+static const char *only; /* --only NAME: that case (and what it needs) alone */
 static volatile uint64_t sink;
 
 /* Read every cache line of the batch's records. */
@@ -147,6 +151,8 @@ static void touch(const struct ofd_batch *b)
 static void run_case(const char *name, const struct ofd_segment_type *t, const char *cfg, struct store *st,
 		     unsigned passes, int restore)
 {
+	if (only && strcmp(only, name) != 0 && name[0] != '(')
+		return;
 	struct ofd_harness *h = open_seg(t, cfg);
 	struct saved *sv = NULL;
 	if (restore & 1) {
@@ -202,17 +208,20 @@ int main(int argc, char **argv)
 	    {"passes", required_argument, NULL, 'p'},
 	    {"prefixes", required_argument, NULL, 'n'},
 	    {"warm", no_argument, NULL, 'w'},
+	    {"only", required_argument, NULL, 'o'},
 	    {NULL, 0, NULL, 0},
 	};
 	unsigned passes = 100, nrand = 100000;
 	int c;
-	while ((c = getopt_long(argc, argv, "p:n:w", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:n:wo:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': passes = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'n': nrand = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'w': warm = 1; break;
+		case 'o': only = optarg; break;
 		default:
-			fprintf(stderr, "usage: bench_enrich [--passes N] [--prefixes N] [--warm] [FILE]\n");
+			fprintf(stderr, "usage: bench_enrich [--passes N] [--prefixes N] [--warm] [--only "
+					"CASE] [FILE]\n");
 			return 2;
 		}
 	}
