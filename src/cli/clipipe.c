@@ -76,7 +76,8 @@ size_t ofd_clipipe_last(const struct ofd_pipeline *p)
 	return n ? n - 1 : 0;
 }
 
-/* Until the inputs end or a stop signal; SIGUSR1 (when in set) prints the counters, a second
+/* Until the inputs end or a stop signal; SIGUSR1 (when in set) prints the counters, SIGHUP (when
+   in set) asks the segments to reload their data files (ofd_reload_request), a second
    stop signal ends the process (the default action) if the drain hangs. The wait is on the
    pipeline (which wakes it the moment its inputs end: `dump` of a small file does not sit out a
    tick), signals are polled between waits: taken within 100 ms. */
@@ -88,6 +89,9 @@ static void clipipe_wait(struct ofd_pipeline *p, const sigset_t *set)
 		int sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGUSR1) {
 			ofd_pipeline_print(p, stderr);
+		} else if (sig == SIGHUP) {
+			ofd_info("SIGHUP: reloading data files");
+			ofd_reload_request();
 		} else if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
 			stopping = 1;
 			ofd_info("%s: stopping", strsignal(sig));

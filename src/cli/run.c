@@ -12,8 +12,9 @@
  * Then every segment is initialised (a failure: exit 2), the inputs start, and the pipeline
  * runs until every input ends (end of files) or SIGINT/SIGTERM; either way queues drain, outputs
  * flush and close, the counters go to stderr and the exit status is 0 (1 if an input failed).
- * SIGUSR1 prints the counters while running. A second SIGINT/SIGTERM during the drain ends the
- * process at once.
+ * SIGUSR1 prints the counters while running; SIGHUP makes the segments with data files reload
+ * them (ofd_reload_request), and the run goes on. A second SIGINT/SIGTERM during the drain ends
+ * the process at once.
  *
  * flowpipeline's flags: -l LEVEL (debug, info, warning, error; default info), -j (JSON log
  * lines), -n N (the `workers` of every input that takes them and is not given them in the
@@ -90,8 +91,8 @@ static void run_usage(FILE *f)
 		"      --markdown      with --segments: print the README's segment reference\n"
 		"  -v, --version       print the version and exit\n"
 		"      --verbose       debug messages (as -l debug)\n"
-		"Options end at the first ARG. SIGUSR1 prints the counters; SIGINT/SIGTERM stop the inputs,\n"
-		"drain and exit.\n");
+		"Options end at the first ARG. SIGUSR1 prints the counters; SIGHUP reloads data files (prefix\n"
+		"lists); SIGINT/SIGTERM stop the inputs, drain and exit.\n");
 }
 
 /* -n N: a decimal count of workers, 0 (one per core) to 64. */
@@ -231,6 +232,7 @@ int ofd_cmd_run(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (run_parse(&o, argc, argv)) {

@@ -23,7 +23,8 @@
 
 #include "segments/common/idtag.h"
 
-const char *const idtag_counters[] = {"unmatched", "noremote",	    "dropped", "arena_full",
+/* (what dropunmatched drops is the entry's `dropped`, which the engine counts) */
+const char *const idtag_counters[] = {"unmatched", "noremote",	    "arena_full",
 				      "reloads",   "reload_failed", NULL};
 
 int idtag_init(struct ofd_segment *seg, struct idtag_state *s, const struct idtag_fields *fields)
@@ -93,7 +94,7 @@ static inline int put(struct ctx *c, struct ofd_flow *f, unsigned id, unsigned i
 }
 
 /* The local-side lookups: addresses of the live records with a remote side marked. */
-static void process_local(struct ctx *c, uint64_t *unmatched, uint64_t *noremote, uint64_t *dropped)
+static void process_local(struct ctx *c, uint64_t *unmatched, uint64_t *noremote)
 {
 	const struct idtag_fields *fl = c->s->fields;
 	struct ofd_batch *b = c->b;
@@ -112,10 +113,8 @@ static void process_local(struct ctx *c, uint64_t *unmatched, uint64_t *noremote
 			a[n] = pfx_addr(&f->src_addr);
 		else {
 			(*noremote)++;
-			if (c->s->dropunmatched) {
+			if (c->s->dropunmatched)
 				ofd_batch_kill(b, i);
-				(*dropped)++;
-			}
 			continue;
 		}
 		at[n++] = (uint16_t)i;
@@ -133,10 +132,8 @@ static void process_local(struct ctx *c, uint64_t *unmatched, uint64_t *noremote
 			}
 			ofd_flow_clear(f, id);
 			(*unmatched)++;
-			if (c->s->dropunmatched) {
+			if (c->s->dropunmatched)
 				ofd_batch_kill(b, at[k]);
-				(*dropped)++;
-			}
 		}
 		return;
 	}
@@ -145,14 +142,12 @@ static void process_local(struct ctx *c, uint64_t *unmatched, uint64_t *noremote
 		if (put(c, f, fl->id, fl->id_str, v[k]))
 			continue;
 		(*unmatched)++;
-		if (c->s->dropunmatched) {
+		if (c->s->dropunmatched)
 			ofd_batch_kill(b, at[k]);
-			(*dropped)++;
-		}
 	}
 }
 
-static void process_both(struct ctx *c, uint64_t *unmatched, uint64_t *dropped)
+static void process_both(struct ctx *c, uint64_t *unmatched)
 {
 	const struct idtag_fields *fl = c->s->fields;
 	struct ofd_batch *b = c->b;
@@ -188,10 +183,8 @@ static void process_both(struct ctx *c, uint64_t *unmatched, uint64_t *dropped)
 			(void)put(c, f, fl->id, fl->id_str, one);
 		} else if (!ms && !md) {
 			(*unmatched)++;
-			if (c->s->dropunmatched) {
+			if (c->s->dropunmatched)
 				ofd_batch_kill(b, at[k]);
-				(*dropped)++;
-			}
 		}
 	}
 }
@@ -200,17 +193,15 @@ void idtag_process(struct ofd_segment *seg, struct idtag_state *s, struct ofd_ba
 {
 	struct ctx c = {.seg = seg, .s = s, .b = b};
 	c.t = pfx_src_begin(&s->src);
-	uint64_t unmatched = 0, noremote = 0, dropped = 0;
+	uint64_t unmatched = 0, noremote = 0;
 	if (s->matchboth)
-		process_both(&c, &unmatched, &dropped);
+		process_both(&c, &unmatched);
 	else
-		process_local(&c, &unmatched, &noremote, &dropped);
+		process_local(&c, &unmatched, &noremote);
 	if (unmatched)
 		ofd_segment_count(seg, IDT_C_UNMATCHED, unmatched);
 	if (noremote)
 		ofd_segment_count(seg, IDT_C_NOREMOTE, noremote);
-	if (dropped)
-		ofd_segment_count(seg, IDT_C_DROPPED, dropped);
 	if (c.arena_full)
 		ofd_segment_count(seg, IDT_C_ARENA_FULL, c.arena_full);
 }

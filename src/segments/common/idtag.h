@@ -27,7 +27,7 @@ struct idtag_state {
 };
 
 /* The segment's counters, in this order. */
-enum { IDT_C_UNMATCHED, IDT_C_NOREMOTE, IDT_C_DROPPED, IDT_C_ARENA_FULL, IDT_C_RELOADS, IDT_C_RELOAD_FAILED };
+enum { IDT_C_UNMATCHED, IDT_C_NOREMOTE, IDT_C_ARENA_FULL, IDT_C_RELOADS, IDT_C_RELOAD_FAILED };
 extern const char *const idtag_counters[];
 
 /* The config keys both take; useintids' default differs (addcid: true, addnetid: false). */

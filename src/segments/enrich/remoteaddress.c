@@ -28,7 +28,7 @@
 #include "segments/common/prefixfile.h"
 
 enum { POL_CIDR, POL_BORDER, POL_USER, POL_CLEAR };
-enum { C_UNMATCHED, C_NODIRECTION, C_DROPPED, C_RELOADS, C_RELOAD_FAILED };
+enum { C_UNMATCHED, C_NODIRECTION, C_RELOADS, C_RELOAD_FAILED };
 
 struct remoteaddress_state {
 	int policy;
@@ -91,7 +91,7 @@ static void process_cidr(struct ofd_segment *seg, struct remoteaddress_state *s,
 		}
 	}
 	pfx_lookup(t, a, m, v);
-	uint64_t unmatched = 0, dropped = 0;
+	uint64_t unmatched = 0;
 	for (size_t k = 0; k < m; k++) {
 		struct ofd_flow *f = &b->flows[at[k]];
 		if (v[k]) {
@@ -99,15 +99,11 @@ static void process_cidr(struct ofd_segment *seg, struct remoteaddress_state *s,
 			continue;
 		}
 		unmatched++;
-		if (s->dropunmatched) {
+		if (s->dropunmatched)
 			ofd_batch_kill(b, at[k]);
-			dropped++;
-		}
 	}
 	if (unmatched)
 		ofd_segment_count(seg, C_UNMATCHED, unmatched);
-	if (dropped)
-		ofd_segment_count(seg, C_DROPPED, dropped);
 }
 
 static void remoteaddress_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
@@ -159,8 +155,7 @@ static void remoteaddress_fini(struct ofd_segment *seg, void *state)
 }
 
 static const char *const policies[] = {"cidr", "border", "user", "clear", NULL};
-static const char *const counters[] = {"unmatched", "nodirection",   "dropped",
-				       "reloads",   "reload_failed", NULL};
+static const char *const counters[] = {"unmatched", "nodirection", "reloads", "reload_failed", NULL};
 
 static const struct ofd_cfg_key remoteaddress_keys[] = {
     OFD_KEY("policy", OFD_CFG_ENUM, struct remoteaddress_state, policy, .required = 1, .choices = policies,
