@@ -91,8 +91,8 @@ static void run_usage(FILE *f)
 		"      --markdown      with --segments: print the README's segment reference\n"
 		"  -v, --version       print the version and exit\n"
 		"      --verbose       debug messages (as -l debug)\n"
-		"Options end at the first ARG. SIGUSR1 prints the counters; SIGHUP reloads data files (prefix\n"
-		"lists); SIGINT/SIGTERM stop the inputs, drain and exit.\n");
+		"Options end at the first ARG. SIGUSR1 prints the counters; SIGINT/SIGTERM stop the inputs,\n"
+		"drain and exit.\n");
 }
 
 /* -n N: a decimal count of workers, 0 (one per core) to 64. */

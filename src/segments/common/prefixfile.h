@@ -32,7 +32,7 @@
 #include "net/lpm.h"
 #include "ofd/segment.h"
 
-#define PFX_FILE_MAX (256u << 20)
+#define PFX_FILE_MAX (64u << 20)
 #define PFX_LINE_MAX 4096
 #define PFX_ID_MAX   255
 
