@@ -226,6 +226,47 @@ static void test_string_ids(void **state)
 	ofd_harness_free(h);
 }
 
+/* Text ids that do not fit into the batch's arena: counted, the field left unset, the rest set. */
+static void test_arena_full(void **state)
+{
+	(void)state;
+	FILE *f = fopen(st_path("long.csv"), "w");
+	assert_non_null(f);
+	char id[256];
+	memset(id, 'x', 250);
+	id[250] = 0;
+	for (unsigned i = 0; i < 512; i++) /* 512 distinct ids of 255 bytes: 128 KiB > the arena */
+		fprintf(f, "10.%u.%u.0/24,%04u%s\n", i >> 8, i & 255, i, id);
+	assert_int_equal(fclose(f), 0);
+	struct ofd_harness *h = open_cfg(&ofd_seg_addcid, "long.csv", ", useintids: false");
+	struct ofd_batch *b = ofd_harness_batch(h, OFD_BATCH_CAP);
+	for (uint32_t i = 0; i < OFD_BATCH_CAP; i++) {
+		ofd_ip_set4u(&b->flows[i].src_addr, 0x0a000001u | i << 8);
+		ip(&b->flows[i].dst_addr, "192.0.2.1");
+		b->flows[i].remote_addr = OFD_REMOTE_DST;
+	}
+	ofd_harness_process(h, b);
+	uint64_t full = ofd_harness_counter(h, "arena_full");
+	unsigned set = 0;
+	for (uint32_t i = 0; i < OFD_BATCH_CAP; i++) {
+		const char *c = b->flows[i].cid_string;
+		if (!c) {
+			assert_false(ofd_flow_has(&b->flows[i], OFD_F_CID_STRING));
+			continue;
+		}
+		set++;
+		char want[8];
+		snprintf(want, sizeof(want), "%04u", i);
+		assert_memory_equal(c, want, 4);
+		assert_int_equal(strlen(c), 254);
+	}
+	assert_int_equal(set + full, OFD_BATCH_CAP);
+	assert_true(set >= 200 && full > 0); /* 64 KiB hold 255 of them */
+	assert_int_equal(ofd_harness_counter(h, "unmatched"), 0);
+	assert_int_equal(ofd_batch_live_count(b), OFD_BATCH_CAP);
+	ofd_harness_free(h);
+}
+
 /* The initial load refuses the start with FILE:LINE and the reason. */
 static void test_file_errors(void **state)
 {
@@ -470,11 +511,11 @@ int main(void)
 {
 	ofd_log_set_sink(log_sink, NULL);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_overlaps),	  cmocka_unit_test(test_families_apart),
-	    cmocka_unit_test(test_noremote),	  cmocka_unit_test(test_matchboth),
-	    cmocka_unit_test(test_string_ids),	  cmocka_unit_test(test_file_errors),
-	    cmocka_unit_test(test_reload_sighup), cmocka_unit_test(test_reload_file_change),
-	    cmocka_unit_test(test_addnetid),
+	    cmocka_unit_test(test_overlaps),	       cmocka_unit_test(test_families_apart),
+	    cmocka_unit_test(test_noremote),	       cmocka_unit_test(test_matchboth),
+	    cmocka_unit_test(test_string_ids),	       cmocka_unit_test(test_arena_full),
+	    cmocka_unit_test(test_file_errors),	       cmocka_unit_test(test_reload_sighup),
+	    cmocka_unit_test(test_reload_file_change), cmocka_unit_test(test_addnetid),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }
