@@ -12,8 +12,9 @@
  * Then every segment is initialised (a failure: exit 2), the inputs start, and the pipeline
  * runs until every input ends (end of files) or SIGINT/SIGTERM; either way queues drain, outputs
  * flush and close, the counters go to stderr and the exit status is 0 (1 if an input failed).
- * SIGUSR1 prints the counters while running. A second SIGINT/SIGTERM during the drain ends the
- * process at once.
+ * SIGUSR1 prints the counters while running; SIGHUP makes the segments with data files reload
+ * them (ofd_reload_request), and the run goes on. A second SIGINT/SIGTERM during the drain ends
+ * the process at once.
  *
  * flowpipeline's flags: -l LEVEL (debug, info, warning, error; default info), -j (JSON log
  * lines), -n N (the `workers` of every input that takes them and is not given them in the

@@ -41,3 +41,7 @@ ofd_segment(aslookup SOURCES enrich/aslookup.c enrich/astable.c enrich/mmdb.c PK
 ofd_segment(anonymize SOURCES enrich/anonymize.c enrich/cryptopan.c PKGS libcrypto)
 ofd_segment(snmp SOURCES enrich/snmp.c enrich/snmp_cache.c enrich/snmp_poll.c enrich/snmp_pdu.c
   enrich/snmp_text.c PKGS netsnmp libpcre2-8)
+ofd_segment(addcid SOURCES enrich/addcid.c)
+ofd_segment(addnetid SOURCES enrich/addnetid.c)
+ofd_segment(remoteaddress SOURCES enrich/remoteaddress.c)
+ofd_segment(normalize SOURCES enrich/normalize.c)
