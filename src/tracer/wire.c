@@ -166,7 +166,12 @@ static void opt_field(struct jw *w, const struct ofd_flow *f, enum opt o)
 {
 	switch (o) {
 	case OPT_EXPORTER: jw_lit(w, ", \"exporter\": "), jw_ip(w, &f->sampler_address); break;
-	case OPT_SAMPLING: jw_lit(w, ", \"sampling_rate\": "), jw_u64(w, f->sampling_rate); break;
+	case OPT_SAMPLING: /* with normalize before the tracer, the counts are scaled already: one member
+			      pair, kept or cut together, so a reader never scales twice */
+		jw_lit(w, ", \"sampling_rate\": "), jw_u64(w, f->sampling_rate);
+		if (f->normalized)
+			jw_lit(w, ", \"normalized\": true");
+		break;
 	case OPT_SRC_AS: jw_lit(w, ", \"src_as\": "), jw_u64(w, f->src_as); break;
 	case OPT_DST_AS: jw_lit(w, ", \"dst_as\": "), jw_u64(w, f->dst_as); break;
 	case OPT_IN_IF: jw_lit(w, ", \"in_if\": "), jw_u64(w, f->in_if); break;

@@ -123,6 +123,12 @@ static void test_body_v6(void **state)
 	assert_string_equal(json_string_value(json_object_get(d, "daddr")), "2001:db8:0:1::80");
 	assert_int_equal(json_integer_value(json_object_get(d, "dst_as")), 64511);
 	json_decref(j);
+	/* after normalize the counts are scaled already: the body says so beside the rate */
+	f.normalized = 1;
+	ofd_flow_set(&f, OFD_F_NORMALIZED);
+	n = ofd_tracer_body(buf, sizeof(buf), &f, &meta_v6, OFD_TRACER_MAX);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "\"sampling_rate\": 1000, \"normalized\": true, \"src_as\": 64496"));
 }
 
 static void test_sourcetypes_classes(void **state)
