@@ -36,3 +36,4 @@ ofd_segment(kafkaproducer SOURCES output/kafkaproducer.c kafka/kafkaconf.c PKGS 
 ofd_segment(diskbuffer SOURCES flow/diskbuffer.c)
 ofd_segment(kafkaconsumer SOURCES input/kafkaconsumer.c input/kafkaconsumer_conf.c input/kafkaconsumer_decode.c
   input/kafkaconsumer_offsets.c kafka/kafkaconf.c PKGS rdkafka)
+ofd_segment(reversedns SOURCES enrich/reversedns.c enrich/rdns_cache.c enrich/rdns_resolver.c PKGS libcares)
