@@ -188,14 +188,12 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 		case OFD_DNS_PTR_NODATA: q->outcome = RQ_NODATA; break;
 		case OFD_DNS_PTR_BADNAME:
 			q->outcome = RQ_BADNAME;
-			ofd_segment_count(r->seg, RC_BADNAME, 1);
 			ofd_log_rl(&r->rl_bad, OFD_LOG_WARN,
 				   "segment %s: the PTR answer for %s is not a host name (counted as badname)",
 				   ofd_segment_name(r->seg), q->qname);
 			break;
 		default:
 			q->outcome = RQ_ERROR;
-			ofd_segment_count(r->seg, RC_ERRORS, 1);
 			ofd_log_rl(&r->rl_err, OFD_LOG_WARN, "segment %s: a malformed answer for %s",
 				   ofd_segment_name(r->seg), q->qname);
 			break;
@@ -205,19 +203,15 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	case ARES_ENODATA: q->outcome = RQ_NODATA; break;
 	case ARES_ETIMEOUT:
 		q->outcome = RQ_TIMEOUT;
-		ofd_segment_count(r->seg, RC_TIMEOUTS, 1);
 		break;
 	case ARES_ECANCELLED:
 	case ARES_EDESTRUCTION: q->outcome = -1; break;
 	default:
 		q->outcome = RQ_ERROR;
-		ofd_segment_count(r->seg, RC_ERRORS, 1);
 		ofd_log_rl(&r->rl_err, OFD_LOG_WARN, "segment %s: query %s: %s", ofd_segment_name(r->seg),
 			   q->qname, ares_strerror(status));
 		break;
 	}
-	if (q->outcome >= 0)
-		atomic_fetch_add_explicit(&r->queries[q->outcome], 1, memory_order_relaxed);
 	q->next = r->done;
 	r->done = q;
 }
@@ -231,7 +225,8 @@ static uint32_t fresh_for(const struct rdns *r, uint32_t ttl)
 	return t;
 }
 
-/* Write the finished queries into the cache, under the lock. */
+/* Write the finished queries into the cache, under the lock; then count them (so that what the
+   counters say is in the cache already). */
 static void apply_done(struct rdns *r)
 {
 	struct rdns_req *q = r->done;
@@ -239,12 +234,14 @@ static void apply_done(struct rdns *r)
 		return;
 	r->done = NULL;
 	unsigned n = 0, evicted = 0;
+	uint64_t outcomes[RQ__N] = {0};
 	pthread_mutex_lock(&r->mu);
 	uint32_t now = rdns_now(r);
 	while (q) {
 		struct rdns_req *next = q->next;
 		n++;
 		if (q->outcome >= 0) {
+			outcomes[q->outcome]++;
 			struct rdns_entry *e = rdns_find(&r->c, q->key.k0, q->key.k1);
 			if (!e) {
 				int ev;
@@ -275,6 +272,15 @@ static void apply_done(struct rdns *r)
 	atomic_store_explicit(&r->entries_pub, r->c.count, memory_order_relaxed);
 	pthread_mutex_unlock(&r->mu);
 	atomic_fetch_sub_explicit(&r->inflight, n, memory_order_relaxed);
+	if (outcomes[RQ_TIMEOUT])
+		ofd_segment_count(r->seg, RC_TIMEOUTS, outcomes[RQ_TIMEOUT]);
+	if (outcomes[RQ_ERROR])
+		ofd_segment_count(r->seg, RC_ERRORS, outcomes[RQ_ERROR]);
+	if (outcomes[RQ_BADNAME])
+		ofd_segment_count(r->seg, RC_BADNAME, outcomes[RQ_BADNAME]);
+	for (int i = 0; i < RQ__N; i++)
+		if (outcomes[i])
+			atomic_fetch_add_explicit(&r->queries[i], outcomes[i], memory_order_relaxed);
 	if (evicted)
 		ofd_segment_count(r->seg, RC_EVICTED, evicted);
 }
