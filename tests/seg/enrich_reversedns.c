@@ -282,12 +282,13 @@ static void test_silent_resolver(void **state)
 	assert_true(slowest < 0.05);
 	uint64_t sent = ofd_harness_metric(h, "reversedns_queries_sent_total", NULL);
 	ofd_harness_free(h);
-	/* every query that was sent reached the socket once (tries: 1) */
+	/* every query that was sent reached the socket once (tries: 1); the thread may have sent
+	   up to maxinflight more before it stopped */
 	uint64_t got = 0;
 	char buf[512];
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		got++;
-	assert_int_equal(got, sent);
+	assert_true(got >= sent && got <= sent + 4);
 	close(fd);
 }
 

@@ -1,96 +1,129 @@
 /*
  * reversedns internals, shared by its files:
  *
- *   reversedns.c     the segment: config keys, process() (cache lookups, misses queued),
- *                    counters and metrics
- *   rdns_cache.c     the bounded set-associative cache and the bounded queue of misses
+ *   reversedns.c     the segment: config keys, process() (answers into the cache, lookups,
+ *                    misses queued), counters and metrics
+ *   rdns_cache.c     the bounded set-associative cache and the lock-free rings
  *   rdns_resolver.c  the background thread: c-ares PTR queries, at most `maxinflight` at once,
- *                    answers read with net/dnsptr.h and written into the cache
+ *                    answers read with net/dnsptr.h
  *
- * One mutex (`mu`) guards the cache and the queue. process() takes it once per batch and the
- * resolver thread once per round of answers (and once to take queued misses), never while it
- * waits on the network, so neither holds it long: the pipeline waits at most for one round of
- * cache writes, and a slow resolver never makes it wait at all.
+ * No lock: the cache belongs to process() alone (the engine never runs it concurrently). The
+ * resolver thread and process() talk through three single-producer single-consumer rings:
+ * `misses` (addresses to ask for, process() -> thread, `queuesize`), `done` (finished query
+ * slots, thread -> process(): process() writes their answers into the cache at the start of
+ * its next batch) and `freed` (slots given back, process() -> thread). There are exactly
+ * `maxinflight` slots, each in one place at a time, so `done` and `freed` never overflow; a full
+ * `misses` ring drops the miss (counted). A slow resolver therefore never makes process() wait,
+ * and a busy pipeline never starves the resolver (the first build shared one mutex, and
+ * process() called back to back kept the thread from it for seconds).
  */
 #ifndef OFD_SEG_RDNS_H
 #define OFD_SEG_RDNS_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "net/dnsptr.h"
 #include "ofd/segment.h"
 
-#define RDNS_WAYS     8   /* entries per cache bucket */
-#define RDNS_NAME_CAP 256 /* bytes per cached name: 253 characters, the final dot, the NUL */
+#define RDNS_WAYS   8  /* entries per cache bucket */
+#define RDNS_INLINE 88 /* bytes of a name kept in its entry (with the NUL); longer ones overflow */
 
 enum rdns_state { RDNS_EMPTY, RDNS_PENDING, RDNS_POS, RDNS_NEG };
 enum { RDNS_F_REFRESH = 1 }; /* a refresh of this entry is queued or in flight */
 
-/* A cache entry: 32 bytes; its name lives in names[index * RDNS_NAME_CAP]. */
+/* A cache entry, two cache lines; a name of RDNS_INLINE bytes or more (with its NUL) lives in
+   the overflow slot of the entry's index (OFD_DNS_NAME_MAX bytes each, touched only then). */
 struct rdns_entry {
-	uint64_t k0, k1; /* the address's 16 bytes (IPv4 v4-mapped) */
-	uint32_t fresh;	 /* clock second until which the answer is fresh */
-	uint32_t used;	 /* clock second of the last lookup */
-	uint32_t memo;	 /* process() call that put the name into its batch (memo_ptr) */
-	uint8_t state;	 /* enum rdns_state */
-	uint8_t flags;	 /* RDNS_F_* */
-	uint8_t namelen; /* without the NUL */
+	uint64_t k0, k1;      /* the address's 16 bytes (IPv4 v4-mapped) */
+	const char *memo_ptr; /* the name's copy in the batch of process() call `memo` */
+	uint32_t fresh;	      /* clock second until which the answer is fresh */
+	uint32_t used;	      /* clock second of the last lookup */
+	uint32_t memo;
+	uint8_t state; /* enum rdns_state */
+	uint8_t flags; /* RDNS_F_* */
+	uint8_t namelen;
 	uint8_t pad;
+	char name[RDNS_INLINE];
 };
 
 struct rdns_key {
 	uint64_t k0, k1;
 };
 
-/* The cache: nbuckets * RDNS_WAYS entries, set-associative, least recently used evicted. */
+/* The cache: nbuckets * RDNS_WAYS entries, set-associative, the least recently used evicted.
+   tags[] holds a 32-bit fingerprint per entry (0: empty), a bucket's eight in 32 bytes, so a
+   lookup reads one line of tags and then only the entry whose tag matches. */
 struct rdns_cache {
+	uint32_t *tags;
 	struct rdns_entry *e;
-	char *names;
-	const char **memo_ptr; /* per entry: the name's copy in the current batch's arena */
+	char *overflow;
 	uint64_t seed;
 	uint32_t nbuckets; /* a power of two */
 	unsigned shift;	   /* 64 - log2(nbuckets) */
 	uint32_t count;	   /* entries not empty */
-	/* the queue of addresses to ask for */
-	struct rdns_key *q;
-	uint32_t qcap, qhead, qlen;
 };
 
-int rdns_cache_init(struct rdns_cache *c, uint64_t entries, uint32_t queuesize, uint64_t seed);
+int rdns_cache_init(struct rdns_cache *c, uint64_t entries, uint64_t seed);
 void rdns_cache_fini(struct rdns_cache *c);
 
-static inline uint32_t rdns_bucket(const struct rdns_cache *c, uint64_t k0, uint64_t k1)
+static inline uint64_t rdns_hash(const struct rdns_cache *c, uint64_t k0, uint64_t k1)
 {
 	uint64_t h = (k0 ^ c->seed) * 0x9e3779b97f4a7c15ull ^ (k1 + c->seed) * 0xc2b2ae3d27d4eb4full;
-	h ^= h >> 31;
-	h *= 0x94d049bb133111ebull;
+	h ^= h >> 29;
+	return h * 0x94d049bb133111ebull;
+}
+
+/* The bucket (top bits) and the tag (low bits, never 0) of a hash. */
+static inline uint32_t rdns_bucket_of(const struct rdns_cache *c, uint64_t h)
+{
 	return (uint32_t)(h >> c->shift);
+}
+static inline uint32_t rdns_tag_of(uint64_t h)
+{
+	return (uint32_t)h | 1u;
 }
 
 /* The entry of the key, or NULL. */
-static inline struct rdns_entry *rdns_find(struct rdns_cache *c, uint64_t k0, uint64_t k1)
+static inline struct rdns_entry *rdns_find(struct rdns_cache *c, uint64_t h, uint64_t k0, uint64_t k1)
 {
-	struct rdns_entry *b = &c->e[(size_t)rdns_bucket(c, k0, k1) * RDNS_WAYS];
-	for (int w = 0; w < RDNS_WAYS; w++)
-		if (b[w].k0 == k0 && b[w].k1 == k1 && b[w].state != RDNS_EMPTY)
-			return &b[w];
+	size_t base = (size_t)rdns_bucket_of(c, h) * RDNS_WAYS;
+	const uint32_t *t = &c->tags[base];
+	uint32_t tag = rdns_tag_of(h);
+	for (int w = 0; w < RDNS_WAYS; w++) {
+		if (t[w] != tag)
+			continue;
+		struct rdns_entry *e = &c->e[base + (size_t)w];
+		if (e->k0 == k0 && e->k1 == k1)
+			return e;
+	}
 	return NULL;
 }
 
 /* A slot for the key in its bucket: an empty one, else the least recently used (*evicted set
-   to 1); the entry is zeroed with the key set, state RDNS_EMPTY. */
-struct rdns_entry *rdns_take(struct rdns_cache *c, uint64_t k0, uint64_t k1, int *evicted);
+   to 1); zeroed with the key and tag set, state RDNS_EMPTY. */
+struct rdns_entry *rdns_take(struct rdns_cache *c, uint64_t h, uint64_t k0, uint64_t k1, int *evicted);
 
-static inline char *rdns_name(struct rdns_cache *c, const struct rdns_entry *e)
+static inline char *rdns_name(struct rdns_cache *c, struct rdns_entry *e)
 {
-	return c->names + (size_t)(e - c->e) * RDNS_NAME_CAP;
+	return e->namelen < RDNS_INLINE ? e->name : c->overflow + (size_t)(e - c->e) * OFD_DNS_NAME_MAX;
 }
+/* Set e's name (a host name of at most 254 characters). */
+void rdns_set_name(struct rdns_cache *c, struct rdns_entry *e, const char *name, size_t len);
 
-/* The queue: push (0, or -1 when full) and pop (0, or -1 when empty). */
-int rdns_push(struct rdns_cache *c, uint64_t k0, uint64_t k1);
-int rdns_pop(struct rdns_cache *c, struct rdns_key *k);
+/* A single-producer single-consumer ring of cap (a power of two) elements of `size` bytes. */
+struct rdns_ring {
+	_Alignas(64) _Atomic uint32_t head; /* the consumer's */
+	_Alignas(64) _Atomic uint32_t tail; /* the producer's */
+	_Alignas(64) uint32_t cap, size;
+	unsigned char *v;
+};
+int rdns_ring_init(struct rdns_ring *r, uint32_t min_cap, uint32_t size);
+void rdns_ring_fini(struct rdns_ring *r);
+/* 0, or -1 when full (producer) / empty (consumer). */
+int rdns_ring_push(struct rdns_ring *r, const void *elem);
+int rdns_ring_pop(struct rdns_ring *r, void *elem);
+uint32_t rdns_ring_len(struct rdns_ring *r);
 
 /* The segment's counters (ofd_segment_count) */
 enum {
@@ -125,23 +158,24 @@ struct rdns {
 	uint64_t negttl_ns;	       /* `negativettl`: NXDOMAIN, no PTR, timeouts, errors */
 
 	struct ofd_segment *seg;
-	pthread_mutex_t mu;
-	int mu_ok;
-	struct rdns_cache c;
+	struct rdns_cache c; /* process()'s alone */
+	struct rdns_ring misses, done, freed;
 	uint64_t clock_base_ns; /* CLOCK_MONOTONIC at init, minus one second (clock second 0 is "never") */
 	uint32_t refresh_s, stale_s, minttl_s, maxttl_s, negttl_s;
 	uint32_t calls; /* process() calls, for the memo */
 
+	uint32_t qcap; /* `queuesize`: misses queued at most (the ring may be larger) */
+
 	/* the resolver thread's wakeup */
 	int evfd;
 	atomic_int sleeping;
-	atomic_uint queued; /* c.qlen, readable without the lock */
 
-	/* c-ares (rdns_resolver.c) */
+	/* c-ares and the query slots (rdns_resolver.c) */
 	void *channel;
 	int ares_lib;
 	struct rdns_req *reqs; /* maxinflight slots */
-	struct rdns_req *free_reqs, *done;
+	uint32_t *free_slots;  /* the thread's own stack of free slot indices */
+	uint32_t nfree;
 
 	/* published for collect() */
 	_Atomic uint64_t lookups[RL__N], queries[RQ__N], sent;
@@ -152,10 +186,12 @@ struct rdns {
 /* Seconds of the segment's clock now (CLOCK_MONOTONIC_COARSE since init, from 1). */
 uint32_t rdns_now(const struct rdns *r);
 
-/* rdns_resolver.c: the channel (init), the thread, the release (fini) */
+/* rdns_resolver.c: the channel (init), the thread, the release (fini); process() writes the
+   finished queries into the cache with rdns_apply_done() */
 int rdns_resolver_init(struct rdns *r, char *err, size_t errlen);
 void rdns_resolver_thread(struct ofd_segment *seg, void *arg);
 void rdns_resolver_fini(struct rdns *r);
+unsigned rdns_apply_done(struct rdns *r, uint32_t now, unsigned *evicted);
 /* check()'s view of `resolver`: 0, or OFD_ECONFIG with the reason in err */
 int rdns_resolver_check(const char *spec, char *err, size_t errlen);
 

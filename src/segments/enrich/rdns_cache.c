@@ -1,16 +1,15 @@
 /*
- * reversedns's cache and queue (rdns.h): a set-associative table of RDNS_WAYS entries per
- * bucket, so that it is bounded and a lookup reads one small run of memory; a full bucket
- * gives up its least recently used entry. Names sit in a separate array of RDNS_NAME_CAP-byte
- * slots, touched only when an answer is written or a name is copied into a batch. The caller
- * holds the lock (rdns.h).
+ * reversedns's cache and rings (rdns.h). The cache is set-associative: RDNS_WAYS entries per
+ * bucket, so that it is bounded and a lookup reads one line of tags and one entry; a full
+ * bucket gives up its least recently used entry. Only process() touches it.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rdns.h"
 
-int rdns_cache_init(struct rdns_cache *c, uint64_t entries, uint32_t queuesize, uint64_t seed)
+int rdns_cache_init(struct rdns_cache *c, uint64_t entries, uint64_t seed)
 {
 	uint32_t nb = 2; /* at least one bit of hash, so that the shift stays below 64 */
 	unsigned bits = 1;
@@ -23,12 +22,10 @@ int rdns_cache_init(struct rdns_cache *c, uint64_t entries, uint32_t queuesize, 
 	c->shift = 64 - bits;
 	c->seed = seed;
 	size_t n = (size_t)nb * RDNS_WAYS;
+	c->tags = calloc(n, sizeof(*c->tags));
 	c->e = calloc(n, sizeof(*c->e));
-	c->names = calloc(n, RDNS_NAME_CAP); /* untouched pages cost no memory */
-	c->memo_ptr = calloc(n, sizeof(*c->memo_ptr));
-	c->q = calloc(queuesize, sizeof(*c->q));
-	c->qcap = queuesize;
-	if (!c->e || !c->names || !c->memo_ptr || !c->q) {
+	c->overflow = calloc(n, OFD_DNS_NAME_MAX); /* untouched pages cost no memory */
+	if (!c->tags || !c->e || !c->overflow) {
 		rdns_cache_fini(c);
 		return -ENOMEM;
 	}
@@ -37,56 +34,86 @@ int rdns_cache_init(struct rdns_cache *c, uint64_t entries, uint32_t queuesize, 
 
 void rdns_cache_fini(struct rdns_cache *c)
 {
+	free(c->tags);
 	free(c->e);
-	free(c->names);
-	free(c->memo_ptr);
-	free(c->q);
+	free(c->overflow);
 	memset(c, 0, sizeof(*c));
 }
 
-struct rdns_entry *rdns_take(struct rdns_cache *c, uint64_t k0, uint64_t k1, int *evicted)
+struct rdns_entry *rdns_take(struct rdns_cache *c, uint64_t h, uint64_t k0, uint64_t k1, int *evicted)
 {
-	struct rdns_entry *b = &c->e[(size_t)rdns_bucket(c, k0, k1) * RDNS_WAYS];
-	struct rdns_entry *v = NULL;
+	size_t base = (size_t)rdns_bucket_of(c, h) * RDNS_WAYS;
+	int v = -1;
 	*evicted = 0;
 	for (int w = 0; w < RDNS_WAYS; w++) {
-		if (b[w].state == RDNS_EMPTY) {
-			v = &b[w];
+		if (c->tags[base + (size_t)w] == 0) {
+			v = w;
 			break;
 		}
-		if (!v || b[w].used < v->used)
-			v = &b[w];
+		if (v < 0 || c->e[base + (size_t)w].used < c->e[base + (size_t)v].used)
+			v = w;
 	}
-	if (v->state != RDNS_EMPTY)
+	if (c->tags[base + (size_t)v])
 		*evicted = 1;
 	else
 		c->count++;
-	memset(v, 0, sizeof(*v));
-	v->k0 = k0;
-	v->k1 = k1;
-	return v;
+	struct rdns_entry *e = &c->e[base + (size_t)v];
+	memset(e, 0, offsetof(struct rdns_entry, name));
+	e->name[0] = '\0';
+	e->k0 = k0;
+	e->k1 = k1;
+	c->tags[base + (size_t)v] = rdns_tag_of(h);
+	return e;
 }
 
-int rdns_push(struct rdns_cache *c, uint64_t k0, uint64_t k1)
+void rdns_set_name(struct rdns_cache *c, struct rdns_entry *e, const char *name, size_t len)
 {
-	if (c->qlen == c->qcap)
+	e->namelen = (uint8_t)len;
+	memcpy(rdns_name(c, e), name, len);
+	rdns_name(c, e)[len] = '\0';
+}
+
+int rdns_ring_init(struct rdns_ring *r, uint32_t min_cap, uint32_t size)
+{
+	uint32_t cap = 1;
+	while (cap < min_cap)
+		cap <<= 1;
+	atomic_init(&r->head, 0);
+	atomic_init(&r->tail, 0);
+	r->cap = cap;
+	r->size = size;
+	r->v = calloc(cap, size);
+	return r->v ? 0 : -ENOMEM;
+}
+
+void rdns_ring_fini(struct rdns_ring *r)
+{
+	free(r->v);
+	r->v = NULL;
+}
+
+int rdns_ring_push(struct rdns_ring *r, const void *elem)
+{
+	uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (t - atomic_load_explicit(&r->head, memory_order_acquire) == r->cap)
 		return -1;
-	uint32_t i = c->qhead + c->qlen;
-	if (i >= c->qcap)
-		i -= c->qcap;
-	c->q[i].k0 = k0;
-	c->q[i].k1 = k1;
-	c->qlen++;
+	memcpy(r->v + (size_t)(t & (r->cap - 1)) * r->size, elem, r->size);
+	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 	return 0;
 }
 
-int rdns_pop(struct rdns_cache *c, struct rdns_key *k)
+int rdns_ring_pop(struct rdns_ring *r, void *elem)
 {
-	if (c->qlen == 0)
+	uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	if (atomic_load_explicit(&r->tail, memory_order_acquire) == h)
 		return -1;
-	*k = c->q[c->qhead];
-	if (++c->qhead == c->qcap)
-		c->qhead = 0;
-	c->qlen--;
+	memcpy(elem, r->v + (size_t)(h & (r->cap - 1)) * r->size, r->size);
+	atomic_store_explicit(&r->head, h + 1, memory_order_release);
 	return 0;
+}
+
+uint32_t rdns_ring_len(struct rdns_ring *r)
+{
+	return atomic_load_explicit(&r->tail, memory_order_acquire) -
+	       atomic_load_explicit(&r->head, memory_order_acquire);
 }

@@ -1,9 +1,10 @@
 /*
  * reversedns's background thread (rdns.h): takes queued misses, asks for their PTR records with
- * c-ares (at most `maxinflight` on the wire), reads each answer with net/dnsptr.h and writes
- * the outcome into the cache, a round of answers under one short lock. It waits in poll() on
- * c-ares's sockets and an eventfd that process() writes when it queued a miss while the thread
- * slept, at most 100 ms at a time so that it sees the pipeline stopping.
+ * c-ares (at most `maxinflight` on the wire), reads each answer with net/dnsptr.h into its slot
+ * and hands the slot to process() through the `done` ring; process() writes it into the cache
+ * (rdns_apply_done) and gives the slot back through `freed`. The thread waits in poll() on
+ * c-ares's sockets and an eventfd that process() writes when it queued a miss or gave slots
+ * back while the thread slept, at most 100 ms at a time so that it sees the pipeline stopping.
  */
 #include <arpa/inet.h>
 #include <ares.h>
@@ -22,7 +23,7 @@
 
 struct rdns_req {
 	struct rdns *r;
-	struct rdns_req *next;
+	uint32_t idx;
 	struct rdns_key key;
 	int outcome; /* RQ_*, or -1: cancelled */
 	uint32_t ttl;
@@ -146,12 +147,13 @@ int rdns_resolver_init(struct rdns *r, char *err, size_t errlen)
 		}
 	}
 	r->reqs = calloc(r->maxinflight, sizeof(*r->reqs));
-	if (!r->reqs)
+	r->free_slots = calloc(r->maxinflight, sizeof(*r->free_slots));
+	if (!r->reqs || !r->free_slots)
 		return -ENOMEM;
-	for (uint64_t i = 0; i < r->maxinflight; i++) {
+	for (uint32_t i = 0; i < r->maxinflight; i++) {
 		r->reqs[i].r = r;
-		r->reqs[i].next = r->free_reqs;
-		r->free_reqs = &r->reqs[i];
+		r->reqs[i].idx = i;
+		r->free_slots[r->nfree++] = i;
 	}
 	r->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (r->evfd < 0) {
@@ -174,6 +176,8 @@ void rdns_resolver_fini(struct rdns *r)
 	r->evfd = -1;
 	free(r->reqs);
 	r->reqs = NULL;
+	free(r->free_slots);
+	r->free_slots = NULL;
 }
 
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
@@ -212,8 +216,21 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 			   q->qname, ares_strerror(status));
 		break;
 	}
-	q->next = r->done;
-	r->done = q;
+	if (q->outcome < 0) {
+		r->free_slots[r->nfree++] = q->idx; /* cancelled: stopping */
+		return;
+	}
+	if (q->outcome == RQ_TIMEOUT)
+		ofd_segment_count(r->seg, RC_TIMEOUTS, 1);
+	else if (q->outcome == RQ_ERROR)
+		ofd_segment_count(r->seg, RC_ERRORS, 1);
+	else if (q->outcome == RQ_BADNAME)
+		ofd_segment_count(r->seg, RC_BADNAME, 1);
+	atomic_fetch_add_explicit(&r->queries[q->outcome], 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&r->inflight, 1, memory_order_relaxed);
+	/* never full: it has room for every slot */
+	if (rdns_ring_push(&r->done, &q->idx))
+		abort();
 }
 
 /* Clamp an answer's TTL; with `cache`, refresh at least every refreshinterval. */
@@ -225,105 +242,66 @@ static uint32_t fresh_for(const struct rdns *r, uint32_t ttl)
 	return t;
 }
 
-/* Write the finished queries into the cache, under the lock; then count them (so that what the
-   counters say is in the cache already). */
-static void apply_done(struct rdns *r)
+unsigned rdns_apply_done(struct rdns *r, uint32_t now, unsigned *evicted)
 {
-	struct rdns_req *q = r->done;
-	if (!q)
-		return;
-	r->done = NULL;
-	unsigned n = 0, evicted = 0;
-	uint64_t outcomes[RQ__N] = {0};
-	pthread_mutex_lock(&r->mu);
-	uint32_t now = rdns_now(r);
-	while (q) {
-		struct rdns_req *next = q->next;
+	uint32_t idx;
+	unsigned n = 0;
+	while (rdns_ring_pop(&r->done, &idx) == 0) {
+		struct rdns_req *q = &r->reqs[idx];
 		n++;
-		if (q->outcome >= 0) {
-			outcomes[q->outcome]++;
-			struct rdns_entry *e = rdns_find(&r->c, q->key.k0, q->key.k1);
-			if (!e) {
-				int ev;
-				e = rdns_take(&r->c, q->key.k0, q->key.k1, &ev);
-				evicted += (unsigned)ev;
-				e->used = now;
-			}
-			e->flags = 0;
-			if (q->outcome == RQ_ANSWER) {
-				size_t len = strlen(q->name);
-				memcpy(rdns_name(&r->c, e), q->name, len + 1);
-				e->namelen = (uint8_t)len;
-				e->state = RDNS_POS;
-				e->fresh = now + fresh_for(r, q->ttl);
-			} else if (e->state == RDNS_POS && (q->outcome == RQ_TIMEOUT || q->outcome == RQ_ERROR)) {
-				/* a refresh that failed: keep the name, ask again after negativettl */
-				e->fresh = now + r->negttl_s;
-			} else {
-				e->state = RDNS_NEG;
-				e->namelen = 0;
-				e->fresh = now + r->negttl_s;
-			}
+		uint64_t h = rdns_hash(&r->c, q->key.k0, q->key.k1);
+		struct rdns_entry *e = rdns_find(&r->c, h, q->key.k0, q->key.k1);
+		if (!e) {
+			int ev;
+			e = rdns_take(&r->c, h, q->key.k0, q->key.k1, &ev);
+			*evicted += (unsigned)ev;
+			e->used = now;
 		}
-		q->next = r->free_reqs;
-		r->free_reqs = q;
-		q = next;
+		e->flags = 0;
+		e->memo = 0;
+		if (q->outcome == RQ_ANSWER) {
+			rdns_set_name(&r->c, e, q->name, strlen(q->name));
+			e->state = RDNS_POS;
+			e->fresh = now + fresh_for(r, q->ttl);
+		} else if (e->state == RDNS_POS && (q->outcome == RQ_TIMEOUT || q->outcome == RQ_ERROR)) {
+			/* a refresh that failed: keep the name, ask again after negativettl */
+			e->fresh = now + r->negttl_s;
+		} else {
+			e->state = RDNS_NEG;
+			e->namelen = 0;
+			e->fresh = now + r->negttl_s;
+		}
+		if (rdns_ring_push(&r->freed, &idx)) /* never full: room for every slot */
+			abort();
 	}
-	atomic_store_explicit(&r->entries_pub, r->c.count, memory_order_relaxed);
-	pthread_mutex_unlock(&r->mu);
-	atomic_fetch_sub_explicit(&r->inflight, n, memory_order_relaxed);
-	if (outcomes[RQ_TIMEOUT])
-		ofd_segment_count(r->seg, RC_TIMEOUTS, outcomes[RQ_TIMEOUT]);
-	if (outcomes[RQ_ERROR])
-		ofd_segment_count(r->seg, RC_ERRORS, outcomes[RQ_ERROR]);
-	if (outcomes[RQ_BADNAME])
-		ofd_segment_count(r->seg, RC_BADNAME, outcomes[RQ_BADNAME]);
-	for (int i = 0; i < RQ__N; i++)
-		if (outcomes[i])
-			atomic_fetch_add_explicit(&r->queries[i], outcomes[i], memory_order_relaxed);
-	if (evicted)
-		ofd_segment_count(r->seg, RC_EVICTED, evicted);
+	return n;
 }
 
-/* Take queued misses while there are free slots, and ask. */
+/* Take back freed slots, then queued misses while there are free slots, and ask. */
 static void start_queries(struct rdns *r)
 {
-	if (!r->free_reqs || atomic_load(&r->queued) == 0)
-		return;
-	struct rdns_req *take = NULL;
+	uint32_t idx;
+	while (rdns_ring_pop(&r->freed, &idx) == 0)
+		r->free_slots[r->nfree++] = idx;
 	unsigned n = 0;
-	pthread_mutex_lock(&r->mu);
-	while (r->free_reqs) {
-		struct rdns_key k;
-		if (rdns_pop(&r->c, &k))
-			break;
-		struct rdns_req *q = r->free_reqs;
-		r->free_reqs = q->next;
+	struct rdns_key k;
+	while (r->nfree && rdns_ring_pop(&r->misses, &k) == 0) {
+		struct rdns_req *q = &r->reqs[r->free_slots[--r->nfree]];
 		q->key = k;
-		q->next = take;
-		take = q;
-		n++;
-	}
-	atomic_store(&r->queued, r->c.qlen);
-	atomic_store_explicit(&r->qlen_pub, r->c.qlen, memory_order_relaxed);
-	pthread_mutex_unlock(&r->mu);
-	if (!n)
-		return;
-	unsigned inflight = atomic_fetch_add_explicit(&r->inflight, n, memory_order_relaxed) + n;
-	if (inflight > atomic_load_explicit(&r->inflight_peak, memory_order_relaxed))
-		atomic_store_explicit(&r->inflight_peak, inflight, memory_order_relaxed);
-	atomic_fetch_add_explicit(&r->sent, n, memory_order_relaxed);
-	while (take) {
-		struct rdns_req *q = take;
-		take = q->next;
 		struct ofd_ip a;
-		memcpy(a.b, &q->key.k0, 8);
-		memcpy(a.b + 8, &q->key.k1, 8);
+		memcpy(a.b, &k.k0, 8);
+		memcpy(a.b + 8, &k.k1, 8);
 		ofd_dns_ptr_qname(&a, q->qname);
 		q->outcome = -1;
-		/* may call on_answer at once (a closed channel): the request then sits in done */
+		n++;
+		unsigned inflight = atomic_fetch_add_explicit(&r->inflight, 1, memory_order_relaxed) + 1;
+		if (inflight > atomic_load_explicit(&r->inflight_peak, memory_order_relaxed))
+			atomic_store_explicit(&r->inflight_peak, inflight, memory_order_relaxed);
+		/* may call on_answer at once (a closed channel) */
 		ares_query(r->channel, q->qname, 1 /* IN */, 12 /* PTR */, on_answer, q);
 	}
+	if (n)
+		atomic_fetch_add_explicit(&r->sent, n, memory_order_relaxed);
 }
 
 void rdns_resolver_thread(struct ofd_segment *seg, void *arg)
@@ -332,7 +310,6 @@ void rdns_resolver_thread(struct ofd_segment *seg, void *arg)
 	ares_channel ch = r->channel;
 	while (!ofd_segment_thread_stopping(seg)) {
 		start_queries(r);
-		apply_done(r);
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 		int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
 		struct pollfd pfd[ARES_GETSOCK_MAXNUM + 1];
@@ -348,8 +325,8 @@ void rdns_resolver_thread(struct ofd_segment *seg, void *arg)
 		struct timeval *tvp = ares_timeout(ch, &maxtv, &tv);
 		int ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
 		atomic_store(&r->sleeping, 1);
-		if (atomic_load(&r->queued) && r->free_reqs)
-			ms = 0; /* process() queued more while we were busy */
+		if ((r->nfree && rdns_ring_len(&r->misses)) || rdns_ring_len(&r->freed))
+			ms = 0; /* process() queued more, or gave slots back, while we were busy */
 		int rc = poll(pfd, n, ms);
 		atomic_store(&r->sleeping, 0);
 		if (rc > 0 && pfd[0].revents) {
@@ -365,8 +342,6 @@ void rdns_resolver_thread(struct ofd_segment *seg, void *arg)
 			ares_process_fd(ch, rd, wr);
 		}
 		ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
-		apply_done(r);
 	}
 	ares_cancel(ch);
-	apply_done(r);
 }

@@ -11,9 +11,10 @@
  *       resolver: 127.0.0.1:53 # ours (below); default: the servers of /etc/resolv.conf
  *
  * Unlike flowpipeline, which asks and waits for every flow, lookups never wait: process() only
- * reads a bounded cache, under one short lock per batch, and queues the addresses it does not
- * know into a bounded queue (full: counted, asked later); a background thread asks with c-ares,
- * at most `maxinflight` queries at once, and writes the answers into the cache. A flow whose
+ * reads a bounded cache of its own and queues the addresses it does not know into a bounded
+ * lock-free queue (full: counted, asked later); a background thread asks with c-ares, at most
+ * `maxinflight` queries at once, and hands the answers back through another ring, which
+ * process() writes into the cache at the start of its next batch (rdns.h). A flow whose
  * answer is not there yet goes on without the name (counted `notyet`); the next flows with
  * that address get it. Answers are kept for their TTL (clamped to minttl..maxttl) and, with
  * `cache: true`, at most refreshinterval: a name in use is then served while it is asked for
@@ -119,11 +120,15 @@ static int rdns_init(struct ofd_segment *seg, void *state)
 	r->minttl_s = (uint32_t)(r->minttl_ns / 1000000000u);
 	r->maxttl_s = (uint32_t)(r->maxttl_ns / 1000000000u);
 	r->negttl_s = (uint32_t)(r->negttl_ns / 1000000000u);
-	if (pthread_mutex_init(&r->mu, NULL) != 0)
-		return -ENOMEM;
-	r->mu_ok = 1;
 	uint64_t seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 32 ^ (uintptr_t)r;
-	int rc = rdns_cache_init(&r->c, r->cachesize, (uint32_t)r->queuesize, seed);
+	r->qcap = (uint32_t)r->queuesize;
+	int rc = rdns_cache_init(&r->c, r->cachesize, seed);
+	if (!rc)
+		rc = rdns_ring_init(&r->misses, r->qcap, sizeof(struct rdns_key));
+	if (!rc)
+		rc = rdns_ring_init(&r->done, (uint32_t)r->maxinflight, sizeof(uint32_t));
+	if (!rc)
+		rc = rdns_ring_init(&r->freed, (uint32_t)r->maxinflight, sizeof(uint32_t));
 	if (rc) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "cannot allocate a cache of %llu entries",
 			    (unsigned long long)r->cachesize);
@@ -142,43 +147,51 @@ static int rdns_init(struct ofd_segment *seg, void *state)
 	return 0;
 }
 
-/* The name of the address a for the field id into *field, or nothing; counts into n[]. */
 struct pass {
 	struct rdns *r;
 	struct ofd_batch *b;
 	uint32_t now, call;
-	unsigned queued;
+	uint32_t qlen; /* misses in the ring, as process() last counted them */
+	unsigned queued, queue_full, arena_full, negative, evicted;
 	uint64_t n[RL__N];
-	unsigned queue_full, arena_full, negative;
 };
 
 /* Queue the key; 1 if queued. */
 static int ask(struct pass *p, uint64_t k0, uint64_t k1)
 {
-	if (rdns_push(&p->r->c, k0, k1)) {
+	struct rdns_key k = {k0, k1};
+	if (p->qlen >= p->r->qcap) {
+		p->qlen = rdns_ring_len(&p->r->misses); /* the thread may have taken some */
+		if (p->qlen >= p->r->qcap) {
+			p->queue_full++;
+			return 0;
+		}
+	}
+	if (rdns_ring_push(&p->r->misses, &k)) {
 		p->queue_full++;
 		return 0;
 	}
+	p->qlen++;
 	p->queued++;
 	return 1;
 }
 
+/* The name of the key, in the batch's arena, or NULL (counted). */
 static const char *lookup(struct pass *p, uint64_t k0, uint64_t k1)
 {
 	struct rdns *r = p->r;
-	struct rdns_entry *e = rdns_find(&r->c, k0, k1);
+	uint64_t h = rdns_hash(&r->c, k0, k1);
+	struct rdns_entry *e = rdns_find(&r->c, h, k0, k1);
 	if (!e) {
-		if (r->c.qlen == r->c.qcap) {
-			p->queue_full++;
-		} else {
-			int ev;
-			e = rdns_take(&r->c, k0, k1, &ev);
-			if (ev)
-				ofd_segment_count(r->seg, RC_EVICTED, 1);
-			e->state = RDNS_PENDING;
-			e->used = p->now;
-			(void)ask(p, k0, k1);
+		int ev;
+		if (!ask(p, k0, k1)) {
+			p->n[RL_NOTYET]++;
+			return NULL;
 		}
+		e = rdns_take(&r->c, h, k0, k1, &ev);
+		p->evicted += (unsigned)ev;
+		e->state = RDNS_PENDING;
+		e->used = p->now;
 		p->n[RL_NOTYET]++;
 		return NULL;
 	}
@@ -205,10 +218,10 @@ static const char *lookup(struct pass *p, uint64_t k0, uint64_t k1)
 				p->arena_full++;
 				return NULL;
 			}
-			r->c.memo_ptr[e - r->c.e] = s;
+			e->memo_ptr = s;
 			e->memo = p->call;
 		}
-		return r->c.memo_ptr[e - r->c.e];
+		return e->memo_ptr;
 	case RDNS_NEG:
 		if (p->now < e->fresh) {
 			p->n[RL_NEGATIVE]++;
@@ -239,6 +252,15 @@ static inline int key_of(const struct ofd_ip *a, uint64_t *k0, uint64_t *k1)
 	return *k0 != 0 || (*k1 != 0 && *k1 != mapped0);
 }
 
+static void wake(struct rdns *r, struct ofd_segment *seg)
+{
+	if (!atomic_load(&r->sleeping))
+		return;
+	uint64_t one = 1;
+	if (write(r->evfd, &one, sizeof(one)) < 0)
+		ofd_seg_log(seg, OFD_LOG_DEBUG, "eventfd write failed");
+}
+
 static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
 {
 	struct rdns *r = state;
@@ -248,12 +270,14 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 	/* the last key and answer per field: a batch often repeats the exporter and next hop */
 	uint64_t last0[4] = {0}, last1[4] = {0};
 	const char *last_name[4] = {NULL};
-	int last_ok[4] = {0};
-	pthread_mutex_lock(&r->mu);
 	p.now = rdns_now(r);
 	p.call = ++r->calls;
 	if (p.call == 0) /* 0 is every entry's "never": skip it when the count wraps */
 		p.call = ++r->calls;
+	/* the answers that came since the last batch */
+	if (rdns_apply_done(r, p.now, &p.evicted))
+		wake(r, seg); /* slots were given back */
+	p.qlen = rdns_ring_len(&r->misses);
 	for (uint32_t i = 0; i < b->n; i++) {
 		if (!ofd_batch_is_live(b, i))
 			continue;
@@ -266,7 +290,7 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 			if (!key_of(addr[k], &k0, &k1))
 				continue;
 			const char *name;
-			if (last_ok[k] && k0 == last0[k] && k1 == last1[k] && last_name[k]) {
+			if (last_name[k] && k0 == last0[k] && k1 == last1[k]) {
 				name = last_name[k];
 				p.n[RL_HIT]++;
 			} else {
@@ -274,7 +298,6 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 				last0[k] = k0;
 				last1[k] = k1;
 				last_name[k] = name;
-				last_ok[k] = 1;
 			}
 			if (name) {
 				*field[k] = name;
@@ -282,18 +305,10 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 			}
 		}
 	}
-	unsigned qlen = r->c.qlen;
 	atomic_store_explicit(&r->entries_pub, r->c.count, memory_order_relaxed);
-	pthread_mutex_unlock(&r->mu);
-	atomic_store_explicit(&r->qlen_pub, qlen, memory_order_relaxed);
-	if (p.queued) {
-		atomic_store(&r->queued, qlen);
-		if (atomic_load(&r->sleeping)) {
-			uint64_t one = 1;
-			if (write(r->evfd, &one, sizeof(one)) < 0)
-				ofd_seg_log(seg, OFD_LOG_DEBUG, "eventfd write failed");
-		}
-	}
+	atomic_store_explicit(&r->qlen_pub, p.qlen, memory_order_relaxed);
+	if (p.queued)
+		wake(r, seg);
 	for (int i = 0; i < RL__N; i++)
 		if (p.n[i])
 			atomic_fetch_add_explicit(&r->lookups[i], p.n[i], memory_order_relaxed);
@@ -305,6 +320,8 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 		ofd_segment_count(seg, RC_ARENA_FULL, p.arena_full);
 	if (p.negative)
 		ofd_segment_count(seg, RC_NEGATIVE, p.negative);
+	if (p.evicted)
+		ofd_segment_count(seg, RC_EVICTED, p.evicted);
 }
 
 static void rdns_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
@@ -332,9 +349,9 @@ static void rdns_fini(struct ofd_segment *seg, void *state)
 	(void)seg;
 	rdns_resolver_fini(r);
 	rdns_cache_fini(&r->c);
-	if (r->mu_ok)
-		pthread_mutex_destroy(&r->mu);
-	r->mu_ok = 0;
+	rdns_ring_fini(&r->misses);
+	rdns_ring_fini(&r->done);
+	rdns_ring_fini(&r->freed);
 }
 
 const struct ofd_segment_type ofd_seg_reversedns = {
