@@ -144,6 +144,20 @@ enum { RL_HIT, RL_STALE, RL_NEGATIVE, RL_NOTYET, RL__N };
 
 struct rdns_req; /* rdns_resolver.c */
 
+/*
+ * One address of the batch to look up: its key, hash, and where the name goes. Gathered for
+ * the whole batch first (prefetching each bucket's tags), then looked up a few items behind
+ * the prefetch of the matching entries, so that the cache misses of several lookups overlap
+ * instead of coming one after another.
+ */
+struct rdns_item {
+	uint64_t k0, k1, h;
+	uint32_t rec; /* record index */
+	uint8_t field;
+	uint8_t same; /* the same key as this field's in the record before: take its answer */
+};
+
+
 struct rdns {
 	/* config (written by the core) */
 	int cache;		    /* flowpipeline's `cache`: refresh used entries every refreshinterval */
@@ -164,6 +178,7 @@ struct rdns {
 	uint32_t refresh_s, stale_s, minttl_s, maxttl_s, negttl_s;
 	uint32_t calls; /* process() calls, for the memo */
 
+	struct rdns_item *items; /* process()'s scratch: OFD_BATCH_CAP * 4 */
 	uint32_t qcap; /* `queuesize`: misses queued at most (the ring may be larger) */
 
 	/* the resolver thread's wakeup */

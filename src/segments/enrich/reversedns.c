@@ -123,6 +123,9 @@ static int rdns_init(struct ofd_segment *seg, void *state)
 	uint64_t seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 32 ^ (uintptr_t)r;
 	r->qcap = (uint32_t)r->queuesize;
 	int rc = rdns_cache_init(&r->c, r->cachesize, seed);
+	r->items = calloc((size_t)OFD_BATCH_CAP * 4, sizeof(*r->items));
+	if (!rc && !r->items)
+		rc = -ENOMEM;
 	if (!rc)
 		rc = rdns_ring_init(&r->misses, r->qcap, sizeof(struct rdns_key));
 	if (!rc)
@@ -177,10 +180,9 @@ static int ask(struct pass *p, uint64_t k0, uint64_t k1)
 }
 
 /* The name of the key, in the batch's arena, or NULL (counted). */
-static const char *lookup(struct pass *p, uint64_t k0, uint64_t k1)
+static const char *lookup(struct pass *p, uint64_t h, uint64_t k0, uint64_t k1)
 {
 	struct rdns *r = p->r;
-	uint64_t h = rdns_hash(&r->c, k0, k1);
 	struct rdns_entry *e = rdns_find(&r->c, h, k0, k1);
 	if (!e) {
 		int ev;
@@ -261,15 +263,14 @@ static void wake(struct rdns *r, struct ofd_segment *seg)
 		ofd_seg_log(seg, OFD_LOG_DEBUG, "eventfd write failed");
 }
 
+#define RDNS_AHEAD 8
+
 static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
 {
 	struct rdns *r = state;
 	struct pass p = {.r = r, .b = b};
 	static const unsigned ids[4] = {OFD_F_SRC_HOST_NAME, OFD_F_DST_HOST_NAME, OFD_F_NEXT_HOP_HOST_NAME,
 					OFD_F_SAMPLER_HOST_NAME};
-	/* the last key and answer per field: a batch often repeats the exporter and next hop */
-	uint64_t last0[4] = {0}, last1[4] = {0};
-	const char *last_name[4] = {NULL};
 	p.now = rdns_now(r);
 	p.call = ++r->calls;
 	if (p.call == 0) /* 0 is every entry's "never": skip it when the count wraps */
@@ -278,31 +279,68 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 	if (rdns_apply_done(r, p.now, &p.evicted))
 		wake(r, seg); /* slots were given back */
 	p.qlen = rdns_ring_len(&r->misses);
+
+	/* gather: every address to look up, its bucket's tags prefetched */
+	struct rdns_item *it = r->items;
+	uint32_t n = 0;
+	uint64_t last0[4] = {0}, last1[4] = {0};
+	int have_last[4] = {0};
 	for (uint32_t i = 0; i < b->n; i++) {
 		if (!ofd_batch_is_live(b, i))
 			continue;
-		struct ofd_flow *f = &b->flows[i];
+		const struct ofd_flow *f = &b->flows[i];
 		const struct ofd_ip *addr[4] = {&f->src_addr, &f->dst_addr, &f->next_hop, &f->sampler_address};
-		const char **field[4] = {&f->src_host_name, &f->dst_host_name, &f->next_hop_host_name,
-					 &f->sampler_host_name};
 		for (int k = 0; k < 4; k++) {
 			uint64_t k0, k1;
 			if (!key_of(addr[k], &k0, &k1))
 				continue;
-			const char *name;
-			if (last_name[k] && k0 == last0[k] && k1 == last1[k]) {
-				name = last_name[k];
+			struct rdns_item *x = &it[n++];
+			x->k0 = k0;
+			x->k1 = k1;
+			x->rec = i;
+			x->field = (uint8_t)k;
+			x->same = have_last[k] && k0 == last0[k] && k1 == last1[k];
+			if (!x->same) {
+				x->h = rdns_hash(&r->c, k0, k1);
+				__builtin_prefetch(&r->c.tags[(size_t)rdns_bucket_of(&r->c, x->h) * RDNS_WAYS]);
+			}
+			last0[k] = k0;
+			last1[k] = k1;
+			have_last[k] = 1;
+		}
+	}
+	/* look up, RDNS_AHEAD items behind the prefetch of their entries */
+	const char *last_name[4] = {NULL};
+	for (uint32_t j = 0; j < n; j++) {
+		if (j + RDNS_AHEAD < n && !it[j + RDNS_AHEAD].same) {
+			const struct rdns_item *y = &it[j + RDNS_AHEAD];
+			size_t base = (size_t)rdns_bucket_of(&r->c, y->h) * RDNS_WAYS;
+			uint32_t tag = rdns_tag_of(y->h);
+			for (int w = 0; w < RDNS_WAYS; w++)
+				if (r->c.tags[base + (size_t)w] == tag) {
+					const char *e = (const char *)&r->c.e[base + (size_t)w];
+					__builtin_prefetch(e);
+					__builtin_prefetch(e + 64);
+				}
+		}
+		const struct rdns_item *x = &it[j];
+		const char *name;
+		if (x->same) {
+			name = last_name[x->field];
+			if (name)
 				p.n[RL_HIT]++;
-			} else {
-				name = lookup(&p, k0, k1);
-				last0[k] = k0;
-				last1[k] = k1;
-				last_name[k] = name;
-			}
-			if (name) {
-				*field[k] = name;
-				ofd_flow_set(f, ids[k]);
-			}
+			else
+				p.n[RL_NOTYET]++; /* counted again: the flow goes without */
+		} else {
+			name = lookup(&p, x->h, x->k0, x->k1);
+			last_name[x->field] = name;
+		}
+		if (name) {
+			struct ofd_flow *f = &b->flows[x->rec];
+			const char **field[4] = {&f->src_host_name, &f->dst_host_name, &f->next_hop_host_name,
+						 &f->sampler_host_name};
+			*field[x->field] = name;
+			ofd_flow_set(f, ids[x->field]);
 		}
 	}
 	atomic_store_explicit(&r->entries_pub, r->c.count, memory_order_relaxed);
@@ -352,6 +390,8 @@ static void rdns_fini(struct ofd_segment *seg, void *state)
 	rdns_ring_fini(&r->misses);
 	rdns_ring_fini(&r->done);
 	rdns_ring_fini(&r->freed);
+	free(r->items);
+	r->items = NULL;
 }
 
 const struct ofd_segment_type ofd_seg_reversedns = {
