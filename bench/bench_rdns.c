@@ -83,7 +83,8 @@ static void add_addr(struct addrset *a, const struct ofd_ip *ip)
 {
 	if (ip->family != OFD_AF_INET)
 		return;
-	uint32_t v = (uint32_t)ip->b[12] << 24 | (uint32_t)ip->b[13] << 16 | (uint32_t)ip->b[14] << 8 | ip->b[15];
+	uint32_t v =
+	    (uint32_t)ip->b[12] << 24 | (uint32_t)ip->b[13] << 16 | (uint32_t)ip->b[14] << 8 | ip->b[15];
 	if (v == 0)
 		return;
 	if (a->n == a->cap) {
@@ -159,8 +160,8 @@ static int run(const char *path, unsigned passes, int src_only, int cold)
 		goto out;
 	for (size_t i = 0; i < distinct; i++) {
 		uint32_t v = as.v[i];
-		fprintf(hf, "%u.%u.%u.%u host-%u-%u-%u-%u.bench.example\n", v >> 24, v >> 16 & 255, v >> 8 & 255,
-			v & 255, v >> 24, v >> 16 & 255, v >> 8 & 255, v & 255);
+		fprintf(hf, "%u.%u.%u.%u host-%u-%u-%u-%u.bench.example\n", v >> 24, v >> 16 & 255,
+			v >> 8 & 255, v & 255, v >> 24, v >> 16 & 255, v >> 8 & 255, v & 255);
 	}
 	fclose(hf);
 	snprintf(arg, sizeof(arg), "--addn-hosts=%s", hosts);
@@ -170,7 +171,7 @@ static int run(const char *path, unsigned passes, int src_only, int cold)
 	char cfg[256], err[512];
 	snprintf(cfg, sizeof(cfg),
 		 "{resolver: '127.0.0.1:%d', maxinflight: 32, timeout: 20s, tries: 1, queuesize: 131072, "
-		 "cachesize: 262144, minttl: 1h, refreshinterval: 1h, negativettl: 1s}",
+		 "cachesize: 131072, minttl: 1h, refreshinterval: 1h, negativettl: 1s}",
 		 d.port);
 	if (ofd_harness_new(&h, &ofd_seg_reversedns, cfg, err, sizeof(err))) {
 		fprintf(stderr, "bench_rdns: %s\n", err);
@@ -190,8 +191,8 @@ static int run(const char *path, unsigned passes, int src_only, int cold)
 	t_warm = mono() - t_warm;
 	uint64_t answered = ofd_harness_metric(h, "reversedns_queries_total", "answer");
 	if (answered < distinct)
-		fprintf(stderr, "bench_rdns: %" PRIu64 " answers for %zu addresses (evicted %" PRIu64 ")\n", answered,
-			distinct, ofd_harness_counter(h, "evicted"));
+		fprintf(stderr, "bench_rdns: %" PRIu64 " answers for %zu addresses (evicted %" PRIu64 ")\n",
+			answered, distinct, ofd_harness_counter(h, "evicted"));
 	uint64_t hit0 = ofd_harness_metric(h, "reversedns_lookups_total", "hit");
 	double cpu = 0, w0 = mono();
 	for (unsigned p = 0; p < passes; p++)
@@ -220,17 +221,20 @@ static int run(const char *path, unsigned passes, int src_only, int cold)
 		}
 		for (uint32_t k = 0; k < x->n; k++) {
 			const struct ofd_flow *f = &x->flows[k];
-			names += !!ofd_flow_has(f, OFD_F_SRC_HOST_NAME) + !!ofd_flow_has(f, OFD_F_DST_HOST_NAME) +
-				 !!ofd_flow_has(f, OFD_F_NEXT_HOP_HOST_NAME) + !!ofd_flow_has(f, OFD_F_SAMPLER_HOST_NAME);
+			names += !!ofd_flow_has(f, OFD_F_SRC_HOST_NAME) +
+				 !!ofd_flow_has(f, OFD_F_DST_HOST_NAME) +
+				 !!ofd_flow_has(f, OFD_F_NEXT_HOP_HOST_NAME) +
+				 !!ofd_flow_has(f, OFD_F_SAMPLER_HOST_NAME);
 		}
 	}
 	uint64_t total = records * passes;
-	printf("RESULT file=%s mode=%s fields=%s passes=%u records=%" PRIu64 " distinct_addrs=%zu warmup_s=%.2f "
-	       "names_last_pass=%" PRIu64 " hits=%" PRIu64 " arena_full=%" PRIu64
-	       " cpu_s=%.3f wall_s=%.3f rate=%.0f ns_per_record=%.1f\n",
-	       path, cold ? "warm-cache,cold-batches" : "warm-cache", src_only ? "src" : "all", passes, total, distinct, t_warm, names,
-	       ofd_harness_metric(h, "reversedns_lookups_total", "hit") - hit0, ofd_harness_counter(h, "arena_full"),
-	       cpu, wall, (double)total / cpu, cpu * 1e9 / (double)total);
+	printf(
+	    "RESULT file=%s mode=%s fields=%s passes=%u records=%" PRIu64 " distinct_addrs=%zu warmup_s=%.2f "
+	    "names_last_pass=%" PRIu64 " hits=%" PRIu64 " arena_full=%" PRIu64
+	    " cpu_s=%.3f wall_s=%.3f rate=%.0f ns_per_record=%.1f\n",
+	    path, cold ? "warm-cache,cold-batches" : "warm-cache", src_only ? "src" : "all", passes, total,
+	    distinct, t_warm, names, ofd_harness_metric(h, "reversedns_lookups_total", "hit") - hit0,
+	    ofd_harness_counter(h, "arena_full"), cpu, wall, (double)total / cpu, cpu * 1e9 / (double)total);
 	rc = 0;
 out:
 	ofd_harness_free(h);
@@ -273,7 +277,10 @@ int main(int argc, char **argv)
 		case 'p': passes = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'f': src_only = strcmp(optarg, "src") == 0; break;
 		case 'c': cold = 1; break;
-		default: fprintf(stderr, "usage: bench_rdns [--passes N] [--fields all|src] [--cold] [FILE]\n"); return 2;
+		default:
+			fprintf(stderr,
+				"usage: bench_rdns [--passes N] [--fields all|src] [--cold] [FILE]\n");
+			return 2;
 		}
 	}
 	ofd_log_set_level(OFD_LOG_ERR);

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the contract: a found name is a host name with its final dot, TTLs below 2^31 */
 	if (r == OFD_DNS_PTR_FOUND) {
 		size_t n = strlen(name);
-		if (n < 2 || n > 254 || name[n - 1] != '.' || !ofd_dns_hostname_ok(name, n) || ttl > 0x7fffffffu)
+		if (n < 2 || n > 254 || name[n - 1] != '.' || !ofd_dns_hostname_ok(name, n) ||
+		    ttl > 0x7fffffffu)
 			abort();
 	} else if (r != OFD_DNS_PTR_NODATA && r != OFD_DNS_PTR_BADNAME && r != OFD_DNS_PTR_MALFORMED) {
 		abort();

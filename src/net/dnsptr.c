@@ -201,7 +201,8 @@ enum ofd_dns_ptr_result ofd_dns_ptr_answer(const uint8_t *msg, size_t len, const
 		for (unsigned i = 0; i < nrr; i++) {
 			if (read_rr(msg, len, &off, &rr))
 				return OFD_DNS_PTR_MALFORMED;
-			if (moved || rr.type != T_CNAME || rr.class != C_IN || strcasecmp(rr.owner, target) != 0)
+			if (moved || rr.type != T_CNAME || rr.class != C_IN ||
+			    strcasecmp(rr.owner, target) != 0)
 				continue;
 			if (rdata_name(msg, len, &rr, tmp))
 				return OFD_DNS_PTR_MALFORMED;

@@ -50,7 +50,8 @@ static int free_port(void)
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof(a);
 	int port = 0;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &al) == 0)
 		port = ntohs(a.sin_port);
 	close(fd);
 	return port;
@@ -66,9 +67,11 @@ static double mono_now(void)
 /* Whether a server on port answers a PTR query for 1.0.0.127.in-addr.arpa within 100 ms. */
 static int answers(int fd, int port)
 {
-	static const uint8_t q[] = {0x4f, 0x66, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, '1', 1, '0', 1, '0', 3, '1',
-				    '2', '7', 7, 'i', 'n', '-', 'a', 'd', 'd', 'r', 4, 'a', 'r', 'p', 'a', 0, 0, 12, 0, 1};
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	static const uint8_t q[] = {0x4f, 0x66, 0x01, 0x00, 0,	 1,   0,   0,	0, 0,	0,   0,	  1,   '1',
+				    1,	  '0',	1,    '0',  3,	 '1', '2', '7', 7, 'i', 'n', '-', 'a', 'd',
+				    'd',  'r',	4,    'a',  'r', 'p', 'a', 0,	0, 12,	0,   1};
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	if (sendto(fd, q, sizeof(q), 0, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return 0;

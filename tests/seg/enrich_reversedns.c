@@ -125,7 +125,8 @@ static void test_names_v4_v6(void **state)
 		int named = b->flows[0].src_host_name && b->flows[0].dst_host_name &&
 			    b->flows[0].next_hop_host_name && b->flows[0].sampler_host_name &&
 			    b->flows[1].src_host_name;
-		if ((named && ofd_harness_metric(h, "reversedns_queries_total", NULL) == 6) || now_s() > deadline)
+		if ((named && ofd_harness_metric(h, "reversedns_queries_total", NULL) == 6) ||
+		    now_s() > deadline)
 			break;
 		sched_yield();
 	}
@@ -192,8 +193,8 @@ static void test_nxdomain_cached(void **state)
 static void test_ttl_refresh(void **state)
 {
 	(void)state;
-	static const char *const args[] = {"--ptr-record=7.0.0.10.in-addr.arpa,short.example", "--local-ttl=1",
-					   NULL};
+	static const char *const args[] = {"--ptr-record=7.0.0.10.in-addr.arpa,short.example",
+					   "--local-ttl=1", NULL};
 	struct gen_dnsmasq d;
 	char cfg[256];
 	snprintf(cfg, sizeof(cfg), "{resolver: '127.0.0.1:%d', minttl: 1s, refreshinterval: 1h}",
@@ -277,7 +278,8 @@ static void test_silent_resolver(void **state)
 	uint64_t c_timeouts = ofd_harness_counter(h, "timeouts");
 	assert_true(m_timeouts >= 12 && c_timeouts >= m_timeouts && c_timeouts - m_timeouts <= 4);
 	assert_int_equal(ofd_harness_metric(h, "reversedns_inflight_peak", NULL), 4);
-	assert_int_equal(ofd_harness_counter(h, "notyet") + ofd_harness_counter(h, "negative"), 64u * (unsigned)rounds);
+	assert_int_equal(ofd_harness_counter(h, "notyet") + ofd_harness_counter(h, "negative"),
+			 64u * (unsigned)rounds);
 	/* the pipeline kept its pace: no batch waited for the resolver */
 	assert_true(slowest < 0.05);
 	uint64_t sent = ofd_harness_metric(h, "reversedns_queries_sent_total", NULL);
@@ -297,20 +299,26 @@ static void test_config(void **state)
 	(void)state;
 	struct ofd_harness *h;
 	char err[512] = "";
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_reversedns, "{resolver: 'ns.example.net'}", err, sizeof(err)),
-			 OFD_ECONFIG);
+	assert_int_equal(
+	    ofd_harness_new(&h, &ofd_seg_reversedns, "{resolver: 'ns.example.net'}", err, sizeof(err)),
+	    OFD_ECONFIG);
 	assert_null(h);
-	assert_non_null(strstr(err, "segment reversedns: key resolver: \"ns.example.net\" is not a numeric address"));
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_reversedns, "{resolver: '127.0.0.1:0'}", err, sizeof(err)),
-			 OFD_ECONFIG);
+	assert_non_null(
+	    strstr(err, "segment reversedns: key resolver: \"ns.example.net\" is not a numeric address"));
+	assert_int_equal(
+	    ofd_harness_new(&h, &ofd_seg_reversedns, "{resolver: '127.0.0.1:0'}", err, sizeof(err)),
+	    OFD_ECONFIG);
 	assert_non_null(strstr(err, "port 0"));
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_reversedns, "{minttl: 2h, maxttl: 1h}", err, sizeof(err)),
-			 OFD_ECONFIG);
+	assert_int_equal(
+	    ofd_harness_new(&h, &ofd_seg_reversedns, "{minttl: 2h, maxttl: 1h}", err, sizeof(err)),
+	    OFD_ECONFIG);
 	assert_non_null(strstr(err, "key minttl: larger than maxttl"));
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_reversedns, "{refreshinterval: soon}", err, sizeof(err)),
-			 OFD_ECONFIG);
+	assert_int_equal(
+	    ofd_harness_new(&h, &ofd_seg_reversedns, "{refreshinterval: soon}", err, sizeof(err)),
+	    OFD_ECONFIG);
 	assert_non_null(strstr(err, "refreshinterval"));
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_reversedns, "{cachesize: 0}", err, sizeof(err)), OFD_ECONFIG);
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_reversedns, "{cachesize: 0}", err, sizeof(err)),
+			 OFD_ECONFIG);
 	assert_non_null(strstr(err, "cachesize"));
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_reversedns, "{maxinflight: 0}", err, sizeof(err)),
 			 OFD_ECONFIG);
@@ -325,10 +333,8 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_config),
-	    cmocka_unit_test(test_names_v4_v6),
-	    cmocka_unit_test(test_nxdomain_cached),
-	    cmocka_unit_test(test_ttl_refresh),
+	    cmocka_unit_test(test_config),	    cmocka_unit_test(test_names_v4_v6),
+	    cmocka_unit_test(test_nxdomain_cached), cmocka_unit_test(test_ttl_refresh),
 	    cmocka_unit_test(test_silent_resolver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

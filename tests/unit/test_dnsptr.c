@@ -136,9 +136,11 @@ static void test_answer_plain(void **state)
 	assert_string_equal(out, "host.example.");
 	assert_int_equal(ttl, 3600);
 	/* the owner compared without case */
-	assert_int_equal(ofd_dns_ptr_answer(g.p, g.len, "10.2.0.192.IN-ADDR.ARPA", out, &ttl), OFD_DNS_PTR_FOUND);
+	assert_int_equal(ofd_dns_ptr_answer(g.p, g.len, "10.2.0.192.IN-ADDR.ARPA", out, &ttl),
+			 OFD_DNS_PTR_FOUND);
 	/* another question's name: no PTR for ours */
-	assert_int_equal(ofd_dns_ptr_answer(g.p, g.len, "11.2.0.192.in-addr.arpa", out, &ttl), OFD_DNS_PTR_NODATA);
+	assert_int_equal(ofd_dns_ptr_answer(g.p, g.len, "11.2.0.192.in-addr.arpa", out, &ttl),
+			 OFD_DNS_PTR_NODATA);
 	/* a TTL with the top bit set counts as 0 (RFC 2181) */
 	header(&g, 0, 1);
 	question(&g, Q);
@@ -202,8 +204,8 @@ static void test_answer_badname(void **state)
 	struct gen_buf g = {0};
 	char out[OFD_DNS_NAME_MAX] = "";
 	uint32_t ttl = 0;
-	static const char *const bad[] = {"evil name.example", "a\x1b[31m.example", "x\"y.example", "a,b.example",
-					  ""};
+	static const char *const bad[] = {"evil name.example", "a\x1b[31m.example", "x\"y.example",
+					  "a,b.example", ""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		header(&g, 0, 1);
 		question(&g, Q);
@@ -218,7 +220,11 @@ static void test_answer_badname(void **state)
 	gen_u16(&g, 1);
 	gen_u32(&g, 60);
 	gen_u16(&g, 13);
-	gen_bytes(&g, "\x03" "a.b\x07" "example\x00", 13);
+	gen_bytes(&g,
+		  "\x03"
+		  "a.b\x07"
+		  "example\x00",
+		  13);
 	assert_int_equal(ofd_dns_ptr_answer(g.p, g.len, Q, out, &ttl), OFD_DNS_PTR_BADNAME);
 	g.p[g.len - 11] = 0; /* "a\0b" */
 	assert_int_equal(ofd_dns_ptr_answer(g.p, g.len, Q, out, &ttl), OFD_DNS_PTR_BADNAME);

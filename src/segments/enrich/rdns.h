@@ -47,6 +47,8 @@ struct rdns_entry {
 	char name[RDNS_INLINE];
 };
 
+_Static_assert(sizeof(struct rdns_entry) == 128, "a cache entry is two cache lines");
+
 struct rdns_key {
 	uint64_t k0, k1;
 };
@@ -157,17 +159,16 @@ struct rdns_item {
 	uint8_t same; /* the same key as this field's in the record before: take its answer */
 };
 
-
 struct rdns {
 	/* config (written by the core) */
-	int cache;		    /* flowpipeline's `cache`: refresh used entries every refreshinterval */
-	uint64_t refresh_ns;	    /* `refreshinterval` */
-	char *resolver;		    /* "" or NULL: /etc/resolv.conf */
-	uint64_t timeout_ns;	    /* per try */
-	uint64_t tries;		    /* tries per query */
-	uint64_t maxinflight;	    /* queries on the wire at once */
-	uint64_t queuesize;	    /* misses waiting for a query */
-	uint64_t cachesize;	    /* entries */
+	int cache;	      /* flowpipeline's `cache`: refresh used entries every refreshinterval */
+	uint64_t refresh_ns;  /* `refreshinterval` */
+	char *resolver;	      /* "" or NULL: /etc/resolv.conf */
+	uint64_t timeout_ns;  /* per try */
+	uint64_t tries;	      /* tries per query */
+	uint64_t maxinflight; /* queries on the wire at once */
+	uint64_t queuesize;   /* misses waiting for a query */
+	uint64_t cachesize;   /* entries */
 	uint64_t minttl_ns, maxttl_ns; /* bounds of an answer's TTL */
 	uint64_t negttl_ns;	       /* `negativettl`: NXDOMAIN, no PTR, timeouts, errors */
 
@@ -179,7 +180,7 @@ struct rdns {
 	uint32_t calls; /* process() calls, for the memo */
 
 	struct rdns_item *items; /* process()'s scratch: OFD_BATCH_CAP * 4 */
-	uint32_t qcap; /* `queuesize`: misses queued at most (the ring may be larger) */
+	uint32_t qcap;		 /* `queuesize`: misses queued at most (the ring may be larger) */
 
 	/* the resolver thread's wakeup */
 	int evfd;

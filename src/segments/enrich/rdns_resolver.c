@@ -85,7 +85,8 @@ static int parse_servers(const char *spec, struct ares_addr_port_node *nodes, ch
 			}
 		} else {
 			snprintf(err, errlen,
-				 "key resolver: \"%s\" is not a numeric address (expected ADDR, ADDR:PORT, IPV6 or "
+				 "key resolver: \"%s\" is not a numeric address (expected ADDR, ADDR:PORT, "
+				 "IPV6 or "
 				 "[IPV6]:PORT, comma-separated)",
 				 item);
 			return OFD_ECONFIG;
@@ -192,9 +193,10 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 		case OFD_DNS_PTR_NODATA: q->outcome = RQ_NODATA; break;
 		case OFD_DNS_PTR_BADNAME:
 			q->outcome = RQ_BADNAME;
-			ofd_log_rl(&r->rl_bad, OFD_LOG_WARN,
-				   "segment %s: the PTR answer for %s is not a host name (counted as badname)",
-				   ofd_segment_name(r->seg), q->qname);
+			ofd_log_rl(
+			    &r->rl_bad, OFD_LOG_WARN,
+			    "segment %s: the PTR answer for %s is not a host name (counted as badname)",
+			    ofd_segment_name(r->seg), q->qname);
 			break;
 		default:
 			q->outcome = RQ_ERROR;
@@ -205,9 +207,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 		break;
 	case ARES_ENOTFOUND: q->outcome = RQ_NXDOMAIN; break;
 	case ARES_ENODATA: q->outcome = RQ_NODATA; break;
-	case ARES_ETIMEOUT:
-		q->outcome = RQ_TIMEOUT;
-		break;
+	case ARES_ETIMEOUT: q->outcome = RQ_TIMEOUT; break;
 	case ARES_ECANCELLED:
 	case ARES_EDESTRUCTION: q->outcome = -1; break;
 	default:
@@ -311,13 +311,14 @@ void rdns_resolver_thread(struct ofd_segment *seg, void *arg)
 	while (!ofd_segment_thread_stopping(seg)) {
 		start_queries(r);
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-		int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		/* c-ares's ARES_GETSOCK_WRITABLE shifts an int by up to 31: read the bits unsigned */
+		unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
 		struct pollfd pfd[ARES_GETSOCK_MAXNUM + 1];
 		nfds_t n = 0;
 		pfd[n++] = (struct pollfd){.fd = r->evfd, .events = POLLIN};
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-					   (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+			short ev = (short)((bits >> i & 1u ? POLLIN : 0) |
+					   (bits >> (i + ARES_GETSOCK_MAXNUM) & 1u ? POLLOUT : 0));
 			if (ev)
 				pfd[n++] = (struct pollfd){.fd = socks[i], .events = ev};
 		}
@@ -337,7 +338,8 @@ void rdns_resolver_thread(struct ofd_segment *seg, void *arg)
 		for (nfds_t i = 1; rc > 0 && i < n; i++) {
 			if (!pfd[i].revents)
 				continue;
-			ares_socket_t rd = pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ? pfd[i].fd : ARES_SOCKET_BAD;
+			ares_socket_t rd =
+			    pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ? pfd[i].fd : ARES_SOCKET_BAD;
 			ares_socket_t wr = pfd[i].revents & POLLOUT ? pfd[i].fd : ARES_SOCKET_BAD;
 			ares_process_fd(ch, rd, wr);
 		}

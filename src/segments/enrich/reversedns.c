@@ -32,9 +32,8 @@
 
 #include "rdns.h"
 
-static const char *const rdns_counters[] = {"notyet",	"queue_full", "arena_full", "negative",
-					    "timeouts", "errors",     "badname",    "evicted",
-					    NULL};
+static const char *const rdns_counters[] = {"notyet", "queue_full", "arena_full", "negative", "timeouts",
+					    "errors", "badname",    "evicted",	  NULL};
 
 enum { M_LOOKUPS, M_QUERIES, M_SENT, M_INFLIGHT, M_INFLIGHT_PEAK, M_QUEUE, M_ENTRIES };
 static const struct ofd_metric rdns_metrics[] = {
@@ -63,12 +62,15 @@ static const struct ofd_metric rdns_metrics[] = {
 
 static const struct ofd_cfg_key rdns_keys[] = {
     OFD_KEY("cache", OFD_CFG_BOOL, struct rdns, cache, .def = "true",
-	    .help = "flowpipeline's: refresh the names in use every refreshinterval and serve them meanwhile; "
-		    "false: keep an answer only for its TTL"),
+	    .help =
+		"flowpipeline's: refresh the names in use every refreshinterval and serve them meanwhile; "
+		"false: keep an answer only for its TTL"),
     OFD_KEY("refreshinterval", OFD_CFG_DURATION, struct rdns, refresh_ns, .def = "5m", .min = 1e9,
-	    .max = 86400e9 * 7, .help = "flowpipeline's: how often a name in use is asked for again (with cache)"),
+	    .max = 86400e9 * 7,
+	    .help = "flowpipeline's: how often a name in use is asked for again (with cache)"),
     OFD_KEY("resolver", OFD_CFG_STRING, struct rdns, resolver, .def = "",
-	    .help = "DNS servers, comma-separated ADDR, ADDR:PORT, IPV6 or [IPV6]:PORT; empty: /etc/resolv.conf"),
+	    .help =
+		"DNS servers, comma-separated ADDR, ADDR:PORT, IPV6 or [IPV6]:PORT; empty: /etc/resolv.conf"),
     OFD_KEY("timeout", OFD_CFG_DURATION, struct rdns, timeout_ns, .def = "2s", .min = 1e7, .max = 60e9,
 	    .help = "wait per try of a query"),
     OFD_KEY("tries", OFD_CFG_UINT, struct rdns, tries, .def = "2", .min = 1, .max = 10,
@@ -84,7 +86,8 @@ static const struct ofd_cfg_key rdns_keys[] = {
     OFD_KEY("maxttl", OFD_CFG_DURATION, struct rdns, maxttl_ns, .def = "1d", .min = 1e9, .max = 86400e9 * 7,
 	    .help = "the longest time an answer is kept (a larger TTL is lowered to it)"),
     OFD_KEY("negativettl", OFD_CFG_DURATION, struct rdns, negttl_ns, .def = "5m", .min = 1e9,
-	    .max = 86400e9 * 7, .help = "how long no name (NXDOMAIN, no PTR, a bad name) or a failure is kept"),
+	    .max = 86400e9 * 7,
+	    .help = "how long no name (NXDOMAIN, no PTR, a bad name) or a failure is kept"),
     OFD_KEY_END,
 };
 
@@ -120,7 +123,8 @@ static int rdns_init(struct ofd_segment *seg, void *state)
 	r->minttl_s = (uint32_t)(r->minttl_ns / 1000000000u);
 	r->maxttl_s = (uint32_t)(r->maxttl_ns / 1000000000u);
 	r->negttl_s = (uint32_t)(r->negttl_ns / 1000000000u);
-	uint64_t seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 32 ^ (uintptr_t)r;
+	uint64_t seed =
+	    (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 32 ^ (uintptr_t)r;
 	r->qcap = (uint32_t)r->queuesize;
 	int rc = rdns_cache_init(&r->c, r->cachesize, seed);
 	r->items = calloc((size_t)OFD_BATCH_CAP * 4, sizeof(*r->items));
@@ -234,9 +238,7 @@ static const char *lookup(struct pass *p, uint64_t h, uint64_t k0, uint64_t k1)
 			e->state = RDNS_PENDING;
 		p->n[RL_NOTYET]++;
 		return NULL;
-	default: /* pending */
-		p->n[RL_NOTYET]++;
-		return NULL;
+	default: /* pending */ p->n[RL_NOTYET]++; return NULL;
 	}
 }
 
@@ -289,7 +291,8 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 		if (!ofd_batch_is_live(b, i))
 			continue;
 		const struct ofd_flow *f = &b->flows[i];
-		const struct ofd_ip *addr[4] = {&f->src_addr, &f->dst_addr, &f->next_hop, &f->sampler_address};
+		const struct ofd_ip *addr[4] = {&f->src_addr, &f->dst_addr, &f->next_hop,
+						&f->sampler_address};
 		for (int k = 0; k < 4; k++) {
 			uint64_t k0, k1;
 			if (!key_of(addr[k], &k0, &k1))
@@ -302,7 +305,8 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 			x->same = have_last[k] && k0 == last0[k] && k1 == last1[k];
 			if (!x->same) {
 				x->h = rdns_hash(&r->c, k0, k1);
-				__builtin_prefetch(&r->c.tags[(size_t)rdns_bucket_of(&r->c, x->h) * RDNS_WAYS]);
+				__builtin_prefetch(
+				    &r->c.tags[(size_t)rdns_bucket_of(&r->c, x->h) * RDNS_WAYS]);
 			}
 			last0[k] = k0;
 			last1[k] = k1;
@@ -374,7 +378,8 @@ static void rdns_collect(struct ofd_segment *seg, void *state, struct ofd_metric
 	for (int i = 0; i < RQ__N; i++)
 		ofd_metric_put(sink, &rdns_metrics[M_QUERIES], OFD_METRIC_VALUES(qo[i]),
 			       atomic_load_explicit(&r->queries[i], memory_order_relaxed));
-	ofd_metric_put(sink, &rdns_metrics[M_SENT], NULL, atomic_load_explicit(&r->sent, memory_order_relaxed));
+	ofd_metric_put(sink, &rdns_metrics[M_SENT], NULL,
+		       atomic_load_explicit(&r->sent, memory_order_relaxed));
 	ofd_metric_put(sink, &rdns_metrics[M_INFLIGHT], NULL, atomic_load(&r->inflight));
 	ofd_metric_put(sink, &rdns_metrics[M_INFLIGHT_PEAK], NULL, atomic_load(&r->inflight_peak));
 	ofd_metric_put(sink, &rdns_metrics[M_QUEUE], NULL, atomic_load(&r->qlen_pub));
