@@ -57,6 +57,17 @@ static void set_ip(struct ofd_ip *a, const char *text)
 	}
 }
 
+/* The test's dnsmasq: stopped by the teardown, so that a failed assertion (which leaves the
+   test at once) does not leave it running. */
+static struct gen_dnsmasq dns;
+
+static int stop_dns(void **state)
+{
+	(void)state;
+	gen_dnsmasq_stop(&dns);
+	return 0;
+}
+
 /* Start dnsmasq with these extra arguments, or skip when it is not installed. */
 static int start_dns(struct gen_dnsmasq *d, const char *const *args)
 {
@@ -104,9 +115,9 @@ static int in_arena(const struct ofd_batch *b, const char *s)
 static void test_names_v4_v6(void **state)
 {
 	(void)state;
-	struct gen_dnsmasq d;
+	struct gen_dnsmasq *d = &dns;
 	char cfg[256];
-	snprintf(cfg, sizeof(cfg), "{resolver: '127.0.0.1:%d', timeout: 1s}", start_dns(&d, records));
+	snprintf(cfg, sizeof(cfg), "{resolver: '127.0.0.1:%d', timeout: 1s}", start_dns(d, records));
 	struct ofd_harness *h = open_seg(cfg);
 
 	/* the first batch: nothing known yet, every address queued, the flows go on without names */
@@ -154,7 +165,7 @@ static void test_names_v4_v6(void **state)
 	assert_int_equal(ofd_harness_counter(h, "timeouts"), 0);
 	assert_int_equal(ofd_harness_counter(h, "queue_full"), 0);
 	ofd_harness_free(h);
-	gen_dnsmasq_stop(&d);
+	gen_dnsmasq_stop(d);
 }
 
 /* NXDOMAIN is cached for negativettl: the address is not asked for again. */
@@ -162,9 +173,9 @@ static void test_nxdomain_cached(void **state)
 {
 	(void)state;
 	static const char *const args[] = {"--local=/in-addr.arpa/", NULL};
-	struct gen_dnsmasq d;
+	struct gen_dnsmasq *d = &dns;
 	char cfg[256];
-	snprintf(cfg, sizeof(cfg), "{resolver: '127.0.0.1:%d', negativettl: 1h}", start_dns(&d, args));
+	snprintf(cfg, sizeof(cfg), "{resolver: '127.0.0.1:%d', negativettl: 1h}", start_dns(d, args));
 	struct ofd_harness *h = open_seg(cfg);
 	double deadline = now_s() + 10;
 	do {
@@ -186,7 +197,7 @@ static void test_nxdomain_cached(void **state)
 	assert_int_equal(ofd_harness_metric(h, "reversedns_queries_sent_total", NULL), 1);
 	assert_int_equal(ofd_harness_metric(h, "reversedns_queries_total", NULL), 1);
 	ofd_harness_free(h);
-	gen_dnsmasq_stop(&d);
+	gen_dnsmasq_stop(d);
 }
 
 /* A short TTL: the name in use is served while it is asked for again. */
@@ -195,10 +206,10 @@ static void test_ttl_refresh(void **state)
 	(void)state;
 	static const char *const args[] = {"--ptr-record=7.0.0.10.in-addr.arpa,short.example",
 					   "--local-ttl=1", NULL};
-	struct gen_dnsmasq d;
+	struct gen_dnsmasq *d = &dns;
 	char cfg[256];
 	snprintf(cfg, sizeof(cfg), "{resolver: '127.0.0.1:%d', minttl: 1s, refreshinterval: 1h}",
-		 start_dns(&d, args));
+		 start_dns(d, args));
 	struct ofd_harness *h = open_seg(cfg);
 	double deadline = now_s() + 10;
 	const char *name = NULL;
@@ -225,7 +236,7 @@ static void test_ttl_refresh(void **state)
 	assert_int_equal(ofd_harness_metric(h, "reversedns_queries_total", "answer"), 2);
 	assert_true(ofd_harness_metric(h, "reversedns_lookups_total", "stale") >= 1);
 	ofd_harness_free(h);
-	gen_dnsmasq_stop(&d);
+	gen_dnsmasq_stop(d);
 }
 
 /* A resolver that never answers: process() keeps its pace, the queries time out, at most
@@ -333,8 +344,10 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_config),	    cmocka_unit_test(test_names_v4_v6),
-	    cmocka_unit_test(test_nxdomain_cached), cmocka_unit_test(test_ttl_refresh),
+	    cmocka_unit_test(test_config),
+	    cmocka_unit_test_teardown(test_names_v4_v6, stop_dns),
+	    cmocka_unit_test_teardown(test_nxdomain_cached, stop_dns),
+	    cmocka_unit_test_teardown(test_ttl_refresh, stop_dns),
 	    cmocka_unit_test(test_silent_resolver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -326,6 +326,7 @@ void rdns_resolver_thread(struct ofd_segment *seg, void *arg)
 		struct timeval *tvp = ares_timeout(ch, &maxtv, &tv);
 		int ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
 		atomic_store(&r->sleeping, 1);
+		atomic_thread_fence(memory_order_seq_cst); /* pairs with wake() in reversedns.c */
 		if ((r->nfree && rdns_ring_len(&r->misses)) || rdns_ring_len(&r->freed))
 			ms = 0; /* process() queued more, or gave slots back, while we were busy */
 		int rc = poll(pfd, n, ms);

@@ -256,8 +256,12 @@ static inline int key_of(const struct ofd_ip *a, uint64_t *k0, uint64_t *k1)
 	return *k0 != 0 || (*k1 != 0 && *k1 != mapped0);
 }
 
+/* Wake the resolver thread if it sleeps. The fence orders the ring's store before the load of
+   `sleeping` (the thread sets `sleeping`, then looks at the rings): one of the two sees the
+   other, so no wakeup is lost (at worst the thread would sleep its 100 ms). */
 static void wake(struct rdns *r, struct ofd_segment *seg)
 {
+	atomic_thread_fence(memory_order_seq_cst);
 	if (!atomic_load(&r->sleeping))
 		return;
 	uint64_t one = 1;
