@@ -144,6 +144,10 @@ static void test_names_v4_v6(void **state)
 	assert_int_equal(ofd_harness_metric(h, "reversedns_queries_total", "answer"), 5);
 	assert_int_equal(ofd_harness_metric(h, "reversedns_queries_total", "nxdomain"), 1);
 	assert_int_equal(ofd_harness_metric(h, "reversedns_queries_sent_total", NULL), 6);
+
+	/* every answer counted is in the cache from the next batch on */
+	b = names_batch(h);
+	ofd_harness_process(h, b);
 	const struct ofd_flow *f0 = &b->flows[0], *f1 = &b->flows[1];
 	assert_string_equal(f0->src_host_name, "src-host.example.");
 	assert_string_equal(f0->dst_host_name, "dst-host.example.");
@@ -196,6 +200,35 @@ static void test_nxdomain_cached(void **state)
 	assert_int_equal(ofd_harness_counter(h, "negative") - neg0, 20);
 	assert_int_equal(ofd_harness_metric(h, "reversedns_queries_sent_total", NULL), 1);
 	assert_int_equal(ofd_harness_metric(h, "reversedns_queries_total", NULL), 1);
+	ofd_harness_free(h);
+	gen_dnsmasq_stop(d);
+}
+
+/* The cache is bounded: 64 addresses through a cache of 16 entries evict, and it stays at 16. */
+static void test_cache_bounded(void **state)
+{
+	(void)state;
+	static const char *const args[] = {"--local=/in-addr.arpa/", NULL};
+	struct gen_dnsmasq *d = &dns;
+	char cfg[256];
+	snprintf(cfg, sizeof(cfg), "{resolver: '127.0.0.1:%d', cachesize: 16, negativettl: 1h}",
+		 start_dns(d, args));
+	struct ofd_harness *h = open_seg(cfg);
+	double deadline = now_s() + 10;
+	do {
+		struct ofd_batch *b = ofd_harness_batch(h, 64);
+		for (int i = 0; i < 64; i++) {
+			char ip[32];
+			snprintf(ip, sizeof(ip), "10.2.%d.%d", i, i + 1);
+			set_ip(&b->flows[i].src_addr, ip);
+		}
+		ofd_harness_process(h, b);
+		assert_true(ofd_harness_metric(h, "reversedns_cache_entries", NULL) <= 16);
+		sched_yield();
+	} while (ofd_harness_metric(h, "reversedns_queries_total", "nxdomain") < 64 && now_s() < deadline);
+	assert_true(ofd_harness_metric(h, "reversedns_queries_total", "nxdomain") >= 64);
+	assert_int_equal(ofd_harness_metric(h, "reversedns_cache_entries", NULL), 16);
+	assert_true(ofd_harness_counter(h, "evicted") >= 48);
 	ofd_harness_free(h);
 	gen_dnsmasq_stop(d);
 }
@@ -347,6 +380,7 @@ int main(void)
 	    cmocka_unit_test(test_config),
 	    cmocka_unit_test_teardown(test_names_v4_v6, stop_dns),
 	    cmocka_unit_test_teardown(test_nxdomain_cached, stop_dns),
+	    cmocka_unit_test_teardown(test_cache_bounded, stop_dns),
 	    cmocka_unit_test_teardown(test_ttl_refresh, stop_dns),
 	    cmocka_unit_test(test_silent_resolver),
 	};

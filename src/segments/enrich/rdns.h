@@ -53,7 +53,8 @@ struct rdns_key {
 	uint64_t k0, k1;
 };
 
-/* The cache: nbuckets * RDNS_WAYS entries, set-associative, the least recently used evicted.
+/* The cache: nbuckets * RDNS_WAYS entries, set-associative with two choices of bucket, the
+   least recently used evicted.
    tags[] holds a 32-bit fingerprint per entry (0: empty), a bucket's eight in 32 bytes, so a
    lookup reads one line of tags and then only the entry whose tag matches. */
 struct rdns_cache {
@@ -76,22 +77,27 @@ static inline uint64_t rdns_hash(const struct rdns_cache *c, uint64_t k0, uint64
 	return h * 0x94d049bb133111ebull;
 }
 
-/* The bucket (top bits) and the tag (low bits, never 0) of a hash. */
+/* The buckets of a hash (two choices: an entry lives in the first, or in the second when the
+   first was full; so a bucket overflows only when both are full) and its tag (never 0). */
 static inline uint32_t rdns_bucket_of(const struct rdns_cache *c, uint64_t h)
 {
 	return (uint32_t)(h >> c->shift);
+}
+static inline uint32_t rdns_bucket2_of(const struct rdns_cache *c, uint64_t h)
+{
+	return rdns_bucket_of(c, h) ^ (((uint32_t)(h >> 8) & (c->nbuckets - 1)) | 1u);
 }
 static inline uint32_t rdns_tag_of(uint64_t h)
 {
 	return (uint32_t)h | 1u;
 }
 
-/* The entry of the key, or NULL. */
-static inline struct rdns_entry *rdns_find(struct rdns_cache *c, uint64_t h, uint64_t k0, uint64_t k1)
+/* The entry of the key in bucket b, or NULL. */
+static inline struct rdns_entry *rdns_find_in(struct rdns_cache *c, uint32_t b, uint32_t tag, uint64_t k0,
+					      uint64_t k1)
 {
-	size_t base = (size_t)rdns_bucket_of(c, h) * RDNS_WAYS;
+	size_t base = (size_t)b * RDNS_WAYS;
 	const uint32_t *t = &c->tags[base];
-	uint32_t tag = rdns_tag_of(h);
 	for (int w = 0; w < RDNS_WAYS; w++) {
 		if (t[w] != tag)
 			continue;
@@ -102,8 +108,16 @@ static inline struct rdns_entry *rdns_find(struct rdns_cache *c, uint64_t h, uin
 	return NULL;
 }
 
-/* A slot for the key in its bucket: an empty one, else the least recently used (*evicted set
-   to 1); zeroed with the key and tag set, state RDNS_EMPTY. */
+/* The entry of the key, or NULL. */
+static inline struct rdns_entry *rdns_find(struct rdns_cache *c, uint64_t h, uint64_t k0, uint64_t k1)
+{
+	uint32_t tag = rdns_tag_of(h);
+	struct rdns_entry *e = rdns_find_in(c, rdns_bucket_of(c, h), tag, k0, k1);
+	return e ? e : rdns_find_in(c, rdns_bucket2_of(c, h), tag, k0, k1);
+}
+
+/* A slot for the key: an empty one in its first bucket, else in its second, else the least
+   recently used of both (*evicted set to 1); zeroed with the key and tag set, RDNS_EMPTY. */
 struct rdns_entry *rdns_take(struct rdns_cache *c, uint64_t h, uint64_t k0, uint64_t k1, int *evicted);
 
 static inline char *rdns_name(struct rdns_cache *c, struct rdns_entry *e)

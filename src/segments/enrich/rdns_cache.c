@@ -4,6 +4,7 @@
  * bucket gives up its least recently used entry. Only process() touches it.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,27 +43,31 @@ void rdns_cache_fini(struct rdns_cache *c)
 
 struct rdns_entry *rdns_take(struct rdns_cache *c, uint64_t h, uint64_t k0, uint64_t k1, int *evicted)
 {
-	size_t base = (size_t)rdns_bucket_of(c, h) * RDNS_WAYS;
-	int v = -1;
+	size_t bases[2] = {(size_t)rdns_bucket_of(c, h) * RDNS_WAYS,
+			   (size_t)rdns_bucket2_of(c, h) * RDNS_WAYS};
+	size_t v = SIZE_MAX;
 	*evicted = 0;
-	for (int w = 0; w < RDNS_WAYS; w++) {
-		if (c->tags[base + (size_t)w] == 0) {
-			v = w;
-			break;
+	for (int k = 0; k < 2 && (v == SIZE_MAX || c->tags[v]); k++) {
+		for (size_t w = 0; w < RDNS_WAYS; w++) {
+			size_t i = bases[k] + w;
+			if (c->tags[i] == 0) {
+				v = i;
+				break;
+			}
+			if (v == SIZE_MAX || c->e[i].used < c->e[v].used)
+				v = i;
 		}
-		if (v < 0 || c->e[base + (size_t)w].used < c->e[base + (size_t)v].used)
-			v = w;
 	}
-	if (c->tags[base + (size_t)v])
+	if (c->tags[v])
 		*evicted = 1;
 	else
 		c->count++;
-	struct rdns_entry *e = &c->e[base + (size_t)v];
+	struct rdns_entry *e = &c->e[v];
 	memset(e, 0, offsetof(struct rdns_entry, name));
 	e->name[0] = '\0';
 	e->k0 = k0;
 	e->k1 = k1;
-	c->tags[base + (size_t)v] = rdns_tag_of(h);
+	c->tags[v] = rdns_tag_of(h);
 	return e;
 }
 

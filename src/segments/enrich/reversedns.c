@@ -321,9 +321,10 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 	const char *last_name[4] = {NULL};
 	for (uint32_t j = 0; j < n; j++) {
 		if (j + RDNS_AHEAD < n && !it[j + RDNS_AHEAD].same) {
+			/* the entry whose tag matches (its key is compared when it is looked up) */
 			const struct rdns_item *y = &it[j + RDNS_AHEAD];
-			size_t base = (size_t)rdns_bucket_of(&r->c, y->h) * RDNS_WAYS;
 			uint32_t tag = rdns_tag_of(y->h);
+			size_t base = (size_t)rdns_bucket_of(&r->c, y->h) * RDNS_WAYS;
 			for (int w = 0; w < RDNS_WAYS; w++)
 				if (r->c.tags[base + (size_t)w] == tag) {
 					const char *e = (const char *)&r->c.e[base + (size_t)w];
