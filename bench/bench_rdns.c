@@ -171,7 +171,7 @@ static int run(const char *path, unsigned passes, int src_only, int cold)
 	char cfg[256], err[512];
 	snprintf(cfg, sizeof(cfg),
 		 "{resolver: '127.0.0.1:%d', maxinflight: 32, timeout: 20s, tries: 1, queuesize: 131072, "
-		 "cachesize: 131072, minttl: 1h, refreshinterval: 1h, negativettl: 1s}",
+		 "cachesize: 65536, minttl: 1h, refreshinterval: 1h, negativettl: 1s}",
 		 d.port);
 	if (ofd_harness_new(&h, &ofd_seg_reversedns, cfg, err, sizeof(err))) {
 		fprintf(stderr, "bench_rdns: %s\n", err);
