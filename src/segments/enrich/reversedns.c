@@ -162,6 +162,7 @@ struct pass {
 	uint32_t now, call;
 	uint32_t qlen; /* misses in the ring, as process() last counted them */
 	unsigned queued, queue_full, arena_full, negative, evicted;
+	int kind; /* the outcome of the last lookup (RL_*, or RL__N: the arena was full) */
 	uint64_t n[RL__N];
 };
 
@@ -209,14 +210,14 @@ static const char *lookup(struct pass *p, uint64_t h, uint64_t k0, uint64_t k1)
 	if (!e) {
 		int ev;
 		if (!ask(p, k0, k1)) {
-			p->n[RL_NOTYET]++;
+			p->n[p->kind = RL_NOTYET]++;
 			return NULL;
 		}
 		e = rdns_take(&r->c, h, k0, k1, &ev);
 		p->evicted += (unsigned)ev;
 		e->state = RDNS_PENDING;
 		e->used = p->now;
-		p->n[RL_NOTYET]++;
+		p->n[p->kind = RL_NOTYET]++;
 		return NULL;
 	}
 	if (e->used != p->now)
@@ -224,22 +225,23 @@ static const char *lookup(struct pass *p, uint64_t h, uint64_t k0, uint64_t k1)
 	switch (e->state) {
 	case RDNS_POS:
 		if (p->now < e->fresh) {
-			p->n[RL_HIT]++;
+			p->n[p->kind = RL_HIT]++;
 		} else if (p->now < e->fresh + r->stale_s) {
-			p->n[RL_STALE]++;
+			p->n[p->kind = RL_STALE]++;
 			if (!(e->flags & RDNS_F_REFRESH) && ask(p, k0, k1))
 				e->flags |= RDNS_F_REFRESH;
 		} else {
 			/* too old to serve */
 			if (ask(p, k0, k1))
 				e->state = RDNS_PENDING;
-			p->n[RL_NOTYET]++;
+			p->n[p->kind = RL_NOTYET]++;
 			return NULL;
 		}
 		if (e->memo != p->call) {
 			const char *s = copy_name(p->b, r, e);
 			if (!s) {
 				p->arena_full++;
+				p->kind = RL__N;
 				return NULL;
 			}
 			e->memo_ptr = s;
@@ -248,15 +250,15 @@ static const char *lookup(struct pass *p, uint64_t h, uint64_t k0, uint64_t k1)
 		return e->memo_ptr;
 	case RDNS_NEG:
 		if (p->now < e->fresh) {
-			p->n[RL_NEGATIVE]++;
+			p->n[p->kind = RL_NEGATIVE]++;
 			p->negative++;
 			return NULL;
 		}
 		if (ask(p, k0, k1))
 			e->state = RDNS_PENDING;
-		p->n[RL_NOTYET]++;
+		p->n[p->kind = RL_NOTYET]++;
 		return NULL;
-	default: /* pending */ p->n[RL_NOTYET]++; return NULL;
+	default: /* pending */ p->n[p->kind = RL_NOTYET]++; return NULL;
 	}
 }
 
@@ -340,6 +342,7 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 	}
 	/* look up, RDNS_AHEAD items behind the prefetch of their entries */
 	const char *last_name[4] = {NULL};
+	int last_kind[4] = {RL_NOTYET, RL_NOTYET, RL_NOTYET, RL_NOTYET};
 	for (uint32_t j = 0; j < n; j++) {
 		if (j + RDNS_AHEAD < n && !it[j + RDNS_AHEAD].same) {
 			/* the entry whose tag matches (its key is compared when it is looked up) */
@@ -356,14 +359,19 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 		const struct rdns_item *x = &it[j];
 		const char *name;
 		if (x->same) {
+			/* counted as the record before was: each flow that goes without is counted */
 			name = last_name[x->field];
-			if (name)
-				p.n[RL_HIT]++;
+			int kind = last_kind[x->field];
+			if (kind == RL__N)
+				p.arena_full++;
 			else
-				p.n[RL_NOTYET]++; /* counted again: the flow goes without */
+				p.n[kind]++;
+			if (kind == RL_NEGATIVE)
+				p.negative++;
 		} else {
 			name = lookup(&p, x->h, x->k0, x->k1);
 			last_name[x->field] = name;
+			last_kind[x->field] = p.kind;
 		}
 		if (name) {
 			struct ofd_flow *f = &b->flows[x->rec];
