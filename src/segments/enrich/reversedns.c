@@ -76,8 +76,9 @@ static const struct ofd_cfg_key rdns_keys[] = {
 	    .help = "wait per try of a query"),
     OFD_KEY("tries", OFD_CFG_UINT, struct rdns, tries, .def = "2", .min = 1, .max = 10,
 	    .help = "tries per query (and server) before it counts as a timeout"),
-    OFD_KEY("maxinflight", OFD_CFG_UINT, struct rdns, maxinflight, .def = "256", .min = 1, .max = 65536,
-	    .help = "PTR queries on the wire at once"),
+    OFD_KEY("maxinflight", OFD_CFG_UINT, struct rdns, maxinflight, .def = "256", .min = 1, .max = 16384,
+	    .help = "PTR queries on the wire at once (c-ares picks a free 16-bit query id for each: kept far "
+		    "from 65536)"),
     OFD_KEY("queuesize", OFD_CFG_UINT, struct rdns, queuesize, .def = "8192", .min = 1, .max = 1048576,
 	    .help = "addresses waiting for a query; more misses are dropped (queue_full) and asked later"),
     OFD_KEY("cachesize", OFD_CFG_UINT, struct rdns, cachesize, .def = "65536", .min = 16, .max = 16777216,
