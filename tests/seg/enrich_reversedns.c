@@ -285,7 +285,7 @@ static void test_silent_resolver(void **state)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
 	char cfg[256];
 	snprintf(cfg, sizeof(cfg),
-		 "{resolver: '127.0.0.1:%d', timeout: 200ms, tries: 1, maxinflight: 4, queuesize: 8, "
+		 "{resolver: '127.0.0.1:%d', timeout: 500ms, tries: 1, maxinflight: 4, queuesize: 8, "
 		 "negativettl: 1h}",
 		 ntohs(a.sin_port));
 	struct ofd_harness *h = open_seg(cfg);
@@ -324,8 +324,9 @@ static void test_silent_resolver(void **state)
 	assert_int_equal(ofd_harness_metric(h, "reversedns_inflight_peak", NULL), 4);
 	assert_int_equal(ofd_harness_counter(h, "notyet") + ofd_harness_counter(h, "negative"),
 			 64u * (unsigned)rounds);
-	/* the pipeline kept its pace: no batch waited for the resolver */
-	assert_true(slowest < 0.05);
+	/* the pipeline kept its pace: no batch waited for the resolver (a wait would last a query
+	   timeout, 500 ms; the bound leaves room for a loaded machine's scheduling) */
+	assert_true(slowest < 0.2);
 	uint64_t sent = ofd_harness_metric(h, "reversedns_queries_sent_total", NULL);
 	ofd_harness_free(h);
 	/* every query that was sent reached the socket once (tries: 1); the thread may have sent
