@@ -272,6 +272,39 @@ static void test_ttl_refresh(void **state)
 	gen_dnsmasq_stop(d);
 }
 
+/* cache: false (flowpipeline's key): an answer is kept for its TTL only, never served stale. */
+static void test_cache_false(void **state)
+{
+	(void)state;
+	static const char *const args[] = {"--ptr-record=8.0.0.10.in-addr.arpa,once.example", "--local-ttl=1",
+					   NULL};
+	struct gen_dnsmasq *d = &dns;
+	char cfg[256];
+	snprintf(cfg, sizeof(cfg), "{resolver: '127.0.0.1:%d', cache: false, minttl: 1s}",
+		 start_dns(d, args));
+	struct ofd_harness *h = open_seg(cfg);
+	/* the name comes, goes when its TTL is over, and comes back with the next answer */
+	const int want[3] = {1, 0, 1};
+	for (int phase = 0; phase < 3; phase++) {
+		double deadline = now_s() + 10;
+		int named;
+		do {
+			struct ofd_batch *b = ofd_harness_batch(h, 1);
+			set_ip(&b->flows[0].src_addr, "10.0.0.8");
+			ofd_harness_process(h, b);
+			named = b->flows[0].src_host_name != NULL;
+			if (named)
+				assert_string_equal(b->flows[0].src_host_name, "once.example.");
+			sched_yield();
+		} while (named != want[phase] && now_s() < deadline);
+		assert_int_equal(named, want[phase]);
+	}
+	assert_int_equal(ofd_harness_metric(h, "reversedns_lookups_total", "stale"), 0);
+	assert_true(ofd_harness_metric(h, "reversedns_queries_total", "answer") >= 2);
+	ofd_harness_free(h);
+	gen_dnsmasq_stop(d);
+}
+
 /* A resolver that never answers: process() keeps its pace, the queries time out, at most
    maxinflight are on the wire, the queue is bounded. */
 static void test_silent_resolver(void **state)
@@ -383,6 +416,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_nxdomain_cached, stop_dns),
 	    cmocka_unit_test_teardown(test_cache_bounded, stop_dns),
 	    cmocka_unit_test_teardown(test_ttl_refresh, stop_dns),
+	    cmocka_unit_test_teardown(test_cache_false, stop_dns),
 	    cmocka_unit_test(test_silent_resolver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
