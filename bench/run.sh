@@ -15,7 +15,8 @@
 #   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd json ingest pipeline
 #                          fpipe tracers lpm kafka callgrind (json: bench/json_stage.sh, JSON against
 #                          nfdump -o json; fpipe: flowpipeline's pipelines against nfdump; kafka:
-#                          bench_pb and bench/kafka_stage.sh, needs librdkafka and protobuf-c)
+#                          bench_pb and bench/kafka_stage.sh, needs librdkafka and protobuf-c;
+#                          enrich: bench/enrich_stage.sh, issue 15's enrichers and nfanon)
 #   FP_RUNS=3              runs per fpipe figure, free and pinned each
 #   LPM_SECONDS=2          CPU seconds per bench_lpm lookup figure (the lpm stage)
 #   BENCH_NO_CALLGRIND=1   skip the callgrind part
@@ -606,6 +607,22 @@ report_kafka() {
 	return 0
 }
 
+# enrich (issue 15): the enrichers one by one and flowpipeline's enricher chain through
+# bench_seg, anonymize beside nfanon (bench/enrich_stage.sh)
+ENRICH_MD=""
+run_enrich() {
+	log "enrich: bench/enrich_stage.sh"
+	note "enrich" "$SRC/bench/enrich_stage.sh" "$BUILD"
+	OFD_DATA=$DATA OUT=$OUT "$SRC/bench/enrich_stage.sh" "$BUILD" >"$OUT/enrich.md" 2>"$OUT/enrich.err" ||
+		warn "enrich_stage failed: $(tail -2 "$OUT/enrich.err")"
+	ENRICH_MD=$(printf '\n## Enrichers (issue 15)\n\n%s\n' "$(cat "$OUT/enrich.md")")
+}
+
+report_enrich() {
+	[ -n "$ENRICH_MD" ] && printf '%s\n' "$ENRICH_MD"
+	return 0
+}
+
 # ---------------------------------------------------------------------------------------------
 # callgrind: instructions per record for a fixed workload (bench_decode --seconds 0 makes one
 # warm-up and one timed pass, so every record is decoded twice)
@@ -797,7 +814,7 @@ report() {
 	echo '```'
 }
 
-STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd json ingest pipeline fpipe tracers lpm kafka callgrind} "
+STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd json ingest pipeline fpipe tracers lpm kafka enrich callgrind} "
 stage() { [[ $STAGES == *" $1 "* ]]; }
 
 main() {
@@ -829,8 +846,9 @@ main() {
 	stage tracers && run_tracers
 	stage lpm && run_lpm
 	stage kafka && run_kafka
+	stage enrich && run_enrich
 	[ $HAVE_VALGRIND = 1 ] && stage callgrind && run_callgrind
-	{ report; report_json; report_ingest; report_tracers; report_lpm; report_fpipe; report_kafka; } | tee "$RESULTS"
+	{ report; report_json; report_ingest; report_tracers; report_lpm; report_fpipe; report_kafka; report_enrich; } | tee "$RESULTS"
 	if [ ${#CALLGRIND_CMP[@]} -gt 0 ]; then
 		printf '%s\n' "${CALLGRIND_CMP[@]}" >&2
 	fi
