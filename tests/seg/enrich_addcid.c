@@ -145,6 +145,22 @@ static void test_families_apart(void **state)
 	ofd_harness_free(h);
 }
 
+/* A UTF-8 byte order mark before the first prefix (a spreadsheet's "CSV UTF-8") is no part of it. */
+static void test_bom(void **state)
+{
+	(void)state;
+	st_write(st_path("bom.csv"), "\xef\xbb\xbf"
+				     "10.0.0.0/8,5\n");
+	struct ofd_harness *h = open_cfg(&ofd_seg_addcid, "bom.csv", "");
+	struct ofd_batch *b = ofd_harness_batch(h, 1);
+	ip(&b->flows[0].src_addr, "10.1.2.3");
+	ip(&b->flows[0].dst_addr, "192.0.2.1");
+	b->flows[0].remote_addr = OFD_REMOTE_DST;
+	ofd_harness_process(h, b);
+	assert_int_equal(b->flows[0].cid, 5);
+	ofd_harness_free(h);
+}
+
 /* No remote side marked: passed untouched, or dropped with dropunmatched. */
 static void test_noremote(void **state)
 {
@@ -511,11 +527,12 @@ int main(void)
 {
 	ofd_log_set_sink(log_sink, NULL);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_overlaps),	       cmocka_unit_test(test_families_apart),
-	    cmocka_unit_test(test_noremote),	       cmocka_unit_test(test_matchboth),
-	    cmocka_unit_test(test_string_ids),	       cmocka_unit_test(test_arena_full),
-	    cmocka_unit_test(test_file_errors),	       cmocka_unit_test(test_reload_sighup),
-	    cmocka_unit_test(test_reload_file_change), cmocka_unit_test(test_addnetid),
+	    cmocka_unit_test(test_overlaps),	   cmocka_unit_test(test_bom),
+	    cmocka_unit_test(test_families_apart), cmocka_unit_test(test_noremote),
+	    cmocka_unit_test(test_matchboth),	   cmocka_unit_test(test_string_ids),
+	    cmocka_unit_test(test_arena_full),	   cmocka_unit_test(test_file_errors),
+	    cmocka_unit_test(test_reload_sighup),  cmocka_unit_test(test_reload_file_change),
+	    cmocka_unit_test(test_addnetid),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }

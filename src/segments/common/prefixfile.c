@@ -281,6 +281,8 @@ static int build(struct builder *bd, const char *text, size_t len)
 		return -ENOMEM;
 	unsigned line = 0;
 	const char *p = text, *end = text + len;
+	if (len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3)) /* a UTF-8 byte order mark (spreadsheets write one) */
+		p += 3;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;

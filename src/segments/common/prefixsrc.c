@@ -123,7 +123,8 @@ int pfx_src_open(struct pfx_src *s, struct ofd_segment *seg, const char *path, e
 	s->seg = seg;
 	s->path = path;
 	s->mode = mode;
-	s->check_ns = check_ns;
+	/* a file looked at more often than every 10 ms would keep a core busy with stat() */
+	s->check_ns = check_ns && check_ns < 10000000ull ? 10000000ull : check_ns;
 	s->c_reloads = c_reloads;
 	s->c_failures = c_failures;
 	atomic_init(&s->pending, NULL);

@@ -63,6 +63,7 @@ static void normalize_process(struct ofd_segment *seg, void *state, struct ofd_b
 					continue;
 				}
 				rate = f->sampling_rate = fallback;
+				ofd_flow_set(f, OFD_F_SAMPLING_RATE);
 			}
 			f->bytes = mul_sat(f->bytes, rate, &sat);
 			f->packets = mul_sat(f->packets, rate, &sat);

@@ -10,8 +10,9 @@
  *           meaning ours; here the id may also be left out); the source is looked up first:
  *           if it is ours the destination is remote (2), else if the destination is ours the
  *           source is (1); neither: RemoteAddr stays as it was (counted `unmatched`, dropped
- *           with `dropunmatched`). This is what flowpipeline documents; its code sets the
- *           opposite (1 when the source is ours) and never drops: see the README.
+ *           with `dropunmatched`). This is what flowpipeline's package documentation says;
+ *           its CONFIGURATION.md and its code take the matching side as remote (1 when the
+ *           source matches) and never drop: see the README.
  *   border  flows exported on our border interfaces: FlowDirection 0 (ingress, also when the
  *           exporter sent no direction, as flowpipeline reads a missing one) came in from the
  *           remote source (1), 1 (egress) goes out to a remote destination (2).

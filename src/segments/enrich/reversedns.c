@@ -303,8 +303,11 @@ static void rdns_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 	    offsetof(struct ofd_flow, next_hop_host_name), offsetof(struct ofd_flow, sampler_host_name)};
 	p.now = rdns_now(r);
 	p.call = ++r->calls;
-	if (p.call == 0) /* 0 is every entry's "never": skip it when the count wraps */
+	if (p.call == 0) { /* wrapped: 0 is every entry's "never", and an old memo must not match */
+		for (size_t i = 0; i < (size_t)r->c.nbuckets * RDNS_WAYS; i++)
+			r->c.e[i].memo = 0;
 		p.call = ++r->calls;
+	}
 	/* the answers that came since the last batch */
 	if (rdns_apply_done(r, p.now, &p.evicted))
 		wake(r, seg); /* slots were given back */
