@@ -12,8 +12,9 @@
  * answer for IPv4 addresses: the table holds 0.0.0.0/0 with ASTABLE_NO_ROUTE (net/lpm.h: an
  * IPv6 prefix of 96 bits or less covering ::ffff:0:0/96, ::/8 say, would otherwise match every
  * IPv4 address no IPv4 route covers), and IPv6 prefixes inside ::ffff:0:0/96 are left out
- * (counted v6_mapped_skipped). Building keeps a list of the distinct prefixes (24 bytes each
- * and a hash of 8) besides the lookup table's own, freed once the table is frozen.
+ * (counted v6_mapped_skipped). Building keeps a list of the distinct prefixes (24 bytes each,
+ * with up to twice as many slots of 4 bytes in its hash, the hash at most half full) besides the
+ * lookup table's own; both are freed once the table is frozen.
  */
 #ifndef OFD_SEG_ASTABLE_H
 #define OFD_SEG_ASTABLE_H
