@@ -12,9 +12,9 @@
  * answer for IPv4 addresses: the table holds 0.0.0.0/0 with ASTABLE_NO_ROUTE (net/lpm.h: an
  * IPv6 prefix of 96 bits or less covering ::ffff:0:0/96, ::/8 say, would otherwise match every
  * IPv4 address no IPv4 route covers), and IPv6 prefixes inside ::ffff:0:0/96 are left out
- * (counted v6_mapped_skipped). Building keeps a list of the distinct prefixes (24 bytes each,
- * with up to twice as many slots of 4 bytes in its hash, the hash at most half full) besides the
- * lookup table's own; both are freed once the table is frozen.
+ * (counted v6_mapped_skipped). Building keeps a list of the distinct prefixes (an array of 24
+ * bytes an entry grown by doubling, and a hash of two 4-byte slots an entry: 32 to 64 bytes a
+ * prefix) besides the lookup table's own; both are freed once the table is frozen.
  */
 #ifndef OFD_SEG_ASTABLE_H
 #define OFD_SEG_ASTABLE_H
