@@ -58,57 +58,80 @@ static int path_fits(const uint8_t *p, size_t n, unsigned asz)
 	return count;
 }
 
-/* The ASN list as RFC 6793 counts (sets count 1), with each position's segment type. */
-struct seq {
-	unsigned n;
-	uint32_t as[256 * 8]; /* for sets: the members follow, marked by type */
-	uint8_t type[256 * 8];
+/*
+ * The path handed on and the path's final segment, built segment by segment: the path keeps
+ * the AS_SEQUENCE ASNs up to OFD_MRT_PATH_MAX (the rest is cut), the final segment's type,
+ * size and last ASN are kept whatever the length, so the origin is right for any path.
+ */
+struct pb {
+	struct ofd_mrt_route *r;
+	uint8_t last_type; /* 0: no segment yet */
+	unsigned last_cnt;
+	uint32_t last_as;
 };
 
-/* Decode a path that path_fits() accepted, appending (asn, segment type) pairs. */
-static void path_decode(const uint8_t *p, size_t n, unsigned asz, struct seq *s)
+static void pb_seg(struct pb *b, uint8_t type, const uint8_t *p, unsigned cnt, unsigned asz)
 {
-	size_t i = 0;
-	while (i < n) {
-		uint8_t type = p[i], cnt = p[i + 1];
-		i += 2;
-		for (unsigned k = 0; k < cnt; k++, i += asz) {
-			if (s->n < sizeof(s->as) / sizeof(s->as[0])) {
-				s->as[s->n] = asz == 4 ? ofd_be32(p + i) : ofd_be16(p + i);
-				s->type[s->n++] = type;
-			}
-		}
-	}
-}
-
-/* Fill r's path and origin from the decoded sequence. */
-static void path_finish(const struct seq *s, struct ofd_mrt_route *r, struct ofd_mrt_stats *st)
-{
-	r->path_len = 0;
-	r->path_cut = 0;
-	r->origin_ok = 0;
-	for (unsigned i = 0; i < s->n; i++) {
-		if (s->type[i] != SEG_AS_SEQUENCE)
+	struct ofd_mrt_route *r = b->r;
+	uint32_t a = 0;
+	for (unsigned k = 0; k < cnt; k++, p += asz) {
+		a = asz == 4 ? ofd_be32(p) : ofd_be16(p);
+		if (type != SEG_AS_SEQUENCE)
 			continue;
 		if (r->path_len < OFD_MRT_PATH_MAX)
-			r->path[r->path_len++] = s->as[i];
+			r->path[r->path_len++] = a;
 		else
 			r->path_cut = 1;
 	}
-	if (s->n == 0)
-		return;
-	uint8_t last = s->type[s->n - 1];
-	if (last == SEG_AS_SEQUENCE) {
-		r->origin = s->as[s->n - 1];
+	if (cnt) {
+		b->last_type = type;
+		b->last_cnt = cnt;
+		b->last_as = a;
+	}
+}
+
+/*
+ * Feed the segments of a path that path_fits() accepted. budget < 0: all of them; else only
+ * the leading part holding budget ASNs as RFC 6793 counts them (an AS_SET 1, confederation
+ * segments 0), an AS_SEQUENCE cut where the budget ends. skip_confed: leave confederation
+ * segments out (RFC 6793 section 6, for AS4_PATH).
+ */
+static void pb_path(struct pb *b, const uint8_t *p, size_t n, unsigned asz, long budget, int skip_confed)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t type = p[i];
+		unsigned cnt = p[i + 1];
+		const uint8_t *as = p + i + 2;
+		i += 2 + (size_t)cnt * asz;
+		if (skip_confed && (type == SEG_CONFED_SEQUENCE || type == SEG_CONFED_SET))
+			continue;
+		if (budget >= 0) {
+			if (budget == 0)
+				break;
+			if (type == SEG_AS_SEQUENCE) {
+				if ((long)cnt > budget)
+					cnt = (unsigned)budget;
+				budget -= cnt;
+			} else if (type == SEG_AS_SET) {
+				budget--;
+			}
+		}
+		pb_seg(b, type, as, cnt, asz);
+	}
+}
+
+/* The origin from the final segment: the last ASN of an AS_SEQUENCE, the member of an AS_SET
+   of one; undefined for a larger AS_SET, a confederation segment, an empty path. */
+static void pb_finish(const struct pb *b, struct ofd_mrt_route *r, struct ofd_mrt_stats *st)
+{
+	if (b->last_type == SEG_AS_SEQUENCE) {
+		r->origin = b->last_as;
 		r->origin_ok = 1;
-	} else if (last == SEG_AS_SET) {
+	} else if (b->last_type == SEG_AS_SET) {
 		st->as_set++;
-		unsigned k = s->n - 1;
-		while (k > 0 && s->type[k - 1] == SEG_AS_SET)
-			k--;
-		/* k..n-1: the members of the final set(s); one member is an origin */
-		if (s->n - k == 1) {
-			r->origin = s->as[k];
+		if (b->last_cnt == 1) {
+			r->origin = b->last_as;
 			r->origin_ok = 1;
 		}
 	}
@@ -116,9 +139,9 @@ static void path_finish(const struct seq *s, struct ofd_mrt_route *r, struct ofd
 
 /*
  * The AS path of one entry's attributes: AS_PATH (4-byte ASNs, else 2-byte), AS4_PATH merged
- * into a 2-byte path. 0 or a defect.
+ * into a 2-byte path (a malformed AS4_PATH is ignored, RFC 6793 section 6). 0 or a defect.
  */
-static int entry_path(struct ofd_rd attrs, struct ofd_mrt_route *r, struct walk *w, struct seq *s)
+static int entry_path(struct ofd_rd attrs, struct ofd_mrt_route *r, struct walk *w)
 {
 	const uint8_t *asp = NULL, *as4 = NULL;
 	size_t asp_n = 0, as4_n = 0;
@@ -136,45 +159,38 @@ static int entry_path(struct ofd_rd attrs, struct ofd_mrt_route *r, struct walk 
 		}
 		ofd_rd_skip(&attrs, alen);
 	}
-	s->n = 0;
+	struct pb b = {.r = r};
+	r->path_len = 0;
+	r->path_cut = 0;
+	r->origin = 0;
+	r->origin_ok = 0;
 	if (asp) {
 		if (path_fits(asp, asp_n, 4) >= 0) {
-			path_decode(asp, asp_n, 4, s);
+			pb_path(&b, asp, asp_n, 4, -1, 0);
 		} else {
 			int n2 = path_fits(asp, asp_n, 2);
 			if (n2 < 0)
 				return defect(w->st, "AS_PATH segments do not fill the attribute",
 					      OFD_EFORMAT);
 			w->st->as2_paths++;
-			int n4 = as4 ? path_fits(as4, as4_n, 4) : -1;
-			if (as4 && n4 < 0)
-				return defect(w->st, "AS4_PATH segments do not fill the attribute",
-					      OFD_EFORMAT);
+			/* malformed (RFC 6793 section 6): shorter than one ASN, segments that do not
+			   fill it, a segment of 0 ASNs or of an unknown type */
+			int n4 = -1;
+			if (as4 && (as4_n < 6 || (n4 = path_fits(as4, as4_n, 4)) < 0)) {
+				w->st->as4_malformed++;
+				n4 = -1;
+			}
 			if (n4 >= 0 && n4 <= n2) {
-				/* keep the first n2 - n4 counted positions of AS_PATH, then AS4_PATH */
-				struct seq *t = s;
-				path_decode(asp, asp_n, 2, t);
-				unsigned keep = 0, counted = 0;
-				while (keep < t->n && counted < (unsigned)(n2 - n4)) {
-					uint8_t ty = t->type[keep];
-					if (ty == SEG_AS_SET) {
-						while (keep < t->n && t->type[keep] == SEG_AS_SET)
-							keep++;
-						counted++;
-					} else {
-						keep++;
-						counted += ty == SEG_AS_SEQUENCE;
-					}
-				}
-				t->n = keep;
-				path_decode(as4, as4_n, 4, t);
+				/* the leading n2 - n4 counted ASNs of AS_PATH, then AS4_PATH */
+				pb_path(&b, asp, asp_n, 2, n2 - n4, 0);
+				pb_path(&b, as4, as4_n, 4, -1, 1);
 				w->st->as4_merged++;
 			} else {
-				path_decode(asp, asp_n, 2, s);
+				pb_path(&b, asp, asp_n, 2, -1, 0);
 			}
 		}
 	}
-	path_finish(s, r, w->st);
+	pb_finish(&b, r, w->st);
 	return 0;
 }
 
@@ -204,7 +220,7 @@ static int peer_index(struct ofd_rd *rd, struct walk *w)
 }
 
 static int rib(struct ofd_rd *rd, int v6, int addpath, struct walk *w, ofd_mrt_route_fn fn, void *ctx,
-	       struct seq *s, struct ofd_mrt_route *r)
+	       struct ofd_mrt_route *r)
 {
 	if (!w->have_peers)
 		return defect(w->st, "RIB record before the PEER_INDEX_TABLE", OFD_EFORMAT);
@@ -237,7 +253,7 @@ static int rib(struct ofd_rd *rd, int v6, int addpath, struct walk *w, ofd_mrt_r
 			return defect(w->st, "RIB entry longer than its record", OFD_EFORMAT);
 		if (peer >= w->npeers)
 			return defect(w->st, "peer index beyond the PEER_INDEX_TABLE", OFD_EFORMAT);
-		int rc = entry_path(ofd_rd_sub(rd, alen), r, w, s);
+		int rc = entry_path(ofd_rd_sub(rd, alen), r, w);
 		if (rc)
 			return rc;
 		r->peer = peer;
@@ -254,8 +270,7 @@ static int rib(struct ofd_rd *rd, int v6, int addpath, struct walk *w, ofd_mrt_r
 
 int ofd_mrt_walk(const uint8_t *buf, size_t len, ofd_mrt_route_fn fn, void *ctx, struct ofd_mrt_stats *st)
 {
-	struct walk w; /* about 27 KiB of stack in all */
-	struct seq s;
+	struct walk w; /* about 17 KiB of stack in all */
 	struct ofd_mrt_route r;
 	memset(st, 0, sizeof(*st));
 	w.st = st;
@@ -285,10 +300,10 @@ int ofd_mrt_walk(const uint8_t *buf, size_t len, ofd_mrt_route_fn fn, void *ctx,
 				return defect(st, "a second PEER_INDEX_TABLE", OFD_EFORMAT);
 			rc = peer_index(&body, &w);
 			break;
-		case SUB_RIB_IPV4_UNICAST: rc = rib(&body, 0, 0, &w, fn, ctx, &s, &r); break;
-		case SUB_RIB_IPV6_UNICAST: rc = rib(&body, 1, 0, &w, fn, ctx, &s, &r); break;
-		case SUB_RIB_IPV4_UNICAST_ADDPATH: rc = rib(&body, 0, 1, &w, fn, ctx, &s, &r); break;
-		case SUB_RIB_IPV6_UNICAST_ADDPATH: rc = rib(&body, 1, 1, &w, fn, ctx, &s, &r); break;
+		case SUB_RIB_IPV4_UNICAST: rc = rib(&body, 0, 0, &w, fn, ctx, &r); break;
+		case SUB_RIB_IPV6_UNICAST: rc = rib(&body, 1, 0, &w, fn, ctx, &r); break;
+		case SUB_RIB_IPV4_UNICAST_ADDPATH: rc = rib(&body, 0, 1, &w, fn, ctx, &r); break;
+		case SUB_RIB_IPV6_UNICAST_ADDPATH: rc = rib(&body, 1, 1, &w, fn, ctx, &r); break;
 		default: st->skipped++; break;
 		}
 		if (rc)

@@ -20,6 +20,7 @@
 #include "segtest.h"
 
 static void write_bytes(const char *path, const uint8_t *b, size_t n);
+static void compare_with_bgpdump(const char *file, size_t want_prefixes, size_t want_compared);
 
 extern const struct ofd_segment_type ofd_seg_aslookup;
 
@@ -261,6 +262,252 @@ static void test_mrt_built(void **state)
 	ofd_harness_free(h);
 }
 
+/* ---- the reviewer's cases: crafted files (also in fuzz/corpus/mrt/) ---- */
+
+/* A PEER_INDEX_TABLE of n peers with 4-byte ASes 64500, 64501, ... */
+static void mk_peers(struct mb *f, unsigned n)
+{
+	static struct mb body;
+	body.n = 0;
+	u32(&body, 0xc0000201);
+	u16(&body, 0);
+	u16(&body, n);
+	for (unsigned i = 0; i < n; i++) {
+		u8(&body, 2);
+		u32(&body, 0x0a000001 + i);
+		u32(&body, 0x0a000001 + i);
+		u32(&body, 64500 + i);
+	}
+	rec(f, 1, &body);
+}
+
+/* A RIB record (sub 2/4 plain, 8/10 ADD-PATH) of one entry of peer with AS_PATH p (and
+   AS4_PATH p4 when not NULL). */
+static void mk_rib(struct mb *f, unsigned sub, const char *pfx, unsigned plen, unsigned peer,
+		   const struct mb *p, const struct mb *p4)
+{
+	static struct mb body, a;
+	struct ofd_prefix pp;
+	char s[64];
+	snprintf(s, sizeof(s), "%s/%u", pfx, plen);
+	assert_int_equal(ofd_prefix_parse(&pp, s), 0);
+	int v6 = sub == 4 || sub == 10;
+	body.n = a.n = 0;
+	rib_head(&body, 0, v6 ? pp.addr.b : pp.addr.b + 12, plen, 1);
+	attr(&a, 2, p, p->n > 255);
+	if (p4)
+		attr(&a, 17, p4, p4->n > 255);
+	u16(&body, peer);
+	u32(&body, 1700000000);
+	if (sub >= 8)
+		u32(&body, 1); /* the path identifier */
+	u16(&body, (unsigned)a.n);
+	put(&body, a.b, a.n);
+	rec(f, sub, &body);
+}
+
+static void path1(struct mb *p, unsigned type, uint32_t a, uint32_t b)
+{
+	const uint32_t as[] = {a, b};
+	p->n = 0;
+	seg(p, type, 4, as, 2);
+}
+
+/* Load file, look up dst for each of n addresses; want their DstAs. */
+static struct ofd_harness *load_built(const char *name, const struct mb *f)
+{
+	write_bytes(st_path(name), f->b, f->n);
+	return open_cfg(st_path(name), "mrt");
+}
+
+static uint32_t dst_as(struct ofd_harness *h, const char *dst, struct ofd_flow *out)
+{
+	struct ofd_batch *b = ofd_harness_batch(h, 1);
+	set_ip(&b->flows[0].dst_addr, dst);
+	ofd_harness_process(h, b);
+	if (out)
+		*out = b->flows[0];
+	return b->flows[0].dst_as;
+}
+
+/* 1: IPv6 routes never answer for IPv4 addresses: ::/8 and ::ffff:0:0/96 (the IPv4 default in
+   disguise) are no IPv4 routes; an IPv6 prefix inside ::ffff:0:0/96 is left out. */
+static void test_mrt_v6_not_v4(void **state)
+{
+	(void)state;
+	static struct mb f, p;
+	f.n = 0;
+	mk_peers(&f, 1);
+	path1(&p, 2, 64500, 111);
+	mk_rib(&f, 2, "192.0.2.0", 24, 0, &p, NULL);
+	path1(&p, 2, 64500, 64999);
+	mk_rib(&f, 4, "::", 8, 0, &p, NULL);
+	path1(&p, 2, 64500, 64998);
+	mk_rib(&f, 4, "::ffff:0:0", 96, 0, &p, NULL);
+	path1(&p, 2, 64500, 64997);
+	mk_rib(&f, 4, "::ffff:10.0.0.0", 104, 0, &p, NULL);
+	struct ofd_harness *h = load_built("v6v4.mrt", &f);
+	assert_int_equal(dst_as(h, "192.0.2.1", NULL), 111);
+	assert_int_equal(dst_as(h, "10.1.2.3", NULL), 0);
+	assert_int_equal(dst_as(h, "::ffff:10.1.2.3", NULL), 0);
+	assert_int_equal(dst_as(h, "198.51.100.1", NULL), 0);
+	assert_int_equal(dst_as(h, "::1", NULL), 64999); /* IPv6 in ::/8 all the same */
+	assert_int_equal(ofd_harness_counter(h, "unmatched"), 3);
+	ofd_harness_free(h);
+}
+
+/* 2: the origin of a path longer than anything kept (2295 ASNs, extended attribute length). */
+static void test_mrt_long_path(void **state)
+{
+	(void)state;
+	static struct mb f, p;
+	static uint32_t as[255];
+	f.n = p.n = 0;
+	mk_peers(&f, 1);
+	for (unsigned k = 0; k < 9; k++) {
+		for (unsigned i = 0; i < 255; i++)
+			as[i] = 100000 + k * 255 + i;
+		if (k == 8)
+			as[254] = 65001;
+		seg(&p, 2, 4, as, 255);
+	}
+	mk_rib(&f, 2, "192.0.2.0", 24, 0, &p, NULL);
+	struct ofd_harness *h = load_built("long.mrt", &f);
+	struct ofd_flow fl;
+	assert_int_equal(dst_as(h, "192.0.2.9", &fl), 65001);
+	assert_int_equal(fl.as_path_len, OFD_AS_PATH_MAX);
+	assert_int_equal(fl.as_path[0], 100000);
+	assert_int_equal(fl.as_path[OFD_AS_PATH_MAX - 1], 100000 + OFD_AS_PATH_MAX - 1);
+	ofd_harness_free(h);
+}
+
+/* 3: each AS_SET a segment of its own: 10 20 {30,31} {40} ends in the set {40}; a 2-byte
+   {1,2} {3} 4 23456 with AS4_PATH 400000 5 is {1,2} {3} 400000 5 (RFC 6793 4.2.3). */
+static void test_mrt_adjacent_sets(void **state)
+{
+	(void)state;
+	static struct mb f, p, p4;
+	f.n = p.n = p4.n = 0;
+	mk_peers(&f, 1);
+	static const uint32_t s10[] = {10, 20}, s30[] = {30, 31}, s40[] = {40};
+	seg(&p, 2, 4, s10, 2);
+	seg(&p, 1, 4, s30, 2);
+	seg(&p, 1, 4, s40, 1);
+	mk_rib(&f, 2, "203.0.113.0", 24, 0, &p, NULL);
+	static const uint32_t s12[] = {1, 2}, s3[] = {3}, s4[] = {4, 23456}, a4[] = {400000, 5};
+	p.n = 0;
+	seg(&p, 1, 2, s12, 2);
+	seg(&p, 1, 2, s3, 1);
+	seg(&p, 2, 2, s4, 2);
+	seg(&p4, 2, 4, a4, 2);
+	mk_rib(&f, 2, "198.51.100.0", 24, 0, &p, &p4);
+	struct ofd_harness *h = load_built("sets.mrt", &f);
+	struct ofd_flow fl;
+	assert_int_equal(dst_as(h, "203.0.113.1", &fl), 40);
+	assert_int_equal(fl.as_path_len, 2);
+	assert_int_equal(fl.as_path[0], 10);
+	assert_int_equal(fl.as_path[1], 20);
+	assert_int_equal(dst_as(h, "198.51.100.1", &fl), 5);
+	assert_int_equal(fl.as_path_len, 2);
+	assert_int_equal(fl.as_path[0], 400000);
+	assert_int_equal(fl.as_path[1], 5);
+	ofd_harness_free(h);
+}
+
+/* 4: a prefix in several records: the first entry with a defined origin wins over the file,
+   as within one record (and as bgpdump's reading of the same file). */
+static void test_mrt_dup_prefix(void **state)
+{
+	(void)state;
+	static struct mb f, p;
+	f.n = 0;
+	mk_peers(&f, 2);
+	path1(&p, 2, 64500, 111);
+	mk_rib(&f, 2, "192.0.2.0", 24, 0, &p, NULL);
+	path1(&p, 1, 7, 8); /* ends in a set of two: no origin */
+	mk_rib(&f, 2, "198.51.100.0", 24, 1, &p, NULL);
+	path1(&p, 1, 7, 8);
+	mk_rib(&f, 8, "192.0.2.0", 24, 1, &p, NULL);
+	path1(&p, 2, 64501, 222);
+	mk_rib(&f, 8, "198.51.100.0", 24, 0, &p, NULL);
+	path1(&p, 2, 64501, 333);
+	mk_rib(&f, 2, "198.51.100.0", 24, 0, &p, NULL);
+	struct ofd_harness *h = load_built("dup.mrt", &f);
+	assert_int_equal(dst_as(h, "192.0.2.1", NULL), 111);
+	assert_int_equal(dst_as(h, "198.51.100.1", NULL), 222);
+	assert_int_equal(ofd_harness_counter(h, "no_origin"), 0);
+	ofd_harness_free(h);
+	compare_with_bgpdump(st_path("dup.mrt"), 2, 2);
+}
+
+static char logbuf[4096];
+static void sink(enum ofd_log_level lvl, const char *line, void *ctx)
+{
+	(void)lvl;
+	(void)ctx;
+	strncat(logbuf, line, sizeof(logbuf) - strlen(logbuf) - 1);
+}
+
+/* 5: a malformed AS4_PATH is ignored (RFC 6793 section 6): the 2-byte AS_PATH is the path, the
+   file is read on, the start line counts it. */
+static void test_mrt_bad_as4(void **state)
+{
+	(void)state;
+	static struct mb f, p, p4;
+	f.n = p.n = p4.n = 0;
+	mk_peers(&f, 1);
+	static const uint32_t s2[] = {64500, 64499}, bad[] = {400000};
+	seg(&p, 2, 2, s2, 2);
+	seg(&p4, 9, 4, bad, 1); /* no such segment type */
+	mk_rib(&f, 2, "192.0.2.0", 24, 0, &p, &p4);
+	p4.n = 0;
+	u8(&p4, 2); /* a segment of 2 ASNs holding 1 */
+	u8(&p4, 2);
+	u32(&p4, 400000);
+	mk_rib(&f, 2, "198.51.100.0", 24, 0, &p, &p4);
+	path1(&p, 2, 64500, 111);
+	mk_rib(&f, 2, "203.0.113.0", 24, 0, &p, NULL);
+	write_bytes(st_path("as4.mrt"), f.b, f.n);
+	logbuf[0] = 0;
+	ofd_log_set_sink(sink, NULL);
+	struct ofd_harness *h = open_cfg(st_path("as4.mrt"), "mrt");
+	ofd_log_set_sink(NULL, NULL);
+	if (!strstr(logbuf, "3 prefixes (0 without an origin") ||
+	    !strstr(logbuf, "2 2-byte AS_PATHs, 0 AS4_PATHs merged, 2 malformed AS4_PATHs ignored"))
+		fail_msg("start line: %s", logbuf);
+	struct ofd_flow fl;
+	assert_int_equal(dst_as(h, "192.0.2.1", &fl), 64499);
+	assert_int_equal(fl.as_path_len, 2);
+	assert_int_equal(fl.as_path[0], 64500);
+	assert_int_equal(dst_as(h, "198.51.100.1", NULL), 64499);
+	assert_int_equal(dst_as(h, "203.0.113.1", NULL), 111);
+	ofd_harness_free(h);
+}
+
+/* 7: a SIGHUP during the first load is not lost (the generation is read before loading). */
+static void hup_sink(enum ofd_log_level lvl, const char *line, void *ctx)
+{
+	(void)lvl;
+	int *armed = ctx;
+	if (*armed && strstr(line, " prefixes (")) { /* the start line: the table is loaded */
+		*armed = 0;
+		ofd_reload_request();
+	}
+}
+
+static void test_mrt_hup_during_load(void **state)
+{
+	(void)state;
+	int armed = 1;
+	ofd_log_set_sink(hup_sink, &armed);
+	struct ofd_harness *h = open_cfg(data(MRT), "mrt");
+	ofd_log_set_sink(NULL, NULL);
+	assert_int_equal(armed, 0);
+	wait_counter(h, "reloads", 1);
+	assert_int_equal(ofd_harness_counter(h, "reload_failed"), 0);
+	ofd_harness_free(h);
+}
+
 /* ---- every prefix against bgpdump ---- */
 
 struct ref {
@@ -288,50 +535,76 @@ static uint32_t path_origin(const char *path)
 	return (uint32_t)strtoul(t, NULL, 10);
 }
 
-static void test_mrt_against_bgpdump(void **state)
+struct line_ref {
+	struct ref r;
+	size_t order; /* its line in bgpdump's output */
+};
+
+static int line_cmp(const void *a, const void *b)
 {
-	(void)state;
+	const struct line_ref *x = a, *y = b;
+	int c = ref_cmp(&x->r, &y->r);
+	return c ? c : x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * Every prefix of file looked up at its network address against bgpdump -m's reading of it:
+ * TABLE_DUMP2 and TABLE_DUMP2_AP (ADD-PATH, a path identifier before the path) lines, the
+ * first entry of a prefix with an origin in file order, else none.
+ */
+static void compare_with_bgpdump(const char *file, size_t want_prefixes, size_t want_compared)
+{
 	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "bgpdump -m '%s' 2>/dev/null", data(MRT));
 	if (system("command -v bgpdump >/dev/null 2>&1") != 0)
 		skip();
+	snprintf(cmd, sizeof(cmd), "bgpdump -m '%s' 2>/dev/null", file);
 	FILE *p = popen(cmd, "r");
 	assert_non_null(p);
-	size_t cap = 32768, n = 0;
-	struct ref *r = calloc(cap, sizeof(*r));
-	assert_non_null(r);
-	char line[4096], last[64] = "";
-	int last_defined = 0;
+	size_t cap = 1024, nl = 0;
+	struct line_ref *l = calloc(cap, sizeof(*l));
+	assert_non_null(l);
+	char line[4096];
 	while (fgets(line, sizeof(line), p)) {
-		char *f[8] = {0};
+		char *f[9] = {0};
 		char *s = line;
-		for (int i = 0; i < 8 && s; i++) {
+		for (int i = 0; i < 9 && s; i++) {
 			f[i] = s;
 			s = strchr(s, '|');
 			if (s)
 				*s++ = 0;
 		}
-		if (!f[6] || strcmp(f[0], "TABLE_DUMP2") != 0)
+		int ap = strcmp(f[0], "TABLE_DUMP2_AP") == 0;
+		if (!ap && strcmp(f[0], "TABLE_DUMP2") != 0)
 			continue;
-		uint32_t o = path_origin(f[6]);
-		if (strcmp(f[5], last) == 0) { /* another entry of the same prefix */
-			if (!last_defined && o) {
-				r[n - 1].origin = o;
-				last_defined = 1;
-			}
+		const char *path = ap ? f[7] : f[6];
+		if (!path)
 			continue;
+		if (nl == cap) {
+			cap *= 2;
+			l = realloc(l, cap * sizeof(*l));
+			assert_non_null(l);
 		}
-		snprintf(last, sizeof(last), "%s", f[5]);
-		assert_true(n < cap);
-		assert_int_equal(ofd_prefix_parse(&r[n].p, f[5]), 0);
-		r[n].origin = o;
-		last_defined = o != 0;
-		n++;
+		assert_int_equal(ofd_prefix_parse(&l[nl].r.p, f[5]), 0);
+		l[nl].r.origin = path_origin(path);
+		l[nl].order = nl;
+		nl++;
 	}
 	assert_int_equal(pclose(p), 0);
-	assert_int_equal(n, 25438); /* the README's distinct prefixes */
-	qsort(r, n, sizeof(*r), ref_cmp);
-	struct ofd_harness *h = open_cfg(data(MRT), "mrt");
+	qsort(l, nl, sizeof(*l), line_cmp);
+	struct ref *r = calloc(nl + 1, sizeof(*r));
+	assert_non_null(r);
+	size_t n = 0;
+	for (size_t i = 0; i < nl; i++) {
+		if (n && ref_cmp(&r[n - 1], &l[i].r) == 0) { /* the same prefix again */
+			if (!r[n - 1].origin)
+				r[n - 1].origin = l[i].r.origin;
+			continue;
+		}
+		r[n++] = l[i].r;
+	}
+	free(l);
+	assert_int_equal(n, want_prefixes);
+	struct ofd_harness *h = open_cfg(file, "mrt");
 	size_t compared = 0, i = 0;
 	while (i < n) {
 		struct ofd_batch *b = ofd_harness_batch(h, OFD_BATCH_CAP);
@@ -359,10 +632,16 @@ static void test_mrt_against_bgpdump(void **state)
 			compared++;
 		}
 	}
-	print_message("compared %zu of %zu prefixes with bgpdump\n", compared, n);
-	assert_true(compared > 24000);
+	print_message("%s: compared %zu of %zu prefixes with bgpdump\n", file, compared, n);
+	assert_true(compared >= want_compared);
 	ofd_harness_free(h);
 	free(r);
+}
+
+static void test_mrt_against_bgpdump(void **state)
+{
+	(void)state;
+	compare_with_bgpdump(data(MRT), 25438, 24000); /* the README's distinct prefixes */
 }
 
 /* ---- type: db ---- */
@@ -396,14 +675,6 @@ static void test_db_asn(void **state)
 }
 
 /* ---- refused at start ---- */
-
-static char logbuf[4096];
-static void sink(enum ofd_log_level lvl, const char *line, void *ctx)
-{
-	(void)lvl;
-	(void)ctx;
-	strncat(logbuf, line, sizeof(logbuf) - strlen(logbuf) - 1);
-}
 
 static void refused(const char *file, const char *type, const char *reason)
 {
@@ -490,9 +761,18 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mrt_origins), cmocka_unit_test(test_mrt_keeps_exporter_values),
-	    cmocka_unit_test(test_mrt_built),	cmocka_unit_test(test_mrt_against_bgpdump),
-	    cmocka_unit_test(test_db_asn),	cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_mrt_origins),
+	    cmocka_unit_test(test_mrt_keeps_exporter_values),
+	    cmocka_unit_test(test_mrt_built),
+	    cmocka_unit_test(test_mrt_against_bgpdump),
+	    cmocka_unit_test(test_mrt_v6_not_v4),
+	    cmocka_unit_test(test_mrt_long_path),
+	    cmocka_unit_test(test_mrt_adjacent_sets),
+	    cmocka_unit_test(test_mrt_dup_prefix),
+	    cmocka_unit_test(test_mrt_bad_as4),
+	    cmocka_unit_test(test_mrt_hup_during_load),
+	    cmocka_unit_test(test_db_asn),
+	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);

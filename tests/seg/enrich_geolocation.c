@@ -5,6 +5,8 @@
  * mmdb-bin) on the same addresses, IPv4 and IPv6, hits and misses, cached and not. Truncated
  * and foreign files are refused at start with the reason. Run as the ctest seg_geolocation.
  */
+#include <dlfcn.h>
+#include <maxminddb.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +259,110 @@ static void test_against_mmdblookup(void **state)
 	}
 }
 
+static char logbuf[4096];
+static void sink(enum ofd_log_level lvl, const char *line, void *ctx)
+{
+	(void)lvl;
+	(void)ctx;
+	strncat(logbuf, line, sizeof(logbuf) - strlen(logbuf) - 1);
+}
+
+/*
+ * A MaxMind DB of our own, byte by byte: an IPv4-only tree (ip_version 4, record size 24) of one
+ * node: 0.0.0.0/1 has country.iso_code DE, 128.0.0.0/1 nothing. mmdblookup reads it.
+ */
+static void write_v4_mmdb(const char *path)
+{
+	static const uint8_t tree[6] = {0, 0, 17, 0, 0, 1}; /* left: data at 0; right: none */
+	static const uint8_t sep[16];
+	static const uint8_t dat[] = "\xe1\x47"
+				     "country\xe1\x48iso_codeB"
+				     "DE";
+	static const uint8_t meta[] = "\xab\xcd\xefMaxMind.com\xe9"
+				      "\x4anode_count\xc1\x01"
+				      "\x4brecord_size\xa1\x18"
+				      "\x4aip_version\xa1\x04"
+				      "\x4d"
+				      "database_type\x49Test-IPv4"
+				      "\x49languages\x00\x04"
+				      "\x5b"
+				      "binary_format_major_version\xa1\x02"
+				      "\x5b"
+				      "binary_format_minor_version\xa0"
+				      "\x4b"
+				      "build_epoch\x01\x02\x01"
+				      "\x4b"
+				      "description\xe0";
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(tree, 1, sizeof(tree), f), sizeof(tree));
+	assert_int_equal(fwrite(sep, 1, sizeof(sep), f), sizeof(sep));
+	assert_int_equal(fwrite(dat, 1, sizeof(dat) - 1, f), sizeof(dat) - 1);
+	assert_int_equal(fwrite(meta, 1, sizeof(meta) - 1, f), sizeof(meta) - 1);
+	fclose(f);
+}
+
+/* An IPv6 address in an IPv4-only database: unmatched, no lookup error, no warning. */
+static void test_ipv6_in_ipv4_db(void **state)
+{
+	(void)state;
+	write_v4_mmdb(st_path("v4.mmdb"));
+	char want[3];
+	if (system("command -v mmdblookup >/dev/null 2>&1") == 0) {
+		mmdb_cc(st_path("v4.mmdb"), "10.1.2.3", want);
+		assert_string_equal(want, "DE");
+	}
+	logbuf[0] = 0;
+	ofd_log_set_sink(sink, NULL);
+	struct ofd_harness *h = geo(st_path("v4.mmdb"), "matchboth: true, cachesize: 0");
+	struct ofd_batch *b = ofd_harness_batch(h, 2);
+	set_ip(&b->flows[0].src_addr, "2001:db8::1");
+	set_ip(&b->flows[0].dst_addr, "10.1.2.3");
+	set_ip(&b->flows[1].src_addr, "::ffff:10.9.9.9"); /* v4-mapped: an IPv4 address */
+	set_ip(&b->flows[1].dst_addr, "200.1.1.1");
+	ofd_harness_process(h, b);
+	ofd_log_set_sink(NULL, NULL);
+	assert_string_equal(cc(&b->flows[0], OFD_F_SRC_COUNTRY), "");
+	assert_string_equal(cc(&b->flows[0], OFD_F_DST_COUNTRY), "DE");
+	assert_string_equal(cc(&b->flows[1], OFD_F_SRC_COUNTRY), "DE");
+	assert_string_equal(cc(&b->flows[1], OFD_F_DST_COUNTRY), "");
+	assert_int_equal(ofd_harness_counter(h, "unmatched"), 2);
+	assert_int_equal(ofd_harness_counter(h, "lookup_errors"), 0);
+	if (strstr(logbuf, "lookup failed"))
+		fail_msg("warned: %s", logbuf);
+	ofd_harness_free(h);
+}
+
+/* A SIGHUP while the database is opened at start is not lost: the first tick reopens it. */
+static int hup_in_open;
+int MMDB_open(const char *const filename, uint32_t flags, MMDB_s *const mmdb)
+{
+	static int (*real)(const char *, uint32_t, MMDB_s *);
+	if (!real) {
+		void *sym = dlsym(RTLD_NEXT, "MMDB_open");
+		assert_non_null(sym);
+		memcpy(&real, &sym, sizeof(real));
+	}
+	if (hup_in_open) {
+		hup_in_open = 0;
+		ofd_reload_request();
+	}
+	return real(filename, flags, mmdb);
+}
+
+static void test_hup_during_open(void **state)
+{
+	(void)state;
+	hup_in_open = 1;
+	struct ofd_harness *h = geo(data(COUNTRY), NULL);
+	assert_int_equal(hup_in_open, 0); /* the open went through our MMDB_open */
+	ofd_harness_tick(h, 1);
+	assert_int_equal(ofd_harness_counter(h, "reloads"), 1);
+	ofd_harness_tick(h, 2);
+	assert_int_equal(ofd_harness_counter(h, "reloads"), 1);
+	ofd_harness_free(h);
+}
+
 /* ---- reload, refusals ---- */
 
 static void test_reload(void **state)
@@ -278,6 +384,7 @@ static void test_reload(void **state)
 	ofd_reload_request();
 	ofd_harness_tick(h, 1);
 	assert_int_equal(ofd_harness_counter(h, "reloads"), 0);
+	assert_int_equal(ofd_harness_counter(h, "reload_failed"), 1);
 	b = ofd_harness_batch(h, 1);
 	set_ip(&b->flows[0].src_addr, "81.2.69.160");
 	ofd_harness_process(h, b);
@@ -295,14 +402,6 @@ static void test_reload(void **state)
 	ofd_harness_free(h);
 	free(r);
 	free(rn);
-}
-
-static char logbuf[4096];
-static void sink(enum ofd_log_level lvl, const char *line, void *ctx)
-{
-	(void)lvl;
-	(void)ctx;
-	strncat(logbuf, line, sizeof(logbuf) - strlen(logbuf) - 1);
 }
 
 static void refused(const char *file, const char *reason)
@@ -351,9 +450,10 @@ static void test_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_matchboth),	   cmocka_unit_test(test_remote),
-	    cmocka_unit_test(test_matchboth_drop), cmocka_unit_test(test_against_mmdblookup),
-	    cmocka_unit_test(test_reload),	   cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_matchboth),	    cmocka_unit_test(test_remote),
+	    cmocka_unit_test(test_matchboth_drop),  cmocka_unit_test(test_against_mmdblookup),
+	    cmocka_unit_test(test_reload),	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_ipv6_in_ipv4_db), cmocka_unit_test(test_hup_during_open),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }

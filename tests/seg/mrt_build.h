@@ -10,7 +10,7 @@
 #include <string.h>
 
 struct mb {
-	uint8_t b[4096];
+	uint8_t b[16384];
 	size_t n;
 };
 

@@ -58,7 +58,7 @@ static const char *const asl_counters[] = {
     "lookup_errors", "reloads",	   "reload_failed", NULL,
 };
 
-#define NO_ROUTE UINT32_MAX
+#define NO_ROUTE ASTABLE_NO_ROUTE
 
 /* type: db: the ASN of a (0: none). */
 static uint32_t db_find(struct ofd_segment *seg, struct asl_state *s, const struct ofd_ip *a, uint64_t *c)
@@ -191,13 +191,20 @@ static int asl_load(struct ofd_segment *seg, struct asl_state *s, struct astable
 			const struct astable *t = *table;
 			ofd_seg_log(
 			    seg, OFD_LOG_INFO,
-			    "%s: %llu prefixes (%llu without an origin, %llu default routes left out), "
-			    "%zu paths, %zu bytes of table; %llu MRT records, %llu RIB entries, %u peers",
+			    "%s: %llu prefixes (%llu without an origin, %llu default routes and %llu IPv6 "
+			    "prefixes inside ::ffff:0:0/96 left out, %llu seen again in a later record), "
+			    "%zu paths (%llu cut to %u ASNs), %zu bytes of table; %llu MRT records (%llu "
+			    "skipped), %llu RIB entries (%llu ending in an AS_SET; %llu 2-byte AS_PATHs, "
+			    "%llu AS4_PATHs merged, %llu malformed AS4_PATHs ignored), %u peers",
 			    s->filename, (unsigned long long)t->prefixes, (unsigned long long)t->no_origin,
-			    (unsigned long long)t->defaults_skipped, t->npaths,
+			    (unsigned long long)t->defaults_skipped, (unsigned long long)t->v6_mapped_skipped,
+			    (unsigned long long)t->duplicates, t->npaths, (unsigned long long)t->paths_cut,
+			    (unsigned)OFD_AS_PATH_MAX,
 			    ofd_lpm_memory(t->lpm) + t->npaths * sizeof(t->paths[0]),
-			    (unsigned long long)t->st.records, (unsigned long long)t->st.entries,
-			    t->st.peers);
+			    (unsigned long long)t->st.records, (unsigned long long)t->st.skipped,
+			    (unsigned long long)t->st.entries, (unsigned long long)t->st.as_set,
+			    (unsigned long long)t->st.as2_paths, (unsigned long long)t->st.as4_merged,
+			    (unsigned long long)t->st.as4_malformed, t->st.peers);
 		}
 	} else {
 		rc = seg_mmdb_open(s->filename, db, err, sizeof(err));
@@ -238,10 +245,11 @@ static int asl_init(struct ofd_segment *seg, void *state)
 	struct asl_state *s = state;
 	atomic_init(&s->pending_table, NULL);
 	atomic_init(&s->pending_db, NULL);
+	/* the generation before loading: a SIGHUP during a long first load reloads after it */
+	s->gen = ofd_reload_generation();
 	int rc = asl_load(seg, s, &s->table, &s->db);
 	if (rc)
 		return rc;
-	s->gen = ofd_reload_generation();
 	if (s->type == TYPE_MRT) {
 		s->addr = calloc(2 * OFD_BATCH_CAP, sizeof(*s->addr));
 		s->val = calloc(2 * OFD_BATCH_CAP, sizeof(*s->val));

@@ -17,8 +17,9 @@
  * either side (flowpipeline's documentation; its code drops only flows without RemoteAddr).
  *
  * Lookups go through a per-instance direct-mapped cache (`cachesize` slots, an overflowd key;
- * 0 turns it off), misses cached too: an mmdb walk costs 200-500 ns. SIGHUP (the reload
- * generation) reopens the file in tick(); a file that does not open keeps the old one.
+ * 0 turns it off), misses cached too: an mmdb walk costs 200-500 ns. An IPv6 address in an
+ * IPv4-only database is unmatched (no lookup error). SIGHUP (the reload generation) reopens the
+ * file in tick(); a file that does not open keeps the old one (logged, reload_failed).
  */
 #include <stdint.h>
 #include <string.h>
@@ -39,9 +40,10 @@ struct geo_state {
 	struct ofd_ratelimit rl;
 };
 
-enum { C_NO_REMOTE, C_UNMATCHED, C_DROPPED, C_ERRORS, C_HITS, C_LOOKUPS, C_RELOADS };
+enum { C_NO_REMOTE, C_UNMATCHED, C_DROPPED, C_ERRORS, C_HITS, C_LOOKUPS, C_RELOADS, C_RELOAD_FAILED };
 static const char *const geo_counters[] = {
-    "no_remote", "unmatched", "dropped_unmatched", "lookup_errors", "cache_hits", "lookups", "reloads", NULL,
+    "no_remote",     "unmatched", "dropped_unmatched", "lookup_errors", "cache_hits", "lookups", "reloads",
+    "reload_failed", NULL,
 };
 
 /* Per-batch tallies, added to the counters once per batch. */
@@ -137,7 +139,7 @@ static void geo_process(struct ofd_segment *seg, void *state, struct ofd_batch *
 			t.c[C_DROPPED]++;
 		}
 	}
-	for (unsigned k = 0; k < 6; k++)
+	for (unsigned k = 0; k < C_RELOADS; k++)
 		if (t.c[k])
 			ofd_segment_count(seg, k, t.c[k]);
 }
@@ -154,12 +156,13 @@ static int geo_open(struct ofd_segment *seg, struct geo_state *s, MMDB_s **db)
 static int geo_init(struct ofd_segment *seg, void *state)
 {
 	struct geo_state *s = state;
+	/* the generation before opening: a SIGHUP meanwhile reopens at the first tick */
+	s->gen = ofd_reload_generation();
 	int rc = geo_open(seg, s, &s->db);
 	if (rc)
 		return rc;
 	if (addrcache_init(&s->cache, s->cachesize) != 0)
 		return -ENOMEM;
-	s->gen = ofd_reload_generation();
 	ofd_seg_log(seg, OFD_LOG_INFO, "%s: %s, IPv%u tree, %u nodes; cache %llu slots", s->filename,
 		    s->db->metadata.database_type ? s->db->metadata.database_type : "?",
 		    (unsigned)s->db->metadata.ip_version, (unsigned)s->db->metadata.node_count,
@@ -179,6 +182,7 @@ static void geo_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 	MMDB_s *db;
 	if (geo_open(seg, s, &db) != 0) {
 		ofd_seg_log(seg, OFD_LOG_WARN, "reload failed: keeping the database loaded before");
+		ofd_segment_count(seg, C_RELOAD_FAILED, 1);
 		return;
 	}
 	seg_mmdb_close(s->db);

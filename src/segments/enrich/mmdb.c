@@ -62,6 +62,11 @@ int seg_mmdb_lookup(const MMDB_s *db, const struct ofd_ip *a, MMDB_lookup_result
 		u.in.sin_family = AF_INET;
 		memcpy(&u.in.sin_addr, a->b + 12, 4);
 	} else {
+		if (db->metadata.ip_version == 4) {
+			*mmdb_err = MMDB_SUCCESS; /* an IPv4-only database has no IPv6 addresses */
+			memset(res, 0, sizeof(*res));
+			return 0;
+		}
 		u.in6.sin6_family = AF_INET6;
 		memcpy(&u.in6.sin6_addr, a->b, 16);
 	}

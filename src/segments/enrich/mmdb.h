@@ -19,8 +19,8 @@ void seg_mmdb_close(MMDB_s *db);
 
 /*
  * Look a up (IPv4 v4-mapped as an IPv4 address, so IPv4-only databases answer too). Returns 1
- * found (res filled), 0 not found, -1 an error (an IPv6 address in an IPv4 database, a corrupt
- * tree: libmaxminddb's code in *mmdb_err).
+ * found (res filled), 0 not found (an IPv6 address in an IPv4-only database too), -1 an error
+ * (a corrupt tree: libmaxminddb's code in *mmdb_err).
  */
 int seg_mmdb_lookup(const MMDB_s *db, const struct ofd_ip *a, MMDB_lookup_result_s *res, int *mmdb_err);
 
