@@ -108,9 +108,7 @@ static unsigned check_pairs(const uint8_t key[32], json_t *arr, int v6)
 static void test_vectors(void **state)
 {
 	(void)state;
-	char path[512];
-	snprintf(path, sizeof(path), "%s/cryptopan-vectors.json",
-		 getenv("OFD_DATA") ? getenv("OFD_DATA") : ".");
+	const char *path = st_data("cryptopan-vectors.json");
 	json_error_t jerr;
 	json_t *root = json_load_file(path, 0, &jerr);
 	if (!root) {

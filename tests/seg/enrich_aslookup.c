@@ -26,16 +26,6 @@ extern const struct ofd_segment_type ofd_seg_aslookup;
 
 #define MRT "routeviews-jinx-rib-20140530-2200-subset.mrt"
 
-static char *data(const char *name)
-{
-	static char buf[4][1024];
-	static int k;
-	const char *d = getenv("OFD_DATA");
-	char *p = buf[k++ & 3];
-	snprintf(p, sizeof(buf[0]), "%s/%s", d ? d : "../../shared/data", name);
-	return p;
-}
-
 static struct ofd_harness *open_cfg(const char *file, const char *type)
 {
 	char cfg[1400];
@@ -81,7 +71,7 @@ static void check(struct ofd_harness *h, const struct want *w, size_t n)
 static void test_mrt_origins(void **state)
 {
 	(void)state;
-	struct ofd_harness *h = open_cfg(data(MRT), "mrt");
+	struct ofd_harness *h = open_cfg(st_data(MRT), "mrt");
 	static const struct want w[] = {
 	    {"8.8.8.8", "1.0.0.1", 15169, 15169, 2, {30844, 15169}},
 	    {"4.1.2.3", "12.1.2.3", 3356, 7018, 0, {0}},
@@ -113,7 +103,7 @@ static void test_mrt_origins(void **state)
 static void test_mrt_keeps_exporter_values(void **state)
 {
 	(void)state;
-	struct ofd_harness *h = open_cfg(data(MRT), "mrt");
+	struct ofd_harness *h = open_cfg(st_data(MRT), "mrt");
 	struct ofd_batch *b = ofd_harness_batch(h, 2);
 	set_ip(&b->flows[0].src_addr, "8.8.8.8");
 	set_ip(&b->flows[0].dst_addr, "12.1.2.3");
@@ -251,7 +241,7 @@ static void test_mrt_built(void **state)
 	assert_int_equal(ofd_harness_counter(h, "reloads"), 0);
 	check(h, w, 1);
 	size_t len;
-	uint8_t *m = (uint8_t *)st_slurp(data(MRT), &len);
+	uint8_t *m = (uint8_t *)st_slurp(st_data(MRT), &len);
 	write_bytes(st_path("built.mrt"), m, len);
 	free(m);
 	ofd_reload_request();
@@ -500,7 +490,7 @@ static void test_mrt_hup_during_load(void **state)
 	(void)state;
 	int armed = 1;
 	ofd_log_set_sink(hup_sink, &armed);
-	struct ofd_harness *h = open_cfg(data(MRT), "mrt");
+	struct ofd_harness *h = open_cfg(st_data(MRT), "mrt");
 	ofd_log_set_sink(NULL, NULL);
 	assert_int_equal(armed, 0);
 	wait_counter(h, "reloads", 1);
@@ -641,7 +631,7 @@ static void compare_with_bgpdump(const char *file, size_t want_prefixes, size_t 
 static void test_mrt_against_bgpdump(void **state)
 {
 	(void)state;
-	compare_with_bgpdump(data(MRT), 25438, 24000); /* the README's distinct prefixes */
+	compare_with_bgpdump(st_data(MRT), 25438, 24000); /* the README's distinct prefixes */
 }
 
 /* ---- type: db ---- */
@@ -657,7 +647,7 @@ static void test_db_asn(void **state)
 	for (int cache = 0; cache < 2; cache++) {
 		char cfg[1400];
 		snprintf(cfg, sizeof(cfg), "{filename: \"%s\", type: db, cachesize: %d}",
-			 data("GeoLite2-ASN-Test.mmdb"), cache ? 1024 : 0);
+			 st_data("GeoLite2-ASN-Test.mmdb"), cache ? 1024 : 0);
 		struct ofd_harness *h = st_open(&ofd_seg_aslookup, cfg);
 		check(h, w, 3);
 		check(h, w, 3); /* again: from the cache when there is one */
@@ -667,7 +657,7 @@ static void test_db_asn(void **state)
 		ofd_harness_free(h);
 	}
 	/* the ISP database has the number too */
-	struct ofd_harness *h = open_cfg(data("GeoIP2-ISP-Test.mmdb"), "db");
+	struct ofd_harness *h = open_cfg(st_data("GeoIP2-ISP-Test.mmdb"), "db");
 	static const struct want isp[] = {{"1.128.0.1", "12.81.96.1", 1221, 7018, 0, {0}},
 					  {"18.1.2.3", "1.1.1.1", 3, 0, 0, {0}}};
 	check(h, isp, 2);
@@ -704,7 +694,7 @@ static void test_refused(void **state)
 {
 	(void)state;
 	size_t len;
-	uint8_t *m = (uint8_t *)st_slurp(data(MRT), &len);
+	uint8_t *m = (uint8_t *)st_slurp(st_data(MRT), &len);
 	assert_true(len > 100000);
 	/* cut in the middle of a record */
 	write_bytes(st_path("cut.mrt"), m, len - 7);
@@ -735,9 +725,9 @@ static void test_refused(void **state)
 	refused(st_path("empty.mrt"), "mrt", "empty file");
 	refused(st_path("absent.mrt"), "mrt", "absent.mrt: cannot open: No such file or directory");
 	/* an MRT file is not an mmdb, and a truncated mmdb is refused */
-	refused(data(MRT), "db", "not a usable MaxMind DB");
+	refused(st_data(MRT), "db", "not a usable MaxMind DB");
 	size_t dl;
-	uint8_t *db = (uint8_t *)st_slurp(data("GeoLite2-ASN-Test.mmdb"), &dl);
+	uint8_t *db = (uint8_t *)st_slurp(st_data("GeoLite2-ASN-Test.mmdb"), &dl);
 	write_bytes(st_path("cut.mmdb"), db, dl / 2);
 	refused(st_path("cut.mmdb"), "db", "cut.mmdb: not a usable MaxMind DB (truncated or corrupt?)");
 	free(db);

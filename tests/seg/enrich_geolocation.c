@@ -24,16 +24,6 @@ extern const struct ofd_segment_type ofd_seg_geolocation;
 #define COUNTRY "GeoIP2-Country-Test.mmdb"
 #define CITY	"GeoIP2-City-Test.mmdb"
 
-static char *data(const char *name)
-{
-	static char buf[4][1024];
-	static int k;
-	const char *d = getenv("OFD_DATA");
-	char *p = buf[k++ & 3];
-	snprintf(p, sizeof(buf[0]), "%s/%s", d ? d : "../../shared/data", name);
-	return p;
-}
-
 static struct ofd_harness *geo(const char *file, const char *more)
 {
 	char cfg[1400];
@@ -82,7 +72,7 @@ static const struct pair pairs[] = {
 static void test_matchboth(void **state)
 {
 	(void)state;
-	struct ofd_harness *h = geo(data(COUNTRY), "matchboth: true");
+	struct ofd_harness *h = geo(st_data(COUNTRY), "matchboth: true");
 	struct ofd_batch *b = ofd_harness_batch(h, NPAIRS);
 	for (size_t i = 0; i < NPAIRS; i++) {
 		set_ip(&b->flows[i].src_addr, pairs[i].src);
@@ -111,7 +101,7 @@ static void test_remote(void **state)
 {
 	(void)state;
 	for (int drop = 0; drop < 2; drop++) {
-		struct ofd_harness *h = geo(data(COUNTRY), drop ? "dropunmatched: true" : NULL);
+		struct ofd_harness *h = geo(st_data(COUNTRY), drop ? "dropunmatched: true" : NULL);
 		struct ofd_batch *b = ofd_harness_batch(h, 5);
 		static const unsigned ra[5] = {OFD_REMOTE_SRC, OFD_REMOTE_DST, 0, OFD_REMOTE_DST,
 					       OFD_REMOTE_SRC};
@@ -153,7 +143,7 @@ static void test_remote(void **state)
 static void test_matchboth_drop(void **state)
 {
 	(void)state;
-	struct ofd_harness *h = geo(data(CITY), "matchboth: true, dropunmatched: true");
+	struct ofd_harness *h = geo(st_data(CITY), "matchboth: true, dropunmatched: true");
 	struct ofd_batch *b = ofd_harness_batch(h, 3);
 	set_ip(&b->flows[0].src_addr, "2.125.160.216");
 	set_ip(&b->flows[0].dst_addr, "1.1.1.1");
@@ -225,12 +215,13 @@ static void test_against_mmdblookup(void **state)
 		char want[128][3];
 		size_t hits = 0;
 		for (size_t i = 0; i < n; i++) {
-			mmdb_cc(data(files[fi]), addrs[i], want[i]);
+			mmdb_cc(st_data(files[fi]), addrs[i], want[i]);
 			hits += want[i][0] != 0;
 		}
 		for (int cache = 0; cache < 2; cache++) {
-			struct ofd_harness *h = geo(data(files[fi]), cache ? "matchboth: true, cachesize: 64"
-									   : "matchboth: true, cachesize: 0");
+			struct ofd_harness *h =
+			    geo(st_data(files[fi]),
+				cache ? "matchboth: true, cachesize: 64" : "matchboth: true, cachesize: 0");
 			for (int round = 0; round < 2; round++) { /* the second from the cache */
 				struct ofd_batch *b = ofd_harness_batch(h, (uint32_t)n);
 				for (size_t i = 0; i < n; i++) {
@@ -354,7 +345,7 @@ static void test_hup_during_open(void **state)
 {
 	(void)state;
 	hup_in_open = 1;
-	struct ofd_harness *h = geo(data(COUNTRY), NULL);
+	struct ofd_harness *h = geo(st_data(COUNTRY), NULL);
 	assert_int_equal(hup_in_open, 0); /* the open went through our MMDB_open */
 	ofd_harness_tick(h, 1);
 	assert_int_equal(ofd_harness_counter(h, "reloads"), 1);
@@ -371,7 +362,7 @@ static void test_reload(void **state)
 	char cmd[20000];
 	char *r = strdup(st_path("r.mmdb")), *rn = strdup(st_path("r.mmdb.new")); /* st_path: one buffer */
 	assert_true(r && rn);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", data(CITY), r);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", st_data(CITY), r);
 	assert_int_equal(system(cmd), 0);
 	struct ofd_harness *h = geo(st_path("r.mmdb"), "matchboth: true");
 	struct ofd_batch *b = ofd_harness_batch(h, 1);
@@ -390,7 +381,7 @@ static void test_reload(void **state)
 	ofd_harness_process(h, b);
 	assert_string_equal(cc(&b->flows[0], OFD_F_SRC_COUNTRY), "GB");
 	/* the Country database in its place: the cached miss is gone with the old one */
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && mv '%s' '%s'", data(COUNTRY), rn, rn, r);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && mv '%s' '%s'", st_data(COUNTRY), rn, rn, r);
 	assert_int_equal(system(cmd), 0);
 	ofd_reload_request();
 	ofd_harness_tick(h, 2);
@@ -424,7 +415,7 @@ static void test_refused(void **state)
 {
 	(void)state;
 	size_t len;
-	char *m = st_slurp(data(COUNTRY), &len);
+	char *m = st_slurp(st_data(COUNTRY), &len);
 	FILE *f = fopen(st_path("cut.mmdb"), "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(m, 1, len - 200, f), len - 200); /* the metadata is at the end */
@@ -434,7 +425,7 @@ static void test_refused(void **state)
 	st_write(st_path("text.mmdb"), "hello\n");
 	refused(st_path("text.mmdb"), "text.mmdb: not a usable MaxMind DB");
 	refused(st_path("absent.mmdb"), "absent.mmdb: cannot open");
-	refused(data("routeviews-jinx-rib-20140530-2200-subset.mrt"), "not a usable MaxMind DB");
+	refused(st_data("routeviews-jinx-rib-20140530-2200-subset.mrt"), "not a usable MaxMind DB");
 	/* keys: filename is required; bools are bools */
 	struct ofd_harness *h = NULL;
 	char err[512] = "";

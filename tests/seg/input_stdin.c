@@ -25,8 +25,7 @@ static char capture[512];
 
 static int setup(void **st)
 {
-	const char *data = getenv("OFD_DATA");
-	snprintf(capture, sizeof(capture), "%s/netflow_4M.pcap", data ? data : "../shared/data");
+	snprintf(capture, sizeof(capture), "%s", st_data("netflow_4M.pcap"));
 	return st_dir_make(st);
 }
 

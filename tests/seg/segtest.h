@@ -77,6 +77,18 @@ static inline const char *st_path(const char *name)
 }
 
 /* The whole file, NUL-terminated; *len (when not NULL) gets its size. */
+/* A file of the shared data directory ($OFD_DATA, set by ctest; else ../shared/data), in one of
+   four rotating buffers (valid until the fourth call after). */
+static inline const char *st_data(const char *name)
+{
+	static char buf[4][1024];
+	static unsigned k;
+	const char *d = getenv("OFD_DATA");
+	char *p = buf[k++ & 3];
+	snprintf(p, sizeof(buf[0]), "%s/%s", d ? d : "../shared/data", name);
+	return p;
+}
+
 static inline char *st_slurp(const char *p, size_t *len)
 {
 	FILE *f = fopen(p, "rb");

@@ -12,8 +12,8 @@ static int refuse(char *err, size_t errlen, const char *what, const char *name, 
 }
 
 /* The names of list one by one to fn; the reason of a refusal in err. */
-static int fieldlist_each(const struct ofd_strlist *list, int (*fn)(void *ctx, const char *name), void *ctx,
-			  char *err, size_t errlen)
+int ofd_fieldlist_walk(const struct ofd_strlist *list, int (*fn)(void *ctx, const char *name), void *ctx,
+		       char *err, size_t errlen)
 {
 	for (size_t i = 0; i < list->n; i++) {
 		const char *p = list->v[i];
@@ -53,7 +53,7 @@ int ofd_fieldlist_each(struct ofd_segment *seg, const char *key, const struct of
 		       int (*fn)(void *ctx, const char *name), void *ctx)
 {
 	char why[160];
-	int rc = fieldlist_each(list, fn, ctx, why, sizeof(why));
+	int rc = ofd_fieldlist_walk(list, fn, ctx, why, sizeof(why));
 	if (rc)
 		ofd_seg_log(seg, OFD_LOG_ERR, "key %s: %s", key, why);
 	return rc;
@@ -91,7 +91,7 @@ int ofd_fieldlist_check(const char *key, const struct ofd_strlist *list, char *e
 	char why[160];
 	unsigned n = 0;
 	struct ids_ctx c = {NULL, &n};
-	int rc = fieldlist_each(list, add_id, &c, why, sizeof(why));
+	int rc = ofd_fieldlist_walk(list, add_id, &c, why, sizeof(why));
 	if (rc)
 		snprintf(err, errlen, "key %s: %s", key, why);
 	return rc;

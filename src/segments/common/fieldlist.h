@@ -23,6 +23,10 @@
 enum { OFD_FIELDLIST_UNKNOWN = 1, OFD_FIELDLIST_FULL = 2 };
 int ofd_fieldlist_each(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
 		       int (*fn)(void *ctx, const char *name), void *ctx) OFD_MUST_CHECK;
+/* The same walk with the reason written to err instead of logged (for check()): "unknown field
+   \"x\"", "empty field name in ...", "too many fields at ...". */
+int ofd_fieldlist_walk(const struct ofd_strlist *list, int (*fn)(void *ctx, const char *name), void *ctx,
+		       char *err, size_t errlen) OFD_MUST_CHECK;
 
 int ofd_fieldlist_parse(struct ofd_segment *seg, const char *key, const struct ofd_strlist *list,
 			uint8_t *ids, unsigned *n) OFD_MUST_CHECK;

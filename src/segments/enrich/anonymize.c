@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "cryptopan.h"
+#include "segments/common/fieldlist.h"
 #include "ofd/segment.h"
 
 enum { MODE_CRYPTOPAN, MODE_SUBNET, MODE_ALL };
@@ -115,7 +116,7 @@ static int pick(void *ctx, const char *name)
 		}
 	}
 	snprintf(c->bad, sizeof(c->bad), "%s", name);
-	return 1;
+	return OFD_FIELDLIST_UNKNOWN;
 }
 
 /* The fields to anonymize into f (NAF of room); 0, or OFD_ECONFIG with the reason. */
@@ -130,38 +131,17 @@ static int pick_fields(const struct anonymize_state *s, const struct afield **f,
 		*n = NAF;
 		return 0;
 	}
-	/* the generic list walk, with our own picker; its message names an unknown field */
-	for (size_t i = 0; i < s->fields.n; i++) {
-		const char *p = s->fields.v[i];
-		for (;;) {
-			const char *comma = strchr(p, ',');
-			size_t len = comma ? (size_t)(comma - p) : strlen(p);
-			const char *b = p, *e = p + len;
-			while (b < e && (*b == ' ' || *b == '\t'))
-				b++;
-			while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-				e--;
-			char name[64];
-			size_t nl = (size_t)(e - b);
-			if (nl == 0 || nl >= sizeof(name)) {
-				snprintf(err, errlen, "key fields: empty or overlong field name in \"%.64s\"",
-					 s->fields.v[i]);
-				return OFD_ECONFIG;
-			}
-			memcpy(name, b, nl);
-			name[nl] = 0;
-			if (pick(&c, name) != 0) {
-				snprintf(
-				    err, errlen,
-				    "key fields: \"%s\" is not an address field anonymize handles (SrcAddr, "
-				    "DstAddr, SamplerAddress, NextHop)",
-				    c.bad);
-				return OFD_ECONFIG;
-			}
-			if (!comma)
-				break;
-			p = comma + 1;
-		}
+	/* the generic list walk, with our own picker and our own message for a field it refuses */
+	char why[160];
+	if (ofd_fieldlist_walk(&s->fields, pick, &c, why, sizeof(why)) != 0) {
+		if (c.bad[0])
+			snprintf(err, errlen,
+				 "key fields: \"%s\" is not an address field anonymize handles (SrcAddr, "
+				 "DstAddr, SamplerAddress, NextHop)",
+				 c.bad);
+		else
+			snprintf(err, errlen, "key fields: %s", why);
+		return OFD_ECONFIG;
 	}
 	*n = c.n;
 	return 0;
