@@ -531,6 +531,10 @@ static const struct ofd_cfg_key prometheus_keys[] = {
 	    .max = 1 << 22,
 	    .help = "the most label sets per table (fixed at start); records of further ones are counted "
 		    "under labels \"other\""),
+    {.key = "buckets",
+     .type = OFD_CFG_IGNORED,
+     .help = "the older prometheus segment's top-talker mode (toptalkers_metrics has it now); flowpipeline "
+	     "ignores it here too"},
     OFD_KEY_END,
 };
 
