@@ -466,7 +466,7 @@ static const struct ofd_metric prometheus_metrics[] = {
      OFD_METRIC_DETAIL,
      "Answers to GET flowdatapath.",
      {NULL}},
-    {NULL},
+    {.name = NULL},
 };
 
 static void pm_collect_table(struct ofd_metric_sink *k, const char *name, const struct pm_table *t)
