@@ -30,8 +30,7 @@
 
 #define NS 1000000000ull
 
-enum { C_FOLDED, C_VACUUMED };
-static const char *const prometheus_counters[] = {"folded", "vacuumed", NULL};
+static const char *const prometheus_counters[] = {"folded", "vacuumed", "scrape_errors", NULL};
 
 /* ---- labels ---- */
 
@@ -251,6 +250,10 @@ static int prometheus_init(struct ofd_segment *seg, void *state)
 			    (unsigned long long)s->max_series);
 		return -ENOMEM;
 	}
+	s->keys = malloc((size_t)OFD_BATCH_CAP * (key_len ? key_len : 1));
+	s->hashes = malloc(OFD_BATCH_CAP * sizeof(*s->hashes));
+	if (!s->keys || !s->hashes)
+		return -ENOMEM;
 	randombytes_buf(s->hkey, sizeof(s->hkey));
 	pthread_mutex_init(&s->mu, NULL);
 	s->mu_ok = 1;
@@ -391,25 +394,37 @@ static void pm_as(struct prometheus_state *s, const struct ofd_flow *f)
 	}
 }
 
+/*
+ * In two passes over the batch, so that the table's cache misses overlap: every record's key
+ * and hash (outside the lock), prefetching its home slot; then, under the lock, each series
+ * found or made and counted.
+ */
 static void prometheus_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
 {
 	struct prometheus_state *s = state;
-	unsigned char key[PM_KEY_MAX];
-	uint64_t n = 0, folded0 = s->flows.folded;
-	pthread_mutex_lock(&s->mu);
+	size_t kl = s->flows.key_len;
+	uint16_t rec[OFD_BATCH_CAP];
+	uint32_t n = 0;
 	for (uint32_t w = 0; w < (b->n + 63) / 64; w++) {
 		uint64_t live = b->live[w];
 		while (live) {
 			uint32_t i = w * 64 + (unsigned)__builtin_ctzll(live);
 			live &= live - 1;
-			const struct ofd_flow *f = &b->flows[i];
-			pm_key(s, f, key);
-			struct pm_slot *sl = pm_find(&s->flows, key, pm_hash(s, key, s->flows.key_len));
-			pm_count(&s->flows, sl, 1, f->bytes, f->packets, s->now_ns);
-			if (s->export_as_pairs || s->export_as_paths)
-				pm_as(s, f);
-			n++;
+			unsigned char *k = s->keys + (size_t)n * kl;
+			pm_key(s, &b->flows[i], k);
+			s->hashes[n] = pm_hash(s, k, kl);
+			__builtin_prefetch(pm_at(&s->flows, s->hashes[n] & s->flows.mask), 1);
+			rec[n++] = (uint16_t)i;
 		}
+	}
+	pthread_mutex_lock(&s->mu);
+	uint64_t folded0 = s->flows.folded;
+	for (uint32_t j = 0; j < n; j++) {
+		const struct ofd_flow *f = &b->flows[rec[j]];
+		struct pm_slot *sl = pm_find(&s->flows, s->keys + (size_t)j * kl, s->hashes[j]);
+		pm_count(&s->flows, sl, 1, f->bytes, f->packets, s->now_ns);
+		if (s->export_as_pairs || s->export_as_paths)
+			pm_as(s, f);
 	}
 	s->records += n;
 	uint64_t folded = s->flows.folded - folded0;
@@ -507,6 +522,8 @@ static void prometheus_fini(struct ofd_segment *seg, void *state)
 	if (s->mu_ok)
 		pthread_mutex_destroy(&s->mu);
 	pm_free_labels(s);
+	free(s->keys);
+	free(s->hashes);
 }
 
 static const struct ofd_cfg_key prometheus_keys[] = {
@@ -528,7 +545,7 @@ static const struct ofd_cfg_key prometheus_keys[] = {
     OFD_KEY("export_as_paths", OFD_CFG_BOOL, struct prometheus_state, export_as_paths, .def = "false",
 	    .help = "also count bytes per AS path (flow_as_path_bytes)"),
     OFD_KEY("max_series", OFD_CFG_UINT, struct prometheus_state, max_series, .def = "10000", .min = 1,
-	    .max = 1 << 22,
+	    .max = 1 << 20,
 	    .help = "the most label sets per table (fixed at start); records of further ones are counted "
 		    "under labels \"other\""),
     {.key = "buckets",

@@ -20,6 +20,8 @@
 #define PM_ASPATH_KEY (1 + 4 * OFD_AS_PATH_MAX)
 #define PM_EXPO_MAX   (256u << 20) /* the largest exposition built */
 
+enum { C_FOLDED, C_VACUUMED, C_SCRAPE_ERRORS };
+
 /* A series: its counters, then its key bytes (stride bytes in all). */
 struct pm_slot {
 	uint64_t hash; /* 0: free */
@@ -62,10 +64,13 @@ struct prometheus_state {
 	uint64_t scrapes;
 	uint64_t now_ns, last_vacuum_ns;
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	unsigned char *keys; /* OFD_BATCH_CAP keys of flows.key_len bytes: a batch's, for process() */
+	uint64_t *hashes;    /* and their hashes */
 	/* HTTP */
 	struct ofd_httpep *ep;
 	int routed_metrics, routed_flowdata;
-	size_t hint; /* the size the last exposition needed (server thread) */
+	size_t hint;		 /* the size the last exposition needed (server thread) */
+	struct ofd_ratelimit rl; /* scrape errors' log lines (server thread) */
 	struct ofd_segment *seg;
 };
 

@@ -272,6 +272,9 @@ static void pm_answer(struct prometheus_state *s, struct ofd_httpd_resp *rs, pm_
 	struct pm_snaps a = {0};
 	if (pm_snaps_take(s, &a)) {
 		pm_snaps_free(&a);
+		ofd_segment_count(s->seg, C_SCRAPE_ERRORS, 1);
+		ofd_log_rl(&s->rl, OFD_LOG_ERR, "segment %s: out of memory for a scrape's copy",
+			   ofd_segment_name(s->seg));
 		ofd_httpd_text(rs, 500, "out of memory\n");
 		return;
 	}
@@ -279,6 +282,9 @@ static void pm_answer(struct prometheus_state *s, struct ofd_httpd_resp *rs, pm_
 	for (;; cap *= 2) {
 		char *buf = malloc(cap);
 		if (!buf) {
+			ofd_segment_count(s->seg, C_SCRAPE_ERRORS, 1);
+			ofd_log_rl(&s->rl, OFD_LOG_ERR, "segment %s: out of memory for a scrape of %zu bytes",
+				   ofd_segment_name(s->seg), cap);
 			ofd_httpd_text(rs, 500, "out of memory\n");
 			break;
 		}
@@ -294,7 +300,9 @@ static void pm_answer(struct prometheus_state *s, struct ofd_httpd_resp *rs, pm_
 		}
 		free(buf);
 		if (n != OFD_ELIMIT || cap >= PM_EXPO_MAX) {
-			ofd_seg_log(s->seg, OFD_LOG_ERR, "cannot build the exposition: %s", ofd_strerror(n));
+			ofd_segment_count(s->seg, C_SCRAPE_ERRORS, 1);
+			ofd_log_rl(&s->rl, OFD_LOG_ERR, "segment %s: cannot build the exposition: %s",
+				   ofd_segment_name(s->seg), ofd_strerror(n));
 			ofd_httpd_text(rs, 500, "flow data unavailable\n");
 			break;
 		}
