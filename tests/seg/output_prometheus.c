@@ -437,7 +437,14 @@ static void test_config_errors(void **state)
 
 /* ---- a real Prometheus server ---- */
 
+/*
+ * Waiting without sleeps: besides the segment, Prometheus scrapes a probe target this test
+ * serves (a listening socket). Each wait blocks in poll() on that socket until Prometheus's
+ * next scrape of it arrives (bounded by a timeout), answers it, and returns: so the test moves
+ * on when a scrape round happened, not after a guessed delay.
+ */
 static pid_t prom_pid = -1;
+static int probe_fd = -1;
 
 static void prom_stop(void)
 {
@@ -446,23 +453,71 @@ static void prom_stop(void)
 		waitpid(prom_pid, NULL, 0);
 	}
 	prom_pid = -1;
+	if (probe_fd >= 0)
+		close(probe_fd);
+	probe_fd = -1;
 }
 
-/* Start prometheus scraping 127.0.0.1:target/flowdata every second; its API port. */
+static unsigned probe_listen(void)
+{
+	probe_fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(probe_fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(probe_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(probe_fd, 8), 0);
+	socklen_t l = sizeof(a);
+	assert_int_equal(getsockname(probe_fd, (struct sockaddr *)&a, &l), 0);
+	return ntohs(a.sin_port);
+}
+
+/* Wait up to ms for Prometheus to scrape the probe; answer it. 1 if it did. */
+static int probe_wait(int ms)
+{
+	struct pollfd p = {.fd = probe_fd, .events = POLLIN};
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	int c = accept(probe_fd, NULL, NULL);
+	if (c < 0)
+		return 0;
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	char req[4096];
+	size_t n = 0;
+	while (n < sizeof(req) - 1) { /* the request's headers */
+		ssize_t r = read(c, req + n, sizeof(req) - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		req[n] = 0;
+		if (strstr(req, "\r\n\r\n"))
+			break;
+	}
+	static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+				     "Content-Length: 13\r\nConnection: close\r\n\r\nprobe_up 1.0\n";
+	ssize_t w = write(c, answer, sizeof(answer) - 1);
+	close(c);
+	return w == (ssize_t)sizeof(answer) - 1;
+}
+
+/* Start prometheus scraping 127.0.0.1:target/flowdata and the probe every second; returns its
+   API port once it scraped the probe (at most 60 waits of 1 s for that). */
 static unsigned prom_start(unsigned target)
 {
-	char conf[1024], data[600], confpath[600], listen[64];
+	char conf[1024], data[600], confpath[600], listen_addr[64];
+	unsigned probe = probe_listen();
 	snprintf(conf, sizeof(conf),
 		 "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
 		 "scrape_configs:\n  - job_name: ofd\n    metrics_path: /flowdata\n"
-		 "    static_configs:\n      - targets: ['127.0.0.1:%u']\n",
-		 target);
+		 "    static_configs:\n      - targets: ['127.0.0.1:%u']\n"
+		 "  - job_name: probe\n    static_configs:\n      - targets: ['127.0.0.1:%u']\n",
+		 target, probe);
 	snprintf(confpath, sizeof(confpath), "%s", st_path("prometheus.yml"));
 	st_write(confpath, conf);
 	snprintf(data, sizeof(data), "%s", st_path("tsdb"));
 	for (int attempt = 0; attempt < 5; attempt++) {
 		unsigned port = free_port();
-		snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+		snprintf(listen_addr, sizeof(listen_addr), "127.0.0.1:%u", port);
 		pid_t pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0) {
@@ -475,29 +530,32 @@ static unsigned prom_start(unsigned target)
 			char a1[700], a2[700], a3[100];
 			snprintf(a1, sizeof(a1), "--config.file=%s", confpath);
 			snprintf(a2, sizeof(a2), "--storage.tsdb.path=%s", data);
-			snprintf(a3, sizeof(a3), "--web.listen-address=%s", listen);
+			snprintf(a3, sizeof(a3), "--web.listen-address=%s", listen_addr);
 			char *argv[] = {PROMETHEUS_BIN, a1, a2, a3, "--log.level=warn", NULL};
 			char *env[] = {"PATH=/usr/bin:/bin", NULL};
 			execve(PROMETHEUS_BIN, argv, env);
 			_exit(127);
 		}
 		prom_pid = pid;
-		/* ready once /-/ready answers 200: each try is one request (connect refused at once
-		   until it listens; an answer within 5 s), at most 600 tries */
-		for (int i = 0; i < 600; i++) {
-			char *body = NULL;
-			int st = http_get(port, "/-/ready", &body);
-			free(body);
-			if (st == 200)
-				return port;
+		for (int i = 0; i < 60; i++) {
+			if (probe_wait(1000)) {
+				char *body = NULL;
+				int st = http_get(port, "/-/ready", &body);
+				free(body);
+				if (st == 200)
+					return port;
+			}
 			int status;
-			if (waitpid(pid, &status, WNOHANG) == pid) { /* it died: the port was taken? */
+			if (waitpid(pid, &status, WNOHANG) == pid) { /* it died: its port was taken? */
 				prom_pid = -1;
 				break;
 			}
-			poll(NULL, 0, 50); /* between tries of a server starting up */
 		}
-		prom_stop();
+		if (prom_pid > 0) {
+			kill(prom_pid, SIGKILL);
+			waitpid(prom_pid, NULL, 0);
+			prom_pid = -1;
+		}
 	}
 	fail_msg("prometheus did not start (see %s)", st_path("prometheus.log"));
 	return 0;
@@ -523,8 +581,10 @@ static long long prom_query(unsigned port, const char *query_enc)
 static void test_real_prometheus(void **state)
 {
 	(void)state;
-	if (access(PROMETHEUS_BIN, X_OK) != 0)
-		skip(); /* the Debian package prometheus is not installed */
+	if (access(PROMETHEUS_BIN, X_OK) != 0) {
+		print_message("skipped: " PROMETHEUS_BIN " is missing (Debian package prometheus)\n");
+		skip();
+	}
 	unsigned port;
 	struct ofd_harness *h = open_at(&port, "labels: \"proto,dst_port,SrcIfDesc\"");
 	struct ofd_batch *b = ofd_harness_batch(h, 3);
@@ -542,22 +602,31 @@ static void test_real_prometheus(void **state)
 	const char *q2 = "flow_packets%7Bjob%3D%22ofd%22%2Cproto%3D%2217%22%7D";
 	const char *q3 = "flow_number%7Bjob%3D%22ofd%22%2Cproto%3D%226%22%2Cdst_port%3D%22443%22%7D";
 	long long v1 = -1, v2 = -1, v3 = -1;
-	/* until the first scrape is in: each try one query, at most 600 tries (scrapes are 1 s
-	   apart: at most about 30 s in all) */
-	for (int i = 0; i < 600 && (v1 < 0 || v2 < 0 || v3 < 0); i++) {
+	/* a query after each scrape round of the probe, at most 30 rounds (each wait at most 2 s) */
+	for (int i = 0; i < 30; i++) {
 		v1 = prom_query(pport, q1);
 		v2 = prom_query(pport, q2);
 		v3 = prom_query(pport, q3);
-		if (v1 < 0 || v2 < 0 || v3 < 0)
-			poll(NULL, 0, 50); /* between tries, while the scrape is due */
+		if (v1 >= 0 && v2 >= 0 && v3 >= 0)
+			break;
+		probe_wait(2000);
 	}
 	if (v1 < 0)
 		print_error("see %s\n", st_path("prometheus.log"));
 	assert_int_equal(v1, 41184); /* (4680 + 468) * 8 */
 	assert_int_equal(v2, 11);
 	assert_int_equal(v3, 1);
-	/* the scrape went well: up is 1 */
-	assert_int_equal(prom_query(pport, "up%7Bjob%3D%22ofd%22%7D"), 1);
+	/* the counters go on: Prometheus reads the new value after the next scrapes */
+	b = ofd_harness_batch(h, 1);
+	set_flow(&b->flows[0], 6, 443, 100, 1);
+	b->flows[0].in_if_desc = "core";
+	ofd_harness_process(h, b);
+	for (int i = 0; i < 30 && v3 != 2; i++) {
+		probe_wait(2000);
+		v3 = prom_query(pport, q3);
+	}
+	assert_int_equal(v3, 2);
+	assert_int_equal(prom_query(pport, "up%7Bjob%3D%22ofd%22%7D"), 1); /* the scrapes went well */
 	prom_stop();
 	ofd_harness_free(h);
 }
