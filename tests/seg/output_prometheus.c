@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -435,6 +436,60 @@ static void test_config_errors(void **state)
 	assert_null(h);
 }
 
+struct scraper {
+	unsigned port;
+	volatile int stop;
+	int scrapes, went_back;
+	long long last;
+};
+
+static void *scrape_loop(void *arg)
+{
+	struct scraper *sc = arg;
+	while (!__atomic_load_n(&sc->stop, __ATOMIC_ACQUIRE)) {
+		char *t = NULL;
+		if (http_get(sc->port, "/flowdata", &t) == 200) {
+			long long v = sample(t, "flow_number{dst_port=\"7\"}");
+			if (v >= 0 && v < sc->last)
+				sc->went_back++;
+			if (v >= 0)
+				sc->last = v;
+			__atomic_add_fetch(&sc->scrapes, 1, __ATOMIC_RELEASE);
+		}
+		free(t);
+	}
+	return NULL;
+}
+
+/* Scrapes while records are counted: the counters only go up, and end exact. */
+static void test_scrapes_while_counting(void **state)
+{
+	(void)state;
+	unsigned port;
+	struct ofd_harness *h = open_at(&port, "labels: dst_port, max_series: 64");
+	struct scraper sc = {.port = port};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, scrape_loop, &sc), 0);
+	long long rounds = 0; /* at least 2000, and until three scrapes went through */
+	for (; rounds < 2000 || (__atomic_load_n(&sc.scrapes, __ATOMIC_ACQUIRE) < 3 && rounds < 10000000);
+	     rounds++) {
+		struct ofd_batch *b = ofd_harness_batch(h, 100);
+		for (int i = 0; i < 100; i++)
+			set_flow(&b->flows[i], 17, (uint16_t)(i % 100), 10, 1); /* 36 ports over the cap */
+		ofd_harness_process(h, b);
+	}
+	__atomic_store_n(&sc.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	assert_true(sc.scrapes >= 3);
+	assert_int_equal(sc.went_back, 0);
+	char *t = scrape(port, "/flowdata");
+	assert_int_equal(sample(t, "flow_number{dst_port=\"7\"}"), rounds);
+	assert_int_equal(sample(t, "flow_number{dst_port=\"other\"}"), 36 * rounds);
+	free(t);
+	assert_int_equal(ofd_harness_counter(h, "folded"), 36 * rounds);
+	ofd_harness_free(h);
+}
+
 /* ---- a real Prometheus server ---- */
 
 /*
@@ -642,6 +697,7 @@ int main(void)
 	    cmocka_unit_test(test_as_pairs_paths),
 	    cmocka_unit_test(test_shared_with_daemon),
 	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_scrapes_while_counting),
 	    cmocka_unit_test(test_real_prometheus),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
