@@ -47,7 +47,14 @@ static void on_index(void *ctx, const struct ofd_httpd_req *rq, struct ofd_httpd
 {
 	struct ofd_httpep *ep = ctx;
 	(void)rq;
-	*rs = (struct ofd_httpd_resp){.status = 200, .body = ep->index, .len = strlen(ep->index)};
+	pthread_mutex_lock(&ep_mu); /* routes come and go meanwhile */
+	char *copy = strdup(ep->index);
+	pthread_mutex_unlock(&ep_mu);
+	if (!copy) {
+		ofd_httpd_text(rs, 500, "out of memory\n");
+		return;
+	}
+	*rs = (struct ofd_httpd_resp){.status = 200, .body = copy, .len = strlen(copy), .owned = 1};
 }
 
 int ofd_httpep_get(struct ofd_httpep **out, const char *addr, char *err, size_t errlen)
@@ -130,6 +137,13 @@ void ofd_httpep_unroute(struct ofd_httpep *ep, const char *path)
 	pthread_mutex_lock(&ep_mu);
 	if (ep->h)
 		ofd_httpd_route_del(ep->h, path);
+	/* off the "/" page: its line "PATH\n" (the page's first line ends with ':') */
+	size_t n = strlen(path);
+	for (char *p = strchr(ep->index, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+		if (strncmp(p + 1, path, n) == 0 && p[1 + n] == '\n') {
+			memmove(p + 1, p + 2 + n, strlen(p + 2 + n) + 1);
+			break;
+		}
 	pthread_mutex_unlock(&ep_mu);
 }
 

@@ -391,7 +391,7 @@ static void test_shared_with_daemon(void **state)
 	struct ofd_harness *h2 = NULL;
 	assert_int_not_equal(ofd_harness_new(&h2, &ofd_seg_prometheus, cfg, err, sizeof(err)), 0);
 	assert_null(h2);
-	/* ... on another path it shares the server too */
+	/* ... on another path it shares the server too (and a server of its own lists its paths) */
 	snprintf(cfg, sizeof(cfg), "{endpoint: \"%s\", flowdatapath: /flows2, metricspath: /meta2}", addr);
 	h2 = st_open(&ofd_seg_prometheus, cfg);
 	t = scrape(port, "/meta2");
