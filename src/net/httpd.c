@@ -51,6 +51,11 @@ struct ofd_httpd {
 	struct MHD_Daemon *mhd;
 	struct ofd_httpd_route routes[OFD_HTTPD_ROUTES_MAX];
 	unsigned nroutes;
+	/* routes added while serving (ofd_httpd_route_add): their handlers run under the read
+	   lock, so that ofd_httpd_route_del() returns only once none runs */
+	pthread_rwlock_t dyn_lock;
+	struct ofd_httpd_route dyn[OFD_HTTPD_ROUTES_MAX];
+	unsigned ndyn;
 	const char *not_found;
 	enum ofd_httpd_fwd fwd;
 	char *tls_cert, *tls_key; /* PEM text: MHD reads it while it runs */
@@ -334,6 +339,74 @@ static const struct ofd_httpd_route *route_of(const struct ofd_httpd *h, const c
 	return NULL;
 }
 
+/* A route added while serving (they take no body): its handler runs under the read lock. */
+static enum MHD_Result dyn_call(struct ofd_httpd *h, struct MHD_Connection *c, const char *url,
+				const char *method, void **con_cls)
+{
+	pthread_rwlock_rdlock(&h->dyn_lock);
+	const struct ofd_httpd_route *rt = NULL;
+	for (unsigned i = 0; i < h->ndyn && !rt; i++)
+		if (strcmp(h->dyn[i].path, url) == 0)
+			rt = &h->dyn[i];
+	enum MHD_Result r;
+	if (!rt)
+		r = queue_text(c, MHD_HTTP_NOT_FOUND, h->not_found, NULL);
+	else if (!method_listed(rt->methods, method))
+		r = queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", rt->methods);
+	else
+		r = handle(h, rt, c, url, method, NULL, con_cls);
+	pthread_rwlock_unlock(&h->dyn_lock);
+	return r;
+}
+
+int ofd_httpd_route_add(struct ofd_httpd *h, const struct ofd_httpd_route *rt, char *err, size_t errlen)
+{
+	if (rt->max_body) {
+		snprintf(err, errlen, "%s: %s: a route added while serving takes no body", h->name, rt->path);
+		return OFD_ECONFIG;
+	}
+	pthread_rwlock_wrlock(&h->dyn_lock);
+	int rc = 0;
+	int taken = route_of(h, rt->path) != NULL;
+	for (unsigned i = 0; i < h->ndyn; i++)
+		taken |= strcmp(h->dyn[i].path, rt->path) == 0;
+	if (taken) {
+		snprintf(err, errlen, "%s: %s is served already on %s", h->name, rt->path, h->addr);
+		rc = OFD_ECONFIG;
+	} else if (h->ndyn == OFD_HTTPD_ROUTES_MAX) {
+		snprintf(err, errlen, "%s: %s: no room for another route on %s (%d)", h->name, rt->path,
+			 h->addr, OFD_HTTPD_ROUTES_MAX);
+		rc = OFD_ELIMIT;
+	} else {
+		h->dyn[h->ndyn++] = *rt;
+	}
+	pthread_rwlock_unlock(&h->dyn_lock);
+	return rc;
+}
+
+int ofd_httpd_route_has(struct ofd_httpd *h, const char *path)
+{
+	pthread_rwlock_rdlock(&h->dyn_lock);
+	int taken = route_of(h, path) != NULL;
+	for (unsigned i = 0; i < h->ndyn; i++)
+		taken |= strcmp(h->dyn[i].path, path) == 0;
+	pthread_rwlock_unlock(&h->dyn_lock);
+	return taken;
+}
+
+void ofd_httpd_route_del(struct ofd_httpd *h, const char *path)
+{
+	if (!h)
+		return;
+	pthread_rwlock_wrlock(&h->dyn_lock);
+	for (unsigned i = 0; i < h->ndyn; i++)
+		if (strcmp(h->dyn[i].path, path) == 0) {
+			h->dyn[i] = h->dyn[--h->ndyn];
+			break;
+		}
+	pthread_rwlock_unlock(&h->dyn_lock);
+}
+
 /* The first call of a request: answer at once, or set up the body buffer. */
 static enum MHD_Result first_call(struct ofd_httpd *h, struct MHD_Connection *c, const char *url,
 				  const char *method, void **con_cls)
@@ -341,7 +414,7 @@ static enum MHD_Result first_call(struct ofd_httpd *h, struct MHD_Connection *c,
 	const struct ofd_httpd_route *rt = route_of(h, url);
 	ofd_hguard_headers(&h->g, ofd_hguard_conn(c));
 	if (!rt)
-		return queue_text(c, MHD_HTTP_NOT_FOUND, h->not_found, NULL);
+		return dyn_call(h, c, url, method, con_cls);
 	if (!method_listed(rt->methods, method))
 		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", rt->methods);
 	if (rt->max_body == 0)
@@ -556,6 +629,7 @@ static void httpd_free(struct ofd_httpd *h)
 		ofd_hguard_fini(&h->g);
 	}
 	pthread_mutex_destroy(&h->log_mu);
+	pthread_rwlock_destroy(&h->dyn_lock);
 	free(h->tls_cert);
 	free(h->tls_key);
 	free(h);
@@ -598,6 +672,7 @@ int ofd_httpd_start(struct ofd_httpd **out, const struct ofd_httpd_cfg *cfg, cha
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&h->log_mu, NULL);
+	pthread_rwlock_init(&h->dyn_lock, NULL);
 	h->log_window_ns = ofd_time_mono_ns();
 	int family = AF_UNSPEC, rc = prepare(h, cfg, err, errlen);
 	int fd = rc ? rc : bind_addr(cfg, &family, err, errlen);

@@ -167,6 +167,19 @@ int ofd_httpd_forwarded_client(const char *value, enum ofd_httpd_fwd kind, const
    bytes, a longer one is cut), of type OFD_HTTPD_TEXT. text may be on the handler's stack. */
 void ofd_httpd_text(struct ofd_httpd_resp *rs, unsigned status, const char *text);
 
+/*
+ * Routes added and removed while serving (the shared endpoints of obs/httpep.h): a route that
+ * takes no body (max_body 0), at most OFD_HTTPD_ROUTES_MAX of them besides cfg.routes, at a path
+ * no route has (else OFD_ECONFIG "NAME: PATH is served already on ADDR"; OFD_ELIMIT when
+ * full; the reason in err). Their handlers run under a read lock: ofd_httpd_route_del()
+ * returns only once the handler of the path runs no more, so its ctx may be freed then. A
+ * handler must not add or remove routes itself. route_has: 1 when some route serves path.
+ */
+int ofd_httpd_route_add(struct ofd_httpd *h, const struct ofd_httpd_route *rt, char *err,
+			size_t errlen) OFD_MUST_CHECK;
+int ofd_httpd_route_has(struct ofd_httpd *h, const char *path);
+void ofd_httpd_route_del(struct ofd_httpd *h, const char *path);
+
 /* Stop serving: waits for the handlers in progress, closes every connection and the socket,
    frees h. NULL: nothing. */
 void ofd_httpd_stop(struct ofd_httpd *h);

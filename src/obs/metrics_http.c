@@ -12,6 +12,7 @@
 #include "format/promtext.h"
 #include "net/hostport.h"
 #include "net/httpd.h"
+#include "obs/httpep.h"
 #include "ofd/log.h"
 
 #define METRICS_FIRST_BYTES (64u << 10)
@@ -93,6 +94,7 @@ int ofd_metrics_start(struct ofd_metrics **out, const char *addr, ofd_metrics_fi
 		return rc;
 	}
 	snprintf(m->url, sizeof(m->url), "http://%s/metrics", ofd_httpd_addr(m->h));
+	ofd_httpep_adopt(m->h, addr); /* segments serving on addr share this server */
 	*out = m;
 	return 0;
 }
@@ -116,6 +118,7 @@ void ofd_metrics_stop(struct ofd_metrics *m)
 {
 	if (!m)
 		return;
+	ofd_httpep_forget(m->h);
 	ofd_httpd_stop(m->h);
 	free(m);
 }

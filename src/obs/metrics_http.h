@@ -12,6 +12,11 @@
  * doubles while the text does not fit, up to OFD_METRICS_MAX_BYTES (then 500). The listening
  * socket is bound by ofd_metrics_start() itself, so a taken address is reported with its
  * reason before anything else starts. Addresses: net/hostport.h.
+ *
+ * Shared: the server is registered under its address with obs/httpep.h, so a segment whose
+ * endpoint is the same address (the prometheus output's flowdatapath) adds its paths to this
+ * server instead of binding another; ofd_metrics_stop() withdraws it first (those paths go
+ * with it).
  */
 #ifndef OFD_OBS_METRICS_HTTP_H
 #define OFD_OBS_METRICS_HTTP_H

@@ -648,6 +648,57 @@ static int dial6_from(const char *src, uint16_t port)
    its reserve (384 of 512), the other 4 get one connection each, and more from the first /64
    are refused; a client in another /64 is answered. This test moves the process into the
    namespace: it runs last. */
+/* Routes added while serving (ofd_httpd_route_add, for obs/httpep.h's shared endpoints). */
+static void test_routes_added(void **state)
+{
+	(void)state;
+	struct ofd_httpd *h = start("127.0.0.1:0", 8, 0);
+	uint16_t port = ofd_httpd_port(h);
+	struct reply r;
+	char err[256] = "";
+	assert_int_equal(request(port, "GET", "/dyn", "", "", &r), 404);
+	const struct ofd_httpd_route dyn = {
+	    .path = "/dyn", .methods = "GET", .handle = fixed, .ctx = &fixed_n};
+	assert_int_equal(ofd_httpd_route_add(h, &dyn, err, sizeof(err)), 0);
+	assert_true(ofd_httpd_route_has(h, "/dyn"));
+	assert_true(ofd_httpd_route_has(h, "/get"));
+	assert_false(ofd_httpd_route_has(h, "/none"));
+	assert_int_equal(request(port, "GET", "/dyn", "", "", &r), 202);
+	assert_string_equal(r.body, "{\"n\":7}");
+	assert_int_equal(request(port, "POST", "/dyn", "", "", &r), 405);
+	assert_non_null(strstr(r.head, "Allow: GET"));
+	/* a path served already, static or added, and a route with a body are refused */
+	assert_int_equal(ofd_httpd_route_add(h, &dyn, err, sizeof(err)), OFD_ECONFIG);
+	assert_non_null(strstr(err, "t: /dyn is served already on 127.0.0.1:"));
+	const struct ofd_httpd_route get = {
+	    .path = "/get", .methods = "GET", .handle = fixed, .ctx = &fixed_n};
+	assert_int_equal(ofd_httpd_route_add(h, &get, err, sizeof(err)), OFD_ECONFIG);
+	const struct ofd_httpd_route body = {.path = "/b", .methods = "POST", .max_body = 8, .handle = echo};
+	assert_int_equal(ofd_httpd_route_add(h, &body, err, sizeof(err)), OFD_ECONFIG);
+	assert_non_null(strstr(err, "takes no body"));
+	/* at most OFD_HTTPD_ROUTES_MAX added */
+	static char paths[OFD_HTTPD_ROUTES_MAX][16];
+	for (int i = 1; i < OFD_HTTPD_ROUTES_MAX; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "/d%d", i);
+		const struct ofd_httpd_route d = {
+		    .path = paths[i], .methods = "GET", .handle = fixed, .ctx = &fixed_n};
+		assert_int_equal(ofd_httpd_route_add(h, &d, err, sizeof(err)), 0);
+	}
+	const struct ofd_httpd_route more = {
+	    .path = "/more", .methods = "GET", .handle = fixed, .ctx = &fixed_n};
+	assert_int_equal(ofd_httpd_route_add(h, &more, err, sizeof(err)), OFD_ELIMIT);
+	assert_int_equal(request(port, "GET", "/d3", "", "", &r), 202);
+	/* removed: 404 again, and room for another */
+	ofd_httpd_route_del(h, "/dyn");
+	assert_int_equal(request(port, "GET", "/dyn", "", "", &r), 404);
+	assert_int_equal(request(port, "GET", "/d3", "", "", &r), 202);
+	assert_int_equal(ofd_httpd_route_add(h, &more, err, sizeof(err)), 0);
+	assert_int_equal(request(port, "GET", "/more", "", "", &r), 202);
+	ofd_httpd_route_del(h, "/nothing");				 /* nothing */
+	assert_int_equal(request(port, "GET", "/get", "", "", &r), 200); /* the static ones as before */
+	ofd_httpd_stop(h);
+}
+
 static void test_slowloris_v6(void **state)
 {
 	(void)state;
@@ -697,6 +748,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_routes_added),
 	    cmocka_unit_test(test_requests),
 	    cmocka_unit_test(test_connection_limit),
 	    cmocka_unit_test(test_refused),
