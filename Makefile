@@ -23,7 +23,7 @@ PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-
               librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev libmaxminddb-dev \
               libc-ares-dev libsnmp-dev libpcre2-dev
 PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl sqlite3 python3-ipfix \
-              kcat protobuf-compiler mmdb-bin dnsmasq-base snmpd snmp bgpdump jq \
+              kcat protobuf-compiler mmdb-bin dnsmasq-base snmpd snmp bgpdump jq prometheus \
               libmaxmind-db-writer-perl
 
 .PHONY: all deps deps-peers build run test check-format check-banned check-shell check-layers check-readme test-minimal \
