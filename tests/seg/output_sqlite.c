@@ -1,104 +1,164 @@
 /*
- * sqlite (src/segments/output/sqlite.c) on records built here, through the segment test
- * harness (include/ofd/harness.h): its config, what process() does to a batch, its counter,
- * its metric families and tick(). Run as the ctest seg_sqlite.
+ * sqlite (src/segments/output/sqlite.c) through the segment harness, against real SQLite files
+ * read back with libsqlite3: the schema (flowpipeline's table, column names and types, WAL,
+ * indexes), the values of concrete records, batching by size and by time, appending to a file
+ * and refusing one whose table lacks a chosen column, and config errors. Run as seg_sqlite.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <string.h>
+#include <sqlite3.h>
 
-#include "ofd/harness.h"
+#include "segtest.h"
 
 extern const struct ofd_segment_type ofd_seg_sqlite;
 
-/* An instance with config, or fail with the harness's error. */
-static struct ofd_harness *open_seg(const char *config)
+/* One text value of a query on file path ("" for NULL), into a static buffer. */
+static const char *q(const char *path, const char *sql)
 {
-	struct ofd_harness *h = NULL;
-	char err[512] = "";
-	int rc = ofd_harness_new(&h, &ofd_seg_sqlite, config, err, sizeof(err));
-	if (rc)
-		print_error("%s\n", err);
-	assert_int_equal(rc, 0);
-	return h;
-}
-
-static void test_sqlite_process(void **state)
-{
-	(void)state;
-	struct ofd_harness *h = open_seg("{min_bytes: 1500}");
-	/* four records of 100, 1500, 9000 and 2000 bytes; the last one already dropped */
-	struct ofd_batch *b = ofd_harness_batch(h, 4);
-	const uint64_t bytes[4] = {100, 1500, 9000, 2000};
-	for (int i = 0; i < 4; i++) {
-		b->flows[i].bytes = bytes[i];
-		ofd_flow_set(&b->flows[i], OFD_F_BYTES);
+	static char out[4][512];
+	static unsigned k;
+	char *o = out[k++ & 3];
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		print_error("%s: %s\n", sql, sqlite3_errmsg(db));
+		fail();
 	}
-	ofd_batch_kill(b, 3);
-	ofd_harness_process(h, b);
-	assert_int_equal(ofd_batch_live_count(b), 3); /* passed on */
-	assert_int_equal(b->flows[2].bytes, 9000);    /* unchanged */
-	assert_int_equal(ofd_harness_counter(h, "large"), 2);
-	assert_int_equal(ofd_harness_metric(h, "sqlite_bytes_total", "small"), 100);
-	assert_int_equal(ofd_harness_metric(h, "sqlite_bytes_total", "large"), 10500);
-	assert_int_equal(ofd_harness_metric(h, "sqlite_bytes_total", NULL), 10600);
-	ofd_harness_free(h);
+	o[0] = 0;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(o, 512, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return o;
 }
 
-static void test_sqlite_window(void **state)
+static void fill(struct ofd_flow *f, unsigned i)
 {
-	(void)state;
-	const uint64_t s = 1000000000ull; /* one second in ns */
-	struct ofd_harness *h = open_seg("{min_bytes: 10, window: 5s}");
-	ofd_harness_tick(h, 100 * s); /* the first window starts */
+	f->type = OFD_FT_NETFLOW_V9;
+	f->time_received_ns = 1700000000123456789ull + i * 1000000000ull;
+	f->time_flow_start_ns = 1700000000000000000ull + i;
+	f->bytes = 1500 + i;
+	f->packets = 3;
+	assert_int_equal(ofd_ip_parse(&f->src_addr, "10.0.0.1"), 0);
+	assert_int_equal(ofd_ip_parse(&f->dst_addr, "2001:db8::5"), 0);
+	f->proto = 17;
+	f->etype = 0x86dd;
+	f->src_port = 53;
+	f->dst_port = (uint16_t)(40000 + i);
+}
+
+static void test_schema_and_values(void **st)
+{
+	(void)st;
+	const char *path = st_path("all.sqlite");
+	char cfg[600];
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", path);
+	struct ofd_harness *h = st_open(&ofd_seg_sqlite, cfg);
 	struct ofd_batch *b = ofd_harness_batch(h, 3);
-	for (int i = 0; i < 3; i++)
-		b->flows[i].bytes = 10;
+	for (unsigned i = 0; i < 3; i++)
+		fill(&b->flows[i], i);
+	b->flows[1].src_as = 64500;
+	b->flows[1].as_path[0] = 64500, b->flows[1].as_path[1] = 3320, b->flows[1].as_path_len = 2;
+	ofd_batch_kill(b, 2);
 	ofd_harness_process(h, b);
-	ofd_harness_tick(h, 104 * s); /* not a whole window yet */
-	assert_int_equal(ofd_harness_metric(h, "sqlite_large_recent", NULL), 0);
-	ofd_harness_tick(h, 105 * s);
-	assert_int_equal(ofd_harness_metric(h, "sqlite_large_recent", NULL), 3);
-	ofd_harness_tick(h, 110 * s); /* a window without records */
-	assert_int_equal(ofd_harness_metric(h, "sqlite_large_recent", NULL), 0);
-	assert_int_equal(ofd_harness_counter(h, "large"), 3);
-	ofd_harness_free(h);
+	ofd_harness_free(h); /* fini: the last transaction is committed */
+
+	assert_string_equal(q(path, "PRAGMA journal_mode"), "wal");
+	assert_string_equal(q(path, "SELECT count(*) FROM pragma_table_info('flows')"), "149");
+	assert_string_equal(q(path, "SELECT group_concat(name || ' ' || type, ',') FROM (SELECT * FROM "
+				    "pragma_table_info('flows') WHERE cid < 5)"),
+			    "Type TEXT,TimeReceived INTEGER,TimeReceivedNs INTEGER,SequenceNum INTEGER,SamplingRate "
+			    "INTEGER");
+	assert_string_equal(q(path, "SELECT type FROM pragma_table_info('flows') WHERE name = 'SrcAddr'"), "TEXT");
+	assert_string_equal(q(path, "SELECT count(*) FROM flows"), "2"); /* the killed one is not written */
+	assert_string_equal(q(path, "SELECT Type || '|' || TimeReceived || '|' || TimeReceivedNs || '|' || "
+				    "TimeFlowStartMs || '|' || Bytes || '|' || SrcAddr || '|' || DstAddr || '|' || Proto "
+				    "|| '|' || Etype || '|' || DstPort FROM flows ORDER BY rowid LIMIT 1"),
+			    "NETFLOW_V9|1700000000|1700000000123456789|1700000000000|1500|10.0.0.1|2001:db8::5|17|34525|"
+			    "40000");
+	assert_string_equal(q(path, "SELECT AsPath || '|' || SrcAs || '|' || typeof(Bytes) || '|' || HasMpls || "
+				    "'|' || ValidationStatus FROM flows WHERE rowid = 2"),
+			    "[64500 3320]|64500|integer|false|Unknown");
+	assert_string_equal(q(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE "
+				    "type = 'index' ORDER BY name)"),
+			    "flows_DstAddr,flows_SrcAddr,flows_TimeFlowStart,flows_TimeFlowStartMs,flows_"
+			    "TimeFlowStartNs,flows_TimeReceived,flows_TimeReceivedNs");
+	assert_string_equal(q(path, "PRAGMA integrity_check"), "ok");
 }
 
-static void test_sqlite_config(void **state)
+static void test_batches_and_append(void **st)
 {
-	(void)state;
-	struct ofd_harness *h;
-	char err[512] = "";
-	/* keys are checked against the config map: bounds, types, unknown keys */
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, "{min_bytes: 0}", err, sizeof(err)),
-			 OFD_ECONFIG);
-	assert_null(h);
-	assert_non_null(strstr(err, "segment sqlite: key min_bytes: "));
-	assert_int_equal(
-	    ofd_harness_new(&h, &ofd_seg_sqlite, "{min_bytes: 1, no_such_key: 1}", err, sizeof(err)),
-	    OFD_ECONFIG);
-	assert_null(h);
-	assert_non_null(strstr(err, "no_such_key"));
-	/* the defaults */
-	h = open_seg(NULL);
-	struct ofd_batch *b = ofd_harness_batch(h, 2);
-	b->flows[0].bytes = 999;
-	b->flows[1].bytes = 1000;
+	(void)st;
+	const char *path = st_path("some.sqlite");
+	char cfg[600];
+	snprintf(cfg, sizeof(cfg), "{filename: %s, fields: \"TimeFlowStart,SrcAddr,DstAddr,Bytes\", batchsize: 2}",
+		 path);
+	struct ofd_harness *h = st_open(&ofd_seg_sqlite, cfg);
+	struct ofd_batch *b = ofd_harness_batch(h, 3);
+	for (unsigned i = 0; i < 3; i++)
+		fill(&b->flows[i], i);
+	ofd_harness_tick(h, 1000000000ull); /* the clock starts */
 	ofd_harness_process(h, b);
-	assert_int_equal(ofd_harness_counter(h, "large"), 1);
+	/* batchsize 2: two rows committed, the third in the open transaction */
+	assert_string_equal(q(path, "SELECT count(*) FROM flows"), "2");
+	assert_int_equal(ofd_harness_counter(h, "written"), 2);
+	ofd_harness_tick(h, 1500000000ull); /* 0.5 s: not yet */
+	assert_string_equal(q(path, "SELECT count(*) FROM flows"), "2");
+	ofd_harness_tick(h, 2000000000ull); /* flushinterval 1 s after the transaction began */
+	assert_string_equal(q(path, "SELECT count(*) FROM flows"), "3");
+	assert_int_equal(ofd_harness_counter(h, "written"), 3);
+	assert_int_equal(ofd_harness_counter(h, "insert_errors"), 0);
 	ofd_harness_free(h);
+	assert_string_equal(q(path, "SELECT group_concat(name || ' ' || type, ',') FROM pragma_table_info('flows')"),
+			    "TimeFlowStart INTEGER,SrcAddr TEXT,DstAddr TEXT,Bytes INTEGER");
+
+	/* appended to with the same or fewer fields */
+	snprintf(cfg, sizeof(cfg), "{filename: %s, fields: [Bytes, SrcAddr]}", path);
+	h = st_open(&ofd_seg_sqlite, cfg);
+	b = ofd_harness_batch(h, 1);
+	fill(&b->flows[0], 7);
+	ofd_harness_process(h, b);
+	ofd_harness_free(h);
+	assert_string_equal(q(path, "SELECT count(*) || ' ' || sum(Bytes) FROM flows"), "4 6010");
+
+	/* a column the table lacks: refused at start, with the reason */
+	snprintf(cfg, sizeof(cfg), "{filename: %s, fields: [Bytes, Packets]}", path);
+	char err[512] = "";
+	h = NULL;
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, cfg, err, sizeof(err)), OFD_ECONFIG);
+	assert_null(h);
+}
+
+static void test_config_errors(void **st)
+{
+	(void)st;
+	char cfg[600], err[512] = "";
+	struct ofd_harness *h = NULL;
+	snprintf(cfg, sizeof(cfg), "{filename: %s, fields: \"Bytes,NoSuchField\"}", st_path("x.sqlite"));
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, cfg, err, sizeof(err)), OFD_ECONFIG);
+	assert_null(h);
+	snprintf(cfg, sizeof(cfg), "{filename: %s, batchsize: 0}", st_path("x.sqlite"));
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, cfg, err, sizeof(err)), OFD_ECONFIG);
+	assert_non_null(strstr(err, "batchsize"));
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, "{fields: Bytes}", err, sizeof(err)), OFD_ECONFIG);
+	assert_non_null(strstr(err, "filename"));
+	/* not a database */
+	st_write(st_path("junk.sqlite"), "this is not a database, just text that is long enough to be a header......\n");
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("junk.sqlite"));
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, cfg, err, sizeof(err)), -EIO);
+	assert_null(h);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sqlite_process),
-	    cmocka_unit_test(test_sqlite_window),
-	    cmocka_unit_test(test_sqlite_config),
+	    cmocka_unit_test(test_schema_and_values),
+	    cmocka_unit_test(test_batches_and_append),
+	    cmocka_unit_test(test_config_errors),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }
