@@ -142,10 +142,11 @@ static void test_timing(void **st)
 	static const unsigned ms[11] = {0, 7000, 1, 250, 1000, 2500, 2501, 4999, 9999, 10000, 6000};
 	const char *path = st_path("timed.sqlite");
 	char text[2048];
-	size_t n = (size_t)snprintf(text, sizeof(text),
-				    "CREATE TABLE flows (TimeReceivedNs INTEGER, Bytes INTEGER, SrcAddr TEXT);");
+	size_t n = (size_t)snprintf(
+	    text, sizeof(text), "CREATE TABLE flows (TimeReceivedNs INTEGER, Bytes INTEGER, SrcAddr TEXT);");
 	for (unsigned i = 0; i < 11; i++)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "INSERT INTO flows VALUES (%llu, %u, '10.0.0.%u');",
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "INSERT INTO flows VALUES (%llu, %u, '10.0.0.%u');",
 				      1700000000000000000ull + ms[i] * 1000000ull, ms[i], i);
 	sql(path, text);
 	struct timed t = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -198,23 +199,26 @@ static void refused(const char *path, const char *why)
 static void test_hostile(void **st)
 {
 	(void)st;
-	st_write(st_path("text.sqlite"), "SQLite format 3 but not really; a text file pretending to be a database\n");
+	st_write(st_path("text.sqlite"),
+		 "SQLite format 3 but not really; a text file pretending to be a database\n");
 	refused(st_path("text.sqlite"), "file is not a database");
 	refused(st_path("missing.sqlite"), "unable to open");
 	sql(st_path("other.sqlite"), "CREATE TABLE other (a INTEGER);");
 	refused(st_path("other.sqlite"), "no such table: flows");
-	sql(st_path("nocols.sqlite"), "CREATE TABLE flows (Foo INTEGER, Bar TEXT); INSERT INTO flows VALUES (1, 'x');");
+	sql(st_path("nocols.sqlite"),
+	    "CREATE TABLE flows (Foo INTEGER, Bar TEXT); INSERT INTO flows VALUES (1, 'x');");
 	refused(st_path("nocols.sqlite"), "no column");
 
 	/* bad rows: counted and skipped, the good ones replayed */
 	sql(st_path("bad.sqlite"),
-	    "CREATE TABLE flows (TimeReceivedNs INTEGER, Bytes INTEGER, SrcAddr TEXT, SrcPort INTEGER, Type TEXT, "
+	    "CREATE TABLE flows (TimeReceivedNs INTEGER, Bytes INTEGER, SrcAddr TEXT, SrcPort INTEGER, Type "
+	    "TEXT, "
 	    "Extra TEXT);"
 	    "INSERT INTO flows VALUES (1, 10, '10.0.0.1', 80, 'IPFIX', 'x');"
-	    "INSERT INTO flows VALUES (2, 'lots', '10.0.0.2', 80, 'IPFIX', 'x');"	  /* text in a number */
-	    "INSERT INTO flows VALUES (3, 30, '10.0.0.300', 80, 'IPFIX', 'x');"	  /* not an address */
-	    "INSERT INTO flows VALUES (4, 40, '10.0.0.4', 65536, 'IPFIX', 'x');"	  /* out of range */
-	    "INSERT INTO flows VALUES (5, -5, '10.0.0.5', 80, 'IPFIX', 'x');"	  /* negative */
+	    "INSERT INTO flows VALUES (2, 'lots', '10.0.0.2', 80, 'IPFIX', 'x');"   /* text in a number */
+	    "INSERT INTO flows VALUES (3, 30, '10.0.0.300', 80, 'IPFIX', 'x');"	    /* not an address */
+	    "INSERT INTO flows VALUES (4, 40, '10.0.0.4', 65536, 'IPFIX', 'x');"    /* out of range */
+	    "INSERT INTO flows VALUES (5, -5, '10.0.0.5', 80, 'IPFIX', 'x');"	    /* negative */
 	    "INSERT INTO flows VALUES (6, 60, '10.0.0.6', 80, 'NETFLOW_V11', 'x');" /* no such type */
 	    "INSERT INTO flows VALUES (7, 70, NULL, NULL, NULL, NULL);");
 	struct st_collect c = ST_COLLECT_INIT;
@@ -236,9 +240,10 @@ static void test_truncated(void **st)
 {
 	(void)st;
 	const char *path = st_path("cut.sqlite");
-	sql(path, "PRAGMA page_size=1024; CREATE TABLE flows (TimeReceivedNs INTEGER, Bytes INTEGER, Note TEXT);"
-		  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
-		  "INSERT INTO flows SELECT i, i, printf('%0100d', i) FROM n;");
+	sql(path,
+	    "PRAGMA page_size=1024; CREATE TABLE flows (TimeReceivedNs INTEGER, Bytes INTEGER, Note TEXT);"
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+	    "INSERT INTO flows SELECT i, i, printf('%0100d', i) FROM n;");
 	size_t len;
 	char *all = st_slurp(path, &len);
 	assert_true(len > 100000);
@@ -257,7 +262,8 @@ static void test_truncated(void **st)
 	if (rc == 0) {
 		st_run_to_end(h, &c);
 		assert_true(c.n < 5000);
-		assert_int_equal(ofd_harness_counter(h, "read_errors") + ofd_harness_counter(h, "bad_rows") > 0, 1);
+		assert_int_equal(
+		    ofd_harness_counter(h, "read_errors") + ofd_harness_counter(h, "bad_rows") > 0, 1);
 		ofd_harness_free(h);
 	} else {
 		assert_int_equal(rc, OFD_EFORMAT);

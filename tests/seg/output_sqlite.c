@@ -69,22 +69,27 @@ static void test_schema_and_values(void **st)
 
 	assert_string_equal(q(path, "PRAGMA journal_mode"), "wal");
 	assert_string_equal(q(path, "SELECT count(*) FROM pragma_table_info('flows')"), "149");
-	assert_string_equal(q(path, "SELECT group_concat(name || ' ' || type, ',') FROM (SELECT * FROM "
-				    "pragma_table_info('flows') WHERE cid < 5)"),
-			    "Type TEXT,TimeReceived INTEGER,TimeReceivedNs INTEGER,SequenceNum INTEGER,SamplingRate "
-			    "INTEGER");
-	assert_string_equal(q(path, "SELECT type FROM pragma_table_info('flows') WHERE name = 'SrcAddr'"), "TEXT");
+	assert_string_equal(
+	    q(path, "SELECT group_concat(name || ' ' || type, ',') FROM (SELECT * FROM "
+		    "pragma_table_info('flows') WHERE cid < 5)"),
+	    "Type TEXT,TimeReceived INTEGER,TimeReceivedNs INTEGER,SequenceNum INTEGER,SamplingRate "
+	    "INTEGER");
+	assert_string_equal(q(path, "SELECT type FROM pragma_table_info('flows') WHERE name = 'SrcAddr'"),
+			    "TEXT");
 	assert_string_equal(q(path, "SELECT count(*) FROM flows"), "2"); /* the killed one is not written */
-	assert_string_equal(q(path, "SELECT Type || '|' || TimeReceived || '|' || TimeReceivedNs || '|' || "
-				    "TimeFlowStartMs || '|' || Bytes || '|' || SrcAddr || '|' || DstAddr || '|' || Proto "
-				    "|| '|' || Etype || '|' || DstPort FROM flows ORDER BY rowid LIMIT 1"),
-			    "NETFLOW_V9|1700000000|1700000000123456789|1700000000000|1500|10.0.0.1|2001:db8::5|17|34525|"
-			    "40000");
-	assert_string_equal(q(path, "SELECT AsPath || '|' || SrcAs || '|' || typeof(Bytes) || '|' || HasMpls || "
-				    "'|' || ValidationStatus FROM flows WHERE rowid = 2"),
+	assert_string_equal(
+	    q(path, "SELECT Type || '|' || TimeReceived || '|' || TimeReceivedNs || '|' || "
+		    "TimeFlowStartMs || '|' || Bytes || '|' || SrcAddr || '|' || DstAddr || '|' || Proto "
+		    "|| '|' || Etype || '|' || DstPort FROM flows ORDER BY rowid LIMIT 1"),
+	    "NETFLOW_V9|1700000000|1700000000123456789|1700000000000|1500|10.0.0.1|2001:db8::5|17|34525|"
+	    "40000");
+	assert_string_equal(q(path,
+			      "SELECT AsPath || '|' || SrcAs || '|' || typeof(Bytes) || '|' || HasMpls || "
+			      "'|' || ValidationStatus FROM flows WHERE rowid = 2"),
 			    "[64500 3320]|64500|integer|false|Unknown");
-	assert_string_equal(q(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE "
-				    "type = 'index' ORDER BY name)"),
+	assert_string_equal(q(path,
+			      "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE "
+			      "type = 'index' ORDER BY name)"),
 			    "flows_DstAddr,flows_SrcAddr,flows_TimeFlowStart,flows_TimeFlowStartMs,flows_"
 			    "TimeFlowStartNs,flows_TimeReceived,flows_TimeReceivedNs");
 	assert_string_equal(q(path, "PRAGMA integrity_check"), "ok");
@@ -95,8 +100,8 @@ static void test_batches_and_append(void **st)
 	(void)st;
 	const char *path = st_path("some.sqlite");
 	char cfg[600];
-	snprintf(cfg, sizeof(cfg), "{filename: %s, fields: \"TimeFlowStart,SrcAddr,DstAddr,Bytes\", batchsize: 2}",
-		 path);
+	snprintf(cfg, sizeof(cfg),
+		 "{filename: %s, fields: \"TimeFlowStart,SrcAddr,DstAddr,Bytes\", batchsize: 2}", path);
 	struct ofd_harness *h = st_open(&ofd_seg_sqlite, cfg);
 	struct ofd_batch *b = ofd_harness_batch(h, 3);
 	for (unsigned i = 0; i < 3; i++)
@@ -113,8 +118,9 @@ static void test_batches_and_append(void **st)
 	assert_int_equal(ofd_harness_counter(h, "written"), 3);
 	assert_int_equal(ofd_harness_counter(h, "insert_errors"), 0);
 	ofd_harness_free(h);
-	assert_string_equal(q(path, "SELECT group_concat(name || ' ' || type, ',') FROM pragma_table_info('flows')"),
-			    "TimeFlowStart INTEGER,SrcAddr TEXT,DstAddr TEXT,Bytes INTEGER");
+	assert_string_equal(
+	    q(path, "SELECT group_concat(name || ' ' || type, ',') FROM pragma_table_info('flows')"),
+	    "TimeFlowStart INTEGER,SrcAddr TEXT,DstAddr TEXT,Bytes INTEGER");
 
 	/* appended to with the same or fewer fields */
 	snprintf(cfg, sizeof(cfg), "{filename: %s, fields: [Bytes, SrcAddr]}", path);
@@ -144,10 +150,12 @@ static void test_config_errors(void **st)
 	snprintf(cfg, sizeof(cfg), "{filename: %s, batchsize: 0}", st_path("x.sqlite"));
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_non_null(strstr(err, "batchsize"));
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, "{fields: Bytes}", err, sizeof(err)), OFD_ECONFIG);
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, "{fields: Bytes}", err, sizeof(err)),
+			 OFD_ECONFIG);
 	assert_non_null(strstr(err, "filename"));
 	/* not a database */
-	st_write(st_path("junk.sqlite"), "this is not a database, just text that is long enough to be a header......\n");
+	st_write(st_path("junk.sqlite"),
+		 "this is not a database, just text that is long enough to be a header......\n");
 	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("junk.sqlite"));
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, cfg, err, sizeof(err)), -EIO);
 	assert_null(h);

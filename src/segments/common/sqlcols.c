@@ -46,8 +46,8 @@ static void classify(struct ofd_sqlcol *c)
 		return;
 	}
 	enum ofd_field_kind k = (enum ofd_field_kind)ofd_fields[id].kind;
-	int number = k == OFD_FK_U8 || k == OFD_FK_U16 || k == OFD_FK_U32 || k == OFD_FK_U64 || k == OFD_FK_MAC ||
-		     k == OFD_FK_NET || k == OFD_FK_ETYPE || k == OFD_FK_PROTO;
+	int number = k == OFD_FK_U8 || k == OFD_FK_U16 || k == OFD_FK_U32 || k == OFD_FK_U64 ||
+		     k == OFD_FK_MAC || k == OFD_FK_NET || k == OFD_FK_ETYPE || k == OFD_FK_PROTO;
 	if (!ofd_field_stored(id)) {
 		c->how = number && id != OFD_F_HAS_MPLS ? OFD_SQLCOL_ZERO : OFD_SQLCOL_TEXT;
 		return;
@@ -186,7 +186,8 @@ int ofd_sqlcol_bind(sqlite3_stmt *st, int i, const struct ofd_sqlcol *c, const s
 	return rc;
 }
 
-static const char *const flow_types[] = {"FLOWUNKNOWN", "SFLOW_5", "NETFLOW_V5", "NETFLOW_V9", "IPFIX", "EBPF", NULL};
+static const char *const flow_types[] = {"FLOWUNKNOWN", "SFLOW_5", "NETFLOW_V5", "NETFLOW_V9",
+					 "IPFIX",	"EBPF",	   NULL};
 static const char *const anon_types[] = {"NotAnonymized", "CryptoPAN", "Subnet", "SubnetAndCryptoPAN", NULL};
 static const char *const normalized_types[] = {"No", "Yes", NULL};
 static const char *const remote_types[] = {"Neither", "Src", "Dst", NULL};
@@ -256,7 +257,8 @@ static int parse_list(const char *s, uint32_t *v, unsigned max)
 	}
 }
 
-int ofd_sqlcol_read(sqlite3_stmt *st, int i, const struct ofd_sqlcol *c, struct ofd_flow *f, struct ofd_batch *b)
+int ofd_sqlcol_read(sqlite3_stmt *st, int i, const struct ofd_sqlcol *c, struct ofd_flow *f,
+		    struct ofd_batch *b)
 {
 	int t = sqlite3_column_type(st, i);
 	if (t == SQLITE_NULL || !ofd_sqlcol_readable(c))

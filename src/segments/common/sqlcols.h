@@ -60,7 +60,8 @@ int ofd_sqlcol_bind(sqlite3_stmt *st, int i, const struct ofd_sqlcol *c, const s
 
 /* Set f from result column i of st (the current row) as column c says; strings into b's arena.
    0, or -1 when the value does not fit the column (the row is bad). */
-int ofd_sqlcol_read(sqlite3_stmt *st, int i, const struct ofd_sqlcol *c, struct ofd_flow *f, struct ofd_batch *b);
+int ofd_sqlcol_read(sqlite3_stmt *st, int i, const struct ofd_sqlcol *c, struct ofd_flow *f,
+		    struct ofd_batch *b);
 
 /* Whether column c is read back by ofd_sqlcol_read. */
 int ofd_sqlcol_readable(const struct ofd_sqlcol *c);

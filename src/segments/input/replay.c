@@ -46,7 +46,7 @@ static const struct {
 	const char *name;
 	uint64_t mul;
 } time_cols[] = {
-    {"TimeReceivedNs", 1},	    {"TimeReceived", 1000000000ull},  {"TimeFlowStartNs", 1},
+    {"TimeReceivedNs", 1},	     {"TimeReceived", 1000000000ull},  {"TimeFlowStartNs", 1},
     {"TimeFlowStartMs", 1000000ull}, {"TimeFlowStart", 1000000000ull},
 };
 
@@ -82,7 +82,8 @@ static int replay_init(struct ofd_segment *seg, void *state)
 		struct ofd_sqlcol *c = &s->cols[i];
 		if (!name || ofd_sqlcol_by_name(c, name) < 0) {
 			c->how = OFD_SQLCOL_TEXT; /* ignored */
-			int w = snprintf(ignored + il, sizeof(ignored) - il, "%s%.40s", il ? ", " : "", name ? name : "?");
+			int w = snprintf(ignored + il, sizeof(ignored) - il, "%s%.40s", il ? ", " : "",
+					 name ? name : "?");
 			if (w > 0 && (size_t)w < sizeof(ignored) - il)
 				il += (size_t)w;
 			continue;
@@ -105,11 +106,14 @@ static int replay_init(struct ofd_segment *seg, void *state)
 		snprintf(sql, sizeof(sql), "SELECT * FROM flows");
 	sqlite3_finalize(st);
 	if (!known)
-		return refuse(seg, s, "not a sqlite output's file: its table flows has no column of a flow field");
+		return refuse(seg, s,
+			      "not a sqlite output's file: its table flows has no column of a flow field");
 	if (il)
-		ofd_seg_log(seg, OFD_LOG_WARN, "%s: columns ignored (not flow fields): %s", s->filename, ignored);
+		ofd_seg_log(seg, OFD_LOG_WARN, "%s: columns ignored (not flow fields): %s", s->filename,
+			    ignored);
 	if (s->time_col < 0 && !s->ignoretiming)
-		ofd_seg_log(seg, OFD_LOG_WARN, "%s: no time column: replayed in insertion order, as fast as possible",
+		ofd_seg_log(seg, OFD_LOG_WARN,
+			    "%s: no time column: replayed in insertion order, as fast as possible",
 			    s->filename);
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &s->sel, NULL);
 	if (rc != SQLITE_OK && s->time_col >= 0) { /* a table without rowid */
@@ -145,7 +149,8 @@ static int replay_start(struct ofd_segment *seg, void *state)
 		if (s->time_col >= 0 && !s->ignoretiming &&
 		    sqlite3_column_type(s->sel, s->time_col) == SQLITE_INTEGER) {
 			sqlite3_int64 v = sqlite3_column_int64(s->sel, s->time_col);
-			uint64_t t = v > 0 && (uint64_t)v <= UINT64_MAX / s->time_mul ? (uint64_t)v * s->time_mul : 0;
+			uint64_t t =
+			    v > 0 && (uint64_t)v <= UINT64_MAX / s->time_mul ? (uint64_t)v * s->time_mul : 0;
 			if (first) {
 				t0 = t, mono0 = ofd_time_mono_ns(), first = 0;
 			} else if (t > t0) {
@@ -163,7 +168,8 @@ static int replay_start(struct ofd_segment *seg, void *state)
 		for (int i = 0; i < s->ncols && ok; i++)
 			if (ofd_sqlcol_read(s->sel, i, &s->cols[i], f, b) < 0) {
 				ok = 0;
-				ofd_log_rl(&s->rl, OFD_LOG_WARN, "replay %s: row %d: column %s: value does not fit, row skipped",
+				ofd_log_rl(&s->rl, OFD_LOG_WARN,
+					   "replay %s: row %d: column %s: value does not fit, row skipped",
 					   s->filename, (int)done + (int)bad + 1, s->cols[i].c.name);
 			}
 		if (!ok) {
@@ -200,8 +206,9 @@ static const struct ofd_cfg_key replay_keys[] = {
     OFD_KEY("filename", OFD_CFG_STRING, struct replay_state, filename, .required = 1,
 	    .help = "the SQLite file to read (a sqlite output's: table flows), opened read-only"),
     OFD_KEY("ignoretiming", OFD_CFG_BOOL, struct replay_state, ignoretiming, .def = "false",
-	    .help = "true: as fast as possible; false: each flow released at its recorded time relative to the "
-		    "first (TimeReceivedNs, else TimeReceived, TimeFlowStartNs, TimeFlowStartMs, TimeFlowStart)"),
+	    .help =
+		"true: as fast as possible; false: each flow released at its recorded time relative to the "
+		"first (TimeReceivedNs, else TimeReceived, TimeFlowStartNs, TimeFlowStartMs, TimeFlowStart)"),
     OFD_KEY_END,
 };
 
@@ -209,7 +216,8 @@ const struct ofd_segment_type ofd_seg_replay = {
     OFD_SEGMENT_VERSION,
     .name = "replay",
     .kind = OFD_SEG_INPUT,
-    .summary = "read flows back from a sqlite output's file, in time order, with their timing or as fast as possible",
+    .summary = "read flows back from a sqlite output's file, in time order, with their timing or as fast as "
+	       "possible",
     .state_size = sizeof(struct replay_state),
     .config = replay_keys,
     .counters = counters,

@@ -26,6 +26,9 @@
 
 #define SQLITE_SCRATCH (4 * 12288)
 
+enum { IX_ATCLOSE, IX_LIVE, IX_NONE };
+static const char *const index_modes[] = {"atclose", "live", "none", NULL};
+
 enum { C_WRITTEN, C_INSERT_ERRORS, C_LOST };
 static const char *const counters[] = {"written", "insert_errors", "lost", NULL};
 
@@ -34,14 +37,16 @@ struct sqlite_state {
 	struct ofd_strlist fields;
 	uint64_t batchsize;
 	uint64_t flush_ns;
+	uint64_t cache_bytes;
+	int indexes; /* IX_* */
 	struct ofd_sqlcol cols[OFD_FIELDLIST_MAX];
 	unsigned ncols;
 	sqlite3 *db;
 	sqlite3_stmt *ins;
 	int in_tx;
-	uint64_t pending;    /* rows in the open transaction */
-	uint64_t tx_start;   /* wall ns of its first row (0: not known yet) */
-	uint64_t last_tick;  /* wall ns of the last tick */
+	uint64_t pending;   /* rows in the open transaction */
+	uint64_t tx_start;  /* wall ns of its first row (0: not known yet) */
+	uint64_t last_tick; /* wall ns of the last tick */
 	struct ofd_wbuf scratch;
 	struct ofd_ratelimit rl;
 };
@@ -87,7 +92,8 @@ static int app(char *base, size_t cap, size_t *len, const char *a, const char *b
 static int check_columns(struct ofd_segment *seg, struct sqlite_state *s)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_table_info('flows')", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_table_info('flows')", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return -EIO;
 	uint64_t seen[(OFD_FIELDLIST_MAX + 63) / 64] = {0};
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -99,10 +105,11 @@ static int check_columns(struct ofd_segment *seg, struct sqlite_state *s)
 	sqlite3_finalize(st);
 	for (unsigned i = 0; i < s->ncols; i++)
 		if (!(seen[i / 64] & 1ull << (i % 64))) {
-			ofd_seg_log(seg, OFD_LOG_ERR,
-				    "%s: its table flows has no column %s (written with other fields): choose "
-				    "another file",
-				    s->filename, s->cols[i].c.name);
+			ofd_seg_log(
+			    seg, OFD_LOG_ERR,
+			    "%s: its table flows has no column %s (written with other fields): choose "
+			    "another file",
+			    s->filename, s->cols[i].c.name);
 			return OFD_ECONFIG;
 		}
 	return 0;
@@ -110,11 +117,27 @@ static int check_columns(struct ofd_segment *seg, struct sqlite_state *s)
 
 static int indexed(const char *name)
 {
-	static const char *const cols[] = {"TimeReceivedNs", "TimeReceived", "TimeFlowStartNs", "TimeFlowStartMs",
-					   "TimeFlowStart",  "SrcAddr",	     "DstAddr",		NULL};
+	static const char *const cols[] = {
+	    "TimeReceivedNs", "TimeReceived", "TimeFlowStartNs", "TimeFlowStartMs",
+	    "TimeFlowStart",  "SrcAddr",      "DstAddr",	 NULL};
 	for (unsigned i = 0; cols[i]; i++)
 		if (!strcmp(name, cols[i]))
 			return 1;
+	return 0;
+}
+
+/* The indexes on the time and address columns chosen (each once: IF NOT EXISTS). */
+static int make_indexes(struct ofd_segment *seg, struct sqlite_state *s)
+{
+	int err;
+	for (unsigned i = 0; i < s->ncols; i++)
+		if (indexed(s->cols[i].c.name)) {
+			char ix[256];
+			snprintf(ix, sizeof(ix), "CREATE INDEX IF NOT EXISTS \"flows_%s\" ON flows (\"%s\")",
+				 s->cols[i].c.name, s->cols[i].c.name);
+			if ((err = exec(seg, s->db, ix)))
+				return err;
+		}
 	return 0;
 }
 
@@ -131,10 +154,11 @@ static int sqlite_init(struct ofd_segment *seg, void *state)
 	err = ofd_wbuf_init(&s->scratch, -1, SQLITE_SCRATCH);
 	if (err)
 		return err;
-	int rc = sqlite3_open_v2(s->filename, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc = sqlite3_open_v2(s->filename, &s->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		ofd_seg_log(seg, OFD_LOG_ERR, "%s: %s", s->filename, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		ofd_seg_log(seg, OFD_LOG_ERR, "%s: %s", s->filename,
+			    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		return -EIO;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
@@ -142,7 +166,8 @@ static int sqlite_init(struct ofd_segment *seg, void *state)
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
 	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
 	    strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0)
-		ofd_seg_log(seg, OFD_LOG_WARN, "%s: not in WAL mode: %s", s->filename, sqlite3_column_text(st, 0));
+		ofd_seg_log(seg, OFD_LOG_WARN, "%s: not in WAL mode: %s", s->filename,
+			    sqlite3_column_text(st, 0));
 	if (rc == SQLITE_OK)
 		rc = sqlite3_finalize(st);
 	if (rc != SQLITE_OK) { /* not a database, or not writable */
@@ -150,6 +175,11 @@ static int sqlite_init(struct ofd_segment *seg, void *state)
 		return -EIO;
 	}
 	if ((err = exec(seg, s->db, "PRAGMA synchronous=NORMAL")))
+		return err;
+	char cache[64]; /* the indexes on addresses take random pages: keep them in memory */
+	snprintf(cache, sizeof(cache), "PRAGMA cache_size=-%llu",
+		 (unsigned long long)(s->cache_bytes / 1024));
+	if ((err = exec(seg, s->db, cache)))
 		return err;
 
 	char sql[16384], ins[16384];
@@ -160,7 +190,8 @@ static int sqlite_init(struct ofd_segment *seg, void *state)
 		const char *sep = i ? "," : "";
 		full |= app(sql, sizeof(sql), &n, sep, "\"", s->cols[i].c.name) ||
 			app(sql, sizeof(sql), &n, "\" ", ofd_sqlcol_type(&s->cols[i]), "") ||
-			app(ins, sizeof(ins), &m, sep, "\"", s->cols[i].c.name) || app(ins, sizeof(ins), &m, "\"", "", "");
+			app(ins, sizeof(ins), &m, sep, "\"", s->cols[i].c.name) ||
+			app(ins, sizeof(ins), &m, "\"", "", "");
 	}
 	full |= app(sql, sizeof(sql), &n, ")", "", "") || app(ins, sizeof(ins), &m, ") VALUES (", "", "");
 	for (unsigned i = 0; i < s->ncols && !full; i++)
@@ -170,14 +201,8 @@ static int sqlite_init(struct ofd_segment *seg, void *state)
 		return OFD_ELIMIT;
 	if ((err = exec(seg, s->db, sql)) || (err = check_columns(seg, s)))
 		return err;
-	for (unsigned i = 0; i < s->ncols; i++)
-		if (indexed(s->cols[i].c.name)) {
-			char ix[256];
-			snprintf(ix, sizeof(ix), "CREATE INDEX IF NOT EXISTS \"flows_%s\" ON flows (\"%s\")",
-				 s->cols[i].c.name, s->cols[i].c.name);
-			if ((err = exec(seg, s->db, ix)))
-				return err;
-		}
+	if (s->indexes == IX_LIVE && (err = make_indexes(seg, s)))
+		return err;
 	rc = sqlite3_prepare_v3(s->db, ins, -1, SQLITE_PREPARE_PERSISTENT, &s->ins, NULL);
 	if (rc != SQLITE_OK) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "%s: %s", s->filename, sqlite3_errmsg(s->db));
@@ -233,7 +258,8 @@ static void sqlite_process(struct ofd_segment *seg, void *state, struct ofd_batc
 			rc = sqlite3_step(s->ins);
 		if (rc != SQLITE_DONE) {
 			failed++;
-			ofd_log_rl(&s->rl, OFD_LOG_ERR, "sqlite %s: insert: %s", s->filename, sqlite3_errmsg(s->db));
+			ofd_log_rl(&s->rl, OFD_LOG_ERR, "sqlite %s: insert: %s", s->filename,
+				   sqlite3_errmsg(s->db));
 		} else {
 			s->pending++;
 		}
@@ -265,6 +291,8 @@ static void sqlite_fini(struct ofd_segment *seg, void *state)
 	struct sqlite_state *s = state;
 	if (s->db)
 		commit(seg, s);
+	if (s->db && s->ins && s->indexes == IX_ATCLOSE)
+		(void)make_indexes(seg, s); /* logged; the rows are in */
 	sqlite3_finalize(s->ins);
 	s->ins = NULL;
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
@@ -293,13 +321,25 @@ static const struct ofd_cfg_key sqlite_keys[] = {
 	    .help = "the SQLite file to write (created when missing; its table flows is created, or appended "
 		    "to when it has every chosen column)"),
     OFD_KEY("fields", OFD_CFG_STRLIST, struct sqlite_state, fields,
-	    .help = "the columns, a list or a comma-separated string of EnrichedFlow field names "
-		    "(flowpipeline's; our snake_case names are taken too); default: all 149 in EnrichedFlow's "
-		    "order"),
-    OFD_KEY("batchsize", OFD_CFG_UINT, struct sqlite_state, batchsize, .def = "1000", .min = 1, .max = 10000000,
-	    .help = "rows per transaction (flowpipeline's key and default)"),
+	    .help =
+		"the columns, a list or a comma-separated string of EnrichedFlow field names "
+		"(flowpipeline's; our snake_case names are taken too); default: all 149 in EnrichedFlow's "
+		"order"),
+    OFD_KEY("batchsize", OFD_CFG_UINT, struct sqlite_state, batchsize, .def = "1000", .min = 1,
+	    .max = 10000000, .help = "rows per transaction (flowpipeline's key and default)"),
     OFD_KEY("flushinterval", OFD_CFG_DURATION, struct sqlite_state, flush_ns, .def = "1s",
 	    .help = "ours: an open transaction is committed at the latest this long after its first row"),
+    OFD_KEY(
+	"indexes", OFD_CFG_ENUM, struct sqlite_state, indexes, .def = "atclose", .choices = index_modes,
+	.help =
+	    "ours: the indexes on the time and address columns chosen (TimeReceivedNs, TimeReceived, "
+	    "TimeFlowStartNs, TimeFlowStartMs, TimeFlowStart, SrcAddr, DstAddr): atclose builds them when "
+	    "the output closes (rows go in about 10 times faster), live creates them at start and keeps "
+	    "them current with every row, none leaves them out"),
+    OFD_KEY("cachesize", OFD_CFG_SIZE, struct sqlite_state, cache_bytes, .def = "64M", .min = 1024,
+	    .max = 1ull << 40,
+	    .help = "ours: SQLite's page cache for this file (PRAGMA cache_size); the address indexes need "
+		    "it to keep up"),
     OFD_KEY_END,
 };
 
@@ -308,7 +348,8 @@ const struct ofd_segment_type ofd_seg_sqlite = {
     .name = "sqlite",
     .kind = OFD_SEG_OUTPUT,
     .flags = OFD_SEGF_BLOCKING,
-    .summary = "write flows into a SQLite file (flowpipeline's table flows), batched transactions in WAL mode",
+    .summary =
+	"write flows into a SQLite file (flowpipeline's table flows), batched transactions in WAL mode",
     .state_size = sizeof(struct sqlite_state),
     .config = sqlite_keys,
     .counters = counters,
