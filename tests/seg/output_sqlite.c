@@ -139,6 +139,47 @@ static void test_batches_and_append(void **st)
 	assert_null(h);
 }
 
+/* indexes: atclose (none while open, all after), live (there from the start), none */
+static void test_index_modes(void **st)
+{
+	(void)st;
+	static const char *const idx = "SELECT count(*) FROM sqlite_master WHERE type = 'index'";
+	const char *modes[3] = {"atclose", "live", "none"};
+	const char *open_want[3] = {"0", "3", "0"}, *closed_want[3] = {"3", "3", "0"};
+	for (unsigned m = 0; m < 3; m++) {
+		char name[64], cfg[700];
+		snprintf(name, sizeof(name), "ix_%s.sqlite", modes[m]);
+		char path[512];
+		snprintf(path, sizeof(path), "%s", st_path(name));
+		snprintf(cfg, sizeof(cfg),
+			 "{filename: %s, fields: [TimeFlowStartNs, SrcAddr, DstAddr, Bytes], indexes: %s}",
+			 path, modes[m]);
+		struct ofd_harness *h = st_open(&ofd_seg_sqlite, cfg);
+		struct ofd_batch *b = ofd_harness_batch(h, 2);
+		fill(&b->flows[0], 0);
+		fill(&b->flows[1], 1);
+		ofd_harness_process(h, b);
+		assert_string_equal(q(path, idx), open_want[m]);
+		ofd_harness_free(h);
+		assert_string_equal(q(path, idx), closed_want[m]);
+		assert_string_equal(q(path, "SELECT count(*) FROM flows"), "2");
+	}
+	/* the time index is used for time ranges */
+	char path[512];
+	snprintf(path, sizeof(path), "%s", st_path("ix_live.sqlite"));
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT * FROM flows WHERE TimeFlowStartNs > 5", -1,
+			       &stmt, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(stmt, 3), "INDEX flows_TimeFlowStartNs"));
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+}
+
 static void test_config_errors(void **st)
 {
 	(void)st;
@@ -166,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_schema_and_values),
 	    cmocka_unit_test(test_batches_and_append),
+	    cmocka_unit_test(test_index_modes),
 	    cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
