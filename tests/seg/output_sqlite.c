@@ -194,6 +194,7 @@ static void test_config_errors(void **st)
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_sqlite, "{fields: Bytes}", err, sizeof(err)),
 			 OFD_ECONFIG);
 	assert_non_null(strstr(err, "filename"));
+	st_assert_symlink_refused(&ofd_seg_sqlite, "");
 	/* not a database */
 	st_write(st_path("junk.sqlite"),
 		 "this is not a database, just text that is long enough to be a header......\n");

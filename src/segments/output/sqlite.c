@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ofd/segment.h"
 #include "segments/common/fieldlist.h"
@@ -39,6 +40,7 @@ struct sqlite_state {
 	uint64_t flush_ns;
 	uint64_t cache_bytes;
 	int indexes; /* IX_* */
+	int follow_symlinks;
 	struct ofd_sqlcol cols[OFD_FIELDLIST_MAX];
 	unsigned ncols;
 	sqlite3 *db;
@@ -154,8 +156,17 @@ static int sqlite_init(struct ofd_segment *seg, void *state)
 	err = ofd_wbuf_init(&s->scratch, -1, SQLITE_SCRATCH);
 	if (err)
 		return err;
+	struct stat sb;
+	if (!s->follow_symlinks && lstat(s->filename, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		ofd_seg_log(seg, OFD_LOG_ERR,
+			    "%s: a symbolic link (refused; follow_symlinks: true writes through it)",
+			    s->filename);
+		return -ELOOP;
+	}
 	int rc = sqlite3_open_v2(s->filename, &s->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+				     (s->follow_symlinks ? 0 : SQLITE_OPEN_NOFOLLOW),
+				 NULL);
 	if (rc != SQLITE_OK) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "%s: %s", s->filename,
 			    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -336,6 +347,9 @@ static const struct ofd_cfg_key sqlite_keys[] = {
 	    "TimeFlowStartNs, TimeFlowStartMs, TimeFlowStart, SrcAddr, DstAddr): atclose builds them when "
 	    "the output closes (rows go in about 10 times faster), live creates them at start and keeps "
 	    "them current with every row, none leaves them out"),
+    OFD_KEY("follow_symlinks", OFD_CFG_BOOL, struct sqlite_state, follow_symlinks, .def = "false",
+	    .help =
+		"write through a symbolic link at filename (refused by default, as the other outputs do)"),
     OFD_KEY("cachesize", OFD_CFG_SIZE, struct sqlite_state, cache_bytes, .def = "64M", .min = 1024,
 	    .max = 1ull << 40,
 	    .help = "ours: SQLite's page cache for this file (PRAGMA cache_size); the address indexes need "
