@@ -445,26 +445,33 @@ static void ttm_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 	pthread_mutex_unlock(&s->mu);
 }
 
-static inline void add_key(struct ttm_tracker *t, uint8_t family, const uint8_t *a, const uint8_t *b2,
-			   uint64_t c, const struct ofd_flow *f)
+static inline void make_key(uint8_t *key, uint8_t family, const uint8_t *a, const uint8_t *b2)
 {
-	uint8_t key[TALKERTAB_KEYBYTES];
 	key[0] = family;
 	memcpy(key + 1, a, 16);
 	if (b2)
 		memcpy(key + 17, b2, 16);
 	else
 		memset(key + 17, 0, 16);
-	talkertab_add(&t->tab, key, c, f->bytes, f->packets);
 }
 
+/*
+ * In three passes over the batch, so that the memory accesses of different records overlap (a
+ * table larger than the caches costs a miss per access): the keys of the matching records,
+ * hashed, their tag lines prefetched; their candidate slot found by tag and prefetched; then
+ * added. "both" makes two keys of a record.
+ */
 static void ttm_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
 {
 	struct ttm_state *s = state;
 	(void)seg;
+	uint8_t keys[2 * OFD_BATCH_CAP][TALKERTAB_KEYBYTES];
+	struct talkertab_hash h[2 * OFD_BATCH_CAP];
+	uint16_t rec[2 * OFD_BATCH_CAP];
 	for (unsigned k = 0; k < s->ntrk; k++) {
 		struct ttm_tracker *t = &s->trk[k];
 		uint64_t c = s->now_ns / t->width_ns;
+		uint32_t n = 0;
 		for (uint32_t i = 0; i < b->n; i++) {
 			if (!ofd_batch_is_live(b, i))
 				continue;
@@ -476,15 +483,27 @@ static void ttm_process(struct ofd_segment *seg, void *state, struct ofd_batch *
 				continue;
 			switch (t->rel) {
 			case REL_DESTINATION:
-				add_key(t, f->dst_addr.family, f->dst_addr.b, NULL, c, f);
+				make_key(keys[n], f->dst_addr.family, f->dst_addr.b, NULL);
 				break;
-			case REL_SOURCE: add_key(t, f->src_addr.family, f->src_addr.b, NULL, c, f); break;
+			case REL_SOURCE: make_key(keys[n], f->src_addr.family, f->src_addr.b, NULL); break;
 			case REL_BOTH:
-				add_key(t, f->src_addr.family, f->src_addr.b, NULL, c, f);
-				add_key(t, f->dst_addr.family, f->dst_addr.b, NULL, c, f);
+				make_key(keys[n], f->src_addr.family, f->src_addr.b, NULL);
+				h[n] = talkertab_hash(&t->tab, keys[n]);
+				talkertab_prefetch_tags(&t->tab, &h[n]);
+				rec[n++] = (uint16_t)i;
+				make_key(keys[n], f->dst_addr.family, f->dst_addr.b, NULL);
 				break;
-			default: add_key(t, f->src_addr.family, f->src_addr.b, f->dst_addr.b, c, f);
+			default: make_key(keys[n], f->src_addr.family, f->src_addr.b, f->dst_addr.b);
 			}
+			h[n] = talkertab_hash(&t->tab, keys[n]);
+			talkertab_prefetch_tags(&t->tab, &h[n]);
+			rec[n++] = (uint16_t)i;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			talkertab_prefetch_slot(&t->tab, &h[i], c);
+		for (uint32_t i = 0; i < n; i++) {
+			const struct ofd_flow *f = &b->flows[rec[i]];
+			talkertab_add_h(&t->tab, &h[i], keys[i], c, f->bytes, f->packets);
 		}
 	}
 }

@@ -74,15 +74,36 @@ static uint64_t window_bytes(struct talkertab *t, uint64_t i, uint64_t c)
 	return sum;
 }
 
-void talkertab_add(struct talkertab *t, const uint8_t *key, uint64_t c, uint64_t bytes, uint64_t packets)
+struct talkertab_hash talkertab_hash(const struct talkertab *t, const uint8_t *key)
 {
 	uint8_t h[crypto_shorthash_BYTES];
 	crypto_shorthash(h, key, TALKERTAB_KEYBYTES, t->hkey);
 	uint64_t hv;
 	memcpy(&hv, h, sizeof(hv));
-	uint64_t base[2] = {(hv & (t->nsets - 1)) * TALKERTAB_WAYS,
-			    ((hv >> 32) & (t->nsets - 1)) * TALKERTAB_WAYS};
-	uint32_t tag = (uint32_t)(hv >> 16) | 1u; /* never 0 */
+	struct talkertab_hash r = {
+	    {(hv & (t->nsets - 1)) * TALKERTAB_WAYS, ((hv >> 32) & (t->nsets - 1)) * TALKERTAB_WAYS},
+	    (uint32_t)(hv >> 16) | 1u}; /* never 0 */
+	return r;
+}
+
+uint64_t talkertab_prefetch_slot(const struct talkertab *t, const struct talkertab_hash *h, uint64_t c)
+{
+	for (unsigned j = 0; j < 2; j++)
+		for (uint64_t w = h->base[j]; w < h->base[j] + TALKERTAB_WAYS; w++)
+			if (t->tags[w] == h->tag) {
+				const struct talkertab_slot *sl = talkertab_at(t, w);
+				__builtin_prefetch(sl);
+				__builtin_prefetch(&sl->b[c % t->nbuckets], 1);
+				return w;
+			}
+	return UINT64_MAX;
+}
+
+void talkertab_add_h(struct talkertab *t, const struct talkertab_hash *hh, const uint8_t *key, uint64_t c,
+		     uint64_t bytes, uint64_t packets)
+{
+	const uint64_t *base = hh->base;
+	uint32_t tag = hh->tag;
 	uint64_t free_way[2] = {UINT64_MAX, UINT64_MAX};
 	unsigned used[2] = {0, 0};
 	uint64_t way = UINT64_MAX;

@@ -53,8 +53,33 @@ size_t talkertab_bytes(uint64_t slots, uint32_t nbuckets);
 int talkertab_init(struct talkertab *t, size_t budget, uint32_t nbuckets);
 void talkertab_free(struct talkertab *t);
 
-/* Add to key's bucket number c (c never goes back for a key). */
-void talkertab_add(struct talkertab *t, const uint8_t *key, uint64_t c, uint64_t bytes, uint64_t packets);
+/* Where a key may live: its two sets (first slot of each) and its tag. */
+struct talkertab_hash {
+	uint64_t base[2];
+	uint32_t tag;
+};
+
+struct talkertab_hash talkertab_hash(const struct talkertab *t, const uint8_t *key);
+
+/* Batches: prefetch the tag lines of h's sets (after hashing a batch), then the slot of h's
+   tag if one has it (returned, or UINT64_MAX), so that talkertab_add_h finds them in cache. */
+static inline void talkertab_prefetch_tags(const struct talkertab *t, const struct talkertab_hash *h)
+{
+	__builtin_prefetch(&t->tags[h->base[0]]);
+	__builtin_prefetch(&t->tags[h->base[1]]);
+}
+uint64_t talkertab_prefetch_slot(const struct talkertab *t, const struct talkertab_hash *h, uint64_t c);
+
+/* Add to key's bucket number c (c never goes back for a key); h is talkertab_hash(t, key). */
+void talkertab_add_h(struct talkertab *t, const struct talkertab_hash *h, const uint8_t *key, uint64_t c,
+		     uint64_t bytes, uint64_t packets);
+
+static inline void talkertab_add(struct talkertab *t, const uint8_t *key, uint64_t c, uint64_t bytes,
+				 uint64_t packets)
+{
+	struct talkertab_hash h = talkertab_hash(t, key);
+	talkertab_add_h(t, &h, key, c, bytes, packets);
+}
 
 static inline struct talkertab_slot *talkertab_at(const struct talkertab *t, uint64_t i)
 {
