@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "segments/analyze/toptalkers_metrics.h"
+#include "segments/common/talkertab.h"
 #include "segtest.h"
 
 extern const struct ofd_segment_type ofd_seg_toptalkers_metrics;
@@ -207,6 +208,60 @@ static void test_traffic_specific(void **state)
 	ofd_harness_free(h);
 }
 
+/*
+ * The heavy-hitter table's error bound (common/talkertab.h): counts are never over the truth,
+ * and a key holding more than 2 W / slots of the window's bytes is kept exactly. A table of
+ * 64 slots; 16 heavy keys of 1000 bytes a round and 300 new one-byte keys a round, 200 rounds
+ * (W = 3,260,000 bytes, 2 W / 64 = 101,875; each heavy key holds 200,000).
+ */
+static void key_of(uint8_t *key, uint32_t id)
+{
+	memset(key, 0, TALKERTAB_KEYBYTES);
+	key[0] = 4;
+	memcpy(key + 1, &id, sizeof(id));
+}
+
+static void test_error_bound(void **state)
+{
+	(void)state;
+	struct talkertab t;
+	size_t budget = talkertab_bytes(64, 4);
+	assert_int_equal(talkertab_init(&t, budget, 4), 0);
+	assert_int_equal(t.nslots, 64);
+	assert_true(t.mem_len + t.tags_len <= budget);
+	uint8_t key[TALKERTAB_KEYBYTES];
+	uint32_t next = 1000;
+	for (int round = 0; round < 200; round++) {
+		for (uint32_t k = 0; k < 16; k++) {
+			key_of(key, k);
+			talkertab_add(&t, key, 10, 1000, 1);
+		}
+		for (int k = 0; k < 300; k++) {
+			key_of(key, next++);
+			talkertab_add(&t, key, 10, 1, 1);
+		}
+	}
+	assert_true(t.evicted >= 60000 - 64);
+	unsigned heavy = 0;
+	for (uint64_t i = 0; i < t.nslots; i++) {
+		if (!talkertab_used(&t, i))
+			continue;
+		uint32_t id;
+		memcpy(&id, talkertab_at(&t, i)->key + 1, sizeof(id));
+		uint64_t by, pk;
+		talkertab_sum(&t, i, 11, 4, &by, &pk);
+		if (id < 16) {
+			assert_int_equal(by, 200000); /* exact */
+			assert_int_equal(pk, 200);
+			heavy++;
+		} else {
+			assert_int_equal(by, 1); /* never over */
+		}
+	}
+	assert_int_equal(heavy, 16);
+	talkertab_free(&t);
+}
+
 static void test_config(void **state)
 {
 	(void)state;
@@ -234,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ntp_reflection),
 	    cmocka_unit_test(test_traffic_specific),
+	    cmocka_unit_test(test_error_bound),
 	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

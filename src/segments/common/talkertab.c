@@ -56,22 +56,22 @@ static void advance(struct talkertab *t, uint64_t i, uint64_t c)
 	struct talkertab_slot *sl = talkertab_at(t, i);
 	if (c <= sl->cur)
 		return;
-	if (c - sl->cur >= t->nbuckets)
+	if (c - sl->cur >= t->nbuckets) {
 		memset(sl->b, 0, t->nbuckets * sizeof(sl->b[0]));
-	else
-		for (uint64_t k = sl->cur + 1; k <= c; k++)
+		sl->wbytes = 0;
+	} else {
+		for (uint64_t k = sl->cur + 1; k <= c; k++) {
+			sl->wbytes -= sl->b[k % t->nbuckets].bytes;
 			sl->b[k % t->nbuckets] = (struct talkertab_bucket){0, 0};
+		}
+	}
 	sl->cur = c;
 }
 
 static uint64_t window_bytes(struct talkertab *t, uint64_t i, uint64_t c)
 {
 	advance(t, i, c);
-	const struct talkertab_slot *sl = talkertab_at(t, i);
-	uint64_t sum = 0;
-	for (uint32_t k = 0; k < t->nbuckets; k++)
-		sum += sl->b[k].bytes;
-	return sum;
+	return talkertab_at(t, i)->wbytes;
 }
 
 struct talkertab_hash talkertab_hash(const struct talkertab *t, const uint8_t *key)
@@ -139,12 +139,14 @@ void talkertab_add_h(struct talkertab *t, const struct talkertab_hash *hh, const
 		memcpy(sl->key, key, TALKERTAB_KEYBYTES);
 		memset(sl->b, 0, t->nbuckets * sizeof(sl->b[0]));
 		sl->cur = c;
+		sl->wbytes = 0;
 		t->tags[way] = tag;
 		t->admitted++;
 	}
 	advance(t, way, c);
 	struct talkertab_bucket *bk = &talkertab_at(t, way)->b[c % t->nbuckets];
 	bk->bytes += bytes;
+	talkertab_at(t, way)->wbytes += bytes;
 	bk->packets += packets;
 }
 

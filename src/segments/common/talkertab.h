@@ -31,7 +31,8 @@ struct talkertab_bucket {
 
 struct talkertab_slot {
 	uint8_t key[TALKERTAB_KEYBYTES];
-	uint64_t cur; /* the bucket number last written */
+	uint64_t cur;	 /* the bucket number last written */
+	uint64_t wbytes; /* the sum of the ring's bytes (the eviction order) */
 	struct talkertab_bucket b[];
 };
 
