@@ -330,6 +330,8 @@ static int ttm_init(struct ofd_segment *seg, void *state)
 				    (unsigned long long)s->maxmemory, s->trk[i].buckets, share);
 			return -ENOMEM;
 		}
+		if (s->trk[i].rel != REL_CONNECTION)
+			s->trk[i].tab.keylen = 17; /* the family and one address */
 		s->memory += s->trk[i].tab.mem_len + s->trk[i].tab.tags_len;
 	}
 	if (pthread_mutex_init(&s->mu, NULL))
@@ -451,8 +453,6 @@ static inline void make_key(uint8_t *key, uint8_t family, const uint8_t *a, cons
 	memcpy(key + 1, a, 16);
 	if (b2)
 		memcpy(key + 17, b2, 16);
-	else
-		memset(key + 17, 0, 16);
 }
 
 /*
@@ -499,11 +499,12 @@ static void ttm_process(struct ofd_segment *seg, void *state, struct ofd_batch *
 			talkertab_prefetch_tags(&t->tab, &h[n]);
 			rec[n++] = (uint16_t)i;
 		}
+		uint64_t cand[2 * OFD_BATCH_CAP];
 		for (uint32_t i = 0; i < n; i++)
-			talkertab_prefetch_slot(&t->tab, &h[i], c);
+			cand[i] = talkertab_prefetch_slot(&t->tab, &h[i], c);
 		for (uint32_t i = 0; i < n; i++) {
 			const struct ofd_flow *f = &b->flows[rec[i]];
-			talkertab_add_h(&t->tab, &h[i], keys[i], c, f->bytes, f->packets);
+			talkertab_add_at(&t->tab, &h[i], cand[i], keys[i], c, f->bytes, f->packets);
 		}
 	}
 }

@@ -14,21 +14,15 @@ size_t talkertab_bytes(uint64_t slots, uint32_t nbuckets)
 	return slots * stride + tags;
 }
 
-int talkertab_init(struct talkertab *t, size_t budget, uint32_t nbuckets)
+static int alloc(struct talkertab *t)
 {
-	memset(t, 0, sizeof(*t));
-	t->nbuckets = nbuckets;
-	if (talkertab_bytes(TALKERTAB_WAYS, nbuckets) > budget)
-		return -ENOMEM;
-	t->nsets = 1;
-	while (talkertab_bytes(t->nsets * 2 * TALKERTAB_WAYS, nbuckets) <= budget && t->nsets < (1ull << 30))
-		t->nsets <<= 1;
 	t->nslots = t->nsets * TALKERTAB_WAYS;
-	t->stride =
-	    (sizeof(struct talkertab_slot) + nbuckets * sizeof(struct talkertab_bucket) + 63) & ~(size_t)63;
+	t->stride = (sizeof(struct talkertab_slot) + t->nbuckets * sizeof(struct talkertab_bucket) + 63) &
+		    ~(size_t)63;
 	t->mem_len = t->nslots * t->stride;
 	t->tags_len = (t->nslots * sizeof(uint32_t) + 63) & ~(size_t)63;
-	/* zeroed pages, touched only as talkers arrive */
+	/* zeroed pages, touched only as talkers arrive (no huge pages: a few scattered talkers
+	   would commit 2 MiB each) */
 	void *m = mmap(NULL, t->mem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	t->mem = m == MAP_FAILED ? NULL : m;
 	t->tags = aligned_alloc(64, t->tags_len);
@@ -38,7 +32,30 @@ int talkertab_init(struct talkertab *t, size_t budget, uint32_t nbuckets)
 	}
 	memset(t->tags, 0, t->tags_len);
 	randombytes_buf(t->hkey, sizeof(t->hkey));
+	t->keylen = TALKERTAB_KEYBYTES;
 	return 0;
+}
+
+int talkertab_init(struct talkertab *t, size_t budget, uint32_t nbuckets)
+{
+	memset(t, 0, sizeof(*t));
+	t->nbuckets = nbuckets;
+	if (talkertab_bytes(TALKERTAB_WAYS, nbuckets) > budget)
+		return -ENOMEM;
+	t->nsets = 1;
+	while (talkertab_bytes(t->nsets * 2 * TALKERTAB_WAYS, nbuckets) <= budget && t->nsets < (1ull << 30))
+		t->nsets <<= 1;
+	return alloc(t);
+}
+
+int talkertab_init_slots(struct talkertab *t, uint64_t slots, uint32_t nbuckets)
+{
+	memset(t, 0, sizeof(*t));
+	t->nbuckets = nbuckets;
+	t->nsets = 1;
+	while (t->nsets * TALKERTAB_WAYS < slots && t->nsets < (1ull << 30))
+		t->nsets <<= 1;
+	return alloc(t);
 }
 
 void talkertab_free(struct talkertab *t)
@@ -50,18 +67,16 @@ void talkertab_free(struct talkertab *t)
 	t->tags = NULL;
 }
 
-/* Move slot i's ring forward to bucket number c: buckets that fell out are emptied. */
-static void advance(struct talkertab *t, uint64_t i, uint64_t c)
+void talkertab_advance_slow(struct talkertab *t, uint64_t i, uint64_t c)
 {
 	struct talkertab_slot *sl = talkertab_at(t, i);
-	if (c <= sl->cur)
-		return;
 	if (c - sl->cur >= t->nbuckets) {
 		memset(sl->b, 0, t->nbuckets * sizeof(sl->b[0]));
-		sl->wbytes = 0;
+		sl->wbytes = sl->wpackets = 0;
 	} else {
 		for (uint64_t k = sl->cur + 1; k <= c; k++) {
 			sl->wbytes -= sl->b[k % t->nbuckets].bytes;
+			sl->wpackets -= sl->b[k % t->nbuckets].packets;
 			sl->b[k % t->nbuckets] = (struct talkertab_bucket){0, 0};
 		}
 	}
@@ -70,37 +85,12 @@ static void advance(struct talkertab *t, uint64_t i, uint64_t c)
 
 static uint64_t window_bytes(struct talkertab *t, uint64_t i, uint64_t c)
 {
-	advance(t, i, c);
+	talkertab_advance(t, i, c);
 	return talkertab_at(t, i)->wbytes;
 }
 
-struct talkertab_hash talkertab_hash(const struct talkertab *t, const uint8_t *key)
-{
-	uint8_t h[crypto_shorthash_BYTES];
-	crypto_shorthash(h, key, TALKERTAB_KEYBYTES, t->hkey);
-	uint64_t hv;
-	memcpy(&hv, h, sizeof(hv));
-	struct talkertab_hash r = {
-	    {(hv & (t->nsets - 1)) * TALKERTAB_WAYS, ((hv >> 32) & (t->nsets - 1)) * TALKERTAB_WAYS},
-	    (uint32_t)(hv >> 16) | 1u}; /* never 0 */
-	return r;
-}
-
-uint64_t talkertab_prefetch_slot(const struct talkertab *t, const struct talkertab_hash *h, uint64_t c)
-{
-	for (unsigned j = 0; j < 2; j++)
-		for (uint64_t w = h->base[j]; w < h->base[j] + TALKERTAB_WAYS; w++)
-			if (t->tags[w] == h->tag) {
-				const struct talkertab_slot *sl = talkertab_at(t, w);
-				__builtin_prefetch(sl);
-				__builtin_prefetch(&sl->b[c % t->nbuckets], 1);
-				return w;
-			}
-	return UINT64_MAX;
-}
-
-void talkertab_add_h(struct talkertab *t, const struct talkertab_hash *hh, const uint8_t *key, uint64_t c,
-		     uint64_t bytes, uint64_t packets)
+uint64_t talkertab_add_h(struct talkertab *t, const struct talkertab_hash *hh, const uint8_t *key, uint64_t c,
+			 uint64_t bytes, uint64_t packets)
 {
 	const uint64_t *base = hh->base;
 	uint32_t tag = hh->tag;
@@ -115,8 +105,7 @@ void talkertab_add_h(struct talkertab *t, const struct talkertab_hash *hh, const
 				continue;
 			}
 			used[j]++;
-			if (t->tags[w] == tag &&
-			    memcmp(talkertab_at(t, w)->key, key, TALKERTAB_KEYBYTES) == 0) {
+			if (t->tags[w] == tag && talkertab_is(t, w, key)) {
 				way = w;
 				break;
 			}
@@ -135,19 +124,15 @@ void talkertab_add_h(struct talkertab *t, const struct talkertab_hash *hh, const
 				}
 			t->evicted++;
 		}
-		struct talkertab_slot *sl = talkertab_at(t, way);
-		memcpy(sl->key, key, TALKERTAB_KEYBYTES);
-		memset(sl->b, 0, t->nbuckets * sizeof(sl->b[0]));
-		sl->cur = c;
-		sl->wbytes = 0;
+		struct talkertab_slot *ns = talkertab_at(t, way);
+		memcpy(ns->key, key, TALKERTAB_KEYBYTES);
+		memset(ns->b, 0, t->nbuckets * sizeof(ns->b[0]));
+		ns->cur = c;
+		ns->wbytes = ns->wpackets = 0;
 		t->tags[way] = tag;
 		t->admitted++;
 	}
-	advance(t, way, c);
-	struct talkertab_bucket *bk = &talkertab_at(t, way)->b[c % t->nbuckets];
-	bk->bytes += bytes;
-	talkertab_at(t, way)->wbytes += bytes;
-	bk->packets += packets;
+	return talkertab_add_to(t, way, c, bytes, packets);
 }
 
 void talkertab_sum(const struct talkertab *t, uint64_t i, uint64_t c, uint32_t n, uint64_t *bytes,
