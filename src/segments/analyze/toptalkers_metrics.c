@@ -453,6 +453,8 @@ static inline void make_key(uint8_t *key, uint8_t family, const uint8_t *a, cons
 	memcpy(key + 1, a, 16);
 	if (b2)
 		memcpy(key + 17, b2, 16);
+	else
+		memset(key + 17, 0, 16); /* neither hashed nor compared, but stored */
 }
 
 /*
