@@ -93,8 +93,8 @@ struct ttm_state {
 	_Atomic uint64_t evicted, admitted;
 };
 
-enum { C_EVICTED, C_TRUNCATED, C_FILTER_ERRORS };
-static const char *const ttm_counters[] = {"evicted", "series_truncated", "filter_errors", NULL};
+enum { C_EVICTED, C_TRUNCATED };
+static const char *const ttm_counters[] = {"evicted", "series_truncated", NULL};
 
 enum { M_BPS, M_PPS, M_MEMORY, M_ADMITTED };
 static const struct ofd_metric ttm_metrics[] = {

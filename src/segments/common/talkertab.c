@@ -42,9 +42,16 @@ int talkertab_init(struct talkertab *t, size_t budget, uint32_t nbuckets)
 	t->nbuckets = nbuckets;
 	if (talkertab_bytes(TALKERTAB_WAYS, nbuckets) > budget)
 		return -ENOMEM;
-	t->nsets = 1;
-	while (talkertab_bytes(t->nsets * 2 * TALKERTAB_WAYS, nbuckets) <= budget && t->nsets < (1ull << 30))
-		t->nsets <<= 1;
+	/* the most sets that fit (any number: the hash maps onto them by multiplication) */
+	uint64_t lo = 1, hi = 1ull << 28;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+		if (talkertab_bytes(mid * TALKERTAB_WAYS, nbuckets) <= budget)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	t->nsets = lo;
 	return alloc(t);
 }
 
@@ -52,9 +59,11 @@ int talkertab_init_slots(struct talkertab *t, uint64_t slots, uint32_t nbuckets)
 {
 	memset(t, 0, sizeof(*t));
 	t->nbuckets = nbuckets;
-	t->nsets = 1;
-	while (t->nsets * TALKERTAB_WAYS < slots && t->nsets < (1ull << 30))
-		t->nsets <<= 1;
+	t->nsets = (slots + TALKERTAB_WAYS - 1) / TALKERTAB_WAYS;
+	if (t->nsets < 1)
+		t->nsets = 1;
+	if (t->nsets > (1ull << 28))
+		return -ENOMEM;
 	return alloc(t);
 }
 

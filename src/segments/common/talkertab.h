@@ -2,8 +2,8 @@
  * A fixed table of talkers (an address, or an address pair) with a ring of byte and packet
  * buckets each: the heavy-hitter structure of toptalkers_metrics and traffic_specific_toptalkers.
  *
- * Memory is fixed at init from a byte budget (the table never grows, whatever the input): slots
- * in sets of TALKERTAB_WAYS, two candidate sets per key from a keyed SipHash (so that chosen
+ * Memory is fixed at init from a byte budget (the table never grows, whatever the input): as
+ * many sets of TALKERTAB_WAYS slots as fit, two candidate sets per key from a keyed SipHash (so that chosen
  * addresses cannot aim at one set). A new key whose two sets are full evicts the way with the
  * fewest bytes in its window (space-saving's "replace the minimum", within 2 x 8 candidates).
  *
@@ -107,9 +107,10 @@ static inline struct talkertab_hash talkertab_hash(const struct talkertab *t, co
 	crypto_shorthash(h, key, t->keylen, t->hkey);
 	uint64_t hv;
 	memcpy(&hv, h, sizeof(hv));
-	struct talkertab_hash r = {
-	    {(hv & (t->nsets - 1)) * TALKERTAB_WAYS, ((hv >> 32) & (t->nsets - 1)) * TALKERTAB_WAYS},
-	    (uint32_t)(hv >> 16) | 1u}; /* never 0 */
+	/* two sets from the two halves (multiply-shift onto [0, nsets)), a tag from the middle */
+	struct talkertab_hash r = {{(((hv & 0xffffffffu) * t->nsets) >> 32) * TALKERTAB_WAYS,
+				    (((hv >> 32) * t->nsets) >> 32) * TALKERTAB_WAYS},
+				   (uint32_t)(hv >> 16) | 1u}; /* never 0 */
 	return r;
 }
 
