@@ -262,6 +262,63 @@ static void test_error_bound(void **state)
 	talkertab_free(&t);
 }
 
+/* thresholdbuckets and reportbuckets: the threshold over the last whole bucket, the rate over
+   the last four; the bucket being filled is never counted. */
+static void test_buckets(void **state)
+{
+	(void)state;
+	struct ofd_harness *h = st_open(&ofd_seg_toptalkers_metrics,
+					"{endpoint: \"\", buckets: 4, bucketduration: 2, "
+					"thresholdbuckets: 1, reportbuckets: 4, thresholdbps: 1000}");
+	ofd_harness_tick(h, T0 * S); /* bucket T0/2 */
+	struct ofd_batch *b = ofd_harness_batch(h, 1);
+	flow(&b->flows[0], 1, 0x0a000001, 123, 4000, 8); /* only in the first bucket */
+	ofd_harness_process(h, b);
+	ofd_harness_tick(h, (T0 + 1) * S); /* the same bucket: nothing closed */
+	assert_int_equal(ofd_harness_metric(h, "toptalker_bps", "10.0.0.1"), 0);
+	ofd_harness_tick(h, (T0 + 2) * S); /* closed: 32,000 bits / 2 s over the last bucket */
+	assert_int_equal(ofd_harness_metric(h, "toptalker_bps", "10.0.0.1"), 4000); /* over 8 s */
+	assert_int_equal(ofd_harness_metric(h, "toptalker_pps", "10.0.0.1"), 1);
+	b = ofd_harness_batch(h, 1);
+	flow(&b->flows[0], 1, 0x0a000002, 123, 1000, 1); /* second bucket */
+	ofd_harness_process(h, b);
+	ofd_harness_tick(h, (T0 + 4) * S);
+	/* 10.0.0.1: nothing in the last bucket, under the threshold though its 4-bucket rate is not 0 */
+	size_t n = 0;
+	ofd_harness_metric_n(h, "toptalker_bps", NULL, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(ofd_harness_metric(h, "toptalker_bps", "10.0.0.2"), 1000); /* 8000 bits / 8 s */
+	ofd_harness_free(h);
+}
+
+/* relevantaddress: source, both (a flow counts for each side) and connection (a pair). */
+static void test_relevantaddress(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *rel, *addr;
+		uint64_t bps;
+	} cases[] = {
+	    {"source", "10.0.0.9", 16000},
+	    {"both", "10.0.0.9", 16000},
+	    {"both", "10.0.0.1", 8000},
+	    {"connection", "10.0.0.9 -> 10.0.0.1", 8000},
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		char cfg[128];
+		snprintf(cfg, sizeof(cfg), "{endpoint: \"\", buckets: 1, relevantaddress: %s}", cases[k].rel);
+		struct ofd_harness *h = st_open(&ofd_seg_toptalkers_metrics, cfg);
+		ofd_harness_tick(h, T0 * S);
+		struct ofd_batch *b = ofd_harness_batch(h, 2);
+		flow(&b->flows[0], 0x0a000009, 0x0a000001, 123, 1000, 1);
+		flow(&b->flows[1], 0x0a000009, 0x0a000002, 123, 1000, 1);
+		ofd_harness_process(h, b);
+		ofd_harness_tick(h, (T0 + 1) * S);
+		assert_int_equal(ofd_harness_metric(h, "toptalker_bps", cases[k].addr), cases[k].bps);
+		ofd_harness_free(h);
+	}
+}
+
 static void test_config(void **state)
 {
 	(void)state;
@@ -287,10 +344,9 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ntp_reflection),
-	    cmocka_unit_test(test_traffic_specific),
-	    cmocka_unit_test(test_error_bound),
-	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_ntp_reflection),  cmocka_unit_test(test_traffic_specific),
+	    cmocka_unit_test(test_error_bound),	    cmocka_unit_test(test_buckets),
+	    cmocka_unit_test(test_relevantaddress), cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

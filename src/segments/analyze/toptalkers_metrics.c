@@ -390,13 +390,16 @@ static void publish_tracker(struct ofd_segment *seg, struct ttm_state *s, struct
 	for (uint64_t i = 0; i < t->tab.nslots; i++) {
 		if (!talkertab_used(&t->tab, i))
 			continue;
-		uint64_t by, pk;
-		talkertab_sum(&t->tab, i, c, t->buckets, &by, &pk);
-		if (!by && !pk) { /* the whole ring is empty: forget it */
-			if (talkertab_at(&t->tab, i)->cur + t->buckets <= c)
-				talkertab_drop(&t->tab, i);
+		const struct talkertab_slot *sl = talkertab_at(&t->tab, i);
+		if (sl->cur + t->buckets < c) { /* nothing of the ring in [c - buckets, c): forget it */
+			talkertab_drop(&t->tab, i);
 			continue;
 		}
+		/* the ring's sums bound those of its last buckets: most slots end here, unread */
+		if ((double)sl->wbytes * 8 / tsec < (double)t->thresholdbps ||
+		    (double)sl->wpackets / tsec < (double)t->thresholdpps)
+			continue;
+		uint64_t by, pk;
 		talkertab_sum(&t->tab, i, c, t->thresholdbuckets, &by, &pk);
 		double bps = (double)by * 8 / tsec, pps = (double)pk / tsec;
 		if (bps < (double)t->thresholdbps || pps < (double)t->thresholdpps || (!by && !pk))
