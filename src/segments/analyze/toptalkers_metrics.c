@@ -32,6 +32,7 @@
 #include "flowfilter/flowfilter.h"
 #include "format/promtext.h"
 #include "net/httpd.h"
+#include "obs/httpep.h"
 #include "ofd/segment.h"
 #include "segments/common/talkertab.h"
 
@@ -84,7 +85,8 @@ struct ttm_state {
 	unsigned ncompiled;
 	uint64_t now_ns;
 	size_t memory;
-	struct ofd_httpd *httpd;
+	struct ofd_httpep *ep; /* the shared endpoint (obs/httpep.h): the daemon's, or its own */
+	int routed_flowdata, routed_metrics;
 	/* the published series, for collect() and the HTTP server */
 	pthread_mutex_t mu;
 	int mu_ok;
@@ -184,7 +186,7 @@ static const struct ofd_cfg_key ts_keys[] = {
 uint16_t ttm_port(const void *state)
 {
 	const struct ttm_state *s = state;
-	return s->httpd ? ofd_httpd_port(s->httpd) : 0;
+	return s->ep ? ofd_httpep_port(s->ep) : 0;
 }
 
 size_t ttm_memory(const void *state)
@@ -344,21 +346,24 @@ static int ttm_init(struct ofd_segment *seg, void *state)
 				    "metricspath and flowdatapath are two different paths from /");
 			return OFD_ECONFIG;
 		}
-		const struct ofd_httpd_route routes[2] = {
-		    {.path = s->flowdatapath, .methods = "GET, HEAD", .handle = on_flowdata, .ctx = s},
-		    {.path = s->metricspath, .methods = "GET, HEAD", .handle = on_metrics, .ctx = s},
-		};
-		const struct ofd_httpd_cfg cfg = {.name = ofd_segment_name(seg),
-						  .addr = s->endpoint,
-						  .routes = routes,
-						  .nroutes = 2,
-						  .connections = 16,
-						  .timeout_s = 10};
+		const struct ofd_httpd_route fd = {
+		    .path = s->flowdatapath, .methods = "GET, HEAD", .handle = on_flowdata, .ctx = s};
+		const struct ofd_httpd_route mp = {
+		    .path = s->metricspath, .methods = "GET, HEAD", .handle = on_metrics, .ctx = s};
 		char err[256];
-		rc = ofd_httpd_start(&s->httpd, &cfg, err, sizeof(err));
-		if (rc) {
+		if ((rc = ofd_httpep_get(&s->ep, s->endpoint, err, sizeof(err))) != 0 ||
+		    (rc = ofd_httpep_route(s->ep, &fd, err, sizeof(err))) != 0) {
 			ofd_seg_log(seg, OFD_LOG_ERR, "%s", err);
 			return rc;
+		}
+		s->routed_flowdata = 1;
+		/* on the daemon's server its /metrics stays the daemon's (it carries our gauges too) */
+		if (!(ofd_httpep_is_daemons(s->ep) && ofd_httpep_serves(s->ep, s->metricspath))) {
+			if ((rc = ofd_httpep_route(s->ep, &mp, err, sizeof(err))) != 0) {
+				ofd_seg_log(seg, OFD_LOG_ERR, "%s", err);
+				return rc;
+			}
+			s->routed_metrics = 1;
 		}
 	}
 	return 0;
@@ -599,8 +604,13 @@ static void ttm_fini(struct ofd_segment *seg, void *state)
 {
 	struct ttm_state *s = state;
 	(void)seg;
-	ofd_httpd_stop(s->httpd); /* first: its handlers read the series */
-	s->httpd = NULL;
+	/* first: the handlers read the series; unroute returns once they run no more */
+	if (s->routed_flowdata)
+		ofd_httpep_unroute(s->ep, s->flowdatapath);
+	if (s->routed_metrics)
+		ofd_httpep_unroute(s->ep, s->metricspath);
+	ofd_httpep_put(s->ep);
+	s->ep = NULL;
 	for (unsigned i = 0; i < s->ntrk; i++)
 		talkertab_free(&s->trk[i].tab);
 	for (unsigned i = 0; i < s->ncompiled; i++)

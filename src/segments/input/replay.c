@@ -11,8 +11,8 @@
  * `flows`, or no column this reader knows is refused at start with the reason. Columns it does
  * not know are ignored (named once in a warning). A row whose value does not fit its column
  * (text in a number column, a malformed address, a number out of range) is skipped and counted
- * (bad_rows, a rate-limited warning with its place in the replay order and the column); a read error in the middle (a corrupt
- * page) ends the input, counted (read_errors) and logged.
+ * (bad_rows, a rate-limited warning with its place in the replay order and the column); a read error in the
+ * middle (a corrupt page) ends the input, counted (read_errors) and logged.
  */
 #include <errno.h>
 #include <stdio.h>
