@@ -26,6 +26,7 @@
 
 #define REPLAY_WAIT_MAX_NS 100000000ull /* check stopping at least this often */
 #define REPLAY_ROW_STRINGS (32 * 257)	/* arena a row's strings may take, at most */
+#define REPLAY_VALUE_MAX   (64 * 1024)	/* bytes of a value (or row) SQLite may hand us */
 
 enum { C_REPLAYED, C_BAD_ROWS, C_READ_ERRORS };
 static const char *const counters[] = {"replayed", "bad_rows", "read_errors", NULL};
@@ -63,7 +64,22 @@ static int replay_init(struct ofd_segment *seg, void *state)
 	int rc = sqlite3_open_v2(s->filename, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
 		return refuse(seg, s, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	/* the file is hostile: no schema code we did not write (views, triggers, functions in its
+	   schema), no value bigger than a record can hold, and `flows` must be a plain table (a
+	   recursive view would replay for ever) */
+	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	(void)sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, REPLAY_VALUE_MAX);
 	sqlite3_stmt *st;
+	rc = sqlite3_prepare_v2(s->db, "SELECT type FROM sqlite_schema WHERE name = 'flows'", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		int table = rc == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+			    !strcmp((const char *)sqlite3_column_text(st, 0), "table");
+		sqlite3_finalize(st);
+		if (rc == SQLITE_ROW && !table)
+			return refuse(seg, s, "not a sqlite output's file: flows is not a table");
+	}
 	rc = sqlite3_prepare_v2(s->db, "SELECT * FROM flows LIMIT 0", -1, &st, NULL);
 	if (rc != SQLITE_OK) { /* "file is not a database", "no such table: flows" */
 		char why[256];
@@ -93,7 +109,8 @@ static int replay_init(struct ofd_segment *seg, void *state)
 	s->ncols = n;
 	for (unsigned t = 0; t < sizeof(time_cols) / sizeof(time_cols[0]) && s->time_col < 0; t++)
 		for (int i = 0; i < n; i++)
-			if (!strcmp(sqlite3_column_name(st, i), time_cols[t].name)) {
+			if (sqlite3_column_name(st, i) &&
+			    !strcmp(sqlite3_column_name(st, i), time_cols[t].name)) {
 				s->time_col = i;
 				s->time_mul = time_cols[t].mul;
 				break;
@@ -117,7 +134,6 @@ static int replay_init(struct ofd_segment *seg, void *state)
 			    s->filename);
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &s->sel, NULL);
 	if (rc != SQLITE_OK && s->time_col >= 0) { /* a table without rowid */
-		snprintf(sql, sizeof(sql), "SELECT * FROM flows ORDER BY \"%s\"", time_cols[0].name);
 		snprintf(sql, sizeof(sql), "SELECT * FROM flows ORDER BY %d", s->time_col + 1);
 		rc = sqlite3_prepare_v2(s->db, sql, -1, &s->sel, NULL);
 	}
@@ -151,7 +167,10 @@ static int replay_start(struct ofd_segment *seg, void *state)
 			sqlite3_int64 v = sqlite3_column_int64(s->sel, s->time_col);
 			uint64_t t =
 			    v > 0 && (uint64_t)v <= UINT64_MAX / s->time_mul ? (uint64_t)v * s->time_mul : 0;
-			if (first) {
+			if (t == 0) {
+				/* no time (0, negative): released at once, never the start of the timing
+				   (a time of 0 first would hold the next row back for decades) */
+			} else if (first) {
 				t0 = t, mono0 = ofd_time_mono_ns(), first = 0;
 			} else if (t > t0) {
 				wait_until(seg, mono0 + (t - t0));

@@ -418,7 +418,7 @@ static void prometheus_process(struct ofd_segment *seg, void *state, struct ofd_
 		}
 	}
 	pthread_mutex_lock(&s->mu);
-	uint64_t folded0 = s->flows.folded;
+	uint64_t folded0 = s->flows.folded + s->pairs.folded + s->paths.folded;
 	for (uint32_t j = 0; j < n; j++) {
 		const struct ofd_flow *f = &b->flows[rec[j]];
 		struct pm_slot *sl = pm_find(&s->flows, s->keys + (size_t)j * kl, s->hashes[j]);
@@ -427,7 +427,7 @@ static void prometheus_process(struct ofd_segment *seg, void *state, struct ofd_
 			pm_as(s, f);
 	}
 	s->records += n;
-	uint64_t folded = s->flows.folded - folded0;
+	uint64_t folded = s->flows.folded + s->pairs.folded + s->paths.folded - folded0;
 	pthread_mutex_unlock(&s->mu);
 	if (folded)
 		ofd_segment_count(seg, C_FOLDED, folded);

@@ -271,6 +271,15 @@ static void sqlite_process(struct ofd_segment *seg, void *state, struct ofd_batc
 			failed++;
 			ofd_log_rl(&s->rl, OFD_LOG_ERR, "sqlite %s: insert: %s", s->filename,
 				   sqlite3_errmsg(s->db));
+			if (s->in_tx && sqlite3_get_autocommit(s->db)) {
+				/* SQLite rolled the transaction back itself (disk full, I/O error, out of
+				   memory): its rows are gone; the next row begins a new one */
+				ofd_segment_count(seg, C_LOST, s->pending);
+				s->pending = 0;
+				s->in_tx = 0;
+				if (ofd_segment_acking(seg))
+					ofd_segment_not_through(seg);
+			}
 		} else {
 			s->pending++;
 		}
