@@ -28,7 +28,7 @@ struct ofd_wpool {
 	pthread_cond_t halt; /* workers pausing between attempts: stopping */
 	struct ofd_wpool_chunk *chunks;
 	unsigned nchunks;
-	unsigned *freel, nfree; /* stack of free chunk indices */
+	unsigned *freel, nfree;		/* stack of free chunk indices */
 	unsigned *ready, rhead, rcount; /* FIFO of submitted ones */
 	unsigned inflight;
 	struct ofd_wpool_chunk *cur; /* the producer's, or NULL */
