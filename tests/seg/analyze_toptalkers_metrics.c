@@ -65,7 +65,10 @@ static void feed_second(struct ofd_harness *h, uint32_t second)
 	for (int v = 0; v < 3; v++)
 		for (int k = 0; k < 100; k++) {
 			uint64_t by = victim_bps[v] / 8 / 100;
-			flow(&b->flows[n++], 0xc6336400 + (uint32_t)k, victim[v], 123, by, by / 500);
+			flow(&b->flows[n], 0xc6336400 + (uint32_t)k, victim[v], 123, by, by / 500);
+			/* three quarters forwarded (RFC 7270: 64), the rest unknown (0: "dropped", as
+			   flowpipeline counts it); neither part of the third victim is above on its own */
+			b->flows[n++].forwarding_status = k < 75 ? 64 : 0;
 		}
 	for (uint32_t k = 0; k < 50; k++)
 		flow(&b->flows[n++], 0xc0a80001, 0x0a080000 + k, 123, 1000000, 1000);
@@ -160,23 +163,30 @@ static void test_ntp_reflection(void **state)
 	/* through the HTTP server */
 	char *t = scrape(ttm_port(st), "/flowdata");
 	assert_non_null(strstr(t, "HTTP/1.1 200"));
-	for (int v = 0; v < 3; v++) {
-		char pre[96];
+	for (int v = 0; v < 3; v++) { /* flowpipeline's families and labels */
+		char pre[128];
 		snprintf(pre, sizeof(pre),
-			 "overflowd_toptalker_bps{address=\"10.9.0.%d\",traffictype=\"ntp-reflection\"} ",
+			 "traffic_bps{traffic_type=\"ntp-reflection\",address=\"10.9.0.%d\","
+			 "forwarding_status=\"forwarded\"} ",
 			 v + 1);
-		assert_within_1pc(sample(t, pre), (double)victim_bps[v]);
+		assert_within_1pc(sample(t, pre), (double)victim_bps[v] * 0.75);
+		snprintf(pre, sizeof(pre),
+			 "traffic_pps{traffic_type=\"ntp-reflection\",address=\"10.9.0.%d\","
+			 "forwarding_status=\"dropped\"} ",
+			 v + 1);
+		assert_within_1pc(sample(t, pre), (double)victim_bps[v] * 0.25 / 8 / 500);
 	}
 	size_t lines = 0;
-	for (const char *p = strstr(t, "overflowd_toptalker_bps{"); p;
-	     p = strstr(p + 1, "overflowd_toptalker_bps{"))
+	for (const char *p = strstr(t, "\ntraffic_bps{"); p; p = strstr(p + 1, "\ntraffic_bps{"))
 		lines++;
-	assert_int_equal(lines, 3);
+	assert_int_equal(lines, 6); /* forwarded and dropped of each victim */
 	free(t);
 	t = scrape(ttm_port(st), "/metrics");
 	double mem = sample(t, "\noverflowd_toptalker_memory_bytes ");
 	if (!(mem > 0 && mem <= (double)budget))
 		fail_msg("metrics: %s", t);
+	assert_true(sample(t, "\ntoptalkers_db_size ") > 3); /* victims and the flood's survivors */
+	assert_true(sample(t, "\nkafka_messages_total ") == (double)SECONDS * (350 + 10000));
 	free(t);
 	/* the rates age out: ten empty seconds later no series remain */
 	ofd_harness_tick(h, (T0 + SECONDS + 11) * S);

@@ -164,6 +164,17 @@ static inline void talkertab_add(struct talkertab *t, const uint8_t *key, uint64
 	talkertab_add_h(t, &h, key, c, bytes, packets);
 }
 
+/* The slot holding key, or UINT64_MAX. */
+static inline uint64_t talkertab_find(const struct talkertab *t, const uint8_t *key)
+{
+	struct talkertab_hash h = talkertab_hash(t, key);
+	for (unsigned j = 0; j < 2; j++)
+		for (uint64_t w = h.base[j]; w < h.base[j] + TALKERTAB_WAYS; w++)
+			if (t->tags[w] == h.tag && talkertab_is(t, w, key))
+				return w;
+	return UINT64_MAX;
+}
+
 /* Sums of slot i's buckets numbered [c - n, c) (the n whole buckets before bucket c). */
 void talkertab_sum(const struct talkertab *t, uint64_t i, uint64_t c, uint32_t n, uint64_t *bytes,
 		   uint64_t *packets);
