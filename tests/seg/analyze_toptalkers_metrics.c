@@ -21,6 +21,7 @@
 
 #include "segments/analyze/toptalkers_metrics.h"
 #include "segments/common/talkertab.h"
+#include "ofd/time.h"
 #include "segtest.h"
 
 extern const struct ofd_segment_type ofd_seg_toptalkers_metrics;
@@ -291,6 +292,23 @@ static void test_buckets(void **state)
 	ofd_harness_free(h);
 }
 
+/* Flows before the first tick count in the bucket of the clock's time (not in bucket 0, which
+   the first tick would drop as decades old). */
+static void test_before_first_tick(void **state)
+{
+	(void)state;
+	struct ofd_harness *h =
+	    st_open(&ofd_seg_toptalkers_metrics, "{endpoint: \"\", buckets: 2, thresholdbps: 1000}");
+	uint64_t now = ofd_time_now_ns();
+	struct ofd_batch *b = ofd_harness_batch(h, 1);
+	flow(&b->flows[0], 1, 0x0a000009, 123, 2000, 4); /* 16,000 bits over 2 s */
+	ofd_harness_process(h, b);
+	ofd_harness_tick(h, (now / S + 2) * S);
+	assert_int_equal(ofd_harness_metric(h, "toptalker_bps", "10.0.0.9"), 8000);
+	assert_int_equal(ofd_harness_metric(h, "toptalker_pps", "10.0.0.9"), 2);
+	ofd_harness_free(h);
+}
+
 /* relevantaddress: source, both (a flow counts for each side) and connection (a pair). */
 static void test_relevantaddress(void **state)
 {
@@ -344,9 +362,13 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ntp_reflection),  cmocka_unit_test(test_traffic_specific),
-	    cmocka_unit_test(test_error_bound),	    cmocka_unit_test(test_buckets),
-	    cmocka_unit_test(test_relevantaddress), cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_ntp_reflection),
+	    cmocka_unit_test(test_traffic_specific),
+	    cmocka_unit_test(test_error_bound),
+	    cmocka_unit_test(test_buckets),
+	    cmocka_unit_test(test_before_first_tick),
+	    cmocka_unit_test(test_relevantaddress),
+	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

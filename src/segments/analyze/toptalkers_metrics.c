@@ -32,6 +32,7 @@
 #include "flowfilter/flowfilter.h"
 #include "format/promtext.h"
 #include "net/httpd.h"
+#include "ofd/time.h"
 #include "obs/httpep.h"
 #include "ofd/segment.h"
 #include "segments/common/talkertab.h"
@@ -475,6 +476,8 @@ static void ttm_process(struct ofd_segment *seg, void *state, struct ofd_batch *
 {
 	struct ttm_state *s = state;
 	(void)seg;
+	if (!s->now_ns) /* before the first tick: the clock now, not bucket 0 (dropped at the tick) */
+		s->now_ns = ofd_time_now_ns();
 	uint8_t keys[2 * OFD_BATCH_CAP][TALKERTAB_KEYBYTES];
 	struct talkertab_hash h[2 * OFD_BATCH_CAP];
 	uint16_t rec[2 * OFD_BATCH_CAP];
