@@ -423,21 +423,21 @@ static int postgres_init(struct ofd_segment *seg, void *state)
 static void postgres_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
 {
 	struct postgres_state *s = state;
-	uint64_t clamped = 0, now = 0;
-	struct ofd_wpool_chunk *ch = ofd_wpool_chunk(s->wp);
+	uint64_t clamped = 0;
+	struct ofd_wpool_chunk *ch = NULL; /* taken at the first row (taking may wait) */
 	for (uint32_t i = 0; i < b->n; i++) {
 		if (!ofd_batch_is_live(b, i))
 			continue;
+		if (!ch)
+			ch = ofd_wpool_chunk(s->wp);
 		if (ch->cap - ch->len < s->row_max) { /* full before batchsize rows */
 			ofd_wpool_submit(s->wp);
 			ch = ofd_wpool_chunk(s->wp);
 		}
-		if (!ch->rows && !ch->opened_ns)
-			ch->opened_ns = now ? now : (now = ofd_time_mono_ns());
 		ofd_pgcopy_row(ch->data, &ch->len, &b->flows[i], s->cols, s->ncols, &clamped);
 		if (++ch->rows >= s->batchsize) {
 			ofd_wpool_submit(s->wp);
-			ch = ofd_wpool_chunk(s->wp);
+			ch = NULL;
 		}
 	}
 	if (clamped)
