@@ -112,10 +112,14 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"conninfo", required_argument, NULL, 'c'}, {"file", required_argument, NULL, 'f'},
-	    {"times", required_argument, NULL, 't'},    {"workers", required_argument, NULL, 'w'},
-	    {"batchsize", required_argument, NULL, 'b'}, {"fields", required_argument, NULL, 'F'},
-	    {"table", required_argument, NULL, 'T'},    {"indexes", required_argument, NULL, 'i'},
+	    {"conninfo", required_argument, NULL, 'c'},
+	    {"file", required_argument, NULL, 'f'},
+	    {"times", required_argument, NULL, 't'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"batchsize", required_argument, NULL, 'b'},
+	    {"fields", required_argument, NULL, 'F'},
+	    {"table", required_argument, NULL, 'T'},
+	    {"indexes", required_argument, NULL, 'i'},
 	    {NULL, 0, NULL, 0},
 	};
 	char def[4096];
@@ -148,8 +152,8 @@ int main(int argc, char **argv)
 	if (fields)
 		snprintf(fl, sizeof(fl), ", fields: \"%s\"", fields);
 	snprintf(cfg, sizeof(cfg),
-		 "{conninfo: \"%s\", table: %s, workers: %ld, batchsize: %ld, indexes: %s, retries: 0%s}", conninfo,
-		 table, workers, batchsize, indexes, fl);
+		 "{conninfo: \"%s\", table: %s, workers: %ld, batchsize: %ld, indexes: %s, retries: 0%s}",
+		 conninfo, table, workers, batchsize, indexes, fl);
 	struct ofd_harness *h = NULL;
 	char err[1024];
 	if (ofd_harness_new(&h, &ofd_seg_postgres, cfg, err, sizeof(err))) {
@@ -171,8 +175,8 @@ int main(int argc, char **argv)
 	double wall = (double)(ofd_time_mono_ns() - t0) / 1e9, cpu = proc_s() - c0;
 	uint64_t records = st.records * (uint64_t)times;
 	printf("RESULT seg=postgres workers=%ld cols=%u records=%" PRIu64
-	       " wall_s=%.3f rate=%.0f cpu_s=%.3f per_cpu=%.0f render_cpu_s=%.3f render_rate=%.0f written=%" PRIu64
-	       " lost=%" PRIu64 "\n",
+	       " wall_s=%.3f rate=%.0f cpu_s=%.3f per_cpu=%.0f render_cpu_s=%.3f render_rate=%.0f "
+	       "written=%" PRIu64 " lost=%" PRIu64 "\n",
 	       workers, s->ncols, records, wall, (double)records / wall, cpu, (double)records / cpu, render,
 	       (double)records / render, ofd_harness_counter(h, "written"), ofd_harness_counter(h, "lost"));
 	ofd_harness_free(h);

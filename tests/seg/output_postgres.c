@@ -103,8 +103,8 @@ static void test_schema_and_values(void **st)
 	ofd_flow_set(f, OFD_F_SRC_MAC);
 	f->src_country[0] = 'D', f->src_country[1] = 'E';
 	f->in_if_desc = "uplink\tto \\core\nrack 7 \xff\xfe end"; /* escapes, invalid UTF-8 */
-	f->src_host_name = "h\xc3\xa9.example"; /* valid UTF-8 kept */
-	f->bytes = UINT64_MAX;			/* above bigint: clamped and counted */
+	f->src_host_name = "h\xc3\xa9.example";			  /* valid UTF-8 kept */
+	f->bytes = UINT64_MAX;					  /* above bigint: clamped and counted */
 	memset(&b->flows[2].dst_addr, 0, sizeof(b->flows[2].dst_addr)); /* no address: NULL */
 	ofd_batch_kill(b, 3);
 	ofd_harness_process(h, b);
@@ -115,21 +115,24 @@ static void test_schema_and_values(void **st)
 	ofd_harness_free(h);
 
 	assert_string_equal(pg_q("t1", "SELECT count(*) FROM information_schema.columns WHERE "
-				      "table_name = 'flows'"),
+				       "table_name = 'flows'"),
 			    "149");
 	assert_string_equal(
-	    pg_q("t1", "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY ordinal_position) "
-		       "FROM information_schema.columns WHERE table_name = 'flows' AND ordinal_position <= 5"),
+	    pg_q("t1",
+		 "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY ordinal_position) "
+		 "FROM information_schema.columns WHERE table_name = 'flows' AND ordinal_position <= 5"),
 	    "type text,timereceived bigint,timereceivedns bigint,sequencenum bigint,samplingrate bigint");
-	assert_string_equal(pg_q("t1", "SELECT string_agg(data_type, ',' ORDER BY column_name) FROM "
-				       "information_schema.columns WHERE table_name = 'flows' AND column_name "
-				       "IN ('srcaddr', 'srcmac', 'aspath', 'proto', 'srcifdesc')"),
+	assert_string_equal(pg_q("t1",
+				 "SELECT string_agg(data_type, ',' ORDER BY column_name) FROM "
+				 "information_schema.columns WHERE table_name = 'flows' AND column_name "
+				 "IN ('srcaddr', 'srcmac', 'aspath', 'proto', 'srcifdesc')"),
 			    "ARRAY,integer,inet,text,macaddr");
 	assert_string_equal(pg_q("t1", "SELECT count(*) FROM flows"), "3");
 	assert_string_equal(
 	    pg_q("t1", "SELECT concat_ws('|', Type, TimeReceived, TimeReceivedNs, TimeFlowStartMs, Bytes, "
 		       "SrcAddr, DstAddr, Proto, Etype, DstPort) FROM flows WHERE SrcAddr = '10.0.0.1'"),
-	    "NETFLOW_V9|1700000000|1700000000123456789|1700000000000|1500|10.0.0.1|2001:db8::5|17|34525|40000");
+	    "NETFLOW_V9|1700000000|1700000000123456789|1700000000000|1500|10.0.0.1|2001:db8::5|17|34525|"
+	    "40000");
 	/* inet's operators */
 	assert_string_equal(pg_q("t1", "SELECT count(*) FROM flows WHERE SrcAddr << '10.0.0.0/15'"), "2");
 	assert_string_equal(pg_q("t1", "SELECT count(*) FROM flows WHERE DstAddr IS NULL"), "1");
@@ -139,7 +142,8 @@ static void test_schema_and_values(void **st)
 	    pg_q("t1", "SELECT concat_ws('|', Bytes, SrcAs, AsPath, 3320 = ANY(AsPath), SrcMac, SrcCountry, "
 		       "SrcHostName, DstMac IS NULL, BgpCommunities, ValidationStatus, HasMpls) FROM flows "
 		       "WHERE SrcAddr = '10.1.0.1'"),
-	    "9223372036854775807|64500|{64500,3320}|t|00:11:22:33:44:ff|DE|h\xc3\xa9.example|t|{}|Unknown|false");
+	    "9223372036854775807|64500|{64500,3320}|t|00:11:22:33:44:ff|DE|h\xc3\xa9.example|t|{}|Unknown|"
+	    "false");
 	assert_string_equal(pg_q("t1", "SELECT SrcIfDesc FROM flows WHERE SrcAddr = '10.1.0.1'"),
 			    "uplink\tto \\core\nrack 7 \xef\xbf\xbd\xef\xbf\xbd end");
 	assert_string_equal(pg_q("t1", "SELECT SrcCountry IS NULL AND SrcIfDesc IS NULL FROM flows WHERE "
@@ -192,14 +196,16 @@ static void test_sample(void **st)
 	assert_int_equal(ofd_harness_counter(h, "written"), 78684);
 	assert_int_equal(ofd_harness_counter(h, "lost"), 0);
 	ofd_harness_free(h);
-	assert_string_equal(pg_q("t1", "SELECT concat_ws(' ', count(*), sum(Bytes), sum(Packets)) FROM sample"),
-			    "78684 2048144412 2862857");
+	assert_string_equal(
+	    pg_q("t1", "SELECT concat_ws(' ', count(*), sum(Bytes), sum(Packets)) FROM sample"),
+	    "78684 2048144412 2862857");
 	assert_string_equal(pg_q("t1", "SELECT concat_ws(' ', count(DISTINCT SamplerAddress), "
 				       "min(SamplerAddress), min(Type)) FROM sample"),
 			    "1 122.166.4.242 NETFLOW_V5");
 	/* a prefix query on the real addresses agrees with a text match */
-	assert_string_equal(pg_q("t1", "SELECT count(*) = count(*) FILTER (WHERE host(SrcAddr) LIKE '130.89.%') "
-				       "FROM sample WHERE SrcAddr << '130.89.0.0/16'"),
+	assert_string_equal(pg_q("t1",
+				 "SELECT count(*) = count(*) FILTER (WHERE host(SrcAddr) LIKE '130.89.%') "
+				 "FROM sample WHERE SrcAddr << '130.89.0.0/16'"),
 			    "t");
 }
 #endif
@@ -218,8 +224,9 @@ static void test_missing_column(void **st)
 	logged[0] = 0;
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_postgres, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_null(h);
-	assert_non_null(strstr(logged, "segment postgres: table few has no column Packets (created with other "
-				       "fields)"));
+	assert_non_null(strstr(logged,
+			       "segment postgres: table few has no column Packets (created with other "
+			       "fields)"));
 	/* create: false and no table */
 	snprintf(cfg, sizeof(cfg), "{conninfo: \"%s\", table: nosuch, create: false}", pg_conninfo("t1"));
 	logged[0] = 0;
@@ -284,19 +291,20 @@ static void test_config_errors(void **st)
 	(void)st;
 	char err[512] = "";
 	struct ofd_harness *h = NULL;
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_postgres, "{fields: \"Bytes,NoSuchField\"}", err,
-					 sizeof(err)),
-			 OFD_ECONFIG);
+	assert_int_equal(
+	    ofd_harness_new(&h, &ofd_seg_postgres, "{fields: \"Bytes,NoSuchField\"}", err, sizeof(err)),
+	    OFD_ECONFIG);
 	assert_non_null(strstr(err, "NoSuchField"));
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_postgres, "{table: \"flows; DROP TABLE x\"}", err,
-					 sizeof(err)),
-			 OFD_ECONFIG);
+	assert_int_equal(
+	    ofd_harness_new(&h, &ofd_seg_postgres, "{table: \"flows; DROP TABLE x\"}", err, sizeof(err)),
+	    OFD_ECONFIG);
 	assert_non_null(strstr(err, "key table"));
 	assert_int_equal(
 	    ofd_harness_new(&h, &ofd_seg_postgres, "{conninfo: \"host=x nosuchoption=1\"}", err, sizeof(err)),
 	    OFD_ECONFIG);
 	assert_non_null(strstr(err, "key conninfo"));
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_postgres, "{workers: 0}", err, sizeof(err)), OFD_ECONFIG);
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_postgres, "{workers: 0}", err, sizeof(err)),
+			 OFD_ECONFIG);
 	/* nobody listens there: refused at start with libpq's reason */
 	char cfg[700];
 	snprintf(cfg, sizeof(cfg), "{conninfo: \"host=%s user=ofd dbname=t1\"}", st_path("nosock"));

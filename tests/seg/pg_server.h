@@ -21,8 +21,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define PG_BIN	   "/usr/lib/postgresql/15/bin"
-#define PG_NOBODY  65534
+#define PG_BIN	  "/usr/lib/postgresql/15/bin"
+#define PG_NOBODY 65534
 
 static pid_t pg_pid = -1;
 static char pg_sock[512], pg_data[512];
@@ -42,8 +42,7 @@ static void pg_child_setup(void)
 		close(fd);
 	}
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* a crashed test leaves no server behind */
-	if (geteuid() == 0 &&
-	    (setgroups(0, NULL) != 0 || setgid(PG_NOBODY) != 0 || setuid(PG_NOBODY) != 0))
+	if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(PG_NOBODY) != 0 || setuid(PG_NOBODY) != 0))
 		_exit(126);
 	if (chdir(st_dir) != 0)
 		_exit(126);
@@ -69,9 +68,19 @@ static void pg_initdb(void)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		pg_child_setup();
-		char *argv[] = {PG_BIN "/initdb", "-D",	    pg_data,	"-A",	 "trust",
-				"-U",		  "ofd",    "-E",	"UTF8", "--locale=C",
-				"--no-sync",	  "--no-instructions", NULL};
+		char *argv[] = {PG_BIN "/initdb",
+				"-D",
+				pg_data,
+				"-A",
+				"trust",
+				"-U",
+				"ofd",
+				"-E",
+				"UTF8",
+				"--locale=C",
+				"--no-sync",
+				"--no-instructions",
+				NULL};
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -96,14 +105,24 @@ static void pg_start(void)
 {
 	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	assert_true(in >= 0);
-	assert_true(inotify_add_watch(in, pg_data, IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) >= 0);
+	assert_true(inotify_add_watch(in, pg_data, IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) >=
+		    0);
 	assert_true(inotify_add_watch(in, pg_sock, IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE) >= 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		pg_child_setup();
-		char *argv[] = {PG_BIN "/postgres", "-D", pg_data, "-k", pg_sock, "-c", "listen_addresses=",
-				"-F", "-c", "log_min_messages=warning", NULL};
+		char *argv[] = {PG_BIN "/postgres",
+				"-D",
+				pg_data,
+				"-k",
+				pg_sock,
+				"-c",
+				"listen_addresses=",
+				"-F",
+				"-c",
+				"log_min_messages=warning",
+				NULL};
 		execv(argv[0], argv);
 		_exit(127);
 	}

@@ -27,9 +27,9 @@ enum { C_WRITTEN, C_LOST, C_RETRIED, C_WAITS, C_CLAMPED };
 static const char *const counters[] = {"written", "lost", "retried", "waits", "clamped", NULL};
 static const char *const index_modes[] = {"live", "atclose", "none", NULL};
 
-#define CHUNK_MAX   (32u << 20) /* bytes a chunk is sized for at most (plus one row) */
-#define COPY_PIECE  (256u << 10) /* bytes per PQputCopyData */
-#define IDENT_MAX   63		/* PostgreSQL's NAMEDATALEN - 1 */
+#define CHUNK_MAX  (32u << 20)	/* bytes a chunk is sized for at most (plus one row) */
+#define COPY_PIECE (256u << 10) /* bytes per PQputCopyData */
+#define IDENT_MAX  63		/* PostgreSQL's NAMEDATALEN - 1 */
 
 struct colset {
 	struct ofd_sqlcol c[OFD_FIELDLIST_MAX];
@@ -148,9 +148,9 @@ static int app(char *buf, size_t cap, size_t *n, const char *a, const char *b)
 
 static int indexed(const char *name)
 {
-	static const char *const cols[] = {"TimeReceivedNs", "TimeReceived", "TimeFlowStartNs",
-					   "TimeFlowStartMs", "TimeFlowStart", "SrcAddr",
-					   "DstAddr", NULL};
+	static const char *const cols[] = {
+	    "TimeReceivedNs", "TimeReceived", "TimeFlowStartNs", "TimeFlowStartMs",
+	    "TimeFlowStart",  "SrcAddr",      "DstAddr",	 NULL};
 	for (unsigned i = 0; cols[i]; i++)
 		if (!strcmp(name, cols[i]))
 			return 1;
@@ -218,10 +218,12 @@ static int check_columns(struct ofd_segment *seg, struct postgres_state *s, PGco
 		}
 		const char *want = ofd_pgcol_type(&s->cols[i]);
 		const char *dt = PQgetvalue(r, found, 1), *udt = PQgetvalue(r, found, 2);
-		int same = !strcmp(dt, want) || (s->cols[i].type == OFD_PG_BIGINT_ARRAY && !strcmp(udt, "_int8"));
+		int same =
+		    !strcmp(dt, want) || (s->cols[i].type == OFD_PG_BIGINT_ARRAY && !strcmp(udt, "_int8"));
 		if (!same)
-			ofd_seg_log(seg, OFD_LOG_WARN, "table %s: column %s is %s, not %s (values may be refused)",
-				    s->table, s->cols[i].lname, dt, want);
+			ofd_seg_log(seg, OFD_LOG_WARN,
+				    "table %s: column %s is %s, not %s (values may be refused)", s->table,
+				    s->cols[i].lname, dt, want);
 	}
 	PQclear(r);
 	return err;
@@ -245,7 +247,8 @@ static int prepare_table(struct ofd_segment *seg, struct postgres_state *s)
 			PQfinish(c);
 			return -ENOMEM;
 		}
-		int full = app(sql, cap, &n, "CREATE TABLE IF NOT EXISTS ", s->table) || app(sql, cap, &n, " (", "");
+		int full =
+		    app(sql, cap, &n, "CREATE TABLE IF NOT EXISTS ", s->table) || app(sql, cap, &n, " (", "");
 		for (unsigned i = 0; i < s->ncols && !full; i++)
 			full = app(sql, cap, &n, i ? ", " : "", s->cols[i].s.c.name) ||
 			       app(sql, cap, &n, " ", ofd_pgcol_type(&s->cols[i]));
@@ -288,8 +291,8 @@ static int classify(PGconn *c, const PGresult *r)
 		return OFD_WP_RECONNECT; /* no answer from the server: a broken connection */
 	if (!strncmp(st, "08", 2) || !strncmp(st, "57P", 3))
 		return OFD_WP_RECONNECT; /* connection exception, admin shutdown, crash */
-	if (!strncmp(st, "40", 2) || !strncmp(st, "53", 2) || !strncmp(st, "58", 2) ||
-	    !strcmp(st, "57014") || !strcmp(st, "55P03"))
+	if (!strncmp(st, "40", 2) || !strncmp(st, "53", 2) || !strncmp(st, "58", 2) || !strcmp(st, "57014") ||
+	    !strcmp(st, "55P03"))
 		return OFD_WP_RETRY; /* deadlock, disk full, I/O error, timeout, lock */
 	return OFD_WP_FAIL;	     /* the rows (or the table): not better next time */
 }
@@ -520,8 +523,7 @@ static const struct ofd_cfg_key postgres_keys[] = {
     OFD_KEY("create", OFD_CFG_BOOL, struct postgres_state, create, .def = "true",
 	    .help = "create the table (and its indexes) when missing; an existing table must have every "
 		    "chosen column either way"),
-    OFD_KEY("indexes", OFD_CFG_ENUM, struct postgres_state, indexes, .def = "live",
-	    .choices = index_modes,
+    OFD_KEY("indexes", OFD_CFG_ENUM, struct postgres_state, indexes, .def = "live", .choices = index_modes,
 	    .help = "with create: btree indexes TABLE_COLUMN on the time and address columns chosen "
 		    "(TimeReceivedNs, TimeReceived, TimeFlowStartNs, TimeFlowStartMs, TimeFlowStart, "
 		    "SrcAddr, DstAddr): live creates them at start, atclose when the output closes, none "

@@ -50,8 +50,9 @@ static size_t col_max(const struct ofd_pgcol *c)
 	case OFD_PG_BIGINT: return 21;
 	case OFD_PG_INET: return OFD_IP_STRLEN;
 	case OFD_PG_MACADDR: return 18;
-	case OFD_PG_BIGINT_ARRAY: return 2 + 11 * (OFD_AS_PATH_MAX > OFD_COMMUNITIES_MAX ? OFD_AS_PATH_MAX
-										   : OFD_COMMUNITIES_MAX);
+	case OFD_PG_BIGINT_ARRAY:
+		return 2 +
+		       11 * (OFD_AS_PATH_MAX > OFD_COMMUNITIES_MAX ? OFD_AS_PATH_MAX : OFD_COMMUNITIES_MAX);
 	case OFD_PG_TEXT: break;
 	}
 	return 3 * (STR_IN_MAX > TEXT_IN_MAX ? STR_IN_MAX : TEXT_IN_MAX) + 2;
