@@ -233,6 +233,44 @@ static void test_missing_column(void **st)
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_postgres, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_non_null(strstr(logged, "table nosuch does not exist (create: false)"));
 	assert_string_equal(pg_q("t1", "SELECT count(*) FROM pg_tables WHERE tablename = 'nosuch'"), "0");
+	/* create: false and a table with the columns: written to (fewer fields than it has) */
+	h = open_pg(", table: few, fields: Bytes, create: false");
+	struct ofd_batch *b = ofd_harness_batch(h, 1);
+	fill(&b->flows[0], 3);
+	ofd_harness_process(h, b);
+	ofd_harness_free(h);
+	assert_string_equal(
+	    pg_q("t1", "SELECT concat_ws(' ', count(*), sum(Bytes), count(SrcAddr)) FROM few"), "1 1503 0");
+}
+
+/* indexes: live (there from the start), atclose (made when the output closes), none */
+static void test_index_modes(void **st)
+{
+	(void)st;
+	if (!up)
+		skip();
+	static const char *const modes[3] = {"live", "atclose", "none"};
+	static const char *const open_want[3] = {"3", "0", "0"}, *const closed_want[3] = {"3", "3", "0"};
+	for (unsigned m = 0; m < 3; m++) {
+		char more[200], count[200];
+		snprintf(more, sizeof(more),
+			 ", table: ix_%s, fields: [TimeFlowStartNs, SrcAddr, DstAddr, Bytes], indexes: %s",
+			 modes[m], modes[m]);
+		snprintf(count, sizeof(count), "SELECT count(*) FROM pg_indexes WHERE tablename = 'ix_%s'",
+			 modes[m]);
+		struct ofd_harness *h = open_pg(more);
+		struct ofd_batch *b = ofd_harness_batch(h, 2);
+		fill(&b->flows[0], 0);
+		fill(&b->flows[1], 1);
+		ofd_harness_process(h, b);
+		assert_int_equal(drain(h), 0);
+		assert_string_equal(pg_q("t1", count), open_want[m]);
+		ofd_harness_free(h);
+		assert_string_equal(pg_q("t1", count), closed_want[m]);
+	}
+	assert_string_equal(
+	    pg_q("t1", "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_atclose_srcaddr'"),
+	    "CREATE INDEX ix_atclose_srcaddr ON public.ix_atclose USING btree (srcaddr)");
 }
 
 static void test_refused_chunk(void **st)
@@ -322,6 +360,7 @@ int main(void)
 	    cmocka_unit_test(test_sample),
 #endif
 	    cmocka_unit_test(test_missing_column),
+	    cmocka_unit_test(test_index_modes),
 	    cmocka_unit_test(test_refused_chunk),
 	    cmocka_unit_test(test_restart),
 	    cmocka_unit_test(test_config_errors),

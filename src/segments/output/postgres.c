@@ -289,8 +289,10 @@ static int classify(PGconn *c, const PGresult *r)
 	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	if (!st)
 		return OFD_WP_RECONNECT; /* no answer from the server: a broken connection */
-	if (!strncmp(st, "08", 2) || !strncmp(st, "57P", 3))
-		return OFD_WP_RECONNECT; /* connection exception, admin shutdown, crash */
+	if (!strncmp(st, "08", 2) || !strncmp(st, "57P", 3) || !strcmp(st, "25006"))
+		return OFD_WP_RECONNECT; /* connection exception, admin shutdown, crash; a read-only
+					    server (a standby: target_session_attrs=read-write in
+					    conninfo finds the new primary on reconnecting) */
 	if (!strncmp(st, "40", 2) || !strncmp(st, "53", 2) || !strncmp(st, "58", 2) || !strcmp(st, "57014") ||
 	    !strcmp(st, "55P03"))
 		return OFD_WP_RETRY; /* deadlock, disk full, I/O error, timeout, lock */
