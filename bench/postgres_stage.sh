@@ -4,11 +4,12 @@
 #
 # Starts its own cluster (initdb in a temporary directory, Unix socket only, as nobody when run
 # as root; fsync on, PostgreSQL's defaults otherwise), then for two column sets (a 12-column
-# "core" set and all 149 of EnrichedFlow's) and workers 1 and 2: drops the table, runs
+# "core" set and all 149 of EnrichedFlow's) and workers 1 and 2 (and 1 without the indexes):
+# drops the table, runs
 # bench_postgres (the sample x TIMES through the output, the pool drained: every row is in),
 # and reads the server's CPU time from /proc (the postmaster, its live children, and its reaped
 # children's cutime/cstime). After the workers=1 run of each set it exports the table with
-# `\copy flows TO file CSV`, truncates it (indexes kept) and times
+# `\copy flows TO file CSV`, truncates it (its indexes kept) and times
 # `psql -c "\copy flows FROM file CSV"` of those very rows. Prints a table: rows per wall second,
 # client and server CPU seconds, and rows per CPU-second (client, and client + server).
 #
@@ -87,23 +88,26 @@ echo "|---|---|---|---|---|---|---|"
 for set in core all; do
 	fields=()
 	[ "$set" = core ] && fields=(--fields "$core")
-	for w in 1 2; do
+	for run in 1 2 1-noindex; do
+		w=${run%%-*}
+		ix=live
+		[ "$run" = 1-noindex ] && ix=none
 		pg -c "DROP TABLE IF EXISTS flows" >/dev/null
 		settle
 		s0=$(server_cpu)
 		"$BUILD/bench_postgres" --conninfo "$ci" --file "$PCAP" --times "$TIMES" --workers "$w" \
-			"${fields[@]}" >"$OUT/postgres-$set-w$w.txt"
+			--indexes "$ix" "${fields[@]}" >"$OUT/postgres-$set-w$run.txt"
 		settle
 		s1=$(server_cpu)
-		line=$(grep '^RESULT' "$OUT/postgres-$set-w$w.txt")
+		line=$(grep '^RESULT' "$OUT/postgres-$set-w$run.txt")
 		n=$(sed -n 's/.* records=\([0-9]*\).*/\1/p' <<<"$line")
 		wall=$(sed -n 's/.* wall_s=\([0-9.]*\).*/\1/p' <<<"$line")
 		cpu=$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$line")
 		scpu=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.3f", b - a }')
 		read -r r1 u1 r2 u2 r3 u3 <<<"$(rates "$n" "$wall" "$cpu" "$scpu")"
-		row "postgres $set workers=$w" "$n" "$r1 $u1" "$cpu" "$scpu" "$r2 $u2" "$r3 $u3"
+		row "postgres $set workers=$w indexes=$ix" "$n" "$r1 $u1" "$cpu" "$scpu" "$r2 $u2" "$r3 $u3"
 		[ "$(pg -tAc "SELECT count(*) FROM flows")" = "$n" ] || echo "| (rows missing in the table) |"
-		if [ "$w" = 1 ]; then
+		if [ "$run" = 1 ]; then
 			csv="$work/flows-$set.csv"
 			pg -c "\\copy flows TO '$csv' CSV"
 			pg -c "TRUNCATE flows" >/dev/null

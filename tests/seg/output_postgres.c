@@ -271,6 +271,15 @@ static void test_index_modes(void **st)
 	assert_string_equal(
 	    pg_q("t1", "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_atclose_srcaddr'"),
 	    "CREATE INDEX ix_atclose_srcaddr ON public.ix_atclose USING btree (srcaddr)");
+	assert_string_equal(
+	    pg_q("t1", "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_live_timeflowstartns'"),
+	    "CREATE INDEX ix_live_timeflowstartns ON public.ix_live USING brin (timeflowstartns) WITH "
+	    "(autosummarize='on')");
+	/* timeindex: btree */
+	struct ofd_harness *h = open_pg(", table: ix_bt, fields: [TimeReceived, Bytes], timeindex: btree");
+	ofd_harness_free(h);
+	assert_string_equal(pg_q("t1", "SELECT indexdef FROM pg_indexes WHERE tablename = 'ix_bt'"),
+			    "CREATE INDEX ix_bt_timereceived ON public.ix_bt USING btree (timereceived)");
 }
 
 static void test_refused_chunk(void **st)

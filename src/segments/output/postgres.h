@@ -70,7 +70,8 @@ struct postgres_state {
 	char *table;
 	struct ofd_strlist fields;
 	int create;
-	int indexes; /* OFD_PGIX_* */
+	int indexes;   /* OFD_PGIX_* */
+	int timeindex; /* brin, btree */
 	uint64_t batchsize;
 	uint64_t flush_ns;
 	uint64_t workers;
