@@ -167,6 +167,43 @@ static void test_schema_and_values(void **st)
 	PQfinish(c);
 }
 
+/* every byte value in a string, and a string far longer than the cut: the chunk is never refused */
+static void test_hostile_strings(void **st)
+{
+	(void)st;
+	if (!up)
+		skip();
+	static char all[256], longs[5001];
+	for (unsigned i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	memset(longs, 'x', 5000);
+	memcpy(longs + 1021, "\xc3\xa9\xc3\xa9", 4); /* the cut at 1024 falls inside the second */
+	struct ofd_harness *h =
+	    open_pg(", table: hostile, fields: [SrcAddr, SrcHostName, DstHostName, Note]");
+	struct ofd_batch *b = ofd_harness_batch(h, 2);
+	fill(&b->flows[0], 0);
+	fill(&b->flows[1], 1);
+	b->flows[0].src_host_name = all;
+	b->flows[0].dst_host_name = "\\."; /* COPY's end-of-data marker, were it not escaped */
+	b->flows[0].note = "a\\Nb\tc\r\n"; /* \N in the text is not a NULL */
+	b->flows[1].src_host_name = longs;
+	ofd_harness_process(h, b);
+	assert_int_equal(drain(h), 0);
+	assert_int_equal(ofd_harness_counter(h, "written"), 2);
+	ofd_harness_free(h);
+	/* 1..127 as they are, 128..255 (none a valid sequence) each U+FFFD */
+	assert_string_equal(pg_q("t1",
+				 "SELECT concat_ws(' ', char_length(SrcHostName), octet_length(SrcHostName), "
+				 "left(SrcHostName, 3) = E'\\x01\\x02\\x03', right(SrcHostName, 1) = "
+				 "E'\\uFFFD', DstHostName, Note = E'a\\\\Nb\\tc\\r\\n') FROM hostile WHERE "
+				 "SrcAddr = '10.0.0.1'"),
+			    "255 511 t t \\. t");
+	assert_string_equal(pg_q("t1",
+				 "SELECT concat_ws(' ', octet_length(SrcHostName), right(SrcHostName, 3)) "
+				 "FROM hostile WHERE SrcAddr = '10.1.0.1'"),
+			    "1023 xx\xc3\xa9");
+}
+
 #ifdef OFD_HAVE_SEGMENT_PCAP
 static void test_sample(void **st)
 {
@@ -379,6 +416,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_schema_and_values),
+	    cmocka_unit_test(test_hostile_strings),
 #ifdef OFD_HAVE_SEGMENT_PCAP
 	    cmocka_unit_test(test_sample),
 #endif

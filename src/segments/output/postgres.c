@@ -384,7 +384,6 @@ static size_t typical(const struct ofd_pgcol *c)
 static int postgres_init(struct ofd_segment *seg, void *state)
 {
 	struct postgres_state *s = state;
-	s->seg = seg;
 	struct colset *set = calloc(1, sizeof(*set));
 	if (!set)
 		return -ENOMEM;

@@ -81,10 +81,6 @@ struct postgres_state {
 	unsigned ncols;
 	size_t row_max;
 	char *copy_sql; /* COPY table (cols) FROM STDIN */
-	struct ofd_segment *seg;
-	struct ofd_ratelimit rl;  /* the output's thread */
-	struct ofd_ratelimit wrl; /* the workers' (under wmu) */
-	uint64_t clamped;	  /* since the last count */
 };
 
 #endif
