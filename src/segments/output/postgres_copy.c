@@ -83,17 +83,30 @@ static uint64_t get_u(const struct ofd_flow *f, unsigned id)
 	}
 }
 
+/* Decimal v: most values are small (zeros of absent fields, ports, counts), so below 1000 it is
+   one table lookup (ofd_wbuf_d3: three digits and the count without leading zeros). */
 static char *put_u(char *p, uint64_t v)
 {
-	char t[20];
-	unsigned k = 0;
-	do {
-		t[k++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (k)
-		*p++ = t[--k];
-	return p;
+	if (v < 1000) {
+		const char *d = &ofd_wbuf_d3[0][0] + 4 * v; /* the table as one array: d + 3 - n + 2 is
+							       within it (v < 10 reads the next entry) */
+		unsigned n = (unsigned char)d[3];
+		memcpy(p, d + 3 - n, 3); /* up to 2 bytes past the digits: col_max() has room */
+		return p + n;
+	}
+	char t[24], *e = t + sizeof(t); /* three digits at a time from the right */
+	while (v >= 1000) {
+		uint64_t q = v / 1000;
+		e -= 3;
+		memcpy(e, ofd_wbuf_d3[v - q * 1000], 3);
+		v = q;
+	}
+	unsigned n = (unsigned char)ofd_wbuf_d3[v][3];
+	e -= n;
+	memcpy(e, ofd_wbuf_d3[v] + 3 - n, n);
+	size_t len = (size_t)(t + sizeof(t) - e);
+	memcpy(p, e, len);
+	return p + len;
 }
 
 static char *put_null(char *p)
@@ -133,6 +146,19 @@ static char *put_text(char *p, const char *s, size_t n)
 		}
 	}
 	return p;
+}
+
+/* As flowpipeline's CSV renders it (enum names, MPLS labels, storage-less values): apart, so that
+   the common cells do not pay for its buffer's stack frame. */
+__attribute__((noinline)) static char *put_fp(char *p, const struct ofd_sqlcol *s, const struct ofd_flow *f)
+{
+	char buf[3 * OFD_WBUF_RECORD_MAX];
+	struct ofd_wbuf w = {.buf = buf, .len = 0, .cap = sizeof(buf), .fd = -1};
+	ofd_fpcsv_row(&w, f, &s->c, 1);
+	size_t n = w.len;
+	if (n && buf[n - 1] == '\n')
+		n--;
+	return put_text(p, buf, ofd_utf8_cut(buf, n, TEXT_IN_MAX));
 }
 
 static char *put_cell(char *p, const struct ofd_pgcol *c, const struct ofd_flow *f, uint64_t *clamped)
@@ -202,14 +228,7 @@ static char *put_cell(char *p, const struct ofd_pgcol *c, const struct ofd_flow 
 	case OFD_SQLCOL_ENUM:
 	case OFD_SQLCOL_TEXT: break;
 	}
-	/* as flowpipeline's CSV renders it (enum names, MPLS labels, storage-less values) */
-	char buf[3 * OFD_WBUF_RECORD_MAX];
-	struct ofd_wbuf w = {.buf = buf, .len = 0, .cap = sizeof(buf), .fd = -1};
-	ofd_fpcsv_row(&w, f, &s->c, 1);
-	size_t n = w.len;
-	if (n && buf[n - 1] == '\n')
-		n--;
-	return put_text(p, buf, ofd_utf8_cut(buf, n, TEXT_IN_MAX));
+	return put_fp(p, s, f);
 }
 
 void ofd_pgcopy_row(char *out, size_t *len, const struct ofd_flow *f, const struct ofd_pgcol *cols,
