@@ -41,9 +41,10 @@ static void pg_child_setup(void)
 		dup2(fd, 2);
 		close(fd);
 	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL); /* a crashed test leaves no server behind */
 	if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(PG_NOBODY) != 0 || setuid(PG_NOBODY) != 0))
 		_exit(126);
+	/* a crashed test leaves no server behind (set after setuid, which clears it) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (chdir(st_dir) != 0)
 		_exit(126);
 }
