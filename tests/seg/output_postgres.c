@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ofd/log.h"
+#include "ofd/time.h"
 #include "segtest.h"
 #include "pg_server.h"
 #include "segments/output/postgres.h"
@@ -319,6 +320,28 @@ static void test_index_modes(void **st)
 			    "CREATE INDEX ix_bt_timereceived ON public.ix_bt USING btree (timereceived)");
 }
 
+/* a chunk younger than batchsize rows goes out on tick once flushinterval old (no drain: the
+   table is polled, each poll a round trip to the server, at most 5000) */
+static void test_flush_on_tick(void **st)
+{
+	(void)st;
+	if (!up)
+		skip();
+	struct ofd_harness *h = open_pg(", table: ticked, fields: [SrcAddr, Bytes], flushinterval: 1ms");
+	struct ofd_batch *b = ofd_harness_batch(h, 2);
+	fill(&b->flows[0], 0);
+	fill(&b->flows[1], 1);
+	ofd_harness_process(h, b);
+	assert_string_equal(pg_q("t1", "SELECT count(*) FROM ticked"), "0"); /* 2 of 5000: held */
+	unsigned polls = 0;
+	while (strcmp(pg_q("t1", "SELECT count(*) FROM ticked"), "2") != 0 && ++polls < 5000)
+		ofd_harness_tick(h, ofd_time_now_ns());
+	assert_true(polls < 5000);
+	assert_int_equal(drain(h), 0); /* nothing left to send: waits for the worker's bookkeeping */
+	assert_int_equal(ofd_harness_counter(h, "written"), 2);
+	ofd_harness_free(h);
+}
+
 static void test_refused_chunk(void **st)
 {
 	(void)st;
@@ -422,6 +445,7 @@ int main(void)
 #endif
 	    cmocka_unit_test(test_missing_column),
 	    cmocka_unit_test(test_index_modes),
+	    cmocka_unit_test(test_flush_on_tick),
 	    cmocka_unit_test(test_refused_chunk),
 	    cmocka_unit_test(test_restart),
 	    cmocka_unit_test(test_config_errors),
