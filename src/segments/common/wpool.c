@@ -102,7 +102,8 @@ static void wp_send(struct ofd_wpool *wp, unsigned w, void **conn, struct ofd_wp
 	pthread_mutex_lock(&wp->mu);
 	wp->lost += c->rows;
 	pthread_mutex_unlock(&wp->mu);
-	ofd_segment_not_through(wp->seg);
+	if (ofd_segment_acking(wp->seg)) /* the source gives them again; else counted and gone */
+		ofd_segment_not_through(wp->seg);
 }
 
 static void *wp_main(void *p)

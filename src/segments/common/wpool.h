@@ -7,7 +7,8 @@
  * the server (ops->open) and sends whole chunks (ops->send: a POST, a COPY); a transient error
  * is retried `retries` times after `backoff`, doubled per attempt, reconnecting first when the
  * connection was lost; after that the chunk's rows are lost: counted, logged at a rate limit,
- * and reported with ofd_segment_not_through(), so that an acknowledging source gives them again.
+ * and, when the input acknowledges its source, reported with ofd_segment_not_through() (the
+ * pipeline stops and the source gives them again); otherwise the pipeline goes on.
  *
  * Memory is fixed: 2 × workers chunks. When all are full or in flight, ofd_wpool_take() waits
  * (back-pressure: the output's queue fills and the core counts it) and counts the wait.
