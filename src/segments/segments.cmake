@@ -51,3 +51,4 @@ ofd_segment(reversedns SOURCES enrich/reversedns.c enrich/rdns_cache.c enrich/rd
 ofd_segment(prometheus SOURCES output/prometheus.c output/prometheus_expo.c)
 ofd_segment(sqlite SOURCES output/sqlite.c)
 ofd_segment(replay SOURCES input/replay.c)
+ofd_segment(influx SOURCES output/influx.c output/influx_http.c PKGS libcurl)
