@@ -97,16 +97,18 @@ static int pl_build_branch(struct pl_build *B, const struct ofd_cfg_entry *ce, s
 	return 0;
 }
 
-/* The key `workers` of an input's config map, or NULL. */
+/* The key `workers` of an input's or a blocking output's config map (an output with a writer
+   pool, whose server takes parallel writes), or NULL. */
 static const struct ofd_cfg_key *pl_workers_key(const struct ofd_segment_type *t)
 {
-	for (const struct ofd_cfg_key *k = t->config; t->kind == OFD_SEG_INPUT && k && k->key; k++)
+	int takes = t->kind == OFD_SEG_INPUT || (t->kind == OFD_SEG_OUTPUT && (t->flags & OFD_SEGF_BLOCKING));
+	for (const struct ofd_cfg_key *k = t->config; takes && k && k->key; k++)
 		if (!strcmp(k->key, "workers") && (k->type == OFD_CFG_UINT || k->type == OFD_CFG_INT))
 			return k;
 	return NULL;
 }
 
-/* An input's `workers` when its config does not give them: from its `jobs`, else from -n. */
+/* `workers` when the config does not give them: from `jobs`, else for an input from -n. */
 static int pl_apply_workers(struct pl_build *B, const struct ofd_cfg_entry *ce, struct pl_entry *e,
 			    unsigned jobs, void *state)
 {
@@ -116,7 +118,7 @@ static int pl_apply_workers(struct pl_build *B, const struct ofd_cfg_entry *ce, 
 		return 0;
 	snprintf(text, sizeof(text), "%u", jobs);
 	struct ofd_cfg_node v = {.kind = OFD_CFGN_SCALAR, .line = e->line, .text = text};
-	if (jobs <= 1 && !B->p->o.input_workers)
+	if (jobs <= 1 && (!B->p->o.input_workers || e->type->kind != OFD_SEG_INPUT))
 		return 0;
 	if (jobs <= 1)
 		v.text = B->p->o.input_workers;
@@ -126,7 +128,8 @@ static int pl_apply_workers(struct pl_build *B, const struct ofd_cfg_entry *ce, 
 /*
  * `jobs: N` is taken on every segment, as flowpipeline takes it; what it does depends on the
  * segment: a stateless one (OFD_SEGF_PARALLEL) runs N instances and the next stage restores the
- * order; an input with `workers` gets N workers (unless its config gives them); anything else
+ * order; an input or a blocking output with `workers` (readers, a writer pool) gets N workers
+ * (unless its config gives them); anything else
  * keeps one instance with a warning that says why (an output writes one ordered stream, a
  * stateful segment such as count or elephant would split its state). Returns the jobs to run.
  */

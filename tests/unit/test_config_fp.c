@@ -92,6 +92,25 @@ static const struct ofd_segment_type t_win = {
     .config = twin_keys, .init = twin_init, .start = twin_start,
 };
 
+static void twout_process(struct ofd_segment *seg, void *state, struct ofd_batch *b)
+{
+	(void)seg;
+	(void)state;
+	(void)b;
+}
+
+/* a blocking output with a writer pool's `workers` */
+static const struct ofd_segment_type t_wout = {
+    OFD_SEGMENT_VERSION,
+    .name = "t_wout",
+    .kind = OFD_SEG_OUTPUT,
+    .flags = OFD_SEGF_BLOCKING,
+    .state_size = sizeof(struct twin),
+    .config = twin_keys,
+    .init = twin_init,
+    .process = twout_process,
+};
+
 struct tkeep {
 	uint64_t mod;
 };
@@ -148,7 +167,7 @@ static struct ofd_cfg_file *cfgf;
 static struct ofd_registry *test_registry(void)
 {
 	struct ofd_registry *r;
-	const struct ofd_segment_type *types[] = {&t_in, &t_win, &t_keep, &t_sum, &t_write};
+	const struct ofd_segment_type *types[] = {&t_in, &t_win, &t_wout, &t_keep, &t_sum, &t_write};
 	assert_int_equal(ofd_registry_new_empty(&r), 0);
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		assert_int_equal(ofd_registry_add(r, types[i], "test", err, sizeof(err)), 0);
@@ -410,7 +429,7 @@ static void test_jobs(void **st)
 	ofd_registry_free(r);
 }
 
-/* an input's workers: its config's, else its jobs, else -n, else its default */
+/* an input's workers: its config's, else its jobs, else -n, else its default; an output's */
 static void test_workers(void **st)
 {
 	(void)st;
@@ -425,6 +444,14 @@ static void test_workers(void **st)
 	run(r, "- segment: t_win\n  jobs: 5\n", &n3);
 	assert_int_equal(seen_workers, 5);
 	run(r, "- segment: t_win\n  jobs: 5\n  config: {workers: 2}\n", &n3);
+	assert_int_equal(seen_workers, 2);
+	assert_string_equal(logcap_buf, "");
+	/* a blocking output's writer pool: its config's, else its jobs, else its default (not -n) */
+	run(r, "- segment: t_in\n- segment: t_wout\n", &n3);
+	assert_int_equal(seen_workers, 7);
+	run(r, "- segment: t_in\n- segment: t_wout\n  jobs: 4\n", &n3);
+	assert_int_equal(seen_workers, 4);
+	run(r, "- segment: t_in\n- segment: t_wout\n  jobs: 4\n  config: {workers: 2}\n", NULL);
 	assert_int_equal(seen_workers, 2);
 	assert_string_equal(logcap_buf, "");
 	ofd_registry_free(r);

@@ -30,8 +30,8 @@ struct ofd_segment;
 /* ops->send's answers */
 enum {
 	OFD_WP_OK = 0,
-	OFD_WP_RETRY = 1, /* transient: connection lost, timeout, server busy (the chunk is tried
-			     again; close() and open() come first when the connection was lost) */
+	OFD_WP_RETRY = 1,     /* transient: connection lost, timeout, server busy (the chunk is tried
+				 again; close() and open() come first when the connection was lost) */
 	OFD_WP_RECONNECT = 2, /* as RETRY, and the connection is closed and opened again */
 	OFD_WP_FAIL = 3,      /* permanent: the server refused these rows (not tried again) */
 };
@@ -47,9 +47,9 @@ struct ofd_wpool_ops {
 };
 
 struct ofd_wpool_conf {
-	unsigned workers;   /* threads and connections, >= 1 */
-	size_t chunk_bytes; /* room per chunk */
-	unsigned retries;   /* attempts after the first */
+	unsigned workers;    /* threads and connections, >= 1 */
+	size_t chunk_bytes;  /* room per chunk */
+	unsigned retries;    /* attempts after the first */
 	uint64_t backoff_ns; /* before the first retry; doubled per attempt, at most 60 s */
 	/* indices into the segment's counters (ofd_segment_count) */
 	unsigned c_written, c_lost, c_retried, c_waits;
@@ -60,7 +60,7 @@ struct ofd_wpool_chunk {
 	char *data;
 	size_t len, cap;
 	uint32_t rows;
-	uint64_t opened_ns; /* monotonic ns of its first row (0: empty) */
+	uint64_t opened_ns; /* monotonic ns when the output took it to fill */
 };
 
 struct ofd_wpool;
