@@ -98,8 +98,8 @@ static uint64_t cpu_ns(clockid_t id)
 static int render(const struct stored *st, unsigned times, const char *out)
 {
 	static struct ofd_lp lp;
-	if (ofd_lp_init(&lp, "flowdata") || ofd_lp_add_tag(&lp, "ProtoName") || ofd_lp_add_field(&lp, "Bytes") ||
-	    ofd_lp_add_field(&lp, "Packets") || ofd_lp_finish(&lp))
+	if (ofd_lp_init(&lp, "flowdata") || ofd_lp_add_tag(&lp, "ProtoName") ||
+	    ofd_lp_add_field(&lp, "Bytes") || ofd_lp_add_field(&lp, "Packets") || ofd_lp_finish(&lp))
 		return -1;
 	FILE *f = fopen(out, "wb");
 	if (!f)
@@ -110,14 +110,16 @@ static int render(const struct stored *st, unsigned times, const char *out)
 	for (unsigned k = 0; k < times; k++)
 		for (size_t i = 0; i < st->n; i++)
 			for (uint32_t j = 0; j < st->b[i]->n; j++) {
-				char *e = ofd_lp_row(&lp, &st->b[i]->flows[j], ts++, buf + len, buf + sizeof(buf));
+				char *e =
+				    ofd_lp_row(&lp, &st->b[i]->flows[j], ts++, buf + len, buf + sizeof(buf));
 				if (!e) {
 					uint64_t w0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
 					if (fwrite(buf, 1, len, f) != len)
 						return -1;
 					io += cpu_ns(CLOCK_THREAD_CPUTIME_ID) - w0;
 					len = 0;
-					e = ofd_lp_row(&lp, &st->b[i]->flows[j], ts - 1, buf, buf + sizeof(buf));
+					e = ofd_lp_row(&lp, &st->b[i]->flows[j], ts - 1, buf,
+						       buf + sizeof(buf));
 				}
 				len = (size_t)(e - buf);
 				n++;
@@ -151,8 +153,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind < 2) {
-		fprintf(stderr, "usage: bench_influx [--file F] [--times N] [--lp OUT.lp] [--render-only] URL "
-				"BUCKET [CONFIG-EXTRA]\n");
+		fprintf(stderr,
+			"usage: bench_influx [--file F] [--times N] [--lp OUT.lp] [--render-only] URL "
+			"BUCKET [CONFIG-EXTRA]\n");
 		return 2;
 	}
 	char def[1024];
@@ -179,8 +182,9 @@ int main(int argc, char **argv)
 	if (render_only)
 		return 0;
 	char cfg[2048];
-	snprintf(cfg, sizeof(cfg), "{address: \"%s\", bucket: %s, org: bench, token: bench%s%s}", argv[optind],
-		 argv[optind + 1], argc - optind > 2 ? ", " : "", argc - optind > 2 ? argv[optind + 2] : "");
+	snprintf(cfg, sizeof(cfg), "{address: \"%s\", bucket: %s, org: bench, token: bench%s%s}",
+		 argv[optind], argv[optind + 1], argc - optind > 2 ? ", " : "",
+		 argc - optind > 2 ? argv[optind + 2] : "");
 	struct ofd_harness *h = NULL;
 	if (ofd_harness_new(&h, &ofd_seg_influx, cfg, err, sizeof(err))) {
 		fprintf(stderr, "bench_influx: influx: %s\n", err);
@@ -204,7 +208,8 @@ int main(int argc, char **argv)
 	printf("RESULT seg=influx records=%" PRIu64 " written=%" PRIu64 " lost=%" PRIu64 " retried=%" PRIu64
 	       " waits=%" PRIu64 " wall_s=%.3f rate=%.0f cpu_s=%.3f rate_per_core=%.0f\n",
 	       n, ofd_harness_counter(h, "written"), ofd_harness_counter(h, "lost"),
-	       ofd_harness_counter(h, "retried"), ofd_harness_counter(h, "waits"), wall, n / wall, cpu, n / cpu);
+	       ofd_harness_counter(h, "retried"), ofd_harness_counter(h, "waits"), wall, n / wall, cpu,
+	       n / cpu);
 	ofd_harness_free(h);
 	ofd_harness_free(pm);
 	free(w);

@@ -186,8 +186,8 @@ static int influxd_start(void)
 			if (http_to(influxd_port, "GET", "/ping", &r) == 204)
 				break;
 		influxd_log_fd = pfd[0];
-		assert_int_equal(pthread_create(&influxd_drain_thr, NULL, influxd_drain, (void *)(intptr_t)pfd[0]),
-				 0);
+		assert_int_equal(
+		    pthread_create(&influxd_drain_thr, NULL, influxd_drain, (void *)(intptr_t)pfd[0]), 0);
 		influxd_drain_on = 1;
 		if (ok && http_to(influxd_port, "GET", "/ping", &r) == 204)
 			return 0;

@@ -89,9 +89,10 @@ static void test_lineproto(void **st)
 	assert_non_null(e);
 	*e = 0;
 	/* tags and fields by key; DstAddr empty: left out */
-	assert_string_equal(out, "flow\\ data,Cid=42,ProtoName=a\\ b\\,c\\=d\\\\,SrcAddr=2001:db8::1 "
-				 "Bytes=9223372036854775807i,Packets=3i,SrcIfDesc=\"Gi0/1 \\\"up\\\"\\\\x0a\","
-				 "Type=\"NETFLOW_V5\" 1700000000000000005\n");
+	assert_string_equal(out,
+			    "flow\\ data,Cid=42,ProtoName=a\\ b\\,c\\=d\\\\,SrcAddr=2001:db8::1 "
+			    "Bytes=9223372036854775807i,Packets=3i,SrcIfDesc=\"Gi0/1 \\\"up\\\"\\\\x0a\","
+			    "Type=\"NETFLOW_V5\" 1700000000000000005\n");
 	assert_int_equal(lp.clamped, 1);
 	assert_null(ofd_lp_row(&lp, &f, T0, out, out + 40)); /* does not fit */
 	assert_int_equal(ofd_lp_add_field(&lp, "ProtoName"), 0);
@@ -128,8 +129,9 @@ static void test_v2_request(void **st)
 	assert_non_null(strstr(p.req[0].head, "\r\nAuthorization: Token tok\r\n"));
 	assert_non_null(strstr(p.req[0].head, "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
 	assert_null(strcasestr(p.req[0].head, "Expect:"));
-	assert_string_equal(p.req[0].body, "flowdata,ProtoName=TCP Bytes=100i 1700000000000000000\n"
-					   "flowdata,ProtoName=a\\ b\\,c\\=d Bytes=300i 1700000002000000000\n");
+	assert_string_equal(p.req[0].body,
+			    "flowdata,ProtoName=TCP Bytes=100i 1700000000000000000\n"
+			    "flowdata,ProtoName=a\\ b\\,c\\=d Bytes=300i 1700000002000000000\n");
 	peer_free(&p);
 }
 
@@ -224,11 +226,12 @@ static void test_influxd_v1(void **st)
 		skip();
 	create_db("flows");
 	char cfg[600];
-	snprintf(cfg, sizeof(cfg),
-		 "{address: \"http://127.0.0.1:%u\", bucket: flows, token: \"u:p\", api: v1, time: "
-		 "TimeReceived, tags: \"ProtoName,SrcAddr\", fields: [Bytes, Packets, SrcIfDesc], batchsize: 4, "
-		 "workers: 2}",
-		 influxd_port);
+	snprintf(
+	    cfg, sizeof(cfg),
+	    "{address: \"http://127.0.0.1:%u\", bucket: flows, token: \"u:p\", api: v1, time: "
+	    "TimeReceived, tags: \"ProtoName,SrcAddr\", fields: [Bytes, Packets, SrcIfDesc], batchsize: 4, "
+	    "workers: 2}",
+	    influxd_port);
 	struct ofd_harness *h = st_open(&ofd_seg_influx, cfg);
 	struct ofd_batch *b = ofd_harness_batch(h, 9);
 	for (unsigned i = 0; i < 9; i++)
@@ -303,7 +306,8 @@ static void test_config_errors(void **st)
 					 sizeof(err)),
 			 OFD_ECONFIG);
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_influx,
-					 "{address: \"ftp://x\", org: o, bucket: b, token: t}", err, sizeof(err)),
+					 "{address: \"ftp://x\", org: o, bucket: b, token: t}", err,
+					 sizeof(err)),
 			 OFD_ECONFIG);
 	assert_non_null(strstr(err, "address"));
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_influx, "{bucket: b, token: t}", err, sizeof(err)),
@@ -312,9 +316,9 @@ static void test_config_errors(void **st)
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_influx, "{org: o, token: t}", err, sizeof(err)),
 			 OFD_ECONFIG);
 	assert_non_null(strstr(err, "bucket"));
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_influx, "{org: o, bucket: b, token: t, api: v3}", err,
-					 sizeof(err)),
-			 OFD_ECONFIG);
+	assert_int_equal(
+	    ofd_harness_new(&h, &ofd_seg_influx, "{org: o, bucket: b, token: t, api: v3}", err, sizeof(err)),
+	    OFD_ECONFIG);
 	assert_null(h);
 	/* v1 needs neither org nor token */
 	h = st_open(&ofd_seg_influx, "{bucket: b, api: v1, address: \"http://127.0.0.1:9\"}");
@@ -342,9 +346,9 @@ static int teardown(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_lineproto),	      cmocka_unit_test(test_v2_request),
-	    cmocka_unit_test(test_auto_fallback),     cmocka_unit_test(test_retry_500),
-	    cmocka_unit_test(test_refused_400),	      cmocka_unit_test(test_influxd_v1),
+	    cmocka_unit_test(test_lineproto),	     cmocka_unit_test(test_v2_request),
+	    cmocka_unit_test(test_auto_fallback),    cmocka_unit_test(test_retry_500),
+	    cmocka_unit_test(test_refused_400),	     cmocka_unit_test(test_influxd_v1),
 	    cmocka_unit_test(test_influxd_auto_now), cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -29,7 +29,7 @@
 #include "ofd/flow.h"
 #include "segments/common/sqlcols.h"
 
-#define OFD_LP_MAX 64	  /* tags, and fields */
+#define OFD_LP_MAX     64 /* tags, and fields */
 #define OFD_LP_KEY_MAX 96 /* an escaped key or measurement, bytes */
 
 struct ofd_lp_col {

@@ -25,7 +25,7 @@
 
 #define ROW_BYTES 256 /* a point's room in a chunk: a chunk of batchsize points is sent earlier */
 
-static const char *const counters[] = {"written", "lost",      "retried", "waits",	   "refused",
+static const char *const counters[] = {"written",   "lost",    "retried",	"waits", "refused",
 				       "too_large", "clamped", "api_fallbacks", NULL};
 static const char *const apis[] = {"auto", "v1", "v2", NULL};
 static const char *const times[] = {"now", "TimeReceived", "TimeFlowStart", "TimeFlowEnd", NULL};
@@ -52,7 +52,8 @@ static int influx_init(struct ofd_segment *seg, void *state)
 	int err = ofd_lp_init(&s->lp, s->measurement);
 	if (err) {
 		if (err == OFD_ECONFIG)
-			ofd_seg_log(seg, OFD_LOG_ERR, "key measurement: empty or longer than %d bytes escaped",
+			ofd_seg_log(seg, OFD_LOG_ERR,
+				    "key measurement: empty or longer than %d bytes escaped",
 				    OFD_LP_KEY_MAX - 1);
 		return err;
 	}

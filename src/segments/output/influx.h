@@ -20,13 +20,13 @@ struct influx_state {
 	/* config */
 	char *address, *org, *bucket, *token, *measurement;
 	struct ofd_strlist tags, fields;
-	int api; /* INFLUX_* */
+	int api;       /* INFLUX_* */
 	int time_from; /* TS_* */
 	uint64_t batchsize, flush_ns, workers, retries, backoff_ns, timeout_ns;
 	/* derived */
 	char *url_v1, *url_v2;
-	char *auth_header; /* "Authorization: Token TOKEN" */
-	char *userpwd;	   /* v1: "user:password" when the token has a colon, else NULL */
+	char *auth_header;  /* "Authorization: Token TOKEN" */
+	char *userpwd;	    /* v1: "user:password" when the token has a colon, else NULL */
 	atomic_int api_now; /* INFLUX_V1 or INFLUX_V2: what auto found */
 	struct ofd_segment *seg;
 	struct ofd_lp lp;
