@@ -29,6 +29,7 @@ struct peer {
 	unsigned nscript;
 	const char *error; /* the body of a 4xx/5xx answer */
 	pthread_mutex_t mu;
+	pthread_cond_t cv; /* a request came */
 	struct peer_req req[PEER_MAX];
 	unsigned nreq;
 };
@@ -83,6 +84,7 @@ static void *peer_main(void *arg)
 			else
 				free(r.body);
 			r.body = NULL; /* the list's now */
+			pthread_cond_broadcast(&p->cv);
 			pthread_mutex_unlock(&p->mu);
 			char ans[1024];
 			const char *body = status >= 400 ? p->error : "";
@@ -102,6 +104,7 @@ static void peer_start(struct peer *p, const int *script, unsigned n, const char
 {
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
 	memcpy(p->script, script, n * sizeof(*script));
 	p->nscript = n;
 	p->error = error ? error : "{\"error\":\"failed\"}";
@@ -123,7 +126,26 @@ static void peer_stop(struct peer *p)
 	shutdown(p->fd, SHUT_RDWR);
 	pthread_join(p->thr, NULL);
 	close(p->fd);
+	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
+}
+
+/* Wait until n requests came, at most ms; whether they did. */
+static int peer_wait(struct peer *p, unsigned n, unsigned ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L)
+		until.tv_sec++, until.tv_nsec -= 1000000000L;
+	pthread_mutex_lock(&p->mu);
+	int rc = 0;
+	while (p->nreq < n && rc == 0)
+		rc = pthread_cond_timedwait(&p->cv, &p->mu, &until);
+	int ok = p->nreq >= n;
+	pthread_mutex_unlock(&p->mu);
+	return ok;
 }
 
 /* The requests' bodies. */

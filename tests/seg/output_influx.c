@@ -15,6 +15,8 @@
 
 #include "segtest.h"
 
+#include "ofd/time.h"
+
 #include "http_peer.h"
 #include "influxd_peer.h"
 #include "segments/common/fieldlist.h"
@@ -163,6 +165,28 @@ static void test_auto_fallback(void **st)
 	peer_free(&p);
 }
 
+static void test_v1_no_token(void **st)
+{
+	(void)st;
+	struct peer p;
+	peer_start(&p, NULL, 0, NULL);
+	struct ofd_harness *h = open_peer(&p, "api: v1, tags: [Cid, SrcAddr], fields: \"Packets,ProtoName\"");
+	struct ofd_batch *b = ofd_harness_batch(h, 1);
+	fill(&b->flows[0], 0);
+	b->flows[0].cid = 7;
+	ofd_harness_process(h, b);
+	written(h);
+	assert_int_equal(ofd_harness_counter(h, "written"), 1);
+	ofd_harness_free(h);
+	peer_stop(&p);
+	assert_int_equal(p.nreq, 1);
+	assert_string_equal(p.req[0].line, "POST /write?db=b&precision=ns HTTP/1.1");
+	assert_null(strcasestr(p.req[0].head, "Authorization"));
+	assert_non_null(
+	    strstr(p.req[0].body, "flowdata,Cid=7,SrcAddr=10.0.0.1 Packets=1i,ProtoName=\"TCP\" "));
+	peer_free(&p);
+}
+
 static void test_retry_500(void **st)
 {
 	(void)st;
@@ -209,6 +233,48 @@ static void test_refused_400(void **st)
 	assert_non_null(strstr(p.req[1].body, "Bytes=400i"));
 	assert_null(strstr(p.req[1].body, "Bytes=100i"));
 	peer_free(&p);
+}
+
+static void test_flush_on_tick(void **st)
+{
+	(void)st;
+	struct peer p;
+	peer_start(&p, NULL, 0, NULL);
+	struct ofd_harness *h = open_peer(&p, "org: o, token: t, flushinterval: 0s");
+	struct ofd_batch *b = ofd_harness_batch(h, 2);
+	fill(&b->flows[0], 0);
+	fill(&b->flows[1], 1);
+	ofd_harness_process(h, b);
+	assert_false(peer_wait(&p, 1, 200)); /* 2 of batchsize 5000: held */
+	ofd_harness_tick(h, ofd_time_now_ns());
+	assert_true(peer_wait(&p, 1, 10000)); /* open longer than flushinterval: sent on the tick */
+	written(h);
+	assert_int_equal(ofd_harness_counter(h, "written"), 2);
+	ofd_harness_free(h);
+	peer_stop(&p);
+	assert_int_equal(p.nreq, 1);
+	peer_free(&p);
+}
+
+/* Nobody listens: connecting fails, is retried, then the rows are lost. */
+static void test_transport_error(void **st)
+{
+	(void)st;
+	char cfg[300];
+	snprintf(cfg, sizeof(cfg),
+		 "{address: \"http://127.0.0.1:%u\", org: o, bucket: b, token: t, retries: 2, backoff: 1ms}",
+		 free_tcp_port());
+	struct ofd_harness *h = st_open(&ofd_seg_influx, cfg);
+	struct ofd_batch *b = ofd_harness_batch(h, 3);
+	for (unsigned i = 0; i < 3; i++)
+		fill(&b->flows[i], i);
+	ofd_harness_process(h, b);
+	written(h);
+	assert_int_equal(ofd_harness_counter(h, "lost"), 3);
+	assert_int_equal(ofd_harness_counter(h, "retried"), 2);
+	assert_int_equal(ofd_harness_counter(h, "written"), 0);
+	assert_int_equal(ofd_harness_counter(h, "refused"), 0);
+	ofd_harness_free(h);
 }
 
 static void create_db(const char *db)
@@ -346,10 +412,12 @@ static int teardown(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_lineproto),	     cmocka_unit_test(test_v2_request),
-	    cmocka_unit_test(test_auto_fallback),    cmocka_unit_test(test_retry_500),
-	    cmocka_unit_test(test_refused_400),	     cmocka_unit_test(test_influxd_v1),
-	    cmocka_unit_test(test_influxd_auto_now), cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_lineproto),	  cmocka_unit_test(test_v2_request),
+	    cmocka_unit_test(test_auto_fallback), cmocka_unit_test(test_v1_no_token),
+	    cmocka_unit_test(test_retry_500),	  cmocka_unit_test(test_refused_400),
+	    cmocka_unit_test(test_flush_on_tick), cmocka_unit_test(test_transport_error),
+	    cmocka_unit_test(test_influxd_v1),	  cmocka_unit_test(test_influxd_auto_now),
+	    cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

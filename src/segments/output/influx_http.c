@@ -81,10 +81,13 @@ int influx_http_init(struct ofd_segment *seg, struct influx_state *s)
 	}
 	curl_free(org);
 	curl_free(bucket);
-	s->auth_header = join("Authorization: Token ", s->token ? s->token : "", "", "", "");
-	if (s->token && strchr(s->token, ':'))
+	int token = s->token && s->token[0]; /* none (api: v1 only): no Authorization at all */
+	if (token)
+		s->auth_header = join("Authorization: Token ", s->token, "", "", "");
+	if (token && strchr(s->token, ':'))
 		s->userpwd = join(s->token, "", "", "", "");
-	if (!s->url_v1 || !s->url_v2 || !s->auth_header || (s->token && strchr(s->token, ':') && !s->userpwd))
+	if (!s->url_v1 || !s->url_v2 || (token && !s->auth_header) ||
+	    (token && strchr(s->token, ':') && !s->userpwd))
 		return -ENOMEM;
 	return 0;
 }
