@@ -379,6 +379,10 @@ static void test_config_errors(void **st)
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_influx, "{bucket: b, token: t}", err, sizeof(err)),
 			 OFD_ECONFIG);
 	assert_non_null(strstr(err, "org"));
+	/* no token: taken (flowpipeline's configs write token: $VAR), warned about, nothing sent */
+	h = st_open(&ofd_seg_influx, "{org: o, bucket: b, address: \"http://127.0.0.1:9\"}");
+	ofd_harness_free(h);
+	h = NULL;
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_influx, "{org: o, token: t}", err, sizeof(err)),
 			 OFD_ECONFIG);
 	assert_non_null(strstr(err, "bucket"));

@@ -69,6 +69,10 @@ static int influx_init(struct ofd_segment *seg, void *state)
 		ofd_seg_log(seg, OFD_LOG_ERR, "key tags, fields: %s is both a tag and a field", both);
 		return OFD_ECONFIG;
 	}
+	if (s->api != INFLUX_V1 && (!s->token || !s->token[0])) /* an unset $VARIABLE, say */
+		ofd_seg_log(seg, OFD_LOG_WARN,
+			    "key token: empty: no Authorization is sent, and a server with authentication "
+			    "refuses every write (401: counted lost)");
 	atomic_store(&s->api_now, s->api == INFLUX_V1 ? INFLUX_V1 : INFLUX_V2);
 	if ((err = influx_http_init(seg, s)))
 		return err;
@@ -173,8 +177,8 @@ static int influx_check(const void *state, char *err, size_t errlen)
 			 s->address);
 		return OFD_ECONFIG;
 	}
-	if (s->api != INFLUX_V1 && (!s->org || !s->org[0] || !s->token || !s->token[0])) {
-		snprintf(err, errlen, "key org, token: required (but with api: v1)");
+	if (s->api != INFLUX_V1 && (!s->org || !s->org[0])) {
+		snprintf(err, errlen, "key org: required (but with api: v1)");
 		return OFD_ECONFIG;
 	}
 	if (!s->bucket[0]) {
@@ -196,8 +200,8 @@ static const struct ofd_cfg_key influx_keys[] = {
     OFD_KEY("bucket", OFD_CFG_STRING, struct influx_state, bucket, .required = 1,
 	    .help = "the bucket (InfluxDB 2), or the database (1.x: /write?db=BUCKET); must exist"),
     OFD_KEY("token", OFD_CFG_STRING, struct influx_state, token,
-	    .help = "the access token, sent as Authorization: Token TOKEN; required but with api: v1, "
-		    "where user:password is sent as basic auth"),
+	    .help = "the access token, sent as Authorization: Token TOKEN (v1: user:password as basic "
+		    "auth); empty: none sent (warned about but with api: v1)"),
     OFD_KEY("tags", OFD_CFG_STRLIST, struct influx_state, tags,
 	    .help = "the fields written as tags, a list or a comma-separated string of field names (any "
 		    "field: numbers in decimal, addresses as text, enums by name); default ProtoName"),
