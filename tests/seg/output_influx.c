@@ -57,7 +57,7 @@ static void test_lineproto(void **st)
 	char *e = ofd_lp_escape(out, out + sizeof(out), "a b,c=d\\", 8, 'k');
 	assert_non_null(e);
 	*e = 0;
-	assert_string_equal(out, "a\\ b\\,c\\=d\\\\");
+	assert_string_equal(out, "a\\ b\\,c\\=d\\x5c");
 	e = ofd_lp_escape(out, out + sizeof(out), "x \"q\" \\", 7, 's');
 	*e = 0;
 	assert_string_equal(out, "x \\\"q\\\" \\\\");
@@ -65,6 +65,14 @@ static void test_lineproto(void **st)
 	*e = 0;
 	assert_string_equal(out, "m=1\\ \\,");
 	assert_null(ofd_lp_escape(out, out + 3, "a,b", 3, 'k')); /* no room */
+	/* a backslash stays a byte (before an escaped one too) but the last: \x5c, which cannot escape the
+	 * delimiter */
+	e = ofd_lp_escape(out, out + sizeof(out), " b,c\"\\\\", 7, 'k');
+	*e = 0;
+	assert_string_equal(out, "\\ b\\,c\"\\\\x5c");
+	e = ofd_lp_escape(out, out + sizeof(out), "x\\y\\\\,z\\", 8, 'k');
+	*e = 0;
+	assert_string_equal(out, "x\\y\\\\\\,z\\x5c");
 
 	struct ofd_lp lp;
 	assert_int_equal(ofd_lp_init(&lp, "flow data"), 0);
@@ -92,7 +100,7 @@ static void test_lineproto(void **st)
 	*e = 0;
 	/* tags and fields by key; DstAddr empty: left out */
 	assert_string_equal(out,
-			    "flow\\ data,Cid=42,ProtoName=a\\ b\\,c\\=d\\\\,SrcAddr=2001:db8::1 "
+			    "flow\\ data,Cid=42,ProtoName=a\\ b\\,c\\=d\\x5c,SrcAddr=2001:db8::1 "
 			    "Bytes=9223372036854775807i,Packets=3i,SrcIfDesc=\"Gi0/1 \\\"up\\\"\\\\x0a\","
 			    "Type=\"NETFLOW_V5\" 1700000000000000005\n");
 	assert_int_equal(lp.clamped, 1);
@@ -357,6 +365,34 @@ static void test_influxd_auto_now(void **st)
 	assert_true(t >= before && t < before + 600 * 1000000000ull); /* written now, in ns */
 }
 
+/* Backslashes and specials in a tag value, as the real server stores them. */
+static void test_influxd_backslashes(void **st)
+{
+	(void)st;
+	if (!have_influxd)
+		skip();
+	create_db("esc");
+	char cfg[600];
+	snprintf(cfg, sizeof(cfg), "{address: \"http://127.0.0.1:%u\", bucket: esc, api: v1}", influxd_port);
+	struct ofd_harness *h = st_open(&ofd_seg_influx, cfg);
+	struct ofd_batch *b = ofd_harness_batch(h, 2);
+	fill(&b->flows[0], 0);
+	fill(&b->flows[1], 1);
+	b->flows[0].proto_name = "x\\y\\\\,z\\"; /* x\y\\,z\ */
+	b->flows[1].proto_name = " b,c\"\\\\";
+	ofd_harness_process(h, b);
+	written(h);
+	assert_int_equal(ofd_harness_counter(h, "written"), 2);
+	ofd_harness_free(h);
+	struct resp r;
+	const char *j = influxd_query("esc", "SHOW TAG VALUES FROM flowdata WITH KEY = ProtoName", &r);
+	/* stored: the text, a last backslash as \x5c */
+	assert_non_null(strstr(j, "[\"ProtoName\",\" b,c\\\"\\\\\\\\x5c\"]"));
+	assert_non_null(strstr(j, "[\"ProtoName\",\"x\\\\y\\\\\\\\,z\\\\x5c\"]"));
+	j = influxd_query("esc", "SELECT count(Bytes) FROM flowdata", &r);
+	assert_non_null(strstr(j, "\"values\":[[0,2]]"));
+}
+
 static void test_config_errors(void **st)
 {
 	(void)st;
@@ -416,12 +452,12 @@ static int teardown(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_lineproto),	  cmocka_unit_test(test_v2_request),
-	    cmocka_unit_test(test_auto_fallback), cmocka_unit_test(test_v1_no_token),
-	    cmocka_unit_test(test_retry_500),	  cmocka_unit_test(test_refused_400),
-	    cmocka_unit_test(test_flush_on_tick), cmocka_unit_test(test_transport_error),
-	    cmocka_unit_test(test_influxd_v1),	  cmocka_unit_test(test_influxd_auto_now),
-	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_lineproto),		cmocka_unit_test(test_v2_request),
+	    cmocka_unit_test(test_auto_fallback),	cmocka_unit_test(test_v1_no_token),
+	    cmocka_unit_test(test_retry_500),		cmocka_unit_test(test_refused_400),
+	    cmocka_unit_test(test_flush_on_tick),	cmocka_unit_test(test_transport_error),
+	    cmocka_unit_test(test_influxd_v1),		cmocka_unit_test(test_influxd_auto_now),
+	    cmocka_unit_test(test_influxd_backslashes), cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -22,16 +22,25 @@ static int special(int c, int kind)
 	}
 }
 
+/*
+ * InfluxDB's scanner ends a name or tag value at a special byte whose previous byte is not a
+ * backslash, and unescapes only backslash-comma, -equals and -space. So a backslash of the text
+ * is written as it is (before an escaped special byte it stays a byte of the value) but the last
+ * one: it would escape the delimiter after the value, and line protocol has no way to end a
+ * value with a backslash; it is written as the text \x5c (termtext's notation).
+ */
 char *ofd_lp_escape(char *p, char *end, const char *s, size_t n, int kind)
 {
 	for (size_t i = 0; i < n; i++) {
 		int c = (unsigned char)s[i];
-		if (end - p < 2)
+		if (end - p < 4)
 			return NULL;
-		if (special(c, kind))
+		if (special(c, kind)) {
 			*p++ = '\\';
-		else if (c == '\\' && kind != 's' && (i + 1 == n || special((unsigned char)s[i + 1], kind)))
-			*p++ = '\\'; /* would escape the next character, or the delimiter after it */
+		} else if (c == '\\' && kind != 's' && i + 1 == n) {
+			p = OFD_WBUF_LIT(p, "\\x5c");
+			continue;
+		}
 		*p++ = (char)c;
 	}
 	return p;

@@ -14,7 +14,8 @@
  * any other column as a string field ("\"TCP\"").
  *
  * Escaping: measurement: comma and space; tag keys, tag values, field keys: comma, equals sign,
- * space; a backslash that would escape what follows (before one of those, or last) is doubled.
+ * space; a backslash that ends a name or tag value (it would escape the delimiter after it) is
+ * written as the text \x5c.
  * String field values: double quote and backslash. Text from outside (strings, interface
  * descriptions) is cut at OFD_FMT_TEXT_MAX bytes and its control characters and invalid UTF-8
  * are escaped as text first (util/termtext.h): a point is always one line.
