@@ -21,10 +21,10 @@ PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-
               libpcap-dev zlib1g-dev libcmocka-dev libyaml-dev libjansson-dev libzstd-dev \
               libsodium-dev libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev shellcheck \
               librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev libmaxminddb-dev \
-              libc-ares-dev libsnmp-dev libpcre2-dev
+              libc-ares-dev libsnmp-dev libpcre2-dev libpq-dev
 PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl sqlite3 python3-ipfix \
               kcat protobuf-compiler mmdb-bin dnsmasq-base snmpd snmp bgpdump jq prometheus \
-              libmaxmind-db-writer-perl
+              libmaxmind-db-writer-perl influxdb postgresql
 
 .PHONY: all deps deps-peers build run test check-format check-banned check-shell check-layers check-readme test-minimal \
         readme test-gcc test-asan test-fuzz fuzz bench format clean

@@ -15,5 +15,17 @@ fi
 # tshark asks whether non-root users may capture; answer no, non-interactively.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
+# Servers among the packages (influxdb, postgresql, snmpd ...) are started by the tests that
+# need them, on loopback with ports of their own: keep the packages from starting services.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	own_policy=1
+fi
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "$@"
+rc=0
+apt-get install -y -qq --no-install-recommends "$@" || rc=$?
+[ -n "$own_policy" ] && rm -f "$policy"
+exit "$rc"

@@ -19,11 +19,13 @@ struct ofd_httpep {
 	char addr[OFD_HOSTPORT_STRLEN + 8]; /* as asked for */
 	unsigned refs;			    /* get()s not put() yet, and the daemon's own */
 	int daemons;			    /* the daemon's metrics server (not ours to stop) */
+	unsigned unrouting;		    /* unroutes using h outside ep_mu (forget waits for them) */
 	uint16_t port;
 	char index[1024]; /* the "/" page (ours only) */
 };
 
 static pthread_mutex_t ep_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ep_cv = PTHREAD_COND_INITIALIZER; /* an unroute finished */
 static struct ofd_httpep *ep_list;
 
 static void ep_unlink(struct ofd_httpep *ep)
@@ -135,8 +137,15 @@ void ofd_httpep_unroute(struct ofd_httpep *ep, const char *path)
 	if (!ep)
 		return;
 	pthread_mutex_lock(&ep_mu);
-	if (ep->h)
-		ofd_httpd_route_del(ep->h, path);
+	struct ofd_httpd *h = ep->h;
+	if (h) { /* outside the lock: route_del waits for a scrape of path that is running */
+		ep->unrouting++;
+		pthread_mutex_unlock(&ep_mu);
+		ofd_httpd_route_del(h, path);
+		pthread_mutex_lock(&ep_mu);
+		ep->unrouting--;
+		pthread_cond_broadcast(&ep_cv);
+	}
 	/* off the "/" page: its line "PATH\n" (the page's first line ends with ':') */
 	size_t n = strlen(path);
 	for (char *p = strchr(ep->index, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
@@ -197,6 +206,8 @@ void ofd_httpep_forget(struct ofd_httpd *h)
 	struct ofd_httpep *ep = ep_list;
 	while (ep && !(ep->daemons && ep->h == h))
 		ep = ep->next;
+	while (ep && ep->unrouting) /* the server is stopped after this: let them finish with it */
+		pthread_cond_wait(&ep_cv, &ep_mu);
 	if (ep) {
 		ep->h = NULL;
 		ep->port = 0;

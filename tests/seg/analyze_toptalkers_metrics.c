@@ -21,6 +21,7 @@
 
 #include "segments/analyze/toptalkers_metrics.h"
 #include "segments/common/talkertab.h"
+#include "ofd/time.h"
 #include "segtest.h"
 
 extern const struct ofd_segment_type ofd_seg_toptalkers_metrics;
@@ -64,7 +65,10 @@ static void feed_second(struct ofd_harness *h, uint32_t second)
 	for (int v = 0; v < 3; v++)
 		for (int k = 0; k < 100; k++) {
 			uint64_t by = victim_bps[v] / 8 / 100;
-			flow(&b->flows[n++], 0xc6336400 + (uint32_t)k, victim[v], 123, by, by / 500);
+			flow(&b->flows[n], 0xc6336400 + (uint32_t)k, victim[v], 123, by, by / 500);
+			/* three quarters forwarded (RFC 7270: 64), the rest unknown (0: "dropped", as
+			   flowpipeline counts it); neither part of the third victim is above on its own */
+			b->flows[n++].forwarding_status = k < 75 ? 64 : 0;
 		}
 	for (uint32_t k = 0; k < 50; k++)
 		flow(&b->flows[n++], 0xc0a80001, 0x0a080000 + k, 123, 1000000, 1000);
@@ -159,23 +163,30 @@ static void test_ntp_reflection(void **state)
 	/* through the HTTP server */
 	char *t = scrape(ttm_port(st), "/flowdata");
 	assert_non_null(strstr(t, "HTTP/1.1 200"));
-	for (int v = 0; v < 3; v++) {
-		char pre[96];
+	for (int v = 0; v < 3; v++) { /* flowpipeline's families and labels */
+		char pre[128];
 		snprintf(pre, sizeof(pre),
-			 "overflowd_toptalker_bps{address=\"10.9.0.%d\",traffictype=\"ntp-reflection\"} ",
+			 "traffic_bps{traffic_type=\"ntp-reflection\",address=\"10.9.0.%d\","
+			 "forwarding_status=\"forwarded\"} ",
 			 v + 1);
-		assert_within_1pc(sample(t, pre), (double)victim_bps[v]);
+		assert_within_1pc(sample(t, pre), (double)victim_bps[v] * 0.75);
+		snprintf(pre, sizeof(pre),
+			 "traffic_pps{traffic_type=\"ntp-reflection\",address=\"10.9.0.%d\","
+			 "forwarding_status=\"dropped\"} ",
+			 v + 1);
+		assert_within_1pc(sample(t, pre), (double)victim_bps[v] * 0.25 / 8 / 500);
 	}
 	size_t lines = 0;
-	for (const char *p = strstr(t, "overflowd_toptalker_bps{"); p;
-	     p = strstr(p + 1, "overflowd_toptalker_bps{"))
+	for (const char *p = strstr(t, "\ntraffic_bps{"); p; p = strstr(p + 1, "\ntraffic_bps{"))
 		lines++;
-	assert_int_equal(lines, 3);
+	assert_int_equal(lines, 6); /* forwarded and dropped of each victim */
 	free(t);
 	t = scrape(ttm_port(st), "/metrics");
 	double mem = sample(t, "\noverflowd_toptalker_memory_bytes ");
 	if (!(mem > 0 && mem <= (double)budget))
 		fail_msg("metrics: %s", t);
+	assert_true(sample(t, "\ntoptalkers_db_size ") > 3); /* victims and the flood's survivors */
+	assert_true(sample(t, "\nkafka_messages_total ") == (double)SECONDS * (350 + 10000));
 	free(t);
 	/* the rates age out: ten empty seconds later no series remain */
 	ofd_harness_tick(h, (T0 + SECONDS + 11) * S);
@@ -291,6 +302,23 @@ static void test_buckets(void **state)
 	ofd_harness_free(h);
 }
 
+/* Flows before the first tick count in the bucket of the clock's time (not in bucket 0, which
+   the first tick would drop as decades old). */
+static void test_before_first_tick(void **state)
+{
+	(void)state;
+	struct ofd_harness *h =
+	    st_open(&ofd_seg_toptalkers_metrics, "{endpoint: \"\", buckets: 2, thresholdbps: 1000}");
+	uint64_t now = ofd_time_now_ns();
+	struct ofd_batch *b = ofd_harness_batch(h, 1);
+	flow(&b->flows[0], 1, 0x0a000009, 123, 2000, 4); /* 16,000 bits over 2 s */
+	ofd_harness_process(h, b);
+	ofd_harness_tick(h, (now / S + 2) * S);
+	assert_int_equal(ofd_harness_metric(h, "toptalker_bps", "10.0.0.9"), 8000);
+	assert_int_equal(ofd_harness_metric(h, "toptalker_pps", "10.0.0.9"), 2);
+	ofd_harness_free(h);
+}
+
 /* relevantaddress: source, both (a flow counts for each side) and connection (a pair). */
 static void test_relevantaddress(void **state)
 {
@@ -344,9 +372,13 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ntp_reflection),  cmocka_unit_test(test_traffic_specific),
-	    cmocka_unit_test(test_error_bound),	    cmocka_unit_test(test_buckets),
-	    cmocka_unit_test(test_relevantaddress), cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_ntp_reflection),
+	    cmocka_unit_test(test_traffic_specific),
+	    cmocka_unit_test(test_error_bound),
+	    cmocka_unit_test(test_buckets),
+	    cmocka_unit_test(test_before_first_tick),
+	    cmocka_unit_test(test_relevantaddress),
+	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -191,14 +191,29 @@ static void test_timing(void **st)
 	ofd_harness_free(h);
 }
 
+static char logbuf[4096];
+
+static void sink(enum ofd_log_level lvl, const char *line, void *ctx)
+{
+	(void)lvl;
+	(void)ctx;
+	strncat(logbuf, line, sizeof(logbuf) - strlen(logbuf) - 1);
+}
+
+/* Refused at start, and the log says why (with the file's name). */
 static void refused(const char *path, const char *why)
 {
 	char cfg[700], err[512] = "";
 	snprintf(cfg, sizeof(cfg), "{filename: %s}", path);
 	struct ofd_harness *h = NULL;
-	assert_int_equal(ofd_harness_new(&h, &ofd_seg_replay, cfg, err, sizeof(err)), OFD_EFORMAT);
+	logbuf[0] = 0;
+	ofd_log_set_sink(sink, NULL);
+	int rc = ofd_harness_new(&h, &ofd_seg_replay, cfg, err, sizeof(err));
+	ofd_log_set_sink(NULL, NULL);
+	assert_int_equal(rc, OFD_EFORMAT);
 	assert_null(h);
-	(void)why; /* the reason is logged: see the e2e test */
+	if (!strstr(logbuf, why) || !strstr(logbuf, path))
+		fail_msg("log \"%s\" does not say \"%s\" of %s", logbuf, why, path);
 }
 
 static void test_hostile(void **st)
@@ -232,6 +247,21 @@ static void test_hostile(void **st)
 	assert_int_equal(z.n, 3);
 	assert_true(ofd_time_mono_ns() - z0 < 5000000000ull);
 	ofd_harness_free(hz);
+	st_collect_reset(&z);
+
+	/* a seconds column written and its Ns column all 0 (a writer without the Ns fields): the
+	   order and the times are the seconds column's, the zeros overwrite nothing */
+	sql(st_path("secs.sqlite"), "CREATE TABLE flows (TimeReceived INTEGER, Bytes INTEGER, "
+				    "TimeReceivedNs INTEGER);"
+				    "INSERT INTO flows VALUES (1700000002, 1, 0);"
+				    "INSERT INTO flows VALUES (1700000001, 2, 0);");
+	struct ofd_harness *hs = replay(st_path("secs.sqlite"), ", ignoretiming: true");
+	st_run_to_end(hs, &z);
+	assert_int_equal(z.n, 2);
+	assert_int_equal(z.v[0].bytes, 2);
+	assert_int_equal(z.v[0].time_received_ns, 1700000001000000000ull);
+	assert_int_equal(z.v[1].time_received_ns, 1700000002000000000ull);
+	ofd_harness_free(hs);
 	st_collect_reset(&z);
 
 	/* bad rows: counted and skipped, the good ones replayed */

@@ -189,6 +189,14 @@ static void test_config(void **state)
 			 OFD_ECONFIG);
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_toptalkers, "{reportintervall: 5}", err, sizeof(err)),
 			 OFD_ECONFIG);
+	/* 16M talkers of 60 buckets may need 32 GiB and their tags: refused before any allocation */
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_toptalkers, "{maxtalkers: 16777216}", err, sizeof(err)),
+			 OFD_ECONFIG);
+	assert_non_null(strstr(err, "maxtalkers 16777216 with 60 buckets may take 34493956096 bytes, over "
+				    "maxmemory 1073741824"));
+	h = st_open(&ofd_seg_toptalkers, "{maxtalkers: 100000, maxmemory: 256M}");
+	ofd_harness_free(h);
+	h = NULL;
 	assert_null(h);
 	/* defaults: window 60 s, reports every 10 s, to standard output (nothing seen: nothing printed) */
 	h = st_open(&ofd_seg_toptalkers, "{window: 5m}");

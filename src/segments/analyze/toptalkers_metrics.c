@@ -4,9 +4,11 @@
  * bytes and packets of the flows are summed into a ring of `buckets` buckets of
  * `bucketduration` seconds (wall clock, as the flows pass). When a bucket closes, every address
  * whose rate over the last `thresholdbuckets` whole buckets is above `thresholdbps` and
- * `thresholdpps` is published with its rate over the last `reportbuckets` whole buckets, as the
- * gauges toptalker_bps and toptalker_pps {address, traffictype}: on the daemon's /metrics (the
- * segment's collect()) and on the segment's own HTTP server (`endpoint`, path `flowdatapath`).
+ * `thresholdpps` is published with its rate over the last `reportbuckets` whole buckets: on the
+ * segment's own HTTP server (`endpoint`, path `flowdatapath`) as flowpipeline's gauges
+ * traffic_bps and traffic_pps {traffic_type, address, forwarding_status} (forwarded and dropped,
+ * see KEY_DROPPED), and as toptalker_bps and toptalker_pps {address, traffictype} (their sum)
+ * on the daemon's /metrics (the segment's collect()).
  * Only addresses above the thresholds become series, at most OFD_METRIC_SERIES_MAX per segment
  * (more are counted as series_truncated): cardinality is bounded by construction.
  *
@@ -32,6 +34,7 @@
 #include "flowfilter/flowfilter.h"
 #include "format/promtext.h"
 #include "net/httpd.h"
+#include "ofd/time.h"
 #include "obs/httpep.h"
 #include "ofd/segment.h"
 #include "segments/common/talkertab.h"
@@ -66,11 +69,23 @@ struct ttm_tracker {
 	uint64_t last_c;
 };
 
+/* An address published: its rates in all, forwarded and dropped (flowpipeline's split). */
 struct ttm_series {
 	char address[OFD_METRIC_VALUE_MAX];
 	const char *traffictype;
 	uint64_t bps, pps;
+	uint64_t fwd_bps, fwd_pps, drop_bps, drop_pps;
 };
+
+/* A key's first byte: the address family, and this bit for flows not forwarded. flowpipeline
+   splits by its IsForwarded(): ForwardingStatus 64..127; every other status (unknown and absent
+   ones included, as in NetFlow v5) is "dropped". */
+#define KEY_DROPPED 0x80u
+
+static inline int fwd_dropped(const struct ofd_flow *f)
+{
+	return !(f->forwarding_status >= 64 && f->forwarding_status < 128);
+}
 
 struct ttm_state {
 	/* config */
@@ -93,6 +108,8 @@ struct ttm_state {
 	struct ttm_series *pub, *work;
 	size_t npub, nwork;
 	_Atomic uint64_t evicted, admitted;
+	_Atomic uint64_t db_size; /* talkers in the tables at the last bucket's end */
+	_Atomic uint64_t seen;	  /* flows looked at (flowpipeline's kafka_messages_total) */
 };
 
 enum { C_EVICTED, C_TRUNCATED };
@@ -372,7 +389,7 @@ static int ttm_init(struct ofd_segment *seg, void *state)
 /* The label text of slot i's key. */
 static void key_text(const struct ttm_tracker *t, const uint8_t *key, char *out, size_t len)
 {
-	struct ofd_ip a = {.family = key[0]};
+	struct ofd_ip a = {.family = (uint8_t)(key[0] & ~KEY_DROPPED)};
 	memcpy(a.b, key + 1, 16);
 	char x[OFD_IP_STRLEN];
 	ofd_ip_str(&a, x);
@@ -380,18 +397,34 @@ static void key_text(const struct ttm_tracker *t, const uint8_t *key, char *out,
 		snprintf(out, len, "%s", x);
 		return;
 	}
-	struct ofd_ip b = {.family = key[0]};
+	struct ofd_ip b = {.family = a.family};
 	memcpy(b.b, key + 17, 16);
 	char y[OFD_IP_STRLEN];
 	ofd_ip_str(&b, y);
 	snprintf(out, len, "%s -> %s", x, y);
 }
 
-/* A bucket closed in tracker t: the addresses above its thresholds into s->work. */
+/* Whether slot i may be half of an address above the thresholds: its ring's sums (which bound
+   those of its last buckets) reach half of a threshold. Most slots end here, unread. */
+static int may_be_above(const struct ttm_tracker *t, uint64_t i, double tsec)
+{
+	const struct talkertab_slot *sl = talkertab_at(&t->tab, i);
+	return (double)sl->wbytes * 16 / tsec >= (double)t->thresholdbps ||
+	       (double)sl->wpackets * 2 / tsec >= (double)t->thresholdpps;
+}
+
+/*
+ * A bucket closed in tracker t: the addresses above its thresholds into s->work. An address's
+ * forwarded and dropped flows are two talkers (KEY_DROPPED, its "twin"); the thresholds apply
+ * to their sum, as flowpipeline's, and an address above them is published once with both rates.
+ * For the sum to reach a threshold one of the twins must hold half of it: only those are read,
+ * and the forwarded one publishes when both are.
+ */
 static void publish_tracker(struct ofd_segment *seg, struct ttm_state *s, struct ttm_tracker *t, uint64_t c)
 {
 	double tsec = (double)t->thresholdbuckets * (double)t->width_ns / NS;
 	double rsec = (double)t->reportbuckets * (double)t->width_ns / NS;
+	uint64_t used = 0;
 	for (uint64_t i = 0; i < t->tab.nslots; i++) {
 		if (!talkertab_used(&t->tab, i))
 			continue;
@@ -400,26 +433,46 @@ static void publish_tracker(struct ofd_segment *seg, struct ttm_state *s, struct
 			talkertab_drop(&t->tab, i);
 			continue;
 		}
-		/* the ring's sums bound those of its last buckets: most slots end here, unread */
-		if ((double)sl->wbytes * 8 / tsec < (double)t->thresholdbps ||
-		    (double)sl->wpackets / tsec < (double)t->thresholdpps)
+		used++;
+		if (!may_be_above(t, i, tsec))
 			continue;
-		uint64_t by, pk;
-		talkertab_sum(&t->tab, i, c, t->thresholdbuckets, &by, &pk);
-		double bps = (double)by * 8 / tsec, pps = (double)pk / tsec;
-		if (bps < (double)t->thresholdbps || pps < (double)t->thresholdpps || (!by && !pk))
+		uint8_t twin[TALKERTAB_KEYBYTES];
+		memcpy(twin, sl->key, sizeof(twin));
+		twin[0] ^= KEY_DROPPED;
+		uint64_t j = talkertab_find(&t->tab, twin);
+		int dropped = (sl->key[0] & KEY_DROPPED) != 0;
+		if (j != UINT64_MAX && talkertab_at(&t->tab, j)->cur + t->buckets < c)
+			j = UINT64_MAX; /* aged out: dropped when the loop gets there */
+		if (dropped && j != UINT64_MAX && may_be_above(t, j, tsec))
+			continue;			 /* its forwarded twin decides */
+		uint64_t by[2] = {0, 0}, pk[2] = {0, 0}; /* [0] forwarded, [1] dropped */
+		talkertab_sum(&t->tab, i, c, t->thresholdbuckets, &by[dropped], &pk[dropped]);
+		if (j != UINT64_MAX)
+			talkertab_sum(&t->tab, j, c, t->thresholdbuckets, &by[!dropped], &pk[!dropped]);
+		double bps = (double)(by[0] + by[1]) * 8 / tsec, pps = (double)(pk[0] + pk[1]) / tsec;
+		if (bps < (double)t->thresholdbps || pps < (double)t->thresholdpps || (!bps && !pps))
 			continue;
 		if (s->nwork >= TTM_SERIES) {
 			ofd_segment_count(seg, C_TRUNCATED, 1);
 			continue;
 		}
-		talkertab_sum(&t->tab, i, c, t->reportbuckets, &by, &pk);
+		if (t->reportbuckets != t->thresholdbuckets) {
+			by[0] = by[1] = pk[0] = pk[1] = 0;
+			talkertab_sum(&t->tab, i, c, t->reportbuckets, &by[dropped], &pk[dropped]);
+			if (j != UINT64_MAX)
+				talkertab_sum(&t->tab, j, c, t->reportbuckets, &by[!dropped], &pk[!dropped]);
+		}
 		struct ttm_series *e = &s->work[s->nwork++];
-		key_text(t, talkertab_at(&t->tab, i)->key, e->address, sizeof(e->address));
+		key_text(t, sl->key, e->address, sizeof(e->address));
 		e->traffictype = t->traffictype;
-		e->bps = (uint64_t)((double)by * 8 / rsec + 0.5);
-		e->pps = (uint64_t)((double)pk / rsec + 0.5);
+		e->fwd_bps = (uint64_t)((double)by[0] * 8 / rsec + 0.5);
+		e->fwd_pps = (uint64_t)((double)pk[0] / rsec + 0.5);
+		e->drop_bps = (uint64_t)((double)by[1] * 8 / rsec + 0.5);
+		e->drop_pps = (uint64_t)((double)pk[1] / rsec + 0.5);
+		e->bps = (uint64_t)((double)(by[0] + by[1]) * 8 / rsec + 0.5);
+		e->pps = (uint64_t)((double)(pk[0] + pk[1]) / rsec + 0.5);
 	}
+	atomic_fetch_add(&s->db_size, used);
 }
 
 static void ttm_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
@@ -435,6 +488,7 @@ static void ttm_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 	if (!changed)
 		return;
 	s->nwork = 0;
+	atomic_store(&s->db_size, 0);
 	uint64_t ev = 0, ad = 0;
 	for (unsigned k = 0; k < s->ntrk; k++) {
 		struct ttm_tracker *t = &s->trk[k];
@@ -455,9 +509,10 @@ static void ttm_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 	pthread_mutex_unlock(&s->mu);
 }
 
-static inline void make_key(uint8_t *key, uint8_t family, const uint8_t *a, const uint8_t *b2)
+static inline void make_key(uint8_t *key, const struct ofd_flow *f, uint8_t family, const uint8_t *a,
+			    const uint8_t *b2)
 {
-	key[0] = family;
+	key[0] = (uint8_t)(family | (fwd_dropped(f) ? KEY_DROPPED : 0));
 	memcpy(key + 1, a, 16);
 	if (b2)
 		memcpy(key + 17, b2, 16);
@@ -475,6 +530,9 @@ static void ttm_process(struct ofd_segment *seg, void *state, struct ofd_batch *
 {
 	struct ttm_state *s = state;
 	(void)seg;
+	if (!s->now_ns) /* before the first tick: the clock now, not bucket 0 (dropped at the tick) */
+		s->now_ns = ofd_time_now_ns();
+	atomic_fetch_add_explicit(&s->seen, ofd_batch_live_count(b), memory_order_relaxed);
 	uint8_t keys[2 * OFD_BATCH_CAP][TALKERTAB_KEYBYTES];
 	struct talkertab_hash h[2 * OFD_BATCH_CAP];
 	uint16_t rec[2 * OFD_BATCH_CAP];
@@ -493,17 +551,17 @@ static void ttm_process(struct ofd_segment *seg, void *state, struct ofd_batch *
 				continue;
 			switch (t->rel) {
 			case REL_DESTINATION:
-				make_key(keys[n], f->dst_addr.family, f->dst_addr.b, NULL);
+				make_key(keys[n], f, f->dst_addr.family, f->dst_addr.b, NULL);
 				break;
-			case REL_SOURCE: make_key(keys[n], f->src_addr.family, f->src_addr.b, NULL); break;
+			case REL_SOURCE: make_key(keys[n], f, f->src_addr.family, f->src_addr.b, NULL); break;
 			case REL_BOTH:
-				make_key(keys[n], f->src_addr.family, f->src_addr.b, NULL);
+				make_key(keys[n], f, f->src_addr.family, f->src_addr.b, NULL);
 				h[n] = talkertab_hash(&t->tab, keys[n]);
 				talkertab_prefetch_tags(&t->tab, &h[n]);
 				rec[n++] = (uint16_t)i;
-				make_key(keys[n], f->dst_addr.family, f->dst_addr.b, NULL);
+				make_key(keys[n], f, f->dst_addr.family, f->dst_addr.b, NULL);
 				break;
-			default: make_key(keys[n], f->src_addr.family, f->src_addr.b, f->dst_addr.b);
+			default: make_key(keys[n], f, f->src_addr.family, f->src_addr.b, f->dst_addr.b);
 			}
 			h[n] = talkertab_hash(&t->tab, keys[n]);
 			talkertab_prefetch_tags(&t->tab, &h[n]);
@@ -561,18 +619,23 @@ static void answer(struct ofd_httpd_resp *rs, struct ttm_state *s,
 	ofd_httpd_text(rs, 500, "toptalkers unavailable\n");
 }
 
+/* The flow data: flowpipeline's families and labels, so that its dashboards and alerts read ours. */
 static void fill_flowdata(struct ttm_state *s, struct ofd_prom *w)
 {
+	static const char *const names[2] = {"traffic_bps", "traffic_pps"};
+	static const char *const helps[2] = {"Traffic volume in bits per second for a given address.",
+					     "Traffic in packets per second for a given address."};
 	pthread_mutex_lock(&s->mu);
-	for (int m = M_BPS; m <= M_PPS; m++) {
-		char name[64];
-		snprintf(name, sizeof(name), "overflowd_%s", ttm_metrics[m].name);
-		ofd_prom_family(w, name, OFD_PROM_GAUGE, ttm_metrics[m].help);
+	for (int m = 0; m < 2; m++) {
+		ofd_prom_family(w, names[m], OFD_PROM_GAUGE, helps[m]);
 		for (size_t i = 0; i < s->npub; i++) {
 			const struct ttm_series *e = &s->pub[i];
-			struct ofd_prom_label l[2] = {{"address", e->address},
-						      {"traffictype", e->traffictype}};
-			ofd_prom_u64(w, l, 2, m == M_BPS ? e->bps : e->pps);
+			struct ofd_prom_label l[3] = {{"traffic_type", e->traffictype},
+						      {"address", e->address},
+						      {"forwarding_status", "forwarded"}};
+			ofd_prom_u64(w, l, 3, m ? e->fwd_pps : e->fwd_bps);
+			l[2].value = "dropped";
+			ofd_prom_u64(w, l, 3, m ? e->drop_pps : e->drop_bps);
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -580,6 +643,11 @@ static void fill_flowdata(struct ttm_state *s, struct ofd_prom *w)
 
 static void fill_metrics(struct ttm_state *s, struct ofd_prom *w)
 {
+	ofd_prom_single(w, "kafka_messages_total", OFD_PROM_COUNTER,
+			"Number of flows looked at (flowpipeline's name).", atomic_load(&s->seen));
+	ofd_prom_single(w, "toptalkers_db_size", OFD_PROM_GAUGE,
+			"Number of talkers in the tables (an address's forwarded and dropped flows are two).",
+			atomic_load(&s->db_size));
 	ofd_prom_single(w, "overflowd_toptalker_memory_bytes", OFD_PROM_GAUGE, ttm_metrics[M_MEMORY].help,
 			s->memory);
 	ofd_prom_single(w, "overflowd_toptalker_evicted_total", OFD_PROM_COUNTER,

@@ -280,6 +280,8 @@ int ofd_sqlcol_read(sqlite3_stmt *st, int i, const struct ofd_sqlcol *c, struct 
 			return -1;
 		if (c->how == OFD_SQLCOL_SCALED && get_u(f, c->id)) /* the ns column was read: it wins */
 			return 0;
+		if (!u && get_u(f, c->id)) /* an ns column of 0 (not written): the seconds column's */
+			return 0;
 		return set_u(f, c->id, u * mul);
 	}
 	default: break;

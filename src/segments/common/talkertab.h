@@ -7,13 +7,14 @@
  * addresses cannot aim at one set). A new key whose two sets are full evicts the way with the
  * fewest bytes in its window (space-saving's "replace the minimum", within 2 x 8 candidates).
  *
- * Error bound (see /work/notes/arch-toptm.md): counts of a resident key are exact since it was
- * (last) admitted, never over. A key is evicted only while its window bytes are the least of
- * the 16 ways of its two sets, so at most W2/16, W2 the window bytes of those two sets; with
- * the keyed hash spreading keys evenly, E[W2] = 2 W / nsets = 16 W / slots (W: the window bytes
- * of the whole table), so a key holding more than W / slots of the window bytes is expected never
- * to be evicted, and one holding more than 2 W / slots is not evicted unless its two sets
- * carry twice their share. Heavy hitters are exact; the churn of a flood stays in the small ones.
+ * Error bound: counts of a resident key are exact since it was (last) admitted, never over the
+ * truth. A key is evicted only as the least busy of a newcomer's 16 candidates, and its own set
+ * is one of the newcomer's two: the 7 other keys of its set hold at least as many window bytes
+ * as it does. So a key holding more than an eighth of its own set's window bytes is never
+ * evicted. With the keyed hash spreading keys evenly a set holds W / nsets = 8 W / slots of
+ * the table's window bytes W, so a key above W / slots is kept exact unless its set carries
+ * more than its share; heavy hitters stay, the churn of a flood stays among the small ones.
+ * (tests/seg/analyze_toptalkers_metrics.c checks the bound on a table of 64 slots.)
  */
 #ifndef OFD_SEG_TALKERTAB_H
 #define OFD_SEG_TALKERTAB_H
@@ -161,6 +162,17 @@ static inline void talkertab_add(struct talkertab *t, const uint8_t *key, uint64
 {
 	struct talkertab_hash h = talkertab_hash(t, key);
 	talkertab_add_h(t, &h, key, c, bytes, packets);
+}
+
+/* The slot holding key, or UINT64_MAX. */
+static inline uint64_t talkertab_find(const struct talkertab *t, const uint8_t *key)
+{
+	struct talkertab_hash h = talkertab_hash(t, key);
+	for (unsigned j = 0; j < 2; j++)
+		for (uint64_t w = h.base[j]; w < h.base[j] + TALKERTAB_WAYS; w++)
+			if (t->tags[w] == h.tag && talkertab_is(t, w, key))
+				return w;
+	return UINT64_MAX;
 }
 
 /* Sums of slot i's buckets numbered [c - n, c) (the n whole buckets before bucket c). */

@@ -28,7 +28,7 @@ struct ofd_wpool {
 	pthread_cond_t halt; /* workers pausing between attempts: stopping */
 	struct ofd_wpool_chunk *chunks;
 	unsigned nchunks;
-	unsigned *freel, nfree; /* stack of free chunk indices */
+	unsigned *freel, nfree;		/* stack of free chunk indices */
 	unsigned *ready, rhead, rcount; /* FIFO of submitted ones */
 	unsigned inflight;
 	struct ofd_wpool_chunk *cur; /* the producer's, or NULL */
@@ -66,7 +66,7 @@ static void wp_pause(struct ofd_wpool *wp, uint64_t ns)
 /* Send chunk c on *conn with retries; its rows are written or lost when this returns. */
 static void wp_send(struct ofd_wpool *wp, unsigned w, void **conn, struct ofd_wpool_chunk *c)
 {
-	char err[256];
+	char err[1024]; /* a server's message with its detail and context (the row) */
 	uint64_t backoff = wp->conf.backoff_ns;
 	int rc = OFD_WP_FAIL;
 	for (unsigned attempt = 0;; attempt++) {
@@ -81,6 +81,7 @@ static void wp_send(struct ofd_wpool *wp, unsigned w, void **conn, struct ofd_wp
 			ofd_segment_count(wp->seg, wp->conf.c_written, c->rows);
 			return;
 		}
+		const char *what = *conn ? "writing (will retry)" : "connecting (will retry)";
 		if (rc == OFD_WP_RECONNECT && *conn) {
 			if (wp->ops->close)
 				wp->ops->close(wp->arg, *conn);
@@ -88,7 +89,7 @@ static void wp_send(struct ofd_wpool *wp, unsigned w, void **conn, struct ofd_wp
 		}
 		if (rc == OFD_WP_FAIL || attempt >= wp->conf.retries)
 			break;
-		wp_log(wp, *conn ? "writing (will retry)" : "connecting (will retry)", err);
+		wp_log(wp, what, err);
 		ofd_segment_count(wp->seg, wp->conf.c_retried, 1);
 		wp_pause(wp, backoff);
 		backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
@@ -108,7 +109,7 @@ static void *wp_main(void *p)
 {
 	struct wp_worker *wk = p;
 	struct ofd_wpool *wp = wk->wp;
-	char err[256] = "";
+	char err[1024] = "";
 	void *conn = wp->ops->open(wp->arg, wk->w, err, sizeof(err));
 	if (!conn)
 		wp_log(wp, "connecting (will retry with the first rows)", err);

@@ -2,8 +2,8 @@
  * replay: flowpipeline's `replay` input. Reads the table `flows` of a SQLite file written by a
  * `sqlite` output (ours or flowpipeline's: segments/common/sqlcols.h) back into the pipeline,
  * in time order (the first of TimeReceivedNs, TimeReceived, TimeFlowStartNs, TimeFlowStartMs,
- * TimeFlowStart the file has; insertion order among equal times), either with the original
- * timing (each flow released when as much time has passed since the first one as between their
+ * TimeFlowStart the file has with a value other than 0; insertion order among equal times), either with the
+ * original timing (each flow released when as much time has passed since the first one as between their
  * recorded times; the batch built so far is passed on before each wait) or, with
  * `ignoretiming: true`, as fast as the pipeline takes them. The input ends after the last row.
  *
@@ -57,6 +57,17 @@ static int refuse(struct ofd_segment *seg, struct replay_state *s, const char *w
 	return OFD_EFORMAT;
 }
 
+/* A time column the writer filled: one row has a value other than 0 (a sqlite output that was
+   not given the Ns fields writes them as 0; ordering by them would be insertion order). */
+static int has_times(sqlite3 *db, const char *col)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM flows WHERE \"%s\" <> 0 LIMIT 1", col);
+	sqlite3_stmt *q = NULL;
+	int r = sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return r;
+}
 static int replay_init(struct ofd_segment *seg, void *state)
 {
 	struct replay_state *s = state;
@@ -110,7 +121,8 @@ static int replay_init(struct ofd_segment *seg, void *state)
 	for (unsigned t = 0; t < sizeof(time_cols) / sizeof(time_cols[0]) && s->time_col < 0; t++)
 		for (int i = 0; i < n; i++)
 			if (sqlite3_column_name(st, i) &&
-			    !strcmp(sqlite3_column_name(st, i), time_cols[t].name)) {
+			    !strcmp(sqlite3_column_name(st, i), time_cols[t].name) &&
+			    has_times(s->db, time_cols[t].name)) {
 				s->time_col = i;
 				s->time_mul = time_cols[t].mul;
 				break;

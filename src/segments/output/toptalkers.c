@@ -43,7 +43,7 @@
 struct toptalkers_state {
 	/* config */
 	uint64_t window_ns, interval_ns;
-	uint64_t threshold_bps, threshold_pps, topn, max_talkers;
+	uint64_t threshold_bps, threshold_pps, topn, max_talkers, maxmemory;
 	char *filename, *logprefix;
 	int follow_symlinks;
 	/* the table: keys are the family, then the destination address (talkertab.h) */
@@ -66,6 +66,18 @@ static int toptalkers_check(const void *state, char *err, size_t errlen)
 	const struct toptalkers_state *s = state;
 	if (s->window_ns % NS || s->interval_ns % NS) {
 		snprintf(err, errlen, "window and reportinterval are whole seconds");
+		return OFD_ECONFIG;
+	}
+	uint64_t window_s = s->window_ns / NS, width_s = (window_s + TT_BUCKETS_MAX - 1) / TT_BUCKETS_MAX;
+	uint32_t nbuckets = width_s ? (uint32_t)((window_s + width_s - 1) / width_s) : 1;
+	/* the table rounds up to a power of two of sets: at most twice maxtalkers */
+	size_t need = talkertab_bytes(2 * s->max_talkers, nbuckets);
+	if (need > s->maxmemory) {
+		snprintf(err, errlen,
+			 "maxtalkers %llu with %u buckets may take %zu bytes, over maxmemory %llu: raise "
+			 "maxmemory or lower maxtalkers",
+			 (unsigned long long)s->max_talkers, nbuckets, need,
+			 (unsigned long long)s->maxmemory);
 		return OFD_ECONFIG;
 	}
 	return 0;
@@ -289,6 +301,9 @@ static const struct ofd_cfg_key toptalkers_keys[] = {
 	    .max = 1 << 24,
 	    .help =
 		"addresses tracked at once (fixed at start; a new one in a full set evicts the smallest)"),
+    OFD_KEY("maxmemory", OFD_CFG_SIZE, struct toptalkers_state, maxmemory, .def = "1G", .min = 4096,
+	    .help = "the most the talker table may take (ours): a maxtalkers that may need more is refused "
+		    "at start"),
     OFD_KEY("follow_symlinks", OFD_CFG_BOOL, struct toptalkers_state, follow_symlinks, .def = "false",
 	    .help = "write through a symbolic link at filename (refused by default)"),
     OFD_KEY_END,
