@@ -22,7 +22,7 @@
 #include "segments/output/influx.h"
 #include "util/termtext.h"
 
-#define RESP_MAX 512 /* bytes of an answer's body kept for the log */
+#define RESP_MAX 1024 /* bytes of an answer's body kept for the log (the pool keeps 1 KiB) */
 
 struct influx_conn {
 	CURL *e;
