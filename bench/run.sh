@@ -12,11 +12,13 @@
 #   BENCH_PORT=39100       first of the loopback UDP ports used (39100..39102)
 #   INGEST_SECS, INGEST_START, INGEST_STEPS  the ingest stage's steps (bench/ingest_stage.sh)
 #   BENCH_WORK=DIR         cached inputs (default BUILD_DIR/bench-data)
-#   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd json ingest pipeline
+#   BENCH_STAGES="..."     a subset of: overflowd growth tshark pmacct nfcapd json ingest pipeline outputs
 #                          fpipe tracers lpm kafka callgrind (json: bench/json_stage.sh, JSON against
 #                          nfdump -o json; fpipe: flowpipeline's pipelines against nfdump; kafka:
 #                          bench_pb and bench/kafka_stage.sh, needs librdkafka and protobuf-c;
-#                          enrich: bench/enrich_stage.sh, issue 15's enrichers and nfanon)
+#                          enrich: bench/enrich_stage.sh, issue 15's enrichers and nfanon;
+#                          outputs: bench/influx_stage.sh and bench/postgres_stage.sh, issue
+#                          16's outputs into real servers beside curl and psql \copy)
 #   FP_RUNS=3              runs per fpipe figure, free and pinned each
 #   LPM_SECONDS=2          CPU seconds per bench_lpm lookup figure (the lpm stage)
 #   BENCH_NO_CALLGRIND=1   skip the callgrind part
@@ -623,6 +625,25 @@ report_enrich() {
 	return 0
 }
 
+# outputs (issue 16): influx and postgres into servers started by their scripts, beside the
+# servers' own bulk paths (curl, psql \copy) on the same rows
+OUTPUTS_MD=""
+run_outputs() {
+	local s
+	for s in influx postgres; do
+		log "outputs: bench/${s}_stage.sh"
+		note "outputs" "$SRC/bench/${s}_stage.sh" "$BUILD"
+		OFD_DATA=$DATA OUT=$OUT "$SRC/bench/${s}_stage.sh" "$BUILD" >"$OUT/$s.md" 2>"$OUT/$s.err" ||
+			warn "${s}_stage failed: $(tail -2 "$OUT/$s.err")"
+		OUTPUTS_MD+=$(printf '\n## %s output (issue 16)\n\n%s\n' "$s" "$(cat "$OUT/$s.md")")
+	done
+}
+
+report_outputs() {
+	[ -n "$OUTPUTS_MD" ] && printf '%s\n' "$OUTPUTS_MD"
+	return 0
+}
+
 # ---------------------------------------------------------------------------------------------
 # callgrind: instructions per record for a fixed workload (bench_decode --seconds 0 makes one
 # warm-up and one timed pass, so every record is decoded twice)
@@ -814,7 +835,7 @@ report() {
 	echo '```'
 }
 
-STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd json ingest pipeline fpipe tracers lpm kafka enrich callgrind} "
+STAGES=" ${BENCH_STAGES:-overflowd growth tshark pmacct nfcapd json ingest pipeline fpipe tracers lpm kafka enrich outputs callgrind} "
 stage() { [[ $STAGES == *" $1 "* ]]; }
 
 main() {
@@ -847,8 +868,9 @@ main() {
 	stage lpm && run_lpm
 	stage kafka && run_kafka
 	stage enrich && run_enrich
+	stage outputs && run_outputs
 	[ $HAVE_VALGRIND = 1 ] && stage callgrind && run_callgrind
-	{ report; report_json; report_ingest; report_tracers; report_lpm; report_fpipe; report_kafka; report_enrich; } | tee "$RESULTS"
+	{ report; report_json; report_ingest; report_tracers; report_lpm; report_fpipe; report_kafka; report_enrich; report_outputs; } | tee "$RESULTS"
 	if [ ${#CALLGRIND_CMP[@]} -gt 0 ]; then
 		printf '%s\n' "${CALLGRIND_CMP[@]}" >&2
 	fi
