@@ -189,11 +189,15 @@ static void test_config(void **state)
 			 OFD_ECONFIG);
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_toptalkers, "{reportintervall: 5}", err, sizeof(err)),
 			 OFD_ECONFIG);
-	/* 16M talkers of 60 buckets may need 32 GiB and their tags: refused before any allocation */
+	/* 16M talkers of 60 buckets need 16 GiB and their tags: refused before any allocation */
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_toptalkers, "{maxtalkers: 16777216}", err, sizeof(err)),
 			 OFD_ECONFIG);
-	assert_non_null(strstr(err, "maxtalkers 16777216 with 60 buckets may take 34493956096 bytes, over "
+	assert_non_null(strstr(err, "maxtalkers 16777216 with 60 buckets may take 17246978048 bytes, over "
 				    "maxmemory 1073741824"));
+	/* 600,000 fit in 1G (about 0.6 GiB) */
+	h = st_open(&ofd_seg_toptalkers, "{maxtalkers: 600000}");
+	ofd_harness_free(h);
+	h = NULL;
 	h = st_open(&ofd_seg_toptalkers, "{maxtalkers: 100000, maxmemory: 256M}");
 	ofd_harness_free(h);
 	h = NULL;

@@ -409,8 +409,11 @@ static void key_text(const struct ttm_tracker *t, const uint8_t *key, char *out,
 static int may_be_above(const struct ttm_tracker *t, uint64_t i, double tsec)
 {
 	const struct talkertab_slot *sl = talkertab_at(&t->tab, i);
-	return (double)sl->wbytes * 16 / tsec >= (double)t->thresholdbps ||
-	       (double)sl->wpackets * 2 / tsec >= (double)t->thresholdpps;
+	if (!t->thresholdbps && !t->thresholdpps)
+		return 1;
+	/* only a threshold that is set says anything (one of 0 would let every slot through) */
+	return (t->thresholdbps && (double)sl->wbytes * 16 / tsec >= (double)t->thresholdbps) ||
+	       (t->thresholdpps && (double)sl->wpackets * 2 / tsec >= (double)t->thresholdpps);
 }
 
 /*
@@ -420,7 +423,8 @@ static int may_be_above(const struct ttm_tracker *t, uint64_t i, double tsec)
  * For the sum to reach a threshold one of the twins must hold half of it: only those are read,
  * and the forwarded one publishes when both are.
  */
-static void publish_tracker(struct ofd_segment *seg, struct ttm_state *s, struct ttm_tracker *t, uint64_t c)
+static uint64_t publish_tracker(struct ofd_segment *seg, struct ttm_state *s, struct ttm_tracker *t,
+				uint64_t c)
 {
 	double tsec = (double)t->thresholdbuckets * (double)t->width_ns / NS;
 	double rsec = (double)t->reportbuckets * (double)t->width_ns / NS;
@@ -472,7 +476,7 @@ static void publish_tracker(struct ofd_segment *seg, struct ttm_state *s, struct
 		e->bps = (uint64_t)((double)(by[0] + by[1]) * 8 / rsec + 0.5);
 		e->pps = (uint64_t)((double)(pk[0] + pk[1]) / rsec + 0.5);
 	}
-	atomic_fetch_add(&s->db_size, used);
+	return used;
 }
 
 static void ttm_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
@@ -488,12 +492,11 @@ static void ttm_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 	if (!changed)
 		return;
 	s->nwork = 0;
-	atomic_store(&s->db_size, 0);
-	uint64_t ev = 0, ad = 0;
+	uint64_t ev = 0, ad = 0, used = 0;
 	for (unsigned k = 0; k < s->ntrk; k++) {
 		struct ttm_tracker *t = &s->trk[k];
 		t->last_c = now_ns / t->width_ns;
-		publish_tracker(seg, s, t, t->last_c);
+		used += publish_tracker(seg, s, t, t->last_c);
 		ev += t->tab.evicted;
 		ad += t->tab.admitted;
 	}
@@ -501,6 +504,7 @@ static void ttm_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 	if (ev > before)
 		ofd_segment_count(seg, C_EVICTED, ev - before);
 	atomic_store(&s->admitted, ad);
+	atomic_store(&s->db_size, used);
 	pthread_mutex_lock(&s->mu);
 	struct ttm_series *p = s->pub;
 	s->pub = s->work;

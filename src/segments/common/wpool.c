@@ -52,14 +52,23 @@ static void wp_log(struct ofd_wpool *wp, const char *what, const char *err)
 	pthread_mutex_unlock(&wp->mu);
 }
 
-/* Wait ns, or less once the pool is stopping (a dead server must not hold the shutdown up
-   for the whole backoff). */
+/* Wait ns between attempts; once the pipeline or the pool is stopping, at most STOP_PAUSE (a
+   dead server must not hold a SIGTERM up for the whole backoff, yet a server restarting with
+   us still gets a moment). Wakes every 100 ms to notice a stop. */
+#define STOP_PAUSE (1000000000ull)
 static void wp_pause(struct ofd_wpool *wp, uint64_t ns)
 {
-	struct timespec until = ofd_time_ts(ofd_time_mono_ns() + ns);
+	uint64_t start = ofd_time_mono_ns(), until = start + ns;
 	pthread_mutex_lock(&wp->mu);
-	while (!wp->stopping && pthread_cond_timedwait(&wp->halt, &wp->mu, &until) != ETIMEDOUT)
-		;
+	for (;;) {
+		if ((wp->stopping || ofd_segment_stopping(wp->seg)) && until > start + STOP_PAUSE)
+			until = start + STOP_PAUSE;
+		uint64_t now = ofd_time_mono_ns();
+		if (now >= until)
+			break;
+		struct timespec ts = ofd_time_ts(until - now > 100000000u ? now + 100000000u : until);
+		pthread_cond_timedwait(&wp->halt, &wp->mu, &ts);
+	}
 	pthread_mutex_unlock(&wp->mu);
 }
 

@@ -247,6 +247,14 @@ static int prepare_table(struct ofd_segment *seg, struct postgres_state *s)
 		return -ECONNREFUSED;
 	}
 	int err = 0;
+	/* rows are UTF-8 (invalid bytes repaired to U+FFFD): a database of another encoding refuses
+	   a whole chunk for one character it cannot hold */
+	const char *enc = PQparameterStatus(c, "server_encoding");
+	if (enc && strcmp(enc, "UTF8") && strcmp(enc, "SQL_ASCII"))
+		ofd_seg_log(seg, OFD_LOG_WARN,
+			    "the database's encoding is %s: a chunk with a character it cannot hold is "
+			    "refused whole (lost); create the database WITH ENCODING 'UTF8'",
+			    enc);
 	if (s->create) {
 		size_t cap = 64 + strlen(s->table) + (size_t)s->ncols * 64, n = 0;
 		char *sql = malloc(cap);

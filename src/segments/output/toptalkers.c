@@ -70,8 +70,9 @@ static int toptalkers_check(const void *state, char *err, size_t errlen)
 	}
 	uint64_t window_s = s->window_ns / NS, width_s = (window_s + TT_BUCKETS_MAX - 1) / TT_BUCKETS_MAX;
 	uint32_t nbuckets = width_s ? (uint32_t)((window_s + width_s - 1) / width_s) : 1;
-	/* the table rounds up to a power of two of sets: at most twice maxtalkers */
-	size_t need = talkertab_bytes(2 * s->max_talkers, nbuckets);
+	/* the table holds maxtalkers rounded up to whole sets */
+	uint64_t slots = (s->max_talkers + TALKERTAB_WAYS - 1) / TALKERTAB_WAYS * TALKERTAB_WAYS;
+	size_t need = talkertab_bytes(slots, nbuckets);
 	if (need > s->maxmemory) {
 		snprintf(err, errlen,
 			 "maxtalkers %llu with %u buckets may take %zu bytes, over maxmemory %llu: raise "
