@@ -44,7 +44,10 @@ static int tin_start(struct ofd_segment *seg, void *state)
 }
 
 static const struct ofd_segment_type t_in = {
-    OFD_SEGMENT_VERSION, .name = "t_in", .kind = OFD_SEG_INPUT, .start = tin_start,
+    OFD_SEGMENT_VERSION,
+    .name = "t_in",
+    .kind = OFD_SEG_INPUT,
+    .start = tin_start,
 };
 
 /* ---- the output: rows of 10 per chunk into a server that refuses every one ---- */
@@ -122,7 +125,10 @@ static void tsum_process(struct ofd_segment *seg, void *state, struct ofd_batch 
 }
 
 static const struct ofd_segment_type t_sum = {
-    OFD_SEGMENT_VERSION, .name = "t_sum", .kind = OFD_SEG_FLOW, .process = tsum_process,
+    OFD_SEGMENT_VERSION,
+    .name = "t_sum",
+    .kind = OFD_SEG_FLOW,
+    .process = tsum_process,
 };
 
 static void test_refusals_do_not_stop(void **st)
@@ -148,7 +154,7 @@ static void test_refusals_do_not_stop(void **st)
 	ofd_pipeline_free(p);
 	ofd_cfg_free(f);
 	ofd_registry_free(r);
-	assert_int_equal(atomic_load(&after), BEFORE + AFTER);		 /* every record went on */
+	assert_int_equal(atomic_load(&after), BEFORE + AFTER);	      /* every record went on */
 	assert_int_equal(atomic_load(&refused_rows), BEFORE + AFTER); /* and every row was offered */
 	assert_int_equal(atomic_load(&refused_chunks), (BEFORE + AFTER) / 10);
 }
