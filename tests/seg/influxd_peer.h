@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "ofd/time.h"
+
 #define INFLUXD "/usr/bin/influxd"
 
 static pid_t influxd_pid = -1;
@@ -96,6 +98,20 @@ static const char *influxd_query(const char *db, const char *q, struct resp *r)
 		print_error("query %s: %ld %s\n", q, st, r->buf);
 	assert_int_equal(st, 200);
 	return r->buf;
+}
+
+/* influxd_query until the answer holds want (a write answered 204 is in influxd's cache, yet a
+   loaded machine showed it late once), at most 10 s; fails with the last answer. */
+static const char *influxd_query_has(const char *db, const char *q, const char *want, struct resp *r)
+{
+	uint64_t until = ofd_time_mono_ns() + 10 * OFD_NS_PER_S;
+	for (;;) {
+		const char *j = influxd_query(db, q, r);
+		if (strstr(j, want))
+			return j;
+		if (ofd_time_mono_ns() > until)
+			fail_msg("query %s: %s lacks %s", q, j, want);
+	}
 }
 
 static void *influxd_drain(void *arg)
