@@ -130,13 +130,14 @@ int main(int argc, char **argv)
 		if (c == 'u')
 			n_upd = strtoul(optarg, NULL, 10);
 		else if (c == 't')
-			times = atoi(optarg);
+			times = (int)strtol(optarg, NULL, 10);
 		else
 			return 2;
 	}
 	char def[512];
 	const char *dir = getenv("OFD_DATA");
-	snprintf(def, sizeof(def), "%s/routeviews-jinx-rib-20140530-2200-subset.mrt", dir ? dir : "../shared/data");
+	snprintf(def, sizeof(def), "%s/routeviews-jinx-rib-20140530-2200-subset.mrt",
+		 dir ? dir : "../shared/data");
 	const char *path = optind < argc ? argv[optind] : def;
 	FILE *f = fopen(path, "rb");
 	if (!f) {
@@ -191,7 +192,8 @@ int main(int argc, char **argv)
 	       "prefixes walked: %llu, ASNs: %llu\n",
 	       path, n_routes, n_upd, total, (double)total / (double)n_upd, n, (unsigned long long)bad,
 	       (unsigned long long)prefixes, (unsigned long long)asns);
-	printf("RESULT bench=bgp_update updates=%zu bytes=%zu cpu_s=%.3f rate=%.0f ns_per_update=%.1f mb_per_s=%.0f\n",
+	printf("RESULT bench=bgp_update updates=%zu bytes=%zu cpu_s=%.3f rate=%.0f ns_per_update=%.1f "
+	       "mb_per_s=%.0f\n",
 	       n_upd, total, cpu, n / cpu, cpu * 1e9 / n, (double)total * times / cpu / 1e6);
 	free(buf);
 	free(off);

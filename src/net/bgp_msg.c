@@ -272,8 +272,8 @@ int ofd_bgp_open_build(uint8_t *buf, size_t cap, const struct ofd_bgp_open_cfg *
 			memcpy(caps + n, ap, 4), n += 4;
 		}
 	}
-	caps[n++] = 6, caps[n++] = 0; /* extended message */
-	caps[n++] = 64, caps[n++] = 2;	/* graceful restart, receiver: no AFI/SAFI */
+	caps[n++] = 6, caps[n++] = 0;  /* extended message */
+	caps[n++] = 64, caps[n++] = 2; /* graceful restart, receiver: no AFI/SAFI */
 	put16(caps + n, c->gr_time & 0xfff), n += 2;
 
 	size_t len = OFD_BGP_HDR_LEN + 10 + 2 + n;
@@ -300,7 +300,8 @@ static int af_find(const struct ofd_bgp_af *a, unsigned n, uint16_t afi, uint8_t
 	return 0;
 }
 
-void ofd_bgp_negotiate(const struct ofd_bgp_open *ours, const struct ofd_bgp_open *theirs, struct ofd_bgp_sess *s)
+void ofd_bgp_negotiate(const struct ofd_bgp_open *ours, const struct ofd_bgp_open *theirs,
+		       struct ofd_bgp_sess *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->as4 = ours->has_as4 && theirs->has_as4;
@@ -353,8 +354,8 @@ int ofd_bgp_route_refresh_build(uint8_t *buf, size_t cap, uint16_t afi, uint8_t 
 	return 23;
 }
 
-int ofd_bgp_route_refresh_parse(const uint8_t *msg, size_t len, uint16_t *afi, uint8_t *safi, uint8_t *subtype,
-				struct ofd_bgp_err *err)
+int ofd_bgp_route_refresh_parse(const uint8_t *msg, size_t len, uint16_t *afi, uint8_t *safi,
+				uint8_t *subtype, struct ofd_bgp_err *err)
 {
 	if (len != 23) {
 		set_err(err, 7, 1, NULL, 0, "ROUTE-REFRESH of a bad length");

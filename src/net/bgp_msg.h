@@ -111,7 +111,7 @@ struct ofd_bgp_open {
 
 	/* capabilities (RFC 5492); has_* says the capability was announced */
 	uint8_t has_as4, has_route_refresh, has_enhanced_rr, has_ext_msg, has_gr, has_llgr, has_addpath;
-	uint32_t as4; /* capability 65 */
+	uint32_t as4;	  /* capability 65 */
 	uint8_t gr_flags; /* capability 64: R (0x8) and N (0x4) bits of the restart flags nibble */
 	uint16_t gr_time; /* restart time, seconds (12 bits) */
 	uint8_t n_mp, n_gr, n_addpath, n_llgr, n_unknown;
@@ -120,9 +120,9 @@ struct ofd_bgp_open {
 	struct ofd_bgp_af addpath[OFD_BGP_AFS_MAX]; /* capability 69 */
 	struct ofd_bgp_af llgr[OFD_BGP_AFS_MAX];    /* capability 71 */
 	struct ofd_bgp_cap_unknown unknown[OFD_BGP_UNKCAPS_MAX];
-	uint16_t n_caps;	/* capabilities seen in all */
-	uint16_t caps_dropped;	/* entries that did not fit an array above */
-	uint16_t other_params;	/* optional parameters other than capabilities (skipped) */
+	uint16_t n_caps;       /* capabilities seen in all */
+	uint16_t caps_dropped; /* entries that did not fit an array above */
+	uint16_t other_params; /* optional parameters other than capabilities (skipped) */
 };
 
 /*
@@ -153,17 +153,18 @@ int ofd_bgp_open_build(uint8_t *buf, size_t cap, const struct ofd_bgp_open_cfg *
 
 /* What two OPENs agreed on, for parsing this peer's UPDATEs. */
 struct ofd_bgp_sess {
-	uint8_t as4;	     /* both sides announced 4-octet AS: AS_PATH carries 4-byte ASNs */
-	uint8_t ext_msg;     /* both announced extended messages: max length 65535 */
-	uint8_t addpath_v4;  /* IPv4 unicast NLRI carry a 4-byte path id (we receive, they send) */
-	uint8_t addpath_v6;  /* the same for IPv6 unicast */
-	uint8_t ibgp;	     /* same AS: LOCAL_PREF is mandatory (else it is discarded, RFC 7606 7.5) */
-	uint8_t monitor;     /* BMP route monitoring: LOCAL_PREF kept when present, never required */
-	uint16_t hold_time;  /* the smaller of both */
+	uint8_t as4;	    /* both sides announced 4-octet AS: AS_PATH carries 4-byte ASNs */
+	uint8_t ext_msg;    /* both announced extended messages: max length 65535 */
+	uint8_t addpath_v4; /* IPv4 unicast NLRI carry a 4-byte path id (we receive, they send) */
+	uint8_t addpath_v6; /* the same for IPv6 unicast */
+	uint8_t ibgp;	    /* same AS: LOCAL_PREF is mandatory (else it is discarded, RFC 7606 7.5) */
+	uint8_t monitor;    /* BMP route monitoring: LOCAL_PREF kept when present, never required */
+	uint16_t hold_time; /* the smaller of both */
 };
 
 /* Fill s from our OPEN and theirs (both parsed). */
-void ofd_bgp_negotiate(const struct ofd_bgp_open *ours, const struct ofd_bgp_open *theirs, struct ofd_bgp_sess *s);
+void ofd_bgp_negotiate(const struct ofd_bgp_open *ours, const struct ofd_bgp_open *theirs,
+		       struct ofd_bgp_sess *s);
 
 /* ------------------------------------------------------------------------------------------ */
 /* KEEPALIVE, NOTIFICATION, ROUTE-REFRESH */
@@ -184,7 +185,7 @@ struct ofd_bgp_notification {
 	uint8_t code, subcode;
 	const uint8_t *data; /* into the message */
 	uint16_t data_len;
-	uint8_t has_text;	/* Cease 2/4 with a well-formed shutdown communication */
+	uint8_t has_text;		     /* Cease 2/4 with a well-formed shutdown communication */
 	char text[OFD_BGP_SHUTDOWN_MAX + 1]; /* sanitised: bytes outside printable ASCII -> '?' */
 };
 
@@ -193,8 +194,8 @@ struct ofd_bgp_notification {
 int ofd_bgp_notification_parse(const uint8_t *msg, size_t len, struct ofd_bgp_notification *n);
 
 /* Parse a ROUTE-REFRESH (exactly 23 bytes). Returns 0 or OFD_EFORMAT (err: 7/1 bad length). */
-int ofd_bgp_route_refresh_parse(const uint8_t *msg, size_t len, uint16_t *afi, uint8_t *safi, uint8_t *subtype,
-				struct ofd_bgp_err *err);
+int ofd_bgp_route_refresh_parse(const uint8_t *msg, size_t len, uint16_t *afi, uint8_t *safi,
+				uint8_t *subtype, struct ofd_bgp_err *err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* UPDATE */
@@ -220,14 +221,19 @@ enum ofd_bgp_attr_type {
 	OFD_BGP_ATTR_LARGE_COMMUNITIES = 32,
 };
 
-enum ofd_bgp_seg_type { OFD_BGP_AS_SET = 1, OFD_BGP_AS_SEQUENCE = 2, OFD_BGP_AS_CONFED_SEQUENCE = 3, OFD_BGP_AS_CONFED_SET = 4 };
+enum ofd_bgp_seg_type {
+	OFD_BGP_AS_SET = 1,
+	OFD_BGP_AS_SEQUENCE = 2,
+	OFD_BGP_AS_CONFED_SEQUENCE = 3,
+	OFD_BGP_AS_CONFED_SET = 4
+};
 
 /* RFC 7606 outcome of one UPDATE, in rising severity. */
 enum ofd_bgp_outcome {
 	OFD_BGP_OK = 0,
-	OFD_BGP_ATTR_DISCARD = 1,     /* some attributes were dropped (attr_discarded); routes are good */
+	OFD_BGP_ATTR_DISCARD = 1,      /* some attributes were dropped (attr_discarded); routes are good */
 	OFD_BGP_TREAT_AS_WITHDRAW = 2, /* every NLRI of the UPDATE (NLRI and MP_REACH) is a withdrawal */
-	OFD_BGP_SESSION_RESET = 3,    /* send err as a NOTIFICATION and drop the session */
+	OFD_BGP_SESSION_RESET = 3,     /* send err as a NOTIFICATION and drop the session */
 };
 
 /* A block of NLRI (prefixes) in the message, walked with ofd_bgp_nlri_next(). */
@@ -272,8 +278,8 @@ struct ofd_bgp_attr_raw {
 
 struct ofd_bgp_update {
 	enum ofd_bgp_outcome outcome;
-	struct ofd_bgp_err err; /* why (reason always; code/subcode the NOTIFICATION for a reset) */
-	uint64_t attrs;		/* bit t: attribute t (< 64) present and kept */
+	struct ofd_bgp_err err;	 /* why (reason always; code/subcode the NOTIFICATION for a reset) */
+	uint64_t attrs;		 /* bit t: attribute t (< 64) present and kept */
 	uint32_t attr_discarded; /* attributes dropped (duplicates, malformed discardable ones) */
 
 	/* End-of-RIB (RFC 4724 2): an empty UPDATE (IPv4) or one holding only an empty MP_UNREACH */
@@ -295,8 +301,8 @@ struct ofd_bgp_update {
 	uint32_t med, local_pref;
 	uint32_t aggr_as, aggr_id; /* AGGREGATOR (AS4_AGGREGATOR merged in), id host order */
 
-	struct ofd_ip mp_nh;	     /* MP_REACH next hop: IPv4 v4-mapped or IPv6 global */
-	struct ofd_ip mp_nh_ll;	     /* IPv6 link-local next hop (32-byte form), else family 0 */
+	struct ofd_ip mp_nh;	/* MP_REACH next hop: IPv4 v4-mapped or IPv6 global */
+	struct ofd_ip mp_nh_ll; /* IPv6 link-local next hop (32-byte form), else family 0 */
 
 	const uint8_t *comms; /* COMMUNITIES: n_comms entries of 4 bytes */
 	uint16_t n_comms;

@@ -30,8 +30,8 @@
 #include "ofd/err.h"
 #include "ofd/rd.h"
 
-static void out(struct ofd_bgp_update *u, enum ofd_bgp_outcome o, uint8_t code, uint8_t sub, const uint8_t *data,
-		size_t dlen, const char *why)
+static void out(struct ofd_bgp_update *u, enum ofd_bgp_outcome o, uint8_t code, uint8_t sub,
+		const uint8_t *data, size_t dlen, const char *why)
 {
 	if (o == OFD_BGP_ATTR_DISCARD)
 		u->attr_discarded++;
@@ -66,7 +66,8 @@ int ofd_bgp_nlri_next(struct ofd_bgp_nlri_it *it, struct ofd_prefix *p, uint32_t
 		return -1;
 	}
 	if (plen % 8)
-		dst[nb - 1] &= (uint8_t)(0xff00 >> (plen % 8)); /* trailing bits are irrelevant (RFC 4271 4.3) */
+		dst[nb - 1] &=
+		    (uint8_t)(0xff00 >> (plen % 8)); /* trailing bits are irrelevant (RFC 4271 4.3) */
 	if (v4) {
 		p->addr.b[10] = p->addr.b[11] = 0xff;
 		p->addr.family = OFD_AF_INET;
@@ -247,8 +248,12 @@ static void mp_reach(struct ofd_bgp_update *u, const struct ofd_bgp_sess *s, con
 	set_ip(&u->mp_nh, nh, afi == OFD_BGP_AFI_IPV4);
 	if (nhl == 32)
 		set_ip(&u->mp_nh_ll, nh + 16, 0);
-	struct ofd_bgp_nlri b = {r.p, (uint16_t)ofd_rd_left(&r), afi, safi,
-				 (uint8_t)(afi == OFD_BGP_AFI_IPV4 ? s->addpath_v4 : s->addpath_v6), 0};
+	struct ofd_bgp_nlri b = {r.p,
+				 (uint16_t)ofd_rd_left(&r),
+				 afi,
+				 safi,
+				 (uint8_t)(afi == OFD_BGP_AFI_IPV4 ? s->addpath_v4 : s->addpath_v6),
+				 0};
 	u->mp_reach = b;
 	if (nlri_count(&u->mp_reach) < 0)
 		out(u, OFD_BGP_SESSION_RESET, 3, 9, d, n, "MP_REACH_NLRI prefix malformed");
@@ -269,8 +274,12 @@ static void mp_unreach(struct ofd_bgp_update *u, const struct ofd_bgp_sess *s, c
 		u->mp_unreach.safi = safi;
 		return;
 	}
-	struct ofd_bgp_nlri b = {r.p, (uint16_t)ofd_rd_left(&r), afi, safi,
-				 (uint8_t)(afi == OFD_BGP_AFI_IPV4 ? s->addpath_v4 : s->addpath_v6), 0};
+	struct ofd_bgp_nlri b = {r.p,
+				 (uint16_t)ofd_rd_left(&r),
+				 afi,
+				 safi,
+				 (uint8_t)(afi == OFD_BGP_AFI_IPV4 ? s->addpath_v4 : s->addpath_v6),
+				 0};
 	u->mp_unreach = b;
 	if (nlri_count(&u->mp_unreach) < 0)
 		out(u, OFD_BGP_SESSION_RESET, 3, 9, d, n, "MP_UNREACH_NLRI prefix malformed");
@@ -336,7 +345,7 @@ static void attr(struct ofd_bgp_update *u, const struct ofd_bgp_sess *s, struct 
 		}
 		break;
 	case OFD_BGP_ATTR_AGGREGATOR:
-		if (n != 2 + as_sz + 4) {
+		if (n != as_sz + 4) {
 			out(u, DISC, 3, 5, whole, wlen, "AGGREGATOR of a bad length (discarded)");
 			return;
 		}
@@ -346,7 +355,9 @@ static void attr(struct ofd_bgp_update *u, const struct ofd_bgp_sess *s, struct 
 	case OFD_BGP_ATTR_COMMUNITIES:
 	case OFD_BGP_ATTR_LARGE_COMMUNITIES:
 	case OFD_BGP_ATTR_EXT_COMMUNITIES: {
-		unsigned sz = type == OFD_BGP_ATTR_COMMUNITIES ? 4 : type == OFD_BGP_ATTR_EXT_COMMUNITIES ? 8 : 12;
+		unsigned sz = type == OFD_BGP_ATTR_COMMUNITIES	     ? 4
+			      : type == OFD_BGP_ATTR_EXT_COMMUNITIES ? 8
+								     : 12;
 		if (n == 0 || n % sz) {
 			out(u, TAW, 3, 9, whole, wlen, "communities attribute of a bad length");
 			return;
@@ -457,11 +468,13 @@ enum ofd_bgp_outcome ofd_bgp_update_parse(const uint8_t *msg, size_t len, const 
 	const uint8_t *ap = r.p;
 	ofd_rd_skip(&r, alen);
 	if (r.err) {
-		out(u, OFD_BGP_SESSION_RESET, 3, 1, NULL, 0, "withdrawn or attribute length overruns the UPDATE");
+		out(u, OFD_BGP_SESSION_RESET, 3, 1, NULL, 0,
+		    "withdrawn or attribute length overruns the UPDATE");
 		return u->outcome;
 	}
 	struct ofd_bgp_nlri w = {wlen ? wp : NULL, wlen, 1, 1, s->addpath_v4, 0};
-	struct ofd_bgp_nlri nl = {ofd_rd_left(&r) ? r.p : NULL, (uint16_t)ofd_rd_left(&r), 1, 1, s->addpath_v4, 0};
+	struct ofd_bgp_nlri nl = {
+	    ofd_rd_left(&r) ? r.p : NULL, (uint16_t)ofd_rd_left(&r), 1, 1, s->addpath_v4, 0};
 	u->withdrawn = w;
 	u->nlri = nl;
 	if (nlri_count(&u->withdrawn) < 0) {
@@ -479,7 +492,8 @@ enum ofd_bgp_outcome ofd_bgp_update_parse(const uint8_t *msg, size_t len, const 
 	while (ofd_rd_left(&a) > 0) {
 		const uint8_t *whole = a.p;
 		if (ofd_rd_left(&a) < 3 || (ofd_rd_left(&a) < 4 && (a.p[0] & F_EXT))) {
-			out(u, OFD_BGP_TREAT_AS_WITHDRAW, 3, 1, NULL, 0, "attribute list ends inside an attribute header");
+			out(u, OFD_BGP_TREAT_AS_WITHDRAW, 3, 1, NULL, 0,
+			    "attribute list ends inside an attribute header");
 			break;
 		}
 		uint8_t flags = ofd_rd_u8(&a);
@@ -488,14 +502,16 @@ enum ofd_bgp_outcome ofd_bgp_update_parse(const uint8_t *msg, size_t len, const 
 		const uint8_t *d = a.p;
 		ofd_rd_skip(&a, n);
 		if (a.err) {
-			out(u, OFD_BGP_TREAT_AS_WITHDRAW, 3, 1, NULL, 0, "attribute length overruns the attribute list");
+			out(u, OFD_BGP_TREAT_AS_WITHDRAW, 3, 1, NULL, 0,
+			    "attribute length overruns the attribute list");
 			break;
 		}
 		ps.n_attrs++;
 		size_t wl = (size_t)(a.p - whole);
 		if (seen[type / 8] & (1u << (type % 8))) {
 			if (type == OFD_BGP_ATTR_MP_REACH || type == OFD_BGP_ATTR_MP_UNREACH) {
-				out(u, OFD_BGP_SESSION_RESET, 3, 1, NULL, 0, "MP_REACH/MP_UNREACH_NLRI twice");
+				out(u, OFD_BGP_SESSION_RESET, 3, 1, NULL, 0,
+				    "MP_REACH/MP_UNREACH_NLRI twice");
 				return u->outcome;
 			}
 			out(u, OFD_BGP_ATTR_DISCARD, 3, 1, whole, wl, "duplicate attribute (discarded)");
@@ -508,8 +524,8 @@ enum ofd_bgp_outcome ofd_bgp_update_parse(const uint8_t *msg, size_t len, const 
 	}
 #define SEEN(t) (seen[(t) / 8] & (1u << ((t) % 8)))
 	if (u->nlri.count > 0 || u->mp_reach.p) {
-		static const uint8_t mand[4] = {OFD_BGP_ATTR_ORIGIN, OFD_BGP_ATTR_AS_PATH, OFD_BGP_ATTR_NEXT_HOP,
-						OFD_BGP_ATTR_LOCAL_PREF};
+		static const uint8_t mand[4] = {OFD_BGP_ATTR_ORIGIN, OFD_BGP_ATTR_AS_PATH,
+						OFD_BGP_ATTR_NEXT_HOP, OFD_BGP_ATTR_LOCAL_PREF};
 		for (int i = 0; i < 4; i++) {
 			uint8_t t = mand[i];
 			if (t == OFD_BGP_ATTR_NEXT_HOP && u->nlri.count == 0)
@@ -517,7 +533,8 @@ enum ofd_bgp_outcome ofd_bgp_update_parse(const uint8_t *msg, size_t len, const 
 			if (t == OFD_BGP_ATTR_LOCAL_PREF && !s->ibgp)
 				continue;
 			if (!SEEN(t))
-				out(u, OFD_BGP_TREAT_AS_WITHDRAW, 3, 3, &mand[i], 1, "well-known mandatory attribute missing");
+				out(u, OFD_BGP_TREAT_AS_WITHDRAW, 3, 3, &mand[i], 1,
+				    "well-known mandatory attribute missing");
 		}
 	}
 	build_path(u, s, &ps);

@@ -174,9 +174,11 @@ int ofd_bmp_parse(const uint8_t *msg, size_t len, struct ofd_bmp_msg *m, struct 
 		size_t n;
 		if (r.err)
 			return fail(m, c, OFD_EFORMAT, "Peer Up truncated");
-		if (bgp_pdu(&r, OFD_BGP_OPEN, &p, &n) != 0 || ofd_bgp_open_parse(p, n, &m->sent_open, &e) != 0)
+		if (bgp_pdu(&r, OFD_BGP_OPEN, &p, &n) != 0 ||
+		    ofd_bgp_open_parse(p, n, &m->sent_open, &e) != 0)
 			return fail(m, c, OFD_EFORMAT, "Peer Up: sent OPEN malformed");
-		if (bgp_pdu(&r, OFD_BGP_OPEN, &p, &n) != 0 || ofd_bgp_open_parse(p, n, &m->recv_open, &e) != 0)
+		if (bgp_pdu(&r, OFD_BGP_OPEN, &p, &n) != 0 ||
+		    ofd_bgp_open_parse(p, n, &m->recv_open, &e) != 0)
 			return fail(m, c, OFD_EFORMAT, "Peer Up: received OPEN malformed");
 		if (tlvs(&r, m) != 0)
 			return fail(m, c, OFD_EFORMAT, "Peer Up information TLV truncated");

@@ -66,7 +66,8 @@ static inline void v_msg(struct vec *out, unsigned type, const uint8_t *body, si
 }
 
 /* An UPDATE from withdrawn routes, attributes and NLRI. */
-static inline void v_update(struct vec *out, const struct vec *wd, const struct vec *attrs, const struct vec *nlri)
+static inline void v_update(struct vec *out, const struct vec *wd, const struct vec *attrs,
+			    const struct vec *nlri)
 {
 	static struct vec body;
 	body.n = 0;

@@ -35,7 +35,8 @@ static void parse_ok(const struct ofd_bgp_sess *s, const struct vec *m)
 {
 	enum ofd_bgp_outcome o = ofd_bgp_update_parse(m->d, m->n, s, &U);
 	if (o != OFD_BGP_OK)
-		print_error("%s %u/%u: %s\n", ofd_bgp_outcome_name(o), U.err.code, U.err.subcode, U.err.reason);
+		print_error("%s %u/%u: %s\n", ofd_bgp_outcome_name(o), U.err.code, U.err.subcode,
+			    U.err.reason);
 	assert_int_equal(o, OFD_BGP_OK);
 }
 
@@ -111,8 +112,8 @@ static void test_open_build_parse(void **state)
 {
 	(void)state;
 	uint8_t buf[128];
-	struct ofd_bgp_open_cfg c = {.asn = 4200000000u, .hold_time = 90, .bgp_id = 0xc0000201, .gr_time = 120,
-				     .ipv4 = 1, .ipv6 = 1};
+	struct ofd_bgp_open_cfg c = {
+	    .asn = 4200000000u, .hold_time = 90, .bgp_id = 0xc0000201, .gr_time = 120, .ipv4 = 1, .ipv6 = 1};
 	int n = ofd_bgp_open_build(buf, sizeof(buf), &c);
 	assert_true(n > 29);
 	vec_seed("open_ours.bin", buf, (size_t)n);
@@ -144,8 +145,8 @@ static void test_open_build_parse(void **state)
 }
 
 /* An OPEN with the given optional parameters (raw), classic or RFC 9072 form. */
-static void mk_open(struct vec *m, unsigned ver, unsigned as, unsigned hold, uint32_t id, const struct vec *params,
-		    int ext)
+static void mk_open(struct vec *m, unsigned ver, unsigned as, unsigned hold, uint32_t id,
+		    const struct vec *params, int ext)
 {
 	struct vec b = {.n = 0};
 	v_u8(&b, ver);
@@ -444,11 +445,12 @@ static void test_update_mp_addpath(void **state)
 	v_u16(&mp, 2);
 	v_u8(&mp, 1);
 	v_u8(&mp, 32);
-	static const uint8_t nh[32] = {0x20, 0x01, 0x0d, 0xb8, [14] = 0x02, [15] = 0x54,
-				       0xfe, 0x80, [31] = 1};
+	static const uint8_t nh[32] = {
+	    0x20, 0x01, 0x0d, 0xb8, [14] = 0x02, [15] = 0x54, 0xfe, 0x80, [31] = 1};
 	v_bytes(&mp, nh, 32);
 	v_u8(&mp, 0);
-	static const uint8_t p6[] = {0, 0, 0, 7, 32, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 9, 56, 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0xff};
+	static const uint8_t p6[] = {0, 0, 0,  7,    32,   0x20, 0x01, 0x0d, 0xb8, 0,	0,
+				     0, 9, 56, 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0xff};
 	v_bytes(&mp, p6, sizeof(p6));
 	v_attr(&a, 0x80, 14, mp.d, mp.n);
 	n.n = 0;
@@ -498,8 +500,8 @@ static void as2_path(struct vec *a, unsigned type, const uint8_t *segs, size_t n
 	v_attr(a, type == 2 ? 0x40 : 0xc0, type, segs, n);
 }
 
-static void mk_as2(struct vec *m, const uint8_t *asp, size_t an, const uint8_t *as4, size_t n4, const uint8_t *agg,
-		   size_t gn, const uint8_t *agg4)
+static void mk_as2(struct vec *m, const uint8_t *asp, size_t an, const uint8_t *as4, size_t n4,
+		   const uint8_t *agg, size_t gn, const uint8_t *agg4)
 {
 	static struct vec a, n;
 	a.n = 0;
@@ -605,8 +607,8 @@ static void test_as4_merge(void **state)
 }
 
 /* One attribute list variation and its expected outcome. */
-static void expect(const char *name, const struct ofd_bgp_sess *s, const struct vec *m, enum ofd_bgp_outcome o,
-		   unsigned code, unsigned sub)
+static void expect(const char *name, const struct ofd_bgp_sess *s, const struct vec *m,
+		   enum ofd_bgp_outcome o, unsigned code, unsigned sub)
 {
 	enum ofd_bgp_outcome got = ofd_bgp_update_parse(m->d, m->n, s, &U);
 	if (got != o || (code && (U.err.code != code || U.err.subcode != sub)))
@@ -651,18 +653,21 @@ static void test_rfc7606(void **state)
 	const enum ofd_bgp_outcome TAW = OFD_BGP_TREAT_AS_WITHDRAW, DISC = OFD_BGP_ATTR_DISCARD,
 				   RESET = OFD_BGP_SESSION_RESET;
 	/* treat-as-withdraw */
-	static const uint8_t origin2[] = {0x40, 1, 2, 0, 0, 0x40, 2, 0, 0x40, 3, 4, 1, 2, 3, 4, 0x40, 5, 4, 0, 0, 0, 1};
+	static const uint8_t origin2[] = {0x40, 1, 2, 0, 0,    0x40, 2, 0, 0x40, 3, 4,
+					  1,	2, 3, 4, 0x40, 5,    4, 0, 0,	 0, 1};
 	with_attrs(&m, origin2, sizeof(origin2));
 	expect("origin_len", &S_IBGP4, &m, TAW, 3, 6);
 	assert_int_equal(U.nlri.count, 1); /* the routes to withdraw are known */
-	static const uint8_t origin5[] = {0x40, 1, 1, 5, 0x40, 2, 0, 0x40, 3, 4, 1, 2, 3, 4, 0x40, 5, 4, 0, 0, 0, 1};
+	static const uint8_t origin5[] = {0x40, 1, 1, 5,    0x40, 2, 0, 0x40, 3, 4, 1,
+					  2,	3, 4, 0x40, 5,	  4, 0, 0,    0, 1};
 	with_attrs(&m, origin5, sizeof(origin5));
 	expect("origin_value", &S_IBGP4, &m, TAW, 3, 6);
-	static const uint8_t aspath_bad[] = {0x40, 1, 1, 0, 0x40, 2, 6, 2, 2, 0, 0, 0, 1, 0x40, 3, 4, 1, 2, 3, 4,
-					     0x40, 5, 4, 0, 0, 0, 1};
+	static const uint8_t aspath_bad[] = {0x40, 1, 1, 0, 0x40, 2, 6,	   2, 2, 0, 0, 0, 1, 0x40,
+					     3,	   4, 1, 2, 3,	  4, 0x40, 5, 4, 0, 0, 0, 1};
 	with_attrs(&m, aspath_bad, sizeof(aspath_bad));
 	expect("aspath_overrun", &S_IBGP4, &m, TAW, 3, 11);
-	static const uint8_t aspath_zero[] = {0x40, 1, 1, 0, 0x40, 2, 2, 2, 0, 0x40, 3, 4, 1, 2, 3, 4, 0x40, 5, 4, 0, 0, 0, 1};
+	static const uint8_t aspath_zero[] = {0x40, 1, 1, 0, 0x40, 2, 2, 2, 0, 0x40, 3, 4,
+					      1,    2, 3, 4, 0x40, 5, 4, 0, 0, 0,    1};
 	with_attrs(&m, aspath_zero, sizeof(aspath_zero));
 	expect("aspath_zero_seg", &S_IBGP4, &m, TAW, 3, 11);
 	static const uint8_t no_nh[] = {0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 5, 4, 0, 0, 0, 1};
@@ -680,8 +685,8 @@ static void test_rfc7606(void **state)
 	static const uint8_t nh5[] = {0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 5, 1, 2, 3, 4, 5};
 	with_attrs(&m, nh5, sizeof(nh5));
 	expect("next_hop_len", &S_EBGP4, &m, TAW, 3, 5);
-	static const uint8_t med_flags[] = {0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 1, 2, 3, 4,
-					    0x40, 4, 4, 0, 0, 0, 1}; /* MED as well-known */
+	static const uint8_t med_flags[] = {0x40, 1, 1, 0,    0x40, 2, 0, 0x40, 3, 4, 1,
+					    2,	  3, 4, 0x40, 4,    4, 0, 0,	0, 1}; /* MED as well-known */
 	with_attrs(&m, med_flags, sizeof(med_flags));
 	expect("med_flags", &S_EBGP4, &m, TAW, 3, 4);
 	static const uint8_t comm5[] = {0xc0, 8, 5, 1, 2, 3, 4, 5};
@@ -749,7 +754,8 @@ static void test_rfc7606(void **state)
 	static const uint8_t mpr_nh8[] = {0x80, 14, 13, 0, 2, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0};
 	with_extra(&m, mpr_nh8, sizeof(mpr_nh8));
 	expect("mp_reach_nh_len", &S_IBGP4, &m, RESET, 3, 9);
-	static const uint8_t mpr_129[] = {0x80, 14, 22, 0, 2, 1, 16, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 129};
+	static const uint8_t mpr_129[] = {0x80, 14, 22, 0, 2, 1, 16, 0x20, 1, 0xd, 0xb8, 0,  0,
+					  0,	0,  0,	0, 0, 0, 0,  0,	   0, 1,   0,	 129};
 	with_extra(&m, mpr_129, sizeof(mpr_129));
 	expect("mp_reach_prefix_129", &S_IBGP4, &m, RESET, 3, 9);
 	static const uint8_t mp_flags[] = {0x40, 15, 3, 0, 2, 1};
@@ -977,16 +983,16 @@ struct route {
 
 /* bird-test.conf's comments: every route also carries community 64500:1 */
 static const struct route ROUTES[10] = {
-	{"192.0.2.0/24", {64511, 64496}, 2, 10, 200, {64500u << 16 | 1, 64511u << 16 | 100}, 2, {64500, 1, 2}},
-	{"198.51.100.0/24", {64511, 64510, 64497}, 3, 20, 150, {64500u << 16 | 1, 65535u << 16 | 666}, 2, {0}},
-	{"203.0.113.0/25", {64511, 64498}, 2, 30, 100, {64500u << 16 | 1}, 1, {0}},
-	{"203.0.113.0/26", {64511, 64498}, 2, 31, 100, {64500u << 16 | 1}, 1, {0}},
-	{"203.0.113.128/25", {65536, 65551}, 2, 0, 50, {64500u << 16 | 1}, 1, {65551, 7, 8}},
-	{"2001:db8::/32", {64511, 64496}, 2, 10, 200, {64500u << 16 | 1}, 1, {0}},
-	{"2001:db8:1000::/36", {64511, 64499}, 2, 40, 120, {64500u << 16 | 1}, 1, {0}},
-	{"2001:db8:ffff:ff00::/56", {64511, 64496}, 2, 41, 120, {64500u << 16 | 1}, 1, {0}},
-	{"3fff::/20", {64505}, 1, 5, 100, {64500u << 16 | 1}, 1, {0}},
-	{"3fff:0:0:ff00::/56", {64505}, 1, 6, 100, {64500u << 16 | 1}, 1, {0}},
+    {"192.0.2.0/24", {64511, 64496}, 2, 10, 200, {64500u << 16 | 1, 64511u << 16 | 100}, 2, {64500, 1, 2}},
+    {"198.51.100.0/24", {64511, 64510, 64497}, 3, 20, 150, {64500u << 16 | 1, 65535u << 16 | 666}, 2, {0}},
+    {"203.0.113.0/25", {64511, 64498}, 2, 30, 100, {64500u << 16 | 1}, 1, {0}},
+    {"203.0.113.0/26", {64511, 64498}, 2, 31, 100, {64500u << 16 | 1}, 1, {0}},
+    {"203.0.113.128/25", {65536, 65551}, 2, 0, 50, {64500u << 16 | 1}, 1, {65551, 7, 8}},
+    {"2001:db8::/32", {64511, 64496}, 2, 10, 200, {64500u << 16 | 1}, 1, {0}},
+    {"2001:db8:1000::/36", {64511, 64499}, 2, 40, 120, {64500u << 16 | 1}, 1, {0}},
+    {"2001:db8:ffff:ff00::/56", {64511, 64496}, 2, 41, 120, {64500u << 16 | 1}, 1, {0}},
+    {"3fff::/20", {64505}, 1, 5, 100, {64500u << 16 | 1}, 1, {0}},
+    {"3fff:0:0:ff00::/56", {64505}, 1, 6, 100, {64500u << 16 | 1}, 1, {0}},
 };
 
 static void check_route(const struct ofd_bgp_update *u, const struct ofd_prefix *p, int *seen)
@@ -1059,7 +1065,8 @@ static void test_bird_capture(void **state)
 			assert_int_equal(o.mp[0].afi, 1);
 			assert_int_equal(o.mp[0].safi, 1);
 			assert_int_equal(o.mp[1].afi, 2);
-			assert_true(o.has_route_refresh && o.has_gr && o.has_as4 && o.has_enhanced_rr && o.has_llgr);
+			assert_true(o.has_route_refresh && o.has_gr && o.has_as4 && o.has_enhanced_rr &&
+				    o.has_llgr);
 			assert_false(o.has_addpath || o.has_ext_msg);
 			assert_int_equal(o.as4, 64500);
 			assert_int_equal(o.gr_time, 120);
@@ -1071,7 +1078,8 @@ static void test_bird_capture(void **state)
 			/* our side of that session: 4-octet AS, iBGP */
 			struct ofd_bgp_open ours;
 			uint8_t ob[128];
-			struct ofd_bgp_open_cfg c = {.asn = 64500, .hold_time = 30, .bgp_id = 0xc00002fd, .ipv4 = 1, .ipv6 = 1};
+			struct ofd_bgp_open_cfg c = {
+			    .asn = 64500, .hold_time = 30, .bgp_id = 0xc00002fd, .ipv4 = 1, .ipv6 = 1};
 			int on = ofd_bgp_open_build(ob, sizeof(ob), &c);
 			assert_int_equal(ofd_bgp_open_parse(ob, (size_t)on, &ours, &e), 0);
 			ofd_bgp_negotiate(&ours, &o, &s);
@@ -1153,13 +1161,19 @@ static void test_bird_capture(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frame),	       cmocka_unit_test(test_open_build_parse),
-		cmocka_unit_test(test_open_caps),      cmocka_unit_test(test_negotiate),
-		cmocka_unit_test(test_notification),   cmocka_unit_test(test_update_fields),
-		cmocka_unit_test(test_update_mp_addpath), cmocka_unit_test(test_as4_merge),
-		cmocka_unit_test(test_rfc7606),	       cmocka_unit_test(test_eor_and_ext),
-		cmocka_unit_test(test_long_path),      cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_bird_capture),
+	    cmocka_unit_test(test_frame),
+	    cmocka_unit_test(test_open_build_parse),
+	    cmocka_unit_test(test_open_caps),
+	    cmocka_unit_test(test_negotiate),
+	    cmocka_unit_test(test_notification),
+	    cmocka_unit_test(test_update_fields),
+	    cmocka_unit_test(test_update_mp_addpath),
+	    cmocka_unit_test(test_as4_merge),
+	    cmocka_unit_test(test_rfc7606),
+	    cmocka_unit_test(test_eor_and_ext),
+	    cmocka_unit_test(test_long_path),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_bird_capture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,7 +137,8 @@ static void test_peer_up(void **state)
 	(void)state;
 	static struct vec body, m;
 	uint8_t sent[128], recv[128];
-	struct ofd_bgp_open_cfg a = {.asn = 64500, .hold_time = 90, .bgp_id = 0x0a000001, .ipv4 = 1, .ipv6 = 1};
+	struct ofd_bgp_open_cfg a = {
+	    .asn = 64500, .hold_time = 90, .bgp_id = 0x0a000001, .ipv4 = 1, .ipv6 = 1};
 	struct ofd_bgp_open_cfg b = {.asn = 4200000000u, .hold_time = 30, .bgp_id = 0xc0000201, .ipv4 = 1};
 	int ns = ofd_bgp_open_build(sent, sizeof(sent), &a), nr = ofd_bgp_open_build(recv, sizeof(recv), &b);
 	body.n = 0;
@@ -337,10 +338,10 @@ static void test_peer_down_stats_mirroring(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frame_and_init),
-		cmocka_unit_test(test_peer_up),
-		cmocka_unit_test(test_route_monitoring),
-		cmocka_unit_test(test_peer_down_stats_mirroring),
+	    cmocka_unit_test(test_frame_and_init),
+	    cmocka_unit_test(test_peer_up),
+	    cmocka_unit_test(test_route_monitoring),
+	    cmocka_unit_test(test_peer_down_stats_mirroring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
