@@ -6,7 +6,8 @@
  *     the message (3/1, the NLRI cannot be located [4]); a withdrawn prefix malformed (3/1) or an
  *     NLRI prefix malformed: length over 32/128 or past the end (3/10) [5.3]; MP_REACH_NLRI or
  *     MP_UNREACH_NLRI twice (3/1) [3g], malformed (short, next hop length not 4 for IPv4 or 16/32
- *     for IPv6, a prefix malformed: 3/9) [7.11], or with bad flags (3/4); an unrecognized
+ *     for IPv6, a prefix malformed: 3/9) [7.11], with bad flags (3/4) or a length overrunning
+ *     the attribute list (3/1: its prefixes cannot be withdrawn when unknown); an unrecognized
  *     well-known attribute (3/2, RFC 4271 6.3).
  *   treat-as-withdraw: the attribute list ends inside an attribute header or an attribute length
  *     overruns it [4]; a known attribute with the optional/transitive flags wrong [3c]; ORIGIN
@@ -501,6 +502,11 @@ enum ofd_bgp_outcome ofd_bgp_update_parse(const uint8_t *msg, size_t len, const 
 		uint16_t n = (flags & F_EXT) ? ofd_rd_u16(&a) : ofd_rd_u8(&a);
 		const uint8_t *d = a.p;
 		ofd_rd_skip(&a, n);
+		if (a.err && (type == OFD_BGP_ATTR_MP_REACH || type == OFD_BGP_ATTR_MP_UNREACH)) {
+			/* its prefixes cannot be known, so they cannot be withdrawn [7.11] */
+			out(u, OFD_BGP_SESSION_RESET, 3, 1, NULL, 0, "MP_(UN)REACH_NLRI overruns the attribute list");
+			return u->outcome;
+		}
 		if (a.err) {
 			out(u, OFD_BGP_TREAT_AS_WITHDRAW, 3, 1, NULL, 0,
 			    "attribute length overruns the attribute list");

@@ -761,6 +761,9 @@ static void test_rfc7606(void **state)
 	static const uint8_t mp_flags[] = {0x40, 15, 3, 0, 2, 1};
 	with_extra(&m, mp_flags, sizeof(mp_flags));
 	expect("mp_flags", &S_IBGP4, &m, RESET, 3, 4);
+	static const uint8_t mp_overrun[] = {0x80, 14, 40, 0, 2, 1, 16};
+	with_extra(&m, mp_overrun, sizeof(mp_overrun));
+	expect("mp_reach_overrun", &S_IBGP4, &m, RESET, 3, 1);
 	static struct vec a, nl, w;
 	base_attrs(&a);
 	nl.n = 0;
