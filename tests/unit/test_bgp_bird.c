@@ -162,7 +162,8 @@ static void run_session(int addpath)
 	assert_int_equal(theirs.bgp_id, 0xc00002fe);
 	assert_int_equal(theirs.has_addpath, addpath);
 	uint8_t ob[128];
-	struct ofd_bgp_open_cfg cfg = {.asn = 64500, .hold_time = 30, .bgp_id = 0xc00002fd, .ipv4 = 1, .ipv6 = 1};
+	struct ofd_bgp_open_cfg cfg = {
+	    .asn = 64500, .hold_time = 30, .bgp_id = 0xc00002fd, .ipv4 = 1, .ipv6 = 1};
 	int on = ofd_bgp_open_build(ob, sizeof(ob), &cfg);
 	assert_true(on > 0);
 	assert_int_equal(ofd_bgp_open_parse(ob, (size_t)on, &ours, &e), 0);
@@ -253,8 +254,8 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bird_live),
-		cmocka_unit_test(test_bird_live_addpath),
+	    cmocka_unit_test(test_bird_live),
+	    cmocka_unit_test(test_bird_live_addpath),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
