@@ -529,7 +529,7 @@ enum ofd_bgp_outcome ofd_bgp_update_parse(const uint8_t *msg, size_t len, const 
 			return u->outcome;
 	}
 #define SEEN(t) (seen[(t) / 8] & (1u << ((t) % 8)))
-	if (u->nlri.count > 0 || u->mp_reach.p) {
+	if (u->nlri.count > 0 || u->mp_reach.count > 0) {
 		static const uint8_t mand[4] = {OFD_BGP_ATTR_ORIGIN, OFD_BGP_ATTR_AS_PATH,
 						OFD_BGP_ATTR_NEXT_HOP, OFD_BGP_ATTR_LOCAL_PREF};
 		for (int i = 0; i < 4; i++) {

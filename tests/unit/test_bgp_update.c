@@ -541,6 +541,16 @@ static void test_eor_and_ext(void **state)
 	assert_int_equal(U.eor, 0);
 	assert_int_equal(U.mp_unreach.count, 1);
 
+	/* an MP_REACH without prefixes needs no ORIGIN / AS_PATH and is no End-of-RIB */
+	a.n = 0;
+	static const uint8_t mpr0[] = {0x80, 14, 21, 0, 2, 1, 16, 0x20, 1, 0xd, 0xb8, 0,
+				       0,    0,	 0,  0, 0, 0, 0,  0,	0, 0,	1,    0};
+	v_bytes(&a, mpr0, sizeof(mpr0));
+	v_update(&m, NULL, &a, NULL);
+	parse_ok(&S_IBGP4, &m);
+	assert_int_equal(U.mp_reach.count, 0);
+	assert_int_equal(U.eor, 0);
+
 	/* extended message: 1500 /24s in NLRI (6000 bytes), communities with extended length */
 	base_attrs(&a);
 	static uint8_t comms[400];
