@@ -32,7 +32,8 @@ static inline void v_u32(struct vec *v, uint32_t x)
 }
 static inline void v_bytes(struct vec *v, const void *p, size_t n)
 {
-	memcpy(v->d + v->n, p, n);
+	if (n)
+		memcpy(v->d + v->n, p, n);
 	v->n += n;
 }
 /* patch a 16-bit length at off */
