@@ -8,6 +8,7 @@
 
 #include "ofd/err.h"
 #include "ofd/rd.h"
+#include "util/utf8.h"
 
 static void set_err(struct ofd_bgp_err *e, uint8_t code, uint8_t sub, const uint8_t *data, size_t dlen,
 		    const char *why)
@@ -368,6 +369,30 @@ int ofd_bgp_route_refresh_parse(const uint8_t *msg, size_t len, uint16_t *afi, u
 	return 0;
 }
 
+static int unsafe_cp(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t ofd_bgp_text_clean(char *dst, const uint8_t *src, size_t n)
+{
+	size_t i = 0, o = 0;
+	while (i < n) {
+		uint32_t cp;
+		size_t l = ofd_utf8_decode(src + i, n - i, &cp);
+		if (l == 0 || unsafe_cp(cp)) {
+			dst[o++] = '?';
+			i += l ? l : 1;
+			continue;
+		}
+		memcpy(dst + o, src + i, l);
+		o += l, i += l;
+	}
+	dst[o] = 0;
+	return o;
+}
+
 int ofd_bgp_notification_parse(const uint8_t *msg, size_t len, struct ofd_bgp_notification *n)
 {
 	memset(n, 0, sizeof(*n));
@@ -382,11 +407,7 @@ int ofd_bgp_notification_parse(const uint8_t *msg, size_t len, struct ofd_bgp_no
 	if (n->code == 6 && (n->subcode == 2 || n->subcode == 4) && n->data_len >= 1) {
 		size_t tl = ofd_rd_u8(&r);
 		if (tl <= ofd_rd_left(&r)) {
-			for (size_t i = 0; i < tl; i++) {
-				uint8_t c = ofd_rd_u8(&r);
-				n->text[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-			}
-			n->text[tl] = 0;
+			ofd_bgp_text_clean(n->text, r.p, tl);
 			n->has_text = 1;
 		}
 	}

@@ -186,8 +186,15 @@ struct ofd_bgp_notification {
 	const uint8_t *data; /* into the message */
 	uint16_t data_len;
 	uint8_t has_text;		     /* Cease 2/4 with a well-formed shutdown communication */
-	char text[OFD_BGP_SHUTDOWN_MAX + 1]; /* sanitised: bytes outside printable ASCII -> '?' */
+	char text[OFD_BGP_SHUTDOWN_MAX + 1]; /* UTF-8, cleaned by ofd_bgp_text_clean */
 };
+
+/*
+ * Copy the hostile text src[0..n) into dst (n + 1 bytes), NUL-terminated: valid UTF-8 is kept,
+ * and each C0/C1 control, DEL, bidirectional formatting character (U+061C, U+200E/F,
+ * U+202A-E, U+2066-9) or byte that starts no valid sequence becomes '?'. Returns the length.
+ */
+size_t ofd_bgp_text_clean(char *dst, const uint8_t *src, size_t n);
 
 /* Parse a NOTIFICATION (whole message). Returns 0 or OFD_EFORMAT (shorter than 21 bytes). A
  * shutdown communication whose length byte overruns the data is left out (has_text 0). */

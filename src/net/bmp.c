@@ -7,6 +7,7 @@
 
 #include "ofd/err.h"
 #include "ofd/rd.h"
+#include "util/utf8.h"
 
 int ofd_bmp_frame(const uint8_t *buf, size_t len, size_t *msg_len)
 {
@@ -45,13 +46,10 @@ static void get_ip(struct ofd_rd *r, struct ofd_ip *ip, int v6)
 	}
 }
 
+/* src[0..n) is inside the message: cut at OFD_BMP_TEXT_MAX, not inside a UTF-8 sequence */
 static void text_copy(char *dst, const uint8_t *src, size_t n)
 {
-	if (n > OFD_BMP_TEXT_MAX)
-		n = OFD_BMP_TEXT_MAX;
-	for (size_t i = 0; i < n; i++)
-		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i] : '?';
-	dst[n] = 0;
+	(void)ofd_bgp_text_clean(dst, src, ofd_utf8_cut((const char *)src, n, OFD_BMP_TEXT_MAX));
 }
 
 static int fail(struct ofd_bmp_msg *m, struct ofd_bmp_counts *c, int rc, const char *why)

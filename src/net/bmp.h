@@ -4,7 +4,8 @@
  * the per-peer header's A flag says 2-byte, no ADD-PATH: BMP v3 does not say whether the peer
  * negotiated it); Peer Up parses the sent and received OPENs; Peer Down the NOTIFICATION.
  * Statistics Reports and Route Mirroring are skipped (counted). Layer net, nothing allocated:
- * pointers into the message, texts copied bounded and sanitised (printable ASCII, else '?').
+ * pointers into the message, texts copied bounded and cleaned (ofd_bgp_text_clean: UTF-8 kept,
+ * controls and bidi overrides -> '?').
  */
 #ifndef OFD_NET_BMP_H
 #define OFD_NET_BMP_H

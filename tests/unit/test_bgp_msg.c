@@ -275,7 +275,12 @@ static void test_notification(void **state)
 	assert_int_equal(nt.subcode, 2);
 	assert_int_equal(nt.data_len, 14);
 	assert_int_equal(nt.has_text, 1);
-	assert_string_equal(nt.text, "maint?nance??"); /* 13 claimed, control and non-ASCII bytes -> '?' */
+	assert_string_equal(nt.text, "maint?nance\xc3\xa9"); /* 13 claimed; the newline -> '?', UTF-8 kept */
+	/* invalid UTF-8, a C1 control, an ESC and a bidi override: each a '?' */
+	const uint8_t evil[] = {0xff, 'a', 0xc2, 0x9b, 0x1b, '[', 0xe2, 0x80, 0xae, 'b', 0xe2, 0x82};
+	char clean[sizeof(evil) + 1];
+	assert_int_equal(ofd_bgp_text_clean(clean, evil, sizeof(evil)), 9);
+	assert_string_equal(clean, "?a??[?b??"); /* 13 claimed, control and non-ASCII bytes -> '?' */
 	/* length byte overrunning the data: no text */
 	buf[21] = 200;
 	assert_int_equal(ofd_bgp_notification_parse(buf, (size_t)n, &nt), 0);

@@ -127,6 +127,16 @@ static void test_frame_and_init(void **state)
 	assert_string_equal(M.text, "bye");
 	assert_int_equal(M.has_term_reason, 1);
 	assert_int_equal(M.term_reason, 4);
+	/* a 300-byte UTF-8 text (150 x U+00E9) is cut at 254 bytes, not inside a character */
+	body.n = 0;
+	v_u16(&body, 0);
+	v_u16(&body, 300);
+	for (int i = 0; i < 150; i++)
+		v_u8(&body, 0xc3), v_u8(&body, 0xa9);
+	bmp_msg(&m, OFD_BMP_TERMINATION, &body);
+	assert_int_equal(ofd_bmp_parse(m.d, m.n, &M, NULL, &c), 0);
+	assert_int_equal(strlen(M.text), 254);
+	assert_int_equal((uint8_t)M.text[253], 0xa9);
 	/* unknown type 9 */
 	m.d[5] = 9;
 	assert_int_equal(ofd_bmp_parse(m.d, m.n, &M, NULL, &c), OFD_EFORMAT);
