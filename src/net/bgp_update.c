@@ -504,7 +504,8 @@ enum ofd_bgp_outcome ofd_bgp_update_parse(const uint8_t *msg, size_t len, const 
 		ofd_rd_skip(&a, n);
 		if (a.err && (type == OFD_BGP_ATTR_MP_REACH || type == OFD_BGP_ATTR_MP_UNREACH)) {
 			/* its prefixes cannot be known, so they cannot be withdrawn [7.11] */
-			out(u, OFD_BGP_SESSION_RESET, 3, 1, NULL, 0, "MP_(UN)REACH_NLRI overruns the attribute list");
+			out(u, OFD_BGP_SESSION_RESET, 3, 1, NULL, 0,
+			    "MP_(UN)REACH_NLRI overruns the attribute list");
 			return u->outcome;
 		}
 		if (a.err) {
