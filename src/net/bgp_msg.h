@@ -285,7 +285,8 @@ struct ofd_bgp_attr_raw {
 
 struct ofd_bgp_update {
 	enum ofd_bgp_outcome outcome;
-	struct ofd_bgp_err err;	 /* why (reason always; code/subcode the NOTIFICATION for a reset) */
+	struct ofd_bgp_err err;	 /* why, for any outcome but OK (reason set; code/subcode/data: the
+				    NOTIFICATION for a reset, the RFC 4271 code for the log otherwise) */
 	uint64_t attrs;		 /* bit t: attribute t (< 64) present and kept */
 	uint32_t attr_discarded; /* attributes dropped (duplicates, malformed discardable ones) */
 
@@ -326,7 +327,7 @@ struct ofd_bgp_update {
 /*
  * Parse an UPDATE (msg[0..len): the whole message, header included) for a session with the
  * options s. Fills u and returns its outcome (u->outcome). Nothing is allocated; u points into
- * msg. RFC 7606 decisions: see /work/notes/arch-bgpmsg.md and bgp_update.c's head comment.
+ * msg. RFC 7606 decisions: bgp_update.c's head comment lists which defect gets which outcome.
  */
 enum ofd_bgp_outcome ofd_bgp_update_parse(const uint8_t *msg, size_t len, const struct ofd_bgp_sess *s,
 					  struct ofd_bgp_update *u);
