@@ -7,17 +7,22 @@
 #include "net/vrp.h"
 
 #define NO_PARENT UINT32_MAX
-#define MAX_RUN	  0xffffffu /* entries per node: 24 bits */
+#define MAX_EXTRA 0xffffu /* entries after the inline one, per node */
+#define BATCH	  256
 
 struct vrp_ent {
 	uint32_t asn;
 	uint8_t maxlen;
 };
 
+/* A distinct VRP prefix: its first (maxlen, asn) inline, the others in ents[first..+nextra). */
 struct vrp_node {
-	uint32_t first;	 /* first entry */
 	uint32_t parent; /* node index, or NO_PARENT */
-	uint32_t n_len;	 /* entries (low 24 bits), prefix length (high 8) */
+	uint32_t asn0;
+	uint32_t first;
+	uint8_t len;
+	uint8_t maxlen0;
+	uint16_t nextra;
 };
 
 struct ofd_vrpset {
@@ -25,6 +30,7 @@ struct ofd_vrpset {
 	int broken;
 	struct ofd_vrp *list; /* before freezing */
 	size_t n, cap;
+	size_t count;	     /* distinct VRPs, once frozen */
 	struct ofd_lpm *lpm; /* prefix -> node index */
 	struct vrp_node *nodes;
 	size_t nnodes;
@@ -124,36 +130,43 @@ static int do_freeze(struct ofd_vrpset *s)
 		s->list[n++] = s->list[i];
 	}
 	s->n = n;
+	s->count = n;
 	int rc = ofd_lpm_new(&s->lpm);
 	if (rc)
 		return rc;
-	s->nodes = malloc((np ? np : 1) * sizeof(*s->nodes));
-	s->ents = malloc((n ? n : 1) * sizeof(*s->ents));
-	size_t *nfirst = malloc((np ? np : 1) * sizeof(*nfirst)); /* node -> its first VRP in list */
+	/* at most n nodes (a run over MAX_EXTRA + 1 makes more than one node per prefix) */
+	s->nodes = malloc((n ? n : 1) * sizeof(*s->nodes));
+	s->ents = malloc((n - np + 1) * sizeof(*s->ents));
+	size_t *nfirst = malloc((n ? n : 1) * sizeof(*nfirst)); /* node -> its first VRP in list */
 	if (!s->nodes || !s->ents || !nfirst) {
 		free(nfirst);
 		return -ENOMEM;
 	}
-	uint32_t stack[130];
+	uint32_t stack[132];
 	int depth = 0;
-	size_t k = 0;
+	size_t k = 0, ne = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct ofd_vrp *v = &s->list[i];
-		s->ents[i].asn = v->asn;
-		s->ents[i].maxlen = v->maxlen;
-		if (k && same_prefix(&s->list[nfirst[k - 1]].prefix, &v->prefix) &&
-		    (s->nodes[k - 1].n_len & MAX_RUN) < MAX_RUN) {
-			s->nodes[k - 1].n_len++;
+		if (k && same_prefix(&s->list[nfirst[k - 1]].prefix, &v->prefix) && s->nodes[k - 1].nextra < MAX_EXTRA &&
+		    ne < n - np + 1) {
+			s->ents[ne].asn = v->asn;
+			s->ents[ne].maxlen = v->maxlen;
+			ne++;
+			s->nodes[k - 1].nextra++;
 			continue;
 		}
-		/* a new node (or a run too long: a sibling node with the same prefix, chained) */
+		/* a new node (or a run too long: a node with the same prefix again, its child) */
 		while (depth > 0 && !contains(&s->list[nfirst[stack[depth - 1]]].prefix, &v->prefix))
 			depth--;
-		s->nodes[k].first = (uint32_t)i;
-		s->nodes[k].parent = depth > 0 ? stack[depth - 1] : NO_PARENT;
-		s->nodes[k].n_len = 1u | (uint32_t)v->prefix.len << 24;
+		struct vrp_node *nd = &s->nodes[k];
+		nd->parent = depth > 0 ? stack[depth - 1] : NO_PARENT;
+		nd->asn0 = v->asn;
+		nd->maxlen0 = v->maxlen;
+		nd->len = v->prefix.len;
+		nd->first = (uint32_t)ne;
+		nd->nextra = 0;
 		nfirst[k] = i;
-		if (depth < 130)
+		if (depth < 132)
 			stack[depth++] = (uint32_t)k;
 		rc = ofd_lpm_add(s->lpm, &v->prefix, (uint32_t)k);
 		if (rc) {
@@ -163,11 +176,15 @@ static int do_freeze(struct ofd_vrpset *s)
 		k++;
 	}
 	s->nnodes = k;
-	s->nents = n;
+	s->nents = ne;
 	free(nfirst);
 	free(s->list);
 	s->list = NULL;
 	s->cap = 0;
+	s->n = 0;
+	struct vrp_node *shrunk = realloc(s->nodes, (k ? k : 1) * sizeof(*s->nodes));
+	if (shrunk)
+		s->nodes = shrunk;
 	return ofd_lpm_freeze(s->lpm);
 }
 
@@ -184,39 +201,69 @@ int ofd_vrpset_freeze(struct ofd_vrpset *s)
 	return 0;
 }
 
-enum ofd_rpki ofd_vrpset_validate(const struct ofd_vrpset *s, const struct ofd_prefix *route, uint32_t origin)
+/* The state of route/origin given idx, the node of the longest VRP prefix containing its address. */
+static enum ofd_rpki resolve(const struct ofd_vrpset *s, uint32_t idx, const struct ofd_prefix *route, uint32_t origin)
 {
-	uint32_t idx;
-	if (!s->frozen || s->broken || !ofd_lpm_lookup(s->lpm, &route->addr, &idx))
-		return OFD_RPKI_NOTFOUND;
 	const struct vrp_node *nodes = s->nodes;
 	unsigned rlen = route->len;
 	unsigned floor = rlen >= 96 && ofd_ip_is_v4mapped(&route->addr) ? 96 : 0;
-	while ((nodes[idx].n_len >> 24) > rlen) {
+	while (nodes[idx].len > rlen) {
 		idx = nodes[idx].parent;
 		if (idx == NO_PARENT)
 			return OFD_RPKI_NOTFOUND;
 	}
-	if ((nodes[idx].n_len >> 24) < floor)
+	if (nodes[idx].len < floor)
 		return OFD_RPKI_NOTFOUND;
 	if (origin == 0)
 		return OFD_RPKI_INVALID;
 	for (;;) {
 		const struct vrp_node *nd = &nodes[idx];
+		if (nd->asn0 == origin && rlen <= nd->maxlen0)
+			return OFD_RPKI_VALID;
 		const struct vrp_ent *e = &s->ents[nd->first];
-		uint32_t cnt = nd->n_len & MAX_RUN;
-		for (uint32_t i = 0; i < cnt; i++)
+		for (unsigned i = 0; i < nd->nextra; i++)
 			if (e[i].asn == origin && rlen <= e[i].maxlen)
 				return OFD_RPKI_VALID;
 		idx = nd->parent;
-		if (idx == NO_PARENT || (nodes[idx].n_len >> 24) < floor)
+		if (idx == NO_PARENT || nodes[idx].len < floor)
 			return OFD_RPKI_INVALID;
+	}
+}
+
+enum ofd_rpki ofd_vrpset_validate(const struct ofd_vrpset *s, const struct ofd_prefix *route, uint32_t origin)
+{
+	uint32_t idx;
+	if (!s->frozen || s->broken || !ofd_lpm_lookup(s->lpm, &route->addr, &idx))
+		return OFD_RPKI_NOTFOUND;
+	return resolve(s, idx, route, origin);
+}
+
+void ofd_vrpset_validate_batch(const struct ofd_vrpset *s, const struct ofd_prefix *const *routes,
+			       const uint32_t *origins, size_t n, uint8_t *out)
+{
+	const struct ofd_ip *ips[BATCH];
+	uint32_t idx[BATCH];
+	if (!s->frozen || s->broken) {
+		memset(out, OFD_RPKI_NOTFOUND, n);
+		return;
+	}
+	for (size_t base = 0; base < n; base += BATCH) {
+		size_t k = n - base < BATCH ? n - base : BATCH;
+		for (size_t i = 0; i < k; i++)
+			ips[i] = &routes[base + i]->addr;
+		(void)ofd_lpm_lookup_batch(s->lpm, ips, k, idx, NO_PARENT);
+		for (size_t i = 0; i < k; i++)
+			if (idx[i] != NO_PARENT)
+				__builtin_prefetch(&s->nodes[idx[i]]);
+		for (size_t i = 0; i < k; i++)
+			out[base + i] = (uint8_t)(idx[i] == NO_PARENT ? OFD_RPKI_NOTFOUND
+								      : resolve(s, idx[i], routes[base + i], origins[base + i]));
 	}
 }
 
 size_t ofd_vrpset_count(const struct ofd_vrpset *s)
 {
-	return s->frozen ? s->nents : s->n;
+	return s->frozen ? s->count : s->n;
 }
 
 size_t ofd_vrpset_memory(const struct ofd_vrpset *s)

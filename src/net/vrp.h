@@ -88,6 +88,14 @@ int ofd_vrpset_freeze(struct ofd_vrpset *s) OFD_MUST_CHECK;
  */
 enum ofd_rpki ofd_vrpset_validate(const struct ofd_vrpset *s, const struct ofd_prefix *route, uint32_t origin);
 
+/*
+ * The same for routes[0..n) and origins[0..n) into out[0..n) (enum ofd_rpki values), with the
+ * lookups of a batch interleaved (net/lpm.h's ofd_lpm_lookup_batch, then prefetches of the
+ * nodes) so that their cache misses overlap: use it for batches of records.
+ */
+void ofd_vrpset_validate_batch(const struct ofd_vrpset *s, const struct ofd_prefix *const *routes,
+			       const uint32_t *origins, size_t n, uint8_t *out);
+
 /* Distinct VRPs in the frozen set (after merging duplicates), or added before freezing. */
 size_t ofd_vrpset_count(const struct ofd_vrpset *s);
 

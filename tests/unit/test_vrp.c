@@ -286,6 +286,22 @@ static void nested(void **state)
 	assert_int_equal(ofd_vrp_make(&v, &p, 129, 1), OFD_EFORMAT);
 	assert_int_equal(ofd_vrp_make(&v, &p, 31, 1), OFD_EFORMAT);
 
+	/* more origins for one prefix than a node holds inline: still exact */
+	assert_int_equal(ofd_vrpset_new(&s), 0);
+	for (uint32_t a = 1; a <= 70000; a++)
+		add(s, "192.0.2.0/24", 24, a);
+	add(s, "192.0.0.0/16", 24, 70001);
+	assert_int_equal(ofd_vrpset_freeze(s), 0);
+	assert_int_equal(ofd_vrpset_count(s), 70001);
+	r = pfx("192.0.2.0/24");
+	assert_int_equal(ofd_vrpset_validate(s, &r, 1), OFD_RPKI_VALID);
+	assert_int_equal(ofd_vrpset_validate(s, &r, 65536), OFD_RPKI_VALID);
+	assert_int_equal(ofd_vrpset_validate(s, &r, 65537), OFD_RPKI_VALID);
+	assert_int_equal(ofd_vrpset_validate(s, &r, 70000), OFD_RPKI_VALID);
+	assert_int_equal(ofd_vrpset_validate(s, &r, 70001), OFD_RPKI_VALID);
+	assert_int_equal(ofd_vrpset_validate(s, &r, 70002), OFD_RPKI_INVALID);
+	ofd_vrpset_free(s);
+
 	/* the empty set, and an unfrozen one */
 	assert_int_equal(ofd_vrpset_new(&s), 0);
 	r = pfx("192.0.2.0/24");
@@ -351,6 +367,10 @@ static void random_cross_check(void **state)
 	}
 	assert_int_equal(ofd_vrpset_freeze(s), 0);
 	size_t counts[4] = {0};
+	static struct ofd_prefix qp[Q];
+	static const struct ofd_prefix *qptr[Q];
+	static uint32_t qo[Q];
+	static uint8_t want_[Q], batch[Q];
 	for (size_t q = 0; q < Q; q++) {
 		unsigned len = 10 + rnd() % 23;
 		uint32_t addr = (0x0a000000u | (rnd() & 0x001fffffu)) & (~0u << (32 - len));
@@ -361,7 +381,14 @@ static void random_cross_check(void **state)
 		if (got != want)
 			fail_msg("%08x/%u AS%u: got %d want %d", addr, len, origin, (int)got, (int)want);
 		counts[want]++;
+		qp[q] = p;
+		qptr[q] = &qp[q];
+		qo[q] = origin;
+		want_[q] = (uint8_t)want;
 	}
+	/* the batch form gives the same answers (several batches and a partial one) */
+	ofd_vrpset_validate_batch(s, qptr, qo, Q, batch);
+	assert_memory_equal(batch, want_, Q);
 	/* every state was exercised */
 	assert_true(counts[OFD_RPKI_VALID] > 100);
 	assert_true(counts[OFD_RPKI_INVALID] > 100);
