@@ -98,7 +98,7 @@ static void make_v6(struct gv *g)
 		g->p.addr.b[i] = (uint8_t)(x >> (8 * i));
 	/* clear the bits after len */
 	for (unsigned bit = len; bit < 128; bit++)
-		g->p.addr.b[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+		g->p.addr.b[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
 	g->p.len = (uint8_t)len;
 	g->maxlength = ml;
 }
@@ -107,9 +107,10 @@ int main(int argc, char **argv)
 {
 	size_t n = 500000, m = 2000000;
 	const char *json = "/tmp/bench_vrp.json";
-	static const struct option opts[] = {
-	    {"vrps", required_argument, NULL, 'n'}, {"routes", required_argument, NULL, 'm'},
-	    {"json", required_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"vrps", required_argument, NULL, 'n'},
+					     {"routes", required_argument, NULL, 'm'},
+					     {"json", required_argument, NULL, 'j'},
+					     {NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'n')
@@ -142,8 +143,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		char buf[OFD_PREFIX_STRLEN];
 		ofd_prefix_str(&g[i].p, buf);
-		fprintf(f, "%s{\"asn\":\"AS%u\",\"prefix\":\"%s\",\"maxLength\":%u,\"ta\":\"bench\"}\n", i ? "," : "",
-			g[i].asn, buf, g[i].maxlength);
+		fprintf(f, "%s{\"asn\":\"AS%u\",\"prefix\":\"%s\",\"maxLength\":%u,\"ta\":\"bench\"}\n",
+			i ? "," : "", g[i].asn, buf, g[i].maxlength);
 	}
 	fputs("]}\n", f);
 	long bytes = ftell(f);
@@ -159,11 +160,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "load: %d %s\n", rc, st.error);
 		return 1;
 	}
-	printf("RESULT bench=vrp_load vrps=%zu file_bytes=%ld loaded=%zu bad=%zu distinct=%zu wall_s=%.3f cpu_s=%.3f\n", n,
-	       bytes, st.loaded, st.bad, ofd_vrpset_count(s), lw, lc);
+	printf("RESULT bench=vrp_load vrps=%zu file_bytes=%ld loaded=%zu bad=%zu distinct=%zu wall_s=%.3f "
+	       "cpu_s=%.3f\n",
+	       n, bytes, st.loaded, st.bad, ofd_vrpset_count(s), lw, lc);
 	size_t mem = ofd_vrpset_memory(s);
-	printf("RESULT bench=vrp_memory vrps=%zu memory_bytes=%zu bytes_per_vrp=%.1f\n", ofd_vrpset_count(s), mem,
-	       (double)mem / (double)ofd_vrpset_count(s));
+	printf("RESULT bench=vrp_memory vrps=%zu memory_bytes=%zu bytes_per_vrp=%.1f\n", ofd_vrpset_count(s),
+	       mem, (double)mem / (double)ofd_vrpset_count(s));
 
 	/* build from a list */
 	struct ofd_vrpset *s2;
@@ -196,8 +198,8 @@ int main(int argc, char **argv)
 	c0 = gen_cpu_now();
 	if (ofd_vrp_table_freeze(&t, &s2) != 0)
 		return 1;
-	printf("RESULT bench=vrp_rtr_commit vrps=%zu table_cpu_s=%.3f freeze_cpu_s=%.3f table_bytes=%zu\n", t.n, tc,
-	       gen_cpu_now() - c0, (t.mask + 1) * sizeof(*t.slot));
+	printf("RESULT bench=vrp_rtr_commit vrps=%zu table_cpu_s=%.3f freeze_cpu_s=%.3f table_bytes=%zu\n",
+	       t.n, tc, gen_cpu_now() - c0, (t.mask + 1) * sizeof(*t.slot));
 	ofd_vrpset_free(s2);
 	ofd_vrp_table_clear(&t);
 
@@ -236,10 +238,12 @@ int main(int argc, char **argv)
 		el = gen_cpu_now() - c0;
 	} while (el < 2.0);
 	double total = (double)m * rounds;
-	printf("RESULT bench=vrp_validate vrps=%zu routes=%zu validations=%.0f cpu_s=%.3f rate=%.0f ns_per_validation=%.1f "
+	printf("RESULT bench=vrp_validate vrps=%zu routes=%zu validations=%.0f cpu_s=%.3f rate=%.0f "
+	       "ns_per_validation=%.1f "
 	       "valid=%.3f invalid=%.3f notfound=%.3f\n",
-	       ofd_vrpset_count(s), m, total, el, total / el, el * 1e9 / total, (double)cnt[OFD_RPKI_VALID] / total,
-	       (double)cnt[OFD_RPKI_INVALID] / total, (double)cnt[OFD_RPKI_NOTFOUND] / total);
+	       ofd_vrpset_count(s), m, total, el, total / el, el * 1e9 / total,
+	       (double)cnt[OFD_RPKI_VALID] / total, (double)cnt[OFD_RPKI_INVALID] / total,
+	       (double)cnt[OFD_RPKI_NOTFOUND] / total);
 	/* the batch form, 512 routes at a time as a pipeline batch */
 	const struct ofd_prefix **qp = malloc(m * sizeof(*qp));
 	uint8_t *res = malloc(m);

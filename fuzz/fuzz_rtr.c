@@ -28,8 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	struct ofd_rtr_opts o = {.version0 = data[0] & 1, .max_pdu = (data[0] & 2) ? 64 : 0,
-				 .max_vrps = (data[0] & 4) ? 4 : 0, .refresh_s = 1, .retry_s = 1, .expire_s = 2};
+	struct ofd_rtr_opts o = {.version0 = data[0] & 1,
+				 .max_pdu = (data[0] & 2) ? 64 : 0,
+				 .max_vrps = (data[0] & 4) ? 4 : 0,
+				 .refresh_s = 1,
+				 .retry_s = 1,
+				 .expire_s = 2};
 	struct ofd_rtr *r;
 	if (ofd_rtr_new(&r, &o) != 0)
 		return 0;

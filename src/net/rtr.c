@@ -8,9 +8,9 @@
 #include "net/vrp_table.h"
 #include "ofd/rd.h"
 
-#define OUT_CAP	 512
+#define OUT_CAP	  512
 #define ENCAP_MAX 64
-#define TEXT_MAX 255
+#define TEXT_MAX  255
 
 enum { ST_CLOSED = 0, ST_IDLE, ST_QUERY_SENT, ST_IN_RESPONSE };
 
@@ -19,7 +19,7 @@ struct ofd_rtr {
 	unsigned version;
 	int version_fixed; /* a PDU of our version came on this connection */
 	int st;
-	int query_reset; /* the query in flight is a Reset Query */
+	int query_reset;    /* the query in flight is a Reset Query */
 	int notify_pending; /* a Serial Notify came during a response */
 	int have_session;
 	uint16_t session;
@@ -319,7 +319,8 @@ static int pdu(struct ofd_rtr *r, const uint8_t *p, uint32_t len, int64_t now)
 			if (type == OFD_RTR_ERROR_REPORT)
 				error_report(r, p, len);
 			size_t l = strlen(r->err);
-			snprintf(r->err + l, sizeof(r->err) - l, "%sfalling back to RTR version 0", l ? "; " : "");
+			snprintf(r->err + l, sizeof(r->err) - l, "%sfalling back to RTR version 0",
+				 l ? "; " : "");
 			return OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR;
 		}
 		if (type == OFD_RTR_ERROR_REPORT) {
@@ -328,9 +329,10 @@ static int pdu(struct ofd_rtr *r, const uint8_t *p, uint32_t len, int64_t now)
 			return OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR;
 		}
 		if (ver > 1)
-			return fail(r, OFD_RTR_ERR_UNSUPPORTED_VERSION, p, len, "unsupported protocol version");
-		return fail(r, r->version ? OFD_RTR_ERR_UNEXPECTED_VERSION : OFD_RTR_ERR_UNSUPPORTED_VERSION, p,
-			    len, "unexpected protocol version");
+			return fail(r, OFD_RTR_ERR_UNSUPPORTED_VERSION, p, len,
+				    "unsupported protocol version");
+		return fail(r, r->version ? OFD_RTR_ERR_UNEXPECTED_VERSION : OFD_RTR_ERR_UNSUPPORTED_VERSION,
+			    p, len, "unexpected protocol version");
 	}
 	r->version_fixed = 1;
 	uint32_t want = fixed_len(type, ver);
@@ -432,8 +434,10 @@ int ofd_rtr_tick(struct ofd_rtr *r, int64_t now)
 	}
 	if (r->st == ST_IDLE && now >= r->next_query_at)
 		ev |= send_query(r, now);
-	else if ((r->st == ST_QUERY_SENT || r->st == ST_IN_RESPONSE) && now - r->query_at >= (int64_t)r->retry * 1000) {
-		snprintf(r->err, sizeof(r->err), "no answer from the cache within the retry interval (%u s)", r->retry);
+	else if ((r->st == ST_QUERY_SENT || r->st == ST_IN_RESPONSE) &&
+		 now - r->query_at >= (int64_t)r->retry * 1000) {
+		snprintf(r->err, sizeof(r->err), "no answer from the cache within the retry interval (%u s)",
+			 r->retry);
 		r->st = ST_CLOSED;
 		ofd_vrp_table_clear(&r->pend);
 		ev |= OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR;
@@ -448,7 +452,8 @@ int64_t ofd_rtr_next_ms(const struct ofd_rtr *r, int64_t now)
 		next = r->last_eod + (int64_t)r->expire * 1000;
 	if (r->st == ST_IDLE && r->next_query_at < next)
 		next = r->next_query_at;
-	if ((r->st == ST_QUERY_SENT || r->st == ST_IN_RESPONSE) && r->query_at + (int64_t)r->retry * 1000 < next)
+	if ((r->st == ST_QUERY_SENT || r->st == ST_IN_RESPONSE) &&
+	    r->query_at + (int64_t)r->retry * 1000 < next)
 		next = r->query_at + (int64_t)r->retry * 1000;
 	return next > now ? next - now : 0;
 }

@@ -105,17 +105,17 @@ struct ofd_rtr_opts {
 };
 
 struct ofd_rtr_stats {
-	uint64_t pdus;		/* PDUs received */
-	uint64_t announced;	/* prefix PDUs announcing */
-	uint64_t withdrawn;	/* prefix PDUs withdrawing */
-	uint64_t router_keys;	/* skipped */
-	uint64_t updates;	/* End of Data committed (sets made) */
-	uint64_t resets;	/* Cache Reset received */
-	uint64_t notifies;	/* Serial Notify received */
-	uint64_t errors_sent;	/* Error Reports queued */
-	uint64_t errors_recv;	/* Error Reports received */
-	uint64_t downgrades;	/* fallbacks to version 0 */
-	uint64_t expirations;	/* OFD_RTR_EV_EXPIRED reported */
+	uint64_t pdus;	      /* PDUs received */
+	uint64_t announced;   /* prefix PDUs announcing */
+	uint64_t withdrawn;   /* prefix PDUs withdrawing */
+	uint64_t router_keys; /* skipped */
+	uint64_t updates;     /* End of Data committed (sets made) */
+	uint64_t resets;      /* Cache Reset received */
+	uint64_t notifies;    /* Serial Notify received */
+	uint64_t errors_sent; /* Error Reports queued */
+	uint64_t errors_recv; /* Error Reports received */
+	uint64_t downgrades;  /* fallbacks to version 0 */
+	uint64_t expirations; /* OFD_RTR_EV_EXPIRED reported */
 };
 
 struct ofd_rtr;

@@ -148,7 +148,8 @@ static int dial(struct ofd_rtr_conn *c)
 			if (ev == 0)
 				logf_(c, "rtr %s:%s: connect timed out", c->host, c->port);
 			else if (ev > 0)
-				logf_(c, "rtr %s:%s: connect: %s", c->host, c->port, strerror(err ? err : errno));
+				logf_(c, "rtr %s:%s: connect: %s", c->host, c->port,
+				      strerror(err ? err : errno));
 			close(fd);
 			fd = -1;
 			if (ev < 0)

@@ -147,8 +147,8 @@ static int do_freeze(struct ofd_vrpset *s)
 	size_t k = 0, ne = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct ofd_vrp *v = &s->list[i];
-		if (k && same_prefix(&s->list[nfirst[k - 1]].prefix, &v->prefix) && s->nodes[k - 1].nextra < MAX_EXTRA &&
-		    ne < n - np + 1) {
+		if (k && same_prefix(&s->list[nfirst[k - 1]].prefix, &v->prefix) &&
+		    s->nodes[k - 1].nextra < MAX_EXTRA && ne < n - np + 1) {
 			s->ents[ne].asn = v->asn;
 			s->ents[ne].maxlen = v->maxlen;
 			ne++;
@@ -202,7 +202,8 @@ int ofd_vrpset_freeze(struct ofd_vrpset *s)
 }
 
 /* The state of route/origin given idx, the node of the longest VRP prefix containing its address. */
-static enum ofd_rpki resolve(const struct ofd_vrpset *s, uint32_t idx, const struct ofd_prefix *route, uint32_t origin)
+static enum ofd_rpki resolve(const struct ofd_vrpset *s, uint32_t idx, const struct ofd_prefix *route,
+			     uint32_t origin)
 {
 	const struct vrp_node *nodes = s->nodes;
 	unsigned rlen = route->len;
@@ -257,7 +258,8 @@ void ofd_vrpset_validate_batch(const struct ofd_vrpset *s, const struct ofd_pref
 				__builtin_prefetch(&s->nodes[idx[i]]);
 		for (size_t i = 0; i < k; i++)
 			out[base + i] = (uint8_t)(idx[i] == NO_PARENT ? OFD_RPKI_NOTFOUND
-								      : resolve(s, idx[i], routes[base + i], origins[base + i]));
+								      : resolve(s, idx[i], routes[base + i],
+										origins[base + i]));
 	}
 }
 

@@ -10,8 +10,8 @@
  *     maxLength, or only AS0 VRPs: an AS0 VRP never validates anything);
  *   - OFD_RPKI_NOTFOUND if no VRP covers it.
  * The states are ofd/flow.h's enum ofd_rpki (flowpipeline's ValidationStatus named numbers of
- * the `rpki` field; their names: format/flowfmt.h's ofd_rpki_name); OFD_RPKI_UNKNOWN is never returned here: it is for "no VRP set loaded" or
- * "no route", which is the caller's business.
+ * the `rpki` field; their names: format/flowfmt.h's ofd_rpki_name); OFD_RPKI_UNKNOWN is never returned here:
+ * it is for "no VRP set loaded" or "no route", which is the caller's business.
  *
  * Lengths follow net/prefix.h: IPv4 prefixes are v4-mapped with length 96 + the IPv4 length, and
  * so is maxlen (an IPv4 "maxLength": 24 is maxlen 120). ofd_vrp_make() converts from the
@@ -86,7 +86,8 @@ int ofd_vrpset_freeze(struct ofd_vrpset *s) OFD_MUST_CHECK;
  * covered) or NOTFOUND, exactly as a route from AS0. Never fails on a frozen set; an unfrozen
  * set answers NOTFOUND.
  */
-enum ofd_rpki ofd_vrpset_validate(const struct ofd_vrpset *s, const struct ofd_prefix *route, uint32_t origin);
+enum ofd_rpki ofd_vrpset_validate(const struct ofd_vrpset *s, const struct ofd_prefix *route,
+				  uint32_t origin);
 
 /*
  * The same for routes[0..n) and origins[0..n) into out[0..n) (enum ofd_rpki values), with the

@@ -59,7 +59,8 @@ static void skip_ws(struct scan *sc)
 static json_t *value(struct scan *sc, int *rc)
 {
 	json_error_t e;
-	json_t *v = json_loadb(sc->buf + sc->pos, sc->len - sc->pos, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &e);
+	json_t *v =
+	    json_loadb(sc->buf + sc->pos, sc->len - sc->pos, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &e);
 	if (!v) {
 		char why[160];
 		snprintf(why, sizeof(why), "not JSON: %.120s", e.text);
@@ -130,7 +131,8 @@ static int roa(struct ofd_vrpset *s, json_t *o, size_t index, int64_t now, struc
 		}
 		asn = (uint32_t)a;
 		st->format = OFD_VRP_FMT_RPKI_CLIENT_JSON;
-	} else if (!json_is_string(ja) || parse_asn_text(json_string_value(ja), json_string_length(ja), &asn) != 0) {
+	} else if (!json_is_string(ja) ||
+		   parse_asn_text(json_string_value(ja), json_string_length(ja), &asn) != 0) {
 		bad(st, index, "asn missing or not AS<number>");
 		return 0;
 	}
@@ -222,7 +224,8 @@ static int load_json(struct ofd_vrpset *s, struct scan *sc, int64_t now)
 						sc->pos++;
 						break;
 					}
-					return refuse(sc, sc->pos, "not JSON: ',' or ']' expected in \"roas\"");
+					return refuse(sc, sc->pos,
+						      "not JSON: ',' or ']' expected in \"roas\"");
 				}
 			}
 		}
@@ -331,7 +334,8 @@ static int csv_row(struct ofd_vrpset *s, const char *line, size_t n, size_t line
 	return 0;
 }
 
-static int load_csv(struct ofd_vrpset *s, const char *buf, size_t len, int64_t now, struct ofd_vrp_load_stats *st)
+static int load_csv(struct ofd_vrpset *s, const char *buf, size_t len, int64_t now,
+		    struct ofd_vrp_load_stats *st)
 {
 	st->format = OFD_VRP_FMT_CSV;
 	size_t pos = 0, lineno = 0;
@@ -352,7 +356,8 @@ static int load_csv(struct ofd_vrpset *s, const char *buf, size_t len, int64_t n
 	return 0;
 }
 
-int ofd_vrp_load_buf(struct ofd_vrpset *s, const char *buf, size_t len, int64_t now, struct ofd_vrp_load_stats *st)
+int ofd_vrp_load_buf(struct ofd_vrpset *s, const char *buf, size_t len, int64_t now,
+		     struct ofd_vrp_load_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	struct scan sc = {buf, len, 0, 0, 1, st};

@@ -29,7 +29,12 @@
 
 #include "net/vrp.h"
 
-enum ofd_vrp_format { OFD_VRP_FMT_NONE = 0, OFD_VRP_FMT_ROAS_JSON, OFD_VRP_FMT_RPKI_CLIENT_JSON, OFD_VRP_FMT_CSV };
+enum ofd_vrp_format {
+	OFD_VRP_FMT_NONE = 0,
+	OFD_VRP_FMT_ROAS_JSON,
+	OFD_VRP_FMT_RPKI_CLIENT_JSON,
+	OFD_VRP_FMT_CSV
+};
 
 /* Default bound on a file's size: 512 MiB (a full RPKI JSON export is about 60 MB). */
 #define OFD_VRP_FILE_MAX ((size_t)512 << 20)

@@ -19,7 +19,8 @@ static uint64_t hash(const struct ofd_vrp_key *k)
 
 static int same(const struct ofd_vrp_key *a, const struct ofd_vrp_key *b)
 {
-	return a->len == b->len && a->maxlen == b->maxlen && a->asn == b->asn && memcmp(a->addr, b->addr, 16) == 0;
+	return a->len == b->len && a->maxlen == b->maxlen && a->asn == b->asn &&
+	       memcmp(a->addr, b->addr, 16) == 0;
 }
 
 static size_t find(const struct ofd_vrp_table *t, const struct ofd_vrp_key *k, int *found)
@@ -131,7 +132,8 @@ void ofd_vrp_key_to_vrp(const struct ofd_vrp_key *k, struct ofd_vrp *v)
 	memset(v, 0, sizeof(*v));
 	memcpy(v->prefix.addr.b, k->addr, 16);
 	v->prefix.len = k->len;
-	v->prefix.addr.family = k->len >= 96 && ofd_ip_is_v4mapped(&v->prefix.addr) ? OFD_AF_INET : OFD_AF_INET6;
+	v->prefix.addr.family =
+	    k->len >= 96 && ofd_ip_is_v4mapped(&v->prefix.addr) ? OFD_AF_INET : OFD_AF_INET6;
 	v->maxlen = k->maxlen;
 	v->asn = k->asn;
 }

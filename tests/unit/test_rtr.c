@@ -61,7 +61,8 @@ static void hdr(struct pdus *p, unsigned ver, unsigned type, unsigned sess, uint
 	u16(p, sess);
 	u32(p, len);
 }
-static void v4(struct pdus *p, unsigned ver, int announce, const char *a, unsigned plen, unsigned maxlen, uint32_t asn)
+static void v4(struct pdus *p, unsigned ver, int announce, const char *a, unsigned plen, unsigned maxlen,
+	       uint32_t asn)
 {
 	unsigned x[4];
 	assert_int_equal(sscanf(a, "%u.%u.%u.%u", &x[0], &x[1], &x[2], &x[3]), 4);
@@ -74,7 +75,8 @@ static void v4(struct pdus *p, unsigned ver, int announce, const char *a, unsign
 		u8(p, x[i]);
 	u32(p, asn);
 }
-static void v6(struct pdus *p, unsigned ver, int announce, const char *a, unsigned plen, unsigned maxlen, uint32_t asn)
+static void v6(struct pdus *p, unsigned ver, int announce, const char *a, unsigned plen, unsigned maxlen,
+	       uint32_t asn)
 {
 	struct ofd_ip ip;
 	assert_int_equal(ofd_ip_parse(&ip, a), 0);
@@ -87,8 +89,8 @@ static void v6(struct pdus *p, unsigned ver, int announce, const char *a, unsign
 		u8(p, ip.b[i]);
 	u32(p, asn);
 }
-static void eod(struct pdus *p, unsigned ver, unsigned sess, uint32_t serial, uint32_t refresh, uint32_t retry,
-		uint32_t expire)
+static void eod(struct pdus *p, unsigned ver, unsigned sess, uint32_t serial, uint32_t refresh,
+		uint32_t retry, uint32_t expire)
 {
 	hdr(p, ver, OFD_RTR_END_OF_DATA, sess, ver ? 24 : 12);
 	u32(p, serial);
@@ -608,9 +610,23 @@ static void stayrtr(void **state_)
 		}
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* no metrics listener, no staleness check of the JSON, the file polled every second */
-		char *argv[] = {STAYRTR,       "-bind",	    bind_,	    "-cache",	   json, "-metrics.addr",
-				"",	       "-checktime=false", "-refresh", "1",	   "-rtr.refresh",
-				"3600",	       "-rtr.retry", "600",	    "-rtr.expire", "7200", NULL};
+		char *argv[] = {STAYRTR,
+				"-bind",
+				bind_,
+				"-cache",
+				json,
+				"-metrics.addr",
+				"",
+				"-checktime=false",
+				"-refresh",
+				"1",
+				"-rtr.refresh",
+				"3600",
+				"-rtr.retry",
+				"600",
+				"-rtr.expire",
+				"7200",
+				NULL};
 		execv(STAYRTR, argv);
 		_exit(127);
 	}
@@ -648,7 +664,8 @@ static void stayrtr(void **state_)
 	char tail[256];
 	snprintf(tail, sizeof(tail), "%s", last);
 	snprintf(last - 1, sizeof(text) - (size_t)(last - 1 - text),
-		 ",\n\t\t{ \"asn\": \"AS64512\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": 16, \"ta\": \"test\" }\n%s",
+		 ",\n\t\t{ \"asn\": \"AS64512\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": 16, \"ta\": "
+		 "\"test\" }\n%s",
 		 tail);
 	write_atomic(json, text);
 	ok = wait_sets(&col, 2, 15000);
@@ -686,8 +703,9 @@ static void stayrtr(void **state_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(full_exchange),   cmocka_unit_test(serial_update),	 cmocka_unit_test(errors_sent),
-	    cmocka_unit_test(errors_received), cmocka_unit_test(version_fallback), cmocka_unit_test(timers),
+	    cmocka_unit_test(full_exchange),	cmocka_unit_test(serial_update),
+	    cmocka_unit_test(errors_sent),	cmocka_unit_test(errors_received),
+	    cmocka_unit_test(version_fallback), cmocka_unit_test(timers),
 	    cmocka_unit_test(stayrtr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

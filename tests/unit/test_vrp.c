@@ -142,7 +142,8 @@ static void hostile_whole_file(void **state)
 	refused("{\"foo\": [1,2,3]}", "no \"roas\" array", 1);
 	refused("{\"roas\": {}}", "not an array", 1);
 	refused("{\"roas\": [], \"roas\": []}", "given twice", 1);
-	refused("{\n\"roas\": [\n{\"asn\": \"AS1\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": 8},\n{\"asn\": tru }\n]}",
+	refused("{\n\"roas\": [\n{\"asn\": \"AS1\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": "
+		"8},\n{\"asn\": tru }\n]}",
 		"not JSON", 4);
 	refused("{\n\n\"roas\": [\n]\n}\nx", "after the top-level object", 6);
 	refused("{\"roas\": [", "not JSON", 1);
@@ -152,7 +153,7 @@ static void hostile_whole_file(void **state)
 	/* a nesting bomb: jansson's depth bound, not our stack */
 	char *bomb = malloc(200010);
 	assert_non_null(bomb);
-	strcpy(bomb, "{\"x\":");
+	memcpy(bomb, "{\"x\":", 5);
 	memset(bomb + 5, '[', 200000);
 	bomb[200005] = 0;
 	refused(bomb, "not JSON", 1);
@@ -162,23 +163,24 @@ static void hostile_whole_file(void **state)
 static void hostile_entries(void **state)
 {
 	(void)state;
-	const char *text = "{\"metadata\": {\"buildtime\": \"x\"}, \"roas\": [\n"
-			   " {\"asn\": 64496, \"prefix\": \"192.0.2.0/24\", \"maxLength\": 24, \"expires\": 3000},\n"
-			   " {\"asn\": \"ASX\", \"prefix\": \"192.0.2.0/24\", \"maxLength\": 24},\n"
-			   " {\"asn\": \"AS1\", \"prefix\": \"192.0.2.0/24\", \"maxLength\": 23},\n"
-			   " {\"asn\": \"AS1\", \"prefix\": \"192.0.2.0/24\", \"maxLength\": 33},\n"
-			   " {\"asn\": \"AS1\", \"prefix\": \"2001:db8::/32\", \"maxLength\": 129},\n"
-			   " [1],\n"
-			   " {\"asn\": \"AS1\", \"prefix\": \"192.0.2.0/24\"},\n"
-			   " {\"asn\": \"AS1\", \"prefix\": \"192.0.2.1/24\", \"maxLength\": 24},\n"
-			   " {\"asn\": 4294967296, \"prefix\": \"192.0.2.0/24\", \"maxLength\": 24},\n"
-			   " {\"asn\": \"AS4294967296\", \"prefix\": \"192.0.2.0/24\", \"maxLength\": 24},\n"
-			   " {\"asn\": \"AS1\", \"prefix\": \"::ffff:192.0.2.0/120\", \"maxLength\": 120},\n"
-			   " {\"asn\": \"AS1\", \"prefix\": 5, \"maxLength\": 24},\n"
-			   " {\"asn\": \"AS1\", \"prefix\": \"192.0.2.0/24\", \"maxLength\": 24, \"expires\": \"soon\"},\n"
-			   " {\"asn\": \"AS7\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": 8, \"expires\": 1000},\n"
-			   " {\"asn\": \"AS4294967295\", \"prefix\": \"2001:db8::/32\", \"maxLength\": 128, \"ta\": \"x\"}\n"
-			   "], \"bgpsec_keys\": [], \"provider_authorizations\": {\"ipv4\": [], \"ipv6\": []}}\n";
+	const char *text =
+	    "{\"metadata\": {\"buildtime\": \"x\"}, \"roas\": [\n"
+	    " {\"asn\": 64496, \"prefix\": \"192.0.2.0/24\", \"maxLength\": 24, \"expires\": 3000},\n"
+	    " {\"asn\": \"ASX\", \"prefix\": \"192.0.2.0/24\", \"maxLength\": 24},\n"
+	    " {\"asn\": \"AS1\", \"prefix\": \"192.0.2.0/24\", \"maxLength\": 23},\n"
+	    " {\"asn\": \"AS1\", \"prefix\": \"192.0.2.0/24\", \"maxLength\": 33},\n"
+	    " {\"asn\": \"AS1\", \"prefix\": \"2001:db8::/32\", \"maxLength\": 129},\n"
+	    " [1],\n"
+	    " {\"asn\": \"AS1\", \"prefix\": \"192.0.2.0/24\"},\n"
+	    " {\"asn\": \"AS1\", \"prefix\": \"192.0.2.1/24\", \"maxLength\": 24},\n"
+	    " {\"asn\": 4294967296, \"prefix\": \"192.0.2.0/24\", \"maxLength\": 24},\n"
+	    " {\"asn\": \"AS4294967296\", \"prefix\": \"192.0.2.0/24\", \"maxLength\": 24},\n"
+	    " {\"asn\": \"AS1\", \"prefix\": \"::ffff:192.0.2.0/120\", \"maxLength\": 120},\n"
+	    " {\"asn\": \"AS1\", \"prefix\": 5, \"maxLength\": 24},\n"
+	    " {\"asn\": \"AS1\", \"prefix\": \"192.0.2.0/24\", \"maxLength\": 24, \"expires\": \"soon\"},\n"
+	    " {\"asn\": \"AS7\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": 8, \"expires\": 1000},\n"
+	    " {\"asn\": \"AS4294967295\", \"prefix\": \"2001:db8::/32\", \"maxLength\": 128, \"ta\": \"x\"}\n"
+	    "], \"bgpsec_keys\": [], \"provider_authorizations\": {\"ipv4\": [], \"ipv6\": []}}\n";
 	struct ofd_vrpset *s;
 	assert_int_equal(ofd_vrpset_new(&s), 0);
 	struct ofd_vrp_load_stats st;
@@ -205,6 +207,31 @@ static void hostile_entries(void **state)
 	assert_int_equal(ofd_vrp_make(&v, &p, 128, 1), 0);
 	assert_int_equal(ofd_vrpset_add(s, &v), -EBUSY);
 	assert_int_equal(ofd_vrp_load_buf(s, text, strlen(text), 0, &st), -EBUSY);
+	ofd_vrpset_free(s);
+}
+
+/* other top-level keys of any JSON type are skipped, before and after "roas" */
+static void other_keys(void **state)
+{
+	(void)state;
+	const char *text =
+	    "  {\"x\": 5, \"y\": \"s\", \"z\": null, \"n\": -1.5e3, \"roas\": [ {\"asn\": \"AS5\", "
+	    "\"prefix\": \"10.0.0.0/8\", \"maxLength\": 9} ] , \"w\": true, \"v\": 12}  \n";
+	struct ofd_vrpset *s;
+	assert_int_equal(ofd_vrpset_new(&s), 0);
+	struct ofd_vrp_load_stats st;
+	assert_int_equal(ofd_vrp_load_buf(s, text, strlen(text), 0, &st), 0);
+	assert_int_equal(st.format, OFD_VRP_FMT_ROAS_JSON);
+	assert_int_equal(st.loaded, 1);
+	assert_int_equal(ofd_vrpset_freeze(s), 0);
+	struct ofd_prefix p;
+	assert_int_equal(ofd_prefix_parse(&p, "10.128.0.0/9"), 0);
+	assert_int_equal(ofd_vrpset_validate(s, &p, 5), OFD_RPKI_VALID);
+	ofd_vrpset_free(s);
+	/* an empty "roas": fine, nothing loaded */
+	assert_int_equal(ofd_vrpset_new(&s), 0);
+	assert_int_equal(ofd_vrp_load_buf(s, "{\"roas\":[]}", 11, 0, &st), 0);
+	assert_int_equal(st.entries, 0);
 	ofd_vrpset_free(s);
 }
 
@@ -399,10 +426,11 @@ static void random_cross_check(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(sample_routinator), cmocka_unit_test(sample_rpki_client),
-	    cmocka_unit_test(sample_csv),	 cmocka_unit_test(hostile_whole_file),
-	    cmocka_unit_test(hostile_entries),	 cmocka_unit_test(size_bound),
-	    cmocka_unit_test(nested),		 cmocka_unit_test(random_cross_check),
+	    cmocka_unit_test(sample_routinator),  cmocka_unit_test(sample_rpki_client),
+	    cmocka_unit_test(sample_csv),	  cmocka_unit_test(hostile_whole_file),
+	    cmocka_unit_test(hostile_entries),	  cmocka_unit_test(size_bound),
+	    cmocka_unit_test(other_keys),	  cmocka_unit_test(nested),
+	    cmocka_unit_test(random_cross_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

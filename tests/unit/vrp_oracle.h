@@ -52,8 +52,8 @@ static inline size_t vrp_check_sample(const struct ofd_vrpset *s)
 		assert_int_equal(ofd_prefix_parse(&p, vrp_sample_cases[i].route), 0);
 		enum ofd_rpki got = ofd_vrpset_validate(s, &p, vrp_sample_cases[i].origin);
 		if (got != vrp_sample_cases[i].want)
-			fail_msg("%s AS%u: got %d, want %d", vrp_sample_cases[i].route, vrp_sample_cases[i].origin,
-				 (int)got, (int)vrp_sample_cases[i].want);
+			fail_msg("%s AS%u: got %d, want %d", vrp_sample_cases[i].route,
+				 vrp_sample_cases[i].origin, (int)got, (int)vrp_sample_cases[i].want);
 	}
 	return n;
 }
