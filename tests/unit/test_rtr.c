@@ -522,6 +522,7 @@ static void on_log(void *ctx, const char *msg)
 	pthread_mutex_lock(&c->mu);
 	size_t l = strlen(c->log);
 	snprintf(c->log + l, sizeof(c->log) - l, "%s\n", msg);
+	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -575,31 +576,32 @@ static void *run_conn(void *arg)
 	return NULL;
 }
 
-static void stayrtr(void **state_)
+/* A scratch directory with vrps.json = the sample; text gets the sample's bytes. */
+static void scratch(char *dir, char *json, size_t jl, char *text, size_t tl)
 {
-	(void)state_;
-	if (access(STAYRTR, X_OK) != 0)
-		skip();
-	char dir[] = "/tmp/ofd-rtr-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	char json[600], logpath[600], bind_[64], port[16];
-	snprintf(json, sizeof(json), "%s/vrps.json", dir);
-	snprintf(logpath, sizeof(logpath), "%s/stayrtr.log", dir);
-	/* the sample, copied (the test rewrites it) */
+	snprintf(json, jl, "%s/vrps.json", dir);
 	const char *data = getenv("OFD_DATA");
 	char src[600];
 	snprintf(src, sizeof(src), "%s/vrps-sample.json", data ? data : "../../shared/data");
 	FILE *f = fopen(src, "r");
 	assert_non_null(f);
-	static char text[8192];
-	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	size_t n = fread(text, 1, tl - 1, f);
 	fclose(f);
 	text[n] = 0;
 	write_atomic(json, text);
+}
 
+/* Start stayrtr on a free port of 127.0.0.1 serving json (RTR protocol version `protocol`):
+   no metrics listener, no staleness check of the JSON, the file polled every second. */
+static pid_t stayrtr_start(const char *dir, const char *json, unsigned protocol, char *port, size_t pl)
+{
+	char logpath[600], bind_[64], proto[8];
+	snprintf(logpath, sizeof(logpath), "%s/stayrtr.log", dir);
 	unsigned p = free_tcp_port();
 	snprintf(bind_, sizeof(bind_), "127.0.0.1:%u", p);
-	snprintf(port, sizeof(port), "%u", p);
+	snprintf(port, pl, "%u", p);
+	snprintf(proto, sizeof(proto), "%u", protocol);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -609,17 +611,18 @@ static void stayrtr(void **state_)
 			dup2(fd, 2);
 		}
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		/* no metrics listener, no staleness check of the JSON, the file polled every second */
 		char *argv[] = {STAYRTR,
 				"-bind",
 				bind_,
 				"-cache",
-				json,
+				(char *)json,
 				"-metrics.addr",
 				"",
 				"-checktime=false",
 				"-refresh",
 				"1",
+				"-protocol",
+				proto,
 				"-rtr.refresh",
 				"3600",
 				"-rtr.retry",
@@ -630,7 +633,24 @@ static void stayrtr(void **state_)
 		execv(STAYRTR, argv);
 		_exit(127);
 	}
-	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	return pid;
+}
+
+static void stayrtr_stop(pid_t pid, const char *dir)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/stayrtr.log", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/vrps.json", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A driver on 127.0.0.1:port (20..200 ms backoff: it retries until the server listens). */
+static struct ofd_rtr_conn *client(struct collector *col, const char *port, pthread_t *th)
+{
 	struct ofd_rtr_conn_opts o = {.host = "127.0.0.1",
 				      .port = port,
 				      .connect_timeout_ms = 1000,
@@ -638,12 +658,26 @@ static void stayrtr(void **state_)
 				      .backoff_max_ms = 200,
 				      .on_set = on_set,
 				      .on_log = on_log,
-				      .ctx = &col};
+				      .ctx = col};
 	struct ofd_rtr_conn *c;
 	assert_int_equal(ofd_rtr_conn_new(&c, &o), 0);
+	assert_int_equal(pthread_create(th, NULL, run_conn, c), 0);
+	return c;
+}
+
+static void stayrtr(void **state_)
+{
+	(void)state_;
+	if (access(STAYRTR, X_OK) != 0)
+		skip();
+	char dir[] = "/tmp/ofd-rtr-XXXXXX", json[600], port[16];
+	static char text[8192];
+	scratch(dir, json, sizeof(json), text, sizeof(text));
+	pid_t pid = stayrtr_start(dir, json, 2, port, sizeof(port)); /* its default: 8210bis */
+	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	pthread_t th;
-	assert_int_equal(pthread_create(&th, NULL, run_conn, c), 0);
-	/* the client retries (20..200 ms backoff) until stayrtr listens and answers: 15 s at most */
+	struct ofd_rtr_conn *c = client(&col, port, &th);
+	/* until stayrtr listens and answers: 15 s at most */
 	int ok = wait_sets(&col, 1, 15000);
 	if (!ok)
 		print_message("client log:\n%s", col.log);
@@ -693,11 +727,74 @@ static void stayrtr(void **state_)
 	assert_int_equal(atomic_load(&ofd_rtr_conn_stats(c)->sets), 2);
 	ofd_rtr_conn_free(c);
 	ofd_vrpset_free(col.set);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	unlink(json);
-	unlink(logpath);
-	rmdir(dir);
+	stayrtr_stop(pid, dir);
+}
+
+/* stayrtr limited to RFC 6810 answers our version 1 Reset Query in version 0: the client falls
+   back, reconnects in version 0 and gets the same set */
+static void stayrtr_version0(void **state_)
+{
+	(void)state_;
+	if (access(STAYRTR, X_OK) != 0)
+		skip();
+	char dir[] = "/tmp/ofd-rtr-XXXXXX", json[600], port[16];
+	static char text[8192];
+	scratch(dir, json, sizeof(json), text, sizeof(text));
+	pid_t pid = stayrtr_start(dir, json, 0, port, sizeof(port));
+	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	pthread_t th;
+	struct ofd_rtr_conn *c = client(&col, port, &th);
+	int ok = wait_sets(&col, 1, 15000);
+	if (!ok)
+		print_message("client log:\n%s", col.log);
+	assert_true(ok);
+	pthread_mutex_lock(&col.mu);
+	assert_int_equal(ofd_vrpset_count(col.set), 6);
+	vrp_check_sample(col.set);
+	assert_non_null(strstr(col.log, "falling back to RTR version 0"));
+	pthread_mutex_unlock(&col.mu);
+	ofd_rtr_conn_stop(c);
+	pthread_join(th, NULL);
+	const struct ofd_rtr *r = ofd_rtr_conn_rtr(c);
+	assert_int_equal(ofd_rtr_version(r), 0);
+	assert_int_equal(ofd_rtr_stats(r)->downgrades, 1);
+	unsigned a, b, e;
+	ofd_rtr_intervals(r, &a, &b, &e);
+	assert_int_equal(a, 3600);
+	assert_int_equal(e, 7200);
+	assert_true(atomic_load(&ofd_rtr_conn_stats(c)->connects) >= 2);
+	ofd_rtr_conn_free(c);
+	ofd_vrpset_free(col.set);
+	stayrtr_stop(pid, dir);
+}
+
+/* nothing listens: connect failures are counted and logged, stop ends run() at once */
+static void refused_connect(void **state_)
+{
+	(void)state_;
+	char port[16];
+	snprintf(port, sizeof(port), "%u", free_tcp_port());
+	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	pthread_t th;
+	struct ofd_rtr_conn *c = client(&col, port, &th);
+	/* wait (10 s at most) for two failed attempts: the first at once, the next after 20 ms;
+	   each is logged, and the log wakes us */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	int n = 0;
+	pthread_mutex_lock(&col.mu);
+	while ((n = (int)atomic_load(&ofd_rtr_conn_stats(c)->connect_failures)) < 2)
+		if (pthread_cond_timedwait(&col.cv, &col.mu, &ts) != 0)
+			break;
+	pthread_mutex_unlock(&col.mu);
+	n = (int)atomic_load(&ofd_rtr_conn_stats(c)->connect_failures);
+	assert_true(n >= 2);
+	ofd_rtr_conn_stop(c);
+	pthread_join(th, NULL);
+	assert_non_null(strstr(col.log, "Connection refused"));
+	assert_int_equal(atomic_load(&ofd_rtr_conn_stats(c)->connects), 0);
+	ofd_rtr_conn_free(c);
 }
 
 int main(void)
@@ -706,7 +803,8 @@ int main(void)
 	    cmocka_unit_test(full_exchange),	cmocka_unit_test(serial_update),
 	    cmocka_unit_test(errors_sent),	cmocka_unit_test(errors_received),
 	    cmocka_unit_test(version_fallback), cmocka_unit_test(timers),
-	    cmocka_unit_test(stayrtr),
+	    cmocka_unit_test(stayrtr),		cmocka_unit_test(stayrtr_version0),
+	    cmocka_unit_test(refused_connect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
