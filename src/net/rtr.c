@@ -4,39 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/rtr.h"
-#include "net/vrp_table.h"
+#include "net/rtr_int.h"
 #include "ofd/rd.h"
 
-#define OUT_CAP	  512
 #define ENCAP_MAX 64
 #define TEXT_MAX  255
-
-enum { ST_CLOSED = 0, ST_IDLE, ST_QUERY_SENT, ST_IN_RESPONSE };
-
-struct ofd_rtr {
-	struct ofd_rtr_opts o;
-	unsigned version;
-	int version_fixed; /* a PDU of our version came on this connection */
-	int st;
-	int query_reset;    /* the query in flight is a Reset Query */
-	int notify_pending; /* a Serial Notify came during a response */
-	int have_session;
-	uint16_t session;
-	uint32_t serial;
-	unsigned refresh, retry, expire;
-	int have_set;
-	int expired_reported;
-	int64_t last_eod, query_at, next_query_at;
-	struct ofd_vrp_table cur, pend;
-	uint8_t *in;
-	size_t in_len;
-	uint8_t out[OUT_CAP];
-	size_t out_len;
-	struct ofd_vrpset *ready;
-	char err[321];
-	struct ofd_rtr_stats stats;
-};
 
 int ofd_rtr_new(struct ofd_rtr **out, const struct ofd_rtr_opts *opts)
 {
@@ -456,77 +428,4 @@ int64_t ofd_rtr_next_ms(const struct ofd_rtr *r, int64_t now)
 	    r->query_at + (int64_t)r->retry * 1000 < next)
 		next = r->query_at + (int64_t)r->retry * 1000;
 	return next > now ? next - now : 0;
-}
-
-const uint8_t *ofd_rtr_output(const struct ofd_rtr *r, size_t *len)
-{
-	*len = r->out_len;
-	return r->out;
-}
-
-void ofd_rtr_sent(struct ofd_rtr *r, size_t n)
-{
-	if (n >= r->out_len) {
-		r->out_len = 0;
-		return;
-	}
-	memmove(r->out, r->out + n, r->out_len - n);
-	r->out_len -= n;
-}
-
-struct ofd_vrpset *ofd_rtr_take_set(struct ofd_rtr *r)
-{
-	struct ofd_vrpset *s = r->ready;
-	r->ready = NULL;
-	return s;
-}
-
-const char *ofd_rtr_last_error(const struct ofd_rtr *r)
-{
-	return r->err;
-}
-
-int ofd_rtr_session(const struct ofd_rtr *r, uint16_t *session_id, uint32_t *serial)
-{
-	if (!r->have_session)
-		return 0;
-	*session_id = r->session;
-	*serial = r->serial;
-	return 1;
-}
-
-unsigned ofd_rtr_version(const struct ofd_rtr *r)
-{
-	return r->version;
-}
-
-void ofd_rtr_intervals(const struct ofd_rtr *r, unsigned *refresh, unsigned *retry, unsigned *expire)
-{
-	*refresh = r->refresh;
-	*retry = r->retry;
-	*expire = r->expire;
-}
-
-size_t ofd_rtr_count(const struct ofd_rtr *r)
-{
-	return r->cur.n;
-}
-
-int ofd_rtr_foreach(const struct ofd_rtr *r, int (*fn)(void *ctx, const struct ofd_vrp *v), void *ctx)
-{
-	for (size_t i = 0; r->cur.slot && i <= r->cur.mask; i++) {
-		if (!r->cur.slot[i].used)
-			continue;
-		struct ofd_vrp v;
-		ofd_vrp_key_to_vrp(&r->cur.slot[i], &v);
-		int rc = fn(ctx, &v);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-const struct ofd_rtr_stats *ofd_rtr_stats(const struct ofd_rtr *r)
-{
-	return &r->stats;
 }
