@@ -182,8 +182,7 @@ static int load_json(struct ofd_vrpset *s, struct scan *sc, int64_t now)
 		if (!k)
 			return rc;
 		int is_roas = strcmp(json_string_value(k), "roas") == 0;
-		if (strcmp(json_string_value(k), "metadata") == 0)
-			st->format = OFD_VRP_FMT_RPKI_CLIENT_JSON;
+		int is_meta = strcmp(json_string_value(k), "metadata") == 0;
 		json_decref(k);
 		skip_ws(sc);
 		if (sc->pos >= sc->len || sc->buf[sc->pos] != ':')
@@ -194,6 +193,10 @@ static int load_json(struct ofd_vrpset *s, struct scan *sc, int64_t now)
 			json_t *v = value(sc, &rc);
 			if (!v)
 				return rc;
+			/* rpki-client's metadata (Routinator's has "generated" instead) */
+			if (is_meta &&
+			    (json_object_get(v, "buildtime") || json_object_get(v, "buildmachine")))
+				st->format = OFD_VRP_FMT_RPKI_CLIENT_JSON;
 			json_decref(v);
 		} else {
 			if (seen_roas++)

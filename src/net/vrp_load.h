@@ -7,7 +7,8 @@
  *   - rpki-client's -j JSON: the same "roas" with "asn" a bare integer and an "expires" (Unix
  *     seconds) per ROA, plus "metadata", "bgpsec_keys", "provider_authorizations"... (every
  *     other top-level key is skipped). The format is reported as rpki-client when the file
- *     has a "metadata" key or an integer "asn";
+ *     has rpki-client's "metadata" (with "buildtime" or "buildmachine"; Routinator's newer
+ *     exports have a "metadata" with "generated") or an integer "asn";
  *   - rpki-client's -c CSV: a header `ASN,IP Prefix,Max Length,Trust Anchor,Expires` then rows
  *     `AS64496,192.0.2.0/24,24,test,1893456000` (the Expires column optional).
  *

@@ -228,6 +228,16 @@ static void other_keys(void **state)
 	assert_int_equal(ofd_prefix_parse(&p, "10.128.0.0/9"), 0);
 	assert_int_equal(ofd_vrpset_validate(s, &p, 5), OFD_RPKI_VALID);
 	ofd_vrpset_free(s);
+	/* Routinator's metadata is not rpki-client's */
+	assert_int_equal(ofd_vrpset_new(&s), 0);
+	const char *rt =
+	    "{\"metadata\": {\"generated\": 1626853335, \"generatedTime\": \"2021-07-21T07:42:15Z\"}, "
+	    "\"roas\": [{\"asn\": \"AS13335\", \"prefix\": \"1.0.0.0/24\", \"maxLength\": 24, \"ta\": "
+	    "\"apnic\"}]}";
+	assert_int_equal(ofd_vrp_load_buf(s, rt, strlen(rt), 0, &st), 0);
+	assert_int_equal(st.format, OFD_VRP_FMT_ROAS_JSON);
+	assert_int_equal(st.loaded, 1);
+	ofd_vrpset_free(s);
 	/* an empty "roas": fine, nothing loaded */
 	assert_int_equal(ofd_vrpset_new(&s), 0);
 	assert_int_equal(ofd_vrp_load_buf(s, "{\"roas\":[]}", 11, 0, &st), 0);
