@@ -192,6 +192,7 @@ static int prefix_pdu(struct ofd_rtr *r, const uint8_t *p, size_t len, int v6)
 	k.len = v.prefix.len;
 	k.maxlen = v.maxlen;
 	k.asn = v.asn;
+	r->changes++;
 	if (flags & 1) {
 		r->stats.announced++;
 		if (r->pend.n >= r->o.max_vrps)
@@ -222,27 +223,34 @@ static int end_of_data(struct ofd_rtr *r, const uint8_t *p, size_t len, int64_t 
 		r->retry = clamp(ofd_be32(p + 16), 1, 7200);
 		r->expire = clamp(ofd_be32(p + 20), 600, 172800);
 	}
-	struct ofd_vrpset *s;
-	if (ofd_vrp_table_freeze(&r->pend, &s) != 0)
-		return fail(r, OFD_RTR_ERR_INTERNAL, p, len, "out of memory");
-	struct ofd_vrp_table t = r->cur;
-	r->cur = r->pend;
-	r->pend = t;
+	/* a new set unless a Serial Query brought no change to a set still in force */
+	int ev = OFD_RTR_EV_SET;
+	if (r->query_reset || r->changes || r->expired_reported || !r->have_set) {
+		struct ofd_vrpset *s;
+		if (ofd_vrp_table_freeze(&r->pend, &s) != 0)
+			return fail(r, OFD_RTR_ERR_INTERNAL, p, len, "out of memory");
+		struct ofd_vrp_table t = r->cur;
+		r->cur = r->pend;
+		r->pend = t;
+		ofd_vrpset_free(r->ready);
+		r->ready = s;
+		r->stats.updates++;
+	} else {
+		ev = 0;
+		r->stats.unchanged++;
+	}
 	ofd_vrp_table_clear(&r->pend);
-	ofd_vrpset_free(r->ready);
-	r->ready = s;
 	r->have_session = 1;
 	r->have_set = 1;
 	r->expired_reported = 0;
 	r->last_eod = now;
 	r->next_query_at = now + (int64_t)r->refresh * 1000;
 	r->st = ST_IDLE;
-	r->stats.updates++;
 	if (r->notify_pending) {
 		r->notify_pending = 0;
-		return OFD_RTR_EV_SET | send_query(r, now);
+		ev |= send_query(r, now);
 	}
-	return OFD_RTR_EV_SET;
+	return ev;
 }
 
 static int cache_response(struct ofd_rtr *r, const uint8_t *p, size_t len)
@@ -260,6 +268,7 @@ static int cache_response(struct ofd_rtr *r, const uint8_t *p, size_t len)
 			return fail(r, OFD_RTR_ERR_INTERNAL, p, len, "out of memory");
 	}
 	r->st = ST_IN_RESPONSE;
+	r->changes = 0;
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct ofd_rtr {
 	int st;
 	int query_reset;    /* the query in flight is a Reset Query */
 	int notify_pending; /* a Serial Notify came during a response */
+	size_t changes;	    /* prefix PDUs in the response being read */
 	int have_session;
 	uint16_t session;
 	uint32_t serial;

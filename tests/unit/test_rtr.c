@@ -212,13 +212,26 @@ static void serial_update(void **state_)
 	assert_int_equal(serial, 6);
 	assert_int_equal(ofd_rtr_stats(r)->withdrawn, 2);
 
+	/* a refresh without change: End of Data, no new set, the serial moves on */
+	assert_int_equal(ofd_rtr_tick(r, now + 900000), OFD_RTR_EV_OUTPUT);
+	const uint8_t q6a[] = {1, 1, 0x12, 0x34, 0, 0, 0, 12, 0, 0, 0, 6};
+	out_is(r, q6a, 12);
+	now += 900000;
+	p.n = 0;
+	hdr(&p, 1, OFD_RTR_CACHE_RESPONSE, 0x1234, 8);
+	eod(&p, 1, 0x1234, 7, 900, 300, 3600);
+	assert_int_equal(ofd_rtr_feed(r, p.b, p.n, now), 0);
+	assert_null(ofd_rtr_take_set(r));
+	assert_int_equal(ofd_rtr_stats(r)->unchanged, 1);
+	assert_int_equal(ofd_rtr_count(r), 5);
+
 	/* Serial Notify when idle: a Serial Query at once */
 	p.n = 0;
 	hdr(&p, 1, OFD_RTR_SERIAL_NOTIFY, 0x1234, 12);
 	u32(&p, 7);
 	assert_int_equal(ofd_rtr_feed(r, p.b, p.n, now), OFD_RTR_EV_OUTPUT);
-	const uint8_t q6[] = {1, 1, 0x12, 0x34, 0, 0, 0, 12, 0, 0, 0, 6};
-	out_is(r, q6, 12);
+	const uint8_t q7[] = {1, 1, 0x12, 0x34, 0, 0, 0, 12, 0, 0, 0, 7};
+	out_is(r, q7, 12);
 	/* a Cache Reset answers it: a Reset Query, then a whole new set */
 	p.n = 0;
 	hdr(&p, 1, OFD_RTR_CACHE_RESET, 0, 8);
