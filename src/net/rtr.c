@@ -307,6 +307,7 @@ static int pdu(struct ofd_rtr *r, const uint8_t *p, uint32_t len, int64_t now)
 		if (type == OFD_RTR_ERROR_REPORT) {
 			error_report(r, p, len);
 			r->st = ST_CLOSED;
+			r->have_session = 0;
 			return OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR;
 		}
 		if (ver > 1)
@@ -349,7 +350,11 @@ static int pdu(struct ofd_rtr *r, const uint8_t *p, uint32_t len, int64_t now)
 			r->next_query_at = now + (int64_t)r->retry * 1000;
 			return OFD_RTR_EV_ERROR;
 		}
+		/* fatal: the session is forgotten, the next connection starts from a Reset Query (a
+		   cache restarted with a new session id answers our Serial Query with Corrupt Data) */
 		r->st = ST_CLOSED;
+		r->have_session = 0;
+		ofd_vrp_table_clear(&r->pend);
 		return OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR;
 	default: return fail(r, OFD_RTR_ERR_UNSUPPORTED_PDU, p, len, "unsupported PDU type");
 	}

@@ -35,8 +35,10 @@
  * queues the Error Report (the offending PDU's first 64 bytes encapsulated, a short text),
  * ends the session (the next connection starts with a Reset Query) and returns
  * OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR. An Error Report received is parsed (its text bounded to
- * 255 bytes and sanitised to printable ASCII) and closes too, except "No Data Available" (2),
- * after which the caller waits the retry interval before asking again.
+ * 255 bytes and sanitised to printable ASCII) and closes too, forgetting the session (a cache
+ * restarted with a new session id answers a Serial Query of the old one with Corrupt Data:
+ * the next connection must start from a Reset Query), except "No Data Available" (2), after
+ * which the client asks again after the retry interval.
  *
  * Version: the first query is version 1 (0 with opts.version0). A cache that answers a
  * version 1 query with an Error Report "Unsupported Protocol Version" in a version 0 PDU, or

@@ -407,6 +407,22 @@ static void errors_received(void **state_)
 	assert_non_null(strstr(ofd_rtr_last_error(r), "(malformed)"));
 	assert_int_equal(ofd_rtr_stats(r)->errors_recv, 3);
 	ofd_rtr_free(r);
+
+	/* a cache restarted with a new session id answers our Serial Query with Corrupt Data
+	   (stayrtr: "Session ID mismatch"): the session is forgotten, the next connection resets */
+	r = synced(1000, 0);
+	assert_int_equal(ofd_rtr_connected(r, 2000), OFD_RTR_EV_OUTPUT);
+	out_is(r, SERIAL_Q5, 12);
+	p.n = 0;
+	error_pdu(&p, 1, OFD_RTR_ERR_CORRUPT, "Session ID mismatch", 19);
+	assert_int_equal(ofd_rtr_feed(r, p.b, p.n, 2000), OFD_RTR_EV_ERROR | OFD_RTR_EV_CLOSE);
+	uint16_t sid;
+	uint32_t serial;
+	assert_int_equal(ofd_rtr_session(r, &sid, &serial), 0);
+	assert_int_equal(ofd_rtr_count(r), 6); /* the VRPs in force stay until the reset's End of Data */
+	assert_int_equal(ofd_rtr_connected(r, 2000), OFD_RTR_EV_OUTPUT);
+	out_is(r, RESET_V1, 8);
+	ofd_rtr_free(r);
 }
 
 static void version_fallback(void **state_)
