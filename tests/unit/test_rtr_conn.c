@@ -1,0 +1,396 @@
+/*
+ * net/rtr_conn (the RTR client on a TCP socket) against a real stayrtr (Debian) started by the
+ * test on 127.0.0.1 with a free port, serving a copy of vrps-sample.json: the client gets
+ * exactly the 6 VRPs and every RFC 6811 answer of data/README.md; then the test removes a VRP
+ * and adds one in the file, stayrtr (polling it every second) sends a Serial Notify and the
+ * client, with a Serial Query, holds the new set (as a delta: one withdrawal, one
+ * announcement); then stayrtr restarts on the same port with a new session id and one more
+ * VRP: the client reconnects, its Serial Query of the old session is refused by stayrtr with
+ * an Error Report (Corrupt Data, "Session ID mismatch"), it forgets the session and resets,
+ * and holds the 7 VRPs. Then stayrtr limited to RFC 6810 (the client falls back to version 0 and
+ * reconnects), and a port where nothing listens (failures counted and logged). Waits are
+ * bounded condition waits woken by the client's callbacks: no sleeps.
+ */
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "net/rtr.h"
+#include "net/rtr_conn.h"
+#include "net/vrp.h"
+#include "vrp_oracle.h"
+
+static enum ofd_rpki state(const struct ofd_vrpset *s, const char *route, uint32_t origin)
+{
+	struct ofd_prefix p;
+	assert_int_equal(ofd_prefix_parse(&p, route), 0);
+	return ofd_vrpset_validate(s, &p, origin);
+}
+
+#define STAYRTR "/usr/bin/stayrtr"
+
+struct collector {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct ofd_vrpset *set;
+	unsigned sets;
+	char log[4096];
+};
+
+static void on_set(void *ctx, struct ofd_vrpset *s)
+{
+	struct collector *c = ctx;
+	pthread_mutex_lock(&c->mu);
+	ofd_vrpset_free(c->set);
+	c->set = s;
+	c->sets++;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void on_log(void *ctx, const char *msg)
+{
+	struct collector *c = ctx;
+	pthread_mutex_lock(&c->mu);
+	size_t l = strlen(c->log);
+	snprintf(c->log + l, sizeof(c->log) - l, "%s\n", msg);
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Wait (at most ms) until c->sets >= n: 1, or 0 on timeout. */
+static int wait_sets(struct collector *c, unsigned n, int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&c->mu);
+	while (c->sets < n)
+		if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0)
+			break;
+	int ok = c->sets >= n;
+	pthread_mutex_unlock(&c->mu);
+	return ok;
+}
+
+static unsigned free_tcp_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t l = sizeof(a);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static void write_atomic(const char *path, const char *text)
+{
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static void *run_conn(void *arg)
+{
+	ofd_rtr_conn_run(arg);
+	return NULL;
+}
+
+/* A scratch directory with vrps.json = the sample; text gets the sample's bytes. */
+/* The sample's answers, but for AS64511's VRP (removed by the test: its route is invalid) and
+   10.0.0.0/8 (covered by the VRPs the test added: invalid for AS64496). */
+static void vrp_check_sample_except_64511(const struct ofd_vrpset *s)
+{
+	size_t n = sizeof(vrp_sample_cases) / sizeof(vrp_sample_cases[0]);
+	for (size_t i = 0; i < n; i++) {
+		const struct vrp_case *k = &vrp_sample_cases[i];
+		enum ofd_rpki want =
+		    k->origin == 64511 || strcmp(k->route, "10.0.0.0/8") == 0 ? OFD_RPKI_INVALID : k->want;
+		if (state(s, k->route, k->origin) != want)
+			fail_msg("%s AS%u: want %d", k->route, k->origin, (int)want);
+	}
+}
+
+static void scratch(char *dir, char *json, size_t jl, char *text, size_t tl)
+{
+	assert_non_null(mkdtemp(dir));
+	snprintf(json, jl, "%s/vrps.json", dir);
+	const char *data = getenv("OFD_DATA");
+	char src[600];
+	snprintf(src, sizeof(src), "%s/vrps-sample.json", data ? data : "../../shared/data");
+	FILE *f = fopen(src, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, tl - 1, f);
+	fclose(f);
+	text[n] = 0;
+	write_atomic(json, text);
+}
+
+/* Start stayrtr on 127.0.0.1 serving json (RTR protocol version `protocol`), on port if it is
+   set, else on a free port written there: no metrics listener, no staleness check of the JSON,
+   the file polled every second. */
+static pid_t stayrtr_start(const char *dir, const char *json, unsigned protocol, char *port, size_t pl)
+{
+	char logpath[600], bind_[64], proto[8];
+	snprintf(logpath, sizeof(logpath), "%s/stayrtr.log", dir);
+	unsigned p =
+	    port[0] ? (unsigned)strtoul(port, NULL, 10) : free_tcp_port(); /* a restart: the same port */
+	snprintf(bind_, sizeof(bind_), "127.0.0.1:%u", p);
+	snprintf(port, pl, "%u", p);
+	snprintf(proto, sizeof(proto), "%u", protocol);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		char *argv[] = {STAYRTR,
+				"-bind",
+				bind_,
+				"-cache",
+				(char *)json,
+				"-metrics.addr",
+				"",
+				"-checktime=false",
+				"-refresh",
+				"1",
+				"-protocol",
+				proto,
+				"-rtr.refresh",
+				"3600",
+				"-rtr.retry",
+				"600",
+				"-rtr.expire",
+				"7200",
+				NULL};
+		execv(STAYRTR, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void stayrtr_stop(pid_t pid, const char *dir)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/stayrtr.log", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/vrps.json", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A driver on 127.0.0.1:port (20..200 ms backoff: it retries until the server listens). */
+static struct ofd_rtr_conn *client(struct collector *col, const char *port, pthread_t *th)
+{
+	struct ofd_rtr_conn_opts o = {.host = "127.0.0.1",
+				      .port = port,
+				      .connect_timeout_ms = 1000,
+				      .backoff_min_ms = 20,
+				      .backoff_max_ms = 200,
+				      .on_set = on_set,
+				      .on_log = on_log,
+				      .ctx = col};
+	struct ofd_rtr_conn *c;
+	assert_int_equal(ofd_rtr_conn_new(&c, &o), 0);
+	assert_int_equal(pthread_create(th, NULL, run_conn, c), 0);
+	return c;
+}
+
+static void stayrtr(void **state_)
+{
+	(void)state_;
+	if (access(STAYRTR, X_OK) != 0)
+		skip();
+	char dir[] = "/tmp/ofd-rtr-XXXXXX", json[600], port[16] = "";
+	static char text[8192];
+	scratch(dir, json, sizeof(json), text, sizeof(text));
+	pid_t pid = stayrtr_start(dir, json, 2, port, sizeof(port)); /* its default: 8210bis */
+	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	pthread_t th;
+	struct ofd_rtr_conn *c = client(&col, port, &th);
+	/* until stayrtr listens and answers: 15 s at most */
+	int ok = wait_sets(&col, 1, 15000);
+	if (!ok)
+		print_message("client log:\n%s", col.log);
+	assert_true(ok);
+	pthread_mutex_lock(&col.mu);
+	assert_int_equal(ofd_vrpset_count(col.set), 6);
+	vrp_check_sample(col.set);
+	pthread_mutex_unlock(&col.mu);
+
+	/* a VRP removed (AS64511's), one added (10.0.0.0/8-16 AS64512): stayrtr sees the file
+	   change within its 1 s refresh, sends a Serial Notify, the client asks for the deltas */
+	char *cut = strstr(text, "\t\t{ \"asn\": \"AS64511\"");
+	assert_non_null(cut);
+	char *eol = strchr(cut, '\n');
+	memmove(cut, eol + 1, strlen(eol + 1) + 1);
+	char *last = strstr(text, "\t]");
+	assert_non_null(last);
+	char tail[256];
+	snprintf(tail, sizeof(tail), "%s", last);
+	snprintf(last - 1, sizeof(text) - (size_t)(last - 1 - text),
+		 ",\n\t\t{ \"asn\": \"AS64512\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": 16, \"ta\": "
+		 "\"test\" }\n%s",
+		 tail);
+	write_atomic(json, text);
+	ok = wait_sets(&col, 2, 15000);
+	if (!ok)
+		print_message("client log:\n%s", col.log);
+	assert_true(ok);
+	pthread_mutex_lock(&col.mu);
+	assert_int_equal(ofd_vrpset_count(col.set), 6);
+	assert_int_equal(state(col.set, "198.51.100.0/24", 64511), OFD_RPKI_INVALID);
+	assert_int_equal(state(col.set, "198.51.100.0/24", 64510), OFD_RPKI_VALID);
+	assert_int_equal(state(col.set, "10.1.0.0/16", 64512), OFD_RPKI_VALID);
+	assert_int_equal(state(col.set, "10.1.1.0/24", 64512), OFD_RPKI_INVALID);
+	assert_int_equal(state(col.set, "192.0.2.0/24", 64496), OFD_RPKI_VALID);
+	assert_int_equal(state(col.set, "3fff:0:0:ff00::/56", 64496), OFD_RPKI_INVALID);
+	pthread_mutex_unlock(&col.mu);
+
+	/* stayrtr restarts (a new session id) on the same port with one more VRP: the client
+	   reconnects (backoff), its Serial Query of the old session is answered somehow (a Cache
+	   Reset, or a session it refuses and resets), and it ends with the whole new set */
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	last = strstr(text, "\t]");
+	assert_non_null(last);
+	snprintf(tail, sizeof(tail), "%s", last);
+	snprintf(last - 1, sizeof(text) - (size_t)(last - 1 - text),
+		 ",\n\t\t{ \"asn\": \"AS64513\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": 8, \"ta\": "
+		 "\"test\" }\n%s",
+		 tail);
+	write_atomic(json, text);
+	pid = stayrtr_start(dir, json, 2, port, sizeof(port));
+	ok = wait_sets(&col, 3, 15000);
+	if (!ok)
+		print_message("client log:\n%s", col.log);
+	assert_true(ok);
+	pthread_mutex_lock(&col.mu);
+	assert_int_equal(ofd_vrpset_count(col.set), 7);
+	assert_int_equal(state(col.set, "10.0.0.0/8", 64513), OFD_RPKI_VALID);
+	assert_int_equal(state(col.set, "10.1.0.0/16", 64512), OFD_RPKI_VALID);
+	assert_int_equal(state(col.set, "10.1.0.0/16", 64513), OFD_RPKI_INVALID);
+	vrp_check_sample_except_64511(col.set);
+	pthread_mutex_unlock(&col.mu);
+
+	ofd_rtr_conn_stop(c);
+	pthread_join(th, NULL);
+	const struct ofd_rtr *r = ofd_rtr_conn_rtr(c);
+	assert_int_equal(ofd_rtr_version(r), 1);
+	assert_true(ofd_rtr_stats(r)->notifies >= 1);
+	assert_int_equal(ofd_rtr_stats(r)->withdrawn, 1); /* the second set came as a delta */
+	assert_true(atomic_load(&ofd_rtr_conn_stats(c)->connects) >= 2);
+	assert_int_equal(atomic_load(&ofd_rtr_conn_stats(c)->sets), 3);
+	ofd_rtr_conn_free(c);
+	ofd_vrpset_free(col.set);
+	stayrtr_stop(pid, dir);
+}
+
+/* stayrtr limited to RFC 6810 answers our version 1 Reset Query in version 0: the client falls
+   back, reconnects in version 0 and gets the same set */
+static void stayrtr_version0(void **state_)
+{
+	(void)state_;
+	if (access(STAYRTR, X_OK) != 0)
+		skip();
+	char dir[] = "/tmp/ofd-rtr-XXXXXX", json[600], port[16] = "";
+	static char text[8192];
+	scratch(dir, json, sizeof(json), text, sizeof(text));
+	pid_t pid = stayrtr_start(dir, json, 0, port, sizeof(port));
+	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	pthread_t th;
+	struct ofd_rtr_conn *c = client(&col, port, &th);
+	int ok = wait_sets(&col, 1, 15000);
+	if (!ok)
+		print_message("client log:\n%s", col.log);
+	assert_true(ok);
+	pthread_mutex_lock(&col.mu);
+	assert_int_equal(ofd_vrpset_count(col.set), 6);
+	vrp_check_sample(col.set);
+	assert_non_null(strstr(col.log, "falling back to RTR version 0"));
+	pthread_mutex_unlock(&col.mu);
+	ofd_rtr_conn_stop(c);
+	pthread_join(th, NULL);
+	const struct ofd_rtr *r = ofd_rtr_conn_rtr(c);
+	assert_int_equal(ofd_rtr_version(r), 0);
+	assert_int_equal(ofd_rtr_stats(r)->downgrades, 1);
+	unsigned a, b, e;
+	ofd_rtr_intervals(r, &a, &b, &e);
+	assert_int_equal(a, 3600);
+	assert_int_equal(e, 7200);
+	assert_true(atomic_load(&ofd_rtr_conn_stats(c)->connects) >= 2);
+	ofd_rtr_conn_free(c);
+	ofd_vrpset_free(col.set);
+	stayrtr_stop(pid, dir);
+}
+
+/* nothing listens: connect failures are counted and logged, stop ends run() at once */
+static void refused_connect(void **state_)
+{
+	(void)state_;
+	char port[16];
+	snprintf(port, sizeof(port), "%u", free_tcp_port());
+	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	pthread_t th;
+	struct ofd_rtr_conn *c = client(&col, port, &th);
+	/* wait (10 s at most) for two failed attempts: the first at once, the next after 20 ms;
+	   each is logged, and the log wakes us */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	int n = 0;
+	pthread_mutex_lock(&col.mu);
+	while ((n = (int)atomic_load(&ofd_rtr_conn_stats(c)->connect_failures)) < 2)
+		if (pthread_cond_timedwait(&col.cv, &col.mu, &ts) != 0)
+			break;
+	pthread_mutex_unlock(&col.mu);
+	n = (int)atomic_load(&ofd_rtr_conn_stats(c)->connect_failures);
+	assert_true(n >= 2);
+	ofd_rtr_conn_stop(c);
+	pthread_join(th, NULL);
+	assert_non_null(strstr(col.log, "Connection refused"));
+	assert_int_equal(atomic_load(&ofd_rtr_conn_stats(c)->connects), 0);
+	ofd_rtr_conn_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(stayrtr),
+	    cmocka_unit_test(stayrtr_version0),
+	    cmocka_unit_test(refused_connect),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
