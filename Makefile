@@ -24,7 +24,7 @@ PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-
               libc-ares-dev libsnmp-dev libpcre2-dev libpq-dev
 PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl sqlite3 python3-ipfix \
               kcat protobuf-compiler mmdb-bin dnsmasq-base snmpd snmp bgpdump jq prometheus \
-              libmaxmind-db-writer-perl influxdb postgresql
+              libmaxmind-db-writer-perl influxdb postgresql bird2 gobgpd stayrtr
 
 .PHONY: all deps deps-peers build run test check-format check-banned check-shell check-layers check-readme test-minimal \
         readme test-gcc test-asan test-fuzz fuzz bench format clean
