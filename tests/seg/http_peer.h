@@ -105,7 +105,8 @@ static void peer_start(struct peer *p, const int *script, unsigned n, const char
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	memcpy(p->script, script, n * sizeof(*script));
+	if (n)
+		memcpy(p->script, script, n * sizeof(*script));
 	p->nscript = n;
 	p->error = error ? error : "{\"error\":\"failed\"}";
 	p->fd = socket(AF_INET, SOCK_STREAM, 0);
