@@ -630,6 +630,13 @@ const struct ofd_bgp_snap *ofd_bgp_rib_current(const struct ofd_bgp_rib *r)
 	return r->cur;
 }
 
+uint64_t ofd_bgp_rib_paths(const struct ofd_bgp_rib *r, uint64_t *sets)
+{
+	if (sets)
+		*sets = r->ht_n;
+	return r->paths;
+}
+
 void ofd_bgp_rib_stats(const struct ofd_bgp_rib *r, struct ofd_bgp_rib_stats *st)
 {
 	*st = r->st;

@@ -157,6 +157,9 @@ void ofd_bgp_rib_adopt(struct ofd_bgp_rib *r);
 /* Reader: the snapshot in use (NULL before the first adopt of a publish). */
 const struct ofd_bgp_snap *ofd_bgp_rib_current(const struct ofd_bgp_rib *r);
 
+/* Paths now and (sets not NULL) attribute sets: cheap, writer thread. */
+uint64_t ofd_bgp_rib_paths(const struct ofd_bgp_rib *r, uint64_t *sets);
+
 void ofd_bgp_rib_stats(const struct ofd_bgp_rib *r, struct ofd_bgp_rib_stats *st);
 
 /* The best path of exactly prefix p in the mutable map (writer thread; tests). */

@@ -27,6 +27,7 @@ struct peer {
 	char name[64];
 	struct ofd_bgp_rib *rib;
 	_Atomic int state;
+	_Atomic uint64_t n_paths, n_sets; /* copies for other threads */
 	int fd;
 	uint8_t rx[RX_CAP];
 	size_t rx_n;
@@ -475,6 +476,10 @@ static void timers(struct ofd_bgp_speaker *sp, struct peer *p, uint64_t now)
 		p->stale = 0;
 		logf_(sp, 0, "router %s: restart time over, %zu stale paths removed", p->name, n);
 	}
+	atomic_store_explicit(&p->n_paths, ofd_bgp_rib_paths(p->rib, NULL), memory_order_relaxed);
+	uint64_t sets;
+	ofd_bgp_rib_paths(p->rib, &sets);
+	atomic_store_explicit(&p->n_sets, sets, memory_order_relaxed);
 	if (ofd_bgp_rib_dirty(p->rib) && now - p->last_publish >= sp->c.snapshot_ns) {
 		if (ofd_bgp_rib_publish(p->rib, 0) > 0)
 			p->last_publish = now;
@@ -546,6 +551,12 @@ const struct ofd_bgp_peer_cfg *ofd_bgp_speaker_peer(const struct ofd_bgp_speaker
 enum ofd_bgp_state ofd_bgp_speaker_state(const struct ofd_bgp_speaker *sp, size_t i)
 {
 	return (enum ofd_bgp_state)atomic_load(&sp->peers[i].state);
+}
+uint64_t ofd_bgp_speaker_routes(const struct ofd_bgp_speaker *sp, size_t i, uint64_t *sets)
+{
+	if (sets)
+		*sets = atomic_load_explicit(&sp->peers[i].n_sets, memory_order_relaxed);
+	return atomic_load_explicit(&sp->peers[i].n_paths, memory_order_relaxed);
 }
 struct ofd_bgp_counters *ofd_bgp_speaker_counters(struct ofd_bgp_speaker *sp)
 {

@@ -81,6 +81,8 @@ size_t ofd_bgp_speaker_npeers(const struct ofd_bgp_speaker *sp);
 struct ofd_bgp_rib *ofd_bgp_speaker_rib(struct ofd_bgp_speaker *sp, size_t i);
 const struct ofd_bgp_peer_cfg *ofd_bgp_speaker_peer(const struct ofd_bgp_speaker *sp, size_t i);
 enum ofd_bgp_state ofd_bgp_speaker_state(const struct ofd_bgp_speaker *sp, size_t i); /* any thread */
+/* Paths in router i's RIB and (sets not NULL) its attribute sets, as of the last poll round; any thread. */
+uint64_t ofd_bgp_speaker_routes(const struct ofd_bgp_speaker *sp, size_t i, uint64_t *sets);
 struct ofd_bgp_counters *ofd_bgp_speaker_counters(struct ofd_bgp_speaker *sp);
 
 /* Logging hook (the segment's ofd_seg_log), rate limiting is the caller's. */
