@@ -25,6 +25,7 @@
  * Not OFD_SEGF_PARALLEL: one instance, one reader thread per RIB (the snapshot swap relies on it).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,30 @@ static void speaker_thread(struct ofd_segment *seg, void *arg)
 	struct bgp_state *s = arg;
 	while (!ofd_segment_thread_stopping(seg))
 		ofd_bgp_speaker_poll(s->sp, 100);
+}
+
+/* The sessions file and the fallback router, refused with the file's line and the reason
+ * (also run by --check). */
+static int bgp_check(const void *state, char *err, size_t errlen)
+{
+	const struct bgp_state *s = state;
+	struct bgp_conf c;
+	int rc = bgp_conf_load(&c, s->filename, err, errlen);
+	if (rc)
+		return OFD_ECONFIG;
+	if (s->fallback && *s->fallback) {
+		rc = OFD_ECONFIG;
+		for (size_t i = 0; i < c.n; i++)
+			if (!strcmp(c.peers[i].name, s->fallback))
+				rc = 0;
+		if (rc)
+			snprintf(err, errlen, "fallbackrouter %s is not a router of %s", s->fallback, s->filename);
+	} else if (s->fallback_only) {
+		snprintf(err, errlen, "usefallbackonly without a fallbackrouter");
+		rc = OFD_ECONFIG;
+	}
+	bgp_conf_free(&c);
+	return rc;
 }
 
 static int bgp_init(struct ofd_segment *seg, void *state)
@@ -339,6 +364,7 @@ const struct ofd_segment_type ofd_seg_bgp = {
     .counters = bgp_counters,
     .metrics = bgp_metrics,
     .collect = bgp_collect,
+    .check = bgp_check,
     .init = bgp_init,
     .process = bgp_process,
     .tick = bgp_tick,
