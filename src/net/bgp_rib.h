@@ -133,6 +133,12 @@ int ofd_bgp_rib_apply(struct ofd_bgp_rib *r, const struct ofd_bgp_update *u) OFD
  * (cap), -ENOMEM. */
 int ofd_bgp_rib_announce(struct ofd_bgp_rib *r, const struct ofd_prefix *p, uint32_t path_id,
 			 const struct ofd_bgp_update *u) OFD_MUST_CHECK;
+/* Load an MRT RIB dump (net/mrt.h; bgp_rib_mrt.c): each entry a path, the MRT peer index its
+ * path id; AS path and origin only. 0, -ENOMEM, or ofd_mrt_walk's error (st says why). */
+struct ofd_mrt_stats;
+int ofd_bgp_rib_load_mrt(struct ofd_bgp_rib *r, const uint8_t *buf, size_t len,
+			 struct ofd_mrt_stats *st) OFD_MUST_CHECK;
+
 /* Withdraw one path: 1 removed, 0 absent. */
 int ofd_bgp_rib_withdraw(struct ofd_bgp_rib *r, const struct ofd_prefix *p, uint32_t path_id);
 

@@ -176,7 +176,10 @@ static void send_notification(struct peer *p, uint8_t code, uint8_t sub, const u
 
 /* ---- session loss ------------------------------------------------------------------------ */
 
-static void peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *why)
+/* gr: the session ended without a NOTIFICATION either way (TCP failure): graceful restart
+ * applies (RFC 4724 4.2) when the peer announced it; after a NOTIFICATION it does not (no
+ * RFC 8538 N bit in our OPEN). */
+static void peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *why, int gr)
 {
 	if (p->fd < 0)
 		return;
@@ -187,7 +190,7 @@ static void peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *w
 	uint64_t now = ofd_time_mono_ns();
 	if (atomic_load(&p->state) == OFD_BGPS_ESTABLISHED) {
 		atomic_fetch_add(&sp->cnt.down, 1);
-		if (p->theirs.has_gr && p->theirs.gr_time) {
+		if (gr && p->theirs.has_gr && p->theirs.gr_time) {
 			uint64_t t = p->theirs.gr_time * SEC;
 			if (sp->c.gr_max_ns && t > sp->c.gr_max_ns)
 				t = sp->c.gr_max_ns;
@@ -213,7 +216,7 @@ static void reset(struct ofd_bgp_speaker *sp, struct peer *p, const struct ofd_b
 	atomic_fetch_add(&sp->cnt.resets, 1);
 	logf_(sp, 1, "router %s: NOTIFICATION %u/%u sent (%s), session reset", p->name, e->code, e->subcode,
 	      e->reason ? e->reason : "?");
-	peer_close(sp, p, e->reason ? e->reason : "error");
+	peer_close(sp, p, e->reason ? e->reason : "error", 0);
 }
 
 /* ---- connection start -------------------------------------------------------------------- */
@@ -235,7 +238,7 @@ static void start_open(struct ofd_bgp_speaker *sp, struct peer *p)
 	struct ofd_bgp_err e;
 	if (len < 0 || ofd_bgp_open_parse(m, (size_t)len, &p->ours, &e)) {
 		logf_(sp, 1, "router %s: cannot build our OPEN", p->name);
-		peer_close(sp, p, "bad local config");
+		peer_close(sp, p, "bad local config", 0);
 		return;
 	}
 	int one = 1;
@@ -269,7 +272,7 @@ static void do_accept(struct ofd_bgp_speaker *sp)
 			continue;
 		}
 		if (p->fd >= 0)
-			peer_close(sp, p, "replaced by an incoming connection");
+			peer_close(sp, p, "replaced by an incoming connection", 1);
 		p->fd = fd;
 		start_open(sp, p);
 	}
@@ -370,7 +373,7 @@ static void on_msg(struct ofd_bgp_speaker *sp, struct peer *p, const uint8_t *m,
 		if (!ofd_bgp_notification_parse(m, len, &n))
 			logf_(sp, 1, "router %s: NOTIFICATION %u/%u received%s%s", p->name, n.code, n.subcode,
 			      n.has_text ? ": " : "", n.has_text ? n.text : "");
-		peer_close(sp, p, "NOTIFICATION received");
+		peer_close(sp, p, "NOTIFICATION received", 0);
 		return;
 	}
 	if (p->sess.hold_time)
@@ -405,7 +408,7 @@ static void on_readable(struct ofd_bgp_speaker *sp, struct peer *p)
 	for (int rounds = 0; rounds < 64 && p->fd >= 0; rounds++) {
 		ssize_t r = recv(p->fd, p->rx + p->rx_n, RX_CAP - p->rx_n, MSG_DONTWAIT);
 		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-			peer_close(sp, p, r == 0 ? "connection closed" : strerror(errno));
+			peer_close(sp, p, r == 0 ? "connection closed" : strerror(errno), 1);
 			return;
 		}
 		if (r < 0)

@@ -16,7 +16,8 @@
  *
  * Graceful restart (RFC 4724) as a receiver: when an Established session whose peer announced
  * the GR capability is lost, its paths are marked stale and kept for the peer's restart time
- * (capped by gr_max_ns); they are swept at the End-of-RIB of every family of the new session or
+ * (capped by gr_max_ns) when the connection failed without a NOTIFICATION (RFC 4724 4.2; we do
+ * not announce the RFC 8538 N bit); they are swept at the End-of-RIB of every family of the new session or
  * when the time runs out. Without GR the paths are removed at once.
  */
 #ifndef OFD_NET_BGP_SESSION_H

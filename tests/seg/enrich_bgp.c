@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "bird_peer.h"
+#include "gobgp_peer.h"
 #include "ofd/time.h"
 #include "segtest.h"
 
@@ -257,6 +258,127 @@ static void test_bird_nogr(void **state)
 	run_loss(0);
 }
 
+/* flows to 10.33.1.1 and 2001:db8:33::1 from sampler 127.0.0.1; the count with a route */
+static int gb_flows(struct ofd_harness *h, struct ofd_batch **out)
+{
+	struct ofd_batch *b = ofd_harness_batch(h, 2);
+	assert_int_equal(ofd_ip_parse(&b->flows[0].dst_addr, "10.33.1.1"), 0);
+	assert_int_equal(ofd_ip_parse(&b->flows[1].dst_addr, "2001:db8:33::1"), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(ofd_ip_parse(&b->flows[i].sampler_address, "127.0.0.1"), 0);
+	ofd_harness_process(h, b);
+	*out = b;
+	return ofd_flow_has(&b->flows[0], OFD_F_DST_AS) + ofd_flow_has(&b->flows[1], OFD_F_DST_AS);
+}
+
+static struct ofd_batch *gb_wait(struct ofd_harness *h, int n, uint64_t *took)
+{
+	uint64_t t0 = ofd_time_mono_ns();
+	struct ofd_batch *b;
+	while (gb_flows(h, &b) != n) {
+		if (ofd_time_mono_ns() - t0 > 20000000000ull) {
+			print_error("gobgp: waited for %d routes\n", n);
+			fail();
+		}
+		poll(NULL, 0, 10);
+	}
+	if (took)
+		*took = ofd_time_mono_ns() - t0;
+	return b;
+}
+
+/* The AS path gobgp sent us for prefix (adj-out), into path; returns its length. */
+static unsigned gb_adj_path(const struct gobgp *g, const char *fam, const char *prefix, uint32_t *path)
+{
+	char args[128], out[8192];
+	snprintf(args, sizeof(args), "neighbor 127.0.0.1 adj-out -a %s", fam);
+	assert_int_equal(gobgp_cli(g, args, out, sizeof(out)), 0);
+	char *l = strstr(out, prefix);
+	assert_non_null(l);
+	char *e = strchr(l, '\n');
+	if (e)
+		*e = 0;
+	/* columns: prefix, next hop, AS path..., age (hh:mm:ss), attributes */
+	strtok(l, " ");
+	strtok(NULL, " ");
+	unsigned n = 0;
+	for (char *t = strtok(NULL, " "); t && !strchr(t, ':'); t = strtok(NULL, " "))
+		path[n++] = (uint32_t)strtoul(t, NULL, 10);
+	return n;
+}
+
+static void test_gobgp(void **state)
+{
+	(void)state;
+	if (access(GOBGPD_BIN, X_OK) || access(GOBGP_BIN, X_OK)) {
+		skip();
+		return;
+	}
+	unsigned port = bird_free_port();
+	char y[512], cfg[600], out[4096];
+	snprintf(y, sizeof(y),
+		 "asn: 64500\nrouterid: 192.0.2.253\nlisten: 127.0.0.1\nport: %u\nsnapshotinterval: 100ms\n"
+		 "routers:\n  - name: gobgp\n    address: 127.0.0.1\n    asn: 64501\n",
+		 port);
+	st_write(st_path("gb.yml"), y);
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("gb.yml"));
+	struct ofd_harness *h = st_open(&ofd_seg_bgp, cfg);
+	struct gobgp g;
+	gobgp_start(&g, port);
+	assert_int_equal(gobgp_cli(&g,
+				   "global rib add 10.33.0.0/16 aspath 65001,65002 med 7 community 65001:7 "
+				   "large-community 65001:1:2 nexthop 192.0.2.33 -a ipv4",
+				   out, sizeof(out)),
+			 0);
+	assert_int_equal(gobgp_cli(&g, "global rib add 2001:db8:33::/48 aspath 65003 nexthop 2001:db8::33 -a ipv6",
+				   out, sizeof(out)),
+			 0);
+	struct ofd_batch *b = gb_wait(h, 2, NULL);
+	uint32_t path[32];
+	unsigned n = gb_adj_path(&g, "ipv4", "10.33.0.0/16", path);
+	assert_int_equal(n, 3); /* 64501 prepended on eBGP */
+	const struct ofd_flow *f = &b->flows[0];
+	assert_int_equal(f->as_path_len, n);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(f->as_path[i], path[i]);
+	assert_int_equal(f->as_path[0], 64501);
+	assert_int_equal(f->dst_as, 65002);
+	assert_int_equal(f->next_hop_as, 64501);
+	assert_int_equal(f->dst_net, 16);
+	assert_int_equal(f->med, 7);
+	assert_false(ofd_flow_has(f, OFD_F_LOCAL_PREF)); /* not sent on eBGP */
+	assert_int_equal(f->bgp_communities.n, 1);
+	assert_int_equal(f->bgp_communities.v[0], 65001u << 16 | 7);
+	assert_int_equal(f->bgp_large_communities.n, 1);
+	assert_int_equal(f->bgp_large_communities.v[0].global, 65001);
+	assert_int_equal(f->bgp_large_communities.v[0].local2, 2);
+	char nh[OFD_IP_STRLEN];
+	ofd_ip_str(&f->bgp_next_hop, nh);
+	assert_string_equal(nh, "192.0.2.33");
+	n = gb_adj_path(&g, "ipv6", "2001:db8:33::/48", path);
+	assert_int_equal(n, 2);
+	assert_int_equal(b->flows[1].as_path_len, 2);
+	assert_int_equal(b->flows[1].as_path[1], path[1]);
+	assert_int_equal(b->flows[1].dst_as, 65003);
+	assert_int_equal(b->flows[1].dst_net, 48);
+	ofd_ip_str(&b->flows[1].bgp_next_hop, nh);
+	assert_string_equal(nh, "2001:db8::33");
+	/* withdrawal */
+	assert_int_equal(gobgp_cli(&g, "global rib del 10.33.0.0/16 -a ipv4", out, sizeof(out)), 0);
+	uint64_t took;
+	b = gb_wait(h, 1, &took);
+	assert_false(ofd_flow_has(&b->flows[0], OFD_F_DST_AS));
+	assert_true(took < 1000000000ull);
+	/* gobgpd stopped: NOTIFICATION (Cease), no graceful restart: routes gone */
+	gobgp_stop(&g);
+	gb_wait(h, 0, NULL);
+	ofd_harness_tick(h, 0);
+	assert_int_equal(ofd_harness_counter(h, "sessions_up"), 1);
+	assert_int_equal(ofd_harness_counter(h, "sessions_down"), 1);
+	assert_int_equal(ofd_harness_counter(h, "malformed"), 0);
+	ofd_harness_free(h);
+}
+
 static void test_bgp_config(void **state)
 {
 	(void)state;
@@ -311,6 +433,7 @@ int main(void)
 	    cmocka_unit_test(test_bird_routes),
 	    cmocka_unit_test(test_bird_gr),
 	    cmocka_unit_test(test_bird_nogr),
+	    cmocka_unit_test(test_gobgp),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }

@@ -30,6 +30,8 @@
 #include <string.h>
 
 #include "net/bgp_session.h"
+#include "net/mrt.h"
+#include "util/fileio.h"
 #include "ofd/segment.h"
 #include "segments/enrich/bgp_conf.h"
 
@@ -81,6 +83,33 @@ static void speaker_thread(struct ofd_segment *seg, void *arg)
 	struct bgp_state *s = arg;
 	while (!ofd_segment_thread_stopping(seg))
 		ofd_bgp_speaker_poll(s->sp, 100);
+}
+
+/* A router's routes from an MRT dump (before the session thread runs: this thread writes). */
+static int load_mrt(struct bgp_state *s, size_t i)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	const char *path = s->conf.mrt[i];
+	if (ofd_read_file(path, (size_t)1 << 32, &buf, &len)) {
+		ofd_seg_log(s->seg, OFD_LOG_ERR, "router %s: mrt %s: %s", s->conf.peers[i].name, path, strerror(errno));
+		return OFD_ECONFIG;
+	}
+	struct ofd_mrt_stats st;
+	struct ofd_bgp_rib *r = ofd_bgp_speaker_rib(s->sp, i);
+	int rc = ofd_bgp_rib_load_mrt(r, (const uint8_t *)buf, len, &st);
+	free(buf);
+	if (rc) {
+		ofd_seg_log(s->seg, OFD_LOG_ERR, "router %s: mrt %s: %s (record %llu, offset %llu)",
+			    s->conf.peers[i].name, path, st.error ? st.error : ofd_strerror(rc),
+			    (unsigned long long)st.err_record, (unsigned long long)st.err_offset);
+		return OFD_ECONFIG;
+	}
+	if ((rc = ofd_bgp_rib_publish(r, 1)) < 0)
+		return rc;
+	ofd_seg_log(s->seg, OFD_LOG_INFO, "router %s: %llu routes from %s", s->conf.peers[i].name,
+		    (unsigned long long)st.entries, path);
+	return 0;
 }
 
 /* The sessions file and the fallback router, refused with the file's line and the reason
@@ -138,6 +167,9 @@ static int bgp_init(struct ofd_segment *seg, void *state)
 		return rc;
 	}
 	ofd_bgp_speaker_set_log(s->sp, log_cb, s);
+	for (size_t i = 0; i < s->conf.n; i++)
+		if (s->conf.mrt[i] && (rc = load_mrt(s, i)) != 0)
+			return rc;
 	if (s->conf.sp.listen.family)
 		ofd_seg_log(seg, OFD_LOG_INFO, "listening for BGP on port %u", ofd_bgp_speaker_port(s->sp));
 	rc = ofd_segment_spawn(seg, speaker_thread, s);

@@ -119,7 +119,7 @@ static const char *const global_keys[] = {"asn",	      "routerid",     "listen",
 					  "holdtime",	      "gracefulrestart", "maxstale", "snapshotinterval",
 					  "connectretry",     "maxroutes",    "routers",	   NULL};
 static const char *const router_keys[] = {"name",   "address", "addresses", "ips",	"asn", "routerid",
-					  "localasn", "connect", "peerport",  NULL};
+					  "localasn", "connect", "peerport",  "mrt", NULL};
 
 static int router(struct ctx *x, struct bgp_conf *c, const struct ofd_cfg_node *r, size_t i)
 {
@@ -169,6 +169,13 @@ static int router(struct ctx *x, struct bgp_conf *c, const struct ofd_cfg_node *
 	if (get_u(x, r, "peerport", 65535, &v))
 		return OFD_ECONFIG;
 	p->port = (uint16_t)v;
+	const struct ofd_cfg_node *mn = ofd_cfg_node_get(r, "mrt");
+	if (mn) {
+		if (mn->kind != OFD_CFGN_SCALAR || !*mn->text)
+			return bad(x, mn->line, "mrt: a file name");
+		if (!(c->mrt[i] = strdup(mn->text)))
+			return -ENOMEM;
+	}
 	const struct ofd_cfg_node *cn = ofd_cfg_node_get(r, "connect");
 	if (cn) {
 		const char *t = cn->kind == OFD_CFGN_SCALAR ? cn->text : "";
@@ -263,7 +270,8 @@ int bgp_conf_load(struct bgp_conf *c, const char *path, char *err, size_t errlen
 	}
 	c->peers = calloc(rs->n, sizeof(*c->peers));
 	c->names = calloc(rs->n, sizeof(*c->names));
-	if (!c->peers || !c->names) {
+	c->mrt = calloc(rs->n, sizeof(*c->mrt));
+	if (!c->peers || !c->names || !c->mrt) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -283,7 +291,11 @@ void bgp_conf_free(struct bgp_conf *c)
 {
 	for (size_t i = 0; c->names && i < c->n; i++)
 		free(c->names[i]);
+	for (size_t i = 0; c->mrt && i < c->n; i++)
+		free(c->mrt[i]);
 	free(c->names);
+	free(c->mrt);
+	c->mrt = NULL;
 	free(c->peers);
 	c->names = NULL;
 	c->peers = NULL;

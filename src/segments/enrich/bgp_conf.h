@@ -20,6 +20,8 @@
  *       localasn: 64500     # our AS toward it (default: the global one)
  *       connect: false      # true: we connect to address[0]:peerport (active session)
  *       peerport: 179
+ *       mrt: rib.mrt        # routes loaded from an MRT RIB dump at start (kept until the
+ *                           # session's routes replace them: session loss clears them too)
  */
 #ifndef OFD_SEG_BGP_CONF_H
 #define OFD_SEG_BGP_CONF_H
@@ -32,6 +34,7 @@ struct bgp_conf {
 	struct ofd_bgp_speaker_cfg sp;
 	struct ofd_bgp_peer_cfg *peers;
 	char **names; /* owned copies, peers[i].name points into them */
+	char **mrt;   /* per router: an MRT file to load at start, or NULL */
 	size_t n;
 };
 
