@@ -1,7 +1,7 @@
 /*
  * bench_bgp: one RIB (net/bgp_rib.h) holding a full-table-sized set of routes.
  *
- *   bench_bgp [MRT] [ROUTES]
+ *   bench_bgp [MRT] [ROUTES] [BIRD_ROUTES_CONF]
  *
  * Loads the MRT subset (default ../shared/data/routeviews-jinx-rib-20140530-2200-subset.mrt,
  * 25,531 entries) and synthesises from its AS paths about ROUTES (default 1,000,000) routes:
@@ -10,8 +10,11 @@
  * 32 values (so the attribute sets number a few hundred thousand, as in a real table). Reports
  * the load time, the RIB's memory by part and the process RSS growth, the snapshot freeze time,
  * and lookups per second on one core (batches of 256 random addresses inside the routes, lpm
- * batch lookup plus reading the attribute set, as the segment does).
+ * batch lookup plus reading the attribute set, as the segment does). With BIRD_ROUTES_CONF it
+ * also writes the same routes as two BIRD 2 static protocols (s4, s6; AS path and MED per route)
+ * for BIRD's `show memory` of the same table (see /work/notes/bench-bgp.md).
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +62,28 @@ static size_t rss_kb(void)
 }
 
 static struct ofd_bgp_update U;
+static FILE *BC; /* BIRD static routes, or NULL */
+static int bc_v6 = -1;
+
+static void bird_route(const struct ofd_prefix *p)
+{
+	if (!BC)
+		return;
+	int v6 = !ofd_ip_is_v4mapped(&p->addr);
+	if (v6 != bc_v6) {
+		fprintf(BC, "%sprotocol static s%d {\n\t%s;\n", bc_v6 < 0 ? "" : "}\n", v6 ? 6 : 4,
+			v6 ? "ipv6" : "ipv4");
+		bc_v6 = v6;
+	}
+	char b[OFD_PREFIX_STRLEN];
+	struct ofd_prefix q = *p;
+	q.addr.family = v6 ? OFD_AF_INET6 : OFD_AF_INET;
+	ofd_prefix_str(&q, b);
+	fprintf(BC, "\troute %s blackhole {", b);
+	for (unsigned i = U.path.n_asn; i-- > 0;)
+		fprintf(BC, " bgp_path.prepend(%u);", U.path.asn[i]);
+	fprintf(BC, " bgp_med = %u; };\n", U.med);
+}
 
 static void set_path(const struct src *s, uint32_t med)
 {
@@ -78,8 +103,9 @@ int main(int argc, char **argv)
 {
 	const char *dd = getenv("OFD_DATA");
 	char def[512];
-	snprintf(def, sizeof(def), "%s/routeviews-jinx-rib-20140530-2200-subset.mrt", dd ? dd : "../shared/data");
-	const char *path = argc > 1 ? argv[1] : def;
+	snprintf(def, sizeof(def), "%s/routeviews-jinx-rib-20140530-2200-subset.mrt",
+		 dd ? dd : "../shared/data");
+	const char *path = argc > 1 && *argv[1] ? argv[1] : def;
 	size_t want = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000000;
 	char *buf;
 	size_t len;
@@ -94,6 +120,10 @@ int main(int argc, char **argv)
 	}
 	free(buf);
 
+	if (argc > 3 && !(BC = fopen(argv[3], "w"))) {
+		perror(argv[3]);
+		return 1;
+	}
 	size_t rss0 = rss_kb();
 	struct ofd_bgp_rib *r;
 	if (ofd_bgp_rib_new(&r, 0))
@@ -109,7 +139,10 @@ int main(int argc, char **argv)
 			p = S[i].p;
 			p.addr.b[12] = (uint8_t)(p.addr.b[12] + 32 * k);
 			set_path(&S[i], (uint32_t)k);
+			if (ofd_bgp_rib_best(r, &p))
+				continue; /* one route per prefix (the same in BIRD) */
 			n += ofd_bgp_rib_announce(r, &p, 0, &U) == 1;
+			bird_route(&p);
 		}
 	/* /24s from 64.0.0.0 */
 	memset(&p, 0, sizeof(p));
@@ -122,7 +155,10 @@ int main(int argc, char **argv)
 		p.addr.b[13] = (uint8_t)(a >> 16);
 		p.addr.b[14] = (uint8_t)(a >> 8);
 		set_path(&S[i % NS], (i / (uint32_t)NS) % 32);
+		if (ofd_bgp_rib_best(r, &p))
+			continue;
 		n += ofd_bgp_rib_announce(r, &p, 0, &U) == 1;
+		bird_route(&p);
 	}
 	/* IPv6 /48s under 2a00::/12 */
 	memset(&p, 0, sizeof(p));
@@ -136,24 +172,36 @@ int main(int argc, char **argv)
 		p.addr.b[3] = (uint8_t)v;
 		p.addr.b[4] = (uint8_t)(i >> 16);
 		set_path(&S[(i * 7) % NS], i % 32);
+		if (ofd_bgp_rib_best(r, &p))
+			continue;
 		n += ofd_bgp_rib_announce(r, &p, 0, &U) == 1;
+		bird_route(&p);
 	}
 	uint64_t t1 = ofd_time_mono_ns();
+	if (BC) {
+		fprintf(BC, "}\n");
+		fclose(BC);
+		BC = NULL;
+		t1 = t0 = ofd_time_mono_ns(); /* the load time is not measured with the file written */
+	}
 	if (ofd_bgp_rib_publish(r, 1) != 1)
 		return 1;
 	ofd_bgp_rib_adopt(r);
 	uint64_t t2 = ofd_time_mono_ns();
+	malloc_trim(0);
 	size_t rss1 = rss_kb();
 	struct ofd_bgp_rib_stats rs;
 	ofd_bgp_rib_stats(r, &rs);
 	printf("routes %zu (prefixes %llu, attribute sets %llu) from %zu MRT entries\n", n,
 	       (unsigned long long)rs.prefixes, (unsigned long long)rs.attr_sets, NS);
-	printf("load %.2f s (%.0f ns/route), freeze %.2f s\n", (double)(t1 - t0) / 1e9, (double)(t1 - t0) / (double)n,
-	       (double)(t2 - t1) / 1e9);
-	printf("memory: map %.1f MB, attribute sets %.1f MB, snapshot %.1f MB; %.1f bytes/route (RIB + snapshot); "
+	printf("load %.2f s (%.0f ns/route), freeze %.2f s\n", (double)(t1 - t0) / 1e9,
+	       (double)(t1 - t0) / (double)n, (double)(t2 - t1) / 1e9);
+	printf("memory: map %.1f MB, attribute sets %.1f MB, snapshot %.1f MB; %.1f bytes/route (RIB + "
+	       "snapshot); "
 	       "RSS growth %.1f MB\n",
 	       rs.map_bytes / 1e6, rs.attr_bytes / 1e6, rs.snap_bytes / 1e6,
-	       (double)(rs.map_bytes + rs.attr_bytes + rs.snap_bytes) / (double)n, (double)(rss1 - rss0) / 1e3);
+	       (double)(rs.map_bytes + rs.attr_bytes + rs.snap_bytes) / (double)n,
+	       (double)(rss1 - rss0) / 1e3);
 
 	/* lookups: addresses inside random routes' prefixes */
 	const struct ofd_bgp_snap *snap = ofd_bgp_rib_current(r);
@@ -169,13 +217,18 @@ int main(int argc, char **argv)
 		if (x % 10) {
 			a->family = OFD_AF_INET;
 			a->b[10] = a->b[11] = 0xff;
-			uint32_t v = (uint32_t)(x >> 20) % 0x4b000000u; /* 0.0.0.0 .. 75.x: inside the table */
-			memcpy(a->b + 12, (uint8_t[4]){(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v}, 4);
+			uint32_t v =
+			    (uint32_t)(x >> 20) % 0x4b000000u; /* 0.0.0.0 .. 75.x: inside the table */
+			memcpy(a->b + 12,
+			       (uint8_t[4]){(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
+					    (uint8_t)v},
+			       4);
 		} else {
 			a->family = OFD_AF_INET6;
 			uint32_t i6 = (uint32_t)(x >> 16) % (uint32_t)n6;
 			uint32_t v = 0x2a000000u + i6;
-			a->b[0] = (uint8_t)(v >> 24), a->b[1] = (uint8_t)(v >> 16), a->b[2] = (uint8_t)(v >> 8);
+			a->b[0] = (uint8_t)(v >> 24), a->b[1] = (uint8_t)(v >> 16),
+			a->b[2] = (uint8_t)(v >> 8);
 			a->b[3] = (uint8_t)v, a->b[4] = (uint8_t)(i6 >> 16), a->b[15] = 1;
 		}
 	}
@@ -195,8 +248,9 @@ int main(int argc, char **argv)
 		}
 	uint64_t l1 = ofd_time_mono_ns();
 	double ns = (double)(l1 - l0) / (double)(NA * rounds);
-	printf("lookups: %.1f ns each, %.1f M/s on one core (batch of %d, hit rate %.1f%%, checksum %llu)\n", ns,
-	       1e3 / ns, B, 100.0 * (double)hits / (double)(NA * rounds), (unsigned long long)(sum & 0xffff));
+	printf("lookups: %.1f ns each, %.1f M/s on one core (batch of %d, hit rate %.1f%%, checksum %llu)\n",
+	       ns, 1e3 / ns, B, 100.0 * (double)hits / (double)(NA * rounds),
+	       (unsigned long long)(sum & 0xffff));
 	uint64_t f0 = ofd_time_mono_ns();
 	if (ofd_bgp_rib_publish(r, 1) != 1)
 		return 1;

@@ -33,7 +33,7 @@ struct slot {
 struct ofd_bgp_rib {
 	/* map */
 	struct slot *slots;
-	size_t cap, used; /* cap a power of two */
+	size_t cap, used; /* any cap: slot of a hash = fastrange (h * cap >> 32), grown by 1.5 */
 	size_t paths, max_paths;
 	int dirty;
 	/* interned attribute sets */
@@ -215,10 +215,19 @@ static struct ofd_bgp_attrs *attrs_intern(struct ofd_bgp_rib *r, const struct of
 
 /* ---- the prefix map ---------------------------------------------------------------------- */
 
+static inline size_t home(size_t cap, uint32_t h)
+{
+	return (size_t)(((uint64_t)h * cap) >> 32);
+}
+
+static inline size_t next(size_t cap, size_t i)
+{
+	return i + 1 == cap ? 0 : i + 1;
+}
+
 static struct slot *map_find(const struct ofd_bgp_rib *r, const uint8_t *k, uint8_t len, uint32_t h)
 {
-	size_t m = r->cap - 1;
-	for (size_t i = h & m;; i = (i + 1) & m) {
+	for (size_t i = home(r->cap, h);; i = next(r->cap, i)) {
 		struct slot *s = &r->slots[i];
 		if (!s->used)
 			return NULL;
@@ -229,16 +238,16 @@ static struct slot *map_find(const struct ofd_bgp_rib *r, const uint8_t *k, uint
 
 static int map_grow(struct ofd_bgp_rib *r)
 {
-	size_t nc = r->cap * 2;
+	size_t nc = r->cap + r->cap / 2;
 	struct slot *n = calloc(nc, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->cap; i++) {
 		if (!r->slots[i].used)
 			continue;
-		size_t j = r->slots[i].hash & (nc - 1);
+		size_t j = home(nc, r->slots[i].hash);
 		while (n[j].used)
-			j = (j + 1) & (nc - 1);
+			j = next(nc, j);
 		n[j] = r->slots[i];
 	}
 	free(r->slots);
@@ -255,10 +264,10 @@ static struct rpath *path_at(struct slot *s, unsigned i)
 /* Remove slot s (empty) with backward-shift deletion. */
 static void map_delete(struct ofd_bgp_rib *r, struct slot *s)
 {
-	size_t m = r->cap - 1, i = (size_t)(s - r->slots);
+	size_t i = (size_t)(s - r->slots);
 	free(s->more);
-	for (size_t j = (i + 1) & m; r->slots[j].used; j = (j + 1) & m) {
-		size_t k = r->slots[j].hash & m;
+	for (size_t j = next(r->cap, i); r->slots[j].used; j = next(r->cap, j)) {
+		size_t k = home(r->cap, r->slots[j].hash);
 		/* j's entry may move to i when its home k is not cyclically in (i, j] */
 		int in = i <= j ? (k > i && k <= j) : (k > i || k <= j);
 		if (!in) {
@@ -312,9 +321,9 @@ static int announce(struct ofd_bgp_rib *r, const struct ofd_prefix *p, uint32_t 
 				return -ENOMEM;
 			}
 		}
-		size_t m = r->cap - 1, i = h & m;
+		size_t i = home(r->cap, h);
 		while (r->slots[i].used)
-			i = (i + 1) & m;
+			i = next(r->cap, i);
 		s = &r->slots[i];
 		memcpy(s->k, p->addr.b, 16);
 		s->len = p->len;
@@ -391,7 +400,8 @@ int ofd_bgp_rib_announce(struct ofd_bgp_rib *r, const struct ofd_prefix *p, uint
 	return rc;
 }
 
-static int walk(struct ofd_bgp_rib *r, const struct ofd_bgp_nlri *b, const struct ofd_bgp_update *u, int withdraw)
+static int walk(struct ofd_bgp_rib *r, const struct ofd_bgp_nlri *b, const struct ofd_bgp_update *u,
+		int withdraw)
 {
 	if (!b->p || b->safi != OFD_BGP_SAFI_UNICAST)
 		return 0;
@@ -562,7 +572,8 @@ static int snap_build(struct ofd_bgp_rib *r, struct ofd_bgp_snap **out)
 		if (a->snap_gen != gen) {
 			if (s->n_attrs == cap) {
 				uint32_t nc = cap ? cap * 2 : 1024;
-				struct ofd_bgp_attrs **na = nc <= (1u << 24) ? realloc(s->attrs, nc * sizeof(*na)) : NULL;
+				struct ofd_bgp_attrs **na =
+				    nc <= (1u << 24) ? realloc(s->attrs, nc * sizeof(*na)) : NULL;
 				if (!na)
 					goto nomem;
 				s->attrs = na;

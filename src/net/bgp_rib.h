@@ -50,7 +50,7 @@
 struct ofd_bgp_attrs {
 	struct ofd_bgp_attrs *hnext; /* hash chain */
 	uint32_t hash;
-	uint32_t refs; /* routes + snapshots; writer only */
+	uint32_t refs;		     /* routes + snapshots; writer only */
 	uint32_t snap_gen, snap_idx; /* writer only: numbering while building a snapshot */
 	struct ofd_ip next_hop;	     /* NEXT_HOP or MP_REACH next hop (family 0: none) */
 	uint8_t origin;		     /* 0 IGP, 1 EGP, 2 INCOMPLETE */
@@ -90,8 +90,8 @@ struct ofd_bgp_snap {
 	struct ofd_bgp_attrs **attrs; /* n_attrs, each with a reference held */
 	uint32_t n_attrs;
 	size_t n_routes;
-	uint64_t built_ns; /* CLOCK_MONOTONIC when frozen */
-	uint64_t freeze_ns; /* time taken to build it */
+	uint64_t built_ns;	   /* CLOCK_MONOTONIC when frozen */
+	uint64_t freeze_ns;	   /* time taken to build it */
 	struct ofd_bgp_snap *next; /* retired list */
 };
 

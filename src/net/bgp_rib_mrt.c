@@ -28,7 +28,8 @@ static int one(void *ctx, const struct ofd_mrt_route *m)
 	u->path.n_seg = 0;
 	for (unsigned off = 0; off < n && u->path.n_seg < OFD_BGP_SEGS_MAX; off += 255) {
 		unsigned k = n - off < 255 ? n - off : 255;
-		u->path.seg[u->path.n_seg++] = (struct ofd_bgp_seg){OFD_BGP_AS_SEQUENCE, (uint8_t)k, (uint16_t)off};
+		u->path.seg[u->path.n_seg++] =
+		    (struct ofd_bgp_seg){OFD_BGP_AS_SEQUENCE, (uint8_t)k, (uint16_t)off};
 	}
 	u->path.origin_ok = (uint8_t)(m->origin_ok != 0);
 	u->path.origin_as = m->origin;

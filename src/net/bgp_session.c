@@ -17,10 +17,10 @@
 #include "net/bgp_session.h"
 #include "ofd/time.h"
 
-#define RX_CAP	      (OFD_BGP_EXT_MAX_LEN + 1)
-#define TX_CAP	      4096
-#define OPEN_HOLD_NS  (240ull * 1000000000ull) /* RFC 4271 suggests a large hold time before OPEN */
-#define SEC	      1000000000ull
+#define RX_CAP	     (OFD_BGP_EXT_MAX_LEN + 1)
+#define TX_CAP	     4096
+#define OPEN_HOLD_NS (240ull * 1000000000ull) /* RFC 4271 suggests a large hold time before OPEN */
+#define SEC	     1000000000ull
 
 struct peer {
 	struct ofd_bgp_peer_cfg c;
@@ -51,7 +51,8 @@ struct ofd_bgp_speaker {
 	void *log_ctx;
 };
 
-static void logf_(struct ofd_bgp_speaker *sp, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void logf_(struct ofd_bgp_speaker *sp, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void logf_(struct ofd_bgp_speaker *sp, int err, const char *fmt, ...)
 {
 	if (!sp->log)
@@ -198,7 +199,8 @@ static void peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *w
 			atomic_fetch_add(&sp->cnt.stale_kept, n);
 			p->stale = 1;
 			p->stale_deadline = now + t;
-			logf_(sp, 0, "router %s: session down (%s), %zu paths kept stale for %us (graceful restart)",
+			logf_(sp, 0,
+			      "router %s: session down (%s), %zu paths kept stale for %us (graceful restart)",
 			      p->name, why, n, (unsigned)(t / SEC));
 		} else {
 			ofd_bgp_rib_clear(p->rib);
@@ -267,7 +269,8 @@ static void do_accept(struct ofd_bgp_speaker *sp)
 			char a[OFD_IP_STRLEN];
 			ofd_ip_str(&ip, a);
 			atomic_fetch_add(&sp->cnt.refused_peers, 1);
-			logf_(sp, 1, "connection from %s refused (%s)", a, p ? "session established" : "not a router");
+			logf_(sp, 1, "connection from %s refused (%s)", a,
+			      p ? "session established" : "not a router");
 			close(fd);
 			continue;
 		}
@@ -396,10 +399,8 @@ static void on_msg(struct ofd_bgp_speaker *sp, struct peer *p, const uint8_t *m,
 		if (st != OFD_BGPS_ESTABLISHED)
 			return reset(sp, p, &fsm);
 		return on_update(sp, p, m, len);
-	case OFD_BGP_ROUTE_REFRESH: /* we announce nothing: nothing to refresh */
-		return;
-	default:
-		return;
+	case OFD_BGP_ROUTE_REFRESH: /* we announce nothing: nothing to refresh */ return;
+	default: return;
 	}
 }
 

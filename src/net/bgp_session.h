@@ -56,7 +56,13 @@ struct ofd_bgp_speaker_cfg {
 	size_t max_paths; /* per router */
 };
 
-enum ofd_bgp_state { OFD_BGPS_IDLE, OFD_BGPS_CONNECT, OFD_BGPS_OPENSENT, OFD_BGPS_OPENCONFIRM, OFD_BGPS_ESTABLISHED };
+enum ofd_bgp_state {
+	OFD_BGPS_IDLE,
+	OFD_BGPS_CONNECT,
+	OFD_BGPS_OPENSENT,
+	OFD_BGPS_OPENCONFIRM,
+	OFD_BGPS_ESTABLISHED
+};
 
 /* Counters, read from any thread. */
 struct ofd_bgp_counters {
@@ -69,7 +75,8 @@ struct ofd_bgp_speaker;
 /* Peers are copied (names too); the RIBs are created here. 0, -ENOMEM, or a negative errno for
  * the listener (err says why). */
 int ofd_bgp_speaker_new(struct ofd_bgp_speaker **out, const struct ofd_bgp_speaker_cfg *c,
-			const struct ofd_bgp_peer_cfg *peers, size_t n, char *err, size_t errlen) OFD_MUST_CHECK;
+			const struct ofd_bgp_peer_cfg *peers, size_t n, char *err,
+			size_t errlen) OFD_MUST_CHECK;
 void ofd_bgp_speaker_free(struct ofd_bgp_speaker *sp);
 
 /* One round: wait up to timeout_ms for events, handle them and the timers. */

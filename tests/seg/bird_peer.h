@@ -83,8 +83,8 @@ static inline void bird_start(struct bird *b, unsigned coll, const char *templat
 			dup2(dn, 1);
 			dup2(dn, 2);
 		}
-		execl(BIRD_BIN, "bird", "-f", "-c", b->conf, "-s", b->sock, "-P", b->pidf, "-u", "nobody", "-g",
-		      "nogroup", (char *)NULL);
+		execl(BIRD_BIN, "bird", "-f", "-c", b->conf, "-s", b->sock, "-P", b->pidf, "-u", "nobody",
+		      "-g", "nogroup", (char *)NULL);
 		_exit(127);
 	}
 	struct stat st;

@@ -28,10 +28,9 @@
 
 extern const struct ofd_segment_type ofd_seg_bgp;
 
-static const char *const ADDRS[10] = {"192.0.2.7",	  "198.51.100.9",     "203.0.113.5",
-				      "203.0.113.70",	  "203.0.113.200",    "2001:db8::5",
-				      "2001:db8:1000::1", "2001:db8:ffff:ff00::1", "3fff::1",
-				      "3fff:0:0:ff00::9"};
+static const char *const ADDRS[10] = {
+    "192.0.2.7",   "198.51.100.9",     "203.0.113.5",		"203.0.113.70", "203.0.113.200",
+    "2001:db8::5", "2001:db8:1000::1", "2001:db8:ffff:ff00::1", "3fff::1",	"3fff:0:0:ff00::9"};
 
 static void sessions_file(const char *path, unsigned port, const char *extra)
 {
@@ -90,7 +89,7 @@ static void check_flow(const struct bird *bd, const struct ofd_flow *f, const ch
 	birdc(bd, cmd, out, sizeof(out));
 	char *pl = strchr(out, '/');
 	assert_non_null(pl);
-	unsigned plen = (unsigned)atoi(pl + 1);
+	unsigned plen = (unsigned)strtoul(pl + 1, NULL, 10);
 	assert_int_equal(f->dst_net, plen);
 	char *ap = strstr(out, "BGP.as_path:");
 	assert_non_null(ap);
@@ -299,10 +298,11 @@ static unsigned gb_adj_path(const struct gobgp *g, const char *fam, const char *
 	if (e)
 		*e = 0;
 	/* columns: prefix, next hop, AS path..., age (hh:mm:ss), attributes */
-	strtok(l, " ");
-	strtok(NULL, " ");
+	char *sv, *t = strtok_r(l, " ", &sv);
+	t = t ? strtok_r(NULL, " ", &sv) : NULL;
 	unsigned n = 0;
-	for (char *t = strtok(NULL, " "); t && !strchr(t, ':'); t = strtok(NULL, " "))
+	for (t = t ? strtok_r(NULL, " ", &sv) : NULL; t && !strchr(t, ':') && n < 32;
+	     t = strtok_r(NULL, " ", &sv))
 		path[n++] = (uint32_t)strtoul(t, NULL, 10);
 	return n;
 }
@@ -330,9 +330,10 @@ static void test_gobgp(void **state)
 				   "large-community 65001:1:2 nexthop 192.0.2.33 -a ipv4",
 				   out, sizeof(out)),
 			 0);
-	assert_int_equal(gobgp_cli(&g, "global rib add 2001:db8:33::/48 aspath 65003 nexthop 2001:db8::33 -a ipv6",
-				   out, sizeof(out)),
-			 0);
+	assert_int_equal(
+	    gobgp_cli(&g, "global rib add 2001:db8:33::/48 aspath 65003 nexthop 2001:db8::33 -a ipv6", out,
+		      sizeof(out)),
+	    0);
 	struct ofd_batch *b = gb_wait(h, 2, NULL);
 	uint32_t path[32];
 	unsigned n = gb_adj_path(&g, "ipv4", "10.33.0.0/16", path);
@@ -389,21 +390,28 @@ static void test_bgp_config(void **state)
 	st_write(p, "asn: 64500\nrouterid: 192.0.2.1\nroutes: []\n");
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_bgp, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_non_null(strstr(err, "bad.yml:3: unknown key routes"));
-	st_write(p, "asn: 64500\nrouterid: 192.0.2.1\nrouters:\n  - name: a\n    address: 192.0.2.300\n    asn: 1\n");
+	st_write(
+	    p,
+	    "asn: 64500\nrouterid: 192.0.2.1\nrouters:\n  - name: a\n    address: 192.0.2.300\n    asn: 1\n");
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_bgp, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_non_null(strstr(err, "bad.yml:5: address: not an IP address"));
-	st_write(p, "asn: 64500\nrouterid: 0.0.0.0\nrouters:\n  - name: a\n    address: 192.0.2.3\n    asn: 1\n");
+	st_write(
+	    p, "asn: 64500\nrouterid: 0.0.0.0\nrouters:\n  - name: a\n    address: 192.0.2.3\n    asn: 1\n");
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_bgp, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_non_null(strstr(err, "bad.yml:2: routerid: 0.0.0.0 is not a BGP identifier"));
-	st_write(p, "asn: 64500\nrouterid: 192.0.2.1\nholdtime: 2\nrouters:\n  - name: a\n    address: 192.0.2.3\n    asn: 1\n");
+	st_write(p, "asn: 64500\nrouterid: 192.0.2.1\nholdtime: 2\nrouters:\n  - name: a\n    address: "
+		    "192.0.2.3\n    asn: 1\n");
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_bgp, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_non_null(strstr(err, "bad.yml:3: holdtime"));
-	st_write(p, "asn: 64500\nrouterid: 192.0.2.1\nrouters:\n  - name: a\n    address: 192.0.2.3\n    asn: 1\n"
-		    "  - name: a\n    address: 192.0.2.4\n    asn: 2\n");
+	st_write(
+	    p, "asn: 64500\nrouterid: 192.0.2.1\nrouters:\n  - name: a\n    address: 192.0.2.3\n    asn: 1\n"
+	       "  - name: a\n    address: 192.0.2.4\n    asn: 2\n");
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_bgp, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_non_null(strstr(err, "bad.yml:7: router a named twice"));
 	/* a good file, an unknown fallback router */
-	st_write(p, "asn: 64500\nrouterid: 192.0.2.1\nrouters:\n  - name: a\n    address: 192.0.2.3\n    asn: 1\n");
+	st_write(
+	    p,
+	    "asn: 64500\nrouterid: 192.0.2.1\nrouters:\n  - name: a\n    address: 192.0.2.3\n    asn: 1\n");
 	snprintf(cfg, sizeof(cfg), "{filename: %s, fallbackrouter: b}", p);
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_bgp, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_non_null(strstr(err, "fallbackrouter b is not a router of"));
@@ -429,10 +437,8 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bgp_config),
-	    cmocka_unit_test(test_bird_routes),
-	    cmocka_unit_test(test_bird_gr),
-	    cmocka_unit_test(test_bird_nogr),
+	    cmocka_unit_test(test_bgp_config), cmocka_unit_test(test_bird_routes),
+	    cmocka_unit_test(test_bird_gr),    cmocka_unit_test(test_bird_nogr),
 	    cmocka_unit_test(test_gobgp),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);

@@ -40,14 +40,17 @@ static inline void gobgp_start(struct gobgp *g, unsigned coll)
 	g->api = bird_free_port();
 	FILE *f = fopen(g->conf, "w");
 	assert_non_null(f);
-	fprintf(f,
-		"[global.config]\n  as = 64501\n  router-id = \"192.0.2.251\"\n  port = -1\n"
-		"[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"127.0.0.1\"\n    peer-as = 64500\n"
-		"  [neighbors.transport.config]\n    remote-port = %u\n"
-		"  [neighbors.timers.config]\n    connect-retry = 1\n"
-		"  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv4-unicast\"\n"
-		"  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv6-unicast\"\n",
-		coll);
+	fprintf(
+	    f,
+	    "[global.config]\n  as = 64501\n  router-id = \"192.0.2.251\"\n  port = -1\n"
+	    "[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"127.0.0.1\"\n    peer-as = 64500\n"
+	    "  [neighbors.transport.config]\n    remote-port = %u\n"
+	    "  [neighbors.timers.config]\n    connect-retry = 1\n"
+	    "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "
+	    "\"ipv4-unicast\"\n"
+	    "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "
+	    "\"ipv6-unicast\"\n",
+	    coll);
 	fclose(f);
 	chmod(g->conf, 0644);
 	char api[64];

@@ -116,7 +116,7 @@ static void test_addpath_best(void **st)
 	assert_int_equal(ofd_bgp_rib_best(r, &p)->origin_as, 3);
 	assert_int_equal(ofd_bgp_rib_announce(r, &p, 2, upd(2, 4, 0, 5, NULL, 0)), 1); /* LP absent = 100 */
 	assert_int_equal(ofd_bgp_rib_withdraw(r, &p, 9), 1);
-	assert_int_equal(ofd_bgp_rib_best(r, &p)->origin_as, 1); /* MED 0 < 5 */
+	assert_int_equal(ofd_bgp_rib_best(r, &p)->origin_as, 1);			 /* MED 0 < 5 */
 	assert_int_equal(ofd_bgp_rib_announce(r, &p, 1, upd(2, 5, 100, 0, NULL, 0)), 1); /* tie: lowest id */
 	assert_int_equal(ofd_bgp_rib_best(r, &p)->origin_as, 5);
 	assert_int_equal(ofd_bgp_rib_paths(r, NULL), 4);
@@ -142,7 +142,7 @@ static void test_snapshots(void **st)
 	assert_null(ofd_bgp_rib_current(r));
 	assert_int_equal(ofd_bgp_rib_publish(r, 0), 1);
 	assert_int_equal(ofd_bgp_rib_publish(r, 0), 0); /* nothing changed */
-	assert_null(ofd_bgp_rib_current(r));		 /* not adopted yet */
+	assert_null(ofd_bgp_rib_current(r));		/* not adopted yet */
 	ofd_bgp_rib_adopt(r);
 	uint8_t plen;
 	assert_int_equal(look(r, "10.1.0.77", &plen), 64502);
@@ -179,9 +179,11 @@ static void test_stale_cap(void **st)
 	(void)st;
 	struct ofd_bgp_rib *r;
 	assert_int_equal(ofd_bgp_rib_new(&r, 3), 0);
-	struct ofd_prefix p[4] = {pfx("10.0.0.0/8"), pfx("10.1.0.0/16"), pfx("10.2.0.0/16"), pfx("10.3.0.0/16")};
+	struct ofd_prefix p[4] = {pfx("10.0.0.0/8"), pfx("10.1.0.0/16"), pfx("10.2.0.0/16"),
+				  pfx("10.3.0.0/16")};
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(ofd_bgp_rib_announce(r, &p[i], 0, upd(2, 10 + (uint32_t)i, 0, 0, NULL, 0)), i < 3);
+		assert_int_equal(ofd_bgp_rib_announce(r, &p[i], 0, upd(2, 10 + (uint32_t)i, 0, 0, NULL, 0)),
+				 i < 3);
 	struct ofd_bgp_rib_stats s;
 	ofd_bgp_rib_stats(r, &s);
 	assert_int_equal(s.refused_cap, 1);
@@ -234,7 +236,7 @@ static void test_many(void **st)
 	ofd_bgp_rib_adopt(r);
 	uint8_t plen;
 	assert_int_equal(look(r, "0.0.3.9", &plen), 3 % 100 + 1); /* 0.0.3.0/24 is i = 3 */
-	assert_int_equal(look(r, "0.0.4.9", &plen), 0); /* 1024 withdrawn */
+	assert_int_equal(look(r, "0.0.4.9", &plen), 0);		  /* 1024 withdrawn */
 	ofd_bgp_rib_free(r);
 }
 
@@ -261,8 +263,9 @@ static void test_apply_taw(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_intern),     cmocka_unit_test(test_addpath_best), cmocka_unit_test(test_snapshots),
-	    cmocka_unit_test(test_stale_cap), cmocka_unit_test(test_many),	     cmocka_unit_test(test_apply_taw),
+	    cmocka_unit_test(test_intern),    cmocka_unit_test(test_addpath_best),
+	    cmocka_unit_test(test_snapshots), cmocka_unit_test(test_stale_cap),
+	    cmocka_unit_test(test_many),      cmocka_unit_test(test_apply_taw),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

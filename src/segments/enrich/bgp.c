@@ -36,13 +36,18 @@
 #include "segments/enrich/bgp_conf.h"
 
 enum { C_NO_ROUTER, C_SRC_MISS, C_DST_MISS, C_UP, C_DOWN, C_RESETS, C_UPDATES, C_MALFORMED };
-static const char *const bgp_counters[] = {"no_router", "src_miss", "dst_miss", "sessions_up",
-					   "sessions_down", "session_resets", "updates", "malformed", NULL};
+static const char *const bgp_counters[] = {"no_router",	  "src_miss",	   "dst_miss",
+					   "sessions_up", "sessions_down", "session_resets",
+					   "updates",	  "malformed",	   NULL};
 
 enum { M_ROUTES, M_STATE, M_ATTRS };
 static const struct ofd_metric bgp_metrics[] = {
     {"bgp_routes", OFD_METRIC_GAUGE, 0, "paths in the router's RIB", {"router"}},
-    {"bgp_session_established", OFD_METRIC_GAUGE, 0, "1 while the router's session is established", {"router"}},
+    {"bgp_session_established",
+     OFD_METRIC_GAUGE,
+     0,
+     "1 while the router's session is established",
+     {"router"}},
     {"bgp_attr_sets", OFD_METRIC_GAUGE, 0, "distinct attribute sets in the router's RIB", {"router"}},
     {NULL, 0, 0, NULL, {NULL}},
 };
@@ -59,7 +64,7 @@ struct bgp_state {
 	struct bgp_conf conf;
 	struct ofd_bgp_speaker *sp;
 	struct ofd_segment *seg;
-	int fb; /* fallback router index, -1 none */
+	int fb;		  /* fallback router index, -1 none */
 	uint64_t seen[8]; /* speaker counters already added to the segment's */
 	bgp_rpki_fn rpki;
 	void *rpki_ctx;
@@ -92,7 +97,8 @@ static int load_mrt(struct bgp_state *s, size_t i)
 	size_t len = 0;
 	const char *path = s->conf.mrt[i];
 	if (ofd_read_file(path, (size_t)1 << 32, &buf, &len)) {
-		ofd_seg_log(s->seg, OFD_LOG_ERR, "router %s: mrt %s: %s", s->conf.peers[i].name, path, strerror(errno));
+		ofd_seg_log(s->seg, OFD_LOG_ERR, "router %s: mrt %s: %s", s->conf.peers[i].name, path,
+			    strerror(errno));
 		return OFD_ECONFIG;
 	}
 	struct ofd_mrt_stats st;
@@ -127,7 +133,8 @@ static int bgp_check(const void *state, char *err, size_t errlen)
 			if (!strcmp(c.peers[i].name, s->fallback))
 				rc = 0;
 		if (rc)
-			snprintf(err, errlen, "fallbackrouter %s is not a router of %s", s->fallback, s->filename);
+			snprintf(err, errlen, "fallbackrouter %s is not a router of %s", s->fallback,
+				 s->filename);
 	} else if (s->fallback_only) {
 		snprintf(err, errlen, "usefallbackonly without a fallbackrouter");
 		rc = OFD_ECONFIG;
@@ -233,10 +240,12 @@ static void set_dst(struct bgp_state *s, struct ofd_flow *f, const struct ofd_bg
 		ofd_flow_set(f, OFD_F_BGP_COMMUNITIES);
 	}
 	if (a->n_lcomms) {
-		unsigned k = a->n_lcomms < OFD_LARGE_COMMUNITIES_MAX ? a->n_lcomms : OFD_LARGE_COMMUNITIES_MAX;
+		unsigned k =
+		    a->n_lcomms < OFD_LARGE_COMMUNITIES_MAX ? a->n_lcomms : OFD_LARGE_COMMUNITIES_MAX;
 		const uint32_t *l = ofd_bgp_attrs_lcomms(a);
 		for (unsigned i = 0; i < k; i++)
-			f->bgp_large_communities.v[i] = (struct ofd_large_community){l[3 * i], l[3 * i + 1], l[3 * i + 2]};
+			f->bgp_large_communities.v[i] =
+			    (struct ofd_large_community){l[3 * i], l[3 * i + 1], l[3 * i + 2]};
 		f->bgp_large_communities.n = (uint8_t)k;
 		ofd_flow_set(f, OFD_F_BGP_LARGE_COMMUNITIES);
 	}
@@ -378,7 +387,8 @@ static void bgp_fini(struct ofd_segment *seg, void *state)
 
 static const struct ofd_cfg_key bgp_keys[] = {
     OFD_KEY("filename", OFD_CFG_STRING, struct bgp_state, filename, .required = 1,
-	    .help = "the sessions file (YAML: asn, routerid, listen, port, routers: name, address, asn, ...)"),
+	    .help =
+		"the sessions file (YAML: asn, routerid, listen, port, routers: name, address, asn, ...)"),
     OFD_KEY("fallbackrouter", OFD_CFG_STRING, struct bgp_state, fallback, .def = "",
 	    .help = "the router whose routes flows get when their sampler address is no router's"),
     OFD_KEY("usefallbackonly", OFD_CFG_BOOL, struct bgp_state, fallback_only, .def = "false",

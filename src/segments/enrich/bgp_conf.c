@@ -63,10 +63,16 @@ static int get_dur(struct ctx *x, const struct ofd_cfg_node *map, const char *ke
 		return 0;
 	char *end;
 	errno = 0;
-	unsigned long long v = n->kind == OFD_CFGN_SCALAR && *n->text != '-' ? strtoull(n->text, &end, 10) : 0;
+	unsigned long long v =
+	    n->kind == OFD_CFGN_SCALAR && *n->text != '-' ? strtoull(n->text, &end, 10) : 0;
 	uint64_t mul = 0;
 	if (n->kind == OFD_CFGN_SCALAR && end != n->text && !errno) {
-		mul = !*end ? SEC : !strcmp(end, "ms") ? SEC / 1000 : !strcmp(end, "s") ? SEC : !strcmp(end, "m") ? 60 * SEC : !strcmp(end, "h") ? 3600 * SEC : 0;
+		mul = !*end		   ? SEC
+		      : !strcmp(end, "ms") ? SEC / 1000
+		      : !strcmp(end, "s")  ? SEC
+		      : !strcmp(end, "m")  ? 60 * SEC
+		      : !strcmp(end, "h")  ? 3600 * SEC
+					   : 0;
 	}
 	if (!mul || v > 86400ull * 365 * 1000) {
 		char m[128];
@@ -115,10 +121,10 @@ static int check_keys(struct ctx *x, const struct ofd_cfg_node *map, const char 
 	return 0;
 }
 
-static const char *const global_keys[] = {"asn",	      "routerid",     "listen",	   "port",
-					  "holdtime",	      "gracefulrestart", "maxstale", "snapshotinterval",
-					  "connectretry",     "maxroutes",    "routers",	   NULL};
-static const char *const router_keys[] = {"name",   "address", "addresses", "ips",	"asn", "routerid",
+static const char *const global_keys[] = {"asn",	  "routerid",	     "listen",	 "port",
+					  "holdtime",	  "gracefulrestart", "maxstale", "snapshotinterval",
+					  "connectretry", "maxroutes",	     "routers",	 NULL};
+static const char *const router_keys[] = {"name",     "address", "addresses", "ips", "asn", "routerid",
 					  "localasn", "connect", "peerport",  "mrt", NULL};
 
 static int router(struct ctx *x, struct bgp_conf *c, const struct ofd_cfg_node *r, size_t i)
@@ -250,7 +256,8 @@ int bgp_conf_load(struct bgp_conf *c, const char *path, char *err, size_t errlen
 	c->sp.gr_max_ns = 300 * SEC;
 	c->sp.snapshot_ns = SEC;
 	c->sp.connect_retry_ns = 5 * SEC;
-	if (get_dur(&x, m, "maxstale", &c->sp.gr_max_ns) || get_dur(&x, m, "snapshotinterval", &c->sp.snapshot_ns) ||
+	if (get_dur(&x, m, "maxstale", &c->sp.gr_max_ns) ||
+	    get_dur(&x, m, "snapshotinterval", &c->sp.snapshot_ns) ||
 	    get_dur(&x, m, "connectretry", &c->sp.connect_retry_ns))
 		goto out;
 	if (!c->sp.connect_retry_ns)
