@@ -648,6 +648,11 @@ uint64_t ofd_bgp_rib_paths(const struct ofd_bgp_rib *r, uint64_t *sets)
 	return r->paths;
 }
 
+uint64_t ofd_bgp_rib_refused(const struct ofd_bgp_rib *r)
+{
+	return r->st.refused_cap;
+}
+
 void ofd_bgp_rib_stats(const struct ofd_bgp_rib *r, struct ofd_bgp_rib_stats *st)
 {
 	*st = r->st;

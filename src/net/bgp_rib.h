@@ -165,6 +165,8 @@ const struct ofd_bgp_snap *ofd_bgp_rib_current(const struct ofd_bgp_rib *r);
 
 /* Paths now and (sets not NULL) attribute sets: cheap, writer thread. */
 uint64_t ofd_bgp_rib_paths(const struct ofd_bgp_rib *r, uint64_t *sets);
+/* Paths refused over the cap so far: cheap, writer thread. */
+uint64_t ofd_bgp_rib_refused(const struct ofd_bgp_rib *r);
 
 void ofd_bgp_rib_stats(const struct ofd_bgp_rib *r, struct ofd_bgp_rib_stats *st);
 

@@ -28,6 +28,7 @@ struct peer {
 	struct ofd_bgp_rib *rib;
 	_Atomic int state;
 	_Atomic uint64_t n_paths, n_sets; /* copies for other threads */
+	uint64_t refused_seen;
 	int fd;
 	uint8_t rx[RX_CAP];
 	size_t rx_n;
@@ -484,6 +485,14 @@ static void timers(struct ofd_bgp_speaker *sp, struct peer *p, uint64_t now)
 	uint64_t sets;
 	ofd_bgp_rib_paths(p->rib, &sets);
 	atomic_store_explicit(&p->n_sets, sets, memory_order_relaxed);
+	uint64_t refused = ofd_bgp_rib_refused(p->rib);
+	if (refused != p->refused_seen) {
+		if (!p->refused_seen)
+			logf_(sp, 1, "router %s: more than %zu paths: the rest refused (counted)", p->name,
+			      sp->c.max_paths);
+		atomic_fetch_add(&sp->cnt.routes_refused, refused - p->refused_seen);
+		p->refused_seen = refused;
+	}
 	if (ofd_bgp_rib_dirty(p->rib) && now - p->last_publish >= sp->c.snapshot_ns) {
 		if (ofd_bgp_rib_publish(p->rib, 0) > 0)
 			p->last_publish = now;

@@ -67,7 +67,7 @@ enum ofd_bgp_state {
 /* Counters, read from any thread. */
 struct ofd_bgp_counters {
 	_Atomic uint64_t up, down, resets, updates, malformed, treat_as_withdraw, refused_peers, eor,
-	    notif_recv, stale_kept, stale_swept;
+	    notif_recv, stale_kept, stale_swept, routes_refused;
 };
 
 struct ofd_bgp_speaker;

@@ -176,6 +176,8 @@ static void test_bird_routes(void **state)
 	assert_int_equal(ofd_harness_metric(h, "bgp_routes", "bird"), 10);
 	assert_int_equal(ofd_harness_metric(h, "bgp_session_established", "bird"), 1);
 	assert_int_equal(ofd_harness_metric(h, "bgp_session_established", "other"), 0);
+	assert_int_equal(ofd_harness_metric(h, "bgp_events_total", "eor"), 2); /* IPv4 and IPv6 */
+	assert_int_equal(ofd_harness_metric(h, "bgp_events_total", "treat_as_withdraw"), 0);
 	/* another exporter: no router, nothing set */
 	uint64_t nr = ofd_harness_counter(h, "no_router");
 	b = flows(h, "192.0.2.50");

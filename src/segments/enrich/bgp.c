@@ -40,7 +40,7 @@ static const char *const bgp_counters[] = {"no_router",	  "src_miss",	   "dst_mi
 					   "sessions_up", "sessions_down", "session_resets",
 					   "updates",	  "malformed",	   NULL};
 
-enum { M_ROUTES, M_STATE, M_ATTRS };
+enum { M_ROUTES, M_STATE, M_ATTRS, M_EVENTS };
 static const struct ofd_metric bgp_metrics[] = {
     {"bgp_routes", OFD_METRIC_GAUGE, 0, "paths in the router's RIB", {"router"}},
     {"bgp_session_established",
@@ -49,6 +49,13 @@ static const struct ofd_metric bgp_metrics[] = {
      "1 while the router's session is established",
      {"router"}},
     {"bgp_attr_sets", OFD_METRIC_GAUGE, 0, "distinct attribute sets in the router's RIB", {"router"}},
+    {"bgp_events_total",
+     OFD_METRIC_COUNTER,
+     0,
+     "speaker events: treat_as_withdraw (RFC 7606), routes_refused (over maxroutes), refused_connections "
+     "(not "
+     "a router, or a second one), eor (End-of-RIB), notifications_received, stale_kept, stale_swept",
+     {"event"}},
     {NULL, 0, 0, NULL, {NULL}},
 };
 
@@ -357,6 +364,24 @@ static void bgp_tick(struct ofd_segment *seg, void *state, uint64_t now_ns)
 		ofd_bgp_rib_adopt(ofd_bgp_speaker_rib(s->sp, i));
 }
 
+static void collect_events(struct bgp_state *s, struct ofd_metric_sink *sink)
+{
+	struct ofd_bgp_counters *c = ofd_bgp_speaker_counters(s->sp);
+	const struct {
+		const char *name;
+		_Atomic uint64_t *v;
+	} ev[] = {{"treat_as_withdraw", &c->treat_as_withdraw},
+		  {"routes_refused", &c->routes_refused},
+		  {"refused_connections", &c->refused_peers},
+		  {"eor", &c->eor},
+		  {"notifications_received", &c->notif_recv},
+		  {"stale_kept", &c->stale_kept},
+		  {"stale_swept", &c->stale_swept}};
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
+		ofd_metric_put(sink, &bgp_metrics[M_EVENTS], OFD_METRIC_VALUES(ev[i].name),
+			       atomic_load(ev[i].v));
+}
+
 static void bgp_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
 {
 	struct bgp_state *s = state;
@@ -373,6 +398,7 @@ static void bgp_collect(struct ofd_segment *seg, void *state, struct ofd_metric_
 		ofd_metric_put(sink, &bgp_metrics[M_STATE], OFD_METRIC_VALUES(name),
 			       ofd_bgp_speaker_state(s->sp, i) == OFD_BGPS_ESTABLISHED);
 	}
+	collect_events(s, sink);
 }
 
 static void bgp_fini(struct ofd_segment *seg, void *state)
