@@ -1,7 +1,7 @@
 /*
  * bench_bgp: one RIB (net/bgp_rib.h) holding a full-table-sized set of routes.
  *
- *   bench_bgp [MRT] [ROUTES] [BIRD_ROUTES_CONF]
+ *   bench_bgp [MRT] [ROUTES] [BIRD_ROUTES_CONF] [MRT_OUT]
  *
  * Loads the MRT subset (default ../shared/data/routeviews-jinx-rib-20140530-2200-subset.mrt,
  * 25,531 entries) and synthesises from its AS paths about ROUTES (default 1,000,000) routes:
@@ -12,7 +12,9 @@
  * and lookups per second on one core (batches of 256 random addresses inside the routes, lpm
  * batch lookup plus reading the attribute set, as the segment does). With BIRD_ROUTES_CONF it
  * also writes the same routes as two BIRD 2 static protocols (s4, s6; AS path and MED per route)
- * for BIRD's `show memory` of the same table (see /work/notes/bench-bgp.md).
+ * for BIRD's `show memory` of the same table (see /work/notes/bench-bgp.md), and with MRT_OUT
+ * the same routes as an MRT TABLE_DUMP_V2 file (one peer; AS path, MED) for the segment's `mrt`
+ * key (`bench_seg bgp` on a full table).
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -65,8 +67,65 @@ static struct ofd_bgp_update U;
 static FILE *BC; /* BIRD static routes, or NULL */
 static int bc_v6 = -1;
 
+static FILE *MO; /* MRT out, or NULL */
+static uint32_t mo_seq;
+
+static void be16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+}
+static void be32(uint8_t *p, uint32_t v)
+{
+	be16(p, v >> 16), be16(p + 2, v & 0xffff);
+}
+
+static void mrt_rec(unsigned sub, const uint8_t *body, size_t n)
+{
+	uint8_t h[12];
+	be32(h, 1401487200), be16(h + 4, 13), be16(h + 6, sub), be32(h + 8, (uint32_t)n);
+	if (fwrite(h, 1, 12, MO) != 12 || fwrite(body, 1, n, MO) != n)
+		perror("mrt out");
+}
+
+static void mrt_peer_table(void)
+{
+	uint8_t b[32] = {0};
+	be32(b, 0xc0000201); /* collector id; view name length 0 (b[4..5]) */
+	be16(b + 6, 1);
+	b[8] = 2; /* IPv4 address, 4-byte AS */
+	be32(b + 9, 0xc0000209), be32(b + 13, 0xc0000209), be32(b + 17, 64496);
+	mrt_rec(1, b, 21);
+}
+
+static void mrt_route(const struct ofd_prefix *p)
+{
+	if (!MO)
+		return;
+	uint8_t b[1024];
+	int v6 = !ofd_ip_is_v4mapped(&p->addr);
+	unsigned len = v6 ? p->len : p->len - 96u, nb = (len + 7) / 8;
+	size_t n = 0;
+	be32(b, mo_seq++), n = 4;
+	b[n++] = (uint8_t)len;
+	memcpy(b + n, p->addr.b + (v6 ? 0 : 12), nb), n += nb;
+	be16(b + n, 1), n += 2;
+	be16(b + n, 0), be32(b + n + 2, 1401487200), n += 6;
+	size_t al = n;
+	n += 2;
+	b[n++] = 0x40, b[n++] = 1, b[n++] = 1, b[n++] = 0; /* ORIGIN IGP */
+	b[n++] = 0x40, b[n++] = 2, b[n++] = (uint8_t)(2 + 4 * U.path.n_asn);
+	b[n++] = 2, b[n++] = (uint8_t)U.path.n_asn;
+	for (unsigned i = 0; i < U.path.n_asn; i++)
+		be32(b + n, U.path.asn[i]), n += 4;
+	b[n++] = 0x80, b[n++] = 4, b[n++] = 4;
+	be32(b + n, U.med), n += 4;
+	be16(b + al, (unsigned)(n - al - 2));
+	mrt_rec(v6 ? 4 : 2, b, n);
+}
+
 static void bird_route(const struct ofd_prefix *p)
 {
+	mrt_route(p);
 	if (!BC)
 		return;
 	int v6 = !ofd_ip_is_v4mapped(&p->addr);
@@ -124,6 +183,13 @@ int main(int argc, char **argv)
 		perror(argv[3]);
 		return 1;
 	}
+	if (argc > 4) {
+		if (!(MO = fopen(argv[4], "w"))) {
+			perror(argv[4]);
+			return 1;
+		}
+		mrt_peer_table();
+	}
 	size_t rss0 = rss_kb();
 	struct ofd_bgp_rib *r;
 	if (ofd_bgp_rib_new(&r, 0))
@@ -178,6 +244,10 @@ int main(int argc, char **argv)
 		bird_route(&p);
 	}
 	uint64_t t1 = ofd_time_mono_ns();
+	if (MO) {
+		fclose(MO);
+		MO = NULL;
+	}
 	if (BC) {
 		fprintf(BC, "}\n");
 		fclose(BC);
