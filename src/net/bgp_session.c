@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -494,8 +497,14 @@ static void timers(struct ofd_bgp_speaker *sp, struct peer *p, uint64_t now)
 		p->refused_seen = refused;
 	}
 	if (ofd_bgp_rib_dirty(p->rib) && now - p->last_publish >= sp->c.snapshot_ns) {
-		if (ofd_bgp_rib_publish(p->rib, 0) > 0)
+		if (ofd_bgp_rib_publish(p->rib, 0) > 0) {
 			p->last_publish = now;
+#ifdef __GLIBC__
+			/* the lpm's build list and the retired snapshot's pages go back to the system:
+			   glibc keeps freed chunks under its (grown) mmap threshold resident otherwise */
+			malloc_trim(0);
+#endif
+		}
 	} else {
 		ofd_bgp_rib_reap(p->rib);
 	}
