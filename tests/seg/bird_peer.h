@@ -43,9 +43,11 @@ static inline unsigned bird_free_port(void)
 	return ntohs(a.sin_port);
 }
 
-/* Write the config (collector port coll, BIRD's own port own, extra lines into the template)
- * and start BIRD; wait (bounded) for its control socket. */
-static inline void bird_start(struct bird *b, unsigned coll, const char *template_extra)
+/* Write the config (collector port coll, BIRD's own port own; extra lines into the BGP
+ * template, into both BGP channels, and into `protocol static routes4`; NULL: none) and start
+ * BIRD; wait (bounded) for its control socket. */
+static inline void bird_start_x(struct bird *b, unsigned coll, const char *template_extra,
+				const char *channel_extra, const char *routes4_extra)
 {
 	snprintf(b->dir, sizeof(b->dir), "/tmp/ofd_birdseg_XXXXXX");
 	assert_non_null(mkdtemp(b->dir));
@@ -69,6 +71,10 @@ static inline void bird_start(struct bird *b, unsigned coll, const char *templat
 			fprintf(out, "%.*sport %u%s", (int)(p - line), line, own, p + 9);
 		else if (strstr(line, "hold time 30;") && template_extra)
 			fprintf(out, "%s\t%s\n", line, template_extra);
+		else if ((strstr(line, "\tipv4 {") || strstr(line, "\tipv6 {")) && channel_extra)
+			fprintf(out, "%s\t\t%s\n", line, channel_extra);
+		else if (strstr(line, "protocol static routes4 {") && routes4_extra)
+			fprintf(out, "%s\t%s\n", line, routes4_extra);
 		else
 			fputs(line, out);
 	}
@@ -91,6 +97,11 @@ static inline void bird_start(struct bird *b, unsigned coll, const char *templat
 	for (int i = 0; i < 2000 && stat(b->sock, &st) != 0; i++)
 		poll(NULL, 0, 5);
 	assert_int_equal(stat(b->sock, &st), 0);
+}
+
+static inline void bird_start(struct bird *b, unsigned coll, const char *template_extra)
+{
+	bird_start_x(b, coll, template_extra, NULL, NULL);
 }
 
 /* Run birdc with a command; its output into out (cap bytes, NUL-terminated). */

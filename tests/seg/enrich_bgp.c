@@ -259,6 +259,70 @@ static void test_bird_nogr(void **state)
 	run_loss(0);
 }
 
+/* ADD-PATH: BIRD sends path ids (`add paths tx`), the routes are the same */
+static void test_bird_addpath(void **state)
+{
+	(void)state;
+	if (!have_bird()) {
+		skip();
+		return;
+	}
+	unsigned port = bird_free_port();
+	sessions_file(st_path("a.yml"), port, NULL);
+	char cfg[600];
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("a.yml"));
+	struct ofd_harness *h = st_open(&ofd_seg_bgp, cfg);
+	struct bird bd;
+	bird_start_x(&bd, port, NULL, "add paths tx;", NULL);
+	struct ofd_batch *b = wait_routes(h, 10, NULL);
+	for (int i = 0; i < 10; i++)
+		check_flow(&bd, &b->flows[i], ADDRS[i]);
+	char out[8192];
+	birdc(&bd, "show protocols all collector_ibgp", out, sizeof(out));
+	assert_non_null(strstr(out, "ADD-PATH"));
+	ofd_harness_tick(h, 0);
+	assert_int_equal(ofd_harness_metric(h, "bgp_routes", "bird"), 10);
+	bird_stop(&bd, SIGTERM);
+	ofd_harness_free(h);
+}
+
+/* graceful restart: BIRD killed, restarted without its IPv4 routes: the new session's
+ * End-of-RIBs sweep the stale IPv4 paths (long before maxstale), the IPv6 ones are fresh */
+static void test_bird_gr_eor(void **state)
+{
+	(void)state;
+	if (!have_bird()) {
+		skip();
+		return;
+	}
+	unsigned port = bird_free_port();
+	sessions_file(st_path("e.yml"), port, "maxstale: 60s\n");
+	char cfg[600];
+	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("e.yml"));
+	struct ofd_harness *h = st_open(&ofd_seg_bgp, cfg);
+	struct bird bd;
+	bird_start(&bd, port, NULL);
+	wait_routes(h, 10, NULL);
+	bird_stop(&bd, SIGKILL);
+	uint64_t t0 = ofd_time_mono_ns();
+	while (ofd_harness_metric(h, "bgp_session_established", "bird") == 1 &&
+	       ofd_time_mono_ns() - t0 < 20000000000ull)
+		poll(NULL, 0, 10);
+	assert_int_equal(ofd_harness_metric(h, "bgp_events_total", "stale_kept"), 10);
+	wait_routes(h, 10, NULL); /* kept */
+	bird_start_x(&bd, port, NULL, NULL, "disabled;");
+	uint64_t took;
+	struct ofd_batch *b = wait_routes(h, 5, &took);
+	assert_false(ofd_flow_has(&b->flows[0], OFD_F_DST_AS));
+	assert_int_equal(b->flows[5].dst_as, 64496);
+	assert_true(took < 20000000000ull); /* the new session's End-of-RIB, not maxstale (60 s) */
+	assert_int_equal(ofd_harness_metric(h, "bgp_events_total", "stale_swept"), 5);
+	ofd_harness_tick(h, 0);
+	assert_int_equal(ofd_harness_counter(h, "sessions_up"), 2);
+	bird_stop(&bd, SIGTERM);
+	ofd_harness_free(h);
+}
+
 /* flows to 10.33.1.1 and 2001:db8:33::1 from sampler 127.0.0.1; the count with a route */
 static int gb_flows(struct ofd_harness *h, struct ofd_batch **out)
 {
@@ -439,9 +503,10 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bgp_config), cmocka_unit_test(test_bird_routes),
-	    cmocka_unit_test(test_bird_gr),    cmocka_unit_test(test_bird_nogr),
-	    cmocka_unit_test(test_gobgp),
+	    cmocka_unit_test(test_bgp_config),	cmocka_unit_test(test_bird_routes),
+	    cmocka_unit_test(test_bird_gr),	cmocka_unit_test(test_bird_nogr),
+	    cmocka_unit_test(test_gobgp),	cmocka_unit_test(test_bird_addpath),
+	    cmocka_unit_test(test_bird_gr_eor),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }
