@@ -6,52 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/bgp_rib.h"
+#include "net/bgp_rib_int.h"
 #include "ofd/time.h"
-
-struct rpath {
-	struct ofd_bgp_attrs *a;
-	uint32_t pid;
-	uint8_t stale;
-};
-
-struct more {
-	uint16_t n, cap; /* paths in v (the slot's first path is inline) */
-	struct rpath v[];
-};
-
-struct slot {
-	uint8_t k[16];
-	uint8_t len;
-	uint8_t used;
-	uint16_t n; /* paths: p0 + more->v[0..n-1) */
-	uint32_t hash;
-	struct rpath p0;
-	struct more *more;
-};
-
-struct ofd_bgp_rib {
-	/* map */
-	struct slot *slots;
-	size_t cap, used; /* any cap: slot of a hash = fastrange (h * cap >> 32), grown by 1.5 */
-	size_t paths, max_paths;
-	int dirty;
-	/* interned attribute sets */
-	struct ofd_bgp_attrs **ht;
-	size_t ht_cap, ht_n;
-	size_t attr_bytes;
-	struct ofd_bgp_attrs *scratch;
-	size_t scratch_cap; /* words of v[] */
-	uint32_t gen;
-	/* snapshots */
-	_Atomic(struct ofd_bgp_snap *) pending;
-	_Atomic(struct ofd_bgp_snap *) retired;
-	struct ofd_bgp_snap *cur; /* reader only */
-	size_t snap_bytes;
-	struct ofd_bgp_rib_stats st;
-};
-
-#define HDR_CMP_OFF offsetof(struct ofd_bgp_attrs, next_hop)
 
 static uint64_t mix64(uint64_t h)
 {
@@ -113,7 +69,7 @@ int ofd_bgp_rib_new(struct ofd_bgp_rib **out, size_t max_paths)
 
 /* ---- attribute sets ---------------------------------------------------------------------- */
 
-static void attrs_unref(struct ofd_bgp_rib *r, struct ofd_bgp_attrs *a)
+void bgp_attrs_unref(struct ofd_bgp_rib *r, struct ofd_bgp_attrs *a)
 {
 	if (--a->refs)
 		return;
@@ -236,6 +192,11 @@ static struct slot *map_find(const struct ofd_bgp_rib *r, const uint8_t *k, uint
 	}
 }
 
+struct slot *bgp_map_find(const struct ofd_bgp_rib *r, const uint8_t *k, uint8_t len)
+{
+	return map_find(r, k, len, key_hash(k, len));
+}
+
 static int map_grow(struct ofd_bgp_rib *r)
 {
 	size_t nc = r->cap + r->cap / 2;
@@ -254,11 +215,6 @@ static int map_grow(struct ofd_bgp_rib *r)
 	r->slots = n;
 	r->cap = nc;
 	return 0;
-}
-
-static struct rpath *path_at(struct slot *s, unsigned i)
-{
-	return i == 0 ? &s->p0 : &s->more->v[i - 1];
 }
 
 /* Remove slot s (empty) with backward-shift deletion. */
@@ -281,7 +237,7 @@ static void map_delete(struct ofd_bgp_rib *r, struct slot *s)
 
 static void path_remove(struct ofd_bgp_rib *r, struct slot *s, unsigned i)
 {
-	attrs_unref(r, path_at(s, i)->a);
+	bgp_attrs_unref(r, path_at(s, i)->a);
 	*path_at(s, i) = *path_at(s, s->n - 1u);
 	s->n--;
 	if (s->more)
@@ -303,7 +259,7 @@ static int announce(struct ofd_bgp_rib *r, const struct ofd_prefix *p, uint32_t 
 				continue;
 			if (rp->a != a || rp->stale)
 				r->dirty = 1;
-			attrs_unref(r, rp->a);
+			bgp_attrs_unref(r, rp->a);
 			rp->a = a;
 			rp->stale = 0;
 			return 1;
@@ -311,13 +267,13 @@ static int announce(struct ofd_bgp_rib *r, const struct ofd_prefix *p, uint32_t 
 	}
 	if (r->paths >= r->max_paths) {
 		r->st.refused_cap++;
-		attrs_unref(r, a);
+		bgp_attrs_unref(r, a);
 		return 0;
 	}
 	if (!s) {
 		if ((r->used + 1) * 5 > r->cap * 4) {
 			if (map_grow(r)) {
-				attrs_unref(r, a);
+				bgp_attrs_unref(r, a);
 				return -ENOMEM;
 			}
 		}
@@ -335,7 +291,7 @@ static int announce(struct ofd_bgp_rib *r, const struct ofd_prefix *p, uint32_t 
 	} else {
 		if (s->n == 0xffff) {
 			r->st.refused_cap++;
-			attrs_unref(r, a);
+			bgp_attrs_unref(r, a);
 			return 0;
 		}
 		unsigned need = s->n; /* entries in more after adding */
@@ -345,7 +301,7 @@ static int announce(struct ofd_bgp_rib *r, const struct ofd_prefix *p, uint32_t 
 				nc = 0xffff;
 			struct more *mo = realloc(s->more, sizeof(*mo) + nc * sizeof(struct rpath));
 			if (!mo) {
-				attrs_unref(r, a);
+				bgp_attrs_unref(r, a);
 				return -ENOMEM;
 			}
 			mo->cap = (uint16_t)nc;
@@ -482,7 +438,7 @@ void ofd_bgp_rib_clear(struct ofd_bgp_rib *r)
 	for (size_t i = 0; i < r->cap; i++) {
 		struct slot *s = &r->slots[i];
 		for (unsigned j = 0; s->used && j < s->n; j++)
-			attrs_unref(r, path_at(s, j)->a);
+			bgp_attrs_unref(r, path_at(s, j)->a);
 		free(s->more);
 	}
 	memset(r->slots, 0, r->cap * sizeof(*r->slots));
@@ -494,151 +450,6 @@ void ofd_bgp_rib_clear(struct ofd_bgp_rib *r)
 int ofd_bgp_rib_dirty(const struct ofd_bgp_rib *r)
 {
 	return r->dirty;
-}
-
-/* ---- best path, snapshots ---------------------------------------------------------------- */
-
-/* 1 if path x is better than y (the rule in bgp_rib.h). */
-static int better(const struct rpath *x, const struct rpath *y)
-{
-	if (x->stale != y->stale)
-		return !x->stale;
-	uint32_t lx = x->a->flags & OFD_BGPA_LOCAL_PREF ? x->a->local_pref : 100;
-	uint32_t ly = y->a->flags & OFD_BGPA_LOCAL_PREF ? y->a->local_pref : 100;
-	if (lx != ly)
-		return lx > ly;
-	if (x->a->path_len != y->a->path_len)
-		return x->a->path_len < y->a->path_len;
-	uint32_t mx = x->a->flags & OFD_BGPA_MED ? x->a->med : 0;
-	uint32_t my = y->a->flags & OFD_BGPA_MED ? y->a->med : 0;
-	if (mx != my)
-		return mx < my;
-	return x->pid < y->pid;
-}
-
-static const struct rpath *best_of(struct slot *s)
-{
-	const struct rpath *b = &s->p0;
-	for (unsigned i = 1; i < s->n; i++)
-		if (better(path_at(s, i), b))
-			b = path_at(s, i);
-	return b;
-}
-
-const struct ofd_bgp_attrs *ofd_bgp_rib_best(const struct ofd_bgp_rib *r, const struct ofd_prefix *p)
-{
-	struct slot *s = map_find(r, p->addr.b, p->len, key_hash(p->addr.b, p->len));
-	return s ? best_of(s)->a : NULL;
-}
-
-static void snap_free(struct ofd_bgp_rib *r, struct ofd_bgp_snap *s)
-{
-	if (!s)
-		return;
-	for (uint32_t i = 0; i < s->n_attrs; i++)
-		attrs_unref(r, s->attrs[i]);
-	free(s->attrs);
-	ofd_lpm_free(s->lpm);
-	free(s);
-}
-
-void ofd_bgp_rib_reap(struct ofd_bgp_rib *r)
-{
-	struct ofd_bgp_snap *s = atomic_exchange_explicit(&r->retired, NULL, memory_order_acquire);
-	while (s) {
-		struct ofd_bgp_snap *n = s->next;
-		snap_free(r, s);
-		s = n;
-	}
-}
-
-static int snap_build(struct ofd_bgp_rib *r, struct ofd_bgp_snap **out)
-{
-	uint64_t t0 = ofd_time_mono_ns();
-	struct ofd_bgp_snap *s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	int rc = ofd_lpm_new(&s->lpm);
-	if (rc) {
-		free(s);
-		return rc;
-	}
-	uint32_t cap = 0, gen = ++r->gen;
-	for (size_t i = 0; i < r->cap; i++) {
-		struct slot *sl = &r->slots[i];
-		if (!sl->used)
-			continue;
-		struct ofd_bgp_attrs *a = best_of(sl)->a;
-		if (a->snap_gen != gen) {
-			if (s->n_attrs == cap) {
-				uint32_t nc = cap ? cap * 2 : 1024;
-				struct ofd_bgp_attrs **na =
-				    nc <= (1u << 24) ? realloc(s->attrs, nc * sizeof(*na)) : NULL;
-				if (!na)
-					goto nomem;
-				s->attrs = na;
-				cap = nc;
-			}
-			a->snap_gen = gen;
-			a->snap_idx = s->n_attrs;
-			s->attrs[s->n_attrs++] = a;
-			a->refs++;
-		}
-		struct ofd_prefix p;
-		memcpy(p.addr.b, sl->k, 16);
-		p.len = sl->len;
-		p.addr.family = ofd_ip_is_v4mapped(&p.addr) && p.len >= 96 ? OFD_AF_INET : OFD_AF_INET6;
-		if ((rc = ofd_lpm_add(s->lpm, &p, a->snap_idx << 8 | sl->len)) == -ENOMEM)
-			goto nomem;
-		s->n_routes++;
-	}
-	if (ofd_lpm_freeze(s->lpm))
-		goto nomem;
-	s->built_ns = ofd_time_mono_ns();
-	s->freeze_ns = s->built_ns - t0;
-	*out = s;
-	return 0;
-nomem:
-	snap_free(r, s);
-	return -ENOMEM;
-}
-
-int ofd_bgp_rib_publish(struct ofd_bgp_rib *r, int force)
-{
-	ofd_bgp_rib_reap(r);
-	if (!r->dirty && !force)
-		return 0;
-	struct ofd_bgp_snap *s;
-	int rc = snap_build(r, &s);
-	if (rc)
-		return rc;
-	r->dirty = 0;
-	r->st.snapshots++;
-	r->st.last_freeze_ns = s->freeze_ns;
-	r->snap_bytes = ofd_lpm_memory(s->lpm) + s->n_attrs * sizeof(*s->attrs) + sizeof(*s);
-	struct ofd_bgp_snap *old = atomic_exchange_explicit(&r->pending, s, memory_order_acq_rel);
-	snap_free(r, old); /* published but never taken: no reader */
-	return 1;
-}
-
-void ofd_bgp_rib_adopt(struct ofd_bgp_rib *r)
-{
-	struct ofd_bgp_snap *t = atomic_exchange_explicit(&r->pending, NULL, memory_order_acq_rel);
-	if (!t)
-		return;
-	struct ofd_bgp_snap *old = r->cur;
-	r->cur = t;
-	if (!old)
-		return;
-	old->next = atomic_load_explicit(&r->retired, memory_order_relaxed);
-	while (!atomic_compare_exchange_weak_explicit(&r->retired, &old->next, old, memory_order_release,
-						      memory_order_relaxed))
-		;
-}
-
-const struct ofd_bgp_snap *ofd_bgp_rib_current(const struct ofd_bgp_rib *r)
-{
-	return r->cur;
 }
 
 uint64_t ofd_bgp_rib_paths(const struct ofd_bgp_rib *r, uint64_t *sets)
@@ -672,8 +483,8 @@ void ofd_bgp_rib_free(struct ofd_bgp_rib *r)
 	if (!r)
 		return;
 	if (r->slots) {
-		snap_free(r, r->cur);
-		snap_free(r, atomic_exchange(&r->pending, NULL));
+		bgp_snap_free(r, r->cur);
+		bgp_snap_free(r, atomic_exchange(&r->pending, NULL));
 		ofd_bgp_rib_reap(r);
 		ofd_bgp_rib_clear(r);
 	}

@@ -17,47 +17,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "net/bgp_session.h"
+#include "net/bgp_session_int.h"
 #include "ofd/time.h"
 
-#define RX_CAP	     (OFD_BGP_EXT_MAX_LEN + 1)
-#define TX_CAP	     4096
-#define OPEN_HOLD_NS (240ull * 1000000000ull) /* RFC 4271 suggests a large hold time before OPEN */
-#define SEC	     1000000000ull
-
-struct peer {
-	struct ofd_bgp_peer_cfg c;
-	char name[64];
-	struct ofd_bgp_rib *rib;
-	_Atomic int state;
-	_Atomic uint64_t n_paths, n_sets; /* copies for other threads */
-	uint64_t refused_seen;
-	int fd;
-	uint8_t rx[RX_CAP];
-	size_t rx_n;
-	uint8_t tx[TX_CAP];
-	size_t tx_n;
-	struct ofd_bgp_open ours, theirs;
-	struct ofd_bgp_sess sess;
-	uint64_t hold_deadline, ka_next, connect_next, last_publish, stale_deadline;
-	uint8_t stale, eor_need, eor_seen; /* GR: stale paths kept; families (bit 0 v4, 1 v6) */
-};
-
-struct ofd_bgp_speaker {
-	struct ofd_bgp_speaker_cfg c;
-	int lfd;
-	uint16_t lport;
-	struct peer *peers;
-	size_t n;
-	struct ofd_bgp_counters cnt;
-	struct ofd_bgp_update u; /* ~1 KB: one for the thread */
-	ofd_bgp_log_fn log;
-	void *log_ctx;
-};
-
-static void logf_(struct ofd_bgp_speaker *sp, int err, const char *fmt, ...)
+void bgp_logf(struct ofd_bgp_speaker *sp, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void logf_(struct ofd_bgp_speaker *sp, int err, const char *fmt, ...)
+void bgp_logf(struct ofd_bgp_speaker *sp, int err, const char *fmt, ...)
 {
 	if (!sp->log)
 		return;
@@ -164,7 +129,7 @@ static void flush(struct peer *p)
 	}
 }
 
-static void queue(struct peer *p, const uint8_t *m, int len)
+void bgp_queue(struct peer *p, const uint8_t *m, int len)
 {
 	if (len > 0 && p->tx_n + (size_t)len <= TX_CAP) {
 		memcpy(p->tx + p->tx_n, m, (size_t)len);
@@ -176,7 +141,7 @@ static void queue(struct peer *p, const uint8_t *m, int len)
 static void send_notification(struct peer *p, uint8_t code, uint8_t sub, const uint8_t *d, size_t dl)
 {
 	uint8_t m[OFD_BGP_MAX_LEN];
-	queue(p, m, ofd_bgp_notification_build(m, sizeof(m), code, sub, d, dl));
+	bgp_queue(p, m, ofd_bgp_notification_build(m, sizeof(m), code, sub, d, dl));
 }
 
 /* ---- session loss ------------------------------------------------------------------------ */
@@ -184,7 +149,7 @@ static void send_notification(struct peer *p, uint8_t code, uint8_t sub, const u
 /* gr: the session ended without a NOTIFICATION either way (TCP failure): graceful restart
  * applies (RFC 4724 4.2) when the peer announced it; after a NOTIFICATION it does not (no
  * RFC 8538 N bit in our OPEN). */
-static void peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *why, int gr)
+void bgp_peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *why, int gr)
 {
 	if (p->fd < 0)
 		return;
@@ -203,26 +168,27 @@ static void peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *w
 			atomic_fetch_add(&sp->cnt.stale_kept, n);
 			p->stale = 1;
 			p->stale_deadline = now + t;
-			logf_(sp, 0,
-			      "router %s: session down (%s), %zu paths kept stale for %us (graceful restart)",
-			      p->name, why, n, (unsigned)(t / SEC));
+			bgp_logf(
+			    sp, 0,
+			    "router %s: session down (%s), %zu paths kept stale for %us (graceful restart)",
+			    p->name, why, n, (unsigned)(t / SEC));
 		} else {
 			ofd_bgp_rib_clear(p->rib);
 			p->stale = 0;
-			logf_(sp, 0, "router %s: session down (%s), routes removed", p->name, why);
+			bgp_logf(sp, 0, "router %s: session down (%s), routes removed", p->name, why);
 		}
 	}
 	atomic_store(&p->state, OFD_BGPS_IDLE);
 	p->connect_next = now + sp->c.connect_retry_ns;
 }
 
-static void reset(struct ofd_bgp_speaker *sp, struct peer *p, const struct ofd_bgp_err *e)
+void bgp_reset(struct ofd_bgp_speaker *sp, struct peer *p, const struct ofd_bgp_err *e)
 {
 	send_notification(p, e->code, e->subcode, e->data, e->data_len);
 	atomic_fetch_add(&sp->cnt.resets, 1);
-	logf_(sp, 1, "router %s: NOTIFICATION %u/%u sent (%s), session reset", p->name, e->code, e->subcode,
-	      e->reason ? e->reason : "?");
-	peer_close(sp, p, e->reason ? e->reason : "error", 0);
+	bgp_logf(sp, 1, "router %s: NOTIFICATION %u/%u sent (%s), session reset", p->name, e->code,
+		 e->subcode, e->reason ? e->reason : "?");
+	bgp_peer_close(sp, p, e->reason ? e->reason : "error", 0);
 }
 
 /* ---- connection start -------------------------------------------------------------------- */
@@ -243,13 +209,13 @@ static void start_open(struct ofd_bgp_speaker *sp, struct peer *p)
 	int len = ofd_bgp_open_build(m, sizeof(m), &oc);
 	struct ofd_bgp_err e;
 	if (len < 0 || ofd_bgp_open_parse(m, (size_t)len, &p->ours, &e)) {
-		logf_(sp, 1, "router %s: cannot build our OPEN", p->name);
-		peer_close(sp, p, "bad local config", 0);
+		bgp_logf(sp, 1, "router %s: cannot build our OPEN", p->name);
+		bgp_peer_close(sp, p, "bad local config", 0);
 		return;
 	}
 	int one = 1;
 	setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	queue(p, m, len);
+	bgp_queue(p, m, len);
 	atomic_store(&p->state, OFD_BGPS_OPENSENT);
 	p->hold_deadline = ofd_time_mono_ns() + OPEN_HOLD_NS;
 }
@@ -273,13 +239,13 @@ static void do_accept(struct ofd_bgp_speaker *sp)
 			char a[OFD_IP_STRLEN];
 			ofd_ip_str(&ip, a);
 			atomic_fetch_add(&sp->cnt.refused_peers, 1);
-			logf_(sp, 1, "connection from %s refused (%s)", a,
-			      p ? "session established" : "not a router");
+			bgp_logf(sp, 1, "connection from %s refused (%s)", a,
+				 p ? "session established" : "not a router");
 			close(fd);
 			continue;
 		}
 		if (p->fd >= 0)
-			peer_close(sp, p, "replaced by an incoming connection", 1);
+			bgp_peer_close(sp, p, "replaced by an incoming connection", 1);
 		p->fd = fd;
 		start_open(sp, p);
 	}
@@ -300,146 +266,6 @@ static void do_connect(struct ofd_bgp_speaker *sp, struct peer *p, uint64_t now)
 	p->fd = fd;
 	atomic_store(&p->state, OFD_BGPS_CONNECT);
 	p->hold_deadline = now + 30 * SEC;
-}
-
-/* ---- messages ---------------------------------------------------------------------------- */
-
-static void on_open(struct ofd_bgp_speaker *sp, struct peer *p, const uint8_t *m, size_t len)
-{
-	struct ofd_bgp_err e;
-	if (ofd_bgp_open_parse(m, len, &p->theirs, &e)) {
-		reset(sp, p, &e);
-		return;
-	}
-	if (p->c.asn && p->theirs.asn != p->c.asn) {
-		uint8_t d[2] = {(uint8_t)(p->theirs.my_as >> 8), (uint8_t)p->theirs.my_as};
-		e = (struct ofd_bgp_err){OFD_BGP_ERR_OPEN, 2, d, 2, "peer AS is not the configured one"};
-		reset(sp, p, &e);
-		return;
-	}
-	ofd_bgp_negotiate(&p->ours, &p->theirs, &p->sess);
-	uint8_t ka[OFD_BGP_HDR_LEN];
-	queue(p, ka, ofd_bgp_keepalive_build(ka, sizeof(ka)));
-	atomic_store(&p->state, OFD_BGPS_OPENCONFIRM);
-	uint64_t now = ofd_time_mono_ns();
-	p->hold_deadline = p->sess.hold_time ? now + p->sess.hold_time * SEC : UINT64_MAX;
-	p->ka_next = p->sess.hold_time ? now + p->sess.hold_time * SEC / 3 : UINT64_MAX;
-	/* families to wait an End-of-RIB for before sweeping stale paths */
-	p->eor_need = 0;
-	for (unsigned i = 0; i < p->theirs.n_mp; i++)
-		if (p->theirs.mp[i].safi == OFD_BGP_SAFI_UNICAST && p->theirs.mp[i].afi <= 2)
-			p->eor_need |= (uint8_t)(1u << (p->theirs.mp[i].afi - 1));
-	if (!p->theirs.n_mp)
-		p->eor_need = 1;
-	p->eor_seen = 0;
-}
-
-static void on_eor(struct ofd_bgp_speaker *sp, struct peer *p, uint16_t afi)
-{
-	atomic_fetch_add(&sp->cnt.eor, 1);
-	if (afi >= 1 && afi <= 2)
-		p->eor_seen |= (uint8_t)(1u << (afi - 1));
-	if (p->stale && (p->eor_seen & p->eor_need) == p->eor_need) {
-		size_t n = ofd_bgp_rib_sweep_stale(p->rib);
-		atomic_fetch_add(&sp->cnt.stale_swept, n);
-		p->stale = 0;
-	}
-}
-
-static void on_update(struct ofd_bgp_speaker *sp, struct peer *p, const uint8_t *m, size_t len)
-{
-	struct ofd_bgp_update *u = &sp->u;
-	enum ofd_bgp_outcome o = ofd_bgp_update_parse(m, len, &p->sess, u);
-	atomic_fetch_add(&sp->cnt.updates, 1);
-	if (o == OFD_BGP_SESSION_RESET) {
-		atomic_fetch_add(&sp->cnt.malformed, 1);
-		reset(sp, p, &u->err);
-		return;
-	}
-	if (o == OFD_BGP_TREAT_AS_WITHDRAW) {
-		atomic_fetch_add(&sp->cnt.treat_as_withdraw, 1);
-		logf_(sp, 1, "router %s: UPDATE treated as withdraw (%s)", p->name, u->err.reason);
-	}
-	if (u->eor) {
-		on_eor(sp, p, u->eor_afi);
-		return;
-	}
-	if (ofd_bgp_rib_apply(p->rib, u) < 0)
-		logf_(sp, 1, "router %s: out of memory applying an UPDATE", p->name);
-}
-
-/* Handle one whole message. */
-static void on_msg(struct ofd_bgp_speaker *sp, struct peer *p, const uint8_t *m, size_t len)
-{
-	int st = atomic_load(&p->state);
-	uint8_t type = m[18];
-	struct ofd_bgp_err fsm = {OFD_BGP_ERR_FSM, 0, NULL, 0, "unexpected message in this state"};
-	if (type == OFD_BGP_NOTIFICATION) {
-		struct ofd_bgp_notification n;
-		atomic_fetch_add(&sp->cnt.notif_recv, 1);
-		if (!ofd_bgp_notification_parse(m, len, &n))
-			logf_(sp, 1, "router %s: NOTIFICATION %u/%u received%s%s", p->name, n.code, n.subcode,
-			      n.has_text ? ": " : "", n.has_text ? n.text : "");
-		peer_close(sp, p, "NOTIFICATION received", 0);
-		return;
-	}
-	if (p->sess.hold_time)
-		p->hold_deadline = ofd_time_mono_ns() + p->sess.hold_time * SEC;
-	switch (type) {
-	case OFD_BGP_OPEN:
-		if (st != OFD_BGPS_OPENSENT)
-			return reset(sp, p, &fsm);
-		return on_open(sp, p, m, len);
-	case OFD_BGP_KEEPALIVE:
-		if (st == OFD_BGPS_OPENCONFIRM) {
-			atomic_store(&p->state, OFD_BGPS_ESTABLISHED);
-			atomic_fetch_add(&sp->cnt.up, 1);
-			logf_(sp, 0, "router %s: session established (AS %u)", p->name, p->theirs.asn);
-		} else if (st != OFD_BGPS_ESTABLISHED) {
-			reset(sp, p, &fsm);
-		}
-		return;
-	case OFD_BGP_UPDATE:
-		if (st != OFD_BGPS_ESTABLISHED)
-			return reset(sp, p, &fsm);
-		return on_update(sp, p, m, len);
-	case OFD_BGP_ROUTE_REFRESH: /* we announce nothing: nothing to refresh */ return;
-	default: return;
-	}
-}
-
-static void on_readable(struct ofd_bgp_speaker *sp, struct peer *p)
-{
-	for (int rounds = 0; rounds < 64 && p->fd >= 0; rounds++) {
-		ssize_t r = recv(p->fd, p->rx + p->rx_n, RX_CAP - p->rx_n, MSG_DONTWAIT);
-		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-			peer_close(sp, p, r == 0 ? "connection closed" : strerror(errno), 1);
-			return;
-		}
-		if (r < 0)
-			return;
-		p->rx_n += (size_t)r;
-		size_t off = 0;
-		while (p->fd >= 0) {
-			size_t ml;
-			struct ofd_bgp_err e;
-			size_t max = p->sess.ext_msg ? OFD_BGP_EXT_MAX_LEN : OFD_BGP_MAX_LEN;
-			int rc = ofd_bgp_frame(p->rx + off, p->rx_n - off, max, &ml, &e);
-			if (rc < 0) {
-				atomic_fetch_add(&sp->cnt.malformed, 1);
-				reset(sp, p, &e);
-				return;
-			}
-			if (rc == 0)
-				break;
-			on_msg(sp, p, p->rx + off, ml);
-			off += ml;
-		}
-		if (p->fd < 0)
-			return;
-		memmove(p->rx, p->rx + off, p->rx_n - off);
-		p->rx_n -= off;
-	}
 }
 
 static void on_connected(struct ofd_bgp_speaker *sp, struct peer *p)
@@ -467,13 +293,13 @@ static void timers(struct ofd_bgp_speaker *sp, struct peer *p, uint64_t now)
 			atomic_store(&p->state, OFD_BGPS_IDLE);
 		} else {
 			struct ofd_bgp_err e = {OFD_BGP_ERR_HOLD, 0, NULL, 0, "hold timer expired"};
-			reset(sp, p, &e);
+			bgp_reset(sp, p, &e);
 		}
 	}
 	st = atomic_load(&p->state);
 	if (p->fd >= 0 && st >= OFD_BGPS_OPENCONFIRM && now >= p->ka_next) {
 		uint8_t ka[OFD_BGP_HDR_LEN];
-		queue(p, ka, ofd_bgp_keepalive_build(ka, sizeof(ka)));
+		bgp_queue(p, ka, ofd_bgp_keepalive_build(ka, sizeof(ka)));
 		p->ka_next = now + p->sess.hold_time * SEC / 3;
 	}
 	if (p->fd < 0 && p->c.active && now >= p->connect_next)
@@ -482,7 +308,7 @@ static void timers(struct ofd_bgp_speaker *sp, struct peer *p, uint64_t now)
 		size_t n = ofd_bgp_rib_sweep_stale(p->rib);
 		atomic_fetch_add(&sp->cnt.stale_swept, n);
 		p->stale = 0;
-		logf_(sp, 0, "router %s: restart time over, %zu stale paths removed", p->name, n);
+		bgp_logf(sp, 0, "router %s: restart time over, %zu stale paths removed", p->name, n);
 	}
 	atomic_store_explicit(&p->n_paths, ofd_bgp_rib_paths(p->rib, NULL), memory_order_relaxed);
 	uint64_t sets;
@@ -491,8 +317,8 @@ static void timers(struct ofd_bgp_speaker *sp, struct peer *p, uint64_t now)
 	uint64_t refused = ofd_bgp_rib_refused(p->rib);
 	if (refused != p->refused_seen) {
 		if (!p->refused_seen)
-			logf_(sp, 1, "router %s: more than %zu paths: the rest refused (counted)", p->name,
-			      sp->c.max_paths);
+			bgp_logf(sp, 1, "router %s: more than %zu paths: the rest refused (counted)", p->name,
+				 sp->c.max_paths);
 		atomic_fetch_add(&sp->cnt.routes_refused, refused - p->refused_seen);
 		p->refused_seen = refused;
 	}
@@ -547,7 +373,7 @@ void ofd_bgp_speaker_poll(struct ofd_bgp_speaker *sp, int timeout_ms)
 		if (pf[i].revents & POLLOUT)
 			flush(p);
 		if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
-			on_readable(sp, p);
+			bgp_on_readable(sp, p);
 	}
 	uint64_t now = ofd_time_mono_ns();
 	for (size_t i = 0; i < sp->n; i++)
