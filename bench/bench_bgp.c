@@ -119,6 +119,13 @@ static void mrt_route(const struct ofd_prefix *p)
 		be32(b + n, U.path.asn[i]), n += 4;
 	b[n++] = 0x80, b[n++] = 4, b[n++] = 4;
 	be32(b + n, U.med), n += 4;
+	if (!v6) { /* NEXT_HOP 192.0.2.1 */
+		b[n++] = 0x40, b[n++] = 3, b[n++] = 4;
+		be32(b + n, 0xc0000201), n += 4;
+	} else { /* MP_REACH_NLRI, RFC 6396 4.3.4's abbreviated form: next hop 2001:db8::1 only */
+		b[n++] = 0x80, b[n++] = 14, b[n++] = 17, b[n++] = 16;
+		memset(b + n, 0, 16), be32(b + n, 0x20010db8), b[n + 15] = 1, n += 16;
+	}
 	be16(b + al, (unsigned)(n - al - 2));
 	mrt_rec(v6 ? 4 : 2, b, n);
 }
