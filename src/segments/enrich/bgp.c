@@ -19,8 +19,8 @@
  *   next_hop_as   the first AS of that path
  *   bgp_next_hop  the destination route's next hop
  *   med, local_pref, bgp_communities, bgp_large_communities: the destination route's
- * RPKI (issue 17 part 2): the hook `rpki` below is called with the destination route's
- * prefix and origin AS when set; it is NULL here, the rpki field is left alone.
+ * RPKI: with `rpkifile` and/or `rtr` (segments/enrich/bgp_rpki.h) the destination route's
+ * prefix and origin AS are validated (RFC 6811) into the rpki field.
  *
  * Not OFD_SEGF_PARALLEL: one instance, one reader thread per RIB (the snapshot swap relies on it).
  */
@@ -28,12 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "net/bgp_session.h"
 #include "net/mrt.h"
 #include "util/fileio.h"
 #include "ofd/segment.h"
 #include "segments/enrich/bgp_conf.h"
+#include "segments/enrich/bgp_rpki.h"
 
 enum { C_NO_ROUTER, C_SRC_MISS, C_DST_MISS, C_UP, C_DOWN, C_RESETS, C_UPDATES, C_MALFORMED };
 static const char *const bgp_counters[] = {"no_router",	  "src_miss",	   "dst_miss",
@@ -59,10 +61,6 @@ static const struct ofd_metric bgp_metrics[] = {
     {NULL, 0, 0, NULL, {NULL}},
 };
 
-/* RPKI hook (part 2 wires it): the validation state of (prefix, origin AS), or -1 to leave the
- * rpki field alone. */
-typedef int (*bgp_rpki_fn)(void *ctx, const struct ofd_ip *addr, uint8_t plen, uint32_t origin_as);
-
 struct bgp_state {
 	/* config */
 	char *filename, *fallback;
@@ -71,10 +69,9 @@ struct bgp_state {
 	struct bgp_conf conf;
 	struct ofd_bgp_speaker *sp;
 	struct ofd_segment *seg;
-	int fb;		  /* fallback router index, -1 none */
-	uint64_t seen[8]; /* speaker counters already added to the segment's */
-	bgp_rpki_fn rpki;
-	void *rpki_ctx;
+	int fb;		    /* fallback router index, -1 none */
+	uint64_t seen[8];   /* speaker counters already added to the segment's */
+	struct bgp_rpki rk; /* origin validation (segments/enrich/bgp_rpki.h) */
 	/* per batch scratch */
 	int16_t ri[OFD_BATCH_CAP];
 	uint32_t idx[OFD_BATCH_CAP];
@@ -125,11 +122,20 @@ static int load_mrt(struct bgp_state *s, size_t i)
 	return 0;
 }
 
-/* The sessions file and the fallback router, refused with the file's line and the reason
- * (also run by --check). */
+/* The sessions file (configuration, not data: --check reads it when it is there) and the
+ * fallback router, refused with the file's line and the reason. A file that is not there yet
+ * passes --check, as every segment's files do, and is refused at start. */
 static int bgp_check(const void *state, char *err, size_t errlen)
 {
 	const struct bgp_state *s = state;
+	if (s->fallback_only && !(s->fallback && *s->fallback)) {
+		snprintf(err, errlen, "usefallbackonly without a fallbackrouter");
+		return OFD_ECONFIG;
+	}
+	if (bgp_rpki_check(&s->rk, err, errlen))
+		return OFD_ECONFIG;
+	if (s->filename && access(s->filename, F_OK) && errno == ENOENT)
+		return 0;
 	struct bgp_conf c;
 	int rc = bgp_conf_load(&c, s->filename, err, errlen);
 	if (rc)
@@ -187,9 +193,11 @@ static int bgp_init(struct ofd_segment *seg, void *state)
 	if (s->conf.sp.listen.family)
 		ofd_seg_log(seg, OFD_LOG_INFO, "listening for BGP on port %u", ofd_bgp_speaker_port(s->sp));
 	rc = ofd_segment_spawn(seg, speaker_thread, s);
-	if (rc)
+	if (rc) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "cannot start the session thread: %s", ofd_strerror(rc));
-	return rc;
+		return rc;
+	}
+	return bgp_rpki_init(&s->rk, seg);
 }
 
 /* The router of a sampler address: index, or -1. */
@@ -256,12 +264,10 @@ static void set_dst(struct bgp_state *s, struct ofd_flow *f, const struct ofd_bg
 		f->bgp_large_communities.n = (uint8_t)k;
 		ofd_flow_set(f, OFD_F_BGP_LARGE_COMMUNITIES);
 	}
-	if (s->rpki && (a->flags & OFD_BGPA_ORIGIN_AS)) {
-		int st = s->rpki(s->rpki_ctx, &f->dst_addr, plen, a->origin_as);
-		if (st >= 0) {
-			f->rpki = (uint8_t)st;
-			ofd_flow_set(f, OFD_F_RPKI);
-		}
+	if (bgp_rpki_on(&s->rk)) { /* a path ending in an AS_SET has no origin: 0 */
+		f->rpki = (uint8_t)bgp_rpki_state(&s->rk, &f->dst_addr, plen,
+						  (a->flags & OFD_BGPA_ORIGIN_AS) ? a->origin_as : 0);
+		ofd_flow_set(f, OFD_F_RPKI);
 	}
 }
 
@@ -311,6 +317,7 @@ static void bgp_process(struct ofd_segment *seg, void *state, struct ofd_batch *
 	struct bgp_state *s = state;
 	for (size_t i = 0; i < s->conf.n; i++)
 		ofd_bgp_rib_adopt(ofd_bgp_speaker_rib(s->sp, i));
+	bgp_rpki_take(&s->rk);
 	uint64_t no_router = 0, miss[2] = {0, 0};
 	int first = -1, multi = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
@@ -409,6 +416,7 @@ static void bgp_fini(struct ofd_segment *seg, void *state)
 	ofd_bgp_speaker_free(s->sp);
 	s->sp = NULL;
 	bgp_conf_free(&s->conf);
+	bgp_rpki_fini(&s->rk);
 }
 
 static const struct ofd_cfg_key bgp_keys[] = {
@@ -419,6 +427,11 @@ static const struct ofd_cfg_key bgp_keys[] = {
 	    .help = "the router whose routes flows get when their sampler address is no router's"),
     OFD_KEY("usefallbackonly", OFD_CFG_BOOL, struct bgp_state, fallback_only, .def = "false",
 	    .help = "every flow gets the fallback router's routes, whatever its sampler address"),
+    OFD_KEY("rpkifile", OFD_CFG_STRING, struct bgp_state, rk.file, .def = "",
+	    .help = "ours: VRPs for the rpki field (Routinator or rpki-client JSON, rpki-client CSV), "
+		    "reloaded on SIGHUP"),
+    OFD_KEY("rtr", OFD_CFG_STRING, struct bgp_state, rk.rtr, .def = "",
+	    .help = "ours: an RTR cache (HOST:PORT, RFC 8210 or 6810) for the rpki field"),
     OFD_KEY_END,
 };
 
