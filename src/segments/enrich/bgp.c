@@ -73,6 +73,12 @@ struct bgp_state {
 	uint64_t seen[8];   /* speaker counters already added to the segment's */
 	struct bgp_rpki rk; /* origin validation (segments/enrich/bgp_rpki.h) */
 	/* per batch scratch */
+	uint32_t nrp; /* destination routes to validate */
+	struct ofd_prefix rp_route[OFD_BATCH_CAP];
+	const struct ofd_prefix *rp_ptr[OFD_BATCH_CAP];
+	uint32_t rp_origin[OFD_BATCH_CAP];
+	uint8_t rp_out[OFD_BATCH_CAP];
+	struct ofd_flow *rp_flow[OFD_BATCH_CAP];
 	int16_t ri[OFD_BATCH_CAP];
 	uint32_t idx[OFD_BATCH_CAP];
 	const struct ofd_ip *addr[OFD_BATCH_CAP];
@@ -264,10 +270,12 @@ static void set_dst(struct bgp_state *s, struct ofd_flow *f, const struct ofd_bg
 		f->bgp_large_communities.n = (uint8_t)k;
 		ofd_flow_set(f, OFD_F_BGP_LARGE_COMMUNITIES);
 	}
-	if (bgp_rpki_on(&s->rk)) { /* a path ending in an AS_SET has no origin: 0 */
-		f->rpki = (uint8_t)bgp_rpki_state(&s->rk, &f->dst_addr, plen,
-						  (a->flags & OFD_BGPA_ORIGIN_AS) ? a->origin_as : 0);
-		ofd_flow_set(f, OFD_F_RPKI);
+	if (bgp_rpki_on(&s->rk)) { /* validated for the whole batch in lookup_router() */
+		uint32_t k = s->nrp++;
+		s->rp_route[k] = (struct ofd_prefix){.addr = f->dst_addr, .len = plen};
+		s->rp_ptr[k] = &s->rp_route[k];
+		s->rp_origin[k] = (a->flags & OFD_BGPA_ORIGIN_AS) ? a->origin_as : 0; /* AS_SET: none */
+		s->rp_flow[k] = f;
 	}
 }
 
@@ -301,6 +309,7 @@ static void lookup_router(struct bgp_state *s, int r, uint32_t n, struct ofd_bat
 	for (uint32_t i = 0; i < n; i++)
 		s->addr[i] = &b->flows[s->idx[i]].dst_addr;
 	ofd_lpm_lookup_batch(snap->lpm, s->addr, n, s->val, OFD_BGP_SNAP_MISS);
+	s->nrp = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (s->val[i] == OFD_BGP_SNAP_MISS) {
 			miss[1]++;
@@ -309,6 +318,13 @@ static void lookup_router(struct bgp_state *s, int r, uint32_t n, struct ofd_bat
 		uint8_t plen;
 		const struct ofd_bgp_attrs *a = ofd_bgp_snap_attrs(snap, s->val[i], &plen);
 		set_dst(s, &b->flows[s->idx[i]], a, plen);
+	}
+	if (s->nrp) { /* the routes' origins, their memory misses overlapped */
+		bgp_rpki_batch(&s->rk, s->rp_ptr, s->rp_origin, s->nrp, s->rp_out);
+		for (uint32_t k = 0; k < s->nrp; k++) {
+			s->rp_flow[k]->rpki = s->rp_out[k];
+			ofd_flow_set(s->rp_flow[k], OFD_F_RPKI);
+		}
 	}
 }
 

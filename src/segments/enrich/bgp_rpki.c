@@ -57,8 +57,9 @@ static void on_expired(void *ctx)
 	struct bgp_rpki *k = ctx;
 	atomic_fetch_add(&k->expirations, 1);
 	atomic_store(&k->expired, 1);
-	ofd_seg_log(k->seg, OFD_LOG_WARN, "rtr %s: the VRPs outlived the cache's expire interval: flows "
-					  "get rpki unknown until the cache answers",
+	ofd_seg_log(k->seg, OFD_LOG_WARN,
+		    "rtr %s: the VRPs outlived the cache's expire interval: flows "
+		    "get rpki unknown until the cache answers",
 		    k->rtr);
 }
 
@@ -164,12 +165,14 @@ void bgp_rpki_take(struct bgp_rpki *k)
 	k->cur = set;
 }
 
-enum ofd_rpki bgp_rpki_state(const struct bgp_rpki *k, const struct ofd_ip *addr, uint8_t len, uint32_t origin)
+void bgp_rpki_batch(const struct bgp_rpki *k, const struct ofd_prefix *const *routes, const uint32_t *origins,
+		    size_t n, uint8_t *out)
 {
-	if (!k->cur || atomic_load_explicit(&k->expired, memory_order_relaxed))
-		return OFD_RPKI_UNKNOWN;
-	struct ofd_prefix route = {.addr = *addr, .len = len};
-	return ofd_vrpset_validate(k->cur, &route, origin);
+	if (!k->cur || atomic_load_explicit(&k->expired, memory_order_relaxed)) {
+		memset(out, OFD_RPKI_UNKNOWN, n);
+		return;
+	}
+	ofd_vrpset_validate_batch(k->cur, routes, origins, n, out);
 }
 
 void bgp_rpki_fini(struct bgp_rpki *k)

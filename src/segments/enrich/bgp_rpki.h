@@ -4,7 +4,7 @@
  * force) and/or an RTR cache (`rtr`: host:port, RFC 8210/6810). The newest set from either
  * source is the one in force. Sets are built on background threads and handed over through an
  * atomic pointer; the flow path takes a new one between batches (bgp_rpki_take) and then
- * validates without locks (bgp_rpki_state). Before any set arrives, and after the RTR cache's
+ * validates without locks (bgp_rpki_batch). Before any set arrives, and after the RTR cache's
  * expire interval passed without a refresh, flows get `unknown`.
  */
 #ifndef OFD_SEG_BGP_RPKI_H
@@ -48,9 +48,10 @@ int bgp_rpki_init(struct bgp_rpki *k, struct ofd_segment *seg);
 /* Between batches, on the flow path: take a new set if one came. */
 void bgp_rpki_take(struct bgp_rpki *k);
 
-/* The state of route (addr, len in net/prefix.h's 0-128 space) from origin (0: none). */
-enum ofd_rpki bgp_rpki_state(const struct bgp_rpki *k, const struct ofd_ip *addr, uint8_t len,
-			     uint32_t origin);
+/* The states of routes[0..n) from origins[0..n) into out (ofd_vrpset_validate_batch: their
+   memory misses overlap), or all unknown without a set in force. */
+void bgp_rpki_batch(const struct bgp_rpki *k, const struct ofd_prefix *const *routes, const uint32_t *origins,
+		    size_t n, uint8_t *out);
 
 /* After the threads were joined. */
 void bgp_rpki_fini(struct bgp_rpki *k);
