@@ -28,64 +28,13 @@
 
 #include "decode/decode.h"
 #include "gen_load.h"
+#include "bench_sample.h"
 #include "ofd/harness.h"
 #include "ofd/log.h"
 #include "ofd/time.h"
 #include "segments/output/postgres.h"
 
 extern const struct ofd_segment_type ofd_seg_postgres;
-
-struct stored {
-	struct ofd_batch **b;
-	size_t n, cap;
-	uint64_t records;
-};
-
-static void keep(struct ofd_batch *b, void *ctx)
-{
-	struct stored *st = ctx;
-	if (!ofd_batch_live_count(b))
-		return;
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? 2 * st->cap : 64;
-		struct ofd_batch **nb = realloc(st->b, cap * sizeof(*nb));
-		if (!nb)
-			return;
-		st->b = nb;
-		st->cap = cap;
-	}
-	struct ofd_batch *c = malloc(sizeof(*c));
-	if (!c)
-		return;
-	ofd_batch_init(c, NULL, NULL);
-	ofd_batch_copy_live(c, b);
-	st->records += ofd_batch_live_count(c);
-	st->b[st->n++] = c;
-}
-
-static int load(const char *path, struct stored *st)
-{
-	struct gen_dgrams s;
-	struct ofd_decoder *dec = NULL;
-	struct ofd_batch *b = malloc(sizeof(*b));
-	int rc = -1;
-	if (!b || gen_load(path, &s) || s.n == 0) {
-		fprintf(stderr, "bench_postgres: %s: no datagrams\n", path);
-		free(b);
-		return -1;
-	}
-	if (ofd_decoder_new(&dec, NULL) == 0) {
-		ofd_batch_init(b, keep, st);
-		for (size_t i = 0; i < s.n; i++)
-			(void)ofd_decode(dec, &s.dg[i], b);
-		ofd_batch_flush(b);
-		rc = st->n ? 0 : -1;
-	}
-	ofd_decoder_free(dec);
-	gen_load_free(&s);
-	free(b);
-	return rc;
-}
 
 static double thread_s(void)
 {
@@ -146,7 +95,7 @@ int main(int argc, char **argv)
 	ofd_log_set_level(OFD_LOG_ERR);
 	struct stored st = {0};
 	struct ofd_batch *w = malloc(sizeof(*w));
-	if (!w || load(file, &st))
+	if (!w || stored_load("bench_postgres", file, &st))
 		return 1;
 	char cfg[8192], fl[4096] = "";
 	if (fields)

@@ -28,6 +28,7 @@
 #include "core/registry.h"
 #include "decode/decode.h"
 #include "gen_load.h"
+#include "bench_sample.h"
 #include "ofd/harness.h"
 #include "ofd/log.h"
 #include "ofd/time.h"
@@ -35,63 +36,11 @@
 
 #define MAX_SEGS 16
 
-struct stored {
-	struct ofd_batch **b;
-	size_t n, cap;
-	uint64_t records;
-};
-
 struct seg {
 	const char *name;
 	struct ofd_harness *h;
 	uint64_t in, out, ns;
 };
-
-static void keep(struct ofd_batch *b, void *ctx)
-{
-	struct stored *st = ctx;
-	if (!ofd_batch_live_count(b))
-		return;
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? 2 * st->cap : 64;
-		struct ofd_batch **nb = realloc(st->b, cap * sizeof(*nb));
-		if (!nb)
-			return;
-		st->b = nb;
-		st->cap = cap;
-	}
-	struct ofd_batch *c = malloc(sizeof(*c));
-	if (!c)
-		return;
-	ofd_batch_init(c, NULL, NULL);
-	ofd_batch_copy_live(c, b);
-	st->records += ofd_batch_live_count(c);
-	st->b[st->n++] = c;
-}
-
-static int load(const char *path, struct stored *st)
-{
-	struct gen_dgrams s;
-	struct ofd_decoder *dec = NULL;
-	struct ofd_batch *b = malloc(sizeof(*b));
-	int rc = -1;
-	if (!b || gen_load(path, &s) || s.n == 0) {
-		fprintf(stderr, "bench_seg: %s: no datagrams\n", path);
-		free(b);
-		return -1;
-	}
-	if (ofd_decoder_new(&dec, NULL) == 0) {
-		ofd_batch_init(b, keep, st);
-		for (size_t i = 0; i < s.n; i++)
-			(void)ofd_decode(dec, &s.dg[i], b);
-		ofd_batch_flush(b);
-		rc = st->n ? 0 : -1;
-	}
-	ofd_decoder_free(dec);
-	gen_load_free(&s);
-	free(b);
-	return rc;
-}
 
 static uint64_t thread_ns(void)
 {
@@ -182,7 +131,7 @@ int main(int argc, char **argv)
 	}
 	struct stored st = {0};
 	w = malloc(sizeof(*w));
-	if (!w || load(file, &st))
+	if (!w || stored_load("bench_seg", file, &st))
 		goto out;
 	for (long p = 0; p < warmup; p++)
 		pass(&st, sg, nseg, w, 0);
