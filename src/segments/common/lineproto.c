@@ -120,30 +120,13 @@ const char *ofd_lp_finish(struct ofd_lp *lp)
 	return NULL;
 }
 
-static uint64_t get_u(const struct ofd_flow *f, unsigned id)
-{
-	const struct ofd_field_info *d = &ofd_fields[id];
-	const unsigned char *m = (const unsigned char *)f + d->off;
-	uint8_t v8;
-	uint16_t v16;
-	uint32_t v32;
-	uint64_t v64;
-	switch (d->size) {
-	case 1: memcpy(&v8, m, 1); return v8;
-	case 2: memcpy(&v16, m, 2); return v16;
-	case 4: memcpy(&v32, m, 4); return v32;
-	case 8: memcpy(&v64, m, 8); return v64;
-	default: return 0;
-	}
-}
-
 /* A numeric column's value. */
 static uint64_t num(const struct ofd_sqlcol *c, const struct ofd_flow *f)
 {
 	switch (c->how) {
-	case OFD_SQLCOL_INT: return get_u(f, c->id);
-	case OFD_SQLCOL_SPEED: return get_u(f, c->id) / 1000000u;
-	case OFD_SQLCOL_SCALED: return get_u(f, c->id) / c->div;
+	case OFD_SQLCOL_INT: return ofd_sqlcol_get_u(f, c->id);
+	case OFD_SQLCOL_SPEED: return ofd_sqlcol_get_u(f, c->id) / 1000000u;
+	case OFD_SQLCOL_SCALED: return ofd_sqlcol_get_u(f, c->id) / c->div;
 	default: return 0;
 	}
 }

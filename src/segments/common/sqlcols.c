@@ -96,23 +96,6 @@ int ofd_sqlcol_readable(const struct ofd_sqlcol *c)
 	return c->how != OFD_SQLCOL_ZERO && c->how != OFD_SQLCOL_TEXT;
 }
 
-static uint64_t get_u(const struct ofd_flow *f, unsigned id)
-{
-	const struct ofd_field_info *d = &ofd_fields[id];
-	const unsigned char *m = (const unsigned char *)f + d->off;
-	uint8_t v8;
-	uint16_t v16;
-	uint32_t v32;
-	uint64_t v64;
-	switch (d->size) {
-	case 1: memcpy(&v8, m, 1); return v8;
-	case 2: memcpy(&v16, m, 2); return v16;
-	case 4: memcpy(&v32, m, 4); return v32;
-	case 8: memcpy(&v64, m, 8); return v64;
-	default: return 0;
-	}
-}
-
 /* Store v into the member of id; -1 when it does not fit its width. */
 static int set_u(struct ofd_flow *f, unsigned id, uint64_t v)
 {
@@ -153,9 +136,11 @@ int ofd_sqlcol_bind(sqlite3_stmt *st, int i, const struct ofd_sqlcol *c, const s
 {
 	const struct ofd_field_info *d = &ofd_fields[c->id];
 	switch ((enum ofd_sqlcol_how)c->how) {
-	case OFD_SQLCOL_INT: return sqlite3_bind_int64(st, i, (sqlite3_int64)get_u(f, c->id));
-	case OFD_SQLCOL_SPEED: return sqlite3_bind_int64(st, i, (sqlite3_int64)(get_u(f, c->id) / 1000000u));
-	case OFD_SQLCOL_SCALED: return sqlite3_bind_int64(st, i, (sqlite3_int64)(get_u(f, c->id) / c->div));
+	case OFD_SQLCOL_INT: return sqlite3_bind_int64(st, i, (sqlite3_int64)ofd_sqlcol_get_u(f, c->id));
+	case OFD_SQLCOL_SPEED:
+		return sqlite3_bind_int64(st, i, (sqlite3_int64)(ofd_sqlcol_get_u(f, c->id) / 1000000u));
+	case OFD_SQLCOL_SCALED:
+		return sqlite3_bind_int64(st, i, (sqlite3_int64)(ofd_sqlcol_get_u(f, c->id) / c->div));
 	case OFD_SQLCOL_ZERO: return sqlite3_bind_int64(st, i, 0);
 	case OFD_SQLCOL_IP: {
 		char buf[OFD_IP_STRLEN];
@@ -278,9 +263,11 @@ int ofd_sqlcol_read(sqlite3_stmt *st, int i, const struct ofd_sqlcol *c, struct 
 		uint64_t mul = c->how == OFD_SQLCOL_SPEED ? 1000000u : c->div;
 		if (mul > 1 && u > UINT64_MAX / mul)
 			return -1;
-		if (c->how == OFD_SQLCOL_SCALED && get_u(f, c->id)) /* the ns column was read: it wins */
+		if (c->how == OFD_SQLCOL_SCALED &&
+		    ofd_sqlcol_get_u(f, c->id)) /* the ns column was read: it wins */
 			return 0;
-		if (!u && get_u(f, c->id)) /* an ns column of 0 (not written): the seconds column's */
+		if (!u &&
+		    ofd_sqlcol_get_u(f, c->id)) /* an ns column of 0 (not written): the seconds column's */
 			return 0;
 		return set_u(f, c->id, u * mul);
 	}

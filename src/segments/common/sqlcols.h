@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "format/fpcsv.h"
 #include "format/wbuf.h"
@@ -46,6 +47,24 @@ struct ofd_sqlcol {
 /* The column of a name (EnrichedFlow's Go name, or any name ofd_field_by_name takes); -1 when
    unknown. */
 int ofd_sqlcol_by_name(struct ofd_sqlcol *c, const char *name);
+
+/* The unsigned value of numeric field id of f, whatever its width (1, 2, 4 or 8 bytes). */
+static inline uint64_t ofd_sqlcol_get_u(const struct ofd_flow *f, unsigned id)
+{
+	const struct ofd_field_info *d = &ofd_fields[id];
+	const unsigned char *m = (const unsigned char *)f + d->off;
+	uint8_t v8;
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v64;
+	switch (d->size) {
+	case 1: memcpy(&v8, m, 1); return v8;
+	case 2: memcpy(&v16, m, 2); return v16;
+	case 4: memcpy(&v32, m, 4); return v32;
+	case 8: memcpy(&v64, m, 8); return v64;
+	default: return 0;
+	}
+}
 
 /* All of EnrichedFlow's columns in its order (OFD_FPCSV_NCOLS). */
 void ofd_sqlcol_all(struct ofd_sqlcol *cols);

@@ -24,9 +24,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ofd/cfg.h"
 #include "ofd/err.h"
 
 struct ofd_segment;
+
+/*
+ * The config keys every pool output takes, for its key table: the state T has uint64_t
+ * batchsize, flush_ns, workers, retries, backoff_ns. `what` names a chunk in the help texts
+ * ("request", "COPY").
+ */
+#define OFD_WPOOL_KEYS(T, what)                                                                              \
+	OFD_KEY("batchsize", OFD_CFG_UINT, T, batchsize, .def = "5000", .min = 1, .max = 1000000,            \
+		.help = "rows per " what " (a chunk of the writer pool)"),                                   \
+	    OFD_KEY("flushinterval", OFD_CFG_DURATION, T, flush_ns, .def = "1s",                             \
+		    .help = "a " what " open this long is sent even when not full"),                         \
+	    OFD_KEY("workers", OFD_CFG_UINT, T, workers, .def = "1", .min = 1, .max = 64,                    \
+		    .help = "writer threads, each with its own connection (jobs: N sets it too)"),           \
+	    OFD_KEY("retries", OFD_CFG_UINT, T, retries, .def = "3", .max = 1000,                            \
+		    .help = "attempts of a " what " after the first when the connection was lost or "        \
+			    "the server was busy; then its rows are lost (counted)"),                        \
+	    OFD_KEY("backoff", OFD_CFG_DURATION, T, backoff_ns, .def = "1s",                                 \
+		    .help = "wait before the first retry, doubled per attempt (at most 60 s)")
 
 /* ops->send's answers */
 enum {

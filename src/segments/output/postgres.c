@@ -548,17 +548,7 @@ static const struct ofd_cfg_key postgres_keys[] = {
 	    .choices = timeindex_modes,
 	    .help = "the time columns' index: brin (block ranges, summarized as pages fill: small, "
 		    "cheap to keep for rows written in time order) or btree"),
-    OFD_KEY("batchsize", OFD_CFG_UINT, struct postgres_state, batchsize, .def = "5000", .min = 1,
-	    .max = 1000000, .help = "rows per COPY (a chunk of the writer pool)"),
-    OFD_KEY("flushinterval", OFD_CFG_DURATION, struct postgres_state, flush_ns, .def = "1s",
-	    .help = "a chunk open this long is sent even when not full"),
-    OFD_KEY("workers", OFD_CFG_UINT, struct postgres_state, workers, .def = "1", .min = 1, .max = 64,
-	    .help = "writer threads, each with its own connection (jobs: N sets it too)"),
-    OFD_KEY("retries", OFD_CFG_UINT, struct postgres_state, retries, .def = "3", .min = 0, .max = 1000,
-	    .help = "attempts of a chunk after the first, when the connection was lost or the server "
-		    "was busy; then its rows are lost (counted)"),
-    OFD_KEY("backoff", OFD_CFG_DURATION, struct postgres_state, backoff_ns, .def = "1s",
-	    .help = "wait before the first retry, doubled per attempt (at most 60 s)"),
+    OFD_WPOOL_KEYS(struct postgres_state, "COPY"),
     OFD_KEY_END,
 };
 

@@ -47,11 +47,11 @@ static size_t col_max(const struct ofd_pgcol *c)
 {
 	switch ((enum ofd_pgtype)c->type) {
 	case OFD_PG_INTEGER:
-	case OFD_PG_BIGINT: return 21;
+	case OFD_PG_BIGINT: return 19 + 3; /* at most 2^63-1; ofd_wbuf_put_u64 writes 3 past */
 	case OFD_PG_INET: return OFD_IP_STRLEN;
 	case OFD_PG_MACADDR: return 18;
 	case OFD_PG_BIGINT_ARRAY:
-		return 2 +
+		return 2 + 3 +
 		       11 * (OFD_AS_PATH_MAX > OFD_COMMUNITIES_MAX ? OFD_AS_PATH_MAX : OFD_COMMUNITIES_MAX);
 	case OFD_PG_TEXT: break;
 	}
@@ -64,49 +64,6 @@ size_t ofd_pgcol_row_max(const struct ofd_pgcol *cols, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		m += col_max(&cols[i]) + 1;
 	return m;
-}
-
-static uint64_t get_u(const struct ofd_flow *f, unsigned id)
-{
-	const struct ofd_field_info *d = &ofd_fields[id];
-	const unsigned char *m = (const unsigned char *)f + d->off;
-	uint8_t v8;
-	uint16_t v16;
-	uint32_t v32;
-	uint64_t v64;
-	switch (d->size) {
-	case 1: memcpy(&v8, m, 1); return v8;
-	case 2: memcpy(&v16, m, 2); return v16;
-	case 4: memcpy(&v32, m, 4); return v32;
-	case 8: memcpy(&v64, m, 8); return v64;
-	default: return 0;
-	}
-}
-
-/* Decimal v: most values are small (zeros of absent fields, ports, counts), so below 1000 it is
-   one table lookup (ofd_wbuf_d3: three digits and the count without leading zeros). */
-static char *put_u(char *p, uint64_t v)
-{
-	if (v < 1000) {
-		const char *d = &ofd_wbuf_d3[0][0] + 4 * v; /* the table as one array: d + 3 - n + 2 is
-							       within it (v < 10 reads the next entry) */
-		unsigned n = (unsigned char)d[3];
-		memcpy(p, d + 3 - n, 3); /* up to 2 bytes past the digits: col_max() has room */
-		return p + n;
-	}
-	char t[24], *e = t + sizeof(t); /* three digits at a time from the right */
-	while (v >= 1000) {
-		uint64_t q = v / 1000;
-		e -= 3;
-		memcpy(e, ofd_wbuf_d3[v - q * 1000], 3);
-		v = q;
-	}
-	unsigned n = (unsigned char)ofd_wbuf_d3[v][3];
-	e -= n;
-	memcpy(e, ofd_wbuf_d3[v] + 3 - n, n);
-	size_t len = (size_t)(t + sizeof(t) - e);
-	memcpy(p, e, len);
-	return p + len;
 }
 
 static char *put_null(char *p)
@@ -167,7 +124,7 @@ static char *put_cell(char *p, const struct ofd_pgcol *c, const struct ofd_flow 
 	const struct ofd_field_info *d = s->id < OFD_F__COUNT ? &ofd_fields[s->id] : NULL;
 	switch ((enum ofd_sqlcol_how)s->how) {
 	case OFD_SQLCOL_INT: {
-		uint64_t v = get_u(f, s->id);
+		uint64_t v = ofd_sqlcol_get_u(f, s->id);
 		if (c->type == OFD_PG_MACADDR) {
 			if (!v && !ofd_flow_has(f, s->id))
 				return put_null(p);
@@ -183,10 +140,10 @@ static char *put_cell(char *p, const struct ofd_pgcol *c, const struct ofd_flow 
 			v = (uint64_t)INT64_MAX;
 			++*clamped;
 		}
-		return put_u(p, v);
+		return ofd_wbuf_put_u64(p, v);
 	}
-	case OFD_SQLCOL_SPEED: return put_u(p, get_u(f, s->id) / 1000000u);
-	case OFD_SQLCOL_SCALED: return put_u(p, get_u(f, s->id) / s->div);
+	case OFD_SQLCOL_SPEED: return ofd_wbuf_put_u64(p, ofd_sqlcol_get_u(f, s->id) / 1000000u);
+	case OFD_SQLCOL_SCALED: return ofd_wbuf_put_u64(p, ofd_sqlcol_get_u(f, s->id) / s->div);
 	case OFD_SQLCOL_ZERO: *p++ = '0'; return p;
 	case OFD_SQLCOL_IP: {
 		const struct ofd_ip *ip = (const struct ofd_ip *)(const void *)((const char *)f + d->off);
@@ -220,7 +177,7 @@ static char *put_cell(char *p, const struct ofd_pgcol *c, const struct ofd_flow 
 		for (unsigned i = 0; i < n; i++) {
 			if (i)
 				*p++ = ',';
-			p = put_u(p, v[i]);
+			p = ofd_wbuf_put_u64(p, v[i]);
 		}
 		*p++ = '}';
 		return p;
