@@ -158,10 +158,11 @@ static void test_all_rows_once(void **state)
 	assert_int_equal(s.rows, 10000);
 	assert_int_equal(s.sum, want);
 	assert_int_equal(s.sends, 100);
-	assert_int_equal(s.opens, 3);
 	assert_int_equal(ofd_harness_counter(h, "written"), 10000);
 	assert_int_equal(ofd_harness_counter(h, "lost"), 0);
 	finish(wp, &s);
+	assert_int_equal(s.opens, 3); /* each worker connected once (a late starter may not have
+					 before the drain: the threads are joined by now) */
 }
 
 static void test_transient_retried(void **state)
