@@ -2,7 +2,8 @@
 # kafkaproducer with the binary and independent readers: the shared NetFlow capture goes through
 # `overflowd -c` (pcap -> kafkaproducer -> json) into librdkafka's mock cluster (kafka_mock, a
 # real Kafka protocol on 127.0.0.1); kcat reads the topic back one message at a time and protoc
-# decodes each with flowpipeline's schema (proto/enrichedflow.proto). Every record arrives (the
+# decodes each with flowpipeline's schema (proto/enrichedflow.proto) after checking its length
+# prefix (delimited, flowpipeline's framing; bare with delimited: false). Every record arrives (the
 # message count equals the record count: the end flushes), and messages 1, 2 and the last carry
 # the addresses, ports, bytes and packets our json output shows for the same records.
 # Variant json: `format: json` sends the json output's lines unchanged (compared sorted).
@@ -49,9 +50,17 @@ pb_ip() {
 # json_val LINE KEY: a number or string value of our json line
 json_val() { sed -n "s/.*\"$2\":\"\{0,1\}\([^\",]*\).*/\1/p" <<<"$1"; }
 
-# message N (0-based) of TOPIC decoded by protoc
+# decode TOPIC N [bare]: message N (0-based) of TOPIC decoded by protoc; unless bare, its varint
+# length prefix (protodelim, flowpipeline's framing) is checked against the rest and taken off
 decode() {
-	kcat -C -b "$KAFKA_ADDR" -t "$1" -o "$2" -c 1 -e -q -f '%s' 2>/dev/null |
+	local b0 b1 n k=0
+	kcat -C -b "$KAFKA_ADDR" -t "$1" -o "$2" -c 1 -e -q -f '%s' >msg.bin 2>/dev/null
+	if [ "${3:-}" != bare ]; then
+		read -r b0 b1 < <(od -An -tu1 -N2 msg.bin)
+		if [ "$b0" -lt 128 ]; then n=$b0 k=1; else n=$(((b0 & 127) | b1 << 7)) k=2; fi
+		[ $(($(stat -c %s msg.bin) - k)) -eq "$n" ] || { echo "length prefix $n does not frame the message" >&2; return 1; }
+	fi
+	tail -c +$((k + 1)) msg.bin |
 		protoc --decode=flowpb.EnrichedFlow --proto_path="$OFD_SRC/proto" enrichedflow.proto
 }
 
@@ -100,12 +109,12 @@ cmp -s <(sort j.json) <(sort out.json) || e2e_fail "the json messages differ fro
 
 E2E_VARIANT=sigterm
 # stdin with eofcloses false stays up after its file: SIGTERM ends the run, and the flush at
-# the end still delivers everything
+# the end still delivers everything; delimited: false writes bare messages
 cat >t.yml <<YML
 - segment: stdin
   config: {filename: out.json}
 - segment: kafkaproducer
-  config: {server: "$KAFKA_ADDR", topic: flowsterm, tls: false, auth: false}
+  config: {server: "$KAFKA_ADDR", topic: flowsterm, tls: false, auth: false, delimited: false}
 YML
 e2e_bg OFD_PID "$OFD_BIN" -c t.yml 2>t.err
 e2e_wait 60 grep -q "end of input; eofcloses is false" t.err || e2e_fail "no end-of-input note: $(cat t.err)"
@@ -114,6 +123,16 @@ e2e_reap "$OFD_PID" 60
 expect_eq "SIGTERM exit status" "$E2E_RC" 0
 grep -q "produced $RECORDS, acked $RECORDS, failed 0," t.err || e2e_fail "counters: $(grep kafkaproducer t.err)"
 expect_eq "messages after SIGTERM" "$(kafka_count flowsterm)" "$RECORDS"
+# four partitions: partition 0's first message is some record of out.json, not the first
+decode flowsterm 0 bare >t1.txt 2>t1.err || e2e_fail "a bare message does not decode: $(cat t1.err)"
+cp out.json t1.match
+for k in src_port dst_port bytes packets; do
+	v=$(sed -n "s/^$k: //p" t1.txt)
+	[ -n "$v" ] || e2e_fail "the bare message has no $k: $(cat t1.txt)"
+	grep -F "\"$k\":$v," t1.match >t1.next
+	mv t1.next t1.match
+done
+[ -s t1.match ] || e2e_fail "the bare message is no record of the json output: $(cat t1.txt)"
 
 E2E_VARIANT=broker-gone
 # no broker at the end: what the final flush cannot deliver is counted as failed, not lost

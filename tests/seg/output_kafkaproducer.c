@@ -151,6 +151,19 @@ static void fill(struct ofd_flow *f, unsigned i)
 
 static struct msg msgs[MSGS_MAX];
 
+/* Message m decoded into f with schema sc: one length-delimited message filling it exactly
+   (protodelim, the producer's default), or the bare message when `bare`. */
+static void decode_msg(struct ofd_flow *f, const struct msg *m, enum ofd_pb_schema sc, int bare)
+{
+	const uint8_t *p = m->buf;
+	size_t n = m->len, off = 0;
+	if (!bare) {
+		assert_int_equal(ofd_pb_next_delim(m->buf, m->len, &off, &p, &n), 1);
+		assert_int_equal(off, m->len); /* the prefix frames the whole message */
+	}
+	assert_int_equal(ofd_pb_decode(f, p, n, sc, NULL, NULL), 0);
+}
+
 /* Three records produced, consumed, decoded: the values come back; counters and metrics. */
 static void test_roundtrip(void **state)
 {
@@ -173,7 +186,7 @@ static void test_roundtrip(void **state)
 	for (unsigned i = 0; i < 3; i++) {
 		struct ofd_flow f;
 		assert_int_equal(msgs[i].klen, 0); /* no key configured */
-		assert_int_equal(ofd_pb_decode(&f, msgs[i].buf, msgs[i].len, OFD_PB_ENRICHED, NULL, NULL), 0);
+		decode_msg(&f, &msgs[i], OFD_PB_ENRICHED, 0);
 		assert_int_equal(ofd_ip_v4(&f.src_addr), 0xc0000201u + i);
 		assert_int_equal(ofd_ip_v4(&f.dst_addr), 0xc6336401u);
 		assert_int_equal(f.src_port, 40000 + i);
@@ -201,7 +214,7 @@ static void test_legacy(void **state)
 	wait_counter(h, "acked", 1);
 	assert_int_equal(consume(m->addr, "lg", 1, msgs, 1), 1);
 	struct ofd_flow f;
-	assert_int_equal(ofd_pb_decode(&f, msgs[0].buf, msgs[0].len, OFD_PB_LEGACY, NULL, NULL), 0);
+	decode_msg(&f, &msgs[0], OFD_PB_LEGACY, 0);
 	assert_int_equal(ofd_ip_v4(&f.src_addr), 0xc0000206u);
 	assert_int_equal(f.bytes, 6000);
 	assert_int_equal(f.src_port, 40005);
@@ -209,14 +222,17 @@ static void test_legacy(void **state)
 	ofd_harness_free(h);
 }
 
-/* topicsuffix: SrcAs (by its snake_case name) picks the topic TOPIC-VALUE per record. */
+/* topicsuffix: SrcAs (by its snake_case name) picks the topic TOPIC-VALUE per record; bare
+   messages with delimited: false. */
 static void test_topicsuffix(void **state)
 {
 	struct mock *m = *state;
 	rd_kafka_mock_topic_create(m->mc, "sx-65000", 1, 1);
 	rd_kafka_mock_topic_create(m->mc, "sx-65001", 1, 1);
 	struct ofd_harness *h =
-	    open_seg("{server: \"%s\", topic: sx, topicsuffix: src_as, tls: false, auth: false}", m->addr);
+	    open_seg("{server: \"%s\", topic: sx, topicsuffix: src_as, tls: false, auth: false, "
+		     "delimited: false}",
+		     m->addr);
 	struct ofd_batch *b = ofd_harness_batch(h, 5);
 	for (unsigned i = 0; i < 5; i++)
 		fill(&b->flows[i], i % 2); /* src_as 65000, 65001, 65000, 65001, 65000 */
@@ -226,7 +242,7 @@ static void test_topicsuffix(void **state)
 	assert_int_equal(consume(m->addr, "sx-65000", 1, msgs, 3), 3);
 	for (unsigned i = 0; i < 3; i++) {
 		struct ofd_flow f;
-		assert_int_equal(ofd_pb_decode(&f, msgs[i].buf, msgs[i].len, OFD_PB_ENRICHED, NULL, NULL), 0);
+		decode_msg(&f, &msgs[i], OFD_PB_ENRICHED, 1); /* delimited: false */
 		assert_int_equal(f.src_as, 65000);
 	}
 	assert_int_equal(consume(m->addr, "sx-65001", 1, msgs, 2), 2);
@@ -253,7 +269,7 @@ static void test_key_partition(void **state)
 	unsigned seen[4] = {0};
 	for (unsigned i = 0; i < 40; i++) {
 		struct ofd_flow f;
-		assert_int_equal(ofd_pb_decode(&f, msgs[i].buf, msgs[i].len, OFD_PB_ENRICHED, NULL, NULL), 0);
+		decode_msg(&f, &msgs[i], OFD_PB_ENRICHED, 0);
 		unsigned k = ofd_ip_v4(&f.src_addr) - 0xc0000201u;
 		assert_true(k < 4);
 		assert_int_equal(f.bytes % 4, k);

@@ -2,9 +2,10 @@
  * kafkaconsumer: one Kafka message's payload into records.
  *
  * protobuf: flowpipeline's EnrichedFlow, or goflow2's FlowMessage with `legacy`
- * (src/format/flowpb.h), either one bare message per Kafka message (flowpipeline's
- * kafkaproducer, goflow2 v1) or length-delimited messages (goflow2 v2's -format=bin, protodelim:
- * a varint length before each). `delimited: auto` (the default) takes a payload as delimited when
+ * (src/format/flowpb.h), either one bare message per Kafka message (flowpipeline before its
+ * goflow2 v2 move, goflow2 v1, our kafkaproducer with delimited: false) or length-delimited
+ * messages (flowpipeline's and our kafkaproducer's default, goflow2 v2's -format=bin,
+ * protodelim: a varint length before each). `delimited: auto` (the default) takes a payload as delimited when
  * its prefixes chain exactly to its end and every message inside decodes, else as one bare
  * message: a bare message is taken for a delimited one only if its first bytes happen to be a
  * varint equal to the rest's length and the rest decodes as well. `delimited: true` / `false`

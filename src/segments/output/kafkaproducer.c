@@ -60,7 +60,7 @@ struct kp_state {
 	/* config */
 	struct ofd_kafka_conn conn; /* server, user, pass, tls, auth, mechanism, kafka-version, properties */
 	char *topic, *topicsuffix;
-	int legacy, compression, format;
+	int legacy, delimited, compression, format;
 	struct ofd_strlist key;
 	uint64_t queue, queue_bytes, delivery_timeout_ns, flush_timeout_ns, linger_ns;
 	/* set up by init() */
@@ -127,6 +127,10 @@ static const struct ofd_cfg_key kp_keys[] = {
     OFD_KEY("legacy", OFD_CFG_BOOL, struct kp_state, legacy, .def = "false",
 	    .help =
 		"protobuf messages in goflow2's FlowMessage schema instead of flowpipeline's EnrichedFlow"),
+    OFD_KEY("delimited", OFD_CFG_BOOL, struct kp_state, delimited, .def = "true",
+	    .help = "protobuf: a varint length before each message (protodelim), as flowpipeline's "
+		    "kafkaproducer and goflow2 v2 write them; false: the bare message, as flowpipeline "
+		    "before goflow2 v2 and goflow2 v1 did"),
     OFD_KEY("key", OFD_CFG_STRLIST, struct kp_state, key,
 	    .help = "fields whose values form the message key (a name or a list), so the records of one flow "
 		    "or host land in one partition; default none: no key, librdkafka's partitioner spreads "
@@ -543,13 +547,36 @@ static rd_kafka_topic_t *topic_of(struct kp_state *s, const struct ofd_flow *f)
 	return rkt;
 }
 
+/* Room before a delimited message for its prefix: 2 bytes hold any length below 16 KiB. */
+#define PB_PREFIX 2
+
+/* The protobuf message of f in out[0..OFD_PB_MAX), behind its varint length when delimited: its
+   start in out and (*len) its length with the prefix; *len 0 when it does not encode. */
+static uint8_t *pb_message(const struct kp_state *s, const struct ofd_flow *f, uint8_t *out, size_t *len)
+{
+	enum ofd_pb_schema sc = s->legacy ? OFD_PB_LEGACY : OFD_PB_ENRICHED;
+	if (!s->delimited) {
+		*len = ofd_pb_encode(f, sc, out, OFD_PB_MAX);
+		return out;
+	}
+	size_t n = ofd_pb_encode(f, sc, out + PB_PREFIX, OFD_PB_MAX - 10);
+	uint8_t pre[10];
+	size_t k = n ? ofd_pb_put_len(pre, n) : 0;
+	uint8_t *start = out + PB_PREFIX - k;
+	if (k > PB_PREFIX) { /* a message of 16 KiB or more: rare, moved */
+		memmove(out + k, out + PB_PREFIX, n);
+		start = out;
+	}
+	memcpy(start, pre, k);
+	*len = n ? n + k : 0;
+	return start;
+}
+
 /* The message of f into s->buf or s->w: its bytes and length (0: none). */
 static const void *encode(struct kp_state *s, const struct ofd_flow *f, size_t *len)
 {
-	if (s->format == 0) {
-		*len = ofd_pb_encode(f, s->legacy ? OFD_PB_LEGACY : OFD_PB_ENRICHED, s->buf, OFD_PB_MAX);
-		return s->buf;
-	}
+	if (s->format == 0)
+		return pb_message(s, f, s->buf, len);
 	s->w.len = 0;
 	ofd_fmt_json_enriched(&s->w, f);
 	*len = s->w.len;
@@ -673,9 +700,8 @@ static void kp_process(struct ofd_segment *seg, void *state, struct ofd_batch *b
 				nrun = 0;
 				used = 0;
 			}
-			uint8_t *p = s->runbuf + used;
-			size_t len =
-			    ofd_pb_encode(f, s->legacy ? OFD_PB_LEGACY : OFD_PB_ENRICHED, p, OFD_PB_MAX);
+			size_t len;
+			uint8_t *p = pb_message(s, f, s->runbuf + used, &len);
 			if (!len) {
 				fail_one(s, "the record does not encode", s->topic);
 				continue;
@@ -683,7 +709,7 @@ static void kp_process(struct ofd_segment *seg, void *state, struct ofd_batch *b
 			size_t klen = s->nkey ? key_bytes(s, f, p + len) : 0;
 			s->run[nrun++] = (rd_kafka_message_t){
 			    .payload = p, .len = len, .key = klen ? p + len : NULL, .key_len = klen};
-			used += len + klen;
+			used = (size_t)(p + len + klen - s->runbuf);
 			continue;
 		}
 		size_t len, klen = s->nkey ? key_bytes(s, f, key) : 0;
