@@ -22,6 +22,10 @@
  * of the connection is removed at once (BMP has no graceful restart; a new connection sends
  * the whole table again after its Peer Ups).
  *
+ * A router may have a BGP session with us and a BMP feed at once: the session is feed 0 of its
+ * RIB and keeps its own paths (its loss, graceful restart and End-of-RIB touch only those), the
+ * BMP peers are feeds 1..1024; a flow gets the best path over all of them (net/bgp_rib.h).
+ *
  * Hostile input: messages are framed (ofd_bmp_frame, at most OFD_BMP_MAX_LEN) in a receive
  * buffer of one maximal message, allocated while connected; a message that does not parse, a
  * bad version or length, or a stream ending inside a message counts as malformed and closes the

@@ -406,17 +406,32 @@ int ofd_bgp_rib_apply_src(struct ofd_bgp_rib *r, const struct ofd_bgp_update *u,
 	return apply(r, u, src << OFD_BGP_RIB_SRC_SHIFT, (1u << OFD_BGP_RIB_SRC_SHIFT) - 1);
 }
 
-size_t ofd_bgp_rib_mark_stale(struct ofd_bgp_rib *r)
+static size_t mark_stale(struct ofd_bgp_rib *r, uint32_t src)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->cap; i++) {
 		struct slot *s = &r->slots[i];
-		for (unsigned j = 0; s->used && j < s->n; j++, n++)
-			path_at(s, j)->stale = 1;
+		for (unsigned j = 0; s->used && j < s->n; j++) {
+			struct rpath *p = path_at(s, j);
+			if (src == OFD_BGP_RIB_SRC_ANY || p->pid >> OFD_BGP_RIB_SRC_SHIFT == src) {
+				p->stale = 1;
+				n++;
+			}
+		}
 	}
 	if (n)
 		r->dirty = 1;
 	return n;
+}
+
+size_t ofd_bgp_rib_mark_stale(struct ofd_bgp_rib *r)
+{
+	return mark_stale(r, OFD_BGP_RIB_SRC_ANY);
+}
+
+size_t ofd_bgp_rib_mark_stale_src(struct ofd_bgp_rib *r, uint32_t src)
+{
+	return mark_stale(r, src);
 }
 
 /* Remove every path for which drop(path) holds. */
@@ -454,7 +469,7 @@ static int is_stale(const struct rpath *p, uint32_t arg)
 static int of_src(const struct rpath *p, uint32_t src)
 {
 	uint32_t f = p->pid >> OFD_BGP_RIB_SRC_SHIFT;
-	return src == OFD_BGP_RIB_SRC_ANY ? f != 0 : f == src;
+	return src == OFD_BGP_RIB_SRC_ANY ? f != 0 : f == src; /* ANY: the BMP feeds' */
 }
 
 size_t ofd_bgp_rib_sweep_stale(struct ofd_bgp_rib *r)

@@ -174,7 +174,7 @@ void bgp_peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *why,
 			uint64_t t = p->theirs.gr_time * SEC;
 			if (sp->c.gr_max_ns && t > sp->c.gr_max_ns)
 				t = sp->c.gr_max_ns;
-			size_t n = ofd_bgp_rib_mark_stale(p->rib);
+			size_t n = ofd_bgp_rib_mark_stale_src(p->rib, 0);
 			atomic_fetch_add(&sp->cnt.stale_kept, n);
 			p->stale = 1;
 			p->stale_deadline = now + t;
@@ -183,7 +183,7 @@ void bgp_peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *why,
 			    "router %s: session down (%s), %zu paths kept stale for %us (graceful restart)",
 			    p->name, why, n, (unsigned)(t / SEC));
 		} else {
-			ofd_bgp_rib_clear(p->rib);
+			ofd_bgp_rib_remove_src(p->rib, 0); /* the session's; a BMP feed's stay */
 			p->stale = 0;
 			bgp_logf(sp, 0, "router %s: session down (%s), routes removed", p->name, why);
 		}

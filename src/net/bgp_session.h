@@ -18,7 +18,9 @@
  * the GR capability is lost, its paths are marked stale and kept for the peer's restart time
  * (capped by gr_max_ns) when the connection failed without a NOTIFICATION (RFC 4724 4.2; we do
  * not announce the RFC 8538 N bit); they are swept at the End-of-RIB of every family of the new session or
- * when the time runs out. Without GR the paths are removed at once.
+ * when the time runs out. Without GR the paths are removed at once. The session's paths are feed 0
+ * of the router's RIB (ofd_bgp_rib_apply_src: ADD-PATH ids kept to their low 20 bits): a BMP
+ * feed of the same router (net/bgp_bmp.h) keeps its paths through all of this.
  */
 #ifndef OFD_NET_BGP_SESSION_H
 #define OFD_NET_BGP_SESSION_H
