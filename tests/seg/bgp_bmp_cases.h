@@ -11,6 +11,7 @@
  *     stream cut inside a message counts too (malformed 2); a new connection works again;
  *     a connection from an address that is no router's is refused;
  *   - test_bmp_post: `policy: post` takes L-flagged messages and ignores pre-policy ones;
+ *     `maxroutes: 1` refuses (and counts) a second route;
  *   - test_bmp_config: bad bmp keys refused with FILE:LINE: reason;
  *   - test_bmp_gobgp: a gobgpd (AS 64501) with a bmp-servers entry pointing at the station,
  *     peered with a second gobgpd (AS 64502, on 127.0.0.2) whose `gobgp global rib add`
@@ -217,15 +218,15 @@ static struct ofd_batch *bm_wait(struct ofd_harness *h, unsigned mask, int i, ui
 	}
 }
 
-static struct ofd_harness *bm_open_seg(unsigned port, const char *policy)
+static struct ofd_harness *bm_open_seg(unsigned port, const char *policy, const char *extra)
 {
 	char y[600], cfg[300];
 	snprintf(y, sizeof(y),
-		 "asn: 64500\nrouterid: 192.0.2.253\nsnapshotinterval: 50ms\n"
+		 "asn: 64500\nrouterid: 192.0.2.253\nsnapshotinterval: 50ms\n%s"
 		 "bmp:\n  listen: 127.0.0.1\n  port: %u\n  policy: %s\n"
 		 "routers:\n  - name: bmp\n    address: 127.0.0.1\n    asn: 64500\n"
 		 "  - name: other\n    address: 192.0.2.99\n    asn: 64501\n",
-		 port, policy);
+		 extra, port, policy);
 	st_write(st_path("bmp.yml"), y);
 	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("bmp.yml"));
 	return st_open(&ofd_seg_bgp, cfg);
@@ -237,7 +238,7 @@ static void test_bmp_stream(void **state)
 {
 	(void)state;
 	unsigned port = bird_free_port();
-	struct ofd_harness *h = bm_open_seg(port, "pre");
+	struct ofd_harness *h = bm_open_seg(port, "pre", "");
 	int fd = bm_connect(port, NULL);
 	/* Initiation */
 	bm_body.n = 0;
@@ -410,7 +411,7 @@ static void test_bmp_post(void **state)
 {
 	(void)state;
 	unsigned port = bird_free_port();
-	struct ofd_harness *h = bm_open_seg(port, "post");
+	struct ofd_harness *h = bm_open_seg(port, "post", "maxroutes: 1\n");
 	int fd = bm_connect(port, NULL);
 	bm_peer_up(&bm_msg, "192.0.2.1", 64511, 0);
 	send_all(fd, &bm_msg);
@@ -424,6 +425,17 @@ static void test_bmp_post(void **state)
 	struct ofd_batch *b = bm_wait(h, 0x4, 2, 65021);
 	assert_int_equal(b->flows[2].as_path_len, 2);
 	assert_int_equal(BM("ignored_policy"), 1);
+	/* maxroutes 1: a second post-policy route is refused and counted */
+	bm_upd4(10, 3, -1, post, 2, 0, NULL, 0, 0, 0);
+	bm_rm(&bm_msg, OFD_BMP_F_L, "192.0.2.1", 64511);
+	send_all(fd, &bm_msg);
+	uint64_t t0 = ofd_time_mono_ns();
+	while (ofd_harness_metric(h, "bgp_events_total", "routes_refused") < 1 &&
+	       ofd_time_mono_ns() - t0 < 10000000000ull)
+		poll(NULL, 0, 5);
+	assert_int_equal(ofd_harness_metric(h, "bgp_events_total", "routes_refused"), 1);
+	b = bm_wait(h, 0x4, 2, 65021);
+	assert_false(ofd_flow_has(&b->flows[3], OFD_F_DST_AS));
 	close(fd);
 	bm_wait(h, 0, -1, 0); /* connection loss: routes removed */
 	ofd_harness_free(h);
@@ -509,7 +521,7 @@ static void test_bmp_gobgp(void **state)
 		return;
 	}
 	unsigned port = bird_free_port(), bgp_port = bird_free_port();
-	struct ofd_harness *h = bm_open_seg(port, "pre");
+	struct ofd_harness *h = bm_open_seg(port, "pre", "");
 	struct gobgp mon = {.api = bird_free_port()}, up = {.api = bird_free_port()};
 	char c[2048], out[4096];
 	/* the monitored router: listens on 127.0.0.1:bgp_port for its upstream, BMP to us */
