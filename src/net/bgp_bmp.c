@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -285,6 +287,12 @@ static void do_accept(struct ofd_bgp_bmp *st)
 			close(fd);
 			continue;
 		}
+		/* BMP has no keepalive: TCP's finds a router gone silently (about 90 s) */
+		int one = 1, idle = 60, intvl = 10, cnt = 3;
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 		if (r->fd >= 0)
 			conn_close(st, r, "replaced by a new connection");
 		r->fd = fd;
