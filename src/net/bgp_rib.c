@@ -356,8 +356,9 @@ int ofd_bgp_rib_announce(struct ofd_bgp_rib *r, const struct ofd_prefix *p, uint
 	return rc;
 }
 
+/* tag/mask: the path ids as stored (id & mask | tag; see ofd_bgp_rib_apply_src) */
 static int walk(struct ofd_bgp_rib *r, const struct ofd_bgp_nlri *b, const struct ofd_bgp_update *u,
-		int withdraw)
+		int withdraw, uint32_t tag, uint32_t mask)
 {
 	if (!b->p || b->safi != OFD_BGP_SAFI_UNICAST)
 		return 0;
@@ -367,6 +368,7 @@ static int walk(struct ofd_bgp_rib *r, const struct ofd_bgp_nlri *b, const struc
 	int changed = 0;
 	ofd_bgp_nlri_begin(&it, b);
 	while (ofd_bgp_nlri_next(&it, &p, &pid) == 1) {
+		pid = (pid & mask) | tag;
 		int rc = withdraw ? ofd_bgp_rib_withdraw(r, &p, pid) : ofd_bgp_rib_announce(r, &p, pid, u);
 		if (rc < 0)
 			return rc;
@@ -375,46 +377,72 @@ static int walk(struct ofd_bgp_rib *r, const struct ofd_bgp_nlri *b, const struc
 	return changed;
 }
 
-int ofd_bgp_rib_apply(struct ofd_bgp_rib *r, const struct ofd_bgp_update *u)
+static int apply(struct ofd_bgp_rib *r, const struct ofd_bgp_update *u, uint32_t tag, uint32_t mask)
 {
 	if (u->outcome == OFD_BGP_SESSION_RESET)
 		return 0;
 	int tw = u->outcome == OFD_BGP_TREAT_AS_WITHDRAW, n = 0, rc;
-	if ((rc = walk(r, &u->withdrawn, u, 1)) < 0)
+	if ((rc = walk(r, &u->withdrawn, u, 1, tag, mask)) < 0)
 		return rc;
 	n += rc;
-	if ((rc = walk(r, &u->mp_unreach, u, 1)) < 0)
+	if ((rc = walk(r, &u->mp_unreach, u, 1, tag, mask)) < 0)
 		return rc;
 	n += rc;
-	if ((rc = walk(r, &u->nlri, u, tw)) < 0)
+	if ((rc = walk(r, &u->nlri, u, tw, tag, mask)) < 0)
 		return rc;
 	n += rc;
-	if ((rc = walk(r, &u->mp_reach, u, tw)) < 0)
+	if ((rc = walk(r, &u->mp_reach, u, tw, tag, mask)) < 0)
 		return rc;
 	return n + rc;
 }
 
-size_t ofd_bgp_rib_mark_stale(struct ofd_bgp_rib *r)
+int ofd_bgp_rib_apply(struct ofd_bgp_rib *r, const struct ofd_bgp_update *u)
+{
+	return apply(r, u, 0, UINT32_MAX);
+}
+
+int ofd_bgp_rib_apply_src(struct ofd_bgp_rib *r, const struct ofd_bgp_update *u, uint32_t src)
+{
+	return apply(r, u, src << OFD_BGP_RIB_SRC_SHIFT, (1u << OFD_BGP_RIB_SRC_SHIFT) - 1);
+}
+
+static size_t mark_stale(struct ofd_bgp_rib *r, uint32_t src)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->cap; i++) {
 		struct slot *s = &r->slots[i];
-		for (unsigned j = 0; s->used && j < s->n; j++, n++)
-			path_at(s, j)->stale = 1;
+		for (unsigned j = 0; s->used && j < s->n; j++) {
+			struct rpath *p = path_at(s, j);
+			if (src == OFD_BGP_RIB_SRC_ANY || p->pid >> OFD_BGP_RIB_SRC_SHIFT == src) {
+				p->stale = 1;
+				n++;
+			}
+		}
 	}
 	if (n)
 		r->dirty = 1;
 	return n;
 }
 
-size_t ofd_bgp_rib_sweep_stale(struct ofd_bgp_rib *r)
+size_t ofd_bgp_rib_mark_stale(struct ofd_bgp_rib *r)
+{
+	return mark_stale(r, OFD_BGP_RIB_SRC_ANY);
+}
+
+size_t ofd_bgp_rib_mark_stale_src(struct ofd_bgp_rib *r, uint32_t src)
+{
+	return mark_stale(r, src);
+}
+
+/* Remove every path for which drop(path) holds. */
+static size_t remove_if(struct ofd_bgp_rib *r, int (*drop)(const struct rpath *, uint32_t), uint32_t arg)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->cap;) {
 		struct slot *s = &r->slots[i];
 		int again = 0;
 		for (unsigned j = 0; s->used && j < s->n;) {
-			if (!path_at(s, j)->stale) {
+			if (!drop(path_at(s, j), arg)) {
 				j++;
 				continue;
 			}
@@ -429,7 +457,32 @@ size_t ofd_bgp_rib_sweep_stale(struct ofd_bgp_rib *r)
 		if (!again)
 			i++;
 	}
+	return n;
+}
+
+static int is_stale(const struct rpath *p, uint32_t arg)
+{
+	(void)arg;
+	return p->stale;
+}
+
+static int of_src(const struct rpath *p, uint32_t src)
+{
+	uint32_t f = p->pid >> OFD_BGP_RIB_SRC_SHIFT;
+	return src == OFD_BGP_RIB_SRC_ANY ? f != 0 : f == src; /* ANY: the BMP feeds' */
+}
+
+size_t ofd_bgp_rib_sweep_stale(struct ofd_bgp_rib *r)
+{
+	size_t n = remove_if(r, is_stale, 0);
 	r->st.stale_swept += n;
+	return n;
+}
+
+size_t ofd_bgp_rib_remove_src(struct ofd_bgp_rib *r, uint32_t src)
+{
+	size_t n = remove_if(r, of_src, src);
+	r->st.withdrawn += n;
 	return n;
 }
 

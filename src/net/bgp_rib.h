@@ -129,6 +129,22 @@ void ofd_bgp_rib_free(struct ofd_bgp_rib *r);
  */
 int ofd_bgp_rib_apply(struct ofd_bgp_rib *r, const struct ofd_bgp_update *u) OFD_MUST_CHECK;
 
+/*
+ * Several feeds in one RIB (a router's BGP session and the peers its BMP feed monitors): a
+ * feed's paths carry its number src in the top 12 bits of the path id, the low 20 bits of the
+ * ADD-PATH id below it (ids that differ only above bit 20 collide: the later replaces the
+ * earlier), and are removed (or marked stale) together. The session is feed 0, BMP-monitored
+ * peers 1..4095. ofd_bgp_rib_apply keeps ids as received (one feed). Same returns as
+ * ofd_bgp_rib_apply; remove: paths removed (src OFD_BGP_RIB_SRC_ANY: every path of feeds 1 and
+ * up, in one pass); mark: paths marked stale.
+ */
+#define OFD_BGP_RIB_SRC_SHIFT 20
+#define OFD_BGP_RIB_SRC_MAX   4095
+#define OFD_BGP_RIB_SRC_ANY   UINT32_MAX
+int ofd_bgp_rib_apply_src(struct ofd_bgp_rib *r, const struct ofd_bgp_update *u, uint32_t src) OFD_MUST_CHECK;
+size_t ofd_bgp_rib_remove_src(struct ofd_bgp_rib *r, uint32_t src);
+size_t ofd_bgp_rib_mark_stale_src(struct ofd_bgp_rib *r, uint32_t src);
+
 /* Announce one path with attributes from u (for MRT loading and tests). 1 changed, 0 refused
  * (cap), -ENOMEM. */
 int ofd_bgp_rib_announce(struct ofd_bgp_rib *r, const struct ofd_prefix *p, uint32_t path_id,

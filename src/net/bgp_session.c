@@ -34,7 +34,7 @@ void bgp_logf(struct ofd_bgp_speaker *sp, int err, const char *fmt, ...)
 	sp->log(sp->log_ctx, err, m);
 }
 
-static void ip_of(struct ofd_ip *ip, const struct sockaddr_storage *ss)
+void ofd_bgp_ip_of(struct ofd_ip *ip, const struct sockaddr_storage *ss)
 {
 	memset(ip, 0, sizeof(*ip));
 	if (ss->ss_family == AF_INET) {
@@ -66,6 +66,29 @@ static socklen_t sa_of(struct sockaddr_storage *ss, const struct ofd_ip *ip, uin
 	return sizeof(*a);
 }
 
+int ofd_bgp_listen(const struct ofd_ip *ip, uint16_t port, int *fd_out, uint16_t *port_out, char *err,
+		   size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sa_of(&ss, ip, port);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 16)) {
+		int e = errno;
+		snprintf(err, errlen, "listen on port %u: %s", port, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	*fd_out = fd;
+	*port_out = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						  : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
 int ofd_bgp_speaker_new(struct ofd_bgp_speaker **out, const struct ofd_bgp_speaker_cfg *c,
 			const struct ofd_bgp_peer_cfg *peers, size_t n, char *err, size_t errlen)
 {
@@ -93,24 +116,11 @@ int ofd_bgp_speaker_new(struct ofd_bgp_speaker **out, const struct ofd_bgp_speak
 		}
 	}
 	if (c->listen.family) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sa_of(&ss, &c->listen, c->listen_port);
-		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		int one = 1;
-		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-		    bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 16)) {
-			int e = errno;
-			snprintf(err, errlen, "listen on port %u: %s", c->listen_port, strerror(e));
-			if (fd >= 0)
-				close(fd);
+		int rc = ofd_bgp_listen(&c->listen, c->listen_port, &sp->lfd, &sp->lport, err, errlen);
+		if (rc) {
 			ofd_bgp_speaker_free(sp);
-			return -e;
+			return rc;
 		}
-		sp->lfd = fd;
-		sl = sizeof(ss);
-		getsockname(fd, (struct sockaddr *)&ss, &sl);
-		sp->lport = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-							  : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
 	*out = sp;
 	return 0;
@@ -164,7 +174,7 @@ void bgp_peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *why,
 			uint64_t t = p->theirs.gr_time * SEC;
 			if (sp->c.gr_max_ns && t > sp->c.gr_max_ns)
 				t = sp->c.gr_max_ns;
-			size_t n = ofd_bgp_rib_mark_stale(p->rib);
+			size_t n = ofd_bgp_rib_mark_stale_src(p->rib, 0);
 			atomic_fetch_add(&sp->cnt.stale_kept, n);
 			p->stale = 1;
 			p->stale_deadline = now + t;
@@ -173,7 +183,7 @@ void bgp_peer_close(struct ofd_bgp_speaker *sp, struct peer *p, const char *why,
 			    "router %s: session down (%s), %zu paths kept stale for %us (graceful restart)",
 			    p->name, why, n, (unsigned)(t / SEC));
 		} else {
-			ofd_bgp_rib_clear(p->rib);
+			ofd_bgp_rib_remove_src(p->rib, 0); /* the session's; a BMP feed's stay */
 			p->stale = 0;
 			bgp_logf(sp, 0, "router %s: session down (%s), routes removed", p->name, why);
 		}
@@ -229,7 +239,7 @@ static void do_accept(struct ofd_bgp_speaker *sp)
 		if (fd < 0)
 			return;
 		struct ofd_ip ip;
-		ip_of(&ip, &ss);
+		ofd_bgp_ip_of(&ip, &ss);
 		struct peer *p = NULL;
 		for (size_t i = 0; i < sp->n && !p; i++)
 			for (unsigned j = 0; j < sp->peers[i].c.n_addr; j++)
@@ -338,7 +348,7 @@ static void timers(struct ofd_bgp_speaker *sp, struct peer *p, uint64_t now)
 
 void ofd_bgp_speaker_poll(struct ofd_bgp_speaker *sp, int timeout_ms)
 {
-	struct pollfd pf[OFD_BGP_PEERS_MAX + 1];
+	struct pollfd pf[OFD_BGP_PEERS_MAX + 1 + OFD_BGP_HOOK_FDS_MAX];
 	struct peer *who[OFD_BGP_PEERS_MAX + 1];
 	nfds_t n = 0;
 	if (sp->lfd >= 0) {
@@ -355,8 +365,15 @@ void ofd_bgp_speaker_poll(struct ofd_bgp_speaker *sp, int timeout_ms)
 		pf[n] = (struct pollfd){p->fd, ev, 0};
 		who[n++] = p;
 	}
+	nfds_t own = n, ext = 0;
+	if (sp->hook.fill) {
+		ext = sp->hook.fill(sp->hook.ctx, pf + own, OFD_BGP_HOOK_FDS_MAX);
+		if (ext > OFD_BGP_HOOK_FDS_MAX)
+			ext = OFD_BGP_HOOK_FDS_MAX;
+		n += ext;
+	}
 	int rc = poll(pf, n, timeout_ms);
-	for (nfds_t i = 0; rc > 0 && i < n; i++) {
+	for (nfds_t i = 0; rc > 0 && i < own; i++) {
 		if (!pf[i].revents)
 			continue;
 		struct peer *p = who[i];
@@ -375,6 +392,8 @@ void ofd_bgp_speaker_poll(struct ofd_bgp_speaker *sp, int timeout_ms)
 		if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
 			bgp_on_readable(sp, p);
 	}
+	if (sp->hook.ready && ext)
+		sp->hook.ready(sp->hook.ctx, pf + own, (unsigned)ext); /* revents 0 after a timeout */
 	uint64_t now = ofd_time_mono_ns();
 	for (size_t i = 0; i < sp->n; i++)
 		timers(sp, &sp->peers[i], now);
@@ -409,6 +428,13 @@ uint64_t ofd_bgp_speaker_routes(const struct ofd_bgp_speaker *sp, size_t i, uint
 struct ofd_bgp_counters *ofd_bgp_speaker_counters(struct ofd_bgp_speaker *sp)
 {
 	return &sp->cnt;
+}
+void ofd_bgp_speaker_set_hook(struct ofd_bgp_speaker *sp, const struct ofd_bgp_poll_hook *h)
+{
+	if (h)
+		sp->hook = *h;
+	else
+		memset(&sp->hook, 0, sizeof(sp->hook));
 }
 void ofd_bgp_speaker_set_log(struct ofd_bgp_speaker *sp, ofd_bgp_log_fn fn, void *ctx)
 {

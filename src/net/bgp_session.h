@@ -18,7 +18,9 @@
  * the GR capability is lost, its paths are marked stale and kept for the peer's restart time
  * (capped by gr_max_ns) when the connection failed without a NOTIFICATION (RFC 4724 4.2; we do
  * not announce the RFC 8538 N bit); they are swept at the End-of-RIB of every family of the new session or
- * when the time runs out. Without GR the paths are removed at once.
+ * when the time runs out. Without GR the paths are removed at once. The session's paths are feed 0
+ * of the router's RIB (ofd_bgp_rib_apply_src: ADD-PATH ids kept to their low 20 bits): a BMP
+ * feed of the same router (net/bgp_bmp.h) keeps its paths through all of this.
  */
 #ifndef OFD_NET_BGP_SESSION_H
 #define OFD_NET_BGP_SESSION_H
@@ -92,6 +94,26 @@ enum ofd_bgp_state ofd_bgp_speaker_state(const struct ofd_bgp_speaker *sp, size_
 /* Paths in router i's RIB and (sets not NULL) its attribute sets, as of the last poll round; any thread. */
 uint64_t ofd_bgp_speaker_routes(const struct ofd_bgp_speaker *sp, size_t i, uint64_t *sets);
 struct ofd_bgp_counters *ofd_bgp_speaker_counters(struct ofd_bgp_speaker *sp);
+
+/* Further sockets served by the speaker's thread (the BMP station, net/bgp_bmp.h), so that one
+ * thread writes the RIBs: fill() puts up to max pollfds at pf and returns how many; ready() gets
+ * them back with their revents after each poll, before the RIBs' timers run (snapshot
+ * publication). NULL removes the hook. */
+struct pollfd;
+struct ofd_bgp_poll_hook {
+	unsigned (*fill)(void *ctx, struct pollfd *pf, unsigned max);
+	void (*ready)(void *ctx, const struct pollfd *pf, unsigned n);
+	void *ctx;
+};
+#define OFD_BGP_HOOK_FDS_MAX (OFD_BGP_PEERS_MAX + 1)
+void ofd_bgp_speaker_set_hook(struct ofd_bgp_speaker *sp, const struct ofd_bgp_poll_hook *h);
+
+/* Socket helpers shared with the BMP station: a non-blocking listener on ip:port (0, or a
+ * negative errno with err), and an accepted peer's address (IPv4 v4-mapped). */
+int ofd_bgp_listen(const struct ofd_ip *ip, uint16_t port, int *fd, uint16_t *bound_port, char *err,
+		   size_t errlen) OFD_MUST_CHECK;
+struct sockaddr_storage;
+void ofd_bgp_ip_of(struct ofd_ip *ip, const struct sockaddr_storage *ss);
 
 /* Logging hook (the segment's ofd_seg_log), rate limiting is the caller's. */
 typedef void (*ofd_bgp_log_fn)(void *ctx, int err, const char *msg);

@@ -41,6 +41,7 @@ struct ofd_bgp_speaker {
 	struct ofd_bgp_update u; /* ~1 KB: one for the thread */
 	ofd_bgp_log_fn log;
 	void *log_ctx;
+	struct ofd_bgp_poll_hook hook; /* fill NULL: none */
 };
 
 void bgp_logf(struct ofd_bgp_speaker *sp, int err, const char *fmt, ...)

@@ -70,7 +70,7 @@ static void on_update(struct ofd_bgp_speaker *sp, struct peer *p, const uint8_t 
 		on_eor(sp, p, u->eor_afi);
 		return;
 	}
-	if (ofd_bgp_rib_apply(p->rib, u) < 0)
+	if (ofd_bgp_rib_apply_src(p->rib, u, 0) < 0) /* feed 0: BMP feeds keep theirs */
 		bgp_logf(sp, 1, "router %s: out of memory applying an UPDATE", p->name);
 }
 

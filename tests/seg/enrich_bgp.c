@@ -546,6 +546,8 @@ static void test_bgp_config(void **state)
 	ofd_harness_free(h);
 }
 
+#include "bgp_bmp_cases.h"
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -553,7 +555,9 @@ int main(void)
 	    cmocka_unit_test(test_bgp_config),	cmocka_unit_test(test_bird_routes),
 	    cmocka_unit_test(test_bird_gr),	cmocka_unit_test(test_bird_nogr),
 	    cmocka_unit_test(test_gobgp),	cmocka_unit_test(test_bird_addpath),
-	    cmocka_unit_test(test_bird_gr_eor),
+	    cmocka_unit_test(test_bird_gr_eor), cmocka_unit_test(test_bmp_stream),
+	    cmocka_unit_test(test_bmp_post),	cmocka_unit_test(test_bmp_config),
+	    cmocka_unit_test(test_bmp_gobgp),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }

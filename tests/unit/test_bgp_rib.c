@@ -2,7 +2,8 @@
  * net/bgp_rib: interning (one attribute set per distinct set, freed with its last route),
  * ADD-PATH paths and the best-path rule, withdrawals, graceful-restart stale marking and
  * sweeping, the path cap, snapshots (lookups through the lpm, the swap for the reader thread,
- * retired snapshots freed by the writer), RFC 7606 treat-as-withdraw through ofd_bgp_rib_apply.
+ * retired snapshots freed by the writer), RFC 7606 treat-as-withdraw through ofd_bgp_rib_apply,
+ * feeds (session and BMP-monitored peers) tagged in the path id and removed or staled apart.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -260,12 +261,60 @@ static void test_apply_taw(void **st)
 	ofd_bgp_rib_free(r);
 }
 
+/* feeds: the session (0) and two BMP-monitored peers share prefixes; each leaves alone */
+static void test_feeds(void **st)
+{
+	(void)st;
+	struct ofd_bgp_rib *r;
+	assert_int_equal(ofd_bgp_rib_new(&r, 0), 0);
+	struct ofd_prefix p = pfx("192.0.2.0/24"), q = pfx("198.51.100.0/24");
+	static const uint8_t nlri[8] = {24, 192, 0, 2, 24, 198, 51, 100};
+	/* session: 2-hop path to both; peer 1: 1 hop to both (best); peer 2: 3 hops, ADD-PATH id
+	   0x100007 (cut to 0x7 under feed 2) */
+	upd(2, 1, 0, 0, NULL, 0);
+	U.nlri = (struct ofd_bgp_nlri){nlri, 8, 1, 1, 0, 2};
+	assert_int_equal(ofd_bgp_rib_apply_src(r, &U, 0), 2);
+	upd(1, 2, 0, 0, NULL, 0);
+	U.nlri = (struct ofd_bgp_nlri){nlri, 8, 1, 1, 0, 2};
+	assert_int_equal(ofd_bgp_rib_apply_src(r, &U, 1), 2);
+	static const uint8_t nlri_ap[8] = {0, 0x10, 0, 7, 24, 192, 0, 2};
+	upd(3, 3, 0, 0, NULL, 0);
+	U.nlri = (struct ofd_bgp_nlri){nlri_ap, 8, 1, 1, 1, 1};
+	assert_int_equal(ofd_bgp_rib_apply_src(r, &U, 2), 1);
+	assert_int_equal(ofd_bgp_rib_paths(r, NULL), 5);
+	assert_int_equal(ofd_bgp_rib_best(r, &p)->origin_as, 2);
+	assert_int_equal(ofd_bgp_rib_withdraw(r, &p, 2u << OFD_BGP_RIB_SRC_SHIFT | 7), 1);
+	assert_int_equal(ofd_bgp_rib_paths(r, NULL), 4);
+	/* peer 1 down: the session's paths are best again */
+	assert_int_equal(ofd_bgp_rib_remove_src(r, 1), 2);
+	assert_int_equal(ofd_bgp_rib_best(r, &q)->origin_as, 1);
+	/* the session's paths stale (graceful restart) and swept: the BMP feeds' untouched */
+	upd(1, 4, 0, 0, NULL, 0);
+	U.nlri = (struct ofd_bgp_nlri){nlri, 8, 1, 1, 0, 2};
+	assert_int_equal(ofd_bgp_rib_apply_src(r, &U, 3), 2);
+	assert_int_equal(ofd_bgp_rib_mark_stale_src(r, 0), 2);
+	assert_int_equal(ofd_bgp_rib_sweep_stale(r), 2);
+	assert_int_equal(ofd_bgp_rib_paths(r, NULL), 2);
+	assert_int_equal(ofd_bgp_rib_best(r, &p)->origin_as, 4);
+	/* the session back, then every BMP feed gone in one pass */
+	upd(2, 1, 0, 0, NULL, 0);
+	U.nlri = (struct ofd_bgp_nlri){nlri, 8, 1, 1, 0, 2};
+	assert_int_equal(ofd_bgp_rib_apply_src(r, &U, 0), 2);
+	assert_int_equal(ofd_bgp_rib_remove_src(r, OFD_BGP_RIB_SRC_ANY), 2);
+	assert_int_equal(ofd_bgp_rib_paths(r, NULL), 2);
+	assert_int_equal(ofd_bgp_rib_best(r, &q)->origin_as, 1);
+	assert_int_equal(ofd_bgp_rib_remove_src(r, 0), 2);
+	assert_int_equal(ofd_bgp_rib_paths(r, NULL), 0);
+	ofd_bgp_rib_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_intern),    cmocka_unit_test(test_addpath_best),
 	    cmocka_unit_test(test_snapshots), cmocka_unit_test(test_stale_cap),
 	    cmocka_unit_test(test_many),      cmocka_unit_test(test_apply_taw),
+	    cmocka_unit_test(test_feeds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,9 @@
  * RPKI: with `rpkifile` and/or `rtr` (segments/enrich/bgp_rpki.h) the destination route's
  * prefix and origin AS are validated (RFC 6811) into the rpki field.
  *
+ * With `bmp` in the sessions file a BMP station (net/bgp_bmp.h) on the same thread feeds the
+ * same RIBs from the routers' BMP streams (the connection's source address picks the router).
+ *
  * Not OFD_SEGF_PARALLEL: one instance, one reader thread per RIB (the snapshot swap relies on it).
  */
 #include <errno.h>
@@ -30,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/bgp_bmp.h"
 #include "net/bgp_session.h"
 #include "net/mrt.h"
 #include "util/fileio.h"
@@ -42,7 +46,7 @@ static const char *const bgp_counters[] = {"no_router",	  "src_miss",	   "dst_mi
 					   "sessions_up", "sessions_down", "session_resets",
 					   "updates",	  "malformed",	   NULL};
 
-enum { M_ROUTES, M_STATE, M_ATTRS, M_EVENTS };
+enum { M_ROUTES, M_STATE, M_ATTRS, M_EVENTS, M_BMP };
 static const struct ofd_metric bgp_metrics[] = {
     {"bgp_routes", OFD_METRIC_GAUGE, 0, "paths in the router's RIB", {"router"}},
     {"bgp_session_established",
@@ -58,6 +62,14 @@ static const struct ofd_metric bgp_metrics[] = {
      "(not "
      "a router, or a second one), eor (End-of-RIB), notifications_received, stale_kept, stale_swept",
      {"event"}},
+    {"bgp_bmp_total",
+     OFD_METRIC_COUNTER,
+     0,
+     "BMP station events (with bmp in the sessions file): connections, refused_connections (not a "
+     "router), closed, messages, initiation, termination, route_monitoring, statistics, peer_up, "
+     "peer_down, route_mirroring, malformed (the connection is closed), update_errors (UPDATE dropped), "
+     "ignored_policy (the other pre/post policy, Loc-RIB), ignored_peers (over 1024 per router)",
+     {"event"}},
     {NULL, 0, 0, NULL, {NULL}},
 };
 
@@ -68,6 +80,7 @@ struct bgp_state {
 	/* run */
 	struct bgp_conf conf;
 	struct ofd_bgp_speaker *sp;
+	struct ofd_bgp_bmp *bmp; /* NULL without `bmp` in the sessions file */
 	struct ofd_segment *seg;
 	int fb;		    /* fallback router index, -1 none */
 	uint64_t seen[8];   /* speaker counters already added to the segment's */
@@ -198,6 +211,16 @@ static int bgp_init(struct ofd_segment *seg, void *state)
 			return rc;
 	if (s->conf.sp.listen.family)
 		ofd_seg_log(seg, OFD_LOG_INFO, "listening for BGP on port %u", ofd_bgp_speaker_port(s->sp));
+	if (s->conf.bmp.listen.family) {
+		rc = ofd_bgp_bmp_new(&s->bmp, &s->conf.bmp, s->sp, err, sizeof(err));
+		if (rc) {
+			ofd_seg_log(seg, OFD_LOG_ERR, "BMP: %s", rc == -ENOMEM ? "out of memory" : err);
+			return rc;
+		}
+		ofd_bgp_bmp_set_log(s->bmp, log_cb, s);
+		ofd_seg_log(seg, OFD_LOG_INFO, "listening for BMP on port %u (%s-policy)",
+			    ofd_bgp_bmp_port(s->bmp), s->conf.bmp.post_policy ? "post" : "pre");
+	}
 	rc = ofd_segment_spawn(seg, speaker_thread, s);
 	if (rc) {
 		ofd_seg_log(seg, OFD_LOG_ERR, "cannot start the session thread: %s", ofd_strerror(rc));
@@ -403,6 +426,9 @@ static void collect_events(struct bgp_state *s, struct ofd_metric_sink *sink)
 	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
 		ofd_metric_put(sink, &bgp_metrics[M_EVENTS], OFD_METRIC_VALUES(ev[i].name),
 			       atomic_load(ev[i].v));
+	for (int e = 0; s->bmp && e < OFD_BMPE__N; e++)
+		ofd_metric_put(sink, &bgp_metrics[M_BMP], OFD_METRIC_VALUES(ofd_bgp_bmp_event_names[e]),
+			       ofd_bgp_bmp_count(s->bmp, (enum ofd_bgp_bmp_event)e));
 }
 
 static void bgp_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
@@ -429,6 +455,8 @@ static void bgp_fini(struct ofd_segment *seg, void *state)
 	struct bgp_state *s = state;
 	(void)seg;
 	bgp_tick(seg, state, 0);
+	ofd_bgp_bmp_free(s->bmp); /* the speaker's hook: before the speaker */
+	s->bmp = NULL;
 	ofd_bgp_speaker_free(s->sp);
 	s->sp = NULL;
 	bgp_conf_free(&s->conf);

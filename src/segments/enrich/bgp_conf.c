@@ -121,11 +121,40 @@ static int check_keys(struct ctx *x, const struct ofd_cfg_node *map, const char 
 	return 0;
 }
 
-static const char *const global_keys[] = {"asn",	  "routerid",	     "listen",	 "port",
-					  "holdtime",	  "gracefulrestart", "maxstale", "snapshotinterval",
-					  "connectretry", "maxroutes",	     "routers",	 NULL};
+static const char *const global_keys[] = {
+    "asn",	"routerid",	    "listen",	    "port",	 "holdtime", "gracefulrestart",
+    "maxstale", "snapshotinterval", "connectretry", "maxroutes", "routers",  "bmp",
+    NULL};
+static const char *const bmp_keys[] = {"listen", "port", "policy", NULL};
 static const char *const router_keys[] = {"name",     "address", "addresses", "ips", "asn", "routerid",
 					  "localasn", "connect", "peerport",  "mrt", NULL};
+
+/* b: the bmp key's value, at line (a map's own line is its first key's) */
+static int bmp(struct ctx *x, struct bgp_conf *c, const struct ofd_cfg_node *b, unsigned line)
+{
+	if (b->kind != OFD_CFGN_MAP)
+		return bad(x, line, "bmp: a map (listen, port, policy)");
+	if (check_keys(x, b, bmp_keys))
+		return OFD_ECONFIG;
+	const struct ofd_cfg_node *n = ofd_cfg_node_get(b, "listen");
+	if (!n)
+		return bad(x, line, "bmp: no listen address");
+	if (get_ip(x, n, "bmp: listen", &c->bmp.listen))
+		return OFD_ECONFIG;
+	uint64_t v = 11019;
+	if (get_u(x, b, "port", 65535, &v))
+		return OFD_ECONFIG;
+	c->bmp.port = (uint16_t)v;
+	const struct ofd_cfg_node *p = ofd_cfg_node_get(b, "policy");
+	if (p) {
+		const char *t = p->kind == OFD_CFGN_SCALAR ? p->text : "";
+		if (!strcmp(t, "post"))
+			c->bmp.post_policy = 1;
+		else if (strcmp(t, "pre"))
+			return bad(x, p->line, "bmp: policy: pre or post");
+	}
+	return 0;
+}
 
 static int router(struct ctx *x, struct bgp_conf *c, const struct ofd_cfg_node *r, size_t i)
 {
@@ -266,6 +295,9 @@ int bgp_conf_load(struct bgp_conf *c, const char *path, char *err, size_t errlen
 	if (get_u(&x, m, "maxroutes", 1ull << 30, &v))
 		goto out;
 	c->sp.max_paths = v;
+	const struct ofd_cfg_node *bn = ofd_cfg_node_get(m, "bmp");
+	if (bn && bmp(&x, c, bn, key_line(m, "bmp")))
+		goto out;
 	const struct ofd_cfg_node *rs = ofd_cfg_node_get(m, "routers");
 	if (!rs || rs->kind != OFD_CFGN_LIST || !rs->n) {
 		bad(&x, rs ? rs->line : m->line, "routers: a list of at least one router");

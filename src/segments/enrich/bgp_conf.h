@@ -12,6 +12,10 @@
  *   snapshotinterval: 1s    # a RIB's changes reach the flows at most this late
  *   connectretry: 5s        # active sessions: time between connection attempts
  *   maxroutes: 4000000      # paths per router; more are refused and counted
+ *   bmp:                    # a BMP station (RFC 7854, net/bgp_bmp.h): routers stream their
+ *     listen: 127.0.0.1     #   Adj-RIB-In to us; a connection feeds the router whose address
+ *     port: 11019           #   is its source address (required: listen; port 0: any free one)
+ *     policy: pre           #   pre: pre-policy Adj-RIB-In (L flag clear), post: post-policy
  *   routers:
  *     - name: r1            # required, unique: `fallbackrouter` names one
  *       address: 192.0.2.1  # or a list; also `addresses`, `ips`: session peer and sampler
@@ -28,13 +32,15 @@
 
 #include <stddef.h>
 
+#include "net/bgp_bmp.h"
 #include "net/bgp_session.h"
 
 struct bgp_conf {
 	struct ofd_bgp_speaker_cfg sp;
 	struct ofd_bgp_peer_cfg *peers;
-	char **names; /* owned copies, peers[i].name points into them */
-	char **mrt;   /* per router: an MRT file to load at start, or NULL */
+	char **names;		    /* owned copies, peers[i].name points into them */
+	char **mrt;		    /* per router: an MRT file to load at start, or NULL */
+	struct ofd_bgp_bmp_cfg bmp; /* listen.family 0: no BMP station */
 	size_t n;
 };
 
