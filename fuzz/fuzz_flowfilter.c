@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: the flowfilter compiler and evaluator. The input (NUL-terminated copy) is
  * compiled as an expression; when it compiles, it is evaluated on a few fixed records (IPv4 and
- * IPv6, with and without the enriched fields and communities) and on a batch of them, then freed; the mixed
- * `and`/`or` check runs on it too.
+ * IPv6, with and without the enriched fields and communities) and on a batch of them, then
+ * freed; the mixed `and`/`or` check runs on it too.
  */
 #include <stdint.h>
 #include <stdlib.h>
