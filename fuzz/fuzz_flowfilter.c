@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: the flowfilter compiler and evaluator. The input (NUL-terminated copy) is
  * compiled as an expression; when it compiles, it is evaluated on a few fixed records (IPv4 and
- * IPv6, with and without the enriched fields) and on a batch of them, then freed; the mixed
- * `and`/`or` check runs on it too.
+ * IPv6, with and without the enriched fields and communities) and on a batch of them, then
+ * freed; the mixed `and`/`or` check runs on it too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,6 +54,12 @@ static void fill(struct ofd_flow *r, unsigned k)
 	r->src_country[1] = 'E';
 	r->rpki = OFD_RPKI_INVALID;
 	r->normalized = 1;
+	/* communities: read on record 0 (present); on records 1 and 2 set but not present */
+	r->bgp_communities.v[0] = 65000u << 16 | 100;
+	r->bgp_communities.v[1] = 0xffff029a;		    /* blackhole */
+	r->bgp_communities.n = (uint8_t)(k == 2 ? 255 : 2); /* a count past the array */
+	r->bgp_large_communities.v[0] = (struct ofd_large_community){65000, 100, 7};
+	r->bgp_large_communities.n = 1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

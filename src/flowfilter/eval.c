@@ -93,6 +93,70 @@ static int match_passes(const struct ofd_filter *flt, const struct ofd_ff_insn *
 	return 0;
 }
 
+/* Entries of the record's community lists; an absent list is empty, a count past the array is
+ * cut at its size. */
+static inline uint32_t comms_n(const struct ofd_flow *f)
+{
+	uint32_t n = f->bgp_communities.n;
+	return !has(f, OFD_F_BGP_COMMUNITIES) ? 0 : n < OFD_COMMUNITIES_MAX ? n : OFD_COMMUNITIES_MAX;
+}
+
+static inline uint32_t lcomms_n(const struct ofd_flow *f)
+{
+	uint32_t n = f->bgp_large_communities.n;
+	return !has(f, OFD_F_BGP_LARGE_COMMUNITIES) ? 0
+	       : n < OFD_LARGE_COMMUNITIES_MAX	    ? n
+						    : OFD_LARGE_COMMUNITIES_MAX;
+}
+
+static int match_comm(const struct ofd_ff_insn *in, const struct ofd_flow *f)
+{
+	uint32_t n = comms_n(f), want = (uint32_t)in->lo;
+	for (uint32_t i = 0; i < n; i++)
+		if (f->bgp_communities.v[i] == want)
+			return 1;
+	return 0;
+}
+
+static int match_comm_range(const struct ofd_ff_insn *in, const struct ofd_flow *f)
+{
+	uint32_t n = comms_n(f);
+	uint32_t alo = (uint32_t)in->lo >> 16, ahi = (uint32_t)in->hi >> 16;
+	uint32_t vlo = (uint32_t)in->lo & 0xffff, vhi = (uint32_t)in->hi & 0xffff;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t c = f->bgp_communities.v[i], a = c >> 16, v = c & 0xffff;
+		if (a >= alo && a <= ahi && v >= vlo && v <= vhi)
+			return 1;
+	}
+	return 0;
+}
+
+static int match_lcomm(const struct ofd_ff_insn *in, const struct ofd_flow *f)
+{
+	uint32_t n = lcomms_n(f);
+	uint32_t g = (uint32_t)(in->lo >> 32), l1 = (uint32_t)in->lo, l2 = (uint32_t)in->hi;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ofd_large_community *c = &f->bgp_large_communities.v[i];
+		if (c->global == g && c->local1 == l1 && c->local2 == l2)
+			return 1;
+	}
+	return 0;
+}
+
+static int match_lcomm_range(const struct ofd_filter *flt, const struct ofd_ff_insn *in,
+			     const struct ofd_flow *f)
+{
+	const uint32_t *b = flt->asns + in->aux; /* lo, hi of global, local1, local2 */
+	uint32_t n = lcomms_n(f);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ofd_large_community *c = &f->bgp_large_communities.v[i];
+		if (c->global >= b[0] && c->global <= b[1] && c->local1 >= b[2] && c->local1 <= b[3] &&
+		    c->local2 >= b[4] && c->local2 <= b[5])
+			return 1;
+	}
+	return 0;
+}
+
 /* flowpipeline: ICMP (protocol 1 only) with type and code from the destination port. */
 static int match_icmp(const struct ofd_ff_insn *in, const struct ofd_flow *f)
 {
@@ -171,6 +235,10 @@ static inline int test(const struct ofd_filter *flt, const struct ofd_ff_insn *i
 	case OFD_FF_OP_IN_DESC: return match_string(flt, in, f, OFD_F_IN_IF_DESC, f->in_if_desc);
 	case OFD_FF_OP_OUT_DESC: return match_string(flt, in, f, OFD_F_OUT_IF_DESC, f->out_if_desc);
 	case OFD_FF_OP_PASSES: return match_passes(flt, in, f);
+	case OFD_FF_OP_COMMUNITY: return match_comm(in, f);
+	case OFD_FF_OP_COMMUNITY_RANGE: return match_comm_range(in, f);
+	case OFD_FF_OP_LCOMMUNITY: return match_lcomm(in, f);
+	case OFD_FF_OP_LCOMMUNITY_RANGE: return match_lcomm_range(flt, in, f);
 	default: return test_plain(in, f);
 	}
 }

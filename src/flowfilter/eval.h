@@ -73,7 +73,17 @@ enum ofd_ff_op {
 	OFD_FF_OP_NORMALIZED, /* normalized == 1 */
 	OFD_FF_OP_RPKI,	      /* rpki */
 	OFD_FF_OP_PASSES,     /* as_path holds asns[aux .. aux + lo) as a contiguous run */
-	OFD_FF_OP_NONE,	      /* never holds (a prefix length past the family's width) */
+	/*
+	 * BGP communities (ours): a test holds when one entry of the record's list does; an absent
+	 * list is empty. Standard ones are ASN << 16 | value, as the record stores them. LCOMMUNITY:
+	 * global lo >> 32, local1 lo & 0xffffffff, local2 hi. LCOMMUNITY_RANGE: part k (global,
+	 * local1, local2) in [asns[aux + 2k], asns[aux + 2k + 1]].
+	 */
+	OFD_FF_OP_COMMUNITY,	    /* a standard community equals lo */
+	OFD_FF_OP_COMMUNITY_RANGE,  /* ASN in [lo >> 16, hi >> 16], value in [lo & 0xffff, hi & 0xffff] */
+	OFD_FF_OP_LCOMMUNITY,	    /* a large community equals the one in lo, hi */
+	OFD_FF_OP_LCOMMUNITY_RANGE, /* each part of a large community in its bounds */
+	OFD_FF_OP_NONE,		    /* never holds (a prefix length past the family's width) */
 	OFD_FF_OP__COUNT
 };
 
@@ -98,8 +108,8 @@ struct ofd_filter {
 	uint32_t n; /* tests in code */
 	struct ofd_ff_insn *code;
 	struct ofd_ff_prefix *prefixes;
-	char *strings; /* NUL-terminated lowercase patterns */
-	uint32_t *asns;
+	char *strings;	/* NUL-terminated lowercase patterns */
+	uint32_t *asns; /* passes-through's ASNs; the part bounds of large community ranges */
 };
 
 #endif

@@ -12,6 +12,7 @@
  *   iptos|dsfield RANGE|ce|ect0|ect1   dscp RANGE|NAME   ecn RANGE|ce|ect0|ect1|notect
  *   etype RANGE|ipv4|ipv6|arp|...   proto RANGE|NAME   status RANGE|WORD   tcpflags RANGE|WORD
  *   icmp type RANGE   icmp code RANGE   passes-through ASN...   rpki WORD
+ *   community ASN:VALUE|GLOBAL:LOCAL1:LOCAL2|NAME (ours)
  *   direction incoming|outgoing   incoming   outgoing   normalized
  *
  * RANGE is N, A-B (also A - B, A -B, A- B), <N, >N, <=N or >=N; numbers are decimal, 0x hex, 0b
@@ -19,6 +20,7 @@
  * Semantics follow flowpipeline (BelWü flowfilter); see /work/notes/readme-fpfilter.md:
  * - A field the record does not have compares as zero: `med 0`, `localpref 0`, `vrf 0`, `cid 0`,
  *   `status 0`, `iface speed 0`, `rpki unknown`, `incoming` hold for a record without them.
+ *   A list the record does not have is empty: `passes-through` and `community` do not hold.
  * - An IPv4 prefix matches only IPv4 addresses, an IPv6 prefix only IPv6 ones; host bits past
  *   the prefix length are ignored; a length past the family's width is accepted and never holds.
  * - `iface name` / `iface desc`: ASCII case-insensitive substring ("hu" matches "Hu0/1/1/1").
@@ -37,6 +39,11 @@
  * - `icmp type` / `icmp code`: require proto 1; type is dst_port >> 8, code dst_port & 0xff.
  * - `passes-through A B ...`: the AS path holds A, B, ... next to each other in that order (one
  *   ASN: anywhere on the path); false on an empty path. At most 12 ASNs.
+ * - `community` (ours, community.c): the destination route's BGP communities (there are no
+ *   per-side ones, so no src/dst, as `med`); A:B a standard one, A:B:C a large one, each part a
+ *   decimal number, A-B or `*`; names no-export, no-advertise, no-export-subconfed, no-peer,
+ *   blackhole, graceful-shutdown, accept-own, llgr-stale, no-llgr. Holds when one of the
+ *   record's communities matches.
  * - `duration`: whole seconds, end - start each rounded down; `bps` / `pps`: bytes * 8 (packets)
  *   divided by it, a duration of 0 counting as 1.
  */
@@ -578,6 +585,10 @@ int ofd_ff_parse_match(struct ofd_ff_parser *p, uint32_t *node)
 	if (ofd_ff_at(p, "passes-through")) {
 		p->pos++;
 		return parse_passes(p, node);
+	}
+	if (ofd_ff_at(p, "community")) {
+		p->pos++;
+		return ofd_ff_parse_community(p, node);
 	}
 	return ofd_ff_expected(p, "a match, 'not' or '('");
 }

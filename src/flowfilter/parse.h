@@ -94,6 +94,9 @@ int ofd_ff_add_string(struct ofd_ff_parser *p, const char *s, size_t len, uint32
 int ofd_ff_add_asns(struct ofd_ff_parser *p, const uint32_t *asns, uint32_t n,
 		    uint32_t *index) OFD_MUST_CHECK;
 
+/* community NAME | ASN:VALUE | GLOBAL:LOCAL1:LOCAL2 (community.c; the keyword is consumed). */
+int ofd_ff_parse_community(struct ofd_ff_parser *p, uint32_t *node) OFD_MUST_CHECK;
+
 /* Parse one match at the current token (match.c); *node receives the node built. */
 int ofd_ff_parse_match(struct ofd_ff_parser *p, uint32_t *node) OFD_MUST_CHECK;
 
