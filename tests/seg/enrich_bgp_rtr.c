@@ -126,6 +126,27 @@ static int logged(const char *s)
 	return r;
 }
 
+/* The peers of the test, stopped by the teardown when an assertion ended it early (BIRD
+   drops its privileges, which clears the parent-death signal: it would outlive the test). */
+static struct bird bd;
+static pid_t rtr;
+static char dir[] = "/tmp/ofd-bgprtr-XXXXXX";
+
+static int stop_peers(void **state)
+{
+	(void)state;
+	bird_stop(&bd, SIGTERM);
+	if (rtr > 0) {
+		stayrtr_kill(rtr);
+		rtr = 0;
+		rtr = 0;
+	}
+	if (strcmp(dir + strlen(dir) - 6, "XXXXXX") != 0)
+		stayrtr_clean(dir);
+	ofd_log_set_sink(NULL, NULL);
+	return 0;
+}
+
 static void test_rtr_states(void **state)
 {
 	(void)state;
@@ -133,10 +154,10 @@ static void test_rtr_states(void **state)
 		skip();
 		return;
 	}
-	char dir[] = "/tmp/ofd-bgprtr-XXXXXX", json[600], port[16] = "";
+	char json[600], port[16] = "";
 	static char text[8192];
 	stayrtr_scratch(dir, json, sizeof(json), text, sizeof(text));
-	pid_t rtr = stayrtr_start(dir, json, 2, port, sizeof(port));
+	rtr = stayrtr_start(dir, json, 2, port, sizeof(port));
 
 	unsigned bgp_port = bird_free_port();
 	char y[512], cfg[1200];
@@ -150,7 +171,6 @@ static void test_rtr_states(void **state)
 	log_buf[0] = 0;
 	ofd_log_set_sink(log_sink, NULL);
 	struct ofd_harness *h = st_open(&ofd_seg_bgp, cfg);
-	struct bird bd;
 	bird_start(&bd, bgp_port, NULL);
 	bird_wait_routes(h, BIRD_NADDRS);
 	/* until the first set is in (stayrtr listening, Reset Query answered): flow 0 valid */
@@ -176,6 +196,7 @@ static void test_rtr_states(void **state)
 
 	/* stayrtr gone: the client notices (EOF), the set in force stays (its expiry: >= 600 s) */
 	stayrtr_kill(rtr);
+	rtr = 0;
 	uint64_t t0 = ofd_time_mono_ns();
 	while (!logged("connection closed by the cache") && ofd_time_mono_ns() - t0 < 20000000000ull)
 		poll(NULL, 0, 10);
@@ -186,17 +207,14 @@ static void test_rtr_states(void **state)
 	assert_int_equal(b->flows[0].rpki, OFD_RPKI_INVALID);
 	assert_false(logged("outlived the cache's expire interval"));
 
-	bird_stop(&bd, SIGTERM);
 	ofd_harness_free(h);
-	ofd_log_set_sink(NULL, NULL);
-	stayrtr_clean(dir); /* stayrtr reaped already */
 }
 
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rtr_states),
+	    cmocka_unit_test_teardown(test_rtr_states, stop_peers),
 	};
 	return cmocka_run_group_tests(tests, st_dir_make, st_dir_remove);
 }
