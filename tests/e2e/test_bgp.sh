@@ -11,7 +11,9 @@
 #     med, communities, large communities and dst_net (the route's prefix) equal what `birdc show
 #     route for ADDR export collector_ibgp all` reports (parsed here); bgp_next_hop equals the
 #     channel's `next hop address` in bird.conf (birdc's export view has no BGP.next_hop: BIRD
-#     sets it when it encodes the UPDATE); the flows outside the routes get none;
+#     sets it when it encodes the UPDATE); rpki (rpkifile: a copy of vrps-sample.json) is the state
+#     bird-test.conf's comments give for the route; the flows outside the routes get none of
+#     these fields;
 #   - `birdc disable collector_ibgp` (a NOTIFICATION Cease: no graceful restart kept): replayed
 #     (bounded) until no flow has a route, then all 12 are checked for none;
 #   - SIGTERM: exit status 0, the segment's summary counts one session up and down, no flow
@@ -41,6 +43,9 @@ cd "$E2E_DIR" || exit 1
 ROUTED=(192.0.2.7 198.51.100.9 203.0.113.5 203.0.113.70 203.0.113.200
 	2001:db8::5 2001:db8:1000::1 2001:db8:ffff:ff00::1 3fff::1 3fff:0:0:ff00::9)
 UNROUTED=(10.1.2.3 2001:db9::1)
+# the RPKI states of ROUTED's routes against vrps-sample.json (bird-test.conf's comments; BIRD's
+# roa_check agrees, ../shared/data/README.md)
+RPKI=(valid invalid invalid valid notfound valid invalid invalid notfound invalid)
 LARGE_JQ='.bgp_large_communities // []'
 N=$((${#ROUTED[@]} + ${#UNROUTED[@]}))
 "$MK" flows.pcap "${ROUTED[@]}" "${UNROUTED[@]}" >/dev/null || e2e_die "mkbgpflows failed"
@@ -68,11 +73,12 @@ routers:
     address: 127.0.0.1
     asn: 64500
 YML
+cp "$OFD_DATA/vrps-sample.json" vrps.json || e2e_die "no vrps-sample.json"
 cat >c.yml <<YML
 - segment: udp
   config: {listen: "udp://127.0.0.1:$UDP_PORT", workers: 1}
 - segment: bgp
-  config: {filename: sessions.yml}
+  config: {filename: sessions.yml, rpkifile: vrps.json}
 - segment: json
   config: {filename: out.json}
 YML
@@ -154,8 +160,11 @@ NH4=$(nexthop ipv4)
 NH6=$(nexthop ipv6)
 expect_eq "bird.conf's IPv4 next hop" "$NH4" 192.0.2.254
 expect_eq "bird.conf's IPv6 next hop" "$NH6" 2001:db8::254
+i=0
 for a in "${ROUTED[@]}"; do
 	E2E_VARIANT="route of $a"
+	expect_eq "$a rpki" "$(field "$a" .rpki)" "\"${RPKI[$i]}\""
+	i=$((i + 1))
 	ATTRS=$(bird_attrs "$a")
 	[ -n "$(attr as_path)" ] || {
 		e2e_fail "birdc has no route for $a"
@@ -179,6 +188,7 @@ for a in "${UNROUTED[@]}"; do
 	expect_eq "$a as_path" "$(field "$a" '.as_path // []')" "[]"
 	expect_eq "$a dst_as" "$(field "$a" '.dst_as // 0')" "0"
 	expect_eq "$a bgp_next_hop" "$(field "$a" '.bgp_next_hop // ""')" '""'
+	expect_eq "$a rpki (no route: none)" "$(field "$a" .rpki)" null
 done
 
 # the session shut down: BIRD sends a NOTIFICATION (Cease), the routes go (no stale kept)
@@ -190,6 +200,7 @@ e2e_log "routes gone after $ROUNDS replays"
 for a in "${ROUTED[@]}" "${UNROUTED[@]}"; do
 	expect_eq "$a as_path after the shutdown" "$(field "$a" '.as_path // []')" "[]"
 	expect_eq "$a dst_as after the shutdown" "$(field "$a" '.dst_as // 0')" "0"
+	expect_eq "$a rpki after the shutdown" "$(field "$a" .rpki)" null
 done
 
 # shellcheck disable=SC2034 # read by lib.sh's e2e_fail
