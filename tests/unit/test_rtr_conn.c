@@ -11,20 +11,14 @@
  * reconnects), and a port where nothing listens (failures counted and logged). Waits are
  * bounded condition waits woken by the client's callbacks: no sleeps.
  */
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +27,7 @@
 #include "net/rtr.h"
 #include "net/rtr_conn.h"
 #include "net/vrp.h"
+#include "stayrtr.h"
 #include "vrp_oracle.h"
 
 static enum ofd_rpki state(const struct ofd_vrpset *s, const char *route, uint32_t origin)
@@ -41,8 +36,6 @@ static enum ofd_rpki state(const struct ofd_vrpset *s, const char *route, uint32
 	assert_int_equal(ofd_prefix_parse(&p, route), 0);
 	return ofd_vrpset_validate(s, &p, origin);
 }
-
-#define STAYRTR "/usr/bin/stayrtr"
 
 struct collector {
 	pthread_mutex_t mu;
@@ -93,37 +86,12 @@ static int wait_sets(struct collector *c, unsigned n, int ms)
 	return ok;
 }
 
-static unsigned free_tcp_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t l = sizeof(a);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-static void write_atomic(const char *path, const char *text)
-{
-	char tmp[600];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(rename(tmp, path), 0);
-}
-
 static void *run_conn(void *arg)
 {
 	ofd_rtr_conn_run(arg);
 	return NULL;
 }
 
-/* A scratch directory with vrps.json = the sample; text gets the sample's bytes. */
 /* The sample's answers, but for AS64511's VRP (removed by the test: its route is invalid) and
    10.0.0.0/8 (covered by the VRPs the test added: invalid for AS64496). */
 static void vrp_check_sample_except_64511(const struct ofd_vrpset *s)
@@ -136,79 +104,6 @@ static void vrp_check_sample_except_64511(const struct ofd_vrpset *s)
 		if (state(s, k->route, k->origin) != want)
 			fail_msg("%s AS%u: want %d", k->route, k->origin, (int)want);
 	}
-}
-
-static void scratch(char *dir, char *json, size_t jl, char *text, size_t tl)
-{
-	assert_non_null(mkdtemp(dir));
-	snprintf(json, jl, "%s/vrps.json", dir);
-	const char *data = getenv("OFD_DATA");
-	char src[600];
-	snprintf(src, sizeof(src), "%s/vrps-sample.json", data ? data : "../../shared/data");
-	FILE *f = fopen(src, "r");
-	assert_non_null(f);
-	size_t n = fread(text, 1, tl - 1, f);
-	fclose(f);
-	text[n] = 0;
-	write_atomic(json, text);
-}
-
-/* Start stayrtr on 127.0.0.1 serving json (RTR protocol version `protocol`), on port if it is
-   set, else on a free port written there: no metrics listener, no staleness check of the JSON,
-   the file polled every second. */
-static pid_t stayrtr_start(const char *dir, const char *json, unsigned protocol, char *port, size_t pl)
-{
-	char logpath[600], bind_[64], proto[8];
-	snprintf(logpath, sizeof(logpath), "%s/stayrtr.log", dir);
-	unsigned p =
-	    port[0] ? (unsigned)strtoul(port, NULL, 10) : free_tcp_port(); /* a restart: the same port */
-	snprintf(bind_, sizeof(bind_), "127.0.0.1:%u", p);
-	snprintf(port, pl, "%u", p);
-	snprintf(proto, sizeof(proto), "%u", protocol);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		char *argv[] = {STAYRTR,
-				"-bind",
-				bind_,
-				"-cache",
-				(char *)json,
-				"-metrics.addr",
-				"",
-				"-checktime=false",
-				"-refresh",
-				"1",
-				"-protocol",
-				proto,
-				"-rtr.refresh",
-				"3600",
-				"-rtr.retry",
-				"600",
-				"-rtr.expire",
-				"7200",
-				NULL};
-		execv(STAYRTR, argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void stayrtr_stop(pid_t pid, const char *dir)
-{
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	char path[600];
-	snprintf(path, sizeof(path), "%s/stayrtr.log", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/vrps.json", dir);
-	unlink(path);
-	rmdir(dir);
 }
 
 /* A driver on 127.0.0.1:port (20..200 ms backoff: it retries until the server listens). */
@@ -235,7 +130,7 @@ static void stayrtr(void **state_)
 		skip();
 	char dir[] = "/tmp/ofd-rtr-XXXXXX", json[600], port[16] = "";
 	static char text[8192];
-	scratch(dir, json, sizeof(json), text, sizeof(text));
+	stayrtr_scratch(dir, json, sizeof(json), text, sizeof(text));
 	pid_t pid = stayrtr_start(dir, json, 2, port, sizeof(port)); /* its default: 8210bis */
 	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	pthread_t th;
@@ -264,7 +159,7 @@ static void stayrtr(void **state_)
 		 ",\n\t\t{ \"asn\": \"AS64512\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": 16, \"ta\": "
 		 "\"test\" }\n%s",
 		 tail);
-	write_atomic(json, text);
+	stayrtr_write(json, text);
 	ok = wait_sets(&col, 2, 15000);
 	if (!ok)
 		print_message("client log:\n%s", col.log);
@@ -282,8 +177,7 @@ static void stayrtr(void **state_)
 	/* stayrtr restarts (a new session id) on the same port with one more VRP: the client
 	   reconnects (backoff), its Serial Query of the old session is answered somehow (a Cache
 	   Reset, or a session it refuses and resets), and it ends with the whole new set */
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	stayrtr_kill(pid);
 	last = strstr(text, "\t]");
 	assert_non_null(last);
 	snprintf(tail, sizeof(tail), "%s", last);
@@ -291,7 +185,7 @@ static void stayrtr(void **state_)
 		 ",\n\t\t{ \"asn\": \"AS64513\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": 8, \"ta\": "
 		 "\"test\" }\n%s",
 		 tail);
-	write_atomic(json, text);
+	stayrtr_write(json, text);
 	pid = stayrtr_start(dir, json, 2, port, sizeof(port));
 	ok = wait_sets(&col, 3, 15000);
 	if (!ok)
@@ -327,7 +221,7 @@ static void stayrtr_version0(void **state_)
 		skip();
 	char dir[] = "/tmp/ofd-rtr-XXXXXX", json[600], port[16] = "";
 	static char text[8192];
-	scratch(dir, json, sizeof(json), text, sizeof(text));
+	stayrtr_scratch(dir, json, sizeof(json), text, sizeof(text));
 	pid_t pid = stayrtr_start(dir, json, 0, port, sizeof(port));
 	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	pthread_t th;
@@ -361,7 +255,7 @@ static void refused_connect(void **state_)
 {
 	(void)state_;
 	char port[16];
-	snprintf(port, sizeof(port), "%u", free_tcp_port());
+	snprintf(port, sizeof(port), "%u", stayrtr_free_port());
 	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	pthread_t th;
 	struct ofd_rtr_conn *c = client(&col, port, &th);
