@@ -213,6 +213,13 @@ int ofd_fx_init(struct ofd_fx *x, int version, const struct ofd_fieldset *fields
 	return 0;
 }
 
+/* The export time of a message: export_ms rounded up to a whole second (the header has seconds;
+   up, so that flows that ended within the last second are not after it). */
+static inline uint64_t whole_s(uint64_t export_ms)
+{
+	return (export_ms + 999) / 1000 * 1000;
+}
+
 static uint8_t *hdr_end(struct ofd_fx *x)
 {
 	return x->buf + (x->version == OFD_FX_V9 ? 20 : 16);
@@ -221,7 +228,7 @@ static uint8_t *hdr_end(struct ofd_fx *x)
 void ofd_fx_begin(struct ofd_fx *x, uint8_t *buf, uint64_t export_ms, int templates)
 {
 	x->buf = buf;
-	x->export_ms = export_ms / 1000 * 1000;
+	x->export_ms = whole_s(export_ms);
 	x->p = hdr_end(x);
 	x->set = NULL;
 	x->records = 0;
@@ -331,7 +338,7 @@ int ofd_fx_clock_ok(const struct ofd_fx *x, const struct ofd_flow *f, uint64_t e
 	if (x->version != OFD_FX_V9)
 		return 1;
 	uint64_t lo, hi;
-	time_span(f, export_ms / 1000 * 1000, &lo, &hi);
+	time_span(f, whole_s(export_ms), &lo, &hi);
 	if (lo >= x->boot_ms && hi - x->boot_ms <= UINT32_MAX)
 		return 1;
 	return hi - lo + OFD_FX_UPTIME_PAD > UINT32_MAX; /* no origin would do: written modulo 2^32 */
@@ -340,7 +347,7 @@ int ofd_fx_clock_ok(const struct ofd_fx *x, const struct ofd_flow *f, uint64_t e
 void ofd_fx_rebase(struct ofd_fx *x, const struct ofd_flow *f, uint64_t export_ms)
 {
 	uint64_t lo, hi;
-	time_span(f, export_ms / 1000 * 1000, &lo, &hi);
+	time_span(f, whole_s(export_ms), &lo, &hi);
 	x->boot_ms = lo > OFD_FX_UPTIME_PAD ? lo - OFD_FX_UPTIME_PAD : 0;
 }
 

@@ -96,7 +96,7 @@ struct ofd_fx {
 int ofd_fx_init(struct ofd_fx *x, int version, const struct ofd_fieldset *fields, uint32_t domain,
 		uint32_t mtu, uint32_t sampling_rate, uint64_t init_ms) OFD_MUST_CHECK;
 
-/* Start a message in buf (x->mtu bytes) with export time export_ms (cut to whole seconds); with
+/* Start a message in buf (x->mtu bytes) with export time export_ms (rounded up to seconds); with
    templates, the template sets and the options record come first. */
 void ofd_fx_begin(struct ofd_fx *x, uint8_t *buf, uint64_t export_ms, int templates);
 

@@ -120,8 +120,8 @@ static unsigned round_trip(int version, uint32_t mtu, unsigned n, unsigned *tmpl
 	uint32_t expect_seq = 0;
 	*tmpl_msgs = 0;
 	while (next < n) {
-		int tmpl = msgs % 3 == 0; /* templates in every third message */
-		ofd_fx_begin(&x, buf, EXPORT_MS + 400, tmpl);
+		int tmpl = msgs % 3 == 0;		      /* templates in every third message */
+		ofd_fx_begin(&x, buf, EXPORT_MS - 600, tmpl); /* rounded up */
 		*tmpl_msgs += (unsigned)tmpl;
 		while (next < n) {
 			make(&want[next], next & 1, next >> 1 & 1, next);

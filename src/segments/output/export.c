@@ -146,7 +146,6 @@ static int fx_init_common(struct ofd_segment *seg, struct fx_state *s, int versi
 			return e;
 		}
 	}
-	s->clock_ms = now_ms;
 	s->tmpl_force = 1;
 	s->mono_ns = ofd_time_mono_ns();
 	return 0;
@@ -182,7 +181,8 @@ static uint64_t flush_queue(struct ofd_segment *seg, struct fx_state *s)
 		struct fx_target *t = &s->tg[i];
 		if (fx_target_poll(t, now, &st)) {
 			uint8_t *tb = s->bufs + (size_t)QUEUE * s->mtu;
-			size_t len = ofd_fx_template_msg(&s->fx, tb, s->clock_ms);
+			size_t len = ofd_fx_template_msg(
+			    &s->fx, tb, s->clock_ms ? s->clock_ms : ofd_time_now_ns() / 1000000u);
 			uint32_t zero = 0;
 			fx_target_send(t, &tb, &len, &zero, 1, now, &st);
 			ofd_segment_count(seg, C_TEMPLATES, 1);
