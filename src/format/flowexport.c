@@ -203,6 +203,7 @@ int ofd_fx_init(struct ofd_fx *x, int version, const struct ofd_fieldset *fields
 	x->sampling_rate = sampling_rate;
 	x->init_ms = init_ms;
 	x->boot_ms = init_ms;
+	x->full = !fields;
 	x->mac =
 	    !fields || ofd_fieldset_has(fields, OFD_F_SRC_MAC) || ofd_fieldset_has(fields, OFD_F_DST_MAC);
 	for (unsigned i = 0; i < OFD_FX_NTMPL; i++)
@@ -296,6 +297,92 @@ static inline uint8_t *put_record(const struct ofd_fx *x, const struct ofd_fx_tm
 	return p;
 }
 
+static inline void put_a4(uint8_t *p, const struct ofd_ip *ip)
+{
+	static const uint8_t zero[4];
+	memcpy(p, ip->family == OFD_AF_INET6 ? zero : ip->b + 12, 4);
+}
+
+static inline void put_a6(uint8_t *p, const struct ofd_ip *ip)
+{
+	static const uint8_t zero[16];
+	memcpy(p, ip->family == OFD_AF_INET ? zero : ip->b, 16);
+}
+
+static inline void put_mac(uint8_t *p, uint64_t mac)
+{
+	mac = __builtin_bswap64(mac << 16);
+	memcpy(p, &mac, 6);
+}
+
+static inline uint32_t uptime(const struct ofd_fx *x, uint64_t ns)
+{
+	return (uint32_t)((ns ? ns / 1000000u : x->export_ms) - x->boot_ms);
+}
+
+/*
+ * The templates of every field (no `fields` key) written straight, with the template's shape as
+ * constants: the same bytes as put_record() with build_tmpl()'s steps (fx_elements' order), about
+ * twice as fast as the step loop (test_flowexport compares the two).
+ */
+static inline __attribute__((always_inline)) uint8_t *
+put_full(const struct ofd_fx *x, const struct ofd_flow *f, uint8_t *p, int v9, int v6, int mac)
+{
+	if (v6) {
+		put_a6(p, &f->src_addr), put_a6(p + 16, &f->dst_addr);
+		put_a6(p + 32, &f->next_hop), put_a6(p + 48, &f->bgp_next_hop);
+		p += 64;
+	} else {
+		put_a4(p, &f->src_addr), put_a4(p + 4, &f->dst_addr);
+		put_a4(p + 8, &f->next_hop), put_a4(p + 12, &f->bgp_next_hop);
+		p += 16;
+	}
+	put64(p, f->bytes), put64(p + 8, f->packets);
+	p += 16;
+	if (v9) {
+		put32(p, uptime(x, f->time_flow_start_ns)), put32(p + 4, uptime(x, f->time_flow_end_ns));
+		p += 8;
+	} else {
+		put64(p, f->time_flow_start_ns / 1000000u), put64(p + 8, f->time_flow_end_ns / 1000000u);
+		p += 16;
+	}
+	put32(p, f->in_if), put32(p + 4, f->out_if), put32(p + 8, f->src_as), put32(p + 12, f->dst_as);
+	put32(p + 16, f->sampling_rate);
+	put16(p + 20, f->src_port), put16(p + 22, f->dst_port);
+	p += 24;
+	if (v9)
+		*p++ = (uint8_t)f->tcp_flags;
+	else
+		put16(p, f->tcp_flags), p += 2;
+	p[0] = f->icmp_type, p[1] = f->icmp_code;
+	put16(p + 2, f->src_vlan ? f->src_vlan : f->vlan_id), put16(p + 4, f->dst_vlan);
+	p[6] = f->proto, p[7] = f->ip_tos, p[8] = f->src_net, p[9] = f->dst_net;
+	p[10] = (uint8_t)f->forwarding_status, p[11] = f->flow_direction;
+	p += 12;
+	if (mac) {
+		put_mac(p, f->src_mac), put_mac(p + 6, f->dst_mac);
+		p += 12;
+	}
+	return p;
+}
+
+static uint8_t *put_any(const struct ofd_fx *x, unsigned ti, const struct ofd_flow *f, uint8_t *p)
+{
+	if (!x->full)
+		return put_record(x, &x->t[ti], f, p);
+	int v9 = x->version == OFD_FX_V9;
+	switch (ti | (unsigned)v9 << 2) {
+	case 0: return put_full(x, f, p, 0, 0, 0);
+	case 1: return put_full(x, f, p, 0, 1, 0);
+	case 2: return put_full(x, f, p, 0, 0, 1);
+	case 3: return put_full(x, f, p, 0, 1, 1);
+	case 4: return put_full(x, f, p, 1, 0, 0);
+	case 5: return put_full(x, f, p, 1, 1, 0);
+	case 6: return put_full(x, f, p, 1, 0, 1);
+	default: return put_full(x, f, p, 1, 1, 1);
+	}
+}
+
 int ofd_fx_add(struct ofd_fx *x, const struct ofd_flow *f)
 {
 	unsigned ti = ofd_fx_tmpl_of(x, f);
@@ -312,7 +399,7 @@ int ofd_fx_add(struct ofd_fx *x, const struct ofd_flow *f)
 		put16(x->p, t->id);
 		x->p += 4;
 	}
-	x->p = put_record(x, t, f, x->p);
+	x->p = put_any(x, ti, f, x->p);
 	x->records++;
 	x->count++;
 	return 1;

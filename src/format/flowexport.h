@@ -70,6 +70,7 @@ struct ofd_fx {
 	uint64_t init_ms;	/* IPFIX systemInitTimeMilliseconds */
 	uint64_t boot_ms;	/* v9: the uptime origin (ofd_fx_rebase moves it) */
 	int mac;		/* the MAC templates are in use */
+	int full;		/* every field (no `fields`): the straight-line writer */
 	struct ofd_fx_tmpl t[OFD_FX_NTMPL];
 	uint8_t tsets[1024]; /* the template set(s) and options template set, as sent */
 	uint16_t tsets_len;
