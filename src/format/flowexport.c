@@ -211,7 +211,12 @@ int ofd_fx_init(struct ofd_fx *x, int version, const struct ofd_fieldset *fields
 	if (!x->t[0].nsteps || !x->t[1].nsteps)
 		return OFD_ECONFIG;
 	build_tsets(x);
-	return 0;
+	/* a message with the templates must hold a record too, the longest one */
+	unsigned longest = 0;
+	for (unsigned i = 0; i < (x->mac ? 4u : 2u); i++)
+		longest = x->t[i].rec_len > longest ? x->t[i].rec_len : longest;
+	x->mtu_need = (version == OFD_FX_V9 ? 20u : 16u) + x->tsets_len + 4u + longest + 3u;
+	return mtu < x->mtu_need ? OFD_ELIMIT : 0;
 }
 
 /* The export time of a message: export_ms rounded up to a whole second (the header has seconds;

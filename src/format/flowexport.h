@@ -43,7 +43,7 @@
 
 #define OFD_FX_NTMPL	  4  /* data templates */
 #define OFD_FX_STEPS_MAX  36 /* elements of a data template */
-#define OFD_FX_MTU_MIN	  512
+#define OFD_FX_MTU_MIN	  576
 #define OFD_FX_MTU_MAX	  65000
 #define OFD_FX_UPTIME_PAD 3600000ull /* a new uptime origin lies this far before the oldest time */
 
@@ -75,6 +75,7 @@ struct ofd_fx {
 	uint8_t tsets[1024]; /* the template set(s) and options template set, as sent */
 	uint16_t tsets_len;
 	uint16_t tsets_count; /* v9: records in tsets */
+	uint32_t mtu_need;    /* the least mtu: header, templates, options and the longest record */
 	/* counters: the header's sequence numbers */
 	uint32_t seq_records;  /* IPFIX: data records of the messages ended */
 	uint32_t seq_messages; /* v9: messages ended */
@@ -92,7 +93,9 @@ struct ofd_fx {
  * Set up x. fields: the fields a template may carry (NULL: all of the table); domain: IPFIX
  * observation domain id / v9 source id; mtu: the longest message (OFD_FX_MTU_MIN..MAX);
  * init_ms: the exporter's system init time (epoch ms), also v9's first uptime origin.
- * OFD_ECONFIG when no data template would have a field.
+ * OFD_ECONFIG when no data template would have a field; OFD_ELIMIT when a message of mtu bytes
+ * could not hold the templates, the options record and the longest record (x->mtu_need says how
+ * many it takes: about 660 bytes with every field).
  */
 int ofd_fx_init(struct ofd_fx *x, int version, const struct ofd_fieldset *fields, uint32_t domain,
 		uint32_t mtu, uint32_t sampling_rate, uint64_t init_ms) OFD_MUST_CHECK;
@@ -133,6 +136,13 @@ void ofd_fx_rebase(struct ofd_fx *x, const struct ofd_flow *f, uint64_t export_m
 /* Close the open message: its length, or 0 when it holds nothing (nothing is sent then). Counts
    the sequence numbers. */
 size_t ofd_fx_end(struct ofd_fx *x);
+
+/* Forget the open message (nothing is counted): one that holds no record yet and must start over
+   (a new v9 uptime origin). */
+static inline void ofd_fx_drop(struct ofd_fx *x)
+{
+	x->buf = x->p = x->set = NULL;
+}
 
 /* A message of only the templates and the options record (a new TCP connection's first) into buf
    (x->mtu bytes); its length. A message being written stays open. */

@@ -99,16 +99,20 @@ static int fx_check(const void *state, char *err, size_t errlen)
 			return OFD_ECONFIG;
 		}
 	}
-	if (s->fields.n) {
-		struct fieldset_ctx c = {0};
-		if (ofd_fieldlist_walk(&s->fields, add_field, &c, err, errlen))
-			return OFD_ECONFIG;
-		struct ofd_fx fx;
-		if (ofd_fx_init(&fx, OFD_FX_IPFIX, &c.set, 0, OFD_FX_MTU_MIN, 0, 0)) {
-			snprintf(err, errlen,
-				 "key fields: none of them is exported (see the README's element list)");
-			return OFD_ECONFIG;
-		}
+	struct fieldset_ctx c = {0};
+	if (s->fields.n && ofd_fieldlist_walk(&s->fields, add_field, &c, err, errlen))
+		return OFD_ECONFIG;
+	struct ofd_fx fx;
+	int rc = ofd_fx_init(&fx, s->version ? s->version : OFD_FX_IPFIX, s->fields.n ? &c.set : NULL, 0,
+			     (uint32_t)s->mtu, 0, 0);
+	if (rc == OFD_ECONFIG) {
+		snprintf(err, errlen, "key fields: none of them is exported (see the README's element list)");
+		return OFD_ECONFIG;
+	}
+	if (rc) {
+		snprintf(err, errlen, "key mtu: %u bytes do not hold the templates and a record (%u do)",
+			 (unsigned)s->mtu, (unsigned)fx.mtu_need);
+		return OFD_ECONFIG;
 	}
 	return 0;
 }
@@ -245,7 +249,10 @@ static void fx_process(struct ofd_segment *seg, void *state, struct ofd_batch *b
 		if (v9) {
 			uint64_t xm = ofd_fx_open(&s->fx) ? s->fx.export_ms : s->clock_ms;
 			if (!ofd_fx_clock_ok(&s->fx, f, xm)) {
-				end_message(seg, s);
+				if (ofd_fx_open(&s->fx) && !s->fx.records)
+					ofd_fx_drop(&s->fx); /* only templates so far: they come again */
+				else
+					end_message(seg, s);
 				ofd_fx_rebase(&s->fx, f, s->clock_ms);
 				s->tmpl_force = 1;
 				ofd_segment_count(seg, C_REBASES, 1);
