@@ -54,3 +54,5 @@ ofd_segment(postgres SOURCES output/postgres.c output/postgres_copy.c PKGS libpq
 ofd_segment(replay SOURCES input/replay.c)
 ofd_segment(influx SOURCES output/influx.c output/influx_http.c PKGS libcurl)
 ofd_segment(bgp SOURCES enrich/bgp.c enrich/bgp_conf.c enrich/bgp_rpki.c)
+ofd_segment(ipfix SOURCES output/export.c output/export_send.c)
+ofd_segment(netflow9 SOURCES output/export.c output/export_send.c)
