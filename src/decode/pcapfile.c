@@ -224,12 +224,11 @@ static int frame_udp(struct ofd_pcapfile *pf, const struct pcap_pkthdr *h, const
 	return 1;
 }
 
-int ofd_pcapfile_next(struct ofd_pcapfile *pf, struct ofd_dgram *dg, uint16_t *dst_port)
+/* The next frame of the file: 1, or 0 at its end (a cut counted and logged). */
+static int next_raw(struct ofd_pcapfile *pf, struct pcap_pkthdr **h, const u_char **data)
 {
 	while (!pf->done) {
-		struct pcap_pkthdr *h;
-		const u_char *data;
-		int rc = pcap_next_ex(pf->pc, &h, &data);
+		int rc = pcap_next_ex(pf->pc, h, data);
 		if (rc == 0)
 			continue; /* live-capture timeout; never for files */
 		if (rc == PCAP_ERROR_BREAK) {
@@ -245,12 +244,45 @@ int ofd_pcapfile_next(struct ofd_pcapfile *pf, struct ofd_dgram *dg, uint16_t *d
 			break;
 		}
 		pf->st.frames++;
+		return 1;
+	}
+	return 0;
+}
+
+int ofd_pcapfile_next(struct ofd_pcapfile *pf, struct ofd_dgram *dg, uint16_t *dst_port)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	while (next_raw(pf, &h, &data)) {
 		if (frame_udp(pf, h, data, dg, dst_port)) {
 			pf->st.datagrams++;
 			return 1;
 		}
 	}
 	return 0;
+}
+
+int ofd_pcapfile_next_frame(struct ofd_pcapfile *pf, struct ofd_frame *fr)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	if (!next_raw(pf, &h, &data))
+		return 0;
+	fr->data = data;
+	fr->caplen = h->caplen;
+	fr->len = h->len;
+	fr->time_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec; /* ns precision */
+	return 1;
+}
+
+int ofd_pcapfile_link(const struct ofd_pcapfile *pf)
+{
+	return pf->link;
+}
+
+int ofd_pcapfile_dlt(const struct ofd_pcapfile *pf)
+{
+	return pcap_datalink(pf->pc);
 }
 
 const struct ofd_pcap_stats *ofd_pcapfile_stats(const struct ofd_pcapfile *pf)
