@@ -1,5 +1,6 @@
 #!/bin/bash
-# The packet input against softflowd (Debian's package) on the same capture: mkflows' in.pcap
+# The packet input against softflowd (and pmacctd's nfprobe when installed; Debian's
+# packages) on the same capture: mkflows' in.pcap
 # (TCP connections closed by FIN or RST, DNS, NTP, syslog, ICMP echo, IPv6 TCP/UDP/ICMPv6) is
 # metered by `overflowd -c packet.yml` (packet method: file -> csv) and by softflowd -r, whose
 # IPFIX export `overflowd dump` receives on 127.0.0.1 (softflowd's export through our decoder
@@ -125,5 +126,30 @@ if ! paste -d'|' "$dir/softflowd.txt" "$dir/packet.conn.txt" | awk -F'|' -v tol=
 	}
 	END { printf "times: max difference %d ms\n", max; exit bad > 0 }'; then
 	e2e_fail "flow times differ by more than 1 ms"
+fi
+# pmacctd's nfprobe plugin (softflowd's flow code inside pmacct) on the same capture, when
+# installed: the same flows, compared on the same fields (not on times)
+if command -v pmacctd >/dev/null; then
+	export E2E_VARIANT=packet-vs-pmacctd
+	pdir=$E2E_DIR/pm
+	mkdir "$pdir"
+	port=$(e2e_free_port) || e2e_die "no free UDP port"
+	e2e_start "$pdir" "$port"
+	printf '%s\n' "daemonize: false" "pcap_savefile: $E2E_DIR/in.pcap" "plugins: nfprobe[exp]" \
+		"nfprobe_receiver[exp]: 127.0.0.1:$port" "nfprobe_version[exp]: 10" >"$pdir/pmacctd.conf"
+	# it exports every flow and exits at the end of the file
+	timeout "$E2E_WAIT_S" pmacctd -f "$pdir/pmacctd.conf" >"$pdir/pmacctd.log" 2>&1 ||
+		e2e_log "pmacctd exited with status $?"
+	e2e_finish_capture "$pdir" "$port"
+	e2e_norm_cflow "$port" "$pdir/export.pcap" >"$pdir/expected.txt"
+	e2e_stop_ofd "$pdir" "$(wc -l <"$pdir/expected.txt")"
+	norm "$pdir/out.csv" | sed 's/ |.*//' >"$pdir/pmacctd.keys"
+	if ! diff -u --label pmacctd --label packet "$pdir/pmacctd.keys" "$dir/packet.keys"; then
+		e2e_fail "flows differ from pmacctd's"
+	else
+		echo "ok: $(wc -l <"$pdir/pmacctd.keys") flows equal to pmacctd nfprobe's on the same fields"
+	fi
+else
+	e2e_log "pmacctd not installed: its comparison skipped"
 fi
 e2e_result
