@@ -428,6 +428,58 @@ static void test_fragments(void **state)
 	fx_free(x);
 }
 
+/* An IPv6 UDP fragment by hand: Ethernet, IPv6 (next header 44), fragment header, then for the
+   first fragment a UDP header 7000 -> 8000; payload bytes after it. */
+static void frag6(struct fx *x, uint32_t id, uint16_t offset, int more, size_t payload, uint64_t t)
+{
+	uint8_t f[14 + 40 + 8 + 8 + 600];
+	memset(f, 0, sizeof(f));
+	f[12] = 0x86, f[13] = 0xdd;
+	uint8_t *ip = f + 14;
+	size_t l4 = offset ? 0 : 8;
+	size_t plen = 8 + l4 + payload;
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)(plen >> 8), ip[5] = (uint8_t)plen;
+	ip[6] = 44, ip[7] = 64;
+	ip[8] = 0x20, ip[9] = 0x01, ip[23] = 1;	  /* 2001::1 */
+	ip[24] = 0x20, ip[25] = 0x01, ip[39] = 2; /* 2001::2 */
+	uint8_t *fh = ip + 40;
+	fh[0] = 17;
+	uint16_t fo = (uint16_t)(offset << 3 | (more ? 1 : 0));
+	fh[2] = (uint8_t)(fo >> 8), fh[3] = (uint8_t)fo;
+	fh[4] = (uint8_t)(id >> 24), fh[5] = (uint8_t)(id >> 16), fh[6] = (uint8_t)(id >> 8),
+	fh[7] = (uint8_t)id;
+	if (!offset) {
+		uint8_t *u = fh + 8;
+		u[0] = 7000 >> 8, u[1] = 7000 & 0xff, u[2] = 8000 >> 8, u[3] = 8000 & 0xff;
+		u[4] = (uint8_t)((8 + payload) >> 8), u[5] = (uint8_t)(8 + payload);
+	}
+	uint32_t len = (uint32_t)(14 + 40 + plen);
+	ofd_meter_frame(x->m, OFD_LINK_ETHERNET, f, len, len, t, 0, x->b);
+}
+
+static void test_fragments_v6(void **state)
+{
+	(void)state;
+	struct ofd_meter_cfg c = cfg();
+	struct fx *x = fx_new(&c);
+	frag6(x, 0xabcdef01, 0, 1, 400, T0);
+	frag6(x, 0xabcdef01, 51, 0, 200, T0 + 1);
+	frag6(x, 0x11111111, 51, 0, 100, T0 + 2); /* first unseen */
+	fx_flush(x);
+	assert_int_equal(st(x)->frag_matched, 1);
+	assert_int_equal(st(x)->frag_unmatched, 1);
+	assert_int_equal(x->out.n, 2);
+	assert_int_equal(x->out.v[0].src_addr.family, OFD_AF_INET6);
+	assert_int_equal(x->out.v[0].src_port, 7000);
+	assert_int_equal(x->out.v[0].dst_port, 8000);
+	assert_int_equal(x->out.v[0].packets, 2);
+	assert_int_equal(x->out.v[0].bytes, (40 + 8 + 8 + 400) + (40 + 8 + 200));
+	assert_int_equal(x->out.v[1].src_port, 0);
+	assert_int_equal(x->out.v[1].packets, 1);
+	fx_free(x);
+}
+
 static void test_flood_bounded(void **state)
 {
 	(void)state;
@@ -563,6 +615,7 @@ int main(void)
 	    cmocka_unit_test(test_ipv6),
 	    cmocka_unit_test(test_vlan_mpls_keys),
 	    cmocka_unit_test(test_fragments),
+	    cmocka_unit_test(test_fragments_v6),
 	    cmocka_unit_test(test_flood_bounded),
 	    cmocka_unit_test(test_sampling),
 	    cmocka_unit_test(test_symmetric_hash),
