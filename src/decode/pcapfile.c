@@ -91,8 +91,7 @@ static int capture_fopen(FILE **out, const char *path, char *iobuf)
 	return 0;
 }
 
-/* pcap's DLT_* value to enum ofd_link, or -1 when we do not read that link type. */
-static int link_from_dlt(int dlt)
+int ofd_pcap_link_from_dlt(int dlt)
 {
 	if (dlt == DLT_NULL)
 		return OFD_LINK_NULL;
@@ -147,7 +146,7 @@ int ofd_pcapfile_open(struct ofd_pcapfile **out, const char *path)
 		goto free_pf;
 	}
 	int dlt = pcap_datalink(pf->pc);
-	pf->link = link_from_dlt(dlt);
+	pf->link = ofd_pcap_link_from_dlt(dlt);
 	if (pf->link < 0) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 		ofd_err("%s: unsupported link type %d (%s); supported: Ethernet, Linux cooked (SLL, SLL2), "

@@ -46,6 +46,9 @@ struct ofd_frame {
  */
 int ofd_pcapfile_next_frame(struct ofd_pcapfile *pf, struct ofd_frame *fr);
 
+/* libpcap's DLT_ value as enum ofd_link (decode/pkt.h), or -1 for a link type we do not read. */
+int ofd_pcap_link_from_dlt(int dlt);
+
 /* The capture's link type: enum ofd_link (decode/pkt.h) and libpcap's DLT_ value. */
 int ofd_pcapfile_link(const struct ofd_pcapfile *pf);
 int ofd_pcapfile_dlt(const struct ofd_pcapfile *pf);

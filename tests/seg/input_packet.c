@@ -1,7 +1,7 @@
 /*
  * packet: a capture written by the test (a TCP connection closed both ways, a DNS exchange, an
  * ICMP echo, IPv6 UDP, an ARP frame) metered into flows with method file, plain and gzip; the
- * BPF filter, sampling, and the keys refused at start.
+ * BPF filter, sampling, and the keys refused at start (live capture: tests/e2e/test_packet_live.sh).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -225,11 +225,15 @@ static void test_refused(void **state)
 	(void)state;
 	struct ofd_harness *h;
 	char cfg[1200], err[512] = "";
-	snprintf(cfg, sizeof(cfg), "{method: pcap, source: eth0}");
+	snprintf(cfg, sizeof(cfg), "{method: pcapgo, source: eth0}");
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_packet, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_null(h);
 	st_assert_prefix(err, "test.yml:1: segment packet: ");
-	assert_non_null(strstr(err, "method pcap: live capture is not built yet"));
+	assert_non_null(strstr(err, "method pcapgo: not built yet"));
+	/* an interface that is not there refuses the start */
+	assert_true(
+	    ofd_harness_new(&h, &ofd_seg_packet, "{method: pcap, source: nosuchif0}", err, sizeof(err)) < 0);
+	assert_null(h);
 	snprintf(cfg, sizeof(cfg), "{method: file, source: %s, filter: \"tcp port\"}", plain);
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_packet, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_non_null(strstr(err, "filter: "));
