@@ -12,11 +12,12 @@ allowed() {
 	net) echo "util" ;;
 	core) echo "util net" ;;
 	decode | format | flowfilter) echo "util net core" ;;
+	meter) echo "util net core decode" ;;
 	tracer) echo "util net core format flowfilter" ;;
 	receiver) echo "util net core format flowfilter tracer" ;;
 	obs) echo "util net core format decode" ;;
-	segments) echo "util net core format flowfilter decode tracer receiver obs" ;;
-	cli | main.c) echo "util net core format flowfilter decode tracer receiver obs segments cli" ;;
+	segments) echo "util net core format flowfilter decode meter tracer receiver obs" ;;
+	cli | main.c) echo "util net core format flowfilter decode meter tracer receiver obs segments cli" ;;
 	*) echo "?" ;;
 	esac
 }

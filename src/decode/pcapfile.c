@@ -91,8 +91,7 @@ static int capture_fopen(FILE **out, const char *path, char *iobuf)
 	return 0;
 }
 
-/* pcap's DLT_* value to enum ofd_link, or -1 when we do not read that link type. */
-static int link_from_dlt(int dlt)
+int ofd_pcap_link_from_dlt(int dlt)
 {
 	if (dlt == DLT_NULL)
 		return OFD_LINK_NULL;
@@ -147,7 +146,7 @@ int ofd_pcapfile_open(struct ofd_pcapfile **out, const char *path)
 		goto free_pf;
 	}
 	int dlt = pcap_datalink(pf->pc);
-	pf->link = link_from_dlt(dlt);
+	pf->link = ofd_pcap_link_from_dlt(dlt);
 	if (pf->link < 0) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 		ofd_err("%s: unsupported link type %d (%s); supported: Ethernet, Linux cooked (SLL, SLL2), "
@@ -224,12 +223,11 @@ static int frame_udp(struct ofd_pcapfile *pf, const struct pcap_pkthdr *h, const
 	return 1;
 }
 
-int ofd_pcapfile_next(struct ofd_pcapfile *pf, struct ofd_dgram *dg, uint16_t *dst_port)
+/* The next frame of the file: 1, or 0 at its end (a cut counted and logged). */
+static int next_raw(struct ofd_pcapfile *pf, struct pcap_pkthdr **h, const u_char **data)
 {
 	while (!pf->done) {
-		struct pcap_pkthdr *h;
-		const u_char *data;
-		int rc = pcap_next_ex(pf->pc, &h, &data);
+		int rc = pcap_next_ex(pf->pc, h, data);
 		if (rc == 0)
 			continue; /* live-capture timeout; never for files */
 		if (rc == PCAP_ERROR_BREAK) {
@@ -245,12 +243,45 @@ int ofd_pcapfile_next(struct ofd_pcapfile *pf, struct ofd_dgram *dg, uint16_t *d
 			break;
 		}
 		pf->st.frames++;
+		return 1;
+	}
+	return 0;
+}
+
+int ofd_pcapfile_next(struct ofd_pcapfile *pf, struct ofd_dgram *dg, uint16_t *dst_port)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	while (next_raw(pf, &h, &data)) {
 		if (frame_udp(pf, h, data, dg, dst_port)) {
 			pf->st.datagrams++;
 			return 1;
 		}
 	}
 	return 0;
+}
+
+int ofd_pcapfile_next_frame(struct ofd_pcapfile *pf, struct ofd_frame *fr)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	if (!next_raw(pf, &h, &data))
+		return 0;
+	fr->data = data;
+	fr->caplen = h->caplen;
+	fr->len = h->len;
+	fr->time_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec; /* ns precision */
+	return 1;
+}
+
+int ofd_pcapfile_link(const struct ofd_pcapfile *pf)
+{
+	return pf->link;
+}
+
+int ofd_pcapfile_dlt(const struct ofd_pcapfile *pf)
+{
+	return pcap_datalink(pf->pc);
 }
 
 const struct ofd_pcap_stats *ofd_pcapfile_stats(const struct ofd_pcapfile *pf)

@@ -31,6 +31,28 @@ int ofd_pcapfile_open(struct ofd_pcapfile **out, const char *path) OFD_MUST_CHEC
  */
 int ofd_pcapfile_next(struct ofd_pcapfile *pf, struct ofd_dgram *dg, uint16_t *dst_port);
 
+/* A captured frame, as ofd_pcapfile_next_frame hands it out. */
+struct ofd_frame {
+	const uint8_t *data; /* valid until the next call */
+	uint32_t caplen;     /* bytes captured */
+	uint32_t len;	     /* bytes on the wire */
+	uint64_t time_ns;
+};
+
+/*
+ * The next frame, whatever it holds (for packet metering: src/meter/); frames counts it.
+ * Returns 1 for a frame, 0 at the end of the file (a truncated file as ofd_pcapfile_next).
+ * Not to be mixed with ofd_pcapfile_next on one reader.
+ */
+int ofd_pcapfile_next_frame(struct ofd_pcapfile *pf, struct ofd_frame *fr);
+
+/* libpcap's DLT_ value as enum ofd_link (decode/pkt.h), or -1 for a link type we do not read. */
+int ofd_pcap_link_from_dlt(int dlt);
+
+/* The capture's link type: enum ofd_link (decode/pkt.h) and libpcap's DLT_ value. */
+int ofd_pcapfile_link(const struct ofd_pcapfile *pf);
+int ofd_pcapfile_dlt(const struct ofd_pcapfile *pf);
+
 const struct ofd_pcap_stats *ofd_pcapfile_stats(const struct ofd_pcapfile *pf);
 
 void ofd_pcapfile_close(struct ofd_pcapfile *pf);
