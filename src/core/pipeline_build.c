@@ -212,6 +212,11 @@ static int pl_build_entry(struct pl_build *B, const struct ofd_cfg_entry *ce, un
 	const struct ofd_segment_type *t = ofd_registry_find(p->reg, ce->segment);
 	if (!t) {
 		const char *near = ofd_registry_closest(p->reg, ce->segment);
+		const char *off = ofd_registry_off_reason(p->reg, ce->segment);
+		if (off)
+			return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
+					      "unknown segment (%s is not in this overflowd: %s)",
+					      ce->segment, off);
 		if (ofd_registry_is_flowpipeline(ce->segment))
 			return ofd_cfg_errorf(B->err, B->errlen, p->file, e->line, e->name, NULL,
 					      "unknown segment (flowpipeline's %s is not in this overflowd)",

@@ -24,6 +24,7 @@ struct ofd_registry {
 		char *path;
 	} * mod;
 	size_t nmod;
+	const struct ofd_registry_off *off;
 };
 
 int ofd_registry_new_empty(struct ofd_registry **out)
@@ -376,6 +377,19 @@ int ofd_registry_is_flowpipeline(const char *name)
 		if (strcasecmp(name, fp_names[i]) == 0)
 			return 1;
 	return 0;
+}
+
+void ofd_registry_set_off(struct ofd_registry *r, const struct ofd_registry_off *off)
+{
+	r->off = off;
+}
+
+const char *ofd_registry_off_reason(const struct ofd_registry *r, const char *name)
+{
+	for (const struct ofd_registry_off *o = r->off; o && o->name; o++)
+		if (strcasecmp(name, o->name) == 0)
+			return o->reason;
+	return NULL;
 }
 
 const char *ofd_registry_closest(const struct ofd_registry *r, const char *name)

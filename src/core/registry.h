@@ -40,6 +40,14 @@ const struct ofd_segment_type *ofd_registry_find(const struct ofd_registry *r, c
 const char *ofd_registry_flowpipeline_name(size_t i);
 int ofd_registry_is_flowpipeline(const char *name);
 
+/* Segments this build left out (a NULL name ends the list; the list must outlive r), so that a
+   config naming one learns why: the reason for name (any letter case), or NULL. */
+struct ofd_registry_off {
+	const char *name, *reason;
+};
+void ofd_registry_set_off(struct ofd_registry *r, const struct ofd_registry_off *off);
+const char *ofd_registry_off_reason(const struct ofd_registry *r, const char *name);
+
 /* The registered name, alias or `branch` closest to an unknown name (for "did you mean"), or NULL. */
 const char *ofd_registry_closest(const struct ofd_registry *r, const char *name);
 

@@ -3,9 +3,8 @@
 #   ofd_segment(NAME SOURCES file.c... [PKGS pkg-config-module...])
 #
 # Each stanza makes an option OFD_SEGMENT_<NAME> (ON by default). A segment with PKGS is
-# optional: when a module is missing it is left out with a notice (or the configure fails if
-# the option was set ON explicitly), and OFD_OPTIONAL_SEGMENTS=OFF leaves out every such
-# segment. The enabled segments are registered from the generated builtin.c in this order.
+# optional: when a module is missing it is left out with a notice (and a config naming it is
+# refused with that reason), and OFD_OPTIONAL_SEGMENTS=OFF leaves out every such segment. The enabled segments are registered from the generated builtin.c in this order.
 # Shared helpers live in src/segments/common/ and are always built.
 
 ofd_segment(udp SOURCES input/udp.c)

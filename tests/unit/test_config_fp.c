@@ -305,6 +305,14 @@ static void test_names(void **st)
 	    r, "- segment: t_in\n- segment: KafkaProducer\n",
 	    "fp.yml:2: segment KafkaProducer: unknown segment (flowpipeline's KafkaProducer is not in this "
 	    "overflowd)");
+	/* a segment the build left out says why (the list builtin.c gets from CMake) */
+	static const struct ofd_registry_off off[] = {
+	    {"kafkaproducer", "built without it: rdkafka was not found"}, {NULL, NULL}};
+	ofd_registry_set_off(r, off);
+	build_fails(
+	    r, "- segment: t_in\n- segment: KafkaProducer\n",
+	    "fp.yml:2: segment KafkaProducer: unknown segment (KafkaProducer is not in this overflowd: built "
+	    "without it: rdkafka was not found)");
 	ofd_registry_free(r);
 }
 
