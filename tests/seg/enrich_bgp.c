@@ -152,6 +152,10 @@ static void test_bird_routes(void **state)
 		while (b->flows[0].rpki != OFD_RPKI_INVALID && ofd_time_mono_ns() - t0 < 10000000000ull);
 		assert_int_equal(b->flows[0].rpki, OFD_RPKI_INVALID);
 		assert_int_equal(b->flows[5].rpki, OFD_RPKI_VALID); /* 2001:db8::/32 kept */
+		assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "file_loads"), 2);
+		assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "file_load_failures"), 0);
+		assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_sets"), 0);
+		assert_int_equal(ofd_harness_metric(h, "bgp_rpki_vrps", NULL), 6);
 	} else {
 		fail_msg("vrps-sample.json: no 192.0.2.0/24 VRP of AS64496 in the expected form");
 	}

@@ -11,8 +11,9 @@
  *     flow again equals the computation from the new file;
  *   - stayrtr killed: the client logs the lost connection, and the states stay as they were;
  *     stayrtr restarted on the same port (a new session id) with the original file: the client
- *     resets (its old session's Serial Query refused or unanswered, logged) and the flows to
- *     192.0.2.7 are valid again within 10 s, under the segment's default 1 s backoff. An
+ *     resets (its old session's Serial Query refused or unanswered, logged, counted in
+ *     bgp_rpki_total{event="rtr_resets"}) and the flows to 192.0.2.7 are valid again within
+ *     10 s, under the segment's default 1 s backoff, never unknown in between. An
  *     expiry cannot be shown in a test: the client takes the expire interval from the cache's
  *     End of Data, clamped to RFC 8210's 600 s minimum (net/rtr.c), and the segment has no
  *     key to shorten it; flows turn unknown only 600 s (stayrtr's -rtr.expire, here 7200 s)
@@ -208,6 +209,10 @@ static void test_rtr_states(void **state)
 	check_states(b, text);
 	assert_int_equal(b->flows[5].rpki, OFD_RPKI_VALID); /* 2001:db8::/32 AS64496 kept */
 
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_sets"), 2);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_resets"), 0);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_vrps", NULL), 6);
+
 	/* stayrtr gone: the client notices (EOF), the set in force stays (its expiry: >= 600 s) */
 	stayrtr_kill(rtr);
 	rtr = 0;
@@ -233,6 +238,12 @@ static void test_rtr_states(void **state)
 	check_states(b, text);
 	if (!logged("session forgotten, a Reset Query next") && !logged("Session ID mismatch"))
 		fail_msg("no reset logged:\n%s", log_buf);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_resets"), 1);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_sets"), 3);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_expirations"), 0);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "file_loads"), 0);
+	assert_true(ofd_harness_metric(h, "bgp_rpki_total", "rtr_connects") >= 2);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_vrps", NULL), 6);
 
 	ofd_harness_free(h);
 }
