@@ -403,8 +403,8 @@ int ofd_rtr_feed(struct ofd_rtr *r, const void *buf, size_t n, int64_t now)
    session is forgotten: the next connection starts with a Reset Query (RFC 8210 section 8.1:
    a router that "fears that it has otherwise lost its way" resets). The VRPs in force stay
    (r->cur, and the set the caller holds) until the Reset's End of Data replaces them at once.
-   A Reset Query unanswered changes nothing (the next one is a Reset Query anyway). OFD_RTR_EV_RESET |
-   OFD_RTR_EV_ERROR, or 0 for any other state. */
+   A Reset Query unanswered changes nothing (the next one is a Reset Query anyway).
+   OFD_RTR_EV_RESET | OFD_RTR_EV_ERROR, or 0 for any other state. */
 static int unanswered(struct ofd_rtr *r, const char *why)
 {
 	if (r->st != ST_QUERY_SENT || r->query_reset || !r->have_session)

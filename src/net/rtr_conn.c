@@ -204,8 +204,9 @@ static int events(struct ofd_rtr_conn *c, int ev, int *backoff)
 	return (ev & OFD_RTR_EV_CLOSE) != 0;
 }
 
-/* One session on fd until it ends: 0; 1 when the state machine forgot its session after an
-   unanswered Serial Query (reconnect at once, with a Reset Query); -1 when stopping. */
+/* One session on fd until it ends: 0; 1 when the state machine forgot its session after a
+   failed Serial Query, unanswered or refused (OFD_RTR_EV_RESET: reconnect at once, with a Reset
+   Query); -1 when stopping. */
 static int session(struct ofd_rtr_conn *c, int fd, int *backoff)
 {
 	uint8_t *buf = malloc(65536);
