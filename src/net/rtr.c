@@ -88,6 +88,8 @@ static int send_query(struct ofd_rtr *r, int64_t now)
 		put32(q + 4, 8);
 		r->query_reset = 1;
 	}
+	if (!r->have_session)
+		r->stats.reset_queries++;
 	r->st = ST_QUERY_SENT;
 	r->query_at = now;
 	return queue(r, q, r->have_session ? 12 : 8);
@@ -289,6 +291,7 @@ static uint32_t fixed_len(unsigned type, unsigned v)
 static int pdu(struct ofd_rtr *r, const uint8_t *p, uint32_t len, int64_t now)
 {
 	unsigned ver = p[0], type = p[1];
+	int ev;
 	r->stats.pdus++;
 	if (ver != r->version) {
 		if (ver == 0 && r->version == 1 && !r->version_fixed) {
@@ -351,11 +354,13 @@ static int pdu(struct ofd_rtr *r, const uint8_t *p, uint32_t len, int64_t now)
 			return OFD_RTR_EV_ERROR;
 		}
 		/* fatal: the session is forgotten, the next connection starts from a Reset Query (a
-		   cache restarted with a new session id answers our Serial Query with Corrupt Data) */
+		   cache restarted with a new session id answers our Serial Query with Corrupt Data:
+		   then OFD_RTR_EV_RESET, as for a Serial Query left unanswered) */
+		ev = r->st == ST_QUERY_SENT && !r->query_reset && r->have_session ? OFD_RTR_EV_RESET : 0;
 		r->st = ST_CLOSED;
 		r->have_session = 0;
 		ofd_vrp_table_clear(&r->pend);
-		return OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR;
+		return ev | OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR;
 	default: return fail(r, OFD_RTR_ERR_UNSUPPORTED_PDU, p, len, "unsupported PDU type");
 	}
 }
@@ -392,6 +397,27 @@ int ofd_rtr_feed(struct ofd_rtr *r, const void *buf, size_t n, int64_t now)
 	return ev;
 }
 
+/* The connection ends (EOF, socket error, the retry interval passed) while a Serial Query has
+   had no answer at all (no Cache Response, Cache Reset or Error Report): a cache restarted with
+   a new session id may just drop it, and asking the same again would fail the same way. The
+   session is forgotten: the next connection starts with a Reset Query (RFC 8210 section 8.1:
+   a router that "fears that it has otherwise lost its way" resets). The VRPs in force stay
+   (r->cur, and the set the caller holds) until the Reset's End of Data replaces them at once.
+   A Reset Query unanswered changes nothing (the next one is a Reset Query anyway).
+   OFD_RTR_EV_RESET | OFD_RTR_EV_ERROR, or 0 for any other state. */
+static int unanswered(struct ofd_rtr *r, const char *why)
+{
+	if (r->st != ST_QUERY_SENT || r->query_reset || !r->have_session)
+		return 0;
+	r->have_session = 0;
+	r->stats.unanswered++;
+	snprintf(r->err, sizeof(r->err),
+		 "%s before any answer to the Serial Query (session %u, serial %u): session forgotten, a "
+		 "Reset Query next",
+		 why, r->session, r->serial);
+	return OFD_RTR_EV_RESET | OFD_RTR_EV_ERROR;
+}
+
 int ofd_rtr_connected(struct ofd_rtr *r, int64_t now)
 {
 	r->in_len = 0;
@@ -402,12 +428,14 @@ int ofd_rtr_connected(struct ofd_rtr *r, int64_t now)
 	return send_query(r, now);
 }
 
-void ofd_rtr_disconnected(struct ofd_rtr *r, int64_t now)
+int ofd_rtr_disconnected(struct ofd_rtr *r, int64_t now)
 {
 	(void)now;
+	int ev = unanswered(r, "connection ended");
 	r->st = ST_CLOSED;
 	r->in_len = 0;
 	ofd_vrp_table_clear(&r->pend);
+	return ev;
 }
 
 int ofd_rtr_tick(struct ofd_rtr *r, int64_t now)
@@ -422,11 +450,15 @@ int ofd_rtr_tick(struct ofd_rtr *r, int64_t now)
 		ev |= send_query(r, now);
 	else if ((r->st == ST_QUERY_SENT || r->st == ST_IN_RESPONSE) &&
 		 now - r->query_at >= (int64_t)r->retry * 1000) {
-		snprintf(r->err, sizeof(r->err), "no answer from the cache within the retry interval (%u s)",
-			 r->retry);
+		char why[64];
+		snprintf(why, sizeof(why), "the retry interval (%u s) passed", r->retry);
+		int rs = unanswered(r, why);
+		if (!rs)
+			snprintf(r->err, sizeof(r->err),
+				 "no answer from the cache within the retry interval (%u s)", r->retry);
 		r->st = ST_CLOSED;
 		ofd_vrp_table_clear(&r->pend);
-		ev |= OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR;
+		ev |= rs | OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR;
 	}
 	return ev;
 }

@@ -37,8 +37,14 @@
  * OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR. An Error Report received is parsed (its text bounded to
  * 255 bytes and sanitised to printable ASCII) and closes too, forgetting the session (a cache
  * restarted with a new session id answers a Serial Query of the old one with Corrupt Data:
- * the next connection must start from a Reset Query), except "No Data Available" (2), after
- * which the client asks again after the retry interval.
+ * the next connection must start from a Reset Query; OFD_RTR_EV_RESET is added when the report
+ * answered a Serial Query), except "No Data Available" (2), after
+ * which the client asks again after the retry interval. A Serial Query that gets no answer at
+ * all before its connection ends (EOF, socket error, the retry interval) forgets the session
+ * too (stayrtr restarted with a new session id may just close it): ofd_rtr_disconnected or
+ * ofd_rtr_tick return OFD_RTR_EV_RESET | OFD_RTR_EV_ERROR and the next connection starts with
+ * a Reset Query. Forgetting the session never drops the VRPs: the set in force stays until the
+ * Reset Query's End of Data replaces it in one step (the pending copy is built from empty).
  *
  * Version: the first query is version 1 (0 with opts.version0). A cache that answers a
  * version 1 query with an Error Report "Unsupported Protocol Version" in a version 0 PDU, or
@@ -97,6 +103,9 @@ enum {
 	OFD_RTR_EV_ERROR = 4,	/* ofd_rtr_last_error() has the text */
 	OFD_RTR_EV_EXPIRED = 8, /* the current set outlived the expire interval */
 	OFD_RTR_EV_OUTPUT = 16, /* something was queued to send */
+	OFD_RTR_EV_RESET = 32,	/* a Serial Query went unanswered or got a fatal Error Report: the
+				   session is forgotten, the next connection starts with a Reset
+				   Query (reconnect at once) */
 };
 
 struct ofd_rtr_opts {
@@ -109,18 +118,20 @@ struct ofd_rtr_opts {
 };
 
 struct ofd_rtr_stats {
-	uint64_t pdus;	      /* PDUs received */
-	uint64_t announced;   /* prefix PDUs announcing */
-	uint64_t withdrawn;   /* prefix PDUs withdrawing */
-	uint64_t router_keys; /* skipped */
-	uint64_t updates;     /* End of Data committed with a new set */
-	uint64_t unchanged;   /* End of Data of a Serial Query without change: no new set */
-	uint64_t resets;      /* Cache Reset received */
-	uint64_t notifies;    /* Serial Notify received */
-	uint64_t errors_sent; /* Error Reports queued */
-	uint64_t errors_recv; /* Error Reports received */
-	uint64_t downgrades;  /* fallbacks to version 0 */
-	uint64_t expirations; /* OFD_RTR_EV_EXPIRED reported */
+	uint64_t pdus;		/* PDUs received */
+	uint64_t announced;	/* prefix PDUs announcing */
+	uint64_t withdrawn;	/* prefix PDUs withdrawing */
+	uint64_t router_keys;	/* skipped */
+	uint64_t updates;	/* End of Data committed with a new set */
+	uint64_t unchanged;	/* End of Data of a Serial Query without change: no new set */
+	uint64_t resets;	/* Cache Reset received */
+	uint64_t notifies;	/* Serial Notify received */
+	uint64_t errors_sent;	/* Error Reports queued */
+	uint64_t errors_recv;	/* Error Reports received */
+	uint64_t downgrades;	/* fallbacks to version 0 */
+	uint64_t expirations;	/* OFD_RTR_EV_EXPIRED reported */
+	uint64_t reset_queries; /* Reset Queries sent (the first sync included) */
+	uint64_t unanswered;	/* Serial Queries whose connection ended unanswered: session forgotten */
 };
 
 struct ofd_rtr;
@@ -132,8 +143,10 @@ void ofd_rtr_free(struct ofd_rtr *r);
 /* A new connection: drops partial input and output, queues the first query. Events. */
 int ofd_rtr_connected(struct ofd_rtr *r, int64_t now);
 
-/* The connection is gone (EOF, error): a query in flight is abandoned; retry later. */
-void ofd_rtr_disconnected(struct ofd_rtr *r, int64_t now);
+/* The connection is gone (EOF, error): a query in flight is abandoned; retry later. A Serial
+   Query that had no answer at all makes the client forget the session:
+   OFD_RTR_EV_RESET | OFD_RTR_EV_ERROR (else 0). */
+int ofd_rtr_disconnected(struct ofd_rtr *r, int64_t now);
 
 /* Bytes from the cache (any split). Events. After OFD_RTR_EV_CLOSE further bytes are ignored
    until ofd_rtr_connected. */

@@ -204,18 +204,23 @@ static int events(struct ofd_rtr_conn *c, int ev, int *backoff)
 	return (ev & OFD_RTR_EV_CLOSE) != 0;
 }
 
-/* One session on fd until it ends: 0, or -1 when stopping. */
+/* One session on fd until it ends: 0; 1 when the state machine forgot its session after a
+   failed Serial Query, unanswered or refused (OFD_RTR_EV_RESET: reconnect at once, with a Reset
+   Query); -1 when stopping. */
 static int session(struct ofd_rtr_conn *c, int fd, int *backoff)
 {
 	uint8_t *buf = malloc(65536);
 	if (!buf)
 		return 0;
-	int rc = 0;
+	int rc = 0, reset = 0;
 	int ev = ofd_rtr_connected(c->rtr, now_ms());
 	for (;;) {
+		reset |= ev & OFD_RTR_EV_RESET;
 		int closing = events(c, ev, backoff);
 		if (flush(c, fd) != 0 || closing) {
-			ofd_rtr_disconnected(c->rtr, now_ms());
+			ev = ofd_rtr_disconnected(c->rtr, now_ms());
+			reset |= ev & OFD_RTR_EV_RESET;
+			(void)events(c, ev, backoff);
 			break;
 		}
 		int64_t now = now_ms();
@@ -233,7 +238,9 @@ static int session(struct ofd_rtr_conn *c, int fd, int *backoff)
 			if (n <= 0) {
 				logf_(c, "rtr %s:%s: %s", c->host, c->port,
 				      n == 0 ? "connection closed by the cache" : strerror(errno));
-				ofd_rtr_disconnected(c->rtr, now);
+				ev = ofd_rtr_disconnected(c->rtr, now);
+				reset |= ev & OFD_RTR_EV_RESET;
+				(void)events(c, ev, backoff);
 				break;
 			}
 			ev = ofd_rtr_feed(c->rtr, buf, (size_t)n, now);
@@ -241,7 +248,7 @@ static int session(struct ofd_rtr_conn *c, int fd, int *backoff)
 		ev |= ofd_rtr_tick(c->rtr, now);
 	}
 	free(buf);
-	return rc;
+	return rc < 0 ? rc : reset ? 1 : 0;
 }
 
 int ofd_rtr_conn_run(struct ofd_rtr_conn *c)
@@ -256,6 +263,12 @@ int ofd_rtr_conn_run(struct ofd_rtr_conn *c)
 			if (rc < 0)
 				break;
 			atomic_fetch_add(&c->stats.disconnects, 1);
+			if (rc > 0) {
+				/* a Reset Query next: not a retry of what failed, so no wait (a Reset
+				   Query that fails too waits the backoff: no loop) */
+				atomic_fetch_add(&c->stats.resets, 1);
+				continue;
+			}
 		} else {
 			atomic_fetch_add(&c->stats.connect_failures, 1);
 		}

@@ -14,6 +14,11 @@
  *
  * Backoff: backoff_min_ms after the first failure (connect error, timeout, session closed on
  * an error), doubled each time up to backoff_max_ms, back to the minimum after an End of Data.
+ * A session whose Serial Query ended unanswered or refused with an Error Report (a cache
+ * restarted with a new session id does either) makes the state machine forget the session
+ * (OFD_RTR_EV_RESET): the next connection, at once and without a backoff wait, starts with a
+ * Reset Query; the set in force stays until that query's End of Data brings the new one
+ * (logged, counted in resets). A Reset Query that fails too waits the backoff: no loop.
  */
 #ifndef OFD_NET_RTR_CONN_H
 #define OFD_NET_RTR_CONN_H
@@ -41,6 +46,7 @@ struct ofd_rtr_conn_stats {
 	atomic_ulong connect_failures; /* refused, unreachable, timed out, name not resolved */
 	atomic_ulong disconnects;      /* sessions ended (EOF, error, Error Report) */
 	atomic_ulong sets;	       /* sets handed to on_set */
+	atomic_ulong resets; /* sessions forgotten after a failed Serial Query: a Reset Query at once */
 };
 
 struct ofd_rtr_conn;

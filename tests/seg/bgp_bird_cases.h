@@ -2,9 +2,9 @@
  * The bgp segment's flows against BIRD's routes (../shared/data/bird-test.conf, through
  * bird_peer.h): ten destinations, one in each of BIRD's 10 routes (the most specific where two
  * overlap), and the RPKI state of each destination's route against vrps-sample.json as the
- * file's comments give it (BIRD's roa_check agrees, ../shared/data/README.md). The same
- * addresses and states as tests/seg/enrich_bgp.c's test_bird_routes. Include after <cmocka.h>,
- * segtest.h and ofd/time.h.
+ * file's comments give it (BIRD's roa_check agrees, ../shared/data/README.md). Used by
+ * tests/seg/enrich_bgp.c (rpkifile) and tests/seg/enrich_bgp_rtr.c (rtr). Include after
+ * <cmocka.h> and segtest.h.
  */
 #ifndef OFD_TEST_BGP_BIRD_CASES_H
 #define OFD_TEST_BGP_BIRD_CASES_H
@@ -41,8 +41,8 @@ static inline struct ofd_batch *bird_flows(struct ofd_harness *h, const char *sa
 }
 
 /* Process batches from 127.0.0.1 until exactly n of the 10 destinations have a route (bounded:
-   20 s); the last batch. */
-static inline struct ofd_batch *bird_wait_routes(struct ofd_harness *h, int n)
+   20 s); the last batch; the time it took into *took_ns (may be NULL). */
+static inline struct ofd_batch *bird_wait_routes_t(struct ofd_harness *h, int n, uint64_t *took_ns)
 {
 	uint64_t t0 = ofd_time_mono_ns();
 	for (;;) {
@@ -50,14 +50,23 @@ static inline struct ofd_batch *bird_wait_routes(struct ofd_harness *h, int n)
 		int k = 0;
 		for (int i = 0; i < BIRD_NADDRS; i++)
 			k += ofd_flow_has(&b->flows[i], OFD_F_DST_AS);
-		if (k == n)
+		uint64_t dt = ofd_time_mono_ns() - t0;
+		if (k == n) {
+			if (took_ns)
+				*took_ns = dt;
 			return b;
-		if (ofd_time_mono_ns() - t0 > 20000000000ull) {
+		}
+		if (dt > 20000000000ull) {
 			print_error("%d routes, waited for %d\n", k, n);
 			fail();
 		}
 		poll(NULL, 0, 10);
 	}
+}
+
+static inline struct ofd_batch *bird_wait_routes(struct ofd_harness *h, int n)
+{
+	return bird_wait_routes_t(h, n, NULL);
 }
 
 #endif

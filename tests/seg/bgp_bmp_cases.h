@@ -481,18 +481,16 @@ static void bm_gobgp_run(struct gobgp *g, const char *text)
 	chmod(g->conf, 0644);
 	char api[64];
 	snprintf(api, sizeof(api), "127.0.0.1:%u", g->api);
+	struct peer_user u = peer_user();
 	g->pid = fork();
 	assert_true(g->pid >= 0);
 	if (g->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		peer_child_guard(&u); /* nobody when root, then SIGKILL at the test's death */
 		int dn = open("/dev/null", O_WRONLY);
 		if (dn >= 0) {
 			dup2(dn, 1);
 			dup2(dn, 2);
 		}
-		struct passwd *pw = getuid() == 0 ? getpwnam("nobody") : NULL;
-		if (pw && (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)))
-			_exit(126);
 		execl(GOBGPD_BIN, "gobgpd", "-f", g->conf, "--api-hosts", api, "--pprof-disable", "-p",
 		      (char *)NULL);
 		_exit(127);

@@ -3,14 +3,21 @@
  * its ports rewritten (the collector's, BIRD's own) and optional lines added to the BGP
  * template, run in the foreground as nobody; birdc for the oracle and for changes. Include
  * after <cmocka.h>. Skipped by the caller when /usr/sbin/bird is missing.
+ *
+ * A peer never outlives its test, even one ended by a failed assertion before bird_stop():
+ * the child becomes nobody itself (when root) and only then asks for SIGKILL at the test's
+ * death (peer_child_guard; gobgp_peer.h and bgp_bmp_cases.h use it too). BIRD's own `-u nobody`
+ * would change its uid after exec, which clears the parent-death signal (prctl(2)).
  */
 #ifndef OFD_TEST_BIRD_PEER_H
 #define OFD_TEST_BIRD_PEER_H
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +35,35 @@ struct bird {
 	pid_t pid;
 	char dir[64], conf[128], sock[128], pidf[128];
 };
+
+/* Who a peer runs as, looked up before fork (getpwnam is not async-signal-safe): nobody when
+   the test is root, else the test's own user (uid -1: no change). */
+struct peer_user {
+	pid_t parent;
+	uid_t uid;
+	gid_t gid;
+};
+
+static inline struct peer_user peer_user(void)
+{
+	struct peer_user u = {getpid(), (uid_t)-1, (gid_t)-1};
+	struct passwd *pw = geteuid() == 0 ? getpwnam("nobody") : NULL;
+	if (pw) {
+		u.uid = pw->pw_uid;
+		u.gid = pw->pw_gid;
+	}
+	return u;
+}
+
+/* In the peer's child, before exec: become u (when root), then SIGKILL at the test's death. In
+   this order: a change of uid clears the parent-death signal. A test already gone: exit. */
+static inline void peer_child_guard(const struct peer_user *u)
+{
+	if (u->uid != (uid_t)-1 && (setgroups(0, NULL) || setgid(u->gid) || setuid(u->uid)))
+		_exit(126);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != u->parent)
+		_exit(125);
+}
 
 /* A free TCP port on 127.0.0.1 (bound, then closed). */
 static inline unsigned bird_free_port(void)
@@ -80,17 +116,17 @@ static inline void bird_start_x(struct bird *b, unsigned coll, const char *templ
 	}
 	fclose(in);
 	fclose(out);
+	struct peer_user u = peer_user();
 	b->pid = fork();
 	assert_true(b->pid >= 0);
 	if (b->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		peer_child_guard(&u); /* nobody already: no `-u nobody -g nogroup` for BIRD */
 		int dn = open("/dev/null", O_WRONLY);
 		if (dn >= 0) {
 			dup2(dn, 1);
 			dup2(dn, 2);
 		}
-		execl(BIRD_BIN, "bird", "-f", "-c", b->conf, "-s", b->sock, "-P", b->pidf, "-u", "nobody",
-		      "-g", "nogroup", (char *)NULL);
+		execl(BIRD_BIN, "bird", "-f", "-c", b->conf, "-s", b->sock, "-P", b->pidf, (char *)NULL);
 		_exit(127);
 	}
 	struct stat st;

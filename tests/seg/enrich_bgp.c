@@ -21,16 +21,13 @@
 
 #include <cmocka.h>
 
+#include "bgp_bird_cases.h"
 #include "bird_peer.h"
 #include "gobgp_peer.h"
 #include "ofd/time.h"
 #include "segtest.h"
 
 extern const struct ofd_segment_type ofd_seg_bgp;
-
-static const char *const ADDRS[10] = {
-    "192.0.2.7",   "198.51.100.9",     "203.0.113.5",		"203.0.113.70", "203.0.113.200",
-    "2001:db8::5", "2001:db8:1000::1", "2001:db8:ffff:ff00::1", "3fff::1",	"3fff:0:0:ff00::9"};
 
 static void sessions_file(const char *path, unsigned port, const char *extra)
 {
@@ -42,43 +39,6 @@ static void sessions_file(const char *path, unsigned port, const char *extra)
 		 "  - name: other\n    address: 192.0.2.99\n    asn: 64501\n",
 		 port, extra ? extra : "");
 	st_write(path, y);
-}
-
-/* A batch of the 10 addresses as destinations (source 203.0.113.130) from sampler. */
-static struct ofd_batch *flows(struct ofd_harness *h, const char *sampler)
-{
-	struct ofd_batch *b = ofd_harness_batch(h, 10);
-	for (int i = 0; i < 10; i++) {
-		struct ofd_flow *f = &b->flows[i];
-		assert_int_equal(ofd_ip_parse(&f->dst_addr, ADDRS[i]), 0);
-		assert_int_equal(ofd_ip_parse(&f->src_addr, "203.0.113.130"), 0);
-		assert_int_equal(ofd_ip_parse(&f->sampler_address, sampler), 0);
-	}
-	ofd_harness_process(h, b);
-	return b;
-}
-
-/* Process batches until n of the 10 destinations have a route (bounded: 20 s). */
-static struct ofd_batch *wait_routes(struct ofd_harness *h, int n, uint64_t *took_ns)
-{
-	uint64_t t0 = ofd_time_mono_ns();
-	for (;;) {
-		struct ofd_batch *b = flows(h, "127.0.0.1");
-		int k = 0;
-		for (int i = 0; i < 10; i++)
-			k += ofd_flow_has(&b->flows[i], OFD_F_DST_AS);
-		uint64_t dt = ofd_time_mono_ns() - t0;
-		if (k == n) {
-			if (took_ns)
-				*took_ns = dt;
-			return b;
-		}
-		if (dt > 20000000000ull) {
-			print_error("%d routes, waited for %d\n", k, n);
-			fail();
-		}
-		poll(NULL, 0, 10);
-	}
 }
 
 /* Parse `birdc show route for A export collector_ibgp all` and compare with flow f. */
@@ -167,18 +127,16 @@ static void test_bird_routes(void **state)
 	struct ofd_harness *h = st_open(&ofd_seg_bgp, cfg);
 	struct bird bd;
 	bird_start(&bd, port, NULL);
-	struct ofd_batch *b = wait_routes(h, 10, NULL);
-	for (int i = 0; i < 10; i++)
-		check_flow(&bd, &b->flows[i], ADDRS[i]);
+	struct ofd_batch *b = bird_wait_routes(h, BIRD_NADDRS);
+	for (int i = 0; i < BIRD_NADDRS; i++)
+		check_flow(&bd, &b->flows[i], bird_addrs[i]);
 	/* RPKI: the states bird-test.conf's comments give against vrps-sample.json (BIRD's
-	   roa_check agrees, ../shared/data/README.md); the flow's route is the most specific */
-	static const uint8_t want_rpki[10] = {
-	    OFD_RPKI_VALID, OFD_RPKI_INVALID, OFD_RPKI_INVALID, OFD_RPKI_VALID,	   OFD_RPKI_NOTFOUND,
-	    OFD_RPKI_VALID, OFD_RPKI_INVALID, OFD_RPKI_INVALID, OFD_RPKI_NOTFOUND, OFD_RPKI_INVALID};
-	for (int i = 0; i < 10; i++) {
+	   roa_check agrees, ../shared/data/README.md; bgp_bird_cases.h); the flow's route is the
+	   most specific */
+	for (int i = 0; i < BIRD_NADDRS; i++) {
 		assert_true(ofd_flow_has(&b->flows[i], OFD_F_RPKI));
-		if (b->flows[i].rpki != want_rpki[i])
-			fail_msg("%s: rpki %u, want %u", ADDRS[i], b->flows[i].rpki, want_rpki[i]);
+		if (b->flows[i].rpki != bird_want_rpki[i])
+			fail_msg("%s: rpki %u, want %u", bird_addrs[i], b->flows[i].rpki, bird_want_rpki[i]);
 	}
 	/* a new file on SIGHUP: 192.0.2.0/24 now belongs to AS64511 (the route's origin is 64496) */
 	char *at = strstr(vrps, "\"AS64496\", \"prefix\": \"192.0.2.0/24\"");
@@ -190,10 +148,14 @@ static void test_bird_routes(void **state)
 		ofd_reload_request();
 		uint64_t t0 = ofd_time_mono_ns();
 		do
-			b = flows(h, "127.0.0.1");
+			b = bird_flows(h, "127.0.0.1");
 		while (b->flows[0].rpki != OFD_RPKI_INVALID && ofd_time_mono_ns() - t0 < 10000000000ull);
 		assert_int_equal(b->flows[0].rpki, OFD_RPKI_INVALID);
 		assert_int_equal(b->flows[5].rpki, OFD_RPKI_VALID); /* 2001:db8::/32 kept */
+		assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "file_loads"), 2);
+		assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "file_load_failures"), 0);
+		assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_sets"), 0);
+		assert_int_equal(ofd_harness_metric(h, "bgp_rpki_vrps", NULL), 6);
 	} else {
 		fail_msg("vrps-sample.json: no 192.0.2.0/24 VRP of AS64496 in the expected form");
 	}
@@ -211,24 +173,24 @@ static void test_bird_routes(void **state)
 	assert_int_equal(ofd_harness_metric(h, "bgp_events_total", "treat_as_withdraw"), 0);
 	/* another exporter: no router, nothing set */
 	uint64_t nr = ofd_harness_counter(h, "no_router");
-	b = flows(h, "192.0.2.50");
+	b = bird_flows(h, "192.0.2.50");
 	assert_false(ofd_flow_has(&b->flows[0], OFD_F_DST_AS));
 	assert_int_equal(ofd_harness_counter(h, "no_router"), nr + 10);
 	/* the router's second address is its sampler address too */
-	b = flows(h, "10.9.9.9");
+	b = bird_flows(h, "10.9.9.9");
 	assert_int_equal(b->flows[0].dst_as, 64496);
 
 	/* withdrawal of the IPv4 routes: seen within the snapshot interval (+ a poll round) */
 	char out[4096];
 	birdc(&bd, "disable routes4", out, sizeof(out));
 	uint64_t took;
-	b = wait_routes(h, 5, &took);
+	b = bird_wait_routes_t(h, 5, &took);
 	assert_false(ofd_flow_has(&b->flows[0], OFD_F_DST_AS));
 	assert_true(ofd_flow_has(&b->flows[5], OFD_F_DST_AS));
 	assert_true(took < 1000000000ull);
 	print_message("withdrawal seen after %.0f ms\n", (double)took / 1e6);
 	birdc(&bd, "enable routes4", out, sizeof(out));
-	wait_routes(h, 10, NULL);
+	bird_wait_routes(h, BIRD_NADDRS);
 
 	/* BIRD killed: it announced graceful restart (aware), the routes stay stale until maxstale */
 	bird_stop(&bd, SIGKILL);
@@ -237,7 +199,7 @@ static void test_bird_routes(void **state)
 	       ofd_time_mono_ns() - t0 < 20000000000ull)
 		poll(NULL, 0, 10);
 	assert_int_equal(ofd_harness_metric(h, "bgp_session_established", "bird"), 0);
-	b = flows(h, "127.0.0.1");
+	b = bird_flows(h, "127.0.0.1");
 	assert_true(ofd_flow_has(&b->flows[0], OFD_F_DST_AS)); /* stale, kept */
 	ofd_harness_free(h);
 }
@@ -256,7 +218,7 @@ static void run_loss(int gr)
 	struct ofd_harness *h = st_open(&ofd_seg_bgp, cfg);
 	struct bird bd;
 	bird_start(&bd, port, gr ? NULL : "graceful restart off;");
-	wait_routes(h, 10, NULL);
+	bird_wait_routes(h, BIRD_NADDRS);
 	bird_stop(&bd, SIGKILL);
 	uint64_t t0 = ofd_time_mono_ns();
 	while (ofd_harness_metric(h, "bgp_session_established", "bird") == 1 &&
@@ -264,13 +226,13 @@ static void run_loss(int gr)
 		poll(NULL, 0, 10);
 	uint64_t took;
 	if (gr) {
-		struct ofd_batch *b = flows(h, "127.0.0.1");
+		struct ofd_batch *b = bird_flows(h, "127.0.0.1");
 		assert_true(ofd_flow_has(&b->flows[0], OFD_F_DST_AS));
-		wait_routes(h, 0, &took);
+		bird_wait_routes_t(h, 0, &took);
 		print_message("stale routes removed %.1f s after the loss was seen\n", (double)took / 1e9);
 		assert_true(took > 1000000000ull); /* not at once: maxstale 2 s */
 	} else {
-		wait_routes(h, 0, &took);
+		bird_wait_routes_t(h, 0, &took);
 		assert_true(took < 1000000000ull); /* the next snapshot */
 	}
 	ofd_harness_tick(h, 0);
@@ -305,9 +267,9 @@ static void test_bird_addpath(void **state)
 	struct ofd_harness *h = st_open(&ofd_seg_bgp, cfg);
 	struct bird bd;
 	bird_start_x(&bd, port, NULL, "add paths tx;", NULL);
-	struct ofd_batch *b = wait_routes(h, 10, NULL);
-	for (int i = 0; i < 10; i++)
-		check_flow(&bd, &b->flows[i], ADDRS[i]);
+	struct ofd_batch *b = bird_wait_routes(h, BIRD_NADDRS);
+	for (int i = 0; i < BIRD_NADDRS; i++)
+		check_flow(&bd, &b->flows[i], bird_addrs[i]);
 	char out[8192];
 	birdc(&bd, "show protocols all collector_ibgp", out, sizeof(out));
 	assert_non_null(strstr(out, "ADD-PATH"));
@@ -333,17 +295,17 @@ static void test_bird_gr_eor(void **state)
 	struct ofd_harness *h = st_open(&ofd_seg_bgp, cfg);
 	struct bird bd;
 	bird_start(&bd, port, NULL);
-	wait_routes(h, 10, NULL);
+	bird_wait_routes(h, BIRD_NADDRS);
 	bird_stop(&bd, SIGKILL);
 	uint64_t t0 = ofd_time_mono_ns();
 	while (ofd_harness_metric(h, "bgp_session_established", "bird") == 1 &&
 	       ofd_time_mono_ns() - t0 < 20000000000ull)
 		poll(NULL, 0, 10);
 	assert_int_equal(ofd_harness_metric(h, "bgp_events_total", "stale_kept"), 10);
-	wait_routes(h, 10, NULL); /* kept */
+	bird_wait_routes(h, BIRD_NADDRS); /* kept */
 	bird_start_x(&bd, port, NULL, NULL, "disabled;");
 	uint64_t took;
-	struct ofd_batch *b = wait_routes(h, 5, &took);
+	struct ofd_batch *b = bird_wait_routes_t(h, 5, &took);
 	assert_false(ofd_flow_has(&b->flows[0], OFD_F_DST_AS));
 	assert_int_equal(b->flows[5].dst_as, 64496);
 	assert_true(took < 20000000000ull); /* the new session's End-of-RIB, not maxstale (60 s) */
@@ -539,7 +501,7 @@ static void test_bgp_config(void **state)
 		    "    address: 127.0.0.1\n    asn: 1\n    connect: true\n    peerport: 9\n");
 	snprintf(cfg, sizeof(cfg), "{filename: %s, fallbackrouter: a, usefallbackonly: true}", p);
 	h = st_open(&ofd_seg_bgp, cfg);
-	struct ofd_batch *b = flows(h, "192.0.2.77");
+	struct ofd_batch *b = bird_flows(h, "192.0.2.77");
 	assert_false(ofd_flow_has(&b->flows[0], OFD_F_DST_AS));
 	assert_int_equal(ofd_harness_counter(h, "dst_miss"), 10);
 	assert_int_equal(ofd_harness_counter(h, "no_router"), 0);

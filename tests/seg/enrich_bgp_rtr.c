@@ -9,7 +9,11 @@
  *   - the file changed (192.0.2.0/24 now AS64511's): stayrtr sends a Serial Notify, the segment's
  *     client fetches the delta, and the flows to 192.0.2.7 turn invalid (bounded poll); every
  *     flow again equals the computation from the new file;
- *   - stayrtr killed: the client logs the lost connection, and the states stay as they were. An
+ *   - stayrtr killed: the client logs the lost connection, and the states stay as they were;
+ *     stayrtr restarted on the same port (a new session id) with the original file: the client
+ *     resets (its old session's Serial Query refused or unanswered, logged, counted in
+ *     bgp_rpki_total{event="rtr_resets"}) and the flows to 192.0.2.7 are valid again within
+ *     10 s, under the segment's default 1 s backoff, never unknown in between. An
  *     expiry cannot be shown in a test: the client takes the expire interval from the cache's
  *     End of Data, clamped to RFC 8210's 600 s minimum (net/rtr.c), and the segment has no
  *     key to shorten it; flows turn unknown only 600 s (stayrtr's -rtr.expire, here 7200 s)
@@ -85,8 +89,10 @@ static void check_states(const struct ofd_batch *b, const char *json)
 	}
 }
 
-/* Process batches until flow i's rpki is want (bounded: 20 s); the last batch. */
-static struct ofd_batch *wait_state(struct ofd_harness *h, int i, uint8_t want, uint64_t *took)
+/* Process batches until flow i's rpki is want (bounded: s seconds); the last batch. With
+   was != 0, every batch before has flow i's rpki equal to was (the set in force kept). */
+static struct ofd_batch *wait_state_s(struct ofd_harness *h, int i, uint8_t want, uint8_t was, uint64_t *took,
+				      unsigned s)
 {
 	uint64_t t0 = ofd_time_mono_ns();
 	for (;;) {
@@ -97,10 +103,19 @@ static struct ofd_batch *wait_state(struct ofd_harness *h, int i, uint8_t want, 
 				*took = dt;
 			return b;
 		}
-		if (dt > 20000000000ull)
+		if (was && b->flows[i].rpki != was)
+			fail_msg("%s: rpki %u before %u came, not %u", bird_addrs[i], b->flows[i].rpki, want,
+				 was);
+		if (dt > (uint64_t)s * 1000000000ull)
 			fail_msg("%s: rpki %u, waited for %u", bird_addrs[i], b->flows[i].rpki, want);
 		poll(NULL, 0, 10);
 	}
+}
+
+/* The same, bounded at 20 s. */
+static struct ofd_batch *wait_state(struct ofd_harness *h, int i, uint8_t want, uint64_t *took)
+{
+	return wait_state_s(h, i, want, 0, took, 20);
 }
 
 /* ---- the segment's log (the RTR thread writes it) ---- */
@@ -194,6 +209,10 @@ static void test_rtr_states(void **state)
 	check_states(b, text);
 	assert_int_equal(b->flows[5].rpki, OFD_RPKI_VALID); /* 2001:db8::/32 AS64496 kept */
 
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_sets"), 2);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_resets"), 0);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_vrps", NULL), 6);
+
 	/* stayrtr gone: the client notices (EOF), the set in force stays (its expiry: >= 600 s) */
 	stayrtr_kill(rtr);
 	rtr = 0;
@@ -206,6 +225,25 @@ static void test_rtr_states(void **state)
 	check_states(b, text);
 	assert_int_equal(b->flows[0].rpki, OFD_RPKI_INVALID);
 	assert_false(logged("outlived the cache's expire interval"));
+
+	/* stayrtr back on the same port (a new session id) with 192.0.2.0/24 AS64496's again: the
+	   segment's client (default backoff: 1 s doubling) has its old session's Serial Query
+	   refused or just closed, forgets the session, resets at once, and the flows to 192.0.2.7
+	   turn valid within 10 s; until then they kept the old set (never an empty one) */
+	memcpy(at + 5, "496", 3);
+	stayrtr_write(json, text);
+	rtr = stayrtr_start(dir, json, 2, port, sizeof(port));
+	b = wait_state_s(h, 0, OFD_RPKI_VALID, OFD_RPKI_INVALID, &took, 10);
+	print_message("restarted cache's set seen after %.0f ms\n", (double)took / 1e6);
+	check_states(b, text);
+	if (!logged("session forgotten, a Reset Query next") && !logged("Session ID mismatch"))
+		fail_msg("no reset logged:\n%s", log_buf);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_resets"), 1);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_sets"), 3);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "rtr_expirations"), 0);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_total", "file_loads"), 0);
+	assert_true(ofd_harness_metric(h, "bgp_rpki_total", "rtr_connects") >= 2);
+	assert_int_equal(ofd_harness_metric(h, "bgp_rpki_vrps", NULL), 6);
 
 	ofd_harness_free(h);
 }

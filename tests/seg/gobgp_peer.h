@@ -1,8 +1,9 @@
 /*
  * A live gobgpd (Debian gobgpd) for the bgp segment's tests: an eBGP speaker (AS 64501) that
  * connects to the segment's listener, does not listen itself (port -1), and takes routes from
- * the `gobgp` CLI over its gRPC API on a free 127.0.0.1 port. Run as nobody when we are root.
- * Include after <cmocka.h> and bird_peer.h (bird_free_port).
+ * the `gobgp` CLI over its gRPC API on a free 127.0.0.1 port. Run as nobody when we are root,
+ * killed when the test dies. Include after <cmocka.h> and bird_peer.h (bird_free_port,
+ * peer_child_guard).
  */
 #ifndef OFD_TEST_GOBGP_PEER_H
 #define OFD_TEST_GOBGP_PEER_H
@@ -55,18 +56,16 @@ static inline void gobgp_start(struct gobgp *g, unsigned coll)
 	chmod(g->conf, 0644);
 	char api[64];
 	snprintf(api, sizeof(api), "127.0.0.1:%u", g->api);
+	struct peer_user u = peer_user();
 	g->pid = fork();
 	assert_true(g->pid >= 0);
 	if (g->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		peer_child_guard(&u); /* nobody when root, then SIGKILL at the test's death */
 		int dn = open("/dev/null", O_WRONLY);
 		if (dn >= 0) {
 			dup2(dn, 1);
 			dup2(dn, 2);
 		}
-		struct passwd *pw = getuid() == 0 ? getpwnam("nobody") : NULL;
-		if (pw && (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)))
-			_exit(126);
 		execl(GOBGPD_BIN, "gobgpd", "-f", g->conf, "--api-hosts", api, "--pprof-disable", "-p",
 		      (char *)NULL);
 		_exit(127);

@@ -4,8 +4,9 @@
  * of data/README.md on the set made), a Serial Query with a withdrawal and an announcement,
  * Serial Notify, Cache Reset, Error Reports received (sanitised, bounded, No Data Available),
  * the fallback to version 0, bad lengths, unknown types and versions, withdrawals of unknown
- * VRPs, duplicates, expiry and the retry timer. The socket driver against a real stayrtr:
- * test_rtr_conn.c.
+ * VRPs, duplicates, expiry and the retry timer, a Serial Query left unanswered (the session
+ * forgotten, a Reset Query next, the VRPs kept until its End of Data). The socket driver
+ * against a real stayrtr: test_rtr_conn.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -415,7 +416,8 @@ static void errors_received(void **state_)
 	out_is(r, SERIAL_Q5, 12);
 	p.n = 0;
 	error_pdu(&p, 1, OFD_RTR_ERR_CORRUPT, "Session ID mismatch", 19);
-	assert_int_equal(ofd_rtr_feed(r, p.b, p.n, 2000), OFD_RTR_EV_ERROR | OFD_RTR_EV_CLOSE);
+	assert_int_equal(ofd_rtr_feed(r, p.b, p.n, 2000),
+			 OFD_RTR_EV_ERROR | OFD_RTR_EV_CLOSE | OFD_RTR_EV_RESET); /* reconnect at once */
 	uint16_t sid;
 	uint32_t serial;
 	assert_int_equal(ofd_rtr_session(r, &sid, &serial), 0);
@@ -479,20 +481,26 @@ static void timers(void **state_)
 {
 	(void)state_;
 	struct ofd_rtr *r = synced(1000, 0); /* refresh 900, retry 300, expire 3600 */
-	/* a query unanswered for the retry interval: closed */
+	/* a Serial Query unanswered for the retry interval: closed, the session forgotten */
 	assert_int_equal(ofd_rtr_tick(r, 1000 + 900000), OFD_RTR_EV_OUTPUT);
 	out_is(r, SERIAL_Q5, 12);
 	assert_int_equal(ofd_rtr_next_ms(r, 1000 + 900000), 300000);
-	assert_int_equal(ofd_rtr_tick(r, 1000 + 1200000), OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR);
-	ofd_rtr_disconnected(r, 1000 + 1200000);
+	assert_int_equal(ofd_rtr_tick(r, 1000 + 1200000),
+			 OFD_RTR_EV_CLOSE | OFD_RTR_EV_ERROR | OFD_RTR_EV_RESET);
+	assert_string_equal(ofd_rtr_last_error(r),
+			    "the retry interval (300 s) passed before any answer to the Serial Query "
+			    "(session 4660, serial 5): session forgotten, a Reset Query next");
+	assert_int_equal(ofd_rtr_disconnected(r, 1000 + 1200000), 0);
 	/* the set is older than expire (3600 s) with no refresh: reported once */
 	assert_int_equal(ofd_rtr_tick(r, 1000 + 3599999), 0);
 	assert_int_equal(ofd_rtr_tick(r, 1000 + 3600000), OFD_RTR_EV_EXPIRED);
 	assert_int_equal(ofd_rtr_tick(r, 1000 + 3700000), 0);
 	assert_int_equal(ofd_rtr_stats(r)->expirations, 1);
-	/* a reconnection resumes the session with a Serial Query */
+	/* a reconnection starts again with a Reset Query; the VRPs are still held */
 	assert_int_equal(ofd_rtr_connected(r, 1000 + 3700000), OFD_RTR_EV_OUTPUT);
-	out_is(r, SERIAL_Q5, 12);
+	out_is(r, RESET_V1, 8);
+	assert_int_equal(ofd_rtr_count(r), 6);
+	assert_int_equal(ofd_rtr_stats(r)->unanswered, 1);
 	ofd_rtr_free(r);
 	/* out-of-range intervals are clamped to RFC 8210's ranges */
 	assert_int_equal(ofd_rtr_new(&r, NULL), 0);
@@ -511,12 +519,78 @@ static void timers(void **state_)
 	ofd_rtr_free(r);
 }
 
+/* The connection ends before any answer to a Serial Query (stayrtr restarted with a new session
+   id may close it without an Error Report): the session is forgotten, the next connection sends
+   a Reset Query, and the VRPs in force stay until that query's End of Data replaces them */
+static void unanswered_serial(void **state_)
+{
+	(void)state_;
+	struct ofd_rtr *r = synced(1000, 0);
+	int64_t now = 1000 + 900000;
+	/* a connection lost while idle: the session is kept (a Serial Query next) */
+	assert_int_equal(ofd_rtr_disconnected(r, now), 0);
+	assert_int_equal(ofd_rtr_connected(r, now), OFD_RTR_EV_OUTPUT);
+	out_is(r, SERIAL_Q5, 12);
+	/* lost after the Cache Response began: answered, kept too */
+	struct pdus p = {.n = 0};
+	hdr(&p, 1, OFD_RTR_CACHE_RESPONSE, 0x1234, 8);
+	assert_int_equal(ofd_rtr_feed(r, p.b, p.n, now), 0);
+	assert_int_equal(ofd_rtr_disconnected(r, now), 0);
+	assert_int_equal(ofd_rtr_connected(r, now), OFD_RTR_EV_OUTPUT);
+	out_is(r, SERIAL_Q5, 12);
+	/* lost with the Serial Query unanswered: forgotten */
+	assert_int_equal(ofd_rtr_disconnected(r, now), OFD_RTR_EV_RESET | OFD_RTR_EV_ERROR);
+	assert_string_equal(ofd_rtr_last_error(r),
+			    "connection ended before any answer to the Serial Query (session 4660, "
+			    "serial 5): session forgotten, a Reset Query next");
+	uint16_t sid;
+	uint32_t serial;
+	assert_int_equal(ofd_rtr_session(r, &sid, &serial), 0);
+	assert_int_equal(ofd_rtr_stats(r)->unanswered, 1);
+	assert_null(ofd_rtr_take_set(r));
+	assert_int_equal(ofd_rtr_count(r), 6);
+	assert_int_equal(ofd_rtr_tick(r, now + 1), 0); /* closed: no query of its own */
+	/* the next connection resets */
+	assert_int_equal(ofd_rtr_connected(r, now), OFD_RTR_EV_OUTPUT);
+	out_is(r, RESET_V1, 8);
+	assert_int_equal(ofd_rtr_stats(r)->reset_queries, 2);
+	/* a Reset Query unanswered changes nothing more */
+	assert_int_equal(ofd_rtr_disconnected(r, now), 0);
+	assert_int_equal(ofd_rtr_stats(r)->unanswered, 1);
+	assert_int_equal(ofd_rtr_connected(r, now), OFD_RTR_EV_OUTPUT);
+	out_is(r, RESET_V1, 8);
+	/* the new session's data: the old VRPs stay in force until its End of Data */
+	p.n = 0;
+	hdr(&p, 1, OFD_RTR_CACHE_RESPONSE, 0x5678, 8);
+	v4(&p, 1, 1, "192.0.2.0", 24, 24, 64511);
+	v6(&p, 1, 1, "2001:db8::", 32, 48, 64496);
+	assert_int_equal(ofd_rtr_feed(r, p.b, p.n, now), 0);
+	assert_null(ofd_rtr_take_set(r));
+	assert_int_equal(ofd_rtr_count(r), 6);
+	p.n = 0;
+	eod(&p, 1, 0x5678, 1, 900, 300, 3600);
+	assert_int_equal(ofd_rtr_feed(r, p.b, p.n, now), OFD_RTR_EV_SET);
+	struct ofd_vrpset *s = ofd_rtr_take_set(r);
+	assert_int_equal(ofd_vrpset_count(s), 2);
+	assert_int_equal(state(s, "192.0.2.0/24", 64496), OFD_RPKI_INVALID);
+	assert_int_equal(state(s, "192.0.2.0/24", 64511), OFD_RPKI_VALID);
+	assert_int_equal(state(s, "198.51.100.0/24", 64510), OFD_RPKI_NOTFOUND);
+	assert_int_equal(state(s, "2001:db8::/32", 64496), OFD_RPKI_VALID);
+	ofd_vrpset_free(s);
+	assert_int_equal(ofd_rtr_count(r), 2);
+	assert_int_equal(ofd_rtr_session(r, &sid, &serial), 1);
+	assert_int_equal(sid, 0x5678);
+	assert_int_equal(serial, 1);
+	ofd_rtr_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(full_exchange),	cmocka_unit_test(serial_update),
-	    cmocka_unit_test(errors_sent),	cmocka_unit_test(errors_received),
-	    cmocka_unit_test(version_fallback), cmocka_unit_test(timers),
+	    cmocka_unit_test(full_exchange),	 cmocka_unit_test(serial_update),
+	    cmocka_unit_test(errors_sent),	 cmocka_unit_test(errors_received),
+	    cmocka_unit_test(version_fallback),	 cmocka_unit_test(timers),
+	    cmocka_unit_test(unanswered_serial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,9 +7,11 @@
  * announcement); then stayrtr restarts on the same port with a new session id and one more
  * VRP: the client reconnects, its Serial Query of the old session is refused by stayrtr with
  * an Error Report (Corrupt Data, "Session ID mismatch"), it forgets the session and resets,
- * and holds the 7 VRPs. Then stayrtr limited to RFC 6810 (the client falls back to version 0 and
- * reconnects), and a port where nothing listens (failures counted and logged). Waits are
- * bounded condition waits woken by the client's callbacks: no sleeps.
+ * and holds the 7 VRPs. The same restart under the default backoff (1 s doubling): whether
+ * stayrtr refuses the old session's Serial Query or just closes the connection, the client
+ * forgets the session, resets at once and holds the new set within 10 s. Then stayrtr limited to RFC 6810
+ * (the client falls back to version 0 and reconnects), and a port where nothing listens (failures counted and
+ * logged). Waits are bounded condition waits woken by the client's callbacks: no sleeps.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -106,14 +108,29 @@ static void vrp_check_sample_except_64511(const struct ofd_vrpset *s)
 	}
 }
 
-/* A driver on 127.0.0.1:port (20..200 ms backoff: it retries until the server listens). */
-static struct ofd_rtr_conn *client(struct collector *col, const char *port, pthread_t *th)
+/* The sample's answers, but for 10.0.0.0/8 (covered by the VRP the test added: invalid for
+   AS64496). */
+static void vrp_check_sample_except_10_8(const struct ofd_vrpset *s)
+{
+	size_t n = sizeof(vrp_sample_cases) / sizeof(vrp_sample_cases[0]);
+	for (size_t i = 0; i < n; i++) {
+		const struct vrp_case *k = &vrp_sample_cases[i];
+		enum ofd_rpki want = strcmp(k->route, "10.0.0.0/8") == 0 ? OFD_RPKI_INVALID : k->want;
+		if (state(s, k->route, k->origin) != want)
+			fail_msg("%s AS%u: want %d", k->route, k->origin, (int)want);
+	}
+}
+
+/* A driver on 127.0.0.1:port with a backoff from backoff_ms (0: the default, 1 s doubling up to
+   60 s) up to 10 times that: it retries until the server listens. */
+static struct ofd_rtr_conn *client_backoff(struct collector *col, const char *port, pthread_t *th,
+					   int backoff_ms)
 {
 	struct ofd_rtr_conn_opts o = {.host = "127.0.0.1",
 				      .port = port,
 				      .connect_timeout_ms = 1000,
-				      .backoff_min_ms = 20,
-				      .backoff_max_ms = 200,
+				      .backoff_min_ms = backoff_ms,
+				      .backoff_max_ms = backoff_ms * 10,
 				      .on_set = on_set,
 				      .on_log = on_log,
 				      .ctx = col};
@@ -121,6 +138,12 @@ static struct ofd_rtr_conn *client(struct collector *col, const char *port, pthr
 	assert_int_equal(ofd_rtr_conn_new(&c, &o), 0);
 	assert_int_equal(pthread_create(th, NULL, run_conn, c), 0);
 	return c;
+}
+
+/* 20..200 ms */
+static struct ofd_rtr_conn *client(struct collector *col, const char *port, pthread_t *th)
+{
+	return client_backoff(col, port, th, 20);
 }
 
 static void stayrtr(void **state_)
@@ -212,6 +235,79 @@ static void stayrtr(void **state_)
 	stayrtr_stop(pid, dir);
 }
 
+/* stayrtr restarted (a new session id, one more VRP) under the default backoff (1 s doubling):
+   the client's Serial Query of the old session is either refused with an Error Report or its
+   connection just closed; either way the client forgets the session, reconnects at once with a
+   Reset Query and holds the new set within the first backoff step and a bit (~1 s; the bound is
+   10 s: before, an unanswered Serial Query was retried with the backoff, 15 s and more). */
+static void stayrtr_restart(void **state_)
+{
+	(void)state_;
+	if (access(STAYRTR, X_OK) != 0)
+		skip();
+	char dir[] = "/tmp/ofd-rtr-XXXXXX", json[600], port[16] = "";
+	static char text[8192];
+	stayrtr_scratch(dir, json, sizeof(json), text, sizeof(text));
+	pid_t pid = stayrtr_start(dir, json, 2, port, sizeof(port));
+	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	pthread_t th;
+	struct ofd_rtr_conn *c = client_backoff(&col, port, &th, 0);
+	int ok = wait_sets(&col, 1, 15000);
+	if (!ok)
+		print_message("client log:\n%s", col.log);
+	assert_true(ok);
+	pthread_mutex_lock(&col.mu);
+	assert_int_equal(ofd_vrpset_count(col.set), 6);
+	pthread_mutex_unlock(&col.mu);
+
+	stayrtr_kill(pid);
+	char *last = strstr(text, "\t]");
+	assert_non_null(last);
+	char tail[256];
+	snprintf(tail, sizeof(tail), "%s", last);
+	snprintf(last - 1, sizeof(text) - (size_t)(last - 1 - text),
+		 ",\n\t\t{ \"asn\": \"AS64513\", \"prefix\": \"10.0.0.0/8\", \"maxLength\": 8, \"ta\": "
+		 "\"test\" }\n%s",
+		 tail);
+	stayrtr_write(json, text);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = stayrtr_start(dir, json, 2, port, sizeof(port));
+	ok = wait_sets(&col, 2, 10000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!ok)
+		print_message("client log:\n%s", col.log);
+	assert_true(ok);
+	print_message("new set %.0f ms after the restart\n",
+		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	pthread_mutex_lock(&col.mu);
+	assert_int_equal(ofd_vrpset_count(col.set), 7);
+	assert_int_equal(state(col.set, "10.0.0.0/8", 64513), OFD_RPKI_VALID);
+	assert_int_equal(state(col.set, "10.0.0.0/8", 64496), OFD_RPKI_INVALID);
+	vrp_check_sample_except_10_8(col.set);
+	/* the reason is logged: the client's own "session forgotten", or stayrtr's Error Report */
+	ok = strstr(col.log, "session forgotten, a Reset Query next") != NULL ||
+	     strstr(col.log, "Session ID mismatch") != NULL;
+	if (!ok)
+		print_message("client log:\n%s", col.log);
+	assert_true(ok);
+	pthread_mutex_unlock(&col.mu);
+
+	ofd_rtr_conn_stop(c);
+	pthread_join(th, NULL);
+	const struct ofd_rtr *r = ofd_rtr_conn_rtr(c);
+	assert_int_equal(ofd_rtr_stats(r)->reset_queries, 2); /* the first sync, the restart */
+	assert_int_equal(ofd_rtr_stats(r)->unanswered + ofd_rtr_stats(r)->errors_recv, 1);
+	assert_int_equal(atomic_load(&ofd_rtr_conn_stats(c)->resets), 1);
+	assert_int_equal(atomic_load(&ofd_rtr_conn_stats(c)->sets), 2);
+	print_message("unanswered Serial Queries %lu, Error Reports %lu\n",
+		      (unsigned long)ofd_rtr_stats(r)->unanswered,
+		      (unsigned long)ofd_rtr_stats(r)->errors_recv);
+	ofd_rtr_conn_free(c);
+	ofd_vrpset_free(col.set);
+	stayrtr_stop(pid, dir);
+}
+
 /* stayrtr limited to RFC 6810 answers our version 1 Reset Query in version 0: the client falls
    back, reconnects in version 0 and gets the same set */
 static void stayrtr_version0(void **state_)
@@ -283,6 +379,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(stayrtr),
+	    cmocka_unit_test(stayrtr_restart),
 	    cmocka_unit_test(stayrtr_version0),
 	    cmocka_unit_test(refused_connect),
 	};

@@ -46,7 +46,7 @@ static const char *const bgp_counters[] = {"no_router",	  "src_miss",	   "dst_mi
 					   "sessions_up", "sessions_down", "session_resets",
 					   "updates",	  "malformed",	   NULL};
 
-enum { M_ROUTES, M_STATE, M_ATTRS, M_EVENTS, M_BMP };
+enum { M_ROUTES, M_STATE, M_ATTRS, M_EVENTS, M_BMP, M_RPKI, M_VRPS };
 static const struct ofd_metric bgp_metrics[] = {
     {"bgp_routes", OFD_METRIC_GAUGE, 0, "paths in the router's RIB", {"router"}},
     {"bgp_session_established",
@@ -70,6 +70,14 @@ static const struct ofd_metric bgp_metrics[] = {
      "peer_down, route_mirroring, malformed (the connection is closed), update_errors (UPDATE dropped), "
      "ignored_policy (the other pre/post policy, Loc-RIB), ignored_peers (over 1024 per router)",
      {"event"}},
+    {"bgp_rpki_total",
+     OFD_METRIC_COUNTER,
+     0,
+     "RPKI sources (with rpkifile or rtr): file_loads, file_load_failures, rtr_sets (VRP sets from the "
+     "RTR cache), rtr_expirations, rtr_connects, rtr_connect_failures, rtr_disconnects, rtr_resets "
+     "(session forgotten after a failed Serial Query: a Reset Query at once)",
+     {"event"}},
+    {"bgp_rpki_vrps", OFD_METRIC_GAUGE, 0, "VRPs in the newest set (with rpkifile or rtr)", {NULL}},
     {NULL, 0, 0, NULL, {NULL}},
 };
 
@@ -448,6 +456,8 @@ static void bgp_collect(struct ofd_segment *seg, void *state, struct ofd_metric_
 			       ofd_bgp_speaker_state(s->sp, i) == OFD_BGPS_ESTABLISHED);
 	}
 	collect_events(s, sink);
+	if (bgp_rpki_on(&s->rk))
+		bgp_rpki_collect(&s->rk, sink, &bgp_metrics[M_RPKI], &bgp_metrics[M_VRPS]);
 }
 
 static void bgp_fini(struct ofd_segment *seg, void *state)

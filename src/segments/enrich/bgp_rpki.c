@@ -175,6 +175,26 @@ void bgp_rpki_batch(const struct bgp_rpki *k, const struct ofd_prefix *const *ro
 	ofd_vrpset_validate_batch(k->cur, routes, origins, n, out);
 }
 
+void bgp_rpki_collect(const struct bgp_rpki *k, struct ofd_metric_sink *sink, const struct ofd_metric *events,
+		      const struct ofd_metric *vrps)
+{
+	const struct ofd_rtr_conn_stats *c = k->conn ? ofd_rtr_conn_stats(k->conn) : NULL;
+	const struct {
+		const char *name;
+		uint64_t v;
+	} ev[] = {{"file_loads", atomic_load(&k->loads)},
+		  {"file_load_failures", atomic_load(&k->load_failures)},
+		  {"rtr_sets", atomic_load(&k->rtr_sets)},
+		  {"rtr_expirations", atomic_load(&k->expirations)},
+		  {"rtr_connects", c ? atomic_load(&c->connects) : 0},
+		  {"rtr_connect_failures", c ? atomic_load(&c->connect_failures) : 0},
+		  {"rtr_disconnects", c ? atomic_load(&c->disconnects) : 0},
+		  {"rtr_resets", c ? atomic_load(&c->resets) : 0}};
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
+		ofd_metric_put(sink, events, OFD_METRIC_VALUES(ev[i].name), ev[i].v);
+	ofd_metric_put(sink, vrps, NULL, atomic_load(&k->vrps));
+}
+
 void bgp_rpki_fini(struct bgp_rpki *k)
 {
 	ofd_rtr_conn_free(k->conn);

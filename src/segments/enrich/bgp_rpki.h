@@ -16,6 +16,7 @@
 #include "net/rtr_conn.h"
 #include "net/vrp.h"
 #include "ofd/flow.h"
+#include "ofd/metrics.h"
 
 struct ofd_segment;
 
@@ -52,6 +53,12 @@ void bgp_rpki_take(struct bgp_rpki *k);
    memory misses overlap), or all unknown without a set in force. */
 void bgp_rpki_batch(const struct bgp_rpki *k, const struct ofd_prefix *const *routes, const uint32_t *origins,
 		    size_t n, uint8_t *out);
+
+/* The counters (from any thread) into events{event} (file_loads, file_load_failures, rtr_sets,
+   rtr_expirations, rtr_connects, rtr_connect_failures, rtr_disconnects, rtr_resets) and the
+   newest set's size into vrps. */
+void bgp_rpki_collect(const struct bgp_rpki *k, struct ofd_metric_sink *sink, const struct ofd_metric *events,
+		      const struct ofd_metric *vrps);
 
 /* After the threads were joined. */
 void bgp_rpki_fini(struct bgp_rpki *k);
