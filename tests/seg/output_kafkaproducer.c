@@ -201,13 +201,13 @@ static void test_roundtrip(void **state)
 	ofd_harness_free(h);
 }
 
-/* legacy: goflow2's FlowMessage; the values come back through that schema. */
+/* legacy: goflow2's FlowMessage (gzip-compressed); the values come back through that schema. */
 static void test_legacy(void **state)
 {
 	struct mock *m = *state;
 	rd_kafka_mock_topic_create(m->mc, "lg", 1, 1);
-	struct ofd_harness *h =
-	    open_seg("{server: \"%s\", topic: lg, legacy: true, tls: false, auth: false}", m->addr);
+	struct ofd_harness *h = open_seg(
+	    "{server: \"%s\", topic: lg, legacy: true, tls: false, auth: false, compression: gzip}", m->addr);
 	struct ofd_batch *b = ofd_harness_batch(h, 1);
 	fill(&b->flows[0], 5);
 	ofd_harness_process(h, b);

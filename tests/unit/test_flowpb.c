@@ -144,6 +144,7 @@ static void rec_v6(struct ofd_flow *f)
 	f->vlan_id = 4000;
 	f->dst_vlan = 12;
 	f->fragment_offset = 185;
+	f->rpki = OFD_RPKI_VALID;
 	base_present(f);
 	f->mpls_stack.lse[0] = 16004u << 12 | 255;
 	f->mpls_stack.lse[1] = 24001u << 12 | 254;
@@ -819,7 +820,10 @@ static void test_pbc_both_ways(void **st)
 						 ofd_flow_has(&f, OFD_F_BYTES) || !f.sparse ? f.bytes : 0);
 				assert_int_equal(u->n_as_path,
 						 ofd_flow_has(&f, OFD_F_AS_PATH) ? f.as_path_len : 0);
-				assert_int_equal(u->validationstatus, f.rpki == OFD_RPKI_INVALID    ? 3
+				/* flowpipeline's ValidationStatus: Unknown 0, Valid 1, NotFound 2, Invalid 3
+				 */
+				assert_int_equal(u->validationstatus, f.rpki == OFD_RPKI_VALID	    ? 1
+								      : f.rpki == OFD_RPKI_INVALID  ? 3
 								      : f.rpki == OFD_RPKI_NOTFOUND ? 2
 												    : 0);
 				if (f.in_if_desc)
