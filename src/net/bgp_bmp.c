@@ -263,20 +263,11 @@ static void conn_close(struct ofd_bgp_bmp *st, struct rtr *r, const char *why)
 static void do_accept(struct ofd_bgp_bmp *st)
 {
 	for (int k = 0; k < 16; k++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int fd = accept4(st->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ofd_ip ip;
+		int i, fd = ofd_bgp_accept(st->sp, st->lfd, &ip, &i);
 		if (fd < 0)
 			return;
-		struct ofd_ip ip;
-		ofd_bgp_ip_of(&ip, &ss);
-		struct rtr *r = NULL;
-		for (size_t i = 0; i < st->n && !r; i++) {
-			const struct ofd_bgp_peer_cfg *c = ofd_bgp_speaker_peer(st->sp, i);
-			for (unsigned j = 0; j < c->n_addr; j++)
-				if (!memcmp(c->addr[j].b, ip.b, 16))
-					r = &st->r[i];
-		}
+		struct rtr *r = i >= 0 ? &st->r[i] : NULL;
 		uint8_t *rx = r ? malloc(OFD_BMP_MAX_LEN) : NULL;
 		if (!rx) {
 			char a[OFD_IP_STRLEN];

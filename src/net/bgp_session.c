@@ -34,7 +34,7 @@ void bgp_logf(struct ofd_bgp_speaker *sp, int err, const char *fmt, ...)
 	sp->log(sp->log_ctx, err, m);
 }
 
-void ofd_bgp_ip_of(struct ofd_ip *ip, const struct sockaddr_storage *ss)
+static void ip_of(struct ofd_ip *ip, const struct sockaddr_storage *ss)
 {
 	memset(ip, 0, sizeof(*ip));
 	if (ss->ss_family == AF_INET) {
@@ -230,21 +230,30 @@ static void start_open(struct ofd_bgp_speaker *sp, struct peer *p)
 	p->hold_deadline = ofd_time_mono_ns() + OPEN_HOLD_NS;
 }
 
+int ofd_bgp_accept(const struct ofd_bgp_speaker *sp, int lfd, struct ofd_ip *ip, int *router)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ip_of(ip, &ss);
+	*router = -1;
+	for (size_t i = 0; i < sp->n && *router < 0; i++)
+		for (unsigned j = 0; j < sp->peers[i].c.n_addr; j++)
+			if (!memcmp(sp->peers[i].c.addr[j].b, ip->b, 16))
+				*router = (int)i;
+	return fd;
+}
+
 static void do_accept(struct ofd_bgp_speaker *sp)
 {
 	for (int k = 0; k < 16; k++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int fd = accept4(sp->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ofd_ip ip;
+		int i, fd = ofd_bgp_accept(sp, sp->lfd, &ip, &i);
 		if (fd < 0)
 			return;
-		struct ofd_ip ip;
-		ofd_bgp_ip_of(&ip, &ss);
-		struct peer *p = NULL;
-		for (size_t i = 0; i < sp->n && !p; i++)
-			for (unsigned j = 0; j < sp->peers[i].c.n_addr; j++)
-				if (!memcmp(sp->peers[i].c.addr[j].b, ip.b, 16))
-					p = &sp->peers[i];
+		struct peer *p = i >= 0 ? &sp->peers[i] : NULL;
 		if (!p || atomic_load(&p->state) == OFD_BGPS_ESTABLISHED) {
 			char a[OFD_IP_STRLEN];
 			ofd_ip_str(&ip, a);

@@ -109,11 +109,12 @@ struct ofd_bgp_poll_hook {
 void ofd_bgp_speaker_set_hook(struct ofd_bgp_speaker *sp, const struct ofd_bgp_poll_hook *h);
 
 /* Socket helpers shared with the BMP station: a non-blocking listener on ip:port (0, or a
- * negative errno with err), and an accepted peer's address (IPv4 v4-mapped). */
+ * negative errno with err); the next connection on listener lfd (its fd, -1 when none is
+ * waiting), its address in ip (IPv4 v4-mapped) and in *router the configured router it came
+ * from (one of its addresses), -1 for none. */
 int ofd_bgp_listen(const struct ofd_ip *ip, uint16_t port, int *fd, uint16_t *bound_port, char *err,
 		   size_t errlen) OFD_MUST_CHECK;
-struct sockaddr_storage;
-void ofd_bgp_ip_of(struct ofd_ip *ip, const struct sockaddr_storage *ss);
+int ofd_bgp_accept(const struct ofd_bgp_speaker *sp, int lfd, struct ofd_ip *ip, int *router);
 
 /* Logging hook (the segment's ofd_seg_log), rate limiting is the caller's. */
 typedef void (*ofd_bgp_log_fn)(void *ctx, int err, const char *msg);

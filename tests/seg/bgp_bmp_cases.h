@@ -470,41 +470,6 @@ static void test_bmp_config(void **state)
 	}
 }
 
-/* A gobgpd from a config text (the pattern of gobgp_start). */
-static void bm_gobgp_run(struct gobgp *g, const char *text)
-{
-	snprintf(g->dir, sizeof(g->dir), "/tmp/ofd_gobgp_XXXXXX");
-	assert_non_null(mkdtemp(g->dir));
-	chmod(g->dir, 0755);
-	snprintf(g->conf, sizeof(g->conf), "%s/gobgpd.toml", g->dir);
-	st_write(g->conf, text);
-	chmod(g->conf, 0644);
-	char api[64];
-	snprintf(api, sizeof(api), "127.0.0.1:%u", g->api);
-	struct peer_user u = peer_user();
-	g->pid = fork();
-	assert_true(g->pid >= 0);
-	if (g->pid == 0) {
-		peer_child_guard(&u); /* nobody when root, then SIGKILL at the test's death */
-		int dn = open("/dev/null", O_WRONLY);
-		if (dn >= 0) {
-			dup2(dn, 1);
-			dup2(dn, 2);
-		}
-		execl(GOBGPD_BIN, "gobgpd", "-f", g->conf, "--api-hosts", api, "--pprof-disable", "-p",
-		      (char *)NULL);
-		_exit(127);
-	}
-	char out[4096];
-	int ok = 0;
-	for (int i = 0; i < 500 && !ok; i++) {
-		ok = gobgp_cli(g, "global", out, sizeof(out)) == 0;
-		if (!ok)
-			poll(NULL, 0, 20);
-	}
-	assert_true(ok);
-}
-
 static const char BM_AFS[] =
     "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "
     "\"ipv4-unicast\"\n"
@@ -532,7 +497,7 @@ static void test_bmp_gobgp(void **state)
 	    "[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"127.0.0.2\"\n    peer-as = 64502\n"
 	    "  [neighbors.transport.config]\n    passive-mode = true\n%s",
 	    bgp_port, port, BM_AFS);
-	bm_gobgp_run(&mon, c);
+	gobgp_run(&mon, c);
 	/* its upstream, AS 64502 from 127.0.0.2 */
 	snprintf(
 	    c, sizeof(c),
@@ -541,7 +506,7 @@ static void test_bmp_gobgp(void **state)
 	    "  [neighbors.transport.config]\n    remote-port = %u\n    local-address = \"127.0.0.2\"\n"
 	    "  [neighbors.timers.config]\n    connect-retry = 1\n%s",
 	    bgp_port, BM_AFS);
-	bm_gobgp_run(&up, c);
+	gobgp_run(&up, c);
 	assert_int_equal(
 	    gobgp_cli(&up,
 		      "global rib add 10.44.0.0/16 aspath 65010,65011 med 12 community 65010:44,65010:45 "

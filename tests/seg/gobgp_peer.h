@@ -32,26 +32,16 @@ static inline int gobgp_cli(const struct gobgp *g, const char *args, char *out, 
 	return pclose(p);
 }
 
-static inline void gobgp_start(struct gobgp *g, unsigned coll)
+/* A gobgpd from a config text on API port g->api (set by the caller). */
+static inline void gobgp_run(struct gobgp *g, const char *text)
 {
 	snprintf(g->dir, sizeof(g->dir), "/tmp/ofd_gobgp_XXXXXX");
 	assert_non_null(mkdtemp(g->dir));
 	chmod(g->dir, 0755);
 	snprintf(g->conf, sizeof(g->conf), "%s/gobgpd.toml", g->dir);
-	g->api = bird_free_port();
 	FILE *f = fopen(g->conf, "w");
 	assert_non_null(f);
-	fprintf(
-	    f,
-	    "[global.config]\n  as = 64501\n  router-id = \"192.0.2.251\"\n  port = -1\n"
-	    "[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"127.0.0.1\"\n    peer-as = 64500\n"
-	    "  [neighbors.transport.config]\n    remote-port = %u\n"
-	    "  [neighbors.timers.config]\n    connect-retry = 1\n"
-	    "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "
-	    "\"ipv4-unicast\"\n"
-	    "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "
-	    "\"ipv6-unicast\"\n",
-	    coll);
+	fputs(text, f);
 	fclose(f);
 	chmod(g->conf, 0644);
 	char api[64];
@@ -78,6 +68,25 @@ static inline void gobgp_start(struct gobgp *g, unsigned coll)
 			poll(NULL, 0, 20);
 	}
 	assert_true(ok);
+}
+
+/* The eBGP speaker described above, connecting to the collector on 127.0.0.1:coll. */
+static inline void gobgp_start(struct gobgp *g, unsigned coll)
+{
+	char text[1024];
+	snprintf(
+	    text, sizeof(text),
+	    "[global.config]\n  as = 64501\n  router-id = \"192.0.2.251\"\n  port = -1\n"
+	    "[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"127.0.0.1\"\n    peer-as = 64500\n"
+	    "  [neighbors.transport.config]\n    remote-port = %u\n"
+	    "  [neighbors.timers.config]\n    connect-retry = 1\n"
+	    "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "
+	    "\"ipv4-unicast\"\n"
+	    "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "
+	    "\"ipv6-unicast\"\n",
+	    coll);
+	g->api = bird_free_port();
+	gobgp_run(g, text);
 }
 
 static inline void gobgp_stop(struct gobgp *g)
