@@ -237,7 +237,7 @@ static struct ofd_harness *bm_open_seg(unsigned port, const char *policy, const 
 static void test_bmp_stream(void **state)
 {
 	(void)state;
-	unsigned port = bird_free_port();
+	unsigned port = test_free_port(SOCK_STREAM);
 	struct ofd_harness *h = bm_open_seg(port, "pre", "");
 	int fd = bm_connect(port, NULL);
 	/* Initiation */
@@ -410,7 +410,7 @@ static void test_bmp_stream(void **state)
 static void test_bmp_post(void **state)
 {
 	(void)state;
-	unsigned port = bird_free_port();
+	unsigned port = test_free_port(SOCK_STREAM);
 	struct ofd_harness *h = bm_open_seg(port, "post", "maxroutes: 1\n");
 	int fd = bm_connect(port, NULL);
 	bm_peer_up(&bm_msg, "192.0.2.1", 64511, 0);
@@ -483,9 +483,9 @@ static void test_bmp_gobgp(void **state)
 		skip();
 		return;
 	}
-	unsigned port = bird_free_port(), bgp_port = bird_free_port();
+	unsigned port = test_free_port(SOCK_STREAM), bgp_port = test_free_port(SOCK_STREAM);
 	struct ofd_harness *h = bm_open_seg(port, "pre", "");
-	struct gobgp mon = {.api = bird_free_port()}, up = {.api = bird_free_port()};
+	struct gobgp mon = {.api = test_free_port(SOCK_STREAM)}, up = {.api = test_free_port(SOCK_STREAM)};
 	char c[2048], out[4096];
 	/* the monitored router: listens on 127.0.0.1:bgp_port for its upstream, BMP to us */
 	snprintf(

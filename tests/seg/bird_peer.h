@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../unit/freeport.h"
 
 #define BIRD_BIN  "/usr/sbin/bird"
 #define BIRDC_BIN "/usr/sbin/birdc"
@@ -65,20 +66,6 @@ static inline void peer_child_guard(const struct peer_user *u)
 		_exit(125);
 }
 
-/* A free TCP port on 127.0.0.1 (bound, then closed). */
-static inline unsigned bird_free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t l = sizeof(a);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 /* Write the config (collector port coll, BIRD's own port own; extra lines into the BGP
  * template, into both BGP channels, and into `protocol static routes4`; NULL: none) and start
  * BIRD; wait (bounded) for its control socket. */
@@ -97,7 +84,7 @@ static inline void bird_start_x(struct bird *b, unsigned coll, const char *templ
 	FILE *in = fopen(src, "r"), *out = fopen(b->conf, "w");
 	assert_non_null(in);
 	assert_non_null(out);
-	unsigned own = bird_free_port();
+	unsigned own = test_free_port(SOCK_STREAM);
 	char line[512];
 	while (fgets(line, sizeof(line), in)) {
 		char *p;

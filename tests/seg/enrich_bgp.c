@@ -117,7 +117,7 @@ static void test_bird_routes(void **state)
 		skip();
 		return;
 	}
-	unsigned port = bird_free_port();
+	unsigned port = test_free_port(SOCK_STREAM);
 	sessions_file(st_path("s.yml"), port, NULL);
 	size_t vlen;
 	char *vrps = st_slurp(st_data("vrps-sample.json"), &vlen);
@@ -211,7 +211,7 @@ static void run_loss(int gr)
 		skip();
 		return;
 	}
-	unsigned port = bird_free_port();
+	unsigned port = test_free_port(SOCK_STREAM);
 	sessions_file(st_path("g.yml"), port, "maxstale: 2s\n");
 	char cfg[600];
 	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("g.yml"));
@@ -260,7 +260,7 @@ static void test_bird_addpath(void **state)
 		skip();
 		return;
 	}
-	unsigned port = bird_free_port();
+	unsigned port = test_free_port(SOCK_STREAM);
 	sessions_file(st_path("a.yml"), port, NULL);
 	char cfg[600];
 	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("a.yml"));
@@ -288,7 +288,7 @@ static void test_bird_gr_eor(void **state)
 		skip();
 		return;
 	}
-	unsigned port = bird_free_port();
+	unsigned port = test_free_port(SOCK_STREAM);
 	sessions_file(st_path("e.yml"), port, "maxstale: 60s\n");
 	char cfg[600];
 	snprintf(cfg, sizeof(cfg), "{filename: %s}", st_path("e.yml"));
@@ -373,7 +373,7 @@ static void test_gobgp(void **state)
 		skip();
 		return;
 	}
-	unsigned port = bird_free_port();
+	unsigned port = test_free_port(SOCK_STREAM);
 	char y[512], cfg[600], out[4096];
 	snprintf(y, sizeof(y),
 		 "asn: 64500\nrouterid: 192.0.2.253\nlisten: 127.0.0.1\nport: %u\nsnapshotinterval: 100ms\n"

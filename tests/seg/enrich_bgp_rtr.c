@@ -174,7 +174,7 @@ static void test_rtr_states(void **state)
 	stayrtr_scratch(dir, json, sizeof(json), text, sizeof(text));
 	rtr = stayrtr_start(dir, json, 2, port, sizeof(port));
 
-	unsigned bgp_port = bird_free_port();
+	unsigned bgp_port = test_free_port(SOCK_STREAM);
 	char y[512], cfg[1200];
 	snprintf(
 	    y, sizeof(y),

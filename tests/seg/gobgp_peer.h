@@ -2,7 +2,7 @@
  * A live gobgpd (Debian gobgpd) for the bgp segment's tests: an eBGP speaker (AS 64501) that
  * connects to the segment's listener, does not listen itself (port -1), and takes routes from
  * the `gobgp` CLI over its gRPC API on a free 127.0.0.1 port. Run as nobody when we are root,
- * killed when the test dies. Include after <cmocka.h> and bird_peer.h (bird_free_port,
+ * killed when the test dies. Include after <cmocka.h> and bird_peer.h (test_free_port,
  * peer_child_guard).
  */
 #ifndef OFD_TEST_GOBGP_PEER_H
@@ -85,7 +85,7 @@ static inline void gobgp_start(struct gobgp *g, unsigned coll)
 	    "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "
 	    "\"ipv6-unicast\"\n",
 	    coll);
-	g->api = bird_free_port();
+	g->api = test_free_port(SOCK_STREAM);
 	gobgp_run(g, text);
 }
 

@@ -30,25 +30,12 @@
 #include "obs/metrics_http.h"
 #include "ofd/harness.h"
 #include "segtest.h"
+#include "../unit/freeport.h"
 
 extern const struct ofd_segment_type ofd_seg_prometheus;
 
 #define PROMETHEUS_BIN "/usr/bin/prometheus"
 #define BODY_MAX       (8u << 20)
-
-/* A TCP port free on 127.0.0.1 now. */
-static unsigned free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t l = sizeof(a);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
 
 /*
  * GET path from 127.0.0.1:port (HTTP/1.0, read to the close; each read waits at most 5 s).
@@ -123,7 +110,7 @@ static struct ofd_harness *open_at(unsigned *port, const char *more)
 	struct ofd_harness *h = NULL;
 	char err[512] = "";
 	for (int attempt = 0; attempt < 5; attempt++) { /* a port taken meanwhile: another one */
-		*port = free_port();
+		*port = test_free_port(SOCK_STREAM);
 		snprintf(cfg, sizeof(cfg), "{endpoint: \"127.0.0.1:%u\"%s%s}", *port, more[0] ? ", " : "",
 			 more);
 		if (ofd_harness_new(&h, &ofd_seg_prometheus, cfg, err, sizeof(err)) == 0)
@@ -369,7 +356,7 @@ static void test_shared_with_daemon(void **state)
 	char err[512] = "", addr[64], cfg[256];
 	unsigned port = 0;
 	for (int attempt = 0; attempt < 5 && !m; attempt++) {
-		port = free_port();
+		port = test_free_port(SOCK_STREAM);
 		snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
 		if (ofd_metrics_start(&m, addr, daemon_fill, NULL, err, sizeof(err)))
 			m = NULL;
@@ -571,7 +558,7 @@ static unsigned prom_start(unsigned target)
 	st_write(confpath, conf);
 	snprintf(data, sizeof(data), "%s", st_path("tsdb"));
 	for (int attempt = 0; attempt < 5; attempt++) {
-		unsigned port = free_port();
+		unsigned port = test_free_port(SOCK_STREAM);
 		snprintf(listen_addr, sizeof(listen_addr), "127.0.0.1:%u", port);
 		pid_t pid = fork();
 		assert_true(pid >= 0);

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include "../unit/freeport.h"
 
 #define IFX	  ".1.3.6.1.2.1.31.1.1.1." /* IF-MIB ifXEntry: .1 ifName, .15 ifHighSpeed, .18 ifAlias */
 #define SNMPD	  "/usr/sbin/snmpd"
@@ -25,20 +26,6 @@
 static pid_t snmpd_pid = -1;
 static unsigned snmpd_port;
 static int dead_fd = -1;
-
-/* A UDP port free on 127.0.0.1 now. */
-static unsigned free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t l = sizeof(a);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
 
 /* Run argv with stdout/stderr to the log; its exit status. */
 static int run(char *const argv[])
@@ -65,7 +52,7 @@ static void snmpd_start(const char *conf, unsigned port)
 {
 	st_write(st_path("snmpd.conf"), conf);
 	for (int attempt = 0; attempt < 5; attempt++) {
-		snmpd_port = port ? port : free_port();
+		snmpd_port = port ? port : test_free_port(SOCK_DGRAM);
 		char listen[64], listen6[64], persist[600], confpath[600];
 		snprintf(listen, sizeof(listen), "udp:127.0.0.1:%u", snmpd_port);
 		snprintf(listen6, sizeof(listen6), "udp6:[::1]:%u", snmpd_port);

@@ -25,22 +25,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "freeport.h"
 
 #define STAYRTR "/usr/bin/stayrtr"
-
-/* A free TCP port on 127.0.0.1 (bound, then closed). */
-static inline unsigned stayrtr_free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t l = sizeof(a);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
 
 static inline void stayrtr_write(const char *path, const char *text)
 {
@@ -77,8 +64,8 @@ static inline pid_t stayrtr_start(const char *dir, const char *json, unsigned pr
 {
 	char logpath[600], bind_[64], proto[8];
 	snprintf(logpath, sizeof(logpath), "%s/stayrtr.log", dir);
-	unsigned p =
-	    port[0] ? (unsigned)strtoul(port, NULL, 10) : stayrtr_free_port(); /* a restart: the same port */
+	unsigned p = port[0] ? (unsigned)strtoul(port, NULL, 10)
+			     : test_free_port(SOCK_STREAM); /* a restart: the same port */
 	snprintf(bind_, sizeof(bind_), "127.0.0.1:%u", p);
 	snprintf(port, pl, "%u", p);
 	snprintf(proto, sizeof(proto), "%u", protocol);

@@ -351,7 +351,7 @@ static void refused_connect(void **state_)
 {
 	(void)state_;
 	char port[16];
-	snprintf(port, sizeof(port), "%u", stayrtr_free_port());
+	snprintf(port, sizeof(port), "%u", test_free_port(SOCK_STREAM));
 	struct collector col = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	pthread_t th;
 	struct ofd_rtr_conn *c = client(&col, port, &th);
