@@ -13,9 +13,12 @@
  * the file every flow still in the cache is emitted. Method `pcap` captures on the interface
  * `source` with libpcap (promiscuous, immediate, nonblocking, the filter in the kernel), in the
  * input's thread, polling every 100 ms; the wall clock expires flows while no packets come, and every flow is
- * emitted when the pipeline stops; capture_dropped counts the kernel's drops. `pcapgo` (flowpipeline's
- * pure-Go capture) is not built and refused at start. Records are local (origin
- * OFD_ORIGIN_LOCAL), flow type unknown, in_if 0.
+ * emitted when the pipeline stops; capture_dropped counts the kernel's drops. `pcapgo` (in
+ * flowpipeline gopacket's pure-Go AF_PACKET handle) is our AF_PACKET engine, the one of the `bpf`
+ * input (segments/common/afcap.h): TPACKET_V3 rings, `workers` threads in a PACKET_FANOUT_HASH
+ * group, each with its own flow cache, `buffersize` bytes of ring each, the filter in the
+ * kernel; capture_dropped counts the rings' drops (PACKET_STATISTICS). Records are local (origin
+ * OFD_ORIGIN_LOCAL), flow type unknown, in_if 0 (pcap, file) or the interface's index (pcapgo).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +29,7 @@
 #include <string.h>
 
 #include "decode/pcapfile.h"
+#include "segments/common/afcap.h"
 #include "meter/meter.h"
 #include "ofd/segment.h"
 #include "ofd/time.h"
@@ -42,7 +46,9 @@ struct packet_state {
 	uint64_t active_ns, inactive_ns, end_ns;
 	uint64_t maxflows, sample, seed;
 	int sampling;
+	uint64_t workers, buffersize;
 	/* running */
+	struct ofd_afcap *afcap; /* method pcapgo */
 	struct ofd_meter *meter;
 	struct ofd_meter_stats pub; /* as last counted */
 	uint64_t filtered, pub_filtered;
@@ -88,12 +94,6 @@ static int packet_compile(const char *filter, int dlt, struct bpf_program *prog,
 static int packet_check(const void *state, char *err, size_t errlen)
 {
 	const struct packet_state *s = state;
-	if (s->method == M_PCAPGO) {
-		snprintf(err, errlen,
-			 "method pcapgo: not built yet (issue 18); method pcap captures live with libpcap, "
-			 "method file reads a capture");
-		return OFD_ECONFIG;
-	}
 	if (!s->source || !*s->source) {
 		snprintf(err, errlen,
 			 "source: required (the capture file, or the interface for method pcap)");
@@ -147,10 +147,37 @@ static int packet_open_live(struct ofd_segment *seg, struct packet_state *s)
 	return 0;
 }
 
+static void packet_meter_cfg(const struct packet_state *s, struct ofd_meter_cfg *c)
+{
+	ofd_meter_cfg_default(c);
+	c->active_ns = s->active_ns;
+	c->inactive_ns = s->inactive_ns;
+	c->end_ns = s->end_ns;
+	c->maxflows = (uint32_t)s->maxflows;
+	c->sample = (uint32_t)s->sample;
+	c->sampling = s->sampling;
+	c->seed = s->seed;
+}
+
+/* method pcapgo: the AF_PACKET engine of the bpf input */
+static int packet_open_afcap(struct ofd_segment *seg, struct packet_state *s)
+{
+	struct ofd_afcap_cfg c = {.device = s->source,
+				  .filter = s->filter,
+				  .buffersize = s->buffersize,
+				  .workers = (unsigned)s->workers,
+				  .counter = {C_PACKETS, C_SAMPLED_OUT, C_NOT_IP, C_FLOWS, C_EMERGENCY,
+					      C_FRAG_UNMATCHED, C_CAPTURE_DROPPED, -1}};
+	packet_meter_cfg(s, &c.meter);
+	return ofd_afcap_open(&s->afcap, seg, &c);
+}
+
 static int packet_init(struct ofd_segment *seg, void *state)
 {
 	struct packet_state *s = state;
 	int err;
+	if (s->method == M_PCAPGO)
+		return packet_open_afcap(seg, s);
 	if (s->method == M_PCAP) {
 		err = packet_open_live(seg, s);
 		if (err)
@@ -163,14 +190,7 @@ static int packet_init(struct ofd_segment *seg, void *state)
 		ofd_pcapfile_close(pf);
 	}
 	struct ofd_meter_cfg c;
-	ofd_meter_cfg_default(&c);
-	c.active_ns = s->active_ns;
-	c.inactive_ns = s->inactive_ns;
-	c.end_ns = s->end_ns;
-	c.maxflows = (uint32_t)s->maxflows;
-	c.sample = (uint32_t)s->sample;
-	c.sampling = s->sampling;
-	c.seed = s->seed;
+	packet_meter_cfg(s, &c);
 	err = ofd_meter_new(&s->meter, &c);
 	if (err)
 		ofd_seg_log(seg, OFD_LOG_ERR, "cannot allocate a flow cache of %" PRIu64 " flows",
@@ -244,6 +264,8 @@ static int packet_live(struct ofd_segment *seg, struct packet_state *s)
 static int packet_start(struct ofd_segment *seg, void *state)
 {
 	struct packet_state *s = state;
+	if (s->afcap)
+		return ofd_afcap_run(s->afcap, seg);
 	if (s->live)
 		return packet_live(seg, s);
 	struct ofd_pcapfile *pf;
@@ -299,6 +321,8 @@ static void packet_fini(struct ofd_segment *seg, void *state)
 {
 	struct packet_state *s = state;
 	(void)seg;
+	ofd_afcap_close(s->afcap);
+	s->afcap = NULL;
 	ofd_meter_free(s->meter);
 	s->meter = NULL;
 	if (s->live)
@@ -310,7 +334,7 @@ static const struct ofd_cfg_key packet_keys[] = {
     OFD_KEY("method", OFD_CFG_ENUM, struct packet_state, method, .def = "pcap", .choices = packet_methods,
 	    .help =
 		"file: read a capture file (pcap or pcapng, plain or gzip); pcap: capture on an interface "
-		"with libpcap; pcapgo: not built yet"),
+		"with libpcap; pcapgo: capture with AF_PACKET rings in `workers` threads (as the bpf input)"),
     OFD_KEY("source", OFD_CFG_STRING, struct packet_state, source, .required = 1,
 	    .help = "the capture file (method file), or the interface (live methods)"),
     OFD_KEY("filter", OFD_CFG_STRING, struct packet_state, filter,
@@ -332,6 +356,13 @@ static const struct ofd_cfg_key packet_keys[] = {
 	    .help = "deterministic: every N-th packet; random: each with probability 1/N"),
     OFD_KEY("seed", OFD_CFG_UINT, struct packet_state, seed, .def = "1",
 	    .help = "random sampling's generator seed (the same seed samples the same packets)"),
+    OFD_KEY("workers", OFD_CFG_UINT, struct packet_state, workers, .def = "0", .max = OFD_AFCAP_MAX_WORKERS,
+	    .help = "method pcapgo: capture threads, each with its own ring in one fanout group and its own "
+		    "flow cache, maxflows shared out among them (0: one per core, at most 8)"),
+    OFD_KEY("buffersize", OFD_CFG_SIZE, struct packet_state, buffersize, .def = "4M", .min = 1,
+	    .max = 4294967296.0,
+	    .help = "method pcapgo: bytes of ring per worker (whole pages; about 16,000 packets' headers "
+		    "a megabyte); packets that find it full are counted in capture_dropped"),
     OFD_KEY_END,
 };
 
@@ -340,7 +371,7 @@ const struct ofd_segment_type ofd_seg_packet = {
     .name = "packet",
     .kind = OFD_SEG_INPUT,
     .flags = 0,
-    .summary = "meter packets into flows, from a capture file or an interface (libpcap)",
+    .summary = "meter packets into flows, from a capture file or an interface (libpcap or AF_PACKET)",
     .state_size = sizeof(struct packet_state),
     .config = packet_keys,
     .counters = packet_counters,
