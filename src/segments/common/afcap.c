@@ -14,9 +14,10 @@
 #include "net/afpacket.h"
 #include "ofd/time.h"
 
-#define AFCAP_POLL_MS 100
-#define AFCAP_QUIET   64	 /* fewer frames than this in one read: the ring went quiet */
-#define AFCAP_PUB_NS  500000000u /* counters at least this often */
+#define AFCAP_POLL_MS  100
+#define AFCAP_QUIET    64	  /* fewer frames than this in one read: the ring went quiet */
+#define AFCAP_PUB_NS   500000000u /* counters at least this often */
+#define AFCAP_DRAIN_MS 120	  /* at the stop: more than a block's retire timeout */
 
 struct afcap_worker {
 	struct ofd_afcap *ac;
@@ -176,8 +177,9 @@ static void *afcap_worker_main(void *arg)
 			next_pub = now + AFCAP_PUB_NS;
 		}
 	}
-	/* what the ring still holds, then every flow */
-	(void)ofd_afp_read(w->afp, 0, afcap_frame, w);
+	/* what the ring still holds (a block not yet full is handed over by its retire timeout, 50
+	   ms), then every flow */
+	(void)ofd_afp_read(w->afp, AFCAP_DRAIN_MS, afcap_frame, w);
 	ofd_meter_flush(w->meter, w->b);
 	ofd_batch_flush(w->b);
 	afcap_publish(w);
