@@ -26,6 +26,7 @@ struct ofd_afp {
 	int dlt;
 	unsigned ifindex;
 	int fanout;
+	int loopback; /* lo: each packet comes by twice, outgoing and incoming; the outgoing is skipped */
 	uint8_t *ring;
 	size_t ring_len;
 	uint32_t block_size, block_nr, cur;
@@ -125,8 +126,11 @@ int ofd_afp_open(struct ofd_afp **out, const struct ofd_afp_cfg *c, char *err, s
 		goto fail;
 	}
 	switch (ifr.ifr_hwaddr.sa_family) {
-	case ARPHRD_ETHER:
-	case ARPHRD_LOOPBACK: /* lo has an Ethernet header of zeros */ a->dlt = DLT_EN10MB; break;
+	case ARPHRD_LOOPBACK: /* lo has an Ethernet header of zeros */
+		a->loopback = 1;
+		a->dlt = DLT_EN10MB;
+		break;
+	case ARPHRD_ETHER: a->dlt = DLT_EN10MB; break;
 	case ARPHRD_NONE: /* tun, wireguard: IP without a link header */
 	case ARPHRD_IPGRE:
 	case ARPHRD_TUNNEL:
@@ -265,6 +269,12 @@ static unsigned afp_block(struct ofd_afp *a, struct tpacket_block_desc *bd, ofd_
 		if (h->tp_mac + (uint64_t)caplen > a->block_size - off)
 			break;
 		uint64_t ts = (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec;
+		if (a->loopback) { /* as libpcap does: lo's outgoing copy is the incoming one again */
+			const struct sockaddr_ll *sll =
+			    (const void *)((const uint8_t *)h + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+			if (sll->sll_pkttype == PACKET_OUTGOING)
+				goto next;
+		}
 		if ((h->tp_status & TP_STATUS_VLAN_VALID) && a->dlt == DLT_EN10MB && caplen >= 12) {
 			/* the tag the NIC took off, back in front of the EtherType */
 			uint32_t keep = caplen > a->snaplen ? a->snaplen : caplen;
@@ -283,6 +293,7 @@ static unsigned afp_block(struct ofd_afp *a, struct tpacket_block_desc *bd, ofd_
 		}
 		a->st.packets++;
 		fn(ctx, d, caplen, len, ts);
+	next:
 		if (!h->tp_next_offset)
 			break;
 		off += h->tp_next_offset;
