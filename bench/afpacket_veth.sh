@@ -70,6 +70,9 @@ wait_sockets() {
 		sleep 0.1
 	done
 }
+PID_bpf=""
+PID_pcap=""
+PID_sf=""
 start_ofd() { # NAME CONFIG-SEGMENT
 	cat >"$DIR/$1.yml" <<YML
 $2

@@ -30,6 +30,7 @@ e2e_need ip awk sort diff setsid
 NS=ofdafp$$
 HOST=afh$$
 PEER=afn$$
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	e2e_cleanup
 	ip netns del "$NS" 2>/dev/null

@@ -3,7 +3,8 @@
  * that does not compile, buffersize 0 or beyond 4G, too many workers), and, as root, a live
  * capture on lo with two workers in a fanout group: three datagrams from three sockets to one
  * port, behind a kernel filter on that port, must come out (at the stop) as three UDP flows of
- * one packet and 33 bytes each, with lo's index as in_if and no drops. The netns/veth test with
+ * one packet and 33 bytes each, with lo's index as in_if and no drops; the metric
+ * capture_packets_total has a series per worker, summing to 3. The netns/veth test with
  * known traffic and the drop test: tests/e2e/test_afpacket_live.sh.
  */
 #include <setjmp.h>
@@ -104,6 +105,11 @@ static void test_live_lo(void **state)
 	assert_int_equal(ofd_harness_counter(h, "packets"), 3);
 	assert_int_equal(ofd_harness_counter(h, "flows"), 3);
 	assert_int_equal(ofd_harness_counter(h, "capture_dropped"), 0);
+	/* the metrics: one series per worker, summing to the packets */
+	size_t ns = 0;
+	assert_int_equal(ofd_harness_metric_n(h, "capture_packets_total", NULL, &ns), 3);
+	assert_int_equal(ns, 2);
+	assert_int_equal(ofd_harness_metric(h, "capture_dropped_total", NULL), 0);
 	ofd_harness_free(h);
 	st_collect_reset(&c);
 	close(rx);

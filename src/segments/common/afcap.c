@@ -32,6 +32,8 @@ struct afcap_worker {
 	/* as last counted */
 	struct ofd_meter_stats pub;
 	struct ofd_afp_stats apub;
+	/* for the metrics (collect() runs on another thread) */
+	_Atomic uint64_t m_packets, m_dropped, m_frozen;
 };
 
 struct ofd_afcap {
@@ -146,6 +148,45 @@ static void afcap_publish(struct afcap_worker *w)
 	afcap_count(ac, OFD_AFCAP_C_FROZEN, as.freeze_q, w->apub.freeze_q);
 	w->pub = *st;
 	w->apub = as;
+	atomic_store_explicit(&w->m_packets, as.packets, memory_order_relaxed);
+	atomic_store_explicit(&w->m_dropped, as.drops, memory_order_relaxed);
+	atomic_store_explicit(&w->m_frozen, as.freeze_q, memory_order_relaxed);
+}
+
+const struct ofd_metric ofd_afcap_metrics[] = {
+    {"capture_packets_total",
+     OFD_METRIC_COUNTER,
+     0,
+     "Packets an AF_PACKET capture handed to its flow cache, by input segment and worker (a capture thread "
+     "and its ring).",
+     {"worker"}},
+    {"capture_dropped_total",
+     OFD_METRIC_COUNTER,
+     0,
+     "Packets that found a capture ring full (the kernel's PACKET_STATISTICS tp_drops), by input segment "
+     "and worker.",
+     {"worker"}},
+    {"capture_ring_frozen_total",
+     OFD_METRIC_COUNTER,
+     OFD_METRIC_DETAIL,
+     "Times a capture ring was full (tp_freeze_q_cnt), by input segment and worker.",
+     {"worker"}},
+    {NULL, 0, 0, NULL, {NULL}},
+};
+
+void ofd_afcap_collect(const struct ofd_afcap *ac, struct ofd_metric_sink *sink)
+{
+	for (unsigned i = 0; ac && i < ac->nw; i++) {
+		char wk[12];
+		snprintf(wk, sizeof(wk), "%u", i);
+		const struct afcap_worker *w = &ac->w[i];
+		ofd_metric_put(sink, &ofd_afcap_metrics[0], OFD_METRIC_VALUES(wk),
+			       atomic_load_explicit(&w->m_packets, memory_order_relaxed));
+		ofd_metric_put(sink, &ofd_afcap_metrics[1], OFD_METRIC_VALUES(wk),
+			       atomic_load_explicit(&w->m_dropped, memory_order_relaxed));
+		ofd_metric_put(sink, &ofd_afcap_metrics[2], OFD_METRIC_VALUES(wk),
+			       atomic_load_explicit(&w->m_frozen, memory_order_relaxed));
+	}
 }
 
 static void afcap_frame(void *ctx, const uint8_t *data, uint32_t caplen, uint32_t len, uint64_t ts_ns)

@@ -11,7 +11,8 @@
  * Counters (indexes into the segment's counters; -1: not counted) are added by each worker as
  * they change, at least every 500 ms: packets captured, sampled_out, not_ip, flows, emergency
  * expiries, unmatched fragments, and capture_dropped: the kernel's drops (PACKET_STATISTICS
- * tp_drops: packets that found a ring full), ring_frozen: tp_freeze_q_cnt.
+ * tp_drops: packets that found a ring full), ring_frozen: tp_freeze_q_cnt; and the same per
+ * worker as metrics (ofd_afcap_metrics).
  */
 #ifndef OFD_SEG_AFCAP_H
 #define OFD_SEG_AFCAP_H
@@ -58,7 +59,13 @@ int ofd_afcap_run(struct ofd_afcap *ac, struct ofd_segment *seg);
 
 void ofd_afcap_close(struct ofd_afcap *ac);
 
-/* For tests: the workers opened and the ring of each. */
+/* For tests: the workers opened. */
 unsigned ofd_afcap_workers(const struct ofd_afcap *ac);
+
+/* Metric families (the segment's `metrics`): capture_packets_total, capture_dropped_total,
+   capture_ring_frozen_total, each by worker; ofd_afcap_collect() reports them (any thread; ac
+   may be NULL: nothing). */
+extern const struct ofd_metric ofd_afcap_metrics[];
+void ofd_afcap_collect(const struct ofd_afcap *ac, struct ofd_metric_sink *sink);
 
 #endif

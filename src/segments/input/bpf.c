@@ -88,6 +88,12 @@ static void bpf_fini(struct ofd_segment *seg, void *state)
 	s->ac = NULL;
 }
 
+static void bpf_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
+{
+	(void)seg;
+	ofd_afcap_collect(((struct bpf_state *)state)->ac, sink);
+}
+
 static const struct ofd_cfg_key bpf_keys[] = {
     OFD_KEY("device", OFD_CFG_STRING, struct bpf_state, device, .required = 1,
 	    .help = "the interface to capture on, e.g. eth0 (Ethernet, loopback or raw IP: tun, wireguard)"),
@@ -134,6 +140,8 @@ const struct ofd_segment_type ofd_seg_bpf = {
     .state_size = sizeof(struct bpf_state),
     .config = bpf_keys,
     .counters = bpf_counters,
+    .metrics = ofd_afcap_metrics,
+    .collect = bpf_collect,
     .check = bpf_check,
     .init = bpf_init,
     .start = bpf_start,

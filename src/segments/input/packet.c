@@ -330,6 +330,12 @@ static void packet_fini(struct ofd_segment *seg, void *state)
 	s->live = NULL;
 }
 
+static void packet_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
+{
+	(void)seg;
+	ofd_afcap_collect(((struct packet_state *)state)->afcap, sink); /* method pcapgo */
+}
+
 static const struct ofd_cfg_key packet_keys[] = {
     OFD_KEY("method", OFD_CFG_ENUM, struct packet_state, method, .def = "pcap", .choices = packet_methods,
 	    .help =
@@ -375,6 +381,8 @@ const struct ofd_segment_type ofd_seg_packet = {
     .state_size = sizeof(struct packet_state),
     .config = packet_keys,
     .counters = packet_counters,
+    .metrics = ofd_afcap_metrics,
+    .collect = packet_collect,
     .check = packet_check,
     .init = packet_init,
     .start = packet_start,
