@@ -11,8 +11,10 @@
  * method `file` reads a pcap or pcapng capture, plain or gzip (src/decode/pcapfile.h), with the
  * capture's timestamps as the clock, so a replay gives the same flows every time; at the end of
  * the file every flow still in the cache is emitted. Method `pcap` captures on the interface
- * `source` with libpcap (promiscuous, immediate, nonblocking, the filter in the kernel), in the
- * input's thread, polling every 100 ms; the wall clock expires flows while no packets come, and every flow is
+ * `source` with libpcap (promiscuous, nonblocking, the filter in the kernel; not immediate: libpcap
+ * then uses TPACKET_V3 blocks handed over when full or after 100 ms, where immediate mode wakes
+ * per packet and cost 7x the CPU with drops: notes/bench-afpacket.md), in the input's thread,
+ * polling every 100 ms; the wall clock expires flows while no packets come, and every flow is
  * emitted when the pipeline stops; capture_dropped counts the kernel's drops. `pcapgo` (in
  * flowpipeline gopacket's pure-Go AF_PACKET handle) is our AF_PACKET engine, the one of the `bpf`
  * input (segments/common/afcap.h): TPACKET_V3 rings, `workers` threads in a PACKET_FANOUT_HASH
@@ -120,7 +122,7 @@ static int packet_open_live(struct ofd_segment *seg, struct packet_state *s)
 	(void)pcap_set_snaplen(s->live, 262144);
 	(void)pcap_set_promisc(s->live, 1);
 	(void)pcap_set_timeout(s->live, 100);
-	(void)pcap_set_immediate_mode(s->live, 1);
+	(void)pcap_set_immediate_mode(s->live, 0);
 	(void)pcap_set_buffer_size(s->live, 32 << 20);
 	s->nano = pcap_set_tstamp_precision(s->live, PCAP_TSTAMP_PRECISION_NANO) == 0;
 	int rc = pcap_activate(s->live);
