@@ -10,6 +10,9 @@
 #   pcapgo  workers 2, filter "udp" in the kernel: exactly the UDP flows, packets = what was sent
 #   bpf1    workers 1
 #
+# symmetric: both directions of a connection (host -> namespace and back) meet in one worker
+# of two, four connections in four runs.
+#
 # drops: bpf with the smallest ring (buffersize 1: one page) under a burst of 200,000 datagrams
 # must count drops (capture_dropped > 0), and captured + dropped must equal what was sent,
 # less what the veth itself dropped (its tx/rx_dropped counters), exactly.
@@ -121,6 +124,30 @@ YML
 run bpf 2 bpf "device: $HOST"
 run pcapgo 2 packet "method: pcapgo, source: $HOST, filter: udp"
 run bpf1 1 bpf "device: $HOST"
+
+# symmetric: both directions of a connection reach one worker. Four connections, each in a run
+# of its own with 2 workers and filter udp: the host (10.77.0.1) sends 5 datagrams to the
+# namespace, the namespace 3 back on the same ports; the exit summary must show all 8 packets on
+# one worker (one non-zero capture_packets_total series). An asymmetric hash would split a
+# connection with probability 1/2 each run.
+export E2E_VARIANT=symmetric
+ip addr add 10.77.0.1/24 dev "$HOST"
+for k in 1 2 3 4; do
+	out=$dir/sym$k
+	printf -- '- segment: bpf\n  config: {device: %s, workers: 2, filter: udp}\n- segment: count\n' \
+		"$HOST" >"$out.yml"
+	e2e_bg OFD_PID "$OFD_BIN" -c "$out.yml" >"$out.out" 2>"$out.err"
+	e2e_wait 10 capture_up 2 || e2e_die "symmetric: the capture did not open"
+	"$SEND" 10.77.0.2 $((7100 + k)) 1 5 10 $((7200 + k)) >/dev/null || e2e_die "pktsend failed"
+	ip netns exec "$NS" "$SEND" 10.77.0.1 $((7200 + k)) 1 3 10 $((7100 + k)) >/dev/null ||
+		e2e_die "pktsend failed"
+	kill -TERM "$OFD_PID"
+	e2e_reap "$OFD_PID" 10
+	series=$(grep -o 'capture_packets_total{worker="[0-9]*"} [0-9]*' "$out.err" | tr '\n' ' ')
+	expect_eq "connection $k: packets 5 + 3" "$(summary_count "$out.err" packets)" 8
+	expect_eq "connection $k: workers that saw it" "$(grep -o 'capture_packets_total' "$out.err" | wc -l)" 1
+	echo "connection $k: $series"
+done
 
 # drops: the smallest ring under a burst
 export E2E_VARIANT=drops
