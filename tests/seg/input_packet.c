@@ -11,6 +11,7 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "gen_sflow.h"
@@ -237,6 +238,14 @@ static void test_refused(void **state)
 	snprintf(cfg, sizeof(cfg), "{method: pcapgo, source: lo, filter: \"udp and\"}");
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_packet, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_non_null(strstr(err, "filter: "));
+	/* the default method is pcapgo (flowpipeline's): AF_PACKET workers, one metric series each */
+	if (geteuid() == 0) {
+		h = st_open(&ofd_seg_packet, "{source: lo, workers: 3}");
+		size_t ns = 0;
+		assert_int_equal(ofd_harness_metric_n(h, "capture_packets_total", NULL, &ns), 0);
+		assert_int_equal(ns, 3);
+		ofd_harness_free(h);
+	}
 	/* an interface that is not there refuses the start */
 	assert_true(
 	    ofd_harness_new(&h, &ofd_seg_packet, "{method: pcap, source: nosuchif0}", err, sizeof(err)) < 0);

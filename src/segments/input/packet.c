@@ -13,11 +13,11 @@
  * the file every flow still in the cache is emitted. Method `pcap` captures on the interface
  * `source` with libpcap (promiscuous, nonblocking, the filter in the kernel; not immediate: libpcap
  * then uses TPACKET_V3 blocks handed over when full or after 100 ms, where immediate mode wakes
- * per packet and cost 7x the CPU with drops: notes/bench-afpacket.md), in the input's thread,
+ * per packet and cost 7x the CPU with drops), in the input's thread,
  * polling every 100 ms; the wall clock expires flows while no packets come, and every flow is
- * emitted when the pipeline stops; capture_dropped counts the kernel's drops. `pcapgo` (in
- * flowpipeline gopacket's pure-Go AF_PACKET handle) is our AF_PACKET engine, the one of the `bpf`
- * input (segments/common/afcap.h): TPACKET_V3 rings, `workers` threads in a PACKET_FANOUT_HASH
+ * emitted when the pipeline stops; capture_dropped counts the kernel's drops. `pcapgo`, the
+ * default as in flowpipeline (there gopacket's pure-Go AF_PACKET handle), is our AF_PACKET engine, the one of
+ * the `bpf` input (segments/common/afcap.h): TPACKET_V3 rings, `workers` threads in a PACKET_FANOUT_HASH
  * group, each with its own flow cache, `buffersize` bytes of ring each, the filter in the
  * kernel; capture_dropped counts the rings' drops (PACKET_STATISTICS). Records are local (origin
  * OFD_ORIGIN_LOCAL), flow type unknown, in_if 0 (pcap, file) or the interface's index (pcapgo).
@@ -98,7 +98,7 @@ static int packet_check(const void *state, char *err, size_t errlen)
 	const struct packet_state *s = state;
 	if (!s->source || !*s->source) {
 		snprintf(err, errlen,
-			 "source: required (the capture file, or the interface for method pcap)");
+			 "source: required (the capture file, or the interface for methods pcapgo and pcap)");
 		return OFD_ECONFIG;
 	}
 	if (s->filter && *s->filter) {
@@ -339,7 +339,7 @@ static void packet_collect(struct ofd_segment *seg, void *state, struct ofd_metr
 }
 
 static const struct ofd_cfg_key packet_keys[] = {
-    OFD_KEY("method", OFD_CFG_ENUM, struct packet_state, method, .def = "pcap", .choices = packet_methods,
+    OFD_KEY("method", OFD_CFG_ENUM, struct packet_state, method, .def = "pcapgo", .choices = packet_methods,
 	    .help =
 		"file: read a capture file (pcap or pcapng, plain or gzip); pcap: capture on an interface "
 		"with libpcap; pcapgo: capture with AF_PACKET rings in `workers` threads (as the bpf input)"),
