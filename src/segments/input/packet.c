@@ -13,7 +13,7 @@
  * the file every flow still in the cache is emitted. Method `pcap` captures on the interface
  * `source` with libpcap (promiscuous, nonblocking, the filter in the kernel; not immediate: libpcap
  * then uses TPACKET_V3 blocks handed over when full or after 100 ms, where immediate mode wakes
- * per packet and cost 7x the CPU with drops), in the input's thread,
+ * per packet and cost 7-15x the CPU, with drops), in the input's thread,
  * polling every 100 ms; the wall clock expires flows while no packets come, and every flow is
  * emitted when the pipeline stops; capture_dropped counts the kernel's drops. `pcapgo`, the
  * default as in flowpipeline (there gopacket's pure-Go AF_PACKET handle), is our AF_PACKET engine, the one of
