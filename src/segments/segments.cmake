@@ -10,6 +10,7 @@
 ofd_segment(udp SOURCES input/udp.c)
 ofd_segment(pcap SOURCES input/pcap.c)
 ofd_segment(packet SOURCES input/packet.c)
+ofd_segment(bpf SOURCES input/bpf.c)
 ofd_segment(stdin SOURCES input/stdin.c)
 ofd_segment(flowfilter SOURCES flow/flowfilter.c)
 ofd_segment(drop SOURCES flow/drop.c)

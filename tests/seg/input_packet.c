@@ -11,6 +11,7 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "gen_sflow.h"
@@ -225,11 +226,26 @@ static void test_refused(void **state)
 	(void)state;
 	struct ofd_harness *h;
 	char cfg[1200], err[512] = "";
-	snprintf(cfg, sizeof(cfg), "{method: pcapgo, source: eth0}");
+	/* method pcapgo: the AF_PACKET engine of the bpf input refuses what it does */
+	snprintf(cfg, sizeof(cfg), "{method: pcapgo, source: nosuchif0}");
 	assert_int_equal(ofd_harness_new(&h, &ofd_seg_packet, cfg, err, sizeof(err)), OFD_ECONFIG);
 	assert_null(h);
 	st_assert_prefix(err, "test.yml:1: segment packet: ");
-	assert_non_null(strstr(err, "method pcapgo: not built yet"));
+	assert_non_null(strstr(err, "init failed: configuration error")); /* the device: seg_bpf */
+	snprintf(cfg, sizeof(cfg), "{method: pcapgo, source: lo, buffersize: 0}");
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_packet, cfg, err, sizeof(err)), OFD_ECONFIG);
+	assert_non_null(strstr(err, "key buffersize: 0 is below the minimum 1"));
+	snprintf(cfg, sizeof(cfg), "{method: pcapgo, source: lo, filter: \"udp and\"}");
+	assert_int_equal(ofd_harness_new(&h, &ofd_seg_packet, cfg, err, sizeof(err)), OFD_ECONFIG);
+	assert_non_null(strstr(err, "filter: "));
+	/* the default method is pcapgo (flowpipeline's): AF_PACKET workers, one metric series each */
+	if (geteuid() == 0) {
+		h = st_open(&ofd_seg_packet, "{source: lo, workers: 3}");
+		size_t ns = 0;
+		assert_int_equal(ofd_harness_metric_n(h, "capture_packets_total", NULL, &ns), 0);
+		assert_int_equal(ns, 3);
+		ofd_harness_free(h);
+	}
 	/* an interface that is not there refuses the start */
 	assert_true(
 	    ofd_harness_new(&h, &ofd_seg_packet, "{method: pcap, source: nosuchif0}", err, sizeof(err)) < 0);

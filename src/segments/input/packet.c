@@ -11,11 +11,16 @@
  * method `file` reads a pcap or pcapng capture, plain or gzip (src/decode/pcapfile.h), with the
  * capture's timestamps as the clock, so a replay gives the same flows every time; at the end of
  * the file every flow still in the cache is emitted. Method `pcap` captures on the interface
- * `source` with libpcap (promiscuous, immediate, nonblocking, the filter in the kernel), in the
- * input's thread, polling every 100 ms; the wall clock expires flows while no packets come, and every flow is
- * emitted when the pipeline stops; capture_dropped counts the kernel's drops. `pcapgo` (flowpipeline's
- * pure-Go capture) is not built and refused at start. Records are local (origin
- * OFD_ORIGIN_LOCAL), flow type unknown, in_if 0.
+ * `source` with libpcap (promiscuous, nonblocking, the filter in the kernel; not immediate: libpcap
+ * then uses TPACKET_V3 blocks handed over when full or after 100 ms, where immediate mode wakes
+ * per packet and cost 7-15x the CPU, with drops), in the input's thread,
+ * polling every 100 ms; the wall clock expires flows while no packets come, and every flow is
+ * emitted when the pipeline stops; capture_dropped counts the kernel's drops. `pcapgo`, the
+ * default as in flowpipeline (there gopacket's pure-Go AF_PACKET handle), is our AF_PACKET engine, the one of
+ * the `bpf` input (segments/common/afcap.h): TPACKET_V3 rings, `workers` threads in a PACKET_FANOUT_HASH
+ * group, each with its own flow cache, `buffersize` bytes of ring each, the filter in the
+ * kernel; capture_dropped counts the rings' drops (PACKET_STATISTICS). Records are local (origin
+ * OFD_ORIGIN_LOCAL), flow type unknown, in_if 0 (pcap, file) or the interface's index (pcapgo).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +31,7 @@
 #include <string.h>
 
 #include "decode/pcapfile.h"
+#include "segments/common/afcap.h"
 #include "meter/meter.h"
 #include "ofd/segment.h"
 #include "ofd/time.h"
@@ -42,7 +48,9 @@ struct packet_state {
 	uint64_t active_ns, inactive_ns, end_ns;
 	uint64_t maxflows, sample, seed;
 	int sampling;
+	uint64_t workers, buffersize;
 	/* running */
+	struct ofd_afcap *afcap; /* method pcapgo */
 	struct ofd_meter *meter;
 	struct ofd_meter_stats pub; /* as last counted */
 	uint64_t filtered, pub_filtered;
@@ -88,15 +96,9 @@ static int packet_compile(const char *filter, int dlt, struct bpf_program *prog,
 static int packet_check(const void *state, char *err, size_t errlen)
 {
 	const struct packet_state *s = state;
-	if (s->method == M_PCAPGO) {
-		snprintf(err, errlen,
-			 "method pcapgo: not built yet (issue 18); method pcap captures live with libpcap, "
-			 "method file reads a capture");
-		return OFD_ECONFIG;
-	}
 	if (!s->source || !*s->source) {
 		snprintf(err, errlen,
-			 "source: required (the capture file, or the interface for method pcap)");
+			 "source: required (the capture file, or the interface for methods pcapgo and pcap)");
 		return OFD_ECONFIG;
 	}
 	if (s->filter && *s->filter) {
@@ -120,7 +122,7 @@ static int packet_open_live(struct ofd_segment *seg, struct packet_state *s)
 	(void)pcap_set_snaplen(s->live, 262144);
 	(void)pcap_set_promisc(s->live, 1);
 	(void)pcap_set_timeout(s->live, 100);
-	(void)pcap_set_immediate_mode(s->live, 1);
+	(void)pcap_set_immediate_mode(s->live, 0);
 	(void)pcap_set_buffer_size(s->live, 32 << 20);
 	s->nano = pcap_set_tstamp_precision(s->live, PCAP_TSTAMP_PRECISION_NANO) == 0;
 	int rc = pcap_activate(s->live);
@@ -147,10 +149,37 @@ static int packet_open_live(struct ofd_segment *seg, struct packet_state *s)
 	return 0;
 }
 
+static void packet_meter_cfg(const struct packet_state *s, struct ofd_meter_cfg *c)
+{
+	ofd_meter_cfg_default(c);
+	c->active_ns = s->active_ns;
+	c->inactive_ns = s->inactive_ns;
+	c->end_ns = s->end_ns;
+	c->maxflows = (uint32_t)s->maxflows;
+	c->sample = (uint32_t)s->sample;
+	c->sampling = s->sampling;
+	c->seed = s->seed;
+}
+
+/* method pcapgo: the AF_PACKET engine of the bpf input */
+static int packet_open_afcap(struct ofd_segment *seg, struct packet_state *s)
+{
+	struct ofd_afcap_cfg c = {.device = s->source,
+				  .filter = s->filter,
+				  .buffersize = s->buffersize,
+				  .workers = (unsigned)s->workers,
+				  .counter = {C_PACKETS, C_SAMPLED_OUT, C_NOT_IP, C_FLOWS, C_EMERGENCY,
+					      C_FRAG_UNMATCHED, C_CAPTURE_DROPPED, -1}};
+	packet_meter_cfg(s, &c.meter);
+	return ofd_afcap_open(&s->afcap, seg, &c);
+}
+
 static int packet_init(struct ofd_segment *seg, void *state)
 {
 	struct packet_state *s = state;
 	int err;
+	if (s->method == M_PCAPGO)
+		return packet_open_afcap(seg, s);
 	if (s->method == M_PCAP) {
 		err = packet_open_live(seg, s);
 		if (err)
@@ -163,14 +192,7 @@ static int packet_init(struct ofd_segment *seg, void *state)
 		ofd_pcapfile_close(pf);
 	}
 	struct ofd_meter_cfg c;
-	ofd_meter_cfg_default(&c);
-	c.active_ns = s->active_ns;
-	c.inactive_ns = s->inactive_ns;
-	c.end_ns = s->end_ns;
-	c.maxflows = (uint32_t)s->maxflows;
-	c.sample = (uint32_t)s->sample;
-	c.sampling = s->sampling;
-	c.seed = s->seed;
+	packet_meter_cfg(s, &c);
 	err = ofd_meter_new(&s->meter, &c);
 	if (err)
 		ofd_seg_log(seg, OFD_LOG_ERR, "cannot allocate a flow cache of %" PRIu64 " flows",
@@ -244,6 +266,8 @@ static int packet_live(struct ofd_segment *seg, struct packet_state *s)
 static int packet_start(struct ofd_segment *seg, void *state)
 {
 	struct packet_state *s = state;
+	if (s->afcap)
+		return ofd_afcap_run(s->afcap, seg);
 	if (s->live)
 		return packet_live(seg, s);
 	struct ofd_pcapfile *pf;
@@ -299,6 +323,8 @@ static void packet_fini(struct ofd_segment *seg, void *state)
 {
 	struct packet_state *s = state;
 	(void)seg;
+	ofd_afcap_close(s->afcap);
+	s->afcap = NULL;
 	ofd_meter_free(s->meter);
 	s->meter = NULL;
 	if (s->live)
@@ -306,11 +332,17 @@ static void packet_fini(struct ofd_segment *seg, void *state)
 	s->live = NULL;
 }
 
+static void packet_collect(struct ofd_segment *seg, void *state, struct ofd_metric_sink *sink)
+{
+	(void)seg;
+	ofd_afcap_collect(((struct packet_state *)state)->afcap, sink); /* method pcapgo */
+}
+
 static const struct ofd_cfg_key packet_keys[] = {
-    OFD_KEY("method", OFD_CFG_ENUM, struct packet_state, method, .def = "pcap", .choices = packet_methods,
+    OFD_KEY("method", OFD_CFG_ENUM, struct packet_state, method, .def = "pcapgo", .choices = packet_methods,
 	    .help =
 		"file: read a capture file (pcap or pcapng, plain or gzip); pcap: capture on an interface "
-		"with libpcap; pcapgo: not built yet"),
+		"with libpcap; pcapgo: capture with AF_PACKET rings in `workers` threads (as the bpf input)"),
     OFD_KEY("source", OFD_CFG_STRING, struct packet_state, source, .required = 1,
 	    .help = "the capture file (method file), or the interface (live methods)"),
     OFD_KEY("filter", OFD_CFG_STRING, struct packet_state, filter,
@@ -332,6 +364,13 @@ static const struct ofd_cfg_key packet_keys[] = {
 	    .help = "deterministic: every N-th packet; random: each with probability 1/N"),
     OFD_KEY("seed", OFD_CFG_UINT, struct packet_state, seed, .def = "1",
 	    .help = "random sampling's generator seed (the same seed samples the same packets)"),
+    OFD_KEY("workers", OFD_CFG_UINT, struct packet_state, workers, .def = "0", .max = OFD_AFCAP_MAX_WORKERS,
+	    .help = "method pcapgo: capture threads, each with its own ring in one fanout group and its own "
+		    "flow cache, maxflows shared out among them (0: one per core, at most 8)"),
+    OFD_KEY("buffersize", OFD_CFG_SIZE, struct packet_state, buffersize, .def = "4M", .min = 1,
+	    .max = 4294967296.0,
+	    .help = "method pcapgo: bytes of ring per worker (whole pages; about 16,000 packets' headers "
+		    "a megabyte); packets that find it full are counted in capture_dropped"),
     OFD_KEY_END,
 };
 
@@ -340,10 +379,12 @@ const struct ofd_segment_type ofd_seg_packet = {
     .name = "packet",
     .kind = OFD_SEG_INPUT,
     .flags = 0,
-    .summary = "meter packets into flows, from a capture file or an interface (libpcap)",
+    .summary = "meter packets into flows, from a capture file or an interface (libpcap or AF_PACKET)",
     .state_size = sizeof(struct packet_state),
     .config = packet_keys,
     .counters = packet_counters,
+    .metrics = ofd_afcap_metrics,
+    .collect = packet_collect,
     .check = packet_check,
     .init = packet_init,
     .start = packet_start,
