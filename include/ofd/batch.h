@@ -36,7 +36,7 @@
 #define OFD_BATCH_CAP	512
 #define OFD_BATCH_ARENA (64u * 1024) /* bytes of strings per batch */
 
-#define OFD_BATCH_DGRAMS      OFD_BATCH_CAP	/* source datagrams per batch, at most */
+#define OFD_BATCH_DGRAMS      OFD_BATCH_CAP /* source datagrams per batch, at most */
 #define OFD_BATCH_DGRAM_BYTES (256u * 1024) /* their bytes, at most */
 
 /* What the decoder made of a source datagram. */
@@ -217,8 +217,8 @@ static inline int ofd_batch_dgram_room(const struct ofd_batch *b, size_t len)
  * Append a copy of a source datagram (its records are those added next), state OFD_DGRAM_SPLIT
  * until ofd_batch_dgram_done(). Returns its index, or -1 without room (ofd_batch_dgram_room).
  */
-static inline int ofd_batch_dgram_add(struct ofd_batch *b, const void *data, size_t len, const struct ofd_ip *src,
-				      uint16_t src_port)
+static inline int ofd_batch_dgram_add(struct ofd_batch *b, const void *data, size_t len,
+				      const struct ofd_ip *src, uint16_t src_port)
 {
 	if (!ofd_batch_dgram_room(b, len))
 		return -1;
@@ -238,7 +238,8 @@ static inline int ofd_batch_dgram_add(struct ofd_batch *b, const void *data, siz
 
 /* The datagram added as index i is decoded: its state and flags, if it is still in b (it is not
    when b was handed on while its records were added: it went with them, as OFD_DGRAM_SPLIT). */
-static inline void ofd_batch_dgram_done(struct ofd_batch *b, int i, enum ofd_dgram_state state, unsigned flags)
+static inline void ofd_batch_dgram_done(struct ofd_batch *b, int i, enum ofd_dgram_state state,
+					unsigned flags)
 {
 	if (i >= 0 && b->dg && b->dg->n == (uint32_t)i + 1) {
 		b->dg->d[i].state = (uint8_t)state;

@@ -241,12 +241,13 @@ int ofd_decode_from(struct ofd_decoder *d, const struct ofd_dgram *dg, enum ofd_
 	if (b->full && (b->n == OFD_BATCH_CAP || !ofd_batch_dgram_room(b, dg->len)))
 		ofd_batch_flush(b);
 	int i = ofd_batch_dgram_add(b, dg->data, dg->len, &dg->src, dg->src_port);
-	uint64_t control = d->st.templates + d->st.options_templates + d->st.template_withdrawals +
-			   d->st.options_records;
+	uint64_t control =
+	    d->st.templates + d->st.options_templates + d->st.template_withdrawals + d->st.options_records;
 	int n = decode_plain(d, dg, b);
 	control = d->st.templates + d->st.options_templates + d->st.template_withdrawals +
 		  d->st.options_records - control;
-	ofd_batch_dgram_done(b, i, n < 0 ? OFD_DGRAM_FAILED : OFD_DGRAM_DECODED, control ? OFD_DGRAM_CONTROL : 0);
+	ofd_batch_dgram_done(b, i, n < 0 ? OFD_DGRAM_FAILED : OFD_DGRAM_DECODED,
+			     control ? OFD_DGRAM_CONTROL : 0);
 	return n;
 }
 
