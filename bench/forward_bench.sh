@@ -51,8 +51,7 @@ cpu_of() {
 group_pids() { pgrep -g "$1" | tr '\n' ' '; }
 
 wait_port() {
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -n "$(ss -Hlun "sport = :$1")" ] && return 0
 		sleep 0.05
 	done
@@ -67,24 +66,27 @@ run() {
 	local s1=$!
 	"$SINK" --port "$P2" >"$WORK/s2.out" &
 	local s2=$!
-	wait_port "$P1" && wait_port "$P2" || { echo "sinks did not start"; exit 1; }
+	if ! wait_port "$P1" || ! wait_port "$P2"; then
+		echo "sinks did not start"
+		exit 1
+	fi
 	setsid "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	local f=$!
 	wait_port "$PF" || { echo "$name did not listen: $(cat "$WORK/$name.err")"; exit 1; }
 	sleep 0.5 # let a daemon settle (pmacct forks its plugin)
 	local pids c0 c1
-	pids=$(group_pids "$f")
-	c0=$(cpu_of $pids)
+	read -ra pids <<<"$(group_pids "$f")"
+	c0=$(cpu_of "${pids[@]}")
 	"$OFD" replay "$CAP" --to "udp://127.0.0.1:$PF" --loop "$LOOPS" --rate "$RATE" --quiet
 	# until the forwarder is idle: its CPU time stops moving
 	local prev=-1 cur
 	for _ in $(seq 100); do
 		sleep 0.2
-		cur=$(cpu_of $pids)
+		cur=$(cpu_of "${pids[@]}")
 		[ "$cur" = "$prev" ] && break
 		prev=$cur
 	done
-	c1=$(cpu_of $pids)
+	c1=$(cpu_of "${pids[@]}")
 	kill -INT -- "-$f" 2>/dev/null # nfacctd ignores SIGTERM while its plugin runs
 	for _ in $(seq 50); do
 		kill -0 "$f" 2>/dev/null || break
