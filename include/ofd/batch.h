@@ -13,6 +13,16 @@
  * ofd_batch_reset, copied with the pointers rebased by ofd_batch_copy_live). A string that
  * outlives the pipeline (configuration text, a segment's own table kept until its fini) may be
  * pointed at directly. Nobody keeps a pointer into the records or the arena after process().
+ *
+ * Source datagrams. When a segment of the pipeline declares OFD_SEGF_DGRAMS (forward), the engine
+ * gives each of its batches a datagram area (`dg`, else NULL), and the decoder (decode.h) copies
+ * every export datagram it decodes into the batch that gets its first records, with the exporter's
+ * address: ofd_batch_dgram_add() before decoding, ofd_batch_dgram_done() after. The area travels
+ * with the records (swapped with them, emptied by ofd_batch_reset; not copied by
+ * ofd_batch_copy_live, not kept by a diskbuffer). A datagram's records are those from its `first`
+ * to the next datagram's (or b->n); one whose records did not all fit is split, its later records
+ * go on in the next batch without it (state OFD_DGRAM_SPLIT). A batch with datagrams and no
+ * records (templates only) is handed on too, and reaches the OFD_SEGF_DGRAMS segments.
  */
 #ifndef OFD_BATCH_H
 #define OFD_BATCH_H
@@ -26,6 +36,39 @@
 #define OFD_BATCH_CAP	512
 #define OFD_BATCH_ARENA (64u * 1024) /* bytes of strings per batch */
 
+#define OFD_BATCH_DGRAMS      OFD_BATCH_CAP /* source datagrams per batch, at most */
+#define OFD_BATCH_DGRAM_BYTES (256u * 1024) /* their bytes, at most */
+
+/* What the decoder made of a source datagram. */
+enum ofd_dgram_state {
+	OFD_DGRAM_SPLIT = 0,   /* not known here: its records went on in more than this batch */
+	OFD_DGRAM_DECODED = 1, /* decoded whole (with or without records) */
+	OFD_DGRAM_FAILED = 2,  /* the decoder refused it, or part of it (see decode.h) */
+};
+
+/* Flags of a source datagram. */
+enum {
+	OFD_DGRAM_CONTROL = 1 << 0, /* it carried templates, options templates or options data (a
+				       collector needs them to decode the others) */
+};
+
+struct ofd_batch_dgram {
+	struct ofd_ip src; /* the exporter: the datagram's source address */
+	uint16_t src_port;
+	uint8_t state; /* enum ofd_dgram_state */
+	uint8_t flags; /* OFD_DGRAM_* */
+	uint32_t off;  /* its bytes: dgrams->bytes + off */
+	uint32_t len;
+	uint32_t first; /* its first record's index in the batch */
+};
+
+struct ofd_dgrams {
+	uint32_t n;    /* datagrams */
+	uint32_t used; /* bytes */
+	struct ofd_batch_dgram d[OFD_BATCH_DGRAMS];
+	uint8_t bytes[OFD_BATCH_DGRAM_BYTES];
+};
+
 struct ofd_batch;
 typedef void (*ofd_batch_full_fn)(struct ofd_batch *b, void *ctx);
 
@@ -37,6 +80,7 @@ struct ofd_batch {
 	void *full_ctx;
 	struct ofd_flow *flows; /* OFD_BATCH_CAP records */
 	char *arena;		/* OFD_BATCH_ARENA bytes, arena_used of them taken */
+	struct ofd_dgrams *dg;	/* the source datagrams (NULL: not carried) */
 	struct ofd_flow store[OFD_BATCH_CAP];
 	char arena_store[OFD_BATCH_ARENA];
 };
@@ -46,6 +90,8 @@ static inline void ofd_batch_reset(struct ofd_batch *b)
 	b->n = 0;
 	b->arena_used = 0;
 	memset(b->live, 0, sizeof(b->live));
+	if (b->dg)
+		b->dg->n = b->dg->used = 0;
 }
 
 static inline void ofd_batch_init(struct ofd_batch *b, ofd_batch_full_fn full, void *ctx)
@@ -54,6 +100,7 @@ static inline void ofd_batch_init(struct ofd_batch *b, ofd_batch_full_fn full, v
 	b->full_ctx = ctx;
 	b->flows = b->store;
 	b->arena = b->arena_store;
+	b->dg = NULL;
 	ofd_batch_reset(b);
 }
 
@@ -66,6 +113,9 @@ static inline void ofd_batch_swap(struct ofd_batch *a, struct ofd_batch *b)
 	char *ar = a->arena;
 	a->arena = b->arena;
 	b->arena = ar;
+	struct ofd_dgrams *dg = a->dg;
+	a->dg = b->dg;
+	b->dg = dg;
 	uint32_t n = a->n;
 	a->n = b->n;
 	b->n = n;
@@ -88,10 +138,10 @@ static inline uint32_t ofd_batch_live_count(const struct ofd_batch *b)
 	return c;
 }
 
-/* Hand a non-empty batch to its consumer. */
+/* Hand a non-empty batch (records or source datagrams) to its consumer. */
 static inline void ofd_batch_flush(struct ofd_batch *b)
 {
-	if (b->n && b->full)
+	if ((b->n || (b->dg && b->dg->n)) && b->full)
 		b->full(b, b->full_ctx);
 	ofd_batch_reset(b);
 }
@@ -155,6 +205,52 @@ static inline int ofd_batch_is_live(const struct ofd_batch *b, uint32_t i)
 static inline void ofd_batch_kill(struct ofd_batch *b, uint32_t i)
 {
 	b->live[i >> 6] &= ~(UINT64_C(1) << (i & 63));
+}
+
+/* Whether b carries source datagrams and has room for one more of len bytes. */
+static inline int ofd_batch_dgram_room(const struct ofd_batch *b, size_t len)
+{
+	return b->dg && b->dg->n < OFD_BATCH_DGRAMS && len <= OFD_BATCH_DGRAM_BYTES - b->dg->used;
+}
+
+/*
+ * Append a copy of a source datagram (its records are those added next), state OFD_DGRAM_SPLIT
+ * until ofd_batch_dgram_done(). Returns its index, or -1 without room (ofd_batch_dgram_room).
+ */
+static inline int ofd_batch_dgram_add(struct ofd_batch *b, const void *data, size_t len,
+				      const struct ofd_ip *src, uint16_t src_port)
+{
+	if (!ofd_batch_dgram_room(b, len))
+		return -1;
+	struct ofd_dgrams *g = b->dg;
+	struct ofd_batch_dgram *d = &g->d[g->n];
+	d->src = *src;
+	d->src_port = src_port;
+	d->state = OFD_DGRAM_SPLIT;
+	d->flags = 0;
+	d->off = g->used;
+	d->len = (uint32_t)len;
+	d->first = b->n;
+	memcpy(g->bytes + g->used, data, len);
+	g->used += (uint32_t)len;
+	return (int)g->n++;
+}
+
+/* The datagram added as index i is decoded: its state and flags, if it is still in b (it is not
+   when b was handed on while its records were added: it went with them, as OFD_DGRAM_SPLIT). */
+static inline void ofd_batch_dgram_done(struct ofd_batch *b, int i, enum ofd_dgram_state state,
+					unsigned flags)
+{
+	if (i >= 0 && b->dg && b->dg->n == (uint32_t)i + 1) {
+		b->dg->d[i].state = (uint8_t)state;
+		b->dg->d[i].flags = (uint8_t)flags;
+	}
+}
+
+/* One past the last record of datagram i of b. */
+static inline uint32_t ofd_batch_dgram_end(const struct ofd_batch *b, uint32_t i)
+{
+	return i + 1 < b->dg->n ? b->dg->d[i + 1].first : b->n;
 }
 
 #endif

@@ -47,7 +47,8 @@ OFD_API struct ofd_segment *ofd_harness_segment(struct ofd_harness *h);
 OFD_API void *ofd_harness_state(struct ofd_harness *h);
 
 /* A batch of n zeroed live records (n <= OFD_BATCH_CAP), owned by the harness (valid until the
-   next call or ofd_harness_free). */
+   next call or ofd_harness_free); for an OFD_SEGF_DGRAMS segment with an empty datagram area
+   (add datagrams with ofd_batch_dgram_add, or by decoding into it). */
 OFD_API struct ofd_batch *ofd_harness_batch(struct ofd_harness *h, uint32_t n);
 
 /* Not inputs: process() on b, and tick() with a wall-clock time. */

@@ -57,6 +57,10 @@ enum {
 				       records; the original batch goes on at once */
 	OFD_SEGF_PARALLEL = 1 << 1, /* stateless per record: `jobs: N` may run N instances */
 	OFD_SEGF_EMITS = 1 << 2,    /* process() may add records (a flow cache): see below */
+	OFD_SEGF_DGRAMS = 1 << 3,   /* process() reads the batch's source datagrams (b->dg, batch.h):
+				       the engine has the inputs' decoders carry them, and calls it
+				       also on batches with datagrams but no live records; not with
+				       OFD_SEGF_BLOCKING (a copy carries no datagrams) */
 };
 
 /*

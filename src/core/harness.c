@@ -26,6 +26,7 @@ struct ofd_harness {
 	struct pl_entry entry;
 	struct ofd_segment seg;
 	struct ofd_batch *b;
+	struct ofd_dgrams *dg; /* b's datagram area, for OFD_SEGF_DGRAMS segments */
 	/* inputs */
 	struct ofd_registry *reg;
 	struct ofd_pipeline *p;
@@ -170,6 +171,7 @@ void ofd_harness_free(struct ofd_harness *h)
 	ofd_cfg_free(h->cfg);
 	ofd_registry_free(h->reg);
 	free(h->b);
+	free(h->dg);
 	free(h);
 }
 
@@ -193,6 +195,12 @@ struct ofd_batch *ofd_harness_batch(struct ofd_harness *h, uint32_t n)
 	if (!h->b && !(h->b = malloc(sizeof(*h->b))))
 		return NULL;
 	ofd_batch_init(h->b, NULL, NULL);
+	if ((h->t->flags & OFD_SEGF_DGRAMS) && !h->dg && !(h->dg = malloc(sizeof(*h->dg))))
+		return NULL;
+	if (h->t->flags & OFD_SEGF_DGRAMS) {
+		h->b->dg = h->dg;
+		ofd_batch_reset(h->b);
+	}
 	for (uint32_t i = 0; i < n && i < OFD_BATCH_CAP; i++)
 		(void)ofd_batch_add(h->b);
 	return h->b;

@@ -180,7 +180,8 @@ void ofd_pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx)
 	case PL_SEG: {
 		int emit = pb->drain && (e->type->flags & OFD_SEGF_EMITS);
 		int drain = emit && pb->drain == PL_DRAIN;
-		if (!(in = ofd_batch_live_count(b)) && !emit)
+		int dgrams = b->dg && b->dg->n && (e->type->flags & OFD_SEGF_DGRAMS);
+		if (!(in = ofd_batch_live_count(b)) && !emit && !dgrams)
 			break;
 		struct ofd_segment *s = &e->inst[e->jobs > 1 ? idx : 0];
 		s->draining = drain;
@@ -401,6 +402,45 @@ static int pl_alloc_stages(struct ofd_pipeline *p)
 	return 0;
 }
 
+int ofd_pl_dgrams_give(struct ofd_pipeline *p, struct ofd_batch *b)
+{
+	if (!p->dgrams)
+		return 0;
+	struct ofd_dgrams *g = malloc(sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->n = g->used = 0;
+	pthread_mutex_lock(&p->mu);
+	if (p->ndgblk == p->capdgblk) {
+		size_t cap = p->capdgblk ? 2 * p->capdgblk : 32;
+		struct ofd_dgrams **v = realloc(p->dgblk, cap * sizeof(*v));
+		if (!v) {
+			pthread_mutex_unlock(&p->mu);
+			free(g);
+			return -ENOMEM;
+		}
+		p->dgblk = v;
+		p->capdgblk = cap;
+	}
+	p->dgblk[p->ndgblk++] = g;
+	pthread_mutex_unlock(&p->mu);
+	b->dg = g;
+	return 0;
+}
+
+/* Datagram areas for the pool and the inputs' own batches (when the pipeline carries them). */
+static int pl_alloc_dgrams(struct ofd_pipeline *p)
+{
+	int rc = 0;
+	for (size_t i = 0; !rc && i < p->npool; i++)
+		rc = ofd_pl_dgrams_give(p, &p->pool[i].b);
+	for (size_t i = 0; !rc && i < p->ne; i++)
+		for (unsigned j = 0; !rc && p->e[i].type && p->e[i].inst && j < p->e[i].jobs; j++)
+			if (p->e[i].inst[j].ibatch)
+				rc = ofd_pl_dgrams_give(p, p->e[i].inst[j].ibatch);
+	return rc;
+}
+
 static int pl_alloc_pool(struct ofd_pipeline *p)
 {
 	p->npool = p->o.pool_batches;
@@ -420,7 +460,7 @@ static int pl_alloc_pool(struct ofd_pipeline *p)
 		p->pool[i].mask = p->masks ? p->masks + i * 3 * p->nslots : NULL;
 		(void)ofd_ring_push(&p->free, &p->pool[i]);
 	}
-	return 0;
+	return pl_alloc_dgrams(p);
 }
 
 static int pl_alloc_blocking(struct ofd_pipeline *p, struct pl_entry *e)
@@ -434,6 +474,8 @@ static int pl_alloc_blocking(struct ofd_pipeline *p, struct pl_entry *e)
 	ofd_ring_set_wait_hook(&e->free, p->o.on_queue_wait, p->o.on_queue_wait_ctx);
 	for (unsigned i = 0; i < n; i++) {
 		ofd_batch_init(&e->copies[i], NULL, NULL);
+		if ((rc = ofd_pl_dgrams_give(p, &e->copies[i])) != 0) /* a tail's take swaps them in */
+			return rc;
 		(void)ofd_ring_push(&e->free, &e->copies[i]);
 	}
 	return 0;
@@ -648,6 +690,9 @@ void ofd_pipeline_free(struct ofd_pipeline *p)
 	}
 	if (p->free_ok)
 		ofd_ring_fini(&p->free);
+	for (size_t i = 0; i < p->ndgblk; i++)
+		free(p->dgblk[i]);
+	free(p->dgblk);
 	free(p->st);
 	free(p->pool);
 	free(p->fin);

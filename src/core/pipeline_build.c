@@ -245,6 +245,8 @@ static int pl_build_entry(struct pl_build *B, const struct ofd_cfg_entry *ce, un
 		e->blocking = (t->flags & OFD_SEGF_BLOCKING) != 0;
 		if ((t->flags & OFD_SEGF_EMITS) && !e->blocking)
 			p->nemit++;
+		if (t->flags & OFD_SEGF_DGRAMS)
+			p->dgrams = 1;
 		pl_op(p, e->blocking ? PL_BLOCK : PL_SEG, e, 0);
 	}
 	return 0;

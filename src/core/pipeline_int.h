@@ -111,6 +111,11 @@ struct ofd_pipeline {
 	int spill_started;
 	int spill_quit;	     /* under spillmu: 1 leave the rest on disk, 2 read everything back first */
 	unsigned spill_held; /* under spillmu: batches dropped while the input acknowledges */
+	/* source datagrams (OFD_SEGF_DGRAMS, batch.h): whether a segment reads them, and every
+	   datagram area given to a batch (under mu; they move between batches, freed at the end) */
+	int dgrams;
+	struct ofd_dgrams **dgblk;
+	size_t ndgblk, capdgblk;
 	/* inline mode (pipeline_inline.c) */
 	int inline_mode;
 	pthread_mutex_t imu; /* one batch or one round of ticks at a time */
@@ -153,6 +158,9 @@ int ofd_pl_spill_start(struct ofd_pipeline *p);
 int ofd_pl_spill_full(struct ofd_pipeline *p, struct ofd_segment *in, struct ofd_batch *b);
 void ofd_pl_spill_stop(struct ofd_pipeline *p, int leave);
 void ofd_pl_spill_through(struct ofd_pipeline *p);
+
+/* Give b a datagram area when the pipeline carries source datagrams (pipeline.c). 0 or -ENOMEM. */
+int ofd_pl_dgrams_give(struct ofd_pipeline *p, struct ofd_batch *b);
 
 /* Run one operation on a batch (pipeline.c); idx is the worker's instance index. */
 void ofd_pl_exec(const struct pl_op *op, struct pl_batch *pb, unsigned idx);

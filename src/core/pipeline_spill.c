@@ -80,7 +80,8 @@ int ofd_pl_spill_full(struct ofd_pipeline *p, struct ofd_segment *in, struct ofd
 		   answers for it now, so what the input handed on is through once every batch
 		   numbered so far is */
 		uint64_t seq = atomic_load(&p->seq);
-		int rc = ofd_spill_put(p->spill, b);
+		/* a batch of source datagrams without records (batch.h) has nothing the buffer keeps */
+		int rc = b->n ? ofd_spill_put(p->spill, b) : 0;
 		if (rc)
 			atomic_fetch_add_explicit(&p->rec_in, live, memory_order_relaxed);
 		if (rc && atomic_load(&p->acking)) { /* dropped, but its source must not be told so */

@@ -157,8 +157,11 @@ int ofd_registry_check(const struct ofd_segment_type *t, char *err, size_t errle
 		why = "a segment without process()";
 	else if (nc > OFD_SEGMENT_COUNTERS_MAX)
 		why = "more counters than OFD_SEGMENT_COUNTERS_MAX";
-	else if (t->flags & ~(unsigned)(OFD_SEGF_BLOCKING | OFD_SEGF_PARALLEL | OFD_SEGF_EMITS))
+	else if (t->flags &
+		 ~(unsigned)(OFD_SEGF_BLOCKING | OFD_SEGF_PARALLEL | OFD_SEGF_EMITS | OFD_SEGF_DGRAMS))
 		why = "unknown flags";
+	else if ((t->flags & OFD_SEGF_DGRAMS) && (t->kind == OFD_SEG_INPUT || (t->flags & OFD_SEGF_BLOCKING)))
+		why = "OFD_SEGF_DGRAMS on an input or a blocking segment (its copies carry no datagrams)";
 	else if ((t->flags & OFD_SEGF_EMITS) &&
 		 (t->kind == OFD_SEG_INPUT || (t->flags & (OFD_SEGF_BLOCKING | OFD_SEGF_PARALLEL))))
 		why = "OFD_SEGF_EMITS on an input, a blocking or a parallel segment (a drain batch reaches "

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "core/pipeline.h"
+#include "core/pipeline_int.h"
 #include "ofd/segment.h"
 #include "ofd/time.h"
 
@@ -57,6 +57,10 @@ void ofd_input_flush(struct ofd_segment *seg)
 void ofd_input_batch_init(struct ofd_segment *seg, struct ofd_batch *b)
 {
 	ofd_batch_init(b, ofd_pipeline_input_full, seg);
+	if (seg->p && ofd_pl_dgrams_give(seg->p, b))
+		ofd_err("segment %s: no memory for a datagram area: this thread's datagrams are not "
+			"forwarded",
+			seg->entry->name);
 }
 
 /* ---- background threads ---- */

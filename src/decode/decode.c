@@ -220,6 +220,14 @@ static void share(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_
 	}
 }
 
+static int decode_plain(struct ofd_decoder *d, const struct ofd_dgram *dg, struct ofd_batch *b)
+{
+	int n = decode_any(d, dg, b);
+	if (n > 0)
+		share(d, dg, b, (uint32_t)n);
+	return n;
+}
+
 int ofd_decode_from(struct ofd_decoder *d, const struct ofd_dgram *dg, enum ofd_origin origin,
 		    enum ofd_tmpl_budget budget, struct ofd_batch *b)
 {
@@ -227,9 +235,19 @@ int ofd_decode_from(struct ofd_decoder *d, const struct ofd_dgram *dg, enum ofd_
 	d->budget = (uint8_t)budget;
 	if (b->full && b->n && b->n + d->hint > OFD_BATCH_CAP)
 		ofd_batch_flush(b); /* room for this datagram's records, as far as recent ones tell */
-	int n = decode_any(d, dg, b);
-	if (n > 0)
-		share(d, dg, b, (uint32_t)n);
+	if (!b->dg)
+		return decode_plain(d, dg, b);
+	/* the batch carries its source datagrams (batch.h): this one goes with its first records */
+	if (b->full && (b->n == OFD_BATCH_CAP || !ofd_batch_dgram_room(b, dg->len)))
+		ofd_batch_flush(b);
+	int i = ofd_batch_dgram_add(b, dg->data, dg->len, &dg->src, dg->src_port);
+	uint64_t control =
+	    d->st.templates + d->st.options_templates + d->st.template_withdrawals + d->st.options_records;
+	int n = decode_plain(d, dg, b);
+	control = d->st.templates + d->st.options_templates + d->st.template_withdrawals +
+		  d->st.options_records - control;
+	ofd_batch_dgram_done(b, i, n < 0 ? OFD_DGRAM_FAILED : OFD_DGRAM_DECODED,
+			     control ? OFD_DGRAM_CONTROL : 0);
 	return n;
 }
 

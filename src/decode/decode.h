@@ -144,6 +144,10 @@ void ofd_decoder_free(struct ofd_decoder *d);
  * done (b filled up in the middle) keeps export_bytes 0, unknown (it earns nothing); to make
  * that rare, b (when it has a `full` callback) is flushed first when it has less room than
  * recent datagrams needed (at most OFD_DECODE_HINT_MAX records).
+ * When b carries source datagrams (b->dg, include/ofd/batch.h), the datagram is copied into it
+ * before its records (b flushed first when its area is full, and it has a `full` callback; without
+ * room it is not carried), then marked decoded or failed, and OFD_DGRAM_CONTROL when it carried
+ * templates, options templates, withdrawals or options data.
  * New templates of the datagram's exporter go to `budget` (template.h). ofd_decode() is
  * ofd_decode_from() with OFD_ORIGIN_LOCAL and the main budget: for capture files and tests.
  */
