@@ -50,8 +50,8 @@ static int num_arg(const char *s, double *out)
 }
 
 /* --calib: the tracers one deployer sampling 1:N emits for a spoofed flood of one-packet flows
- * (the count the calibration test holds overflowd's against): mean, 95 % CI of the mean and
- * the 2.5 % and 97.5 % quantiles of one run's count */
+ * (the count the calibration test holds overflowd's against): the closed form, the mean over the
+ * runs with its 95 % CI, the standard deviation of one run's count and its quantiles */
 static int calib(struct sim_scen *s, uint64_t seed)
 {
 	struct sim_hop hop = {s->N ? s->N : 1};
@@ -69,10 +69,15 @@ static int calib(struct sim_scen *s, uint64_t seed)
 	}
 	struct sim_ci m = sim_mean_ci(c, n, INFINITY);
 	double expect = sim_rate_1pkt(s->R, hop.N, s->r, s->normalize) * s->T;
+	double sd = (m.hi - m.lo) / (2 * 1.959963984540054) * sqrt((double)n);
 	sim_median(c, n); /* sorts */
-	printf("records %.0f expected %.4f mean %.4f ci %.4f %.4f q025 %.0f q975 %.0f runs %zu\n",
-	       s->R * s->T / hop.N, expect, m.mean, m.lo, m.hi, c[(size_t)(0.025 * n)],
-	       c[(size_t)(0.975 * n) < n ? (size_t)(0.975 * n) : n - 1], n);
+#define Q(q) c[(size_t)((q) * (n - 1) + 0.5)]
+	printf("records %.0f expected %.4f mean %.4f ci %.4f %.4f sd %.4f q0005 %.0f q025 %.0f q975 %.0f "
+	       "q9995 %.0f "
+	       "runs %zu\n",
+	       s->R * s->T / hop.N, expect, m.mean, m.lo, m.hi, sd, Q(0.0005), Q(0.025), Q(0.975), Q(0.9995),
+	       n);
+#undef Q
 	free(c);
 	return 0;
 }
