@@ -8,7 +8,8 @@
  *
  * Scenario options: --rate PPS --duration S --spoof none|random|reflect --deploy F
  * --place random|transit --sampling N|mix --active S --inactive S -r R --raw
- * --escalate MULT@S --flows N --pkt-bytes B --tracer-bytes B --name NAME
+ * --escalate MULT@S --flows N --pkt-bytes B --tracer-bytes B --methods udp,http
+ * --amplification A (0: no budget) --name NAME
  */
 #include <errno.h>
 #include <getopt.h>
@@ -60,6 +61,7 @@ static int calib(struct sim_scen *s, uint64_t seed)
 	if (!c)
 		return 1;
 	s->spoof = SIM_SPOOF_RANDOM;
+	s->amplification = 0; /* overflowd -f --print: no sender, no budget */
 	for (size_t i = 0; i < n; i++) {
 		struct sim_rng g;
 		sim_rng_seed(&g, sim_run_seed(seed, (unsigned)i));
@@ -106,17 +108,23 @@ int main(int argc, char **argv)
 		O_FLOWS,
 		O_PKTB,
 		O_TRB,
-		O_NAME
+		O_NAME,
+		O_METHODS,
+		O_AMP
 	};
-	static const struct option opts[] = {
-	    {"mrt", 1, 0, O_MRT},	    {"seed", 1, 0, O_SEED},	 {"runs", 1, 0, O_RUNS},
-	    {"csv", 1, 0, O_CSV},	    {"quick", 0, 0, O_QUICK},	 {"list", 0, 0, O_LIST},
-	    {"one", 0, 0, O_ONE},	    {"calib", 0, 0, O_CALIB},	 {"rate", 1, 0, O_RATE},
-	    {"duration", 1, 0, O_DUR},	    {"spoof", 1, 0, O_SPOOF},	 {"deploy", 1, 0, O_DEPLOY},
-	    {"place", 1, 0, O_PLACE},	    {"sampling", 1, 0, O_SAMP},	 {"active", 1, 0, O_ACTIVE},
-	    {"inactive", 1, 0, O_INACTIVE}, {"raw", 0, 0, O_RAW},	 {"escalate", 1, 0, O_ESC},
-	    {"flows", 1, 0, O_FLOWS},	    {"pkt-bytes", 1, 0, O_PKTB}, {"tracer-bytes", 1, 0, O_TRB},
-	    {"name", 1, 0, O_NAME},	    {"help", 0, 0, 'h'},	 {0, 0, 0, 0}};
+	static const struct option opts[] = {{"mrt", 1, 0, O_MRT},	    {"seed", 1, 0, O_SEED},
+					     {"runs", 1, 0, O_RUNS},	    {"csv", 1, 0, O_CSV},
+					     {"quick", 0, 0, O_QUICK},	    {"list", 0, 0, O_LIST},
+					     {"one", 0, 0, O_ONE},	    {"calib", 0, 0, O_CALIB},
+					     {"rate", 1, 0, O_RATE},	    {"duration", 1, 0, O_DUR},
+					     {"spoof", 1, 0, O_SPOOF},	    {"deploy", 1, 0, O_DEPLOY},
+					     {"place", 1, 0, O_PLACE},	    {"sampling", 1, 0, O_SAMP},
+					     {"active", 1, 0, O_ACTIVE},    {"inactive", 1, 0, O_INACTIVE},
+					     {"raw", 0, 0, O_RAW},	    {"escalate", 1, 0, O_ESC},
+					     {"flows", 1, 0, O_FLOWS},	    {"pkt-bytes", 1, 0, O_PKTB},
+					     {"tracer-bytes", 1, 0, O_TRB}, {"name", 1, 0, O_NAME},
+					     {"methods", 1, 0, O_METHODS},  {"amplification", 1, 0, O_AMP},
+					     {"help", 0, 0, 'h'},	    {0, 0, 0, 0}};
 	const char *mrt = getenv("OFD_DATA") ? NULL : DEFAULT_MRT, *csv = NULL;
 	char mrtbuf[4096];
 	if (!mrt) {
@@ -214,6 +222,15 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case O_NAME: snprintf(sc.name, sizeof(sc.name), "%s", optarg); break;
+		case O_METHODS:
+			sc.methods = (strstr(optarg, "udp") ? 1 : 0) | (strstr(optarg, "http") ? 2 : 0);
+			if (!sc.methods)
+				return usage(stderr), 2;
+			break;
+		case O_AMP:
+			if (num_arg(optarg, &sc.amplification))
+				return 2;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

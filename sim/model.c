@@ -30,9 +30,13 @@ void sim_scen_default(struct sim_scen *s)
 	s->flows = 1000;
 	s->pkt_bytes = 64;
 	/* our encoder's printed tracer of a sampled IPv4 flow record (exporter and sampling_rate
-	 * included: 1,114 bytes on average over the calibration capture, sim/tests/calib.sh; the
-	 * 2016 prototype's samples are 1,016-1,035) + 28 bytes of IPv4 and UDP headers */
-	s->tracer_bytes = 1142;
+	 * included): 1,114 bytes on average over the calibration capture (sim/tests/calib.sh); the
+	 * 2016 prototype's samples are 1,016-1,035 */
+	s->tracer_bytes = 1114;
+	s->methods = 3;
+	s->amplification = 0.5; /* OFD_EMIT_AMPLIFICATION */
+	s->record_bytes = 48.8;
+	s->burst_bytes = 65536; /* OFD_EMIT_BURST_MIN */
 	/* iTrace (draft-ietf-itrace-01): ICMP type 6 with back/forward link, timestamp, the
 	 * traced packet's first bytes and an HMAC: 128 bytes with IP and ICMP headers, a guess
 	 * that favours it */
@@ -81,6 +85,23 @@ static double odds_mean(double c, double m)
 		sum += pk * (c * k < 1 ? c * k : 1);
 	}
 	return sum > 1 ? 1 : sum;
+}
+
+double sim_pick_bytes(const struct sim_scen *s)
+{
+	double udp = s->methods & 1 ? s->tracer_bytes + 48 : 0;	  /* OFD_EMIT_UDP_OVERHEAD */
+	double http = s->methods & 2 ? s->tracer_bytes + 512 : 0; /* OFD_EMIT_HTTP_OVERHEAD */
+	return 2 * (udp + http);
+}
+
+/* the picks the budget lets through in T: the burst, then the credit records/s earn */
+static double budget_cap(const struct sim_scen *s, double records_per_s)
+{
+	double pick = sim_pick_bytes(s);
+	if (!(pick > 0) || !(s->amplification > 0))
+		return INFINITY;
+	return floor(s->burst_bytes / pick) +
+	       records_per_s * s->T * s->amplification * s->record_bytes / pick;
 }
 
 double sim_rate_1pkt(double R, unsigned N, double r, int normalize)
@@ -173,7 +194,7 @@ static void order_stats(double *t, unsigned n, double *out)
 
 /* one deployer under a long-flow flood: (first pick time, tracers within T) */
 static void deployer_windows(const struct sim_scen *s, unsigned N, struct sim_rng *g, double *first,
-			     double *count)
+			     double *count, double *cut)
 {
 	double A = s->active, F = s->flows ? s->flows : 1;
 	double m = s->R * A / (F * N);
@@ -198,11 +219,15 @@ static void deployer_windows(const struct sim_scen *s, unsigned N, struct sim_rn
 	double nw = floor(s->T / A + 1e-9);
 	double w1 = nw < n1 ? nw : n1, w2 = nw - w1;
 	*count = draw_count(g, F * (p1 * w1 + p2 * w2), F * (p1 * (1 - p1) * w1 + p2 * (1 - p2) * w2));
+	/* a flow has a record in a window when one of its packets was sampled */
+	double cap = budget_cap(s, F / A * -expm1(-m));
+	*cut = *count > cap ? *count - floor(cap) : 0;
+	*count -= *cut;
 }
 
 /* one deployer under one-packet flows: (first pick time, tracers within T) */
 static void deployer_1pkt(const struct sim_scen *s, unsigned N, struct sim_rng *g, double *first,
-			  double *count)
+			  double *count, double *cut)
 {
 	double lam = sim_rate_1pkt(s->R, N, s->r, s->normalize);
 	double lam2 = sim_rate_1pkt(s->R, N, s->r * (s->esc_mult > 1 ? s->esc_mult : 1), s->normalize);
@@ -213,6 +238,9 @@ static void deployer_1pkt(const struct sim_scen *s, unsigned N, struct sim_rng *
 	double before = s->T < t_e ? s->T : t_e;
 	double m = lam * before + lam2 * (s->T - before);
 	*count = draw_count(g, m, m);
+	double cap = budget_cap(s, s->R / N);
+	*cut = *count > cap ? *count - floor(cap) : 0;
+	*count -= *cut;
 }
 
 void sim_run_hops(const struct sim_scen *s, const struct sim_hop *hops, unsigned n, struct sim_rng *g,
@@ -228,11 +256,12 @@ void sim_run_hops(const struct sim_scen *s, const struct sim_hop *hops, unsigned
 		unsigned N = hops[i].N;
 		if (!N)
 			continue;
-		double first, c;
+		double first, c, cut;
 		if (s->spoof == SIM_SPOOF_RANDOM)
-			deployer_1pkt(s, N, g, &first, &c);
+			deployer_1pkt(s, N, g, &first, &c, &cut);
 		else
-			deployer_windows(s, N, g, &first, &c);
+			deployer_windows(s, N, g, &first, &c, &cut);
+		out->budget_cut += cut;
 		/* iTrace at the same deployer: its routers see every packet */
 		double lam_it = s->R * s->itrace_p;
 		double itf = sim_exp(g, lam_it) + uniform(g, s->delay_min, s->delay_max);
@@ -251,7 +280,7 @@ void sim_run_hops(const struct sim_scen *s, const struct sim_hop *hops, unsigned
 	out->it_frac_path = n ? (double)it_heard / n : 0;
 	out->tracers = count;
 	double flood = s->R * s->T * s->pkt_bytes;
-	out->overhead = 2 * count * s->tracer_bytes / flood;
+	out->overhead = count * sim_pick_bytes(s) / flood;
 	out->it_overhead = it_count * s->itrace_bytes / flood;
 	if (s->spoof == SIM_SPOOF_REFLECT) {
 		/* the owner of the spoofed source is the flows' other end: it gets every tracer */

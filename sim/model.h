@@ -13,6 +13,10 @@
  *    into records every active timeout A; a record holds k ~ Poisson(R A / (F N)) sampled
  *    packets and is picked with probability E[min(1, c k)] (sim_odds_mean), so the first window
  *    with a pick among the F flows is geometric and the count per window binomial.
+ * The emitter's amplification budget caps the picks an exporter's records pay for: credit of
+ * amplification x record_bytes per record, a pick costs sim_pick_bytes (its deliveries to both
+ * ends, as tracer/emit.c counts them); the exporter starts the flood with burst_bytes saved up
+ * (background traffic), so the first picks are never held back, the count is capped.
  * Baselines on the same path and deployers: iTrace (each deployer sends 1 in 20,000 packets to
  * the destination only) and PPM edge sampling (every AS on the path marks with p = 0.04).
  */
@@ -38,20 +42,24 @@ struct sim_scen {
 	enum sim_spoof spoof;
 	double f; /* deployment fraction */
 	enum sim_place place;
-	unsigned N;	     /* sampling 1:N at every deployer; 0: drawn per deployer from sim_sampling */
-	double active;	     /* active timeout, s */
-	double inactive;     /* inactive timeout, s */
-	double r;	     /* overflowd's rate */
-	int normalize;	     /* packets scaled by the sampling rate */
-	double esc_mult;     /* escalation: rate x esc_mult once the flood has lasted esc_after */
-	double esc_after;    /* s; esc_mult <= 1: none */
-	unsigned flows;	     /* concurrent flows of a long-flow flood (none, reflect) */
-	double pkt_bytes;    /* flood packet size */
-	double tracer_bytes; /* one tracer as delivered (IP + UDP + the JSON line) */
-	double itrace_bytes; /* one iTrace message (IP + ICMP + payload) */
-	double itrace_p;     /* iTrace odds per packet */
-	double ppm_p;	     /* PPM marking probability */
-	double delay_min;    /* delivery delay, uniform in [min, max] s */
+	unsigned N;	      /* sampling 1:N at every deployer; 0: drawn per deployer from sim_sampling */
+	double active;	      /* active timeout, s */
+	double inactive;      /* inactive timeout, s */
+	double r;	      /* overflowd's rate */
+	int normalize;	      /* packets scaled by the sampling rate */
+	double esc_mult;      /* escalation: rate x esc_mult once the flood has lasted esc_after */
+	double esc_after;     /* s; esc_mult <= 1: none */
+	unsigned flows;	      /* concurrent flows of a long-flow flood (none, reflect) */
+	double pkt_bytes;     /* flood packet size */
+	double tracer_bytes;  /* one tracer's JSON line */
+	unsigned methods;     /* deliveries to each end: 1 UDP, 2 HTTP, 3 both (overflowd's default) */
+	double amplification; /* the emitter's budget: tracer bytes per export byte, per exporter */
+	double record_bytes;  /* export bytes per record (NetFlow v5: (24 + 30 x 48) / 30) */
+	double burst_bytes;   /* credit an exporter starts the flood with (the budget's cap) */
+	double itrace_bytes;  /* one iTrace message (IP + ICMP + payload) */
+	double itrace_p;      /* iTrace odds per packet */
+	double ppm_p;	      /* PPM marking probability */
+	double delay_min;     /* delivery delay, uniform in [min, max] s */
 	double delay_max;
 	unsigned confident_k; /* the spoofed owner is confident with tracers from this many ASes */
 	unsigned runs;
@@ -77,6 +85,7 @@ struct sim_run {
 	double owner_first;	/* owner of the spoofed source: first tracer (reflect only, else NAN) */
 	double owner_confident; /* ... from confident_k distinct ASes */
 	double tracers;		/* tracers at the victim within T */
+	double budget_cut;	/* picks the amplification budget held back */
 	double overhead;	/* tracer bytes (both ends) per flood byte */
 	double it_k[SIM_KMAX];	/* iTrace: victim holds messages from k+1 distinct deployers */
 	double it_frac_path;	/* iTrace: share of the hops heard from within T */
@@ -85,6 +94,9 @@ struct sim_run {
 	double ppm_bound;	/* ln(d) / (p (1 - p)^(d - 1)) */
 	double ppm_time;	/* PPM: time at rate R */
 };
+
+/* Bytes one pick costs: its deliveries to both ends (tracer/emit.h's overheads). */
+double sim_pick_bytes(const struct sim_scen *s);
 
 /* Odds of one record with k ~ Poisson(m) packets: E[min(1, c k)]. */
 double sim_odds_mean(double c, double m);

@@ -15,7 +15,7 @@ uint64_t sim_run_seed(uint64_t seed, unsigned run)
 
 double sim_equal_overhead_rate(const struct sim_scen *s)
 {
-	return s->itrace_p * s->itrace_bytes / (2 * s->tracer_bytes);
+	return s->itrace_p * s->itrace_bytes / sim_pick_bytes(s);
 }
 
 static const char *spoof_name[] = {"none", "random", "reflect"};
@@ -62,7 +62,7 @@ void sim_csv_header(FILE *o)
 	fputs(",frac_path,frac_path_lo,frac_path_hi", o);
 	time_header(o, "owner1");
 	time_header(o, "ownerc");
-	fputs(",tracers_s,tracers_s_lo,tracers_s_hi,overhead,overhead_lo,overhead_hi", o);
+	fputs(",tracers_s,tracers_s_lo,tracers_s_hi,overhead,overhead_lo,overhead_hi,budget_cut", o);
 	time_header(o, "it1");
 	time_header(o, "it3");
 	fputs(",it_frac_path,it_overhead,ppm_packets,ppm_packets_lo,ppm_packets_hi,ppm_bound,ppm_time,"
@@ -86,6 +86,7 @@ enum {
 	M_PPMT,
 	M_HOPS,
 	M_DEP,
+	M_CUT,
 	M__N
 };
 
@@ -108,6 +109,7 @@ int sim_scen_run(const struct sim_scen *s, const struct sim_paths *p, uint64_t s
 		V(M_FRAC, i) = r.frac_path;
 		V(M_TRS, i) = r.tracers / s->T;
 		V(M_OVH, i) = r.overhead;
+		V(M_CUT, i) = r.tracers + r.budget_cut > 0 ? r.budget_cut / (r.tracers + r.budget_cut) : 0;
 		V(M_IT1, i) = r.it_k[0];
 		V(M_IT3, i) = r.it_k[2];
 		V(M_ITFRAC, i) = r.it_frac_path;
@@ -131,6 +133,7 @@ int sim_scen_run(const struct sim_scen *s, const struct sim_paths *p, uint64_t s
 	time_cols(o, &V(M_OWNERC, 0), n, s->T);
 	ci(o, sim_mean_ci(&V(M_TRS, 0), n, INFINITY));
 	ci(o, sim_mean_ci(&V(M_OVH, 0), n, INFINITY));
+	num(o, sim_mean_ci(&V(M_CUT, 0), n, INFINITY).mean);
 	time_cols(o, &V(M_IT1, 0), n, s->T);
 	time_cols(o, &V(M_IT3, 0), n, s->T);
 	num(o, sim_mean_ci(&V(M_ITFRAC, 0), n, INFINITY).mean);

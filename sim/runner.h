@@ -21,7 +21,7 @@ int sim_scen_run(const struct sim_scen *s, const struct sim_paths *p, uint64_t s
 unsigned sim_default_set(struct sim_scen *out, unsigned cap, int quick);
 
 /* r at which overflowd's bytes per flood byte equal iTrace's at one deployer (normalized,
- * unsaturated: 2 r tracer_bytes = itrace_p itrace_bytes) */
+ * unsaturated, within the budget: r x pick bytes = itrace_p x itrace_bytes) */
 double sim_equal_overhead_rate(const struct sim_scen *s);
 
 #endif

@@ -28,6 +28,7 @@ static void quiet(struct sim_scen *s)
 	sim_scen_default(s);
 	s->inactive = 0;
 	s->delay_min = s->delay_max = 0;
+	s->amplification = 0;
 }
 
 static void test_rate_closed_form(void **state)
@@ -85,6 +86,30 @@ static void test_wait_inverse(void **state)
 	wait_case(1000, 0, 1e4, 4);  /* 1,000 times fewer: 25,000 s */
 	wait_case(4096, 1, 1e6, 2);  /* 2/s */
 	wait_case(10000, 0, 1e6, 1); /* 1e-4/s */
+}
+
+/* the amplification budget: 10 records/s (R = 1e5, N = 10,000) earn 0.5 x 48.8 bytes each; a
+ * pick costs 2 x ((1114 + 48) + (1114 + 512)) = 5,576 bytes; 65,536 bytes saved up pay for 11:
+ * in 1,000 s, 11 + 244,000 / 5,576 = 54.76 picks, far below the odds' 1,000 */
+static void test_budget(void **state)
+{
+	(void)state;
+	struct sim_scen s;
+	quiet(&s);
+	s.amplification = 0.5, s.R = 1e5, s.N = 10000, s.r = 1e-5, s.T = 1000;
+	assert_true(sim_pick_bytes(&s) == 5576);
+	struct sim_hop hop = {10000};
+	for (unsigned i = 0; i < 100; i++) {
+		struct sim_rng g;
+		sim_rng_seed(&g, i);
+		struct sim_run out;
+		sim_run_hops(&s, &hop, 1, &g, &out);
+		assert_true(out.tracers == 54);
+		assert_true(out.budget_cut > 800 && out.budget_cut < 1100);
+		assert_true(fabs(out.overhead - 54 * 5576 / (1e5 * 1000 * 64)) < 1e-12);
+	}
+	s.methods = 1;
+	assert_true(sim_pick_bytes(&s) == 2 * 1162);
 }
 
 static void test_odds_mean(void **state)
@@ -264,6 +289,7 @@ int main(void)
 	    cmocka_unit_test(test_rate_closed_form),
 	    cmocka_unit_test(test_wait_inverse),
 	    cmocka_unit_test(test_odds_mean),
+	    cmocka_unit_test(test_budget),
 	    cmocka_unit_test(test_windows),
 	    cmocka_unit_test(test_ppm),
 	    cmocka_unit_test(test_paths),
