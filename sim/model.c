@@ -292,6 +292,7 @@ void sim_run_hops(const struct sim_scen *s, const struct sim_hop *hops, unsigned
 	}
 	/* PPM: every AS on the path marks (its classic full deployment) */
 	out->ppm_packets = sim_ppm_packets(g, n, s->ppm_p);
+	out->ppm_exact = sim_ppm_expected(n, s->ppm_p);
 	out->ppm_bound = n >= 2 ? log(n) / (s->ppm_p * pow(1 - s->ppm_p, n - 1)) : 1 / s->ppm_p;
 	out->ppm_time = out->ppm_packets / s->R;
 }

@@ -91,6 +91,7 @@ struct sim_run {
 	double it_frac_path;	/* iTrace: share of the hops heard from within T */
 	double it_overhead;	/* iTrace bytes per flood byte */
 	double ppm_packets;	/* PPM: packets until every edge is collected (all ASes mark) */
+	double ppm_exact;	/* its exact expectation (sim_ppm_expected; NAN beyond 20 hops) */
 	double ppm_bound;	/* ln(d) / (p (1 - p)^(d - 1)) */
 	double ppm_time;	/* PPM: time at rate R */
 };

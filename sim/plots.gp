@@ -29,6 +29,8 @@ set ylabel "tracers/s at the victim (mean, 95 % CI)"
 set y2label "tracer bytes per flood byte"
 set y2tics
 set logscale y2
+set format y2 "10^{%L}"
+set key top left
 plot f("rate") using "R":"tracers_s":"tracers_s_lo":"tracers_s_hi" with yerrorlines lw 2 title "tracers/s, normalized", \
      f("rate_raw") using "R":"tracers_s":"tracers_s_lo":"tracers_s_hi" with yerrorlines lw 2 title "tracers/s, raw counts", \
      f("rate") using "R":"overhead" axes x1y2 with linespoints lw 2 title "overhead, normalized (right)", \
@@ -36,6 +38,7 @@ plot f("rate") using "R":"tracers_s":"tracers_s_lo":"tracers_s_hi" with yerrorli
 unset y2tics
 unset y2label
 unset logscale y2
+set key top right
 
 set output outdir."/deploy_share.png"
 set xrange [*:*]
@@ -47,13 +50,20 @@ set format x "%g"
 set xlabel "deployment fraction f"
 set ylabel "share (95 % CI)"
 set yrange [0:1.05]
-set key bottom right
+set key at graph 0.98, graph 0.6
 plot f("deploy_random") using "f":"p_t1":"p_t1_lo":"p_t1_hi" with yerrorlines lw 2 title "first tracer, random deployers", \
      f("deploy_transit") using "f":"p_t1":"p_t1_lo":"p_t1_hi" with yerrorlines lw 2 title "first tracer, largest transit first", \
      f("deploy_random") using "f":"frac_path":"frac_path_lo":"frac_path_hi" with yerrorlines lw 2 dt 2 title "path heard from, random", \
      f("deploy_transit") using "f":"frac_path":"frac_path_lo":"frac_path_hi" with yerrorlines lw 2 dt 2 title "path heard from, transit first", \
      f("deploy_random") using "f":"p_t3":"p_t3_lo":"p_t3_hi" with yerrorlines lw 2 dt 3 title "3 ASes heard, random", \
      f("deploy_transit") using "f":"p_t3":"p_t3_lo":"p_t3_hi" with yerrorlines lw 2 dt 3 title "3 ASes heard, transit first"
+
+set output outdir."/owner_vs_deploy.png"
+set title "Reflection (the victim's address spoofed): its owner hears within 10 min, vs deployment (R = 100 kpps)"
+plot f("deploy_reflect_random") using "f":"p_owner1":"p_owner1_lo":"p_owner1_hi" with yerrorlines lw 2 title "first tracer, random deployers", \
+     f("deploy_reflect_transit") using "f":"p_owner1":"p_owner1_lo":"p_owner1_hi" with yerrorlines lw 2 title "first tracer, largest transit first", \
+     f("deploy_reflect_random") using "f":"p_ownerc":"p_ownerc_lo":"p_ownerc_hi" with yerrorlines lw 2 dt 2 title "tracers from 2 networks (confident), random", \
+     f("deploy_reflect_transit") using "f":"p_ownerc":"p_ownerc_lo":"p_ownerc_hi" with yerrorlines lw 2 dt 2 title "tracers from 2 networks (confident), transit first"
 set yrange [*:*]
 
 set output outdir."/sampling.png"

@@ -65,7 +65,8 @@ void sim_csv_header(FILE *o)
 	fputs(",tracers_s,tracers_s_lo,tracers_s_hi,overhead,overhead_lo,overhead_hi,budget_cut", o);
 	time_header(o, "it1");
 	time_header(o, "it3");
-	fputs(",it_frac_path,it_overhead,ppm_packets,ppm_packets_lo,ppm_packets_hi,ppm_bound,ppm_time,"
+	fputs(",it_frac_path,it_overhead,ppm_packets,ppm_packets_lo,ppm_packets_hi,ppm_exact,ppm_bound,ppm_"
+	      "time,"
 	      "ppm_time_lo,ppm_time_hi\n",
 	      o);
 }
@@ -87,6 +88,7 @@ enum {
 	M_HOPS,
 	M_DEP,
 	M_CUT,
+	M_PPME,
 	M__N
 };
 
@@ -116,6 +118,7 @@ int sim_scen_run(const struct sim_scen *s, const struct sim_paths *p, uint64_t s
 		V(M_ITOVH, i) = r.it_overhead;
 		V(M_PPM, i) = r.ppm_packets;
 		V(M_PPMB, i) = r.ppm_bound;
+		V(M_PPME, i) = r.ppm_exact;
 		V(M_PPMT, i) = r.ppm_time;
 		V(M_HOPS, i) = r.hops;
 		V(M_DEP, i) = r.deployers;
@@ -139,6 +142,7 @@ int sim_scen_run(const struct sim_scen *s, const struct sim_paths *p, uint64_t s
 	num(o, sim_mean_ci(&V(M_ITFRAC, 0), n, INFINITY).mean);
 	num(o, sim_mean_ci(&V(M_ITOVH, 0), n, INFINITY).mean);
 	ci(o, sim_mean_ci(&V(M_PPM, 0), n, INFINITY));
+	num(o, sim_mean_ci(&V(M_PPME, 0), n, INFINITY).mean);
 	num(o, sim_mean_ci(&V(M_PPMB, 0), n, INFINITY).mean);
 	ci(o, sim_mean_ci(&V(M_PPMT, 0), n, INFINITY));
 	fputc('\n', o);
@@ -179,6 +183,11 @@ unsigned sim_default_set(struct sim_scen *out, unsigned cap, int quick)
 			s->R = rates[i], s->spoof = SIM_SPOOF_REFLECT;
 	}
 	for (unsigned i = 0; i < sizeof(fracs) / sizeof(*fracs); i++) {
+		/* reflection: the owner of the spoofed source hears as the flows' other end */
+		if ((s = add(out, cap, &n, "deploy_reflect_random", fracs[i])))
+			s->f = fracs[i], s->spoof = SIM_SPOOF_REFLECT;
+		if ((s = add(out, cap, &n, "deploy_reflect_transit", fracs[i])))
+			s->f = fracs[i], s->spoof = SIM_SPOOF_REFLECT, s->place = SIM_PLACE_TRANSIT;
 		if ((s = add(out, cap, &n, "deploy_random", fracs[i])))
 			s->f = fracs[i];
 		if ((s = add(out, cap, &n, "deploy_transit", fracs[i])))
