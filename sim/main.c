@@ -61,7 +61,8 @@ static int calib(struct sim_scen *s, uint64_t seed)
 	if (!c)
 		return 1;
 	s->spoof = SIM_SPOOF_RANDOM;
-	s->amplification = 0; /* overflowd -f --print: no sender, no budget */
+	s->amplification = 0; /* overflowd -f --print: no sender, no budget, no buckets */
+	s->addr_rate = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct sim_rng g;
 		sim_rng_seed(&g, sim_run_seed(seed, (unsigned)i));

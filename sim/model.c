@@ -36,7 +36,9 @@ void sim_scen_default(struct sim_scen *s)
 	s->methods = 3;
 	s->amplification = 0.5; /* OFD_EMIT_AMPLIFICATION */
 	s->record_bytes = 48.8;
-	s->burst_bytes = 65536; /* OFD_EMIT_BURST_MIN */
+	s->burst_bytes = 65536;
+	s->addr_rate = 1;  /* the tracer segment's addr_rate and addr_burst */
+	s->addr_burst = 5; /* OFD_EMIT_BURST_MIN */
 	/* iTrace (draft-ietf-itrace-01): ICMP type 6 with back/forward link, timestamp, the
 	 * traced packet's first bytes and an HMAC: 128 bytes with IP and ICMP headers, a guess
 	 * that favours it */
@@ -248,7 +250,7 @@ void sim_run_hops(const struct sim_scen *s, const struct sim_hop *hops, unsigned
 {
 	double t[2 * SIM_PATH_MAX], it[2 * SIM_PATH_MAX];
 	unsigned nd = 0;
-	double count = 0, it_count = 0;
+	double count = 0, picks = 0, it_count = 0;
 	unsigned heard = 0, it_heard = 0;
 	memset(out, 0, sizeof(*out));
 	out->hops = n;
@@ -270,7 +272,10 @@ void sim_run_hops(const struct sim_scen *s, const struct sim_hop *hops, unsigned
 		it[nd] = itf;
 		heard += first <= s->T;
 		it_heard += itf <= s->T;
-		count += c;
+		picks += c;
+		/* the sender's per-address bucket: what one deployer sends the victim in T */
+		double addr_cap = s->addr_rate > 0 ? s->addr_burst + s->addr_rate * s->T : INFINITY;
+		count += c < addr_cap ? c : floor(addr_cap);
 		nd++;
 	}
 	out->deployers = nd;
@@ -280,7 +285,8 @@ void sim_run_hops(const struct sim_scen *s, const struct sim_hop *hops, unsigned
 	out->it_frac_path = n ? (double)it_heard / n : 0;
 	out->tracers = count;
 	double flood = s->R * s->T * s->pkt_bytes;
-	out->overhead = count * sim_pick_bytes(s) / flood;
+	out->picks = picks;
+	out->overhead = picks * sim_pick_bytes(s) / flood;
 	out->it_overhead = it_count * s->itrace_bytes / flood;
 	if (s->spoof == SIM_SPOOF_REFLECT) {
 		/* the owner of the spoofed source is the flows' other end: it gets every tracer */

@@ -17,6 +17,9 @@
  * amplification x record_bytes per record, a pick costs sim_pick_bytes (its deliveries to both
  * ends, as tracer/emit.c counts them); the exporter starts the flood with burst_bytes saved up
  * (background traffic), so the first picks are never held back, the count is capped.
+ * The sender's per-address bucket (addr_rate/s, addr_burst) caps what each deployer sends the
+ * victim; the overhead counts every pick's deliveries (an upper bound: a delivery refused by a
+ * bucket costs nothing).
  * Baselines on the same path and deployers: iTrace (each deployer sends 1 in 20,000 packets to
  * the destination only) and PPM edge sampling (every AS on the path marks with p = 0.04).
  */
@@ -55,6 +58,8 @@ struct sim_scen {
 	unsigned methods;     /* deliveries to each end: 1 UDP, 2 HTTP, 3 both (overflowd's default) */
 	double amplification; /* the emitter's budget: tracer bytes per export byte, per exporter */
 	double record_bytes;  /* export bytes per record (NetFlow v5: (24 + 30 x 48) / 30) */
+	double addr_rate;     /* the sender's bucket per address: tracers/s (0: none) */
+	double addr_burst;    /* ... and its burst */
 	double burst_bytes;   /* credit an exporter starts the flood with (the budget's cap) */
 	double itrace_bytes;  /* one iTrace message (IP + ICMP + payload) */
 	double itrace_p;      /* iTrace odds per packet */
@@ -84,7 +89,8 @@ struct sim_run {
 	double frac_path;	/* of the hops, the share the victim heard from within T */
 	double owner_first;	/* owner of the spoofed source: first tracer (reflect only, else NAN) */
 	double owner_confident; /* ... from confident_k distinct ASes */
-	double tracers;		/* tracers at the victim within T */
+	double tracers;		/* tracers at the victim within T (after the per-address buckets) */
+	double picks;		/* tracers signed in T (after the budget): overhead counts their deliveries */
 	double budget_cut;	/* picks the amplification budget held back */
 	double overhead;	/* tracer bytes (both ends) per flood byte */
 	double it_k[SIM_KMAX];	/* iTrace: victim holds messages from k+1 distinct deployers */

@@ -111,7 +111,7 @@ int sim_scen_run(const struct sim_scen *s, const struct sim_paths *p, uint64_t s
 		V(M_FRAC, i) = r.frac_path;
 		V(M_TRS, i) = r.tracers / s->T;
 		V(M_OVH, i) = r.overhead;
-		V(M_CUT, i) = r.tracers + r.budget_cut > 0 ? r.budget_cut / (r.tracers + r.budget_cut) : 0;
+		V(M_CUT, i) = r.picks + r.budget_cut > 0 ? r.budget_cut / (r.picks + r.budget_cut) : 0;
 		V(M_IT1, i) = r.it_k[0];
 		V(M_IT3, i) = r.it_k[2];
 		V(M_ITFRAC, i) = r.it_frac_path;

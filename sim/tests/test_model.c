@@ -29,6 +29,7 @@ static void quiet(struct sim_scen *s)
 	s->inactive = 0;
 	s->delay_min = s->delay_max = 0;
 	s->amplification = 0;
+	s->addr_rate = 0;
 }
 
 static void test_rate_closed_form(void **state)
@@ -110,6 +111,16 @@ static void test_budget(void **state)
 	}
 	s.methods = 1;
 	assert_true(sim_pick_bytes(&s) == 2 * 1162);
+	/* the per-address bucket: 1/s and a burst of 5 to the victim, whatever the picks */
+	s.amplification = 0, s.addr_rate = 1, s.addr_burst = 5, s.T = 100, s.r = 1e-4;
+	for (unsigned i = 0; i < 100; i++) {
+		struct sim_rng g;
+		sim_rng_seed(&g, i);
+		struct sim_run out;
+		sim_run_hops(&s, &hop, 1, &g, &out);
+		assert_true(out.tracers == 105);
+		assert_true(out.picks > 850 && out.picks < 1150); /* 10 records/s, all picked, 100 s */
+	}
 }
 
 static void test_odds_mean(void **state)
