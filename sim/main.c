@@ -29,7 +29,7 @@
 static void usage(FILE *o)
 {
 	fputs(
-	    "usage: ofd-sim [--mrt FILE] [--seed N] [--runs N] [--csv FILE] [--quick] [--list]\n"
+	    "usage: ofd-sim [--mrt FILE] [--seed N] [--runs N] [--csv FILE] [--quick] [--list] [--top N]\n"
 	    "       ofd-sim --one [--rate PPS] [--duration S] [--spoof none|random|reflect] [--deploy F]\n"
 	    "               [--place random|transit] [--sampling N|mix] [--active S] [--inactive S] [-r R]\n"
 	    "               [--raw] [--escalate MULT@S] [--flows N] [--pkt-bytes B] [--tracer-bytes B]\n"
@@ -111,21 +111,19 @@ int main(int argc, char **argv)
 		O_TRB,
 		O_NAME,
 		O_METHODS,
-		O_AMP
+		O_AMP,
+		O_TOP
 	};
-	static const struct option opts[] = {{"mrt", 1, 0, O_MRT},	    {"seed", 1, 0, O_SEED},
-					     {"runs", 1, 0, O_RUNS},	    {"csv", 1, 0, O_CSV},
-					     {"quick", 0, 0, O_QUICK},	    {"list", 0, 0, O_LIST},
-					     {"one", 0, 0, O_ONE},	    {"calib", 0, 0, O_CALIB},
-					     {"rate", 1, 0, O_RATE},	    {"duration", 1, 0, O_DUR},
-					     {"spoof", 1, 0, O_SPOOF},	    {"deploy", 1, 0, O_DEPLOY},
-					     {"place", 1, 0, O_PLACE},	    {"sampling", 1, 0, O_SAMP},
-					     {"active", 1, 0, O_ACTIVE},    {"inactive", 1, 0, O_INACTIVE},
-					     {"raw", 0, 0, O_RAW},	    {"escalate", 1, 0, O_ESC},
-					     {"flows", 1, 0, O_FLOWS},	    {"pkt-bytes", 1, 0, O_PKTB},
-					     {"tracer-bytes", 1, 0, O_TRB}, {"name", 1, 0, O_NAME},
-					     {"methods", 1, 0, O_METHODS},  {"amplification", 1, 0, O_AMP},
-					     {"help", 0, 0, 'h'},	    {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"mrt", 1, 0, O_MRT},	    {"seed", 1, 0, O_SEED},	  {"runs", 1, 0, O_RUNS},
+	    {"csv", 1, 0, O_CSV},	    {"quick", 0, 0, O_QUICK},	  {"list", 0, 0, O_LIST},
+	    {"one", 0, 0, O_ONE},	    {"calib", 0, 0, O_CALIB},	  {"rate", 1, 0, O_RATE},
+	    {"duration", 1, 0, O_DUR},	    {"spoof", 1, 0, O_SPOOF},	  {"deploy", 1, 0, O_DEPLOY},
+	    {"place", 1, 0, O_PLACE},	    {"sampling", 1, 0, O_SAMP},	  {"active", 1, 0, O_ACTIVE},
+	    {"inactive", 1, 0, O_INACTIVE}, {"raw", 0, 0, O_RAW},	  {"escalate", 1, 0, O_ESC},
+	    {"flows", 1, 0, O_FLOWS},	    {"pkt-bytes", 1, 0, O_PKTB},  {"tracer-bytes", 1, 0, O_TRB},
+	    {"name", 1, 0, O_NAME},	    {"methods", 1, 0, O_METHODS}, {"amplification", 1, 0, O_AMP},
+	    {"top", 1, 0, O_TOP},	    {"help", 0, 0, 'h'},	  {0, 0, 0, 0}};
 	const char *mrt = getenv("OFD_DATA") ? NULL : DEFAULT_MRT, *csv = NULL;
 	char mrtbuf[4096];
 	if (!mrt) {
@@ -136,6 +134,7 @@ int main(int argc, char **argv)
 	uint64_t seed = 1;
 	unsigned runs = 0;
 	int quick = 0, list = 0, one = 0, cal = 0;
+	unsigned top = 0;
 	struct sim_scen sc;
 	sim_scen_default(&sc);
 	int o;
@@ -228,6 +227,11 @@ int main(int argc, char **argv)
 			if (!sc.methods)
 				return usage(stderr), 2;
 			break;
+		case O_TOP:
+			if (num_arg(optarg, &v))
+				return 2;
+			top = (unsigned)v;
+			break;
 		case O_AMP:
 			if (num_arg(optarg, &sc.amplification))
 				return 2;
@@ -265,6 +269,17 @@ int main(int argc, char **argv)
 	if (sim_paths_load(&p, mrt, &why) < 0) {
 		fprintf(stderr, "ofd-sim: %s: %s\n", mrt, why);
 		return 1;
+	}
+	if (top) {
+		/* the transit ranking: AS, joined sample paths it is in the middle of, and the
+		 * deployment fraction at which transit-first placement reaches it */
+		for (uint32_t r = 0; r < top && r < p.nas; r++)
+			for (uint32_t i = 0; i < p.nas; i++)
+				if (p.rank[i] == r)
+					printf("%u\tAS%u\t%llu\t%.4f\n", r + 1, p.asn[i],
+					       (unsigned long long)p.transit[i], (r + 1.0) / p.nas);
+		sim_paths_free(&p);
+		return 0;
 	}
 	FILE *out = csv ? fopen(csv, "w") : stdout;
 	if (!out) {
