@@ -48,7 +48,7 @@ void sim_scen_default(struct sim_scen *s)
 	s->delay_min = 0.02;
 	s->delay_max = 0.2;
 	s->confident_k = 2;
-	s->runs = 2000;
+	s->runs = 10000;
 }
 
 static double odds_mean(double c, double m);
