@@ -82,12 +82,19 @@ set xlabel "rate r (odds per packet)"
 set format x "10^{%L}"
 set ylabel "seconds (mean, 95 % CI)"
 set key top right
+set y2label "tracer bytes per flood byte"
+set y2tics
+set logscale y2
+set format y2 "10^{%L}"
 plot f("r") using "r":"t1_all":"t1_all_lo":"t1_all_hi" with yerrorlines lw 2 title "first tracer", \
-     f("r") using "r":"t3_all":"t3_all_lo":"t3_all_hi" with yerrorlines lw 2 title "3 distinct ASes"
+     f("r") using "r":"t3_all":"t3_all_lo":"t3_all_hi" with yerrorlines lw 2 title "3 distinct ASes", \
+     f("r") using "r":"overhead" axes x1y2 with linespoints lw 2 dt 2 title "overhead (right)"
 
 set output outdir."/escalate.png"
 set title "Escalation: rate x M after the first minute (R = 10 kpps, f = 10 %)"
 set xlabel "escalation multiplier M"
 set format x "%g"
 plot f("escalate") using "esc_mult":"t1_all":"t1_all_lo":"t1_all_hi" with yerrorlines lw 2 title "first tracer", \
-     f("escalate") using "esc_mult":"t3_all":"t3_all_lo":"t3_all_hi" with yerrorlines lw 2 title "3 distinct ASes"
+     f("escalate") using "esc_mult":"t3_all":"t3_all_lo":"t3_all_hi" with yerrorlines lw 2 title "3 distinct ASes", \
+     f("escalate") using "esc_mult":"overhead" axes x1y2 with linespoints lw 2 dt 2 title "overhead (right)", \
+     f("escalate") using "esc_mult":"budget_cut" axes x1y2 with linespoints lw 2 dt 3 title "share of picks the budget held back (right)"
