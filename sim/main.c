@@ -268,6 +268,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (sim_paths_load(&p, mrt, &why) < 0) {
 		fprintf(stderr, "ofd-sim: %s: %s\n", mrt, why);
+		sim_paths_free(&p);
 		return 1;
 	}
 	if (top) {

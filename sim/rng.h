@@ -1,5 +1,5 @@
 /*
- * The simulator's own PRNG (never rand()): xoshiro256** seeded through splitmix64, as
+ * The simulator's own PRNG (never libc's): xoshiro256** seeded through splitmix64, as
  * tracer/odds.c does for --seed, and the draws the model needs. Every draw is a function of the
  * state only, so a seed gives the same numbers on every platform with IEEE doubles and libm.
  */

@@ -20,4 +20,4 @@ else
 	echo "sim: gnuplot not found (Debian: apt-get install gnuplot-nox): CSV only" >&2
 fi
 end=$(date +%s.%N)
-echo "sim: $out/sim.csv, tables.md and $(ls "$out"/*.png 2>/dev/null | wc -l) plots in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s"
+echo "sim: $out/sim.csv, tables.md and $(find "$out" -maxdepth 1 -name '*.png' | wc -l) plots in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s"

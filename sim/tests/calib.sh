@@ -17,11 +17,15 @@ fail=0
 
 # RATE SECONDS N r normalize(1|0)
 check() {
-	local rate=$1 secs=$2 N=$3 r=$4 norm=$5 raw="" sum=0
-	[ "$norm" = 0 ] && raw=--raw-counts
+	local rate=$1 secs=$2 N=$3 r=$4 norm=$5 sum=0
+	local raw=() simraw=()
+	if [ "$norm" = 0 ]; then
+		raw=(--raw-counts)
+		simraw=(--raw)
+	fi
 	local sim
 	sim=$("$build/ofd-sim" --calib --rate "$rate" --duration "$secs" --sampling "$N" -r "$r" \
-		$([ "$norm" = 0 ] && echo --raw) --runs 20000 --seed 1)
+		"${simraw[@]}" --runs 20000 --seed 1)
 	local expect sd lo hi
 	expect=$(awk '{for (i = 1; i < NF; i++) if ($i == "expected") print $(i + 1)}' <<<"$sim")
 	sd=$(awk '{for (i = 1; i < NF; i++) if ($i == "sd") print $(i + 1)}' <<<"$sim")
@@ -31,7 +35,7 @@ check() {
 	for s in $(seq 1 $K); do
 		"$build/mkspoofed" "$tmp/c.pcap" "$rate" "$secs" "$N" "$s" >/dev/null
 		local n
-		n=$("$bin" -f "$tmp/c.pcap" -r "$r" $raw --seed "$s" 2>&1 >/dev/null |
+		n=$("$bin" -f "$tmp/c.pcap" -r "$r" "${raw[@]}" --seed "$s" 2>&1 >/dev/null |
 			sed -n 's/^tracers: flows [0-9]*, selected \([0-9]*\).*/\1/p')
 		[ -n "$n" ] || { echo "no tracer summary from overflowd"; exit 1; }
 		counts="$counts $n"
