@@ -222,6 +222,8 @@ async function main() {
   try {
     const [n] = await Promise.all([loadTracers(f), loadKeys(), loadSpoofing(), loadPlots(f)]);
     state.textContent = 'loaded ' + new Date().toISOString().slice(0, 19).replace('T', ' ') + ' UTC: ' + n + ' tracers shown';
+    const key = f.get('key');
+    if (key && key.length === 64) await showKey(key); // a page filtered on one key shows its history
     document.title = 'overflowd receiver: ' + n + ' tracers';
     document.body.dataset.ready = '1';
   } catch (e) {
