@@ -73,7 +73,8 @@ static void on_metrics(void *ctx, const struct ofd_httpd_req *rq, struct ofd_htt
 		ofd_httpd_text(rs, 500, "metrics unavailable\n");
 		return;
 	}
-	*rs = (struct ofd_httpd_resp){.status = 200, .type = METRICS_CONTENT, .body = buf, .len = n, .owned = 1};
+	*rs = (struct ofd_httpd_resp){
+	    .status = 200, .type = METRICS_CONTENT, .body = buf, .len = n, .owned = 1};
 }
 
 /* The status page's data: the same text as JSON (obs/promjson.h), with the time. */
@@ -124,17 +125,18 @@ int ofd_metrics_start(struct ofd_metrics **out, const char *addr, ofd_metrics_fi
 	    {.path = "/ui.css", .methods = get, .handle = on_status_file},
 	    {.path = "/api/status", .methods = get, .handle = on_status_json, .ctx = m},
 	};
-	const struct ofd_httpd_cfg cfg = {.name = "metrics",
-					  .addr = addr,
-					  .routes = routes,
-					  .nroutes = sizeof(routes) / sizeof(routes[0]),
-					  .not_found = "not found: the metrics are at /metrics, the status page at /status\n",
-					  .headers = ofd_page_headers,
-					  .connections = OFD_METRICS_CONNECTIONS,
-					  .timeout_s = OFD_METRICS_TIMEOUT_S,
-					  .per_address = OFD_METRICS_PER_ADDRESS,
-					  .header_s = OFD_METRICS_HEADER_S,
-					  .request_s = OFD_METRICS_TIMEOUT_S};
+	const struct ofd_httpd_cfg cfg = {
+	    .name = "metrics",
+	    .addr = addr,
+	    .routes = routes,
+	    .nroutes = sizeof(routes) / sizeof(routes[0]),
+	    .not_found = "not found: the metrics are at /metrics, the status page at /status\n",
+	    .headers = ofd_page_headers,
+	    .connections = OFD_METRICS_CONNECTIONS,
+	    .timeout_s = OFD_METRICS_TIMEOUT_S,
+	    .per_address = OFD_METRICS_PER_ADDRESS,
+	    .header_s = OFD_METRICS_HEADER_S,
+	    .request_s = OFD_METRICS_TIMEOUT_S};
 	int rc = ofd_httpd_start(&m->h, &cfg, err, errlen);
 	if (rc) {
 		free(m);

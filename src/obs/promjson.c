@@ -101,8 +101,8 @@ static int pj_sample(json_t *fams, const char *s, const char *end)
 	if (*e && *e != ' ') /* a timestamp may follow */
 		goto out;
 	json_t *f = pj_family(fams, s, pj_base(fams, s, n), "untyped");
-	json_t *smp = f ? json_pack("{s:s%, s:O, s:o}", "name", s, n, "labels", labels,
-				    "value", isfinite(v) ? json_real(v) : json_null())
+	json_t *smp = f ? json_pack("{s:s%, s:O, s:o}", "name", s, n, "labels", labels, "value",
+				    isfinite(v) ? json_real(v) : json_null())
 			: NULL;
 	rc = smp && !json_array_append_new(json_object_get(f, "samples"), smp) ? 0 : -ENOMEM;
 out:
