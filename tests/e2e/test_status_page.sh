@@ -68,7 +68,7 @@ command -v chromium >/dev/null 2>&1 || e2e_skip "chromium is not installed: the 
 SHOTS=$OFD_BUILD/ui-shots
 mkdir -p "$SHOTS"
 args=(--headless --no-sandbox --disable-gpu --no-first-run --disable-extensions --disable-background-networking
-	--disable-sync --user-data-dir="$E2E_DIR/chromium" --virtual-time-budget=5000 --window-size=1200,900)
+	--disable-sync --user-data-dir="$E2E_DIR/chromium" --virtual-time-budget=5000 "--window-size=1200,900")
 timeout 60 chromium "${args[@]}" --dump-dom "$BASE/status" >status.html 2>chromium.err || e2e_fail "chromium: $(tail -2 chromium.err)"
 timeout 60 chromium "${args[@]}" --screenshot="$SHOTS/status.png" "$BASE/status" >/dev/null 2>>chromium.err
 [ -s "$SHOTS/status.png" ] || e2e_fail "no screenshot"

@@ -100,7 +100,7 @@ expect_eq "since" "$(status "$UI/api/tracers?since=yesterday")" 400
 expect_eq "long argument" "$(status "$UI/api/tracers?class=$(printf 'x%.0s' $(seq 200))")" 400
 
 # --ui on the tracer port is refused before anything runs
-"$OFD_BIN" receive --udp none --http 127.0.0.1:$PH --ui 127.0.0.1:$PH --db x.db >/dev/null 2>same.err
+"$OFD_BIN" receive --udp none --http "127.0.0.1:$PH" --ui "127.0.0.1:$PH" --db x.db >/dev/null 2>same.err
 expect_eq "same port exit" "$?" 1
 grep -q "ui: 127.0.0.1:$PH: the page is never served on the tracer port" same.err || e2e_fail "same port: $(cat same.err)"
 "$OFD_BIN" receive --udp none --http none --ui nowhere --db x.db >/dev/null 2>bad.err

@@ -20,7 +20,7 @@ DOMPY=$(dirname "$0")/ui_dom.py
 browse() {
 	local args=(--headless --no-sandbox --disable-gpu --no-first-run --disable-extensions
 		--disable-background-networking --disable-sync --user-data-dir="$D/chromium"
-		--virtual-time-budget=5000 --window-size=1200,900)
+		--virtual-time-budget=5000 "--window-size=1200,900")
 	timeout 60 chromium "${args[@]}" --dump-dom "$1" >"$2.html" 2>"$2.err" || e2e_fail "chromium $1: $(tail -2 "$2.err")"
 	timeout 60 chromium "${args[@]}" --screenshot="$SHOTS/$2.png" "$1" >/dev/null 2>>"$2.err" ||
 		e2e_fail "screenshot $1"
@@ -62,5 +62,5 @@ grep -qF '<input name="key" id="f-key" size="20" maxlength="64" pattern="[0-9a-f
 browse "$UI/?limit=0" receiver-bad
 expect_eq "bad filter ready" "$(fact receiver-bad ready)" error
 grep -qF 'error: /api/tracers?limit=0: 400 limit: expected 1 to 1000' receiver-bad.html || e2e_fail "bad filter message"
-e2e_log "screenshots: $(ls "$SHOTS"/*.png | tr '\n' ' ')"
+e2e_log "screenshots: $SHOTS/receiver.png $SHOTS/receiver-key.png $SHOTS/receiver-bad.png"
 e2e_result
