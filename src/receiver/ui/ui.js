@@ -37,7 +37,7 @@ function keyCell(td, key) {
   const b = el('button', shortKey(key), 'key');
   b.type = 'button';
   b.title = key;
-  b.addEventListener('click', () => showKey(key));
+  b.addEventListener('click', () => showKey(key).then(() => $('key-detail').scrollIntoView()));
   td.appendChild(b);
 }
 
