@@ -23,6 +23,11 @@
 struct rcli {
 	char udp[300];
 	const char *http;
+	char ui[80];			/* --ui, with 127.0.0.1 before a bare port; "" none */
+	const char *mines[MAX_PROXIES]; /* --mine: override the config's list */
+	size_t nmines;
+	struct ofd_prefix mine[MAX_PROXIES]; /* parsed */
+	size_t nmine;
 	const char *db;
 	const char *key;
 	const char *tls_cert, *tls_key;
@@ -35,7 +40,8 @@ struct rcli {
 	size_t ntrusted;
 	struct ofd_cfg_file *cfg; /* -c: the config the strings below may point into */
 	struct rconf {		  /* its values, as the config map writes them */
-		char *udp, *http, *db, *key, *tls_cert, *tls_key;
+		char *udp, *http, *db, *key, *tls_cert, *tls_key, *ui;
+		struct ofd_strlist mine;
 		uint64_t max_age_ns, max_rows, workers;
 		/* storage bounds and the freshness window: read from here (the defaults until -c or
 		   an option sets them) */
@@ -75,7 +81,10 @@ static void usage(FILE *f)
 		"                    (default 0: --udp-share of the verifying threads' measured rate)\n"
 		"  --udp-share X     that share, 0 < X <= 1 (default 0.5)\n"
 		"  --trusted-proxy  a reverse proxy (address or prefix; repeat for more) whose\n"
-		"             X-Forwarded-For (or Forwarded, --proxy-header) names the client\n");
+		"             X-Forwarded-For (or Forwarded, --proxy-header) names the client\n"
+		"  --ui ADDR:PORT    a read-only web page of the tracers, keys and the spoofing report\n"
+		"                    (a bare PORT: 127.0.0.1:PORT; never the --http port; default off)\n"
+		"  --mine PREFIX     my prefixes (repeat for more): the page's spoofing report\n");
 }
 
 static const char *const proxy_headers[] = {"x-forwarded-for", "forwarded", NULL};
@@ -174,9 +183,34 @@ static const struct ofd_cfg_key receiver_keys[] = {
      .def = "x-forwarded-for",
      .choices = proxy_headers,
      .help = "the header the trusted proxies name the client in"},
+    {.key = "ui",
+     .type = OFD_CFG_STRING,
+     .offset = RC(ui),
+     .help = "the read-only web page's address (a bare port: 127.0.0.1; none: off)"},
+    {.key = "mine",
+     .type = OFD_CFG_STRLIST,
+     .offset = RC(mine),
+     .help = "my prefixes: the web page's spoofing report"},
     {.key = NULL},
 };
 #undef RC
+
+/* --ui ADDR:PORT (or a bare port: loopback) into r->ui; "none": off. */
+static int set_ui(struct rcli *r, const char *v)
+{
+	size_t n = strlen(v);
+	if (strcmp(v, "none") == 0)
+		r->ui[0] = 0;
+	else if (n && n <= 5 && strspn(v, "0123456789") == n)
+		snprintf(r->ui, sizeof(r->ui), "127.0.0.1:%s", v);
+	else if (n < sizeof(r->ui))
+		snprintf(r->ui, sizeof(r->ui), "%s", v);
+	else {
+		fprintf(stderr, "overflowd receive: bad value '%s' for --ui\n", v);
+		return -1;
+	}
+	return 0;
+}
 
 /* -c FILE: one entry `segment: receiver` whose config sets the defaults of the options. */
 static int load_config(struct rcli *r, const char *path, const char **udp)
@@ -199,6 +233,8 @@ static int load_config(struct rcli *r, const char *path, const char **udp)
 		*udp = r->conf.udp;
 	if (r->conf.http)
 		r->http = r->conf.http;
+	if (r->conf.ui && set_ui(r, r->conf.ui))
+		return -1;
 	r->db = r->conf.db, r->key = r->conf.key;
 	r->tls_cert = r->conf.tls_cert, r->tls_key = r->conf.tls_key;
 	r->max_age_s = r->conf.max_age_ns / 1000000000u, r->max_rows = r->conf.max_rows;
@@ -217,7 +253,8 @@ static int option_value(struct rcli *r, const char *key, const char *text)
 	return ofd_cfg_apply_one(k, &v, &r->conf, "command line", "receive", err, sizeof(err));
 }
 
-/* The trusted proxies: the options', else the config's; parsed into r->trusted. */
+/* The trusted proxies and my prefixes: the options', else the config's; parsed into r->trusted,
+   r->mine. */
 static int trusted_list(struct rcli *r)
 {
 	const char *const *v = r->nproxies ? r->proxies : (const char *const *)r->conf.trusted_proxies.v;
@@ -235,6 +272,18 @@ static int trusted_list(struct rcli *r)
 			return -1;
 		}
 	r->ntrusted = n;
+	v = r->nmines ? r->mines : (const char *const *)r->conf.mine.v;
+	n = r->nmines ? r->nmines : r->conf.mine.n;
+	if (n > MAX_PROXIES) {
+		fprintf(stderr, "overflowd receive: mine: %zu prefixes (at most %d)\n", n, MAX_PROXIES);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ofd_prefix_parse(&r->mine[i], v[i]) != 0) {
+			fprintf(stderr, "overflowd receive: mine '%s': expected a prefix\n", v[i]);
+			return -1;
+		}
+	r->nmine = n;
 	return 0;
 }
 
@@ -262,6 +311,8 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 	    {"udp-share", required_argument, NULL, 9},
 	    {"trusted-proxy", required_argument, NULL, 'P'},
 	    {"proxy-header", required_argument, NULL, 'F'},
+	    {"ui", required_argument, NULL, 10},
+	    {"mine", required_argument, NULL, 11},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -317,6 +368,17 @@ static int parse_args(struct rcli *r, int argc, char **argv)
 				goto bad_value;
 			break;
 		case 'h': usage(stdout); return 1;
+		case 10:
+			if (set_ui(r, optarg))
+				return -1;
+			break;
+		case 11:
+			if (r->nmines == MAX_PROXIES) {
+				fprintf(stderr, "overflowd receive: more than %d --mine\n", MAX_PROXIES);
+				return -1;
+			}
+			r->mines[r->nmines++] = optarg;
+			break;
 		case 1:
 		case 2:
 		case 3:
@@ -451,7 +513,10 @@ int ofd_cmd_receive(int argc, char **argv)
 				      .ntrusted_proxies = r.ntrusted,
 				      .proxy_header = (enum ofd_httpd_fwd)r.conf.proxy_header,
 				      .udp_budget = r.conf.udp_budget,
-				      .udp_share = r.conf.udp_share};
+				      .udp_share = r.conf.udp_share,
+				      .ui = r.ui[0] ? r.ui : NULL,
+				      .mine = r.mine,
+				      .nmine = r.nmine};
 	if (ofd_receiver_new(&rx, &o, err, sizeof(err))) {
 		fprintf(stderr, "overflowd receive: %s\n", err);
 		goto free_key;
@@ -464,6 +529,8 @@ int ofd_cmd_receive(int argc, char **argv)
 	}
 	fprintf(stderr, "overflowd receive: udp %s, http %s (port %u), db %s\n", o.udp ? o.udp : "off",
 		r.http ? r.http : "off", ofd_receiver_http_port(rx), r.db);
+	if (o.ui)
+		fprintf(stderr, "overflowd receive: ui %s (port %u)\n", o.ui, ofd_receiver_ui_port(rx));
 	run_loop();
 	ofd_receiver_stop(rx);
 	print_counters(rx);

@@ -57,6 +57,7 @@ struct ofd_httpd {
 	struct ofd_httpd_route dyn[OFD_HTTPD_ROUTES_MAX];
 	unsigned ndyn;
 	const char *not_found;
+	const char *const *headers; /* cfg.headers */
 	enum ofd_httpd_fwd fwd;
 	char *tls_cert, *tls_key; /* PEM text: MHD reads it while it runs */
 	uint16_t port;
@@ -105,7 +106,8 @@ void ofd_httpd_text(struct ofd_httpd_resp *rs, unsigned status, const char *text
 
 /* ---- answering ---- */
 
-static enum MHD_Result queue(struct MHD_Connection *c, const struct ofd_httpd_resp *rs, const char *allow)
+static enum MHD_Result queue(const struct ofd_httpd *h, struct MHD_Connection *c,
+			     const struct ofd_httpd_resp *rs, const char *allow)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 	    rs->len, (void *)(uintptr_t)rs->body, rs->owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
@@ -117,6 +119,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, const struct ofd_httpd_re
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type ? rs->type : OFD_HTTPD_TEXT);
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	for (const char *const *hv = h->headers; hv && hv[0] && hv[1]; hv += 2)
+		MHD_add_response_header(r, hv[0], hv[1]);
 	if (rs->retry_after_s) {
 		char v[16];
 		snprintf(v, sizeof(v), "%u", rs->retry_after_s);
@@ -127,12 +131,12 @@ static enum MHD_Result queue(struct MHD_Connection *c, const struct ofd_httpd_re
 	return ret;
 }
 
-static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, const char *text,
-				  const char *allow)
+static enum MHD_Result queue_text(const struct ofd_httpd *h, struct MHD_Connection *c, unsigned status,
+				  const char *text, const char *allow)
 {
 	struct ofd_httpd_resp rs;
 	ofd_httpd_text(&rs, status, text);
-	return queue(c, &rs, allow);
+	return queue(h, c, &rs, allow);
 }
 
 /* ---- deferred answers ---- */
@@ -204,6 +208,12 @@ struct ofd_httpd_defer *ofd_httpd_defer(const struct ofd_httpd_req *rq)
 	return d;
 }
 
+const char *ofd_httpd_arg(const struct ofd_httpd_req *rq, const char *name)
+{
+	const struct handling *hd = rq->conn_;
+	return hd ? MHD_lookup_connection_value(hd->c, MHD_GET_ARGUMENT_KIND, name) : NULL;
+}
+
 void ofd_httpd_answer(struct ofd_httpd_defer *d, const struct ofd_httpd_resp *rs)
 {
 	pthread_mutex_lock(&d->mu);
@@ -245,7 +255,7 @@ static enum MHD_Result defer_wait(struct ofd_httpd *h, struct MHD_Connection *c,
 	d->taken = 1;
 	pthread_mutex_unlock(&d->mu);
 	ofd_hguard_waiting(&h->g, ofd_hguard_conn(c), 0);
-	return queue(c, &rs, NULL);
+	return queue(h, c, &rs, NULL);
 }
 
 /* Stopping: wait (bounded) for the answers due, then answer the rest 503 ourselves. */
@@ -297,7 +307,7 @@ static enum MHD_Result handle(struct ofd_httpd *h, const struct ofd_httpd_route 
 	if (q)
 		q->handled = 1;
 	if (!hd.d)
-		return queue(c, &rs, NULL);
+		return queue(h, c, &rs, NULL);
 	if (rs.owned) /* a deferring handler's rs is ignored */
 		free((void *)(uintptr_t)rs.body);
 	if (!q) { /* a request without a body record gets one, to carry the defer */
@@ -350,9 +360,9 @@ static enum MHD_Result dyn_call(struct ofd_httpd *h, struct MHD_Connection *c, c
 			rt = &h->dyn[i];
 	enum MHD_Result r;
 	if (!rt)
-		r = queue_text(c, MHD_HTTP_NOT_FOUND, h->not_found, NULL);
+		r = queue_text(h, c, MHD_HTTP_NOT_FOUND, h->not_found, NULL);
 	else if (!method_listed(rt->methods, method))
-		r = queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", rt->methods);
+		r = queue_text(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", rt->methods);
 	else
 		r = handle(h, rt, c, url, method, NULL, con_cls);
 	pthread_rwlock_unlock(&h->dyn_lock);
@@ -416,7 +426,7 @@ static enum MHD_Result first_call(struct ofd_httpd *h, struct MHD_Connection *c,
 	if (!rt)
 		return dyn_call(h, c, url, method, con_cls);
 	if (!method_listed(rt->methods, method))
-		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", rt->methods);
+		return queue_text(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", rt->methods);
 	if (rt->max_body == 0)
 		return handle(h, rt, c, url, method, NULL, con_cls);
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -595,6 +605,7 @@ static int prepare(struct ofd_httpd *h, const struct ofd_httpd_cfg *cfg, char *e
 	memcpy(h->routes, cfg->routes, cfg->nroutes * sizeof(*cfg->routes));
 	h->nroutes = cfg->nroutes;
 	h->fwd = cfg->proxy_header;
+	h->headers = cfg->headers;
 	h->name = cfg->name;
 	if (cfg->ntrusted && !cfg->trusted) {
 		snprintf(err, errlen, "%s: %zu trusted proxies, no list", cfg->name, cfg->ntrusted);

@@ -46,7 +46,7 @@
 #include "ofd/err.h"
 #include "ofd/flow.h"
 
-#define OFD_HTTPD_ROUTES_MAX 8
+#define OFD_HTTPD_ROUTES_MAX 12
 #define OFD_HTTPD_TEXT	     "text/plain; charset=utf-8"
 #define OFD_HTTPD_TEXT_MAX   256
 
@@ -109,6 +109,8 @@ struct ofd_httpd_cfg {
 	const struct ofd_prefix *trusted;     /* trusted reverse proxies (copied), or NULL */
 	size_t ntrusted;
 	enum ofd_httpd_fwd proxy_header; /* which header a trusted proxy names the client in */
+	const char *const *headers;	 /* name, value, name, value, ..., NULL: added to every answer
+					    of this server (404 and 405 too); must outlive it. NULL: none */
 };
 
 /* Counters of the connection guard, since the start. */
@@ -162,6 +164,10 @@ void ofd_httpd_answer(struct ofd_httpd_defer *d, const struct ofd_httpd_resp *rs
  */
 int ofd_httpd_forwarded_client(const char *value, enum ofd_httpd_fwd kind, const struct ofd_prefix *trusted,
 			       size_t n, struct ofd_ip *client);
+
+/* The value of the query string's argument name ("?class=x&limit=5"), URL-decoded; NULL when
+   absent. Only while the handler runs (rq of its call). */
+const char *ofd_httpd_arg(const struct ofd_httpd_req *rq, const char *name);
 
 /* Set a response: status and a copy of text (into rs->text: at most OFD_HTTPD_TEXT_MAX - 1
    bytes, a longer one is cut), of type OFD_HTTPD_TEXT. text may be on the handler's stack. */

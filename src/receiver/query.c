@@ -122,7 +122,7 @@ static void table_cell(FILE *out, const char *v, int width)
 
 static void header(FILE *out, const struct col *cols, int n, enum ofd_qfmt fmt)
 {
-	if (fmt == OFD_QF_JSON)
+	if (fmt == OFD_QF_JSON || fmt == OFD_QF_ARRAY)
 		return;
 	for (int i = 0; i < n; i++) {
 		if (fmt == OFD_QF_CSV)
@@ -133,7 +133,8 @@ static void header(FILE *out, const struct col *cols, int n, enum ofd_qfmt fmt)
 	fputc('\n', out);
 }
 
-static int json_row(sqlite3_stmt *st, const struct col *cols, int n, FILE *out)
+static int json_row(sqlite3_stmt *st, const struct col *cols, int n, enum ofd_qfmt fmt, json_t *rows,
+		    FILE *out)
 {
 	json_t *o = json_object();
 	char tmp[64];
@@ -151,6 +152,8 @@ static int json_row(sqlite3_stmt *st, const struct col *cols, int n, FILE *out)
 			v = json_string(cell(st, i, cols[i].kind, tmp, sizeof(tmp)));
 		json_object_set_new(o, cols[i].name, v ? v : json_null());
 	}
+	if (fmt == OFD_QF_ARRAY)
+		return json_array_append_new(rows, o) ? -ENOMEM : 0;
 	int rc = json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 	fputc('\n', out);
 	json_decref(o);
@@ -174,18 +177,19 @@ static int udp_row(sqlite3_stmt *st, const struct col *cols, int n)
 
 /* Step st to the end, writing each row; the rows written or a negative error. A table with
    rows that came over UDP ends with UDP_NOTE. */
-static int64_t emit(sqlite3_stmt *st, const struct col *cols, int n, enum ofd_qfmt fmt, FILE *out)
+static int64_t emit(sqlite3_stmt *st, const struct col *cols, int n, enum ofd_qfmt fmt, json_t *arr,
+		    FILE *out)
 {
 	int64_t rows = 0;
 	int rc, udp = 0;
 	header(out, cols, n, fmt);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (ferror(out))
+		if (out && ferror(out))
 			break; /* the output failed (a reader that went away): stop */
 		rows++;
 		udp = udp || udp_row(st, cols, n);
-		if (fmt == OFD_QF_JSON) {
-			if (json_row(st, cols, n, out))
+		if (fmt == OFD_QF_JSON || fmt == OFD_QF_ARRAY) {
+			if (json_row(st, cols, n, fmt, arr, out))
 				return OFD_EFORMAT;
 			continue;
 		}
@@ -221,7 +225,8 @@ static void mine_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int(ctx, hit);
 }
 
-/* Prepare sql with ofd_mine bound to q, and bind ?1 since, ?2 class, ?3 key, ?4 nmine. */
+/* Prepare sql with ofd_mine bound to q, and bind ?1 since, ?2 class, ?3 key, ?4 nmine, ?5 net,
+   ?6 limit (-1: none). */
 static int prepare(struct ofd_store *s, const struct ofd_query *q, const char *sql, sqlite3_stmt **st)
 {
 	sqlite3 *db = ofd_store_db(s);
@@ -240,6 +245,11 @@ static int prepare(struct ofd_store *s, const struct ofd_query *q, const char *s
 		sqlite3_bind_text(*st, 3, q->key, -1, SQLITE_STATIC);
 	if (np >= 4)
 		sqlite3_bind_int64(*st, 4, (sqlite3_int64)q->nmine);
+	if (np >= 5 && q->net)
+		sqlite3_bind_text(*st, 5, q->net, -1, SQLITE_STATIC);
+	if (np >= 6)
+		sqlite3_bind_int64(
+		    *st, 6, q->limit && q->limit <= INT64_MAX ? (sqlite3_int64)q->limit : (sqlite3_int64)-1);
 	return 0;
 }
 
@@ -251,7 +261,8 @@ static void finish(struct ofd_store *s, sqlite3_stmt *st)
 }
 
 #define FILTERS                                                                                              \
-	" recv_ns >= ?1 AND (?2 IS NULL OR class = ?2 COLLATE NOCASE) AND (?3 IS NULL OR t.key = lower(?3))"
+	" recv_ns >= ?1 AND (?2 IS NULL OR class = ?2 COLLATE NOCASE) AND (?3 IS NULL OR t.key = lower(?3))" \
+	" AND (?5 IS NULL OR t.sender_net = ?5)"
 
 static const struct col tracer_cols[] = {
     {"id", K_INT, 6},	   {"received", K_NS, 24},    {"sender", K_TEXT, 15}, {"transport", K_TEXT, 9},
@@ -266,20 +277,25 @@ static int64_t query_out(struct ofd_store *s, const struct ofd_query *q, const c
 {
 	sqlite3_stmt *st = NULL;
 	int64_t rc = prepare(s, q, sql, &st);
+	if (rc == 0 && q->fmt == OFD_QF_ARRAY && !json_is_array(q->rows))
+		rc = OFD_ECONFIG;
 	if (rc == 0)
-		rc = emit(st, cols, n, q->fmt, out);
+		rc = emit(st, cols, n, q->fmt, q->rows, out);
 	finish(s, st);
 	return rc;
 }
 
 int64_t ofd_query_tracers(struct ofd_store *s, const struct ofd_query *q, FILE *out)
 {
-	static const char sql[] =
-	    "SELECT id, recv_ns, sender, transport, t.key, class, saddr, sport, daddr, dport, proto, "
-	    "packets, bytes,"
-	    " stime, etime, exporter, src_type, dups, info, contact FROM tracers t WHERE" FILTERS
-	    " AND (?4 = 0 OR ofd_mine(saddr) OR ofd_mine(daddr)) ORDER BY recv_ns, id";
-	return query_out(s, q, sql, tracer_cols, (int)(sizeof(tracer_cols) / sizeof(tracer_cols[0])), out);
+#define TRACERS_SQL(order)                                                                                   \
+	"SELECT id, recv_ns, sender, transport, t.key, class, saddr, sport, daddr, dport, proto, packets, "  \
+	"bytes,"                                                                                             \
+	" stime, etime, exporter, src_type, dups, info, contact FROM tracers t WHERE" FILTERS                \
+	" AND (?4 = 0 OR ofd_mine(saddr) OR ofd_mine(daddr)) ORDER BY " order " LIMIT ?6"
+	static const char oldest[] = TRACERS_SQL("recv_ns, id"),
+			  newest[] = TRACERS_SQL("recv_ns DESC, id DESC");
+	return query_out(s, q, q->newest ? newest : oldest, tracer_cols,
+			 (int)(sizeof(tracer_cols) / sizeof(tracer_cols[0])), out);
 }
 
 static const struct col spoof_cols[] = {
@@ -296,7 +312,7 @@ int64_t ofd_query_spoofed(struct ofd_store *s, const struct ofd_query *q, FILE *
 	    " CAST(total(t.bytes) AS INTEGER), min(t.stime), max(t.etime), k.last_contact FROM tracers t"
 	    " LEFT JOIN keys k ON k.key = t.key WHERE" FILTERS " AND ?4 > 0 AND ofd_mine(t.saddr)"
 	    " GROUP BY t.key, t.sender_net, t.transport ORDER BY count(*) DESC, t.key, t.sender_net, "
-	    "t.transport";
+	    "t.transport LIMIT ?6";
 	if (!q->nmine)
 		return OFD_ECONFIG;
 	return query_out(s, q, sql, spoof_cols, (int)(sizeof(spoof_cols) / sizeof(spoof_cols[0])), out);
@@ -315,11 +331,68 @@ int64_t ofd_query_keys(struct ofd_store *s, const struct ofd_query *q, FILE *out
 	    " (SELECT count(*) FROM key_networks n WHERE n.key = t.key),"
 	    " (SELECT count(*) FROM key_contacts c WHERE c.key = t.key), contact_changed, last_contact"
 	    " FROM keys t WHERE ?1 >= 0 AND ?2 IS NULL AND (?3 IS NULL OR t.key = lower(?3))"
-	    " ORDER BY count DESC, t.key";
+	    " AND ?5 IS NULL ORDER BY count DESC, t.key LIMIT ?6";
 	struct ofd_query kq = *q;
 	kq.since_ns = 0;
 	kq.cls = NULL;
+	kq.net = NULL;
 	return query_out(s, &kq, sql, key_cols, (int)(sizeof(key_cols) / sizeof(key_cols[0])), out);
+}
+
+/* A query of one key's rows: only ?3 (the key) and ?6 (the limit) filter. */
+static int64_t key_rows(struct ofd_store *s, const struct ofd_query *q, const char *sql,
+			const struct col *cols, int n, FILE *out)
+{
+	if (!q->key)
+		return OFD_ECONFIG;
+	struct ofd_query kq = *q;
+	kq.since_ns = 0;
+	kq.cls = NULL;
+	kq.net = NULL;
+	return query_out(s, &kq, sql, cols, n, out);
+}
+
+static const struct col net_cols[] = {
+    {"network", K_TEXT, 20}, {"first_seen", K_NS, 24},	{"last_seen", K_NS, 24},
+    {"tracers", K_INT, 8},   {"tcp_tracers", K_INT, 0},
+};
+
+int64_t ofd_query_key_networks(struct ofd_store *s, const struct ofd_query *q, FILE *out)
+{
+	static const char sql[] =
+	    "SELECT network, first_seen, last_seen, count, tcp_count FROM key_networks"
+	    " WHERE ?1 >= 0 AND ?2 IS NULL AND key = lower(?3) AND ?4 >= 0 AND ?5 IS NULL"
+	    " ORDER BY first_seen, network LIMIT ?6";
+	return key_rows(s, q, sql, net_cols, (int)(sizeof(net_cols) / sizeof(net_cols[0])), out);
+}
+
+static const struct col contact_cols[] = {
+    {"contact", K_TEXT, 30},
+    {"first_seen", K_NS, 24},
+    {"last_seen", K_NS, 24},
+    {"tracers", K_INT, 0},
+};
+
+int64_t ofd_query_key_contacts(struct ofd_store *s, const struct ofd_query *q, FILE *out)
+{
+	static const char sql[] =
+	    "SELECT contact, first_seen, last_seen, count FROM key_contacts"
+	    " WHERE ?1 >= 0 AND ?2 IS NULL AND key = lower(?3) AND ?4 >= 0 AND ?5 IS NULL"
+	    " ORDER BY first_seen, contact LIMIT ?6";
+	return key_rows(s, q, sql, contact_cols, (int)(sizeof(contact_cols) / sizeof(contact_cols[0])), out);
+}
+
+static const struct col hour_net_cols[] = {{"hour", K_S, 20}, {"network", K_TEXT, 20}, {"tracers", K_INT, 0}};
+static const struct col hour_cls_cols[] = {{"hour", K_S, 20}, {"class", K_TEXT, 17}, {"tracers", K_INT, 0}};
+
+int64_t ofd_query_hourly(struct ofd_store *s, const struct ofd_query *q, int by_class, FILE *out)
+{
+#define HOURLY_SQL(group)                                                                                    \
+	"SELECT recv_ns / 3600000000000 * 3600, " group ", count(*) FROM tracers t WHERE" FILTERS            \
+	" AND (?4 = 0 OR ofd_mine(saddr) OR ofd_mine(daddr)) GROUP BY 1, 2 ORDER BY 1, 2 LIMIT ?6"
+	static const char by_net[] = HOURLY_SQL("t.sender_net"), by_cls[] = HOURLY_SQL("t.class");
+	return by_class ? query_out(s, q, by_cls, hour_cls_cols, 3, out)
+			: query_out(s, q, by_net, hour_net_cols, 3, out);
 }
 
 /* ---- --since ---- */

@@ -16,7 +16,11 @@
 #include "receiver/store.h"
 #include "net/prefix.h"
 
-enum ofd_qfmt { OFD_QF_TABLE, OFD_QF_JSON, OFD_QF_CSV };
+/* OFD_QF_ARRAY: each row a JSON object appended to q->rows (a jansson array), out unused (may
+   be NULL); the web page's endpoints (ui.h). */
+enum ofd_qfmt { OFD_QF_TABLE, OFD_QF_JSON, OFD_QF_CSV, OFD_QF_ARRAY };
+
+struct json_t;
 
 /* "table", "json", "csv" -> enum ofd_qfmt, or -1. */
 int ofd_qfmt_parse(const char *s);
@@ -27,7 +31,11 @@ struct ofd_query {
 	uint64_t since_ns; /* tracers received at or after this (0: all) */
 	const char *cls;   /* class name, case-insensitive (NULL: all) */
 	const char *key;   /* signer key hex, case-insensitive (NULL: all) */
+	const char *net;   /* the reporting (sender's) network as stored, "198.51.100.0/24" (NULL: all) */
+	uint64_t limit;	   /* at most this many rows (0: all) */
+	int newest;	   /* tracers: the newest first (with limit: the most recent ones) */
 	enum ofd_qfmt fmt;
+	struct json_t *rows; /* OFD_QF_ARRAY: the array rows are appended to */
 };
 
 /*
@@ -46,6 +54,17 @@ int64_t ofd_query_spoofed(struct ofd_store *s, const struct ofd_query *q, FILE *
 
 /* The key history (q->key filters; the other filters are ignored), most tracers first. */
 int64_t ofd_query_keys(struct ofd_store *s, const struct ofd_query *q, FILE *out);
+
+/* One key's (q->key, required: OFD_ECONFIG without) reporting networks (network, first_seen,
+   last_seen, tracers, tcp_tracers: those over HTTP(S)) and contacts (contact, first_seen,
+   last_seen, tracers), each oldest first. */
+int64_t ofd_query_key_networks(struct ofd_store *s, const struct ofd_query *q, FILE *out);
+int64_t ofd_query_key_contacts(struct ofd_store *s, const struct ofd_query *q, FILE *out);
+
+/* Tracers per hour of receipt (hour: its start, ISO 8601 seconds) and reporting network
+   (by_class 0: column "network") or class (by_class 1: column "class"), with the listing's
+   filters (since, class, key, net, mine as source or destination); oldest hour first. */
+int64_t ofd_query_hourly(struct ofd_store *s, const struct ofd_query *q, int by_class, FILE *out);
 
 /*
  * A time for --since: epoch seconds ("1700000000"), ISO 8601 UTC ("2026-11-22T01:59:26Z",

@@ -1,7 +1,9 @@
 /* The tracer receiver, composed (see receiver.h). */
 #include "receiver/receiver.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +12,16 @@
 #include "format/promtext.h"
 #include "ofd/log.h"
 #include "receiver/learned.h"
+#include "net/hostport.h"
 #include "receiver/store.h"
+#include "receiver/ui.h"
 #include "receiver/writer.h"
 
 struct ofd_receiver {
 	struct ofd_receiver_opts o;
-	char *udp, *http, *db, *tls_cert, *tls_key; /* the copies o points to */
-	struct ofd_prefix *trusted;
+	char *udp, *http, *db, *tls_cert, *tls_key, *ui; /* the copies o points to */
+	struct ofd_prefix *trusted, *mine;
+	struct ofd_ui *page; /* the web page, while it runs */
 	struct ofd_store *store;
 	struct ofd_writer *writer; /* NULL once stopped */
 	struct ofd_listen *l;	   /* set by ofd_listen_start before any tracer arrives */
@@ -63,6 +68,16 @@ static void receiver_metrics(void *ctx, struct ofd_prom *w)
 			"Tracers the store failed to add (SQLite errors).", st.errors);
 }
 
+/* The port of a hostport address, or -1 when it is in no hostport form. */
+static int rc_port(const char *addr)
+{
+	struct sockaddr_storage ss;
+	if (ofd_hostport_parse(addr, &ss, NULL))
+		return -1;
+	return ss.ss_family == AF_INET ? ntohs(((const struct sockaddr_in *)&ss)->sin_port)
+				       : ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
 /* A copy of s into *dst (NULL stays NULL); 0 or -ENOMEM. */
 static int receiver_dup(char **dst, const char *s)
 {
@@ -78,12 +93,31 @@ int ofd_receiver_new(struct ofd_receiver **out, const struct ofd_receiver_opts *
 		return -ENOMEM;
 	r->o = *o;
 	if (receiver_dup(&r->udp, o->udp) || receiver_dup(&r->http, o->http) || receiver_dup(&r->db, o->db) ||
-	    receiver_dup(&r->tls_cert, o->tls_cert) || receiver_dup(&r->tls_key, o->tls_key)) {
+	    receiver_dup(&r->tls_cert, o->tls_cert) || receiver_dup(&r->tls_key, o->tls_key) ||
+	    receiver_dup(&r->ui, o->ui)) {
 		ofd_receiver_free(r);
 		return -ENOMEM;
 	}
 	r->o.udp = r->udp, r->o.http = r->http, r->o.db = r->db;
-	r->o.tls_cert = r->tls_cert, r->o.tls_key = r->tls_key;
+	r->o.tls_cert = r->tls_cert, r->o.tls_key = r->tls_key, r->o.ui = r->ui;
+	if (o->nmine) {
+		r->mine = malloc(o->nmine * sizeof(*r->mine));
+		if (!r->mine) {
+			ofd_receiver_free(r);
+			return -ENOMEM;
+		}
+		memcpy(r->mine, o->mine, o->nmine * sizeof(*r->mine));
+	}
+	r->o.mine = r->mine;
+	if (r->ui &&
+	    (rc_port(r->ui) < 0 || (r->http && rc_port(r->ui) && rc_port(r->ui) == rc_port(r->http)))) {
+		snprintf(err, errlen,
+			 rc_port(r->ui) < 0 ? "ui: address \"%s\": expected " OFD_HOSTPORT_FORMS
+					    : "ui: %s: the page is never served on the tracer port",
+			 r->ui);
+		ofd_receiver_free(r);
+		return OFD_ECONFIG;
+	}
 	if (o->ntrusted_proxies) {
 		r->trusted = malloc(o->ntrusted_proxies * sizeof(*r->trusted));
 		if (!r->trusted) {
@@ -169,6 +203,17 @@ int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
 	if (!rc)
 		receiver_trust(r, good, ngood);
 	free(good);
+	if (!rc && r->o.ui) {
+		const struct ofd_ui_cfg ucfg = {
+		    .addr = r->o.ui, .db = r->db, .mine = r->mine, .nmine = r->o.nmine};
+		rc = ofd_ui_start(&r->page, &ucfg, err, errlen);
+		if (rc) {
+			ofd_receiver_stop(r);
+			ofd_listen_stop(r->l);
+			r->l = NULL;
+			return rc;
+		}
+	}
 	if (rc) {
 		r->l = NULL;
 		ofd_writer_stop(r->writer);
@@ -183,6 +228,11 @@ int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen)
 uint16_t ofd_receiver_http_port(const struct ofd_receiver *r)
 {
 	return r->l ? ofd_listen_http_port(r->l) : 0;
+}
+
+uint16_t ofd_receiver_ui_port(const struct ofd_receiver *r)
+{
+	return ofd_ui_port(r->page);
 }
 
 uint16_t ofd_receiver_udp_port(const struct ofd_receiver *r, unsigned i)
@@ -208,6 +258,8 @@ void ofd_receiver_store_stats(const struct ofd_receiver *r, struct ofd_store_sta
 
 void ofd_receiver_stop(struct ofd_receiver *r)
 {
+	ofd_ui_stop(r->page); /* the page reads the store: first */
+	r->page = NULL;
 	if (r->l)
 		ofd_listen_halt(r->l); /* everything received is verified and queued */
 	if (r->writer)
@@ -228,5 +280,7 @@ void ofd_receiver_free(struct ofd_receiver *r)
 	free(r->tls_cert);
 	free(r->tls_key);
 	free(r->trusted);
+	free(r->mine);
+	free(r->ui);
 	free(r);
 }

@@ -49,6 +49,10 @@ struct ofd_receiver_opts {
 	double udp_share;  /* udp_budget 0: this share (0 < x <= 1; 0: 0.5) of the measured rate */
 	uint64_t good_min; /* tracers over HTTP(S) in the store that make a key good at the start
 			      (0: OFD_RECEIVER_GOOD_MIN) */
+	const char *ui;	   /* the web page's address (ui.h); NULL: none. Never the tracer port: the
+			      same port as http is refused (OFD_ECONFIG) */
+	const struct ofd_prefix *mine; /* my prefixes: the page's spoofing report (copied) */
+	size_t nmine;
 };
 
 /* The defaults of `overflowd receive` (the receiver itself takes 0 as "none"). */
@@ -75,6 +79,8 @@ int ofd_receiver_start(struct ofd_receiver *r, char *err, size_t errlen) OFD_MUS
 
 /* The HTTP server's bound port (0: none), and UDP socket i's. After a successful start. */
 uint16_t ofd_receiver_http_port(const struct ofd_receiver *r);
+/* The web page's bound port (0: none). */
+uint16_t ofd_receiver_ui_port(const struct ofd_receiver *r);
 uint16_t ofd_receiver_udp_port(const struct ofd_receiver *r, unsigned i);
 
 /* The listener's counters (zero before the start). Any thread. */

@@ -52,7 +52,7 @@ printf -- '- segment: receiver\n  config:\n    db: rx.db\n    max_age: 30d\n    
 "$OFD_BIN" receive -c bad.yml >/dev/null 2>bad.err
 expect_eq "bad receiver config exit" "$?" 2
 expect_eq "bad receiver config message" "$(head -1 bad.err)" \
-	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, tls_cert, tls_key, max_age, max_rows, workers, max_size, min_free, key_quota, net_quota, max_tracer, max_past, max_future, udp_budget, udp_share, trusted_proxies, proxy_header)"
+	"bad.yml:5: segment receiver: key bogus: unknown key (known: udp, http, db, key, tls_cert, tls_key, max_age, max_rows, workers, max_size, min_free, key_quota, net_quota, max_tracer, max_past, max_future, udp_budget, udp_share, trusted_proxies, proxy_header, ui, mine)"
 "$OFD_BIN" receive --udp-share 0 --db bad.db >/dev/null 2>share.err
 expect_eq "udp_share 0 exit" "$?" 2
 grep -q "bad value '0' for --udp-share" share.err || e2e_fail "udp_share 0: $(cat share.err)"

@@ -320,7 +320,7 @@ static void test_refused(void **state)
 	cfg.addr = "127.0.0.1:0";
 	cfg.nroutes = 0;
 	assert_int_equal(ofd_httpd_start(&h2, &cfg, err, sizeof(err)), OFD_ECONFIG);
-	assert_string_equal(err, "t: 0 routes (1 to 8)");
+	assert_string_equal(err, "t: 0 routes (1 to 12)");
 	cfg.nroutes = 1;
 	cfg.tls_cert = "/nonexistent/cert.pem";
 	assert_int_equal(ofd_httpd_start(&h2, &cfg, err, sizeof(err)), OFD_ECONFIG);

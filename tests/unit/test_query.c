@@ -351,12 +351,115 @@ static void test_parse_time(void **state)
 	assert_int_equal(ofd_qfmt_parse("xml"), -1);
 }
 
+/* The web page's forms (ui.h): rows into a JSON array, newest first with a limit, the network
+   filter, the key's networks and contacts, tracers per hour. */
+static json_t *arr_of(int64_t (*fn)(struct ofd_store *, const struct ofd_query *, FILE *),
+		      struct ofd_query *q, int64_t want)
+{
+	json_t *a = json_array();
+	q->fmt = OFD_QF_ARRAY;
+	q->rows = a;
+	assert_int_equal(fn(fx.s, q, NULL), want);
+	assert_int_equal(json_array_size(a), (size_t)want);
+	return a;
+}
+
+static const char *col(json_t *a, size_t i, const char *name)
+{
+	return json_string_value(json_object_get(json_array_get(a, i), name));
+}
+
+static json_int_t icol(json_t *a, size_t i, const char *name)
+{
+	return json_integer_value(json_object_get(json_array_get(a, i), name));
+}
+
+static int64_t hourly_cls(struct ofd_store *s, const struct ofd_query *q, FILE *out)
+{
+	return ofd_query_hourly(s, q, 1, out);
+}
+
+static int64_t hourly_net(struct ofd_store *s, const struct ofd_query *q, FILE *out)
+{
+	return ofd_query_hourly(s, q, 0, out);
+}
+
+static void test_page_rows(void **state)
+{
+	(void)state;
+	struct ofd_query q = {.newest = 1, .limit = 3};
+	json_t *a = arr_of(ofd_query_tracers, &q, 3);
+	assert_int_equal(icol(a, 0, "id"), 9); /* test_csv_quoting's, received at 2000 s */
+	assert_int_equal(icol(a, 1, "id"), 8);
+	assert_int_equal(icol(a, 2, "id"), 7);
+	assert_string_equal(col(a, 0, "saddr"), "192.0.2.99");
+	assert_string_equal(col(a, 1, "saddr"), "192.0.3.1");
+	json_decref(a);
+
+	q = (struct ofd_query){.net = "198.51.100.0/24"};
+	a = arr_of(ofd_query_tracers, &q, 5);
+	assert_int_equal(icol(a, 0, "id"), 1);
+	assert_int_equal(icol(a, 4, "id"), 8);
+	json_decref(a);
+	q = (struct ofd_query){.net = "2001:db8:ffff::/48", .mine = fx.mine, .nmine = 2};
+	a = arr_of(ofd_query_spoofed, &q, 1);
+	assert_string_equal(col(a, 0, "key"), fx.hb);
+	assert_int_equal(icol(a, 0, "tracers"), 2);
+	json_decref(a);
+
+	q = (struct ofd_query){0};
+	a = arr_of(hourly_cls, &q, 2);
+	assert_string_equal(col(a, 0, "hour"), "1970-01-01T00:00:00Z");
+	assert_string_equal(col(a, 0, "class"), "HUMAN_SUSPECTED");
+	assert_int_equal(icol(a, 0, "tracers"), 1);
+	assert_string_equal(col(a, 1, "class"), "INFORMATIONAL");
+	assert_int_equal(icol(a, 1, "tracers"), 8);
+	json_decref(a);
+	a = arr_of(hourly_net, &q, 4);
+	assert_string_equal(col(a, 0, "network"), "192.0.2.0/24");
+	assert_int_equal(icol(a, 0, "tracers"), 1);
+	assert_string_equal(col(a, 1, "network"), "198.51.100.0/24");
+	assert_int_equal(icol(a, 1, "tracers"), 5);
+	assert_string_equal(col(a, 2, "network"), "2001:db8:ffff::/48");
+	assert_int_equal(icol(a, 2, "tracers"), 2);
+	assert_string_equal(col(a, 3, "network"), "203.0.113.0/24");
+	assert_int_equal(icol(a, 3, "tracers"), 1);
+	json_decref(a);
+	q.key = fx.hc;
+	a = arr_of(hourly_net, &q, 1);
+	assert_int_equal(icol(a, 0, "tracers"), 3);
+	json_decref(a);
+
+	q = (struct ofd_query){.key = fx.ha};
+	a = arr_of(ofd_query_key_networks, &q, 2);
+	assert_string_equal(col(a, 0, "network"), "198.51.100.0/24");
+	assert_string_equal(col(a, 0, "first_seen"), "1970-01-01T00:16:40.000Z");
+	assert_int_equal(icol(a, 0, "tracers"), 2);
+	assert_int_equal(icol(a, 0, "tcp_tracers"), 0);
+	assert_string_equal(col(a, 1, "network"), "203.0.113.0/24");
+	assert_int_equal(icol(a, 1, "tcp_tracers"), 1);
+	json_decref(a);
+	q = (struct ofd_query){.key = fx.hb};
+	a = arr_of(ofd_query_key_contacts, &q, 2);
+	assert_string_equal(col(a, 0, "contact"), "old@b.example");
+	assert_string_equal(col(a, 0, "last_seen"), "1970-01-01T00:16:44.000Z");
+	assert_string_equal(col(a, 1, "contact"), "noc@b.example");
+	assert_int_equal(icol(a, 1, "tracers"), 1);
+	json_decref(a);
+
+	q = (struct ofd_query){.fmt = OFD_QF_ARRAY, .rows = json_array()};
+	assert_int_equal(ofd_query_key_contacts(fx.s, &q, NULL), OFD_ECONFIG); /* no key */
+	json_decref(q.rows);
+	q = (struct ofd_query){.fmt = OFD_QF_ARRAY};
+	assert_int_equal(ofd_query_tracers(fx.s, &q, NULL), OFD_ECONFIG); /* no array */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_spoofed),    cmocka_unit_test(test_listing),
 	    cmocka_unit_test(test_keys),       cmocka_unit_test(test_csv_quoting),
-	    cmocka_unit_test(test_parse_time),
+	    cmocka_unit_test(test_parse_time), cmocka_unit_test(test_page_rows),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
