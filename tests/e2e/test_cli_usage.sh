@@ -116,7 +116,11 @@ done
 # every optional segment of segments.cmake is either built in or left out with its reason, and
 # the built-in ones are the ones --segments lists
 "$OFD_BIN" --segments >"$D/segs" 2>&1 || e2e_fail "--segments failed"
-for s in $(sed -n 's/^ofd_segment(\([a-z_]*\) .*PKGS.*/\1/p' "$OFD_SRC/src/segments/segments.cmake"); do
+# (a stanza may span lines: joined first)
+tr '\n' ' ' <"$OFD_SRC/src/segments/segments.cmake" | grep -o 'ofd_segment([a-z_]* [^)]*PKGS[^)]*)' |
+	sed 's/^ofd_segment(\([a-z_]*\) .*/\1/' >"$D/optional"
+[ -s "$D/optional" ] || e2e_fail "no optional segment found in segments.cmake"
+while read -r s; do
 	if grep -q "^optional segments built in:.* $s\( \|$\)" "$D/out"; then
 		grep -q "^  *$s\b" "$D/segs" || grep -q "^$s\b" "$D/segs" || e2e_fail "$s built in but not in --segments"
 	elif grep -q "^  $s: " "$D/out"; then
@@ -124,5 +128,5 @@ for s in $(sed -n 's/^ofd_segment(\([a-z_]*\) .*PKGS.*/\1/p' "$OFD_SRC/src/segme
 	else
 		e2e_fail "optional segment $s neither built in nor left out"
 	fi
-done
+done <"$D/optional"
 e2e_result
