@@ -7,6 +7,8 @@
 #   make readme  rewrite README.md's segment reference from `overflowd --segments --markdown`
 #   make bench   build and run the benchmarks (bench/RESULTS.md explains the figures)
 #   make fuzz    longer libFuzzer runs (FUZZ_SECONDS per target)
+#   make install install under PREFIX (default /usr/local; DESTDIR for a staging root)
+#   make deb     build the Debian package (dpkg-buildpackage -us -uc -b) into ..
 
 BUILD        ?= build
 BUILD_ASAN   ?= build-asan
@@ -15,6 +17,7 @@ BUILD_MIN    ?= build-min
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 10
 SAMPLE       := examples/netflow_4M.pcap.gz
+PREFIX       ?= /usr/local
 
 # Debian packages: build tools and libraries, then the peers the end-to-end tests compare with.
 PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-config \
@@ -27,7 +30,7 @@ PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl sqlit
               libmaxmind-db-writer-perl influxdb postgresql bird2 gobgpd stayrtr
 
 .PHONY: all deps deps-peers build run test check-format check-banned check-shell check-layers check-readme test-minimal \
-        readme test-gcc test-asan test-fuzz fuzz bench format clean
+        readme test-gcc test-asan test-fuzz fuzz bench format clean install deb
 
 all: build
 
@@ -119,6 +122,17 @@ fuzz: test-fuzz
 
 bench: build deps-peers
 	./bench/run.sh $(BUILD)
+
+# The prefix is given when configuring: the units and configs name the installed paths.
+install: deps
+	cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=gcc -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+deb: deps
+	@./scripts/deps.sh debhelper dpkg-dev lintian
+	dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning ../overflowd_*_$$(dpkg --print-architecture).changes
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_MIN)

@@ -18,7 +18,7 @@ static void usage(FILE *f)
 	    "  [-c CONFIG.yml] [ARG...] run the pipeline in CONFIG.yml (default config.yml; also:\n"
 	    "                           overflowd run ...); ARGs are $0, $1...; --check validates it,\n"
 	    "                           -p loads custom segments, --segments lists the segments,\n"
-	    "                           -v prints the version\n"
+	    "                           -v, --version prints the version, commit and segments\n"
 	    "  dump [--format json|csv] [--limit N] SOURCE...   print decoded flow records\n"
 	    "  replay FILE... --to udp://HOST:PORT [--rate N]   send captured datagrams to a collector\n"
 	    "  -f FILE... | -u [PORT] [-r RATE] [--send] ...     signed tracers about flows\n"
@@ -48,8 +48,10 @@ int main(int argc, char **argv)
 		return ofd_cmd_replay(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
-		return OFD_EXIT_OK;
+		return fflush(stdout) ? OFD_EXIT_FAIL : OFD_EXIT_OK;
 	}
+	if (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--version") == 0)
+		return ofd_cli_version(stdout);
 	if (strcmp(argv[1], "run") == 0)
 		return ofd_cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keygen") == 0)

@@ -16,6 +16,9 @@ OFD_API void ofd_log_set_level(enum ofd_log_level lvl);
 int ofd_log_parse_level(const char *name, enum ofd_log_level *out);
 void ofd_log_set_json(int on);
 int ofd_log_json(void);
+/* True when stderr is the journal ($JOURNAL_STREAM names it): lines then start with "<N>", their
+   syslog priority. Looked at once. */
+int ofd_log_journal(void);
 
 /* Tests: every formatted line (with its newline) goes to fn instead of stderr; NULL: stderr. */
 typedef void (*ofd_log_sink_fn)(enum ofd_log_level lvl, const char *line, void *ctx);

@@ -2,6 +2,8 @@
 #ifndef OFD_CLI_H
 #define OFD_CLI_H
 
+#include <stdio.h>
+
 /* Exit statuses shared by all subcommands. */
 enum { OFD_EXIT_OK = 0, OFD_EXIT_FAIL = 1, OFD_EXIT_USAGE = 2 };
 
@@ -13,6 +15,8 @@ int ofd_cmd_run(int argc, char **argv);
 /* overflowd -f FILE... | -u [PORT] [options]: tracers, the 2016 prototype's command line */
 int ofd_cmd_tracer(int argc, char **argv);
 int ofd_cmd_keygen(int argc, char **argv);
+/* overflowd --version: version, git commit, optional segments built in and left out */
+int ofd_cli_version(FILE *f);
 int ofd_cmd_verify(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM; long-running loops poll it. */

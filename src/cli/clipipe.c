@@ -14,6 +14,7 @@
 #include "ofd/segment.h"
 #include "core/registry.h"
 #include "segments/builtin.h"
+#include "util/sdnotify.h"
 
 int ofd_clipipe_init(struct ofd_clipipe *c, const char *name)
 {
@@ -86,6 +87,7 @@ static void clipipe_wait(struct ofd_pipeline *p, const sigset_t *set)
 {
 	int stopping = 0;
 	while (!ofd_pipeline_wait(p, 100)) {
+		ofd_sd_watchdog_tick();
 		struct timespec ts = {0, 0};
 		int sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGUSR1) {
@@ -95,6 +97,7 @@ static void clipipe_wait(struct ofd_pipeline *p, const sigset_t *set)
 			ofd_reload_request();
 		} else if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
 			stopping = 1;
+			(void)ofd_sd_notify("STOPPING=1");
 			ofd_info("%s: stopping", strsignal(sig));
 			ofd_pipeline_stop(p);
 			sigset_t again;
@@ -114,10 +117,13 @@ int ofd_cli_pipeline_run(struct ofd_pipeline *p, const sigset_t *set, int init_f
 		return init_failed;
 	}
 	int status = OFD_EXIT_OK;
-	if (ofd_pipeline_start(p))
+	if (ofd_pipeline_start(p)) {
 		status = OFD_EXIT_FAIL;
-	else
+	} else {
+		/* under systemd (Type=notify): the config is loaded, the segments' sockets are bound */
+		(void)ofd_sd_notify("READY=1\nSTATUS=running");
 		clipipe_wait(p, set);
+	}
 	if (ofd_pipeline_finish(p))
 		status = OFD_EXIT_FAIL;
 	return status;

@@ -17,6 +17,7 @@
 #include "receiver/receiver.h"
 #include "net/prefix.h"
 #include "tracer/keypath.h"
+#include "util/sdnotify.h"
 
 #define MAX_PROXIES 64
 
@@ -474,8 +475,11 @@ static struct ofd_key *open_key(const struct rcli *r, int *fail)
 static void run_loop(void)
 {
 	const struct timespec nap = {0, 100 * 1000000};
-	while (!ofd_stop)
+	while (!ofd_stop) {
+		ofd_sd_watchdog_tick();
 		nanosleep(&nap, NULL);
+	}
+	(void)ofd_sd_notify("STOPPING=1");
 }
 
 int ofd_cmd_receive(int argc, char **argv)
@@ -531,6 +535,7 @@ int ofd_cmd_receive(int argc, char **argv)
 		r.http ? r.http : "off", ofd_receiver_http_port(rx), r.db);
 	if (o.ui)
 		fprintf(stderr, "overflowd receive: ui %s (port %u)\n", o.ui, ofd_receiver_ui_port(rx));
+	(void)ofd_sd_notify("READY=1\nSTATUS=receiving"); /* the listeners are bound */
 	run_loop();
 	ofd_receiver_stop(rx);
 	print_counters(rx);

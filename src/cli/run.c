@@ -152,9 +152,7 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
 			break;
 		case 'S': o->cfg_flags |= OFD_CFG_STRICT_ENV; break;
 		case 'V': ofd_log_set_level(OFD_LOG_DEBUG); break;
-		case 'v':
-			printf("overflowd %s\n", OFD_VERSION);
-			exit(fflush(stdout) ? OFD_EXIT_FAIL : OFD_EXIT_OK);
+		case 'v': exit(ofd_cli_version(stdout));
 		case 'p':
 			if (o->nplugins == RUN_MAX_PLUGINS) {
 				fprintf(stderr, "overflowd: at most %d plugins\n", RUN_MAX_PLUGINS);

@@ -165,7 +165,12 @@ static int parse_opt(struct tcli *t, int c, char *arg, char **argv, int argc)
 {
 	double v;
 	switch (c) {
-	case 'f': return add_file(t, arg);
+	case 'f':
+		if (arg[0] == '-' && arg[1]) { /* `-f --help`: not a file named --help */
+			fprintf(stderr, "overflowd: -f needs a FILE, not the option '%s'\n", arg);
+			return -1;
+		}
+		return add_file(t, arg);
 	case 'u':
 		if (!arg && optind < argc && argv[optind][0] != '-')
 			arg = argv[optind++]; /* -u PORT with a space */
@@ -261,6 +266,12 @@ static int parse_args(struct tcli *t, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
+	/* --help anywhere (before a `--`), even where an option expects its value: usage, nothing else */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			exit(fflush(stdout) ? OFD_EXIT_FAIL : OFD_EXIT_OK);
+		}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:u::r:k:h", opts, NULL)) != -1)
 		if (parse_opt(t, c, optarg, argv, argc)) {
@@ -275,6 +286,12 @@ static int parse_args(struct tcli *t, int argc, char **argv)
 		fprintf(stderr, "overflowd: give -f FILE or -u [PORT]\n");
 		return -1;
 	}
+	/* before the pipeline runs (and the tracer segment creates a missing signing key) */
+	for (int i = 0; i < t->nfiles; i++)
+		if (access(t->files[i], R_OK)) {
+			fprintf(stderr, "overflowd: -f %s: cannot read it\n", t->files[i]);
+			return -1;
+		}
 	if (!t->send && !t->nrelays)
 		t->print = 1;
 	return 0;

@@ -16,19 +16,42 @@
 #include "tracer/tracer.h"
 #include "util/termtext.h"
 
+static const struct option key_opts[] = {
+    {"key", required_argument, NULL, 'k'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/*
+ * -k KEYFILE and -h/--help, then at most maxargs operands. Returns -1 to go on, else the exit
+ * status (usage on stdout for --help, on stderr for a usage error).
+ */
+static int key_args(int argc, char **argv, const char *usage, const char **key, int maxargs)
+{
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:h", key_opts, NULL)) != -1) {
+		if (c == 'k') {
+			*key = optarg;
+			continue;
+		}
+		fputs(usage, c == 'h' ? stdout : stderr);
+		return c == 'h' ? OFD_EXIT_OK : OFD_EXIT_USAGE;
+	}
+	if (argc - optind > maxargs) {
+		fprintf(stderr, "overflowd: unexpected argument '%s'\n", argv[optind + maxargs]);
+		fputs(usage, stderr);
+		return OFD_EXIT_USAGE;
+	}
+	return -1;
+}
+
 int ofd_cmd_keygen(int argc, char **argv)
 {
 	const char *path = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt(argc, argv, "k:h")) != -1) {
-		if (c == 'k')
-			path = optarg;
-		else {
-			fprintf(c == 'h' ? stdout : stderr, "usage: overflowd keygen [-k KEYFILE]\n");
-			return c == 'h' ? OFD_EXIT_OK : OFD_EXIT_USAGE;
-		}
-	}
+	int rc = key_args(argc, argv, "usage: overflowd keygen [-k KEYFILE]\n", &path, 0);
+	if (rc >= 0)
+		return rc;
 	char def[4096], err[512] = "";
 	if (!path) {
 		if (ofd_keypath_default(def, sizeof(def))) {
@@ -121,17 +144,9 @@ static int verify_stream(FILE *in, const struct ofd_key *ours, unsigned long *nv
 int ofd_cmd_verify(int argc, char **argv)
 {
 	const char *keyfile = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt(argc, argv, "k:h")) != -1) {
-		if (c == 'k')
-			keyfile = optarg;
-		else {
-			fprintf(c == 'h' ? stdout : stderr,
-				"usage: overflowd verify [-k KEYFILE] [FILE|-]\n");
-			return c == 'h' ? OFD_EXIT_OK : OFD_EXIT_USAGE;
-		}
-	}
+	int rc = key_args(argc, argv, "usage: overflowd verify [-k KEYFILE] [FILE|-]\n", &keyfile, 1);
+	if (rc >= 0)
+		return rc;
 	struct ofd_key *ours = NULL;
 	char err[512] = "";
 	if (keyfile && ofd_key_load(&ours, keyfile, err, sizeof(err))) {
@@ -140,7 +155,7 @@ int ofd_cmd_verify(int argc, char **argv)
 	}
 	const char *path = optind < argc ? argv[optind] : "-";
 	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	int rc = OFD_EXIT_FAIL;
+	rc = OFD_EXIT_FAIL;
 	if (!in) {
 		perror(path);
 		goto free_key;

@@ -3,14 +3,23 @@
  * object per line as flowpipeline's `-j` writes them (zerolog's fields: {"level":"warn",
  * "time":UNIX_SECONDS,"message":"..."}, level one of debug, info, warn, error). A per-call-site
  * rate limit for anything driven by network input.
+ *
+ * When stderr is the journal (systemd sets $JOURNAL_STREAM to "DEVICE:INODE" of the stream it
+ * connected; it must match stderr's, not one inherited by a child with stderr elsewhere), every
+ * line starts with its syslog priority, "<3>" error, "<4>" warning, "<6>" info, "<7>" debug,
+ * which journald strips and keeps as the entry's PRIORITY (sd-daemon(3)); the program name is
+ * then left out of text lines (the journal names the unit).
  */
 #include "ofd/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ofd/time.h"
 
@@ -20,6 +29,21 @@ static ofd_log_sink_fn sink_fn;
 static void *sink_ctx;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
+static const int syslog_prio[] = {3, 4, 6, 7}; /* LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
+static int journal = -1;		       /* -1: not looked at yet */
+
+int ofd_log_journal(void)
+{
+	if (journal >= 0)
+		return journal;
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	char tail;
+	struct stat st;
+	journal = js && sscanf(js, "%llu:%llu%c", &dev, &ino, &tail) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+		  (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	return journal;
+}
 static const char *const json_level_names[] = {"error", "warn", "info", "debug"};
 
 void ofd_log_set_level(enum ofd_log_level lvl)
@@ -84,15 +108,18 @@ static void json_escape(char *out, size_t len, const char *msg)
 
 __attribute__((format(printf, 2, 0))) static void vlog(enum ofd_log_level lvl, const char *fmt, va_list ap)
 {
-	char line[1024], out[1280];
+	char line[1024], out[1280], prio[8] = "";
 	vsnprintf(line, sizeof(line), fmt, ap);
+	if (ofd_log_journal())
+		snprintf(prio, sizeof(prio), "<%d>", syslog_prio[lvl]);
 	if (json_logs) {
 		char esc[1100];
 		json_escape(esc, sizeof(esc), line);
-		snprintf(out, sizeof(out), "{\"level\":\"%s\",\"time\":%lld,\"message\":\"%s\"}\n",
+		snprintf(out, sizeof(out), "%s{\"level\":\"%s\",\"time\":%lld,\"message\":\"%s\"}\n", prio,
 			 json_level_names[lvl], (long long)time(NULL), esc);
 	} else {
-		snprintf(out, sizeof(out), "overflowd: %s: %s\n", level_names[lvl], line);
+		snprintf(out, sizeof(out), "%s%s: %s\n", prio[0] ? prio : "overflowd: ", level_names[lvl],
+			 line);
 	}
 	if (sink_fn)
 		sink_fn(lvl, out, sink_ctx);

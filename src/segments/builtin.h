@@ -15,6 +15,11 @@
 /* NULL-terminated, in the order of segments.cmake. */
 extern const struct ofd_segment_type *const ofd_builtin_segments[];
 
+/* NULL-terminated: the optional segments built in (reason: their pkg-config modules) and the
+   segments left out (reason: why), for `overflowd --version`. */
+extern const struct ofd_registry_off ofd_builtin_optional[];
+extern const struct ofd_registry_off ofd_builtin_off[];
+
 /* A registry holding the built-in segments. */
 int ofd_registry_new(struct ofd_registry **out) OFD_MUST_CHECK;
 
