@@ -5,6 +5,7 @@
 #                (gcc) with ctest, README segment reference check, a build with the optional
 #                segments off, ASan+UBSan build (clang) with ctest, short libFuzzer runs
 #   make readme  rewrite README.md's segment reference from `overflowd --segments --markdown`
+#   make sim     the traceback simulator's default scenarios, tables and plots (docs/traceback.md)
 #   make bench   build and run the benchmarks (bench/RESULTS.md explains the figures)
 #   make fuzz    longer libFuzzer runs (FUZZ_SECONDS per target)
 #   make install install under PREFIX (default /usr/local; DESTDIR for a staging root)
@@ -27,9 +28,10 @@ PKGS_BUILD := cmake make gcc clang iproute2 libclang-rt-14-dev clang-format pkg-
               libc-ares-dev libsnmp-dev libpcre2-dev libpq-dev
 PKGS_PEERS := softflowd pmacct tshark tcpdump nfdump valgrind openssl curl sqlite3 python3-ipfix \
               kcat protobuf-compiler mmdb-bin dnsmasq-base snmpd snmp bgpdump jq prometheus \
-              libmaxmind-db-writer-perl influxdb postgresql bird2 gobgpd stayrtr
+              libmaxmind-db-writer-perl influxdb postgresql bird2 gobgpd stayrtr chromium gnuplot-nox \
+              debhelper dpkg-dev lintian systemd
 
-.PHONY: all deps deps-peers build run test check-format check-banned check-shell check-layers check-readme test-minimal \
+.PHONY: all deps deps-peers build run sim install deb test check-format check-banned check-shell check-layers check-readme test-minimal \
         readme test-gcc test-asan test-fuzz fuzz bench format clean install deb
 
 all: build
@@ -119,6 +121,12 @@ test-fuzz: deps $(BUILD_FUZZ)/Makefile
 
 fuzz: FUZZ_SECONDS = 300
 fuzz: test-fuzz
+
+# The traceback simulator's default scenario set (issue 19): CSV, tables and PNG plots in
+# $(BUILD)/sim/ (docs/traceback.md reads them).
+sim: build
+	@./scripts/deps.sh gnuplot-nox
+	sim/run.sh $(BUILD)
 
 bench: build deps-peers
 	./bench/run.sh $(BUILD)
