@@ -25,6 +25,7 @@ HAVE_NFDUMP=1
 command -v nfcapd >/dev/null && command -v nfdump >/dev/null || HAVE_NFDUMP=0
 [ "$HAVE_NFDUMP" = 1 ] || e2e_log "nfdump is not installed: the nfcapd part is skipped"
 
+# shellcheck disable=SC2317 # called through e2e_wait
 json_has() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 
 # run_variant SEGMENT: export with the segment (ipfix or netflow9) and check every collector.

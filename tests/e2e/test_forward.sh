@@ -29,7 +29,9 @@ E2E_VARIANT=forward
 CHECK="python3 $OFD_SRC/tests/e2e/export_check.py"
 cd "$E2E_DIR" || e2e_die "cd $E2E_DIR"
 
+# shellcheck disable=SC2317 # called through e2e_wait
 lines_at_least() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
+# shellcheck disable=SC2317 # called through e2e_wait
 has_url() { grep -q "metrics: serving http" "$1"; }
 
 ports=""
