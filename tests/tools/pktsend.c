@@ -123,6 +123,11 @@ int main(int argc, char **argv)
 		printf("udp %lu %lu %lu %lu\n", sport + i, dport + i, pkts + i,
 		       (pkts + i) * ((v6 ? 48 : 28) + size + i));
 	printf("sent %lu\n", sent);
+	for (unsigned long i = 0; i < flows; i++)
+		close(fd[i]);
+	free(fd);
+	free(left);
+	free(buf);
 	return 0;
 badaddr:
 	fprintf(stderr, "pktsend: not an IPv4 or IPv6 address: %s\n", argv[1]);
