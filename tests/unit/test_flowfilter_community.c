@@ -3,19 +3,9 @@
  * well-known names, flows without communities, `not`, `and`/`or`, the compiled tests, and the
  * parse errors with their columns.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "flowfilter/eval.h"
-#include "flowfilter/flowfilter.h"
+#include "test_flowfilter_fp.h" /* verdict, TABLE */
 
-#define NELEM(a)       (sizeof(a) / sizeof((a)[0]))
 #define COMM(asn, v)   ((uint32_t)(asn) << 16 | (uint32_t)(v))
 #define LCOMM(g, a, b) ((struct ofd_large_community){(g), (a), (b)})
 
@@ -51,34 +41,6 @@ static struct ofd_filter *compile(const char *expr)
 		fail_msg("'%s' did not compile: %s", expr, err);
 	return f;
 }
-
-static int match(const char *expr, const struct ofd_flow *r)
-{
-	struct ofd_filter *f = compile(expr);
-	int m = ofd_filter_match(f, r);
-	ofd_filter_free(f);
-	return m;
-}
-
-struct row {
-	const char *expr;
-	int want;
-};
-
-static void table(const struct row *rows, size_t n, const struct ofd_flow *r)
-{
-	for (size_t i = 0; i < n; i++) {
-		int m = match(rows[i].expr, r);
-		if (m != rows[i].want)
-			fail_msg("'%s': %d, want %d", rows[i].expr, m, rows[i].want);
-	}
-}
-
-#define TABLE(r, ...)                                                                                        \
-	do {                                                                                                 \
-		static const struct row rows_[] = {__VA_ARGS__};                                             \
-		table(rows_, NELEM(rows_), r);                                                               \
-	} while (0)
 
 static void expect_err(const char *expr, const char *msg)
 {
@@ -161,10 +123,10 @@ static void test_wellknown(void **state)
 		r.bgp_communities.n = 1;
 		for (size_t j = 0; j < NELEM(wellknown); j++) {
 			snprintf(expr, sizeof(expr), "community %s", wellknown[j].name);
-			if (match(expr, &r) != (i == j))
+			if (verdict(expr, &r) != (i == j))
 				fail_msg("'%s' on %s: %d", expr, wellknown[i].numbers, !(i == j));
 			snprintf(expr, sizeof(expr), "community %s", wellknown[j].numbers);
-			if (match(expr, &r) != (i == j))
+			if (verdict(expr, &r) != (i == j))
 				fail_msg("'%s' on %s: %d", expr, wellknown[i].numbers, !(i == j));
 		}
 		/* the compiled test holds the value */
