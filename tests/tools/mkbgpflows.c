@@ -16,6 +16,8 @@
 #include "gen.h"
 #include "gen_v9ipfix.h"
 
+#include "udpframe.h"
+
 #define BASE_S	1700000000u
 #define MAX_DST 64
 
@@ -43,39 +45,6 @@ static void record(struct gv_msg *m, int v6, const uint8_t *dst, unsigned i)
 	gv_uint(m, 1000ull * (i + 1), 8);
 	gv_uint(m, BASE_S * 1000ull, 8);
 	gv_uint(m, BASE_S * 1000ull + 500, 8);
-}
-
-/* Ethernet, IPv4 and UDP headers around payload p (n bytes) into frame; its length. */
-static size_t frame(uint8_t *fr, const uint8_t *p, size_t n)
-{
-	static const uint8_t eth[14] = {0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00};
-	memcpy(fr, eth, 14);
-	uint8_t *ip = fr + 14, *udp = ip + 20;
-	size_t tot = 20 + 8 + n;
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(tot >> 8);
-	ip[3] = (uint8_t)tot;
-	ip[8] = 64;
-	ip[9] = 17;
-	ip[12] = ip[16] = 127;
-	ip[15] = ip[19] = 1;
-	uint32_t s = 0;
-	for (int i = 0; i < 20; i += 2)
-		s += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	ip[10] = (uint8_t)(~s >> 8);
-	ip[11] = (uint8_t)~s;
-	udp[0] = 40000 >> 8;
-	udp[1] = 40000 & 0xff;
-	udp[2] = 4739 >> 8;
-	udp[3] = 4739 & 0xff;
-	udp[4] = (uint8_t)((8 + n) >> 8);
-	udp[5] = (uint8_t)(8 + n);
-	udp[6] = udp[7] = 0; /* no checksum (IPv4) */
-	memcpy(udp + 8, p, n);
-	return 14 + tot;
 }
 
 int main(int argc, char **argv)
@@ -115,7 +84,7 @@ int main(int argc, char **argv)
 	size_t len = gv_end(&m);
 
 	static uint8_t fr[70000];
-	size_t fl = frame(fr, m.g.p, len);
+	size_t fl = udp_frame(fr, m.g.p, len, 4739);
 	gv_free(&m);
 	int rc = 1;
 	pcap_t *pd = pcap_open_dead(DLT_EN10MB, 65535);

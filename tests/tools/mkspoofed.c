@@ -20,6 +20,8 @@
 #include "gen.h"
 #include "gen_nf5.h"
 
+#include "udpframe.h"
+
 #define BASE_S	  1700000000u
 #define PER_DGRAM 30
 #define INACTIVE  15.0
@@ -35,39 +37,6 @@ static uint64_t sm(uint64_t *x)
 static double u01_open(uint64_t *x)
 {
 	return 1.0 - (double)(sm(x) >> 11) * 0x1.0p-53;
-}
-
-/* Ethernet, IPv4 and UDP headers (127.0.0.1:40000 -> 127.0.0.1:2055) around p; the length */
-static size_t frame(uint8_t *fr, const uint8_t *p, size_t n)
-{
-	static const uint8_t eth[14] = {0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00};
-	memcpy(fr, eth, 14);
-	uint8_t *ip = fr + 14, *udp = ip + 20;
-	size_t tot = 20 + 8 + n;
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(tot >> 8);
-	ip[3] = (uint8_t)tot;
-	ip[8] = 64;
-	ip[9] = 17;
-	ip[12] = ip[16] = 127;
-	ip[15] = ip[19] = 1;
-	uint32_t s = 0;
-	for (int i = 0; i < 20; i += 2)
-		s += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	ip[10] = (uint8_t)(~s >> 8);
-	ip[11] = (uint8_t)~s;
-	udp[0] = 40000 >> 8;
-	udp[1] = 40000 & 0xff;
-	udp[2] = 2055 >> 8;
-	udp[3] = 2055 & 0xff;
-	udp[4] = (uint8_t)((8 + n) >> 8);
-	udp[5] = (uint8_t)(8 + n);
-	udp[6] = udp[7] = 0;
-	memcpy(udp + 8, p, n);
-	return 14 + tot;
 }
 
 int main(int argc, char **argv)
@@ -130,7 +99,7 @@ int main(int argc, char **argv)
 			seq += n;
 			gen_reset(&g);
 			gen_nf5(&g, &h, rec, n);
-			size_t fl = frame(fr, g.p, g.len);
+			size_t fl = udp_frame(fr, g.p, g.len, 2055);
 			struct pcap_pkthdr ph;
 			ph.ts.tv_sec = (time_t)h.unix_secs;
 			ph.ts.tv_usec = (suseconds_t)(h.unix_nsecs / 1000);
